@@ -1,0 +1,45 @@
+"""Alembic environment: `python -m rdv_app.db.migrate`, `alembic upgrade head` and `reflex db migrate`."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import rdv_app.db.models  # noqa: F401  (registers every table)
+from rdv_app.db.engine import get_engine
+from rdv_app.db.types import UTCDateTime
+
+config = context.config
+
+
+def render_item(type_, obj, autogen_context):
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("import rdv_app.db.types")
+        return "rdv_app.db.types.UTCDateTime()"
+    if type_ == "type" and obj.__class__.__module__.startswith("sqlmodel"):
+        autogen_context.imports.add("import sqlmodel")
+    return False
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        url = config.get_main_option("sqlalchemy.url") or None
+        with get_engine(url).connect() as connection:
+            _run(connection)
+            connection.commit()
+    else:
+        _run(connection)
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        render_item=render_item,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

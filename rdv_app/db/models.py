@@ -1,0 +1,650 @@
+"""The whole schema: plain SQLModel tables (see ../shared/product/domain.md, section 1).
+
+Conventions: instants are `UTCDateTime` (aware UTC); times of day (`time`) and days (`date`) are local
+wall-clock values in the organisation's IANA time zone; closed vocabularies are strings guarded by CHECK
+constraints built from `rdv_app.domain.enums`; tokens and secrets are stored as SHA-256 hashes.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_lib
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from rdv_app.domain import enums
+from rdv_app.domain.enums import sql_in
+from rdv_app.domain.recurrence import Recurrence
+from rdv_app.db.types import UTCDateTime, utcnow
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> Any:
+    return Field(default=None if nullable else ..., foreign_key=target, ondelete=ondelete, index=index,
+                 nullable=nullable)
+
+
+def _instant(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _json(default_factory: Any = None, *, nullable: bool = True) -> Any:
+    if default_factory is None:
+        return Field(default=None, sa_type=sa.JSON, nullable=nullable)
+    return Field(default_factory=default_factory, sa_type=sa.JSON, nullable=nullable)
+
+
+# --------------------------------------------------------------------------- territories, organisations
+
+
+class Territory(SQLModel, table=True):
+    __tablename__ = "territory"
+    id: int | None = Field(default=None, primary_key=True)
+    departement_number: str = Field(max_length=3, unique=True)
+    name: str
+    timezone: str = "Europe/Paris"
+    phone_number: str | None = None
+    sms_provider: str = "ovh"
+    sms_sender: str | None = None
+    sms_configuration: str | None = None
+    has_own_sms_provider: bool = False
+    visible_users_throughout_the_territory: bool = False
+    enable_context_field: bool = False
+    enable_notes_field: bool = False
+    created_at: datetime = _created()
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisation"
+    __table_args__ = (
+        sa.UniqueConstraint("territory_id", "name", name="uq_organisation_territory_name"),
+        sa.UniqueConstraint("territory_id", "external_id", name="uq_organisation_territory_external_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = _fk("territory.id", ondelete="RESTRICT")
+    name: str
+    slug: str
+    phone_number: str | None = None
+    email: str | None = None
+    website: str | None = None
+    horaires: str | None = None
+    external_id: str | None = None
+    timezone: str = "Europe/Paris"
+    verticale: str = "rdv_solidarites"
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class Service(SQLModel, table=True):
+    __tablename__ = "service"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    short_name: str = Field(unique=True)
+    is_secretariat: bool = False
+    is_social: bool = False
+
+
+class TerritoryService(SQLModel, table=True):
+    __tablename__ = "territory_service"
+    territory_id: int = Field(foreign_key="territory.id", primary_key=True, ondelete="CASCADE")
+    service_id: int = Field(foreign_key="service.id", primary_key=True, ondelete="CASCADE")
+
+
+# --------------------------------------------------------------------------- agents and rights
+
+
+class Agent(SQLModel, table=True):
+    __tablename__ = "agent"
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("rdv_notifications_level", enums.RdvNotificationLevel), name="rdv_level"),
+        sa.CheckConstraint(sql_in("plage_ouverture_notification_level", enums.NoticeLevel), name="po_level"),
+        sa.CheckConstraint(sql_in("absence_notification_level", enums.NoticeLevel), name="absence_level"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    email: str | None = Field(default=None, unique=True)
+    first_name: str | None = None
+    last_name: str
+    password_hash: str | None = None
+    password_changed_at: datetime | None = _instant()
+    rdv_notifications_level: str = enums.RdvNotificationLevel.OTHERS.value
+    plage_ouverture_notification_level: str = enums.NoticeLevel.ALL.value
+    absence_notification_level: str = enums.NoticeLevel.ALL.value
+    display_saturdays: bool = False
+    display_cancelled_rdv: bool = True
+    calendar_uid: str | None = Field(default=None, unique=True)
+    last_sign_in_at: datetime | None = _instant()
+    deleted_at: datetime | None = _instant()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class AgentService(SQLModel, table=True):
+    __tablename__ = "agent_service"
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True, ondelete="CASCADE")
+    service_id: int = Field(foreign_key="service.id", primary_key=True, ondelete="RESTRICT", index=True)
+
+
+class AgentRole(SQLModel, table=True):
+    __tablename__ = "agent_role"
+    __table_args__ = (
+        sa.UniqueConstraint("agent_id", "organisation_id", name="uq_agent_role_agent_organisation"),
+        sa.CheckConstraint(sql_in("access_level", enums.AccessLevel), name="access_level"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = _fk("agent.id")
+    organisation_id: int = _fk("organisation.id")
+    access_level: str = enums.AccessLevel.BASIC.value
+    created_at: datetime = _created()
+
+
+class AgentTerritorialRole(SQLModel, table=True):
+    """Territorial admin of a territory."""
+
+    __tablename__ = "agent_territorial_role"
+    __table_args__ = (sa.UniqueConstraint("agent_id", "territory_id", name="uq_agent_territorial_role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = _fk("agent.id")
+    territory_id: int = _fk("territory.id")
+
+
+class AgentTerritorialAccessRight(SQLModel, table=True):
+    __tablename__ = "agent_territorial_access_right"
+    __table_args__ = (sa.UniqueConstraint("agent_id", "territory_id", name="uq_agent_territorial_access_right"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = _fk("agent.id")
+    territory_id: int = _fk("territory.id")
+    allow_to_manage_teams: bool = False
+    allow_to_manage_access_rights: bool = False
+    allow_to_invite_agents: bool = False
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "team"
+    __table_args__ = (sa.UniqueConstraint("territory_id", "name", name="uq_team_territory_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = _fk("territory.id")
+    name: str
+
+
+class AgentTeam(SQLModel, table=True):
+    __tablename__ = "agent_team"
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True, ondelete="CASCADE")
+    team_id: int = Field(foreign_key="team.id", primary_key=True, ondelete="CASCADE", index=True)
+
+
+# --------------------------------------------------------------------------- lieux and motifs
+
+
+class Lieu(SQLModel, table=True):
+    __tablename__ = "lieu"
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("availability", enums.LieuAvailability), name="availability"),
+        sa.CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
+        sa.CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = _fk("organisation.id")
+    name: str
+    address: str
+    phone_number: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    availability: str = enums.LieuAvailability.ENABLED.value
+    created_at: datetime = _created()
+
+
+class MotifCategory(SQLModel, table=True):
+    __tablename__ = "motif_category"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    short_name: str = Field(unique=True)
+
+
+class Motif(SQLModel, table=True):
+    __tablename__ = "motif"
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("location_type", enums.LocationType), name="location_type"),
+        sa.CheckConstraint(sql_in("bookable_by", enums.BookableBy), name="bookable_by"),
+        sa.CheckConstraint(sql_in("visibility_type", enums.VisibilityType), name="visibility_type"),
+        sa.CheckConstraint(sql_in("sectorisation_level", enums.SectorisationLevel), name="sectorisation"),
+        sa.CheckConstraint("default_duration_in_min > 0", name="duration"),
+        sa.CheckConstraint("NOT collectif OR location_type = 'public_office'", name="collectif_on_site"),
+        sa.CheckConstraint("NOT (for_secretariat AND follow_up)", name="secretariat_xor_follow_up"),
+        sa.CheckConstraint(
+            "(min_public_booking_delay = 0 AND max_public_booking_delay = 0) OR "
+            "(min_public_booking_delay >= 0 AND max_public_booking_delay > min_public_booking_delay)",
+            name="delays",
+        ),
+        sa.Index(
+            "uq_motif_active_name",
+            "organisation_id", "location_type", "service_id", "name",
+            unique=True,
+            sqlite_where=sa.text("deleted_at IS NULL"),
+            postgresql_where=sa.text("deleted_at IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = _fk("organisation.id")
+    service_id: int = _fk("service.id", ondelete="RESTRICT")
+    motif_category_id: int | None = _fk("motif_category.id", nullable=True, ondelete="SET NULL")
+    name: str
+    color: str = "#1f6feb"
+    default_duration_in_min: int = 30
+    location_type: str = enums.LocationType.PUBLIC_OFFICE.value
+    collectif: bool = False
+    bookable_by: str = enums.BookableBy.AGENTS.value
+    min_public_booking_delay: int = 1800
+    max_public_booking_delay: int = 7_889_238
+    visibility_type: str = enums.VisibilityType.VISIBLE_AND_NOTIFIED.value
+    sectorisation_level: str = enums.SectorisationLevel.DEPARTEMENT.value
+    for_secretariat: bool = False
+    follow_up: bool = False
+    rdvs_editable_by_user: bool = True
+    rdvs_cancellable_by_user: bool = True
+    restriction_for_rdv: str | None = None
+    instruction_for_rdv: str | None = None
+    custom_cancel_warning_message: str | None = None
+    deleted_at: datetime | None = _instant()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------- availability
+
+
+class PlageOuverture(SQLModel, table=True):
+    """An agent's availability window for some motifs; `recurrence` as in rdv_app.domain.recurrence."""
+
+    __tablename__ = "plage_ouverture"
+    __table_args__ = (
+        sa.CheckConstraint("end_time > start_time", name="times"),
+        sa.CheckConstraint("recurrence_until IS NULL OR recurrence_until >= first_day", name="until"),
+        sa.Index("ix_plage_ouverture_agent_range", "agent_id", "first_day", "recurrence_until"),
+        sa.Index("ix_plage_ouverture_organisation_range", "organisation_id", "first_day", "recurrence_until"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = _fk("agent.id", index=False)
+    organisation_id: int = _fk("organisation.id", index=False)
+    lieu_id: int | None = _fk("lieu.id", nullable=True, ondelete="RESTRICT")
+    title: str
+    first_day: date
+    start_time: time
+    end_time: time
+    recurrence: dict[str, Any] | None = _json()
+    recurrence_until: date | None = None
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class PlageOuvertureMotif(SQLModel, table=True):
+    __tablename__ = "plage_ouverture_motif"
+    plage_ouverture_id: int = Field(foreign_key="plage_ouverture.id", primary_key=True, ondelete="CASCADE")
+    motif_id: int = Field(foreign_key="motif.id", primary_key=True, ondelete="CASCADE", index=True)
+
+
+class Absence(SQLModel, table=True):
+    """An indisponibilité: blocks the agent in every organisation."""
+
+    __tablename__ = "absence"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "end_day > first_day OR (end_day = first_day AND end_time > start_time)", name="interval"
+        ),
+        sa.CheckConstraint("recurrence IS NULL OR end_day = first_day", name="recurring_single_day"),
+        sa.CheckConstraint("recurrence_until IS NULL OR recurrence_until >= first_day", name="until"),
+        sa.Index("ix_absence_agent_range", "agent_id", "first_day", "end_day", "recurrence_until"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = _fk("agent.id", index=False)
+    organisation_id: int | None = _fk("organisation.id", nullable=True, ondelete="SET NULL")
+    title: str
+    first_day: date
+    start_time: time
+    end_day: date
+    end_time: time
+    recurrence: dict[str, Any] | None = _json()
+    recurrence_until: date | None = None
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------- usagers
+
+
+class Usager(SQLModel, table=True):
+    __tablename__ = "usager"
+    __table_args__ = (
+        sa.CheckConstraint("responsible_id IS NULL OR responsible_id <> id", name="not_own_responsible"),
+        sa.CheckConstraint(sql_in("created_through", enums.CreatedThrough), name="created_through"),
+        sa.Index("ix_usager_names", "last_name", "first_name"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    first_name: str
+    last_name: str
+    birth_name: str | None = None
+    birth_date: date | None = None
+    email: str | None = Field(default=None, unique=True)
+    email_verified_at: datetime | None = _instant()
+    phone_number: str | None = None
+    phone_number_formatted: str | None = None
+    address: str | None = None
+    address_details: str | None = None
+    post_code: str | None = None
+    city_name: str | None = None
+    city_code: str | None = None
+    responsible_id: int | None = _fk("usager.id", nullable=True, ondelete="SET NULL")
+    notify_by_sms: bool = True
+    notify_by_email: bool = True
+    franceconnect_sub: str | None = Field(default=None, unique=True)
+    logged_once_with_franceconnect: bool = False
+    created_through: str = enums.CreatedThrough.AGENT_CREATION.value
+    case_number: str | None = None
+    notes: str | None = None
+    deleted_at: datetime | None = _instant()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class UsagerProfile(SQLModel, table=True):
+    """Membership of an usager in an organisation: the basis of usager visibility."""
+
+    __tablename__ = "usager_profile"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "usager_id", name="uq_usager_profile"),)
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = _fk("organisation.id", index=False)
+    usager_id: int = _fk("usager.id")
+    notes: str | None = None
+    created_at: datetime = _created()
+
+
+class ReferentAssignation(SQLModel, table=True):
+    __tablename__ = "referent_assignation"
+    __table_args__ = (sa.UniqueConstraint("usager_id", "agent_id", name="uq_referent_assignation"),)
+    id: int | None = Field(default=None, primary_key=True)
+    usager_id: int = _fk("usager.id", index=False)
+    agent_id: int = _fk("agent.id")
+
+
+class Prescripteur(SQLModel, table=True):
+    __tablename__ = "prescripteur"
+    id: int | None = Field(default=None, primary_key=True)
+    first_name: str
+    last_name: str
+    email: str
+    phone_number: str | None = None
+    created_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------- rendez-vous
+
+
+class Rdv(SQLModel, table=True):
+    __tablename__ = "rdv"
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="interval"),
+        sa.CheckConstraint(sql_in("status", enums.RdvStatus), name="status"),
+        sa.CheckConstraint(sql_in("created_by_type", enums.AuthorType), name="created_by_type"),
+        sa.CheckConstraint("max_participants_count IS NULL OR max_participants_count > 0", name="capacity"),
+        sa.CheckConstraint(
+            "(status IN ('excused', 'revoked', 'noshow')) = (cancelled_at IS NOT NULL)", name="cancelled_at"
+        ),
+        sa.Index("ix_rdv_organisation_starts_at", "organisation_id", "starts_at"),
+        sa.Index("ix_rdv_starts_at_ends_at", "starts_at", "ends_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=lambda: str(uuid_lib.uuid4()), unique=True)
+    organisation_id: int = _fk("organisation.id", index=False, ondelete="RESTRICT")
+    motif_id: int = _fk("motif.id", ondelete="RESTRICT")
+    lieu_id: int | None = _fk("lieu.id", nullable=True, ondelete="RESTRICT")
+    starts_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    ends_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    status: str = enums.RdvStatus.UNKNOWN.value
+    cancelled_at: datetime | None = _instant()
+    context: str | None = None
+    name: str | None = None
+    max_participants_count: int | None = None
+    users_count: int = 0
+    created_by_type: str = enums.AuthorType.AGENT.value
+    created_by_agent_id: int | None = _fk("agent.id", nullable=True, ondelete="SET NULL", index=False)
+    created_by_usager_id: int | None = _fk("usager.id", nullable=True, ondelete="SET NULL", index=False)
+    created_by_prescripteur_id: int | None = _fk("prescripteur.id", nullable=True, ondelete="SET NULL",
+                                                 index=False)
+    ics_sequence: int = 0
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class RdvAgent(SQLModel, table=True):
+    __tablename__ = "rdv_agent"
+    rdv_id: int = Field(foreign_key="rdv.id", primary_key=True, ondelete="CASCADE")
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True, ondelete="RESTRICT", index=True)
+
+
+class Participation(SQLModel, table=True):
+    __tablename__ = "participation"
+    __table_args__ = (
+        sa.UniqueConstraint("rdv_id", "usager_id", name="uq_participation_rdv_usager"),
+        sa.CheckConstraint(sql_in("status", enums.RdvStatus), name="status"),
+        sa.CheckConstraint(sql_in("created_by_type", enums.AuthorType), name="created_by_type"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    rdv_id: int = _fk("rdv.id", index=False)
+    usager_id: int = _fk("usager.id", ondelete="RESTRICT")
+    status: str = enums.RdvStatus.UNKNOWN.value
+    send_lifecycle_notifications: bool = True
+    send_reminder_notification: bool = True
+    access_token_hash: str | None = Field(default=None, unique=True)
+    access_token_expires_at: datetime | None = _instant()
+    created_by_type: str = enums.AuthorType.AGENT.value
+    created_by_agent_id: int | None = _fk("agent.id", nullable=True, ondelete="SET NULL", index=False)
+    created_by_agent_prescripteur: bool = False
+    prescripteur_id: int | None = _fk("prescripteur.id", nullable=True, ondelete="SET NULL", index=False)
+    created_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------- notifications and integrations
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver (SMS, email, webhook), written in the transaction that caused it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("channel", enums.Channel), name="channel"),
+        sa.CheckConstraint(sql_in("status", enums.OutboxStatus), name="status"),
+        sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    channel: str
+    event: str
+    payload: dict[str, Any] = _json(dict, nullable=False)
+    status: str = enums.OutboxStatus.PENDING.value
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    locked_until: datetime | None = _instant()
+    last_error: str | None = None
+    organisation_id: int | None = _fk("organisation.id", nullable=True, ondelete="SET NULL", index=False)
+    rdv_id: int | None = _fk("rdv.id", nullable=True, ondelete="SET NULL")
+    usager_id: int | None = _fk("usager.id", nullable=True, ondelete="SET NULL", index=False)
+    agent_id: int | None = _fk("agent.id", nullable=True, ondelete="SET NULL", index=False)
+    webhook_endpoint_id: int | None = _fk("webhook_endpoint.id", nullable=True, ondelete="CASCADE")
+    created_at: datetime = _created()
+    sent_at: datetime | None = _instant()
+
+
+class Receipt(SQLModel, table=True):
+    """The audit of every notification attempt's outcome, shown to agents on the RDV page."""
+
+    __tablename__ = "receipt"
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("channel", enums.Channel), name="channel"),
+        sa.CheckConstraint(sql_in("result", enums.ReceiptResult), name="result"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_message_id: int | None = _fk("outbox_message.id", nullable=True, ondelete="SET NULL")
+    rdv_id: int | None = _fk("rdv.id", nullable=True, ondelete="SET NULL")
+    usager_id: int | None = _fk("usager.id", nullable=True, ondelete="SET NULL", index=False)
+    organisation_id: int | None = _fk("organisation.id", nullable=True, ondelete="SET NULL", index=False)
+    event: str
+    channel: str
+    result: str
+    error_message: str | None = None
+    sms_provider: str | None = None
+    sms_count: int | None = None
+    provider_message_id: str | None = None
+    content: str | None = None
+    sms_phone_number: str | None = None
+    email_address: str | None = None
+    created_at: datetime = _created()
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    __tablename__ = "webhook_endpoint"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "target_url", name="uq_webhook_endpoint_url"),)
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = _fk("organisation.id", index=False)
+    target_url: str
+    secret: str
+    subscriptions: list[str] = _json(lambda: ["rdv", "absence", "plage_ouverture"], nullable=False)
+    enabled: bool = True
+    failing_since: datetime | None = _instant()
+    disabled_at: datetime | None = _instant()
+    created_at: datetime = _created()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One delivery attempt of a webhook, for the endpoint's delivery log."""
+
+    __tablename__ = "webhook_delivery"
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_endpoint_id: int = _fk("webhook_endpoint.id")
+    outbox_message_id: int | None = _fk("outbox_message.id", nullable=True, ondelete="SET NULL")
+    attempt: int
+    status_code: int | None = None
+    latency_ms: int | None = None
+    response_excerpt: str | None = None
+    error: str | None = None
+    created_at: datetime = _created()
+
+
+class Export(SQLModel, table=True):
+    __tablename__ = "export"
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("export_type", enums.ExportType), name="export_type"),
+        sa.CheckConstraint(sql_in("status", enums.ExportStatus), name="status"),
+        sa.CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+    )
+    id: str = Field(default_factory=lambda: str(uuid_lib.uuid4()), primary_key=True)
+    export_type: str
+    agent_id: int = _fk("agent.id")
+    organisation_ids: list[int] = _json(list, nullable=False)
+    options: dict[str, Any] = _json(dict, nullable=False)
+    status: str = enums.ExportStatus.PENDING.value
+    progress: int = 0
+    file_name: str | None = None
+    content: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    computed_at: datetime | None = _instant()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = _created()
+
+
+# --------------------------------------------------------------------------- sessions and tokens
+
+
+class AgentSession(SQLModel, table=True):
+    """A signed-in browser of an agent; the cookie holds the token, the table its SHA-256."""
+
+    __tablename__ = "agent_session"
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = _fk("agent.id")
+    token_hash: str = Field(unique=True)
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+    revoked_at: datetime | None = _instant()
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+class AgentLoginTicket(SQLModel, table=True):
+    """Single-use, short-lived ticket that turns a checked password into an HttpOnly session cookie."""
+
+    __tablename__ = "agent_login_ticket"
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = _fk("agent.id")
+    token_hash: str = Field(unique=True)
+    next_path: str = "/"
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = _instant()
+
+
+class UsagerSession(SQLModel, table=True):
+    __tablename__ = "usager_session"
+    id: int | None = Field(default=None, primary_key=True)
+    usager_id: int = _fk("usager.id")
+    token_hash: str = Field(unique=True)
+    via_franceconnect: bool = False
+    franceconnect_id_token: str | None = None
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+    revoked_at: datetime | None = _instant()
+
+
+class UsagerEmailToken(SQLModel, table=True):
+    """Email verification / sign-in link: random, hashed, single use, 24 hours."""
+
+    __tablename__ = "usager_email_token"
+    id: int | None = Field(default=None, primary_key=True)
+    usager_id: int = _fk("usager.id")
+    token_hash: str = Field(unique=True)
+    next_path: str = "/"
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = _instant()
+    created_at: datetime = _created()
+
+
+class AuditLog(SQLModel, table=True):
+    """Who changed what, when."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        sa.Index("ix_audit_log_entity", "entity_type", "entity_id"),
+        sa.CheckConstraint(sql_in("actor_type", enums.AuthorType), name="actor_type"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = _created()
+    actor_type: str
+    actor_agent_id: int | None = _fk("agent.id", nullable=True, ondelete="SET NULL", index=False)
+    actor_usager_id: int | None = _fk("usager.id", nullable=True, ondelete="SET NULL", index=False)
+    organisation_id: int | None = _fk("organisation.id", nullable=True, ondelete="SET NULL")
+    action: str
+    entity_type: str
+    entity_id: str
+    changes: dict[str, Any] = _json(dict, nullable=False)
+
+
+# --------------------------------------------------------------------------- write-time validation
+
+
+@sa.event.listens_for(PlageOuverture, "before_insert")
+@sa.event.listens_for(PlageOuverture, "before_update")
+@sa.event.listens_for(Absence, "before_insert")
+@sa.event.listens_for(Absence, "before_update")
+def _normalise_recurrence(_mapper: Any, _connection: Any, target: PlageOuverture | Absence) -> None:
+    """Every recurrence is validated before it reaches the database; `recurrence_until` is derived."""
+    rec = Recurrence.from_json(target.recurrence, target.first_day)
+    target.recurrence = rec.to_json() if rec else None
+    target.recurrence_until = rec.until if rec else None

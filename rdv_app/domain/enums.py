@@ -1,0 +1,144 @@
+"""Closed vocabularies of the domain, stored as plain strings guarded by CHECK constraints."""
+
+from enum import StrEnum
+
+
+class AccessLevel(StrEnum):
+    BASIC = "basic"
+    ADMIN = "admin"
+    INTERVENANT = "intervenant"
+
+
+class RdvNotificationLevel(StrEnum):
+    ALL = "all"
+    OTHERS = "others"
+    SOON = "soon"
+    NONE = "none"
+
+
+class NoticeLevel(StrEnum):
+    ALL = "all"
+    NONE = "none"
+
+
+class LieuAvailability(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    SINGLE_USE = "single_use"
+
+
+class LocationType(StrEnum):
+    PUBLIC_OFFICE = "public_office"
+    PHONE = "phone"
+    HOME = "home"
+    VISIO = "visio"
+
+
+class BookableBy(StrEnum):
+    AGENTS = "agents"
+    AGENTS_AND_PRESCRIPTEURS = "agents_and_prescripteurs"
+    AGENTS_AND_PRESCRIPTEURS_AND_INVITED_USERS = "agents_and_prescripteurs_and_invited_users"
+    EVERYONE = "everyone"
+
+
+class VisibilityType(StrEnum):
+    VISIBLE_AND_NOTIFIED = "visible_and_notified"
+    VISIBLE_AND_NOT_NOTIFIED = "visible_and_not_notified"
+    INVISIBLE = "invisible"
+
+
+class SectorisationLevel(StrEnum):
+    DEPARTEMENT = "departement"
+    ORGANISATION = "organisation"
+    AGENT = "agent"
+
+
+class RdvStatus(StrEnum):
+    UNKNOWN = "unknown"
+    SEEN = "seen"
+    EXCUSED = "excused"
+    REVOKED = "revoked"
+    NOSHOW = "noshow"
+
+
+CANCELLED_STATUSES = frozenset({RdvStatus.EXCUSED, RdvStatus.REVOKED})
+
+
+class AuthorType(StrEnum):
+    AGENT = "agent"
+    USAGER = "usager"
+    PRESCRIPTEUR = "prescripteur"
+    SYSTEM = "system"
+
+
+class CreatedThrough(StrEnum):
+    AGENT_CREATION = "agent_creation"
+    USER_SIGN_UP = "user_sign_up"
+    FRANCECONNECT_SIGN_UP = "franceconnect_sign_up"
+    USER_RELATIVE_CREATION = "user_relative_creation"
+    PRESCRIPTEUR = "prescripteur"
+    SEED = "seed"
+
+
+class NotificationEvent(StrEnum):
+    RDV_CREATED = "rdv_created"
+    RDV_UPDATED = "rdv_updated"
+    RDV_CANCELLED = "rdv_cancelled"
+    RDV_UPCOMING_REMINDER = "rdv_upcoming_reminder"
+    PLAGE_NOTICE = "plage_ouverture_notice"
+    ABSENCE_NOTICE = "absence_notice"
+    WEBHOOK = "webhook"
+    ACCOUNT = "account"
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    MAIL = "mail"
+    WEBHOOK = "webhook"
+
+
+class ReceiptResult(StrEnum):
+    PROCESSED = "processed"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILURE = "failure"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ExportType(StrEnum):
+    RDV_EXPORT = "rdv_export"
+    PARTICIPATIONS_EXPORT = "participations_export"
+
+
+class ExportStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    AVAILABLE = "available"
+    FAILED = "failed"
+
+
+class WebhookSubscription(StrEnum):
+    RDV = "rdv"
+    ABSENCE = "absence"
+    PLAGE_OUVERTURE = "plage_ouverture"
+    USER = "user"
+    USER_PROFILE = "user_profile"
+    ORGANISATION = "organisation"
+    MOTIF = "motif"
+    LIEU = "lieu"
+    AGENT = "agent"
+    AGENT_ROLE = "agent_role"
+    REFERENT_ASSIGNATION = "referent_assignation"
+
+
+def sql_in(column: str, enum: type[StrEnum]) -> str:
+    """SQL text of a CHECK constraint keeping `column` inside the enum's values."""
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"

@@ -1,0 +1,17 @@
+"""Reflex configuration. Every field can be overridden by REFLEX_<FIELD> (REFLEX_DB_URL, ...)."""
+
+import os
+
+import reflex as rx
+
+PUBLIC_URL = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
+
+config = rx.Config(
+    app_name="rdv_app",
+    db_url="sqlite:///data/rdv.db",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin()],
+    cors_allowed_origins=(PUBLIC_URL,),
+    state_auto_setters=False,
+)
