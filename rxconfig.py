@@ -12,6 +12,7 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin()],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+    # The websocket accepts only the app's own origin (Reflex's default is "*").
     cors_allowed_origins=(PUBLIC_URL,),
-    state_auto_setters=False,
 )

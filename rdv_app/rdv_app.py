@@ -1,19 +1,20 @@
+"""Builds the Reflex app: pages, HTTP routes, security headers."""
+
 import reflex as rx
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
+import rdv_app.pages.public  # noqa: F401  (registers pages)
+import rdv_app.pages.workspace  # noqa: F401
+from rdv_app import styles
+from rdv_app.api.http import http_routes, security_headers
+from rdv_app.pages.template import PAGES
 
-async def health(request):
-    return JSONResponse({"status": "ok"})
+app = rx.App(
+    theme=rx.theme(appearance="light", accent_color="indigo", radius="medium"),
+    stylesheets=["/styles.css"],
+    style=styles.base_style,
+    html_lang="fr",
+    api_transformer=[http_routes, security_headers],
+)
 
-
-api = Starlette(routes=[Route("/_health", health)])
-
-
-def index() -> rx.Component:
-    return rx.text("Bonjour")
-
-
-app = rx.App(api_transformer=api)
-app.add_page(index, route="/")
+for page in PAGES:
+    app.add_page(page.component, route=page.route, title=page.title, on_load=page.on_load)

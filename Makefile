@@ -1,0 +1,63 @@
+# `make run` serves the demo on http://localhost:3000; `make test` runs every test ring.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+export NPM_CONFIG_REGISTRY := https://registry.npmjs.org
+export PATH := $(CURDIR)/.tools/node_modules/@oven/bun-linux-x64/bin:$(PATH)
+
+PORT ?= 3000
+PY := .venv/bin/python
+PYTEST := .venv/bin/pytest
+
+.PHONY: help run dev test test-unit test-integration test-e2e bench seed migrate lint
+
+help:
+	@echo "make run    installe ce qui manque, migre, crée la démo et sert l'application sur http://localhost:$(PORT)"
+	@echo "make test   installe ce qui manque et lance tous les tests (unitaires, intégration SQLite + PostgreSQL, navigateur)"
+	@echo "make dev    serveur de développement avec rechargement à chaud (pages :3000, API :8000)"
+	@echo "make bench  mesures de performance (pytest-benchmark)"
+	@echo "make seed   efface la base et recrée la démo"
+	@echo "make lint   ruff"
+
+run:
+	@scripts/setup.sh python bun
+	@$(PY) -m rdv_app.cli serve --port $(PORT)
+
+dev:
+	@scripts/setup.sh python bun
+	@$(PY) -m rdv_app.cli prepare
+	RDV_API_URL=http://localhost:8000 .venv/bin/reflex run --env dev
+
+migrate:
+	@scripts/setup.sh python
+	@$(PY) -m rdv_app.db.migrate
+
+seed:
+	@scripts/setup.sh python
+	@$(PY) -m rdv_app.cli seed
+
+test:
+	@scripts/setup.sh python bun chromium postgresql
+	$(PYTEST) tests/unit tests/integration tests/e2e
+
+test-unit:
+	@scripts/setup.sh python
+	$(PYTEST) tests/unit
+
+test-integration:
+	@scripts/setup.sh python postgresql
+	$(PYTEST) tests/integration
+
+test-e2e:
+	@scripts/setup.sh python bun chromium
+	$(PYTEST) tests/e2e
+
+bench:
+	@scripts/setup.sh python postgresql
+	$(PYTEST) tests/bench --benchmark-only --benchmark-columns=min,median,mean,max,rounds
+
+lint:
+	@scripts/setup.sh python
+	.venv/bin/ruff check .

@@ -1,0 +1,109 @@
+"""Page frames: public pages (usagers, login) and the agents' workspace."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from rdv_app import routes, styles
+from rdv_app.state.agent import AgentState
+
+APP_NAME = "RDV Services Publics"
+
+# label, route: the workspace navigation lists only pages that exist.
+WORKSPACE_NAV = (
+    ("Accueil", routes.WORKSPACE),
+    ("Mon compte", routes.ACCOUNT),
+)
+
+
+def skip_link() -> rx.Component:
+    return rx.el.a("Aller au contenu", href="#contenu", class_name="skip-link")
+
+
+def brand(href: str) -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.el.span("RDV", class_name="brand-mark", aria_hidden="true"),
+            rx.el.span(APP_NAME, class_name="brand-name"),
+            align="center", spacing="2",
+        ),
+        href=href, underline="none", class_name="brand",
+    )
+
+
+def footer() -> rx.Component:
+    return rx.el.footer(
+        rx.text("Service de prise de rendez-vous des services publics. Logiciel libre.", size="2",
+                color=styles.TEXT_MUTED),
+        class_name="site-footer",
+    )
+
+
+def public_layout(content: rx.Component, title: str) -> rx.Component:
+    return rx.fragment(
+        skip_link(),
+        rx.el.header(rx.box(brand(routes.HOME), class_name="header-inner"), class_name="site-header"),
+        rx.el.main(content, id="contenu", tab_index=-1, class_name="site-main"),
+        footer(),
+    )
+
+
+def organisation_switcher() -> rx.Component:
+    return rx.cond(
+        AgentState.has_several_organisations,
+        rx.el.div(
+            rx.el.label("Organisation", html_for="organisation-switcher", class_name="switcher-label"),
+            rx.el.select(
+                rx.foreach(AgentState.organisations,
+                           lambda org: rx.el.option(org["name"], value=org["id"])),
+                id="organisation-switcher",
+                value=AgentState.current_org_id,
+                on_change=AgentState.switch_organisation,
+                class_name="switcher-select",
+            ),
+            class_name="switcher",
+        ),
+        rx.el.span(AgentState.current_org_name, class_name="current-organisation"),
+    )
+
+
+def workspace_header() -> rx.Component:
+    return rx.el.header(
+        rx.box(
+            brand(routes.WORKSPACE),
+            rx.el.nav(
+                rx.el.ul(*[rx.el.li(rx.link(label, href=route, class_name="nav-link")) for label, route in WORKSPACE_NAV],
+                         class_name="nav-list"),
+                aria_label="Navigation principale",
+            ),
+            rx.hstack(
+                organisation_switcher(),
+                rx.link(AgentState.first_name, href=routes.ACCOUNT, class_name="agent-name",
+                        aria_label="Mon compte : " + AgentState.display_name),
+                rx.button("Se déconnecter", on_click=AgentState.logout, variant="outline", size="2"),
+                align="center", spacing="4", wrap="wrap",
+            ),
+            class_name="header-inner workspace-header",
+        ),
+        class_name="site-header",
+    )
+
+
+def loading_block(message: str = "Chargement…") -> rx.Component:
+    return rx.hstack(rx.spinner(size="3"), rx.text(message), role="status", align="center", spacing="3",
+                     padding=styles.SPACE_L)
+
+
+def workspace_layout(content: rx.Component, title: str) -> rx.Component:
+    return rx.fragment(
+        skip_link(),
+        rx.cond(
+            AgentState.ready,
+            rx.fragment(
+                workspace_header(),
+                rx.el.main(content, id="contenu", tab_index=-1, class_name="site-main"),
+            ),
+            rx.el.main(loading_block("Vérification de votre session…"), id="contenu", class_name="site-main"),
+        ),
+        footer(),
+    )

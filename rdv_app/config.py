@@ -1,0 +1,31 @@
+"""Settings read from the environment (see the README's configuration table)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    public_url: str = field(default_factory=lambda: _env("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/"))
+    # In `make dev` the HTTP routes answer on the backend port while pages are on the frontend port.
+    api_url: str = field(default_factory=lambda: _env("RDV_API_URL").rstrip("/"))
+    environment_name: str = field(default_factory=lambda: _env("RDV_ENVIRONMENT", "démo"))
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    def frontend_url(self, path: str) -> str:
+        return f"{self.public_url}{path}" if self.api_url else path
+
+    def api_path(self, path: str) -> str:
+        return f"{self.api_url}{path}" if self.api_url else path
+
+
+settings = Settings()

@@ -1,0 +1,27 @@
+"""Lifetimes of sign-in sessions and tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+AGENT_SESSION_IDLE_TIMEOUT = timedelta(days=14)
+LOGIN_TICKET_LIFETIME = timedelta(minutes=2)
+# Writing last_seen_at on every page view would turn reads into writes; a minute is precise enough
+# for a 14-day idle rule.
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def session_is_active(last_seen_at: datetime, now: datetime, revoked: bool = False,
+                      idle_timeout: timedelta = AGENT_SESSION_IDLE_TIMEOUT) -> bool:
+    return not revoked and now - last_seen_at < idle_timeout
+
+
+def session_needs_touch(last_seen_at: datetime, now: datetime) -> bool:
+    return now - last_seen_at >= SESSION_TOUCH_INTERVAL
+
+
+def safe_next_path(value: str | None, default: str = "/espace") -> str:
+    """Only local absolute paths may follow a login: no scheme, no host, no protocol-relative URL."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value

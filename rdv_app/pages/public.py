@@ -1,0 +1,65 @@
+"""Public pages: home, agent sign-in, not found."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from rdv_app import routes, styles
+from rdv_app.components.forms import form_alert, text_field
+from rdv_app.pages.template import template
+from rdv_app.state.login import LoginState
+
+
+@template(routes.HOME, "Accueil")
+def home() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Prenez rendez-vous avec vos services publics", as_="h1", size="8"),
+        rx.text("PMI, services sociaux, mairies : les agents planifient leurs journées, les usagers reçoivent "
+                "leurs confirmations et rappels par SMS et par email.", size="4", color=styles.TEXT_MUTED),
+        rx.card(
+            rx.heading("Vous êtes agent ?", as_="h2", size="5"),
+            rx.text("Connectez-vous pour accéder à votre agenda et à vos rendez-vous."),
+            rx.link(rx.button("Se connecter à l'espace agents", size="3"), href=routes.LOGIN),
+            max_width=styles.NARROW_WIDTH,
+        ),
+        spacing="5",
+    )
+
+
+@template(routes.LOGIN, "Connexion agent", on_load=LoginState.reset_form)
+def login() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Connexion à l'espace agents", as_="h1", size="7"),
+        rx.form(
+            rx.vstack(
+                form_alert(LoginState.error),
+                text_field("email", "Adresse email", type_="email", autocomplete="username",
+                           hint="Format attendu : prenom.nom@exemple.fr"),
+                text_field("password", "Mot de passe", type_="password", autocomplete="current-password"),
+                rx.button(
+                    rx.cond(LoginState.submitting, rx.spinner(size="2"), rx.fragment()),
+                    rx.cond(LoginState.submitting, "Connexion en cours…", "Se connecter"),
+                    type="submit", size="3", disabled=LoginState.submitting, width="100%",
+                ),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=LoginState.submit,
+            reset_on_submit=False,
+            width="100%",
+            aria_label="Connexion",
+        ),
+        max_width=styles.NARROW_WIDTH,
+        width="100%",
+        spacing="5",
+    )
+
+
+@template(routes.NOT_FOUND, "Page introuvable")
+def not_found() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Page introuvable", as_="h1", size="7"),
+        rx.text("La page que vous cherchez n'existe pas ou a été déplacée. Vérifiez l'adresse saisie."),
+        rx.link("Retour à l'accueil", href=routes.HOME),
+        spacing="4",
+    )

@@ -1,0 +1,75 @@
+"""What an agent sees on the workspace home."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+
+from rdv_app.db.models import AgentRole, Lieu, Motif, Organisation, Participation, Rdv, RdvAgent, Usager
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import datefmt
+from rdv_app.domain.enums import CANCELLED_STATUSES
+from rdv_app.domain.labels import RDV_STATUS_LABELS
+from rdv_app.services.errors import PermissionDenied
+
+
+@dataclass(frozen=True)
+class UpcomingRdv:
+    rdv_id: int
+    day: str
+    time: str
+    motif: str
+    lieu: str
+    usagers: str
+    status: str
+
+
+def require_role(uow: UnitOfWork, agent_id: int, organisation_id: int) -> AgentRole:
+    role = uow.session.exec(select(AgentRole).where(AgentRole.agent_id == agent_id,
+                                                    AgentRole.organisation_id == organisation_id)).first()
+    if role is None:
+        raise PermissionDenied("Vous n'appartenez pas à cette organisation.")
+    return role
+
+
+def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: datetime | None = None,
+                  limit: int = 10) -> list[UpcomingRdv]:
+    """The agent's next non-cancelled RDVs in one of their organisations, in its time zone."""
+    require_role(uow, agent_id, organisation_id)
+    now = now or datetime.now(UTC)
+    organisation = uow.session.get(Organisation, organisation_id)
+    assert organisation is not None
+    rows = uow.session.exec(
+        select(Rdv, Motif.name, Lieu.name)
+        .join(RdvAgent, col(RdvAgent.rdv_id) == Rdv.id)
+        .join(Motif, col(Motif.id) == Rdv.motif_id)
+        .outerjoin(Lieu, col(Lieu.id) == Rdv.lieu_id)
+        .where(RdvAgent.agent_id == agent_id, Rdv.organisation_id == organisation_id, Rdv.ends_at > now,
+               col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES]))
+        .order_by(Rdv.starts_at)
+        .limit(limit)
+    ).all()
+    rdv_ids = [rdv.id for rdv, _, _ in rows]
+    names: dict[int, list[str]] = {}
+    for rdv_id, first, last in uow.session.exec(
+        select(Participation.rdv_id, Usager.first_name, Usager.last_name)
+        .join(Usager, col(Usager.id) == Participation.usager_id)
+        .where(col(Participation.rdv_id).in_(rdv_ids))
+        .order_by(Usager.last_name)
+    ).all():
+        names.setdefault(rdv_id, []).append(f"{first} {last.upper()}")
+    result = []
+    for rdv, motif_name, lieu_name in rows:
+        moment = datefmt.local(rdv.starts_at, organisation.timezone)
+        result.append(UpcomingRdv(
+            rdv_id=rdv.id,  # type: ignore[arg-type]
+            day=datefmt.long_date(moment.date()),
+            time=datefmt.hour(moment),
+            motif=motif_name,
+            lieu=lieu_name or "—",
+            usagers=", ".join(names.get(rdv.id, [])) or (rdv.name or "—"),  # type: ignore[arg-type]
+            status=RDV_STATUS_LABELS[rdv.status],
+        ))
+    return result

@@ -1,0 +1,102 @@
+"""The signed-in agent, resolved from the HttpOnly session cookie on every agent page."""
+
+from __future__ import annotations
+
+import json
+from http.cookies import SimpleCookie
+
+import reflex as rx
+
+from rdv_app import routes
+from rdv_app.config import settings
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.labels import ACCESS_LEVEL_LABELS
+from rdv_app.services import agent_auth
+from rdv_app.services.agent_auth import AgentIdentity
+
+
+def session_token_from(cookie_header: str) -> str | None:
+    jar = SimpleCookie()
+    try:
+        jar.load(cookie_header or "")
+    except Exception:  # noqa: BLE001 - a malformed Cookie header means "no session"
+        return None
+    morsel = jar.get(routes.AGENT_SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+def full_navigation(path: str) -> rx.event.EventSpec:
+    """Leave the single-page app: the next page load opens a new connection that carries new cookies."""
+    return rx.call_script(f"window.location.assign({json.dumps(path)})")
+
+
+class AgentState(rx.State):
+    ready: bool = False
+    first_name: str = ""
+    display_name: str = ""
+    email: str = ""
+    organisations: list[dict[str, str]] = []
+    current_org_id: str = rx.Cookie("", name="rdv_organisation", same_site="lax", max_age=60 * 60 * 24 * 365)
+
+    _agent_id: int | None = None
+
+    def _identity(self) -> AgentIdentity | None:
+        with UnitOfWork() as uow:
+            return agent_auth.resolve_session(uow, session_token_from(self.router.headers.cookie))
+
+    @rx.event
+    def require_agent(self):
+        """on_load of every agent page: no valid session, no page."""
+        identity = self._identity()
+        if identity is None:
+            self._forget()
+            return rx.redirect(routes.login(self.router.url.path or routes.WORKSPACE), replace=True)
+        self._remember(identity)
+        return None
+
+    def _remember(self, identity: AgentIdentity) -> None:
+        self._agent_id = identity.agent_id
+        self.first_name = identity.first_name or identity.last_name
+        self.display_name = identity.display_name
+        self.email = identity.email
+        self.organisations = [
+            {"id": str(r.organisation_id), "name": r.name, "level": ACCESS_LEVEL_LABELS[r.access_level]}
+            for r in identity.roles
+        ]
+        known = {o["id"] for o in self.organisations}
+        if self.current_org_id not in known:
+            self.current_org_id = self.organisations[0]["id"] if self.organisations else ""
+        self.ready = True
+
+    def _forget(self) -> None:
+        self._agent_id = None
+        self.ready = False
+        self.first_name = self.display_name = self.email = ""
+        self.organisations = []
+
+    @rx.var
+    def current_org_name(self) -> str:
+        return next((o["name"] for o in self.organisations if o["id"] == self.current_org_id), "")
+
+    @rx.var
+    def current_access_level(self) -> str:
+        return next((o["level"] for o in self.organisations if o["id"] == self.current_org_id), "")
+
+    @rx.var
+    def has_several_organisations(self) -> bool:
+        return len(self.organisations) > 1
+
+    @rx.event
+    def switch_organisation(self, organisation_id: str):
+        if any(o["id"] == organisation_id for o in self.organisations):
+            self.current_org_id = organisation_id
+            # Every agent page reloads its data for the organisation it now shows.
+            return rx.redirect(self.router.url.path or routes.WORKSPACE)
+        return None
+
+    @rx.event
+    def logout(self):
+        with UnitOfWork() as uow:
+            agent_auth.revoke_session(uow, session_token_from(self.router.headers.cookie))
+        self._forget()
+        return full_navigation(settings.api_path(routes.AUTH_CLEAR_SESSION))

@@ -1,0 +1,40 @@
+"""The agents' sign-in form."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from rdv_app import routes
+from rdv_app.config import settings
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import agent_auth
+from rdv_app.services.errors import DomainError
+from rdv_app.state.agent import full_navigation
+
+
+class LoginState(rx.State):
+    error: str = ""
+    submitting: bool = False
+
+    @rx.event
+    def reset_form(self):
+        self.error = ""
+        self.submitting = False
+
+    @rx.event
+    def submit(self, form: dict):
+        self.error = ""
+        self.submitting = True
+        yield
+        try:
+            with UnitOfWork() as uow:
+                ticket = agent_auth.authenticate(
+                    uow, str(form.get("email", "")), str(form.get("password", "")),
+                    ip=self.router.session.client_ip or "inconnue",
+                    next_path=self.router.url.query_parameters.get("suivant"),
+                )
+        except DomainError as exc:
+            self.error = exc.message
+            self.submitting = False
+            return
+        yield full_navigation(settings.api_path(routes.open_session(ticket)))

@@ -1,0 +1,105 @@
+"""Browser tests: the real production server (one port) in Debian's chromium, with an axe check."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from pg import free_port
+from playwright.sync_api import Page
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+DEMO_PASSWORD = "RdvDemo-2026!"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {**browser_type_launch_args,
+            "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "locale": "fr-FR", "timezone_id": "Europe/Paris",
+            "viewport": {"width": 1280, "height": 900}}
+
+
+def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app server exited ({process.returncode}):\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"the app server did not answer in {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrates and seeds a fresh SQLite database, then serves the app exactly as `make run` does."""
+    port = free_port()
+    data = tmp_path_factory.mktemp("app")
+    base_url = f"http://localhost:{port}"
+    env = {**os.environ, "REFLEX_DB_URL": f"sqlite:///{data / 'rdv.db'}", "RDV_PUBLIC_URL": base_url,
+           "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
+           "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org", "PYTHONUNBUFFERED": "1"}
+    subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    log = data / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(port),
+             "--backend-port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/_health", process, log)
+        yield base_url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def assert_accessible() -> Callable[[Page], None]:
+    """Runs axe-core on the page as it is now; any violation fails the test with axe's report."""
+    axe = Axe()
+
+    def check(page: Page) -> None:
+        page.wait_for_load_state("networkidle")
+        results = axe.run(page)
+        assert results.violations_count == 0, results.generate_report()
+
+    return check
+
+
+@pytest.fixture
+def login_as(page: Page, app_url: str) -> Callable[[str], None]:
+    def login(email: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto(f"{app_url}/connexion")
+        page.get_by_label("Adresse email").fill(email)
+        page.get_by_label("Mot de passe").fill(password)
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_url(f"{app_url}/espace**")
+
+    return login

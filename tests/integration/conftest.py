@@ -1,0 +1,59 @@
+"""Integration fixtures: every database test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+import rdv_app.db.models  # noqa: F401
+from rdv_app.db.engine import get_engine
+from rdv_app.db.migrate import upgrade
+from rdv_app.db.uow import UnitOfWork
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'rdv.db'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").create_database("rdv_integration")
+    upgrade(url)
+    return url
+
+
+def _empty_all_tables(url: str) -> None:
+    engine = get_engine(url)
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def db_url(migrated_url: str) -> Iterator[str]:
+    """A migrated, empty database; emptied again after the test."""
+    _empty_all_tables(migrated_url)
+    yield migrated_url
+    _empty_all_tables(migrated_url)
+
+
+@pytest.fixture
+def uow(db_url: str) -> Iterator[UnitOfWork]:
+    with UnitOfWork(db_url) as unit:
+        yield unit
+
+
+@pytest.fixture
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, unmigrated database of the kind named by the test's `database` parameter."""
+    if request.node.callspec.params["database"] == "sqlite":
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database(f"fresh_{abs(hash(request.node.nodeid)) % 10**9}")

@@ -1,0 +1,142 @@
+"""Agent sign-in against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from rdv_app.auth import rate_limit
+from rdv_app.auth.passwords import hash_password
+from rdv_app.db.models import Agent, AgentRole, AgentSession, Organisation, Territory
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import agent_auth
+from rdv_app.services.errors import DomainError
+
+PASSWORD = "Cerisier-Bleu-42"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    rate_limit.reset_all()
+    yield
+    rate_limit.reset_all()
+
+
+@pytest.fixture
+def agent_email(db_url: str) -> str:
+    with UnitOfWork(db_url) as uow:
+        territory = Territory(departement_number="62", name="Pas-de-Calais")
+        uow.session.add(territory)
+        uow.session.flush()
+        org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
+        agent = Agent(email="lea.durand@demo.test", first_name="Léa", last_name="Durand",
+                      password_hash=hash_password(PASSWORD))
+        intervenant = Agent(email="intervenant@demo.test", last_name="Roux", password_hash=hash_password(PASSWORD))
+        uow.session.add_all([org, agent, intervenant])
+        uow.session.flush()
+        uow.session.add_all([AgentRole(agent_id=agent.id, organisation_id=org.id, access_level="admin"),
+                             AgentRole(agent_id=intervenant.id, organisation_id=org.id, access_level="intervenant")])
+        uow.commit()
+    return "lea.durand@demo.test"
+
+
+def _sign_in(db_url: str, email: str, password: str = PASSWORD, ip: str = "10.0.0.1") -> str:
+    with UnitOfWork(db_url) as uow:
+        ticket = agent_auth.authenticate(uow, email, password, ip, next_path="/mon-compte")
+    with UnitOfWork(db_url) as uow:
+        opened = agent_auth.open_session(uow, ticket)
+    assert opened is not None and opened.next_path == "/mon-compte"
+    return opened.token
+
+
+def test_sign_in_opens_a_session_that_resolves_to_the_agent(db_url: str, agent_email: str) -> None:
+    token = _sign_in(db_url, "  LEA.DURAND@demo.test ")
+    with UnitOfWork(db_url) as uow:
+        identity = agent_auth.resolve_session(uow, token)
+        stored = uow.session.exec(select(AgentSession.token_hash)).all()
+    assert identity is not None
+    assert identity.display_name == "Léa Durand"
+    assert [r.name for r in identity.roles] == ["PMI Arras"]
+    assert token not in stored  # only the hash is kept
+
+
+def test_ticket_works_once(db_url: str, agent_email: str) -> None:
+    with UnitOfWork(db_url) as uow:
+        ticket = agent_auth.authenticate(uow, agent_email, PASSWORD, "10.0.0.1")
+    with UnitOfWork(db_url) as uow:
+        assert agent_auth.open_session(uow, ticket) is not None
+    with UnitOfWork(db_url) as uow:
+        assert agent_auth.open_session(uow, ticket) is None
+
+
+def test_expired_ticket_is_refused(db_url: str, agent_email: str) -> None:
+    past = datetime.now(UTC) - timedelta(minutes=10)
+    with UnitOfWork(db_url) as uow:
+        ticket = agent_auth.authenticate(uow, agent_email, PASSWORD, "10.0.0.1", now=past)
+    with UnitOfWork(db_url) as uow:
+        assert agent_auth.open_session(uow, ticket) is None
+
+
+def test_wrong_password_and_unknown_email_get_the_same_message(db_url: str, agent_email: str) -> None:
+    messages = set()
+    for email, password in ((agent_email, "Mauvais-Mot-2!"), ("inconnu@demo.test", PASSWORD)):
+        with UnitOfWork(db_url) as uow, pytest.raises(DomainError) as caught:
+            agent_auth.authenticate(uow, email, password, f"10.0.0.{len(messages) + 2}")
+        messages.add(caught.value.message)
+    assert messages == {"Adresse email ou mot de passe incorrect."}
+
+
+def test_intervenant_cannot_sign_in(db_url: str, agent_email: str) -> None:
+    with UnitOfWork(db_url) as uow, pytest.raises(DomainError, match="incorrect"):
+        agent_auth.authenticate(uow, "intervenant@demo.test", PASSWORD, "10.0.0.1")
+
+
+def test_five_failures_for_an_email_block_it_with_a_wait_message(db_url: str, agent_email: str) -> None:
+    for attempt in range(5):
+        with UnitOfWork(db_url) as uow, pytest.raises(DomainError, match="incorrect"):
+            agent_auth.authenticate(uow, agent_email, "Mauvais-Mot-2!", f"10.0.1.{attempt}")
+    with UnitOfWork(db_url) as uow, pytest.raises(agent_auth.TooManyAttempts) as caught:
+        agent_auth.authenticate(uow, agent_email, PASSWORD, "10.0.2.1")  # even the right password waits
+    assert "Veuillez patienter" in caught.value.message
+    assert 1 <= caught.value.wait_seconds <= 61
+
+
+def test_five_failures_from_one_ip_block_that_ip(db_url: str, agent_email: str) -> None:
+    for attempt in range(5):
+        with UnitOfWork(db_url) as uow, pytest.raises(DomainError):
+            agent_auth.authenticate(uow, f"inconnu{attempt}@demo.test", PASSWORD, "10.9.9.9")
+    with UnitOfWork(db_url) as uow, pytest.raises(agent_auth.TooManyAttempts):
+        agent_auth.authenticate(uow, agent_email, PASSWORD, "10.9.9.9")
+    _sign_in(db_url, agent_email, ip="10.9.9.10")  # another IP is not affected
+
+
+def test_session_ends_after_14_idle_days_and_on_sign_out(db_url: str, agent_email: str) -> None:
+    token = _sign_in(db_url, agent_email)
+    later = datetime.now(UTC) + timedelta(days=13)
+    with UnitOfWork(db_url) as uow:
+        assert agent_auth.resolve_session(uow, token, now=later) is not None  # activity moves the deadline
+    with UnitOfWork(db_url) as uow:
+        assert agent_auth.resolve_session(uow, token, now=later + timedelta(days=13)) is not None
+    with UnitOfWork(db_url) as uow:
+        assert agent_auth.resolve_session(uow, token, now=later + timedelta(days=27, minutes=1)) is None
+    fresh = _sign_in(db_url, agent_email)
+    with UnitOfWork(db_url) as uow:
+        agent_auth.revoke_session(uow, fresh)
+    with UnitOfWork(db_url) as uow:
+        assert agent_auth.resolve_session(uow, fresh) is None
+
+
+def test_password_change_enforces_the_policy(db_url: str, agent_email: str) -> None:
+    with UnitOfWork(db_url) as uow:
+        agent_id = uow.session.exec(select(Agent.id).where(Agent.email == agent_email)).one()
+    with UnitOfWork(db_url) as uow, pytest.raises(DomainError, match="au moins 12 caractères") as caught:
+        agent_auth.change_password(uow, agent_id, PASSWORD, "Court-1!", "Court-1!")
+    assert caught.value.field == "new"
+    with UnitOfWork(db_url) as uow, pytest.raises(DomainError, match="actuel est incorrect"):
+        agent_auth.change_password(uow, agent_id, "Faux-Mot-De-Passe-1", "Nouveau-Secret-99", "Nouveau-Secret-99")
+    with UnitOfWork(db_url) as uow:
+        agent_auth.change_password(uow, agent_id, PASSWORD, "Nouveau-Secret-99", "Nouveau-Secret-99")
+    _sign_in(db_url, agent_email, password="Nouveau-Secret-99")
