@@ -63,6 +63,8 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 600) -> 
 
 
 def serve(port: int) -> int:
+    # The websocket accepts only the public origin (rxconfig): default it to the port served here.
+    base_url = os.environ.setdefault("RDV_PUBLIC_URL", f"http://localhost:{port}").rstrip("/")
     summary = prepare()
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
                "--frontend-port", str(port), "--backend-port", str(port)]
@@ -71,7 +73,7 @@ def serve(port: int) -> int:
         if not wait_until_up(f"http://127.0.0.1:{port}{routes.HEALTH}", process):
             print("Le serveur n'a pas démarré : voir les messages ci-dessus.", file=sys.stderr)
             return process.wait() or 1
-        print_summary(summary, settings.public_url)
+        print_summary(summary, base_url)
         return process.wait()
     except KeyboardInterrupt:
         process.send_signal(signal.SIGINT)

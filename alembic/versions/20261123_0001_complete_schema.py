@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 22:34:47.124163
+Create Date: 2026-11-23 22:49:15.928385
 """
 
 from collections.abc import Sequence
@@ -124,6 +124,27 @@ def upgrade() -> None:
     with op.batch_alter_table('usager', schema=None) as batch_op:
         batch_op.create_index('ix_usager_names', ['last_name', 'first_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_usager_responsible_id'), ['responsible_id'], unique=False)
+
+    op.create_table('absence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agent_id', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('first_day', sa.Date(), nullable=False),
+    sa.Column('start_time', sa.Time(), nullable=False),
+    sa.Column('end_day', sa.Date(), nullable=False),
+    sa.Column('end_time', sa.Time(), nullable=False),
+    sa.Column('recurrence', sa.JSON(none_as_null=True), nullable=True),
+    sa.Column('recurrence_until', sa.Date(), nullable=True),
+    sa.Column('created_at', rdv_app.db.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', rdv_app.db.types.UTCDateTime(), nullable=False),
+    sa.CheckConstraint('end_day > first_day OR (end_day = first_day AND end_time > start_time)', name=op.f('ck_absence_interval')),
+    sa.CheckConstraint('recurrence IS NULL OR end_day = first_day', name=op.f('ck_absence_recurring_single_day')),
+    sa.CheckConstraint('recurrence_until IS NULL OR recurrence_until >= first_day', name=op.f('ck_absence_until')),
+    sa.ForeignKeyConstraint(['agent_id'], ['agent.id'], name=op.f('fk_absence_agent_id_agent'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_absence'))
+    )
+    with op.batch_alter_table('absence', schema=None) as batch_op:
+        batch_op.create_index('ix_absence_agent_range', ['agent_id', 'first_day', 'end_day', 'recurrence_until'], unique=False)
 
     op.create_table('agent_login_ticket',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -299,30 +320,6 @@ def upgrade() -> None:
     with op.batch_alter_table('usager_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_usager_session_usager_id'), ['usager_id'], unique=False)
 
-    op.create_table('absence',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('agent_id', sa.Integer(), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=True),
-    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('first_day', sa.Date(), nullable=False),
-    sa.Column('start_time', sa.Time(), nullable=False),
-    sa.Column('end_day', sa.Date(), nullable=False),
-    sa.Column('end_time', sa.Time(), nullable=False),
-    sa.Column('recurrence', sa.JSON(), nullable=True),
-    sa.Column('recurrence_until', sa.Date(), nullable=True),
-    sa.Column('created_at', rdv_app.db.types.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', rdv_app.db.types.UTCDateTime(), nullable=False),
-    sa.CheckConstraint('end_day > first_day OR (end_day = first_day AND end_time > start_time)', name=op.f('ck_absence_interval')),
-    sa.CheckConstraint('recurrence IS NULL OR end_day = first_day', name=op.f('ck_absence_recurring_single_day')),
-    sa.CheckConstraint('recurrence_until IS NULL OR recurrence_until >= first_day', name=op.f('ck_absence_until')),
-    sa.ForeignKeyConstraint(['agent_id'], ['agent.id'], name=op.f('fk_absence_agent_id_agent'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_absence_organisation_id_organisation'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_absence'))
-    )
-    with op.batch_alter_table('absence', schema=None) as batch_op:
-        batch_op.create_index('ix_absence_agent_range', ['agent_id', 'first_day', 'end_day', 'recurrence_until'], unique=False)
-        batch_op.create_index(batch_op.f('ix_absence_organisation_id'), ['organisation_id'], unique=False)
-
     op.create_table('agent_role',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agent_id', sa.Integer(), nullable=False),
@@ -470,7 +467,7 @@ def upgrade() -> None:
     sa.Column('first_day', sa.Date(), nullable=False),
     sa.Column('start_time', sa.Time(), nullable=False),
     sa.Column('end_time', sa.Time(), nullable=False),
-    sa.Column('recurrence', sa.JSON(), nullable=True),
+    sa.Column('recurrence', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('recurrence_until', sa.Date(), nullable=True),
     sa.Column('created_at', rdv_app.db.types.UTCDateTime(), nullable=False),
     sa.Column('updated_at', rdv_app.db.types.UTCDateTime(), nullable=False),
@@ -730,11 +727,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_agent_role_agent_id'))
 
     op.drop_table('agent_role')
-    with op.batch_alter_table('absence', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_absence_organisation_id'))
-        batch_op.drop_index('ix_absence_agent_range')
-
-    op.drop_table('absence')
     with op.batch_alter_table('usager_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_usager_session_usager_id'))
 
@@ -782,6 +774,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_agent_login_ticket_agent_id'))
 
     op.drop_table('agent_login_ticket')
+    with op.batch_alter_table('absence', schema=None) as batch_op:
+        batch_op.drop_index('ix_absence_agent_range')
+
+    op.drop_table('absence')
     with op.batch_alter_table('usager', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_usager_responsible_id'))
         batch_op.drop_index('ix_usager_names')

@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from rdv_app.db.types import UTCDateTime, utcnow
 from rdv_app.domain import enums
 from rdv_app.domain.enums import sql_in
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.db.types import UTCDateTime, utcnow
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -43,7 +43,8 @@ def _created() -> Any:
 
 def _json(default_factory: Any = None, *, nullable: bool = True) -> Any:
     if default_factory is None:
-        return Field(default=None, sa_type=sa.JSON, nullable=nullable)
+        # none_as_null: Python None is SQL NULL, not the JSON value 'null' (CHECKs and IS NULL rely on it).
+        return Field(default=None, sa_type=sa.JSON(none_as_null=True), nullable=nullable)
     return Field(default_factory=default_factory, sa_type=sa.JSON, nullable=nullable)
 
 
@@ -82,7 +83,8 @@ class Organisation(SQLModel, table=True):
     website: str | None = None
     horaires: str | None = None
     external_id: str | None = None
-    timezone: str = "Europe/Paris"
+    # IANA time zone; left empty, it is the territory's (filled in before insert).
+    timezone: str | None = Field(default=None, nullable=False)
     verticale: str = "rdv_solidarites"
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -296,7 +298,7 @@ class PlageOuvertureMotif(SQLModel, table=True):
 
 
 class Absence(SQLModel, table=True):
-    """An indisponibilité: blocks the agent in every organisation."""
+    """An indisponibilité: it belongs to the agent, not to an organisation, and blocks them everywhere."""
 
     __tablename__ = "absence"
     __table_args__ = (
@@ -309,7 +311,6 @@ class Absence(SQLModel, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     agent_id: int = _fk("agent.id", index=False)
-    organisation_id: int | None = _fk("organisation.id", nullable=True, ondelete="SET NULL")
     title: str
     first_day: date
     start_time: time
@@ -648,3 +649,11 @@ def _normalise_recurrence(_mapper: Any, _connection: Any, target: PlageOuverture
     rec = Recurrence.from_json(target.recurrence, target.first_day)
     target.recurrence = rec.to_json() if rec else None
     target.recurrence_until = rec.until if rec else None
+
+
+@sa.event.listens_for(Organisation, "before_insert")
+def _organisation_timezone(_mapper: Any, connection: sa.Connection, target: Organisation) -> None:
+    if target.timezone is None:
+        target.timezone = connection.execute(
+            sa.select(Territory.__table__.c.timezone).where(Territory.__table__.c.id == target.territory_id)
+        ).scalar_one()
