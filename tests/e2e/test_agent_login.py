@@ -77,5 +77,5 @@ def test_protected_page_redirects_to_login_and_back(page: Page, app_url: str) ->
     page.get_by_label("Adresse email").fill(ADMIN)
     page.get_by_label("Mot de passe").fill("RdvDemo-2026!")
     page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(r"/mon-compte$"))
+    page.wait_for_url(re.compile(r"/mon-compte/?$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
