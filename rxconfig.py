@@ -11,7 +11,7 @@ config = rx.Config(
     db_url="sqlite:///data/rdv.db",
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo", radius="medium"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
     # The websocket accepts only the app's own origin (Reflex's default is "*").
     cors_allowed_origins=(PUBLIC_URL,),

@@ -3,6 +3,9 @@
 - prepare: migrate the database, seed the demo when it is empty, print the demo logins;
 - seed: wipe the database and seed the demo again;
 - serve: prepare, start the production server (one port), print the URLs once it answers.
+
+`serve` stays a small supervisor: the database work runs in a child process, so that the launcher does
+not keep SQLAlchemy and the models in memory next to the server for the whole day.
 """
 
 from __future__ import annotations
@@ -12,40 +15,37 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
-from rdv_app import routes
-from rdv_app.config import settings
-from rdv_app.db.migrate import upgrade
-from rdv_app.db.uow import UnitOfWork
-from rdv_app.services.seed import SeedSummary, reset_demo, seed_demo
+LOGIN_PATH = "/connexion"
+HEALTH_PATH = "/_health"
 
 
-def print_summary(summary: SeedSummary, base_url: str) -> None:
-    print()
-    print("=" * 72)
-    print(f"  RDV Services Publics  {base_url}")
-    print(f"  Connexion agents     {base_url}{routes.LOGIN}")
-    print(f"  Santé                {base_url}{routes.HEALTH}")
-    print()
-    print(f"  Comptes de démonstration (mot de passe commun : {summary.demo_password})")
-    for label, email, _password in summary.logins:
-        print(f"    {email:<32} {label}")
-    print()
-    print(f"  Organisation de démonstration : {summary.public_organisation_name}"
-          f" (page publique : {base_url}/org/{summary.public_organisation_id})")
-    print("=" * 72)
-    print(flush=True)
+def banner(base_url: str, reset: bool = False) -> str:
+    """Migrate, seed when empty (or wipe and seed when `reset`), and describe the demo."""
+    from rdv_app.db.migrate import upgrade
+    from rdv_app.db.uow import UnitOfWork
+    from rdv_app.services.seed import reset_demo, seed_demo
 
-
-def prepare(reset: bool = False) -> SeedSummary:
     upgrade()
     with UnitOfWork() as uow:
         summary = reset_demo(uow) if reset else seed_demo(uow)
     state = "créée" if summary.created else "déjà présente, conservée"
     print(f"Base de données à jour ; démo {state} : {summary.counts_text()}.", flush=True)
-    return summary
+    lines = [
+        "", "=" * 72,
+        f"  RDV Services Publics  {base_url}",
+        f"  Connexion agents     {base_url}{LOGIN_PATH}",
+        f"  Santé                {base_url}{HEALTH_PATH}",
+        "",
+        f"  Comptes de démonstration (mot de passe commun : {summary.demo_password})",
+        *(f"    {email:<32} {label}" for label, email, _password in summary.logins),
+        "=" * 72, "",
+    ]
+    return "\n".join(lines)
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 600) -> bool:
@@ -64,16 +64,20 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 600) -> 
 
 def serve(port: int) -> int:
     # The websocket accepts only the public origin (rxconfig): default it to the port served here.
-    base_url = os.environ.setdefault("RDV_PUBLIC_URL", f"http://localhost:{port}").rstrip("/")
-    summary = prepare()
+    os.environ.setdefault("RDV_PUBLIC_URL", f"http://localhost:{port}")
+    with tempfile.TemporaryDirectory() as tmp:
+        banner_file = Path(tmp) / "banner.txt"
+        subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare", "--banner-file", str(banner_file)],  # noqa: S603
+                       check=True)
+        text = banner_file.read_text()
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
                "--frontend-port", str(port), "--backend-port", str(port)]
     process = subprocess.Popen(command)  # noqa: S603 - fixed command
     try:
-        if not wait_until_up(f"http://127.0.0.1:{port}{routes.HEALTH}", process):
+        if not wait_until_up(f"http://127.0.0.1:{port}{HEALTH_PATH}", process):
             print("Le serveur n'a pas démarré : voir les messages ci-dessus.", file=sys.stderr)
             return process.wait() or 1
-        print_summary(summary, base_url)
+        print(text, flush=True)
         return process.wait()
     except KeyboardInterrupt:
         process.send_signal(signal.SIGINT)
@@ -83,16 +87,22 @@ def serve(port: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="rdv_app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("prepare")
+    prepare_parser = sub.add_parser("prepare")
+    prepare_parser.add_argument("--banner-file", type=Path)
     sub.add_parser("seed")
     serve_parser = sub.add_parser("serve")
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
+    base_url = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
     if args.command == "prepare":
-        print_summary(prepare(), settings.public_url)
+        text = banner(base_url)
+        if args.banner_file:
+            args.banner_file.write_text(text)
+        else:
+            print(text)
         return 0
     if args.command == "seed":
-        print_summary(prepare(reset=True), settings.public_url)
+        print(banner(base_url, reset=True))
         return 0
     return serve(args.port)
 

@@ -9,7 +9,6 @@ from rdv_app.api.http import http_routes, security_headers
 from rdv_app.pages.template import PAGES
 
 app = rx.App(
-    theme=rx.theme(appearance="light", accent_color="indigo", radius="medium"),
     stylesheets=["/styles.css"],
     style=styles.base_style,
     html_lang="fr",

@@ -1,6 +1,6 @@
 """French labels of the domain's vocabularies."""
 
-from rdv_app.domain.enums import AccessLevel, RdvStatus
+from rdv_app.domain.enums import AccessLevel, LocationType, RdvStatus
 
 ACCESS_LEVEL_LABELS = {
     AccessLevel.BASIC: "Agent",
@@ -14,4 +14,12 @@ RDV_STATUS_LABELS = {
     RdvStatus.EXCUSED: "Annulé (excusé)",
     RdvStatus.REVOKED: "Annulé (par le service)",
     RdvStatus.NOSHOW: "Absence non excusée",
+}
+
+# Where an RDV takes place when it has no lieu (no personal data: never the usager's address).
+LOCATION_TYPE_LABELS = {
+    LocationType.PUBLIC_OFFICE: "Sur place",
+    LocationType.PHONE: "Par téléphone",
+    LocationType.HOME: "À domicile",
+    LocationType.VISIO: "Par visioconférence",
 }

@@ -11,7 +11,7 @@ from rdv_app.db.models import AgentRole, Lieu, Motif, Organisation, Participatio
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import CANCELLED_STATUSES
-from rdv_app.domain.labels import RDV_STATUS_LABELS
+from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
 from rdv_app.services.errors import PermissionDenied
 
 
@@ -42,7 +42,7 @@ def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: dat
     organisation = uow.session.get(Organisation, organisation_id)
     assert organisation is not None
     rows = uow.session.exec(
-        select(Rdv, Motif.name, Lieu.name)
+        select(Rdv, Motif.name, Motif.location_type, Lieu.name)
         .join(RdvAgent, col(RdvAgent.rdv_id) == Rdv.id)
         .join(Motif, col(Motif.id) == Rdv.motif_id)
         .outerjoin(Lieu, col(Lieu.id) == Rdv.lieu_id)
@@ -51,7 +51,7 @@ def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: dat
         .order_by(Rdv.starts_at)
         .limit(limit)
     ).all()
-    rdv_ids = [rdv.id for rdv, _, _ in rows]
+    rdv_ids = [row[0].id for row in rows]
     names: dict[int, list[str]] = {}
     for rdv_id, first, last in uow.session.exec(
         select(Participation.rdv_id, Usager.first_name, Usager.last_name)
@@ -61,14 +61,14 @@ def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: dat
     ).all():
         names.setdefault(rdv_id, []).append(f"{first} {last.upper()}")
     result = []
-    for rdv, motif_name, lieu_name in rows:
+    for rdv, motif_name, location_type, lieu_name in rows:
         moment = datefmt.local(rdv.starts_at, organisation.timezone)
         result.append(UpcomingRdv(
             rdv_id=rdv.id,  # type: ignore[arg-type]
             day=datefmt.long_date(moment.date()),
             time=datefmt.hour(moment),
             motif=motif_name,
-            lieu=lieu_name or "—",
+            lieu=lieu_name or LOCATION_TYPE_LABELS[location_type],
             usagers=", ".join(names.get(rdv.id, [])) or (rdv.name or "—"),  # type: ignore[arg-type]
             status=RDV_STATUS_LABELS[rdv.status],
         ))
