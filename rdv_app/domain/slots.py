@@ -1,0 +1,472 @@
+"""Slot engine ("créneaux"): which appointments can be booked, and with whom.
+
+Pure Python: the service layer loads every input once (set-based queries) and passes plain frozen
+dataclasses; the engine never queries anything. The same functions feed the display (usager pages,
+the agents' "Trouver un RDV") and the final check that booking runs inside its transaction, so a slot
+that is shown is exactly a slot that `validate_slot` accepts for the same data and the same `now`
+(booking validates with its own, later `now`, and still accepts a slot shown a moment ago: see
+`validate_slot`).
+
+Inputs (`SlotSearch`): the motif (duration, booking delays), the candidate plages d'ouverture, the
+agents' absences, their busy intervals (every non-cancelled RDV of those agents in ALL organisations),
+the public holidays of the territory (local dates, see `off_days`), the organisation's time zone, who
+is searching and `now`.
+
+Rules, in the order they apply:
+
+1. **Occurrences.** A plage without recurrence occurs on its first day; a recurring one on the days of
+   `Recurrence.dates`, fast-forwarded to the searched range. Every occurrence keeps the first one's
+   local wall-clock times (a 9:00-12:00 plage is 9:00-12:00 local on both sides of a DST change): local
+   times become instants through `zoneinfo`, never by adding hours. Plages that do not list the motif
+   or are outside the lieu or agents asked for are ignored. The search never starts before today, so
+   expired plages and absences (one-off before today, recurrence ended before today) give nothing.
+2. **Busy time.** A public holiday blocks its whole local day, so an occurrence on a holiday is dropped
+   (occurrences never cross midnight: a plage ends after it starts on the same day). Absences (one-off,
+   multi-day, recurring) and busy RDVs block their interval for their agent. Intervals that only touch
+   (one ends when the other starts) do not conflict.
+3. **Layout.** Slots are laid out from the start b of each free interval, stepping by the motif
+   duration while the slot ends inside the interval. When b is already past, the first slot is b plus
+   the smallest number of 5-minute steps that is not before now (now 15:03, b = 14:00 gives 15:05);
+   after an RDV from 9:00 to 9:20, 30-minute slots go on at 9:20, 9:50...
+4. **Booking delays.** Usagers and prescripteurs only see slots starting within
+   [now + minimum delay, now + maximum delay] (a maximum of 0 means none); agents have no such window
+   (only "not in the past").
+5. **Several agents at one time.** `available_slots` returns every slot, ordered by start, then by the
+   creation order of their plage (earliest `created_at`, then lowest id). `displayed_slots` keeps one
+   slot per start for usagers and one per (start, agent) for agents: the first of that order, which is
+   the one booking would pick. At booking the plage created first wins (`pick_slot_for_booking`):
+   deterministic, no random choice.
+6. **Next availability** is the earliest slot within the horizon (the maximum delay for usagers, six
+   months for agents), found in one pass over the occurrences in chronological order that stops at the
+   first free slot, instead of searching week after week.
+
+Internally everything is an aware UTC datetime. Busy intervals are grouped by agent and sorted once per
+call, and each occurrence finds the busy intervals it meets by bisection, so the work grows with
+occurrences + busy intervals (times log), not with their product.
+"""
+
+from __future__ import annotations
+
+import calendar
+import heapq
+import math
+from bisect import bisect_right
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from itertools import accumulate
+from operator import itemgetter
+
+from rdv_app.domain.recurrence import Recurrence
+
+ROUNDING_MINUTES = 5
+AGENT_HORIZON_MONTHS = 6
+
+_ROUNDING = timedelta(minutes=ROUNDING_MINUTES)
+
+
+class Searcher(StrEnum):
+    USAGER = "usager"
+    PRESCRIPTEUR = "prescripteur"
+    AGENT = "agent"
+
+    @property
+    def applies_booking_delays(self) -> bool:
+        return self is not Searcher.AGENT
+
+
+@dataclass(frozen=True, slots=True)
+class SlotMotif:
+    """What the engine needs of a motif; delays in seconds, as on `Motif`."""
+
+    id: int
+    duration_in_min: int
+    min_booking_delay: int = 1800
+    max_booking_delay: int = 7_889_238  # 0: no maximum, the horizon is then AGENT_HORIZON_MONTHS
+
+    def __post_init__(self) -> None:
+        if self.duration_in_min <= 0:
+            raise ValueError("a motif lasts at least one minute")
+
+
+@dataclass(frozen=True, slots=True)
+class Plage:
+    """A plage d'ouverture; days and times are local to the organisation's time zone."""
+
+    id: int
+    agent_id: int
+    lieu_id: int | None
+    motif_ids: frozenset[int]
+    first_day: date
+    start_time: time
+    end_time: time
+    recurrence: Recurrence | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAbsence:
+    """An indisponibilité; it blocks the agent in every organisation."""
+
+    agent_id: int
+    first_day: date
+    start_time: time
+    end_day: date
+    end_time: time
+    recurrence: Recurrence | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BusyInterval:
+    """A non-cancelled RDV of the agent, in any organisation: [starts_at, ends_at)."""
+
+    agent_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.starts_at.utcoffset() is None or self.ends_at.utcoffset() is None:
+            raise ValueError("busy intervals are instants: aware datetimes required")
+
+
+@dataclass(frozen=True, slots=True)
+class SlotSearch:
+    """Everything a search needs except the range: one load, then any number of calls."""
+
+    motif: SlotMotif
+    plages: tuple[Plage, ...]
+    absences: tuple[AgentAbsence, ...]
+    busy: tuple[BusyInterval, ...]
+    holidays: frozenset[date]
+    time_zone: tzinfo
+    now: datetime
+    searcher: Searcher
+    _rdvs_by_agent: dict[int, _Busy] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.now.utcoffset() is None:
+            raise ValueError("now must be an aware datetime")
+        # Grouped and sorted once: a week, the next availability and every lieu of a list reuse it.
+        by_agent: dict[int, list[tuple[datetime, datetime]]] = {}
+        for busy in self.busy:
+            by_agent.setdefault(busy.agent_id, []).append((busy.starts_at, busy.ends_at))
+        object.__setattr__(self, "_rdvs_by_agent", {agent_id: _Busy(i) for agent_id, i in by_agent.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    starts_at: datetime  # aware, UTC
+    ends_at: datetime  # aware, UTC
+    agent_id: int
+    lieu_id: int | None
+    plage_id: int
+
+
+def booking_window(search: SlotSearch) -> tuple[datetime, datetime | None]:
+    """Earliest and latest start the searcher may book; no latest for agents (nor without a maximum)."""
+    if not search.searcher.applies_booking_delays:
+        return search.now, None
+    earliest = search.now + timedelta(seconds=search.motif.min_booking_delay)
+    if search.motif.max_booking_delay <= 0:
+        return earliest, None
+    return earliest, search.now + timedelta(seconds=search.motif.max_booking_delay)
+
+
+def horizon_last_day(search: SlotSearch) -> date:
+    """Last local day searched for the next availability."""
+    _, latest = booking_window(search)
+    if latest is not None:
+        return latest.astimezone(search.time_zone).date()
+    return _add_months(search.now.astimezone(search.time_zone).date(), AGENT_HORIZON_MONTHS)
+
+
+def available_slots(
+    search: SlotSearch,
+    first_day: date,
+    last_day: date,
+    *,
+    lieu_id: int | None = None,
+    agent_ids: Collection[int] | None = None,
+) -> list[Slot]:
+    """Every slot on the local days first_day..last_day, ordered by start then plage creation."""
+    run = _Run(search)
+    return [run.slot(start, plage) for start, plage in _ordered_slots(run, first_day, last_day, lieu_id, agent_ids)]
+
+
+def displayed_slots(
+    search: SlotSearch,
+    first_day: date,
+    last_day: date,
+    *,
+    lieu_id: int | None = None,
+    agent_ids: Collection[int] | None = None,
+) -> list[Slot]:
+    """The slots to show: one per start for usagers and prescripteurs, one per (start, agent) for agents.
+
+    The slot kept for a start is the one booking would choose (plage created first).
+    """
+    run = _Run(search)
+    per_agent = not search.searcher.applies_booking_delays
+    seen: set[object] = set()
+    shown: list[Slot] = []
+    for start, plage in _ordered_slots(run, first_day, last_day, lieu_id, agent_ids):
+        key = (start, plage.agent_id) if per_agent else start
+        if key not in seen:
+            seen.add(key)
+            shown.append(run.slot(start, plage))
+    return shown
+
+
+def next_availability(
+    search: SlotSearch,
+    *,
+    from_day: date | None = None,
+    lieu_id: int | None = None,
+    agent_ids: Collection[int] | None = None,
+) -> Slot | None:
+    """The earliest slot from `from_day` (default today) to the end of the horizon, or None.
+
+    `search` must carry the busy intervals and absences of the whole horizon. Occurrences of all
+    candidate plages are merged in chronological order and the walk stops as soon as no later
+    occurrence can start before the best slot found.
+    """
+    run = _Run(search)
+    first_day, last_day = run.clamp(from_day or run.today, horizon_last_day(search))
+    plages = run.candidate_plages(lieu_id, agent_ids)
+    if first_day > last_day or not plages:
+        return None
+    busy = run.busy_index({p.agent_id for p in plages}, first_day, last_day)
+    streams = [run.ranked_occurrences(rank, plage, first_day, last_day) for rank, plage in enumerate(plages)]
+    best: tuple[datetime, int, Plage] | None = None
+    for occ_start, occ_end, rank, plage in heapq.merge(*streams, key=itemgetter(0, 2)):
+        # A later occurrence may still tie with the best start and win through an earlier plage.
+        if best is not None and occ_start > best[0]:
+            break
+        first = next(run.free_starts(occ_start, occ_end, busy[plage.agent_id]), None)
+        if first is not None and (best is None or (first, rank) < best[:2]):
+            best = (first, rank, plage)
+    return None if best is None else run.slot(best[0], best[2])
+
+
+def pick_slot_for_booking(
+    slots: Iterable[Slot],
+    plages: Iterable[Plage],
+    starts_at: datetime,
+    *,
+    lieu_id: int | None = None,
+    agent_id: int | None = None,
+) -> Slot | None:
+    """Among the slots starting exactly at `starts_at` (and at that lieu / with that agent when given),
+    the one whose plage was created first (earliest `created_at`, then lowest id); None if there is none.
+    """
+    creation = {p.id: (p.created_at, p.id) for p in plages}
+    matching = [
+        s for s in slots
+        if s.starts_at == starts_at
+        and (lieu_id is None or s.lieu_id == lieu_id)
+        and (agent_id is None or s.agent_id == agent_id)
+    ]
+    return min(matching, key=lambda s: creation[s.plage_id], default=None)
+
+
+def validate_slot(
+    search: SlotSearch,
+    starts_at: datetime,
+    *,
+    lieu_id: int | None = None,
+    agent_id: int | None = None,
+) -> Slot | None:
+    """The slot booking must use for `starts_at`, recomputed with the engine, or None when it is gone.
+
+    Booking calls this inside its transaction, after locking, with freshly loaded inputs and its own
+    `now`. A start is accepted when the whole slot fits in a free interval of an occurrence, on the
+    5-minute grid counted from that interval's start, inside the booking window. It does not have to be
+    on the grid laid out at this very `now`: today's rounded grid moves with the clock (15:05, 15:35...
+    at 15:03; 15:10, 15:40... at 15:06), and a slot shown a minute ago must stay bookable while it is
+    free. Among plages that accept it, the one created first wins.
+    """
+    if starts_at.utcoffset() is None:
+        raise ValueError("starts_at must be an aware datetime")
+    run = _Run(search)
+    start = starts_at.astimezone(UTC)
+    end = start + run.duration
+    if start < run.lower or (run.upper is not None and start > run.upper):
+        return None
+    day = start.astimezone(run.tz).date()
+    plages = run.candidate_plages(lieu_id, None if agent_id is None else (agent_id,))
+    if not plages:
+        return None
+    busy = run.busy_index({p.agent_id for p in plages}, day, day)
+    step = timedelta(minutes=math.gcd(ROUNDING_MINUTES, search.motif.duration_in_min))
+    for plage in plages:  # creation order: the first plage that accepts the slot wins
+        for occ_start, occ_end in run.occurrences(plage, day, day):
+            for free_from, free_to in run.free_intervals(occ_start, occ_end, busy[plage.agent_id]):
+                if free_from <= start and end <= free_to and (start - free_from) % step == timedelta(0):
+                    return run.slot(start, plage)
+    return None
+
+
+def _ordered_slots(
+    run: _Run, first_day: date, last_day: date, lieu_id: int | None, agent_ids: Collection[int] | None
+) -> list[tuple[datetime, Plage]]:
+    """(start, plage) of every slot, ordered by start then plage creation."""
+    first_day, last_day = run.clamp(first_day, last_day)
+    plages = run.candidate_plages(lieu_id, agent_ids)
+    if first_day > last_day or not plages:
+        return []
+    busy = run.busy_index({p.agent_id for p in plages}, first_day, last_day)
+    found: list[tuple[datetime, Plage]] = []
+    for plage in plages:
+        agent_busy = busy[plage.agent_id]
+        for occ_start, occ_end in run.occurrences(plage, first_day, last_day):
+            found.extend((start, plage) for start in run.free_starts(occ_start, occ_end, agent_busy))
+    # Plages were visited in creation order and the sort is stable: equal starts keep that order.
+    found.sort(key=itemgetter(0))
+    return found
+
+
+class _Run:
+    """State of one engine call: the search plus bounds and local-time conversions computed once."""
+
+    __slots__ = ("search", "tz", "today", "now", "lower", "upper", "duration", "_instants")
+
+    def __init__(self, search: SlotSearch) -> None:
+        self.search = search
+        self.tz = search.time_zone
+        self.now = search.now.astimezone(UTC)
+        self.today = self.now.astimezone(self.tz).date()
+        earliest, latest = booking_window(search)
+        self.lower = earliest.astimezone(UTC)
+        self.upper = None if latest is None else latest.astimezone(UTC)
+        self.duration = timedelta(minutes=search.motif.duration_in_min)
+        self._instants: dict[tuple[date, time], datetime] = {}
+
+    def clamp(self, first_day: date, last_day: date) -> tuple[date, date]:
+        """Restrict local days to those that can hold a slot: inside the searcher's booking window."""
+        first_day = max(first_day, self.lower.astimezone(self.tz).date())
+        if self.upper is not None:
+            last_day = min(last_day, self.upper.astimezone(self.tz).date())
+        return first_day, last_day
+
+    def instant(self, day: date, at: time) -> datetime:
+        """Local wall-clock day and time -> UTC instant, through zoneinfo."""
+        key = (day, at)
+        value = self._instants.get(key)
+        if value is None:
+            value = self._instants[key] = datetime.combine(day, at, tzinfo=self.tz).astimezone(UTC)
+        return value
+
+    def candidate_plages(self, lieu_id: int | None, agent_ids: Collection[int] | None) -> list[Plage]:
+        """Plages that can give slots, in creation order: the rank used to break ties."""
+        motif_id = self.search.motif.id
+        agents = None if agent_ids is None else set(agent_ids)
+        plages = [
+            p for p in self.search.plages
+            if motif_id in p.motif_ids
+            and (lieu_id is None or p.lieu_id == lieu_id)
+            and (agents is None or p.agent_id in agents)
+        ]
+        plages.sort(key=lambda p: (p.created_at, p.id))
+        return plages
+
+    def occurrences(self, plage: Plage, first_day: date, last_day: date) -> Iterator[tuple[datetime, datetime]]:
+        """(start, end) instants of the plage's occurrences on first_day..last_day, holidays dropped."""
+        holidays = self.search.holidays
+        for day in _days(plage.first_day, plage.recurrence, first_day, last_day):
+            if day not in holidays:
+                yield self.instant(day, plage.start_time), self.instant(day, plage.end_time)
+
+    def ranked_occurrences(self, rank: int, plage: Plage, first_day: date,
+                           last_day: date) -> Iterator[tuple[datetime, datetime, int, Plage]]:
+        for occ_start, occ_end in self.occurrences(plage, first_day, last_day):
+            yield occ_start, occ_end, rank, plage
+
+    def busy_index(self, agent_ids: set[int], first_day: date, last_day: date) -> dict[int, _Busy]:
+        """Per agent, its RDVs and the absence occurrences meeting the local days first_day..last_day."""
+        absences: dict[int, list[tuple[datetime, datetime]]] = {}
+        for absence in self.search.absences:
+            if absence.agent_id in agent_ids:
+                absences.setdefault(absence.agent_id, []).extend(
+                    self._absence_intervals(absence, first_day, last_day))
+        index = {}
+        for agent_id in agent_ids:
+            rdvs = self.search._rdvs_by_agent.get(agent_id) or _Busy([])
+            extra = absences.get(agent_id)
+            index[agent_id] = _Busy(rdvs.intervals + extra) if extra else rdvs
+        return index
+
+    def _absence_intervals(self, absence: AgentAbsence, first_day: date,
+                           last_day: date) -> Iterator[tuple[datetime, datetime]]:
+        span = absence.end_day - absence.first_day
+        # An occurrence that began before first_day may still cover it.
+        for day in _days(absence.first_day, absence.recurrence, first_day - span, last_day):
+            yield self.instant(day, absence.start_time), self.instant(day + span, absence.end_time)
+
+    def free_starts(self, occ_start: datetime, occ_end: datetime, busy: _Busy) -> Iterator[datetime]:
+        """Slot starts of one occurrence, in order, laid out in each free interval."""
+        for free_from, free_to in self.free_intervals(occ_start, occ_end, busy):
+            yield from self._layout(free_from, free_to)
+
+    def free_intervals(self, occ_start: datetime, occ_end: datetime,
+                       busy: _Busy) -> Iterator[tuple[datetime, datetime]]:
+        """The parts of one occurrence that no busy interval covers, in order."""
+        starts, ends_so_far = busy.starts, busy.ends_so_far
+        index = bisect_right(ends_so_far, occ_start)  # intervals before it all end by occ_start
+        count = len(starts)
+        free_from = occ_start
+        while free_from < occ_end:
+            if index < count and starts[index] < occ_end:
+                free_to, resume = starts[index], ends_so_far[index]
+                index += 1
+            else:
+                free_to, resume = occ_end, occ_end
+            if free_to > free_from:
+                yield free_from, free_to
+            free_from = resume
+
+    def _layout(self, free_from: datetime, free_to: datetime) -> Iterator[datetime]:
+        duration = self.duration
+        start = free_from.astimezone(UTC)  # a busy end may carry another tzinfo; slots are UTC
+        if start < self.now:
+            start += -((start - self.now) // _ROUNDING) * _ROUNDING
+        if start < self.lower:
+            # Skipping whole steps keeps the grid anchored on free_from (and on the rounded start).
+            start += -((start - self.lower) // duration) * duration
+        last_start = free_to - duration
+        if self.upper is not None and self.upper < last_start:
+            last_start = self.upper
+        while start <= last_start:
+            yield start
+            start += duration
+
+    def slot(self, start: datetime, plage: Plage) -> Slot:
+        return Slot(start, start + self.duration, plage.agent_id, plage.lieu_id, plage.id)
+
+
+class _Busy:
+    """One agent's busy intervals sorted by start, with the running maximum of their ends.
+
+    Intervals may overlap; since `ends_so_far` never decreases, bisecting it finds the first interval
+    that can still meet an occurrence, and the sweep needs no merged copy of the intervals.
+    """
+
+    __slots__ = ("intervals", "starts", "ends_so_far")
+
+    def __init__(self, intervals: list[tuple[datetime, datetime]]) -> None:
+        intervals.sort(key=itemgetter(0))
+        self.intervals = intervals
+        self.starts = [start for start, _ in intervals]
+        self.ends_so_far = list(accumulate((end for _, end in intervals), max))
+
+
+def _days(first_day: date, recurrence: Recurrence | None, start: date, end: date) -> Iterable[date]:
+    if recurrence is None:
+        return (first_day,) if start <= first_day <= end else ()
+    return recurrence.dates(first_day, start, end)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
