@@ -1,0 +1,215 @@
+"""The agents' "Trouver un RDV": which motifs and agents they may search, a week of slots, lieux.
+
+Rights are enforced here, not only in the page: a basic agent asking for another service's motif or
+agents gets PermissionDenied, and a search without an agent filter covers only the agents they may see.
+Agents have no booking delays; the next availability looks six months ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import col, select
+
+from rdv_app.db.models import Agent, Lieu, Service
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import datefmt
+from rdv_app.domain.enums import LieuAvailability, LocationType
+from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availability
+from rdv_app.services.errors import DomainError, PermissionDenied
+from rdv_app.services.rights import agent_scope, visible_agent_ids, visible_motifs
+from rdv_app.services.slot_inputs import MotifContext, horizon, load_search, motif_context
+
+WEEK = 7
+# Distinct, readable on white (WCAG AA for white text on them), assigned by agent id.
+AGENT_COLOURS = ("#1f4e9c", "#8a3b12", "#1b6b3a", "#6a2c91", "#8c1d40", "#0f5f6b", "#5c4a00", "#3d3d9e")
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    label: str
+    group: int | None = None  # motifs: their service; agents: unused
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    services: list[Choice]
+    motifs: list[Choice]
+    agents: list[Choice]
+    lieux: list[Choice]
+
+
+@dataclass(frozen=True)
+class AgentBadge:
+    id: int
+    name: str
+    initials: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class SlotView:
+    starts_at: datetime
+    day: date
+    time: str
+    agent: AgentBadge
+    lieu_id: int | None
+    lieu_name: str
+
+    def describe(self, timezone: str) -> str:
+        return f"{datefmt.long_datetime(self.starts_at, timezone)} avec {self.agent.name}"
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    day: date
+    label: str
+    slots: list[SlotView]
+
+
+@dataclass(frozen=True)
+class Week:
+    first_day: date
+    days: list[DaySlots]
+    next_availability: SlotView | None  # only when the week has no slot
+    timezone: str
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(d.slots for d in self.days)
+
+
+@dataclass(frozen=True)
+class LieuAvailabilityView:
+    lieu_id: int
+    name: str
+    address: str
+    next_slot: SlotView | None
+
+
+def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int) -> SearchOptions:
+    """What the search form offers this agent in this organisation (4 queries)."""
+    scope = agent_scope(uow, agent_id, organisation_id)
+    motifs = [m for m in visible_motifs(uow, scope) if not m.collectif]
+    service_ids = {m.service_id for m in motifs}
+    services = uow.session.exec(select(Service).where(col(Service.id).in_(service_ids)).order_by(Service.name)).all()
+    agents = uow.session.exec(
+        select(Agent).where(col(Agent.id).in_(visible_agent_ids(uow, scope)), col(Agent.deleted_at).is_(None))
+        .order_by(Agent.last_name, Agent.first_name)
+    ).all()
+    lieux = uow.session.exec(
+        select(Lieu).where(Lieu.organisation_id == organisation_id, Lieu.availability == LieuAvailability.ENABLED)
+        .order_by(Lieu.name)
+    ).all()
+    return SearchOptions(
+        services=[Choice(s.id, s.name) for s in services],  # type: ignore[arg-type]
+        motifs=[Choice(m.id, _motif_label(m.name, m.location_type), m.service_id) for m in motifs],  # type: ignore[arg-type]
+        agents=[Choice(a.id, _agent_name(a)) for a in agents],  # type: ignore[arg-type]
+        lieux=[Choice(lieu.id, lieu.name) for lieu in lieux],  # type: ignore[arg-type]
+    )
+
+
+def find_week(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: int, from_day: date, *,
+              agent_ids: Collection[int] | None = None, lieu_id: int | None = None,
+              now: datetime | None = None) -> Week:
+    """Seven days of slots from `from_day` (one per start and agent), and the next availability when
+    those seven days have none."""
+    now = now or datetime.now(UTC)
+    context, allowed_agents = _checked(uow, agent_id, organisation_id, motif_id, agent_ids)
+    last_day = from_day + timedelta(days=WEEK - 1)
+    search = load_search(uow, context, from_day, last_day, searcher=Searcher.AGENT, now=now,
+                         agent_ids=allowed_agents, lieu_id=lieu_id)
+    slots = displayed_slots(search, from_day, last_day, lieu_id=lieu_id)
+    following = None
+    if not slots:
+        start = last_day + timedelta(days=1)
+        ahead = load_search(uow, context, start, horizon(context, Searcher.AGENT, now), searcher=Searcher.AGENT,
+                            now=now, agent_ids=allowed_agents, lieu_id=lieu_id)
+        following = next_availability(ahead, from_day=start, lieu_id=lieu_id)
+    views = _views(uow, [*slots, *([following] if following else [])], context)
+    by_day: dict[date, list[SlotView]] = {from_day + timedelta(days=i): [] for i in range(WEEK)}
+    for view in views[:len(slots)]:
+        by_day[view.day].append(view)
+    return Week(
+        first_day=from_day,
+        days=[DaySlots(day, datefmt.long_date(day), day_slots) for day, day_slots in by_day.items()],
+        next_availability=views[-1] if following else None,
+        timezone=context.organisation.timezone or "Europe/Paris",
+    )
+
+
+def lieux_availability(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: int, *,
+                       agent_ids: Collection[int] | None = None,
+                       now: datetime | None = None) -> list[LieuAvailabilityView]:
+    """Lieux offering the motif, each with its next availability (six months), soonest first."""
+    now = now or datetime.now(UTC)
+    context, allowed_agents = _checked(uow, agent_id, organisation_id, motif_id, agent_ids)
+    if context.motif.location_type != LocationType.PUBLIC_OFFICE:
+        return []
+    today = now.astimezone(context.time_zone).date()
+    search = load_search(uow, context, today, horizon(context, Searcher.AGENT, now), searcher=Searcher.AGENT,
+                         now=now, agent_ids=allowed_agents)
+    lieu_ids = {p.lieu_id for p in search.plages if p.lieu_id is not None}
+    lieux = uow.session.exec(select(Lieu).where(col(Lieu.id).in_(lieu_ids),
+                                                Lieu.availability != LieuAvailability.DISABLED)).all()
+    found = {lieu.id: next_availability(search, lieu_id=lieu.id) for lieu in lieux}
+    views = dict(zip([lid for lid, slot in found.items() if slot],
+                     _views(uow, [slot for slot in found.values() if slot], context), strict=True))
+    result = [LieuAvailabilityView(lieu.id, lieu.name, lieu.address, views.get(lieu.id)) for lieu in lieux]  # type: ignore[arg-type]
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(result, key=lambda r: (r.next_slot.starts_at if r.next_slot else far, r.name))
+
+
+def _checked(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: int,
+             agent_ids: Collection[int] | None) -> tuple[MotifContext, set[int]]:
+    scope = agent_scope(uow, agent_id, organisation_id)
+    if motif_id not in {m.id for m in visible_motifs(uow, scope)}:
+        raise PermissionDenied("Ce motif n'est pas accessible depuis votre compte.")
+    context = motif_context(uow, motif_id, organisation_id)
+    if context.motif.collectif:
+        raise DomainError("Les motifs collectifs se réservent sur les ateliers existants, pas par créneau.")
+    allowed = visible_agent_ids(uow, scope)
+    if agent_ids:
+        if not set(agent_ids) <= allowed:
+            raise PermissionDenied("Vous ne pouvez pas consulter l'agenda de cet agent.")
+        allowed = set(agent_ids)
+    return context, allowed
+
+
+def _views(uow: UnitOfWork, slots: list[Slot], context: MotifContext) -> list[SlotView]:
+    if not slots:
+        return []
+    agent_ids = {s.agent_id for s in slots}
+    lieu_ids = {s.lieu_id for s in slots if s.lieu_id is not None}
+    agents = {a.id: a for a in uow.session.exec(select(Agent).where(col(Agent.id).in_(agent_ids))).all()}
+    lieux = dict(uow.session.exec(select(Lieu.id, Lieu.name).where(col(Lieu.id).in_(lieu_ids))).all())
+    badges = {agent_id: _badge(agents[agent_id]) for agent_id in agent_ids}
+    tz = context.time_zone
+    default_place = _motif_label("", context.motif.location_type).strip(" ()") or "—"
+    views = []
+    for slot in slots:
+        local = slot.starts_at.astimezone(tz)
+        views.append(SlotView(starts_at=slot.starts_at, day=local.date(), time=datefmt.hour(local),
+                              agent=badges[slot.agent_id], lieu_id=slot.lieu_id,
+                              lieu_name=lieux.get(slot.lieu_id, default_place)))
+    return views
+
+
+def _agent_name(agent: Agent) -> str:
+    return f"{agent.first_name or ''} {agent.last_name}".strip()
+
+
+def _badge(agent: Agent) -> AgentBadge:
+    initials = f"{(agent.first_name or ' ')[0]}{agent.last_name[0]}".strip().upper()
+    return AgentBadge(id=agent.id, name=_agent_name(agent), initials=initials,  # type: ignore[arg-type]
+                      colour=AGENT_COLOURS[agent.id % len(AGENT_COLOURS)])  # type: ignore[operator]
+
+
+def _motif_label(name: str, location_type: str) -> str:
+    suffix = {LocationType.PHONE: " (par téléphone)", LocationType.HOME: " (à domicile)",
+              LocationType.VISIO: " (en visioconférence)"}.get(LocationType(location_type), "")
+    return f"{name}{suffix}"
+

@@ -1,0 +1,64 @@
+"""What an agent may see in one organisation (domain.md section 8).
+
+- admins and secrétaires (agents with the Secrétariat service) see every agent and every motif of the
+  organisation;
+- basic agents (and intervenants) see the agents who share one of their services, and the motifs of
+  their services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from rdv_app.db.models import AgentRole, AgentService, Motif, Service
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import AccessLevel
+from rdv_app.services.errors import PermissionDenied
+
+
+@dataclass(frozen=True)
+class AgentScope:
+    agent_id: int
+    organisation_id: int
+    access_level: str
+    service_ids: frozenset[int]
+    is_secretary: bool
+
+    @property
+    def sees_whole_organisation(self) -> bool:
+        return self.access_level == AccessLevel.ADMIN or self.is_secretary
+
+
+def agent_scope(uow: UnitOfWork, agent_id: int, organisation_id: int) -> AgentScope:
+    """The agent's rights in the organisation; PermissionDenied without a role there."""
+    role = uow.session.exec(select(AgentRole.access_level).where(
+        AgentRole.agent_id == agent_id, AgentRole.organisation_id == organisation_id)).first()
+    if role is None:
+        raise PermissionDenied("Vous n'appartenez pas à cette organisation.")
+    services = uow.session.exec(
+        select(Service.id, Service.is_secretariat)
+        .join(AgentService, col(AgentService.service_id) == Service.id)
+        .where(AgentService.agent_id == agent_id)
+    ).all()
+    return AgentScope(agent_id=agent_id, organisation_id=organisation_id, access_level=role,
+                      service_ids=frozenset(service_id for service_id, _ in services),
+                      is_secretary=any(is_secretariat for _, is_secretariat in services))
+
+
+def visible_agent_ids(uow: UnitOfWork, scope: AgentScope) -> set[int]:
+    """Agents of the organisation whose agenda and slots this agent may see (always including themself)."""
+    query = select(AgentRole.agent_id).where(AgentRole.organisation_id == scope.organisation_id)
+    if not scope.sees_whole_organisation:
+        colleagues = select(AgentService.agent_id).where(col(AgentService.service_id).in_(scope.service_ids))
+        query = query.where(col(AgentRole.agent_id).in_(colleagues))
+    return set(uow.session.exec(query).all()) | {scope.agent_id}
+
+
+def visible_motifs(uow: UnitOfWork, scope: AgentScope) -> list[Motif]:
+    """Active motifs of the organisation this agent may use, by name."""
+    query = select(Motif).where(Motif.organisation_id == scope.organisation_id, col(Motif.deleted_at).is_(None))
+    if not scope.sees_whole_organisation:
+        query = query.where(col(Motif.service_id).in_(scope.service_ids))
+    return list(uow.session.exec(query.order_by(Motif.name)).all())
