@@ -2,7 +2,8 @@
 
 import reflex as rx
 
-import rdv_app.pages.public  # noqa: F401  (registers pages)
+import rdv_app.pages.creneaux  # noqa: F401  (registers pages)
+import rdv_app.pages.public  # noqa: F401
 import rdv_app.pages.workspace  # noqa: F401
 from rdv_app import styles
 from rdv_app.api.http import http_routes, security_headers

@@ -8,6 +8,7 @@ HOME = "/"
 LOGIN = "/connexion"
 WORKSPACE = "/espace"
 ACCOUNT = "/mon-compte"
+CRENEAUX = "/trouver-un-rdv"
 NOT_FOUND = "404"
 
 # Plain HTTP routes (Starlette, mounted next to the Reflex app).

@@ -12,6 +12,7 @@ APP_NAME = "RDV Services Publics"
 # label, route: the workspace navigation lists only pages that exist.
 WORKSPACE_NAV = (
     ("Accueil", routes.WORKSPACE),
+    ("Trouver un RDV", routes.CRENEAUX),
     ("Mon compte", routes.ACCOUNT),
 )
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from rdv_app.db.models import Agent, Lieu, Service
+from rdv_app.db.models import Agent, Lieu, Organisation, Service
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import LieuAvailability, LocationType
+from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availability
 from rdv_app.services.errors import DomainError, PermissionDenied
 from rdv_app.services.rights import agent_scope, visible_agent_ids, visible_motifs
@@ -40,6 +42,7 @@ class SearchOptions:
     motifs: list[Choice]
     agents: list[Choice]
     lieux: list[Choice]
+    today: date  # in the organisation's time zone
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,13 @@ class LieuAvailabilityView:
     next_slot: SlotView | None
 
 
-def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int) -> SearchOptions:
-    """What the search form offers this agent in this organisation (4 queries)."""
+def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int,
+                   now: datetime | None = None) -> SearchOptions:
+    """What the search form offers this agent in this organisation (a few queries, whatever the data)."""
     scope = agent_scope(uow, agent_id, organisation_id)
+    organisation = uow.session.get(Organisation, organisation_id)
+    assert organisation is not None
+    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(organisation.timezone or "Europe/Paris")).date()
     motifs = [m for m in visible_motifs(uow, scope) if not m.collectif]
     service_ids = {m.service_id for m in motifs}
     services = uow.session.exec(select(Service).where(col(Service.id).in_(service_ids)).order_by(Service.name)).all()
@@ -109,6 +116,7 @@ def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int) -> Sear
         motifs=[Choice(m.id, _motif_label(m.name, m.location_type), m.service_id) for m in motifs],  # type: ignore[arg-type]
         agents=[Choice(a.id, _agent_name(a)) for a in agents],  # type: ignore[arg-type]
         lieux=[Choice(lieu.id, lieu.name) for lieu in lieux],  # type: ignore[arg-type]
+        today=today,
     )
 
 
@@ -188,7 +196,7 @@ def _views(uow: UnitOfWork, slots: list[Slot], context: MotifContext) -> list[Sl
     lieux = dict(uow.session.exec(select(Lieu.id, Lieu.name).where(col(Lieu.id).in_(lieu_ids))).all())
     badges = {agent_id: _badge(agents[agent_id]) for agent_id in agent_ids}
     tz = context.time_zone
-    default_place = _motif_label("", context.motif.location_type).strip(" ()") or "—"
+    default_place = LOCATION_TYPE_LABELS[LocationType(context.motif.location_type)]
     views = []
     for slot in slots:
         local = slot.starts_at.astimezone(tz)
@@ -208,8 +216,13 @@ def _badge(agent: Agent) -> AgentBadge:
                       colour=AGENT_COLOURS[agent.id % len(AGENT_COLOURS)])  # type: ignore[operator]
 
 
+_LOCATION_SUFFIXES = {LocationType.PHONE: ("téléphone", " (par téléphone)"),
+                      LocationType.HOME: ("domicile", " (à domicile)"),
+                      LocationType.VISIO: ("visio", " (en visioconférence)")}
+
+
 def _motif_label(name: str, location_type: str) -> str:
-    suffix = {LocationType.PHONE: " (par téléphone)", LocationType.HOME: " (à domicile)",
-              LocationType.VISIO: " (en visioconférence)"}.get(LocationType(location_type), "")
-    return f"{name}{suffix}"
+    """The motif's name, with where it takes place unless the name already says it."""
+    keyword, suffix = _LOCATION_SUFFIXES.get(LocationType(location_type), ("", ""))
+    return name if not suffix or keyword in name.lower() else f"{name}{suffix}"
 

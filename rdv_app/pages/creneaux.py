@@ -1,0 +1,180 @@
+"""'Trouver un RDV': criteria, lieux with their next availability, a week of slots."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from rdv_app import routes, styles
+from rdv_app.components.forms import form_alert
+from rdv_app.components.layout import loading_block
+from rdv_app.pages.template import template
+from rdv_app.state.agent import AgentState
+from rdv_app.state.creneaux import CreneauxState, DayColumn, LieuCard, Option, SlotButton
+
+
+def _select(field_id: str, label: str, value: rx.Var, on_change, options: rx.Var, placeholder: str,
+            required: bool = False) -> rx.Component:
+    return rx.box(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        rx.el.select(
+            rx.el.option(placeholder, value=""),
+            rx.foreach(options, lambda o: rx.el.option(o.label, value=o.value)),
+            id=field_id, value=value, on_change=on_change, required=required, class_name="text-input",
+        ),
+        width="100%",
+    )
+
+
+def _agent_checkbox(option: Option) -> rx.Component:
+    return rx.el.label(
+        rx.el.input(type="checkbox", checked=CreneauxState.agent_ids.contains(option.value),
+                    on_change=lambda checked: CreneauxState.toggle_agent(option.value, checked)),
+        option.label,
+        class_name="checkbox-label",
+    )
+
+
+def criteria() -> rx.Component:
+    return rx.form(
+        rx.grid(
+            _select("champ-service", "Service", CreneauxState.service_id, CreneauxState.set_service,
+                    CreneauxState.services, "Tous les services"),
+            _select("champ-motif", "Motif", CreneauxState.motif_id, CreneauxState.set_motif,
+                    CreneauxState.motifs_shown, "Choisissez un motif", required=True),
+            _select("champ-lieu", "Lieu", CreneauxState.lieu_id, CreneauxState.set_lieu, CreneauxState.lieux,
+                    "Tous les lieux"),
+            rx.box(
+                rx.el.label("À partir du", html_for="champ-date", class_name="field-label"),
+                rx.el.input(id="champ-date", type="date", value=CreneauxState.from_day,
+                            on_change=CreneauxState.set_from_day, class_name="text-input", required=True),
+            ),
+            columns=rx.breakpoints(initial="1", sm="2", lg="4"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.el.fieldset(
+            rx.el.legend("Agents (facultatif : tous les agents si aucun n'est coché)", class_name="field-label"),
+            rx.flex(rx.foreach(CreneauxState.agents, _agent_checkbox), wrap="wrap", spacing="4"),
+            class_name="agents-fieldset",
+        ),
+        form_alert(CreneauxState.error),
+        rx.button(
+            rx.cond(CreneauxState.searching, rx.spinner(size="2"), rx.icon("search", size=16)),
+            "Afficher les créneaux", type="submit", size="3", disabled=CreneauxState.searching,
+        ),
+        on_submit=lambda _form: CreneauxState.search(),
+        aria_label="Critères de recherche",
+        class_name="stack-form",
+    )
+
+
+def _lieu_card(card: LieuCard) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(card.name, as_="h3", size="4"),
+            rx.text(card.address, color=styles.TEXT_MUTED),
+            rx.text(card.next_slot),
+            rx.button("Voir les créneaux de ce lieu", on_click=CreneauxState.choose_lieu(card.lieu_id),
+                      variant="soft"),
+            spacing="2",
+        ),
+    )
+
+
+def _slot_button(slot: SlotButton) -> rx.Component:
+    return rx.el.button(
+        rx.el.span(slot.time, class_name="slot-time"),
+        rx.el.span(slot.initials, class_name="slot-agent", style={"background_color": slot.colour},
+                   aria_hidden="true"),
+        on_click=CreneauxState.choose(slot.key),
+        aria_label=slot.description,
+        title=slot.agent + " · " + slot.lieu,
+        type="button",
+        class_name="slot-button",
+    )
+
+
+def _day(day: DayColumn) -> rx.Component:
+    return rx.el.section(
+        rx.heading(day.label, as_="h3", size="3", class_name="day-title"),
+        rx.cond(day.slots.length() > 0,
+                rx.el.div(rx.foreach(day.slots, _slot_button), class_name="slot-list"),
+                rx.text("Aucun créneau", size="2", color=styles.TEXT_MUTED)),
+        class_name="day-column",
+    )
+
+
+def week() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.button(rx.icon("chevron-left", size=16), "Semaine précédente", variant="outline",
+                      on_click=CreneauxState.shift_week(-1)),
+            rx.heading(CreneauxState.week_title, as_="h2", size="5"),
+            rx.button("Semaine suivante", rx.icon("chevron-right", size=16), variant="outline",
+                      on_click=CreneauxState.shift_week(1)),
+            justify="between", align="center", width="100%", wrap="wrap", spacing="3",
+        ),
+        rx.cond(
+            CreneauxState.week_is_empty,
+            rx.callout(
+                rx.vstack(
+                    rx.text("Aucun créneau disponible cette semaine."),
+                    rx.cond(CreneauxState.next_label != "",
+                            rx.button(CreneauxState.next_label, on_click=CreneauxState.jump_to_next),
+                            rx.text("Aucune disponibilité dans les six prochains mois.")),
+                ),
+                icon="calendar-x", color_scheme="gray",
+            ),
+        ),
+        rx.el.div(rx.foreach(CreneauxState.days, _day), class_name="week-grid"),
+        width="100%",
+        spacing="4",
+    )
+
+
+def results() -> rx.Component:
+    return rx.el.section(
+        rx.cond(
+            CreneauxState.searching,
+            loading_block("Recherche des créneaux…"),
+            rx.cond(
+                CreneauxState.lieu_cards.length() > 0,
+                rx.vstack(
+                    rx.heading("Choisissez un lieu", as_="h2", size="5"),
+                    rx.grid(rx.foreach(CreneauxState.lieu_cards, _lieu_card),
+                            columns=rx.breakpoints(initial="1", md="2"), spacing="3", width="100%"),
+                    width="100%",
+                ),
+                rx.cond(CreneauxState.searched, week()),
+            ),
+        ),
+        rx.cond(
+            CreneauxState.chosen != "",
+            rx.callout(
+                rx.vstack(
+                    rx.text("Créneau choisi", weight="bold"),
+                    rx.text(CreneauxState.chosen),
+                    rx.text("Motif : " + CreneauxState.motif_label),
+                    spacing="1",
+                ),
+                icon="calendar-check", color_scheme="green", role="status",
+            ),
+        ),
+        aria_live="polite",
+        aria_label="Résultats",
+        width="100%",
+    )
+
+
+@template(routes.CRENEAUX, "Trouver un RDV", on_load=[AgentState.require_agent, CreneauxState.load],
+          layout="workspace")
+def trouver_un_rdv() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Trouver un RDV", as_="h1", size="7"),
+        rx.text("Cherchez les créneaux libres d'un motif, pour un ou plusieurs agents, sur une semaine.",
+                color=styles.TEXT_MUTED),
+        criteria(),
+        results(),
+        spacing="5",
+        width="100%",
+    )

@@ -1,0 +1,220 @@
+"""'Trouver un RDV': the form's choices and the week shown; every rule lives in services.creneaux."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import reflex as rx
+
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import datefmt
+from rdv_app.services import creneaux
+from rdv_app.services.errors import DomainError
+from rdv_app.state.agent import AgentState
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    group: str = ""
+
+
+@dataclass
+class SlotButton:
+    key: str
+    time: str
+    initials: str
+    colour: str
+    agent: str
+    lieu: str
+    description: str
+
+
+@dataclass
+class DayColumn:
+    label: str
+    slots: list[SlotButton] = field(default_factory=list)
+
+
+@dataclass
+class LieuCard:
+    lieu_id: str
+    name: str
+    address: str
+    next_slot: str
+
+
+class CreneauxState(AgentState):
+    services: list[Option] = []
+    motifs: list[Option] = []
+    agents: list[Option] = []
+    lieux: list[Option] = []
+
+    service_id: str = ""
+    motif_id: str = ""
+    agent_ids: list[str] = []
+    lieu_id: str = ""
+    from_day: str = ""
+
+    searching: bool = False
+    error: str = ""
+    searched: bool = False
+    week_title: str = ""
+    days: list[DayColumn] = []
+    week_is_empty: bool = False
+    next_label: str = ""
+    lieu_cards: list[LieuCard] = []
+    chosen: str = ""
+
+    _next_day: str = ""
+    _slots: dict[str, str] = {}
+
+    @rx.event
+    def load(self):
+        if self._agent_id is None or not self.current_org_id:
+            return
+        with UnitOfWork() as uow:
+            options = creneaux.search_options(uow, self._agent_id, int(self.current_org_id))
+        self.services = [Option(str(c.id), c.label) for c in options.services]
+        self.motifs = [Option(str(c.id), c.label, str(c.group)) for c in options.motifs]
+        self.agents = [Option(str(c.id), c.label) for c in options.agents]
+        self.lieux = [Option(str(c.id), c.label) for c in options.lieux]
+        known = {m.value for m in self.motifs}
+        if self.motif_id not in known:
+            self.motif_id = ""
+        self.agent_ids = [a for a in self.agent_ids if a in {o.value for o in self.agents}]
+        if self.lieu_id not in {o.value for o in self.lieux}:
+            self.lieu_id = ""
+        self.from_day = self.from_day or options.today.isoformat()
+        self._clear_results()
+
+    def _clear_results(self) -> None:
+        self.searched = False
+        self.error = ""
+        self.days = []
+        self.lieu_cards = []
+        self.week_is_empty = False
+        self.chosen = ""
+
+    @rx.var
+    def motifs_shown(self) -> list[Option]:
+        return [m for m in self.motifs if not self.service_id or m.group == self.service_id]
+
+    @rx.event
+    def set_service(self, value: str):
+        self.service_id = value
+        if self.motif_id and self.motif_id not in {m.value for m in self.motifs_shown}:
+            self.motif_id = ""
+
+    @rx.event
+    def set_motif(self, value: str):
+        self.motif_id = value
+
+    @rx.event
+    def set_lieu(self, value: str):
+        self.lieu_id = value
+
+    @rx.event
+    def set_from_day(self, value: str):
+        self.from_day = value
+
+    @rx.event
+    def toggle_agent(self, agent_id: str, checked: bool):
+        others = [a for a in self.agent_ids if a != agent_id]
+        self.agent_ids = [*others, agent_id] if checked else others
+
+    @rx.event
+    def search(self):
+        self.error = ""
+        if not self.motif_id:
+            self.error = "Choisissez un motif pour afficher les créneaux."
+            return
+        try:
+            day = date.fromisoformat(self.from_day)
+        except ValueError:
+            self.error = "La date de début est invalide : utilisez le format jj/mm/aaaa."
+            return
+        self.searching = True
+        self.chosen = ""
+        yield
+        try:
+            with UnitOfWork() as uow:
+                if not self.lieu_id:
+                    cards = creneaux.lieux_availability(uow, self._agent_id, int(self.current_org_id),
+                                                        int(self.motif_id), agent_ids=self._agents())
+                    if len(cards) > 1:
+                        self._show_lieux(cards)
+                        return
+                    if cards:
+                        self.lieu_id = str(cards[0].lieu_id)
+                week = creneaux.find_week(uow, self._agent_id, int(self.current_org_id), int(self.motif_id), day,
+                                          agent_ids=self._agents(),
+                                          lieu_id=int(self.lieu_id) if self.lieu_id else None)
+            self._show_week(week)
+        except DomainError as exc:
+            self.error = exc.message
+        finally:
+            self.searching = False
+
+    def _agents(self) -> list[int] | None:
+        return [int(a) for a in self.agent_ids] or None
+
+    def _show_lieux(self, cards: list[creneaux.LieuAvailabilityView]) -> None:
+        self.searched = True
+        self.days = []
+        self.lieu_cards = [
+            LieuCard(str(c.lieu_id), c.name, c.address,
+                     f"Prochaine disponibilité le {datefmt.long_date(c.next_slot.day)} à {c.next_slot.time}"
+                     if c.next_slot else "Aucune disponibilité dans les six prochains mois")
+            for c in cards
+        ]
+
+    def _show_week(self, week: creneaux.Week) -> None:
+        self.searched = True
+        self.lieu_cards = []
+        self.from_day = week.first_day.isoformat()
+        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
+        self._slots = {}
+        columns = []
+        for day in week.days:
+            buttons = []
+            for slot in day.slots:
+                key = f"{slot.starts_at.isoformat()}|{slot.agent.id}"
+                description = f"{datefmt.long_date(slot.day)} à {slot.time}, avec {slot.agent.name}, {slot.lieu_name}"
+                self._slots[key] = description
+                buttons.append(SlotButton(key, slot.time, slot.agent.initials, slot.agent.colour, slot.agent.name,
+                                          slot.lieu_name, description))
+            columns.append(DayColumn(day.label, buttons))
+        self.days = columns
+        self.week_is_empty = week.is_empty
+        following = week.next_availability
+        self._next_day = following.day.isoformat() if following else ""
+        self.next_label = (f"Prochaine disponibilité le {datefmt.long_date(following.day)} à {following.time}"
+                           if following else "")
+
+    @rx.event
+    def choose_lieu(self, lieu_id: str):
+        self.lieu_id = lieu_id
+        return CreneauxState.search
+
+    @rx.event
+    def shift_week(self, weeks: int):
+        self.from_day = (date.fromisoformat(self.from_day) + timedelta(weeks=weeks)).isoformat()
+        return CreneauxState.search
+
+    @rx.event
+    def jump_to_next(self):
+        if self._next_day:
+            self.from_day = self._next_day
+            return CreneauxState.search
+        return None
+
+    @rx.event
+    def choose(self, key: str):
+        self.chosen = self._slots.get(key, "")
+
+    @rx.var
+    def motif_label(self) -> str:
+        return next((m.label for m in self.motifs if m.value == self.motif_id), "")
