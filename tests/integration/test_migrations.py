@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -10,7 +12,8 @@ from sqlmodel import SQLModel
 
 from rdv_app.db.engine import get_engine
 from rdv_app.db.migrate import upgrade
-from rdv_app.db.models import PlageOuverture
+from rdv_app.db.models import Agent, Organisation, PlageOuverture, Territory
+from rdv_app.domain.recurrence import RecurrenceError
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
@@ -47,3 +50,35 @@ def test_database_refuses_inconsistent_rows(db_url: str) -> None:
                              " enable_notes_field, created_at) VALUES ('62', 'Doublon', 'Europe/Paris', "
                              "'ovh', false, false, false, false, CURRENT_TIMESTAMP)"))
     assert PlageOuverture.__table__.c.recurrence_until is not None
+
+
+
+def test_recurrences_are_validated_and_normalised_on_write(uow) -> None:
+    territory = Territory(departement_number="974", name="La Réunion", timezone="Indian/Reunion")
+    uow.session.add(territory)
+    uow.session.flush()
+    organisation = Organisation(territory_id=territory.id, name="PMI Saint-Denis", slug="pmi-saint-denis")
+    agent = Agent(last_name="Payet")
+    uow.session.add_all([organisation, agent])
+    uow.commit()
+    assert organisation.timezone == "Indian/Reunion"  # defaults to its territory's zone
+
+    def plage(recurrence: dict | None) -> PlageOuverture:
+        return PlageOuverture(agent_id=agent.id, organisation_id=organisation.id, title="Consultations",
+                              first_day=date(2026, 12, 7), start_time=time(8), end_time=time(11),
+                              recurrence=recurrence)
+
+    uow.session.add(plage({"every": "week", "interval": 9}))
+    with pytest.raises(RecurrenceError, match="1 à 5 semaines"):
+        uow.commit()
+    uow.rollback()
+    assert uow.session.exec(sa.select(sa.func.count()).select_from(PlageOuverture)).scalar_one() == 0
+
+    weekly, one_off = plage({"every": "week", "on": ["monday"], "until": "2027-03-01"}), plage(None)
+    uow.session.add_all([weekly, one_off])
+    uow.commit()
+    assert weekly.recurrence == {"every": "week", "interval": 1, "on": ["monday"], "until": "2027-03-01"}
+    assert weekly.recurrence_until == date(2027, 3, 1)
+    # A one-off plage stores SQL NULL (not the JSON value null): "IS NULL" queries rely on it.
+    nulls = sa.select(sa.func.count()).select_from(PlageOuverture).where(PlageOuverture.recurrence.is_(None))
+    assert uow.session.exec(nulls).scalar_one() == 1
