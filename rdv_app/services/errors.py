@@ -16,3 +16,12 @@ class PermissionDenied(DomainError):
 class NotFound(DomainError):
     def __init__(self, message: str = "Élément introuvable.") -> None:
         super().__init__(message)
+
+
+class NeedsConfirmation(DomainError):
+    """Benign warnings (overlap, absence, outside plages...): the person may confirm and submit again
+    with `confirm_warnings=True`; nothing was changed."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        super().__init__(" ".join(warnings))
+        self.warnings = warnings
