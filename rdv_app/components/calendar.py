@@ -1,0 +1,83 @@
+"""FullCalendar (MIT, npm) wrapped as a Reflex component: day, week and month views in French.
+
+Only what the agenda needs is exposed: the events of the visible range, the view, and three callbacks
+(the visible range changed, an event was clicked, an empty time was clicked). The page loads events for
+the range FullCalendar reports, so moving weeks never reloads the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from reflex.utils.imports import ImportVar
+from reflex.vars.base import Var
+from reflex.vars.object import ObjectVar
+
+FULLCALENDAR_VERSION = "6.1.20"
+_PLUGINS = {
+    "@fullcalendar/daygrid": "dayGridPlugin",
+    "@fullcalendar/timegrid": "timeGridPlugin",
+    "@fullcalendar/interaction": "interactionPlugin",
+}
+
+
+def _dates_set(info: ObjectVar[dict]) -> tuple[Var[str], Var[str], Var[str]]:
+    return info["startStr"].to(str), info["endStr"].to(str), info["view"].to(dict)["type"].to(str)
+
+
+def _event_click(info: ObjectVar[dict]) -> tuple[Var[str]]:
+    return (info["event"].to(dict)["id"].to(str),)
+
+
+def _date_click(info: ObjectVar[dict]) -> tuple[Var[str], Var[bool]]:
+    return info["dateStr"].to(str), info["allDay"].to(bool)
+
+
+class FullCalendar(rx.Component):
+    library = f"@fullcalendar/react@{FULLCALENDAR_VERSION}"
+    tag = "FullCalendar"
+    is_default = True
+    lib_dependencies: list[str] = [
+        f"@fullcalendar/core@{FULLCALENDAR_VERSION}",
+        *(f"{package}@{FULLCALENDAR_VERSION}" for package in _PLUGINS),
+    ]
+
+    initial_view: rx.Var[str]
+    initial_date: rx.Var[str]
+    events: rx.Var[list[dict[str, Any]]]
+    time_zone: rx.Var[str]
+    weekends: rx.Var[bool]
+    hidden_days: rx.Var[list[int]]
+    slot_min_time: rx.Var[str]
+    slot_max_time: rx.Var[str]
+    height: rx.Var[str]
+    now_indicator: rx.Var[bool]
+    all_day_slot: rx.Var[bool]
+    header_toolbar: rx.Var[dict[str, str]]
+    button_text: rx.Var[dict[str, str]]
+
+    dates_set: rx.EventHandler[_dates_set]
+    event_click: rx.EventHandler[_event_click]
+    date_click: rx.EventHandler[_date_click]
+
+    def add_imports(self) -> dict[str, list[ImportVar]]:
+        imports: dict[str, list[ImportVar]] = {
+            f"{package}@{FULLCALENDAR_VERSION}": [ImportVar(tag=name, is_default=True)]
+            for package, name in _PLUGINS.items()
+        }
+        imports["@fullcalendar/core/locales/fr"] = [ImportVar(tag="frLocale", is_default=True)]
+        return imports
+
+    @classmethod
+    def create(cls, *children: Any, **props: Any) -> rx.Component:
+        props.setdefault("initial_view", "timeGridWeek")
+        props.setdefault("header_toolbar", {"left": "prev,next today", "center": "title",
+                                            "right": "timeGridDay,timeGridWeek,dayGridMonth"})
+        component = super().create(*children, **props)
+        # Imported JS identifiers, not serialisable values: spread into the props object as is.
+        component.special_props = [Var(_js_expr=f"{{plugins: [{', '.join(_PLUGINS.values())}], locale: frLocale}}")]
+        return component
+
+
+fullcalendar = FullCalendar.create
