@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from rdv_app.db.models import (
     Absence,
+    Lieu,
     Motif,
     Organisation,
     PlageOuverture,
@@ -27,7 +28,7 @@ from rdv_app.db.models import (
     Territory,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain.enums import CANCELLED_STATUSES
+from rdv_app.domain.enums import CANCELLED_STATUSES, LieuAvailability
 from rdv_app.domain.off_days import holidays_between
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.domain.slots import (
@@ -125,8 +126,11 @@ def _plages(uow: UnitOfWork, motif_id: int, first_day: date, last_day: date,
     query = (
         select(PlageOuverture)
         .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
+        .outerjoin(Lieu, col(Lieu.id) == PlageOuverture.lieu_id)
         .where(PlageOuvertureMotif.motif_id == motif_id,
-               _in_range(PlageOuverture, first_day, last_day, col(PlageOuverture.first_day)))
+               _in_range(PlageOuverture, first_day, last_day, col(PlageOuverture.first_day)),
+               # A disabled lieu offers nothing, even while its plages still exist.
+               sa.or_(col(PlageOuverture.lieu_id).is_(None), Lieu.availability != LieuAvailability.DISABLED))
     )
     if agent_ids is not None:
         query = query.where(col(PlageOuverture.agent_id).in_(list(agent_ids)))

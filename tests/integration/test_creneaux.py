@@ -220,3 +220,12 @@ def test_the_number_of_queries_does_not_grow_with_the_data(db_url: str, uow: Uni
         week = creneaux.find_week(uow, world.admin, world.org, world.motif_pmi, MONDAY, now=NOW)
     assert not week.is_empty
     assert len(large) == len(small)
+
+
+def test_a_disabled_lieu_offers_no_slot(uow: UnitOfWork, world: World) -> None:
+    _plage(uow, world, world.basic_pmi, world.lieu_a, world.motif_pmi)
+    _plage(uow, world, world.admin, world.lieu_b, world.motif_pmi, start=14, end=15)
+    uow.session.execute(sa.update(Lieu).where(Lieu.id == world.lieu_a).values(availability="disabled"))
+    uow.commit()
+    week = creneaux.find_week(uow, world.admin, world.org, world.motif_pmi, MONDAY, now=NOW)
+    assert _times(week, MONDAY) == ["14h00 CM", "14h30 CM"]
