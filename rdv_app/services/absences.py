@@ -1,0 +1,249 @@
+"""Indisponibilités (absences): list, read, create, edit, delete.
+
+An absence belongs to its agent, not to an organisation: it blocks them in every organisation, and the
+slot engine reads it from there. The actor works in one organisation, whose role gives the rights
+(domain.md section 8: for oneself, and for the agents one may see there) and whose time zone gives
+"today" and the wall-clock meaning of the days and times.
+
+One-off absences may span several days; a recurring absence covers a single day per occurrence. A
+recurring absence is one row and there are no per-occurrence exceptions: it is edited and deleted as a
+whole series (to stop it from some day on, give the recurrence an end date).
+
+Bad input raises DomainError with its form field; an absence of an agent outside the organisation is
+NotFound, one of an agent the actor may not see PermissionDenied. Nothing is written before every check
+has passed, and each write adds its audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlmodel import col, select
+
+from rdv_app.db.models import Absence, AgentRole
+from rdv_app.db.types import utcnow
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import datefmt
+from rdv_app.domain.recurrence import Recurrence
+from rdv_app.services import audit
+from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.plages import (
+    agent_name,
+    agent_sort_key,
+    agents_by_id,
+    check_day,
+    clock,
+    describe,
+    is_expired,
+    organisation_today,
+    parse_recurrence,
+    required_title,
+    running,
+    selected_agents,
+)
+from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+
+ENTITY = "absence"
+
+
+@dataclass(frozen=True)
+class AbsenceView:
+    id: int
+    agent_id: int
+    agent_name: str
+    title: str
+    first_day: date
+    start_time: time
+    end_day: date
+    end_time: time
+    recurrence: dict[str, Any] | None  # normalised JSON, for the edit form
+    description: str
+    expired: bool
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.recurrence is not None
+
+
+@dataclass(frozen=True)
+class _AbsenceInput:
+    agent_id: int
+    title: str
+    first_day: date
+    start_time: time
+    end_day: date
+    end_time: time
+    recurrence: Recurrence | None
+
+
+def list_absences(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
+                  agent_ids: Collection[int] | None = None, include_expired: bool = False, *,
+                  now: datetime | None = None) -> list[AbsenceView]:
+    """Absences of the agents the actor may see in the organisation (or of `agent_ids`, which must all be
+    visible), by agent then date; expired ones only on request."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    agents = selected_agents(uow, scope, agent_ids)
+    today = organisation_today(uow, organisation_id, now)
+    query = select(Absence).where(col(Absence.agent_id).in_(agents))
+    if not include_expired:
+        query = query.where(running(Absence, col(Absence.end_day), today))
+    return _views(uow, uow.session.exec(query).all(), today)
+
+
+def get_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, absence_id: int, *,
+                now: datetime | None = None) -> AbsenceView:
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    absence = _managed_absence(uow, scope, absence_id)
+    return _views(uow, [absence], organisation_today(uow, organisation_id, now))[0]
+
+
+def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, agent_id: int, title: str,
+                   first_day: date | None, start_time: time | None, end_day: date | None = None,
+                   end_time: time | None, recurrence: dict[str, Any] | None = None,
+                   now: datetime | None = None) -> int:
+    """Creates the absence (ending on `first_day` when `end_day` is empty) and returns its id."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    data = _validated(uow, scope, organisation_today(uow, organisation_id, now), previous=None,
+                      agent_id=agent_id, title=title, first_day=first_day, start_time=start_time,
+                      end_day=end_day, end_time=end_time, recurrence=recurrence)
+    absence = Absence(agent_id=data.agent_id)
+    _apply(absence, data)
+    uow.session.add(absence)
+    uow.session.flush()
+    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=absence.id,  # type: ignore[arg-type]
+                 changes=audit.diff({}, _snapshot(data)), organisation_id=organisation_id,
+                 actor_agent_id=actor_agent_id)
+    uow.commit()
+    return absence.id  # type: ignore[return-value]
+
+
+def update_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, absence_id: int, *,
+                   agent_id: int, title: str, first_day: date | None, start_time: time | None,
+                   end_day: date | None = None, end_time: time | None, recurrence: dict[str, Any] | None = None,
+                   now: datetime | None = None) -> None:
+    """Replaces every field of the absence; a recurring one changes as a whole series (every occurrence,
+    past ones included), since occurrences have no exceptions of their own."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    absence = _managed_absence(uow, scope, absence_id)
+    data = _validated(uow, scope, organisation_today(uow, organisation_id, now), previous=absence,
+                      agent_id=agent_id, title=title, first_day=first_day, start_time=start_time,
+                      end_day=end_day, end_time=end_time, recurrence=recurrence)
+    before = _snapshot_of(absence)
+    _apply(absence, data)
+    absence.updated_at = utcnow()
+    audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=absence_id,
+                 changes=audit.diff(before, _snapshot(data)), organisation_id=organisation_id,
+                 actor_agent_id=actor_agent_id)
+    uow.commit()
+
+
+def delete_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, absence_id: int) -> None:
+    """Deletes the absence; a recurring one goes whole, every occurrence at once (a single occurrence
+    cannot be deleted on its own)."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    absence = _managed_absence(uow, scope, absence_id)
+    before = _snapshot_of(absence)
+    uow.session.delete(absence)
+    audit.record(uow.session, action="delete", entity_type=ENTITY, entity_id=absence_id,
+                 changes=audit.diff(before, {}), organisation_id=organisation_id, actor_agent_id=actor_agent_id)
+    uow.commit()
+
+
+def describe_absence(first_day: date, start_time: time, end_day: date, end_time: time,
+                     recurrence: Recurrence | None) -> str:
+    """Like a plage on a single day; 'Du lundi 7 décembre 2026 à 9h00 au mercredi 9 décembre 2026 à 18h00'
+    over several days."""
+    if end_day == first_day:
+        return describe(first_day, start_time, end_time, recurrence)
+    return (f"Du {datefmt.long_date(first_day)} à {clock(start_time)} "
+            f"au {datefmt.long_date(end_day)} à {clock(end_time)}")
+
+
+def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous: Absence | None, agent_id: int,
+               title: str, first_day: date | None, start_time: time | None, end_day: date | None,
+               end_time: time | None, recurrence: dict[str, Any] | None) -> _AbsenceInput:
+    if agent_id not in visible_agent_ids(uow, scope):
+        raise PermissionDenied("Vous ne pouvez pas gérer les indisponibilités de cet agent.")
+    cleaned_title = required_title(title)
+    # An absence being edited keeps its days; only new days must be realistic.
+    first = check_day(first_day, "first_day", today, is_new=previous is None or first_day != previous.first_day,
+                      missing="Choisissez le premier jour.")
+    last = check_day(end_day or first, "end_day", today,
+                     is_new=previous is None or (end_day or first) != previous.end_day,
+                     missing="Choisissez le dernier jour.")
+    if start_time is None:
+        raise DomainError("Indiquez l'heure de début.", "start_time")
+    if end_time is None:
+        raise DomainError("Indiquez l'heure de fin.", "end_time")
+    if last < first:
+        raise DomainError("Le dernier jour ne peut pas précéder le premier.", "end_day")
+    if last == first and end_time <= start_time:
+        raise DomainError("L'heure de fin doit être après l'heure de début.", "end_time")
+    if recurrence is not None and last != first:
+        raise DomainError("Seule une indisponibilité d'une journée peut être répétée : pour plusieurs jours, "
+                          "créez une indisponibilité sans répétition.", "recurrence")
+    return _AbsenceInput(agent_id=agent_id, title=cleaned_title, first_day=first, start_time=start_time,
+                         end_day=last, end_time=end_time, recurrence=parse_recurrence(recurrence, first))
+
+
+def _managed_absence(uow: UnitOfWork, scope: AgentScope, absence_id: int) -> Absence:
+    absence = uow.session.get(Absence, absence_id)
+    if absence is None or not _has_role(uow, absence.agent_id, scope.organisation_id):
+        raise NotFound("Cette indisponibilité n'existe pas dans cette organisation.")
+    if absence.agent_id not in visible_agent_ids(uow, scope):
+        raise PermissionDenied("Vous ne pouvez pas gérer les indisponibilités de cet agent.")
+    return absence
+
+
+def _has_role(uow: UnitOfWork, agent_id: int, organisation_id: int) -> bool:
+    return uow.session.exec(select(AgentRole.id).where(
+        AgentRole.agent_id == agent_id, AgentRole.organisation_id == organisation_id)).first() is not None
+
+
+def _apply(absence: Absence, data: _AbsenceInput) -> None:
+    absence.agent_id = data.agent_id
+    absence.title = data.title
+    absence.first_day = data.first_day
+    absence.start_time = data.start_time
+    absence.end_day = data.end_day
+    absence.end_time = data.end_time
+    absence.recurrence = data.recurrence.to_json() if data.recurrence else None
+
+
+def _snapshot(data: _AbsenceInput) -> dict[str, Any]:
+    """The audited fields, in the same shape for a validated input and for a stored row."""
+    return {"agent_id": data.agent_id, "title": data.title, "first_day": data.first_day,
+            "start_time": data.start_time, "end_day": data.end_day, "end_time": data.end_time,
+            "recurrence": data.recurrence.to_json() if data.recurrence else None}
+
+
+def _snapshot_of(absence: Absence) -> dict[str, Any]:
+    return {"agent_id": absence.agent_id, "title": absence.title, "first_day": absence.first_day,
+            "start_time": absence.start_time, "end_day": absence.end_day, "end_time": absence.end_time,
+            "recurrence": absence.recurrence}
+
+
+def _views(uow: UnitOfWork, absences: Collection[Absence], today: date) -> list[AbsenceView]:
+    agents = agents_by_id(uow, {a.agent_id for a in absences})
+    views = []
+    for absence in sorted(absences, key=lambda a: (agent_sort_key(agents[a.agent_id]), a.first_day,
+                                                   a.start_time, a.id)):
+        recurrence = Recurrence.from_json(absence.recurrence, absence.first_day)
+        views.append(AbsenceView(
+            id=absence.id,  # type: ignore[arg-type]
+            agent_id=absence.agent_id,
+            agent_name=agent_name(agents[absence.agent_id]),
+            title=absence.title,
+            first_day=absence.first_day,
+            start_time=absence.start_time,
+            end_day=absence.end_day,
+            end_time=absence.end_time,
+            recurrence=recurrence.to_json() if recurrence else None,
+            description=describe_absence(absence.first_day, absence.start_time, absence.end_day,
+                                         absence.end_time, recurrence),
+            expired=is_expired(absence.end_day, absence.recurrence, absence.recurrence_until, today),
+        ))
+    return views

@@ -1,0 +1,546 @@
+"""Plages d'ouverture (menu "Planning"): list, read, create, edit, delete, and the yearly purge.
+
+Rights (domain.md section 8): the actor needs a role in the organisation and manages the plages of the
+agents they may see there (`visible_agent_ids`: everyone for admins and secrétaires, colleagues sharing
+a service for the others). The motifs of a plage are those its agent (not the actor) may hold
+(domain.md section 1): every motif of the organisation for an admin of it, the motifs of their services
+otherwise, plus the `for_secretariat` motifs for a secrétaire; never an archived or collectif motif.
+
+Bad input raises DomainError with the form field it belongs to; ids of another organisation raise
+PermissionDenied (motifs, lieux, agents) or NotFound (plages). Benign warnings (an overlap with another
+plage of the same agent in any organisation, a motif longer than the window) raise NeedsConfirmation
+until the person confirms. Nothing is written before every check has passed, and each write adds its
+audit row in the same transaction.
+
+Days and times of day are wall-clock values of the organisation's time zone; "today" is taken there.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from rdv_app.db.models import Absence, Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
+from rdv_app.db.types import utcnow
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import datefmt
+from rdv_app.domain.enums import AccessLevel, LieuAvailability, LocationType
+from rdv_app.domain.recurrence import Recurrence, RecurrenceError
+from rdv_app.services import audit
+from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+
+ENTITY = "plage_ouverture"
+# A day typed more than a year back or five years ahead is a typo, not a plan.
+PAST_LIMIT_YEARS = 1
+FUTURE_LIMIT_YEARS = 5
+# RGPD (domain.md section 10): plages are deleted one year after they end.
+RETENTION_YEARS = 1
+# Overlaps are looked for over this span from the later start: it holds many repetitions of any pattern
+# (every 1-5 weeks, every 1-12 months); one first met later is left out, a warning being only a hint.
+OVERLAP_HORIZON = timedelta(days=2 * 366)
+
+
+@dataclass(frozen=True)
+class PlageView:
+    id: int
+    agent_id: int
+    agent_name: str
+    title: str
+    lieu_id: int | None
+    lieu_name: str | None
+    motif_ids: tuple[int, ...]  # in the order of motif_names
+    motif_names: tuple[str, ...]
+    first_day: date
+    start_time: time
+    end_time: time
+    recurrence: dict[str, Any] | None  # normalised JSON, for the edit form
+    description: str  # "Chaque semaine (lundi, jeudi) de 9h00 à 12h00, du 07/12/2026 au 31/03/2027"
+    expired: bool
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.recurrence is not None
+
+
+@dataclass(frozen=True)
+class _PlageInput:
+    title: str
+    agent_id: int
+    lieu_id: int | None
+    motifs: tuple[Motif, ...]
+    first_day: date
+    start_time: time
+    end_time: time
+    recurrence: Recurrence | None
+
+
+# --------------------------------------------------------------------------- use cases
+
+
+def list_plages(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
+                agent_ids: Collection[int] | None = None, include_expired: bool = False, *,
+                now: datetime | None = None) -> list[PlageView]:
+    """The organisation's plages of the agents the actor may see (or of `agent_ids`, which must all be
+    visible), by agent then date; expired ones only on request."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    agents = selected_agents(uow, scope, agent_ids)
+    today = organisation_today(uow, organisation_id, now)
+    query = select(PlageOuverture).where(PlageOuverture.organisation_id == organisation_id,
+                                         col(PlageOuverture.agent_id).in_(agents))
+    if not include_expired:
+        query = query.where(running(PlageOuverture, col(PlageOuverture.first_day), today))
+    return _views(uow, uow.session.exec(query).all(), today)
+
+
+def get_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_id: int, *,
+              now: datetime | None = None) -> PlageView:
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    plage = _managed_plage(uow, scope, plage_id)
+    return _views(uow, [plage], organisation_today(uow, organisation_id, now))[0]
+
+
+def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, title: str, agent_id: int,
+                 lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
+                 start_time: time | None, end_time: time | None, recurrence: dict[str, Any] | None,
+                 confirm_warnings: bool = False, now: datetime | None = None) -> int:
+    """Creates the plage and returns its id; NeedsConfirmation lists the warnings while not confirmed."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    today = organisation_today(uow, organisation_id, now)
+    data = _validated(uow, scope, today, previous_first_day=None, title=title, agent_id=agent_id,
+                      lieu_id=lieu_id, motif_ids=motif_ids, first_day=first_day, start_time=start_time,
+                      end_time=end_time, recurrence=recurrence)
+    _confirm_or_raise(_warnings(uow, data, organisation_id, today, exclude_id=None), confirm_warnings)
+    plage = PlageOuverture(organisation_id=organisation_id)
+    _apply(plage, data)
+    uow.session.add(plage)
+    uow.session.flush()
+    _link_motifs(uow, plage.id, data.motifs)  # type: ignore[arg-type]
+    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=plage.id,  # type: ignore[arg-type]
+                 changes=audit.diff({}, _snapshot(data)), organisation_id=organisation_id,
+                 actor_agent_id=actor_agent_id)
+    uow.commit()
+    return plage.id  # type: ignore[return-value]
+
+
+def update_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_id: int, *, title: str,
+                 agent_id: int, lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
+                 start_time: time | None, end_time: time | None, recurrence: dict[str, Any] | None,
+                 confirm_warnings: bool = False, now: datetime | None = None) -> None:
+    """Replaces every field of the plage (it may move to another agent the actor may see)."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    plage = _managed_plage(uow, scope, plage_id)
+    today = organisation_today(uow, organisation_id, now)
+    # An old series keeps its first day when edited; only a new first day must be realistic.
+    data = _validated(uow, scope, today, previous_first_day=plage.first_day, title=title, agent_id=agent_id,
+                      lieu_id=lieu_id, motif_ids=motif_ids, first_day=first_day, start_time=start_time,
+                      end_time=end_time, recurrence=recurrence)
+    _confirm_or_raise(_warnings(uow, data, organisation_id, today, exclude_id=plage_id), confirm_warnings)
+    before = _snapshot_of(uow, plage)
+    _apply(plage, data)
+    plage.updated_at = utcnow()
+    uow.session.exec(sa.delete(PlageOuvertureMotif).where(col(PlageOuvertureMotif.plage_ouverture_id) == plage_id))
+    _link_motifs(uow, plage_id, data.motifs)
+    audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=plage_id,
+                 changes=audit.diff(before, _snapshot(data)), organisation_id=organisation_id,
+                 actor_agent_id=actor_agent_id)
+    uow.commit()
+
+
+def delete_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_id: int) -> None:
+    """Deletes the plage, every occurrence of a series included."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    plage = _managed_plage(uow, scope, plage_id)
+    before = _snapshot_of(uow, plage)
+    _delete_plages(uow, [plage_id])
+    audit.record(uow.session, action="delete", entity_type=ENTITY, entity_id=plage_id,
+                 changes=audit.diff(before, {}), organisation_id=organisation_id, actor_agent_id=actor_agent_id)
+    uow.commit()
+
+
+def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
+    """The daily RGPD job: deletes the plages that ended more than a year before `today` (one-off: their
+    day; series: their end date; a series without end never ends) and returns how many."""
+    cutoff = shift_years(today, -RETENTION_YEARS)
+    ended_before_cutoff = sa.or_(
+        sa.and_(col(PlageOuverture.recurrence).is_(None), col(PlageOuverture.first_day) < cutoff),
+        sa.and_(col(PlageOuverture.recurrence).is_not(None), col(PlageOuverture.recurrence_until) < cutoff),
+    )
+    rows = uow.session.exec(
+        select(PlageOuverture.id, PlageOuverture.organisation_id, PlageOuverture.first_day,
+               PlageOuverture.recurrence_until).where(ended_before_cutoff)
+    ).all()
+    _delete_plages(uow, [plage_id for plage_id, *_ in rows])
+    for plage_id, organisation_id, first_day, until in rows:
+        # Only the end date is kept: the point of the purge is to forget the rest.
+        audit.record(uow.session, action="purge", entity_type=ENTITY, entity_id=plage_id,  # type: ignore[arg-type]
+                     changes={"ended_on": [until or first_day, None]}, organisation_id=organisation_id)
+    uow.commit()
+    return len(rows)
+
+
+def describe(first_day: date, start_time: time, end_time: time, recurrence: Recurrence | None) -> str:
+    """'Le lundi 7 décembre 2026 de 9h00 à 12h00', or for a series 'Chaque semaine (lundi, jeudi) de 9h00
+    à 12h00, du 07/12/2026 au 31/03/2027' ('à partir du 07/12/2026' without end)."""
+    hours = f"de {clock(start_time)} à {clock(end_time)}"
+    if recurrence is None:
+        return f"Le {datefmt.long_date(first_day)} {hours}"
+    if recurrence.every == "week" and not recurrence.weekdays:
+        # A weekly series without chosen days repeats on its first day's weekday: name it.
+        recurrence = replace(recurrence, weekdays=(first_day.weekday(),))
+    pattern = replace(recurrence, until=None).describe_fr()
+    span = (f"du {first_day:%d/%m/%Y} au {recurrence.until:%d/%m/%Y}" if recurrence.until
+            else f"à partir du {first_day:%d/%m/%Y}")
+    return f"{pattern[0].upper()}{pattern[1:]} {hours}, {span}"
+
+
+# --------------------------------------------------------------------------- helpers shared with absences
+
+
+def organisation_zone(uow: UnitOfWork, organisation_id: int) -> ZoneInfo:
+    timezone = uow.session.exec(select(Organisation.timezone).where(Organisation.id == organisation_id)).one()
+    return ZoneInfo(timezone or "Europe/Paris")
+
+
+def organisation_today(uow: UnitOfWork, organisation_id: int, now: datetime | None) -> date:
+    return (now or datetime.now(UTC)).astimezone(organisation_zone(uow, organisation_id)).date()
+
+
+def selected_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Collection[int] | None) -> set[int]:
+    """The agents a list covers: `agent_ids` if the actor may see them all, else everyone they see."""
+    visible = visible_agent_ids(uow, scope)
+    if agent_ids:
+        if not set(agent_ids) <= visible:
+            raise PermissionDenied("Vous ne pouvez pas consulter le planning de cet agent.")
+        return set(agent_ids)
+    return visible
+
+
+def running(model: type[PlageOuverture] | type[Absence], last_day: Any, today: date) -> sa.ColumnElement[bool]:
+    """Not expired: a one-off whose last day is today or later, a series not ended before today."""
+    return sa.or_(
+        sa.and_(col(model.recurrence).is_(None), last_day >= today),
+        sa.and_(col(model.recurrence).is_not(None),
+                sa.or_(col(model.recurrence_until).is_(None), col(model.recurrence_until) >= today)),
+    )
+
+
+def is_expired(last_day: date, recurrence: dict[str, Any] | None, until: date | None, today: date) -> bool:
+    if recurrence is None:
+        return last_day < today
+    return until is not None and until < today
+
+
+def check_day(day: date | None, field: str, today: date, *, is_new: bool, missing: str) -> date:
+    """A required, realistic day: not more than a year back when it is new, not five years ahead."""
+    if day is None:
+        raise DomainError(missing, field)
+    if is_new and day < shift_years(today, -PAST_LIMIT_YEARS):
+        raise DomainError("Cette date est passée depuis plus d'un an.", field)
+    if is_new and day > shift_years(today, FUTURE_LIMIT_YEARS):
+        raise DomainError("Cette date est à plus de 5 ans : vérifiez l'année.", field)
+    return day
+
+
+def parse_recurrence(data: dict[str, Any] | None, first_day: date) -> Recurrence | None:
+    try:
+        return Recurrence.from_json(data, first_day)
+    except RecurrenceError as exc:
+        raise DomainError(str(exc), "recurrence") from exc
+
+
+def required_title(title: str | None) -> str:
+    cleaned = (title or "").strip()
+    if not cleaned:
+        raise DomainError("Le titre est obligatoire.", "title")
+    return cleaned
+
+
+def agents_by_id(uow: UnitOfWork, agent_ids: Iterable[int]) -> dict[int, Agent]:
+    return {agent.id: agent for agent in uow.session.exec(  # type: ignore[misc]
+        select(Agent).where(col(Agent.id).in_(set(agent_ids)))).all()}
+
+
+def agent_name(agent: Agent) -> str:
+    return f"{agent.first_name or ''} {agent.last_name}".strip()
+
+
+def agent_sort_key(agent: Agent) -> tuple[str, str]:
+    """Last then first name, ignoring case and accents (domain.md section 1)."""
+    return _plain_text(agent.last_name), _plain_text(agent.first_name or "")
+
+
+def _plain_text(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+def clock(moment: time) -> str:
+    """'9h00', '14h30'."""
+    return f"{moment.hour}h{moment.minute:02d}"
+
+
+def shift_years(day: date, years: int) -> date:
+    """The same calendar day `years` later (a 29 February becomes the 28th)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous_first_day: date | None,
+               title: str, agent_id: int, lieu_id: int | None, motif_ids: Collection[int],
+               first_day: date | None, start_time: time | None, end_time: time | None,
+               recurrence: dict[str, Any] | None) -> _PlageInput:
+    if agent_id not in visible_agent_ids(uow, scope):
+        raise PermissionDenied("Vous ne pouvez pas gérer les plages d'ouverture de cet agent.")
+    cleaned_title = required_title(title)
+    motifs = _usable_motifs(uow, agent_scope(uow, agent_id, scope.organisation_id), motif_ids)
+    _check_lieu(uow, scope.organisation_id, lieu_id, motifs)
+    day = check_day(first_day, "first_day", today, is_new=first_day != previous_first_day,
+                    missing="Choisissez la date de la plage.")
+    if start_time is None:
+        raise DomainError("Indiquez l'heure de début.", "start_time")
+    if end_time is None:
+        raise DomainError("Indiquez l'heure de fin.", "end_time")
+    if end_time <= start_time:
+        raise DomainError("L'heure de fin doit être après l'heure de début.", "end_time")
+    return _PlageInput(title=cleaned_title, agent_id=agent_id, lieu_id=lieu_id, motifs=motifs, first_day=day,
+                       start_time=start_time, end_time=end_time, recurrence=parse_recurrence(recurrence, day))
+
+
+def _usable_motifs(uow: UnitOfWork, holder: AgentScope, motif_ids: Collection[int]) -> tuple[Motif, ...]:
+    wanted = set(motif_ids)
+    if not wanted:
+        raise DomainError("Choisissez au moins un motif.", "motif_ids")
+    motifs = uow.session.exec(
+        select(Motif).where(col(Motif.id).in_(wanted), Motif.organisation_id == holder.organisation_id)
+        .order_by(Motif.name, Motif.id)
+    ).all()
+    if len(motifs) != len(wanted):
+        raise PermissionDenied("Ce motif n'appartient pas à cette organisation.")
+    for motif in motifs:
+        if motif.deleted_at is not None:
+            raise DomainError(f"Le motif « {motif.name} » est archivé : retirez-le de la plage.", "motif_ids")
+        if motif.collectif:
+            raise DomainError(f"Le motif « {motif.name} » est collectif : ses séances se créent comme des RDV "
+                              "collectifs, pas dans une plage d'ouverture.", "motif_ids")
+        if not _may_hold(holder, motif):
+            name = agent_name(uow.session.get(Agent, holder.agent_id))  # type: ignore[arg-type]
+            raise DomainError(f"Le motif « {motif.name} » relève d'un service auquel {name} n'appartient pas.",
+                              "motif_ids")
+    return tuple(motifs)
+
+
+def _may_hold(holder: AgentScope, motif: Motif) -> bool:
+    """domain.md section 1, "Motifs an agent may use for POs"."""
+    return (holder.access_level == AccessLevel.ADMIN or motif.service_id in holder.service_ids
+            or (holder.is_secretary and motif.for_secretariat))
+
+
+def _check_lieu(uow: UnitOfWork, organisation_id: int, lieu_id: int | None, motifs: tuple[Motif, ...]) -> None:
+    if lieu_id is None:
+        on_site = [m for m in motifs if m.location_type == LocationType.PUBLIC_OFFICE]
+        if on_site:
+            raise DomainError(f"Choisissez un lieu : le motif « {on_site[0].name} » se déroule sur place.",
+                              "lieu_id")
+        return
+    lieu = uow.session.get(Lieu, lieu_id)
+    if lieu is None or lieu.organisation_id != organisation_id:
+        raise PermissionDenied("Ce lieu n'appartient pas à cette organisation.")
+    if lieu.availability != LieuAvailability.ENABLED:
+        raise DomainError(f"Le lieu « {lieu.name} » n'est pas ouvert aux plages d'ouverture (désactivé ou "
+                          "ponctuel) : choisissez-en un autre.", "lieu_id")
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def _confirm_or_raise(warnings: list[str], confirmed: bool) -> None:
+    """Nothing is written while warnings are unconfirmed."""
+    if warnings and not confirmed:
+        raise NeedsConfirmation(warnings)
+
+
+def _warnings(uow: UnitOfWork, data: _PlageInput, organisation_id: int, today: date,
+              exclude_id: int | None) -> list[str]:
+    window = _minutes(data.end_time) - _minutes(data.start_time)
+    too_long = [
+        f"Le motif « {m.name} » dure {m.default_duration_in_min} min, plus que la plage ({window} min) : "
+        "aucun créneau de ce motif n'y tiendra."
+        for m in data.motifs if m.default_duration_in_min > window
+    ]
+    return _overlaps(uow, data, organisation_id, today, exclude_id) + too_long
+
+
+def _overlaps(uow: UnitOfWork, data: _PlageInput, organisation_id: int, today: date,
+              exclude_id: int | None) -> list[str]:
+    """One warning per other plage of the agent, in any organisation, sharing a moment with this one
+    from today on (past overlaps can no longer be booked). Occurrences are compared as instants, each
+    plage in its own organisation's time zone."""
+    first = max(data.first_day, today)
+    last_day = data.first_day if data.recurrence is None else data.recurrence.until
+    last = first + OVERLAP_HORIZON if last_day is None else min(last_day, first + OVERLAP_HORIZON)
+    mine = _occurrences(data.first_day, data.start_time, data.end_time, data.recurrence,
+                        organisation_zone(uow, organisation_id), first, last)
+    if not mine:
+        return []
+    # Another time zone may move an overlapping occurrence to the neighbouring local day.
+    first, last = first - timedelta(days=1), last + timedelta(days=1)
+    query = (
+        select(PlageOuverture, Organisation.name, Organisation.timezone)
+        .join(Organisation, col(Organisation.id) == PlageOuverture.organisation_id)
+        .where(PlageOuverture.agent_id == data.agent_id, _meeting(first, last))
+        .order_by(PlageOuverture.first_day, PlageOuverture.id)
+    )
+    if exclude_id is not None:
+        query = query.where(PlageOuverture.id != exclude_id)
+    name = agent_name(uow.session.get(Agent, data.agent_id))  # type: ignore[arg-type]
+    warnings = []
+    for other, organisation_name, timezone in uow.session.exec(query).all():
+        theirs = _occurrences(other.first_day, other.start_time, other.end_time,
+                              Recurrence.from_json(other.recurrence, other.first_day),
+                              ZoneInfo(timezone or "Europe/Paris"), first, last)
+        day = _first_shared_day(mine, theirs)
+        if day is None:
+            continue
+        where = "" if other.organisation_id == organisation_id else f" ({organisation_name})"
+        warnings.append(f"Cette plage chevauche la plage « {other.title} »{where} de {name}, "
+                        f"pour la première fois le {datefmt.long_date(day)}.")
+    return warnings
+
+
+def _meeting(first: date, last: date) -> sa.ColumnElement[bool]:
+    """Plages with an occurrence that may fall on first..last."""
+    one_off = sa.and_(col(PlageOuverture.recurrence).is_(None), col(PlageOuverture.first_day) >= first)
+    series = sa.and_(col(PlageOuverture.recurrence).is_not(None),
+                     sa.or_(col(PlageOuverture.recurrence_until).is_(None),
+                            col(PlageOuverture.recurrence_until) >= first))
+    return sa.and_(col(PlageOuverture.first_day) <= last, sa.or_(one_off, series))
+
+
+_Occurrence = tuple[datetime, datetime, date]  # UTC start, UTC end, local day
+
+
+def _occurrences(first_day: date, start_time: time, end_time: time, recurrence: Recurrence | None,
+                 zone: ZoneInfo, first: date, last: date) -> list[_Occurrence]:
+    if recurrence is None:
+        days: Iterable[date] = [first_day] if first <= first_day <= last else []
+    else:
+        days = recurrence.dates(first_day, first, last)
+    return [(datetime.combine(day, start_time, zone).astimezone(UTC),
+             datetime.combine(day, end_time, zone).astimezone(UTC), day) for day in days]
+
+
+def _first_shared_day(mine: list[_Occurrence], theirs: list[_Occurrence]) -> date | None:
+    """The local day of the first of `mine` meeting one of `theirs` (both sorted; touching is no overlap)."""
+    i = j = 0
+    while i < len(mine) and j < len(theirs):
+        (start, end, day), (other_start, other_end, _) = mine[i], theirs[j]
+        if start < other_end and other_start < end:
+            return day
+        if end <= other_end:
+            i += 1
+        else:
+            j += 1
+    return None
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+# --------------------------------------------------------------------------- rows and views
+
+
+def _managed_plage(uow: UnitOfWork, scope: AgentScope, plage_id: int) -> PlageOuverture:
+    plage = uow.session.get(PlageOuverture, plage_id)
+    if plage is None or plage.organisation_id != scope.organisation_id:
+        raise NotFound("Cette plage d'ouverture n'existe pas dans cette organisation.")
+    if plage.agent_id not in visible_agent_ids(uow, scope):
+        raise PermissionDenied("Vous ne pouvez pas gérer les plages d'ouverture de cet agent.")
+    return plage
+
+
+def _apply(plage: PlageOuverture, data: _PlageInput) -> None:
+    plage.agent_id = data.agent_id
+    plage.title = data.title
+    plage.lieu_id = data.lieu_id
+    plage.first_day = data.first_day
+    plage.start_time = data.start_time
+    plage.end_time = data.end_time
+    plage.recurrence = data.recurrence.to_json() if data.recurrence else None
+
+
+def _link_motifs(uow: UnitOfWork, plage_id: int, motifs: tuple[Motif, ...]) -> None:
+    uow.session.add_all([PlageOuvertureMotif(plage_ouverture_id=plage_id, motif_id=m.id) for m in motifs])  # type: ignore[arg-type]
+
+
+def _delete_plages(uow: UnitOfWork, plage_ids: list[int]) -> None:
+    if not plage_ids:
+        return
+    uow.session.exec(sa.delete(PlageOuvertureMotif).where(
+        col(PlageOuvertureMotif.plage_ouverture_id).in_(plage_ids)))
+    uow.session.exec(sa.delete(PlageOuverture).where(col(PlageOuverture.id).in_(plage_ids)))
+
+
+def _snapshot(data: _PlageInput) -> dict[str, Any]:
+    """The audited fields, in the same shape for a validated input and for a stored row."""
+    return {"title": data.title, "agent_id": data.agent_id, "lieu_id": data.lieu_id,
+            "motif_ids": sorted(m.id for m in data.motifs),  # type: ignore[type-var]
+            "first_day": data.first_day, "start_time": data.start_time, "end_time": data.end_time,
+            "recurrence": data.recurrence.to_json() if data.recurrence else None}
+
+
+def _snapshot_of(uow: UnitOfWork, plage: PlageOuverture) -> dict[str, Any]:
+    motif_ids = uow.session.exec(select(PlageOuvertureMotif.motif_id).where(
+        PlageOuvertureMotif.plage_ouverture_id == plage.id)).all()
+    return {"title": plage.title, "agent_id": plage.agent_id, "lieu_id": plage.lieu_id,
+            "motif_ids": sorted(motif_ids), "first_day": plage.first_day, "start_time": plage.start_time,
+            "end_time": plage.end_time, "recurrence": plage.recurrence}
+
+
+def _views(uow: UnitOfWork, plages: Iterable[PlageOuverture], today: date) -> list[PlageView]:
+    plages = list(plages)
+    agents = agents_by_id(uow, {p.agent_id for p in plages})
+    lieux = dict(uow.session.exec(select(Lieu.id, Lieu.name).where(
+        col(Lieu.id).in_({p.lieu_id for p in plages if p.lieu_id is not None}))).all())
+    motifs: dict[int, list[tuple[int, str]]] = {}
+    for plage_id, motif_id, name in uow.session.exec(
+        select(PlageOuvertureMotif.plage_ouverture_id, Motif.id, Motif.name)
+        .join(Motif, col(Motif.id) == PlageOuvertureMotif.motif_id)
+        .where(col(PlageOuvertureMotif.plage_ouverture_id).in_([p.id for p in plages]))
+        .order_by(Motif.name, Motif.id)
+    ).all():
+        motifs.setdefault(plage_id, []).append((motif_id, name))  # type: ignore[arg-type]
+    views = []
+    for plage in sorted(plages, key=lambda p: (agent_sort_key(agents[p.agent_id]), p.first_day, p.start_time,
+                                               p.id)):
+        recurrence = Recurrence.from_json(plage.recurrence, plage.first_day)
+        listed = motifs.get(plage.id, [])  # type: ignore[arg-type]
+        views.append(PlageView(
+            id=plage.id,  # type: ignore[arg-type]
+            agent_id=plage.agent_id,
+            agent_name=agent_name(agents[plage.agent_id]),
+            title=plage.title,
+            lieu_id=plage.lieu_id,
+            lieu_name=lieux.get(plage.lieu_id),
+            motif_ids=tuple(motif_id for motif_id, _ in listed),
+            motif_names=tuple(name for _, name in listed),
+            first_day=plage.first_day,
+            start_time=plage.start_time,
+            end_time=plage.end_time,
+            recurrence=recurrence.to_json() if recurrence else None,
+            description=describe(plage.first_day, plage.start_time, plage.end_time, recurrence),
+            expired=is_expired(plage.first_day, plage.recurrence, plage.recurrence_until, today),
+        ))
+    return views
