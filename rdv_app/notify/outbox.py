@@ -1,0 +1,136 @@
+"""The outbox: every SMS, email and webhook is first a row written in the transaction that causes it.
+
+A service calls `enqueue` with its own session before committing; if the transaction rolls back, the
+message never existed. The worker (`rdv_app.notify.worker`) delivers the rows afterwards.
+
+Payloads, already rendered (texts by `rdv_app.domain.sms`, calendars by `rdv_app.notify.ics`):
+
+- sms: `{"to": "+33612345678", "text": "...", "sender": "RDV S.P."}` (sender optional);
+- mail: `{"to": "a@b.fr", "subject": "...", "text": "...", "html": "...",
+  "ics": {"content": "BEGIN:VCALENDAR...", "method": "REQUEST", "filename": "rdv-<uuid>-<date>.ics"}}`
+  (html and ics optional; the fields of an `rdv_app.notify.ics.IcsFile` fit, its bytes are stored as text);
+- webhook: `{"url": "https://...", "secret": "...", "body": "<raw JSON>"}`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from rdv_app.db.models import OutboxMessage
+from rdv_app.db.types import utcnow
+from rdv_app.domain.enums import Channel, NotificationEvent, OutboxStatus
+
+_E164 = re.compile(r"\+[1-9]\d{7,14}")
+_ICS_METHODS = frozenset({"PUBLISH", "REQUEST", "CANCEL"})
+_SENDER_MAX_LENGTH = 11  # alphanumeric sender IDs (OVH, GSM networks)
+
+EXPIRES_AT = "expires_at"
+
+
+def enqueue(
+    session: Session,
+    *,
+    channel: Channel | str,
+    event: NotificationEvent | str,
+    idempotency_key: str,
+    payload: dict[str, Any],
+    organisation_id: int | None = None,
+    rdv_id: int | None = None,
+    usager_id: int | None = None,
+    agent_id: int | None = None,
+    not_before: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> int | None:
+    """Adds a message to the caller's transaction (no commit) and returns its id.
+
+    Returns None when a message with this `idempotency_key` already exists (or is being written by a
+    concurrent transaction that then commits): the unique constraint decides, so the same message is
+    queued once however many times, and from however many processes, the cause is replayed. Build the
+    key from what makes the message unique, e.g. `f"rdv_created:{rdv.uuid}:{rdv.ics_sequence}:sms:{usager_id}"`.
+
+    `not_before` delays the first attempt (a reminder); `expires_at` is the instant after which the
+    message is pointless (the RDV's start): the worker then cancels it instead of sending it late.
+    """
+    channel = Channel(channel)
+    event = NotificationEvent(event)
+    if not idempotency_key:
+        raise ValueError("idempotency_key is required")
+    stored = dict(payload)
+    ics = payload.get("ics")
+    if channel is Channel.MAIL and isinstance(ics, dict) and isinstance(ics.get("content"), bytes):
+        stored["ics"] = {**ics, "content": ics["content"].decode("utf-8")}  # JSON holds text, not bytes
+    _check_payload(channel, stored)
+    for name, instant in (("not_before", not_before), ("expires_at", expires_at)):
+        if instant is not None and instant.utcoffset() is None:
+            raise ValueError(f"{name} must be timezone-aware")
+    if expires_at is not None:
+        stored[EXPIRES_AT] = expires_at.isoformat()
+    now = utcnow()
+    values = {
+        "idempotency_key": idempotency_key,
+        "channel": channel.value,
+        "event": event.value,
+        "payload": stored,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "organisation_id": organisation_id,
+        "rdv_id": rdv_id,
+        "usager_id": usager_id,
+        "agent_id": agent_id,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    statement = (
+        insert(OutboxMessage.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.__table__.c.id)
+    )
+    return session.exec(statement).scalar_one_or_none()
+
+
+def _check_payload(channel: Channel, payload: dict[str, Any]) -> None:
+    """Refuses payloads the worker could not deliver: a bug is better caught in the causing transaction."""
+    if channel is Channel.SMS:
+        _require_text(payload, "to", "text")
+        if not _E164.fullmatch(payload["to"]):
+            raise ValueError(f"sms 'to' must be an E.164 number, got {payload['to']!r}")
+        sender = payload.get("sender")
+        if sender is not None and not (isinstance(sender, str) and 0 < len(sender) <= _SENDER_MAX_LENGTH):
+            raise ValueError(f"sms 'sender' must have 1 to {_SENDER_MAX_LENGTH} characters, got {sender!r}")
+    elif channel is Channel.MAIL:
+        _require_text(payload, "to", "subject", "text")
+        if payload["to"].count("@") != 1 or any(char in payload["to"] for char in "\r\n <>,"):
+            raise ValueError(f"mail 'to' must be one bare address, got {payload['to']!r}")
+        if payload.get("html") is not None:
+            _require_text(payload, "html")
+        if (ics := payload.get("ics")) is not None:
+            if not isinstance(ics, dict):
+                raise ValueError("mail 'ics' must be a dict")
+            _require_text(ics, "content", "method", "filename")
+            if ics["method"] not in _ICS_METHODS:
+                raise ValueError(f"ics 'method' must be one of {sorted(_ICS_METHODS)}, got {ics['method']!r}")
+            if not ics["content"].startswith("BEGIN:VCALENDAR"):
+                raise ValueError("ics 'content' must be the calendar text")
+            if not ics["filename"].endswith(".ics"):
+                raise ValueError("ics 'filename' must end with .ics")
+    else:
+        _require_text(payload, "url", "secret", "body")
+        if not payload["url"].startswith(("https://", "http://")):
+            raise ValueError(f"webhook 'url' must be http(s), got {payload['url']!r}")
+        json.loads(payload["body"])
+
+
+def _require_text(payload: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        value = payload.get(key)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"payload field {key!r} must be a non-empty string")

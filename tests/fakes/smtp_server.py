@@ -1,0 +1,58 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives and refuses what it is told to."""
+
+from __future__ import annotations
+
+import threading
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from pg import free_port
+
+from rdv_app.notify.mailer import SmtpSettings
+
+
+class SmtpServer:
+    """`with SmtpServer() as smtp:`; `smtp.refuse["x@y.fr"] = "550 5.1.1 Unknown user"` refuses RCPT."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.refuse: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._received: list[tuple[list[str], bytes]] = []
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SmtpServer:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._controller.stop()
+
+    def settings(self, **overrides: object) -> SmtpSettings:
+        values = {"host": "127.0.0.1", "port": self.port, "mail_from": "RDV Service Public <ne-pas-repondre@rdv.test>",
+                  "timeout": 5.0}
+        values.update(overrides)
+        return SmtpSettings(**values)  # type: ignore[arg-type]
+
+    @property
+    def messages(self) -> list[tuple[list[str], EmailMessage]]:
+        """(envelope recipients, parsed message) for every accepted message, in order."""
+        with self._lock:
+            received = list(self._received)
+        return [(rcpt, message_from_bytes(data, policy=policy.default)) for rcpt, data in received]
+
+    # aiosmtpd handler hooks
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self._lock:
+            self._received.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
