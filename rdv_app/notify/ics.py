@@ -173,7 +173,7 @@ def rdv_ics(rdv: IcsRdv, audience: Audience, stamp: datetime) -> IcsFile:
     calendar = _calendar(method)
     calendar.add_component(event)
     content = _finish(calendar, start.date(), end.date())
-    return IcsFile(content, method, f"rdv-{start.date().isoformat()}.ics")
+    return IcsFile(content, method, f"rdv-{rdv.uid}-{start.date().isoformat()}.ics")
 
 
 def recurrence_rule(recurrence: Recurrence, first_day: date, time_zone: str) -> dict[str, object]:

@@ -67,7 +67,7 @@ def test_usager_ics_is_published():
     calendar, event, parsed = parse_both(ics.content)
     assert ics.method == IcsMethod.PUBLISH
     assert ics.content_type == 'text/calendar; charset="utf-8"; method=PUBLISH'
-    assert ics.filename == "rdv-2025-06-20.ics"
+    assert ics.filename == f"rdv-{UID}-2025-06-20.ics"  # domain.md 3.5
     assert ics.content.startswith(b"BEGIN:VCALENDAR\r\n")
 
     assert calendar["METHOD"] == "PUBLISH"
