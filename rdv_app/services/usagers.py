@@ -1,0 +1,278 @@
+"""Usagers as agents find and create them while planning an RDV (domain.md sections 1 and 8).
+
+Visibility: an usager belongs to an organisation through a `UsagerProfile`. An agent of the
+organisation sees its usagers in full (no service restriction). Usagers of the territory's other
+organisations appear masked (`rdv_app.domain.masking`) under a separate list, except in the virtual
+territories "Mairies" and "Conseillers Numériques" where they do not appear at all; when the territory
+makes usagers visible throughout (`visible_users_throughout_the_territory`), they are in full with the
+organisation's own. Such an usager can be put on an RDV, which adds them to the organisation.
+
+Search: the first letters of any word of the last or first name, accent- and case-insensitively
+("elo" finds "Éloïse", "mar" finds "Jean-Marc"); several words must all match. Names are folded in SQL
+with the same table as in Python, so limits and ordering are exact and nothing new is stored:
+PostgreSQL through translate() (whatever the database's locale), SQLite through `fold` registered on
+the connection (its lower() only knows ASCII, and a long chain of replace() overflows its parser).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import phonenumbers
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlmodel import col, select
+
+from rdv_app.db.models import Organisation, Territory, Usager, UsagerProfile
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import CreatedThrough
+from rdv_app.domain.masking import UsagerPreview, preview, reverse_full_name
+from rdv_app.domain.recipients import phone_region
+from rdv_app.services import audit
+from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.rights import agent_scope
+
+# Virtual territories whose organisations never see each other's usagers (domain.md section 8).
+_CLOSED_TERRITORY_NAMES = frozenset({"Mairies", "Conseillers Numériques"})
+_CLOSED_DEPARTEMENTS = frozenset({"CN"})
+# Where a phone number typed by an agent may come from: France and the DROM (domain.md section 1).
+_PHONE_REGIONS = ("FR", "GP", "GF", "MQ", "RE", "YT")
+_MAX_AGE_YEARS = 130
+
+_ACCENTS = {"a": "àâäáãå", "c": "ç", "e": "éèêë", "i": "îïíì", "n": "ñ", "o": "ôöóòõø", "u": "ûüùú",
+            "y": "ÿý", "ae": "æ", "oe": "œ"}
+_FOLD = {variant: base for base, letters in _ACCENTS.items() for letter in letters
+         for variant in (letter, letter.upper())}
+_SINGLE_FROM = "".join(variant for variant, base in _FOLD.items() if len(base) == 1)
+_SINGLE_TO = "".join(base for base in _FOLD.values() if len(base) == 1)
+_LIGATURES = {variant: base for variant, base in _FOLD.items() if len(base) > 1}
+_FOLD_FUNCTION = "rdv_fold"
+_TOKEN = re.compile(r"[a-z0-9]+")
+_WORD_STARTS = ("{}%", "% {}%", "%-{}%", "%'{}%")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class UsagerSummary:
+    """An usager the agent may see in full."""
+
+    id: int
+    name: str  # last name first: "DUPONT Jeanne"
+    birth_date: str | None  # "14/07/1985"
+    phone_number: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UsagerSearch:
+    usagers: list[UsagerSummary]
+    other_organisations: list[UsagerPreview]  # "Usagers des autres organisations", masked
+
+
+@dataclass(frozen=True, slots=True)
+class _Visibility:
+    organisation_id: int
+    other_organisation_ids: list[int]  # the territory's other organisations
+    territory_wide: bool  # their usagers in full
+    masked_elsewhere: bool  # their usagers masked (otherwise not at all)
+
+
+def fold(text: str) -> str:
+    """Accent- and case-insensitive form of a name, as the SQL side computes it."""
+    return "".join(_FOLD.get(char, char) for char in text).lower()
+
+
+class _Folded(sa.sql.functions.FunctionElement[str]):
+    """A name folded like `fold`, in SQL."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(_Folded)
+def _folded_sqlite(element: _Folded, compiler: Any, **kw: Any) -> str:
+    return f"{_FOLD_FUNCTION}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Folded, "postgresql")
+def _folded_postgresql(element: _Folded, compiler: Any, **kw: Any) -> str:
+    expression = f"translate({compiler.process(element.clauses, **kw)}, '{_SINGLE_FROM}', '{_SINGLE_TO}')"
+    for variant, base in _LIGATURES.items():
+        expression = f"replace({expression}, '{variant}', '{base}')"
+    return f"lower({expression})"
+
+
+def _register_fold(uow: UnitOfWork) -> None:
+    """Makes `fold` callable from SQLite on the connection of this unit of work."""
+    connection = uow.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.connection.driver_connection.create_function(  # type: ignore[union-attr]
+            _FOLD_FUNCTION, 1, lambda text: None if text is None else fold(text), deterministic=True)
+
+
+def _visibility(uow: UnitOfWork, organisation_id: int) -> _Visibility:
+    organisation, territory = uow.session.exec(
+        select(Organisation, Territory).join(Territory, col(Territory.id) == Organisation.territory_id)
+        .where(Organisation.id == organisation_id)
+    ).one()
+    others = list(uow.session.exec(select(Organisation.id).where(
+        Organisation.territory_id == territory.id, Organisation.id != organisation_id)).all())
+    closed = territory.name in _CLOSED_TERRITORY_NAMES or territory.departement_number in _CLOSED_DEPARTEMENTS
+    wide = territory.visible_users_throughout_the_territory
+    return _Visibility(organisation_id=organisation.id, other_organisation_ids=others,  # type: ignore[arg-type]
+                       territory_wide=wide, masked_elsewhere=not wide and not closed)
+
+
+def _with_profile_in(organisation_ids: Collection[int]) -> sa.ColumnElement[bool]:
+    return col(Usager.id).in_(select(UsagerProfile.usager_id)
+                              .where(col(UsagerProfile.organisation_id).in_(list(organisation_ids))))
+
+
+def search_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, query: str,
+                   limit: int = 8) -> UsagerSearch:
+    """Usagers whose last or first name starts with the typed letters, by name; at most `limit` in
+    each list."""
+    agent_scope(uow, actor_agent_id, organisation_id)
+    tokens = _TOKEN.findall(fold(query))
+    if not tokens:
+        return UsagerSearch([], [])
+    visibility = _visibility(uow, organisation_id)
+    _register_fold(uow)
+    names = [_Folded(col(Usager.last_name)), _Folded(col(Usager.first_name))]
+    matches = [sa.or_(*(name.like(pattern.format(token)) for name in names for pattern in _WORD_STARTS))
+               for token in tokens]
+    base = select(Usager).where(col(Usager.deleted_at).is_(None), *matches).order_by(*names, Usager.id).limit(limit)
+    own = [organisation_id]
+    if visibility.territory_wide:
+        own += visibility.other_organisation_ids
+    usagers = [_summary(u) for u in uow.session.exec(base.where(_with_profile_in(own))).all()]
+    masked: list[UsagerPreview] = []
+    if visibility.masked_elsewhere and visibility.other_organisation_ids:
+        rows = uow.session.exec(base.where(_with_profile_in(visibility.other_organisation_ids),
+                                           ~_with_profile_in([organisation_id]))).all()
+        masked = [preview(u.id, first_name=u.first_name, last_name=u.last_name,  # type: ignore[arg-type]
+                          birth_date=u.birth_date, phone_number=u.phone_number, email=u.email) for u in rows]
+    return UsagerSearch(usagers, masked)
+
+
+def _summary(usager: Usager) -> UsagerSummary:
+    birth = usager.birth_date.strftime("%d/%m/%Y") if usager.birth_date else None
+    return UsagerSummary(id=usager.id, name=reverse_full_name(usager.first_name, usager.last_name),  # type: ignore[arg-type]
+                         birth_date=birth, phone_number=usager.phone_number, email=usager.email)
+
+
+def usagers_for_rdv(uow: UnitOfWork, organisation_id: int, usager_ids: Collection[int]) -> dict[int, Usager]:
+    """The usagers an agent of the organisation may put on an RDV, by id; NotFound for an unknown or
+    deleted id, PermissionDenied for an usager the organisation cannot see."""
+    ids = set(usager_ids)
+    found = {u.id: u for u in uow.session.exec(
+        select(Usager).where(col(Usager.id).in_(ids), col(Usager.deleted_at).is_(None))).all()}
+    if set(found) != ids:
+        raise NotFound("Cet usager n'existe pas.")
+    visibility = _visibility(uow, organisation_id)
+    allowed = [organisation_id]
+    if visibility.territory_wide or visibility.masked_elsewhere:
+        allowed += visibility.other_organisation_ids
+    visible = set(uow.session.exec(select(UsagerProfile.usager_id).where(
+        col(UsagerProfile.usager_id).in_(ids), col(UsagerProfile.organisation_id).in_(allowed))).all())
+    if visible != ids:
+        raise PermissionDenied("Cet usager n'est pas accessible depuis cette organisation.")
+    return found  # type: ignore[return-value]
+
+
+def add_to_organisation(uow: UnitOfWork, organisation_id: int, usagers: Collection[Usager],
+                        actor_agent_id: int) -> list[int]:
+    """Gives a profile in the organisation to these usagers, their responsible and their relatives
+    (a family is followed together); returns the usagers added. No commit."""
+    ids = {u.id for u in usagers}
+    family = ids | {u.responsible_id for u in usagers if u.responsible_id is not None}
+    family |= set(uow.session.exec(select(Usager.id).where(col(Usager.responsible_id).in_(ids),
+                                                           col(Usager.deleted_at).is_(None))).all())
+    present = set(uow.session.exec(select(UsagerProfile.usager_id).where(
+        UsagerProfile.organisation_id == organisation_id, col(UsagerProfile.usager_id).in_(family))).all())
+    added = sorted(family - present)  # type: ignore[type-var]
+    for usager_id in added:
+        uow.session.add(UsagerProfile(organisation_id=organisation_id, usager_id=usager_id))
+        audit.record(uow.session, action="profile_added", entity_type="usager", entity_id=usager_id,
+                     changes={"organisation_id": [None, organisation_id]}, organisation_id=organisation_id,
+                     actor_agent_id=actor_agent_id)
+    return added  # type: ignore[return-value]
+
+
+def create_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, first_name: str,
+                  last_name: str, email: str | None = None, phone_number: str | None = None,
+                  birth_date: date | None = None, today: date | None = None) -> int:
+    """Creates an usager from the RDV form, in this organisation; French field errors, nothing saved."""
+    agent_scope(uow, actor_agent_id, organisation_id)
+    first, last = _name(first_name, "first_name", "prénom"), _name(last_name, "last_name", "nom")
+    clean_email = _email(uow, email)
+    raw_phone, formatted_phone = _phone(uow, organisation_id, phone_number)
+    _check_birth_date(birth_date, today or datetime.now(UTC).date())
+    usager = Usager(first_name=first, last_name=last, email=clean_email, phone_number=raw_phone,
+                    phone_number_formatted=formatted_phone, birth_date=birth_date,
+                    created_through=CreatedThrough.AGENT_CREATION.value)
+    uow.session.add(usager)
+    uow.session.flush()
+    uow.session.add(UsagerProfile(organisation_id=organisation_id, usager_id=usager.id))
+    audit.record(uow.session, action="created", entity_type="usager", entity_id=usager.id,  # type: ignore[arg-type]
+                 changes={"organisation_id": [None, organisation_id]}, organisation_id=organisation_id,
+                 actor_agent_id=actor_agent_id)
+    uow.commit()
+    return usager.id  # type: ignore[return-value]
+
+
+def _name(value: str | None, field: str, label: str) -> str:
+    cleaned = " ".join((value or "").split())
+    if not cleaned:
+        raise DomainError(f"Le {label} est obligatoire.", field)
+    if len(cleaned) > 100:
+        raise DomainError(f"Le {label} ne peut pas dépasser 100 caractères.", field)
+    return cleaned
+
+
+def _email(uow: UnitOfWork, email: str | None) -> str | None:
+    cleaned = (email or "").strip().lower()
+    if not cleaned:
+        return None
+    # The two typos agents make most (domain.md section 1), fixed rather than refused.
+    cleaned = cleaned.replace(".@", "@")
+    while ".." in cleaned:
+        cleaned = cleaned.replace("..", ".")
+    if not _EMAIL.match(cleaned):
+        raise DomainError("L'adresse email n'est pas valide (exemple : prenom.nom@exemple.fr).", "email")
+    if uow.session.exec(select(Usager.id).where(Usager.email == cleaned)).first() is not None:
+        raise DomainError("Un usager utilise déjà cette adresse email : recherchez-le par son nom.", "email")
+    return cleaned
+
+
+def _phone(uow: UnitOfWork, organisation_id: int, phone_number: str | None) -> tuple[str | None, str | None]:
+    raw = (phone_number or "").strip()
+    if not raw:
+        return None, None
+    departement = uow.session.exec(
+        select(Territory.departement_number).join(Organisation, col(Organisation.territory_id) == Territory.id)
+        .where(Organisation.id == organisation_id)).one()
+    regions = dict.fromkeys((phone_region(departement), *_PHONE_REGIONS))
+    for region in regions:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            break
+        if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in regions:
+            return raw, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise DomainError("Le numéro de téléphone n'est pas valide (numéro français ou d'outre-mer).",
+                      "phone_number")
+
+
+def _check_birth_date(birth_date: date | None, today: date) -> None:
+    if birth_date is None:
+        return
+    if birth_date > today:
+        raise DomainError("La date de naissance ne peut pas être dans le futur.", "birth_date")
+    if today.year - birth_date.year > _MAX_AGE_YEARS:
+        raise DomainError(f"La date de naissance ne peut pas remonter à plus de {_MAX_AGE_YEARS} ans.",
+                          "birth_date")

@@ -1,0 +1,601 @@
+"""Planning and following RDVs at the service level, on SQLite and PostgreSQL: warnings, duplicates,
+statuses, history, calendar events, and the rights and tenancy of every entry point."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel, select
+
+from rdv_app.db.models import (
+    Absence,
+    Agent,
+    AgentRole,
+    AgentService,
+    AuditLog,
+    Lieu,
+    Motif,
+    Organisation,
+    Participation,
+    PlageOuverture,
+    PlageOuvertureMotif,
+    Rdv,
+    RdvAgent,
+    Service,
+    Territory,
+    Usager,
+    UsagerProfile,
+)
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import NotificationEvent
+from rdv_app.services import rdvs
+from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY = date(2026, 12, 7)
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
+
+
+def _local(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime.combine(day, time(hh, mm), PARIS).astimezone(UTC)
+
+
+NINE = _local(MONDAY, 9)
+
+
+@dataclass
+class World:
+    org: int
+    other_org: int
+    far_org: int
+    admin: int
+    basic_pmi: int
+    colleague_pmi: int
+    basic_social: int
+    secretary: int
+    outsider: int
+    motif_pmi: int
+    motif_social: int
+    motif_phone: int
+    motif_other: int
+    lieu_a: int
+    lieu_b: int
+    lieu_closed: int
+    lieu_other: int
+    jeanne: int
+    paul: int
+    lena: int  # known only by the other organisation of the territory
+    far: int  # known only in another territory
+
+
+@pytest.fixture
+def world(uow: UnitOfWork) -> World:
+    s = uow.session
+    territory = Territory(departement_number="62", name="Pas-de-Calais")
+    far_territory = Territory(departement_number="59", name="Nord")
+    pmi, social = Service(name="PMI", short_name="PMI"), Service(name="Service social", short_name="SOCIAL")
+    secretariat = Service(name="Secrétariat", short_name="SEC", is_secretariat=True)
+    s.add_all([territory, far_territory, pmi, social, secretariat])
+    s.flush()
+    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
+    other = Organisation(territory_id=territory.id, name="MDS Lens", slug="mds-lens")
+    far = Organisation(territory_id=far_territory.id, name="PMI Lille", slug="pmi-lille")
+    people = {key: Agent(email=f"{key}@demo.test", first_name=first, last_name=last) for key, first, last in [
+        ("admin", "Camille", "Martin"), ("basic_pmi", "Julien", "Petit"), ("colleague_pmi", "Inès", "Roux"),
+        ("basic_social", "Karim", "Haddad"), ("secretary", "Sofia", "Leroy"), ("outsider", "Marc", "Blanc")]}
+    s.add_all([org, other, far, *people.values()])
+    s.flush()
+    ids = {key: agent.id for key, agent in people.items()}
+    s.add_all([
+        AgentRole(agent_id=ids["admin"], organisation_id=org.id, access_level="admin"),
+        AgentRole(agent_id=ids["basic_pmi"], organisation_id=org.id),
+        AgentRole(agent_id=ids["basic_pmi"], organisation_id=other.id),
+        AgentRole(agent_id=ids["colleague_pmi"], organisation_id=org.id),
+        AgentRole(agent_id=ids["basic_social"], organisation_id=org.id),
+        AgentRole(agent_id=ids["secretary"], organisation_id=org.id),
+        AgentRole(agent_id=ids["outsider"], organisation_id=other.id, access_level="admin"),
+        AgentService(agent_id=ids["admin"], service_id=pmi.id),
+        AgentService(agent_id=ids["basic_pmi"], service_id=pmi.id),
+        AgentService(agent_id=ids["colleague_pmi"], service_id=pmi.id),
+        AgentService(agent_id=ids["colleague_pmi"], service_id=social.id),
+        AgentService(agent_id=ids["basic_social"], service_id=social.id),
+        AgentService(agent_id=ids["secretary"], service_id=secretariat.id),
+        AgentService(agent_id=ids["outsider"], service_id=pmi.id),
+    ])
+    lieux = [Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras"),
+             Lieu(organisation_id=org.id, name="Antenne Dainville", address="2 rue B, 62000 Dainville"),
+             Lieu(organisation_id=org.id, name="Ancien centre", address="3 rue C", availability="disabled"),
+             Lieu(organisation_id=other.id, name="MDS Lens", address="4 rue D, 62300 Lens")]
+    motifs = [Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation", color="#aa3377"),
+              Motif(organisation_id=org.id, service_id=social.id, name="Entretien social", color="#117733"),
+              Motif(organisation_id=org.id, service_id=pmi.id, name="Rappel", location_type="phone",
+                    visibility_type="visible_and_not_notified"),
+              Motif(organisation_id=other.id, service_id=pmi.id, name="Consultation Lens", color="#332288")]
+    usagers = [Usager(first_name="Jeanne", last_name="Dupont", email="jeanne@example.fr"),
+               Usager(first_name="Paul", last_name="Durand", phone_number="0612345678"),
+               Usager(first_name="Léna", last_name="Morel"),
+               Usager(first_name="Hugo", last_name="Nord")]
+    s.add_all([*lieux, *motifs, *usagers])
+    s.flush()
+    s.add_all([UsagerProfile(organisation_id=org.id, usager_id=usagers[0].id),
+               UsagerProfile(organisation_id=org.id, usager_id=usagers[1].id),
+               UsagerProfile(organisation_id=other.id, usager_id=usagers[2].id),
+               UsagerProfile(organisation_id=far.id, usager_id=usagers[3].id)])
+    plage = PlageOuverture(agent_id=ids["basic_pmi"], organisation_id=org.id, lieu_id=lieux[0].id,
+                           title="Permanence", first_day=MONDAY, start_time=time(9), end_time=time(12),
+                           recurrence={"every": "week", "on": ["monday", "tuesday"]})
+    s.add(plage)
+    s.flush()
+    s.add(PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=motifs[0].id))
+    uow.commit()
+    return World(org.id, other.id, far.id, ids["admin"], ids["basic_pmi"], ids["colleague_pmi"],
+                 ids["basic_social"], ids["secretary"], ids["outsider"], *(m.id for m in motifs),
+                 *(lieu.id for lieu in lieux), *(u.id for u in usagers))
+
+
+def _plan(uow: UnitOfWork, world: World, **overrides: Any) -> int:
+    values: dict[str, Any] = dict(motif_id=world.motif_pmi, starts_at=NINE, duration_in_min=30,
+                                  agent_ids=[world.basic_pmi], lieu_id=world.lieu_a,
+                                  usager_ids=[world.jeanne, world.paul], now=NOW)
+    actor = overrides.pop("actor", world.admin)
+    organisation = overrides.pop("organisation", world.org)
+    values.update(overrides)
+    return rdvs.plan_rdv(uow, actor, organisation, **values)
+
+
+def _foreign_rdv(uow: UnitOfWork, world: World, agent: int, start: datetime, *, status: str = "unknown",
+                 minutes: int = 30) -> int:
+    """An RDV of the other organisation, written directly."""
+    rdv = Rdv(organisation_id=world.other_org, motif_id=world.motif_other, lieu_id=world.lieu_other,
+              starts_at=start, ends_at=start + timedelta(minutes=minutes), status=status,
+              cancelled_at=start if status in ("excused", "revoked", "noshow") else None, name="Atelier Lens")
+    uow.session.add(rdv)
+    uow.session.flush()
+    uow.session.add_all([RdvAgent(rdv_id=rdv.id, agent_id=agent),
+                         Participation(rdv_id=rdv.id, usager_id=world.lena)])
+    uow.commit()
+    return rdv.id  # type: ignore[return-value]
+
+
+def _snapshot(uow: UnitOfWork) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, read from the database (not from the session's objects)."""
+    tables = ("rdv", "rdv_agent", "participation", "usager", "usager_profile", "audit_log")
+    result = {}
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name in tables:
+            result[table.name] = sorted(tuple(map(str, row)) for row in uow.session.execute(sa.select(table)))
+    return result
+
+
+def _rdv_row(uow: UnitOfWork, rdv_id: int) -> Any:
+    return uow.session.execute(sa.select(Rdv.__table__).where(Rdv.__table__.c.id == rdv_id)).one()
+
+
+def _participation_statuses(uow: UnitOfWork, rdv_id: int) -> dict[int, str]:
+    table = Participation.__table__
+    return dict(uow.session.execute(sa.select(table.c.usager_id, table.c.status)
+                                    .where(table.c.rdv_id == rdv_id)).all())
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def test_planning_for_two_usagers(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world, notify={world.paul: (False, True)}, context="  Premier rendez-vous  ")
+    row = _rdv_row(uow, rdv_id)
+    assert (row.organisation_id, row.motif_id, row.lieu_id, row.status, row.users_count) == (
+        world.org, world.motif_pmi, world.lieu_a, "unknown", 2)
+    assert row.starts_at.replace(tzinfo=UTC) == NINE and row.ends_at.replace(tzinfo=UTC) == NINE + timedelta(minutes=30)
+    assert (row.created_by_type, row.created_by_agent_id, row.context) == ("agent", world.admin, "Premier rendez-vous")
+    assert uow.session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv_id)).all() == [world.basic_pmi]
+    flags = {p.usager_id: (p.send_lifecycle_notifications, p.send_reminder_notification, p.created_by_agent_id)
+             for p in uow.session.exec(select(Participation).where(Participation.rdv_id == rdv_id)).all()}
+    assert flags == {world.jeanne: (True, True, world.admin), world.paul: (False, True, world.admin)}
+
+    details = rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW)
+    assert [(p.name, p.send_lifecycle_notifications, p.send_reminder_notification, p.status_label)
+            for p in details.participants] == [("Jeanne DUPONT", True, True, "À venir"),
+                                               ("Paul DURAND", False, True, "À venir")]
+    assert (details.day, details.time, details.duration_in_min) == ("lundi 7 décembre 2026", "09h00", 30)
+    assert (details.lieu, details.motif_colour, details.service_name) == ("Centre Arras", "#aa3377", "PMI")
+    assert [a.name for a in details.agents] == ["Julien Petit"]
+    assert (details.status_label, details.created_by) == ("À venir", "Camille Martin")
+    assert [value for value, _ in details.status_choices] == ["unknown", "seen", "excused", "revoked", "noshow"]
+    events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi], _local(MONDAY, 0),
+                                         _local(MONDAY, 23), now=NOW)
+    assert [(e.rdv_id, e.usagers, e.colour) for e in events] == [
+        (rdv_id, ("Jeanne DUPONT", "Paul DURAND"), "#aa3377")]
+
+
+def test_notification_defaults_follow_the_motif_visibility(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world, motif_id=world.motif_phone, lieu_id=None, usager_ids=[world.jeanne],
+                   confirm_warnings=True)
+    participation = uow.session.exec(select(Participation).where(Participation.rdv_id == rdv_id)).one()
+    assert (participation.send_lifecycle_notifications, participation.send_reminder_notification) == (False, False)
+    assert rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).lieu == "Par téléphone"
+
+
+def test_an_usager_of_another_organisation_joins_this_one(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world, usager_ids=[world.lena])
+    profiles = uow.session.exec(select(UsagerProfile.organisation_id).where(UsagerProfile.usager_id == world.lena)).all()
+    assert sorted(profiles) == sorted([world.org, world.other_org])
+    added = uow.session.exec(select(AuditLog).where(AuditLog.entity_type == "usager",
+                                                    AuditLog.action == "profile_added")).one()
+    assert (added.entity_id, added.organisation_id, added.actor_agent_id) == (str(world.lena), world.org, world.admin)
+    assert rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).participants[0].name == "Léna MOREL"
+
+
+def _busy_elsewhere(uow: UnitOfWork, world: World) -> dict[str, Any]:
+    _foreign_rdv(uow, world, world.basic_pmi, NINE + timedelta(minutes=15))
+    return {}
+
+
+def _absent(uow: UnitOfWork, world: World) -> dict[str, Any]:
+    uow.session.add(Absence(agent_id=world.basic_pmi, title="Formation", first_day=MONDAY, start_time=time(8),
+                            end_day=MONDAY, end_time=time(9, 10)))
+    uow.commit()
+    return {}
+
+
+def _jeanne_already_booked(uow: UnitOfWork, world: World) -> dict[str, Any]:
+    _plan(uow, world, usager_ids=[world.jeanne], agent_ids=[world.admin], starts_at=_local(MONDAY, 16),
+          confirm_warnings=True)
+    return {}
+
+
+OUTSIDE = "Ce créneau est en dehors des plages d'ouverture des agents pour ce motif."
+WARNING_CASES: dict[str, tuple[Callable[[UnitOfWork, World], dict[str, Any]], str]] = {
+    "overlap elsewhere": (_busy_elsewhere, "Julien Petit a déjà un RDV sur ce créneau."),
+    "absence": (_absent, "Julien Petit est indisponible (absence) sur ce créneau."),
+    "outside plages": (lambda uow, w: {"starts_at": _local(MONDAY, 11, 45)}, OUTSIDE),
+    "other lieu than the plage": (lambda uow, w: {"lieu_id": w.lieu_b}, OUTSIDE),
+    "past": (lambda uow, w: {"now": NINE + timedelta(minutes=5)}, "Ce RDV commence dans le passé."),
+    "same motif same day": (_jeanne_already_booked, "Jeanne DUPONT a déjà un RDV pour ce motif ce jour-là."),
+}
+
+
+@pytest.mark.parametrize("case", list(WARNING_CASES))
+def test_each_warning_then_confirm(uow: UnitOfWork, world: World, case: str) -> None:
+    arrange, expected = WARNING_CASES[case]
+    overrides = arrange(uow, world)
+    before = _snapshot(uow)
+    with pytest.raises(NeedsConfirmation) as caught:
+        _plan(uow, world, **overrides)
+    assert caught.value.warnings == [expected]
+    assert _snapshot(uow) == before
+    rdv_id = _plan(uow, world, confirm_warnings=True, **overrides)
+    assert _rdv_row(uow, rdv_id).status == "unknown"
+
+
+def test_cancelled_rdvs_raise_no_warning(uow: UnitOfWork, world: World) -> None:
+    _foreign_rdv(uow, world, world.basic_pmi, NINE, status="revoked")
+    earlier = _plan(uow, world, usager_ids=[world.jeanne], starts_at=_local(MONDAY, 10))
+    rdvs.cancel_rdv(uow, world.admin, world.org, earlier, excused=True, now=NOW)
+    assert _plan(uow, world) > earlier
+
+
+def test_an_exact_duplicate_is_refused_even_when_confirmed(uow: UnitOfWork, world: World) -> None:
+    first = _plan(uow, world)
+    before = _snapshot(uow)
+    with pytest.raises(DomainError, match="identique") as caught:
+        _plan(uow, world, usager_ids=[world.paul, world.jeanne], confirm_warnings=True)
+    assert not isinstance(caught.value, NeedsConfirmation)
+    assert _snapshot(uow) == before
+    # Other participants: only warnings; a cancelled twin is no duplicate.
+    with pytest.raises(NeedsConfirmation):
+        _plan(uow, world, usager_ids=[world.jeanne])
+    rdvs.cancel_rdv(uow, world.admin, world.org, first, now=NOW)
+    assert _plan(uow, world) != first
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"agent_ids": []}, "agent_ids"),
+    ({"usager_ids": []}, "usager_ids"),
+    ({"lieu_id": None}, "lieu_id"),
+    ({"lieu_id": "closed"}, "lieu_id"),
+    ({"motif_id": "phone"}, "lieu_id"),
+    ({"duration_in_min": 0}, "duration_in_min"),
+    ({"duration_in_min": 24 * 60 + 1}, "duration_in_min"),
+    ({"starts_at": datetime(2026, 12, 7, 9, 0)}, "starts_at"),
+    ({"notify": {"stranger": (True, True)}}, "notify"),
+])
+def test_bad_input_gets_a_field_error_and_changes_nothing(uow: UnitOfWork, world: World,
+                                                          overrides: dict[str, Any], field: str) -> None:
+    replacements = {"closed": world.lieu_closed, "phone": world.motif_phone}
+    overrides = {k: replacements.get(v, v) if isinstance(v, str) else v for k, v in overrides.items()}
+    if "notify" in overrides:
+        overrides["notify"] = {world.lena: (True, True)}
+    before = _snapshot(uow)
+    with pytest.raises(DomainError) as caught:
+        _plan(uow, world, **overrides)
+    assert caught.value.field == field
+    assert _snapshot(uow) == before
+
+
+# --------------------------------------------------------------------------- statuses
+
+
+def test_rdv_status_propagates_to_participations_with_cancelled_at(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world)
+    rdvs.change_participation_status(uow, world.admin, world.org, rdv_id, world.paul, "excused", now=NOW)
+    later = NOW + timedelta(hours=1)
+    change = rdvs.change_status(uow, world.admin, world.org, rdv_id, "revoked", now=later)
+    row = _rdv_row(uow, rdv_id)
+    assert (row.status, row.cancelled_at.replace(tzinfo=UTC), row.users_count) == ("revoked", later, 0)
+    # Paul had excused himself: he stays excused, and only Jeanne is told of the cancellation.
+    assert _participation_statuses(uow, rdv_id) == {world.jeanne: "revoked", world.paul: "excused"}
+    assert change is not None and change.event == NotificationEvent.RDV_CANCELLED
+    assert change.usager_ids == (world.jeanne,) and change.new_agent_ids == (world.basic_pmi,)
+
+    reset = rdvs.change_status(uow, world.admin, world.org, rdv_id, "unknown", now=later)
+    row = _rdv_row(uow, rdv_id)
+    assert (row.status, row.cancelled_at, row.users_count) == ("unknown", None, 2)
+    assert _participation_statuses(uow, rdv_id) == {world.jeanne: "unknown", world.paul: "unknown"}
+    assert reset is not None and reset.event == NotificationEvent.RDV_CREATED
+    assert set(reset.usager_ids) == {world.jeanne, world.paul}
+
+    assert rdvs.change_status(uow, world.admin, world.org, rdv_id, "seen", now=later) is None
+    assert _participation_statuses(uow, rdv_id) == {world.jeanne: "seen", world.paul: "seen"}
+    assert _rdv_row(uow, rdv_id).cancelled_at is None
+    rdvs.change_status(uow, world.admin, world.org, rdv_id, "noshow", now=later)
+    row = _rdv_row(uow, rdv_id)
+    assert (row.status, row.cancelled_at.replace(tzinfo=UTC)) == ("noshow", later)
+    assert _participation_statuses(uow, rdv_id) == {world.jeanne: "seen", world.paul: "seen"}
+
+
+def test_participations_move_the_rdv_status(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world)
+    first = rdvs.change_participation_status(uow, world.admin, world.org, rdv_id, world.jeanne, "excused", now=NOW)
+    assert first is not None and first.event == NotificationEvent.RDV_CANCELLED and first.usager_ids == (world.jeanne,)
+    assert (_rdv_row(uow, rdv_id).status, _rdv_row(uow, rdv_id).cancelled_at) == ("unknown", None)
+    rdvs.change_participation_status(uow, world.admin, world.org, rdv_id, world.paul, "excused", now=NOW)
+    row = _rdv_row(uow, rdv_id)
+    assert (row.status, row.cancelled_at.replace(tzinfo=UTC), row.users_count) == ("excused", NOW, 0)
+    rdvs.change_participation_status(uow, world.admin, world.org, rdv_id, world.paul, "seen", now=NOW)
+    row = _rdv_row(uow, rdv_id)
+    assert (row.status, row.cancelled_at, row.users_count) == ("seen", None, 1)
+    with pytest.raises(DomainError, match="ne participe pas"):
+        rdvs.change_participation_status(uow, world.admin, world.org, rdv_id, world.lena, "seen", now=NOW)
+
+
+def test_cancel_by_the_service_or_excused(uow: UnitOfWork, world: World) -> None:
+    revoked = _plan(uow, world)
+    excused = _plan(uow, world, starts_at=_local(MONDAY, 10), usager_ids=[world.lena], confirm_warnings=True)
+    sequence = _rdv_row(uow, revoked).ics_sequence
+    change = rdvs.cancel_rdv(uow, world.admin, world.org, revoked, now=NOW)
+    assert change is not None and change.status == "revoked"
+    assert _rdv_row(uow, revoked).ics_sequence == sequence + 1
+    rdvs.cancel_rdv(uow, world.admin, world.org, excused, excused=True, now=NOW)
+    assert (_rdv_row(uow, revoked).status, _rdv_row(uow, excused).status) == ("revoked", "excused")
+    before = _snapshot(uow)
+    with pytest.raises(DomainError, match="déjà annulé"):
+        rdvs.cancel_rdv(uow, world.admin, world.org, revoked, excused=True, now=NOW)
+    with pytest.raises(DomainError, match="n'existe pas"):
+        rdvs.change_status(uow, world.admin, world.org, revoked, "annule", now=NOW)
+    assert _snapshot(uow) == before
+
+
+# --------------------------------------------------------------------------- editing and history
+
+
+def test_update_time_lieu_and_agents(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world)
+    moved = rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=_local(MONDAY, 10), duration_in_min=45,
+                            lieu_id=world.lieu_a, agent_ids=[world.basic_pmi], now=NOW)
+    assert moved is not None and moved.event == NotificationEvent.RDV_UPDATED
+    assert (moved.time_or_lieu_changed, moved.old_starts_at, moved.starts_at) == (True, NINE, _local(MONDAY, 10))
+    row = _rdv_row(uow, rdv_id)
+    assert (row.ics_sequence, row.ends_at.replace(tzinfo=UTC)) == (1, _local(MONDAY, 10, 45))
+
+    # Only the agents change: no new calendar version, and usagers have nothing to hear.
+    swapped = rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=_local(MONDAY, 10), duration_in_min=45,
+                              lieu_id=world.lieu_a, agent_ids=[world.colleague_pmi], confirm_warnings=True, now=NOW)
+    assert swapped is not None and not swapped.time_or_lieu_changed
+    assert (swapped.old_agent_ids, swapped.new_agent_ids) == ((world.basic_pmi,), (world.colleague_pmi,))
+    assert _rdv_row(uow, rdv_id).ics_sequence == 1
+    assert uow.session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv_id)).all() == [world.colleague_pmi]
+
+    assert rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=_local(MONDAY, 10), duration_in_min=45,
+                           lieu_id=world.lieu_a, agent_ids=[world.colleague_pmi], now=NOW) is None
+
+
+def test_update_warns_like_planning_and_changes_nothing_until_confirmed(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world)
+    _plan(uow, world, starts_at=_local(MONDAY, 14), usager_ids=[world.lena], lieu_id=world.lieu_b,
+          confirm_warnings=True)
+    before = _snapshot(uow)
+    with pytest.raises(NeedsConfirmation) as caught:
+        rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=_local(MONDAY, 14), duration_in_min=30,
+                        lieu_id=world.lieu_a, agent_ids=[world.basic_pmi], now=NOW)
+    assert caught.value.warnings == ["Julien Petit a déjà un RDV sur ce créneau.", OUTSIDE]
+    assert _snapshot(uow) == before
+
+
+def test_update_into_an_exact_duplicate_is_refused(uow: UnitOfWork, world: World) -> None:
+    first = _plan(uow, world)
+    second = _plan(uow, world, starts_at=_local(MONDAY, 10), confirm_warnings=True)
+    before = _snapshot(uow)
+    with pytest.raises(DomainError, match="identique"):
+        rdvs.update_rdv(uow, world.admin, world.org, second, starts_at=NINE, duration_in_min=30,
+                        lieu_id=world.lieu_a, agent_ids=[world.admin], confirm_warnings=True, now=NOW)
+    assert _snapshot(uow) == before
+    assert first != second
+
+
+def test_history_says_who_did_what_and_when(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world)
+    rdvs.update_rdv(uow, world.secretary, world.org, rdv_id, starts_at=_local(MONDAY, 10), duration_in_min=30,
+                    lieu_id=world.lieu_a, agent_ids=[world.basic_pmi, world.admin], confirm_warnings=True, now=NOW)
+    rdvs.change_status(uow, world.basic_pmi, world.org, rdv_id, "revoked", now=NOW)
+    rows = uow.session.exec(select(AuditLog).where(AuditLog.entity_type == "rdv")).all()
+    assert [r.action for r in rows] == ["created", "updated", "status_changed"]
+    history = rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).history
+    assert [(h.author, h.action) for h in history] == [("Camille Martin", "RDV créé"),
+                                                       ("Sofia Leroy", "RDV modifié"),
+                                                       ("Julien Petit", "Statut modifié")]
+    assert history[0].details == ["Début : lundi 7 décembre 2026 à 09h00", "Durée : 30 min", "Lieu : Centre Arras",
+                                  "Agents : Julien Petit", "Participants : Jeanne DUPONT, Paul DURAND"]
+    both = ", ".join(name for _, name in sorted([(world.admin, "Camille Martin"), (world.basic_pmi, "Julien Petit")]))
+    assert history[1].details == ["Début : lundi 7 décembre 2026 à 09h00 → lundi 7 décembre 2026 à 10h00",
+                                  f"Agents : Julien Petit → {both}"]
+    assert history[2].details == ["Statut : À venir → Annulé (par le service)",
+                                  "Statut de Jeanne DUPONT : À venir → Annulé (par le service)",
+                                  "Statut de Paul DURAND : À venir → Annulé (par le service)"]
+    assert all(h.when.endswith(tuple("0123456789")) and " à " in h.when for h in history)
+
+
+# --------------------------------------------------------------------------- rights and tenancy
+
+
+def _ops(world: World, rdv_id: int) -> dict[str, Callable[[UnitOfWork, int], Any]]:
+    """Every entry point, for an actor, on one RDV of the organisation."""
+    return {
+        "get": lambda uow, actor: rdvs.get_rdv(uow, actor, world.org, rdv_id, now=NOW),
+        "update": lambda uow, actor: rdvs.update_rdv(
+            uow, actor, world.org, rdv_id, starts_at=_local(MONDAY, 11), duration_in_min=30, lieu_id=world.lieu_a,
+            agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW),
+        "status": lambda uow, actor: rdvs.change_status(uow, actor, world.org, rdv_id, "seen", now=NOW),
+        "participation": lambda uow, actor: rdvs.change_participation_status(
+            uow, actor, world.org, rdv_id, world.jeanne, "excused", now=NOW),
+        "cancel": lambda uow, actor: rdvs.cancel_rdv(uow, actor, world.org, rdv_id, now=NOW),
+    }
+
+
+OPERATIONS = ["get", "update", "status", "participation", "cancel"]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_another_organisations_rdv_id_is_not_found_and_untouched(uow: UnitOfWork, world: World,
+                                                                 operation: str) -> None:
+    foreign = _foreign_rdv(uow, world, world.basic_pmi, NINE)
+    before = _snapshot(uow)
+    with pytest.raises(NotFound):
+        _ops(world, foreign)[operation](uow, world.admin)
+    assert _snapshot(uow) == before
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_a_basic_agent_of_another_service_can_neither_see_nor_change(uow: UnitOfWork, world: World,
+                                                                     operation: str) -> None:
+    rdv_id = _plan(uow, world)
+    before = _snapshot(uow)
+    with pytest.raises(PermissionDenied):
+        _ops(world, rdv_id)[operation](uow, world.basic_social)
+    with pytest.raises(PermissionDenied):
+        _ops(world, rdv_id)[operation](uow, world.outsider)  # no role in the organisation
+    assert _snapshot(uow) == before
+
+
+@pytest.mark.parametrize("actor", ["basic_pmi", "colleague_pmi", "secretary", "admin"])
+def test_the_rdv_scope_lets_in_same_service_agents_secretaries_and_admins(uow: UnitOfWork, world: World,
+                                                                          actor: str) -> None:
+    rdv_id = _plan(uow, world)
+    assert _ops(world, rdv_id)["get"](uow, getattr(world, actor)).id == rdv_id
+    assert _ops(world, rdv_id)["status"](uow, getattr(world, actor)) is None
+    assert _rdv_row(uow, rdv_id).status == "seen"
+
+
+def test_an_agent_on_the_rdv_may_follow_it_whatever_the_motif(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world, agent_ids=[world.basic_social], confirm_warnings=True)
+    assert rdvs.get_rdv(uow, world.basic_social, world.org, rdv_id, now=NOW).motif_name == "Consultation"
+
+
+PLAN_TENANCY: dict[str, tuple[Callable[[World], dict[str, Any]], type[Exception]]] = {
+    "motif of another organisation": (lambda w: {"motif_id": w.motif_other}, NotFound),
+    "motif of another service": (lambda w: {"actor": w.basic_social, "agent_ids": [w.basic_social]},
+                                 PermissionDenied),
+    "lieu of another organisation": (lambda w: {"lieu_id": w.lieu_other}, NotFound),
+    "agent of another organisation": (lambda w: {"agent_ids": [w.outsider]}, PermissionDenied),
+    "agent of another service, for a basic agent": (lambda w: {"actor": w.basic_pmi, "agent_ids": [w.basic_social]},
+                                                    PermissionDenied),
+    "usager of another territory": (lambda w: {"usager_ids": [w.jeanne, w.far]}, PermissionDenied),
+    "unknown usager": (lambda w: {"usager_ids": [w.jeanne, 987654]}, NotFound),
+    "organisation without a role": (lambda w: {"organisation": w.other_org, "motif_id": w.motif_other,
+                                               "lieu_id": w.lieu_other}, PermissionDenied),
+}
+
+
+@pytest.mark.parametrize("case", list(PLAN_TENANCY))
+def test_planning_refuses_foreign_ids_and_changes_nothing(uow: UnitOfWork, world: World, case: str) -> None:
+    overrides, error = PLAN_TENANCY[case]
+    before = _snapshot(uow)
+    with pytest.raises(error):
+        _plan(uow, world, confirm_warnings=True, **overrides(world))
+    assert _snapshot(uow) == before
+
+
+def test_updating_refuses_foreign_lieu_and_agents(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world)
+    before = _snapshot(uow)
+    with pytest.raises(NotFound):
+        rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=NINE, duration_in_min=30,
+                        lieu_id=world.lieu_other, agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW)
+    with pytest.raises(PermissionDenied):
+        rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=NINE, duration_in_min=30,
+                        lieu_id=world.lieu_a, agent_ids=[world.outsider], confirm_warnings=True, now=NOW)
+    assert _snapshot(uow) == before
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def test_calendar_shows_other_organisations_as_blocks_without_detail(uow: UnitOfWork, world: World) -> None:
+    mine = _plan(uow, world)
+    cancelled = _plan(uow, world, starts_at=_local(MONDAY, 11), usager_ids=[world.jeanne], confirm_warnings=True)
+    rdvs.cancel_rdv(uow, world.admin, world.org, cancelled, now=NOW)
+    foreign = _foreign_rdv(uow, world, world.basic_pmi, _local(MONDAY, 14))
+    _foreign_rdv(uow, world, world.basic_pmi, _local(MONDAY, 16), status="revoked")
+    _foreign_rdv(uow, world, world.basic_social, _local(MONDAY, 14))  # an agent not asked for
+    events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi], _local(MONDAY, 0),
+                                         _local(MONDAY + timedelta(days=1), 0), now=NOW)
+    assert [(e.rdv_id, e.detailed, e.cancelled) for e in events] == [(mine, True, False), (cancelled, True, True),
+                                                                      (None, False, False)]
+    assert events[1].status == "revoked" and events[1].status_label == "Annulé (par le service)"
+    block = events[2]
+    assert (block.title, block.colour, block.agent_ids, block.starts_at) == (
+        rdvs.BUSY_TITLE, rdvs.BUSY_COLOUR, (world.basic_pmi,), _local(MONDAY, 14))
+    exposed = " ".join(str(v) for v in dataclasses.asdict(block).values())
+    for secret in ("Consultation Lens", "Atelier Lens", "Morel", "Léna", "#332288", f"rdv-{foreign}"):
+        assert secret not in exposed
+    assert (block.motif_name, block.status, block.usagers, block.rdv_id) == (None, None, (), None)
+
+
+def test_calendar_hides_rdvs_outside_a_basic_agents_rights(uow: UnitOfWork, world: World) -> None:
+    # Inès works for PMI and the social service: her social RDV is only a busy block for Julien (PMI).
+    pmi = _plan(uow, world, agent_ids=[world.colleague_pmi], confirm_warnings=True)
+    social = _plan(uow, world, motif_id=world.motif_social, agent_ids=[world.colleague_pmi],
+                   starts_at=_local(MONDAY, 15), confirm_warnings=True)
+    events = rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.colleague_pmi], _local(MONDAY, 0),
+                                         _local(MONDAY, 23), now=NOW)
+    assert [(e.rdv_id, e.detailed, e.title) for e in events] == [
+        (pmi, True, "Jeanne DUPONT, Paul DURAND"), (None, False, rdvs.BUSY_TITLE)]
+    admin_view = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.colleague_pmi], _local(MONDAY, 0),
+                                             _local(MONDAY, 23), now=NOW)
+    assert [e.rdv_id for e in admin_view] == [pmi, social]
+    # Cancelled, it no longer keeps her busy: nothing is left of it in Julien's view.
+    rdvs.cancel_rdv(uow, world.admin, world.org, social, now=NOW)
+    assert [e.rdv_id for e in rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.colleague_pmi],
+                                                          _local(MONDAY, 0), _local(MONDAY, 23), now=NOW)] == [pmi]
+    with pytest.raises(PermissionDenied):
+        rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.basic_social], _local(MONDAY, 0),
+                                    _local(MONDAY, 23), now=NOW)
+    with pytest.raises(PermissionDenied):
+        rdvs.list_rdvs_for_calendar(uow, world.outsider, world.org, [world.basic_pmi], _local(MONDAY, 0),
+                                    _local(MONDAY, 23), now=NOW)
+
+
+def test_calendar_loads_only_the_range(uow: UnitOfWork, world: World) -> None:
+    _plan(uow, world)
+    tuesday = _plan(uow, world, starts_at=_local(MONDAY + timedelta(days=1), 9), confirm_warnings=True)
+    events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi],
+                                         _local(MONDAY + timedelta(days=1), 0), _local(MONDAY + timedelta(days=2), 0),
+                                         now=NOW)
+    assert [e.rdv_id for e in events] == [tuesday]
+    assert events[0].status_label == "À venir"
