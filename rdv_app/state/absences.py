@@ -1,0 +1,324 @@
+"""Indisponibilités: the list, its filters and the create/edit form; every rule lives in services.absences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import absences, creneaux
+from rdv_app.services.errors import DomainError
+from rdv_app.state.agent import AgentState
+from rdv_app.state.creneaux import Option
+from rdv_app.state.plages import parse_clock, parse_day, weekly_recurrence
+
+FORM_HEADING_ID = "formulaire-indisponibilite-titre"
+LIST_HEADING_ID = "liste-indisponibilites-titre"
+
+
+@dataclass
+class AbsenceRow:
+    id: str
+    title: str
+    agent: str
+    description: str
+    recurring: bool
+    expired: bool
+
+
+class AbsencesState(AgentState):
+    agents: list[Option] = []
+
+    filter_agent_id: str = ""
+    show_expired: bool = False
+    loading: bool = True
+    rows: list[AbsenceRow] = []
+    list_message: str = ""
+    list_error: str = ""
+
+    # The form. Text, date and time inputs are uncontrolled: `form_key` changes to show new values.
+    form_key: int = 0
+    editing_id: str = ""
+    editing_title: str = ""
+    agent_id: str = ""
+    title: str = ""
+    first_day: str = ""
+    start_time: str = ""
+    end_day: str = ""
+    end_time: str = ""
+    repeat: bool = False
+    week_days: list[str] = []
+    week_interval: str = "1"
+    until: str = ""
+
+    saving: bool = False
+    error_field: str = ""
+    error_message: str = ""
+    form_error: str = ""
+    saved_message: str = ""
+
+    # A second click that reached the server after a save must not save the reset form.
+    _just_saved: bool = False
+
+    deleting_id: str = ""
+    deleting_label: str = ""
+    deleting: bool = False
+
+    # ----------------------------------------------------------------------- loading and the list
+
+    def _who(self) -> tuple[int, int]:
+        """The signed-in agent and the organisation shown, as the services take them."""
+        assert self._agent_id is not None
+        return self._agent_id, int(self.current_org_id)
+
+    @rx.event
+    def load(self):
+        if self._agent_id is None or not self.current_org_id:
+            return
+        self.loading = True
+        yield
+        try:
+            with UnitOfWork() as uow:
+                options = creneaux.search_options(uow, *self._who())
+        except DomainError as exc:
+            self.list_error = exc.message
+            self.loading = False
+            return
+        self.agents = [Option(str(c.id), c.label) for c in options.agents]
+        if self.filter_agent_id not in {a.value for a in self.agents}:
+            self.filter_agent_id = ""
+        self.list_message = ""
+        self._reset_form()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.list_error = ""
+        chosen = [int(self.filter_agent_id)] if self.filter_agent_id else None
+        try:
+            with UnitOfWork() as uow:
+                views = absences.list_absences(uow, *self._who(), agent_ids=chosen,
+                                               include_expired=self.show_expired)
+        except DomainError as exc:
+            self.rows = []
+            self.list_error = exc.message
+        else:
+            self.rows = [AbsenceRow(str(v.id), v.title, v.agent_name, v.description, v.is_recurring,
+                                    v.expired) for v in views]
+        self.loading = False
+
+    @rx.event
+    def set_filter_agent(self, value: str):
+        self.filter_agent_id = value
+        self.list_message = ""
+        self._refresh()
+
+    @rx.event
+    def set_show_expired(self, checked: bool):
+        self.show_expired = checked
+        self.list_message = ""
+        self._refresh()
+
+    # ----------------------------------------------------------------------- the form's fields
+
+    def _touch(self, field: str) -> None:
+        """A change makes the error of the field being corrected stale."""
+        self._just_saved = False
+        self.saved_message = ""
+        if self.error_field == field:
+            self.error_field = self.error_message = ""
+
+    @rx.event
+    def set_agent(self, value: str):
+        self.agent_id = value
+        self._touch("agent_id")
+
+    @rx.event
+    def set_title(self, value: str):
+        self.title = value
+        self._touch("title")
+
+    @rx.event
+    def set_first_day(self, value: str):
+        self.first_day = value
+        self._touch("first_day")
+
+    @rx.event
+    def set_start_time(self, value: str):
+        self.start_time = value
+        self._touch("start_time")
+
+    @rx.event
+    def set_end_day(self, value: str):
+        self.end_day = value
+        self._touch("end_day")
+
+    @rx.event
+    def set_end_time(self, value: str):
+        self.end_time = value
+        self._touch("end_time")
+
+    @rx.event
+    def set_repeat(self, checked: bool):
+        self.repeat = checked
+        self._touch("recurrence")
+
+    @rx.event
+    def toggle_week_day(self, weekday: str, checked: bool):
+        others = [d for d in self.week_days if d != weekday]
+        self.week_days = [*others, weekday] if checked else others
+        self._touch("recurrence")
+
+    @rx.event
+    def set_week_interval(self, value: str):
+        self.week_interval = value
+        self._touch("recurrence")
+
+    @rx.event
+    def set_until(self, value: str):
+        self.until = value
+        self._touch("recurrence")
+
+    @rx.var
+    def single_day(self) -> bool:
+        """Only a single-day indisponibilité may repeat: the form offers repetition for those alone."""
+        return self.end_day in ("", self.first_day)
+
+    @rx.var
+    def form_heading(self) -> str:
+        if self.editing_id:
+            return f"Modifier l'indisponibilité « {self.editing_title} »"
+        return "Créer une indisponibilité"
+
+    # ----------------------------------------------------------------------- create, edit, delete
+
+    def _reset_form(self) -> None:
+        self.form_key += 1
+        self.editing_id = self.editing_title = ""
+        self.title = self.first_day = self.start_time = self.end_day = self.end_time = self.until = ""
+        own = str(self._agent_id)
+        self.agent_id = own if own in {a.value for a in self.agents} else ""
+        self.repeat = False
+        self.week_days = []
+        self.week_interval = "1"
+        self._clear_feedback()
+
+    def _show_error(self, exc: DomainError) -> None:
+        """Next to its field when the service names one, above the buttons otherwise (rights, not found)."""
+        if exc.field:
+            self.error_field, self.error_message = exc.field, exc.message
+        else:
+            self.form_error = exc.message
+
+    def _clear_feedback(self) -> None:
+        self.error_field = self.error_message = self.form_error = ""
+
+    @rx.event
+    def start_edit(self, absence_id: str):
+        self.list_message = ""
+        try:
+            with UnitOfWork() as uow:
+                view = absences.get_absence(uow, *self._who(), int(absence_id))
+        except DomainError as exc:
+            self.list_error = exc.message
+            return None
+        self._reset_form()
+        self.saved_message = ""
+        self.editing_id, self.editing_title = str(view.id), view.title
+        self.agent_id = str(view.agent_id)
+        self.title = view.title
+        self.first_day = view.first_day.isoformat()
+        self.start_time = view.start_time.strftime("%H:%M")
+        self.end_day = view.end_day.isoformat()
+        self.end_time = view.end_time.strftime("%H:%M")
+        if view.recurrence is not None:
+            self.repeat = True
+            self.week_days = list(view.recurrence.get("on", []))
+            self.week_interval = str(view.recurrence.get("interval", 1))
+            self.until = view.recurrence.get("until") or ""
+        return rx.call_script(f"document.getElementById('{FORM_HEADING_ID}')?.focus()")
+
+    @rx.event
+    def start_new(self):
+        """The button at the top of the page: an empty form (an edit in progress is dropped), focused."""
+        if self.editing_id:
+            self._reset_form()
+            self.saved_message = ""
+        return rx.call_script(f"document.getElementById('{FORM_HEADING_ID}')?.focus()")
+
+    @rx.event
+    def cancel_edit(self):
+        self._reset_form()
+        self.saved_message = ""
+
+    @rx.event
+    def save(self):
+        if self.saving or self._just_saved:
+            return
+        self._clear_feedback()
+        self.saved_message = ""
+        if not self.agent_id.isdigit():
+            self.error_field, self.error_message = "agent_id", "Choisissez l'agent concerné."
+            return
+        self.saving = True
+        yield
+        # What is sent is what the form shows: no repetition once several days are chosen.
+        recurrence = (weekly_recurrence(self.week_interval, self.week_days, self.until)
+                      if self.repeat and self.single_day else None)
+        fields = dict(agent_id=int(self.agent_id), title=self.title, first_day=parse_day(self.first_day),
+                      start_time=parse_clock(self.start_time), end_day=parse_day(self.end_day),
+                      end_time=parse_clock(self.end_time), recurrence=recurrence)
+        try:
+            with UnitOfWork() as uow:
+                if self.editing_id:
+                    absences.update_absence(uow, *self._who(), int(self.editing_id), **fields)
+                else:
+                    absences.create_absence(uow, *self._who(), **fields)
+        except DomainError as exc:
+            self._show_error(exc)
+        else:
+            done = "modifiée" if self.editing_id else "créée"
+            title = self.title.strip()
+            self._reset_form()
+            self.saved_message = f"L'indisponibilité « {title} » a été {done}."
+            self._just_saved = True
+            self._refresh()
+        finally:
+            self.saving = False
+
+    @rx.event
+    def ask_delete(self, absence_id: str):
+        row = next((r for r in self.rows if r.id == absence_id), None)
+        if row is not None:
+            self.deleting_id = row.id
+            whole = " Elle est répétée : toutes ses occurrences seront supprimées." if row.recurring else ""
+            self.deleting_label = f"« {row.title} » de {row.agent} : {row.description}.{whole}"
+
+    @rx.event
+    def set_delete_open(self, is_open: bool):
+        if not is_open and not self.deleting:
+            self.deleting_id = self.deleting_label = ""
+
+    @rx.event
+    def delete(self):
+        if self.deleting or not self.deleting_id:
+            return
+        self.deleting = True
+        yield
+        self.list_message = ""
+        try:
+            with UnitOfWork() as uow:
+                absences.delete_absence(uow, *self._who(), int(self.deleting_id))
+        except DomainError as exc:
+            self.list_error = exc.message
+        else:
+            title = next((r.title for r in self.rows if r.id == self.deleting_id), "")
+            self.list_message = f"L'indisponibilité « {title} » a été supprimée."
+            if self.editing_id == self.deleting_id:
+                self._reset_form()
+            self._refresh()
+        finally:
+            self.deleting = False
+            self.deleting_id = self.deleting_label = ""
+        # The deleted row held the focus: give it to the list's heading.
+        yield rx.call_script(f"document.getElementById('{LIST_HEADING_ID}')?.focus()")
