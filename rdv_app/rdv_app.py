@@ -2,7 +2,10 @@
 
 import reflex as rx
 
+import rdv_app.pages.absences  # noqa: F401
+import rdv_app.pages.agenda  # noqa: F401
 import rdv_app.pages.creneaux  # noqa: F401  (registers pages)
+import rdv_app.pages.plages  # noqa: F401
 import rdv_app.pages.public  # noqa: F401
 import rdv_app.pages.workspace  # noqa: F401
 from rdv_app import styles

@@ -9,6 +9,9 @@ LOGIN = "/connexion"
 WORKSPACE = "/espace"
 ACCOUNT = "/mon-compte"
 CRENEAUX = "/trouver-un-rdv"
+AGENDA = "/agenda"
+PLAGES = "/planning/plages"
+ABSENCES = "/planning/indisponibilites"
 NOT_FOUND = "404"
 
 # Plain HTTP routes (Starlette, mounted next to the Reflex app).

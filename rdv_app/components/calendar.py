@@ -45,6 +45,7 @@ class FullCalendar(rx.Component):
 
     initial_view: rx.Var[str]
     initial_date: rx.Var[str]
+    now: rx.Var[str]
     events: rx.Var[list[dict[str, Any]]]
     time_zone: rx.Var[str]
     weekends: rx.Var[bool]
@@ -56,6 +57,7 @@ class FullCalendar(rx.Component):
     all_day_slot: rx.Var[bool]
     header_toolbar: rx.Var[dict[str, str]]
     button_text: rx.Var[dict[str, str]]
+    button_icons: rx.Var[bool]
 
     dates_set: rx.EventHandler[_dates_set]
     event_click: rx.EventHandler[_event_click]
@@ -72,6 +74,8 @@ class FullCalendar(rx.Component):
     @classmethod
     def create(cls, *children: Any, **props: Any) -> rx.Component:
         props.setdefault("initial_view", "timeGridWeek")
+        # Text buttons ("Précédent", "Suivant"): FullCalendar's icon spans have role="img" without a name.
+        props.setdefault("button_icons", False)
         props.setdefault("header_toolbar", {"left": "prev,next today", "center": "title",
                                             "right": "timeGridDay,timeGridWeek,dayGridMonth"})
         component = super().create(*children, **props)

@@ -12,7 +12,10 @@ APP_NAME = "RDV Services Publics"
 # label, route: the workspace navigation lists only pages that exist.
 WORKSPACE_NAV = (
     ("Accueil", routes.WORKSPACE),
+    ("Agenda", routes.AGENDA),
     ("Trouver un RDV", routes.CRENEAUX),
+    ("Plages d'ouverture", routes.PLAGES),
+    ("Indisponibilités", routes.ABSENCES),
     ("Mon compte", routes.ACCOUNT),
 )
 

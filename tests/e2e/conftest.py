@@ -52,12 +52,18 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 6
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database behind `app_url`: tests may change it as another agent would."""
+    return f"sqlite:///{tmp_path_factory.mktemp('app') / 'rdv.db'}"
+
+
+@pytest.fixture(scope="session")
+def app_url(app_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrates and seeds a fresh SQLite database, then serves the app exactly as `make run` does."""
     port = free_port()
-    data = tmp_path_factory.mktemp("app")
+    data = tmp_path_factory.mktemp("server")
     base_url = f"http://localhost:{port}"
-    env = {**os.environ, "REFLEX_DB_URL": f"sqlite:///{data / 'rdv.db'}", "RDV_PUBLIC_URL": base_url,
+    env = {**os.environ, "REFLEX_DB_URL": app_database_url, "RDV_PUBLIC_URL": base_url,
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
            "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org", "PYTHONUNBUFFERED": "1"}
     subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,

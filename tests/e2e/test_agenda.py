@@ -1,0 +1,60 @@
+"""The agenda shows the week and follows other agents' changes without a reload."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Usager, UsagerProfile
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import rdvs
+
+
+def _plan_as_camille(database_url: str, starts_at: datetime) -> str:
+    """Camille (admin) books Julien from another browser: straight through the service."""
+    with UnitOfWork(database_url) as uow:
+        s = uow.session
+        org = s.exec(select(Organisation).where(Organisation.name == "PMI Arras")).one()
+        camille = s.exec(select(Agent).where(Agent.email == "camille.martin@demo.test")).one()
+        julien = s.exec(select(Agent).where(Agent.email == "julien.petit@demo.test")).one()
+        motif = s.exec(select(Motif).where(Motif.organisation_id == org.id,
+                                           Motif.name == "Consultation pédiatrique")).one()
+        usager = s.exec(select(Usager).join(UsagerProfile, UsagerProfile.usager_id == Usager.id)
+                        .where(UsagerProfile.organisation_id == org.id, Usager.responsible_id.is_(None))
+                        .order_by(Usager.last_name)).first()
+        rdvs.plan_rdv(uow, camille.id, org.id, motif_id=motif.id, starts_at=starts_at, duration_in_min=30,
+                      agent_ids=[julien.id], lieu_id=_first_lieu(uow, org.id), usager_ids=[usager.id],
+                      confirm_warnings=True)
+        return usager.last_name.upper()
+
+
+def _first_lieu(uow: UnitOfWork, organisation_id: int) -> int:
+    return uow.session.exec(select(Lieu.id).where(Lieu.organisation_id == organisation_id,
+                                                  Lieu.availability == "enabled").order_by(Lieu.id)).first()
+
+
+def test_agenda_is_accessible_and_shows_another_agents_new_rdv_without_reload(
+        page: Page, app_database_url: str, login_as, assert_accessible) -> None:
+    login_as("julien.petit@demo.test")
+    page.get_by_role("link", name="Agenda").click()
+    page.wait_for_url(re.compile(r"/agenda"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agenda")
+    expect(page.get_by_role("group", name="Agendas affichés").get_by_label("Julien Petit")).to_be_checked()
+    expect(page.locator(".fc-timegrid")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("button", name=re.compile("suivant", re.IGNORECASE)).click()
+    title = page.locator(".fc-toolbar-title")
+    expect(title).to_be_visible()
+    paris = ZoneInfo("Europe/Paris")
+    today = datetime.now(paris).date()
+    next_monday = today + timedelta(days=7 - today.weekday())
+    starts_at = datetime.combine(next_monday, time(18, 30), paris)  # after hours: nothing else there
+    name = _plan_as_camille(app_database_url, starts_at)
+    event = page.locator(".agenda-rdv", has_text=name)
+    expect(event).to_be_visible(timeout=4000)  # refreshed within seconds, without reload
+    expect(event).to_contain_text("18:30")
