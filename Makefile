@@ -56,7 +56,7 @@ test-e2e:
 
 bench:
 	@scripts/setup.sh python postgresql
-	$(PYTEST) tests/bench --benchmark-only --benchmark-columns=min,median,mean,max,rounds
+	$(PYTEST) tests/bench --benchmark-only --benchmark-columns=min,median,mean,max,rounds -s
 
 lint:
 	@scripts/setup.sh python
