@@ -5,8 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
-from rdv_app.components.forms import text_field
+from rdv_app.components.fields import fieldset
+from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
+from rdv_app.components.planning import status_region
+from rdv_app.domain.enums import RdvNotificationLevel
 from rdv_app.pages.template import template
 from rdv_app.state.agent import AgentState
 from rdv_app.state.workspace import AccountState, WorkspaceState
@@ -56,10 +59,7 @@ def password_form() -> rx.Component:
                        error=error_for("new")),
             text_field("confirmation", "Confirmation du nouveau mot de passe", type_="password",
                        autocomplete="new-password", error=error_for("confirmation")),
-            rx.cond(AccountState.password_saved,
-                    rx.callout("Votre mot de passe a été modifié.", icon="check", color_scheme="green",
-                               role="status"),
-                    rx.fragment()),
+            status_region(rx.cond(AccountState.password_saved, "Votre mot de passe a été modifié.", "")),
             rx.button("Changer de mot de passe", type="submit"),
             spacing="3", width="100%",
         ),
@@ -71,7 +71,78 @@ def password_form() -> rx.Component:
     )
 
 
-@template(routes.ACCOUNT, "Mon compte", on_load=AgentState.require_agent, layout="workspace")
+RDV_NOTIFICATION_CHOICES = (
+    (RdvNotificationLevel.ALL, "Tous les rendez-vous, y compris ceux que je crée"),
+    (RdvNotificationLevel.OTHERS, "Ceux créés par d'autres (recommandé)"),
+    (RdvNotificationLevel.SOON, "Seulement ceux d'aujourd'hui et de demain créés par d'autres"),
+    (RdvNotificationLevel.NONE, "Aucun"),
+)
+LEVEL_FIELD = "rdv_notifications_level"
+
+
+def _level_radio(level: RdvNotificationLevel, label: str) -> rx.Component:
+    return rx.el.label(
+        rx.el.input(type="radio", name=LEVEL_FIELD, value=level.value, required=True,
+                    default_checked=AccountState.rdv_notifications_level == level.value,
+                    key=AccountState.preferences_key),
+        label,
+        class_name="checkbox-label",
+    )
+
+
+def _preference_checkbox(name: str, label: str, initial: rx.Var) -> rx.Component:
+    """Read only when the form is submitted: the browser keeps the ticks until then."""
+    return rx.el.label(
+        rx.el.input(type="checkbox", name=name, default_checked=initial, key=AccountState.preferences_key),
+        label,
+        class_name="checkbox-label",
+    )
+
+
+def preferences_form() -> rx.Component:
+    level_error = rx.cond(AccountState.preferences_field == LEVEL_FIELD, AccountState.preferences_error, "")
+    other_error = rx.cond(AccountState.preferences_field == LEVEL_FIELD, "", AccountState.preferences_error)
+    return rx.form(
+        rx.vstack(
+            fieldset(
+                "preferences-rdv", "Rendez-vous pour lesquels vous recevez une notification",
+                rx.flex(*[_level_radio(level, label) for level, label in RDV_NOTIFICATION_CHOICES],
+                        direction="column"),
+                error=level_error,
+            ),
+            fieldset(
+                "preferences-emails", "Emails de confirmation",
+                rx.flex(
+                    _preference_checkbox("plage_notices", "Recevoir un email quand une de mes plages d'ouverture "
+                                         "est créée, modifiée ou supprimée", AccountState.plage_notices),
+                    _preference_checkbox("absence_notices", "Recevoir un email quand une de mes indisponibilités "
+                                         "est créée, modifiée ou supprimée", AccountState.absence_notices),
+                    direction="column",
+                ),
+            ),
+            fieldset(
+                "preferences-agenda", "Affichage de l'agenda",
+                rx.flex(
+                    _preference_checkbox("display_saturdays", "Afficher les samedis",
+                                         AccountState.display_saturdays),
+                    _preference_checkbox("display_cancelled_rdv", "Afficher les rendez-vous annulés",
+                                         AccountState.display_cancelled_rdv),
+                    direction="column",
+                ),
+            ),
+            form_alert(other_error),
+            status_region(rx.cond(AccountState.preferences_saved, "Vos préférences ont été enregistrées.", "")),
+            rx.button("Enregistrer mes préférences", type="submit", loading=AccountState.preferences_saving),
+            spacing="3", width="100%",
+        ),
+        on_submit=AccountState.save_preferences,
+        aria_label="Préférences",
+        width="100%",
+    )
+
+
+@template(routes.ACCOUNT, "Mon compte", on_load=[AgentState.require_agent, AccountState.load],
+          layout="workspace")
 def account() -> rx.Component:
     return rx.vstack(
         rx.heading("Mon compte", as_="h1", size="7"),
@@ -85,6 +156,8 @@ def account() -> rx.Component:
         rx.el.ul(rx.foreach(AgentState.organisations, lambda o: rx.el.li(o["name"] + " · " + o["level"]))),
         rx.heading("Mot de passe", as_="h2", size="5"),
         password_form(),
+        rx.heading("Préférences", as_="h2", size="5"),
+        preferences_form(),
         spacing="4",
         width="100%",
     )

@@ -1,0 +1,90 @@
+"""The signed-in agent's own preferences and identity, edited from "Mon compte".
+
+Every write checks all its values first (a bad one raises DomainError with its form field and changes
+nothing), then adds its audit row in the same transaction. A write that changes nothing leaves no row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rdv_app.db.models import Agent
+from rdv_app.db.types import utcnow
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import NoticeLevel, RdvNotificationLevel
+from rdv_app.services import audit
+from rdv_app.services.errors import DomainError, NotFound
+
+ENTITY = "agent"
+
+
+@dataclass(frozen=True)
+class Preferences:
+    rdv_notifications_level: str
+    plage_ouverture_notification_level: str
+    absence_notification_level: str
+    display_saturdays: bool
+    display_cancelled_rdv: bool
+
+
+def _agent(uow: UnitOfWork, agent_id: int) -> Agent:
+    agent = uow.session.get(Agent, agent_id)
+    if agent is None or agent.deleted_at is not None:
+        raise NotFound("Ce compte agent n'existe pas.")
+    return agent
+
+
+def _preferences_of(agent: Agent) -> Preferences:
+    return Preferences(**{f.name: getattr(agent, f.name) for f in dataclasses.fields(Preferences)})
+
+
+def get_preferences(uow: UnitOfWork, agent_id: int) -> Preferences:
+    return _preferences_of(_agent(uow, agent_id))
+
+
+def _level(value: str, enum: type[StrEnum], field: str, message: str) -> str:
+    if value not in {member.value for member in enum}:
+        raise DomainError(message, field=field)
+    return value
+
+
+def _flag(value: bool, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise DomainError("Cette option doit être cochée ou décochée.", field=field)
+    return value
+
+
+def update_preferences(uow: UnitOfWork, agent_id: int, *, rdv_notifications_level: str,
+                       plage_ouverture_notification_level: str, absence_notification_level: str,
+                       display_saturdays: bool, display_cancelled_rdv: bool) -> Preferences:
+    """Replaces the agent's notification and agenda display preferences; returns them as saved."""
+    agent = _agent(uow, agent_id)
+    wanted = Preferences(
+        rdv_notifications_level=_level(rdv_notifications_level, RdvNotificationLevel, "rdv_notifications_level",
+                                       "Choisissez les rendez-vous pour lesquels vous souhaitez être notifié."),
+        plage_ouverture_notification_level=_level(
+            plage_ouverture_notification_level, NoticeLevel, "plage_ouverture_notification_level",
+            "Le choix des notifications de plages d'ouverture n'est pas valide."),
+        absence_notification_level=_level(absence_notification_level, NoticeLevel, "absence_notification_level",
+                                          "Le choix des notifications d'indisponibilités n'est pas valide."),
+        display_saturdays=_flag(display_saturdays, "display_saturdays"),
+        display_cancelled_rdv=_flag(display_cancelled_rdv, "display_cancelled_rdv"),
+    )
+    _save(uow, agent, "update_preferences", dataclasses.asdict(_preferences_of(agent)), dataclasses.asdict(wanted))
+    return wanted
+
+
+
+def _save(uow: UnitOfWork, agent: Agent, action: str, before: dict, after: dict) -> None:
+    changes = audit.diff(before, after)
+    if not changes:
+        return
+    for name, value in after.items():
+        setattr(agent, name, value)
+    agent.updated_at = utcnow()
+    uow.session.add(agent)
+    audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=agent.id,  # type: ignore[arg-type]
+                 changes=changes, actor_agent_id=agent.id)
+    uow.commit()

@@ -1,0 +1,84 @@
+"""An agent's own preferences and identity, against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from rdv_app.db.models import Agent, AuditLog
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import agent_account
+from rdv_app.services.agent_account import Preferences
+from rdv_app.services.errors import DomainError, NotFound
+
+DEFAULTS = Preferences(rdv_notifications_level="others", plage_ouverture_notification_level="all",
+                       absence_notification_level="all", display_saturdays=False, display_cancelled_rdv=True)
+WANTED: dict[str, Any] = {"rdv_notifications_level": "none", "plage_ouverture_notification_level": "none",
+                          "absence_notification_level": "all", "display_saturdays": True,
+                          "display_cancelled_rdv": False}
+
+
+@pytest.fixture
+def agent_id(uow: UnitOfWork) -> int:
+    agent = Agent(email="lea.durand@demo.test", first_name="Léa", last_name="Durand")
+    uow.session.add(agent)
+    uow.commit()
+    return agent.id  # type: ignore[return-value]
+
+
+def _audit_rows(db_url: str) -> list[dict[str, Any]]:
+    with UnitOfWork(db_url) as uow:
+        return [row.model_dump() for row in uow.session.exec(select(AuditLog).order_by(AuditLog.id)).all()]
+
+
+def test_a_new_agent_has_the_default_preferences(uow: UnitOfWork, agent_id: int) -> None:
+    assert agent_account.get_preferences(uow, agent_id) == DEFAULTS
+
+
+def test_saved_preferences_are_read_back_and_audited(db_url: str, uow: UnitOfWork, agent_id: int) -> None:
+    saved = agent_account.update_preferences(uow, agent_id, **WANTED)
+
+    assert saved == Preferences(**WANTED)
+    with UnitOfWork(db_url) as other:
+        assert agent_account.get_preferences(other, agent_id) == Preferences(**WANTED)
+    [row] = _audit_rows(db_url)
+    assert (row["action"], row["entity_type"], row["entity_id"]) == ("update_preferences", "agent", str(agent_id))
+    assert (row["actor_type"], row["actor_agent_id"], row["organisation_id"]) == ("agent", agent_id, None)
+    assert row["changes"] == {"rdv_notifications_level": ["others", "none"],
+                           "plage_ouverture_notification_level": ["all", "none"],
+                           "display_saturdays": [False, True], "display_cancelled_rdv": [True, False]}
+
+
+def test_saving_the_same_preferences_again_writes_no_audit_row(db_url: str, uow: UnitOfWork,
+                                                                agent_id: int) -> None:
+    agent_account.update_preferences(uow, agent_id, **WANTED)
+    agent_account.update_preferences(uow, agent_id, **WANTED)
+    assert len(_audit_rows(db_url)) == 1
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("rdv_notifications_level", "everything"),
+    ("rdv_notifications_level", ""),
+    ("plage_ouverture_notification_level", "others"),
+    ("absence_notification_level", "soon"),
+    ("display_saturdays", "yes"),
+])
+def test_a_bad_value_is_refused_and_nothing_changes(db_url: str, uow: UnitOfWork, agent_id: int, field: str,
+                                                    value: Any) -> None:
+    with pytest.raises(DomainError) as refused:
+        agent_account.update_preferences(uow, agent_id, **{**WANTED, field: value})
+
+    assert refused.value.field == field
+    assert refused.value.message
+    with UnitOfWork(db_url) as other:
+        assert agent_account.get_preferences(other, agent_id) == DEFAULTS
+    assert _audit_rows(db_url) == []
+
+
+def test_an_unknown_agent_is_not_found(uow: UnitOfWork) -> None:
+    with pytest.raises(NotFound):
+        agent_account.get_preferences(uow, 999)
+    with pytest.raises(NotFound):
+        agent_account.update_preferences(uow, 999, **WANTED)
