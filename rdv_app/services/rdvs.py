@@ -18,6 +18,7 @@ participants or the agents goes through `_changed`, which returns the facts the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -55,6 +56,7 @@ from rdv_app.domain.enums import (
 )
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
 from rdv_app.domain.recurrence import Recurrence
+from rdv_app.notify.events import notify_rdv_change
 from rdv_app.services import audit
 from rdv_app.services import usagers as usagers_service
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
@@ -83,6 +85,7 @@ class RdvChange:
     new_agent_ids: tuple[int, ...]
     usager_ids: tuple[int, ...]  # the participations concerned (created, cancelled or still to come)
     author_agent_id: int
+    outbox_ids: tuple[int, ...] = ()  # the SMS and emails queued for it, to deliver right after the commit
 
 
 @dataclass(frozen=True)
@@ -228,7 +231,7 @@ def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, moti
     ])
     usagers_service.add_to_organisation(uow, organisation_id, list(usagers.values()), actor_agent_id)
     _audit(uow, planned, rdv_id, actor_agent_id, "created", audit.diff({}, _facts(planned)))
-    _changed(rdv_id, NotificationEvent.RDV_CREATED, status=RdvStatus.UNKNOWN, starts_at=starts_at,
+    _changed(uow, now, rdv_id, NotificationEvent.RDV_CREATED, status=RdvStatus.UNKNOWN, starts_at=starts_at,
              old_starts_at=None, time_or_lieu_changed=False, old_agent_ids=(), new_agent_ids=tuple(agents),
              usager_ids=tuple(ordered_usagers), author_agent_id=actor_agent_id)
     uow.commit()
@@ -283,7 +286,7 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
         uow.session.delete(uow.session.get(RdvAgent, (rdv_id, agent_id)))
     uow.session.add_all([RdvAgent(rdv_id=rdv_id, agent_id=a) for a in agents if a not in old_agents])
     _audit(uow, planned, rdv_id, actor_agent_id, "updated", changes)
-    change = _changed(rdv_id, NotificationEvent.RDV_UPDATED, status=RdvStatus(rdv.status), starts_at=starts_at,
+    change = _changed(uow, now, rdv_id, NotificationEvent.RDV_UPDATED, status=RdvStatus(rdv.status), starts_at=starts_at,
                       old_starts_at=old_starts_at,
                       time_or_lieu_changed=old_starts_at != starts_at or old_lieu_id != lieu_id,
                       old_agent_ids=tuple(old_agents), new_agent_ids=tuple(agents),
@@ -387,21 +390,24 @@ def _apply_status(uow: UnitOfWork, rdv: Rdv, participations: list[Participation]
     change = None
     if event is not None:
         agents = tuple(_agent_ids_of(uow, rdv.id))  # type: ignore[arg-type]
-        change = _changed(rdv.id, event, status=outcome.status, starts_at=rdv.starts_at,  # type: ignore[arg-type]
+        change = _changed(uow, now, rdv.id, event, status=outcome.status, starts_at=rdv.starts_at,  # type: ignore[arg-type]
                           old_starts_at=rdv.starts_at, time_or_lieu_changed=False, old_agent_ids=agents,
                           new_agent_ids=agents, usager_ids=concerned, author_agent_id=actor_agent_id)
     uow.commit()
     return change
 
 
-def _changed(rdv_id: int, event: NotificationEvent, *, status: RdvStatus, starts_at: datetime,
-             old_starts_at: datetime | None, time_or_lieu_changed: bool, old_agent_ids: tuple[int, ...],
-             new_agent_ids: tuple[int, ...], usager_ids: tuple[int, ...], author_agent_id: int) -> RdvChange:
+def _changed(uow: UnitOfWork, now: datetime, rdv_id: int, event: NotificationEvent, *, status: RdvStatus,
+             starts_at: datetime, old_starts_at: datetime | None, time_or_lieu_changed: bool,
+             old_agent_ids: tuple[int, ...], new_agent_ids: tuple[int, ...], usager_ids: tuple[int, ...],
+             author_agent_id: int) -> RdvChange:
     """The one place every notifiable RDV change passes through, before its transaction commits: the
-    notification module hooks in here so that its outbox rows share the change's transaction."""
-    return RdvChange(rdv_id=rdv_id, event=event, status=status, starts_at=starts_at, old_starts_at=old_starts_at,
-                     time_or_lieu_changed=time_or_lieu_changed, old_agent_ids=old_agent_ids,
-                     new_agent_ids=new_agent_ids, usager_ids=usager_ids, author_agent_id=author_agent_id)
+    notification module queues its SMS and emails here, in the change's transaction (outbox rows)."""
+    change = RdvChange(rdv_id=rdv_id, event=event, status=status, starts_at=starts_at, old_starts_at=old_starts_at,
+                       time_or_lieu_changed=time_or_lieu_changed, old_agent_ids=old_agent_ids,
+                       new_agent_ids=new_agent_ids, usager_ids=usager_ids, author_agent_id=author_agent_id)
+    outbox_ids = notify_rdv_change(uow.session, change, now=now)
+    return dataclasses.replace(change, outbox_ids=tuple(outbox_ids))
 
 
 # --------------------------------------------------------------------------- reading
