@@ -12,6 +12,7 @@ from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option
 from rdv_app.state.plages import parse_clock, parse_day, weekly_recurrence
+from rdv_app.state.planning import PlanningPageMixin
 
 FORM_HEADING_ID = "formulaire-indisponibilite-titre"
 LIST_HEADING_ID = "liste-indisponibilites-titre"
@@ -27,50 +28,24 @@ class AbsenceRow:
     expired: bool
 
 
-class AbsencesState(AgentState):
+class AbsencesState(PlanningPageMixin, AgentState):
     agents: list[Option] = []
 
-    filter_agent_id: str = ""
-    show_expired: bool = False
-    loading: bool = True
     rows: list[AbsenceRow] = []
-    list_message: str = ""
-    list_error: str = ""
 
-    # The form. Text, date and time inputs are uncontrolled: `form_key` changes to show new values.
-    form_key: int = 0
-    editing_id: str = ""
-    editing_title: str = ""
-    agent_id: str = ""
-    title: str = ""
-    first_day: str = ""
-    start_time: str = ""
     end_day: str = ""
-    end_time: str = ""
     repeat: bool = False
-    week_days: list[str] = []
-    week_interval: str = "1"
-    until: str = ""
 
-    saving: bool = False
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    saved_message: str = ""
+    def _item_noun(self) -> str:
+        return "L'indisponibilité"
 
-    # A second click that reached the server after a save must not save the reset form.
-    _just_saved: bool = False
+    def _list_heading_id(self) -> str:
+        return LIST_HEADING_ID
 
-    deleting_id: str = ""
-    deleting_label: str = ""
-    deleting: bool = False
+    def _delete_item(self, uow: UnitOfWork, item_id: int) -> None:
+        absences.delete_absence(uow, *self._who(), item_id)
 
     # ----------------------------------------------------------------------- loading and the list
-
-    def _who(self) -> tuple[int, int]:
-        """The signed-in agent and the organisation shown, as the services take them."""
-        assert self._agent_id is not None
-        return self._agent_id, int(self.current_org_id)
 
     @rx.event
     def load(self):
@@ -107,46 +82,7 @@ class AbsencesState(AgentState):
                                     v.expired) for v in views]
         self.loading = False
 
-    @rx.event
-    def set_filter_agent(self, value: str):
-        self.filter_agent_id = value
-        self.list_message = ""
-        self._refresh()
-
-    @rx.event
-    def set_show_expired(self, checked: bool):
-        self.show_expired = checked
-        self.list_message = ""
-        self._refresh()
-
     # ----------------------------------------------------------------------- the form's fields
-
-    def _touch(self, field: str) -> None:
-        """A change makes the error of the field being corrected stale."""
-        self._just_saved = False
-        self.saved_message = ""
-        if self.error_field == field:
-            self.error_field = self.error_message = ""
-
-    @rx.event
-    def set_agent(self, value: str):
-        self.agent_id = value
-        self._touch("agent_id")
-
-    @rx.event
-    def set_title(self, value: str):
-        self.title = value
-        self._touch("title")
-
-    @rx.event
-    def set_first_day(self, value: str):
-        self.first_day = value
-        self._touch("first_day")
-
-    @rx.event
-    def set_start_time(self, value: str):
-        self.start_time = value
-        self._touch("start_time")
 
     @rx.event
     def set_end_day(self, value: str):
@@ -154,29 +90,8 @@ class AbsencesState(AgentState):
         self._touch("end_day")
 
     @rx.event
-    def set_end_time(self, value: str):
-        self.end_time = value
-        self._touch("end_time")
-
-    @rx.event
     def set_repeat(self, checked: bool):
         self.repeat = checked
-        self._touch("recurrence")
-
-    @rx.event
-    def toggle_week_day(self, weekday: str, checked: bool):
-        others = [d for d in self.week_days if d != weekday]
-        self.week_days = [*others, weekday] if checked else others
-        self._touch("recurrence")
-
-    @rx.event
-    def set_week_interval(self, value: str):
-        self.week_interval = value
-        self._touch("recurrence")
-
-    @rx.event
-    def set_until(self, value: str):
-        self.until = value
         self._touch("recurrence")
 
     @rx.var
@@ -202,16 +117,6 @@ class AbsencesState(AgentState):
         self.week_days = []
         self.week_interval = "1"
         self._clear_feedback()
-
-    def _show_error(self, exc: DomainError) -> None:
-        """Next to its field when the service names one, above the buttons otherwise (rights, not found)."""
-        if exc.field:
-            self.error_field, self.error_message = exc.field, exc.message
-        else:
-            self.form_error = exc.message
-
-    def _clear_feedback(self) -> None:
-        self.error_field = self.error_message = self.form_error = ""
 
     @rx.event
     def start_edit(self, absence_id: str):
@@ -285,40 +190,3 @@ class AbsencesState(AgentState):
             self._refresh()
         finally:
             self.saving = False
-
-    @rx.event
-    def ask_delete(self, absence_id: str):
-        row = next((r for r in self.rows if r.id == absence_id), None)
-        if row is not None:
-            self.deleting_id = row.id
-            whole = " Elle est répétée : toutes ses occurrences seront supprimées." if row.recurring else ""
-            self.deleting_label = f"« {row.title} » de {row.agent} : {row.description}.{whole}"
-
-    @rx.event
-    def set_delete_open(self, is_open: bool):
-        if not is_open and not self.deleting:
-            self.deleting_id = self.deleting_label = ""
-
-    @rx.event
-    def delete(self):
-        if self.deleting or not self.deleting_id:
-            return
-        self.deleting = True
-        yield
-        self.list_message = ""
-        try:
-            with UnitOfWork() as uow:
-                absences.delete_absence(uow, *self._who(), int(self.deleting_id))
-        except DomainError as exc:
-            self.list_error = exc.message
-        else:
-            title = next((r.title for r in self.rows if r.id == self.deleting_id), "")
-            self.list_message = f"L'indisponibilité « {title} » a été supprimée."
-            if self.editing_id == self.deleting_id:
-                self._reset_form()
-            self._refresh()
-        finally:
-            self.deleting = False
-            self.deleting_id = self.deleting_label = ""
-        # The deleted row held the focus: give it to the list's heading.
-        yield rx.call_script(f"document.getElementById('{LIST_HEADING_ID}')?.focus()")

@@ -14,6 +14,7 @@ from rdv_app.services import creneaux, plages
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option
+from rdv_app.state.planning import PlanningPageMixin
 
 FORM_HEADING_ID = "formulaire-plage-titre"
 LIST_HEADING_ID = "liste-plages-titre"
@@ -64,58 +65,32 @@ def weekly_recurrence(interval: str, weekdays: list[str], until: str) -> dict[st
             "until": until or None}
 
 
-class PlagesState(AgentState):
+class PlagesState(PlanningPageMixin, AgentState):
     agents: list[Option] = []
     motifs: list[Option] = []
     lieux: list[Option] = []
 
-    filter_agent_id: str = ""
-    show_expired: bool = False
-    loading: bool = True
     rows: list[PlageRow] = []
-    list_message: str = ""
-    list_error: str = ""
 
-    # The form. Text, date and time inputs are uncontrolled: `form_key` changes to show new values.
-    form_key: int = 0
-    editing_id: str = ""
-    editing_title: str = ""
-    title: str = ""
-    agent_id: str = ""
     lieu_id: str = ""
     motif_ids: list[str] = []
-    first_day: str = ""
-    start_time: str = ""
-    end_time: str = ""
     repeat: str = NO_REPEAT
-    week_days: list[str] = []
-    week_interval: str = "1"
     month_ordinal: str = "1"
     month_weekday: str = WEEKDAYS[0]
-    until: str = ""
-
-    saving: bool = False
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    warnings: list[str] = []
-    saved_message: str = ""
 
     # The form offers no monthly interval; an edited series keeps the one it has.
     _month_interval: int = 1
-    # A second click that reached the server after a save must not save the reset form.
-    _just_saved: bool = False
 
-    deleting_id: str = ""
-    deleting_label: str = ""
-    deleting: bool = False
+    def _item_noun(self) -> str:
+        return "La plage d'ouverture"
+
+    def _list_heading_id(self) -> str:
+        return LIST_HEADING_ID
+
+    def _delete_item(self, uow: UnitOfWork, item_id: int) -> None:
+        plages.delete_plage(uow, *self._who(), item_id)
 
     # ----------------------------------------------------------------------- loading and the list
-
-    def _who(self) -> tuple[int, int]:
-        """The signed-in agent and the organisation shown, as the services take them."""
-        assert self._agent_id is not None
-        return self._agent_id, int(self.current_org_id)
 
     @rx.event
     def load(self):
@@ -155,38 +130,7 @@ class PlagesState(AgentState):
                          for v in views]
         self.loading = False
 
-    @rx.event
-    def set_filter_agent(self, value: str):
-        self.filter_agent_id = value
-        self.list_message = ""
-        self._refresh()
-
-    @rx.event
-    def set_show_expired(self, checked: bool):
-        self.show_expired = checked
-        self.list_message = ""
-        self._refresh()
-
     # ----------------------------------------------------------------------- the form's fields
-
-    def _touch(self, field: str) -> None:
-        """Any change makes the last warnings stale (they were about other values), and the error of the
-        field being corrected."""
-        self._just_saved = False
-        self.warnings = []
-        self.saved_message = ""
-        if self.error_field == field:
-            self.error_field = self.error_message = ""
-
-    @rx.event
-    def set_title(self, value: str):
-        self.title = value
-        self._touch("title")
-
-    @rx.event
-    def set_agent(self, value: str):
-        self.agent_id = value
-        self._touch("agent_id")
 
     @rx.event
     def set_lieu(self, value: str):
@@ -200,21 +144,6 @@ class PlagesState(AgentState):
         self._touch("motif_ids")
 
     @rx.event
-    def set_first_day(self, value: str):
-        self.first_day = value
-        self._touch("first_day")
-
-    @rx.event
-    def set_start_time(self, value: str):
-        self.start_time = value
-        self._touch("start_time")
-
-    @rx.event
-    def set_end_time(self, value: str):
-        self.end_time = value
-        self._touch("end_time")
-
-    @rx.event
     def set_repeat(self, value: str):
         self.repeat = value
         day = parse_day(self.first_day)
@@ -226,17 +155,6 @@ class PlagesState(AgentState):
         self._touch("recurrence")
 
     @rx.event
-    def toggle_week_day(self, weekday: str, checked: bool):
-        others = [d for d in self.week_days if d != weekday]
-        self.week_days = [*others, weekday] if checked else others
-        self._touch("recurrence")
-
-    @rx.event
-    def set_week_interval(self, value: str):
-        self.week_interval = value
-        self._touch("recurrence")
-
-    @rx.event
     def set_month_ordinal(self, value: str):
         self.month_ordinal = value
         self._touch("recurrence")
@@ -244,11 +162,6 @@ class PlagesState(AgentState):
     @rx.event
     def set_month_weekday(self, value: str):
         self.month_weekday = value
-        self._touch("recurrence")
-
-    @rx.event
-    def set_until(self, value: str):
-        self.until = value
         self._touch("recurrence")
 
     @rx.var
@@ -273,17 +186,6 @@ class PlagesState(AgentState):
         self.month_weekday = WEEKDAYS[0]
         self._month_interval = 1
         self._clear_feedback()
-
-    def _show_error(self, exc: DomainError) -> None:
-        """Next to its field when the service names one, above the buttons otherwise (rights, not found)."""
-        if exc.field:
-            self.error_field, self.error_message = exc.field, exc.message
-        else:
-            self.form_error = exc.message
-
-    def _clear_feedback(self) -> None:
-        self.error_field = self.error_message = self.form_error = ""
-        self.warnings = []
 
     @rx.event
     def start_edit(self, plage_id: str):
@@ -377,40 +279,3 @@ class PlagesState(AgentState):
             self._refresh()
         finally:
             self.saving = False
-
-    @rx.event
-    def ask_delete(self, plage_id: str):
-        row = next((r for r in self.rows if r.id == plage_id), None)
-        if row is not None:
-            self.deleting_id = row.id
-            whole = " Elle est répétée : toutes ses occurrences seront supprimées." if row.recurring else ""
-            self.deleting_label = f"« {row.title} » de {row.agent} : {row.description}.{whole}"
-
-    @rx.event
-    def set_delete_open(self, is_open: bool):
-        if not is_open and not self.deleting:
-            self.deleting_id = self.deleting_label = ""
-
-    @rx.event
-    def delete(self):
-        if self.deleting or not self.deleting_id:
-            return
-        self.deleting = True
-        yield
-        self.list_message = ""
-        try:
-            with UnitOfWork() as uow:
-                plages.delete_plage(uow, *self._who(), int(self.deleting_id))
-        except DomainError as exc:
-            self.list_error = exc.message
-        else:
-            title = next((r.title for r in self.rows if r.id == self.deleting_id), "")
-            self.list_message = f"La plage d'ouverture « {title} » a été supprimée."
-            if self.editing_id == self.deleting_id:
-                self._reset_form()
-            self._refresh()
-        finally:
-            self.deleting = False
-            self.deleting_id = self.deleting_label = ""
-        # The deleted row held the focus: give it to the list's heading.
-        yield rx.call_script(f"document.getElementById('{LIST_HEADING_ID}')?.focus()")
