@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import reflex as rx
 
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import absences, creneaux
+from rdv_app.services import absences
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 from rdv_app.state.plages import parse_clock, parse_day, weekly_recurrence
 from rdv_app.state.planning import PlanningPageMixin
 
@@ -29,7 +28,6 @@ class AbsenceRow:
 
 
 class AbsencesState(PlanningPageMixin, AgentState):
-    agents: list[Option] = []
 
     rows: list[AbsenceRow] = []
 
@@ -46,26 +44,6 @@ class AbsencesState(PlanningPageMixin, AgentState):
         absences.delete_absence(uow, *self._who(), item_id)
 
     # ----------------------------------------------------------------------- loading and the list
-
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
-        self.loading = True
-        yield
-        try:
-            with UnitOfWork() as uow:
-                options = creneaux.search_options(uow, *self._who())
-        except DomainError as exc:
-            self.list_error = exc.message
-            self.loading = False
-            return
-        self.agents = [Option(str(c.id), c.label) for c in options.agents]
-        if self.filter_agent_id not in {a.value for a in self.agents}:
-            self.filter_agent_id = ""
-        self.list_message = ""
-        self._reset_form()
-        self._refresh()
 
     def _refresh(self) -> None:
         self.list_error = ""

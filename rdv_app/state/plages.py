@@ -66,7 +66,6 @@ def weekly_recurrence(interval: str, weekdays: list[str], until: str) -> dict[st
 
 
 class PlagesState(PlanningPageMixin, AgentState):
-    agents: list[Option] = []
     motifs: list[Option] = []
     lieux: list[Option] = []
 
@@ -90,29 +89,11 @@ class PlagesState(PlanningPageMixin, AgentState):
     def _delete_item(self, uow: UnitOfWork, item_id: int) -> None:
         plages.delete_plage(uow, *self._who(), item_id)
 
-    # ----------------------------------------------------------------------- loading and the list
-
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
-        self.loading = True
-        yield
-        try:
-            with UnitOfWork() as uow:
-                options = creneaux.search_options(uow, *self._who())
-        except DomainError as exc:
-            self.list_error = exc.message
-            self.loading = False
-            return
-        self.agents = [Option(str(c.id), c.label) for c in options.agents]
+    def _take_options(self, options: creneaux.SearchOptions) -> None:
         self.motifs = [Option(str(c.id), c.label) for c in options.motifs]
         self.lieux = [Option(str(c.id), c.label) for c in options.lieux]
-        if self.filter_agent_id not in {a.value for a in self.agents}:
-            self.filter_agent_id = ""
-        self.list_message = ""
-        self._reset_form()
-        self._refresh()
+
+    # ----------------------------------------------------------------------- loading and the list
 
     def _refresh(self) -> None:
         self.list_error = ""

@@ -6,10 +6,13 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import creneaux
 from rdv_app.services.errors import DomainError
+from rdv_app.state.creneaux import Option
 
 
 class PlanningPageMixin(rx.State, mixin=True):
+    agents: list[Option] = []
     filter_agent_id: str = ""
     show_expired: bool = False
     loading: bool = True
@@ -53,10 +56,34 @@ class PlanningPageMixin(rx.State, mixin=True):
     def _delete_item(self, uow: UnitOfWork, item_id: int) -> None:
         raise TypeError("a planning page deletes its items")
 
+    def _take_options(self, options: creneaux.SearchOptions) -> None:
+        """The choices a page needs besides the agents (none by default)."""
+
     def _who(self) -> tuple[int, int]:
         """The signed-in agent and the organisation shown, as the services take them."""
         assert self._agent_id is not None
         return self._agent_id, int(self.current_org_id)
+
+    @rx.event
+    def load(self):
+        if self._agent_id is None or not self.current_org_id:
+            return
+        self.loading = True
+        yield
+        try:
+            with UnitOfWork() as uow:
+                options = creneaux.search_options(uow, *self._who())
+        except DomainError as exc:
+            self.list_error = exc.message
+            self.loading = False
+            return
+        self.agents = [Option(str(c.id), c.label) for c in options.agents]
+        self._take_options(options)
+        if self.filter_agent_id not in {a.value for a in self.agents}:
+            self.filter_agent_id = ""
+        self.list_message = ""
+        self._reset_form()
+        self._refresh()
 
     @rx.event
     def set_filter_agent(self, value: str):
