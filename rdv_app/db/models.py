@@ -494,6 +494,7 @@ class Receipt(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint(sql_in("channel", enums.Channel), name="channel"),
         sa.CheckConstraint(sql_in("result", enums.ReceiptResult), name="result"),
+        sa.Index("ix_receipt_sms_phone_number_created_at", "sms_phone_number", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     outbox_message_id: int | None = _fk("outbox_message.id", nullable=True, ondelete="SET NULL")
