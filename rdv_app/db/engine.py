@@ -39,11 +39,25 @@ def get_engine(url: str | None = None) -> sa.Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - driver hook
-            mode = conn.info.pop("sqlite_begin", "DEFERRED")
+            # A session asks through its connection's execution options (they are set before BEGIN): a
+            # unit of work that writes begins IMMEDIATE (see UnitOfWork), plain reads stay DEFERRED.
+            mode = conn.get_execution_options().get("sqlite_begin") or conn.info.pop("sqlite_begin", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def begin_write(session: Session) -> None:
+    """Makes sure `session`'s transaction holds SQLite's write lock from its BEGIN (IMMEDIATE), before
+    it reads anything: checks that read and then write must see the latest state and cannot fail on the
+    lock upgrade. Nothing to do on PostgreSQL, where row locks do that job."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if not session.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    elif session.connection().get_execution_options().get("sqlite_begin") != "IMMEDIATE":
+        raise RuntimeError("this work needs a write transaction: use a unit of work that is not read-only")
 
 
 @cache
