@@ -70,14 +70,14 @@ def should_send_reminder(*, now: datetime, starts_at: datetime, rdv_status: RdvS
     )
 
 
-def reminder_due(*, now: datetime, starts_at: datetime, scheduled_at: datetime, time_zone: str,
+def reminder_due(*, now: datetime, starts_at: datetime, scheduled_at: datetime | None, time_zone: str,
                  departement_number: str) -> bool:
-    """Whether the reminder of an RDV is due now.
+    """Whether a recipient's reminder of an RDV is due now.
 
-    `scheduled_at` is when the RDV got its current start time (its creation, or its last move). An RDV
-    booked or moved after its reminder time gets none: the usager has just received the confirmation or
-    the change, with the same information. A reminder late because the worker was stopped still goes
-    out, but never once the RDV has started (decision 8).
+    `scheduled_at` is when the recipient was told of the RDV's current start time (its confirmation, or
+    the message of its last move), None when they were not. Told after the reminder time, they get no
+    reminder: they have just received the same information. A reminder late because the worker was
+    stopped still goes out, but never once the RDV has started (decision 8).
     """
     at = reminder_at(starts_at, time_zone, departement_number)
-    return scheduled_at < at <= now < starts_at
+    return (scheduled_at is None or scheduled_at < at) and at <= now < starts_at

@@ -42,7 +42,6 @@ from rdv_app.db.models import (
 )
 from rdv_app.domain import datefmt, recipients
 from rdv_app.domain.enums import (
-    AuthorType,
     Channel,
     LocationType,
     NotificationEvent,
@@ -51,6 +50,7 @@ from rdv_app.domain.enums import (
 )
 from rdv_app.domain.sms import SmsRdv, agent_short_name, info_url, person_name, rdv_sms
 from rdv_app.notify import mailer
+from rdv_app.notify.email_html import with_html
 from rdv_app.notify.ics import Audience, IcsFile, IcsPerson, IcsRdv, rdv_ics
 from rdv_app.notify.outbox import enqueue
 
@@ -67,6 +67,7 @@ _USAGER_INTROS = {
     NotificationEvent.RDV_CREATED: "Votre rendez-vous est confirmé.",
     NotificationEvent.RDV_UPDATED: "Votre rendez-vous a été modifié.",
     NotificationEvent.RDV_CANCELLED: "Votre rendez-vous a été annulé.",
+    NotificationEvent.RDV_UPCOMING_REMINDER: "Nous vous rappelons votre rendez-vous.",
 }
 _AGENT_VERBS = {
     NotificationEvent.RDV_CREATED: "créé",
@@ -100,7 +101,7 @@ def notify_rdv_change(session: Session, change: RdvChange, *, now: datetime) -> 
         return []
     rdv = context.rdv
     domain_change = recipients.RdvChange(
-        event=change.event, author_type=AuthorType.AGENT, starts_at=change.starts_at, now=now,
+        event=change.event, author_type=change.author_type, starts_at=change.starts_at, now=now,
         status=change.status, author_agent_id=change.author_agent_id,
         time_or_lieu_changed=change.time_or_lieu_changed)
     if change.starts_at <= now or change.status == RdvStatus.NOSHOW:
@@ -261,7 +262,9 @@ def _fresh_links(session: Session, rdv: Rdv, participations: dict[int, Participa
                 participation.access_token_hash = hash_token(token)
                 participation.access_token_expires_at = expires_at
                 session.add(participation)
-        links.setdefault(message.usager_id, info_url(settings.public_url, rdv.id, tokens[message.participant_ids[0]]))  # type: ignore[arg-type]
+        # The link's pages are HTTP routes: in `make dev` they answer on the API's port (RDV_API_URL).
+        links.setdefault(message.usager_id, info_url(settings.api_url or settings.public_url, rdv.id,  # type: ignore[arg-type]
+                                                     tokens[message.participant_ids[0]]))
     return links
 
 
@@ -334,6 +337,8 @@ def _usager_subject(context: _Context, change: RdvChange) -> str:
         return f"RDV du {old} modifié"
     if change.event == NotificationEvent.RDV_CANCELLED:
         return f"RDV annulé le {when} avec {context.organisation.name}"
+    if change.event == NotificationEvent.RDV_UPCOMING_REMINDER:
+        return f"[Rappel] RDV le {when}"
     return f"RDV confirmé le {when}"
 
 
@@ -356,8 +361,8 @@ def _usager_email(context: _Context, change: RdvChange, message: recipients.Usag
     else:
         lines += ["Vous pouvez annuler ou modifier ce rendez-vous jusqu'à 4h avant"
                   + (f" en appelant le {phone}" if phone else "") + ".", f"Infos et annulation : {link}"]
-    return {"to": message.address, "subject": _usager_subject(context, change), "text": "\n".join(lines) + "\n",
-            "ics": _ics_payload(ics)}
+    return with_html({"to": message.address, "subject": _usager_subject(context, change),
+                      "text": "\n".join(lines) + "\n", "ics": _ics_payload(ics)})
 
 
 def _agent_email(context: _Context, change: RdvChange, event: NotificationEvent, address: str,
@@ -369,5 +374,5 @@ def _agent_email(context: _Context, change: RdvChange, event: NotificationEvent,
     if event == NotificationEvent.RDV_UPDATED and change.old_starts_at and change.old_starts_at != change.starts_at:
         lines.append(f"Ancienne date : {datefmt.long_datetime(change.old_starts_at, context.time_zone)}")
     lines += ["", f"Voir le RDV : {settings.public_url}/agenda?rdv={rdv.id}"]
-    return {"to": address, "subject": f"RDV {_AGENT_VERBS[event]} le {when}", "text": "\n".join(lines) + "\n",
-            "ics": _ics_payload(ics)}
+    return with_html({"to": address, "subject": f"RDV {_AGENT_VERBS[event]} le {when}",
+                      "text": "\n".join(lines) + "\n", "ics": _ics_payload(ics)})

@@ -1,7 +1,8 @@
 """Emails through any SMTP server (aiosmtplib), with the RDV's calendar attached (domain.md 3.5).
 
 The mail payload of the outbox is `{to, subject, text, html?, ics?: {content, method, filename}}`, where
-`content` is the calendar text built by `rdv_app.notify.ics`.
+`content` is the calendar text built by `rdv_app.notify.ics`; `html` is the HTML alternative of the text
+(`rdv_app.notify.email_html.with_html` builds it).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def mail_domain(mail_from: str) -> str:
 
 
 def build_message(payload: dict[str, Any], *, mail_from: str, message_id: str | None = None) -> EmailMessage:
-    """text/plain (+ text/html) + text/calendar with `method=` as alternatives, and the .ics attached.
+    """text/plain (+ text/html) (+ text/calendar with `method=`) as alternatives, and the .ics attached.
 
     Calendar clients read the text/calendar alternative (and its `method=`) to offer "add / accept";
     the application/ics attachment is for the people who open it by hand.

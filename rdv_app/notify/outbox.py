@@ -9,7 +9,12 @@ Payloads, already rendered (texts by `rdv_app.domain.sms`, calendars by `rdv_app
 - mail: `{"to": "a@b.fr", "subject": "...", "text": "...", "html": "...",
   "ics": {"content": "BEGIN:VCALENDAR...", "method": "REQUEST", "filename": "rdv-<uuid>-<date>.ics"}}`
   (html and ics optional; the fields of an `rdv_app.notify.ics.IcsFile` fit, its bytes are stored as text);
-- webhook: `{"url": "https://...", "secret": "...", "body": "<raw JSON>"}`.
+- webhook: `{"url": "https://...", "secret": "...", "body": "<raw JSON>"}`, plus for rdv_app.services.webhooks
+  `"endpoint_id"` and `"webhook_id"` (the Standard Webhooks message id, the same on every attempt).
+
+Delivery right after the commit: the session remembers the ids it queued; once its transaction commits
+they move to a "committed" list (a rollback forgets them), which `committed_ids` hands over once to
+whoever triggers the delivery (in the app: `rdv_app.state.notifications.deliver_after_commit(uow)`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -31,6 +37,9 @@ _ICS_METHODS = frozenset({"PUBLISH", "REQUEST", "CANCEL"})
 _SENDER_MAX_LENGTH = 11  # alphanumeric sender IDs (OVH, GSM networks)
 
 EXPIRES_AT = "expires_at"
+# Keys of `Session.info`: ids queued in the open transaction, and ids committed not yet handed over.
+_QUEUED_IDS = "rdv_outbox_queued_ids"
+_COMMITTED_IDS = "rdv_outbox_committed_ids"
 
 
 def enqueue(
@@ -46,6 +55,7 @@ def enqueue(
     agent_id: int | None = None,
     not_before: datetime | None = None,
     expires_at: datetime | None = None,
+    webhook_endpoint_id: int | None = None,
 ) -> int | None:
     """Adds a message to the caller's transaction (no commit) and returns its id.
 
@@ -84,6 +94,7 @@ def enqueue(
         "rdv_id": rdv_id,
         "usager_id": usager_id,
         "agent_id": agent_id,
+        "webhook_endpoint_id": webhook_endpoint_id,
         "created_at": now,
     }
     dialect = session.get_bind().dialect.name
@@ -94,7 +105,27 @@ def enqueue(
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(OutboxMessage.__table__.c.id)
     )
-    return session.exec(statement).scalar_one_or_none()
+    outbox_id = session.exec(statement).scalar_one_or_none()
+    if outbox_id is not None:
+        session.info.setdefault(_QUEUED_IDS, []).append(outbox_id)
+    return outbox_id
+
+
+def committed_ids(session: Session) -> list[int]:
+    """The ids of the messages this session queued in transactions that have committed since the last
+    call, in order; each id is handed over once."""
+    return session.info.pop(_COMMITTED_IDS, [])
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _remember_committed(session: Session) -> None:
+    if queued := session.info.pop(_QUEUED_IDS, None):
+        session.info.setdefault(_COMMITTED_IDS, []).extend(queued)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_QUEUED_IDS, None)
 
 
 def _check_payload(channel: Channel, payload: dict[str, Any]) -> None:

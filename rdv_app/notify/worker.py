@@ -12,8 +12,12 @@ Three short steps per message, so that no transaction stays open during a networ
 Each claim increments `attempts`, so a claim is identified by (id, attempts) and an interrupted attempt
 counts toward the retry budget.
 
+Besides delivering, the loop runs the scheduled work once a minute: it queues the reminders that are
+due (`rdv_app.notify.reminders`) and the daily maintenance jobs (`rdv_app.notify.daily_jobs`).
+
 `python -m rdv_app.notify.worker [DATABASE_URL]` runs it as a process (SIGTERM stops it after the message
-in flight); `lifespan` runs it inside the app; `deliver_now` sends given messages right after a commit.
+in flight); `lifespan` runs it inside the app (`make run`), unless RDV_NOTIFY_WORKER=external says that
+such a process runs; `deliver_now` sends given messages right after a commit.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import random
 import signal
 import sys
@@ -39,7 +44,7 @@ from rdv_app.db.engine import database_url, get_engine
 from rdv_app.db.models import OutboxMessage, Receipt
 from rdv_app.db.types import utcnow
 from rdv_app.domain.enums import Channel, OutboxStatus, ReceiptResult
-from rdv_app.notify import mailer
+from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 from rdv_app.notify.outbox import EXPIRES_AT
 from rdv_app.notify.sms import SmsProvider, sms_provider_from_env
@@ -55,10 +60,12 @@ LEASE = timedelta(minutes=5)
 # no message is still being sent when its lease ends and another worker may take it.
 SLOWEST_DELIVERY = timedelta(seconds=60)
 POLL_INTERVAL = 2.0
+# Reminders and daily jobs are looked for this often (seconds).
+SCHEDULE_INTERVAL = 60.0
 DAILY_SMS_CAP = 10
 SMS_CAP_WINDOW = timedelta(hours=24)
-# Delivery channels this worker sends; webhook rows wait in the outbox until their sender exists.
-CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.MAIL)
+# Delivery channels this worker sends.
+CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.MAIL, Channel.WEBHOOK)
 
 
 def _retry_delays(first: timedelta = timedelta(seconds=30), cap: timedelta = timedelta(hours=2),
@@ -107,7 +114,8 @@ class Worker:
     def __init__(self, url: str | None = None, *, sms: SmsProvider | None = None,
                  smtp: mailer.SmtpSettings | None = None, batch_size: int = BATCH_SIZE,
                  lease: timedelta = LEASE, stop_event: threading.Event | None = None) -> None:
-        self.engine = get_engine(url or database_url())
+        self.url = url or database_url()
+        self.engine = get_engine(self.url)
         self.sms = sms or sms_provider_from_env()
         self.smtp = smtp or mailer.SmtpSettings.from_env()
         self.batch_size = batch_size
@@ -141,11 +149,28 @@ class Worker:
             handled += self._process(self._claim(len(chunk), now, ids=chunk), now)
         return handled
 
+    def run_scheduled(self, now: datetime | None = None) -> list[int]:
+        """Queues the reminders due at `now` and runs the daily jobs not yet done today (by any worker).
+
+        Returns the ids of the reminder messages queued; the next `run_once` sends them.
+        """
+        now = now or utcnow()
+        queued = reminders.queue_due_reminders(self.url, now)
+        daily_jobs.run_daily_jobs(self.url, now)
+        return queued
+
     def run_forever(self) -> None:
-        """Polls until `stop_event` is set."""
+        """Polls until `stop_event` is set; runs the scheduled work every SCHEDULE_INTERVAL."""
         logger.info("outbox worker: started (SMS via %s, SMTP %s:%d)", self.sms.name, self.smtp.host, self.smtp.port)
         pause = POLL_INTERVAL
+        next_schedule = time.monotonic()
         while not self.stop_event.is_set():
+            if time.monotonic() >= next_schedule:
+                next_schedule = time.monotonic() + SCHEDULE_INTERVAL
+                try:
+                    self.run_scheduled()
+                except Exception:  # reminders or a daily job failing must not stop deliveries
+                    logger.exception("outbox worker: scheduled work failed, next try in %.0f s", SCHEDULE_INTERVAL)
             try:
                 handled = self.run_once()
             except Exception:  # a database outage (or any bug) pauses the loop; dying would stop all mail
@@ -240,6 +265,8 @@ class Worker:
         try:
             if claim.channel is Channel.SMS:
                 return self._send_sms(claim, sms_sent)
+            if claim.channel is Channel.WEBHOOK:
+                return self._send_webhook(claim, now)
             return self._send_mail(claim)
         except PermanentDeliveryError as error:
             return Outcome(OutboxStatus.FAILED, ReceiptResult.FAILURE, error=f"Échec définitif : {error}")
@@ -256,6 +283,16 @@ class Worker:
         delay = RETRY_DELAYS[claim.attempts - 1] * self._random.uniform(1 - JITTER, 1 + JITTER)
         return Outcome(OutboxStatus.PENDING, ReceiptResult.FAILURE,
                        error=f"Échec temporaire, nouvel essai prévu : {detail}", retry_at=now + delay)
+
+    def _send_webhook(self, claim: Claim, now: datetime) -> Outcome:
+        """Webhooks keep their own schedule and delivery log (rdv_app.notify.webhooks)."""
+        result = webhooks.deliver(self.engine, claim.id, claim.attempts, claim.payload, now)
+        if result.delivered:
+            return Outcome(OutboxStatus.SENT, ReceiptResult.SENT)
+        if result.retry_at is None:
+            return Outcome(OutboxStatus.FAILED, ReceiptResult.FAILURE, error=f"Échec définitif : {result.error}")
+        return Outcome(OutboxStatus.PENDING, ReceiptResult.FAILURE,
+                       error=f"Échec temporaire, nouvel essai prévu : {result.error}", retry_at=result.retry_at)
 
     def _send_sms(self, claim: Claim, sms_sent: Counter[str]) -> Outcome:
         to = claim.payload["to"]
@@ -277,17 +314,9 @@ class Worker:
         numbers = {claim.payload["to"] for claim in claims if claim.channel is Channel.SMS}
         if not numbers:
             return Counter()
-        r = RECEIPTS.c
-        statement = (
-            sa.select(r.sms_phone_number, sa.func.count())
-            .where(r.channel == Channel.SMS.value, r.sms_phone_number.in_(numbers),
-                   r.result.in_([ReceiptResult.SENT.value, ReceiptResult.DELIVERED.value,
-                                 ReceiptResult.PROCESSED.value]),
-                   r.created_at > now - SMS_CAP_WINDOW)
-            .group_by(r.sms_phone_number)
-        )
         with connection.begin():
-            return Counter({number: count for number, count in connection.execute(statement)})
+            return Counter({number: count
+                            for number, count in connection.execute(recent_sms_statement(numbers, now))})
 
     def _send_mail(self, claim: Claim) -> Outcome:
         # The same Message-ID on every attempt lets mail systems drop a copy sent twice after a crash.
@@ -338,6 +367,19 @@ class Worker:
                            claim.attempts, outcome.error)
 
 
+def recent_sms_statement(numbers: Iterable[str], now: datetime) -> sa.Select:
+    """(number, SMS sent) over the last SMS_CAP_WINDOW for these numbers. Only the receipts of these
+    numbers in that window are read, through the index on receipt(sms_phone_number, created_at)."""
+    r = RECEIPTS.c
+    return (
+        sa.select(r.sms_phone_number, sa.func.count())
+        .where(r.sms_phone_number.in_(sorted(numbers)), r.created_at > now - SMS_CAP_WINDOW,
+               r.channel == Channel.SMS.value,
+               r.result.in_([ReceiptResult.SENT.value, ReceiptResult.DELIVERED.value, ReceiptResult.PROCESSED.value]))
+        .group_by(r.sms_phone_number)
+    )
+
+
 # --------------------------------------------------------------------------------------- module API
 
 
@@ -360,6 +402,18 @@ def deliver_now(outbox_ids: Iterable[int], url: str | None = None) -> int:
 
 async def deliver_now_async(outbox_ids: Iterable[int], url: str | None = None) -> int:
     return await asyncio.to_thread(deliver_now, list(outbox_ids), url)
+
+
+WORKER_SETTING = "RDV_NOTIFY_WORKER"
+
+
+def runs_in_app() -> bool:
+    """Whether the app runs the worker itself: RDV_NOTIFY_WORKER is `app` (the default, `make run`), or
+    `external` when `python -m rdv_app.notify.worker` runs as its own process (production)."""
+    value = os.environ.get(WORKER_SETTING, "").strip().lower() or "app"
+    if value not in ("app", "external"):
+        raise RuntimeError(f"{WORKER_SETTING} doit valoir app ou external (reçu : {value!r}).")
+    return value == "app"
 
 
 @contextlib.asynccontextmanager

@@ -10,6 +10,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.services import absences
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.plages import parse_clock, parse_day, weekly_recurrence
 from rdv_app.state.planning import PlanningPageMixin
 
@@ -168,3 +169,4 @@ class AbsencesState(PlanningPageMixin, AgentState):
             self._refresh()
         finally:
             self.saving = False
+        yield deliver_after_commit(uow)

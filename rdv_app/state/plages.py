@@ -14,6 +14,7 @@ from rdv_app.services import creneaux, plages
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option
+from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.planning import PlanningPageMixin
 
 FORM_HEADING_ID = "formulaire-plage-titre"
@@ -260,3 +261,4 @@ class PlagesState(PlanningPageMixin, AgentState):
             self._refresh()
         finally:
             self.saving = False
+        yield deliver_after_commit(uow)

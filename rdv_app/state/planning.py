@@ -9,6 +9,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.services import creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.state.creneaux import Option
+from rdv_app.state.notifications import deliver_after_commit
 
 
 class PlanningPageMixin(rx.State, mixin=True):
@@ -192,5 +193,6 @@ class PlanningPageMixin(rx.State, mixin=True):
         finally:
             self.deleting = False
             self.deleting_id = self.deleting_label = ""
+        yield deliver_after_commit(uow)
         # The deleted row held the focus: give it to the list's heading.
         yield rx.call_script(f"document.getElementById('{self._list_heading_id()}')?.focus()")

@@ -174,6 +174,9 @@ FRIDAY_10 = _local("Europe/Paris", 2025, 6, 13, 10, 0)  # its reminder
         (FRIDAY_10 + timedelta(hours=2), FRIDAY_10 + timedelta(hours=1), False),  # booked after the time
         (FRIDAY_10 + timedelta(hours=2), FRIDAY_10, False),  # booked exactly at it
         (FRIDAY_10 + timedelta(hours=2), FRIDAY_10 - timedelta(seconds=1), True),
+        (FRIDAY_10, None, True),  # never told (no confirmation asked): the reminder is all they get
+        (FRIDAY_10 - timedelta(seconds=1), None, False),
+        (MONDAY_10, None, False),
     ],
 )
 def test_reminder_due(now, scheduled_at, expected):

@@ -1,0 +1,132 @@
+"""Right after a commit the app sends the change's notifications itself (a Reflex background task), in
+the real production server and chromium: with no worker at all (RDV_NOTIFY_WORKER=external and none
+started), a plage created by an admin for a colleague reaches the colleague's mailbox within seconds."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import holidays
+import pytest
+from fakes.smtp_server import SmtpServer
+from pg import free_port
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from rdv_app.db.models import OutboxMessage
+from rdv_app.db.uow import UnitOfWork
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN = "camille.martin@demo.test"
+COLLEAGUE = "julien.petit@demo.test"
+PASSWORD = "RdvDemo-2026!"
+MOTIF = "Consultation pédiatrique"
+LIEU = "Antenne PMI Saint-Michel"
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[tuple[str, str]]:
+    """The app as `make run` serves it, with the worker said to run elsewhere (it does not): (url, db url)."""
+    port = free_port()
+    data = tmp_path_factory.mktemp("after-commit")
+    db_url = f"sqlite:///{data / 'rdv.db'}"
+    base_url = f"http://localhost:{port}"
+    env = {**os.environ, "REFLEX_DB_URL": db_url, "RDV_PUBLIC_URL": base_url, "RDV_NOTIFY_WORKER": "external",
+           "RDV_SMTP_HOST": "127.0.0.1", "RDV_SMTP_PORT": str(smtp.port),
+           "RDV_MAIL_FROM": "RDV Service Public <ne-pas-repondre@rdv.test>",
+           "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false", "PYTHONUNBUFFERED": "1"}
+    subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    log = data / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(port),
+             "--backend-port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            assert process.poll() is None, log.read_text()[-4000:]
+            assert time.monotonic() < deadline, log.read_text()[-4000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_health", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        yield base_url, db_url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _monday(weeks_ahead: int) -> date:
+    day = date.today() + timedelta(weeks=weeks_ahead)
+    monday = day - timedelta(days=day.weekday())
+    while monday in holidays.France(years=monday.year):
+        monday += timedelta(weeks=1)
+    return monday
+
+
+def test_a_plage_created_for_a_colleague_reaches_their_mailbox_right_away(
+        page: Page, server: tuple[str, str], smtp: SmtpServer, assert_accessible: Callable[[Page], None]) -> None:
+    base_url, db_url = server
+    page.goto(f"{base_url}/connexion")
+    page.get_by_label("Adresse email").fill(ADMIN)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{base_url}/espace**")
+    page.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Plages d'ouverture", exact=True).click()
+    expect(page.get_by_role("heading", name="Créer une plage d'ouverture")).to_be_visible()
+
+    title = "Permanence du soir"
+    form = page.get_by_role("form", name=re.compile(r"plage"))
+    form.get_by_label("Titre", exact=True).fill(title)
+    form.get_by_label("Agent", exact=True).select_option(label="Julien Petit")
+    form.get_by_label("Lieu", exact=True).select_option(label=LIEU)
+    form.get_by_role("group", name="Motifs").get_by_label(MOTIF).check()
+    form.get_by_label("Date", exact=True).fill(_monday(9).isoformat())
+    form.get_by_label("Heure de début", exact=True).fill("19:00")
+    form.get_by_label("Heure de fin", exact=True).fill("20:00")
+    form.get_by_role("button", name="Créer la plage").click()
+    created = page.get_by_role("status").filter(has_text="a été créée")
+    confirm = page.get_by_role("button", name="Enregistrer quand même")
+    expect(created.or_(confirm)).to_be_visible()
+    if confirm.is_visible():
+        confirm.click()
+    expect(created).to_have_text(f"La plage d'ouverture « {title} » a été créée.")
+
+    deadline = time.monotonic() + 15
+    while not any(rcpt == [COLLEAGUE] for rcpt, _ in smtp.messages):
+        assert time.monotonic() < deadline, "the notice did not leave right after the commit"
+        time.sleep(0.1)
+    [mail] = [message for rcpt, message in smtp.messages if rcpt == [COLLEAGUE]]
+    assert mail["Subject"] == f"Plage d'ouverture créée : {title}"
+    html = mail.get_body(("html",)).get_content()
+    assert "a été créée par Camille Martin" in html
+    # The email's HTML, as a mail client shows it, passes axe.
+    page.set_content(html)
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Plage d'ouverture créée : {title}")
+    assert_accessible(page)
+    with UnitOfWork(db_url) as uow:
+        row = uow.session.exec(select(OutboxMessage).where(OutboxMessage.agent_id.is_not(None))).one()
+        assert (row.status, row.attempts) == ("sent", 1)
