@@ -8,17 +8,21 @@ them as given, whatever the browser's own time zone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
-from rdv_app.db.models import Agent, Organisation
+from rdv_app.db.models import Absence, Agent, AgentRole, Organisation, PlageOuverture
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.colours import LIGHT_TEXT, readable_text_colour
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services import absences, plages, rdvs
+from rdv_app.services import rdvs
+from rdv_app.services.plages import running
 from rdv_app.services.rights import agent_scope, visible_agent_ids
 
 ABSENCE_COLOUR = "#6a6a6a"
@@ -36,6 +40,7 @@ class AgendaEvent:
     kind: str  # rdv, busy, plage, absence
     cancelled: bool = False
     rdv_id: int | None = None
+    text_colour: str = LIGHT_TEXT  # readable on `colour` (motif colours are chosen by admins)
 
 
 @dataclass(frozen=True)
@@ -64,44 +69,94 @@ def visible_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -
 
 def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids: Sequence[int],
            first_day: date, last_day: date, *, now: datetime | None = None) -> Agenda:
-    """Events of the agents on the local days first_day..last_day (rights checked by each service)."""
+    """Events of the agents on the local days first_day..last_day. The rights are checked once, and the
+    number of queries grows neither with the number of agents nor with the number of events."""
     now = now or datetime.now(UTC)
     last_day = min(last_day, first_day + timedelta(days=MAX_DAYS))
-    organisation = uow.session.get(Organisation, organisation_id)
-    actor = uow.session.get(Agent, actor_agent_id)
-    assert organisation is not None and actor is not None
-    tz = ZoneInfo(organisation.timezone or "Europe/Paris")
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    wanted = rdvs.calendar_agents(uow, scope, agent_ids)
+    time_zone, display_saturdays, display_cancelled = uow.session.exec(
+        select(Organisation.timezone, Agent.display_saturdays, Agent.display_cancelled_rdv)
+        .select_from(AgentRole)
+        .join(Organisation, col(Organisation.id) == AgentRole.organisation_id)
+        .join(Agent, col(Agent.id) == AgentRole.agent_id)
+        .where(AgentRole.agent_id == actor_agent_id, AgentRole.organisation_id == organisation_id)
+    ).one()
+    tz = ZoneInfo(time_zone or "Europe/Paris")
     start = datetime.combine(first_day, time(0), tz)
     end = datetime.combine(last_day + timedelta(days=1), time(0), tz)
-    events = [_rdv_event(e, tz) for e in rdvs.list_rdvs_for_calendar(
-        uow, actor_agent_id, organisation_id, agent_ids, start.astimezone(UTC), end.astimezone(UTC), now=now)
-        if actor.display_cancelled_rdv or not e.cancelled]
-    for plage in plages.list_plages(uow, actor_agent_id, organisation_id, agent_ids, now=now):
-        for day in _days(plage.first_day, plage.recurrence, first_day, last_day):
-            events.append(AgendaEvent(
-                id=f"plage-{plage.id}-{day.isoformat()}", title=plage.title,
-                start=_wall(day, plage.start_time), end=_wall(day, plage.end_time), colour=PLAGE_COLOUR,
-                kind="plage"))
-    for absence in absences.list_absences(uow, actor_agent_id, organisation_id, agent_ids, now=now):
-        span = absence.end_day - absence.first_day
-        for day in _days(absence.first_day, absence.recurrence, first_day - span, last_day):
-            events.append(AgendaEvent(
-                id=f"absence-{absence.id}-{day.isoformat()}", title=f"Indisponible : {absence.title}",
-                start=_wall(day, absence.start_time), end=_wall(day + span, absence.end_time),
-                colour=ABSENCE_COLOUR, kind="absence"))
-    return Agenda(events=events, now=now.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes"),
-                  display_saturdays=actor.display_saturdays, display_cancelled=actor.display_cancelled_rdv)
+    local = _local_times(tz)
+    events = [_rdv_event(e, local) for e in rdvs.calendar_events(
+        uow, scope, wanted, start.astimezone(UTC), end.astimezone(UTC), time_zone=tz.key, now=now)
+        if display_cancelled or not e.cancelled]
+    if wanted:
+        today = now.astimezone(tz).date()
+        events += _plage_events(uow, organisation_id, wanted, today, first_day, last_day)
+        events += _absence_events(uow, wanted, today, first_day, last_day)
+    return Agenda(events=events, now=local(now),
+                  display_saturdays=display_saturdays, display_cancelled=display_cancelled)
 
 
-def _rdv_event(event: rdvs.CalendarEvent, tz: ZoneInfo) -> AgendaEvent:
+def _plage_events(uow: UnitOfWork, organisation_id: int, agent_ids: Sequence[int], today: date, first_day: date,
+                  last_day: date) -> list[AgendaEvent]:
+    """The agents' running plages of the organisation, as background, on the days they open."""
+    rows = uow.session.exec(
+        select(PlageOuverture.id, PlageOuverture.title, PlageOuverture.first_day, PlageOuverture.start_time,
+               PlageOuverture.end_time, PlageOuverture.recurrence)
+        .where(PlageOuverture.organisation_id == organisation_id, col(PlageOuverture.agent_id).in_(agent_ids),
+               running(PlageOuverture, col(PlageOuverture.first_day), today),
+               _may_meet(PlageOuverture, col(PlageOuverture.first_day), first_day, last_day))
+        .order_by(PlageOuverture.agent_id, PlageOuverture.first_day, PlageOuverture.start_time, PlageOuverture.id)
+    ).all()
+    return [AgendaEvent(id=f"plage-{plage_id}-{day.isoformat()}", title=title, start=_wall(day, start_time),
+                        end=_wall(day, end_time), colour=PLAGE_COLOUR, kind="plage")
+            for plage_id, title, plage_day, start_time, end_time, recurrence in rows
+            for day in _days(plage_day, recurrence, first_day, last_day)]
+
+
+def _absence_events(uow: UnitOfWork, agent_ids: Sequence[int], today: date, first_day: date,
+                    last_day: date) -> list[AgendaEvent]:
+    """The agents' running indisponibilités (in any organisation), in grey, each occurrence whole."""
+    rows = uow.session.exec(
+        select(Absence.id, Absence.title, Absence.first_day, Absence.start_time, Absence.end_day, Absence.end_time,
+               Absence.recurrence)
+        .where(col(Absence.agent_id).in_(agent_ids), running(Absence, col(Absence.end_day), today),
+               _may_meet(Absence, col(Absence.end_day), first_day, last_day))
+        .order_by(Absence.agent_id, Absence.first_day, Absence.start_time, Absence.id)
+    ).all()
+    events = []
+    for absence_id, title, absence_day, start_time, end_day, end_time, recurrence in rows:
+        span = end_day - absence_day
+        events += [AgendaEvent(id=f"absence-{absence_id}-{day.isoformat()}", title=f"Indisponible : {title}",
+                               start=_wall(day, start_time), end=_wall(day + span, end_time),
+                               colour=ABSENCE_COLOUR, kind="absence")
+                   for day in _days(absence_day, recurrence, first_day - span, last_day)]
+    return events
+
+
+def _may_meet(model: type[PlageOuverture] | type[Absence], last_day_column: sa.ColumnElement, first_day: date,
+              last_day: date) -> sa.ColumnElement[bool]:
+    """Rows that may have an occurrence on first_day..last_day: a one-off by its days, a series by its span."""
+    one_off = sa.and_(col(model.recurrence).is_(None), last_day_column >= first_day)
+    series = sa.and_(col(model.recurrence).is_not(None),
+                     sa.or_(col(model.recurrence_until).is_(None), col(model.recurrence_until) >= first_day))
+    return sa.and_(col(model.first_day) <= last_day, sa.or_(one_off, series))
+
+
+def _rdv_event(event: rdvs.CalendarEvent, local: Callable[[datetime], str]) -> AgendaEvent:
     title = event.title
-    if event.detailed and event.usagers:
-        title = f"{event.title} · {', '.join(event.usagers)}"
+    if event.detailed and event.motif_name and event.usagers:
+        title = f"{event.motif_name} · {event.title}"  # the title already names the usagers
     return AgendaEvent(
-        id=event.id, title=title, start=_local(event.starts_at, tz), end=_local(event.ends_at, tz),
+        id=event.id, title=title, start=local(event.starts_at), end=local(event.ends_at),
         colour=event.colour, kind="rdv" if event.detailed else "busy", cancelled=event.cancelled,
-        rdv_id=event.rdv_id,
+        rdv_id=event.rdv_id, text_colour=_text_colour(event.colour),
     )
+
+
+@lru_cache(maxsize=1024)
+def _text_colour(background: str) -> str:
+    return readable_text_colour(background)
 
 
 def _days(first_day: date, recurrence: dict | None, start: date, end: date) -> list[date]:
@@ -111,8 +166,10 @@ def _days(first_day: date, recurrence: dict | None, start: date, end: date) -> l
     return list(rec.dates(first_day, start, end))
 
 
-def _local(instant: datetime, tz: ZoneInfo) -> str:
-    return instant.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes")
+def _local_times(tz: ZoneInfo) -> Callable[[datetime], str]:
+    """Instants as local wall-clock ISO text without offset ("2026-12-07T09:00"), each converted once:
+    the RDVs of agents shown side by side share their times."""
+    return lru_cache(maxsize=None)(lambda instant: instant.astimezone(tz).isoformat(timespec="minutes")[:16])
 
 
 def _wall(day: date, at: time) -> str:

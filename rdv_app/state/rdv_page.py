@@ -1,0 +1,407 @@
+"""An RDV's page for agents: details, participants, status, edit, cancel, history and receipts. Every rule
+lives in services.rdvs and services.rdv_follow; this state keeps only what the page shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import datefmt
+from rdv_app.domain.rdv_status import is_cancelled
+from rdv_app.notify.worker import deliver_now_async
+from rdv_app.services import rdv_follow, rdvs
+from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.rdvs import RdvChange
+from rdv_app.state.agent import AgentState
+from rdv_app.state.creneaux import Option
+from rdv_app.state.plages import as_int, parse_clock, parse_day
+
+EDIT_HEADING_ID = "modifier-rdv-titre"
+STATUS_HEADING_ID = "statut-rdv-titre"
+
+
+@dataclass
+class ParticipantRow:
+    usager_id: str
+    name: str
+    responsible: str
+    status: str
+    status_label: str
+    lifecycle: str
+    reminder: str
+    reaches: list[str]
+
+
+@dataclass
+class HistoryRow:
+    when: str
+    author: str
+    action: str
+    details: list[str]
+
+
+@dataclass
+class ReceiptRow:
+    when: str
+    channel: str
+    event: str
+    result: str
+    failed: bool
+    recipient: str
+    destination: str
+    segments: str
+    error: str
+
+
+def _yes(flag: bool) -> str:
+    return "oui" if flag else "non"
+
+
+class RdvPageState(AgentState):
+    loading: bool = True
+    unavailable_title: str = ""
+    unavailable_message: str = ""
+
+    motif_name: str = ""
+    motif_colour: str = ""
+    service_name: str = ""
+    organisation_name: str = ""
+    day: str = ""
+    time: str = ""
+    end_time: str = ""
+    duration: str = ""
+    timezone: str = ""
+    where: list[str] = []
+    agents: list[str] = []
+    created_by: str = ""
+    created_when: str = ""
+    context: str = ""
+    status: str = ""
+    status_label: str = ""
+    cancelled: bool = False
+    collectif: bool = False
+    participants: list[ParticipantRow] = []
+    status_choices: list[Option] = []
+    history: list[HistoryRow] = []
+    receipts: list[ReceiptRow] = []
+
+    # Status changes (the RDV's, or one participant's).
+    chosen_status: str = ""
+    status_saving: bool = False
+    status_error: str = ""
+    action_message: str = ""
+
+    # The edit form. Text, date and time inputs are uncontrolled: `form_key` changes to show new values.
+    editing: bool = False
+    form_key: int = 0
+    edit_day: str = ""
+    edit_time: str = ""
+    edit_duration: str = ""
+    edit_lieu_id: str = ""
+    edit_agent_ids: list[str] = []
+    agent_choices: list[Option] = []
+    lieu_choices: list[Option] = []
+    saving: bool = False
+    error_field: str = ""
+    error_message: str = ""
+    form_error: str = ""
+    warnings: list[str] = []
+
+    cancel_open: bool = False
+    cancelling: bool = False
+    receipts_loading: bool = False
+
+    _organisation_id: int | None = None
+    _rdv: int | None = None
+    _lieu_id: str = ""
+    _agent_ids: list[str] = []
+
+    # ----------------------------------------------------------------------- loading
+
+    @rx.event
+    def load(self):
+        self.loading = True
+        self.unavailable_title = self.unavailable_message = ""
+        self.action_message = self.status_error = ""
+        self.editing = False
+        self.cancel_open = False
+        if self._agent_id is None:
+            return
+        raw = str(self.rdv_page_id)  # the route's argument
+        yield
+        try:
+            if not raw.isdigit():
+                raise NotFound(rdv_follow.NOT_FOUND)
+            with UnitOfWork() as uow:
+                organisation_id = rdv_follow.rdv_organisation(uow, self._agent_id, int(raw))
+            # A link opens the RDV in its own organisation, which the header then shows.
+            self.current_org_id = str(organisation_id)
+            self._organisation_id, self._rdv = organisation_id, int(raw)
+            self._refresh()
+        except PermissionDenied as exc:
+            self._unavailable("Accès impossible", exc.message)
+        except DomainError as exc:
+            self._unavailable("Rendez-vous introuvable", exc.message)
+        finally:
+            self.loading = False
+
+    def _unavailable(self, title: str, message: str) -> None:
+        self._rdv = None
+        self.unavailable_title, self.unavailable_message = title, message
+
+    def _who(self) -> tuple[int, int, int]:
+        assert self._agent_id is not None and self._organisation_id is not None and self._rdv is not None
+        return self._agent_id, self._organisation_id, self._rdv
+
+    def _refresh(self) -> None:
+        with UnitOfWork() as uow:
+            details = rdvs.get_rdv(uow, *self._who())
+            receipts = rdv_follow.list_receipts(uow, *self._who())
+        self.motif_name, self.motif_colour = details.motif_name, details.motif_colour
+        self.service_name, self.organisation_name = details.service_name, details.organisation_name
+        self.day, self.time, self.end_time = details.day, details.time, details.end_time
+        self.duration = f"{details.duration_in_min} min"
+        self.timezone = details.timezone
+        self.where = list(details.where)
+        self.agents = [a.name for a in details.agents]
+        self.created_by, self.created_when = details.created_by or "Inconnu", details.created_when
+        self.context = details.context or ""
+        self.status, self.status_label = details.status, details.status_label
+        self.cancelled = is_cancelled(details.status)
+        self.collectif = details.collectif
+        self.chosen_status = details.status
+        self.status_choices = [Option(value, label) for value, label in details.status_choices]
+        self.participants = [
+            ParticipantRow(str(p.usager_id), p.name, p.responsible_name or "", p.status, p.status_label,
+                           _yes(p.send_lifecycle_notifications), _yes(p.send_reminder_notification), list(p.reaches))
+            for p in details.participants
+        ]
+        self.history = [HistoryRow(h.when, h.author, h.action, list(h.details)) for h in reversed(details.history)]
+        self._show_receipts(receipts)
+        self._edit_values(details)
+
+    def _show_receipts(self, receipts: list[rdv_follow.ReceiptView]) -> None:
+        self.receipts = [
+            ReceiptRow(r.when, r.channel, r.event, r.result, r.failed, r.recipient, r.destination,
+                       "" if r.sms_count is None else str(r.sms_count), r.error or "")
+            for r in receipts
+        ]
+
+    def _edit_values(self, details: rdvs.RdvDetails) -> None:
+        local = datefmt.local(details.starts_at, details.timezone)
+        self.edit_day, self.edit_time = local.date().isoformat(), local.strftime("%H:%M")
+        self.edit_duration = str(details.duration_in_min)
+        self._lieu_id = str(details.lieu_id) if details.lieu_id is not None else ""
+        self.edit_lieu_id = self._lieu_id
+        self._agent_ids = [str(a.id) for a in details.agents]
+        self.edit_agent_ids = list(self._agent_ids)
+        self.form_key += 1
+
+    # ----------------------------------------------------------------------- notifications
+
+    def _after_change(self, change: RdvChange | None, message: str) -> list:
+        """Shows the RDV as it now is, then sends its notifications outside the state's lock."""
+        self._refresh()
+        self.action_message = message
+        if change is not None and change.outbox_ids:
+            return [RdvPageState.deliver(list(change.outbox_ids))]
+        return []
+
+    @rx.event(background=True)
+    async def deliver(self, outbox_ids: list[int]):
+        async with self:
+            self.receipts_loading = True
+        try:
+            await deliver_now_async(outbox_ids)
+        finally:
+            async with self:
+                self.receipts_loading = False
+                if self._rdv is not None:
+                    with UnitOfWork() as uow:
+                        self._show_receipts(rdv_follow.list_receipts(uow, *self._who()))
+
+    @rx.event
+    def reload_receipts(self):
+        if self._rdv is None:
+            return
+        with UnitOfWork() as uow:
+            self._show_receipts(rdv_follow.list_receipts(uow, *self._who()))
+
+    # ----------------------------------------------------------------------- statuses
+
+    @rx.event
+    def set_chosen_status(self, value: str):
+        self.chosen_status = value
+        self.status_error = ""
+
+    @rx.event
+    def save_status(self):
+        if self.status_saving or self._rdv is None:
+            return
+        self.status_error = self.action_message = ""
+        self.status_saving = True
+        yield
+        try:
+            with UnitOfWork() as uow:
+                change = rdvs.change_status(uow, *self._who(), self.chosen_status)
+        except DomainError as exc:
+            self.status_error = exc.message
+            yield RdvPageState.reload_silently
+        else:
+            label = next((o.label for o in self.status_choices if o.value == self.chosen_status), "")
+            yield from self._after_change(change, f"Le statut du rendez-vous est maintenant « {label} ».")
+        finally:
+            self.status_saving = False
+
+    @rx.event
+    def set_participant_status(self, usager_id: str, value: str):
+        if self.status_saving or self._rdv is None or not usager_id.isdigit():
+            return
+        self.status_error = self.action_message = ""
+        self.status_saving = True
+        yield
+        name = next((p.name for p in self.participants if p.usager_id == usager_id), "")
+        try:
+            with UnitOfWork() as uow:
+                change = rdvs.change_participation_status(uow, *self._who(), int(usager_id), value)
+        except DomainError as exc:
+            self.status_error = exc.message
+            yield RdvPageState.reload_silently
+        else:
+            label = next((o.label for o in self.status_choices if o.value == value), "")
+            yield from self._after_change(change, f"Le statut de {name} est maintenant « {label} ».")
+        finally:
+            self.status_saving = False
+
+    @rx.event
+    def reload_silently(self):
+        """After a refused change, show the RDV as it is (another agent may have changed it)."""
+        if self._rdv is None:
+            return
+        try:
+            self._refresh()
+        except DomainError as exc:
+            self._unavailable("Rendez-vous introuvable", exc.message)
+
+    # ----------------------------------------------------------------------- editing
+
+    @rx.event
+    def start_edit(self):
+        self.editing = True
+        self.action_message = ""
+        self._clear_feedback()
+        self.edit_lieu_id, self.edit_agent_ids = self._lieu_id, list(self._agent_ids)
+        self.form_key += 1
+        try:
+            with UnitOfWork() as uow:
+                choices = rdv_follow.edit_choices(uow, *self._who())
+        except DomainError as exc:
+            self.form_error = exc.message
+            return None
+        self.agent_choices = [Option(str(c.id), c.label) for c in choices.agents]
+        self.lieu_choices = [Option(str(c.id), c.label) for c in choices.lieux]
+        return rx.call_script(f"document.getElementById('{EDIT_HEADING_ID}')?.focus()")
+
+    @rx.event
+    def cancel_edit(self):
+        self.editing = False
+        self._clear_feedback()
+
+    def _clear_feedback(self) -> None:
+        self.error_field = self.error_message = self.form_error = ""
+        self.warnings = []
+
+    def _touch(self, field: str) -> None:
+        self.warnings = []
+        if self.error_field == field:
+            self.error_field = self.error_message = ""
+
+    @rx.event
+    def set_edit_day(self, value: str):
+        self.edit_day = value
+        self._touch("day")
+
+    @rx.event
+    def set_edit_time(self, value: str):
+        self.edit_time = value
+        self._touch("start_time")
+
+    @rx.event
+    def set_edit_duration(self, value: str):
+        self.edit_duration = value
+        self._touch("duration_in_min")
+
+    @rx.event
+    def set_edit_lieu(self, value: str):
+        self.edit_lieu_id = value
+        self._touch("lieu_id")
+
+    @rx.event
+    def toggle_edit_agent(self, agent_id: str, checked: bool):
+        others = [a for a in self.edit_agent_ids if a != agent_id]
+        self.edit_agent_ids = [*others, agent_id] if checked else others
+        self._touch("agent_ids")
+
+    @rx.event
+    def dismiss_warnings(self):
+        self.warnings = []
+
+    @rx.event
+    def save_edit(self, confirm_warnings: bool = False):
+        if self.saving or self._rdv is None or not self.editing:
+            return
+        self._clear_feedback()
+        self.action_message = ""
+        self.saving = True
+        yield
+        try:
+            with UnitOfWork() as uow:
+                change = rdv_follow.edit_rdv(
+                    uow, *self._who(), day=parse_day(self.edit_day), start_time=parse_clock(self.edit_time),
+                    duration_in_min=as_int(self.edit_duration),  # type: ignore[arg-type]
+                    lieu_id=int(self.edit_lieu_id) if self.edit_lieu_id.isdigit() else None,
+                    agent_ids=[int(a) for a in self.edit_agent_ids if a.isdigit()],
+                    confirm_warnings=confirm_warnings)
+        except NeedsConfirmation as exc:
+            self.warnings = exc.warnings
+        except DomainError as exc:
+            if exc.field:
+                self.error_field, self.error_message = exc.field, exc.message
+            else:
+                self.form_error = exc.message
+        else:
+            self.editing = False
+            message = "Le rendez-vous a été modifié." if change else "Aucune modification à enregistrer."
+            yield from self._after_change(change, message)
+            yield rx.call_script(f"document.getElementById('{STATUS_HEADING_ID}')?.focus()")
+        finally:
+            self.saving = False
+
+    # ----------------------------------------------------------------------- cancelling
+
+    @rx.event
+    def set_cancel_open(self, is_open: bool):
+        if not self.cancelling:
+            self.cancel_open = is_open
+
+    @rx.event
+    def cancel_rdv(self, excused: bool):
+        if self.cancelling or self._rdv is None:
+            return
+        self.cancelling = True
+        self.status_error = self.action_message = ""
+        yield
+        try:
+            with UnitOfWork() as uow:
+                change = rdvs.cancel_rdv(uow, *self._who(), excused=excused)
+        except DomainError as exc:
+            self.status_error = exc.message
+            yield RdvPageState.reload_silently
+        else:
+            who = "à la demande de l'usager" if excused else "par le service"
+            yield from self._after_change(change, f"Le rendez-vous a été annulé {who}.")
+        finally:
+            self.cancelling = False
+            self.cancel_open = False

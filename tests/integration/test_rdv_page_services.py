@@ -1,0 +1,360 @@
+"""What an RDV's page reads and writes, at the service level, on SQLite and PostgreSQL: where the RDV takes
+place, relatives with their responsible person, how messages reach each participant, the receipts of
+the notifications actually delivered (real worker, real SMTP on loopback), the edit form in the
+organisation's local time, and the tenancy matrix of every entry point of the page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from fakes.smtp_server import SmtpServer
+from sqlmodel import SQLModel, select
+
+from rdv_app.db.models import (
+    Agent,
+    AgentRole,
+    AgentService,
+    Lieu,
+    Motif,
+    Organisation,
+    Participation,
+    Rdv,
+    RdvAgent,
+    Service,
+    Territory,
+    Usager,
+    UsagerProfile,
+)
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.notify.sms import ConsoleSmsProvider
+from rdv_app.notify.worker import Worker
+from rdv_app.services import rdv_follow, rdvs
+from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY = date(2026, 12, 7)
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+def _local(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime.combine(day, time(hh, mm), PARIS).astimezone(UTC)
+
+
+@dataclass
+class World:
+    org: int
+    other_org: int
+    admin: int
+    basic_pmi: int
+    colleague_pmi: int
+    basic_social: int
+    secretary: int
+    outsider: int  # admin of the other organisation only
+    both: int  # basic PMI agent of both organisations
+    motif: int
+    motif_phone: int
+    motif_home: int
+    motif_visio: int
+    motif_other: int
+    lieu: int
+    lieu_closed: int
+    lieu_other: int
+    marie: int  # mobile and email
+    leo: int  # Marie's son, no contact of his own
+    paul: int  # a landline only
+    lena: int  # of the other organisation
+
+
+@pytest.fixture
+def world(uow: UnitOfWork) -> World:
+    s = uow.session
+    territory = Territory(departement_number="62", name="Pas-de-Calais")
+    pmi, social = Service(name="PMI", short_name="PMI"), Service(name="Service social", short_name="SOCIAL")
+    secretariat = Service(name="Secrétariat", short_name="SEC", is_secretariat=True)
+    s.add_all([territory, pmi, social, secretariat])
+    s.flush()
+    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
+    other = Organisation(territory_id=territory.id, name="MDS Lens", slug="mds-lens")
+    people = {key: Agent(email=f"{key}@demo.test", first_name=first, last_name=last) for key, first, last in [
+        ("admin", "Camille", "Martin"), ("basic_pmi", "Julien", "Petit"), ("colleague_pmi", "Inès", "Roux"),
+        ("basic_social", "Karim", "Haddad"), ("secretary", "Sofia", "Leroy"), ("outsider", "Marc", "Blanc"),
+        ("both", "Nora", "Vidal")]}
+    s.add_all([org, other, *people.values()])
+    s.flush()
+    ids = {key: agent.id for key, agent in people.items()}
+    s.add_all([
+        AgentRole(agent_id=ids["admin"], organisation_id=org.id, access_level="admin"),
+        AgentRole(agent_id=ids["basic_pmi"], organisation_id=org.id),
+        AgentRole(agent_id=ids["colleague_pmi"], organisation_id=org.id),
+        AgentRole(agent_id=ids["basic_social"], organisation_id=org.id),
+        AgentRole(agent_id=ids["secretary"], organisation_id=org.id),
+        AgentRole(agent_id=ids["outsider"], organisation_id=other.id, access_level="admin"),
+        AgentRole(agent_id=ids["both"], organisation_id=other.id),
+        AgentRole(agent_id=ids["both"], organisation_id=org.id),
+        *[AgentService(agent_id=ids[key], service_id=pmi.id)
+          for key in ("admin", "basic_pmi", "colleague_pmi", "outsider", "both")],
+        AgentService(agent_id=ids["basic_social"], service_id=social.id),
+        AgentService(agent_id=ids["secretary"], service_id=secretariat.id),
+    ])
+    lieux = [Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras",
+                  phone_number="03 21 00 00 00"),
+             Lieu(organisation_id=org.id, name="Ancien centre", address="3 rue C", availability="disabled"),
+             Lieu(organisation_id=other.id, name="MDS Lens", address="4 rue D, 62300 Lens")]
+    motifs = [Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation", color="#aa3377"),
+              Motif(organisation_id=org.id, service_id=pmi.id, name="Rappel", location_type="phone"),
+              Motif(organisation_id=org.id, service_id=pmi.id, name="Visite", location_type="home"),
+              Motif(organisation_id=org.id, service_id=pmi.id, name="Entretien", location_type="visio"),
+              Motif(organisation_id=other.id, service_id=pmi.id, name="Consultation Lens")]
+    marie = Usager(first_name="Marie", last_name="Lefort", email="marie@example.fr", phone_number="06 12 34 56 78",
+                   address="5 rue des Lilas, 62000 Arras", address_details="2e étage")
+    paul = Usager(first_name="Paul", last_name="Durand", phone_number="03 21 45 67 89")
+    lena = Usager(first_name="Léna", last_name="Morel", email="lena@example.fr")
+    s.add_all([*lieux, *motifs, marie, paul, lena])
+    s.flush()
+    leo = Usager(first_name="Léo", last_name="Lefort", responsible_id=marie.id)
+    s.add(leo)
+    s.flush()
+    s.add_all([UsagerProfile(organisation_id=org.id, usager_id=u.id) for u in (marie, leo, paul)]
+              + [UsagerProfile(organisation_id=other.id, usager_id=lena.id)])
+    uow.commit()
+    return World(org.id, other.id, ids["admin"], ids["basic_pmi"], ids["colleague_pmi"], ids["basic_social"],
+                 ids["secretary"], ids["outsider"], ids["both"], *(m.id for m in motifs),
+                 *(lieu.id for lieu in lieux), marie.id, leo.id, paul.id, lena.id)
+
+
+def _plan(uow: UnitOfWork, world: World, **overrides: Any) -> int:
+    values: dict[str, Any] = dict(motif_id=world.motif, starts_at=_local(MONDAY, 9), duration_in_min=30,
+                                  agent_ids=[world.basic_pmi], lieu_id=world.lieu, usager_ids=[world.marie],
+                                  confirm_warnings=True, now=NOW)
+    values.update(overrides)
+    return rdvs.plan_rdv(uow, world.admin, world.org, **values)
+
+
+def _foreign_rdv(uow: UnitOfWork, world: World) -> int:
+    rdv = Rdv(organisation_id=world.other_org, motif_id=world.motif_other, lieu_id=world.lieu_other,
+              starts_at=_local(MONDAY, 9), ends_at=_local(MONDAY, 9, 30))
+    uow.session.add(rdv)
+    uow.session.flush()
+    uow.session.add_all([RdvAgent(rdv_id=rdv.id, agent_id=world.both),
+                         Participation(rdv_id=rdv.id, usager_id=world.lena)])
+    uow.commit()
+    return rdv.id  # type: ignore[return-value]
+
+
+def _snapshot(uow: UnitOfWork) -> dict[str, list[tuple[str, ...]]]:
+    tables = ("rdv", "rdv_agent", "participation", "audit_log", "outbox_message", "receipt")
+    return {table.name: sorted(tuple(map(str, row)) for row in uow.session.execute(sa.select(table)))
+            for table in SQLModel.metadata.sorted_tables if table.name in tables}
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+# --------------------------------------------------------------------------- details
+
+
+def test_details_tell_where_who_and_how_each_participant_is_reached(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world, usager_ids=[world.marie, world.leo, world.paul], duration_in_min=45)
+    details = rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW)
+    assert (details.organisation_name, details.time, details.end_time) == ("PMI Arras", "09h00", "09h45")
+    assert details.where == ("Centre Arras", "1 rue A, 62000 Arras", "Téléphone du lieu : 03 21 00 00 00")
+    assert details.created_when == "vendredi 4 décembre 2026 à 13h00"  # NOW, in Paris
+    rows = {p.name: (p.responsible_name, p.reaches) for p in details.participants}
+    assert rows == {
+        "Paul DURAND": (None, ("Pas d'adresse email", "Numéro non mobile : pas de SMS")),
+        "Léo LEFORT": ("Marie LEFORT", ("Email à marie@example.fr", "SMS au 06 12 34 56 78")),
+        "Marie LEFORT": (None, ("Email à marie@example.fr", "SMS au 06 12 34 56 78")),
+    }
+
+
+def test_where_for_phone_home_and_visio_rdvs(uow: UnitOfWork, world: World) -> None:
+    phone = _plan(uow, world, motif_id=world.motif_phone, lieu_id=None, usager_ids=[world.paul, world.leo])
+    home = _plan(uow, world, motif_id=world.motif_home, lieu_id=None, usager_ids=[world.leo],
+                 starts_at=_local(MONDAY, 14))
+    visio = _plan(uow, world, motif_id=world.motif_visio, lieu_id=None, starts_at=_local(MONDAY, 16))
+    assert rdvs.get_rdv(uow, world.admin, world.org, phone, now=NOW).where == (
+        "Par téléphone", "Numéros des participants : Paul DURAND : 03 21 45 67 89")
+    # Léo has no address: the RDV takes place at his responsible's.
+    assert rdvs.get_rdv(uow, world.admin, world.org, home, now=NOW).where == (
+        "À domicile", "5 rue des Lilas, 62000 Arras 2e étage")
+    details = rdvs.get_rdv(uow, world.admin, world.org, visio, now=NOW)
+    assert details.where == ("Par visioconférence",
+                             rdvs.VISIO_BASE_URL + details.uuid.replace("-", ""))
+
+
+# --------------------------------------------------------------------------- receipts
+
+
+def test_receipts_of_the_notifications_delivered_for_an_rdv(uow: UnitOfWork, world: World, db_url: str,
+                                                             smtp: SmtpServer) -> None:
+    smtp.refuse["marie@example.fr"] = "550 5.1.1 Boîte inconnue"
+    rdv_id = _plan(uow, world)
+    other = _plan(uow, world, usager_ids=[world.paul], starts_at=_local(MONDAY, 11))
+    assert rdv_follow.list_receipts(uow, world.admin, world.org, rdv_id) == []
+    worker = Worker(db_url, sms=ConsoleSmsProvider(), smtp=smtp.settings())
+    assert worker.run_once() > 0
+    uow.rollback()  # end the read transaction opened before the worker wrote
+
+    receipts = rdv_follow.list_receipts(uow, world.basic_pmi, world.org, rdv_id)
+    seen = sorted((r.channel, r.event, r.result, r.failed, r.recipient, r.destination, r.sms_count)
+                  for r in receipts)
+    assert seen == [
+        ("Email", "Confirmation du RDV", "Envoyé", False, "Julien Petit", "basic_pmi@demo.test", None),
+        ("Email", "Confirmation du RDV", "Échec", True, "Marie LEFORT", "marie@example.fr", None),
+        ("SMS", "Confirmation du RDV", "Traité", False, "Marie LEFORT", "+33612345678", 1),
+    ]
+    failed = next(r for r in receipts if r.failed)
+    assert failed.error and "550" in failed.error
+    assert all(r.when.startswith(("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"))
+               for r in receipts)
+    # Newest first, and only this RDV's: the other RDV's agent email is not listed here.
+    assert [r.created_at for r in receipts] == sorted((r.created_at for r in receipts), reverse=True)
+    assert {r.recipient for r in rdv_follow.list_receipts(uow, world.admin, world.org, other)} == {"Julien Petit"}
+
+
+# --------------------------------------------------------------------------- editing
+
+
+def test_edit_reads_the_day_and_time_in_the_organisations_zone(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world)
+    summer = date(2027, 6, 14)
+    change = rdv_follow.edit_rdv(uow, world.admin, world.org, rdv_id, day=summer, start_time=time(10, 15),
+                                 duration_in_min=20, lieu_id=world.lieu, agent_ids=[world.basic_pmi],
+                                 confirm_warnings=True, now=NOW)
+    assert change is not None and change.starts_at == datetime(2027, 6, 14, 8, 15, tzinfo=UTC)
+    details = rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW)
+    assert (details.day, details.time, details.end_time) == ("lundi 14 juin 2027", "10h15", "10h35")
+
+
+@pytest.mark.parametrize(("day", "start", "duration", "field"), [
+    (None, time(10), 30, "day"),
+    (MONDAY, None, 30, "start_time"),
+    (date(2027, 3, 28), time(2, 30), 30, "start_time"),  # skipped by the change to summer time
+    (MONDAY, time(10), "trente", "duration_in_min"),
+    (MONDAY, time(10), 0, "duration_in_min"),
+])
+def test_edit_errors_name_their_field_and_change_nothing(uow: UnitOfWork, world: World, day: date | None,
+                                                         start: time | None, duration: Any, field: str) -> None:
+    rdv_id = _plan(uow, world)
+    before = _snapshot(uow)
+    with pytest.raises(DomainError) as caught:
+        rdv_follow.edit_rdv(uow, world.admin, world.org, rdv_id, day=day, start_time=start, duration_in_min=duration,
+                            lieu_id=world.lieu, agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW)
+    assert caught.value.field == field
+    assert caught.value.message
+    assert _snapshot(uow) == before
+
+
+def test_edit_warnings_wait_for_confirmation(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world)
+    _plan(uow, world, usager_ids=[world.paul], starts_at=_local(MONDAY, 10))
+    before = _snapshot(uow)
+    with pytest.raises(NeedsConfirmation) as caught:
+        rdv_follow.edit_rdv(uow, world.admin, world.org, rdv_id, day=MONDAY, start_time=time(10),
+                            duration_in_min=30, lieu_id=world.lieu, agent_ids=[world.basic_pmi], now=NOW)
+    assert "Julien Petit a déjà un RDV sur ce créneau." in caught.value.warnings
+    assert _snapshot(uow) == before
+    rdv_follow.edit_rdv(uow, world.admin, world.org, rdv_id, day=MONDAY, start_time=time(10), duration_in_min=30,
+                        lieu_id=world.lieu, agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW)
+    assert rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).time == "10h00"
+
+
+def test_edit_choices_follow_the_rights_and_keep_what_the_rdv_has(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world, agent_ids=[world.basic_pmi, world.basic_social])
+    uow.session.execute(sa.update(Rdv.__table__).where(Rdv.__table__.c.id == rdv_id)
+                        .values(lieu_id=world.lieu_closed))
+    uow.commit()
+    choices = rdv_follow.edit_choices(uow, world.basic_pmi, world.org, rdv_id)
+    # A basic agent plans for the colleagues of their service; Karim (social) stays, being on the RDV.
+    assert [c.label for c in choices.agents] == ["Karim Haddad", "Camille Martin", "Julien Petit", "Inès Roux",
+                                                 "Nora Vidal"]
+    assert [c.label for c in choices.lieux] == ["Ancien centre", "Centre Arras"]
+    admin = rdv_follow.edit_choices(uow, world.admin, world.org, rdv_id)
+    assert "Sofia Leroy" in [c.label for c in admin.agents] and "Marc Blanc" not in [c.label for c in admin.agents]
+    phone = _plan(uow, world, motif_id=world.motif_phone, lieu_id=None, starts_at=_local(MONDAY, 15))
+    assert rdv_follow.edit_choices(uow, world.admin, world.org, phone).lieux == []
+
+
+# --------------------------------------------------------------------------- links and tenancy
+
+
+def test_a_link_opens_the_rdv_in_its_own_organisation(uow: UnitOfWork, world: World) -> None:
+    mine = _plan(uow, world)
+    foreign = _foreign_rdv(uow, world)
+    assert rdv_follow.rdv_organisation(uow, world.both, mine) == world.org
+    assert rdv_follow.rdv_organisation(uow, world.both, foreign) == world.other_org
+    for actor, rdv_id in ((world.admin, foreign), (world.outsider, mine), (world.admin, 987654)):
+        with pytest.raises(NotFound) as caught:
+            rdv_follow.rdv_organisation(uow, actor, rdv_id)
+        assert caught.value.message == rdv_follow.NOT_FOUND  # the same words whether it exists or not
+
+
+def _operations(world: World) -> dict[str, Callable[[UnitOfWork, int, int, int], Any]]:
+    """Every entry point of the RDV page: (uow, actor, organisation, rdv) -> result."""
+    return {
+        "open": lambda uow, actor, org, rdv_id: rdvs.get_rdv(uow, actor, org, rdv_id, now=NOW),
+        "receipts": lambda uow, actor, org, rdv_id: rdv_follow.list_receipts(uow, actor, org, rdv_id),
+        "edit choices": lambda uow, actor, org, rdv_id: rdv_follow.edit_choices(uow, actor, org, rdv_id),
+        "edit": lambda uow, actor, org, rdv_id: rdv_follow.edit_rdv(
+            uow, actor, org, rdv_id, day=MONDAY, start_time=time(11), duration_in_min=30, lieu_id=world.lieu,
+            agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW),
+        "status": lambda uow, actor, org, rdv_id: rdvs.change_status(uow, actor, org, rdv_id, "seen", now=NOW),
+        "participant status": lambda uow, actor, org, rdv_id: rdvs.change_participation_status(
+            uow, actor, org, rdv_id, world.marie, "excused", now=NOW),
+        "cancel": lambda uow, actor, org, rdv_id: rdvs.cancel_rdv(uow, actor, org, rdv_id, now=NOW),
+    }
+
+
+OPERATIONS = ["open", "receipts", "edit choices", "edit", "status", "participant status", "cancel"]
+# Who asks, through which of their organisations, and what they get.
+REFUSED: dict[str, tuple[str, str, type[Exception]]] = {
+    "agent of another organisation, through their own": ("outsider", "other_org", NotFound),
+    "agent of another organisation, through this one": ("outsider", "org", PermissionDenied),
+    "basic agent outside the service": ("basic_social", "org", PermissionDenied),
+}
+ALLOWED = ["basic_pmi", "colleague_pmi", "secretary", "admin"]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("who", list(REFUSED))
+def test_tenancy_matrix_refusals_change_nothing(uow: UnitOfWork, world: World, who: str, operation: str) -> None:
+    rdv_id = _plan(uow, world)
+    actor, organisation, error = REFUSED[who]
+    before = _snapshot(uow)
+    with pytest.raises(error):
+        _operations(world)[operation](uow, getattr(world, actor), getattr(world, organisation), rdv_id)
+    assert _snapshot(uow) == before
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("who", ALLOWED)
+def test_tenancy_matrix_secretaries_admins_and_the_service_may(uow: UnitOfWork, world: World, who: str,
+                                                              operation: str) -> None:
+    rdv_id = _plan(uow, world)
+    _operations(world)[operation](uow, getattr(world, who), world.org, rdv_id)
+    row = uow.session.execute(sa.select(Rdv.__table__).where(Rdv.__table__.c.id == rdv_id)).one()
+    participation = uow.session.exec(select(Participation.status).where(Participation.rdv_id == rdv_id)).one()
+    expected = {"edit": ("unknown", "unknown", _local(MONDAY, 11)), "status": ("seen", "seen", _local(MONDAY, 9)),
+                "participant status": ("excused", "excused", _local(MONDAY, 9)),
+                "cancel": ("revoked", "revoked", _local(MONDAY, 9))}
+    assert (row.status, participation, row.starts_at.replace(tzinfo=UTC)) == expected.get(
+        operation, ("unknown", "unknown", _local(MONDAY, 9)))
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_another_organisations_rdv_id_is_not_found_through_ones_own(uow: UnitOfWork, world: World,
+                                                                   operation: str) -> None:
+    foreign = _foreign_rdv(uow, world)
+    before = _snapshot(uow)
+    with pytest.raises(NotFound):
+        _operations(world)[operation](uow, world.admin, world.org, foreign)
+    assert _snapshot(uow) == before
