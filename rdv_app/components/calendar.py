@@ -3,6 +3,10 @@
 Only what the agenda needs is exposed: the events of the visible range, the view, and three callbacks
 (the visible range changed, an event was clicked, an empty time was clicked). The page loads events for
 the range FullCalendar reports, so moving weeks never reloads the page.
+
+FullCalendar follows most props as they change (events, hiddenDays...), but reads `now` and
+`initial_date` only when it starts: render it once their values are known (the agenda waits for its
+state), or give it a new `key` to start it again.
 """
 
 from __future__ import annotations

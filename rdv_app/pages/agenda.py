@@ -6,7 +6,9 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.calendar import fullcalendar
+from rdv_app.components.fields import select_field
 from rdv_app.components.forms import form_alert
+from rdv_app.components.layout import loading_block
 from rdv_app.pages.template import template
 from rdv_app.state.agenda import AgendaState, AgentChoice
 from rdv_app.state.agent import AgentState
@@ -21,16 +23,53 @@ def _agent_checkbox(choice: AgentChoice) -> rx.Component:
     )
 
 
-def _details() -> rx.Component:
+def _created() -> rx.Component:
+    """Always in the page, so that the message is announced when it appears."""
+    return rx.el.div(
+        rx.cond(
+            AgendaState.created_message != "",
+            rx.el.p(AgendaState.created_message, " ",
+                    rx.link("Voir le RDV", href=AgendaState.created_link, class_name="inline-link"),
+                    class_name="success-box"),
+            rx.fragment(),
+        ),
+        role="status",
+        width="100%",
+    )
+
+
+def _new_rdv_dialog() -> rx.Component:
+    """After a click on an empty time (or the button): the motif, and the agent when several agendas
+    are shown; the RDV is then planned on its own page."""
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(AgendaState.selected_title),
-            rx.dialog.description("Détails du rendez-vous", class_name="visually-hidden"),
-            rx.el.ul(rx.foreach(AgendaState.selected_lines, rx.el.li), class_name="details-list"),
-            rx.dialog.close(rx.button("Fermer", on_click=AgendaState.close_event, variant="soft")),
+            rx.dialog.title("Planifier un RDV"),
+            rx.dialog.description(
+                rx.cond(AgendaState.new_rdv_label != "", AgendaState.new_rdv_label,
+                        "Vous choisirez la date et l'heure à l'étape suivante."),
+            ),
+            rx.form(
+                select_field("nouveau-rdv-motif", "Motif", value=AgendaState.new_rdv_motif,
+                             on_change=AgendaState.set_new_rdv_motif, options=AgendaState.motif_choices,
+                             placeholder="Choisissez un motif", error=AgendaState.new_rdv_error),
+                rx.cond(
+                    AgendaState.shown_agents.length() > 1,
+                    select_field("nouveau-rdv-agent", "Agent", value=AgendaState.new_rdv_agent,
+                                 on_change=AgendaState.set_new_rdv_agent,
+                                 options=AgendaState.shown_agent_choices, error=None),
+                    rx.fragment(),
+                ),
+                rx.flex(
+                    rx.dialog.close(rx.button("Annuler", type="button", variant="outline", size="3")),
+                    rx.button(rx.icon("arrow-right", size=16), "Continuer", type="submit", size="3"),
+                    justify="end", spacing="3", wrap="wrap",
+                ),
+                on_submit=lambda _form: AgendaState.plan_new_rdv(),
+                class_name="stack-form",
+            ),
         ),
-        open=AgendaState.selected_title != "",
-        on_open_change=lambda _open: AgendaState.close_event(),
+        open=AgendaState.new_rdv_open,
+        on_open_change=AgendaState.close_new_rdv,
     )
 
 
@@ -44,26 +83,38 @@ def agenda_page() -> rx.Component:
             class_name="agents-fieldset",
         ),
         form_alert(AgendaState.error),
+        _created(),
+        rx.flex(
+            rx.button(rx.icon("plus", size=16), "Planifier un RDV", type="button", variant="outline", size="3",
+                      on_click=AgendaState.ask_new_rdv_anytime),
+            rx.text("ou cliquez sur un horaire libre de l'agenda.", color=styles.TEXT_MUTED),
+            align="center", spacing="3", wrap="wrap",
+        ),
         rx.box(
-            fullcalendar(
-                events=AgendaState.events,
-                time_zone="UTC",  # events carry the organisation's wall-clock times: shown as given
-                now=AgendaState.now_local,
-                hidden_days=AgendaState.hidden_days,
-                slot_min_time="07:00:00",
-                slot_max_time="20:00:00",
-                all_day_slot=False,
-                now_indicator=True,
-                height="auto",
-                dates_set=AgendaState.range_changed,
-                event_click=AgendaState.open_event,
+            rx.cond(
+                AgendaState.calendar_ready,
+                fullcalendar(
+                    events=AgendaState.events,
+                    time_zone="UTC",  # events carry the organisation's wall-clock times: shown as given
+                    now=AgendaState.now_local,
+                    initial_date=AgendaState.initial_date,
+                    hidden_days=AgendaState.hidden_days,
+                    slot_min_time="07:00:00",
+                    slot_max_time="20:00:00",
+                    all_day_slot=False,
+                    now_indicator=True,
+                    height="auto",
+                    dates_set=AgendaState.range_changed,
+                    date_click=AgendaState.ask_new_rdv,
+                ),
+                loading_block("Chargement de l'agenda…"),
             ),
             width="100%",
             class_name="agenda-calendar",
         ),
         rx.text("Les rendez-vous d'autres organisations apparaissent en gris, sans détail.", size="2",
                 color=styles.TEXT_MUTED),
-        _details(),
+        _new_rdv_dialog(),
         spacing="4",
         width="100%",
     )

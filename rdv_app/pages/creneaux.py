@@ -82,14 +82,15 @@ def _lieu_card(card: LieuCard) -> rx.Component:
 
 
 def _slot_button(slot: SlotButton) -> rx.Component:
-    return rx.el.button(
+    """A link: the slot opens the planning of an RDV there (a new tab keeps the week in this one)."""
+    return rx.link(
         rx.el.span(slot.time, class_name="slot-time"),
         rx.el.span(slot.initials, class_name="slot-agent", style={"background_color": slot.colour},
                    aria_hidden="true"),
-        on_click=CreneauxState.choose(slot.key),
+        href=slot.href,
         aria_label=slot.description,
         title=slot.agent + " · " + slot.lieu,
-        type="button",
+        underline="none",
         class_name="slot-button",
     )
 
@@ -146,18 +147,6 @@ def results() -> rx.Component:
                     width="100%",
                 ),
                 rx.cond(CreneauxState.searched, week()),
-            ),
-        ),
-        rx.cond(
-            CreneauxState.chosen != "",
-            rx.callout(
-                rx.vstack(
-                    rx.text("Créneau choisi", weight="bold"),
-                    rx.text(CreneauxState.chosen),
-                    rx.text("Motif : " + CreneauxState.motif_label),
-                    spacing="1",
-                ),
-                icon="calendar-check", color_scheme="green", role="status",
             ),
         ),
         aria_live="polite",

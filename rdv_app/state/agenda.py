@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import reflex as rx
 
+from rdv_app import routes
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import agenda, rdvs
+from rdv_app.domain import datefmt
+from rdv_app.services import agenda, creneaux, rdv_planning
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.rdv_new import replace_query
 
 # Another agent's change reaches an open agenda within this delay (issue: at most 2 seconds).
 REFRESH_SECONDS = 1.0
@@ -22,6 +25,13 @@ REFRESH_SECONDS = 1.0
 class AgentChoice:
     value: str
     label: str
+
+
+def _iso_day(value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return ""
 
 
 def _client_connected(token: str) -> bool:
@@ -34,9 +44,13 @@ def _client_connected(token: str) -> bool:
 def _calendar_event(event: agenda.AgendaEvent) -> dict:
     """FullCalendar's event object; plages are drawn as background, cancelled RDVs struck through."""
     data = {"id": event.id, "title": event.title, "start": event.start, "end": event.end, "color": event.colour,
+            "textColor": event.text_colour,
             "classNames": [f"agenda-{event.kind}", *(["agenda-cancelled"] if event.cancelled else [])]}
     if event.kind == "plage":
         data["display"] = "background"
+    if event.kind == "rdv" and event.rdv_id is not None:
+        # A real link: keyboard, middle click and "open in a new tab" reach the RDV's page.
+        data["url"] = routes.rdv_page(event.rdv_id)
     return data
 
 
@@ -47,8 +61,19 @@ class AgendaState(AgentState):
     now_local: str = ""
     hidden_days: list[int] = [0]
     error: str = ""
-    selected_title: str = ""
-    selected_lines: list[str] = []
+    # FullCalendar reads `now` and its first day only when it starts: it starts once they are known.
+    calendar_ready: bool = False
+    initial_date: str = ""
+    created_message: str = ""
+    created_link: str = ""
+    # Planning from an empty time of the calendar.
+    motif_choices: list[AgentChoice] = []
+    new_rdv_open: bool = False
+    new_rdv_start: str = ""  # local wall-clock time ("2026-12-07T09:30"), or a day from the month view
+    new_rdv_label: str = ""
+    new_rdv_motif: str = ""
+    new_rdv_agent: str = ""
+    new_rdv_error: str = ""
 
     _first_day: str = ""
     _last_day: str = ""
@@ -57,14 +82,37 @@ class AgendaState(AgentState):
     @rx.event
     def load(self):
         if self._agent_id is None or not self.current_org_id:
-            return None
-        with UnitOfWork() as uow:
+            return
+        self.calendar_ready = self.new_rdv_open = False
+        yield
+        params = self.router.url.query_parameters
+        day = _iso_day(params.get("jour", ""))
+        self.created_message = self.created_link = ""
+        with UnitOfWork(read_only=True) as uow:
             choices = agenda.visible_agents(uow, self._agent_id, int(self.current_org_id))
+            options = creneaux.search_options(uow, self._agent_id, int(self.current_org_id))
+            created = params.get("rdv-cree", "")
+            if created.isdigit():
+                try:
+                    self.created_message = rdv_planning.created_summary(uow, self._agent_id, int(self.current_org_id),
+                                                                        int(created))
+                    self.created_link = routes.rdv_page(int(created))
+                except DomainError:
+                    self.created_message = ""
         self.agent_choices = [AgentChoice(str(a.id), a.name) for a in choices]
+        self.motif_choices = [AgentChoice(str(m.id), m.label) for m in options.motifs]
         known = {c.value for c in self.agent_choices}
         self.shown_agents = [a for a in self.shown_agents if a in known] or [str(self._agent_id)]
+        # The organisation's "now" and the display preferences, before the calendar starts.
+        self.initial_date = day or options.today.isoformat()
+        self._first_day = self._last_day = self.initial_date
+        self._show(self._fetch())
+        self.calendar_ready = True
         self._watch = secrets.token_hex(8)
-        return AgendaState.watch
+        yield AgendaState.watch
+        if created:
+            # A reload must not announce the creation again.
+            yield replace_query(routes.agenda(day=day))
 
     def _fetch(self) -> agenda.Agenda | None:
         if self._agent_id is None or not self._first_day:
@@ -94,33 +142,64 @@ class AgendaState(AgentState):
             self.error = exc.message
 
     @rx.event
+    def ask_new_rdv(self, moment: str, all_day: bool):
+        """An empty time was clicked (a day in the month view): the motif is chosen next."""
+        try:
+            clicked = datetime.fromisoformat(moment.removesuffix("Z"))
+        except ValueError:
+            return
+        if all_day:
+            self.new_rdv_start = clicked.date().isoformat()
+            self.new_rdv_label = "Le " + datefmt.long_date(clicked.date())
+        else:
+            self.new_rdv_start = clicked.strftime("%Y-%m-%dT%H:%M")
+            self.new_rdv_label = "Le " + rdv_planning.describe(clicked.date(), clicked.time())
+        self._open_new_rdv()
+
+    @rx.event
+    def ask_new_rdv_anytime(self):
+        """The button next to the calendar: the date and time are chosen on the planning page."""
+        self.new_rdv_start = self.new_rdv_label = ""
+        self._open_new_rdv()
+
+    def _open_new_rdv(self) -> None:
+        if self.new_rdv_motif not in {m.value for m in self.motif_choices}:
+            self.new_rdv_motif = self.motif_choices[0].value if len(self.motif_choices) == 1 else ""
+        mine = str(self._agent_id)
+        self.new_rdv_agent = mine if mine in self.shown_agents else self.shown_agents[0]
+        self.new_rdv_error = ""
+        self.new_rdv_open = True
+
+    @rx.var
+    def shown_agent_choices(self) -> list[AgentChoice]:
+        return [c for c in self.agent_choices if c.value in self.shown_agents]
+
+    @rx.event
+    def set_new_rdv_motif(self, value: str):
+        self.new_rdv_motif = value
+        self.new_rdv_error = ""
+
+    @rx.event
+    def set_new_rdv_agent(self, value: str):
+        self.new_rdv_agent = value
+
+    @rx.event
+    def close_new_rdv(self, is_open: bool):
+        self.new_rdv_open = is_open
+
+    @rx.event
+    def plan_new_rdv(self):
+        if not self.new_rdv_motif:
+            self.new_rdv_error = "Choisissez le motif du RDV."
+            return None
+        return rx.redirect(routes.rdv_new(motif_id=self.new_rdv_motif, start=self.new_rdv_start,
+                                          agent_ids=[self.new_rdv_agent]))
+
+    @rx.event
     def toggle_agent(self, agent_id: str, checked: bool):
         others = [a for a in self.shown_agents if a != agent_id]
         self.shown_agents = [*others, agent_id] if checked else others or [str(self._agent_id)]
         self._show(self._fetch())
-
-    @rx.event
-    def open_event(self, event_id: str):
-        self.selected_title, self.selected_lines = "", []
-        if not event_id.startswith("rdv-"):
-            return
-        try:
-            with UnitOfWork() as uow:
-                details = rdvs.get_rdv(uow, self._agent_id, int(self.current_org_id), int(event_id.split("-")[1]))
-        except (DomainError, ValueError):
-            return
-        self.selected_title = details.motif_name
-        self.selected_lines = [
-            f"Le {details.day} à {details.time} ({details.duration_in_min} min)",
-            f"Lieu : {details.lieu}",
-            "Avec : " + ", ".join(a.name for a in details.agents),
-            "Usagers : " + (", ".join(p.name for p in details.participants) or "aucun"),
-            f"Statut : {details.status_label}",
-        ]
-
-    @rx.event
-    def close_event(self):
-        self.selected_title, self.selected_lines = "", []
 
     @rx.event(background=True)
     async def watch(self):

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import reflex as rx
 
+from rdv_app import routes
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services import creneaux
@@ -23,7 +24,7 @@ class Option:
 
 @dataclass
 class SlotButton:
-    key: str
+    href: str  # planning an RDV on this slot
     time: str
     initials: str
     colour: str
@@ -66,10 +67,8 @@ class CreneauxState(AgentState):
     week_is_empty: bool = False
     next_label: str = ""
     lieu_cards: list[LieuCard] = []
-    chosen: str = ""
 
     _next_day: str = ""
-    _slots: dict[str, str] = {}
 
     @rx.event
     def load(self):
@@ -96,7 +95,6 @@ class CreneauxState(AgentState):
         self.days = []
         self.lieu_cards = []
         self.week_is_empty = False
-        self.chosen = ""
 
     @rx.var
     def motifs_shown(self) -> list[Option]:
@@ -137,7 +135,6 @@ class CreneauxState(AgentState):
             self.error = "La date de début est invalide : utilisez le format jj/mm/aaaa."
             return
         self.searching = True
-        self.chosen = ""
         yield
         try:
             with UnitOfWork() as uow:
@@ -176,15 +173,15 @@ class CreneauxState(AgentState):
         self.lieu_cards = []
         self.from_day = week.first_day.isoformat()
         self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self._slots = {}
         columns = []
         for day in week.days:
             buttons = []
             for slot in day.slots:
-                key = f"{slot.starts_at.isoformat()}|{slot.agent.id}"
-                description = f"{datefmt.long_date(slot.day)} à {slot.time}, avec {slot.agent.name}, {slot.lieu_name}"
-                self._slots[key] = description
-                buttons.append(SlotButton(key, slot.time, slot.agent.initials, slot.agent.colour, slot.agent.name,
+                description = (f"Planifier un RDV le {datefmt.long_date(slot.day)} à {slot.time}, avec "
+                               f"{slot.agent.name}, {slot.lieu_name}")
+                href = routes.rdv_new(motif_id=self.motif_id, start=f"{slot.day.isoformat()}T{slot.time.replace('h', ':')}",
+                                      agent_ids=[str(slot.agent.id)], lieu_id=slot.lieu_id or "")
+                buttons.append(SlotButton(href, slot.time, slot.agent.initials, slot.agent.colour, slot.agent.name,
                                           slot.lieu_name, description))
             columns.append(DayColumn(day.label, buttons))
         self.days = columns
@@ -210,11 +207,3 @@ class CreneauxState(AgentState):
             self.from_day = self._next_day
             return CreneauxState.search
         return None
-
-    @rx.event
-    def choose(self, key: str):
-        self.chosen = self._slots.get(key, "")
-
-    @rx.var
-    def motif_label(self) -> str:
-        return next((m.label for m in self.motifs if m.value == self.motif_id), "")

@@ -32,11 +32,11 @@ def test_agent_searches_pages_weeks_and_picks_a_slot(page: Page, login_as, asser
     page.get_by_role("button", name="Semaine précédente").click()
     expect(title).to_have_text(first_title)
 
-    chosen = slots.first.get_attribute("aria-label")
+    # A slot leads to planning the RDV there (tests/e2e/test_rdv_planning.py follows that flow).
+    expect(slots.first).to_have_attribute("aria-label", re.compile(r"^Planifier un RDV le .+ à \d\dh\d\d, avec "))
     slots.first.click()
-    status = page.get_by_role("status").filter(has_text="Créneau choisi")
-    expect(status).to_contain_text(chosen)
-    expect(status).to_contain_text("Motif : Consultation pédiatrique")
+    page.wait_for_url(re.compile(r"/agenda/nouveau-rdv\?motif=\d+&debut=\d{4}-\d\d-\d\dT\d\d%3A\d\d"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Planifier un RDV")
 
 
 def test_an_empty_week_offers_the_next_availability(page: Page, login_as) -> None:
