@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 
 
@@ -16,6 +17,9 @@ class Settings:
     # In `make dev` the HTTP routes answer on the backend port while pages are on the frontend port.
     api_url: str = field(default_factory=lambda: _env("RDV_API_URL").rstrip("/"))
     environment_name: str = field(default_factory=lambda: _env("RDV_ENVIRONMENT", "démo"))
+    # Signs short-lived cookies (the usager's link access). Without it each process draws its own key:
+    # a restart then only asks usagers to open their link again; several processes need a shared one.
+    secret_key: str = field(default_factory=lambda: _env("RDV_SECRET_KEY") or secrets.token_hex(32), repr=False)
 
     @property
     def secure_cookies(self) -> bool:

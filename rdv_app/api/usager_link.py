@@ -1,0 +1,207 @@
+"""HTTP routes of the usager's "Infos et annulation" link (issue 7); the rules are in
+rdv_app.services.usager_link, the HTML in rdv_app.api.usager_pages.
+
+- GET  /r/<id>/<token>   checks the link (reading only), sets the 10-minute access cookie, 303 to /r/<id>
+- GET  /r/<id>           the 3-letter form, the lockout message, or the summary
+- POST /r/<id>/lettres   the 3-letter answer; a right one sets the 10-minute "verified" cookie
+- GET  /r/<id>/annulation  the confirmation (with the motif's warning); POST cancels
+- GET  /r/<id>/rdv.ics   the .ics file
+- GET  /r                what the bare link of the calendar files leads to
+
+Cookies are HttpOnly, SameSite=Lax (sent when the person follows the link from an SMS app, not with a
+form posted from another site), limited to /r/<id>, Secure under https. POSTs also carry a token derived
+from the access cookie, and are refused when their Origin is another site. Every GET only reads; pages
+are `no-store`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from rdv_app import routes
+from rdv_app.api import usager_pages
+from rdv_app.config import settings
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.usager_link import ACCESS_LIFETIME, VERIFIED_LIFETIME
+from rdv_app.services import usager_link as service
+from rdv_app.services.errors import DomainError, NotFound
+
+_NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def _uow(request: Request) -> UnitOfWork:
+    """The app's database; tests mount these routes on an app whose state names another one."""
+    return UnitOfWork(getattr(request.app.state, "database_url", None))
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind address
+
+
+def _html(body: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status_code, headers=_NO_STORE)
+
+
+def _invalid() -> HTMLResponse:
+    return _html(usager_pages.invalid_link(), 404)
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303, headers=_NO_STORE)
+
+
+def _set_cookie(response: Response, name: str, value: str, rdv_id: int, max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, path=routes.usager_link(rdv_id), httponly=True,
+                        secure=settings.secure_cookies, samesite="lax")
+
+
+def _access(request: Request, rdv_id: int) -> service.LinkAccess | None:
+    return service.read_access(rdv_id, request.cookies.get(routes.USAGER_ACCESS_COOKIE))
+
+
+def _verified(request: Request, access: service.LinkAccess) -> bool:
+    return service.is_verified(access, request.cookies.get(routes.USAGER_VERIFIED_COOKIE))
+
+
+def _csrf(request: Request) -> str:
+    """A form token only this browser can know: derived from its HttpOnly access cookie."""
+    cookie = request.cookies.get(routes.USAGER_ACCESS_COOKIE, "")
+    return hashlib.sha256(f"csrf:{cookie}".encode()).hexdigest()[:32]
+
+
+async def _post_allowed(request: Request) -> bool:
+    # Under `Referrer-Policy: no-referrer` browsers send "Origin: null" even from our own pages; the
+    # SameSite cookie and the form token are what stop other sites.
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc not in {request.url.netloc, urlsplit(settings.public_url).netloc}:
+        return False
+    form = await request.form()
+    return hmac.compare_digest(str(form.get("csrf", "")), _csrf(request))
+
+
+async def open_link(request: Request) -> Response:
+    rdv_id: int = request.path_params["rdv_id"]
+    try:
+        with _uow(request) as uow:
+            cookie = service.open_link(uow, rdv_id, request.path_params["token"], _ip(request))
+    except service.TooManyAttempts as error:
+        return _html(usager_pages.too_many_attempts(error.message), 429)
+    if cookie is None:
+        return _invalid()
+    response = _see_other(routes.usager_link(rdv_id))
+    _set_cookie(response, routes.USAGER_ACCESS_COOKIE, cookie, rdv_id, int(ACCESS_LIFETIME.total_seconds()))
+    return response
+
+
+async def link_page(request: Request) -> Response:
+    rdv_id: int = request.path_params["rdv_id"]
+    access = _access(request, rdv_id)
+    if access is None:
+        return _invalid()
+    try:
+        with _uow(request) as uow:
+            if not _verified(request, access):
+                until = service.locked_until(uow, access)
+                locked = service.lock_message(uow, access, until) if until else None
+                return _html(usager_pages.initials_form(rdv_id, _csrf(request), locked=locked))
+            summary = service.summary(uow, access)
+    except NotFound:
+        return _invalid()
+    just_cancelled = request.query_params.get("annule") == "1"
+    return _html(usager_pages.rdv_summary(summary, just_cancelled=just_cancelled))
+
+
+async def submit_initials(request: Request) -> Response:
+    rdv_id: int = request.path_params["rdv_id"]
+    access = _access(request, rdv_id)
+    if access is None or not await _post_allowed(request):
+        return _invalid()
+    answer = str((await request.form()).get("lettres", ""))
+    try:
+        with _uow(request) as uow:
+            proof = service.check_initials(uow, access, answer, _ip(request))
+    except NotFound:
+        return _invalid()
+    except service.TooManyAttempts as error:
+        return _html(usager_pages.too_many_attempts(error.message), 429)
+    except service.LinkLocked as error:
+        return _html(usager_pages.initials_form(rdv_id, _csrf(request), locked=error.message), 429)
+    except DomainError as error:
+        return _html(usager_pages.initials_form(rdv_id, _csrf(request), error=error.message), 422)
+    response = _see_other(routes.usager_link(rdv_id))
+    _set_cookie(response, routes.USAGER_VERIFIED_COOKIE, proof, rdv_id, int(VERIFIED_LIFETIME.total_seconds()))
+    return response
+
+
+async def confirm_cancel(request: Request) -> Response:
+    rdv_id: int = request.path_params["rdv_id"]
+    access = _access(request, rdv_id)
+    if access is None:
+        return _invalid()
+    if not _verified(request, access):
+        return _see_other(routes.usager_link(rdv_id))
+    try:
+        with _uow(request) as uow:
+            summary = service.summary(uow, access)
+    except NotFound:
+        return _invalid()
+    if not summary.can_cancel:
+        return _see_other(routes.usager_link(rdv_id))
+    return _html(usager_pages.confirm_cancel(summary, _csrf(request)))
+
+
+async def cancel(request: Request) -> Response:
+    rdv_id: int = request.path_params["rdv_id"]
+    access = _access(request, rdv_id)
+    if access is None or not await _post_allowed(request):
+        return _invalid()
+    if not _verified(request, access):
+        return _see_other(routes.usager_link(rdv_id))
+    try:
+        with _uow(request) as uow:
+            service.cancel(uow, access)
+    except NotFound:
+        return _invalid()
+    except DomainError as error:
+        with _uow(request) as uow:
+            summary = service.summary(uow, access)
+        return _html(usager_pages.rdv_summary(summary, error=error.message), 409)
+    return _see_other(f"{routes.usager_link(rdv_id)}?annule=1")
+
+
+async def calendar_file(request: Request) -> Response:
+    rdv_id: int = request.path_params["rdv_id"]
+    access = _access(request, rdv_id)
+    if access is None:
+        return _invalid()
+    if not _verified(request, access):
+        return _see_other(routes.usager_link(rdv_id))
+    try:
+        with _uow(request) as uow:
+            ics = service.calendar_file(uow, access)
+    except NotFound:
+        return _invalid()
+    return Response(ics.content, media_type="text/calendar; charset=utf-8",
+                    headers={**_NO_STORE, "Content-Disposition": f'attachment; filename="{ics.filename}"'})
+
+
+async def link_help(_request: Request) -> Response:
+    return _html(usager_pages.link_help())
+
+
+# The token route comes last: its second segment would also match the fixed names before it.
+ROUTES = [
+    Route(routes.USAGER_LINK, link_help, methods=["GET"]),
+    Route(routes.USAGER_LINK_PAGE, link_page, methods=["GET"]),
+    Route(routes.USAGER_LINK_INITIALS, submit_initials, methods=["POST"]),
+    Route(routes.USAGER_LINK_CANCEL, confirm_cancel, methods=["GET"]),
+    Route(routes.USAGER_LINK_CANCEL, cancel, methods=["POST"]),
+    Route(routes.USAGER_LINK_ICS, calendar_file, methods=["GET"]),
+    Route(routes.USAGER_LINK_OPEN, open_link, methods=["GET"]),
+]

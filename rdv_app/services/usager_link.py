@@ -1,0 +1,474 @@
+"""The usager's "Infos et annulation" page behind the link of every SMS and email (issue 7, decision 6).
+
+Flow, as the HTTP routes drive it (rdv_app/api/usager_link.py):
+1. `open_link`: the token of `/r/<rdv id>/<token>` is checked against the stored SHA-256 (the latest one
+   sent for a participation of that RDV, not expired) and exchanged for a signed 10-minute access bound
+   to the RDV, the participation and its usager. Reading only: link scanners and previews open links,
+   so opening one never writes to the database.
+2. `check_initials`: the first three letters of the last name (rdv_app.domain.usager_link). Wrong answers
+   are counted on the participation with one atomic UPDATE, so the lockout (5 wrong answers, then 15
+   minutes) holds across processes; a right answer gives a signed 10-minute proof of it.
+3. `summary`: what the page shows, in the organisation's time zone; `calendar_file`: the .ics.
+4. `cancel`: "excusé", authored by the usager, while more than 4 hours remain and the motif allows it.
+   The notifications go through `notify_rdv_change` with the usager as author: an email to the usager,
+   no SMS, and the agents by their preferences.
+
+Link openings and answers are also rate limited per IP (`limits`, like the agents' login).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from urllib.parse import quote_plus
+
+import sqlalchemy as sa
+from limits import parse
+from sqlmodel import col, select
+
+from rdv_app import routes
+from rdv_app.auth import rate_limit
+from rdv_app.auth.signed import sign, unsign
+from rdv_app.auth.tokens import hash_token
+from rdv_app.config import settings
+from rdv_app.db.engine import begin_write
+from rdv_app.db.models import (
+    Lieu,
+    Motif,
+    Organisation,
+    Participation,
+    Rdv,
+    RdvAgent,
+    Service,
+    Territory,
+    Usager,
+)
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import datefmt, rdv_status
+from rdv_app.domain.enums import (
+    CANCELLED_STATUSES,
+    AuthorType,
+    LocationType,
+    NotificationEvent,
+    RdvStatus,
+    VisibilityType,
+)
+from rdv_app.domain.sms import person_name
+from rdv_app.domain.usager_link import (
+    ACCESS_LIFETIME,
+    LOCKOUT,
+    MAX_WRONG_ANSWERS,
+    VERIFIED_LIFETIME,
+    CancelRefusal,
+    cancel_rule,
+    initials_match,
+    locks_the_link,
+    token_is_usable,
+)
+from rdv_app.notify import mailer
+from rdv_app.notify.events import notify_rdv_change
+from rdv_app.notify.ics import Audience, IcsFile, IcsRdv, rdv_ics
+from rdv_app.services import audit
+from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.rdvs import RdvChange
+
+LINK_ATTEMPTS = parse("20/minute")  # per IP: link openings and 3-letter answers together
+DEFAULT_CANCEL_WARNING = "Voulez-vous vraiment annuler ce rendez-vous ?"
+_ACCESS = "usager-link-access"
+_VERIFIED = "usager-link-verified"
+_PARTICIPATION = Participation.__table__
+
+
+class TooManyAttempts(DomainError):
+    def __init__(self, wait_seconds: int) -> None:
+        minutes = "une minute" if wait_seconds > 30 else f"{wait_seconds} secondes"
+        super().__init__(f"Trop de tentatives depuis votre connexion. Veuillez patienter {minutes} avant de "
+                         "réessayer.")
+        self.wait_seconds = wait_seconds
+
+
+class LinkLocked(DomainError):
+    def __init__(self, until: datetime, time_zone: str) -> None:
+        super().__init__(f"Après {MAX_WRONG_ANSWERS} réponses incorrectes, ce lien est bloqué pendant "
+                         f"{int(LOCKOUT.total_seconds() // 60)} minutes. Vous pourrez réessayer à partir de "
+                         f"{datefmt.hour(datefmt.local(until, time_zone))}.")
+        self.until = until
+
+
+class WrongInitials(DomainError):
+    def __init__(self, remaining: int) -> None:
+        tries = "1 essai" if remaining == 1 else f"{remaining} essais"
+        super().__init__(f"Ces lettres ne correspondent pas au nom de famille. Il vous reste {tries} avant "
+                         f"le blocage du lien pendant {int(LOCKOUT.total_seconds() // 60)} minutes.", "lettres")
+        self.remaining = remaining
+
+
+@dataclass(frozen=True)
+class LinkAccess:
+    """The 10-minute access a valid link gives, as its signed cookie says."""
+
+    rdv_id: int
+    participation_id: int
+    usager_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class RdvSummary:
+    rdv_id: int
+    title: str  # the motif, or the service when the motif is hidden from usagers
+    when: str  # "lundi 7 décembre 2026 à 09h00" in the organisation's time zone ("vers" at home)
+    duration_in_min: int
+    location_type: str
+    participants: tuple[str, ...]  # named when the person manages the RDV of a relative
+    lieu_name: str | None
+    lieu_address: str | None
+    map_url: str | None
+    phone_number_called: str | None  # phone RDVs: the number the agent calls
+    home_address: str | None  # RDVs at home
+    instructions: str | None
+    organisation_name: str
+    contact_phone: str | None
+    contact_email: str | None
+    cancelled: bool
+    past: bool
+    cancel_refusal: str | None  # None: "Annuler le rendez-vous" is offered
+    cancel_warning: str
+    book_again_url: str
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.cancel_refusal is None
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _limit(ip: str) -> None:
+    key = f"usager-link:ip:{ip}"
+    wait = rate_limit.is_blocked(LINK_ATTEMPTS, key)
+    if wait:
+        raise TooManyAttempts(wait)
+    rate_limit.record(LINK_ATTEMPTS, key)
+
+
+# --------------------------------------------------------------------------- the link and the access
+
+
+def open_link(uow: UnitOfWork, rdv_id: int, token: str, ip: str, *, now: datetime | None = None,
+              key: str | None = None) -> str | None:
+    """The signed access cookie for a valid link, or None (unknown, replaced or expired token, or a token
+    of another RDV). Writes nothing to the database."""
+    now = _now(now)
+    _limit(ip)
+    if not token or len(token) > 64:
+        return None
+    participation = uow.session.exec(
+        select(Participation).where(Participation.access_token_hash == hash_token(token))).first()
+    if participation is None or participation.rdv_id != rdv_id:
+        return None
+    if not token_is_usable(participation.access_token_expires_at, now):
+        return None
+    expires_at = now + ACCESS_LIFETIME
+    return sign(_ACCESS, {"r": rdv_id, "p": participation.id, "u": participation.usager_id,
+                          "e": int(expires_at.timestamp())}, key or settings.secret_key)
+
+
+def read_access(rdv_id: int, cookie: str | None, *, now: datetime | None = None,
+                key: str | None = None) -> LinkAccess | None:
+    data = unsign(_ACCESS, cookie, key or settings.secret_key)
+    if data is None or data.get("r") != rdv_id:
+        return None
+    expires_at = datetime.fromtimestamp(int(data["e"]), UTC)
+    if _now(now) >= expires_at:
+        return None
+    return LinkAccess(rdv_id=rdv_id, participation_id=int(data["p"]), usager_id=int(data["u"]),
+                      expires_at=expires_at)
+
+
+def is_verified(access: LinkAccess, cookie: str | None, *, now: datetime | None = None,
+                key: str | None = None) -> bool:
+    """Whether the 3-letter check was passed for this participation less than 10 minutes ago."""
+    data = unsign(_VERIFIED, cookie, key or settings.secret_key)
+    if data is None or data.get("p") != access.participation_id or data.get("u") != access.usager_id:
+        return False
+    return _now(now).timestamp() < int(data["e"])
+
+
+# --------------------------------------------------------------------------- the 3-letter check
+
+
+def _participation(uow: UnitOfWork, access: LinkAccess) -> Participation:
+    # Fresh from the database: the 3-letter check updates these rows with plain UPDATE statements.
+    participation = uow.session.get(Participation, access.participation_id, populate_existing=True)
+    if participation is None or participation.rdv_id != access.rdv_id or participation.usager_id != access.usager_id:
+        raise NotFound("Ce lien n'est plus valide.")
+    return participation
+
+
+def _time_zone(uow: UnitOfWork, rdv_id: int) -> str:
+    zone = uow.session.exec(
+        select(Organisation.timezone, Territory.timezone)
+        .join(Rdv, col(Rdv.organisation_id) == Organisation.id)
+        .join(Territory, col(Territory.id) == Organisation.territory_id)
+        .where(Rdv.id == rdv_id)).first()
+    return (zone[0] or zone[1]) if zone else "Europe/Paris"
+
+
+def locked_until(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) -> datetime | None:
+    """The end of the current lockout of this link, if any."""
+    until = _participation(uow, access).link_locked_until
+    return until if until is not None and until > _now(now) else None
+
+
+def lock_message(uow: UnitOfWork, access: LinkAccess, until: datetime) -> str:
+    return LinkLocked(until, _time_zone(uow, access.rdv_id)).message
+
+
+def _names_accepted(uow: UnitOfWork, usager_id: int) -> tuple[str, ...]:
+    """The participant's last name, and their responsible person's: the SMS of a child's RDV goes to
+    the parent, who may type either."""
+    usager = uow.session.get(Usager, usager_id)
+    if usager is None:
+        return ()
+    names = [usager.last_name, usager.birth_name]
+    if usager.responsible_id is not None:
+        responsible = uow.session.get(Usager, usager.responsible_id)
+        if responsible is not None:
+            names += [responsible.last_name, responsible.birth_name]
+    return tuple(name for name in names if name and name.strip())
+
+
+def check_initials(uow: UnitOfWork, access: LinkAccess, answer: str, ip: str, *, now: datetime | None = None,
+                   key: str | None = None) -> str:
+    """The signed 10-minute proof of a right answer; raises WrongInitials, LinkLocked, TooManyAttempts,
+    or DomainError for an empty answer (which does not count)."""
+    now = _now(now)
+    if not answer.strip():
+        raise DomainError("Saisissez les trois premières lettres de votre nom de famille.", "lettres")
+    _limit(ip)
+    begin_write(uow.session)
+    participation = _participation(uow, access)
+    table = _PARTICIPATION.c
+    not_locked = sa.or_(table.link_locked_until.is_(None), table.link_locked_until <= now)
+    if participation.link_locked_until is not None and participation.link_locked_until > now:
+        raise LinkLocked(participation.link_locked_until, _time_zone(uow, access.rdv_id))
+    if initials_match(answer, _names_accepted(uow, access.usager_id)):
+        uow.session.execute(sa.update(_PARTICIPATION).where(table.id == participation.id, not_locked)
+                            .values(link_failed_attempts=0, link_last_failed_at=None))
+        uow.commit()
+        return sign(_VERIFIED, {"p": access.participation_id, "u": access.usager_id,
+                                "e": int((now + VERIFIED_LIFETIME).timestamp())}, key or settings.secret_key)
+    # One statement counts the failure, so concurrent answers from several processes all count; failures
+    # older than the lockout are forgotten.
+    recent = sa.and_(table.link_last_failed_at.is_not(None), table.link_last_failed_at > now - LOCKOUT)
+    failures = uow.session.execute(
+        sa.update(_PARTICIPATION).where(table.id == participation.id, not_locked)
+        .values(link_failed_attempts=sa.case((recent, table.link_failed_attempts + 1), else_=1),
+                link_last_failed_at=now)
+        .returning(table.link_failed_attempts)).scalar()
+    if failures is None or locks_the_link(failures):
+        until = now + LOCKOUT
+        if failures is not None:
+            uow.session.execute(sa.update(_PARTICIPATION).where(table.id == participation.id)
+                                .values(link_locked_until=until, link_failed_attempts=0))
+        else:  # another answer locked the link meanwhile
+            until = uow.session.execute(select(Participation.link_locked_until)
+                                        .where(Participation.id == participation.id)).scalar_one()
+        uow.commit()
+        raise LinkLocked(until, _time_zone(uow, access.rdv_id))
+    uow.commit()
+    raise WrongInitials(MAX_WRONG_ANSWERS - failures)
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    rdv: Rdv
+    motif: Motif
+    service: Service
+    organisation: Organisation
+    territory: Territory
+    lieu: Lieu | None
+    participation: Participation
+    usager: Usager
+    responsible: Usager | None
+
+    @property
+    def time_zone(self) -> str:
+        return self.organisation.timezone or self.territory.timezone or "Europe/Paris"
+
+
+def _load(uow: UnitOfWork, access: LinkAccess, *, for_update: bool = False) -> _Loaded:
+    participation = _participation(uow, access)
+    statement = (
+        select(Rdv, Motif, Service, Organisation, Territory)
+        .join(Motif, col(Motif.id) == Rdv.motif_id)
+        .join(Service, col(Service.id) == Motif.service_id)
+        .join(Organisation, col(Organisation.id) == Rdv.organisation_id)
+        .join(Territory, col(Territory.id) == Organisation.territory_id)
+        .where(Rdv.id == access.rdv_id)
+        .execution_options(populate_existing=True))
+    if for_update:  # PostgreSQL: two cancellations of one RDV run one after the other
+        statement = statement.with_for_update(of=Rdv)  # type: ignore[arg-type]
+    row = uow.session.exec(statement).first()
+    usager = uow.session.get(Usager, access.usager_id)
+    if row is None or usager is None or usager.deleted_at is not None:
+        raise NotFound("Ce lien n'est plus valide.")
+    rdv, motif, service, organisation, territory = row
+    lieu = uow.session.get(Lieu, rdv.lieu_id) if rdv.lieu_id is not None else None
+    responsible = uow.session.get(Usager, usager.responsible_id) if usager.responsible_id else None
+    return _Loaded(rdv, motif, service, organisation, territory, lieu, participation, usager, responsible)
+
+
+def _map_url(lieu: Lieu) -> str:
+    if lieu.latitude is not None and lieu.longitude is not None:
+        return (f"https://www.openstreetmap.org/?mlat={lieu.latitude}&mlon={lieu.longitude}"
+                f"#map=17/{lieu.latitude}/{lieu.longitude}")
+    return f"https://www.openstreetmap.org/search?query={quote_plus(lieu.address)}"
+
+
+def _status(loaded: _Loaded) -> RdvStatus:
+    """The usager's own status: their participation's in a collective RDV, the RDV's otherwise."""
+    if loaded.motif.collectif:
+        return RdvStatus(loaded.participation.status)
+    return RdvStatus(loaded.rdv.status)
+
+
+def _home_address(usager: Usager) -> str | None:
+    parts = [usager.address, usager.address_details]
+    text = ", ".join(p.strip() for p in parts if p and p.strip())
+    return text or None
+
+
+def summary(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) -> RdvSummary:
+    now = _now(now)
+    loaded = _load(uow, access)
+    rdv, motif, lieu, organisation = loaded.rdv, loaded.motif, loaded.lieu, loaded.organisation
+    location_type = LocationType(motif.location_type)
+    hidden = motif.visibility_type == VisibilityType.INVISIBLE
+    when = datefmt.long_datetime(rdv.starts_at, loaded.time_zone)
+    if location_type == LocationType.HOME:
+        when = when.replace(" à ", " vers ", 1)
+    status = _status(loaded)
+    rule = cancel_rule(status=status, starts_at=rdv.starts_at, now=now,
+                       motif_allows=motif.rdvs_cancellable_by_user)
+    contact = loaded.responsible or loaded.usager
+    phone_called = None
+    if location_type == LocationType.PHONE:
+        phone_called = (loaded.usager.phone_number_formatted or loaded.usager.phone_number
+                        or contact.phone_number_formatted or contact.phone_number)
+    home = None
+    if location_type == LocationType.HOME:
+        home = _home_address(loaded.usager) or _home_address(contact)
+    participants = (person_name(loaded.usager.first_name, loaded.usager.last_name),) if loaded.responsible else ()
+    return RdvSummary(
+        rdv_id=rdv.id,  # type: ignore[arg-type]
+        title=loaded.service.name if hidden else motif.name,
+        when=when,
+        duration_in_min=int((rdv.ends_at - rdv.starts_at).total_seconds() // 60),
+        location_type=location_type.value,
+        participants=participants,
+        lieu_name=lieu.name if lieu else None,
+        lieu_address=lieu.address if lieu else None,
+        map_url=_map_url(lieu) if lieu else None,
+        phone_number_called=phone_called,
+        home_address=home,
+        instructions=(motif.instruction_for_rdv or "").strip() or None,
+        organisation_name=organisation.name,
+        contact_phone=(lieu.phone_number if lieu else None) or organisation.phone_number,
+        contact_email=organisation.email,
+        cancelled=status in CANCELLED_STATUSES,
+        past=rule.refusal == CancelRefusal.PAST,
+        cancel_refusal=rule.refusal.value if rule.refusal else None,
+        cancel_warning=(motif.custom_cancel_warning_message or "").strip() or DEFAULT_CANCEL_WARNING,
+        book_again_url=settings.frontend_url(routes.organisation_booking(organisation.id)),  # type: ignore[arg-type]
+    )
+
+
+def calendar_file(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) -> IcsFile:
+    """The RDV as an .ics for the usager's calendar (the same content as the emails' attachment)."""
+    loaded = _load(uow, access)
+    rdv, motif, lieu = loaded.rdv, loaded.motif, loaded.lieu
+    location_type = LocationType(motif.location_type)
+    hidden = motif.visibility_type == VisibilityType.INVISIBLE
+    organizer = parseaddr(mailer.SmtpSettings.from_env().mail_from)[1] or "ne-pas-repondre@localhost"
+    contact = loaded.responsible or loaded.usager
+    ics = IcsRdv(uid=rdv.uuid, sequence=rdv.ics_sequence, starts_at=rdv.starts_at, ends_at=rdv.ends_at,
+                 time_zone=loaded.time_zone, motif_name=loaded.service.name if hidden else motif.name,
+                 location_type=location_type, organizer_email=organizer,
+                 link=f"{settings.public_url}{routes.USAGER_LINK}", cancelled=_status(loaded) in CANCELLED_STATUSES,
+                 lieu_name=lieu.name if lieu else None, lieu_address=lieu.address if lieu else None,
+                 home_address=(_home_address(loaded.usager) or _home_address(contact))
+                 if location_type == LocationType.HOME else None)
+    return rdv_ics(ics, Audience.USAGER, _now(now))
+
+
+# --------------------------------------------------------------------------- cancellation
+
+
+_REFUSALS = {
+    CancelRefusal.ALREADY_CANCELLED: "Ce rendez-vous est déjà annulé.",
+    CancelRefusal.PAST: "Ce rendez-vous est passé : il ne peut plus être annulé.",
+    CancelRefusal.TOO_LATE: "Ce rendez-vous a lieu dans moins de 4 heures : il ne peut plus être annulé en "
+                            "ligne. Contactez directement le service.",
+    CancelRefusal.MOTIF: "Ce rendez-vous ne peut pas être annulé en ligne. Contactez directement le service.",
+}
+
+
+def cancel(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) -> RdvChange:
+    """The usager cancels: the RDV becomes "excusé" (their participation only, in a collective RDV).
+    Returns the change with the ids of the messages it queued, to deliver after the commit."""
+    now = _now(now)
+    begin_write(uow.session)
+    loaded = _load(uow, access, for_update=True)
+    rdv, motif = loaded.rdv, loaded.motif
+    rule = cancel_rule(status=_status(loaded), starts_at=rdv.starts_at, now=now,
+                       motif_allows=motif.rdvs_cancellable_by_user)
+    if rule.refusal is not None:
+        raise DomainError(_REFUSALS[rule.refusal])
+    participations = list(uow.session.exec(select(Participation).where(Participation.rdv_id == rdv.id)
+                                           .order_by(col(Participation.id))))
+    statuses = {p.usager_id: RdvStatus(p.status) for p in participations}
+    if motif.collectif:
+        outcome = rdv_status.change_participation_status(
+            rdv_status=RdvStatus(rdv.status), cancelled_at=rdv.cancelled_at, participations=statuses,
+            key=access.usager_id, new=RdvStatus.EXCUSED, collectif=True, is_past=False, now=now)
+    else:
+        outcome = rdv_status.change_rdv_status(current=RdvStatus(rdv.status), cancelled_at=rdv.cancelled_at,
+                                               new=RdvStatus.EXCUSED, participations=statuses, collectif=False,
+                                               now=now)
+    changes: dict[str, list[str]] = {}
+    if outcome.status != RdvStatus(rdv.status):
+        changes["status"] = [rdv.status, outcome.status.value]
+    cancelled = []
+    for participation in participations:
+        new = outcome.participations[participation.usager_id]
+        if new != statuses[participation.usager_id]:
+            changes[f"participation:{participation.usager_id}"] = [participation.status, new.value]
+            participation.status = new.value
+            uow.session.add(participation)
+            if new in CANCELLED_STATUSES:
+                cancelled.append(participation.usager_id)
+    rdv.status, rdv.cancelled_at, rdv.updated_at = outcome.status.value, outcome.cancelled_at, now
+    rdv.users_count = sum(1 for s in outcome.participations.values() if s not in CANCELLED_STATUSES)
+    rdv.ics_sequence += 1
+    uow.session.add(rdv)
+    audit.record(uow.session, action="status_changed", entity_type="rdv", entity_id=rdv.id,  # type: ignore[arg-type]
+                 changes=changes, organisation_id=rdv.organisation_id, actor_usager_id=access.usager_id)
+    # One participant leaving a collective session does not cancel it: its agents are not told (as when
+    # an agent edits the participants, domain.md 3.1).
+    agents = () if motif.collectif else tuple(uow.session.exec(
+        select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv.id).order_by(col(RdvAgent.agent_id))))
+    change = RdvChange(rdv_id=rdv.id, event=NotificationEvent.RDV_CANCELLED, status=outcome.status,  # type: ignore[arg-type]
+                       starts_at=rdv.starts_at, old_starts_at=rdv.starts_at, time_or_lieu_changed=False,
+                       old_agent_ids=agents, new_agent_ids=agents, usager_ids=tuple(cancelled),
+                       author_agent_id=None, author_type=AuthorType.USAGER)
+    outbox_ids = tuple(notify_rdv_change(uow.session, change, now=now))
+    uow.commit()
+    return dataclasses.replace(change, outbox_ids=outbox_ids)
