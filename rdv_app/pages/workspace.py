@@ -9,9 +9,11 @@ from rdv_app.components.fields import fieldset
 from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
+from rdv_app.components.webcal import webcal_section
 from rdv_app.domain.enums import RdvNotificationLevel
 from rdv_app.pages.template import template
 from rdv_app.state.agent import AgentState
+from rdv_app.state.calendar_sync import WebcalState
 from rdv_app.state.workspace import AccountState, WorkspaceState
 
 
@@ -141,7 +143,7 @@ def preferences_form() -> rx.Component:
     )
 
 
-@template(routes.ACCOUNT, "Mon compte", on_load=[AgentState.require_agent, AccountState.load],
+@template(routes.ACCOUNT, "Mon compte", on_load=[AgentState.require_agent, AccountState.load, WebcalState.load_webcal],
           layout="workspace")
 def account() -> rx.Component:
     return rx.vstack(
@@ -158,6 +160,7 @@ def account() -> rx.Component:
         password_form(),
         rx.heading("Préférences", as_="h2", size="5"),
         preferences_form(),
+        webcal_section(),
         spacing="4",
         width="100%",
     )

@@ -1,0 +1,62 @@
+"""Mon compte, "Synchronisation de l'agenda": the agent's webcal feed address (rdv_app.services.webcal)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import webcal
+from rdv_app.services.errors import DomainError
+from rdv_app.state.agent import AgentState
+
+
+class WebcalState(AgentState):
+    https_url: str = ""
+    webcal_url: str = ""
+    confirming_reset: bool = False
+    resetting: bool = False
+    webcal_message: str = ""
+    webcal_error: str = ""
+
+    def _show(self, links: webcal.FeedLinks) -> None:
+        self.https_url, self.webcal_url = links.https_url, links.webcal_url
+
+    @rx.event
+    def load_webcal(self):
+        self.confirming_reset = False
+        self.webcal_message = self.webcal_error = ""
+        if self._agent_id is None:
+            return
+        with UnitOfWork() as uow:
+            self._show(webcal.feed_links(uow, self._agent_id))
+
+    @rx.event
+    def copied(self, which: str):
+        self.webcal_message = f"Le lien {which} a été copié."
+
+    @rx.event
+    def ask_reset(self):
+        self.webcal_message = self.webcal_error = ""
+        self.confirming_reset = True
+
+    @rx.event
+    def cancel_reset(self):
+        self.confirming_reset = False
+
+    @rx.event
+    def reset_link(self):
+        if self._agent_id is None:
+            return
+        self.resetting = True
+        yield
+        try:
+            with UnitOfWork() as uow:
+                self._show(webcal.reset_feed(uow, self._agent_id))
+        except DomainError as exc:
+            self.webcal_error = exc.message
+        else:
+            self.webcal_message = ("Nouveau lien créé : l'ancien ne fonctionne plus. Abonnez votre agenda "
+                                   "à ce nouveau lien.")
+        finally:
+            self.resetting = False
+            self.confirming_reset = False

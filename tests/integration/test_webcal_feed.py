@@ -1,0 +1,203 @@
+"""The agent's webcal feed (rdv_app.services.webcal) on SQLite and PostgreSQL, read back by icalendar and
+vobject as calendar software would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import vobject
+from sqlmodel import select
+
+from rdv_app.config import settings
+from rdv_app.db.models import (
+    Agent,
+    AgentRole,
+    Lieu,
+    Motif,
+    Organisation,
+    Participation,
+    Rdv,
+    RdvAgent,
+    Service,
+    Territory,
+    Usager,
+)
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import webcal
+from rdv_app.services.errors import NotFound
+
+PARIS = ZoneInfo("Europe/Paris")
+REUNION = ZoneInfo("Indian/Reunion")
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+def _at(zone: ZoneInfo, day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), zone).astimezone(UTC)
+
+
+@dataclass
+class Feed:
+    agent: int
+    other_agent: int
+    office: str  # uuid of an RDV at the lieu, Paris
+    cancelled: str
+    home: str
+    reunion: str
+    collectif: str
+    old: str  # started more than a month ago
+    not_mine: str
+    office_id: int
+
+
+@pytest.fixture
+def feed(uow: UnitOfWork) -> Feed:
+    s = uow.session
+    t62 = Territory(departement_number="62", name="Pas-de-Calais")
+    t974 = Territory(departement_number="974", name="La Réunion", timezone="Indian/Reunion")
+    pmi = Service(name="Protection maternelle et infantile", short_name="PMI")
+    s.add_all([t62, t974, pmi])
+    s.flush()
+    arras = Organisation(territory_id=t62.id, name="PMI Arras", slug="pmi-arras", timezone="Europe/Paris")
+    st_denis = Organisation(territory_id=t974.id, name="PMI Saint-Denis", slug="pmi-saint-denis")
+    agent = Agent(email="julien@demo.test", first_name="Julien", last_name="Petit", calendar_uid="a" * 32)
+    other = Agent(email="ines@demo.test", first_name="Inès", last_name="Roux", calendar_uid="b" * 32)
+    s.add_all([arras, st_denis, agent, other])
+    s.flush()
+    s.add_all([AgentRole(agent_id=agent.id, organisation_id=o.id) for o in (arras, st_denis)])
+    lieu = Lieu(organisation_id=arras.id, name="Centre Arras", address="1 rue A, 62000 Arras")
+    consultation = Motif(organisation_id=arras.id, service_id=pmi.id, name="Consultation; suivi, bébé")
+    domicile = Motif(organisation_id=arras.id, service_id=pmi.id, name="Visite à domicile", location_type="home")
+    atelier = Motif(organisation_id=arras.id, service_id=pmi.id, name="Atelier", collectif=True)
+    reunion_motif = Motif(organisation_id=st_denis.id, service_id=pmi.id, name="Pesée", location_type="phone")
+    usager = Usager(first_name="Jeanne", last_name="Dupont", phone_number="06 12 34 56 78",
+                    address="12 rue des Lilas, 62000 Arras", notes="Très confidentiel")
+    s.add_all([lieu, consultation, domicile, atelier, reunion_motif, usager])
+    s.flush()
+
+    def rdv(org: Organisation, motif: Motif, starts_at: datetime, agent_ids: list[int], **fields) -> Rdv:
+        item = Rdv(organisation_id=org.id, motif_id=motif.id, starts_at=starts_at,
+                   ends_at=starts_at + timedelta(minutes=30), updated_at=NOW - timedelta(days=1), **fields)
+        s.add(item)
+        s.flush()
+        s.add_all([RdvAgent(rdv_id=item.id, agent_id=a) for a in agent_ids])
+        s.add(Participation(rdv_id=item.id, usager_id=usager.id))
+        return item
+
+    office = rdv(arras, consultation, _at(PARIS, date(2026, 12, 7), 9), [agent.id, other.id], lieu_id=lieu.id,
+                 ics_sequence=2, context="Contexte privé de Jeanne")
+    cancelled = rdv(arras, consultation, _at(PARIS, date(2026, 12, 8), 9), [agent.id], lieu_id=lieu.id,
+                    status="revoked", cancelled_at=NOW, ics_sequence=1)
+    home = rdv(arras, domicile, _at(PARIS, date(2026, 12, 9), 14), [agent.id])
+    reunion = rdv(st_denis, reunion_motif, _at(REUNION, date(2026, 12, 10), 8), [agent.id])
+    collectif = rdv(arras, atelier, _at(PARIS, date(2026, 12, 11), 10), [agent.id], lieu_id=lieu.id,
+                    name="Massage bébé", users_count=3, max_participants_count=8)
+    old = rdv(arras, consultation, NOW - timedelta(days=40), [agent.id], lieu_id=lieu.id)
+    not_mine = rdv(arras, consultation, _at(PARIS, date(2026, 12, 7), 11), [other.id], lieu_id=lieu.id)
+    uow.commit()
+    return Feed(agent.id, other.id, office.uuid, cancelled.uuid, home.uuid, reunion.uuid,  # type: ignore[arg-type]
+                collectif.uuid, old.uuid, not_mine.uuid, office.id)  # type: ignore[arg-type]
+
+
+def _events(body: bytes) -> dict[str, icalendar.Event]:
+    calendar = icalendar.Calendar.from_ical(body)
+    return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+
+def test_the_feed_holds_the_agents_rdvs_of_every_organisation_from_one_month_ago(uow: UnitOfWork, feed: Feed) -> None:
+    result = webcal.agent_feed(uow, "a" * 32, now=NOW)
+    calendar = icalendar.Calendar.from_ical(result.body)
+    assert calendar["METHOD"] == "PUBLISH"
+    assert calendar["X-WR-CALNAME"] == "Julien Petit sur RDV Services Publics"
+    events = _events(result.body)
+    assert set(events) == {feed.office, feed.cancelled, feed.home, feed.reunion, feed.collectif}
+    starts = [e.decoded("DTSTART") for e in calendar.walk("VEVENT")]
+    assert starts == sorted(starts, reverse=True)  # newest first
+
+    office = events[feed.office]
+    assert office["SUMMARY"] == "Consultation; suivi, bébé"
+    assert office["LOCATION"] == "Centre Arras (1 rue A, 62000 Arras)"
+    assert office["SEQUENCE"] == 2
+    assert office["STATUS"] == "CONFIRMED"
+    assert office.decoded("DTSTART") == datetime(2026, 12, 7, 9, 0, tzinfo=PARIS)
+    assert office["DTSTART"].params["TZID"] == "Europe/Paris"
+    assert office.decoded("DTEND") - office.decoded("DTSTART") == timedelta(minutes=30)
+    link = f"{settings.public_url}/agenda/rdv/{feed.office_id}"
+    assert office["URL"] == link and link in office["DESCRIPTION"]
+
+    assert events[feed.cancelled]["STATUS"] == "CANCELLED"
+    assert events[feed.home]["LOCATION"] == "À domicile"
+    assert events[feed.reunion]["DTSTART"].params["TZID"] == "Indian/Reunion"
+    assert events[feed.reunion].decoded("DTSTART") == datetime(2026, 12, 10, 8, 0, tzinfo=REUNION)
+    assert events[feed.collectif]["SUMMARY"] == "Atelier : Massage bébé (3/8)"
+    assert {str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")} == {"Europe/Paris", "Indian/Reunion"}
+
+
+def test_the_feed_carries_no_personal_data(uow: UnitOfWork, feed: Feed) -> None:
+    text = webcal.agent_feed(uow, "a" * 32, now=NOW).body.decode()
+    unfolded = text.replace("\r\n ", "")
+    for private in ("Jeanne", "Dupont", "06 12 34 56 78", "Lilas", "confidentiel", "Contexte privé"):
+        assert private not in unfolded
+
+
+def test_vobject_reads_the_same_events(uow: UnitOfWork, feed: Feed) -> None:
+    body = webcal.agent_feed(uow, "a" * 32, now=NOW).body.decode()
+    calendar = vobject.readOne(body)
+    events = {e.uid.value: e for e in calendar.vevent_list}
+    assert set(events) == {feed.office, feed.cancelled, feed.home, feed.reunion, feed.collectif}
+    office = events[feed.office]
+    assert office.summary.value == "Consultation; suivi, bébé"
+    assert office.dtstart.value == datetime(2026, 12, 7, 9, 0, tzinfo=PARIS)
+    assert office.dtstart.value.utcoffset() == timedelta(hours=1)
+    assert events[feed.reunion].dtstart.value.utcoffset() == timedelta(hours=4)
+    assert events[feed.cancelled].status.value == "CANCELLED"
+    assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
+
+
+def test_the_same_data_gives_the_same_etag_and_a_change_another(uow: UnitOfWork, feed: Feed) -> None:
+    first = webcal.agent_feed(uow, "a" * 32, now=NOW)
+    assert webcal.agent_feed(uow, "a" * 32, now=NOW).etag == first.etag
+    rdv = uow.session.exec(select(Rdv).where(Rdv.uuid == feed.office)).one()
+    rdv.starts_at += timedelta(hours=1)
+    rdv.ends_at += timedelta(hours=1)
+    rdv.ics_sequence += 1
+    rdv.updated_at = NOW
+    uow.session.add(rdv)
+    uow.commit()
+    changed = webcal.agent_feed(uow, "a" * 32, now=NOW)
+    assert changed.etag != first.etag
+    assert changed.last_modified == NOW
+    assert _events(changed.body)[feed.office]["SEQUENCE"] == 3
+
+
+def test_an_unknown_secret_is_not_found(uow: UnitOfWork, feed: Feed) -> None:
+    for secret in ("c" * 32, "", "../../etc/passwd", "a" * 31 + "é"):
+        with pytest.raises(NotFound):
+            webcal.agent_feed(uow, secret, now=NOW)
+
+
+def test_resetting_the_link_makes_the_old_address_unknown(uow: UnitOfWork, feed: Feed) -> None:
+    before = webcal.feed_links(uow, feed.agent)
+    assert before.https_url == f"{settings.public_url}/calendrier/{'a' * 32}.ics"
+    assert before.webcal_url == "webcal://" + before.https_url.split("://", 1)[1]
+    after = webcal.reset_feed(uow, feed.agent)
+    assert after.https_url != before.https_url
+    with pytest.raises(NotFound):
+        webcal.agent_feed(uow, "a" * 32, now=NOW)
+    new_secret = after.https_url.rsplit("/", 1)[1].removesuffix(".ics")
+    assert len(new_secret) >= 32
+    assert set(_events(webcal.agent_feed(uow, new_secret, now=NOW).body)) >= {feed.office}
+    assert webcal.feed_links(uow, feed.agent) == after
+
+
+def test_an_agent_without_a_link_gets_one_on_first_visit(uow: UnitOfWork, feed: Feed) -> None:
+    agent = uow.session.get(Agent, feed.other_agent)
+    agent.calendar_uid = None
+    uow.session.add(agent)
+    uow.commit()
+    links = webcal.feed_links(uow, feed.other_agent)
+    secret = links.https_url.rsplit("/", 1)[1].removesuffix(".ics")
+    assert set(_events(webcal.agent_feed(uow, secret, now=NOW).body)) == {feed.office, feed.not_mine}
