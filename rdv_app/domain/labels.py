@@ -1,6 +1,13 @@
 """French labels of the domain's vocabularies."""
 
-from rdv_app.domain.enums import AccessLevel, LocationType, RdvStatus
+from rdv_app.domain.enums import (
+    AccessLevel,
+    BookableBy,
+    LocationType,
+    RdvStatus,
+    SectorisationLevel,
+    VisibilityType,
+)
 
 ACCESS_LEVEL_LABELS = {
     AccessLevel.BASIC: "Agent",
@@ -22,4 +29,23 @@ LOCATION_TYPE_LABELS = {
     LocationType.PHONE: "Par téléphone",
     LocationType.HOME: "À domicile",
     LocationType.VISIO: "Par visioconférence",
+}
+
+BOOKABLE_BY_LABELS = {
+    BookableBy.AGENTS: "Agents uniquement",
+    BookableBy.AGENTS_AND_PRESCRIPTEURS: "Agents et prescripteurs",
+    BookableBy.AGENTS_AND_PRESCRIPTEURS_AND_INVITED_USERS: "Agents, prescripteurs et usagers invités",
+    BookableBy.EVERYONE: "Ouvert aux agents et aux usagers",
+}
+
+VISIBILITY_TYPE_LABELS = {
+    VisibilityType.VISIBLE_AND_NOTIFIED: "Visible et notifié : l'usager voit le RDV et reçoit les notifications",
+    VisibilityType.VISIBLE_AND_NOT_NOTIFIED: "Visible mais non notifié : l'usager voit le RDV, sans notification",
+    VisibilityType.INVISIBLE: "Invisible : le RDV n'apparaît pas à l'usager et ne lui est pas notifié",
+}
+
+SECTORISATION_LEVEL_LABELS = {
+    SectorisationLevel.DEPARTEMENT: "Tout le département (pas de sectorisation)",
+    SectorisationLevel.ORGANISATION: "Les organisations du secteur de l'usager",
+    SectorisationLevel.AGENT: "Les agents du secteur de l'usager",
 }

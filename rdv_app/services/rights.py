@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from rdv_app.db.models import AgentRole, AgentService, Motif, Service
+from rdv_app.db.models import AgentRole, AgentService, AgentTerritorialRole, Motif, Service
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.services.errors import PermissionDenied
@@ -62,3 +62,18 @@ def visible_motifs(uow: UnitOfWork, scope: AgentScope) -> list[Motif]:
     if not scope.sees_whole_organisation:
         query = query.where(col(Motif.service_id).in_(scope.service_ids))
     return list(uow.session.exec(query.order_by(Motif.name)).all())
+
+
+def require_admin(uow: UnitOfWork, agent_id: int, organisation_id: int) -> AgentScope:
+    """The scope of an admin of the organisation; PermissionDenied for any other role."""
+    scope = agent_scope(uow, agent_id, organisation_id)
+    if scope.access_level != AccessLevel.ADMIN:
+        raise PermissionDenied("Cette page est réservée aux administrateurs de l'organisation.")
+    return scope
+
+
+def require_territorial_admin(uow: UnitOfWork, agent_id: int, territory_id: int) -> None:
+    is_admin = uow.session.exec(select(AgentTerritorialRole.id).where(
+        AgentTerritorialRole.agent_id == agent_id, AgentTerritorialRole.territory_id == territory_id)).first()
+    if is_admin is None:
+        raise PermissionDenied("Cette page est réservée aux administrateurs du territoire.")

@@ -10,6 +10,7 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.labels import ACCESS_LEVEL_LABELS
 from rdv_app.services import agent_auth
 from rdv_app.services.agent_auth import AgentIdentity
@@ -36,6 +37,8 @@ class AgentState(rx.State):
     display_name: str = ""
     email: str = ""
     organisations: list[dict[str, str]] = []
+    # Territorial admin of at least one territory: the territory pages then show in the navigation.
+    is_territorial_admin: bool = False
     current_org_id: str = rx.Cookie("", name="rdv_organisation", same_site="lax", max_age=60 * 60 * 24 * 365)
 
     _agent_id: int | None = None
@@ -63,6 +66,7 @@ class AgentState(rx.State):
             {"id": str(r.organisation_id), "name": r.name, "level": ACCESS_LEVEL_LABELS[r.access_level]}
             for r in identity.roles
         ]
+        self.is_territorial_admin = bool(identity.territorial_admin_of)
         known = {o["id"] for o in self.organisations}
         if self.current_org_id not in known:
             self.current_org_id = self.organisations[0]["id"] if self.organisations else ""
@@ -73,6 +77,7 @@ class AgentState(rx.State):
         self.ready = False
         self.first_name = self.display_name = self.email = ""
         self.organisations = []
+        self.is_territorial_admin = False
 
     @rx.var
     def current_org_name(self) -> str:
@@ -83,6 +88,11 @@ class AgentState(rx.State):
         return next((o["level"] for o in self.organisations if o["id"] == self.current_org_id), "")
 
     @rx.var
+    def is_admin_here(self) -> bool:
+        """Admin of the organisation shown: the admin pages then show in the navigation."""
+        return self.current_access_level == ACCESS_LEVEL_LABELS[AccessLevel.ADMIN]
+
+    @rx.var
     def has_several_organisations(self) -> bool:
         return len(self.organisations) > 1
 
@@ -91,7 +101,7 @@ class AgentState(rx.State):
         if any(o["id"] == organisation_id for o in self.organisations):
             self.current_org_id = organisation_id
             # Every agent page reloads its data for the organisation it now shows.
-            return rx.redirect(self.router.url.path or routes.WORKSPACE)
+            return rx.redirect(routes.after_organisation_switch(self.router.url.path or routes.WORKSPACE))
         return None
 
     @rx.event

@@ -1,0 +1,149 @@
+"""Admin > Motifs: the organisation's motifs (filters, online badge), create, edit, duplicate, archive."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from rdv_app import routes
+from rdv_app.components.admin import admin_page, colour_swatch, confirm_dialog, online_badge, section
+from rdv_app.components.fields import checkbox, select_field
+from rdv_app.components.forms import form_alert
+from rdv_app.components.motif_form import LOCATION_OPTIONS, motif_tabs
+from rdv_app.components.planning import badge, status_region
+from rdv_app.pages.template import template
+from rdv_app.state.admin_motifs import (
+    FORM_HEADING_ID,
+    LIST_HEADING_ID,
+    NOT_ONLINE,
+    ONLINE,
+    AdminMotifsState,
+    MotifListRow,
+)
+from rdv_app.state.agent import AgentState
+from rdv_app.state.creneaux import Option
+
+S = AdminMotifsState
+ONLINE_FILTER = [Option(ONLINE, "Ouverts à la réservation en ligne"), Option(NOT_ONLINE, "Non ouverts en ligne")]
+
+
+def _row(row: MotifListRow) -> rx.Component:
+    return rx.el.tr(
+        rx.el.th(
+            rx.hstack(
+                rx.el.span(colour_swatch(row.colour), row.name, class_name="motif-name"),
+                rx.cond(row.open_online, online_badge(), rx.fragment()),
+                rx.cond(row.collectif, badge("Collectif"), rx.fragment()),
+                rx.cond(row.archived, badge("Archivé"), rx.fragment()),
+                align="center", spacing="2", wrap="wrap",
+            ),
+            scope="row",
+        ),
+        rx.el.td(row.service),
+        rx.el.td(row.location),
+        rx.el.td(row.bookable),
+        rx.el.td(row.duration),
+        rx.el.td(row.delays),
+        rx.el.td(
+            rx.cond(
+                row.archived,
+                rx.text("—"),
+                rx.hstack(
+                    rx.button(rx.icon("pencil", size=16), "Modifier", variant="outline", size="2",
+                              on_click=S.start_edit(row.id), aria_label="Modifier le motif « " + row.name + " »"),
+                    rx.button(rx.icon("copy", size=16), "Dupliquer", variant="outline", size="2",
+                              on_click=S.duplicate(row.id), aria_label="Dupliquer le motif « " + row.name + " »"),
+                    rx.button(rx.icon(rx.cond(row.has_rdvs, "archive", "trash-2"), size=16),
+                              rx.cond(row.has_rdvs, "Archiver", "Supprimer"), variant="outline", color_scheme="red",
+                              size="2", on_click=S.ask_remove(row.id),
+                              aria_label=rx.cond(row.has_rdvs, "Archiver", "Supprimer") + " le motif « "
+                              + row.name + " »"),
+                    spacing="2", wrap="wrap",
+                ),
+            ),
+        ),
+    )
+
+
+def motif_list() -> rx.Component:
+    return section(
+        LIST_HEADING_ID, "Motifs de l'organisation",
+        rx.el.div(
+            rx.box(select_field("filtre-service", "Service", value=S.filter_service,
+                                on_change=lambda v: S.set_filter("filter_service", v), options=S.services,
+                                placeholder="Tous les services", error=None), min_width="14rem"),
+            rx.box(select_field("filtre-lieu", "Type de lieu", value=S.filter_location,
+                                on_change=lambda v: S.set_filter("filter_location", v), options=LOCATION_OPTIONS,
+                                placeholder="Tous les types", error=None), min_width="12rem"),
+            rx.box(select_field("filtre-en-ligne", "Réservation en ligne", value=S.filter_online,
+                                on_change=lambda v: S.set_filter("filter_online", v), options=ONLINE_FILTER,
+                                placeholder="Tous les motifs", error=None), min_width="16rem"),
+            checkbox("Afficher aussi les motifs archivés", initial=S.show_archived, on_change=S.set_show_archived),
+            class_name="filter-row",
+        ),
+        status_region(S.list_message),
+        form_alert(S.list_error),
+        rx.cond(
+            S.rows.length() > 0,
+            rx.el.div(
+                rx.el.table(
+                    rx.el.caption("Motifs de l'organisation selon les filtres choisis", class_name="visually-hidden"),
+                    rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") for h in (
+                        "Motif", "Service", "Type de lieu", "Qui peut réserver", "Durée", "Délais en ligne",
+                        "Actions")])),
+                    rx.el.tbody(rx.foreach(S.rows, _row)),
+                    class_name="admin-table",
+                ),
+                class_name="table-scroll",
+                tab_index=0,
+                role="region",
+                aria_label="Tableau des motifs",
+            ),
+            rx.text("Aucun motif pour ces critères."),
+        ),
+    )
+
+
+def motif_form() -> rx.Component:
+    return section(
+        FORM_HEADING_ID, S.form_heading,
+        rx.cond(S.has_rdvs, rx.el.p("Ce motif a déjà des rendez-vous : son type de lieu et son caractère "
+                                    "collectif ne peuvent plus changer.", class_name="info-box"), rx.fragment()),
+        rx.form(
+            motif_tabs(S, "motif", S.services),
+            form_alert(S.form_error),
+            rx.hstack(
+                rx.button(rx.cond(S.saving, rx.spinner(size="2"), rx.icon("save", size=16)),
+                          rx.cond(S.editing_id != "", "Enregistrer les modifications", "Créer le motif"),
+                          type="submit", size="3", disabled=S.saving),
+                rx.cond(S.editing_id != "",
+                        rx.button("Annuler la modification", type="button", size="3", variant="outline",
+                                  on_click=S.cancel_edit),
+                        rx.fragment()),
+                spacing="3", wrap="wrap",
+            ),
+            status_region(S.saved_message),
+            on_submit=lambda _form: S.save(),
+            aria_labelledby=FORM_HEADING_ID,
+            class_name="stack-form",
+        ),
+    )
+
+
+@template(routes.ADMIN_MOTIFS, "Motifs", on_load=[AgentState.require_agent, AdminMotifsState.load],
+          layout="workspace")
+def admin_motifs_page() -> rx.Component:
+    return admin_page(
+        "Motifs", "Un motif est un type de rendez-vous : sa durée, son lieu, qui peut le réserver et ce que "
+        "l'usager reçoit. Les motifs ouverts à la réservation en ligne portent la pastille « Réservation en "
+        "ligne ».",
+        denied=S.denied, loading=S.loading, loading_text="Chargement des motifs…",
+        content=rx.fragment(
+            rx.button(rx.icon("plus", size=16), "Créer un motif", variant="outline", size="3", type="button",
+                      on_click=S.start_new),
+            motif_list(),
+            motif_form(),
+            confirm_dialog("Retirer ce motif ?", S.removing_label, confirm_label=S.removing_verb,
+                           is_open=S.removing_id != "", on_open_change=S.set_remove_open, on_confirm=S.remove,
+                           busy=S.removing),
+        ),
+    )

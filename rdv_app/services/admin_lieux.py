@@ -1,0 +1,164 @@
+"""Lieux of one organisation, as its admins manage them (menu "Lieux"): list, create, edit, disable and
+enable again.
+
+Rights: only admins of the organisation; a lieu id of another organisation is NotFound. Rules (domain.md
+section 1, Lieu): name and address required; phone French or overseas; latitude and longitude optional,
+given together, within their ranges. "Lieux ponctuels" (single use, created inline for one RDV) are not
+managed here. Disabling is the soft delete: a lieu with running plages d'ouverture is disabled only once
+the admin confirms, as those plages then offer no slot. Every write is audited, and queues the organisation's "lieu" webhooks, in its transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from rdv_app.db.models import Lieu, Organisation, PlageOuverture, Territory
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import contact
+from rdv_app.domain.contact import InvalidValue
+from rdv_app.domain.enums import LieuAvailability, WebhookSubscription
+from rdv_app.domain.recipients import phone_region
+from rdv_app.services import audit, webhooks
+from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound
+from rdv_app.services.plages import organisation_today, running
+from rdv_app.services.rights import require_admin
+from rdv_app.services.webhooks import WebhookEvent
+
+ENTITY = "lieu"
+
+
+@dataclass(frozen=True)
+class LieuInput:
+    name: str
+    address: str
+    phone_number: str = ""
+    latitude: str = ""  # as typed: "50.2889" or "50,2889"
+    longitude: str = ""
+
+
+@dataclass(frozen=True)
+class LieuView:
+    id: int
+    name: str
+    address: str
+    phone_number: str | None
+    latitude: float | None
+    longitude: float | None
+    enabled: bool
+
+
+def list_lieux(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> list[LieuView]:
+    """Enabled lieux first, then disabled ones, each by name."""
+    require_admin(uow, actor_agent_id, organisation_id)
+    lieux = uow.session.exec(select(Lieu).where(
+        Lieu.organisation_id == organisation_id, Lieu.availability != LieuAvailability.SINGLE_USE.value)).all()
+    views = [_view(lieu) for lieu in lieux]
+    return sorted(views, key=lambda v: (not v.enabled, v.name.casefold(), v.id))
+
+
+def get_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, lieu_id: int) -> LieuView:
+    require_admin(uow, actor_agent_id, organisation_id)
+    return _view(_lieu_of(uow, organisation_id, lieu_id))
+
+
+def create_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, data: LieuInput) -> int:
+    require_admin(uow, actor_agent_id, organisation_id)
+    values = _validated(uow, organisation_id, data)
+    lieu = Lieu(organisation_id=organisation_id, **values)
+    uow.session.add(lieu)
+    uow.session.flush()
+    webhooks.emit(uow.session, WebhookSubscription.LIEU, lieu.id, WebhookEvent.CREATED)  # type: ignore[arg-type]
+    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=lieu.id,  # type: ignore[arg-type]
+                 changes=audit.diff({}, values), organisation_id=organisation_id, actor_agent_id=actor_agent_id)
+    uow.commit()
+    return lieu.id  # type: ignore[return-value]
+
+
+def update_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, lieu_id: int, data: LieuInput) -> None:
+    require_admin(uow, actor_agent_id, organisation_id)
+    lieu = _lieu_of(uow, organisation_id, lieu_id)
+    values = _validated(uow, organisation_id, data)
+    before = _values_of(lieu)
+    for name, value in values.items():
+        setattr(lieu, name, value)
+    webhooks.emit(uow.session, WebhookSubscription.LIEU, lieu_id, WebhookEvent.UPDATED)
+    audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=lieu_id,
+                 changes=audit.diff(before, values), organisation_id=organisation_id, actor_agent_id=actor_agent_id)
+    uow.commit()
+
+
+def set_lieu_enabled(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, lieu_id: int, enabled: bool, *,
+                     confirm_warnings: bool = False, now: datetime | None = None) -> None:
+    """Disables (soft delete) or enables again; NeedsConfirmation names the running plages a disabling
+    would empty."""
+    require_admin(uow, actor_agent_id, organisation_id)
+    lieu = _lieu_of(uow, organisation_id, lieu_id)
+    wanted = (LieuAvailability.ENABLED if enabled else LieuAvailability.DISABLED).value
+    if lieu.availability == wanted:
+        return
+    if not enabled and not confirm_warnings:
+        today = organisation_today(uow, organisation_id, now)
+        titles = uow.session.exec(
+            select(PlageOuverture.title).where(PlageOuverture.lieu_id == lieu_id,
+                                               running(PlageOuverture, col(PlageOuverture.first_day), today))
+            .order_by(PlageOuverture.title)).all()
+        if titles:
+            listed = ", ".join(f"« {title} »" for title in dict.fromkeys(titles))
+            raise NeedsConfirmation([f"Des plages d'ouverture en cours ont lieu ici ({listed}) : une fois le lieu "
+                                     "désactivé, elles ne proposeront plus aucun créneau."])
+    audit.record(uow.session, action="enable" if enabled else "disable", entity_type=ENTITY, entity_id=lieu_id,
+                 changes={"availability": [lieu.availability, wanted]}, organisation_id=organisation_id,
+                 actor_agent_id=actor_agent_id)
+    lieu.availability = wanted
+    webhooks.emit(uow.session, WebhookSubscription.LIEU, lieu_id, WebhookEvent.UPDATED)
+    uow.commit()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _lieu_of(uow: UnitOfWork, organisation_id: int, lieu_id: int) -> Lieu:
+    lieu = uow.session.get(Lieu, lieu_id)
+    if lieu is None or lieu.organisation_id != organisation_id or lieu.availability == LieuAvailability.SINGLE_USE:
+        raise NotFound("Ce lieu n'existe pas dans cette organisation.")
+    return lieu
+
+
+def _validated(uow: UnitOfWork, organisation_id: int, data: LieuInput) -> dict[str, object]:
+    name = " ".join((data.name or "").split())
+    if not name:
+        raise DomainError("Le nom du lieu est obligatoire.", "name")
+    address = " ".join((data.address or "").split())
+    if not address:
+        raise DomainError("L'adresse du lieu est obligatoire.", "address")
+    departement = uow.session.exec(
+        select(Territory.departement_number).join(Organisation, col(Organisation.territory_id) == Territory.id)
+        .where(Organisation.id == organisation_id)).one()
+    values: dict[str, object] = {"name": name, "address": address}
+    for field, check in (
+        ("phone_number", lambda: contact.phone(data.phone_number, phone_region(departement))),
+        ("latitude", lambda: contact.coordinate(data.latitude, "latitude", 90)),
+        ("longitude", lambda: contact.coordinate(data.longitude, "longitude", 180)),
+    ):
+        try:
+            values[field] = check()
+        except InvalidValue as exc:
+            raise DomainError(exc.message, field) from exc
+    if (values["latitude"] is None) != (values["longitude"] is None):
+        missing = "longitude" if values["longitude"] is None else "latitude"
+        raise DomainError("Indiquez la latitude et la longitude ensemble, ou aucune des deux.", missing)
+    return values
+
+
+def _values_of(lieu: Lieu) -> dict[str, object]:
+    return {"name": lieu.name, "address": lieu.address, "phone_number": lieu.phone_number,
+            "latitude": lieu.latitude, "longitude": lieu.longitude}
+
+
+def _view(lieu: Lieu) -> LieuView:
+    return LieuView(id=lieu.id, name=lieu.name, address=lieu.address,  # type: ignore[arg-type]
+                    phone_number=lieu.phone_number, latitude=lieu.latitude, longitude=lieu.longitude,
+                    enabled=lieu.availability == LieuAvailability.ENABLED)

@@ -1,0 +1,181 @@
+"""An organisation's own settings (menu "Organisation") and its "Réservation en ligne" overview.
+
+Rights: only admins of the organisation. Rules (domain.md section 1, Organisation): the name is required
+and unique within the territory (ignoring case and accents); phone French, overseas or a 4-digit short
+number; email and website well formed; the time zone an IANA zone (the organisation's days and hours
+are read in it). A rename gives a new slug to the public link (its id keeps old links working). Every
+change is audited, and queues the "organisation" webhooks, in its transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from rdv_app.db.models import (
+    Lieu,
+    Motif,
+    Organisation,
+    PlageOuverture,
+    PlageOuvertureMotif,
+    Service,
+    Territory,
+)
+from rdv_app.db.types import utcnow
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import contact
+from rdv_app.domain.contact import InvalidValue
+from rdv_app.domain.enums import BookableBy, LieuAvailability, WebhookSubscription
+from rdv_app.domain.labels import LOCATION_TYPE_LABELS
+from rdv_app.domain.recipients import phone_region
+from rdv_app.services import audit, public_links, webhooks
+from rdv_app.services.admin_motifs import folded
+from rdv_app.services.errors import DomainError
+from rdv_app.services.plages import organisation_today, running
+from rdv_app.services.rights import require_admin
+from rdv_app.services.webhooks import WebhookEvent
+
+ENTITY = "organisation"
+
+# The zones of metropolitan France and of the overseas territories, offered first in the form.
+FRENCH_TIMEZONES = (
+    ("Europe/Paris", "France métropolitaine (Europe/Paris)"),
+    ("America/Guadeloupe", "Guadeloupe (America/Guadeloupe)"),
+    ("America/Martinique", "Martinique (America/Martinique)"),
+    ("America/Cayenne", "Guyane (America/Cayenne)"),
+    ("Indian/Reunion", "La Réunion (Indian/Reunion)"),
+    ("Indian/Mayotte", "Mayotte (Indian/Mayotte)"),
+    ("America/Miquelon", "Saint-Pierre-et-Miquelon (America/Miquelon)"),
+    ("Pacific/Noumea", "Nouvelle-Calédonie (Pacific/Noumea)"),
+    ("Pacific/Tahiti", "Polynésie française (Pacific/Tahiti)"),
+    ("Pacific/Wallis", "Wallis-et-Futuna (Pacific/Wallis)"),
+)
+
+
+@dataclass(frozen=True)
+class OrganisationSettings:
+    name: str
+    phone_number: str | None = None
+    email: str | None = None
+    website: str | None = None
+    horaires: str | None = None
+    timezone: str = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class OnlineMotif:
+    id: int
+    name: str
+    service_name: str
+    location_label: str
+    offered: bool  # a running plage d'ouverture offers it
+
+
+@dataclass(frozen=True)
+class OnlineBooking:
+    organisation_name: str
+    url: str
+    embed_snippet: str
+    motifs: tuple[OnlineMotif, ...]
+
+    @property
+    def not_offered(self) -> tuple[OnlineMotif, ...]:
+        return tuple(m for m in self.motifs if not m.offered)
+
+
+def get_settings(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> OrganisationSettings:
+    require_admin(uow, actor_agent_id, organisation_id)
+    return _settings_of(_organisation(uow, organisation_id))
+
+
+def update_settings(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
+                    data: OrganisationSettings) -> OrganisationSettings:
+    require_admin(uow, actor_agent_id, organisation_id)
+    organisation = _organisation(uow, organisation_id)
+    cleaned = _validated(uow, organisation, data)
+    before = _settings_of(organisation)
+    for name, value in cleaned.__dict__.items():
+        setattr(organisation, name, value)
+    changes = audit.diff(before.__dict__, cleaned.__dict__)
+    if "name" in changes:
+        organisation.slug = contact.slug(cleaned.name)
+    organisation.updated_at = utcnow()
+    webhooks.emit(uow.session, WebhookSubscription.ORGANISATION, organisation_id, WebhookEvent.UPDATED)
+    audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=organisation_id, changes=changes,
+                 organisation_id=organisation_id, actor_agent_id=actor_agent_id)
+    uow.commit()
+    return cleaned
+
+
+def online_booking(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
+                   now: datetime | None = None) -> OnlineBooking:
+    """The public link, its embed snippet, and the motifs open online, each saying whether a running
+    plage d'ouverture (at an enabled lieu, or without lieu) offers it."""
+    require_admin(uow, actor_agent_id, organisation_id)
+    organisation = _organisation(uow, organisation_id)
+    url = public_links.organisation_booking_url(organisation_id, organisation.slug)
+    today = organisation_today(uow, organisation_id, now)
+    offered = set(uow.session.exec(
+        select(PlageOuvertureMotif.motif_id)
+        .join(PlageOuverture, col(PlageOuverture.id) == PlageOuvertureMotif.plage_ouverture_id)
+        .outerjoin(Lieu, col(Lieu.id) == PlageOuverture.lieu_id)
+        .where(PlageOuverture.organisation_id == organisation_id,
+               running(PlageOuverture, col(PlageOuverture.first_day), today),
+               (col(PlageOuverture.lieu_id).is_(None)) | (Lieu.availability == LieuAvailability.ENABLED.value))
+    ).all())
+    rows = uow.session.exec(
+        select(Motif, Service.name).join(Service, col(Service.id) == Motif.service_id)
+        .where(Motif.organisation_id == organisation_id, col(Motif.deleted_at).is_(None),
+               Motif.bookable_by == BookableBy.EVERYONE.value)
+    ).all()
+    motifs = tuple(
+        OnlineMotif(id=motif.id, name=motif.name, service_name=service_name,  # type: ignore[arg-type]
+                    location_label=LOCATION_TYPE_LABELS[motif.location_type],  # type: ignore[index]
+                    offered=motif.id in offered)
+        for motif, service_name in sorted(rows, key=lambda r: (folded(r[0].name), r[0].id))
+    )
+    return OnlineBooking(organisation_name=organisation.name, url=url,
+                         embed_snippet=public_links.embed_snippet(url, organisation.name), motifs=motifs)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _organisation(uow: UnitOfWork, organisation_id: int) -> Organisation:
+    organisation = uow.session.get(Organisation, organisation_id)
+    assert organisation is not None  # require_admin found a role in it
+    return organisation
+
+
+def _settings_of(organisation: Organisation) -> OrganisationSettings:
+    return OrganisationSettings(name=organisation.name, phone_number=organisation.phone_number,
+                                email=organisation.email, website=organisation.website,
+                                horaires=organisation.horaires, timezone=organisation.timezone or "Europe/Paris")
+
+
+def _validated(uow: UnitOfWork, organisation: Organisation, data: OrganisationSettings) -> OrganisationSettings:
+    name = " ".join((data.name or "").split())
+    if not name:
+        raise DomainError("Le nom de l'organisation est obligatoire.", "name")
+    others = uow.session.exec(select(Organisation.name).where(
+        Organisation.territory_id == organisation.territory_id, Organisation.id != organisation.id)).all()
+    if folded(name) in {folded(other) for other in others}:
+        raise DomainError(f"Une autre organisation du territoire s'appelle déjà « {name} ».", "name")
+    departement = uow.session.exec(select(Territory.departement_number)
+                                   .where(Territory.id == organisation.territory_id)).one()
+    checks = {
+        "phone_number": lambda: contact.phone(data.phone_number, phone_region(departement), allow_short=True),
+        "email": lambda: contact.email(data.email),
+        "website": lambda: contact.website(data.website),
+        "timezone": lambda: contact.timezone(data.timezone),
+    }
+    values: dict[str, str | None] = {}
+    for field, check in checks.items():
+        try:
+            values[field] = check()
+        except InvalidValue as exc:
+            raise DomainError(exc.message, field) from exc
+    return OrganisationSettings(name=name, horaires=contact.optional_text(data.horaires),
+                                **values)  # type: ignore[arg-type]

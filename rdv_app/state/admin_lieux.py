@@ -1,0 +1,192 @@
+"""Lieux of the organisation shown: list, create/edit form, disable and enable; rules in services.admin_lieux."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import admin_lieux
+from rdv_app.services.admin_lieux import LieuInput, LieuView
+from rdv_app.services.errors import DomainError, NeedsConfirmation
+from rdv_app.state.agent import AgentState
+
+FORM_HEADING_ID = "formulaire-lieu-titre"
+LIST_HEADING_ID = "liste-lieux-titre"
+TEXT_FIELDS = frozenset({"name", "address", "phone_number", "latitude", "longitude"})
+
+
+@dataclass
+class LieuRow:
+    id: str
+    name: str
+    address: str
+    phone: str
+    position: str
+    enabled: bool
+
+
+def _row(view: LieuView) -> LieuRow:
+    position = (f"{view.latitude}, {view.longitude}" if view.latitude is not None and view.longitude is not None
+                else "Non renseignée")
+    return LieuRow(id=str(view.id), name=view.name, address=view.address, phone=view.phone_number or "—",
+                   position=position, enabled=view.enabled)
+
+
+class AdminLieuxState(AgentState):
+    loading: bool = True
+    denied: str = ""
+    rows: list[LieuRow] = []
+    list_message: str = ""
+    list_error: str = ""
+    warnings: list[str] = []
+    warned_id: str = ""
+
+    form_key: int = 0
+    editing_id: str = ""
+    editing_name: str = ""
+    name: str = ""
+    address: str = ""
+    phone_number: str = ""
+    latitude: str = ""
+    longitude: str = ""
+    error_field: str = ""
+    error_message: str = ""
+    form_error: str = ""
+    saving: bool = False
+    saved_message: str = ""
+    _just_saved: bool = False
+
+    def _who(self) -> tuple[int, int]:
+        assert self._agent_id is not None
+        return self._agent_id, int(self.current_org_id)
+
+    @rx.event
+    def load(self):
+        if self._agent_id is None or not self.current_org_id:
+            return
+        self.loading = True
+        self.denied = self.list_message = ""
+        yield
+        self._reset_form()
+        self._refresh(first=True)
+
+    def _refresh(self, first: bool = False) -> None:
+        self.list_error = ""
+        try:
+            with UnitOfWork() as uow:
+                views = admin_lieux.list_lieux(uow, *self._who())
+        except DomainError as exc:
+            self.rows = []
+            if first:
+                self.denied = exc.message
+            else:
+                self.list_error = exc.message
+        else:
+            self.rows = [_row(v) for v in views]
+        self.loading = False
+
+    @rx.var
+    def form_heading(self) -> str:
+        return f"Modifier le lieu « {self.editing_name} »" if self.editing_id else "Ajouter un lieu"
+
+    @rx.event
+    def set_text(self, field: str, value: str):
+        if field in TEXT_FIELDS:
+            setattr(self, field, str(value))
+            self._just_saved = False
+            self.saved_message = ""
+            if self.error_field == field:
+                self.error_field = self.error_message = ""
+
+    def _reset_form(self) -> None:
+        self.form_key += 1
+        self.editing_id = self.editing_name = ""
+        self.name = self.address = self.phone_number = self.latitude = self.longitude = ""
+        self.error_field = self.error_message = self.form_error = ""
+
+    def _focus_form(self) -> rx.event.EventSpec:
+        return rx.call_script(f"document.getElementById('{FORM_HEADING_ID}')?.focus()")
+
+    @rx.event
+    def start_new(self):
+        if self.editing_id:
+            self._reset_form()
+        self.saved_message = ""
+        return self._focus_form()
+
+    @rx.event
+    def cancel_edit(self):
+        self._reset_form()
+        self.saved_message = ""
+
+    @rx.event
+    def start_edit(self, lieu_id: str):
+        self.list_message = ""
+        try:
+            with UnitOfWork() as uow:
+                view = admin_lieux.get_lieu(uow, *self._who(), int(lieu_id))
+        except DomainError as exc:
+            self.list_error = exc.message
+            return None
+        self._reset_form()
+        self.saved_message = ""
+        self.editing_id, self.editing_name = str(view.id), view.name
+        self.name, self.address, self.phone_number = view.name, view.address, view.phone_number or ""
+        self.latitude = "" if view.latitude is None else str(view.latitude)
+        self.longitude = "" if view.longitude is None else str(view.longitude)
+        return self._focus_form()
+
+    @rx.event
+    def save(self):
+        if self.saving or self._just_saved:
+            return
+        self.error_field = self.error_message = self.form_error = self.saved_message = ""
+        self.saving = True
+        yield
+        data = LieuInput(name=self.name, address=self.address, phone_number=self.phone_number,
+                         latitude=self.latitude, longitude=self.longitude)
+        try:
+            with UnitOfWork() as uow:
+                if self.editing_id:
+                    admin_lieux.update_lieu(uow, *self._who(), int(self.editing_id), data)
+                else:
+                    admin_lieux.create_lieu(uow, *self._who(), data)
+        except DomainError as exc:
+            if exc.field:
+                self.error_field, self.error_message = exc.field, exc.message
+            else:
+                self.form_error = exc.message
+        else:
+            done = "modifié" if self.editing_id else "ajouté"
+            name = " ".join(self.name.split())
+            self._reset_form()
+            self.saved_message = f"Le lieu « {name} » a été {done}."
+            self._just_saved = True
+            self._refresh()
+        finally:
+            self.saving = False
+
+    @rx.event
+    def set_enabled(self, lieu_id: str, enabled: bool, confirm: bool = False):
+        self.list_message = self.list_error = ""
+        self.warnings = []
+        self.warned_id = ""
+        name = next((r.name for r in self.rows if r.id == lieu_id), "")
+        try:
+            with UnitOfWork() as uow:
+                admin_lieux.set_lieu_enabled(uow, *self._who(), int(lieu_id), enabled, confirm_warnings=confirm)
+        except NeedsConfirmation as exc:
+            self.warnings, self.warned_id = exc.warnings, lieu_id
+            return
+        except DomainError as exc:
+            self.list_error = exc.message
+            return
+        self.list_message = f"Le lieu « {name} » a été {'réactivé' if enabled else 'désactivé'}."
+        self._refresh()
+
+    @rx.event
+    def dismiss_warnings(self):
+        self.warnings = []
+        self.warned_id = ""

@@ -1,0 +1,409 @@
+"""Motifs of the organisation shown: the list, its filters and the create/edit form; every rule lives in
+services.admin_motifs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import motif_rules
+from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
+from rdv_app.services import admin_motifs
+from rdv_app.services.admin_motifs import MotifRow
+from rdv_app.services.errors import DomainError
+from rdv_app.state.agent import AgentState
+from rdv_app.state.creneaux import Option
+
+FORM_HEADING_ID = "formulaire-motif-titre"
+LIST_HEADING_ID = "liste-motifs-titre"
+ONLINE, NOT_ONLINE = "ouverts", "fermes"
+TAB_GENERAL, TAB_ONLINE, TAB_INSTRUCTIONS, TAB_ADVANCED = "general", "en-ligne", "instructions", "avance"
+TABS = (TAB_GENERAL, TAB_ONLINE, TAB_INSTRUCTIONS, TAB_ADVANCED)
+# The tab holding each field of the service, opened when that field is in error.
+FIELD_TABS = {
+    **dict.fromkeys(("name", "service_id", "color", "default_duration_in_min", "location_type", "collectif"),
+                    TAB_GENERAL),
+    **dict.fromkeys(("bookable_by", "min_public_booking_delay", "max_public_booking_delay"), TAB_ONLINE),
+    **dict.fromkeys(("restriction_for_rdv", "instruction_for_rdv", "custom_cancel_warning_message",
+                     "visibility_type"), TAB_INSTRUCTIONS),
+    **dict.fromkeys(("for_secretariat", "follow_up", "rdvs_editable_by_user", "rdvs_cancellable_by_user",
+                     "sectorisation_level"), TAB_ADVANCED),
+}
+
+
+@dataclass
+class MotifListRow:
+    id: str
+    name: str
+    colour: str
+    service: str
+    location: str
+    bookable: str
+    open_online: bool
+    duration: str
+    delays: str
+    collectif: bool
+    archived: bool
+    has_rdvs: bool
+
+
+def list_row(row: MotifRow) -> MotifListRow:
+    return MotifListRow(
+        id=str(row.id), name=row.name, colour=row.color, service=row.service_name, location=row.location_label,
+        bookable=row.bookable_label, open_online=row.open_online, duration=f"{row.default_duration_in_min} min",
+        delays=f"de {row.min_delay} à {row.max_delay} avant", collectif=row.collectif, archived=row.archived,
+        has_rdvs=row.has_rdvs,
+    )
+
+
+def whole_number(value: str) -> int | None:
+    """A typed whole number, or None for the service to name what is missing."""
+    cleaned = value.strip()
+    return int(cleaned) if cleaned.isdigit() else None
+
+
+class MotifFormMixin(rx.State, mixin=True):
+    """The motif's fields as the form holds them (text inputs are uncontrolled: `form_key` shows new
+    values), shared by the organisation page and the territory page's "create in several organisations"."""
+
+    form_key: int = 0
+    name: str = ""
+    service_id: str = ""
+    color: str = "#1f6feb"
+    duration: str = "30"
+    location_type: str = "public_office"
+    collectif: bool = False
+    bookable_by: str = "agents"
+    min_amount: str = "30"
+    min_unit: str = "minutes"
+    max_amount: str = "3"
+    max_unit: str = "months"
+    visibility_type: str = "visible_and_notified"
+    sectorisation_level: str = "departement"
+    for_secretariat: bool = False
+    follow_up: bool = False
+    editable_by_usager: bool = True
+    cancellable_by_usager: bool = True
+    restriction: str = ""
+    instruction: str = ""
+    cancel_warning: str = ""
+
+    error_field: str = ""
+    error_message: str = ""
+    form_error: str = ""
+    saving: bool = False
+    saved_message: str = ""
+    tab: str = TAB_GENERAL
+
+    def _touch(self, field: str) -> None:
+        self.saved_message = ""
+        if self.error_field == field:
+            self.error_field = self.error_message = ""
+
+    @rx.event
+    def set_text(self, field: str, value: str):
+        """Every text, number and select field of the form (`field` names the state var; the browser may
+        only name those)."""
+        if field in TEXT_FIELDS:
+            setattr(self, field, str(value))
+            self._touch(_ERROR_FIELD.get(field, field))
+
+    @rx.event
+    def set_flag(self, field: str, checked: bool):
+        if field in FLAG_FIELDS:
+            setattr(self, field, bool(checked))
+            self._touch(_ERROR_FIELD.get(field, field))
+
+    def _fill(self, data: MotifFields) -> None:
+        self.form_key += 1
+        self.name = data.name
+        self.service_id = str(data.service_id or "")
+        self.color = data.color
+        self.duration = str(data.default_duration_in_min or "")
+        self.location_type = data.location_type
+        self.collectif = data.collectif
+        self.bookable_by = data.bookable_by
+        amount, unit = motif_rules.delay_parts(data.min_public_booking_delay or 0)
+        self.min_amount, self.min_unit = str(amount), unit
+        amount, unit = motif_rules.delay_parts(data.max_public_booking_delay or 0)
+        self.max_amount, self.max_unit = str(amount), unit
+        self.visibility_type = data.visibility_type
+        self.sectorisation_level = data.sectorisation_level
+        self.for_secretariat = data.for_secretariat
+        self.follow_up = data.follow_up
+        self.editable_by_usager = data.rdvs_editable_by_user
+        self.cancellable_by_usager = data.rdvs_cancellable_by_user
+        self.restriction = data.restriction_for_rdv or ""
+        self.instruction = data.instruction_for_rdv or ""
+        self.cancel_warning = data.custom_cancel_warning_message or ""
+        self.tab = TAB_GENERAL
+        self._clear_feedback()
+
+    def _clear_feedback(self) -> None:
+        self.error_field = self.error_message = self.form_error = ""
+
+    def _show_error(self, exc: DomainError | MotifRuleError) -> None:
+        """Next to its field, whose tab is opened; above the buttons when no field is named."""
+        if exc.field:
+            self.error_field, self.error_message = exc.field, exc.message
+            self.tab = FIELD_TABS.get(exc.field, self.tab)
+        else:
+            self.form_error = exc.message
+
+    @rx.event
+    def set_tab(self, value: str):
+        if value in TABS:
+            self.tab = value
+
+    def _fields(self) -> MotifFields:
+        """The form as the service takes it; MotifRuleError for a delay that is not a whole number."""
+        return MotifFields(
+            name=self.name, service_id=int(self.service_id) if self.service_id.isdigit() else None,
+            color=self.color, default_duration_in_min=whole_number(self.duration),
+            location_type=self.location_type, collectif=self.collectif, bookable_by=self.bookable_by,
+            min_public_booking_delay=motif_rules.delay_in_seconds(self.min_amount, self.min_unit,
+                                                                  "min_public_booking_delay"),
+            max_public_booking_delay=motif_rules.delay_in_seconds(self.max_amount, self.max_unit,
+                                                                  "max_public_booking_delay"),
+            visibility_type=self.visibility_type, sectorisation_level=self.sectorisation_level,
+            for_secretariat=self.for_secretariat, follow_up=self.follow_up,
+            rdvs_editable_by_user=self.editable_by_usager, rdvs_cancellable_by_user=self.cancellable_by_usager,
+            restriction_for_rdv=self.restriction, instruction_for_rdv=self.instruction,
+            custom_cancel_warning_message=self.cancel_warning,
+        )
+
+    def _form_fields(self) -> MotifFields | None:
+        try:
+            return self._fields()
+        except MotifRuleError as exc:
+            self._show_error(exc)
+            return None
+
+
+TEXT_FIELDS = frozenset({"name", "service_id", "color", "duration", "location_type", "bookable_by", "min_amount",
+                         "min_unit", "max_amount", "max_unit", "visibility_type", "sectorisation_level",
+                         "restriction", "instruction", "cancel_warning"})
+FLAG_FIELDS = frozenset({"collectif", "for_secretariat", "follow_up", "editable_by_usager",
+                         "cancellable_by_usager"})
+FILTERS = frozenset({"filter_service", "filter_location", "filter_online"})
+
+# State var -> the service's field name, for clearing an error when its field changes.
+_ERROR_FIELD = {
+    "service_id": "service_id", "duration": "default_duration_in_min", "min_amount": "min_public_booking_delay",
+    "min_unit": "min_public_booking_delay", "max_amount": "max_public_booking_delay",
+    "max_unit": "max_public_booking_delay", "editable_by_usager": "rdvs_editable_by_user",
+    "cancellable_by_usager": "rdvs_cancellable_by_user", "restriction": "restriction_for_rdv",
+    "instruction": "instruction_for_rdv", "cancel_warning": "custom_cancel_warning_message",
+}
+
+
+class AdminMotifsState(MotifFormMixin, AgentState):
+    loading: bool = True
+    denied: str = ""
+    services: list[Option] = []
+    rows: list[MotifListRow] = []
+    filter_service: str = ""
+    filter_location: str = ""
+    filter_online: str = ""
+    show_archived: bool = False
+    list_message: str = ""
+    list_error: str = ""
+
+    editing_id: str = ""
+    editing_name: str = ""
+    has_rdvs: bool = False
+
+    removing_id: str = ""
+    removing_label: str = ""
+    removing_verb: str = ""
+    removing: bool = False
+
+    # A second click that reached the server after a save must not save the reset form.
+    _just_saved: bool = False
+
+    def _who(self) -> tuple[int, int]:
+        assert self._agent_id is not None
+        return self._agent_id, int(self.current_org_id)
+
+    @rx.event
+    def load(self):
+        if self._agent_id is None or not self.current_org_id:
+            return
+        self.loading = True
+        self.denied = self.list_message = ""
+        yield
+        try:
+            with UnitOfWork() as uow:
+                services = admin_motifs.service_choices(uow, *self._who())
+        except DomainError as exc:
+            self.denied = exc.message
+            self.loading = False
+            return
+        self.services = [Option(str(s.id), s.name) for s in services]
+        self._reset_form()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.list_error = ""
+        online = {ONLINE: True, NOT_ONLINE: False}.get(self.filter_online)
+        try:
+            with UnitOfWork() as uow:
+                rows = admin_motifs.list_motifs(
+                    uow, *self._who(), service_id=int(self.filter_service) if self.filter_service else None,
+                    location_type=self.filter_location or None, open_online=online,
+                    include_archived=self.show_archived)
+        except DomainError as exc:
+            self.rows = []
+            self.list_error = exc.message
+        else:
+            self.rows = [list_row(r) for r in rows]
+        self.loading = False
+
+    @rx.event
+    def set_filter(self, name: str, value: str):
+        if name not in FILTERS:
+            return
+        setattr(self, name, str(value))
+        self.list_message = ""
+        self._refresh()
+
+    @rx.event
+    def set_show_archived(self, checked: bool):
+        self.show_archived = bool(checked)
+        self.list_message = ""
+        self._refresh()
+
+    @rx.var
+    def form_heading(self) -> str:
+        return f"Modifier le motif « {self.editing_name} »" if self.editing_id else "Créer un motif"
+
+    def _touch(self, field: str) -> None:
+        self._just_saved = False
+        super()._touch(field)
+
+    def _reset_form(self) -> None:
+        self._fill(MotifFields(name="", service_id=int(self.services[0].value) if len(self.services) == 1
+                               else None))
+        self.editing_id = self.editing_name = ""
+        self.has_rdvs = False
+
+    def _focus_form(self) -> rx.event.EventSpec:
+        return rx.call_script(f"document.getElementById('{FORM_HEADING_ID}')?.focus()")
+
+    @rx.event
+    def start_new(self):
+        if self.editing_id:
+            self._reset_form()
+        self.saved_message = ""
+        return self._focus_form()
+
+    @rx.event
+    def cancel_edit(self):
+        self._reset_form()
+        self.saved_message = ""
+
+    def _open(self, motif_id: int) -> bool:
+        """Fills the form with the motif to edit; False (and the list's error) when it cannot."""
+        try:
+            with UnitOfWork() as uow:
+                detail = admin_motifs.get_motif(uow, *self._who(), motif_id)
+        except DomainError as exc:
+            self.list_error = exc.message
+            return False
+        self._fill(detail.fields)
+        self.saved_message = ""
+        self.editing_id, self.editing_name, self.has_rdvs = str(detail.id), detail.fields.name, detail.has_rdvs
+        return True
+
+    @rx.event
+    def start_edit(self, motif_id: str):
+        self.list_message = ""
+        return self._focus_form() if self._open(int(motif_id)) else None
+
+    @rx.event
+    def duplicate(self, motif_id: str):
+        self.list_message = self.list_error = ""
+        try:
+            with UnitOfWork() as uow:
+                copy_id = admin_motifs.duplicate_motif(uow, *self._who(), int(motif_id))
+        except DomainError as exc:
+            self.list_error = exc.message
+            return None
+        self._refresh()
+        if not self._open(copy_id):
+            return None
+        self.list_message = (f"Copie créée sous le nom « {self.editing_name} » : ajustez-la dans le formulaire "
+                             "puis enregistrez.")
+        return self._focus_form()
+
+    @rx.event
+    def save(self):
+        if self.saving or self._just_saved:
+            return
+        self._clear_feedback()
+        self.saved_message = ""
+        data = self._form_fields()
+        if data is None:
+            return
+        self.saving = True
+        yield
+        try:
+            with UnitOfWork() as uow:
+                if self.editing_id:
+                    admin_motifs.update_motif(uow, *self._who(), int(self.editing_id), data)
+                else:
+                    admin_motifs.create_motif(uow, *self._who(), data)
+        except DomainError as exc:
+            self._show_error(exc)
+        else:
+            done = "modifié" if self.editing_id else "créé"
+            name = " ".join(self.name.split())
+            self._reset_form()
+            self.saved_message = f"Le motif « {name} » a été {done}."
+            self._just_saved = True
+            self._refresh()
+        finally:
+            self.saving = False
+
+    @rx.event
+    def ask_remove(self, motif_id: str):
+        row = next((r for r in self.rows if r.id == motif_id), None)
+        if row is None:
+            return
+        self.removing_id = row.id
+        self.removing_verb = "Archiver le motif" if row.has_rdvs else "Supprimer définitivement"
+        self.removing_label = (
+            f"« {row.name} » a déjà des rendez-vous : il sera archivé. Ses rendez-vous le gardent, mais il ne "
+            "pourra plus être choisi." if row.has_rdvs else
+            f"« {row.name} » n'a aucun rendez-vous : il sera supprimé définitivement.")
+
+    @rx.event
+    def set_remove_open(self, is_open: bool):
+        if not is_open and not self.removing:
+            self.removing_id = self.removing_label = ""
+
+    @rx.event
+    def remove(self):
+        if self.removing or not self.removing_id:
+            return
+        self.removing = True
+        yield
+        self.list_message = self.list_error = ""
+        name = next((r.name for r in self.rows if r.id == self.removing_id), "")
+        try:
+            with UnitOfWork() as uow:
+                outcome = admin_motifs.remove_motif(uow, *self._who(), int(self.removing_id))
+        except DomainError as exc:
+            self.list_error = exc.message
+        else:
+            done = "archivé" if outcome == admin_motifs.ARCHIVED else "supprimé"
+            self.list_message = f"Le motif « {name} » a été {done}."
+            if self.editing_id == self.removing_id:
+                self._reset_form()
+            self._refresh()
+        finally:
+            self.removing = False
+            self.removing_id = self.removing_label = ""
+        yield rx.call_script(f"document.getElementById('{LIST_HEADING_ID}')?.focus()")

@@ -1,0 +1,339 @@
+"""Motifs of the territory: the table, its filters and selection, the previewed bulk change, and one motif
+created in several organisations; every rule lives in services.territory_motifs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import motif_rules
+from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
+from rdv_app.services import territory_motifs
+from rdv_app.services.errors import DomainError
+from rdv_app.services.territory_motifs import BulkChange, BulkPreview
+from rdv_app.state.admin_motifs import ONLINE, MotifFormMixin, whole_number
+from rdv_app.state.agent import AgentState
+from rdv_app.state.creneaux import Option
+
+TABLE_HEADING_ID = "motifs-territoire-titre"
+PREVIEW_HEADING_ID = "apercu-changement-titre"
+CREATE_HEADING_ID = "creation-multiple-titre"
+FILTERS = frozenset({"filter_organisation", "filter_service", "filter_location", "filter_online", "search"})
+BULK_TEXT = frozenset({"bulk_bookable", "bulk_min_amount", "bulk_min_unit", "bulk_max_amount", "bulk_max_unit",
+                       "bulk_duration", "bulk_color", "bulk_instruction"})
+BULK_FLAGS = frozenset({"bulk_set_color", "bulk_set_instruction"})
+
+
+@dataclass
+class TerritoryRow:
+    id: str
+    organisation: str
+    name: str
+    colour: str
+    service: str
+    location: str
+    bookable: str
+    open_online: bool
+    duration: str
+    delays: str
+
+
+@dataclass
+class PreviewLine:
+    motif: str
+    organisation: str
+    changes: list[str]
+    error: str
+
+
+class TerritoryMotifsState(MotifFormMixin, AgentState):
+    loading: bool = True
+    denied: str = ""
+    territory_name: str = ""
+    organisation_options: list[Option] = []  # the organisations of the territory the agent administers
+    services: list[Option] = []
+
+    rows: list[TerritoryRow] = []
+    filter_organisation: str = ""
+    filter_service: str = ""
+    filter_location: str = ""
+    filter_online: str = ""
+    search: str = ""
+    selected: list[str] = []
+    list_error: str = ""
+
+    bulk_bookable: str = ""
+    bulk_min_amount: str = ""
+    bulk_min_unit: str = "hours"
+    bulk_max_amount: str = ""
+    bulk_max_unit: str = "days"
+    bulk_duration: str = ""
+    bulk_set_color: bool = False
+    bulk_color: str = "#1f6feb"
+    bulk_set_instruction: bool = False
+    bulk_instruction: str = ""
+    bulk_key: int = 0
+    bulk_error: str = ""
+    preview_lines: list[PreviewLine] = []
+    preview_summary: str = ""
+    preview_failing: int = 0
+    previewing: bool = False
+    applying: bool = False
+    applied_message: str = ""
+
+    create_org_ids: list[str] = []
+
+    _territory_id: int | None = None
+
+    @rx.event
+    def load(self):
+        if self._agent_id is None or not self.current_org_id:
+            return
+        self.loading = True
+        self.denied = ""
+        yield
+        try:
+            with UnitOfWork() as uow:
+                territory = territory_motifs.territory_for(uow, self._agent_id, int(self.current_org_id))
+                organisations = territory_motifs.organisation_choices(uow, self._agent_id, territory.id)
+                services = territory_motifs.service_choices(uow, self._agent_id, territory.id)
+        except DomainError as exc:
+            self.denied = exc.message
+            self.loading = False
+            return
+        self._territory_id = territory.id
+        self.territory_name = f"{territory.name} ({territory.departement_number})"
+        self.organisation_options = [Option(str(o.id), o.name) for o in organisations]
+        self.services = [Option(str(s.id), s.name) for s in services]
+        if self.filter_organisation not in {o.value for o in self.organisation_options}:
+            self.filter_organisation = ""  # an organisation the agent no longer administers
+        self.selected = []
+        self.create_org_ids = []
+        self._reset_bulk()
+        self._fill(MotifFields(name="", service_id=None))
+        self.applied_message = self.saved_message = ""
+        self._refresh()
+
+    def _who(self) -> tuple[int, int]:
+        assert self._agent_id is not None and self._territory_id is not None
+        return self._agent_id, self._territory_id
+
+    def _refresh(self) -> None:
+        self.list_error = ""
+        try:
+            with UnitOfWork() as uow:
+                rows = territory_motifs.list_territory_motifs(
+                    uow, *self._who(),
+                    organisation_id=int(self.filter_organisation) if self.filter_organisation else None,
+                    service_id=int(self.filter_service) if self.filter_service else None,
+                    location_type=self.filter_location or None,
+                    open_online={ONLINE: True, "": None}.get(self.filter_online, False),
+                    name_contains=self.search)
+        except DomainError as exc:
+            self.rows = []
+            self.list_error = exc.message
+        else:
+            self.rows = [TerritoryRow(
+                id=str(r.motif.id), organisation=r.organisation_name, name=r.motif.name, colour=r.motif.color,
+                service=r.motif.service_name, location=r.motif.location_label, bookable=r.motif.bookable_label,
+                open_online=r.motif.open_online, duration=f"{r.motif.default_duration_in_min} min",
+                delays=f"de {r.motif.min_delay} à {r.motif.max_delay} avant") for r in rows]
+        # A motif hidden by the filters is never changed without being seen.
+        visible = {r.id for r in self.rows}
+        self._select([m for m in self.selected if m in visible])
+        self.loading = False
+
+    def _select(self, motif_ids: list[str]) -> None:
+        if motif_ids != self.selected:
+            self.selected = motif_ids
+            self._stale()
+
+    def _stale(self) -> None:
+        """The preview described another selection or change."""
+        self.preview_lines = []
+        self.preview_summary = ""
+        self.preview_failing = 0
+        self.bulk_error = ""
+
+    # ----------------------------------------------------------------------- table
+
+    @rx.event
+    def set_filter(self, name: str, value: str):
+        if name in FILTERS:
+            setattr(self, name, str(value))
+            self.applied_message = ""
+            self._refresh()
+
+    @rx.event
+    def toggle(self, motif_id: str, checked: bool):
+        others = [m for m in self.selected if m != motif_id]
+        self._select([*others, motif_id] if checked else others)
+        self.applied_message = ""
+
+    @rx.event
+    def select_all(self):
+        self._select([r.id for r in self.rows])
+        self.applied_message = ""
+
+    @rx.event
+    def select_none(self):
+        self._select([])
+        self.applied_message = ""
+
+    @rx.var
+    def covered_organisations(self) -> str:
+        return ", ".join(option.label for option in self.organisation_options)
+
+    @rx.var
+    def selection_label(self) -> str:
+        count = len(self.selected)
+        return f"{count} motif sélectionné" if count == 1 else f"{count} motifs sélectionnés"
+
+    # ----------------------------------------------------------------------- bulk change
+
+    @rx.event
+    def set_bulk(self, name: str, value: str):
+        if name in BULK_TEXT:
+            setattr(self, name, str(value))
+            self._stale()
+            self.applied_message = ""
+
+    @rx.event
+    def set_bulk_flag(self, name: str, checked: bool):
+        if name in BULK_FLAGS:
+            setattr(self, name, bool(checked))
+            self._stale()
+            self.applied_message = ""
+
+    def _reset_bulk(self) -> None:
+        self.bulk_key += 1
+        self.bulk_bookable = self.bulk_min_amount = self.bulk_max_amount = self.bulk_duration = ""
+        self.bulk_instruction = ""
+        self.bulk_min_unit, self.bulk_max_unit = "hours", "days"
+        self.bulk_set_color = self.bulk_set_instruction = False
+        self._stale()
+
+    def _change(self) -> BulkChange | None:
+        """The change the form describes, or None with the problem in `bulk_error`."""
+        try:
+            minimum = (motif_rules.delay_in_seconds(self.bulk_min_amount, self.bulk_min_unit, "min")
+                       if self.bulk_min_amount.strip() else None)
+            maximum = (motif_rules.delay_in_seconds(self.bulk_max_amount, self.bulk_max_unit, "max")
+                       if self.bulk_max_amount.strip() else None)
+        except MotifRuleError as exc:
+            which = "minimum" if exc.field == "min" else "maximum"
+            self.bulk_error = f"Délai {which} de réservation : {exc.message}"
+            return None
+        duration = whole_number(self.bulk_duration) if self.bulk_duration.strip() else None
+        if self.bulk_duration.strip() and duration is None:
+            self.bulk_error = "Durée par défaut : indiquez un nombre entier de minutes."
+            return None
+        return BulkChange(
+            bookable_by=self.bulk_bookable or None, min_public_booking_delay=minimum,
+            max_public_booking_delay=maximum, default_duration_in_min=duration,
+            color=self.bulk_color if self.bulk_set_color else None,
+            instruction_for_rdv=self.bulk_instruction if self.bulk_set_instruction else None,
+        )
+
+    @rx.event
+    def preview(self):
+        if self.previewing:
+            return
+        self._stale()
+        self.applied_message = ""
+        change = self._change()
+        if change is None:
+            return
+        self.previewing = True
+        yield
+        try:
+            with UnitOfWork() as uow:
+                result = territory_motifs.preview_bulk_change(uow, *self._who(),
+                                                              [int(m) for m in self.selected], change)
+        except DomainError as exc:
+            self.bulk_error = exc.message
+        else:
+            self._show_preview(result)
+            yield rx.call_script(f"document.getElementById('{PREVIEW_HEADING_ID}')?.focus()")
+        finally:
+            self.previewing = False
+
+    def _show_preview(self, result: BulkPreview) -> None:
+        self.preview_lines = [
+            PreviewLine(motif=m.motif_name, organisation=m.organisation_name,
+                        changes=[f"{c.label} : {c.before} → {c.after}" for c in m.changes], error=m.error or "")
+            for m in (*result.failing, *result.changed)
+        ]
+        self.preview_failing = len(result.failing)
+        changed, unchanged = len(result.changed), len(result.unchanged)
+        parts = [f"{changed} motif(s) seront modifiés", f"{unchanged} déjà à jour"]
+        if result.failing:
+            parts.append(f"{len(result.failing)} ne peuvent pas recevoir ce changement : retirez-les de la "
+                         "sélection ou modifiez le changement, car rien n'est appliqué tant qu'un motif est en "
+                         "erreur")
+        self.preview_summary = ", ".join(parts) + "."
+
+    @rx.event
+    def apply(self):
+        if self.applying or not self.preview_lines:
+            return
+        change = self._change()
+        if change is None:
+            return
+        self.applying = True
+        yield
+        try:
+            with UnitOfWork() as uow:
+                count = territory_motifs.apply_bulk_change(uow, *self._who(), [int(m) for m in self.selected],
+                                                           change)
+        except DomainError as exc:
+            self._stale()
+            self.bulk_error = exc.message
+        else:
+            self.selected = []
+            self._reset_bulk()
+            self._refresh()
+            self.applied_message = (f"Le changement a été appliqué : {count} motif modifié." if count == 1 else
+                                    f"Le changement a été appliqué : {count} motifs modifiés.")
+        finally:
+            self.applying = False
+
+    @rx.event
+    def cancel_preview(self):
+        self._stale()
+
+    # ----------------------------------------------------------------------- one motif, several organisations
+
+    @rx.event
+    def toggle_create_org(self, organisation_id: str, checked: bool):
+        others = [o for o in self.create_org_ids if o != organisation_id]
+        self.create_org_ids = [*others, organisation_id] if checked else others
+        self._touch("organisation_ids")
+
+    @rx.event
+    def create(self):
+        if self.saving:
+            return
+        self._clear_feedback()
+        self.saved_message = ""
+        data = self._form_fields()
+        if data is None:
+            return
+        self.saving = True
+        yield
+        try:
+            with UnitOfWork() as uow:
+                ids = territory_motifs.create_in_organisations(
+                    uow, *self._who(), [int(o) for o in self.create_org_ids], data)
+        except DomainError as exc:
+            self._show_error(exc)
+        else:
+            name = " ".join(self.name.split())
+            self._fill(MotifFields(name="", service_id=None))
+            self.create_org_ids = []
+            self.saved_message = f"Le motif « {name} » a été créé dans {len(ids)} organisation(s)."
+            self._refresh()
+        finally:
+            self.saving = False
