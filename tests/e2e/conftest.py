@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from fakes.oidc_provider import FakeFranceConnect
 from pg import free_port
 from playwright.sync_api import Page
 
@@ -58,14 +59,24 @@ def app_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app_url(app_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def franceconnect() -> Iterator[FakeFranceConnect]:
+    """The loopback OpenID provider the served app uses as FranceConnect."""
+    with FakeFranceConnect() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def app_url(app_database_url: str, franceconnect: FakeFranceConnect,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrates and seeds a fresh SQLite database, then serves the app exactly as `make run` does."""
     port = free_port()
     data = tmp_path_factory.mktemp("server")
     base_url = f"http://localhost:{port}"
+    franceconnect.redirect_uris.add(f"{base_url}/_auth/franceconnect/retour")
     env = {**os.environ, "REFLEX_DB_URL": app_database_url, "RDV_PUBLIC_URL": base_url,
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
-           "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org", "PYTHONUNBUFFERED": "1"}
+           "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org", "PYTHONUNBUFFERED": "1",
+           **franceconnect.environment()}
     subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     log = data / "server.log"

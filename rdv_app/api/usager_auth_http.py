@@ -1,0 +1,149 @@
+"""Usager sign-in over plain HTTP: the email link and FranceConnect set the HttpOnly session cookie.
+
+- `GET /_auth/usager/lien?jeton=…` only shows a button; `POST` consumes the link and signs in, so a mail
+  scanner or a link preview that fetches the address changes nothing. A POST from another site is
+  refused (Origin check), so nobody can sign a person into someone else's account.
+- `GET /_auth/franceconnect?suivant=…` starts the OpenID Connect flow (state and nonce in a short-lived
+  HttpOnly cookie); `GET /_auth/franceconnect/retour` finishes it.
+- `GET /_auth/usager/sortie` forgets the cookie; the session was revoked server-side before.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import urlparse
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from rdv_app import routes
+from rdv_app.auth.franceconnect import Flow, FranceConnectClient, FranceConnectError, FranceConnectSettings
+from rdv_app.config import settings
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.sessions import safe_next_path
+from rdv_app.services import usager_auth
+
+_SESSION_MAX_AGE = int(usager_auth.USAGER_SESSION_IDLE_TIMEOUT.total_seconds())
+
+
+def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    html = f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title, quote=False)} – RDV Service Public</title>
+<style>body{{font-family:system-ui,sans-serif;margin:0;background:#f6f6f6;color:#1e1e1e}}
+main{{max-width:32rem;margin:0 auto;padding:2rem 1rem}}h1{{font-size:1.5rem}}
+button,a.button{{display:block;width:100%;box-sizing:border-box;padding:.9rem 1rem;font-size:1.05rem;
+border:0;border-radius:.5rem;background:#000091;color:#fff;text-align:center;text-decoration:none;cursor:pointer}}
+button:focus,a:focus{{outline:3px solid #0a76f6;outline-offset:2px}}</style></head>
+<body><main><h1>{escape(title, quote=False)}</h1>{body}</main></body></html>"""
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def _set_session(response: Response, token: str) -> None:
+    response.set_cookie(routes.USAGER_SESSION_COOKIE, token, max_age=_SESSION_MAX_AGE, httponly=True,
+                        secure=settings.secure_cookies, samesite="lax", path="/")
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    allowed = {f"{request.url.scheme}://{request.url.netloc}"}
+    allowed |= {f"{urlparse(u).scheme}://{urlparse(u).netloc}" for u in (settings.public_url, settings.api_url) if u}
+    return origin in allowed
+
+
+async def email_link_form(request: Request) -> Response:
+    token = request.query_params.get("jeton", "")
+    return _page("Connexion à votre compte", f"""
+<p>Confirmez votre connexion pour reprendre votre réservation là où vous l'aviez laissée.</p>
+<form method="post" action="{escape(settings.api_path(routes.USAGER_EMAIL_LINK))}">
+<input type="hidden" name="jeton" value="{escape(token, quote=True)}">
+<button type="submit">Me connecter et reprendre ma réservation</button></form>""")
+
+
+async def email_link_sign_in(request: Request) -> Response:
+    if not _same_origin(request):
+        return _page("Demande refusée", "<p>Cette demande ne vient pas de notre site.</p>", status_code=403)
+    form = await request.form()
+    with UnitOfWork() as uow:
+        opened = usager_auth.open_email_link(uow, str(form.get("jeton", "")))
+    if opened is None:
+        return _page("Ce lien n'est plus valide", f"""
+<p>Ce lien de connexion a déjà servi ou a expiré (il est valable 24 heures, une seule fois).
+Demandez un nouveau lien depuis la page de réservation.</p>
+<p><a class="button" href="{escape(settings.frontend_url(routes.PUBLIC_BOOKING))}">Prendre rendez-vous</a></p>""",
+                     status_code=400)
+    response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)
+    _set_session(response, opened.token)
+    return response
+
+
+def _client() -> FranceConnectClient | None:
+    fc = FranceConnectSettings.from_env()
+    if fc is None:
+        return None
+    return FranceConnectClient(fc, f"{settings.api_url or settings.public_url}{routes.FRANCECONNECT_CALLBACK}")
+
+
+async def franceconnect_start(request: Request) -> Response:
+    client = _client()
+    next_path = safe_next_path(request.query_params.get("suivant"), routes.PUBLIC_BOOKING)
+    if client is None:
+        return RedirectResponse(settings.frontend_url(next_path), status_code=303)
+    flow = Flow.start(next_path)
+    try:
+        url = await client.authorize_url(flow)
+    except (FranceConnectError, OSError, ValueError):
+        return _fc_failed(FranceConnectError("FranceConnect ne répond pas pour le moment. Réessayez dans "
+                                             "quelques minutes ou créez un compte."), next_path)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(routes.FRANCECONNECT_FLOW_COOKIE, flow.dumps(), max_age=15 * 60, httponly=True,
+                        secure=settings.secure_cookies, samesite="lax", path=routes.FRANCECONNECT_START)
+    return response
+
+
+async def franceconnect_callback(request: Request) -> Response:
+    client = _client()
+    flow = Flow.loads(request.cookies.get(routes.FRANCECONNECT_FLOW_COOKIE))
+    next_path = flow.next_path if flow else routes.PUBLIC_BOOKING
+    if client is None:
+        return RedirectResponse(settings.frontend_url(next_path), status_code=303)
+    params = request.query_params
+    try:
+        identity, id_token = await client.finish(flow, code=params.get("code"), state=params.get("state"),
+                                                 error=params.get("error"))
+    except FranceConnectError as error:
+        return _fc_failed(error, next_path)
+    except (OSError, ValueError):
+        return _fc_failed(FranceConnectError(), next_path)
+    with UnitOfWork() as uow:
+        opened = usager_auth.sign_in_with_franceconnect(uow, identity, id_token, next_path)
+    response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)
+    _set_session(response, opened.token)
+    response.delete_cookie(routes.FRANCECONNECT_FLOW_COOKIE, path=routes.FRANCECONNECT_START, httponly=True,
+                           secure=settings.secure_cookies, samesite="lax")
+    return response
+
+
+def _fc_failed(error: FranceConnectError, next_path: str) -> Response:
+    return _page("Connexion impossible", f"""<p role="alert">{escape(error.message, quote=False)}</p>
+<p><a class="button" href="{escape(settings.frontend_url(next_path))}">Revenir à ma réservation</a></p>""",
+                 status_code=400)
+
+
+async def sign_out(_request: Request) -> Response:
+    response = RedirectResponse(settings.frontend_url(routes.PUBLIC_BOOKING), status_code=303)
+    response.delete_cookie(routes.USAGER_SESSION_COOKIE, path="/", httponly=True, secure=settings.secure_cookies,
+                           samesite="lax")
+    return response
+
+
+ROUTES = [
+    Route(routes.USAGER_EMAIL_LINK, email_link_form, methods=["GET"]),
+    Route(routes.USAGER_EMAIL_LINK, email_link_sign_in, methods=["POST"]),
+    Route(routes.FRANCECONNECT_START, franceconnect_start, methods=["GET"]),
+    Route(routes.FRANCECONNECT_CALLBACK, franceconnect_callback, methods=["GET"]),
+    Route(routes.USAGER_SIGN_OUT, sign_out, methods=["GET"]),
+]

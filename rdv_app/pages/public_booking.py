@@ -1,0 +1,289 @@
+"""Online booking for usagers, phone first: one page per entry point, one view per step (see the state)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from rdv_app import routes, styles
+from rdv_app.components.forms import form_alert
+from rdv_app.pages.template import template
+from rdv_app.state.public_booking import Choice, DayView, PublicBookingState, Recap, TimeButton
+
+S = PublicBookingState
+
+_CARD = {"display": "block", "padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem",
+         "background": "white", "color": "#161616", "text_decoration": "none", "min_height": "44px",
+         "_hover": {"color": "#161616", "background": styles.SURFACE, "border_color": styles.BRAND_BLUE}}
+_BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
+                "background": styles.BRAND_BLUE, "color": "white", "font_weight": "600", "text_decoration": "none",
+                "min_width": "4.5rem", "text_align": "center", "_hover": {"color": "white", "background": "#1212ff"}}
+
+
+def field(name: str, label: str | rx.Var, *, type_: str = "text", value: rx.Var | str = "", hint: str | rx.Var = "",
+          autocomplete: str = "off", required: bool | rx.Var = True, read_only: bool | rx.Var = False) -> rx.Component:
+    field_id = f"champ-{name}"
+    error = S.field_errors.get(name, "")
+    has_hint = isinstance(hint, rx.Var) or bool(hint)
+    return rx.box(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        rx.el.p(hint, id=f"{field_id}-aide", class_name="field-hint") if has_hint else rx.fragment(),
+        rx.el.input(id=field_id, name=name, type=type_, default_value=value, required=required,
+                    read_only=read_only, auto_complete=autocomplete, class_name="text-input",
+                    aria_describedby=f"{field_id}-aide {field_id}-erreur" if has_hint else f"{field_id}-erreur",
+                    aria_invalid=rx.cond(error != "", "true", "false")),
+        rx.el.p(error, id=f"{field_id}-erreur", class_name="field-error", aria_live="polite"),
+        width="100%",
+    )
+
+
+def submit(label: str, busy: str = "Envoi en cours…") -> rx.Component:
+    return rx.button(rx.cond(S.submitting, rx.spinner(size="2"), rx.fragment()),
+                     rx.cond(S.submitting, busy, label), type="submit", size="3", width="100%",
+                     disabled=S.submitting)
+
+
+def choice_list(items: rx.Var) -> rx.Component:
+    def item(choice: Choice) -> rx.Component:
+        return rx.el.li(rx.link(
+            rx.el.span(choice.label, font_weight="600", font_size="1.05rem", display="block", color="#161616"),
+            rx.cond(choice.detail != "", rx.el.span(choice.detail, display="block", color=styles.TEXT_MUTED),
+                    rx.fragment()),
+            rx.cond(choice.extra != "", rx.el.span(choice.extra, display="block", color="#18753c",
+                                                   font_weight="600", margin_top="0.25rem"), rx.fragment()),
+            href=choice.href, style=_CARD,
+        ))
+
+    return rx.el.ul(rx.foreach(items, item), style={"list_style": "none", "padding": 0, "margin": 0,
+                                                    "display": "grid", "gap": "0.75rem", "width": "100%"})
+
+
+def summary() -> rx.Component:
+    def row(line: Recap) -> rx.Component:
+        return rx.box(rx.el.dt(line.label, font_weight="600"), rx.el.dd(line.value, margin="0 0 0.5rem 0"))
+
+    return rx.cond(S.summary.length() > 0, rx.el.dl(rx.foreach(S.summary, row), class_name="booking-summary",
+                                                    style={"background": styles.SURFACE, "padding": "0.75rem 1rem",
+                                                           "border_radius": "0.5rem", "margin": 0, "width": "100%",
+                                                           "box_sizing": "border-box"}), rx.fragment())
+
+
+def back_link() -> rx.Component:
+    return rx.cond(S.change_href != "", rx.link("← Modifier l'étape précédente", href=S.change_href), rx.fragment())
+
+
+def step_heading(text: str) -> rx.Component:
+    return rx.heading(text, as_="h2", size="5")
+
+
+def signed_in_line() -> rx.Component:
+    return rx.hstack(rx.text("Connecté(e) : ", rx.el.strong(S.account_name)),
+                     rx.button("Se déconnecter", variant="ghost", on_click=S.sign_out),
+                     align="center", justify="between", width="100%", wrap="wrap")
+
+
+def place_view() -> rx.Component:
+    return rx.vstack(
+        step_heading("Où habitez-vous ?"),
+        rx.form(rx.vstack(
+            rx.box(
+                rx.el.label("Département ou code postal", html_for="champ-departement", class_name="field-label"),
+                rx.el.p("Par exemple 62 ou 62000", id="champ-departement-aide", class_name="field-hint"),
+                rx.el.input(id="champ-departement", name="departement", default_value=S.place, required=True,
+                            inputmode="numeric", auto_complete="postal-code", class_name="text-input",
+                            aria_describedby="champ-departement-aide champ-departement-erreur",
+                            aria_invalid=rx.cond(S.place_error != "", "true", "false")),
+                rx.el.p(S.place_error, id="champ-departement-erreur", class_name="field-error", aria_live="polite"),
+                width="100%"),
+            rx.button("Rechercher", type="submit", size="3", width="100%"),
+            width="100%"), on_submit=S.search_place, reset_on_submit=False, width="100%",
+            aria_label="Recherche"),
+        width="100%", spacing="3",
+    )
+
+
+def choices_view(title: str, empty: str) -> rx.Component:
+    return rx.vstack(
+        step_heading(title), back_link(),
+        rx.cond(S.notice != "", rx.el.p(S.notice, role="status"), rx.fragment()),
+        rx.cond(S.choices.length() > 0, choice_list(S.choices), rx.text(empty)),
+        width="100%", spacing="3",
+    )
+
+
+def week_view() -> rx.Component:
+    def time_button(button: TimeButton) -> rx.Component:
+        return rx.el.li(rx.link(button.label, href=button.href, aria_label=button.description, style=_BUTTON_LINK))
+
+    def day(view: DayView) -> rx.Component:
+        return rx.el.section(
+            rx.heading(view.label, as_="h3", size="3"),
+            rx.cond(view.closed, rx.text("Fermé à la réservation en ligne", color=styles.TEXT_MUTED),
+                    rx.cond(view.times.length() > 0,
+                            rx.el.ul(rx.foreach(view.times, time_button),
+                                     style={"list_style": "none", "padding": 0, "margin": "0.5rem 0 0",
+                                            "display": "flex", "flex_wrap": "wrap", "gap": "0.5rem"}),
+                            rx.text("Aucun créneau disponible", color=styles.TEXT_MUTED))),
+            style={"padding": "0.75rem 0", "border_bottom": f"1px solid {styles.BORDER}"},
+        )
+
+    return rx.vstack(
+        step_heading("Choisissez un horaire"), back_link(), summary(),
+        rx.cond(S.notice != "", rx.el.div(S.notice, role="alert", class_name="form-alert"), rx.fragment()),
+        rx.heading(S.week_title, as_="h3", size="4"),
+        rx.hstack(
+            rx.cond(S.previous_week_href != "", rx.link("← Semaine précédente", href=S.previous_week_href),
+                    rx.el.span()),
+            rx.cond(S.next_week_href != "", rx.link("Semaine suivante →", href=S.next_week_href), rx.el.span()),
+            justify="between", width="100%",
+        ),
+        rx.cond(S.week_is_empty,
+                rx.box(rx.text("Aucun créneau disponible cette semaine."),
+                       rx.cond(S.next_href != "", rx.link(S.next_label, href=S.next_href, font_weight="600"),
+                               rx.text("Pas d'autre créneau ouvert à la réservation en ligne : consultez les semaines "
+                                       "précédentes ou contactez l'organisation.")),
+                       role="status"),
+                rx.fragment()),
+        rx.box(rx.foreach(S.days, day), width="100%"),
+        width="100%", spacing="3",
+    )
+
+
+def identification_view() -> rx.Component:
+    return rx.vstack(
+        step_heading("Identifiez-vous pour confirmer"), back_link(), summary(),
+        rx.cond(S.link_sent != "", rx.el.div(S.link_sent, role="status", class_name="form-success",
+                                             style={"border_left": "4px solid #18753c", "padding": "0.75rem 1rem",
+                                                    "background": "#eefcf3"}), rx.fragment()),
+        form_alert(S.form_error),
+        rx.cond(S.franceconnect_href != "",
+                rx.box(rx.el.a("S'identifier avec FranceConnect", href=S.franceconnect_href, style=_BUTTON_LINK,
+                               on_click=S.start_franceconnect.prevent_default,
+                               width="100%", box_sizing="border-box"),
+                       rx.text("FranceConnect est la solution proposée par l'État pour sécuriser et simplifier la "
+                               "connexion à vos services en ligne.", size="2", color=styles.TEXT_MUTED),
+                       width="100%"),
+                rx.fragment()),
+        rx.heading("Créer un compte", as_="h3", size="4"),
+        rx.form(rx.vstack(
+            field("first_name", "Prénom", autocomplete="given-name"),
+            field("last_name", "Nom", autocomplete="family-name"),
+            field("email", "Adresse email", type_="email", autocomplete="email",
+                  hint="Nous vous enverrons un lien pour confirmer votre adresse."),
+            field("phone_number", "Téléphone (facultatif)", type_="tel", autocomplete="tel", required=False,
+                  hint="Pour recevoir la confirmation et le rappel par SMS."),
+            submit("Créer mon compte"), width="100%"),
+            on_submit=S.create_account, reset_on_submit=False, width="100%", aria_label="Créer un compte"),
+        rx.heading("Vous avez déjà un compte ?", as_="h3", size="4"),
+        rx.form(rx.vstack(
+            field("sign_in_email", "Adresse email du compte", type_="email", autocomplete="email"),
+            rx.button("Recevoir un lien de connexion", type="submit", size="3", width="100%", variant="outline",
+                      disabled=S.submitting),
+            width="100%"), on_submit=S.send_sign_in_link, reset_on_submit=False, width="100%",
+            aria_label="Recevoir un lien de connexion"),
+        width="100%", spacing="3",
+    )
+
+
+def informations_view() -> rx.Component:
+    return rx.vstack(
+        step_heading("Vos informations"), signed_in_line(), back_link(), summary(), form_alert(S.form_error),
+        rx.form(rx.vstack(
+            field("first_name", "Prénom", value=S.first_name, autocomplete="given-name", read_only=S.names_certified,
+                  hint=rx.cond(S.names_certified, "Certifié par FranceConnect", "")),
+            field("last_name", "Nom", value=S.last_name, autocomplete="family-name", read_only=S.names_certified),
+            field("phone_number", rx.cond(S.phone_required, "Téléphone", "Téléphone (facultatif)"),
+                  type_="tel", value=S.phone_number, autocomplete="tel", required=S.phone_required),
+            field("address", rx.cond(S.address_required, "Adresse", "Adresse (facultatif)"),
+                  value=S.address, autocomplete="street-address", required=S.address_required),
+            submit("Continuer"), width="100%"),
+            on_submit=S.save_informations, reset_on_submit=False, width="100%", aria_label="Vos informations"),
+        width="100%", spacing="3",
+    )
+
+
+def for_whom_view() -> rx.Component:
+    return rx.vstack(
+        step_heading("Pour qui est ce rendez-vous ?"), signed_in_line(), back_link(), summary(),
+        choice_list(S.relatives), form_alert(S.form_error),
+        rx.heading("Ajouter un proche", as_="h3", size="4"),
+        rx.form(rx.vstack(
+            field("relative_first_name", "Prénom du proche"),
+            field("relative_last_name", "Nom du proche"),
+            field("relative_birth_date", "Date de naissance (facultatif)", type_="date", required=False),
+            submit("Ajouter ce proche et continuer"), width="100%"),
+            on_submit=S.add_relative, reset_on_submit=False, width="100%", aria_label="Ajouter un proche"),
+        width="100%", spacing="3",
+    )
+
+
+def recap_view() -> rx.Component:
+    return rx.vstack(
+        step_heading("Vérifiez votre rendez-vous"), signed_in_line(), back_link(), summary(), form_alert(S.form_error),
+        rx.cond(S.restriction != "",
+                rx.box(rx.heading("Conditions", as_="h3", size="3"), rx.text(S.restriction, white_space="pre-line"),
+                       rx.checkbox("J'ai lu et j'accepte ces conditions", checked=S.accepted,
+                                   on_change=S.set_accepted, size="3"),
+                       width="100%"),
+                rx.fragment()),
+        rx.button(rx.cond(S.submitting, rx.spinner(size="2"), rx.fragment()),
+                  rx.cond(S.submitting, "Confirmation en cours…", "Confirmer mon RDV"),
+                  on_click=S.confirm, size="4", width="100%",
+                  disabled=S.submitting | ((S.restriction != "") & ~S.accepted)),
+        width="100%", spacing="3",
+    )
+
+
+def confirmation_view() -> rx.Component:
+    return rx.vstack(
+        rx.el.div(rx.heading("Votre rendez-vous est confirmé", as_="h2", size="6"), role="status"),
+        rx.text("Vous allez recevoir une confirmation par email, et par SMS si vous avez donné un numéro de mobile."),
+        summary(),
+        rx.cond(S.instruction != "", rx.box(rx.heading("À savoir avant votre rendez-vous", as_="h3", size="4"),
+                                            rx.text(S.instruction, white_space="pre-line")), rx.fragment()),
+        rx.box(rx.heading("Contact", as_="h3", size="4"),
+               rx.foreach(S.organisation_contact, lambda line: rx.text(line))),
+        rx.text("Pour annuler, utilisez le lien « Infos et annulation » reçu par SMS ou email, jusqu'à 4 heures avant "
+                "le rendez-vous."),
+        rx.link("Prendre un autre rendez-vous", href=routes.PUBLIC_BOOKING),
+        width="100%", spacing="3",
+    )
+
+
+def error_view() -> rx.Component:
+    return rx.vstack(rx.el.div(S.page_error, role="alert", class_name="form-alert"),
+                     rx.link("Recommencer la recherche", href=routes.PUBLIC_BOOKING), width="100%", spacing="3")
+
+
+def booking_page() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Prendre rendez-vous", as_="h1", size="7"),
+        rx.cond(S.scope_title != "", rx.text(S.scope_title, size="4", color=styles.TEXT_MUTED), rx.fragment()),
+        rx.cond(
+            S.loading,
+            rx.hstack(rx.spinner(size="3"), rx.text("Chargement…"), role="status", align="center", spacing="2"),
+            rx.match(
+                S.step,
+                ("place", place_view()),
+                ("service", choices_view("Choisissez un service", "Aucun service ne propose de rendez-vous en ligne.")),
+                ("motif", choices_view("Choisissez le motif de votre rendez-vous",
+                                       "Aucun motif n'est proposé en ligne pour ce service.")),
+                ("lieu", choices_view("Choisissez un lieu", "Aucun lieu ne propose ce motif pour le moment.")),
+                ("organisation", choices_view("Choisissez un service près de chez vous",
+                                              "Aucune organisation ne propose ce motif pour le moment.")),
+                ("creneau", week_view()),
+                ("identification", identification_view()),
+                ("informations", informations_view()),
+                ("pour", for_whom_view()),
+                ("recap", recap_view()),
+                ("confirmation", confirmation_view()),
+                error_view(),
+            ),
+        ),
+        width="100%", max_width="40rem", spacing="4",
+    )
+
+
+template(routes.PUBLIC_BOOKING, "Prendre rendez-vous", on_load=S.load)(booking_page)
+template(routes.PUBLIC_ORGANISATION, "Prendre rendez-vous", on_load=S.load)(booking_page)
+template(routes.PUBLIC_ORGANISATION_SLUG, "Prendre rendez-vous", on_load=S.load)(booking_page)
+template(routes.PUBLIC_CONFIRMATION, "Rendez-vous confirmé", on_load=S.load)(booking_page)

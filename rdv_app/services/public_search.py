@@ -1,0 +1,422 @@
+"""What an usager may book online, before signing in: services, motifs, lieux, organisations and slots.
+
+Two entry points narrow the offer (`PublicScope`): a territory found by its département number or a
+postcode (`/prendre_rdv`), or one organisation (its public link `/org/<id>/<slug>`). Only motifs "Ouvert
+aux agents et aux usagers" (individual, not archived) that have plages d'ouverture still to come are
+offered, at enabled lieux.
+
+Across the organisations of a territory the same motif exists once per organisation: the usager
+chooses a motif by its name and where it takes place (`MotifChoice.key`), then a lieu (sur place) or an
+organisation (by phone, at home, by visio), which fixes the organisation's motif. Every availability
+comes from the slot engine with the usager's booking delays; agents' names never reach the browser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from rdv_app.db.models import (
+    Lieu,
+    Motif,
+    Organisation,
+    PlageOuverture,
+    PlageOuvertureMotif,
+    Service,
+    Territory,
+)
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import datefmt
+from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType
+from rdv_app.domain.labels import LOCATION_TYPE_LABELS
+from rdv_app.domain.slots import (
+    Searcher,
+    Slot,
+    SlotSearch,
+    booking_window,
+    displayed_slots,
+    next_availability,
+)
+from rdv_app.services.booking import is_public_motif
+from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.slot_inputs import MotifContext, horizon, load_search, motif_context
+
+WEEK = 7
+_FIRST_WINDOW_DAYS = 14
+_DEPARTEMENT = re.compile(r"^(?:\d{2}|2[AaBb]|97\d)$")
+_POSTCODE = re.compile(r"^\d{5}$")
+_LOCATION_KEYWORDS = {LocationType.PHONE.value: "téléphone", LocationType.HOME.value: "domicile",
+                      LocationType.VISIO.value: "visio"}
+PLACE_ERROR = "Saisissez un numéro de département (par exemple 62) ou un code postal (par exemple 62000)."
+
+
+@dataclass(frozen=True)
+class PublicScope:
+    """Where the usager searches: a territory, or one organisation (its public link)."""
+
+    territory_id: int
+    organisation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Place:
+    territory_id: int
+    departement_number: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OrganisationInfo:
+    id: int
+    name: str
+    slug: str
+    territory_id: int
+    phone_number: str | None
+    email: str | None
+    website: str | None
+
+
+@dataclass(frozen=True)
+class ServiceChoice:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class MotifChoice:
+    key: str  # "<location_type>:<name>", the same across the organisations of a territory
+    name: str
+    location_type: str
+    location_label: str
+    motif_ids: tuple[int, ...]
+
+    @property
+    def display_name(self) -> str:
+        """"Consultation (sur place)"; no repetition when the name says it: "Conseil par téléphone"."""
+        keyword = _LOCATION_KEYWORDS.get(self.location_type, "")
+        if keyword and keyword in self.name.lower():
+            return self.name
+        return f"{self.name} ({self.location_label.lower()})"
+
+    @property
+    def needs_lieu(self) -> bool:
+        return self.location_type == LocationType.PUBLIC_OFFICE.value
+
+
+@dataclass(frozen=True)
+class Availability:
+    starts_at: datetime
+    label: str  # "lundi 7 décembre 2026 à 09h00", in the organisation's time zone
+
+
+@dataclass(frozen=True)
+class LieuCard:
+    lieu_id: int
+    motif_id: int
+    organisation_id: int
+    organisation_name: str
+    name: str
+    address: str
+    next_availability: Availability | None
+
+
+@dataclass(frozen=True)
+class OrganisationCard:
+    organisation_id: int
+    motif_id: int
+    name: str
+    phone_number: str | None
+    next_availability: Availability | None
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    day: date
+    label: str
+    closed: bool  # before the minimum delay or beyond the maximum delay: nothing can be booked that day
+    times: list[tuple[str, str]]  # (start as ISO 8601 UTC, "09h30")
+
+
+@dataclass(frozen=True)
+class PublicWeek:
+    first_day: date
+    today: date
+    days: list[DaySlots]
+    next_availability: Availability | None  # only when this week has no slot
+    has_previous: bool
+    has_next: bool
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(d.times for d in self.days)
+
+
+@dataclass(frozen=True)
+class MotifDetails:
+    id: int
+    name: str
+    service_name: str
+    location_type: str
+    location_label: str
+    duration_in_min: int
+    restriction: str | None  # conditions to accept before confirming
+    instruction: str | None  # shown on the confirmation page
+    organisation: OrganisationInfo
+    timezone: str
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def find_place(uow: UnitOfWork, text: str) -> Place:
+    """The territory of a département number ("62", "2A", "974") or a postcode ("62000", "97400")."""
+    value = (text or "").strip().replace(" ", "")
+    if _POSTCODE.match(value):
+        number = value[:3] if value.startswith("97") else value[:2]
+        if value.startswith("20"):  # Corsica: 200xx-201xx are in 2A, 202xx-206xx in 2B
+            number = "2A" if value[:3] in ("200", "201") else "2B"
+    elif _DEPARTEMENT.match(value):
+        number = value.upper()
+    else:
+        raise DomainError(PLACE_ERROR, "place")
+    territory = uow.session.exec(select(Territory).where(Territory.departement_number == number)).first()
+    if territory is None:
+        raise DomainError(f"La prise de rendez-vous en ligne n'est pas encore ouverte dans le département "
+                          f"{number}.", "place")
+    return Place(territory.id, territory.departement_number, territory.name)  # type: ignore[arg-type]
+
+
+def organisation_info(uow: UnitOfWork, organisation_id: int) -> OrganisationInfo:
+    organisation = uow.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("Cette organisation n'existe pas ou plus. Vérifiez le lien que vous avez reçu.")
+    return _info(organisation)
+
+
+def services(uow: UnitOfWork, scope: PublicScope, now: datetime | None = None) -> list[ServiceChoice]:
+    """Services with at least one motif bookable online in the scope, by name."""
+    ids = {m.service_id for m in _bookable_motifs(uow, scope, now)}
+    rows = uow.session.exec(select(Service).where(col(Service.id).in_(ids)).order_by(Service.name)).all()
+    return [ServiceChoice(s.id, s.name) for s in rows]  # type: ignore[arg-type]
+
+
+def motifs(uow: UnitOfWork, scope: PublicScope, service_id: int, now: datetime | None = None) -> list[MotifChoice]:
+    """The service's motifs bookable online, one choice per name and location type across organisations."""
+    grouped: dict[str, list[Motif]] = {}
+    for motif in _bookable_motifs(uow, scope, now):
+        if motif.service_id == service_id:
+            grouped.setdefault(motif_key(motif), []).append(motif)
+    choices = [_choice(key, found) for key, found in grouped.items()]
+    return sorted(choices, key=lambda c: (c.name.casefold(), c.location_type))
+
+
+def _choice(key: str, found: list[Motif]) -> MotifChoice:
+    return MotifChoice(key=key, name=found[0].name, location_type=found[0].location_type,
+                       location_label=LOCATION_TYPE_LABELS[LocationType(found[0].location_type)],
+                       motif_ids=tuple(sorted(m.id for m in found)))  # type: ignore[misc]
+
+
+def motif_choice(uow: UnitOfWork, scope: PublicScope, key: str, now: datetime | None = None) -> MotifChoice:
+    found = [m for m in _bookable_motifs(uow, scope, now) if motif_key(m) == key]
+    if not found:
+        raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
+    return _choice(key, found)
+
+
+def motif_key_of(uow: UnitOfWork, scope: PublicScope, motif_id: int,
+                 now: datetime | None = None) -> tuple[str, int]:
+    """(choice key, motif id) of one organisation's motif offered in the scope (deep links)."""
+    for motif in _bookable_motifs(uow, scope, now):
+        if motif.id == motif_id:
+            return motif_key(motif), motif_id
+    raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
+
+
+def motif_key(motif: Motif) -> str:
+    return f"{motif.location_type}:{motif.name}"
+
+
+def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> list[LieuCard]:
+    """Lieux offering the motif (sur place), each with its next availability; soonest first, then by name."""
+    now = now or datetime.now(UTC)
+    cards: list[LieuCard] = []
+    for motif_id in choice.motif_ids:
+        context = motif_context(uow, motif_id, _organisation_of(uow, motif_id))
+        lieu_ids = set(uow.session.exec(
+            select(PlageOuverture.lieu_id).distinct()
+            .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
+            .where(PlageOuvertureMotif.motif_id == motif_id, col(PlageOuverture.lieu_id).is_not(None))).all())
+        rows = uow.session.exec(select(Lieu).where(col(Lieu.id).in_(lieu_ids),
+                                                   Lieu.availability == LieuAvailability.ENABLED.value)).all()
+        found = _next_slots(uow, context, now, [lieu.id for lieu in rows])  # type: ignore[misc]
+        for lieu in rows:
+            slot = found.get(lieu.id)  # type: ignore[arg-type]
+            cards.append(LieuCard(lieu_id=lieu.id, motif_id=motif_id,  # type: ignore[arg-type]
+                                  organisation_id=context.organisation.id,  # type: ignore[arg-type]
+                                  organisation_name=context.organisation.name, name=lieu.name,
+                                  address=lieu.address, next_availability=_availability(slot, context)))
+    return sorted(cards, key=lambda c: (_soonest(c.next_availability), c.name.casefold()))
+
+
+def organisations(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> list[OrganisationCard]:
+    """Organisations offering the motif by phone, at home or by visio, with their next availability."""
+    now = now or datetime.now(UTC)
+    cards = []
+    for motif_id in choice.motif_ids:
+        context = motif_context(uow, motif_id, _organisation_of(uow, motif_id))
+        slot = _next_slots(uow, context, now, [None]).get(None)
+        organisation = context.organisation
+        cards.append(OrganisationCard(organisation_id=organisation.id, motif_id=motif_id,  # type: ignore[arg-type]
+                                      name=organisation.name, phone_number=organisation.phone_number,
+                                      next_availability=_availability(slot, context)))
+    return sorted(cards, key=lambda c: (_soonest(c.next_availability), c.name.casefold()))
+
+
+def motif_details(uow: UnitOfWork, motif_id: int) -> MotifDetails:
+    """The booked motif as the usager reads it (recap, conditions, confirmation)."""
+    motif = uow.session.get(Motif, motif_id)
+    if motif is None or not is_public_motif(motif):
+        raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
+    context = motif_context(uow, motif_id, motif.organisation_id)
+    service = uow.session.get(Service, motif.service_id)
+    return MotifDetails(
+        id=motif_id, name=motif.name, service_name=service.name if service else "",
+        location_type=motif.location_type, location_label=LOCATION_TYPE_LABELS[LocationType(motif.location_type)],
+        duration_in_min=motif.default_duration_in_min, restriction=(motif.restriction_for_rdv or "").strip() or None,
+        instruction=(motif.instruction_for_rdv or "").strip() or None, organisation=_info(context.organisation),
+        timezone=context.organisation.timezone or "Europe/Paris")
+
+
+def lieu_card(uow: UnitOfWork, motif_id: int, lieu_id: int) -> tuple[str, str]:
+    """(name, address) of a lieu where the motif can be booked; NotFound otherwise."""
+    motif = uow.session.get(Motif, motif_id)
+    lieu = uow.session.get(Lieu, lieu_id)
+    if motif is None or lieu is None or lieu.organisation_id != motif.organisation_id \
+            or lieu.availability != LieuAvailability.ENABLED.value:
+        raise NotFound("Ce lieu ne propose plus ce motif. Choisissez un autre lieu.")
+    return lieu.name, lieu.address
+
+
+def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | None = None,
+         now: datetime | None = None) -> PublicWeek:
+    """Seven days of bookable start times from `from_day` (default: today), one button per start.
+
+    Days outside the booking window are marked closed; an empty week gives the next availability."""
+    now = now or datetime.now(UTC)
+    motif = uow.session.get(Motif, motif_id)
+    if motif is None or not is_public_motif(motif):
+        raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
+    context = motif_context(uow, motif_id, motif.organisation_id)
+    tz = context.time_zone
+    today = now.astimezone(tz).date()
+    first_day = max(from_day or today, today)
+    last_day = first_day + timedelta(days=WEEK - 1)
+    search = load_search(uow, context, first_day, last_day, searcher=Searcher.USAGER, now=now, lieu_id=lieu_id)
+    earliest, latest = booking_window(search)
+    first_open = earliest.astimezone(tz).date()
+    last_open = latest.astimezone(tz).date() if latest is not None else None
+    by_day: dict[date, list[tuple[str, str]]] = {first_day + timedelta(days=i): [] for i in range(WEEK)}
+    for slot in displayed_slots(search, first_day, last_day, lieu_id=lieu_id):
+        local = slot.starts_at.astimezone(tz)
+        by_day[local.date()].append((slot.starts_at.astimezone(UTC).isoformat(), datefmt.hour(local)))
+    following = None
+    if not any(by_day.values()):
+        start = last_day + timedelta(days=1)
+        end = horizon(context, Searcher.USAGER, now)
+        if start <= end:
+            ahead = load_search(uow, context, start, end, searcher=Searcher.USAGER, now=now, lieu_id=lieu_id)
+            following = _availability(next_availability(ahead, from_day=start, lieu_id=lieu_id), context)
+    days = [DaySlots(day=day, label=datefmt.long_date(day),
+                     closed=day < first_open or (last_open is not None and day > last_open), times=times)
+            for day, times in by_day.items()]
+    return PublicWeek(first_day=first_day, today=today, days=days, next_availability=following,
+                      has_previous=first_day > today, has_next=last_open is None or last_day < last_open)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
+    """Public motifs of the scope that have plages still to come (at an enabled lieu, or without lieu)."""
+    today = (now or datetime.now(UTC)).date() - timedelta(days=1)  # a day of margin for every time zone
+    still_to_come = sa.or_(
+        sa.and_(col(PlageOuverture.recurrence).is_(None), col(PlageOuverture.first_day) >= today),
+        sa.and_(col(PlageOuverture.recurrence).is_not(None),
+                sa.or_(col(PlageOuverture.recurrence_until).is_(None), col(PlageOuverture.recurrence_until) >= today)),
+    )
+    with_plages = (
+        select(PlageOuvertureMotif.motif_id)
+        .join(PlageOuverture, col(PlageOuverture.id) == PlageOuvertureMotif.plage_ouverture_id)
+        .outerjoin(Lieu, col(Lieu.id) == PlageOuverture.lieu_id)
+        .where(still_to_come, sa.or_(col(PlageOuverture.lieu_id).is_(None),
+                                     Lieu.availability == LieuAvailability.ENABLED.value))
+    )
+    query = (
+        select(Motif).join(Organisation, col(Organisation.id) == Motif.organisation_id)
+        .where(Motif.bookable_by == BookableBy.EVERYONE.value, col(Motif.collectif).is_(False),
+               col(Motif.deleted_at).is_(None), col(Motif.id).in_(with_plages),
+               Organisation.territory_id == scope.territory_id)
+    )
+    if scope.organisation_id is not None:
+        query = query.where(Motif.organisation_id == scope.organisation_id)
+    return list(uow.session.exec(query.order_by(Motif.name, Motif.id)).all())
+
+
+def _organisation_of(uow: UnitOfWork, motif_id: int) -> int:
+    return uow.session.exec(select(Motif.organisation_id).where(Motif.id == motif_id)).one()
+
+
+def _next_slots(uow: UnitOfWork, context: MotifContext, now: datetime,
+                lieu_ids: list[int | None]) -> dict[int | None, Slot]:
+    """Each lieu's next slot (None: at any lieu or without one). The first two weeks are loaded first (where almost every answer is); only
+    the lieux still without a slot load the rest of the horizon, instead of months of RDVs for all."""
+    today = now.astimezone(context.time_zone).date()
+    last_day = horizon(context, Searcher.USAGER, now)
+    found: dict[int | None, Slot] = {}
+    first_days = today, min(today + timedelta(days=_FIRST_WINDOW_DAYS - 1), last_day)
+    windows = [first_days, (first_days[1] + timedelta(days=1), last_day)]
+    for first_day, window_end in windows:
+        missing = [lieu_id for lieu_id in lieu_ids if lieu_id not in found]
+        if not missing or first_day > window_end:
+            break
+        search = load_search(uow, context, first_day, window_end, searcher=Searcher.USAGER, now=now)
+        for lieu_id in missing:
+            slot = next_availability(_until(search, window_end), from_day=first_day, lieu_id=lieu_id)
+            if slot is not None:
+                found[lieu_id] = slot
+    return found
+
+
+def _until(search: SlotSearch, last_day: date) -> SlotSearch:
+    """The same search with its booking window ending with `last_day` (local), so that the next
+    availability never looks past the days whose RDVs were loaded."""
+    tz = search.time_zone
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tz).astimezone(UTC)
+    seconds = max(1, int((end - search.now).total_seconds()))
+    original = search.motif.max_booking_delay
+    if 0 < original <= seconds:
+        return search
+    return dataclasses.replace(search, motif=dataclasses.replace(search.motif, max_booking_delay=seconds))
+
+
+def _availability(slot: Slot | None, context: MotifContext) -> Availability | None:
+    if slot is None:
+        return None
+    return Availability(slot.starts_at, datefmt.long_datetime(slot.starts_at, context.organisation.timezone
+                                                              or "Europe/Paris"))
+
+
+def _soonest(availability: Availability | None) -> datetime:
+    return availability.starts_at if availability else datetime.max.replace(tzinfo=UTC)
+
+
+def _info(organisation: Organisation) -> OrganisationInfo:
+    return OrganisationInfo(id=organisation.id, name=organisation.name, slug=organisation.slug,  # type: ignore[arg-type]
+                            territory_id=organisation.territory_id, phone_number=organisation.phone_number,
+                            email=organisation.email, website=organisation.website)
+

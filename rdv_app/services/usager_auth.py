@@ -1,0 +1,355 @@
+"""Usager accounts for online booking: email links, sessions, FranceConnect identities, relatives.
+
+- **Créer un compte** (`request_account`): first name, last name, email, optional phone. The usager is
+  created (or found by email: an existing account simply gets a sign-in link, and the page says the same
+  thing either way) and a verification email is queued in the outbox with a link carrying a random token.
+  Only the token's SHA-256 is stored (`UsagerEmailToken`), with the path to come back to; it works once,
+  for 24 hours.
+- **Returning usagers** (`request_sign_in_link`) get the same kind of link by email.
+- **Opening the link** (`open_email_link`, from a POST: a mail scanner fetching the link changes nothing)
+  marks the email verified, consumes the token and opens an `UsagerSession` whose token, HttpOnly in a
+  cookie, is stored hashed too.
+- **FranceConnect** (`sign_in_with_franceconnect`): the usager is found by FranceConnect subject, then
+  by email, or created; names and birth date given by FranceConnect are then certified and cannot be
+  edited (`update_informations` refuses).
+- Rate limits fail closed: account creation and link emails per IP and per email address.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
+import phonenumbers
+from limits import RateLimitItem, parse
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from rdv_app import routes
+from rdv_app.auth import rate_limit
+from rdv_app.auth.franceconnect import FranceConnectIdentity
+from rdv_app.auth.tokens import hash_token, new_token
+from rdv_app.config import settings
+from rdv_app.db.models import Usager, UsagerEmailToken, UsagerSession
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent
+from rdv_app.domain.sessions import safe_next_path, session_is_active, session_needs_touch
+from rdv_app.notify.outbox import enqueue
+from rdv_app.services.errors import DomainError
+
+EMAIL_LINK_LIFETIME = timedelta(hours=24)
+USAGER_SESSION_IDLE_TIMEOUT = timedelta(days=7)
+ACCOUNT_CREATIONS_PER_IP = parse("10/hour")
+LINKS_PER_EMAIL = parse("5/hour")
+LINKS_PER_IP = parse("30/hour")
+LINK_SENT = ("Un email vient de vous être envoyé. Ouvrez le lien qu'il contient pour vous connecter : "
+             "vous reviendrez directement à votre réservation.")
+FRANCECONNECT_CERTIFIED = "Cette information est certifiée par FranceConnect et ne peut pas être modifiée."
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM")
+_MAX_NAME = 100
+
+
+class TooManyRequests(DomainError):
+    def __init__(self, wait_seconds: int) -> None:
+        minutes = max(1, round(wait_seconds / 60))
+        super().__init__(f"Trop de demandes en peu de temps. Veuillez réessayer dans {minutes} minute"
+                         f"{'s' if minutes > 1 else ''}.")
+        self.wait_seconds = wait_seconds
+
+
+@dataclass(frozen=True)
+class LinkRequested:
+    outbox_ids: tuple[int, ...]  # the email to deliver right after the commit (empty: no such account)
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    token: str  # for the HttpOnly cookie; only its hash is stored
+    usager_id: int
+    next_path: str
+
+
+@dataclass(frozen=True)
+class Relative:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class UsagerAccount:
+    id: int
+    first_name: str
+    last_name: str
+    email: str | None
+    phone_number: str | None
+    address: str | None
+    birth_date: date | None
+    franceconnect: bool  # names and birth date are certified
+    relatives: tuple[Relative, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+# --------------------------------------------------------------------------- email links
+
+
+def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: str, phone_number: str | None,
+                    next_path: str, ip: str, now: datetime | None = None) -> LinkRequested:
+    """Creates the account (unless the email has one) and queues the verification email; commits."""
+    now = now or datetime.now(UTC)
+    first, last = _name(first_name, "first_name", "prénom"), _name(last_name, "last_name", "nom")
+    address = _email(email)
+    raw_phone, formatted = _phone(phone_number)
+    _throttle(ACCOUNT_CREATIONS_PER_IP, f"usager-account:ip:{ip}")
+    _throttle(LINKS_PER_EMAIL, f"usager-link:email:{address}")
+    usager = uow.session.exec(select(Usager).where(Usager.email == address, col(Usager.deleted_at).is_(None))).first()
+    if usager is None:
+        usager = Usager(first_name=first, last_name=last, email=address, phone_number=raw_phone,
+                        phone_number_formatted=formatted, created_through=CreatedThrough.USER_SIGN_UP.value,
+                        created_at=now, updated_at=now)
+        uow.session.add(usager)
+        uow.session.flush()
+    ids = _queue_link(uow, usager, next_path, now, welcome=usager.email_verified_at is None)
+    uow.commit()
+    return LinkRequested(ids)
+
+
+def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str,
+                         now: datetime | None = None) -> LinkRequested:
+    """Queues a sign-in link when the address has an account; the page says the same thing otherwise."""
+    now = now or datetime.now(UTC)
+    address = _email(email)
+    _throttle(LINKS_PER_IP, f"usager-link:ip:{ip}")
+    _throttle(LINKS_PER_EMAIL, f"usager-link:email:{address}")
+    usager = uow.session.exec(select(Usager).where(Usager.email == address, col(Usager.deleted_at).is_(None))).first()
+    if usager is None:
+        return LinkRequested(())
+    ids = _queue_link(uow, usager, next_path, now, welcome=False)
+    uow.commit()
+    return LinkRequested(ids)
+
+
+def open_email_link(uow: UnitOfWork, token: str, now: datetime | None = None) -> OpenedSession | None:
+    """Consumes a valid link (once, within 24 h) and opens a session; None for any other token."""
+    now = now or datetime.now(UTC)
+    if not token:
+        return None
+    # One UPDATE decides: two clicks racing on the same link cannot both open a session.
+    consumed = uow.session.execute(
+        update(UsagerEmailToken)
+        .where(col(UsagerEmailToken.token_hash) == hash_token(token), col(UsagerEmailToken.used_at).is_(None),
+               col(UsagerEmailToken.expires_at) > now)
+        .values(used_at=now)
+        .returning(UsagerEmailToken.usager_id, UsagerEmailToken.next_path)
+    ).first()
+    if consumed is None:
+        uow.rollback()
+        return None
+    usager_id, next_path = consumed
+    usager = uow.session.get(Usager, usager_id)
+    if usager is None or usager.deleted_at is not None:
+        uow.rollback()
+        return None
+    if usager.email_verified_at is None:
+        usager.email_verified_at = now
+        uow.session.add(usager)
+    opened = _open_session(uow, usager_id, now)
+    uow.commit()
+    return OpenedSession(opened, usager_id, next_path)
+
+
+def _queue_link(uow: UnitOfWork, usager: Usager, next_path: str, now: datetime, *, welcome: bool) -> tuple[int, ...]:
+    token = new_token()
+    path = safe_next_path(next_path, routes.PUBLIC_BOOKING)
+    row = UsagerEmailToken(usager_id=usager.id, token_hash=hash_token(token), next_path=path,  # type: ignore[arg-type]
+                           expires_at=now + EMAIL_LINK_LIFETIME, created_at=now)
+    uow.session.add(row)
+    uow.session.flush()
+    link = f"{settings.api_url or settings.public_url}{routes.USAGER_EMAIL_LINK}?{urlencode({'jeton': token})}"
+    intro = ("Bienvenue ! Pour confirmer votre adresse email et vous connecter, ouvrez ce lien :" if welcome
+             else "Pour vous connecter et reprendre votre réservation, ouvrez ce lien :")
+    text = "\n".join([f"Bonjour {usager.first_name},", "", intro, link, "",
+                      "Ce lien fonctionne une seule fois, pendant 24 heures.",
+                      "Si vous n'êtes pas à l'origine de cette demande, ignorez cet email.", ""])
+    subject = "Confirmez votre adresse email" if welcome else "Votre lien de connexion"
+    outbox_id = enqueue(uow.session, channel=Channel.MAIL, event=NotificationEvent.ACCOUNT,
+                        idempotency_key=f"usager-email-link:{row.id}", usager_id=usager.id,
+                        payload={"to": usager.email, "subject": subject, "text": text},
+                        expires_at=now + EMAIL_LINK_LIFETIME)
+    return () if outbox_id is None else (outbox_id,)
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def resolve_session(uow: UnitOfWork, token: str | None, now: datetime | None = None) -> int | None:
+    """The usager id of an active session token, or None."""
+    if not token:
+        return None
+    now = now or datetime.now(UTC)
+    row = uow.session.exec(select(UsagerSession).where(UsagerSession.token_hash == hash_token(token))).first()
+    if row is None or not session_is_active(row.last_seen_at, now, row.revoked_at is not None,
+                                            USAGER_SESSION_IDLE_TIMEOUT):
+        return None
+    if session_needs_touch(row.last_seen_at, now):
+        row.last_seen_at = now
+        uow.session.add(row)
+        uow.commit()
+    return row.usager_id
+
+
+def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = None) -> str | None:
+    """Ends the session; returns the FranceConnect id_token to end the FranceConnect session too."""
+    if not token:
+        return None
+    row = uow.session.exec(select(UsagerSession).where(UsagerSession.token_hash == hash_token(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    row.revoked_at = now or datetime.now(UTC)
+    uow.session.add(row)
+    id_token = row.franceconnect_id_token
+    uow.commit()
+    return id_token
+
+
+def _open_session(uow: UnitOfWork, usager_id: int, now: datetime, *, id_token: str | None = None) -> str:
+    token = new_token()
+    uow.session.add(UsagerSession(usager_id=usager_id, token_hash=hash_token(token),
+                                  via_franceconnect=id_token is not None, franceconnect_id_token=id_token,
+                                  created_at=now, last_seen_at=now))
+    return token
+
+
+# --------------------------------------------------------------------------- FranceConnect
+
+
+def sign_in_with_franceconnect(uow: UnitOfWork, identity: FranceConnectIdentity, id_token: str, next_path: str,
+                               now: datetime | None = None) -> OpenedSession:
+    """Finds the usager by FranceConnect subject, then by email, or creates them; opens a session."""
+    now = now or datetime.now(UTC)
+    usager = uow.session.exec(select(Usager).where(Usager.franceconnect_sub == identity.sub,
+                                                   col(Usager.deleted_at).is_(None))).first()
+    email = (identity.email or "").strip().lower() or None
+    if usager is None and email:
+        usager = uow.session.exec(select(Usager).where(Usager.email == email, col(Usager.deleted_at).is_(None))).first()
+    if usager is None:
+        usager = Usager(first_name=identity.given_name, last_name=identity.family_name, email=email,
+                        email_verified_at=now if email else None,
+                        created_through=CreatedThrough.FRANCECONNECT_SIGN_UP.value, created_at=now)
+    # Certified by FranceConnect: written at each sign-in, never editable by the usager.
+    usager.first_name = identity.given_name
+    usager.birth_name = identity.family_name
+    usager.last_name = identity.preferred_username or identity.family_name
+    if identity.birthdate is not None:
+        usager.birth_date = identity.birthdate
+    usager.franceconnect_sub = identity.sub
+    usager.logged_once_with_franceconnect = True
+    usager.updated_at = now
+    uow.session.add(usager)
+    uow.session.flush()
+    token = _open_session(uow, usager.id, now, id_token=id_token)  # type: ignore[arg-type]
+    uow.commit()
+    return OpenedSession(token, usager.id, safe_next_path(next_path, routes.PUBLIC_BOOKING))  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- account and relatives
+
+
+def account(uow: UnitOfWork, usager_id: int) -> UsagerAccount:
+    usager = uow.session.get(Usager, usager_id)
+    if usager is None or usager.deleted_at is not None:
+        raise DomainError("Votre compte est introuvable. Reconnectez-vous.")
+    relatives = uow.session.exec(select(Usager).where(Usager.responsible_id == usager_id,
+                                                      col(Usager.deleted_at).is_(None))
+                                 .order_by(Usager.first_name, Usager.id)).all()
+    return UsagerAccount(id=usager_id, first_name=usager.first_name, last_name=usager.last_name, email=usager.email,
+                         phone_number=usager.phone_number, address=usager.address, birth_date=usager.birth_date,
+                         franceconnect=usager.logged_once_with_franceconnect,
+                         relatives=tuple(Relative(r.id, f"{r.first_name} {r.last_name}") for r in relatives))  # type: ignore[arg-type]
+
+
+def update_informations(uow: UnitOfWork, usager_id: int, *, first_name: str, last_name: str,
+                        phone_number: str | None, address: str | None, phone_required: bool = False,
+                        address_required: bool = False) -> None:
+    """The "Vos informations" step; names stay as they are for FranceConnect accounts. Commits."""
+    usager = uow.session.get(Usager, usager_id)
+    if usager is None or usager.deleted_at is not None:
+        raise DomainError("Votre compte est introuvable. Reconnectez-vous.")
+    first, last = _name(first_name, "first_name", "prénom"), _name(last_name, "last_name", "nom")
+    if usager.logged_once_with_franceconnect and (first, last) != (usager.first_name, usager.last_name):
+        raise DomainError(FRANCECONNECT_CERTIFIED, "first_name" if first != usager.first_name else "last_name")
+    raw_phone, formatted = _phone(phone_number)
+    if phone_required and raw_phone is None:
+        raise DomainError("Indiquez un numéro de téléphone : l'agent vous appellera à ce numéro.", "phone_number")
+    clean_address = " ".join((address or "").split()) or None
+    if address_required and clean_address is None:
+        raise DomainError("Indiquez votre adresse : l'agent se déplace à votre domicile.", "address")
+    usager.first_name, usager.last_name = first, last
+    usager.phone_number, usager.phone_number_formatted = raw_phone, formatted
+    usager.address = clean_address
+    usager.updated_at = datetime.now(UTC)
+    uow.session.add(usager)
+    uow.commit()
+
+
+def add_relative(uow: UnitOfWork, usager_id: int, *, first_name: str, last_name: str,
+                 birth_date: date | None, today: date | None = None) -> int:
+    """A relative ("proche") the usager books for; their messages go to the usager. Commits."""
+    first, last = _name(first_name, "relative_first_name", "prénom"), _name(last_name, "relative_last_name", "nom")
+    today = today or datetime.now(UTC).date()
+    if birth_date is not None and not date(today.year - 130, 1, 1) <= birth_date <= today:
+        raise DomainError("La date de naissance n'est pas valide.", "relative_birth_date")
+    relative = Usager(first_name=first, last_name=last, birth_date=birth_date, responsible_id=usager_id,
+                      created_through=CreatedThrough.USER_RELATIVE_CREATION.value)
+    uow.session.add(relative)
+    uow.session.flush()
+    relative_id: int = relative.id  # type: ignore[assignment]
+    uow.commit()
+    return relative_id
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _throttle(limit: RateLimitItem, key: str) -> None:
+    wait = rate_limit.is_blocked(limit, key)
+    if wait:
+        raise TooManyRequests(wait)
+    rate_limit.record(limit, key)
+
+
+def _name(value: str | None, field: str, label: str) -> str:
+    cleaned = " ".join((value or "").split())
+    if not cleaned:
+        raise DomainError(f"Indiquez votre {label}.", field)
+    if len(cleaned) > _MAX_NAME:
+        raise DomainError(f"Le {label} ne peut pas dépasser {_MAX_NAME} caractères.", field)
+    return cleaned
+
+
+def _email(value: str | None) -> str:
+    cleaned = (value or "").strip().lower()
+    if not cleaned:
+        raise DomainError("Indiquez votre adresse email.", "email")
+    if not _EMAIL.match(cleaned) or len(cleaned) > 254:
+        raise DomainError("L'adresse email n'est pas valide (exemple : prenom.nom@exemple.fr).", "email")
+    return cleaned
+
+
+def _phone(value: str | None) -> tuple[str | None, str | None]:
+    raw = (value or "").strip()
+    if not raw:
+        return None, None
+    for region in _PHONE_REGIONS:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            break
+        if phonenumbers.is_valid_number(number):
+            return raw, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise DomainError("Le numéro de téléphone n'est pas valide (exemple : 06 12 34 56 78).", "phone_number")

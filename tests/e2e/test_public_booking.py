@@ -1,0 +1,252 @@
+"""An usager books on a phone: from /prendre_rdv to a confirmed RDV, signing in through the email link."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from conftest import PHONE
+from playwright.sync_api import Browser, Page, expect
+from sqlmodel import col, select
+
+from rdv_app.db.models import OutboxMessage, Usager
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services.booking import book_rdv
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
+    yield context.new_page()
+    context.close()
+
+
+def _sign_in_link(database_url: str, email: str) -> str:
+    with UnitOfWork(database_url) as uow:
+        payloads = uow.session.exec(select(OutboxMessage.payload).where(OutboxMessage.channel == "mail")
+                                    .order_by(col(OutboxMessage.id))).all()
+    texts = [p["text"] for p in payloads if p.get("to") == email]
+    assert texts, f"no email to {email}"
+    found = re.search(r"https?://\S+/_auth/usager/lien\?jeton=\S+", texts[-1])
+    assert found, texts[-1]
+    return found.group(0)
+
+
+def test_an_usager_books_on_a_phone_with_an_email_link(phone: Page, app_url: str, app_database_url: str,
+                                                        assert_accessible) -> None:
+    page = phone
+    page.goto(f"{app_url}/prendre_rdv")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Prendre rendez-vous")
+    expect(page.get_by_role("heading", name="Où habitez-vous ?")).to_be_visible()
+    assert_accessible(page)
+
+    field = page.get_by_label("Département ou code postal")
+    field.fill("Arras")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_text("Saisissez un numéro de département")).to_be_visible()
+    field.fill("62000")
+    page.get_by_role("button", name="Rechercher").click()
+    page.wait_for_url(re.compile(r"departement=62"))
+    expect(page.get_by_role("heading", name="Choisissez un service")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name=re.compile("^PMI")).click()
+    expect(page.get_by_role("heading", name="Choisissez le motif de votre rendez-vous")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile("^Consultation pédiatrique")).click()
+    expect(page.get_by_role("heading", name="Choisissez un lieu")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
+
+    expect(page.get_by_role("heading", name="Choisissez un horaire")).to_be_visible()
+    times = page.locator("section ul a")
+    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
+    expect(title).to_be_visible()
+    for _ in range(6):
+        if times.count():
+            break
+        previous = title.text_content()
+        page.get_by_role("link", name="Semaine suivante →").click()
+        expect(title).not_to_have_text(previous)
+    expect(times.first).to_be_visible()
+    assert_accessible(page)
+    week_url = page.url
+    page.reload()
+    expect(times.first).to_be_visible()
+    assert page.url.replace("/?", "?") == week_url.replace("/?", "?")
+    chosen = times.first.get_attribute("aria-label")
+    times.first.click()
+
+    expect(page.get_by_role("heading", name="Identifiez-vous pour confirmer")).to_be_visible()
+    assert_accessible(page)
+    email = f"usager-{uuid.uuid4().hex[:8]}@exemple.fr"
+    page.get_by_label("Prénom").fill("Alice")
+    page.get_by_label("Nom", exact=True).fill("Durand")
+    page.get_by_label("Adresse email", exact=True).fill(email)
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("status").filter(has_text="Un email vient de vous être envoyé")).to_be_visible()
+
+    page.goto(_sign_in_link(app_database_url, email))
+    assert_accessible(page)
+    page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
+    expect(page.get_by_role("heading", name="Vos informations")).to_be_visible()
+    expect(page.get_by_label("Prénom")).to_have_value("Alice")
+    assert_accessible(page)
+    page.get_by_label("Téléphone (facultatif)").fill("06 12 34 56 78")
+    page.get_by_role("button", name="Continuer").click()
+
+    expect(page.get_by_role("heading", name="Pour qui est ce rendez-vous ?")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Alice Durand (moi)").click()
+
+    expect(page.get_by_role("heading", name="Vérifiez votre rendez-vous")).to_be_visible()
+    expect(page.get_by_text("Consultation pédiatrique (sur place)")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Confirmer mon RDV").click()
+
+    expect(page.get_by_role("heading", name="Votre rendez-vous est confirmé")).to_be_visible()
+    expect(page.get_by_text("Apportez le carnet de santé de votre enfant")).to_be_visible()
+    expect(page.get_by_text("03 21 23 45 67")).to_be_visible()
+    assert_accessible(page)
+
+    page.goto(week_url)
+    expect(page.get_by_role("heading", name="Choisissez un horaire")).to_be_visible()
+    expect(page.get_by_role("link", name=chosen)).to_have_count(0)
+
+
+def test_a_slot_taken_meanwhile_sends_the_usager_back_to_the_week(phone: Page, app_url: str, app_database_url: str,
+                                                                  assert_accessible) -> None:
+    page = phone
+    page.goto(f"{app_url}/prendre_rdv?departement=62")
+    page.get_by_role("link", name=re.compile("^PMI")).click()
+    page.get_by_role("link", name=re.compile("^Pesée et conseils")).click()
+    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
+    times = page.locator("section ul a")
+    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
+    expect(title).to_be_visible()
+    for _ in range(6):
+        if times.count():
+            break
+        previous = title.text_content()
+        page.get_by_role("link", name="Semaine suivante →").click()
+        expect(title).not_to_have_text(previous)
+    chosen = times.first.get_attribute("aria-label")
+    times.first.click()
+    email = f"usager-{uuid.uuid4().hex[:8]}@exemple.fr"
+    page.get_by_label("Prénom").fill("Paul")
+    page.get_by_label("Nom", exact=True).fill("Martin")
+    page.get_by_label("Adresse email", exact=True).fill(email)
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("status").filter(has_text="Un email vient de vous être envoyé")).to_be_visible()
+    page.goto(_sign_in_link(app_database_url, email))
+    page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("link", name="Paul Martin (moi)").click()
+    expect(page.get_by_role("button", name="Confirmer mon RDV")).to_be_visible()
+
+    # Someone else books the same slot from another phone, just before this usager confirms.
+    query = parse_qs(urlparse(page.url).query)
+    with UnitOfWork(app_database_url) as uow:
+        other = Usager(first_name="Léa", last_name="Roux", email=f"autre-{uuid.uuid4().hex[:8]}@exemple.fr")
+        uow.session.add(other)
+        uow.commit()
+        other_id = other.id
+    with UnitOfWork(app_database_url) as uow:
+        book_rdv(uow, other_id, motif_id=int(query["m"][0]), starts_at=datetime.fromisoformat(query["creneau"][0]),
+                 lieu_id=int(query["lieu"][0]), booking_key="autre-telephone")
+
+    page.get_by_role("button", name="Confirmer mon RDV").click()
+    expect(page.get_by_role("alert").filter(has_text="Ce créneau n'est plus disponible")).to_be_visible()
+    expect(page.get_by_role("heading", name="Choisissez un horaire")).to_be_visible()
+    expect(page.get_by_role("link", name=chosen)).to_have_count(0)
+    assert_accessible(page)
+
+    # Still signed in: choosing another time goes straight to the informations; signing out ends it.
+    page.locator("section ul a").first.click()
+    expect(page.get_by_role("heading", name="Vos informations")).to_be_visible()
+    informations_url = page.url
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("heading", name="Où habitez-vous ?")).to_be_visible()
+    page.goto(informations_url)
+    expect(page.get_by_role("heading", name="Identifiez-vous pour confirmer")).to_be_visible()
+
+
+def test_an_usager_books_through_franceconnect(phone: Page, app_url: str, franceconnect,
+                                               assert_accessible) -> None:
+    page = phone
+    page.goto(f"{app_url}/org/1/pmi-arras")
+    expect(page.get_by_text("PMI Arras")).to_be_visible()
+    page.get_by_role("link", name=re.compile("^Conseil de puériculture par téléphone")).click()
+    times = page.locator("section ul a")
+    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
+    expect(title).to_be_visible()
+    for _ in range(6):
+        if times.count():
+            break
+        previous = title.text_content()
+        page.get_by_role("link", name="Semaine suivante →").click()
+        expect(title).not_to_have_text(previous)
+    times.first.click()
+    page.get_by_role("link", name="S'identifier avec FranceConnect").click()
+
+    expect(page.get_by_role("heading", name="Vos informations")).to_be_visible()
+    assert franceconnect.authorize_requests[-1]["acr_values"] == "eidas1"
+    first_name = page.get_by_label("Prénom")
+    expect(first_name).to_have_value("Marie Claire")
+    expect(first_name).to_have_attribute("readonly", "")
+    expect(page.get_by_text("Certifié par FranceConnect")).to_be_visible()
+    assert_accessible(page)
+    phone_field = page.get_by_label("Téléphone", exact=True)
+    expect(phone_field).to_have_attribute("required", "")
+    phone_field.fill("06 98 76 54 32")
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("link", name="Marie Claire MARTIN (moi)").click()
+    recap_url = page.url
+    page.get_by_role("button", name="Confirmer mon RDV").click()
+    expect(page.get_by_role("heading", name="Votre rendez-vous est confirmé")).to_be_visible()
+    expect(page.get_by_text("Par téléphone", exact=True)).to_be_visible()
+    assert_accessible(page)
+
+    # Signing out ends the FranceConnect session too, then comes back signed out.
+    page.goto(recap_url)
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("heading", name="Où habitez-vous ?")).to_be_visible()
+    assert franceconnect.logout_requests[-1]["id_token_hint"]
+    page.goto(recap_url)
+    expect(page.get_by_role("heading", name="Identifiez-vous pour confirmer")).to_be_visible()
+
+
+def test_days_beyond_the_maximum_delay_are_closed(phone: Page, app_url: str, assert_accessible) -> None:
+    # "Pesée et conseils de puériculture" is bookable at most 42 days ahead.
+    page = phone
+    page.goto(f"{app_url}/org/1/pmi-arras")
+    page.get_by_role("link", name=re.compile("^Pesée et conseils")).click()
+    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
+    closed = page.get_by_text("Fermé à la réservation en ligne")
+    following = page.get_by_role("link", name="Semaine suivante →")
+    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
+    for _ in range(8):
+        if closed.count():
+            break
+        previous = title.text_content()
+        following.click()
+        expect(title).not_to_have_text(previous)
+    expect(closed.first).to_be_visible()
+    expect(following).to_have_count(0)
+    assert_accessible(page)
+
+
+def test_a_deep_link_fixes_the_motif_and_the_lieu(phone: Page, app_url: str) -> None:
+    page = phone
+    page.goto(f"{app_url}/org/1?motif=1&lieu=1")
+    expect(page.get_by_role("heading", name="Choisissez un horaire")).to_be_visible()
+    expect(page.get_by_text("Consultation pédiatrique (sur place)")).to_be_visible()
+    expect(page.get_by_text("Centre PMI d'Arras", exact=False)).to_be_visible()
+    page.goto(f"{app_url}/org/1/pmi-arras?motif=999")
+    expect(page.get_by_role("status").filter(has_text="Ce motif n'est plus proposé en ligne")).to_be_visible()
+    expect(page.get_by_role("heading", name="Choisissez le motif de votre rendez-vous")).to_be_visible()

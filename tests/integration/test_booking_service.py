@@ -1,0 +1,320 @@
+"""Online booking (book_rdv) on SQLite and PostgreSQL: final check, agent choice, idempotency, races."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import col, func, select
+
+from rdv_app.auth import rate_limit
+from rdv_app.db.models import (
+    Agent,
+    AgentRole,
+    AgentService,
+    AuditLog,
+    Lieu,
+    Motif,
+    Organisation,
+    OutboxMessage,
+    Participation,
+    PlageOuverture,
+    PlageOuvertureMotif,
+    Rdv,
+    RdvAgent,
+    Service,
+    Territory,
+    Usager,
+    UsagerProfile,
+)
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services.booking import (
+    BOOKINGS_PER_USAGER,
+    SLOT_TAKEN,
+    TOO_MANY_BOOKINGS,
+    Booked,
+    SlotTaken,
+    book_rdv,
+    booked_rdv,
+)
+from rdv_app.services.errors import DomainError, NotFound
+
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY = date(2026, 12, 7)
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
+
+
+def _local(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime.combine(day, time(hh, mm), PARIS).astimezone(UTC)
+
+
+@dataclass
+class World:
+    org: int
+    agent_a: int
+    agent_b: int
+    lieu: int
+    motif: int
+    usagers: list[int]
+
+
+def _add(uow: UnitOfWork, *rows: object) -> None:
+    uow.session.add_all(rows)
+    uow.session.flush()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> Iterator[None]:
+    rate_limit.reset_all()
+    yield
+    rate_limit.reset_all()
+
+
+@pytest.fixture
+def world(uow: UnitOfWork) -> World:
+    territory = Territory(departement_number="62", name="Pas-de-Calais")
+    service = Service(name="PMI", short_name="PMI")
+    _add(uow, territory, service)
+    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras", phone_number="03 21 00 00 00")
+    agent_a = Agent(email="julien.petit@demo.test", first_name="Julien", last_name="Petit")
+    agent_b = Agent(email="karim.haddad@demo.test", first_name="Karim", last_name="Haddad")
+    _add(uow, org, agent_a, agent_b)
+    lieu = Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras")
+    motif = Motif(organisation_id=org.id, service_id=service.id, name="Consultation", default_duration_in_min=30,
+                  bookable_by="everyone", min_public_booking_delay=1800, max_public_booking_delay=30 * 86400)
+    usagers = [Usager(first_name=f"Usager{i}", last_name="Durand", email=f"usager{i}@demo.test",
+                      phone_number="06 12 34 56 78", created_through="user_sign_up") for i in range(21)]
+    _add(uow, lieu, motif, *usagers,
+         AgentRole(agent_id=agent_a.id, organisation_id=org.id), AgentRole(agent_id=agent_b.id, organisation_id=org.id),
+         AgentService(agent_id=agent_a.id, service_id=service.id),
+         AgentService(agent_id=agent_b.id, service_id=service.id))
+    uow.commit()
+    return World(org.id, agent_a.id, agent_b.id, lieu.id, motif.id, [u.id for u in usagers])  # type: ignore[misc]
+
+
+def _plage(uow: UnitOfWork, world: World, agent: int, created_at: datetime, *, motif: int | None = None,
+           lieu: int | None | str = "default") -> None:
+    plage = PlageOuverture(agent_id=agent, organisation_id=world.org,
+                           lieu_id=world.lieu if lieu == "default" else lieu,  # type: ignore[arg-type]
+                           title="Permanence", first_day=MONDAY, start_time=time(9), end_time=time(12),
+                           recurrence={"every": "week", "on": ["monday", "tuesday", "wednesday", "thursday",
+                                                               "friday"]},
+                           created_at=created_at)
+    _add(uow, plage)
+    _add(uow, PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=motif or world.motif))  # type: ignore[arg-type]
+    uow.commit()
+
+
+def _book(db_url: str, usager: int, world: World, starts_at: datetime, key: str, **kwargs: object) -> Booked:
+    with UnitOfWork(db_url) as unit:
+        return book_rdv(unit, usager, motif_id=kwargs.pop("motif_id", world.motif),  # type: ignore[arg-type]
+                        starts_at=starts_at, lieu_id=kwargs.pop("lieu_id", world.lieu),  # type: ignore[arg-type]
+                        booking_key=key, now=NOW, **kwargs)  # type: ignore[arg-type]
+
+
+def _count(db_url: str, model: type, *where: object) -> int:
+    with UnitOfWork(db_url) as unit:
+        return unit.session.exec(select(func.count()).select_from(model).where(*where)).one()  # type: ignore[arg-type]
+
+
+def test_booking_writes_the_rdv_its_agent_participation_audit_and_notifications(db_url: str, uow: UnitOfWork,
+                                                                                world: World) -> None:
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    booked = _book(db_url, world.usagers[0], world, _local(MONDAY, 9, 30), "key-1")
+
+    assert booked.created
+    with UnitOfWork(db_url) as check:
+        rdv = check.session.get(Rdv, booked.rdv_id)
+        assert rdv is not None
+        assert (rdv.starts_at, rdv.ends_at) == (_local(MONDAY, 9, 30), _local(MONDAY, 10))
+        assert (rdv.created_by_type, rdv.created_by_usager_id, rdv.lieu_id) == ("usager", world.usagers[0], world.lieu)
+        assert rdv.uuid == booked.uuid
+        assert check.session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv.id)).all() == [world.agent_a]
+        participation = check.session.exec(select(Participation).where(Participation.rdv_id == rdv.id)).one()
+        assert (participation.usager_id, participation.created_by_type) == (world.usagers[0], "usager")
+        assert check.session.exec(select(UsagerProfile.organisation_id)
+                                  .where(UsagerProfile.usager_id == world.usagers[0])).all() == [world.org]
+        outbox = check.session.exec(select(OutboxMessage).where(OutboxMessage.rdv_id == rdv.id)).all()
+        recipients = sorted((m.channel, m.payload["to"]) for m in outbox)
+        assert recipients == [("mail", "julien.petit@demo.test"), ("mail", "usager0@demo.test"),
+                              ("sms", "+33612345678")]
+        assert sorted(m.id for m in outbox) == sorted(booked.outbox_ids)
+        audit = check.session.exec(select(AuditLog).where(AuditLog.entity_type == "rdv")).one()
+        assert (audit.actor_type, audit.actor_usager_id, audit.action) == ("usager", world.usagers[0], "created")
+
+
+def test_the_plage_created_first_wins_then_the_other_agent_then_the_slot_is_gone(db_url: str, uow: UnitOfWork,
+                                                                                 world: World) -> None:
+    _plage(uow, world, world.agent_b, NOW - timedelta(days=5))
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=3))
+    start = _local(MONDAY, 10)
+    first = _book(db_url, world.usagers[0], world, start, "k0")
+    second = _book(db_url, world.usagers[1], world, start, "k1")
+    with pytest.raises(SlotTaken) as taken:
+        _book(db_url, world.usagers[2], world, start, "k2")
+
+    assert taken.value.message == SLOT_TAKEN
+    assert taken.value.message.startswith("Ce créneau n'est plus disponible")
+    with UnitOfWork(db_url) as check:
+        agents = {rdv_id: agent for rdv_id, agent in check.session.exec(select(RdvAgent.rdv_id, RdvAgent.agent_id))}
+    assert agents == {first.rdv_id: world.agent_b, second.rdv_id: world.agent_a}
+
+
+def test_a_resubmitted_confirmation_returns_the_same_rdv_and_notifies_once(db_url: str, uow: UnitOfWork,
+                                                                           world: World) -> None:
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    first = _book(db_url, world.usagers[0], world, _local(MONDAY, 11), "double-click")
+    again = _book(db_url, world.usagers[0], world, _local(MONDAY, 11), "double-click")
+
+    assert (again.rdv_id, again.created, again.outbox_ids) == (first.rdv_id, False, ())
+    assert _count(db_url, Rdv) == 1
+    assert _count(db_url, OutboxMessage) == 3
+    # The same key from another usager is another booking, refused here because the slot is taken.
+    with pytest.raises(SlotTaken):
+        _book(db_url, world.usagers[1], world, _local(MONDAY, 11), "double-click")
+
+
+def test_booking_delays_and_the_motif_rules_are_enforced(db_url: str, uow: UnitOfWork, world: World) -> None:
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    with uow.session.begin():
+        motif = uow.session.get(Motif, world.motif)
+        assert motif is not None
+        motif.min_public_booking_delay = 4 * 86400  # from Tuesday 8 December 12:00 UTC
+        motif.max_public_booking_delay = 7 * 86400  # until Friday 11 December 12:00 UTC
+    with pytest.raises(SlotTaken):
+        _book(db_url, world.usagers[0], world, _local(MONDAY, 9), "too-soon")
+    with pytest.raises(SlotTaken):
+        _book(db_url, world.usagers[0], world, _local(MONDAY + timedelta(days=4), 14), "too-late")
+    with pytest.raises(SlotTaken):
+        _book(db_url, world.usagers[0], world, _local(MONDAY + timedelta(days=2), 9, 7), "off-grid")
+    assert _book(db_url, world.usagers[0], world, _local(MONDAY + timedelta(days=2), 9), "fine").created
+
+    with uow.session.begin():
+        motif = uow.session.get(Motif, world.motif)
+        motif.restriction_for_rdv = "Venez avec le carnet de santé."  # type: ignore[union-attr]
+    with pytest.raises(DomainError) as conditions:
+        _book(db_url, world.usagers[1], world, _local(MONDAY + timedelta(days=2), 10), "cond")
+    assert conditions.value.field == "accepted_conditions"
+    assert _book(db_url, world.usagers[1], world, _local(MONDAY + timedelta(days=2), 10), "cond",
+                 accepted_conditions=True).created
+
+    with uow.session.begin():
+        motif = uow.session.get(Motif, world.motif)
+        motif.bookable_by = "agents"  # type: ignore[union-attr]
+    with pytest.raises(NotFound):
+        _book(db_url, world.usagers[2], world, _local(MONDAY + timedelta(days=2), 11), "closed")
+    assert _count(db_url, Rdv) == 2
+
+
+def test_phone_motifs_need_a_phone_number_and_relatives_are_booked_for(db_url: str, uow: UnitOfWork,
+                                                                       world: World) -> None:
+    with uow.session.begin():
+        phone_motif = Motif(organisation_id=world.org, service_id=uow.session.exec(select(Service.id)).one(),
+                            name="Entretien téléphonique", location_type="phone", bookable_by="everyone")
+        uow.session.add(phone_motif)
+        holder = uow.session.get(Usager, world.usagers[0])
+        holder.phone_number = None  # type: ignore[union-attr]
+        relative = Usager(first_name="Léa", last_name="Durand", responsible_id=world.usagers[0])
+        stranger = Usager(first_name="Paul", last_name="Martin")
+        uow.session.add_all([relative, stranger])
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10), motif=phone_motif.id, lieu=None)
+    start = _local(MONDAY, 9)
+
+    with pytest.raises(DomainError) as no_phone:
+        _book(db_url, world.usagers[0], world, start, "p1", motif_id=phone_motif.id, lieu_id=None)
+    assert no_phone.value.field == "phone_number"
+    with uow.session.begin():
+        uow.session.get(Usager, world.usagers[0]).phone_number = "06 11 22 33 44"  # type: ignore[union-attr]
+    with pytest.raises(DomainError) as not_mine:
+        _book(db_url, world.usagers[0], world, start, "p2", motif_id=phone_motif.id, lieu_id=None,
+              for_usager_id=stranger.id)
+    assert not_mine.value.field == "for_usager_id"
+
+    booked = _book(db_url, world.usagers[0], world, start, "p3", motif_id=phone_motif.id, lieu_id=world.lieu,
+                   for_usager_id=relative.id)
+    with UnitOfWork(db_url) as check:
+        rdv = check.session.get(Rdv, booked.rdv_id)
+        assert rdv is not None and rdv.lieu_id is None
+        assert check.session.exec(select(Participation.usager_id)
+                                  .where(Participation.rdv_id == booked.rdv_id)).all() == [relative.id]
+        # The relative's messages go to the account holder.
+        outbox = check.session.exec(select(OutboxMessage.payload).where(OutboxMessage.rdv_id == booked.rdv_id,
+                                                                        OutboxMessage.usager_id.is_not(None))).all()  # type: ignore[union-attr]
+        assert {p["to"] for p in outbox} == {"usager0@demo.test", "+33611223344"}
+
+
+def _race(db_url: str, world: World, start: datetime, keys: list[tuple[int, str]]) -> list[Booked | str]:
+    barrier = threading.Barrier(len(keys))
+    results: list[Booked | str] = [""] * len(keys)
+
+    def confirm(index: int, usager: int, key: str) -> None:
+        barrier.wait()
+        try:
+            results[index] = _book(db_url, usager, world, start, key)
+        except SlotTaken as taken:
+            results[index] = taken.message
+        except Exception as error:  # noqa: BLE001 - reported in the assertion below
+            results[index] = f"unexpected: {error!r}"
+
+    threads = [threading.Thread(target=confirm, args=(i, u, k)) for i, (u, k) in enumerate(keys)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_twenty_concurrent_confirmations_of_one_slot_create_exactly_one_rdv(db_url: str, uow: UnitOfWork,
+                                                                            world: World) -> None:
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    start = _local(MONDAY, 9)
+    results = _race(db_url, world, start, [(world.usagers[i], f"race-{i}") for i in range(20)])
+
+    booked = [r for r in results if isinstance(r, Booked)]
+    assert len(booked) == 1, results
+    assert [r for r in results if not isinstance(r, Booked)] == [SLOT_TAKEN] * 19
+    assert _count(db_url, Rdv) == 1
+    assert _count(db_url, RdvAgent) == 1
+    assert _count(db_url, Participation) == 1
+    assert _count(db_url, OutboxMessage, col(OutboxMessage.rdv_id) == booked[0].rdv_id) == 3
+
+
+def test_twenty_concurrent_submissions_of_one_confirmation_give_one_rdv(db_url: str, uow: UnitOfWork,
+                                                                        world: World) -> None:
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    results = _race(db_url, world, _local(MONDAY, 9), [(world.usagers[0], "same-key")] * 20)
+
+    assert all(isinstance(r, Booked) for r in results), results
+    assert len({r.rdv_id for r in results if isinstance(r, Booked)}) == 1
+    assert sum(1 for r in results if isinstance(r, Booked) and r.created) == 1
+    assert _count(db_url, Rdv) == 1
+    assert _count(db_url, OutboxMessage) == 3
+
+
+def test_the_confirmation_shows_the_rdv_to_its_usager_only_and_bookings_per_day_are_capped(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    with uow.session.begin():
+        motif = uow.session.get(Motif, world.motif)
+        motif.instruction_for_rdv = "Apportez le carnet de santé."  # type: ignore[union-attr]
+    booked = _book(db_url, world.usagers[0], world, _local(MONDAY, 9), "mine")
+    with UnitOfWork(db_url) as unit:
+        shown = booked_rdv(unit, world.usagers[0], booked.rdv_id)
+        assert (shown.when, shown.place, shown.instruction, shown.organisation_phone) == (
+            "lundi 7 décembre 2026 à 09h00", "Centre Arras, 1 rue A, 62000 Arras", "Apportez le carnet de santé.",
+            "03 21 00 00 00")
+        with pytest.raises(NotFound):
+            booked_rdv(unit, world.usagers[1], booked.rdv_id)
+
+    day = MONDAY + timedelta(days=1)
+    for index in range(1, BOOKINGS_PER_USAGER.amount):
+        start = _local(day + timedelta(days=(index - 1) // 6), 9) + timedelta(minutes=30 * ((index - 1) % 6))
+        _book(db_url, world.usagers[0], world, start, f"k{index}")
+    with pytest.raises(DomainError) as capped:
+        _book(db_url, world.usagers[0], world, _local(day + timedelta(days=3), 9), "one-too-many")
+    assert capped.value.message == TOO_MANY_BOOKINGS
+    assert _count(db_url, Rdv) == BOOKINGS_PER_USAGER.amount
