@@ -1,15 +1,25 @@
-"""Builds the Reflex app: pages, HTTP routes, security headers."""
+"""Builds the Reflex app: pages, HTTP routes, security headers, the notification worker."""
 
 import reflex as rx
 
 import rdv_app.pages.absences  # noqa: F401
+import rdv_app.pages.admin_lieux  # noqa: F401
+import rdv_app.pages.admin_motifs  # noqa: F401
+import rdv_app.pages.admin_organisation  # noqa: F401
+import rdv_app.pages.admin_territory  # noqa: F401
+import rdv_app.pages.admin_webhooks  # noqa: F401
 import rdv_app.pages.agenda  # noqa: F401
 import rdv_app.pages.creneaux  # noqa: F401  (registers pages)
 import rdv_app.pages.plages  # noqa: F401
 import rdv_app.pages.public  # noqa: F401
+import rdv_app.pages.public_booking  # noqa: F401
+import rdv_app.pages.rdv_new  # noqa: F401
+import rdv_app.pages.rdv_page  # noqa: F401
 import rdv_app.pages.workspace  # noqa: F401
+import rdv_app.state.notifications  # noqa: F401  (the after-commit delivery task)
 from rdv_app import styles
 from rdv_app.api.http import http_routes, security_headers
+from rdv_app.notify import worker
 from rdv_app.pages.template import PAGES
 
 app = rx.App(
@@ -21,3 +31,7 @@ app = rx.App(
 
 for page in PAGES:
     app.add_page(page.component, route=page.route, title=page.title, on_load=page.on_load)
+
+# The notification worker runs inside the app unless RDV_NOTIFY_WORKER=external.
+if worker.runs_in_app():
+    app.register_lifespan_task(worker.lifespan)

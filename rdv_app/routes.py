@@ -10,21 +10,89 @@ WORKSPACE = "/espace"
 ACCOUNT = "/mon-compte"
 CRENEAUX = "/trouver-un-rdv"
 AGENDA = "/agenda"
+# An RDV's page; the argument's name is the dynamic var the page's state reads (`rdv_page_id`).
+RDV_PAGE = "/agenda/rdv/[rdv_page_id]"
+RDV_NEW = "/agenda/nouveau-rdv"  # planning an RDV; its choices ride in the query (see `rdv_new`)
 PLAGES = "/planning/plages"
 ABSENCES = "/planning/indisponibilites"
+ADMIN_WEBHOOKS = "/admin/webhooks"
+ADMIN_MOTIFS = "/admin/motifs"
+ADMIN_TERRITORY_MOTIFS = "/admin/territoire/motifs"
+ADMIN_LIEUX = "/admin/lieux"
+ADMIN_ORGANISATION = "/admin/organisation"
+ADMIN_ONLINE_BOOKING = "/admin/reservation-en-ligne"
 NOT_FOUND = "404"
 
 # Plain HTTP routes (Starlette, mounted next to the Reflex app).
 HEALTH = "/_health"
 AUTH_OPEN_SESSION = "/_auth/session"
 AUTH_CLEAR_SESSION = "/_auth/sortie"
+WEBCAL_FEED = "/calendrier/{calendar_uid}.ics"  # rdv_app.services.webcal builds the addresses
+# The usager's "Infos et annulation" link (server-rendered pages, rdv_app/api/usager_link.py).
+USAGER_LINK = "/r"
+USAGER_LINK_OPEN = "/r/{rdv_id:int}/{token}"
+USAGER_LINK_PAGE = "/r/{rdv_id:int}"
+USAGER_LINK_INITIALS = "/r/{rdv_id:int}/lettres"
+USAGER_LINK_CANCEL = "/r/{rdv_id:int}/annulation"
+USAGER_LINK_ICS = "/r/{rdv_id:int}/rdv.ics"
+# Public booking (issue 5): where an usager books again.
+PUBLIC_BOOKING = "/prendre_rdv"
+# The organisation's link `/org/<id>/<slug>` (rdv_app/services/public_links.py) and its short form.
+PUBLIC_ORGANISATION = "/org/[booking_org]"
+PUBLIC_ORGANISATION_SLUG = "/org/[booking_org]/[booking_org_slug]"
+PUBLIC_CONFIRMATION = "/prendre_rdv/confirmation"
+USAGER_EMAIL_LINK = "/_auth/usager/lien"  # GET shows a button, POST signs in (no state-changing GET)
+USAGER_SIGN_OUT = "/_auth/usager/sortie"
+FRANCECONNECT_START = "/_auth/franceconnect"
+FRANCECONNECT_CALLBACK = "/_auth/franceconnect/retour"
+USAGER_SESSION_COOKIE = "rdv_usager_session"
+FRANCECONNECT_FLOW_COOKIE = "rdv_franceconnect"
 
 AGENT_SESSION_COOKIE = "rdv_agent_session"
+USAGER_ACCESS_COOKIE = "rdv_lien"
+USAGER_VERIFIED_COOKIE = "rdv_lettres"
 
 
 def login(next_path: str | None = None) -> str:
     return f"{LOGIN}?{urlencode({'suivant': next_path})}" if next_path else LOGIN
 
 
+def rdv_page(rdv_id: int) -> str:
+    """The agents' page of one RDV (agenda, ICS and webcal links)."""
+    return f"{AGENDA}/rdv/{rdv_id}"
+
+
+def rdv_new(*, motif_id: int | str, start: str = "", agent_ids: list[str] | None = None, lieu_id: int | str = "",
+            duration: int | str = "", usager_ids: list[str] | None = None) -> str:
+    """Planning an RDV with these choices: a reload or a shared link keeps them. `start` is the
+    organisation's local wall-clock time, "2026-12-07T09:30"."""
+    query = {"motif": motif_id, "debut": start, "agents": ",".join(agent_ids or []), "lieu": lieu_id,
+             "duree": duration, "usagers": ",".join(usager_ids or [])}
+    return f"{RDV_NEW}?{urlencode({key: value for key, value in query.items() if value not in ('', None)})}"
+
+
+def agenda(*, day: str = "", created_rdv_id: int | None = None) -> str:
+    """The agenda opened on a local day ("2026-12-07"), saying which RDV was just created."""
+    query = urlencode({key: value for key, value in {"jour": day, "rdv-cree": created_rdv_id}.items() if value})
+    return f"{AGENDA}?{query}" if query else AGENDA
+
+
+def after_organisation_switch(path: str) -> str:
+    """Where an agent lands after picking another organisation in the header while on `path`: the same
+    page, reloaded for that organisation, except an RDV's page, which belongs to the RDV's own
+    organisation: the chosen organisation's agenda opens instead."""
+    return AGENDA if path.startswith(f"{AGENDA}/rdv/") else path
+
+
 def open_session(ticket: str) -> str:
     return f"{AUTH_OPEN_SESSION}?{urlencode({'ticket': ticket})}"
+
+
+def usager_link(rdv_id: int, page: str = "") -> str:
+    """The clean address of an RDV's usager page (no token), or one of its sub-pages."""
+    return f"{USAGER_LINK}/{rdv_id}/{page}" if page else f"{USAGER_LINK}/{rdv_id}"
+
+
+def organisation_booking(organisation_id: int) -> str:
+    """The organisation's public booking link (issue 5)."""
+    return f"/org/{organisation_id}"

@@ -10,6 +10,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rdv_app import routes
+from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
+from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
+from rdv_app.api.webcal import calendar_feed
 from rdv_app.config import settings
 from rdv_app.db.engine import get_engine
 from rdv_app.db.uow import UnitOfWork
@@ -57,6 +60,9 @@ http_routes = Starlette(routes=[
     Route(routes.HEALTH, health, methods=["GET", "HEAD"]),
     Route(routes.AUTH_OPEN_SESSION, open_agent_session, methods=["GET"]),
     Route(routes.AUTH_CLEAR_SESSION, clear_agent_session, methods=["GET"]),
+    Route(routes.WEBCAL_FEED, calendar_feed, methods=["GET", "HEAD"]),
+    *USAGER_LINK_ROUTES,
+    *USAGER_AUTH_ROUTES,
 ])
 
 # Public booking pages may be embedded in other sites (the "iframe" snippet given to organisations);

@@ -18,6 +18,16 @@ WORKSPACE_NAV = (
     ("Indisponibilités", routes.ABSENCES),
     ("Mon compte", routes.ACCOUNT),
 )
+# Shown to admins of the organisation shown.
+ADMIN_NAV = (
+    ("Motifs", routes.ADMIN_MOTIFS),
+    ("Lieux", routes.ADMIN_LIEUX),
+    ("Organisation", routes.ADMIN_ORGANISATION),
+    ("Réservation en ligne", routes.ADMIN_ONLINE_BOOKING),
+    ("Webhooks", routes.ADMIN_WEBHOOKS),
+)
+# Shown to territorial admins.
+TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),)
 
 
 def skip_link() -> rx.Component:
@@ -77,6 +87,11 @@ def workspace_header() -> rx.Component:
             brand(routes.WORKSPACE),
             rx.el.nav(
                 rx.el.ul(*[rx.el.li(rx.link(label, href=route, class_name="nav-link")) for label, route in WORKSPACE_NAV],
+                         *[rx.cond(AgentState.is_admin_here, rx.el.li(rx.link(label, href=route, class_name="nav-link")))
+                           for label, route in ADMIN_NAV],
+                         *[rx.cond(AgentState.is_territorial_admin,
+                                   rx.el.li(rx.link(label, href=route, class_name="nav-link")))
+                           for label, route in TERRITORY_NAV],
                          class_name="nav-list"),
                 aria_label="Navigation principale",
             ),

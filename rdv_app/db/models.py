@@ -403,6 +403,8 @@ class Rdv(SQLModel, table=True):
             "(status IN ('excused', 'revoked', 'noshow')) = (cancelled_at IS NOT NULL)", name="cancelled_at"
         ),
         sa.Index("ix_rdv_organisation_starts_at", "organisation_id", "starts_at"),
+        # Agendas look for RDVs ending after the shown range starts: mostly today's and later ones.
+        sa.Index("ix_rdv_organisation_ends_at", "organisation_id", "ends_at"),
         sa.Index("ix_rdv_starts_at_ends_at", "starts_at", "ends_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -424,6 +426,8 @@ class Rdv(SQLModel, table=True):
     created_by_prescripteur_id: int | None = _fk("prescripteur.id", nullable=True, ondelete="SET NULL",
                                                  index=False)
     ics_sequence: int = 0
+    # Online booking: SHA-256 of (usager, client-generated key), so a resubmitted confirmation finds its RDV.
+    booking_key_hash: str | None = Field(default=None, unique=True, index=True)
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
@@ -449,6 +453,10 @@ class Participation(SQLModel, table=True):
     send_reminder_notification: bool = True
     access_token_hash: str | None = Field(default=None, unique=True)
     access_token_expires_at: datetime | None = _instant()
+    # The link's 3-letter check (issue 7): wrong answers in a row, and the lockout they lead to.
+    link_failed_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    link_last_failed_at: datetime | None = _instant()
+    link_locked_until: datetime | None = _instant()
     created_by_type: str = enums.AuthorType.AGENT.value
     created_by_agent_id: int | None = _fk("agent.id", nullable=True, ondelete="SET NULL", index=False)
     created_by_agent_prescripteur: bool = False
@@ -562,6 +570,18 @@ class Export(SQLModel, table=True):
     computed_at: datetime | None = _instant()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     created_at: datetime = _created()
+
+
+class DailyJobRun(SQLModel, table=True):
+    """A daily maintenance job done for a day (rdv_app.notify.daily_jobs): the unique (job, day) lets
+    one worker only, among several, run it that day."""
+
+    __tablename__ = "daily_job_run"
+    __table_args__ = (sa.UniqueConstraint("job", "day", name="uq_daily_job_run_job_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job: str
+    day: date
+    ran_at: datetime = _created()
 
 
 # --------------------------------------------------------------------------- sessions and tokens

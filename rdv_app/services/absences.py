@@ -28,6 +28,7 @@ from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.recurrence import Recurrence
+from rdv_app.notify import notices
 from rdv_app.services import audit
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.plages import (
@@ -45,6 +46,7 @@ from rdv_app.services.plages import (
     selected_agents,
 )
 from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+from rdv_app.services.webhooks import emit as emit_webhook
 
 ENTITY = "absence"
 
@@ -116,6 +118,9 @@ def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *
     audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=absence.id,  # type: ignore[arg-type]
                  changes=audit.diff({}, _snapshot(data)), organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
+    notices.notify_availability_change(uow.session, absence, notices.NoticeAction.CREATED,
+                                       organisation_id=organisation_id, author_agent_id=actor_agent_id)
+    emit_webhook(uow.session, "absence", absence.id, "created")  # type: ignore[arg-type]
     uow.commit()
     return absence.id  # type: ignore[return-value]
 
@@ -134,9 +139,15 @@ def update_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, a
     before = _snapshot_of(absence)
     _apply(absence, data)
     absence.updated_at = utcnow()
+    changes = audit.diff(before, _snapshot(data))
     audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=absence_id,
-                 changes=audit.diff(before, _snapshot(data)), organisation_id=organisation_id,
+                 changes=changes, organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
+    if changes:
+        notices.notify_availability_change(uow.session, absence, notices.NoticeAction.UPDATED,
+                                           organisation_id=organisation_id, author_agent_id=actor_agent_id,
+                                           previous_agent_id=before["agent_id"])
+    emit_webhook(uow.session, "absence", absence_id, "updated")
     uow.commit()
 
 
@@ -146,6 +157,9 @@ def delete_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, a
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     absence = _managed_absence(uow, scope, absence_id)
     before = _snapshot_of(absence)
+    notices.notify_availability_change(uow.session, absence, notices.NoticeAction.DELETED,
+                                       organisation_id=organisation_id, author_agent_id=actor_agent_id)
+    emit_webhook(uow.session, "absence", absence_id, "destroyed")
     uow.session.delete(absence)
     audit.record(uow.session, action="delete", entity_type=ENTITY, entity_id=absence_id,
                  changes=audit.diff(before, {}), organisation_id=organisation_id, actor_agent_id=actor_agent_id)

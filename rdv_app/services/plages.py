@@ -33,9 +33,11 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import AccessLevel, LieuAvailability, LocationType
 from rdv_app.domain.recurrence import Recurrence, RecurrenceError
+from rdv_app.notify import notices
 from rdv_app.services import audit
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+from rdv_app.services.webhooks import emit as emit_webhook
 
 ENTITY = "plage_ouverture"
 # A day typed more than a year back or five years ahead is a typo, not a plan.
@@ -126,6 +128,9 @@ def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
     audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=plage.id,  # type: ignore[arg-type]
                  changes=audit.diff({}, _snapshot(data)), organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
+    notices.notify_availability_change(uow.session, plage, notices.NoticeAction.CREATED,
+                                       organisation_id=organisation_id, author_agent_id=actor_agent_id)
+    emit_webhook(uow.session, "plage_ouverture", plage.id, "created")  # type: ignore[arg-type]
     uow.commit()
     return plage.id  # type: ignore[return-value]
 
@@ -148,9 +153,15 @@ def update_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, pla
     plage.updated_at = utcnow()
     uow.session.exec(sa.delete(PlageOuvertureMotif).where(col(PlageOuvertureMotif.plage_ouverture_id) == plage_id))
     _link_motifs(uow, plage_id, data.motifs)
+    changes = audit.diff(before, _snapshot(data))
     audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=plage_id,
-                 changes=audit.diff(before, _snapshot(data)), organisation_id=organisation_id,
+                 changes=changes, organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
+    if changes:
+        notices.notify_availability_change(uow.session, plage, notices.NoticeAction.UPDATED,
+                                           organisation_id=organisation_id, author_agent_id=actor_agent_id,
+                                           previous_agent_id=before["agent_id"])
+    emit_webhook(uow.session, "plage_ouverture", plage_id, "updated")
     uow.commit()
 
 
@@ -159,6 +170,9 @@ def delete_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, pla
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     plage = _managed_plage(uow, scope, plage_id)
     before = _snapshot_of(uow, plage)
+    notices.notify_availability_change(uow.session, plage, notices.NoticeAction.DELETED,
+                                       organisation_id=organisation_id, author_agent_id=actor_agent_id)
+    emit_webhook(uow.session, "plage_ouverture", plage_id, "destroyed")
     _delete_plages(uow, [plage_id])
     audit.record(uow.session, action="delete", entity_type=ENTITY, entity_id=plage_id,
                  changes=audit.diff(before, {}), organisation_id=organisation_id, actor_agent_id=actor_agent_id)
@@ -177,6 +191,8 @@ def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
         select(PlageOuverture.id, PlageOuverture.organisation_id, PlageOuverture.first_day,
                PlageOuverture.recurrence_until).where(ended_before_cutoff)
     ).all()
+    for plage_id, *_ in rows:
+        emit_webhook(uow.session, "plage_ouverture", plage_id, "destroyed", reason="rgpd")
     _delete_plages(uow, [plage_id for plage_id, *_ in rows])
     for plage_id, organisation_id, first_day, until in rows:
         # Only the end date is kept: the point of the purge is to forget the rest.

@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from rdv_app.db.models import (
@@ -41,12 +42,14 @@ from rdv_app.db.models import (
     Rdv,
     RdvAgent,
     Service,
+    Territory,
     Usager,
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt, rdv_status
 from rdv_app.domain.enums import (
     CANCELLED_STATUSES,
+    AccessLevel,
     AuthorType,
     LieuAvailability,
     LocationType,
@@ -55,12 +58,14 @@ from rdv_app.domain.enums import (
     VisibilityType,
 )
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
+from rdv_app.domain.recipients import phone_region, sms_number
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.notify.events import notify_rdv_change
 from rdv_app.services import audit
 from rdv_app.services import usagers as usagers_service
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+from rdv_app.services.webhooks import emit as emit_webhook
 
 MAX_DURATION_IN_MIN = 24 * 60
 # Another organisation's RDV (or one outside the agent's rights) in an agenda: grey, no detail.
@@ -84,8 +89,9 @@ class RdvChange:
     old_agent_ids: tuple[int, ...]
     new_agent_ids: tuple[int, ...]
     usager_ids: tuple[int, ...]  # the participations concerned (created, cancelled or still to come)
-    author_agent_id: int
+    author_agent_id: int | None  # None when an usager made the change (online booking)
     outbox_ids: tuple[int, ...] = ()  # the SMS and emails queued for it, to deliver right after the commit
+    author_type: AuthorType = AuthorType.AGENT
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,8 @@ class Participant:
     send_reminder_notification: bool
     email: str | None
     phone_number: str | None
+    responsible_name: str | None = None  # a relative ("proche"): the person who receives the messages
+    reaches: tuple[str, ...] = ()  # how the messages reach the recipient, or why they cannot
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,10 @@ class RdvDetails:
     created_at: datetime
     ics_sequence: int
     history: list[HistoryEntry]
+    organisation_name: str = ""
+    end_time: str = ""
+    created_when: str = ""  # created_at in the organisation's time zone, in words
+    where: tuple[str, ...] = ()  # where it takes place: lieu and address, phone numbers, home address, link
 
 
 @dataclass(frozen=True)
@@ -234,6 +246,7 @@ def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, moti
     _changed(uow, now, rdv_id, NotificationEvent.RDV_CREATED, status=RdvStatus.UNKNOWN, starts_at=starts_at,
              old_starts_at=None, time_or_lieu_changed=False, old_agent_ids=(), new_agent_ids=tuple(agents),
              usager_ids=tuple(ordered_usagers), author_agent_id=actor_agent_id)
+    emit_webhook(uow.session, "rdv", rdv_id, "created", now=now)
     uow.commit()
     return rdv_id
 
@@ -293,6 +306,7 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
                       usager_ids=tuple(p.usager_id for p in participations
                                        if p.status not in CANCELLED_STATUSES),
                       author_agent_id=actor_agent_id)
+    emit_webhook(uow.session, "rdv", rdv_id, "updated", now=now)
     uow.commit()
     return change
 
@@ -348,6 +362,25 @@ def cancel_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
     return change_status(uow, actor_agent_id, organisation_id, rdv_id, status.value, now=now)
 
 
+def delete_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *,
+               now: datetime | None = None) -> None:
+    """Deletes an RDV entered by mistake (admins only; participants are not notified: cancel instead to
+    tell them). The webhook "destroyed" payload is built before the deletion."""
+    now = _now(now)
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    if scope.access_level != AccessLevel.ADMIN:
+        raise PermissionDenied("Seuls les administrateurs de l'organisation peuvent supprimer un RDV.")
+    rdv, _ = _visible_rdv(uow, scope, rdv_id)
+    emit_webhook(uow.session, "rdv", rdv_id, "destroyed", now=now)
+    audit.record(uow.session, action="deleted", entity_type=_ENTITY, entity_id=rdv_id,
+                 changes={"starts_at": [rdv.starts_at.isoformat(), None]}, organisation_id=organisation_id,
+                 actor_agent_id=actor_agent_id)
+    uow.session.exec(sa.delete(Participation).where(col(Participation.rdv_id) == rdv_id))
+    uow.session.exec(sa.delete(RdvAgent).where(col(RdvAgent.rdv_id) == rdv_id))
+    uow.session.delete(rdv)
+    uow.commit()
+
+
 def _parse_status(value: str) -> RdvStatus:
     try:
         return rdv_status.parse_status(value)
@@ -393,6 +426,7 @@ def _apply_status(uow: UnitOfWork, rdv: Rdv, participations: list[Participation]
         change = _changed(uow, now, rdv.id, event, status=outcome.status, starts_at=rdv.starts_at,  # type: ignore[arg-type]
                           old_starts_at=rdv.starts_at, time_or_lieu_changed=False, old_agent_ids=agents,
                           new_agent_ids=agents, usager_ids=concerned, author_agent_id=actor_agent_id)
+    emit_webhook(uow.session, "rdv", rdv.id, "updated", now=now)  # type: ignore[arg-type]
     uow.commit()
     return change
 
@@ -429,13 +463,22 @@ def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: 
         select(Participation, Usager).join(Usager, col(Usager.id) == Participation.usager_id)
         .where(Participation.rdv_id == rdv_id).order_by(Usager.last_name, Usager.first_name, Usager.id)
     ).all()
+    responsibles = {u.id: u for u in uow.session.exec(select(Usager).where(col(Usager.id).in_(
+        [usager.responsible_id for _, usager in rows if usager.responsible_id is not None]))).all()}
+    organisation, departement = uow.session.exec(
+        select(Organisation, Territory.departement_number).join(Territory, col(Territory.id) == Organisation.territory_id)
+        .where(Organisation.id == organisation_id)).one()
+    region = phone_region(departement)
     for participation, usager in rows:
+        responsible = responsibles.get(usager.responsible_id)  # type: ignore[arg-type]
         participants.append(Participant(
             usager_id=usager.id, name=_usager_name(usager), status=participation.status,  # type: ignore[arg-type]
             status_label=rdv_status.status_label(participation.status, rdv.starts_at, now, tz),
             send_lifecycle_notifications=participation.send_lifecycle_notifications,
             send_reminder_notification=participation.send_reminder_notification,
-            email=usager.email, phone_number=usager.phone_number))
+            email=usager.email, phone_number=usager.phone_number,
+            responsible_name=_usager_name(responsible) if responsible else None,
+            reaches=_reaches(responsible or usager, region)))
     local = datefmt.local(rdv.starts_at, tz)
     return RdvDetails(
         id=rdv.id, uuid=rdv.uuid, organisation_id=organisation_id, timezone=tz,  # type: ignore[arg-type]
@@ -456,63 +499,132 @@ def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: 
         else _AUTHOR_LABELS.get(rdv.created_by_type, ""),
         created_at=rdv.created_at, ics_sequence=rdv.ics_sequence,
         history=_history(uow, rdv_id, tz),
+        organisation_name=organisation.name, end_time=datefmt.hour(datefmt.local(rdv.ends_at, tz)),
+        created_when=datefmt.long_datetime(rdv.created_at, tz),
+        where=_where(rdv, motif, lieu, [usager for _, usager in rows], responsibles),
     )
+
+
+VISIO_BASE_URL = "https://webconf.numerique.gouv.fr/RdvServicePublic"
+
+
+def _where(rdv: Rdv, motif: Motif, lieu: Lieu | None, usagers: Sequence[Usager],
+           responsibles: Mapping[int, Usager]) -> tuple[str, ...]:
+    """Where the RDV takes place, as agents need it (domain.md section 1, "Address, by location type")."""
+    if lieu is not None:
+        single_use = " (lieu ponctuel)" if lieu.availability == LieuAvailability.SINGLE_USE else ""
+        lines = [f"{lieu.name}{single_use}", lieu.address]
+        return (*lines, f"Téléphone du lieu : {lieu.phone_number}") if lieu.phone_number else tuple(lines)
+    if motif.location_type == LocationType.PHONE:
+        numbers = [f"{_usager_name(u)} : {u.phone_number}" for u in usagers if u.phone_number]
+        return ("Par téléphone", *(["Numéros des participants : " + " ; ".join(numbers)] if numbers
+                                   else ["Aucun numéro de téléphone renseigné pour les participants."]))
+    if motif.location_type == LocationType.HOME:
+        # The first address found, responsibles first: a relative lives at their responsible's.
+        people = [*(responsibles[u.responsible_id] for u in usagers if u.responsible_id in responsibles), *usagers]
+        address = next((" ".join(x for x in (p.address, p.address_details) if x) for p in people if p.address), None)
+        return ("À domicile", address or "Aucune adresse renseignée pour les participants.")
+    if motif.location_type == LocationType.VISIO:
+        return ("Par visioconférence", f"{VISIO_BASE_URL}{rdv.uuid.replace('-', '').replace('_', '')}")
+    return (LOCATION_TYPE_LABELS[LocationType(motif.location_type)],)
+
+
+def _reaches(recipient: Usager, region: str) -> tuple[str, ...]:
+    """How lifecycle messages and reminders reach the person who receives them (domain.md 3.1)."""
+    if recipient.email and recipient.notify_by_email:
+        email = f"Email à {recipient.email}"
+    elif recipient.email:
+        email = "Emails refusés par l'usager"
+    else:
+        email = "Pas d'adresse email"
+    number = sms_number(recipient.phone_number, region)
+    if number and recipient.notify_by_sms:
+        sms = f"SMS au {recipient.phone_number}"
+    elif number:
+        sms = "SMS refusés par l'usager"
+    elif recipient.phone_number:
+        sms = "Numéro non mobile : pas de SMS"
+    else:
+        sms = "Pas de numéro de téléphone"
+    return email, sms
 
 
 def list_rdvs_for_calendar(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids: Sequence[int],
                            start: datetime, end: datetime, *, now: datetime | None = None) -> list[CalendarEvent]:
     """Events of these agents meeting [start, end), by start: the organisation's RDVs (cancelled ones
     flagged), and as grey blocks without any detail their RDVs of other organisations and those the
-    actor may not open. Four queries, whatever the number of RDVs."""
-    now = _now(now)
+    actor may not open."""
     for instant in (start, end):
         if instant.utcoffset() is None:
             raise DomainError("La période demandée est invalide.")
     scope = agent_scope(uow, actor_agent_id, organisation_id)
+    return calendar_events(uow, scope, calendar_agents(uow, scope, agent_ids), start, end,
+                           time_zone=_time_zone(uow, organisation_id), now=now)
+
+
+def calendar_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Sequence[int]) -> list[int]:
+    """The agents asked for, once each and in order; PermissionDenied unless the actor may see them all."""
     wanted = list(dict.fromkeys(agent_ids))
     if not set(wanted) <= visible_agent_ids(uow, scope):
         raise PermissionDenied("Vous ne pouvez pas consulter l'agenda de cet agent.")
-    if not wanted:
+    return wanted
+
+
+def calendar_events(uow: UnitOfWork, scope: AgentScope, agent_ids: Sequence[int], start: datetime, end: datetime,
+                    *, time_zone: str, now: datetime | None = None) -> list[CalendarEvent]:
+    """`list_rdvs_for_calendar` for agents `calendar_agents` has checked: two queries reading only the
+    columns an event shows, whatever the number of agents and RDVs."""
+    if not agent_ids:
         return []
-    tz = _time_zone(uow, organisation_id)
+    now = _now(now)
+    organisation_id = scope.organisation_id
     overlapping = sa.and_(col(Rdv.starts_at) < end, col(Rdv.ends_at) > start)
+    asked = aliased(RdvAgent)  # an agent asked for, on each RDV found in the range
+    # One row per agent and participant of each RDV, by usager name: every agent counts for the rights,
+    # the ones asked for are shown.
     rows = uow.session.exec(
-        select(Rdv, Motif).join(Motif, col(Motif.id) == Rdv.motif_id)
-        .where(Rdv.organisation_id == organisation_id, overlapping,
-               col(Rdv.id).in_(select(RdvAgent.rdv_id).where(col(RdvAgent.agent_id).in_(wanted))))
+        select(Rdv.id, Rdv.starts_at, Rdv.ends_at, Rdv.status, Rdv.name, Rdv.users_count,
+               Rdv.max_participants_count, Motif.name, Motif.color, Motif.collectif, Motif.service_id,
+               RdvAgent.agent_id, Participation.id, Usager.first_name, Usager.last_name)
+        .join(Motif, col(Motif.id) == Rdv.motif_id).join(RdvAgent, col(RdvAgent.rdv_id) == Rdv.id)
+        .outerjoin(Participation, col(Participation.rdv_id) == Rdv.id)
+        .outerjoin(Usager, col(Usager.id) == Participation.usager_id)
+        .where(Rdv.organisation_id == organisation_id, overlapping, sa.exists().where(
+            asked.rdv_id == Rdv.id, col(asked.agent_id).in_(agent_ids)))
+        .order_by(Usager.last_name, Usager.first_name)
     ).all()
-    rdv_ids = [rdv.id for rdv, _ in rows]
-    on_rdv: dict[int, list[int]] = {}
-    for rdv_id, agent_id in uow.session.exec(
-            select(RdvAgent.rdv_id, RdvAgent.agent_id).where(col(RdvAgent.rdv_id).in_(rdv_ids))).all():
-        on_rdv.setdefault(rdv_id, []).append(agent_id)
-    names: dict[int, list[str]] = {}
-    for rdv_id, first, last in uow.session.exec(
-            select(Participation.rdv_id, Usager.first_name, Usager.last_name)
-            .join(Usager, col(Usager.id) == Participation.usager_id)
-            .where(col(Participation.rdv_id).in_(rdv_ids)).order_by(Usager.last_name, Usager.first_name)).all():
-        names.setdefault(rdv_id, []).append(f"{first} {last.upper()}")
+    found: dict[int, tuple[Any, ...]] = {}
+    on_rdv: dict[int, set[int]] = {}
+    names: dict[int, dict[int, str]] = {}  # by participation, in the order of the names
+    for *rdv, agent_id, participation_id, first, last in rows:
+        found.setdefault(rdv[0], tuple(rdv))
+        on_rdv.setdefault(rdv[0], set()).add(agent_id)
+        if participation_id is not None:
+            names.setdefault(rdv[0], {})[participation_id] = f"{first} {last.upper()}"
     events = []
     busy: list[tuple[int, datetime, datetime]] = []
-    for rdv, motif in rows:
-        shown = tuple(a for a in wanted if a in on_rdv.get(rdv.id, []))  # type: ignore[arg-type]
-        if not _in_scope(scope, motif, on_rdv.get(rdv.id, [])):  # type: ignore[arg-type]
-            if rdv.status not in CANCELLED_STATUSES:
-                busy += [(a, rdv.starts_at, rdv.ends_at) for a in shown]
+    for (rdv_id, starts_at, ends_at, status, rdv_name, users_count, max_participants, motif_name, colour, collectif,
+         service_id) in found.values():
+        agents = on_rdv[rdv_id]
+        shown = tuple(a for a in agent_ids if a in agents)
+        cancelled = status in CANCELLED_STATUSES
+        if not _in_scope(scope, service_id, agents):
+            if not cancelled:
+                busy += [(a, starts_at, ends_at) for a in shown]
             continue
-        usagers = tuple(names.get(rdv.id, []))  # type: ignore[arg-type]
-        title = ", ".join(usagers) or rdv.name or motif.name
-        if motif.collectif:
-            seats = f"/{rdv.max_participants_count}" if rdv.max_participants_count else ""
-            title = f"{rdv.name or motif.name} ({rdv.users_count}{seats})"
+        usagers = tuple(names.get(rdv_id, {}).values())
+        title = ", ".join(usagers) or rdv_name or motif_name
+        if collectif:
+            seats = f"/{max_participants}" if max_participants else ""
+            title = f"{rdv_name or motif_name} ({users_count}{seats})"
         events.append(CalendarEvent(
-            id=f"rdv-{rdv.id}", starts_at=rdv.starts_at, ends_at=rdv.ends_at, agent_ids=shown, title=title,
-            colour=motif.color, detailed=True, rdv_id=rdv.id, motif_name=motif.name, status=rdv.status,
-            status_label=rdv_status.status_label(rdv.status, rdv.starts_at, now, tz),
-            cancelled=rdv.status in CANCELLED_STATUSES, usagers=usagers))
+            id=f"rdv-{rdv_id}", starts_at=starts_at, ends_at=ends_at, agent_ids=shown, title=title,
+            colour=colour, detailed=True, rdv_id=rdv_id, motif_name=motif_name, status=status,
+            status_label=rdv_status.status_label(status, starts_at, now, time_zone),
+            cancelled=cancelled, usagers=usagers))
     busy += uow.session.exec(
         select(RdvAgent.agent_id, Rdv.starts_at, Rdv.ends_at).join(Rdv, col(Rdv.id) == RdvAgent.rdv_id)
-        .where(col(RdvAgent.agent_id).in_(wanted), Rdv.organisation_id != organisation_id, overlapping,
+        .where(col(RdvAgent.agent_id).in_(agent_ids), Rdv.organisation_id != organisation_id, overlapping,
                col(Rdv.status).not_in(_CANCELLED))
     ).all()
     # A block says only "this agent is busy then": same agent and times give one block, and its id is
@@ -537,9 +649,14 @@ def _time_zone(uow: UnitOfWork, organisation_id: int) -> str:
     return organisation.timezone or "Europe/Paris"
 
 
-def _in_scope(scope: AgentScope, motif: Motif, rdv_agent_ids: Collection[int]) -> bool:
+def _in_scope(scope: AgentScope, motif_service_id: int, rdv_agent_ids: Collection[int]) -> bool:
     return (scope.sees_whole_organisation or scope.agent_id in rdv_agent_ids
-            or motif.service_id in scope.service_ids)
+            or motif_service_id in scope.service_ids)
+
+
+def visible_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int) -> tuple[Rdv, Motif]:
+    """The RDV and its motif when the actor may follow it: the one rights check of every RDV read."""
+    return _visible_rdv(uow, agent_scope(uow, actor_agent_id, organisation_id), rdv_id)
 
 
 def _visible_rdv(uow: UnitOfWork, scope: AgentScope, rdv_id: int) -> tuple[Rdv, Motif]:
@@ -548,7 +665,7 @@ def _visible_rdv(uow: UnitOfWork, scope: AgentScope, rdv_id: int) -> tuple[Rdv, 
     if row is None:
         raise NotFound("Ce RDV n'existe pas.")
     rdv, motif = row
-    if not _in_scope(scope, motif, _agent_ids_of(uow, rdv_id)):
+    if not _in_scope(scope, motif.service_id, _agent_ids_of(uow, rdv_id)):
         raise PermissionDenied("Ce RDV concerne un motif d'un autre service.")
     return rdv, motif
 
