@@ -28,6 +28,8 @@ def banner(base_url: str, reset: bool = False) -> str:
     """Migrate, seed when empty (or wipe and seed when `reset`), and describe the demo."""
     from rdv_app.db.migrate import upgrade
     from rdv_app.db.uow import UnitOfWork
+    from rdv_app.notify.mailer import uses_demo_mailbox
+    from rdv_app.routes import DEMO_MAILBOX
     from rdv_app.services.seed import reset_demo, seed_demo
 
     upgrade()
@@ -40,6 +42,7 @@ def banner(base_url: str, reset: bool = False) -> str:
         f"  RDV Services Publics  {base_url}",
         f"  Connexion agents     {base_url}{LOGIN_PATH}",
         f"  Santé                {base_url}{HEALTH_PATH}",
+        *([] if not uses_demo_mailbox() else [f"  Boîte mail (démo)    {base_url}{DEMO_MAILBOX}  emails et SMS de la démo"]),
         "",
         f"  Comptes de démonstration (mot de passe commun : {summary.demo_password})",
         *(f"    {email:<32} {label}" for label, email, _password in summary.logins),

@@ -3,6 +3,9 @@
 The mail payload of the outbox is `{to, subject, text, html?, ics?: {content, method, filename}}`, where
 `content` is the calendar text built by `rdv_app.notify.ics`; `html` is the HTML alternative of the text
 (`rdv_app.notify.email_html.with_html` builds it).
+
+In the demo without RDV_SMTP_HOST (`make run`) nothing is sent: the worker records each email as
+processed, like the console SMS provider, and the demo mailbox page (`rdv_app.api.demo_mailbox`) shows it.
 """
 
 from __future__ import annotations
@@ -59,6 +62,19 @@ class SmtpSettings:
     @property
     def sender_domain(self) -> str:
         return mail_domain(self.mail_from)
+
+
+def smtp_configured() -> bool:
+    """True when RDV_SMTP_HOST names a server."""
+    return bool(os.environ.get("RDV_SMTP_HOST", "").strip())
+
+
+def uses_demo_mailbox() -> bool:
+    """A demo (RDV_ENVIRONMENT "démo", the default of `make run`) without an SMTP server keeps its emails in
+    the demo mailbox. Any other environment without a server tries the default SMTP host and keeps retrying
+    with failure receipts, so that a forgotten setting never loses mail silently."""
+    environment = os.environ.get("RDV_ENVIRONMENT", "démo").strip().casefold()
+    return environment in {"démo", "demo"} and not smtp_configured()
 
 
 def mail_domain(mail_from: str) -> str:

@@ -118,6 +118,8 @@ class Worker:
         self.engine = get_engine(self.url)
         self.sms = sms or sms_provider_from_env()
         self.smtp = smtp or mailer.SmtpSettings.from_env()
+        # No SMTP server configured (the demo): emails are recorded as processed, never sent.
+        self.demo_mail = smtp is None and mailer.uses_demo_mailbox()
         self.batch_size = batch_size
         self.lease = lease
         self.stop_event = stop_event or threading.Event()
@@ -161,7 +163,8 @@ class Worker:
 
     def run_forever(self) -> None:
         """Polls until `stop_event` is set; runs the scheduled work every SCHEDULE_INTERVAL."""
-        logger.info("outbox worker: started (SMS via %s, SMTP %s:%d)", self.sms.name, self.smtp.host, self.smtp.port)
+        mail = "demo mailbox, nothing sent" if self.demo_mail else f"SMTP {self.smtp.host}:{self.smtp.port}"
+        logger.info("outbox worker: started (SMS via %s, emails via %s)", self.sms.name, mail)
         pause = POLL_INTERVAL
         next_schedule = time.monotonic()
         while not self.stop_event.is_set():
@@ -322,6 +325,9 @@ class Worker:
         # The same Message-ID on every attempt lets mail systems drop a copy sent twice after a crash.
         digest = hashlib.sha256(claim.idempotency_key.encode()).hexdigest()[:32]
         message_id = f"<{digest}@{self.smtp.sender_domain}>"
+        if self.demo_mail:
+            logger.info("email (demo mailbox) to %s: %s", claim.payload["to"], claim.payload["subject"])
+            return Outcome(OutboxStatus.SENT, ReceiptResult.PROCESSED, provider_message_id=message_id)
         sent_id = asyncio.run(mailer.send_mail(claim.payload, settings=self.smtp, message_id=message_id))
         return Outcome(OutboxStatus.SENT, ReceiptResult.SENT, provider_message_id=sent_id)
 
