@@ -51,13 +51,12 @@ def get_engine(url: str | None = None) -> sa.Engine:
 def begin_write(session: Session) -> None:
     """Makes sure `session`'s transaction holds SQLite's write lock from its BEGIN (IMMEDIATE), before
     it reads anything: checks that read and then write must see the latest state and cannot fail on the
-    lock upgrade. Nothing to do on PostgreSQL, where row locks do that job."""
+    lock upgrade. A transaction already under way keeps its mode (a unit of work's first one is IMMEDIATE).
+    Nothing to do on PostgreSQL, where row locks do that job."""
     if session.get_bind().dialect.name != "sqlite":
         return
     if not session.in_transaction():
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    elif session.connection().get_execution_options().get("sqlite_begin") != "IMMEDIATE":
-        raise RuntimeError("this work needs a write transaction: use a unit of work that is not read-only")
 
 
 @cache
