@@ -42,6 +42,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.domain import datefmt, recipients
 from rdv_app.domain.enums import (
+    AuthorType,
     Channel,
     LocationType,
     NotificationEvent,
@@ -369,10 +370,13 @@ def _agent_email(context: _Context, change: RdvChange, event: NotificationEvent,
                  ics: IcsFile) -> dict[str, Any]:
     rdv = context.rdv
     when = datefmt.long_datetime(change.starts_at, context.time_zone)
-    lines = ["Bonjour,", "", f"Un RDV de votre agenda a été {_AGENT_VERBS[event]}.", "",
+    verb = _AGENT_VERBS[event]
+    if event == NotificationEvent.RDV_CANCELLED and change.author_type == AuthorType.USAGER:
+        verb += " par l'usager"
+    lines = ["Bonjour,", "", f"Un RDV de votre agenda a été {verb}.", "",
              f"Date : {when}", f"Motif : {context.motif.name}", f"Lieu : {_place(context)}"]
     if event == NotificationEvent.RDV_UPDATED and change.old_starts_at and change.old_starts_at != change.starts_at:
         lines.append(f"Ancienne date : {datefmt.long_datetime(change.old_starts_at, context.time_zone)}")
     lines += ["", f"Voir le RDV : {settings.public_url}/agenda?rdv={rdv.id}"]
-    return with_html({"to": address, "subject": f"RDV {_AGENT_VERBS[event]} le {when}",
+    return with_html({"to": address, "subject": f"RDV {verb} le {when}",
                       "text": "\n".join(lines) + "\n", "ics": _ics_payload(ics)})

@@ -3,6 +3,8 @@ lives in services.rdvs and services.rdv_follow; this state keeps only what the p
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 
 import reflex as rx
@@ -10,16 +12,19 @@ import reflex as rx
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.rdv_status import is_cancelled
-from rdv_app.notify.worker import deliver_now_async
 from rdv_app.services import rdv_follow, rdvs
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.rdvs import RdvChange
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option
+from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.plages import as_int, parse_clock, parse_day
 
 EDIT_HEADING_ID = "modifier-rdv-titre"
 STATUS_HEADING_ID = "statut-rdv-titre"
+# After a change, its receipts are looked for every RECEIPTS_FOLLOW_PAUSE seconds, this long at most.
+RECEIPTS_FOLLOW_SECONDS = 20.0
+RECEIPTS_FOLLOW_PAUSE = 0.5
 
 
 @dataclass
@@ -202,25 +207,33 @@ class RdvPageState(AgentState):
     # ----------------------------------------------------------------------- notifications
 
     def _after_change(self, change: RdvChange | None, message: str) -> list:
-        """Shows the RDV as it now is, then sends its notifications outside the state's lock."""
+        """Shows the RDV as it now is; its receipts follow as its notifications are sent (the handler
+        yields `deliver_after_commit` next, which starts sending them)."""
         self._refresh()
         self.action_message = message
         if change is not None and change.outbox_ids:
-            return [RdvPageState.deliver(list(change.outbox_ids))]
+            self.receipts_loading = True
+            return [RdvPageState.follow_receipts(len(self.receipts) + len(change.outbox_ids))]
         return []
 
     @rx.event(background=True)
-    async def deliver(self, outbox_ids: list[int]):
-        async with self:
-            self.receipts_loading = True
-        try:
-            await deliver_now_async(outbox_ids)
-        finally:
+    async def follow_receipts(self, expected: int):
+        """Refreshes the receipts until the change's messages have theirs (one receipt per attempt), at
+        most RECEIPTS_FOLLOW_SECONDS; the "Actualiser" button shows later ones."""
+        deadline = time.monotonic() + RECEIPTS_FOLLOW_SECONDS
+        while True:
+            await asyncio.sleep(RECEIPTS_FOLLOW_PAUSE)
             async with self:
-                self.receipts_loading = False
-                if self._rdv is not None:
-                    with UnitOfWork() as uow:
-                        self._show_receipts(rdv_follow.list_receipts(uow, *self._who()))
+                try:
+                    if self._rdv is not None:
+                        with UnitOfWork(read_only=True) as uow:
+                            self._show_receipts(rdv_follow.list_receipts(uow, *self._who()))
+                except DomainError:  # the RDV left the agent's reach meanwhile: the next load says so
+                    self.receipts_loading = False
+                    return
+                if self._rdv is None or len(self.receipts) >= expected or time.monotonic() > deadline:
+                    self.receipts_loading = False
+                    return
 
     @rx.event
     def reload_receipts(self):
@@ -252,6 +265,7 @@ class RdvPageState(AgentState):
         else:
             label = next((o.label for o in self.status_choices if o.value == self.chosen_status), "")
             yield from self._after_change(change, f"Le statut du rendez-vous est maintenant « {label} ».")
+            yield deliver_after_commit(uow)
         finally:
             self.status_saving = False
 
@@ -272,6 +286,7 @@ class RdvPageState(AgentState):
         else:
             label = next((o.label for o in self.status_choices if o.value == value), "")
             yield from self._after_change(change, f"Le statut de {name} est maintenant « {label} ».")
+            yield deliver_after_commit(uow)
         finally:
             self.status_saving = False
 
@@ -375,6 +390,7 @@ class RdvPageState(AgentState):
             self.editing = False
             message = "Le rendez-vous a été modifié." if change else "Aucune modification à enregistrer."
             yield from self._after_change(change, message)
+            yield deliver_after_commit(uow)
             yield rx.call_script(f"document.getElementById('{STATUS_HEADING_ID}')?.focus()")
         finally:
             self.saving = False
@@ -402,6 +418,7 @@ class RdvPageState(AgentState):
         else:
             who = "à la demande de l'usager" if excused else "par le service"
             yield from self._after_change(change, f"Le rendez-vous a été annulé {who}.")
+            yield deliver_after_commit(uow)
         finally:
             self.cancelling = False
             self.cancel_open = False

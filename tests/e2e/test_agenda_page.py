@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Page, expect
+import pytest
+from conftest import DEMO_PASSWORD, PHONE
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Usager, UsagerProfile
@@ -58,3 +61,32 @@ def test_agenda_is_accessible_and_shows_another_agents_new_rdv_without_reload(
     event = page.locator(".agenda-rdv", has_text=name)
     expect(event).to_be_visible(timeout=4000)  # refreshed within seconds, without reload
     expect(event).to_contain_text("18:30")
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
+    yield context.new_page()
+    context.close()
+
+
+def test_on_a_phone_the_agenda_toolbar_wraps_without_horizontal_scrolling(
+        phone: Page, app_url: str, assert_accessible) -> None:
+    page = phone
+    page.goto(f"{app_url}/connexion")
+    page.get_by_label("Adresse email").fill("julien.petit@demo.test")
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{app_url}/espace**")
+    page.goto(f"{app_url}/agenda")
+    expect(page.locator(".fc-timegrid")).to_be_visible()
+    for view in ("Jour", "Semaine", "Mois"):
+        page.get_by_role("button", name=view, exact=True).click()
+        expect(page.get_by_role("button", name=view, exact=True)).to_have_attribute("aria-pressed", "true")
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], f"{view}: the page is {widths[0]} px wide on a {widths[1]} px screen"
+        toolbar = page.locator(".fc-header-toolbar").bounding_box()
+        assert toolbar is not None and toolbar["x"] >= 0 and toolbar["x"] + toolbar["width"] <= widths[1]
+    page.get_by_role("button", name=re.compile("suivant", re.IGNORECASE)).click()
+    expect(page.locator(".fc-toolbar-title")).to_be_visible()
+    assert_accessible(page)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,7 @@ from rdv_app.domain.sms import is_gsm7
 from rdv_app.notify.events import notify_rdv_change
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services import rdvs
+from rdv_app.services import rdvs, usager_link
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 12, 7)
@@ -225,6 +226,25 @@ def test_an_agent_cancelling_queues_sms_and_email_noshow_nothing(uow: UnitOfWork
     before = len(_rows(uow))
     rdvs.change_status(uow, world.colleague, world.org, other, "noshow", now=NOW)
     assert len(_rows(uow)) == before
+
+
+def test_when_the_usager_cancels_the_agents_email_says_so(uow: UnitOfWork, world: World, db_url: str) -> None:
+    rdv_id = _plan(uow, world)
+    participation = _participation(uow, rdv_id, world.jeanne)
+    access = usager_link.ParticipationRef(rdv_id, participation.id, world.jeanne)  # type: ignore[arg-type]
+    with UnitOfWork(db_url) as usager_request:  # the usager's "Annuler" on their link page
+        usager_link.cancel(usager_request, access, now=NOW)
+    uow.rollback()
+    [mail] = _rows(uow, event="rdv_cancelled", agent_id=world.loud)
+    assert mail.payload["subject"] == "RDV annulé par l'usager le lundi 7 décembre 2026 à 09h00"
+    assert "Un RDV de votre agenda a été annulé par l'usager." in mail.payload["text"]
+    assert "a été annulé par l'usager." in unescape(mail.payload["html"])
+
+    by_agent = _plan(uow, world, starts_at=_local(MONDAY, 11))
+    rdvs.cancel_rdv(uow, world.colleague, world.org, by_agent, now=NOW)
+    [mail] = _rows(uow, rdv_id=by_agent, event="rdv_cancelled", agent_id=world.loud)
+    assert mail.payload["subject"] == "RDV annulé le lundi 7 décembre 2026 à 11h00"
+    assert "Un RDV de votre agenda a été annulé." in mail.payload["text"]
 
 
 def test_a_relatives_messages_go_to_the_responsible_person(uow: UnitOfWork, world: World) -> None:
