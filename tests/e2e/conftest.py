@@ -25,6 +25,12 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
          "device_scale_factor": 2}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start their own server rebuild the shared `.web` export, which would pull the files from
+    under the session's `app_url` server: they run last, once no test needs that server any more."""
+    items.sort(key=lambda item: item.get_closest_marker("own_server") is not None)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {**browser_type_launch_args,
@@ -76,6 +82,8 @@ def app_url(app_database_url: str, franceconnect: FakeFranceConnect,
     env = {**os.environ, "REFLEX_DB_URL": app_database_url, "RDV_PUBLIC_URL": base_url,
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
            "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org", "PYTHONUNBUFFERED": "1",
+           # No SMTP server, as in `make run`: emails go to the demo mailbox (/dev/boite-mail).
+           "RDV_SMTP_HOST": "",
            **franceconnect.environment()}
     subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,
                    capture_output=True)

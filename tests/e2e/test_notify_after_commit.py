@@ -25,6 +25,8 @@ from sqlmodel import select
 from rdv_app.db.models import OutboxMessage
 from rdv_app.db.uow import UnitOfWork
 
+pytestmark = pytest.mark.own_server
+
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "camille.martin@demo.test"
 COLLEAGUE = "julien.petit@demo.test"
