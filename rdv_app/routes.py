@@ -28,6 +28,7 @@ HEALTH = "/_health"
 AUTH_OPEN_SESSION = "/_auth/session"
 AUTH_CLEAR_SESSION = "/_auth/sortie"
 WEBCAL_FEED = "/calendrier/{calendar_uid}.ics"  # rdv_app.services.webcal builds the addresses
+DEMO_MAILBOX = "/dev/boite-mail"  # only without SMTP (rdv_app/api/demo_mailbox.py)
 # The usager's "Infos et annulation" link (server-rendered pages, rdv_app/api/usager_link.py).
 USAGER_LINK = "/r"
 USAGER_LINK_OPEN = "/r/{rdv_id:int}/{token}"
@@ -41,6 +42,7 @@ PUBLIC_BOOKING = "/prendre_rdv"
 PUBLIC_ORGANISATION = "/org/[booking_org]"
 PUBLIC_ORGANISATION_SLUG = "/org/[booking_org]/[booking_org_slug]"
 PUBLIC_CONFIRMATION = "/prendre_rdv/confirmation"
+USAGER_RDVS = "/mes-rdv"  # "Mes rendez-vous" of a signed-in usager
 USAGER_EMAIL_LINK = "/_auth/usager/lien"  # GET shows a button, POST signs in (no state-changing GET)
 USAGER_SIGN_OUT = "/_auth/usager/sortie"
 FRANCECONNECT_START = "/_auth/franceconnect"

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rdv_app import routes
+from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
@@ -63,6 +64,7 @@ http_routes = Starlette(routes=[
     Route(routes.WEBCAL_FEED, calendar_feed, methods=["GET", "HEAD"]),
     *USAGER_LINK_ROUTES,
     *USAGER_AUTH_ROUTES,
+    *DEMO_MAILBOX_ROUTES,
 ])
 
 # Public booking pages may be embedded in other sites (the "iframe" snippet given to organisations);

@@ -242,8 +242,9 @@ def confirmation_view() -> rx.Component:
                                             rx.text(S.instruction, white_space="pre-line")), rx.fragment()),
         rx.box(rx.heading("Contact", as_="h3", size="4"),
                rx.foreach(S.organisation_contact, lambda line: rx.text(line))),
-        rx.text("Pour annuler, utilisez le lien « Infos et annulation » reçu par SMS ou email, jusqu'à 4 heures avant "
-                "le rendez-vous."),
+        rx.text("Pour annuler, rendez-vous dans « Mes rendez-vous » ou utilisez le lien « Infos et annulation » reçu "
+                "par SMS ou email, jusqu'à 4 heures avant le rendez-vous."),
+        rx.link("Voir mes rendez-vous", href=routes.USAGER_RDVS, font_weight="600"),
         rx.link("Prendre un autre rendez-vous", href=routes.PUBLIC_BOOKING),
         width="100%", spacing="3",
     )
@@ -256,6 +257,9 @@ def error_view() -> rx.Component:
 
 def booking_page() -> rx.Component:
     return rx.vstack(
+        rx.cond(S.has_session, rx.el.nav(rx.link("Mes rendez-vous", href=routes.USAGER_RDVS, font_weight="600"),
+                                         aria_label="Mon compte", style={"align_self": "flex-end"}),
+                rx.fragment()),
         rx.heading("Prendre rendez-vous", as_="h1", size="7"),
         rx.cond(S.scope_title != "", rx.text(S.scope_title, size="4", color=styles.TEXT_MUTED), rx.fragment()),
         rx.cond(

@@ -54,14 +54,16 @@ from rdv_app.domain.enums import (
     NotificationEvent,
     RdvStatus,
     VisibilityType,
+    WebhookSubscription,
 )
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.slots import Searcher, validate_slot
 from rdv_app.notify.events import notify_rdv_change
-from rdv_app.services import audit
+from rdv_app.services import audit, webhooks
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.rdvs import RdvChange
 from rdv_app.services.slot_inputs import load_search, motif_context
+from rdv_app.services.webhooks import WebhookEvent
 
 SLOT_TAKEN = "Ce créneau n'est plus disponible. Choisissez un autre horaire."
 # More online bookings than this in a day is not a person booking for their family.
@@ -161,6 +163,7 @@ def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datet
                        new_agent_ids=(slot.agent_id,), usager_ids=(participant.id,),  # type: ignore[arg-type]
                        author_agent_id=None, author_type=AuthorType.USAGER)
     outbox_ids = notify_rdv_change(uow.session, change, now=now)
+    webhooks.emit(uow.session, WebhookSubscription.RDV, rdv_id, WebhookEvent.CREATED, now=now)
     uuid = rdv.uuid
     uow.commit()
     rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
@@ -226,7 +229,10 @@ def _add_profiles(uow: UnitOfWork, organisation_id: int, usager_ids: set[int], a
     present = set(uow.session.exec(select(UsagerProfile.usager_id).where(
         UsagerProfile.organisation_id == organisation_id, col(UsagerProfile.usager_id).in_(usager_ids))).all())
     for usager_id in sorted(usager_ids - present):
-        uow.session.add(UsagerProfile(organisation_id=organisation_id, usager_id=usager_id))
+        profile = UsagerProfile(organisation_id=organisation_id, usager_id=usager_id)
+        uow.session.add(profile)
+        uow.session.flush()
+        webhooks.emit(uow.session, WebhookSubscription.USER_PROFILE, profile.id, WebhookEvent.CREATED)  # type: ignore[arg-type]
         audit.record(uow.session, action="profile_added", entity_type="usager", entity_id=usager_id,
                      changes={"organisation_id": [None, organisation_id]}, organisation_id=organisation_id,
                      actor_usager_id=actor_usager_id)

@@ -34,10 +34,12 @@ from rdv_app.auth.tokens import hash_token, new_token
 from rdv_app.config import settings
 from rdv_app.db.models import Usager, UsagerEmailToken, UsagerSession
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent
+from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, WebhookSubscription
 from rdv_app.domain.sessions import safe_next_path, session_is_active, session_needs_touch
 from rdv_app.notify.outbox import enqueue
+from rdv_app.services import webhooks
 from rdv_app.services.errors import DomainError
+from rdv_app.services.webhooks import WebhookEvent
 
 EMAIL_LINK_LIFETIME = timedelta(hours=24)
 USAGER_SESSION_IDLE_TIMEOUT = timedelta(days=7)
@@ -114,6 +116,7 @@ def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: 
                         created_at=now, updated_at=now)
         uow.session.add(usager)
         uow.session.flush()
+        webhooks.emit(uow.session, WebhookSubscription.USER, usager.id, WebhookEvent.CREATED, now=now)  # type: ignore[arg-type]
     ids = _queue_link(uow, usager, next_path, now, welcome=usager.email_verified_at is None)
     uow.commit()
     return LinkRequested(ids)
@@ -237,6 +240,7 @@ def sign_in_with_franceconnect(uow: UnitOfWork, identity: FranceConnectIdentity,
     email = (identity.email or "").strip().lower() or None
     if usager is None and email:
         usager = uow.session.exec(select(Usager).where(Usager.email == email, col(Usager.deleted_at).is_(None))).first()
+    created = usager is None
     if usager is None:
         usager = Usager(first_name=identity.given_name, last_name=identity.family_name, email=email,
                         email_verified_at=now if email else None,
@@ -252,6 +256,8 @@ def sign_in_with_franceconnect(uow: UnitOfWork, identity: FranceConnectIdentity,
     usager.updated_at = now
     uow.session.add(usager)
     uow.session.flush()
+    webhooks.emit(uow.session, WebhookSubscription.USER, usager.id,  # type: ignore[arg-type]
+                  WebhookEvent.CREATED if created else WebhookEvent.UPDATED, now=now)
     token = _open_session(uow, usager.id, now, id_token=id_token)  # type: ignore[arg-type]
     uow.commit()
     return OpenedSession(token, usager.id, safe_next_path(next_path, routes.PUBLIC_BOOKING))  # type: ignore[arg-type]
@@ -309,6 +315,7 @@ def add_relative(uow: UnitOfWork, usager_id: int, *, first_name: str, last_name:
     uow.session.add(relative)
     uow.session.flush()
     relative_id: int = relative.id  # type: ignore[assignment]
+    webhooks.emit(uow.session, WebhookSubscription.USER, relative_id, WebhookEvent.CREATED)
     uow.commit()
     return relative_id
 

@@ -54,6 +54,7 @@ from rdv_app.domain.enums import (
     NotificationEvent,
     RdvStatus,
     VisibilityType,
+    WebhookSubscription,
 )
 from rdv_app.domain.sms import person_name
 from rdv_app.domain.usager_link import (
@@ -70,9 +71,10 @@ from rdv_app.domain.usager_link import (
 from rdv_app.notify import mailer
 from rdv_app.notify.events import notify_rdv_change
 from rdv_app.notify.ics import Audience, IcsFile, IcsRdv, rdv_ics
-from rdv_app.services import audit
+from rdv_app.services import audit, webhooks
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.rdvs import RdvChange
+from rdv_app.services.webhooks import WebhookEvent
 
 LINK_ATTEMPTS = parse("20/minute")  # per IP: link openings and 3-letter answers together
 DEFAULT_CANCEL_WARNING = "Voulez-vous vraiment annuler ce rendez-vous ?"
@@ -106,12 +108,19 @@ class WrongInitials(DomainError):
 
 
 @dataclass(frozen=True)
-class LinkAccess:
-    """The 10-minute access a valid link gives, as its signed cookie says."""
+class ParticipationRef:
+    """One usager's participation in one RDV: what the summary and the cancellation work on, whether
+    the usager came through a link or is signed in ("Mes rendez-vous", rdv_app.services.usager_rdvs)."""
 
     rdv_id: int
     participation_id: int
     usager_id: int
+
+
+@dataclass(frozen=True)
+class LinkAccess(ParticipationRef):
+    """The 10-minute access a valid link gives, as its signed cookie says."""
+
     expires_at: datetime
 
 
@@ -201,7 +210,7 @@ def is_verified(access: LinkAccess, cookie: str | None, *, now: datetime | None 
 # --------------------------------------------------------------------------- the 3-letter check
 
 
-def _participation(uow: UnitOfWork, access: LinkAccess) -> Participation:
+def _participation(uow: UnitOfWork, access: ParticipationRef) -> Participation:
     # Fresh from the database: the 3-letter check updates these rows with plain UPDATE statements.
     participation = uow.session.get(Participation, access.participation_id, populate_existing=True)
     if participation is None or participation.rdv_id != access.rdv_id or participation.usager_id != access.usager_id:
@@ -304,7 +313,7 @@ class _Loaded:
         return self.organisation.timezone or self.territory.timezone or "Europe/Paris"
 
 
-def _load(uow: UnitOfWork, access: LinkAccess, *, for_update: bool = False) -> _Loaded:
+def _load(uow: UnitOfWork, access: ParticipationRef, *, for_update: bool = False) -> _Loaded:
     participation = _participation(uow, access)
     statement = (
         select(Rdv, Motif, Service, Organisation, Territory)
@@ -346,7 +355,7 @@ def _home_address(usager: Usager) -> str | None:
     return text or None
 
 
-def summary(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) -> RdvSummary:
+def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None = None) -> RdvSummary:
     now = _now(now)
     loaded = _load(uow, access)
     rdv, motif, lieu, organisation = loaded.rdv, loaded.motif, loaded.lieu, loaded.organisation
@@ -421,8 +430,10 @@ _REFUSALS = {
 }
 
 
-def cancel(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) -> RdvChange:
+def cancel(uow: UnitOfWork, access: ParticipationRef, *, actor_usager_id: int | None = None,
+           now: datetime | None = None) -> RdvChange:
     """The usager cancels: the RDV becomes "excusé" (their participation only, in a collective RDV).
+    `actor_usager_id`: who clicked, when it is not the participant (a parent for their child).
     Returns the change with the ids of the messages it queued, to deliver after the commit."""
     now = _now(now)
     begin_write(uow.session)
@@ -460,7 +471,8 @@ def cancel(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) 
     rdv.ics_sequence += 1
     uow.session.add(rdv)
     audit.record(uow.session, action="status_changed", entity_type="rdv", entity_id=rdv.id,  # type: ignore[arg-type]
-                 changes=changes, organisation_id=rdv.organisation_id, actor_usager_id=access.usager_id)
+                 changes=changes, organisation_id=rdv.organisation_id,
+                 actor_usager_id=actor_usager_id or access.usager_id)
     # One participant leaving a collective session does not cancel it: its agents are not told (as when
     # an agent edits the participants, domain.md 3.1).
     agents = () if motif.collectif else tuple(uow.session.exec(
@@ -470,5 +482,6 @@ def cancel(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) 
                        old_agent_ids=agents, new_agent_ids=agents, usager_ids=tuple(cancelled),
                        author_agent_id=None, author_type=AuthorType.USAGER)
     outbox_ids = tuple(notify_rdv_change(uow.session, change, now=now))
+    webhooks.emit(uow.session, WebhookSubscription.RDV, rdv.id, WebhookEvent.UPDATED, now=now)  # type: ignore[arg-type]
     uow.commit()
     return dataclasses.replace(change, outbox_ids=outbox_ids)

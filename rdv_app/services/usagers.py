@@ -29,12 +29,13 @@ from sqlmodel import col, select
 
 from rdv_app.db.models import Organisation, Territory, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain.enums import CreatedThrough
+from rdv_app.domain.enums import CreatedThrough, WebhookSubscription
 from rdv_app.domain.masking import UsagerPreview, preview, reverse_full_name
 from rdv_app.domain.recipients import phone_region
-from rdv_app.services import audit
+from rdv_app.services import audit, webhooks
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.rights import agent_scope
+from rdv_app.services.webhooks import WebhookEvent
 
 # Virtual territories whose organisations never see each other's usagers (domain.md section 8).
 _CLOSED_TERRITORY_NAMES = frozenset({"Mairies", "Conseillers Numériques"})
@@ -217,7 +218,11 @@ def create_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
                     created_through=CreatedThrough.AGENT_CREATION.value)
     uow.session.add(usager)
     uow.session.flush()
-    uow.session.add(UsagerProfile(organisation_id=organisation_id, usager_id=usager.id))
+    profile = UsagerProfile(organisation_id=organisation_id, usager_id=usager.id)
+    uow.session.add(profile)
+    uow.session.flush()
+    webhooks.emit(uow.session, WebhookSubscription.USER, usager.id, WebhookEvent.CREATED)  # type: ignore[arg-type]
+    webhooks.emit(uow.session, WebhookSubscription.USER_PROFILE, profile.id, WebhookEvent.CREATED)  # type: ignore[arg-type]
     audit.record(uow.session, action="created", entity_type="usager", entity_id=usager.id,  # type: ignore[arg-type]
                  changes={"organisation_id": [None, organisation_id]}, organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from rdv_app import routes
 from rdv_app.auth.franceconnect import FranceConnectClient, FranceConnectError, FranceConnectSettings
@@ -22,12 +23,12 @@ from rdv_app.auth.tokens import new_token
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
-from rdv_app.notify.worker import deliver_now_async
 from rdv_app.services import booking, public_search, usager_auth
 from rdv_app.services.errors import DomainError
 from rdv_app.services.public_links import organisation_id_from_path
 from rdv_app.services.public_search import MotifChoice, PublicScope
 from rdv_app.state.agent import full_navigation
+from rdv_app.state.notifications import deliver_after_commit
 
 # Query parameters, in the order of the steps.
 PARAMS = ("departement", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
@@ -95,6 +96,7 @@ class PublicBookingState(rx.State):
     next_week_href: str = ""
 
     signed_in: bool = False
+    has_session: bool = False  # any step: links to "Mes rendez-vous"
     account_name: str = ""
     franceconnect_href: str = ""
     link_sent: str = ""
@@ -152,6 +154,7 @@ class PublicBookingState(rx.State):
         path = self.router.url.path or routes.PUBLIC_BOOKING
         with UnitOfWork() as uow:  # may note the session's last activity
             self._usager_id = usager_auth.resolve_session(uow, session_token_from(self.router.headers.cookie))
+        self.has_session = self._usager_id is not None
         try:
             with UnitOfWork(read_only=True) as uow:
                 if path.startswith(routes.PUBLIC_CONFIRMATION):
@@ -371,32 +374,31 @@ class PublicBookingState(rx.State):
         return rx.redirect(f"{routes.PUBLIC_BOOKING}?{urlencode({'departement': found.departement_number})}")
 
     @rx.event
-    async def create_account(self, form: dict[str, str]):
-        await self._send_link(form, create=True)
+    def create_account(self, form: dict[str, str]):
+        return self._send_link(form, create=True)
 
     @rx.event
-    async def send_sign_in_link(self, form: dict[str, str]):
-        await self._send_link(form, create=False)
+    def send_sign_in_link(self, form: dict[str, str]):
+        return self._send_link(form, create=False)
 
-    async def _send_link(self, form: dict[str, str], *, create: bool) -> None:
+    def _send_link(self, form: dict[str, str], *, create: bool) -> EventSpec | None:
         self.form_error, self.field_errors, self.link_sent = "", {}, ""
         comeback = self._url(etape="informations")
         ip = self.router.session.client_ip or "inconnue"
         try:
             with UnitOfWork() as uow:
                 if create:
-                    requested = usager_auth.request_account(
+                    usager_auth.request_account(
                         uow, first_name=form.get("first_name", ""), last_name=form.get("last_name", ""),
                         email=form.get("email", ""), phone_number=form.get("phone_number"), next_path=comeback, ip=ip)
                 else:
-                    requested = usager_auth.request_sign_in_link(uow, email=form.get("sign_in_email", ""),
-                                                                 next_path=comeback, ip=ip)
+                    usager_auth.request_sign_in_link(uow, email=form.get("sign_in_email", ""), next_path=comeback,
+                                                     ip=ip)
         except DomainError as exc:
             self._error(exc, prefix="" if create else "sign_in_")
-            return
+            return None
         self.link_sent = usager_auth.LINK_SENT
-        if requested.outbox_ids:
-            await deliver_now_async(requested.outbox_ids)
+        return deliver_after_commit(uow)
 
     @rx.event
     def save_informations(self, form: dict[str, str]):
@@ -441,7 +443,7 @@ class PublicBookingState(rx.State):
         self.accepted = value
 
     @rx.event
-    async def confirm(self):
+    def confirm(self):
         if self.submitting:
             return
         self.submitting, self.form_error = True, ""
@@ -463,8 +465,7 @@ class PublicBookingState(rx.State):
             self.submitting = False
             self.form_error = exc.message
             return
-        if booked.outbox_ids:
-            await deliver_now_async(booked.outbox_ids)
+        yield deliver_after_commit(uow)
         yield rx.redirect(f"{routes.PUBLIC_CONFIRMATION}?{urlencode({'rdv': booked.rdv_id})}")
 
     @rx.event
@@ -478,7 +479,7 @@ class PublicBookingState(rx.State):
         with UnitOfWork() as uow:
             id_token = usager_auth.revoke_session(uow, session_token_from(self.router.headers.cookie))
         self._usager_id = None
-        self.signed_in = False
+        self.signed_in = self.has_session = False
         clear_cookie = f"{settings.api_url or settings.public_url}{routes.USAGER_SIGN_OUT}"
         fc = FranceConnectSettings.from_env()
         if id_token and fc is not None:

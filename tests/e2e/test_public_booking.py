@@ -114,6 +114,14 @@ def test_an_usager_books_on_a_phone_with_an_email_link(phone: Page, app_url: str
     expect(page.get_by_text("03 21 23 45 67")).to_be_visible()
     assert_accessible(page)
 
+    # The booked RDV is in "Mes rendez-vous", with the time the usager chose.
+    page.get_by_role("link", name="Voir mes rendez-vous").click()
+    expect(page.get_by_role("heading", name="Mes rendez-vous", level=1)).to_be_visible()
+    booked = page.locator("article").filter(has_text="Consultation pédiatrique")
+    expect(booked).to_have_count(1)
+    expect(booked).to_contain_text(chosen.split(" à ")[-1])  # type: ignore[union-attr]
+    expect(booked.get_by_role("button", name="Annuler ce rendez-vous")).to_be_visible()
+
     page.goto(week_url)
     expect(page.get_by_role("heading", name="Choisissez un horaire")).to_be_visible()
     expect(page.get_by_role("link", name=chosen)).to_have_count(0)

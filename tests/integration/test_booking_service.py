@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from rdv_app.db.models import (
     Territory,
     Usager,
     UsagerProfile,
+    WebhookEndpoint,
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.booking import (
@@ -318,3 +320,32 @@ def test_the_confirmation_shows_the_rdv_to_its_usager_only_and_bookings_per_day_
         _book(db_url, world.usagers[0], world, _local(day + timedelta(days=3), 9), "one-too-many")
     assert capped.value.message == TOO_MANY_BOOKINGS
     assert _count(db_url, Rdv) == BOOKINGS_PER_USAGER.amount
+
+
+def test_booking_queues_the_rdv_and_user_profile_webhooks_in_its_transaction(db_url: str, uow: UnitOfWork,
+                                                                             world: World) -> None:
+    endpoint = WebhookEndpoint(organisation_id=world.org, target_url="https://hooks.example.fr/arras", secret="s3cret",
+                               subscriptions=["rdv", "user_profile"])
+    _add(uow, endpoint)
+    uow.commit()
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    booked = _book(db_url, world.usagers[0], world, _local(MONDAY, 9, 30), "key-webhooks")
+    _book(db_url, world.usagers[0], world, _local(MONDAY, 9, 30), "key-webhooks")  # a double click: nothing more
+
+    with UnitOfWork(db_url) as check:
+        rows = check.session.exec(select(OutboxMessage).where(OutboxMessage.webhook_endpoint_id == endpoint.id)
+                                  .order_by(col(OutboxMessage.id))).all()
+        profile = check.session.exec(select(UsagerProfile.id).where(UsagerProfile.usager_id == world.usagers[0])).one()
+        payloads = [row.payload for row in rows]
+    bodies = [json.loads(payload["body"]) for payload in payloads]
+    assert [(b["meta"]["model"], b["meta"]["event"], b["data"]["id"]) for b in bodies] == [
+        ("UserProfile", "created", profile), ("Rdv", "created", booked.rdv_id)]
+    rdv_data = bodies[1]["data"]
+    assert (rdv_data["created_by_type"], rdv_data["starts_at"][:16]) == ("usager", _local(MONDAY, 9, 30).isoformat()[:16])
+    assert [p["user"]["id"] for p in rdv_data["participations"]] == [world.usagers[0]]
+    assert all(payload["url"] == "https://hooks.example.fr/arras" for payload in payloads)
+
+    # A slot gone rolls everything back: no webhook for an RDV that does not exist.
+    with pytest.raises(SlotTaken):
+        _book(db_url, world.usagers[1], world, _local(MONDAY, 9, 30), "key-late")
+    assert _count(db_url, OutboxMessage, OutboxMessage.webhook_endpoint_id == endpoint.id) == 2

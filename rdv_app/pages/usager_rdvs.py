@@ -1,0 +1,135 @@
+""""Mes rendez-vous" for a signed-in usager, phone first: upcoming RDVs with their cancellation, then past ones."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from rdv_app import routes, styles
+from rdv_app.components.forms import form_alert
+from rdv_app.pages.template import template
+from rdv_app.state.usager_rdvs import RdvCard, UsagerRdvsState
+
+S = UsagerRdvsState
+
+_CARD = {"padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem", "background": "white",
+         "width": "100%", "box_sizing": "border-box"}
+
+
+def _line(label: str, value: rx.Var) -> rx.Component:
+    return rx.cond(value != "", rx.text(rx.el.strong(f"{label} : "), value), rx.fragment())
+
+
+def rdv_card(card: RdvCard, *, upcoming: bool) -> rx.Component:
+    return rx.el.li(rx.el.article(
+        rx.vstack(
+            rx.heading(card.when, as_="h3", size="4"),
+            rx.cond(card.status != "", rx.badge(card.status, color_scheme="red", size="2"), rx.fragment()),
+            rx.text(card.title, font_weight="600"),
+            _line("Pour", card.participant),
+            rx.box(rx.text(card.place),
+                   rx.cond(card.place_detail != "", rx.text(card.place_detail, color=styles.TEXT_MUTED), rx.fragment()),
+                   rx.cond(card.map_url != "", rx.link("Voir sur la carte", href=card.map_url, is_external=True),
+                           rx.fragment())),
+            rx.cond(card.instructions != "", rx.text(card.instructions, white_space="pre-line"), rx.fragment()),
+            rx.box(
+                rx.text(card.organisation),
+                rx.cond(card.contact_phone != "",
+                        rx.text("Téléphone : ", rx.link(card.contact_phone, href=card.contact_phone_href)),
+                        rx.fragment()),
+                rx.cond(card.contact_email != "",
+                        rx.text("Email : ", rx.link(card.contact_email, href="mailto:" + card.contact_email)),
+                        rx.fragment()),
+            ),
+            *([rx.cond(card.can_cancel,
+                       rx.button("Annuler ce rendez-vous", variant="outline", color_scheme="red", size="3",
+                                 width="100%", on_click=S.ask_cancel(card.participation_id)),
+                       rx.cond(card.cancel_notice != "", rx.text(card.cancel_notice, role="note"), rx.fragment()))]
+              if upcoming else []),
+            spacing="2", width="100%",
+        ),
+        style=_CARD,
+    ))
+
+
+def rdv_list(cards: rx.Var, *, upcoming: bool, empty: str) -> rx.Component:
+    return rx.cond(
+        cards.length() > 0,
+        rx.el.ul(rx.foreach(cards, lambda card: rdv_card(card, upcoming=upcoming)),
+                 style={"list_style": "none", "padding": 0, "margin": 0, "display": "grid", "gap": "0.75rem",
+                        "width": "100%"}),
+        rx.text(empty, color=styles.TEXT_MUTED),
+    )
+
+
+def cancel_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Annuler ce rendez-vous ?"),
+            rx.alert_dialog.description(rx.text(S.to_cancel_label, font_weight="600"), rx.text(S.to_cancel_warning)),
+            form_alert(S.cancel_error),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button("Garder mon rendez-vous", variant="outline", size="3",
+                                                 disabled=S.cancelling)),
+                rx.el.button(rx.cond(S.cancelling, rx.spinner(size="2"), rx.fragment()),
+                             rx.cond(S.cancelling, "Annulation en cours…", "Oui, annuler"),
+                             type="button", class_name="danger-button", disabled=S.cancelling,
+                             on_click=S.confirm_cancel),
+                justify="end", spacing="3", margin_top="1rem", wrap="wrap",
+            ),
+        ),
+        open=S.dialog_open,
+        on_open_change=S.set_dialog_open,
+    )
+
+
+def sign_in_view() -> rx.Component:
+    return rx.vstack(
+        form_alert(S.page_error),
+        rx.text("Connectez-vous pour voir vos rendez-vous et ceux de vos proches."),
+        rx.cond(S.link_sent != "", rx.el.div(S.link_sent, role="status", class_name="form-success",
+                                             style={"border_left": "4px solid #18753c", "padding": "0.75rem 1rem",
+                                                    "background": "#eefcf3"}), rx.fragment()),
+        rx.form(rx.vstack(
+            rx.box(
+                rx.el.label("Adresse email de votre compte", html_for="champ-email", class_name="field-label"),
+                rx.el.input(id="champ-email", name="email", type="email", required=True, auto_complete="email",
+                            class_name="text-input", aria_describedby="champ-email-erreur",
+                            aria_invalid=rx.cond(S.email_error != "", "true", "false")),
+                rx.el.p(S.email_error, id="champ-email-erreur", class_name="field-error", aria_live="polite"),
+                width="100%"),
+            rx.button("Recevoir un lien de connexion", type="submit", size="3", width="100%"),
+            width="100%"), on_submit=S.send_sign_in_link, reset_on_submit=False, width="100%",
+            aria_label="Recevoir un lien de connexion"),
+        rx.link("Prendre rendez-vous", href=routes.PUBLIC_BOOKING),
+        width="100%", spacing="3",
+    )
+
+
+def rdvs_view() -> rx.Component:
+    return rx.vstack(
+        rx.cond(S.notice != "", rx.el.div(S.notice, role="status", class_name="form-success",
+                                          style={"border_left": "4px solid #18753c", "padding": "0.75rem 1rem",
+                                                 "background": "#eefcf3"}), rx.fragment()),
+        rx.link("Prendre un autre rendez-vous", href=routes.PUBLIC_BOOKING),
+        rx.heading("À venir", as_="h2", size="5"),
+        rdv_list(S.upcoming, upcoming=True, empty="Aucun rendez-vous à venir."),
+        rx.heading("Passés", as_="h2", size="5"),
+        rdv_list(S.past, upcoming=False, empty="Aucun rendez-vous passé."),
+        cancel_dialog(),
+        width="100%", spacing="3",
+    )
+
+
+def usager_rdvs_page() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Mes rendez-vous", as_="h1", size="7"),
+        rx.cond(
+            S.loading,
+            rx.hstack(rx.spinner(size="3"), rx.text("Chargement…"), role="status", align="center", spacing="2"),
+            rx.cond(S.signed_in, rdvs_view(), sign_in_view()),
+        ),
+        width="100%", max_width="40rem", spacing="4",
+    )
+
+
+template(routes.USAGER_RDVS, "Mes rendez-vous", on_load=S.load)(usager_rdvs_page)

@@ -1,0 +1,94 @@
+""""Mes rendez-vous": the RDVs of a signed-in usager and of their relatives, and their cancellation.
+
+Rights: an usager sees the participations of themselves and of the relatives they are responsible for,
+nobody else's; any other participation id is "not found", so ids reveal nothing.
+
+What each RDV shows and when it may be cancelled are exactly those of the "Infos et annulation" link
+(rdv_app.services.usager_link): the same `summary`, and the same `cancel` (more than 4 hours before, the
+motif allows it, "excusé" authored by the usager, agents notified by their preferences, an email to the
+usager and no SMS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.sql.expression import Select
+
+from rdv_app.db.models import Participation, Rdv, Usager
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import usager_link
+from rdv_app.services.errors import NotFound
+from rdv_app.services.rdvs import RdvChange
+from rdv_app.services.usager_link import ParticipationRef, RdvSummary
+
+# The most recent past RDVs shown; older ones stay in the organisations' records.
+PAST_SHOWN = 20
+NOT_FOUND = "Ce rendez-vous est introuvable depuis votre compte."
+
+
+@dataclass(frozen=True)
+class UsagerRdv:
+    participation_id: int
+    summary: RdvSummary  # `participants` names the relative the RDV is for; empty for the usager's own
+
+
+@dataclass(frozen=True)
+class UsagerRdvs:
+    upcoming: tuple[UsagerRdv, ...]  # soonest first
+    past: tuple[UsagerRdv, ...]  # latest first
+
+
+def list_rdvs(uow: UnitOfWork, usager_id: int, *, now: datetime | None = None) -> UsagerRdvs:
+    now = now or datetime.now(UTC)
+    _holder(uow, usager_id)
+    mine = _participations(usager_id)
+    upcoming = uow.session.exec(mine.where(Rdv.starts_at > now).order_by(col(Rdv.starts_at), col(Participation.id)))
+    past = uow.session.exec(mine.where(Rdv.starts_at <= now)
+                            .order_by(col(Rdv.starts_at).desc(), col(Participation.id).desc()).limit(PAST_SHOWN))
+    return UsagerRdvs(upcoming=tuple(_shown(uow, row, now) for row in upcoming.all()),
+                      past=tuple(_shown(uow, row, now) for row in past.all()))
+
+
+def cancel(uow: UnitOfWork, usager_id: int, participation_id: int, *, now: datetime | None = None) -> RdvChange:
+    """Cancels an RDV of the usager or of a relative with the link's rules and messages; commits.
+    NotFound for anyone else's, DomainError when it can no longer be cancelled online."""
+    row = _row(uow, usager_id, participation_id)
+    return usager_link.cancel(uow, _ref(row), actor_usager_id=usager_id, now=now)
+
+
+def _holder(uow: UnitOfWork, usager_id: int) -> Usager:
+    usager = uow.session.get(Usager, usager_id)
+    if usager is None or usager.deleted_at is not None:
+        raise NotFound("Votre compte est introuvable. Reconnectez-vous.")
+    return usager
+
+
+def _participations(usager_id: int) -> Select[tuple[int, int, int]]:
+    """(participation id, RDV id, participant id) of the usager's and their relatives' participations."""
+    return (select(Participation.id, Participation.rdv_id, Participation.usager_id)
+            .join(Rdv, col(Rdv.id) == Participation.rdv_id)
+            .join(Usager, col(Usager.id) == Participation.usager_id)
+            .where(col(Usager.deleted_at).is_(None),
+                   sa.or_(Usager.id == usager_id, Usager.responsible_id == usager_id)))
+
+
+def _row(uow: UnitOfWork, usager_id: int, participation_id: int) -> tuple[int, int, int]:
+    _holder(uow, usager_id)
+    row = uow.session.exec(_participations(usager_id).where(Participation.id == participation_id)).first()
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return row  # type: ignore[return-value]
+
+
+def _ref(row: tuple[int, int, int]) -> ParticipationRef:
+    participation_id, rdv_id, usager_id = row
+    return ParticipationRef(rdv_id=rdv_id, participation_id=participation_id, usager_id=usager_id)
+
+
+def _shown(uow: UnitOfWork, row: tuple[int, int, int], now: datetime) -> UsagerRdv:
+    ref = _ref(row)
+    return UsagerRdv(participation_id=ref.participation_id, summary=usager_link.summary(uow, ref, now=now))

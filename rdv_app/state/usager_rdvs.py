@@ -1,0 +1,164 @@
+""""Mes rendez-vous": the signed-in usager's RDVs and their relatives', and cancelling one of them.
+
+Rules and rights live in rdv_app.services.usager_rdvs; the session is the usager's HttpOnly cookie, read
+from the request's headers as on the booking pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from rdv_app import routes
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.usager_link import CancelRefusal
+from rdv_app.services import usager_auth, usager_rdvs
+from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.usager_rdvs import UsagerRdv
+from rdv_app.state.notifications import deliver_after_commit
+from rdv_app.state.public_booking import session_token_from
+
+CANCELLED = "Votre rendez-vous est annulé. Le service est prévenu et vous recevez une confirmation par email."
+
+
+@dataclass
+class RdvCard:
+    participation_id: int
+    title: str
+    when: str
+    status: str  # "" or "Annulé"
+    participant: str  # "" for the usager's own RDVs
+    place: str
+    place_detail: str
+    map_url: str
+    organisation: str
+    contact_phone: str
+    contact_phone_href: str
+    contact_email: str
+    instructions: str
+    can_cancel: bool
+    cancel_notice: str  # why it cannot be cancelled online, and whom to call
+    cancel_warning: str
+
+
+def _card(item: UsagerRdv, *, past: bool) -> RdvCard:
+    s = item.summary
+    if s.location_type == "phone":
+        place, detail = "Par téléphone", f"Vous serez appelé(e) au {s.phone_number_called}" if s.phone_number_called else ""
+    elif s.location_type == "home":
+        place, detail = "À domicile", s.home_address or ""
+    else:
+        place, detail = s.lieu_name or "", s.lieu_address or ""
+    refusal = CancelRefusal(s.cancel_refusal) if s.cancel_refusal else None
+    reach = f"au {s.contact_phone}" if s.contact_phone else (f"par email à {s.contact_email}" if s.contact_email
+                                                               else f"{s.organisation_name}")
+    notice = ""
+    if not past and refusal == CancelRefusal.TOO_LATE:
+        notice = f"Ce rendez-vous a lieu dans moins de 4 heures. Pour l'annuler, contactez {s.organisation_name} {reach}."
+    elif not past and refusal == CancelRefusal.MOTIF:
+        notice = f"Ce rendez-vous ne peut pas être annulé en ligne. Pour l'annuler, contactez {s.organisation_name} {reach}."
+    return RdvCard(
+        participation_id=item.participation_id, title=s.title, when=s.when, status="Annulé" if s.cancelled else "",
+        participant=s.participants[0] if s.participants else "", place=place, place_detail=detail,
+        map_url=s.map_url or "", organisation=s.organisation_name, contact_phone=s.contact_phone or "",
+        contact_phone_href="tel:" + "".join(c for c in (s.contact_phone or "") if c.isdigit() or c == "+"),
+        contact_email=s.contact_email or "", instructions="" if past or s.cancelled else (s.instructions or ""),
+        can_cancel=not past and s.can_cancel, cancel_notice=notice, cancel_warning=s.cancel_warning)
+
+
+class UsagerRdvsState(rx.State):
+    loading: bool = True
+    signed_in: bool = False
+    upcoming: list[RdvCard] = []
+    past: list[RdvCard] = []
+    page_error: str = ""
+    notice: str = ""
+
+    link_sent: str = ""
+    email_error: str = ""
+    sending: bool = False
+
+    dialog_open: bool = False
+    to_cancel_id: int = 0
+    to_cancel_label: str = ""  # "Consultation, lundi 7 décembre 2026 à 09h00"
+    to_cancel_warning: str = ""
+    cancel_error: str = ""
+    cancelling: bool = False
+
+    _usager_id: int | None = None
+
+    @rx.event
+    def load(self):
+        self.loading = True
+        yield
+        self.page_error = self.notice = self.link_sent = self.email_error = self.cancel_error = ""
+        self.dialog_open, self.to_cancel_id = False, 0
+        with UnitOfWork() as uow:  # may note the session's last activity
+            self._usager_id = usager_auth.resolve_session(uow, session_token_from(self.router.headers.cookie))
+        self.signed_in = self._usager_id is not None
+        self._refresh()
+        self.loading = False
+
+    def _refresh(self) -> None:
+        self.upcoming, self.past = [], []
+        if self._usager_id is None:
+            return
+        try:
+            with UnitOfWork(read_only=True) as uow:
+                found = usager_rdvs.list_rdvs(uow, self._usager_id)
+        except NotFound as exc:
+            self.signed_in, self.page_error = False, exc.message
+            return
+        self.upcoming = [_card(item, past=False) for item in found.upcoming]
+        self.past = [_card(item, past=True) for item in found.past]
+
+    @rx.event
+    def send_sign_in_link(self, form: dict[str, str]):
+        self.link_sent, self.email_error = "", ""
+        try:
+            with UnitOfWork() as uow:
+                usager_auth.request_sign_in_link(uow, email=form.get("email", ""), next_path=routes.USAGER_RDVS,
+                                                 ip=self.router.session.client_ip or "inconnue")
+        except DomainError as exc:
+            self.email_error = exc.message
+            return None
+        self.link_sent = ("Si un compte utilise cette adresse, un email vient de lui être envoyé. Ouvrez le lien "
+                          "qu'il contient pour voir vos rendez-vous.")
+        return deliver_after_commit(uow)
+
+    @rx.event
+    def ask_cancel(self, participation_id: int):
+        self.cancel_error = ""
+        card = next((c for c in self.upcoming if c.participation_id == participation_id and c.can_cancel), None)
+        if card is None:
+            return
+        self.to_cancel_id, self.to_cancel_warning = card.participation_id, card.cancel_warning
+        self.to_cancel_label = f"{card.title}, {card.when}" + (f" (pour {card.participant})" if card.participant else "")
+        self.dialog_open = True
+
+    @rx.event
+    def set_dialog_open(self, value: bool):
+        if not self.cancelling:
+            self.dialog_open = value
+
+    @rx.event
+    def confirm_cancel(self):
+        if self.cancelling or not self.to_cancel_id:
+            return
+        if self._usager_id is None:
+            self.dialog_open, self.signed_in = False, False
+            return
+        self.cancelling, self.cancel_error = True, ""
+        yield
+        try:
+            with UnitOfWork() as uow:
+                usager_rdvs.cancel(uow, self._usager_id, self.to_cancel_id)
+        except DomainError as exc:
+            self.cancelling, self.cancel_error = False, exc.message
+            self._refresh()
+            return
+        self.cancelling, self.dialog_open, self.to_cancel_id = False, False, 0
+        self.notice = CANCELLED
+        self._refresh()
+        yield deliver_after_commit(uow)
