@@ -451,7 +451,7 @@ def test_the_cancellation_reaches_the_agents_and_the_usager_by_email_and_sends_n
         assert len(ovh.received) == 1
         received = {tuple(rcpt): message for rcpt, message in smtp.messages[smtp_before:]}
     assert set(received) == {("loud@demo.test",), ("colleague@demo.test",), ("jeanne@example.fr",)}
-    assert received[("loud@demo.test",)]["Subject"].startswith("RDV annulé le ")
+    assert received[("loud@demo.test",)]["Subject"].startswith("RDV annulé par l'usager le ")
     assert received[("jeanne@example.fr",)]["Subject"].startswith("RDV annulé le ")
 
 
