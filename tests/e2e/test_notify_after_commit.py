@@ -1,6 +1,7 @@
 """Right after a commit the app sends the change's notifications itself (a Reflex background task), in
 the real production server and chromium: with no worker at all (RDV_NOTIFY_WORKER=external and none
-started), a plage created by an admin for a colleague reaches the colleague's mailbox within seconds."""
+started), a plage created by an admin for a colleague reaches the colleague's mailbox within seconds, and
+a new usager's sign-in email reaches the loopback SMTP server and brings them back to their booking."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import holidays
 import pytest
+from conftest import PHONE
 from fakes.smtp_server import SmtpServer
 from pg import free_port
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
 from rdv_app.db.models import OutboxMessage
@@ -132,3 +134,47 @@ def test_a_plage_created_for_a_colleague_reaches_their_mailbox_right_away(
     with UnitOfWork(db_url) as uow:
         row = uow.session.exec(select(OutboxMessage).where(OutboxMessage.agent_id.is_not(None))).one()
         assert (row.status, row.attempts) == ("sent", 1)
+
+
+def test_a_new_usager_gets_the_sign_in_email_on_the_smtp_server_and_comes_back_to_the_booking(
+        browser: Browser, server: tuple[str, str], smtp: SmtpServer, assert_accessible: Callable[[Page], None]) -> None:
+    base_url, _ = server
+    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
+    page = context.new_page()
+    page.goto(f"{base_url}/prendre_rdv")
+    page.get_by_label("Département ou code postal").fill("62000")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("link", name=re.compile("^PMI")).click()
+    page.get_by_role("link", name=re.compile("^Consultation pédiatrique")).click()
+    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
+    times = page.locator("section ul a")
+    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
+    expect(title).to_be_visible()
+    for _ in range(6):
+        if times.count():
+            break
+        previous = title.text_content()
+        page.get_by_role("link", name="Semaine suivante →").click()
+        expect(title).not_to_have_text(previous)
+    times.first.click()
+
+    email = "alice.durand@exemple.fr"
+    page.get_by_label("Prénom").fill("Alice")
+    page.get_by_label("Nom", exact=True).fill("Durand")
+    page.get_by_label("Adresse email", exact=True).fill(email)
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("status").filter(has_text="Un email vient de vous être envoyé")).to_be_visible()
+
+    deadline = time.monotonic() + 15
+    while not any(rcpt == [email] for rcpt, _ in smtp.messages):
+        assert time.monotonic() < deadline, "the sign-in email did not reach the SMTP server"
+        time.sleep(0.1)
+    [mail] = [message for rcpt, message in smtp.messages if rcpt == [email]]
+    link = re.search(r"https?://\S+/_auth/usager/lien\?jeton=\S+", mail.get_body(("plain",)).get_content())
+    assert link, mail
+    page.goto(link.group(0))
+    page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
+    expect(page.get_by_role("heading", name="Vos informations")).to_be_visible()
+    expect(page.get_by_label("Prénom")).to_have_value("Alice")
+    assert_accessible(page)
+    context.close()

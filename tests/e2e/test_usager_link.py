@@ -153,7 +153,7 @@ def test_from_the_sms_link_the_usager_checks_their_name_and_cancels(
     page.get_by_role("link", name="Agenda").click()
     page.wait_for_url(re.compile(r"/agenda"))
     page.get_by_role("button", name=re.compile("suivant", re.IGNORECASE)).click()
-    event = page.locator(".agenda-rdv", has_text=last_name.upper())
+    event = page.locator(f".agenda-rdv[href$='/agenda/rdv/{rdv_id}']")
     expect(event).to_be_visible()
     expect(event).to_have_class(re.compile(r"\bagenda-cancelled\b"))
 
