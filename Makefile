@@ -55,8 +55,8 @@ test-e2e:
 	$(PYTEST) tests/e2e
 
 bench:
-	@scripts/setup.sh python postgresql
-	$(PYTEST) tests/bench --benchmark-only --benchmark-columns=min,median,mean,max,rounds -s
+	@scripts/setup.sh python bun chromium postgresql
+	$(PYTEST) tests/bench tests/e2e/test_bench_booking_browser.py --benchmark-only --benchmark-columns=min,median,mean,max,rounds -s
 
 lint:
 	@scripts/setup.sh python

@@ -13,7 +13,7 @@ from conftest import PHONE
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col, select
 
-from rdv_app.db.models import OutboxMessage, Usager
+from rdv_app.db.models import Motif, OutboxMessage, PlageOuverture, PlageOuvertureMotif, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.booking import book_rdv
 
@@ -258,3 +258,43 @@ def test_a_deep_link_fixes_the_motif_and_the_lieu(phone: Page, app_url: str) -> 
     page.goto(f"{app_url}/org/1/pmi-arras?motif=999")
     expect(page.get_by_role("status").filter(has_text="Ce motif n'est plus proposé en ligne")).to_be_visible()
     expect(page.get_by_role("heading", name="Choisissez le motif de votre rendez-vous")).to_be_visible()
+
+
+def test_days_before_the_minimum_delay_are_closed(phone: Page, app_url: str, app_database_url: str) -> None:
+    page = phone
+    with UnitOfWork(app_database_url) as uow:
+        pesee = uow.session.exec(select(Motif).where(Motif.name == "Pesée et conseils de puériculture",
+                                                     Motif.organisation_id == 1)).one()
+        lieu_id = uow.session.exec(
+            select(PlageOuverture.lieu_id).join(PlageOuvertureMotif).where(
+                PlageOuvertureMotif.motif_id == pesee.id, col(PlageOuverture.recurrence).is_not(None))).first()
+        motif_id, usual = pesee.id, pesee.min_public_booking_delay
+    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
+    times = page.locator("section ul a")
+    closed = page.get_by_text("Fermé à la réservation en ligne")
+
+    def week_after_next() -> None:
+        page.goto(f"{app_url}/org/1?motif={motif_id}&lieu={lieu_id}")
+        for _ in range(2):
+            expect(title).to_be_visible()
+            previous = title.text_content()
+            page.get_by_role("link", name="Semaine suivante →").click()
+            expect(title).not_to_have_text(previous)
+
+    def set_minimum_delay(seconds: int) -> None:
+        with UnitOfWork(app_database_url) as uow:
+            motif = uow.session.get(Motif, motif_id)
+            motif.min_public_booking_delay = seconds  # type: ignore[union-attr]
+            uow.session.add(motif)
+            uow.commit()
+
+    week_after_next()  # the weekly plage offers times two weeks ahead...
+    expect(times.first).to_be_visible()
+    expect(closed).to_have_count(0)
+    try:
+        set_minimum_delay(21 * 24 * 3600)  # ...but not when the motif must be booked 3 weeks ahead.
+        week_after_next()
+        expect(closed.first).to_be_visible()
+        expect(times).to_have_count(0)
+    finally:
+        set_minimum_delay(usual)
