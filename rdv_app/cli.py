@@ -29,7 +29,7 @@ def banner(base_url: str, reset: bool = False) -> str:
     from rdv_app.db.migrate import upgrade
     from rdv_app.db.uow import UnitOfWork
     from rdv_app.notify.mailer import uses_demo_mailbox
-    from rdv_app.routes import DEMO_MAILBOX
+    from rdv_app.routes import DEMO_MAILBOX, PUBLIC_BOOKING
     from rdv_app.services.seed import reset_demo, seed_demo
 
     upgrade()
@@ -41,8 +41,9 @@ def banner(base_url: str, reset: bool = False) -> str:
         "", "=" * 72,
         f"  RDV Services Publics  {base_url}",
         f"  Connexion agents     {base_url}{LOGIN_PATH}",
+        f"  Prise de RDV usagers {base_url}{PUBLIC_BOOKING}  (ex. : 62000, puis PMI)",
         f"  Santé                {base_url}{HEALTH_PATH}",
-        *([] if not uses_demo_mailbox() else [f"  Boîte mail (démo)    {base_url}{DEMO_MAILBOX}  emails et SMS de la démo"]),
+        *([f"  Boîte mail (démo)    {base_url}{DEMO_MAILBOX}  emails et SMS de la démo"] if uses_demo_mailbox() else []),
         "",
         f"  Comptes de démonstration (mot de passe commun : {summary.demo_password})",
         *(f"    {email:<32} {label}" for label, email, _password in summary.logins),
