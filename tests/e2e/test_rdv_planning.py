@@ -59,8 +59,26 @@ def _search_and_add(page: Page, usager: Usager) -> None:
     expect(search).to_have_value("")
 
 
-def test_plan_from_a_slot_with_a_found_and_a_new_usager(page: Page, app_url: str, app_database_url: str,
-                                                        login_as, assert_accessible: Callable[[Page], None]) -> None:
+def _colleague_watching_the_agenda(browser: Browser, app_url: str, app_database_url: str, agent: str,
+                                   day: str) -> Page:
+    """A second browser, signed in as the slot's agent, with their agenda open on the RDV's day."""
+    with UnitOfWork(app_database_url) as uow:
+        [email] = [a.email for a in uow.session.exec(select(Agent)).all() if f"{a.first_name} {a.last_name}" == agent]
+    other = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 900})
+    colleague = other.new_page()
+    colleague.goto(f"{app_url}/connexion")
+    colleague.get_by_label("Adresse email").fill(email)
+    colleague.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    colleague.get_by_role("button", name="Se connecter").click()
+    colleague.wait_for_url(f"{app_url}/espace**")
+    colleague.goto(f"{app_url}{routes.agenda(day=day)}")
+    expect(colleague.locator(".fc-timegrid")).to_be_visible()
+    return colleague
+
+
+def test_plan_from_a_slot_with_a_found_and_a_new_usager(page: Page, browser: Browser, app_url: str,
+                                                        app_database_url: str, login_as,
+                                                        assert_accessible: Callable[[Page], None]) -> None:
     login_as("camille.martin@demo.test")
     page.get_by_role("link", name="Trouver un RDV").click()
     page.get_by_label("Motif").select_option(label=MOTIF)
@@ -116,7 +134,8 @@ def test_plan_from_a_slot_with_a_found_and_a_new_usager(page: Page, app_url: str
     expect(anais).to_contain_text("Notifications par SMS uniquement (pas d'email).")
     expect(anais.get_by_label("Rappel 48 h avant")).to_be_enabled()
     anais.get_by_label("Rappel 48 h avant").uncheck()
-    expect(page.locator(".summary-line")).to_contain_text(f"{day_text} à {hour} · 240 min · {agent} · {CENTRE}")
+    expect(page.locator(".summary-line")).to_contain_text(f"{day_text} à {hour} · 240 min · {agent} · {CENTRE}",
+                                                          timeout=15_000)
 
     # The address keeps every choice: a reload shows the same RDV in the making.
     page.wait_for_url(re.compile(r"duree=240"))
@@ -125,6 +144,11 @@ def test_plan_from_a_slot_with_a_found_and_a_new_usager(page: Page, app_url: str
     expect(participants).to_contain_text("PLANIFIÉE Anaïs")
     expect(recap.get_by_label("Durée (minutes)")).to_have_value("240")
     assert_accessible(page)
+
+    start = re.search(r"debut=(\d{4}-\d\d-\d\d)", page.url)
+    assert start, page.url
+    colleague = _colleague_watching_the_agenda(browser, app_url, app_database_url, agent, start.group(1))
+    expect(colleague.locator(".agenda-rdv", has_text="Anaïs PLANIFIÉE")).to_have_count(0)
 
     page.get_by_role("button", name="Créer le RDV").click()
     warning = page.locator(".warning-box")
@@ -138,6 +162,9 @@ def test_plan_from_a_slot_with_a_found_and_a_new_usager(page: Page, app_url: str
     event = page.locator(".agenda-rdv", has_text="Anaïs PLANIFIÉE")
     expect(event).to_be_visible()
     expect(event).to_contain_text(f"{int(hour[:2])}:{hour[3:]} - {int(hour[:2]) + 4}:{hour[3:]}")
+    # The agent's agenda, open in another browser, shows it without a reload.
+    expect(colleague.locator(".agenda-rdv", has_text="Anaïs PLANIFIÉE")).to_be_visible()
+    colleague.context.close()
     assert_accessible(page)
     with UnitOfWork(app_database_url) as uow:
         rdv = uow.session.exec(select(Rdv).order_by(col(Rdv.id).desc())).first()
