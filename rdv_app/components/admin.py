@@ -8,7 +8,9 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.fields import error_id, hint_id
+from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
+from rdv_app.components.planning import status_region
 
 
 def admin_page(title: str, intro: str, *, denied: rx.Var, loading: rx.Var, loading_text: str,
@@ -70,6 +72,25 @@ def section(heading_id: str, heading: rx.Var | str, *children: rx.Component, **p
         aria_labelledby=heading_id,
         class_name="planning-section",
         **props,
+    )
+
+
+def edit_form_actions(state: Any, create_label: str) -> rx.Component:
+    """The end of a create/edit form (state.OrgEditMixin): its error, the save button (and the cancel one while
+    editing), then the confirmation of the last save."""
+    return rx.fragment(
+        form_alert(state.form_error),
+        rx.hstack(
+            rx.button(rx.cond(state.saving, rx.spinner(size="2"), rx.icon("save", size=16)),
+                      rx.cond(state.editing_id != "", "Enregistrer les modifications", create_label),
+                      type="submit", size="3", disabled=state.saving),
+            rx.cond(state.editing_id != "",
+                    rx.button("Annuler la modification", type="button", size="3", variant="outline",
+                              on_click=state.cancel_edit),
+                    rx.fragment()),
+            spacing="3", wrap="wrap",
+        ),
+        status_region(state.saved_message),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes
-from rdv_app.components.admin import admin_page, section
+from rdv_app.components.admin import admin_page, edit_form_actions, section
 from rdv_app.components.fields import input_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.planning import badge, status_region
@@ -95,18 +95,7 @@ def lieu_form() -> rx.Component:
                        hint="Par exemple 2.7779. Sert à classer les lieux par distance."),
                 columns=rx.breakpoints(initial="1", md="3"), spacing="4", width="100%",
             ),
-            form_alert(S.form_error),
-            rx.hstack(
-                rx.button(rx.cond(S.saving, rx.spinner(size="2"), rx.icon("save", size=16)),
-                          rx.cond(S.editing_id != "", "Enregistrer les modifications", "Ajouter le lieu"),
-                          type="submit", size="3", disabled=S.saving),
-                rx.cond(S.editing_id != "",
-                        rx.button("Annuler la modification", type="button", size="3", variant="outline",
-                                  on_click=S.cancel_edit),
-                        rx.fragment()),
-                spacing="3", wrap="wrap",
-            ),
-            status_region(S.saved_message),
+            edit_form_actions(S, "Ajouter le lieu"),
             on_submit=lambda _form: S.save(),
             aria_labelledby=FORM_HEADING_ID,
             class_name="stack-form",

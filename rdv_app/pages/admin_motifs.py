@@ -5,7 +5,14 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes
-from rdv_app.components.admin import admin_page, colour_swatch, confirm_dialog, online_badge, section
+from rdv_app.components.admin import (
+    admin_page,
+    colour_swatch,
+    confirm_dialog,
+    edit_form_actions,
+    online_badge,
+    section,
+)
 from rdv_app.components.fields import checkbox, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.motif_form import LOCATION_OPTIONS, motif_tabs
@@ -110,18 +117,7 @@ def motif_form() -> rx.Component:
                                     "collectif ne peuvent plus changer.", class_name="info-box"), rx.fragment()),
         rx.form(
             motif_tabs(S, "motif", S.services),
-            form_alert(S.form_error),
-            rx.hstack(
-                rx.button(rx.cond(S.saving, rx.spinner(size="2"), rx.icon("save", size=16)),
-                          rx.cond(S.editing_id != "", "Enregistrer les modifications", "Créer le motif"),
-                          type="submit", size="3", disabled=S.saving),
-                rx.cond(S.editing_id != "",
-                        rx.button("Annuler la modification", type="button", size="3", variant="outline",
-                                  on_click=S.cancel_edit),
-                        rx.fragment()),
-                spacing="3", wrap="wrap",
-            ),
-            status_region(S.saved_message),
+            edit_form_actions(S, "Créer le motif"),
             on_submit=lambda _form: S.save(),
             aria_labelledby=FORM_HEADING_ID,
             class_name="stack-form",
@@ -142,8 +138,8 @@ def admin_motifs_page() -> rx.Component:
                       on_click=S.start_new),
             motif_list(),
             motif_form(),
-            confirm_dialog("Retirer ce motif ?", S.removing_label, confirm_label=S.removing_verb,
-                           is_open=S.removing_id != "", on_open_change=S.set_remove_open, on_confirm=S.remove,
-                           busy=S.removing),
+            confirm_dialog("Retirer ce motif ?", S.deleting_label, confirm_label=S.deleting_verb,
+                           is_open=S.deleting_id != "", on_open_change=S.set_delete_open, on_confirm=S.delete,
+                           busy=S.deleting),
         ),
     )

@@ -35,14 +35,15 @@ class AbsencesState(PlanningPageMixin, AgentState):
     end_day: str = ""
     repeat: bool = False
 
-    def _item_noun(self) -> str:
-        return "L'indisponibilité"
-
     def _list_heading_id(self) -> str:
         return LIST_HEADING_ID
 
-    def _delete_item(self, uow: UnitOfWork, item_id: int) -> None:
+    def _form_heading_id(self) -> str:
+        return FORM_HEADING_ID
+
+    def _delete_item(self, uow: UnitOfWork, item_id: int) -> str:
         absences.delete_absence(uow, *self._who(), item_id)
+        return self._deleted("L'indisponibilité")
 
     # ----------------------------------------------------------------------- loading and the list
 
@@ -99,15 +100,9 @@ class AbsencesState(PlanningPageMixin, AgentState):
 
     @rx.event
     def start_edit(self, absence_id: str):
-        self.list_message = ""
-        try:
-            with UnitOfWork() as uow:
-                view = absences.get_absence(uow, *self._who(), int(absence_id))
-        except DomainError as exc:
-            self.list_error = exc.message
+        view = self._open_for_edit(lambda uow: absences.get_absence(uow, *self._who(), int(absence_id)))
+        if view is None:
             return None
-        self._reset_form()
-        self.saved_message = ""
         self.editing_id, self.editing_title = str(view.id), view.title
         self.agent_id = str(view.agent_id)
         self.title = view.title
@@ -120,20 +115,7 @@ class AbsencesState(PlanningPageMixin, AgentState):
             self.week_days = list(view.recurrence.get("on", []))
             self.week_interval = str(view.recurrence.get("interval", 1))
             self.until = view.recurrence.get("until") or ""
-        return rx.call_script(f"document.getElementById('{FORM_HEADING_ID}')?.focus()")
-
-    @rx.event
-    def start_new(self):
-        """The button at the top of the page: an empty form (an edit in progress is dropped), focused."""
-        if self.editing_id:
-            self._reset_form()
-            self.saved_message = ""
-        return rx.call_script(f"document.getElementById('{FORM_HEADING_ID}')?.focus()")
-
-    @rx.event
-    def cancel_edit(self):
-        self._reset_form()
-        self.saved_message = ""
+        return self._focus_form()
 
     @rx.event
     def save(self):
@@ -152,21 +134,9 @@ class AbsencesState(PlanningPageMixin, AgentState):
         fields = dict(agent_id=int(self.agent_id), title=self.title, first_day=parse_day(self.first_day),
                       start_time=parse_clock(self.start_time), end_day=parse_day(self.end_day),
                       end_time=parse_clock(self.end_time), recurrence=recurrence)
-        try:
-            with UnitOfWork() as uow:
-                if self.editing_id:
-                    absences.update_absence(uow, *self._who(), int(self.editing_id), **fields)
-                else:
-                    absences.create_absence(uow, *self._who(), **fields)
-        except DomainError as exc:
-            self._show_error(exc)
-        else:
-            done = "modifiée" if self.editing_id else "créée"
-            title = self.title.strip()
-            self._reset_form()
-            self.saved_message = f"L'indisponibilité « {title} » a été {done}."
-            self._just_saved = True
-            self._refresh()
-        finally:
-            self.saving = False
+        done = "modifiée" if self.editing_id else "créée"
+        uow = self._create_or_update(
+            lambda uow: absences.create_absence(uow, *self._who(), **fields),
+            lambda uow, absence_id: absences.update_absence(uow, *self._who(), absence_id, **fields),
+            f"L'indisponibilité « {self.title.strip()} » a été {done}.")
         yield deliver_after_commit(uow)

@@ -11,6 +11,7 @@ from rdv_app.services import admin_lieux
 from rdv_app.services.admin_lieux import LieuInput, LieuView
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.state.agent import AgentState
+from rdv_app.state.planning import OrgEditMixin
 
 FORM_HEADING_ID = "formulaire-lieu-titre"
 LIST_HEADING_ID = "liste-lieux-titre"
@@ -34,33 +35,22 @@ def _row(view: LieuView) -> LieuRow:
                    position=position, enabled=view.enabled)
 
 
-class AdminLieuxState(AgentState):
+class AdminLieuxState(OrgEditMixin, AgentState):
     loading: bool = True
     denied: str = ""
     rows: list[LieuRow] = []
-    list_message: str = ""
-    list_error: str = ""
     warnings: list[str] = []
     warned_id: str = ""
 
-    form_key: int = 0
-    editing_id: str = ""
     editing_name: str = ""
     name: str = ""
     address: str = ""
     phone_number: str = ""
     latitude: str = ""
     longitude: str = ""
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    saving: bool = False
-    saved_message: str = ""
-    _just_saved: bool = False
 
-    def _who(self) -> tuple[int, int]:
-        assert self._agent_id is not None
-        return self._agent_id, int(self.current_org_id)
+    def _form_heading_id(self) -> str:
+        return FORM_HEADING_ID
 
     @rx.event
     def load(self):
@@ -95,43 +85,23 @@ class AdminLieuxState(AgentState):
     def set_text(self, field: str, value: str):
         if field in TEXT_FIELDS:
             setattr(self, field, str(value))
-            self._just_saved = False
-            self.saved_message = ""
-            if self.error_field == field:
-                self.error_field = self.error_message = ""
+            self._touch(field)
+
+    def _touch(self, field: str) -> None:
+        self._just_saved = False
+        super()._touch(field)
 
     def _reset_form(self) -> None:
         self.form_key += 1
         self.editing_id = self.editing_name = ""
         self.name = self.address = self.phone_number = self.latitude = self.longitude = ""
-        self.error_field = self.error_message = self.form_error = ""
-
-    def _focus_form(self) -> rx.event.EventSpec:
-        return rx.call_script(f"document.getElementById('{FORM_HEADING_ID}')?.focus()")
-
-    @rx.event
-    def start_new(self):
-        if self.editing_id:
-            self._reset_form()
-        self.saved_message = ""
-        return self._focus_form()
-
-    @rx.event
-    def cancel_edit(self):
-        self._reset_form()
-        self.saved_message = ""
+        self._clear_feedback()
 
     @rx.event
     def start_edit(self, lieu_id: str):
-        self.list_message = ""
-        try:
-            with UnitOfWork() as uow:
-                view = admin_lieux.get_lieu(uow, *self._who(), int(lieu_id))
-        except DomainError as exc:
-            self.list_error = exc.message
+        view = self._open_for_edit(lambda uow: admin_lieux.get_lieu(uow, *self._who(), int(lieu_id)))
+        if view is None:
             return None
-        self._reset_form()
-        self.saved_message = ""
         self.editing_id, self.editing_name = str(view.id), view.name
         self.name, self.address, self.phone_number = view.name, view.address, view.phone_number or ""
         self.latitude = "" if view.latitude is None else str(view.latitude)
@@ -142,31 +112,16 @@ class AdminLieuxState(AgentState):
     def save(self):
         if self.saving or self._just_saved:
             return
-        self.error_field = self.error_message = self.form_error = self.saved_message = ""
+        self._clear_feedback()
+        self.saved_message = ""
         self.saving = True
         yield
         data = LieuInput(name=self.name, address=self.address, phone_number=self.phone_number,
                          latitude=self.latitude, longitude=self.longitude)
-        try:
-            with UnitOfWork() as uow:
-                if self.editing_id:
-                    admin_lieux.update_lieu(uow, *self._who(), int(self.editing_id), data)
-                else:
-                    admin_lieux.create_lieu(uow, *self._who(), data)
-        except DomainError as exc:
-            if exc.field:
-                self.error_field, self.error_message = exc.field, exc.message
-            else:
-                self.form_error = exc.message
-        else:
-            done = "modifié" if self.editing_id else "ajouté"
-            name = " ".join(self.name.split())
-            self._reset_form()
-            self.saved_message = f"Le lieu « {name} » a été {done}."
-            self._just_saved = True
-            self._refresh()
-        finally:
-            self.saving = False
+        done = "modifié" if self.editing_id else "ajouté"
+        self._create_or_update(lambda uow: admin_lieux.create_lieu(uow, *self._who(), data),
+                               lambda uow, lieu_id: admin_lieux.update_lieu(uow, *self._who(), lieu_id, data),
+                               f"Le lieu « {' '.join(self.name.split())} » a été {done}.")
 
     @rx.event
     def set_enabled(self, lieu_id: str, enabled: bool, confirm: bool = False):

@@ -15,6 +15,7 @@ from rdv_app.services.admin_motifs import MotifRow
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option
+from rdv_app.state.planning import DeleteConfirmMixin, OrgFormMixin
 
 FORM_HEADING_ID = "formulaire-motif-titre"
 LIST_HEADING_ID = "liste-motifs-titre"
@@ -64,11 +65,10 @@ def whole_number(value: str) -> int | None:
     return int(cleaned) if cleaned.isdigit() else None
 
 
-class MotifFormMixin(rx.State, mixin=True):
+class MotifFormMixin(OrgFormMixin, mixin=True):
     """The motif's fields as the form holds them (text inputs are uncontrolled: `form_key` shows new
     values), shared by the organisation page and the territory page's "create in several organisations"."""
 
-    form_key: int = 0
     name: str = ""
     service_id: str = ""
     color: str = "#1f6feb"
@@ -89,18 +89,7 @@ class MotifFormMixin(rx.State, mixin=True):
     restriction: str = ""
     instruction: str = ""
     cancel_warning: str = ""
-
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    saving: bool = False
-    saved_message: str = ""
     tab: str = TAB_GENERAL
-
-    def _touch(self, field: str) -> None:
-        self.saved_message = ""
-        if self.error_field == field:
-            self.error_field = self.error_message = ""
 
     @rx.event
     def set_text(self, field: str, value: str):
@@ -141,16 +130,11 @@ class MotifFormMixin(rx.State, mixin=True):
         self.tab = TAB_GENERAL
         self._clear_feedback()
 
-    def _clear_feedback(self) -> None:
-        self.error_field = self.error_message = self.form_error = ""
-
     def _show_error(self, exc: DomainError | MotifRuleError) -> None:
-        """Next to its field, whose tab is opened; above the buttons when no field is named."""
+        """As any form's, with the tab of the field in error opened."""
+        super()._show_error(exc)
         if exc.field:
-            self.error_field, self.error_message = exc.field, exc.message
             self.tab = FIELD_TABS.get(exc.field, self.tab)
-        else:
-            self.form_error = exc.message
 
     @rx.event
     def set_tab(self, value: str):
@@ -175,6 +159,9 @@ class MotifFormMixin(rx.State, mixin=True):
         )
 
     def _form_fields(self) -> MotifFields | None:
+        """The form to save, the last save's feedback cleared; None with the error shown."""
+        self._clear_feedback()
+        self.saved_message = ""
         try:
             return self._fields()
         except MotifRuleError as exc:
@@ -199,7 +186,7 @@ _ERROR_FIELD = {
 }
 
 
-class AdminMotifsState(MotifFormMixin, AgentState):
+class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, AgentState):
     loading: bool = True
     denied: str = ""
     services: list[Option] = []
@@ -208,24 +195,17 @@ class AdminMotifsState(MotifFormMixin, AgentState):
     filter_location: str = ""
     filter_online: str = ""
     show_archived: bool = False
-    list_message: str = ""
-    list_error: str = ""
 
-    editing_id: str = ""
     editing_name: str = ""
     has_rdvs: bool = False
 
-    removing_id: str = ""
-    removing_label: str = ""
-    removing_verb: str = ""
-    removing: bool = False
+    deleting_verb: str = ""
 
-    # A second click that reached the server after a save must not save the reset form.
-    _just_saved: bool = False
+    def _form_heading_id(self) -> str:
+        return FORM_HEADING_ID
 
-    def _who(self) -> tuple[int, int]:
-        assert self._agent_id is not None
-        return self._agent_id, int(self.current_org_id)
+    def _list_heading_id(self) -> str:
+        return LIST_HEADING_ID
 
     @rx.event
     def load(self):
@@ -289,37 +269,17 @@ class AdminMotifsState(MotifFormMixin, AgentState):
         self.editing_id = self.editing_name = ""
         self.has_rdvs = False
 
-    def _focus_form(self) -> rx.event.EventSpec:
-        return rx.call_script(f"document.getElementById('{FORM_HEADING_ID}')?.focus()")
-
-    @rx.event
-    def start_new(self):
-        if self.editing_id:
-            self._reset_form()
-        self.saved_message = ""
-        return self._focus_form()
-
-    @rx.event
-    def cancel_edit(self):
-        self._reset_form()
-        self.saved_message = ""
-
     def _open(self, motif_id: int) -> bool:
         """Fills the form with the motif to edit; False (and the list's error) when it cannot."""
-        try:
-            with UnitOfWork() as uow:
-                detail = admin_motifs.get_motif(uow, *self._who(), motif_id)
-        except DomainError as exc:
-            self.list_error = exc.message
+        detail = self._open_for_edit(lambda uow: admin_motifs.get_motif(uow, *self._who(), motif_id))
+        if detail is None:
             return False
         self._fill(detail.fields)
-        self.saved_message = ""
         self.editing_id, self.editing_name, self.has_rdvs = str(detail.id), detail.fields.name, detail.has_rdvs
         return True
 
     @rx.event
     def start_edit(self, motif_id: str):
-        self.list_message = ""
         return self._focus_form() if self._open(int(motif_id)) else None
 
     @rx.event
@@ -342,68 +302,31 @@ class AdminMotifsState(MotifFormMixin, AgentState):
     def save(self):
         if self.saving or self._just_saved:
             return
-        self._clear_feedback()
-        self.saved_message = ""
         data = self._form_fields()
         if data is None:
             return
         self.saving = True
         yield
-        try:
-            with UnitOfWork() as uow:
-                if self.editing_id:
-                    admin_motifs.update_motif(uow, *self._who(), int(self.editing_id), data)
-                else:
-                    admin_motifs.create_motif(uow, *self._who(), data)
-        except DomainError as exc:
-            self._show_error(exc)
-        else:
-            done = "modifié" if self.editing_id else "créé"
-            name = " ".join(self.name.split())
-            self._reset_form()
-            self.saved_message = f"Le motif « {name} » a été {done}."
-            self._just_saved = True
-            self._refresh()
-        finally:
-            self.saving = False
+        done = "modifié" if self.editing_id else "créé"
+        self._create_or_update(lambda uow: admin_motifs.create_motif(uow, *self._who(), data),
+                               lambda uow, motif_id: admin_motifs.update_motif(uow, *self._who(), motif_id, data),
+                               f"Le motif « {' '.join(self.name.split())} » a été {done}.")
 
     @rx.event
     def ask_remove(self, motif_id: str):
         row = next((r for r in self.rows if r.id == motif_id), None)
         if row is None:
             return
-        self.removing_id = row.id
-        self.removing_verb = "Archiver le motif" if row.has_rdvs else "Supprimer définitivement"
-        self.removing_label = (
+        self.deleting_id = row.id
+        self.deleting_verb = "Archiver le motif" if row.has_rdvs else "Supprimer définitivement"
+        self.deleting_label = (
             f"« {row.name} » a déjà des rendez-vous : il sera archivé. Ses rendez-vous le gardent, mais il ne "
             "pourra plus être choisi." if row.has_rdvs else
             f"« {row.name} » n'a aucun rendez-vous : il sera supprimé définitivement.")
 
-    @rx.event
-    def set_remove_open(self, is_open: bool):
-        if not is_open and not self.removing:
-            self.removing_id = self.removing_label = ""
-
-    @rx.event
-    def remove(self):
-        if self.removing or not self.removing_id:
-            return
-        self.removing = True
-        yield
-        self.list_message = self.list_error = ""
-        name = next((r.name for r in self.rows if r.id == self.removing_id), "")
-        try:
-            with UnitOfWork() as uow:
-                outcome = admin_motifs.remove_motif(uow, *self._who(), int(self.removing_id))
-        except DomainError as exc:
-            self.list_error = exc.message
-        else:
-            done = "archivé" if outcome == admin_motifs.ARCHIVED else "supprimé"
-            self.list_message = f"Le motif « {name} » a été {done}."
-            if self.editing_id == self.removing_id:
-                self._reset_form()
-            self._refresh()
-        finally:
-            self.removing = False
-            self.removing_id = self.removing_label = ""
-        yield rx.call_script(f"document.getElementById('{LIST_HEADING_ID}')?.focus()")
+    def _delete_item(self, uow: UnitOfWork, item_id: int) -> str:
+        """Archived when it has rendez-vous, deleted otherwise."""
+        name = next((r.name for r in self.rows if r.id == str(item_id)), "")
+        outcome = admin_motifs.remove_motif(uow, *self._who(), item_id)
+        done = "archivé" if outcome == admin_motifs.ARCHIVED else "supprimé"
+        return f"Le motif « {name} » a été {done}."

@@ -12,29 +12,20 @@ from rdv_app.services.admin_organisation import FRENCH_TIMEZONES, OrganisationSe
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option
+from rdv_app.state.planning import OrgFormMixin
 
 TEXT_FIELDS = frozenset({"name", "phone_number", "email", "website", "horaires", "timezone"})
 
 
-class AdminOrganisationState(AgentState):
+class AdminOrganisationState(OrgFormMixin, AgentState):
     loading: bool = True
     denied: str = ""
-    form_key: int = 0
     name: str = ""
     phone_number: str = ""
     email: str = ""
     website: str = ""
     horaires: str = ""
     timezone: str = ""
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    saving: bool = False
-    saved_message: str = ""
-
-    def _who(self) -> tuple[int, int]:
-        assert self._agent_id is not None
-        return self._agent_id, int(self.current_org_id)
 
     @rx.var
     def timezone_options(self) -> list[Option]:
@@ -56,7 +47,7 @@ class AdminOrganisationState(AgentState):
             return
         self.loading = True
         self.denied = self.saved_message = ""
-        self.error_field = self.error_message = self.form_error = ""
+        self._clear_feedback()
         yield
         try:
             with UnitOfWork() as uow:
@@ -71,15 +62,14 @@ class AdminOrganisationState(AgentState):
     def set_text(self, field: str, value: str):
         if field in TEXT_FIELDS:
             setattr(self, field, str(value))
-            self.saved_message = ""
-            if self.error_field == field:
-                self.error_field = self.error_message = ""
+            self._touch(field)
 
     @rx.event
     def save(self):
         if self.saving:
             return
-        self.error_field = self.error_message = self.form_error = self.saved_message = ""
+        self._clear_feedback()
+        self.saved_message = ""
         self.saving = True
         yield
         data = OrganisationSettings(name=self.name, phone_number=self.phone_number, email=self.email,
@@ -88,10 +78,7 @@ class AdminOrganisationState(AgentState):
             with UnitOfWork() as uow:
                 saved = admin_organisation.update_settings(uow, *self._who(), data)
         except DomainError as exc:
-            if exc.field:
-                self.error_field, self.error_message = exc.field, exc.message
-            else:
-                self.form_error = exc.message
+            self._show_error(exc)
         else:
             self._show(saved)
             # The organisation's name shows in the header too.

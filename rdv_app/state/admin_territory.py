@@ -316,8 +316,6 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
     def create(self):
         if self.saving:
             return
-        self._clear_feedback()
-        self.saved_message = ""
         data = self._form_fields()
         if data is None:
             return

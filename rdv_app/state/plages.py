@@ -81,14 +81,15 @@ class PlagesState(PlanningPageMixin, AgentState):
     # The form offers no monthly interval; an edited series keeps the one it has.
     _month_interval: int = 1
 
-    def _item_noun(self) -> str:
-        return "La plage d'ouverture"
-
     def _list_heading_id(self) -> str:
         return LIST_HEADING_ID
 
-    def _delete_item(self, uow: UnitOfWork, item_id: int) -> None:
+    def _form_heading_id(self) -> str:
+        return FORM_HEADING_ID
+
+    def _delete_item(self, uow: UnitOfWork, item_id: int) -> str:
         plages.delete_plage(uow, *self._who(), item_id)
+        return self._deleted("La plage d'ouverture")
 
     def _take_options(self, options: creneaux.SearchOptions) -> None:
         self.motifs = [Option(str(c.id), c.label) for c in options.motifs]
@@ -171,15 +172,9 @@ class PlagesState(PlanningPageMixin, AgentState):
 
     @rx.event
     def start_edit(self, plage_id: str):
-        self.list_message = ""
-        try:
-            with UnitOfWork() as uow:
-                view = plages.get_plage(uow, *self._who(), int(plage_id))
-        except DomainError as exc:
-            self.list_error = exc.message
+        view = self._open_for_edit(lambda uow: plages.get_plage(uow, *self._who(), int(plage_id)))
+        if view is None:
             return None
-        self._reset_form()
-        self.saved_message = ""
         self.editing_id, self.editing_title = str(view.id), view.title
         self.title = view.title
         self.agent_id = str(view.agent_id)
@@ -198,20 +193,7 @@ class PlagesState(PlanningPageMixin, AgentState):
             ((weekday, ordinal),) = recurrence["day"].items()
             self.month_weekday, self.month_ordinal = weekday, str(ordinal)
             self._month_interval = recurrence.get("interval", 1)
-        return rx.call_script(f"document.getElementById('{FORM_HEADING_ID}')?.focus()")
-
-    @rx.event
-    def start_new(self):
-        """The button at the top of the page: an empty form (an edit in progress is dropped), focused."""
-        if self.editing_id:
-            self._reset_form()
-            self.saved_message = ""
-        return rx.call_script(f"document.getElementById('{FORM_HEADING_ID}')?.focus()")
-
-    @rx.event
-    def cancel_edit(self):
-        self._reset_form()
-        self.saved_message = ""
+        return self._focus_form()
 
     @rx.event
     def dismiss_warnings(self):
@@ -254,11 +236,7 @@ class PlagesState(PlanningPageMixin, AgentState):
             self._show_error(exc)
         else:
             done = "modifiée" if self.editing_id else "créée"
-            title = self.title.strip()
-            self._reset_form()
-            self.saved_message = f"La plage d'ouverture « {title} » a été {done}."
-            self._just_saved = True
-            self._refresh()
+            self._saved(f"La plage d'ouverture « {self.title.strip()} » a été {done}.")
         finally:
             self.saving = False
         yield deliver_after_commit(uow)

@@ -1,7 +1,11 @@
-"""What the plages d'ouverture and indisponibilités pages share: the list's filters, the common form
-fields with their error handling, and deleting an item behind a confirmation."""
+"""What the organisation's forms share: who acts on which organisation, a service's error shown where the
+agent looks, the create/edit steps of a listed item, deleting an item behind a confirmation; and what the
+plages d'ouverture and indisponibilités pages share besides: the list's filters and the common form fields."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 import reflex as rx
 
@@ -11,18 +15,162 @@ from rdv_app.services.errors import DomainError
 from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit
 
+View = TypeVar("View")
 
-class PlanningPageMixin(rx.State, mixin=True):
+
+class OrgFormMixin(rx.State, mixin=True):
+    """A form about the organisation shown. Its text inputs are uncontrolled: `form_key` changes to show new
+    values."""
+
+    form_key: int = 0
+    error_field: str = ""
+    error_message: str = ""
+    form_error: str = ""
+    saving: bool = False
+    saved_message: str = ""
+
+    def _who(self) -> tuple[int, int]:
+        """The signed-in agent and the organisation shown, as the services take them."""
+        assert self._agent_id is not None
+        return self._agent_id, int(self.current_org_id)
+
+    def _touch(self, field: str) -> None:
+        """A change makes the last confirmation stale, and the error of the field being corrected."""
+        self.saved_message = ""
+        if self.error_field == field:
+            self.error_field = self.error_message = ""
+
+    def _show_error(self, exc: DomainError) -> None:
+        """Next to its field when the service names one, above the buttons otherwise (rights, not found)."""
+        if exc.field:
+            self.error_field, self.error_message = exc.field, exc.message
+        else:
+            self.form_error = exc.message
+
+    def _clear_feedback(self) -> None:
+        self.error_field = self.error_message = self.form_error = ""
+
+
+class OrgEditMixin(OrgFormMixin, mixin=True):
+    """A list of the organisation's items with one form to create or edit them; the state defines
+    `_reset_form` and `_refresh`."""
+
+    list_message: str = ""
+    list_error: str = ""
+    editing_id: str = ""
+    # A second click that reached the server after a save must not save the reset form.
+    _just_saved: bool = False
+
+    def _form_heading_id(self) -> str:
+        raise TypeError("an edit page names its form heading")
+
+    def _focus_form(self) -> rx.event.EventSpec:
+        return rx.call_script(f"document.getElementById('{self._form_heading_id()}')?.focus()")
+
+    @rx.event
+    def start_new(self):
+        """The button at the top of the page: an empty form (an edit in progress is dropped), focused."""
+        if self.editing_id:
+            self._reset_form()
+        self.saved_message = ""
+        return self._focus_form()
+
+    @rx.event
+    def cancel_edit(self):
+        self._reset_form()
+        self.saved_message = ""
+
+    def _open_for_edit(self, fetch: Callable[[UnitOfWork], View]) -> View | None:
+        """The item `fetch` reads, with an empty form to fill; None (and the list's error) when it cannot."""
+        self.list_message = ""
+        try:
+            with UnitOfWork() as uow:
+                view = fetch(uow)
+        except DomainError as exc:
+            self.list_error = exc.message
+            return None
+        self._reset_form()
+        self.saved_message = ""
+        return view
+
+    def _saved(self, message: str) -> None:
+        """After a create or an update: an empty form, the confirmation, and the list again."""
+        self._reset_form()
+        self.saved_message = message
+        self._just_saved = True
+        self._refresh()
+
+    def _create_or_update(self, create: Callable[[UnitOfWork], object],
+                          update: Callable[[UnitOfWork, int], object], saved_message: str) -> UnitOfWork:
+        """Updates the item edited, or creates one; then the service's error in the form, or `_saved`. Returns
+        the unit of work, for what it has to deliver."""
+        try:
+            with UnitOfWork() as uow:
+                if self.editing_id:
+                    update(uow, int(self.editing_id))
+                else:
+                    create(uow)
+        except DomainError as exc:
+            self._show_error(exc)
+        else:
+            self._saved(saved_message)
+        finally:
+            self.saving = False
+        return uow
+
+
+class DeleteConfirmMixin(OrgEditMixin, mixin=True):
+    """Deleting a listed item once the agent has confirmed it in a dialog; the state sets `deleting_id` and
+    `deleting_label` to open the dialog."""
+
+    deleting_id: str = ""
+    deleting_label: str = ""
+    deleting: bool = False
+
+    def _list_heading_id(self) -> str:
+        raise TypeError("a page names its list heading")
+
+    def _delete_item(self, uow: UnitOfWork, item_id: int) -> str:
+        """Deletes the item; returns what the list then says."""
+        raise TypeError("a page deletes its items")
+
+    @rx.event
+    def set_delete_open(self, is_open: bool):
+        if not is_open and not self.deleting:
+            self.deleting_id = self.deleting_label = ""
+
+    @rx.event
+    def delete(self):
+        if self.deleting or not self.deleting_id:
+            return
+        self.deleting = True
+        yield
+        self.list_message = ""
+        try:
+            with UnitOfWork() as uow:
+                message = self._delete_item(uow, int(self.deleting_id))
+        except DomainError as exc:
+            self.list_error = exc.message
+        else:
+            self.list_message = message
+            if self.editing_id == self.deleting_id:
+                self._reset_form()
+            self._refresh()
+        finally:
+            self.deleting = False
+            self.deleting_id = self.deleting_label = ""
+        yield deliver_after_commit(uow)
+        # The deleted row held the focus: give it to the list's heading.
+        yield rx.call_script(f"document.getElementById('{self._list_heading_id()}')?.focus()")
+
+
+class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
     agents: list[Option] = []
     filter_agent_id: str = ""
     show_expired: bool = False
     loading: bool = True
-    list_message: str = ""
-    list_error: str = ""
 
-    # The form. Text, date and time inputs are uncontrolled: `form_key` changes to show new values.
-    form_key: int = 0
-    editing_id: str = ""
+    # The form's fields.
     editing_title: str = ""
     title: str = ""
     agent_id: str = ""
@@ -33,37 +181,10 @@ class PlanningPageMixin(rx.State, mixin=True):
     week_interval: str = "1"
     until: str = ""
 
-    saving: bool = False
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
     warnings: list[str] = []
-    saved_message: str = ""
-
-    # A second click that reached the server after a save must not save the reset form.
-    _just_saved: bool = False
-
-    deleting_id: str = ""
-    deleting_label: str = ""
-    deleting: bool = False
-
-    # Each page says what it lists and how to delete one item.
-    def _item_noun(self) -> str:
-        raise TypeError("a planning page names its items")
-
-    def _list_heading_id(self) -> str:
-        raise TypeError("a planning page names its list heading")
-
-    def _delete_item(self, uow: UnitOfWork, item_id: int) -> None:
-        raise TypeError("a planning page deletes its items")
 
     def _take_options(self, options: creneaux.SearchOptions) -> None:
         """The choices a page needs besides the agents (none by default)."""
-
-    def _who(self) -> tuple[int, int]:
-        """The signed-in agent and the organisation shown, as the services take them."""
-        assert self._agent_id is not None
-        return self._agent_id, int(self.current_org_id)
 
     @rx.event
     def load(self):
@@ -99,13 +220,10 @@ class PlanningPageMixin(rx.State, mixin=True):
         self._refresh()
 
     def _touch(self, field: str) -> None:
-        """Any change makes the last warnings stale (they were about other values), and the error of the
-        field being corrected."""
+        """Any change makes the last warnings stale too (they were about other values)."""
         self._just_saved = False
         self.warnings = []
-        self.saved_message = ""
-        if self.error_field == field:
-            self.error_field = self.error_message = ""
+        super()._touch(field)
 
     @rx.event
     def set_title(self, value: str):
@@ -148,16 +266,18 @@ class PlanningPageMixin(rx.State, mixin=True):
         self.until = value
         self._touch("recurrence")
 
-    def _show_error(self, exc: DomainError) -> None:
-        """Next to its field when the service names one, above the buttons otherwise (rights, not found)."""
-        if exc.field:
-            self.error_field, self.error_message = exc.field, exc.message
-        else:
-            self.form_error = exc.message
-
     def _clear_feedback(self) -> None:
-        self.error_field = self.error_message = self.form_error = ""
+        super()._clear_feedback()
         self.warnings = []
+
+    @rx.event
+    def start_new(self):
+        """The button at the top of the page: an empty form (an edit in progress is dropped), focused; the
+        last confirmation stays while no edit was dropped."""
+        if self.editing_id:
+            self._reset_form()
+            self.saved_message = ""
+        return self._focus_form()
 
     @rx.event
     def ask_delete(self, item_id: str):
@@ -167,32 +287,7 @@ class PlanningPageMixin(rx.State, mixin=True):
             whole = " Elle est répétée : toutes ses occurrences seront supprimées." if row.recurring else ""
             self.deleting_label = f"« {row.title} » de {row.agent} : {row.description}.{whole}"
 
-    @rx.event
-    def set_delete_open(self, is_open: bool):
-        if not is_open and not self.deleting:
-            self.deleting_id = self.deleting_label = ""
-
-    @rx.event
-    def delete(self):
-        if self.deleting or not self.deleting_id:
-            return
-        self.deleting = True
-        yield
-        self.list_message = ""
-        try:
-            with UnitOfWork() as uow:
-                self._delete_item(uow, int(self.deleting_id))
-        except DomainError as exc:
-            self.list_error = exc.message
-        else:
-            title = next((r.title for r in self.rows if r.id == self.deleting_id), "")
-            self.list_message = f"{self._item_noun()} « {title} » a été supprimée."
-            if self.editing_id == self.deleting_id:
-                self._reset_form()
-            self._refresh()
-        finally:
-            self.deleting = False
-            self.deleting_id = self.deleting_label = ""
-        yield deliver_after_commit(uow)
-        # The deleted row held the focus: give it to the list's heading.
-        yield rx.call_script(f"document.getElementById('{self._list_heading_id()}')?.focus()")
+    def _deleted(self, noun: str) -> str:
+        """What the list says once the item being deleted is gone."""
+        title = next((r.title for r in self.rows if r.id == self.deleting_id), "")
+        return f"{noun} « {title} » a été supprimée."
