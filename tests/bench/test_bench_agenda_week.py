@@ -23,10 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from factories import at_paris, insert_rows
 from sqlmodel import col, select
 
 from rdv_app.db.engine import get_engine
@@ -53,7 +53,6 @@ from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services import agenda
 from rdv_app.services.seed import seed_demo
 
-PARIS = ZoneInfo("Europe/Paris")
 SEEDED_ON = date(2026, 12, 1)
 WEEK = date(2026, 12, 7)  # Monday
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -77,19 +76,6 @@ class World:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
-def _local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), PARIS).astimezone(UTC)
-
-
-def _insert(conn: sa.Connection, model: Any, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
-    table = model.__table__
-    if not ids:
-        conn.execute(sa.insert(table), rows)
-        return []
-    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(conn.execute(statement, rows).scalars())
-
-
 def _build(url: str, database: str) -> World:
     with UnitOfWork(url) as uow:
         seed_demo(uow, SEEDED_ON)
@@ -108,25 +94,25 @@ def _build(url: str, database: str) -> World:
         org_id, other_id, motif_id, service_id = org.id, other.id, motif.id, motif.service_id
     counter = iter(range(10**6, 10**7))
     with get_engine(url).begin() as conn:
-        colleagues = _insert(conn, Agent, [
+        colleagues = insert_rows(conn, Agent, [
             {"email": f"bench.pmi{n}@demo.test", "first_name": "Agent", "last_name": f"Bench {n}",
              "created_at": CREATED, "updated_at": CREATED} for n in range(AGENTS - 1)], ids=True)
         agents = [julien, *colleagues]
-        _insert(conn, AgentRole, [{"agent_id": a, "organisation_id": org_id, "access_level": "basic"}
+        insert_rows(conn, AgentRole, [{"agent_id": a, "organisation_id": org_id, "access_level": "basic"}
                                   for a in colleagues])
-        _insert(conn, AgentRole, [{"agent_id": julien, "organisation_id": other_id, "access_level": "basic"}
+        insert_rows(conn, AgentRole, [{"agent_id": julien, "organisation_id": other_id, "access_level": "basic"}
                                   for _ in [0] if not conn.execute(sa.select(AgentRole.__table__.c.id).where(
                                       AgentRole.__table__.c.agent_id == julien,
                                       AgentRole.__table__.c.organisation_id == other_id)).first()])
-        _insert(conn, AgentService, [{"agent_id": a, "service_id": service_id} for a in colleagues])
+        insert_rows(conn, AgentService, [{"agent_id": a, "service_id": service_id} for a in colleagues])
         weekly = Recurrence.weekly((0, 1, 2, 3, 4)).to_json()
-        plages = _insert(conn, PlageOuverture, [
+        plages = insert_rows(conn, PlageOuverture, [
             {"agent_id": a, "organisation_id": org_id, "lieu_id": lieu, "title": title,
              "first_day": date(2026, 9, 7), "start_time": time(start), "end_time": time(end), "recurrence": weekly,
              "recurrence_until": None, "created_at": CREATED, "updated_at": CREATED}
             for a in agents for title, start, end in (("Matin", 8, 12), ("Après-midi", 13, 17))], ids=True)
-        _insert(conn, PlageOuvertureMotif, [{"plage_ouverture_id": p, "motif_id": motif_id} for p in plages])
-        _insert(conn, Absence, [
+        insert_rows(conn, PlageOuvertureMotif, [{"plage_ouverture_id": p, "motif_id": motif_id} for p in plages])
+        insert_rows(conn, Absence, [
             row for a in agents for row in (
                 {"agent_id": a, "title": "Réunion d'équipe", "first_day": date(2026, 9, 9), "start_time": time(17),
                  "end_day": date(2026, 9, 9), "end_time": time(18), "recurrence": Recurrence.weekly((2,)).to_json(),
@@ -138,7 +124,7 @@ def _build(url: str, database: str) -> World:
         for agent_index, agent_id in enumerate(agents):
             for day in (WEEK + timedelta(days=d) for d in range(5)):
                 for slot in range(RDVS_PER_DAY):
-                    start = _local(day, 8) + timedelta(minutes=RDV_MINUTES * slot)
+                    start = at_paris(day, 8) + timedelta(minutes=RDV_MINUTES * slot)
                     cancelled = (slot + agent_index) % 10 == 0
                     rows.append({"uuid": str(uuid.UUID(int=next(counter))), "organisation_id": org_id,
                                  "motif_id": motif_id, "lieu_id": lieu, "starts_at": start,
@@ -149,21 +135,21 @@ def _build(url: str, database: str) -> World:
                     owners.append(agent_id)
                 for hour in (17, 18):
                     rows.append({"uuid": str(uuid.UUID(int=next(counter))), "organisation_id": other_id,
-                                 "motif_id": other_motif, "lieu_id": other_lieu, "starts_at": _local(day, hour),
-                                 "ends_at": _local(day, hour, 30), "status": "unknown", "cancelled_at": None,
+                                 "motif_id": other_motif, "lieu_id": other_lieu, "starts_at": at_paris(day, hour),
+                                 "ends_at": at_paris(day, hour, 30), "status": "unknown", "cancelled_at": None,
                                  "users_count": 1,
                                  "created_at": CREATED, "updated_at": CREATED})
                     owners.append(agent_id)
-        rdv_ids = _insert(conn, Rdv, rows, ids=True)
-        _insert(conn, RdvAgent, [{"rdv_id": r, "agent_id": a} for r, a in zip(rdv_ids, owners, strict=True)])
-        _insert(conn, Participation, [
+        rdv_ids = insert_rows(conn, Rdv, rows, ids=True)
+        insert_rows(conn, RdvAgent, [{"rdv_id": r, "agent_id": a} for r, a in zip(rdv_ids, owners, strict=True)])
+        insert_rows(conn, Participation, [
             {"rdv_id": r, "usager_id": usagers[i % len(usagers)], "status": row["status"],
              "created_at": CREATED} for i, (r, row) in enumerate(zip(rdv_ids, rows, strict=True))])
     with UnitOfWork(url) as uow:
         rdvs_of_julien = len(uow.session.exec(
             select(RdvAgent.rdv_id).join(Rdv, col(Rdv.id) == RdvAgent.rdv_id)
             .where(RdvAgent.agent_id == julien, Rdv.organisation_id == org_id,
-                   col(Rdv.starts_at) >= _local(WEEK, 0), col(Rdv.starts_at) < _local(WEEK + timedelta(days=7), 0))
+                   col(Rdv.starts_at) >= at_paris(WEEK, 0), col(Rdv.starts_at) < at_paris(WEEK + timedelta(days=7), 0))
         ).all())
         sizes = {**demo_counts, "rdvs": len(uow.session.exec(select(Rdv.id)).all()),
                  "usagers": len(uow.session.exec(select(Usager.id)).all()),

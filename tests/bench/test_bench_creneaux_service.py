@@ -26,10 +26,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from factories import PARIS, at_paris, insert_rows
 
 from rdv_app.db.engine import get_engine
 from rdv_app.db.migrate import upgrade
@@ -53,7 +53,6 @@ from rdv_app.domain.off_days import holidays_between
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services import creneaux
 
-PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)  # Sunday 1 March 2026, noon in Paris
 TODAY = date(2026, 3, 1)
 FIRST_DAY = date(2026, 3, 2)  # the 31 days of RDVs: Monday 2 March to Wednesday 1 April (DST on 29 March)
@@ -88,20 +87,6 @@ class World:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
-def _local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), PARIS).astimezone(UTC)
-
-
-def _insert(conn: sa.Connection, model: Any, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
-    """One bulk insert; with `ids`, the new ids in the order of `rows`."""
-    table = model.__table__
-    if not ids:
-        conn.execute(sa.insert(table), rows)
-        return []
-    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(conn.execute(statement, rows).scalars())
-
-
 def _uuid(counter: Iterator[int]) -> str:
     return str(uuid.UUID(int=next(counter)))
 
@@ -132,7 +117,7 @@ def _half_day(rng: random.Random, day: date, start_hour: int,
     minute = 0
     for gap, duration in zip(gaps, durations, strict=True):
         minute += 5 * gap
-        start = _local(day, start_hour) + timedelta(minutes=minute)
+        start = at_paris(day, start_hour) + timedelta(minutes=minute)
         yield start, start + timedelta(minutes=duration)
         minute += duration
 
@@ -167,16 +152,16 @@ def _build(url: str, database: str) -> World:
     holidays = holidays_between("62", TODAY, TODAY + timedelta(days=200))
     sizes: dict[str, int] = {}
     with engine.begin() as conn:
-        (territory,) = _insert(conn, Territory, [{"departement_number": "62", "name": "Pas-de-Calais",
+        (territory,) = insert_rows(conn, Territory, [{"departement_number": "62", "name": "Pas-de-Calais",
                                                   "created_at": CREATED}], ids=True)
-        (service,) = _insert(conn, Service, [{"name": "PMI", "short_name": "PMI"}], ids=True)
-        org, other, territory_org = _insert(conn, Organisation, [
+        (service,) = insert_rows(conn, Service, [{"name": "PMI", "short_name": "PMI"}], ids=True)
+        org, other, territory_org = insert_rows(conn, Organisation, [
             {"territory_id": territory, "name": name, "slug": slug, "timezone": "Europe/Paris",
              "created_at": CREATED, "updated_at": CREATED}
             for name, slug in (("PMI Arras", "pmi-arras"), ("MDS Lens", "mds-lens"),
                                ("Territoire Artois", "territoire-artois"))
         ], ids=True)
-        motif, other_motif, territory_motif = _insert(conn, Motif, [
+        motif, other_motif, territory_motif = insert_rows(conn, Motif, [
             {"organisation_id": o, "service_id": service, "name": "Consultation",
              "default_duration_in_min": 30, "created_at": CREATED, "updated_at": CREATED}
             for o in (org, other, territory_org)
@@ -186,9 +171,9 @@ def _build(url: str, database: str) -> World:
         agent_rows = [{"email": "admin@bench.test", "first_name": "Camille", "last_name": "Admin"}]
         agent_rows += [{"email": f"agent{n:02d}@bench.test", "first_name": "Agent",
                         "last_name": f"Numéro {n:02d}"} for n in range(AGENTS)]
-        admin, *agents = _insert(conn, Agent, [r | {"created_at": CREATED, "updated_at": CREATED}
+        admin, *agents = insert_rows(conn, Agent, [r | {"created_at": CREATED, "updated_at": CREATED}
                                                for r in agent_rows], ids=True)
-        lieux = _insert(conn, Lieu, [{"organisation_id": org, "name": f"Centre {n}",
+        lieux = insert_rows(conn, Lieu, [{"organisation_id": org, "name": f"Centre {n}",
                                       "address": f"{n} rue A, Arras", "created_at": CREATED}
                                      for n in (1, 2)], ids=True)
         roles = [{"agent_id": admin, "organisation_id": o, "access_level": "admin", "created_at": CREATED}
@@ -233,12 +218,12 @@ def _build(url: str, database: str) -> World:
 
         # --- a territory's organisation with 50 lieux served by one or two agents each
         lieu_names = {f"Lieu {n + 1:02d}": n for n in range(LIEUX)}
-        territory_lieux = _insert(conn, Lieu, [
+        territory_lieux = insert_rows(conn, Lieu, [
             {"organisation_id": territory_org, "name": name, "address": f"{n + 1} place du Marché, Artois",
              "created_at": CREATED} for name, n in lieu_names.items()
         ], ids=True)
         served = {n: 2 if n % 2 == 0 else 1 for n in range(LIEUX)}
-        territory_agents = _insert(conn, Agent, [
+        territory_agents = insert_rows(conn, Agent, [
             {"email": f"lieu{n:02d}-{k}@bench.test", "first_name": "Agent", "last_name": f"Lieu {n:02d}-{k}",
              "created_at": CREATED, "updated_at": CREATED}
             for n in range(LIEUX) for k in range(served[n])
@@ -263,14 +248,14 @@ def _build(url: str, database: str) -> World:
             target = TODAY + timedelta(days=n * 29 % 71)
             next_day = next(d for d in horizon_days if d >= target)
             partly = n % 3 == 1
-            expected_next[lieu] = _local(next_day, 10, 30) if partly else _local(next_day, 9)
+            expected_next[lieu] = at_paris(next_day, 10, 30) if partly else at_paris(next_day, 9)
             for day in horizon_days:
                 if day < next_day:
-                    spans = [(_local(day, h), _local(day, h + 1)) for h in (9, 10, 11, 14, 15, 16)]
+                    spans = [(at_paris(day, h), at_paris(day, h + 1)) for h in (9, 10, 11, 14, 15, 16)]
                 elif day == next_day:
-                    spans = [(_local(day, 9), _local(day, 10, 30))] if partly else []
+                    spans = [(at_paris(day, 9), at_paris(day, 10, 30))] if partly else []
                 else:
-                    spans = [(_local(day, 11), _local(day, 11, 30)), (_local(day, 15), _local(day, 16))]
+                    spans = [(at_paris(day, 11), at_paris(day, 11, 30)), (at_paris(day, 15), at_paris(day, 16))]
                 for agent in agents_of[n]:
                     for start, end in spans:
                         rdv_rows.append(_rdv_row(territory_org, territory_motif, lieu, start, end, counter))
@@ -279,18 +264,18 @@ def _build(url: str, database: str) -> World:
         sizes |= {"territory_lieux": LIEUX, "territory_agents": len(territory_agents),
                   "territory_plages": len(territory_plages), "territory_rdvs": territory_rdvs}
 
-        _insert(conn, AgentRole, roles)
-        _insert(conn, AgentService, services)
+        insert_rows(conn, AgentRole, roles)
+        insert_rows(conn, AgentService, services)
         all_plages = [*plage_rows, *territory_plages]
-        plage_ids = _insert(conn, PlageOuverture, all_plages, ids=True)
+        plage_ids = insert_rows(conn, PlageOuverture, all_plages, ids=True)
         motif_of = {org: motif, territory_org: territory_motif}
-        _insert(conn, PlageOuvertureMotif, [
+        insert_rows(conn, PlageOuvertureMotif, [
             {"plage_ouverture_id": pid, "motif_id": motif_of[row["organisation_id"]]}
             for pid, row in zip(plage_ids, all_plages, strict=True)
         ])
-        _insert(conn, Absence, absence_rows)
-        rdv_ids = _insert(conn, Rdv, rdv_rows, ids=True)
-        _insert(conn, RdvAgent, [{"rdv_id": rdv, "agent_id": agent}
+        insert_rows(conn, Absence, absence_rows)
+        rdv_ids = insert_rows(conn, Rdv, rdv_rows, ids=True)
+        insert_rows(conn, RdvAgent, [{"rdv_id": rdv, "agent_id": agent}
                                  for rdv, agent in zip(rdv_ids, rdv_agents, strict=True)])
     if engine.dialect.name == "postgresql":
         # What autovacuum would have done after such a load: planner statistics.

@@ -8,23 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import factories as make
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
 from rdv_app.db.models import (
     Absence,
-    Agent,
     AgentRole,
-    AgentService,
     AuditLog,
-    Lieu,
-    Motif,
-    Organisation,
-    PlageOuverture,
-    PlageOuvertureMotif,
-    Service,
-    Territory,
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services import absences, creneaux
@@ -52,44 +44,24 @@ class World:
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    pmi, social = Service(name="PMI", short_name="PMI"), Service(name="Service social", short_name="SOCIAL")
-    s.add_all([territory, pmi, social])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-    other = Organisation(territory_id=territory.id, name="MDS Lens", slug="mds-lens")
-    admin = Agent(email="admin@demo.test", first_name="Camille", last_name="Martin")
-    basic_pmi = Agent(email="pmi@demo.test", first_name="Julien", last_name="Petit")
-    basic_social = Agent(email="social@demo.test", first_name="Karim", last_name="Haddad")
-    outsider = Agent(email="lens@demo.test", first_name="Olivia", last_name="Roux")
-    s.add_all([org, other, admin, basic_pmi, basic_social, outsider])
-    s.flush()
-    s.add_all([
-        AgentRole(agent_id=admin.id, organisation_id=org.id, access_level="admin"),
-        AgentRole(agent_id=basic_pmi.id, organisation_id=org.id),
-        AgentRole(agent_id=basic_social.id, organisation_id=org.id),
-        AgentRole(agent_id=basic_social.id, organisation_id=other.id),
-        AgentRole(agent_id=outsider.id, organisation_id=other.id, access_level="admin"),
-        AgentService(agent_id=admin.id, service_id=pmi.id),
-        AgentService(agent_id=basic_pmi.id, service_id=pmi.id),
-        AgentService(agent_id=basic_social.id, service_id=social.id),
-        AgentService(agent_id=outsider.id, service_id=pmi.id),
-    ])
-    lieu = Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras")
-    lieu_lens = Lieu(organisation_id=other.id, name="MDS de Lens", address="3 rue C, 62300 Lens")
-    consult = Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation")
-    entretien = Motif(organisation_id=other.id, service_id=social.id, name="Entretien social")
-    s.add_all([lieu, lieu_lens, consult, entretien])
-    s.flush()
+    territory = make.territory(s)
+    pmi, social = make.service(s, "PMI"), make.service(s, "Service social", "SOCIAL")
+    org = make.organisation(s, territory)
+    other = make.organisation(s, territory, "MDS Lens", "mds-lens")
+    admin = make.agent(s, "admin@demo.test", "Camille", "Martin", organisation=org, role="admin", services=[pmi])
+    basic_pmi = make.agent(s, "pmi@demo.test", "Julien", "Petit", organisation=org, services=[pmi])
+    basic_social = make.agent(s, "social@demo.test", "Karim", "Haddad", organisation=org, services=[social])
+    s.add(AgentRole(agent_id=basic_social.id, organisation_id=other.id))
+    outsider = make.agent(s, "lens@demo.test", "Olivia", "Roux", organisation=other, role="admin", services=[pmi])
+    lieu = make.lieu(s, org)
+    lieu_lens = make.lieu(s, other, "MDS de Lens", "3 rue C, 62300 Lens")
+    consult = make.motif(s, org, pmi)
+    entretien = make.motif(s, other, social, "Entretien social")
     for agent, organisation, place, motif in ((basic_pmi, org, lieu, consult),
                                               (basic_social, other, lieu_lens, entretien)):
-        plage = PlageOuverture(agent_id=agent.id, organisation_id=organisation.id, lieu_id=place.id,
-                               title="Permanence", first_day=MONDAY, start_time=time(9), end_time=time(12),
-                               recurrence={"every": "week", "on": ["monday", "tuesday", "wednesday", "thursday",
-                                                                   "friday"]})
-        s.add(plage)
-        s.flush()
-        s.add(PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=motif.id))
+        make.plage(s, agent, organisation, place, [motif], title="Permanence", first_day=MONDAY, start_time=time(9),
+                   end_time=time(12),
+                   recurrence={"every": "week", "on": ["monday", "tuesday", "wednesday", "thursday", "friday"]})
     uow.commit()
     return World(org.id, other.id, admin.id, basic_pmi.id, basic_social.id, outsider.id, consult.id,
                  entretien.id)

@@ -8,12 +8,12 @@ import json
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
+import factories as make
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from rdv_app.db.models import (
-    Agent,
     AgentRole,
     AgentTerritorialRole,
     AuditLog,
@@ -21,11 +21,7 @@ from rdv_app.db.models import (
     Motif,
     Organisation,
     OutboxMessage,
-    PlageOuverture,
-    PlageOuvertureMotif,
     Rdv,
-    Service,
-    Territory,
     TerritoryService,
     WebhookEndpoint,
 )
@@ -68,25 +64,20 @@ class World:
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    t62 = Territory(departement_number="62", name="Pas-de-Calais")
-    t974 = Territory(departement_number="974", name="La Réunion", timezone="Indian/Reunion")
-    pmi = Service(name="PMI", short_name="PMI")
-    social = Service(name="Service social", short_name="SOCIAL")
-    secretariat = Service(name="Secrétariat", short_name="SECR", is_secretariat=True)
-    mairie = Service(name="Mairie", short_name="Mairie")
-    s.add_all([t62, t974, pmi, social, secretariat, mairie])
-    s.flush()
+    t62 = make.territory(s)
+    t974 = make.territory(s, "974", "La Réunion", timezone="Indian/Reunion")
+    pmi, social = make.service(s, "PMI"), make.service(s, "Service social", "SOCIAL")
+    secretariat = make.service(s, "Secrétariat", "SECR", is_secretariat=True)
+    mairie = make.service(s, "Mairie", "Mairie")
     s.add_all([TerritoryService(territory_id=t62.id, service_id=x.id) for x in (pmi, social, secretariat, mairie)])
     s.add(TerritoryService(territory_id=t974.id, service_id=pmi.id))
-    org = Organisation(territory_id=t62.id, name="PMI Arras", slug="pmi-arras")
-    other = Organisation(territory_id=t62.id, name="MDS Lens", slug="mds-lens")
-    bethune = Organisation(territory_id=t62.id, name="Mairie de Béthune", slug="mairie-bethune")
-    lievin = Organisation(territory_id=t62.id, name="CCAS de Liévin", slug="ccas-lievin")
-    overseas = Organisation(territory_id=t974.id, name="PMI Saint-Denis", slug="pmi-saint-denis")
-    agents = [Agent(email=f"{n}@demo.test", first_name=n.title(), last_name="Test")
+    org = make.organisation(s, t62)
+    other = make.organisation(s, t62, "MDS Lens", "mds-lens")
+    bethune = make.organisation(s, t62, "Mairie de Béthune", "mairie-bethune")
+    lievin = make.organisation(s, t62, "CCAS de Liévin", "ccas-lievin")
+    overseas = make.organisation(s, t974, "PMI Saint-Denis", "pmi-saint-denis")
+    agents = [make.agent(s, f"{n}@demo.test", n.title(), "Test")
               for n in ("admin", "basic", "lens", "reunion", "intervenant")]
-    s.add_all([org, other, bethune, lievin, overseas, *agents])
-    s.flush()
     admin, basic, lens, reunion, intervenant = agents
     s.add_all([
         AgentRole(agent_id=admin.id, organisation_id=org.id, access_level="admin"),
@@ -99,12 +90,10 @@ def world(uow: UnitOfWork) -> World:
         AgentTerritorialRole(agent_id=admin.id, territory_id=t62.id),
         AgentTerritorialRole(agent_id=reunion.id, territory_id=t974.id),
     ])
-    lieu = Lieu(organisation_id=org.id, name="Centre PMI", address="12 Rue Gambetta, 62000 Arras")
-    overseas_motif = Motif(organisation_id=overseas.id, service_id=pmi.id, name="Consultation de nourrisson")
-    bethune_motif = Motif(organisation_id=bethune.id, service_id=mairie.id, name="Carte d'identité")
-    lievin_motif = Motif(organisation_id=lievin.id, service_id=social.id, name="Aide alimentaire")
-    s.add_all([lieu, overseas_motif, bethune_motif, lievin_motif])
-    s.flush()
+    lieu = make.lieu(s, org, "Centre PMI", "12 Rue Gambetta, 62000 Arras")
+    overseas_motif = make.motif(s, overseas, pmi, "Consultation de nourrisson")
+    bethune_motif = make.motif(s, bethune, mairie, "Carte d'identité")
+    lievin_motif = make.motif(s, lievin, social, "Aide alimentaire")
     world = World(territory=t62.id, overseas=t974.id, org=org.id, other_org=other.id, basic_org=bethune.id,
                   roleless_org=lievin.id, overseas_org=overseas.id, admin=admin.id, basic=basic.id,
                   intervenant=intervenant.id, other_admin=lens.id, overseas_admin=reunion.id, pmi=pmi.id,
@@ -144,11 +133,8 @@ def _add_rdv(uow: UnitOfWork, world: World, motif_id: int) -> None:
 
 def _add_plage(uow: UnitOfWork, world: World, motif_ids: list[int], title: str = "Consultations",
                first_day: date = TODAY + timedelta(days=3), lieu_id: int | None = None) -> int:
-    plage = PlageOuverture(agent_id=world.admin, organisation_id=world.org, lieu_id=lieu_id or world.lieu,
-                           title=title, first_day=first_day, start_time=time(9), end_time=time(12))
-    uow.session.add(plage)
-    uow.session.flush()
-    uow.session.add_all([PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=m) for m in motif_ids])
+    plage = make.plage(uow.session, world.admin, world.org, lieu_id or world.lieu, motif_ids, title=title,
+                       first_day=first_day, start_time=time(9), end_time=time(12))
     uow.commit()
     return plage.id  # type: ignore[return-value]
 

@@ -7,28 +7,21 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+import factories as make
 import pytest
+from factories import at_paris
 from sqlmodel import col, func, select
 
 from rdv_app.auth import rate_limit
 from rdv_app.db.models import (
-    Agent,
-    AgentRole,
-    AgentService,
     AuditLog,
-    Lieu,
     Motif,
-    Organisation,
     OutboxMessage,
     Participation,
-    PlageOuverture,
-    PlageOuvertureMotif,
     Rdv,
     RdvAgent,
     Service,
-    Territory,
     Usager,
     UsagerProfile,
     WebhookEndpoint,
@@ -45,13 +38,8 @@ from rdv_app.services.booking import (
 )
 from rdv_app.services.errors import DomainError, NotFound
 
-PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
-
-
-def _local(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), PARIS).astimezone(UTC)
 
 
 @dataclass
@@ -78,36 +66,27 @@ def fresh_rate_limits() -> Iterator[None]:
 
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    service = Service(name="PMI", short_name="PMI")
-    _add(uow, territory, service)
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras", phone_number="03 21 00 00 00")
-    agent_a = Agent(email="julien.petit@demo.test", first_name="Julien", last_name="Petit")
-    agent_b = Agent(email="karim.haddad@demo.test", first_name="Karim", last_name="Haddad")
-    _add(uow, org, agent_a, agent_b)
-    lieu = Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras")
-    motif = Motif(organisation_id=org.id, service_id=service.id, name="Consultation", default_duration_in_min=30,
-                  bookable_by="everyone", min_public_booking_delay=1800, max_public_booking_delay=30 * 86400)
-    usagers = [Usager(first_name=f"Usager{i}", last_name="Durand", email=f"usager{i}@demo.test",
-                      phone_number="06 12 34 56 78", created_through="user_sign_up") for i in range(21)]
-    _add(uow, lieu, motif, *usagers,
-         AgentRole(agent_id=agent_a.id, organisation_id=org.id), AgentRole(agent_id=agent_b.id, organisation_id=org.id),
-         AgentService(agent_id=agent_a.id, service_id=service.id),
-         AgentService(agent_id=agent_b.id, service_id=service.id))
+    s = uow.session
+    territory = make.territory(s)
+    service = make.service(s, "PMI")
+    org = make.organisation(s, territory, phone_number="03 21 00 00 00")
+    agent_a = make.agent(s, "julien.petit@demo.test", "Julien", "Petit", organisation=org, services=[service])
+    agent_b = make.agent(s, "karim.haddad@demo.test", "Karim", "Haddad", organisation=org, services=[service])
+    lieu = make.lieu(s, org)
+    motif = make.motif(s, org, service, default_duration_in_min=30, bookable_by="everyone",
+                       min_public_booking_delay=1800, max_public_booking_delay=30 * 86400)
+    usagers = [make.usager(s, f"Usager{i}", "Durand", email=f"usager{i}@demo.test", phone_number="06 12 34 56 78",
+                           created_through="user_sign_up") for i in range(21)]
     uow.commit()
     return World(org.id, agent_a.id, agent_b.id, lieu.id, motif.id, [u.id for u in usagers])  # type: ignore[misc]
 
 
 def _plage(uow: UnitOfWork, world: World, agent: int, created_at: datetime, *, motif: int | None = None,
            lieu: int | None | str = "default") -> None:
-    plage = PlageOuverture(agent_id=agent, organisation_id=world.org,
-                           lieu_id=world.lieu if lieu == "default" else lieu,  # type: ignore[arg-type]
-                           title="Permanence", first_day=MONDAY, start_time=time(9), end_time=time(12),
-                           recurrence={"every": "week", "on": ["monday", "tuesday", "wednesday", "thursday",
-                                                               "friday"]},
-                           created_at=created_at)
-    _add(uow, plage)
-    _add(uow, PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=motif or world.motif))  # type: ignore[arg-type]
+    make.plage(uow.session, agent, world.org, world.lieu if lieu == "default" else lieu,  # type: ignore[arg-type]
+               [motif or world.motif], title="Permanence", first_day=MONDAY, start_time=time(9), end_time=time(12),
+               recurrence={"every": "week", "on": ["monday", "tuesday", "wednesday", "thursday", "friday"]},
+               created_at=created_at)
     uow.commit()
 
 
@@ -126,13 +105,13 @@ def _count(db_url: str, model: type, *where: object) -> int:
 def test_booking_writes_the_rdv_its_agent_participation_audit_and_notifications(db_url: str, uow: UnitOfWork,
                                                                                 world: World) -> None:
     _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
-    booked = _book(db_url, world.usagers[0], world, _local(MONDAY, 9, 30), "key-1")
+    booked = _book(db_url, world.usagers[0], world, at_paris(MONDAY, 9, 30), "key-1")
 
     assert booked.created
     with UnitOfWork(db_url) as check:
         rdv = check.session.get(Rdv, booked.rdv_id)
         assert rdv is not None
-        assert (rdv.starts_at, rdv.ends_at) == (_local(MONDAY, 9, 30), _local(MONDAY, 10))
+        assert (rdv.starts_at, rdv.ends_at) == (at_paris(MONDAY, 9, 30), at_paris(MONDAY, 10))
         assert (rdv.created_by_type, rdv.created_by_usager_id, rdv.lieu_id) == ("usager", world.usagers[0], world.lieu)
         assert rdv.uuid == booked.uuid
         assert check.session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv.id)).all() == [world.agent_a]
@@ -153,7 +132,7 @@ def test_the_plage_created_first_wins_then_the_other_agent_then_the_slot_is_gone
                                                                                  world: World) -> None:
     _plage(uow, world, world.agent_b, NOW - timedelta(days=5))
     _plage(uow, world, world.agent_a, NOW - timedelta(days=3))
-    start = _local(MONDAY, 10)
+    start = at_paris(MONDAY, 10)
     first = _book(db_url, world.usagers[0], world, start, "k0")
     second = _book(db_url, world.usagers[1], world, start, "k1")
     with pytest.raises(SlotTaken) as taken:
@@ -169,15 +148,15 @@ def test_the_plage_created_first_wins_then_the_other_agent_then_the_slot_is_gone
 def test_a_resubmitted_confirmation_returns_the_same_rdv_and_notifies_once(db_url: str, uow: UnitOfWork,
                                                                            world: World) -> None:
     _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
-    first = _book(db_url, world.usagers[0], world, _local(MONDAY, 11), "double-click")
-    again = _book(db_url, world.usagers[0], world, _local(MONDAY, 11), "double-click")
+    first = _book(db_url, world.usagers[0], world, at_paris(MONDAY, 11), "double-click")
+    again = _book(db_url, world.usagers[0], world, at_paris(MONDAY, 11), "double-click")
 
     assert (again.rdv_id, again.created, again.outbox_ids) == (first.rdv_id, False, ())
     assert _count(db_url, Rdv) == 1
     assert _count(db_url, OutboxMessage) == 3
     # The same key from another usager is another booking, refused here because the slot is taken.
     with pytest.raises(SlotTaken):
-        _book(db_url, world.usagers[1], world, _local(MONDAY, 11), "double-click")
+        _book(db_url, world.usagers[1], world, at_paris(MONDAY, 11), "double-click")
 
 
 def test_booking_delays_and_the_motif_rules_are_enforced(db_url: str, uow: UnitOfWork, world: World) -> None:
@@ -188,27 +167,27 @@ def test_booking_delays_and_the_motif_rules_are_enforced(db_url: str, uow: UnitO
         motif.min_public_booking_delay = 4 * 86400  # from Tuesday 8 December 12:00 UTC
         motif.max_public_booking_delay = 7 * 86400  # until Friday 11 December 12:00 UTC
     with pytest.raises(SlotTaken):
-        _book(db_url, world.usagers[0], world, _local(MONDAY, 9), "too-soon")
+        _book(db_url, world.usagers[0], world, at_paris(MONDAY, 9), "too-soon")
     with pytest.raises(SlotTaken):
-        _book(db_url, world.usagers[0], world, _local(MONDAY + timedelta(days=4), 14), "too-late")
+        _book(db_url, world.usagers[0], world, at_paris(MONDAY + timedelta(days=4), 14), "too-late")
     with pytest.raises(SlotTaken):
-        _book(db_url, world.usagers[0], world, _local(MONDAY + timedelta(days=2), 9, 7), "off-grid")
-    assert _book(db_url, world.usagers[0], world, _local(MONDAY + timedelta(days=2), 9), "fine").created
+        _book(db_url, world.usagers[0], world, at_paris(MONDAY + timedelta(days=2), 9, 7), "off-grid")
+    assert _book(db_url, world.usagers[0], world, at_paris(MONDAY + timedelta(days=2), 9), "fine").created
 
     with uow.session.begin():
         motif = uow.session.get(Motif, world.motif)
         motif.restriction_for_rdv = "Venez avec le carnet de santé."  # type: ignore[union-attr]
     with pytest.raises(DomainError) as conditions:
-        _book(db_url, world.usagers[1], world, _local(MONDAY + timedelta(days=2), 10), "cond")
+        _book(db_url, world.usagers[1], world, at_paris(MONDAY + timedelta(days=2), 10), "cond")
     assert conditions.value.field == "accepted_conditions"
-    assert _book(db_url, world.usagers[1], world, _local(MONDAY + timedelta(days=2), 10), "cond",
+    assert _book(db_url, world.usagers[1], world, at_paris(MONDAY + timedelta(days=2), 10), "cond",
                  accepted_conditions=True).created
 
     with uow.session.begin():
         motif = uow.session.get(Motif, world.motif)
         motif.bookable_by = "agents"  # type: ignore[union-attr]
     with pytest.raises(NotFound):
-        _book(db_url, world.usagers[2], world, _local(MONDAY + timedelta(days=2), 11), "closed")
+        _book(db_url, world.usagers[2], world, at_paris(MONDAY + timedelta(days=2), 11), "closed")
     assert _count(db_url, Rdv) == 2
 
 
@@ -224,7 +203,7 @@ def test_phone_motifs_need_a_phone_number_and_relatives_are_booked_for(db_url: s
         stranger = Usager(first_name="Paul", last_name="Martin")
         uow.session.add_all([relative, stranger])
     _plage(uow, world, world.agent_a, NOW - timedelta(days=10), motif=phone_motif.id, lieu=None)
-    start = _local(MONDAY, 9)
+    start = at_paris(MONDAY, 9)
 
     with pytest.raises(DomainError) as no_phone:
         _book(db_url, world.usagers[0], world, start, "p1", motif_id=phone_motif.id, lieu_id=None)
@@ -273,7 +252,7 @@ def _race(db_url: str, world: World, start: datetime, keys: list[tuple[int, str]
 def test_twenty_concurrent_confirmations_of_one_slot_create_exactly_one_rdv(db_url: str, uow: UnitOfWork,
                                                                             world: World) -> None:
     _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
-    start = _local(MONDAY, 9)
+    start = at_paris(MONDAY, 9)
     results = _race(db_url, world, start, [(world.usagers[i], f"race-{i}") for i in range(20)])
 
     booked = [r for r in results if isinstance(r, Booked)]
@@ -288,7 +267,7 @@ def test_twenty_concurrent_confirmations_of_one_slot_create_exactly_one_rdv(db_u
 def test_twenty_concurrent_submissions_of_one_confirmation_give_one_rdv(db_url: str, uow: UnitOfWork,
                                                                         world: World) -> None:
     _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
-    results = _race(db_url, world, _local(MONDAY, 9), [(world.usagers[0], "same-key")] * 20)
+    results = _race(db_url, world, at_paris(MONDAY, 9), [(world.usagers[0], "same-key")] * 20)
 
     assert all(isinstance(r, Booked) for r in results), results
     assert len({r.rdv_id for r in results if isinstance(r, Booked)}) == 1
@@ -303,7 +282,7 @@ def test_the_confirmation_shows_the_rdv_to_its_usager_only_and_bookings_per_day_
     with uow.session.begin():
         motif = uow.session.get(Motif, world.motif)
         motif.instruction_for_rdv = "Apportez le carnet de santé."  # type: ignore[union-attr]
-    booked = _book(db_url, world.usagers[0], world, _local(MONDAY, 9), "mine")
+    booked = _book(db_url, world.usagers[0], world, at_paris(MONDAY, 9), "mine")
     with UnitOfWork(db_url) as unit:
         shown = booked_rdv(unit, world.usagers[0], booked.rdv_id)
         assert (shown.when, shown.place, shown.instruction, shown.organisation_phone) == (
@@ -314,10 +293,10 @@ def test_the_confirmation_shows_the_rdv_to_its_usager_only_and_bookings_per_day_
 
     day = MONDAY + timedelta(days=1)
     for index in range(1, BOOKINGS_PER_USAGER.amount):
-        start = _local(day + timedelta(days=(index - 1) // 6), 9) + timedelta(minutes=30 * ((index - 1) % 6))
+        start = at_paris(day + timedelta(days=(index - 1) // 6), 9) + timedelta(minutes=30 * ((index - 1) % 6))
         _book(db_url, world.usagers[0], world, start, f"k{index}")
     with pytest.raises(DomainError) as capped:
-        _book(db_url, world.usagers[0], world, _local(day + timedelta(days=3), 9), "one-too-many")
+        _book(db_url, world.usagers[0], world, at_paris(day + timedelta(days=3), 9), "one-too-many")
     assert capped.value.message == TOO_MANY_BOOKINGS
     assert _count(db_url, Rdv) == BOOKINGS_PER_USAGER.amount
 
@@ -329,8 +308,8 @@ def test_booking_queues_the_rdv_and_user_profile_webhooks_in_its_transaction(db_
     _add(uow, endpoint)
     uow.commit()
     _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
-    booked = _book(db_url, world.usagers[0], world, _local(MONDAY, 9, 30), "key-webhooks")
-    _book(db_url, world.usagers[0], world, _local(MONDAY, 9, 30), "key-webhooks")  # a double click: nothing more
+    booked = _book(db_url, world.usagers[0], world, at_paris(MONDAY, 9, 30), "key-webhooks")
+    _book(db_url, world.usagers[0], world, at_paris(MONDAY, 9, 30), "key-webhooks")  # a double click: nothing more
 
     with UnitOfWork(db_url) as check:
         rows = check.session.exec(select(OutboxMessage).where(OutboxMessage.webhook_endpoint_id == endpoint.id)
@@ -341,11 +320,11 @@ def test_booking_queues_the_rdv_and_user_profile_webhooks_in_its_transaction(db_
     assert [(b["meta"]["model"], b["meta"]["event"], b["data"]["id"]) for b in bodies] == [
         ("UserProfile", "created", profile), ("Rdv", "created", booked.rdv_id)]
     rdv_data = bodies[1]["data"]
-    assert (rdv_data["created_by_type"], rdv_data["starts_at"][:16]) == ("usager", _local(MONDAY, 9, 30).isoformat()[:16])
+    assert (rdv_data["created_by_type"], rdv_data["starts_at"][:16]) == ("usager", at_paris(MONDAY, 9, 30).isoformat()[:16])
     assert [p["user"]["id"] for p in rdv_data["participations"]] == [world.usagers[0]]
     assert all(payload["url"] == "https://hooks.example.fr/arras" for payload in payloads)
 
     # A slot gone rolls everything back: no webhook for an RDV that does not exist.
     with pytest.raises(SlotTaken):
-        _book(db_url, world.usagers[1], world, _local(MONDAY, 9, 30), "key-late")
+        _book(db_url, world.usagers[1], world, at_paris(MONDAY, 9, 30), "key-late")
     assert _count(db_url, OutboxMessage, OutboxMessage.webhook_endpoint_id == endpoint.id) == 2

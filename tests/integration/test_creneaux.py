@@ -6,31 +6,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+import factories as make
 import pytest
 import sqlalchemy as sa
+from factories import at_paris
 
 from rdv_app.db.models import (
     Absence,
-    Agent,
     AgentRole,
-    AgentService,
     Lieu,
     Motif,
-    Organisation,
-    PlageOuverture,
-    PlageOuvertureMotif,
     Rdv,
     RdvAgent,
-    Service,
-    Territory,
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services import creneaux
 from rdv_app.services.errors import PermissionDenied
 
-PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
 
@@ -50,40 +43,21 @@ class World:
     lieu_b: int
 
 
-def _local(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), PARIS).astimezone(UTC)
-
-
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    pmi, social = Service(name="PMI", short_name="PMI"), Service(name="Service social", short_name="SOCIAL")
-    s.add_all([territory, pmi, social])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-    other = Organisation(territory_id=territory.id, name="MDS Lens", slug="mds-lens")
-    admin = Agent(email="admin@demo.test", first_name="Camille", last_name="Martin")
-    basic_pmi = Agent(email="pmi@demo.test", first_name="Julien", last_name="Petit")
-    basic_social = Agent(email="social@demo.test", first_name="Karim", last_name="Haddad")
-    s.add_all([org, other, admin, basic_pmi, basic_social])
-    s.flush()
-    s.add_all([
-        AgentRole(agent_id=admin.id, organisation_id=org.id, access_level="admin"),
-        AgentRole(agent_id=basic_pmi.id, organisation_id=org.id),
-        AgentRole(agent_id=basic_social.id, organisation_id=org.id),
-        AgentRole(agent_id=basic_social.id, organisation_id=other.id),
-        AgentService(agent_id=admin.id, service_id=pmi.id),
-        AgentService(agent_id=basic_pmi.id, service_id=pmi.id),
-        AgentService(agent_id=basic_social.id, service_id=social.id),
-    ])
-    lieu_a = Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras")
-    lieu_b = Lieu(organisation_id=org.id, name="Antenne Dainville", address="2 rue B, 62000 Dainville")
-    motif_pmi = Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation", default_duration_in_min=30)
-    motif_social = Motif(organisation_id=org.id, service_id=social.id, name="Entretien social",
-                         default_duration_in_min=30)
-    s.add_all([lieu_a, lieu_b, motif_pmi, motif_social])
-    s.flush()
+    territory = make.territory(s)
+    pmi, social = make.service(s, "PMI"), make.service(s, "Service social", "SOCIAL")
+    org = make.organisation(s, territory)
+    other = make.organisation(s, territory, "MDS Lens", "mds-lens")
+    admin = make.agent(s, "admin@demo.test", "Camille", "Martin", organisation=org, role="admin", services=[pmi])
+    basic_pmi = make.agent(s, "pmi@demo.test", "Julien", "Petit", organisation=org, services=[pmi])
+    basic_social = make.agent(s, "social@demo.test", "Karim", "Haddad", organisation=org, services=[social])
+    s.add(AgentRole(agent_id=basic_social.id, organisation_id=other.id))
+    lieu_a = make.lieu(s, org)
+    lieu_b = make.lieu(s, org, "Antenne Dainville", "2 rue B, 62000 Dainville")
+    motif_pmi = make.motif(s, org, pmi, default_duration_in_min=30)
+    motif_social = make.motif(s, org, social, "Entretien social", default_duration_in_min=30)
     uow.commit()
     return World(org.id, other.id, pmi.id, social.id, admin.id, basic_pmi.id, basic_social.id, motif_pmi.id,
                  motif_social.id, lieu_a.id, lieu_b.id)
@@ -91,13 +65,10 @@ def world(uow: UnitOfWork) -> World:
 
 def _plage(uow: UnitOfWork, world: World, agent: int, lieu: int, motif: int, start: int = 9, end: int = 12,
            first_day: date = MONDAY, weekly: bool = True) -> None:
-    plage = PlageOuverture(agent_id=agent, organisation_id=world.org, lieu_id=lieu, title="Permanence",
-                           first_day=first_day, start_time=time(start), end_time=time(end),
-                           recurrence={"every": "week", "on": ["monday", "tuesday", "wednesday", "thursday",
-                                                               "friday"]} if weekly else None)
-    uow.session.add(plage)
-    uow.session.flush()
-    uow.session.add(PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=motif))
+    make.plage(uow.session, agent, world.org, lieu, [motif], title="Permanence", first_day=first_day,
+               start_time=time(start), end_time=time(end),
+               recurrence={"every": "week", "on": ["monday", "tuesday", "wednesday", "thursday", "friday"]}
+               if weekly else None)
     uow.commit()
 
 
@@ -118,9 +89,9 @@ def _times(week: creneaux.Week, day: date) -> list[str]:
 
 def test_week_of_slots_skips_rdvs_of_every_organisation_but_not_cancelled_ones(uow: UnitOfWork, world: World) -> None:
     _plage(uow, world, world.basic_pmi, world.lieu_a, world.motif_pmi)
-    _rdv(uow, world, world.basic_pmi, _local(MONDAY, 9))  # here
-    _rdv(uow, world, world.basic_pmi, _local(MONDAY, 10), organisation=world.other_org)  # elsewhere: still busy
-    _rdv(uow, world, world.basic_pmi, _local(MONDAY, 11), status="excused")  # cancelled: free again
+    _rdv(uow, world, world.basic_pmi, at_paris(MONDAY, 9))  # here
+    _rdv(uow, world, world.basic_pmi, at_paris(MONDAY, 10), organisation=world.other_org)  # elsewhere: still busy
+    _rdv(uow, world, world.basic_pmi, at_paris(MONDAY, 11), status="excused")  # cancelled: free again
     week = creneaux.find_week(uow, world.admin, world.org, world.motif_pmi, MONDAY, now=NOW)
     assert _times(week, MONDAY) == ["09h30 JP", "10h30 JP", "11h00 JP", "11h30 JP"]
     assert len(week.days) == 7 and week.days[5].slots == [] and week.next_availability is None
@@ -153,7 +124,7 @@ def test_agents_have_no_booking_delay(uow: UnitOfWork, world: World) -> None:
     uow.session.execute(sa.update(Motif).values(min_public_booking_delay=3 * 24 * 3600))
     uow.commit()
     week = creneaux.find_week(uow, world.admin, world.org, world.motif_pmi, MONDAY,
-                              now=_local(MONDAY, 8))
+                              now=at_paris(MONDAY, 8))
     assert _times(week, MONDAY)[0] == "09h00 JP"
 
 
@@ -211,8 +182,8 @@ def test_the_number_of_queries_does_not_grow_with_the_data(db_url: str, uow: Uni
         _plage(uow, world, world.admin, world.lieu_b, world.motif_pmi, start=hour, end=hour + 1)
     for day in range(5):
         for hour in (9, 10, 11):
-            _rdv(uow, world, world.basic_pmi, _local(MONDAY + timedelta(days=day), hour))
-            _rdv(uow, world, world.admin, _local(MONDAY + timedelta(days=day), hour + 5))
+            _rdv(uow, world, world.basic_pmi, at_paris(MONDAY + timedelta(days=day), hour))
+            _rdv(uow, world, world.admin, at_paris(MONDAY + timedelta(days=day), hour + 5))
         uow.session.add(Absence(agent_id=world.admin, title="Réunion", first_day=MONDAY + timedelta(days=day),
                                 start_time=time(13), end_day=MONDAY + timedelta(days=day), end_time=time(13, 30)))
     uow.commit()

@@ -6,21 +6,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import factories as make
 import pytest
 from sqlmodel import col, select
 
 from rdv_app.db.models import (
-    Agent,
-    AgentRole,
-    AgentService,
-    Lieu,
-    Motif,
-    Organisation,
     OutboxMessage,
-    Service,
-    Territory,
-    Usager,
-    UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import committed_ids, enqueue
@@ -57,23 +48,16 @@ def test_only_committed_messages_are_handed_over_and_only_once(db_url: str) -> N
 def test_a_service_change_gives_the_event_that_delivers_its_messages(db_url: str) -> None:
     with UnitOfWork(db_url) as uow:
         s = uow.session
-        territory = Territory(departement_number="62", name="Pas-de-Calais")
-        pmi = Service(name="PMI", short_name="PMI")
-        agent = Agent(email="agent@demo.test", first_name="Inès", last_name="Roux")
-        loud = Agent(email="loud@demo.test", first_name="Julien", last_name="Petit", rdv_notifications_level="all")
-        jeanne = Usager(first_name="Jeanne", last_name="Dupont", email="jeanne@example.fr",
-                        phone_number="06 12 34 56 78")
-        s.add_all([territory, pmi, agent, loud, jeanne])
-        s.flush()
-        org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-        s.add(org)
-        s.flush()
-        s.add_all([AgentRole(agent_id=a.id, organisation_id=org.id, access_level="admin") for a in (agent, loud)]
-                  + [AgentService(agent_id=a.id, service_id=pmi.id) for a in (agent, loud)]
-                  + [UsagerProfile(organisation_id=org.id, usager_id=jeanne.id)])
-        lieu = Lieu(organisation_id=org.id, name="Centre", address="1 rue A")
-        motif = Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation")
-        s.add_all([lieu, motif])
+        territory = make.territory(s)
+        pmi = make.service(s, name="PMI")
+        org = make.organisation(s, territory)
+        agent = make.agent(s, "agent@demo.test", "Inès", "Roux", organisation=org, role="admin", services=[pmi])
+        loud = make.agent(s, "loud@demo.test", "Julien", "Petit", organisation=org, role="admin", services=[pmi],
+                          rdv_notifications_level="all")
+        jeanne = make.usager(s, "Jeanne", "Dupont", email="jeanne@example.fr", phone_number="06 12 34 56 78",
+                             organisations=[org])
+        lieu = make.lieu(s, org, name="Centre", address="1 rue A")
+        motif = make.motif(s, org, pmi)
         uow.commit()
         values: dict[str, Any] = dict(motif_id=motif.id, starts_at=datetime.combine(date(2026, 12, 7), time(9), UTC),
                                       duration_in_min=30, agent_ids=[agent.id, loud.id], lieu_id=lieu.id,

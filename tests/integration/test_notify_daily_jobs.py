@@ -6,19 +6,14 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, time, timedelta
 
+import factories as make
 from sqlmodel import col, select
 
 from rdv_app.db.models import (
-    Agent,
     AuditLog,
     DailyJobRun,
-    Lieu,
-    Motif,
-    Organisation,
     PlageOuverture,
     PlageOuvertureMotif,
-    Service,
-    Territory,
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.daily_jobs import run_daily_jobs
@@ -31,18 +26,12 @@ NOW = datetime(2026, 12, 10, 1, 0, tzinfo=UTC)
 
 def _plages(uow: UnitOfWork) -> dict[str, int]:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    service = Service(name="PMI", short_name="PMI")
-    agent = Agent(email="agent@demo.test", last_name="Petit")
-    s.add_all([territory, service, agent])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-    s.add(org)
-    s.flush()
-    lieu = Lieu(organisation_id=org.id, name="Centre", address="1 rue A")
-    motif = Motif(organisation_id=org.id, service_id=service.id, name="Consultation")
-    s.add_all([lieu, motif])
-    s.flush()
+    territory = make.territory(s)
+    service = make.service(s, "PMI")
+    agent = make.agent(s, "agent@demo.test", None, "Petit")
+    org = make.organisation(s, territory)
+    lieu = make.lieu(s, org, "Centre", "1 rue A")
+    motif = make.motif(s, org, service)
 
     def plage(title: str, first_day: date, recurrence: dict | None = None) -> PlageOuverture:
         return PlageOuverture(agent_id=agent.id, organisation_id=org.id, lieu_id=lieu.id, title=title,

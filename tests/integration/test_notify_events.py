@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from typing import Any
-from zoneinfo import ZoneInfo
 
+import factories as make
 import icalendar
 import pytest
+from factories import at_paris
 from fakes.ovh_server import FakeOvh
 from fakes.smtp_server import SmtpServer
 from sqlmodel import select
@@ -20,18 +21,9 @@ from sqlmodel import select
 from rdv_app.auth.tokens import hash_token
 from rdv_app.config import settings
 from rdv_app.db.models import (
-    Agent,
-    AgentRole,
-    AgentService,
-    Lieu,
-    Motif,
-    Organisation,
     OutboxMessage,
     Participation,
     Receipt,
-    Service,
-    Territory,
-    Usager,
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
@@ -41,16 +33,11 @@ from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
 from rdv_app.services import rdvs, usager_link
 
-PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
 
 
-def _local(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), PARIS).astimezone(UTC)
-
-
-NINE = _local(MONDAY, 9)
+NINE = at_paris(MONDAY, 9)
 
 
 @dataclass
@@ -69,30 +56,20 @@ class World:
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    pmi = Service(name="Protection maternelle et infantile", short_name="PMI")
-    s.add_all([territory, pmi])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras", phone_number="03 21 00 00 00",
-                       email="pmi.arras@demo.test", timezone="Europe/Paris")
-    agents = [Agent(email="loud@demo.test", first_name="Julien", last_name="Petit", rdv_notifications_level="all"),
-              Agent(email="colleague@demo.test", first_name="Inès", last_name="Roux"),
-              Agent(email="quiet@demo.test", first_name="Karim", last_name="Haddad", rdv_notifications_level="none")]
-    s.add_all([org, *agents])
-    s.flush()
-    for agent in agents:
-        s.add_all([AgentRole(agent_id=agent.id, organisation_id=org.id, access_level="admin"),
-                   AgentService(agent_id=agent.id, service_id=pmi.id)])
-    lieu = Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras")
-    motif = Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation",
-                  instruction_for_rdv="Apportez le carnet de santé.")
-    jeanne = Usager(first_name="Jeanne", last_name="Dupont", email="jeanne@example.fr", phone_number="06 12 34 56 78")
-    paul = Usager(first_name="Paul", last_name="Durand", phone_number="03 21 12 34 56")
-    s.add_all([lieu, motif, jeanne, paul])
-    s.flush()
-    leo = Usager(first_name="Léo", last_name="Dupont", responsible_id=jeanne.id)
-    s.add(leo)
-    s.flush()
+    territory = make.territory(s)
+    pmi = make.service(s)
+    org = make.organisation(s, territory, phone_number="03 21 00 00 00", email="pmi.arras@demo.test",
+                            timezone="Europe/Paris")
+    agents = [make.agent(s, "loud@demo.test", "Julien", "Petit", organisation=org, role="admin", services=[pmi],
+                         rdv_notifications_level="all"),
+              make.agent(s, "colleague@demo.test", "Inès", "Roux", organisation=org, role="admin", services=[pmi]),
+              make.agent(s, "quiet@demo.test", "Karim", "Haddad", organisation=org, role="admin", services=[pmi],
+                         rdv_notifications_level="none")]
+    lieu = make.lieu(s, org)
+    motif = make.motif(s, org, pmi, instruction_for_rdv="Apportez le carnet de santé.")
+    jeanne = make.usager(s, "Jeanne", "Dupont", email="jeanne@example.fr", phone_number="06 12 34 56 78")
+    paul = make.usager(s, "Paul", "Durand", phone_number="03 21 12 34 56")
+    leo = make.usager(s, "Léo", "Dupont", responsible_id=jeanne.id)
     s.add_all([UsagerProfile(organisation_id=org.id, usager_id=u.id) for u in (jeanne, leo, paul)])
     uow.commit()
     return World(org.id, agents[0].id, agents[1].id, agents[2].id, motif.id, lieu.id,  # type: ignore[arg-type]
@@ -152,7 +129,7 @@ def test_planning_queues_the_usager_sms_and_email_and_agent_emails_by_level(uow:
     participation = _participation(uow, rdv_id, world.jeanne)
     assert participation.access_token_hash == hash_token(token) != token
     expires = participation.access_token_expires_at
-    assert expires is not None and expires.replace(tzinfo=UTC) == _local(MONDAY, 9, 30) + timedelta(days=1)
+    assert expires is not None and expires.replace(tzinfo=UTC) == at_paris(MONDAY, 9, 30) + timedelta(days=1)
     assert (sms.usager_id, sms.organisation_id, sms.payload["expires_at"]) == (world.jeanne, world.org,
                                                                                 NINE.isoformat())
 
@@ -178,7 +155,7 @@ def test_the_author_at_level_all_hears_of_their_own_change(uow: UnitOfWork, worl
 def test_moving_the_time_queues_modifie_and_a_new_token(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
     first_hash = _participation(uow, rdv_id, world.jeanne).access_token_hash
-    change = rdvs.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=_local(MONDAY, 10), duration_in_min=30,
+    change = rdvs.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=30,
                              lieu_id=world.lieu, agent_ids=[world.loud, world.colleague, world.quiet],
                              confirm_warnings=True, now=NOW)
     assert change is not None and len(change.outbox_ids) == 3
@@ -222,7 +199,7 @@ def test_an_agent_cancelling_queues_sms_and_email_noshow_nothing(uow: UnitOfWork
     assert mail.payload["subject"] == "RDV annulé le lundi 7 décembre 2026 à 09h00 avec PMI Arras"
     assert mail.payload["ics"]["method"] == "CANCEL"
 
-    other = _plan(uow, world, starts_at=_local(MONDAY, 11))
+    other = _plan(uow, world, starts_at=at_paris(MONDAY, 11))
     before = len(_rows(uow))
     rdvs.change_status(uow, world.colleague, world.org, other, "noshow", now=NOW)
     assert len(_rows(uow)) == before
@@ -240,7 +217,7 @@ def test_when_the_usager_cancels_the_agents_email_says_so(uow: UnitOfWork, world
     assert "Un RDV de votre agenda a été annulé par l'usager." in mail.payload["text"]
     assert "a été annulé par l'usager." in unescape(mail.payload["html"])
 
-    by_agent = _plan(uow, world, starts_at=_local(MONDAY, 11))
+    by_agent = _plan(uow, world, starts_at=at_paris(MONDAY, 11))
     rdvs.cancel_rdv(uow, world.colleague, world.org, by_agent, now=NOW)
     [mail] = _rows(uow, rdv_id=by_agent, event="rdv_cancelled", agent_id=world.loud)
     assert mail.payload["subject"] == "RDV annulé le lundi 7 décembre 2026 à 11h00"
@@ -266,7 +243,7 @@ def test_nothing_for_a_past_rdv(uow: UnitOfWork, world: World) -> None:
 
 def test_replaying_the_same_change_queues_nothing_and_keeps_the_token(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    change = rdvs.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=_local(MONDAY, 10), duration_in_min=30,
+    change = rdvs.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=30,
                              lieu_id=world.lieu, agent_ids=[world.loud, world.colleague, world.quiet],
                              confirm_warnings=True, now=NOW)
     assert change is not None

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import factories as make
 import pytest
 from fakes.ovh_server import FakeOvh
 from fakes.smtp_server import SmtpServer
@@ -21,17 +22,7 @@ from pg import free_port
 from sqlmodel import select
 
 from rdv_app.db.models import (
-    Agent,
-    AgentRole,
-    AgentService,
-    Lieu,
-    Motif,
-    Organisation,
     OutboxMessage,
-    Service,
-    Territory,
-    Usager,
-    UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import enqueue
@@ -130,21 +121,14 @@ def _rdv_due_for_its_reminder(db_url: str) -> int:
     reminder is the one message the worker owes him."""
     with UnitOfWork(db_url) as uow:
         s = uow.session
-        territory = Territory(departement_number="62", name="Pas-de-Calais")
-        service = Service(name="PMI", short_name="PMI")
-        agent = Agent(email="agent@demo.test", last_name="Petit", rdv_notifications_level="none")
-        usager = Usager(first_name="Marc", last_name="Leroy", phone_number="06 98 76 54 32")
-        s.add_all([territory, service, agent, usager])
-        s.flush()
-        org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-        s.add(org)
-        s.flush()
-        s.add_all([AgentRole(agent_id=agent.id, organisation_id=org.id, access_level="admin"),
-                   AgentService(agent_id=agent.id, service_id=service.id),
-                   UsagerProfile(organisation_id=org.id, usager_id=usager.id)])
-        lieu = Lieu(organisation_id=org.id, name="Centre", address="1 rue A, 62000 Arras")
-        motif = Motif(organisation_id=org.id, service_id=service.id, name="Consultation")
-        s.add_all([lieu, motif])
+        territory = make.territory(s)
+        service = make.service(s, name="PMI")
+        org = make.organisation(s, territory)
+        agent = make.agent(s, "agent@demo.test", None, "Petit", organisation=org, role="admin", services=[service],
+                           rdv_notifications_level="none")
+        usager = make.usager(s, "Marc", "Leroy", phone_number="06 98 76 54 32", organisations=[org])
+        lieu = make.lieu(s, org, name="Centre")
+        motif = make.motif(s, org, service)
         uow.commit()
         now = datetime.now(UTC)
         return rdvs.plan_rdv(uow, agent.id, org.id, motif_id=motif.id, starts_at=now + timedelta(hours=30),  # type: ignore[arg-type]

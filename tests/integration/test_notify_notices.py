@@ -8,21 +8,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+import factories as make
 import icalendar
 import pytest
 from fakes.smtp_server import SmtpServer
 from sqlmodel import select
 
 from rdv_app.db.models import (
-    Agent,
-    AgentRole,
-    AgentService,
-    Lieu,
-    Motif,
-    Organisation,
     OutboxMessage,
-    Service,
-    Territory,
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import committed_ids
@@ -48,24 +41,15 @@ class World:
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    pmi = Service(name="PMI", short_name="PMI")
-    s.add_all([territory, pmi])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-    admin = Agent(email="camille@demo.test", first_name="Camille", last_name="Martin")
-    julien = Agent(email="julien@demo.test", first_name="Julien", last_name="Petit")
-    ines = Agent(email="ines@demo.test", first_name="Inès", last_name="Roux", plage_ouverture_notification_level="none",
-                 absence_notification_level="none")
-    s.add_all([org, admin, julien, ines])
-    s.flush()
-    s.add_all([AgentRole(agent_id=admin.id, organisation_id=org.id, access_level="admin"),
-               AgentRole(agent_id=julien.id, organisation_id=org.id),
-               AgentRole(agent_id=ines.id, organisation_id=org.id),
-               *(AgentService(agent_id=a.id, service_id=pmi.id) for a in (admin, julien, ines))])
-    lieu = Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras")
-    motif = Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation")
-    s.add_all([lieu, motif])
+    territory = make.territory(s)
+    pmi = make.service(s, name="PMI")
+    org = make.organisation(s, territory)
+    admin = make.agent(s, "camille@demo.test", "Camille", "Martin", organisation=org, role="admin", services=[pmi])
+    julien = make.agent(s, "julien@demo.test", "Julien", "Petit", organisation=org, services=[pmi])
+    ines = make.agent(s, "ines@demo.test", "Inès", "Roux", organisation=org, services=[pmi],
+                      plage_ouverture_notification_level="none", absence_notification_level="none")
+    lieu = make.lieu(s, org)
+    motif = make.motif(s, org, pmi)
     uow.commit()
     return World(org.id, admin.id, julien.id, ines.id, motif.id, lieu.id)  # type: ignore[arg-type]
 

@@ -8,11 +8,13 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import factories as make
 import pytest
+from factories import at_paris
 from fakes.ovh_server import FakeOvh
 from fakes.smtp_server import SmtpServer
 from sqlmodel import select
@@ -20,18 +22,10 @@ from sqlmodel import select
 from rdv_app.auth.tokens import hash_token
 from rdv_app.config import settings
 from rdv_app.db.models import (
-    Agent,
-    AgentRole,
-    AgentService,
-    Lieu,
-    Motif,
-    Organisation,
     OutboxMessage,
     Participation,
     Rdv,
     Receipt,
-    Service,
-    Territory,
     Usager,
     UsagerProfile,
 )
@@ -50,10 +44,6 @@ REMINDER = datetime(2026, 12, 4, 9, 0, tzinfo=PARIS).astimezone(UTC)
 REMINDER_EVENT = "rdv_upcoming_reminder"
 
 
-def _local(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), PARIS).astimezone(UTC)
-
-
 @dataclass
 class World:
     org: int
@@ -68,26 +58,16 @@ class World:
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais", sms_sender="PMI 62")
-    pmi = Service(name="Protection maternelle et infantile", short_name="PMI")
-    s.add_all([territory, pmi])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras", phone_number="03 21 00 00 00",
-                       timezone="Europe/Paris")
-    agent = Agent(email="agent@demo.test", first_name="Inès", last_name="Roux", rdv_notifications_level="none")
-    s.add_all([org, agent])
-    s.flush()
-    s.add_all([AgentRole(agent_id=agent.id, organisation_id=org.id, access_level="admin"),
-               AgentService(agent_id=agent.id, service_id=pmi.id)])
-    lieu = Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras")
-    motif = Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation")
-    jeanne = Usager(first_name="Jeanne", last_name="Dupont", email="jeanne@example.fr", phone_number="06 12 34 56 78")
-    marc = Usager(first_name="Marc", last_name="Leroy", phone_number="06 98 76 54 32", notify_by_sms=False)
-    s.add_all([lieu, motif, jeanne, marc])
-    s.flush()
-    leo = Usager(first_name="Léo", last_name="Dupont", responsible_id=jeanne.id)
-    s.add(leo)
-    s.flush()
+    territory = make.territory(s, sms_sender="PMI 62")
+    pmi = make.service(s)
+    org = make.organisation(s, territory, phone_number="03 21 00 00 00", timezone="Europe/Paris")
+    agent = make.agent(s, "agent@demo.test", "Inès", "Roux", organisation=org, role="admin", services=[pmi],
+                       rdv_notifications_level="none")
+    lieu = make.lieu(s, org)
+    motif = make.motif(s, org, pmi)
+    jeanne = make.usager(s, "Jeanne", "Dupont", email="jeanne@example.fr", phone_number="06 12 34 56 78")
+    marc = make.usager(s, "Marc", "Leroy", phone_number="06 98 76 54 32", notify_by_sms=False)
+    leo = make.usager(s, "Léo", "Dupont", responsible_id=jeanne.id)
     s.add_all([UsagerProfile(organisation_id=org.id, usager_id=u.id) for u in (jeanne, leo, marc)])
     uow.commit()
     return World(org.id, agent.id, motif.id, lieu.id, jeanne.id, leo.id, marc.id)  # type: ignore[arg-type]
@@ -111,7 +91,7 @@ def _worker(db_url: str, ovh: FakeOvh, smtp: SmtpServer) -> Worker:
 
 
 def _plan(uow: UnitOfWork, world: World, **overrides: Any) -> int:
-    values: dict[str, Any] = dict(motif_id=world.motif, starts_at=_local(MONDAY, 9), duration_in_min=30,
+    values: dict[str, Any] = dict(motif_id=world.motif, starts_at=at_paris(MONDAY, 9), duration_in_min=30,
                                   agent_ids=[world.agent], lieu_id=world.lieu, usager_ids=[world.jeanne],
                                   confirm_warnings=True, now=BOOKED)
     values.update(overrides)
@@ -183,9 +163,9 @@ def test_the_reminder_leaves_48_counted_hours_before_and_reaches_sms_and_email(
 def test_a_worker_stopped_at_the_reminder_time_catches_up_but_never_after_the_start(
         uow: UnitOfWork, world: World, db_url: str, ovh: FakeOvh, smtp: SmtpServer) -> None:
     _plan(uow, world)
-    other = _plan(uow, world, starts_at=_local(MONDAY, 11), usager_ids=[world.leo])
+    other = _plan(uow, world, starts_at=at_paris(MONDAY, 11), usager_ids=[world.leo])
     # Nothing ran on Friday; a worker started on Monday at 10:00 sends the 11:00 RDV's reminder only.
-    late = _local(MONDAY, 10)
+    late = at_paris(MONDAY, 10)
     _worker(db_url, ovh, smtp).run_scheduled(now=late)
     rows = _reminders(db_url)
     assert {r.rdv_id for r in rows} == {other}
@@ -203,31 +183,31 @@ def test_a_moved_rdv_gets_its_reminder_at_the_new_time_once_per_version(
     assert len(_reminders(db_url)) == 2
 
     # Moved on Friday afternoon to Wednesday 14:00: its reminder is due on Monday 14:00.
-    rdvs.update_rdv(uow, world.agent, world.org, rdv_id, starts_at=_local(MONDAY + timedelta(days=2), 14),
+    rdvs.update_rdv(uow, world.agent, world.org, rdv_id, starts_at=at_paris(MONDAY + timedelta(days=2), 14),
                     duration_in_min=30, lieu_id=world.lieu, agent_ids=[world.agent], confirm_warnings=True,
                     now=REMINDER + timedelta(hours=5))
-    assert worker.run_scheduled(now=_local(MONDAY, 13, 59)) == []
-    assert len(worker.run_scheduled(now=_local(MONDAY, 14))) == 2
+    assert worker.run_scheduled(now=at_paris(MONDAY, 13, 59)) == []
+    assert len(worker.run_scheduled(now=at_paris(MONDAY, 14))) == 2
     rows = _reminders(db_url)
     assert len(rows) == 4
     newest = [r for r in rows if ":1:" in r.idempotency_key]
     assert _summary(newest) == [("mail", "jeanne@example.fr"), ("sms", "+33612345678")]
     assert "mercredi 09/12 à 14h00" in next(r for r in newest if r.channel == "sms").payload["text"]
-    assert worker.run_scheduled(now=_local(MONDAY, 18)) == []
+    assert worker.run_scheduled(now=at_paris(MONDAY, 18)) == []
 
 
 def test_an_rdv_whose_reminder_cannot_be_written_does_not_hold_back_the_others(
         uow: UnitOfWork, world: World, db_url: str, ovh: FakeOvh, smtp: SmtpServer,
         caplog: pytest.LogCaptureFixture) -> None:
     broken = _plan(uow, world)
-    fine = _plan(uow, world, starts_at=_local(MONDAY, 10))
+    fine = _plan(uow, world, starts_at=at_paris(MONDAY, 10))
     with UnitOfWork(db_url) as edit:  # an on-site RDV whose lieu vanished: no SMS text can be written
         rdv = edit.session.get(Rdv, broken)
         rdv.lieu_id = None  # type: ignore[union-attr]
         edit.session.add(rdv)
         edit.commit()
     worker = _worker(db_url, ovh, smtp)
-    assert len(worker.run_scheduled(now=_local(MONDAY, 8))) == 2
+    assert len(worker.run_scheduled(now=at_paris(MONDAY, 8))) == 2
     assert {r.rdv_id for r in _reminders(db_url)} == {fine}
     assert f"reminders: RDV {broken} skipped" in caplog.text
 
@@ -251,8 +231,8 @@ def test_flags_decide_who_gets_it(uow: UnitOfWork, world: World, db_url: str, ov
         jeanne.notify_by_email = False  # type: ignore[union-attr]
         edit.session.add(jeanne)
         edit.commit()
-    _plan(uow, world, starts_at=_local(MONDAY, 15))
-    _worker(db_url, ovh, smtp).run_scheduled(now=_local(MONDAY - timedelta(days=3), 15))
+    _plan(uow, world, starts_at=at_paris(MONDAY, 15))
+    _worker(db_url, ovh, smtp).run_scheduled(now=at_paris(MONDAY - timedelta(days=3), 15))
     assert _summary(_reminders(db_url)) == [("sms", "+33612345678")]
 
 
@@ -277,7 +257,7 @@ def test_booked_after_the_reminder_time_the_confirmation_is_enough(
 
 def test_two_workers_scanning_together_queue_each_reminder_once(
         uow: UnitOfWork, world: World, db_url: str, ovh: FakeOvh, smtp: SmtpServer) -> None:
-    rdv_ids = [_plan(uow, world, starts_at=_local(MONDAY, 8 + index), usager_ids=[world.jeanne])
+    rdv_ids = [_plan(uow, world, starts_at=at_paris(MONDAY, 8 + index), usager_ids=[world.jeanne])
                for index in range(4)]  # with their confirmations, 8 SMS: under the daily cap of 10
     workers = [_worker(db_url, ovh, smtp) for _ in range(2)]
     start = threading.Barrier(2)
@@ -285,7 +265,7 @@ def test_two_workers_scanning_together_queue_each_reminder_once(
 
     def scan(index: int) -> None:
         start.wait()
-        results[index] = workers[index].run_scheduled(now=_local(MONDAY, 7))
+        results[index] = workers[index].run_scheduled(now=at_paris(MONDAY, 7))
 
     threads = [threading.Thread(target=scan, args=(index,)) for index in range(2)]
     for thread in threads:
@@ -296,7 +276,7 @@ def test_two_workers_scanning_together_queue_each_reminder_once(
     assert len(rows) == 8 and sorted(results[0] + results[1]) == sorted(r.id for r in rows)
     assert sorted((r.rdv_id, r.channel) for r in rows) == sorted((i, c) for i in rdv_ids for c in ("mail", "sms"))
     # Both workers deliver: each message once, and each SMS link is the participation's current token.
-    threads = [threading.Thread(target=w.run_once, kwargs={"now": _local(MONDAY, 7), "limit": 100})
+    threads = [threading.Thread(target=w.run_once, kwargs={"now": at_paris(MONDAY, 7), "limit": 100})
                for w in workers]
     for thread in threads:
         thread.start()

@@ -7,22 +7,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import factories as make
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
 from rdv_app.db.models import (
-    Agent,
     AgentRole,
-    AgentService,
     AuditLog,
-    Lieu,
     Motif,
     Organisation,
     PlageOuverture,
     PlageOuvertureMotif,
-    Service,
-    Territory,
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.recurrence import Recurrence
@@ -61,58 +57,29 @@ class World:
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    pmi = Service(name="PMI", short_name="PMI")
-    social = Service(name="Service social", short_name="SOCIAL")
-    secretariat = Service(name="Secrétariat", short_name="SECR", is_secretariat=True)
-    s.add_all([territory, pmi, social, secretariat])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-    other = Organisation(territory_id=territory.id, name="MDS Lens", slug="mds-lens")
-    admin = Agent(email="admin@demo.test", first_name="Camille", last_name="Martin")
-    basic_pmi = Agent(email="pmi@demo.test", first_name="Julien", last_name="Petit")
-    basic_social = Agent(email="social@demo.test", first_name="Karim", last_name="Haddad")
-    secretary = Agent(email="secr@demo.test", first_name="Sophie", last_name="Leroy")
-    outsider = Agent(email="lens@demo.test", first_name="Olivia", last_name="Roux")
-    s.add_all([org, other, admin, basic_pmi, basic_social, secretary, outsider])
-    s.flush()
-    s.add_all([
-        AgentRole(agent_id=admin.id, organisation_id=org.id, access_level="admin"),
-        AgentRole(agent_id=basic_pmi.id, organisation_id=org.id),
-        AgentRole(agent_id=basic_social.id, organisation_id=org.id),
-        AgentRole(agent_id=basic_social.id, organisation_id=other.id),
-        AgentRole(agent_id=secretary.id, organisation_id=org.id),
-        AgentRole(agent_id=outsider.id, organisation_id=other.id, access_level="admin"),
-        AgentService(agent_id=admin.id, service_id=pmi.id),
-        AgentService(agent_id=basic_pmi.id, service_id=pmi.id),
-        AgentService(agent_id=basic_social.id, service_id=social.id),
-        AgentService(agent_id=secretary.id, service_id=secretariat.id),
-        AgentService(agent_id=outsider.id, service_id=pmi.id),
-    ])
-
-    def motif(organisation: Organisation, service: Service, name: str, **fields: Any) -> Motif:
-        row = Motif(organisation_id=organisation.id, service_id=service.id, name=name, **fields)
-        s.add(row)
-        return row
-
+    territory = make.territory(s)
+    pmi, social = make.service(s, "PMI"), make.service(s, "Service social", "SOCIAL")
+    secretariat = make.service(s, "Secrétariat", "SECR", is_secretariat=True)
+    org = make.organisation(s, territory)
+    other = make.organisation(s, territory, "MDS Lens", "mds-lens")
+    admin = make.agent(s, "admin@demo.test", "Camille", "Martin", organisation=org, role="admin", services=[pmi])
+    basic_pmi = make.agent(s, "pmi@demo.test", "Julien", "Petit", organisation=org, services=[pmi])
+    basic_social = make.agent(s, "social@demo.test", "Karim", "Haddad", organisation=org, services=[social])
+    s.add(AgentRole(agent_id=basic_social.id, organisation_id=other.id))
+    secretary = make.agent(s, "secr@demo.test", "Sophie", "Leroy", organisation=org, services=[secretariat])
+    outsider = make.agent(s, "lens@demo.test", "Olivia", "Roux", organisation=other, role="admin", services=[pmi])
     motifs = [
-        motif(org, pmi, "Consultation"),
-        motif(org, pmi, "Appel", location_type="phone"),
-        motif(org, social, "Entretien social"),
-        motif(org, pmi, "Accueil", for_secretariat=True),
-        motif(org, pmi, "Atelier", collectif=True),
-        motif(org, pmi, "Ancien motif", deleted_at=NOW),
-        motif(other, pmi, "Consultation Lens"),
-        motif(other, social, "Entretien Lens"),
+        make.motif(s, org, pmi),
+        make.motif(s, org, pmi, "Appel", location_type="phone"),
+        make.motif(s, org, social, "Entretien social"),
+        make.motif(s, org, pmi, "Accueil", for_secretariat=True),
+        make.motif(s, org, pmi, "Atelier", collectif=True),
+        make.motif(s, org, pmi, "Ancien motif", deleted_at=NOW),
+        make.motif(s, other, pmi, "Consultation Lens"),
+        make.motif(s, other, social, "Entretien Lens"),
     ]
-    lieux = [
-        Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras"),
-        Lieu(organisation_id=org.id, name="Ancienne antenne", address="2 rue B, 62000 Arras",
-             availability="disabled"),
-        Lieu(organisation_id=other.id, name="MDS de Lens", address="3 rue C, 62300 Lens"),
-    ]
-    s.add_all(lieux)
-    s.flush()
+    lieux = [make.lieu(s, org), make.lieu(s, org, "Ancienne antenne", "2 rue B, 62000 Arras", availability="disabled"),
+             make.lieu(s, other, "MDS de Lens", "3 rue C, 62300 Lens")]
     uow.commit()
     return World(org.id, other.id, admin.id, basic_pmi.id, basic_social.id, secretary.id, outsider.id,
                  *(m.id for m in motifs), *(lieu.id for lieu in lieux))
@@ -162,13 +129,10 @@ def _slot_times(uow: UnitOfWork, w: World, day: date, motif: int | None = None) 
 def _insert(uow: UnitOfWork, w: World, first_day: date, recurrence: dict[str, Any] | None,
             organisation: int | None = None, agent: int | None = None, motif: int | None = None) -> int:
     """A plage written directly, for dates the service would refuse today."""
-    plage = PlageOuverture(agent_id=agent or w.basic_pmi, organisation_id=organisation or w.org,
-                           lieu_id=w.lieu_a if organisation in (None, w.org) else w.lieu_other,
-                           title="Ancienne", first_day=first_day, start_time=time(9), end_time=time(12),
-                           recurrence=recurrence)
-    uow.session.add(plage)
-    uow.session.flush()
-    uow.session.add(PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=motif or w.consult))
+    plage = make.plage(uow.session, agent or w.basic_pmi, organisation or w.org,
+                       w.lieu_a if organisation in (None, w.org) else w.lieu_other, [motif or w.consult],
+                       title="Ancienne", first_day=first_day, start_time=time(9), end_time=time(12),
+                       recurrence=recurrence)
     uow.commit()
     return plage.id  # type: ignore[return-value]
 

@@ -9,26 +9,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
+import factories as make
 import pytest
 import sqlalchemy as sa
+from factories import at_paris
 from fakes.smtp_server import SmtpServer
 from sqlmodel import SQLModel, select
 
 from rdv_app.db.models import (
-    Agent,
     AgentRole,
-    AgentService,
-    Lieu,
-    Motif,
-    Organisation,
     Participation,
     Rdv,
     RdvAgent,
-    Service,
-    Territory,
-    Usager,
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
@@ -37,13 +30,8 @@ from rdv_app.notify.worker import Worker
 from rdv_app.services import rdv_follow, rdvs
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 
-PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
-
-
-def _local(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), PARIS).astimezone(UTC)
 
 
 @dataclass
@@ -74,52 +62,31 @@ class World:
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    pmi, social = Service(name="PMI", short_name="PMI"), Service(name="Service social", short_name="SOCIAL")
-    secretariat = Service(name="Secrétariat", short_name="SEC", is_secretariat=True)
-    s.add_all([territory, pmi, social, secretariat])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-    other = Organisation(territory_id=territory.id, name="MDS Lens", slug="mds-lens")
-    people = {key: Agent(email=f"{key}@demo.test", first_name=first, last_name=last) for key, first, last in [
-        ("admin", "Camille", "Martin"), ("basic_pmi", "Julien", "Petit"), ("colleague_pmi", "Inès", "Roux"),
-        ("basic_social", "Karim", "Haddad"), ("secretary", "Sofia", "Leroy"), ("outsider", "Marc", "Blanc"),
-        ("both", "Nora", "Vidal")]}
-    s.add_all([org, other, *people.values()])
-    s.flush()
+    territory = make.territory(s)
+    pmi, social, secretariat = make.pmi_social_secretariat(s)
+    org = make.organisation(s, territory)
+    other = make.organisation(s, territory, "MDS Lens", "mds-lens")
+    people = {key: make.agent(s, f"{key}@demo.test", first, last, organisation=home, role=role, services=[service])
+              for key, first, last, home, role, service in [
+                  ("admin", "Camille", "Martin", org, "admin", pmi), ("basic_pmi", "Julien", "Petit", org, None, pmi),
+                  ("colleague_pmi", "Inès", "Roux", org, None, pmi),
+                  ("basic_social", "Karim", "Haddad", org, None, social),
+                  ("secretary", "Sofia", "Leroy", org, None, secretariat),
+                  ("outsider", "Marc", "Blanc", other, "admin", pmi), ("both", "Nora", "Vidal", other, None, pmi)]}
     ids = {key: agent.id for key, agent in people.items()}
-    s.add_all([
-        AgentRole(agent_id=ids["admin"], organisation_id=org.id, access_level="admin"),
-        AgentRole(agent_id=ids["basic_pmi"], organisation_id=org.id),
-        AgentRole(agent_id=ids["colleague_pmi"], organisation_id=org.id),
-        AgentRole(agent_id=ids["basic_social"], organisation_id=org.id),
-        AgentRole(agent_id=ids["secretary"], organisation_id=org.id),
-        AgentRole(agent_id=ids["outsider"], organisation_id=other.id, access_level="admin"),
-        AgentRole(agent_id=ids["both"], organisation_id=other.id),
-        AgentRole(agent_id=ids["both"], organisation_id=org.id),
-        *[AgentService(agent_id=ids[key], service_id=pmi.id)
-          for key in ("admin", "basic_pmi", "colleague_pmi", "outsider", "both")],
-        AgentService(agent_id=ids["basic_social"], service_id=social.id),
-        AgentService(agent_id=ids["secretary"], service_id=secretariat.id),
-    ])
-    lieux = [Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras",
-                  phone_number="03 21 00 00 00"),
-             Lieu(organisation_id=org.id, name="Ancien centre", address="3 rue C", availability="disabled"),
-             Lieu(organisation_id=other.id, name="MDS Lens", address="4 rue D, 62300 Lens")]
-    motifs = [Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation", color="#aa3377"),
-              Motif(organisation_id=org.id, service_id=pmi.id, name="Rappel", location_type="phone"),
-              Motif(organisation_id=org.id, service_id=pmi.id, name="Visite", location_type="home"),
-              Motif(organisation_id=org.id, service_id=pmi.id, name="Entretien", location_type="visio"),
-              Motif(organisation_id=other.id, service_id=pmi.id, name="Consultation Lens")]
-    marie = Usager(first_name="Marie", last_name="Lefort", email="marie@example.fr", phone_number="06 12 34 56 78",
-                   address="5 rue des Lilas, 62000 Arras", address_details="2e étage")
-    paul = Usager(first_name="Paul", last_name="Durand", phone_number="03 21 45 67 89")
-    lena = Usager(first_name="Léna", last_name="Morel", email="lena@example.fr")
-    s.add_all([*lieux, *motifs, marie, paul, lena])
-    s.flush()
-    leo = Usager(first_name="Léo", last_name="Lefort", responsible_id=marie.id)
-    s.add(leo)
-    s.flush()
+    s.add(AgentRole(agent_id=ids["both"], organisation_id=org.id))
+    lieux = [make.lieu(s, org, phone_number="03 21 00 00 00"),
+             make.lieu(s, org, "Ancien centre", "3 rue C", availability="disabled"),
+             make.lieu(s, other, "MDS Lens", "4 rue D, 62300 Lens")]
+    motifs = [make.motif(s, org, pmi, color="#aa3377"), make.motif(s, org, pmi, "Rappel", location_type="phone"),
+              make.motif(s, org, pmi, "Visite", location_type="home"),
+              make.motif(s, org, pmi, "Entretien", location_type="visio"),
+              make.motif(s, other, pmi, "Consultation Lens")]
+    marie = make.usager(s, "Marie", "Lefort", email="marie@example.fr", phone_number="06 12 34 56 78",
+                        address="5 rue des Lilas, 62000 Arras", address_details="2e étage")
+    paul = make.usager(s, "Paul", "Durand", phone_number="03 21 45 67 89")
+    lena = make.usager(s, "Léna", "Morel", email="lena@example.fr")
+    leo = make.usager(s, "Léo", "Lefort", responsible_id=marie.id)
     s.add_all([UsagerProfile(organisation_id=org.id, usager_id=u.id) for u in (marie, leo, paul)]
               + [UsagerProfile(organisation_id=other.id, usager_id=lena.id)])
     uow.commit()
@@ -129,7 +96,7 @@ def world(uow: UnitOfWork) -> World:
 
 
 def _plan(uow: UnitOfWork, world: World, **overrides: Any) -> int:
-    values: dict[str, Any] = dict(motif_id=world.motif, starts_at=_local(MONDAY, 9), duration_in_min=30,
+    values: dict[str, Any] = dict(motif_id=world.motif, starts_at=at_paris(MONDAY, 9), duration_in_min=30,
                                   agent_ids=[world.basic_pmi], lieu_id=world.lieu, usager_ids=[world.marie],
                                   confirm_warnings=True, now=NOW)
     values.update(overrides)
@@ -138,7 +105,7 @@ def _plan(uow: UnitOfWork, world: World, **overrides: Any) -> int:
 
 def _foreign_rdv(uow: UnitOfWork, world: World) -> int:
     rdv = Rdv(organisation_id=world.other_org, motif_id=world.motif_other, lieu_id=world.lieu_other,
-              starts_at=_local(MONDAY, 9), ends_at=_local(MONDAY, 9, 30))
+              starts_at=at_paris(MONDAY, 9), ends_at=at_paris(MONDAY, 9, 30))
     uow.session.add(rdv)
     uow.session.flush()
     uow.session.add_all([RdvAgent(rdv_id=rdv.id, agent_id=world.both),
@@ -179,8 +146,8 @@ def test_details_tell_where_who_and_how_each_participant_is_reached(uow: UnitOfW
 def test_where_for_phone_home_and_visio_rdvs(uow: UnitOfWork, world: World) -> None:
     phone = _plan(uow, world, motif_id=world.motif_phone, lieu_id=None, usager_ids=[world.paul, world.leo])
     home = _plan(uow, world, motif_id=world.motif_home, lieu_id=None, usager_ids=[world.leo],
-                 starts_at=_local(MONDAY, 14))
-    visio = _plan(uow, world, motif_id=world.motif_visio, lieu_id=None, starts_at=_local(MONDAY, 16))
+                 starts_at=at_paris(MONDAY, 14))
+    visio = _plan(uow, world, motif_id=world.motif_visio, lieu_id=None, starts_at=at_paris(MONDAY, 16))
     assert rdvs.get_rdv(uow, world.admin, world.org, phone, now=NOW).where == (
         "Par téléphone", "Numéros des participants : Paul DURAND : 03 21 45 67 89")
     # Léo has no address: the RDV takes place at his responsible's.
@@ -198,7 +165,7 @@ def test_receipts_of_the_notifications_delivered_for_an_rdv(uow: UnitOfWork, wor
                                                              smtp: SmtpServer) -> None:
     smtp.refuse["marie@example.fr"] = "550 5.1.1 Boîte inconnue"
     rdv_id = _plan(uow, world)
-    other = _plan(uow, world, usager_ids=[world.paul], starts_at=_local(MONDAY, 11))
+    other = _plan(uow, world, usager_ids=[world.paul], starts_at=at_paris(MONDAY, 11))
     assert rdv_follow.list_receipts(uow, world.admin, world.org, rdv_id) == []
     worker = Worker(db_url, sms=ConsoleSmsProvider(), smtp=smtp.settings())
     assert worker.run_once() > 0
@@ -256,7 +223,7 @@ def test_edit_errors_name_their_field_and_change_nothing(uow: UnitOfWork, world:
 
 def test_edit_warnings_wait_for_confirmation(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    _plan(uow, world, usager_ids=[world.paul], starts_at=_local(MONDAY, 10))
+    _plan(uow, world, usager_ids=[world.paul], starts_at=at_paris(MONDAY, 10))
     before = _snapshot(uow)
     with pytest.raises(NeedsConfirmation) as caught:
         rdv_follow.edit_rdv(uow, world.admin, world.org, rdv_id, day=MONDAY, start_time=time(10),
@@ -280,7 +247,7 @@ def test_edit_choices_follow_the_rights_and_keep_what_the_rdv_has(uow: UnitOfWor
     assert [c.label for c in choices.lieux] == ["Ancien centre", "Centre Arras"]
     admin = rdv_follow.edit_choices(uow, world.admin, world.org, rdv_id)
     assert "Sofia Leroy" in [c.label for c in admin.agents] and "Marc Blanc" not in [c.label for c in admin.agents]
-    phone = _plan(uow, world, motif_id=world.motif_phone, lieu_id=None, starts_at=_local(MONDAY, 15))
+    phone = _plan(uow, world, motif_id=world.motif_phone, lieu_id=None, starts_at=at_paris(MONDAY, 15))
     assert rdv_follow.edit_choices(uow, world.admin, world.org, phone).lieux == []
 
 
@@ -343,11 +310,11 @@ def test_tenancy_matrix_secretaries_admins_and_the_service_may(uow: UnitOfWork, 
     _operations(world)[operation](uow, getattr(world, who), world.org, rdv_id)
     row = uow.session.execute(sa.select(Rdv.__table__).where(Rdv.__table__.c.id == rdv_id)).one()
     participation = uow.session.exec(select(Participation.status).where(Participation.rdv_id == rdv_id)).one()
-    expected = {"edit": ("unknown", "unknown", _local(MONDAY, 11)), "status": ("seen", "seen", _local(MONDAY, 9)),
-                "participant status": ("excused", "excused", _local(MONDAY, 9)),
-                "cancel": ("revoked", "revoked", _local(MONDAY, 9))}
+    expected = {"edit": ("unknown", "unknown", at_paris(MONDAY, 11)), "status": ("seen", "seen", at_paris(MONDAY, 9)),
+                "participant status": ("excused", "excused", at_paris(MONDAY, 9)),
+                "cancel": ("revoked", "revoked", at_paris(MONDAY, 9))}
     assert (row.status, participation, row.starts_at.replace(tzinfo=UTC)) == expected.get(
-        operation, ("unknown", "unknown", _local(MONDAY, 9)))
+        operation, ("unknown", "unknown", at_paris(MONDAY, 9)))
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)

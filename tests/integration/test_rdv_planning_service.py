@@ -10,23 +10,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import factories as make
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
 from rdv_app.db.models import (
-    Agent,
-    AgentRole,
-    AgentService,
-    Lieu,
-    Motif,
-    Organisation,
     Participation,
-    PlageOuverture,
-    PlageOuvertureMotif,
     Rdv,
     RdvAgent,
-    Service,
     Territory,
     Usager,
     UsagerProfile,
@@ -73,72 +65,41 @@ class World:
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    far_territory = Territory(departement_number="59", name="Nord")
-    pmi, social = Service(name="PMI", short_name="PMI"), Service(name="Service social", short_name="SOCIAL")
-    secretariat = Service(name="Secrétariat", short_name="SEC", is_secretariat=True)
-    s.add_all([territory, far_territory, pmi, social, secretariat])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-    other = Organisation(territory_id=territory.id, name="MDS Lens", slug="mds-lens")
-    far = Organisation(territory_id=far_territory.id, name="PMI Lille", slug="pmi-lille")
-    people = {key: Agent(email=f"{key}@demo.test", first_name=first, last_name=last) for key, first, last in [
-        ("admin", "Camille", "Martin"), ("basic_pmi", "Julien", "Petit"), ("colleague_pmi", "Inès", "Roux"),
-        ("basic_social", "Karim", "Haddad"), ("secretary", "Sofia", "Leroy")]}
-    s.add_all([org, other, far, *people.values()])
-    s.flush()
+    territory, far_territory = make.territory(s), make.territory(s, "59", "Nord")
+    pmi, social, secretariat = make.pmi_social_secretariat(s)
+    org = make.organisation(s, territory)
+    other = make.organisation(s, territory, "MDS Lens", "mds-lens")
+    far = make.organisation(s, far_territory, "PMI Lille", "pmi-lille")
+    people = {key: make.agent(s, f"{key}@demo.test", first, last, organisation=org, role=role, services=[service])
+              for key, first, last, role, service in [
+                  ("admin", "Camille", "Martin", "admin", pmi), ("basic_pmi", "Julien", "Petit", None, pmi),
+                  ("colleague_pmi", "Inès", "Roux", None, pmi), ("basic_social", "Karim", "Haddad", None, social),
+                  ("secretary", "Sofia", "Leroy", None, secretariat)]}
     ids = {key: agent.id for key, agent in people.items()}
-    s.add_all([
-        AgentRole(agent_id=ids["admin"], organisation_id=org.id, access_level="admin"),
-        AgentRole(agent_id=ids["basic_pmi"], organisation_id=org.id),
-        AgentRole(agent_id=ids["colleague_pmi"], organisation_id=org.id),
-        AgentRole(agent_id=ids["basic_social"], organisation_id=org.id),
-        AgentRole(agent_id=ids["secretary"], organisation_id=org.id),
-        AgentService(agent_id=ids["admin"], service_id=pmi.id),
-        AgentService(agent_id=ids["basic_pmi"], service_id=pmi.id),
-        AgentService(agent_id=ids["colleague_pmi"], service_id=pmi.id),
-        AgentService(agent_id=ids["basic_social"], service_id=social.id),
-        AgentService(agent_id=ids["secretary"], service_id=secretariat.id),
-    ])
-    lieux = [Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras"),
-             Lieu(organisation_id=org.id, name="Antenne Dainville", address="2 rue B, 62000 Dainville"),
-             Lieu(organisation_id=org.id, name="Ancien centre", address="3 rue C", availability="disabled"),
-             Lieu(organisation_id=other.id, name="MDS Lens", address="4 rue D, 62300 Lens")]
-    motifs = [Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation", color="#aa3377",
-                    default_duration_in_min=40),
-              Motif(organisation_id=org.id, service_id=social.id, name="Permanence sociale", for_secretariat=True,
-                    default_duration_in_min=45),
-              Motif(organisation_id=org.id, service_id=pmi.id, name="Rappel", location_type="phone",
-                    default_duration_in_min=20),
-              Motif(organisation_id=org.id, service_id=pmi.id, name="Bilan", visibility_type="visible_and_not_notified"),
-              Motif(organisation_id=org.id, service_id=pmi.id, name="Atelier", collectif=True),
-              Motif(organisation_id=other.id, service_id=pmi.id, name="Consultation Lens")]
-    s.add_all([*lieux, *motifs])
-    s.flush()
-    jeanne = Usager(first_name="Jeanne", last_name="Dupont", email="jeanne.dupont@example.fr",
-                    phone_number="06 12 34 56 78", birth_date=date(1990, 7, 14))
-    s.add(jeanne)
-    s.flush()
+    lieux = [make.lieu(s, org), make.lieu(s, org, "Antenne Dainville", "2 rue B, 62000 Dainville"),
+             make.lieu(s, org, "Ancien centre", "3 rue C", availability="disabled"),
+             make.lieu(s, other, "MDS Lens", "4 rue D, 62300 Lens")]
+    motifs = [make.motif(s, org, pmi, color="#aa3377", default_duration_in_min=40),
+              make.motif(s, org, social, "Permanence sociale", for_secretariat=True, default_duration_in_min=45),
+              make.motif(s, org, pmi, "Rappel", location_type="phone", default_duration_in_min=20),
+              make.motif(s, org, pmi, "Bilan", visibility_type="visible_and_not_notified"),
+              make.motif(s, org, pmi, "Atelier", collectif=True),
+              make.motif(s, other, pmi, "Consultation Lens")]
+    jeanne = make.usager(s, "Jeanne", "Dupont", email="jeanne.dupont@example.fr", phone_number="06 12 34 56 78",
+                         birth_date=date(1990, 7, 14), organisations=[org])
     usagers = [jeanne,
-               Usager(first_name="Paul", last_name="Durand", phone_number="03 21 00 00 00"),
-               Usager(first_name="Zoé", last_name="Dupont", responsible_id=jeanne.id, birth_date=date(2024, 3, 2)),
-               Usager(first_name="Sans", last_name="Contact"),
-               Usager(first_name="Rémi", last_name="Refus", phone_number="0698765432", notify_by_sms=False),
-               Usager(first_name="Léna", last_name="Morel", email="lena.morel@example.fr",
-                      phone_number="0611223344", birth_date=date(1985, 1, 31)),
-               Usager(first_name="Hugo", last_name="Nord")]
-    s.add_all(usagers[1:])
-    s.flush()
-    homes = [org.id] * 5 + [other.id, far.id]
-    s.add_all([UsagerProfile(organisation_id=home, usager_id=u.id) for home, u in zip(homes, usagers, strict=True)])
-    plages = [PlageOuverture(agent_id=ids["basic_pmi"], organisation_id=org.id, lieu_id=lieux[1].id,
-                             title="Antenne", first_day=MONDAY - timedelta(days=7), start_time=time(9),
-                             end_time=time(12), recurrence={"every": "week", "on": ["monday"]}),
-              PlageOuverture(agent_id=ids["basic_pmi"], organisation_id=org.id, lieu_id=lieux[0].id,
-                             title="Centre", first_day=TUESDAY, start_time=time(9), end_time=time(12))]
-    s.add_all(plages)
-    s.flush()
-    s.add_all([PlageOuvertureMotif(plage_ouverture_id=p.id, motif_id=motifs[0].id) for p in plages])
+               make.usager(s, "Paul", "Durand", phone_number="03 21 00 00 00", organisations=[org]),
+               make.usager(s, "Zoé", "Dupont", responsible_id=jeanne.id, birth_date=date(2024, 3, 2),
+                           organisations=[org]),
+               make.usager(s, "Sans", "Contact", organisations=[org]),
+               make.usager(s, "Rémi", "Refus", phone_number="0698765432", notify_by_sms=False, organisations=[org]),
+               make.usager(s, "Léna", "Morel", email="lena.morel@example.fr", phone_number="0611223344",
+                           birth_date=date(1985, 1, 31), organisations=[other]),
+               make.usager(s, "Hugo", "Nord", organisations=[far])]
+    make.plage(s, ids["basic_pmi"], org, lieux[1], [motifs[0]], title="Antenne", first_day=MONDAY - timedelta(days=7),
+               start_time=time(9), end_time=time(12), recurrence={"every": "week", "on": ["monday"]})
+    make.plage(s, ids["basic_pmi"], org, lieux[0], [motifs[0]], title="Centre", first_day=TUESDAY,
+               start_time=time(9), end_time=time(12))
     uow.commit()
     return World(org.id, other.id, far.id, ids["admin"], ids["basic_pmi"], ids["colleague_pmi"],
                  ids["basic_social"], ids["secretary"], *(m.id for m in motifs), *(lieu.id for lieu in lieux),

@@ -8,29 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+import factories as make
 import pytest
 import sqlalchemy as sa
+from factories import at_paris
 from sqlmodel import SQLModel, select
 
 from rdv_app.db.models import (
     Absence,
-    Agent,
     AgentRole,
-    AgentService,
     AuditLog,
-    Lieu,
-    Motif,
-    Organisation,
     Participation,
-    PlageOuverture,
-    PlageOuvertureMotif,
     Rdv,
     RdvAgent,
-    Service,
-    Territory,
-    Usager,
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
@@ -38,16 +29,11 @@ from rdv_app.domain.enums import NotificationEvent
 from rdv_app.services import rdvs
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 
-PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
 
 
-def _local(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), PARIS).astimezone(UTC)
-
-
-NINE = _local(MONDAY, 9)
+NINE = at_paris(MONDAY, 9)
 
 
 @dataclass
@@ -78,62 +64,33 @@ class World:
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    far_territory = Territory(departement_number="59", name="Nord")
-    pmi, social = Service(name="PMI", short_name="PMI"), Service(name="Service social", short_name="SOCIAL")
-    secretariat = Service(name="Secrétariat", short_name="SEC", is_secretariat=True)
-    s.add_all([territory, far_territory, pmi, social, secretariat])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-    other = Organisation(territory_id=territory.id, name="MDS Lens", slug="mds-lens")
-    far = Organisation(territory_id=far_territory.id, name="PMI Lille", slug="pmi-lille")
-    people = {key: Agent(email=f"{key}@demo.test", first_name=first, last_name=last) for key, first, last in [
-        ("admin", "Camille", "Martin"), ("basic_pmi", "Julien", "Petit"), ("colleague_pmi", "Inès", "Roux"),
-        ("basic_social", "Karim", "Haddad"), ("secretary", "Sofia", "Leroy"), ("outsider", "Marc", "Blanc")]}
-    s.add_all([org, other, far, *people.values()])
-    s.flush()
+    territory, far_territory = make.territory(s), make.territory(s, "59", "Nord")
+    pmi, social, secretariat = make.pmi_social_secretariat(s)
+    org = make.organisation(s, territory)
+    other = make.organisation(s, territory, "MDS Lens", "mds-lens")
+    far = make.organisation(s, far_territory, "PMI Lille", "pmi-lille")
+    people = {key: make.agent(s, f"{key}@demo.test", first, last, organisation=home, role=role, services=services)
+              for key, first, last, home, role, services in [
+                  ("admin", "Camille", "Martin", org, "admin", [pmi]),
+                  ("basic_pmi", "Julien", "Petit", org, None, [pmi]),
+                  ("colleague_pmi", "Inès", "Roux", org, None, [pmi, social]),
+                  ("basic_social", "Karim", "Haddad", org, None, [social]),
+                  ("secretary", "Sofia", "Leroy", org, None, [secretariat]),
+                  ("outsider", "Marc", "Blanc", other, "admin", [pmi])]}
     ids = {key: agent.id for key, agent in people.items()}
-    s.add_all([
-        AgentRole(agent_id=ids["admin"], organisation_id=org.id, access_level="admin"),
-        AgentRole(agent_id=ids["basic_pmi"], organisation_id=org.id),
-        AgentRole(agent_id=ids["basic_pmi"], organisation_id=other.id),
-        AgentRole(agent_id=ids["colleague_pmi"], organisation_id=org.id),
-        AgentRole(agent_id=ids["basic_social"], organisation_id=org.id),
-        AgentRole(agent_id=ids["secretary"], organisation_id=org.id),
-        AgentRole(agent_id=ids["outsider"], organisation_id=other.id, access_level="admin"),
-        AgentService(agent_id=ids["admin"], service_id=pmi.id),
-        AgentService(agent_id=ids["basic_pmi"], service_id=pmi.id),
-        AgentService(agent_id=ids["colleague_pmi"], service_id=pmi.id),
-        AgentService(agent_id=ids["colleague_pmi"], service_id=social.id),
-        AgentService(agent_id=ids["basic_social"], service_id=social.id),
-        AgentService(agent_id=ids["secretary"], service_id=secretariat.id),
-        AgentService(agent_id=ids["outsider"], service_id=pmi.id),
-    ])
-    lieux = [Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras"),
-             Lieu(organisation_id=org.id, name="Antenne Dainville", address="2 rue B, 62000 Dainville"),
-             Lieu(organisation_id=org.id, name="Ancien centre", address="3 rue C", availability="disabled"),
-             Lieu(organisation_id=other.id, name="MDS Lens", address="4 rue D, 62300 Lens")]
-    motifs = [Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation", color="#aa3377"),
-              Motif(organisation_id=org.id, service_id=social.id, name="Entretien social", color="#117733"),
-              Motif(organisation_id=org.id, service_id=pmi.id, name="Rappel", location_type="phone",
-                    visibility_type="visible_and_not_notified"),
-              Motif(organisation_id=other.id, service_id=pmi.id, name="Consultation Lens", color="#332288")]
-    usagers = [Usager(first_name="Jeanne", last_name="Dupont", email="jeanne@example.fr"),
-               Usager(first_name="Paul", last_name="Durand", phone_number="0612345678"),
-               Usager(first_name="Léna", last_name="Morel"),
-               Usager(first_name="Hugo", last_name="Nord")]
-    s.add_all([*lieux, *motifs, *usagers])
-    s.flush()
-    s.add_all([UsagerProfile(organisation_id=org.id, usager_id=usagers[0].id),
-               UsagerProfile(organisation_id=org.id, usager_id=usagers[1].id),
-               UsagerProfile(organisation_id=other.id, usager_id=usagers[2].id),
-               UsagerProfile(organisation_id=far.id, usager_id=usagers[3].id)])
-    plage = PlageOuverture(agent_id=ids["basic_pmi"], organisation_id=org.id, lieu_id=lieux[0].id,
-                           title="Permanence", first_day=MONDAY, start_time=time(9), end_time=time(12),
-                           recurrence={"every": "week", "on": ["monday", "tuesday"]})
-    s.add(plage)
-    s.flush()
-    s.add(PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=motifs[0].id))
+    s.add(AgentRole(agent_id=ids["basic_pmi"], organisation_id=other.id))
+    lieux = [make.lieu(s, org), make.lieu(s, org, "Antenne Dainville", "2 rue B, 62000 Dainville"),
+             make.lieu(s, org, "Ancien centre", "3 rue C", availability="disabled"),
+             make.lieu(s, other, "MDS Lens", "4 rue D, 62300 Lens")]
+    motifs = [make.motif(s, org, pmi, color="#aa3377"), make.motif(s, org, social, "Entretien social", color="#117733"),
+              make.motif(s, org, pmi, "Rappel", location_type="phone", visibility_type="visible_and_not_notified"),
+              make.motif(s, other, pmi, "Consultation Lens", color="#332288")]
+    usagers = [make.usager(s, "Jeanne", "Dupont", email="jeanne@example.fr", organisations=[org]),
+               make.usager(s, "Paul", "Durand", phone_number="0612345678", organisations=[org]),
+               make.usager(s, "Léna", "Morel", organisations=[other]),
+               make.usager(s, "Hugo", "Nord", organisations=[far])]
+    make.plage(s, ids["basic_pmi"], org, lieux[0], [motifs[0]], title="Permanence", first_day=MONDAY,
+               start_time=time(9), end_time=time(12), recurrence={"every": "week", "on": ["monday", "tuesday"]})
     uow.commit()
     return World(org.id, other.id, far.id, ids["admin"], ids["basic_pmi"], ids["colleague_pmi"],
                  ids["basic_social"], ids["secretary"], ids["outsider"], *(m.id for m in motifs),
@@ -208,8 +165,8 @@ def test_planning_for_two_usagers(uow: UnitOfWork, world: World) -> None:
     assert [a.name for a in details.agents] == ["Julien Petit"]
     assert (details.status_label, details.created_by) == ("À venir", "Camille Martin")
     assert [value for value, _ in details.status_choices] == ["unknown", "seen", "excused", "revoked", "noshow"]
-    events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi], _local(MONDAY, 0),
-                                         _local(MONDAY, 23), now=NOW)
+    events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi], at_paris(MONDAY, 0),
+                                         at_paris(MONDAY, 23), now=NOW)
     assert [(e.rdv_id, e.usagers, e.colour) for e in events] == [
         (rdv_id, ("Jeanne DUPONT", "Paul DURAND"), "#aa3377")]
 
@@ -245,7 +202,7 @@ def _absent(uow: UnitOfWork, world: World) -> dict[str, Any]:
 
 
 def _jeanne_already_booked(uow: UnitOfWork, world: World) -> dict[str, Any]:
-    _plan(uow, world, usager_ids=[world.jeanne], agent_ids=[world.admin], starts_at=_local(MONDAY, 16),
+    _plan(uow, world, usager_ids=[world.jeanne], agent_ids=[world.admin], starts_at=at_paris(MONDAY, 16),
           confirm_warnings=True)
     return {}
 
@@ -254,7 +211,7 @@ OUTSIDE = "Ce créneau est en dehors des plages d'ouverture des agents pour ce m
 WARNING_CASES: dict[str, tuple[Callable[[UnitOfWork, World], dict[str, Any]], str]] = {
     "overlap elsewhere": (_busy_elsewhere, "Julien Petit a déjà un RDV sur ce créneau."),
     "absence": (_absent, "Julien Petit est indisponible (absence) sur ce créneau."),
-    "outside plages": (lambda uow, w: {"starts_at": _local(MONDAY, 11, 45)}, OUTSIDE),
+    "outside plages": (lambda uow, w: {"starts_at": at_paris(MONDAY, 11, 45)}, OUTSIDE),
     "other lieu than the plage": (lambda uow, w: {"lieu_id": w.lieu_b}, OUTSIDE),
     "past": (lambda uow, w: {"now": NINE + timedelta(minutes=5)}, "Ce RDV commence dans le passé."),
     "same motif same day": (_jeanne_already_booked, "Jeanne DUPONT a déjà un RDV pour ce motif ce jour-là."),
@@ -276,7 +233,7 @@ def test_each_warning_then_confirm(uow: UnitOfWork, world: World, case: str) -> 
 
 def test_cancelled_rdvs_raise_no_warning(uow: UnitOfWork, world: World) -> None:
     _foreign_rdv(uow, world, world.basic_pmi, NINE, status="revoked")
-    earlier = _plan(uow, world, usager_ids=[world.jeanne], starts_at=_local(MONDAY, 10))
+    earlier = _plan(uow, world, usager_ids=[world.jeanne], starts_at=at_paris(MONDAY, 10))
     rdvs.cancel_rdv(uow, world.admin, world.org, earlier, excused=True, now=NOW)
     assert _plan(uow, world) > earlier
 
@@ -367,7 +324,7 @@ def test_participations_move_the_rdv_status(uow: UnitOfWork, world: World) -> No
 
 def test_cancel_by_the_service_or_excused(uow: UnitOfWork, world: World) -> None:
     revoked = _plan(uow, world)
-    excused = _plan(uow, world, starts_at=_local(MONDAY, 10), usager_ids=[world.lena], confirm_warnings=True)
+    excused = _plan(uow, world, starts_at=at_paris(MONDAY, 10), usager_ids=[world.lena], confirm_warnings=True)
     sequence = _rdv_row(uow, revoked).ics_sequence
     change = rdvs.cancel_rdv(uow, world.admin, world.org, revoked, now=NOW)
     assert change is not None and change.status == "revoked"
@@ -387,32 +344,32 @@ def test_cancel_by_the_service_or_excused(uow: UnitOfWork, world: World) -> None
 
 def test_update_time_lieu_and_agents(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    moved = rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=_local(MONDAY, 10), duration_in_min=45,
+    moved = rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=45,
                             lieu_id=world.lieu_a, agent_ids=[world.basic_pmi], now=NOW)
     assert moved is not None and moved.event == NotificationEvent.RDV_UPDATED
-    assert (moved.time_or_lieu_changed, moved.old_starts_at, moved.starts_at) == (True, NINE, _local(MONDAY, 10))
+    assert (moved.time_or_lieu_changed, moved.old_starts_at, moved.starts_at) == (True, NINE, at_paris(MONDAY, 10))
     row = _rdv_row(uow, rdv_id)
-    assert (row.ics_sequence, row.ends_at.replace(tzinfo=UTC)) == (1, _local(MONDAY, 10, 45))
+    assert (row.ics_sequence, row.ends_at.replace(tzinfo=UTC)) == (1, at_paris(MONDAY, 10, 45))
 
     # Only the agents change: no new calendar version, and usagers have nothing to hear.
-    swapped = rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=_local(MONDAY, 10), duration_in_min=45,
+    swapped = rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=45,
                               lieu_id=world.lieu_a, agent_ids=[world.colleague_pmi], confirm_warnings=True, now=NOW)
     assert swapped is not None and not swapped.time_or_lieu_changed
     assert (swapped.old_agent_ids, swapped.new_agent_ids) == ((world.basic_pmi,), (world.colleague_pmi,))
     assert _rdv_row(uow, rdv_id).ics_sequence == 1
     assert uow.session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv_id)).all() == [world.colleague_pmi]
 
-    assert rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=_local(MONDAY, 10), duration_in_min=45,
+    assert rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=45,
                            lieu_id=world.lieu_a, agent_ids=[world.colleague_pmi], now=NOW) is None
 
 
 def test_update_warns_like_planning_and_changes_nothing_until_confirmed(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    _plan(uow, world, starts_at=_local(MONDAY, 14), usager_ids=[world.lena], lieu_id=world.lieu_b,
+    _plan(uow, world, starts_at=at_paris(MONDAY, 14), usager_ids=[world.lena], lieu_id=world.lieu_b,
           confirm_warnings=True)
     before = _snapshot(uow)
     with pytest.raises(NeedsConfirmation) as caught:
-        rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=_local(MONDAY, 14), duration_in_min=30,
+        rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 14), duration_in_min=30,
                         lieu_id=world.lieu_a, agent_ids=[world.basic_pmi], now=NOW)
     assert caught.value.warnings == ["Julien Petit a déjà un RDV sur ce créneau.", OUTSIDE]
     assert _snapshot(uow) == before
@@ -420,7 +377,7 @@ def test_update_warns_like_planning_and_changes_nothing_until_confirmed(uow: Uni
 
 def test_update_into_an_exact_duplicate_is_refused(uow: UnitOfWork, world: World) -> None:
     first = _plan(uow, world)
-    second = _plan(uow, world, starts_at=_local(MONDAY, 10), confirm_warnings=True)
+    second = _plan(uow, world, starts_at=at_paris(MONDAY, 10), confirm_warnings=True)
     before = _snapshot(uow)
     with pytest.raises(DomainError, match="identique"):
         rdvs.update_rdv(uow, world.admin, world.org, second, starts_at=NINE, duration_in_min=30,
@@ -431,7 +388,7 @@ def test_update_into_an_exact_duplicate_is_refused(uow: UnitOfWork, world: World
 
 def test_history_says_who_did_what_and_when(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    rdvs.update_rdv(uow, world.secretary, world.org, rdv_id, starts_at=_local(MONDAY, 10), duration_in_min=30,
+    rdvs.update_rdv(uow, world.secretary, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=30,
                     lieu_id=world.lieu_a, agent_ids=[world.basic_pmi, world.admin], confirm_warnings=True, now=NOW)
     rdvs.change_status(uow, world.basic_pmi, world.org, rdv_id, "revoked", now=NOW)
     rows = uow.session.exec(select(AuditLog).where(AuditLog.entity_type == "rdv")).all()
@@ -459,7 +416,7 @@ def _ops(world: World, rdv_id: int) -> dict[str, Callable[[UnitOfWork, int], Any
     return {
         "get": lambda uow, actor: rdvs.get_rdv(uow, actor, world.org, rdv_id, now=NOW),
         "update": lambda uow, actor: rdvs.update_rdv(
-            uow, actor, world.org, rdv_id, starts_at=_local(MONDAY, 11), duration_in_min=30, lieu_id=world.lieu_a,
+            uow, actor, world.org, rdv_id, starts_at=at_paris(MONDAY, 11), duration_in_min=30, lieu_id=world.lieu_a,
             agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW),
         "status": lambda uow, actor: rdvs.change_status(uow, actor, world.org, rdv_id, "seen", now=NOW),
         "participation": lambda uow, actor: rdvs.change_participation_status(
@@ -548,19 +505,19 @@ def test_updating_refuses_foreign_lieu_and_agents(uow: UnitOfWork, world: World)
 
 def test_calendar_shows_other_organisations_as_blocks_without_detail(uow: UnitOfWork, world: World) -> None:
     mine = _plan(uow, world)
-    cancelled = _plan(uow, world, starts_at=_local(MONDAY, 11), usager_ids=[world.jeanne], confirm_warnings=True)
+    cancelled = _plan(uow, world, starts_at=at_paris(MONDAY, 11), usager_ids=[world.jeanne], confirm_warnings=True)
     rdvs.cancel_rdv(uow, world.admin, world.org, cancelled, now=NOW)
-    foreign = _foreign_rdv(uow, world, world.basic_pmi, _local(MONDAY, 14))
-    _foreign_rdv(uow, world, world.basic_pmi, _local(MONDAY, 16), status="revoked")
-    _foreign_rdv(uow, world, world.basic_social, _local(MONDAY, 14))  # an agent not asked for
-    events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi], _local(MONDAY, 0),
-                                         _local(MONDAY + timedelta(days=1), 0), now=NOW)
+    foreign = _foreign_rdv(uow, world, world.basic_pmi, at_paris(MONDAY, 14))
+    _foreign_rdv(uow, world, world.basic_pmi, at_paris(MONDAY, 16), status="revoked")
+    _foreign_rdv(uow, world, world.basic_social, at_paris(MONDAY, 14))  # an agent not asked for
+    events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi], at_paris(MONDAY, 0),
+                                         at_paris(MONDAY + timedelta(days=1), 0), now=NOW)
     assert [(e.rdv_id, e.detailed, e.cancelled) for e in events] == [(mine, True, False), (cancelled, True, True),
                                                                       (None, False, False)]
     assert events[1].status == "revoked" and events[1].status_label == "Annulé (par le service)"
     block = events[2]
     assert (block.title, block.colour, block.agent_ids, block.starts_at) == (
-        rdvs.BUSY_TITLE, rdvs.BUSY_COLOUR, (world.basic_pmi,), _local(MONDAY, 14))
+        rdvs.BUSY_TITLE, rdvs.BUSY_COLOUR, (world.basic_pmi,), at_paris(MONDAY, 14))
     exposed = " ".join(str(v) for v in dataclasses.asdict(block).values())
     for secret in ("Consultation Lens", "Atelier Lens", "Morel", "Léna", "#332288", f"rdv-{foreign}"):
         assert secret not in exposed
@@ -571,31 +528,31 @@ def test_calendar_hides_rdvs_outside_a_basic_agents_rights(uow: UnitOfWork, worl
     # Inès works for PMI and the social service: her social RDV is only a busy block for Julien (PMI).
     pmi = _plan(uow, world, agent_ids=[world.colleague_pmi], confirm_warnings=True)
     social = _plan(uow, world, motif_id=world.motif_social, agent_ids=[world.colleague_pmi],
-                   starts_at=_local(MONDAY, 15), confirm_warnings=True)
-    events = rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.colleague_pmi], _local(MONDAY, 0),
-                                         _local(MONDAY, 23), now=NOW)
+                   starts_at=at_paris(MONDAY, 15), confirm_warnings=True)
+    events = rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.colleague_pmi], at_paris(MONDAY, 0),
+                                         at_paris(MONDAY, 23), now=NOW)
     assert [(e.rdv_id, e.detailed, e.title) for e in events] == [
         (pmi, True, "Jeanne DUPONT, Paul DURAND"), (None, False, rdvs.BUSY_TITLE)]
-    admin_view = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.colleague_pmi], _local(MONDAY, 0),
-                                             _local(MONDAY, 23), now=NOW)
+    admin_view = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.colleague_pmi], at_paris(MONDAY, 0),
+                                             at_paris(MONDAY, 23), now=NOW)
     assert [e.rdv_id for e in admin_view] == [pmi, social]
     # Cancelled, it no longer keeps her busy: nothing is left of it in Julien's view.
     rdvs.cancel_rdv(uow, world.admin, world.org, social, now=NOW)
     assert [e.rdv_id for e in rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.colleague_pmi],
-                                                          _local(MONDAY, 0), _local(MONDAY, 23), now=NOW)] == [pmi]
+                                                          at_paris(MONDAY, 0), at_paris(MONDAY, 23), now=NOW)] == [pmi]
     with pytest.raises(PermissionDenied):
-        rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.basic_social], _local(MONDAY, 0),
-                                    _local(MONDAY, 23), now=NOW)
+        rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.basic_social], at_paris(MONDAY, 0),
+                                    at_paris(MONDAY, 23), now=NOW)
     with pytest.raises(PermissionDenied):
-        rdvs.list_rdvs_for_calendar(uow, world.outsider, world.org, [world.basic_pmi], _local(MONDAY, 0),
-                                    _local(MONDAY, 23), now=NOW)
+        rdvs.list_rdvs_for_calendar(uow, world.outsider, world.org, [world.basic_pmi], at_paris(MONDAY, 0),
+                                    at_paris(MONDAY, 23), now=NOW)
 
 
 def test_calendar_loads_only_the_range(uow: UnitOfWork, world: World) -> None:
     _plan(uow, world)
-    tuesday = _plan(uow, world, starts_at=_local(MONDAY + timedelta(days=1), 9), confirm_warnings=True)
+    tuesday = _plan(uow, world, starts_at=at_paris(MONDAY + timedelta(days=1), 9), confirm_warnings=True)
     events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi],
-                                         _local(MONDAY + timedelta(days=1), 0), _local(MONDAY + timedelta(days=2), 0),
+                                         at_paris(MONDAY + timedelta(days=1), 0), at_paris(MONDAY + timedelta(days=2), 0),
                                          now=NOW)
     assert [e.rdv_id for e in events] == [tuesday]
     assert events[0].status_label == "À venir"

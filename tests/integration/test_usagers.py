@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import factories as make
 import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
 from rdv_app.db.models import (
-    Agent,
-    AgentRole,
     AuditLog,
-    Organisation,
     Territory,
     Usager,
     UsagerProfile,
@@ -58,29 +56,18 @@ PEOPLE = {
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    far_territory = Territory(departement_number="59", name="Nord")
-    s.add_all([territory, far_territory])
-    s.flush()
-    orgs = {"org": Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras"),
-            "other_org": Organisation(territory_id=territory.id, name="MDS Lens", slug="mds-lens"),
-            "far_org": Organisation(territory_id=far_territory.id, name="PMI Lille", slug="pmi-lille")}
-    agent = Agent(email="agent@demo.test", first_name="Camille", last_name="Martin")
-    outsider = Agent(email="outsider@demo.test", first_name="Marc", last_name="Blanc")
-    s.add_all([*orgs.values(), agent, outsider])
-    s.flush()
-    s.add_all([AgentRole(agent_id=agent.id, organisation_id=orgs["org"].id),
-               AgentRole(agent_id=outsider.id, organisation_id=orgs["other_org"].id)])
+    territory, far_territory = make.territory(s), make.territory(s, "59", "Nord")
+    orgs = {"org": make.organisation(s, territory),
+            "other_org": make.organisation(s, territory, "MDS Lens", "mds-lens"),
+            "far_org": make.organisation(s, far_territory, "PMI Lille", "pmi-lille")}
+    agent = make.agent(s, "agent@demo.test", "Camille", "Martin", organisation=orgs["org"])
+    outsider = make.agent(s, "outsider@demo.test", "Marc", "Blanc", organisation=orgs["other_org"])
     ids = {}
     for key, (first, last, memberships, extra) in PEOPLE.items():
         fields = dict(extra)
         if fields.pop("deleted_at", None):
             fields["deleted_at"] = datetime(2026, 1, 1, tzinfo=UTC)
-        usager = Usager(first_name=first, last_name=last, **fields)
-        s.add(usager)
-        s.flush()
-        ids[key] = usager.id
-        s.add_all([UsagerProfile(organisation_id=orgs[m].id, usager_id=usager.id) for m in memberships])
+        ids[key] = make.usager(s, first, last, organisations=[orgs[m] for m in memberships], **fields).id
     uow.commit()
     return World(territory.id, orgs["org"].id, orgs["other_org"].id, orgs["far_org"].id, agent.id, outsider.id, ids)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import factories as make
 import icalendar
 import pytest
 import vobject
@@ -16,15 +17,11 @@ from rdv_app.config import settings
 from rdv_app.db.models import (
     Agent,
     AgentRole,
-    Lieu,
     Motif,
     Organisation,
     Participation,
     Rdv,
     RdvAgent,
-    Service,
-    Territory,
-    Usager,
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services import webcal
@@ -56,27 +53,21 @@ class Feed:
 @pytest.fixture
 def feed(uow: UnitOfWork) -> Feed:
     s = uow.session
-    t62 = Territory(departement_number="62", name="Pas-de-Calais")
-    t974 = Territory(departement_number="974", name="La Réunion", timezone="Indian/Reunion")
-    pmi = Service(name="Protection maternelle et infantile", short_name="PMI")
-    s.add_all([t62, t974, pmi])
-    s.flush()
-    arras = Organisation(territory_id=t62.id, name="PMI Arras", slug="pmi-arras", timezone="Europe/Paris")
-    st_denis = Organisation(territory_id=t974.id, name="PMI Saint-Denis", slug="pmi-saint-denis")
-    agent = Agent(email="julien@demo.test", first_name="Julien", last_name="Petit", calendar_uid="a" * 32)
-    other = Agent(email="ines@demo.test", first_name="Inès", last_name="Roux", calendar_uid="b" * 32)
-    s.add_all([arras, st_denis, agent, other])
-    s.flush()
-    s.add_all([AgentRole(agent_id=agent.id, organisation_id=o.id) for o in (arras, st_denis)])
-    lieu = Lieu(organisation_id=arras.id, name="Centre Arras", address="1 rue A, 62000 Arras")
-    consultation = Motif(organisation_id=arras.id, service_id=pmi.id, name="Consultation; suivi, bébé")
-    domicile = Motif(organisation_id=arras.id, service_id=pmi.id, name="Visite à domicile", location_type="home")
-    atelier = Motif(organisation_id=arras.id, service_id=pmi.id, name="Atelier", collectif=True)
-    reunion_motif = Motif(organisation_id=st_denis.id, service_id=pmi.id, name="Pesée", location_type="phone")
-    usager = Usager(first_name="Jeanne", last_name="Dupont", phone_number="06 12 34 56 78",
-                    address="12 rue des Lilas, 62000 Arras", notes="Très confidentiel")
-    s.add_all([lieu, consultation, domicile, atelier, reunion_motif, usager])
-    s.flush()
+    t62 = make.territory(s)
+    t974 = make.territory(s, "974", "La Réunion", timezone="Indian/Reunion")
+    pmi = make.service(s)
+    arras = make.organisation(s, t62, timezone="Europe/Paris")
+    st_denis = make.organisation(s, t974, "PMI Saint-Denis", "pmi-saint-denis")
+    agent = make.agent(s, "julien@demo.test", "Julien", "Petit", organisation=arras, calendar_uid="a" * 32)
+    other = make.agent(s, "ines@demo.test", "Inès", "Roux", calendar_uid="b" * 32)
+    s.add(AgentRole(agent_id=agent.id, organisation_id=st_denis.id))
+    lieu = make.lieu(s, arras)
+    consultation = make.motif(s, arras, pmi, "Consultation; suivi, bébé")
+    domicile = make.motif(s, arras, pmi, "Visite à domicile", location_type="home")
+    atelier = make.motif(s, arras, pmi, "Atelier", collectif=True)
+    reunion_motif = make.motif(s, st_denis, pmi, "Pesée", location_type="phone")
+    usager = make.usager(s, "Jeanne", "Dupont", phone_number="06 12 34 56 78",
+                         address="12 rue des Lilas, 62000 Arras", notes="Très confidentiel")
 
     def rdv(org: Organisation, motif: Motif, starts_at: datetime, agent_ids: list[int], **fields) -> Rdv:
         item = Rdv(organisation_id=org.id, motif_id=motif.id, starts_at=starts_at,

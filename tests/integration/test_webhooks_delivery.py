@@ -10,22 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import factories as make
 import pytest
 from fakes.webhook_receiver import WebhookReceiver
 from sqlmodel import col, select
 
 from rdv_app.config import Settings
 from rdv_app.db.models import (
-    Agent,
     AgentRole,
-    AgentService,
-    Lieu,
-    Motif,
-    Organisation,
     OutboxMessage,
-    Service,
-    Territory,
-    Usager,
     UsagerProfile,
     WebhookDelivery,
     WebhookEndpoint,
@@ -53,24 +46,14 @@ class World:
 @pytest.fixture
 def world(uow: UnitOfWork) -> World:
     s = uow.session
-    territory = Territory(departement_number="62", name="Pas-de-Calais")
-    pmi = Service(name="Protection maternelle et infantile", short_name="PMI")
-    s.add_all([territory, pmi])
-    s.flush()
-    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras", timezone="Europe/Paris")
-    admin = Agent(email="camille@demo.test", first_name="Camille", last_name="Martin")
-    basic = Agent(email="julien@demo.test", first_name="Julien", last_name="Petit")
-    s.add_all([org, admin, basic])
-    s.flush()
-    s.add_all([AgentRole(agent_id=admin.id, organisation_id=org.id, access_level="admin"),
-               AgentRole(agent_id=basic.id, organisation_id=org.id, access_level="basic"),
-               AgentService(agent_id=admin.id, service_id=pmi.id), AgentService(agent_id=basic.id, service_id=pmi.id)])
-    lieu = Lieu(organisation_id=org.id, name="Centre Arras", address="1 rue A, 62000 Arras")
-    motif = Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation")
-    usager = Usager(first_name="Jeanne", last_name="Dupont", email="jeanne@example.fr")
-    s.add_all([lieu, motif, usager])
-    s.flush()
-    s.add(UsagerProfile(organisation_id=org.id, usager_id=usager.id))
+    territory = make.territory(s)
+    pmi = make.service(s)
+    org = make.organisation(s, territory, timezone="Europe/Paris")
+    admin = make.agent(s, "camille@demo.test", "Camille", "Martin", organisation=org, role="admin", services=[pmi])
+    basic = make.agent(s, "julien@demo.test", "Julien", "Petit", organisation=org, role="basic", services=[pmi])
+    lieu = make.lieu(s, org)
+    motif = make.motif(s, org, pmi)
+    usager = make.usager(s, "Jeanne", "Dupont", email="jeanne@example.fr", organisations=[org])
     uow.commit()
     return World(org.id, admin.id, basic.id, motif.id, lieu.id, usager.id)  # type: ignore[arg-type]
 

@@ -1,0 +1,126 @@
+"""Test-data builders shared by the integration and bench tests, used as `make.agent(...)` after
+`import factories as make`. Each builder (`territory`, `service`, `organisation`, `agent`, `lieu`, `motif`,
+`usager`, `plage`) adds one row and its links to the session, flushes so the id is known, and returns it;
+defaults are the usual PMI Arras world of the tests and every other column is passed as a keyword.
+`insert_rows` bulk-inserts the benchmarks' large data sets; `at_paris` gives the stored UTC instant of a
+Paris local time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from rdv_app.db.models import (
+    Agent,
+    AgentRole,
+    AgentService,
+    Lieu,
+    Motif,
+    Organisation,
+    PlageOuverture,
+    PlageOuvertureMotif,
+    Service,
+    Territory,
+    Usager,
+    UsagerProfile,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+T = TypeVar("T")
+
+
+def at_paris(day: date, hour: int, minute: int = 0) -> datetime:
+    """The UTC instant of `day` at hour:minute in Paris, as stored."""
+    return datetime.combine(day, time(hour, minute), PARIS).astimezone(UTC)
+
+
+def _added(s: Session, row: T) -> T:
+    s.add(row)
+    s.flush()
+    return row
+
+
+def territory(s: Session, departement_number: str = "62", name: str = "Pas-de-Calais",
+                   **fields: Any) -> Territory:
+    return _added(s, Territory(departement_number=departement_number, name=name, **fields))
+
+
+def service(s: Session, name: str = "Protection maternelle et infantile", short_name: str = "PMI",
+                 **fields: Any) -> Service:
+    return _added(s, Service(name=name, short_name=short_name, **fields))
+
+
+def pmi_social_secretariat(s: Session) -> tuple[Service, Service, Service]:
+    """The three services of a departement: PMI, the social service and the secrétariat."""
+    return (service(s, "PMI"), service(s, "Service social", "SOCIAL"),
+            service(s, "Secrétariat", "SEC", is_secretariat=True))
+
+
+def organisation(s: Session, territory: Territory, name: str = "PMI Arras", slug: str = "pmi-arras",
+                      **fields: Any) -> Organisation:
+    return _added(s, Organisation(territory_id=territory.id, name=name, slug=slug, **fields))
+
+
+def agent(s: Session, email: str, first_name: str | None, last_name: str, *,
+               organisation: Organisation | None = None, role: str | None = None,
+               services: Iterable[Service] = (), **fields: Any) -> Agent:
+    """An agent, with a role in `organisation` when one is given (access level `role`, basic by default),
+    and in each of `services`."""
+    agent = _added(s, Agent(email=email, first_name=first_name, last_name=last_name, **fields))
+    if organisation is not None:
+        s.add(AgentRole(agent_id=agent.id, organisation_id=organisation.id,  # type: ignore[arg-type]
+                        **({"access_level": role} if role else {})))
+    s.add_all([AgentService(agent_id=agent.id, service_id=service.id)  # type: ignore[arg-type]
+               for service in services])
+    s.flush()
+    return agent
+
+
+def lieu(s: Session, organisation: Organisation, name: str = "Centre Arras",
+              address: str = "1 rue A, 62000 Arras", **fields: Any) -> Lieu:
+    return _added(s, Lieu(organisation_id=organisation.id, name=name, address=address, **fields))
+
+
+def motif(s: Session, organisation: Organisation, service: Service, name: str = "Consultation",
+               **fields: Any) -> Motif:
+    return _added(s, Motif(organisation_id=organisation.id, service_id=service.id, name=name, **fields))
+
+
+def usager(s: Session, first_name: str, last_name: str, *, organisations: Iterable[Organisation] = (),
+                **fields: Any) -> Usager:
+    """A usager, known (a profile) in each of `organisations`."""
+    usager = _added(s, Usager(first_name=first_name, last_name=last_name, **fields))
+    s.add_all([UsagerProfile(organisation_id=organisation.id, usager_id=usager.id)  # type: ignore[arg-type]
+               for organisation in organisations])
+    s.flush()
+    return usager
+
+
+def plage(s: Session, agent: Agent | int, organisation: Organisation | int, lieu: Lieu | int | None,
+               motifs: Iterable[Motif | int], **fields: Any) -> PlageOuverture:
+    """A plage d'ouverture of `agent` at `lieu`, open to `motifs`; rows or ids are accepted."""
+    plage = _added(s, PlageOuverture(agent_id=_id(agent), organisation_id=_id(organisation),
+                                     lieu_id=None if lieu is None else _id(lieu), **fields))
+    s.add_all([PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=_id(motif))  # type: ignore[arg-type]
+               for motif in motifs])
+    s.flush()
+    return plage
+
+
+def _id(row: Any) -> int:
+    return row if isinstance(row, int) else row.id
+
+
+def insert_rows(conn: sa.Connection, model: Any, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
+    """One bulk insert, for the large data sets of the benchmarks; with `ids`, the new ids in the order of `rows`."""
+    table = model.__table__
+    if not ids:
+        conn.execute(sa.insert(table), rows)
+        return []
+    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(statement, rows).scalars())
