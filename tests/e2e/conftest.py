@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from fakes.oidc_provider import FakeFranceConnect
 from pg import free_port
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -128,3 +129,28 @@ def login_as(page: Page, app_url: str) -> Callable[[str], None]:
         page.wait_for_url(f"{app_url}/espace**")
 
     return login
+
+
+def week_with_times(page: Page) -> Locator:
+    """On a public booking week: moves on (six weeks at most) to the first week offering times; returns
+    its time buttons."""
+    times = page.locator("section ul a")
+    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
+    expect(title).to_be_visible()
+    for _ in range(6):
+        if times.count():
+            break
+        previous = title.text_content()
+        page.get_by_role("link", name="Semaine suivante →").click()
+        expect(title).not_to_have_text(previous)
+    expect(times.first).to_be_visible()
+    return times
+
+
+def open_booking_week(page: Page, base_url: str, motif: str) -> Locator:
+    """/prendre_rdv in the Pas-de-Calais, PMI, the motif, the first lieu: the first week with times."""
+    page.goto(f"{base_url}/prendre_rdv?departement=62")
+    page.get_by_role("link", name=re.compile("^PMI")).click()
+    page.get_by_role("link", name=re.compile(f"^{re.escape(motif)}")).click()
+    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
+    return week_with_times(page)

@@ -3,12 +3,11 @@ the demo mailbox shows them, /dev/boite-mail, instead of a real inbox."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import PHONE
+from conftest import PHONE, open_booking_week
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
@@ -32,19 +31,7 @@ def _no_horizontal_overflow(page: Page) -> None:
 def test_a_newcomer_signs_in_with_the_link_of_the_demo_mailbox(
         phone: Page, app_url: str, app_database_url: str, assert_accessible: Callable[[Page], None]) -> None:
     page = phone
-    page.goto(f"{app_url}/prendre_rdv?departement=62")
-    page.get_by_role("link", name=re.compile("^PMI")).click()
-    page.get_by_role("link", name=re.compile("^Pesée et conseils")).click()
-    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
-    times = page.locator("section ul a")
-    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
-    expect(title).to_be_visible()
-    for _ in range(6):
-        if times.count():
-            break
-        previous = title.text_content()
-        page.get_by_role("link", name="Semaine suivante →").click()
-        expect(title).not_to_have_text(previous)
+    times = open_booking_week(page, app_url, "Pesée et conseils")
     times.first.click()
     email = f"nouvelle-{uuid.uuid4().hex[:8]}@exemple.fr"
     page.get_by_label("Prénom").fill("Inès")

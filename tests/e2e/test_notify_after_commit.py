@@ -18,7 +18,7 @@ from pathlib import Path
 
 import holidays
 import pytest
-from conftest import PHONE
+from conftest import PHONE, open_booking_week
 from fakes.smtp_server import SmtpServer
 from pg import free_port
 from playwright.sync_api import Browser, Page, expect
@@ -141,21 +141,7 @@ def test_a_new_usager_gets_the_sign_in_email_on_the_smtp_server_and_comes_back_t
     base_url, _ = server
     context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
     page = context.new_page()
-    page.goto(f"{base_url}/prendre_rdv")
-    page.get_by_label("Département ou code postal").fill("62000")
-    page.get_by_role("button", name="Rechercher").click()
-    page.get_by_role("link", name=re.compile("^PMI")).click()
-    page.get_by_role("link", name=re.compile("^Consultation pédiatrique")).click()
-    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
-    times = page.locator("section ul a")
-    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
-    expect(title).to_be_visible()
-    for _ in range(6):
-        if times.count():
-            break
-        previous = title.text_content()
-        page.get_by_role("link", name="Semaine suivante →").click()
-        expect(title).not_to_have_text(previous)
+    times = open_booking_week(page, base_url, "Consultation pédiatrique")
     times.first.click()
 
     email = "alice.durand@exemple.fr"

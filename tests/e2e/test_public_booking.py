@@ -9,7 +9,7 @@ from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import PHONE
+from conftest import PHONE, open_booking_week, week_with_times
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col, select
 
@@ -64,15 +64,7 @@ def test_an_usager_books_on_a_phone_with_an_email_link(phone: Page, app_url: str
     page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
 
     expect(page.get_by_role("heading", name="Choisissez un horaire")).to_be_visible()
-    times = page.locator("section ul a")
-    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
-    expect(title).to_be_visible()
-    for _ in range(6):
-        if times.count():
-            break
-        previous = title.text_content()
-        page.get_by_role("link", name="Semaine suivante →").click()
-        expect(title).not_to_have_text(previous)
+    times = week_with_times(page)
     expect(times.first).to_be_visible()
     assert_accessible(page)
     week_url = page.url
@@ -130,19 +122,7 @@ def test_an_usager_books_on_a_phone_with_an_email_link(phone: Page, app_url: str
 def test_a_slot_taken_meanwhile_sends_the_usager_back_to_the_week(phone: Page, app_url: str, app_database_url: str,
                                                                   assert_accessible) -> None:
     page = phone
-    page.goto(f"{app_url}/prendre_rdv?departement=62")
-    page.get_by_role("link", name=re.compile("^PMI")).click()
-    page.get_by_role("link", name=re.compile("^Pesée et conseils")).click()
-    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
-    times = page.locator("section ul a")
-    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
-    expect(title).to_be_visible()
-    for _ in range(6):
-        if times.count():
-            break
-        previous = title.text_content()
-        page.get_by_role("link", name="Semaine suivante →").click()
-        expect(title).not_to_have_text(previous)
+    times = open_booking_week(page, app_url, "Pesée et conseils")
     chosen = times.first.get_attribute("aria-label")
     times.first.click()
     email = f"usager-{uuid.uuid4().hex[:8]}@exemple.fr"
@@ -190,15 +170,7 @@ def test_an_usager_books_through_franceconnect(phone: Page, app_url: str, france
     page.goto(f"{app_url}/org/1/pmi-arras")
     expect(page.get_by_text("PMI Arras")).to_be_visible()
     page.get_by_role("link", name=re.compile("^Conseil de puériculture par téléphone")).click()
-    times = page.locator("section ul a")
-    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
-    expect(title).to_be_visible()
-    for _ in range(6):
-        if times.count():
-            break
-        previous = title.text_content()
-        page.get_by_role("link", name="Semaine suivante →").click()
-        expect(title).not_to_have_text(previous)
+    times = week_with_times(page)
     times.first.click()
     page.get_by_role("link", name="S'identifier avec FranceConnect").click()
 
