@@ -20,6 +20,7 @@ from rdv_app.services import rdv_planning, usagers
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option
+from rdv_app.state.notifications import deliver_after_commit
 
 SEARCH_FIELD_ID = "recherche-usager"
 CONFIRM_HEADING_ID = "confirmation-titre"
@@ -351,6 +352,7 @@ class RdvNewState(AgentState):
                     email=self.new_email or None, phone_number=self.new_phone or None,
                     birth_date=_day(self.new_birth_date))
             self._set_participants([int(p.id) for p in self.participants] + [usager_id])
+            yield deliver_after_commit(uow)
         except DomainError as exc:
             self._show_error(exc)
             yield self._focus_error()
@@ -482,5 +484,6 @@ class RdvNewState(AgentState):
             yield self._focus_error()
             return
         self._created = True
+        yield deliver_after_commit(uow)
         # The button keeps its spinner until the agenda opens on the RDV's day.
         yield rx.redirect(routes.agenda(day=self.day, created_rdv_id=rdv_id))
