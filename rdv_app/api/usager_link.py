@@ -69,6 +69,17 @@ def _verified(request: Request, access: service.LinkAccess) -> bool:
     return service.is_verified(access, request.cookies.get(routes.USAGER_VERIFIED_COOKIE))
 
 
+async def _checked_access(request: Request, rdv_id: int, *, post: bool = False) -> service.LinkAccess | Response:
+    """The access of a request past the 3-letter check, or the page to answer instead: the invalid-link
+    page (no access, or a POST from elsewhere), or back to the check."""
+    access = _access(request, rdv_id)
+    if access is None or (post and not await _post_allowed(request)):
+        return _invalid()
+    if not _verified(request, access):
+        return _see_other(routes.usager_link(rdv_id))
+    return access
+
+
 def _csrf(request: Request) -> str:
     """A form token only this browser can know: derived from its HttpOnly access cookie."""
     cookie = request.cookies.get(routes.USAGER_ACCESS_COOKIE, "")
@@ -141,11 +152,9 @@ async def submit_initials(request: Request) -> Response:
 
 async def confirm_cancel(request: Request) -> Response:
     rdv_id: int = request.path_params["rdv_id"]
-    access = _access(request, rdv_id)
-    if access is None:
-        return _invalid()
-    if not _verified(request, access):
-        return _see_other(routes.usager_link(rdv_id))
+    access = await _checked_access(request, rdv_id)
+    if isinstance(access, Response):
+        return access
     try:
         with _uow(request) as uow:
             summary = service.summary(uow, access)
@@ -158,11 +167,9 @@ async def confirm_cancel(request: Request) -> Response:
 
 async def cancel(request: Request) -> Response:
     rdv_id: int = request.path_params["rdv_id"]
-    access = _access(request, rdv_id)
-    if access is None or not await _post_allowed(request):
-        return _invalid()
-    if not _verified(request, access):
-        return _see_other(routes.usager_link(rdv_id))
+    access = await _checked_access(request, rdv_id, post=True)
+    if isinstance(access, Response):
+        return access
     try:
         with _uow(request) as uow:
             service.cancel(uow, access)
@@ -177,11 +184,9 @@ async def cancel(request: Request) -> Response:
 
 async def calendar_file(request: Request) -> Response:
     rdv_id: int = request.path_params["rdv_id"]
-    access = _access(request, rdv_id)
-    if access is None:
-        return _invalid()
-    if not _verified(request, access):
-        return _see_other(routes.usager_link(rdv_id))
+    access = await _checked_access(request, rdv_id)
+    if isinstance(access, Response):
+        return access
     try:
         with _uow(request) as uow:
             ics = service.calendar_file(uow, access)
