@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -29,6 +28,8 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+
+from rdv_app.domain import clock
 
 ALGORITHMS = ["RS256", "ES256"]
 SCOPE = "openid given_name family_name preferred_username birthdate email"
@@ -82,7 +83,7 @@ class Flow:
 
     @classmethod
     def start(cls, next_path: str) -> Flow:
-        return cls(secrets.token_urlsafe(32), secrets.token_urlsafe(32), next_path, int(time.time()))
+        return cls(secrets.token_urlsafe(32), secrets.token_urlsafe(32), next_path, int(clock.timestamp()))
 
     def dumps(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -94,7 +95,7 @@ class Flow:
             flow = cls(str(data["state"]), str(data["nonce"]), str(data["next_path"]), int(data["started_at"]))
         except (ValueError, KeyError, TypeError):
             return None
-        return flow if time.time() - flow.started_at < FLOW_LIFETIME_SECONDS else None
+        return flow if clock.timestamp() - flow.started_at < FLOW_LIFETIME_SECONDS else None
 
 
 class FranceConnectClient:

@@ -6,11 +6,11 @@ The production server is one process; several processes would share a Redis stor
 
 from __future__ import annotations
 
-import time
-
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+
+from rdv_app.domain import clock
 
 _storage = MemoryStorage()
 _limiter = MovingWindowRateLimiter(_storage)
@@ -24,7 +24,7 @@ def is_blocked(limit: RateLimitItem, *keys: str) -> int:
     for key in keys:
         if not _limiter.test(limit, key):
             reset_at = _limiter.get_window_stats(limit, key).reset_time
-            wait = max(wait, max(1, int(reset_at - time.time()) + 1))
+            wait = max(wait, max(1, int(reset_at - clock.timestamp()) + 1))
     return wait
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from rdv_app.db.types import UTCDateTime, utcnow
-from rdv_app.domain import enums
+from rdv_app.db.types import UTCDateTime
+from rdv_app.domain import clock, enums
 from rdv_app.domain.enums import sql_in
 from rdv_app.domain.recurrence import Recurrence
 
@@ -38,7 +38,7 @@ def _instant(*, nullable: bool = True, index: bool = False) -> Any:
 
 
 def _created() -> Any:
-    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    return Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
 
 
 def _json(default_factory: Any = None, *, nullable: bool = True) -> Any:
@@ -483,7 +483,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = _json(dict, nullable=False)
     status: str = enums.OutboxStatus.PENDING.value
     attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    next_attempt_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
     locked_until: datetime | None = _instant()
     last_error: str | None = None
     organisation_id: int | None = _fk("organisation.id", nullable=True, ondelete="SET NULL", index=False)

@@ -5,10 +5,6 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class UTCDateTime(sa.types.TypeDecorator):
     """An instant: timezone-aware in Python, UTC in the database.
 

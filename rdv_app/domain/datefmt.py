@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -23,6 +23,11 @@ def long_date(day: date) -> str:
 def hour(moment: datetime) -> str:
     """'09h30'."""
     return f"{moment.hour:02d}h{moment.minute:02d}"
+
+
+def short_hour(moment: time | datetime) -> str:
+    """'9h00', '14h30'."""
+    return f"{moment.hour}h{moment.minute:02d}"
 
 
 def long_datetime(instant: datetime, timezone: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import aiosmtplib
 
-from rdv_app.db.types import utcnow
+from rdv_app.domain import clock
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 
 TlsMode = Literal["none", "starttls", "tls"]
@@ -91,7 +91,7 @@ def build_message(payload: dict[str, Any], *, mail_from: str, message_id: str | 
     message["From"] = mail_from
     message["To"] = Address(addr_spec=payload["to"])
     message["Subject"] = payload["subject"]
-    message["Date"] = format_datetime(utcnow())
+    message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = message_id or make_msgid(domain=mail_domain(mail_from))
     message.set_content(payload["text"])
     if payload.get("html"):

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from rdv_app import routes
 from rdv_app.config import settings
 from rdv_app.db.models import Absence, Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
-from rdv_app.db.types import utcnow
+from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, NoticeLevel, NotificationEvent
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.notify.email_html import with_html
@@ -74,7 +74,7 @@ def notify_availability_change(session: Session, record: PlageOuverture | Absenc
         return []
     time_zone = organisation.timezone or "Europe/Paris"
     place, motifs = _plage_details(session, record) if isinstance(record, PlageOuverture) else (None, [])
-    stamp = utcnow()
+    stamp = clock.now()
     sequence = 0 if action is NoticeAction.CREATED else max(0, notice_sequence(record.created_at, stamp))
     facts = [("Quand", _describe(kind, record)), ("Lieu", place),
              ("Motifs", ", ".join(motifs) or None), ("Organisation", organisation.name)]

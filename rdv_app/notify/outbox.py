@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from rdv_app.db.models import OutboxMessage
-from rdv_app.db.types import utcnow
+from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, NotificationEvent, OutboxStatus
 
 _E164 = re.compile(r"\+[1-9]\d{7,14}")
@@ -81,7 +81,7 @@ def enqueue(
             raise ValueError(f"{name} must be timezone-aware")
     if expires_at is not None:
         stored[EXPIRES_AT] = expires_at.isoformat()
-    now = utcnow()
+    now = clock.now()
     values = {
         "idempotency_key": idempotency_key,
         "channel": channel.value,

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -31,6 +31,7 @@ from standardwebhooks import Webhook
 
 from rdv_app.config import settings
 from rdv_app.db.models import Agent, AgentRole, Organisation, WebhookDelivery, WebhookEndpoint
+from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel, Channel, NotificationEvent
 from rdv_app.notify.outbox import enqueue
 
@@ -80,7 +81,7 @@ def deliver(engine: sa.Engine, outbox_id: int, attempt: int, payload: dict[str, 
             return AttemptResult(False, error)
         url, secret = endpoint.target_url, endpoint.secret
     body = payload["body"].encode("utf-8")
-    headers = signed_headers(secret, payload["webhook_id"], body, datetime.now(UTC))
+    headers = signed_headers(secret, payload["webhook_id"], body, clock.now())
     status_code: int | None = None
     excerpt: str | None = None
     started = time.perf_counter()

@@ -42,7 +42,7 @@ import sqlalchemy as sa
 
 from rdv_app.db.engine import database_url, get_engine
 from rdv_app.db.models import OutboxMessage, Receipt
-from rdv_app.db.types import utcnow
+from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, OutboxStatus, ReceiptResult
 from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
@@ -156,7 +156,7 @@ class Worker:
 
         Returns the ids of the reminder messages queued; the next `run_once` sends them.
         """
-        now = now or utcnow()
+        now = now or clock.now()
         queued = reminders.queue_due_reminders(self.url, now)
         daily_jobs.run_daily_jobs(self.url, now)
         return queued
@@ -199,7 +199,7 @@ class Worker:
             yield connection
 
     def _claim(self, size: int, now: datetime | None, ids: Sequence[int] | None = None) -> list[Claim]:
-        now = now or utcnow()
+        now = now or clock.now()
         c = OUTBOX.c
         due = sa.or_(
             sa.and_(c.status == OutboxStatus.PENDING.value, c.next_attempt_at <= now),
@@ -248,13 +248,13 @@ class Worker:
         # One connection for the batch, outside any transaction between statements: no pool checkout per
         # message, and nothing held while a provider answers.
         with self.engine.connect() as connection:
-            sms_sent = self._recent_sms_counts(connection, claims, now or utcnow())
+            sms_sent = self._recent_sms_counts(connection, claims, now or clock.now())
             for index, claim in enumerate(claims):
                 if self.stop_event.is_set() or time.monotonic() > deadline:
                     self._release(connection, claims[index:])
                     return index
-                outcome = self._attempt(claim, now or utcnow(), sms_sent)
-                self._record(connection, claim, outcome, now or utcnow())
+                outcome = self._attempt(claim, now or clock.now(), sms_sent)
+                self._record(connection, claim, outcome, now or clock.now())
         return len(claims)
 
     def _attempt(self, claim: Claim, now: datetime, sms_sent: Counter[str]) -> Outcome:

@@ -24,9 +24,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from rdv_app.db.models import Absence, AgentRole
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import clock, datefmt
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.notify import notices
 from rdv_app.services import audit
@@ -36,7 +35,6 @@ from rdv_app.services.plages import (
     agent_sort_key,
     agents_by_id,
     check_day,
-    clock,
     describe,
     is_expired,
     organisation_today,
@@ -138,7 +136,7 @@ def update_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, a
                       end_day=end_day, end_time=end_time, recurrence=recurrence)
     before = _snapshot_of(absence)
     _apply(absence, data)
-    absence.updated_at = utcnow()
+    absence.updated_at = clock.now()
     changes = audit.diff(before, _snapshot(data))
     audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=absence_id,
                  changes=changes, organisation_id=organisation_id,
@@ -172,8 +170,8 @@ def describe_absence(first_day: date, start_time: time, end_day: date, end_time:
     over several days."""
     if end_day == first_day:
         return describe(first_day, start_time, end_time, recurrence)
-    return (f"Du {datefmt.long_date(first_day)} à {clock(start_time)} "
-            f"au {datefmt.long_date(end_day)} à {clock(end_time)}")
+    return (f"Du {datefmt.long_date(first_day)} à {datefmt.short_hour(start_time)} "
+            f"au {datefmt.long_date(end_day)} à {datefmt.short_hour(end_time)}")
 
 
 def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous: Absence | None, agent_id: int,

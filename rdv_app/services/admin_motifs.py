@@ -30,9 +30,8 @@ from rdv_app.db.models import (
     Service,
     TerritoryService,
 )
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import motif_rules
+from rdv_app.domain import clock, motif_rules
 from rdv_app.domain.enums import BookableBy, WebhookSubscription
 from rdv_app.domain.labels import BOOKABLE_BY_LABELS, LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
@@ -161,7 +160,7 @@ def remove_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, mot
                           "de ces plages avant de le supprimer.")
     before = fields_of(motif).as_dict()
     if has_rdvs(uow, motif_id):
-        motif.deleted_at = motif.updated_at = utcnow()
+        motif.deleted_at = motif.updated_at = clock.now()
         webhooks.emit(uow.session, WebhookSubscription.MOTIF, motif_id, WebhookEvent.UPDATED)
         outcome = ARCHIVED
     else:
@@ -238,7 +237,7 @@ def change_motif(uow: UnitOfWork, motif: Motif, data: MotifFields, actor_agent_i
     before = fields_of(motif).as_dict()
     for name, value in data.as_dict().items():
         setattr(motif, name, value)
-    motif.updated_at = utcnow()
+    motif.updated_at = clock.now()
     _flush(uow, data)
     webhooks.emit(uow.session, WebhookSubscription.MOTIF, motif.id, WebhookEvent.UPDATED)  # type: ignore[arg-type]
     audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=motif.id,  # type: ignore[arg-type]

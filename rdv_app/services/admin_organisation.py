@@ -23,9 +23,8 @@ from rdv_app.db.models import (
     Service,
     Territory,
 )
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import contact
+from rdv_app.domain import clock, contact
 from rdv_app.domain.contact import InvalidValue
 from rdv_app.domain.enums import BookableBy, LieuAvailability, WebhookSubscription
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
@@ -101,7 +100,7 @@ def update_settings(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
     changes = audit.diff(before.__dict__, cleaned.__dict__)
     if "name" in changes:
         organisation.slug = contact.slug(cleaned.name)
-    organisation.updated_at = utcnow()
+    organisation.updated_at = clock.now()
     webhooks.emit(uow.session, WebhookSubscription.ORGANISATION, organisation_id, WebhookEvent.UPDATED)
     audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=organisation_id, changes=changes,
                  organisation_id=organisation_id, actor_agent_id=actor_agent_id)

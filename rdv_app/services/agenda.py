@@ -19,6 +19,7 @@ from sqlmodel import col, select
 
 from rdv_app.db.models import Absence, Agent, AgentRole, Organisation, PlageOuverture
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.colours import LIGHT_TEXT, readable_text_colour
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services import rdvs
@@ -71,7 +72,7 @@ def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids
            first_day: date, last_day: date, *, now: datetime | None = None) -> Agenda:
     """Events of the agents on the local days first_day..last_day. The rights are checked once, and the
     number of queries grows neither with the number of agents nor with the number of events."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     last_day = min(last_day, first_day + timedelta(days=MAX_DAYS))
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     wanted = rdvs.calendar_agents(uow, scope, agent_ids)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rdv_app.db.models import Agent
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.enums import NoticeLevel, RdvNotificationLevel
 from rdv_app.services import audit
 from rdv_app.services.errors import DomainError, NotFound
@@ -83,7 +83,7 @@ def _save(uow: UnitOfWork, agent: Agent, action: str, before: dict, after: dict)
         return
     for name, value in after.items():
         setattr(agent, name, value)
-    agent.updated_at = utcnow()
+    agent.updated_at = clock.now()
     uow.session.add(agent)
     audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=agent.id,  # type: ignore[arg-type]
                  changes=changes, actor_agent_id=agent.id)

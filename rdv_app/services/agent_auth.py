@@ -8,7 +8,7 @@ calls `open_session` and sets the session cookie; every agent page resolves the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -25,6 +25,7 @@ from rdv_app.db.models import (
     Organisation,
 )
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.passwords import password_problems
 from rdv_app.domain.sessions import (
@@ -70,7 +71,7 @@ class AgentIdentity:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _normalise_email(email: str) -> str:

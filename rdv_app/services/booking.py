@@ -22,7 +22,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from limits import parse
@@ -45,7 +45,7 @@ from rdv_app.db.models import (
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import (
     AuthorType,
     BookableBy,
@@ -98,7 +98,7 @@ def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datet
              now: datetime | None = None) -> Booked:
     """Books the slot starting at `starts_at` for the signed-in usager (or one of their relatives) and
     commits. Raises SlotTaken when the slot is gone, DomainError for anything the person must fix."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     key = (booking_key or "").strip()
     if not key or len(key) > MAX_BOOKING_KEY_LENGTH:
         raise DomainError("La demande de réservation est incomplète. Rechargez la page et réessayez.")

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from rdv_app.db.models import Agent, Lieu, Organisation, Service
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availability
@@ -99,7 +99,7 @@ def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int,
     scope = agent_scope(uow, agent_id, organisation_id)
     organisation = uow.session.get(Organisation, organisation_id)
     assert organisation is not None
-    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(organisation.timezone or "Europe/Paris")).date()
+    today = (now or clock.now()).astimezone(ZoneInfo(organisation.timezone or "Europe/Paris")).date()
     motifs = [m for m in visible_motifs(uow, scope) if not m.collectif]
     service_ids = {m.service_id for m in motifs}
     services = uow.session.exec(select(Service).where(col(Service.id).in_(service_ids)).order_by(Service.name)).all()
@@ -125,7 +125,7 @@ def find_week(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: in
               now: datetime | None = None) -> Week:
     """Seven days of slots from `from_day` (one per start and agent), and the next availability when
     those seven days have none."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     context, allowed_agents = _checked(uow, agent_id, organisation_id, motif_id, agent_ids)
     last_day = from_day + timedelta(days=WEEK - 1)
     search = load_search(uow, context, from_day, last_day, searcher=Searcher.AGENT, now=now,
@@ -153,7 +153,7 @@ def lieux_availability(uow: UnitOfWork, agent_id: int, organisation_id: int, mot
                        agent_ids: Collection[int] | None = None,
                        now: datetime | None = None) -> list[LieuAvailabilityView]:
     """Lieux offering the motif, each with its next availability (six months), soonest first."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     context, allowed_agents = _checked(uow, agent_id, organisation_id, motif_id, agent_ids)
     if context.motif.location_type != LocationType.PUBLIC_OFFICE:
         return []

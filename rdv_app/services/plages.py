@@ -28,9 +28,8 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from rdv_app.db.models import Absence, Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import AccessLevel, LieuAvailability, LocationType
 from rdv_app.domain.recurrence import Recurrence, RecurrenceError
 from rdv_app.notify import notices
@@ -150,7 +149,7 @@ def update_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, pla
     _confirm_or_raise(_warnings(uow, data, organisation_id, today, exclude_id=plage_id), confirm_warnings)
     before = _snapshot_of(uow, plage)
     _apply(plage, data)
-    plage.updated_at = utcnow()
+    plage.updated_at = clock.now()
     uow.session.exec(sa.delete(PlageOuvertureMotif).where(col(PlageOuvertureMotif.plage_ouverture_id) == plage_id))
     _link_motifs(uow, plage_id, data.motifs)
     changes = audit.diff(before, _snapshot(data))
@@ -205,7 +204,7 @@ def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
 def describe(first_day: date, start_time: time, end_time: time, recurrence: Recurrence | None) -> str:
     """'Le lundi 7 décembre 2026 de 9h00 à 12h00', or for a series 'Chaque semaine (lundi, jeudi) de 9h00
     à 12h00, du 07/12/2026 au 31/03/2027' ('à partir du 07/12/2026' without end)."""
-    hours = f"de {clock(start_time)} à {clock(end_time)}"
+    hours = f"de {datefmt.short_hour(start_time)} à {datefmt.short_hour(end_time)}"
     if recurrence is None:
         return f"Le {datefmt.long_date(first_day)} {hours}"
     if recurrence.every == "week" and not recurrence.weekdays:
@@ -226,7 +225,7 @@ def organisation_zone(uow: UnitOfWork, organisation_id: int) -> ZoneInfo:
 
 
 def organisation_today(uow: UnitOfWork, organisation_id: int, now: datetime | None) -> date:
-    return (now or datetime.now(UTC)).astimezone(organisation_zone(uow, organisation_id)).date()
+    return (now or clock.now()).astimezone(organisation_zone(uow, organisation_id)).date()
 
 
 def selected_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Collection[int] | None) -> set[int]:
@@ -295,11 +294,6 @@ def agent_sort_key(agent: Agent) -> tuple[str, str]:
 
 def _plain_text(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
-
-
-def clock(moment: time) -> str:
-    """'9h00', '14h30'."""
-    return f"{moment.hour}h{moment.minute:02d}"
 
 
 def shift_years(day: date, years: int) -> date:

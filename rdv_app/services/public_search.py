@@ -31,7 +31,7 @@ from rdv_app.db.models import (
     Territory,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.slots import (
@@ -243,7 +243,7 @@ def motif_key(motif: Motif) -> str:
 
 def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> list[LieuCard]:
     """Lieux offering the motif (sur place), each with its next availability; soonest first, then by name."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     cards: list[LieuCard] = []
     for motif_id in choice.motif_ids:
         context = motif_context(uow, motif_id, _organisation_of(uow, motif_id))
@@ -265,7 +265,7 @@ def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> 
 
 def organisations(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> list[OrganisationCard]:
     """Organisations offering the motif by phone, at home or by visio, with their next availability."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     cards = []
     for motif_id in choice.motif_ids:
         context = motif_context(uow, motif_id, _organisation_of(uow, motif_id))
@@ -307,7 +307,7 @@ def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | N
     """Seven days of bookable start times from `from_day` (default: today), one button per start.
 
     Days outside the booking window are marked closed; an empty week gives the next availability."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     motif = uow.session.get(Motif, motif_id)
     if motif is None or not is_public_motif(motif):
         raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
@@ -343,7 +343,7 @@ def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | N
 
 def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
     """Public motifs of the scope that have plages still to come (at an enabled lieu, or without lieu)."""
-    today = (now or datetime.now(UTC)).date() - timedelta(days=1)  # a day of margin for every time zone
+    today = (now or clock.now()).date() - timedelta(days=1)  # a day of margin for every time zone
     still_to_come = sa.or_(
         sa.and_(col(PlageOuverture.recurrence).is_(None), col(PlageOuverture.first_day) >= today),
         sa.and_(col(PlageOuverture.recurrence).is_not(None),

@@ -50,6 +50,7 @@ from rdv_app.db.models import (
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.enums import (
     CANCELLED_STATUSES,
     AccessLevel,
@@ -449,7 +450,7 @@ def seed_demo(uow: UnitOfWork, today: date | None = None) -> SeedSummary:
     session = uow.session
     if session.exec(select(Territory.id).limit(1)).first() is not None:
         return _summary(session, created=False)
-    _DemoBuilder(session, today or datetime.now(ZoneInfo(_PARIS)).date()).build()
+    _DemoBuilder(session, today or clock.today(_PARIS)).build()
     uow.commit()
     return _summary(session, created=True)
 

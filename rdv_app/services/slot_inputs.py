@@ -28,6 +28,7 @@ from rdv_app.db.models import (
     Territory,
 )
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.enums import CANCELLED_STATUSES, LieuAvailability
 from rdv_app.domain.off_days import holidays_between
 from rdv_app.domain.recurrence import Recurrence
@@ -92,7 +93,7 @@ def load_search(
     lieu_id: int | None = None,
 ) -> SlotSearch:
     """The engine's input for the local days first_day..last_day (whole days, organisation time zone)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     motif = context.motif
     plages = _plages(uow, motif.id, first_day, last_day, agent_ids, lieu_id)  # type: ignore[arg-type]
     agents = {p.agent_id for p in plages}

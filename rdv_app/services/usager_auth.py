@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 import phonenumbers
@@ -34,6 +34,7 @@ from rdv_app.auth.tokens import hash_token, new_token
 from rdv_app.config import settings
 from rdv_app.db.models import Usager, UsagerEmailToken, UsagerSession
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, WebhookSubscription
 from rdv_app.domain.sessions import safe_next_path, session_is_active, session_needs_touch
 from rdv_app.notify.outbox import enqueue
@@ -103,7 +104,7 @@ class UsagerAccount:
 def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: str, phone_number: str | None,
                     next_path: str, ip: str, now: datetime | None = None) -> LinkRequested:
     """Creates the account (unless the email has one) and queues the verification email; commits."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     first, last = _name(first_name, "first_name", "prénom"), _name(last_name, "last_name", "nom")
     address = _email(email)
     raw_phone, formatted = _phone(phone_number)
@@ -125,7 +126,7 @@ def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: 
 def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str,
                          now: datetime | None = None) -> LinkRequested:
     """Queues a sign-in link when the address has an account; the page says the same thing otherwise."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     address = _email(email)
     _throttle(LINKS_PER_IP, f"usager-link:ip:{ip}")
     _throttle(LINKS_PER_EMAIL, f"usager-link:email:{address}")
@@ -139,7 +140,7 @@ def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str
 
 def open_email_link(uow: UnitOfWork, token: str, now: datetime | None = None) -> OpenedSession | None:
     """Consumes a valid link (once, within 24 h) and opens a session; None for any other token."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if not token:
         return None
     # One UPDATE decides: two clicks racing on the same link cannot both open a session.
@@ -194,7 +195,7 @@ def resolve_session(uow: UnitOfWork, token: str | None, now: datetime | None = N
     """The usager id of an active session token, or None."""
     if not token:
         return None
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     row = uow.session.exec(select(UsagerSession).where(UsagerSession.token_hash == hash_token(token))).first()
     if row is None or not session_is_active(row.last_seen_at, now, row.revoked_at is not None,
                                             USAGER_SESSION_IDLE_TIMEOUT):
@@ -213,7 +214,7 @@ def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = No
     row = uow.session.exec(select(UsagerSession).where(UsagerSession.token_hash == hash_token(token))).first()
     if row is None or row.revoked_at is not None:
         return None
-    row.revoked_at = now or datetime.now(UTC)
+    row.revoked_at = now or clock.now()
     uow.session.add(row)
     id_token = row.franceconnect_id_token
     uow.commit()
@@ -234,7 +235,7 @@ def _open_session(uow: UnitOfWork, usager_id: int, now: datetime, *, id_token: s
 def sign_in_with_franceconnect(uow: UnitOfWork, identity: FranceConnectIdentity, id_token: str, next_path: str,
                                now: datetime | None = None) -> OpenedSession:
     """Finds the usager by FranceConnect subject, then by email, or creates them; opens a session."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     usager = uow.session.exec(select(Usager).where(Usager.franceconnect_sub == identity.sub,
                                                    col(Usager.deleted_at).is_(None))).first()
     email = (identity.email or "").strip().lower() or None
@@ -298,7 +299,7 @@ def update_informations(uow: UnitOfWork, usager_id: int, *, first_name: str, las
     usager.first_name, usager.last_name = first, last
     usager.phone_number, usager.phone_number_formatted = raw_phone, formatted
     usager.address = clean_address
-    usager.updated_at = datetime.now(UTC)
+    usager.updated_at = clock.now()
     uow.session.add(usager)
     uow.commit()
 
@@ -307,7 +308,7 @@ def add_relative(uow: UnitOfWork, usager_id: int, *, first_name: str, last_name:
                  birth_date: date | None, today: date | None = None) -> int:
     """A relative ("proche") the usager books for; their messages go to the usager. Commits."""
     first, last = _name(first_name, "relative_first_name", "prénom"), _name(last_name, "relative_last_name", "nom")
-    today = today or datetime.now(UTC).date()
+    today = today or clock.now().date()
     if birth_date is not None and not date(today.year - 130, 1, 1) <= birth_date <= today:
         raise DomainError("La date de naissance n'est pas valide.", "relative_birth_date")
     relative = Usager(first_name=first, last_name=last, birth_date=birth_date, responsible_id=usager_id,

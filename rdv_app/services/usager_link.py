@@ -46,7 +46,7 @@ from rdv_app.db.models import (
     Usager,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt, rdv_status
+from rdv_app.domain import clock, datefmt, rdv_status
 from rdv_app.domain.enums import (
     CANCELLED_STATUSES,
     AuthorType,
@@ -153,7 +153,7 @@ class RdvSummary:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or clock.now()
 
 
 def _limit(ip: str) -> None:

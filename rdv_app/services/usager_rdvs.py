@@ -12,7 +12,7 @@ usager and no SMS).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -20,6 +20,7 @@ from sqlmodel.sql.expression import Select
 
 from rdv_app.db.models import Participation, Rdv, Usager
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.services import usager_link
 from rdv_app.services.errors import NotFound
 from rdv_app.services.rdvs import RdvChange
@@ -43,7 +44,7 @@ class UsagerRdvs:
 
 
 def list_rdvs(uow: UnitOfWork, usager_id: int, *, now: datetime | None = None) -> UsagerRdvs:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     _holder(uow, usager_id)
     mine = _participations(usager_id)
     upcoming = uow.session.exec(mine.where(Rdv.starts_at > now).order_by(col(Rdv.starts_at), col(Participation.id)))

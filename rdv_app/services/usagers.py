@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import phonenumbers
@@ -29,6 +29,7 @@ from sqlmodel import col, select
 
 from rdv_app.db.models import Organisation, Territory, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.enums import CreatedThrough, WebhookSubscription
 from rdv_app.domain.masking import UsagerPreview, preview, reverse_full_name
 from rdv_app.domain.recipients import phone_region
@@ -212,7 +213,7 @@ def create_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
     first, last = _name(first_name, "first_name", "prénom"), _name(last_name, "last_name", "nom")
     clean_email = _email(uow, email)
     raw_phone, formatted_phone = _phone(uow, organisation_id, phone_number)
-    _check_birth_date(birth_date, today or datetime.now(UTC).date())
+    _check_birth_date(birth_date, today or clock.now().date())
     usager = Usager(first_name=first, last_name=last, email=clean_email, phone_number=raw_phone,
                     phone_number_formatted=formatted_phone, birth_date=birth_date,
                     created_through=CreatedThrough.AGENT_CREATION.value)

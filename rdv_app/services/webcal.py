@@ -35,8 +35,8 @@ from sqlmodel import col, select
 from rdv_app import routes
 from rdv_app.config import settings
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Rdv, RdvAgent, Territory
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.enums import CANCELLED_STATUSES, LocationType
 from rdv_app.notify.ics import PRODID, PRODUCT_NAME
 from rdv_app.services import audit
@@ -75,7 +75,7 @@ def feed_links(uow: UnitOfWork, agent_id: int) -> FeedLinks:
     agent = _active_agent(uow, agent_id)
     if not agent.calendar_uid:
         agent.calendar_uid = _new_uid()
-        agent.updated_at = utcnow()
+        agent.updated_at = clock.now()
         uow.session.add(agent)
         uow.commit()
     return links_for(agent.calendar_uid)  # type: ignore[arg-type]
@@ -85,7 +85,7 @@ def reset_feed(uow: UnitOfWork, agent_id: int) -> FeedLinks:
     """A new secret: calendars subscribed to the old address stop receiving anything (404)."""
     agent = _active_agent(uow, agent_id)
     agent.calendar_uid = _new_uid()
-    agent.updated_at = utcnow()
+    agent.updated_at = clock.now()
     uow.session.add(agent)
     audit.record(uow.session, action="webcal_reset", entity_type="agent", entity_id=agent_id, changes={},
                  actor_agent_id=agent_id)
@@ -122,7 +122,7 @@ def agent_feed(uow: UnitOfWork, calendar_uid: str, *, now: datetime | None = Non
     ).first()
     if agent is None:
         raise NotFound("Calendrier introuvable.")
-    now = now or utcnow()
+    now = now or clock.now()
     rows = uow.session.exec(
         select(Rdv.id, Rdv.uuid, Rdv.ics_sequence, Rdv.starts_at, Rdv.ends_at, Rdv.status, Rdv.updated_at,
                Rdv.name, Rdv.users_count, Rdv.max_participants_count, Motif.name, Motif.collectif,

@@ -31,9 +31,8 @@ from sqlmodel import Session, col, select
 
 from rdv_app.config import settings
 from rdv_app.db.models import AgentRole, Organisation, OutboxMessage, WebhookDelivery, WebhookEndpoint
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import AccessLevel, Channel, NotificationEvent, OutboxStatus, WebhookSubscription
 from rdv_app.notify.outbox import enqueue
 from rdv_app.services import audit
@@ -92,7 +91,7 @@ def emit(session: Session, model: WebhookSubscription | str, record_id: int, eve
     data = data_for(session, model, record_id)
     if data is None:
         return []
-    now = now or utcnow()
+    now = now or clock.now()
     body = json.dumps({"data": data, "meta": {"model": MODEL_NAMES[model], "event": event.value,
                                               "webhook_reason": reason, "timestamp": now.isoformat()}},
                       ensure_ascii=False, separators=(",", ":"))
@@ -200,7 +199,7 @@ def update_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
     if enabled and not endpoint.enabled:
         endpoint.failing_since = endpoint.disabled_at = None
     elif not enabled and endpoint.enabled:
-        endpoint.disabled_at = utcnow()
+        endpoint.disabled_at = clock.now()
     endpoint.enabled = enabled
     uow.session.add(endpoint)
     changes = audit.diff(before, {"target_url": url, "subscriptions": list(chosen), "enabled": enabled})
@@ -263,7 +262,7 @@ def resend(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, outbox_me
     if message.status == OutboxStatus.SENDING:
         raise DomainError("Ce message est en cours d'envoi.")
     message.status, message.attempts = OutboxStatus.PENDING.value, 0
-    message.next_attempt_at, message.locked_until, message.last_error = now or utcnow(), None, None
+    message.next_attempt_at, message.locked_until, message.last_error = now or clock.now(), None, None
     uow.session.add(message)
     audit.record(uow.session, action="resend", entity_type=_ENTITY, entity_id=endpoint.id,  # type: ignore[arg-type]
                  changes={"outbox_message_id": [None, outbox_message_id]}, organisation_id=organisation_id,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import col, select
 
 from rdv_app.db.models import AgentRole, Lieu, Motif, Organisation, Participation, Rdv, RdvAgent, Usager
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import CANCELLED_STATUSES
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
 from rdv_app.services.errors import PermissionDenied
@@ -38,7 +38,7 @@ def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: dat
                   limit: int = 10) -> list[UpcomingRdv]:
     """The agent's next non-cancelled RDVs in one of their organisations, in its time zone."""
     require_role(uow, agent_id, organisation_id)
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     organisation = uow.session.get(Organisation, organisation_id)
     assert organisation is not None
     rows = uow.session.exec(
