@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -25,6 +27,20 @@ def pg_cluster() -> Cluster:
     cluster = start_cluster()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """`@pytest.mark.clock(instant)` (or `pytestmark`): the whole process, threads and loopback servers
+    included, sees "now" start at `instant` and move on from there, whatever the day the test runs on;
+    `tick=False` stops it there. Tests written on fixed dates use it; the others build their data from
+    `clock.now()`."""
+    marker = request.node.get_closest_marker("clock")
+    if marker is None:
+        yield
+        return
+    with time_machine.travel(marker.args[0], tick=marker.kwargs.get("tick", True)):
+        yield
 
 
 _passed_by_database: Counter[str] = Counter()

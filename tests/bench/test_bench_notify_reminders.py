@@ -19,8 +19,8 @@ from pg import Cluster
 from rdv_app.db.engine import get_engine
 from rdv_app.db.migrate import upgrade
 from rdv_app.db.models import Motif, Organisation, OutboxMessage, Rdv, Service, Territory
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.reminders import reminder_at
 from rdv_app.notify.reminders import due_rdv_ids
 
@@ -84,7 +84,7 @@ def _fill(url: str, now: datetime) -> int:
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_bench_reminder_scan(benchmark, database: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     url = _database(database, tmp_path, request)
-    now = utcnow()
+    now = clock.now()
     due = _fill(url, now)
 
     def scan() -> list[int]:

@@ -35,6 +35,8 @@ from rdv_app.services import rdvs, usager_link
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
+# Built on fixed days: the clock starts at NOW for every test here, whatever the day they run.
+pytestmark = pytest.mark.clock(NOW)
 
 
 NINE = at_paris(MONDAY, 9)

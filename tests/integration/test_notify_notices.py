@@ -26,6 +26,8 @@ from rdv_app.services import absences, plages
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 WEEKLY = {"every": "week", "on": ["monday", "thursday"], "until": "2027-03-31"}
+# Built on fixed days: the clock stands at NOW for every test here, whatever the day they run.
+pytestmark = pytest.mark.clock(NOW, tick=False)
 
 
 @dataclass

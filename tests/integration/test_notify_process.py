@@ -19,8 +19,8 @@ from fakes.smtp_server import SmtpServer
 from sqlmodel import select
 
 from rdv_app.db.models import OutboxMessage
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.notify.outbox import enqueue
 from rdv_app.notify.worker import LEASE, deliver_now_async, lifespan, run_once
 
@@ -111,8 +111,8 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(db_url: str, ovh: 
     # The survivor runs in this process, configured the same way, with the clock moved.
     for name, value in _environment(ovh, smtp).items():
         monkeypatch.setenv(name, value)
-    assert run_once(db_url, now=utcnow() + LEASE - timedelta(seconds=5)) == 0
-    assert run_once(db_url, now=utcnow() + LEASE + timedelta(seconds=1)) == 7
+    assert run_once(db_url, now=clock.now() + LEASE - timedelta(seconds=5)) == 0
+    assert run_once(db_url, now=clock.now() + LEASE + timedelta(seconds=1)) == 7
 
     assert _statuses(db_url) == [("sent", 1)] * 3 + [("sent", 2)] * 7
     assert ovh.count_by_message() == {f"message {index}": 1 for index in range(10)}

@@ -14,8 +14,8 @@ from sqlmodel import select
 
 from rdv_app.db.engine import get_engine
 from rdv_app.db.models import OutboxMessage, Receipt
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.notify.outbox import enqueue
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import MAX_ATTEMPTS, RETRY_DELAYS, Worker
@@ -70,7 +70,7 @@ def test_an_ovh_outage_delays_the_sms_which_then_goes_out_once(db_url: str, ovh:
     ovh.hang_seconds = 1.5
     worker = _worker(db_url, ovh, smtp, timeout=(2.0, 0.5))
     _queue_sms(db_url)
-    now = utcnow()
+    now = clock.now()
     ovh.go_down(outage)
 
     assert worker.run_once(now=now) == 1
@@ -104,7 +104,7 @@ def test_a_permanent_error_fails_at_once_without_retry(db_url: str, ovh: FakeOvh
         expected = "Échec définitif : OVH : paramètres refusés (The sender RDV S.P. does not exist"
     worker = _worker(db_url, ovh, smtp)
     _queue_sms(db_url)
-    now = utcnow()
+    now = clock.now()
 
     assert worker.run_once(now=now) == 1
     assert worker.run_once(now=now + timedelta(days=2)) == 0
@@ -121,7 +121,7 @@ def test_the_retry_budget_ends_in_a_final_failure_after_about_a_day(db_url: str,
     worker = _worker(db_url, ovh, smtp)
     _queue_sms(db_url)
     ovh.go_down("http503")
-    start = now = utcnow()
+    start = now = clock.now()
     waits = []
 
     while True:
@@ -172,7 +172,7 @@ def test_a_message_whose_attempts_keep_dying_with_their_worker_is_abandoned(db_u
                                                                            smtp: SmtpServer) -> None:
     """What repeated crashes leave behind: every attempt claimed, none recorded, the last lease expired."""
     [outbox_id] = _queue_sms(db_url)
-    now = utcnow()
+    now = clock.now()
     with get_engine(db_url).begin() as connection:
         connection.execute(sa.update(OutboxMessage.__table__).where(OutboxMessage.__table__.c.id == outbox_id)
                            .values(status="sending", attempts=MAX_ATTEMPTS, locked_until=now - timedelta(seconds=1)))

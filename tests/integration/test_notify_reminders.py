@@ -29,8 +29,8 @@ from rdv_app.db.models import (
     Usager,
     UsagerProfile,
 )
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.notify.reminders import due_rdv_ids
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
@@ -42,6 +42,8 @@ MONDAY = date(2026, 12, 7)
 BOOKED = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 REMINDER = datetime(2026, 12, 4, 9, 0, tzinfo=PARIS).astimezone(UTC)
 REMINDER_EVENT = "rdv_upcoming_reminder"
+# Built on fixed days: the clock starts at BOOKED for every test here, whatever the day they run.
+pytestmark = pytest.mark.clock(BOOKED)
 
 
 @dataclass
@@ -238,7 +240,7 @@ def test_flags_decide_who_gets_it(uow: UnitOfWork, world: World, db_url: str, ov
 
 def test_booked_after_the_reminder_time_the_confirmation_is_enough(
         uow: UnitOfWork, world: World, db_url: str, ovh: FakeOvh, smtp: SmtpServer) -> None:
-    now = utcnow()
+    now = clock.now()
     soon = (now + timedelta(hours=30)).replace(second=0, microsecond=0)
     # Jeanne gets the confirmation now; Marc's participation does without it, so the reminder is his only
     # message (he accepts no SMS: let him accept them for this test).
@@ -249,7 +251,7 @@ def test_booked_after_the_reminder_time_the_confirmation_is_enough(
         edit.commit()
     rdv_id = _plan(uow, world, starts_at=soon, usager_ids=[world.jeanne, world.marc],
                    notify={world.marc: (False, True)}, now=now)
-    queued = _worker(db_url, ovh, smtp).run_scheduled(now=utcnow())
+    queued = _worker(db_url, ovh, smtp).run_scheduled(now=clock.now())
     rows = _reminders(db_url)
     assert sorted(queued) == [r.id for r in rows]
     assert [(r.rdv_id, r.channel, r.payload["to"]) for r in rows] == [(rdv_id, "sms", "+33698765432")]

@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from rdv_app.db.engine import get_engine
 from rdv_app.db.models import OutboxMessage, Receipt
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.notify.outbox import enqueue
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import DAILY_SMS_CAP, Worker, recent_sms_statement
@@ -32,7 +32,7 @@ def ovh() -> Iterator[FakeOvh]:
 
 
 def _sent(uow: UnitOfWork, number: str, ages: list[timedelta], result: str = "sent") -> None:
-    now = utcnow()
+    now = clock.now()
     uow.session.add_all([Receipt(event="rdv_created", channel="sms", result=result, sms_phone_number=number,
                                  created_at=now - age) for age in ages])
     uow.commit()
@@ -70,7 +70,7 @@ def test_the_eleventh_sms_of_the_day_is_not_sent_and_says_why(uow: UnitOfWork, d
 
 def test_the_count_reads_the_phone_number_index(uow: UnitOfWork, db_url: str) -> None:
     # Enough receipts of other numbers that reading them all would be the worse plan.
-    now = utcnow()
+    now = clock.now()
     with get_engine(db_url).begin() as connection:
         connection.execute(sa.insert(Receipt.__table__), [
             {"event": "rdv_created", "channel": "sms", "result": "sent", "sms_phone_number": f"+336{i:08d}",

@@ -13,8 +13,8 @@ from fakes.smtp_server import SmtpServer
 from sqlmodel import select
 
 from rdv_app.db.models import OutboxMessage, Receipt
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.notify.outbox import enqueue
 from rdv_app.notify.sms import ConsoleSmsProvider, OvhSmsProvider, sms_provider_from_env
 from rdv_app.notify.worker import Worker
@@ -226,7 +226,7 @@ def test_the_fake_ovh_refuses_a_wrong_signature_and_the_message_waits(db_url: st
 def test_deliver_now_sends_only_the_given_due_messages(db_url: str, worker: Worker, ovh: FakeOvh) -> None:
     now_id = _queue_sms(db_url, "rdv:1:sms", text="tout de suite")
     other_id = _queue_sms(db_url, "rdv:2:sms", text="par la boucle")
-    later_id = _queue_sms(db_url, "rdv:3:sms", text="rappel", not_before=utcnow() + timedelta(hours=2))
+    later_id = _queue_sms(db_url, "rdv:3:sms", text="rappel", not_before=clock.now() + timedelta(hours=2))
 
     assert worker.deliver([now_id, later_id, now_id]) == 1
 
@@ -236,7 +236,7 @@ def test_deliver_now_sends_only_the_given_due_messages(db_url: str, worker: Work
 
 
 def test_a_message_past_its_expiry_is_cancelled_not_sent(db_url: str, worker: Worker, ovh: FakeOvh) -> None:
-    starts_at = utcnow() + timedelta(minutes=10)
+    starts_at = clock.now() + timedelta(minutes=10)
     _queue_sms(db_url, "reminder:1:sms", expires_at=starts_at)
 
     assert worker.run_once(now=starts_at + timedelta(seconds=1)) == 1
@@ -264,7 +264,7 @@ def test_at_most_ten_sms_a_day_reach_one_number(db_url: str, worker: Worker, ovh
 
     # The window slides: a day later the number can be reached again.
     _queue_sms(db_url, "next-day:sms", text="le lendemain")
-    assert worker.run_once(now=utcnow() + timedelta(hours=24, minutes=1)) == 1
+    assert worker.run_once(now=clock.now() + timedelta(hours=24, minutes=1)) == 1
     assert ovh.count_by_message()["le lendemain"] == 1
 
 
@@ -361,7 +361,7 @@ def test_smtp_4xx_is_retried_and_5xx_fails_at_once(db_url: str, worker: Worker, 
         unknown = enqueue(uow.session, channel="mail", event="rdv_created", idempotency_key="rdv:2:mail",
                           payload=_mail_payload(to="inconnu@demo.test"))
         uow.commit()
-    now = utcnow()
+    now = clock.now()
 
     assert worker.run_once(now=now) == 2
 

@@ -32,6 +32,8 @@ from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, Pe
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+# Built on fixed days: the clock starts at NOW for every test here, whatever the day they run.
+pytestmark = pytest.mark.clock(NOW)
 
 
 @dataclass

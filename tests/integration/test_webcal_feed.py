@@ -30,6 +30,8 @@ from rdv_app.services.errors import NotFound
 PARIS = ZoneInfo("Europe/Paris")
 REUNION = ZoneInfo("Indian/Reunion")
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+# Built on fixed days: the clock stands at NOW for every test here, whatever the day they run.
+pytestmark = pytest.mark.clock(NOW, tick=False)
 
 
 def _at(zone: ZoneInfo, day: date, hour: int) -> datetime:

@@ -4,7 +4,7 @@ signatures, retries follow an outage, and an endpoint failing for 3 days is disa
 
 from __future__ import annotations
 
-import time as clock
+import time as wall_time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,8 +23,8 @@ from rdv_app.db.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from rdv_app.db.types import utcnow
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel
 from rdv_app.notify.worker import Worker
 from rdv_app.services import absences, plages, rdvs, webhooks
@@ -148,7 +148,7 @@ def test_a_receiver_down_then_back_gets_the_message_with_the_same_id_and_a_new_t
     worker = Worker(db_url)
 
     receiver.answer(503)
-    start = utcnow()
+    start = clock.now()
     worker.deliver([outbox_id], now=start)
     first = _message(db_url, outbox_id)
     assert first.status == "pending" and first.next_attempt_at == start + timedelta(seconds=16)
@@ -158,7 +158,7 @@ def test_a_receiver_down_then_back_gets_the_message_with_the_same_id_and_a_new_t
     second = _message(db_url, outbox_id)
     assert second.status == "pending"
 
-    clock.sleep(1.1)  # the Standard Webhooks timestamp counts whole seconds
+    wall_time.sleep(1.1)  # the Standard Webhooks timestamp counts whole seconds
     receiver.start()
     receiver.answer(200)
     assert worker.deliver([outbox_id], now=start + timedelta(minutes=5)) == 1
@@ -190,7 +190,7 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_its_admins_told(
                                          end_time=time(12))
     [outbox_id] = _webhook_ids(db_url)
     worker = Worker(db_url)
-    start = utcnow()
+    start = clock.now()
     for day in (0, 1, 2):
         worker.deliver([outbox_id], now=start + timedelta(days=day))
         assert _message(db_url, outbox_id).status == "pending"
