@@ -4,18 +4,23 @@ SHELL := /bin/bash
 
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
-export NPM_CONFIG_REGISTRY := https://registry.npmjs.org
+# The npm registry this machine's npm is configured with (bun and Reflex read it from the environment).
+NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
+ifneq ($(NPM_CONFIG_REGISTRY),)
+export NPM_CONFIG_REGISTRY
+endif
 export PATH := $(CURDIR)/.tools/node_modules/@oven/bun-linux-x64/bin:$(PATH)
 
 PORT ?= 3000
 PY := .venv/bin/python
 PYTEST := .venv/bin/pytest
 
-.PHONY: help run dev test test-unit test-integration test-e2e bench seed migrate lint
+.PHONY: help run dev test test-future test-unit test-integration test-e2e bench seed migrate lint
 
 help:
 	@echo "make run    installe ce qui manque, migre, crée la démo et sert l'application sur http://localhost:$(PORT)"
 	@echo "make test   installe ce qui manque et lance tous les tests (unitaires, intégration SQLite + PostgreSQL, navigateur)"
+	@echo "make test-future  tests unitaires et d'intégration avec l'horloge dans 400 jours, un jour de changement d'heure et le 31 décembre"
 	@echo "make dev    serveur de développement avec rechargement à chaud (pages :3000, API :8000)"
 	@echo "make bench  mesures de performance (pytest-benchmark)"
 	@echo "make seed   efface la base et recrée la démo"
@@ -41,6 +46,10 @@ seed:
 test:
 	@scripts/setup.sh python bun chromium postgresql
 	$(PYTEST) tests/unit tests/integration tests/e2e
+
+test-future:
+	@scripts/setup.sh python postgresql
+	@scripts/test-future.sh
 
 test-unit:
 	@scripts/setup.sh python
