@@ -5,7 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUN_VERSION=1.4.5
-export NPM_CONFIG_REGISTRY=${NPM_CONFIG_REGISTRY:-https://registry.npmjs.org}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -32,6 +31,8 @@ need_bun() {
   if [ "$(bun --version 2>/dev/null || true)" = "$BUN_VERSION" ]; then return; fi
   if [ -x .tools/node_modules/@oven/bun-linux-x64/bin/bun ]; then return; fi
   if ! command -v npm >/dev/null; then echo "→ installation de nodejs et npm"; apt_install nodejs npm; fi
+  # The registry npm is configured with on this machine, for bun and Reflex as well.
+  export NPM_CONFIG_REGISTRY=${NPM_CONFIG_REGISTRY:-$(npm config get registry)}
   echo "→ installation de bun $BUN_VERSION (registre npm)"
   if ! npm install -g --silent "bun@$BUN_VERSION" >/dev/null 2>&1 || [ "$(bun --version 2>/dev/null || true)" != "$BUN_VERSION" ]; then
     # Without the package's install script: the platform package carries the binary itself.

@@ -82,7 +82,7 @@ def app_url(app_database_url: str, franceconnect: FakeFranceConnect,
     franceconnect.redirect_uris.add(f"{base_url}/_auth/franceconnect/retour")
     env = {**os.environ, "REFLEX_DB_URL": app_database_url, "RDV_PUBLIC_URL": base_url,
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
-           "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org", "PYTHONUNBUFFERED": "1",
+           "PYTHONUNBUFFERED": "1",
            # No SMTP server, as in `make run`: emails go to the demo mailbox (/dev/boite-mail).
            "RDV_SMTP_HOST": "",
            **franceconnect.environment()}
