@@ -28,9 +28,9 @@ def banner(base_url: str, reset: bool = False) -> str:
     """Migrate, seed when empty (or wipe and seed when `reset`), and describe the demo."""
     from rdv_app.db.migrate import upgrade
     from rdv_app.db.uow import UnitOfWork
+    from rdv_app.demo.seed import reset_demo, seed_demo
     from rdv_app.notify.mailer import uses_demo_mailbox
     from rdv_app.routes import DEMO_MAILBOX, PUBLIC_BOOKING
-    from rdv_app.services.seed import reset_demo, seed_demo
 
     upgrade()
     with UnitOfWork() as uow:

@@ -17,10 +17,10 @@ from starlette.routing import Route
 from rdv_app import routes
 from rdv_app.api import usager_pages
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.demo.mailbox import DemoMessage, MailboxPage, latest_messages
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import Channel
 from rdv_app.notify import mailer
-from rdv_app.services.demo_mailbox import DemoMessage, MailboxPage, latest_messages
 
 TIME_ZONE = "Europe/Paris"
 TITLE = "Boîte mail de la démo"

@@ -18,7 +18,7 @@ from rdv_app.config import settings
 from rdv_app.db.engine import get_engine
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.sessions import AGENT_SESSION_IDLE_TIMEOUT
-from rdv_app.services import agent_auth
+from rdv_app.services.agents import agent_auth
 
 
 async def health(_request: Request) -> Response:

@@ -22,7 +22,7 @@ from rdv_app.auth.franceconnect import Flow, FranceConnectClient, FranceConnectE
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.sessions import safe_next_path
-from rdv_app.services import usager_auth
+from rdv_app.services.usagers import usager_auth
 
 _SESSION_MAX_AGE = int(usager_auth.USAGER_SESSION_IDLE_TIMEOUT.total_seconds())
 

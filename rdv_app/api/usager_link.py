@@ -29,8 +29,8 @@ from rdv_app.api import usager_pages
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.usager_link import ACCESS_LIFETIME, VERIFIED_LIFETIME
-from rdv_app.services import usager_link as service
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.usagers import usager_link as service
 
 _NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 

@@ -15,7 +15,7 @@ from rdv_app import routes
 from rdv_app.config import settings
 from rdv_app.domain.enums import LocationType
 from rdv_app.domain.usager_link import CancelRefusal
-from rdv_app.services.usager_link import RdvSummary
+from rdv_app.services.usagers.usager_link import RdvSummary
 
 APP_NAME = "RDV Services Publics"
 INITIALS_LABEL = "Saisissez les trois premières lettres de votre nom de famille"

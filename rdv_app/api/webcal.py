@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from rdv_app.auth import rate_limit
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import webcal
+from rdv_app.services.agents import webcal
 from rdv_app.services.errors import NotFound
 
 FEED_REQUESTS = parse("30/minute")

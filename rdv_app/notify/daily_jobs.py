@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from rdv_app.db.engine import begin_write
 from rdv_app.db.models import DailyJobRun
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services.plages import purge_expired_plages
+from rdv_app.services.availability.plages import purge_expired_plages
 
 logger = logging.getLogger(__name__)
 

@@ -56,7 +56,7 @@ from rdv_app.notify.ics import Audience, IcsFile, IcsPerson, IcsRdv, rdv_ics
 from rdv_app.notify.outbox import enqueue
 
 if TYPE_CHECKING:
-    from rdv_app.services.rdvs import RdvChange
+    from rdv_app.services.rdv.rdvs import RdvChange
 
 TOKEN_BYTES = 9  # 72 random bits, 12 URL-safe characters
 TOKEN_VALIDITY = timedelta(weeks=12)

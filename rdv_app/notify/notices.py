@@ -131,8 +131,8 @@ def _plage_details(session: Session, plage: PlageOuverture) -> tuple[str | None,
 
 def _describe(kind: NoticeKind, record: PlageOuverture | Absence) -> str:
     # Imported here: the services of plages and absences import this module.
-    from rdv_app.services.absences import describe_absence
-    from rdv_app.services.plages import describe
+    from rdv_app.services.availability.absences import describe_absence
+    from rdv_app.services.availability.plages import describe
 
     recurrence = Recurrence.from_json(record.recurrence, record.first_day)
     if isinstance(record, Absence):

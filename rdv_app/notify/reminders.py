@@ -52,7 +52,7 @@ from rdv_app.notify.events import (
 )
 from rdv_app.notify.ics import Audience, IcsFile, rdv_ics
 from rdv_app.notify.outbox import enqueue
-from rdv_app.services.rdvs import RdvChange
+from rdv_app.services.rdv.rdvs import RdvChange
 
 logger = logging.getLogger(__name__)
 

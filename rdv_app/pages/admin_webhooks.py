@@ -10,7 +10,7 @@ from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge, delete_dialog, info_box, status_region
 from rdv_app.pages.template import template
-from rdv_app.services.webhooks import subscription_choices
+from rdv_app.services.integrations.webhooks import subscription_choices
 from rdv_app.state.admin_webhooks import SUBSCRIPTION_FIELD_PREFIX, AdminWebhooksState
 from rdv_app.state.agent import AgentState
 

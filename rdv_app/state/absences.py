@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import absences
+from rdv_app.services.availability import absences
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import reflex as rx
 
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import admin_lieux
-from rdv_app.services.admin_lieux import LieuInput, LieuView
 from rdv_app.services.errors import DomainError, NeedsConfirmation
+from rdv_app.services.organisation import admin_lieux
+from rdv_app.services.organisation.admin_lieux import LieuInput, LieuView
 from rdv_app.state.agent import AgentState
 from rdv_app.state.planning import OrgEditMixin
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import reflex as rx
 
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import admin_organisation
-from rdv_app.services.admin_organisation import FRENCH_TIMEZONES, OrganisationSettings
 from rdv_app.services.errors import DomainError
+from rdv_app.services.organisation import admin_organisation
+from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES, OrganisationSettings
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option
 from rdv_app.state.planning import OrgFormMixin

@@ -10,9 +10,9 @@ import reflex as rx
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import motif_rules
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
-from rdv_app.services import territory_motifs
 from rdv_app.services.errors import DomainError
-from rdv_app.services.territory_motifs import BulkChange, BulkPreview
+from rdv_app.services.organisation import territory_motifs
+from rdv_app.services.organisation.territory_motifs import BulkChange, BulkPreview
 from rdv_app.state.admin_motifs import ONLINE, MotifFormMixin, whole_number
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option

@@ -8,8 +8,8 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import OutboxStatus
 from rdv_app.notify.worker import deliver_now_async
-from rdv_app.services import webhooks
 from rdv_app.services.errors import DomainError, PermissionDenied
+from rdv_app.services.integrations import webhooks
 from rdv_app.state.agent import AgentState
 
 SUBSCRIPTION_FIELD_PREFIX = "abonnement_"

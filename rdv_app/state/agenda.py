@@ -12,8 +12,9 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
-from rdv_app.services import agenda, creneaux, rdv_planning
+from rdv_app.services.availability import agenda, creneaux
 from rdv_app.services.errors import DomainError
+from rdv_app.services.rdv import rdv_planning
 from rdv_app.state.agent import AgentState
 from rdv_app.state.rdv_new import replace_query
 

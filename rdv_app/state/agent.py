@@ -12,8 +12,8 @@ from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.labels import ACCESS_LEVEL_LABELS
-from rdv_app.services import agent_auth
-from rdv_app.services.agent_auth import AgentIdentity
+from rdv_app.services.agents import agent_auth
+from rdv_app.services.agents.agent_auth import AgentIdentity
 
 
 def session_token_from(cookie_header: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import webcal
+from rdv_app.services.agents import webcal
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 

@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import agent_auth
+from rdv_app.services.agents import agent_auth
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import full_navigation
 

@@ -10,7 +10,7 @@ import reflex as rx
 
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.recurrence import WEEKDAYS
-from rdv_app.services import creneaux, plages
+from rdv_app.services.availability import creneaux, plages
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option

@@ -10,7 +10,7 @@ from typing import TypeVar
 import reflex as rx
 
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import creneaux
+from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit

@@ -23,10 +23,11 @@ from rdv_app.auth.tokens import new_token
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
-from rdv_app.services import booking, public_search, usager_auth
 from rdv_app.services.errors import DomainError
-from rdv_app.services.public_links import organisation_id_from_path
-from rdv_app.services.public_search import MotifChoice, PublicScope
+from rdv_app.services.online_booking import booking, public_search
+from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
+from rdv_app.services.organisation.public_links import organisation_id_from_path
+from rdv_app.services.usagers import usager_auth
 from rdv_app.state.agent import full_navigation
 from rdv_app.state.notifications import deliver_after_commit
 

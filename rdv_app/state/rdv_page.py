@@ -12,9 +12,9 @@ import reflex as rx
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.rdv_status import is_cancelled
-from rdv_app.services import rdv_follow, rdvs
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
-from rdv_app.services.rdvs import RdvChange
+from rdv_app.services.rdv import rdv_follow, rdvs
+from rdv_app.services.rdv.rdvs import RdvChange
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit

@@ -13,9 +13,9 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.usager_link import CancelRefusal
-from rdv_app.services import usager_auth, usager_rdvs
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.usager_rdvs import UsagerRdv
+from rdv_app.services.usagers import usager_auth, usager_rdvs
+from rdv_app.services.usagers.usager_rdvs import UsagerRdv
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.public_booking import session_token_from
 

@@ -8,8 +8,8 @@ import reflex as rx
 
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import NoticeLevel
-from rdv_app.services import agent_account, agent_auth, workspace
-from rdv_app.services.agent_account import Preferences
+from rdv_app.services.agents import agent_account, agent_auth, workspace
+from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 

@@ -49,9 +49,9 @@ from rdv_app.db.models import (
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.demo.seed import seed_demo
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services import agenda
-from rdv_app.services.seed import seed_demo
+from rdv_app.services.availability import agenda
 
 SEEDED_ON = date(2026, 12, 1)
 WEEK = date(2026, 12, 7)  # Monday

@@ -51,7 +51,7 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.off_days import holidays_between
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services import creneaux
+from rdv_app.services.availability import creneaux
 
 NOW = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)  # Sunday 1 March 2026, noon in Paris
 TODAY = date(2026, 3, 1)

@@ -39,8 +39,8 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services import public_search
-from rdv_app.services.public_search import PublicScope
+from rdv_app.services.online_booking import public_search
+from rdv_app.services.online_booking.public_search import PublicScope
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # Monday 2 March 2026, 8:00 in Paris

@@ -29,8 +29,8 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.motif_rules import DAY, MONTH
-from rdv_app.services import territory_motifs
-from rdv_app.services.territory_motifs import BulkChange
+from rdv_app.services.organisation import territory_motifs
+from rdv_app.services.organisation.territory_motifs import BulkChange
 
 ORGANISATIONS = 20
 OTHER_ORGANISATIONS = 5  # of the territory, not administered: their motifs are left out of the page

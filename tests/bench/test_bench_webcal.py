@@ -16,7 +16,7 @@ from pg import Cluster
 from rdv_app.db.migrate import upgrade
 from rdv_app.db.models import Agent, AgentRole, Lieu, Motif, Organisation, Rdv, RdvAgent, Service, Territory
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import webcal
+from rdv_app.services.agents import webcal
 
 RDVS = 2_000
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from rdv_app.db.models import Agent
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import agent_account
+from rdv_app.services.agents import agent_account
 
 JULIEN = "julien.petit@demo.test"
 

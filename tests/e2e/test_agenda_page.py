@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import rdvs
+from rdv_app.services.rdv import rdvs
 
 
 def _plan_as_camille(database_url: str, starts_at: datetime) -> str:

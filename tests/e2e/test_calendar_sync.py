@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from rdv_app.db.models import Agent, AgentRole, Organisation
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import absences
+from rdv_app.services.availability import absences
 
 JULIEN = "julien.petit@demo.test"
 CAMILLE = "camille.martin@demo.test"

@@ -26,7 +26,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.datefmt import long_date
-from rdv_app.services import rdvs
+from rdv_app.services.rdv import rdvs
 
 PARIS = ZoneInfo("Europe/Paris")
 JULIEN = "julien.petit@demo.test"

@@ -19,7 +19,7 @@ from rdv_app import routes
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Rdv, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.datefmt import long_date
-from rdv_app.services import rdvs
+from rdv_app.services.rdv import rdvs
 
 PARIS = ZoneInfo("Europe/Paris")
 MOTIF = "Consultation pédiatrique"

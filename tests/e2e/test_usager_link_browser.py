@@ -22,8 +22,8 @@ from rdv_app.db.models import Agent, Lieu, Motif, Organisation, OutboxMessage, U
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.recipients import sms_number
 from rdv_app.domain.usager_link import fold
-from rdv_app.services import rdvs
-from rdv_app.services.usager_link import DEFAULT_CANCEL_WARNING
+from rdv_app.services.rdv import rdvs
+from rdv_app.services.usagers.usager_link import DEFAULT_CANCEL_WARNING
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -27,7 +27,7 @@ from rdv_app.db.models import (
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import rdvs
+from rdv_app.services.rdv import rdvs
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",

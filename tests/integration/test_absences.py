@@ -19,7 +19,7 @@ from rdv_app.db.models import (
     AuditLog,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import absences, creneaux
+from rdv_app.services.availability import absences, creneaux
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 
 MONDAY = date(2026, 12, 7)

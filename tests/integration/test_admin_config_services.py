@@ -27,11 +27,11 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.motif_rules import DAY, HOUR, MINUTE, MONTH, MotifFields
-from rdv_app.services import admin_lieux, admin_motifs, admin_organisation, territory_motifs
-from rdv_app.services.admin_lieux import LieuInput
-from rdv_app.services.admin_organisation import OrganisationSettings
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
-from rdv_app.services.territory_motifs import BulkChange
+from rdv_app.services.organisation import admin_lieux, admin_motifs, admin_organisation, territory_motifs
+from rdv_app.services.organisation.admin_lieux import LieuInput
+from rdv_app.services.organisation.admin_organisation import OrganisationSettings
+from rdv_app.services.organisation.territory_motifs import BulkChange
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 12, 4)

@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from rdv_app.db.models import Agent, Organisation, Rdv, RdvAgent
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import agenda
+from rdv_app.demo.seed import seed_demo
+from rdv_app.services.availability import agenda
 from rdv_app.services.errors import PermissionDenied
-from rdv_app.services.seed import seed_demo
 
 TODAY = date(2026, 3, 18)
 NOW = datetime(2026, 3, 18, 8, 0, tzinfo=UTC)

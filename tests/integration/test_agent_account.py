@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from rdv_app.db.models import Agent, AuditLog
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import agent_account
-from rdv_app.services.agent_account import Preferences
+from rdv_app.services.agents import agent_account
+from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError, NotFound
 
 DEFAULTS = Preferences(rdv_notifications_level="others", plage_ouverture_notification_level="all",

@@ -12,7 +12,7 @@ from rdv_app.auth import rate_limit
 from rdv_app.auth.passwords import hash_password
 from rdv_app.db.models import Agent, AgentRole, AgentSession, Organisation, Territory
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import agent_auth
+from rdv_app.services.agents import agent_auth
 from rdv_app.services.errors import DomainError
 
 PASSWORD = "Cerisier-Bleu-42"

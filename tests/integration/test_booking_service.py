@@ -27,7 +27,8 @@ from rdv_app.db.models import (
     WebhookEndpoint,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services.booking import (
+from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.online_booking.booking import (
     BOOKINGS_PER_USAGER,
     SLOT_TAKEN,
     TOO_MANY_BOOKINGS,
@@ -36,7 +37,6 @@ from rdv_app.services.booking import (
     book_rdv,
     booked_rdv,
 )
-from rdv_app.services.errors import DomainError, NotFound
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before

@@ -21,7 +21,7 @@ from rdv_app.db.models import (
     RdvAgent,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import creneaux
+from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import PermissionDenied
 
 MONDAY = date(2026, 12, 7)

@@ -25,7 +25,7 @@ from rdv_app.domain.enums import Channel, NotificationEvent, OutboxStatus, Recei
 from rdv_app.notify.outbox import enqueue
 from rdv_app.notify.sms import ConsoleSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services import usager_auth
+from rdv_app.services.usagers import usager_auth
 
 with warnings.catch_warnings():
     # Starlette would rather use httpx2; the project pins httpx, with which its test client works the same.

@@ -15,8 +15,8 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import committed_ids, enqueue
-from rdv_app.services import rdvs
 from rdv_app.services.errors import NotFound
+from rdv_app.services.rdv import rdvs
 from rdv_app.state.notifications import NotificationDeliveryState, deliver_after_commit
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)

@@ -31,7 +31,8 @@ from rdv_app.domain.sms import is_gsm7
 from rdv_app.notify.events import notify_rdv_change
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services import rdvs, usager_link
+from rdv_app.services.rdv import rdvs
+from rdv_app.services.usagers import usager_link
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before

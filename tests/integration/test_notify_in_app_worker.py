@@ -27,7 +27,7 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import enqueue
 from rdv_app.notify.worker import POLL_INTERVAL
-from rdv_app.services import rdvs
+from rdv_app.services.rdv import rdvs
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,7 +21,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import committed_ids
 from rdv_app.notify.sms import ConsoleSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services import absences, plages
+from rdv_app.services.availability import absences, plages
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)

@@ -34,7 +34,7 @@ from rdv_app.domain import clock
 from rdv_app.notify.reminders import due_rdv_ids
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services import rdvs
+from rdv_app.services.rdv import rdvs
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 12, 7)

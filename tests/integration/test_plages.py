@@ -22,7 +22,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services import creneaux, plages
+from rdv_app.services.availability import creneaux, plages
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 
 MONDAY = date(2026, 12, 7)

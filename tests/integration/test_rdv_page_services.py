@@ -27,8 +27,8 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.sms import ConsoleSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services import rdv_follow, rdvs
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.rdv import rdv_follow, rdvs
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)

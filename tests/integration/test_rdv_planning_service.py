@@ -24,8 +24,8 @@ from rdv_app.db.models import (
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import rdv_planning
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.rdv import rdv_planning
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 12, 7)

@@ -26,8 +26,8 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import NotificationEvent
-from rdv_app.services import rdvs
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.rdv import rdvs
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before

@@ -33,8 +33,8 @@ from rdv_app.db.models import (
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.demo.seed import DEMO_PASSWORD, reset_demo, seed_demo
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services.seed import DEMO_PASSWORD, reset_demo, seed_demo
 
 # A Wednesday: the three months ahead cross Easter Monday, 1 May, 8 May, Ascension and Whit Monday.
 TODAY = date(2026, 3, 18)

@@ -52,9 +52,9 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import Channel, NotificationEvent
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services import rdvs
-from rdv_app.services import usager_link as service
 from rdv_app.services.errors import DomainError
+from rdv_app.services.rdv import rdvs
+from rdv_app.services.usagers import usager_link as service
 
 with warnings.catch_warnings():
     # Starlette would rather use httpx2; the project pins httpx, with which its test client works the same.
@@ -257,7 +257,7 @@ _OTHER_PROCESS = """
 import sys
 from datetime import UTC, datetime
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import usager_link as service
+from rdv_app.services.usagers import usager_link as service
 url, rdv_id, participation_id, usager_id = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 access = service.LinkAccess(rdv_id, participation_id, usager_id, datetime.now(UTC))
 for _ in range(3):

@@ -37,8 +37,9 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import NotificationEvent
-from rdv_app.services import rdvs, usager_auth, usager_rdvs, usagers
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.rdv import rdvs
+from rdv_app.services.usagers import usager_auth, usager_rdvs, usagers
 
 PARIS = ZoneInfo("Europe/Paris")
 REUNION = ZoneInfo("Indian/Reunion")

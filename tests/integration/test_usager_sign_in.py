@@ -29,8 +29,8 @@ from rdv_app.config import settings
 from rdv_app.db.models import OutboxMessage, Usager, UsagerEmailToken, UsagerSession
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.worker import Worker
-from rdv_app.services import usager_auth
 from rdv_app.services.errors import DomainError
+from rdv_app.services.usagers import usager_auth
 
 STEP = "/prendre_rdv?departement=62&service=1&motif=public_office%3AConsultation&etape=informations"
 CALLBACK = f"{settings.public_url}{routes.FRANCECONNECT_CALLBACK}"

@@ -19,8 +19,8 @@ from rdv_app.db.models import (
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import usagers
 from rdv_app.services.errors import DomainError, PermissionDenied
+from rdv_app.services.usagers import usagers
 
 TODAY = date(2026, 12, 4)
 

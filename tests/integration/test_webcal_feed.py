@@ -24,7 +24,7 @@ from rdv_app.db.models import (
     RdvAgent,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services import webcal
+from rdv_app.services.agents import webcal
 from rdv_app.services.errors import NotFound
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -27,8 +27,10 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel
 from rdv_app.notify.worker import Worker
-from rdv_app.services import absences, plages, rdvs, webhooks
+from rdv_app.services.availability import absences, plages
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.integrations import webhooks
+from rdv_app.services.rdv import rdvs
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from rdv_app.db.models import Agent, Organisation
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.demo.seed import seed_demo
+from rdv_app.services.agents.workspace import upcoming_rdvs
 from rdv_app.services.errors import PermissionDenied
-from rdv_app.services.seed import seed_demo
-from rdv_app.services.workspace import upcoming_rdvs
 
 TODAY = date(2026, 3, 18)
 NOW = datetime(2026, 3, 18, 8, 0, tzinfo=UTC)

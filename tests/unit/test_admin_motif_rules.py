@@ -14,7 +14,7 @@ from rdv_app.domain.motif_rules import (
     delay_parts,
     describe_delay,
 )
-from rdv_app.services import public_links
+from rdv_app.services.organisation import public_links
 
 
 @pytest.mark.parametrize(("amount", "unit", "seconds", "shown"), [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from rdv_app.api import usager_pages
-from rdv_app.services.usager_link import DEFAULT_CANCEL_WARNING, RdvSummary
+from rdv_app.services.usagers.usager_link import DEFAULT_CANCEL_WARNING, RdvSummary
 
 SUMMARY = RdvSummary(
     rdv_id=7, title="Consultation <b>PMI</b>", when="lundi 7 décembre 2026 à 09h00", duration_in_min=30,

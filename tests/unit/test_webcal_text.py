@@ -8,7 +8,7 @@ import icalendar
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rdv_app.services.webcal import FeedRdv, build_feed
+from rdv_app.services.agents.webcal import FeedRdv, build_feed
 
 START = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # the night Paris moves to summer time
 

@@ -71,10 +71,11 @@ from rdv_app.domain.usager_link import (
 from rdv_app.notify import mailer
 from rdv_app.notify.events import notify_rdv_change
 from rdv_app.notify.ics import Audience, IcsFile, IcsRdv, rdv_ics
-from rdv_app.services import audit, webhooks
+from rdv_app.services import audit
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.rdvs import RdvChange
-from rdv_app.services.webhooks import WebhookEvent
+from rdv_app.services.integrations import webhooks
+from rdv_app.services.integrations.webhooks import WebhookEvent
+from rdv_app.services.rdv.rdvs import RdvChange
 
 LINK_ATTEMPTS = parse("20/minute")  # per IP: link openings and 3-letter answers together
 DEFAULT_CANCEL_WARNING = "Voulez-vous vraiment annuler ce rendez-vous ?"

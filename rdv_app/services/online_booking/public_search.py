@@ -42,9 +42,9 @@ from rdv_app.domain.slots import (
     displayed_slots,
     next_availability,
 )
-from rdv_app.services.booking import is_public_motif
+from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.slot_inputs import MotifContext, horizon, load_search, motif_context
+from rdv_app.services.online_booking.booking import is_public_motif
 
 WEEK = 7
 _FIRST_WINDOW_DAYS = 14

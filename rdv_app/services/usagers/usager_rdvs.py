@@ -21,10 +21,10 @@ from sqlmodel.sql.expression import Select
 from rdv_app.db.models import Participation, Rdv, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
-from rdv_app.services import usager_link
 from rdv_app.services.errors import NotFound
-from rdv_app.services.rdvs import RdvChange
-from rdv_app.services.usager_link import ParticipationRef, RdvSummary
+from rdv_app.services.rdv.rdvs import RdvChange
+from rdv_app.services.usagers import usager_link
+from rdv_app.services.usagers.usager_link import ParticipationRef, RdvSummary
 
 # The most recent past RDVs shown; older ones stay in the organisations' records.
 PAST_SHOWN = 20

@@ -35,8 +35,8 @@ from rdv_app.domain.recurrence import Recurrence, RecurrenceError
 from rdv_app.notify import notices
 from rdv_app.services import audit
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.integrations.webhooks import emit as emit_webhook
 from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
-from rdv_app.services.webhooks import emit as emit_webhook
 
 ENTITY = "plage_ouverture"
 # A day typed more than a year back or five years ahead is a typo, not a plan.

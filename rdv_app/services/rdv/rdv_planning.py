@@ -39,10 +39,10 @@ from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.masking import mask_birth_date, mask_email, mask_phone, reverse_full_name
 from rdv_app.domain.recipients import phone_region, sms_number
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services import rdvs
-from rdv_app.services import usagers as usagers_service
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.rdv import rdvs
 from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids, visible_motifs
+from rdv_app.services.usagers import usagers as usagers_service
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availability
+from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
 from rdv_app.services.errors import DomainError, PermissionDenied
 from rdv_app.services.rights import agent_scope, visible_agent_ids, visible_motifs
-from rdv_app.services.slot_inputs import MotifContext, horizon, load_search, motif_context
 
 WEEK = 7
 # Distinct, readable on white (WCAG AA for white text on them), assigned by agent id.

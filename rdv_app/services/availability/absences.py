@@ -29,8 +29,7 @@ from rdv_app.domain import clock, datefmt
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.notify import notices
 from rdv_app.services import audit
-from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.plages import (
+from rdv_app.services.availability.plages import (
     agent_name,
     agent_sort_key,
     agents_by_id,
@@ -43,8 +42,9 @@ from rdv_app.services.plages import (
     running,
     selected_agents,
 )
+from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.integrations.webhooks import emit as emit_webhook
 from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
-from rdv_app.services.webhooks import emit as emit_webhook
 
 ENTITY = "absence"
 

@@ -26,9 +26,9 @@ from rdv_app.domain import motif_rules
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.labels import BOOKABLE_BY_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
-from rdv_app.services import admin_motifs
-from rdv_app.services.admin_motifs import MotifRow, ServiceChoice
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.organisation import admin_motifs
+from rdv_app.services.organisation.admin_motifs import MotifRow, ServiceChoice
 from rdv_app.services.rights import require_territorial_admin
 
 NOTHING_CHANGED = "Aucun motif n'a été modifié."

@@ -29,12 +29,14 @@ from rdv_app.domain.contact import InvalidValue
 from rdv_app.domain.enums import BookableBy, LieuAvailability, WebhookSubscription
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.recipients import phone_region
-from rdv_app.services import audit, public_links, webhooks
-from rdv_app.services.admin_motifs import folded
+from rdv_app.services import audit
+from rdv_app.services.availability.plages import organisation_today, running
 from rdv_app.services.errors import DomainError
-from rdv_app.services.plages import organisation_today, running
+from rdv_app.services.integrations import webhooks
+from rdv_app.services.integrations.webhooks import WebhookEvent
+from rdv_app.services.organisation import public_links
+from rdv_app.services.organisation.admin_motifs import folded
 from rdv_app.services.rights import require_admin
-from rdv_app.services.webhooks import WebhookEvent
 
 ENTITY = "organisation"
 

@@ -35,11 +35,12 @@ from rdv_app.domain import clock, motif_rules
 from rdv_app.domain.enums import BookableBy, WebhookSubscription
 from rdv_app.domain.labels import BOOKABLE_BY_LABELS, LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
-from rdv_app.services import audit, webhooks
+from rdv_app.services import audit
+from rdv_app.services.availability.plages import organisation_today, running
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.plages import organisation_today, running
+from rdv_app.services.integrations import webhooks
+from rdv_app.services.integrations.webhooks import WebhookEvent
 from rdv_app.services.rights import require_admin
-from rdv_app.services.webhooks import WebhookEvent
 
 ENTITY = "motif"
 ARCHIVED, DELETED = "archived", "deleted"

@@ -22,8 +22,8 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.colours import LIGHT_TEXT, readable_text_colour
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services import rdvs
-from rdv_app.services.plages import running
+from rdv_app.services.availability.plages import running
+from rdv_app.services.rdv import rdvs
 from rdv_app.services.rights import agent_scope, visible_agent_ids
 
 ABSENCE_COLOUR = "#6a6a6a"

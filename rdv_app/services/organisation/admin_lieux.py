@@ -21,11 +21,12 @@ from rdv_app.domain import contact
 from rdv_app.domain.contact import InvalidValue
 from rdv_app.domain.enums import LieuAvailability, WebhookSubscription
 from rdv_app.domain.recipients import phone_region
-from rdv_app.services import audit, webhooks
+from rdv_app.services import audit
+from rdv_app.services.availability.plages import organisation_today, running
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound
-from rdv_app.services.plages import organisation_today, running
+from rdv_app.services.integrations import webhooks
+from rdv_app.services.integrations.webhooks import WebhookEvent
 from rdv_app.services.rights import require_admin
-from rdv_app.services.webhooks import WebhookEvent
 
 ENTITY = "lieu"
 

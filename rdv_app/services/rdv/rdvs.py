@@ -62,10 +62,10 @@ from rdv_app.domain.recipients import phone_region, sms_number
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.notify.events import notify_rdv_change
 from rdv_app.services import audit
-from rdv_app.services import usagers as usagers_service
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.integrations.webhooks import emit as emit_webhook
 from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
-from rdv_app.services.webhooks import emit as emit_webhook
+from rdv_app.services.usagers import usagers as usagers_service
 
 MAX_DURATION_IN_MIN = 24 * 60
 # Another organisation's RDV (or one outside the agent's rights) in an agenda: grey, no detail.

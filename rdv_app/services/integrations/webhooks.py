@@ -37,7 +37,7 @@ from rdv_app.domain.enums import AccessLevel, Channel, NotificationEvent, Outbox
 from rdv_app.notify.outbox import enqueue
 from rdv_app.services import audit
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.webhook_payloads import MODEL_NAMES, data_for, organisation_ids
+from rdv_app.services.integrations.webhook_payloads import MODEL_NAMES, data_for, organisation_ids
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 _SECRET_BYTES = 32

@@ -19,7 +19,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import Channel, LieuAvailability, LocationType, NotificationEvent, ReceiptResult
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.rdvs import RdvChange, update_rdv, visible_rdv
+from rdv_app.services.rdv.rdvs import RdvChange, update_rdv, visible_rdv
 from rdv_app.services.rights import agent_scope, visible_agent_ids
 
 RECEIPT_CHANNEL_LABELS = {Channel.SMS: "SMS", Channel.MAIL: "Email", Channel.WEBHOOK: "Webhook"}

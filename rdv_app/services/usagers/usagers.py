@@ -33,10 +33,11 @@ from rdv_app.domain import clock
 from rdv_app.domain.enums import CreatedThrough, WebhookSubscription
 from rdv_app.domain.masking import UsagerPreview, preview, reverse_full_name
 from rdv_app.domain.recipients import phone_region
-from rdv_app.services import audit, webhooks
+from rdv_app.services import audit
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.integrations import webhooks
+from rdv_app.services.integrations.webhooks import WebhookEvent
 from rdv_app.services.rights import agent_scope
-from rdv_app.services.webhooks import WebhookEvent
 
 # Virtual territories whose organisations never see each other's usagers (domain.md section 8).
 _CLOSED_TERRITORY_NAMES = frozenset({"Mairies", "Conseillers Numériques"})

@@ -38,9 +38,9 @@ from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, WebhookSubscription
 from rdv_app.domain.sessions import safe_next_path, session_is_active, session_needs_touch
 from rdv_app.notify.outbox import enqueue
-from rdv_app.services import webhooks
 from rdv_app.services.errors import DomainError
-from rdv_app.services.webhooks import WebhookEvent
+from rdv_app.services.integrations import webhooks
+from rdv_app.services.integrations.webhooks import WebhookEvent
 
 EMAIL_LINK_LIFETIME = timedelta(hours=24)
 USAGER_SESSION_IDLE_TIMEOUT = timedelta(days=7)

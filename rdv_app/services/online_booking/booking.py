@@ -59,11 +59,12 @@ from rdv_app.domain.enums import (
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.slots import Searcher, validate_slot
 from rdv_app.notify.events import notify_rdv_change
-from rdv_app.services import audit, webhooks
+from rdv_app.services import audit
+from rdv_app.services.availability.slot_inputs import load_search, motif_context
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.rdvs import RdvChange
-from rdv_app.services.slot_inputs import load_search, motif_context
-from rdv_app.services.webhooks import WebhookEvent
+from rdv_app.services.integrations import webhooks
+from rdv_app.services.integrations.webhooks import WebhookEvent
+from rdv_app.services.rdv.rdvs import RdvChange
 
 SLOT_TAKEN = "Ce créneau n'est plus disponible. Choisissez un autre horaire."
 # More online bookings than this in a day is not a person booking for their family.

@@ -1,0 +1,1 @@
+"""The demo: its data (`make run`, `make seed`) and its mailbox."""

@@ -1,0 +1,1 @@
+"""Availability: plages d'ouverture, indisponibilités, the slot engine's inputs, the agenda and "Trouver un RDV"."""

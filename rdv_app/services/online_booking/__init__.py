@@ -1,0 +1,1 @@
+"""Online booking by usagers: what they may book and the booking itself."""

@@ -1,0 +1,1 @@
+"""Organisation and territory configuration: lieux, motifs, settings, the public booking link."""

@@ -1,0 +1,1 @@
+"""RDVs: planning, following, changing and reading them (agents), with their rules."""
