@@ -1,8 +1,10 @@
-"""Command line: `python -m rdv_app.cli {prepare,seed,serve}` (used by the Makefile).
+"""Command line: `python -m rdv_app.cli {prepare,seed,serve,worker}` (used by the Makefile).
 
 - prepare: migrate the database, seed the demo when it is empty, print the demo logins;
 - seed: wipe the database and seed the demo again;
-- serve: prepare, start the production server (one port), print the URLs once it answers.
+- serve: prepare, start the production server (one port), print the URLs once it answers;
+- worker [DATABASE_URL]: the notification worker as its own process (RDV_NOTIFY_WORKER=external);
+  SIGTERM stops it after the message in flight.
 
 `serve` stays a small supervisor: the database work runs in a child process, so that the launcher does
 not keep SQLAlchemy and the models in memory next to the server for the whole day.
@@ -94,9 +96,18 @@ def main() -> int:
     prepare_parser = sub.add_parser("prepare")
     prepare_parser.add_argument("--banner-file", type=Path)
     sub.add_parser("seed")
+    worker_parser = sub.add_parser("worker")
+    worker_parser.add_argument("database_url", nargs="?")
     serve_parser = sub.add_parser("serve")
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
+    from rdv_app import wiring
+
+    wiring.configure()
+    if args.command == "worker":
+        from rdv_app.notify import worker
+
+        return worker.main([args.database_url] if args.database_url else [])
     base_url = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
     if args.command == "prepare":
         text = banner(base_url)

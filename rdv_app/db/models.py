@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from rdv_app.db.types import UTCDateTime
-from rdv_app.domain import clock, enums
+from rdv_app.domain import clock, enums, names
 from rdv_app.domain.enums import sql_in
 from rdv_app.domain.recurrence import Recurrence
 
@@ -89,6 +89,12 @@ class Organisation(SQLModel, table=True):
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
+    @property
+    def time_zone(self) -> str:
+        """The IANA time zone of a saved organisation (the column is NOT NULL)."""
+        assert self.timezone is not None, "an organisation gets its time zone when it is saved"
+        return self.timezone
+
 
 class Service(SQLModel, table=True):
     __tablename__ = "service"
@@ -131,6 +137,10 @@ class Agent(SQLModel, table=True):
     deleted_at: datetime | None = _instant()
     created_at: datetime = _created()
     updated_at: datetime = _created()
+
+    @property
+    def full_name(self) -> str:
+        return names.agent_name(self.first_name, self.last_name)
 
 
 class AgentService(SQLModel, table=True):

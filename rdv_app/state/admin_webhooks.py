@@ -10,6 +10,7 @@ from rdv_app.domain.enums import OutboxStatus
 from rdv_app.notify.worker import deliver_now_async
 from rdv_app.services.errors import DomainError, PermissionDenied
 from rdv_app.services.integrations import webhooks
+from rdv_app.services.organisation import local_time
 from rdv_app.state.agent import AgentState
 
 SUBSCRIPTION_FIELD_PREFIX = "abonnement_"
@@ -200,7 +201,7 @@ class AdminWebhooksState(AgentState):
             return
         with UnitOfWork() as uow:
             views = webhooks.list_deliveries(uow, self._agent_id, organisation_id, int(self.log_endpoint_id))
-            time_zone = webhooks.organisation_time_zone(uow, organisation_id)
+            time_zone = local_time.time_zone(uow, organisation_id)
         self.log = [_delivery_row(v, time_zone) for v in views]
 
     @rx.event

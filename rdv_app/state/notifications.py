@@ -8,7 +8,7 @@ leaves within seconds. The handler itself does not wait, and the worker loop sen
 In a handler, after the service call that committed:
 
     with UnitOfWork() as uow:
-        rdvs.plan_rdv(uow, ...)
+        lifecycle.plan_rdv(uow, ...)
     ...
     yield deliver_after_commit(uow)        # or: return deliver_after_commit(uow)
 

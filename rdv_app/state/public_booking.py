@@ -27,6 +27,7 @@ from rdv_app.services.errors import DomainError
 from rdv_app.services.online_booking import booking, public_search
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
 from rdv_app.services.organisation.public_links import organisation_id_from_path
+from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_auth
 from rdv_app.state.agent import full_navigation
 from rdv_app.state.notifications import deliver_after_commit
@@ -291,7 +292,7 @@ class PublicBookingState(rx.State):
         self.step = "creneau"
         self.change_href = self._url(m="")
         if self._params.get("indisponible"):
-            self.notice = booking.SLOT_TAKEN
+            self.notice = lifecycle.SLOT_TAKEN
         week = public_search.week(uow, self._motif_id, self._lieu_id, _day(self._params.get("semaine")))
         self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
         self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
@@ -455,10 +456,10 @@ class PublicBookingState(rx.State):
             return
         try:
             with UnitOfWork() as uow:
-                booked = booking.book_rdv(uow, self._usager_id, motif_id=self._motif_id, starts_at=self._starts_at,
+                booked = lifecycle.book_rdv(uow, self._usager_id, motif_id=self._motif_id, starts_at=self._starts_at,
                                           lieu_id=self._lieu_id, booking_key=self._params.get("cle", ""),
                                           for_usager_id=self._for_usager_id, accepted_conditions=self.accepted)
-        except booking.SlotTaken:
+        except lifecycle.SlotTaken:
             self.submitting = False
             yield rx.redirect(self._url(creneau="") + "&indisponible=1")
             return

@@ -13,8 +13,8 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.rdv_status import is_cancelled
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
-from rdv_app.services.rdv import rdv_follow, rdvs
-from rdv_app.services.rdv.rdvs import RdvChange
+from rdv_app.services.rdv import lifecycle, queries, rdv_follow
+from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.state.agent import AgentState
 from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit
@@ -162,7 +162,7 @@ class RdvPageState(AgentState):
 
     def _refresh(self) -> None:
         with UnitOfWork() as uow:
-            details = rdvs.get_rdv(uow, *self._who())
+            details = queries.get_rdv(uow, *self._who())
             receipts = rdv_follow.list_receipts(uow, *self._who())
         self.motif_name, self.motif_colour = details.motif_name, details.motif_colour
         self.service_name, self.organisation_name = details.service_name, details.organisation_name
@@ -194,7 +194,7 @@ class RdvPageState(AgentState):
             for r in receipts
         ]
 
-    def _edit_values(self, details: rdvs.RdvDetails) -> None:
+    def _edit_values(self, details: queries.RdvDetails) -> None:
         local = datefmt.local(details.starts_at, details.timezone)
         self.edit_day, self.edit_time = local.date().isoformat(), local.strftime("%H:%M")
         self.edit_duration = str(details.duration_in_min)
@@ -258,7 +258,7 @@ class RdvPageState(AgentState):
         yield
         try:
             with UnitOfWork() as uow:
-                change = rdvs.change_status(uow, *self._who(), self.chosen_status)
+                change = lifecycle.change_status(uow, *self._who(), self.chosen_status)
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently
@@ -279,7 +279,7 @@ class RdvPageState(AgentState):
         name = next((p.name for p in self.participants if p.usager_id == usager_id), "")
         try:
             with UnitOfWork() as uow:
-                change = rdvs.change_participation_status(uow, *self._who(), int(usager_id), value)
+                change = lifecycle.change_participation_status(uow, *self._who(), int(usager_id), value)
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently
@@ -411,7 +411,7 @@ class RdvPageState(AgentState):
         yield
         try:
             with UnitOfWork() as uow:
-                change = rdvs.cancel_rdv(uow, *self._who(), excused=excused)
+                change = lifecycle.cancel_rdv(uow, *self._who(), excused=excused)
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently

@@ -28,14 +28,15 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.online_booking.booking import (
+from rdv_app.services.online_booking.booking import booked_rdv
+from rdv_app.services.rdv.lifecycle import (
     BOOKINGS_PER_USAGER,
+    SLOT_NOT_OFFERED,
     SLOT_TAKEN,
     TOO_MANY_BOOKINGS,
     Booked,
     SlotTaken,
     book_rdv,
-    booked_rdv,
 )
 
 MONDAY = date(2026, 12, 7)
@@ -328,3 +329,23 @@ def test_booking_queues_the_rdv_and_user_profile_webhooks_in_its_transaction(db_
     with pytest.raises(SlotTaken):
         _book(db_url, world.usagers[1], world, at_paris(MONDAY, 9, 30), "key-late")
     assert _count(db_url, OutboxMessage, OutboxMessage.webhook_endpoint_id == endpoint.id) == 2
+
+
+def test_a_slot_never_offered_is_refused_with_the_usager_policys_reason(db_url: str, uow: UnitOfWork,
+                                                                        world: World) -> None:
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    with uow.session.begin():
+        motif = uow.session.get(Motif, world.motif)
+        assert motif is not None
+        motif.min_public_booking_delay = 4 * 86400
+    with pytest.raises(SlotTaken) as too_soon:
+        _book(db_url, world.usagers[0], world, at_paris(MONDAY, 9), "too-soon")
+    assert too_soon.value.message == SLOT_NOT_OFFERED
+    assert too_soon.value.reason == "Ce créneau est trop proche pour être réservé en ligne."
+    with pytest.raises(SlotTaken) as outside:
+        _book(db_url, world.usagers[0], world, at_paris(MONDAY + timedelta(days=2), 15), "afternoon")
+    assert outside.value.reason == "Ce créneau est en dehors des plages d'ouverture des agents pour ce motif."
+    _book(db_url, world.usagers[1], world, at_paris(MONDAY + timedelta(days=2), 9), "first")
+    with pytest.raises(SlotTaken) as taken:
+        _book(db_url, world.usagers[0], world, at_paris(MONDAY + timedelta(days=2), 9), "second")
+    assert (taken.value.message, taken.value.reason) == (SLOT_TAKEN, None)

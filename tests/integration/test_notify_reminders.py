@@ -34,7 +34,7 @@ from rdv_app.domain import clock
 from rdv_app.notify.reminders import due_rdv_ids
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 12, 7)
@@ -97,7 +97,7 @@ def _plan(uow: UnitOfWork, world: World, **overrides: Any) -> int:
                                   agent_ids=[world.agent], lieu_id=world.lieu, usager_ids=[world.jeanne],
                                   confirm_warnings=True, now=BOOKED)
     values.update(overrides)
-    return rdvs.plan_rdv(uow, world.agent, world.org, **values)
+    return lifecycle.plan_rdv(uow, world.agent, world.org, **values)
 
 
 def _reminders(db_url: str) -> list[OutboxMessage]:
@@ -185,7 +185,7 @@ def test_a_moved_rdv_gets_its_reminder_at_the_new_time_once_per_version(
     assert len(_reminders(db_url)) == 2
 
     # Moved on Friday afternoon to Wednesday 14:00: its reminder is due on Monday 14:00.
-    rdvs.update_rdv(uow, world.agent, world.org, rdv_id, starts_at=at_paris(MONDAY + timedelta(days=2), 14),
+    lifecycle.update_rdv(uow, world.agent, world.org, rdv_id, starts_at=at_paris(MONDAY + timedelta(days=2), 14),
                     duration_in_min=30, lieu_id=world.lieu, agent_ids=[world.agent], confirm_warnings=True,
                     now=REMINDER + timedelta(hours=5))
     assert worker.run_scheduled(now=at_paris(MONDAY, 13, 59)) == []
@@ -217,7 +217,7 @@ def test_an_rdv_whose_reminder_cannot_be_written_does_not_hold_back_the_others(
 def test_a_cancelled_rdv_gets_no_reminder(uow: UnitOfWork, world: World, db_url: str, ovh: FakeOvh,
                                           smtp: SmtpServer) -> None:
     rdv_id = _plan(uow, world)
-    rdvs.cancel_rdv(uow, world.agent, world.org, rdv_id, now=BOOKED + timedelta(days=1))
+    lifecycle.cancel_rdv(uow, world.agent, world.org, rdv_id, now=BOOKED + timedelta(days=1))
     assert _worker(db_url, ovh, smtp).run_scheduled(now=REMINDER) == []
     assert _reminders(db_url) == []
 
