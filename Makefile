@@ -24,7 +24,7 @@ help:
 	@echo "make dev    serveur de développement avec rechargement à chaud (pages :3000, API :8000)"
 	@echo "make bench  mesures de performance (pytest-benchmark)"
 	@echo "make seed   efface la base et recrée la démo"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff et les contrats de couches (import-linter)"
 
 run:
 	@scripts/setup.sh python bun
@@ -70,3 +70,4 @@ bench:
 lint:
 	@scripts/setup.sh python
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
