@@ -142,6 +142,10 @@ class Agent(SQLModel, table=True):
     def full_name(self) -> str:
         return names.agent_name(self.first_name, self.last_name)
 
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        return names.sort_key(self.first_name, self.last_name)
+
 
 class AgentService(SQLModel, table=True):
     __tablename__ = "agent_service"

@@ -28,21 +28,19 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.availability_text import describe_absence
 from rdv_app.domain.events import Actor, AvailabilityChanged, Change
+from rdv_app.domain.periods import is_expired
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services import audit
-from rdv_app.services.availability.plages import (
-    agent_sort_key,
+from rdv_app.services.availability.inputs import (
     agents_by_id,
     check_day,
-    is_expired,
     parse_recurrence,
     required_title,
     running,
-    selected_agents,
 )
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.organisation import local_time
-from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+from rdv_app.services.rights import AgentScope, agent_scope, selected_agents, visible_agent_ids
 
 ENTITY = "absence"
 
@@ -226,7 +224,7 @@ def _snapshot_of(absence: Absence) -> dict[str, Any]:
 def _views(uow: UnitOfWork, absences: Collection[Absence], today: date) -> list[AbsenceView]:
     agents = agents_by_id(uow, {a.agent_id for a in absences})
     views = []
-    for absence in sorted(absences, key=lambda a: (agent_sort_key(agents[a.agent_id]), a.first_day,
+    for absence in sorted(absences, key=lambda a: (agents[a.agent_id].sort_key, a.first_day,
                                                    a.start_time, a.id)):
         recurrence = Recurrence.from_json(absence.recurrence, absence.first_day)
         views.append(AbsenceView(

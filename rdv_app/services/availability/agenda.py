@@ -23,7 +23,7 @@ from rdv_app.domain import clock
 from rdv_app.domain.colours import LIGHT_TEXT, readable_text_colour
 from rdv_app.domain.names import agent_name
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services.availability.plages import running
+from rdv_app.services.availability.inputs import running
 from rdv_app.services.rdv import queries
 from rdv_app.services.rights import agent_scope, visible_agent_ids
 

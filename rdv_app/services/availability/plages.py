@@ -17,7 +17,6 @@ Days and times of day are wall-clock values of the organisation's time zone; "to
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,22 +26,27 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from rdv_app.db.models import Absence, Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
+from rdv_app.db.models import Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.availability_text import describe_plage
 from rdv_app.domain.enums import AccessLevel, LieuAvailability, LocationType
 from rdv_app.domain.events import Actor, AvailabilityChanged, Change
-from rdv_app.domain.recurrence import Recurrence, RecurrenceError
+from rdv_app.domain.periods import is_expired, shift_years
+from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services import audit
+from rdv_app.services.availability.inputs import (
+    agents_by_id,
+    check_day,
+    parse_recurrence,
+    required_title,
+    running,
+)
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.organisation import local_time
-from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+from rdv_app.services.rights import AgentScope, agent_scope, selected_agents, visible_agent_ids
 
 ENTITY = "plage_ouverture"
-# A day typed more than a year back or five years ahead is a typo, not a plan.
-PAST_LIMIT_YEARS = 1
-FUTURE_LIMIT_YEARS = 5
 # RGPD (domain.md section 10): plages are deleted one year after they end.
 RETENTION_YEARS = 1
 # Overlaps are looked for over this span from the later start: it holds many repetitions of any pattern
@@ -200,81 +204,6 @@ def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
                      changes={"ended_on": [until or first_day, None]}, organisation_id=organisation_id)
     uow.commit()
     return len(rows)
-
-
-# --------------------------------------------------------------------------- helpers shared with absences
-
-
-def selected_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Collection[int] | None) -> set[int]:
-    """The agents a list covers: `agent_ids` if the actor may see them all, else everyone they see."""
-    visible = visible_agent_ids(uow, scope)
-    if agent_ids:
-        if not set(agent_ids) <= visible:
-            raise PermissionDenied("Vous ne pouvez pas consulter le planning de cet agent.")
-        return set(agent_ids)
-    return visible
-
-
-def running(model: type[PlageOuverture] | type[Absence], last_day: Any, today: date) -> sa.ColumnElement[bool]:
-    """Not expired: a one-off whose last day is today or later, a series not ended before today."""
-    return sa.or_(
-        sa.and_(col(model.recurrence).is_(None), last_day >= today),
-        sa.and_(col(model.recurrence).is_not(None),
-                sa.or_(col(model.recurrence_until).is_(None), col(model.recurrence_until) >= today)),
-    )
-
-
-def is_expired(last_day: date, recurrence: dict[str, Any] | None, until: date | None, today: date) -> bool:
-    if recurrence is None:
-        return last_day < today
-    return until is not None and until < today
-
-
-def check_day(day: date | None, field: str, today: date, *, is_new: bool, missing: str) -> date:
-    """A required, realistic day: not more than a year back when it is new, not five years ahead."""
-    if day is None:
-        raise DomainError(missing, field)
-    if is_new and day < shift_years(today, -PAST_LIMIT_YEARS):
-        raise DomainError("Cette date est passée depuis plus d'un an.", field)
-    if is_new and day > shift_years(today, FUTURE_LIMIT_YEARS):
-        raise DomainError("Cette date est à plus de 5 ans : vérifiez l'année.", field)
-    return day
-
-
-def parse_recurrence(data: dict[str, Any] | None, first_day: date) -> Recurrence | None:
-    try:
-        return Recurrence.from_json(data, first_day)
-    except RecurrenceError as exc:
-        raise DomainError(str(exc), "recurrence") from exc
-
-
-def required_title(title: str | None) -> str:
-    cleaned = (title or "").strip()
-    if not cleaned:
-        raise DomainError("Le titre est obligatoire.", "title")
-    return cleaned
-
-
-def agents_by_id(uow: UnitOfWork, agent_ids: Iterable[int]) -> dict[int, Agent]:
-    return {agent.id: agent for agent in uow.session.exec(  # type: ignore[misc]
-        select(Agent).where(col(Agent.id).in_(set(agent_ids)))).all()}
-
-
-def agent_sort_key(agent: Agent) -> tuple[str, str]:
-    """Last then first name, ignoring case and accents (domain.md section 1)."""
-    return _plain_text(agent.last_name), _plain_text(agent.first_name or "")
-
-
-def _plain_text(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
-
-
-def shift_years(day: date, years: int) -> date:
-    """The same calendar day `years` later (a 29 February becomes the 28th)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 # --------------------------------------------------------------------------- validation
@@ -506,7 +435,7 @@ def _views(uow: UnitOfWork, plages: Iterable[PlageOuverture], today: date) -> li
     ).all():
         motifs.setdefault(plage_id, []).append((motif_id, name))  # type: ignore[arg-type]
     views = []
-    for plage in sorted(plages, key=lambda p: (agent_sort_key(agents[p.agent_id]), p.first_day, p.start_time,
+    for plage in sorted(plages, key=lambda p: (agents[p.agent_id].sort_key, p.first_day, p.start_time,
                                                p.id)):
         recurrence = Recurrence.from_json(plage.recurrence, plage.first_day)
         listed = motifs.get(plage.id, [])  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ from rdv_app.domain.enums import LieuAvailability, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.recipients import phone_region
 from rdv_app.services import audit
-from rdv_app.services.availability.plages import running
+from rdv_app.services.availability.inputs import running
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import require_admin

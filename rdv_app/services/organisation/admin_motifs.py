@@ -37,7 +37,7 @@ from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import BOOKABLE_BY_LABELS, LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
 from rdv_app.services import audit
-from rdv_app.services.availability.plages import running
+from rdv_app.services.availability.inputs import running
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import require_admin

@@ -31,7 +31,7 @@ from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.recipients import phone_region
 from rdv_app.services import audit
-from rdv_app.services.availability.plages import running
+from rdv_app.services.availability.inputs import running
 from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import local_time, public_links
 from rdv_app.services.organisation.admin_motifs import folded
