@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 from rdv_app.db.types import UTCDateTime
@@ -447,9 +448,23 @@ class Rdv(SQLModel, table=True):
 
 
 class RdvAgent(SQLModel, table=True):
+    """An agent of an RDV. `slot_starts_at` and `slot_ends_at` hold the slot an usager booked online while
+    it stands (cleared when the RDV is cancelled or an agent moves it): on PostgreSQL an exclusion
+    constraint refuses two such slots of one agent that overlap, the last line of defence behind the
+    booking lock (domain.md decision 3). Agents' own RDVs never claim a slot, so an agent may still
+    overbook deliberately ("Confirmer quand même")."""
+
     __tablename__ = "rdv_agent"
+    __table_args__ = (
+        postgresql.ExcludeConstraint(
+            ("agent_id", "="), (sa.text("tstzrange(slot_starts_at, slot_ends_at)"), "&&"),
+            name="rdv_agent_online_slots_do_not_overlap", using="gist",
+            where=sa.text("slot_starts_at IS NOT NULL")).ddl_if(dialect="postgresql"),
+    )
     rdv_id: int = Field(foreign_key="rdv.id", primary_key=True, ondelete="CASCADE")
     agent_id: int = Field(foreign_key="agent.id", primary_key=True, ondelete="RESTRICT", index=True)
+    slot_starts_at: datetime | None = _instant()
+    slot_ends_at: datetime | None = _instant()
 
 
 class Participation(SQLModel, table=True):
@@ -505,6 +520,7 @@ class OutboxMessage(SQLModel, table=True):
     usager_id: int | None = _fk("usager.id", nullable=True, ondelete="SET NULL", index=False)
     agent_id: int | None = _fk("agent.id", nullable=True, ondelete="SET NULL", index=False)
     webhook_endpoint_id: int | None = _fk("webhook_endpoint.id", nullable=True, ondelete="CASCADE")
+    rdv_version: int | None = None  # the RDV's ics_sequence the message was written for
     created_at: datetime = _created()
     sent_at: datetime | None = _instant()
 

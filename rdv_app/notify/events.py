@@ -151,7 +151,7 @@ def notify_rdv_change(session: Session, change: RdvChanged, *, now: datetime) ->
             payload = _usager_email(context, occasion, message, usagers, link, usager_ics)
         outbox_id = enqueue(session, channel=message.channel, event=occasion.event, idempotency_key=key,
                             payload=payload, organisation_id=rdv.organisation_id, rdv_id=rdv.id,
-                            usager_id=message.usager_id, expires_at=rdv.starts_at)
+                            rdv_version=rdv.ics_sequence, usager_id=message.usager_id, expires_at=rdv.starts_at)
         if outbox_id is not None:
             ids.append(outbox_id)
 
@@ -166,7 +166,8 @@ def notify_rdv_change(session: Session, change: RdvChanged, *, now: datetime) ->
         payload = _agent_email(context, occasion, agent_message.event, agent_message.address, agent_ics[cancelled])
         outbox_id = enqueue(session, channel=Channel.MAIL, event=agent_message.event, idempotency_key=key,
                             payload=payload, organisation_id=rdv.organisation_id, rdv_id=rdv.id,
-                            agent_id=agent_message.agent_id, expires_at=rdv.starts_at)
+                            rdv_version=rdv.ics_sequence, agent_id=agent_message.agent_id,
+                            expires_at=rdv.starts_at)
         if outbox_id is not None:
             ids.append(outbox_id)
     return ids

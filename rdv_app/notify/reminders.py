@@ -155,8 +155,8 @@ def queue_rdv_reminders(session: Session, rdv_id: int, now: datetime) -> list[in
             payload = _usager_email(context, reminder, message, usagers, link, ics)
         outbox_id = enqueue(session, channel=message.channel, event=EVENT,
                             idempotency_key=_usager_key(EVENT, rdv, message), payload=payload,
-                            organisation_id=rdv.organisation_id, rdv_id=rdv_id, usager_id=message.usager_id,
-                            expires_at=rdv.starts_at)
+                            organisation_id=rdv.organisation_id, rdv_id=rdv_id, rdv_version=rdv.ics_sequence,
+                            usager_id=message.usager_id, expires_at=rdv.starts_at)
         if outbox_id is not None:
             ids.append(outbox_id)
     return ids

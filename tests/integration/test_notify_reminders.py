@@ -17,6 +17,7 @@ import pytest
 from factories import at_paris
 from fakes.ovh_server import FakeOvh
 from fakes.smtp_server import SmtpServer
+from pg import free_port
 from sqlmodel import select
 
 from rdv_app.auth.tokens import hash_token
@@ -291,3 +292,46 @@ def test_two_workers_scanning_together_queue_each_reminder_once(
     for text in texts:
         match = re.search(r"/r/(\d+)/(\S+) /", text)
         assert match is not None and hashes[int(match.group(1))] == hash_token(match.group(2))
+
+
+def test_reminders_waiting_across_a_cancellation_or_a_move_are_withdrawn_not_sent(
+        uow: UnitOfWork, world: World, db_url: str, ovh: FakeOvh, smtp: SmtpServer) -> None:
+    cancelled = _plan(uow, world)
+    moved = _plan(uow, world, usager_ids=[world.leo])
+    worker = _worker(db_url, ovh, smtp)
+    assert worker.run_once(now=REMINDER - timedelta(hours=1), limit=100) == 4  # the confirmations
+    # OVH and the SMTP server are down when the reminders fall due: they are put back for later.
+    ovh.go_down()
+    assert len(worker.run_scheduled(now=REMINDER)) == 4
+    nowhere = Worker(db_url, sms=OvhSmsProvider(ovh.settings()), smtp=smtp.settings(port=free_port()))
+    assert nowhere.run_once(now=REMINDER, limit=100) == 4
+    assert not any("Rappel" in sms.message for sms in ovh.received)
+    assert {r.status for r in _reminders(db_url)} == {"pending"}
+
+    # Meanwhile one RDV is cancelled and the other moved to Wednesday 14:00.
+    lifecycle.cancel_rdv(uow, world.agent, world.org, cancelled, now=REMINDER + timedelta(minutes=5))
+    lifecycle.update_rdv(uow, world.agent, world.org, moved, starts_at=at_paris(MONDAY + timedelta(days=2), 14),
+                         duration_in_min=30, lieu_id=world.lieu, agent_ids=[world.agent], confirm_warnings=True,
+                         now=REMINDER + timedelta(minutes=6))
+
+    ovh.come_back()
+    worker.run_once(now=REMINDER + timedelta(hours=2), limit=100)
+    assert not any("Rappel" in sms.message for sms in ovh.received)
+    assert not any(message["Subject"].startswith("[Rappel]") for _, message in smtp.messages)
+    assert any("a été annulé" in sms.message for sms in ovh.received)
+    assert any("RDV modifié" in sms.message and "mercredi 09/12 à 14h00" in sms.message for sms in ovh.received)
+    with UnitOfWork(db_url) as check:
+        withdrawn = check.session.exec(select(Receipt.rdv_id, Receipt.channel, Receipt.error_message)
+                                       .where(Receipt.event == REMINDER_EVENT,
+                                              Receipt.error_message == "Annulé : le rendez-vous a changé.")).all()
+    statuses = {r.status for r in _reminders(db_url)}
+    assert sorted(withdrawn) == sorted([(cancelled, "mail", "Annulé : le rendez-vous a changé."),
+                                        (cancelled, "sms", "Annulé : le rendez-vous a changé."),
+                                        (moved, "mail", "Annulé : le rendez-vous a changé."),
+                                        (moved, "sms", "Annulé : le rendez-vous a changé.")])
+    assert statuses == {"cancelled"}
+    # The moved RDV's reminder comes again at its new time, for its new version only.
+    assert len(worker.run_scheduled(now=at_paris(MONDAY, 14))) == 2
+    worker.run_once(now=at_paris(MONDAY, 14), limit=100)
+    [reminder] = [sms for sms in ovh.received if "Rappel" in sms.message]
+    assert "mercredi 09/12 à 14h00" in reminder.message

@@ -226,7 +226,15 @@ def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datet
         return found
     rdv_id: int = rdv.id  # type: ignore[assignment]
     notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
-    uow.session.add(RdvAgent(rdv_id=rdv_id, agent_id=slot.agent_id))
+    uow.session.add(RdvAgent(rdv_id=rdv_id, agent_id=slot.agent_id, slot_starts_at=slot.starts_at,
+                             slot_ends_at=slot.ends_at))
+    try:
+        uow.session.flush()
+    except sa.exc.IntegrityError:
+        # PostgreSQL's exclusion constraint: another online booking of this agent's time got past the
+        # lock (it cannot while every path takes it; this is the last line of defence).
+        uow.rollback()
+        raise SlotTaken() from None
     uow.session.add(Participation(rdv_id=rdv_id, usager_id=participant.id, status=RdvStatus.UNKNOWN.value,  # type: ignore[arg-type]
                                   send_lifecycle_notifications=notify, send_reminder_notification=notify,
                                   created_by_type=AuthorType.USAGER.value))
@@ -258,12 +266,14 @@ def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, moti
     territory are added to this one.
     """
     now = now or clock.now()
+    begin_write(uow.session)
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     motif = _usable_motif(uow, scope, motif_id)
     if motif.collectif:
         raise DomainError("Un RDV collectif se crée depuis la page des RDV collectifs.", "motif_id")
     ends_at = _ends_at(starts_at, duration_in_min)
     agents = _usable_agents(uow, scope, agent_ids)
+    _lock_agent_rows(uow, agents)
     lieu_id = _usable_lieu(uow, organisation_id, motif, lieu_id)
     if not usager_ids:
         raise DomainError("Ajoutez au moins un usager.", "usager_ids")
@@ -312,11 +322,13 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
     agents change, the past when the start changes, the same motif that day when the day changes.
     """
     now = now or clock.now()
+    begin_write(uow.session)
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     rdv, motif = visible_in_scope(uow, scope, rdv_id)
     ends_at = _ends_at(starts_at, duration_in_min)
     old_agents = agent_ids_of(uow, rdv_id)
     agents = _usable_agents(uow, scope, agent_ids, keep=old_agents)
+    _lock_agent_rows(uow, set(agents) | set(old_agents))
     lieu_id = _usable_lieu(uow, organisation_id, motif, lieu_id, keep=rdv.lieu_id)
     participations = _participations(uow, rdv_id)
     names = usager_names(uow, [p.usager_id for p in participations])
@@ -350,6 +362,7 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
     for agent_id in set(old_agents) - set(agents):
         uow.session.delete(uow.session.get(RdvAgent, (rdv_id, agent_id)))
     uow.session.add_all([RdvAgent(rdv_id=rdv_id, agent_id=a) for a in agents if a not in old_agents])
+    _release_online_slot(uow, rdv_id)  # moved by an agent: their decision, no longer an online booking's slot
     return _record(uow, rdv, RdvChanged(
         rdv_id=rdv_id, organisation_id=organisation_id, change=Change.UPDATED, action="updated",
         actor=Actor.agent(actor_agent_id), occurred_at=now, version=rdv.ics_sequence,
@@ -535,6 +548,8 @@ def _apply_status(uow: UnitOfWork, rdv: Rdv, participations: list[Participation]
         event, concerned = NotificationEvent.RDV_CREATED, restored
     if event is not None:
         rdv.ics_sequence += 1  # a cancellation or a re-creation replaces the event in calendars
+    if outcome.status in CANCELLED_STATUSES:
+        _release_online_slot(uow, rdv.id)  # type: ignore[arg-type]
     uow.session.add(rdv)
     agents = tuple(agent_ids_of(uow, rdv.id)) if tell_agents else ()  # type: ignore[arg-type]
     change = _record(uow, rdv, RdvChanged(
@@ -589,6 +604,20 @@ def _lock_agents(uow: UnitOfWork, motif_id: int, lieu_id: int | None) -> None:
         candidates = candidates.where(PlageOuverture.lieu_id == lieu_id)
     uow.session.exec(select(Agent.id).where(col(Agent.id).in_(candidates)).order_by(Agent.id)
                      .with_for_update()).all()
+
+
+def _lock_agent_rows(uow: UnitOfWork, agent_ids: Collection[int]) -> None:
+    """PostgreSQL: the same row locks on agents as online booking takes, in id order, so that an agent
+    planning or moving an RDV and an usager booking the same agent's time run one after the other
+    (SQLite's write lock, taken at BEGIN, already serialises them)."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.exec(select(Agent.id).where(col(Agent.id).in_(sorted(agent_ids))).order_by(Agent.id)
+                         .with_for_update()).all()
+
+
+def _release_online_slot(uow: UnitOfWork, rdv_id: int) -> None:
+    uow.session.exec(sa.update(RdvAgent).where(col(RdvAgent.rdv_id) == rdv_id)
+                     .values(slot_starts_at=None, slot_ends_at=None))
 
 
 def _booked_with_key(uow: UnitOfWork, key_hash: str) -> Booked | None:
