@@ -14,16 +14,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 LOGIN_PATH = "/connexion"
 HEALTH_PATH = "/_health"
+# Reflex's advice that does not apply here: `make run` starts the app, and Node.js is not used (bun is).
+MISLEADING = (re.compile(r"\s*Run `uv run reflex run` to start the app\."),
+              re.compile(r"Warning: Your version \(.*\) of Node\.js is out of date\..*"))
 
 
 def banner(base_url: str, reset: bool = False) -> str:
@@ -68,6 +75,23 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 600) -> 
     return False
 
 
+def relay(source: Iterable[str], target: TextIO) -> None:
+    """Copies the server's output without the MISLEADING advice; a warning wrapped over two lines goes
+    whole (its wrapped end starts in lower case)."""
+    dropped = False
+    for line in source:
+        if dropped and line[:1].islower():
+            dropped = False
+            continue
+        cleaned = line
+        for pattern in MISLEADING:
+            cleaned = pattern.sub("", cleaned)
+        dropped = not cleaned.strip()
+        if not dropped:
+            target.write(cleaned if cleaned == line else cleaned.rstrip() + "\n")
+            target.flush()
+
+
 def serve(port: int) -> int:
     # The websocket accepts only the public origin (rxconfig): default it to the port served here.
     os.environ.setdefault("RDV_PUBLIC_URL", f"http://localhost:{port}")
@@ -78,7 +102,9 @@ def serve(port: int) -> int:
         text = banner_file.read_text()
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
                "--frontend-port", str(port), "--backend-port", str(port)]
-    process = subprocess.Popen(command)  # noqa: S603 - fixed command
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+    assert process.stdout is not None
+    threading.Thread(target=relay, args=(process.stdout, sys.stdout), daemon=True).start()
     try:
         if not wait_until_up(f"http://127.0.0.1:{port}{HEALTH_PATH}", process):
             print("Le serveur n'a pas démarré : voir les messages ci-dessus.", file=sys.stderr)
