@@ -93,17 +93,22 @@ class AgendaState(AgentState):
             choices = agenda.visible_agents(uow, self._agent_id, int(self.current_org_id))
             options = creneaux.search_options(uow, self._agent_id, int(self.current_org_id))
             created = params.get("rdv-cree", "")
+            created_agents: list[str] = []
             if created.isdigit():
                 try:
-                    self.created_message = rdv_planning.created_summary(uow, self._agent_id, int(self.current_org_id),
-                                                                        int(created))
-                    self.created_link = routes.rdv_page(int(created))
+                    organisation_id, rdv_id = int(self.current_org_id), int(created)
+                    self.created_message = rdv_planning.created_summary(uow, self._agent_id, organisation_id, rdv_id)
+                    self.created_link = routes.rdv_page(rdv_id)
+                    created_agents = [str(a) for a in rdv_planning.created_rdv_agents(uow, self._agent_id,
+                                                                                      organisation_id, rdv_id)]
                 except DomainError:
                     self.created_message = ""
         self.agent_choices = [AgentChoice(str(a.id), a.name) for a in choices]
         self.motif_choices = [AgentChoice(str(m.id), m.label) for m in options.motifs]
         known = {c.value for c in self.agent_choices}
         self.shown_agents = [a for a in self.shown_agents if a in known] or [str(self._agent_id)]
+        # The RDV just created is in sight: its agents' agendas are shown too.
+        self.shown_agents += [a for a in created_agents if a in known and a not in self.shown_agents]
         # The organisation's "now" and the display preferences, before the calendar starts.
         self.initial_date = day or options.today.isoformat()
         self._first_day = self._last_day = self.initial_date

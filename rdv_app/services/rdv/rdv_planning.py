@@ -215,6 +215,13 @@ def created_summary(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
     return f"Le RDV « {details.motif_name} » du {details.day} à {details.time} a été créé."
 
 
+def created_rdv_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int) -> list[int]:
+    """The agents of an RDV just created, when the actor may see it: the agenda shows them, so that the
+    RDV is in sight whoever it was planned for."""
+    queries.visible_rdv(uow, actor_agent_id, organisation_id, rdv_id)
+    return queries.agent_ids_of(uow, rdv_id)
+
+
 def describe(day: date, start_time: time) -> str:
     """'lundi 7 décembre 2026 à 09h00'."""
     return f"{datefmt.long_date(day)} à {datefmt.hour(datetime.combine(day, start_time))}"
