@@ -4,7 +4,9 @@
 - seed: wipe the database and seed the demo again;
 - serve: prepare, start the production server (one port), print the URLs once it answers;
 - worker [DATABASE_URL]: the notification worker as its own process (RDV_NOTIFY_WORKER=external);
-  SIGTERM stops it after the message in flight.
+  SIGTERM stops it after the message in flight;
+- backup [FILE]: a snapshot of the configured database (default data/backups/rdv-<date>.<db|dump>);
+- restore FILE: the snapshot into the configured database, which must be empty.
 
 `serve` stays a small supervisor: the database work runs in a child process, so that the launcher does
 not keep SQLAlchemy and the models in memory next to the server for the whole day.
@@ -116,6 +118,27 @@ def serve(port: int) -> int:
         return process.wait()
 
 
+def backup_or_restore(command: str, file: Path | None) -> int:
+    from rdv_app.db import backup
+    from rdv_app.db.engine import database_url
+    from rdv_app.domain import clock
+
+    url = database_url()
+    try:
+        if command == "restore":
+            assert file is not None
+            backup.restore(url, file)
+            print(f"Base restaurée depuis {file}.")
+            return 0
+        suffix = "db" if url.startswith("sqlite") else "dump"
+        target = file or Path("data/backups") / f"rdv-{clock.now():%Y%m%d-%H%M%S}.{suffix}"
+        print(f"Sauvegarde écrite : {backup.backup(url, target)}")
+        return 0
+    except backup.BackupError as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="rdv_app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +147,10 @@ def main() -> int:
     sub.add_parser("seed")
     worker_parser = sub.add_parser("worker")
     worker_parser.add_argument("database_url", nargs="?")
+    backup_parser = sub.add_parser("backup")
+    backup_parser.add_argument("file", nargs="?", type=Path)
+    restore_parser = sub.add_parser("restore")
+    restore_parser.add_argument("file", type=Path)
     serve_parser = sub.add_parser("serve")
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
@@ -134,6 +161,8 @@ def main() -> int:
         from rdv_app.notify import worker
 
         return worker.main([args.database_url] if args.database_url else [])
+    if args.command in ("backup", "restore"):
+        return backup_or_restore(args.command, args.file)
     base_url = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
     if args.command == "prepare":
         text = banner(base_url)
