@@ -25,6 +25,11 @@ class Settings:
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
+    @property
+    def loopback_webhooks_allowed(self) -> bool:
+        """Development and tests: an app served without https may send webhooks to this machine."""
+        return self.public_url.startswith("http://")
+
     def frontend_url(self, path: str) -> str:
         return f"{self.public_url}{path}" if self.api_url else path
 
