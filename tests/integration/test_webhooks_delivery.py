@@ -29,6 +29,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel
 from rdv_app.notify import webhooks as delivery
+from rdv_app.notify.outbox import enqueue
 from rdv_app.notify.public_http import PublicOnlyTransport
 from rdv_app.notify.worker import Worker
 from rdv_app.services.availability import absences, plages
@@ -502,3 +503,15 @@ def test_the_connection_goes_to_the_address_that_was_checked(receiver: WebhookRe
     assert response.status_code == 401  # reached, and refused for its missing signatures
     assert receiver.connections == 1 and lookups == ["rebind.rdv.test"]
     assert receiver.received[0].headers["host"] == f"rebind.rdv.test:{receiver.port}"
+
+
+def test_outbox_rows_hold_no_secret_nor_address_only_what_delivery_needs(db_url: str, uow: UnitOfWork,
+                                                                        world: World, receiver: WebhookReceiver) -> None:
+    _endpoint(uow, world, receiver)
+    outbox_id = _absence_webhook(db_url, uow, world)
+    payload = _message(db_url, outbox_id).payload
+    assert set(payload) == {"endpoint_id", "webhook_id", "body"}
+    assert receiver.secret not in str(payload)
+    with pytest.raises(ValueError):
+        enqueue(uow.session, channel="webhook", event="webhook", idempotency_key="k",
+                payload={**payload, "secret": receiver.secret})

@@ -124,8 +124,8 @@ def emit(session: Session, model: WebhookSubscription | str, record_id: int, eve
         outbox_id = enqueue(
             session, channel=Channel.WEBHOOK, event=NotificationEvent.WEBHOOK,
             idempotency_key=f"webhook:{endpoint.id}:{model.value}:{record_id}:{event.value}:{message_id}",
-            payload={"url": endpoint.target_url, "secret": endpoint.secret, "body": body,
-                     "endpoint_id": endpoint.id, "webhook_id": message_id},
+            # The endpoint's address and secret are read when sending: no secret rests in the outbox.
+            payload={"body": body, "endpoint_id": endpoint.id, "webhook_id": message_id},
             organisation_id=endpoint.organisation_id, webhook_endpoint_id=endpoint.id)
         if outbox_id is not None:
             ids.append(outbox_id)
