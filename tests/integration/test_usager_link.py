@@ -52,7 +52,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import Channel, NotificationEvent
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_link as service
 
@@ -286,7 +286,7 @@ def test_the_lockout_counts_wrong_answers_from_every_process(uow: UnitOfWork, wo
 # --------------------------------------------------------------------------- summary and cancellation
 
 
-def test_the_summary_is_in_the_organisations_time_zone_and_hides_a_hidden_motif(uow: UnitOfWork,
+def test_the_summary_is_in_the_organisations_time_zone_and_a_hidden_motif_is_not_found(uow: UnitOfWork,
                                                                                 world: World) -> None:
     organisation = uow.session.get(Organisation, world.org)
     assert organisation is not None
@@ -310,7 +310,8 @@ def test_the_summary_is_in_the_organisations_time_zone_and_hides_a_hidden_motif(
     motif.visibility_type = "invisible"
     uow.session.add(motif)
     uow.commit()
-    assert service.summary(uow, access).title == "Protection maternelle et infantile"
+    with pytest.raises(NotFound):
+        service.summary(uow, access)
 
 
 @pytest.mark.parametrize(("location_type", "place"), [
@@ -524,6 +525,31 @@ def test_the_whole_flow_over_http(uow: UnitOfWork, world: World, client: TestCli
     uow.rollback()  # a new transaction sees what the requests wrote
     rdv = uow.session.get(Rdv, rdv_id)
     assert rdv is not None and rdv.status == "excused"
+
+
+def test_a_motif_made_invisible_closes_every_page_of_its_links(uow: UnitOfWork, world: World, client: TestClient,
+                                                               db_url: str) -> None:
+    rdv_id = _plan(uow, world, _soon(2))
+    token = _sms_token(uow, rdv_id)
+    assert client.get(f"/r/{rdv_id}/{token}").status_code == 303
+    form = client.get(f"/r/{rdv_id}")
+    assert client.post(f"/r/{rdv_id}/lettres", data={"lettres": "DEL", "csrf": _csrf(form.text)}).status_code == 303
+    confirm = client.get(f"/r/{rdv_id}/annulation")
+    assert confirm.status_code == 200
+    motif = uow.session.get(Motif, world.motif)
+    motif.visibility_type = "invisible"  # type: ignore[union-attr]
+    uow.session.add(motif)
+    uow.commit()
+    before = _dump(db_url)
+
+    pages = [client.get(f"/r/{rdv_id}"), client.get(f"/r/{rdv_id}/rdv.ics"), client.get(f"/r/{rdv_id}/annulation"),
+             client.post(f"/r/{rdv_id}/annulation", data={"csrf": _csrf(confirm.text)})]
+    assert [page.status_code for page in pages] == [404, 404, 404, 404]
+    assert not any("Consultation" in page.text or "Protection maternelle" in page.text for page in pages)
+    anew = TestClient(client.app)
+    assert anew.get(f"/r/{rdv_id}/{token}", follow_redirects=False).status_code == 404
+    uow.rollback()
+    assert _dump(db_url) == before
 
 
 def test_every_get_of_the_flow_leaves_the_database_unchanged(uow: UnitOfWork, world: World, client: TestClient,
