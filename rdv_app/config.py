@@ -11,6 +11,14 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def _trusted_proxies() -> int:
+    value = _env("RDV_TRUSTED_PROXIES", "0")
+    if not value.isdigit():
+        raise ValueError(f"RDV_TRUSTED_PROXIES doit être le nombre de relais inverses devant l'application "
+                         f"(0, 1, 2…), reçu : {value!r}.")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     public_url: str = field(default_factory=lambda: _env("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/"))
@@ -19,6 +27,8 @@ class Settings:
     environment_name: str = field(default_factory=lambda: _env("RDV_ENVIRONMENT", "démo"))
     # Signs short-lived cookies (the usager's link access). Without it each process draws its own key:
     # a restart then only asks usagers to open their link again; several processes need a shared one.
+    # Reverse proxies in front of the app, each appending to X-Forwarded-For (rdv_app.api.client_address).
+    trusted_proxies: int = field(default_factory=_trusted_proxies)
     secret_key: str = field(default_factory=lambda: _env("RDV_SECRET_KEY") or secrets.token_hex(32), repr=False)
 
     @property

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rdv_app import routes
+from rdv_app.api.client_address import client_ip
 from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
@@ -30,15 +31,11 @@ async def health(_request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind address
-
-
 async def open_agent_session(request: Request) -> Response:
     """Turns a login ticket into the HttpOnly session cookie, then goes on to the requested page."""
     ticket = request.query_params.get("ticket", "")
     with UnitOfWork() as uow:
-        opened = agent_auth.open_session(uow, ticket, _client_ip(request), request.headers.get("user-agent"))
+        opened = agent_auth.open_session(uow, ticket, client_ip(request), request.headers.get("user-agent"))
     if opened is None:
         return RedirectResponse(settings.frontend_url(routes.login()), status_code=303)
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)

@@ -25,11 +25,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 
 from rdv_app import routes
+from rdv_app.api import client_address
 from rdv_app.api.http import security_headers
 from rdv_app.api.usager_link import ROUTES
 from rdv_app.auth import rate_limit
 from rdv_app.auth.tokens import hash_token
-from rdv_app.config import settings
+from rdv_app.config import Settings, settings
 from rdv_app.db.engine import get_engine
 from rdv_app.db.models import (
     Agent,
@@ -606,6 +607,26 @@ def test_attempts_on_links_are_rate_limited_per_ip(uow: UnitOfWork, world: World
     assert blocked.status_code == 429
     assert "Veuillez patienter" in blocked.text
     assert neighbour.get(f"/r/{rdv_id}/{token}").status_code == 303
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(uow: UnitOfWork, world: World, db_url: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """One reverse proxy in front (RDV_TRUSTED_PROXIES=1): every request comes from its address, and the
+    client is the last address it appends to X-Forwarded-For (earlier ones are the client's own claims)."""
+    monkeypatch.setattr(client_address, "settings", Settings(trusted_proxies=1))
+    rdv_id = _plan(uow, world, _soon(2))
+    token = _sms_token(uow, rdv_id)
+    app = Starlette(routes=ROUTES)
+    app.state.database_url = db_url
+    proxy = TestClient(app, client=("10.0.0.2", 50000), follow_redirects=False)
+    guesser = {"X-Forwarded-For": "198.51.100.20, 203.0.113.7"}
+    statuses = [proxy.get(f"/r/{rdv_id}/guess{n:07d}", headers=guesser).status_code for n in range(20)]
+    assert statuses == [404] * 20
+    assert proxy.get(f"/r/{rdv_id}/{token}", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
+    # Claiming another address in front of the proxy's entry changes nothing.
+    assert proxy.get(f"/r/{rdv_id}/{token}",
+                     headers={"X-Forwarded-For": "203.0.113.8, 203.0.113.7"}).status_code == 429
+    assert proxy.get(f"/r/{rdv_id}/{token}", headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 303
 
 
 def test_a_locked_link_says_so_over_http(uow: UnitOfWork, world: World, client: TestClient) -> None:
