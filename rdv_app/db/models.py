@@ -134,6 +134,8 @@ class Agent(SQLModel, table=True):
     display_cancelled_rdv: bool = True
     calendar_uid: str | None = Field(default=None, unique=True)
     last_sign_in_at: datetime | None = _instant()
+    # RGPD: when the agent was told their inactive account would be deleted (rdv_app.services.retention).
+    inactivity_warned_at: datetime | None = _instant()
     deleted_at: datetime | None = _instant()
     created_at: datetime = _created()
     updated_at: datetime = _created()

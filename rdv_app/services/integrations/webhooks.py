@@ -275,6 +275,8 @@ def resend(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, outbox_me
         raise DomainError("Ce webhook est désactivé : activez-le avant de renvoyer un message.", "enabled")
     if message.status == OutboxStatus.SENDING:
         raise DomainError("Ce message est en cours d'envoi.")
+    if not message.payload:  # emptied 30 days after it was sent (rdv_app.services.retention)
+        raise DomainError("Ce message est trop ancien pour être renvoyé : son contenu a été effacé.")
     message.status, message.attempts = OutboxStatus.PENDING.value, 0
     message.next_attempt_at, message.locked_until, message.last_error = now or clock.now(), None, None
     uow.session.add(message)
