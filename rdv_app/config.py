@@ -11,6 +11,17 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+SECRET_KEY_MIN_LENGTH = 32
+
+
+def _secret_key() -> str:
+    value = _env("RDV_SECRET_KEY")
+    if value and len(value) < SECRET_KEY_MIN_LENGTH:
+        raise ValueError(f"RDV_SECRET_KEY doit compter au moins {SECRET_KEY_MIN_LENGTH} caractères "
+                         f"(par exemple : python -c 'import secrets; print(secrets.token_urlsafe(32))').")
+    return value or secrets.token_hex(32)
+
+
 def _trusted_proxies() -> int:
     value = _env("RDV_TRUSTED_PROXIES", "0")
     if not value.isdigit():
@@ -29,7 +40,7 @@ class Settings:
     # a restart then only asks usagers to open their link again; several processes need a shared one.
     # Reverse proxies in front of the app, each appending to X-Forwarded-For (rdv_app.api.client_address).
     trusted_proxies: int = field(default_factory=_trusted_proxies)
-    secret_key: str = field(default_factory=lambda: _env("RDV_SECRET_KEY") or secrets.token_hex(32), repr=False)
+    secret_key: str = field(default_factory=_secret_key, repr=False)
 
     @property
     def secure_cookies(self) -> bool:
