@@ -635,7 +635,7 @@ class UsagerSession(SQLModel, table=True):
     usager_id: int = _fk("usager.id")
     token_hash: str = Field(unique=True)
     via_franceconnect: bool = False
-    franceconnect_id_token: str | None = None
+    franceconnect_id_token: str | None = None  # sealed (rdv_app.auth.sealed)
     created_at: datetime = _created()
     last_seen_at: datetime = _created()
     revoked_at: datetime | None = _instant()

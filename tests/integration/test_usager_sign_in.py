@@ -359,8 +359,10 @@ def test_signing_out_ends_the_session_and_the_franceconnect_session(app_db: str,
     usager_id = _session_usager(app_db, client)
     assert usager_id is not None
     with UnitOfWork(app_db) as uow:
+        stored = uow.session.exec(select(UsagerSession.franceconnect_id_token)).one()
         id_token = usager_auth.revoke_session(uow, client.cookies.get(routes.USAGER_SESSION_COOKIE))
     assert id_token
+    assert id_token.count(".") == 2 and stored and id_token not in stored and id_token.split(".")[1] not in stored
     assert _session_usager(app_db, client) is None
 
     back_to = f"{settings.public_url}{routes.USAGER_SIGN_OUT}"

@@ -12,6 +12,7 @@
 - **FranceConnect** (`sign_in_with_franceconnect`): the usager is found by FranceConnect subject, then
   by email among accounts whose email was verified, or created; names and birth date given by FranceConnect are then certified and cannot be
   edited (`update_informations` refuses).
+- The FranceConnect id_token, kept for the sign-out, rests encrypted (rdv_app.auth.sealed).
 - Rate limits fail closed: account creation and link emails per IP and per email address.
 """
 
@@ -30,6 +31,7 @@ from sqlmodel import col, select
 from rdv_app import routes
 from rdv_app.auth import rate_limit
 from rdv_app.auth.franceconnect import FranceConnectIdentity
+from rdv_app.auth.sealed import seal, unseal
 from rdv_app.auth.tokens import hash_token, new_token
 from rdv_app.config import settings
 from rdv_app.db.models import Usager, UsagerEmailToken, UsagerSession
@@ -216,7 +218,7 @@ def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = No
         return None
     row.revoked_at = now or clock.now()
     uow.session.add(row)
-    id_token = row.franceconnect_id_token
+    id_token = unseal(row.franceconnect_id_token)
     uow.commit()
     return id_token
 
@@ -224,7 +226,8 @@ def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = No
 def _open_session(uow: UnitOfWork, usager_id: int, now: datetime, *, id_token: str | None = None) -> str:
     token = new_token()
     uow.session.add(UsagerSession(usager_id=usager_id, token_hash=hash_token(token),
-                                  via_franceconnect=id_token is not None, franceconnect_id_token=id_token,
+                                  via_franceconnect=id_token is not None,
+                                  franceconnect_id_token=seal(id_token) if id_token else None,
                                   created_at=now, last_seen_at=now))
     return token
 
