@@ -492,6 +492,7 @@ def test_in_production_a_name_resolving_to_an_internal_address_is_refused_when_c
 def test_the_connection_goes_to_the_address_that_was_checked(receiver: WebhookReceiver) -> None:
     """A name unknown to the system's resolver: only the checked resolution can lead to the receiver, so a
     second lookup (which DNS rebinding would answer differently) is never made."""
+    receiver.secret = "whsec_" + "A" * 44
     lookups: list[str] = []
 
     def resolver(host: str, port: int, **_options: object) -> list[tuple[object, ...]]:
