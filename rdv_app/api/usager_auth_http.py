@@ -128,6 +128,7 @@ async def franceconnect_callback(request: Request) -> Response:
 
 
 def _fc_failed(error: FranceConnectError, next_path: str) -> Response:
+    next_path = safe_next_path(next_path, routes.PUBLIC_BOOKING)
     return _page("Connexion impossible", f"""<p role="alert">{escape(error.message, quote=False)}</p>
 <p><a class="button" href="{escape(settings.frontend_url(next_path))}">Revenir à ma réservation</a></p>""",
                  status_code=400)

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from rdv_app import routes
 from rdv_app.api import usager_pages
+from rdv_app.api.client_address import client_ip
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.usager_link import ACCESS_LIFETIME, VERIFIED_LIFETIME
@@ -38,10 +39,6 @@ _NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 def _uow(request: Request) -> UnitOfWork:
     """The app's database; tests mount these routes on an app whose state names another one."""
     return UnitOfWork(getattr(request.app.state, "database_url", None))
-
-
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind address
 
 
 def _html(body: str, status_code: int = 200) -> HTMLResponse:
@@ -100,7 +97,7 @@ async def open_link(request: Request) -> Response:
     rdv_id: int = request.path_params["rdv_id"]
     try:
         with _uow(request) as uow:
-            cookie = service.open_link(uow, rdv_id, request.path_params["token"], _ip(request))
+            cookie = service.open_link(uow, rdv_id, request.path_params["token"], client_ip(request))
     except service.TooManyAttempts as error:
         return _html(usager_pages.too_many_attempts(error.message), 429)
     if cookie is None:
@@ -136,7 +133,7 @@ async def submit_initials(request: Request) -> Response:
     answer = str((await request.form()).get("lettres", ""))
     try:
         with _uow(request) as uow:
-            proof = service.check_initials(uow, access, answer, _ip(request))
+            proof = service.check_initials(uow, access, answer, client_ip(request))
     except NotFound:
         return _invalid()
     except service.TooManyAttempts as error:

@@ -72,7 +72,8 @@ p{margin:0 0 1rem}
 """
 
 # Busy state while a form is sent: the button says so and cannot be pressed twice.
-_SCRIPT = """
+# Served at routes.PAGES_SCRIPT: the pages' Content-Security-Policy allows no inline script.
+SCRIPT = """
 document.querySelectorAll("form[data-busy]").forEach(function (form) {
   form.addEventListener("submit", function () {
     var button = form.querySelector("button[type=submit]");
@@ -99,7 +100,7 @@ def page(title: str, body: str) -> str:
         f'<span class="brand-name">{APP_NAME}</span></a></div></header>'
         f'<main id="contenu" tabindex="-1" class="site-main">{body}</main>'
         '<footer class="site-footer"><p>Service de prise de rendez-vous des services publics. Logiciel libre.</p>'
-        f"</footer><script>{_SCRIPT}</script></body></html>"
+        f'</footer><script src="{routes.PAGES_SCRIPT}" defer></script></body></html>'
     )
 
 

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from rdv_app.api.client_address import client_ip
 from rdv_app.auth import rate_limit
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import webcal
@@ -48,7 +49,7 @@ def _unchanged(request: Request, feed: webcal.Feed) -> bool:
 
 async def calendar_feed(request: Request) -> Response:
     calendar_uid: str = request.path_params["calendar_uid"]
-    client = request.client.host if request.client else "inconnu"
+    client = client_ip(request)
     feed_key, client_key = f"webcal:{calendar_uid}", f"webcal-inconnu:{client}"
     wait = rate_limit.is_blocked(FEED_REQUESTS, feed_key) or rate_limit.is_blocked(UNKNOWN_FEEDS, client_key)
     if wait:
