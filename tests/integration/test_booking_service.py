@@ -15,6 +15,7 @@ from factories import at_paris
 from sqlmodel import col, func, select
 
 from rdv_app.auth import rate_limit
+from rdv_app.db.engine import get_engine
 from rdv_app.db.models import (
     AuditLog,
     Motif,
@@ -33,6 +34,7 @@ from rdv_app.services.online_booking.booking import booked_rdv
 from rdv_app.services.rdv import lifecycle
 from rdv_app.services.rdv.lifecycle import (
     BOOKINGS_PER_USAGER,
+    SERVICE_BUSY,
     SLOT_NOT_OFFERED,
     SLOT_TAKEN,
     TOO_MANY_BOOKINGS,
@@ -436,3 +438,50 @@ def test_postgresql_refuses_two_overlapping_online_slots_of_one_agent_even_past_
         unit.session.add(RdvAgent(rdv_id=twin.id, agent_id=world.agent_a,  # type: ignore[arg-type]
                                   slot_starts_at=twin.starts_at, slot_ends_at=twin.ends_at))
         unit.commit()
+
+
+@pytest.mark.parametrize("migrated_url", ["postgresql"], indirect=True)
+def test_a_booking_whose_connection_is_cut_is_tried_once_more_and_books_once(db_url: str, uow: UnitOfWork,
+                                                                               world: World) -> None:
+    """PostgreSQL restarting, a proxy cutting the connection: the booking's first transaction dies with its
+    connection, nothing of it is written, and the second try books the slot, once."""
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    engine = get_engine(db_url)
+    cut: list[int] = []
+
+    def cut_once(conn, _cursor, statement: str, *_args) -> None:
+        if not cut and statement.lstrip().upper().startswith("INSERT INTO RDV "):
+            cut.append(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+            with engine.connect() as other:
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({cut[0]})")
+
+    sa.event.listen(engine, "before_cursor_execute", cut_once)
+    try:
+        booked = _book(db_url, world.usagers[0], world, at_paris(MONDAY, 9), "cut-once")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", cut_once)
+    assert cut and booked.created
+    assert _count(db_url, Rdv) == 1
+    assert _count(db_url, OutboxMessage, OutboxMessage.rdv_id == booked.rdv_id) == 3
+
+
+@pytest.mark.parametrize("migrated_url", ["postgresql"], indirect=True)
+def test_a_booking_the_database_refuses_twice_says_so_in_french_and_writes_nothing(db_url: str, uow: UnitOfWork,
+                                                                                   world: World) -> None:
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    engine = get_engine(db_url)
+
+    def cut_always(conn, _cursor, statement: str, *_args) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO RDV "):
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            with engine.connect() as other:
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+
+    sa.event.listen(engine, "before_cursor_execute", cut_always)
+    try:
+        with pytest.raises(DomainError) as refused:
+            _book(db_url, world.usagers[0], world, at_paris(MONDAY, 9), "cut-always")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", cut_always)
+    assert refused.value.message == SERVICE_BUSY
+    assert _count(db_url, Rdv) == 0 and _count(db_url, OutboxMessage) == 0

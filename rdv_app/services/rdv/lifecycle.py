@@ -112,6 +112,8 @@ from rdv_app.services.usagers import usagers as usagers_service
 
 MAX_DURATION_IN_MIN = 24 * 60
 SLOT_TAKEN = "Ce créneau n'est plus disponible. Choisissez un autre horaire."
+SERVICE_BUSY = ("Le service est momentanément indisponible : votre rendez-vous n'a pas été enregistré. "
+                "Réessayez dans un instant.")
 SLOT_NOT_OFFERED = "Ce créneau n'est pas proposé à la réservation en ligne. Choisissez un horaire parmi ceux affichés."
 # More online bookings than this in a day is not a person booking for their family.
 BOOKINGS_PER_USAGER = parse("10/day")
@@ -175,7 +177,27 @@ def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datet
              booking_key: str, for_usager_id: int | None = None, accepted_conditions: bool = False,
              now: datetime | None = None) -> Booked:
     """Books the slot starting at `starts_at` for the signed-in usager (or one of their relatives) and
-    commits. Raises SlotTaken when the slot is gone, DomainError for anything the person must fix."""
+    commits. Raises SlotTaken when the slot is gone, DomainError for anything the person must fix.
+
+    When the database refuses the transaction (SQLite's lock held past its timeout, PostgreSQL restarting
+    or a connection cut), nothing was written: the booking is tried once more, safely since the same key
+    finds an RDV the first try may have committed; a second refusal says so in French."""
+    arguments: dict[str, Any] = dict(motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
+                                     booking_key=booking_key, for_usager_id=for_usager_id,
+                                     accepted_conditions=accepted_conditions, now=now)
+    try:
+        return _book(uow, usager_id, **arguments)
+    except sa.exc.OperationalError:
+        uow.rollback()
+    try:
+        return _book(uow, usager_id, **arguments)
+    except sa.exc.OperationalError:
+        uow.rollback()
+        raise DomainError(SERVICE_BUSY) from None
+
+
+def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
+          booking_key: str, for_usager_id: int | None, accepted_conditions: bool, now: datetime | None) -> Booked:
     now = now or clock.now()
     key = (booking_key or "").strip()
     if not key or len(key) > MAX_BOOKING_KEY_LENGTH:
