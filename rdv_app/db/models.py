@@ -498,6 +498,17 @@ class Participation(SQLModel, table=True):
 # --------------------------------------------------------------------------- notifications and integrations
 
 
+class OutboxWorker(SQLModel, table=True):
+    """A running outbox worker, known by its heartbeat (rdv_app.notify.worker): the claims of a worker whose
+    heartbeat has stopped are handed back at once."""
+
+    __tablename__ = "outbox_worker"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str  # host and process id, for operators
+    started_at: datetime = _created()
+    heartbeat_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message to deliver (SMS, email, webhook), written in the transaction that caused it."""
 
@@ -516,6 +527,12 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
     locked_until: datetime | None = _instant()
+    claimed_by: int | None = _fk("outbox_worker.id", nullable=True, ondelete="SET NULL")
+    # The last attempt that reached its provider call with no known outcome yet: its id (the OVH `tag`),
+    # its number and when the call started. Cleared once an outcome is known.
+    in_flight_tag: str | None = None
+    in_flight_attempt: int | None = None
+    in_flight_at: datetime | None = _instant()
     last_error: str | None = None
     organisation_id: int | None = _fk("organisation.id", nullable=True, ondelete="SET NULL", index=False)
     rdv_id: int | None = _fk("rdv.id", nullable=True, ondelete="SET NULL")
