@@ -3,12 +3,23 @@
 - `GET /1.0/auth/time`: the server clock, a bare JSON integer;
 - `POST /1.0/sms/{service}/jobs`: checks X-Ovh-Application, X-Ovh-Consumer, X-Ovh-Timestamp and
   X-Ovh-Signature ("$1$" + sha1(AS+CK+METHOD+full URL+body+timestamp)) like OVH does, then answers an
-  `sms.SmsSendingReport` and records the message.
+  `sms.SmsSendingReport` and records the message, with its `tag`;
+- `GET /1.0/sms/{service}/jobs` (ids of the SMS still pending) and `GET .../jobs/{id}` (an `sms.Job`,
+  which has no tag);
+- `GET /1.0/sms/{service}/outgoing?tag=&receiver=&sender=` (ids of the SMS sent, filtered) and
+  `GET .../outgoing/{id}` (an `sms.Outgoing`, with its tag).
+Every call but the clock is signed and checked the same way.
+
+A job leaves at once (it is listed among outgoing SMS) unless `keep_pending` is set: it then stays among the
+pending jobs until `send_pending()`.
 
 It can be told to fail: `go_down("http500" | "http503" | "timeout" | "refuse")` and `come_back()`;
-`invalid_receivers` holds numbers it reports as invalid; `allowed_senders` the senders it accepts;
-`hang_on(text)` holds the call carrying that text until `release(accept=...)`, so that a test can stop or
-kill a worker while it waits for OVH.
+`invalid_receivers` holds numbers it reports as invalid; `allowed_senders` the senders it accepts.
+To stop or kill a worker at a precise step, a call can be held until `release(accept=...)`:
+`hang_on(text)` holds the job carrying that text before recording it (accept=False answers 503 as if OVH
+never got it); `hang_after_accepting(text)` records it, then holds the answer; `hang_clock()` holds
+`GET /auth/time`, the first call of a fresh client. `hung` is set while a call is held, `answered` once its
+answer is written.
 """
 
 from __future__ import annotations
@@ -21,20 +32,27 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from pg import free_port
 
 from rdv_app.notify.sms import OvhSettings
 
 Mode = Literal["up", "http500", "http503", "timeout", "refuse"]
+Hold = Literal["job", "answer", "clock"]
 _JOBS = re.compile(r"/1\.0/sms/(?P<service>[^/?]+)/jobs")
+_LISTS = re.compile(r"/1\.0/sms/(?P<service>[^/?]+)/(?P<kind>jobs|outgoing)(?:/(?P<id>\d+))?")
+# OVH writes its datetimes in Paris time with the offset.
+_OVH_ZONE = ZoneInfo("Europe/Paris")
 # OVH refuses requests whose timestamp is too far from its clock.
 _MAX_CLOCK_SKEW = 180
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReceivedSms:
     id: int
     service: str
@@ -42,6 +60,26 @@ class ReceivedSms:
     message: str
     sender: str | None
     body: dict[str, Any]
+    created_at: datetime
+    pending: bool = False
+
+    @property
+    def tag(self) -> str | None:
+        return self.body.get("tag")
+
+    def _common(self) -> dict[str, Any]:
+        """The fields `sms.Job` and `sms.Outgoing` share."""
+        created = self.created_at.astimezone(_OVH_ZONE).isoformat(timespec="seconds")
+        return {"id": self.id, "creationDatetime": created, "credits": 1.0, "deliveredAt": None,
+                "deliveryReceipt": 0, "differedDelivery": 0, "message": self.message,
+                "messageLength": len(self.message), "numberOfSms": 1, "ptt": 0, "receiver": self.receivers[0],
+                "sender": self.sender or "", "sentAt": None if self.pending else created}
+
+    def as_job(self) -> dict[str, Any]:
+        return self._common()
+
+    def as_outgoing(self) -> dict[str, Any]:
+        return {**self._common(), "batchID": None, "messageID": None, "tag": self.tag or "", "tariffCode": "FR"}
 
 
 class FakeOvh:
@@ -62,8 +100,11 @@ class FakeOvh:
         # Benchmarks only count, so that the server's memory does not hide the worker's.
         self.keep_messages = keep_messages
         self.accepted = 0
+        self.keep_pending = False
         self.hung = threading.Event()
+        self.answered = threading.Event()
         self._hang_text: str | None = None
+        self._hold: Hold | None = None
         self._released = threading.Event()
         self._accept_hung = True
         self._received: list[ReceivedSms] = []
@@ -106,23 +147,39 @@ class FakeOvh:
         self.mode = "up"
 
     def hang_on(self, text: str) -> None:
-        self._hang_text = text
+        self._hold_next("job", text)
+
+    def hang_after_accepting(self, text: str) -> None:
+        self._hold_next("answer", text)
+
+    def hang_clock(self) -> None:
+        self._hold_next("clock", None)
+
+    def _hold_next(self, hold: Hold, text: str | None) -> None:
+        self._hold, self._hang_text = hold, text
         self.hung.clear()
+        self.answered.clear()
         self._released.clear()
 
     def release(self, *, accept: bool) -> None:
-        """Lets the held call go on: accepted and recorded, or answered 503 as if OVH never got it."""
+        """Lets the held call go on: accepted (or answered), or answered 503 as if OVH never got it."""
         self._accept_hung = accept
-        self._hang_text = None
+        self._hold = self._hang_text = None
         self._released.set()
 
-    def _hold(self, text: str) -> bool:
-        """Waits while `text` is the held message; False when the held call must then be refused."""
-        if text != self._hang_text:
-            return True
+    def _wait_if_held(self, hold: Hold, text: str | None = None) -> bool | None:
+        """Waits while this is the held call: None when it is not held, else whether to go on."""
+        if self._hold != hold or text != self._hang_text:
+            return None
         self.hung.set()
         self._released.wait(timeout=60)
         return self._accept_hung
+
+    def send_pending(self) -> None:
+        """The pending jobs leave: they are listed among the outgoing SMS from now on."""
+        with self._lock:
+            for sms in self._received:
+                sms.pending = False
 
     # ------------------------------------------------------------------------------------ state
 
@@ -149,17 +206,37 @@ class FakeOvh:
     def _record(self, service: str, body: dict[str, Any]) -> dict[str, Any]:
         invalid = [number for number in body["receivers"] if number in self.invalid_receivers]
         valid = [number for number in body["receivers"] if number not in self.invalid_receivers]
+        created_at = datetime.now(_OVH_ZONE)
         with self._lock:
             ids = [next(self._ids) for _ in valid]
             self.accepted += len(ids)
             if self.keep_messages:
                 self._received.extend(
                     ReceivedSms(id=sms_id, service=service, receivers=[number], message=body["message"],
-                                sender=body.get("sender"), body=body)
+                                sender=body.get("sender"), body=body, created_at=created_at,
+                                pending=self.keep_pending)
                     for sms_id, number in zip(ids, valid, strict=True)
                 )
         return {"ids": ids, "invalidReceivers": invalid, "validReceivers": valid,
                 "totalCreditsRemoved": float(len(valid))}
+
+    def _listing(self, kind: str, sms_id: str | None, query: dict[str, list[str]]) -> tuple[int, Any]:
+        """`GET .../jobs[/{id}]` and `GET .../outgoing[/{id}]`, as OVH answers them."""
+        with self._lock:
+            listed = [sms for sms in self._received if sms.pending == (kind == "jobs")]
+        if sms_id is not None:
+            for sms in listed:
+                if sms.id == int(sms_id):
+                    return 200, sms.as_job() if kind == "jobs" else sms.as_outgoing()
+            return 404, {"class": "Client::NotFound",
+                         "message": f"The requested object (id = {sms_id}) does not exist"}
+        if kind == "outgoing":
+            filters = {"tag": lambda sms: sms.tag or "", "receiver": lambda sms: sms.receivers[0],
+                       "sender": lambda sms: sms.sender or ""}
+            for name, field in filters.items():
+                if name in query:
+                    listed = [sms for sms in listed if field(sms) == query[name][0]]
+        return 200, sorted(sms.id for sms in listed)
 
     def _note_refused(self, error_code: str) -> None:
         with self._lock:
@@ -200,6 +277,8 @@ def _check_job(body: Any, allowed_senders: set[str] | None) -> str | None:
         return "Invalid value for class"
     if body.get("priority", "high") not in ("high", "medium", "low", "veryLow"):
         return "Invalid value for priority"
+    if not isinstance(body.get("tag", ""), str):
+        return "Invalid value for tag"
     sender = body.get("sender")
     if sender is not None and allowed_senders is not None and sender not in allowed_senders:
         return f"The sender {sender} does not exist"
@@ -246,13 +325,33 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(503, {"message": "Service Unavailable"})
         return True
 
+    def _refused(self, method: str, raw: str) -> bool:
+        """Answers OVH's error when the call is not signed right."""
+        url = f"http://{self.headers['Host']}{self.path}"
+        if error := self.fake.check_signature(method, url, raw, self.headers):
+            status, payload = error
+            self.fake._note_refused(payload["errorCode"])
+            self._answer(status, payload)
+            return True
+        return False
+
     def do_GET(self) -> None:
         if self._unavailable():
             return
         if self.path == "/1.0/auth/time":
+            if self.fake._wait_if_held("clock") is False:
+                self._answer(503, {"message": "Service Unavailable"})
+                return
             self._answer(200, int(time.time()))
-        else:
+            return
+        parts = urlsplit(self.path)
+        match = _LISTS.fullmatch(parts.path)
+        if match is None or match["service"] != self.fake.service_name:
             self._answer(404, {"message": f"Got an invalid (or empty) URL: {self.path}"})
+            return
+        if self._refused("GET", ""):
+            return
+        self._answer(*self.fake._listing(match["kind"], match["id"], parse_qs(parts.query)))
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
@@ -262,11 +361,7 @@ class _Handler(BaseHTTPRequestHandler):
         if match is None or match["service"] != self.fake.service_name:
             self._answer(404, {"message": "This service does not exist"})
             return
-        url = f"http://{self.headers['Host']}{self.path}"
-        if error := self.fake.check_signature("POST", url, raw, self.headers):
-            status, payload = error
-            self.fake._note_refused(payload["errorCode"])
-            self._answer(status, payload)
+        if self._refused("POST", raw):
             return
         try:
             body = json.loads(raw)
@@ -275,7 +370,11 @@ class _Handler(BaseHTTPRequestHandler):
         if problem := _check_job(body, self.fake.allowed_senders):
             self._answer(400, {"message": problem})
             return
-        if not self.fake._hold(body["message"]):
+        if self.fake._wait_if_held("job", body["message"]) is False:
             self._answer(503, {"message": "Service Unavailable"})
+            self.fake.answered.set()
             return
-        self._answer(200, self.fake._record(match["service"], body))
+        report = self.fake._record(match["service"], body)
+        self.fake._wait_if_held("answer", body["message"])
+        self._answer(200, report)
+        self.fake.answered.set()
