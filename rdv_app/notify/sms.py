@@ -3,16 +3,22 @@
 A provider takes an already rendered text (see `rdv_app.domain.sms`) and either returns what the
 receipt needs (provider id, segment count) or raises a `TemporarySmsError` (the worker retries) or a
 `PermanentSmsError` (the worker gives up at once).
+
+Each send carries the id of its attempt (OVH's `tag`), so that after a crash the worker can ask the provider
+whether that attempt left (`find_sent`) before sending again (rdv_app.notify.worker).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import ovh
@@ -28,6 +34,12 @@ logger = logging.getLogger(__name__)
 
 # UCS-2 (any character outside GSM-7): 70 UTF-16 units in one SMS, 67 per concatenated part.
 _UCS2_SINGLE, _UCS2_PART = 70, 67
+# Seconds to connect to OVH and to wait for its answer. Once the clock offset is known (`prepare`), a send is
+# one call, over within their sum: the worker lets that much time pass before asking OVH about a send that
+# was interrupted (rdv_app.notify.worker.IN_FLIGHT_SETTLE).
+OVH_TIMEOUT = (5.0, 10.0)
+# Our clock and OVH's may differ: pending jobs created this long before an attempt may still be its own.
+_CLOCK_MARGIN = timedelta(minutes=5)
 
 
 class TemporarySmsError(TemporaryDeliveryError):
@@ -36,6 +48,11 @@ class TemporarySmsError(TemporaryDeliveryError):
 
 class PermanentSmsError(PermanentDeliveryError):
     pass
+
+
+class SmsStillPendingError(TemporarySmsError):
+    """The provider holds a pending job that may be the attempt asked about; pending jobs carry no tag,
+    so the answer has to wait until it leaves."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +67,18 @@ class SmsProvider(Protocol):
     # nothing leaves the machine.
     receipt_result: ReceiptResult
 
-    def send(self, to: str, text: str, sender: str | None = None) -> SmsResult: ...
+    def prepare(self) -> None:
+        """Makes what `send` needs beforehand (OVH: its clock), so that a send is a single bounded call."""
+
+    def send(self, to: str, text: str, sender: str | None = None, *, tag: str | None = None) -> SmsResult:
+        """Sends `text`; `tag` is the attempt's id, unique, which `find_sent` looks for (the worker always
+        gives one)."""
+
+    def find_sent(self, tag: str, to: str, text: str, since: datetime) -> SmsResult | None:
+        """The SMS of the attempt `tag` (started at `since`) if it reached the provider, else None.
+
+        Raises `SmsStillPendingError` when that cannot be told yet, `TemporarySmsError` when the provider
+        cannot be asked."""
 
 
 def segment_count(text: str) -> int:
@@ -73,12 +101,19 @@ class ConsoleSmsProvider:
         self.sender = sender
         self.show_texts = show_texts
 
-    def send(self, to: str, text: str, sender: str | None = None) -> SmsResult:
+    def prepare(self) -> None:
+        pass
+
+    def send(self, to: str, text: str, sender: str | None = None, *, tag: str | None = None) -> SmsResult:
         segments = segment_count(text)
         shown = text if self.show_texts else f"({len(text)} caractères, texte non journalisé hors démo)"
         logger.info("SMS (console) from %s to %s, %d segment(s):\n%s", sender or self.sender, mask_phone(to),
                     segments, shown)
         return SmsResult(provider_id=f"console-{uuid.uuid4().hex[:16]}", segments=segments)
+
+    def find_sent(self, tag: str, to: str, text: str, since: datetime) -> None:
+        """Nothing leaves the machine: an interrupted message is simply logged again."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -148,16 +183,23 @@ def _describe(error: ovh.exceptions.APIError) -> str:
     return " ".join(str(error).split())
 
 
+def _same_number(listed: str, to: str) -> bool:
+    """OVH may list "+33612345678" as "0033612345678"."""
+    def digits(number: str) -> str:
+        return "".join(char for char in number if char.isdigit()).removeprefix("00")
+    return digits(listed) == digits(to)
+
+
 class OvhSmsProvider:
     """`POST /sms/{service}/jobs`, one receiver per job so that each SMS has its own id."""
 
     name = "ovh"
     receipt_result = ReceiptResult.SENT
 
-    def __init__(self, settings: OvhSettings, *, timeout: float | tuple[float, float] = (5.0, 20.0)) -> None:
+    def __init__(self, settings: OvhSettings, *, timeout: float | tuple[float, float] = OVH_TIMEOUT) -> None:
         self.settings = settings
         self.sender = settings.sender
-        # The SDK's default is 180 s; a stuck call must end well within the worker's lease.
+        # The SDK's default is 180 s; a stuck call must end before the worker asks OVH whether it left.
         self.timeout = timeout
         self._endpoint = _endpoint_key(settings.endpoint)
         # One client per thread: the SDK keeps a requests.Session and a lazily fetched clock offset.
@@ -176,20 +218,11 @@ class OvhSmsProvider:
             self._local.client = client
         return client
 
-    def send(self, to: str, text: str, sender: str | None = None) -> SmsResult:
-        sender = sender or self.sender
-        options = {"sender": sender} if sender else {}
+    @contextlib.contextmanager
+    def _calling(self) -> Iterator[ovh.Client]:
+        """The thread's client, with the SDK's errors turned into ours."""
         try:
-            report = self._client().post(
-                f"/sms/{self.settings.service_name}/jobs",
-                message=text,
-                receivers=[to],
-                noStopClause=True,  # transactional messages: no STOP mention, no delay outside office hours
-                priority="high",
-                coding="7bit" if is_gsm7(text) else "8bit",
-                _class="phoneDisplay",
-                **options,
-            )
+            yield self._client()
         except ovh.exceptions.BadParametersError as error:
             if _ovh_error_code(error) == "INVALID_SIGNATURE":
                 # Wrong secret or clock: an operator can fix it, and the messages must survive until then.
@@ -200,6 +233,27 @@ class OvhSmsProvider:
             raise TemporarySmsError(f"OVH injoignable ({_describe(error)})") from error
         except ovh.exceptions.APIError as error:
             raise TemporarySmsError(f"OVH : {type(error).__name__} ({_describe(error)})") from error
+
+    def prepare(self) -> None:
+        with self._calling() as client:
+            client.time_delta  # noqa: B018 - the SDK fetches OVH's clock on first use
+
+    def send(self, to: str, text: str, sender: str | None = None, *, tag: str | None = None) -> SmsResult:
+        sender = sender or self.sender
+        options = {"sender": sender} if sender else {}
+        if tag:
+            options["tag"] = tag
+        with self._calling() as client:
+            report = client.post(
+                f"/sms/{self.settings.service_name}/jobs",
+                message=text,
+                receivers=[to],
+                noStopClause=True,  # transactional messages: no STOP mention, no delay outside office hours
+                priority="high",
+                coding="7bit" if is_gsm7(text) else "8bit",
+                _class="phoneDisplay",
+                **options,
+            )
         if not isinstance(report, dict):
             raise TemporarySmsError(f"OVH : réponse inattendue {report!r}")
         if report.get("invalidReceivers"):
@@ -209,6 +263,30 @@ class OvhSmsProvider:
             # Nothing was created, so sending again cannot duplicate the SMS.
             raise TemporarySmsError(f"OVH : aucun SMS créé ({report!r})")
         return SmsResult(provider_id=str(report["ids"][0]), segments=segment_count(text))
+
+    def find_sent(self, tag: str, to: str, text: str, since: datetime) -> SmsResult | None:
+        """Looks among the pending jobs first, then among the SMS sent: a job that leaves in between is then
+        found among the sent ones, never missed by both looks.
+
+        Pending jobs carry no tag: one to the same number created since the attempt (give or take the
+        clocks' difference) may be it, and the answer waits until it has left.
+        """
+        service = f"/sms/{self.settings.service_name}"
+        with self._calling() as client:
+            for job_id in sorted(client.get(f"{service}/jobs"), reverse=True):
+                try:
+                    job = client.get(f"{service}/jobs/{job_id}")
+                except ovh.exceptions.ResourceNotFoundError:
+                    continue  # it has just left: the look among sent SMS below finds it if it is ours
+                if datetime.fromisoformat(job["creationDatetime"]) < since - _CLOCK_MARGIN:
+                    break  # ids grow with time: the rest is older still
+                if _same_number(job["receiver"], to):
+                    raise SmsStillPendingError(f"OVH : un SMS vers ce numéro est encore en attente (job {job_id})")
+            ids = client.get(f"{service}/outgoing", tag=tag)
+            if not ids:
+                return None
+            sent = client.get(f"{service}/outgoing/{min(ids)}")
+        return SmsResult(provider_id=str(sent["id"]), segments=int(sent.get("numberOfSms") or segment_count(text)))
 
 
 @functools.cache

@@ -1,23 +1,40 @@
 """The outbox worker: claims due messages, delivers them, records every attempt as a receipt.
 
-Three short steps per message, so that no transaction stays open during a network call:
-1. claim a batch in one statement: due rows become `sending` with a lease (`locked_until`). PostgreSQL
-   picks them with `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint rows; SQLite has a single
-   writer and the statement runs in a `BEGIN IMMEDIATE` transaction. Rows left `sending` by a crashed
-   worker become due again when their lease ends.
-2. deliver outside any transaction (OVH, SMTP);
-3. record the outcome and its receipt in a new transaction, only if the claim is still ours (same
-   `attempts`), then: sent; pending again with exponential backoff; or failed.
+Short steps per message, so that no transaction stays open during a network call:
+1. claim a batch in one statement: due rows become `sending`, `claimed_by` this worker, with a lease
+   (`locked_until`). PostgreSQL picks them with `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint
+   rows; SQLite has a single writer and the statement runs in a `BEGIN IMMEDIATE` transaction.
+2. mark the message in flight, in its own committed transaction, with a new attempt id (`in_flight_tag`,
+   `in_flight_attempt`, `in_flight_at`), only if the claim is still ours;
+3. deliver outside any transaction (OVH, SMTP, webhook); an SMS carries its attempt id as OVH's `tag`;
+4. record the outcome and its receipt in a new transaction, only if the claim is still ours (same worker,
+   same `attempts`), then: sent; pending again with exponential backoff; or failed. A known outcome clears
+   the in-flight mark; a temporary failure keeps it, as the call may have reached the provider.
+
+Crashes. Each worker has a row in `outbox_worker` whose `heartbeat_at` it renews, at most every second, as
+it claims and marks messages. A worker silent for HEARTBEAT_TIMEOUT is dead: the next worker to claim hands
+its claims back at once (in the claim's transaction) and deletes its row:
+- a message not in flight was never tried: it is pending again, due now, and its attempt is given back;
+- a message in flight may have reached its provider: it is pending again, due IN_FLIGHT_SETTLE after its
+  call started, once that call has certainly ended, and keeps its mark. Whoever claims it next first asks
+  OVH whether that attempt's SMS left (its tag among the SMS sent, `find_sent`) and records it as sent if
+  so, without sending again. Emails and webhooks have no such question: they are sent again with the same
+  Message-ID or `webhook-id`, so that receivers can drop the copy (at least once, not exactly once).
+A worker whose batch fails on a database error (a restart) drops its identity, so that its claims are
+recovered the same way. Leases stay as the last resort: a row still `sending` after its lease is due again,
+whoever holds it.
+
+Heartbeats are real time (`clock.now()`): the `now` parameters move the schedule, not the life of processes.
 
 Each claim increments `attempts`, so a claim is identified by (id, attempts) and an interrupted attempt
-counts toward the retry budget.
+counts toward the retry budget when it got as far as its provider call.
 
 Besides delivering, the loop runs the scheduled work once a minute: it queues the reminders that are
 due (`rdv_app.notify.reminders`) and the daily maintenance jobs (`rdv_app.notify.daily_jobs`).
 
-`python -m rdv_app.cli worker [DATABASE_URL]` runs it as a process (SIGTERM stops it after the message
-in flight); `lifespan` runs it inside the app (`make run`), unless RDV_NOTIFY_WORKER=external says that
-such a process runs; `deliver_now` sends given messages right after a commit.
+`python -m rdv_app.cli worker [DATABASE_URL]` runs it as a process (`serve`: SIGTERM stops it after the
+message in flight); `lifespan` runs it inside the app (`make run`), unless RDV_NOTIFY_WORKER=external says
+that such a process runs; `deliver_now` sends given messages right after a commit.
 """
 
 from __future__ import annotations
@@ -28,7 +45,9 @@ import hashlib
 import logging
 import os
 import random
+import secrets
 import signal
+import socket
 import sys
 import threading
 import time
@@ -41,24 +60,32 @@ from typing import Any
 import sqlalchemy as sa
 
 from rdv_app.db.engine import database_url, get_engine
-from rdv_app.db.models import OutboxMessage, Receipt
+from rdv_app.db.models import OutboxMessage, OutboxWorker, Receipt
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, OutboxStatus, ReceiptResult
 from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 from rdv_app.notify.outbox import EXPIRES_AT
-from rdv_app.notify.sms import SmsProvider, sms_provider_from_env
+from rdv_app.notify.sms import OVH_TIMEOUT, SmsProvider, SmsResult, sms_provider_from_env
 
 logger = logging.getLogger(__name__)
 
 OUTBOX = OutboxMessage.__table__
 RECEIPTS = Receipt.__table__
+WORKERS = OutboxWorker.__table__
 
 BATCH_SIZE = 50
 LEASE = timedelta(minutes=5)
-# The slowest a single delivery can be (SMTP timeout 30 s, OVH 25 s): a batch stops early enough that
+# The slowest a single delivery can be (SMTP timeout 30 s, OVH 15 s): a batch stops early enough that
 # no message is still being sent when its lease ends and another worker may take it.
 SLOWEST_DELIVERY = timedelta(seconds=60)
+# A worker renews its heartbeat at most this often (seconds) and is dead once silent for HEARTBEAT_TIMEOUT,
+# as long as an SMS call can last: a live worker waiting for OVH is not taken for dead.
+HEARTBEAT_EVERY = 1.0
+HEARTBEAT_TIMEOUT = timedelta(seconds=sum(OVH_TIMEOUT))
+# How long after its start a call in flight has certainly ended (OVH's timeouts, and a margin): a dead
+# worker's message in flight is looked for at OVH, and sent again if need be, no sooner.
+IN_FLIGHT_SETTLE = timedelta(seconds=sum(OVH_TIMEOUT) + 5)
 POLL_INTERVAL = 2.0
 # Reminders and daily jobs are looked for this often (seconds).
 SCHEDULE_INTERVAL = 60.0
@@ -89,6 +116,7 @@ JITTER = 0.1
 class Claim:
     id: int
     attempts: int
+    worker_id: int
     idempotency_key: str
     channel: Channel
     event: str
@@ -96,6 +124,9 @@ class Claim:
     organisation_id: int | None
     rdv_id: int | None
     usager_id: int | None
+    # An earlier attempt that reached its provider call with no known outcome (see the module docstring).
+    in_flight_tag: str | None = None
+    in_flight_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +155,9 @@ class Worker:
         self.lease = lease
         self.stop_event = stop_event or threading.Event()
         self._random = random.Random()  # noqa: S311 - spreads retries, nothing secret
+        # This worker's row in outbox_worker, registered at its first claim, and when it last beat.
+        self._worker_id: int | None = None
+        self._beaten_at = float("-inf")
 
     # ----------------------------------------------------------------------------------- entry points
 
@@ -184,7 +218,20 @@ class Worker:
             pause = POLL_INTERVAL
             if handled < self.batch_size:
                 self.stop_event.wait(POLL_INTERVAL)
+        self.retire()
         logger.info("outbox worker: stopped")
+
+    def retire(self) -> None:
+        """Deletes this worker's row once it holds no claim (the end of `run_forever`, of a one-off
+        delivery). Not reaching the database is fine: the silent row is then deleted as a dead worker's."""
+        if self._worker_id is None:
+            return
+        try:
+            with self.engine.connect() as connection, self._writing(connection):
+                connection.execute(sa.delete(WORKERS).where(WORKERS.c.id == self._worker_id))
+        except sa.exc.SQLAlchemyError:
+            logger.warning("outbox worker: could not delete its heartbeat row", exc_info=True)
+        self._worker_id = None
 
     # ----------------------------------------------------------------------------------- claim
 
@@ -209,22 +256,78 @@ class Worker:
         if ids is not None:
             chosen = chosen.where(c.id.in_(ids))
         chosen = chosen.order_by(c.next_attempt_at, c.id).limit(size).with_for_update(skip_locked=True)
-        statement = (
-            sa.update(OUTBOX)
-            .where(c.id.in_(chosen))
-            .values(status=OutboxStatus.SENDING.value, locked_until=now + self.lease, attempts=c.attempts + 1)
-            .returning(c.id, c.attempts, c.idempotency_key, c.channel, c.event, c.payload, c.organisation_id,
-                       c.rdv_id, c.usager_id, c.next_attempt_at)
-        )
         with self.engine.connect() as connection, self._writing(connection):
-            rows = connection.execute(statement).all()
+            worker_id = self._beat(connection)
+            self._recover(connection)
+            rows = connection.execute(
+                sa.update(OUTBOX)
+                .where(c.id.in_(chosen))
+                .values(status=OutboxStatus.SENDING.value, locked_until=now + self.lease, claimed_by=worker_id,
+                        attempts=c.attempts + 1)
+                .returning(c.id, c.attempts, c.idempotency_key, c.channel, c.event, c.payload, c.organisation_id,
+                           c.rdv_id, c.usager_id, c.next_attempt_at, c.in_flight_tag, c.in_flight_at)
+            ).all()
         rows.sort(key=lambda row: (row.next_attempt_at, row.id))
         return [
-            Claim(id=row.id, attempts=row.attempts, idempotency_key=row.idempotency_key,
+            Claim(id=row.id, attempts=row.attempts, worker_id=worker_id, idempotency_key=row.idempotency_key,
                   channel=Channel(row.channel), event=row.event, payload=row.payload,
-                  organisation_id=row.organisation_id, rdv_id=row.rdv_id, usager_id=row.usager_id)
+                  organisation_id=row.organisation_id, rdv_id=row.rdv_id, usager_id=row.usager_id,
+                  in_flight_tag=row.in_flight_tag, in_flight_at=row.in_flight_at)
             for row in rows
         ]
+
+    def _beat(self, connection: sa.Connection) -> int:
+        """Renews this worker's heartbeat (at most every HEARTBEAT_EVERY) within the caller's write
+        transaction, and returns its id. A worker found gone (taken for dead, or its identity dropped)
+        registers anew: its old claims are handed back, or about to be."""
+        if self._worker_id is not None and time.monotonic() - self._beaten_at < HEARTBEAT_EVERY:
+            return self._worker_id
+        now = clock.now()
+        if self._worker_id is not None:
+            beaten = connection.execute(
+                sa.update(WORKERS).where(WORKERS.c.id == self._worker_id).values(heartbeat_at=now)).rowcount
+            if not beaten:
+                logger.warning("outbox worker %s: taken for dead, registering again", self._worker_id)
+                self._worker_id = None
+        if self._worker_id is None:
+            self._worker_id = connection.execute(
+                sa.insert(WORKERS).values(name=f"{socket.gethostname()}:{os.getpid()}", started_at=now,
+                                          heartbeat_at=now).returning(WORKERS.c.id)
+            ).scalar_one()
+        self._beaten_at = time.monotonic()
+        return self._worker_id
+
+    def _recover(self, connection: sa.Connection) -> None:
+        """Hands back the claims of dead workers (silent for HEARTBEAT_TIMEOUT) and deletes their rows, within
+        the caller's write transaction. A worker beating right now holds its row locked and is skipped."""
+        now = clock.now()
+        w, c = WORKERS.c, OUTBOX.c
+        dead = connection.execute(
+            sa.select(w.id).where(w.heartbeat_at < now - HEARTBEAT_TIMEOUT, w.id != self._worker_id)
+            .with_for_update(skip_locked=True)
+        ).scalars().all()
+        if not dead:
+            return
+        claims = connection.execute(
+            sa.select(c.id, c.attempts, c.claimed_by, c.in_flight_attempt, c.in_flight_at)
+            .where(c.claimed_by.in_(dead), c.status == OutboxStatus.SENDING.value)
+        ).all()
+        never_tried = [row for row in claims if row.in_flight_attempt != row.attempts]
+        in_flight = [row for row in claims if row.in_flight_attempt == row.attempts]
+        held = (c.id == sa.bindparam("claim_id"), c.attempts == sa.bindparam("claim_attempts"),
+                c.claimed_by == sa.bindparam("worker_id"), c.status == OutboxStatus.SENDING.value)
+        released = {"status": OutboxStatus.PENDING.value, "locked_until": None, "claimed_by": None}
+        if never_tried:
+            connection.execute(sa.update(OUTBOX).where(*held).values(**released, attempts=c.attempts - 1),
+                               [{"claim_id": row.id, "claim_attempts": row.attempts, "worker_id": row.claimed_by}
+                                for row in never_tried])
+        if in_flight:
+            connection.execute(sa.update(OUTBOX).where(*held).values(**released, next_attempt_at=sa.bindparam("due")),
+                               [{"claim_id": row.id, "claim_attempts": row.attempts, "worker_id": row.claimed_by,
+                                 "due": row.in_flight_at + IN_FLIGHT_SETTLE} for row in in_flight])
+        connection.execute(sa.delete(WORKERS).where(w.id.in_(dead)))
+        logger.warning("outbox worker: %d dead worker(s) %s, %d message(s) handed back (%d were in flight)",
+                       len(dead), sorted(dead), len(claims), len(in_flight))
 
     def _release(self, connection: sa.Connection, claims: Sequence[Claim]) -> None:
         """Hands back claims not attempted (stop requested, lease running out), as if never claimed."""
@@ -232,12 +335,29 @@ class Worker:
         statement = (
             sa.update(OUTBOX)
             .where(c.id == sa.bindparam("claim_id"), c.attempts == sa.bindparam("claim_attempts"),
-                   c.status == OutboxStatus.SENDING.value)
-            .values(status=OutboxStatus.PENDING.value, locked_until=None, attempts=c.attempts - 1)
+                   c.claimed_by == sa.bindparam("worker_id"), c.status == OutboxStatus.SENDING.value)
+            .values(status=OutboxStatus.PENDING.value, locked_until=None, claimed_by=None, attempts=c.attempts - 1)
         )
         with self._writing(connection):
-            connection.execute(statement, [{"claim_id": claim.id, "claim_attempts": claim.attempts}
-                                           for claim in claims])
+            connection.execute(statement, [{"claim_id": claim.id, "claim_attempts": claim.attempts,
+                                            "worker_id": claim.worker_id} for claim in claims])
+
+    def _mark_in_flight(self, connection: sa.Connection, claim: Claim) -> str | None:
+        """Commits the new attempt's id before its provider call; None when the claim is no longer ours."""
+        tag = f"{claim.id}-{secrets.token_hex(5)}"
+        c = OUTBOX.c
+        with self._writing(connection):
+            self._beat(connection)  # first, so that a worker recovering this one skips it instead of waiting
+            marked = connection.execute(
+                sa.update(OUTBOX)
+                .where(c.id == claim.id, c.attempts == claim.attempts, c.claimed_by == claim.worker_id,
+                       c.status == OutboxStatus.SENDING.value)
+                .values(in_flight_tag=tag, in_flight_attempt=claim.attempts, in_flight_at=clock.now())
+            ).rowcount
+        if not marked:
+            logger.warning("outbox message %s: claim lost before its attempt %d", claim.id, claim.attempts)
+            return None
+        return tag
 
     # ----------------------------------------------------------------------------------- deliver
 
@@ -248,29 +368,52 @@ class Worker:
         # One connection for the batch, outside any transaction between statements: no pool checkout per
         # message, and nothing held while a provider answers.
         with self.engine.connect() as connection:
-            sms_sent = self._recent_sms_counts(connection, claims, now or clock.now())
-            for index, claim in enumerate(claims):
-                if self.stop_event.is_set() or time.monotonic() > deadline:
-                    self._release(connection, claims[index:])
-                    return index
-                outcome = self._attempt(claim, now or clock.now(), sms_sent)
-                self._record(connection, claim, outcome, now or clock.now())
+            try:
+                sms_sent = self._recent_sms_counts(connection, claims, now or clock.now())
+                for index, claim in enumerate(claims):
+                    if self.stop_event.is_set() or time.monotonic() > deadline:
+                        self._release(connection, claims[index:])
+                        return index
+                    outcome = self._attempt(connection, claim, now or clock.now(), sms_sent)
+                    if outcome is not None:
+                        self._record(connection, claim, outcome, now or clock.now())
+            except Exception:
+                # The claims left, and the outcome of a call, cannot be written now (a database restart):
+                # this worker takes a new identity, and its silent old one is recovered as a dead worker's.
+                self._worker_id = None
+                raise
         return len(claims)
 
-    def _attempt(self, claim: Claim, now: datetime, sms_sent: Counter[str]) -> Outcome:
-        expires_at = claim.payload.get(EXPIRES_AT)
-        if expires_at and datetime.fromisoformat(expires_at) <= now:
-            return Outcome(OutboxStatus.CANCELLED, ReceiptResult.FAILURE, error="Non envoyé : échéance dépassée.")
-        if claim.attempts > MAX_ATTEMPTS:
-            # Only reachable when attempts kept dying with their worker: stop feeding a crash loop.
-            return Outcome(OutboxStatus.FAILED, ReceiptResult.FAILURE,
-                           error=f"Échec définitif : {claim.attempts - 1} tentatives interrompues.")
+    def _attempt(self, connection: sa.Connection, claim: Claim, now: datetime,
+                 sms_sent: Counter[str]) -> Outcome | None:
+        """The outcome of one attempt, or None when the claim was lost before any call (nothing to record)."""
         try:
+            # Before anything else: an SMS that left must be recorded as sent, whatever happens next.
+            if (found := self._find_sent(claim)) is not None:
+                sms_sent[claim.payload["to"]] += 1
+                return Outcome(OutboxStatus.SENT, self.sms.receipt_result, provider_message_id=found.provider_id,
+                               sms_count=found.segments)
+            expires_at = claim.payload.get(EXPIRES_AT)
+            if expires_at and datetime.fromisoformat(expires_at) <= now:
+                return Outcome(OutboxStatus.CANCELLED, ReceiptResult.FAILURE, error="Non envoyé : échéance dépassée.")
+            if claim.attempts > MAX_ATTEMPTS:
+                # Only reachable when attempts kept dying with their worker: stop feeding a crash loop.
+                return Outcome(OutboxStatus.FAILED, ReceiptResult.FAILURE,
+                               error=f"Échec définitif : {claim.attempts - 1} tentatives interrompues.")
             if claim.channel is Channel.SMS:
-                return self._send_sms(claim, sms_sent)
+                if sms_sent[claim.payload["to"]] >= DAILY_SMS_CAP:
+                    return Outcome(OutboxStatus.CANCELLED, ReceiptResult.FAILURE,
+                                   error=f"Non envoyé : plafond de {DAILY_SMS_CAP} SMS par jour atteint pour ce numéro.")
+                self.sms.prepare()
+            if (tag := self._mark_in_flight(connection, claim)) is None:
+                return None
+            if claim.channel is Channel.SMS:
+                return self._send_sms(claim, tag, sms_sent)
             if claim.channel is Channel.WEBHOOK:
                 return self._send_webhook(claim, now)
             return self._send_mail(claim)
+        except sa.exc.SQLAlchemyError:
+            raise  # the database, not the message: the whole batch stops (see _process)
         except PermanentDeliveryError as error:
             return Outcome(OutboxStatus.FAILED, ReceiptResult.FAILURE, error=f"Échec définitif : {error}")
         except TemporaryDeliveryError as error:
@@ -278,6 +421,15 @@ class Worker:
         except Exception as error:  # a bug in one message must not stop the others
             logger.exception("outbox message %s: unexpected error", claim.id)
             return self._retry_or_give_up(claim, f"erreur interne ({type(error).__name__})", now)
+
+    def _find_sent(self, claim: Claim) -> SmsResult | None:
+        """The SMS of an interrupted earlier attempt, if it left."""
+        if claim.channel is not Channel.SMS or claim.in_flight_tag is None or claim.in_flight_at is None:
+            return None
+        found = self.sms.find_sent(claim.in_flight_tag, claim.payload["to"], claim.payload["text"], claim.in_flight_at)
+        logger.warning("outbox message %s: interrupted attempt %s %s", claim.id, claim.in_flight_tag,
+                       "had left, recorded as sent" if found else "never reached OVH, sending it again")
+        return found
 
     def _retry_or_give_up(self, claim: Claim, detail: str, now: datetime) -> Outcome:
         if claim.attempts >= MAX_ATTEMPTS:
@@ -297,12 +449,9 @@ class Worker:
         return Outcome(OutboxStatus.PENDING, ReceiptResult.FAILURE,
                        error=f"Échec temporaire, nouvel essai prévu : {result.error}", retry_at=result.retry_at)
 
-    def _send_sms(self, claim: Claim, sms_sent: Counter[str]) -> Outcome:
+    def _send_sms(self, claim: Claim, tag: str, sms_sent: Counter[str]) -> Outcome:
         to = claim.payload["to"]
-        if sms_sent[to] >= DAILY_SMS_CAP:
-            return Outcome(OutboxStatus.CANCELLED, ReceiptResult.FAILURE,
-                           error=f"Non envoyé : plafond de {DAILY_SMS_CAP} SMS par jour atteint pour ce numéro.")
-        result = self.sms.send(to, claim.payload["text"], claim.payload.get("sender"))
+        result = self.sms.send(to, claim.payload["text"], claim.payload.get("sender"), tag=tag)
         sms_sent[to] += 1
         return Outcome(OutboxStatus.SENT, self.sms.receipt_result, provider_message_id=result.provider_id,
                        sms_count=result.segments)
@@ -334,11 +483,17 @@ class Worker:
     # ----------------------------------------------------------------------------------- record
 
     def _record(self, connection: sa.Connection, claim: Claim, outcome: Outcome, now: datetime) -> None:
-        values: dict[str, Any] = {"status": outcome.status.value, "locked_until": None, "last_error": outcome.error}
+        """Writes the outcome and its receipt if the claim is still ours; otherwise whoever holds the message
+        now decides (and asks OVH whether this attempt's SMS left), and this outcome is dropped."""
+        values: dict[str, Any] = {"status": outcome.status.value, "locked_until": None, "claimed_by": None,
+                                  "last_error": outcome.error}
         if outcome.status is OutboxStatus.SENT:
             values["sent_at"] = now
         if outcome.retry_at is not None:
             values["next_attempt_at"] = outcome.retry_at
+        if outcome.status is not OutboxStatus.PENDING:
+            # The outcome is known; a temporary failure keeps the mark: the call may have reached the provider.
+            values.update(in_flight_tag=None, in_flight_attempt=None, in_flight_at=None)
         is_sms = claim.channel is Channel.SMS
         receipt = {
             "outbox_message_id": claim.id,
@@ -361,12 +516,14 @@ class Worker:
         with self._writing(connection):
             updated = connection.execute(
                 sa.update(OUTBOX)
-                .where(c.id == claim.id, c.attempts == claim.attempts, c.status == OutboxStatus.SENDING.value)
+                .where(c.id == claim.id, c.attempts == claim.attempts, c.claimed_by == claim.worker_id,
+                       c.status == OutboxStatus.SENDING.value)
                 .values(**values)
             ).rowcount
-            connection.execute(sa.insert(RECEIPTS).values(**receipt))
+            if updated:
+                connection.execute(sa.insert(RECEIPTS).values(**receipt))
         if not updated:
-            logger.warning("outbox message %s: lease lost before its outcome (%s) was recorded",
+            logger.warning("outbox message %s: claim lost before its outcome (%s) was recorded",
                            claim.id, outcome.status.value)
         elif outcome.status is not OutboxStatus.SENT:
             logger.warning("outbox message %s (%s, attempt %d): %s", claim.id, claim.channel.value,
@@ -390,7 +547,11 @@ def recent_sms_statement(numbers: Iterable[str], now: datetime) -> sa.Select:
 
 
 def run_once(url: str | None = None, now: datetime | None = None, limit: int = BATCH_SIZE) -> int:
-    return Worker(url).run_once(now=now, limit=limit)
+    worker = Worker(url)
+    try:
+        return worker.run_once(now=now, limit=limit)
+    finally:
+        worker.retire()
 
 
 def run_forever(stop_event: threading.Event, url: str | None = None) -> None:
@@ -403,7 +564,11 @@ def deliver_now(outbox_ids: Iterable[int], url: str | None = None) -> int:
     Blocking; from async code (a Reflex event handler) use `deliver_now_async`. Messages another worker
     already holds, or not yet due, are left to the worker loop.
     """
-    return Worker(url).deliver(outbox_ids)
+    worker = Worker(url)
+    try:
+        return worker.deliver(outbox_ids)
+    finally:
+        worker.retire()
 
 
 async def deliver_now_async(outbox_ids: Iterable[int], url: str | None = None) -> int:
@@ -438,8 +603,9 @@ async def lifespan(url: str | None = None) -> AsyncIterator[None]:
         await asyncio.to_thread(thread.join)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def serve(url: str | None = None) -> int:
+    """The worker as its own process, until SIGTERM or SIGINT (it then stops after the message in flight):
+    everything a process entry point has to call."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop_event = threading.Event()
 
@@ -450,6 +616,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    run_forever(stop_event, argv[0] if argv else None)
+    run_forever(stop_event, url)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    return serve(argv[0] if argv else None)
 
