@@ -1,7 +1,12 @@
-"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives and refuses what it is told to."""
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives and refuses what it is told to.
+
+`hang_after_accepting(address)` keeps the next message to that address, then holds its "250" answer until
+`release()`, so that a test can kill a worker after the server took a message and before it heard so.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -19,6 +24,9 @@ class SmtpServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.refuse: dict[str, str] = {}
+        self.hung = threading.Event()
+        self._hang_address: str | None = None
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._received: list[tuple[list[str], bytes]] = []
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -35,6 +43,15 @@ class SmtpServer:
                   "timeout": 5.0}
         values.update(overrides)
         return SmtpSettings(**values)  # type: ignore[arg-type]
+
+    def hang_after_accepting(self, address: str) -> None:
+        self._hang_address = address
+        self.hung.clear()
+        self._released.clear()
+
+    def release(self) -> None:
+        self._hang_address = None
+        self._released.set()
 
     @property
     def messages(self) -> list[tuple[list[str], EmailMessage]]:
@@ -55,4 +72,7 @@ class SmtpServer:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self._lock:
             self._received.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        if self._hang_address is not None and self._hang_address in envelope.rcpt_tos:
+            self.hung.set()
+            await asyncio.to_thread(self._released.wait, 60)
         return "250 Message accepted for delivery"
