@@ -61,6 +61,7 @@ import sqlalchemy as sa
 
 from rdv_app.db.engine import database_url, get_engine
 from rdv_app.db.models import OutboxMessage, OutboxWorker, Receipt
+from rdv_app.db.types import UTCDateTime
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, OutboxStatus, ReceiptResult
 from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
@@ -110,6 +111,28 @@ RETRY_DELAYS = _retry_delays()
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Random spread of each wait, so that messages failed together do not all come back together.
 JITTER = 0.1
+
+# The statements run for every message, built once: building one costs more than running it.
+_c = OUTBOX.c
+# The claim is still ours: same message, same attempt, same worker, still sending.
+_HELD = (_c.id == sa.bindparam("claim_id"), _c.attempts == sa.bindparam("claim_attempts"),
+         _c.claimed_by == sa.bindparam("worker_id"), _c.status == OutboxStatus.SENDING.value)
+_NOT_IN_FLIGHT = {"in_flight_tag": None, "in_flight_attempt": None, "in_flight_at": None}
+_UNCLAIMED = {"locked_until": None, "claimed_by": None}
+_MARK_IN_FLIGHT = sa.update(OUTBOX).where(*_HELD).values(
+    in_flight_tag=sa.bindparam("tag"), in_flight_attempt=sa.bindparam("claim_attempts"),
+    in_flight_at=sa.bindparam("started_at", type_=UTCDateTime))
+# An outcome known (sent, failed, cancelled) clears the in-flight mark; a temporary failure keeps it, as the
+# call may have reached the provider.
+_RECORD_KNOWN = sa.update(OUTBOX).where(*_HELD).values(
+    **_UNCLAIMED, **_NOT_IN_FLIGHT, status=sa.bindparam("new_status"), last_error=sa.bindparam("error"),
+    sent_at=sa.bindparam("sent_at", type_=UTCDateTime))
+_RECORD_RETRY = sa.update(OUTBOX).where(*_HELD).values(
+    **_UNCLAIMED, status=OutboxStatus.PENDING.value, last_error=sa.bindparam("error"),
+    next_attempt_at=sa.bindparam("retry_at", type_=UTCDateTime))
+_INSERT_RECEIPT = RECEIPTS.insert()
+_BEAT = sa.update(WORKERS).where(WORKERS.c.id == sa.bindparam("worker_id")).values(
+    heartbeat_at=sa.bindparam("beat_at", type_=UTCDateTime))
 
 
 @dataclass(frozen=True)
@@ -284,8 +307,7 @@ class Worker:
             return self._worker_id
         now = clock.now()
         if self._worker_id is not None:
-            beaten = connection.execute(
-                sa.update(WORKERS).where(WORKERS.c.id == self._worker_id).values(heartbeat_at=now)).rowcount
+            beaten = connection.execute(_BEAT, {"worker_id": self._worker_id, "beat_at": now}).rowcount
             if not beaten:
                 logger.warning("outbox worker %s: taken for dead, registering again", self._worker_id)
                 self._worker_id = None
@@ -314,46 +336,39 @@ class Worker:
         ).all()
         never_tried = [row for row in claims if row.in_flight_attempt != row.attempts]
         in_flight = [row for row in claims if row.in_flight_attempt == row.attempts]
-        held = (c.id == sa.bindparam("claim_id"), c.attempts == sa.bindparam("claim_attempts"),
-                c.claimed_by == sa.bindparam("worker_id"), c.status == OutboxStatus.SENDING.value)
-        released = {"status": OutboxStatus.PENDING.value, "locked_until": None, "claimed_by": None}
+        released = {**_UNCLAIMED, "status": OutboxStatus.PENDING.value}
         if never_tried:
-            connection.execute(sa.update(OUTBOX).where(*held).values(**released, attempts=c.attempts - 1),
+            connection.execute(sa.update(OUTBOX).where(*_HELD).values(**released, attempts=c.attempts - 1),
                                [{"claim_id": row.id, "claim_attempts": row.attempts, "worker_id": row.claimed_by}
                                 for row in never_tried])
         if in_flight:
-            connection.execute(sa.update(OUTBOX).where(*held).values(**released, next_attempt_at=sa.bindparam("due")),
-                               [{"claim_id": row.id, "claim_attempts": row.attempts, "worker_id": row.claimed_by,
-                                 "due": row.in_flight_at + IN_FLIGHT_SETTLE} for row in in_flight])
+            connection.execute(
+                sa.update(OUTBOX).where(*_HELD).values(**released,
+                                                       next_attempt_at=sa.bindparam("due", type_=UTCDateTime)),
+                [{"claim_id": row.id, "claim_attempts": row.attempts, "worker_id": row.claimed_by,
+                  "due": row.in_flight_at + IN_FLIGHT_SETTLE} for row in in_flight])
         connection.execute(sa.delete(WORKERS).where(w.id.in_(dead)))
         logger.warning("outbox worker: %d dead worker(s) %s, %d message(s) handed back (%d were in flight)",
                        len(dead), sorted(dead), len(claims), len(in_flight))
 
     def _release(self, connection: sa.Connection, claims: Sequence[Claim]) -> None:
         """Hands back claims not attempted (stop requested, lease running out), as if never claimed."""
-        c = OUTBOX.c
-        statement = (
-            sa.update(OUTBOX)
-            .where(c.id == sa.bindparam("claim_id"), c.attempts == sa.bindparam("claim_attempts"),
-                   c.claimed_by == sa.bindparam("worker_id"), c.status == OutboxStatus.SENDING.value)
-            .values(status=OutboxStatus.PENDING.value, locked_until=None, claimed_by=None, attempts=c.attempts - 1)
-        )
+        statement = sa.update(OUTBOX).where(*_HELD).values(**_UNCLAIMED, status=OutboxStatus.PENDING.value,
+                                                           attempts=_c.attempts - 1)
         with self._writing(connection):
-            connection.execute(statement, [{"claim_id": claim.id, "claim_attempts": claim.attempts,
-                                            "worker_id": claim.worker_id} for claim in claims])
+            connection.execute(statement, [self._held(claim) for claim in claims])
+
+    @staticmethod
+    def _held(claim: Claim) -> dict[str, int]:
+        return {"claim_id": claim.id, "claim_attempts": claim.attempts, "worker_id": claim.worker_id}
 
     def _mark_in_flight(self, connection: sa.Connection, claim: Claim) -> str | None:
         """Commits the new attempt's id before its provider call; None when the claim is no longer ours."""
         tag = f"{claim.id}-{secrets.token_hex(5)}"
-        c = OUTBOX.c
         with self._writing(connection):
             self._beat(connection)  # first, so that a worker recovering this one skips it instead of waiting
-            marked = connection.execute(
-                sa.update(OUTBOX)
-                .where(c.id == claim.id, c.attempts == claim.attempts, c.claimed_by == claim.worker_id,
-                       c.status == OutboxStatus.SENDING.value)
-                .values(in_flight_tag=tag, in_flight_attempt=claim.attempts, in_flight_at=clock.now())
-            ).rowcount
+            marked = connection.execute(_MARK_IN_FLIGHT, {**self._held(claim), "tag": tag,
+                                                          "started_at": clock.now()}).rowcount
         if not marked:
             logger.warning("outbox message %s: claim lost before its attempt %d", claim.id, claim.attempts)
             return None
@@ -485,15 +500,12 @@ class Worker:
     def _record(self, connection: sa.Connection, claim: Claim, outcome: Outcome, now: datetime) -> None:
         """Writes the outcome and its receipt if the claim is still ours; otherwise whoever holds the message
         now decides (and asks OVH whether this attempt's SMS left), and this outcome is dropped."""
-        values: dict[str, Any] = {"status": outcome.status.value, "locked_until": None, "claimed_by": None,
-                                  "last_error": outcome.error}
-        if outcome.status is OutboxStatus.SENT:
-            values["sent_at"] = now
-        if outcome.retry_at is not None:
-            values["next_attempt_at"] = outcome.retry_at
-        if outcome.status is not OutboxStatus.PENDING:
-            # The outcome is known; a temporary failure keeps the mark: the call may have reached the provider.
-            values.update(in_flight_tag=None, in_flight_attempt=None, in_flight_at=None)
+        if outcome.status is OutboxStatus.PENDING:
+            statement, values = _RECORD_RETRY, {"error": outcome.error, "retry_at": outcome.retry_at}
+        else:
+            sent_at = now if outcome.status is OutboxStatus.SENT else None
+            statement, values = _RECORD_KNOWN, {"new_status": outcome.status.value, "error": outcome.error,
+                                                "sent_at": sent_at}
         is_sms = claim.channel is Channel.SMS
         receipt = {
             "outbox_message_id": claim.id,
@@ -512,16 +524,10 @@ class Worker:
             "email_address": claim.payload.get("to") if claim.channel is Channel.MAIL else None,
             "created_at": now,
         }
-        c = OUTBOX.c
         with self._writing(connection):
-            updated = connection.execute(
-                sa.update(OUTBOX)
-                .where(c.id == claim.id, c.attempts == claim.attempts, c.claimed_by == claim.worker_id,
-                       c.status == OutboxStatus.SENDING.value)
-                .values(**values)
-            ).rowcount
+            updated = connection.execute(statement, {**self._held(claim), **values}).rowcount
             if updated:
-                connection.execute(sa.insert(RECEIPTS).values(**receipt))
+                connection.execute(_INSERT_RECEIPT, receipt)
         if not updated:
             logger.warning("outbox message %s: claim lost before its outcome (%s) was recorded",
                            claim.id, outcome.status.value)
