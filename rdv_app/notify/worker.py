@@ -81,7 +81,9 @@ LEASE = timedelta(minutes=5)
 # no message is still being sent when its lease ends and another worker may take it.
 SLOWEST_DELIVERY = timedelta(seconds=60)
 # A worker renews its heartbeat at most this often (seconds) and is dead once silent for HEARTBEAT_TIMEOUT,
-# as long as an SMS call can last: a live worker waiting for OVH is not taken for dead.
+# as long as an SMS call can last: a live worker waiting for OVH is not taken for dead. (One waiting longer
+# for an SMTP server may be: its other claims then go to other workers, and its email in flight may be
+# sent twice, with the same Message-ID.)
 HEARTBEAT_EVERY = 1.0
 HEARTBEAT_TIMEOUT = timedelta(seconds=sum(OVH_TIMEOUT))
 # How long after its start a call in flight has certainly ended (OVH's timeouts, and a margin): a dead
@@ -443,7 +445,7 @@ class Worker:
             return None
         found = self.sms.find_sent(claim.in_flight_tag, claim.payload["to"], claim.payload["text"], claim.in_flight_at)
         logger.warning("outbox message %s: interrupted attempt %s %s", claim.id, claim.in_flight_tag,
-                       "had left, recorded as sent" if found else "never reached OVH, sending it again")
+                       "had left: recorded as sent" if found else "had not left: sending it again")
         return found
 
     def _retry_or_give_up(self, claim: Claim, detail: str, now: datetime) -> Outcome:
