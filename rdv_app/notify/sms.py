@@ -273,14 +273,13 @@ class OvhSmsProvider:
         """
         service = f"/sms/{self.settings.service_name}"
         with self._calling() as client:
-            for job_id in sorted(client.get(f"{service}/jobs"), reverse=True):
+            for job_id in client.get(f"{service}/jobs"):
                 try:
                     job = client.get(f"{service}/jobs/{job_id}")
                 except ovh.exceptions.ResourceNotFoundError:
                     continue  # it has just left: the look among sent SMS below finds it if it is ours
-                if datetime.fromisoformat(job["creationDatetime"]) < since - _CLOCK_MARGIN:
-                    break  # ids grow with time: the rest is older still
-                if _same_number(job["receiver"], to):
+                created = datetime.fromisoformat(job["creationDatetime"])
+                if created >= since - _CLOCK_MARGIN and _same_number(job["receiver"], to):
                     raise SmsStillPendingError(f"OVH : un SMS vers ce numéro est encore en attente (job {job_id})")
             ids = client.get(f"{service}/outgoing", tag=tag)
             if not ids:
