@@ -141,10 +141,14 @@ def _record_blocked(db_url: str, outbox_id: int) -> Iterator[Callable[[], None]]
                 if engine.dialect.name == "sqlite":
                     time.sleep(1.0)
                     return
-                waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                  "AND query LIKE 'UPDATE outbox_message SET status%'")
-                with engine.connect() as observer:
-                    _wait_until(lambda: observer.execute(waiting).scalar_one() == 1, "the record to wait", 10)
+                def waiting() -> bool:
+                    # A new transaction each time: pg_stat_activity is a snapshot taken once per transaction.
+                    with engine.connect() as observer:
+                        return observer.execute(sa.text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND query LIKE 'UPDATE outbox_message SET status%'")).scalar_one() == 1
+
+                _wait_until(waiting, "the record to wait", 10)
 
             yield stuck
 
