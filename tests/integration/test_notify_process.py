@@ -1,4 +1,4 @@
-"""The worker as it runs for real: `python -m rdv_app.notify.worker` (killed, or stopped with SIGTERM) and
+"""The worker as it runs for real: `python -m rdv_app.cli worker` (killed, or stopped with SIGTERM) and
 inside the app through its lifespan task. OVH is configured from the environment, endpoint given as a URL.
 
 Crash safety (issue 16): a worker killed with SIGKILL at each step of a delivery, the step reached from
