@@ -14,6 +14,7 @@ from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
+from rdv_app.blocking import in_thread, within
 from rdv_app.config import settings
 from rdv_app.db.engine import get_engine
 from rdv_app.db.uow import UnitOfWork
@@ -21,10 +22,14 @@ from rdv_app.domain.sessions import AGENT_SESSION_IDLE_TIMEOUT
 from rdv_app.services.agents import agent_auth
 
 
+def _ping_database() -> None:
+    with get_engine().connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+
+
 async def health(_request: Request) -> Response:
     try:
-        with get_engine().connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        await in_thread(_ping_database)
     except sa.exc.SQLAlchemyError:
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
@@ -36,9 +41,8 @@ def _client_ip(request: Request) -> str:
 
 async def open_agent_session(request: Request) -> Response:
     """Turns a login ticket into the HttpOnly session cookie, then goes on to the requested page."""
-    ticket = request.query_params.get("ticket", "")
-    with UnitOfWork() as uow:
-        opened = agent_auth.open_session(uow, ticket, _client_ip(request), request.headers.get("user-agent"))
+    ticket, ip, user_agent = request.query_params.get("ticket", ""), _client_ip(request), request.headers.get("user-agent")
+    opened = await within(UnitOfWork(), lambda uow: agent_auth.open_session(uow, ticket, ip, user_agent))
     if opened is None:
         return RedirectResponse(settings.frontend_url(routes.login()), status_code=303)
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from email.utils import format_datetime, parsedate_to_datetime
 
 from limits import parse
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from rdv_app.auth import rate_limit
+from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import webcal
 from rdv_app.services.errors import NotFound
@@ -24,11 +24,6 @@ from rdv_app.services.errors import NotFound
 FEED_REQUESTS = parse("30/minute")
 UNKNOWN_FEEDS = parse("20/minute")
 CACHE_CONTROL = "private, max-age=300"
-
-
-def _build(calendar_uid: str) -> webcal.Feed:
-    with UnitOfWork() as uow:
-        return webcal.agent_feed(uow, calendar_uid)
 
 
 def _unchanged(request: Request, feed: webcal.Feed) -> bool:
@@ -56,7 +51,7 @@ async def calendar_feed(request: Request) -> Response:
                                  headers={"Retry-After": str(wait)})
     rate_limit.record(FEED_REQUESTS, feed_key)
     try:
-        feed = await run_in_threadpool(_build, calendar_uid)
+        feed = await within(UnitOfWork(), lambda uow: webcal.agent_feed(uow, calendar_uid))
     except NotFound:
         rate_limit.record(UNKNOWN_FEEDS, client_key)
         return PlainTextResponse("Calendrier introuvable : le lien a peut-être été réinitialisé.", status_code=404)
