@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import motif_rules
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
@@ -14,7 +15,6 @@ from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import admin_motifs
 from rdv_app.services.organisation.admin_motifs import MotifRow
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 from rdv_app.state.planning import DeleteConfirmMixin, OrgFormMixin
 
 FORM_HEADING_ID = "formulaire-motif-titre"

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import admin_organisation
 from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES, OrganisationSettings
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 from rdv_app.state.planning import OrgFormMixin
 
 TEXT_FIELDS = frozenset({"name", "phone_number", "email", "website", "horaires", "timezone"})

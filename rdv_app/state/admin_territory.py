@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import motif_rules
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
@@ -15,7 +16,6 @@ from rdv_app.services.organisation import territory_motifs
 from rdv_app.services.organisation.territory_motifs import BulkChange, BulkPreview
 from rdv_app.state.admin_motifs import ONLINE, MotifFormMixin, whole_number
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 
 TABLE_HEADING_ID = "motifs-territoire-titre"
 PREVIEW_HEADING_ID = "apercu-changement-titre"

@@ -8,18 +8,12 @@ from datetime import date, timedelta
 import reflex as rx
 
 from rdv_app import routes
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
-
-
-@dataclass
-class Option:
-    value: str
-    label: str
-    group: str = ""
 
 
 @dataclass

@@ -8,12 +8,12 @@ from typing import Any
 
 import reflex as rx
 
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain.recurrence import WEEKDAYS
+from rdv_app.domain.recurrence import WEEKDAY_LABELS_FR, WEEKDAYS
 from rdv_app.services.availability import creneaux, plages
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.planning import PlanningPageMixin
 
@@ -23,6 +23,10 @@ NO_REPEAT, WEEKLY, MONTHLY = "", "week", "month"
 
 # The form offers Monday to Saturday.
 OPEN_DAYS = 6
+OPEN_WEEKDAYS = [Option(name, label.capitalize())
+                 for name, label in zip(WEEKDAYS[:OPEN_DAYS], WEEKDAY_LABELS_FR[:OPEN_DAYS], strict=True)]
+REPEAT_CHOICES = [Option(NO_REPEAT, "Pas de répétition"), Option(WEEKLY, "Chaque semaine, les jours choisis"),
+                  Option(MONTHLY, "Chaque mois, un jour de la semaine donné")]
 
 
 @dataclass

@@ -9,10 +9,10 @@ from typing import TypeVar
 
 import reflex as rx
 
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError
-from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit
 
 View = TypeVar("View")

@@ -15,12 +15,12 @@ from datetime import date, time
 import reflex as rx
 
 from rdv_app import routes
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.services.rdv import rdv_planning
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit
 
 SEARCH_FIELD_ID = "recherche-usager"

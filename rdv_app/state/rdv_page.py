@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.rdv_status import is_cancelled
@@ -16,7 +17,6 @@ from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, Pe
 from rdv_app.services.rdv import rdv_follow, rdvs
 from rdv_app.services.rdv.rdvs import RdvChange
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.plages import as_int, parse_clock, parse_day
 
