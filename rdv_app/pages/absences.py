@@ -170,7 +170,7 @@ def absences_page() -> rx.Component:
                   type="button", on_click=AbsencesState.start_new),
         # The form waits for its choices (agents) like the list does.
         rx.cond(AbsencesState.loading, loading_block("Chargement des indisponibilités…"),
-                rx.fragment(absence_list(), absence_form())),
+                rx.cond(AbsencesState.denied != "", form_alert(AbsencesState.denied), rx.fragment(absence_list(), absence_form()))),
         delete_dialog("Supprimer cette indisponibilité ?", AbsencesState.deleting_label,
                       is_open=AbsencesState.deleting_id != "", on_open_change=AbsencesState.set_delete_open,
                       on_confirm=AbsencesState.delete, busy=AbsencesState.deleting),

@@ -180,6 +180,7 @@ def webhooks_content() -> rx.Component:
                  "(en-têtes X-Lapin-Signature et Standard Webhooks). Un webhook en échec depuis 3 jours est "
                  "désactivé et les administrateurs sont prévenus par email."),
         status_region(S.message),
+        form_alert(S.action_error),
         new_secret_box(),
         rx.cond(
             S.editing != "",
@@ -210,7 +211,7 @@ def admin_webhooks() -> rx.Component:
         rx.cond(
             S.loading,
             loading_block("Chargement des webhooks…"),
-            rx.cond(S.allowed, webhooks_content(), form_alert(S.page_error)),
+            rx.cond(S.denied == "", webhooks_content(), form_alert(S.denied)),
         ),
         spacing="4", width="100%",
     )

@@ -161,6 +161,7 @@ def trouver_un_rdv() -> rx.Component:
         rx.heading("Trouver un RDV", as_="h1", size="7"),
         rx.text("Cherchez les créneaux libres d'un motif, pour un ou plusieurs agents, sur une semaine.",
                 color=styles.TEXT_MUTED),
+        form_alert(CreneauxState.denied),
         criteria(),
         results(),
         spacing="5",

@@ -213,7 +213,7 @@ def plages_page() -> rx.Component:
                   type="button", on_click=PlagesState.start_new),
         # The form waits for its choices (agents, lieux, motifs) like the list does.
         rx.cond(PlagesState.loading, loading_block("Chargement des plages d'ouverture…"),
-                rx.fragment(plage_list(), plage_form())),
+                rx.cond(PlagesState.denied != "", form_alert(PlagesState.denied), rx.fragment(plage_list(), plage_form()))),
         delete_dialog("Supprimer cette plage d'ouverture ?", PlagesState.deleting_label,
                       is_open=PlagesState.deleting_id != "", on_open_change=PlagesState.set_delete_open,
                       on_confirm=PlagesState.delete, busy=PlagesState.deleting),

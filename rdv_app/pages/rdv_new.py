@@ -295,7 +295,7 @@ def confirm_step() -> rx.Component:
 
 def _unavailable() -> rx.Component:
     return rx.vstack(
-        rx.el.p(RdvNewState.load_error, role="alert", class_name="form-alert"),
+        rx.el.p(RdvNewState.denied, role="alert", class_name="form-alert"),
         rx.hstack(
             rx.link("Trouver un RDV", href=routes.CRENEAUX, class_name="inline-link"),
             rx.link("Ouvrir l'agenda", href=routes.AGENDA, class_name="inline-link"),
@@ -314,7 +314,7 @@ def rdv_new_page() -> rx.Component:
             RdvNewState.loading,
             loading_block("Chargement du RDV…"),
             rx.cond(
-                RdvNewState.load_error != "",
+                RdvNewState.denied != "",
                 _unavailable(),
                 rx.fragment(usagers_step(), recap_step(), confirm_step()),
             ),

@@ -41,6 +41,7 @@ def workspace_home() -> rx.Component:
         rx.heading("Bonjour " + AgentState.first_name, as_="h1", size="7"),
         rx.text(AgentState.current_org_name + " · " + AgentState.current_access_level, color=styles.TEXT_MUTED),
         rx.heading("Vos prochains rendez-vous", as_="h2", size="5"),
+        form_alert(WorkspaceState.denied),
         rx.cond(WorkspaceState.loading, loading_block("Chargement de vos rendez-vous…"), upcoming_table()),
         spacing="4",
         width="100%",
