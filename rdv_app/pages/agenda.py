@@ -81,6 +81,7 @@ def agenda_page() -> rx.Component:
             rx.flex(rx.foreach(AgendaState.agent_choices, _agent_checkbox), wrap="wrap", spacing="4"),
             class_name="agents-fieldset",
         ),
+        form_alert(AgendaState.denied),
         form_alert(AgendaState.error),
         _created(),
         rx.flex(
