@@ -14,7 +14,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.availability import agenda, creneaux
 from rdv_app.services.errors import DomainError
-from rdv_app.services.rdv import rdv_planning
+from rdv_app.services.rdv import rdv_planning, rdvs
 from rdv_app.state.agenda_feed import agenda_feed
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
@@ -98,22 +98,25 @@ class AgendaState(OrganisationPageState, AgentState):
         day = _iso_day(params.get("jour", ""))
         created = params.get("rdv-cree", "")
 
-        def read(uow: UnitOfWork) -> tuple[list[agenda.AgendaAgent], creneaux.SearchOptions, str]:
-            summary = ""
+        def read(uow: UnitOfWork) -> tuple[list[agenda.AgendaAgent], creneaux.SearchOptions, str, list[str]]:
+            summary, its_agents = "", []
             if created.isdigit():
                 try:
                     summary = rdv_planning.created_summary(uow, agent_id, organisation_id, int(created))
+                    its_agents = [str(a.id) for a in rdvs.get_rdv(uow, agent_id, organisation_id, int(created)).agents]
                 except DomainError:
-                    summary = ""
+                    summary, its_agents = "", []
             return (agenda.visible_agents(uow, agent_id, organisation_id),
-                    creneaux.search_options(uow, agent_id, organisation_id), summary)
+                    creneaux.search_options(uow, agent_id, organisation_id), summary, its_agents)
 
-        choices, options, self.created_message = await within(UnitOfWork(read_only=True), read)
+        choices, options, self.created_message, created_agents = await within(UnitOfWork(read_only=True), read)
         self.created_link = routes.rdv_page(int(created)) if self.created_message else ""
         self.agent_choices = [AgentChoice(str(a.id), a.name) for a in choices]
         self.motif_choices = [AgentChoice(str(m.id), m.label) for m in options.motifs]
         known = {c.value for c in self.agent_choices}
-        self.shown_agents = [a for a in self.shown_agents if a in known] or [str(agent_id)]
+        shown = [a for a in self.shown_agents if a in known] or [str(agent_id)]
+        # The RDV just planned shows at once, whoever its agents are.
+        self.shown_agents = shown + [a for a in created_agents if a in known and a not in shown]
         # The organisation's "now" and the display preferences, before the calendar starts.
         self.initial_date = day or options.today.isoformat()
         self._first_day = self._last_day = self.initial_date
