@@ -14,22 +14,16 @@ from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
-from rdv_app.blocking import in_thread, within
+from rdv_app.blocking import within
 from rdv_app.config import settings
-from rdv_app.db.engine import get_engine
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.sessions import AGENT_SESSION_IDLE_TIMEOUT
 from rdv_app.services.agents import agent_auth
 
 
-def _ping_database() -> None:
-    with get_engine().connect() as conn:
-        conn.execute(sa.text("SELECT 1"))
-
-
 async def health(_request: Request) -> Response:
     try:
-        await in_thread(_ping_database)
+        await within(UnitOfWork(read_only=True), lambda uow: uow.session.execute(sa.text("SELECT 1")))
     except sa.exc.SQLAlchemyError:
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})

@@ -20,10 +20,9 @@ import asyncio
 import logging
 from collections.abc import Collection
 
-from rdv_app.blocking import in_thread
+from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.availability import agenda
-from rdv_app.services.availability.agenda import RecentChanges
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +90,6 @@ class AgendaFeed:
     def leave(self, watch: Watch) -> None:
         self._watches.discard(watch)
 
-    def _probe(self, after: int | None, agent_ids: Collection[int]) -> RecentChanges:
-        with UnitOfWork(self._url, read_only=True) as uow:
-            return agenda.recent_changes(uow, after, agent_ids, lookback=LOOKBACK)
-
     async def _run(self) -> None:
         while self._watches:
             try:
@@ -107,7 +102,9 @@ class AgendaFeed:
     async def poll(self) -> None:
         """One look at the database; wakes the watches concerned."""
         first_look = self._after is None
-        changes = await in_thread(self._probe, self._after, {w.agent_id for w in self._watches})
+        after, agent_ids = self._after, {w.agent_id for w in self._watches}
+        changes = await within(UnitOfWork(self._url, read_only=True),
+                               lambda uow: agenda.recent_changes(uow, after, agent_ids, lookback=LOOKBACK))
         fresh = {organisation for row_id, organisation in changes.rows if row_id not in self._seen}
         ids = {row_id for row_id, _ in changes.rows}
         self._after = max(changes.after, max(ids, default=0) - LOOKBACK)
