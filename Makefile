@@ -15,7 +15,7 @@ PORT ?= 3000
 PY := .venv/bin/python
 PYTEST := .venv/bin/pytest
 
-.PHONY: help run dev test test-future test-unit test-integration test-e2e bench seed migrate lint
+.PHONY: help run dev test test-future test-unit test-integration test-e2e bench seed migrate backup lint
 
 help:
 	@echo "make run    installe ce qui manque, migre, crée la démo et sert l'application sur http://localhost:$(PORT)"
@@ -24,7 +24,8 @@ help:
 	@echo "make dev    serveur de développement avec rechargement à chaud (pages :3000, API :8000)"
 	@echo "make bench  mesures de performance (pytest-benchmark)"
 	@echo "make seed   efface la base et recrée la démo"
-	@echo "make lint   ruff"
+	@echo "make backup sauvegarde la base configurée (restauration : python -m rdv_app.cli restore FICHIER)"
+	@echo "make lint   ruff et les contrats de couches (import-linter)"
 
 run:
 	@scripts/setup.sh python bun
@@ -38,6 +39,10 @@ dev:
 migrate:
 	@scripts/setup.sh python
 	@$(PY) -m rdv_app.db.migrate
+
+backup:
+	@scripts/setup.sh python
+	@$(PY) -m rdv_app.cli backup
 
 seed:
 	@scripts/setup.sh python
@@ -70,3 +75,4 @@ bench:
 lint:
 	@scripts/setup.sh python
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports

@@ -1,8 +1,12 @@
-"""Command line: `python -m rdv_app.cli {prepare,seed,serve}` (used by the Makefile).
+"""Command line: `python -m rdv_app.cli {prepare,seed,serve,worker}` (used by the Makefile).
 
 - prepare: migrate the database, seed the demo when it is empty, print the demo logins;
 - seed: wipe the database and seed the demo again;
-- serve: prepare, start the production server (one port), print the URLs once it answers.
+- serve: prepare, start the production server (one port), print the URLs once it answers;
+- worker [DATABASE_URL]: the notification worker as its own process (RDV_NOTIFY_WORKER=external);
+  SIGTERM stops it after the message in flight;
+- backup [FILE]: a snapshot of the configured database (default data/backups/rdv-<date>.<db|dump>);
+- restore FILE: the snapshot into the configured database, which must be empty.
 
 `serve` stays a small supervisor: the database work runs in a child process, so that the launcher does
 not keep SQLAlchemy and the models in memory next to the server for the whole day.
@@ -12,16 +16,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 LOGIN_PATH = "/connexion"
 HEALTH_PATH = "/_health"
+# Reflex's advice that does not apply here: `make run` starts the app, and Node.js is not used (bun is).
+MISLEADING = (re.compile(r"\s*Run `uv run reflex run` to start the app\."),
+              re.compile(r"Warning: Your version \(.*\) of Node\.js is out of date\..*"))
 
 
 def banner(base_url: str, reset: bool = False) -> str:
@@ -66,6 +77,23 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 600) -> 
     return False
 
 
+def relay(source: Iterable[str], target: TextIO) -> None:
+    """Copies the server's output without the MISLEADING advice; a warning wrapped over two lines goes
+    whole (its wrapped end starts in lower case)."""
+    dropped = False
+    for line in source:
+        if dropped and line[:1].islower():
+            dropped = False
+            continue
+        cleaned = line
+        for pattern in MISLEADING:
+            cleaned = pattern.sub("", cleaned)
+        dropped = not cleaned.strip()
+        if not dropped:
+            target.write(cleaned if cleaned == line else cleaned.rstrip() + "\n")
+            target.flush()
+
+
 def serve(port: int) -> int:
     # The websocket accepts only the public origin (rxconfig): default it to the port served here.
     os.environ.setdefault("RDV_PUBLIC_URL", f"http://localhost:{port}")
@@ -76,7 +104,9 @@ def serve(port: int) -> int:
         text = banner_file.read_text()
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
                "--frontend-port", str(port), "--backend-port", str(port)]
-    process = subprocess.Popen(command)  # noqa: S603 - fixed command
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+    assert process.stdout is not None
+    threading.Thread(target=relay, args=(process.stdout, sys.stdout), daemon=True).start()
     try:
         if not wait_until_up(f"http://127.0.0.1:{port}{HEALTH_PATH}", process):
             print("Le serveur n'a pas démarré : voir les messages ci-dessus.", file=sys.stderr)
@@ -88,15 +118,51 @@ def serve(port: int) -> int:
         return process.wait()
 
 
+def backup_or_restore(command: str, file: Path | None) -> int:
+    from rdv_app.db import backup
+    from rdv_app.db.engine import database_url
+    from rdv_app.domain import clock
+
+    url = database_url()
+    try:
+        if command == "restore":
+            assert file is not None
+            backup.restore(url, file)
+            print(f"Base restaurée depuis {file}.")
+            return 0
+        suffix = "db" if url.startswith("sqlite") else "dump"
+        target = file or Path("data/backups") / f"rdv-{clock.now():%Y%m%d-%H%M%S}.{suffix}"
+        print(f"Sauvegarde écrite : {backup.backup(url, target)}")
+        return 0
+    except backup.BackupError as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="rdv_app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
     prepare_parser = sub.add_parser("prepare")
     prepare_parser.add_argument("--banner-file", type=Path)
     sub.add_parser("seed")
+    worker_parser = sub.add_parser("worker")
+    worker_parser.add_argument("database_url", nargs="?")
+    backup_parser = sub.add_parser("backup")
+    backup_parser.add_argument("file", nargs="?", type=Path)
+    restore_parser = sub.add_parser("restore")
+    restore_parser.add_argument("file", type=Path)
     serve_parser = sub.add_parser("serve")
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
+    from rdv_app import wiring
+
+    wiring.configure()
+    if args.command == "worker":
+        from rdv_app.notify import worker
+
+        return worker.main([args.database_url] if args.database_url else [])
+    if args.command in ("backup", "restore"):
+        return backup_or_restore(args.command, args.file)
     base_url = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
     if args.command == "prepare":
         text = banner(base_url)

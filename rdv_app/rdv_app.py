@@ -18,10 +18,12 @@ import rdv_app.pages.rdv_page  # noqa: F401
 import rdv_app.pages.usager_rdvs  # noqa: F401
 import rdv_app.pages.workspace  # noqa: F401
 import rdv_app.state.notifications  # noqa: F401  (the after-commit delivery task)
-from rdv_app import styles
+from rdv_app import styles, wiring
 from rdv_app.api.http import http_routes, security_headers
 from rdv_app.notify import worker
 from rdv_app.pages.template import PAGES
+
+wiring.configure()
 
 app = rx.App(
     stylesheets=["/styles.css"],

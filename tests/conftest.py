@@ -18,6 +18,11 @@ os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
 
 from pg import Cluster, start_cluster  # noqa: E402
 
+from rdv_app import wiring  # noqa: E402
+
+# The test process is one more process of the application: its handlers of domain events are wired.
+wiring.configure()
+
 DATABASES = ("sqlite", "postgresql")
 
 

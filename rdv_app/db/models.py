@@ -12,10 +12,11 @@ from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 from rdv_app.db.types import UTCDateTime
-from rdv_app.domain import clock, enums
+from rdv_app.domain import clock, enums, names
 from rdv_app.domain.enums import sql_in
 from rdv_app.domain.recurrence import Recurrence
 
@@ -89,6 +90,12 @@ class Organisation(SQLModel, table=True):
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
+    @property
+    def time_zone(self) -> str:
+        """The IANA time zone of a saved organisation (the column is NOT NULL)."""
+        assert self.timezone is not None, "an organisation gets its time zone when it is saved"
+        return self.timezone
+
 
 class Service(SQLModel, table=True):
     __tablename__ = "service"
@@ -131,6 +138,14 @@ class Agent(SQLModel, table=True):
     deleted_at: datetime | None = _instant()
     created_at: datetime = _created()
     updated_at: datetime = _created()
+
+    @property
+    def full_name(self) -> str:
+        return names.agent_name(self.first_name, self.last_name)
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        return names.sort_key(self.first_name, self.last_name)
 
 
 class AgentService(SQLModel, table=True):
@@ -433,9 +448,23 @@ class Rdv(SQLModel, table=True):
 
 
 class RdvAgent(SQLModel, table=True):
+    """An agent of an RDV. `slot_starts_at` and `slot_ends_at` hold the slot an usager booked online while
+    it stands (cleared when the RDV is cancelled or an agent moves it): on PostgreSQL an exclusion
+    constraint refuses two such slots of one agent that overlap, the last line of defence behind the
+    booking lock (domain.md decision 3). Agents' own RDVs never claim a slot, so an agent may still
+    overbook deliberately ("Confirmer quand même")."""
+
     __tablename__ = "rdv_agent"
+    __table_args__ = (
+        postgresql.ExcludeConstraint(
+            ("agent_id", "="), (sa.text("tstzrange(slot_starts_at, slot_ends_at)"), "&&"),
+            name="rdv_agent_online_slots_do_not_overlap", using="gist",
+            where=sa.text("slot_starts_at IS NOT NULL")).ddl_if(dialect="postgresql"),
+    )
     rdv_id: int = Field(foreign_key="rdv.id", primary_key=True, ondelete="CASCADE")
     agent_id: int = Field(foreign_key="agent.id", primary_key=True, ondelete="RESTRICT", index=True)
+    slot_starts_at: datetime | None = _instant()
+    slot_ends_at: datetime | None = _instant()
 
 
 class Participation(SQLModel, table=True):
@@ -491,6 +520,7 @@ class OutboxMessage(SQLModel, table=True):
     usager_id: int | None = _fk("usager.id", nullable=True, ondelete="SET NULL", index=False)
     agent_id: int | None = _fk("agent.id", nullable=True, ondelete="SET NULL", index=False)
     webhook_endpoint_id: int | None = _fk("webhook_endpoint.id", nullable=True, ondelete="CASCADE")
+    rdv_version: int | None = None  # the RDV's ics_sequence the message was written for
     created_at: datetime = _created()
     sent_at: datetime | None = _instant()
 

@@ -1,19 +1,27 @@
-"""Unit of work: one transaction per use case (cosmicpython, chapter 6)."""
+"""Unit of work: one transaction per use case, and the domain events it publishes (cosmicpython,
+chapters 6 to 9, with the handlers running inside the transaction)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
+from rdv_app.db import messagebus
 from rdv_app.db.engine import _session_factory, database_url
 
 
 class UnitOfWork:
-    """`with UnitOfWork() as uow: ...; uow.commit()`; anything not committed is rolled back.
+    """`with UnitOfWork() as uow: ...; uow.record(event); uow.commit()`; anything not committed is
+    rolled back, and its recorded events are dropped unpublished.
+
+    `commit` first publishes the recorded events: their handlers run in this transaction, so what they
+    write (outbox rows, webhooks) commits or rolls back with the change itself. `publish` does it
+    earlier, for a change that must be described before it deletes the rows handlers read.
 
     On SQLite its first transaction begins IMMEDIATE, taking the write lock with its first statement: a
     transaction that reads and then writes would otherwise fail with "database is locked" as soon as
@@ -27,6 +35,7 @@ class UnitOfWork:
     def __init__(self, url: str | None = None, *, read_only: bool = False) -> None:
         self.url = url or database_url()
         self.read_only = read_only
+        self._events: list[Any] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session = _session_factory(self.url)()
@@ -38,13 +47,27 @@ class UnitOfWork:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        self._events.clear()
         self.session.rollback()
         self.session.close()
 
+    def record(self, event: Any) -> None:
+        """Adds a domain event to publish with this transaction."""
+        self._events.append(event)
+
+    def publish(self) -> None:
+        """Runs the handlers of the events recorded so far, in this transaction."""
+        while self._events:
+            event = self._events.pop(0)
+            for handler in messagebus.handlers_for(event):
+                handler(self.session, event)
+
     def commit(self) -> None:
+        self.publish()
         self.session.commit()
 
     def rollback(self) -> None:
+        self._events.clear()
         self.session.rollback()
 
 

@@ -35,6 +35,7 @@ from rdv_app.domain.enums import (
     RdvNotificationLevel,
     RdvStatus,
 )
+from rdv_app.domain.events import RdvChanged
 from rdv_app.domain.reminders import should_send_reminder
 
 RDV_EVENTS = frozenset({
@@ -106,7 +107,9 @@ class ParticipationTarget:
 
 
 @dataclass(frozen=True, slots=True)
-class RdvChange:
+class Occasion:
+    """Why people are told about an RDV now: one of its changes (an `RdvChanged` event), or its reminder."""
+
     event: NotificationEvent  # one of RDV_EVENTS
     author_type: AuthorType
     starts_at: datetime  # the start after the change
@@ -114,10 +117,21 @@ class RdvChange:
     status: RdvStatus  # the RDV's status after the change
     author_agent_id: int | None = None
     time_or_lieu_changed: bool = False  # updates: the start, the lieu, or its name or address changed
+    old_starts_at: datetime | None = None  # updates: the start before the change
+    agent_ids: tuple[int, ...] = ()  # the RDV's agents after the change
 
     def __post_init__(self) -> None:
         if self.event not in RDV_EVENTS:
             raise ValueError(f"{self.event} n'est pas un événement de RDV")
+
+    @classmethod
+    def of_change(cls, change: RdvChanged, now: datetime) -> Occasion:
+        if change.event is None:
+            raise ValueError("a silent change tells nobody anything")
+        return cls(event=change.event, author_type=change.actor.type, starts_at=change.starts_at, now=now,
+                   status=change.status, author_agent_id=change.actor.agent_id,
+                   time_or_lieu_changed=change.time_or_lieu_changed, old_starts_at=change.old_starts_at,
+                   agent_ids=change.new_agent_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +147,7 @@ class UsagerMessage:
         return any(participant != self.usager_id for participant in self.participant_ids)
 
 
-def _usager_is_concerned(change: RdvChange, target: ParticipationTarget) -> bool:
+def _usager_is_concerned(change: Occasion, target: ParticipationTarget) -> bool:
     if change.event == NotificationEvent.RDV_UPCOMING_REMINDER:
         return should_send_reminder(
             now=change.now, starts_at=change.starts_at, rdv_status=change.status,
@@ -147,7 +161,7 @@ def _usager_is_concerned(change: RdvChange, target: ParticipationTarget) -> bool
     return target.status not in CANCELLED_STATUSES and target.status != RdvStatus.NOSHOW
 
 
-def usager_messages(change: RdvChange, targets: Sequence[ParticipationTarget],
+def usager_messages(change: Occasion, targets: Sequence[ParticipationTarget],
                     departement_number: str) -> list[UsagerMessage]:
     """The emails and SMS to send to usagers, in participation order, email before SMS per person."""
     if change.starts_at <= change.now or change.status == RdvStatus.NOSHOW:
@@ -236,7 +250,7 @@ class AgentMessage:
     event: NotificationEvent
 
 
-def agent_messages(change: RdvChange, agents: Sequence[AgentContact], old_agent_ids: Sequence[int],
+def agent_messages(change: Occasion, agents: Sequence[AgentContact], old_agent_ids: Sequence[int],
                    new_agent_ids: Sequence[int], old_starts_at: datetime | None,
                    time_zone: str) -> list[AgentMessage]:
     """The agents' emails: `agent_events` filtered by each agent's level; `agents` holds the contacts of

@@ -307,6 +307,42 @@ def validate_slot(
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Conflicts:
+    """What stands in the way of a proposed [start, end) for some agents (the facts of the booking rules,
+    rdv_app.domain.booking_rules)."""
+
+    booked_agents: frozenset[int]  # another RDV of the agent meets it (any organisation)
+    absent_agents: frozenset[int]  # an absence occurrence of the agent meets it
+    inside_opening: bool  # one occurrence of a plage of these agents (motif, lieu) holds it whole
+    on_holiday: bool  # it meets a public holiday
+
+
+def conflicts(search: SlotSearch, starts_at: datetime, ends_at: datetime, agent_ids: Collection[int], *,
+              lieu_id: int | None = None) -> Conflicts:
+    """The conflicts of one proposed time, with the same occurrences, absences and busy intervals as the
+    slots: `search` must hold the agents' plages, absences and RDVs of the local days it meets."""
+    if starts_at.utcoffset() is None or ends_at.utcoffset() is None:
+        raise ValueError("starts_at and ends_at must be aware datetimes")
+    run = _Run(search)
+    start, end = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
+    first_day, last_day = start.astimezone(run.tz).date(), end.astimezone(run.tz).date()
+    agents = set(agent_ids)
+
+    def meets(intervals: Iterable[tuple[datetime, datetime]]) -> bool:
+        return any(begins < end and finishes > start for begins, finishes in intervals)
+
+    booked = {a for a in agents if a in search._rdvs_by_agent and meets(search._rdvs_by_agent[a].intervals)}
+    absent = {absence.agent_id for absence in search.absences if absence.agent_id in agents
+              and meets(run._absence_intervals(absence, first_day, last_day))}
+    inside = first_day == last_day and any(
+        occ_start <= start and end <= occ_end
+        for plage in run.candidate_plages(lieu_id, agents)
+        for occ_start, occ_end in run.occurrences(plage, first_day, last_day))
+    on_holiday = any(first_day + timedelta(days=n) in search.holidays for n in range((last_day - first_day).days + 1))
+    return Conflicts(frozenset(booked), frozenset(absent), inside, on_holiday)
+
+
 def _ordered_slots(
     run: _Run, first_day: date, last_day: date, lieu_id: int | None, agent_ids: Collection[int] | None
 ) -> list[tuple[datetime, Plage]]:

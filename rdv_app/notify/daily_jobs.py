@@ -5,9 +5,8 @@ A job's day is the calendar day in Europe/Paris. The worker that first inserts t
 that transaction and then finds the row (PostgreSQL; on SQLite writers take turns), so it does nothing;
 a job that fails rolls its row back and is tried again at the next scan.
 
-Jobs:
-- `purge_plages`: deletes the plages d'ouverture that ended more than a year ago (RGPD, domain.md
-  section 10; `rdv_app.services.plages.purge_expired_plages`).
+Jobs are registered by the composition root (rdv_app.wiring), e.g. `purge_plages`, which deletes the
+plages d'ouverture that ended more than a year ago (RGPD, domain.md section 10).
 """
 
 from __future__ import annotations
@@ -23,15 +22,17 @@ from sqlmodel import Session, select
 from rdv_app.db.engine import begin_write
 from rdv_app.db.models import DailyJobRun
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services.availability.plages import purge_expired_plages
 
 logger = logging.getLogger(__name__)
 
 JOBS_ZONE = ZoneInfo("Europe/Paris")
+Job = Callable[[UnitOfWork, date], int]
 # name -> job(uow, day): does its work and commits `uow`, returns how many rows it handled.
-DAILY_JOBS: dict[str, Callable[[UnitOfWork, date], int]] = {
-    "purge_plages": purge_expired_plages,
-}
+DAILY_JOBS: dict[str, Job] = {}
+
+
+def register(name: str, job: Job) -> None:
+    DAILY_JOBS[name] = job
 
 
 def jobs_day(now: datetime) -> date:

@@ -1,4 +1,5 @@
-"""From an RDV change to outbox rows: the one entry point services call inside their transaction.
+"""From an RDV change to outbox rows: the handler of `RdvChanged` events (rdv_app.wiring), run in the
+transaction of the change when its unit of work commits.
 
 `notify_rdv_change(session, change, now=...)` loads what the messages need in a few set-based queries,
 lets `rdv_app.domain.recipients` decide who hears what, renders the SMS (`rdv_app.domain.sms`), the usager
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -49,14 +50,13 @@ from rdv_app.domain.enums import (
     RdvNotificationLevel,
     RdvStatus,
 )
+from rdv_app.domain.events import RdvChanged
+from rdv_app.domain.names import agent_name
 from rdv_app.domain.sms import SmsRdv, agent_short_name, info_url, person_name, rdv_sms
 from rdv_app.notify import mailer
 from rdv_app.notify.email_html import with_html
 from rdv_app.notify.ics import Audience, IcsFile, IcsPerson, IcsRdv, rdv_ics
 from rdv_app.notify.outbox import enqueue
-
-if TYPE_CHECKING:
-    from rdv_app.services.rdv.rdvs import RdvChange
 
 TOKEN_BYTES = 9  # 72 random bits, 12 URL-safe characters
 TOKEN_VALIDITY = timedelta(weeks=12)
@@ -88,39 +88,42 @@ class _Context:
 
     @property
     def time_zone(self) -> str:
-        return self.organisation.timezone or self.territory.timezone or "Europe/Paris"
+        return self.organisation.time_zone
 
     @property
     def location_type(self) -> LocationType:
         return LocationType(self.motif.location_type)
 
 
-def notify_rdv_change(session: Session, change: RdvChange, *, now: datetime) -> list[int]:
+def on_rdv_changed(session: Session, change: RdvChanged) -> None:
+    """Handler of `RdvChanged`: the messages of the change, if it is one people hear of."""
+    if change.event is not None:
+        notify_rdv_change(session, change, now=change.occurred_at)
+
+
+def notify_rdv_change(session: Session, change: RdvChanged, *, now: datetime) -> list[int]:
     """Queues the SMS and emails of one RDV change in `session`'s transaction; returns the new outbox ids."""
     context = _load_context(session, change.rdv_id)
-    if context is None:
+    if context is None or change.event is None:
         return []
     rdv = context.rdv
-    domain_change = recipients.RdvChange(
-        event=change.event, author_type=change.author_type, starts_at=change.starts_at, now=now,
-        status=change.status, author_agent_id=change.author_agent_id,
-        time_or_lieu_changed=change.time_or_lieu_changed)
+    occasion = recipients.Occasion.of_change(change, now)
     if change.starts_at <= now or change.status == RdvStatus.NOSHOW:
         return []
 
     participations, usagers = _load_participations(session, rdv.id, change.usager_ids)  # type: ignore[arg-type]
     targets = [_target(p, usagers) for p in participations if p.usager_id in usagers]
-    usager_messages = recipients.usager_messages(domain_change, targets, context.territory.departement_number)
+    usager_messages = recipients.usager_messages(occasion, targets, context.territory.departement_number)
 
     agent_ids = tuple(dict.fromkeys((*change.old_agent_ids, *change.new_agent_ids)))
     agents = _load_agents(session, agent_ids)
     agent_messages = recipients.agent_messages(
-        domain_change,
+        occasion,
         [recipients.AgentContact(a.id, a.email, RdvNotificationLevel(a.rdv_notifications_level))  # type: ignore[arg-type]
          for a in agents.values()],
         change.old_agent_ids, change.new_agent_ids, change.old_starts_at, context.time_zone)
 
-    usager_keys = {_usager_key(change.event, rdv, m): m for m in usager_messages}
+    usager_keys = {_usager_key(occasion.event, rdv, m): m for m in usager_messages}
     agent_tag = "-".join(str(a) for a in sorted(set(change.new_agent_ids))) or "none"
     agent_keys = {_agent_key(m.event, rdv, m.agent_id, agent_tag): m for m in agent_messages}
     existing = _existing_keys(session, [*usager_keys, *agent_keys])
@@ -137,18 +140,18 @@ def notify_rdv_change(session: Session, change: RdvChange, *, now: datetime) -> 
         link = links[message.usager_id]
         if message.channel == Channel.SMS:
             payload: dict[str, Any] = {"to": message.address,
-                                       "text": rdv_sms(change.event, _sms_rdv(context, message, usagers,
-                                                                              agents, change, link))}
+                                       "text": rdv_sms(occasion.event, _sms_rdv(context, message, usagers,
+                                                                                agents, occasion, link))}
             sender = (context.territory.sms_sender or "").strip()
             if 0 < len(sender) <= _SMS_SENDER_MAX:
                 payload["sender"] = sender
         else:
             if usager_ics is None:
-                usager_ics = rdv_ics(_ics_rdv(context, change, agents, Audience.USAGER), Audience.USAGER, stamp)
-            payload = _usager_email(context, change, message, usagers, link, usager_ics)
-        outbox_id = enqueue(session, channel=message.channel, event=change.event, idempotency_key=key,
+                usager_ics = rdv_ics(_ics_rdv(context, occasion, agents, Audience.USAGER), Audience.USAGER, stamp)
+            payload = _usager_email(context, occasion, message, usagers, link, usager_ics)
+        outbox_id = enqueue(session, channel=message.channel, event=occasion.event, idempotency_key=key,
                             payload=payload, organisation_id=rdv.organisation_id, rdv_id=rdv.id,
-                            usager_id=message.usager_id, expires_at=rdv.starts_at)
+                            rdv_version=rdv.ics_sequence, usager_id=message.usager_id, expires_at=rdv.starts_at)
         if outbox_id is not None:
             ids.append(outbox_id)
 
@@ -158,12 +161,13 @@ def notify_rdv_change(session: Session, change: RdvChange, *, now: datetime) -> 
             continue
         cancelled = agent_message.event == NotificationEvent.RDV_CANCELLED
         if cancelled not in agent_ics:
-            agent_ics[cancelled] = rdv_ics(_ics_rdv(context, change, agents, Audience.AGENT, cancelled=cancelled),
+            agent_ics[cancelled] = rdv_ics(_ics_rdv(context, occasion, agents, Audience.AGENT, cancelled=cancelled),
                                            Audience.AGENT, stamp)
-        payload = _agent_email(context, change, agent_message.event, agent_message.address, agent_ics[cancelled])
+        payload = _agent_email(context, occasion, agent_message.event, agent_message.address, agent_ics[cancelled])
         outbox_id = enqueue(session, channel=Channel.MAIL, event=agent_message.event, idempotency_key=key,
                             payload=payload, organisation_id=rdv.organisation_id, rdv_id=rdv.id,
-                            agent_id=agent_message.agent_id, expires_at=rdv.starts_at)
+                            rdv_version=rdv.ics_sequence, agent_id=agent_message.agent_id,
+                            expires_at=rdv.starts_at)
         if outbox_id is not None:
             ids.append(outbox_id)
     return ids
@@ -278,13 +282,13 @@ def _instance_name() -> str | None:
 
 
 def _sms_rdv(context: _Context, message: recipients.UsagerMessage, usagers: dict[int, Usager],
-             agents: dict[int, Agent], change: RdvChange, link: str) -> SmsRdv:
+             agents: dict[int, Agent], occasion: recipients.Occasion, link: str) -> SmsRdv:
     lieu = context.lieu
     names = tuple(person_name(usagers[u].first_name, usagers[u].last_name) for u in message.participant_ids)
     follow_up = tuple(agent_short_name(agents[a].first_name, agents[a].last_name)
-                      for a in change.new_agent_ids if a in agents) if context.motif.follow_up else ()
+                      for a in occasion.agent_ids if a in agents) if context.motif.follow_up else ()
     return SmsRdv(
-        service_short_name=context.service.short_name, starts_at=change.starts_at, time_zone=context.time_zone,
+        service_short_name=context.service.short_name, starts_at=occasion.starts_at, time_zone=context.time_zone,
         location_type=context.location_type, link=link, collectif=context.motif.collectif,
         collectif_name=context.rdv.name, lieu_name=lieu.name if lieu else None,
         lieu_address=lieu.address if lieu else None, lieu_phone_number=lieu.phone_number if lieu else None,
@@ -298,17 +302,17 @@ def _organizer_email() -> str:
     return address or "ne-pas-repondre@localhost"
 
 
-def _ics_rdv(context: _Context, change: RdvChange, agents: dict[int, Agent], audience: Audience, *,
+def _ics_rdv(context: _Context, occasion: recipients.Occasion, agents: dict[int, Agent], audience: Audience, *,
              cancelled: bool | None = None) -> IcsRdv:
     rdv, lieu = context.rdv, context.lieu
     if audience == Audience.USAGER:
         link = f"{settings.public_url}/r"
     else:
         link = f"{settings.public_url}/agenda?rdv={rdv.id}"
-    attendees = tuple(IcsPerson(a.email, f"{a.first_name or ''} {a.last_name}".strip())
-                      for a_id, a in agents.items() if a_id in change.new_agent_ids and a.email)
+    attendees = tuple(IcsPerson(a.email, agent_name(a.first_name, a.last_name))
+                      for a_id, a in agents.items() if a_id in occasion.agent_ids and a.email)
     if cancelled is None:
-        cancelled = change.event == NotificationEvent.RDV_CANCELLED
+        cancelled = occasion.event == NotificationEvent.RDV_CANCELLED
     return IcsRdv(uid=rdv.uuid, sequence=rdv.ics_sequence, starts_at=rdv.starts_at, ends_at=rdv.ends_at,
                   time_zone=context.time_zone, motif_name=context.motif.name, location_type=context.location_type,
                   organizer_email=_organizer_email(), link=link, agents=attendees, cancelled=cancelled,
@@ -331,52 +335,52 @@ def _place(context: _Context) -> str:
             LocationType.VISIO: "RDV par visioconférence"}.get(context.location_type, "")
 
 
-def _usager_subject(context: _Context, change: RdvChange) -> str:
-    when = datefmt.long_datetime(change.starts_at, context.time_zone)
-    if change.event == NotificationEvent.RDV_UPDATED:
-        old = datefmt.long_datetime(change.old_starts_at or change.starts_at, context.time_zone)
+def _usager_subject(context: _Context, occasion: recipients.Occasion) -> str:
+    when = datefmt.long_datetime(occasion.starts_at, context.time_zone)
+    if occasion.event == NotificationEvent.RDV_UPDATED:
+        old = datefmt.long_datetime(occasion.old_starts_at or occasion.starts_at, context.time_zone)
         return f"RDV du {old} modifié"
-    if change.event == NotificationEvent.RDV_CANCELLED:
+    if occasion.event == NotificationEvent.RDV_CANCELLED:
         return f"RDV annulé le {when} avec {context.organisation.name}"
-    if change.event == NotificationEvent.RDV_UPCOMING_REMINDER:
+    if occasion.event == NotificationEvent.RDV_UPCOMING_REMINDER:
         return f"[Rappel] RDV le {when}"
     return f"RDV confirmé le {when}"
 
 
-def _usager_email(context: _Context, change: RdvChange, message: recipients.UsagerMessage,
+def _usager_email(context: _Context, occasion: recipients.Occasion, message: recipients.UsagerMessage,
                   usagers: dict[int, Usager], link: str, ics: IcsFile) -> dict[str, Any]:
     rdv, motif, organisation = context.rdv, context.motif, context.organisation
     duration = int((rdv.ends_at - rdv.starts_at).total_seconds() // 60)
     names = ", ".join(person_name(usagers[u].first_name, usagers[u].last_name) for u in message.participant_ids)
-    lines = ["Bonjour,", "", _USAGER_INTROS[change.event], "", "Récapitulatif",
-             f"Date : {_when(context, change.starts_at)}", f"Participants : {names}",
+    lines = ["Bonjour,", "", _USAGER_INTROS[occasion.event], "", "Récapitulatif",
+             f"Date : {_when(context, occasion.starts_at)}", f"Participants : {names}",
              f"Motif : {motif.name}" + (f" ({rdv.name})" if motif.collectif and rdv.name else ""),
              f"Service : {context.service.name}", f"Durée : {duration} minutes", f"Lieu : {_place(context)}"]
-    if motif.instruction_for_rdv and change.event != NotificationEvent.RDV_CANCELLED:
+    if motif.instruction_for_rdv and occasion.event != NotificationEvent.RDV_CANCELLED:
         lines += ["", motif.instruction_for_rdv.strip()]
     phone = (context.lieu.phone_number if context.lieu else None) or organisation.phone_number
     contact = ", ".join(part for part in (organisation.name, phone, organisation.email) if part)
     lines += ["", f"Contact : {contact}"]
-    if change.event == NotificationEvent.RDV_CANCELLED:
+    if occasion.event == NotificationEvent.RDV_CANCELLED:
         lines += [f"Reprendre RDV : {link}"]
     else:
         lines += ["Vous pouvez annuler ou modifier ce rendez-vous jusqu'à 4h avant"
                   + (f" en appelant le {phone}" if phone else "") + ".", f"Infos et annulation : {link}"]
-    return with_html({"to": message.address, "subject": _usager_subject(context, change),
+    return with_html({"to": message.address, "subject": _usager_subject(context, occasion),
                       "text": "\n".join(lines) + "\n", "ics": _ics_payload(ics)})
 
 
-def _agent_email(context: _Context, change: RdvChange, event: NotificationEvent, address: str,
+def _agent_email(context: _Context, occasion: recipients.Occasion, event: NotificationEvent, address: str,
                  ics: IcsFile) -> dict[str, Any]:
     rdv = context.rdv
-    when = datefmt.long_datetime(change.starts_at, context.time_zone)
+    when = datefmt.long_datetime(occasion.starts_at, context.time_zone)
     verb = _AGENT_VERBS[event]
-    if event == NotificationEvent.RDV_CANCELLED and change.author_type == AuthorType.USAGER:
+    if event == NotificationEvent.RDV_CANCELLED and occasion.author_type == AuthorType.USAGER:
         verb += " par l'usager"
     lines = ["Bonjour,", "", f"Un RDV de votre agenda a été {verb}.", "",
              f"Date : {when}", f"Motif : {context.motif.name}", f"Lieu : {_place(context)}"]
-    if event == NotificationEvent.RDV_UPDATED and change.old_starts_at and change.old_starts_at != change.starts_at:
-        lines.append(f"Ancienne date : {datefmt.long_datetime(change.old_starts_at, context.time_zone)}")
+    if event == NotificationEvent.RDV_UPDATED and occasion.old_starts_at and occasion.old_starts_at != occasion.starts_at:
+        lines.append(f"Ancienne date : {datefmt.long_datetime(occasion.old_starts_at, context.time_zone)}")
     lines += ["", f"Voir le RDV : {settings.public_url}/agenda?rdv={rdv.id}"]
     return with_html({"to": address, "subject": f"RDV {verb} le {when}",
                       "text": "\n".join(lines) + "\n", "ics": _ics_payload(ics)})

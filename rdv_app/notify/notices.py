@@ -3,9 +3,9 @@ their plages or absences is created, changed or deleted, by a colleague or by th
 sections 1 and 3.5; "Mon compte" preferences `plage_ouverture_notification_level` and
 `absence_notification_level`, all or none).
 
-`notify_availability_change` is the one entry point: the services of plages and absences call it in the
-transaction of the change (for a deletion, before deleting the row), and it queues the emails in the
-outbox. When a change gives the plage or absence to another agent, the previous one gets the deletion
+`on_availability_changed` handles the `AvailabilityChanged` events the services of plages and absences
+record (rdv_app.wiring registers it), in the transaction of the change (for a deletion, before the row
+is deleted), and queues the emails in the outbox. When a change gives the plage or absence to another agent, the previous one gets the deletion
 (METHOD:CANCEL, which removes it from their calendar) and the new one the creation (METHOD:REQUEST).
 
 The calendar has a stable UID per plage or absence (`plage_ouverture_<id>@<host>`) and a SEQUENCE that
@@ -26,7 +26,10 @@ from rdv_app import routes
 from rdv_app.config import settings
 from rdv_app.db.models import Absence, Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
 from rdv_app.domain import clock
+from rdv_app.domain.availability_text import describe_absence, describe_plage
 from rdv_app.domain.enums import Channel, NoticeLevel, NotificationEvent
+from rdv_app.domain.events import AvailabilityChanged, Change
+from rdv_app.domain.names import agent_name
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.notify.email_html import with_html
 from rdv_app.notify.events import _organizer_email
@@ -55,6 +58,20 @@ class _Recipient:
     moved_to: Agent | None = None  # the record went to this other agent
 
 
+_ACTIONS = {Change.CREATED: NoticeAction.CREATED, Change.UPDATED: NoticeAction.UPDATED,
+            Change.DELETED: NoticeAction.DELETED}
+_MODELS: dict[str, type[PlageOuverture] | type[Absence]] = {"plage_ouverture": PlageOuverture, "absence": Absence}
+
+
+def on_availability_changed(session: Session, change: AvailabilityChanged) -> None:
+    """Handler of `AvailabilityChanged`: the notices of the change, when the agents are to hear of it."""
+    record = session.get(_MODELS[change.model], change.record_id)
+    if not change.notify or record is None or change.actor.agent_id is None:
+        return
+    notify_availability_change(session, record, _ACTIONS[change.change], organisation_id=change.organisation_id,
+                               author_agent_id=change.actor.agent_id, previous_agent_id=change.previous_agent_id)
+
+
 def notify_availability_change(session: Session, record: PlageOuverture | Absence, action: NoticeAction, *,
                                organisation_id: int, author_agent_id: int,
                                previous_agent_id: int | None = None) -> list[int]:
@@ -72,7 +89,7 @@ def notify_availability_change(session: Session, record: PlageOuverture | Absenc
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         return []
-    time_zone = organisation.timezone or "Europe/Paris"
+    time_zone = organisation.time_zone
     place, motifs = _plage_details(session, record) if isinstance(record, PlageOuverture) else (None, [])
     stamp = clock.now()
     sequence = 0 if action is NoticeAction.CREATED else max(0, notice_sequence(record.created_at, stamp))
@@ -85,7 +102,7 @@ def notify_availability_change(session: Session, record: PlageOuverture | Absenc
         notice = AvailabilityNotice(
             kind=kind, record_id=record.id, title=record.title, first_day=record.first_day,  # type: ignore[arg-type]
             start_time=record.start_time, end_time=record.end_time, time_zone=time_zone,
-            agent=IcsPerson(recipient.agent.email, _name(recipient.agent)),  # type: ignore[arg-type]
+            agent=IcsPerson(recipient.agent.email, agent_name(recipient.agent.first_name, recipient.agent.last_name)),  # type: ignore[arg-type]
             organizer_email=_organizer_email(), uid_domain=urlsplit(settings.public_url).hostname or "localhost",
             sequence=sequence, recurrence=Recurrence.from_json(record.recurrence, record.first_day),
             end_day=record.end_day if isinstance(record, Absence) else None, location=place, cancelled=cancelled)
@@ -130,26 +147,18 @@ def _plage_details(session: Session, plage: PlageOuverture) -> tuple[str | None,
 
 
 def _describe(kind: NoticeKind, record: PlageOuverture | Absence) -> str:
-    # Imported here: the services of plages and absences import this module.
-    from rdv_app.services.availability.absences import describe_absence
-    from rdv_app.services.availability.plages import describe
-
     recurrence = Recurrence.from_json(record.recurrence, record.first_day)
     if isinstance(record, Absence):
         return describe_absence(record.first_day, record.start_time, record.end_day, record.end_time, recurrence)
-    return describe(record.first_day, record.start_time, record.end_time, recurrence)
-
-
-def _name(agent: Agent) -> str:
-    return f"{agent.first_name or ''} {agent.last_name}".strip()
+    return describe_plage(record.first_day, record.start_time, record.end_time, recurrence)
 
 
 def _email(kind: NoticeKind, title: str, recipient: _Recipient, author: Agent | None,
            facts: list[tuple[str, str | None]], cancelled: bool) -> dict[str, Any]:
     noun = _NOUNS[kind]
-    by = f" par {_name(author)}" if author is not None and author.id != recipient.agent.id else ""
+    by = f" par {agent_name(author.first_name, author.last_name)}" if author is not None and author.id != recipient.agent.id else ""
     if recipient.moved_to is not None:
-        what = f"a été attribuée à {_name(recipient.moved_to)}{by}"
+        what = f"a été attribuée à {agent_name(recipient.moved_to.first_name, recipient.moved_to.last_name)}{by}"
     else:
         what = f"a été {_PARTICIPLES[recipient.action]}{by}"
     calendar = ("Le fichier joint la retire de votre agenda." if cancelled

@@ -56,6 +56,7 @@ def enqueue(
     not_before: datetime | None = None,
     expires_at: datetime | None = None,
     webhook_endpoint_id: int | None = None,
+    rdv_version: int | None = None,
 ) -> int | None:
     """Adds a message to the caller's transaction (no commit) and returns its id.
 
@@ -95,6 +96,7 @@ def enqueue(
         "usager_id": usager_id,
         "agent_id": agent_id,
         "webhook_endpoint_id": webhook_endpoint_id,
+        "rdv_version": rdv_version,
         "created_at": now,
     }
     dialect = session.get_bind().dialect.name

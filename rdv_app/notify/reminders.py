@@ -52,7 +52,6 @@ from rdv_app.notify.events import (
 )
 from rdv_app.notify.ics import Audience, IcsFile, rdv_ics
 from rdv_app.notify.outbox import enqueue
-from rdv_app.services.rdv.rdvs import RdvChange
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +123,11 @@ def queue_rdv_reminders(session: Session, rdv_id: int, now: datetime) -> list[in
                                     .order_by(col(Participation.id))))
     participations, usagers = _load_participations(session, rdv_id, usager_ids)
     targets = [_target(p, usagers) for p in participations if p.usager_id in usagers]
-    change = recipients.RdvChange(event=EVENT, author_type=AuthorType.SYSTEM, starts_at=rdv.starts_at, now=now,
-                                  status=RdvStatus(rdv.status))
-    messages = recipients.usager_messages(change, targets, territory.departement_number)
+    agent_ids = tuple(session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv_id)
+                                   .order_by(col(RdvAgent.agent_id))))
+    reminder = recipients.Occasion(event=EVENT, author_type=AuthorType.SYSTEM, starts_at=rdv.starts_at, now=now,
+                                   status=RdvStatus(rdv.status), agent_ids=agent_ids)
+    messages = recipients.usager_messages(reminder, targets, territory.departement_number)
     keys = {_usager_key(EVENT, rdv, message): message for message in messages}
     told = _told_at(session, rdv, messages)
     existing = _existing_keys(session, list(keys))
@@ -135,13 +136,7 @@ def queue_rdv_reminders(session: Session, rdv_id: int, now: datetime) -> list[in
     if not to_send:
         return []
 
-    agent_ids = tuple(session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv_id)
-                                   .order_by(col(RdvAgent.agent_id))))
     agents = _load_agents(session, agent_ids)
-    reminder = RdvChange(rdv_id=rdv_id, event=EVENT, status=RdvStatus(rdv.status), starts_at=rdv.starts_at,
-                         old_starts_at=None, time_or_lieu_changed=False, old_agent_ids=agent_ids,
-                         new_agent_ids=agent_ids, usager_ids=usager_ids, author_agent_id=None,
-                         author_type=AuthorType.SYSTEM)
     links = _fresh_links(session, rdv, {p.usager_id: p for p in participations}, to_send, now)
     ics: IcsFile | None = None
     ids: list[int] = []
@@ -160,8 +155,8 @@ def queue_rdv_reminders(session: Session, rdv_id: int, now: datetime) -> list[in
             payload = _usager_email(context, reminder, message, usagers, link, ics)
         outbox_id = enqueue(session, channel=message.channel, event=EVENT,
                             idempotency_key=_usager_key(EVENT, rdv, message), payload=payload,
-                            organisation_id=rdv.organisation_id, rdv_id=rdv_id, usager_id=message.usager_id,
-                            expires_at=rdv.starts_at)
+                            organisation_id=rdv.organisation_id, rdv_id=rdv_id, rdv_version=rdv.ics_sequence,
+                            usager_id=message.usager_id, expires_at=rdv.starts_at)
         if outbox_id is not None:
             ids.append(outbox_id)
     return ids

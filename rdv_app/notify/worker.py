@@ -15,7 +15,7 @@ counts toward the retry budget.
 Besides delivering, the loop runs the scheduled work once a minute: it queues the reminders that are
 due (`rdv_app.notify.reminders`) and the daily maintenance jobs (`rdv_app.notify.daily_jobs`).
 
-`python -m rdv_app.notify.worker [DATABASE_URL]` runs it as a process (SIGTERM stops it after the message
+`python -m rdv_app.cli worker [DATABASE_URL]` runs it as a process (SIGTERM stops it after the message
 in flight); `lifespan` runs it inside the app (`make run`), unless RDV_NOTIFY_WORKER=external says that
 such a process runs; `deliver_now` sends given messages right after a commit.
 """
@@ -453,6 +453,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_forever(stop_event, argv[0] if argv else None)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

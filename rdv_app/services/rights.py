@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlmodel import col, select
@@ -62,6 +63,16 @@ def visible_motifs(uow: UnitOfWork, scope: AgentScope) -> list[Motif]:
     if not scope.sees_whole_organisation:
         query = query.where(col(Motif.service_id).in_(scope.service_ids))
     return list(uow.session.exec(query.order_by(Motif.name)).all())
+
+
+def selected_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Collection[int] | None) -> set[int]:
+    """The agents a list covers: `agent_ids` if the actor may see them all, else everyone they see."""
+    visible = visible_agent_ids(uow, scope)
+    if agent_ids:
+        if not set(agent_ids) <= visible:
+            raise PermissionDenied("Vous ne pouvez pas consulter le planning de cet agent.")
+        return set(agent_ids)
+    return visible
 
 
 def require_admin(uow: UnitOfWork, agent_id: int, organisation_id: int) -> AgentScope:

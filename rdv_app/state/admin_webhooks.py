@@ -11,6 +11,7 @@ from rdv_app.domain.enums import OutboxStatus
 from rdv_app.notify.worker import deliver_now_async
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import webhooks
+from rdv_app.services.organisation import local_time
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 
@@ -205,7 +206,7 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
 
         def read(uow: UnitOfWork) -> tuple[list[webhooks.DeliveryView], str]:
             return (webhooks.list_deliveries(uow, *who, endpoint_id),
-                    webhooks.organisation_time_zone(uow, who[1]))
+                    local_time.time_zone(uow, who[1]))
 
         views, time_zone = await within(UnitOfWork(read_only=True), read)
         self.log = [_delivery_row(v, time_zone) for v in views]

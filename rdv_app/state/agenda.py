@@ -14,7 +14,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.availability import agenda, creneaux
 from rdv_app.services.errors import DomainError
-from rdv_app.services.rdv import rdv_planning, rdvs
+from rdv_app.services.rdv import rdv_planning
 from rdv_app.state.agenda_feed import agenda_feed
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
@@ -103,7 +103,8 @@ class AgendaState(OrganisationPageState, AgentState):
             if created.isdigit():
                 try:
                     summary = rdv_planning.created_summary(uow, agent_id, organisation_id, int(created))
-                    its_agents = [str(a.id) for a in rdvs.get_rdv(uow, agent_id, organisation_id, int(created)).agents]
+                    its_agents = [str(a) for a in rdv_planning.created_rdv_agents(uow, agent_id, organisation_id,
+                                                                                  int(created))]
                 except DomainError:
                     summary, its_agents = "", []
             return (agenda.visible_agents(uow, agent_id, organisation_id),
@@ -115,7 +116,7 @@ class AgendaState(OrganisationPageState, AgentState):
         self.motif_choices = [AgentChoice(str(m.id), m.label) for m in options.motifs]
         known = {c.value for c in self.agent_choices}
         shown = [a for a in self.shown_agents if a in known] or [str(agent_id)]
-        # The RDV just planned shows at once, whoever its agents are.
+        # The RDV just created is in sight: its agents' agendas are shown too.
         self.shown_agents = shown + [a for a in created_agents if a in known and a not in shown]
         # The organisation's "now" and the display preferences, before the calendar starts.
         self.initial_date = day or options.today.isoformat()

@@ -8,7 +8,7 @@ leaves within seconds. The handler itself does not wait, and the worker loop sen
 In a handler, after the service call that committed (on a worker thread, `rdv_app.blocking.within`):
 
     uow = UnitOfWork()
-    await within(uow, lambda uow: rdvs.plan_rdv(uow, ...))
+    await within(uow, lambda uow: lifecycle.plan_rdv(uow, ...))
     ...
     yield deliver_after_commit(uow)        # or: return deliver_after_commit(uow)
 

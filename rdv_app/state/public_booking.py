@@ -29,6 +29,7 @@ from rdv_app.services.errors import DomainError
 from rdv_app.services.online_booking import booking, public_search
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
 from rdv_app.services.organisation.public_links import organisation_id_from_path
+from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_auth
 from rdv_app.state.agent import full_navigation
 from rdv_app.state.notifications import deliver_after_commit
@@ -267,7 +268,7 @@ class BookingPage:
         self.step = "creneau"
         self.change_href = self.url(m="")
         if self.params.get("indisponible"):
-            self.notice = booking.SLOT_TAKEN
+            self.notice = lifecycle.SLOT_TAKEN
         week = public_search.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")))
         self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
         self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
@@ -526,8 +527,8 @@ class PublicBookingState(rx.State):
                       accepted_conditions=self.accepted)
         uow = UnitOfWork()
         try:
-            booked = await within(uow, lambda uow: booking.book_rdv(uow, usager_id, **choice))
-        except booking.SlotTaken:
+            booked = await within(uow, lambda uow: lifecycle.book_rdv(uow, usager_id, **choice))
+        except lifecycle.SlotTaken:
             self.submitting = False
             yield rx.redirect(self._url(creneau="") + "&indisponible=1")
             return

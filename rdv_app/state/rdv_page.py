@@ -15,8 +15,8 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.rdv_status import is_cancelled
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
-from rdv_app.services.rdv import rdv_follow, rdvs
-from rdv_app.services.rdv.rdvs import RdvChange
+from rdv_app.services.rdv import lifecycle, queries, rdv_follow
+from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.plages import as_int, parse_clock, parse_day
@@ -174,8 +174,8 @@ class RdvPageState(AgentState):
     async def _refresh(self) -> None:
         who = self._who()
 
-        def read(uow: UnitOfWork) -> tuple[rdvs.RdvDetails, list[rdv_follow.ReceiptView]]:
-            return rdvs.get_rdv(uow, *who), rdv_follow.list_receipts(uow, *who)
+        def read(uow: UnitOfWork) -> tuple[queries.RdvDetails, list[rdv_follow.ReceiptView]]:
+            return queries.get_rdv(uow, *who), rdv_follow.list_receipts(uow, *who)
 
         details, receipts = await within(UnitOfWork(read_only=True), read)
         self.motif_name, self.motif_colour = details.motif_name, details.motif_colour
@@ -208,7 +208,7 @@ class RdvPageState(AgentState):
             for r in receipts
         ]
 
-    def _edit_values(self, details: rdvs.RdvDetails) -> None:
+    def _edit_values(self, details: queries.RdvDetails) -> None:
         local = datefmt.local(details.starts_at, details.timezone)
         self.edit_day, self.edit_time = local.date().isoformat(), local.strftime("%H:%M")
         self.edit_duration = str(details.duration_in_min)
@@ -272,7 +272,7 @@ class RdvPageState(AgentState):
         yield
         who, status, uow = self._who(), self.chosen_status, UnitOfWork()
         try:
-            change = await within(uow, lambda uow: rdvs.change_status(uow, *who, status))
+            change = await within(uow, lambda uow: lifecycle.change_status(uow, *who, status))
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently
@@ -293,7 +293,7 @@ class RdvPageState(AgentState):
         name = next((p.name for p in self.participants if p.usager_id == usager_id), "")
         who, uow = self._who(), UnitOfWork()
         try:
-            change = await within(uow, lambda uow: rdvs.change_participation_status(uow, *who, int(usager_id), value))
+            change = await within(uow, lambda uow: lifecycle.change_participation_status(uow, *who, int(usager_id), value))
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently
@@ -427,7 +427,7 @@ class RdvPageState(AgentState):
         yield
         who, by_usager, uow = self._who(), bool(excused), UnitOfWork()
         try:
-            change = await within(uow, lambda uow: rdvs.cancel_rdv(uow, *who, excused=by_usager))
+            change = await within(uow, lambda uow: lifecycle.cancel_rdv(uow, *who, excused=by_usager))
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently

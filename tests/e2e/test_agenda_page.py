@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 
 
 def _plan_as_camille(database_url: str, starts_at: datetime) -> str:
@@ -29,7 +29,7 @@ def _plan_as_camille(database_url: str, starts_at: datetime) -> str:
         usager = s.exec(select(Usager).join(UsagerProfile, UsagerProfile.usager_id == Usager.id)
                         .where(UsagerProfile.organisation_id == org.id, Usager.responsible_id.is_(None))
                         .order_by(Usager.last_name)).first()
-        rdvs.plan_rdv(uow, camille.id, org.id, motif_id=motif.id, starts_at=starts_at, duration_in_min=30,
+        lifecycle.plan_rdv(uow, camille.id, org.id, motif_id=motif.id, starts_at=starts_at, duration_in_min=30,
                       agent_ids=[julien.id], lieu_id=_first_lieu(uow, org.id), usager_ids=[usager.id],
                       confirm_warnings=True)
         return usager.last_name.upper()

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from rdv_app.db.models import Motif, OutboxMessage, PlageOuverture, PlageOuvertureMotif, Usager
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services.online_booking.booking import book_rdv
+from rdv_app.services.rdv.lifecycle import book_rdv
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.datefmt import long_date
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 
 PARIS = ZoneInfo("Europe/Paris")
 JULIEN = "julien.petit@demo.test"
@@ -54,7 +54,7 @@ def _plan_as_camille(database_url: str, starts_at: datetime, usagers: int = 1) -
                         .where(UsagerProfile.organisation_id == org.id, col(Usager.responsible_id).is_(None),
                                col(Usager.phone_number).is_not(None), Usager.notify_by_sms)
                         .order_by(col(Usager.last_name).desc(), Usager.id).limit(usagers)).all()
-        rdv_id = rdvs.plan_rdv(uow, camille.id, org.id, motif_id=motif.id, starts_at=starts_at, duration_in_min=30,
+        rdv_id = lifecycle.plan_rdv(uow, camille.id, org.id, motif_id=motif.id, starts_at=starts_at, duration_in_min=30,
                                agent_ids=[julien.id], lieu_id=lieu, usager_ids=[u.id for u in chosen],
                                notify={u.id: (True, True) for u in chosen}, confirm_warnings=True)
         return rdv_id, [f"{u.first_name} {u.last_name.upper()}" for u in chosen]

@@ -19,7 +19,7 @@ from rdv_app import routes
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Rdv, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.datefmt import long_date
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 
 PARIS = ZoneInfo("Europe/Paris")
 MOTIF = "Consultation pédiatrique"
@@ -266,7 +266,7 @@ def test_an_exact_duplicate_is_refused_with_a_french_message(page: Page, app_url
         lieu = s.exec(select(Lieu.id).where(Lieu.organisation_id == org, Lieu.name == CENTRE)).one()
     # Its own transaction, short: the server writes to the same SQLite file.
     with UnitOfWork(app_database_url) as uow:
-        rdvs.plan_rdv(uow, camille, org, motif_id=motif, starts_at=datetime.combine(monday, time(10), PARIS),
+        lifecycle.plan_rdv(uow, camille, org, motif_id=motif, starts_at=datetime.combine(monday, time(10), PARIS),
                       duration_in_min=30, agent_ids=[julien], lieu_id=lieu, usager_ids=[usager.id],
                       confirm_warnings=True)
     with UnitOfWork(app_database_url) as uow:

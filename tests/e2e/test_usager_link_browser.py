@@ -22,7 +22,7 @@ from rdv_app.db.models import Agent, Lieu, Motif, Organisation, OutboxMessage, U
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.recipients import sms_number
 from rdv_app.domain.usager_link import fold
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers.usager_link import DEFAULT_CANCEL_WARNING
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -54,7 +54,7 @@ def _plan(database_url: str, starts_at: datetime, skip: int = 0) -> tuple[int, s
         lieu = s.exec(select(Lieu.id).where(Lieu.organisation_id == org.id, Lieu.availability == "enabled")
                       .order_by(Lieu.id)).first()
         usager = _usager(uow, org.id, skip)  # type: ignore[arg-type]
-        rdv_id = rdvs.plan_rdv(uow, camille.id, org.id, motif_id=motif.id, starts_at=starts_at,  # type: ignore[arg-type]
+        rdv_id = lifecycle.plan_rdv(uow, camille.id, org.id, motif_id=motif.id, starts_at=starts_at,  # type: ignore[arg-type]
                                duration_in_min=30, agent_ids=[julien.id], lieu_id=lieu,  # type: ignore[list-item]
                                usager_ids=[usager.id], confirm_warnings=True)  # type: ignore[list-item]
         sms = s.exec(select(OutboxMessage).where(OutboxMessage.rdv_id == rdv_id, OutboxMessage.channel == "sms")

@@ -27,7 +27,7 @@ from rdv_app.db.models import (
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -74,7 +74,7 @@ def _family(database_url: str) -> tuple[str, dict[str, int]]:
         ids = {"parent": parent.id, "child": child.id}  # type: ignore[dict-item]
 
         def plan(usager: int, starts_at: datetime) -> int:
-            return rdvs.plan_rdv(uow, agent, org, motif_id=motif, starts_at=starts_at, duration_in_min=30,  # type: ignore[arg-type]
+            return lifecycle.plan_rdv(uow, agent, org, motif_id=motif, starts_at=starts_at, duration_in_min=30,  # type: ignore[arg-type]
                                  agent_ids=[agent], lieu_id=lieu, usager_ids=[usager], confirm_warnings=True)  # type: ignore[list-item]
 
         ids["soon"] = plan(parent.id, datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=2))  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from rdv_app.blocking import in_thread
 from rdv_app.db.models import Agent, AuditLog, Lieu, Motif, Organisation, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.demo.seed import seed_demo
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 from rdv_app.state.agenda_feed import AgendaFeed
 
 TODAY = date(2026, 3, 18)
@@ -46,7 +46,7 @@ def _plan_in_pmi_arras(url: str, ids: dict[str, int]) -> None:
         usager = s.exec(select(Usager.id).join(UsagerProfile, UsagerProfile.usager_id == Usager.id)
                         .where(UsagerProfile.organisation_id == ids["pmi"]).order_by(Usager.id)).first()
         starts_at = datetime.combine(TODAY + timedelta(days=5), time(18, 30), ZoneInfo("Europe/Paris"))
-        rdvs.plan_rdv(uow, ids["camille"], ids["pmi"], motif_id=motif, starts_at=starts_at, duration_in_min=30,
+        lifecycle.plan_rdv(uow, ids["camille"], ids["pmi"], motif_id=motif, starts_at=starts_at, duration_in_min=30,
                       agent_ids=[ids["julien"]], lieu_id=lieu, usager_ids=[usager], confirm_warnings=True)
 
 

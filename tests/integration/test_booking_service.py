@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import factories as make
 import pytest
+import sqlalchemy as sa
 from factories import at_paris
 from sqlmodel import col, func, select
 
@@ -27,15 +28,17 @@ from rdv_app.db.models import (
     WebhookEndpoint,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.online_booking.booking import (
+from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound
+from rdv_app.services.online_booking.booking import booked_rdv
+from rdv_app.services.rdv import lifecycle
+from rdv_app.services.rdv.lifecycle import (
     BOOKINGS_PER_USAGER,
+    SLOT_NOT_OFFERED,
     SLOT_TAKEN,
     TOO_MANY_BOOKINGS,
     Booked,
     SlotTaken,
     book_rdv,
-    booked_rdv,
 )
 
 MONDAY = date(2026, 12, 7)
@@ -328,3 +331,108 @@ def test_booking_queues_the_rdv_and_user_profile_webhooks_in_its_transaction(db_
     with pytest.raises(SlotTaken):
         _book(db_url, world.usagers[1], world, at_paris(MONDAY, 9, 30), "key-late")
     assert _count(db_url, OutboxMessage, OutboxMessage.webhook_endpoint_id == endpoint.id) == 2
+
+
+def test_a_slot_never_offered_is_refused_with_the_usager_policys_reason(db_url: str, uow: UnitOfWork,
+                                                                        world: World) -> None:
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    with uow.session.begin():
+        motif = uow.session.get(Motif, world.motif)
+        assert motif is not None
+        motif.min_public_booking_delay = 4 * 86400
+    with pytest.raises(SlotTaken) as too_soon:
+        _book(db_url, world.usagers[0], world, at_paris(MONDAY, 9), "too-soon")
+    assert too_soon.value.message == SLOT_NOT_OFFERED
+    assert too_soon.value.reason == "Ce créneau est trop proche pour être réservé en ligne."
+    with pytest.raises(SlotTaken) as outside:
+        _book(db_url, world.usagers[0], world, at_paris(MONDAY + timedelta(days=2), 15), "afternoon")
+    assert outside.value.reason == "Ce créneau est en dehors des plages d'ouverture des agents pour ce motif."
+    _book(db_url, world.usagers[1], world, at_paris(MONDAY + timedelta(days=2), 9), "first")
+    with pytest.raises(SlotTaken) as taken:
+        _book(db_url, world.usagers[0], world, at_paris(MONDAY + timedelta(days=2), 9), "second")
+    assert (taken.value.message, taken.value.reason) == (SLOT_TAKEN, None)
+
+
+def test_agents_planning_and_usagers_booking_one_slot_together_make_one_rdv(db_url: str, uow: UnitOfWork,
+                                                                            world: World) -> None:
+    """Every path onto an agent's time takes the same lock: 10 agents planning (without confirming an
+    overbooking) and 10 usagers booking the same slot give one RDV, on either database."""
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    _add(uow, *[UsagerProfile(organisation_id=world.org, usager_id=u) for u in world.usagers[10:20]])
+    uow.commit()
+    start = at_paris(MONDAY, 9)
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = [""] * 20
+
+    def plan(index: int) -> None:
+        barrier.wait()
+        try:
+            with UnitOfWork(db_url) as unit:
+                lifecycle.plan_rdv(unit, (world.agent_a, world.agent_b)[index % 2], world.org,
+                                   motif_id=world.motif, starts_at=start, duration_in_min=30,
+                                   agent_ids=[world.agent_a], lieu_id=world.lieu,
+                                   usager_ids=[world.usagers[10 + index]], now=NOW)
+            outcomes[index] = "planned"
+        except NeedsConfirmation as warning:
+            outcomes[index] = "warned" if any("a déjà un RDV sur ce créneau" in w for w in warning.warnings) \
+                else f"unexpected: {warning.warnings}"
+        except Exception as error:  # noqa: BLE001 - reported in the assertion below
+            outcomes[index] = f"unexpected: {error!r}"
+
+    def book(index: int) -> None:
+        barrier.wait()
+        try:
+            _book(db_url, world.usagers[index], world, start, f"mixed-{index}")
+            outcomes[10 + index] = "booked"
+        except SlotTaken:
+            outcomes[10 + index] = "taken"
+        except Exception as error:  # noqa: BLE001 - reported in the assertion below
+            outcomes[10 + index] = f"unexpected: {error!r}"
+
+    threads = [threading.Thread(target=plan, args=(i,)) for i in range(10)]
+    threads += [threading.Thread(target=book, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sum(o in ("planned", "booked") for o in outcomes) == 1, outcomes
+    assert all(o in ("planned", "booked", "warned", "taken") for o in outcomes), outcomes
+    assert _count(db_url, Rdv) == 1
+    # An agent who confirms the warning overbooks deliberately: a decision, never a race.
+    with UnitOfWork(db_url) as unit:
+        lifecycle.plan_rdv(unit, world.agent_a, world.org, motif_id=world.motif, starts_at=start,
+                           duration_in_min=30, agent_ids=[world.agent_a], lieu_id=world.lieu,
+                           usager_ids=[world.usagers[10]], confirm_warnings=True, now=NOW)
+    assert _count(db_url, Rdv) == 2
+
+
+# SQLite has a single writer: no transaction gets past another, the constraint is PostgreSQL's.
+@pytest.mark.parametrize("migrated_url", ["postgresql"], indirect=True)
+def test_postgresql_refuses_two_overlapping_online_slots_of_one_agent_even_past_the_lock(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    _plage(uow, world, world.agent_a, NOW - timedelta(days=10))
+    booked = _book(db_url, world.usagers[0], world, at_paris(MONDAY, 9), "first")
+    with UnitOfWork(db_url) as unit:
+        rdv = unit.session.get(Rdv, booked.rdv_id)
+        assert rdv is not None
+        twin = Rdv(organisation_id=world.org, motif_id=world.motif, lieu_id=world.lieu, starts_at=rdv.starts_at,
+                   ends_at=rdv.ends_at, status="unknown", created_by_type="usager")
+        unit.session.add(twin)
+        unit.session.flush()
+        unit.session.add(RdvAgent(rdv_id=twin.id, agent_id=world.agent_a,  # type: ignore[arg-type]
+                                  slot_starts_at=rdv.starts_at + timedelta(minutes=15),
+                                  slot_ends_at=rdv.ends_at + timedelta(minutes=15)))
+        with pytest.raises(sa.exc.IntegrityError, match="rdv_agent_online_slots_do_not_overlap"):
+            unit.session.flush()
+    # Cancelled, the first slot no longer stands: the same insert goes through.
+    lifecycle.cancel_by_usager(uow, booked.rdv_id, world.usagers[0], now=NOW)
+    with UnitOfWork(db_url) as unit:
+        twin = Rdv(organisation_id=world.org, motif_id=world.motif, lieu_id=world.lieu,
+                   starts_at=at_paris(MONDAY, 9), ends_at=at_paris(MONDAY, 9, 30), status="unknown",
+                   created_by_type="usager")
+        unit.session.add(twin)
+        unit.session.flush()
+        unit.session.add(RdvAgent(rdv_id=twin.id, agent_id=world.agent_a,  # type: ignore[arg-type]
+                                  slot_starts_at=twin.starts_at, slot_ends_at=twin.ends_at))
+        unit.commit()

@@ -16,7 +16,7 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import committed_ids, enqueue
 from rdv_app.services.errors import NotFound
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 from rdv_app.state.notifications import NotificationDeliveryState, deliver_after_commit
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -62,7 +62,7 @@ def test_a_service_change_gives_the_event_that_delivers_its_messages(db_url: str
         values: dict[str, Any] = dict(motif_id=motif.id, starts_at=datetime.combine(date(2026, 12, 7), time(9), UTC),
                                       duration_in_min=30, agent_ids=[agent.id, loud.id], lieu_id=lieu.id,
                                       usager_ids=[jeanne.id], confirm_warnings=True, now=NOW)
-        rdv_id = rdvs.plan_rdv(uow, agent.id, org.id, **values)  # type: ignore[arg-type]
+        rdv_id = lifecycle.plan_rdv(uow, agent.id, org.id, **values)  # type: ignore[arg-type]
         queued = sorted(uow.session.exec(select(OutboxMessage.id).where(OutboxMessage.rdv_id == rdv_id)))
         assert len(queued) == 3  # Jeanne's SMS and email, Julien's email
         event = deliver_after_commit(uow)
@@ -71,6 +71,6 @@ def test_a_service_change_gives_the_event_that_delivers_its_messages(db_url: str
         assert deliver_after_commit(uow) is None  # handed over once
         # A refused change queues nothing and gives nothing to deliver.
         with pytest.raises(NotFound):
-            rdvs.plan_rdv(uow, agent.id, org.id, **{**values, "usager_ids": [jeanne.id + 1000]})  # type: ignore[arg-type]
+            lifecycle.plan_rdv(uow, agent.id, org.id, **{**values, "usager_ids": [jeanne.id + 1000]})  # type: ignore[arg-type]
         assert deliver_after_commit(uow) is None
         assert sorted(uow.session.exec(select(OutboxMessage.id).where(col(OutboxMessage.id).not_in(queued)))) == []

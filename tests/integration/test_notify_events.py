@@ -31,7 +31,7 @@ from rdv_app.domain.sms import is_gsm7
 from rdv_app.notify.events import notify_rdv_change
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_link
 
 MONDAY = date(2026, 12, 7)
@@ -85,7 +85,7 @@ def _plan(uow: UnitOfWork, world: World, **overrides: Any) -> int:
                                   usager_ids=[world.jeanne], confirm_warnings=True, now=NOW)
     actor = overrides.pop("actor", world.colleague)
     values.update(overrides)
-    return rdvs.plan_rdv(uow, actor, world.org, **values)
+    return lifecycle.plan_rdv(uow, actor, world.org, **values)
 
 
 def _rows(uow: UnitOfWork, **where: Any) -> list[OutboxMessage]:
@@ -158,7 +158,7 @@ def test_the_author_at_level_all_hears_of_their_own_change(uow: UnitOfWork, worl
 def test_moving_the_time_queues_modifie_and_a_new_token(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
     first_hash = _participation(uow, rdv_id, world.jeanne).access_token_hash
-    change = rdvs.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=30,
+    change = lifecycle.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=30,
                              lieu_id=world.lieu, agent_ids=[world.loud, world.colleague, world.quiet],
                              confirm_warnings=True, now=NOW)
     assert change is not None and len(change.outbox_ids) == 3
@@ -178,7 +178,7 @@ def test_moving_the_time_queues_modifie_and_a_new_token(uow: UnitOfWork, world: 
 def test_changing_only_the_agents_tells_no_usager(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world, agent_ids=[world.loud])
     before = len(_rows(uow))
-    rdvs.update_rdv(uow, world.quiet, world.org, rdv_id, starts_at=NINE, duration_in_min=30, lieu_id=world.lieu,
+    lifecycle.update_rdv(uow, world.quiet, world.org, rdv_id, starts_at=NINE, duration_in_min=30, lieu_id=world.lieu,
                     agent_ids=[world.colleague], confirm_warnings=True, now=NOW)
     rows = _rows(uow)[before:]
     assert all(r.usager_id is None for r in rows)
@@ -190,7 +190,7 @@ def test_changing_only_the_agents_tells_no_usager(uow: UnitOfWork, world: World)
 
 def test_an_agent_cancelling_queues_sms_and_email_noshow_nothing(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    change = rdvs.cancel_rdv(uow, world.colleague, world.org, rdv_id, now=NOW)
+    change = lifecycle.cancel_rdv(uow, world.colleague, world.org, rdv_id, now=NOW)
     assert change is not None
     rows = _rows(uow, event="rdv_cancelled")
     assert _summary(rows) == [("rdv_cancelled", "mail", "jeanne@example.fr"),
@@ -204,7 +204,7 @@ def test_an_agent_cancelling_queues_sms_and_email_noshow_nothing(uow: UnitOfWork
 
     other = _plan(uow, world, starts_at=at_paris(MONDAY, 11))
     before = len(_rows(uow))
-    rdvs.change_status(uow, world.colleague, world.org, other, "noshow", now=NOW)
+    lifecycle.change_status(uow, world.colleague, world.org, other, "noshow", now=NOW)
     assert len(_rows(uow)) == before
 
 
@@ -221,7 +221,7 @@ def test_when_the_usager_cancels_the_agents_email_says_so(uow: UnitOfWork, world
     assert "a été annulé par l'usager." in unescape(mail.payload["html"])
 
     by_agent = _plan(uow, world, starts_at=at_paris(MONDAY, 11))
-    rdvs.cancel_rdv(uow, world.colleague, world.org, by_agent, now=NOW)
+    lifecycle.cancel_rdv(uow, world.colleague, world.org, by_agent, now=NOW)
     [mail] = _rows(uow, rdv_id=by_agent, event="rdv_cancelled", agent_id=world.loud)
     assert mail.payload["subject"] == "RDV annulé le lundi 7 décembre 2026 à 11h00"
     assert "Un RDV de votre agenda a été annulé." in mail.payload["text"]
@@ -246,7 +246,7 @@ def test_nothing_for_a_past_rdv(uow: UnitOfWork, world: World) -> None:
 
 def test_replaying_the_same_change_queues_nothing_and_keeps_the_token(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    change = rdvs.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=30,
+    change = lifecycle.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=30,
                              lieu_id=world.lieu, agent_ids=[world.loud, world.colleague, world.quiet],
                              confirm_warnings=True, now=NOW)
     assert change is not None

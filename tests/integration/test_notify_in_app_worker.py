@@ -27,7 +27,7 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import enqueue
 from rdv_app.notify.worker import POLL_INTERVAL
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,7 +131,7 @@ def _rdv_due_for_its_reminder(db_url: str) -> int:
         motif = make.motif(s, org, service)
         uow.commit()
         now = datetime.now(UTC)
-        return rdvs.plan_rdv(uow, agent.id, org.id, motif_id=motif.id, starts_at=now + timedelta(hours=30),  # type: ignore[arg-type]
+        return lifecycle.plan_rdv(uow, agent.id, org.id, motif_id=motif.id, starts_at=now + timedelta(hours=30),  # type: ignore[arg-type]
                              duration_in_min=30, agent_ids=[agent.id], lieu_id=lieu.id,  # type: ignore[list-item]
                              usager_ids=[usager.id], notify={usager.id: (False, True)},  # type: ignore[list-item,dict-item]
                              confirm_warnings=True, now=now)
@@ -161,7 +161,7 @@ def test_with_an_external_worker_the_app_sends_nothing_itself(db_url: str, ovh: 
     assert _statuses(db_url) == [("rdv_created", "pending"), ("rdv_created", "pending")]
     assert ovh.received == [] and smtp.messages == []
 
-    worker = subprocess.Popen([sys.executable, "-m", "rdv_app.notify.worker", db_url], cwd=ROOT,
+    worker = subprocess.Popen([sys.executable, "-m", "rdv_app.cli", "worker", db_url], cwd=ROOT,
                               env=os.environ | _environment(db_url, ovh, smtp), stdout=subprocess.DEVNULL,
                               stderr=subprocess.STDOUT)
     try:

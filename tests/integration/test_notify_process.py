@@ -60,7 +60,7 @@ def start_worker(db_url: str, ovh: FakeOvh, smtp: SmtpServer,
 
     def start() -> subprocess.Popen:
         log = (tmp_path / f"worker-{len(processes)}.log").open("w")
-        process = subprocess.Popen([sys.executable, "-m", "rdv_app.notify.worker", db_url], cwd=ROOT,
+        process = subprocess.Popen([sys.executable, "-m", "rdv_app.cli", "worker", db_url], cwd=ROOT,
                                    env=os.environ | _environment(ovh, smtp), stdout=log, stderr=subprocess.STDOUT)
         processes.append(process)
         return process

@@ -17,6 +17,7 @@ import pytest
 from factories import at_paris
 from fakes.ovh_server import FakeOvh
 from fakes.smtp_server import SmtpServer
+from pg import free_port
 from sqlmodel import select
 
 from rdv_app.auth.tokens import hash_token
@@ -34,7 +35,7 @@ from rdv_app.domain import clock
 from rdv_app.notify.reminders import due_rdv_ids
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 12, 7)
@@ -97,7 +98,7 @@ def _plan(uow: UnitOfWork, world: World, **overrides: Any) -> int:
                                   agent_ids=[world.agent], lieu_id=world.lieu, usager_ids=[world.jeanne],
                                   confirm_warnings=True, now=BOOKED)
     values.update(overrides)
-    return rdvs.plan_rdv(uow, world.agent, world.org, **values)
+    return lifecycle.plan_rdv(uow, world.agent, world.org, **values)
 
 
 def _reminders(db_url: str) -> list[OutboxMessage]:
@@ -185,7 +186,7 @@ def test_a_moved_rdv_gets_its_reminder_at_the_new_time_once_per_version(
     assert len(_reminders(db_url)) == 2
 
     # Moved on Friday afternoon to Wednesday 14:00: its reminder is due on Monday 14:00.
-    rdvs.update_rdv(uow, world.agent, world.org, rdv_id, starts_at=at_paris(MONDAY + timedelta(days=2), 14),
+    lifecycle.update_rdv(uow, world.agent, world.org, rdv_id, starts_at=at_paris(MONDAY + timedelta(days=2), 14),
                     duration_in_min=30, lieu_id=world.lieu, agent_ids=[world.agent], confirm_warnings=True,
                     now=REMINDER + timedelta(hours=5))
     assert worker.run_scheduled(now=at_paris(MONDAY, 13, 59)) == []
@@ -217,7 +218,7 @@ def test_an_rdv_whose_reminder_cannot_be_written_does_not_hold_back_the_others(
 def test_a_cancelled_rdv_gets_no_reminder(uow: UnitOfWork, world: World, db_url: str, ovh: FakeOvh,
                                           smtp: SmtpServer) -> None:
     rdv_id = _plan(uow, world)
-    rdvs.cancel_rdv(uow, world.agent, world.org, rdv_id, now=BOOKED + timedelta(days=1))
+    lifecycle.cancel_rdv(uow, world.agent, world.org, rdv_id, now=BOOKED + timedelta(days=1))
     assert _worker(db_url, ovh, smtp).run_scheduled(now=REMINDER) == []
     assert _reminders(db_url) == []
 
@@ -291,3 +292,46 @@ def test_two_workers_scanning_together_queue_each_reminder_once(
     for text in texts:
         match = re.search(r"/r/(\d+)/(\S+) /", text)
         assert match is not None and hashes[int(match.group(1))] == hash_token(match.group(2))
+
+
+def test_reminders_waiting_across_a_cancellation_or_a_move_are_withdrawn_not_sent(
+        uow: UnitOfWork, world: World, db_url: str, ovh: FakeOvh, smtp: SmtpServer) -> None:
+    cancelled = _plan(uow, world)
+    moved = _plan(uow, world, usager_ids=[world.leo])
+    worker = _worker(db_url, ovh, smtp)
+    assert worker.run_once(now=REMINDER - timedelta(hours=1), limit=100) == 4  # the confirmations
+    # OVH and the SMTP server are down when the reminders fall due: they are put back for later.
+    ovh.go_down()
+    assert len(worker.run_scheduled(now=REMINDER)) == 4
+    nowhere = Worker(db_url, sms=OvhSmsProvider(ovh.settings()), smtp=smtp.settings(port=free_port()))
+    assert nowhere.run_once(now=REMINDER, limit=100) == 4
+    assert not any("Rappel" in sms.message for sms in ovh.received)
+    assert {r.status for r in _reminders(db_url)} == {"pending"}
+
+    # Meanwhile one RDV is cancelled and the other moved to Wednesday 14:00.
+    lifecycle.cancel_rdv(uow, world.agent, world.org, cancelled, now=REMINDER + timedelta(minutes=5))
+    lifecycle.update_rdv(uow, world.agent, world.org, moved, starts_at=at_paris(MONDAY + timedelta(days=2), 14),
+                         duration_in_min=30, lieu_id=world.lieu, agent_ids=[world.agent], confirm_warnings=True,
+                         now=REMINDER + timedelta(minutes=6))
+
+    ovh.come_back()
+    worker.run_once(now=REMINDER + timedelta(hours=2), limit=100)
+    assert not any("Rappel" in sms.message for sms in ovh.received)
+    assert not any(message["Subject"].startswith("[Rappel]") for _, message in smtp.messages)
+    assert any("a été annulé" in sms.message for sms in ovh.received)
+    assert any("RDV modifié" in sms.message and "mercredi 09/12 à 14h00" in sms.message for sms in ovh.received)
+    with UnitOfWork(db_url) as check:
+        withdrawn = check.session.exec(select(Receipt.rdv_id, Receipt.channel, Receipt.error_message)
+                                       .where(Receipt.event == REMINDER_EVENT,
+                                              Receipt.error_message == "Annulé : le rendez-vous a changé.")).all()
+    statuses = {r.status for r in _reminders(db_url)}
+    assert sorted(withdrawn) == sorted([(cancelled, "mail", "Annulé : le rendez-vous a changé."),
+                                        (cancelled, "sms", "Annulé : le rendez-vous a changé."),
+                                        (moved, "mail", "Annulé : le rendez-vous a changé."),
+                                        (moved, "sms", "Annulé : le rendez-vous a changé.")])
+    assert statuses == {"cancelled"}
+    # The moved RDV's reminder comes again at its new time, for its new version only.
+    assert len(worker.run_scheduled(now=at_paris(MONDAY, 14))) == 2
+    worker.run_once(now=at_paris(MONDAY, 14), limit=100)
+    [reminder] = [sms for sms in ovh.received if "Rappel" in sms.message]
+    assert "mercredi 09/12 à 14h00" in reminder.message

@@ -21,6 +21,7 @@ from rdv_app.db.models import (
     PlageOuvertureMotif,
 )
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.availability_text import describe_plage
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services.availability import creneaux, plages
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
@@ -515,4 +516,4 @@ def test_the_purge_deletes_plages_ended_more_than_a_year_ago(uow: UnitOfWork, wo
     ],
 )
 def test_descriptions_read_as_french_sentences(recurrence: Recurrence | None, text: str) -> None:
-    assert plages.describe(MONDAY, time(9), time(12, 30), recurrence) == text
+    assert describe_plage(MONDAY, time(9), time(12, 30), recurrence) == text

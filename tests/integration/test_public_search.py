@@ -24,8 +24,8 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.online_booking import public_search
-from rdv_app.services.online_booking.booking import book_rdv
 from rdv_app.services.online_booking.public_search import PublicScope
+from rdv_app.services.rdv.lifecycle import book_rdv
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # Friday 4 December 2026, 13:00 in Paris

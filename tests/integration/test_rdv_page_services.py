@@ -28,7 +28,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.sms import ConsoleSmsProvider
 from rdv_app.notify.worker import Worker
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
-from rdv_app.services.rdv import rdv_follow, rdvs
+from rdv_app.services.rdv import lifecycle, queries, rdv_follow
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -102,7 +102,7 @@ def _plan(uow: UnitOfWork, world: World, **overrides: Any) -> int:
                                   agent_ids=[world.basic_pmi], lieu_id=world.lieu, usager_ids=[world.marie],
                                   confirm_warnings=True, now=NOW)
     values.update(overrides)
-    return rdvs.plan_rdv(uow, world.admin, world.org, **values)
+    return lifecycle.plan_rdv(uow, world.admin, world.org, **values)
 
 
 def _foreign_rdv(uow: UnitOfWork, world: World) -> int:
@@ -133,7 +133,7 @@ def smtp() -> Iterator[SmtpServer]:
 
 def test_details_tell_where_who_and_how_each_participant_is_reached(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world, usager_ids=[world.marie, world.leo, world.paul], duration_in_min=45)
-    details = rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW)
+    details = queries.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW)
     assert (details.organisation_name, details.time, details.end_time) == ("PMI Arras", "09h00", "09h45")
     assert details.where == ("Centre Arras", "1 rue A, 62000 Arras", "Téléphone du lieu : 03 21 00 00 00")
     assert details.created_when == "vendredi 4 décembre 2026 à 13h00"  # NOW, in Paris
@@ -150,14 +150,14 @@ def test_where_for_phone_home_and_visio_rdvs(uow: UnitOfWork, world: World) -> N
     home = _plan(uow, world, motif_id=world.motif_home, lieu_id=None, usager_ids=[world.leo],
                  starts_at=at_paris(MONDAY, 14))
     visio = _plan(uow, world, motif_id=world.motif_visio, lieu_id=None, starts_at=at_paris(MONDAY, 16))
-    assert rdvs.get_rdv(uow, world.admin, world.org, phone, now=NOW).where == (
+    assert queries.get_rdv(uow, world.admin, world.org, phone, now=NOW).where == (
         "Par téléphone", "Numéros des participants : Paul DURAND : 03 21 45 67 89")
     # Léo has no address: the RDV takes place at his responsible's.
-    assert rdvs.get_rdv(uow, world.admin, world.org, home, now=NOW).where == (
+    assert queries.get_rdv(uow, world.admin, world.org, home, now=NOW).where == (
         "À domicile", "5 rue des Lilas, 62000 Arras 2e étage")
-    details = rdvs.get_rdv(uow, world.admin, world.org, visio, now=NOW)
+    details = queries.get_rdv(uow, world.admin, world.org, visio, now=NOW)
     assert details.where == ("Par visioconférence",
-                             rdvs.VISIO_BASE_URL + details.uuid.replace("-", ""))
+                             queries.VISIO_BASE_URL + details.uuid.replace("-", ""))
 
 
 # --------------------------------------------------------------------------- receipts
@@ -200,7 +200,7 @@ def test_edit_reads_the_day_and_time_in_the_organisations_zone(uow: UnitOfWork, 
                                  duration_in_min=20, lieu_id=world.lieu, agent_ids=[world.basic_pmi],
                                  confirm_warnings=True, now=NOW)
     assert change is not None and change.starts_at == datetime(2027, 6, 14, 8, 15, tzinfo=UTC)
-    details = rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW)
+    details = queries.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW)
     assert (details.day, details.time, details.end_time) == ("lundi 14 juin 2027", "10h15", "10h35")
 
 
@@ -234,7 +234,7 @@ def test_edit_warnings_wait_for_confirmation(uow: UnitOfWork, world: World) -> N
     assert _snapshot(uow) == before
     rdv_follow.edit_rdv(uow, world.admin, world.org, rdv_id, day=MONDAY, start_time=time(10), duration_in_min=30,
                         lieu_id=world.lieu, agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW)
-    assert rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).time == "10h00"
+    assert queries.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).time == "10h00"
 
 
 def test_edit_choices_follow_the_rights_and_keep_what_the_rdv_has(uow: UnitOfWork, world: World) -> None:
@@ -270,16 +270,16 @@ def test_a_link_opens_the_rdv_in_its_own_organisation(uow: UnitOfWork, world: Wo
 def _operations(world: World) -> dict[str, Callable[[UnitOfWork, int, int, int], Any]]:
     """Every entry point of the RDV page: (uow, actor, organisation, rdv) -> result."""
     return {
-        "open": lambda uow, actor, org, rdv_id: rdvs.get_rdv(uow, actor, org, rdv_id, now=NOW),
+        "open": lambda uow, actor, org, rdv_id: queries.get_rdv(uow, actor, org, rdv_id, now=NOW),
         "receipts": lambda uow, actor, org, rdv_id: rdv_follow.list_receipts(uow, actor, org, rdv_id),
         "edit choices": lambda uow, actor, org, rdv_id: rdv_follow.edit_choices(uow, actor, org, rdv_id),
         "edit": lambda uow, actor, org, rdv_id: rdv_follow.edit_rdv(
             uow, actor, org, rdv_id, day=MONDAY, start_time=time(11), duration_in_min=30, lieu_id=world.lieu,
             agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW),
-        "status": lambda uow, actor, org, rdv_id: rdvs.change_status(uow, actor, org, rdv_id, "seen", now=NOW),
-        "participant status": lambda uow, actor, org, rdv_id: rdvs.change_participation_status(
+        "status": lambda uow, actor, org, rdv_id: lifecycle.change_status(uow, actor, org, rdv_id, "seen", now=NOW),
+        "participant status": lambda uow, actor, org, rdv_id: lifecycle.change_participation_status(
             uow, actor, org, rdv_id, world.marie, "excused", now=NOW),
-        "cancel": lambda uow, actor, org, rdv_id: rdvs.cancel_rdv(uow, actor, org, rdv_id, now=NOW),
+        "cancel": lambda uow, actor, org, rdv_id: lifecycle.cancel_rdv(uow, actor, org, rdv_id, now=NOW),
     }
 
 

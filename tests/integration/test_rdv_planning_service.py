@@ -374,3 +374,11 @@ def test_the_agenda_says_which_rdv_was_created_to_whom_may_see_it(uow: UnitOfWor
 
 def test_describe_says_the_day_and_time_in_french() -> None:
     assert rdv_planning.describe(MONDAY, time(9, 5)) == "lundi 7 décembre 2026 à 09h05"
+
+
+def test_the_agenda_shows_the_agents_of_the_rdv_just_created(uow: UnitOfWork, world: World) -> None:
+    # The admin plans for a colleague: the agenda opens with that colleague's column.
+    rdv_id = _plan(uow, world)
+    assert rdv_planning.created_rdv_agents(uow, world.admin, world.org, rdv_id) == [world.basic_pmi]
+    with pytest.raises(PermissionDenied):
+        rdv_planning.created_rdv_agents(uow, world.basic_social, world.org, rdv_id)

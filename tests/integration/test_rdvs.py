@@ -27,7 +27,7 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import NotificationEvent
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle, queries
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
@@ -104,7 +104,7 @@ def _plan(uow: UnitOfWork, world: World, **overrides: Any) -> int:
     actor = overrides.pop("actor", world.admin)
     organisation = overrides.pop("organisation", world.org)
     values.update(overrides)
-    return rdvs.plan_rdv(uow, actor, organisation, **values)
+    return lifecycle.plan_rdv(uow, actor, organisation, **values)
 
 
 def _foreign_rdv(uow: UnitOfWork, world: World, agent: int, start: datetime, *, status: str = "unknown",
@@ -156,7 +156,7 @@ def test_planning_for_two_usagers(uow: UnitOfWork, world: World) -> None:
              for p in uow.session.exec(select(Participation).where(Participation.rdv_id == rdv_id)).all()}
     assert flags == {world.jeanne: (True, True, world.admin), world.paul: (False, True, world.admin)}
 
-    details = rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW)
+    details = queries.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW)
     assert [(p.name, p.send_lifecycle_notifications, p.send_reminder_notification, p.status_label)
             for p in details.participants] == [("Jeanne DUPONT", True, True, "À venir"),
                                                ("Paul DURAND", False, True, "À venir")]
@@ -165,7 +165,7 @@ def test_planning_for_two_usagers(uow: UnitOfWork, world: World) -> None:
     assert [a.name for a in details.agents] == ["Julien Petit"]
     assert (details.status_label, details.created_by) == ("À venir", "Camille Martin")
     assert [value for value, _ in details.status_choices] == ["unknown", "seen", "excused", "revoked", "noshow"]
-    events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi], at_paris(MONDAY, 0),
+    events = queries.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi], at_paris(MONDAY, 0),
                                          at_paris(MONDAY, 23), now=NOW)
     assert [(e.rdv_id, e.usagers, e.colour) for e in events] == [
         (rdv_id, ("Jeanne DUPONT", "Paul DURAND"), "#aa3377")]
@@ -176,7 +176,7 @@ def test_notification_defaults_follow_the_motif_visibility(uow: UnitOfWork, worl
                    confirm_warnings=True)
     participation = uow.session.exec(select(Participation).where(Participation.rdv_id == rdv_id)).one()
     assert (participation.send_lifecycle_notifications, participation.send_reminder_notification) == (False, False)
-    assert rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).lieu == "Par téléphone"
+    assert queries.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).lieu == "Par téléphone"
 
 
 def test_an_usager_of_another_organisation_joins_this_one(uow: UnitOfWork, world: World) -> None:
@@ -186,7 +186,7 @@ def test_an_usager_of_another_organisation_joins_this_one(uow: UnitOfWork, world
     added = uow.session.exec(select(AuditLog).where(AuditLog.entity_type == "usager",
                                                     AuditLog.action == "profile_added")).one()
     assert (added.entity_id, added.organisation_id, added.actor_agent_id) == (str(world.lena), world.org, world.admin)
-    assert rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).participants[0].name == "Léna MOREL"
+    assert queries.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).participants[0].name == "Léna MOREL"
 
 
 def _busy_elsewhere(uow: UnitOfWork, world: World) -> dict[str, Any]:
@@ -234,7 +234,7 @@ def test_each_warning_then_confirm(uow: UnitOfWork, world: World, case: str) -> 
 def test_cancelled_rdvs_raise_no_warning(uow: UnitOfWork, world: World) -> None:
     _foreign_rdv(uow, world, world.basic_pmi, NINE, status="revoked")
     earlier = _plan(uow, world, usager_ids=[world.jeanne], starts_at=at_paris(MONDAY, 10))
-    rdvs.cancel_rdv(uow, world.admin, world.org, earlier, excused=True, now=NOW)
+    lifecycle.cancel_rdv(uow, world.admin, world.org, earlier, excused=True, now=NOW)
     assert _plan(uow, world) > earlier
 
 
@@ -248,7 +248,7 @@ def test_an_exact_duplicate_is_refused_even_when_confirmed(uow: UnitOfWork, worl
     # Other participants: only warnings; a cancelled twin is no duplicate.
     with pytest.raises(NeedsConfirmation):
         _plan(uow, world, usager_ids=[world.jeanne])
-    rdvs.cancel_rdv(uow, world.admin, world.org, first, now=NOW)
+    lifecycle.cancel_rdv(uow, world.admin, world.org, first, now=NOW)
     assert _plan(uow, world) != first
 
 
@@ -281,9 +281,9 @@ def test_bad_input_gets_a_field_error_and_changes_nothing(uow: UnitOfWork, world
 
 def test_rdv_status_propagates_to_participations_with_cancelled_at(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    rdvs.change_participation_status(uow, world.admin, world.org, rdv_id, world.paul, "excused", now=NOW)
+    lifecycle.change_participation_status(uow, world.admin, world.org, rdv_id, world.paul, "excused", now=NOW)
     later = NOW + timedelta(hours=1)
-    change = rdvs.change_status(uow, world.admin, world.org, rdv_id, "revoked", now=later)
+    change = lifecycle.change_status(uow, world.admin, world.org, rdv_id, "revoked", now=later)
     row = _rdv_row(uow, rdv_id)
     assert (row.status, row.cancelled_at.replace(tzinfo=UTC), row.users_count) == ("revoked", later, 0)
     # Paul had excused himself: he stays excused, and only Jeanne is told of the cancellation.
@@ -291,17 +291,17 @@ def test_rdv_status_propagates_to_participations_with_cancelled_at(uow: UnitOfWo
     assert change is not None and change.event == NotificationEvent.RDV_CANCELLED
     assert change.usager_ids == (world.jeanne,) and change.new_agent_ids == (world.basic_pmi,)
 
-    reset = rdvs.change_status(uow, world.admin, world.org, rdv_id, "unknown", now=later)
+    reset = lifecycle.change_status(uow, world.admin, world.org, rdv_id, "unknown", now=later)
     row = _rdv_row(uow, rdv_id)
     assert (row.status, row.cancelled_at, row.users_count) == ("unknown", None, 2)
     assert _participation_statuses(uow, rdv_id) == {world.jeanne: "unknown", world.paul: "unknown"}
     assert reset is not None and reset.event == NotificationEvent.RDV_CREATED
     assert set(reset.usager_ids) == {world.jeanne, world.paul}
 
-    assert rdvs.change_status(uow, world.admin, world.org, rdv_id, "seen", now=later) is None
+    assert lifecycle.change_status(uow, world.admin, world.org, rdv_id, "seen", now=later) is None
     assert _participation_statuses(uow, rdv_id) == {world.jeanne: "seen", world.paul: "seen"}
     assert _rdv_row(uow, rdv_id).cancelled_at is None
-    rdvs.change_status(uow, world.admin, world.org, rdv_id, "noshow", now=later)
+    lifecycle.change_status(uow, world.admin, world.org, rdv_id, "noshow", now=later)
     row = _rdv_row(uow, rdv_id)
     assert (row.status, row.cancelled_at.replace(tzinfo=UTC)) == ("noshow", later)
     assert _participation_statuses(uow, rdv_id) == {world.jeanne: "seen", world.paul: "seen"}
@@ -309,33 +309,33 @@ def test_rdv_status_propagates_to_participations_with_cancelled_at(uow: UnitOfWo
 
 def test_participations_move_the_rdv_status(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    first = rdvs.change_participation_status(uow, world.admin, world.org, rdv_id, world.jeanne, "excused", now=NOW)
+    first = lifecycle.change_participation_status(uow, world.admin, world.org, rdv_id, world.jeanne, "excused", now=NOW)
     assert first is not None and first.event == NotificationEvent.RDV_CANCELLED and first.usager_ids == (world.jeanne,)
     assert (_rdv_row(uow, rdv_id).status, _rdv_row(uow, rdv_id).cancelled_at) == ("unknown", None)
-    rdvs.change_participation_status(uow, world.admin, world.org, rdv_id, world.paul, "excused", now=NOW)
+    lifecycle.change_participation_status(uow, world.admin, world.org, rdv_id, world.paul, "excused", now=NOW)
     row = _rdv_row(uow, rdv_id)
     assert (row.status, row.cancelled_at.replace(tzinfo=UTC), row.users_count) == ("excused", NOW, 0)
-    rdvs.change_participation_status(uow, world.admin, world.org, rdv_id, world.paul, "seen", now=NOW)
+    lifecycle.change_participation_status(uow, world.admin, world.org, rdv_id, world.paul, "seen", now=NOW)
     row = _rdv_row(uow, rdv_id)
     assert (row.status, row.cancelled_at, row.users_count) == ("seen", None, 1)
     with pytest.raises(DomainError, match="ne participe pas"):
-        rdvs.change_participation_status(uow, world.admin, world.org, rdv_id, world.lena, "seen", now=NOW)
+        lifecycle.change_participation_status(uow, world.admin, world.org, rdv_id, world.lena, "seen", now=NOW)
 
 
 def test_cancel_by_the_service_or_excused(uow: UnitOfWork, world: World) -> None:
     revoked = _plan(uow, world)
     excused = _plan(uow, world, starts_at=at_paris(MONDAY, 10), usager_ids=[world.lena], confirm_warnings=True)
     sequence = _rdv_row(uow, revoked).ics_sequence
-    change = rdvs.cancel_rdv(uow, world.admin, world.org, revoked, now=NOW)
+    change = lifecycle.cancel_rdv(uow, world.admin, world.org, revoked, now=NOW)
     assert change is not None and change.status == "revoked"
     assert _rdv_row(uow, revoked).ics_sequence == sequence + 1
-    rdvs.cancel_rdv(uow, world.admin, world.org, excused, excused=True, now=NOW)
+    lifecycle.cancel_rdv(uow, world.admin, world.org, excused, excused=True, now=NOW)
     assert (_rdv_row(uow, revoked).status, _rdv_row(uow, excused).status) == ("revoked", "excused")
     before = _snapshot(uow)
     with pytest.raises(DomainError, match="déjà annulé"):
-        rdvs.cancel_rdv(uow, world.admin, world.org, revoked, excused=True, now=NOW)
+        lifecycle.cancel_rdv(uow, world.admin, world.org, revoked, excused=True, now=NOW)
     with pytest.raises(DomainError, match="n'existe pas"):
-        rdvs.change_status(uow, world.admin, world.org, revoked, "annule", now=NOW)
+        lifecycle.change_status(uow, world.admin, world.org, revoked, "annule", now=NOW)
     assert _snapshot(uow) == before
 
 
@@ -344,7 +344,7 @@ def test_cancel_by_the_service_or_excused(uow: UnitOfWork, world: World) -> None
 
 def test_update_time_lieu_and_agents(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    moved = rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=45,
+    moved = lifecycle.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=45,
                             lieu_id=world.lieu_a, agent_ids=[world.basic_pmi], now=NOW)
     assert moved is not None and moved.event == NotificationEvent.RDV_UPDATED
     assert (moved.time_or_lieu_changed, moved.old_starts_at, moved.starts_at) == (True, NINE, at_paris(MONDAY, 10))
@@ -352,14 +352,14 @@ def test_update_time_lieu_and_agents(uow: UnitOfWork, world: World) -> None:
     assert (row.ics_sequence, row.ends_at.replace(tzinfo=UTC)) == (1, at_paris(MONDAY, 10, 45))
 
     # Only the agents change: no new calendar version, and usagers have nothing to hear.
-    swapped = rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=45,
+    swapped = lifecycle.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=45,
                               lieu_id=world.lieu_a, agent_ids=[world.colleague_pmi], confirm_warnings=True, now=NOW)
     assert swapped is not None and not swapped.time_or_lieu_changed
     assert (swapped.old_agent_ids, swapped.new_agent_ids) == ((world.basic_pmi,), (world.colleague_pmi,))
     assert _rdv_row(uow, rdv_id).ics_sequence == 1
     assert uow.session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv_id)).all() == [world.colleague_pmi]
 
-    assert rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=45,
+    assert lifecycle.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=45,
                            lieu_id=world.lieu_a, agent_ids=[world.colleague_pmi], now=NOW) is None
 
 
@@ -369,7 +369,7 @@ def test_update_warns_like_planning_and_changes_nothing_until_confirmed(uow: Uni
           confirm_warnings=True)
     before = _snapshot(uow)
     with pytest.raises(NeedsConfirmation) as caught:
-        rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 14), duration_in_min=30,
+        lifecycle.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 14), duration_in_min=30,
                         lieu_id=world.lieu_a, agent_ids=[world.basic_pmi], now=NOW)
     assert caught.value.warnings == ["Julien Petit a déjà un RDV sur ce créneau.", OUTSIDE]
     assert _snapshot(uow) == before
@@ -380,7 +380,7 @@ def test_update_into_an_exact_duplicate_is_refused(uow: UnitOfWork, world: World
     second = _plan(uow, world, starts_at=at_paris(MONDAY, 10), confirm_warnings=True)
     before = _snapshot(uow)
     with pytest.raises(DomainError, match="identique"):
-        rdvs.update_rdv(uow, world.admin, world.org, second, starts_at=NINE, duration_in_min=30,
+        lifecycle.update_rdv(uow, world.admin, world.org, second, starts_at=NINE, duration_in_min=30,
                         lieu_id=world.lieu_a, agent_ids=[world.admin], confirm_warnings=True, now=NOW)
     assert _snapshot(uow) == before
     assert first != second
@@ -388,12 +388,12 @@ def test_update_into_an_exact_duplicate_is_refused(uow: UnitOfWork, world: World
 
 def test_history_says_who_did_what_and_when(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
-    rdvs.update_rdv(uow, world.secretary, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=30,
+    lifecycle.update_rdv(uow, world.secretary, world.org, rdv_id, starts_at=at_paris(MONDAY, 10), duration_in_min=30,
                     lieu_id=world.lieu_a, agent_ids=[world.basic_pmi, world.admin], confirm_warnings=True, now=NOW)
-    rdvs.change_status(uow, world.basic_pmi, world.org, rdv_id, "revoked", now=NOW)
+    lifecycle.change_status(uow, world.basic_pmi, world.org, rdv_id, "revoked", now=NOW)
     rows = uow.session.exec(select(AuditLog).where(AuditLog.entity_type == "rdv")).all()
     assert [r.action for r in rows] == ["created", "updated", "status_changed"]
-    history = rdvs.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).history
+    history = queries.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).history
     assert [(h.author, h.action) for h in history] == [("Camille Martin", "RDV créé"),
                                                        ("Sofia Leroy", "RDV modifié"),
                                                        ("Julien Petit", "Statut modifié")]
@@ -414,14 +414,14 @@ def test_history_says_who_did_what_and_when(uow: UnitOfWork, world: World) -> No
 def _ops(world: World, rdv_id: int) -> dict[str, Callable[[UnitOfWork, int], Any]]:
     """Every entry point, for an actor, on one RDV of the organisation."""
     return {
-        "get": lambda uow, actor: rdvs.get_rdv(uow, actor, world.org, rdv_id, now=NOW),
-        "update": lambda uow, actor: rdvs.update_rdv(
+        "get": lambda uow, actor: queries.get_rdv(uow, actor, world.org, rdv_id, now=NOW),
+        "update": lambda uow, actor: lifecycle.update_rdv(
             uow, actor, world.org, rdv_id, starts_at=at_paris(MONDAY, 11), duration_in_min=30, lieu_id=world.lieu_a,
             agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW),
-        "status": lambda uow, actor: rdvs.change_status(uow, actor, world.org, rdv_id, "seen", now=NOW),
-        "participation": lambda uow, actor: rdvs.change_participation_status(
+        "status": lambda uow, actor: lifecycle.change_status(uow, actor, world.org, rdv_id, "seen", now=NOW),
+        "participation": lambda uow, actor: lifecycle.change_participation_status(
             uow, actor, world.org, rdv_id, world.jeanne, "excused", now=NOW),
-        "cancel": lambda uow, actor: rdvs.cancel_rdv(uow, actor, world.org, rdv_id, now=NOW),
+        "cancel": lambda uow, actor: lifecycle.cancel_rdv(uow, actor, world.org, rdv_id, now=NOW),
     }
 
 
@@ -461,7 +461,7 @@ def test_the_rdv_scope_lets_in_same_service_agents_secretaries_and_admins(uow: U
 
 def test_an_agent_on_the_rdv_may_follow_it_whatever_the_motif(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world, agent_ids=[world.basic_social], confirm_warnings=True)
-    assert rdvs.get_rdv(uow, world.basic_social, world.org, rdv_id, now=NOW).motif_name == "Consultation"
+    assert queries.get_rdv(uow, world.basic_social, world.org, rdv_id, now=NOW).motif_name == "Consultation"
 
 
 PLAN_TENANCY: dict[str, tuple[Callable[[World], dict[str, Any]], type[Exception]]] = {
@@ -492,10 +492,10 @@ def test_updating_refuses_foreign_lieu_and_agents(uow: UnitOfWork, world: World)
     rdv_id = _plan(uow, world)
     before = _snapshot(uow)
     with pytest.raises(NotFound):
-        rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=NINE, duration_in_min=30,
+        lifecycle.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=NINE, duration_in_min=30,
                         lieu_id=world.lieu_other, agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW)
     with pytest.raises(PermissionDenied):
-        rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=NINE, duration_in_min=30,
+        lifecycle.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=NINE, duration_in_min=30,
                         lieu_id=world.lieu_a, agent_ids=[world.outsider], confirm_warnings=True, now=NOW)
     assert _snapshot(uow) == before
 
@@ -506,18 +506,18 @@ def test_updating_refuses_foreign_lieu_and_agents(uow: UnitOfWork, world: World)
 def test_calendar_shows_other_organisations_as_blocks_without_detail(uow: UnitOfWork, world: World) -> None:
     mine = _plan(uow, world)
     cancelled = _plan(uow, world, starts_at=at_paris(MONDAY, 11), usager_ids=[world.jeanne], confirm_warnings=True)
-    rdvs.cancel_rdv(uow, world.admin, world.org, cancelled, now=NOW)
+    lifecycle.cancel_rdv(uow, world.admin, world.org, cancelled, now=NOW)
     foreign = _foreign_rdv(uow, world, world.basic_pmi, at_paris(MONDAY, 14))
     _foreign_rdv(uow, world, world.basic_pmi, at_paris(MONDAY, 16), status="revoked")
     _foreign_rdv(uow, world, world.basic_social, at_paris(MONDAY, 14))  # an agent not asked for
-    events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi], at_paris(MONDAY, 0),
+    events = queries.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi], at_paris(MONDAY, 0),
                                          at_paris(MONDAY + timedelta(days=1), 0), now=NOW)
     assert [(e.rdv_id, e.detailed, e.cancelled) for e in events] == [(mine, True, False), (cancelled, True, True),
                                                                       (None, False, False)]
     assert events[1].status == "revoked" and events[1].status_label == "Annulé (par le service)"
     block = events[2]
     assert (block.title, block.colour, block.agent_ids, block.starts_at) == (
-        rdvs.BUSY_TITLE, rdvs.BUSY_COLOUR, (world.basic_pmi,), at_paris(MONDAY, 14))
+        queries.BUSY_TITLE, queries.BUSY_COLOUR, (world.basic_pmi,), at_paris(MONDAY, 14))
     exposed = " ".join(str(v) for v in dataclasses.asdict(block).values())
     for secret in ("Consultation Lens", "Atelier Lens", "Morel", "Léna", "#332288", f"rdv-{foreign}"):
         assert secret not in exposed
@@ -529,29 +529,29 @@ def test_calendar_hides_rdvs_outside_a_basic_agents_rights(uow: UnitOfWork, worl
     pmi = _plan(uow, world, agent_ids=[world.colleague_pmi], confirm_warnings=True)
     social = _plan(uow, world, motif_id=world.motif_social, agent_ids=[world.colleague_pmi],
                    starts_at=at_paris(MONDAY, 15), confirm_warnings=True)
-    events = rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.colleague_pmi], at_paris(MONDAY, 0),
+    events = queries.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.colleague_pmi], at_paris(MONDAY, 0),
                                          at_paris(MONDAY, 23), now=NOW)
     assert [(e.rdv_id, e.detailed, e.title) for e in events] == [
-        (pmi, True, "Jeanne DUPONT, Paul DURAND"), (None, False, rdvs.BUSY_TITLE)]
-    admin_view = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.colleague_pmi], at_paris(MONDAY, 0),
+        (pmi, True, "Jeanne DUPONT, Paul DURAND"), (None, False, queries.BUSY_TITLE)]
+    admin_view = queries.list_rdvs_for_calendar(uow, world.admin, world.org, [world.colleague_pmi], at_paris(MONDAY, 0),
                                              at_paris(MONDAY, 23), now=NOW)
     assert [e.rdv_id for e in admin_view] == [pmi, social]
     # Cancelled, it no longer keeps her busy: nothing is left of it in Julien's view.
-    rdvs.cancel_rdv(uow, world.admin, world.org, social, now=NOW)
-    assert [e.rdv_id for e in rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.colleague_pmi],
+    lifecycle.cancel_rdv(uow, world.admin, world.org, social, now=NOW)
+    assert [e.rdv_id for e in queries.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.colleague_pmi],
                                                           at_paris(MONDAY, 0), at_paris(MONDAY, 23), now=NOW)] == [pmi]
     with pytest.raises(PermissionDenied):
-        rdvs.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.basic_social], at_paris(MONDAY, 0),
+        queries.list_rdvs_for_calendar(uow, world.basic_pmi, world.org, [world.basic_social], at_paris(MONDAY, 0),
                                     at_paris(MONDAY, 23), now=NOW)
     with pytest.raises(PermissionDenied):
-        rdvs.list_rdvs_for_calendar(uow, world.outsider, world.org, [world.basic_pmi], at_paris(MONDAY, 0),
+        queries.list_rdvs_for_calendar(uow, world.outsider, world.org, [world.basic_pmi], at_paris(MONDAY, 0),
                                     at_paris(MONDAY, 23), now=NOW)
 
 
 def test_calendar_loads_only_the_range(uow: UnitOfWork, world: World) -> None:
     _plan(uow, world)
     tuesday = _plan(uow, world, starts_at=at_paris(MONDAY + timedelta(days=1), 9), confirm_warnings=True)
-    events = rdvs.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi],
+    events = queries.list_rdvs_for_calendar(uow, world.admin, world.org, [world.basic_pmi],
                                          at_paris(MONDAY + timedelta(days=1), 0), at_paris(MONDAY + timedelta(days=2), 0),
                                          now=NOW)
     assert [e.rdv_id for e in events] == [tuesday]

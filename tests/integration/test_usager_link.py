@@ -53,7 +53,7 @@ from rdv_app.domain.enums import Channel, NotificationEvent
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
 from rdv_app.services.errors import DomainError
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_link as service
 
 with warnings.catch_warnings():
@@ -121,7 +121,7 @@ def world(uow: UnitOfWork) -> World:
 
 
 def _plan(uow: UnitOfWork, world: World, starts_at: datetime | None = None) -> int:
-    return rdvs.plan_rdv(uow, world.colleague, world.org, motif_id=world.motif, starts_at=starts_at or _soon(3),
+    return lifecycle.plan_rdv(uow, world.colleague, world.org, motif_id=world.motif, starts_at=starts_at or _soon(3),
                          duration_in_min=30, agent_ids=[world.loud, world.colleague, world.quiet],
                          lieu_id=world.lieu, usager_ids=[world.jeanne], confirm_warnings=True)
 
@@ -178,7 +178,7 @@ def test_the_latest_token_opens_a_ten_minute_access_to_its_rdv_only(uow: UnitOfW
 def test_the_token_of_an_earlier_notification_no_longer_works(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
     first = _sms_token(uow, rdv_id)
-    rdvs.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=_soon(5), duration_in_min=30,
+    lifecycle.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=_soon(5), duration_in_min=30,
                     lieu_id=world.lieu, agent_ids=[world.loud, world.colleague, world.quiet], confirm_warnings=True)
     second = _sms_token(uow, rdv_id)
     assert second != first
@@ -328,7 +328,7 @@ def test_phone_and_home_rdvs_say_where_instead_of_a_lieu(uow: UnitOfWork, world:
     s.add_all([motif, jeanne])
     uow.commit()
     starts_at = _soon(3)
-    rdv_id = rdvs.plan_rdv(uow, world.colleague, world.org, motif_id=motif.id, starts_at=starts_at,  # type: ignore[arg-type]
+    rdv_id = lifecycle.plan_rdv(uow, world.colleague, world.org, motif_id=motif.id, starts_at=starts_at,  # type: ignore[arg-type]
                            duration_in_min=30, agent_ids=[world.colleague], lieu_id=None, usager_ids=[world.jeanne],
                            confirm_warnings=True)
     _open(client, rdv_id, _sms_token(uow, rdv_id))
@@ -554,7 +554,7 @@ def test_a_right_token_with_another_rdv_id_or_an_earlier_token_gets_the_invalid_
     rdv_id = _plan(uow, world, _soon(2))
     other = _plan(uow, world, _soon(3))
     first = _sms_token(uow, rdv_id)
-    rdvs.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=_soon(5), duration_in_min=30,
+    lifecycle.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=_soon(5), duration_in_min=30,
                     lieu_id=world.lieu, agent_ids=[world.loud, world.colleague, world.quiet], confirm_warnings=True)
     for path in (f"/r/{other}/{_sms_token(uow, rdv_id)}", f"/r/{rdv_id}/{first}"):
         response = client.get(path)

@@ -38,7 +38,7 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import NotificationEvent
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_auth, usager_rdvs, usagers
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -121,7 +121,7 @@ def _plan(uow: UnitOfWork, world: World, usager: int, starts_at: datetime, *, mo
     lieu = None
     if location.location_type == "public_office":
         lieu = uow.session.exec(select(Lieu.id).where(Lieu.organisation_id == (org or world.org))).first()
-    return rdvs.plan_rdv(uow, world.loud, org or world.org, motif_id=motif_id, starts_at=starts_at,
+    return lifecycle.plan_rdv(uow, world.loud, org or world.org, motif_id=motif_id, starts_at=starts_at,
                          duration_in_min=30, agent_ids=[world.loud, world.quiet], lieu_id=lieu, usager_ids=[usager],
                          confirm_warnings=True)
 

@@ -79,7 +79,8 @@ def browser(server: str) -> Iterator[Callable[[], httpx.Client]]:
     opened: list[httpx.Client] = []
 
     def new() -> httpx.Client:
-        opened.append(httpx.Client(base_url=server, follow_redirects=False, headers={"Origin": server}))
+        # Generous: on a loaded machine the callback waits on the provider; nothing here measures time.
+        opened.append(httpx.Client(base_url=server, follow_redirects=False, headers={"Origin": server}, timeout=30))
         return opened[-1]
 
     yield new

@@ -30,7 +30,7 @@ from rdv_app.notify.worker import Worker
 from rdv_app.services.availability import absences, plages
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.integrations import webhooks
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.rdv import lifecycle, queries
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -105,13 +105,13 @@ def test_rdv_created_updated_destroyed_reach_the_receiver_signed(db_url: str, uo
                                                                    receiver: WebhookReceiver) -> None:
     _endpoint(uow, world, receiver)
     starts_at = _next_monday_nine()
-    rdv_id = rdvs.plan_rdv(uow, world.admin, world.org, motif_id=world.motif, starts_at=starts_at, duration_in_min=30,
+    rdv_id = lifecycle.plan_rdv(uow, world.admin, world.org, motif_id=world.motif, starts_at=starts_at, duration_in_min=30,
                            agent_ids=[world.basic], lieu_id=world.lieu, usager_ids=[world.usager],
                            confirm_warnings=True)
-    rdvs.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=starts_at + timedelta(hours=1), duration_in_min=45,
+    lifecycle.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=starts_at + timedelta(hours=1), duration_in_min=45,
                     lieu_id=world.lieu, agent_ids=[world.basic], confirm_warnings=True)
-    rdvs.cancel_rdv(uow, world.admin, world.org, rdv_id)
-    rdvs.delete_rdv(uow, world.admin, world.org, rdv_id)
+    lifecycle.cancel_rdv(uow, world.admin, world.org, rdv_id)
+    lifecycle.delete_rdv(uow, world.admin, world.org, rdv_id)
 
     ids = _webhook_ids(db_url)
     assert len(ids) == 4
@@ -274,12 +274,12 @@ def test_a_receiver_slower_than_ten_seconds_is_a_failure(db_url: str, uow: UnitO
 
 
 def test_only_admins_delete_an_rdv(uow: UnitOfWork, world: World) -> None:
-    rdv_id = rdvs.plan_rdv(uow, world.admin, world.org, motif_id=world.motif, starts_at=_next_monday_nine(),
+    rdv_id = lifecycle.plan_rdv(uow, world.admin, world.org, motif_id=world.motif, starts_at=_next_monday_nine(),
                            duration_in_min=30, agent_ids=[world.basic], lieu_id=world.lieu, usager_ids=[world.usager],
                            confirm_warnings=True)
     with pytest.raises(PermissionDenied):
-        rdvs.delete_rdv(uow, world.basic, world.org, rdv_id)
-    assert rdvs.get_rdv(uow, world.admin, world.org, rdv_id).id == rdv_id
+        lifecycle.delete_rdv(uow, world.basic, world.org, rdv_id)
+    assert queries.get_rdv(uow, world.admin, world.org, rdv_id).id == rdv_id
 
 
 def test_plage_payloads_carry_their_calendar_and_only_subscribed_models_are_sent(

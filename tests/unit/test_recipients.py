@@ -11,8 +11,8 @@ from rdv_app.domain.enums import AuthorType, Channel, NotificationEvent, RdvNoti
 from rdv_app.domain.recipients import (
     AgentContact,
     AgentMessage,
+    Occasion,
     ParticipationTarget,
-    RdvChange,
     UsagerContact,
     UsagerMessage,
     agent_events,
@@ -42,7 +42,7 @@ TOM = UsagerContact(4, email="tom@example.fr", phone_number="0698765432")
 
 
 def change(event=CREATED, author=AuthorType.AGENT, status=RdvStatus.UNKNOWN, starts_at=FUTURE, **fields):
-    return RdvChange(event=event, author_type=author, starts_at=starts_at, now=NOW, status=status, **fields)
+    return Occasion(event=event, author_type=author, starts_at=starts_at, now=NOW, status=status, **fields)
 
 
 def target(contact, responsible=None, **fields):

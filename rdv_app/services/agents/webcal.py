@@ -38,6 +38,7 @@ from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Rdv, RdvAgent, T
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import CANCELLED_STATUSES, LocationType
+from rdv_app.domain.names import agent_name
 from rdv_app.notify.ics import PRODID, PRODUCT_NAME
 from rdv_app.services import audit
 from rdv_app.services.errors import NotFound
@@ -137,7 +138,7 @@ def agent_feed(uow: UnitOfWork, calendar_uid: str, *, now: datetime | None = Non
         .order_by(col(Rdv.starts_at).desc(), col(Rdv.id).desc())
     ).all()
     events = [FeedRdv(*row) for row in rows]
-    name = f"{agent.first_name or ''} {agent.last_name}".strip()
+    name = agent_name(agent.first_name, agent.last_name)
     body = build_feed(f"{name} sur {PRODUCT_NAME}", events)
     last_modified = max([agent.updated_at, *(e.changed_at for e in events)])
     return Feed(body=body, etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"', last_modified=last_modified)

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from rdv_app.db.models import AgentRole, Lieu, Motif, Organisation, Participation, Rdv, RdvAgent, Usager
+from rdv_app.db.models import Lieu, Motif, Organisation, Participation, Rdv, RdvAgent, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import CANCELLED_STATUSES
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
-from rdv_app.services.errors import PermissionDenied
+from rdv_app.services.rights import agent_scope
 
 
 @dataclass(frozen=True)
@@ -26,18 +26,10 @@ class UpcomingRdv:
     status: str
 
 
-def require_role(uow: UnitOfWork, agent_id: int, organisation_id: int) -> AgentRole:
-    role = uow.session.exec(select(AgentRole).where(AgentRole.agent_id == agent_id,
-                                                    AgentRole.organisation_id == organisation_id)).first()
-    if role is None:
-        raise PermissionDenied("Vous n'appartenez pas à cette organisation.")
-    return role
-
-
 def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: datetime | None = None,
                   limit: int = 10) -> list[UpcomingRdv]:
     """The agent's next non-cancelled RDVs in one of their organisations, in its time zone."""
-    require_role(uow, agent_id, organisation_id)
+    agent_scope(uow, agent_id, organisation_id)
     now = now or clock.now()
     organisation = uow.session.get(Organisation, organisation_id)
     assert organisation is not None

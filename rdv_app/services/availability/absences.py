@@ -25,26 +25,22 @@ from sqlmodel import col, select
 
 from rdv_app.db.models import Absence, AgentRole
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, datefmt
+from rdv_app.domain import clock
+from rdv_app.domain.availability_text import describe_absence
+from rdv_app.domain.events import Actor, AvailabilityChanged, Change
+from rdv_app.domain.periods import is_expired
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.notify import notices
 from rdv_app.services import audit
-from rdv_app.services.availability.plages import (
-    agent_name,
-    agent_sort_key,
+from rdv_app.services.availability.inputs import (
     agents_by_id,
     check_day,
-    describe,
-    is_expired,
-    organisation_today,
     parse_recurrence,
     required_title,
     running,
-    selected_agents,
 )
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.integrations.webhooks import emit as emit_webhook
-from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+from rdv_app.services.organisation import local_time
+from rdv_app.services.rights import AgentScope, agent_scope, selected_agents, visible_agent_ids
 
 ENTITY = "absence"
 
@@ -86,7 +82,7 @@ def list_absences(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
     visible), by agent then date; expired ones only on request."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     agents = selected_agents(uow, scope, agent_ids)
-    today = organisation_today(uow, organisation_id, now)
+    today = local_time.today(uow, organisation_id, now)
     query = select(Absence).where(col(Absence.agent_id).in_(agents))
     if not include_expired:
         query = query.where(running(Absence, col(Absence.end_day), today))
@@ -97,7 +93,7 @@ def get_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, abse
                 now: datetime | None = None) -> AbsenceView:
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     absence = _managed_absence(uow, scope, absence_id)
-    return _views(uow, [absence], organisation_today(uow, organisation_id, now))[0]
+    return _views(uow, [absence], local_time.today(uow, organisation_id, now))[0]
 
 
 def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, agent_id: int, title: str,
@@ -106,7 +102,7 @@ def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *
                    now: datetime | None = None) -> int:
     """Creates the absence (ending on `first_day` when `end_day` is empty) and returns its id."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
-    data = _validated(uow, scope, organisation_today(uow, organisation_id, now), previous=None,
+    data = _validated(uow, scope, local_time.today(uow, organisation_id, now), previous=None,
                       agent_id=agent_id, title=title, first_day=first_day, start_time=start_time,
                       end_day=end_day, end_time=end_time, recurrence=recurrence)
     absence = Absence(agent_id=data.agent_id)
@@ -116,9 +112,8 @@ def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *
     audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=absence.id,  # type: ignore[arg-type]
                  changes=audit.diff({}, _snapshot(data)), organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
-    notices.notify_availability_change(uow.session, absence, notices.NoticeAction.CREATED,
-                                       organisation_id=organisation_id, author_agent_id=actor_agent_id)
-    emit_webhook(uow.session, "absence", absence.id, "created")  # type: ignore[arg-type]
+    uow.record(AvailabilityChanged(model=ENTITY, record_id=absence.id, organisation_id=organisation_id,  # type: ignore[arg-type]
+                                   change=Change.CREATED, actor=Actor.agent(actor_agent_id), occurred_at=clock.now()))
     uow.commit()
     return absence.id  # type: ignore[return-value]
 
@@ -131,7 +126,7 @@ def update_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, a
     past ones included), since occurrences have no exceptions of their own."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     absence = _managed_absence(uow, scope, absence_id)
-    data = _validated(uow, scope, organisation_today(uow, organisation_id, now), previous=absence,
+    data = _validated(uow, scope, local_time.today(uow, organisation_id, now), previous=absence,
                       agent_id=agent_id, title=title, first_day=first_day, start_time=start_time,
                       end_day=end_day, end_time=end_time, recurrence=recurrence)
     before = _snapshot_of(absence)
@@ -141,11 +136,9 @@ def update_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, a
     audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=absence_id,
                  changes=changes, organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
-    if changes:
-        notices.notify_availability_change(uow.session, absence, notices.NoticeAction.UPDATED,
-                                           organisation_id=organisation_id, author_agent_id=actor_agent_id,
-                                           previous_agent_id=before["agent_id"])
-    emit_webhook(uow.session, "absence", absence_id, "updated")
+    uow.record(AvailabilityChanged(model=ENTITY, record_id=absence_id, organisation_id=organisation_id,
+                                   change=Change.UPDATED, actor=Actor.agent(actor_agent_id), occurred_at=clock.now(),
+                                   previous_agent_id=before["agent_id"], notify=bool(changes)))
     uow.commit()
 
 
@@ -155,23 +148,13 @@ def delete_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, a
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     absence = _managed_absence(uow, scope, absence_id)
     before = _snapshot_of(absence)
-    notices.notify_availability_change(uow.session, absence, notices.NoticeAction.DELETED,
-                                       organisation_id=organisation_id, author_agent_id=actor_agent_id)
-    emit_webhook(uow.session, "absence", absence_id, "destroyed")
+    uow.record(AvailabilityChanged(model=ENTITY, record_id=absence_id, organisation_id=organisation_id,
+                                   change=Change.DELETED, actor=Actor.agent(actor_agent_id), occurred_at=clock.now()))
+    uow.publish()  # before the deletion: the handlers still read the absence
     uow.session.delete(absence)
     audit.record(uow.session, action="delete", entity_type=ENTITY, entity_id=absence_id,
                  changes=audit.diff(before, {}), organisation_id=organisation_id, actor_agent_id=actor_agent_id)
     uow.commit()
-
-
-def describe_absence(first_day: date, start_time: time, end_day: date, end_time: time,
-                     recurrence: Recurrence | None) -> str:
-    """Like a plage on a single day; 'Du lundi 7 décembre 2026 à 9h00 au mercredi 9 décembre 2026 à 18h00'
-    over several days."""
-    if end_day == first_day:
-        return describe(first_day, start_time, end_time, recurrence)
-    return (f"Du {datefmt.long_date(first_day)} à {datefmt.short_hour(start_time)} "
-            f"au {datefmt.long_date(end_day)} à {datefmt.short_hour(end_time)}")
 
 
 def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous: Absence | None, agent_id: int,
@@ -241,13 +224,13 @@ def _snapshot_of(absence: Absence) -> dict[str, Any]:
 def _views(uow: UnitOfWork, absences: Collection[Absence], today: date) -> list[AbsenceView]:
     agents = agents_by_id(uow, {a.agent_id for a in absences})
     views = []
-    for absence in sorted(absences, key=lambda a: (agent_sort_key(agents[a.agent_id]), a.first_day,
+    for absence in sorted(absences, key=lambda a: (agents[a.agent_id].sort_key, a.first_day,
                                                    a.start_time, a.id)):
         recurrence = Recurrence.from_json(absence.recurrence, absence.first_day)
         views.append(AbsenceView(
             id=absence.id,  # type: ignore[arg-type]
             agent_id=absence.agent_id,
-            agent_name=agent_name(agents[absence.agent_id]),
+            agent_name=agents[absence.agent_id].full_name,
             title=absence.title,
             first_day=absence.first_day,
             start_time=absence.start_time,

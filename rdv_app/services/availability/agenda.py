@@ -21,9 +21,10 @@ from rdv_app.db.models import Absence, Agent, AgentRole, AuditLog, Organisation,
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.colours import LIGHT_TEXT, readable_text_colour
+from rdv_app.domain.names import agent_name
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services.availability.plages import running
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.availability.inputs import running
+from rdv_app.services.rdv import queries
 from rdv_app.services.rights import agent_scope, visible_agent_ids
 
 ABSENCE_COLOUR = "#6a6a6a"
@@ -89,7 +90,7 @@ def visible_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -
         select(Agent).where(col(Agent.id).in_(visible_agent_ids(uow, scope)), col(Agent.deleted_at).is_(None))
         .order_by(Agent.last_name, Agent.first_name)
     ).all()
-    return [AgendaAgent(a.id, f"{a.first_name or ''} {a.last_name}".strip()) for a in agents]  # type: ignore[arg-type]
+    return [AgendaAgent(a.id, agent_name(a.first_name, a.last_name)) for a in agents]  # type: ignore[arg-type]
 
 
 def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids: Sequence[int],
@@ -99,7 +100,7 @@ def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids
     now = now or clock.now()
     last_day = min(last_day, first_day + timedelta(days=MAX_DAYS))
     scope = agent_scope(uow, actor_agent_id, organisation_id)
-    wanted = rdvs.calendar_agents(uow, scope, agent_ids)
+    wanted = queries.calendar_agents(uow, scope, agent_ids)
     time_zone, display_saturdays, display_cancelled = uow.session.exec(
         select(Organisation.timezone, Agent.display_saturdays, Agent.display_cancelled_rdv)
         .select_from(AgentRole)
@@ -111,7 +112,7 @@ def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids
     start = datetime.combine(first_day, time(0), tz)
     end = datetime.combine(last_day + timedelta(days=1), time(0), tz)
     local = _local_times(tz)
-    events = [_rdv_event(e, local) for e in rdvs.calendar_events(
+    events = [_rdv_event(e, local) for e in queries.calendar_events(
         uow, scope, wanted, start.astimezone(UTC), end.astimezone(UTC), time_zone=tz.key, now=now)
         if display_cancelled or not e.cancelled]
     if wanted:
@@ -168,7 +169,7 @@ def _may_meet(model: type[PlageOuverture] | type[Absence], last_day_column: sa.C
     return sa.and_(col(model.first_day) <= last_day, sa.or_(one_off, series))
 
 
-def _rdv_event(event: rdvs.CalendarEvent, local: Callable[[datetime], str]) -> AgendaEvent:
+def _rdv_event(event: queries.CalendarEvent, local: Callable[[datetime], str]) -> AgendaEvent:
     title = event.title
     if event.detailed and event.motif_name and event.usagers:
         title = f"{event.motif_name} · {event.title}"  # the title already names the usagers

@@ -19,6 +19,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
+from rdv_app.domain.names import agent_name
 from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availability
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
 from rdv_app.services.errors import DomainError, PermissionDenied
@@ -99,7 +100,7 @@ def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int,
     scope = agent_scope(uow, agent_id, organisation_id)
     organisation = uow.session.get(Organisation, organisation_id)
     assert organisation is not None
-    today = (now or clock.now()).astimezone(ZoneInfo(organisation.timezone or "Europe/Paris")).date()
+    today = (now or clock.now()).astimezone(ZoneInfo(organisation.time_zone)).date()
     motifs = [m for m in visible_motifs(uow, scope) if not m.collectif]
     service_ids = {m.service_id for m in motifs}
     services = uow.session.exec(select(Service).where(col(Service.id).in_(service_ids)).order_by(Service.name)).all()
@@ -114,7 +115,7 @@ def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int,
     return SearchOptions(
         services=[Choice(s.id, s.name) for s in services],  # type: ignore[arg-type]
         motifs=[Choice(m.id, _motif_label(m.name, m.location_type), m.service_id) for m in motifs],  # type: ignore[arg-type]
-        agents=[Choice(a.id, _agent_name(a)) for a in agents],  # type: ignore[arg-type]
+        agents=[Choice(a.id, agent_name(a.first_name, a.last_name)) for a in agents],  # type: ignore[arg-type]
         lieux=[Choice(lieu.id, lieu.name) for lieu in lieux],  # type: ignore[arg-type]
         today=today,
     )
@@ -145,7 +146,7 @@ def find_week(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: in
         first_day=from_day,
         days=[DaySlots(day, datefmt.long_date(day), day_slots) for day, day_slots in by_day.items()],
         next_availability=views[-1] if following else None,
-        timezone=context.organisation.timezone or "Europe/Paris",
+        timezone=context.organisation.time_zone,
     )
 
 
@@ -206,13 +207,9 @@ def _views(uow: UnitOfWork, slots: list[Slot], context: MotifContext) -> list[Sl
     return views
 
 
-def _agent_name(agent: Agent) -> str:
-    return f"{agent.first_name or ''} {agent.last_name}".strip()
-
-
 def _badge(agent: Agent) -> AgentBadge:
     initials = f"{(agent.first_name or ' ')[0]}{agent.last_name[0]}".strip().upper()
-    return AgentBadge(id=agent.id, name=_agent_name(agent), initials=initials,  # type: ignore[arg-type]
+    return AgentBadge(id=agent.id, name=agent_name(agent.first_name, agent.last_name), initials=initials,  # type: ignore[arg-type]
                       colour=AGENT_COLOURS[agent.id % len(AGENT_COLOURS)])  # type: ignore[operator]
 
 

@@ -17,9 +17,8 @@ Days and times of day are wall-clock values of the organisation's time zone; "to
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,21 +26,27 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from rdv_app.db.models import Absence, Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
+from rdv_app.db.models import Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
+from rdv_app.domain.availability_text import describe_plage
 from rdv_app.domain.enums import AccessLevel, LieuAvailability, LocationType
-from rdv_app.domain.recurrence import Recurrence, RecurrenceError
-from rdv_app.notify import notices
+from rdv_app.domain.events import Actor, AvailabilityChanged, Change
+from rdv_app.domain.periods import is_expired, shift_years
+from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services import audit
+from rdv_app.services.availability.inputs import (
+    agents_by_id,
+    check_day,
+    parse_recurrence,
+    required_title,
+    running,
+)
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
-from rdv_app.services.integrations.webhooks import emit as emit_webhook
-from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+from rdv_app.services.organisation import local_time
+from rdv_app.services.rights import AgentScope, agent_scope, selected_agents, visible_agent_ids
 
 ENTITY = "plage_ouverture"
-# A day typed more than a year back or five years ahead is a typo, not a plan.
-PAST_LIMIT_YEARS = 1
-FUTURE_LIMIT_YEARS = 5
 # RGPD (domain.md section 10): plages are deleted one year after they end.
 RETENTION_YEARS = 1
 # Overlaps are looked for over this span from the later start: it holds many repetitions of any pattern
@@ -93,7 +98,7 @@ def list_plages(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
     visible), by agent then date; expired ones only on request."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     agents = selected_agents(uow, scope, agent_ids)
-    today = organisation_today(uow, organisation_id, now)
+    today = local_time.today(uow, organisation_id, now)
     query = select(PlageOuverture).where(PlageOuverture.organisation_id == organisation_id,
                                          col(PlageOuverture.agent_id).in_(agents))
     if not include_expired:
@@ -105,7 +110,7 @@ def get_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_
               now: datetime | None = None) -> PlageView:
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     plage = _managed_plage(uow, scope, plage_id)
-    return _views(uow, [plage], organisation_today(uow, organisation_id, now))[0]
+    return _views(uow, [plage], local_time.today(uow, organisation_id, now))[0]
 
 
 def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, title: str, agent_id: int,
@@ -114,7 +119,7 @@ def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
                  confirm_warnings: bool = False, now: datetime | None = None) -> int:
     """Creates the plage and returns its id; NeedsConfirmation lists the warnings while not confirmed."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
-    today = organisation_today(uow, organisation_id, now)
+    today = local_time.today(uow, organisation_id, now)
     data = _validated(uow, scope, today, previous_first_day=None, title=title, agent_id=agent_id,
                       lieu_id=lieu_id, motif_ids=motif_ids, first_day=first_day, start_time=start_time,
                       end_time=end_time, recurrence=recurrence)
@@ -127,9 +132,8 @@ def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
     audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=plage.id,  # type: ignore[arg-type]
                  changes=audit.diff({}, _snapshot(data)), organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
-    notices.notify_availability_change(uow.session, plage, notices.NoticeAction.CREATED,
-                                       organisation_id=organisation_id, author_agent_id=actor_agent_id)
-    emit_webhook(uow.session, "plage_ouverture", plage.id, "created")  # type: ignore[arg-type]
+    uow.record(AvailabilityChanged(model=ENTITY, record_id=plage.id, organisation_id=organisation_id,  # type: ignore[arg-type]
+                                   change=Change.CREATED, actor=Actor.agent(actor_agent_id), occurred_at=clock.now()))
     uow.commit()
     return plage.id  # type: ignore[return-value]
 
@@ -141,7 +145,7 @@ def update_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, pla
     """Replaces every field of the plage (it may move to another agent the actor may see)."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     plage = _managed_plage(uow, scope, plage_id)
-    today = organisation_today(uow, organisation_id, now)
+    today = local_time.today(uow, organisation_id, now)
     # An old series keeps its first day when edited; only a new first day must be realistic.
     data = _validated(uow, scope, today, previous_first_day=plage.first_day, title=title, agent_id=agent_id,
                       lieu_id=lieu_id, motif_ids=motif_ids, first_day=first_day, start_time=start_time,
@@ -156,11 +160,9 @@ def update_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, pla
     audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=plage_id,
                  changes=changes, organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
-    if changes:
-        notices.notify_availability_change(uow.session, plage, notices.NoticeAction.UPDATED,
-                                           organisation_id=organisation_id, author_agent_id=actor_agent_id,
-                                           previous_agent_id=before["agent_id"])
-    emit_webhook(uow.session, "plage_ouverture", plage_id, "updated")
+    uow.record(AvailabilityChanged(model=ENTITY, record_id=plage_id, organisation_id=organisation_id,
+                                   change=Change.UPDATED, actor=Actor.agent(actor_agent_id), occurred_at=clock.now(),
+                                   previous_agent_id=before["agent_id"], notify=bool(changes)))
     uow.commit()
 
 
@@ -169,9 +171,9 @@ def delete_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, pla
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     plage = _managed_plage(uow, scope, plage_id)
     before = _snapshot_of(uow, plage)
-    notices.notify_availability_change(uow.session, plage, notices.NoticeAction.DELETED,
-                                       organisation_id=organisation_id, author_agent_id=actor_agent_id)
-    emit_webhook(uow.session, "plage_ouverture", plage_id, "destroyed")
+    uow.record(AvailabilityChanged(model=ENTITY, record_id=plage_id, organisation_id=organisation_id,
+                                   change=Change.DELETED, actor=Actor.agent(actor_agent_id), occurred_at=clock.now()))
+    uow.publish()  # before the deletion: the handlers still read the plage
     _delete_plages(uow, [plage_id])
     audit.record(uow.session, action="delete", entity_type=ENTITY, entity_id=plage_id,
                  changes=audit.diff(before, {}), organisation_id=organisation_id, actor_agent_id=actor_agent_id)
@@ -190,8 +192,11 @@ def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
         select(PlageOuverture.id, PlageOuverture.organisation_id, PlageOuverture.first_day,
                PlageOuverture.recurrence_until).where(ended_before_cutoff)
     ).all()
-    for plage_id, *_ in rows:
-        emit_webhook(uow.session, "plage_ouverture", plage_id, "destroyed", reason="rgpd")
+    for plage_id, organisation_id, *_ in rows:
+        uow.record(AvailabilityChanged(model=ENTITY, record_id=plage_id, organisation_id=organisation_id,
+                                       change=Change.DELETED, actor=Actor.SYSTEM, occurred_at=clock.now(),
+                                       notify=False, reason="rgpd"))
+    uow.publish()  # before the deletion: the handlers still read the plages
     _delete_plages(uow, [plage_id for plage_id, *_ in rows])
     for plage_id, organisation_id, first_day, until in rows:
         # Only the end date is kept: the point of the purge is to forget the rest.
@@ -199,109 +204,6 @@ def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
                      changes={"ended_on": [until or first_day, None]}, organisation_id=organisation_id)
     uow.commit()
     return len(rows)
-
-
-def describe(first_day: date, start_time: time, end_time: time, recurrence: Recurrence | None) -> str:
-    """'Le lundi 7 décembre 2026 de 9h00 à 12h00', or for a series 'Chaque semaine (lundi, jeudi) de 9h00
-    à 12h00, du 07/12/2026 au 31/03/2027' ('à partir du 07/12/2026' without end)."""
-    hours = f"de {datefmt.short_hour(start_time)} à {datefmt.short_hour(end_time)}"
-    if recurrence is None:
-        return f"Le {datefmt.long_date(first_day)} {hours}"
-    if recurrence.every == "week" and not recurrence.weekdays:
-        # A weekly series without chosen days repeats on its first day's weekday: name it.
-        recurrence = replace(recurrence, weekdays=(first_day.weekday(),))
-    pattern = replace(recurrence, until=None).describe_fr()
-    span = (f"du {first_day:%d/%m/%Y} au {recurrence.until:%d/%m/%Y}" if recurrence.until
-            else f"à partir du {first_day:%d/%m/%Y}")
-    return f"{pattern[0].upper()}{pattern[1:]} {hours}, {span}"
-
-
-# --------------------------------------------------------------------------- helpers shared with absences
-
-
-def organisation_zone(uow: UnitOfWork, organisation_id: int) -> ZoneInfo:
-    timezone = uow.session.exec(select(Organisation.timezone).where(Organisation.id == organisation_id)).one()
-    return ZoneInfo(timezone or "Europe/Paris")
-
-
-def organisation_today(uow: UnitOfWork, organisation_id: int, now: datetime | None) -> date:
-    return (now or clock.now()).astimezone(organisation_zone(uow, organisation_id)).date()
-
-
-def selected_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Collection[int] | None) -> set[int]:
-    """The agents a list covers: `agent_ids` if the actor may see them all, else everyone they see."""
-    visible = visible_agent_ids(uow, scope)
-    if agent_ids:
-        if not set(agent_ids) <= visible:
-            raise PermissionDenied("Vous ne pouvez pas consulter le planning de cet agent.")
-        return set(agent_ids)
-    return visible
-
-
-def running(model: type[PlageOuverture] | type[Absence], last_day: Any, today: date) -> sa.ColumnElement[bool]:
-    """Not expired: a one-off whose last day is today or later, a series not ended before today."""
-    return sa.or_(
-        sa.and_(col(model.recurrence).is_(None), last_day >= today),
-        sa.and_(col(model.recurrence).is_not(None),
-                sa.or_(col(model.recurrence_until).is_(None), col(model.recurrence_until) >= today)),
-    )
-
-
-def is_expired(last_day: date, recurrence: dict[str, Any] | None, until: date | None, today: date) -> bool:
-    if recurrence is None:
-        return last_day < today
-    return until is not None and until < today
-
-
-def check_day(day: date | None, field: str, today: date, *, is_new: bool, missing: str) -> date:
-    """A required, realistic day: not more than a year back when it is new, not five years ahead."""
-    if day is None:
-        raise DomainError(missing, field)
-    if is_new and day < shift_years(today, -PAST_LIMIT_YEARS):
-        raise DomainError("Cette date est passée depuis plus d'un an.", field)
-    if is_new and day > shift_years(today, FUTURE_LIMIT_YEARS):
-        raise DomainError("Cette date est à plus de 5 ans : vérifiez l'année.", field)
-    return day
-
-
-def parse_recurrence(data: dict[str, Any] | None, first_day: date) -> Recurrence | None:
-    try:
-        return Recurrence.from_json(data, first_day)
-    except RecurrenceError as exc:
-        raise DomainError(str(exc), "recurrence") from exc
-
-
-def required_title(title: str | None) -> str:
-    cleaned = (title or "").strip()
-    if not cleaned:
-        raise DomainError("Le titre est obligatoire.", "title")
-    return cleaned
-
-
-def agents_by_id(uow: UnitOfWork, agent_ids: Iterable[int]) -> dict[int, Agent]:
-    return {agent.id: agent for agent in uow.session.exec(  # type: ignore[misc]
-        select(Agent).where(col(Agent.id).in_(set(agent_ids)))).all()}
-
-
-def agent_name(agent: Agent) -> str:
-    return f"{agent.first_name or ''} {agent.last_name}".strip()
-
-
-def agent_sort_key(agent: Agent) -> tuple[str, str]:
-    """Last then first name, ignoring case and accents (domain.md section 1)."""
-    return _plain_text(agent.last_name), _plain_text(agent.first_name or "")
-
-
-def _plain_text(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
-
-
-def shift_years(day: date, years: int) -> date:
-    """The same calendar day `years` later (a 29 February becomes the 28th)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 # --------------------------------------------------------------------------- validation
@@ -345,7 +247,7 @@ def _usable_motifs(uow: UnitOfWork, holder: AgentScope, motif_ids: Collection[in
             raise DomainError(f"Le motif « {motif.name} » est collectif : ses séances se créent comme des RDV "
                               "collectifs, pas dans une plage d'ouverture.", "motif_ids")
         if not _may_hold(holder, motif):
-            name = agent_name(uow.session.get(Agent, holder.agent_id))  # type: ignore[arg-type]
+            name = uow.session.get(Agent, holder.agent_id).full_name  # type: ignore[union-attr]
             raise DomainError(f"Le motif « {motif.name} » relève d'un service auquel {name} n'appartient pas.",
                               "motif_ids")
     return tuple(motifs)
@@ -401,7 +303,7 @@ def _overlaps(uow: UnitOfWork, data: _PlageInput, organisation_id: int, today: d
     last_day = data.first_day if data.recurrence is None else data.recurrence.until
     last = first + OVERLAP_HORIZON if last_day is None else min(last_day, first + OVERLAP_HORIZON)
     mine = _occurrences(data.first_day, data.start_time, data.end_time, data.recurrence,
-                        organisation_zone(uow, organisation_id), first, last)
+                        local_time.zone(uow, organisation_id), first, last)
     if not mine:
         return []
     # Another time zone may move an overlapping occurrence to the neighbouring local day.
@@ -414,7 +316,7 @@ def _overlaps(uow: UnitOfWork, data: _PlageInput, organisation_id: int, today: d
     )
     if exclude_id is not None:
         query = query.where(PlageOuverture.id != exclude_id)
-    name = agent_name(uow.session.get(Agent, data.agent_id))  # type: ignore[arg-type]
+    name = uow.session.get(Agent, data.agent_id).full_name  # type: ignore[union-attr]
     warnings = []
     for other, organisation_name, timezone in uow.session.exec(query).all():
         theirs = _occurrences(other.first_day, other.start_time, other.end_time,
@@ -533,14 +435,14 @@ def _views(uow: UnitOfWork, plages: Iterable[PlageOuverture], today: date) -> li
     ).all():
         motifs.setdefault(plage_id, []).append((motif_id, name))  # type: ignore[arg-type]
     views = []
-    for plage in sorted(plages, key=lambda p: (agent_sort_key(agents[p.agent_id]), p.first_day, p.start_time,
+    for plage in sorted(plages, key=lambda p: (agents[p.agent_id].sort_key, p.first_day, p.start_time,
                                                p.id)):
         recurrence = Recurrence.from_json(plage.recurrence, plage.first_day)
         listed = motifs.get(plage.id, [])  # type: ignore[arg-type]
         views.append(PlageView(
             id=plage.id,  # type: ignore[arg-type]
             agent_id=plage.agent_id,
-            agent_name=agent_name(agents[plage.agent_id]),
+            agent_name=agents[plage.agent_id].full_name,
             title=plage.title,
             lieu_id=plage.lieu_id,
             lieu_name=lieux.get(plage.lieu_id),
@@ -550,7 +452,7 @@ def _views(uow: UnitOfWork, plages: Iterable[PlageOuverture], today: date) -> li
             start_time=plage.start_time,
             end_time=plage.end_time,
             recurrence=recurrence.to_json() if recurrence else None,
-            description=describe(plage.first_day, plage.start_time, plage.end_time, recurrence),
+            description=describe_plage(plage.first_day, plage.start_time, plage.end_time, recurrence),
             expired=is_expired(plage.first_day, plage.recurrence, plage.recurrence_until, today),
         ))
     return views

@@ -52,16 +52,19 @@ class MotifContext:
 
     @property
     def time_zone(self) -> ZoneInfo:
-        return ZoneInfo(self.organisation.timezone or "Europe/Paris")
+        return ZoneInfo(self.organisation.time_zone)
 
 
-def motif_context(uow: UnitOfWork, motif_id: int, organisation_id: int) -> MotifContext:
-    row = uow.session.exec(
-        select(Motif, Organisation, Territory.departement_number)
-        .join(Organisation, col(Organisation.id) == Motif.organisation_id)
-        .join(Territory, col(Territory.id) == Organisation.territory_id)
-        .where(Motif.id == motif_id, Motif.organisation_id == organisation_id, col(Motif.deleted_at).is_(None))
-    ).first()
+def motif_context(uow: UnitOfWork, motif_id: int, organisation_id: int, *,
+                  archived_too: bool = False) -> MotifContext:
+    """The motif with its organisation; an archived motif only with `archived_too` (its RDVs still move)."""
+    query = (select(Motif, Organisation, Territory.departement_number)
+             .join(Organisation, col(Organisation.id) == Motif.organisation_id)
+             .join(Territory, col(Territory.id) == Organisation.territory_id)
+             .where(Motif.id == motif_id, Motif.organisation_id == organisation_id))
+    if not archived_too:
+        query = query.where(col(Motif.deleted_at).is_(None))
+    row = uow.session.exec(query).first()
     if row is None:
         raise NotFound("Ce motif n'existe pas ou a été archivé.")
     motif, organisation, departement = row
@@ -91,12 +94,16 @@ def load_search(
     now: datetime | None = None,
     agent_ids: Collection[int] | None = None,
     lieu_id: int | None = None,
+    exclude_rdv_id: int | None = None,
 ) -> SlotSearch:
-    """The engine's input for the local days first_day..last_day (whole days, organisation time zone)."""
+    """The engine's input for the local days first_day..last_day (whole days, organisation time zone).
+
+    With `agent_ids`, only their plages, and their absences and RDVs whether they have plages or not;
+    `exclude_rdv_id` leaves out the RDV being moved."""
     now = now or clock.now()
     motif = context.motif
     plages = _plages(uow, motif.id, first_day, last_day, agent_ids, lieu_id)  # type: ignore[arg-type]
-    agents = {p.agent_id for p in plages}
+    agents = set(agent_ids) if agent_ids is not None else {p.agent_id for p in plages}
     tz = context.time_zone
     # Local days become instants through the zone; a day more on each side covers every offset.
     range_start = datetime.combine(first_day - timedelta(days=1), time(0), tz).astimezone(UTC)
@@ -105,7 +112,7 @@ def load_search(
         motif=_slot_motif(motif),
         plages=tuple(plages),
         absences=tuple(_absences(uow, agents, first_day, last_day)) if agents else (),
-        busy=tuple(_busy(uow, agents, range_start, range_end)) if agents else (),
+        busy=tuple(_busy(uow, agents, range_start, range_end, exclude_rdv_id)) if agents else (),
         holidays=holidays_between(context.departement_number, first_day, last_day),
         time_zone=tz,
         now=now,
@@ -159,13 +166,15 @@ def _absences(uow: UnitOfWork, agent_ids: set[int], first_day: date, last_day: d
     ]
 
 
-def _busy(uow: UnitOfWork, agent_ids: set[int], start: datetime, end: datetime) -> list[BusyInterval]:
+def _busy(uow: UnitOfWork, agent_ids: set[int], start: datetime, end: datetime,
+          exclude_rdv_id: int | None) -> list[BusyInterval]:
     """Every non-cancelled RDV of these agents meeting [start, end), in every organisation."""
-    rows = uow.session.exec(
-        select(RdvAgent.agent_id, Rdv.starts_at, Rdv.ends_at)
-        .join(Rdv, col(Rdv.id) == RdvAgent.rdv_id)
-        .where(col(RdvAgent.agent_id).in_(agent_ids), col(Rdv.starts_at) < end, col(Rdv.ends_at) > start,
-               col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES]))
-    ).all()
+    query = (select(RdvAgent.agent_id, Rdv.starts_at, Rdv.ends_at)
+             .join(Rdv, col(Rdv.id) == RdvAgent.rdv_id)
+             .where(col(RdvAgent.agent_id).in_(agent_ids), col(Rdv.starts_at) < end, col(Rdv.ends_at) > start,
+                    col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES])))
+    if exclude_rdv_id is not None:
+        query = query.where(Rdv.id != exclude_rdv_id)
+    rows = uow.session.exec(query).all()
     return [BusyInterval(agent_id=agent_id, starts_at=starts_at, ends_at=ends_at)
             for agent_id, starts_at, ends_at in rows]

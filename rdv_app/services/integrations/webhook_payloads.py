@@ -37,6 +37,7 @@ from rdv_app.db.models import (
     UsagerProfile,
 )
 from rdv_app.domain.enums import AuthorType, LocationType, WebhookSubscription
+from rdv_app.domain.names import agent_name
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.notify import mailer
 from rdv_app.notify.ics import (
@@ -232,7 +233,7 @@ def _availability(session: Session, kind: NoticeKind, record: PlageOuverture | A
     notice = AvailabilityNotice(
         kind=kind, record_id=record.id, title=record.title, first_day=record.first_day,  # type: ignore[arg-type]
         start_time=record.start_time, end_time=record.end_time, time_zone=zone,
-        agent=IcsPerson(agent.email or "", f"{agent.first_name or ''} {agent.last_name}".strip()),
+        agent=IcsPerson(agent.email or "", agent_name(agent.first_name, agent.last_name)),
         organizer_email=parseaddr(mailer.SmtpSettings.from_env().mail_from)[1] or "ne-pas-repondre@localhost",
         uid_domain=uid_domain, sequence=notice_sequence(record.created_at, record.updated_at),
         recurrence=recurrence, end_day=getattr(record, "end_day", None), location=location)

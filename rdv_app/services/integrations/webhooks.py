@@ -1,5 +1,6 @@
-"""Webhooks (domain.md section 5, decision 9): the endpoints an organisation's admins configure, and
-`emit`, the one entry point services call when a record changes.
+"""Webhooks (domain.md section 5, decision 9): the endpoints an organisation's admins configure, and the
+handlers of domain events that queue them (rdv_app.wiring registers `on_rdv_changed`,
+`on_availability_changed` and `on_record_changed`).
 
 - `emit(session, model, record_id, event, now=...)` runs inside the change's transaction (before the
   commit; for "destroyed", before the deletion, so that the payload still describes the record) and
@@ -30,14 +31,16 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from rdv_app.config import settings
-from rdv_app.db.models import AgentRole, Organisation, OutboxMessage, WebhookDelivery, WebhookEndpoint
+from rdv_app.db.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
-from rdv_app.domain.enums import AccessLevel, Channel, NotificationEvent, OutboxStatus, WebhookSubscription
+from rdv_app.domain.enums import Channel, NotificationEvent, OutboxStatus, WebhookSubscription
+from rdv_app.domain.events import AvailabilityChanged, Change, RdvChanged, RecordChanged
 from rdv_app.notify.outbox import enqueue
 from rdv_app.services import audit
-from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations.webhook_payloads import MODEL_NAMES, data_for, organisation_ids
+from rdv_app.services.rights import require_admin
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 _SECRET_BYTES = 32
@@ -68,6 +71,24 @@ class WebhookEvent(StrEnum):
 
 
 # --------------------------------------------------------------------------- emitting
+
+_EVENTS = {Change.CREATED: WebhookEvent.CREATED, Change.UPDATED: WebhookEvent.UPDATED,
+           Change.DELETED: WebhookEvent.DESTROYED}
+
+
+def on_rdv_changed(session: Session, change: RdvChanged) -> None:
+    emit(session, WebhookSubscription.RDV, change.rdv_id, _EVENTS[change.change], now=change.occurred_at)
+
+
+def on_availability_changed(session: Session, change: AvailabilityChanged) -> None:
+    emit(session, change.model, change.record_id, _EVENTS[change.change], now=change.occurred_at,
+         reason=change.reason)
+
+
+def on_record_changed(session: Session, change: RecordChanged) -> None:
+    emit(session, change.model, change.record_id, _EVENTS[change.change], now=change.occurred_at,
+         reason=change.reason)
+
 
 
 def emit(session: Session, model: WebhookSubscription | str, record_id: int, event: WebhookEvent | str, *,
@@ -144,15 +165,6 @@ class DeliveryView:
     error: str
     succeeded: bool
     message_status: str  # the outbox row's status: pending, sending, sent, failed
-
-
-def require_admin(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> None:
-    level = uow.session.exec(select(AgentRole.access_level).where(
-        AgentRole.agent_id == actor_agent_id, AgentRole.organisation_id == organisation_id)).first()
-    if level is None:
-        raise PermissionDenied("Vous n'appartenez pas à cette organisation.")
-    if level != AccessLevel.ADMIN:
-        raise PermissionDenied("Seuls les administrateurs de l'organisation gèrent les webhooks.")
 
 
 def list_endpoints(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> list[EndpointView]:
@@ -269,13 +281,6 @@ def resend(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, outbox_me
                  actor_agent_id=actor_agent_id)
     uow.commit()
     return outbox_message_id
-
-
-def organisation_time_zone(uow: UnitOfWork, organisation_id: int) -> str:
-    organisation = uow.session.get(Organisation, organisation_id)
-    if organisation is None:
-        raise NotFound("Organisation introuvable.")
-    return organisation.timezone or "Europe/Paris"
 
 
 def masked(secret: str) -> str:

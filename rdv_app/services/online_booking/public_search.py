@@ -289,7 +289,7 @@ def motif_details(uow: UnitOfWork, motif_id: int) -> MotifDetails:
         location_type=motif.location_type, location_label=LOCATION_TYPE_LABELS[LocationType(motif.location_type)],
         duration_in_min=motif.default_duration_in_min, restriction=(motif.restriction_for_rdv or "").strip() or None,
         instruction=(motif.instruction_for_rdv or "").strip() or None, organisation=_info(context.organisation),
-        timezone=context.organisation.timezone or "Europe/Paris")
+        timezone=context.organisation.time_zone)
 
 
 def lieu_card(uow: UnitOfWork, motif_id: int, lieu_id: int) -> tuple[str, str]:

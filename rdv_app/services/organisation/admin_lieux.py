@@ -17,15 +17,15 @@ from sqlmodel import col, select
 
 from rdv_app.db.models import Lieu, Organisation, PlageOuverture, Territory
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import contact
+from rdv_app.domain import clock, contact
 from rdv_app.domain.contact import InvalidValue
 from rdv_app.domain.enums import LieuAvailability, WebhookSubscription
+from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.recipients import phone_region
 from rdv_app.services import audit
-from rdv_app.services.availability.plages import organisation_today, running
+from rdv_app.services.availability.inputs import running
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound
-from rdv_app.services.integrations import webhooks
-from rdv_app.services.integrations.webhooks import WebhookEvent
+from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import require_admin
 
 ENTITY = "lieu"
@@ -71,7 +71,8 @@ def create_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, data
     lieu = Lieu(organisation_id=organisation_id, **values)
     uow.session.add(lieu)
     uow.session.flush()
-    webhooks.emit(uow.session, WebhookSubscription.LIEU, lieu.id, WebhookEvent.CREATED)  # type: ignore[arg-type]
+    uow.record(RecordChanged(model=WebhookSubscription.LIEU, record_id=lieu.id,  # type: ignore[arg-type]
+                             change=Change.CREATED, occurred_at=clock.now()))
     audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=lieu.id,  # type: ignore[arg-type]
                  changes=audit.diff({}, values), organisation_id=organisation_id, actor_agent_id=actor_agent_id)
     uow.commit()
@@ -85,7 +86,8 @@ def update_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, lieu
     before = _values_of(lieu)
     for name, value in values.items():
         setattr(lieu, name, value)
-    webhooks.emit(uow.session, WebhookSubscription.LIEU, lieu_id, WebhookEvent.UPDATED)
+    uow.record(RecordChanged(model=WebhookSubscription.LIEU, record_id=lieu_id,
+                             change=Change.UPDATED, occurred_at=clock.now()))
     audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=lieu_id,
                  changes=audit.diff(before, values), organisation_id=organisation_id, actor_agent_id=actor_agent_id)
     uow.commit()
@@ -101,7 +103,7 @@ def set_lieu_enabled(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
     if lieu.availability == wanted:
         return
     if not enabled and not confirm_warnings:
-        today = organisation_today(uow, organisation_id, now)
+        today = local_time.today(uow, organisation_id, now)
         titles = uow.session.exec(
             select(PlageOuverture.title).where(PlageOuverture.lieu_id == lieu_id,
                                                running(PlageOuverture, col(PlageOuverture.first_day), today))
@@ -114,7 +116,8 @@ def set_lieu_enabled(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
                  changes={"availability": [lieu.availability, wanted]}, organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
     lieu.availability = wanted
-    webhooks.emit(uow.session, WebhookSubscription.LIEU, lieu_id, WebhookEvent.UPDATED)
+    uow.record(RecordChanged(model=WebhookSubscription.LIEU, record_id=lieu_id,
+                             change=Change.UPDATED, occurred_at=clock.now()))
     uow.commit()
 
 

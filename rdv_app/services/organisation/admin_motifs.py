@@ -33,13 +33,13 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, motif_rules
 from rdv_app.domain.enums import BookableBy, WebhookSubscription
+from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import BOOKABLE_BY_LABELS, LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
 from rdv_app.services import audit
-from rdv_app.services.availability.plages import organisation_today, running
+from rdv_app.services.availability.inputs import running
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.integrations import webhooks
-from rdv_app.services.integrations.webhooks import WebhookEvent
+from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import require_admin
 
 ENTITY = "motif"
@@ -147,7 +147,7 @@ def remove_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, mot
     motif = _motif_of(uow, organisation_id, motif_id)
     if motif.deleted_at is not None:
         raise DomainError("Ce motif est déjà archivé.")
-    today = organisation_today(uow, organisation_id, now)
+    today = local_time.today(uow, organisation_id, now)
     offering = uow.session.exec(
         select(PlageOuverture.title)
         .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
@@ -162,10 +162,13 @@ def remove_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, mot
     before = fields_of(motif).as_dict()
     if has_rdvs(uow, motif_id):
         motif.deleted_at = motif.updated_at = clock.now()
-        webhooks.emit(uow.session, WebhookSubscription.MOTIF, motif_id, WebhookEvent.UPDATED)
+        uow.record(RecordChanged(model=WebhookSubscription.MOTIF, record_id=motif_id,
+                                 change=Change.UPDATED, occurred_at=clock.now()))
         outcome = ARCHIVED
     else:
-        webhooks.emit(uow.session, WebhookSubscription.MOTIF, motif_id, WebhookEvent.DESTROYED)
+        uow.record(RecordChanged(model=WebhookSubscription.MOTIF, record_id=motif_id,
+                                 change=Change.DELETED, occurred_at=clock.now()))
+        uow.publish()  # before the deletion: the webhook still describes the motif
         uow.session.exec(sa.delete(PlageOuvertureMotif).where(col(PlageOuvertureMotif.motif_id) == motif_id))
         uow.session.delete(motif)
         outcome = DELETED
@@ -227,7 +230,8 @@ def add_motif(uow: UnitOfWork, organisation_id: int, data: MotifFields, actor_ag
     motif = Motif(organisation_id=organisation_id, **data.as_dict())  # type: ignore[arg-type]
     uow.session.add(motif)
     _flush(uow, data)
-    webhooks.emit(uow.session, WebhookSubscription.MOTIF, motif.id, WebhookEvent.CREATED)  # type: ignore[arg-type]
+    uow.record(RecordChanged(model=WebhookSubscription.MOTIF, record_id=motif.id,  # type: ignore[arg-type]
+                             change=Change.CREATED, occurred_at=clock.now()))
     audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=motif.id,  # type: ignore[arg-type]
                  changes=audit.diff({}, data.as_dict()), organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
@@ -240,7 +244,8 @@ def change_motif(uow: UnitOfWork, motif: Motif, data: MotifFields, actor_agent_i
         setattr(motif, name, value)
     motif.updated_at = clock.now()
     _flush(uow, data)
-    webhooks.emit(uow.session, WebhookSubscription.MOTIF, motif.id, WebhookEvent.UPDATED)  # type: ignore[arg-type]
+    uow.record(RecordChanged(model=WebhookSubscription.MOTIF, record_id=motif.id,  # type: ignore[arg-type]
+                             change=Change.UPDATED, occurred_at=clock.now()))
     audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=motif.id,  # type: ignore[arg-type]
                  changes=audit.diff(before, data.as_dict()), organisation_id=motif.organisation_id,
                  actor_agent_id=actor_agent_id)

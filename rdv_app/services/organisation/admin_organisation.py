@@ -27,14 +27,13 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, contact
 from rdv_app.domain.contact import InvalidValue
 from rdv_app.domain.enums import BookableBy, LieuAvailability, WebhookSubscription
+from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.recipients import phone_region
 from rdv_app.services import audit
-from rdv_app.services.availability.plages import organisation_today, running
+from rdv_app.services.availability.inputs import running
 from rdv_app.services.errors import DomainError
-from rdv_app.services.integrations import webhooks
-from rdv_app.services.integrations.webhooks import WebhookEvent
-from rdv_app.services.organisation import public_links
+from rdv_app.services.organisation import local_time, public_links
 from rdv_app.services.organisation.admin_motifs import folded
 from rdv_app.services.rights import require_admin
 
@@ -103,7 +102,8 @@ def update_settings(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
     if "name" in changes:
         organisation.slug = contact.slug(cleaned.name)
     organisation.updated_at = clock.now()
-    webhooks.emit(uow.session, WebhookSubscription.ORGANISATION, organisation_id, WebhookEvent.UPDATED)
+    uow.record(RecordChanged(model=WebhookSubscription.ORGANISATION, record_id=organisation_id,
+                             change=Change.UPDATED, occurred_at=clock.now()))
     audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=organisation_id, changes=changes,
                  organisation_id=organisation_id, actor_agent_id=actor_agent_id)
     uow.commit()
@@ -117,7 +117,7 @@ def online_booking(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *
     require_admin(uow, actor_agent_id, organisation_id)
     organisation = _organisation(uow, organisation_id)
     url = public_links.organisation_booking_url(organisation_id, organisation.slug)
-    today = organisation_today(uow, organisation_id, now)
+    today = local_time.today(uow, organisation_id, now)
     offered = set(uow.session.exec(
         select(PlageOuvertureMotif.motif_id)
         .join(PlageOuverture, col(PlageOuverture.id) == PlageOuvertureMotif.plage_ouverture_id)
@@ -153,7 +153,7 @@ def _organisation(uow: UnitOfWork, organisation_id: int) -> Organisation:
 def _settings_of(organisation: Organisation) -> OrganisationSettings:
     return OrganisationSettings(name=organisation.name, phone_number=organisation.phone_number,
                                 email=organisation.email, website=organisation.website,
-                                horaires=organisation.horaires, timezone=organisation.timezone or "Europe/Paris")
+                                horaires=organisation.horaires, timezone=organisation.time_zone)
 
 
 def _validated(uow: UnitOfWork, organisation: Organisation, data: OrganisationSettings) -> OrganisationSettings:

@@ -18,8 +18,10 @@ from rdv_app.db.models import Agent, AgentRole, Lieu, Organisation, Rdv, RdvAgen
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import Channel, LieuAvailability, LocationType, NotificationEvent, ReceiptResult
+from rdv_app.domain.names import agent_name, usager_name
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.rdv.rdvs import RdvChange, update_rdv, visible_rdv
+from rdv_app.services.rdv.lifecycle import RdvChange, update_rdv
+from rdv_app.services.rdv.queries import visible_rdv
 from rdv_app.services.rights import agent_scope, visible_agent_ids
 
 RECEIPT_CHANNEL_LABELS = {Channel.SMS: "SMS", Channel.MAIL: "Email", Channel.WEBHOOK: "Webhook"}
@@ -85,13 +87,13 @@ def list_receipts(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rd
     visible_rdv(uow, actor_agent_id, organisation_id, rdv_id)
     organisation = uow.session.get(Organisation, organisation_id)
     assert organisation is not None
-    tz = organisation.timezone or "Europe/Paris"
+    tz = organisation.time_zone
     receipts = list(uow.session.exec(select(Receipt).where(Receipt.rdv_id == rdv_id)
                                      .order_by(col(Receipt.created_at).desc(), col(Receipt.id).desc())).all())
-    usagers = {u.id: f"{u.first_name} {u.last_name.upper()}" for u in uow.session.exec(select(Usager).where(
+    usagers = {u.id: usager_name(u.first_name, u.last_name) for u in uow.session.exec(select(Usager).where(
         col(Usager.id).in_({r.usager_id for r in receipts if r.usager_id is not None}))).all()}
     # Agents' emails carry no usager: they are named from their address, as long as it is still theirs.
-    agents = {a.email: f"{a.first_name or ''} {a.last_name}".strip() for a in uow.session.exec(select(Agent).where(
+    agents = {a.email: agent_name(a.first_name, a.last_name) for a in uow.session.exec(select(Agent).where(
         col(Agent.email).in_({r.email_address for r in receipts if r.usager_id is None and r.email_address}))).all()}
     views = []
     for receipt in receipts:
@@ -124,14 +126,14 @@ def edit_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv
         lieux = [Choice(lieu.id, lieu.name) for lieu in rows  # type: ignore[arg-type]
                  if lieu.availability == LieuAvailability.ENABLED or lieu.id == rdv.lieu_id]
     return EditChoices(
-        agents=[Choice(a.id, f"{a.first_name or ''} {a.last_name}".strip()) for a in agents],  # type: ignore[arg-type]
+        agents=[Choice(a.id, agent_name(a.first_name, a.last_name)) for a in agents],  # type: ignore[arg-type]
         lieux=lieux)
 
 
 def edit_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, day: date | None,
              start_time: time | None, duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
              confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
-    """The edit form of the RDV page: a local day and time of the organisation, then `rdvs.update_rdv`
+    """The edit form of the RDV page: a local day and time of the organisation, then `lifecycle.update_rdv`
     (its warnings, rules and notifications). Rights are checked before anything is read from the input."""
     visible_rdv(uow, actor_agent_id, organisation_id, rdv_id)
     if day is None:
@@ -140,7 +142,7 @@ def edit_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id:
         raise DomainError("Indiquez l'heure de début.", "start_time")
     organisation = uow.session.get(Organisation, organisation_id)
     assert organisation is not None
-    zone = ZoneInfo(organisation.timezone or "Europe/Paris")
+    zone = ZoneInfo(organisation.time_zone)
     wall = datetime.combine(day, start_time)
     starts_at = wall.replace(tzinfo=zone)
     if starts_at.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:

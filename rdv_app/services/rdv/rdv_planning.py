@@ -6,7 +6,7 @@ some of: a local start, agents, a lieu, a duration, usagers. `draft` turns these
 shows: the choices the motif allows (agents of its service, lieux when it takes place in one), the
 defaults for what was not given (the motif's duration, the actor, the lieu of the plage d'ouverture that
 holds the start), and each participant with what the agent may see of them and whether they can be
-notified. `plan` checks the date and time fields, then hands over to `rdvs.plan_rdv`, which owns the
+notified. `plan` checks the date and time fields, then hands over to `lifecycle.plan_rdv`, which owns the
 rights, warnings and the duplicate check. Nothing here writes, except `plan` through `plan_rdv`.
 """
 
@@ -37,10 +37,12 @@ from rdv_app.domain import datefmt
 from rdv_app.domain.enums import LieuAvailability, LocationType, VisibilityType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.masking import mask_birth_date, mask_email, mask_phone, reverse_full_name
+from rdv_app.domain.names import agent_name
 from rdv_app.domain.recipients import phone_region, sms_number
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.rdv import rdvs
+from rdv_app.services.organisation import local_time
+from rdv_app.services.rdv import lifecycle, queries
 from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids, visible_motifs
 from rdv_app.services.usagers import usagers as usagers_service
 
@@ -100,7 +102,7 @@ def draft(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_i
     out (the defaults take their place), an unusable motif or usager is refused."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     motif = _motif(uow, scope, motif_id)
-    tz = _time_zone(uow, organisation_id)
+    tz = local_time.time_zone(uow, organisation_id)
     allowed = visible_agent_ids(uow, scope)
     wanted = [a for a in dict.fromkeys(agent_ids) if a in allowed]
     agents = _agent_choices(uow, motif, allowed, wanted)
@@ -112,7 +114,7 @@ def draft(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_i
     if needs_lieu:
         lieu = lieu_id if lieu_id in {c.id for c in lieux} else _default_lieu(uow, motif, chosen, day, start_time,
                                                                               [c.id for c in lieux])
-    duration = duration_in_min if duration_in_min and 0 < duration_in_min <= rdvs.MAX_DURATION_IN_MIN \
+    duration = duration_in_min if duration_in_min and 0 < duration_in_min <= lifecycle.MAX_DURATION_IN_MIN \
         else motif.default_duration_in_min
     people = participants(uow, actor_agent_id, organisation_id, motif_id=motif_id, usager_ids=usager_ids)
     service_name = uow.session.exec(select(Service.name).where(Service.id == motif.service_id)).one()
@@ -189,12 +191,12 @@ def plan(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_id
         raise DomainError("Indiquez l'heure de début du RDV (hh:mm).", "start_time")
     if duration_in_min is None:
         raise DomainError("Indiquez la durée du RDV en minutes.", "duration_in_min")
-    tz = ZoneInfo(_time_zone(uow, organisation_id))
+    tz = ZoneInfo(local_time.time_zone(uow, organisation_id))
     starts_at = local_start(day, start_time, tz)
     if starts_at is None:
         raise DomainError("Cette heure n'existe pas ce jour-là (changement d'heure) : choisissez-en une autre.",
                           "start_time")
-    return rdvs.plan_rdv(uow, actor_agent_id, organisation_id, motif_id=motif_id, starts_at=starts_at,
+    return lifecycle.plan_rdv(uow, actor_agent_id, organisation_id, motif_id=motif_id, starts_at=starts_at,
                          duration_in_min=duration_in_min, agent_ids=agent_ids, lieu_id=lieu_id,
                          usager_ids=usager_ids, notify=notify, confirm_warnings=confirm_warnings, now=now)
 
@@ -209,8 +211,15 @@ def local_start(day: date, start_time: time, tz: ZoneInfo) -> datetime | None:
 
 def created_summary(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int) -> str:
     """What the agenda says of an RDV just created, when the actor may see it."""
-    details = rdvs.get_rdv(uow, actor_agent_id, organisation_id, rdv_id)
+    details = queries.get_rdv(uow, actor_agent_id, organisation_id, rdv_id)
     return f"Le RDV « {details.motif_name} » du {details.day} à {details.time} a été créé."
+
+
+def created_rdv_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int) -> list[int]:
+    """The agents of an RDV just created, when the actor may see it: the agenda shows them, so that the
+    RDV is in sight whoever it was planned for."""
+    queries.visible_rdv(uow, actor_agent_id, organisation_id, rdv_id)
+    return queries.agent_ids_of(uow, rdv_id)
 
 
 def describe(day: date, start_time: time) -> str:
@@ -219,12 +228,6 @@ def describe(day: date, start_time: time) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _time_zone(uow: UnitOfWork, organisation_id: int) -> str:
-    organisation = uow.session.get(Organisation, organisation_id)
-    assert organisation is not None
-    return organisation.timezone or "Europe/Paris"
 
 
 def _motif(uow: UnitOfWork, scope: AgentScope, motif_id: int) -> Motif:
@@ -251,7 +254,7 @@ def _agent_choices(uow: UnitOfWork, motif: Motif, allowed: set[int], wanted: Col
                             col(Agent.id).in_(in_service) | col(Agent.id).in_(list(wanted)))
         .order_by(Agent.last_name, Agent.first_name, Agent.id)
     ).all()
-    return [Choice(a.id, f"{a.first_name or ''} {a.last_name}".strip()) for a in rows]  # type: ignore[arg-type]
+    return [Choice(a.id, agent_name(a.first_name, a.last_name)) for a in rows]  # type: ignore[arg-type]
 
 
 def _lieu_choices(uow: UnitOfWork, organisation_id: int) -> list[Choice]:

@@ -36,11 +36,10 @@ from rdv_app.db.models import Usager, UsagerEmailToken, UsagerSession
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, WebhookSubscription
+from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.sessions import safe_next_path, session_is_active, session_needs_touch
 from rdv_app.notify.outbox import enqueue
 from rdv_app.services.errors import DomainError
-from rdv_app.services.integrations import webhooks
-from rdv_app.services.integrations.webhooks import WebhookEvent
 
 EMAIL_LINK_LIFETIME = timedelta(hours=24)
 USAGER_SESSION_IDLE_TIMEOUT = timedelta(days=7)
@@ -117,7 +116,8 @@ def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: 
                         created_at=now, updated_at=now)
         uow.session.add(usager)
         uow.session.flush()
-        webhooks.emit(uow.session, WebhookSubscription.USER, usager.id, WebhookEvent.CREATED, now=now)  # type: ignore[arg-type]
+        uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=usager.id,  # type: ignore[arg-type]
+                                 change=Change.CREATED, occurred_at=now))
     ids = _queue_link(uow, usager, next_path, now, welcome=usager.email_verified_at is None)
     uow.commit()
     return LinkRequested(ids)
@@ -257,8 +257,8 @@ def sign_in_with_franceconnect(uow: UnitOfWork, identity: FranceConnectIdentity,
     usager.updated_at = now
     uow.session.add(usager)
     uow.session.flush()
-    webhooks.emit(uow.session, WebhookSubscription.USER, usager.id,  # type: ignore[arg-type]
-                  WebhookEvent.CREATED if created else WebhookEvent.UPDATED, now=now)
+    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=usager.id,  # type: ignore[arg-type]
+                  change=Change.CREATED if created else Change.UPDATED, occurred_at=now))
     token = _open_session(uow, usager.id, now, id_token=id_token)  # type: ignore[arg-type]
     uow.commit()
     return OpenedSession(token, usager.id, safe_next_path(next_path, routes.PUBLIC_BOOKING))  # type: ignore[arg-type]
@@ -316,7 +316,8 @@ def add_relative(uow: UnitOfWork, usager_id: int, *, first_name: str, last_name:
     uow.session.add(relative)
     uow.session.flush()
     relative_id: int = relative.id  # type: ignore[assignment]
-    webhooks.emit(uow.session, WebhookSubscription.USER, relative_id, WebhookEvent.CREATED)
+    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=relative_id,
+                             change=Change.CREATED, occurred_at=clock.now()))
     uow.commit()
     return relative_id
 

@@ -18,7 +18,6 @@ Link openings and answers are also rate limited per IP (`limits`, like the agent
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -40,21 +39,17 @@ from rdv_app.db.models import (
     Organisation,
     Participation,
     Rdv,
-    RdvAgent,
     Service,
     Territory,
     Usager,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, datefmt, rdv_status
+from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import (
     CANCELLED_STATUSES,
-    AuthorType,
     LocationType,
-    NotificationEvent,
     RdvStatus,
     VisibilityType,
-    WebhookSubscription,
 )
 from rdv_app.domain.sms import person_name
 from rdv_app.domain.usager_link import (
@@ -69,13 +64,10 @@ from rdv_app.domain.usager_link import (
     token_is_usable,
 )
 from rdv_app.notify import mailer
-from rdv_app.notify.events import notify_rdv_change
 from rdv_app.notify.ics import Audience, IcsFile, IcsRdv, rdv_ics
-from rdv_app.services import audit
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.integrations import webhooks
-from rdv_app.services.integrations.webhooks import WebhookEvent
-from rdv_app.services.rdv.rdvs import RdvChange
+from rdv_app.services.rdv import lifecycle
+from rdv_app.services.rdv.lifecycle import RdvChange
 
 LINK_ATTEMPTS = parse("20/minute")  # per IP: link openings and 3-letter answers together
 DEFAULT_CANCEL_WARNING = "Voulez-vous vraiment annuler ce rendez-vous ?"
@@ -311,7 +303,7 @@ class _Loaded:
 
     @property
     def time_zone(self) -> str:
-        return self.organisation.timezone or self.territory.timezone or "Europe/Paris"
+        return self.organisation.time_zone
 
 
 def _load(uow: UnitOfWork, access: ParticipationRef, *, for_update: bool = False) -> _Loaded:
@@ -422,67 +414,14 @@ def calendar_file(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None =
 # --------------------------------------------------------------------------- cancellation
 
 
-_REFUSALS = {
-    CancelRefusal.ALREADY_CANCELLED: "Ce rendez-vous est déjà annulé.",
-    CancelRefusal.PAST: "Ce rendez-vous est passé : il ne peut plus être annulé.",
-    CancelRefusal.TOO_LATE: "Ce rendez-vous a lieu dans moins de 4 heures : il ne peut plus être annulé en "
-                            "ligne. Contactez directement le service.",
-    CancelRefusal.MOTIF: "Ce rendez-vous ne peut pas être annulé en ligne. Contactez directement le service.",
-}
-
-
 def cancel(uow: UnitOfWork, access: ParticipationRef, *, actor_usager_id: int | None = None,
            now: datetime | None = None) -> RdvChange:
-    """The usager cancels: the RDV becomes "excusé" (their participation only, in a collective RDV).
-    `actor_usager_id`: who clicked, when it is not the participant (a parent for their child).
-    Returns the change with the ids of the messages it queued, to deliver after the commit."""
-    now = _now(now)
-    begin_write(uow.session)
-    loaded = _load(uow, access, for_update=True)
-    rdv, motif = loaded.rdv, loaded.motif
-    rule = cancel_rule(status=_status(loaded), starts_at=rdv.starts_at, now=now,
-                       motif_allows=motif.rdvs_cancellable_by_user)
-    if rule.refusal is not None:
-        raise DomainError(_REFUSALS[rule.refusal])
-    participations = list(uow.session.exec(select(Participation).where(Participation.rdv_id == rdv.id)
-                                           .order_by(col(Participation.id))))
-    statuses = {p.usager_id: RdvStatus(p.status) for p in participations}
-    if motif.collectif:
-        outcome = rdv_status.change_participation_status(
-            rdv_status=RdvStatus(rdv.status), cancelled_at=rdv.cancelled_at, participations=statuses,
-            key=access.usager_id, new=RdvStatus.EXCUSED, collectif=True, is_past=False, now=now)
-    else:
-        outcome = rdv_status.change_rdv_status(current=RdvStatus(rdv.status), cancelled_at=rdv.cancelled_at,
-                                               new=RdvStatus.EXCUSED, participations=statuses, collectif=False,
-                                               now=now)
-    changes: dict[str, list[str]] = {}
-    if outcome.status != RdvStatus(rdv.status):
-        changes["status"] = [rdv.status, outcome.status.value]
-    cancelled = []
-    for participation in participations:
-        new = outcome.participations[participation.usager_id]
-        if new != statuses[participation.usager_id]:
-            changes[f"participation:{participation.usager_id}"] = [participation.status, new.value]
-            participation.status = new.value
-            uow.session.add(participation)
-            if new in CANCELLED_STATUSES:
-                cancelled.append(participation.usager_id)
-    rdv.status, rdv.cancelled_at, rdv.updated_at = outcome.status.value, outcome.cancelled_at, now
-    rdv.users_count = sum(1 for s in outcome.participations.values() if s not in CANCELLED_STATUSES)
-    rdv.ics_sequence += 1
-    uow.session.add(rdv)
-    audit.record(uow.session, action="status_changed", entity_type="rdv", entity_id=rdv.id,  # type: ignore[arg-type]
-                 changes=changes, organisation_id=rdv.organisation_id,
-                 actor_usager_id=actor_usager_id or access.usager_id)
-    # One participant leaving a collective session does not cancel it: its agents are not told (as when
-    # an agent edits the participants, domain.md 3.1).
-    agents = () if motif.collectif else tuple(uow.session.exec(
-        select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv.id).order_by(col(RdvAgent.agent_id))))
-    change = RdvChange(rdv_id=rdv.id, event=NotificationEvent.RDV_CANCELLED, status=outcome.status,  # type: ignore[arg-type]
-                       starts_at=rdv.starts_at, old_starts_at=rdv.starts_at, time_or_lieu_changed=False,
-                       old_agent_ids=agents, new_agent_ids=agents, usager_ids=tuple(cancelled),
-                       author_agent_id=None, author_type=AuthorType.USAGER)
-    outbox_ids = tuple(notify_rdv_change(uow.session, change, now=now))
-    webhooks.emit(uow.session, WebhookSubscription.RDV, rdv.id, WebhookEvent.UPDATED, now=now)  # type: ignore[arg-type]
-    uow.commit()
-    return dataclasses.replace(change, outbox_ids=outbox_ids)
+    """The usager cancels through the RDV lifecycle (`cancel_by_usager`: "excusé", their participation
+    only in a collective RDV, while the rules allow it), once their access to the participation holds.
+    `actor_usager_id`: who clicked, when it is not the participant (a parent for their child)."""
+    _participation(uow, access)
+    usager = uow.session.get(Usager, access.usager_id)
+    if usager is None or usager.deleted_at is not None:
+        raise NotFound("Ce lien n'est plus valide.")
+    return lifecycle.cancel_by_usager(uow, access.rdv_id, access.usager_id, actor_usager_id=actor_usager_id,
+                                      now=now)

@@ -22,7 +22,7 @@ from rdv_app.db.models import Participation, Rdv, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.services.errors import NotFound
-from rdv_app.services.rdv.rdvs import RdvChange
+from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.services.usagers import usager_link
 from rdv_app.services.usagers.usager_link import ParticipationRef, RdvSummary
 

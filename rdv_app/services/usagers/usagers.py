@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import phonenumbers
@@ -31,12 +31,11 @@ from rdv_app.db.models import Organisation, Territory, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import CreatedThrough, WebhookSubscription
+from rdv_app.domain.events import Actor, Change, RecordChanged
 from rdv_app.domain.masking import UsagerPreview, preview, reverse_full_name
 from rdv_app.domain.recipients import phone_region
 from rdv_app.services import audit
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.integrations import webhooks
-from rdv_app.services.integrations.webhooks import WebhookEvent
 from rdv_app.services.rights import agent_scope
 
 # Virtual territories whose organisations never see each other's usagers (domain.md section 8).
@@ -187,8 +186,8 @@ def usagers_for_rdv(uow: UnitOfWork, organisation_id: int, usager_ids: Collectio
     return found  # type: ignore[return-value]
 
 
-def add_to_organisation(uow: UnitOfWork, organisation_id: int, usagers: Collection[Usager],
-                        actor_agent_id: int) -> list[int]:
+def add_to_organisation(uow: UnitOfWork, organisation_id: int, usagers: Collection[Usager], actor: Actor, *,
+                        now: datetime) -> list[int]:
     """Gives a profile in the organisation to these usagers, their responsible and their relatives
     (a family is followed together); returns the usagers added. No commit."""
     ids = {u.id for u in usagers}
@@ -199,10 +198,14 @@ def add_to_organisation(uow: UnitOfWork, organisation_id: int, usagers: Collecti
         UsagerProfile.organisation_id == organisation_id, col(UsagerProfile.usager_id).in_(family))).all())
     added = sorted(family - present)  # type: ignore[type-var]
     for usager_id in added:
-        uow.session.add(UsagerProfile(organisation_id=organisation_id, usager_id=usager_id))
+        profile = UsagerProfile(organisation_id=organisation_id, usager_id=usager_id)
+        uow.session.add(profile)
+        uow.session.flush()
         audit.record(uow.session, action="profile_added", entity_type="usager", entity_id=usager_id,
                      changes={"organisation_id": [None, organisation_id]}, organisation_id=organisation_id,
-                     actor_agent_id=actor_agent_id)
+                     actor_agent_id=actor.agent_id, actor_usager_id=actor.usager_id)
+        uow.record(RecordChanged(model=WebhookSubscription.USER_PROFILE, record_id=profile.id,  # type: ignore[arg-type]
+                                 change=Change.CREATED, occurred_at=now))
     return added  # type: ignore[return-value]
 
 
@@ -223,8 +226,11 @@ def create_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
     profile = UsagerProfile(organisation_id=organisation_id, usager_id=usager.id)
     uow.session.add(profile)
     uow.session.flush()
-    webhooks.emit(uow.session, WebhookSubscription.USER, usager.id, WebhookEvent.CREATED)  # type: ignore[arg-type]
-    webhooks.emit(uow.session, WebhookSubscription.USER_PROFILE, profile.id, WebhookEvent.CREATED)  # type: ignore[arg-type]
+    now = clock.now()
+    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=usager.id, change=Change.CREATED,  # type: ignore[arg-type]
+                             occurred_at=now))
+    uow.record(RecordChanged(model=WebhookSubscription.USER_PROFILE, record_id=profile.id,  # type: ignore[arg-type]
+                             change=Change.CREATED, occurred_at=now))
     audit.record(uow.session, action="created", entity_type="usager", entity_id=usager.id,  # type: ignore[arg-type]
                  changes={"organisation_id": [None, organisation_id]}, organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)

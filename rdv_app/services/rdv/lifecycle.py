@@ -1,0 +1,784 @@
+"""The RDV lifecycle: one function per transition, used by every channel (domain.md sections 1, 3.1, 8).
+
+| transition                              | who                | channels                                   |
+|-----------------------------------------|--------------------|--------------------------------------------|
+| `book_rdv`                              | an usager          | public booking                             |
+| `plan_rdv`                              | an agent           | "Planifier un RDV"                         |
+| `update_rdv` (move: time, lieu, agents) | an agent           | the RDV page                               |
+| `change_status`, `change_participation_status`, `cancel_rdv` | an agent | the RDV page             |
+| `cancel_by_usager`                      | an usager (parent) | the SMS link, "Mes rendez-vous"            |
+| `delete_rdv`                            | an admin           | the RDV page                               |
+
+Every transition ends in `_record`: the audit row and the domain event `RdvChanged` in the change's
+transaction. The handlers registered for that event (rdv_app.wiring: notifications to the outbox,
+webhooks, and any later reaction) run when the unit of work commits; a transition never calls them.
+
+Rights (domain.md section 8, "RDV scope"): an agent acts on an RDV of an organisation where they hold a
+role when they are on it, when its motif belongs to one of their services, or when they are an admin or
+a secrétaire. Another organisation's RDV is NotFound, one outside the agent's scope PermissionDenied;
+the motif, lieu, agents and usagers of a new RDV are checked the same way. Nothing is written before
+every check has passed.
+
+Planning and moving raise `NeedsConfirmation` for benign warnings (an agent busy elsewhere or absent, no
+plage d'ouverture of the agents for the motif, a start in the past, the same usager with the same motif
+that day); the agent confirms by calling again with `confirm_warnings=True`. An exact duplicate (same
+organisation, lieu, start, end, motif and usagers, not cancelled) is refused outright.
+
+Online booking (`book_rdv`), the model use case:
+1. **Lock.** On SQLite the transaction starts `BEGIN IMMEDIATE` (the database's single writer lock, taken
+   before anything is read); on PostgreSQL the agents who have plages for the motif (at the lieu) are
+   locked with `SELECT ... FOR UPDATE`, in id order so that two bookings never wait on each other in a
+   cycle. Two confirmations that could take the same agent's time therefore run one after the other,
+   and the second reads what the first committed.
+2. **Idempotency.** The client generates a booking key once per confirmation screen; a double click or a
+   resubmitted form sends the same key. After the lock the RDV already booked with this key (for this
+   usager) is returned as it is: one RDV, one set of notifications. A unique index on the key's hash is
+   the last line if two transactions with the same key ever got past the lock together.
+3. **Final check.** The slot engine's `validate_slot` runs on inputs loaded inside the lock, with the
+   motif's booking delays; a slot gone in the meantime raises `SlotTaken` ("Ce créneau n'est plus
+   disponible"), and the page goes back to the slot choice. Among several agents free at that time, the
+   plage created first wins (the engine's rule).
+4. **Writes.** The RDV (`created_by_type` usager), its agent, the participation, the organisation
+   profile, the audit row and the event, committed together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from limits import parse
+from sqlmodel import col, select
+
+from rdv_app.auth import rate_limit
+from rdv_app.auth.tokens import hash_token
+from rdv_app.db.engine import begin_write
+from rdv_app.db.models import (
+    Agent,
+    Lieu,
+    Motif,
+    OutboxMessage,
+    Participation,
+    PlageOuverture,
+    PlageOuvertureMotif,
+    Rdv,
+    RdvAgent,
+    Usager,
+)
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock, rdv_status
+from rdv_app.domain.booking_rules import (
+    AGENT_POLICY,
+    USAGER_POLICY,
+    InsideOpening,
+    NoAbsenceOverlap,
+    NoRdvOverlap,
+    NotInThePast,
+    Proposal,
+    SameMotifSameDay,
+)
+from rdv_app.domain.enums import (
+    CANCELLED_STATUSES,
+    AccessLevel,
+    AuthorType,
+    LieuAvailability,
+    LocationType,
+    NotificationEvent,
+    RdvStatus,
+    VisibilityType,
+)
+from rdv_app.domain.events import Actor, Change, RdvChanged
+from rdv_app.domain.names import usager_name
+from rdv_app.domain.slots import Searcher, SlotSearch, conflicts, validate_slot
+from rdv_app.domain.usager_link import CancelRefusal, cancel_rule
+from rdv_app.services import audit
+from rdv_app.services.availability.slot_inputs import load_search, motif_context
+from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.online_booking.booking import is_public_motif
+from rdv_app.services.organisation import local_time
+from rdv_app.services.rdv.queries import (
+    agent_ids_of,
+    agent_names,
+    usager_names,
+    visible_in_scope,
+)
+from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+from rdv_app.services.usagers import usagers as usagers_service
+
+MAX_DURATION_IN_MIN = 24 * 60
+SLOT_TAKEN = "Ce créneau n'est plus disponible. Choisissez un autre horaire."
+SLOT_NOT_OFFERED = "Ce créneau n'est pas proposé à la réservation en ligne. Choisissez un horaire parmi ceux affichés."
+# More online bookings than this in a day is not a person booking for their family.
+BOOKINGS_PER_USAGER = parse("10/day")
+TOO_MANY_BOOKINGS = ("Vous avez déjà pris beaucoup de rendez-vous aujourd'hui. Pour un autre rendez-vous, "
+                     "contactez directement l'organisation.")
+MAX_BOOKING_KEY_LENGTH = 100
+_CANCELLED = [s.value for s in CANCELLED_STATUSES]
+_ENTITY = "rdv"
+_USAGER_REFUSALS = {
+    CancelRefusal.ALREADY_CANCELLED: "Ce rendez-vous est déjà annulé.",
+    CancelRefusal.PAST: "Ce rendez-vous est passé : il ne peut plus être annulé.",
+    CancelRefusal.TOO_LATE: "Ce rendez-vous a lieu dans moins de 4 heures : il ne peut plus être annulé en "
+                            "ligne. Contactez directement le service.",
+    CancelRefusal.MOTIF: "Ce rendez-vous ne peut pas être annulé en ligne. Contactez directement le service.",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RdvChange(RdvChanged):
+    """A committed change: its event, and the SMS and emails queued for it, to deliver right after."""
+
+    outbox_ids: tuple[int, ...] = ()
+
+
+class SlotTaken(DomainError):
+    """The slot cannot be booked: taken by someone else since it was shown (SLOT_TAKEN), or never offered
+    (SLOT_NOT_OFFERED, with the usager policy's reason): choose another one."""
+
+    def __init__(self, message: str = SLOT_TAKEN, reason: str | None = None) -> None:
+        super().__init__(message, "slot")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Booked:
+    rdv_id: int
+    uuid: str
+    created: bool  # False: this booking key had already booked the RDV (double click, resubmission)
+    outbox_ids: tuple[int, ...] = ()  # messages to deliver right after the commit
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """An RDV as it would be saved, for the checks shared by planning and moving."""
+
+    organisation_id: int
+    time_zone: str
+    motif: Motif
+    starts_at: datetime
+    ends_at: datetime
+    lieu_id: int | None
+    agents: dict[int, str]  # id -> name, in the chosen order
+    usagers: dict[int, str]
+    exclude_rdv_id: int | None = None
+
+
+# --------------------------------------------------------------------------- booking (usagers)
+
+
+def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
+             booking_key: str, for_usager_id: int | None = None, accepted_conditions: bool = False,
+             now: datetime | None = None) -> Booked:
+    """Books the slot starting at `starts_at` for the signed-in usager (or one of their relatives) and
+    commits. Raises SlotTaken when the slot is gone, DomainError for anything the person must fix."""
+    now = now or clock.now()
+    key = (booking_key or "").strip()
+    if not key or len(key) > MAX_BOOKING_KEY_LENGTH:
+        raise DomainError("La demande de réservation est incomplète. Rechargez la page et réessayez.")
+    if starts_at.utcoffset() is None:
+        raise ValueError("starts_at must be an aware datetime")
+    key_hash = hash_token(f"{usager_id}:{key}")
+    limit_key = f"booking:usager:{usager_id}"
+    begin_write(uow.session)
+
+    holder = _usager(uow, usager_id)
+    motif = uow.session.get(Motif, motif_id)
+    if motif is None or not is_public_motif(motif):
+        raise NotFound("Ce motif n'est pas ouvert à la réservation en ligne.")
+    lieu_id = _checked_lieu(uow, motif, lieu_id)
+    _lock_agents(uow, motif_id, lieu_id)
+    existing = _booked_with_key(uow, key_hash)
+    if existing is not None:
+        return existing
+    if rate_limit.is_blocked(BOOKINGS_PER_USAGER, limit_key):
+        raise DomainError(TOO_MANY_BOOKINGS)
+
+    participant = holder if for_usager_id in (None, usager_id) else _relative(uow, holder, for_usager_id)  # type: ignore[arg-type]
+    context = motif_context(uow, motif_id, motif.organisation_id)
+    _check_informations(motif, holder, participant)
+    if (motif.restriction_for_rdv or "").strip() and not accepted_conditions:
+        raise DomainError("Veuillez lire et accepter les conditions de ce rendez-vous.", "accepted_conditions")
+
+    day = starts_at.astimezone(context.time_zone).date()
+    search = load_search(uow, context, day, day, searcher=Searcher.USAGER, now=now, lieu_id=lieu_id)
+    slot = validate_slot(search, starts_at, lieu_id=lieu_id)
+    if slot is None:
+        raise _refusal(search, motif, starts_at, lieu_id, now)
+
+    rdv = Rdv(organisation_id=motif.organisation_id, motif_id=motif_id, lieu_id=lieu_id,
+              starts_at=slot.starts_at, ends_at=slot.ends_at, status=RdvStatus.UNKNOWN.value, users_count=1,
+              created_by_type=AuthorType.USAGER.value, created_by_usager_id=usager_id,
+              booking_key_hash=key_hash, created_at=now, updated_at=now)
+    uow.session.add(rdv)
+    try:
+        uow.session.flush()
+    except sa.exc.IntegrityError:
+        # Another transaction with the same key got past the lock (different agents locked): it won.
+        uow.rollback()
+        found = _booked_with_key(uow, key_hash)
+        if found is None:
+            raise
+        return found
+    rdv_id: int = rdv.id  # type: ignore[assignment]
+    notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
+    uow.session.add(RdvAgent(rdv_id=rdv_id, agent_id=slot.agent_id, slot_starts_at=slot.starts_at,
+                             slot_ends_at=slot.ends_at))
+    try:
+        uow.session.flush()
+    except sa.exc.IntegrityError:
+        # PostgreSQL's exclusion constraint: another online booking of this agent's time got past the
+        # lock (it cannot while every path takes it; this is the last line of defence).
+        uow.rollback()
+        raise SlotTaken() from None
+    uow.session.add(Participation(rdv_id=rdv_id, usager_id=participant.id, status=RdvStatus.UNKNOWN.value,  # type: ignore[arg-type]
+                                  send_lifecycle_notifications=notify, send_reminder_notification=notify,
+                                  created_by_type=AuthorType.USAGER.value))
+    actor = Actor.usager(usager_id)
+    usagers_service.add_to_organisation(uow, motif.organisation_id, [holder, participant], actor, now=now)
+    change = _record(uow, rdv, RdvChanged(
+        rdv_id=rdv_id, organisation_id=motif.organisation_id, change=Change.CREATED, action="created",
+        actor=actor, occurred_at=now, version=rdv.ics_sequence, event=NotificationEvent.RDV_CREATED,
+        status=RdvStatus.UNKNOWN, starts_at=slot.starts_at, old_starts_at=None, time_or_lieu_changed=False,
+        old_agent_ids=(), new_agent_ids=(slot.agent_id,), usager_ids=(participant.id,),  # type: ignore[arg-type]
+        changes=audit.diff({}, {"motif_id": motif_id, "lieu_id": lieu_id, "starts_at": slot.starts_at,
+                                "ends_at": slot.ends_at, "agent_ids": [slot.agent_id],
+                                "usager_ids": [participant.id]})))
+    rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
+    return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=True, outbox_ids=change.outbox_ids)
+
+
+# --------------------------------------------------------------------------- planning and moving (agents)
+
+
+def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_id: int, starts_at: datetime,
+             duration_in_min: int, agent_ids: Sequence[int], lieu_id: int | None, usager_ids: Sequence[int],
+             notify: Mapping[int, tuple[bool, bool]] | None = None, context: str | None = None,
+             confirm_warnings: bool = False, now: datetime | None = None) -> int:
+    """Creates an individual RDV and returns its id.
+
+    `notify` maps an usager id to (lifecycle notifications, reminder); usagers left out get the motif's
+    default (on when the motif is visible and notified). Usagers of another organisation of the
+    territory are added to this one.
+    """
+    now = now or clock.now()
+    begin_write(uow.session)
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    motif = _usable_motif(uow, scope, motif_id)
+    if motif.collectif:
+        raise DomainError("Un RDV collectif se crée depuis la page des RDV collectifs.", "motif_id")
+    ends_at = _ends_at(starts_at, duration_in_min)
+    agents = _usable_agents(uow, scope, agent_ids)
+    _lock_agent_rows(uow, agents)
+    lieu_id = _usable_lieu(uow, organisation_id, motif, lieu_id)
+    if not usager_ids:
+        raise DomainError("Ajoutez au moins un usager.", "usager_ids")
+    usagers = usagers_service.usagers_for_rdv(uow, organisation_id, usager_ids)
+    ordered_usagers = {u: usager_name(usagers[u].first_name, usagers[u].last_name) for u in dict.fromkeys(usager_ids)}
+    flags = _notification_flags(motif, ordered_usagers, notify)
+    planned = _Planned(organisation_id, local_time.time_zone(uow, organisation_id), motif, starts_at, ends_at,
+                       lieu_id, agents, ordered_usagers)
+    _refuse_duplicate(uow, planned)
+    if not confirm_warnings:
+        _raise_warnings(uow, planned, now)
+
+    rdv = Rdv(organisation_id=organisation_id, motif_id=motif.id, lieu_id=lieu_id,  # type: ignore[arg-type]
+              starts_at=starts_at, ends_at=ends_at, status=RdvStatus.UNKNOWN.value,
+              context=(context or "").strip() or None, users_count=len(ordered_usagers),
+              created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id,
+              created_at=now, updated_at=now)
+    uow.session.add(rdv)
+    uow.session.flush()
+    rdv_id: int = rdv.id  # type: ignore[assignment]
+    uow.session.add_all([RdvAgent(rdv_id=rdv_id, agent_id=agent_id) for agent_id in agents])
+    uow.session.add_all([
+        Participation(rdv_id=rdv_id, usager_id=usager_id, status=RdvStatus.UNKNOWN.value,
+                      send_lifecycle_notifications=flags[usager_id][0],
+                      send_reminder_notification=flags[usager_id][1],
+                      created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id)
+        for usager_id in ordered_usagers
+    ])
+    actor = Actor.agent(actor_agent_id)
+    usagers_service.add_to_organisation(uow, organisation_id, list(usagers.values()), actor, now=now)
+    _record(uow, rdv, RdvChanged(
+        rdv_id=rdv_id, organisation_id=organisation_id, change=Change.CREATED, action="created", actor=actor,
+        occurred_at=now, version=rdv.ics_sequence, event=NotificationEvent.RDV_CREATED,
+        status=RdvStatus.UNKNOWN, starts_at=starts_at, old_starts_at=None, time_or_lieu_changed=False,
+        old_agent_ids=(), new_agent_ids=tuple(agents), usager_ids=tuple(ordered_usagers),
+        changes=audit.diff({}, _facts(planned))))
+    return rdv_id
+
+
+def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, starts_at: datetime,
+               duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
+               confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
+    """Moves an RDV: its time, duration, lieu and agents; None when nothing changed.
+
+    Warnings are those of planning that the change can cause: the agents' time when the time or the
+    agents change, the past when the start changes, the same motif that day when the day changes.
+    """
+    now = now or clock.now()
+    begin_write(uow.session)
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    rdv, motif = visible_in_scope(uow, scope, rdv_id)
+    ends_at = _ends_at(starts_at, duration_in_min)
+    old_agents = agent_ids_of(uow, rdv_id)
+    agents = _usable_agents(uow, scope, agent_ids, keep=old_agents)
+    _lock_agent_rows(uow, set(agents) | set(old_agents))
+    lieu_id = _usable_lieu(uow, organisation_id, motif, lieu_id, keep=rdv.lieu_id)
+    participations = _participations(uow, rdv_id)
+    names = usager_names(uow, [p.usager_id for p in participations])
+    planned = _Planned(organisation_id, local_time.time_zone(uow, organisation_id), motif, starts_at, ends_at,
+                       lieu_id, agents, {p.usager_id: names[p.usager_id] for p in participations},
+                       exclude_rdv_id=rdv_id)
+    before = _facts(_Planned(organisation_id, planned.time_zone, motif, rdv.starts_at, rdv.ends_at, rdv.lieu_id,
+                             dict.fromkeys(old_agents, ""), planned.usagers))
+    changes = audit.diff(before, _facts(planned))
+    if not changes:
+        return None
+    time_changed = rdv.starts_at != starts_at or rdv.ends_at != ends_at
+    if time_changed or rdv.lieu_id != lieu_id:
+        _refuse_duplicate(uow, planned)
+    if not confirm_warnings:
+        rules: set[type] = set()
+        if time_changed or set(old_agents) != set(agents):
+            rules |= {NoRdvOverlap, NoAbsenceOverlap, InsideOpening}
+        if rdv.starts_at != starts_at:
+            rules.add(NotInThePast)
+        tz = ZoneInfo(planned.time_zone)
+        if rdv.starts_at.astimezone(tz).date() != starts_at.astimezone(tz).date():
+            rules.add(SameMotifSameDay)
+        _raise_warnings(uow, planned, now, only=rules)
+
+    old_starts_at, old_lieu_id = rdv.starts_at, rdv.lieu_id
+    if time_changed or rdv.lieu_id != lieu_id:
+        rdv.ics_sequence += 1  # calendars that hold the event must see a newer version
+    rdv.starts_at, rdv.ends_at, rdv.lieu_id, rdv.updated_at = starts_at, ends_at, lieu_id, now
+    uow.session.add(rdv)
+    for agent_id in set(old_agents) - set(agents):
+        uow.session.delete(uow.session.get(RdvAgent, (rdv_id, agent_id)))
+    uow.session.add_all([RdvAgent(rdv_id=rdv_id, agent_id=a) for a in agents if a not in old_agents])
+    _release_online_slot(uow, rdv_id)  # moved by an agent: their decision, no longer an online booking's slot
+    return _record(uow, rdv, RdvChanged(
+        rdv_id=rdv_id, organisation_id=organisation_id, change=Change.UPDATED, action="updated",
+        actor=Actor.agent(actor_agent_id), occurred_at=now, version=rdv.ics_sequence,
+        event=NotificationEvent.RDV_UPDATED, status=RdvStatus(rdv.status), starts_at=starts_at,
+        old_starts_at=old_starts_at, time_or_lieu_changed=old_starts_at != starts_at or old_lieu_id != lieu_id,
+        old_agent_ids=tuple(old_agents), new_agent_ids=tuple(agents),
+        usager_ids=tuple(p.usager_id for p in participations if p.status not in CANCELLED_STATUSES),
+        changes=changes))
+
+
+# --------------------------------------------------------------------------- statuses (agents)
+
+
+def change_status(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, status: str, *,
+                  now: datetime | None = None) -> RdvChange | None:
+    """Sets the RDV's status; its participations follow (domain.md section 1). Returns the change to
+    notify, if any: a cancellation, or a cancelled RDV set back to "à venir" (it counts as re-created)."""
+    now = now or clock.now()
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    rdv, motif = visible_in_scope(uow, scope, rdv_id)
+    new = _parse_status(status)
+    participations = _participations(uow, rdv_id)
+    try:
+        outcome = rdv_status.change_rdv_status(
+            current=RdvStatus(rdv.status), cancelled_at=rdv.cancelled_at, new=new,
+            participations={p.usager_id: RdvStatus(p.status) for p in participations},
+            collectif=motif.collectif, now=now)
+    except rdv_status.StatusError as error:
+        raise DomainError(str(error), "status") from None
+    return _apply_status(uow, rdv, participations, outcome, Actor.agent(actor_agent_id), now, tell_agents=True)
+
+
+def change_participation_status(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int,
+                                usager_id: int, status: str, *, now: datetime | None = None) -> RdvChange | None:
+    """Sets one participant's status; the RDV's status follows (domain.md section 1)."""
+    now = now or clock.now()
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    rdv, motif = visible_in_scope(uow, scope, rdv_id)
+    new = _parse_status(status)
+    participations = _participations(uow, rdv_id)
+    try:
+        outcome = rdv_status.change_participation_status(
+            rdv_status=RdvStatus(rdv.status), cancelled_at=rdv.cancelled_at,
+            participations={p.usager_id: RdvStatus(p.status) for p in participations}, key=usager_id, new=new,
+            collectif=motif.collectif, is_past=rdv.starts_at <= now, now=now)
+    except rdv_status.StatusError as error:
+        raise DomainError(str(error), "status") from None
+    return _apply_status(uow, rdv, participations, outcome, Actor.agent(actor_agent_id), now, tell_agents=True)
+
+
+def cancel_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *,
+               excused: bool = False, now: datetime | None = None) -> RdvChange | None:
+    """Cancels an RDV: by the service (revoked), or for the usager (excused)."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    rdv, _ = visible_in_scope(uow, scope, rdv_id)
+    if rdv.status in CANCELLED_STATUSES:
+        raise DomainError("Ce RDV est déjà annulé.", "status")
+    status = RdvStatus.EXCUSED if excused else RdvStatus.REVOKED
+    return change_status(uow, actor_agent_id, organisation_id, rdv_id, status.value, now=now)
+
+
+# --------------------------------------------------------------------------- cancelling (usagers)
+
+
+def cancel_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, actor_usager_id: int | None = None,
+                     now: datetime | None = None) -> RdvChange:
+    """The usager cancels their participation `participant_id` of the RDV: it becomes "excusé" (their
+    participation only, in a collective RDV), while the rules of domain.md allow it (more than 4 hours
+    before, the motif allows it). `actor_usager_id`: who clicked, when not the participant (a parent for
+    their child). The caller has checked the person's access to that participation."""
+    now = now or clock.now()
+    begin_write(uow.session)
+    row = uow.session.exec(
+        select(Rdv, Motif).join(Motif, col(Motif.id) == Rdv.motif_id).where(Rdv.id == rdv_id)
+        .with_for_update(of=Rdv)  # type: ignore[arg-type]  # PostgreSQL: two cancellations one after the other
+        .execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound("Ce rendez-vous est introuvable.")
+    rdv, motif = row
+    participations = _participations(uow, rdv_id)
+    statuses = {p.usager_id: RdvStatus(p.status) for p in participations}
+    if participant_id not in statuses:
+        raise NotFound("Ce rendez-vous est introuvable.")
+    own = statuses[participant_id] if motif.collectif else RdvStatus(rdv.status)
+    rule = cancel_rule(status=own, starts_at=rdv.starts_at, now=now, motif_allows=motif.rdvs_cancellable_by_user)
+    if rule.refusal is not None:
+        raise DomainError(_USAGER_REFUSALS[rule.refusal])
+    if motif.collectif:
+        outcome = rdv_status.change_participation_status(
+            rdv_status=RdvStatus(rdv.status), cancelled_at=rdv.cancelled_at, participations=statuses,
+            key=participant_id, new=RdvStatus.EXCUSED, collectif=True, is_past=False, now=now)
+    else:
+        outcome = rdv_status.change_rdv_status(current=RdvStatus(rdv.status), cancelled_at=rdv.cancelled_at,
+                                               new=RdvStatus.EXCUSED, participations=statuses, collectif=False,
+                                               now=now)
+    # One participant leaving a collective session does not cancel it: its agents are not told (as when
+    # an agent edits the participants, domain.md 3.1).
+    change = _apply_status(uow, rdv, participations, outcome, Actor.usager(actor_usager_id or participant_id), now,
+                           tell_agents=not motif.collectif)
+    assert change is not None  # a cancellation, which the rule allowed
+    return change
+
+
+# --------------------------------------------------------------------------- deleting (admins)
+
+
+def delete_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *,
+               now: datetime | None = None) -> None:
+    """Deletes an RDV entered by mistake (admins only; participants are not notified: cancel instead to
+    tell them). The event is published before the deletion, so that its handlers still read the RDV
+    (the webhook "destroyed" describes it)."""
+    now = now or clock.now()
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    if scope.access_level != AccessLevel.ADMIN:
+        raise PermissionDenied("Seuls les administrateurs de l'organisation peuvent supprimer un RDV.")
+    rdv, _ = visible_in_scope(uow, scope, rdv_id)
+    agents = tuple(agent_ids_of(uow, rdv_id))
+    _record(uow, rdv, RdvChanged(
+        rdv_id=rdv_id, organisation_id=organisation_id, change=Change.DELETED, action="deleted",
+        actor=Actor.agent(actor_agent_id), occurred_at=now, version=rdv.ics_sequence, event=None,
+        status=RdvStatus(rdv.status), starts_at=rdv.starts_at, old_starts_at=rdv.starts_at,
+        time_or_lieu_changed=False, old_agent_ids=agents, new_agent_ids=(), usager_ids=(),
+        changes={"starts_at": [rdv.starts_at.isoformat(), None]}), commit=False)
+    uow.publish()
+    uow.session.exec(sa.delete(Participation).where(col(Participation.rdv_id) == rdv_id))
+    uow.session.exec(sa.delete(RdvAgent).where(col(RdvAgent.rdv_id) == rdv_id))
+    uow.session.delete(rdv)
+    uow.commit()
+
+
+# --------------------------------------------------------------------------- the one way out
+
+
+def _record(uow: UnitOfWork, rdv: Rdv, event: RdvChanged, *, commit: bool = True) -> RdvChange:
+    """Writes the audit row and records the event; commits unless asked not to. The returned change
+    carries the ids of the SMS and emails its handlers queued for the RDV's people."""
+    actor = event.actor
+    audit.record(uow.session, action=event.action, entity_type=_ENTITY, entity_id=event.rdv_id,
+                 changes=dict(event.changes), organisation_id=event.organisation_id,
+                 actor_agent_id=actor.agent_id, actor_usager_id=actor.usager_id)
+    uow.record(event)
+    outbox_ids: tuple[int, ...] = ()
+    if commit:
+        known = set(uow.session.exec(select(OutboxMessage.id).where(OutboxMessage.rdv_id == event.rdv_id)).all())
+        uow.publish()
+        outbox_ids = tuple(i for i in uow.session.exec(
+            select(OutboxMessage.id).where(OutboxMessage.rdv_id == event.rdv_id).order_by(OutboxMessage.id)).all()
+            if i not in known)
+        uow.commit()
+    return RdvChange(**{f.name: getattr(event, f.name) for f in dataclasses.fields(RdvChanged)},
+                     outbox_ids=outbox_ids)
+
+
+def _apply_status(uow: UnitOfWork, rdv: Rdv, participations: list[Participation],
+                  outcome: rdv_status.StatusOutcome[int], actor: Actor, now: datetime, *,
+                  tell_agents: bool) -> RdvChange | None:
+    """Writes a status outcome (the RDV's and its participations'); returns the change when people are
+    told of it, None when nothing changed or the change is silent (a status noted after the RDV)."""
+    old_status = RdvStatus(rdv.status)
+    before = {p.usager_id: RdvStatus(p.status) for p in participations}
+    changes: dict[str, Any] = {}
+    if outcome.status != old_status:
+        changes["status"] = [old_status.value, outcome.status.value]
+    for participation in participations:
+        new = outcome.participations[participation.usager_id]
+        if new != before[participation.usager_id]:
+            changes[f"participation:{participation.usager_id}"] = [participation.status, new.value]
+            participation.status = new.value
+            uow.session.add(participation)
+    if not changes:
+        return None
+    rdv.status, rdv.cancelled_at, rdv.updated_at = outcome.status.value, outcome.cancelled_at, now
+    rdv.users_count = sum(1 for s in outcome.participations.values() if s not in CANCELLED_STATUSES)
+    cancelled = tuple(u for u, s in outcome.participations.items()
+                      if s in CANCELLED_STATUSES and before[u] not in CANCELLED_STATUSES)
+    restored = tuple(u for u, s in outcome.participations.items()
+                     if s == RdvStatus.UNKNOWN and before[u] in CANCELLED_STATUSES)
+    event: NotificationEvent | None = None
+    concerned: tuple[int, ...] = ()
+    if cancelled or (outcome.status in CANCELLED_STATUSES and old_status not in CANCELLED_STATUSES):
+        event, concerned = NotificationEvent.RDV_CANCELLED, cancelled
+    elif restored or (old_status in CANCELLED_STATUSES and outcome.status == RdvStatus.UNKNOWN):
+        event, concerned = NotificationEvent.RDV_CREATED, restored
+    if event is not None:
+        rdv.ics_sequence += 1  # a cancellation or a re-creation replaces the event in calendars
+    if outcome.status in CANCELLED_STATUSES:
+        _release_online_slot(uow, rdv.id)  # type: ignore[arg-type]
+    uow.session.add(rdv)
+    agents = tuple(agent_ids_of(uow, rdv.id)) if tell_agents else ()  # type: ignore[arg-type]
+    change = _record(uow, rdv, RdvChanged(
+        rdv_id=rdv.id, organisation_id=rdv.organisation_id, change=Change.UPDATED,  # type: ignore[arg-type]
+        action="status_changed", actor=actor, occurred_at=now, version=rdv.ics_sequence, event=event,
+        status=outcome.status, starts_at=rdv.starts_at, old_starts_at=rdv.starts_at, time_or_lieu_changed=False,
+        old_agent_ids=agents, new_agent_ids=agents, usager_ids=concerned, changes=changes))
+    return change if event is not None else None
+
+
+def _parse_status(value: str) -> RdvStatus:
+    try:
+        return rdv_status.parse_status(value)
+    except rdv_status.StatusError as error:
+        raise DomainError(str(error), "status") from None
+
+
+def _participations(uow: UnitOfWork, rdv_id: int) -> list[Participation]:
+    return list(uow.session.exec(select(Participation).where(Participation.rdv_id == rdv_id)
+                                 .order_by(Participation.id)))
+
+
+# --------------------------------------------------------------------------- booking: locks and checks
+
+
+def _refusal(search: SlotSearch, motif: Motif, starts_at: datetime, lieu_id: int | None, now: datetime) -> SlotTaken:
+    """Why the engine refused the slot, in the usager policy's words: taken when every agent who could
+    have taken it is now busy or absent, not offered otherwise (outside the delays, a holiday, off the
+    grid of slots)."""
+    candidates = {p.agent_id for p in search.plages if lieu_id is None or p.lieu_id == lieu_id}
+    ends_at = starts_at + timedelta(minutes=motif.default_duration_in_min)
+    found = conflicts(search, starts_at, ends_at, candidates, lieu_id=lieu_id)
+    verdicts = USAGER_POLICY.verdicts(Proposal(
+        starts_at=starts_at, ends_at=ends_at, now=now, agents=dict.fromkeys(candidates, ""),
+        booked_agents=found.booked_agents, absent_agents=found.absent_agents, inside_opening=found.inside_opening,
+        on_holiday=found.on_holiday, min_notice=timedelta(seconds=motif.min_public_booking_delay),
+        max_notice=timedelta(seconds=motif.max_public_booking_delay) if motif.max_public_booking_delay else None))
+    closed = [v.message for v in verdicts if v.rule not in (NoRdvOverlap.__name__, NoAbsenceOverlap.__name__)]
+    if candidates and not closed and candidates <= found.booked_agents | found.absent_agents:
+        return SlotTaken()
+    return SlotTaken(SLOT_NOT_OFFERED, reason=closed[0] if closed else None)
+
+
+def _lock_agents(uow: UnitOfWork, motif_id: int, lieu_id: int | None) -> None:
+    """PostgreSQL: row locks on every agent who may take the slot (SQLite is already locked whole)."""
+    if uow.session.get_bind().dialect.name != "postgresql":
+        return
+    candidates = (select(PlageOuverture.agent_id)
+                  .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
+                  .where(PlageOuvertureMotif.motif_id == motif_id))
+    if lieu_id is not None:
+        candidates = candidates.where(PlageOuverture.lieu_id == lieu_id)
+    uow.session.exec(select(Agent.id).where(col(Agent.id).in_(candidates)).order_by(Agent.id)
+                     .with_for_update()).all()
+
+
+def _lock_agent_rows(uow: UnitOfWork, agent_ids: Collection[int]) -> None:
+    """PostgreSQL: the same row locks on agents as online booking takes, in id order, so that an agent
+    planning or moving an RDV and an usager booking the same agent's time run one after the other
+    (SQLite's write lock, taken at BEGIN, already serialises them)."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.exec(select(Agent.id).where(col(Agent.id).in_(sorted(agent_ids))).order_by(Agent.id)
+                         .with_for_update()).all()
+
+
+def _release_online_slot(uow: UnitOfWork, rdv_id: int) -> None:
+    uow.session.exec(sa.update(RdvAgent).where(col(RdvAgent.rdv_id) == rdv_id)
+                     .values(slot_starts_at=None, slot_ends_at=None))
+
+
+def _booked_with_key(uow: UnitOfWork, key_hash: str) -> Booked | None:
+    row = uow.session.exec(select(Rdv.id, Rdv.uuid).where(Rdv.booking_key_hash == key_hash)).first()
+    return None if row is None else Booked(rdv_id=row[0], uuid=row[1], created=False)  # type: ignore[arg-type]
+
+
+def _usager(uow: UnitOfWork, usager_id: int) -> Usager:
+    usager = uow.session.get(Usager, usager_id)
+    if usager is None or usager.deleted_at is not None:
+        raise NotFound("Votre compte est introuvable. Reconnectez-vous.")
+    return usager
+
+
+def _relative(uow: UnitOfWork, holder: Usager, relative_id: int) -> Usager:
+    relative = uow.session.get(Usager, relative_id)
+    if relative is None or relative.deleted_at is not None or relative.responsible_id != holder.id:
+        raise DomainError("Choisissez la personne concernée parmi vos proches.", "for_usager_id")
+    return relative
+
+
+def _checked_lieu(uow: UnitOfWork, motif: Motif, lieu_id: int | None) -> int | None:
+    if motif.location_type != LocationType.PUBLIC_OFFICE.value:
+        return None
+    lieu = uow.session.get(Lieu, lieu_id) if lieu_id is not None else None
+    if lieu is None or lieu.organisation_id != motif.organisation_id \
+            or lieu.availability == LieuAvailability.DISABLED.value:
+        raise DomainError("Choisissez un lieu de rendez-vous.", "lieu_id")
+    return lieu.id
+
+
+def _check_informations(motif: Motif, holder: Usager, participant: Usager) -> None:
+    if motif.location_type == LocationType.PHONE.value and not (participant.phone_number or holder.phone_number):
+        raise DomainError("Indiquez un numéro de téléphone : l'agent vous appellera à ce numéro.", "phone_number")
+    if motif.location_type == LocationType.HOME.value and not (participant.address or holder.address):
+        raise DomainError("Indiquez votre adresse : l'agent se déplace à votre domicile.", "address")
+
+
+# --------------------------------------------------------------------------- planning: rights and inputs
+
+
+def _usable_motif(uow: UnitOfWork, scope: AgentScope, motif_id: int) -> Motif:
+    motif = uow.session.get(Motif, motif_id)
+    if motif is None or motif.organisation_id != scope.organisation_id or motif.deleted_at is not None:
+        raise NotFound("Ce motif n'existe pas ou a été archivé.")
+    if not scope.sees_whole_organisation and motif.service_id not in scope.service_ids:
+        raise PermissionDenied("Ce motif n'est pas accessible depuis votre compte.")
+    return motif
+
+
+def _ends_at(starts_at: datetime, duration_in_min: int) -> datetime:
+    if not isinstance(starts_at, datetime) or starts_at.utcoffset() is None:
+        raise DomainError("La date et l'heure de début sont invalides.", "starts_at")
+    if isinstance(duration_in_min, bool) or not isinstance(duration_in_min, int) \
+            or not 0 < duration_in_min <= MAX_DURATION_IN_MIN:
+        raise DomainError("La durée doit être comprise entre 1 minute et 24 heures.", "duration_in_min")
+    return starts_at + timedelta(minutes=duration_in_min)
+
+
+def _usable_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Sequence[int],
+                   keep: Collection[int] = ()) -> dict[int, str]:
+    """The chosen agents by name, each visible to the actor (an agent already on the RDV may stay)."""
+    wanted = list(dict.fromkeys(agent_ids))
+    if not wanted:
+        raise DomainError("Choisissez au moins un agent.", "agent_ids")
+    allowed = visible_agent_ids(uow, scope) | set(keep)
+    active = set(uow.session.exec(select(Agent.id).where(col(Agent.id).in_(wanted),
+                                                         col(Agent.deleted_at).is_(None))).all())
+    if not set(wanted) <= allowed or not set(wanted) <= active:
+        raise PermissionDenied("Vous ne pouvez pas planifier de RDV pour cet agent.")
+    names = agent_names(uow, wanted)
+    return {agent_id: names[agent_id] for agent_id in wanted}
+
+
+def _usable_lieu(uow: UnitOfWork, organisation_id: int, motif: Motif, lieu_id: int | None,
+                 keep: int | None = None) -> int | None:
+    if motif.location_type != LocationType.PUBLIC_OFFICE:
+        if lieu_id is not None:
+            raise DomainError("Ce motif ne se déroule pas dans un lieu : n'en choisissez pas.", "lieu_id")
+        return None
+    if lieu_id is None:
+        raise DomainError("Choisissez un lieu.", "lieu_id")
+    lieu = uow.session.get(Lieu, lieu_id)
+    if lieu is None or lieu.organisation_id != organisation_id:
+        raise NotFound("Ce lieu n'existe pas.")
+    if lieu.availability == LieuAvailability.DISABLED and lieu_id != keep:
+        raise DomainError("Ce lieu n'est plus ouvert : choisissez-en un autre.", "lieu_id")
+    return lieu_id
+
+
+def _notification_flags(motif: Motif, usagers: Mapping[int, str],
+                        notify: Mapping[int, tuple[bool, bool]] | None) -> dict[int, tuple[bool, bool]]:
+    notify = notify or {}
+    if not set(notify) <= set(usagers):
+        raise DomainError("Les notifications ne concernent que les participants du RDV.", "notify")
+    default = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED
+    return {u: (bool(notify[u][0]), bool(notify[u][1])) if u in notify else (default, default) for u in usagers}
+
+
+def _facts(planned: _Planned) -> dict[str, Any]:
+    """What the history follows of an RDV; ids are turned into names when the history is read."""
+    return {
+        "starts_at": planned.starts_at.astimezone(UTC),
+        "duration_in_min": int((planned.ends_at - planned.starts_at).total_seconds() // 60),
+        "lieu_id": planned.lieu_id,
+        "agent_ids": sorted(planned.agents),
+        "usager_ids": sorted(planned.usagers),
+    }
+
+
+# --------------------------------------------------------------------------- planning: checks and warnings
+
+
+def _refuse_duplicate(uow: UnitOfWork, planned: _Planned) -> None:
+    lieu = (col(Rdv.lieu_id).is_(None) if planned.lieu_id is None else col(Rdv.lieu_id) == planned.lieu_id)
+    query = select(Rdv.id).where(Rdv.organisation_id == planned.organisation_id, Rdv.motif_id == planned.motif.id,
+                                 lieu, Rdv.starts_at == planned.starts_at, Rdv.ends_at == planned.ends_at,
+                                 col(Rdv.status).not_in(_CANCELLED))
+    if planned.exclude_rdv_id is not None:
+        query = query.where(Rdv.id != planned.exclude_rdv_id)
+    candidates = list(uow.session.exec(query).all())
+    if not candidates:
+        return
+    participants: dict[int, set[int]] = {c: set() for c in candidates}
+    for rdv_id, usager_id in uow.session.exec(select(Participation.rdv_id, Participation.usager_id)
+                                              .where(col(Participation.rdv_id).in_(candidates))).all():
+        participants[rdv_id].add(usager_id)
+    if set(planned.usagers) in participants.values():
+        raise DomainError("Un RDV identique existe déjà : même motif, lieu, horaire et participants.")
+
+
+def _raise_warnings(uow: UnitOfWork, planned: _Planned, now: datetime, *,
+                    only: Collection[type] | None = None) -> None:
+    """The agent policy's warnings about `planned` (every rule, or those of `only`): NeedsConfirmation."""
+    if only is not None and not only:
+        return
+    context = motif_context(uow, planned.motif.id, planned.organisation_id, archived_too=True)  # type: ignore[arg-type]
+    tz = ZoneInfo(planned.time_zone)
+    first_day, last_day = planned.starts_at.astimezone(tz).date(), planned.ends_at.astimezone(tz).date()
+    search = load_search(uow, context, first_day, last_day, searcher=Searcher.AGENT, now=now,
+                         agent_ids=list(planned.agents), lieu_id=planned.lieu_id,
+                         exclude_rdv_id=planned.exclude_rdv_id)
+    found = conflicts(search, planned.starts_at, planned.ends_at, planned.agents, lieu_id=planned.lieu_id)
+    proposal = Proposal(starts_at=planned.starts_at, ends_at=planned.ends_at, now=now, agents=planned.agents,
+                        booked_agents=found.booked_agents, absent_agents=found.absent_agents,
+                        inside_opening=found.inside_opening, on_holiday=found.on_holiday,
+                        same_motif_same_day=_same_motif_same_day(uow, planned, tz, first_day))
+    warnings = [verdict.message for verdict in AGENT_POLICY.verdicts(proposal, only=only)]
+    if warnings:
+        raise NeedsConfirmation(list(dict.fromkeys(warnings)))
+
+
+def _same_motif_same_day(uow: UnitOfWork, planned: _Planned, tz: ZoneInfo, day: date) -> tuple[str, ...]:
+    """The participants already booked for the motif on the RDV's local day."""
+    day_start = datetime.combine(day, time(0), tz)
+    day_end = datetime.combine(day + timedelta(days=1), time(0), tz)
+    query = (select(Participation.usager_id).join(Rdv, col(Rdv.id) == Participation.rdv_id)
+             .where(Rdv.motif_id == planned.motif.id, col(Participation.usager_id).in_(list(planned.usagers)),
+                    col(Rdv.starts_at) >= day_start, col(Rdv.starts_at) < day_end,
+                    col(Rdv.status).not_in(_CANCELLED), col(Participation.status).not_in(_CANCELLED)))
+    if planned.exclude_rdv_id is not None:
+        query = query.where(Rdv.id != planned.exclude_rdv_id)
+    booked = set(uow.session.exec(query).all())
+    return tuple(name for usager_id, name in planned.usagers.items() if usager_id in booked)
