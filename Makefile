@@ -49,11 +49,11 @@ seed:
 	@$(PY) -m rdv_app.cli seed
 
 test:
-	@scripts/setup.sh python bun chromium postgresql
+	@scripts/setup.sh python bun chromium postgresql redis
 	$(PYTEST) tests/unit tests/integration tests/e2e
 
 test-future:
-	@scripts/setup.sh python postgresql
+	@scripts/setup.sh python postgresql redis
 	@scripts/test-future.sh
 
 test-unit:
@@ -61,7 +61,7 @@ test-unit:
 	$(PYTEST) tests/unit
 
 test-integration:
-	@scripts/setup.sh python postgresql
+	@scripts/setup.sh python postgresql redis
 	$(PYTEST) tests/integration
 
 test-e2e:

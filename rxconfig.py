@@ -4,6 +4,8 @@ import os
 
 import reflex as rx
 
+from rdv_app.config import settings
+
 PUBLIC_URL = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
 
 config = rx.Config(
@@ -15,4 +17,7 @@ config = rx.Config(
     disable_plugins=[rx.plugins.SitemapPlugin],
     # The websocket accepts only the app's own origin (Reflex's default is "*").
     cors_allowed_origins=(PUBLIC_URL,),
+    # Behind reverse proxies, the client address of websocket events (agents' sign-in, link requests) is
+    # read from X-Forwarded-For that many hops back, as rdv_app.api.client_address does for HTTP routes.
+    trusted_proxy_hops=settings.trusted_proxies,
 )

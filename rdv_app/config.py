@@ -11,6 +11,25 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+SECRET_KEY_MIN_LENGTH = 32
+
+
+def _secret_key() -> str:
+    value = _env("RDV_SECRET_KEY")
+    if value and len(value) < SECRET_KEY_MIN_LENGTH:
+        raise ValueError(f"RDV_SECRET_KEY doit compter au moins {SECRET_KEY_MIN_LENGTH} caractères "
+                         f"(par exemple : python -c 'import secrets; print(secrets.token_urlsafe(32))').")
+    return value or secrets.token_hex(32)
+
+
+def _trusted_proxies() -> int:
+    value = _env("RDV_TRUSTED_PROXIES", "0")
+    if not value.isdigit():
+        raise ValueError(f"RDV_TRUSTED_PROXIES doit être le nombre de relais inverses devant l'application "
+                         f"(0, 1, 2…), reçu : {value!r}.")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     public_url: str = field(default_factory=lambda: _env("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/"))
@@ -19,11 +38,18 @@ class Settings:
     environment_name: str = field(default_factory=lambda: _env("RDV_ENVIRONMENT", "démo"))
     # Signs short-lived cookies (the usager's link access). Without it each process draws its own key:
     # a restart then only asks usagers to open their link again; several processes need a shared one.
-    secret_key: str = field(default_factory=lambda: _env("RDV_SECRET_KEY") or secrets.token_hex(32), repr=False)
+    # Reverse proxies in front of the app, each appending to X-Forwarded-For (rdv_app.api.client_address).
+    trusted_proxies: int = field(default_factory=_trusted_proxies)
+    secret_key: str = field(default_factory=_secret_key, repr=False)
 
     @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @property
+    def loopback_webhooks_allowed(self) -> bool:
+        """Development and tests: an app served without https may send webhooks to this machine."""
+        return self.public_url.startswith("http://")
 
     def frontend_url(self, path: str) -> str:
         return f"{self.public_url}{path}" if self.api_url else path

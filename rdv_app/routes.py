@@ -28,6 +28,7 @@ HEALTH = "/_health"
 AUTH_OPEN_SESSION = "/_auth/session"
 AUTH_CLEAR_SESSION = "/_auth/sortie"
 WEBCAL_FEED = "/calendrier/{calendar_uid}.ics"  # rdv_app.services.webcal builds the addresses
+PAGES_SCRIPT = "/_pages/formulaires.js"  # the one script of the server-rendered pages (no inline script)
 DEMO_MAILBOX = "/dev/boite-mail"  # only without SMTP (rdv_app/api/demo_mailbox.py)
 # The usager's "Infos et annulation" link (server-rendered pages, rdv_app/api/usager_link.py).
 USAGER_LINK = "/r"

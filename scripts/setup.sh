@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, from package registries only (PyPI, Debian, npm). Idempotent and quiet when
-# everything is there. Usage: scripts/setup.sh python|bun|chromium|postgresql ...
+# everything is there. Usage: scripts/setup.sh python|bun|chromium|postgresql|redis ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +46,10 @@ need_chromium() {
 
 need_postgresql() {
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "→ installation de postgresql (Debian)"; apt_install postgresql; }
+}
+
+need_redis() {
+  command -v redis-server >/dev/null || { echo "→ installation de redis-server (Debian)"; apt_install redis-server; }
 }
 
 for component in "$@"; do "need_$component"; done

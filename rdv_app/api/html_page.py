@@ -5,7 +5,8 @@ Why not Reflex pages: these open from an SMS or an email on a phone, often on a 
 show at the first response, without JavaScript and without a websocket; their forms are real POSTs that
 carry the HttpOnly cookies, and the small script only marks a button busy while its form is sent. The
 look is the app's: the same header and footer, and the tokens of `rdv_app.styles` as the same custom
-properties as `assets/styles.css`; the CSS is inline so that a page needs a single request.
+properties as `assets/styles.css`; the CSS is inline, and the script is one small file cached by the
+browser (`routes.PAGES_SCRIPT`: the pages' Content-Security-Policy allows no inline script).
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ p{margin:0 0 1rem}
 """
 
 # Busy state while a form is sent: the button says so and cannot be pressed twice.
-_SCRIPT = """
+# Served at routes.PAGES_SCRIPT: the pages' Content-Security-Policy allows no inline script.
+SCRIPT = """
 document.querySelectorAll("form[data-busy]").forEach(function (form) {
   form.addEventListener("submit", function () {
     var button = form.querySelector("button[type=submit]");
@@ -104,5 +106,5 @@ def page(title: str, body: str) -> str:
         f'<span class="brand-name">{APP_NAME}</span></a></div></header>'
         f'<main id="contenu" tabindex="-1" class="site-main">{body}</main>'
         '<footer class="site-footer"><p>Service de prise de rendez-vous des services publics. Logiciel libre.</p>'
-        f"</footer><script>{_SCRIPT}</script></body></html>"
+        f'</footer><script src="{routes.PAGES_SCRIPT}" defer></script></body></html>'
     )

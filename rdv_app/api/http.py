@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -10,6 +12,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rdv_app import routes
+from rdv_app.api import html_page
+from rdv_app.api.client_address import client_ip
 from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
@@ -29,13 +33,10 @@ async def health(_request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind address
-
-
 async def open_agent_session(request: Request) -> Response:
     """Turns a login ticket into the HttpOnly session cookie, then goes on to the requested page."""
-    ticket, ip, user_agent = request.query_params.get("ticket", ""), _client_ip(request), request.headers.get("user-agent")
+    ticket, ip, user_agent = (request.query_params.get("ticket", ""), client_ip(request),
+                              request.headers.get("user-agent"))
     opened = await within(UnitOfWork(), lambda uow: agent_auth.open_session(uow, ticket, ip, user_agent))
     if opened is None:
         return RedirectResponse(settings.frontend_url(routes.login()), status_code=303)
@@ -55,11 +56,17 @@ async def clear_agent_session(_request: Request) -> Response:
     return response
 
 
+async def pages_script(_request: Request) -> Response:
+    return Response(html_page.SCRIPT, media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600"})
+
+
 http_routes = Starlette(routes=[
     Route(routes.HEALTH, health, methods=["GET", "HEAD"]),
     Route(routes.AUTH_OPEN_SESSION, open_agent_session, methods=["GET"]),
     Route(routes.AUTH_CLEAR_SESSION, clear_agent_session, methods=["GET"]),
     Route(routes.WEBCAL_FEED, calendar_feed, methods=["GET", "HEAD"]),
+    Route(routes.PAGES_SCRIPT, pages_script, methods=["GET"]),
     *USAGER_LINK_ROUTES,
     *USAGER_AUTH_ROUTES,
     *DEMO_MAILBOX_ROUTES,
@@ -68,6 +75,27 @@ http_routes = Starlette(routes=[
 # Public booking pages may be embedded in other sites (the "iframe" snippet given to organisations);
 # every other page may only be framed by the app itself.
 EMBEDDABLE_PREFIXES = ("/prendre_rdv", "/org/")
+# Pages the server renders itself (in the shell of rdv_app.api.html_page): their policy allows
+# scripts from this origin only, the one file at routes.PAGES_SCRIPT; Reflex's pages keep theirs.
+SERVER_PAGE_PREFIXES = (f"{routes.USAGER_LINK}/", "/_auth/", routes.DEMO_MAILBOX)
+HSTS = b"max-age=63072000; includeSubDomains"
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def _server_page_policy() -> str:
+    # Forms post here; the sign-in link's answer then leads to the pages' origin (another port in `make dev`).
+    targets = " ".join(dict.fromkeys(o for o in ("'self'", _origin(settings.public_url), _origin(settings.api_url)) if o))
+    return ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            f"form-action {targets}; base-uri 'none'; frame-ancestors 'self'")
+
+
+def _is_server_page(path: str, headers: list[tuple[bytes, bytes]]) -> bool:
+    html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+    return html and (path == routes.USAGER_LINK or path.startswith(SERVER_PAGE_PREFIXES))
 
 
 def security_headers(app: ASGIApp) -> ASGIApp:
@@ -82,14 +110,18 @@ def security_headers(app: ASGIApp) -> ASGIApp:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
                            if k.lower() not in {b"x-frame-options", b"referrer-policy"}]
+                policy = (_server_page_policy() if _is_server_page(path, headers)
+                          else f"frame-ancestors {frame_ancestors}")
                 headers += [
                     (b"referrer-policy", b"no-referrer" if path.startswith("/r/") else b"strict-origin-when-cross-origin"),
                     (b"x-content-type-options", b"nosniff"),
-                    (b"content-security-policy", f"frame-ancestors {frame_ancestors}".encode()),
+                    (b"content-security-policy", policy.encode()),
                     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
                 ]
                 if frame_ancestors != "*":
                     headers.append((b"x-frame-options", b"SAMEORIGIN"))
+                if settings.secure_cookies:
+                    headers.append((b"strict-transport-security", HSTS))
                 message["headers"] = headers
             await send(message)
 

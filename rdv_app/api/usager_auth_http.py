@@ -123,6 +123,7 @@ async def franceconnect_callback(request: Request) -> Response:
 
 
 def _fc_failed(error: FranceConnectError, next_path: str) -> Response:
+    next_path = safe_next_path(next_path, routes.PUBLIC_BOOKING)
     return _page("Connexion impossible", f"""<p class="alert" role="alert">{e(error.message)}</p>
 <div class="actions"><a class="button button-primary" href="{e(settings.frontend_url(next_path))}">
 Revenir à ma réservation</a></div>""",

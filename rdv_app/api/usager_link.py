@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from rdv_app import routes
 from rdv_app.api import usager_pages
+from rdv_app.api.client_address import client_ip
 from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
@@ -39,10 +40,6 @@ _NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 def _uow(request: Request) -> UnitOfWork:
     """The app's database; tests mount these routes on an app whose state names another one."""
     return UnitOfWork(getattr(request.app.state, "database_url", None))
-
-
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a label, not a bind address
 
 
 def _html(body: str, status_code: int = 200) -> HTMLResponse:
@@ -105,7 +102,7 @@ async def _post_allowed(request: Request) -> bool:
 
 async def open_link(request: Request) -> Response:
     rdv_id: int = request.path_params["rdv_id"]
-    token, ip = request.path_params["token"], _ip(request)
+    token, ip = request.path_params["token"], client_ip(request)
     try:
         cookie = await within(_uow(request), lambda uow: service.open_link(uow, rdv_id, token, ip))
     except service.TooManyAttempts as error:
@@ -141,7 +138,7 @@ async def submit_initials(request: Request) -> Response:
     access = _access(request, rdv_id)
     if access is None or not await _post_allowed(request):
         return _invalid()
-    answer, ip = str((await request.form()).get("lettres", "")), _ip(request)
+    answer, ip = str((await request.form()).get("lettres", "")), client_ip(request)
     try:
         proof = await within(_uow(request), lambda uow: service.check_initials(uow, access, answer, ip))
     except NotFound:

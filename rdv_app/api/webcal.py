@@ -15,8 +15,9 @@ from limits import parse
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from rdv_app.api.client_address import client_ip
 from rdv_app.auth import rate_limit
-from rdv_app.blocking import within
+from rdv_app.blocking import in_thread, within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import webcal
 from rdv_app.services.errors import NotFound
@@ -43,17 +44,19 @@ def _unchanged(request: Request, feed: webcal.Feed) -> bool:
 
 async def calendar_feed(request: Request) -> Response:
     calendar_uid: str = request.path_params["calendar_uid"]
-    client = request.client.host if request.client else "inconnu"
+    client = client_ip(request)
     feed_key, client_key = f"webcal:{calendar_uid}", f"webcal-inconnu:{client}"
-    wait = rate_limit.is_blocked(FEED_REQUESTS, feed_key) or rate_limit.is_blocked(UNKNOWN_FEEDS, client_key)
+    # The counts may live in Redis (rate_limit): asked on a worker thread, like the database.
+    wait = await in_thread(lambda: rate_limit.is_blocked(FEED_REQUESTS, feed_key)
+                           or rate_limit.is_blocked(UNKNOWN_FEEDS, client_key))
     if wait:
         return PlainTextResponse("Trop de requêtes : réessayez plus tard.", status_code=429,
                                  headers={"Retry-After": str(wait)})
-    rate_limit.record(FEED_REQUESTS, feed_key)
+    await in_thread(rate_limit.record, FEED_REQUESTS, feed_key)
     try:
         feed = await within(UnitOfWork(), lambda uow: webcal.agent_feed(uow, calendar_uid))
     except NotFound:
-        rate_limit.record(UNKNOWN_FEEDS, client_key)
+        await in_thread(rate_limit.record, UNKNOWN_FEEDS, client_key)
         return PlainTextResponse("Calendrier introuvable : le lien a peut-être été réinitialisé.", status_code=404)
     headers = {"ETag": feed.etag, "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
                "Cache-Control": CACHE_CONTROL}

@@ -1,21 +1,37 @@
-"""Rate limits (the `limits` library, moving windows, in-process memory storage).
+"""Rate limits (the `limits` library, moving windows).
 
-The production server is one process; several processes would share a Redis storage instead
-(`limits.storage.RedisStorage`), which is one line here.
+Where the counts live: in Redis when `REFLEX_REDIS_URL` is set (the Redis of Reflex's state manager), so
+that every process of the app, on every machine, counts the same attempts; in this process's memory
+otherwise (one app process, as `make run`). Callers pass keys that hold the client's real address
+(rdv_app.api.client_address, and Reflex's `trusted_proxy_hops` for websocket events).
 """
 
 from __future__ import annotations
 
+import os
+
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from rdv_app.domain import clock
 
-_storage = MemoryStorage()
+REDIS_URL_SETTING = "REFLEX_REDIS_URL"
+
+
+def _storage_from_env() -> Storage:
+    url = os.environ.get(REDIS_URL_SETTING, "").strip()
+    return storage_from_string(url) if url else MemoryStorage()  # type: ignore[return-value]
+
+
+_storage = _storage_from_env()
 _limiter = MovingWindowRateLimiter(_storage)
 
 LOGIN_FAILURES = parse("5/minute")
+
+
+def storage() -> Storage:
+    return _storage
 
 
 def is_blocked(limit: RateLimitItem, *keys: str) -> int:

@@ -135,6 +135,8 @@ class Agent(SQLModel, table=True):
     display_cancelled_rdv: bool = True
     calendar_uid: str | None = Field(default=None, unique=True)
     last_sign_in_at: datetime | None = _instant()
+    # RGPD: when the agent was told their inactive account would be deleted (rdv_app.services.retention).
+    inactivity_warned_at: datetime | None = _instant()
     deleted_at: datetime | None = _instant()
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -649,7 +651,7 @@ class UsagerSession(SQLModel, table=True):
     usager_id: int = _fk("usager.id")
     token_hash: str = Field(unique=True)
     via_franceconnect: bool = False
-    franceconnect_id_token: str | None = None
+    franceconnect_id_token: str | None = None  # sealed (rdv_app.auth.sealed)
     created_at: datetime = _created()
     last_seen_at: datetime = _created()
     revoked_at: datetime | None = _instant()

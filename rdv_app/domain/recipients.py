@@ -1,6 +1,8 @@
 """Who is told what about an RDV change (domain.md 3.1, issue 6), as plain data.
 
 Usagers (`usager_messages`):
+- nothing about an RDV whose motif is invisible to usagers (`usagers_see`), whatever the participation's
+  flags: the RDV does not exist for them (child protection: a parent must not learn of it);
 - nothing once the RDV has started, and nothing when it is marked "absence non excusée" (noshow);
 - created: the participations still to come; updated: the same, and only when the time or the lieu
   changed; cancelled: the participations this change cancelled (not those already cancelled before);
@@ -34,6 +36,7 @@ from rdv_app.domain.enums import (
     NotificationEvent,
     RdvNotificationLevel,
     RdvStatus,
+    VisibilityType,
 )
 from rdv_app.domain.events import RdvChanged
 from rdv_app.domain.reminders import should_send_reminder
@@ -58,6 +61,13 @@ _FRENCH_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM")
 # FIXED_LINE_OR_MOBILE is what the metadata says when a country's numbering cannot tell (the United
 # States, for example): the number may well be a mobile, and a failed SMS leaves a receipt.
 _SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+def usagers_see(visibility_type: str) -> bool:
+    """Whether usagers may see or hear of the RDVs of a motif of this visibility (domain.md, Motif):
+    "visible_and_notified" and "visible_and_not_notified" (whose participations are notified only when
+    an agent asks for it), never "invisible"."""
+    return visibility_type != VisibilityType.INVISIBLE
 
 
 def phone_region(departement_number: str) -> str:

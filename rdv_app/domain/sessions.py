@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 AGENT_SESSION_IDLE_TIMEOUT = timedelta(days=14)
 LOGIN_TICKET_LIFETIME = timedelta(minutes=2)
@@ -21,7 +22,13 @@ def session_needs_touch(last_seen_at: datetime, now: datetime) -> bool:
 
 
 def safe_next_path(value: str | None, default: str = "/espace") -> str:
-    """Only local absolute paths may follow a login: no scheme, no host, no protocol-relative URL."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Only local absolute paths may follow a login: no scheme, no host, no protocol-relative URL, and no
+    control or invisible character (browsers drop tabs and newlines, so that a slash, a tab and a slash
+    make a protocol-relative URL)."""
+    if (not value or not value.isprintable() or not value.startswith("/") or value.startswith("//")
+            or "\\" in value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
         return default
     return value

@@ -6,7 +6,8 @@ that transaction and then finds the row (PostgreSQL; on SQLite writers take turn
 a job that fails rolls its row back and is tried again at the next scan.
 
 Jobs are registered by the composition root (rdv_app.wiring), e.g. `purge_plages`, which deletes the
-plages d'ouverture that ended more than a year ago (RGPD, domain.md section 10).
+plages d'ouverture that ended more than a year ago (RGPD, domain.md section 10), and the personal data
+retention jobs of rdv_app.services.retention.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ transaction. It returns the ids of the new outbox rows, for a delivery right aft
   only its SHA-256 is stored, with its expiry: 12 weeks after sending, or one day after the RDV,
   whichever comes first. A new token replaces the previous one, so only the latest link works. A replay
   whose messages are all already queued leaves the tokens alone (the queued links keep working).
-- Nothing for RDVs that have started, nothing on "absence non excusée" (the recipients rules).
+- Nothing for RDVs that have started, nothing on "absence non excusée", nothing to usagers about a motif
+  invisible to them (the recipients rules).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def notify_rdv_change(session: Session, change: RdvChanged, *, now: datetime) ->
         return []
 
     participations, usagers = _load_participations(session, rdv.id, change.usager_ids)  # type: ignore[arg-type]
-    targets = [_target(p, usagers) for p in participations if p.usager_id in usagers]
+    targets = _targets(context, participations, usagers)
     usager_messages = recipients.usager_messages(occasion, targets, context.territory.departement_number)
 
     agent_ids = tuple(dict.fromkeys((*change.old_agent_ids, *change.new_agent_ids)))
@@ -231,6 +232,14 @@ def _contact(usager: Usager) -> recipients.UsagerContact:
     return recipients.UsagerContact(
         usager_id=usager.id, email=usager.email, notify_by_email=usager.notify_by_email,  # type: ignore[arg-type]
         phone_number=usager.phone_number_formatted or usager.phone_number, notify_by_sms=usager.notify_by_sms)
+
+
+def _targets(context: _Context, participations: Sequence[Participation],
+             usagers: dict[int, Usager]) -> list[recipients.ParticipationTarget]:
+    """The participations whose usagers may hear of the RDV: none when its motif is invisible to them."""
+    if not recipients.usagers_see(context.motif.visibility_type):
+        return []
+    return [_target(p, usagers) for p in participations if p.usager_id in usagers]
 
 
 def _target(participation: Participation, usagers: dict[int, Usager]) -> recipients.ParticipationTarget:

@@ -41,19 +41,21 @@ class SmtpSettings:
     username: str | None = None
     password: str | None = None
     # "none": plain SMTP (a local relay); "starttls": upgrade on port 587; "tls": implicit TLS on 465.
+    # From the environment, "starttls" is the default as soon as credentials are set: never sent in clear.
     tls: TlsMode = "none"
     mail_from: str = "RDV Service Public <ne-pas-repondre@localhost>"
     timeout: float = 30.0
 
     @classmethod
     def from_env(cls) -> SmtpSettings:
-        tls = os.environ.get("RDV_SMTP_TLS", "none").strip().lower() or "none"
+        username = os.environ.get("RDV_SMTP_USER", "").strip() or None
+        tls = os.environ.get("RDV_SMTP_TLS", "").strip().lower() or ("starttls" if username else "none")
         if tls not in ("none", "starttls", "tls"):
             raise RuntimeError(f"RDV_SMTP_TLS doit valoir none, starttls ou tls (reçu : {tls!r}).")
         return cls(
             host=os.environ.get("RDV_SMTP_HOST", "").strip() or cls.host,
             port=int(os.environ.get("RDV_SMTP_PORT", "").strip() or cls.port),
-            username=os.environ.get("RDV_SMTP_USER", "").strip() or None,
+            username=username,
             password=os.environ.get("RDV_SMTP_PASSWORD") or None,
             tls=tls,  # type: ignore[arg-type]
             mail_from=os.environ.get("RDV_MAIL_FROM", "").strip() or cls.mail_from,

@@ -9,8 +9,9 @@ Payloads, already rendered (texts by `rdv_app.domain.sms`, calendars by `rdv_app
 - mail: `{"to": "a@b.fr", "subject": "...", "text": "...", "html": "...",
   "ics": {"content": "BEGIN:VCALENDAR...", "method": "REQUEST", "filename": "rdv-<uuid>-<date>.ics"}}`
   (html and ics optional; the fields of an `rdv_app.notify.ics.IcsFile` fit, its bytes are stored as text);
-- webhook: `{"url": "https://...", "secret": "...", "body": "<raw JSON>"}`, plus for rdv_app.services.webhooks
-  `"endpoint_id"` and `"webhook_id"` (the Standard Webhooks message id, the same on every attempt).
+- webhook: `{"body": "<raw JSON>", "endpoint_id": 12, "webhook_id": "msg_..."}` (the Standard Webhooks
+  message id, the same on every attempt); the endpoint's address and secret are read when sending, so
+  neither rests in the outbox.
 
 Delivery right after the commit: the session remembers the ids it queued; once its transaction commits
 they move to a "committed" list (a rollback forgets them), which `committed_ids` hands over once to
@@ -156,9 +157,9 @@ def _check_payload(channel: Channel, payload: dict[str, Any]) -> None:
             if not ics["filename"].endswith(".ics"):
                 raise ValueError("ics 'filename' must end with .ics")
     else:
-        _require_text(payload, "url", "secret", "body")
-        if not payload["url"].startswith(("https://", "http://")):
-            raise ValueError(f"webhook 'url' must be http(s), got {payload['url']!r}")
+        _require_text(payload, "body", "webhook_id")
+        if not isinstance(payload.get("endpoint_id"), int) or set(payload) - {"body", "webhook_id", "endpoint_id"}:
+            raise ValueError("webhook payloads hold only 'body', 'webhook_id' and 'endpoint_id'")
         json.loads(payload["body"])
 
 

@@ -15,8 +15,9 @@ other message. Nothing is scheduled in memory, so:
   (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: an IMMEDIATE transaction), so two workers never both
   issue a new "Infos et annulation" token for the same reminder.
 
-Who gets it follows `rdv_app.domain.recipients` (participation still to come, its reminder flag, the
-recipient's email and SMS flags, a relative's messages to their responsible person). A recipient whose
+Who gets it follows `rdv_app.domain.recipients` (a motif visible to usagers, participation still to
+come, its reminder flag, the recipient's email and SMS flags, a relative's messages to their responsible
+person). A recipient whose
 confirmation or change message of this version was queued after the reminder time gets no reminder:
 they have just been told the same thing.
 """
@@ -46,7 +47,7 @@ from rdv_app.notify.events import (
     _load_context,
     _load_participations,
     _sms_rdv,
-    _target,
+    _targets,
     _usager_email,
     _usager_key,
 )
@@ -122,7 +123,7 @@ def queue_rdv_reminders(session: Session, rdv_id: int, now: datetime) -> list[in
     usager_ids = tuple(session.exec(select(Participation.usager_id).where(Participation.rdv_id == rdv_id)
                                     .order_by(col(Participation.id))))
     participations, usagers = _load_participations(session, rdv_id, usager_ids)
-    targets = [_target(p, usagers) for p in participations if p.usager_id in usagers]
+    targets = _targets(context, participations, usagers)
     agent_ids = tuple(session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv_id)
                                    .order_by(col(RdvAgent.agent_id))))
     reminder = recipients.Occasion(event=EVENT, author_type=AuthorType.SYSTEM, starts_at=rdv.starts_at, now=now,

@@ -20,6 +20,7 @@ import ovh.client
 import ovh.exceptions
 
 from rdv_app.domain.enums import ReceiptResult
+from rdv_app.domain.masking import mask_phone
 from rdv_app.domain.sms import is_gsm7, sms_segments
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 
@@ -62,17 +63,21 @@ def segment_count(text: str) -> int:
 
 
 class ConsoleSmsProvider:
-    """Writes messages to the log instead of sending them (demo and development)."""
+    """Writes messages to the log instead of sending them (demo and development). Numbers are masked;
+    texts, which carry the "Infos et annulation" links, are written only for the demo (`show_texts`)."""
 
     name = "console"
     receipt_result = ReceiptResult.PROCESSED
 
-    def __init__(self, sender: str | None = None) -> None:
+    def __init__(self, sender: str | None = None, *, show_texts: bool = True) -> None:
         self.sender = sender
+        self.show_texts = show_texts
 
     def send(self, to: str, text: str, sender: str | None = None) -> SmsResult:
         segments = segment_count(text)
-        logger.info("SMS (console) from %s to %s, %d segment(s):\n%s", sender or self.sender, to, segments, text)
+        shown = text if self.show_texts else f"({len(text)} caractères, texte non journalisé hors démo)"
+        logger.info("SMS (console) from %s to %s, %d segment(s):\n%s", sender or self.sender, mask_phone(to),
+                    segments, shown)
         return SmsResult(provider_id=f"console-{uuid.uuid4().hex[:16]}", segments=segments)
 
 
@@ -211,10 +216,19 @@ def _ovh_provider(settings: OvhSettings) -> OvhSmsProvider:
     return OvhSmsProvider(settings)
 
 
+def _is_demo() -> bool:
+    return os.environ.get("RDV_ENVIRONMENT", "démo").strip().casefold() in {"démo", "demo"}
+
+
 def sms_provider_from_env() -> SmsProvider:
-    """OVH when OVH_* is configured, otherwise the console provider (demo)."""
+    """OVH when OVH_* is configured; otherwise the console provider, in the demo or when RDV_SMS=console
+    says so. Any other instance without OVH stops here: it would mark every SMS processed, sending none."""
     settings = OvhSettings.from_env()
     if settings is None:
-        return ConsoleSmsProvider(sender=os.environ.get("RDV_SMS_SENDER", "").strip() or None)
+        demo = _is_demo()
+        if not demo and os.environ.get("RDV_SMS", "").strip().lower() != "console":
+            raise RuntimeError("Aucun fournisseur de SMS : configurez OVH (OVH_* et RDV_OVH_SMS_SERVICE), ou "
+                               "indiquez RDV_SMS=console pour écrire les SMS dans le journal sans les envoyer.")
+        return ConsoleSmsProvider(sender=os.environ.get("RDV_SMS_SENDER", "").strip() or None, show_texts=demo)
     # Cached so that short-lived workers (delivery right after a commit) reuse connections and clock offset.
     return _ovh_provider(settings)

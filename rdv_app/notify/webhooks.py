@@ -6,9 +6,12 @@
   (what RDV Service Public's consumers verify), and the Standard Webhooks headers: `webhook-id`, the
   message's id, the same on every attempt; `webhook-timestamp`, the moment of this attempt; and
   `webhook-signature` "v1,<base64>", by the `standardwebhooks` library.
-- Every attempt is written to the endpoint's delivery log (attempt, status code, latency, the start of
-  the response). The endpoint's current address and secret are used, so a corrected address applies to
-  messages still waiting.
+- Every attempt is written to the endpoint's delivery log (attempt, status code, latency, and the start
+  of a successful answer; of a refusal only its status code, since an answer can hold anything). The
+  endpoint's current address and secret are used, so a corrected address applies to messages still
+  waiting.
+- Requests go only to public addresses, checked when the connection is made
+  (rdv_app.notify.public_http); loopback is allowed only while the app runs without https.
 - Retries: after attempt n, n⁴ + 15 seconds (16 s, 31 s, 96 s, ... about 10 h after the 13th), 20
   attempts over about 8 days, as RDV Service Public. An endpoint failing without a single success for
   3 days is disabled at its next failure, and the organisation's admins get an email; its messages
@@ -34,6 +37,7 @@ from rdv_app.db.models import Agent, AgentRole, Organisation, WebhookDelivery, W
 from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel, Channel, NotificationEvent
 from rdv_app.notify.outbox import enqueue
+from rdv_app.notify.public_http import InternalAddressRefused, PublicOnlyTransport
 
 TIMEOUT_SECONDS = 10.0
 MAX_ATTEMPTS = 20
@@ -66,8 +70,10 @@ def signed_headers(secret: str, webhook_id: str, body: bytes, sent_at: datetime)
     }
 
 
-def deliver(engine: sa.Engine, outbox_id: int, attempt: int, payload: dict[str, Any], now: datetime) -> AttemptResult:
-    """One attempt; `now` decides the schedule (retries, the 3-day limit), the wall clock the signature."""
+def deliver(engine: sa.Engine, outbox_id: int, attempt: int, payload: dict[str, Any], now: datetime, *,
+            transport: httpx.BaseTransport | None = None) -> AttemptResult:
+    """One attempt; `now` decides the schedule (retries, the 3-day limit), the wall clock the signature.
+    `transport`: by default a PublicOnlyTransport with the app's loopback allowance."""
     with Session(engine) as session:
         endpoint = session.get(WebhookEndpoint, payload["endpoint_id"])
         if endpoint is None:
@@ -85,11 +91,15 @@ def deliver(engine: sa.Engine, outbox_id: int, attempt: int, payload: dict[str, 
     status_code: int | None = None
     excerpt: str | None = None
     started = time.perf_counter()
+    transport = transport or PublicOnlyTransport(allow_loopback=settings.loopback_webhooks_allowed)
     try:
-        with (httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client,
+        with (httpx.Client(transport=transport, timeout=TIMEOUT_SECONDS, follow_redirects=False) as client,
               client.stream("POST", url, content=body, headers=headers) as response):
-            status_code, excerpt = response.status_code, _excerpt(response)
+            status_code = response.status_code
+            excerpt = _excerpt(response) if response.is_success else None
         error = None if response.is_success else _status_error(response)
+    except InternalAddressRefused as refused:
+        error = str(refused)
     except httpx.TimeoutException:
         error = f"pas de réponse en {TIMEOUT_SECONDS:.0f} secondes"
     except httpx.HTTPError as exc:

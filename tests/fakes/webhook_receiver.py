@@ -5,7 +5,8 @@ Webhooks one with the `standardwebhooks` library (which also refuses timestamps 
 away), and `X-Lapin-Signature` as RDV Service Public's consumers do, an HMAC-SHA256 of the raw body.
 A request that fails either check gets 401. `stop()` closes the port (connection refused), `start()`
 opens it again on the same port; `answer(status)` sets the status of the next answers (e.g. a 302);
-`delay` holds each answer that many seconds (a receiver too slow to answer).
+`delay` holds each answer that many seconds (a receiver too slow to answer). `connections` counts the
+TCP connections accepted, whatever came through them (a refused address must not even connect).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class WebhookReceiver:
         self.status = 200
         self.delay = 0.0
         self.received: list[ReceivedWebhook] = []
+        self.connections = 0
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
 
@@ -83,7 +85,13 @@ class WebhookReceiver:
             def log_message(self, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        class Server(ThreadingHTTPServer):
+            def verify_request(self, request: Any, client_address: Any) -> bool:
+                with receiver._lock:
+                    receiver.connections += 1
+                return True
+
+        self._server = Server(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

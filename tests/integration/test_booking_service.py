@@ -325,7 +325,7 @@ def test_booking_queues_the_rdv_and_user_profile_webhooks_in_its_transaction(db_
     rdv_data = bodies[1]["data"]
     assert (rdv_data["created_by_type"], rdv_data["starts_at"][:16]) == ("usager", at_paris(MONDAY, 9, 30).isoformat()[:16])
     assert [p["user"]["id"] for p in rdv_data["participations"]] == [world.usagers[0]]
-    assert all(payload["url"] == "https://hooks.example.fr/arras" for payload in payloads)
+    assert all(payload["endpoint_id"] == endpoint.id for payload in payloads)  # its address is read when sending
 
     # A slot gone rolls everything back: no webhook for an RDV that does not exist.
     with pytest.raises(SlotTaken):

@@ -21,6 +21,7 @@ from sqlmodel import select
 from rdv_app.auth.tokens import hash_token
 from rdv_app.config import settings
 from rdv_app.db.models import (
+    Motif,
     OutboxMessage,
     Participation,
     Receipt,
@@ -147,6 +148,26 @@ def test_planning_queues_the_usager_sms_and_email_and_agent_emails_by_level(uow:
     agent_mail = next(r for r in rows if r.payload["to"] == "loud@demo.test")
     assert agent_mail.agent_id == world.loud and agent_mail.payload["ics"]["method"] == "REQUEST"
     assert len(_ics(agent_mail).walk("VEVENT")[0].get("ATTENDEE")) == 3
+
+
+def test_an_invisible_motif_reaches_no_usager_whatever_the_flags(uow: UnitOfWork, world: World) -> None:
+    """Child protection: the parent of a relative must hear nothing of an RDV the motif hides from them,
+    not an SMS, not an email, not a calendar file; the agents still get theirs."""
+    motif = uow.session.get(Motif, world.motif)
+    motif.visibility_type = "invisible"  # type: ignore[union-attr]
+    uow.session.add(motif)
+    uow.commit()
+    rdv_id = _plan(uow, world, usager_ids=[world.jeanne, world.leo],
+                   notify={world.jeanne: (True, True), world.leo: (True, True)})
+    lifecycle.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=NINE + timedelta(hours=2),
+                         duration_in_min=30, lieu_id=world.lieu, agent_ids=[world.loud, world.colleague, world.quiet],
+                         confirm_warnings=True, now=NOW)
+    lifecycle.cancel_rdv(uow, world.colleague, world.org, rdv_id, now=NOW)
+    rows = _rows(uow, rdv_id=rdv_id)
+    assert {row.payload["to"] for row in rows} == {"loud@demo.test"}
+    assert all(row.usager_id is None for row in rows)
+    assert all(p.access_token_hash is None for p in (_participation(uow, rdv_id, world.jeanne),
+                                                     _participation(uow, rdv_id, world.leo)))
 
 
 def test_the_author_at_level_all_hears_of_their_own_change(uow: UnitOfWork, world: World) -> None:

@@ -23,6 +23,7 @@ from sqlmodel import select
 from rdv_app.auth.tokens import hash_token
 from rdv_app.config import settings
 from rdv_app.db.models import (
+    Motif,
     OutboxMessage,
     Participation,
     Rdv,
@@ -219,6 +220,19 @@ def test_a_cancelled_rdv_gets_no_reminder(uow: UnitOfWork, world: World, db_url:
                                           smtp: SmtpServer) -> None:
     rdv_id = _plan(uow, world)
     lifecycle.cancel_rdv(uow, world.agent, world.org, rdv_id, now=BOOKED + timedelta(days=1))
+    assert _worker(db_url, ovh, smtp).run_scheduled(now=REMINDER) == []
+    assert _reminders(db_url) == []
+
+
+def test_an_invisible_motif_gets_no_reminder_whatever_the_flags(uow: UnitOfWork, world: World, db_url: str,
+                                                                ovh: FakeOvh, smtp: SmtpServer) -> None:
+    _plan(uow, world, usager_ids=[world.jeanne, world.leo],
+          notify={world.jeanne: (True, True), world.leo: (True, True)})
+    with UnitOfWork(db_url) as edit:
+        motif = edit.session.get(Motif, world.motif)
+        motif.visibility_type = "invisible"  # type: ignore[union-attr]
+        edit.session.add(motif)
+        edit.commit()
     assert _worker(db_url, ovh, smtp).run_scheduled(now=REMINDER) == []
     assert _reminders(db_url) == []
 

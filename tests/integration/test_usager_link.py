@@ -25,11 +25,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 
 from rdv_app import routes
+from rdv_app.api import client_address
 from rdv_app.api.http import security_headers
 from rdv_app.api.usager_link import ROUTES
 from rdv_app.auth import rate_limit
 from rdv_app.auth.tokens import hash_token
-from rdv_app.config import settings
+from rdv_app.config import Settings, settings
 from rdv_app.db.engine import get_engine
 from rdv_app.db.models import (
     Agent,
@@ -52,7 +53,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import Channel, NotificationEvent
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_link as service
 
@@ -286,7 +287,7 @@ def test_the_lockout_counts_wrong_answers_from_every_process(uow: UnitOfWork, wo
 # --------------------------------------------------------------------------- summary and cancellation
 
 
-def test_the_summary_is_in_the_organisations_time_zone_and_hides_a_hidden_motif(uow: UnitOfWork,
+def test_the_summary_is_in_the_organisations_time_zone_and_a_hidden_motif_is_not_found(uow: UnitOfWork,
                                                                                 world: World) -> None:
     organisation = uow.session.get(Organisation, world.org)
     assert organisation is not None
@@ -310,7 +311,8 @@ def test_the_summary_is_in_the_organisations_time_zone_and_hides_a_hidden_motif(
     motif.visibility_type = "invisible"
     uow.session.add(motif)
     uow.commit()
-    assert service.summary(uow, access).title == "Protection maternelle et infantile"
+    with pytest.raises(NotFound):
+        service.summary(uow, access)
 
 
 @pytest.mark.parametrize(("location_type", "place"), [
@@ -526,6 +528,31 @@ def test_the_whole_flow_over_http(uow: UnitOfWork, world: World, client: TestCli
     assert rdv is not None and rdv.status == "excused"
 
 
+def test_a_motif_made_invisible_closes_every_page_of_its_links(uow: UnitOfWork, world: World, client: TestClient,
+                                                               db_url: str) -> None:
+    rdv_id = _plan(uow, world, _soon(2))
+    token = _sms_token(uow, rdv_id)
+    assert client.get(f"/r/{rdv_id}/{token}").status_code == 303
+    form = client.get(f"/r/{rdv_id}")
+    assert client.post(f"/r/{rdv_id}/lettres", data={"lettres": "DEL", "csrf": _csrf(form.text)}).status_code == 303
+    confirm = client.get(f"/r/{rdv_id}/annulation")
+    assert confirm.status_code == 200
+    motif = uow.session.get(Motif, world.motif)
+    motif.visibility_type = "invisible"  # type: ignore[union-attr]
+    uow.session.add(motif)
+    uow.commit()
+    before = _dump(db_url)
+
+    pages = [client.get(f"/r/{rdv_id}"), client.get(f"/r/{rdv_id}/rdv.ics"), client.get(f"/r/{rdv_id}/annulation"),
+             client.post(f"/r/{rdv_id}/annulation", data={"csrf": _csrf(confirm.text)})]
+    assert [page.status_code for page in pages] == [404, 404, 404, 404]
+    assert not any("Consultation" in page.text or "Protection maternelle" in page.text for page in pages)
+    anew = TestClient(client.app)
+    assert anew.get(f"/r/{rdv_id}/{token}", follow_redirects=False).status_code == 404
+    uow.rollback()
+    assert _dump(db_url) == before
+
+
 def test_every_get_of_the_flow_leaves_the_database_unchanged(uow: UnitOfWork, world: World, client: TestClient,
                                                              db_url: str) -> None:
     rdv_id = _plan(uow, world, _soon(2))
@@ -580,6 +607,26 @@ def test_attempts_on_links_are_rate_limited_per_ip(uow: UnitOfWork, world: World
     assert blocked.status_code == 429
     assert "Veuillez patienter" in blocked.text
     assert neighbour.get(f"/r/{rdv_id}/{token}").status_code == 303
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(uow: UnitOfWork, world: World, db_url: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """One reverse proxy in front (RDV_TRUSTED_PROXIES=1): every request comes from its address, and the
+    client is the last address it appends to X-Forwarded-For (earlier ones are the client's own claims)."""
+    monkeypatch.setattr(client_address, "settings", Settings(trusted_proxies=1))
+    rdv_id = _plan(uow, world, _soon(2))
+    token = _sms_token(uow, rdv_id)
+    app = Starlette(routes=ROUTES)
+    app.state.database_url = db_url
+    proxy = TestClient(app, client=("10.0.0.2", 50000), follow_redirects=False)
+    guesser = {"X-Forwarded-For": "198.51.100.20, 203.0.113.7"}
+    statuses = [proxy.get(f"/r/{rdv_id}/guess{n:07d}", headers=guesser).status_code for n in range(20)]
+    assert statuses == [404] * 20
+    assert proxy.get(f"/r/{rdv_id}/{token}", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
+    # Claiming another address in front of the proxy's entry changes nothing.
+    assert proxy.get(f"/r/{rdv_id}/{token}",
+                     headers={"X-Forwarded-For": "203.0.113.8, 203.0.113.7"}).status_code == 429
+    assert proxy.get(f"/r/{rdv_id}/{token}", headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 303
 
 
 def test_a_locked_link_says_so_over_http(uow: UnitOfWork, world: World, client: TestClient) -> None:

@@ -65,6 +65,7 @@ class World:
     quiet: int  # notified of nothing
     motif: int
     phone_motif: int
+    hidden_motif: int  # invisible to usagers
     reunion_motif: int
     lieu: int
     holder: int  # signed in
@@ -97,11 +98,14 @@ def world(uow: UnitOfWork) -> World:
     motif = Motif(organisation_id=org.id, service_id=pmi.id, name="Consultation",
                   instruction_for_rdv="Apportez le carnet de santé.")
     phone_motif = Motif(organisation_id=org.id, service_id=pmi.id, name="Conseil par téléphone",
-                        location_type="phone", visibility_type="invisible")
+                        location_type="phone", visibility_type="visible_and_not_notified")
+    hidden_motif = Motif(organisation_id=org.id, service_id=pmi.id, name="Information préoccupante",
+                         visibility_type="invisible")
     reunion_motif = Motif(organisation_id=reunion_org.id, service_id=pmi.id, name="Pesée")
-    holder = Usager(first_name="Élodie", last_name="Durand", email="elodie@example.fr", phone_number="06 12 34 56 78")
+    holder = Usager(first_name="Élodie", last_name="Durand", email="elodie@example.fr", phone_number="06 12 34 56 78",
+                    email_verified_at=datetime.now(UTC) - timedelta(days=30))
     stranger = Usager(first_name="Paul", last_name="Martin", email="paul@example.fr")
-    s.add_all([lieu, reunion_lieu, motif, phone_motif, reunion_motif, holder, stranger])
+    s.add_all([lieu, reunion_lieu, motif, phone_motif, hidden_motif, reunion_motif, holder, stranger])
     s.flush()
     child = Usager(first_name="Léo", last_name="Durand", responsible_id=holder.id)
     s.add(child)
@@ -109,7 +113,8 @@ def world(uow: UnitOfWork) -> World:
     for organisation in (org, reunion_org):
         s.add_all([UsagerProfile(organisation_id=organisation.id, usager_id=u.id) for u in (holder, stranger, child)])
     uow.commit()
-    return World(org.id, reunion_org.id, loud.id, quiet.id, motif.id, phone_motif.id, reunion_motif.id,  # type: ignore[arg-type]
+    return World(org.id, reunion_org.id, loud.id, quiet.id, motif.id, phone_motif.id, hidden_motif.id,  # type: ignore[arg-type]
+                 reunion_motif.id,
                  lieu.id, holder.id, child.id, stranger.id)  # type: ignore[arg-type]
 
 
@@ -196,10 +201,10 @@ def test_the_usager_sees_their_rdvs_and_their_relatives_in_the_organisations_tim
     assert (child_rdv.summary.contact_phone, child_rdv.summary.contact_email) == ("03 21 00 00 00",
                                                                                   "pmi.arras@demo.test")
     assert child_rdv.summary.can_cancel
-    # The hidden motif shows its service; the agent calls the holder's number.
+    # A motif visible but not notified is shown; the agent calls the holder's number.
     phone = upcoming[by_phone].summary
     assert (phone.title, phone.location_type, phone.phone_number_called, phone.lieu_name) == (
-        "Protection maternelle et infantile", "phone", "06 12 34 56 78", None)
+        "Conseil par téléphone", "phone", "06 12 34 56 78", None)
     # 08h00 in Saint-Denis de La Réunion, whatever the server's zone.
     assert upcoming[reunion].summary.when.endswith("à 08h00")
     assert upcoming[reunion].summary.contact_phone == "02 62 00 00 00"
@@ -209,6 +214,25 @@ def test_the_usager_sees_their_rdvs_and_their_relatives_in_the_organisations_tim
     assert [i.summary.rdv_id for i in usager_rdvs.list_rdvs(uow, world.child).upcoming] == [sooner]
     assert all(i.summary.rdv_id not in {later, sooner, by_phone, reunion}
                for i in usager_rdvs.list_rdvs(uow, world.stranger).upcoming)
+
+
+def test_an_invisible_motif_is_neither_listed_nor_cancellable(uow: UnitOfWork, world: World, db_url: str) -> None:
+    """A child-protection RDV of a relative stays out of the parent's space, and their own too."""
+    childs = _plan(uow, world, world.child, _in(3), motif=world.hidden_motif)
+    own = _plan(uow, world, world.holder, _in(4), motif=world.hidden_motif)
+    old = _past(uow, world, world.child, _in(-5, 9))
+    rdv = uow.session.get(Rdv, old)
+    rdv.motif_id = world.hidden_motif  # type: ignore[union-attr]
+    uow.session.add(rdv)
+    uow.commit()
+    shown = usager_rdvs.list_rdvs(uow, world.holder)
+    assert shown.upcoming == () and shown.past == ()
+    assert usager_rdvs.list_rdvs(uow, world.child).upcoming == ()
+    before = _dump(db_url)
+    for rdv_id in (childs, own):
+        with pytest.raises(NotFound, match="introuvable depuis votre compte"):
+            usager_rdvs.cancel(uow, world.holder, _participation(uow, rdv_id))
+    assert _dump(db_url) == before
 
 
 def test_another_usagers_rdv_is_not_found_and_nothing_changes(uow: UnitOfWork, world: World, db_url: str) -> None:

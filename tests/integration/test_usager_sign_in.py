@@ -28,6 +28,7 @@ from rdv_app.auth.franceconnect import FranceConnectClient
 from rdv_app.config import settings
 from rdv_app.db.models import OutboxMessage, Usager, UsagerEmailToken, UsagerSession
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.notify.worker import Worker
 from rdv_app.services.errors import DomainError
 from rdv_app.services.usagers import usager_auth
@@ -274,11 +275,44 @@ def test_franceconnect_creates_the_usager_then_finds_them_by_subject(
 def test_franceconnect_links_an_account_found_by_email(app_db: str, client: httpx.Client,
                                                         fc: FakeFranceConnect) -> None:
     with UnitOfWork(app_db) as uow:
-        existing = Usager(first_name="Marie", last_name="Dupont", email="marie.dupont@franceconnect.test")
+        existing = Usager(first_name="Marie", last_name="Dupont", email="marie.dupont@franceconnect.test",
+                          email_verified_at=clock.now() - timedelta(days=3))
         uow.session.add(existing)
         uow.commit()
     assert _franceconnect(client).status_code == 303
     assert _session_usager(app_db, client) == existing.id
+
+
+def test_franceconnect_never_joins_an_unverified_account_holding_the_same_email(
+        app_db: str, client: httpx.Client, browser: Callable[[], httpx.Client], fc: FakeFranceConnect) -> None:
+    """Someone creates an account with the victim's email and their own phone, never verified: the
+    victim's FranceConnect sign-in must not land in it (their SMS would reach the other phone)."""
+    with UnitOfWork(app_db) as uow:
+        squatter = usager_auth.request_account(uow, first_name="Intrus", last_name="Malin",
+                                               email="marie.dupont@franceconnect.test", phone_number="0611111111",
+                                               next_path=STEP, ip="203.0.113.9")
+        assert squatter.outbox_ids
+        squatter_id = uow.session.exec(select(Usager.id)).one()
+
+    assert _franceconnect(client).status_code == 303
+    victim_id = _session_usager(app_db, client)
+    assert victim_id is not None and victim_id != squatter_id
+    with UnitOfWork(app_db) as uow:
+        victim, kept = uow.session.get(Usager, victim_id), uow.session.get(Usager, squatter_id)
+        assert (kept.first_name, kept.last_name, kept.phone_number, kept.franceconnect_sub) == (  # type: ignore[union-attr]
+            "Intrus", "Malin", "0611111111", None)
+        assert (victim.first_name, victim.franceconnect_sub, victim.phone_number) == (  # type: ignore[union-attr]
+            "Marie Claire", "fc-sub-0001", None)
+        assert victim.email is None  # type: ignore[union-attr] # the address is held until the squatter is purged
+        uow.session.delete(kept)
+        uow.commit()
+
+    again = browser()
+    assert _franceconnect(again).status_code == 303
+    assert _session_usager(app_db, again) == victim_id
+    with UnitOfWork(app_db) as uow:
+        victim = uow.session.get(Usager, victim_id)
+        assert victim.email == "marie.dupont@franceconnect.test" and victim.email_verified_at  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("tamper", ["wrong nonce", "wrong audience", "wrong issuer", "expired", "foreign key",
@@ -326,8 +360,10 @@ def test_signing_out_ends_the_session_and_the_franceconnect_session(app_db: str,
     usager_id = _session_usager(app_db, client)
     assert usager_id is not None
     with UnitOfWork(app_db) as uow:
+        stored = uow.session.exec(select(UsagerSession.franceconnect_id_token)).one()
         id_token = usager_auth.revoke_session(uow, client.cookies.get(routes.USAGER_SESSION_COOKIE))
     assert id_token
+    assert id_token.count(".") == 2 and stored and id_token not in stored and id_token.split(".")[1] not in stored
     assert _session_usager(app_db, client) is None
 
     back_to = f"{settings.public_url}{routes.USAGER_SIGN_OUT}"

@@ -11,11 +11,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import factories as make
+import httpx
 import pytest
 from fakes.webhook_receiver import WebhookReceiver
 from sqlmodel import col, select
 
 from rdv_app.config import Settings
+from rdv_app.db.engine import get_engine
 from rdv_app.db.models import (
     AgentRole,
     OutboxMessage,
@@ -26,6 +28,9 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel
+from rdv_app.notify import webhooks as delivery
+from rdv_app.notify.outbox import enqueue
+from rdv_app.notify.public_http import PublicOnlyTransport
 from rdv_app.notify.worker import Worker
 from rdv_app.services.availability import absences, plages
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
@@ -177,7 +182,7 @@ def test_a_receiver_down_then_back_gets_the_message_with_the_same_id_and_a_new_t
     log = _deliveries(db_url, endpoint_id)
     assert [(d.attempt, d.status_code) for d in log] == [(1, 503), (2, None), (3, 200)]
     assert "connexion impossible" in (log[1].error or "")
-    assert log[0].response_excerpt == "<html>refus</html>" and log[2].error is None
+    assert log[0].response_excerpt is None and log[2].error is None  # of a refusal, only its status code
     assert all(d.latency_ms is not None and d.latency_ms >= 0 for d in log)
     with UnitOfWork(db_url) as check:
         assert check.session.get(WebhookEndpoint, endpoint_id).failing_since is None  # type: ignore[union-attr]
@@ -414,3 +419,100 @@ def test_in_production_internal_addresses_are_refused(uow: UnitOfWork, world: Wo
     created = webhooks.create_endpoint(uow, world.admin, world.org, target_url="https://si.departement.fr/rdv",
                                        subscriptions=["rdv"])
     assert created.id
+
+
+PRODUCTION = Settings(public_url="https://rdv.example.fr")
+
+
+@pytest.mark.parametrize("url", ["https://127.1/h", "https://2130706433/h", "https://0x7f000001/h",
+                                 "https://0177.0.0.1/h", "https://0/h", "https://localhost./h",
+                                 "https://[::ffff:127.0.0.1]/h", "https://0xa9.254.169.254/latest"])
+def test_in_production_internal_addresses_in_disguise_are_refused(uow: UnitOfWork, world: World, url: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webhooks, "settings", PRODUCTION)
+    with pytest.raises(DomainError) as error:
+        webhooks.create_endpoint(uow, world.admin, world.org, target_url=url, subscriptions=["rdv"])
+    assert "réseau interne" in error.value.message and error.value.field == "target_url"
+    assert webhooks.list_endpoints(uow, world.admin, world.org) == []
+
+
+@pytest.mark.parametrize("url", ["https://10.1.2.3/h", "https://169.254.169.254/latest", "https://192.168.1.1/h"])
+def test_without_https_only_loopback_is_allowed_among_internal_addresses(uow: UnitOfWork, world: World,
+                                                                         url: str) -> None:
+    with pytest.raises(DomainError) as error:
+        webhooks.create_endpoint(uow, world.admin, world.org, target_url=url, subscriptions=["rdv"])
+    assert "réseau interne" in error.value.message
+
+
+def _absence_webhook(db_url: str, uow: UnitOfWork, world: World) -> int:
+    absences.create_absence(uow, world.admin, world.org, agent_id=world.basic, title="Réunion",
+                            first_day=date.today() + timedelta(days=3), start_time=time(14), end_time=time(15))
+    [outbox_id] = _webhook_ids(db_url)
+    return outbox_id
+
+
+def test_in_production_a_loopback_address_is_refused_when_connecting(
+        db_url: str, uow: UnitOfWork, world: World, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endpoint saved while the app ran without https, then the app served under https."""
+    endpoint_id = _endpoint(uow, world, receiver)
+    outbox_id = _absence_webhook(db_url, uow, world)
+    monkeypatch.setattr(delivery, "settings", PRODUCTION)
+    Worker(db_url).deliver([outbox_id])
+    assert receiver.connections == 0 and receiver.received == []
+    [attempt] = _deliveries(db_url, endpoint_id)
+    assert attempt.status_code is None and attempt.response_excerpt is None
+    assert attempt.error == "adresse refusée : 127.0.0.1 mène à une adresse de réseau interne (127.0.0.1)"
+    assert _message(db_url, outbox_id).status == "pending"
+
+
+@pytest.mark.parametrize("resolved", ["127.0.0.1", "169.254.169.254", "10.0.0.7", "::1"])
+def test_in_production_a_name_resolving_to_an_internal_address_is_refused_when_connecting(
+        db_url: str, uow: UnitOfWork, world: World, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch,
+        resolved: str) -> None:
+    monkeypatch.setattr(webhooks, "settings", PRODUCTION)
+    created = webhooks.create_endpoint(uow, world.admin, world.org, subscriptions=["absence"],
+                                       target_url=f"https://intranet.rdv.test:{receiver.port}/h")
+    outbox_id = _absence_webhook(db_url, uow, world)
+    lookups: list[str] = []
+
+    def resolver(host: str, port: int, **_options: object) -> list[tuple[object, ...]]:
+        lookups.append(host)
+        return [(None, None, None, "", (resolved, port))]
+
+    transport = PublicOnlyTransport(allow_loopback=False, resolve=resolver)
+    result = delivery.deliver(get_engine(db_url), outbox_id, 1, _message(db_url, outbox_id).payload, clock.now(),
+                              transport=transport)
+    assert not result.delivered and result.error == (
+        f"adresse refusée : intranet.rdv.test mène à une adresse de réseau interne ({resolved})")
+    assert lookups == ["intranet.rdv.test"] and receiver.connections == 0
+    [attempt] = _deliveries(db_url, created.id)
+    assert attempt.error == result.error and attempt.status_code is None
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(receiver: WebhookReceiver) -> None:
+    """A name unknown to the system's resolver: only the checked resolution can lead to the receiver, so a
+    second lookup (which DNS rebinding would answer differently) is never made."""
+    receiver.secret = "whsec_" + "A" * 44
+    lookups: list[str] = []
+
+    def resolver(host: str, port: int, **_options: object) -> list[tuple[object, ...]]:
+        lookups.append(host)
+        return [(None, None, None, "", ("127.0.0.1", port))]
+
+    with httpx.Client(transport=PublicOnlyTransport(allow_loopback=True, resolve=resolver)) as client:
+        response = client.post(f"http://rebind.rdv.test:{receiver.port}/webhooks/rdv", content=b"{}")
+    assert response.status_code == 401  # reached, and refused for its missing signatures
+    assert receiver.connections == 1 and lookups == ["rebind.rdv.test"]
+    assert receiver.received[0].headers["host"] == f"rebind.rdv.test:{receiver.port}"
+
+
+def test_outbox_rows_hold_no_secret_nor_address_only_what_delivery_needs(db_url: str, uow: UnitOfWork,
+                                                                        world: World, receiver: WebhookReceiver) -> None:
+    _endpoint(uow, world, receiver)
+    outbox_id = _absence_webhook(db_url, uow, world)
+    payload = _message(db_url, outbox_id).payload
+    assert set(payload) == {"endpoint_id", "webhook_id", "body"}
+    assert receiver.secret not in str(payload)
+    with pytest.raises(ValueError):
+        enqueue(uow.session, channel="webhook", event="webhook", idempotency_key="k",
+                payload={**payload, "secret": receiver.secret})

@@ -57,3 +57,15 @@ def test_activity_is_recorded_at_most_once_a_minute() -> None:
 )
 def test_only_local_paths_follow_a_login(value, expected: str) -> None:
     assert safe_next_path(value) == expected
+
+
+@pytest.mark.parametrize("value", ["/\t/evil.example", "/\n/evil.example", "/\r//evil.example", "/\x00/x",
+                                   "/ok\x7f", "/\u2028/evil.example", "/mes-rdv\t", "///evil.example"])
+def test_control_characters_and_disguised_hosts_never_follow_a_login(value: str) -> None:
+    """Browsers drop tabs and newlines from addresses: "/\t/evil.example" would become "//evil.example"."""
+    assert safe_next_path(value) == "/espace"
+
+
+def test_local_paths_keep_their_query() -> None:
+    assert safe_next_path("/prendre_rdv?departement=62&motif=public_office%3AConsultation&etape=informations") == (
+        "/prendre_rdv?departement=62&motif=public_office%3AConsultation&etape=informations")

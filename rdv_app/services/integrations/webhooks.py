@@ -8,8 +8,9 @@ handlers of domain events that queue them (rdv_app.wiring registers `on_rdv_chan
   Nothing is queued if the transaction rolls back. The payload is RDV Service Public's
   `{"data": ..., "meta": {"model", "event", "webhook_reason", "timestamp"}}`, serialised once, so that
   every attempt sends the same bytes under the same `webhook-id` (rdv_app.notify.webhooks delivers).
-- Endpoints: an https address (plain http only to this machine, and only when the app itself runs
-  without https, as in development and tests), a secret generated here and shown once, then only its
+- Endpoints: an https address that is not an address of this machine or of an internal network, in any
+  spelling (plain http, and this machine, only when the app itself runs without https, as in development
+  and tests; names are checked again when each message is sent), a secret generated here and shown once, then only its
   last 3 characters, and subscriptions among the models. Only admins of the organisation manage them.
 - The delivery log lists every attempt; "Renvoyer" puts a message back in the outbox with the same
   `webhook-id` (receivers can recognise a message they already processed).
@@ -37,6 +38,7 @@ from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import Channel, NotificationEvent, OutboxStatus, WebhookSubscription
 from rdv_app.domain.events import AvailabilityChanged, Change, RdvChanged, RecordChanged
 from rdv_app.notify.outbox import enqueue
+from rdv_app.notify.public_http import address_allowed, numeric_ipv4
 from rdv_app.services import audit
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations.webhook_payloads import MODEL_NAMES, data_for, organisation_ids
@@ -122,8 +124,8 @@ def emit(session: Session, model: WebhookSubscription | str, record_id: int, eve
         outbox_id = enqueue(
             session, channel=Channel.WEBHOOK, event=NotificationEvent.WEBHOOK,
             idempotency_key=f"webhook:{endpoint.id}:{model.value}:{record_id}:{event.value}:{message_id}",
-            payload={"url": endpoint.target_url, "secret": endpoint.secret, "body": body,
-                     "endpoint_id": endpoint.id, "webhook_id": message_id},
+            # The endpoint's address and secret are read when sending: no secret rests in the outbox.
+            payload={"body": body, "endpoint_id": endpoint.id, "webhook_id": message_id},
             organisation_id=endpoint.organisation_id, webhook_endpoint_id=endpoint.id)
         if outbox_id is not None:
             ids.append(outbox_id)
@@ -273,6 +275,8 @@ def resend(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, outbox_me
         raise DomainError("Ce webhook est désactivé : activez-le avant de renvoyer un message.", "enabled")
     if message.status == OutboxStatus.SENDING:
         raise DomainError("Ce message est en cours d'envoi.")
+    if not message.payload:  # emptied 30 days after it was sent (rdv_app.services.retention)
+        raise DomainError("Ce message est trop ancien pour être renvoyé : son contenu a été effacé.")
     message.status, message.attempts = OutboxStatus.PENDING.value, 0
     message.next_attempt_at, message.locked_until, message.last_error = now or clock.now(), None, None
     uow.session.add(message)
@@ -304,32 +308,27 @@ def validate_url(value: str) -> str:
         raise DomainError("L'adresse ne doit pas contenir d'identifiant ni de mot de passe.", "target_url")
     if parts.fragment:
         raise DomainError("L'adresse ne doit pas contenir de fragment (#…).", "target_url")
-    development = settings.public_url.startswith("http://")
-    if parts.scheme == "http" and not (_is_loopback(host) and development):
+    development = settings.loopback_webhooks_allowed
+    address = _ip_literal(host)
+    loopback = host.lower().rstrip(".") in _LOOPBACK_NAMES or (address is not None and address.is_loopback)
+    if parts.scheme == "http" and not (loopback and development):
         raise DomainError("L'adresse doit commencer par https:// : les webhooks partent chiffrés.", "target_url")
-    if not development and _is_internal(host):
+    internal = loopback or (address is not None and not address_allowed(str(address), allow_loopback=False))
+    if internal and not (loopback and development):
         raise DomainError("Indiquez l'adresse publique de votre logiciel, pas une adresse de réseau interne.",
                           "target_url")
     return url
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a host is written as, including the forms the system reads as IPv4 ("127.1",
+    "2130706433", "0x7f000001"); None for a name. Names are checked when the webhook is sent
+    (rdv_app.notify.public_http), since what they resolve to can change."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
-
-
-def _is_internal(host: str) -> bool:
-    """A loopback name or a non-public IP literal (names are not resolved here)."""
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return not ipaddress.ip_address(host).is_global
-    except ValueError:
-        return False
+        numeric = numeric_ipv4(host)
+        return ipaddress.ip_address(numeric) if numeric else None
 
 
 def _subscriptions(values: Iterable[str]) -> tuple[str, ...]:

@@ -10,8 +10,9 @@
   marks the email verified, consumes the token and opens an `UsagerSession` whose token, HttpOnly in a
   cookie, is stored hashed too.
 - **FranceConnect** (`sign_in_with_franceconnect`): the usager is found by FranceConnect subject, then
-  by email, or created; names and birth date given by FranceConnect are then certified and cannot be
+  by email among accounts whose email was verified, or created; names and birth date given by FranceConnect are then certified and cannot be
   edited (`update_informations` refuses).
+- The FranceConnect id_token, kept for the sign-out, rests encrypted (rdv_app.auth.sealed).
 - Rate limits fail closed: account creation and link emails per IP and per email address.
 """
 
@@ -30,6 +31,7 @@ from sqlmodel import col, select
 from rdv_app import routes
 from rdv_app.auth import rate_limit
 from rdv_app.auth.franceconnect import FranceConnectIdentity
+from rdv_app.auth.sealed import seal, unseal
 from rdv_app.auth.tokens import hash_token, new_token
 from rdv_app.config import settings
 from rdv_app.db.models import Usager, UsagerEmailToken, UsagerSession
@@ -216,7 +218,7 @@ def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = No
         return None
     row.revoked_at = now or clock.now()
     uow.session.add(row)
-    id_token = row.franceconnect_id_token
+    id_token = unseal(row.franceconnect_id_token)
     uow.commit()
     return id_token
 
@@ -224,7 +226,8 @@ def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = No
 def _open_session(uow: UnitOfWork, usager_id: int, now: datetime, *, id_token: str | None = None) -> str:
     token = new_token()
     uow.session.add(UsagerSession(usager_id=usager_id, token_hash=hash_token(token),
-                                  via_franceconnect=id_token is not None, franceconnect_id_token=id_token,
+                                  via_franceconnect=id_token is not None,
+                                  franceconnect_id_token=seal(id_token) if id_token else None,
                                   created_at=now, last_seen_at=now))
     return token
 
@@ -234,18 +237,26 @@ def _open_session(uow: UnitOfWork, usager_id: int, now: datetime, *, id_token: s
 
 def sign_in_with_franceconnect(uow: UnitOfWork, identity: FranceConnectIdentity, id_token: str, next_path: str,
                                now: datetime | None = None) -> OpenedSession:
-    """Finds the usager by FranceConnect subject, then by email, or creates them; opens a session."""
+    """Finds the usager by FranceConnect subject, then by email among verified accounts, or creates them;
+    opens a session.
+
+    An account whose email was never verified proves nothing about who holds it (anyone can type someone
+    else's address and their own phone): FranceConnect never joins it, and a new account is created
+    instead. Its email is filled in once no other account holds the address (unverified sign-ups are
+    purged after 24 hours, rdv_app.services.retention)."""
     now = now or clock.now()
     usager = uow.session.exec(select(Usager).where(Usager.franceconnect_sub == identity.sub,
                                                    col(Usager.deleted_at).is_(None))).first()
     email = (identity.email or "").strip().lower() or None
     if usager is None and email:
-        usager = uow.session.exec(select(Usager).where(Usager.email == email, col(Usager.deleted_at).is_(None))).first()
+        usager = uow.session.exec(select(Usager).where(Usager.email == email, col(Usager.deleted_at).is_(None),
+                                                       col(Usager.email_verified_at).is_not(None))).first()
     created = usager is None
     if usager is None:
-        usager = Usager(first_name=identity.given_name, last_name=identity.family_name, email=email,
-                        email_verified_at=now if email else None,
+        usager = Usager(first_name=identity.given_name, last_name=identity.family_name,
                         created_through=CreatedThrough.FRANCECONNECT_SIGN_UP.value, created_at=now)
+    if usager.email is None and email and not _email_taken(uow, email):
+        usager.email, usager.email_verified_at = email, now
     # Certified by FranceConnect: written at each sign-in, never editable by the usager.
     usager.first_name = identity.given_name
     usager.birth_name = identity.family_name
@@ -262,6 +273,10 @@ def sign_in_with_franceconnect(uow: UnitOfWork, identity: FranceConnectIdentity,
     token = _open_session(uow, usager.id, now, id_token=id_token)  # type: ignore[arg-type]
     uow.commit()
     return OpenedSession(token, usager.id, safe_next_path(next_path, routes.PUBLIC_BOOKING))  # type: ignore[arg-type]
+
+
+def _email_taken(uow: UnitOfWork, email: str) -> bool:
+    return uow.session.exec(select(Usager.id).where(Usager.email == email)).first() is not None
 
 
 # --------------------------------------------------------------------------- account and relatives

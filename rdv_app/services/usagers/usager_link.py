@@ -13,6 +13,9 @@ Flow, as the HTTP routes drive it (rdv_app/api/usager_link.py):
    The notifications go through `notify_rdv_change` with the usager as author: an email to the usager,
    no SMS, and the agents by their preferences.
 
+An RDV whose motif is invisible to usagers has no such page: its links, whenever they were sent, lead
+to the invalid-link page (the same "not found" as an unknown link).
+
 Link openings and answers are also rate limited per IP (`limits`, like the agents' login).
 """
 
@@ -49,8 +52,8 @@ from rdv_app.domain.enums import (
     CANCELLED_STATUSES,
     LocationType,
     RdvStatus,
-    VisibilityType,
 )
+from rdv_app.domain.recipients import usagers_see
 from rdv_app.domain.sms import person_name
 from rdv_app.domain.usager_link import (
     ACCESS_LIFETIME,
@@ -120,7 +123,7 @@ class LinkAccess(ParticipationRef):
 @dataclass(frozen=True)
 class RdvSummary:
     rdv_id: int
-    title: str  # the motif, or the service when the motif is hidden from usagers
+    title: str  # the motif
     when: str  # "lundi 7 décembre 2026 à 09h00" in the organisation's time zone ("vers" at home)
     duration_in_min: int
     location_type: str
@@ -170,7 +173,7 @@ def open_link(uow: UnitOfWork, rdv_id: int, token: str, ip: str, *, now: datetim
         return None
     participation = uow.session.exec(
         select(Participation).where(Participation.access_token_hash == hash_token(token))).first()
-    if participation is None or participation.rdv_id != rdv_id:
+    if participation is None or participation.rdv_id != rdv_id or not _visible(uow, rdv_id):
         return None
     if not token_is_usable(participation.access_token_expires_at, now):
         return None
@@ -203,10 +206,18 @@ def is_verified(access: LinkAccess, cookie: str | None, *, now: datetime | None 
 # --------------------------------------------------------------------------- the 3-letter check
 
 
+def _visible(uow: UnitOfWork, rdv_id: int) -> bool:
+    """Whether usagers may see this RDV (its motif is not invisible to them)."""
+    visibility = uow.session.exec(select(Motif.visibility_type).join(Rdv, col(Rdv.motif_id) == Motif.id)
+                                  .where(Rdv.id == rdv_id)).first()
+    return visibility is not None and usagers_see(visibility)
+
+
 def _participation(uow: UnitOfWork, access: ParticipationRef) -> Participation:
     # Fresh from the database: the 3-letter check updates these rows with plain UPDATE statements.
     participation = uow.session.get(Participation, access.participation_id, populate_existing=True)
-    if participation is None or participation.rdv_id != access.rdv_id or participation.usager_id != access.usager_id:
+    if (participation is None or participation.rdv_id != access.rdv_id or participation.usager_id != access.usager_id
+            or not _visible(uow, access.rdv_id)):
         raise NotFound("Ce lien n'est plus valide.")
     return participation
 
@@ -353,7 +364,6 @@ def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None =
     loaded = _load(uow, access)
     rdv, motif, lieu, organisation = loaded.rdv, loaded.motif, loaded.lieu, loaded.organisation
     location_type = LocationType(motif.location_type)
-    hidden = motif.visibility_type == VisibilityType.INVISIBLE
     when = datefmt.long_datetime(rdv.starts_at, loaded.time_zone)
     if location_type == LocationType.HOME:
         when = when.replace(" à ", " vers ", 1)
@@ -371,7 +381,7 @@ def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None =
     participants = (person_name(loaded.usager.first_name, loaded.usager.last_name),) if loaded.responsible else ()
     return RdvSummary(
         rdv_id=rdv.id,  # type: ignore[arg-type]
-        title=loaded.service.name if hidden else motif.name,
+        title=motif.name,
         when=when,
         duration_in_min=int((rdv.ends_at - rdv.starts_at).total_seconds() // 60),
         location_type=location_type.value,
@@ -398,11 +408,10 @@ def calendar_file(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None =
     loaded = _load(uow, access)
     rdv, motif, lieu = loaded.rdv, loaded.motif, loaded.lieu
     location_type = LocationType(motif.location_type)
-    hidden = motif.visibility_type == VisibilityType.INVISIBLE
     organizer = parseaddr(mailer.SmtpSettings.from_env().mail_from)[1] or "ne-pas-repondre@localhost"
     contact = loaded.responsible or loaded.usager
     ics = IcsRdv(uid=rdv.uuid, sequence=rdv.ics_sequence, starts_at=rdv.starts_at, ends_at=rdv.ends_at,
-                 time_zone=loaded.time_zone, motif_name=loaded.service.name if hidden else motif.name,
+                 time_zone=loaded.time_zone, motif_name=motif.name,
                  location_type=location_type, organizer_email=organizer,
                  link=f"{settings.public_url}{routes.USAGER_LINK}", cancelled=_status(loaded) in CANCELLED_STATUSES,
                  lieu_name=lieu.name if lieu else None, lieu_address=lieu.address if lieu else None,

@@ -1,7 +1,8 @@
 """"Mes rendez-vous": the RDVs of a signed-in usager and of their relatives, and their cancellation.
 
 Rights: an usager sees the participations of themselves and of the relatives they are responsible for,
-nobody else's; any other participation id is "not found", so ids reveal nothing.
+nobody else's, and never an RDV whose motif is invisible to usagers (domain.md, Motif: a child-protection
+RDV stays out of the parent's space); any other participation id is "not found", so ids reveal nothing.
 
 What each RDV shows and when it may be cancelled are exactly those of the "Infos et annulation" link
 (rdv_app.services.usager_link): the same `summary`, and the same `cancel` (more than 4 hours before, the
@@ -18,9 +19,10 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
-from rdv_app.db.models import Participation, Rdv, Usager
+from rdv_app.db.models import Motif, Participation, Rdv, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
+from rdv_app.domain.enums import VisibilityType
 from rdv_app.services.errors import NotFound
 from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.services.usagers import usager_link
@@ -72,8 +74,9 @@ def _participations(usager_id: int) -> Select[tuple[int, int, int]]:
     """(participation id, RDV id, participant id) of the usager's and their relatives' participations."""
     return (select(Participation.id, Participation.rdv_id, Participation.usager_id)
             .join(Rdv, col(Rdv.id) == Participation.rdv_id)
+            .join(Motif, col(Motif.id) == Rdv.motif_id)
             .join(Usager, col(Usager.id) == Participation.usager_id)
-            .where(col(Usager.deleted_at).is_(None),
+            .where(col(Usager.deleted_at).is_(None), Motif.visibility_type != VisibilityType.INVISIBLE.value,
                    sa.or_(Usager.id == usager_id, Usager.responsible_id == usager_id)))
 
 
