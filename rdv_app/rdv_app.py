@@ -27,6 +27,8 @@ wiring.configure()
 
 app = rx.App(
     stylesheets=["/styles.css"],
+    # The design tokens, as the custom properties assets/styles.css reads.
+    head_components=[rx.el.style(styles.css_custom_properties())],
     style=styles.base_style,
     html_lang="fr",
     api_transformer=[http_routes, security_headers],

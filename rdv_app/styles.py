@@ -1,10 +1,34 @@
-"""Design tokens, in one place."""
+"""Design tokens, in one place.
 
-BRAND_BLUE = "#000091"  # "bleu France": 14.9:1 on white
-TEXT_MUTED = "#3a3a3a"  # 11:1 on white
-ERROR_RED = "#ce0500"  # 5.4:1 on white
+Three outputs read them: the Reflex pages (Python props, and `assets/styles.css` through the CSS custom
+properties `--rdv-<name>` that `css_custom_properties` declares in every page's head), the pages the
+server renders itself (`rdv_app.api.html_page`, same custom properties) and the HTML emails
+(`rdv_app.notify.email_html`, values inlined: mail clients ignore custom properties).
+Contrasts are against white unless said otherwise.
+"""
+
+BRAND_BLUE = "#000091"  # "bleu France": 14.9:1; links, buttons, focus rings
+BRAND_BLUE_HOVER = "#1212ff"
+BLUE_SURFACE = "#e3e3fd"  # blue text on it: 11.8:1
+INFO_SURFACE = "#f5f5fe"
+TEXT = "#161616"  # 18.1:1
+TEXT_MUTED = "#3a3a3a"  # 11.4:1
+ON_COLOUR = "#ffffff"  # text on the blue, red and green fills
+BACKGROUND = "#ffffff"
 SURFACE = "#f6f6f6"
+BADGE_SURFACE = "#eeeeee"  # muted text on it: 9.8:1
 BORDER = "#dddddd"
+INPUT_BORDER = "#666666"  # 5.7:1, enough for a field's outline
+ERROR_RED = "#ce0500"  # 5.8:1, 5.3:1 on its surface
+ERROR_RED_HOVER = "#a90400"
+ERROR_SURFACE = "#fff4f3"
+WARNING = "#b34000"  # 5.8:1
+WARNING_SURFACE = "#fff4e5"
+SUCCESS = "#18753c"  # 5.8:1
+SUCCESS_SURFACE = "#eefbf1"
+CALENDAR_LABEL = "#1f2937"  # titles of the plages drawn behind the agenda: 11.7:1 on their colour
+
+FONT_FAMILY = "Marianne, 'Helvetica Neue', Arial, sans-serif"
 
 MAX_CONTENT_WIDTH = "72rem"
 NARROW_WIDTH = "28rem"
@@ -13,6 +37,37 @@ SPACE_S = "0.5rem"
 SPACE_M = "1rem"
 SPACE_L = "2rem"
 
+# The custom properties the stylesheets use, as `var(--rdv-blue)`.
+CSS_PROPERTIES = {
+    "blue": BRAND_BLUE,
+    "blue-hover": BRAND_BLUE_HOVER,
+    "blue-surface": BLUE_SURFACE,
+    "info-surface": INFO_SURFACE,
+    "text": TEXT,
+    "text-muted": TEXT_MUTED,
+    "on-colour": ON_COLOUR,
+    "background": BACKGROUND,
+    "surface": SURFACE,
+    "badge-surface": BADGE_SURFACE,
+    "border": BORDER,
+    "input-border": INPUT_BORDER,
+    "error": ERROR_RED,
+    "error-hover": ERROR_RED_HOVER,
+    "error-surface": ERROR_SURFACE,
+    "warning": WARNING,
+    "warning-surface": WARNING_SURFACE,
+    "success": SUCCESS,
+    "success-surface": SUCCESS_SURFACE,
+    "calendar-label": CALENDAR_LABEL,
+    "font": FONT_FAMILY,
+}
+
+
+def css_custom_properties() -> str:
+    """`:root{--rdv-blue:#000091;…}`, for a page's head."""
+    return ":root{" + "".join(f"--rdv-{name}:{value};" for name, value in CSS_PROPERTIES.items()) + "}"
+
+
 base_style = {
-    "font_family": "Marianne, 'Helvetica Neue', Arial, sans-serif",
+    "font_family": FONT_FAMILY,
 }

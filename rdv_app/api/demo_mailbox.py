@@ -2,20 +2,21 @@
 
 Only without an SMTP server (RDV_SMTP_HOST unset): anyone may read it, which is what a demo wants (the
 visitor opens the sign-in link "sent" to their address) and what a real instance must never offer, so with
-SMTP configured the address is a 404. Plain HTML, like the usager's link pages (`usager_pages`).
+SMTP configured the address is a 404. Plain HTML, in the shell of `rdv_app.api.html_page`.
 """
 
 from __future__ import annotations
 
 import re
-from html import escape
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from rdv_app import routes
-from rdv_app.api import usager_pages
+from rdv_app.api.html_page import e as _e
+from rdv_app.api.html_page import page
+from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.demo.mailbox import DemoMessage, MailboxPage, latest_messages
 from rdv_app.domain import datefmt
@@ -26,10 +27,6 @@ TIME_ZONE = "Europe/Paris"
 TITLE = "Boîte mail de la démo"
 _NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
-
-
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
 
 
 def linkify(text: str) -> str:
@@ -82,10 +79,10 @@ def mailbox_page(mailbox: MailboxPage) -> str:
         f'<div class="actions"><a class="button button-primary" href="{routes.DEMO_MAILBOX}">Actualiser</a></div>'
     )
     if not mailbox.messages:
-        return usager_pages.page(TITLE, intro + '<p class="info" style="margin-top:1.5rem">Aucun message pour '
+        return page(TITLE, intro + '<p class="info" style="margin-top:1.5rem">Aucun message pour '
                                  "l'instant.</p>")
     count = f"{mailbox.total} message{'s' if mailbox.total > 1 else ''}, les plus récents en premier."
-    return usager_pages.page(TITLE, intro + f'<p style="margin-top:1.5rem">{count}</p>'
+    return page(TITLE, intro + f'<p style="margin-top:1.5rem">{count}</p>'
                              + "".join(_message(message) for message in mailbox.messages) + _pager(mailbox))
 
 
@@ -96,10 +93,11 @@ def _page_number(request: Request) -> int:
 
 async def demo_mailbox(request: Request) -> Response:
     if not mailer.uses_demo_mailbox():
-        return HTMLResponse(usager_pages.page("Page introuvable", "<h1>Page introuvable</h1>"), status_code=404,
+        return HTMLResponse(page("Page introuvable", "<h1>Page introuvable</h1>"), status_code=404,
                             headers=_NO_STORE)
-    with UnitOfWork(getattr(request.app.state, "database_url", None), read_only=True) as uow:
-        mailbox = latest_messages(uow, _page_number(request))
+    number = _page_number(request)
+    mailbox = await within(UnitOfWork(getattr(request.app.state, "database_url", None), read_only=True),
+                           lambda uow: latest_messages(uow, number))
     return HTMLResponse(mailbox_page(mailbox), headers=_NO_STORE)
 
 

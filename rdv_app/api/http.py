@@ -12,14 +12,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rdv_app import routes
-from rdv_app.api import usager_pages
+from rdv_app.api import html_page
 from rdv_app.api.client_address import client_ip
 from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
+from rdv_app.blocking import within
 from rdv_app.config import settings
-from rdv_app.db.engine import get_engine
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.sessions import AGENT_SESSION_IDLE_TIMEOUT
 from rdv_app.services.agents import agent_auth
@@ -27,8 +27,7 @@ from rdv_app.services.agents import agent_auth
 
 async def health(_request: Request) -> Response:
     try:
-        with get_engine().connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        await within(UnitOfWork(read_only=True), lambda uow: uow.session.execute(sa.text("SELECT 1")))
     except sa.exc.SQLAlchemyError:
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
@@ -36,9 +35,9 @@ async def health(_request: Request) -> Response:
 
 async def open_agent_session(request: Request) -> Response:
     """Turns a login ticket into the HttpOnly session cookie, then goes on to the requested page."""
-    ticket = request.query_params.get("ticket", "")
-    with UnitOfWork() as uow:
-        opened = agent_auth.open_session(uow, ticket, client_ip(request), request.headers.get("user-agent"))
+    ticket, ip, user_agent = (request.query_params.get("ticket", ""), client_ip(request),
+                              request.headers.get("user-agent"))
+    opened = await within(UnitOfWork(), lambda uow: agent_auth.open_session(uow, ticket, ip, user_agent))
     if opened is None:
         return RedirectResponse(settings.frontend_url(routes.login()), status_code=303)
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)
@@ -58,7 +57,7 @@ async def clear_agent_session(_request: Request) -> Response:
 
 
 async def pages_script(_request: Request) -> Response:
-    return Response(usager_pages.SCRIPT, media_type="text/javascript; charset=utf-8",
+    return Response(html_page.SCRIPT, media_type="text/javascript; charset=utf-8",
                     headers={"Cache-Control": "public, max-age=3600"})
 
 
@@ -76,7 +75,7 @@ http_routes = Starlette(routes=[
 # Public booking pages may be embedded in other sites (the "iframe" snippet given to organisations);
 # every other page may only be framed by the app itself.
 EMBEDDABLE_PREFIXES = ("/prendre_rdv", "/org/")
-# Pages the server renders itself (rdv_app.api.usager_pages and the sign-in pages): their policy allows
+# Pages the server renders itself (in the shell of rdv_app.api.html_page): their policy allows
 # scripts from this origin only, the one file at routes.PAGES_SCRIPT; Reflex's pages keep theirs.
 SERVER_PAGE_PREFIXES = (f"{routes.USAGER_LINK}/", "/_auth/", routes.DEMO_MAILBOX)
 HSTS = b"max-age=63072000; includeSubDomains"

@@ -18,7 +18,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from rdv_app import routes
+from rdv_app.api.html_page import e, page
 from rdv_app.auth.franceconnect import Flow, FranceConnectClient, FranceConnectError, FranceConnectSettings
+from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.sessions import safe_next_path
@@ -28,16 +30,8 @@ _SESSION_MAX_AGE = int(usager_auth.USAGER_SESSION_IDLE_TIMEOUT.total_seconds())
 
 
 def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
-    html = f"""<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title, quote=False)} – RDV Service Public</title>
-<style>body{{font-family:system-ui,sans-serif;margin:0;background:#f6f6f6;color:#1e1e1e}}
-main{{max-width:32rem;margin:0 auto;padding:2rem 1rem}}h1{{font-size:1.5rem}}
-button,a.button{{display:block;width:100%;box-sizing:border-box;padding:.9rem 1rem;font-size:1.05rem;
-border:0;border-radius:.5rem;background:#000091;color:#fff;text-align:center;text-decoration:none;cursor:pointer}}
-button:focus,a:focus{{outline:3px solid #0a76f6;outline-offset:2px}}</style></head>
-<body><main><h1>{escape(title, quote=False)}</h1>{body}</main></body></html>"""
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(page(title, f"<h1>{escape(title, quote=False)}</h1>{body}"), status_code=status_code,
+                        headers={"Cache-Control": "no-store"})
 
 
 def _set_session(response: Response, token: str) -> None:
@@ -58,22 +52,23 @@ async def email_link_form(request: Request) -> Response:
     token = request.query_params.get("jeton", "")
     return _page("Connexion à votre compte", f"""
 <p>Confirmez votre connexion pour reprendre votre réservation là où vous l'aviez laissée.</p>
-<form method="post" action="{escape(settings.api_path(routes.USAGER_EMAIL_LINK))}">
-<input type="hidden" name="jeton" value="{escape(token, quote=True)}">
-<button type="submit">Me connecter et reprendre ma réservation</button></form>""")
+<form method="post" action="{e(settings.api_path(routes.USAGER_EMAIL_LINK))}" data-busy="Connexion…">
+<input type="hidden" name="jeton" value="{e(token)}">
+<div class="actions"><button class="button button-primary" type="submit">Me connecter et reprendre ma réservation</button>
+</div></form>""")
 
 
 async def email_link_sign_in(request: Request) -> Response:
     if not _same_origin(request):
         return _page("Demande refusée", "<p>Cette demande ne vient pas de notre site.</p>", status_code=403)
-    form = await request.form()
-    with UnitOfWork() as uow:
-        opened = usager_auth.open_email_link(uow, str(form.get("jeton", "")))
+    token = str((await request.form()).get("jeton", ""))
+    opened = await within(UnitOfWork(), lambda uow: usager_auth.open_email_link(uow, token))
     if opened is None:
         return _page("Ce lien n'est plus valide", f"""
 <p>Ce lien de connexion a déjà servi ou a expiré (il est valable 24 heures, une seule fois).
 Demandez un nouveau lien depuis la page de réservation.</p>
-<p><a class="button" href="{escape(settings.frontend_url(routes.PUBLIC_BOOKING))}">Prendre rendez-vous</a></p>""",
+<div class="actions"><a class="button button-primary" href="{e(settings.frontend_url(routes.PUBLIC_BOOKING))}">
+Prendre rendez-vous</a></div>""",
                      status_code=400)
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)
     _set_session(response, opened.token)
@@ -118,8 +113,8 @@ async def franceconnect_callback(request: Request) -> Response:
         return _fc_failed(error, next_path)
     except (OSError, ValueError):
         return _fc_failed(FranceConnectError(), next_path)
-    with UnitOfWork() as uow:
-        opened = usager_auth.sign_in_with_franceconnect(uow, identity, id_token, next_path)
+    opened = await within(UnitOfWork(),
+                          lambda uow: usager_auth.sign_in_with_franceconnect(uow, identity, id_token, next_path))
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)
     _set_session(response, opened.token)
     response.delete_cookie(routes.FRANCECONNECT_FLOW_COOKIE, path=routes.FRANCECONNECT_START, httponly=True,
@@ -129,8 +124,9 @@ async def franceconnect_callback(request: Request) -> Response:
 
 def _fc_failed(error: FranceConnectError, next_path: str) -> Response:
     next_path = safe_next_path(next_path, routes.PUBLIC_BOOKING)
-    return _page("Connexion impossible", f"""<p role="alert">{escape(error.message, quote=False)}</p>
-<p><a class="button" href="{escape(settings.frontend_url(next_path))}">Revenir à ma réservation</a></p>""",
+    return _page("Connexion impossible", f"""<p class="alert" role="alert">{e(error.message)}</p>
+<div class="actions"><a class="button button-primary" href="{e(settings.frontend_url(next_path))}">
+Revenir à ma réservation</a></div>""",
                  status_code=400)
 
 

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from rdv_app import routes
 from rdv_app.api import usager_pages
 from rdv_app.api.client_address import client_ip
+from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.usager_link import ACCESS_LIFETIME, VERIFIED_LIFETIME
@@ -66,6 +67,12 @@ def _verified(request: Request, access: service.LinkAccess) -> bool:
     return service.is_verified(access, request.cookies.get(routes.USAGER_VERIFIED_COOKIE))
 
 
+def _lock_message(uow: UnitOfWork, access: service.LinkAccess) -> str | None:
+    """What the 3-letter form says while the link is locked, or None."""
+    until = service.locked_until(uow, access)
+    return service.lock_message(uow, access, until) if until else None
+
+
 async def _checked_access(request: Request, rdv_id: int, *, post: bool = False) -> service.LinkAccess | Response:
     """The access of a request past the 3-letter check, or the page to answer instead: the invalid-link
     page (no access, or a POST from elsewhere), or back to the check."""
@@ -95,9 +102,9 @@ async def _post_allowed(request: Request) -> bool:
 
 async def open_link(request: Request) -> Response:
     rdv_id: int = request.path_params["rdv_id"]
+    token, ip = request.path_params["token"], client_ip(request)
     try:
-        with _uow(request) as uow:
-            cookie = service.open_link(uow, rdv_id, request.path_params["token"], client_ip(request))
+        cookie = await within(_uow(request), lambda uow: service.open_link(uow, rdv_id, token, ip))
     except service.TooManyAttempts as error:
         return _html(usager_pages.too_many_attempts(error.message), 429)
     if cookie is None:
@@ -112,13 +119,14 @@ async def link_page(request: Request) -> Response:
     access = _access(request, rdv_id)
     if access is None:
         return _invalid()
+    if not _verified(request, access):
+        try:
+            locked = await within(_uow(request), lambda uow: _lock_message(uow, access))
+        except NotFound:
+            return _invalid()
+        return _html(usager_pages.initials_form(rdv_id, _csrf(request), locked=locked))
     try:
-        with _uow(request) as uow:
-            if not _verified(request, access):
-                until = service.locked_until(uow, access)
-                locked = service.lock_message(uow, access, until) if until else None
-                return _html(usager_pages.initials_form(rdv_id, _csrf(request), locked=locked))
-            summary = service.summary(uow, access)
+        summary = await within(_uow(request), lambda uow: service.summary(uow, access))
     except NotFound:
         return _invalid()
     just_cancelled = request.query_params.get("annule") == "1"
@@ -130,10 +138,9 @@ async def submit_initials(request: Request) -> Response:
     access = _access(request, rdv_id)
     if access is None or not await _post_allowed(request):
         return _invalid()
-    answer = str((await request.form()).get("lettres", ""))
+    answer, ip = str((await request.form()).get("lettres", "")), client_ip(request)
     try:
-        with _uow(request) as uow:
-            proof = service.check_initials(uow, access, answer, client_ip(request))
+        proof = await within(_uow(request), lambda uow: service.check_initials(uow, access, answer, ip))
     except NotFound:
         return _invalid()
     except service.TooManyAttempts as error:
@@ -153,8 +160,7 @@ async def confirm_cancel(request: Request) -> Response:
     if isinstance(access, Response):
         return access
     try:
-        with _uow(request) as uow:
-            summary = service.summary(uow, access)
+        summary = await within(_uow(request), lambda uow: service.summary(uow, access))
     except NotFound:
         return _invalid()
     if not summary.can_cancel:
@@ -168,13 +174,11 @@ async def cancel(request: Request) -> Response:
     if isinstance(access, Response):
         return access
     try:
-        with _uow(request) as uow:
-            service.cancel(uow, access)
+        await within(_uow(request), lambda uow: service.cancel(uow, access))
     except NotFound:
         return _invalid()
     except DomainError as error:
-        with _uow(request) as uow:
-            summary = service.summary(uow, access)
+        summary = await within(_uow(request), lambda uow: service.summary(uow, access))
         return _html(usager_pages.rdv_summary(summary, error=error.message), 409)
     return _see_other(f"{routes.usager_link(rdv_id)}?annule=1")
 
@@ -185,8 +189,7 @@ async def calendar_file(request: Request) -> Response:
     if isinstance(access, Response):
         return access
     try:
-        with _uow(request) as uow:
-            ics = service.calendar_file(uow, access)
+        ics = await within(_uow(request), lambda uow: service.calendar_file(uow, access))
     except NotFound:
         return _invalid()
     return Response(ics.content, media_type="text/calendar; charset=utf-8",

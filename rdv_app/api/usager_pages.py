@@ -1,107 +1,17 @@
-"""The usager's "Infos et annulation" pages, rendered on the server as plain HTML.
-
-Why not Reflex pages: the person arrives from an SMS on a phone, often on a slow connection, and must
-see their RDV at once. Plain HTML shows at the first response, works without JavaScript and without
-a websocket, and its forms are real POSTs that carry the HttpOnly cookies; the small script only marks
-buttons busy while a form is sent. The look follows the app's (same header, colours and fonts); the
-CSS is inline so that the page needs a single request.
-"""
+"""The usager's "Infos et annulation" pages, rendered on the server as plain HTML in the shell of
+`rdv_app.api.html_page` (why not Reflex pages: see there)."""
 
 from __future__ import annotations
 
-from html import escape
-
 from rdv_app import routes
+from rdv_app.api.html_page import e as _e
+from rdv_app.api.html_page import page
 from rdv_app.config import settings
 from rdv_app.domain.enums import LocationType
 from rdv_app.domain.usager_link import CancelRefusal
 from rdv_app.services.usagers.usager_link import RdvSummary
 
-APP_NAME = "RDV Services Publics"
 INITIALS_LABEL = "Saisissez les trois premières lettres de votre nom de famille"
-
-_CSS = """
-*,*::before,*::after{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{margin:0;color:#161616;background:#fff;font-family:Marianne,'Helvetica Neue',Arial,sans-serif;
- font-size:1rem;line-height:1.5}
-a{color:#000091}
-a:focus-visible,button:focus-visible,input:focus-visible{outline:2px solid #000091;outline-offset:2px}
-.visually-hidden{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;
- clip:rect(0,0,0,0);white-space:nowrap;border:0}
-.skip-link{position:absolute;left:-999px;top:0;padding:.5rem 1rem;background:#000091;color:#fff;z-index:100}
-.skip-link:focus{left:.5rem;top:.5rem}
-.site-header{border-bottom:1px solid #ddd;background:#fff}
-.header-inner{max-width:40rem;margin:0 auto;padding:.75rem 1rem}
-.brand{display:inline-flex;align-items:center;gap:.5rem;text-decoration:none;font-weight:700}
-.brand-mark{background:#000091;color:#fff;padding:.15rem .4rem;border-radius:4px;font-size:.85rem;letter-spacing:.05em}
-.brand-name{color:#000091;font-size:1.05rem}
-.site-main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem 3rem;min-height:60vh;outline:none}
-.site-footer{max-width:40rem;margin:0 auto;padding:1.5rem 1rem;border-top:1px solid #ddd;color:#3a3a3a;font-size:.875rem}
-h1{font-size:1.75rem;line-height:1.25;margin:0 0 1rem}
-h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
-p{margin:0 0 1rem}
-.lead{color:#3a3a3a}
-.card{border:1px solid #ddd;border-radius:8px;padding:1rem;margin:0 0 1rem}
-.facts{margin:0;display:grid;grid-template-columns:1fr;gap:.15rem}
-.facts dt{font-weight:700;margin-top:.6rem}
-.facts dt:first-child{margin-top:0}
-.facts dd{margin:0}
-.when::first-letter{text-transform:uppercase}
-.pre{white-space:pre-line}
-.alert{border-left:4px solid #ce0500;background:#fff4f3;padding:.75rem 1rem;margin:0 0 1rem}
-.info{border-left:4px solid #000091;background:#f5f5fe;padding:.75rem 1rem;margin:0 0 1rem}
-.success{border-left:4px solid #18753c;background:#f3fbf6;padding:.75rem 1rem;margin:0 0 1rem}
-.badge{display:inline-block;border-radius:4px;padding:.1rem .5rem;font-weight:700;font-size:.9rem;
- background:#ffe9e9;color:#ce0500;margin:0 0 1rem}
-.field{display:flex;flex-direction:column;gap:.35rem;margin:0 0 1rem}
-.field label{font-weight:700}
-.hint{font-size:.875rem;color:#3a3a3a}
-.text-input{width:100%;max-width:12rem;padding:.6rem .75rem;font-size:1.25rem;letter-spacing:.2em;
- text-transform:uppercase;border:1px solid #666;border-radius:4px;background:#fff;color:#161616}
-.text-input[aria-invalid="true"]{border-color:#ce0500}
-.field-error{color:#ce0500;font-size:.9rem;margin:0}
-.actions{display:flex;flex-direction:column;gap:.75rem;margin:1.5rem 0 0}
-.button{display:flex;align-items:center;justify-content:center;min-height:48px;padding:.6rem 1rem;border-radius:6px;
- font-size:1rem;font-weight:700;text-decoration:none;cursor:pointer;border:2px solid #000091;width:100%}
-.button-primary{background:#000091;color:#fff}
-.button-secondary{background:#fff;color:#000091}
-.button-danger{background:#ce0500;border-color:#ce0500;color:#fff}
-.button[disabled]{opacity:.7;cursor:progress}
-@media (min-width:40rem){.actions{flex-direction:row;flex-wrap:wrap}.button{width:auto}}
-"""
-
-# Busy state while a form is sent: the button says so and cannot be pressed twice.
-# Served at routes.PAGES_SCRIPT: the pages' Content-Security-Policy allows no inline script.
-SCRIPT = """
-document.querySelectorAll("form[data-busy]").forEach(function (form) {
-  form.addEventListener("submit", function () {
-    var button = form.querySelector("button[type=submit]");
-    if (button) { button.disabled = true; button.textContent = form.dataset.busy; }
-    form.setAttribute("aria-busy", "true");
-  });
-});
-"""
-
-
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
-
-
-def page(title: str, body: str) -> str:
-    return (
-        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="robots" content="noindex, nofollow">'
-        f"<title>{_e(title)} – {APP_NAME}</title><style>{_CSS}</style></head><body>"
-        '<a class="skip-link" href="#contenu">Aller au contenu</a>'
-        '<header class="site-header"><div class="header-inner">'
-        f'<a class="brand" href="{settings.frontend_url(routes.HOME)}"><span class="brand-mark" aria-hidden="true">RDV</span>'
-        f'<span class="brand-name">{APP_NAME}</span></a></div></header>'
-        f'<main id="contenu" tabindex="-1" class="site-main">{body}</main>'
-        '<footer class="site-footer"><p>Service de prise de rendez-vous des services publics. Logiciel libre.</p>'
-        f'</footer><script src="{routes.PAGES_SCRIPT}" defer></script></body></html>'
-    )
 
 
 def invalid_link() -> str:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from email.utils import format_datetime, parsedate_to_datetime
 
 from limits import parse
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from rdv_app.api.client_address import client_ip
 from rdv_app.auth import rate_limit
+from rdv_app.blocking import in_thread, within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import webcal
 from rdv_app.services.errors import NotFound
@@ -25,11 +25,6 @@ from rdv_app.services.errors import NotFound
 FEED_REQUESTS = parse("30/minute")
 UNKNOWN_FEEDS = parse("20/minute")
 CACHE_CONTROL = "private, max-age=300"
-
-
-def _build(calendar_uid: str) -> webcal.Feed:
-    with UnitOfWork() as uow:
-        return webcal.agent_feed(uow, calendar_uid)
 
 
 def _unchanged(request: Request, feed: webcal.Feed) -> bool:
@@ -51,15 +46,17 @@ async def calendar_feed(request: Request) -> Response:
     calendar_uid: str = request.path_params["calendar_uid"]
     client = client_ip(request)
     feed_key, client_key = f"webcal:{calendar_uid}", f"webcal-inconnu:{client}"
-    wait = rate_limit.is_blocked(FEED_REQUESTS, feed_key) or rate_limit.is_blocked(UNKNOWN_FEEDS, client_key)
+    # The counts may live in Redis (rate_limit): asked on a worker thread, like the database.
+    wait = await in_thread(lambda: rate_limit.is_blocked(FEED_REQUESTS, feed_key)
+                           or rate_limit.is_blocked(UNKNOWN_FEEDS, client_key))
     if wait:
         return PlainTextResponse("Trop de requêtes : réessayez plus tard.", status_code=429,
                                  headers={"Retry-After": str(wait)})
-    rate_limit.record(FEED_REQUESTS, feed_key)
+    await in_thread(rate_limit.record, FEED_REQUESTS, feed_key)
     try:
-        feed = await run_in_threadpool(_build, calendar_uid)
+        feed = await within(UnitOfWork(), lambda uow: webcal.agent_feed(uow, calendar_uid))
     except NotFound:
-        rate_limit.record(UNKNOWN_FEEDS, client_key)
+        await in_thread(rate_limit.record, UNKNOWN_FEEDS, client_key)
         return PlainTextResponse("Calendrier introuvable : le lien a peut-être été réinitialisé.", status_code=404)
     headers = {"ETag": feed.etag, "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
                "Cache-Control": CACHE_CONTROL}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import reflex as rx
 
 from rdv_app import routes, styles
-from rdv_app.state.agent import AgentState
 
 APP_NAME = "RDV Services Publics"
 
@@ -28,6 +30,23 @@ ADMIN_NAV = (
 )
 # Shown to territorial admins.
 TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),)
+
+
+@dataclass(frozen=True)
+class SignedInAgent:
+    """What the workspace's frame shows of the signed-in agent, and what it lets them do."""
+
+    ready: rx.Var  # the session was checked: the page may show
+    first_name: rx.Var
+    display_name: rx.Var
+    organisations: rx.Var  # [{"id", "name"}]
+    current_org_id: rx.Var
+    current_org_name: rx.Var
+    has_several_organisations: rx.Var
+    is_admin_here: rx.Var  # the admin pages show in the navigation
+    is_territorial_admin: rx.Var  # the territory pages too
+    on_switch_organisation: Any  # takes the chosen organisation's id
+    on_logout: Any
 
 
 def skip_link() -> rx.Component:
@@ -53,7 +72,7 @@ def footer() -> rx.Component:
     )
 
 
-def public_layout(content: rx.Component, title: str) -> rx.Component:
+def public_layout(content: rx.Component) -> rx.Component:
     return rx.fragment(
         skip_link(),
         rx.el.header(rx.box(brand(routes.HOME), class_name="header-inner"), class_name="site-header"),
@@ -62,44 +81,44 @@ def public_layout(content: rx.Component, title: str) -> rx.Component:
     )
 
 
-def organisation_switcher() -> rx.Component:
+def organisation_switcher(agent: SignedInAgent) -> rx.Component:
     return rx.cond(
-        AgentState.has_several_organisations,
+        agent.has_several_organisations,
         rx.el.div(
             rx.el.label("Organisation", html_for="organisation-switcher", class_name="switcher-label"),
             rx.el.select(
-                rx.foreach(AgentState.organisations,
+                rx.foreach(agent.organisations,
                            lambda org: rx.el.option(org["name"], value=org["id"])),
                 id="organisation-switcher",
-                value=AgentState.current_org_id,
-                on_change=AgentState.switch_organisation,
+                value=agent.current_org_id,
+                on_change=agent.on_switch_organisation,
                 class_name="switcher-select",
             ),
             class_name="switcher",
         ),
-        rx.el.span(AgentState.current_org_name, class_name="current-organisation"),
+        rx.el.span(agent.current_org_name, class_name="current-organisation"),
     )
 
 
-def workspace_header() -> rx.Component:
+def workspace_header(agent: SignedInAgent) -> rx.Component:
     return rx.el.header(
         rx.box(
             brand(routes.WORKSPACE),
             rx.el.nav(
                 rx.el.ul(*[rx.el.li(rx.link(label, href=route, class_name="nav-link")) for label, route in WORKSPACE_NAV],
-                         *[rx.cond(AgentState.is_admin_here, rx.el.li(rx.link(label, href=route, class_name="nav-link")))
+                         *[rx.cond(agent.is_admin_here, rx.el.li(rx.link(label, href=route, class_name="nav-link")))
                            for label, route in ADMIN_NAV],
-                         *[rx.cond(AgentState.is_territorial_admin,
+                         *[rx.cond(agent.is_territorial_admin,
                                    rx.el.li(rx.link(label, href=route, class_name="nav-link")))
                            for label, route in TERRITORY_NAV],
                          class_name="nav-list"),
                 aria_label="Navigation principale",
             ),
             rx.hstack(
-                organisation_switcher(),
-                rx.link(AgentState.first_name, href=routes.ACCOUNT, class_name="agent-name",
-                        aria_label="Mon compte : " + AgentState.display_name),
-                rx.button("Se déconnecter", on_click=AgentState.logout, variant="outline", size="2"),
+                organisation_switcher(agent),
+                rx.link(agent.first_name, href=routes.ACCOUNT, class_name="agent-name",
+                        aria_label="Mon compte : " + agent.display_name),
+                rx.button("Se déconnecter", on_click=agent.on_logout, variant="outline", size="2"),
                 align="center", spacing="4", wrap="wrap",
             ),
             class_name="header-inner workspace-header",
@@ -113,13 +132,13 @@ def loading_block(message: str = "Chargement…") -> rx.Component:
                      padding=styles.SPACE_L)
 
 
-def workspace_layout(content: rx.Component, title: str) -> rx.Component:
+def workspace_layout(content: rx.Component, agent: SignedInAgent) -> rx.Component:
     return rx.fragment(
         skip_link(),
         rx.cond(
-            AgentState.ready,
+            agent.ready,
             rx.fragment(
-                workspace_header(),
+                workspace_header(agent),
                 rx.el.main(content, id="contenu", tab_index=-1, class_name="site-main"),
             ),
             rx.el.main(loading_block("Vérification de votre session…"), id="contenu", class_name="site-main"),

@@ -7,28 +7,24 @@ from typing import Any
 
 import reflex as rx
 
+from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.domain.recurrence import ORDINAL_LABELS_FR, WEEKDAY_LABELS_FR, WEEKDAYS
-from rdv_app.state.creneaux import Option
-from rdv_app.state.plages import MONTHLY, NO_REPEAT, OPEN_DAYS, WEEKLY
+from rdv_app.domain.recurrence import ORDINAL_LABELS_FR
 
-OPEN_WEEKDAYS = [Option(name, label.capitalize())
-                 for name, label in zip(WEEKDAYS[:OPEN_DAYS], WEEKDAY_LABELS_FR[:OPEN_DAYS], strict=True)]
-REPEAT_CHOICES = [Option(NO_REPEAT, "Pas de répétition"), Option(WEEKLY, "Chaque semaine, les jours choisis"),
-                  Option(MONTHLY, "Chaque mois, un jour de la semaine donné")]
 WEEK_INTERVALS = [Option("1", "Chaque semaine"),
                   *[Option(str(n), f"Toutes les {n} semaines") for n in range(2, 6)]]
 MONTH_ORDINALS = [Option(str(n), ORDINAL_LABELS_FR[n]) for n in (1, 2, 3, 4, -1)]
 
 
-def weekly_fields(prefix: str, *, days: rx.Var, key: rx.Var, on_toggle_day: Callable[[str, Any], Any],
-                  interval: rx.Var, on_interval: Any) -> rx.Component:
+def weekly_fields(prefix: str, *, weekdays: list[Option], days: rx.Var, key: rx.Var,
+                  on_toggle_day: Callable[[str, Any], Any], interval: rx.Var, on_interval: Any) -> rx.Component:
+    """`weekdays` offered as checkboxes, `days` the ones ticked."""
     return rx.fragment(
         fieldset(
             f"{prefix}-jours", "Jours de la semaine",
             rx.el.div(*[checkbox(day.label, initial=days.contains(day.value), key=key,
                                  on_change=lambda checked, value=day.value: on_toggle_day(value, checked))
-                        for day in OPEN_WEEKDAYS],
+                        for day in weekdays],
                       class_name="choice-row"),
             hint="Sans jour coché, la répétition a lieu le jour de la semaine de la date choisie.",
         ),

@@ -15,8 +15,8 @@ Every email we write (`rdv_app.notify.events`, `rdv_app.notify.notices`) follows
 - any other line is a paragraph.
 
 The HTML is simple on purpose, for mail clients and screen readers: `lang="fr"`, a main landmark, the
-subject as the one h1, real table headers, no images, no scripts, inline styles with contrasting
-colours, and everything escaped (axe finds nothing to report, see tests/e2e/test_notify_after_commit.py).
+subject as the one h1, real table headers, no images, no scripts, inline styles with the app's colours
+(`rdv_app.styles`, inlined: mail clients ignore CSS custom properties), and everything escaped (axe finds nothing to report, see tests/e2e/test_notify_after_commit.py).
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ import re
 from html import escape
 from typing import Any
 
+from rdv_app import styles
+
 _FACT = re.compile(r"^(?P<label>[^\s:][^:]{0,40}?) : (?P<value>.+)$")
 _URL = re.compile(r"^https?://\S+$")
-_BLUE = "#000091"  # contrast 15.9:1 on white
-_TEXT = "#161616"
+# Arial and Helvetica rather than the app's Marianne, which mail clients do not have.
 _FONT = "font-family: Arial, Helvetica, sans-serif; font-size: 16px; line-height: 1.5;"
 
 
@@ -53,7 +54,7 @@ def _facts_table(rows: list[tuple[str, str]]) -> str:
 def _action(label: str, url: str) -> str:
     href = escape(url, quote=True)
     return (f'<p style="margin: 16px 0 4px 0;"><a href="{href}" style="display: inline-block; padding: 10px 16px; '
-            f'background: {_BLUE}; color: #ffffff; font-weight: bold; text-decoration: none; border-radius: 4px;">'
+            f'background: {styles.BRAND_BLUE}; color: {styles.ON_COLOUR}; font-weight: bold; text-decoration: none; border-radius: 4px;">'
             f'{escape(label)}</a></p>'
             f'<p style="margin: 0 0 16px 0; font-size: 14px; word-break: break-all;">{escape(url)}</p>')
 
@@ -103,8 +104,8 @@ def html_from_text(subject: str, text: str) -> str:
         '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(subject)}</title>\n</head>\n"
-        f'<body style="margin: 0; padding: 16px; background: #ffffff; color: {_TEXT}; {_FONT}">\n'
+        f'<body style="margin: 0; padding: 16px; background: {styles.BACKGROUND}; color: {styles.TEXT}; {_FONT}">\n'
         f'<main style="display: block; max-width: 600px; margin: 0 auto;">\n'
-        f'<h1 style="font-size: 22px; margin: 0 0 16px 0; color: {_BLUE};">{escape(subject)}</h1>\n'
+        f'<h1 style="font-size: 22px; margin: 0 0 16px 0; color: {styles.BRAND_BLUE};">{escape(subject)}</h1>\n'
         f"{body}\n</main>\n</body>\n</html>\n"
     )

@@ -17,9 +17,9 @@ from rdv_app.components.planning import (
     until_field,
     weekly_fields,
 )
-from rdv_app.pages.template import template
+from rdv_app.pages.template import agent_page
 from rdv_app.state.absences import FORM_HEADING_ID, LIST_HEADING_ID, AbsenceRow, AbsencesState
-from rdv_app.state.agent import AgentState
+from rdv_app.state.plages import OPEN_WEEKDAYS
 
 FORM_ID = "formulaire-indisponibilite"
 WHOLE_SERIES = ("Une indisponibilité répétée se modifie ou se supprime en entier, toutes ses occurrences à "
@@ -87,7 +87,7 @@ def _repetition() -> rx.Component:
                 rx.cond(
                     AbsencesState.repeat,
                     rx.fragment(
-                        weekly_fields("indisponibilite", days=AbsencesState.week_days,
+                        weekly_fields("indisponibilite", weekdays=OPEN_WEEKDAYS, days=AbsencesState.week_days,
                                       key=AbsencesState.form_key, on_toggle_day=AbsencesState.toggle_week_day,
                                       interval=AbsencesState.week_interval,
                                       on_interval=AbsencesState.set_week_interval),
@@ -159,8 +159,7 @@ def absence_form() -> rx.Component:
     )
 
 
-@template(routes.ABSENCES, "Indisponibilités", on_load=[AgentState.require_agent, AbsencesState.load],
-          layout="workspace")
+@agent_page(routes.ABSENCES, "Indisponibilités", load=AbsencesState.load)
 def absences_page() -> rx.Component:
     return rx.vstack(
         rx.heading("Indisponibilités", as_="h1", size="7"),
@@ -171,7 +170,7 @@ def absences_page() -> rx.Component:
                   type="button", on_click=AbsencesState.start_new),
         # The form waits for its choices (agents) like the list does.
         rx.cond(AbsencesState.loading, loading_block("Chargement des indisponibilités…"),
-                rx.fragment(absence_list(), absence_form())),
+                rx.cond(AbsencesState.denied != "", form_alert(AbsencesState.denied), rx.fragment(absence_list(), absence_form()))),
         delete_dialog("Supprimer cette indisponibilité ?", AbsencesState.deleting_label,
                       is_open=AbsencesState.deleting_id != "", on_open_change=AbsencesState.set_delete_open,
                       on_confirm=AbsencesState.delete, busy=AbsencesState.deleting),

@@ -9,9 +9,8 @@ from rdv_app.components.admin import admin_page, edit_form_actions, section
 from rdv_app.components.fields import input_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.planning import badge, status_region
-from rdv_app.pages.template import template
+from rdv_app.pages.template import agent_page
 from rdv_app.state.admin_lieux import FORM_HEADING_ID, LIST_HEADING_ID, AdminLieuxState, LieuRow
-from rdv_app.state.agent import AgentState
 
 S = AdminLieuxState
 
@@ -103,8 +102,7 @@ def lieu_form() -> rx.Component:
     )
 
 
-@template(routes.ADMIN_LIEUX, "Lieux", on_load=[AgentState.require_agent, AdminLieuxState.load],
-          layout="workspace")
+@agent_page(routes.ADMIN_LIEUX, "Lieux", load=AdminLieuxState.load)
 def admin_lieux_page() -> rx.Component:
     return admin_page(
         "Lieux", "Les lieux où l'organisation reçoit sur place. Un lieu désactivé ne propose plus de créneaux ; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes
+from rdv_app.choices import Option
 from rdv_app.components.admin import (
     admin_page,
     colour_swatch,
@@ -15,22 +16,33 @@ from rdv_app.components.admin import (
 )
 from rdv_app.components.fields import checkbox, select_field
 from rdv_app.components.forms import form_alert
-from rdv_app.components.motif_form import LOCATION_OPTIONS, motif_tabs
+from rdv_app.components.motif_form import LOCATION_OPTIONS, MotifFormProps, motif_tabs
 from rdv_app.components.planning import badge, status_region
-from rdv_app.pages.template import template
+from rdv_app.pages.template import agent_page
 from rdv_app.state.admin_motifs import (
+    FLAG_FIELDS,
     FORM_HEADING_ID,
     LIST_HEADING_ID,
     NOT_ONLINE,
     ONLINE,
+    TABS,
+    TEXT_FIELDS,
     AdminMotifsState,
+    MotifFormMixin,
     MotifListRow,
 )
-from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 
 S = AdminMotifsState
 ONLINE_FILTER = [Option(ONLINE, "Ouverts à la réservation en ligne"), Option(NOT_ONLINE, "Non ouverts en ligne")]
+
+
+def motif_form_props(state: type[MotifFormMixin]) -> MotifFormProps:
+    """The motif form's fields bound to `state` (this page's, or the territory page's)."""
+    return MotifFormProps(
+        values={name: getattr(state, name) for name in TEXT_FIELDS | FLAG_FIELDS}, key=state.form_key,
+        error_field=state.error_field, error_message=state.error_message, on_text=state.set_text,
+        on_flag=state.set_flag, tab=state.tab, on_tab=state.set_tab, tab_ids=TABS,
+    )
 
 
 def _row(row: MotifListRow) -> rx.Component:
@@ -116,7 +128,7 @@ def motif_form() -> rx.Component:
         rx.cond(S.has_rdvs, rx.el.p("Ce motif a déjà des rendez-vous : son type de lieu et son caractère "
                                     "collectif ne peuvent plus changer.", class_name="info-box"), rx.fragment()),
         rx.form(
-            motif_tabs(S, "motif", S.services),
+            motif_tabs(motif_form_props(S), "motif", S.services),
             edit_form_actions(S, "Créer le motif"),
             on_submit=lambda _form: S.save(),
             aria_labelledby=FORM_HEADING_ID,
@@ -125,8 +137,7 @@ def motif_form() -> rx.Component:
     )
 
 
-@template(routes.ADMIN_MOTIFS, "Motifs", on_load=[AgentState.require_agent, AdminMotifsState.load],
-          layout="workspace")
+@agent_page(routes.ADMIN_MOTIFS, "Motifs", load=AdminMotifsState.load)
 def admin_motifs_page() -> rx.Component:
     return admin_page(
         "Motifs", "Un motif est un type de rendez-vous : sa durée, son lieu, qui peut le réserver et ce que "

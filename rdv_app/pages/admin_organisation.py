@@ -9,9 +9,8 @@ from rdv_app.components.admin import admin_page, online_badge, section, textarea
 from rdv_app.components.fields import input_field, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.planning import status_region
-from rdv_app.pages.template import template
+from rdv_app.pages.template import agent_page
 from rdv_app.state.admin_organisation import AdminOrganisationState, OnlineBookingState, OnlineMotifRow
-from rdv_app.state.agent import AgentState
 
 Org = AdminOrganisationState
 B = OnlineBookingState
@@ -26,8 +25,7 @@ def _field(field: str, label: str, **props) -> rx.Component:
                        on_change=lambda value: Org.set_text(field, value), error=_error(field), **props)
 
 
-@template(routes.ADMIN_ORGANISATION, "Organisation",
-          on_load=[AgentState.require_agent, AdminOrganisationState.load], layout="workspace")
+@agent_page(routes.ADMIN_ORGANISATION, "Organisation", load=AdminOrganisationState.load)
 def admin_organisation_page() -> rx.Component:
     return admin_page(
         "Organisation", "Une organisation est une structure du territoire (PMI, MDS, mairie…) avec ses agents, "
@@ -81,8 +79,7 @@ def _online_row(row: OnlineMotifRow) -> rx.Component:
     )
 
 
-@template(routes.ADMIN_ONLINE_BOOKING, "Réservation en ligne",
-          on_load=[AgentState.require_agent, OnlineBookingState.load], layout="workspace")
+@agent_page(routes.ADMIN_ONLINE_BOOKING, "Réservation en ligne", load=OnlineBookingState.load)
 def admin_online_booking_page() -> rx.Component:
     return admin_page(
         "Réservation en ligne", "Les usagers prennent rendez-vous seuls, depuis un ordinateur ou un téléphone, "

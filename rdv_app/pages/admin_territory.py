@@ -7,13 +7,14 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
+from rdv_app.choices import Option
 from rdv_app.components.admin import admin_page, colour_swatch, online_badge, section, textarea_field
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.motif_form import BOOKABLE_OPTIONS, LOCATION_OPTIONS, UNIT_OPTIONS, motif_tabs
 from rdv_app.components.planning import status_region
-from rdv_app.pages.admin_motifs import ONLINE_FILTER
-from rdv_app.pages.template import template
+from rdv_app.pages.admin_motifs import ONLINE_FILTER, motif_form_props
+from rdv_app.pages.template import agent_page
 from rdv_app.state.admin_territory import (
     CREATE_HEADING_ID,
     PREVIEW_HEADING_ID,
@@ -22,8 +23,6 @@ from rdv_app.state.admin_territory import (
     TerritoryMotifsState,
     TerritoryRow,
 )
-from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 
 S = TerritoryMotifsState
 
@@ -215,7 +214,7 @@ def create_in_several() -> rx.Component:
                      error=rx.cond(S.error_field == "organisation_ids", S.error_message, ""),
                      hint="Les organisations que vous administrez. Le motif est créé dans chacune, ou dans "
                           "aucune si l'une le refuse."),
-            motif_tabs(S, "territoire-motif", S.services),
+            motif_tabs(motif_form_props(S), "territoire-motif", S.services),
             form_alert(S.form_error),
             rx.button(rx.cond(S.saving, rx.spinner(size="2"), rx.icon("plus", size=16)),
                       "Créer dans les organisations choisies", type="submit", size="3", disabled=S.saving,
@@ -252,8 +251,7 @@ def no_organisation_administered() -> rx.Component:
     )
 
 
-@template(routes.ADMIN_TERRITORY_MOTIFS, "Motifs du territoire",
-          on_load=[AgentState.require_agent, TerritoryMotifsState.load], layout="workspace")
+@agent_page(routes.ADMIN_TERRITORY_MOTIFS, "Motifs du territoire", load=TerritoryMotifsState.load)
 def admin_territory_page() -> rx.Component:
     return admin_page(
         "Motifs du territoire", "Les motifs des organisations que vous administrez dans votre territoire : "

@@ -9,7 +9,7 @@ from rdv_app.components.fields import field_error
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge, delete_dialog, info_box, status_region
-from rdv_app.pages.template import template
+from rdv_app.pages.template import agent_page
 from rdv_app.services.integrations.webhooks import subscription_choices
 from rdv_app.state.admin_webhooks import SUBSCRIPTION_FIELD_PREFIX, AdminWebhooksState
 from rdv_app.state.agent import AgentState
@@ -180,6 +180,7 @@ def webhooks_content() -> rx.Component:
                  "(en-têtes X-Lapin-Signature et Standard Webhooks). Un webhook en échec depuis 3 jours est "
                  "désactivé et les administrateurs sont prévenus par email."),
         status_region(S.message),
+        form_alert(S.action_error),
         new_secret_box(),
         rx.cond(
             S.editing != "",
@@ -202,8 +203,7 @@ def webhooks_content() -> rx.Component:
     )
 
 
-@template(routes.ADMIN_WEBHOOKS, "Webhooks", on_load=[AgentState.require_agent, AdminWebhooksState.load],
-          layout="workspace")
+@agent_page(routes.ADMIN_WEBHOOKS, "Webhooks", load=AdminWebhooksState.load)
 def admin_webhooks() -> rx.Component:
     return rx.vstack(
         rx.heading("Webhooks", as_="h1", size="7"),
@@ -211,7 +211,7 @@ def admin_webhooks() -> rx.Component:
         rx.cond(
             S.loading,
             loading_block("Chargement des webhooks…"),
-            rx.cond(S.allowed, webhooks_content(), form_alert(S.page_error)),
+            rx.cond(S.denied == "", webhooks_content(), form_alert(S.denied)),
         ),
         spacing="4", width="100%",
     )

@@ -9,9 +9,8 @@ from rdv_app.components.calendar import fullcalendar
 from rdv_app.components.fields import select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
-from rdv_app.pages.template import template
+from rdv_app.pages.template import agent_page
 from rdv_app.state.agenda import AgendaState, AgentChoice
-from rdv_app.state.agent import AgentState
 
 
 def _agent_checkbox(choice: AgentChoice) -> rx.Component:
@@ -73,7 +72,7 @@ def _new_rdv_dialog() -> rx.Component:
     )
 
 
-@template(routes.AGENDA, "Agenda", on_load=[AgentState.require_agent, AgendaState.load], layout="workspace")
+@agent_page(routes.AGENDA, "Agenda", load=AgendaState.load)
 def agenda_page() -> rx.Component:
     return rx.vstack(
         rx.heading("Agenda", as_="h1", size="7"),
@@ -82,6 +81,7 @@ def agenda_page() -> rx.Component:
             rx.flex(rx.foreach(AgendaState.agent_choices, _agent_checkbox), wrap="wrap", spacing="4"),
             class_name="agents-fieldset",
         ),
+        form_alert(AgendaState.denied),
         form_alert(AgendaState.error),
         _created(),
         rx.flex(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
+from rdv_app.choices import Option
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
-from rdv_app.pages.template import template
-from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import CreneauxState, DayColumn, LieuCard, Option, SlotButton
+from rdv_app.pages.template import agent_page
+from rdv_app.state.creneaux import CreneauxState, DayColumn, LieuCard, SlotButton
 
 
 def _select(field_id: str, label: str, value: rx.Var, on_change, options: rx.Var, placeholder: str,
@@ -155,13 +155,13 @@ def results() -> rx.Component:
     )
 
 
-@template(routes.CRENEAUX, "Trouver un RDV", on_load=[AgentState.require_agent, CreneauxState.load],
-          layout="workspace")
+@agent_page(routes.CRENEAUX, "Trouver un RDV", load=CreneauxState.load)
 def trouver_un_rdv() -> rx.Component:
     return rx.vstack(
         rx.heading("Trouver un RDV", as_="h1", size="7"),
         rx.text("Cherchez les créneaux libres d'un motif, pour un ou plusieurs agents, sur une semaine.",
                 color=styles.TEXT_MUTED),
+        form_alert(CreneauxState.denied),
         criteria(),
         results(),
         spacing="5",

@@ -5,13 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
+from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import (
     MONTH_ORDINALS,
-    OPEN_WEEKDAYS,
-    REPEAT_CHOICES,
     badge,
     delete_dialog,
     row_actions,
@@ -19,10 +18,17 @@ from rdv_app.components.planning import (
     until_field,
     weekly_fields,
 )
-from rdv_app.pages.template import template
-from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
-from rdv_app.state.plages import FORM_HEADING_ID, LIST_HEADING_ID, MONTHLY, WEEKLY, PlageRow, PlagesState
+from rdv_app.pages.template import agent_page
+from rdv_app.state.plages import (
+    FORM_HEADING_ID,
+    LIST_HEADING_ID,
+    MONTHLY,
+    OPEN_WEEKDAYS,
+    REPEAT_CHOICES,
+    WEEKLY,
+    PlageRow,
+    PlagesState,
+)
 
 FORM_ID = "formulaire-plage"
 
@@ -108,7 +114,7 @@ def _repetition() -> rx.Component:
             max_width="24rem",
         ),
         rx.cond(PlagesState.repeat == WEEKLY,
-                weekly_fields("plage", days=PlagesState.week_days, key=PlagesState.form_key,
+                weekly_fields("plage", weekdays=OPEN_WEEKDAYS, days=PlagesState.week_days, key=PlagesState.form_key,
                               on_toggle_day=PlagesState.toggle_week_day, interval=PlagesState.week_interval,
                               on_interval=PlagesState.set_week_interval),
                 rx.fragment()),
@@ -197,8 +203,7 @@ def plage_form() -> rx.Component:
     )
 
 
-@template(routes.PLAGES, "Plages d'ouverture", on_load=[AgentState.require_agent, PlagesState.load],
-          layout="workspace")
+@agent_page(routes.PLAGES, "Plages d'ouverture", load=PlagesState.load)
 def plages_page() -> rx.Component:
     return rx.vstack(
         rx.heading("Plages d'ouverture", as_="h1", size="7"),
@@ -208,7 +213,7 @@ def plages_page() -> rx.Component:
                   type="button", on_click=PlagesState.start_new),
         # The form waits for its choices (agents, lieux, motifs) like the list does.
         rx.cond(PlagesState.loading, loading_block("Chargement des plages d'ouverture…"),
-                rx.fragment(plage_list(), plage_form())),
+                rx.cond(PlagesState.denied != "", form_alert(PlagesState.denied), rx.fragment(plage_list(), plage_form()))),
         delete_dialog("Supprimer cette plage d'ouverture ?", PlagesState.deleting_label,
                       is_open=PlagesState.deleting_id != "", on_open_change=PlagesState.set_delete_open,
                       on_confirm=PlagesState.delete, busy=PlagesState.deleting),

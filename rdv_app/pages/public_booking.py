@@ -12,11 +12,11 @@ from rdv_app.state.public_booking import Choice, DayView, PublicBookingState, Re
 S = PublicBookingState
 
 _CARD = {"display": "block", "padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem",
-         "background": "white", "color": "#161616", "text_decoration": "none", "min_height": "44px",
-         "_hover": {"color": "#161616", "background": styles.SURFACE, "border_color": styles.BRAND_BLUE}}
+         "background": styles.BACKGROUND, "color": styles.TEXT, "text_decoration": "none", "min_height": "44px",
+         "_hover": {"color": styles.TEXT, "background": styles.SURFACE, "border_color": styles.BRAND_BLUE}}
 _BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
-                "background": styles.BRAND_BLUE, "color": "white", "font_weight": "600", "text_decoration": "none",
-                "min_width": "4.5rem", "text_align": "center", "_hover": {"color": "white", "background": "#1212ff"}}
+                "background": styles.BRAND_BLUE, "color": styles.ON_COLOUR, "font_weight": "600", "text_decoration": "none",
+                "min_width": "4.5rem", "text_align": "center", "_hover": {"color": styles.ON_COLOUR, "background": styles.BRAND_BLUE_HOVER}}
 
 
 def field(name: str, label: str | rx.Var, *, type_: str = "text", value: rx.Var | str = "", hint: str | rx.Var = "",
@@ -45,10 +45,10 @@ def submit(label: str, busy: str = "Envoi en cours…") -> rx.Component:
 def choice_list(items: rx.Var) -> rx.Component:
     def item(choice: Choice) -> rx.Component:
         return rx.el.li(rx.link(
-            rx.el.span(choice.label, font_weight="600", font_size="1.05rem", display="block", color="#161616"),
+            rx.el.span(choice.label, font_weight="600", font_size="1.05rem", display="block", color=styles.TEXT),
             rx.cond(choice.detail != "", rx.el.span(choice.detail, display="block", color=styles.TEXT_MUTED),
                     rx.fragment()),
-            rx.cond(choice.extra != "", rx.el.span(choice.extra, display="block", color="#18753c",
+            rx.cond(choice.extra != "", rx.el.span(choice.extra, display="block", color=styles.SUCCESS,
                                                    font_weight="600", margin_top="0.25rem"), rx.fragment()),
             href=choice.href, style=_CARD,
         ))
@@ -151,9 +151,7 @@ def week_view() -> rx.Component:
 def identification_view() -> rx.Component:
     return rx.vstack(
         step_heading("Identifiez-vous pour confirmer"), back_link(), summary(),
-        rx.cond(S.link_sent != "", rx.el.div(S.link_sent, role="status", class_name="form-success",
-                                             style={"border_left": "4px solid #18753c", "padding": "0.75rem 1rem",
-                                                    "background": "#eefcf3"}), rx.fragment()),
+        rx.cond(S.link_sent != "", rx.el.div(S.link_sent, role="status", class_name="success-box"), rx.fragment()),
         form_alert(S.form_error),
         rx.cond(S.franceconnect_href != "",
                 rx.box(rx.el.a("S'identifier avec FranceConnect", href=S.franceconnect_href, style=_BUTTON_LINK,

@@ -5,13 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
+from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, field_error, fieldset, input_field, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
-from rdv_app.pages.template import template
-from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
+from rdv_app.pages.template import agent_page
 from rdv_app.state.rdv_new import (
     CONFIRM_HEADING_ID,
     FIELD_IDS,
@@ -296,7 +295,7 @@ def confirm_step() -> rx.Component:
 
 def _unavailable() -> rx.Component:
     return rx.vstack(
-        rx.el.p(RdvNewState.load_error, role="alert", class_name="form-alert"),
+        rx.el.p(RdvNewState.denied, role="alert", class_name="form-alert"),
         rx.hstack(
             rx.link("Trouver un RDV", href=routes.CRENEAUX, class_name="inline-link"),
             rx.link("Ouvrir l'agenda", href=routes.AGENDA, class_name="inline-link"),
@@ -307,8 +306,7 @@ def _unavailable() -> rx.Component:
     )
 
 
-@template(routes.RDV_NEW, "Planifier un RDV", on_load=[AgentState.require_agent, RdvNewState.load],
-          layout="workspace")
+@agent_page(routes.RDV_NEW, "Planifier un RDV", load=RdvNewState.load)
 def rdv_new_page() -> rx.Component:
     return rx.vstack(
         rx.heading("Planifier un RDV", as_="h1", size="7"),
@@ -316,7 +314,7 @@ def rdv_new_page() -> rx.Component:
             RdvNewState.loading,
             loading_block("Chargement du RDV…"),
             rx.cond(
-                RdvNewState.load_error != "",
+                RdvNewState.denied != "",
                 _unavailable(),
                 rx.fragment(usagers_step(), recap_step(), confirm_step()),
             ),

@@ -5,13 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
+from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge, status_region
-from rdv_app.pages.template import template
-from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
+from rdv_app.pages.template import agent_page
 from rdv_app.state.rdv_page import (
     EDIT_HEADING_ID,
     STATUS_HEADING_ID,
@@ -337,7 +336,7 @@ def _unavailable() -> rx.Component:
     )
 
 
-@template(routes.RDV_PAGE, "Rendez-vous", on_load=[AgentState.require_agent, RdvPageState.load], layout="workspace")
+@agent_page(routes.RDV_PAGE, "Rendez-vous", load=RdvPageState.load)
 def rdv_page() -> rx.Component:
     return rx.cond(
         S.loading,

@@ -1,16 +1,16 @@
-"""`@template(route, title, on_load, layout)`: registers a page with its layout and metadata."""
+"""How a page is declared: `@template(route, title, on_load)` for a public page, `@agent_page(route, title,
+load=...)` for a page of the agents' workspace. Both register the page with its layout and metadata."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import reflex as rx
 
-from rdv_app.components.layout import public_layout, workspace_layout
-
-APP_NAME = "RDV Services Publics"
+from rdv_app.components.layout import APP_NAME, SignedInAgent, public_layout, workspace_layout
+from rdv_app.state.agent import AgentState
 
 
 @dataclass(frozen=True)
@@ -23,16 +23,43 @@ class PageSpec:
 
 PAGES: list[PageSpec] = []
 
+Page = Callable[[], rx.Component]
 
-def template(route: str, title: str, on_load: Any = None,
-             layout: Literal["public", "workspace"] = "public") -> Callable[[Callable[[], rx.Component]], Any]:
-    def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
-        wrap = workspace_layout if layout == "workspace" else public_layout
 
-        def component() -> rx.Component:
-            return wrap(page(), title)
+def _register(route: str, title: str, component: Page, on_load: Any) -> None:
+    PAGES.append(PageSpec(route=route, title=f"{title} · {APP_NAME}", component=component, on_load=on_load))
 
-        PAGES.append(PageSpec(route=route, title=f"{title} · {APP_NAME}", component=component, on_load=on_load))
+
+def template(route: str, title: str, on_load: Any = None) -> Callable[[Page], Page]:
+    """A public page (usagers, sign-in)."""
+
+    def decorator(page: Page) -> Page:
+        _register(route, title, lambda: public_layout(page()), on_load)
+        return page
+
+    return decorator
+
+
+def _signed_in_agent() -> SignedInAgent:
+    return SignedInAgent(
+        ready=AgentState.ready, first_name=AgentState.first_name, display_name=AgentState.display_name,
+        organisations=AgentState.organisations, current_org_id=AgentState.current_org_id,
+        current_org_name=AgentState.current_org_name, has_several_organisations=AgentState.has_several_organisations,
+        is_admin_here=AgentState.is_admin_here, is_territorial_admin=AgentState.is_territorial_admin,
+        on_switch_organisation=AgentState.switch_organisation, on_logout=AgentState.logout,
+    )
+
+
+def agent_page(route: str, title: str, load: Any | Sequence[Any] = ()) -> Callable[[Page], Page]:
+    """A page of the agents' workspace. The sign-in guard comes first: without a valid session the person
+    goes to the sign-in page and comes back here after it; `load` (an event handler, or several) then
+    fills the page, usually `SomeState.load` of an `rdv_app.state.organisation.OrganisationPageState`. The
+    page shows once the session is checked."""
+    loads = list(load) if isinstance(load, Sequence) else [load]
+
+    def decorator(page: Page) -> Page:
+        _register(route, title, lambda: workspace_layout(page(), _signed_in_agent()),
+                  [AgentState.require_agent, *loads])
         return page
 
     return decorator

@@ -11,7 +11,7 @@ from rdv_app.state.usager_rdvs import RdvCard, UsagerRdvsState
 
 S = UsagerRdvsState
 
-_CARD = {"padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem", "background": "white",
+_CARD = {"padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem", "background": styles.BACKGROUND,
          "width": "100%", "box_sizing": "border-box"}
 
 
@@ -86,9 +86,7 @@ def sign_in_view() -> rx.Component:
     return rx.vstack(
         form_alert(S.page_error),
         rx.text("Connectez-vous pour voir vos rendez-vous et ceux de vos proches."),
-        rx.cond(S.link_sent != "", rx.el.div(S.link_sent, role="status", class_name="form-success",
-                                             style={"border_left": "4px solid #18753c", "padding": "0.75rem 1rem",
-                                                    "background": "#eefcf3"}), rx.fragment()),
+        rx.cond(S.link_sent != "", rx.el.div(S.link_sent, role="status", class_name="success-box"), rx.fragment()),
         rx.form(rx.vstack(
             rx.box(
                 rx.el.label("Adresse email de votre compte", html_for="champ-email", class_name="field-label"),
@@ -107,9 +105,7 @@ def sign_in_view() -> rx.Component:
 
 def rdvs_view() -> rx.Component:
     return rx.vstack(
-        rx.cond(S.notice != "", rx.el.div(S.notice, role="status", class_name="form-success",
-                                          style={"border_left": "4px solid #18753c", "padding": "0.75rem 1rem",
-                                                 "background": "#eefcf3"}), rx.fragment()),
+        rx.cond(S.notice != "", rx.el.div(S.notice, role="status", class_name="success-box"), rx.fragment()),
         rx.link("Prendre un autre rendez-vous", href=routes.PUBLIC_BOOKING),
         rx.heading("À venir", as_="h2", size="5"),
         rdv_list(S.upcoming, upcoming=True, empty="Aucun rendez-vous à venir."),

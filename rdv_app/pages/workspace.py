@@ -9,9 +9,9 @@ from rdv_app.components.fields import fieldset
 from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
-from rdv_app.components.webcal import webcal_section
+from rdv_app.components.webcal import WebcalProps, webcal_section
 from rdv_app.domain.enums import RdvNotificationLevel
-from rdv_app.pages.template import template
+from rdv_app.pages.template import agent_page
 from rdv_app.state.agent import AgentState
 from rdv_app.state.calendar_sync import WebcalState
 from rdv_app.state.workspace import AccountState, WorkspaceState
@@ -35,13 +35,13 @@ def upcoming_table() -> rx.Component:
     )
 
 
-@template(routes.WORKSPACE, "Accueil agent", on_load=[AgentState.require_agent, WorkspaceState.load],
-          layout="workspace")
+@agent_page(routes.WORKSPACE, "Accueil agent", load=WorkspaceState.load)
 def workspace_home() -> rx.Component:
     return rx.vstack(
         rx.heading("Bonjour " + AgentState.first_name, as_="h1", size="7"),
         rx.text(AgentState.current_org_name + " · " + AgentState.current_access_level, color=styles.TEXT_MUTED),
         rx.heading("Vos prochains rendez-vous", as_="h2", size="5"),
+        form_alert(WorkspaceState.denied),
         rx.cond(WorkspaceState.loading, loading_block("Chargement de vos rendez-vous…"), upcoming_table()),
         spacing="4",
         width="100%",
@@ -143,8 +143,7 @@ def preferences_form() -> rx.Component:
     )
 
 
-@template(routes.ACCOUNT, "Mon compte", on_load=[AgentState.require_agent, AccountState.load, WebcalState.load_webcal],
-          layout="workspace")
+@agent_page(routes.ACCOUNT, "Mon compte", load=[AccountState.load, WebcalState.load_webcal])
 def account() -> rx.Component:
     return rx.vstack(
         rx.heading("Mon compte", as_="h1", size="7"),
@@ -160,7 +159,12 @@ def account() -> rx.Component:
         password_form(),
         rx.heading("Préférences", as_="h2", size="5"),
         preferences_form(),
-        webcal_section(),
+        webcal_section(WebcalProps(
+            webcal_url=WebcalState.webcal_url, https_url=WebcalState.https_url, message=WebcalState.webcal_message,
+            error=WebcalState.webcal_error, confirming_reset=WebcalState.confirming_reset,
+            resetting=WebcalState.resetting, on_copied=WebcalState.copied, on_ask_reset=WebcalState.ask_reset,
+            on_cancel_reset=WebcalState.cancel_reset, on_reset=WebcalState.reset_link,
+        )),
         spacing="4",
         width="100%",
     )

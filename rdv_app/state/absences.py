@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import reflex as rx
 
+from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.availability import absences
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit
+from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.plages import parse_clock, parse_day, weekly_recurrence
 from rdv_app.state.planning import PlanningPageMixin
 
@@ -28,7 +31,7 @@ class AbsenceRow:
     expired: bool
 
 
-class AbsencesState(PlanningPageMixin, AgentState):
+class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
 
     rows: list[AbsenceRow] = []
 
@@ -41,26 +44,30 @@ class AbsencesState(PlanningPageMixin, AgentState):
     def _form_heading_id(self) -> str:
         return FORM_HEADING_ID
 
-    def _delete_item(self, uow: UnitOfWork, item_id: int) -> str:
-        absences.delete_absence(uow, *self._who(), item_id)
-        return self._deleted("L'indisponibilité")
+    def _deletion(self, item_id: int) -> Callable[[UnitOfWork], str]:
+        who, message = self._who(), self._deleted("L'indisponibilité")
+
+        def delete(uow: UnitOfWork) -> str:
+            absences.delete_absence(uow, *who, item_id)
+            return message
+
+        return delete
 
     # ----------------------------------------------------------------------- loading and the list
 
-    def _refresh(self) -> None:
+    async def _refresh(self) -> None:
         self.list_error = ""
-        chosen = [int(self.filter_agent_id)] if self.filter_agent_id else None
+        who, include_expired = self._who(), self.show_expired
+        chosen = [int(self.filter_agent_id)] if self.filter_agent_id.isdigit() else None
         try:
-            with UnitOfWork() as uow:
-                views = absences.list_absences(uow, *self._who(), agent_ids=chosen,
-                                               include_expired=self.show_expired)
+            views = await within(UnitOfWork(read_only=True), lambda uow: absences.list_absences(
+                uow, *who, agent_ids=chosen, include_expired=include_expired))
         except DomainError as exc:
             self.rows = []
             self.list_error = exc.message
         else:
             self.rows = [AbsenceRow(str(v.id), v.title, v.agent_name, v.description, v.is_recurring,
                                     v.expired) for v in views]
-        self.loading = False
 
     # ----------------------------------------------------------------------- the form's fields
 
@@ -99,8 +106,11 @@ class AbsencesState(PlanningPageMixin, AgentState):
         self._clear_feedback()
 
     @rx.event
-    def start_edit(self, absence_id: str):
-        view = self._open_for_edit(lambda uow: absences.get_absence(uow, *self._who(), int(absence_id)))
+    async def start_edit(self, absence_id: str):
+        if not absence_id.isdigit():
+            return None
+        who = self._who()
+        view = await self._open_for_edit(lambda uow: absences.get_absence(uow, *who, int(absence_id)))
         if view is None:
             return None
         self.editing_id, self.editing_title = str(view.id), view.title
@@ -118,7 +128,7 @@ class AbsencesState(PlanningPageMixin, AgentState):
         return self._focus_form()
 
     @rx.event
-    def save(self):
+    async def save(self):
         if self.saving or self._just_saved:
             return
         self._clear_feedback()
@@ -134,9 +144,9 @@ class AbsencesState(PlanningPageMixin, AgentState):
         fields = dict(agent_id=int(self.agent_id), title=self.title, first_day=parse_day(self.first_day),
                       start_time=parse_clock(self.start_time), end_day=parse_day(self.end_day),
                       end_time=parse_clock(self.end_time), recurrence=recurrence)
-        done = "modifiée" if self.editing_id else "créée"
-        uow = self._create_or_update(
-            lambda uow: absences.create_absence(uow, *self._who(), **fields),
-            lambda uow, absence_id: absences.update_absence(uow, *self._who(), absence_id, **fields),
+        done, who = "modifiée" if self.editing_id else "créée", self._who()
+        uow = await self._create_or_update(
+            lambda uow: absences.create_absence(uow, *who, **fields),
+            lambda uow, absence_id: absences.update_absence(uow, *who, absence_id, **fields),
             f"L'indisponibilité « {self.title.strip()} » a été {done}.")
         yield deliver_after_commit(uow)

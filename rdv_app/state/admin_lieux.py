@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.services.organisation import admin_lieux
 from rdv_app.services.organisation.admin_lieux import LieuInput, LieuView
 from rdv_app.state.agent import AgentState
+from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import OrgEditMixin
 
 FORM_HEADING_ID = "formulaire-lieu-titre"
@@ -35,9 +37,7 @@ def _row(view: LieuView) -> LieuRow:
                    position=position, enabled=view.enabled)
 
 
-class AdminLieuxState(OrgEditMixin, AgentState):
-    loading: bool = True
-    denied: str = ""
+class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
     rows: list[LieuRow] = []
     warnings: list[str] = []
     warned_id: str = ""
@@ -52,30 +52,26 @@ class AdminLieuxState(OrgEditMixin, AgentState):
     def _form_heading_id(self) -> str:
         return FORM_HEADING_ID
 
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
-        self.loading = True
-        self.denied = self.list_message = ""
-        yield
-        self._reset_form()
-        self._refresh(first=True)
+    def _before_load(self) -> None:
+        self.list_message = ""
 
-    def _refresh(self, first: bool = False) -> None:
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        self._reset_form()
+        self.list_error = ""
+        self.rows = await self._lieux()
+
+    async def _lieux(self) -> list[LieuRow]:
+        who = self._who()
+        views = await within(UnitOfWork(read_only=True), lambda uow: admin_lieux.list_lieux(uow, *who))
+        return [_row(v) for v in views]
+
+    async def _refresh(self) -> None:
         self.list_error = ""
         try:
-            with UnitOfWork() as uow:
-                views = admin_lieux.list_lieux(uow, *self._who())
+            self.rows = await self._lieux()
         except DomainError as exc:
             self.rows = []
-            if first:
-                self.denied = exc.message
-            else:
-                self.list_error = exc.message
-        else:
-            self.rows = [_row(v) for v in views]
-        self.loading = False
+            self.list_error = exc.message
 
     @rx.var
     def form_heading(self) -> str:
@@ -98,8 +94,11 @@ class AdminLieuxState(OrgEditMixin, AgentState):
         self._clear_feedback()
 
     @rx.event
-    def start_edit(self, lieu_id: str):
-        view = self._open_for_edit(lambda uow: admin_lieux.get_lieu(uow, *self._who(), int(lieu_id)))
+    async def start_edit(self, lieu_id: str):
+        if not lieu_id.isdigit():
+            return None
+        who = self._who()
+        view = await self._open_for_edit(lambda uow: admin_lieux.get_lieu(uow, *who, int(lieu_id)))
         if view is None:
             return None
         self.editing_id, self.editing_name = str(view.id), view.name
@@ -109,7 +108,7 @@ class AdminLieuxState(OrgEditMixin, AgentState):
         return self._focus_form()
 
     @rx.event
-    def save(self):
+    async def save(self):
         if self.saving or self._just_saved:
             return
         self._clear_feedback()
@@ -118,20 +117,23 @@ class AdminLieuxState(OrgEditMixin, AgentState):
         yield
         data = LieuInput(name=self.name, address=self.address, phone_number=self.phone_number,
                          latitude=self.latitude, longitude=self.longitude)
-        done = "modifié" if self.editing_id else "ajouté"
-        self._create_or_update(lambda uow: admin_lieux.create_lieu(uow, *self._who(), data),
-                               lambda uow, lieu_id: admin_lieux.update_lieu(uow, *self._who(), lieu_id, data),
-                               f"Le lieu « {' '.join(self.name.split())} » a été {done}.")
+        done, who = "modifié" if self.editing_id else "ajouté", self._who()
+        await self._create_or_update(lambda uow: admin_lieux.create_lieu(uow, *who, data),
+                                     lambda uow, lieu_id: admin_lieux.update_lieu(uow, *who, lieu_id, data),
+                                     f"Le lieu « {' '.join(self.name.split())} » a été {done}.")
 
     @rx.event
-    def set_enabled(self, lieu_id: str, enabled: bool, confirm: bool = False):
+    async def set_enabled(self, lieu_id: str, enabled: bool, confirm: bool = False):
         self.list_message = self.list_error = ""
         self.warnings = []
         self.warned_id = ""
+        if not lieu_id.isdigit():
+            return
         name = next((r.name for r in self.rows if r.id == lieu_id), "")
+        who, enable, confirmed = self._who(), bool(enabled), bool(confirm)
         try:
-            with UnitOfWork() as uow:
-                admin_lieux.set_lieu_enabled(uow, *self._who(), int(lieu_id), enabled, confirm_warnings=confirm)
+            await within(UnitOfWork(), lambda uow: admin_lieux.set_lieu_enabled(
+                uow, *who, int(lieu_id), enable, confirm_warnings=confirmed))
         except NeedsConfirmation as exc:
             self.warnings, self.warned_id = exc.warnings, lieu_id
             return
@@ -139,7 +141,7 @@ class AdminLieuxState(OrgEditMixin, AgentState):
             self.list_error = exc.message
             return
         self.list_message = f"Le lieu « {name} » a été {'réactivé' if enabled else 'désactivé'}."
-        self._refresh()
+        await self._refresh()
 
     @rx.event
     def dismiss_warnings(self):

@@ -3,10 +3,13 @@ services.admin_motifs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import reflex as rx
 
+from rdv_app.blocking import within
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import motif_rules
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
@@ -14,7 +17,7 @@ from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import admin_motifs
 from rdv_app.services.organisation.admin_motifs import MotifRow
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
+from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import DeleteConfirmMixin, OrgFormMixin
 
 FORM_HEADING_ID = "formulaire-motif-titre"
@@ -186,9 +189,7 @@ _ERROR_FIELD = {
 }
 
 
-class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, AgentState):
-    loading: bool = True
-    denied: str = ""
+class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState, AgentState):
     services: list[Option] = []
     rows: list[MotifListRow] = []
     filter_service: str = ""
@@ -207,53 +208,44 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, AgentState):
     def _list_heading_id(self) -> str:
         return LIST_HEADING_ID
 
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
-        self.loading = True
-        self.denied = self.list_message = ""
-        yield
-        try:
-            with UnitOfWork() as uow:
-                services = admin_motifs.service_choices(uow, *self._who())
-        except DomainError as exc:
-            self.denied = exc.message
-            self.loading = False
-            return
+    def _before_load(self) -> None:
+        self.list_message = ""
+
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        services = await within(UnitOfWork(read_only=True),
+                                lambda uow: admin_motifs.service_choices(uow, agent_id, organisation_id))
         self.services = [Option(str(s.id), s.name) for s in services]
         self._reset_form()
-        self._refresh()
+        await self._refresh()
 
-    def _refresh(self) -> None:
+    async def _refresh(self) -> None:
         self.list_error = ""
-        online = {ONLINE: True, NOT_ONLINE: False}.get(self.filter_online)
+        who = self._who()
+        filters = dict(service_id=int(self.filter_service) if self.filter_service.isdigit() else None,
+                       location_type=self.filter_location or None,
+                       open_online={ONLINE: True, NOT_ONLINE: False}.get(self.filter_online),
+                       include_archived=self.show_archived)
         try:
-            with UnitOfWork() as uow:
-                rows = admin_motifs.list_motifs(
-                    uow, *self._who(), service_id=int(self.filter_service) if self.filter_service else None,
-                    location_type=self.filter_location or None, open_online=online,
-                    include_archived=self.show_archived)
+            rows = await within(UnitOfWork(read_only=True), lambda uow: admin_motifs.list_motifs(uow, *who, **filters))
         except DomainError as exc:
             self.rows = []
             self.list_error = exc.message
         else:
             self.rows = [list_row(r) for r in rows]
-        self.loading = False
 
     @rx.event
-    def set_filter(self, name: str, value: str):
+    async def set_filter(self, name: str, value: str):
         if name not in FILTERS:
             return
         setattr(self, name, str(value))
         self.list_message = ""
-        self._refresh()
+        await self._refresh()
 
     @rx.event
-    def set_show_archived(self, checked: bool):
+    async def set_show_archived(self, checked: bool):
         self.show_archived = bool(checked)
         self.list_message = ""
-        self._refresh()
+        await self._refresh()
 
     @rx.var
     def form_heading(self) -> str:
@@ -269,9 +261,10 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, AgentState):
         self.editing_id = self.editing_name = ""
         self.has_rdvs = False
 
-    def _open(self, motif_id: int) -> bool:
+    async def _open(self, motif_id: int) -> bool:
         """Fills the form with the motif to edit; False (and the list's error) when it cannot."""
-        detail = self._open_for_edit(lambda uow: admin_motifs.get_motif(uow, *self._who(), motif_id))
+        who = self._who()
+        detail = await self._open_for_edit(lambda uow: admin_motifs.get_motif(uow, *who, motif_id))
         if detail is None:
             return False
         self._fill(detail.fields)
@@ -279,27 +272,29 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, AgentState):
         return True
 
     @rx.event
-    def start_edit(self, motif_id: str):
-        return self._focus_form() if self._open(int(motif_id)) else None
+    async def start_edit(self, motif_id: str):
+        return self._focus_form() if motif_id.isdigit() and await self._open(int(motif_id)) else None
 
     @rx.event
-    def duplicate(self, motif_id: str):
+    async def duplicate(self, motif_id: str):
         self.list_message = self.list_error = ""
+        if not motif_id.isdigit():
+            return None
+        who = self._who()
         try:
-            with UnitOfWork() as uow:
-                copy_id = admin_motifs.duplicate_motif(uow, *self._who(), int(motif_id))
+            copy_id = await within(UnitOfWork(), lambda uow: admin_motifs.duplicate_motif(uow, *who, int(motif_id)))
         except DomainError as exc:
             self.list_error = exc.message
             return None
-        self._refresh()
-        if not self._open(copy_id):
+        await self._refresh()
+        if not await self._open(copy_id):
             return None
         self.list_message = (f"Copie créée sous le nom « {self.editing_name} » : ajustez-la dans le formulaire "
                              "puis enregistrez.")
         return self._focus_form()
 
     @rx.event
-    def save(self):
+    async def save(self):
         if self.saving or self._just_saved:
             return
         data = self._form_fields()
@@ -307,10 +302,10 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, AgentState):
             return
         self.saving = True
         yield
-        done = "modifié" if self.editing_id else "créé"
-        self._create_or_update(lambda uow: admin_motifs.create_motif(uow, *self._who(), data),
-                               lambda uow, motif_id: admin_motifs.update_motif(uow, *self._who(), motif_id, data),
-                               f"Le motif « {' '.join(self.name.split())} » a été {done}.")
+        done, who = "modifié" if self.editing_id else "créé", self._who()
+        await self._create_or_update(lambda uow: admin_motifs.create_motif(uow, *who, data),
+                                     lambda uow, motif_id: admin_motifs.update_motif(uow, *who, motif_id, data),
+                                     f"Le motif « {' '.join(self.name.split())} » a été {done}.")
 
     @rx.event
     def ask_remove(self, motif_id: str):
@@ -324,9 +319,12 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, AgentState):
             "pourra plus être choisi." if row.has_rdvs else
             f"« {row.name} » n'a aucun rendez-vous : il sera supprimé définitivement.")
 
-    def _delete_item(self, uow: UnitOfWork, item_id: int) -> str:
+    def _deletion(self, item_id: int) -> Callable[[UnitOfWork], str]:
         """Archived when it has rendez-vous, deleted otherwise."""
-        name = next((r.name for r in self.rows if r.id == str(item_id)), "")
-        outcome = admin_motifs.remove_motif(uow, *self._who(), item_id)
-        done = "archivé" if outcome == admin_motifs.ARCHIVED else "supprimé"
-        return f"Le motif « {name} » a été {done}."
+        who, name = self._who(), next((r.name for r in self.rows if r.id == str(item_id)), "")
+
+        def remove(uow: UnitOfWork) -> str:
+            outcome = admin_motifs.remove_motif(uow, *who, item_id)
+            return f"Le motif « {name} » a été {'archivé' if outcome == admin_motifs.ARCHIVED else 'supprimé'}."
+
+        return remove

@@ -6,20 +6,20 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from rdv_app.blocking import within
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import admin_organisation
 from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES, OrganisationSettings
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
+from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import OrgFormMixin
 
 TEXT_FIELDS = frozenset({"name", "phone_number", "email", "website", "horaires", "timezone"})
 
 
-class AdminOrganisationState(OrgFormMixin, AgentState):
-    loading: bool = True
-    denied: str = ""
+class AdminOrganisationState(OrgFormMixin, OrganisationPageState, AgentState):
     name: str = ""
     phone_number: str = ""
     email: str = ""
@@ -41,22 +41,13 @@ class AdminOrganisationState(OrgFormMixin, AgentState):
         self.phone_number, self.email = settings.phone_number or "", settings.email or ""
         self.website = settings.website or ""
 
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
-        self.loading = True
-        self.denied = self.saved_message = ""
+    def _before_load(self) -> None:
+        self.saved_message = ""
         self._clear_feedback()
-        yield
-        try:
-            with UnitOfWork() as uow:
-                settings = admin_organisation.get_settings(uow, *self._who())
-        except DomainError as exc:
-            self.denied = exc.message
-        else:
-            self._show(settings)
-        self.loading = False
+
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        self._show(await within(UnitOfWork(read_only=True),
+                                lambda uow: admin_organisation.get_settings(uow, agent_id, organisation_id)))
 
     @rx.event
     def set_text(self, field: str, value: str):
@@ -65,7 +56,7 @@ class AdminOrganisationState(OrgFormMixin, AgentState):
             self._touch(field)
 
     @rx.event
-    def save(self):
+    async def save(self):
         if self.saving:
             return
         self._clear_feedback()
@@ -74,9 +65,9 @@ class AdminOrganisationState(OrgFormMixin, AgentState):
         yield
         data = OrganisationSettings(name=self.name, phone_number=self.phone_number, email=self.email,
                                     website=self.website, horaires=self.horaires, timezone=self.timezone)
+        who = self._who()
         try:
-            with UnitOfWork() as uow:
-                saved = admin_organisation.update_settings(uow, *self._who(), data)
+            saved = await within(UnitOfWork(), lambda uow: admin_organisation.update_settings(uow, *who, data))
         except DomainError as exc:
             self._show_error(exc)
         else:
@@ -97,33 +88,22 @@ class OnlineMotifRow:
     offered: bool
 
 
-class OnlineBookingState(AgentState):
-    loading: bool = True
-    denied: str = ""
+class OnlineBookingState(OrganisationPageState, AgentState):
     url: str = ""
     snippet: str = ""
     motifs: list[OnlineMotifRow] = []
     not_offered: list[str] = []
     copied_message: str = ""
 
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
-        self.loading = True
-        self.denied = self.copied_message = ""
-        yield
-        try:
-            with UnitOfWork() as uow:
-                overview = admin_organisation.online_booking(uow, self._agent_id, int(self.current_org_id))
-        except DomainError as exc:
-            self.denied = exc.message
-        else:
-            self.url, self.snippet = overview.url, overview.embed_snippet
-            self.motifs = [OnlineMotifRow(m.name, m.service_name, m.location_label, m.offered)
-                           for m in overview.motifs]
-            self.not_offered = [m.name for m in overview.not_offered]
-        self.loading = False
+    def _before_load(self) -> None:
+        self.copied_message = ""
+
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        overview = await within(UnitOfWork(read_only=True),
+                                lambda uow: admin_organisation.online_booking(uow, agent_id, organisation_id))
+        self.url, self.snippet = overview.url, overview.embed_snippet
+        self.motifs = [OnlineMotifRow(m.name, m.service_name, m.location_label, m.offered) for m in overview.motifs]
+        self.not_offered = [m.name for m in overview.not_offered]
 
     @rx.event
     def copy(self, what: str):

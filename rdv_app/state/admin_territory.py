@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from rdv_app.blocking import within
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import motif_rules
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
@@ -15,7 +17,7 @@ from rdv_app.services.organisation import territory_motifs
 from rdv_app.services.organisation.territory_motifs import BulkChange, BulkPreview
 from rdv_app.state.admin_motifs import ONLINE, MotifFormMixin, whole_number
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
+from rdv_app.state.organisation import OrganisationPageState
 
 TABLE_HEADING_ID = "motifs-territoire-titre"
 PREVIEW_HEADING_ID = "apercu-changement-titre"
@@ -48,9 +50,7 @@ class PreviewLine:
     error: str
 
 
-class TerritoryMotifsState(MotifFormMixin, AgentState):
-    loading: bool = True
-    denied: str = ""
+class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
     territory_name: str = ""
     organisation_options: list[Option] = []  # the organisations of the territory the agent administers
     services: list[Option] = []
@@ -87,22 +87,13 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
 
     _territory_id: int | None = None
 
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
-        self.loading = True
-        self.denied = ""
-        yield
-        try:
-            with UnitOfWork() as uow:
-                territory = territory_motifs.territory_for(uow, self._agent_id, int(self.current_org_id))
-                organisations = territory_motifs.organisation_choices(uow, self._agent_id, territory.id)
-                services = territory_motifs.service_choices(uow, self._agent_id, territory.id)
-        except DomainError as exc:
-            self.denied = exc.message
-            self.loading = False
-            return
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        def read(uow: UnitOfWork) -> tuple:
+            territory = territory_motifs.territory_for(uow, agent_id, organisation_id)
+            return (territory, territory_motifs.organisation_choices(uow, agent_id, territory.id),
+                    territory_motifs.service_choices(uow, agent_id, territory.id))
+
+        territory, organisations, services = await within(UnitOfWork(read_only=True), read)
         self._territory_id = territory.id
         self.territory_name = f"{territory.name} ({territory.departement_number})"
         self.organisation_options = [Option(str(o.id), o.name) for o in organisations]
@@ -114,23 +105,23 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
         self._reset_bulk()
         self._fill(MotifFields(name="", service_id=None))
         self.applied_message = self.saved_message = ""
-        self._refresh()
+        await self._refresh()
 
     def _who(self) -> tuple[int, int]:
         assert self._agent_id is not None and self._territory_id is not None
         return self._agent_id, self._territory_id
 
-    def _refresh(self) -> None:
+    async def _refresh(self) -> None:
         self.list_error = ""
+        who = self._who()
+        filters = dict(organisation_id=int(self.filter_organisation) if self.filter_organisation.isdigit() else None,
+                       service_id=int(self.filter_service) if self.filter_service.isdigit() else None,
+                       location_type=self.filter_location or None,
+                       open_online={ONLINE: True, "": None}.get(self.filter_online, False),
+                       name_contains=self.search)
         try:
-            with UnitOfWork() as uow:
-                rows = territory_motifs.list_territory_motifs(
-                    uow, *self._who(),
-                    organisation_id=int(self.filter_organisation) if self.filter_organisation else None,
-                    service_id=int(self.filter_service) if self.filter_service else None,
-                    location_type=self.filter_location or None,
-                    open_online={ONLINE: True, "": None}.get(self.filter_online, False),
-                    name_contains=self.search)
+            rows = await within(UnitOfWork(read_only=True),
+                                lambda uow: territory_motifs.list_territory_motifs(uow, *who, **filters))
         except DomainError as exc:
             self.rows = []
             self.list_error = exc.message
@@ -143,7 +134,6 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
         # A motif hidden by the filters is never changed without being seen.
         visible = {r.id for r in self.rows}
         self._select([m for m in self.selected if m in visible])
-        self.loading = False
 
     def _select(self, motif_ids: list[str]) -> None:
         if motif_ids != self.selected:
@@ -160,11 +150,11 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
     # ----------------------------------------------------------------------- table
 
     @rx.event
-    def set_filter(self, name: str, value: str):
+    async def set_filter(self, name: str, value: str):
         if name in FILTERS:
             setattr(self, name, str(value))
             self.applied_message = ""
-            self._refresh()
+            await self._refresh()
 
     @rx.event
     def toggle(self, motif_id: str, checked: bool):
@@ -238,7 +228,7 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
         )
 
     @rx.event
-    def preview(self):
+    async def preview(self):
         if self.previewing:
             return
         self._stale()
@@ -248,10 +238,10 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
             return
         self.previewing = True
         yield
+        who, motif_ids = self._who(), [int(m) for m in self.selected if m.isdigit()]
         try:
-            with UnitOfWork() as uow:
-                result = territory_motifs.preview_bulk_change(uow, *self._who(),
-                                                              [int(m) for m in self.selected], change)
+            result = await within(UnitOfWork(), lambda uow: territory_motifs.preview_bulk_change(
+                uow, *who, motif_ids, change))
         except DomainError as exc:
             self.bulk_error = exc.message
         else:
@@ -276,7 +266,7 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
         self.preview_summary = ", ".join(parts) + "."
 
     @rx.event
-    def apply(self):
+    async def apply(self):
         if self.applying or not self.preview_lines:
             return
         change = self._change()
@@ -284,17 +274,17 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
             return
         self.applying = True
         yield
+        who, motif_ids = self._who(), [int(m) for m in self.selected if m.isdigit()]
         try:
-            with UnitOfWork() as uow:
-                count = territory_motifs.apply_bulk_change(uow, *self._who(), [int(m) for m in self.selected],
-                                                           change)
+            count = await within(UnitOfWork(), lambda uow: territory_motifs.apply_bulk_change(
+                uow, *who, motif_ids, change))
         except DomainError as exc:
             self._stale()
             self.bulk_error = exc.message
         else:
             self.selected = []
             self._reset_bulk()
-            self._refresh()
+            await self._refresh()
             self.applied_message = (f"Le changement a été appliqué : {count} motif modifié." if count == 1 else
                                     f"Le changement a été appliqué : {count} motifs modifiés.")
         finally:
@@ -313,7 +303,7 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
         self._touch("organisation_ids")
 
     @rx.event
-    def create(self):
+    async def create(self):
         if self.saving:
             return
         data = self._form_fields()
@@ -321,10 +311,10 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
             return
         self.saving = True
         yield
+        who, organisation_ids = self._who(), [int(o) for o in self.create_org_ids if o.isdigit()]
         try:
-            with UnitOfWork() as uow:
-                ids = territory_motifs.create_in_organisations(
-                    uow, *self._who(), [int(o) for o in self.create_org_ids], data)
+            ids = await within(UnitOfWork(), lambda uow: territory_motifs.create_in_organisations(
+                uow, *who, organisation_ids, data))
         except DomainError as exc:
             self._show_error(exc)
         else:
@@ -332,6 +322,6 @@ class TerritoryMotifsState(MotifFormMixin, AgentState):
             self._fill(MotifFields(name="", service_id=None))
             self.create_org_ids = []
             self.saved_message = f"Le motif « {name} » a été créé dans {len(ids)} organisation(s)."
-            self._refresh()
+            await self._refresh()
         finally:
             self.saving = False

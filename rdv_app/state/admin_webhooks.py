@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
+from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import OutboxStatus
 from rdv_app.notify.worker import deliver_now_async
-from rdv_app.services.errors import DomainError, PermissionDenied
+from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import webhooks
 from rdv_app.services.organisation import local_time
 from rdv_app.state.agent import AgentState
+from rdv_app.state.organisation import OrganisationPageState
 
 SUBSCRIPTION_FIELD_PREFIX = "abonnement_"
 _EVENT_LABELS = {"created": "création", "updated": "modification", "destroyed": "suppression"}
@@ -34,10 +36,8 @@ def _delivery_row(view: webhooks.DeliveryView, time_zone: str) -> dict[str, str]
             "response": view.response_excerpt[:200], "resendable": "1" if resendable else ""}
 
 
-class AdminWebhooksState(AgentState):
-    loading: bool = True
-    allowed: bool = False
-    page_error: str = ""
+class AdminWebhooksState(OrganisationPageState, AgentState):
+    action_error: str = ""
     endpoints: list[dict[str, str]] = []
     message: str = ""
 
@@ -63,29 +63,20 @@ class AdminWebhooksState(AgentState):
     log_loading: bool = False
     resending_id: str = ""
 
-    def _organisation_id(self) -> int | None:
-        return int(self.current_org_id) if self.current_org_id else None
+    def _who(self) -> tuple[int, int] | None:
+        """The signed-in agent and the organisation shown, or None before the page has loaded."""
+        if self._agent_id is None or not self.current_org_id:
+            return None
+        return self._agent_id, int(self.current_org_id)
 
-    def _refresh(self, uow: UnitOfWork) -> None:
-        self.endpoints = [_endpoint_row(v) for v in webhooks.list_endpoints(uow, self._agent_id, self._organisation_id())]  # type: ignore[arg-type]
-
-    @rx.event
-    def load(self):
-        self.editing = self.new_secret = self.message = self.page_error = ""
+    def _before_load(self) -> None:
+        self.editing = self.new_secret = self.message = self.action_error = ""
         self.log_endpoint_id, self.log = "", []
-        if self._agent_id is None or self._organisation_id() is None:
-            return
-        self.loading = True
-        yield
-        try:
-            with UnitOfWork() as uow:
-                self._refresh(uow)
-        except PermissionDenied as exc:
-            self.allowed, self.page_error = False, exc.message
-        else:
-            self.allowed = True
-        finally:
-            self.loading = False
+
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        views = await within(UnitOfWork(read_only=True),
+                             lambda uow: webhooks.list_endpoints(uow, agent_id, organisation_id))
+        self.endpoints = [_endpoint_row(v) for v in views]
 
     # ------------------------------------------------------------------ form
 
@@ -94,12 +85,13 @@ class AdminWebhooksState(AgentState):
         self._open("new", "", ["rdv"], True)
 
     @rx.event
-    def open_edit(self, endpoint_id: str):
+    async def open_edit(self, endpoint_id: str):
         row = next((e for e in self.endpoints if e["id"] == endpoint_id), None)
-        if row is None:
+        who = self._who()
+        if row is None or who is None:
             return
-        with UnitOfWork() as uow:
-            view = webhooks.get_endpoint(uow, self._agent_id, self._organisation_id(), int(endpoint_id))  # type: ignore[arg-type]
+        view = await within(UnitOfWork(read_only=True),
+                            lambda uow: webhooks.get_endpoint(uow, *who, int(row["id"])))
         self._open(endpoint_id, view.target_url, list(view.subscriptions), view.enabled)
 
     def _open(self, editing: str, url: str, subscriptions: list[str], enabled: bool) -> None:
@@ -112,34 +104,40 @@ class AdminWebhooksState(AgentState):
         self.editing = self.form_error = self.form_field = ""
 
     @rx.event
-    def save(self, form: dict):
+    async def save(self, form: dict):
         self.form_error = self.form_field = self.message = ""
-        organisation_id = self._organisation_id()
-        if self._agent_id is None or organisation_id is None or not self.editing:
+        who = self._who()
+        if who is None or not (self.editing == "new" or self.editing.isdigit()):
             return
         url = str(form.get("target_url", ""))
         chosen = [key.removeprefix(SUBSCRIPTION_FIELD_PREFIX) for key, value in form.items()
                   if key.startswith(SUBSCRIPTION_FIELD_PREFIX) and value]
+        editing, enabled = self.editing, bool(form.get("enabled"))
         self.saving = True
         yield
+
+        def save(uow: UnitOfWork) -> tuple[str, list[webhooks.EndpointView]]:
+            secret = ""
+            if editing == "new":
+                secret = webhooks.create_endpoint(uow, *who, target_url=url, subscriptions=chosen).secret
+            else:
+                webhooks.update_endpoint(uow, *who, int(editing), target_url=url, subscriptions=chosen,
+                                         enabled=enabled)
+            return secret, webhooks.list_endpoints(uow, *who)
+
         try:
-            with UnitOfWork() as uow:
-                if self.editing == "new":
-                    created = webhooks.create_endpoint(uow, self._agent_id, organisation_id, target_url=url,
-                                                       subscriptions=chosen)
-                    self.new_secret = created.secret
-                    self.message = "Webhook ajouté. Copiez son secret maintenant : il ne sera plus affiché."
-                else:
-                    webhooks.update_endpoint(uow, self._agent_id, organisation_id, int(self.editing),
-                                             target_url=url, subscriptions=chosen,
-                                             enabled=bool(form.get("enabled")))
-                    self.message = "Webhook enregistré."
-                self._refresh(uow)
+            secret, views = await within(UnitOfWork(), save)
         except DomainError as exc:
             self.form_error, self.form_field = exc.message, exc.field or ""
             self.form_url, self.form_subscriptions = url, chosen
             self.form_key += 1
         else:
+            self.endpoints = [_endpoint_row(v) for v in views]
+            if editing == "new":
+                self.new_secret = secret
+                self.message = "Webhook ajouté. Copiez son secret maintenant : il ne sera plus affiché."
+            else:
+                self.message = "Webhook enregistré."
             self.editing = ""
         finally:
             self.saving = False
@@ -165,18 +163,23 @@ class AdminWebhooksState(AgentState):
             self.deleting_id = ""
 
     @rx.event
-    def confirm_delete(self):
-        organisation_id = self._organisation_id()
-        if self._agent_id is None or organisation_id is None or not self.deleting_id:
+    async def confirm_delete(self):
+        who = self._who()
+        if who is None or not self.deleting_id.isdigit():
             return
         self.deleting = True
+        self.action_error = ""
         yield
+        endpoint_id = int(self.deleting_id)
+
+        def delete(uow: UnitOfWork) -> list[webhooks.EndpointView]:
+            webhooks.delete_endpoint(uow, *who, endpoint_id)
+            return webhooks.list_endpoints(uow, *who)
+
         try:
-            with UnitOfWork() as uow:
-                webhooks.delete_endpoint(uow, self._agent_id, organisation_id, int(self.deleting_id))
-                self._refresh(uow)
+            self.endpoints = [_endpoint_row(v) for v in await within(UnitOfWork(), delete)]
         except DomainError as exc:
-            self.page_error = exc.message
+            self.action_error = exc.message
         else:
             if self.log_endpoint_id == self.deleting_id:
                 self.log_endpoint_id, self.log = "", []
@@ -188,20 +191,24 @@ class AdminWebhooksState(AgentState):
     # ------------------------------------------------------------------ delivery log
 
     @rx.event
-    def show_log(self, endpoint_id: str, url: str):
+    async def show_log(self, endpoint_id: str, url: str):
         self.log_endpoint_id, self.log_url, self.message = endpoint_id, url, ""
         self.log_loading = True
         yield
-        self._load_log()
+        await self._load_log()
         self.log_loading = False
 
-    def _load_log(self) -> None:
-        organisation_id = self._organisation_id()
-        if self._agent_id is None or organisation_id is None or not self.log_endpoint_id:
+    async def _load_log(self) -> None:
+        who = self._who()
+        if who is None or not self.log_endpoint_id.isdigit():
             return
-        with UnitOfWork() as uow:
-            views = webhooks.list_deliveries(uow, self._agent_id, organisation_id, int(self.log_endpoint_id))
-            time_zone = local_time.time_zone(uow, organisation_id)
+        endpoint_id = int(self.log_endpoint_id)
+
+        def read(uow: UnitOfWork) -> tuple[list[webhooks.DeliveryView], str]:
+            return (webhooks.list_deliveries(uow, *who, endpoint_id),
+                    local_time.time_zone(uow, who[1]))
+
+        views, time_zone = await within(UnitOfWork(read_only=True), read)
         self.log = [_delivery_row(v, time_zone) for v in views]
 
     @rx.event
@@ -211,19 +218,18 @@ class AdminWebhooksState(AgentState):
     @rx.event
     async def resend(self, message_id: str):
         """Puts the message back in the outbox and sends it at once; the log then shows the new attempt."""
-        organisation_id = self._organisation_id()
-        if self._agent_id is None or organisation_id is None or not message_id:
+        who = self._who()
+        if who is None or not message_id.isdigit():
             return
         self.message = ""
         try:
-            with UnitOfWork() as uow:
-                outbox_id = webhooks.resend(uow, self._agent_id, organisation_id, int(message_id))
+            outbox_id = await within(UnitOfWork(), lambda uow: webhooks.resend(uow, *who, int(message_id)))
         except DomainError as exc:
             self.message = exc.message
             return
         self.resending_id = message_id
         yield
         await deliver_now_async([outbox_id])
-        self._load_log()
+        await self._load_log()
         self.resending_id = ""
         self.message = "Message renvoyé : le résultat de l'envoi apparaît en tête du journal."

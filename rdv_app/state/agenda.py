@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import secrets
 from datetime import date, datetime, timedelta
@@ -10,16 +9,22 @@ from datetime import date, datetime, timedelta
 import reflex as rx
 
 from rdv_app import routes
+from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.availability import agenda, creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.services.rdv import rdv_planning
+from rdv_app.state.agenda_feed import agenda_feed
 from rdv_app.state.agent import AgentState
+from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.rdv_new import replace_query
 
-# Another agent's change reaches an open agenda within this delay (issue: at most 2 seconds).
-REFRESH_SECONDS = 1.0
+# How often a watching agenda without news checks that its tab is still open on it.
+STILL_OPEN_SECONDS = 5.0
+
+# What the agenda service reads: agent, organisation, agents shown, first and last day.
+AgendaQuery = tuple[int, int, tuple[int, ...], date, date]
 
 
 @dataclasses.dataclass
@@ -55,7 +60,11 @@ def _calendar_event(event: agenda.AgendaEvent) -> dict:
     return data
 
 
-class AgendaState(AgentState):
+async def _read(query: AgendaQuery) -> agenda.Agenda:
+    return await within(UnitOfWork(read_only=True), lambda uow: agenda.agenda(uow, *query))
+
+
+class AgendaState(OrganisationPageState, AgentState):
     agent_choices: list[AgentChoice] = []
     shown_agents: list[str] = []
     events: list[dict] = []
@@ -80,56 +89,56 @@ class AgendaState(AgentState):
     _last_day: str = ""
     _watch: str = ""
 
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
+    def _before_load(self) -> None:
         self.calendar_ready = self.new_rdv_open = False
-        yield
+        self.created_message = self.created_link = ""
+
+    async def _load(self, agent_id: int, organisation_id: int) -> list:
         params = self.router.url.query_parameters
         day = _iso_day(params.get("jour", ""))
-        self.created_message = self.created_link = ""
-        with UnitOfWork(read_only=True) as uow:
-            choices = agenda.visible_agents(uow, self._agent_id, int(self.current_org_id))
-            options = creneaux.search_options(uow, self._agent_id, int(self.current_org_id))
-            created = params.get("rdv-cree", "")
-            created_agents: list[str] = []
+        created = params.get("rdv-cree", "")
+
+        def read(uow: UnitOfWork) -> tuple[list[agenda.AgendaAgent], creneaux.SearchOptions, str, list[str]]:
+            summary, its_agents = "", []
             if created.isdigit():
                 try:
-                    organisation_id, rdv_id = int(self.current_org_id), int(created)
-                    self.created_message = rdv_planning.created_summary(uow, self._agent_id, organisation_id, rdv_id)
-                    self.created_link = routes.rdv_page(rdv_id)
-                    created_agents = [str(a) for a in rdv_planning.created_rdv_agents(uow, self._agent_id,
-                                                                                      organisation_id, rdv_id)]
+                    summary = rdv_planning.created_summary(uow, agent_id, organisation_id, int(created))
+                    its_agents = [str(a) for a in rdv_planning.created_rdv_agents(uow, agent_id, organisation_id,
+                                                                                  int(created))]
                 except DomainError:
-                    self.created_message = ""
+                    summary, its_agents = "", []
+            return (agenda.visible_agents(uow, agent_id, organisation_id),
+                    creneaux.search_options(uow, agent_id, organisation_id), summary, its_agents)
+
+        choices, options, self.created_message, created_agents = await within(UnitOfWork(read_only=True), read)
+        self.created_link = routes.rdv_page(int(created)) if self.created_message else ""
         self.agent_choices = [AgentChoice(str(a.id), a.name) for a in choices]
         self.motif_choices = [AgentChoice(str(m.id), m.label) for m in options.motifs]
         known = {c.value for c in self.agent_choices}
-        self.shown_agents = [a for a in self.shown_agents if a in known] or [str(self._agent_id)]
+        shown = [a for a in self.shown_agents if a in known] or [str(agent_id)]
         # The RDV just created is in sight: its agents' agendas are shown too.
-        self.shown_agents += [a for a in created_agents if a in known and a not in self.shown_agents]
+        self.shown_agents = shown + [a for a in created_agents if a in known and a not in shown]
         # The organisation's "now" and the display preferences, before the calendar starts.
         self.initial_date = day or options.today.isoformat()
         self._first_day = self._last_day = self.initial_date
-        self._show(self._fetch())
+        await self._refresh()
         self.calendar_ready = True
         self._watch = secrets.token_hex(8)
-        yield AgendaState.watch
-        if created:
-            # A reload must not announce the creation again.
-            yield replace_query(routes.agenda(day=day))
+        # A reload must not announce the creation again.
+        return [AgendaState.watch, *([replace_query(routes.agenda(day=day))] if created else [])]
 
-    def _fetch(self) -> agenda.Agenda | None:
-        if self._agent_id is None or not self._first_day:
+    def _query(self) -> AgendaQuery | None:
+        if self._agent_id is None or not self.current_org_id or not self._first_day:
             return None
-        with UnitOfWork() as uow:
-            return agenda.agenda(uow, self._agent_id, int(self.current_org_id), [int(a) for a in self.shown_agents],
-                                 date.fromisoformat(self._first_day), date.fromisoformat(self._last_day))
+        return (self._agent_id, int(self.current_org_id), tuple(int(a) for a in self.shown_agents if a.isdigit()),
+                date.fromisoformat(self._first_day), date.fromisoformat(self._last_day))
 
-    def _show(self, data: agenda.Agenda | None) -> None:
-        if data is None:
-            return
+    async def _refresh(self) -> None:
+        query = self._query()
+        if query is not None:
+            self._show(await _read(query))
+
+    def _show(self, data: agenda.Agenda) -> None:
         events = [_calendar_event(e) for e in data.events]
         if events != self.events:
             self.events = events
@@ -137,12 +146,15 @@ class AgendaState(AgentState):
         self.hidden_days = [0] if data.display_saturdays else [0, 6]
 
     @rx.event
-    def range_changed(self, start: str, end: str, _view: str):
+    async def range_changed(self, start: str, end: str, _view: str):
         """FullCalendar reports the visible range (end excluded): load only that."""
-        first, after = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
+        try:
+            first, after = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
+        except ValueError:
+            return
         self._first_day, self._last_day = first.isoformat(), (after - timedelta(days=1)).isoformat()
         try:
-            self._show(self._fetch())
+            await self._refresh()
             self.error = ""
         except DomainError as exc:
             self.error = exc.message
@@ -202,25 +214,39 @@ class AgendaState(AgentState):
                                           agent_ids=[self.new_rdv_agent]))
 
     @rx.event
-    def toggle_agent(self, agent_id: str, checked: bool):
+    async def toggle_agent(self, agent_id: str, checked: bool):
+        if agent_id not in {c.value for c in self.agent_choices}:
+            return
         others = [a for a in self.shown_agents if a != agent_id]
         self.shown_agents = [*others, agent_id] if checked else others or [str(self._agent_id)]
-        self._show(self._fetch())
+        await self._refresh()
 
     @rx.event(background=True)
     async def watch(self):
-        """Reloads the visible range every second while this agenda stays open in this tab."""
+        """Reads the visible range again whenever the process's change feed (`agenda_feed`) reports a change
+        that may show in it, while this agenda stays open in this tab."""
         async with self:
-            token = self._watch
-            client = self.router.session.client_token
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            if not _client_connected(client):
-                return
-            async with self:
-                if self._watch != token:
+            token, client, agent_id = self._watch, self.router.session.client_token, self._agent_id
+            # The agent's other organisations too (the one shown among them): their RDVs show here as busy time.
+            organisations = {int(o["id"]) for o in self.organisations}
+        if agent_id is None:
+            return
+        async with agenda_feed.watch(organisations, agent_id) as changes:
+            changes.notify()  # once joined, read again what may have changed while joining
+            while True:
+                changed = await changes.wait(STILL_OPEN_SECONDS)
+                if not _client_connected(client):
                     return
+                async with self:
+                    if self._watch != token:
+                        return
+                    query = self._query()
+                if not changed or query is None:
+                    continue
                 try:
-                    self._show(self._fetch())
+                    data = await _read(query)  # without holding the state: the agent's clicks go on
                 except DomainError:
                     return
+                async with self:
+                    if self._watch == token and self._query() == query:
+                        self._show(data)

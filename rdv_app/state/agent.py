@@ -8,6 +8,7 @@ from http.cookies import SimpleCookie
 import reflex as rx
 
 from rdv_app import routes
+from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel
@@ -43,14 +44,12 @@ class AgentState(rx.State):
 
     _agent_id: int | None = None
 
-    def _identity(self) -> AgentIdentity | None:
-        with UnitOfWork() as uow:
-            return agent_auth.resolve_session(uow, session_token_from(self.router.headers.cookie))
-
     @rx.event
-    def require_agent(self):
-        """on_load of every agent page: no valid session, no page."""
-        identity = self._identity()
+    async def require_agent(self):
+        """on_load of every agent page (`rdv_app.pages.template.agent_page`): no valid session, no page."""
+        token = session_token_from(self.router.headers.cookie)
+        # A write: resolving the session notes its last activity.
+        identity = await within(UnitOfWork(), lambda uow: agent_auth.resolve_session(uow, token))
         if identity is None:
             self._forget()
             return rx.redirect(routes.login(self.router.url.path or routes.WORKSPACE), replace=True)
@@ -105,8 +104,8 @@ class AgentState(rx.State):
         return None
 
     @rx.event
-    def logout(self):
-        with UnitOfWork() as uow:
-            agent_auth.revoke_session(uow, session_token_from(self.router.headers.cookie))
+    async def logout(self):
+        token = session_token_from(self.router.headers.cookie)
+        await within(UnitOfWork(), lambda uow: agent_auth.revoke_session(uow, token))
         self._forget()
         return full_navigation(settings.api_path(routes.AUTH_CLEAR_SESSION))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import webcal
 from rdv_app.services.errors import DomainError
@@ -22,13 +23,14 @@ class WebcalState(AgentState):
         self.https_url, self.webcal_url = links.https_url, links.webcal_url
 
     @rx.event
-    def load_webcal(self):
+    async def load_webcal(self):
         self.confirming_reset = False
         self.webcal_message = self.webcal_error = ""
-        if self._agent_id is None:
+        agent_id = self._agent_id
+        if agent_id is None:
             return
-        with UnitOfWork() as uow:
-            self._show(webcal.feed_links(uow, self._agent_id))
+        # A write the first time: the agent's feed address is drawn then.
+        self._show(await within(UnitOfWork(), lambda uow: webcal.feed_links(uow, agent_id)))
 
     @rx.event
     def copied(self, which: str):
@@ -44,14 +46,14 @@ class WebcalState(AgentState):
         self.confirming_reset = False
 
     @rx.event
-    def reset_link(self):
-        if self._agent_id is None:
+    async def reset_link(self):
+        agent_id = self._agent_id
+        if agent_id is None:
             return
         self.resetting = True
         yield
         try:
-            with UnitOfWork() as uow:
-                self._show(webcal.reset_feed(uow, self._agent_id))
+            self._show(await within(UnitOfWork(), lambda uow: webcal.reset_feed(uow, agent_id)))
         except DomainError as exc:
             self.webcal_error = exc.message
         else:

@@ -8,18 +8,14 @@ from datetime import date, timedelta
 import reflex as rx
 
 from rdv_app import routes
+from rdv_app.blocking import within
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
-
-
-@dataclass
-class Option:
-    value: str
-    label: str
-    group: str = ""
+from rdv_app.state.organisation import OrganisationPageState
 
 
 @dataclass
@@ -47,7 +43,7 @@ class LieuCard:
     next_slot: str
 
 
-class CreneauxState(AgentState):
+class CreneauxState(OrganisationPageState, AgentState):
     services: list[Option] = []
     motifs: list[Option] = []
     agents: list[Option] = []
@@ -70,12 +66,9 @@ class CreneauxState(AgentState):
 
     _next_day: str = ""
 
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
-        with UnitOfWork() as uow:
-            options = creneaux.search_options(uow, self._agent_id, int(self.current_org_id))
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        options = await within(UnitOfWork(read_only=True),
+                               lambda uow: creneaux.search_options(uow, agent_id, organisation_id))
         self.services = [Option(str(c.id), c.label) for c in options.services]
         self.motifs = [Option(str(c.id), c.label, str(c.group)) for c in options.motifs]
         self.agents = [Option(str(c.id), c.label) for c in options.agents]
@@ -124,9 +117,11 @@ class CreneauxState(AgentState):
         self.agent_ids = [*others, agent_id] if checked else others
 
     @rx.event
-    def search(self):
+    async def search(self):
         self.error = ""
-        if not self.motif_id:
+        if self._agent_id is None or not self.current_org_id:
+            return
+        if not self.motif_id.isdigit():
             self.error = "Choisissez un motif pour afficher les créneaux."
             return
         try:
@@ -136,19 +131,20 @@ class CreneauxState(AgentState):
             return
         self.searching = True
         yield
+        agent_id, organisation_id, motif_id, agent_ids = (self._agent_id, int(self.current_org_id),
+                                                          int(self.motif_id), self._agents())
         try:
-            with UnitOfWork() as uow:
-                if not self.lieu_id:
-                    cards = creneaux.lieux_availability(uow, self._agent_id, int(self.current_org_id),
-                                                        int(self.motif_id), agent_ids=self._agents())
-                    if len(cards) > 1:
-                        self._show_lieux(cards)
-                        return
-                    if cards:
-                        self.lieu_id = str(cards[0].lieu_id)
-                week = creneaux.find_week(uow, self._agent_id, int(self.current_org_id), int(self.motif_id), day,
-                                          agent_ids=self._agents(),
-                                          lieu_id=int(self.lieu_id) if self.lieu_id else None)
+            if not self.lieu_id:
+                cards = await within(UnitOfWork(read_only=True), lambda uow: creneaux.lieux_availability(
+                    uow, agent_id, organisation_id, motif_id, agent_ids=agent_ids))
+                if len(cards) > 1:
+                    self._show_lieux(cards)
+                    return
+                if cards:
+                    self.lieu_id = str(cards[0].lieu_id)
+            lieu_id = int(self.lieu_id) if self.lieu_id.isdigit() else None
+            week = await within(UnitOfWork(read_only=True), lambda uow: creneaux.find_week(
+                uow, agent_id, organisation_id, motif_id, day, agent_ids=agent_ids, lieu_id=lieu_id))
             self._show_week(week)
         except DomainError as exc:
             self.error = exc.message
@@ -156,7 +152,7 @@ class CreneauxState(AgentState):
             self.searching = False
 
     def _agents(self) -> list[int] | None:
-        return [int(a) for a in self.agent_ids] or None
+        return [int(a) for a in self.agent_ids if a.isdigit()] or None
 
     def _show_lieux(self, cards: list[creneaux.LieuAvailabilityView]) -> None:
         self.searched = True

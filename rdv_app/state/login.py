@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes
+from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import agent_auth
@@ -22,17 +23,17 @@ class LoginState(rx.State):
         self.submitting = False
 
     @rx.event
-    def submit(self, form: dict):
+    async def submit(self, form: dict):
         self.error = ""
         self.submitting = True
         yield
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
+        ip = self.router.session.client_ip or "inconnue"
+        next_path = self.router.url.query_parameters.get("suivant")
         try:
-            with UnitOfWork() as uow:
-                ticket = agent_auth.authenticate(
-                    uow, str(form.get("email", "")), str(form.get("password", "")),
-                    ip=self.router.session.client_ip or "inconnue",
-                    next_path=self.router.url.query_parameters.get("suivant"),
-                )
+            # argon2 takes a good fraction of a second: on a worker thread, like the database work.
+            ticket = await within(UnitOfWork(), lambda uow: agent_auth.authenticate(
+                uow, email, password, ip=ip, next_path=next_path))
         except DomainError as exc:
             self.error = exc.message
             self.submitting = False

@@ -5,10 +5,10 @@ the session remembers the ids once committed. An event handler hands them to a R
 which delivers them at once (`rdv_app.notify.worker.deliver_now_async`), so that a confirmation SMS
 leaves within seconds. The handler itself does not wait, and the worker loop sends anything left.
 
-In a handler, after the service call that committed:
+In a handler, after the service call that committed (on a worker thread, `rdv_app.blocking.within`):
 
-    with UnitOfWork() as uow:
-        lifecycle.plan_rdv(uow, ...)
+    uow = UnitOfWork()
+    await within(uow, lambda uow: lifecycle.plan_rdv(uow, ...))
     ...
     yield deliver_after_commit(uow)        # or: return deliver_after_commit(uow)
 

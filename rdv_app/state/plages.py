@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
 import reflex as rx
 
+from rdv_app.blocking import within
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain.recurrence import WEEKDAYS
+from rdv_app.domain.recurrence import WEEKDAY_LABELS_FR, WEEKDAYS
 from rdv_app.services.availability import creneaux, plages
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit
+from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import PlanningPageMixin
 
 FORM_HEADING_ID = "formulaire-plage-titre"
@@ -23,6 +26,10 @@ NO_REPEAT, WEEKLY, MONTHLY = "", "week", "month"
 
 # The form offers Monday to Saturday.
 OPEN_DAYS = 6
+OPEN_WEEKDAYS = [Option(name, label.capitalize())
+                 for name, label in zip(WEEKDAYS[:OPEN_DAYS], WEEKDAY_LABELS_FR[:OPEN_DAYS], strict=True)]
+REPEAT_CHOICES = [Option(NO_REPEAT, "Pas de répétition"), Option(WEEKLY, "Chaque semaine, les jours choisis"),
+                  Option(MONTHLY, "Chaque mois, un jour de la semaine donné")]
 
 
 @dataclass
@@ -66,7 +73,7 @@ def weekly_recurrence(interval: str, weekdays: list[str], until: str) -> dict[st
             "until": until or None}
 
 
-class PlagesState(PlanningPageMixin, AgentState):
+class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
     motifs: list[Option] = []
     lieux: list[Option] = []
 
@@ -87,9 +94,14 @@ class PlagesState(PlanningPageMixin, AgentState):
     def _form_heading_id(self) -> str:
         return FORM_HEADING_ID
 
-    def _delete_item(self, uow: UnitOfWork, item_id: int) -> str:
-        plages.delete_plage(uow, *self._who(), item_id)
-        return self._deleted("La plage d'ouverture")
+    def _deletion(self, item_id: int) -> Callable[[UnitOfWork], str]:
+        who, message = self._who(), self._deleted("La plage d'ouverture")
+
+        def delete(uow: UnitOfWork) -> str:
+            plages.delete_plage(uow, *who, item_id)
+            return message
+
+        return delete
 
     def _take_options(self, options: creneaux.SearchOptions) -> None:
         self.motifs = [Option(str(c.id), c.label) for c in options.motifs]
@@ -97,13 +109,13 @@ class PlagesState(PlanningPageMixin, AgentState):
 
     # ----------------------------------------------------------------------- loading and the list
 
-    def _refresh(self) -> None:
+    async def _refresh(self) -> None:
         self.list_error = ""
-        chosen = [int(self.filter_agent_id)] if self.filter_agent_id else None
+        who, include_expired = self._who(), self.show_expired
+        chosen = [int(self.filter_agent_id)] if self.filter_agent_id.isdigit() else None
         try:
-            with UnitOfWork() as uow:
-                views = plages.list_plages(uow, *self._who(), agent_ids=chosen,
-                                           include_expired=self.show_expired)
+            views = await within(UnitOfWork(read_only=True), lambda uow: plages.list_plages(
+                uow, *who, agent_ids=chosen, include_expired=include_expired))
         except DomainError as exc:
             self.rows = []
             self.list_error = exc.message
@@ -111,7 +123,6 @@ class PlagesState(PlanningPageMixin, AgentState):
             self.rows = [PlageRow(str(v.id), v.title, v.agent_name, v.lieu_name or "Sans lieu",
                                   ", ".join(v.motif_names), v.description, v.is_recurring, v.expired)
                          for v in views]
-        self.loading = False
 
     # ----------------------------------------------------------------------- the form's fields
 
@@ -171,8 +182,11 @@ class PlagesState(PlanningPageMixin, AgentState):
         self._clear_feedback()
 
     @rx.event
-    def start_edit(self, plage_id: str):
-        view = self._open_for_edit(lambda uow: plages.get_plage(uow, *self._who(), int(plage_id)))
+    async def start_edit(self, plage_id: str):
+        if not plage_id.isdigit():
+            return None
+        who = self._who()
+        view = await self._open_for_edit(lambda uow: plages.get_plage(uow, *who, int(plage_id)))
         if view is None:
             return None
         self.editing_id, self.editing_title = str(view.id), view.title
@@ -208,7 +222,7 @@ class PlagesState(PlanningPageMixin, AgentState):
         return None
 
     @rx.event
-    def save(self, confirm_warnings: bool = False):
+    async def save(self, confirm_warnings: bool = False):
         if self.saving or self._just_saved:
             return
         self._clear_feedback()
@@ -224,19 +238,18 @@ class PlagesState(PlanningPageMixin, AgentState):
                       first_day=parse_day(self.first_day), start_time=parse_clock(self.start_time),
                       end_time=parse_clock(self.end_time), recurrence=self._recurrence(),
                       confirm_warnings=confirm_warnings)
+        who, editing = self._who(), int(self.editing_id) if self.editing_id.isdigit() else None
+        uow = UnitOfWork()
         try:
-            with UnitOfWork() as uow:
-                if self.editing_id:
-                    plages.update_plage(uow, *self._who(), int(self.editing_id), **fields)
-                else:
-                    plages.create_plage(uow, *self._who(), **fields)
+            await within(uow, lambda uow: plages.create_plage(uow, *who, **fields) if editing is None
+                         else plages.update_plage(uow, *who, editing, **fields))
         except NeedsConfirmation as exc:
             self.warnings = exc.warnings
         except DomainError as exc:
             self._show_error(exc)
         else:
             done = "modifiée" if self.editing_id else "créée"
-            self._saved(f"La plage d'ouverture « {self.title.strip()} » a été {done}.")
+            await self._saved(f"La plage d'ouverture « {self.title.strip()} » a été {done}.")
         finally:
             self.saving = False
         yield deliver_after_commit(uow)

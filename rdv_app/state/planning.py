@@ -9,10 +9,11 @@ from typing import TypeVar
 
 import reflex as rx
 
+from rdv_app.blocking import within
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError
-from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit
 
 View = TypeVar("View")
@@ -53,7 +54,7 @@ class OrgFormMixin(rx.State, mixin=True):
 
 class OrgEditMixin(OrgFormMixin, mixin=True):
     """A list of the organisation's items with one form to create or edit them; the state defines
-    `_reset_form` and `_refresh`."""
+    `_reset_form` and `_refresh` (async: it reads the list off the event loop)."""
 
     list_message: str = ""
     list_error: str = ""
@@ -80,12 +81,12 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
         self._reset_form()
         self.saved_message = ""
 
-    def _open_for_edit(self, fetch: Callable[[UnitOfWork], View]) -> View | None:
-        """The item `fetch` reads, with an empty form to fill; None (and the list's error) when it cannot."""
+    async def _open_for_edit(self, fetch: Callable[[UnitOfWork], View]) -> View | None:
+        """The item `fetch` reads (on a worker thread: give it plain values), with an empty form to fill;
+        None (and the list's error) when it cannot."""
         self.list_message = ""
         try:
-            with UnitOfWork() as uow:
-                view = fetch(uow)
+            view = await within(UnitOfWork(read_only=True), fetch)
         except DomainError as exc:
             self.list_error = exc.message
             return None
@@ -93,27 +94,28 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
         self.saved_message = ""
         return view
 
-    def _saved(self, message: str) -> None:
+    async def _saved(self, message: str) -> None:
         """After a create or an update: an empty form, the confirmation, and the list again."""
         self._reset_form()
         self.saved_message = message
         self._just_saved = True
-        self._refresh()
+        await self._refresh()
 
-    def _create_or_update(self, create: Callable[[UnitOfWork], object],
-                          update: Callable[[UnitOfWork, int], object], saved_message: str) -> UnitOfWork:
-        """Updates the item edited, or creates one; then the service's error in the form, or `_saved`. Returns
-        the unit of work, for what it has to deliver."""
+    async def _refresh(self) -> None:
+        raise TypeError(f"{type(self).__name__} lists its items")
+
+    async def _create_or_update(self, create: Callable[[UnitOfWork], object],
+                                update: Callable[[UnitOfWork, int], object], saved_message: str) -> UnitOfWork:
+        """Updates the item edited, or creates one (on a worker thread: give them plain values); then the
+        service's error in the form, or `_saved`. Returns the unit of work, for what it has to deliver."""
+        uow = UnitOfWork()
+        editing = int(self.editing_id) if self.editing_id.isdigit() else None
         try:
-            with UnitOfWork() as uow:
-                if self.editing_id:
-                    update(uow, int(self.editing_id))
-                else:
-                    create(uow)
+            await within(uow, lambda uow: create(uow) if editing is None else update(uow, editing))
         except DomainError as exc:
             self._show_error(exc)
         else:
-            self._saved(saved_message)
+            await self._saved(saved_message)
         finally:
             self.saving = False
         return uow
@@ -130,8 +132,9 @@ class DeleteConfirmMixin(OrgEditMixin, mixin=True):
     def _list_heading_id(self) -> str:
         raise TypeError("a page names its list heading")
 
-    def _delete_item(self, uow: UnitOfWork, item_id: int) -> str:
-        """Deletes the item; returns what the list then says."""
+    def _deletion(self, item_id: int) -> Callable[[UnitOfWork], str]:
+        """The use case that deletes the item (it runs on a worker thread: it holds plain values only), and
+        returns what the list then says."""
         raise TypeError("a page deletes its items")
 
     @rx.event
@@ -140,22 +143,22 @@ class DeleteConfirmMixin(OrgEditMixin, mixin=True):
             self.deleting_id = self.deleting_label = ""
 
     @rx.event
-    def delete(self):
-        if self.deleting or not self.deleting_id:
+    async def delete(self):
+        if self.deleting or not self.deleting_id.isdigit():
             return
         self.deleting = True
         yield
         self.list_message = ""
+        uow = UnitOfWork()
         try:
-            with UnitOfWork() as uow:
-                message = self._delete_item(uow, int(self.deleting_id))
+            message = await within(uow, self._deletion(int(self.deleting_id)))
         except DomainError as exc:
             self.list_error = exc.message
         else:
             self.list_message = message
             if self.editing_id == self.deleting_id:
                 self._reset_form()
-            self._refresh()
+            await self._refresh()
         finally:
             self.deleting = False
             self.deleting_id = self.deleting_label = ""
@@ -165,10 +168,11 @@ class DeleteConfirmMixin(OrgEditMixin, mixin=True):
 
 
 class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
+    """Plages d'ouverture and indisponibilités; with `OrganisationPageState`, whose `load` calls `_load`."""
+
     agents: list[Option] = []
     filter_agent_id: str = ""
     show_expired: bool = False
-    loading: bool = True
 
     # The form's fields.
     editing_title: str = ""
@@ -186,38 +190,28 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
     def _take_options(self, options: creneaux.SearchOptions) -> None:
         """The choices a page needs besides the agents (none by default)."""
 
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
-        self.loading = True
-        yield
-        try:
-            with UnitOfWork() as uow:
-                options = creneaux.search_options(uow, *self._who())
-        except DomainError as exc:
-            self.list_error = exc.message
-            self.loading = False
-            return
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        options = await within(UnitOfWork(read_only=True),
+                               lambda uow: creneaux.search_options(uow, agent_id, organisation_id))
         self.agents = [Option(str(c.id), c.label) for c in options.agents]
         self._take_options(options)
         if self.filter_agent_id not in {a.value for a in self.agents}:
             self.filter_agent_id = ""
         self.list_message = ""
         self._reset_form()
-        self._refresh()
+        await self._refresh()
 
     @rx.event
-    def set_filter_agent(self, value: str):
+    async def set_filter_agent(self, value: str):
         self.filter_agent_id = value
         self.list_message = ""
-        self._refresh()
+        await self._refresh()
 
     @rx.event
-    def set_show_expired(self, checked: bool):
+    async def set_show_expired(self, checked: bool):
         self.show_expired = checked
         self.list_message = ""
-        self._refresh()
+        await self._refresh()
 
     def _touch(self, field: str) -> None:
         """Any change makes the last warnings stale too (they were about other values)."""

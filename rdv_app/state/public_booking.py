@@ -1,14 +1,15 @@
 """Public booking flow: every choice lives in the address, so reload, back and sharing keep it.
 
 The page is one route per entry point (`/prendre_rdv`, `/org/<id>`, `/org/<id>/<slug>`); `load` reads the
-query and works out the step: place → service → motif → lieu (or organisation) → slot → identification →
-informations → who the RDV is for → recap → confirmation. Choosing is following a link to the same page
-with one more parameter. Rules live in the services (public_search, usager_auth, booking).
+query and works out the step (`BookingPage`, on a worker thread): place → service → motif → lieu (or
+organisation) → slot → identification → informations → who the RDV is for → recap → confirmation. Choosing
+is following a link to the same page with one more parameter. Rules live in the services (public_search,
+usager_auth, booking).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ from reflex.event import EventSpec
 from rdv_app import routes
 from rdv_app.auth.franceconnect import FranceConnectClient, FranceConnectError, FranceConnectSettings
 from rdv_app.auth.tokens import new_token
+from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
@@ -75,11 +77,278 @@ class Recap:
     value: str
 
 
+def booking_address(base: str, params: dict[str, str], **changes: str | int | None) -> str:
+    """`base` with the query `params`, these ones changed; a changed choice drops the later ones."""
+    params = dict(params)
+    for name, value in changes.items():
+        if name in AFTER and str(params.get(name, "")) != str(value or ""):
+            for later in AFTER[name]:
+                if later not in changes:
+                    params.pop(later, None)
+        if value in (None, ""):
+            params.pop(name, None)
+        else:
+            params[name] = str(value)
+    query = urlencode({k: params[k] for k in PARAMS if params.get(k)})
+    return f"{base}?{query}" if query else base
+
+
+async def resolve_usager(token: str | None) -> int | None:
+    """The usager of a session token (the HttpOnly cookie), or None."""
+    if not token:
+        return None
+    # A write: resolving the session may note its last activity.
+    return await within(UnitOfWork(), lambda uow: usager_auth.resolve_session(uow, token))
+
+
+@dataclass
+class BookingPage:
+    """What the page shows for an address: plain values, worked out on a worker thread by `open` and then
+    copied into the state (`PublicBookingState._show`), under the same names."""
+
+    params: dict[str, str]
+    base: str
+    usager_id: int | None
+    step: str = ""
+    page_error: str = ""
+    notice: str = ""  # e.g. the slot was taken meanwhile
+    scope_title: str = ""
+    organisation_scoped: bool = False
+    place: str = ""
+    place_error: str = ""
+    choices: list[Choice] = field(default_factory=list)
+    summary: list[Recap] = field(default_factory=list)
+    change_href: str = ""  # back to the previous step
+    week_title: str = ""
+    days: list[DayView] = field(default_factory=list)
+    week_is_empty: bool = False
+    next_label: str = ""
+    next_href: str = ""
+    previous_week_href: str = ""
+    next_week_href: str = ""
+    signed_in: bool = False
+    account_name: str = ""
+    franceconnect_href: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    phone_number: str = ""
+    address: str = ""
+    names_certified: bool = False
+    phone_required: bool = False
+    address_required: bool = False
+    relatives: list[Choice] = field(default_factory=list)
+    restriction: str = ""
+    instruction: str = ""
+    organisation_contact: list[str] = field(default_factory=list)
+    motif_id: int | None = None
+    lieu_id: int | None = None
+    starts_at: datetime | None = None
+    for_usager_id: int | None = None
+
+    def url(self, **changes: str | int | None) -> str:
+        return booking_address(self.base, self.params, **changes)
+
+    def open(self, uow: UnitOfWork, path: str) -> None:
+        if path.startswith(routes.PUBLIC_CONFIRMATION):
+            self.base = routes.PUBLIC_CONFIRMATION
+            self.confirmation(uow)
+        else:
+            self.walk(uow, path)
+
+    def walk(self, uow: UnitOfWork, path: str) -> None:
+        params = self.params
+        organisation_id = organisation_id_from_path(path)
+        if organisation_id is not None:
+            info = public_search.organisation_info(uow, organisation_id)
+            self.base = path
+            scope = PublicScope(info.territory_id, info.id)
+            self.scope_title = info.name
+            self.organisation_scoped = True
+        else:
+            self.base = routes.PUBLIC_BOOKING
+            self.organisation_scoped = False
+            self.place = params.get("departement", "")
+            if not self.place:
+                self.step = "place"
+                return
+            try:
+                found = public_search.find_place(uow, self.place)
+            except DomainError as exc:
+                self.step, self.place_error = "place", exc.message
+                return
+            scope = PublicScope(found.territory_id)
+            self.scope_title = f"{found.name} ({found.departement_number})"
+
+        choice = self._motif_choice(uow, scope)
+        if choice is None:
+            return
+        self.summary.append(Recap("Motif", choice.display_name))
+        if not self._place_of(uow, choice):
+            return
+        if not self._slot(uow):
+            return
+        self._after_slot(uow)
+
+    def _motif_choice(self, uow: UnitOfWork, scope: PublicScope) -> MotifChoice | None:
+        params = self.params
+        if params.get("motif", "").isdigit():  # a deep link to one organisation's motif
+            try:
+                key, motif_id = public_search.motif_key_of(uow, scope, int(params["motif"]))
+            except DomainError as exc:
+                self.notice = exc.message
+            else:
+                params["motif"] = key
+                params.setdefault("m", str(motif_id))
+        if params.get("motif"):
+            try:
+                return public_search.motif_choice(uow, scope, params["motif"])
+            except DomainError as exc:
+                self.notice = exc.message
+        services = public_search.services(uow, scope)
+        if not services:
+            self.step = "error"
+            self.page_error = ("Aucun rendez-vous n'est proposé en ligne ici pour le moment. Contactez directement "
+                               "le service concerné.")
+            return None
+        service_id = _int(params.get("service"))
+        if service_id not in {s.id for s in services}:
+            if len(services) > 1:
+                self.step = "service"
+                self.choices = [Choice(s.name, self.url(service=s.id)) for s in services]
+                return None
+            service_id = services[0].id
+            self.params["service"] = str(service_id)
+        self.step = "motif"
+        self.change_href = self.url(service="") if len(services) > 1 else ""
+        self.choices = [Choice(c.name, self.url(motif=c.key), c.location_label)
+                        for c in public_search.motifs(uow, scope, service_id)]  # type: ignore[arg-type]
+        return None
+
+    def _place_of(self, uow: UnitOfWork, choice: MotifChoice) -> bool:
+        """The organisation's motif and lieu chosen; False while the usager still has to choose."""
+        motif_id, lieu_id = _int(self.params.get("m")), _int(self.params.get("lieu"))
+        if motif_id in choice.motif_ids and (lieu_id is not None or not choice.needs_lieu):
+            self.motif_id = motif_id
+            if choice.needs_lieu:
+                name, address = public_search.lieu_card(uow, motif_id, lieu_id)  # type: ignore[arg-type]
+                self.lieu_id = lieu_id
+                self.summary.append(Recap("Lieu", f"{name}, {address}"))
+            else:
+                self.summary.append(Recap("Organisation", public_search.motif_details(uow, motif_id).organisation.name))
+            return True
+        self.change_href = self.url(motif="")
+        if choice.needs_lieu:
+            cards = public_search.lieux(uow, choice)
+            if lieu_id is not None:  # a deep link fixing the lieu
+                fixed = [c for c in cards if c.lieu_id == lieu_id]
+                if fixed:
+                    self.params["m"] = str(fixed[0].motif_id)
+                    return self._place_of(uow, choice)
+            self.step = "lieu"
+            self.choices = [Choice(c.name, self.url(m=c.motif_id, lieu=c.lieu_id), c.address,
+                                   _next_label(c.next_availability)) for c in cards]
+        else:
+            cards = public_search.organisations(uow, choice)
+            if len(cards) == 1 and self.organisation_scoped:
+                self.params["m"] = str(cards[0].motif_id)
+                return self._place_of(uow, choice)
+            self.step = "organisation"
+            self.choices = [Choice(c.name, self.url(m=c.motif_id), c.phone_number or "",
+                                   _next_label(c.next_availability)) for c in cards]
+        return False
+
+    def _slot(self, uow: UnitOfWork) -> bool:
+        assert self.motif_id is not None
+        details = public_search.motif_details(uow, self.motif_id)
+        starts_at = _instant(self.params.get("creneau"))
+        if starts_at is not None:
+            self.starts_at = starts_at
+            self.summary.append(Recap("Date", datefmt.long_datetime(starts_at, details.timezone)))
+            return True
+        self.step = "creneau"
+        self.change_href = self.url(m="")
+        if self.params.get("indisponible"):
+            self.notice = lifecycle.SLOT_TAKEN
+        week = public_search.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")))
+        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
+        self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
+            TimeButton(label, self.url(creneau=iso), f"{d.label} à {label}") for iso, label in d.times])
+            for d in week.days]
+        self.week_is_empty = week.is_empty
+        following = week.next_availability
+        self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
+        if following is not None:
+            local_day = following.starts_at.astimezone(ZoneInfo(details.timezone)).date()
+            self.next_href = self.url(semaine=local_day.isoformat())
+        self.previous_week_href = self.url(semaine=max(week.today, week.first_day - timedelta(days=7)).isoformat()) \
+            if week.has_previous else ""
+        self.next_week_href = self.url(semaine=(week.first_day + timedelta(days=7)).isoformat()) \
+            if week.has_next else ""
+        return False
+
+    def _after_slot(self, uow: UnitOfWork) -> None:
+        assert self.motif_id is not None
+        details = public_search.motif_details(uow, self.motif_id)
+        self.change_href = self.url(creneau="")
+        if self.usager_id is None:
+            self.step = "identification"
+            comeback = self.url(etape="informations")
+            fc = FranceConnectSettings.from_env()
+            self.franceconnect_href = (settings.api_path(routes.FRANCECONNECT_START) + "?"
+                                       + urlencode({"suivant": comeback})) if fc else ""
+            return
+        account = usager_auth.account(uow, self.usager_id)
+        self.signed_in, self.account_name = True, account.name
+        self.names_certified = account.franceconnect
+        self.phone_required = details.location_type == "phone"
+        self.address_required = details.location_type == "home"
+        step = self.params.get("etape", "informations")
+        if step not in ("informations", "pour", "recap"):
+            step = "informations"
+        if step == "informations":
+            self.step = "informations"
+            self.first_name, self.last_name = account.first_name, account.last_name
+            self.phone_number, self.address = account.phone_number or "", account.address or ""
+            return
+        self.change_href = self.url(etape="informations")
+        self.relatives = [Choice(f"{account.name} (moi)", self.url(pour=account.id, etape="recap", cle=new_token(16)))]
+        self.relatives += [Choice(r.name, self.url(pour=r.id, etape="recap", cle=new_token(16)))
+                           for r in account.relatives]
+        for_id = _int(self.params.get("pour"))
+        known = {account.id: account.name, **{r.id: r.name for r in account.relatives}}
+        if step == "pour" or for_id not in known or not self.params.get("cle"):
+            self.step = "pour"
+            return
+        self.for_usager_id = for_id
+        self.step = "recap"
+        self.change_href = self.url(etape="pour")
+        self.summary.insert(0, Recap("Pour", known[for_id]))  # type: ignore[index]
+        self.summary.insert(1, Recap("Service", details.service_name))
+        self.restriction = details.restriction or ""
+
+    def confirmation(self, uow: UnitOfWork) -> None:
+        rdv_id = _int(self.params.get("rdv"))
+        if self.usager_id is None or rdv_id is None:
+            raise DomainError("Connectez-vous pour voir ce rendez-vous.")
+        shown = booking.booked_rdv(uow, self.usager_id, rdv_id)
+        self.step = "confirmation"
+        self.summary = [Recap("Date", shown.when), Recap("Motif", shown.motif_name), Recap("Lieu", shown.place),
+                        Recap("Pour", shown.participant)]
+        self.instruction = shown.instruction or ""
+        self.organisation_contact = [part for part in (shown.organisation_name, shown.organisation_phone,
+                                                       shown.organisation_email) if part]
+
+
+# What the state keeps of a `BookingPage` for the handlers, and not for the browser.
+_KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif_id": "_motif_id",
+         "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id"}
+
+
 class PublicBookingState(rx.State):
     loading: bool = True
     step: str = ""
     page_error: str = ""
-    notice: str = ""  # e.g. the slot was taken meanwhile
+    notice: str = ""
     scope_title: str = ""
     organisation_scoped: bool = False
 
@@ -87,7 +356,7 @@ class PublicBookingState(rx.State):
     place_error: str = ""
     choices: list[Choice] = []
     summary: list[Recap] = []
-    change_href: str = ""  # back to the previous step
+    change_href: str = ""
 
     week_title: str = ""
     days: list[DayView] = []
@@ -128,274 +397,73 @@ class PublicBookingState(rx.State):
     _starts_at: datetime | None = None
     _for_usager_id: int | None = None
 
-    # ----------------------------------------------------------------------- addresses
-
     def _url(self, **changes: str | int | None) -> str:
         """The current address with these parameters changed; a changed choice drops the later ones."""
-        params = dict(self._params)
-        for name, value in changes.items():
-            if name in AFTER and str(params.get(name, "")) != str(value or ""):
-                for later in AFTER[name]:
-                    if later not in changes:
-                        params.pop(later, None)
-            if value in (None, ""):
-                params.pop(name, None)
-            else:
-                params[name] = str(value)
-        query = urlencode({k: params[k] for k in PARAMS if params.get(k)})
-        return f"{self._base}?{query}" if query else self._base
+        return booking_address(self._base, self._params, **changes)
 
     # ----------------------------------------------------------------------- loading
 
     @rx.event
-    def load(self):
+    async def load(self):
         self.loading = True
         yield
-        self._reset()
-        self._params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
+        self.link_sent = self.form_error = ""
+        self.field_errors = {}
+        self.submitting = self.accepted = False
+        params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
         path = self.router.url.path or routes.PUBLIC_BOOKING
-        with UnitOfWork() as uow:  # may note the session's last activity
-            self._usager_id = usager_auth.resolve_session(uow, session_token_from(self.router.headers.cookie))
-        self.has_session = self._usager_id is not None
+        usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
+        page = BookingPage(params=params, base=routes.PUBLIC_BOOKING, usager_id=usager_id)
         try:
-            with UnitOfWork(read_only=True) as uow:
-                if path.startswith(routes.PUBLIC_CONFIRMATION):
-                    self._base = routes.PUBLIC_CONFIRMATION
-                    self._confirmation(uow)
-                else:
-                    self._walk(uow, path)
+            await within(UnitOfWork(read_only=True), lambda uow: page.open(uow, path))
         except DomainError as exc:
-            self.step = "error"
-            self.page_error = exc.message
+            page.step, page.page_error = "error", exc.message
+        self._show(page)
+        self.has_session = usager_id is not None
         self.loading = False
 
-    def _reset(self) -> None:
-        self.step = self.page_error = self.notice = self.place_error = self.link_sent = self.form_error = ""
-        self.choices, self.summary, self.days, self.relatives, self.organisation_contact = [], [], [], [], []
-        self.field_errors = {}
-        self.submitting = self.accepted = self.signed_in = self.week_is_empty = False
-        self.change_href = self.franceconnect_href = self.account_name = self.restriction = self.instruction = ""
-        self.next_label = self.next_href = self.previous_week_href = self.next_week_href = ""
-        self.scope_title = ""
-        self._motif_id = self._lieu_id = self._starts_at = self._for_usager_id = None
-
-    def _walk(self, uow: UnitOfWork, path: str) -> None:
-        params = self._params
-        organisation_id = organisation_id_from_path(path)
-        if organisation_id is not None:
-            info = public_search.organisation_info(uow, organisation_id)
-            self._base = path
-            scope = PublicScope(info.territory_id, info.id)
-            self.scope_title = info.name
-            self.organisation_scoped = True
-        else:
-            self._base = routes.PUBLIC_BOOKING
-            self.organisation_scoped = False
-            self.place = params.get("departement", "")
-            if not self.place:
-                self.step = "place"
-                return
-            try:
-                found = public_search.find_place(uow, self.place)
-            except DomainError as exc:
-                self.step, self.place_error = "place", exc.message
-                return
-            scope = PublicScope(found.territory_id)
-            self.scope_title = f"{found.name} ({found.departement_number})"
-
-        choice = self._motif_choice(uow, scope)
-        if choice is None:
-            return
-        self.summary.append(Recap("Motif", choice.display_name))
-        if not self._place_of(uow, choice):
-            return
-        if not self._slot(uow):
-            return
-        self._after_slot(uow)
-
-    def _motif_choice(self, uow: UnitOfWork, scope: PublicScope) -> MotifChoice | None:
-        params = self._params
-        if params.get("motif", "").isdigit():  # a deep link to one organisation's motif
-            try:
-                key, motif_id = public_search.motif_key_of(uow, scope, int(params["motif"]))
-            except DomainError as exc:
-                self.notice = exc.message
-            else:
-                params["motif"] = key
-                params.setdefault("m", str(motif_id))
-        if params.get("motif"):
-            try:
-                return public_search.motif_choice(uow, scope, params["motif"])
-            except DomainError as exc:
-                self.notice = exc.message
-        services = public_search.services(uow, scope)
-        if not services:
-            self.step = "error"
-            self.page_error = ("Aucun rendez-vous n'est proposé en ligne ici pour le moment. Contactez directement "
-                               "le service concerné.")
-            return None
-        service_id = _int(params.get("service"))
-        if service_id not in {s.id for s in services}:
-            if len(services) > 1:
-                self.step = "service"
-                self.choices = [Choice(s.name, self._url(service=s.id)) for s in services]
-                return None
-            service_id = services[0].id
-            self._params["service"] = str(service_id)
-        self.step = "motif"
-        self.change_href = self._url(service="") if len(services) > 1 else ""
-        self.choices = [Choice(c.name, self._url(motif=c.key), c.location_label)
-                        for c in public_search.motifs(uow, scope, service_id)]  # type: ignore[arg-type]
-        return None
-
-    def _place_of(self, uow: UnitOfWork, choice: MotifChoice) -> bool:
-        """The organisation's motif and lieu chosen; False while the usager still has to choose."""
-        motif_id, lieu_id = _int(self._params.get("m")), _int(self._params.get("lieu"))
-        if motif_id in choice.motif_ids and (lieu_id is not None or not choice.needs_lieu):
-            self._motif_id = motif_id
-            if choice.needs_lieu:
-                name, address = public_search.lieu_card(uow, motif_id, lieu_id)  # type: ignore[arg-type]
-                self._lieu_id = lieu_id
-                self.summary.append(Recap("Lieu", f"{name}, {address}"))
-            else:
-                self.summary.append(Recap("Organisation", public_search.motif_details(uow, motif_id).organisation.name))
-            return True
-        self.change_href = self._url(motif="")
-        if choice.needs_lieu:
-            cards = public_search.lieux(uow, choice)
-            if lieu_id is not None:  # a deep link fixing the lieu
-                fixed = [c for c in cards if c.lieu_id == lieu_id]
-                if fixed:
-                    self._params["m"] = str(fixed[0].motif_id)
-                    return self._place_of(uow, choice)
-            self.step = "lieu"
-            self.choices = [Choice(c.name, self._url(m=c.motif_id, lieu=c.lieu_id), c.address,
-                                   _next_label(c.next_availability)) for c in cards]
-        else:
-            cards = public_search.organisations(uow, choice)
-            if len(cards) == 1 and self.organisation_scoped:
-                self._params["m"] = str(cards[0].motif_id)
-                return self._place_of(uow, choice)
-            self.step = "organisation"
-            self.choices = [Choice(c.name, self._url(m=c.motif_id), c.phone_number or "",
-                                   _next_label(c.next_availability)) for c in cards]
-        return False
-
-    def _slot(self, uow: UnitOfWork) -> bool:
-        assert self._motif_id is not None
-        details = public_search.motif_details(uow, self._motif_id)
-        starts_at = _instant(self._params.get("creneau"))
-        if starts_at is not None:
-            self._starts_at = starts_at
-            self.summary.append(Recap("Date", datefmt.long_datetime(starts_at, details.timezone)))
-            return True
-        self.step = "creneau"
-        self.change_href = self._url(m="")
-        if self._params.get("indisponible"):
-            self.notice = lifecycle.SLOT_TAKEN
-        week = public_search.week(uow, self._motif_id, self._lieu_id, _day(self._params.get("semaine")))
-        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
-            TimeButton(label, self._url(creneau=iso), f"{d.label} à {label}") for iso, label in d.times])
-            for d in week.days]
-        self.week_is_empty = week.is_empty
-        following = week.next_availability
-        self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
-        if following is not None:
-            local_day = following.starts_at.astimezone(ZoneInfo(details.timezone)).date()
-            self.next_href = self._url(semaine=local_day.isoformat())
-        self.previous_week_href = self._url(semaine=max(week.today, week.first_day - timedelta(days=7)).isoformat()) \
-            if week.has_previous else ""
-        self.next_week_href = self._url(semaine=(week.first_day + timedelta(days=7)).isoformat()) \
-            if week.has_next else ""
-        return False
-
-    def _after_slot(self, uow: UnitOfWork) -> None:
-        assert self._motif_id is not None
-        details = public_search.motif_details(uow, self._motif_id)
-        self.change_href = self._url(creneau="")
-        if self._usager_id is None:
-            self.step = "identification"
-            comeback = self._url(etape="informations")
-            fc = FranceConnectSettings.from_env()
-            self.franceconnect_href = (settings.api_path(routes.FRANCECONNECT_START) + "?"
-                                       + urlencode({"suivant": comeback})) if fc else ""
-            return
-        account = usager_auth.account(uow, self._usager_id)
-        self.signed_in, self.account_name = True, account.name
-        self.names_certified = account.franceconnect
-        self.phone_required = details.location_type == "phone"
-        self.address_required = details.location_type == "home"
-        step = self._params.get("etape", "informations")
-        if step not in ("informations", "pour", "recap"):
-            step = "informations"
-        if step == "informations":
-            self.step = "informations"
-            self.first_name, self.last_name = account.first_name, account.last_name
-            self.phone_number, self.address = account.phone_number or "", account.address or ""
-            return
-        self.change_href = self._url(etape="informations")
-        self.relatives = [Choice(f"{account.name} (moi)", self._url(pour=account.id, etape="recap", cle=new_token(16)))]
-        self.relatives += [Choice(r.name, self._url(pour=r.id, etape="recap", cle=new_token(16)))
-                           for r in account.relatives]
-        for_id = _int(self._params.get("pour"))
-        known = {account.id: account.name, **{r.id: r.name for r in account.relatives}}
-        if step == "pour" or for_id not in known or not self._params.get("cle"):
-            self.step = "pour"
-            return
-        self._for_usager_id = for_id
-        self.step = "recap"
-        self.change_href = self._url(etape="pour")
-        self.summary.insert(0, Recap("Pour", known[for_id]))  # type: ignore[index]
-        self.summary.insert(1, Recap("Service", details.service_name))
-        self.restriction = details.restriction or ""
-
-    def _confirmation(self, uow: UnitOfWork) -> None:
-        rdv_id = _int(self._params.get("rdv"))
-        if self._usager_id is None or rdv_id is None:
-            raise DomainError("Connectez-vous pour voir ce rendez-vous.")
-        shown = booking.booked_rdv(uow, self._usager_id, rdv_id)
-        self.step = "confirmation"
-        self.summary = [Recap("Date", shown.when), Recap("Motif", shown.motif_name), Recap("Lieu", shown.place),
-                        Recap("Pour", shown.participant)]
-        self.instruction = shown.instruction or ""
-        self.organisation_contact = [part for part in (shown.organisation_name, shown.organisation_phone,
-                                                       shown.organisation_email) if part]
+    def _show(self, page: BookingPage) -> None:
+        for name in (f.name for f in fields(page)):
+            setattr(self, _KEPT.get(name, name), getattr(page, name))
 
     # ----------------------------------------------------------------------- forms
 
     @rx.event
-    def search_place(self, form: dict[str, str]):
-        value = (form.get("departement") or "").strip()
-        with UnitOfWork(read_only=True) as uow:
-            try:
-                found = public_search.find_place(uow, value)
-            except DomainError as exc:
-                self.place_error = exc.message
-                return None
+    async def search_place(self, form: dict[str, str]):
+        value = str(form.get("departement") or "").strip()
+        try:
+            found = await within(UnitOfWork(read_only=True), lambda uow: public_search.find_place(uow, value))
+        except DomainError as exc:
+            self.place_error = exc.message
+            return None
         return rx.redirect(f"{routes.PUBLIC_BOOKING}?{urlencode({'departement': found.departement_number})}")
 
     @rx.event
-    def create_account(self, form: dict[str, str]):
-        return self._send_link(form, create=True)
+    async def create_account(self, form: dict[str, str]):
+        return await self._send_link(form, create=True)
 
     @rx.event
-    def send_sign_in_link(self, form: dict[str, str]):
-        return self._send_link(form, create=False)
+    async def send_sign_in_link(self, form: dict[str, str]):
+        return await self._send_link(form, create=False)
 
-    def _send_link(self, form: dict[str, str], *, create: bool) -> EventSpec | None:
+    async def _send_link(self, form: dict[str, str], *, create: bool) -> EventSpec | None:
         self.form_error, self.field_errors, self.link_sent = "", {}, ""
         comeback = self._url(etape="informations")
         ip = self.router.session.client_ip or "inconnue"
+        text = {name: str(form.get(name) or "") for name in ("first_name", "last_name", "email", "sign_in_email")}
+        phone_number = form.get("phone_number")
+
+        def send(uow: UnitOfWork) -> None:
+            if create:
+                usager_auth.request_account(uow, first_name=text["first_name"], last_name=text["last_name"],
+                                            email=text["email"], phone_number=phone_number, next_path=comeback,
+                                            ip=ip)
+            else:
+                usager_auth.request_sign_in_link(uow, email=text["sign_in_email"], next_path=comeback, ip=ip)
+
+        uow = UnitOfWork()
         try:
-            with UnitOfWork() as uow:
-                if create:
-                    usager_auth.request_account(
-                        uow, first_name=form.get("first_name", ""), last_name=form.get("last_name", ""),
-                        email=form.get("email", ""), phone_number=form.get("phone_number"), next_path=comeback, ip=ip)
-                else:
-                    usager_auth.request_sign_in_link(uow, email=form.get("sign_in_email", ""), next_path=comeback,
-                                                     ip=ip)
+            await within(uow, send)
         except DomainError as exc:
             self._error(exc, prefix="" if create else "sign_in_")
             return None
@@ -403,26 +471,26 @@ class PublicBookingState(rx.State):
         return deliver_after_commit(uow)
 
     @rx.event
-    def save_informations(self, form: dict[str, str]):
+    async def save_informations(self, form: dict[str, str]):
         self.form_error, self.field_errors = "", {}
-        if self._usager_id is None:
+        usager_id = self._usager_id
+        if usager_id is None:
             return rx.redirect(self._url(etape=""))
+        values = dict(first_name=form.get("first_name", self.first_name), last_name=form.get("last_name", self.last_name),
+                      phone_number=form.get("phone_number"), address=form.get("address"),
+                      phone_required=self.phone_required, address_required=self.address_required)
         try:
-            with UnitOfWork() as uow:
-                usager_auth.update_informations(
-                    uow, self._usager_id, first_name=form.get("first_name", self.first_name),
-                    last_name=form.get("last_name", self.last_name), phone_number=form.get("phone_number"),
-                    address=form.get("address"), phone_required=self.phone_required,
-                    address_required=self.address_required)
+            await within(UnitOfWork(), lambda uow: usager_auth.update_informations(uow, usager_id, **values))
         except DomainError as exc:
             self._error(exc)
             return None
         return rx.redirect(self._url(etape="pour"))
 
     @rx.event
-    def add_relative(self, form: dict[str, str]):
+    async def add_relative(self, form: dict[str, str]):
         self.form_error, self.field_errors = "", {}
-        if self._usager_id is None:
+        usager_id = self._usager_id
+        if usager_id is None:
             return rx.redirect(self._url(etape=""))
         birth = form.get("relative_birth_date", "")
         try:
@@ -430,11 +498,10 @@ class PublicBookingState(rx.State):
         except ValueError:
             self.field_errors = {"relative_birth_date": "La date de naissance n'est pas valide."}
             return None
+        names = dict(first_name=form.get("relative_first_name", ""), last_name=form.get("relative_last_name", ""))
         try:
-            with UnitOfWork() as uow:
-                relative_id = usager_auth.add_relative(uow, self._usager_id, first_name=form.get("relative_first_name", ""),
-                                                       last_name=form.get("relative_last_name", ""),
-                                                       birth_date=birth_date)
+            relative_id = await within(UnitOfWork(), lambda uow: usager_auth.add_relative(
+                uow, usager_id, **names, birth_date=birth_date))
         except DomainError as exc:
             self._error(exc)
             return None
@@ -445,20 +512,22 @@ class PublicBookingState(rx.State):
         self.accepted = value
 
     @rx.event
-    def confirm(self):
+    async def confirm(self):
         if self.submitting:
             return
         self.submitting, self.form_error = True, ""
         yield
-        if self._usager_id is None or self._motif_id is None or self._starts_at is None:
+        usager_id = self._usager_id
+        if usager_id is None or self._motif_id is None or self._starts_at is None:
             self.submitting = False
             yield rx.redirect(self._url(etape=""))
             return
+        choice = dict(motif_id=self._motif_id, starts_at=self._starts_at, lieu_id=self._lieu_id,
+                      booking_key=self._params.get("cle", ""), for_usager_id=self._for_usager_id,
+                      accepted_conditions=self.accepted)
+        uow = UnitOfWork()
         try:
-            with UnitOfWork() as uow:
-                booked = lifecycle.book_rdv(uow, self._usager_id, motif_id=self._motif_id, starts_at=self._starts_at,
-                                          lieu_id=self._lieu_id, booking_key=self._params.get("cle", ""),
-                                          for_usager_id=self._for_usager_id, accepted_conditions=self.accepted)
+            booked = await within(uow, lambda uow: lifecycle.book_rdv(uow, usager_id, **choice))
         except lifecycle.SlotTaken:
             self.submitting = False
             yield rx.redirect(self._url(creneau="") + "&indisponible=1")
@@ -478,8 +547,8 @@ class PublicBookingState(rx.State):
     @rx.event
     async def sign_out(self):
         """Ends our session, then FranceConnect's when the usager came through it, then forgets the cookie."""
-        with UnitOfWork() as uow:
-            id_token = usager_auth.revoke_session(uow, session_token_from(self.router.headers.cookie))
+        token = session_token_from(self.router.headers.cookie)
+        id_token = await within(UnitOfWork(), lambda uow: usager_auth.revoke_session(uow, token))
         self._usager_id = None
         self.signed_in = self.has_session = False
         clear_cookie = f"{settings.api_url or settings.public_url}{routes.USAGER_SIGN_OUT}"

@@ -15,13 +15,15 @@ from datetime import date, time
 import reflex as rx
 
 from rdv_app import routes
+from rdv_app.blocking import within
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.services.rdv import rdv_planning
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit
+from rdv_app.state.organisation import OrganisationPageState
 
 SEARCH_FIELD_ID = "recherche-usager"
 CONFIRM_HEADING_ID = "confirmation-titre"
@@ -89,10 +91,7 @@ def _found(summary: usagers.UsagerSummary | usagers.UsagerPreview) -> FoundUsage
     return FoundUsager(str(summary.id), summary.name, " · ".join(d for d in details if d))
 
 
-class RdvNewState(AgentState):
-    loading: bool = True
-    load_error: str = ""
-
+class RdvNewState(OrganisationPageState, AgentState):
     motif_id: str = ""
     motif_name: str = ""
     motif_colour: str = ""
@@ -145,45 +144,38 @@ class RdvNewState(AgentState):
 
     # ----------------------------------------------------------------------- loading
 
-    @rx.event
-    def load(self):
+    def _before_load(self) -> None:
         self._reset()
-        if self._agent_id is None or not self.current_org_id:
-            return
-        yield
+
+    async def _load(self, agent_id: int, organisation_id: int) -> rx.event.EventSpec | None:
         params = self.router.url.query_parameters
         motif = params.get("motif", "")
         if not motif.isdigit():
-            self.load_error = ("Choisissez d'abord un créneau dans « Trouver un RDV » ou un horaire libre de "
-                               "l'agenda : le motif du RDV manque.")
-            self.loading = False
-            return
+            self.denied = ("Choisissez d'abord un créneau dans « Trouver un RDV » ou un horaire libre de "
+                           "l'agenda : le motif du RDV manque.")
+            return None
         day_text, _, time_text = params.get("debut", "").partition("T")
         choices = dict(motif_id=int(motif), day=_day(day_text), start_time=_clock(time_text),
                        agent_ids=_ids(params.get("agents", "")), lieu_id=_number(params.get("lieu", "")),
                        duration_in_min=_number(params.get("duree", "")))
         usager_ids = _ids(params.get("usagers", ""))
-        try:
-            with UnitOfWork(read_only=True) as uow:
-                try:
-                    draft = rdv_planning.draft(uow, *self._who(), usager_ids=usager_ids, **choices)
-                except DomainError as exc:
-                    if not usager_ids:
-                        raise
-                    # The usagers of the link may not be shown here: the rest of the RDV still is.
-                    draft = rdv_planning.draft(uow, *self._who(), **choices)
-                    self.usager_message = f"Les usagers du lien n'ont pas été repris : {exc.message}"
-        except DomainError as exc:
-            self.load_error = exc.message
-            self.loading = False
-            return
+
+        def read(uow: UnitOfWork) -> tuple[rdv_planning.PlanningDraft, str]:
+            try:
+                return rdv_planning.draft(uow, agent_id, organisation_id, usager_ids=usager_ids, **choices), ""
+            except DomainError as exc:
+                if not usager_ids:
+                    raise
+                # The usagers of the link may not be shown here: the rest of the RDV still is.
+                return (rdv_planning.draft(uow, agent_id, organisation_id, **choices),
+                        f"Les usagers du lien n'ont pas été repris : {exc.message}")
+
+        draft, self.usager_message = await within(UnitOfWork(read_only=True), read)
         self._take(draft)
-        self.loading = False
-        yield self._sync_address()
+        return self._sync_address()
 
     def _reset(self) -> None:
-        self.loading = True
-        self.load_error = self.usager_message = self.contact_warning = ""
+        self.usager_message = self.contact_warning = ""
         self.participants, self.results, self.other_results = [], [], []
         self.query = ""
         self.search_key += 1
@@ -233,7 +225,7 @@ class RdvNewState(AgentState):
     # ----------------------------------------------------------------------- 1. usagers
 
     @rx.event
-    def search_usagers(self, value: str):
+    async def search_usagers(self, value: str):
         self.query = value
         self.usager_message = ""
         if len(value.strip()) < MIN_SEARCH_LETTERS:
@@ -241,9 +233,9 @@ class RdvNewState(AgentState):
             return
         self.searching = True
         yield
+        who = self._who()
         try:
-            with UnitOfWork(read_only=True) as uow:
-                found = usagers.search_usagers(uow, *self._who(), value)
+            found = await within(UnitOfWork(read_only=True), lambda uow: usagers.search_usagers(uow, *who, value))
         except DomainError as exc:
             self.usager_message = exc.message
             self.results, self.other_results = [], []
@@ -261,18 +253,19 @@ class RdvNewState(AgentState):
     def searched(self) -> bool:
         return len(self.query.strip()) >= MIN_SEARCH_LETTERS
 
-    def _set_participants(self, usager_ids: list[int]) -> None:
-        with UnitOfWork(read_only=True) as uow:
-            people = rdv_planning.participants(uow, *self._who(), motif_id=int(self.motif_id), usager_ids=usager_ids)
+    async def _set_participants(self, usager_ids: list[int]) -> None:
+        who, motif_id = self._who(), int(self.motif_id)
+        people = await within(UnitOfWork(read_only=True), lambda uow: rdv_planning.participants(
+            uow, *who, motif_id=motif_id, usager_ids=usager_ids))
         self._take_participants(people)
         self._touch("usager_ids")
 
     @rx.event
-    def add_usager(self, usager_id: str):
+    async def add_usager(self, usager_id: str):
         if usager_id in self.participant_ids or not usager_id.isdigit():
             return None
         try:
-            self._set_participants([int(p.id) for p in self.participants] + [int(usager_id)])
+            await self._set_participants([int(p.id) for p in self.participants] + [int(usager_id)])
         except DomainError as exc:
             self.usager_message = exc.message
             return None
@@ -285,10 +278,10 @@ class RdvNewState(AgentState):
                 rx.call_script(f"document.getElementById('{SEARCH_FIELD_ID}')?.focus()")]
 
     @rx.event
-    def remove_usager(self, usager_id: str):
+    async def remove_usager(self, usager_id: str):
         name = next((p.name for p in self.participants if p.id == usager_id), "")
         try:
-            self._set_participants([int(p.id) for p in self.participants if p.id != usager_id])
+            await self._set_participants([int(p.id) for p in self.participants if p.id != usager_id])
         except DomainError as exc:
             self.usager_message = exc.message
             return None
@@ -341,18 +334,17 @@ class RdvNewState(AgentState):
         self._touch("birth_date")
 
     @rx.event
-    def create_usager(self):
+    async def create_usager(self):
         if self.saving_usager:
             return
         self.saving_usager = True
         yield
+        who, uow = self._who(), UnitOfWork()
+        fields = dict(first_name=self.new_first_name, last_name=self.new_last_name, email=self.new_email or None,
+                      phone_number=self.new_phone or None, birth_date=_day(self.new_birth_date))
         try:
-            with UnitOfWork() as uow:
-                usager_id = usagers.create_usager(
-                    uow, *self._who(), first_name=self.new_first_name, last_name=self.new_last_name,
-                    email=self.new_email or None, phone_number=self.new_phone or None,
-                    birth_date=_day(self.new_birth_date))
-            self._set_participants([int(p.id) for p in self.participants] + [usager_id])
+            usager_id = await within(uow, lambda uow: usagers.create_usager(uow, *who, **fields))
+            await self._set_participants([int(p.id) for p in self.participants] + [usager_id])
             yield deliver_after_commit(uow)
         except DomainError as exc:
             self._show_error(exc)
@@ -459,21 +451,20 @@ class RdvNewState(AgentState):
         self.warnings = []
 
     @rx.event
-    def confirm(self, confirm_warnings: bool = False):
-        if self.saving or self._created:
+    async def confirm(self, confirm_warnings: bool = False):
+        if self.saving or self._created or not self.motif_id.isdigit():
             return
         self._clear_feedback()
         self.saving = True
         yield
+        who, uow = self._who(), UnitOfWork()
+        choices = dict(motif_id=int(self.motif_id), day=_day(self.day), start_time=_clock(self.start_time),
+                       duration_in_min=_number(self.duration), agent_ids=[int(a) for a in self.agent_ids if a.isdigit()],
+                       lieu_id=_number(self.lieu_id), usager_ids=[int(p.id) for p in self.participants],
+                       notify={int(p.id): (p.lifecycle, p.reminder) for p in self.participants},
+                       confirm_warnings=bool(confirm_warnings))
         try:
-            with UnitOfWork() as uow:
-                rdv_id = rdv_planning.plan(
-                    uow, *self._who(), motif_id=int(self.motif_id), day=_day(self.day),
-                    start_time=_clock(self.start_time), duration_in_min=_number(self.duration),
-                    agent_ids=[int(a) for a in self.agent_ids], lieu_id=_number(self.lieu_id),
-                    usager_ids=[int(p.id) for p in self.participants],
-                    notify={int(p.id): (p.lifecycle, p.reminder) for p in self.participants},
-                    confirm_warnings=confirm_warnings)
+            rdv_id = await within(uow, lambda uow: rdv_planning.plan(uow, *who, **choices))
         except NeedsConfirmation as exc:
             self.warnings = exc.warnings
             self.saving = False

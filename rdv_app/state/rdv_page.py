@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from rdv_app.blocking import within
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.rdv_status import is_cancelled
@@ -16,7 +18,6 @@ from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, Pe
 from rdv_app.services.rdv import lifecycle, queries, rdv_follow
 from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.state.agent import AgentState
-from rdv_app.state.creneaux import Option
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.plages import as_int, parse_clock, parse_day
 
@@ -62,6 +63,14 @@ class ReceiptRow:
 
 def _yes(flag: bool) -> str:
     return "oui" if flag else "non"
+
+
+async def _receipts(who: tuple[int, int, int]) -> list[rdv_follow.ReceiptView] | None:
+    """The RDV's receipts, or None when it left the agent's reach (the next load says so)."""
+    try:
+        return await within(UnitOfWork(read_only=True), lambda uow: rdv_follow.list_receipts(uow, *who))
+    except DomainError:
+        return None
 
 
 class RdvPageState(AgentState):
@@ -126,25 +135,27 @@ class RdvPageState(AgentState):
     # ----------------------------------------------------------------------- loading
 
     @rx.event
-    def load(self):
+    async def load(self):
+        """Not an `OrganisationPageState`: the RDV decides the organisation the page is about."""
         self.loading = True
         self.unavailable_title = self.unavailable_message = ""
         self.action_message = self.status_error = ""
         self.editing = False
         self.cancel_open = False
-        if self._agent_id is None:
+        agent_id = self._agent_id
+        if agent_id is None:
             return
         raw = str(self.rdv_page_id)  # the route's argument
         yield
         try:
             if not raw.isdigit():
                 raise NotFound(rdv_follow.NOT_FOUND)
-            with UnitOfWork() as uow:
-                organisation_id = rdv_follow.rdv_organisation(uow, self._agent_id, int(raw))
+            organisation_id = await within(UnitOfWork(read_only=True),
+                                           lambda uow: rdv_follow.rdv_organisation(uow, agent_id, int(raw)))
             # A link opens the RDV in its own organisation, which the header then shows.
             self.current_org_id = str(organisation_id)
             self._organisation_id, self._rdv = organisation_id, int(raw)
-            self._refresh()
+            await self._refresh()
         except PermissionDenied as exc:
             self._unavailable("Accès impossible", exc.message)
         except DomainError as exc:
@@ -160,10 +171,13 @@ class RdvPageState(AgentState):
         assert self._agent_id is not None and self._organisation_id is not None and self._rdv is not None
         return self._agent_id, self._organisation_id, self._rdv
 
-    def _refresh(self) -> None:
-        with UnitOfWork() as uow:
-            details = queries.get_rdv(uow, *self._who())
-            receipts = rdv_follow.list_receipts(uow, *self._who())
+    async def _refresh(self) -> None:
+        who = self._who()
+
+        def read(uow: UnitOfWork) -> tuple[queries.RdvDetails, list[rdv_follow.ReceiptView]]:
+            return queries.get_rdv(uow, *who), rdv_follow.list_receipts(uow, *who)
+
+        details, receipts = await within(UnitOfWork(read_only=True), read)
         self.motif_name, self.motif_colour = details.motif_name, details.motif_colour
         self.service_name, self.organisation_name = details.service_name, details.organisation_name
         self.day, self.time, self.end_time = details.day, details.time, details.end_time
@@ -206,10 +220,10 @@ class RdvPageState(AgentState):
 
     # ----------------------------------------------------------------------- notifications
 
-    def _after_change(self, change: RdvChange | None, message: str) -> list:
+    async def _after_change(self, change: RdvChange | None, message: str) -> list:
         """Shows the RDV as it now is; its receipts follow as its notifications are sent (the handler
         yields `deliver_after_commit` next, which starts sending them)."""
-        self._refresh()
+        await self._refresh()
         self.action_message = message
         if change is not None and change.outbox_ids:
             self.receipts_loading = True
@@ -224,23 +238,23 @@ class RdvPageState(AgentState):
         while True:
             await asyncio.sleep(RECEIPTS_FOLLOW_PAUSE)
             async with self:
-                try:
-                    if self._rdv is not None:
-                        with UnitOfWork(read_only=True) as uow:
-                            self._show_receipts(rdv_follow.list_receipts(uow, *self._who()))
-                except DomainError:  # the RDV left the agent's reach meanwhile: the next load says so
-                    self.receipts_loading = False
-                    return
-                if self._rdv is None or len(self.receipts) >= expected or time.monotonic() > deadline:
+                who = self._who() if self._rdv is not None else None
+            # Read without holding the state: the person's other events go on meanwhile.
+            receipts = await _receipts(who) if who is not None else None
+            async with self:
+                if receipts is not None and self._rdv is not None:
+                    self._show_receipts(receipts)
+                if receipts is None or self._rdv is None or len(self.receipts) >= expected \
+                        or time.monotonic() > deadline:
                     self.receipts_loading = False
                     return
 
     @rx.event
-    def reload_receipts(self):
+    async def reload_receipts(self):
         if self._rdv is None:
             return
-        with UnitOfWork() as uow:
-            self._show_receipts(rdv_follow.list_receipts(uow, *self._who()))
+        who = self._who()
+        self._show_receipts(await within(UnitOfWork(read_only=True), lambda uow: rdv_follow.list_receipts(uow, *who)))
 
     # ----------------------------------------------------------------------- statuses
 
@@ -250,68 +264,70 @@ class RdvPageState(AgentState):
         self.status_error = ""
 
     @rx.event
-    def save_status(self):
+    async def save_status(self):
         if self.status_saving or self._rdv is None:
             return
         self.status_error = self.action_message = ""
         self.status_saving = True
         yield
+        who, status, uow = self._who(), self.chosen_status, UnitOfWork()
         try:
-            with UnitOfWork() as uow:
-                change = lifecycle.change_status(uow, *self._who(), self.chosen_status)
+            change = await within(uow, lambda uow: lifecycle.change_status(uow, *who, status))
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently
         else:
-            label = next((o.label for o in self.status_choices if o.value == self.chosen_status), "")
-            yield from self._after_change(change, f"Le statut du rendez-vous est maintenant « {label} ».")
+            label = next((o.label for o in self.status_choices if o.value == status), "")
+            yield await self._after_change(change, f"Le statut du rendez-vous est maintenant « {label} ».")
             yield deliver_after_commit(uow)
         finally:
             self.status_saving = False
 
     @rx.event
-    def set_participant_status(self, usager_id: str, value: str):
+    async def set_participant_status(self, usager_id: str, value: str):
         if self.status_saving or self._rdv is None or not usager_id.isdigit():
             return
         self.status_error = self.action_message = ""
         self.status_saving = True
         yield
         name = next((p.name for p in self.participants if p.usager_id == usager_id), "")
+        who, uow = self._who(), UnitOfWork()
         try:
-            with UnitOfWork() as uow:
-                change = lifecycle.change_participation_status(uow, *self._who(), int(usager_id), value)
+            change = await within(uow, lambda uow: lifecycle.change_participation_status(uow, *who, int(usager_id), value))
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently
         else:
             label = next((o.label for o in self.status_choices if o.value == value), "")
-            yield from self._after_change(change, f"Le statut de {name} est maintenant « {label} ».")
+            yield await self._after_change(change, f"Le statut de {name} est maintenant « {label} ».")
             yield deliver_after_commit(uow)
         finally:
             self.status_saving = False
 
     @rx.event
-    def reload_silently(self):
+    async def reload_silently(self):
         """After a refused change, show the RDV as it is (another agent may have changed it)."""
         if self._rdv is None:
             return
         try:
-            self._refresh()
+            await self._refresh()
         except DomainError as exc:
             self._unavailable("Rendez-vous introuvable", exc.message)
 
     # ----------------------------------------------------------------------- editing
 
     @rx.event
-    def start_edit(self):
+    async def start_edit(self):
+        if self._rdv is None:
+            return None
         self.editing = True
         self.action_message = ""
         self._clear_feedback()
         self.edit_lieu_id, self.edit_agent_ids = self._lieu_id, list(self._agent_ids)
         self.form_key += 1
+        who = self._who()
         try:
-            with UnitOfWork() as uow:
-                choices = rdv_follow.edit_choices(uow, *self._who())
+            choices = await within(UnitOfWork(read_only=True), lambda uow: rdv_follow.edit_choices(uow, *who))
         except DomainError as exc:
             self.form_error = exc.message
             return None
@@ -364,21 +380,21 @@ class RdvPageState(AgentState):
         self.warnings = []
 
     @rx.event
-    def save_edit(self, confirm_warnings: bool = False):
+    async def save_edit(self, confirm_warnings: bool = False):
         if self.saving or self._rdv is None or not self.editing:
             return
         self._clear_feedback()
         self.action_message = ""
         self.saving = True
         yield
+        who, uow = self._who(), UnitOfWork()
+        values = dict(day=parse_day(self.edit_day), start_time=parse_clock(self.edit_time),
+                      duration_in_min=as_int(self.edit_duration),
+                      lieu_id=int(self.edit_lieu_id) if self.edit_lieu_id.isdigit() else None,
+                      agent_ids=[int(a) for a in self.edit_agent_ids if a.isdigit()],
+                      confirm_warnings=bool(confirm_warnings))
         try:
-            with UnitOfWork() as uow:
-                change = rdv_follow.edit_rdv(
-                    uow, *self._who(), day=parse_day(self.edit_day), start_time=parse_clock(self.edit_time),
-                    duration_in_min=as_int(self.edit_duration),  # type: ignore[arg-type]
-                    lieu_id=int(self.edit_lieu_id) if self.edit_lieu_id.isdigit() else None,
-                    agent_ids=[int(a) for a in self.edit_agent_ids if a.isdigit()],
-                    confirm_warnings=confirm_warnings)
+            change = await within(uow, lambda uow: rdv_follow.edit_rdv(uow, *who, **values))  # type: ignore[arg-type]
         except NeedsConfirmation as exc:
             self.warnings = exc.warnings
         except DomainError as exc:
@@ -389,7 +405,7 @@ class RdvPageState(AgentState):
         else:
             self.editing = False
             message = "Le rendez-vous a été modifié." if change else "Aucune modification à enregistrer."
-            yield from self._after_change(change, message)
+            yield await self._after_change(change, message)
             yield deliver_after_commit(uow)
             yield rx.call_script(f"document.getElementById('{STATUS_HEADING_ID}')?.focus()")
         finally:
@@ -403,21 +419,21 @@ class RdvPageState(AgentState):
             self.cancel_open = is_open
 
     @rx.event
-    def cancel_rdv(self, excused: bool):
+    async def cancel_rdv(self, excused: bool):
         if self.cancelling or self._rdv is None:
             return
         self.cancelling = True
         self.status_error = self.action_message = ""
         yield
+        who, by_usager, uow = self._who(), bool(excused), UnitOfWork()
         try:
-            with UnitOfWork() as uow:
-                change = lifecycle.cancel_rdv(uow, *self._who(), excused=excused)
+            change = await within(uow, lambda uow: lifecycle.cancel_rdv(uow, *who, excused=by_usager))
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently
         else:
-            who = "à la demande de l'usager" if excused else "par le service"
-            yield from self._after_change(change, f"Le rendez-vous a été annulé {who}.")
+            by = "à la demande de l'usager" if by_usager else "par le service"
+            yield await self._after_change(change, f"Le rendez-vous a été annulé {by}.")
             yield deliver_after_commit(uow)
         finally:
             self.cancelling = False

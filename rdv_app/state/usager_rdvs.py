@@ -11,13 +11,14 @@ from dataclasses import dataclass
 import reflex as rx
 
 from rdv_app import routes
+from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.usager_link import CancelRefusal
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.usagers import usager_auth, usager_rdvs
 from rdv_app.services.usagers.usager_rdvs import UsagerRdv
 from rdv_app.state.notifications import deliver_after_commit
-from rdv_app.state.public_booking import session_token_from
+from rdv_app.state.public_booking import resolve_usager, session_token_from
 
 CANCELLED = "Votre rendez-vous est annulé. Le service est prévenu et vous recevez une confirmation par email."
 
@@ -89,24 +90,23 @@ class UsagerRdvsState(rx.State):
     _usager_id: int | None = None
 
     @rx.event
-    def load(self):
+    async def load(self):
         self.loading = True
         yield
         self.page_error = self.notice = self.link_sent = self.email_error = self.cancel_error = ""
         self.dialog_open, self.to_cancel_id = False, 0
-        with UnitOfWork() as uow:  # may note the session's last activity
-            self._usager_id = usager_auth.resolve_session(uow, session_token_from(self.router.headers.cookie))
+        self._usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
         self.signed_in = self._usager_id is not None
-        self._refresh()
+        await self._refresh()
         self.loading = False
 
-    def _refresh(self) -> None:
+    async def _refresh(self) -> None:
         self.upcoming, self.past = [], []
-        if self._usager_id is None:
+        usager_id = self._usager_id
+        if usager_id is None:
             return
         try:
-            with UnitOfWork(read_only=True) as uow:
-                found = usager_rdvs.list_rdvs(uow, self._usager_id)
+            found = await within(UnitOfWork(read_only=True), lambda uow: usager_rdvs.list_rdvs(uow, usager_id))
         except NotFound as exc:
             self.signed_in, self.page_error = False, exc.message
             return
@@ -114,12 +114,12 @@ class UsagerRdvsState(rx.State):
         self.past = [_card(item, past=True) for item in found.past]
 
     @rx.event
-    def send_sign_in_link(self, form: dict[str, str]):
+    async def send_sign_in_link(self, form: dict[str, str]):
         self.link_sent, self.email_error = "", ""
+        email, ip, uow = str(form.get("email", "")), self.router.session.client_ip or "inconnue", UnitOfWork()
         try:
-            with UnitOfWork() as uow:
-                usager_auth.request_sign_in_link(uow, email=form.get("email", ""), next_path=routes.USAGER_RDVS,
-                                                 ip=self.router.session.client_ip or "inconnue")
+            await within(uow, lambda uow: usager_auth.request_sign_in_link(
+                uow, email=email, next_path=routes.USAGER_RDVS, ip=ip))
         except DomainError as exc:
             self.email_error = exc.message
             return None
@@ -143,22 +143,23 @@ class UsagerRdvsState(rx.State):
             self.dialog_open = value
 
     @rx.event
-    def confirm_cancel(self):
+    async def confirm_cancel(self):
         if self.cancelling or not self.to_cancel_id:
             return
-        if self._usager_id is None:
+        usager_id, participation_id = self._usager_id, self.to_cancel_id
+        if usager_id is None:
             self.dialog_open, self.signed_in = False, False
             return
         self.cancelling, self.cancel_error = True, ""
         yield
+        uow = UnitOfWork()
         try:
-            with UnitOfWork() as uow:
-                usager_rdvs.cancel(uow, self._usager_id, self.to_cancel_id)
+            await within(uow, lambda uow: usager_rdvs.cancel(uow, usager_id, participation_id))
         except DomainError as exc:
             self.cancelling, self.cancel_error = False, exc.message
-            self._refresh()
+            await self._refresh()
             return
         self.cancelling, self.dialog_open, self.to_cancel_id = False, False, 0
         self.notice = CANCELLED
-        self._refresh()
+        await self._refresh()
         yield deliver_after_commit(uow)

@@ -6,28 +6,23 @@ import dataclasses
 
 import reflex as rx
 
+from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import NoticeLevel
 from rdv_app.services.agents import agent_account, agent_auth, workspace
 from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.organisation import OrganisationPageState
 
 
-class WorkspaceState(AgentState):
-    loading: bool = True
+class WorkspaceState(OrganisationPageState, AgentState):
     upcoming: list[dict[str, str]] = []
 
-    @rx.event
-    def load(self):
-        if self._agent_id is None or not self.current_org_id:
-            return
-        self.loading = True
-        yield
-        with UnitOfWork() as uow:
-            rows = workspace.upcoming_rdvs(uow, self._agent_id, int(self.current_org_id))
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        rows = await within(UnitOfWork(read_only=True),
+                            lambda uow: workspace.upcoming_rdvs(uow, agent_id, organisation_id))
         self.upcoming = [{k: str(v) for k, v in dataclasses.asdict(r).items()} for r in rows]
-        self.loading = False
 
 
 def _notice_level(form: dict, name: str) -> str:
@@ -60,33 +55,33 @@ class AccountState(AgentState):
         self.display_cancelled_rdv = preferences.display_cancelled_rdv
 
     @rx.event
-    def load(self):
+    async def load(self):
         self.preferences_saved = False
         self.preferences_error = self.preferences_field = ""
-        if self._agent_id is None:
+        agent_id = self._agent_id
+        if agent_id is None:
             return
-        with UnitOfWork() as uow:
-            self._show_preferences(agent_account.get_preferences(uow, self._agent_id))
+        self._show_preferences(await within(UnitOfWork(read_only=True),
+                                            lambda uow: agent_account.get_preferences(uow, agent_id)))
         self.preferences_key += 1
 
     @rx.event
-    def save_preferences(self, form: dict):
+    async def save_preferences(self, form: dict):
         self.preferences_saved = False
         self.preferences_error = self.preferences_field = ""
-        if self._agent_id is None:
+        agent_id = self._agent_id
+        if agent_id is None:
             return
         self.preferences_saving = True
         yield
+        values = dict(rdv_notifications_level=str(form.get("rdv_notifications_level", "")),
+                      plage_ouverture_notification_level=_notice_level(form, "plage_notices"),
+                      absence_notification_level=_notice_level(form, "absence_notices"),
+                      display_saturdays=bool(form.get("display_saturdays")),
+                      display_cancelled_rdv=bool(form.get("display_cancelled_rdv")))
         try:
-            with UnitOfWork() as uow:
-                saved = agent_account.update_preferences(
-                    uow, self._agent_id,
-                    rdv_notifications_level=str(form.get("rdv_notifications_level", "")),
-                    plage_ouverture_notification_level=_notice_level(form, "plage_notices"),
-                    absence_notification_level=_notice_level(form, "absence_notices"),
-                    display_saturdays=bool(form.get("display_saturdays")),
-                    display_cancelled_rdv=bool(form.get("display_cancelled_rdv")),
-                )
+            saved = await within(UnitOfWork(),
+                                 lambda uow: agent_account.update_preferences(uow, agent_id, **values))
         except DomainError as exc:
             self.preferences_error = exc.message
             self.preferences_field = exc.field or ""
@@ -97,15 +92,17 @@ class AccountState(AgentState):
             self.preferences_saving = False
 
     @rx.event
-    def change_password(self, form: dict):
+    async def change_password(self, form: dict):
         self.password_error = self.password_field = ""
         self.password_saved = False
-        if self._agent_id is None:
+        agent_id = self._agent_id
+        if agent_id is None:
             return None
+        current, new, confirmation = (str(form.get(name, "")) for name in ("current", "new", "confirmation"))
         try:
-            with UnitOfWork() as uow:
-                agent_auth.change_password(uow, self._agent_id, str(form.get("current", "")),
-                                           str(form.get("new", "")), str(form.get("confirmation", "")))
+            # argon2, twice: on a worker thread.
+            await within(UnitOfWork(), lambda uow: agent_auth.change_password(uow, agent_id, current, new,
+                                                                             confirmation))
         except DomainError as exc:
             self.password_error = exc.message
             self.password_field = exc.field or ""

@@ -8,7 +8,7 @@ them as given, whatever the browser's own time zone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from rdv_app.db.models import Absence, Agent, AgentRole, Organisation, PlageOuverture
+from rdv_app.db.models import Absence, Agent, AgentRole, AuditLog, Organisation, PlageOuverture
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.colours import LIGHT_TEXT, readable_text_colour
@@ -57,6 +57,30 @@ class Agenda:
     now: str  # local wall-clock ISO datetime of the organisation
     display_saturdays: bool
     display_cancelled: bool
+
+
+@dataclass(frozen=True)
+class RecentChanges:
+    after: int  # `rows` are the audit rows after this id
+    rows: list[tuple[int, int | None]]  # (audit row id, its organisation id)
+    preferences: dict[int, tuple[bool, bool]]  # agent id: (display_saturdays, display_cancelled_rdv)
+
+
+def recent_changes(uow: UnitOfWork, after: int | None, agent_ids: Collection[int], *,
+                   lookback: int) -> RecentChanges:
+    """What open agendas watch to know when to read again (rdv_app.state.agenda_feed), in two cheap
+    queries whatever the number of agendas open: the services audit every change to RDVs, plages,
+    indisponibilités and motifs in its transaction, with its organisation, so the audit rows after `after`
+    (with None: the last `lookback` ones) tell which organisations changed; and the agents' display
+    preferences, which their agendas follow too."""
+    if after is None:
+        after = max(0, (uow.session.exec(select(sa.func.max(AuditLog.id))).one() or 0) - lookback)
+    rows = uow.session.exec(select(AuditLog.id, AuditLog.organisation_id).where(col(AuditLog.id) > after)
+                            .order_by(col(AuditLog.id))).all()
+    preferences = uow.session.exec(select(Agent.id, Agent.display_saturdays, Agent.display_cancelled_rdv)
+                                   .where(col(Agent.id).in_(agent_ids))).all() if agent_ids else []
+    return RecentChanges(after=after, rows=[(row_id, organisation_id) for row_id, organisation_id in rows],
+                         preferences={agent_id: (saturdays, cancelled) for agent_id, saturdays, cancelled in preferences})
 
 
 def visible_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> list[AgendaAgent]:

@@ -1,0 +1,49 @@
+"""The base of the states of pages about the organisation the header shows (agenda, planning, admin...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from rdv_app.services.errors import DomainError
+from rdv_app.state.agent import AgentState
+
+
+class OrganisationPageState(AgentState, mixin=True):
+    """`load`, the page's on_load after the sign-in guard (`rdv_app.pages.template.agent_page`), does what
+    every such page does first: nothing without a signed-in agent and an organisation; `loading` while the
+    page reads; the page's own `_load`; and a refusal of the services (another role, an organisation the
+    agent left) shown in `denied` instead of the page.
+
+    A mixin, so that each page's state gets its own `loading`, `denied` and `load`: a page's state names
+    `AgentState` after it (`class AgendaState(OrganisationPageState, AgentState)`), since Reflex makes a
+    class whose state bases are all mixins a mixin too.
+    """
+
+    loading: bool = True
+    denied: str = ""
+
+    @rx.event
+    async def load(self):
+        if self._agent_id is None or not self.current_org_id:
+            return
+        self.loading = True
+        self.denied = ""
+        self._before_load()
+        yield
+        try:
+            events = await self._load(self._agent_id, int(self.current_org_id))
+        except DomainError as exc:
+            self.denied, events = exc.message, None
+        self.loading = False
+        if events:
+            yield events
+
+    def _before_load(self) -> None:
+        """What the page clears as soon as it opens (before it shows `loading`)."""
+
+    async def _load(self, agent_id: int, organisation_id: int) -> Any:
+        """Reads the page's data off the event loop (`rdv_app.blocking.within`) and shows it; may return
+        events to run next."""
+        raise TypeError(f"{type(self).__name__} loads its page")
