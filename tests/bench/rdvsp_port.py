@@ -8,15 +8,17 @@ interval, the first one rounded up to the next 5 minutes when it is past. Instan
 The queries go through the raw driver connection with prepared parameters: the leanest a port can be,
 so that our speed-up is not measured against an ORM's overhead.
 
-`PeerInputs` holds the same rows in memory for the "engine alone" comparison: there each query becomes a
-scan of the agent's rows, which is what an index lookup returns.
+`PeerInputs` holds the same rows in memory for the "engine alone" comparison: there each query becomes
+what an index lookup returns, the agent's RDVs found by bisection on their starts (bounded by the agent's
+longest RDV), and the agent's few absences filtered as the query does.
 """
 
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -121,11 +123,19 @@ def _days(first_day: date, recurrence: Recurrence | None, start: date, end: date
 
 @dataclass
 class PeerInputs:
-    """The peer's rows held in memory, by agent: each of its queries becomes a scan of one agent's rows."""
+    """The peer's rows held in memory, by agent; its queries become index lookups."""
 
     plages: list[PeerPlage]
     absences: dict[int, list[PeerAbsence]]
-    rdvs: dict[int, list[Interval]]
+    rdvs: dict[int, list[Interval]]  # sorted by start
+    _starts: dict[int, list[datetime]] = field(init=False)
+    _longest: dict[int, timedelta] = field(init=False)
+
+    def __post_init__(self) -> None:
+        for intervals in self.rdvs.values():
+            intervals.sort()
+        self._starts = {agent: [s for s, _ in intervals] for agent, intervals in self.rdvs.items()}
+        self._longest = {agent: max(e - s for s, e in intervals) for agent, intervals in self.rdvs.items()}
 
     @classmethod
     def of(cls, search: SlotSearch) -> PeerInputs:
@@ -150,7 +160,11 @@ class PeerInputs:
         return [a for a in self.absences.get(agent_id, ()) if _may_meet(a, first_day, last_day)]
 
     def rdvs_of(self, agent_id: int, starts_at: datetime, ends_at: datetime) -> list[Interval]:
-        return [(s, e) for s, e in self.rdvs.get(agent_id, ()) if s < ends_at and e > starts_at]
+        if agent_id not in self.rdvs:
+            return []
+        starts, intervals = self._starts[agent_id], self.rdvs[agent_id]
+        low = bisect_left(starts, starts_at - self._longest[agent_id])
+        return [(s, e) for s, e in intervals[low:bisect_left(starts, ends_at, low)] if e > starts_at]
 
 
 def _may_meet(absence: PeerAbsence, first_day: date, last_day: date) -> bool:
