@@ -200,6 +200,9 @@ class SlotSearch:
     busy_times: Mapping[int, BusyTimes] = field(default_factory=dict, hash=False)
     _rdvs_by_agent: Mapping[int, BusyTimes] = field(init=False, repr=False, compare=False)
     _ranked_plages: tuple[Plage, ...] = field(init=False, repr=False, compare=False)
+    # Local (day, time) -> instant, and instant -> aware datetime: shared by every call on this search.
+    _instants: dict[tuple[date, time], int] = field(init=False, repr=False, compare=False)
+    _datetimes: dict[int, datetime] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.now.utcoffset() is None:
@@ -219,6 +222,8 @@ class SlotSearch:
         object.__setattr__(self, "_rdvs_by_agent", rdvs_by_agent)
         # Creation order (earliest created_at, then lowest id): the rank that breaks ties between plages.
         object.__setattr__(self, "_ranked_plages", tuple(sorted(self.plages, key=lambda p: (p.created_at, p.id))))
+        object.__setattr__(self, "_instants", {})
+        object.__setattr__(self, "_datetimes", {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,8 +455,8 @@ class _Run:
         self.lower = microseconds(earliest)
         self.upper = None if latest is None else microseconds(latest)
         self.duration = search.motif.duration_in_min * _MINUTE
-        self._instants: dict[tuple[date, time], int] = {}
-        self._datetimes: dict[int, datetime] = {}
+        self._instants = search._instants
+        self._datetimes = search._datetimes
 
     def clamp(self, first_day: date, last_day: date) -> tuple[date, date]:
         """Restrict local days to those that can hold a slot: inside the searcher's booking window."""

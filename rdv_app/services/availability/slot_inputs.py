@@ -204,9 +204,8 @@ def _microseconds(instant: sa.ColumnElement, dialect: str) -> sa.ColumnElement[i
     """An instant column as integer microseconds since the epoch, computed by the database (exact).
 
     SQLite holds instants as UTC text 'YYYY-MM-DD HH:MM:SS.ffffff' (`UTCDateTime`): whole seconds from
-    strftime('%s'), microseconds from the digits after the point (none: 0). PostgreSQL's epoch of a
-    timestamptz is an exact numeric."""
+    unixepoch() (SQLite 3.38 or later; several times cheaper than strftime('%s')), microseconds from the
+    digits after the point (none: 0). PostgreSQL's epoch of a timestamptz is an exact numeric."""
     if dialect == "sqlite":
-        seconds = sa.cast(sa.func.strftime("%s", instant), sa.BigInteger)
-        return seconds * 1_000_000 + sa.cast(sa.func.substr(instant, 21, 6), sa.BigInteger)
+        return sa.func.unixepoch(instant) * 1_000_000 + sa.cast(sa.func.substr(instant, 21, 6), sa.Integer)
     return sa.cast(sa.extract("epoch", instant) * 1_000_000, sa.BigInteger)
