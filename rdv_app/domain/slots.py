@@ -206,9 +206,9 @@ class SlotSearch:
     busy_times: Mapping[int, BusyTimes] = field(default_factory=dict, hash=False)
     _rdvs_by_agent: Mapping[int, BusyTimes] = field(init=False, repr=False, compare=False)
     _ranked_plages: tuple[Plage, ...] = field(init=False, repr=False, compare=False)
-    # Shared by every call on this search: local (day, time) -> instant, and a slot's start -> its
+    # Shared by every call on this search: local time -> day -> instant, and a slot's start -> its
     # (starts_at, ends_at) as aware datetimes.
-    _instants: dict[tuple[date, time], int] = field(init=False, repr=False, compare=False)
+    _instants: dict[time, dict[date, int]] = field(init=False, repr=False, compare=False)
     _spans: dict[int, tuple[datetime, datetime]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -241,6 +241,11 @@ class Slot(NamedTuple):
     agent_id: int
     lieu_id: int | None
     plage_id: int
+
+
+# What Slot(...) does, without the keyword handling of the named tuple's __new__: for the thousands of
+# slots of one search.
+_new_slot = tuple.__new__
 
 
 def booking_window(search: SlotSearch) -> tuple[datetime, datetime | None]:
@@ -290,22 +295,23 @@ def displayed_slots(
     run = _Run(search)
     per_agent = not search.searcher.applies_booking_delays
     plages, keys = _ordered_slots(run, first_day, last_day, lieu_id, agent_ids)
-    agents = [p.agent_id for p in plages]
     count = len(plages)
-    shown: list[int] = []
+    spans, span = run._spans, run.span
+    shown: list[Slot] = []
     current = None
     agents_at_start: set[int] = set()  # agents already shown at the current start
     for key in keys:
         start, rank = divmod(key, count)
-        agent_id = agents[rank]
+        plage = plages[rank]
         if start != current:
             current = start
             agents_at_start.clear()
-        elif not per_agent or agent_id in agents_at_start:
+        elif not per_agent or plage.agent_id in agents_at_start:
             continue
-        agents_at_start.add(agent_id)
-        shown.append(key)
-    return run.slots(plages, shown)
+        agents_at_start.add(plage.agent_id)
+        starts_at, ends_at = spans.get(start) or span(start)
+        shown.append(_new_slot(Slot, (starts_at, ends_at, plage.agent_id, plage.lieu_id, plage.id)))
+    return shown
 
 
 def next_availability(
@@ -489,10 +495,17 @@ class _Run:
 
     def instant(self, day: date, at: time) -> int:
         """Local wall-clock day and time -> instant, through zoneinfo."""
-        key = (day, at)
-        value = self._instants.get(key)
-        if value is None:
-            value = self._instants[key] = microseconds(datetime.combine(day, at, tzinfo=self.tz))
+        return self.instants_at(at).get(day) or self._new_instant(day, at)
+
+    def instants_at(self, at: time) -> dict[date, int]:
+        """The instants of local time `at` found so far, by day."""
+        found = self._instants.get(at)
+        if found is None:
+            found = self._instants[at] = {}
+        return found
+
+    def _new_instant(self, day: date, at: time) -> int:
+        value = self._instants[at][day] = microseconds(datetime.combine(day, at, tzinfo=self.tz))
         return value
 
     def datetime(self, instant: int) -> datetime:
@@ -521,9 +534,12 @@ class _Run:
     def occurrences(self, plage: Plage, first_day: date, last_day: date) -> Iterator[tuple[int, int]]:
         """(start, end) instants of the plage's occurrences on first_day..last_day, holidays dropped."""
         holidays = self.search.holidays
+        start_time, end_time = plage.start_time, plage.end_time
+        starts, ends = self.instants_at(start_time), self.instants_at(end_time)
         for day in _days(plage.first_day, plage.recurrence, first_day, last_day):
             if day not in holidays:
-                yield self.instant(day, plage.start_time), self.instant(day, plage.end_time)
+                yield (starts.get(day) or self._new_instant(day, start_time),
+                       ends.get(day) or self._new_instant(day, end_time))
 
     def ranked_occurrences(self, rank: int, plage: Plage, first_day: date,
                            last_day: date) -> Iterator[tuple[int, int, int, Plage]]:
@@ -599,7 +615,7 @@ class _Run:
             start, rank = divmod(key, count)
             starts_at, ends_at = spans.get(start) or span(start)
             plage = plages[rank]
-            found.append(Slot(starts_at, ends_at, plage.agent_id, plage.lieu_id, plage.id))
+            found.append(_new_slot(Slot, (starts_at, ends_at, plage.agent_id, plage.lieu_id, plage.id)))
         return found
 
 
