@@ -40,9 +40,13 @@ Rules, in the order they apply:
    months for agents), found in one pass over the occurrences in chronological order that stops at the
    first free slot, instead of searching week after week.
 
-Internally everything is an aware UTC datetime. Busy intervals are grouped by agent and sorted once per
-call, and each occurrence finds the busy intervals it meets by bisection, so the work grows with
-occurrences + busy intervals (times log), not with their product.
+Inside the engine an instant is an integer: microseconds since the Unix epoch (exact, like the aware
+datetimes it stands for): comparing and adding them costs a fraction of datetime arithmetic, with no
+time zone offsets and no timedelta objects; aware datetimes are made back only for the slots returned.
+Busy intervals are grouped by agent and sorted once per `SlotSearch` (the loader may hand them already
+grouped, as `BusyTimes`), plages are ranked once, and each occurrence finds the busy intervals it meets
+by bisection: the work grows with occurrences + busy intervals (times log), not with their product, and
+the next availability of each lieu of a list reuses the same grouping.
 """
 
 from __future__ import annotations
@@ -51,19 +55,28 @@ import calendar
 import heapq
 import math
 from bisect import bisect_right
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from itertools import accumulate
 from operator import itemgetter
+from typing import NamedTuple
 
 from rdv_app.domain.recurrence import Recurrence
 
 ROUNDING_MINUTES = 5
 AGENT_HORIZON_MONTHS = 6
 
-_ROUNDING = timedelta(minutes=ROUNDING_MINUTES)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_MINUTE = 60_000_000  # in microseconds
+_ROUNDING = ROUNDING_MINUTES * _MINUTE
+
+
+def microseconds(instant: datetime) -> int:
+    """An aware instant as the engine counts it: integer microseconds since the Unix epoch."""
+    return (instant - _EPOCH) // _MICROSECOND
 
 
 class Searcher(StrEnum):
@@ -124,15 +137,63 @@ class BusyInterval:
     agent_id: int
     starts_at: datetime
     ends_at: datetime
+    # The same instants as the engine counts them, worked out once with the interval.
+    start: int = field(init=False, repr=False, compare=False)
+    end: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.starts_at.utcoffset() is None or self.ends_at.utcoffset() is None:
             raise ValueError("busy intervals are instants: aware datetimes required")
+        object.__setattr__(self, "start", microseconds(self.starts_at))
+        object.__setattr__(self, "end", microseconds(self.ends_at))
+
+
+class BusyTimes:
+    """One agent's busy intervals [start, end) in `microseconds`, sorted by start, with the running
+    maximum of their ends.
+
+    Intervals may overlap; since `ends_so_far` never decreases, bisecting it finds the first interval
+    that can still meet a given time, and the sweep needs no merged copy of the intervals. Read-only once
+    built: searches and caches share it.
+    """
+
+    __slots__ = ("starts", "ends", "ends_so_far")
+
+    def __init__(self, starts: list[int], ends: list[int]) -> None:
+        """`starts` sorted, `ends[i]` the end of the interval starting at `starts[i]`."""
+        self.starts = starts
+        self.ends = ends
+        self.ends_so_far = list(accumulate(ends, max))
+
+    @classmethod
+    def of(cls, intervals: Iterable[tuple[int, int]]) -> BusyTimes:
+        ordered = sorted(intervals)
+        return cls([start for start, _ in ordered], [end for _, end in ordered])
+
+    def with_extra(self, extra: Iterable[tuple[int, int]]) -> BusyTimes:
+        """A copy holding `extra` intervals too (an agent's absences, a handful next to their RDVs)."""
+        starts, ends = self.starts[:], self.ends[:]
+        for start, end in extra:
+            index = bisect_right(starts, start)
+            starts.insert(index, start)
+            ends.insert(index, end)
+        return BusyTimes(starts, ends)
+
+    def meets(self, start: int, end: int) -> bool:
+        """Whether an interval meets [start, end): intervals that only touch do not."""
+        index = bisect_right(self.ends_so_far, start)
+        return index < len(self.starts) and self.starts[index] < end
+
+
+_NO_BUSY_TIMES = BusyTimes([], [])
 
 
 @dataclass(frozen=True, slots=True)
 class SlotSearch:
-    """Everything a search needs except the range: one load, then any number of calls."""
+    """Everything a search needs except the range: one load, then any number of calls.
+
+    Busy RDVs come as `busy`, or already grouped by agent as `busy_times` (the loader builds those
+    straight from rows), or both: the engine uses them together."""
 
     motif: SlotMotif
     plages: tuple[Plage, ...]
@@ -142,25 +203,49 @@ class SlotSearch:
     time_zone: tzinfo
     now: datetime
     searcher: Searcher
-    _rdvs_by_agent: dict[int, _Busy] = field(init=False, repr=False, compare=False)
+    busy_times: Mapping[int, BusyTimes] = field(default_factory=dict, hash=False)
+    _rdvs_by_agent: Mapping[int, BusyTimes] = field(init=False, repr=False, compare=False)
+    _ranked_plages: tuple[Plage, ...] = field(init=False, repr=False, compare=False)
+    # Shared by every call on this search: local time -> day -> instant, and a slot's start -> its
+    # (starts_at, ends_at) as aware datetimes.
+    _instants: dict[time, dict[date, int]] = field(init=False, repr=False, compare=False)
+    _spans: dict[int, tuple[datetime, datetime]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.now.utcoffset() is None:
             raise ValueError("now must be an aware datetime")
         # Grouped and sorted once: a week, the next availability and every lieu of a list reuse it.
-        by_agent: dict[int, list[tuple[datetime, datetime]]] = {}
-        for busy in self.busy:
-            by_agent.setdefault(busy.agent_id, []).append((busy.starts_at, busy.ends_at))
-        object.__setattr__(self, "_rdvs_by_agent", {agent_id: _Busy(i) for agent_id, i in by_agent.items()})
+        rdvs_by_agent = self.busy_times
+        if self.busy:
+            by_agent: dict[int, list[tuple[int, int]]] = {}
+            for busy in self.busy:
+                by_agent.setdefault(busy.agent_id, []).append((busy.start, busy.end))
+            grouped = {agent_id: BusyTimes.of(intervals) for agent_id, intervals in by_agent.items()}
+            for agent_id, times in self.busy_times.items():
+                extra = grouped.get(agent_id)
+                grouped[agent_id] = times.with_extra(zip(extra.starts, extra.ends, strict=True)) if extra else times
+            rdvs_by_agent = grouped
+        object.__setattr__(self, "_rdvs_by_agent", rdvs_by_agent)
+        # Creation order (earliest created_at, then lowest id): the rank that breaks ties between plages.
+        object.__setattr__(self, "_ranked_plages", tuple(sorted(self.plages, key=lambda p: (p.created_at, p.id))))
+        object.__setattr__(self, "_instants", {})
+        object.__setattr__(self, "_spans", {})
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(NamedTuple):
+    """One slot and who holds it. A named tuple: a search returns thousands, and a tuple is made several
+    times faster than a frozen dataclass."""
+
     starts_at: datetime  # aware, UTC
     ends_at: datetime  # aware, UTC
     agent_id: int
     lieu_id: int | None
     plage_id: int
+
+
+# What Slot(...) does, without the keyword handling of the named tuple's __new__: for the thousands of
+# slots of one search.
+_new_slot = tuple.__new__
 
 
 def booking_window(search: SlotSearch) -> tuple[datetime, datetime | None]:
@@ -191,7 +276,8 @@ def available_slots(
 ) -> list[Slot]:
     """Every slot on the local days first_day..last_day, ordered by start then plage creation."""
     run = _Run(search)
-    return [run.slot(start, plage) for start, plage in _ordered_slots(run, first_day, last_day, lieu_id, agent_ids)]
+    plages, keys = _ordered_slots(run, first_day, last_day, lieu_id, agent_ids)
+    return run.slots(plages, keys)
 
 
 def displayed_slots(
@@ -208,13 +294,23 @@ def displayed_slots(
     """
     run = _Run(search)
     per_agent = not search.searcher.applies_booking_delays
-    seen: set[object] = set()
+    plages, keys = _ordered_slots(run, first_day, last_day, lieu_id, agent_ids)
+    count = len(plages)
+    spans, span = run._spans, run.span
     shown: list[Slot] = []
-    for start, plage in _ordered_slots(run, first_day, last_day, lieu_id, agent_ids):
-        key = (start, plage.agent_id) if per_agent else start
-        if key not in seen:
-            seen.add(key)
-            shown.append(run.slot(start, plage))
+    current = None
+    agents_at_start: set[int] = set()  # agents already shown at the current start
+    for key in keys:
+        start, rank = divmod(key, count)
+        plage = plages[rank]
+        if start != current:
+            current = start
+            agents_at_start.clear()
+        elif not per_agent or plage.agent_id in agents_at_start:
+            continue
+        agents_at_start.add(plage.agent_id)
+        starts_at, ends_at = spans.get(start) or span(start)
+        shown.append(_new_slot(Slot, (starts_at, ends_at, plage.agent_id, plage.lieu_id, plage.id)))
     return shown
 
 
@@ -222,23 +318,26 @@ def next_availability(
     search: SlotSearch,
     *,
     from_day: date | None = None,
+    to_day: date | None = None,
     lieu_id: int | None = None,
     agent_ids: Collection[int] | None = None,
 ) -> Slot | None:
     """The earliest slot from `from_day` (default today) to the end of the horizon, or None.
 
-    `search` must carry the busy intervals and absences of the whole horizon. Occurrences of all
-    candidate plages are merged in chronological order and the walk stops as soon as no later
-    occurrence can start before the best slot found.
+    `to_day` ends the search earlier, on that local day: the last one whose busy intervals and absences
+    `search` holds. `search` must carry those of every day searched. Occurrences of all candidate
+    plages are merged in chronological order and the walk stops as soon as no later occurrence can
+    start before the best slot found.
     """
     run = _Run(search)
-    first_day, last_day = run.clamp(from_day or run.today, horizon_last_day(search))
+    last_day = horizon_last_day(search) if to_day is None else min(to_day, horizon_last_day(search))
+    first_day, last_day = run.clamp(from_day or run.today, last_day)
     plages = run.candidate_plages(lieu_id, agent_ids)
     if first_day > last_day or not plages:
         return None
     busy = run.busy_index({p.agent_id for p in plages}, first_day, last_day)
     streams = [run.ranked_occurrences(rank, plage, first_day, last_day) for rank, plage in enumerate(plages)]
-    best: tuple[datetime, int, Plage] | None = None
+    best: tuple[int, int, Plage] | None = None
     for occ_start, occ_end, rank, plage in heapq.merge(*streams, key=itemgetter(0, 2)):
         # A later occurrence may still tie with the best start and win through an earlier plage.
         if best is not None and occ_start > best[0]:
@@ -289,20 +388,20 @@ def validate_slot(
     if starts_at.utcoffset() is None:
         raise ValueError("starts_at must be an aware datetime")
     run = _Run(search)
-    start = starts_at.astimezone(UTC)
+    start = microseconds(starts_at)
     end = start + run.duration
     if start < run.lower or (run.upper is not None and start > run.upper):
         return None
-    day = start.astimezone(run.tz).date()
+    day = starts_at.astimezone(run.tz).date()
     plages = run.candidate_plages(lieu_id, None if agent_id is None else (agent_id,))
     if not plages:
         return None
     busy = run.busy_index({p.agent_id for p in plages}, day, day)
-    step = timedelta(minutes=math.gcd(ROUNDING_MINUTES, search.motif.duration_in_min))
+    step = math.gcd(ROUNDING_MINUTES, search.motif.duration_in_min) * _MINUTE
     for plage in plages:  # creation order: the first plage that accepts the slot wins
         for occ_start, occ_end in run.occurrences(plage, day, day):
             for free_from, free_to in run.free_intervals(occ_start, occ_end, busy[plage.agent_id]):
-                if free_from <= start and end <= free_to and (start - free_from) % step == timedelta(0):
+                if free_from <= start and end <= free_to and (start - free_from) % step == 0:
                     return run.slot(start, plage)
     return None
 
@@ -325,16 +424,14 @@ def conflicts(search: SlotSearch, starts_at: datetime, ends_at: datetime, agent_
     if starts_at.utcoffset() is None or ends_at.utcoffset() is None:
         raise ValueError("starts_at and ends_at must be aware datetimes")
     run = _Run(search)
-    start, end = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
-    first_day, last_day = start.astimezone(run.tz).date(), end.astimezone(run.tz).date()
+    start, end = microseconds(starts_at), microseconds(ends_at)
+    first_day, last_day = starts_at.astimezone(run.tz).date(), ends_at.astimezone(run.tz).date()
     agents = set(agent_ids)
-
-    def meets(intervals: Iterable[tuple[datetime, datetime]]) -> bool:
-        return any(begins < end and finishes > start for begins, finishes in intervals)
-
-    booked = {a for a in agents if a in search._rdvs_by_agent and meets(search._rdvs_by_agent[a].intervals)}
+    rdvs = search._rdvs_by_agent
+    booked = {a for a in agents if a in rdvs and rdvs[a].meets(start, end)}
     absent = {absence.agent_id for absence in search.absences if absence.agent_id in agents
-              and meets(run._absence_intervals(absence, first_day, last_day))}
+              and any(begins < end and finishes > start
+                      for begins, finishes in run._absence_intervals(absence, first_day, last_day))}
     inside = first_day == last_day and any(
         occ_start <= start and end <= occ_end
         for plage in run.candidate_plages(lieu_id, agents)
@@ -345,107 +442,138 @@ def conflicts(search: SlotSearch, starts_at: datetime, ends_at: datetime, agent_
 
 def _ordered_slots(
     run: _Run, first_day: date, last_day: date, lieu_id: int | None, agent_ids: Collection[int] | None
-) -> list[tuple[datetime, Plage]]:
-    """(start, plage) of every slot, ordered by start then plage creation."""
+) -> tuple[list[Plage], list[int]]:
+    """The candidate plages, and one sorted key per slot: start * len(plages) + rank of its plage.
+
+    Sorted keys are the slots ordered by start, then by plage creation; a key is an integer, so that a
+    search of thousands of slots sorts plain integers and makes no object per slot until the end."""
     first_day, last_day = run.clamp(first_day, last_day)
     plages = run.candidate_plages(lieu_id, agent_ids)
     if first_day > last_day or not plages:
-        return []
+        return plages, []
     busy = run.busy_index({p.agent_id for p in plages}, first_day, last_day)
-    found: list[tuple[datetime, Plage]] = []
-    for plage in plages:
+    count = len(plages)
+    keys: list[int] = []
+    for rank, plage in enumerate(plages):
         agent_busy = busy[plage.agent_id]
         for occ_start, occ_end in run.occurrences(plage, first_day, last_day):
-            found.extend((start, plage) for start in run.free_starts(occ_start, occ_end, agent_busy))
-    # Plages were visited in creation order and the sort is stable: equal starts keep that order.
-    found.sort(key=itemgetter(0))
-    return found
+            for free_from, free_to in run.free_intervals(occ_start, occ_end, agent_busy):
+                laid_out = run.layout(free_from, free_to)
+                keys.extend(range(laid_out.start * count + rank, laid_out.stop * count, laid_out.step * count))
+    keys.sort()
+    return plages, keys
 
 
 class _Run:
     """State of one engine call: the search plus bounds and local-time conversions computed once."""
 
-    __slots__ = ("search", "tz", "today", "now", "lower", "upper", "duration", "_instants")
+    __slots__ = ("search", "tz", "today", "now", "lower", "upper", "duration", "duration_delta", "_instants",
+                 "_spans")
 
     def __init__(self, search: SlotSearch) -> None:
         self.search = search
         self.tz = search.time_zone
-        self.now = search.now.astimezone(UTC)
-        self.today = self.now.astimezone(self.tz).date()
+        self.now = microseconds(search.now)
+        self.today = search.now.astimezone(self.tz).date()
         earliest, latest = booking_window(search)
-        self.lower = earliest.astimezone(UTC)
-        self.upper = None if latest is None else latest.astimezone(UTC)
-        self.duration = timedelta(minutes=search.motif.duration_in_min)
-        self._instants: dict[tuple[date, time], datetime] = {}
+        self.lower = microseconds(earliest)
+        self.upper = None if latest is None else microseconds(latest)
+        self.duration = search.motif.duration_in_min * _MINUTE
+        self.duration_delta = timedelta(minutes=search.motif.duration_in_min)
+        self._instants = search._instants
+        self._spans = search._spans
 
     def clamp(self, first_day: date, last_day: date) -> tuple[date, date]:
         """Restrict local days to those that can hold a slot: inside the searcher's booking window."""
-        first_day = max(first_day, self.lower.astimezone(self.tz).date())
+        first_day = max(first_day, self.local_day(self.lower))
         if self.upper is not None:
-            last_day = min(last_day, self.upper.astimezone(self.tz).date())
+            last_day = min(last_day, self.local_day(self.upper))
         return first_day, last_day
 
-    def instant(self, day: date, at: time) -> datetime:
-        """Local wall-clock day and time -> UTC instant, through zoneinfo."""
-        key = (day, at)
-        value = self._instants.get(key)
-        if value is None:
-            value = self._instants[key] = datetime.combine(day, at, tzinfo=self.tz).astimezone(UTC)
+    def local_day(self, instant: int) -> date:
+        return self.datetime(instant).astimezone(self.tz).date()
+
+    def instant(self, day: date, at: time) -> int:
+        """Local wall-clock day and time -> instant, through zoneinfo."""
+        return self.instants_at(at).get(day) or self._new_instant(day, at)
+
+    def instants_at(self, at: time) -> dict[date, int]:
+        """The instants of local time `at` found so far, by day."""
+        found = self._instants.get(at)
+        if found is None:
+            found = self._instants[at] = {}
+        return found
+
+    def _new_instant(self, day: date, at: time) -> int:
+        value = self._instants[at][day] = microseconds(datetime.combine(day, at, tzinfo=self.tz))
         return value
+
+    def datetime(self, instant: int) -> datetime:
+        """Instant -> aware UTC datetime."""
+        return _EPOCH + timedelta(microseconds=instant)
+
+    def span(self, start: int) -> tuple[datetime, datetime]:
+        """A slot's start and end as aware UTC datetimes; slots of several agents share them."""
+        span = self._spans.get(start)
+        if span is None:
+            starts_at = self.datetime(start)
+            span = self._spans[start] = (starts_at, starts_at + self.duration_delta)
+        return span
 
     def candidate_plages(self, lieu_id: int | None, agent_ids: Collection[int] | None) -> list[Plage]:
         """Plages that can give slots, in creation order: the rank used to break ties."""
         motif_id = self.search.motif.id
         agents = None if agent_ids is None else set(agent_ids)
-        plages = [
-            p for p in self.search.plages
+        return [
+            p for p in self.search._ranked_plages
             if motif_id in p.motif_ids
             and (lieu_id is None or p.lieu_id == lieu_id)
             and (agents is None or p.agent_id in agents)
         ]
-        plages.sort(key=lambda p: (p.created_at, p.id))
-        return plages
 
-    def occurrences(self, plage: Plage, first_day: date, last_day: date) -> Iterator[tuple[datetime, datetime]]:
+    def occurrences(self, plage: Plage, first_day: date, last_day: date) -> Iterator[tuple[int, int]]:
         """(start, end) instants of the plage's occurrences on first_day..last_day, holidays dropped."""
         holidays = self.search.holidays
+        start_time, end_time = plage.start_time, plage.end_time
+        starts, ends = self.instants_at(start_time), self.instants_at(end_time)
         for day in _days(plage.first_day, plage.recurrence, first_day, last_day):
             if day not in holidays:
-                yield self.instant(day, plage.start_time), self.instant(day, plage.end_time)
+                yield (starts.get(day) or self._new_instant(day, start_time),
+                       ends.get(day) or self._new_instant(day, end_time))
 
     def ranked_occurrences(self, rank: int, plage: Plage, first_day: date,
-                           last_day: date) -> Iterator[tuple[datetime, datetime, int, Plage]]:
+                           last_day: date) -> Iterator[tuple[int, int, int, Plage]]:
         for occ_start, occ_end in self.occurrences(plage, first_day, last_day):
             yield occ_start, occ_end, rank, plage
 
-    def busy_index(self, agent_ids: set[int], first_day: date, last_day: date) -> dict[int, _Busy]:
+    def busy_index(self, agent_ids: set[int], first_day: date, last_day: date) -> dict[int, BusyTimes]:
         """Per agent, its RDVs and the absence occurrences meeting the local days first_day..last_day."""
-        absences: dict[int, list[tuple[datetime, datetime]]] = {}
+        absences: dict[int, list[tuple[int, int]]] = {}
         for absence in self.search.absences:
             if absence.agent_id in agent_ids:
                 absences.setdefault(absence.agent_id, []).extend(
                     self._absence_intervals(absence, first_day, last_day))
         index = {}
+        rdvs_by_agent = self.search._rdvs_by_agent
         for agent_id in agent_ids:
-            rdvs = self.search._rdvs_by_agent.get(agent_id) or _Busy([])
+            rdvs = rdvs_by_agent.get(agent_id, _NO_BUSY_TIMES)
             extra = absences.get(agent_id)
-            index[agent_id] = _Busy(rdvs.intervals + extra) if extra else rdvs
+            index[agent_id] = rdvs.with_extra(extra) if extra else rdvs
         return index
 
     def _absence_intervals(self, absence: AgentAbsence, first_day: date,
-                           last_day: date) -> Iterator[tuple[datetime, datetime]]:
+                           last_day: date) -> Iterator[tuple[int, int]]:
         span = absence.end_day - absence.first_day
         # An occurrence that began before first_day may still cover it.
         for day in _days(absence.first_day, absence.recurrence, first_day - span, last_day):
             yield self.instant(day, absence.start_time), self.instant(day + span, absence.end_time)
 
-    def free_starts(self, occ_start: datetime, occ_end: datetime, busy: _Busy) -> Iterator[datetime]:
+    def free_starts(self, occ_start: int, occ_end: int, busy: BusyTimes) -> Iterator[int]:
         """Slot starts of one occurrence, in order, laid out in each free interval."""
         for free_from, free_to in self.free_intervals(occ_start, occ_end, busy):
-            yield from self._layout(free_from, free_to)
+            yield from self.layout(free_from, free_to)
 
-    def free_intervals(self, occ_start: datetime, occ_end: datetime,
-                       busy: _Busy) -> Iterator[tuple[datetime, datetime]]:
+    def free_intervals(self, occ_start: int, occ_end: int, busy: BusyTimes) -> Iterator[tuple[int, int]]:
         """The parts of one occurrence that no busy interval covers, in order."""
         starts, ends_so_far = busy.starts, busy.ends_so_far
         index = bisect_right(ends_so_far, occ_start)  # intervals before it all end by occ_start
@@ -461,9 +589,10 @@ class _Run:
                 yield free_from, free_to
             free_from = resume
 
-    def _layout(self, free_from: datetime, free_to: datetime) -> Iterator[datetime]:
+    def layout(self, free_from: int, free_to: int) -> range:
+        """Slot starts in one free interval: from its start, by the motif's duration, inside the window."""
         duration = self.duration
-        start = free_from.astimezone(UTC)  # a busy end may carry another tzinfo; slots are UTC
+        start = free_from
         if start < self.now:
             start += -((start - self.now) // _ROUNDING) * _ROUNDING
         if start < self.lower:
@@ -472,28 +601,22 @@ class _Run:
         last_start = free_to - duration
         if self.upper is not None and self.upper < last_start:
             last_start = self.upper
-        while start <= last_start:
-            yield start
-            start += duration
+        return range(start, last_start + 1, duration)
 
-    def slot(self, start: datetime, plage: Plage) -> Slot:
-        return Slot(start, start + self.duration, plage.agent_id, plage.lieu_id, plage.id)
+    def slot(self, start: int, plage: Plage) -> Slot:
+        starts_at, ends_at = self.span(start)
+        return Slot(starts_at, ends_at, plage.agent_id, plage.lieu_id, plage.id)
 
-
-class _Busy:
-    """One agent's busy intervals sorted by start, with the running maximum of their ends.
-
-    Intervals may overlap; since `ends_so_far` never decreases, bisecting it finds the first interval
-    that can still meet an occurrence, and the sweep needs no merged copy of the intervals.
-    """
-
-    __slots__ = ("intervals", "starts", "ends_so_far")
-
-    def __init__(self, intervals: list[tuple[datetime, datetime]]) -> None:
-        intervals.sort(key=itemgetter(0))
-        self.intervals = intervals
-        self.starts = [start for start, _ in intervals]
-        self.ends_so_far = list(accumulate((end for _, end in intervals), max))
+    def slots(self, plages: list[Plage], keys: Iterable[int]) -> list[Slot]:
+        """The slots of `keys` (start * len(plages) + rank of the plage in `plages`), in that order."""
+        spans, span, count = self._spans, self.span, len(plages)
+        found = []
+        for key in keys:
+            start, rank = divmod(key, count)
+            starts_at, ends_at = spans.get(start) or span(start)
+            plage = plages[rank]
+            found.append(_new_slot(Slot, (starts_at, ends_at, plage.agent_id, plage.lieu_id, plage.id)))
+        return found
 
 
 def _days(first_day: date, recurrence: Recurrence | None, start: date, end: date) -> Iterable[date]:

@@ -4,6 +4,11 @@ Whatever the number of agents, plages, occurrences and RDVs, one load is four qu
 the motif (with their lieu and agent filters), the absences of those plages' agents, and those agents'
 busy RDVs in every organisation; the motif, organisation and territory come in one joined query.
 Holidays come from the `holidays` package, without a query.
+
+Rows are read as plain tuples of the columns the engine needs, never as models (no per-row validation,
+no identity map). The busy RDVs, by far the most rows, come out of the database as the engine counts
+time (integer microseconds since the epoch, computed by the database) and sorted by agent and start, so
+that they become the engine's `BusyTimes` without a datetime being made or a list being sorted here.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from rdv_app.domain.off_days import holidays_between
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.domain.slots import (
     AgentAbsence,
-    BusyInterval,
+    BusyTimes,
     Plage,
     Searcher,
     SlotMotif,
@@ -55,13 +60,16 @@ class MotifContext:
         return ZoneInfo(self.organisation.time_zone)
 
 
-def motif_context(uow: UnitOfWork, motif_id: int, organisation_id: int, *,
+def motif_context(uow: UnitOfWork, motif_id: int, organisation_id: int | None = None, *,
                   archived_too: bool = False) -> MotifContext:
-    """The motif with its organisation; an archived motif only with `archived_too` (its RDVs still move)."""
+    """The motif with its organisation (checked to be `organisation_id` when given); an archived motif
+    only with `archived_too` (its RDVs still move)."""
     query = (select(Motif, Organisation, Territory.departement_number)
              .join(Organisation, col(Organisation.id) == Motif.organisation_id)
              .join(Territory, col(Territory.id) == Organisation.territory_id)
-             .where(Motif.id == motif_id, Motif.organisation_id == organisation_id))
+             .where(Motif.id == motif_id))
+    if organisation_id is not None:
+        query = query.where(Motif.organisation_id == organisation_id)
     if not archived_too:
         query = query.where(col(Motif.deleted_at).is_(None))
     row = uow.session.exec(query).first()
@@ -112,11 +120,12 @@ def load_search(
         motif=_slot_motif(motif),
         plages=tuple(plages),
         absences=tuple(_absences(uow, agents, first_day, last_day)) if agents else (),
-        busy=tuple(_busy(uow, agents, range_start, range_end, exclude_rdv_id)) if agents else (),
+        busy=(),
         holidays=holidays_between(context.departement_number, first_day, last_day),
         time_zone=tz,
         now=now,
         searcher=searcher,
+        busy_times=busy_times(uow, agents, range_start, range_end, exclude_rdv_id) if agents else {},
     )
 
 
@@ -132,7 +141,9 @@ def _in_range(model: type[PlageOuverture] | type[Absence], first_day: date, last
 def _plages(uow: UnitOfWork, motif_id: int, first_day: date, last_day: date,
             agent_ids: Collection[int] | None, lieu_id: int | None) -> list[Plage]:
     query = (
-        select(PlageOuverture)
+        sa.select(PlageOuverture.id, PlageOuverture.agent_id, PlageOuverture.lieu_id, PlageOuverture.first_day,
+                  PlageOuverture.start_time, PlageOuverture.end_time, PlageOuverture.recurrence,
+                  PlageOuverture.created_at)
         .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
         .outerjoin(Lieu, col(Lieu.id) == PlageOuverture.lieu_id)
         .where(PlageOuvertureMotif.motif_id == motif_id,
@@ -144,37 +155,57 @@ def _plages(uow: UnitOfWork, motif_id: int, first_day: date, last_day: date,
         query = query.where(col(PlageOuverture.agent_id).in_(list(agent_ids)))
     if lieu_id is not None:
         query = query.where(PlageOuverture.lieu_id == lieu_id)
+    motif_ids = frozenset({motif_id})
     return [
-        Plage(id=row.id, agent_id=row.agent_id, lieu_id=row.lieu_id,  # type: ignore[arg-type]
-              motif_ids=frozenset({motif_id}), first_day=row.first_day, start_time=row.start_time,
-              end_time=row.end_time, recurrence=Recurrence.from_json(row.recurrence, row.first_day),
-              created_at=row.created_at)
-        for row in uow.session.exec(query).all()
+        Plage(id=id_, agent_id=agent_id, lieu_id=lieu, motif_ids=motif_ids, first_day=first, start_time=start,
+              end_time=end, recurrence=Recurrence.from_json(recurrence, first), created_at=created_at)
+        for id_, agent_id, lieu, first, start, end, recurrence, created_at in uow.session.execute(query)
     ]
 
 
 def _absences(uow: UnitOfWork, agent_ids: set[int], first_day: date, last_day: date) -> list[AgentAbsence]:
-    rows = uow.session.exec(
-        select(Absence).where(col(Absence.agent_id).in_(agent_ids),
-                              _in_range(Absence, first_day, last_day, col(Absence.end_day)))
-    ).all()
+    rows = uow.session.execute(
+        sa.select(Absence.agent_id, Absence.first_day, Absence.start_time, Absence.end_day, Absence.end_time,
+                  Absence.recurrence)
+        .where(col(Absence.agent_id).in_(agent_ids), _in_range(Absence, first_day, last_day, col(Absence.end_day)))
+    )
     return [
-        AgentAbsence(agent_id=row.agent_id, first_day=row.first_day, start_time=row.start_time,
-                     end_day=row.end_day, end_time=row.end_time,
-                     recurrence=Recurrence.from_json(row.recurrence, row.first_day))
-        for row in rows
+        AgentAbsence(agent_id=agent_id, first_day=first, start_time=start, end_day=end_day, end_time=end,
+                     recurrence=Recurrence.from_json(recurrence, first))
+        for agent_id, first, start, end_day, end, recurrence in rows
     ]
 
 
-def _busy(uow: UnitOfWork, agent_ids: set[int], start: datetime, end: datetime,
-          exclude_rdv_id: int | None) -> list[BusyInterval]:
-    """Every non-cancelled RDV of these agents meeting [start, end), in every organisation."""
-    query = (select(RdvAgent.agent_id, Rdv.starts_at, Rdv.ends_at)
+def busy_times(uow: UnitOfWork, agent_ids: Collection[int], start: datetime, end: datetime,
+               exclude_rdv_id: int | None = None) -> dict[int, BusyTimes]:
+    """Every non-cancelled RDV of these agents meeting [start, end), in every organisation, by agent."""
+    dialect = uow.session.get_bind().dialect.name
+    starts = _microseconds(col(Rdv.starts_at), dialect).label("starts_us")
+    ends = _microseconds(col(Rdv.ends_at), dialect).label("ends_us")
+    query = (sa.select(RdvAgent.agent_id, starts, ends)
              .join(Rdv, col(Rdv.id) == RdvAgent.rdv_id)
-             .where(col(RdvAgent.agent_id).in_(agent_ids), col(Rdv.starts_at) < end, col(Rdv.ends_at) > start,
-                    col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES])))
+             .where(col(RdvAgent.agent_id).in_(list(agent_ids)), col(Rdv.starts_at) < end, col(Rdv.ends_at) > start,
+                    col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES]))
+             .order_by(RdvAgent.agent_id, starts))
     if exclude_rdv_id is not None:
         query = query.where(Rdv.id != exclude_rdv_id)
-    rows = uow.session.exec(query).all()
-    return [BusyInterval(agent_id=agent_id, starts_at=starts_at, ends_at=ends_at)
-            for agent_id, starts_at, ends_at in rows]
+    grouped: dict[int, tuple[list[int], list[int]]] = {}
+    current = None
+    for agent_id, begins, finishes in uow.session.execute(query):
+        if agent_id != current:  # rows come by agent, then start
+            current = agent_id
+            agent_starts, agent_ends = grouped[agent_id] = ([], [])
+        agent_starts.append(begins)
+        agent_ends.append(finishes)
+    return {agent_id: BusyTimes(*lists) for agent_id, lists in grouped.items()}
+
+
+def _microseconds(instant: sa.ColumnElement, dialect: str) -> sa.ColumnElement[int]:
+    """An instant column as integer microseconds since the epoch, computed by the database (exact).
+
+    SQLite holds instants as UTC text 'YYYY-MM-DD HH:MM:SS.ffffff' (`UTCDateTime`): whole seconds from
+    unixepoch() (SQLite 3.38 or later; several times cheaper than strftime('%s')), microseconds from the
+    digits after the point (none: 0). PostgreSQL's epoch of a timestamptz is an exact numeric."""
+    if dialect == "sqlite":
+        return sa.func.unixepoch(instant) * 1_000_000 + sa.cast(sa.func.substr(instant, 21, 6), sa.Integer)
+    return sa.cast(sa.extract("epoch", instant) * 1_000_000, sa.BigInteger)

@@ -13,10 +13,9 @@ comes from the slot engine with the usager's booking delays; agents' names never
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -37,7 +36,6 @@ from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.slots import (
     Searcher,
     Slot,
-    SlotSearch,
     booking_window,
     displayed_slots,
     next_availability,
@@ -308,10 +306,7 @@ def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | N
 
     Days outside the booking window are marked closed; an empty week gives the next availability."""
     now = now or clock.now()
-    motif = uow.session.get(Motif, motif_id)
-    if motif is None or not is_public_motif(motif):
-        raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
-    context = motif_context(uow, motif_id, motif.organisation_id)
+    context = _public_context(uow, motif_id)
     tz = context.time_zone
     today = now.astimezone(tz).date()
     first_day = max(from_day or today, today)
@@ -339,6 +334,17 @@ def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | N
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _public_context(uow: UnitOfWork, motif_id: int) -> MotifContext:
+    """The motif with its organisation, in one query, if usagers may book it online."""
+    try:
+        context = motif_context(uow, motif_id)
+    except NotFound:
+        context = None
+    if context is None or not is_public_motif(context.motif):
+        raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
+    return context
 
 
 def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
@@ -373,8 +379,9 @@ def _organisation_of(uow: UnitOfWork, motif_id: int) -> int:
 
 def _next_slots(uow: UnitOfWork, context: MotifContext, now: datetime,
                 lieu_ids: list[int | None]) -> dict[int | None, Slot]:
-    """Each lieu's next slot (None: at any lieu or without one). The first two weeks are loaded first (where almost every answer is); only
-    the lieux still without a slot load the rest of the horizon, instead of months of RDVs for all."""
+    """Each lieu's next slot (None: at any lieu or without one). The first two weeks are loaded first
+    (where almost every answer is); only the lieux still without a slot load the rest of the horizon,
+    instead of months of RDVs for all. Each window is loaded once for all its lieux."""
     today = now.astimezone(context.time_zone).date()
     last_day = horizon(context, Searcher.USAGER, now)
     found: dict[int | None, Slot] = {}
@@ -386,22 +393,11 @@ def _next_slots(uow: UnitOfWork, context: MotifContext, now: datetime,
             break
         search = load_search(uow, context, first_day, window_end, searcher=Searcher.USAGER, now=now)
         for lieu_id in missing:
-            slot = next_availability(_until(search, window_end), from_day=first_day, lieu_id=lieu_id)
+            # Never past the window's last day: later days' RDVs were not loaded.
+            slot = next_availability(search, from_day=first_day, to_day=window_end, lieu_id=lieu_id)
             if slot is not None:
                 found[lieu_id] = slot
     return found
-
-
-def _until(search: SlotSearch, last_day: date) -> SlotSearch:
-    """The same search with its booking window ending with `last_day` (local), so that the next
-    availability never looks past the days whose RDVs were loaded."""
-    tz = search.time_zone
-    end = datetime.combine(last_day + timedelta(days=1), time(0), tz).astimezone(UTC)
-    seconds = max(1, int((end - search.now).total_seconds()))
-    original = search.motif.max_booking_delay
-    if 0 < original <= seconds:
-        return search
-    return dataclasses.replace(search, motif=dataclasses.replace(search.motif, max_booking_delay=seconds))
 
 
 def _availability(slot: Slot | None, context: MotifContext) -> Availability | None:

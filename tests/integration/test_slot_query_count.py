@@ -1,0 +1,111 @@
+"""A week of slots for an usager costs at most 4 SQL queries, on SQLite and PostgreSQL, whatever the
+number of agents, plages, RDVs and absences: the motif with its organisation, the plages, the agents'
+absences, their busy RDVs. A query per agent, per plage or per occurrence would make the counts differ."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from rdv_app.db.models import (
+    Absence,
+    Agent,
+    Lieu,
+    Motif,
+    Organisation,
+    PlageOuverture,
+    PlageOuvertureMotif,
+    Rdv,
+    RdvAgent,
+    Service,
+    Territory,
+)
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services.online_booking import public_search
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # Friday 4 December 2026
+MONDAY = date(2026, 12, 7)
+WEEKDAYS = {"every": "week", "on": ["monday", "tuesday", "wednesday", "thursday", "friday"]}
+
+
+@contextmanager
+def _queries(uow: UnitOfWork) -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block, except transaction control (the
+    BEGIN that our SQLite engine sends itself, where PostgreSQL's driver begins implicitly)."""
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        if statement.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
+            sent.append(statement)
+
+    engine = uow.session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def _add(uow: UnitOfWork, *rows: object) -> None:
+    uow.session.add_all(rows)
+    uow.session.flush()
+
+
+def _lieu_with_agents(uow: UnitOfWork, org: int, motif: int, name: str, agents: int) -> int:
+    """A lieu where `agents` agents each hold two weekly plages, some RDVs and an absence in the week."""
+    lieu = Lieu(organisation_id=org, name=name, address="1 rue A, 62000 Arras")
+    _add(uow, lieu)
+    for n in range(agents):
+        agent = Agent(last_name=f"{name} {n}")
+        _add(uow, agent)
+        for start, end in ((9, 12), (14, 17)):
+            plage = PlageOuverture(agent_id=agent.id, organisation_id=org, lieu_id=lieu.id, title="Permanence",
+                                   first_day=date(2026, 11, 2), start_time=time(start), end_time=time(end),
+                                   recurrence=WEEKDAYS)
+            _add(uow, plage)
+            _add(uow, PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=motif))
+        for offset in range(5):
+            starts_at = datetime.combine(MONDAY + timedelta(days=offset), time(10), PARIS)
+            rdv = Rdv(organisation_id=org, motif_id=motif, lieu_id=lieu.id, starts_at=starts_at,
+                      ends_at=starts_at + timedelta(minutes=30))
+            _add(uow, rdv)
+            _add(uow, RdvAgent(rdv_id=rdv.id, agent_id=agent.id))
+        _add(uow, Absence(agent_id=agent.id, title="Formation", first_day=MONDAY + timedelta(days=n % 5),
+                          start_time=time(14), end_day=MONDAY + timedelta(days=n % 5), end_time=time(16)))
+    return lieu.id  # type: ignore[return-value]
+
+
+def _counted_week(url: str, motif: int, lieu: int) -> tuple[int, public_search.PublicWeek]:
+    """One week for an usager, from a fresh unit of work: nothing left in a session saves a query."""
+    with UnitOfWork(url, read_only=True) as uow, _queries(uow) as sent:
+        week = public_search.week(uow, motif, lieu, MONDAY, NOW)
+        return len(sent), week
+
+
+def test_a_week_of_slots_for_an_usager_costs_four_queries(uow: UnitOfWork, db_url: str) -> None:
+    territory = Territory(departement_number="62", name="Pas-de-Calais")
+    service = Service(name="PMI", short_name="PMI")
+    _add(uow, territory, service)
+    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
+    _add(uow, org)
+    motif = Motif(organisation_id=org.id, service_id=service.id, name="Consultation", bookable_by="everyone")
+    _add(uow, motif)
+    small = _lieu_with_agents(uow, org.id, motif.id, "Petit centre", 1)  # type: ignore[arg-type]
+    large = _lieu_with_agents(uow, org.id, motif.id, "Grand centre", 6)  # type: ignore[arg-type]
+    uow.commit()
+
+    one_agent, small_week = _counted_week(db_url, motif.id, small)  # type: ignore[arg-type]
+    six_agents, large_week = _counted_week(db_url, motif.id, large)  # type: ignore[arg-type]
+
+    small_times = [t for day in small_week.days for t in day.times]
+    large_times = [t for day in large_week.days for t in day.times]
+    assert small_times and len(large_times) > len(small_times)
+    # RDVs and absences were read: nobody is free on Monday at 10:00, nor at 14:00 with one agent only.
+    monday = [label for _, label in small_week.days[0].times]
+    assert "10h00" not in monday and "14h00" not in monday and "09h00" in monday
+    assert one_agent == six_agents <= 4
