@@ -20,7 +20,7 @@ from rdv_app.api.client_address import client_ip
 from rdv_app.auth import rate_limit
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import webcal
-from rdv_app.services.errors import NotFound
+from rdv_app.services.errors import InvalidInput, NotFound
 
 FEED_REQUESTS = parse("30/minute")
 UNKNOWN_FEEDS = parse("20/minute")
@@ -58,7 +58,7 @@ async def calendar_feed(request: Request) -> Response:
     rate_limit.record(FEED_REQUESTS, feed_key)
     try:
         feed = await run_in_threadpool(_build, calendar_uid)
-    except NotFound:
+    except (NotFound, InvalidInput):
         rate_limit.record(UNKNOWN_FEEDS, client_key)
         return PlainTextResponse("Calendrier introuvable : le lien a peut-être été réinitialisé.", status_code=404)
     headers = {"ETag": feed.etag, "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
