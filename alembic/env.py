@@ -1,5 +1,9 @@
 """Alembic environment: `python -m rdv_app.db.migrate`, `alembic upgrade head` and `reflex db migrate`."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -23,11 +27,31 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
         url = config.get_main_option("sqlalchemy.url") or None
-        with get_engine(url).connect() as connection:
+        with get_engine(url).connect() as connection, _sqlite_foreign_keys_off(connection):
             _run(connection)
             connection.commit()
     else:
         _run(connection)
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection: sa.Connection) -> Iterator[None]:
+    """SQLite changes a table's constraints by rebuilding it (alembic's batch mode); with foreign keys on,
+    dropping the old table would delete the rows that refer to it, or cascade. Our engine turns them on
+    for every connection: they are off during the migrations (which check them before they commit), and on
+    again after. The PRAGMA works outside a transaction only, hence the driver's connection, before the
+    migrations begin one."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    except BaseException:
+        connection.invalidate()  # never back to the pool with its foreign keys off
+        raise
+    driver.execute("PRAGMA foreign_keys=ON")
 
 
 def _run(connection) -> None:

@@ -21,8 +21,10 @@ from rdv_app.api.webcal import calendar_feed
 from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import limits
 from rdv_app.domain.sessions import AGENT_SESSION_IDLE_TIMEOUT
 from rdv_app.services.agents import agent_auth
+from rdv_app.services.errors import DomainError
 
 
 async def health(_request: Request) -> Response:
@@ -35,9 +37,13 @@ async def health(_request: Request) -> Response:
 
 async def open_agent_session(request: Request) -> Response:
     """Turns a login ticket into the HttpOnly session cookie, then goes on to the requested page."""
-    ticket, ip, user_agent = (request.query_params.get("ticket", ""), client_ip(request),
-                              request.headers.get("user-agent"))
-    opened = await within(UnitOfWork(), lambda uow: agent_auth.open_session(uow, ticket, ip, user_agent))
+    ticket, ip = request.query_params.get("ticket", ""), client_ip(request)
+    # The browser's own words, kept to identify the session: cut, never a reason to refuse the sign-in.
+    user_agent = request.headers.get("user-agent", "")[:limits.NOTE] or None
+    try:
+        opened = await within(UnitOfWork(), lambda uow: agent_auth.open_session(uow, ticket, ip, user_agent))
+    except DomainError:  # a ticket no one was given (too long, unprintable)
+        opened = None
     if opened is None:
         return RedirectResponse(settings.frontend_url(routes.login()), status_code=303)
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)

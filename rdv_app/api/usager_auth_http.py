@@ -24,6 +24,7 @@ from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.sessions import safe_next_path
+from rdv_app.services.errors import DomainError
 from rdv_app.services.usagers import usager_auth
 
 _SESSION_MAX_AGE = int(usager_auth.USAGER_SESSION_IDLE_TIMEOUT.total_seconds())
@@ -62,7 +63,10 @@ async def email_link_sign_in(request: Request) -> Response:
     if not _same_origin(request):
         return _page("Demande refusée", "<p>Cette demande ne vient pas de notre site.</p>", status_code=403)
     token = str((await request.form()).get("jeton", ""))
-    opened = await within(UnitOfWork(), lambda uow: usager_auth.open_email_link(uow, token))
+    try:
+        opened = await within(UnitOfWork(), lambda uow: usager_auth.open_email_link(uow, token))
+    except DomainError:  # a token no one was sent (too long, unprintable)
+        opened = None
     if opened is None:
         return _page("Ce lien n'est plus valide", f"""
 <p>Ce lien de connexion a déjà servi ou a expiré (il est valable 24 heures, une seule fois).
@@ -113,8 +117,11 @@ async def franceconnect_callback(request: Request) -> Response:
         return _fc_failed(error, next_path)
     except (OSError, ValueError):
         return _fc_failed(FranceConnectError(), next_path)
-    opened = await within(UnitOfWork(),
-                          lambda uow: usager_auth.sign_in_with_franceconnect(uow, identity, id_token, next_path))
+    try:
+        opened = await within(UnitOfWork(),
+                              lambda uow: usager_auth.sign_in_with_franceconnect(uow, identity, id_token, next_path))
+    except DomainError as error:  # an identity our limits refuse (a name longer than any form allows)
+        return _fc_failed(FranceConnectError(error.message), next_path)
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)
     _set_session(response, opened.token)
     response.delete_cookie(routes.FRANCECONNECT_FLOW_COOKIE, path=routes.FRANCECONNECT_START, httponly=True,

@@ -60,11 +60,17 @@ def _set_cookie(response: Response, name: str, value: str, rdv_id: int, max_age:
 
 
 def _access(request: Request, rdv_id: int) -> service.LinkAccess | None:
-    return service.read_access(rdv_id, request.cookies.get(routes.USAGER_ACCESS_COOKIE))
+    try:
+        return service.read_access(rdv_id, request.cookies.get(routes.USAGER_ACCESS_COOKIE))
+    except DomainError:  # a cookie we never set (too long, unprintable)
+        return None
 
 
 def _verified(request: Request, access: service.LinkAccess) -> bool:
-    return service.is_verified(access, request.cookies.get(routes.USAGER_VERIFIED_COOKIE))
+    try:
+        return service.is_verified(access, request.cookies.get(routes.USAGER_VERIFIED_COOKIE))
+    except DomainError:
+        return False
 
 
 def _lock_message(uow: UnitOfWork, access: service.LinkAccess) -> str | None:
@@ -107,6 +113,8 @@ async def open_link(request: Request) -> Response:
         cookie = await within(_uow(request), lambda uow: service.open_link(uow, rdv_id, token, ip))
     except service.TooManyAttempts as error:
         return _html(usager_pages.too_many_attempts(error.message), 429)
+    except DomainError:  # a token no one was sent (too long, unprintable)
+        cookie = None
     if cookie is None:
         return _invalid()
     response = _see_other(routes.usager_link(rdv_id))

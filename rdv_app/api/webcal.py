@@ -20,7 +20,7 @@ from rdv_app.auth import rate_limit
 from rdv_app.blocking import in_thread, within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import webcal
-from rdv_app.services.errors import NotFound
+from rdv_app.services.errors import InvalidInput, NotFound
 
 FEED_REQUESTS = parse("30/minute")
 UNKNOWN_FEEDS = parse("20/minute")
@@ -55,7 +55,7 @@ async def calendar_feed(request: Request) -> Response:
     await in_thread(rate_limit.record, FEED_REQUESTS, feed_key)
     try:
         feed = await within(UnitOfWork(), lambda uow: webcal.agent_feed(uow, calendar_uid))
-    except NotFound:
+    except (NotFound, InvalidInput):
         await in_thread(rate_limit.record, UNKNOWN_FEEDS, client_key)
         return PlainTextResponse("Calendrier introuvable : le lien a peut-être été réinitialisé.", status_code=404)
     headers = {"ETag": feed.etag, "Last-Modified": format_datetime(feed.last_modified, usegmt=True),

@@ -2,7 +2,9 @@
 
 Conventions: instants are `UTCDateTime` (aware UTC); times of day (`time`) and days (`date`) are local
 wall-clock values in the organisation's IANA time zone; closed vocabularies are strings guarded by CHECK
-constraints built from `rdv_app.domain.enums`; tokens and secrets are stored as SHA-256 hashes.
+constraints built from `rdv_app.domain.enums`; tokens and secrets are stored as SHA-256 hashes; free texts
+are bounded by CHECK constraints on their length with the numbers of `rdv_app.domain.limits` (SQLite
+ignores the length of a VARCHAR, it enforces a CHECK).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 from rdv_app.db.types import UTCDateTime
-from rdv_app.domain import clock, enums, names
+from rdv_app.domain import clock, enums, limits, names
 from rdv_app.domain.enums import sql_in
 from rdv_app.domain.recurrence import Recurrence
 
@@ -42,6 +44,12 @@ def _created() -> Any:
     return Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False)
 
 
+def _max_lengths(**columns: int) -> tuple[sa.CheckConstraint, ...]:
+    """`length(column) <= maximum` for each free-text column, named ck_<table>_<column>_length."""
+    return tuple(sa.CheckConstraint(f"length({column}) <= {maximum}", name=f"{column}_length")
+                 for column, maximum in columns.items())
+
+
 def _json(default_factory: Any = None, *, nullable: bool = True) -> Any:
     if default_factory is None:
         # none_as_null: Python None is SQL NULL, not the JSON value 'null' (CHECKs and IS NULL rely on it).
@@ -54,6 +62,7 @@ def _json(default_factory: Any = None, *, nullable: bool = True) -> Any:
 
 class Territory(SQLModel, table=True):
     __tablename__ = "territory"
+    __table_args__ = _max_lengths(name=limits.LABEL, phone_number=limits.PHONE)
     id: int | None = Field(default=None, primary_key=True)
     departement_number: str = Field(max_length=3, unique=True)
     name: str
@@ -74,6 +83,8 @@ class Organisation(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("territory_id", "name", name="uq_organisation_territory_name"),
         sa.UniqueConstraint("territory_id", "external_id", name="uq_organisation_territory_external_id"),
+        *_max_lengths(name=limits.LABEL, phone_number=limits.PHONE, email=limits.EMAIL, website=limits.URL,
+                      horaires=limits.NOTE),
     )
     id: int | None = Field(default=None, primary_key=True)
     territory_id: int = _fk("territory.id", ondelete="RESTRICT")
@@ -121,6 +132,7 @@ class Agent(SQLModel, table=True):
         sa.CheckConstraint(sql_in("rdv_notifications_level", enums.RdvNotificationLevel), name="rdv_level"),
         sa.CheckConstraint(sql_in("plage_ouverture_notification_level", enums.NoticeLevel), name="po_level"),
         sa.CheckConstraint(sql_in("absence_notification_level", enums.NoticeLevel), name="absence_level"),
+        *_max_lengths(email=limits.EMAIL, first_name=limits.NAME, last_name=limits.NAME),
     )
     id: int | None = Field(default=None, primary_key=True)
     email: str | None = Field(default=None, unique=True)
@@ -192,7 +204,8 @@ class AgentTerritorialAccessRight(SQLModel, table=True):
 
 class Team(SQLModel, table=True):
     __tablename__ = "team"
-    __table_args__ = (sa.UniqueConstraint("territory_id", "name", name="uq_team_territory_name"),)
+    __table_args__ = (sa.UniqueConstraint("territory_id", "name", name="uq_team_territory_name"),
+                      *_max_lengths(name=limits.LABEL))
     id: int | None = Field(default=None, primary_key=True)
     territory_id: int = _fk("territory.id")
     name: str
@@ -213,6 +226,7 @@ class Lieu(SQLModel, table=True):
         sa.CheckConstraint(sql_in("availability", enums.LieuAvailability), name="availability"),
         sa.CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
         sa.CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+        *_max_lengths(name=limits.LABEL, address=limits.ADDRESS, phone_number=limits.PHONE),
     )
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = _fk("organisation.id")
@@ -254,6 +268,8 @@ class Motif(SQLModel, table=True):
             sqlite_where=sa.text("deleted_at IS NULL"),
             postgresql_where=sa.text("deleted_at IS NULL"),
         ),
+        *_max_lengths(name=limits.LABEL, color=limits.CODE, restriction_for_rdv=limits.INSTRUCTIONS,
+                      instruction_for_rdv=limits.INSTRUCTIONS, custom_cancel_warning_message=limits.INSTRUCTIONS),
     )
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = _fk("organisation.id")
@@ -293,6 +309,7 @@ class PlageOuverture(SQLModel, table=True):
         sa.CheckConstraint("recurrence_until IS NULL OR recurrence_until >= first_day", name="until"),
         sa.Index("ix_plage_ouverture_agent_range", "agent_id", "first_day", "recurrence_until"),
         sa.Index("ix_plage_ouverture_organisation_range", "organisation_id", "first_day", "recurrence_until"),
+        *_max_lengths(title=limits.LABEL),
     )
     id: int | None = Field(default=None, primary_key=True)
     agent_id: int = _fk("agent.id", index=False)
@@ -325,6 +342,7 @@ class Absence(SQLModel, table=True):
         sa.CheckConstraint("recurrence IS NULL OR end_day = first_day", name="recurring_single_day"),
         sa.CheckConstraint("recurrence_until IS NULL OR recurrence_until >= first_day", name="until"),
         sa.Index("ix_absence_agent_range", "agent_id", "first_day", "end_day", "recurrence_until"),
+        *_max_lengths(title=limits.LABEL),
     )
     id: int | None = Field(default=None, primary_key=True)
     agent_id: int = _fk("agent.id", index=False)
@@ -348,6 +366,10 @@ class Usager(SQLModel, table=True):
         sa.CheckConstraint("responsible_id IS NULL OR responsible_id <> id", name="not_own_responsible"),
         sa.CheckConstraint(sql_in("created_through", enums.CreatedThrough), name="created_through"),
         sa.Index("ix_usager_names", "last_name", "first_name"),
+        *_max_lengths(first_name=limits.NAME, last_name=limits.NAME, birth_name=limits.NAME, email=limits.EMAIL,
+                      phone_number=limits.PHONE, phone_number_formatted=limits.PHONE, address=limits.ADDRESS,
+                      address_details=limits.ADDRESS, post_code=limits.CODE, city_name=limits.LABEL,
+                      city_code=limits.CODE, case_number=limits.CODE, notes=limits.NOTE),
     )
     id: int | None = Field(default=None, primary_key=True)
     first_name: str
@@ -380,7 +402,8 @@ class UsagerProfile(SQLModel, table=True):
     """Membership of an usager in an organisation: the basis of usager visibility."""
 
     __tablename__ = "usager_profile"
-    __table_args__ = (sa.UniqueConstraint("organisation_id", "usager_id", name="uq_usager_profile"),)
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "usager_id", name="uq_usager_profile"),
+                      *_max_lengths(notes=limits.NOTE))
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = _fk("organisation.id", index=False)
     usager_id: int = _fk("usager.id")
@@ -398,6 +421,8 @@ class ReferentAssignation(SQLModel, table=True):
 
 class Prescripteur(SQLModel, table=True):
     __tablename__ = "prescripteur"
+    __table_args__ = _max_lengths(first_name=limits.NAME, last_name=limits.NAME, email=limits.EMAIL,
+                                  phone_number=limits.PHONE)
     id: int | None = Field(default=None, primary_key=True)
     first_name: str
     last_name: str
@@ -423,6 +448,7 @@ class Rdv(SQLModel, table=True):
         # Agendas look for RDVs ending after the shown range starts: mostly today's and later ones.
         sa.Index("ix_rdv_organisation_ends_at", "organisation_id", "ends_at"),
         sa.Index("ix_rdv_starts_at_ends_at", "starts_at", "ends_at"),
+        *_max_lengths(context=limits.NOTE, name=limits.LABEL),
     )
     id: int | None = Field(default=None, primary_key=True)
     uuid: str = Field(default_factory=lambda: str(uuid_lib.uuid4()), unique=True)
@@ -573,7 +599,8 @@ class Receipt(SQLModel, table=True):
 
 class WebhookEndpoint(SQLModel, table=True):
     __tablename__ = "webhook_endpoint"
-    __table_args__ = (sa.UniqueConstraint("organisation_id", "target_url", name="uq_webhook_endpoint_url"),)
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "target_url", name="uq_webhook_endpoint_url"),
+                      *_max_lengths(target_url=limits.URL))
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = _fk("organisation.id", index=False)
     target_url: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields, replace
 
+from rdv_app.domain import limits
 from rdv_app.domain.enums import BookableBy, LocationType, SectorisationLevel, VisibilityType
 
 # Delays as RDV Service Public counts them: a month is a twelfth of a 365.2425-day year.
@@ -22,8 +23,8 @@ YEAR = 12 * MONTH
 MIN_DELAY = 30 * MINUTE
 MAX_DELAY = YEAR
 MAX_DURATION_MIN = 12 * 60
-NAME_MAX_LENGTH = 160
-TEXT_MAX_LENGTH = 5_000
+NAME_MAX_LENGTH = limits.LABEL
+TEXT_MAX_LENGTH = limits.INSTRUCTIONS
 
 # Unit key -> (seconds, singular, plural), largest first (the display picks the largest exact unit).
 DELAY_UNITS: dict[str, tuple[int, str, str]] = {

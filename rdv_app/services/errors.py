@@ -25,3 +25,8 @@ class NeedsConfirmation(DomainError):
     def __init__(self, warnings: list[str]) -> None:
         super().__init__(" ".join(warnings))
         self.warnings = warnings
+
+
+class InvalidInput(DomainError):
+    """An argument of the wrong type or size, refused at the services' boundary (rdv_app.services.boundary)
+    before anything is read or written; or a value the database refused, after a rollback."""

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+import re
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from rdv_app.db.engine import get_engine
-from rdv_app.db.migrate import upgrade
-from rdv_app.db.models import Agent, Organisation, PlageOuverture, Territory
+from rdv_app.db.migrate import alembic_config, upgrade
+from rdv_app.db.models import Agent, Organisation, PlageOuverture, Territory, Usager
+from rdv_app.domain import limits
 from rdv_app.domain.recurrence import RecurrenceError
+
+NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
@@ -92,3 +97,49 @@ def test_recurrences_are_validated_and_normalised_on_write(uow) -> None:
     # A one-off plage stores SQL NULL (not the JSON value null): "IS NULL" queries rely on it.
     nulls = sa.select(sa.func.count()).select_from(PlageOuverture).where(PlageOuverture.recurrence.is_(None))
     assert uow.session.exec(nulls).scalar_one() == 1
+
+
+def _max_length(check: str) -> int | None:
+    """The bound of a `length(column) <= n` CHECK, as the models or the database spell it."""
+    found = re.search(r"length\(.*\)\s*<=\s*(\d+)", check)
+    return int(found.group(1)) if found else None
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_migrated_check_constraints_are_the_models(database: str, fresh_url: str) -> None:
+    """compare_metadata leaves CHECK constraints out: the free texts' maximum lengths are compared here."""
+    upgrade(fresh_url)
+    with get_engine(fresh_url).connect() as conn:
+        inspector = sa.inspect(conn)
+        migrated = {(table, check["name"]): _max_length(check["sqltext"])
+                    for table in inspector.get_table_names() for check in inspector.get_check_constraints(table)}
+    expected = {(table.name, check.name): _max_length(str(check.sqltext)) for table in SQLModel.metadata.sorted_tables
+                for check in table.constraints if isinstance(check, sa.CheckConstraint)}
+    assert migrated == expected
+    assert expected[("absence", "ck_absence_title_length")] == limits.LABEL
+    assert expected[("rdv", "ck_rdv_context_length")] == limits.NOTE
+    assert expected[("usager", "ck_usager_address_length")] == limits.ADDRESS
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_limits_revision_cuts_what_is_already_too_long(database: str, fresh_url: str) -> None:
+    """Rows stored before the limits existed are cut to them (an email address that long is cleared), and
+    every row, with what refers to it, stays."""
+    command.upgrade(alembic_config(fresh_url), "0004")
+    engine = get_engine(fresh_url)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Territory.__table__).values(departement_number="62", name="Pas-de-Calais",
+                                                           timezone="Europe/Paris", created_at=NOW))
+        conn.execute(sa.insert(Usager.__table__).values(
+            id=1, first_name="Jeanne", last_name="Dupont", email="j" * 300 + "@exemple.fr", address="x" * 1_000_000,
+            notify_by_sms=True, notify_by_email=True, logged_once_with_franceconnect=False,
+            created_through="user_sign_up", created_at=NOW, updated_at=NOW))
+        conn.execute(sa.insert(Usager.__table__).values(
+            id=2, first_name="Léo", last_name="Dupont", responsible_id=1, notify_by_sms=True, notify_by_email=True,
+            logged_once_with_franceconnect=False, created_through="user_relative_creation", created_at=NOW,
+            updated_at=NOW))
+    upgrade(fresh_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, email, length(address), responsible_id FROM usager ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [(1, None, limits.ADDRESS, None), (2, None, None, 1)]
+        assert conn.execute(sa.text("SELECT count(*) FROM territory")).scalar_one() == 1

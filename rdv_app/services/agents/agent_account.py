@@ -15,6 +15,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import NoticeLevel, RdvNotificationLevel
 from rdv_app.services import audit
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 
 ENTITY = "agent"
@@ -40,6 +41,7 @@ def _preferences_of(agent: Agent) -> Preferences:
     return Preferences(**{f.name: getattr(agent, f.name) for f in dataclasses.fields(Preferences)})
 
 
+@boundary
 def get_preferences(uow: UnitOfWork, agent_id: int) -> Preferences:
     return _preferences_of(_agent(uow, agent_id))
 
@@ -50,12 +52,7 @@ def _level(value: str, enum: type[StrEnum], field: str, message: str) -> str:
     return value
 
 
-def _flag(value: bool, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise DomainError("Cette option doit être cochée ou décochée.", field=field)
-    return value
-
-
+@boundary
 def update_preferences(uow: UnitOfWork, agent_id: int, *, rdv_notifications_level: str,
                        plage_ouverture_notification_level: str, absence_notification_level: str,
                        display_saturdays: bool, display_cancelled_rdv: bool) -> Preferences:
@@ -69,8 +66,8 @@ def update_preferences(uow: UnitOfWork, agent_id: int, *, rdv_notifications_leve
             "Le choix des notifications de plages d'ouverture n'est pas valide."),
         absence_notification_level=_level(absence_notification_level, NoticeLevel, "absence_notification_level",
                                           "Le choix des notifications d'indisponibilités n'est pas valide."),
-        display_saturdays=_flag(display_saturdays, "display_saturdays"),
-        display_cancelled_rdv=_flag(display_cancelled_rdv, "display_cancelled_rdv"),
+        display_saturdays=display_saturdays,
+        display_cancelled_rdv=display_cancelled_rdv,
     )
     _save(uow, agent, "update_preferences", dataclasses.asdict(_preferences_of(agent)), dataclasses.asdict(wanted))
     return wanted

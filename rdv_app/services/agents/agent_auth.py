@@ -34,6 +34,7 @@ from rdv_app.domain.sessions import (
     session_is_active,
     session_needs_touch,
 )
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError
 
 INVALID_CREDENTIALS = "Adresse email ou mot de passe incorrect."
@@ -78,6 +79,7 @@ def _normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+@boundary
 def authenticate(uow: UnitOfWork, email: str, password: str, ip: str, next_path: str | None = None,
                  now: datetime | None = None) -> str:
     """Check the password; return a single-use ticket. Raises DomainError or TooManyAttempts."""
@@ -116,6 +118,7 @@ class OpenedSession:
     next_path: str
 
 
+@boundary
 def open_session(uow: UnitOfWork, ticket: str, ip: str | None = None, user_agent: str | None = None,
                  now: datetime | None = None) -> OpenedSession | None:
     """Exchange a ticket (once, before it expires) for a session token; None if the ticket is not valid."""
@@ -137,6 +140,7 @@ def open_session(uow: UnitOfWork, ticket: str, ip: str | None = None, user_agent
     return OpenedSession(token=token, next_path=row.next_path)
 
 
+@boundary
 def resolve_session(uow: UnitOfWork, token: str | None, now: datetime | None = None) -> AgentIdentity | None:
     """The signed-in agent behind a session token, or None (unknown, revoked or idle for 14 days)."""
     if not token:
@@ -175,6 +179,7 @@ def load_identity(uow: UnitOfWork, agent: Agent) -> AgentIdentity:
     )
 
 
+@boundary
 def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = None) -> None:
     if not token:
         return
@@ -185,6 +190,7 @@ def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = No
         uow.commit()
 
 
+@boundary
 def change_password(uow: UnitOfWork, agent_id: int, current: str, new: str, confirmation: str) -> None:
     agent = uow.session.get(Agent, agent_id)
     if agent is None or not verify_password(agent.password_hash, current):

@@ -41,6 +41,7 @@ from rdv_app.domain.enums import CANCELLED_STATUSES, LocationType
 from rdv_app.domain.names import agent_name
 from rdv_app.notify.ics import PRODID, PRODUCT_NAME
 from rdv_app.services import audit
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound
 
 FEED_WINDOW = timedelta(days=31)
@@ -71,6 +72,7 @@ class Feed:
 # --------------------------------------------------------------------------- the agent's link
 
 
+@boundary
 def feed_links(uow: UnitOfWork, agent_id: int) -> FeedLinks:
     """The agent's feed addresses; the secret is created on the first visit (as in RDV Service Public)."""
     agent = _active_agent(uow, agent_id)
@@ -82,6 +84,7 @@ def feed_links(uow: UnitOfWork, agent_id: int) -> FeedLinks:
     return links_for(agent.calendar_uid)  # type: ignore[arg-type]
 
 
+@boundary
 def reset_feed(uow: UnitOfWork, agent_id: int) -> FeedLinks:
     """A new secret: calendars subscribed to the old address stop receiving anything (404)."""
     agent = _active_agent(uow, agent_id)
@@ -114,6 +117,7 @@ def _active_agent(uow: UnitOfWork, agent_id: int) -> Agent:
 # --------------------------------------------------------------------------- the feed
 
 
+@boundary
 def agent_feed(uow: UnitOfWork, calendar_uid: str, *, now: datetime | None = None) -> Feed:
     """The calendar behind a feed address; NotFound for an unknown (or reset) secret."""
     if not _UID_PATTERN.fullmatch(calendar_uid or ""):

@@ -12,6 +12,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import CANCELLED_STATUSES
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
+from rdv_app.services.boundary import boundary
 from rdv_app.services.rights import agent_scope
 
 
@@ -26,6 +27,7 @@ class UpcomingRdv:
     status: str
 
 
+@boundary
 def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: datetime | None = None,
                   limit: int = 10) -> list[UpcomingRdv]:
     """The agent's next non-cancelled RDVs in one of their organisations, in its time zone."""

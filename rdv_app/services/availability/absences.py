@@ -38,6 +38,7 @@ from rdv_app.services.availability.inputs import (
     required_title,
     running,
 )
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import AgentScope, agent_scope, selected_agents, visible_agent_ids
@@ -75,6 +76,7 @@ class _AbsenceInput:
     recurrence: Recurrence | None
 
 
+@boundary
 def list_absences(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
                   agent_ids: Collection[int] | None = None, include_expired: bool = False, *,
                   now: datetime | None = None) -> list[AbsenceView]:
@@ -89,6 +91,7 @@ def list_absences(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
     return _views(uow, uow.session.exec(query).all(), today)
 
 
+@boundary
 def get_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, absence_id: int, *,
                 now: datetime | None = None) -> AbsenceView:
     scope = agent_scope(uow, actor_agent_id, organisation_id)
@@ -96,6 +99,7 @@ def get_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, abse
     return _views(uow, [absence], local_time.today(uow, organisation_id, now))[0]
 
 
+@boundary
 def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, agent_id: int, title: str,
                    first_day: date | None, start_time: time | None, end_day: date | None = None,
                    end_time: time | None, recurrence: dict[str, Any] | None = None,
@@ -118,6 +122,7 @@ def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *
     return absence.id  # type: ignore[return-value]
 
 
+@boundary
 def update_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, absence_id: int, *,
                    agent_id: int, title: str, first_day: date | None, start_time: time | None,
                    end_day: date | None = None, end_time: time | None, recurrence: dict[str, Any] | None = None,
@@ -142,6 +147,7 @@ def update_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, a
     uow.commit()
 
 
+@boundary
 def delete_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, absence_id: int) -> None:
     """Deletes the absence; a recurring one goes whole, every occurrence at once (a single occurrence
     cannot be deleted on its own)."""

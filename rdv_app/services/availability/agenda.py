@@ -24,6 +24,7 @@ from rdv_app.domain.colours import LIGHT_TEXT, readable_text_colour
 from rdv_app.domain.names import agent_name
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services.availability.inputs import running
+from rdv_app.services.boundary import boundary
 from rdv_app.services.rdv import queries
 from rdv_app.services.rights import agent_scope, visible_agent_ids
 
@@ -83,6 +84,7 @@ def recent_changes(uow: UnitOfWork, after: int | None, agent_ids: Collection[int
                          preferences={agent_id: (saturdays, cancelled) for agent_id, saturdays, cancelled in preferences})
 
 
+@boundary
 def visible_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> list[AgendaAgent]:
     """Agents whose agenda the actor may open: admins and secrétaires everyone, others their services."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
@@ -93,6 +95,7 @@ def visible_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -
     return [AgendaAgent(a.id, agent_name(a.first_name, a.last_name)) for a in agents]  # type: ignore[arg-type]
 
 
+@boundary
 def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids: Sequence[int],
            first_day: date, last_day: date, *, now: datetime | None = None) -> Agenda:
     """Events of the agents on the local days first_day..last_day. The rights are checked once, and the

@@ -22,6 +22,7 @@ from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.names import agent_name
 from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availability
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, PermissionDenied
 from rdv_app.services.rights import agent_scope, visible_agent_ids, visible_motifs
 
@@ -94,6 +95,7 @@ class LieuAvailabilityView:
     next_slot: SlotView | None
 
 
+@boundary
 def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int,
                    now: datetime | None = None) -> SearchOptions:
     """What the search form offers this agent in this organisation (a few queries, whatever the data)."""
@@ -121,6 +123,7 @@ def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int,
     )
 
 
+@boundary
 def find_week(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: int, from_day: date, *,
               agent_ids: Collection[int] | None = None, lieu_id: int | None = None,
               now: datetime | None = None) -> Week:
@@ -150,6 +153,7 @@ def find_week(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: in
     )
 
 
+@boundary
 def lieux_availability(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: int, *,
                        agent_ids: Collection[int] | None = None,
                        now: datetime | None = None) -> list[LieuAvailabilityView]:

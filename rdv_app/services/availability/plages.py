@@ -42,6 +42,7 @@ from rdv_app.services.availability.inputs import (
     required_title,
     running,
 )
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import AgentScope, agent_scope, selected_agents, visible_agent_ids
@@ -91,6 +92,7 @@ class _PlageInput:
 # --------------------------------------------------------------------------- use cases
 
 
+@boundary
 def list_plages(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
                 agent_ids: Collection[int] | None = None, include_expired: bool = False, *,
                 now: datetime | None = None) -> list[PlageView]:
@@ -106,6 +108,7 @@ def list_plages(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
     return _views(uow, uow.session.exec(query).all(), today)
 
 
+@boundary
 def get_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_id: int, *,
               now: datetime | None = None) -> PlageView:
     scope = agent_scope(uow, actor_agent_id, organisation_id)
@@ -113,6 +116,7 @@ def get_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_
     return _views(uow, [plage], local_time.today(uow, organisation_id, now))[0]
 
 
+@boundary
 def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, title: str, agent_id: int,
                  lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
                  start_time: time | None, end_time: time | None, recurrence: dict[str, Any] | None,
@@ -138,6 +142,7 @@ def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
     return plage.id  # type: ignore[return-value]
 
 
+@boundary
 def update_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_id: int, *, title: str,
                  agent_id: int, lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
                  start_time: time | None, end_time: time | None, recurrence: dict[str, Any] | None,
@@ -166,6 +171,7 @@ def update_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, pla
     uow.commit()
 
 
+@boundary
 def delete_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_id: int) -> None:
     """Deletes the plage, every occurrence of a series included."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)

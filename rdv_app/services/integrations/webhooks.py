@@ -40,13 +40,13 @@ from rdv_app.domain.events import AvailabilityChanged, Change, RdvChanged, Recor
 from rdv_app.notify.outbox import enqueue
 from rdv_app.notify.public_http import address_allowed, numeric_ipv4
 from rdv_app.services import audit
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations.webhook_payloads import MODEL_NAMES, data_for, organisation_ids
 from rdv_app.services.rights import require_admin
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 _SECRET_BYTES = 32
-_URL_MAX_LENGTH = 2000
 _LOOPBACK_NAMES = frozenset({"localhost"})
 _ENTITY = "webhook_endpoint"
 DELIVERY_LOG_SIZE = 50
@@ -169,6 +169,7 @@ class DeliveryView:
     message_status: str  # the outbox row's status: pending, sending, sent, failed
 
 
+@boundary
 def list_endpoints(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> list[EndpointView]:
     require_admin(uow, actor_agent_id, organisation_id)
     endpoints = uow.session.exec(select(WebhookEndpoint).where(WebhookEndpoint.organisation_id == organisation_id)
@@ -176,11 +177,13 @@ def list_endpoints(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -
     return [_view(e) for e in endpoints]
 
 
+@boundary
 def get_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, endpoint_id: int) -> EndpointView:
     require_admin(uow, actor_agent_id, organisation_id)
     return _view(_endpoint(uow, organisation_id, endpoint_id))
 
 
+@boundary
 def create_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, target_url: str,
                     subscriptions: Iterable[str]) -> CreatedEndpoint:
     require_admin(uow, actor_agent_id, organisation_id)
@@ -199,6 +202,7 @@ def create_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
     return CreatedEndpoint(id=endpoint.id, secret=secret)  # type: ignore[arg-type]
 
 
+@boundary
 def update_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, endpoint_id: int, *,
                     target_url: str, subscriptions: Iterable[str], enabled: bool) -> EndpointView:
     """Changes the address, the subscriptions and the state; enabling again forgets past failures."""
@@ -224,6 +228,7 @@ def update_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
     return _view(endpoint)
 
 
+@boundary
 def delete_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, endpoint_id: int) -> None:
     """Deletes the endpoint, its delivery log and its messages not yet delivered."""
     require_admin(uow, actor_agent_id, organisation_id)
@@ -237,6 +242,7 @@ def delete_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
     uow.commit()
 
 
+@boundary
 def list_deliveries(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, endpoint_id: int, *,
                     limit: int = DELIVERY_LOG_SIZE) -> list[DeliveryView]:
     """The latest attempts, newest first."""
@@ -261,6 +267,7 @@ def list_deliveries(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
     return views
 
 
+@boundary
 def resend(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, outbox_message_id: int, *,
            now: datetime | None = None) -> int:
     """Puts a delivered or failed message back in the outbox, due now, with its retries counted from zero;
@@ -295,7 +302,7 @@ def validate_url(value: str) -> str:
     url = (value or "").strip()
     if not url:
         raise DomainError("Indiquez l'adresse qui recevra les webhooks.", "target_url")
-    if len(url) > _URL_MAX_LENGTH or any(char.isspace() for char in url):
+    if any(char.isspace() for char in url):
         raise DomainError("Cette adresse n'est pas valide.", "target_url")
     parts = urlsplit(url)
     try:

@@ -13,6 +13,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import BookableBy, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound
 
 
@@ -37,6 +38,7 @@ class BookedRdv:
     organisation_email: str | None
 
 
+@boundary
 def booked_rdv(uow: UnitOfWork, usager_id: int, rdv_id: int) -> BookedRdv:
     """An RDV of the usager or of one of their relatives; NotFound for anyone else's."""
     row = uow.session.exec(

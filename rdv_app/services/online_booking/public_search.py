@@ -41,6 +41,7 @@ from rdv_app.domain.slots import (
     next_availability,
 )
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.online_booking.booking import is_public_motif
 
@@ -171,6 +172,7 @@ class MotifDetails:
 # --------------------------------------------------------------------------- entry points
 
 
+@boundary
 def find_place(uow: UnitOfWork, text: str) -> Place:
     """The territory of a département number ("62", "2A", "974") or a postcode ("62000", "97400")."""
     value = (text or "").strip().replace(" ", "")
@@ -189,6 +191,7 @@ def find_place(uow: UnitOfWork, text: str) -> Place:
     return Place(territory.id, territory.departement_number, territory.name)  # type: ignore[arg-type]
 
 
+@boundary
 def organisation_info(uow: UnitOfWork, organisation_id: int) -> OrganisationInfo:
     organisation = uow.session.get(Organisation, organisation_id)
     if organisation is None:
@@ -196,6 +199,7 @@ def organisation_info(uow: UnitOfWork, organisation_id: int) -> OrganisationInfo
     return _info(organisation)
 
 
+@boundary
 def services(uow: UnitOfWork, scope: PublicScope, now: datetime | None = None) -> list[ServiceChoice]:
     """Services with at least one motif bookable online in the scope, by name."""
     ids = {m.service_id for m in _bookable_motifs(uow, scope, now)}
@@ -203,6 +207,7 @@ def services(uow: UnitOfWork, scope: PublicScope, now: datetime | None = None) -
     return [ServiceChoice(s.id, s.name) for s in rows]  # type: ignore[arg-type]
 
 
+@boundary
 def motifs(uow: UnitOfWork, scope: PublicScope, service_id: int, now: datetime | None = None) -> list[MotifChoice]:
     """The service's motifs bookable online, one choice per name and location type across organisations."""
     grouped: dict[str, list[Motif]] = {}
@@ -219,6 +224,7 @@ def _choice(key: str, found: list[Motif]) -> MotifChoice:
                        motif_ids=tuple(sorted(m.id for m in found)))  # type: ignore[misc]
 
 
+@boundary
 def motif_choice(uow: UnitOfWork, scope: PublicScope, key: str, now: datetime | None = None) -> MotifChoice:
     found = [m for m in _bookable_motifs(uow, scope, now) if motif_key(m) == key]
     if not found:
@@ -226,6 +232,7 @@ def motif_choice(uow: UnitOfWork, scope: PublicScope, key: str, now: datetime | 
     return _choice(key, found)
 
 
+@boundary
 def motif_key_of(uow: UnitOfWork, scope: PublicScope, motif_id: int,
                  now: datetime | None = None) -> tuple[str, int]:
     """(choice key, motif id) of one organisation's motif offered in the scope (deep links)."""
@@ -239,6 +246,7 @@ def motif_key(motif: Motif) -> str:
     return f"{motif.location_type}:{motif.name}"
 
 
+@boundary
 def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> list[LieuCard]:
     """Lieux offering the motif (sur place), each with its next availability; soonest first, then by name."""
     now = now or clock.now()
@@ -261,6 +269,7 @@ def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> 
     return sorted(cards, key=lambda c: (_soonest(c.next_availability), c.name.casefold()))
 
 
+@boundary
 def organisations(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> list[OrganisationCard]:
     """Organisations offering the motif by phone, at home or by visio, with their next availability."""
     now = now or clock.now()
@@ -275,6 +284,7 @@ def organisations(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = N
     return sorted(cards, key=lambda c: (_soonest(c.next_availability), c.name.casefold()))
 
 
+@boundary
 def motif_details(uow: UnitOfWork, motif_id: int) -> MotifDetails:
     """The booked motif as the usager reads it (recap, conditions, confirmation)."""
     motif = uow.session.get(Motif, motif_id)
@@ -290,6 +300,7 @@ def motif_details(uow: UnitOfWork, motif_id: int) -> MotifDetails:
         timezone=context.organisation.time_zone)
 
 
+@boundary
 def lieu_card(uow: UnitOfWork, motif_id: int, lieu_id: int) -> tuple[str, str]:
     """(name, address) of a lieu where the motif can be booked; NotFound otherwise."""
     motif = uow.session.get(Motif, motif_id)
@@ -300,6 +311,7 @@ def lieu_card(uow: UnitOfWork, motif_id: int, lieu_id: int) -> tuple[str, str]:
     return lieu.name, lieu.address
 
 
+@boundary
 def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | None = None,
          now: datetime | None = None) -> PublicWeek:
     """Seven days of bookable start times from `from_day` (default: today), one button per start.

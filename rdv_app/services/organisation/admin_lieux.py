@@ -24,6 +24,7 @@ from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.recipients import phone_region
 from rdv_app.services import audit
 from rdv_app.services.availability.inputs import running
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import require_admin
@@ -51,6 +52,7 @@ class LieuView:
     enabled: bool
 
 
+@boundary
 def list_lieux(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> list[LieuView]:
     """Enabled lieux first, then disabled ones, each by name."""
     require_admin(uow, actor_agent_id, organisation_id)
@@ -60,11 +62,13 @@ def list_lieux(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> li
     return sorted(views, key=lambda v: (not v.enabled, v.name.casefold(), v.id))
 
 
+@boundary
 def get_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, lieu_id: int) -> LieuView:
     require_admin(uow, actor_agent_id, organisation_id)
     return _view(_lieu_of(uow, organisation_id, lieu_id))
 
 
+@boundary
 def create_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, data: LieuInput) -> int:
     require_admin(uow, actor_agent_id, organisation_id)
     values = _validated(uow, organisation_id, data)
@@ -79,6 +83,7 @@ def create_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, data
     return lieu.id  # type: ignore[return-value]
 
 
+@boundary
 def update_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, lieu_id: int, data: LieuInput) -> None:
     require_admin(uow, actor_agent_id, organisation_id)
     lieu = _lieu_of(uow, organisation_id, lieu_id)
@@ -93,6 +98,7 @@ def update_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, lieu
     uow.commit()
 
 
+@boundary
 def set_lieu_enabled(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, lieu_id: int, enabled: bool, *,
                      confirm_warnings: bool = False, now: datetime | None = None) -> None:
     """Disables (soft delete) or enables again; NeedsConfirmation names the running plages a disabling

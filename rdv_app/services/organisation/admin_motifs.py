@@ -38,6 +38,7 @@ from rdv_app.domain.labels import BOOKABLE_BY_LABELS, LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
 from rdv_app.services import audit
 from rdv_app.services.availability.inputs import running
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import require_admin
@@ -85,12 +86,14 @@ class ServiceChoice:
 # --------------------------------------------------------------------------- use cases
 
 
+@boundary
 def service_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> list[ServiceChoice]:
     """The services a motif of the organisation may belong to."""
     require_admin(uow, actor_agent_id, organisation_id)
     return territory_services(uow, territory_id_of(uow, organisation_id))
 
 
+@boundary
 def list_motifs(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, service_id: int | None = None,
                 location_type: str | None = None, open_online: bool | None = None,
                 include_archived: bool = False) -> list[MotifRow]:
@@ -100,6 +103,7 @@ def list_motifs(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, s
                       open_online=open_online, include_archived=include_archived)
 
 
+@boundary
 def get_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int) -> MotifDetail:
     require_admin(uow, actor_agent_id, organisation_id)
     motif = _motif_of(uow, organisation_id, motif_id)
@@ -107,6 +111,7 @@ def get_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_
                        archived=motif.deleted_at is not None)
 
 
+@boundary
 def create_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, data: MotifFields) -> int:
     require_admin(uow, actor_agent_id, organisation_id)
     motif = add_motif(uow, organisation_id, validated(uow, organisation_id, data), actor_agent_id, "create")
@@ -114,6 +119,7 @@ def create_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, dat
     return motif.id  # type: ignore[return-value]
 
 
+@boundary
 def update_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int,
                  data: MotifFields) -> None:
     require_admin(uow, actor_agent_id, organisation_id)
@@ -124,6 +130,7 @@ def update_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, mot
     uow.commit()
 
 
+@boundary
 def duplicate_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int) -> int:
     """A copy of the motif named "<name> (copie)" ("(copie 2)"... when taken), to adjust and save."""
     require_admin(uow, actor_agent_id, organisation_id)
@@ -140,6 +147,7 @@ def duplicate_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
     return motif.id  # type: ignore[return-value]
 
 
+@boundary
 def remove_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int, *,
                  now: datetime | None = None) -> str:
     """Archives a motif that has RDVs (they keep it), deletes one that has none; returns which."""

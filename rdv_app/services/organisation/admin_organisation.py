@@ -32,6 +32,7 @@ from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.recipients import phone_region
 from rdv_app.services import audit
 from rdv_app.services.availability.inputs import running
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import local_time, public_links
 from rdv_app.services.organisation.admin_motifs import folded
@@ -85,11 +86,13 @@ class OnlineBooking:
         return tuple(m for m in self.motifs if not m.offered)
 
 
+@boundary
 def get_settings(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> OrganisationSettings:
     require_admin(uow, actor_agent_id, organisation_id)
     return _settings_of(_organisation(uow, organisation_id))
 
 
+@boundary
 def update_settings(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
                     data: OrganisationSettings) -> OrganisationSettings:
     require_admin(uow, actor_agent_id, organisation_id)
@@ -110,6 +113,7 @@ def update_settings(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
     return cleaned
 
 
+@boundary
 def online_booking(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
                    now: datetime | None = None) -> OnlineBooking:
     """The public link, its embed snippet, and the motifs open online, each saying whether a running

@@ -11,8 +11,10 @@ from sqlmodel import select
 from rdv_app.db.models import Organisation
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
+from rdv_app.services.boundary import boundary
 
 
+@boundary
 def time_zone(uow: UnitOfWork, organisation_id: int) -> str:
     """The organisation's IANA time zone, e.g. "Indian/Reunion"."""
     name = uow.session.exec(select(Organisation.timezone).where(Organisation.id == organisation_id)).one()

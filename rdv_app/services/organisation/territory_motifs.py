@@ -26,6 +26,7 @@ from rdv_app.domain import motif_rules
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.labels import BOOKABLE_BY_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.organisation import admin_motifs
 from rdv_app.services.organisation.admin_motifs import MotifRow, ServiceChoice
@@ -122,6 +123,7 @@ _LABELS = {
 # --------------------------------------------------------------------------- use cases
 
 
+@boundary
 def territory_for(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> TerritoryInfo:
     """The territory of the organisation shown, when the actor is a territorial admin of it."""
     territory = uow.session.exec(
@@ -135,17 +137,20 @@ def territory_for(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) ->
                          departement_number=territory.departement_number)
 
 
+@boundary
 def organisation_choices(uow: UnitOfWork, actor_agent_id: int, territory_id: int) -> list[OrganisationChoice]:
     """The organisations of the territory the actor administers, the only ones the page covers, by name."""
     require_territorial_admin(uow, actor_agent_id, territory_id)
     return [OrganisationChoice(id=i, name=n) for i, n in _administered(uow, actor_agent_id, territory_id).items()]
 
 
+@boundary
 def service_choices(uow: UnitOfWork, actor_agent_id: int, territory_id: int) -> list[ServiceChoice]:
     require_territorial_admin(uow, actor_agent_id, territory_id)
     return admin_motifs.territory_services(uow, territory_id)
 
 
+@boundary
 def list_territory_motifs(uow: UnitOfWork, actor_agent_id: int, territory_id: int, *,
                           organisation_id: int | None = None, service_id: int | None = None,
                           location_type: str | None = None, open_online: bool | None = None,
@@ -166,6 +171,7 @@ def list_territory_motifs(uow: UnitOfWork, actor_agent_id: int, territory_id: in
             if wanted in admin_motifs.folded(row.name)]
 
 
+@boundary
 def preview_bulk_change(uow: UnitOfWork, actor_agent_id: int, territory_id: int, motif_ids: Collection[int],
                         change: BulkChange) -> BulkPreview:
     """What the change would do to each selected motif; nothing is written."""
@@ -174,6 +180,7 @@ def preview_bulk_change(uow: UnitOfWork, actor_agent_id: int, territory_id: int,
     return BulkPreview(tuple(preview for preview, _, _ in planned))
 
 
+@boundary
 def apply_bulk_change(uow: UnitOfWork, actor_agent_id: int, territory_id: int, motif_ids: Collection[int],
                       change: BulkChange) -> int:
     """Applies the change to every selected motif, or to none; returns how many motifs changed."""
@@ -194,6 +201,7 @@ def apply_bulk_change(uow: UnitOfWork, actor_agent_id: int, territory_id: int, m
     return changed
 
 
+@boundary
 def create_in_organisations(uow: UnitOfWork, actor_agent_id: int, territory_id: int,
                             organisation_ids: Collection[int], data: MotifFields) -> list[int]:
     """One motif with these fields in each of these organisations (all administered by the actor), or in

@@ -98,6 +98,7 @@ from rdv_app.domain.slots import Searcher, SlotSearch, conflicts, validate_slot
 from rdv_app.domain.usager_link import CancelRefusal, cancel_rule
 from rdv_app.services import audit
 from rdv_app.services.availability.slot_inputs import load_search, motif_context
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.online_booking.booking import is_public_motif
 from rdv_app.services.organisation import local_time
@@ -173,6 +174,7 @@ class _Planned:
 # --------------------------------------------------------------------------- booking (usagers)
 
 
+@boundary
 def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
              booking_key: str, for_usager_id: int | None = None, accepted_conditions: bool = False,
              now: datetime | None = None) -> Booked:
@@ -202,8 +204,6 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
     key = (booking_key or "").strip()
     if not key or len(key) > MAX_BOOKING_KEY_LENGTH:
         raise DomainError("La demande de réservation est incomplète. Rechargez la page et réessayez.")
-    if starts_at.utcoffset() is None:
-        raise ValueError("starts_at must be an aware datetime")
     key_hash = hash_token(f"{usager_id}:{key}")
     limit_key = f"booking:usager:{usager_id}"
     begin_write(uow.session)
@@ -277,6 +277,7 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
 # --------------------------------------------------------------------------- planning and moving (agents)
 
 
+@boundary
 def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_id: int, starts_at: datetime,
              duration_in_min: int, agent_ids: Sequence[int], lieu_id: int | None, usager_ids: Sequence[int],
              notify: Mapping[int, tuple[bool, bool]] | None = None, context: str | None = None,
@@ -335,6 +336,7 @@ def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, moti
     return rdv_id
 
 
+@boundary
 def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, starts_at: datetime,
                duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
                confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
@@ -398,6 +400,7 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
 # --------------------------------------------------------------------------- statuses (agents)
 
 
+@boundary
 def change_status(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, status: str, *,
                   now: datetime | None = None) -> RdvChange | None:
     """Sets the RDV's status; its participations follow (domain.md section 1). Returns the change to
@@ -417,6 +420,7 @@ def change_status(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rd
     return _apply_status(uow, rdv, participations, outcome, Actor.agent(actor_agent_id), now, tell_agents=True)
 
 
+@boundary
 def change_participation_status(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int,
                                 usager_id: int, status: str, *, now: datetime | None = None) -> RdvChange | None:
     """Sets one participant's status; the RDV's status follows (domain.md section 1)."""
@@ -435,6 +439,7 @@ def change_participation_status(uow: UnitOfWork, actor_agent_id: int, organisati
     return _apply_status(uow, rdv, participations, outcome, Actor.agent(actor_agent_id), now, tell_agents=True)
 
 
+@boundary
 def cancel_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *,
                excused: bool = False, now: datetime | None = None) -> RdvChange | None:
     """Cancels an RDV: by the service (revoked), or for the usager (excused)."""
@@ -449,6 +454,7 @@ def cancel_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
 # --------------------------------------------------------------------------- cancelling (usagers)
 
 
+@boundary
 def cancel_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, actor_usager_id: int | None = None,
                      now: datetime | None = None) -> RdvChange:
     """The usager cancels their participation `participant_id` of the RDV: it becomes "excusé" (their
@@ -491,6 +497,7 @@ def cancel_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, actor
 # --------------------------------------------------------------------------- deleting (admins)
 
 
+@boundary
 def delete_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *,
                now: datetime | None = None) -> None:
     """Deletes an RDV entered by mistake (admins only; participants are not notified: cancel instead to
@@ -691,10 +698,7 @@ def _usable_motif(uow: UnitOfWork, scope: AgentScope, motif_id: int) -> Motif:
 
 
 def _ends_at(starts_at: datetime, duration_in_min: int) -> datetime:
-    if not isinstance(starts_at, datetime) or starts_at.utcoffset() is None:
-        raise DomainError("La date et l'heure de début sont invalides.", "starts_at")
-    if isinstance(duration_in_min, bool) or not isinstance(duration_in_min, int) \
-            or not 0 < duration_in_min <= MAX_DURATION_IN_MIN:
+    if not 0 < duration_in_min <= MAX_DURATION_IN_MIN:
         raise DomainError("La durée doit être comprise entre 1 minute et 24 heures.", "duration_in_min")
     return starts_at + timedelta(minutes=duration_in_min)
 

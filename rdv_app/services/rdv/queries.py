@@ -44,7 +44,8 @@ from rdv_app.domain.enums import (
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
 from rdv_app.domain.names import agent_name, usager_name
 from rdv_app.domain.recipients import phone_region, sms_number
-from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.boundary import boundary
+from rdv_app.services.errors import NotFound, PermissionDenied
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
 
@@ -148,6 +149,7 @@ class CalendarEvent:
 # --------------------------------------------------------------------------- reading
 
 
+@boundary
 def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *,
             now: datetime | None = None) -> RdvDetails:
     """An RDV's page: details, participants with their notification flags, status, history."""
@@ -250,14 +252,12 @@ def _reaches(recipient: Usager, region: str) -> tuple[str, ...]:
     return email, sms
 
 
+@boundary
 def list_rdvs_for_calendar(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids: Sequence[int],
                            start: datetime, end: datetime, *, now: datetime | None = None) -> list[CalendarEvent]:
     """Events of these agents meeting [start, end), by start: the organisation's RDVs (cancelled ones
     flagged), and as grey blocks without any detail their RDVs of other organisations and those the
     actor may not open."""
-    for instant in (start, end):
-        if instant.utcoffset() is None:
-            raise DomainError("La période demandée est invalide.")
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     return calendar_events(uow, scope, calendar_agents(uow, scope, agent_ids), start, end,
                            time_zone=local_time.time_zone(uow, organisation_id), now=now)

@@ -19,6 +19,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import Channel, LieuAvailability, LocationType, NotificationEvent, ReceiptResult
 from rdv_app.domain.names import agent_name, usager_name
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.rdv.lifecycle import RdvChange, update_rdv
 from rdv_app.services.rdv.queries import visible_rdv
@@ -68,6 +69,7 @@ class EditChoices:
     lieux: list[Choice]  # empty when the motif takes place without a lieu
 
 
+@boundary
 def rdv_organisation(uow: UnitOfWork, actor_agent_id: int, rdv_id: int) -> int:
     """The organisation a link to this RDV opens in: its own, when the agent holds a role there.
 
@@ -82,6 +84,7 @@ def rdv_organisation(uow: UnitOfWork, actor_agent_id: int, rdv_id: int) -> int:
     return organisation_id
 
 
+@boundary
 def list_receipts(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int) -> list[ReceiptView]:
     """The notification receipts of an RDV the actor may follow, newest first."""
     visible_rdv(uow, actor_agent_id, organisation_id, rdv_id)
@@ -111,6 +114,7 @@ def list_receipts(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rd
     return views
 
 
+@boundary
 def edit_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int) -> EditChoices:
     """What the edit form offers: the agents the actor may plan for (those already on the RDV may stay),
     and the open lieux of the organisation (the RDV's own lieu stays offered even when closed)."""
@@ -130,6 +134,7 @@ def edit_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv
         lieux=lieux)
 
 
+@boundary
 def edit_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, day: date | None,
              start_time: time | None, duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
              confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:

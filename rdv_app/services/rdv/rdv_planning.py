@@ -40,6 +40,7 @@ from rdv_app.domain.masking import mask_birth_date, mask_email, mask_phone, reve
 from rdv_app.domain.names import agent_name
 from rdv_app.domain.recipients import phone_region, sms_number
 from rdv_app.domain.recurrence import Recurrence
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rdv import lifecycle, queries
@@ -94,6 +95,7 @@ class PlanningDraft:
     contact_warning: str  # a phone or visio RDV nobody can be reached for
 
 
+@boundary
 def draft(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_id: int,
           day: date | None = None, start_time: time | None = None, agent_ids: Sequence[int] = (),
           lieu_id: int | None = None, duration_in_min: int | None = None,
@@ -126,6 +128,7 @@ def draft(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_i
         contact_warning=contact_warning(motif.location_type, people))
 
 
+@boundary
 def participants(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_id: int,
                  usager_ids: Sequence[int]) -> list[PlanningParticipant]:
     """The usagers in the given order, each as the organisation may see them; NotFound or
@@ -179,6 +182,7 @@ def contact_warning(location_type: str, people: Collection[PlanningParticipant])
     return ""
 
 
+@boundary
 def plan(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_id: int, day: date | None,
          start_time: time | None, duration_in_min: int | None, agent_ids: Sequence[int], lieu_id: int | None,
          usager_ids: Sequence[int], notify: Mapping[int, tuple[bool, bool]], confirm_warnings: bool = False,
@@ -209,12 +213,14 @@ def local_start(day: date, start_time: time, tz: ZoneInfo) -> datetime | None:
     return instant.astimezone(UTC)
 
 
+@boundary
 def created_summary(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int) -> str:
     """What the agenda says of an RDV just created, when the actor may see it."""
     details = queries.get_rdv(uow, actor_agent_id, organisation_id, rdv_id)
     return f"Le RDV « {details.motif_name} » du {details.day} à {details.time} a été créé."
 
 
+@boundary
 def created_rdv_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int) -> list[int]:
     """The agents of an RDV just created, when the actor may see it: the agenda shows them, so that the
     RDV is in sight whoever it was planned for."""

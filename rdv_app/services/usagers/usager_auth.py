@@ -41,6 +41,7 @@ from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, Web
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.sessions import safe_next_path, session_is_active, session_needs_touch
 from rdv_app.notify.outbox import enqueue
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError
 
 EMAIL_LINK_LIFETIME = timedelta(hours=24)
@@ -53,7 +54,6 @@ LINK_SENT = ("Un email vient de vous être envoyé. Ouvrez le lien qu'il contien
 FRANCECONNECT_CERTIFIED = "Cette information est certifiée par FranceConnect et ne peut pas être modifiée."
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM")
-_MAX_NAME = 100
 
 
 class TooManyRequests(DomainError):
@@ -102,6 +102,7 @@ class UsagerAccount:
 # --------------------------------------------------------------------------- email links
 
 
+@boundary
 def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: str, phone_number: str | None,
                     next_path: str, ip: str, now: datetime | None = None) -> LinkRequested:
     """Creates the account (unless the email has one) and queues the verification email; commits."""
@@ -125,6 +126,7 @@ def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: 
     return LinkRequested(ids)
 
 
+@boundary
 def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str,
                          now: datetime | None = None) -> LinkRequested:
     """Queues a sign-in link when the address has an account; the page says the same thing otherwise."""
@@ -140,6 +142,7 @@ def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str
     return LinkRequested(ids)
 
 
+@boundary
 def open_email_link(uow: UnitOfWork, token: str, now: datetime | None = None) -> OpenedSession | None:
     """Consumes a valid link (once, within 24 h) and opens a session; None for any other token."""
     now = now or clock.now()
@@ -193,6 +196,7 @@ def _queue_link(uow: UnitOfWork, usager: Usager, next_path: str, now: datetime, 
 # --------------------------------------------------------------------------- sessions
 
 
+@boundary
 def resolve_session(uow: UnitOfWork, token: str | None, now: datetime | None = None) -> int | None:
     """The usager id of an active session token, or None."""
     if not token:
@@ -209,6 +213,7 @@ def resolve_session(uow: UnitOfWork, token: str | None, now: datetime | None = N
     return row.usager_id
 
 
+@boundary
 def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = None) -> str | None:
     """Ends the session; returns the FranceConnect id_token to end the FranceConnect session too."""
     if not token:
@@ -235,6 +240,7 @@ def _open_session(uow: UnitOfWork, usager_id: int, now: datetime, *, id_token: s
 # --------------------------------------------------------------------------- FranceConnect
 
 
+@boundary
 def sign_in_with_franceconnect(uow: UnitOfWork, identity: FranceConnectIdentity, id_token: str, next_path: str,
                                now: datetime | None = None) -> OpenedSession:
     """Finds the usager by FranceConnect subject, then by email among verified accounts, or creates them;
@@ -282,10 +288,9 @@ def _email_taken(uow: UnitOfWork, email: str) -> bool:
 # --------------------------------------------------------------------------- account and relatives
 
 
+@boundary
 def account(uow: UnitOfWork, usager_id: int) -> UsagerAccount:
-    usager = uow.session.get(Usager, usager_id)
-    if usager is None or usager.deleted_at is not None:
-        raise DomainError("Votre compte est introuvable. Reconnectez-vous.")
+    usager = _holder(uow, usager_id)
     relatives = uow.session.exec(select(Usager).where(Usager.responsible_id == usager_id,
                                                       col(Usager.deleted_at).is_(None))
                                  .order_by(Usager.first_name, Usager.id)).all()
@@ -295,13 +300,12 @@ def account(uow: UnitOfWork, usager_id: int) -> UsagerAccount:
                          relatives=tuple(Relative(r.id, f"{r.first_name} {r.last_name}") for r in relatives))  # type: ignore[arg-type]
 
 
+@boundary
 def update_informations(uow: UnitOfWork, usager_id: int, *, first_name: str, last_name: str,
                         phone_number: str | None, address: str | None, phone_required: bool = False,
                         address_required: bool = False) -> None:
     """The "Vos informations" step; names stay as they are for FranceConnect accounts. Commits."""
-    usager = uow.session.get(Usager, usager_id)
-    if usager is None or usager.deleted_at is not None:
-        raise DomainError("Votre compte est introuvable. Reconnectez-vous.")
+    usager = _holder(uow, usager_id)
     first, last = _name(first_name, "first_name", "prénom"), _name(last_name, "last_name", "nom")
     if usager.logged_once_with_franceconnect and (first, last) != (usager.first_name, usager.last_name):
         raise DomainError(FRANCECONNECT_CERTIFIED, "first_name" if first != usager.first_name else "last_name")
@@ -319,9 +323,12 @@ def update_informations(uow: UnitOfWork, usager_id: int, *, first_name: str, las
     uow.commit()
 
 
+@boundary(form_fields={"first_name": "relative_first_name", "last_name": "relative_last_name",
+                       "birth_date": "relative_birth_date"})
 def add_relative(uow: UnitOfWork, usager_id: int, *, first_name: str, last_name: str,
                  birth_date: date | None, today: date | None = None) -> int:
     """A relative ("proche") the usager books for; their messages go to the usager. Commits."""
+    _holder(uow, usager_id)
     first, last = _name(first_name, "relative_first_name", "prénom"), _name(last_name, "relative_last_name", "nom")
     today = today or clock.now().date()
     if birth_date is not None and not date(today.year - 130, 1, 1) <= birth_date <= today:
@@ -340,6 +347,13 @@ def add_relative(uow: UnitOfWork, usager_id: int, *, first_name: str, last_name:
 # --------------------------------------------------------------------------- input
 
 
+def _holder(uow: UnitOfWork, usager_id: int) -> Usager:
+    usager = uow.session.get(Usager, usager_id)
+    if usager is None or usager.deleted_at is not None:
+        raise DomainError("Votre compte est introuvable. Reconnectez-vous.")
+    return usager
+
+
 def _throttle(limit: RateLimitItem, key: str) -> None:
     wait = rate_limit.is_blocked(limit, key)
     if wait:
@@ -351,8 +365,6 @@ def _name(value: str | None, field: str, label: str) -> str:
     cleaned = " ".join((value or "").split())
     if not cleaned:
         raise DomainError(f"Indiquez votre {label}.", field)
-    if len(cleaned) > _MAX_NAME:
-        raise DomainError(f"Le {label} ne peut pas dépasser {_MAX_NAME} caractères.", field)
     return cleaned
 
 
@@ -360,7 +372,7 @@ def _email(value: str | None) -> str:
     cleaned = (value or "").strip().lower()
     if not cleaned:
         raise DomainError("Indiquez votre adresse email.", "email")
-    if not _EMAIL.match(cleaned) or len(cleaned) > 254:
+    if not _EMAIL.match(cleaned):
         raise DomainError("L'adresse email n'est pas valide (exemple : prenom.nom@exemple.fr).", "email")
     return cleaned
 

@@ -68,6 +68,7 @@ from rdv_app.domain.usager_link import (
 )
 from rdv_app.notify import mailer
 from rdv_app.notify.ics import Audience, IcsFile, IcsRdv, rdv_ics
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.rdv import lifecycle
 from rdv_app.services.rdv.lifecycle import RdvChange
@@ -163,6 +164,7 @@ def _limit(ip: str) -> None:
 # --------------------------------------------------------------------------- the link and the access
 
 
+@boundary
 def open_link(uow: UnitOfWork, rdv_id: int, token: str, ip: str, *, now: datetime | None = None,
               key: str | None = None) -> str | None:
     """The signed access cookie for a valid link, or None (unknown, replaced or expired token, or a token
@@ -182,6 +184,7 @@ def open_link(uow: UnitOfWork, rdv_id: int, token: str, ip: str, *, now: datetim
                           "e": int(expires_at.timestamp())}, key or settings.secret_key)
 
 
+@boundary
 def read_access(rdv_id: int, cookie: str | None, *, now: datetime | None = None,
                 key: str | None = None) -> LinkAccess | None:
     data = unsign(_ACCESS, cookie, key or settings.secret_key)
@@ -194,6 +197,7 @@ def read_access(rdv_id: int, cookie: str | None, *, now: datetime | None = None,
                       expires_at=expires_at)
 
 
+@boundary
 def is_verified(access: LinkAccess, cookie: str | None, *, now: datetime | None = None,
                 key: str | None = None) -> bool:
     """Whether the 3-letter check was passed for this participation less than 10 minutes ago."""
@@ -231,12 +235,14 @@ def _time_zone(uow: UnitOfWork, rdv_id: int) -> str:
     return (zone[0] or zone[1]) if zone else "Europe/Paris"
 
 
+@boundary
 def locked_until(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) -> datetime | None:
     """The end of the current lockout of this link, if any."""
     until = _participation(uow, access).link_locked_until
     return until if until is not None and until > _now(now) else None
 
 
+@boundary
 def lock_message(uow: UnitOfWork, access: LinkAccess, until: datetime) -> str:
     return LinkLocked(until, _time_zone(uow, access.rdv_id)).message
 
@@ -255,6 +261,7 @@ def _names_accepted(uow: UnitOfWork, usager_id: int) -> tuple[str, ...]:
     return tuple(name for name in names if name and name.strip())
 
 
+@boundary(form_fields={"answer": "lettres"})
 def check_initials(uow: UnitOfWork, access: LinkAccess, answer: str, ip: str, *, now: datetime | None = None,
                    key: str | None = None) -> str:
     """The signed 10-minute proof of a right answer; raises WrongInitials, LinkLocked, TooManyAttempts,
@@ -359,6 +366,7 @@ def _home_address(usager: Usager) -> str | None:
     return text or None
 
 
+@boundary
 def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None = None) -> RdvSummary:
     now = _now(now)
     loaded = _load(uow, access)
@@ -403,6 +411,7 @@ def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None =
     )
 
 
+@boundary
 def calendar_file(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) -> IcsFile:
     """The RDV as an .ics for the usager's calendar (the same content as the emails' attachment)."""
     loaded = _load(uow, access)
@@ -423,6 +432,7 @@ def calendar_file(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None =
 # --------------------------------------------------------------------------- cancellation
 
 
+@boundary
 def cancel(uow: UnitOfWork, access: ParticipationRef, *, actor_usager_id: int | None = None,
            now: datetime | None = None) -> RdvChange:
     """The usager cancels through the RDV lifecycle (`cancel_by_usager`: "excusé", their participation

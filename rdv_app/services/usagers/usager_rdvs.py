@@ -23,6 +23,7 @@ from rdv_app.db.models import Motif, Participation, Rdv, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import VisibilityType
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound
 from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.services.usagers import usager_link
@@ -45,6 +46,7 @@ class UsagerRdvs:
     past: tuple[UsagerRdv, ...]  # latest first
 
 
+@boundary
 def list_rdvs(uow: UnitOfWork, usager_id: int, *, now: datetime | None = None) -> UsagerRdvs:
     now = now or clock.now()
     _holder(uow, usager_id)
@@ -56,6 +58,7 @@ def list_rdvs(uow: UnitOfWork, usager_id: int, *, now: datetime | None = None) -
                       past=tuple(_shown(uow, row, now) for row in past.all()))
 
 
+@boundary
 def cancel(uow: UnitOfWork, usager_id: int, participation_id: int, *, now: datetime | None = None) -> RdvChange:
     """Cancels an RDV of the usager or of a relative with the link's rules and messages; commits.
     NotFound for anyone else's, DomainError when it can no longer be cancelled online."""

@@ -35,6 +35,7 @@ from rdv_app.domain.events import Actor, Change, RecordChanged
 from rdv_app.domain.masking import UsagerPreview, preview, reverse_full_name
 from rdv_app.domain.recipients import phone_region
 from rdv_app.services import audit
+from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.rights import agent_scope
 
@@ -134,6 +135,7 @@ def _with_profile_in(organisation_ids: Collection[int]) -> sa.ColumnElement[bool
                               .where(col(UsagerProfile.organisation_id).in_(list(organisation_ids))))
 
 
+@boundary
 def search_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, query: str,
                    limit: int = 8) -> UsagerSearch:
     """Usagers whose last or first name starts with the typed letters, by name; at most `limit` in
@@ -209,6 +211,7 @@ def add_to_organisation(uow: UnitOfWork, organisation_id: int, usagers: Collecti
     return added  # type: ignore[return-value]
 
 
+@boundary
 def create_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, first_name: str,
                   last_name: str, email: str | None = None, phone_number: str | None = None,
                   birth_date: date | None = None, today: date | None = None) -> int:
@@ -242,8 +245,6 @@ def _name(value: str | None, field: str, label: str) -> str:
     cleaned = " ".join((value or "").split())
     if not cleaned:
         raise DomainError(f"Le {label} est obligatoire.", field)
-    if len(cleaned) > 100:
-        raise DomainError(f"Le {label} ne peut pas dépasser 100 caractères.", field)
     return cleaned
 
 
