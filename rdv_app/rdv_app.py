@@ -20,6 +20,7 @@ import rdv_app.pages.workspace  # noqa: F401
 import rdv_app.state.notifications  # noqa: F401  (the after-commit delivery task)
 from rdv_app import styles, wiring
 from rdv_app.api.http import http_routes, security_headers
+from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.notify import worker
 from rdv_app.pages.template import PAGES
 
@@ -40,3 +41,6 @@ for page in PAGES:
 # The notification worker runs inside the app unless RDV_NOTIFY_WORKER=external.
 if worker.runs_in_app():
     app.register_lifespan_task(worker.lifespan)
+
+# Last: what start-up built is kept out of later full garbage collections.
+app.register_lifespan_task(freeze_startup_objects)

@@ -64,6 +64,7 @@ from rdv_app.db.models import OutboxMessage, OutboxWorker, Receipt
 from rdv_app.db.types import UTCDateTime
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, OutboxStatus, ReceiptResult
+from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 from rdv_app.notify.outbox import EXPIRES_AT
@@ -624,6 +625,7 @@ def serve(url: str | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    freeze_startup_objects()
     run_forever(stop_event, url)
     return 0
 
