@@ -8,7 +8,8 @@ change gives the RDV a new version, the handler of `RdvChanged` withdraws what i
 - when the RDV itself is cancelled or deleted, also the confirmations and change messages of older
   versions: people hear of the cancellation only.
 A withdrawn row becomes `cancelled` with the receipt "Annulé : le rendez-vous a changé." on the RDV
-page. A row a worker holds at that very moment is checked again by the worker before it leaves.
+page. A row a worker holds at that very moment is checked again by the worker before it leaves, by the
+same rule (rdv_app.domain.withdrawal).
 """
 
 from __future__ import annotations
@@ -17,24 +18,20 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from rdv_app.db.models import OutboxMessage, Receipt
-from rdv_app.domain.enums import CANCELLED_STATUSES, Channel, NotificationEvent, OutboxStatus, ReceiptResult
+from rdv_app.domain.enums import CANCELLED_STATUSES, Channel, OutboxStatus, ReceiptResult
 from rdv_app.domain.events import Change, RdvChanged
-
-WITHDRAWN = "Annulé : le rendez-vous a changé."
-_REMINDERS = (NotificationEvent.RDV_UPCOMING_REMINDER.value,)
-_LIFECYCLE = (NotificationEvent.RDV_CREATED.value, NotificationEvent.RDV_UPDATED.value,
-              NotificationEvent.RDV_UPCOMING_REMINDER.value)
+from rdv_app.domain.withdrawal import LIFECYCLE, REMINDERS, WITHDRAWN
 
 
 def on_rdv_changed(session: Session, change: RdvChanged) -> None:
     gone = change.change == Change.DELETED or change.status in CANCELLED_STATUSES
-    events = _LIFECYCLE if gone else _REMINDERS
+    events = LIFECYCLE if gone else REMINDERS
     # A deletion keeps the version: everything still waiting about the RDV goes.
     older = (col(OutboxMessage.rdv_version) <= change.version if change.change == Change.DELETED
              else col(OutboxMessage.rdv_version) < change.version)
     rows = session.exec(select(OutboxMessage).where(
         OutboxMessage.rdv_id == change.rdv_id, OutboxMessage.status == OutboxStatus.PENDING.value,
-        col(OutboxMessage.event).in_(events), older).with_for_update()).all()
+        col(OutboxMessage.event).in_(sorted(events)), older).with_for_update()).all()
     if not rows:
         return
     session.exec(sa.update(OutboxMessage).where(col(OutboxMessage.id).in_([r.id for r in rows]))

@@ -4,7 +4,10 @@ Short steps per message, so that no transaction stays open during a network call
 1. claim a batch in one statement: due rows become `sending`, `claimed_by` this worker, with a lease
    (`locked_until`). PostgreSQL picks them with `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint
    rows; SQLite has a single writer and the statement runs in a `BEGIN IMMEDIATE` transaction.
-2. mark the message in flight, in its own committed transaction, with a new attempt id (`in_flight_tag`,
+2. read the RDV the message is about, if any: a message written for an older version that no longer holds
+   (rdv_app.domain.withdrawal: a reminder of a moved RDV, anything but the cancellation of a cancelled
+   one) is withdrawn instead of sent, as the change's own transaction withdraws what is still waiting;
+   then mark the message in flight, in its own committed transaction, with a new attempt id (`in_flight_tag`,
    `in_flight_attempt`, `in_flight_at`), only if the claim is still ours;
 3. deliver outside any transaction (OVH, SMTP, webhook); an SMS carries its attempt id as OVH's `tag`;
 4. record the outcome and its receipt in a new transaction, only if the claim is still ours (same worker,
@@ -60,10 +63,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from rdv_app.db.engine import database_url, get_engine
-from rdv_app.db.models import OutboxMessage, OutboxWorker, Receipt
+from rdv_app.db.models import OutboxMessage, OutboxWorker, Rdv, Receipt
 from rdv_app.db.types import UTCDateTime
 from rdv_app.domain import clock
-from rdv_app.domain.enums import Channel, OutboxStatus, ReceiptResult
+from rdv_app.domain.enums import CANCELLED_STATUSES, Channel, OutboxStatus, ReceiptResult
+from rdv_app.domain.withdrawal import WITHDRAWN, is_withdrawn
 from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
@@ -74,6 +78,7 @@ logger = logging.getLogger(__name__)
 
 OUTBOX = OutboxMessage.__table__
 RECEIPTS = Receipt.__table__
+RDVS = Rdv.__table__
 WORKERS = OutboxWorker.__table__
 
 BATCH_SIZE = 50
@@ -134,6 +139,8 @@ _RECORD_RETRY = sa.update(OUTBOX).where(*_HELD).values(
     **_UNCLAIMED, status=OutboxStatus.PENDING.value, last_error=sa.bindparam("error"),
     next_attempt_at=sa.bindparam("retry_at", type_=UTCDateTime))
 _INSERT_RECEIPT = RECEIPTS.insert()
+_RDV_NOW = sa.select(RDVS.c.ics_sequence, RDVS.c.status).where(RDVS.c.id == sa.bindparam("rdv_id"))
+_CANCELLED = frozenset(status.value for status in CANCELLED_STATUSES)
 _BEAT = sa.update(WORKERS).where(WORKERS.c.id == sa.bindparam("worker_id")).values(
     heartbeat_at=sa.bindparam("beat_at", type_=UTCDateTime))
 
@@ -150,6 +157,7 @@ class Claim:
     organisation_id: int | None
     rdv_id: int | None
     usager_id: int | None
+    rdv_version: int | None  # the RDV's version the message was written for
     # An earlier attempt that reached its provider call with no known outcome (see the module docstring).
     in_flight_tag: str | None = None
     in_flight_at: datetime | None = None
@@ -291,14 +299,15 @@ class Worker:
                 .values(status=OutboxStatus.SENDING.value, locked_until=now + self.lease, claimed_by=worker_id,
                         attempts=c.attempts + 1)
                 .returning(c.id, c.attempts, c.idempotency_key, c.channel, c.event, c.payload, c.organisation_id,
-                           c.rdv_id, c.usager_id, c.next_attempt_at, c.in_flight_tag, c.in_flight_at)
+                           c.rdv_id, c.usager_id, c.rdv_version, c.next_attempt_at, c.in_flight_tag,
+                           c.in_flight_at)
             ).all()
         rows.sort(key=lambda row: (row.next_attempt_at, row.id))
         return [
             Claim(id=row.id, attempts=row.attempts, worker_id=worker_id, idempotency_key=row.idempotency_key,
                   channel=Channel(row.channel), event=row.event, payload=row.payload,
                   organisation_id=row.organisation_id, rdv_id=row.rdv_id, usager_id=row.usager_id,
-                  in_flight_tag=row.in_flight_tag, in_flight_at=row.in_flight_at)
+                  rdv_version=row.rdv_version, in_flight_tag=row.in_flight_tag, in_flight_at=row.in_flight_at)
             for row in rows
         ]
 
@@ -423,6 +432,8 @@ class Worker:
                     return Outcome(OutboxStatus.CANCELLED, ReceiptResult.FAILURE,
                                    error=f"Non envoyé : plafond de {DAILY_SMS_CAP} SMS par jour atteint pour ce numéro.")
                 self.sms.prepare()
+            if self._withdrawn(connection, claim):
+                return Outcome(OutboxStatus.CANCELLED, ReceiptResult.FAILURE, error=WITHDRAWN)
             if (tag := self._mark_in_flight(connection, claim)) is None:
                 return None
             if claim.channel is Channel.SMS:
@@ -439,6 +450,20 @@ class Worker:
         except Exception as error:  # a bug in one message must not stop the others
             logger.exception("outbox message %s: unexpected error", claim.id)
             return self._retry_or_give_up(claim, f"erreur interne ({type(error).__name__})", now)
+
+    @staticmethod
+    def _withdrawn(connection: sa.Connection, claim: Claim) -> bool:
+        """Whether the RDV changed since the message was written, so that it must not leave (the RDV as
+        committed now: the change's transaction withdrew what was waiting, not what a worker held)."""
+        if claim.rdv_version is None:
+            return False
+        if claim.rdv_id is None:  # the RDV was deleted (the foreign key is set to NULL)
+            return is_withdrawn(claim.event, claim.rdv_version, None, cancelled=True)
+        with connection.begin():
+            rdv = connection.execute(_RDV_NOW, {"rdv_id": claim.rdv_id}).first()
+        if rdv is None:
+            return is_withdrawn(claim.event, claim.rdv_version, None, cancelled=True)
+        return is_withdrawn(claim.event, claim.rdv_version, rdv.ics_sequence, cancelled=rdv.status in _CANCELLED)
 
     def _find_sent(self, claim: Claim) -> SmsResult | None:
         """The SMS of an interrupted earlier attempt, if it left."""

@@ -349,3 +349,36 @@ def test_reminders_waiting_across_a_cancellation_or_a_move_are_withdrawn_not_sen
     worker.run_once(now=at_paris(MONDAY, 14), limit=100)
     [reminder] = [sms for sms in ovh.received if "Rappel" in sms.message]
     assert "mercredi 09/12 à 14h00" in reminder.message
+
+
+def test_a_reminder_a_worker_already_holds_when_its_rdv_is_cancelled_does_not_leave(
+        uow: UnitOfWork, world: World, db_url: str, ovh: FakeOvh, smtp: SmtpServer) -> None:
+    first = _plan(uow, world)
+    second = _plan(uow, world, usager_ids=[world.leo])
+    worker = _worker(db_url, ovh, smtp)
+    assert worker.run_once(now=REMINDER - timedelta(hours=1), limit=100) == 4  # the confirmations
+    assert len(worker.run_scheduled(now=REMINDER)) == 4
+    rows = _reminders(db_url)
+    held = next(row for row in rows if row.channel == "sms")
+    other = second if held.rdv_id == first else first
+    behind = [row.id for row in rows if row.rdv_id == other and row.id > held.id]
+    assert behind, "the other RDV's reminders come after the held SMS in the batch"
+
+    # The worker claims the four reminders in one batch; OVH holds the answer to the first SMS while the
+    # other RDV is cancelled: its reminders are no longer waiting, they are the worker's.
+    ovh.hang_after_accepting(held.payload["text"])
+    delivering = threading.Thread(target=worker.run_once, kwargs={"now": REMINDER, "limit": 100})
+    delivering.start()
+    assert ovh.hung.wait(timeout=30)
+    assert {r.status for r in _reminders(db_url) if r.id in behind} == {"sending"}
+    lifecycle.cancel_rdv(uow, world.agent, world.org, other, now=REMINDER + timedelta(minutes=1))
+    ovh.release(accept=True)
+    delivering.join(timeout=60)
+
+    reminders_sent = [sms.message for sms in ovh.received if "Rappel" in sms.message]
+    assert reminders_sent == [held.payload["text"]]
+    with UnitOfWork(db_url) as check:
+        withdrawn = check.session.exec(select(Receipt.outbox_message_id).where(
+            Receipt.event == REMINDER_EVENT, Receipt.error_message == "Annulé : le rendez-vous a changé.")).all()
+    assert sorted(withdrawn) == behind
+    assert {r.status for r in _reminders(db_url) if r.id in behind} == {"cancelled"}
