@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ MAX_WRONG_ANSWERS = 5
 LOCKOUT = timedelta(minutes=15)
 CANCEL_NOTICE = timedelta(hours=4)
 INITIALS_LENGTH = 3
+# "/r/<rdv id>/<token>" in a text sent to the usager (tokens are URL-safe base64).
+_LINK_TOKEN = re.compile(r"(/r/\d+/)[A-Za-z0-9_-]+")
 
 # Letters that do not decompose into a base letter and an accent.
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
@@ -98,3 +101,9 @@ def cancel_rule(*, status: RdvStatus, starts_at: datetime, now: datetime,
 
 def locks_the_link(failures_in_a_row: int) -> bool:
     return failures_in_a_row >= MAX_WRONG_ANSWERS
+
+
+def without_link_token(text: str) -> str:
+    """The text as kept after sending (receipts shown to agents): the link's token is the usager's key to
+    their RDV, agents see where it led ("/r/42/…"), not the key."""
+    return _LINK_TOKEN.sub(r"\1…", text)

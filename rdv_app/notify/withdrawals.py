@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from rdv_app.db.models import OutboxMessage, Receipt
 from rdv_app.domain.enums import CANCELLED_STATUSES, Channel, OutboxStatus, ReceiptResult
 from rdv_app.domain.events import Change, RdvChanged
+from rdv_app.domain.usager_link import without_link_token
 from rdv_app.domain.withdrawal import LIFECYCLE, REMINDERS, WITHDRAWN
 
 
@@ -44,7 +45,7 @@ def _receipt(row: OutboxMessage, change: RdvChanged) -> Receipt:
     return Receipt(outbox_message_id=row.id, rdv_id=row.rdv_id, usager_id=row.usager_id,
                    organisation_id=row.organisation_id, event=row.event, channel=row.channel,
                    result=ReceiptResult.FAILURE.value, error_message=WITHDRAWN,
-                   content=row.payload.get("text") if sms else row.payload.get("subject"),
+                   content=without_link_token(row.payload.get("text", "")) if sms else row.payload.get("subject"),
                    sms_phone_number=row.payload.get("to") if sms else None,
                    email_address=row.payload.get("to") if row.channel == Channel.MAIL else None,
                    created_at=change.occurred_at)

@@ -67,6 +67,7 @@ from rdv_app.db.models import OutboxMessage, OutboxWorker, Rdv, Receipt
 from rdv_app.db.types import UTCDateTime
 from rdv_app.domain import clock
 from rdv_app.domain.enums import CANCELLED_STATUSES, Channel, OutboxStatus, ReceiptResult
+from rdv_app.domain.usager_link import without_link_token
 from rdv_app.domain.withdrawal import WITHDRAWN, is_withdrawn
 from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
@@ -547,7 +548,7 @@ class Worker:
             "sms_provider": self.sms.name if is_sms else None,
             "sms_count": outcome.sms_count,
             "provider_message_id": outcome.provider_message_id,
-            "content": claim.payload.get("text") if is_sms else claim.payload.get("subject"),
+            "content": without_link_token(claim.payload.get("text", "")) if is_sms else claim.payload.get("subject"),
             "sms_phone_number": claim.payload.get("to") if is_sms else None,
             "email_address": claim.payload.get("to") if claim.channel is Channel.MAIL else None,
             "created_at": now,

@@ -139,6 +139,11 @@ def test_the_reminder_leaves_48_counted_hours_before_and_reaches_sms_and_email(
         receipts = check.session.exec(select(Receipt.channel, Receipt.event, Receipt.result)
                                       .where(Receipt.rdv_id == rdv_id, Receipt.event == REMINDER_EVENT)).all()
     assert sorted(receipts) == [("mail", REMINDER_EVENT, "sent"), ("sms", REMINDER_EVENT, "sent")]
+    # The receipt agents read keeps the text without the usager's key to the RDV.
+    with UnitOfWork(db_url) as check:
+        kept = check.session.exec(select(Receipt.content).where(Receipt.rdv_id == rdv_id, Receipt.channel == "sms",
+                                                                Receipt.event == REMINDER_EVENT)).one()
+    assert kept == sms.message.replace(token.group(1), "…") and token.group(1) not in kept
 
     [(_, mail)] = [(rcpt, m) for rcpt, m in smtp.messages if m["Subject"].startswith("[Rappel]")]
     assert mail["Subject"] == "[Rappel] RDV le lundi 7 décembre 2026 à 09h00"

@@ -18,6 +18,7 @@ from rdv_app.domain.usager_link import (
     initials_match,
     locks_the_link,
     token_is_usable,
+    without_link_token,
 )
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -118,3 +119,10 @@ def test_signed_values_come_back_only_unaltered_with_the_same_key_and_purpose() 
     assert unsign("access", f"{body}x.{mac}", "key-1") is None
     assert unsign("access", "", "key-1") is None
     assert unsign("access", "no-dot", "key-1") is None
+
+
+def test_a_kept_text_shows_where_the_link_led_without_its_token() -> None:
+    text = "Rappel RDV PMI le lundi 07/12 à 09h00.\nInfos et annulation: https://rdv.example.fr/r/42/lH9MAUnz-b_xC / 03 21"
+    assert without_link_token(text) == ("Rappel RDV PMI le lundi 07/12 à 09h00.\n"
+                                        "Infos et annulation: https://rdv.example.fr/r/42/… / 03 21")
+    assert without_link_token("Votre RDV du lundi 07/12 a été annulé.") == "Votre RDV du lundi 07/12 a été annulé."
