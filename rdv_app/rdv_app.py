@@ -23,6 +23,7 @@ from rdv_app.api.http import http_routes, security_headers
 from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.notify import worker
 from rdv_app.pages.template import PAGES
+from rdv_app.state.failures import backend_exception_handler
 
 wiring.configure()
 
@@ -33,6 +34,7 @@ app = rx.App(
     style=styles.base_style,
     html_lang="fr",
     api_transformer=[http_routes, security_headers],
+    backend_exception_handler=backend_exception_handler,
 )
 
 for page in PAGES:

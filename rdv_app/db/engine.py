@@ -1,7 +1,11 @@
-"""Engines and sessions. The URL comes from rxconfig (overridable with REFLEX_DB_URL)."""
+"""Engines and sessions. The URL comes from rxconfig (overridable with REFLEX_DB_URL).
+
+On SQLite a writer waits up to RDV_SQLITE_BUSY_TIMEOUT seconds (30 by default) for the write lock before
+the database refuses its transaction."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -20,11 +24,24 @@ def database_url() -> str:
     return url
 
 
+def sqlite_busy_timeout() -> float:
+    """Seconds a SQLite writer waits for the write lock (RDV_SQLITE_BUSY_TIMEOUT)."""
+    raw = os.environ.get("RDV_SQLITE_BUSY_TIMEOUT", "").strip() or "30"
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1
+    if not 0 < seconds <= 600:
+        raise RuntimeError(f"RDV_SQLITE_BUSY_TIMEOUT doit être un nombre de secondes entre 0 et 600 (reçu : {raw!r}).")
+    return seconds
+
+
 @cache
 def get_engine(url: str | None = None) -> sa.Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False,
+                                                     "timeout": sqlite_busy_timeout()})
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - driver hook

@@ -17,6 +17,10 @@ from axe_playwright_python.sync_playwright import Axe
 from fakes.oidc_provider import FakeFranceConnect
 from pg import free_port
 from playwright.sync_api import Locator, Page, expect
+from sqlmodel import col, select
+
+from rdv_app.db.models import OutboxMessage
+from rdv_app.db.uow import UnitOfWork
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -83,6 +87,8 @@ def app_url(app_database_url: str, franceconnect: FakeFranceConnect,
     env = {**os.environ, "REFLEX_DB_URL": app_database_url, "RDV_PUBLIC_URL": base_url,
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
            "PYTHONUNBUFFERED": "1",
+           # A writer is refused after 10 s of SQLite's lock held elsewhere (test_database_refusals), not 30.
+           "RDV_SQLITE_BUSY_TIMEOUT": "10",
            # No SMTP server, as in `make run`: emails go to the demo mailbox (/dev/boite-mail).
            "RDV_SMTP_HOST": "",
            **franceconnect.environment()}
@@ -154,3 +160,15 @@ def open_booking_week(page: Page, base_url: str, motif: str) -> Locator:
     page.get_by_role("link", name=re.compile(f"^{re.escape(motif)}")).click()
     page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
     return week_with_times(page)
+
+
+def sign_in_link(database_url: str, email: str) -> str:
+    """The sign-in link of the last email sent to `email` (the demo has no SMTP server: the outbox holds it)."""
+    with UnitOfWork(database_url) as uow:
+        payloads = uow.session.exec(select(OutboxMessage.payload).where(OutboxMessage.channel == "mail")
+                                    .order_by(col(OutboxMessage.id))).all()
+    texts = [p["text"] for p in payloads if p.get("to") == email]
+    assert texts, f"no email to {email}"
+    found = re.search(r"https?://\S+/_auth/usager/lien\?jeton=\S+", texts[-1])
+    assert found, texts[-1]
+    return found.group(0)

@@ -9,11 +9,11 @@ from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import PHONE, open_booking_week, week_with_times
+from conftest import PHONE, open_booking_week, sign_in_link, week_with_times
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col, select
 
-from rdv_app.db.models import Motif, OutboxMessage, PlageOuverture, PlageOuvertureMotif, Usager
+from rdv_app.db.models import Motif, PlageOuverture, PlageOuvertureMotif, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.rdv.lifecycle import book_rdv
 
@@ -24,16 +24,6 @@ def phone(browser: Browser) -> Iterator[Page]:
     yield context.new_page()
     context.close()
 
-
-def _sign_in_link(database_url: str, email: str) -> str:
-    with UnitOfWork(database_url) as uow:
-        payloads = uow.session.exec(select(OutboxMessage.payload).where(OutboxMessage.channel == "mail")
-                                    .order_by(col(OutboxMessage.id))).all()
-    texts = [p["text"] for p in payloads if p.get("to") == email]
-    assert texts, f"no email to {email}"
-    found = re.search(r"https?://\S+/_auth/usager/lien\?jeton=\S+", texts[-1])
-    assert found, texts[-1]
-    return found.group(0)
 
 
 def test_an_usager_books_on_a_phone_with_an_email_link(phone: Page, app_url: str, app_database_url: str,
@@ -83,7 +73,7 @@ def test_an_usager_books_on_a_phone_with_an_email_link(phone: Page, app_url: str
     page.get_by_role("button", name="Créer mon compte").click()
     expect(page.get_by_role("status").filter(has_text="Un email vient de vous être envoyé")).to_be_visible()
 
-    page.goto(_sign_in_link(app_database_url, email))
+    page.goto(sign_in_link(app_database_url, email))
     assert_accessible(page)
     page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
     expect(page.get_by_role("heading", name="Vos informations")).to_be_visible()
@@ -131,7 +121,7 @@ def test_a_slot_taken_meanwhile_sends_the_usager_back_to_the_week(phone: Page, a
     page.get_by_label("Adresse email", exact=True).fill(email)
     page.get_by_role("button", name="Créer mon compte").click()
     expect(page.get_by_role("status").filter(has_text="Un email vient de vous être envoyé")).to_be_visible()
-    page.goto(_sign_in_link(app_database_url, email))
+    page.goto(sign_in_link(app_database_url, email))
     page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
     page.get_by_role("button", name="Continuer").click()
     page.get_by_role("link", name="Paul Martin (moi)").click()
