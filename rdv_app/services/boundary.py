@@ -168,6 +168,8 @@ FIELDS: dict[str, Field] = {
     "min_public_booking_delay": Field("délai minimum de réservation"),
     "max_public_booking_delay": Field("délai maximum de réservation"),
     "limit": Field("nombre de résultats"),
+    "after": Field("dernière modification lue"),
+    "lookback": Field("modifications relues"),
     # choices
     "confirm_warnings": Field("confirmation"),
     "accepted_conditions": Field("conditions acceptées"),

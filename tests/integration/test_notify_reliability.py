@@ -289,12 +289,11 @@ def test_an_sms_in_flight_still_pending_at_ovh_is_asked_about_again_until_it_has
     assert (sent.result, sent.provider_message_id) == ("sent", str(sms_0.id))
 
 
+@pytest.mark.postgresql_only
 def test_a_database_restart_in_the_middle_of_a_batch_loses_and_duplicates_nothing(
         db_url: str, ovh: FakeOvh, smtp: SmtpServer) -> None:
     """The worker's connections are cut while OVH takes an SMS: its outcome cannot be recorded. The worker
     drops its identity; its claims come back as a dead worker's, and that SMS is found at OVH."""
-    if get_engine(db_url).dialect.name != "postgresql":
-        pytest.skip("SQLite has no server whose connections could be cut")
     ids = _queue_sms(db_url, count=5)
     worker = _worker(db_url, ovh, smtp)
     ovh.hang_after_accepting("message 2")

@@ -67,6 +67,7 @@ class RecentChanges:
     preferences: dict[int, tuple[bool, bool]]  # agent id: (display_saturdays, display_cancelled_rdv)
 
 
+@boundary
 def recent_changes(uow: UnitOfWork, after: int | None, agent_ids: Collection[int], *,
                    lookback: int) -> RecentChanges:
     """What open agendas watch to know when to read again (rdv_app.state.agenda_feed), in two cheap
