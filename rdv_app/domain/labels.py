@@ -1,4 +1,7 @@
-"""French labels of the domain's vocabularies."""
+"""French labels of the domain's vocabularies.
+
+Keyed by the enums' members, which are `str`: the values read from the database (plain strings) find them too.
+"""
 
 from rdv_app.domain.enums import (
     AccessLevel,
@@ -9,13 +12,13 @@ from rdv_app.domain.enums import (
     VisibilityType,
 )
 
-ACCESS_LEVEL_LABELS = {
+ACCESS_LEVEL_LABELS: dict[str, str] = {
     AccessLevel.BASIC: "Agent",
     AccessLevel.ADMIN: "Administrateur",
     AccessLevel.INTERVENANT: "Intervenant",
 }
 
-RDV_STATUS_LABELS = {
+RDV_STATUS_LABELS: dict[str, str] = {
     RdvStatus.UNKNOWN: "À venir",
     RdvStatus.SEEN: "Rendez-vous honoré",
     RdvStatus.EXCUSED: "Annulé (excusé)",
@@ -24,27 +27,27 @@ RDV_STATUS_LABELS = {
 }
 
 # Where an RDV takes place when it has no lieu (no personal data: never the usager's address).
-LOCATION_TYPE_LABELS = {
+LOCATION_TYPE_LABELS: dict[str, str] = {
     LocationType.PUBLIC_OFFICE: "Sur place",
     LocationType.PHONE: "Par téléphone",
     LocationType.HOME: "À domicile",
     LocationType.VISIO: "Par visioconférence",
 }
 
-BOOKABLE_BY_LABELS = {
+BOOKABLE_BY_LABELS: dict[str, str] = {
     BookableBy.AGENTS: "Agents uniquement",
     BookableBy.AGENTS_AND_PRESCRIPTEURS: "Agents et prescripteurs",
     BookableBy.AGENTS_AND_PRESCRIPTEURS_AND_INVITED_USERS: "Agents, prescripteurs et usagers invités",
     BookableBy.EVERYONE: "Ouvert aux agents et aux usagers",
 }
 
-VISIBILITY_TYPE_LABELS = {
+VISIBILITY_TYPE_LABELS: dict[str, str] = {
     VisibilityType.VISIBLE_AND_NOTIFIED: "Visible et notifié : l'usager voit le RDV et reçoit les notifications",
     VisibilityType.VISIBLE_AND_NOT_NOTIFIED: "Visible mais non notifié : l'usager voit le RDV, sans notification",
     VisibilityType.INVISIBLE: "Invisible : le RDV n'apparaît pas à l'usager et ne lui est pas notifié",
 }
 
-SECTORISATION_LEVEL_LABELS = {
+SECTORISATION_LEVEL_LABELS: dict[str, str] = {
     SectorisationLevel.DEPARTEMENT: "Tout le département (pas de sectorisation)",
     SectorisationLevel.ORGANISATION: "Les organisations du secteur de l'usager",
     SectorisationLevel.AGENT: "Les agents du secteur de l'usager",
