@@ -61,6 +61,7 @@ import sqlalchemy as sa
 
 from rdv_app.db.engine import database_url, get_engine
 from rdv_app.db.models import OutboxMessage, OutboxWorker, Receipt
+from rdv_app.db.rows import table_of
 from rdv_app.db.types import UTCDateTime
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, OutboxStatus, ReceiptResult
@@ -72,9 +73,9 @@ from rdv_app.notify.sms import OVH_TIMEOUT, SmsProvider, SmsResult, sms_provider
 
 logger = logging.getLogger(__name__)
 
-OUTBOX = OutboxMessage.__table__
-RECEIPTS = Receipt.__table__
-WORKERS = OutboxWorker.__table__
+OUTBOX = table_of(OutboxMessage)
+RECEIPTS = table_of(Receipt)
+WORKERS = table_of(OutboxWorker)
 
 BATCH_SIZE = 50
 LEASE = timedelta(minutes=5)
@@ -285,14 +286,14 @@ class Worker:
         with self.engine.connect() as connection, self._writing(connection):
             worker_id = self._beat(connection)
             self._recover(connection)
-            rows = connection.execute(
+            rows = list(connection.execute(
                 sa.update(OUTBOX)
                 .where(c.id.in_(chosen))
                 .values(status=OutboxStatus.SENDING.value, locked_until=now + self.lease, claimed_by=worker_id,
                         attempts=c.attempts + 1)
                 .returning(c.id, c.attempts, c.idempotency_key, c.channel, c.event, c.payload, c.organisation_id,
                            c.rdv_id, c.usager_id, c.next_attempt_at, c.in_flight_tag, c.in_flight_at)
-            ).all()
+            ).all())
         rows.sort(key=lambda row: (row.next_attempt_at, row.id))
         return [
             Claim(id=row.id, attempts=row.attempts, worker_id=worker_id, idempotency_key=row.idempotency_key,
