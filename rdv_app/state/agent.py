@@ -6,6 +6,7 @@ import json
 from http.cookies import SimpleCookie
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from rdv_app import routes
 from rdv_app.blocking import within
@@ -27,7 +28,7 @@ def session_token_from(cookie_header: str) -> str | None:
     return morsel.value if morsel else None
 
 
-def full_navigation(path: str) -> rx.event.EventSpec:
+def full_navigation(path: str) -> EventSpec:
     """Leave the single-page app: the next page load opens a new connection that carries new cookies."""
     return rx.call_script(f"window.location.assign({json.dumps(path)})")
 
