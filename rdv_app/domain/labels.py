@@ -1,7 +1,4 @@
-"""French labels of the domain's vocabularies.
-
-Keyed by the enums' members, which are `str`: the values read from the database (plain strings) find them too.
-"""
+"""French labels of the domain's vocabularies."""
 
 from rdv_app.domain.enums import (
     AccessLevel,
@@ -12,13 +9,13 @@ from rdv_app.domain.enums import (
     VisibilityType,
 )
 
-ACCESS_LEVEL_LABELS: dict[str, str] = {
+ACCESS_LEVEL_LABELS = {
     AccessLevel.BASIC: "Agent",
     AccessLevel.ADMIN: "Administrateur",
     AccessLevel.INTERVENANT: "Intervenant",
 }
 
-RDV_STATUS_LABELS: dict[str, str] = {
+RDV_STATUS_LABELS = {
     RdvStatus.UNKNOWN: "À venir",
     RdvStatus.SEEN: "Rendez-vous honoré",
     RdvStatus.EXCUSED: "Annulé (excusé)",
@@ -27,27 +24,27 @@ RDV_STATUS_LABELS: dict[str, str] = {
 }
 
 # Where an RDV takes place when it has no lieu (no personal data: never the usager's address).
-LOCATION_TYPE_LABELS: dict[str, str] = {
+LOCATION_TYPE_LABELS = {
     LocationType.PUBLIC_OFFICE: "Sur place",
     LocationType.PHONE: "Par téléphone",
     LocationType.HOME: "À domicile",
     LocationType.VISIO: "Par visioconférence",
 }
 
-BOOKABLE_BY_LABELS: dict[str, str] = {
+BOOKABLE_BY_LABELS = {
     BookableBy.AGENTS: "Agents uniquement",
     BookableBy.AGENTS_AND_PRESCRIPTEURS: "Agents et prescripteurs",
     BookableBy.AGENTS_AND_PRESCRIPTEURS_AND_INVITED_USERS: "Agents, prescripteurs et usagers invités",
     BookableBy.EVERYONE: "Ouvert aux agents et aux usagers",
 }
 
-VISIBILITY_TYPE_LABELS: dict[str, str] = {
+VISIBILITY_TYPE_LABELS = {
     VisibilityType.VISIBLE_AND_NOTIFIED: "Visible et notifié : l'usager voit le RDV et reçoit les notifications",
     VisibilityType.VISIBLE_AND_NOT_NOTIFIED: "Visible mais non notifié : l'usager voit le RDV, sans notification",
     VisibilityType.INVISIBLE: "Invisible : le RDV n'apparaît pas à l'usager et ne lui est pas notifié",
 }
 
-SECTORISATION_LEVEL_LABELS: dict[str, str] = {
+SECTORISATION_LEVEL_LABELS = {
     SectorisationLevel.DEPARTEMENT: "Tout le département (pas de sectorisation)",
     SectorisationLevel.ORGANISATION: "Les organisations du secteur de l'usager",
     SectorisationLevel.AGENT: "Les agents du secteur de l'usager",

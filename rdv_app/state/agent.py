@@ -63,7 +63,7 @@ class AgentState(rx.State):
         self.display_name = identity.display_name
         self.email = identity.email
         self.organisations = [
-            {"id": str(r.organisation_id), "name": r.name, "level": ACCESS_LEVEL_LABELS[r.access_level]}
+            {"id": str(r.organisation_id), "name": r.name, "level": ACCESS_LEVEL_LABELS[AccessLevel(r.access_level)]}
             for r in identity.roles
         ]
         self.is_territorial_admin = bool(identity.territorial_admin_of)

@@ -11,7 +11,7 @@ from rdv_app.db.models import Lieu, Motif, Organisation, Participation, Rdv, Rdv
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
-from rdv_app.domain.enums import CANCELLED_STATUSES
+from rdv_app.domain.enums import CANCELLED_STATUSES, LocationType, RdvStatus
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
 from rdv_app.services.boundary import boundary
 from rdv_app.services.rights import agent_scope
@@ -63,8 +63,8 @@ def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: dat
             day=datefmt.long_date(moment.date()),
             time=datefmt.hour(moment),
             motif=motif_name,
-            lieu=lieu_name or LOCATION_TYPE_LABELS[location_type],
+            lieu=lieu_name or LOCATION_TYPE_LABELS[LocationType(location_type)],
             usagers=", ".join(names.get(require_id(rdv), [])) or (rdv.name or "—"),
-            status=RDV_STATUS_LABELS[rdv.status],
+            status=RDV_STATUS_LABELS[RdvStatus(rdv.status)],
         ))
     return result

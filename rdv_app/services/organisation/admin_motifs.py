@@ -33,7 +33,7 @@ from rdv_app.db.models import (
 from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, motif_rules
-from rdv_app.domain.enums import BookableBy, WebhookSubscription
+from rdv_app.domain.enums import BookableBy, LocationType, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import BOOKABLE_BY_LABELS, LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
@@ -333,10 +333,10 @@ def _row(motif: Motif, service_name: str, with_rdvs: bool) -> MotifRow:
         color=motif.color,
         default_duration_in_min=motif.default_duration_in_min,
         location_type=motif.location_type,
-        location_label=LOCATION_TYPE_LABELS[motif.location_type],
+        location_label=LOCATION_TYPE_LABELS[LocationType(motif.location_type)],
         collectif=motif.collectif,
         bookable_by=motif.bookable_by,
-        bookable_label=BOOKABLE_BY_LABELS[motif.bookable_by],
+        bookable_label=BOOKABLE_BY_LABELS[BookableBy(motif.bookable_by)],
         open_online=motif_rules.is_open_online(motif.bookable_by),
         min_delay=motif_rules.describe_delay(motif.min_public_booking_delay),
         max_delay=motif_rules.describe_delay(motif.max_public_booking_delay),

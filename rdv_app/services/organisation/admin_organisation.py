@@ -28,7 +28,7 @@ from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, contact
 from rdv_app.domain.contact import InvalidValue
-from rdv_app.domain.enums import BookableBy, LieuAvailability, WebhookSubscription
+from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.recipients import phone_region
@@ -139,7 +139,7 @@ def online_booking(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *
     ).all()
     motifs = tuple(
         OnlineMotif(id=require_id(motif), name=motif.name, service_name=service_name,
-                    location_label=LOCATION_TYPE_LABELS[motif.location_type],
+                    location_label=LOCATION_TYPE_LABELS[LocationType(motif.location_type)],
                     offered=motif.id in offered)
         for motif, service_name in sorted(rows, key=lambda r: (folded(r[0].name), r[0].id))
     )
