@@ -25,7 +25,7 @@ help:
 	@echo "make bench  mesures de performance (pytest-benchmark)"
 	@echo "make seed   efface la base et recrée la démo"
 	@echo "make backup sauvegarde la base configurée (restauration : python -m rdv_app.cli restore FICHIER)"
-	@echo "make lint   ruff et les contrats de couches (import-linter)"
+	@echo "make lint   ruff, les contrats de couches (import-linter) et la vérification des types (mypy)"
 
 run:
 	@scripts/setup.sh python bun
@@ -76,3 +76,4 @@ lint:
 	@scripts/setup.sh python
 	.venv/bin/ruff check .
 	.venv/bin/lint-imports
+	.venv/bin/mypy

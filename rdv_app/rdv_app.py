@@ -1,6 +1,7 @@
 """Builds the Reflex app: pages, HTTP routes, security headers, the notification worker."""
 
 import reflex as rx
+from reflex_base.components.component import ComponentStyle
 
 import rdv_app.pages.absences  # noqa: F401
 import rdv_app.pages.admin_lieux  # noqa: F401
@@ -27,11 +28,14 @@ from rdv_app.state.failures import backend_exception_handler
 
 wiring.configure()
 
+# The global style, typed as Reflex takes it (rdv_app.styles imports nothing of Reflex).
+BASE_STYLE: ComponentStyle = dict(styles.base_style.items())
+
 app = rx.App(
     stylesheets=["/styles.css"],
     # The design tokens, as the custom properties assets/styles.css reads.
     head_components=[rx.el.style(styles.css_custom_properties())],
-    style=styles.base_style,
+    style=BASE_STYLE,
     html_lang="fr",
     api_transformer=[http_routes, security_headers],
     backend_exception_handler=backend_exception_handler,

@@ -21,7 +21,10 @@ REDIS_URL_SETTING = "REFLEX_REDIS_URL"
 
 def _storage_from_env() -> Storage:
     url = os.environ.get(REDIS_URL_SETTING, "").strip()
-    return storage_from_string(url) if url else MemoryStorage()  # type: ignore[return-value]
+    storage = storage_from_string(url) if url else MemoryStorage()
+    if not isinstance(storage, Storage):  # limits also builds asyncio storages ("async+redis://")
+        raise RuntimeError(f"{REDIS_URL_SETTING} doit désigner un stockage synchrone (reçu : {url!r}).")
+    return storage
 
 
 _storage = _storage_from_env()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
-from reflex.utils.imports import ImportVar
+from reflex.utils.imports import ImportDict, ImportVar
 from reflex.vars.base import Var
 from reflex.vars.object import ObjectVar
 
@@ -63,12 +63,13 @@ class FullCalendar(rx.Component):
     button_text: rx.Var[dict[str, str]]
     button_icons: rx.Var[bool]
 
-    dates_set: rx.EventHandler[_dates_set]
-    event_click: rx.EventHandler[_event_click]
-    date_click: rx.EventHandler[_date_click]
+    # Reflex's way to declare a trigger's arguments: a function as the type argument (not a type to mypy).
+    dates_set: rx.EventHandler[_dates_set]  # type: ignore[type-arg, valid-type]
+    event_click: rx.EventHandler[_event_click]  # type: ignore[type-arg, valid-type]
+    date_click: rx.EventHandler[_date_click]  # type: ignore[type-arg, valid-type]
 
-    def add_imports(self) -> dict[str, list[ImportVar]]:
-        imports: dict[str, list[ImportVar]] = {
+    def add_imports(self) -> ImportDict:
+        imports: ImportDict = {
             f"{package}@{FULLCALENDAR_VERSION}": [ImportVar(tag=name, is_default=True)]
             for package, name in _PLUGINS.items()
         }
@@ -76,7 +77,7 @@ class FullCalendar(rx.Component):
         return imports
 
     @classmethod
-    def create(cls, *children: Any, **props: Any) -> rx.Component:
+    def create(cls, *children: Any, **props: Any) -> FullCalendar:
         props.setdefault("initial_view", "timeGridWeek")
         # Text buttons ("Précédent", "Suivant"): FullCalendar's icon spans have role="img" without a name.
         props.setdefault("button_icons", False)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
+from reflex.vars.sequence import StringVar
 
 from rdv_app import routes, styles
 
@@ -38,7 +39,7 @@ class SignedInAgent:
 
     ready: rx.Var  # the session was checked: the page may show
     first_name: rx.Var
-    display_name: rx.Var
+    display_name: StringVar
     organisations: rx.Var  # [{"id", "name"}]
     current_org_id: rx.Var
     current_org_name: rx.Var

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
+from reflex.vars.sequence import ArrayVar, StringVar
 
 from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
@@ -16,7 +17,7 @@ WEEK_INTERVALS = [Option("1", "Chaque semaine"),
 MONTH_ORDINALS = [Option(str(n), ORDINAL_LABELS_FR[n]) for n in (1, 2, 3, 4, -1)]
 
 
-def weekly_fields(prefix: str, *, weekdays: list[Option], days: rx.Var, key: rx.Var,
+def weekly_fields(prefix: str, *, weekdays: list[Option], days: ArrayVar, key: rx.Var,
                   on_toggle_day: Callable[[str, Any], Any], interval: rx.Var, on_interval: Any) -> rx.Component:
     """`weekdays` offered as checkboxes, `days` the ones ticked."""
     return rx.fragment(
@@ -62,7 +63,7 @@ def badge(text: str) -> rx.Component:
     return rx.el.span(text, class_name="status-badge")
 
 
-def row_actions(noun: str, title: rx.Var, on_edit: Any, on_delete: Any) -> rx.Component:
+def row_actions(noun: str, title: StringVar, on_edit: Any, on_delete: Any) -> rx.Component:
     """'Modifier' and 'Supprimer', named after the row for screen readers (the visible word first)."""
     return rx.hstack(
         rx.button(rx.icon("pencil", size=16), "Modifier", variant="outline", size="3", on_click=on_edit,

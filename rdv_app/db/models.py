@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import uuid as uuid_lib
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from rdv_app.db.rows import table_of
 from rdv_app.db.types import UTCDateTime
 from rdv_app.domain import clock, enums, limits, names
 from rdv_app.domain.enums import sql_in
@@ -31,7 +32,8 @@ SQLModel.metadata.naming_convention = {
 }
 
 
-def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> Any:
+def _fk(target: str, *, nullable: bool = False, ondelete: Literal["CASCADE", "SET NULL", "RESTRICT"] = "CASCADE",
+        index: bool = True) -> Any:
     return Field(default=None if nullable else ..., foreign_key=target, ondelete=ondelete, index=index,
                  nullable=nullable)
 
@@ -752,5 +754,5 @@ def _normalise_recurrence(_mapper: Any, _connection: Any, target: PlageOuverture
 def _organisation_timezone(_mapper: Any, connection: sa.Connection, target: Organisation) -> None:
     if target.timezone is None:
         target.timezone = connection.execute(
-            sa.select(Territory.__table__.c.timezone).where(Territory.__table__.c.id == target.territory_id)
+            sa.select(table_of(Territory).c.timezone).where(table_of(Territory).c.id == target.territory_id)
         ).scalar_one()

@@ -71,7 +71,7 @@ class UnitOfWork:
         self.session.rollback()
 
 
-def _back_to_deferred(engine: sa.Engine) -> Callable[[Session, SessionTransaction], None]:
+def _back_to_deferred(engine: sa.Engine | sa.Connection) -> Callable[[Session, SessionTransaction], None]:
     def listener(session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:
             session.bind = engine

@@ -7,9 +7,10 @@ are what a newcomer reads on /dev/boite-mail to open the sign-in link the demo "
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, func, select
 
@@ -55,7 +56,7 @@ def latest_messages(uow: UnitOfWork, page: int = 1, per_page: int = PER_PAGE) ->
                        page=page, pages=pages, total=total)
 
 
-def _message(receipt: Receipt, payload: dict) -> DemoMessage:
+def _message(receipt: Receipt, payload: Mapping[str, Any]) -> DemoMessage:
     channel = Channel(receipt.channel)
     if channel is Channel.SMS:
         return DemoMessage(channel=channel, recipient=receipt.sms_phone_number or payload.get("to", ""),

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import phonenumbers
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from rdv_app.auth.passwords import hash_password
 from rdv_app.db.models import (
@@ -49,6 +49,7 @@ from rdv_app.db.models import (
     Usager,
     UsagerProfile,
 )
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import (
@@ -426,7 +427,7 @@ _LAST_NAMES_974 = (
 
 # Usagers: (territory, home organisation, city, adults, children per adult index). The 60 usagers are
 # 39 adults and 21 relatives (young children followed by the PMI, who have no email nor phone).
-_USAGER_GROUPS = (
+_USAGER_GROUPS: tuple[tuple[str, str, str, int, dict[int, int]], ...] = (
     ("62", "pmi_arras", "arras", 14, {i: 2 if i < 4 else 1 for i in range(12)}),
     ("62", "mds_lens", "lens", 9, {}),
     ("62", "mds_lens", "lievin", 5, {}),
@@ -470,15 +471,15 @@ def _summary(session: Session, *, created: bool) -> SeedSummary:
 
     login_emails = {
         email for email in session.exec(
-            select(Agent.email).where(Agent.password_hash.is_not(None), Agent.deleted_at.is_(None))
+            select(Agent.email).where(col(Agent.password_hash).is_not(None), col(Agent.deleted_at).is_(None))
         )
     }
     public = (session.exec(select(Organisation).where(Organisation.name == PUBLIC_ORGANISATION_NAME)).first()
-              or session.exec(select(Organisation).order_by(Organisation.id)).first())
+              or session.exec(select(Organisation).order_by(col(Organisation.id))).first())
     return SeedSummary(
         created=created,
         logins=tuple((spec.label, spec.email, DEMO_PASSWORD) for spec in _AGENTS
-                     if spec.label and spec.email in login_emails),
+                     if spec.label and spec.email is not None and spec.email in login_emails),
         demo_password=DEMO_PASSWORD,
         public_organisation_id=public.id if public else None,
         public_organisation_name=public.name if public else None,
@@ -552,7 +553,7 @@ class _DemoBuilder:
         self.session.flush()
 
     def _zone(self, organisation: str) -> ZoneInfo:
-        return ZoneInfo(self.organisations[organisation].timezone)
+        return ZoneInfo(self.organisations[organisation].time_zone)
 
     def _instant(self, organisation: str, day: date, at: time) -> datetime:
         return datetime.combine(day, at, self._zone(organisation)).astimezone(UTC)
@@ -573,7 +574,7 @@ class _DemoBuilder:
         self._add([*self.territories.values(), *self.services.values()])
         self.organisations = {
             spec.key: Organisation(
-                territory_id=self.territories[spec.territory].id, name=spec.name, slug=spec.slug,
+                territory_id=require_id(self.territories[spec.territory]), name=spec.name, slug=spec.slug,
                 phone_number=spec.phone, email=spec.email, website=spec.website, horaires=spec.horaires,
                 timezone=self.territories[spec.territory].timezone, verticale=spec.verticale,
             )
@@ -581,8 +582,8 @@ class _DemoBuilder:
         }
         self._add([
             *self.organisations.values(),
-            *(TerritoryService(territory_id=self.territories[spec.number].id,
-                               service_id=self.services[key].id)
+            *(TerritoryService(territory_id=require_id(self.territories[spec.number]),
+                               service_id=require_id(self.services[key]))
               for spec in _TERRITORIES for key in spec.services),
         ])
 
@@ -607,35 +608,35 @@ class _DemoBuilder:
         self._add(self.agents.values())
         rows: list[SQLModel] = []
         for spec in _AGENTS:
-            agent_id = self.agents[spec.key].id
-            rows += [AgentService(agent_id=agent_id, service_id=self.services[key].id)
+            agent_id = require_id(self.agents[spec.key])
+            rows += [AgentService(agent_id=agent_id, service_id=require_id(self.services[key]))
                      for key in spec.services]
-            rows += [AgentRole(agent_id=agent_id, organisation_id=self.organisations[org].id,
+            rows += [AgentRole(agent_id=agent_id, organisation_id=require_id(self.organisations[org]),
                                access_level=level)
                      for org, level in spec.roles]
             territories = dict.fromkeys(_territory_of(org) for org, _ in spec.roles)
             for number in territories:
                 admin = spec.territorial_admin_of == number
                 rows.append(AgentTerritorialAccessRight(
-                    agent_id=agent_id, territory_id=self.territories[number].id, allow_to_manage_teams=admin,
+                    agent_id=agent_id, territory_id=require_id(self.territories[number]), allow_to_manage_teams=admin,
                     allow_to_manage_access_rights=admin, allow_to_invite_agents=admin,
                 ))
             if spec.territorial_admin_of:
                 rows.append(AgentTerritorialRole(agent_id=agent_id,
-                                                 territory_id=self.territories[spec.territorial_admin_of].id))
+                                                 territory_id=require_id(self.territories[spec.territorial_admin_of])))
         self._add(rows)
 
     def _lieux_and_motifs(self) -> None:
         self.lieux = {
-            spec.key: Lieu(organisation_id=self.organisations[spec.organisation].id, name=spec.name,
+            spec.key: Lieu(organisation_id=require_id(self.organisations[spec.organisation]), name=spec.name,
                            address=spec.address, phone_number=spec.phone, latitude=spec.latitude,
                            longitude=spec.longitude, availability=spec.availability)
             for spec in _LIEUX
         }
         self.motifs = {
             spec.key: Motif(
-                organisation_id=self.organisations[spec.organisation].id,
-                service_id=self.services[spec.service].id, name=spec.name, color=spec.color,
+                organisation_id=require_id(self.organisations[spec.organisation]),
+                service_id=require_id(self.services[spec.service]), name=spec.name, color=spec.color,
                 default_duration_in_min=spec.duration,
                 location_type=spec.location_type, collectif=spec.collectif, bookable_by=spec.bookable_by,
                 min_public_booking_delay=spec.min_delay, max_public_booking_delay=spec.max_delay,
@@ -657,7 +658,7 @@ class _DemoBuilder:
             recurrence = Recurrence.weekly((spec.weekday,), until=self.horizon) if spec.weekly else None
             created = self.reference - timedelta(weeks=_PAST_WEEKS + 1, minutes=-index)
             absences.append(Absence(
-                agent_id=self.agents[spec.agent].id, title=spec.title, first_day=first_day, start_time=spec.start,
+                agent_id=require_id(self.agents[spec.agent]), title=spec.title, first_day=first_day, start_time=spec.start,
                 end_day=end_day, end_time=spec.end, recurrence=recurrence.to_json() if recurrence else None,
                 created_at=created, updated_at=created,
             ))
@@ -691,7 +692,7 @@ class _DemoBuilder:
                 first_day = self.window_start + timedelta(days=min(spec.weekdays))
                 recurrence = Recurrence.weekly(spec.weekdays, spec.interval, until=self.horizon)
             plages.append(PlageOuverture(
-                agent_id=self.agents[spec.agent].id, organisation_id=self.organisations[spec.organisation].id,
+                agent_id=require_id(self.agents[spec.agent]), organisation_id=require_id(self.organisations[spec.organisation]),
                 lieu_id=self.lieux[spec.lieu].id if spec.lieu else None, title=spec.title,
                 first_day=first_day, start_time=spec.start, end_time=spec.end,
                 recurrence=recurrence.to_json() if recurrence else None,
@@ -705,7 +706,7 @@ class _DemoBuilder:
                 for motif in spec.motifs:
                     slots += self._slots_of(spec, motif, day)
         self._add(plages)
-        self._add(PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=self.motifs[motif].id)
+        self._add(PlageOuvertureMotif(plage_ouverture_id=require_id(plage), motif_id=require_id(self.motifs[motif]))
                   for plage, spec in zip(plages, _PLAGES, strict=True) for motif in spec.motifs)
         return slots
 
@@ -801,7 +802,7 @@ class _DemoBuilder:
             (slot for slot in slots if not self.motif_specs[slot.motif].collectif),
             key=lambda slot: rng.random() ** (1 / self._weight(slot.day)), reverse=True,
         )
-        chosen = []
+        chosen: list[_Slot] = []
         for slot in individual:
             if len(chosen) + len(collectif) == _TARGET_RDVS:
                 break
@@ -823,11 +824,11 @@ class _DemoBuilder:
         for rdv, slot, participants in rdvs:
             motif = self.motif_specs[slot.motif]
             notified = motif.visibility == VisibilityType.VISIBLE_AND_NOTIFIED.value
-            rows.append(RdvAgent(rdv_id=rdv.id, agent_id=self.agents[slot.agent].id))
+            rows.append(RdvAgent(rdv_id=require_id(rdv), agent_id=require_id(self.agents[slot.agent])))
             for usager, status in participants:
                 by_usager = rdv.created_by_type == AuthorType.USAGER.value
                 rows.append(Participation(
-                    rdv_id=rdv.id, usager_id=usager.id, status=status,
+                    rdv_id=require_id(rdv), usager_id=require_id(usager), status=status,
                     send_lifecycle_notifications=notified, send_reminder_notification=notified,
                     created_by_type=rdv.created_by_type,
                     created_by_agent_id=None if by_usager else rdv.created_by_agent_id,
@@ -899,7 +900,7 @@ class _DemoBuilder:
                 cancelled_at = created_at + (self.reference - created_at) * rng.random()
         users_count = sum(1 for _, s in participants if s not in CANCELLED_STATUSES)
         rdv = Rdv(
-            organisation_id=self.organisations[slot.organisation].id, motif_id=self.motifs[slot.motif].id,
+            organisation_id=require_id(self.organisations[slot.organisation]), motif_id=require_id(self.motifs[slot.motif]),
             lieu_id=self.lieux[slot.lieu].id if slot.lieu else None, starts_at=slot.starts_at,
             ends_at=slot.ends_at, status=status, cancelled_at=cancelled_at, users_count=users_count,
             name=motif.name if motif.collectif else None,
@@ -944,13 +945,13 @@ class _DemoBuilder:
 
     def _profiles_and_referents(self) -> None:
         rows: list[SQLModel] = [
-            UsagerProfile(organisation_id=self.organisations[org].id, usager_id=member.id,
+            UsagerProfile(organisation_id=require_id(self.organisations[org]), usager_id=require_id(member),
                           created_at=family.members[0].created_at)
             for families in self.families.values() for family in families
             for org in family.organisations for member in family.members
         ]
         rows += [
-            ReferentAssignation(agent_id=self.agents[agent].id, usager_id=self.adults[org][index].id)
+            ReferentAssignation(agent_id=require_id(self.agents[agent]), usager_id=require_id(self.adults[org][index]))
             for agent, org, indexes in _REFERENTS for index in indexes
         ]
         self._add(rows)

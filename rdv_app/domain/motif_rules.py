@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+from typing import Any
 
 from rdv_app.domain import limits
 from rdv_app.domain.enums import BookableBy, LocationType, SectorisationLevel, VisibilityType
@@ -70,7 +72,7 @@ class MotifFields:
     instruction_for_rdv: str | None = None
     custom_cancel_warning_message: str | None = None
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
@@ -144,7 +146,7 @@ def check_delays(minimum: int | None, maximum: int | None) -> None:
                              f"minimum ({describe_delay(minimum)}).", "max_public_booking_delay")
 
 
-def _check_choice(value: str, vocabulary: type, message: str, field: str) -> None:
+def _check_choice(value: str, vocabulary: type[StrEnum], message: str, field: str) -> None:
     if value not in {member.value for member in vocabulary}:
         raise MotifRuleError(message, field)
 

@@ -82,6 +82,12 @@ class Recurrence:
         rec.validate(first_day)
         return rec
 
+    def month_day(self) -> tuple[int, int]:
+        """(weekday, ordinal) of a monthly recurrence, both set once `validate` has accepted it."""
+        if self.month_weekday is None or self.month_ordinal is None:
+            raise RecurrenceError("Le jour du mois choisi est invalide.")
+        return self.month_weekday, self.month_ordinal
+
     def validate(self, first_day: date) -> None:
         if self.every == "week":
             if not 1 <= self.interval <= 5:
@@ -105,7 +111,8 @@ class Recurrence:
         if self.every == "week":
             data["on"] = [WEEKDAYS[d] for d in self.weekdays]
         else:
-            data["day"] = {WEEKDAYS[self.month_weekday]: self.month_ordinal}  # type: ignore[index]
+            weekday, ordinal = self.month_day()
+            data["day"] = {WEEKDAYS[weekday]: ordinal}
         data["until"] = self.until.isoformat() if self.until else None
         return data
 
@@ -141,7 +148,7 @@ class Recurrence:
             year, month = first_day.year + total // 12, total % 12 + 1
             if date(year, month, 1) > last:
                 return
-            day = nth_weekday(year, month, self.month_weekday, self.month_ordinal)  # type: ignore[arg-type]
+            day = nth_weekday(year, month, *self.month_day())
             if day is not None and start <= day <= last:
                 yield day
             months_from_first += self.interval
@@ -153,8 +160,8 @@ class Recurrence:
             text = f"{period} ({days})"
         else:
             period = "chaque mois" if self.interval == 1 else f"tous les {self.interval} mois"
-            ordinal = ORDINAL_LABELS_FR[self.month_ordinal]  # type: ignore[index]
-            text = f"{period}, le {ordinal} {WEEKDAY_LABELS_FR[self.month_weekday]}"  # type: ignore[index]
+            weekday, rank = self.month_day()
+            text = f"{period}, le {ORDINAL_LABELS_FR[rank]} {WEEKDAY_LABELS_FR[weekday]}"
         if self.until:
             text += f", jusqu'au {self.until.strftime('%d/%m/%Y')}"
         return text

@@ -65,6 +65,9 @@ from typing import NamedTuple
 
 from rdv_app.domain.recurrence import Recurrence
 
+# `_Run.datetime` (a method) hides the class in the annotations that follow it in `_Run`'s body.
+_DateTime = datetime
+
 ROUNDING_MINUTES = 5
 AGENT_HORIZON_MONTHS = 6
 
@@ -508,11 +511,11 @@ class _Run:
         value = self._instants[at][day] = microseconds(datetime.combine(day, at, tzinfo=self.tz))
         return value
 
-    def datetime(self, instant: int) -> datetime:
+    def datetime(self, instant: int) -> _DateTime:
         """Instant -> aware UTC datetime."""
         return _EPOCH + timedelta(microseconds=instant)
 
-    def span(self, start: int) -> tuple[datetime, datetime]:
+    def span(self, start: int) -> tuple[_DateTime, _DateTime]:
         """A slot's start and end as aware UTC datetimes; slots of several agents share them."""
         span = self._spans.get(start)
         if span is None:

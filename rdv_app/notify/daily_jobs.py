@@ -17,11 +17,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from rdv_app.db.engine import begin_write
 from rdv_app.db.models import DailyJobRun
+from rdv_app.db.rows import table_of
 from rdv_app.db.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -64,11 +66,18 @@ def run_daily_jobs(url: str, now: datetime) -> dict[str, int]:
     return done
 
 
+
+
+# INSERT builders by dialect name: both give `on_conflict_do_nothing`.
+_INSERTS: dict[str, Callable[[sa.Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def _claim(session: Session, job: str, day: date, now: datetime) -> bool:
     """Adds (job, day) to the caller's transaction; False when another transaction already has it."""
     begin_write(session)
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[session.get_bind().dialect.name]
-    statement = (insert(DailyJobRun.__table__).values(job=job, day=day, ran_at=now)
+    insert = _INSERTS[session.get_bind().dialect.name]
+    statement = (insert(table_of(DailyJobRun)).values(job=job, day=day, ran_at=now)
                  .on_conflict_do_nothing(index_elements=["job", "day"])
-                 .returning(DailyJobRun.__table__.c.id))
-    return session.exec(statement).scalar_one_or_none() is not None  # type: ignore[call-overload]
+                 .returning(table_of(DailyJobRun).c.id))
+    return session.exec(statement).scalar_one_or_none() is not None

@@ -42,6 +42,7 @@ from rdv_app.db.models import (
     Territory,
     Usager,
 )
+from rdv_app.db.rows import require_id
 from rdv_app.domain import datefmt, recipients
 from rdv_app.domain.enums import (
     AuthorType,
@@ -112,7 +113,7 @@ def notify_rdv_change(session: Session, change: RdvChanged, *, now: datetime) ->
     if change.starts_at <= now or change.status == RdvStatus.NOSHOW:
         return []
 
-    participations, usagers = _load_participations(session, rdv.id, change.usager_ids)  # type: ignore[arg-type]
+    participations, usagers = _load_participations(session, require_id(rdv), change.usager_ids)
     targets = _targets(context, participations, usagers)
     usager_messages = recipients.usager_messages(occasion, targets, context.territory.departement_number)
 
@@ -120,7 +121,7 @@ def notify_rdv_change(session: Session, change: RdvChanged, *, now: datetime) ->
     agents = _load_agents(session, agent_ids)
     agent_messages = recipients.agent_messages(
         occasion,
-        [recipients.AgentContact(a.id, a.email, RdvNotificationLevel(a.rdv_notifications_level))  # type: ignore[arg-type]
+        [recipients.AgentContact(require_id(a), a.email, RdvNotificationLevel(a.rdv_notifications_level))
          for a in agents.values()],
         change.old_agent_ids, change.new_agent_ids, change.old_starts_at, context.time_zone)
 
@@ -179,7 +180,8 @@ def notify_rdv_change(session: Session, change: RdvChanged, *, now: datetime) ->
 
 def _load_context(session: Session, rdv_id: int) -> _Context | None:
     row = session.exec(
-        select(Rdv, Motif, Service, Organisation, Territory)
+        # sqlmodel types select() for at most 4 entities.
+        select(Rdv, Motif, Service, Organisation, Territory)  # type: ignore[call-overload]
         .join(Motif, col(Motif.id) == Rdv.motif_id)
         .join(Service, col(Service.id) == Motif.service_id)
         .join(Organisation, col(Organisation.id) == Rdv.organisation_id)
@@ -201,21 +203,21 @@ def _load_participations(session: Session, rdv_id: int,
     participations = list(session.exec(
         select(Participation).where(Participation.rdv_id == rdv_id, col(Participation.usager_id).in_(usager_ids))
         .order_by(col(Participation.id))))
-    usagers = {u.id: u for u in session.exec(
+    usagers = {require_id(u): u for u in session.exec(
         select(Usager).where(col(Usager.id).in_([p.usager_id for p in participations]),
                              col(Usager.deleted_at).is_(None)))}
     responsible_ids = {u.responsible_id for u in usagers.values() if u.responsible_id} - set(usagers)
     if responsible_ids:
-        usagers.update({u.id: u for u in session.exec(
+        usagers.update({require_id(u): u for u in session.exec(
             select(Usager).where(col(Usager.id).in_(responsible_ids), col(Usager.deleted_at).is_(None)))})
-    return participations, usagers  # type: ignore[return-value]
+    return participations, usagers
 
 
 def _load_agents(session: Session, agent_ids: Sequence[int]) -> dict[int, Agent]:
     if not agent_ids:
         return {}
     found = {a.id: a for a in session.exec(select(Agent).where(col(Agent.id).in_(agent_ids)))}
-    return {a: found[a] for a in agent_ids if a in found}  # type: ignore[misc]
+    return {a: found[a] for a in agent_ids if a in found}
 
 
 def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
@@ -230,7 +232,7 @@ def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
 
 def _contact(usager: Usager) -> recipients.UsagerContact:
     return recipients.UsagerContact(
-        usager_id=usager.id, email=usager.email, notify_by_email=usager.notify_by_email,  # type: ignore[arg-type]
+        usager_id=require_id(usager), email=usager.email, notify_by_email=usager.notify_by_email,
         phone_number=usager.phone_number_formatted or usager.phone_number, notify_by_sms=usager.notify_by_sms)
 
 
@@ -244,7 +246,7 @@ def _targets(context: _Context, participations: Sequence[Participation],
 
 def _target(participation: Participation, usagers: dict[int, Usager]) -> recipients.ParticipationTarget:
     usager = usagers[participation.usager_id]
-    responsible = usagers.get(usager.responsible_id) if usager.responsible_id else None  # type: ignore[arg-type]
+    responsible = usagers.get(usager.responsible_id) if usager.responsible_id else None
     return recipients.ParticipationTarget(
         participant=_contact(usager), responsible=_contact(responsible) if responsible else None,
         status=RdvStatus(participation.status), was_cancelled=False,
@@ -277,7 +279,7 @@ def _fresh_links(session: Session, rdv: Rdv, participations: dict[int, Participa
                 participation.access_token_expires_at = expires_at
                 session.add(participation)
         # The link's pages are HTTP routes: in `make dev` they answer on the API's port (RDV_API_URL).
-        links.setdefault(message.usager_id, info_url(settings.api_url or settings.public_url, rdv.id,  # type: ignore[arg-type]
+        links.setdefault(message.usager_id, info_url(settings.api_url or settings.public_url, require_id(rdv),
                                                      tokens[message.participant_ids[0]]))
     return links
 

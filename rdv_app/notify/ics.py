@@ -190,7 +190,8 @@ def recurrence_rule(recurrence: Recurrence, first_day: date, time_zone: str) -> 
         rule["byday"] = [_BYDAY[day] for day in recurrence.weekdays or (first_day.weekday(),)]
         rule["wkst"] = "MO"
     else:
-        rule["byday"] = [f"{recurrence.month_ordinal}{_BYDAY[recurrence.month_weekday]}"]  # type: ignore[index]
+        weekday, ordinal = recurrence.month_day()
+        rule["byday"] = [f"{ordinal}{_BYDAY[weekday]}"]
     if recurrence.until is not None:
         last_moment = datetime.combine(recurrence.until, time(23, 59, 59), tzinfo=ZoneInfo(time_zone))
         rule["until"] = last_moment.astimezone(UTC)

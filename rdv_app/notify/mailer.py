@@ -16,7 +16,7 @@ from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard, get_args
 
 import aiosmtplib
 
@@ -24,6 +24,10 @@ from rdv_app.domain import clock
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 
 TlsMode = Literal["none", "starttls", "tls"]
+
+
+def _is_tls_mode(value: str) -> TypeGuard[TlsMode]:
+    return value in get_args(TlsMode)
 
 
 class TemporaryMailError(TemporaryDeliveryError):
@@ -50,14 +54,14 @@ class SmtpSettings:
     def from_env(cls) -> SmtpSettings:
         username = os.environ.get("RDV_SMTP_USER", "").strip() or None
         tls = os.environ.get("RDV_SMTP_TLS", "").strip().lower() or ("starttls" if username else "none")
-        if tls not in ("none", "starttls", "tls"):
+        if not _is_tls_mode(tls):
             raise RuntimeError(f"RDV_SMTP_TLS doit valoir none, starttls ou tls (reçu : {tls!r}).")
         return cls(
             host=os.environ.get("RDV_SMTP_HOST", "").strip() or cls.host,
             port=int(os.environ.get("RDV_SMTP_PORT", "").strip() or cls.port),
             username=username,
             password=os.environ.get("RDV_SMTP_PASSWORD") or None,
-            tls=tls,  # type: ignore[arg-type]
+            tls=tls,
             mail_from=os.environ.get("RDV_MAIL_FROM", "").strip() or cls.mail_from,
         )
 

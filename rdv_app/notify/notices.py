@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from rdv_app import routes
 from rdv_app.config import settings
 from rdv_app.db.models import Absence, Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
+from rdv_app.db.rows import require_id
 from rdv_app.domain import clock
 from rdv_app.domain.availability_text import describe_absence, describe_plage
 from rdv_app.domain.enums import Channel, NoticeLevel, NotificationEvent
@@ -66,7 +67,7 @@ _MODELS: dict[str, type[PlageOuverture] | type[Absence]] = {"plage_ouverture": P
 def on_availability_changed(session: Session, change: AvailabilityChanged) -> None:
     """Handler of `AvailabilityChanged`: the notices of the change, when the agents are to hear of it."""
     record = session.get(_MODELS[change.model], change.record_id)
-    if not change.notify or record is None or change.actor.agent_id is None:
+    if not change.notify or not isinstance(record, PlageOuverture | Absence) or change.actor.agent_id is None:
         return
     notify_availability_change(session, record, _ACTIONS[change.change], organisation_id=change.organisation_id,
                                author_agent_id=change.actor.agent_id, previous_agent_id=change.previous_agent_id)
@@ -98,11 +99,14 @@ def notify_availability_change(session: Session, record: PlageOuverture | Absenc
     author = agents.get(author_agent_id)
     ids = []
     for recipient in recipients:
+        email = recipient.agent.email
+        if not email:  # never: _recipients keeps only agents with an email
+            continue
         cancelled = recipient.action is NoticeAction.DELETED
         notice = AvailabilityNotice(
-            kind=kind, record_id=record.id, title=record.title, first_day=record.first_day,  # type: ignore[arg-type]
+            kind=kind, record_id=require_id(record), title=record.title, first_day=record.first_day,
             start_time=record.start_time, end_time=record.end_time, time_zone=time_zone,
-            agent=IcsPerson(recipient.agent.email, agent_name(recipient.agent.first_name, recipient.agent.last_name)),  # type: ignore[arg-type]
+            agent=IcsPerson(email, agent_name(recipient.agent.first_name, recipient.agent.last_name)),
             organizer_email=_organizer_email(), uid_domain=urlsplit(settings.public_url).hostname or "localhost",
             sequence=sequence, recurrence=Recurrence.from_json(record.recurrence, record.first_day),
             end_day=record.end_day if isinstance(record, Absence) else None, location=place, cancelled=cancelled)

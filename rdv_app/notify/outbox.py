@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from rdv_app.db.models import OutboxMessage
+from rdv_app.db.rows import table_of
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, NotificationEvent, OutboxStatus
 
@@ -41,6 +43,10 @@ EXPIRES_AT = "expires_at"
 # Keys of `Session.info`: ids queued in the open transaction, and ids committed not yet handed over.
 _QUEUED_IDS = "rdv_outbox_queued_ids"
 _COMMITTED_IDS = "rdv_outbox_committed_ids"
+
+# INSERT builders by dialect name: both give `on_conflict_do_nothing`.
+_INSERTS: dict[str, Callable[[sa.Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def enqueue(
@@ -101,12 +107,12 @@ def enqueue(
         "created_at": now,
     }
     dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert = _INSERTS[dialect]
     statement = (
-        insert(OutboxMessage.__table__)
+        insert(table_of(OutboxMessage))
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboxMessage.__table__.c.id)
+        .returning(table_of(OutboxMessage).c.id)
     )
     outbox_id = session.exec(statement).scalar_one_or_none()
     if outbox_id is not None:

@@ -74,14 +74,16 @@ def due_rdv_ids(session: Session, now: datetime) -> list[int]:
                       col(OutboxMessage.idempotency_key).like(reminder_prefix))
                .exists())
     rows = session.exec(
-        select(Rdv.id, Rdv.starts_at, Organisation.timezone, Territory.timezone, Territory.departement_number)
+        # sqlmodel types select() for at most 4 entities.
+        select(Rdv.id, Rdv.starts_at, Organisation.timezone, Territory.timezone,  # type: ignore[call-overload]
+               Territory.departement_number)
         .join(Organisation, col(Organisation.id) == Rdv.organisation_id)
         .join(Territory, col(Territory.id) == Organisation.territory_id)
         .where(Rdv.status == RdvStatus.UNKNOWN.value, col(Rdv.starts_at) > now,
                col(Rdv.starts_at) <= now + CANDIDATE_HORIZON, ~already)
         .order_by(col(Rdv.starts_at), col(Rdv.id))
     ).all()
-    return [rdv_id for rdv_id, starts_at, org_zone, territory_zone, departement in rows  # type: ignore[misc]
+    return [rdv_id for rdv_id, starts_at, org_zone, territory_zone, departement in rows
             if reminder_at(starts_at, org_zone or territory_zone or "Europe/Paris", departement) <= now]
 
 
@@ -115,7 +117,7 @@ def queue_rdv_reminders(session: Session, rdv_id: int, now: datetime) -> list[in
     if rdv is None or context is None:
         return []
     territory = context.territory
-    timing = {"now": now, "starts_at": rdv.starts_at, "time_zone": context.time_zone,
+    timing: dict[str, Any] = {"now": now, "starts_at": rdv.starts_at, "time_zone": context.time_zone,
               "departement_number": territory.departement_number}
     if rdv.status != RdvStatus.UNKNOWN or not reminder_due(scheduled_at=None, **timing):
         return []

@@ -34,6 +34,7 @@ from standardwebhooks import Webhook
 
 from rdv_app.config import settings
 from rdv_app.db.models import Agent, AgentRole, Organisation, WebhookDelivery, WebhookEndpoint
+from rdv_app.db.rows import require_id
 from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel, Channel, NotificationEvent
 from rdv_app.notify.outbox import enqueue
@@ -80,11 +81,11 @@ def deliver(engine: sa.Engine, outbox_id: int, attempt: int, payload: dict[str, 
             return AttemptResult(False, "webhook supprimé, message non envoyé")
         if not endpoint.enabled:
             # In the log all the same, so that "Renvoyer" can send it once the endpoint is enabled again.
-            error = "non envoyé : webhook désactivé"
-            session.add(WebhookDelivery(webhook_endpoint_id=endpoint.id, outbox_message_id=outbox_id,  # type: ignore[arg-type]
-                                        attempt=attempt, error=error, created_at=now))
+            skipped = "non envoyé : webhook désactivé"
+            session.add(WebhookDelivery(webhook_endpoint_id=require_id(endpoint), outbox_message_id=outbox_id,
+                                        attempt=attempt, error=skipped, created_at=now))
             session.commit()
-            return AttemptResult(False, error)
+            return AttemptResult(False, skipped)
         url, secret = endpoint.target_url, endpoint.secret
     body = payload["body"].encode("utf-8")
     headers = signed_headers(secret, payload["webhook_id"], body, clock.now())
@@ -105,7 +106,7 @@ def deliver(engine: sa.Engine, outbox_id: int, attempt: int, payload: dict[str, 
     except httpx.HTTPError as exc:
         error = f"connexion impossible ({type(exc).__name__})"
     latency_ms = int((time.perf_counter() - started) * 1000)
-    return _record(engine, endpoint.id, outbox_id, attempt, now,  # type: ignore[arg-type]
+    return _record(engine, require_id(endpoint), outbox_id, attempt, now,
                    status_code=status_code, latency_ms=latency_ms, excerpt=excerpt, error=error)
 
 
@@ -161,7 +162,7 @@ def _tell_admins(session: Session, endpoint: WebhookEndpoint, error: str, now: d
         select(Agent).join(AgentRole, col(AgentRole.agent_id) == Agent.id)
         .where(AgentRole.organisation_id == endpoint.organisation_id, AgentRole.access_level == AccessLevel.ADMIN,
                col(Agent.email).is_not(None), col(Agent.deleted_at).is_(None))
-        .order_by(Agent.id)
+        .order_by(col(Agent.id))
     ).all()
     name = organisation.name if organisation else "votre organisation"
     text = "\n".join([

@@ -64,6 +64,7 @@ import sqlalchemy as sa
 
 from rdv_app.db.engine import database_url, get_engine
 from rdv_app.db.models import OutboxMessage, OutboxWorker, Rdv, Receipt
+from rdv_app.db.rows import table_of
 from rdv_app.db.types import UTCDateTime
 from rdv_app.domain import clock
 from rdv_app.domain.enums import CANCELLED_STATUSES, Channel, OutboxStatus, ReceiptResult
@@ -77,10 +78,10 @@ from rdv_app.notify.sms import OVH_TIMEOUT, SmsProvider, SmsResult, sms_provider
 
 logger = logging.getLogger(__name__)
 
-OUTBOX = OutboxMessage.__table__
-RECEIPTS = Receipt.__table__
-RDVS = Rdv.__table__
-WORKERS = OutboxWorker.__table__
+OUTBOX = table_of(OutboxMessage)
+RECEIPTS = table_of(Receipt)
+RDVS = table_of(Rdv)
+WORKERS = table_of(OutboxWorker)
 
 BATCH_SIZE = 50
 LEASE = timedelta(minutes=5)
@@ -294,7 +295,7 @@ class Worker:
         with self.engine.connect() as connection, self._writing(connection):
             worker_id = self._beat(connection)
             self._recover(connection)
-            rows = connection.execute(
+            rows = list(connection.execute(
                 sa.update(OUTBOX)
                 .where(c.id.in_(chosen))
                 .values(status=OutboxStatus.SENDING.value, locked_until=now + self.lease, claimed_by=worker_id,
@@ -302,7 +303,7 @@ class Worker:
                 .returning(c.id, c.attempts, c.idempotency_key, c.channel, c.event, c.payload, c.organisation_id,
                            c.rdv_id, c.usager_id, c.rdv_version, c.next_attempt_at, c.in_flight_tag,
                            c.in_flight_at)
-            ).all()
+            ).all())
         rows.sort(key=lambda row: (row.next_attempt_at, row.id))
         return [
             Claim(id=row.id, attempts=row.attempts, worker_id=worker_id, idempotency_key=row.idempotency_key,

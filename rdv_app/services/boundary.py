@@ -313,7 +313,7 @@ def _check(value: Any, hint: Any, name: str, field: str) -> None:
     elif hint is time:
         if not isinstance(value, time) or value.tzinfo is not None:
             raise InvalidInput(f"Le champ « {_label(name)} » doit être une heure.", field)
-    elif dataclasses.is_dataclass(hint):
+    elif isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, hint):
             raise InvalidInput(f"Le champ « {_label(name)} » n'est pas valide.", field)
         for member, member_hint in _dataclass_hints(hint).items():
@@ -351,7 +351,7 @@ def _check_container(value: Any, origin: Any, args: tuple[Any, ...], name: str, 
             _check(item, value_hint, name, field)
         return
     if origin in (list, Sequence):
-        accepted: tuple[type, ...] = (list, tuple)
+        accepted: tuple[type[Collection[Any]], ...] = (list, tuple)
     elif origin in (set, frozenset, Set):
         accepted = (set, frozenset)
     elif origin is tuple:

@@ -54,6 +54,7 @@ from rdv_app.db.models import (
     UsagerProfile,
     UsagerSession,
 )
+from rdv_app.db.rows import not_null
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, OutboxStatus, WebhookSubscription
@@ -94,9 +95,9 @@ def purge_rdvs(uow: UnitOfWork, today: date) -> int:
     """Deletes the RDVs that started more than 2 years ago, with their participations, agents, messages
     and receipts; the webhook of each says `destroyed` for reason "rgpd"."""
     now = clock.now()
-    ids = list(uow.session.exec(select(Rdv.id).where(col(Rdv.starts_at) < _years_ago(now, RDV_YEARS))))
+    ids = list(uow.session.exec(select(not_null(Rdv.id)).where(col(Rdv.starts_at) < _years_ago(now, RDV_YEARS))))
     for rdv_id in ids:
-        uow.record(RecordChanged(model=WebhookSubscription.RDV, record_id=rdv_id, change=Change.DELETED,  # type: ignore[arg-type]
+        uow.record(RecordChanged(model=WebhookSubscription.RDV, record_id=rdv_id, change=Change.DELETED,
                                  occurred_at=now, reason=RGPD))
     uow.publish()  # before the deletion: the webhooks still read the RDVs
     if ids:
@@ -120,7 +121,7 @@ def purge_receipts(uow: UnitOfWork, today: date) -> int:
                                  sa.or_(*(col(column).is_not(None) for column in personal)))
         .values(sms_phone_number=None, email_address=None, content=None, error_message=None))
     uow.commit()
-    return deleted.rowcount + anonymised.rowcount  # type: ignore[attr-defined]
+    return deleted.rowcount + anonymised.rowcount
 
 
 # --------------------------------------------------------------------------- usagers
@@ -135,7 +136,7 @@ def purge_usagers(uow: UnitOfWork, today: date) -> int:
 def purge_unverified_accounts(uow: UnitOfWork, today: date) -> int:
     """Deletes the accounts created by sign-up more than 24 hours ago whose email was never verified."""
     now = clock.now()
-    return _delete_usagers(uow, now, Usager.created_through == CreatedThrough.USER_SIGN_UP.value,
+    return _delete_usagers(uow, now, col(Usager.created_through) == CreatedThrough.USER_SIGN_UP.value,
                            col(Usager.email_verified_at).is_(None),
                            col(Usager.created_at) < now - UNVERIFIED_ACCOUNT_KEPT)
 
@@ -144,16 +145,16 @@ def _delete_usagers(uow: UnitOfWork, now: datetime, *conditions: sa.ColumnElemen
     relative = sa.orm.aliased(Usager)
     takes_part = select(Participation.id).where(Participation.usager_id == Usager.id).exists()
     has_relative = select(relative.id).where(relative.responsible_id == Usager.id).exists()
-    ids = list(uow.session.exec(select(Usager.id).where(*conditions, ~takes_part, ~has_relative)))
+    ids = list(uow.session.exec(select(not_null(Usager.id)).where(*conditions, ~takes_part, ~has_relative)))
     if not ids:
         uow.commit()
         return 0
-    profiles = uow.session.exec(select(UsagerProfile.id).where(col(UsagerProfile.usager_id).in_(ids))).all()
+    profiles = uow.session.exec(select(not_null(UsagerProfile.id)).where(col(UsagerProfile.usager_id).in_(ids))).all()
     for profile_id in profiles:
-        uow.record(RecordChanged(model=WebhookSubscription.USER_PROFILE, record_id=profile_id,  # type: ignore[arg-type]
+        uow.record(RecordChanged(model=WebhookSubscription.USER_PROFILE, record_id=profile_id,
                                  change=Change.DELETED, occurred_at=now, reason=RGPD))
     for usager_id in ids:
-        uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=usager_id,  # type: ignore[arg-type]
+        uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=usager_id,
                                  change=Change.DELETED, occurred_at=now, reason=RGPD))
     uow.publish()
     uow.session.exec(sa.delete(UsagerProfile).where(col(UsagerProfile.usager_id).in_(ids)))
@@ -178,10 +179,10 @@ def purge_inactive_agents(uow: UnitOfWork, today: date) -> int:
     warned_since_sign_in = sa.and_(col(Agent.inactivity_warned_at).is_not(None),
                                    sa.or_(col(Agent.last_sign_in_at).is_(None),
                                           col(Agent.last_sign_in_at) < Agent.inactivity_warned_at))
-    doomed = list(uow.session.exec(select(Agent.id).where(
+    doomed = list(uow.session.exec(select(not_null(Agent.id)).where(
         *inactive, warned_since_sign_in, col(Agent.inactivity_warned_at) <= now - AGENT_NOTICE)))
     for agent_id in doomed:
-        uow.record(RecordChanged(model=WebhookSubscription.AGENT, record_id=agent_id,  # type: ignore[arg-type]
+        uow.record(RecordChanged(model=WebhookSubscription.AGENT, record_id=agent_id,
                                  change=Change.DELETED, occurred_at=now, reason=RGPD))
     uow.publish()
     if doomed:
@@ -227,7 +228,7 @@ def purge_history(uow: UnitOfWork, today: date) -> int:
                                          col(AuditLog.actor_usager_id).is_not(None)))
         .values(actor_agent_id=None, actor_usager_id=None))
     uow.commit()
-    return deleted.rowcount + erased.rowcount  # type: ignore[attr-defined]
+    return deleted.rowcount + erased.rowcount
 
 
 def empty_outbox_payloads(uow: UnitOfWork, today: date) -> int:
@@ -239,7 +240,7 @@ def empty_outbox_payloads(uow: UnitOfWork, today: date) -> int:
                                        sa.cast(OutboxMessage.payload, sa.Text) != "{}")
         .values(payload={}))
     uow.commit()
-    return emptied.rowcount  # type: ignore[attr-defined]
+    return emptied.rowcount
 
 
 def purge_sessions_and_tokens(uow: UnitOfWork, today: date) -> int:
@@ -263,7 +264,7 @@ def purge_sessions_and_tokens(uow: UnitOfWork, today: date) -> int:
                      .values(access_token_hash=None, access_token_expires_at=None)),
     ]
     uow.commit()
-    return sum(result.rowcount for result in counts)  # type: ignore[attr-defined]
+    return sum(result.rowcount for result in counts)
 
 
 # --------------------------------------------------------------------------- absences
@@ -276,13 +277,13 @@ def purge_absences(uow: UnitOfWork, today: date) -> int:
     cutoff = shift_years(today, -ABSENCE_YEARS)
     ended = sa.or_(sa.and_(col(Absence.recurrence).is_(None), col(Absence.end_day) < cutoff),
                    sa.and_(col(Absence.recurrence).is_not(None), col(Absence.recurrence_until) < cutoff))
-    rows = uow.session.exec(select(Absence.id, Absence.agent_id).where(ended)).all()
+    rows = uow.session.exec(select(not_null(Absence.id), Absence.agent_id).where(ended)).all()
     organisations = dict(uow.session.exec(
         select(AgentRole.agent_id, sa.func.min(AgentRole.organisation_id))
-        .where(col(AgentRole.agent_id).in_({agent_id for _, agent_id in rows})).group_by(AgentRole.agent_id)).all())
+        .where(col(AgentRole.agent_id).in_({agent_id for _, agent_id in rows})).group_by(col(AgentRole.agent_id))).all())
     for absence_id, agent_id in rows:
         if agent_id in organisations:
-            uow.record(AvailabilityChanged(model="absence", record_id=absence_id,  # type: ignore[arg-type]
+            uow.record(AvailabilityChanged(model="absence", record_id=absence_id,
                                            organisation_id=organisations[agent_id], change=Change.DELETED,
                                            actor=Actor.SYSTEM, occurred_at=now, notify=False, reason=RGPD))
     uow.publish()  # before the deletion: the webhooks still read the absences

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from rdv_app.db.models import AgentRole, AgentService, AgentTerritorialRole, Motif, Service
+from rdv_app.db.rows import not_null
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.services.errors import PermissionDenied
@@ -39,7 +40,7 @@ def agent_scope(uow: UnitOfWork, agent_id: int, organisation_id: int) -> AgentSc
     if role is None:
         raise PermissionDenied("Vous n'appartenez pas à cette organisation.")
     services = uow.session.exec(
-        select(Service.id, Service.is_secretariat)
+        select(not_null(Service.id), Service.is_secretariat)
         .join(AgentService, col(AgentService.service_id) == Service.id)
         .where(AgentService.agent_id == agent_id)
     ).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
@@ -221,7 +222,7 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState
     async def _refresh(self) -> None:
         self.list_error = ""
         who = self._who()
-        filters = dict(service_id=int(self.filter_service) if self.filter_service.isdigit() else None,
+        filters: dict[str, Any] = dict(service_id=int(self.filter_service) if self.filter_service.isdigit() else None,
                        location_type=self.filter_location or None,
                        open_online={ONLINE: True, NOT_ONLINE: False}.get(self.filter_online),
                        include_archived=self.show_archived)

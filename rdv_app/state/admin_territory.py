@@ -4,6 +4,7 @@ created in several organisations; every rule lives in services.territory_motifs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
@@ -114,7 +115,7 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
     async def _refresh(self) -> None:
         self.list_error = ""
         who = self._who()
-        filters = dict(organisation_id=int(self.filter_organisation) if self.filter_organisation.isdigit() else None,
+        filters: dict[str, Any] = dict(organisation_id=int(self.filter_organisation) if self.filter_organisation.isdigit() else None,
                        service_id=int(self.filter_service) if self.filter_service.isdigit() else None,
                        location_type=self.filter_location or None,
                        open_online={ONLINE: True, "": None}.get(self.filter_online, False),

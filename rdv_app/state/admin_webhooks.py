@@ -171,10 +171,11 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
         self.action_error = ""
         yield
         endpoint_id = int(self.deleting_id)
+        agent_id, organisation_id = who
 
         def delete(uow: UnitOfWork) -> list[webhooks.EndpointView]:
-            webhooks.delete_endpoint(uow, *who, endpoint_id)
-            return webhooks.list_endpoints(uow, *who)
+            webhooks.delete_endpoint(uow, agent_id, organisation_id, endpoint_id)
+            return webhooks.list_endpoints(uow, agent_id, organisation_id)
 
         try:
             self.endpoints = [_endpoint_row(v) for v in await within(UnitOfWork(), delete)]

@@ -6,6 +6,7 @@ import json
 from http.cookies import SimpleCookie
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from rdv_app import routes
 from rdv_app.blocking import within
@@ -27,7 +28,7 @@ def session_token_from(cookie_header: str) -> str | None:
     return morsel.value if morsel else None
 
 
-def full_navigation(path: str) -> rx.event.EventSpec:
+def full_navigation(path: str) -> EventSpec:
     """Leave the single-page app: the next page load opens a new connection that carries new cookies."""
     return rx.call_script(f"window.location.assign({json.dumps(path)})")
 
@@ -62,7 +63,7 @@ class AgentState(rx.State):
         self.display_name = identity.display_name
         self.email = identity.email
         self.organisations = [
-            {"id": str(r.organisation_id), "name": r.name, "level": ACCESS_LEVEL_LABELS[r.access_level]}
+            {"id": str(r.organisation_id), "name": r.name, "level": ACCESS_LEVEL_LABELS[AccessLevel(r.access_level)]}
             for r in identity.roles
         ]
         self.is_territorial_admin = bool(identity.territorial_admin_of)

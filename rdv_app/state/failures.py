@@ -14,6 +14,7 @@ import secrets
 
 import reflex as rx
 from reflex.event import EventSpec
+from reflex.state import BaseState
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +32,11 @@ def backend_exception_handler(exception: Exception) -> list[EventSpec]:
     reference = secrets.token_hex(4).upper()
     logger.error("event handler failed (réf. %s)", reference, exc_info=exception)
     return [rx.toast.error(failure_message(reference), position="top-center", duration=15000),
-            FailureState.release_busy_flags()]
+            # Reflex types an event handler read on its State class as its namespace, not callable.
+            FailureState.release_busy_flags()]  # type: ignore[operator]
 
 
-def _states_with_busy_flags(state_class: type[rx.State]) -> list[type[rx.State]]:
+def _states_with_busy_flags(state_class: type[BaseState]) -> list[type[BaseState]]:
     found = [state_class] if BUSY_FLAGS & state_class.base_vars.keys() else []
     for substate in state_class.get_substates():
         found.extend(_states_with_busy_flags(substate))

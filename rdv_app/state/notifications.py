@@ -51,4 +51,5 @@ class NotificationDeliveryState(rx.State):
 def deliver_after_commit(uow: UnitOfWork) -> EventSpec | None:
     """The background event that sends what `uow` committed to the outbox, or None if nothing."""
     ids = committed_ids(uow.session)
-    return NotificationDeliveryState.deliver(ids) if ids else None
+    # Reflex types a background handler read on its State class as not callable.
+    return NotificationDeliveryState.deliver(ids) if ids else None  # type: ignore[misc]

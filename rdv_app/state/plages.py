@@ -232,7 +232,7 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
             return
         self.saving = True
         yield
-        fields = dict(title=self.title, agent_id=int(self.agent_id),
+        fields: dict[str, Any] = dict(title=self.title, agent_id=int(self.agent_id),
                       lieu_id=int(self.lieu_id) if self.lieu_id.isdigit() else None,
                       motif_ids=[int(m) for m in self.motif_ids if m.isdigit()],
                       first_day=parse_day(self.first_day), start_time=parse_clock(self.start_time),

@@ -4,19 +4,36 @@ plages d'ouverture and indisponibilités pages share besides: the list's filters
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from rdv_app.blocking import within
 from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.motif_rules import MotifRuleError
 from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.state.notifications import deliver_after_commit
 
 View = TypeVar("View")
+
+
+class PlanningRow(Protocol):
+    """What the planning pages' lists show of a row (`PlageRow`, `AbsenceRow`)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def agent(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def recurring(self) -> bool: ...
 
 
 class OrgFormMixin(rx.State, mixin=True):
@@ -30,6 +47,10 @@ class OrgFormMixin(rx.State, mixin=True):
     saving: bool = False
     saved_message: str = ""
 
+    if TYPE_CHECKING:  # from AgentState, which every state using these mixins also has
+        _agent_id: int | None
+        current_org_id: str
+
     def _who(self) -> tuple[int, int]:
         """The signed-in agent and the organisation shown, as the services take them."""
         assert self._agent_id is not None
@@ -41,7 +62,7 @@ class OrgFormMixin(rx.State, mixin=True):
         if self.error_field == field:
             self.error_field = self.error_message = ""
 
-    def _show_error(self, exc: DomainError) -> None:
+    def _show_error(self, exc: DomainError | MotifRuleError) -> None:
         """Next to its field when the service names one, above the buttons otherwise (rights, not found)."""
         if exc.field:
             self.error_field, self.error_message = exc.field, exc.message
@@ -62,10 +83,13 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
     # A second click that reached the server after a save must not save the reset form.
     _just_saved: bool = False
 
+    if TYPE_CHECKING:  # defined by each state
+        def _reset_form(self) -> None: ...
+
     def _form_heading_id(self) -> str:
         raise TypeError("an edit page names its form heading")
 
-    def _focus_form(self) -> rx.event.EventSpec:
+    def _focus_form(self) -> EventSpec:
         return rx.call_script(f"document.getElementById('{self._form_heading_id()}')?.focus()")
 
     @rx.event
@@ -186,6 +210,10 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
     until: str = ""
 
     warnings: list[str] = []
+
+    if TYPE_CHECKING:  # defined by each state, with its own row type
+        @property
+        def rows(self) -> Sequence[PlanningRow]: ...
 
     def _take_options(self, options: creneaux.SearchOptions) -> None:
         """The choices a page needs besides the agents (none by default)."""

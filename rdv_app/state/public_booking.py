@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from http.cookies import SimpleCookie
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -221,7 +222,7 @@ class BookingPage:
         self.step = "motif"
         self.change_href = self.url(service="") if len(services) > 1 else ""
         self.choices = [Choice(c.name, self.url(motif=c.key), c.location_label)
-                        for c in public_search.motifs(uow, scope, service_id)]  # type: ignore[arg-type]
+                        for c in public_search.motifs(uow, scope, service_id)]
         return None
 
     def _place_of(self, uow: UnitOfWork, choice: MotifChoice) -> bool:
@@ -229,8 +230,8 @@ class BookingPage:
         motif_id, lieu_id = _int(self.params.get("m")), _int(self.params.get("lieu"))
         if motif_id in choice.motif_ids and (lieu_id is not None or not choice.needs_lieu):
             self.motif_id = motif_id
-            if choice.needs_lieu:
-                name, address = public_search.lieu_card(uow, motif_id, lieu_id)  # type: ignore[arg-type]
+            if choice.needs_lieu and lieu_id is not None:  # needs_lieu: the lieu is known here
+                name, address = public_search.lieu_card(uow, motif_id, lieu_id)
                 self.lieu_id = lieu_id
                 self.summary.append(Recap("Lieu", f"{name}, {address}"))
             else:
@@ -248,13 +249,13 @@ class BookingPage:
             self.choices = [Choice(c.name, self.url(m=c.motif_id, lieu=c.lieu_id), c.address,
                                    _next_label(c.next_availability)) for c in cards]
         else:
-            cards = public_search.organisations(uow, choice)
-            if len(cards) == 1 and self.organisation_scoped:
-                self.params["m"] = str(cards[0].motif_id)
+            organisations = public_search.organisations(uow, choice)
+            if len(organisations) == 1 and self.organisation_scoped:
+                self.params["m"] = str(organisations[0].motif_id)
                 return self._place_of(uow, choice)
             self.step = "organisation"
-            self.choices = [Choice(c.name, self.url(m=c.motif_id), c.phone_number or "",
-                                   _next_label(c.next_availability)) for c in cards]
+            self.choices = [Choice(o.name, self.url(m=o.motif_id), o.phone_number or "",
+                                   _next_label(o.next_availability)) for o in organisations]
         return False
 
     def _slot(self, uow: UnitOfWork) -> bool:
@@ -322,7 +323,7 @@ class BookingPage:
         self.for_usager_id = for_id
         self.step = "recap"
         self.change_href = self.url(etape="pour")
-        self.summary.insert(0, Recap("Pour", known[for_id]))  # type: ignore[index]
+        self.summary.insert(0, Recap("Pour", known[for_id]))
         self.summary.insert(1, Recap("Service", details.service_name))
         self.restriction = details.restriction or ""
 
@@ -476,7 +477,7 @@ class PublicBookingState(rx.State):
         usager_id = self._usager_id
         if usager_id is None:
             return rx.redirect(self._url(etape=""))
-        values = dict(first_name=form.get("first_name", self.first_name), last_name=form.get("last_name", self.last_name),
+        values: dict[str, Any] = dict(first_name=form.get("first_name", self.first_name), last_name=form.get("last_name", self.last_name),
                       phone_number=form.get("phone_number"), address=form.get("address"),
                       phone_required=self.phone_required, address_required=self.address_required)
         try:
@@ -498,7 +499,7 @@ class PublicBookingState(rx.State):
         except ValueError:
             self.field_errors = {"relative_birth_date": "La date de naissance n'est pas valide."}
             return None
-        names = dict(first_name=form.get("relative_first_name", ""), last_name=form.get("relative_last_name", ""))
+        names: dict[str, Any] = dict(first_name=form.get("relative_first_name", ""), last_name=form.get("relative_last_name", ""))
         try:
             relative_id = await within(UnitOfWork(), lambda uow: usager_auth.add_relative(
                 uow, usager_id, **names, birth_date=birth_date))

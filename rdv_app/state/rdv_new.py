@@ -11,8 +11,10 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import date, time
+from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from rdv_app import routes
 from rdv_app.blocking import within
@@ -55,7 +57,7 @@ class FoundUsager:
     details: str
 
 
-def replace_query(address: str) -> rx.event.EventSpec:
+def replace_query(address: str) -> EventSpec:
     """Shows the query of `address` in the address bar without a new page; the path stays as the router
     wrote it (with its trailing slash)."""
     query = address.partition("?")[2]
@@ -147,7 +149,7 @@ class RdvNewState(OrganisationPageState, AgentState):
     def _before_load(self) -> None:
         self._reset()
 
-    async def _load(self, agent_id: int, organisation_id: int) -> rx.event.EventSpec | None:
+    async def _load(self, agent_id: int, organisation_id: int) -> EventSpec | None:
         params = self.router.url.query_parameters
         motif = params.get("motif", "")
         if not motif.isdigit():
@@ -155,7 +157,7 @@ class RdvNewState(OrganisationPageState, AgentState):
                            "l'agenda : le motif du RDV manque.")
             return None
         day_text, _, time_text = params.get("debut", "").partition("T")
-        choices = dict(motif_id=int(motif), day=_day(day_text), start_time=_clock(time_text),
+        choices: dict[str, Any] = dict(motif_id=int(motif), day=_day(day_text), start_time=_clock(time_text),
                        agent_ids=_ids(params.get("agents", "")), lieu_id=_number(params.get("lieu", "")),
                        duration_in_min=_number(params.get("duree", "")))
         usager_ids = _ids(params.get("usagers", ""))
@@ -214,7 +216,7 @@ class RdvNewState(OrganisationPageState, AgentState):
         self.participants = rows
         self.contact_warning = rdv_planning.contact_warning(self._location_type, people)
 
-    def _sync_address(self) -> rx.event.EventSpec:
+    def _sync_address(self) -> EventSpec:
         """The address follows the choices, without a new page: a reload or a shared link keeps them."""
         start = f"{self.day}T{self.start_time}" if self.day and self.start_time else self.day
         address = routes.rdv_new(motif_id=self.motif_id, start=start, agent_ids=self.agent_ids,
@@ -430,11 +432,11 @@ class RdvNewState(OrganisationPageState, AgentState):
     def _show_error(self, exc: DomainError) -> None:
         """Under its field when the service names one, next to the button otherwise (duplicate, rights)."""
         if exc.field in FIELD_IDS:
-            self.error_field, self.error_message = exc.field, exc.message  # type: ignore[assignment]
+            self.error_field, self.error_message = exc.field, exc.message
         else:
             self.form_error = exc.message
 
-    def _focus_error(self) -> rx.event.EventSpec:
+    def _focus_error(self) -> EventSpec:
         """The field in error (the first box of a group), or the confirmation's heading."""
         target = json.dumps(FIELD_IDS.get(self.error_field, CONFIRM_HEADING_ID))
         return rx.call_script(
@@ -458,7 +460,7 @@ class RdvNewState(OrganisationPageState, AgentState):
         self.saving = True
         yield
         who, uow = self._who(), UnitOfWork()
-        choices = dict(motif_id=int(self.motif_id), day=_day(self.day), start_time=_clock(self.start_time),
+        choices: dict[str, Any] = dict(motif_id=int(self.motif_id), day=_day(self.day), start_time=_clock(self.start_time),
                        duration_in_min=_number(self.duration), agent_ids=[int(a) for a in self.agent_ids if a.isdigit()],
                        lieu_id=_number(self.lieu_id), usager_ids=[int(p.id) for p in self.participants],
                        notify={int(p.id): (p.lifecycle, p.reminder) for p in self.participants},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
@@ -227,7 +228,8 @@ class RdvPageState(AgentState):
         self.action_message = message
         if change is not None and change.outbox_ids:
             self.receipts_loading = True
-            return [RdvPageState.follow_receipts(len(self.receipts) + len(change.outbox_ids))]
+            # Reflex types a background handler read on its State class as not callable.
+            return [RdvPageState.follow_receipts(len(self.receipts) + len(change.outbox_ids))]  # type: ignore[misc]
         return []
 
     @rx.event(background=True)
@@ -388,13 +390,13 @@ class RdvPageState(AgentState):
         self.saving = True
         yield
         who, uow = self._who(), UnitOfWork()
-        values = dict(day=parse_day(self.edit_day), start_time=parse_clock(self.edit_time),
+        values: dict[str, Any] = dict(day=parse_day(self.edit_day), start_time=parse_clock(self.edit_time),
                       duration_in_min=as_int(self.edit_duration),
                       lieu_id=int(self.edit_lieu_id) if self.edit_lieu_id.isdigit() else None,
                       agent_ids=[int(a) for a in self.edit_agent_ids if a.isdigit()],
                       confirm_warnings=bool(confirm_warnings))
         try:
-            change = await within(uow, lambda uow: rdv_follow.edit_rdv(uow, *who, **values))  # type: ignore[arg-type]
+            change = await within(uow, lambda uow: rdv_follow.edit_rdv(uow, *who, **values))
         except NeedsConfirmation as exc:
             self.warnings = exc.warnings
         except DomainError as exc:

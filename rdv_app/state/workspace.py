@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import reflex as rx
 
@@ -74,7 +75,7 @@ class AccountState(AgentState):
             return
         self.preferences_saving = True
         yield
-        values = dict(rdv_notifications_level=str(form.get("rdv_notifications_level", "")),
+        values: dict[str, Any] = dict(rdv_notifications_level=str(form.get("rdv_notifications_level", "")),
                       plage_ouverture_notification_level=_notice_level(form, "plage_notices"),
                       absence_notification_level=_notice_level(form, "absence_notices"),
                       display_saturdays=bool(form.get("display_saturdays")),

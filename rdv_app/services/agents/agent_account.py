@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rdv_app.db.models import Agent
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import NoticeLevel, RdvNotificationLevel
@@ -82,6 +83,6 @@ def _save(uow: UnitOfWork, agent: Agent, action: str, before: dict, after: dict)
         setattr(agent, name, value)
     agent.updated_at = clock.now()
     uow.session.add(agent)
-    audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=agent.id,  # type: ignore[arg-type]
+    audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=require_id(agent),
                  changes=changes, actor_agent_id=agent.id)
     uow.commit()

@@ -24,6 +24,7 @@ from rdv_app.db.models import (
     AgentTerritorialRole,
     Organisation,
 )
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel
@@ -97,7 +98,7 @@ def authenticate(uow: UnitOfWork, email: str, password: str, ip: str, next_path:
     if agent.password_hash and needs_rehash(agent.password_hash):
         agent.password_hash = hash_password(password)
     ticket = new_token()
-    uow.session.add(AgentLoginTicket(agent_id=agent.id, token_hash=hash_token(ticket),
+    uow.session.add(AgentLoginTicket(agent_id=require_id(agent), token_hash=hash_token(ticket),
                                      next_path=safe_next_path(next_path), expires_at=now + LOGIN_TICKET_LIFETIME))
     agent.last_sign_in_at = now
     uow.session.add(agent)
@@ -129,7 +130,7 @@ def open_session(uow: UnitOfWork, ticket: str, ip: str | None = None, user_agent
         .where(col(AgentLoginTicket.token_hash) == hash_token(ticket), col(AgentLoginTicket.used_at).is_(None),
                col(AgentLoginTicket.expires_at) > now)
         .values(used_at=now)
-        .returning(AgentLoginTicket.agent_id, AgentLoginTicket.next_path)
+        .returning(col(AgentLoginTicket.agent_id), col(AgentLoginTicket.next_path))
     ).first()
     if row is None:
         return None
@@ -170,7 +171,7 @@ def load_identity(uow: UnitOfWork, agent: Agent) -> AgentIdentity:
         select(AgentTerritorialRole.territory_id).where(AgentTerritorialRole.agent_id == agent.id)
     ).all()
     return AgentIdentity(
-        agent_id=agent.id,  # type: ignore[arg-type]
+        agent_id=require_id(agent),
         first_name=agent.first_name or "",
         last_name=agent.last_name,
         email=agent.email or "",

@@ -81,7 +81,7 @@ def feed_links(uow: UnitOfWork, agent_id: int) -> FeedLinks:
         agent.updated_at = clock.now()
         uow.session.add(agent)
         uow.commit()
-    return links_for(agent.calendar_uid)  # type: ignore[arg-type]
+    return links_for(agent.calendar_uid)
 
 
 @boundary
@@ -129,7 +129,8 @@ def agent_feed(uow: UnitOfWork, calendar_uid: str, *, now: datetime | None = Non
         raise NotFound("Calendrier introuvable.")
     now = now or clock.now()
     rows = uow.session.exec(
-        select(Rdv.id, Rdv.uuid, Rdv.ics_sequence, Rdv.starts_at, Rdv.ends_at, Rdv.status, Rdv.updated_at,
+        # sqlmodel types select() for at most 4 entities.
+        select(Rdv.id, Rdv.uuid, Rdv.ics_sequence, Rdv.starts_at, Rdv.ends_at, Rdv.status, Rdv.updated_at,  # type: ignore[call-overload]
                Rdv.name, Rdv.users_count, Rdv.max_participants_count, Motif.name, Motif.collectif,
                Motif.location_type, Motif.updated_at, Lieu.name, Lieu.address, Organisation.timezone,
                Territory.timezone)

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from rdv_app.db.models import Lieu, Motif, Organisation, Participation, Rdv, RdvAgent, Usager
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
-from rdv_app.domain.enums import CANCELLED_STATUSES
+from rdv_app.domain.enums import CANCELLED_STATUSES, LocationType, RdvStatus
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
 from rdv_app.services.boundary import boundary
 from rdv_app.services.rights import agent_scope
@@ -42,7 +43,7 @@ def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: dat
         .outerjoin(Lieu, col(Lieu.id) == Rdv.lieu_id)
         .where(RdvAgent.agent_id == agent_id, Rdv.organisation_id == organisation_id, Rdv.ends_at > now,
                col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES]))
-        .order_by(Rdv.starts_at)
+        .order_by(col(Rdv.starts_at))
         .limit(limit)
     ).all()
     rdv_ids = [row[0].id for row in rows]
@@ -56,14 +57,14 @@ def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: dat
         names.setdefault(rdv_id, []).append(f"{first} {last.upper()}")
     result = []
     for rdv, motif_name, location_type, lieu_name in rows:
-        moment = datefmt.local(rdv.starts_at, organisation.timezone)
+        moment = datefmt.local(rdv.starts_at, organisation.time_zone)
         result.append(UpcomingRdv(
-            rdv_id=rdv.id,  # type: ignore[arg-type]
+            rdv_id=require_id(rdv),
             day=datefmt.long_date(moment.date()),
             time=datefmt.hour(moment),
             motif=motif_name,
-            lieu=lieu_name or LOCATION_TYPE_LABELS[location_type],
-            usagers=", ".join(names.get(rdv.id, [])) or (rdv.name or "—"),  # type: ignore[arg-type]
-            status=RDV_STATUS_LABELS[rdv.status],
+            lieu=lieu_name or LOCATION_TYPE_LABELS[LocationType(location_type)],
+            usagers=", ".join(names.get(require_id(rdv), [])) or (rdv.name or "—"),
+            status=RDV_STATUS_LABELS[RdvStatus(rdv.status)],
         ))
     return result

@@ -24,6 +24,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from rdv_app.db.models import Absence, AgentRole
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.availability_text import describe_absence
@@ -109,17 +110,18 @@ def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *
     data = _validated(uow, scope, local_time.today(uow, organisation_id, now), previous=None,
                       agent_id=agent_id, title=title, first_day=first_day, start_time=start_time,
                       end_day=end_day, end_time=end_time, recurrence=recurrence)
-    absence = Absence(agent_id=data.agent_id)
+    # Built empty then filled by _apply: SQLModel does not validate a table model on init, its stubs do.
+    absence = Absence(agent_id=data.agent_id)  # type: ignore[call-arg]
     _apply(absence, data)
     uow.session.add(absence)
     uow.session.flush()
-    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=absence.id,  # type: ignore[arg-type]
+    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=require_id(absence),
                  changes=audit.diff({}, _snapshot(data)), organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
-    uow.record(AvailabilityChanged(model=ENTITY, record_id=absence.id, organisation_id=organisation_id,  # type: ignore[arg-type]
+    uow.record(AvailabilityChanged(model=ENTITY, record_id=require_id(absence), organisation_id=organisation_id,
                                    change=Change.CREATED, actor=Actor.agent(actor_agent_id), occurred_at=clock.now()))
     uow.commit()
-    return absence.id  # type: ignore[return-value]
+    return require_id(absence)
 
 
 @boundary
@@ -234,7 +236,7 @@ def _views(uow: UnitOfWork, absences: Collection[Absence], today: date) -> list[
                                                    a.start_time, a.id)):
         recurrence = Recurrence.from_json(absence.recurrence, absence.first_day)
         views.append(AbsenceView(
-            id=absence.id,  # type: ignore[arg-type]
+            id=require_id(absence),
             agent_id=absence.agent_id,
             agent_name=agents[absence.agent_id].full_name,
             title=absence.title,

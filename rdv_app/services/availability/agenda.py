@@ -15,9 +15,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 
 from rdv_app.db.models import Absence, Agent, AgentRole, AuditLog, Organisation, PlageOuverture
+from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.colours import LIGHT_TEXT, readable_text_colour
@@ -77,9 +79,9 @@ def recent_changes(uow: UnitOfWork, after: int | None, agent_ids: Collection[int
     preferences, which their agendas follow too."""
     if after is None:
         after = max(0, (uow.session.exec(select(sa.func.max(AuditLog.id))).one() or 0) - lookback)
-    rows = uow.session.exec(select(AuditLog.id, AuditLog.organisation_id).where(col(AuditLog.id) > after)
+    rows = uow.session.exec(select(not_null(AuditLog.id), AuditLog.organisation_id).where(col(AuditLog.id) > after)
                             .order_by(col(AuditLog.id))).all()
-    preferences = uow.session.exec(select(Agent.id, Agent.display_saturdays, Agent.display_cancelled_rdv)
+    preferences = uow.session.exec(select(not_null(Agent.id), Agent.display_saturdays, Agent.display_cancelled_rdv)
                                    .where(col(Agent.id).in_(agent_ids))).all() if agent_ids else []
     return RecentChanges(after=after, rows=[(row_id, organisation_id) for row_id, organisation_id in rows],
                          preferences={agent_id: (saturdays, cancelled) for agent_id, saturdays, cancelled in preferences})
@@ -91,9 +93,9 @@ def visible_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     agents = uow.session.exec(
         select(Agent).where(col(Agent.id).in_(visible_agent_ids(uow, scope)), col(Agent.deleted_at).is_(None))
-        .order_by(Agent.last_name, Agent.first_name)
+        .order_by(col(Agent.last_name), col(Agent.first_name))
     ).all()
-    return [AgendaAgent(a.id, agent_name(a.first_name, a.last_name)) for a in agents]  # type: ignore[arg-type]
+    return [AgendaAgent(require_id(a), agent_name(a.first_name, a.last_name)) for a in agents]
 
 
 @boundary
@@ -131,7 +133,8 @@ def _plage_events(uow: UnitOfWork, organisation_id: int, agent_ids: Sequence[int
                   last_day: date) -> list[AgendaEvent]:
     """The agents' running plages of the organisation, as background, on the days they open."""
     rows = uow.session.exec(
-        select(PlageOuverture.id, PlageOuverture.title, PlageOuverture.first_day, PlageOuverture.start_time,
+        # sqlmodel types select() for at most 4 entities.
+        select(PlageOuverture.id, PlageOuverture.title, PlageOuverture.first_day, PlageOuverture.start_time,  # type: ignore[call-overload]
                PlageOuverture.end_time, PlageOuverture.recurrence)
         .where(PlageOuverture.organisation_id == organisation_id, col(PlageOuverture.agent_id).in_(agent_ids),
                running(PlageOuverture, col(PlageOuverture.first_day), today),
@@ -148,7 +151,8 @@ def _absence_events(uow: UnitOfWork, agent_ids: Sequence[int], today: date, firs
                     last_day: date) -> list[AgendaEvent]:
     """The agents' running indisponibilités (in any organisation), in grey, each occurrence whole."""
     rows = uow.session.exec(
-        select(Absence.id, Absence.title, Absence.first_day, Absence.start_time, Absence.end_day, Absence.end_time,
+        # sqlmodel types select() for at most 4 entities.
+        select(Absence.id, Absence.title, Absence.first_day, Absence.start_time, Absence.end_day, Absence.end_time,  # type: ignore[call-overload]
                Absence.recurrence)
         .where(col(Absence.agent_id).in_(agent_ids), running(Absence, col(Absence.end_day), today),
                _may_meet(Absence, col(Absence.end_day), first_day, last_day))
@@ -164,7 +168,7 @@ def _absence_events(uow: UnitOfWork, agent_ids: Sequence[int], today: date, firs
     return events
 
 
-def _may_meet(model: type[PlageOuverture] | type[Absence], last_day_column: sa.ColumnElement, first_day: date,
+def _may_meet(model: type[PlageOuverture] | type[Absence], last_day_column: Mapped[date], first_day: date,
               last_day: date) -> sa.ColumnElement[bool]:
     """Rows that may have an occurrence on first_day..last_day: a one-off by its days, a series by its span."""
     one_off = sa.and_(col(model.recurrence).is_(None), last_day_column >= first_day)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from rdv_app.db.models import Agent, Lieu, Organisation, Service
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import LieuAvailability, LocationType
@@ -108,17 +109,17 @@ def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int,
     services = uow.session.exec(select(Service).where(col(Service.id).in_(service_ids)).order_by(Service.name)).all()
     agents = uow.session.exec(
         select(Agent).where(col(Agent.id).in_(visible_agent_ids(uow, scope)), col(Agent.deleted_at).is_(None))
-        .order_by(Agent.last_name, Agent.first_name)
+        .order_by(col(Agent.last_name), col(Agent.first_name))
     ).all()
     lieux = uow.session.exec(
         select(Lieu).where(Lieu.organisation_id == organisation_id, Lieu.availability == LieuAvailability.ENABLED)
         .order_by(Lieu.name)
     ).all()
     return SearchOptions(
-        services=[Choice(s.id, s.name) for s in services],  # type: ignore[arg-type]
-        motifs=[Choice(m.id, _motif_label(m.name, m.location_type), m.service_id) for m in motifs],  # type: ignore[arg-type]
-        agents=[Choice(a.id, agent_name(a.first_name, a.last_name)) for a in agents],  # type: ignore[arg-type]
-        lieux=[Choice(lieu.id, lieu.name) for lieu in lieux],  # type: ignore[arg-type]
+        services=[Choice(require_id(s), s.name) for s in services],
+        motifs=[Choice(require_id(m), _motif_label(m.name, m.location_type), m.service_id) for m in motifs],
+        agents=[Choice(require_id(a), agent_name(a.first_name, a.last_name)) for a in agents],
+        lieux=[Choice(require_id(lieu), lieu.name) for lieu in lieux],
         today=today,
     )
 
@@ -171,7 +172,7 @@ def lieux_availability(uow: UnitOfWork, agent_id: int, organisation_id: int, mot
     found = {lieu.id: next_availability(search, lieu_id=lieu.id) for lieu in lieux}
     views = dict(zip([lid for lid, slot in found.items() if slot],
                      _views(uow, [slot for slot in found.values() if slot], context), strict=True))
-    result = [LieuAvailabilityView(lieu.id, lieu.name, lieu.address, views.get(lieu.id)) for lieu in lieux]  # type: ignore[arg-type]
+    result = [LieuAvailabilityView(require_id(lieu), lieu.name, lieu.address, views.get(require_id(lieu))) for lieu in lieux]
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(result, key=lambda r: (r.next_slot.starts_at if r.next_slot else far, r.name))
 
@@ -213,8 +214,8 @@ def _views(uow: UnitOfWork, slots: list[Slot], context: MotifContext) -> list[Sl
 
 def _badge(agent: Agent) -> AgentBadge:
     initials = f"{(agent.first_name or ' ')[0]}{agent.last_name[0]}".strip().upper()
-    return AgentBadge(id=agent.id, name=agent_name(agent.first_name, agent.last_name), initials=initials,  # type: ignore[arg-type]
-                      colour=AGENT_COLOURS[agent.id % len(AGENT_COLOURS)])  # type: ignore[operator]
+    return AgentBadge(id=require_id(agent), name=agent_name(agent.first_name, agent.last_name), initials=initials,
+                      colour=AGENT_COLOURS[require_id(agent) % len(AGENT_COLOURS)])
 
 
 _LOCATION_SUFFIXES = {LocationType.PHONE: ("téléphone", " (par téléphone)"),

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from rdv_app.db.models import Absence, Agent, PlageOuverture
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.periods import shift_years
 from rdv_app.domain.recurrence import Recurrence, RecurrenceError
@@ -56,5 +57,5 @@ def required_title(title: str | None) -> str:
 
 
 def agents_by_id(uow: UnitOfWork, agent_ids: Iterable[int]) -> dict[int, Agent]:
-    return {agent.id: agent for agent in uow.session.exec(  # type: ignore[misc]
+    return {require_id(agent): agent for agent in uow.session.exec(
         select(Agent).where(col(Agent.id).in_(set(agent_ids)))).all()}

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
+from rdv_app.db.rows import not_null, referenced, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.availability_text import describe_plage
@@ -128,18 +129,19 @@ def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
                       lieu_id=lieu_id, motif_ids=motif_ids, first_day=first_day, start_time=start_time,
                       end_time=end_time, recurrence=recurrence)
     _confirm_or_raise(_warnings(uow, data, organisation_id, today, exclude_id=None), confirm_warnings)
-    plage = PlageOuverture(organisation_id=organisation_id)
+    # Built empty then filled by _apply: SQLModel does not validate a table model on init, its stubs do.
+    plage = PlageOuverture(organisation_id=organisation_id)  # type: ignore[call-arg]
     _apply(plage, data)
     uow.session.add(plage)
     uow.session.flush()
-    _link_motifs(uow, plage.id, data.motifs)  # type: ignore[arg-type]
-    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=plage.id,  # type: ignore[arg-type]
+    _link_motifs(uow, require_id(plage), data.motifs)
+    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=require_id(plage),
                  changes=audit.diff({}, _snapshot(data)), organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
-    uow.record(AvailabilityChanged(model=ENTITY, record_id=plage.id, organisation_id=organisation_id,  # type: ignore[arg-type]
+    uow.record(AvailabilityChanged(model=ENTITY, record_id=require_id(plage), organisation_id=organisation_id,
                                    change=Change.CREATED, actor=Actor.agent(actor_agent_id), occurred_at=clock.now()))
     uow.commit()
-    return plage.id  # type: ignore[return-value]
+    return require_id(plage)
 
 
 @boundary
@@ -195,8 +197,8 @@ def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
         sa.and_(col(PlageOuverture.recurrence).is_not(None), col(PlageOuverture.recurrence_until) < cutoff),
     )
     rows = uow.session.exec(
-        select(PlageOuverture.id, PlageOuverture.organisation_id, PlageOuverture.first_day,
-               PlageOuverture.recurrence_until).where(ended_before_cutoff)
+        select(not_null(PlageOuverture.id), col(PlageOuverture.organisation_id), col(PlageOuverture.first_day),
+               col(PlageOuverture.recurrence_until)).where(ended_before_cutoff)
     ).all()
     for plage_id, organisation_id, *_ in rows:
         uow.record(AvailabilityChanged(model=ENTITY, record_id=plage_id, organisation_id=organisation_id,
@@ -206,7 +208,7 @@ def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
     _delete_plages(uow, [plage_id for plage_id, *_ in rows])
     for plage_id, organisation_id, first_day, until in rows:
         # Only the end date is kept: the point of the purge is to forget the rest.
-        audit.record(uow.session, action="purge", entity_type=ENTITY, entity_id=plage_id,  # type: ignore[arg-type]
+        audit.record(uow.session, action="purge", entity_type=ENTITY, entity_id=plage_id,
                      changes={"ended_on": [until or first_day, None]}, organisation_id=organisation_id)
     uow.commit()
     return len(rows)
@@ -242,7 +244,7 @@ def _usable_motifs(uow: UnitOfWork, holder: AgentScope, motif_ids: Collection[in
         raise DomainError("Choisissez au moins un motif.", "motif_ids")
     motifs = uow.session.exec(
         select(Motif).where(col(Motif.id).in_(wanted), Motif.organisation_id == holder.organisation_id)
-        .order_by(Motif.name, Motif.id)
+        .order_by(col(Motif.name), col(Motif.id))
     ).all()
     if len(motifs) != len(wanted):
         raise PermissionDenied("Ce motif n'appartient pas à cette organisation.")
@@ -253,7 +255,7 @@ def _usable_motifs(uow: UnitOfWork, holder: AgentScope, motif_ids: Collection[in
             raise DomainError(f"Le motif « {motif.name} » est collectif : ses séances se créent comme des RDV "
                               "collectifs, pas dans une plage d'ouverture.", "motif_ids")
         if not _may_hold(holder, motif):
-            name = uow.session.get(Agent, holder.agent_id).full_name  # type: ignore[union-attr]
+            name = referenced(uow.session, Agent, holder.agent_id).full_name
             raise DomainError(f"Le motif « {motif.name} » relève d'un service auquel {name} n'appartient pas.",
                               "motif_ids")
     return tuple(motifs)
@@ -318,11 +320,11 @@ def _overlaps(uow: UnitOfWork, data: _PlageInput, organisation_id: int, today: d
         select(PlageOuverture, Organisation.name, Organisation.timezone)
         .join(Organisation, col(Organisation.id) == PlageOuverture.organisation_id)
         .where(PlageOuverture.agent_id == data.agent_id, _meeting(first, last))
-        .order_by(PlageOuverture.first_day, PlageOuverture.id)
+        .order_by(col(PlageOuverture.first_day), col(PlageOuverture.id))
     )
     if exclude_id is not None:
         query = query.where(PlageOuverture.id != exclude_id)
-    name = uow.session.get(Agent, data.agent_id).full_name  # type: ignore[union-attr]
+    name = referenced(uow.session, Agent, data.agent_id).full_name
     warnings = []
     for other, organisation_name, timezone in uow.session.exec(query).all():
         theirs = _occurrences(other.first_day, other.start_time, other.end_time,
@@ -400,7 +402,7 @@ def _apply(plage: PlageOuverture, data: _PlageInput) -> None:
 
 
 def _link_motifs(uow: UnitOfWork, plage_id: int, motifs: tuple[Motif, ...]) -> None:
-    uow.session.add_all([PlageOuvertureMotif(plage_ouverture_id=plage_id, motif_id=m.id) for m in motifs])  # type: ignore[arg-type]
+    uow.session.add_all([PlageOuvertureMotif(plage_ouverture_id=plage_id, motif_id=require_id(m)) for m in motifs])
 
 
 def _delete_plages(uow: UnitOfWork, plage_ids: list[int]) -> None:
@@ -414,7 +416,7 @@ def _delete_plages(uow: UnitOfWork, plage_ids: list[int]) -> None:
 def _snapshot(data: _PlageInput) -> dict[str, Any]:
     """The audited fields, in the same shape for a validated input and for a stored row."""
     return {"title": data.title, "agent_id": data.agent_id, "lieu_id": data.lieu_id,
-            "motif_ids": sorted(m.id for m in data.motifs),  # type: ignore[type-var]
+            "motif_ids": sorted(require_id(m) for m in data.motifs),
             "first_day": data.first_day, "start_time": data.start_time, "end_time": data.end_time,
             "recurrence": data.recurrence.to_json() if data.recurrence else None}
 
@@ -430,28 +432,28 @@ def _snapshot_of(uow: UnitOfWork, plage: PlageOuverture) -> dict[str, Any]:
 def _views(uow: UnitOfWork, plages: Iterable[PlageOuverture], today: date) -> list[PlageView]:
     plages = list(plages)
     agents = agents_by_id(uow, {p.agent_id for p in plages})
-    lieux = dict(uow.session.exec(select(Lieu.id, Lieu.name).where(
+    lieux = dict(uow.session.exec(select(not_null(Lieu.id), Lieu.name).where(
         col(Lieu.id).in_({p.lieu_id for p in plages if p.lieu_id is not None}))).all())
     motifs: dict[int, list[tuple[int, str]]] = {}
     for plage_id, motif_id, name in uow.session.exec(
-        select(PlageOuvertureMotif.plage_ouverture_id, Motif.id, Motif.name)
+        select(PlageOuvertureMotif.plage_ouverture_id, not_null(Motif.id), Motif.name)
         .join(Motif, col(Motif.id) == PlageOuvertureMotif.motif_id)
         .where(col(PlageOuvertureMotif.plage_ouverture_id).in_([p.id for p in plages]))
-        .order_by(Motif.name, Motif.id)
+        .order_by(col(Motif.name), col(Motif.id))
     ).all():
-        motifs.setdefault(plage_id, []).append((motif_id, name))  # type: ignore[arg-type]
+        motifs.setdefault(plage_id, []).append((motif_id, name))
     views = []
     for plage in sorted(plages, key=lambda p: (agents[p.agent_id].sort_key, p.first_day, p.start_time,
                                                p.id)):
         recurrence = Recurrence.from_json(plage.recurrence, plage.first_day)
-        listed = motifs.get(plage.id, [])  # type: ignore[arg-type]
+        listed = motifs.get(require_id(plage), [])
         views.append(PlageView(
-            id=plage.id,  # type: ignore[arg-type]
+            id=require_id(plage),
             agent_id=plage.agent_id,
             agent_name=agents[plage.agent_id].full_name,
             title=plage.title,
             lieu_id=plage.lieu_id,
-            lieu_name=lieux.get(plage.lieu_id),
+            lieu_name=lieux.get(plage.lieu_id) if plage.lieu_id is not None else None,
             motif_ids=tuple(motif_id for motif_id, _ in listed),
             motif_names=tuple(name for _, name in listed),
             first_day=plage.first_day,

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 
 from rdv_app.db.models import (
@@ -32,6 +33,7 @@ from rdv_app.db.models import (
     RdvAgent,
     Territory,
 )
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import CANCELLED_STATUSES, LieuAvailability
@@ -80,7 +82,7 @@ def motif_context(uow: UnitOfWork, motif_id: int, organisation_id: int | None = 
 
 
 def _slot_motif(motif: Motif) -> SlotMotif:
-    return SlotMotif(id=motif.id, duration_in_min=motif.default_duration_in_min,  # type: ignore[arg-type]
+    return SlotMotif(id=require_id(motif), duration_in_min=motif.default_duration_in_min,
                      min_booking_delay=motif.min_public_booking_delay,
                      max_booking_delay=motif.max_public_booking_delay)
 
@@ -110,7 +112,7 @@ def load_search(
     `exclude_rdv_id` leaves out the RDV being moved."""
     now = now or clock.now()
     motif = context.motif
-    plages = _plages(uow, motif.id, first_day, last_day, agent_ids, lieu_id)  # type: ignore[arg-type]
+    plages = _plages(uow, require_id(motif), first_day, last_day, agent_ids, lieu_id)
     agents = set(agent_ids) if agent_ids is not None else {p.agent_id for p in plages}
     tz = context.time_zone
     # Local days become instants through the zone; a day more on each side covers every offset.
@@ -130,7 +132,7 @@ def load_search(
 
 
 def _in_range(model: type[PlageOuverture] | type[Absence], first_day: date, last_day: date,
-              last_column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+              last_column: Mapped[date]) -> sa.ColumnElement[bool]:
     """Rows with an occurrence that may meet first_day..last_day (one-off by its days, series by its span)."""
     one_off = sa.and_(col(model.recurrence).is_(None), last_column >= first_day)
     series = sa.and_(col(model.recurrence).is_not(None),
@@ -141,20 +143,20 @@ def _in_range(model: type[PlageOuverture] | type[Absence], first_day: date, last
 def _plages(uow: UnitOfWork, motif_id: int, first_day: date, last_day: date,
             agent_ids: Collection[int] | None, lieu_id: int | None) -> list[Plage]:
     query = (
-        sa.select(PlageOuverture.id, PlageOuverture.agent_id, PlageOuverture.lieu_id, PlageOuverture.first_day,
-                  PlageOuverture.start_time, PlageOuverture.end_time, PlageOuverture.recurrence,
-                  PlageOuverture.created_at)
+        sa.select(col(PlageOuverture.id), col(PlageOuverture.agent_id), col(PlageOuverture.lieu_id),
+                  col(PlageOuverture.first_day), col(PlageOuverture.start_time), col(PlageOuverture.end_time),
+                  col(PlageOuverture.recurrence), col(PlageOuverture.created_at))
         .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
         .outerjoin(Lieu, col(Lieu.id) == PlageOuverture.lieu_id)
-        .where(PlageOuvertureMotif.motif_id == motif_id,
+        .where(col(PlageOuvertureMotif.motif_id) == motif_id,
                _in_range(PlageOuverture, first_day, last_day, col(PlageOuverture.first_day)),
                # A disabled lieu offers nothing, even while its plages still exist.
-               sa.or_(col(PlageOuverture.lieu_id).is_(None), Lieu.availability != LieuAvailability.DISABLED))
+               sa.or_(col(PlageOuverture.lieu_id).is_(None), col(Lieu.availability) != LieuAvailability.DISABLED))
     )
     if agent_ids is not None:
         query = query.where(col(PlageOuverture.agent_id).in_(list(agent_ids)))
     if lieu_id is not None:
-        query = query.where(PlageOuverture.lieu_id == lieu_id)
+        query = query.where(col(PlageOuverture.lieu_id) == lieu_id)
     motif_ids = frozenset({motif_id})
     return [
         Plage(id=id_, agent_id=agent_id, lieu_id=lieu, motif_ids=motif_ids, first_day=first, start_time=start,
@@ -165,8 +167,8 @@ def _plages(uow: UnitOfWork, motif_id: int, first_day: date, last_day: date,
 
 def _absences(uow: UnitOfWork, agent_ids: set[int], first_day: date, last_day: date) -> list[AgentAbsence]:
     rows = uow.session.execute(
-        sa.select(Absence.agent_id, Absence.first_day, Absence.start_time, Absence.end_day, Absence.end_time,
-                  Absence.recurrence)
+        sa.select(col(Absence.agent_id), col(Absence.first_day), col(Absence.start_time), col(Absence.end_day),
+                  col(Absence.end_time), col(Absence.recurrence))
         .where(col(Absence.agent_id).in_(agent_ids), _in_range(Absence, first_day, last_day, col(Absence.end_day)))
     )
     return [
@@ -182,13 +184,13 @@ def busy_times(uow: UnitOfWork, agent_ids: Collection[int], start: datetime, end
     dialect = uow.session.get_bind().dialect.name
     starts = _microseconds(col(Rdv.starts_at), dialect).label("starts_us")
     ends = _microseconds(col(Rdv.ends_at), dialect).label("ends_us")
-    query = (sa.select(RdvAgent.agent_id, starts, ends)
+    query = (sa.select(col(RdvAgent.agent_id), starts, ends)
              .join(Rdv, col(Rdv.id) == RdvAgent.rdv_id)
              .where(col(RdvAgent.agent_id).in_(list(agent_ids)), col(Rdv.starts_at) < end, col(Rdv.ends_at) > start,
                     col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES]))
-             .order_by(RdvAgent.agent_id, starts))
+             .order_by(col(RdvAgent.agent_id), starts))
     if exclude_rdv_id is not None:
-        query = query.where(Rdv.id != exclude_rdv_id)
+        query = query.where(col(Rdv.id) != exclude_rdv_id)
     grouped: dict[int, tuple[list[int], list[int]]] = {}
     current = None
     for agent_id, begins, finishes in uow.session.execute(query):
@@ -200,7 +202,7 @@ def busy_times(uow: UnitOfWork, agent_ids: Collection[int], start: datetime, end
     return {agent_id: BusyTimes(*lists) for agent_id, lists in grouped.items()}
 
 
-def _microseconds(instant: sa.ColumnElement, dialect: str) -> sa.ColumnElement[int]:
+def _microseconds(instant: Mapped[datetime], dialect: str) -> sa.ColumnElement[int]:
     """An instant column as integer microseconds since the epoch, computed by the database (exact).
 
     SQLite holds instants as UTC text 'YYYY-MM-DD HH:MM:SS.ffffff' (`UTCDateTime`): whole seconds from

@@ -36,6 +36,7 @@ from rdv_app.db.models import (
     Usager,
     UsagerProfile,
 )
+from rdv_app.db.rows import referenced, require_id
 from rdv_app.domain.enums import AuthorType, LocationType, WebhookSubscription
 from rdv_app.domain.names import agent_name
 from rdv_app.domain.recurrence import Recurrence
@@ -109,12 +110,12 @@ def organisation_ids(session: Session, model: WebhookSubscription, record_id: in
 
 def _agent_organisations(session: Session, agent_id: int) -> list[int]:
     return list(session.exec(select(AgentRole.organisation_id).where(AgentRole.agent_id == agent_id)
-                             .order_by(AgentRole.organisation_id)))
+                             .order_by(col(AgentRole.organisation_id))))
 
 
 def _usager_organisations(session: Session, usager_id: int) -> list[int]:
     return list(session.exec(select(UsagerProfile.organisation_id).where(UsagerProfile.usager_id == usager_id)
-                             .order_by(UsagerProfile.organisation_id)))
+                             .order_by(col(UsagerProfile.organisation_id))))
 
 
 # --------------------------------------------------------------------------- blueprints
@@ -174,9 +175,9 @@ def _rdv(session: Session, rdv_id: int) -> dict[str, Any] | None:
     motif = session.get(Motif, rdv.motif_id)
     lieu = session.get(Lieu, rdv.lieu_id) if rdv.lieu_id else None
     rows = session.exec(select(Participation, Usager).join(Usager, col(Usager.id) == Participation.usager_id)
-                        .where(Participation.rdv_id == rdv_id).order_by(Participation.id)).all()
+                        .where(col(Participation.rdv_id) == rdv_id).order_by(col(Participation.id))).all()
     agents = session.exec(select(Agent).join(RdvAgent, col(RdvAgent.agent_id) == Agent.id)
-                          .where(RdvAgent.rdv_id == rdv_id).order_by(Agent.id)).all()
+                          .where(col(RdvAgent.rdv_id) == rdv_id).order_by(col(Agent.id))).all()
     assert organisation is not None and motif is not None
     created_by_id = {AuthorType.AGENT.value: rdv.created_by_agent_id, AuthorType.USAGER.value: rdv.created_by_usager_id,
                      AuthorType.PRESCRIPTEUR.value: rdv.created_by_prescripteur_id}.get(rdv.created_by_type)
@@ -231,7 +232,7 @@ def _availability(session: Session, kind: NoticeKind, record: PlageOuverture | A
     zone = _organisation_zone(session, organisation_id)
     uid_domain = urlsplit(settings.public_url).hostname or "localhost"
     notice = AvailabilityNotice(
-        kind=kind, record_id=record.id, title=record.title, first_day=record.first_day,  # type: ignore[arg-type]
+        kind=kind, record_id=require_id(record), title=record.title, first_day=record.first_day,
         start_time=record.start_time, end_time=record.end_time, time_zone=zone,
         agent=IcsPerson(agent.email or "", agent_name(agent.first_name, agent.last_name)),
         organizer_email=parseaddr(mailer.SmtpSettings.from_env().mail_from)[1] or "ne-pas-repondre@localhost",
@@ -255,7 +256,7 @@ def _plage_ouverture(session: Session, plage_id: int) -> dict[str, Any] | None:
     organisation = session.get(Organisation, plage.organisation_id)
     lieu = session.get(Lieu, plage.lieu_id) if plage.lieu_id else None
     motifs = session.exec(select(Motif).join(PlageOuvertureMotif, col(PlageOuvertureMotif.motif_id) == Motif.id)
-                          .where(PlageOuvertureMotif.plage_ouverture_id == plage_id).order_by(Motif.id)).all()
+                          .where(col(PlageOuvertureMotif.plage_ouverture_id) == plage_id).order_by(col(Motif.id))).all()
     assert agent is not None and organisation is not None
     data = _availability(session, NoticeKind.PLAGE_OUVERTURE, plage, agent, plage.organisation_id,
                          f"{lieu.name} ({lieu.address})" if lieu else None)
@@ -270,19 +271,20 @@ def _absence(session: Session, absence_id: int) -> dict[str, Any] | None:
         return None
     agent = session.get(Agent, absence.agent_id)
     assert agent is not None
-    organisations = _agent_organisations(session, agent.id)  # type: ignore[arg-type]
+    organisations = _agent_organisations(session, require_id(agent))
     data = _availability(session, NoticeKind.ABSENCE, absence, agent, organisations[0] if organisations else None,
                          None)
     data["end_day"] = _value(absence.end_day)
     return data
 
 
-def _simple(model: Any, render: Callable[[Session, Any], dict[str, Any]]) -> Callable[[Session, int], Any]:
+def _simple(model: Any, render: Callable[[Session, Any], dict[str, Any] | None]) -> Callable[[Session, int], Any]:
     def build(session: Session, record_id: int) -> dict[str, Any] | None:
         record = session.get(model, record_id)
         return render(session, record) if record is not None else None
 
     return build
+
 
 
 _BUILDERS: dict[WebhookSubscription, Callable[[Session, int], dict[str, Any] | None]] = {
@@ -292,8 +294,8 @@ _BUILDERS: dict[WebhookSubscription, Callable[[Session, int], dict[str, Any] | N
     WebhookSubscription.USER: _simple(Usager, _user),
     WebhookSubscription.USER_PROFILE: _simple(UsagerProfile, lambda s, p: {
         **_fields(p, ("id", "notes", "created_at")),
-        "user": _user(s, s.get(Usager, p.usager_id)),
-        "organisation": _organisation(s.get(Organisation, p.organisation_id))}),
+        "user": _user(s, referenced(s, Usager, p.usager_id)),
+        "organisation": _organisation(referenced(s, Organisation, p.organisation_id))}),
     WebhookSubscription.ORGANISATION: _simple(Organisation, lambda s, o: {
         **_organisation(o), **_fields(o, ("slug", "website", "horaires", "external_id", "timezone"))}),
     WebhookSubscription.MOTIF: _simple(Motif, _motif),
@@ -301,8 +303,9 @@ _BUILDERS: dict[WebhookSubscription, Callable[[Session, int], dict[str, Any] | N
     WebhookSubscription.AGENT: _simple(Agent, lambda s, a: _agent(a)),
     WebhookSubscription.AGENT_ROLE: _simple(AgentRole, lambda s, r: {
         **_fields(r, ("id", "access_level")),
-        "agent": _agent(s.get(Agent, r.agent_id)),
-        "organisation": _organisation(s.get(Organisation, r.organisation_id))}),
+        "agent": _agent(referenced(s, Agent, r.agent_id)),
+        "organisation": _organisation(referenced(s, Organisation, r.organisation_id))}),
     WebhookSubscription.REFERENT_ASSIGNATION: _simple(ReferentAssignation, lambda s, r: {
-        "id": r.id, "user": _user(s, s.get(Usager, r.usager_id)), "agent": _agent(s.get(Agent, r.agent_id))}),
+        "id": r.id, "user": _user(s, referenced(s, Usager, r.usager_id)),
+        "agent": _agent(referenced(s, Agent, r.agent_id))}),
 }

@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 
 from rdv_app.config import settings
 from rdv_app.db.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import Channel, NotificationEvent, OutboxStatus, WebhookSubscription
@@ -107,7 +108,7 @@ def emit(session: Session, model: WebhookSubscription | str, record_id: int, eve
         return []
     endpoints = [e for e in session.exec(
         select(WebhookEndpoint).where(col(WebhookEndpoint.organisation_id).in_(organisations),
-                                      col(WebhookEndpoint.enabled).is_(True)).order_by(WebhookEndpoint.id)
+                                      col(WebhookEndpoint.enabled).is_(True)).order_by(col(WebhookEndpoint.id))
     ) if model.value in e.subscriptions]
     if not endpoints:
         return []
@@ -173,7 +174,7 @@ class DeliveryView:
 def list_endpoints(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> list[EndpointView]:
     require_admin(uow, actor_agent_id, organisation_id)
     endpoints = uow.session.exec(select(WebhookEndpoint).where(WebhookEndpoint.organisation_id == organisation_id)
-                                 .order_by(WebhookEndpoint.id)).all()
+                                 .order_by(col(WebhookEndpoint.id))).all()
     return [_view(e) for e in endpoints]
 
 
@@ -195,11 +196,11 @@ def create_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
                                subscriptions=list(chosen))
     uow.session.add(endpoint)
     uow.session.flush()
-    audit.record(uow.session, action="create", entity_type=_ENTITY, entity_id=endpoint.id,  # type: ignore[arg-type]
+    audit.record(uow.session, action="create", entity_type=_ENTITY, entity_id=require_id(endpoint),
                  changes={"target_url": [None, url], "subscriptions": [None, list(chosen)]},
                  organisation_id=organisation_id, actor_agent_id=actor_agent_id)
     uow.commit()
-    return CreatedEndpoint(id=endpoint.id, secret=secret)  # type: ignore[arg-type]
+    return CreatedEndpoint(id=require_id(endpoint), secret=secret)
 
 
 @boundary
@@ -259,7 +260,7 @@ def list_deliveries(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
     for delivery, payload, status in rows:
         meta = json.loads(payload["body"]).get("meta", {}) if payload else {}
         views.append(DeliveryView(
-            id=delivery.id, outbox_message_id=delivery.outbox_message_id, at=delivery.created_at,  # type: ignore[arg-type]
+            id=require_id(delivery), outbox_message_id=delivery.outbox_message_id, at=delivery.created_at,
             attempt=delivery.attempt, model=meta.get("model", ""), event=meta.get("event", ""),
             status_code=delivery.status_code, latency_ms=delivery.latency_ms,
             response_excerpt=delivery.response_excerpt or "", error=delivery.error or "",
@@ -287,7 +288,7 @@ def resend(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, outbox_me
     message.status, message.attempts = OutboxStatus.PENDING.value, 0
     message.next_attempt_at, message.locked_until, message.last_error = now or clock.now(), None, None
     uow.session.add(message)
-    audit.record(uow.session, action="resend", entity_type=_ENTITY, entity_id=endpoint.id,  # type: ignore[arg-type]
+    audit.record(uow.session, action="resend", entity_type=_ENTITY, entity_id=require_id(endpoint),
                  changes={"outbox_message_id": [None, outbox_message_id]}, organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
     uow.commit()
@@ -374,7 +375,7 @@ def _view(endpoint: WebhookEndpoint) -> EndpointView:
         state = "Actif"
     subscriptions = tuple(endpoint.subscriptions)
     return EndpointView(
-        id=endpoint.id, target_url=endpoint.target_url, masked_secret=masked(endpoint.secret),  # type: ignore[arg-type]
+        id=require_id(endpoint), target_url=endpoint.target_url, masked_secret=masked(endpoint.secret),
         subscriptions=subscriptions,
         subscription_labels=", ".join(SUBSCRIPTION_LABELS[WebhookSubscription(s)] for s in subscriptions),
         enabled=endpoint.enabled, state=state, created_at=endpoint.created_at)

@@ -47,7 +47,7 @@ def booked_rdv(uow: UnitOfWork, usager_id: int, rdv_id: int) -> BookedRdv:
         .join(Organisation, col(Organisation.id) == Rdv.organisation_id)
         .join(Participation, col(Participation.rdv_id) == Rdv.id)
         .join(Usager, col(Usager.id) == Participation.usager_id)
-        .where(Rdv.id == rdv_id, sa.or_(Usager.id == usager_id, Usager.responsible_id == usager_id))
+        .where(col(Rdv.id) == rdv_id, sa.or_(col(Usager.id) == usager_id, col(Usager.responsible_id) == usager_id))
     ).first()
     if row is None:
         raise NotFound("Ce rendez-vous est introuvable depuis votre compte.")

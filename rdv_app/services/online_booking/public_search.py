@@ -29,6 +29,7 @@ from rdv_app.db.models import (
     Service,
     Territory,
 )
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType
@@ -188,7 +189,7 @@ def find_place(uow: UnitOfWork, text: str) -> Place:
     if territory is None:
         raise DomainError(f"La prise de rendez-vous en ligne n'est pas encore ouverte dans le département "
                           f"{number}.", "place")
-    return Place(territory.id, territory.departement_number, territory.name)  # type: ignore[arg-type]
+    return Place(require_id(territory), territory.departement_number, territory.name)
 
 
 @boundary
@@ -204,7 +205,7 @@ def services(uow: UnitOfWork, scope: PublicScope, now: datetime | None = None) -
     """Services with at least one motif bookable online in the scope, by name."""
     ids = {m.service_id for m in _bookable_motifs(uow, scope, now)}
     rows = uow.session.exec(select(Service).where(col(Service.id).in_(ids)).order_by(Service.name)).all()
-    return [ServiceChoice(s.id, s.name) for s in rows]  # type: ignore[arg-type]
+    return [ServiceChoice(require_id(s), s.name) for s in rows]
 
 
 @boundary
@@ -221,7 +222,7 @@ def motifs(uow: UnitOfWork, scope: PublicScope, service_id: int, now: datetime |
 def _choice(key: str, found: list[Motif]) -> MotifChoice:
     return MotifChoice(key=key, name=found[0].name, location_type=found[0].location_type,
                        location_label=LOCATION_TYPE_LABELS[LocationType(found[0].location_type)],
-                       motif_ids=tuple(sorted(m.id for m in found)))  # type: ignore[misc]
+                       motif_ids=tuple(sorted(require_id(m) for m in found)))
 
 
 @boundary
@@ -259,11 +260,11 @@ def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> 
             .where(PlageOuvertureMotif.motif_id == motif_id, col(PlageOuverture.lieu_id).is_not(None))).all())
         rows = uow.session.exec(select(Lieu).where(col(Lieu.id).in_(lieu_ids),
                                                    Lieu.availability == LieuAvailability.ENABLED.value)).all()
-        found = _next_slots(uow, context, now, [lieu.id for lieu in rows])  # type: ignore[misc]
+        found = _next_slots(uow, context, now, [require_id(lieu) for lieu in rows])
         for lieu in rows:
-            slot = found.get(lieu.id)  # type: ignore[arg-type]
-            cards.append(LieuCard(lieu_id=lieu.id, motif_id=motif_id,  # type: ignore[arg-type]
-                                  organisation_id=context.organisation.id,  # type: ignore[arg-type]
+            slot = found.get(require_id(lieu))
+            cards.append(LieuCard(lieu_id=require_id(lieu), motif_id=motif_id,
+                                  organisation_id=require_id(context.organisation),
                                   organisation_name=context.organisation.name, name=lieu.name,
                                   address=lieu.address, next_availability=_availability(slot, context)))
     return sorted(cards, key=lambda c: (_soonest(c.next_availability), c.name.casefold()))
@@ -278,7 +279,7 @@ def organisations(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = N
         context = motif_context(uow, motif_id, _organisation_of(uow, motif_id))
         slot = _next_slots(uow, context, now, [None]).get(None)
         organisation = context.organisation
-        cards.append(OrganisationCard(organisation_id=organisation.id, motif_id=motif_id,  # type: ignore[arg-type]
+        cards.append(OrganisationCard(organisation_id=require_id(organisation), motif_id=motif_id,
                                       name=organisation.name, phone_number=organisation.phone_number,
                                       next_availability=_availability(slot, context)))
     return sorted(cards, key=lambda c: (_soonest(c.next_availability), c.name.casefold()))
@@ -372,7 +373,7 @@ def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) 
         .join(PlageOuverture, col(PlageOuverture.id) == PlageOuvertureMotif.plage_ouverture_id)
         .outerjoin(Lieu, col(Lieu.id) == PlageOuverture.lieu_id)
         .where(still_to_come, sa.or_(col(PlageOuverture.lieu_id).is_(None),
-                                     Lieu.availability == LieuAvailability.ENABLED.value))
+                                     col(Lieu.availability) == LieuAvailability.ENABLED.value))
     )
     query = (
         select(Motif).join(Organisation, col(Organisation.id) == Motif.organisation_id)
@@ -382,7 +383,7 @@ def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) 
     )
     if scope.organisation_id is not None:
         query = query.where(Motif.organisation_id == scope.organisation_id)
-    return list(uow.session.exec(query.order_by(Motif.name, Motif.id)).all())
+    return list(uow.session.exec(query.order_by(col(Motif.name), col(Motif.id))).all())
 
 
 def _organisation_of(uow: UnitOfWork, motif_id: int) -> int:
@@ -424,7 +425,7 @@ def _soonest(availability: Availability | None) -> datetime:
 
 
 def _info(organisation: Organisation) -> OrganisationInfo:
-    return OrganisationInfo(id=organisation.id, name=organisation.name, slug=organisation.slug,  # type: ignore[arg-type]
+    return OrganisationInfo(id=require_id(organisation), name=organisation.name, slug=organisation.slug,
                             territory_id=organisation.territory_id, phone_number=organisation.phone_number,
                             email=organisation.email, website=organisation.website)
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, select
 
 from rdv_app.db.models import Lieu, Organisation, PlageOuverture, Territory
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, contact
 from rdv_app.domain.contact import InvalidValue
@@ -75,12 +77,12 @@ def create_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, data
     lieu = Lieu(organisation_id=organisation_id, **values)
     uow.session.add(lieu)
     uow.session.flush()
-    uow.record(RecordChanged(model=WebhookSubscription.LIEU, record_id=lieu.id,  # type: ignore[arg-type]
+    uow.record(RecordChanged(model=WebhookSubscription.LIEU, record_id=require_id(lieu),
                              change=Change.CREATED, occurred_at=clock.now()))
-    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=lieu.id,  # type: ignore[arg-type]
+    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=require_id(lieu),
                  changes=audit.diff({}, values), organisation_id=organisation_id, actor_agent_id=actor_agent_id)
     uow.commit()
-    return lieu.id  # type: ignore[return-value]
+    return require_id(lieu)
 
 
 @boundary
@@ -137,7 +139,7 @@ def _lieu_of(uow: UnitOfWork, organisation_id: int, lieu_id: int) -> Lieu:
     return lieu
 
 
-def _validated(uow: UnitOfWork, organisation_id: int, data: LieuInput) -> dict[str, object]:
+def _validated(uow: UnitOfWork, organisation_id: int, data: LieuInput) -> dict[str, Any]:
     name = " ".join((data.name or "").split())
     if not name:
         raise DomainError("Le nom du lieu est obligatoire.", "name")
@@ -169,6 +171,6 @@ def _values_of(lieu: Lieu) -> dict[str, object]:
 
 
 def _view(lieu: Lieu) -> LieuView:
-    return LieuView(id=lieu.id, name=lieu.name, address=lieu.address,  # type: ignore[arg-type]
+    return LieuView(id=require_id(lieu), name=lieu.name, address=lieu.address,
                     phone_number=lieu.phone_number, latitude=lieu.latitude, longitude=lieu.longitude,
                     enabled=lieu.availability == LieuAvailability.ENABLED)

@@ -30,9 +30,10 @@ from rdv_app.db.models import (
     Service,
     TerritoryService,
 )
+from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, motif_rules
-from rdv_app.domain.enums import BookableBy, WebhookSubscription
+from rdv_app.domain.enums import BookableBy, LocationType, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import BOOKABLE_BY_LABELS, LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
@@ -116,7 +117,7 @@ def create_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, dat
     require_admin(uow, actor_agent_id, organisation_id)
     motif = add_motif(uow, organisation_id, validated(uow, organisation_id, data), actor_agent_id, "create")
     uow.commit()
-    return motif.id  # type: ignore[return-value]
+    return require_id(motif)
 
 
 @boundary
@@ -144,7 +145,7 @@ def duplicate_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
     copy = validated(uow, organisation_id, replace(source, name=name))
     motif = add_motif(uow, organisation_id, copy, actor_agent_id, "duplicate")
     uow.commit()
-    return motif.id  # type: ignore[return-value]
+    return require_id(motif)
 
 
 @boundary
@@ -196,12 +197,12 @@ def territory_id_of(uow: UnitOfWork, organisation_id: int) -> int:
 
 def territory_services(uow: UnitOfWork, territory_id: int) -> list[ServiceChoice]:
     rows = uow.session.exec(
-        select(Service.id, Service.name)
+        select(not_null(Service.id), Service.name)
         .join(TerritoryService, col(TerritoryService.service_id) == Service.id)
         .where(TerritoryService.territory_id == territory_id, col(Service.is_secretariat).is_(False))
         .order_by(Service.name)
     ).all()
-    return [ServiceChoice(id=service_id, name=name) for service_id, name in rows]  # type: ignore[arg-type]
+    return [ServiceChoice(id=service_id, name=name) for service_id, name in rows]
 
 
 def validated(uow: UnitOfWork, organisation_id: int, data: MotifFields, motif: Motif | None = None) -> MotifFields:
@@ -235,12 +236,12 @@ def check_unique_name(uow: UnitOfWork, organisation_id: int, data: MotifFields, 
 
 
 def add_motif(uow: UnitOfWork, organisation_id: int, data: MotifFields, actor_agent_id: int, action: str) -> Motif:
-    motif = Motif(organisation_id=organisation_id, **data.as_dict())  # type: ignore[arg-type]
+    motif = Motif(organisation_id=organisation_id, **data.as_dict())
     uow.session.add(motif)
     _flush(uow, data)
-    uow.record(RecordChanged(model=WebhookSubscription.MOTIF, record_id=motif.id,  # type: ignore[arg-type]
+    uow.record(RecordChanged(model=WebhookSubscription.MOTIF, record_id=require_id(motif),
                              change=Change.CREATED, occurred_at=clock.now()))
-    audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=motif.id,  # type: ignore[arg-type]
+    audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=require_id(motif),
                  changes=audit.diff({}, data.as_dict()), organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
     return motif
@@ -252,9 +253,9 @@ def change_motif(uow: UnitOfWork, motif: Motif, data: MotifFields, actor_agent_i
         setattr(motif, name, value)
     motif.updated_at = clock.now()
     _flush(uow, data)
-    uow.record(RecordChanged(model=WebhookSubscription.MOTIF, record_id=motif.id,  # type: ignore[arg-type]
+    uow.record(RecordChanged(model=WebhookSubscription.MOTIF, record_id=require_id(motif),
                              change=Change.UPDATED, occurred_at=clock.now()))
-    audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=motif.id,  # type: ignore[arg-type]
+    audit.record(uow.session, action=action, entity_type=ENTITY, entity_id=require_id(motif),
                  changes=audit.diff(before, data.as_dict()), organisation_id=motif.organisation_id,
                  actor_agent_id=actor_agent_id)
 
@@ -324,7 +325,7 @@ def _flush(uow: UnitOfWork, data: MotifFields) -> None:
 
 def _row(motif: Motif, service_name: str, with_rdvs: bool) -> MotifRow:
     return MotifRow(
-        id=motif.id,  # type: ignore[arg-type]
+        id=require_id(motif),
         organisation_id=motif.organisation_id,
         name=motif.name,
         service_id=motif.service_id,
@@ -332,10 +333,10 @@ def _row(motif: Motif, service_name: str, with_rdvs: bool) -> MotifRow:
         color=motif.color,
         default_duration_in_min=motif.default_duration_in_min,
         location_type=motif.location_type,
-        location_label=LOCATION_TYPE_LABELS[motif.location_type],  # type: ignore[index]
+        location_label=LOCATION_TYPE_LABELS[LocationType(motif.location_type)],
         collectif=motif.collectif,
         bookable_by=motif.bookable_by,
-        bookable_label=BOOKABLE_BY_LABELS[motif.bookable_by],  # type: ignore[index]
+        bookable_label=BOOKABLE_BY_LABELS[BookableBy(motif.bookable_by)],
         open_online=motif_rules.is_open_online(motif.bookable_by),
         min_delay=motif_rules.describe_delay(motif.min_public_booking_delay),
         max_delay=motif_rules.describe_delay(motif.max_public_booking_delay),

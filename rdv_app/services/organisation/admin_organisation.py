@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -23,10 +24,11 @@ from rdv_app.db.models import (
     Service,
     Territory,
 )
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, contact
 from rdv_app.domain.contact import InvalidValue
-from rdv_app.domain.enums import BookableBy, LieuAvailability, WebhookSubscription
+from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.recipients import phone_region
@@ -136,8 +138,8 @@ def online_booking(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *
                Motif.bookable_by == BookableBy.EVERYONE.value)
     ).all()
     motifs = tuple(
-        OnlineMotif(id=motif.id, name=motif.name, service_name=service_name,  # type: ignore[arg-type]
-                    location_label=LOCATION_TYPE_LABELS[motif.location_type],  # type: ignore[index]
+        OnlineMotif(id=require_id(motif), name=motif.name, service_name=service_name,
+                    location_label=LOCATION_TYPE_LABELS[LocationType(motif.location_type)],
                     offered=motif.id in offered)
         for motif, service_name in sorted(rows, key=lambda r: (folded(r[0].name), r[0].id))
     )
@@ -176,11 +178,11 @@ def _validated(uow: UnitOfWork, organisation: Organisation, data: OrganisationSe
         "website": lambda: contact.website(data.website),
         "timezone": lambda: contact.timezone(data.timezone),
     }
-    values: dict[str, str | None] = {}
+    values: dict[str, Any] = {}
     for field, check in checks.items():
         try:
             values[field] = check()
         except InvalidValue as exc:
             raise DomainError(exc.message, field) from exc
     return OrganisationSettings(name=name, horaires=contact.optional_text(data.horaires),
-                                **values)  # type: ignore[arg-type]
+                                **values)

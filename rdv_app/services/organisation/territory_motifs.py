@@ -21,6 +21,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from rdv_app.db.models import AgentRole, Motif, Organisation, Territory
+from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import motif_rules
 from rdv_app.domain.enums import AccessLevel
@@ -132,8 +133,8 @@ def territory_for(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) ->
     ).first()
     if territory is None:
         raise NotFound("Cette organisation n'existe pas.")
-    require_territorial_admin(uow, actor_agent_id, territory.id)  # type: ignore[arg-type]
-    return TerritoryInfo(id=territory.id, name=territory.name,  # type: ignore[arg-type]
+    require_territorial_admin(uow, actor_agent_id, require_id(territory))
+    return TerritoryInfo(id=require_id(territory), name=territory.name,
                          departement_number=territory.departement_number)
 
 
@@ -221,10 +222,10 @@ def create_in_organisations(uow: UnitOfWork, actor_agent_id: int, territory_id: 
                 raise
             raise DomainError(f"{organisations[organisation_id]} : {exc.message} Aucun motif n'a été créé.",
                               "name") from exc
-    ids = [admin_motifs.add_motif(uow, organisation_id, fields_, actor_agent_id, "create").id
+    ids = [require_id(admin_motifs.add_motif(uow, organisation_id, fields_, actor_agent_id, "create"))
            for organisation_id, fields_ in checked]
     uow.commit()
-    return ids  # type: ignore[return-value]
+    return ids
 
 
 # --------------------------------------------------------------------------- helpers
@@ -233,12 +234,12 @@ def create_in_organisations(uow: UnitOfWork, actor_agent_id: int, territory_id: 
 def _administered(uow: UnitOfWork, actor_agent_id: int, territory_id: int) -> dict[int, str]:
     """The organisations of the territory where the actor holds an admin role, by name."""
     rows = uow.session.exec(
-        select(Organisation.id, Organisation.name)
+        select(not_null(Organisation.id), Organisation.name)
         .join(AgentRole, col(AgentRole.organisation_id) == Organisation.id)
         .where(Organisation.territory_id == territory_id, AgentRole.agent_id == actor_agent_id,
                AgentRole.access_level == AccessLevel.ADMIN.value)
     ).all()
-    return dict(sorted(rows, key=lambda r: admin_motifs.folded(r[1])))  # type: ignore[arg-type]
+    return dict(sorted(rows, key=lambda r: admin_motifs.folded(r[1])))
 
 
 def _planned(uow: UnitOfWork, actor_agent_id: int, territory_id: int, motif_ids: Collection[int],
@@ -271,7 +272,7 @@ def _planned(uow: UnitOfWork, actor_agent_id: int, territory_id: int, motif_ids:
         changes = tuple(FieldChange(_LABELS[name], _shown(name, getattr(before, name)),
                                     _shown(name, getattr(after, name)))
                         for name in chosen if getattr(before, name) != getattr(after, name))
-        planned.append((MotifPreview(motif_id=motif.id, organisation_name=organisations[motif.organisation_id],  # type: ignore[arg-type]
+        planned.append((MotifPreview(motif_id=require_id(motif), organisation_name=organisations[motif.organisation_id],
                                      motif_name=motif.name, changes=changes, error=error), motif, after))
     return planned
 

@@ -70,6 +70,7 @@ from rdv_app.db.models import (
     RdvAgent,
     Usager,
 )
+from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, rdv_status
 from rdv_app.domain.booking_rules import (
@@ -220,7 +221,7 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
     if rate_limit.is_blocked(BOOKINGS_PER_USAGER, limit_key):
         raise DomainError(TOO_MANY_BOOKINGS)
 
-    participant = holder if for_usager_id in (None, usager_id) else _relative(uow, holder, for_usager_id)  # type: ignore[arg-type]
+    participant = holder if for_usager_id in (None, usager_id) else _relative(uow, holder, for_usager_id)
     context = motif_context(uow, motif_id, motif.organisation_id)
     _check_informations(motif, holder, participant)
     if (motif.restriction_for_rdv or "").strip() and not accepted_conditions:
@@ -246,7 +247,7 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
         if found is None:
             raise
         return found
-    rdv_id: int = rdv.id  # type: ignore[assignment]
+    rdv_id: int = require_id(rdv)
     notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
     uow.session.add(RdvAgent(rdv_id=rdv_id, agent_id=slot.agent_id, slot_starts_at=slot.starts_at,
                              slot_ends_at=slot.ends_at))
@@ -257,7 +258,7 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
         # lock (it cannot while every path takes it; this is the last line of defence).
         uow.rollback()
         raise SlotTaken() from None
-    uow.session.add(Participation(rdv_id=rdv_id, usager_id=participant.id, status=RdvStatus.UNKNOWN.value,  # type: ignore[arg-type]
+    uow.session.add(Participation(rdv_id=rdv_id, usager_id=require_id(participant), status=RdvStatus.UNKNOWN.value,
                                   send_lifecycle_notifications=notify, send_reminder_notification=notify,
                                   created_by_type=AuthorType.USAGER.value))
     actor = Actor.usager(usager_id)
@@ -266,7 +267,7 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
         rdv_id=rdv_id, organisation_id=motif.organisation_id, change=Change.CREATED, action="created",
         actor=actor, occurred_at=now, version=rdv.ics_sequence, event=NotificationEvent.RDV_CREATED,
         status=RdvStatus.UNKNOWN, starts_at=slot.starts_at, old_starts_at=None, time_or_lieu_changed=False,
-        old_agent_ids=(), new_agent_ids=(slot.agent_id,), usager_ids=(participant.id,),  # type: ignore[arg-type]
+        old_agent_ids=(), new_agent_ids=(slot.agent_id,), usager_ids=(require_id(participant),),
         changes=audit.diff({}, {"motif_id": motif_id, "lieu_id": lieu_id, "starts_at": slot.starts_at,
                                 "ends_at": slot.ends_at, "agent_ids": [slot.agent_id],
                                 "usager_ids": [participant.id]})))
@@ -309,14 +310,14 @@ def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, moti
     if not confirm_warnings:
         _raise_warnings(uow, planned, now)
 
-    rdv = Rdv(organisation_id=organisation_id, motif_id=motif.id, lieu_id=lieu_id,  # type: ignore[arg-type]
+    rdv = Rdv(organisation_id=organisation_id, motif_id=require_id(motif), lieu_id=lieu_id,
               starts_at=starts_at, ends_at=ends_at, status=RdvStatus.UNKNOWN.value,
               context=(context or "").strip() or None, users_count=len(ordered_usagers),
               created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id,
               created_at=now, updated_at=now)
     uow.session.add(rdv)
     uow.session.flush()
-    rdv_id: int = rdv.id  # type: ignore[assignment]
+    rdv_id: int = require_id(rdv)
     uow.session.add_all([RdvAgent(rdv_id=rdv_id, agent_id=agent_id) for agent_id in agents])
     uow.session.add_all([
         Participation(rdv_id=rdv_id, usager_id=usager_id, status=RdvStatus.UNKNOWN.value,
@@ -465,7 +466,7 @@ def cancel_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, actor
     begin_write(uow.session)
     row = uow.session.exec(
         select(Rdv, Motif).join(Motif, col(Motif.id) == Rdv.motif_id).where(Rdv.id == rdv_id)
-        .with_for_update(of=Rdv)  # type: ignore[arg-type]  # PostgreSQL: two cancellations one after the other
+        .with_for_update(of=Rdv)  # PostgreSQL: two cancellations one after the other
         .execution_options(populate_existing=True)).first()
     if row is None:
         raise NotFound("Ce rendez-vous est introuvable.")
@@ -538,7 +539,7 @@ def _record(uow: UnitOfWork, rdv: Rdv, event: RdvChanged, *, commit: bool = True
         known = set(uow.session.exec(select(OutboxMessage.id).where(OutboxMessage.rdv_id == event.rdv_id)).all())
         uow.publish()
         outbox_ids = tuple(i for i in uow.session.exec(
-            select(OutboxMessage.id).where(OutboxMessage.rdv_id == event.rdv_id).order_by(OutboxMessage.id)).all()
+            select(not_null(OutboxMessage.id)).where(col(OutboxMessage.rdv_id) == event.rdv_id).order_by(col(OutboxMessage.id))).all()
             if i not in known)
         uow.commit()
     return RdvChange(**{f.name: getattr(event, f.name) for f in dataclasses.fields(RdvChanged)},
@@ -578,11 +579,11 @@ def _apply_status(uow: UnitOfWork, rdv: Rdv, participations: list[Participation]
     if event is not None:
         rdv.ics_sequence += 1  # a cancellation or a re-creation replaces the event in calendars
     if outcome.status in CANCELLED_STATUSES:
-        _release_online_slot(uow, rdv.id)  # type: ignore[arg-type]
+        _release_online_slot(uow, require_id(rdv))
     uow.session.add(rdv)
-    agents = tuple(agent_ids_of(uow, rdv.id)) if tell_agents else ()  # type: ignore[arg-type]
+    agents = tuple(agent_ids_of(uow, require_id(rdv))) if tell_agents else ()
     change = _record(uow, rdv, RdvChanged(
-        rdv_id=rdv.id, organisation_id=rdv.organisation_id, change=Change.UPDATED,  # type: ignore[arg-type]
+        rdv_id=require_id(rdv), organisation_id=rdv.organisation_id, change=Change.UPDATED,
         action="status_changed", actor=actor, occurred_at=now, version=rdv.ics_sequence, event=event,
         status=outcome.status, starts_at=rdv.starts_at, old_starts_at=rdv.starts_at, time_or_lieu_changed=False,
         old_agent_ids=agents, new_agent_ids=agents, usager_ids=concerned, changes=changes))
@@ -598,7 +599,7 @@ def _parse_status(value: str) -> RdvStatus:
 
 def _participations(uow: UnitOfWork, rdv_id: int) -> list[Participation]:
     return list(uow.session.exec(select(Participation).where(Participation.rdv_id == rdv_id)
-                                 .order_by(Participation.id)))
+                                 .order_by(col(Participation.id))))
 
 
 # --------------------------------------------------------------------------- booking: locks and checks
@@ -631,7 +632,7 @@ def _lock_agents(uow: UnitOfWork, motif_id: int, lieu_id: int | None) -> None:
                   .where(PlageOuvertureMotif.motif_id == motif_id))
     if lieu_id is not None:
         candidates = candidates.where(PlageOuverture.lieu_id == lieu_id)
-    uow.session.exec(select(Agent.id).where(col(Agent.id).in_(candidates)).order_by(Agent.id)
+    uow.session.exec(select(col(Agent.id)).where(col(Agent.id).in_(candidates)).order_by(col(Agent.id))
                      .with_for_update()).all()
 
 
@@ -640,7 +641,7 @@ def _lock_agent_rows(uow: UnitOfWork, agent_ids: Collection[int]) -> None:
     planning or moving an RDV and an usager booking the same agent's time run one after the other
     (SQLite's write lock, taken at BEGIN, already serialises them)."""
     if uow.session.get_bind().dialect.name == "postgresql":
-        uow.session.exec(select(Agent.id).where(col(Agent.id).in_(sorted(agent_ids))).order_by(Agent.id)
+        uow.session.exec(select(col(Agent.id)).where(col(Agent.id).in_(sorted(agent_ids))).order_by(col(Agent.id))
                          .with_for_update()).all()
 
 
@@ -650,8 +651,8 @@ def _release_online_slot(uow: UnitOfWork, rdv_id: int) -> None:
 
 
 def _booked_with_key(uow: UnitOfWork, key_hash: str) -> Booked | None:
-    row = uow.session.exec(select(Rdv.id, Rdv.uuid).where(Rdv.booking_key_hash == key_hash)).first()
-    return None if row is None else Booked(rdv_id=row[0], uuid=row[1], created=False)  # type: ignore[arg-type]
+    row = uow.session.exec(select(not_null(Rdv.id), Rdv.uuid).where(Rdv.booking_key_hash == key_hash)).first()
+    return None if row is None else Booked(rdv_id=row[0], uuid=row[1], created=False)
 
 
 def _usager(uow: UnitOfWork, usager_id: int) -> Usager:
@@ -759,7 +760,7 @@ def _facts(planned: _Planned) -> dict[str, Any]:
 
 def _refuse_duplicate(uow: UnitOfWork, planned: _Planned) -> None:
     lieu = (col(Rdv.lieu_id).is_(None) if planned.lieu_id is None else col(Rdv.lieu_id) == planned.lieu_id)
-    query = select(Rdv.id).where(Rdv.organisation_id == planned.organisation_id, Rdv.motif_id == planned.motif.id,
+    query = select(not_null(Rdv.id)).where(Rdv.organisation_id == planned.organisation_id, Rdv.motif_id == planned.motif.id,
                                  lieu, Rdv.starts_at == planned.starts_at, Rdv.ends_at == planned.ends_at,
                                  col(Rdv.status).not_in(_CANCELLED))
     if planned.exclude_rdv_id is not None:
@@ -780,7 +781,7 @@ def _raise_warnings(uow: UnitOfWork, planned: _Planned, now: datetime, *,
     """The agent policy's warnings about `planned` (every rule, or those of `only`): NeedsConfirmation."""
     if only is not None and not only:
         return
-    context = motif_context(uow, planned.motif.id, planned.organisation_id, archived_too=True)  # type: ignore[arg-type]
+    context = motif_context(uow, require_id(planned.motif), planned.organisation_id, archived_too=True)
     tz = ZoneInfo(planned.time_zone)
     first_day, last_day = planned.starts_at.astimezone(tz).date(), planned.ends_at.astimezone(tz).date()
     search = load_search(uow, context, first_day, last_day, searcher=Searcher.AGENT, now=now,

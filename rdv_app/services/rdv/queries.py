@@ -32,6 +32,7 @@ from rdv_app.db.models import (
     Territory,
     Usager,
 )
+from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt, rdv_status
 from rdv_app.domain.enums import (
@@ -164,18 +165,18 @@ def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: 
     participants = []
     rows = uow.session.exec(
         select(Participation, Usager).join(Usager, col(Usager.id) == Participation.usager_id)
-        .where(Participation.rdv_id == rdv_id).order_by(Usager.last_name, Usager.first_name, Usager.id)
+        .where(col(Participation.rdv_id) == rdv_id).order_by(col(Usager.last_name), col(Usager.first_name), col(Usager.id))
     ).all()
-    responsibles = {u.id: u for u in uow.session.exec(select(Usager).where(col(Usager.id).in_(
+    responsibles = {require_id(u): u for u in uow.session.exec(select(Usager).where(col(Usager.id).in_(
         [usager.responsible_id for _, usager in rows if usager.responsible_id is not None]))).all()}
     organisation, departement = uow.session.exec(
         select(Organisation, Territory.departement_number).join(Territory, col(Territory.id) == Organisation.territory_id)
         .where(Organisation.id == organisation_id)).one()
     region = phone_region(departement)
     for participation, usager in rows:
-        responsible = responsibles.get(usager.responsible_id)  # type: ignore[arg-type]
+        responsible = responsibles.get(usager.responsible_id) if usager.responsible_id is not None else None
         participants.append(Participant(
-            usager_id=usager.id, name=usager_name(usager.first_name, usager.last_name), status=participation.status,  # type: ignore[arg-type]
+            usager_id=require_id(usager), name=usager_name(usager.first_name, usager.last_name), status=participation.status,
             status_label=rdv_status.status_label(participation.status, rdv.starts_at, now, tz),
             send_lifecycle_notifications=participation.send_lifecycle_notifications,
             send_reminder_notification=participation.send_reminder_notification,
@@ -184,8 +185,8 @@ def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: 
             reaches=_reaches(responsible or usager, region)))
     local = datefmt.local(rdv.starts_at, tz)
     return RdvDetails(
-        id=rdv.id, uuid=rdv.uuid, organisation_id=organisation_id, timezone=tz,  # type: ignore[arg-type]
-        motif_id=motif.id, motif_name=motif.name, motif_colour=motif.color,  # type: ignore[arg-type]
+        id=require_id(rdv), uuid=rdv.uuid, organisation_id=organisation_id, timezone=tz,
+        motif_id=require_id(motif), motif_name=motif.name, motif_colour=motif.color,
         service_name=service_name, location_type=motif.location_type, collectif=motif.collectif,
         starts_at=rdv.starts_at, ends_at=rdv.ends_at,
         duration_in_min=int((rdv.ends_at - rdv.starts_at).total_seconds() // 60),
@@ -198,7 +199,7 @@ def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: 
         cancelled_at=rdv.cancelled_at,
         status_choices=[(s.value, RDV_STATUS_LABELS[s]) for s in rdv_status.allowed_statuses(motif.collectif)],
         context=rdv.context,
-        created_by=names.get(rdv.created_by_agent_id, "") if rdv.created_by_agent_id  # type: ignore[arg-type]
+        created_by=names.get(rdv.created_by_agent_id, "") if rdv.created_by_agent_id
         else _AUTHOR_LABELS.get(rdv.created_by_type, ""),
         created_at=rdv.created_at, ics_sequence=rdv.ics_sequence,
         history=_history(uow, rdv_id, tz),
@@ -224,7 +225,8 @@ def _where(rdv: Rdv, motif: Motif, lieu: Lieu | None, usagers: Sequence[Usager],
                                    else ["Aucun numéro de téléphone renseigné pour les participants."]))
     if motif.location_type == LocationType.HOME:
         # The first address found, responsibles first: a relative lives at their responsible's.
-        people = [*(responsibles[u.responsible_id] for u in usagers if u.responsible_id in responsibles), *usagers]
+        people = [*(responsibles[u.responsible_id] for u in usagers
+                if u.responsible_id is not None and u.responsible_id in responsibles), *usagers]
         address = next((" ".join(x for x in (p.address, p.address_details) if x) for p in people if p.address), None)
         return ("À domicile", address or "Aucune adresse renseignée pour les participants.")
     if motif.location_type == LocationType.VISIO:
@@ -284,14 +286,15 @@ def calendar_events(uow: UnitOfWork, scope: AgentScope, agent_ids: Sequence[int]
     # One row per agent and participant of each RDV, by usager name: every agent counts for the rights,
     # the ones asked for are shown.
     rows = uow.session.exec(
-        select(Rdv.id, Rdv.starts_at, Rdv.ends_at, Rdv.status, Rdv.name, Rdv.users_count,
+        # sqlmodel types select() for at most 4 entities.
+        select(Rdv.id, Rdv.starts_at, Rdv.ends_at, Rdv.status, Rdv.name, Rdv.users_count,  # type: ignore[call-overload]
                Rdv.max_participants_count, Motif.name, Motif.color, Motif.collectif, Motif.service_id,
                RdvAgent.agent_id, Participation.id, Usager.first_name, Usager.last_name)
         .join(Motif, col(Motif.id) == Rdv.motif_id).join(RdvAgent, col(RdvAgent.rdv_id) == Rdv.id)
         .outerjoin(Participation, col(Participation.rdv_id) == Rdv.id)
         .outerjoin(Usager, col(Usager.id) == Participation.usager_id)
         .where(Rdv.organisation_id == organisation_id, overlapping, sa.exists().where(
-            asked.rdv_id == Rdv.id, col(asked.agent_id).in_(agent_ids)))
+            col(asked.rdv_id) == col(Rdv.id), col(asked.agent_id).in_(agent_ids)))
         .order_by(Usager.last_name, Usager.first_name)
     ).all()
     found: dict[int, tuple[Any, ...]] = {}
@@ -366,16 +369,16 @@ def visible_in_scope(uow: UnitOfWork, scope: AgentScope, rdv_id: int) -> tuple[R
 
 def agent_ids_of(uow: UnitOfWork, rdv_id: int) -> list[int]:
     return list(uow.session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv_id)
-                                 .order_by(RdvAgent.agent_id)).all())
+                                 .order_by(col(RdvAgent.agent_id))).all())
 
 
 def agent_names(uow: UnitOfWork, agent_ids: Collection[int]) -> dict[int, str]:
     return {agent_id: agent_name(first, last) for agent_id, first, last in uow.session.exec(
-        select(Agent.id, Agent.first_name, Agent.last_name).where(col(Agent.id).in_(list(agent_ids)))).all()}
+        select(not_null(Agent.id), Agent.first_name, Agent.last_name).where(col(Agent.id).in_(list(agent_ids)))).all()}
 
 
 def usager_names(uow: UnitOfWork, usager_ids: Collection[int]) -> dict[int, str]:
-    return {u.id: usager_name(u.first_name, u.last_name) for u in uow.session.exec(  # type: ignore[misc]
+    return {require_id(u): usager_name(u.first_name, u.last_name) for u in uow.session.exec(
         select(Usager).where(col(Usager.id).in_(list(usager_ids)))).all()}
 
 
@@ -392,7 +395,7 @@ def _history(uow: UnitOfWork, rdv_id: int, tz: str) -> list[HistoryEntry]:
     """The audit rows of the RDV, oldest first, in words: who, when, what (old → new)."""
     rows = list(uow.session.exec(select(AuditLog).where(AuditLog.entity_type == _ENTITY,
                                                         AuditLog.entity_id == str(rdv_id))
-                                 .order_by(AuditLog.occurred_at, AuditLog.id)).all())
+                                 .order_by(col(AuditLog.occurred_at), col(AuditLog.id))).all())
     agent_ids: set[int] = set()
     usager_ids: set[int] = set()
     lieu_ids: set[int] = set()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from rdv_app.db.models import Agent, AgentRole, Lieu, Organisation, Rdv, RdvAgent, Receipt, Usager
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import Channel, LieuAvailability, LocationType, NotificationEvent, ReceiptResult
@@ -25,15 +26,15 @@ from rdv_app.services.rdv.lifecycle import RdvChange, update_rdv
 from rdv_app.services.rdv.queries import visible_rdv
 from rdv_app.services.rights import agent_scope, visible_agent_ids
 
-RECEIPT_CHANNEL_LABELS = {Channel.SMS: "SMS", Channel.MAIL: "Email", Channel.WEBHOOK: "Webhook"}
-RECEIPT_EVENT_LABELS = {
+RECEIPT_CHANNEL_LABELS: dict[str, str] = {Channel.SMS: "SMS", Channel.MAIL: "Email", Channel.WEBHOOK: "Webhook"}
+RECEIPT_EVENT_LABELS: dict[str, str] = {
     NotificationEvent.RDV_CREATED: "Confirmation du RDV",
     NotificationEvent.RDV_UPDATED: "RDV modifié",
     NotificationEvent.RDV_CANCELLED: "RDV annulé",
     NotificationEvent.RDV_UPCOMING_REMINDER: "Rappel",
     NotificationEvent.WEBHOOK: "Webhook",
 }
-RECEIPT_RESULT_LABELS = {
+RECEIPT_RESULT_LABELS: dict[str, str] = {
     ReceiptResult.PROCESSED: "Traité",
     ReceiptResult.SENT: "Envoyé",
     ReceiptResult.DELIVERED: "Délivré",
@@ -101,14 +102,14 @@ def list_receipts(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rd
     views = []
     for receipt in receipts:
         destination = receipt.sms_phone_number or receipt.email_address or ""
-        recipient = (usagers.get(receipt.usager_id, "Usager supprimé") if receipt.usager_id is not None  # type: ignore[arg-type]
-                     else agents.get(receipt.email_address, destination or "Destinataire inconnu"))  # type: ignore[arg-type]
+        recipient = (usagers.get(receipt.usager_id, "Usager supprimé") if receipt.usager_id is not None
+                     else agents.get(receipt.email_address, destination or "Destinataire inconnu"))
         views.append(ReceiptView(
-            id=receipt.id, created_at=receipt.created_at,  # type: ignore[arg-type]
+            id=require_id(receipt), created_at=receipt.created_at,
             when=datefmt.long_datetime(receipt.created_at, tz),
-            channel=RECEIPT_CHANNEL_LABELS.get(receipt.channel, receipt.channel),  # type: ignore[call-overload]
-            event=RECEIPT_EVENT_LABELS.get(receipt.event, receipt.event),  # type: ignore[call-overload]
-            result=RECEIPT_RESULT_LABELS.get(receipt.result, receipt.result),  # type: ignore[call-overload]
+            channel=RECEIPT_CHANNEL_LABELS.get(receipt.channel, receipt.channel),
+            event=RECEIPT_EVENT_LABELS.get(receipt.event, receipt.event),
+            result=RECEIPT_RESULT_LABELS.get(receipt.result, receipt.result),
             failed=receipt.result == ReceiptResult.FAILURE, recipient=recipient, destination=destination,
             sms_count=receipt.sms_count, error=receipt.error_message))
     return views
@@ -123,14 +124,14 @@ def edit_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv
     allowed = visible_agent_ids(uow, agent_scope(uow, actor_agent_id, organisation_id))
     agents = uow.session.exec(
         select(Agent).where(col(Agent.id).in_(allowed | on_rdv), col(Agent.deleted_at).is_(None))
-        .order_by(Agent.last_name, Agent.first_name, Agent.id)).all()
+        .order_by(col(Agent.last_name), col(Agent.first_name), col(Agent.id))).all()
     lieux: list[Choice] = []
     if motif.location_type == LocationType.PUBLIC_OFFICE:
         rows = uow.session.exec(select(Lieu).where(Lieu.organisation_id == organisation_id).order_by(Lieu.name)).all()
-        lieux = [Choice(lieu.id, lieu.name) for lieu in rows  # type: ignore[arg-type]
+        lieux = [Choice(require_id(lieu), lieu.name) for lieu in rows
                  if lieu.availability == LieuAvailability.ENABLED or lieu.id == rdv.lieu_id]
     return EditChoices(
-        agents=[Choice(a.id, agent_name(a.first_name, a.last_name)) for a in agents],  # type: ignore[arg-type]
+        agents=[Choice(require_id(a), agent_name(a.first_name, a.last_name)) for a in agents],
         lieux=lieux)
 
 

@@ -32,6 +32,7 @@ from rdv_app.db.models import (
     Usager,
     UsagerProfile,
 )
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import LieuAvailability, LocationType, VisibilityType
@@ -253,21 +254,21 @@ def _agent_choices(uow: UnitOfWork, motif: Motif, allowed: set[int], wanted: Col
     to it), and the agents already chosen."""
     services = select(Service.id).where(Service.id == motif.service_id)
     if motif.for_secretariat:
-        services = select(Service.id).where((Service.id == motif.service_id) | col(Service.is_secretariat))
+        services = select(Service.id).where((col(Service.id) == motif.service_id) | col(Service.is_secretariat))
     in_service = select(AgentService.agent_id).where(col(AgentService.service_id).in_(services))
     rows = uow.session.exec(
         select(Agent).where(col(Agent.id).in_(allowed), col(Agent.deleted_at).is_(None),
                             col(Agent.id).in_(in_service) | col(Agent.id).in_(list(wanted)))
-        .order_by(Agent.last_name, Agent.first_name, Agent.id)
+        .order_by(col(Agent.last_name), col(Agent.first_name), col(Agent.id))
     ).all()
-    return [Choice(a.id, agent_name(a.first_name, a.last_name)) for a in rows]  # type: ignore[arg-type]
+    return [Choice(require_id(a), agent_name(a.first_name, a.last_name)) for a in rows]
 
 
 def _lieu_choices(uow: UnitOfWork, organisation_id: int) -> list[Choice]:
     rows = uow.session.exec(select(Lieu).where(Lieu.organisation_id == organisation_id,
                                                Lieu.availability == LieuAvailability.ENABLED)
-                            .order_by(Lieu.name, Lieu.id)).all()
-    return [Choice(lieu.id, lieu.name) for lieu in rows]  # type: ignore[arg-type]
+                            .order_by(col(Lieu.name), col(Lieu.id))).all()
+    return [Choice(require_id(lieu), lieu.name) for lieu in rows]
 
 
 def _default_lieu(uow: UnitOfWork, motif: Motif, agent_ids: Sequence[int], day: date | None,
@@ -281,7 +282,7 @@ def _default_lieu(uow: UnitOfWork, motif: Motif, agent_ids: Sequence[int], day: 
             .where(PlageOuvertureMotif.motif_id == motif.id, col(PlageOuverture.agent_id).in_(list(agent_ids)),
                    col(PlageOuverture.lieu_id).in_(list(lieu_ids)), col(PlageOuverture.first_day) <= day,
                    col(PlageOuverture.start_time) <= start_time, col(PlageOuverture.end_time) > start_time)
-            .order_by(PlageOuverture.created_at, PlageOuverture.id)
+            .order_by(col(PlageOuverture.created_at), col(PlageOuverture.id))
         ).all()
         for plage in plages:
             rule = Recurrence.from_json(plage.recurrence, plage.first_day)

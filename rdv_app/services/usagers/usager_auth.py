@@ -35,6 +35,7 @@ from rdv_app.auth.sealed import seal, unseal
 from rdv_app.auth.tokens import hash_token, new_token
 from rdv_app.config import settings
 from rdv_app.db.models import Usager, UsagerEmailToken, UsagerSession
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, WebhookSubscription
@@ -119,7 +120,7 @@ def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: 
                         created_at=now, updated_at=now)
         uow.session.add(usager)
         uow.session.flush()
-        uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=usager.id,  # type: ignore[arg-type]
+        uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=require_id(usager),
                                  change=Change.CREATED, occurred_at=now))
     ids = _queue_link(uow, usager, next_path, now, welcome=usager.email_verified_at is None)
     uow.commit()
@@ -154,7 +155,7 @@ def open_email_link(uow: UnitOfWork, token: str, now: datetime | None = None) ->
         .where(col(UsagerEmailToken.token_hash) == hash_token(token), col(UsagerEmailToken.used_at).is_(None),
                col(UsagerEmailToken.expires_at) > now)
         .values(used_at=now)
-        .returning(UsagerEmailToken.usager_id, UsagerEmailToken.next_path)
+        .returning(col(UsagerEmailToken.usager_id), col(UsagerEmailToken.next_path))
     ).first()
     if consumed is None:
         uow.rollback()
@@ -175,7 +176,7 @@ def open_email_link(uow: UnitOfWork, token: str, now: datetime | None = None) ->
 def _queue_link(uow: UnitOfWork, usager: Usager, next_path: str, now: datetime, *, welcome: bool) -> tuple[int, ...]:
     token = new_token()
     path = safe_next_path(next_path, routes.PUBLIC_BOOKING)
-    row = UsagerEmailToken(usager_id=usager.id, token_hash=hash_token(token), next_path=path,  # type: ignore[arg-type]
+    row = UsagerEmailToken(usager_id=require_id(usager), token_hash=hash_token(token), next_path=path,
                            expires_at=now + EMAIL_LINK_LIFETIME, created_at=now)
     uow.session.add(row)
     uow.session.flush()
@@ -274,11 +275,11 @@ def sign_in_with_franceconnect(uow: UnitOfWork, identity: FranceConnectIdentity,
     usager.updated_at = now
     uow.session.add(usager)
     uow.session.flush()
-    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=usager.id,  # type: ignore[arg-type]
+    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=require_id(usager),
                   change=Change.CREATED if created else Change.UPDATED, occurred_at=now))
-    token = _open_session(uow, usager.id, now, id_token=id_token)  # type: ignore[arg-type]
+    token = _open_session(uow, require_id(usager), now, id_token=id_token)
     uow.commit()
-    return OpenedSession(token, usager.id, safe_next_path(next_path, routes.PUBLIC_BOOKING))  # type: ignore[arg-type]
+    return OpenedSession(token, require_id(usager), safe_next_path(next_path, routes.PUBLIC_BOOKING))
 
 
 def _email_taken(uow: UnitOfWork, email: str) -> bool:
@@ -293,11 +294,11 @@ def account(uow: UnitOfWork, usager_id: int) -> UsagerAccount:
     usager = _holder(uow, usager_id)
     relatives = uow.session.exec(select(Usager).where(Usager.responsible_id == usager_id,
                                                       col(Usager.deleted_at).is_(None))
-                                 .order_by(Usager.first_name, Usager.id)).all()
+                                 .order_by(col(Usager.first_name), col(Usager.id))).all()
     return UsagerAccount(id=usager_id, first_name=usager.first_name, last_name=usager.last_name, email=usager.email,
                          phone_number=usager.phone_number, address=usager.address, birth_date=usager.birth_date,
                          franceconnect=usager.logged_once_with_franceconnect,
-                         relatives=tuple(Relative(r.id, f"{r.first_name} {r.last_name}") for r in relatives))  # type: ignore[arg-type]
+                         relatives=tuple(Relative(require_id(r), f"{r.first_name} {r.last_name}") for r in relatives))
 
 
 @boundary
@@ -337,7 +338,7 @@ def add_relative(uow: UnitOfWork, usager_id: int, *, first_name: str, last_name:
                       created_through=CreatedThrough.USER_RELATIVE_CREATION.value)
     uow.session.add(relative)
     uow.session.flush()
-    relative_id: int = relative.id  # type: ignore[assignment]
+    relative_id: int = require_id(relative)
     uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=relative_id,
                              change=Change.CREATED, occurred_at=clock.now()))
     uow.commit()

@@ -46,6 +46,7 @@ from rdv_app.db.models import (
     Territory,
     Usager,
 )
+from rdv_app.db.rows import require_id, table_of
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import (
@@ -77,7 +78,7 @@ LINK_ATTEMPTS = parse("20/minute")  # per IP: link openings and 3-letter answers
 DEFAULT_CANCEL_WARNING = "Voulez-vous vraiment annuler ce rendez-vous ?"
 _ACCESS = "usager-link-access"
 _VERIFIED = "usager-link-verified"
-_PARTICIPATION = Participation.__table__
+_PARTICIPATION = table_of(Participation)
 
 
 class TooManyAttempts(DomainError):
@@ -327,7 +328,8 @@ class _Loaded:
 def _load(uow: UnitOfWork, access: ParticipationRef, *, for_update: bool = False) -> _Loaded:
     participation = _participation(uow, access)
     statement = (
-        select(Rdv, Motif, Service, Organisation, Territory)
+        # sqlmodel types select() for at most 4 entities.
+        select(Rdv, Motif, Service, Organisation, Territory)  # type: ignore[call-overload]
         .join(Motif, col(Motif.id) == Rdv.motif_id)
         .join(Service, col(Service.id) == Motif.service_id)
         .join(Organisation, col(Organisation.id) == Rdv.organisation_id)
@@ -335,7 +337,7 @@ def _load(uow: UnitOfWork, access: ParticipationRef, *, for_update: bool = False
         .where(Rdv.id == access.rdv_id)
         .execution_options(populate_existing=True))
     if for_update:  # PostgreSQL: two cancellations of one RDV run one after the other
-        statement = statement.with_for_update(of=Rdv)  # type: ignore[arg-type]
+        statement = statement.with_for_update(of=Rdv)
     row = uow.session.exec(statement).first()
     usager = uow.session.get(Usager, access.usager_id)
     if row is None or usager is None or usager.deleted_at is not None:
@@ -388,7 +390,7 @@ def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None =
         home = _home_address(loaded.usager) or _home_address(contact)
     participants = (person_name(loaded.usager.first_name, loaded.usager.last_name),) if loaded.responsible else ()
     return RdvSummary(
-        rdv_id=rdv.id,  # type: ignore[arg-type]
+        rdv_id=require_id(rdv),
         title=motif.name,
         when=when,
         duration_in_min=int((rdv.ends_at - rdv.starts_at).total_seconds() // 60),
@@ -407,7 +409,7 @@ def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None =
         past=rule.refusal == CancelRefusal.PAST,
         cancel_refusal=rule.refusal.value if rule.refusal else None,
         cancel_warning=(motif.custom_cancel_warning_message or "").strip() or DEFAULT_CANCEL_WARNING,
-        book_again_url=settings.frontend_url(routes.organisation_booking(organisation.id)),  # type: ignore[arg-type]
+        book_again_url=settings.frontend_url(routes.organisation_booking(require_id(organisation))),
     )
 
 

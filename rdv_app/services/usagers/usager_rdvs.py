@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
 from rdv_app.db.models import Motif, Participation, Rdv, Usager
+from rdv_app.db.rows import not_null
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import VisibilityType
@@ -73,14 +74,14 @@ def _holder(uow: UnitOfWork, usager_id: int) -> Usager:
     return usager
 
 
-def _participations(usager_id: int) -> Select[tuple[int, int, int]]:
+def _participations(usager_id: int) -> Select[int, int, int]:
     """(participation id, RDV id, participant id) of the usager's and their relatives' participations."""
-    return (select(Participation.id, Participation.rdv_id, Participation.usager_id)
+    return (select(not_null(Participation.id), Participation.rdv_id, Participation.usager_id)
             .join(Rdv, col(Rdv.id) == Participation.rdv_id)
             .join(Motif, col(Motif.id) == Rdv.motif_id)
             .join(Usager, col(Usager.id) == Participation.usager_id)
             .where(col(Usager.deleted_at).is_(None), Motif.visibility_type != VisibilityType.INVISIBLE.value,
-                   sa.or_(Usager.id == usager_id, Usager.responsible_id == usager_id)))
+                   sa.or_(col(Usager.id) == usager_id, col(Usager.responsible_id) == usager_id)))
 
 
 def _row(uow: UnitOfWork, usager_id: int, participation_id: int) -> tuple[int, int, int]:
@@ -88,7 +89,7 @@ def _row(uow: UnitOfWork, usager_id: int, participation_id: int) -> tuple[int, i
     row = uow.session.exec(_participations(usager_id).where(Participation.id == participation_id)).first()
     if row is None:
         raise NotFound(NOT_FOUND)
-    return row  # type: ignore[return-value]
+    return row
 
 
 def _ref(row: tuple[int, int, int]) -> ParticipationRef:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlmodel import col, select
 
 from rdv_app.db.models import Organisation, Territory, Usager, UsagerProfile
+from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import CreatedThrough, WebhookSubscription
@@ -113,6 +114,7 @@ def _register_fold(uow: UnitOfWork) -> None:
     """Makes `fold` callable from SQLite on the connection of this unit of work."""
     connection = uow.session.connection()
     if connection.dialect.name == "sqlite":
+        # SQLAlchemy types the DBAPI connection as Optional; an open connection always has one.
         connection.connection.driver_connection.create_function(  # type: ignore[union-attr]
             _FOLD_FUNCTION, 1, lambda text: None if text is None else fold(text), deterministic=True)
 
@@ -122,11 +124,11 @@ def _visibility(uow: UnitOfWork, organisation_id: int) -> _Visibility:
         select(Organisation, Territory).join(Territory, col(Territory.id) == Organisation.territory_id)
         .where(Organisation.id == organisation_id)
     ).one()
-    others = list(uow.session.exec(select(Organisation.id).where(
+    others = list(uow.session.exec(select(not_null(Organisation.id)).where(
         Organisation.territory_id == territory.id, Organisation.id != organisation_id)).all())
     closed = territory.name in _CLOSED_TERRITORY_NAMES or territory.departement_number in _CLOSED_DEPARTEMENTS
     wide = territory.visible_users_throughout_the_territory
-    return _Visibility(organisation_id=organisation.id, other_organisation_ids=others,  # type: ignore[arg-type]
+    return _Visibility(organisation_id=require_id(organisation), other_organisation_ids=others,
                        territory_wide=wide, masked_elsewhere=not wide and not closed)
 
 
@@ -149,7 +151,7 @@ def search_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, q
     names = [_Folded(col(Usager.last_name)), _Folded(col(Usager.first_name))]
     matches = [sa.or_(*(name.like(pattern.format(token)) for name in names for pattern in _WORD_STARTS))
                for token in tokens]
-    base = select(Usager).where(col(Usager.deleted_at).is_(None), *matches).order_by(*names, Usager.id).limit(limit)
+    base = select(Usager).where(col(Usager.deleted_at).is_(None), *matches).order_by(*names, col(Usager.id)).limit(limit)
     own = [organisation_id]
     if visibility.territory_wide:
         own += visibility.other_organisation_ids
@@ -158,14 +160,14 @@ def search_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, q
     if visibility.masked_elsewhere and visibility.other_organisation_ids:
         rows = uow.session.exec(base.where(_with_profile_in(visibility.other_organisation_ids),
                                            ~_with_profile_in([organisation_id]))).all()
-        masked = [preview(u.id, first_name=u.first_name, last_name=u.last_name,  # type: ignore[arg-type]
+        masked = [preview(require_id(u), first_name=u.first_name, last_name=u.last_name,
                           birth_date=u.birth_date, phone_number=u.phone_number, email=u.email) for u in rows]
     return UsagerSearch(usagers, masked)
 
 
 def _summary(usager: Usager) -> UsagerSummary:
     birth = usager.birth_date.strftime("%d/%m/%Y") if usager.birth_date else None
-    return UsagerSummary(id=usager.id, name=reverse_full_name(usager.first_name, usager.last_name),  # type: ignore[arg-type]
+    return UsagerSummary(id=require_id(usager), name=reverse_full_name(usager.first_name, usager.last_name),
                          birth_date=birth, phone_number=usager.phone_number, email=usager.email)
 
 
@@ -173,7 +175,7 @@ def usagers_for_rdv(uow: UnitOfWork, organisation_id: int, usager_ids: Collectio
     """The usagers an agent of the organisation may put on an RDV, by id; NotFound for an unknown or
     deleted id, PermissionDenied for an usager the organisation cannot see."""
     ids = set(usager_ids)
-    found = {u.id: u for u in uow.session.exec(
+    found = {require_id(u): u for u in uow.session.exec(
         select(Usager).where(col(Usager.id).in_(ids), col(Usager.deleted_at).is_(None))).all()}
     if set(found) != ids:
         raise NotFound("Cet usager n'existe pas.")
@@ -185,20 +187,20 @@ def usagers_for_rdv(uow: UnitOfWork, organisation_id: int, usager_ids: Collectio
         col(UsagerProfile.usager_id).in_(ids), col(UsagerProfile.organisation_id).in_(allowed))).all())
     if visible != ids:
         raise PermissionDenied("Cet usager n'est pas accessible depuis cette organisation.")
-    return found  # type: ignore[return-value]
+    return found
 
 
 def add_to_organisation(uow: UnitOfWork, organisation_id: int, usagers: Collection[Usager], actor: Actor, *,
                         now: datetime) -> list[int]:
     """Gives a profile in the organisation to these usagers, their responsible and their relatives
     (a family is followed together); returns the usagers added. No commit."""
-    ids = {u.id for u in usagers}
+    ids = {require_id(u) for u in usagers}
     family = ids | {u.responsible_id for u in usagers if u.responsible_id is not None}
-    family |= set(uow.session.exec(select(Usager.id).where(col(Usager.responsible_id).in_(ids),
+    family |= set(uow.session.exec(select(not_null(Usager.id)).where(col(Usager.responsible_id).in_(ids),
                                                            col(Usager.deleted_at).is_(None))).all())
     present = set(uow.session.exec(select(UsagerProfile.usager_id).where(
         UsagerProfile.organisation_id == organisation_id, col(UsagerProfile.usager_id).in_(family))).all())
-    added = sorted(family - present)  # type: ignore[type-var]
+    added = sorted(family - present)
     for usager_id in added:
         profile = UsagerProfile(organisation_id=organisation_id, usager_id=usager_id)
         uow.session.add(profile)
@@ -206,9 +208,9 @@ def add_to_organisation(uow: UnitOfWork, organisation_id: int, usagers: Collecti
         audit.record(uow.session, action="profile_added", entity_type="usager", entity_id=usager_id,
                      changes={"organisation_id": [None, organisation_id]}, organisation_id=organisation_id,
                      actor_agent_id=actor.agent_id, actor_usager_id=actor.usager_id)
-        uow.record(RecordChanged(model=WebhookSubscription.USER_PROFILE, record_id=profile.id,  # type: ignore[arg-type]
+        uow.record(RecordChanged(model=WebhookSubscription.USER_PROFILE, record_id=require_id(profile),
                                  change=Change.CREATED, occurred_at=now))
-    return added  # type: ignore[return-value]
+    return added
 
 
 @boundary
@@ -226,19 +228,19 @@ def create_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
                     created_through=CreatedThrough.AGENT_CREATION.value)
     uow.session.add(usager)
     uow.session.flush()
-    profile = UsagerProfile(organisation_id=organisation_id, usager_id=usager.id)
+    profile = UsagerProfile(organisation_id=organisation_id, usager_id=require_id(usager))
     uow.session.add(profile)
     uow.session.flush()
     now = clock.now()
-    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=usager.id, change=Change.CREATED,  # type: ignore[arg-type]
+    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=require_id(usager), change=Change.CREATED,
                              occurred_at=now))
-    uow.record(RecordChanged(model=WebhookSubscription.USER_PROFILE, record_id=profile.id,  # type: ignore[arg-type]
+    uow.record(RecordChanged(model=WebhookSubscription.USER_PROFILE, record_id=require_id(profile),
                              change=Change.CREATED, occurred_at=now))
-    audit.record(uow.session, action="created", entity_type="usager", entity_id=usager.id,  # type: ignore[arg-type]
+    audit.record(uow.session, action="created", entity_type="usager", entity_id=require_id(usager),
                  changes={"organisation_id": [None, organisation_id]}, organisation_id=organisation_id,
                  actor_agent_id=actor_agent_id)
     uow.commit()
-    return usager.id  # type: ignore[return-value]
+    return require_id(usager)
 
 
 def _name(value: str | None, field: str, label: str) -> str:
