@@ -386,7 +386,8 @@ def validate_slot(
     5-minute grid counted from that interval's start, inside the booking window. It does not have to be
     on the grid laid out at this very `now`: today's rounded grid moves with the clock (15:05, 15:35...
     at 15:03; 15:10, 15:40... at 15:06), and a slot shown a minute ago must stay bookable while it is
-    free. Among plages that accept it, the one created first wins.
+    free. The plage is the one the slot is shown for (the first created whose grid lays it out, as
+    `displayed_slots`), else the first created that accepts it.
     """
     if starts_at.utcoffset() is None:
         raise ValueError("starts_at must be an aware datetime")
@@ -401,12 +402,16 @@ def validate_slot(
         return None
     busy = run.busy_index({p.agent_id for p in plages}, day, day)
     step = math.gcd(ROUNDING_MINUTES, search.motif.duration_in_min) * _MINUTE
-    for plage in plages:  # creation order: the first plage that accepts the slot wins
+    accepting = None
+    for plage in plages:  # creation order
         for occ_start, occ_end in run.occurrences(plage, day, day):
             for free_from, free_to in run.free_intervals(occ_start, occ_end, busy[plage.agent_id]):
-                if free_from <= start and end <= free_to and (start - free_from) % step == 0:
-                    return run.slot(start, plage)
-    return None
+                if start in run.layout(free_from, free_to):
+                    return run.slot(start, plage)  # the plage the slot was shown for, as displayed_slots
+                if (accepting is None and free_from <= start and end <= free_to
+                        and (start - free_from) % step == 0):
+                    accepting = plage
+    return None if accepting is None else run.slot(start, accepting)
 
 
 @dataclass(frozen=True, slots=True)

@@ -618,3 +618,15 @@ def test_naive_instants_are_refused():
         SlotMotif(1, 0)
     with pytest.raises(ValueError):
         validate_slot(search(plage()), datetime(2025, 6, 2, 9, 0))
+
+
+def test_a_start_two_plages_offer_is_booked_on_the_plage_it_was_shown_for():
+    # 11:48 is on the 10-minute grid of the plage from 09:38, not on that of the earlier plage from 11:43,
+    # which would still accept it (5-minute steps): booking keeps the plage the usager was shown.
+    s = search(plage(1, start="11:43", end="11:58"), plage(2, start="09:38", end="11:58"),
+               searcher=Searcher.USAGER, duration=10)
+    shown = {slot.starts_at: slot for slot in displayed_slots(s, MONDAY, MONDAY)}
+    eleven_48 = shown[at(MONDAY, "11:48").astimezone(UTC)]
+    assert eleven_48.plage_id == 2
+    assert validate_slot(s, eleven_48.starts_at) == eleven_48
+    assert validate_slot(s, at(MONDAY, "11:43")).plage_id == 1  # type: ignore[union-attr]
