@@ -25,6 +25,7 @@ NOT_FOUND = "404"
 
 # Plain HTTP routes (Starlette, mounted next to the Reflex app).
 HEALTH = "/_health"
+READY = "/_ready"
 AUTH_OPEN_SESSION = "/_auth/session"
 AUTH_CLEAR_SESSION = "/_auth/sortie"
 WEBCAL_FEED = "/calendrier/{calendar_uid}.ics"  # rdv_app.services.webcal builds the addresses

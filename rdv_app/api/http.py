@@ -18,8 +18,10 @@ from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
-from rdv_app.blocking import within
+from rdv_app.auth import rate_limit
+from rdv_app.blocking import in_thread, within
 from rdv_app.config import settings
+from rdv_app.db.migrate import current_revision, head_revision
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import limits
 from rdv_app.domain.sessions import AGENT_SESSION_IDLE_TIMEOUT
@@ -33,6 +35,25 @@ async def health(_request: Request) -> Response:
     except sa.exc.SQLAlchemyError:
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def ready(_request: Request) -> Response:
+    """Whether this process can serve: the database answers and is at the schema of this code, and the
+    Redis of the rate limits answers when there is one (`/_health` stays the cheap liveness check)."""
+    report: dict[str, str] = {}
+    try:
+        current = await within(UnitOfWork(read_only=True), lambda uow: current_revision(uow.session.connection()))
+    except sa.exc.SQLAlchemyError:
+        report["database"], report["schema"], schema_ok = "injoignable", "inconnu", False
+    else:
+        head = await in_thread(head_revision)
+        schema_ok = current == head
+        report["database"] = "ok"
+        report["schema"] = "à jour" if schema_ok else f"en retard ({current or 'vide'} au lieu de {head})"
+    redis = await in_thread(rate_limit.shared_storage_answers)
+    report["redis"] = "non configuré" if redis is None else "ok" if redis else "injoignable"
+    ok = schema_ok and redis is not False
+    return JSONResponse({"status": "ok" if ok else "error", **report}, status_code=200 if ok else 503)
 
 
 async def open_agent_session(request: Request) -> Response:
@@ -69,6 +90,7 @@ async def pages_script(_request: Request) -> Response:
 
 http_routes = Starlette(routes=[
     Route(routes.HEALTH, health, methods=["GET", "HEAD"]),
+    Route(routes.READY, ready, methods=["GET", "HEAD"]),
     Route(routes.AUTH_OPEN_SESSION, open_agent_session, methods=["GET"]),
     Route(routes.AUTH_CLEAR_SESSION, clear_agent_session, methods=["GET"]),
     Route(routes.WEBCAL_FEED, calendar_feed, methods=["GET", "HEAD"]),

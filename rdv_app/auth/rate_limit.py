@@ -37,6 +37,13 @@ def storage() -> Storage:
     return _storage
 
 
+def shared_storage_answers() -> bool | None:
+    """Whether the Redis of the limits answers; None when there is none (counts in this process)."""
+    if isinstance(_storage, MemoryStorage):
+        return None
+    return bool(_storage.check())
+
+
 def is_blocked(limit: RateLimitItem, *keys: str) -> int:
     """Seconds to wait when any of the keys has used up the limit, else 0."""
     wait = 0

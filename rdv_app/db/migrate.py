@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from functools import cache
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +31,17 @@ def upgrade(url: str | None = None) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "head")
+
+
+@cache
+def head_revision() -> str | None:
+    """The latest revision this code knows (alembic/versions)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: sa.Connection) -> str | None:
+    """The revision the database is at; None when it was never migrated."""
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 if __name__ == "__main__":

@@ -4,18 +4,11 @@ with several app servers: a real redis-server on a free loopback port, and two P
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from pg import free_port
-
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 # Each process records failed logins for the same key, then says whether the key is blocked.
 PROCESS = """
@@ -27,23 +20,6 @@ print(type(rate_limit.storage()).__name__, rate_limit.is_blocked(rate_limit.LOGI
                                                                   "login:email:camille@demo.test") > 0)
 """
 
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen([REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True,
-                             check=False).stdout.strip() != "PONG":
-            assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _process(failures: int, redis_url: str | None) -> str:
