@@ -21,12 +21,15 @@ import rdv_app.pages.workspace  # noqa: F401
 import rdv_app.state.notifications  # noqa: F401  (the after-commit delivery task)
 from rdv_app import styles, wiring
 from rdv_app.api.http import http_routes, security_headers
+from rdv_app.config import settings
+from rdv_app.error_tracking import init_error_tracking
 from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.notify import worker
 from rdv_app.pages.template import PAGES
 from rdv_app.state.failures import backend_exception_handler
 
 wiring.configure()
+init_error_tracking(settings.environment_name)
 
 # The global style, typed as Reflex takes it (rdv_app.styles imports nothing of Reflex).
 BASE_STYLE: ComponentStyle = dict(styles.base_style.items())

@@ -70,6 +70,7 @@ from rdv_app.domain import clock
 from rdv_app.domain.enums import CANCELLED_STATUSES, Channel, OutboxStatus, ReceiptResult
 from rdv_app.domain.usager_link import without_link_token
 from rdv_app.domain.withdrawal import WITHDRAWN, is_withdrawn
+from rdv_app.error_tracking import init_error_tracking
 from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
@@ -652,6 +653,7 @@ def serve(url: str | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    init_error_tracking(os.environ.get("RDV_ENVIRONMENT", "démo"))
     freeze_startup_objects()
     run_forever(stop_event, url)
     return 0

@@ -2,6 +2,7 @@
 with a reference to quote, the error in the logs under the same reference, and no button left disabled.
 
 Reflex calls `backend_exception_handler` (rdv_app.rdv_app) with the exception once the handler has stopped;
+the reference is the error tracker's event id when `SENTRY_DSN` is set (rdv_app.error_tracking);
 its own default would show "An error occurred." and, outside production, the exception. The busy flags of
 the person's states (a submit button shows "Enregistrement…" while one of them is set) are released by a
 follow-up event, as the failed handler cannot do it any more.
@@ -16,6 +17,8 @@ import reflex as rx
 from reflex.event import EventSpec
 from reflex.state import BaseState
 
+from rdv_app.error_tracking import capture
+
 logger = logging.getLogger(__name__)
 
 # The state vars that mean "a request is under way, its button is disabled".
@@ -28,9 +31,16 @@ def failure_message(reference: str) -> str:
             f"(réf. {reference})")
 
 
-def backend_exception_handler(exception: Exception) -> list[EventSpec]:
-    reference = secrets.token_hex(4).upper()
+def report_failure(exception: BaseException) -> str:
+    """Logs the failure and sends it to error tracking when it is on; the reference to show the person
+    (the tracker's event id, else a reference found in the logs only)."""
+    reference = capture(exception) or secrets.token_hex(4).upper()
     logger.error("event handler failed (réf. %s)", reference, exc_info=exception)
+    return reference
+
+
+def backend_exception_handler(exception: Exception) -> list[EventSpec]:
+    reference = report_failure(exception)
     return [rx.toast.error(failure_message(reference), position="top-center", duration=15000),
             # Reflex types an event handler read on its State class as its namespace, not callable.
             FailureState.release_busy_flags()]  # type: ignore[operator]
