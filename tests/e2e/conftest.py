@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -172,3 +173,25 @@ def sign_in_link(database_url: str, email: str) -> str:
     found = re.search(r"https?://\S+/_auth/usager/lien\?jeton=\S+", texts[-1])
     assert found, texts[-1]
     return found.group(0)
+
+
+def sign_up_and_reach_confirmation(page: Page, base_url: str, database_url: str, first_name: str,
+                                   last_name: str) -> tuple[str, str]:
+    """From the first time of the "Pesée et conseils" week: a new account by email, the link, the
+    informations, "moi": the usager stands before "Confirmer mon RDV". The time chosen (its label) and
+    the account's email."""
+    first_time = open_booking_week(page, base_url, "Pesée et conseils").first
+    chosen = first_time.get_attribute("aria-label") or ""
+    first_time.click()
+    email = f"usager-{uuid.uuid4().hex[:8]}@exemple.fr"
+    page.get_by_label("Prénom").fill(first_name)
+    page.get_by_label("Nom", exact=True).fill(last_name)
+    page.get_by_label("Adresse email", exact=True).fill(email)
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("status").filter(has_text="Un email vient de vous être envoyé")).to_be_visible()
+    page.goto(sign_in_link(database_url, email))
+    page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("link", name=f"{first_name} {last_name} (moi)").click()
+    expect(page.get_by_role("button", name="Confirmer mon RDV")).to_be_visible()
+    return chosen, email

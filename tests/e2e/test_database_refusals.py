@@ -7,12 +7,11 @@ from __future__ import annotations
 import dataclasses
 import re
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from conftest import PHONE, open_booking_week, sign_in_link
+from conftest import PHONE, sign_up_and_reach_confirmation
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import make_url
 from sqlmodel import col, func, select
@@ -48,18 +47,7 @@ def phone(browser: Browser) -> Iterator[Page]:
 def test_a_booking_the_database_refuses_says_so_and_the_next_click_books_once(
         phone: Page, app_url: str, app_database_url: str) -> None:
     page = phone
-    times = open_booking_week(page, app_url, "Pesée et conseils")
-    times.first.click()
-    email = f"usager-{uuid.uuid4().hex[:8]}@exemple.fr"
-    page.get_by_label("Prénom").fill("Nina")
-    page.get_by_label("Nom", exact=True).fill("Caron")
-    page.get_by_label("Adresse email", exact=True).fill(email)
-    page.get_by_role("button", name="Créer mon compte").click()
-    expect(page.get_by_role("status").filter(has_text="Un email vient de vous être envoyé")).to_be_visible()
-    page.goto(sign_in_link(app_database_url, email))
-    page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
-    page.get_by_role("button", name="Continuer").click()
-    page.get_by_role("link", name="Nina Caron (moi)").click()
+    _chosen, email = sign_up_and_reach_confirmation(page, app_url, app_database_url, "Nina", "Caron")
     confirm = page.get_by_role("button", name="Confirmer mon RDV")
     expect(confirm).to_be_enabled()
 

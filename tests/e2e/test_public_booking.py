@@ -9,7 +9,7 @@ from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import PHONE, open_booking_week, sign_in_link, week_with_times
+from conftest import PHONE, sign_in_link, sign_up_and_reach_confirmation, week_with_times
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col, select
 
@@ -112,20 +112,7 @@ def test_an_usager_books_on_a_phone_with_an_email_link(phone: Page, app_url: str
 def test_a_slot_taken_meanwhile_sends_the_usager_back_to_the_week(phone: Page, app_url: str, app_database_url: str,
                                                                   assert_accessible) -> None:
     page = phone
-    times = open_booking_week(page, app_url, "Pesée et conseils")
-    chosen = times.first.get_attribute("aria-label")
-    times.first.click()
-    email = f"usager-{uuid.uuid4().hex[:8]}@exemple.fr"
-    page.get_by_label("Prénom").fill("Paul")
-    page.get_by_label("Nom", exact=True).fill("Martin")
-    page.get_by_label("Adresse email", exact=True).fill(email)
-    page.get_by_role("button", name="Créer mon compte").click()
-    expect(page.get_by_role("status").filter(has_text="Un email vient de vous être envoyé")).to_be_visible()
-    page.goto(sign_in_link(app_database_url, email))
-    page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
-    page.get_by_role("button", name="Continuer").click()
-    page.get_by_role("link", name="Paul Martin (moi)").click()
-    expect(page.get_by_role("button", name="Confirmer mon RDV")).to_be_visible()
+    chosen, _email = sign_up_and_reach_confirmation(page, app_url, app_database_url, "Paul", "Martin")
 
     # Someone else books the same slot from another phone, just before this usager confirms.
     query = parse_qs(urlparse(page.url).query)
