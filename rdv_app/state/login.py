@@ -6,8 +6,9 @@ import reflex as rx
 
 from rdv_app import routes
 from rdv_app.blocking import within
-from rdv_app.config import settings
+from rdv_app.config import demo_mode, settings
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import deployment
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import full_navigation
@@ -16,11 +17,15 @@ from rdv_app.state.agent import full_navigation
 class LoginState(rx.State):
     error: str = ""
     submitting: bool = False
+    # A real instance without any account yet: the page says how to create the first super admin.
+    awaiting_first_account: bool = False
 
     @rx.event
-    def reset_form(self):
+    async def reset_form(self):
         self.error = ""
         self.submitting = False
+        self.awaiting_first_account = not demo_mode() and await within(UnitOfWork(read_only=True),
+                                                                        deployment.needs_bootstrap)
 
     @rx.event
     async def submit(self, form: dict):
