@@ -39,10 +39,6 @@ MISLEADING = (re.compile(r"\s*Run `uv run reflex run` to start the app\."),
               re.compile(r"Warning: Your version \(.*\) of Node\.js is out of date\..*"))
 
 
-class NotServed(Exception):
-    """A real instance that must not serve as it is (the message says why and what to do)."""
-
-
 def banner(base_url: str, reset: bool = False) -> str:
     """Migrate; in the demo, seed when empty (or wipe and seed when `reset`) and describe it; on a real
     instance, check it and say how to create its first super admin while it has none."""
@@ -84,13 +80,8 @@ def instance_banner(base_url: str) -> str:
     from rdv_app.services import deployment
 
     with UnitOfWork(read_only=True) as uow:
-        demo_accounts = deployment.demo_accounts(uow)
+        deployment.refuse_demo_database(uow)
         waiting = deployment.needs_bootstrap(uow)
-    if demo_accounts:
-        raise NotServed(
-            "Cette base contient les comptes de la démonstration (" + ", ".join(demo_accounts) + "…), dont le mot "
-            "de passe est public : une instance réelle refuse de la servir. Utilisez une base neuve, ou lancez "
-            "la démonstration avec RDV_DEMO=1 (make run).")
     lines = ["", "=" * 72, f"  RDV Services Publics  {base_url}", f"  Connexion agents     {base_url}{LOGIN_PATH}"]
     if waiting:
         lines += ["", "  Aucun compte ne peut encore se connecter. Créez le premier super administrateur :",
@@ -234,10 +225,12 @@ def main() -> int:
         print("make seed efface la base : seulement pour la démonstration (RDV_DEMO=1).", file=sys.stderr)
         return 2
     if args.command in ("prepare", "seed"):
+        from rdv_app.services.deployment import DemoDatabaseRefused
+
         try:
             text = banner(base_url, reset=args.command == "seed")
-        except NotServed as refusal:
-            print(refusal, file=sys.stderr)
+        except DemoDatabaseRefused as refusal:
+            print(refusal.message, file=sys.stderr)
             return 2
         if getattr(args, "banner_file", None):
             args.banner_file.write_text(text)

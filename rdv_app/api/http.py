@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -60,6 +62,20 @@ async def ready(_request: Request) -> Response:
     report["redis"] = "non configuré" if redis is None else "ok" if redis else "injoignable"
     ok = schema_ok and demo_ok and redis is not False
     return JSONResponse({"status": "ok" if ok else "error", **report}, status_code=200 if ok else 503)
+
+
+@contextlib.asynccontextmanager
+async def deployment_guard() -> AsyncIterator[None]:
+    """The app's start (a lifespan task): outside the demo, a database holding the demo's accounts stops it
+    (`DemoDatabaseRefused`), even when the server is started without `cli serve`. A database not migrated
+    yet (or not reachable) is left to `/_ready`."""
+    migrated = None
+    if not demo_mode():
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            migrated = await within(UnitOfWork(read_only=True), lambda uow: current_revision(uow.session.connection()))
+        if migrated:
+            await within(UnitOfWork(read_only=True), deployment.refuse_demo_database)
+    yield
 
 
 async def open_agent_session(request: Request) -> Response:

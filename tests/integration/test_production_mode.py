@@ -39,13 +39,30 @@ PASSWORD = "Premier-Admin-2026"
 BASE = "https://rdv.exemple.fr"
 
 
-def cli(database_url: str, *arguments: str, demo: bool = False) -> subprocess.CompletedProcess[str]:
+def python(database_url: str, *arguments: str, demo: bool = False) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REFLEX_DB_URL": database_url, "RDV_PUBLIC_URL": BASE}
     env.pop("RDV_DEMO", None)
     if demo:
         env["RDV_DEMO"] = "1"
-    return subprocess.run([sys.executable, "-m", "rdv_app.cli", *arguments], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run([sys.executable, *arguments], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def cli(database_url: str, *arguments: str, demo: bool = False) -> subprocess.CompletedProcess[str]:
+    return python(database_url, "-m", "rdv_app.cli", *arguments, demo=demo)
+
+
+# What the app runs as it starts (a lifespan task), however the server is started.
+START = """
+import asyncio
+from rdv_app.api.http import deployment_guard
+
+async def start():
+    async with deployment_guard():
+        print("servie")
+
+asyncio.run(start())
+"""
 
 
 def count(url: str, model: type) -> int:
@@ -82,6 +99,16 @@ def test_a_real_instance_refuses_to_serve_a_database_holding_the_demo(database: 
     assert "comptes de la démonstration" in refused.stderr and "camille.martin@demo.test" in refused.stderr
     served = cli(fresh_url, "serve", "--port", "1")  # stops before starting any server
     assert served.returncode == 2 and "comptes de la démonstration" in served.stderr
+    started = python(fresh_url, "-c", START)
+    assert started.returncode == 1 and "DemoDatabaseRefused" in started.stderr and "servie" not in started.stdout
+    assert python(fresh_url, "-c", START, demo=True).stdout.strip() == "servie"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_real_instance_starts_on_an_empty_or_unmigrated_database(database: str, fresh_url: str) -> None:
+    assert python(fresh_url, "-c", START).stdout.strip() == "servie"
+    assert cli(fresh_url, "prepare").returncode == 0
+    assert python(fresh_url, "-c", START).stdout.strip() == "servie"
 
 
 def test_every_account_of_the_demo_is_recognised_as_such() -> None:
