@@ -75,6 +75,10 @@ FIELDS: dict[str, Field] = {
     "preferred_username": Field("nom d'usage", limits.NAME),
     "answer": Field("trois premières lettres du nom", limits.NAME),
     "email": Field("adresse email", limits.EMAIL),
+    "admin_email": Field("adresse email de l'administrateur", limits.EMAIL),
+    "departement_number": Field("numéro du territoire", limits.CODE),
+    "territory_name": Field("nom du territoire", limits.LABEL),
+    "organisation_name": Field("nom de l'organisation", limits.LABEL),
     "phone_number": Field("téléphone", limits.PHONE),
     "address": Field("adresse", limits.ADDRESS),
     "birth_date": Field("date de naissance"),
@@ -127,6 +131,7 @@ FIELDS: dict[str, Field] = {
     # ids
     "id": Field("identifiant"),
     "actor_agent_id": Field("compte agent"),
+    "account": Field("nouveau territoire"),
     "actor_usager_id": Field("compte usager"),
     "agent_id": Field("agent"),
     "agent_ids": Field("agents"),
