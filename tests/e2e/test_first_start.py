@@ -84,12 +84,25 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     page.get_by_role("link", name="Ouvrir un territoire et inviter son administrateur").click()
     expect(page.get_by_role("heading", name="Super administration")).to_be_visible()
     expect(page.get_by_text("Aucun territoire pour l'instant")).to_be_visible()
+    expect(page.get_by_text("Ajoutez d'abord un service au catalogue (ci-dessus).")).to_be_visible()
+    services = page.get_by_role("form", name="Ajouter un service")
+    for name, short_name in (("Protection Maternelle Infantile", "PMI"), ("Secrétariat", "Secrétariat")):
+        services.get_by_label("Nom du service").fill(name)
+        services.get_by_label("Nom court").fill(short_name)
+        if short_name == "Secrétariat":
+            services.get_by_label("Service de secrétariat").check()
+        services.get_by_role("button", name="Ajouter le service").click()
+        expect(page.get_by_role("row", name=re.compile(f"^{name} "))).to_be_visible()
+    expect(page.get_by_role("row", name="Secrétariat Secrétariat Oui")).to_be_visible()
     page.get_by_label("Numéro du département").fill("62")
     page.get_by_label("Nom du territoire").fill("Pas-de-Calais")
     page.get_by_label("Nom de la première organisation").fill("PMI Arras")
     page.get_by_label("Adresse email de l'administrateur").fill("camille.martin@exemple.fr")
     page.get_by_role("button", name="Ouvrir le territoire et inviter").click()
-    expect(page.get_by_role("status")).to_have_text(
+    expect(page.get_by_text("Choisissez au moins un service pour l'administrateur")).to_be_visible()
+    page.get_by_role("group", name="Services de l'administrateur").get_by_label("Protection Maternelle Infantile").check()
+    page.get_by_role("button", name="Ouvrir le territoire et inviter").click()
+    expect(page.get_by_role("status").filter(has_text="Territoire")).to_have_text(
         "Territoire 62 Pas-de-Calais ouvert : une invitation a été envoyée à camille.martin@exemple.fr.")
     expect(page.get_by_role("row", name="62 Pas-de-Calais Europe/Paris 1 camille.martin@exemple.fr")).to_be_visible()
     assert_accessible(page)

@@ -1,5 +1,7 @@
 """Super admins open a territory: the territory, its first organisation and its first admin, invited by email
-(admin-domain.md section 12, "Ouverture d'un nouveau compte"), in one transaction, audited.
+(admin-domain.md section 12, "Ouverture d'un nouveau compte"), in one transaction, audited. The admin's
+services (at least one, from the catalogue: rdv_app.services.instance.catalogue) are offered in the
+territory.
 
 The invited person becomes admin of the organisation and territorial admin with every territory access
 right, so that they can go on alone: lieux, motifs, agents, plages. An address that already has an
@@ -17,12 +19,15 @@ from sqlmodel import col, select
 from rdv_app.db.models import (
     Agent,
     AgentRole,
+    AgentService,
     AgentTerritorialAccessRight,
     AgentTerritorialRole,
     Organisation,
+    Service,
     Territory,
+    TerritoryService,
 )
-from rdv_app.db.rows import require_id
+from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, contact
 from rdv_app.domain.contact import InvalidValue, optional_text
@@ -44,6 +49,7 @@ class NewAccount:
     timezone: str
     organisation_name: str
     admin_email: str
+    service_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,12 @@ def _checked(uow: UnitOfWork, account: NewAccount) -> NewAccount:
     if email is None:
         raise DomainError("Indiquez l'adresse email de la personne qui administrera ce territoire.",
                           field="admin_email")
+    known = set(uow.session.exec(select(not_null(Service.id)).where(col(Service.id).in_(account.service_ids))))
+    if not account.service_ids or known != set(account.service_ids):
+        raise DomainError("Choisissez au moins un service pour l'administrateur (ajoutez-le d'abord au catalogue "
+                          "des services s'il n'y figure pas).", field="service_ids")
     return NewAccount(
+        service_ids=tuple(sorted(known)),
         departement_number=number,
         territory_name=_field(account.territory_name, "territory_name", "Indiquez le nom du territoire."),
         timezone=zone,
@@ -128,7 +139,11 @@ def open_account(uow: UnitOfWork, actor_agent_id: int, account: NewAccount) -> O
         AgentTerritorialRole(agent_id=admin_id, territory_id=territory_id),
         AgentTerritorialAccessRight(agent_id=admin_id, territory_id=territory_id, allow_to_manage_teams=True,
                                     allow_to_manage_access_rights=True, allow_to_invite_agents=True),
+        *(TerritoryService(territory_id=territory_id, service_id=service_id) for service_id in account.service_ids),
     ])
+    agent_services = set(uow.session.exec(select(AgentService.service_id).where(AgentService.agent_id == admin_id)))
+    uow.session.add_all([AgentService(agent_id=admin_id, service_id=service_id)
+                         for service_id in account.service_ids if service_id not in agent_services])
     invited = admin.password_hash is None
     if invited:
         invitations.send_invitation(
