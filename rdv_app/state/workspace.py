@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
@@ -13,17 +14,31 @@ from rdv_app.domain.enums import NoticeLevel
 from rdv_app.services.agents import agent_account, agent_auth, workspace
 from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError
+from rdv_app.services.organisation import admin_organisation
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 
 
+@dataclass
+class StepLine:
+    label: str
+    route: str
+    done: bool
+
+
 class WorkspaceState(OrganisationPageState, AgentState):
     upcoming: list[dict[str, str]] = []
+    # An admin's first steps in the organisation, shown until each is done.
+    setup: list[StepLine] = []
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
         rows = await within(UnitOfWork(read_only=True),
                             lambda uow: workspace.upcoming_rdvs(uow, agent_id, organisation_id))
         self.upcoming = [{k: str(v) for k, v in dataclasses.asdict(r).items()} for r in rows]
+        steps = (await within(UnitOfWork(read_only=True), lambda uow: admin_organisation.setup_steps(
+            uow, agent_id, organisation_id))) if self.is_admin_here else []
+        self.setup = ([StepLine(s.label, s.route, s.done) for s in steps]
+                      if not all(s.done for s in steps) else [])
 
 
 def _notice_level(form: dict, name: str) -> str:
