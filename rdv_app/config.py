@@ -30,6 +30,13 @@ def _trusted_proxies() -> int:
     return int(value)
 
 
+def _agent_session_hours() -> int:
+    value = _env("RDV_AGENT_SESSION_HOURS", "12")
+    if not value.isdigit() or not 1 <= int(value) <= 24 * 14:
+        raise ValueError(f"RDV_AGENT_SESSION_HOURS doit être une durée en heures, de 1 à 336, reçu : {value!r}.")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     public_url: str = field(default_factory=lambda: _env("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/"))
@@ -41,6 +48,8 @@ class Settings:
     # Reverse proxies in front of the app, each appending to X-Forwarded-For (rdv_app.api.client_address).
     trusted_proxies: int = field(default_factory=_trusted_proxies)
     secret_key: str = field(default_factory=_secret_key, repr=False)
+    # An agent's session ends this many hours after the sign-in, whatever the activity.
+    agent_session_hours: int = field(default_factory=_agent_session_hours)
 
     @property
     def secure_cookies(self) -> bool:

@@ -24,7 +24,6 @@ from rdv_app.config import settings
 from rdv_app.db.migrate import current_revision, head_revision
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import limits
-from rdv_app.domain.sessions import AGENT_SESSION_IDLE_TIMEOUT
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.errors import DomainError
 
@@ -69,7 +68,7 @@ async def open_agent_session(request: Request) -> Response:
         return RedirectResponse(settings.frontend_url(routes.login()), status_code=303)
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)
     response.set_cookie(
-        routes.AGENT_SESSION_COOKIE, opened.token, max_age=int(AGENT_SESSION_IDLE_TIMEOUT.total_seconds()) * 4,
+        routes.AGENT_SESSION_COOKIE, opened.token, max_age=int(agent_auth.session_lifetime().total_seconds()),
         httponly=True, secure=settings.secure_cookies, samesite="lax", path="/",
     )
     return response
