@@ -8,6 +8,7 @@ from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert, text_field
 from rdv_app.pages.template import template
 from rdv_app.state.login import LoginState
+from rdv_app.state.session_guard import SessionEndedNotice
 
 
 @template(routes.HOME, "Accueil")
@@ -26,10 +27,12 @@ def home() -> rx.Component:
     )
 
 
-@template(routes.LOGIN, "Connexion agent", on_load=LoginState.reset_form)
+@template(routes.LOGIN, "Connexion agent", on_load=[LoginState.reset_form, SessionEndedNotice.read])
 def login() -> rx.Component:
     return rx.vstack(
         rx.heading("Connexion à l'espace agents", as_="h1", size="7"),
+        rx.cond(SessionEndedNotice.message != "",
+                rx.callout(SessionEndedNotice.message, icon="info", role="status", width="100%"), rx.fragment()),
         rx.form(
             rx.vstack(
                 form_alert(LoginState.error),

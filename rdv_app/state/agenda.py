@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import secrets
 from datetime import date, datetime, timedelta
@@ -22,6 +23,9 @@ from rdv_app.state.rdv_new import replace_query
 
 # How often a watching agenda without news checks that its tab is still open on it.
 STILL_OPEN_SECONDS = 5.0
+
+# The running live refresh of each tab (by client token), in this process: a tab has one at most.
+_watching: dict[str, asyncio.Task] = {}
 
 # What the agenda service reads: agent, organisation, agents shown, first and last day.
 AgendaQuery = tuple[int, int, tuple[int, ...], date, date]
@@ -224,13 +228,29 @@ class AgendaState(OrganisationPageState, AgentState):
     @rx.event(background=True)
     async def watch(self):
         """Reads the visible range again whenever the process's change feed (`agenda_feed`) reports a change
-        that may show in it, while this agenda stays open in this tab."""
+        that may show in it, while this agenda stays open in this tab and its session holds.
+
+        Started only for a valid session (`rdv_app.state.session_guard` checks it before any event); one per
+        tab: a new one (the agenda loaded again, or a client sending the event again) ends the previous."""
         async with self:
             token, client, agent_id = self._watch, self.router.session.client_token, self._agent_id
             # The agent's other organisations too (the one shown among them): their RDVs show here as busy time.
             organisations = {int(o["id"]) for o in self.organisations}
         if agent_id is None:
             return
+        current = asyncio.current_task()
+        previous = _watching.get(client)
+        if previous is not None and previous is not current:
+            previous.cancel()
+        if current is not None:
+            _watching[client] = current
+        try:
+            await self._follow_changes(token, client, agent_id, organisations)
+        finally:
+            if current is not None and _watching.get(client) is current:
+                del _watching[client]
+
+    async def _follow_changes(self, token: str, client: str, agent_id: int, organisations: set[int]) -> None:
         async with agenda_feed.watch(organisations, agent_id) as changes:
             changes.notify()  # once joined, read again what may have changed while joining
             while True:
@@ -238,7 +258,7 @@ class AgendaState(OrganisationPageState, AgentState):
                 if not _client_connected(client):
                     return
                 async with self:
-                    if self._watch != token:
+                    if self._watch != token or not await self._session_still_valid():
                         return
                     query = self._query()
                 if not changed or query is None:

@@ -15,6 +15,7 @@ from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState, session_token_from
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.session_guard import note_revocation, revocations
 
 
 class WorkspaceState(OrganisationPageState, AgentState):
@@ -109,5 +110,8 @@ class AccountState(AgentState):
             self.password_error = exc.message
             self.password_field = exc.field or ""
             return None
+        note_revocation()
+        # This tab's own session stays: no need to check it again.
+        self._revocations_seen = revocations()
         self.password_saved = True
         return rx.set_value("champ-current", "")
