@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import secrets
 from datetime import date, datetime, timedelta
@@ -16,16 +15,13 @@ from rdv_app.domain import datefmt
 from rdv_app.services.availability import agenda, creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.services.rdv import rdv_planning
-from rdv_app.state.agenda_feed import agenda_feed
+from rdv_app.state.agenda_feed import agenda_feed, only_loop_of_tab
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.rdv_new import replace_query
 
 # How often a watching agenda without news checks that its tab is still open on it.
 STILL_OPEN_SECONDS = 5.0
-
-# The running live refresh of each tab (by client token), in this process: a tab has one at most.
-_watching: dict[str, asyncio.Task] = {}
 
 # What the agenda service reads: agent, organisation, agents shown, first and last day.
 AgendaQuery = tuple[int, int, tuple[int, ...], date, date]
@@ -238,17 +234,8 @@ class AgendaState(OrganisationPageState, AgentState):
             organisations = {int(o["id"]) for o in self.organisations}
         if agent_id is None:
             return
-        current = asyncio.current_task()
-        previous = _watching.get(client)
-        if previous is not None and previous is not current:
-            previous.cancel()
-        if current is not None:
-            _watching[client] = current
-        try:
+        async with only_loop_of_tab(client):
             await self._follow_changes(token, client, agent_id, organisations)
-        finally:
-            if current is not None and _watching.get(client) is current:
-                del _watching[client]
 
     async def _follow_changes(self, token: str, client: str, agent_id: int, organisations: set[int]) -> None:
         async with agenda_feed.watch(organisations, agent_id) as changes:
