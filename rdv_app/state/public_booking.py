@@ -34,7 +34,15 @@ from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_auth
 from rdv_app.state.agent import full_navigation
 from rdv_app.state.notifications import deliver_after_commit
-from rdv_app.state.session_guard import SessionChecked, note_revocation, recheck_due, revocations
+from rdv_app.state.session_guard import (
+    USAGER_SESSION_ENDED,
+    SessionChecked,
+    note_revocation,
+    recheck_due,
+    revocations,
+    saying_session_ended,
+    says_session_ended,
+)
 
 # Query parameters, in the order of the steps.
 PARAMS = ("departement", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
@@ -106,7 +114,8 @@ async def resolve_usager(token: str | None) -> int | None:
 class UsagerSessionChecked(SessionChecked):
     """A usager page whose tab was signed in re-checks the session on every event (at most every 30
     seconds, `rdv_app.state.session_guard`). Once it ended (signed out elsewhere, 30 days after the sign-in),
-    the event is refused and the page loads again without it: it then offers to sign in. A tab that
+    the event is refused and the page loads again without it: it then offers to sign in, and says why
+    (`USAGER_SESSION_ENDED`). A tab that
     was never signed in has nothing to check: its handlers ask to sign in themselves."""
 
     if TYPE_CHECKING:
@@ -131,7 +140,7 @@ class UsagerSessionChecked(SessionChecked):
     def _session_refused(self) -> list[EventSpec]:
         self._usager_id = None
         self._session_checked_at = 0.0
-        return [rx.redirect(self._page_without_session(), replace=True)]
+        return [rx.redirect(saying_session_ended(self._page_without_session()), replace=True)]
 
 
 @dataclass
@@ -463,6 +472,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         self._show(page)
         self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
         self.has_session = usager_id is not None
+        if usager_id is None and says_session_ended(params):
+            self.form_error = USAGER_SESSION_ENDED
         self.loading = False
 
     def _show(self, page: BookingPage) -> None:

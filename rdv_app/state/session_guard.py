@@ -20,6 +20,7 @@ handlers inherited from mixins are covered alike.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import reflex as rx
@@ -38,9 +39,20 @@ RECHECK_SECONDS = 30.0
 SESSION_ENDED = ("Votre session a pris fin (déconnexion depuis un autre onglet, changement de mot de passe "
                  "ou durée de connexion dépassée). Votre dernière action n'a pas été faite : "
                  "reconnectez-vous pour continuer.")
-# The query parameter that asks the page a refused tab lands on to show `SESSION_ENDED`.
+USAGER_SESSION_ENDED = ("Votre session a pris fin (déconnexion depuis un autre onglet ou durée de connexion "
+                        "dépassée). Votre dernière action n'a pas été faite : reconnectez-vous pour continuer.")
+# The query parameter that asks the page a refused tab lands on to say so.
 SESSION_ENDED_PARAM = "session"
 SESSION_ENDED_VALUE = "terminee"
+
+
+def saying_session_ended(path: str) -> str:
+    """`path` (which may have a query) asking its page to say that the session ended."""
+    return f"{path}{'&' if '?' in path else '?'}{SESSION_ENDED_PARAM}={SESSION_ENDED_VALUE}"
+
+
+def says_session_ended(query_parameters: Mapping[str, str]) -> bool:
+    return query_parameters.get(SESSION_ENDED_PARAM) == SESSION_ENDED_VALUE
 
 
 class SessionChecked:
@@ -107,5 +119,4 @@ class SessionEndedNotice(rx.State):
 
     @rx.event
     def read(self):
-        ended = self.router.url.query_parameters.get(SESSION_ENDED_PARAM) == SESSION_ENDED_VALUE
-        self.message = SESSION_ENDED if ended else ""
+        self.message = SESSION_ENDED if says_session_ended(self.router.url.query_parameters) else ""

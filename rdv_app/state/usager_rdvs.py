@@ -20,7 +20,7 @@ from rdv_app.services.usagers import usager_auth, usager_rdvs
 from rdv_app.services.usagers.usager_rdvs import UsagerRdv
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.public_booking import UsagerSessionChecked, resolve_usager, session_token_from
-from rdv_app.state.session_guard import revocations
+from rdv_app.state.session_guard import USAGER_SESSION_ENDED, revocations, says_session_ended
 
 CANCELLED = "Votre rendez-vous est annulé. Le service est prévenu et vous recevez une confirmation par email."
 
@@ -108,6 +108,8 @@ class UsagerRdvsState(UsagerSessionChecked, rx.State):
         self._usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
         self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
         self.signed_in = self._usager_id is not None
+        if not self.signed_in and says_session_ended(self.router.url.query_parameters):
+            self.page_error = USAGER_SESSION_ENDED
         await self._refresh()
         self.loading = False
 

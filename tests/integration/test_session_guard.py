@@ -20,13 +20,21 @@ import rdv_app.rdv_app  # noqa: F401  (every page's state, as the app registers 
 from rdv_app import routes
 from rdv_app.auth import rate_limit
 from rdv_app.auth.passwords import hash_password
-from rdv_app.db.models import Agent, AgentRole, Organisation, Territory
+from rdv_app.auth.tokens import hash_token
+from rdv_app.db.models import Agent, AgentRole, Organisation, Territory, Usager, UsagerSession
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.services.agents import agent_auth
+from rdv_app.services.usagers import usager_auth
 from rdv_app.state.agenda import AgendaState
 from rdv_app.state.agent import AgentState
-from rdv_app.state.session_guard import SESSION_ENDED, SessionEndedNotice, SessionGuard, note_revocation
+from rdv_app.state.session_guard import (
+    SESSION_ENDED,
+    USAGER_SESSION_ENDED,
+    SessionEndedNotice,
+    SessionGuard,
+    note_revocation,
+)
 from rdv_app.state.usager_rdvs import UsagerRdvsState
 from rdv_app.state.workspace import AccountState
 
@@ -170,5 +178,42 @@ def test_the_sign_in_page_says_why_the_tab_was_sent_there(app_db: str) -> None:
         SessionEndedNotice.event_handlers["read"].fn(notice)
         assert notice.message == SESSION_ENDED
         assert routes.LOGIN in SENT_TO_SIGN_IN
+
+    asyncio.run(scenario())
+
+
+async def _usager_tab(cookie: str, path: str = routes.USAGER_RDVS) -> State:
+    """A tab on "Mes rendez-vous", loaded as its page does."""
+    root = State(_reflex_internal_init=True)
+    root.router_data = root._update_router_vars({"headers": {"cookie": cookie}, "pathname": path.split("?")[0],
+                                                 "asPath": path, "query": {}}, {})
+    page = await root.get_state(UsagerRdvsState)
+    async for _ in UsagerRdvsState.event_handlers["load"].fn(page):
+        pass
+    return root
+
+
+def test_a_usager_tab_signed_out_elsewhere_is_refused_and_told_why(app_db: str) -> None:
+    with UnitOfWork(app_db) as uow:
+        usager = Usager(first_name="Jeanne", last_name="Dupont", email="jeanne@exemple.fr",
+                        created_through="user_sign_up")
+        uow.session.add(usager)
+        uow.session.flush()
+        uow.session.add(UsagerSession(usager_id=usager.id, token_hash=hash_token("jeton-de-jeanne")))
+        uow.commit()
+    cookie = f"{routes.USAGER_SESSION_COOKIE}=jeton-de-jeanne"
+
+    async def scenario() -> None:
+        root = await _usager_tab(cookie)
+        assert (await root.get_state(UsagerRdvsState)).signed_in
+        assert await _send(root, UsagerRdvsState, "confirm_cancel") is None
+        with UnitOfWork(app_db) as uow:
+            usager_auth.revoke_session(uow, "jeton-de-jeanne")
+        note_revocation()
+        assert _sent_to(await _send(root, UsagerRdvsState, "confirm_cancel")) == "/mes-rdv?session=terminee"
+        assert (await root.get_state(UsagerRdvsState))._usager_id is None
+        landed = await _usager_tab(cookie, "/mes-rdv?session=terminee")
+        page = await landed.get_state(UsagerRdvsState)
+        assert not page.signed_in and page.page_error == USAGER_SESSION_ENDED
 
     asyncio.run(scenario())
