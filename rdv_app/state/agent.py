@@ -127,8 +127,11 @@ class AgentState(SessionChecked, rx.State):
         return True
 
     def _session_refused(self) -> list[EventSpec]:
+        # A tab that had no session (a page opened signed out, or a client sending events by itself) is
+        # only asked to sign in; one whose session ended is told so.
+        had_session, page = self._agent_id is not None, _current_page(self.router)
         self._forget()
-        return [rx.redirect(session_ended_login(_current_page(self.router)), replace=True)]
+        return [rx.redirect(session_ended_login(page) if had_session else routes.login(page), replace=True)]
 
     def _remember(self, identity: AgentIdentity) -> None:
         self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()

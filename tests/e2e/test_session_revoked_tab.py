@@ -86,3 +86,10 @@ def test_signing_out_in_one_tab_refuses_the_other_tabs_next_action(page: Page, a
     page.get_by_role("button", name="Enregistrer mes préférences").click()
     page.wait_for_url(re.compile(r"/connexion\?suivant=%2Fmon-compte&session=terminee$"))
     expect(page.get_by_role("status").filter(has_text="Votre session a pris fin")).to_have_text(SESSION_ENDED)
+
+
+def test_a_page_opened_signed_out_only_asks_to_sign_in(page: Page, app_url: str) -> None:
+    page.goto(f"{app_url}/mon-compte")
+    page.wait_for_url(re.compile(r"/connexion\?suivant=%2Fmon-compte(%2F)?$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion à l'espace agents")
+    expect(page.get_by_text("Votre session a pris fin")).to_have_count(0)

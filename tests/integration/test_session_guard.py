@@ -41,7 +41,8 @@ from rdv_app.state.workspace import AccountState
 PASSWORD = "Cerisier-Bleu-42"
 EMAIL = "lea.durand@demo.test"
 AGENDA = "/agenda?jour=2026-12-07"
-SENT_TO_SIGN_IN = "/connexion?suivant=%2Fagenda%3Fjour%3D2026-12-07&session=terminee"
+ASKED_TO_SIGN_IN = "/connexion?suivant=%2Fagenda%3Fjour%3D2026-12-07"
+SENT_TO_SIGN_IN = f"{ASKED_TO_SIGN_IN}&session=terminee"  # saying that the session ended
 
 
 @pytest.fixture
@@ -105,10 +106,10 @@ def _sent_to(update: StateUpdate | None) -> str:
 def test_a_tab_without_a_session_can_start_neither_the_agenda_feed_nor_any_agent_action(app_db: str) -> None:
     async def scenario() -> None:
         root = await _tab()
-        assert _sent_to(await _send(root, AgendaState, "watch")) == SENT_TO_SIGN_IN
-        assert _sent_to(await _send(root, AccountState, "change_password")) == SENT_TO_SIGN_IN
+        assert _sent_to(await _send(root, AgendaState, "watch")) == ASKED_TO_SIGN_IN
+        assert _sent_to(await _send(root, AccountState, "change_password")) == ASKED_TO_SIGN_IN
         forged = await _tab("rdv_agent_session=invente")
-        assert _sent_to(await _send(forged, AgendaState, "watch")) == SENT_TO_SIGN_IN
+        assert _sent_to(await _send(forged, AgendaState, "watch")) == ASKED_TO_SIGN_IN
         # The page's own session check, and pages without a session, are not its business.
         assert await _send(root, AgentState, "require_agent") is None
         assert await _send(root, UsagerRdvsState, "ask_cancel") is None
