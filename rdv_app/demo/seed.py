@@ -68,6 +68,7 @@ from rdv_app.domain.enums import (
     VisibilityType,
 )
 from rdv_app.domain.recurrence import Recurrence, nth_weekday
+from rdv_app.services.agents import webcal
 
 # Public on purpose: printed by `make run` and in the README, for demo databases only.
 DEMO_PASSWORD = "RdvDemo-2026!"  # noqa: S105
@@ -597,11 +598,12 @@ class _DemoBuilder:
         for spec in _AGENTS:
             can_log_in = spec.email is not None and not spec.invited
             silent = NoticeLevel.NONE.value
+            feed_hash, feed_sealed = webcal.stored_secret(secrets.token_hex(16)) if can_log_in else (None, None)
             self.agents[spec.key] = Agent(
                 email=spec.email, first_name=spec.first_name or None, last_name=spec.last_name,
                 password_hash=password_hash if can_log_in else None,
                 password_changed_at=self.reference - timedelta(days=30) if can_log_in else None,
-                calendar_uid=secrets.token_hex(16) if can_log_in else None,
+                calendar_uid_hash=feed_hash, calendar_uid_sealed=feed_sealed,
                 display_saturdays=spec.display_saturdays,
                 # An intervenant cannot log in, so nothing is sent to them.
                 rdv_notifications_level=(RdvNotificationLevel.OTHERS.value if can_log_in

@@ -15,8 +15,9 @@ from rdv_app.services.agents import agent_account, agent_auth, workspace
 from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import admin_organisation
-from rdv_app.state.agent import AgentState
+from rdv_app.state.agent import AgentState, session_token_from
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.session_guard import note_revocation, revocations
 
 
 @dataclass
@@ -115,13 +116,17 @@ class AccountState(AgentState):
         if agent_id is None:
             return None
         current, new, confirmation = (str(form.get(name, "")) for name in ("current", "new", "confirmation"))
+        token = session_token_from(self.router.headers.cookie)
         try:
-            # argon2, twice: on a worker thread.
+            # argon2, twice: on a worker thread. Every other session of the agent ends; this one stays.
             await within(UnitOfWork(), lambda uow: agent_auth.change_password(uow, agent_id, current, new,
-                                                                             confirmation))
+                                                                             confirmation, session_token=token))
         except DomainError as exc:
             self.password_error = exc.message
             self.password_field = exc.field or ""
             return None
+        note_revocation()
+        # This tab's own session stays: no need to check it again.
+        self._revocations_seen = revocations()
         self.password_saved = True
         return rx.set_value("champ-current", "")

@@ -100,8 +100,8 @@ def test_seed_creates_the_demo_of_the_issue(uow: UnitOfWork) -> None:
     assert (invitation.agent_id, invitation.used_at) == (invited.id, None)
     assert invitation.expires_at.astimezone(ZoneInfo("Europe/Paris")).date() == TODAY + timedelta(days=7)
     accounts = [a for a in agents if a.password_hash]
-    assert len(accounts) == 7 and all(a.calendar_uid for a in accounts)
-    assert len({a.calendar_uid for a in accounts}) == 7
+    assert len(accounts) == 7 and all(a.calendar_uid_hash for a in accounts)
+    assert len({a.calendar_uid_hash for a in accounts}) == 7
     roles_per_agent = Counter(role.agent_id for role in _all(session, AgentRole))
     assert max(roles_per_agent.values()) == 2
     assert _all(session, AgentTerritorialRole)
@@ -186,7 +186,7 @@ def test_reset_demo_recreates_the_same_demo(db_url: str) -> None:
     def snapshot(session: Session) -> tuple[list, list, list]:
         return (sorted(r.starts_at for r in _all(session, Rdv)),
                 sorted((u.last_name, u.first_name, u.email or "") for u in _all(session, Usager)),
-                sorted(a.calendar_uid or "" for a in _all(session, Agent)))
+                sorted(a.calendar_uid_hash or "" for a in _all(session, Agent)))
 
     with UnitOfWork(db_url) as uow:
         seed_demo(uow, TODAY)
