@@ -1,5 +1,18 @@
-"""What an agent may see in one organisation (domain.md section 8).
+"""Who may do what: the one rights module every agent-facing service checks through (domain.md section 8,
+admin-domain.md section 3).
 
+Roles, from the narrowest:
+- an organisation role per agent and organisation: intervenant (no account, cannot sign in), basic agent,
+  administrator (`agent_scope`, `require_admin`);
+- "Secrétariat" is a service, not a role: it widens what a basic agent sees, never what they may configure;
+- territorial admin of a territory (`require_territorial_admin`): its motifs across organisations, and
+  creating its organisations; it does not make anyone admin of an organisation (that is a role there);
+- super admin of the instance (`require_super_admin`): territories, the services catalogue, and opening a
+  territory with its first admin; it grants nothing inside an organisation.
+Where RDV Service Public's flags overlap, the rule is: a right comes from the role named for it and from
+nothing else (no right is inferred from another).
+
+What an agent sees in one organisation:
 - admins and secrétaires (agents with the Secrétariat service) see every agent and every motif of the
   organisation;
 - basic agents (and intervenants) see the agents who share one of their services, and the motifs of
