@@ -30,7 +30,8 @@ ADMIN_NAV = (
     ("Webhooks", routes.ADMIN_WEBHOOKS),
 )
 # Shown to territorial admins.
-TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),)
+TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),
+                 ("Journal de sécurité", routes.ADMIN_SECURITY_LOG))
 
 
 @dataclass(frozen=True)

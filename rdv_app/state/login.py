@@ -1,4 +1,4 @@
-"""The agents' sign-in form."""
+"""The agents' sign-in form, then the second factor: its code, or setting it up when the role requires it."""
 
 from __future__ import annotations
 
@@ -8,19 +8,34 @@ from rdv_app import routes
 from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import SignInStep
 from rdv_app.services.agents import agent_auth
+from rdv_app.services.agents.agent_auth import SignIn, SignInStopped
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import full_navigation
+from rdv_app.state.mfa import MfaEnrolmentMixin
 
 
-class LoginState(rx.State):
+class LoginState(MfaEnrolmentMixin, rx.State):
     error: str = ""
     submitting: bool = False
+    # "" (the password), "code" or "enrolment" (rdv_app.domain.enums.SignInStep).
+    step: str = ""
+    code_error: str = ""
+
+    # The ticket of the password, waiting for its second step (never sent to the browser).
+    _ticket: str = ""
 
     @rx.event
     def reset_form(self):
-        self.error = ""
+        self._reset()
+
+    def _reset(self) -> None:
+        self.error = self.code_error = ""
         self.submitting = False
+        self.step = ""
+        self._ticket = ""
+        self._clear_enrolment()
 
     @rx.event
     async def submit(self, form: dict):
@@ -32,10 +47,67 @@ class LoginState(rx.State):
         next_path = self.router.url.query_parameters.get("suivant")
         try:
             # argon2 takes a good fraction of a second: on a worker thread, like the database work.
-            ticket = await within(UnitOfWork(), lambda uow: agent_auth.authenticate(
+            sign_in: SignIn = await within(UnitOfWork(), lambda uow: agent_auth.authenticate(
                 uow, email, password, ip=ip, next_path=next_path))
         except DomainError as exc:
             self.error = exc.message
             self.submitting = False
             return
-        yield full_navigation(settings.api_path(routes.open_session(ticket)))
+        self.submitting = False
+        if sign_in.pending_step is None:
+            yield full_navigation(settings.api_path(routes.open_session(sign_in.ticket)))
+            return
+        self._ticket = sign_in.ticket
+        self.step = sign_in.pending_step.value
+        if sign_in.pending_step is SignInStep.ENROLMENT:
+            yield LoginState.start_enrolment
+
+    @rx.event
+    async def submit_code(self, form: dict):
+        self.code_error = ""
+        ticket = self._ticket
+        if self.step != SignInStep.CODE or not ticket:
+            return
+        code = str(form.get("code", ""))
+        ip = self.router.session.client_ip or "inconnue"
+        self.submitting = True
+        yield
+        try:
+            plain = await within(UnitOfWork(), lambda uow: agent_auth.verify_second_factor(uow, ticket, code, ip))
+        except SignInStopped as exc:
+            self._reset()
+            self.error = exc.message
+            return
+        except DomainError as exc:
+            self.code_error = exc.message
+            self.submitting = False
+            return
+        yield full_navigation(settings.api_path(routes.open_session(plain)))
+
+    async def _enrolment_agent_id(self) -> int | None:
+        ticket = self._ticket
+        if self.step != SignInStep.ENROLMENT or not ticket:
+            return None
+        try:
+            return await within(UnitOfWork(read_only=True), lambda uow: agent_auth.second_step_agent(uow, ticket))
+        except SignInStopped as exc:
+            self._reset()
+            self.error = exc.message
+            return None
+
+    @rx.event
+    async def finish_enrolment(self):
+        ticket = self._ticket
+        if self.step != SignInStep.ENROLMENT or not ticket:
+            return None
+        try:
+            plain = await within(UnitOfWork(), lambda uow: agent_auth.finish_enrolment(uow, ticket))
+        except DomainError as exc:
+            self._reset()
+            self.error = exc.message
+            return None
+        return full_navigation(settings.api_path(routes.open_session(plain)))
+
+    @rx.event
+    def start_over(self):
+        self._reset()
