@@ -97,7 +97,7 @@ def mfa_section() -> rx.Component:
                             class_name="info-box"),
                     rx.form(
                         rx.vstack(
-                            text_field("code_or_password", "Code à 6 chiffres ou mot de passe actuel",
+                            text_field("code_or_password", "Code à 6 chiffres ou votre mot de passe",
                                        type_="password", autocomplete="off", error=S.mfa_error,
                                        hint="Pour la désactiver, confirmez avec un code de votre application ou "
                                             "avec votre mot de passe."),
