@@ -112,18 +112,23 @@ def enrolment_sign_in_step() -> rx.Component:
     )
 
 
-@template(routes.LOGIN, "Connexion agent", on_load=LoginState.reset_form)
-def login() -> rx.Component:
+def second_step(first_step: rx.Component) -> rx.Component:
+    """The code or enrolment step of `LoginState`, else `first_step` (the password, or another flow's form)."""
     return rx.box(
         rx.match(
             LoginState.step,
             ("code", code_step()),
             ("enrolment", enrolment_sign_in_step()),
-            password_step(),
+            first_step,
         ),
         max_width=styles.NARROW_WIDTH,
         width="100%",
     )
+
+
+@template(routes.LOGIN, "Connexion agent", on_load=LoginState.reset_form)
+def login() -> rx.Component:
+    return second_step(password_step())
 
 
 @template(routes.NOT_FOUND, "Page introuvable")

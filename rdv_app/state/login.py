@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from rdv_app import routes
@@ -54,13 +56,17 @@ class LoginState(MfaEnrolmentMixin, rx.State):
             self.submitting = False
             return
         self.submitting = False
+        yield self.continue_sign_in(sign_in)
+
+    def continue_sign_in(self, sign_in: SignIn) -> Any:
+        """What follows a checked password, or any flow that checked the agent otherwise (an invitation that
+        sets a password calls `agent_auth.begin_sign_in`, then this on `await self.get_state(LoginState)`, and
+        shows `rdv_app.pages.public.second_step()`): the session, or the code or enrolment step."""
         if sign_in.pending_step is None:
-            yield full_navigation(settings.api_path(routes.open_session(sign_in.ticket)))
-            return
+            return full_navigation(settings.api_path(routes.open_session(sign_in.ticket)))
         self._ticket = sign_in.ticket
         self.step = sign_in.pending_step.value
-        if sign_in.pending_step is SignInStep.ENROLMENT:
-            yield LoginState.start_enrolment
+        return LoginState.start_enrolment if sign_in.pending_step is SignInStep.ENROLMENT else None
 
     @rx.event
     async def submit_code(self, form: dict):

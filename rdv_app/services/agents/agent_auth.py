@@ -115,7 +115,8 @@ def _normalise_email(email: str) -> str:
 @boundary
 def authenticate(uow: UnitOfWork, email: str, password: str, ip: str, next_path: str | None = None,
                  now: datetime | None = None) -> SignIn:
-    """Check the password; return a single-use ticket. Raises DomainError or TooManyAttempts."""
+    """Check the password; return a single-use ticket and the step it still needs. Raises DomainError (the
+    same for an unknown address, a wrong password and a locked account) or TooManyAttempts (this IP)."""
     now = now or _now()
     email = _normalise_email(email)
     if not email or not password:
