@@ -29,7 +29,6 @@ def enrolment_step(props: EnrolmentProps) -> rx.Component:
                      "Aegis, Google Authenticator ou Microsoft Authenticator)."),
             rx.el.li("Dans l'application, scannez ce QR code, ou saisissez la clé affichée dessous."),
             rx.el.li("Saisissez le code à 6 chiffres que l'application affiche."),
-            class_name="steps-list",
         ),
         rx.image(src=props.qr_code, alt="QR code à scanner avec votre application d'authentification",
                  width="200px", height="200px"),
@@ -56,8 +55,7 @@ def recovery_codes_list(codes: rx.Var) -> rx.Component:
         rx.el.p("La double authentification est activée. Voici vos codes de secours : notez-les ou "
                 "imprimez-les maintenant, ils ne seront plus affichés. Chacun permet une seule connexion si vous "
                 "n'avez pas votre téléphone.", class_name="success-box", role="status"),
-        rx.el.ul(rx.foreach(codes, lambda code: rx.el.li(rx.el.code(code))), class_name="recovery-codes",
-                 aria_label="Codes de secours"),
+        rx.el.ul(rx.foreach(codes, lambda code: rx.el.li(rx.el.code(code))), aria_label="Codes de secours"),
         spacing="3",
         width="100%",
     )
