@@ -30,7 +30,11 @@ class LoginState(MfaEnrolmentMixin, rx.State):
 
     @rx.event
     def reset_form(self):
-        self._reset()
+        """on_load: clears messages, and keeps a second step under way (a reload keeps it; its ticket expires
+        after 15 minutes). Every way out of the flow clears the rest (`_reset`): the state outlives pages, and
+        a quick click may be handled before this."""
+        self.error = self.code_error = ""
+        self.submitting = False
 
     def _reset(self) -> None:
         self.error = self.code_error = ""
@@ -63,6 +67,7 @@ class LoginState(MfaEnrolmentMixin, rx.State):
         sets a password calls `agent_auth.begin_sign_in`, then this on `await self.get_state(LoginState)`, and
         shows `rdv_app.pages.public.second_step()`): the session, or the code or enrolment step."""
         if sign_in.pending_step is None:
+            self._reset()
             return full_navigation(settings.api_path(routes.open_session(sign_in.ticket)))
         self._ticket = sign_in.ticket
         self.step = sign_in.pending_step.value
@@ -88,6 +93,7 @@ class LoginState(MfaEnrolmentMixin, rx.State):
             self.code_error = exc.message
             self.submitting = False
             return
+        self._reset()
         yield full_navigation(settings.api_path(routes.open_session(plain)))
 
     async def _enrolment_agent_id(self) -> int | None:
@@ -112,6 +118,7 @@ class LoginState(MfaEnrolmentMixin, rx.State):
             self._reset()
             self.error = exc.message
             return None
+        self._reset()
         return full_navigation(settings.api_path(routes.open_session(plain)))
 
     @rx.event
