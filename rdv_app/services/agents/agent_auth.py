@@ -129,7 +129,10 @@ def authenticate(uow: UnitOfWork, email: str, password: str, ip: str, next_path:
     locked = agent is not None and agent.locked_until is not None and agent.locked_until > now
     if agent is None or locked or not right_password or not _can_sign_in(uow, agent):
         rate_limit.record(rate_limit.LOGIN_FAILURES, *keys)
-        if agent is not None and not locked:
+        if agent is not None and locked:  # logged for the admins, not counted: the lock runs its time
+            security_log.record(uow.session, SecurityEventKind.SIGN_IN_FAILED, agent_id=agent.id, ip=ip, now=now)
+            uow.commit()
+        elif agent is not None:
             _count_failure(uow, agent, SecurityEventKind.SIGN_IN_FAILED, ip, now)
         raise DomainError(INVALID_CREDENTIALS)
     if agent.password_hash and needs_rehash(agent.password_hash):
