@@ -81,6 +81,12 @@ class Settings:
         return self.public_url.startswith("https://")
 
     @property
+    def mfa_required(self) -> bool:
+        """RDV_MFA_REQUIRED=1: admins sign in with a second factor, and set it up at their next sign-in.
+        Read at each sign-in, so that turning it on needs no restart."""
+        return _env("RDV_MFA_REQUIRED", "0") == "1"
+
+    @property
     def loopback_webhooks_allowed(self) -> bool:
         """Development and tests: an app served without https may send webhooks to this machine."""
         return self.public_url.startswith("http://")

@@ -8,6 +8,7 @@ import rdv_app.pages.admin_agents  # noqa: F401
 import rdv_app.pages.admin_lieux  # noqa: F401
 import rdv_app.pages.admin_motifs  # noqa: F401
 import rdv_app.pages.admin_organisation  # noqa: F401
+import rdv_app.pages.admin_security_log  # noqa: F401
 import rdv_app.pages.admin_territory  # noqa: F401
 import rdv_app.pages.admin_webhooks  # noqa: F401
 import rdv_app.pages.agenda  # noqa: F401

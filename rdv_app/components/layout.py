@@ -32,7 +32,8 @@ ADMIN_NAV = (
 )
 # Shown to territorial admins.
 TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),
-                 ("Organisations du territoire", routes.ADMIN_TERRITORY_ORGANISATIONS))
+                 ("Organisations du territoire", routes.ADMIN_TERRITORY_ORGANISATIONS),
+                 ("Journal de sécurité", routes.ADMIN_SECURITY_LOG))
 # Shown to super admins.
 SUPER_ADMIN_NAV = (("Super admin", routes.SUPER_ADMIN),)
 

@@ -156,6 +156,16 @@ class Agent(SQLModel, table=True):
     inactivity_warned_at: datetime | None = _instant()
     # The instance's operators: the account made by `python -m rdv_app.cli bootstrap` and those it invites.
     super_admin: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Second factor (rdv_app.services.agents.agent_mfa): the TOTP secret sealed with the app key
+    # (rdv_app.auth.sealed), and the last time step accepted, so that a code works once.
+    totp_secret_sealed: str | None = None
+    totp_enabled_at: datetime | None = _instant()
+    totp_last_counter: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # Escalating lockout (rdv_app.domain.sign_in): wrong passwords or codes in a row, lockouts since the
+    # last sign-in, and the end of the current one.
+    failed_sign_ins: int = 0
+    lockouts: int = 0
+    locked_until: datetime | None = _instant()
     deleted_at: datetime | None = _instant()
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -196,6 +206,31 @@ class AgentTerritorialRole(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     agent_id: int = _fk("agent.id")
     territory_id: int = _fk("territory.id")
+
+
+class AgentRecoveryCode(SQLModel, table=True):
+    """Single-use recovery codes of an agent's second factor, shown once and kept as SHA-256."""
+
+    __tablename__ = "agent_recovery_code"
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = _fk("agent.id")
+    code_hash: str
+    used_at: datetime | None = _instant()
+    created_at: datetime = _created()
+
+
+class SecurityEvent(SQLModel, table=True):
+    """The security event log (rdv_app.services.security_log): an agent's account, or a usager's link
+    in an organisation; no personal data beyond the agent and the address it came from."""
+
+    __tablename__ = "security_event"
+    __table_args__ = (sa.CheckConstraint(sql_in("kind", enums.SecurityEventKind), name="kind"), *_max_lengths(ip=64))
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, nullable=False, index=True)
+    kind: str
+    agent_id: int | None = _fk("agent.id", nullable=True)
+    organisation_id: int | None = _fk("organisation.id", nullable=True)
+    ip: str | None = None
 
 
 class AgentTerritorialAccessRight(SQLModel, table=True):
@@ -688,12 +723,15 @@ class AgentLoginTicket(SQLModel, table=True):
     """Single-use, short-lived ticket that turns a checked password into an HttpOnly session cookie."""
 
     __tablename__ = "agent_login_ticket"
+    __table_args__ = (sa.CheckConstraint(sql_in("pending_step", enums.SignInStep), name="pending_step"),)
     id: int | None = Field(default=None, primary_key=True)
     agent_id: int = _fk("agent.id")
     token_hash: str = Field(unique=True)
     next_path: str = "/"
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     used_at: datetime | None = _instant()
+    # A step the sign-in still needs (rdv_app.domain.enums.SignInStep): such a ticket opens no session.
+    pending_step: str | None = None
 
 
 class AgentInvitation(SQLModel, table=True):

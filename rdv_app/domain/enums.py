@@ -142,3 +142,24 @@ def sql_in(column: str, enum: type[StrEnum]) -> str:
     """SQL text of a CHECK constraint keeping `column` inside the enum's values."""
     values = ", ".join(f"'{member.value}'" for member in enum)
     return f"{column} IN ({values})"
+
+
+class SecurityEventKind(StrEnum):
+    """What the security event log records (rdv_app.services.security_log)."""
+
+    SIGN_IN_FAILED = "sign_in_failed"
+    SECOND_FACTOR_FAILED = "second_factor_failed"
+    ACCOUNT_LOCKED = "account_locked"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event's name, not a password
+    MFA_ENABLED = "mfa_enabled"
+    MFA_DISABLED = "mfa_disabled"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    USAGER_INITIALS_FAILED = "usager_initials_failed"
+    USAGER_LINK_LOCKED = "usager_link_locked"
+
+
+class SignInStep(StrEnum):
+    """What a sign-in still needs after the password (the pending step of its ticket)."""
+
+    CODE = "code"  # the TOTP code or a recovery code
+    ENROLMENT = "enrolment"  # setting up the second factor, which the agent's role requires

@@ -6,6 +6,7 @@ from rdv_app.domain.enums import (
     LocationType,
     RdvStatus,
     SectorisationLevel,
+    SecurityEventKind,
     VisibilityType,
 )
 
@@ -48,4 +49,16 @@ SECTORISATION_LEVEL_LABELS = {
     SectorisationLevel.DEPARTEMENT: "Tout le département (pas de sectorisation)",
     SectorisationLevel.ORGANISATION: "Les organisations du secteur de l'usager",
     SectorisationLevel.AGENT: "Les agents du secteur de l'usager",
+}
+
+SECURITY_EVENT_LABELS = {
+    SecurityEventKind.SIGN_IN_FAILED: "Échec de connexion (mot de passe)",
+    SecurityEventKind.SECOND_FACTOR_FAILED: "Échec de connexion (code de double authentification)",
+    SecurityEventKind.ACCOUNT_LOCKED: "Compte bloqué après plusieurs échecs",
+    SecurityEventKind.PASSWORD_CHANGED: "Mot de passe modifié",
+    SecurityEventKind.MFA_ENABLED: "Double authentification activée",
+    SecurityEventKind.MFA_DISABLED: "Double authentification désactivée",
+    SecurityEventKind.RECOVERY_CODE_USED: "Code de secours utilisé",
+    SecurityEventKind.USAGER_INITIALS_FAILED: "Lien usager : mauvaises trois lettres",
+    SecurityEventKind.USAGER_LINK_LOCKED: "Lien usager bloqué après plusieurs erreurs",
 }

@@ -7,6 +7,7 @@ import reflex as rx
 from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
+from rdv_app.components.mfa import CODE_HINT, EnrolmentProps, enrolment_step, recovery_codes_list
 from rdv_app.domain.passwords import PASSWORD_HINT
 from rdv_app.pages.template import template
 from rdv_app.services.deployment import BOOTSTRAP_COMMAND
@@ -46,8 +47,7 @@ def bootstrap_notice() -> rx.Component:
     )
 
 
-@template(routes.LOGIN, "Connexion agent", on_load=[LoginState.reset_form, SessionEndedNotice.read])
-def login() -> rx.Component:
+def password_step() -> rx.Component:
     return rx.vstack(
         rx.heading("Connexion à l'espace agents", as_="h1", size="7"),
         rx.cond(SessionEndedNotice.message != "",
@@ -72,7 +72,6 @@ def login() -> rx.Component:
             width="100%",
             aria_label="Connexion",
         ),
-        max_width=styles.NARROW_WIDTH,
         width="100%",
         spacing="5",
     )
@@ -110,6 +109,10 @@ def invitation_form() -> rx.Component:
 
 @template(routes.INVITATION, "Activer votre compte", on_load=InvitationState.load)
 def invitation() -> rx.Component:
+    return second_step(invitation_step())
+
+
+def invitation_step() -> rx.Component:
     return rx.vstack(
         rx.heading("Activer votre compte agent", as_="h1", size="7"),
         rx.cond(
@@ -126,6 +129,83 @@ def invitation() -> rx.Component:
         width="100%",
         spacing="5",
     )
+
+
+def _start_over() -> rx.Component:
+    return rx.button("Recommencer la connexion", type="button", variant="outline", on_click=LoginState.start_over)
+
+
+def code_step() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Double authentification", as_="h1", size="7"),
+        rx.text("Votre mot de passe est correct. Pour terminer la connexion, saisissez le code de votre "
+                "application d'authentification."),
+        rx.form(
+            rx.vstack(
+                text_field("code", "Code à 6 chiffres", autocomplete="one-time-code", error=LoginState.code_error,
+                           hint=CODE_HINT + " Sans votre téléphone, saisissez l'un de vos codes de secours."),
+                rx.button(rx.cond(LoginState.submitting, "Vérification…", "Valider le code"), type="submit",
+                          size="3", disabled=LoginState.submitting, width="100%"),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=LoginState.submit_code,
+            reset_on_submit=True,
+            width="100%",
+            aria_label="Code de double authentification",
+        ),
+        _start_over(),
+        width="100%",
+        spacing="5",
+    )
+
+
+def enrolment_sign_in_step() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Activez la double authentification", as_="h1", size="7"),
+        rx.text("Votre rôle d'administrateur exige une double authentification : en plus de votre mot de passe, "
+                "un code à 6 chiffres affiché par une application de votre téléphone. Activez-la pour accéder à "
+                "votre espace."),
+        rx.cond(
+            LoginState.recovery_codes.length() > 0,
+            rx.vstack(
+                recovery_codes_list(LoginState.recovery_codes),
+                rx.button("J'ai noté mes codes, accéder à mon espace", type="button", size="3",
+                          on_click=LoginState.finish_enrolment),
+                spacing="4", width="100%",
+            ),
+            rx.cond(
+                LoginState.enrolment_open,
+                enrolment_step(EnrolmentProps(
+                    qr_code=LoginState.enrolment_qr_code, secret_text=LoginState.enrolment_secret_text,
+                    error=LoginState.enrolment_error, saving=LoginState.enrolment_saving,
+                    on_confirm=LoginState.confirm_enrolment)),
+                form_alert(LoginState.enrolment_error),
+            ),
+        ),
+        _start_over(),
+        width="100%",
+        spacing="5",
+    )
+
+
+def second_step(first_step: rx.Component) -> rx.Component:
+    """The code or enrolment step of `LoginState`, else `first_step` (the password, or another flow's form)."""
+    return rx.box(
+        rx.match(
+            LoginState.step,
+            ("code", code_step()),
+            ("enrolment", enrolment_sign_in_step()),
+            first_step,
+        ),
+        max_width=styles.NARROW_WIDTH,
+        width="100%",
+    )
+
+
+@template(routes.LOGIN, "Connexion agent", on_load=[LoginState.reset_form, SessionEndedNotice.read])
+def login() -> rx.Component:
+    return second_step(password_step())
 
 
 @template(routes.NOT_FOUND, "Page introuvable")

@@ -8,6 +8,7 @@ from rdv_app import routes, styles
 from rdv_app.components.fields import fieldset
 from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
+from rdv_app.components.mfa import EnrolmentProps, enrolment_step, recovery_codes_list
 from rdv_app.components.planning import status_region
 from rdv_app.components.webcal import WebcalProps, webcal_section
 from rdv_app.domain.enums import RdvNotificationLevel
@@ -102,6 +103,63 @@ def password_form() -> rx.Component:
     )
 
 
+def mfa_section() -> rx.Component:
+    S = AccountState
+    return rx.vstack(
+        rx.heading("Double authentification", as_="h2", size="5", id="double-authentification"),
+        rx.text("En plus de votre mot de passe, un code à 6 chiffres affiché par une application de votre "
+                "téléphone vous est demandé à chaque connexion.", color=styles.TEXT_MUTED),
+        status_region(S.mfa_message),
+        rx.cond(
+            S.recovery_codes.length() > 0,
+            recovery_codes_list(S.recovery_codes),
+            rx.fragment(),
+        ),
+        rx.cond(
+            S.mfa_enabled,
+            rx.vstack(
+                rx.el.p("La double authentification est activée. Codes de secours restants : ",
+                        rx.el.strong(S.recovery_codes_left.to_string()), "."),
+                rx.cond(
+                    S.mfa_required,
+                    rx.el.p("Elle est obligatoire pour les administrateurs : elle ne peut pas être désactivée.",
+                            class_name="info-box"),
+                    rx.form(
+                        rx.vstack(
+                            text_field("code_or_password", "Code à 6 chiffres ou votre mot de passe",
+                                       type_="password", autocomplete="off", error=S.mfa_error,
+                                       hint="Pour la désactiver, confirmez avec un code de votre application ou "
+                                            "avec votre mot de passe."),
+                            rx.button("Désactiver la double authentification", type="submit", color_scheme="red",
+                                      variant="outline"),
+                            spacing="3", width="100%",
+                        ),
+                        on_submit=S.disable_mfa,
+                        reset_on_submit=True,
+                        aria_label="Désactiver la double authentification",
+                        width="100%",
+                    ),
+                ),
+                spacing="3", width="100%",
+            ),
+            rx.cond(
+                S.enrolment_open,
+                enrolment_step(EnrolmentProps(
+                    qr_code=S.enrolment_qr_code, secret_text=S.enrolment_secret_text, error=S.enrolment_error,
+                    saving=S.enrolment_saving, on_confirm=S.confirm_enrolment)),
+                rx.vstack(
+                    form_alert(S.enrolment_error),
+                    rx.button("Activer la double authentification", type="button", on_click=S.start_enrolment),
+                    spacing="3", width="100%",
+                ),
+            ),
+        ),
+        max_width=styles.NARROW_WIDTH,
+        spacing="3",
+        width="100%",
+    )
+
+
 RDV_NOTIFICATION_CHOICES = (
     (RdvNotificationLevel.ALL, "Tous les rendez-vous, y compris ceux que je crée"),
     (RdvNotificationLevel.OTHERS, "Ceux créés par d'autres (recommandé)"),
@@ -186,6 +244,7 @@ def account() -> rx.Component:
         rx.el.ul(rx.foreach(AgentState.organisations, lambda o: rx.el.li(o["name"] + " · " + o["level"]))),
         rx.heading("Mot de passe", as_="h2", size="5"),
         password_form(),
+        mfa_section(),
         rx.heading("Préférences", as_="h2", size="5"),
         preferences_form(),
         webcal_section(WebcalProps(

@@ -132,6 +132,9 @@ FIELDS: dict[str, Field] = {
     "calendar_uid": Field("lien du calendrier", limits.SECRET),
     "id_token": Field("jeton FranceConnect", limits.SECRET),
     "sub": Field("identifiant FranceConnect", limits.SECRET),
+    "code": Field("code de vérification", limits.CODE),
+    "secret": Field("clé de double authentification", limits.CODE),
+    "code_or_password": Field("code ou mot de passe", limits.PASSWORD),
     # ids
     "id": Field("identifiant"),
     "actor_agent_id": Field("compte agent"),
@@ -178,6 +181,7 @@ FIELDS: dict[str, Field] = {
     "min_public_booking_delay": Field("délai minimum de réservation"),
     "max_public_booking_delay": Field("délai maximum de réservation"),
     "limit": Field("nombre de résultats"),
+    "page": Field("page"),
     "after": Field("dernière modification lue"),
     "lookback": Field("modifications relues"),
     # choices

@@ -12,7 +12,8 @@ As RDV Service Public:
   inactive 30 days later, they are deleted (webhook `destroyed`, reason `rgpd`). Agents without an email
   cannot be told, and are kept;
 - history (audit) entries older than a year are deleted for the records that hold personal data; on the
-  others (configuration) the author is erased, and everything older than 5 years is deleted.
+  others (configuration) the author is erased, and everything older than 5 years is deleted; the
+  security event log (agents and IP addresses) keeps a year too.
 
 Beyond RDV Service Public:
 - outbox payloads (texts, links, addresses, webhook bodies) are emptied 30 days after the message was
@@ -49,6 +50,7 @@ from rdv_app.db.models import (
     Rdv,
     RdvAgent,
     Receipt,
+    SecurityEvent,
     Usager,
     UsagerEmailToken,
     UsagerProfile,
@@ -216,7 +218,7 @@ def _warn(uow: UnitOfWork, agent: Agent, now: datetime) -> None:
 
 def purge_history(uow: UnitOfWork, today: date) -> int:
     """History entries: those of personal records after a year, the author of the others after a year,
-    all of them after 5 years."""
+    all of them after 5 years; security events after a year."""
     now = clock.now()
     year_ago, five_years_ago = _years_ago(now, HISTORY_YEARS), _years_ago(now, HISTORY_ALL_YEARS)
     configuration = col(AuditLog.entity_type).in_(sorted(CONFIGURATION_ENTITIES))
@@ -227,8 +229,9 @@ def purge_history(uow: UnitOfWork, today: date) -> int:
                                   sa.or_(col(AuditLog.actor_agent_id).is_not(None),
                                          col(AuditLog.actor_usager_id).is_not(None)))
         .values(actor_agent_id=None, actor_usager_id=None))
+    security = uow.session.exec(sa.delete(SecurityEvent).where(col(SecurityEvent.occurred_at) < year_ago))
     uow.commit()
-    return deleted.rowcount + erased.rowcount
+    return deleted.rowcount + erased.rowcount + security.rowcount
 
 
 def empty_outbox_payloads(uow: UnitOfWork, today: date) -> int:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
+from rdv_app.config import settings
 from rdv_app.db.models import Agent, AgentRole, AgentService, AgentTerritorialRole, Motif, Service
 from rdv_app.db.rows import not_null
 from rdv_app.db.uow import UnitOfWork
@@ -109,3 +110,19 @@ def require_territorial_admin(uow: UnitOfWork, agent_id: int, territory_id: int)
         AgentTerritorialRole.agent_id == agent_id, AgentTerritorialRole.territory_id == territory_id)).first()
     if is_admin is None:
         raise PermissionDenied("Cette page est réservée aux administrateurs du territoire.")
+
+
+def mfa_required_for(uow: UnitOfWork, agent_id: int) -> bool:
+    """Whether this agent must sign in with a second factor: a super admin always (they open territories
+    and invite their admins); with RDV_MFA_REQUIRED=1, every admin (of an organisation or of a territory)
+    too. An agent who has set one up uses it whatever this says."""
+    agent = uow.session.get(Agent, agent_id)
+    if agent is not None and agent.super_admin:
+        return True
+    if not settings.mfa_required:
+        return False
+    admin_somewhere = uow.session.exec(select(AgentRole.id).where(
+        AgentRole.agent_id == agent_id, AgentRole.access_level == AccessLevel.ADMIN)).first()
+    territorial = uow.session.exec(select(AgentTerritorialRole.id).where(
+        AgentTerritorialRole.agent_id == agent_id)).first()
+    return admin_somewhere is not None or territorial is not None

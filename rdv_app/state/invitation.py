@@ -8,7 +8,7 @@ from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import invitations
 from rdv_app.services.errors import DomainError
-from rdv_app.state.agent import open_session_events
+from rdv_app.state.login import LoginState
 
 
 class InvitationState(rx.State):
@@ -45,9 +45,12 @@ class InvitationState(rx.State):
         values = {name: str(form.get(name, "")) for name in ("first_name", "last_name", "password", "confirmation")}
         try:
             # argon2 takes a good fraction of a second: on a worker thread, like the database work.
-            ticket = await within(UnitOfWork(), lambda uow: invitations.accept_invitation(uow, token, **values))
+            sign_in = await within(UnitOfWork(), lambda uow: invitations.accept_invitation(uow, token, **values))
         except DomainError as exc:
             self.error, self.error_field = exc.message, exc.field or ""
             self.submitting = False
             return
-        yield await open_session_events(self, ticket)
+        # The session, or first the second factor to set up (`LoginState`'s step, shown by the page).
+        login = await self.get_state(LoginState)
+        self.submitting = False
+        yield await login.continue_sign_in(sign_in)

@@ -11,11 +11,12 @@ import reflex as rx
 from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import NoticeLevel
-from rdv_app.services.agents import agent_account, agent_auth, workspace
+from rdv_app.services.agents import agent_account, agent_auth, agent_mfa, workspace
 from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import admin_organisation
 from rdv_app.state.agent import AgentState, session_token_from
+from rdv_app.state.mfa import MfaEnrolmentMixin
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.session_guard import note_revocation, revocations
 
@@ -47,7 +48,7 @@ def _notice_level(form: dict, name: str) -> str:
     return (NoticeLevel.ALL if form.get(name) else NoticeLevel.NONE).value
 
 
-class AccountState(AgentState):
+class AccountState(MfaEnrolmentMixin, AgentState):
     password_error: str = ""
     password_field: str = ""
     password_saved: bool = False
@@ -63,6 +64,12 @@ class AccountState(AgentState):
     preferences_saved: bool = False
     preferences_error: str = ""
     preferences_field: str = ""
+
+    mfa_enabled: bool = False
+    mfa_required: bool = False
+    recovery_codes_left: int = 0
+    mfa_error: str = ""
+    mfa_message: str = ""
 
     def _show_preferences(self, preferences: Preferences) -> None:
         self.rdv_notifications_level = preferences.rdv_notifications_level
@@ -81,6 +88,39 @@ class AccountState(AgentState):
         self._show_preferences(await within(UnitOfWork(read_only=True),
                                             lambda uow: agent_account.get_preferences(uow, agent_id)))
         self.preferences_key += 1
+        self._clear_enrolment()
+        self.mfa_message = self.mfa_error = ""
+        await self._show_mfa(agent_id)
+
+    async def _show_mfa(self, agent_id: int) -> None:
+        status = await within(UnitOfWork(read_only=True), lambda uow: agent_mfa.status(uow, agent_id))
+        self.mfa_enabled, self.mfa_required = status.enabled, status.required
+        self.recovery_codes_left = status.recovery_codes_left
+
+    async def _enrolment_agent_id(self) -> int | None:
+        self.mfa_message = self.mfa_error = ""
+        return self._agent_id
+
+    async def _after_enrolment(self) -> None:
+        if self._agent_id is not None:
+            await self._show_mfa(self._agent_id)
+
+    @rx.event
+    async def disable_mfa(self, form: dict):
+        self.mfa_message = self.mfa_error = ""
+        agent_id = self._agent_id
+        if agent_id is None:
+            return
+        value = str(form.get("code_or_password", ""))
+        ip = self.router.session.client_ip or None
+        try:
+            await within(UnitOfWork(), lambda uow: agent_mfa.disable(uow, agent_id, value, ip=ip))
+        except DomainError as exc:
+            self.mfa_error = exc.message
+            return
+        self._clear_enrolment()
+        await self._show_mfa(agent_id)
+        self.mfa_message = "La double authentification est désactivée."
 
     @rx.event
     async def save_preferences(self, form: dict):
@@ -117,10 +157,11 @@ class AccountState(AgentState):
             return None
         current, new, confirmation = (str(form.get(name, "")) for name in ("current", "new", "confirmation"))
         token = session_token_from(self.router.headers.cookie)
+        ip = self.router.session.client_ip or None
         try:
             # argon2, twice: on a worker thread. Every other session of the agent ends; this one stays.
             await within(UnitOfWork(), lambda uow: agent_auth.change_password(uow, agent_id, current, new,
-                                                                             confirmation, session_token=token))
+                                                                             confirmation, session_token=token, ip=ip))
         except DomainError as exc:
             self.password_error = exc.message
             self.password_field = exc.field or ""

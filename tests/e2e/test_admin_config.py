@@ -319,13 +319,15 @@ def test_a_territory_admin_of_no_organisation_is_told_why_the_page_is_empty(
     ("/admin/organisation", "Cette page est réservée aux administrateurs de l'organisation."),
     ("/admin/reservation-en-ligne", "Cette page est réservée aux administrateurs de l'organisation."),
     ("/admin/territoire/motifs", "Cette page est réservée aux administrateurs du territoire."),
+    ("/admin/territoire/journal-de-securite", "Cette page est réservée aux administrateurs du territoire."),
 ])
 def test_a_basic_agent_gets_no_access(page: Page, app_url: str, login_as, assert_accessible, path: str,
                                       message: str) -> None:
     login_as(BASIC)
     navigation = page.get_by_role("navigation", name="Navigation principale")
     expect(navigation.get_by_role("link", name="Agenda")).to_be_visible()
-    for admin_link in ("Motifs", "Lieux", "Organisation", "Réservation en ligne", "Motifs du territoire"):
+    for admin_link in ("Motifs", "Lieux", "Organisation", "Réservation en ligne", "Motifs du territoire",
+                       "Journal de sécurité"):
         expect(navigation.get_by_role("link", name=admin_link, exact=True)).to_have_count(0)
     page.goto(f"{app_url}{path}")
     denied = page.get_by_role("alert").filter(has=page.get_by_role("heading", name="Accès réservé"))

@@ -1,7 +1,7 @@
 """A real instance's first start (issues 15 and 17), in the production server and chromium: started without
 the demo on an empty database, the sign-in page says how to create the first account; `cli bootstrap`
-prints a one-time link; the link sets a name and a password, and the super admin lands on an empty
-workspace. The super admin then opens a territory; its admin accepts the invitation read on the loopback
+prints a one-time link; the link sets a name, a password and a second factor (TOTP), and the super admin
+lands on an empty workspace. The super admin then opens a territory; its admin accepts the invitation read on the loopback
 SMTP server and lands in the new organisation."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 
+import pyotp
 import pytest
 from conftest import ROOT, running_app
 from fakes.smtp_server import SmtpServer
@@ -75,6 +76,15 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     assert_accessible(page)
 
     set_name_and_password(page, "Aline", "Roche", PASSWORD)
+    # A super admin always signs in with a second factor: set up right after the password.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Activez la double authentification")
+    expect(page.get_by_role("img", name="QR code à scanner avec votre application d'authentification")).to_be_visible()
+    assert_accessible(page)
+    secret = page.locator("code.totp-secret").inner_text().replace(" ", "")
+    page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Activer la double authentification").click()
+    expect(page.get_by_role("list", name="Codes de secours").get_by_role("listitem")).to_have_count(10)
+    page.get_by_role("button", name="J'ai noté mes codes, accéder à mon espace").click()
     page.wait_for_url(f"{base_url}/espace**")
     expect(page.get_by_role("heading", name="Bonjour Aline")).to_be_visible()
     expect(page.get_by_text("Super administrateur de cette instance")).to_be_visible()

@@ -102,9 +102,9 @@ def test_an_admin_invites_an_agent_who_accepts_and_signs_in(uow: UnitOfWork, wor
     [mail] = emails_to(uow, "sophie.bernard@exemple.fr")
     assert "Camille Martin vous invite à rejoindre l'organisation PMI Arras en tant qu'agent du service PMI, SOCIAL" \
         in mail["text"]
-    ticket = accept_invitation(uow, link_token(mail), first_name="Sophie", last_name="Bernard", password=PASSWORD,
-                               confirmation=PASSWORD)
-    session = agent_auth.open_session(uow, ticket)
+    sign_in = accept_invitation(uow, link_token(mail), first_name="Sophie", last_name="Bernard", password=PASSWORD,
+                                confirmation=PASSWORD)
+    session = agent_auth.open_session(uow, sign_in.ticket)
     assert session is not None
     identity = agent_auth.resolve_session(uow, session.token)
     assert identity is not None and [(r.name, r.access_level) for r in identity.roles] == [("PMI Arras", BASIC)]
@@ -215,8 +215,8 @@ def test_removal_from_one_of_several_organisations_keeps_the_account_and_its_abs
 
 
 def test_removal_from_the_only_organisation_closes_the_account(uow: UnitOfWork, world: World) -> None:
-    ticket = agent_auth.authenticate(uow, "julien@exemple.fr", PASSWORD, ip="203.0.113.9")
-    session = agent_auth.open_session(uow, ticket)
+    sign_in = agent_auth.authenticate(uow, "julien@exemple.fr", PASSWORD, ip="203.0.113.9")
+    session = agent_auth.open_session(uow, sign_in.ticket)
     assert session is not None
     uow.session.add(Absence(agent_id=world.basic, title="Congés", first_day=date(2030, 2, 1), start_time=time(0),
                             end_day=date(2030, 2, 5), end_time=time(23, 59)))

@@ -12,6 +12,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 import time_machine
 from sqlalchemy import func
@@ -22,8 +23,9 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.demo.seed import _AGENTS, seed_demo
 from rdv_app.domain import clock
 from rdv_app.domain.deployment import DEMO_EMAIL_DOMAIN
+from rdv_app.domain.enums import SignInStep
 from rdv_app.services import deployment
-from rdv_app.services.agents import agent_auth
+from rdv_app.services.agents import agent_auth, agent_mfa
 from rdv_app.services.agents.invitations import (
     INVITATION_LIFETIME,
     BootstrapRefused,
@@ -68,6 +70,14 @@ asyncio.run(start())
 def count(url: str, model: type) -> int:
     with UnitOfWork(url, read_only=True) as uow:
         return uow.session.exec(select(func.count()).select_from(model)).one()
+
+
+def enrol(uow: UnitOfWork, sign_in: agent_auth.SignIn) -> str:
+    """The second factor set up as the page does it (a code of the secret shown); the plain ticket."""
+    agent_id = agent_auth.second_step_agent(uow, sign_in.ticket)
+    enrolment = agent_mfa.new_enrolment(uow, agent_id)
+    agent_mfa.confirm_enrolment(uow, agent_id, enrolment.secret, pyotp.TOTP(enrolment.secret).now())
+    return agent_auth.finish_enrolment(uow, sign_in.ticket)
 
 
 def link_token(output: str) -> str:
@@ -137,15 +147,19 @@ def test_bootstrap_invites_the_first_super_admin_who_sets_a_password_once(databa
         assert weak.value.field == "password"
         assert invitation_for(uow, token).state is InvitationState.VALID
 
-        ticket = accept_invitation(uow, token, first_name=" Aline ", last_name="Roche", password=PASSWORD,
-                                   confirmation=PASSWORD)
-        opened = agent_auth.open_session(uow, ticket)
+        sign_in = accept_invitation(uow, token, first_name=" Aline ", last_name="Roche", password=PASSWORD,
+                                    confirmation=PASSWORD)
+        # A super admin always has a second factor: no session before it is set up.
+        assert sign_in.pending_step is SignInStep.ENROLMENT
+        assert agent_auth.open_session(uow, sign_in.ticket) is None
+        opened = agent_auth.open_session(uow, enrol(uow, sign_in))
         assert opened is not None
         identity = agent_auth.resolve_session(uow, opened.token)
         assert identity is not None and identity.super_admin and identity.display_name == "Aline Roche"
         assert identity.roles == () and not deployment.needs_bootstrap(uow)
-        # A super admin of no organisation signs in with the chosen password.
-        assert agent_auth.authenticate(uow, "admin@exemple.fr", PASSWORD, ip="203.0.113.9")
+        # A super admin of no organisation signs in with the chosen password, then a code.
+        assert agent_auth.authenticate(uow, "admin@exemple.fr", PASSWORD,
+                                       ip="203.0.113.9").pending_step is SignInStep.CODE
 
         assert invitation_for(uow, token).state is InvitationState.USED
         with pytest.raises(DomainError, match="déjà servi"):
@@ -198,7 +212,7 @@ def test_two_tabs_opening_the_same_link_set_one_password(db_url: str) -> None:
     assert outcomes.count("refusé") == 1 and len(outcomes) == 2
     with UnitOfWork(db_url) as uow:
         assert agent_auth.authenticate(uow, "admin@exemple.fr", next(o for o in outcomes if o != "refusé"),
-                                       ip="203.0.113.9")
+                                       ip="203.0.113.9").ticket
 
 
 def test_the_demo_database_is_not_a_first_start(uow: UnitOfWork) -> None:

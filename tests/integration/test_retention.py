@@ -26,6 +26,7 @@ from rdv_app.db.models import (
     Rdv,
     RdvAgent,
     Receipt,
+    SecurityEvent,
     Usager,
     UsagerEmailToken,
     UsagerProfile,
@@ -258,6 +259,18 @@ def test_history_of_personal_records_goes_after_a_year_the_rest_loses_its_author
     assert set(rows) == {recent_rdv, recent_motif, old_motif}
     assert rows[old_motif].actor_agent_id is None and rows[old_motif].changes == {"name": ["a", "b"]}
     assert rows[recent_motif].actor_agent_id == world.agent == rows[recent_rdv].actor_agent_id
+
+
+def test_security_events_go_after_a_year(uow: UnitOfWork, world: World, db_url: str) -> None:
+    kept, _gone = _add(uow, SecurityEvent(kind="sign_in_failed", agent_id=world.agent, ip="10.0.0.1",
+                                         occurred_at=A_YEAR_AGO + SECOND),
+                      SecurityEvent(kind="sign_in_failed", agent_id=world.agent, ip="10.0.0.1",
+                                    occurred_at=A_YEAR_AGO - SECOND))
+
+    assert retention.purge_history(uow, TODAY) == 1
+
+    with UnitOfWork(db_url) as check:
+        assert check.session.exec(select(SecurityEvent.id)).all() == [kept]
 
 
 def test_outbox_payloads_are_emptied_thirty_days_after_delivery(uow: UnitOfWork, world: World, db_url: str) -> None:

@@ -45,15 +45,12 @@ def account(service_ids: tuple[int, ...], **changes: str) -> NewAccount:
 def super_admin(uow: UnitOfWork, email: str = "admin@exemple.fr") -> tuple[int, tuple[int, ...]]:
     """A super admin (bootstrapped, signed in) and the catalogue they filled: PMI and Secrétariat."""
     token = bootstrap_super_admin(uow, email)
-    ticket = accept_invitation(uow, token, first_name="Aline", last_name="Roche", password=PASSWORD,
-                               confirmation=PASSWORD)
-    opened = agent_auth.open_session(uow, ticket)
-    assert opened is not None
-    identity = agent_auth.resolve_session(uow, opened.token)
-    assert identity is not None
-    pmi = add_service(uow, identity.agent_id, "Protection Maternelle Infantile", "PMI", False)
-    secretariat = add_service(uow, identity.agent_id, "Secrétariat", "Secrétariat", True)
-    return identity.agent_id, (pmi, secretariat)
+    sign_in = accept_invitation(uow, token, first_name="Aline", last_name="Roche", password=PASSWORD,
+                                confirmation=PASSWORD)
+    agent_id = agent_auth.second_step_agent(uow, sign_in.ticket)
+    pmi = add_service(uow, agent_id, "Protection Maternelle Infantile", "PMI", False)
+    secretariat = add_service(uow, agent_id, "Secrétariat", "Secrétariat", True)
+    return agent_id, (pmi, secretariat)
 
 
 def invitation_link(uow: UnitOfWork, email: str) -> str:
@@ -94,9 +91,10 @@ def test_a_super_admin_opens_a_territory_whose_admin_accepts_the_emailed_invitat
 
     token = invitation_link(uow, "camille.martin@exemple.fr")
     assert invitation_for(uow, token).state is InvitationState.VALID
-    ticket = accept_invitation(uow, token, first_name="Camille", last_name="Martin", password=PASSWORD,
-                               confirmation=PASSWORD)
-    session = agent_auth.open_session(uow, ticket)
+    sign_in = accept_invitation(uow, token, first_name="Camille", last_name="Martin", password=PASSWORD,
+                                confirmation=PASSWORD)
+    assert sign_in.pending_step is None  # an organisation admin, without RDV_MFA_REQUIRED
+    session = agent_auth.open_session(uow, sign_in.ticket)
     assert session is not None
     identity = agent_auth.resolve_session(uow, session.token)
     assert identity is not None and not identity.super_admin

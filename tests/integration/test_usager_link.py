@@ -44,6 +44,7 @@ from rdv_app.db.models import (
     Participation,
     Rdv,
     RdvAgent,
+    SecurityEvent,
     Service,
     Territory,
     Usager,
@@ -222,6 +223,11 @@ def test_five_wrong_answers_lock_the_link_for_fifteen_minutes(uow: UnitOfWork, w
     proof = service.check_initials(uow, access, "del", "10.0.0.1", key=KEY, now=later)
     assert service.is_verified(access, proof, key=KEY, now=later + timedelta(minutes=9))
     assert not service.is_verified(access, proof, key=KEY, now=later + timedelta(minutes=10, seconds=1))
+    # The security log of the territory has each wrong answer and the lockout, with the organisation.
+    events = uow.session.exec(select(SecurityEvent.kind, SecurityEvent.organisation_id, SecurityEvent.ip)
+                              .order_by(col(SecurityEvent.id))).all()
+    assert events == [("usager_initials_failed", world.org, "10.0.0.1")] * 5 + [
+        ("usager_link_locked", world.org, "10.0.0.1")]
 
 
 def test_a_right_answer_resets_the_count_and_old_failures_are_forgotten(uow: UnitOfWork, world: World) -> None:

@@ -171,8 +171,9 @@ def invitation_for(uow: UnitOfWork, token: str) -> Invitation:
 
 @boundary
 def accept_invitation(uow: UnitOfWork, token: str, *, first_name: str, last_name: str, password: str,
-                      confirmation: str) -> str:
-    """Names and password of the invited agent, once; returns a sign-in ticket (as a password sign-in does)."""
+                      confirmation: str) -> agent_auth.SignIn:
+    """Names and password of the invited agent, once; then signs in as a password does: the ticket, and the
+    second factor to set up first when the agent's role requires one (a super admin always)."""
     first, last = optional_text(first_name), optional_text(last_name)
     if first is None:
         raise DomainError("Indiquez votre prénom.", field="first_name")
@@ -202,4 +203,4 @@ def accept_invitation(uow: UnitOfWork, token: str, *, first_name: str, last_name
     audit.record(uow.session, action="accept_invitation", entity_type="agent", entity_id=require_id(agent),
                  changes=audit.diff(before, {"first_name": first, "last_name": last}),
                  actor_agent_id=require_id(agent))
-    return agent_auth.issue_ticket(uow, agent, None, now)
+    return agent_auth.begin_sign_in(uow, agent, None, now)

@@ -53,6 +53,7 @@ from rdv_app.domain.enums import (
     CANCELLED_STATUSES,
     LocationType,
     RdvStatus,
+    SecurityEventKind,
 )
 from rdv_app.domain.recipients import usagers_see
 from rdv_app.domain.sms import person_name
@@ -69,6 +70,7 @@ from rdv_app.domain.usager_link import (
 )
 from rdv_app.notify import mailer
 from rdv_app.notify.ics import Audience, IcsFile, IcsRdv, rdv_ics
+from rdv_app.services import security_log
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.rdv import lifecycle
@@ -291,11 +293,16 @@ def check_initials(uow: UnitOfWork, access: LinkAccess, answer: str, ip: str, *,
         .values(link_failed_attempts=sa.case((recent, table.link_failed_attempts + 1), else_=1),
                 link_last_failed_at=now)
         .returning(table.link_failed_attempts)).scalar()
+    organisation_id = uow.session.exec(select(Rdv.organisation_id).where(Rdv.id == access.rdv_id)).first()
+    security_log.record(uow.session, SecurityEventKind.USAGER_INITIALS_FAILED, organisation_id=organisation_id,
+                        ip=ip, now=now)
     if failures is None or locks_the_link(failures):
         until = now + LOCKOUT
         if failures is not None:
             uow.session.execute(sa.update(_PARTICIPATION).where(table.id == participation.id)
                                 .values(link_locked_until=until, link_failed_attempts=0))
+            security_log.record(uow.session, SecurityEventKind.USAGER_LINK_LOCKED, organisation_id=organisation_id,
+                                ip=ip, now=now)
         else:  # another answer locked the link meanwhile
             until = uow.session.execute(select(Participation.link_locked_until)
                                         .where(Participation.id == participation.id)).scalar_one()
