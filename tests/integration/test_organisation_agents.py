@@ -41,6 +41,7 @@ from rdv_app.services.agents.organisation_agents import (
     resend_invitation,
 )
 from rdv_app.services.errors import DomainError
+from rdv_app.services.rights import agent_scope, visible_agent_ids
 
 PASSWORD = "Agent-Arras-2026!"
 BASIC, ADMIN = AccessLevel.BASIC.value, AccessLevel.ADMIN.value
@@ -99,6 +100,9 @@ def test_an_admin_invites_an_agent_who_accepts_and_signs_in(uow: UnitOfWork, wor
     assert uow.session.exec(select(AgentTerritorialAccessRight).where(
         AgentTerritorialAccessRight.agent_id == sophie.agent_id)).one()
 
+    # Until the invitation is accepted, no agenda, slot or RDV of the organisation offers the new agent.
+    admin_scope = agent_scope(uow, world.admin, world.org)
+    assert sophie.agent_id not in visible_agent_ids(uow, admin_scope)
     [mail] = emails_to(uow, "sophie.bernard@exemple.fr")
     assert "Camille Martin vous invite à rejoindre l'organisation PMI Arras en tant qu'agent du service PMI, SOCIAL" \
         in mail["text"]
@@ -110,6 +114,7 @@ def test_an_admin_invites_an_agent_who_accepts_and_signs_in(uow: UnitOfWork, wor
     assert identity is not None and [(r.name, r.access_level) for r in identity.roles] == [("PMI Arras", BASIC)]
     assert not next(line for line in list_agents(uow, world.admin, world.org).agents
                     if line.agent_id == sophie.agent_id).pending
+    assert sophie.agent_id in visible_agent_ids(uow, admin_scope)
 
 
 def test_an_existing_account_joins_without_a_second_account_and_keeps_its_services(uow: UnitOfWork,
