@@ -33,10 +33,10 @@ class AbsenceRow:
 
 class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
 
-    rows: list[AbsenceRow] = []
+    rows: rx.Field[list[AbsenceRow]] = rx.field(default_factory=list)
 
-    end_day: str = ""
-    repeat: bool = False
+    end_day: rx.Field[str] = rx.field("")
+    repeat: rx.Field[bool] = rx.field(False)
 
     def _list_heading_id(self) -> str:
         return LIST_HEADING_ID

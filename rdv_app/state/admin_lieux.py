@@ -38,16 +38,16 @@ def _row(view: LieuView) -> LieuRow:
 
 
 class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
-    rows: list[LieuRow] = []
-    warnings: list[str] = []
-    warned_id: str = ""
+    rows: rx.Field[list[LieuRow]] = rx.field(default_factory=list)
+    warnings: rx.Field[list[str]] = rx.field(default_factory=list)
+    warned_id: rx.Field[str] = rx.field("")
 
-    editing_name: str = ""
-    name: str = ""
-    address: str = ""
-    phone_number: str = ""
-    latitude: str = ""
-    longitude: str = ""
+    editing_name: rx.Field[str] = rx.field("")
+    name: rx.Field[str] = rx.field("")
+    address: rx.Field[str] = rx.field("")
+    phone_number: rx.Field[str] = rx.field("")
+    latitude: rx.Field[str] = rx.field("")
+    longitude: rx.Field[str] = rx.field("")
 
     def _form_heading_id(self) -> str:
         return FORM_HEADING_ID

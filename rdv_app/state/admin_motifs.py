@@ -73,27 +73,27 @@ class MotifFormMixin(OrgFormMixin, mixin=True):
     """The motif's fields as the form holds them (text inputs are uncontrolled: `form_key` shows new
     values), shared by the organisation page and the territory page's "create in several organisations"."""
 
-    name: str = ""
-    service_id: str = ""
-    color: str = "#1f6feb"
-    duration: str = "30"
-    location_type: str = "public_office"
-    collectif: bool = False
-    bookable_by: str = "agents"
-    min_amount: str = "30"
-    min_unit: str = "minutes"
-    max_amount: str = "3"
-    max_unit: str = "months"
-    visibility_type: str = "visible_and_notified"
-    sectorisation_level: str = "departement"
-    for_secretariat: bool = False
-    follow_up: bool = False
-    editable_by_usager: bool = True
-    cancellable_by_usager: bool = True
-    restriction: str = ""
-    instruction: str = ""
-    cancel_warning: str = ""
-    tab: str = TAB_GENERAL
+    name: rx.Field[str] = rx.field("")
+    service_id: rx.Field[str] = rx.field("")
+    color: rx.Field[str] = rx.field("#1f6feb")
+    duration: rx.Field[str] = rx.field("30")
+    location_type: rx.Field[str] = rx.field("public_office")
+    collectif: rx.Field[bool] = rx.field(False)
+    bookable_by: rx.Field[str] = rx.field("agents")
+    min_amount: rx.Field[str] = rx.field("30")
+    min_unit: rx.Field[str] = rx.field("minutes")
+    max_amount: rx.Field[str] = rx.field("3")
+    max_unit: rx.Field[str] = rx.field("months")
+    visibility_type: rx.Field[str] = rx.field("visible_and_notified")
+    sectorisation_level: rx.Field[str] = rx.field("departement")
+    for_secretariat: rx.Field[bool] = rx.field(False)
+    follow_up: rx.Field[bool] = rx.field(False)
+    editable_by_usager: rx.Field[bool] = rx.field(True)
+    cancellable_by_usager: rx.Field[bool] = rx.field(True)
+    restriction: rx.Field[str] = rx.field("")
+    instruction: rx.Field[str] = rx.field("")
+    cancel_warning: rx.Field[str] = rx.field("")
+    tab: rx.Field[str] = rx.field(TAB_GENERAL)
 
     @rx.event
     def set_text(self, field: str, value: str):
@@ -191,17 +191,17 @@ _ERROR_FIELD = {
 
 
 class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState, AgentState):
-    services: list[Option] = []
-    rows: list[MotifListRow] = []
-    filter_service: str = ""
-    filter_location: str = ""
-    filter_online: str = ""
-    show_archived: bool = False
+    services: rx.Field[list[Option]] = rx.field(default_factory=list)
+    rows: rx.Field[list[MotifListRow]] = rx.field(default_factory=list)
+    filter_service: rx.Field[str] = rx.field("")
+    filter_location: rx.Field[str] = rx.field("")
+    filter_online: rx.Field[str] = rx.field("")
+    show_archived: rx.Field[bool] = rx.field(False)
 
-    editing_name: str = ""
-    has_rdvs: bool = False
+    editing_name: rx.Field[str] = rx.field("")
+    has_rdvs: rx.Field[bool] = rx.field(False)
 
-    deleting_verb: str = ""
+    deleting_verb: rx.Field[str] = rx.field("")
 
     def _form_heading_id(self) -> str:
         return FORM_HEADING_ID

@@ -20,12 +20,12 @@ TEXT_FIELDS = frozenset({"name", "phone_number", "email", "website", "horaires",
 
 
 class AdminOrganisationState(OrgFormMixin, OrganisationPageState, AgentState):
-    name: str = ""
-    phone_number: str = ""
-    email: str = ""
-    website: str = ""
-    horaires: str = ""
-    timezone: str = ""
+    name: rx.Field[str] = rx.field("")
+    phone_number: rx.Field[str] = rx.field("")
+    email: rx.Field[str] = rx.field("")
+    website: rx.Field[str] = rx.field("")
+    horaires: rx.Field[str] = rx.field("")
+    timezone: rx.Field[str] = rx.field("")
 
     @rx.var
     def timezone_options(self) -> list[Option]:
@@ -89,11 +89,11 @@ class OnlineMotifRow:
 
 
 class OnlineBookingState(OrganisationPageState, AgentState):
-    url: str = ""
-    snippet: str = ""
-    motifs: list[OnlineMotifRow] = []
-    not_offered: list[str] = []
-    copied_message: str = ""
+    url: rx.Field[str] = rx.field("")
+    snippet: rx.Field[str] = rx.field("")
+    motifs: rx.Field[list[OnlineMotifRow]] = rx.field(default_factory=list)
+    not_offered: rx.Field[list[str]] = rx.field(default_factory=list)
+    copied_message: rx.Field[str] = rx.field("")
 
     def _before_load(self) -> None:
         self.copied_message = ""

@@ -52,39 +52,39 @@ class PreviewLine:
 
 
 class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
-    territory_name: str = ""
-    organisation_options: list[Option] = []  # the organisations of the territory the agent administers
-    services: list[Option] = []
+    territory_name: rx.Field[str] = rx.field("")
+    organisation_options: rx.Field[list[Option]] = rx.field(default_factory=list)  # the organisations of the territory the agent administers
+    services: rx.Field[list[Option]] = rx.field(default_factory=list)
 
-    rows: list[TerritoryRow] = []
-    filter_organisation: str = ""
-    filter_service: str = ""
-    filter_location: str = ""
-    filter_online: str = ""
-    search: str = ""
-    selected: list[str] = []
-    list_error: str = ""
+    rows: rx.Field[list[TerritoryRow]] = rx.field(default_factory=list)
+    filter_organisation: rx.Field[str] = rx.field("")
+    filter_service: rx.Field[str] = rx.field("")
+    filter_location: rx.Field[str] = rx.field("")
+    filter_online: rx.Field[str] = rx.field("")
+    search: rx.Field[str] = rx.field("")
+    selected: rx.Field[list[str]] = rx.field(default_factory=list)
+    list_error: rx.Field[str] = rx.field("")
 
-    bulk_bookable: str = ""
-    bulk_min_amount: str = ""
-    bulk_min_unit: str = "hours"
-    bulk_max_amount: str = ""
-    bulk_max_unit: str = "days"
-    bulk_duration: str = ""
-    bulk_set_color: bool = False
-    bulk_color: str = "#1f6feb"
-    bulk_set_instruction: bool = False
-    bulk_instruction: str = ""
-    bulk_key: int = 0
-    bulk_error: str = ""
-    preview_lines: list[PreviewLine] = []
-    preview_summary: str = ""
-    preview_failing: int = 0
-    previewing: bool = False
-    applying: bool = False
-    applied_message: str = ""
+    bulk_bookable: rx.Field[str] = rx.field("")
+    bulk_min_amount: rx.Field[str] = rx.field("")
+    bulk_min_unit: rx.Field[str] = rx.field("hours")
+    bulk_max_amount: rx.Field[str] = rx.field("")
+    bulk_max_unit: rx.Field[str] = rx.field("days")
+    bulk_duration: rx.Field[str] = rx.field("")
+    bulk_set_color: rx.Field[bool] = rx.field(False)
+    bulk_color: rx.Field[str] = rx.field("#1f6feb")
+    bulk_set_instruction: rx.Field[bool] = rx.field(False)
+    bulk_instruction: rx.Field[str] = rx.field("")
+    bulk_key: rx.Field[int] = rx.field(0)
+    bulk_error: rx.Field[str] = rx.field("")
+    preview_lines: rx.Field[list[PreviewLine]] = rx.field(default_factory=list)
+    preview_summary: rx.Field[str] = rx.field("")
+    preview_failing: rx.Field[int] = rx.field(0)
+    previewing: rx.Field[bool] = rx.field(False)
+    applying: rx.Field[bool] = rx.field(False)
+    applied_message: rx.Field[str] = rx.field("")
 
-    create_org_ids: list[str] = []
+    create_org_ids: rx.Field[list[str]] = rx.field(default_factory=list)
 
     _territory_id: int | None = None
 

@@ -37,31 +37,31 @@ def _delivery_row(view: webhooks.DeliveryView, time_zone: str) -> dict[str, str]
 
 
 class AdminWebhooksState(OrganisationPageState, AgentState):
-    action_error: str = ""
-    endpoints: list[dict[str, str]] = []
-    message: str = ""
+    action_error: rx.Field[str] = rx.field("")
+    endpoints: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    message: rx.Field[str] = rx.field("")
 
     # the form: "" (closed), "new" or the id of the endpoint edited
-    editing: str = ""
-    form_key: int = 0
-    form_url: str = ""
-    form_subscriptions: list[str] = []
-    form_enabled: bool = True
-    form_error: str = ""
-    form_field: str = ""
-    saving: bool = False
+    editing: rx.Field[str] = rx.field("")
+    form_key: rx.Field[int] = rx.field(0)
+    form_url: rx.Field[str] = rx.field("")
+    form_subscriptions: rx.Field[list[str]] = rx.field(default_factory=list)
+    form_enabled: rx.Field[bool] = rx.field(True)
+    form_error: rx.Field[str] = rx.field("")
+    form_field: rx.Field[str] = rx.field("")
+    saving: rx.Field[bool] = rx.field(False)
     # The secret of the endpoint just created, shown once.
-    new_secret: str = ""
+    new_secret: rx.Field[str] = rx.field("")
 
-    deleting_id: str = ""
-    deleting_url: str = ""
-    deleting: bool = False
+    deleting_id: rx.Field[str] = rx.field("")
+    deleting_url: rx.Field[str] = rx.field("")
+    deleting: rx.Field[bool] = rx.field(False)
 
-    log_endpoint_id: str = ""
-    log_url: str = ""
-    log: list[dict[str, str]] = []
-    log_loading: bool = False
-    resending_id: str = ""
+    log_endpoint_id: rx.Field[str] = rx.field("")
+    log_url: rx.Field[str] = rx.field("")
+    log: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    log_loading: rx.Field[bool] = rx.field(False)
+    resending_id: rx.Field[str] = rx.field("")
 
     def _who(self) -> tuple[int, int] | None:
         """The signed-in agent and the organisation shown, or None before the page has loaded."""

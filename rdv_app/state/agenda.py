@@ -65,25 +65,25 @@ async def _read(query: AgendaQuery) -> agenda.Agenda:
 
 
 class AgendaState(OrganisationPageState, AgentState):
-    agent_choices: list[AgentChoice] = []
-    shown_agents: list[str] = []
-    events: list[dict] = []
-    now_local: str = ""
-    hidden_days: list[int] = [0]
-    error: str = ""
+    agent_choices: rx.Field[list[AgentChoice]] = rx.field(default_factory=list)
+    shown_agents: rx.Field[list[str]] = rx.field(default_factory=list)
+    events: rx.Field[list[dict]] = rx.field(default_factory=list)
+    now_local: rx.Field[str] = rx.field("")
+    hidden_days: rx.Field[list[int]] = rx.field(default_factory=lambda: [0])
+    error: rx.Field[str] = rx.field("")
     # FullCalendar reads `now` and its first day only when it starts: it starts once they are known.
-    calendar_ready: bool = False
-    initial_date: str = ""
-    created_message: str = ""
-    created_link: str = ""
+    calendar_ready: rx.Field[bool] = rx.field(False)
+    initial_date: rx.Field[str] = rx.field("")
+    created_message: rx.Field[str] = rx.field("")
+    created_link: rx.Field[str] = rx.field("")
     # Planning from an empty time of the calendar.
-    motif_choices: list[AgentChoice] = []
-    new_rdv_open: bool = False
-    new_rdv_start: str = ""  # local wall-clock time ("2026-12-07T09:30"), or a day from the month view
-    new_rdv_label: str = ""
-    new_rdv_motif: str = ""
-    new_rdv_agent: str = ""
-    new_rdv_error: str = ""
+    motif_choices: rx.Field[list[AgentChoice]] = rx.field(default_factory=list)
+    new_rdv_open: rx.Field[bool] = rx.field(False)
+    new_rdv_start: rx.Field[str] = rx.field("")  # local wall-clock time ("2026-12-07T09:30"), or a day from the month view
+    new_rdv_label: rx.Field[str] = rx.field("")
+    new_rdv_motif: rx.Field[str] = rx.field("")
+    new_rdv_agent: rx.Field[str] = rx.field("")
+    new_rdv_error: rx.Field[str] = rx.field("")
 
     _first_day: str = ""
     _last_day: str = ""

@@ -34,14 +34,14 @@ def full_navigation(path: str) -> EventSpec:
 
 
 class AgentState(rx.State):
-    ready: bool = False
-    first_name: str = ""
-    display_name: str = ""
-    email: str = ""
-    organisations: list[dict[str, str]] = []
+    ready: rx.Field[bool] = rx.field(False)
+    first_name: rx.Field[str] = rx.field("")
+    display_name: rx.Field[str] = rx.field("")
+    email: rx.Field[str] = rx.field("")
+    organisations: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     # Territorial admin of at least one territory: the territory pages then show in the navigation.
-    is_territorial_admin: bool = False
-    current_org_id: str = rx.Cookie("", name="rdv_organisation", same_site="lax", max_age=60 * 60 * 24 * 365)
+    is_territorial_admin: rx.Field[bool] = rx.field(False)
+    current_org_id: rx.Field[str] = rx.field(rx.Cookie("", name="rdv_organisation", same_site="lax", max_age=60 * 60 * 24 * 365))
 
     _agent_id: int | None = None
 

@@ -12,12 +12,12 @@ from rdv_app.state.agent import AgentState
 
 
 class WebcalState(AgentState):
-    https_url: str = ""
-    webcal_url: str = ""
-    confirming_reset: bool = False
-    resetting: bool = False
-    webcal_message: str = ""
-    webcal_error: str = ""
+    https_url: rx.Field[str] = rx.field("")
+    webcal_url: rx.Field[str] = rx.field("")
+    confirming_reset: rx.Field[bool] = rx.field(False)
+    resetting: rx.Field[bool] = rx.field(False)
+    webcal_message: rx.Field[str] = rx.field("")
+    webcal_error: rx.Field[str] = rx.field("")
 
     def _show(self, links: webcal.FeedLinks) -> None:
         self.https_url, self.webcal_url = links.https_url, links.webcal_url

@@ -44,25 +44,25 @@ class LieuCard:
 
 
 class CreneauxState(OrganisationPageState, AgentState):
-    services: list[Option] = []
-    motifs: list[Option] = []
-    agents: list[Option] = []
-    lieux: list[Option] = []
+    services: rx.Field[list[Option]] = rx.field(default_factory=list)
+    motifs: rx.Field[list[Option]] = rx.field(default_factory=list)
+    agents: rx.Field[list[Option]] = rx.field(default_factory=list)
+    lieux: rx.Field[list[Option]] = rx.field(default_factory=list)
 
-    service_id: str = ""
-    motif_id: str = ""
-    agent_ids: list[str] = []
-    lieu_id: str = ""
-    from_day: str = ""
+    service_id: rx.Field[str] = rx.field("")
+    motif_id: rx.Field[str] = rx.field("")
+    agent_ids: rx.Field[list[str]] = rx.field(default_factory=list)
+    lieu_id: rx.Field[str] = rx.field("")
+    from_day: rx.Field[str] = rx.field("")
 
-    searching: bool = False
-    error: str = ""
-    searched: bool = False
-    week_title: str = ""
-    days: list[DayColumn] = []
-    week_is_empty: bool = False
-    next_label: str = ""
-    lieu_cards: list[LieuCard] = []
+    searching: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
+    searched: rx.Field[bool] = rx.field(False)
+    week_title: rx.Field[str] = rx.field("")
+    days: rx.Field[list[DayColumn]] = rx.field(default_factory=list)
+    week_is_empty: rx.Field[bool] = rx.field(False)
+    next_label: rx.Field[str] = rx.field("")
+    lieu_cards: rx.Field[list[LieuCard]] = rx.field(default_factory=list)
 
     _next_day: str = ""
 

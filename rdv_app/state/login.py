@@ -14,8 +14,8 @@ from rdv_app.state.agent import full_navigation
 
 
 class LoginState(rx.State):
-    error: str = ""
-    submitting: bool = False
+    error: rx.Field[str] = rx.field("")
+    submitting: rx.Field[bool] = rx.field(False)
 
     @rx.event
     def reset_form(self):

@@ -21,8 +21,8 @@ class OrganisationPageState(AgentState, mixin=True):
     class whose state bases are all mixins a mixin too.
     """
 
-    loading: bool = True
-    denied: str = ""
+    loading: rx.Field[bool] = rx.field(True)
+    denied: rx.Field[str] = rx.field("")
 
     @rx.event
     async def load(self):

@@ -74,16 +74,16 @@ def weekly_recurrence(interval: str, weekdays: list[str], until: str) -> dict[st
 
 
 class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
-    motifs: list[Option] = []
-    lieux: list[Option] = []
+    motifs: rx.Field[list[Option]] = rx.field(default_factory=list)
+    lieux: rx.Field[list[Option]] = rx.field(default_factory=list)
 
-    rows: list[PlageRow] = []
+    rows: rx.Field[list[PlageRow]] = rx.field(default_factory=list)
 
-    lieu_id: str = ""
-    motif_ids: list[str] = []
-    repeat: str = NO_REPEAT
-    month_ordinal: str = "1"
-    month_weekday: str = WEEKDAYS[0]
+    lieu_id: rx.Field[str] = rx.field("")
+    motif_ids: rx.Field[list[str]] = rx.field(default_factory=list)
+    repeat: rx.Field[str] = rx.field(NO_REPEAT)
+    month_ordinal: rx.Field[str] = rx.field("1")
+    month_weekday: rx.Field[str] = rx.field(WEEKDAYS[0])
 
     # The form offers no monthly interval; an edited series keeps the one it has.
     _month_interval: int = 1

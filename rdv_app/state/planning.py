@@ -40,12 +40,12 @@ class OrgFormMixin(rx.State, mixin=True):
     """A form about the organisation shown. Its text inputs are uncontrolled: `form_key` changes to show new
     values."""
 
-    form_key: int = 0
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    saving: bool = False
-    saved_message: str = ""
+    form_key: rx.Field[int] = rx.field(0)
+    error_field: rx.Field[str] = rx.field("")
+    error_message: rx.Field[str] = rx.field("")
+    form_error: rx.Field[str] = rx.field("")
+    saving: rx.Field[bool] = rx.field(False)
+    saved_message: rx.Field[str] = rx.field("")
 
     if TYPE_CHECKING:  # from AgentState, which every state using these mixins also has
         _agent_id: int | None
@@ -77,9 +77,9 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
     """A list of the organisation's items with one form to create or edit them; the state defines
     `_reset_form` and `_refresh` (async: it reads the list off the event loop)."""
 
-    list_message: str = ""
-    list_error: str = ""
-    editing_id: str = ""
+    list_message: rx.Field[str] = rx.field("")
+    list_error: rx.Field[str] = rx.field("")
+    editing_id: rx.Field[str] = rx.field("")
     # A second click that reached the server after a save must not save the reset form.
     _just_saved: bool = False
 
@@ -149,9 +149,9 @@ class DeleteConfirmMixin(OrgEditMixin, mixin=True):
     """Deleting a listed item once the agent has confirmed it in a dialog; the state sets `deleting_id` and
     `deleting_label` to open the dialog."""
 
-    deleting_id: str = ""
-    deleting_label: str = ""
-    deleting: bool = False
+    deleting_id: rx.Field[str] = rx.field("")
+    deleting_label: rx.Field[str] = rx.field("")
+    deleting: rx.Field[bool] = rx.field(False)
 
     def _list_heading_id(self) -> str:
         raise TypeError("a page names its list heading")
@@ -194,22 +194,22 @@ class DeleteConfirmMixin(OrgEditMixin, mixin=True):
 class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
     """Plages d'ouverture and indisponibilités; with `OrganisationPageState`, whose `load` calls `_load`."""
 
-    agents: list[Option] = []
-    filter_agent_id: str = ""
-    show_expired: bool = False
+    agents: rx.Field[list[Option]] = rx.field(default_factory=list)
+    filter_agent_id: rx.Field[str] = rx.field("")
+    show_expired: rx.Field[bool] = rx.field(False)
 
     # The form's fields.
-    editing_title: str = ""
-    title: str = ""
-    agent_id: str = ""
-    first_day: str = ""
-    start_time: str = ""
-    end_time: str = ""
-    week_days: list[str] = []
-    week_interval: str = "1"
-    until: str = ""
+    editing_title: rx.Field[str] = rx.field("")
+    title: rx.Field[str] = rx.field("")
+    agent_id: rx.Field[str] = rx.field("")
+    first_day: rx.Field[str] = rx.field("")
+    start_time: rx.Field[str] = rx.field("")
+    end_time: rx.Field[str] = rx.field("")
+    week_days: rx.Field[list[str]] = rx.field(default_factory=list)
+    week_interval: rx.Field[str] = rx.field("1")
+    until: rx.Field[str] = rx.field("")
 
-    warnings: list[str] = []
+    warnings: rx.Field[list[str]] = rx.field(default_factory=list)
 
     if TYPE_CHECKING:  # defined by each state, with its own row type
         @property

@@ -346,49 +346,49 @@ _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif
 
 
 class PublicBookingState(rx.State):
-    loading: bool = True
-    step: str = ""
-    page_error: str = ""
-    notice: str = ""
-    scope_title: str = ""
-    organisation_scoped: bool = False
+    loading: rx.Field[bool] = rx.field(True)
+    step: rx.Field[str] = rx.field("")
+    page_error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
+    scope_title: rx.Field[str] = rx.field("")
+    organisation_scoped: rx.Field[bool] = rx.field(False)
 
-    place: str = ""
-    place_error: str = ""
-    choices: list[Choice] = []
-    summary: list[Recap] = []
-    change_href: str = ""
+    place: rx.Field[str] = rx.field("")
+    place_error: rx.Field[str] = rx.field("")
+    choices: rx.Field[list[Choice]] = rx.field(default_factory=list)
+    summary: rx.Field[list[Recap]] = rx.field(default_factory=list)
+    change_href: rx.Field[str] = rx.field("")
 
-    week_title: str = ""
-    days: list[DayView] = []
-    week_is_empty: bool = False
-    next_label: str = ""
-    next_href: str = ""
-    previous_week_href: str = ""
-    next_week_href: str = ""
+    week_title: rx.Field[str] = rx.field("")
+    days: rx.Field[list[DayView]] = rx.field(default_factory=list)
+    week_is_empty: rx.Field[bool] = rx.field(False)
+    next_label: rx.Field[str] = rx.field("")
+    next_href: rx.Field[str] = rx.field("")
+    previous_week_href: rx.Field[str] = rx.field("")
+    next_week_href: rx.Field[str] = rx.field("")
 
-    signed_in: bool = False
-    has_session: bool = False  # any step: links to "Mes rendez-vous"
-    account_name: str = ""
-    franceconnect_href: str = ""
-    link_sent: str = ""
-    form_error: str = ""
-    field_errors: dict[str, str] = {}
-    submitting: bool = False
+    signed_in: rx.Field[bool] = rx.field(False)
+    has_session: rx.Field[bool] = rx.field(False)  # any step: links to "Mes rendez-vous"
+    account_name: rx.Field[str] = rx.field("")
+    franceconnect_href: rx.Field[str] = rx.field("")
+    link_sent: rx.Field[str] = rx.field("")
+    form_error: rx.Field[str] = rx.field("")
+    field_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    submitting: rx.Field[bool] = rx.field(False)
 
-    first_name: str = ""
-    last_name: str = ""
-    phone_number: str = ""
-    address: str = ""
-    names_certified: bool = False
-    phone_required: bool = False
-    address_required: bool = False
-    relatives: list[Choice] = []
+    first_name: rx.Field[str] = rx.field("")
+    last_name: rx.Field[str] = rx.field("")
+    phone_number: rx.Field[str] = rx.field("")
+    address: rx.Field[str] = rx.field("")
+    names_certified: rx.Field[bool] = rx.field(False)
+    phone_required: rx.Field[bool] = rx.field(False)
+    address_required: rx.Field[bool] = rx.field(False)
+    relatives: rx.Field[list[Choice]] = rx.field(default_factory=list)
 
-    restriction: str = ""
-    accepted: bool = False
-    instruction: str = ""
-    organisation_contact: list[str] = []
+    restriction: rx.Field[str] = rx.field("")
+    accepted: rx.Field[bool] = rx.field(False)
+    instruction: rx.Field[str] = rx.field("")
+    organisation_contact: rx.Field[list[str]] = rx.field(default_factory=list)
 
     _params: dict[str, str] = {}
     _base: str = routes.PUBLIC_BOOKING

@@ -94,47 +94,47 @@ def _found(summary: usagers.UsagerSummary | usagers.UsagerPreview) -> FoundUsage
 
 
 class RdvNewState(OrganisationPageState, AgentState):
-    motif_id: str = ""
-    motif_name: str = ""
-    motif_colour: str = ""
-    service_name: str = ""
-    place_label: str = ""
-    needs_lieu: bool = True
-    agent_choices: list[Option] = []
-    lieu_choices: list[Option] = []
+    motif_id: rx.Field[str] = rx.field("")
+    motif_name: rx.Field[str] = rx.field("")
+    motif_colour: rx.Field[str] = rx.field("")
+    service_name: rx.Field[str] = rx.field("")
+    place_label: rx.Field[str] = rx.field("")
+    needs_lieu: rx.Field[bool] = rx.field(True)
+    agent_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
+    lieu_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
 
     # The recap. Text, date and time inputs are uncontrolled: `form_key` changes to show new values.
-    form_key: int = 0
-    day: str = ""
-    start_time: str = ""
-    duration: str = ""
-    agent_ids: list[str] = []
-    lieu_id: str = ""
+    form_key: rx.Field[int] = rx.field(0)
+    day: rx.Field[str] = rx.field("")
+    start_time: rx.Field[str] = rx.field("")
+    duration: rx.Field[str] = rx.field("")
+    agent_ids: rx.Field[list[str]] = rx.field(default_factory=list)
+    lieu_id: rx.Field[str] = rx.field("")
 
-    participants: list[ParticipantRow] = []
-    contact_warning: str = ""
-    usager_message: str = ""
+    participants: rx.Field[list[ParticipantRow]] = rx.field(default_factory=list)
+    contact_warning: rx.Field[str] = rx.field("")
+    usager_message: rx.Field[str] = rx.field("")
 
-    search_key: int = 0
-    query: str = ""
-    searching: bool = False
-    results: list[FoundUsager] = []
-    other_results: list[FoundUsager] = []
+    search_key: rx.Field[int] = rx.field(0)
+    query: rx.Field[str] = rx.field("")
+    searching: rx.Field[bool] = rx.field(False)
+    results: rx.Field[list[FoundUsager]] = rx.field(default_factory=list)
+    other_results: rx.Field[list[FoundUsager]] = rx.field(default_factory=list)
 
-    creating_usager: bool = False
-    create_key: int = 0
-    new_first_name: str = ""
-    new_last_name: str = ""
-    new_email: str = ""
-    new_phone: str = ""
-    new_birth_date: str = ""
-    saving_usager: bool = False
+    creating_usager: rx.Field[bool] = rx.field(False)
+    create_key: rx.Field[int] = rx.field(0)
+    new_first_name: rx.Field[str] = rx.field("")
+    new_last_name: rx.Field[str] = rx.field("")
+    new_email: rx.Field[str] = rx.field("")
+    new_phone: rx.Field[str] = rx.field("")
+    new_birth_date: rx.Field[str] = rx.field("")
+    saving_usager: rx.Field[bool] = rx.field(False)
 
-    saving: bool = False
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    warnings: list[str] = []
+    saving: rx.Field[bool] = rx.field(False)
+    error_field: rx.Field[str] = rx.field("")
+    error_message: rx.Field[str] = rx.field("")
+    form_error: rx.Field[str] = rx.field("")
+    warnings: rx.Field[list[str]] = rx.field(default_factory=list)
 
     _location_type: str = ""
     # A second click that reached the server after the RDV was created must not create it again.

@@ -75,58 +75,58 @@ async def _receipts(who: tuple[int, int, int]) -> list[rdv_follow.ReceiptView] |
 
 
 class RdvPageState(AgentState):
-    loading: bool = True
-    unavailable_title: str = ""
-    unavailable_message: str = ""
+    loading: rx.Field[bool] = rx.field(True)
+    unavailable_title: rx.Field[str] = rx.field("")
+    unavailable_message: rx.Field[str] = rx.field("")
 
-    motif_name: str = ""
-    motif_colour: str = ""
-    service_name: str = ""
-    organisation_name: str = ""
-    day: str = ""
-    time: str = ""
-    end_time: str = ""
-    duration: str = ""
-    timezone: str = ""
-    where: list[str] = []
-    agents: list[str] = []
-    created_by: str = ""
-    created_when: str = ""
-    context: str = ""
-    status: str = ""
-    status_label: str = ""
-    cancelled: bool = False
-    collectif: bool = False
-    participants: list[ParticipantRow] = []
-    status_choices: list[Option] = []
-    history: list[HistoryRow] = []
-    receipts: list[ReceiptRow] = []
+    motif_name: rx.Field[str] = rx.field("")
+    motif_colour: rx.Field[str] = rx.field("")
+    service_name: rx.Field[str] = rx.field("")
+    organisation_name: rx.Field[str] = rx.field("")
+    day: rx.Field[str] = rx.field("")
+    time: rx.Field[str] = rx.field("")
+    end_time: rx.Field[str] = rx.field("")
+    duration: rx.Field[str] = rx.field("")
+    timezone: rx.Field[str] = rx.field("")
+    where: rx.Field[list[str]] = rx.field(default_factory=list)
+    agents: rx.Field[list[str]] = rx.field(default_factory=list)
+    created_by: rx.Field[str] = rx.field("")
+    created_when: rx.Field[str] = rx.field("")
+    context: rx.Field[str] = rx.field("")
+    status: rx.Field[str] = rx.field("")
+    status_label: rx.Field[str] = rx.field("")
+    cancelled: rx.Field[bool] = rx.field(False)
+    collectif: rx.Field[bool] = rx.field(False)
+    participants: rx.Field[list[ParticipantRow]] = rx.field(default_factory=list)
+    status_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
+    history: rx.Field[list[HistoryRow]] = rx.field(default_factory=list)
+    receipts: rx.Field[list[ReceiptRow]] = rx.field(default_factory=list)
 
     # Status changes (the RDV's, or one participant's).
-    chosen_status: str = ""
-    status_saving: bool = False
-    status_error: str = ""
-    action_message: str = ""
+    chosen_status: rx.Field[str] = rx.field("")
+    status_saving: rx.Field[bool] = rx.field(False)
+    status_error: rx.Field[str] = rx.field("")
+    action_message: rx.Field[str] = rx.field("")
 
     # The edit form. Text, date and time inputs are uncontrolled: `form_key` changes to show new values.
-    editing: bool = False
-    form_key: int = 0
-    edit_day: str = ""
-    edit_time: str = ""
-    edit_duration: str = ""
-    edit_lieu_id: str = ""
-    edit_agent_ids: list[str] = []
-    agent_choices: list[Option] = []
-    lieu_choices: list[Option] = []
-    saving: bool = False
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    warnings: list[str] = []
+    editing: rx.Field[bool] = rx.field(False)
+    form_key: rx.Field[int] = rx.field(0)
+    edit_day: rx.Field[str] = rx.field("")
+    edit_time: rx.Field[str] = rx.field("")
+    edit_duration: rx.Field[str] = rx.field("")
+    edit_lieu_id: rx.Field[str] = rx.field("")
+    edit_agent_ids: rx.Field[list[str]] = rx.field(default_factory=list)
+    agent_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
+    lieu_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
+    saving: rx.Field[bool] = rx.field(False)
+    error_field: rx.Field[str] = rx.field("")
+    error_message: rx.Field[str] = rx.field("")
+    form_error: rx.Field[str] = rx.field("")
+    warnings: rx.Field[list[str]] = rx.field(default_factory=list)
 
-    cancel_open: bool = False
-    cancelling: bool = False
-    receipts_loading: bool = False
+    cancel_open: rx.Field[bool] = rx.field(False)
+    cancelling: rx.Field[bool] = rx.field(False)
+    receipts_loading: rx.Field[bool] = rx.field(False)
 
     _organisation_id: int | None = None
     _rdv: int | None = None

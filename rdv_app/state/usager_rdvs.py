@@ -69,23 +69,23 @@ def _card(item: UsagerRdv, *, past: bool) -> RdvCard:
 
 
 class UsagerRdvsState(rx.State):
-    loading: bool = True
-    signed_in: bool = False
-    upcoming: list[RdvCard] = []
-    past: list[RdvCard] = []
-    page_error: str = ""
-    notice: str = ""
+    loading: rx.Field[bool] = rx.field(True)
+    signed_in: rx.Field[bool] = rx.field(False)
+    upcoming: rx.Field[list[RdvCard]] = rx.field(default_factory=list)
+    past: rx.Field[list[RdvCard]] = rx.field(default_factory=list)
+    page_error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
-    link_sent: str = ""
-    email_error: str = ""
-    sending: bool = False
+    link_sent: rx.Field[str] = rx.field("")
+    email_error: rx.Field[str] = rx.field("")
+    sending: rx.Field[bool] = rx.field(False)
 
-    dialog_open: bool = False
-    to_cancel_id: int = 0
-    to_cancel_label: str = ""  # "Consultation, lundi 7 décembre 2026 à 09h00"
-    to_cancel_warning: str = ""
-    cancel_error: str = ""
-    cancelling: bool = False
+    dialog_open: rx.Field[bool] = rx.field(False)
+    to_cancel_id: rx.Field[int] = rx.field(0)
+    to_cancel_label: rx.Field[str] = rx.field("")  # "Consultation, lundi 7 décembre 2026 à 09h00"
+    to_cancel_warning: rx.Field[str] = rx.field("")
+    cancel_error: rx.Field[str] = rx.field("")
+    cancelling: rx.Field[bool] = rx.field(False)
 
     _usager_id: int | None = None
 

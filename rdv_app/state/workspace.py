@@ -18,7 +18,7 @@ from rdv_app.state.organisation import OrganisationPageState
 
 
 class WorkspaceState(OrganisationPageState, AgentState):
-    upcoming: list[dict[str, str]] = []
+    upcoming: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
         rows = await within(UnitOfWork(read_only=True),
@@ -32,21 +32,21 @@ def _notice_level(form: dict, name: str) -> str:
 
 
 class AccountState(AgentState):
-    password_error: str = ""
-    password_field: str = ""
-    password_saved: bool = False
+    password_error: rx.Field[str] = rx.field("")
+    password_field: rx.Field[str] = rx.field("")
+    password_saved: rx.Field[bool] = rx.field(False)
 
-    rdv_notifications_level: str = ""
-    plage_notices: bool = False
-    absence_notices: bool = False
-    display_saturdays: bool = False
-    display_cancelled_rdv: bool = False
+    rdv_notifications_level: rx.Field[str] = rx.field("")
+    plage_notices: rx.Field[bool] = rx.field(False)
+    absence_notices: rx.Field[bool] = rx.field(False)
+    display_saturdays: rx.Field[bool] = rx.field(False)
+    display_cancelled_rdv: rx.Field[bool] = rx.field(False)
     # The preference inputs are uncontrolled: a new key mounts them again with the loaded values.
-    preferences_key: int = 0
-    preferences_saving: bool = False
-    preferences_saved: bool = False
-    preferences_error: str = ""
-    preferences_field: str = ""
+    preferences_key: rx.Field[int] = rx.field(0)
+    preferences_saving: rx.Field[bool] = rx.field(False)
+    preferences_saved: rx.Field[bool] = rx.field(False)
+    preferences_error: rx.Field[str] = rx.field("")
+    preferences_field: rx.Field[str] = rx.field("")
 
     def _show_preferences(self, preferences: Preferences) -> None:
         self.rdv_notifications_level = preferences.rdv_notifications_level
