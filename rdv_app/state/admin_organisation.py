@@ -15,6 +15,7 @@ from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES, O
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import OrgFormMixin
+from rdv_app.state.typed_event import event
 
 TEXT_FIELDS = frozenset({"name", "phone_number", "email", "website", "horaires", "timezone"})
 
@@ -49,13 +50,13 @@ class AdminOrganisationState(OrgFormMixin, OrganisationPageState, AgentState):
         self._show(await within(UnitOfWork(read_only=True),
                                 lambda uow: admin_organisation.get_settings(uow, agent_id, organisation_id)))
 
-    @rx.event
+    @event
     def set_text(self, field: str, value: str):
         if field in TEXT_FIELDS:
             setattr(self, field, str(value))
             self._touch(field)
 
-    @rx.event
+    @event
     async def save(self):
         if self.saving:
             return
@@ -105,7 +106,7 @@ class OnlineBookingState(OrganisationPageState, AgentState):
         self.motifs = [OnlineMotifRow(m.name, m.service_name, m.location_label, m.offered) for m in overview.motifs]
         self.not_offered = [m.name for m in overview.not_offered]
 
-    @rx.event
+    @event
     def copy(self, what: str):
         if what == "lien":
             self.copied_message = "Le lien a été copié dans le presse-papiers."

@@ -19,6 +19,7 @@ from rdv_app.services.organisation.territory_motifs import BulkChange, BulkPrevi
 from rdv_app.state.admin_motifs import ONLINE, MotifFormMixin, whole_number
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.typed_event import event
 
 TABLE_HEADING_ID = "motifs-territoire-titre"
 PREVIEW_HEADING_ID = "apercu-changement-titre"
@@ -150,25 +151,25 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- table
 
-    @rx.event
+    @event
     async def set_filter(self, name: str, value: str):
         if name in FILTERS:
             setattr(self, name, str(value))
             self.applied_message = ""
             await self._refresh()
 
-    @rx.event
+    @event
     def toggle(self, motif_id: str, checked: bool):
         others = [m for m in self.selected if m != motif_id]
         self._select([*others, motif_id] if checked else others)
         self.applied_message = ""
 
-    @rx.event
+    @event
     def select_all(self):
         self._select([r.id for r in self.rows])
         self.applied_message = ""
 
-    @rx.event
+    @event
     def select_none(self):
         self._select([])
         self.applied_message = ""
@@ -184,14 +185,14 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- bulk change
 
-    @rx.event
+    @event
     def set_bulk(self, name: str, value: str):
         if name in BULK_TEXT:
             setattr(self, name, str(value))
             self._stale()
             self.applied_message = ""
 
-    @rx.event
+    @event
     def set_bulk_flag(self, name: str, checked: bool):
         if name in BULK_FLAGS:
             setattr(self, name, bool(checked))
@@ -228,7 +229,7 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
             instruction_for_rdv=self.bulk_instruction if self.bulk_set_instruction else None,
         )
 
-    @rx.event
+    @event
     async def preview(self):
         if self.previewing:
             return
@@ -266,7 +267,7 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
                          "erreur")
         self.preview_summary = ", ".join(parts) + "."
 
-    @rx.event
+    @event
     async def apply(self):
         if self.applying or not self.preview_lines:
             return
@@ -291,19 +292,19 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
         finally:
             self.applying = False
 
-    @rx.event
+    @event
     def cancel_preview(self):
         self._stale()
 
     # ----------------------------------------------------------------------- one motif, several organisations
 
-    @rx.event
+    @event
     def toggle_create_org(self, organisation_id: str, checked: bool):
         others = [o for o in self.create_org_ids if o != organisation_id]
         self.create_org_ids = [*others, organisation_id] if checked else others
         self._touch("organisation_ids")
 
-    @rx.event
+    @event
     async def create(self):
         if self.saving:
             return

@@ -19,6 +19,7 @@ from rdv_app.state.agenda_feed import agenda_feed
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.rdv_new import replace_query
+from rdv_app.state.typed_event import event
 
 # How often a watching agenda without news checks that its tab is still open on it.
 STILL_OPEN_SECONDS = 5.0
@@ -145,7 +146,7 @@ class AgendaState(OrganisationPageState, AgentState):
         self.now_local = data.now
         self.hidden_days = [0] if data.display_saturdays else [0, 6]
 
-    @rx.event
+    @event
     async def range_changed(self, start: str, end: str, _view: str):
         """FullCalendar reports the visible range (end excluded): load only that."""
         try:
@@ -159,7 +160,7 @@ class AgendaState(OrganisationPageState, AgentState):
         except DomainError as exc:
             self.error = exc.message
 
-    @rx.event
+    @event
     def ask_new_rdv(self, moment: str, all_day: bool):
         """An empty time was clicked (a day in the month view): the motif is chosen next."""
         try:
@@ -174,7 +175,7 @@ class AgendaState(OrganisationPageState, AgentState):
             self.new_rdv_label = "Le " + rdv_planning.describe(clicked.date(), clicked.time())
         self._open_new_rdv()
 
-    @rx.event
+    @event
     def ask_new_rdv_anytime(self):
         """The button next to the calendar: the date and time are chosen on the planning page."""
         self.new_rdv_start = self.new_rdv_label = ""
@@ -192,20 +193,20 @@ class AgendaState(OrganisationPageState, AgentState):
     def shown_agent_choices(self) -> list[AgentChoice]:
         return [c for c in self.agent_choices if c.value in self.shown_agents]
 
-    @rx.event
+    @event
     def set_new_rdv_motif(self, value: str):
         self.new_rdv_motif = value
         self.new_rdv_error = ""
 
-    @rx.event
+    @event
     def set_new_rdv_agent(self, value: str):
         self.new_rdv_agent = value
 
-    @rx.event
+    @event
     def close_new_rdv(self, is_open: bool):
         self.new_rdv_open = is_open
 
-    @rx.event
+    @event
     def plan_new_rdv(self):
         if not self.new_rdv_motif:
             self.new_rdv_error = "Choisissez le motif du RDV."
@@ -213,7 +214,7 @@ class AgendaState(OrganisationPageState, AgentState):
         return rx.redirect(routes.rdv_new(motif_id=self.new_rdv_motif, start=self.new_rdv_start,
                                           agent_ids=[self.new_rdv_agent]))
 
-    @rx.event
+    @event
     async def toggle_agent(self, agent_id: str, checked: bool):
         if agent_id not in {c.value for c in self.agent_choices}:
             return
@@ -221,7 +222,7 @@ class AgendaState(OrganisationPageState, AgentState):
         self.shown_agents = [*others, agent_id] if checked else others or [str(self._agent_id)]
         await self._refresh()
 
-    @rx.event(background=True)
+    @event(background=True)
     async def watch(self):
         """Reads the visible range again whenever the process's change feed (`agenda_feed`) reports a change
         that may show in it, while this agenda stays open in this tab."""

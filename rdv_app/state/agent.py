@@ -16,6 +16,7 @@ from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.labels import ACCESS_LEVEL_LABELS
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.agents.agent_auth import AgentIdentity
+from rdv_app.state.typed_event import event
 
 
 def session_token_from(cookie_header: str) -> str | None:
@@ -45,7 +46,7 @@ class AgentState(rx.State):
 
     _agent_id: int | None = None
 
-    @rx.event
+    @event
     async def require_agent(self):
         """on_load of every agent page (`rdv_app.pages.template.agent_page`): no valid session, no page."""
         token = session_token_from(self.router.headers.cookie)
@@ -96,7 +97,7 @@ class AgentState(rx.State):
     def has_several_organisations(self) -> bool:
         return len(self.organisations) > 1
 
-    @rx.event
+    @event
     def switch_organisation(self, organisation_id: str):
         if any(o["id"] == organisation_id for o in self.organisations):
             self.current_org_id = organisation_id
@@ -104,7 +105,7 @@ class AgentState(rx.State):
             return rx.redirect(routes.after_organisation_switch(self.router.url.path or routes.WORKSPACE))
         return None
 
-    @rx.event
+    @event
     async def logout(self):
         token = session_token_from(self.router.headers.cookie)
         await within(UnitOfWork(), lambda uow: agent_auth.revoke_session(uow, token))

@@ -9,6 +9,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import webcal
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.typed_event import event
 
 
 class WebcalState(AgentState):
@@ -22,7 +23,7 @@ class WebcalState(AgentState):
     def _show(self, links: webcal.FeedLinks) -> None:
         self.https_url, self.webcal_url = links.https_url, links.webcal_url
 
-    @rx.event
+    @event
     async def load_webcal(self):
         self.confirming_reset = False
         self.webcal_message = self.webcal_error = ""
@@ -32,20 +33,20 @@ class WebcalState(AgentState):
         # A write the first time: the agent's feed address is drawn then.
         self._show(await within(UnitOfWork(), lambda uow: webcal.feed_links(uow, agent_id)))
 
-    @rx.event
+    @event
     def copied(self, which: str):
         self.webcal_message = f"Le lien {which} a été copié."
 
-    @rx.event
+    @event
     def ask_reset(self):
         self.webcal_message = self.webcal_error = ""
         self.confirming_reset = True
 
-    @rx.event
+    @event
     def cancel_reset(self):
         self.confirming_reset = False
 
-    @rx.event
+    @event
     async def reset_link(self):
         agent_id = self._agent_id
         if agent_id is None:

@@ -11,18 +11,19 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import full_navigation
+from rdv_app.state.typed_event import event
 
 
 class LoginState(rx.State):
     error: rx.Field[str] = rx.field("")
     submitting: rx.Field[bool] = rx.field(False)
 
-    @rx.event
+    @event
     def reset_form(self):
         self.error = ""
         self.submitting = False
 
-    @rx.event
+    @event
     async def submit(self, form: dict):
         self.error = ""
         self.submitting = True

@@ -20,11 +20,12 @@ from __future__ import annotations
 import logging
 
 import reflex as rx
-from reflex.event import EventSpec
+from reflex.event import IndividualEventType
 
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import committed_ids
 from rdv_app.notify.worker import deliver_now_async
+from rdv_app.state.typed_event import event
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ MAX_IDS_PER_CALL = 200
 class NotificationDeliveryState(rx.State):
     """No vars: only the background task that sends a change's messages."""
 
-    @rx.event(background=True)
+    @event(background=True)
     async def deliver(self, outbox_ids: list[int]):
         # The ids come back from the browser. At worst a forged list sends early messages that were
         # already due: `deliver_now` only takes due rows that no worker holds.
@@ -48,8 +49,7 @@ class NotificationDeliveryState(rx.State):
             logger.exception("immediate delivery of outbox messages %s failed", ids)
 
 
-def deliver_after_commit(uow: UnitOfWork) -> EventSpec | None:
+def deliver_after_commit(uow: UnitOfWork) -> IndividualEventType[()] | None:
     """The background event that sends what `uow` committed to the outbox, or None if nothing."""
     ids = committed_ids(uow.session)
-    # Reflex types a background handler read on its State class as not callable.
-    return NotificationDeliveryState.deliver(ids) if ids else None  # type: ignore[misc]
+    return NotificationDeliveryState.deliver(ids) if ids else None

@@ -8,6 +8,7 @@ import reflex as rx
 
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.typed_event import event
 
 
 class OrganisationPageState(AgentState, mixin=True):
@@ -24,7 +25,7 @@ class OrganisationPageState(AgentState, mixin=True):
     loading: rx.Field[bool] = rx.field(True)
     denied: rx.Field[str] = rx.field("")
 
-    @rx.event
+    @event
     async def load(self):
         if self._agent_id is None or not self.current_org_id:
             return

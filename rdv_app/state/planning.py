@@ -17,6 +17,7 @@ from rdv_app.domain.motif_rules import MotifRuleError
 from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.state.notifications import deliver_after_commit
+from rdv_app.state.typed_event import event
 
 View = TypeVar("View")
 
@@ -92,7 +93,7 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
     def _focus_form(self) -> EventSpec:
         return rx.call_script(f"document.getElementById('{self._form_heading_id()}')?.focus()")
 
-    @rx.event
+    @event
     def start_new(self):
         """The button at the top of the page: an empty form (an edit in progress is dropped), focused."""
         if self.editing_id:
@@ -100,7 +101,7 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
         self.saved_message = ""
         return self._focus_form()
 
-    @rx.event
+    @event
     def cancel_edit(self):
         self._reset_form()
         self.saved_message = ""
@@ -161,12 +162,12 @@ class DeleteConfirmMixin(OrgEditMixin, mixin=True):
         returns what the list then says."""
         raise TypeError("a page deletes its items")
 
-    @rx.event
+    @event
     def set_delete_open(self, is_open: bool):
         if not is_open and not self.deleting:
             self.deleting_id = self.deleting_label = ""
 
-    @rx.event
+    @event
     async def delete(self):
         if self.deleting or not self.deleting_id.isdigit():
             return
@@ -229,13 +230,13 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
         self._reset_form()
         await self._refresh()
 
-    @rx.event
+    @event
     async def set_filter_agent(self, value: str):
         self.filter_agent_id = value
         self.list_message = ""
         await self._refresh()
 
-    @rx.event
+    @event
     async def set_show_expired(self, checked: bool):
         self.show_expired = checked
         self.list_message = ""
@@ -247,43 +248,43 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
         self.warnings = []
         super()._touch(field)
 
-    @rx.event
+    @event
     def set_title(self, value: str):
         self.title = value
         self._touch("title")
 
-    @rx.event
+    @event
     def set_agent(self, value: str):
         self.agent_id = value
         self._touch("agent_id")
 
-    @rx.event
+    @event
     def set_first_day(self, value: str):
         self.first_day = value
         self._touch("first_day")
 
-    @rx.event
+    @event
     def set_start_time(self, value: str):
         self.start_time = value
         self._touch("start_time")
 
-    @rx.event
+    @event
     def set_end_time(self, value: str):
         self.end_time = value
         self._touch("end_time")
 
-    @rx.event
+    @event
     def toggle_week_day(self, weekday: str, checked: bool):
         others = [d for d in self.week_days if d != weekday]
         self.week_days = [*others, weekday] if checked else others
         self._touch("recurrence")
 
-    @rx.event
+    @event
     def set_week_interval(self, value: str):
         self.week_interval = value
         self._touch("recurrence")
 
-    @rx.event
+    @event
     def set_until(self, value: str):
         self.until = value
         self._touch("recurrence")
@@ -292,7 +293,7 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
         super()._clear_feedback()
         self.warnings = []
 
-    @rx.event
+    @event
     def start_new(self):
         """The button at the top of the page: an empty form (an edit in progress is dropped), focused; the
         last confirmation stays while no edit was dropped."""
@@ -301,7 +302,7 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
             self.saved_message = ""
         return self._focus_form()
 
-    @rx.event
+    @event
     def ask_delete(self, item_id: str):
         row = next((r for r in self.rows if r.id == item_id), None)
         if row is not None:

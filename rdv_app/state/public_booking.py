@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import reflex as rx
-from reflex.event import EventSpec
+from reflex.event import IndividualEventType
 
 from rdv_app import routes
 from rdv_app.auth.franceconnect import FranceConnectClient, FranceConnectError, FranceConnectSettings
@@ -34,6 +34,7 @@ from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_auth
 from rdv_app.state.agent import full_navigation
 from rdv_app.state.notifications import deliver_after_commit
+from rdv_app.state.typed_event import event
 
 # Query parameters, in the order of the steps.
 PARAMS = ("departement", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
@@ -404,7 +405,7 @@ class PublicBookingState(rx.State):
 
     # ----------------------------------------------------------------------- loading
 
-    @rx.event
+    @event
     async def load(self):
         self.loading = True
         yield
@@ -429,7 +430,7 @@ class PublicBookingState(rx.State):
 
     # ----------------------------------------------------------------------- forms
 
-    @rx.event
+    @event
     async def search_place(self, form: dict[str, str]):
         value = str(form.get("departement") or "").strip()
         try:
@@ -439,15 +440,15 @@ class PublicBookingState(rx.State):
             return None
         return rx.redirect(f"{routes.PUBLIC_BOOKING}?{urlencode({'departement': found.departement_number})}")
 
-    @rx.event
+    @event
     async def create_account(self, form: dict[str, str]):
         return await self._send_link(form, create=True)
 
-    @rx.event
+    @event
     async def send_sign_in_link(self, form: dict[str, str]):
         return await self._send_link(form, create=False)
 
-    async def _send_link(self, form: dict[str, str], *, create: bool) -> EventSpec | None:
+    async def _send_link(self, form: dict[str, str], *, create: bool) -> IndividualEventType[()] | None:
         self.form_error, self.field_errors, self.link_sent = "", {}, ""
         comeback = self._url(etape="informations")
         ip = self.router.session.client_ip or "inconnue"
@@ -471,7 +472,7 @@ class PublicBookingState(rx.State):
         self.link_sent = usager_auth.LINK_SENT
         return deliver_after_commit(uow)
 
-    @rx.event
+    @event
     async def save_informations(self, form: dict[str, str]):
         self.form_error, self.field_errors = "", {}
         usager_id = self._usager_id
@@ -487,7 +488,7 @@ class PublicBookingState(rx.State):
             return None
         return rx.redirect(self._url(etape="pour"))
 
-    @rx.event
+    @event
     async def add_relative(self, form: dict[str, str]):
         self.form_error, self.field_errors = "", {}
         usager_id = self._usager_id
@@ -508,11 +509,11 @@ class PublicBookingState(rx.State):
             return None
         return rx.redirect(self._url(pour=relative_id, etape="recap", cle=new_token(16)))
 
-    @rx.event
+    @event
     def set_accepted(self, value: bool):
         self.accepted = value
 
-    @rx.event
+    @event
     async def confirm(self):
         if self.submitting:
             return
@@ -540,12 +541,12 @@ class PublicBookingState(rx.State):
         yield deliver_after_commit(uow)
         yield rx.redirect(f"{routes.PUBLIC_CONFIRMATION}?{urlencode({'rdv': booked.rdv_id})}")
 
-    @rx.event
+    @event
     def start_franceconnect(self):
         """FranceConnect starts on a plain HTTP route: leave the single-page app to reach it."""
         return full_navigation(self.franceconnect_href) if self.franceconnect_href else None
 
-    @rx.event
+    @event
     async def sign_out(self):
         """Ends our session, then FranceConnect's when the usager came through it, then forgets the cookie."""
         token = session_token_from(self.router.headers.cookie)

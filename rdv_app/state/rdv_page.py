@@ -21,6 +21,7 @@ from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.plages import as_int, parse_clock, parse_day
+from rdv_app.state.typed_event import event
 
 EDIT_HEADING_ID = "modifier-rdv-titre"
 STATUS_HEADING_ID = "statut-rdv-titre"
@@ -135,7 +136,7 @@ class RdvPageState(AgentState):
 
     # ----------------------------------------------------------------------- loading
 
-    @rx.event
+    @event
     async def load(self):
         """Not an `OrganisationPageState`: the RDV decides the organisation the page is about."""
         self.loading = True
@@ -228,11 +229,10 @@ class RdvPageState(AgentState):
         self.action_message = message
         if change is not None and change.outbox_ids:
             self.receipts_loading = True
-            # Reflex types a background handler read on its State class as not callable.
-            return [RdvPageState.follow_receipts(len(self.receipts) + len(change.outbox_ids))]  # type: ignore[misc]
+            return [RdvPageState.follow_receipts(len(self.receipts) + len(change.outbox_ids))]
         return []
 
-    @rx.event(background=True)
+    @event(background=True)
     async def follow_receipts(self, expected: int):
         """Refreshes the receipts until the change's messages have theirs (one receipt per attempt), at
         most RECEIPTS_FOLLOW_SECONDS; the "Actualiser" button shows later ones."""
@@ -251,7 +251,7 @@ class RdvPageState(AgentState):
                     self.receipts_loading = False
                     return
 
-    @rx.event
+    @event
     async def reload_receipts(self):
         if self._rdv is None:
             return
@@ -260,12 +260,12 @@ class RdvPageState(AgentState):
 
     # ----------------------------------------------------------------------- statuses
 
-    @rx.event
+    @event
     def set_chosen_status(self, value: str):
         self.chosen_status = value
         self.status_error = ""
 
-    @rx.event
+    @event
     async def save_status(self):
         if self.status_saving or self._rdv is None:
             return
@@ -285,7 +285,7 @@ class RdvPageState(AgentState):
         finally:
             self.status_saving = False
 
-    @rx.event
+    @event
     async def set_participant_status(self, usager_id: str, value: str):
         if self.status_saving or self._rdv is None or not usager_id.isdigit():
             return
@@ -306,7 +306,7 @@ class RdvPageState(AgentState):
         finally:
             self.status_saving = False
 
-    @rx.event
+    @event
     async def reload_silently(self):
         """After a refused change, show the RDV as it is (another agent may have changed it)."""
         if self._rdv is None:
@@ -318,7 +318,7 @@ class RdvPageState(AgentState):
 
     # ----------------------------------------------------------------------- editing
 
-    @rx.event
+    @event
     async def start_edit(self):
         if self._rdv is None:
             return None
@@ -337,7 +337,7 @@ class RdvPageState(AgentState):
         self.lieu_choices = [Option(str(c.id), c.label) for c in choices.lieux]
         return rx.call_script(f"document.getElementById('{EDIT_HEADING_ID}')?.focus()")
 
-    @rx.event
+    @event
     def cancel_edit(self):
         self.editing = False
         self._clear_feedback()
@@ -351,37 +351,37 @@ class RdvPageState(AgentState):
         if self.error_field == field:
             self.error_field = self.error_message = ""
 
-    @rx.event
+    @event
     def set_edit_day(self, value: str):
         self.edit_day = value
         self._touch("day")
 
-    @rx.event
+    @event
     def set_edit_time(self, value: str):
         self.edit_time = value
         self._touch("start_time")
 
-    @rx.event
+    @event
     def set_edit_duration(self, value: str):
         self.edit_duration = value
         self._touch("duration_in_min")
 
-    @rx.event
+    @event
     def set_edit_lieu(self, value: str):
         self.edit_lieu_id = value
         self._touch("lieu_id")
 
-    @rx.event
+    @event
     def toggle_edit_agent(self, agent_id: str, checked: bool):
         others = [a for a in self.edit_agent_ids if a != agent_id]
         self.edit_agent_ids = [*others, agent_id] if checked else others
         self._touch("agent_ids")
 
-    @rx.event
+    @event
     def dismiss_warnings(self):
         self.warnings = []
 
-    @rx.event
+    @event
     async def save_edit(self, confirm_warnings: bool = False):
         if self.saving or self._rdv is None or not self.editing:
             return
@@ -415,12 +415,12 @@ class RdvPageState(AgentState):
 
     # ----------------------------------------------------------------------- cancelling
 
-    @rx.event
+    @event
     def set_cancel_open(self, is_open: bool):
         if not self.cancelling:
             self.cancel_open = is_open
 
-    @rx.event
+    @event
     async def cancel_rdv(self, excused: bool):
         if self.cancelling or self._rdv is None:
             return

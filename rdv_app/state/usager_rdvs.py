@@ -19,6 +19,7 @@ from rdv_app.services.usagers import usager_auth, usager_rdvs
 from rdv_app.services.usagers.usager_rdvs import UsagerRdv
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.public_booking import resolve_usager, session_token_from
+from rdv_app.state.typed_event import event
 
 CANCELLED = "Votre rendez-vous est annulé. Le service est prévenu et vous recevez une confirmation par email."
 
@@ -89,7 +90,7 @@ class UsagerRdvsState(rx.State):
 
     _usager_id: int | None = None
 
-    @rx.event
+    @event
     async def load(self):
         self.loading = True
         yield
@@ -113,7 +114,7 @@ class UsagerRdvsState(rx.State):
         self.upcoming = [_card(item, past=False) for item in found.upcoming]
         self.past = [_card(item, past=True) for item in found.past]
 
-    @rx.event
+    @event
     async def send_sign_in_link(self, form: dict[str, str]):
         self.link_sent, self.email_error = "", ""
         email, ip, uow = str(form.get("email", "")), self.router.session.client_ip or "inconnue", UnitOfWork()
@@ -127,7 +128,7 @@ class UsagerRdvsState(rx.State):
                           "qu'il contient pour voir vos rendez-vous.")
         return deliver_after_commit(uow)
 
-    @rx.event
+    @event
     def ask_cancel(self, participation_id: int):
         self.cancel_error = ""
         card = next((c for c in self.upcoming if c.participation_id == participation_id and c.can_cancel), None)
@@ -137,12 +138,12 @@ class UsagerRdvsState(rx.State):
         self.to_cancel_label = f"{card.title}, {card.when}" + (f" (pour {card.participant})" if card.participant else "")
         self.dialog_open = True
 
-    @rx.event
+    @event
     def set_dialog_open(self, value: bool):
         if not self.cancelling:
             self.dialog_open = value
 
-    @rx.event
+    @event
     async def confirm_cancel(self):
         if self.cancelling or not self.to_cancel_id:
             return

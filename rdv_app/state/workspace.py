@@ -15,6 +15,7 @@ from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.typed_event import event
 
 
 class WorkspaceState(OrganisationPageState, AgentState):
@@ -55,7 +56,7 @@ class AccountState(AgentState):
         self.display_saturdays = preferences.display_saturdays
         self.display_cancelled_rdv = preferences.display_cancelled_rdv
 
-    @rx.event
+    @event
     async def load(self):
         self.preferences_saved = False
         self.preferences_error = self.preferences_field = ""
@@ -66,7 +67,7 @@ class AccountState(AgentState):
                                             lambda uow: agent_account.get_preferences(uow, agent_id)))
         self.preferences_key += 1
 
-    @rx.event
+    @event
     async def save_preferences(self, form: dict):
         self.preferences_saved = False
         self.preferences_error = self.preferences_field = ""
@@ -92,7 +93,7 @@ class AccountState(AgentState):
         finally:
             self.preferences_saving = False
 
-    @rx.event
+    @event
     async def change_password(self, form: dict):
         self.password_error = self.password_field = ""
         self.password_saved = False
