@@ -374,7 +374,9 @@ class PublicBookingState(rx.State):
     franceconnect_href: rx.Field[str] = rx.field("")
     link_sent: rx.Field[str] = rx.field("")
     form_error: rx.Field[str] = rx.field("")
-    field_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    # Annotated as a plain dict: on the class, mypy reads `rx.Field[dict[...]]` as an ArrayVar without `.get`
+    # (it wrongly matches Reflex's `Field[SEQUENCE_TYPE] | Field[SEQUENCE_TYPE | None]` overload first).
+    field_errors: dict[str, str] = {}
     submitting: rx.Field[bool] = rx.field(False)
 
     first_name: rx.Field[str] = rx.field("")
