@@ -5,7 +5,7 @@ trigger, checked against the handler's parameters; `.debounce(ms)` and the other
 At run time `event` is `rx.event` itself. Only the annotation differs: `rx.event` is the class `EventNamespace`,
 whose `__new__` is annotated as returning `EventCallback[*P]`, but inside that class `EventCallback` is also the
 name of a class attribute, which mypy does not accept as a type; it falls back to `EventNamespace`, which is
-not callable (pyright resolves it)."""
+not callable. Of `rx.event`'s options, only `background=` (the one the app uses) is declared here."""
 
 from __future__ import annotations
 
