@@ -27,14 +27,15 @@ help:
 	@echo "make backup sauvegarde la base configurée (restauration : python -m rdv_app.cli restore FICHIER)"
 	@echo "make lint   ruff, les contrats de couches (import-linter) et la vérification des types (mypy)"
 
+# `make run`, `make dev` and `make seed` are the demo (RDV_DEMO=1); a real instance: README, "Mise en production".
 run:
 	@scripts/setup.sh python bun
-	@$(PY) -m rdv_app.cli serve --port $(PORT)
+	@RDV_DEMO=1 $(PY) -m rdv_app.cli serve --port $(PORT)
 
 dev:
 	@scripts/setup.sh python bun
-	@$(PY) -m rdv_app.cli prepare
-	RDV_API_URL=http://localhost:8000 .venv/bin/reflex run --env dev
+	@RDV_DEMO=1 $(PY) -m rdv_app.cli prepare
+	RDV_DEMO=1 RDV_API_URL=http://localhost:8000 .venv/bin/reflex run --env dev
 
 migrate:
 	@scripts/setup.sh python
@@ -46,7 +47,7 @@ backup:
 
 seed:
 	@scripts/setup.sh python
-	@$(PY) -m rdv_app.cli seed
+	@RDV_DEMO=1 $(PY) -m rdv_app.cli seed
 
 test:
 	@scripts/setup.sh python bun chromium postgresql redis

@@ -1,7 +1,11 @@
-"""Command line: `python -m rdv_app.cli {prepare,seed,serve,worker}` (used by the Makefile).
+"""Command line: `python -m rdv_app.cli {prepare,seed,bootstrap,serve,worker,backup,restore}` (the Makefile
+uses them).
 
-- prepare: migrate the database, seed the demo when it is empty, print the demo logins;
-- seed: wipe the database and seed the demo again;
+- prepare: migrate the database; in the demo (RDV_DEMO=1, as `make run`) seed it when empty and print the
+  demo logins; on a real instance refuse a database that holds the demo's accounts, and while no one can
+  sign in, print how to create the first super admin;
+- seed: wipe the database and seed the demo again (demo only);
+- bootstrap --email ADDRESS: invite the instance's first super admin, printing a one-time link;
 - serve: prepare, start the production server (one port), print the URLs once it answers;
 - worker [DATABASE_URL]: the notification worker as its own process (RDV_NOTIFY_WORKER=external);
   SIGTERM stops it after the message in flight;
@@ -36,20 +40,28 @@ MISLEADING = (re.compile(r"\s*Run `uv run reflex run` to start the app\."),
 
 
 def banner(base_url: str, reset: bool = False) -> str:
-    """Migrate, seed when empty (or wipe and seed when `reset`), and describe the demo."""
+    """Migrate; in the demo, seed when empty (or wipe and seed when `reset`) and describe it; on a real
+    instance, check it and say how to create its first super admin while it has none."""
+    from rdv_app.config import demo_mode
     from rdv_app.db.migrate import upgrade
+
+    upgrade()
+    return demo_banner(base_url, reset) if demo_mode() else instance_banner(base_url)
+
+
+def demo_banner(base_url: str, reset: bool) -> str:
     from rdv_app.db.uow import UnitOfWork
     from rdv_app.demo.seed import reset_demo, seed_demo
     from rdv_app.notify.mailer import uses_demo_mailbox
     from rdv_app.routes import DEMO_MAILBOX, PUBLIC_BOOKING
 
-    upgrade()
     with UnitOfWork() as uow:
         summary = reset_demo(uow) if reset else seed_demo(uow)
     state = "créée" if summary.created else "déjà présente, conservée"
     print(f"Base de données à jour ; démo {state} : {summary.counts_text()}.", flush=True)
     lines = [
         "", "=" * 72,
+        "  DÉMONSTRATION (RDV_DEMO=1) : données fictives, mots de passe publics. Rien de réel ici.",
         f"  RDV Services Publics  {base_url}",
         f"  Connexion agents     {base_url}{LOGIN_PATH}",
         f"  Prise de RDV usagers {base_url}{PUBLIC_BOOKING}  (ex. : 62000, puis PMI)",
@@ -61,6 +73,44 @@ def banner(base_url: str, reset: bool = False) -> str:
         "=" * 72, "",
     ]
     return "\n".join(lines)
+
+
+def instance_banner(base_url: str) -> str:
+    from rdv_app.db.uow import UnitOfWork
+    from rdv_app.services import deployment
+
+    with UnitOfWork(read_only=True) as uow:
+        deployment.refuse_demo_database(uow)
+        waiting = deployment.needs_bootstrap(uow)
+    lines = ["", "=" * 72, f"  RDV Services Publics  {base_url}", f"  Connexion agents     {base_url}{LOGIN_PATH}"]
+    if waiting:
+        lines += ["", "  Aucun compte ne peut encore se connecter. Créez le premier super administrateur :",
+                  f"    {deployment.BOOTSTRAP_COMMAND}",
+                  "  puis ouvrez le lien affiché pour choisir son mot de passe."]
+    return "\n".join([*lines, "=" * 72, ""])
+
+
+def bootstrap(email: str, base_url: str) -> int:
+    from rdv_app.db.migrate import upgrade
+    from rdv_app.db.uow import UnitOfWork
+    from rdv_app.routes import invitation
+    from rdv_app.services.agents.invitations import (
+        INVITATION_LIFETIME,
+        BootstrapRefused,
+        bootstrap_super_admin,
+    )
+
+    upgrade()
+    try:
+        with UnitOfWork() as uow:
+            token = bootstrap_super_admin(uow, email)
+    except BootstrapRefused as refusal:
+        print(refusal.message, file=sys.stderr)
+        return 1
+    days = INVITATION_LIFETIME.days
+    print(f"Super administrateur {email.strip().lower()} invité. Ouvrez ce lien (valable {days} jours, une seule fois) "
+          f"pour choisir son nom et son mot de passe :\n\n  {base_url}{invitation(token)}\n")
+    return 0
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 600) -> bool:
@@ -99,8 +149,10 @@ def serve(port: int) -> int:
     os.environ.setdefault("RDV_PUBLIC_URL", f"http://localhost:{port}")
     with tempfile.TemporaryDirectory() as tmp:
         banner_file = Path(tmp) / "banner.txt"
-        subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare", "--banner-file", str(banner_file)],  # noqa: S603
-                       check=True)
+        prepared = subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare", "--banner-file",  # noqa: S603
+                                   str(banner_file)], check=False)
+        if prepared.returncode:
+            return prepared.returncode
         text = banner_file.read_text()
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
                "--frontend-port", str(port), "--backend-port", str(port)]
@@ -145,6 +197,8 @@ def main() -> int:
     prepare_parser = sub.add_parser("prepare")
     prepare_parser.add_argument("--banner-file", type=Path)
     sub.add_parser("seed")
+    bootstrap_parser = sub.add_parser("bootstrap")
+    bootstrap_parser.add_argument("--email", required=True)
     worker_parser = sub.add_parser("worker")
     worker_parser.add_argument("database_url", nargs="?")
     backup_parser = sub.add_parser("backup")
@@ -155,6 +209,7 @@ def main() -> int:
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
     from rdv_app import wiring
+    from rdv_app.config import demo_mode
 
     wiring.configure()
     if args.command == "worker":
@@ -164,15 +219,23 @@ def main() -> int:
     if args.command in ("backup", "restore"):
         return backup_or_restore(args.command, args.file)
     base_url = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
-    if args.command == "prepare":
-        text = banner(base_url)
-        if args.banner_file:
+    if args.command == "bootstrap":
+        return bootstrap(args.email, base_url)
+    if args.command == "seed" and not demo_mode():
+        print("make seed efface la base : seulement pour la démonstration (RDV_DEMO=1).", file=sys.stderr)
+        return 2
+    if args.command in ("prepare", "seed"):
+        from rdv_app.services.deployment import DemoDatabaseRefused
+
+        try:
+            text = banner(base_url, reset=args.command == "seed")
+        except DemoDatabaseRefused as refusal:
+            print(refusal.message, file=sys.stderr)
+            return 2
+        if getattr(args, "banner_file", None):
             args.banner_file.write_text(text)
         else:
             print(text)
-        return 0
-    if args.command == "seed":
-        print(banner(base_url, reset=True))
         return 0
     return serve(args.port)
 

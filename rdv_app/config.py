@@ -14,6 +14,12 @@ def _env(name: str, default: str = "") -> str:
 SECRET_KEY_MIN_LENGTH = 32
 
 
+def demo_mode() -> bool:
+    """`make run` serves the demo (RDV_DEMO=1): seeded data with published passwords, the demo mailbox, SMS
+    written to the log. Any other start is a real instance: nothing is seeded, nothing of the demo is served."""
+    return _env("RDV_DEMO").casefold() in {"1", "true", "oui", "yes"}
+
+
 def _secret_key() -> str:
     value = _env("RDV_SECRET_KEY")
     if value and len(value) < SECRET_KEY_MIN_LENGTH:
@@ -35,7 +41,8 @@ class Settings:
     public_url: str = field(default_factory=lambda: _env("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/"))
     # In `make dev` the HTTP routes answer on the backend port while pages are on the frontend port.
     api_url: str = field(default_factory=lambda: _env("RDV_API_URL").rstrip("/"))
-    environment_name: str = field(default_factory=lambda: _env("RDV_ENVIRONMENT", "démo"))
+    environment_name: str = field(
+        default_factory=lambda: _env("RDV_ENVIRONMENT", "démo" if demo_mode() else "production"))
     # Signs short-lived cookies (the usager's link access). Without it each process draws its own key:
     # a restart then only asks usagers to open their link again; several processes need a shared one.
     # Reverse proxies in front of the app, each appending to X-Forwarded-For (rdv_app.api.client_address).

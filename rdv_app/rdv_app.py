@@ -20,7 +20,7 @@ import rdv_app.pages.usager_rdvs  # noqa: F401
 import rdv_app.pages.workspace  # noqa: F401
 import rdv_app.state.notifications  # noqa: F401  (the after-commit delivery task)
 from rdv_app import styles, wiring
-from rdv_app.api.http import http_routes, security_headers
+from rdv_app.api.http import deployment_guard, http_routes, security_headers
 from rdv_app.config import settings
 from rdv_app.error_tracking import init_error_tracking
 from rdv_app.gc_tuning import freeze_startup_objects
@@ -50,6 +50,9 @@ for page in PAGES:
 # The notification worker runs inside the app unless RDV_NOTIFY_WORKER=external.
 if worker.runs_in_app():
     app.register_lifespan_task(worker.lifespan)
+
+# A real instance never serves the demo's accounts, however it is started.
+app.register_lifespan_task(deployment_guard)
 
 # Last: what start-up built is kept out of later full garbage collections.
 app.register_lifespan_task(freeze_startup_objects)

@@ -8,6 +8,7 @@ HOME = "/"
 LOGIN = "/connexion"
 WORKSPACE = "/espace"
 ACCOUNT = "/mon-compte"
+INVITATION = "/invitation"  # ?jeton=: an invited agent (or the first super admin) sets name and password
 CRENEAUX = "/trouver-un-rdv"
 AGENDA = "/agenda"
 # An RDV's page; the argument's name is the dynamic var the page's state reads (`rdv_page_id`).
@@ -86,6 +87,10 @@ def after_organisation_switch(path: str) -> str:
     page, reloaded for that organisation, except an RDV's page, which belongs to the RDV's own
     organisation: the chosen organisation's agenda opens instead."""
     return AGENDA if path.startswith(f"{AGENDA}/rdv/") else path
+
+
+def invitation(token: str) -> str:
+    return f"{INVITATION}?{urlencode({'jeton': token})}"
 
 
 def open_session(ticket: str) -> str:

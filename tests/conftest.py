@@ -15,6 +15,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
+# The suite runs as `make run` serves: the demo (console SMS, demo mailbox). The tests of a real instance
+# (tests/integration/test_production_mode.py and others) take it away.
+os.environ.setdefault("RDV_DEMO", "1")
 
 from pg import Cluster, start_cluster  # noqa: E402
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -20,11 +22,12 @@ from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
 from rdv_app.auth import rate_limit
 from rdv_app.blocking import in_thread, within
-from rdv_app.config import settings
+from rdv_app.config import demo_mode, settings
 from rdv_app.db.migrate import current_revision, head_revision
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import limits
 from rdv_app.domain.sessions import AGENT_SESSION_IDLE_TIMEOUT
+from rdv_app.services import deployment
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.errors import DomainError
 
@@ -38,8 +41,8 @@ async def health(_request: Request) -> Response:
 
 
 async def ready(_request: Request) -> Response:
-    """Whether this process can serve: the database answers and is at the schema of this code, and the
-    Redis of the rate limits answers when there is one (`/_health` stays the cheap liveness check)."""
+    """Whether this process can serve: the database answers and is at the schema of this code, holds no
+    demo account unless this is the demo, and the Redis of the rate limits answers when there is one (`/_health` stays the cheap liveness check)."""
     report: dict[str, str] = {}
     try:
         current = await within(UnitOfWork(read_only=True), lambda uow: current_revision(uow.session.connection()))
@@ -50,10 +53,29 @@ async def ready(_request: Request) -> Response:
         schema_ok = current == head
         report["database"] = "ok"
         report["schema"] = "à jour" if schema_ok else f"en retard ({current or 'vide'} au lieu de {head})"
+    demo_ok = True
+    if schema_ok and not demo_mode():
+        demo_accounts = await within(UnitOfWork(read_only=True), deployment.demo_accounts)
+        demo_ok = not demo_accounts
+        report["demo"] = "absente" if demo_ok else "comptes de démonstration présents : instance refusée"
     redis = await in_thread(rate_limit.shared_storage_answers)
     report["redis"] = "non configuré" if redis is None else "ok" if redis else "injoignable"
-    ok = schema_ok and redis is not False
+    ok = schema_ok and demo_ok and redis is not False
     return JSONResponse({"status": "ok" if ok else "error", **report}, status_code=200 if ok else 503)
+
+
+@contextlib.asynccontextmanager
+async def deployment_guard() -> AsyncIterator[None]:
+    """The app's start (a lifespan task): outside the demo, a database holding the demo's accounts stops it
+    (`DemoDatabaseRefused`), even when the server is started without `cli serve`. A database not migrated
+    yet (or not reachable) is left to `/_ready`."""
+    migrated = None
+    if not demo_mode():
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            migrated = await within(UnitOfWork(read_only=True), lambda uow: current_revision(uow.session.connection()))
+        if migrated:
+            await within(UnitOfWork(read_only=True), deployment.refuse_demo_database)
+    yield
 
 
 async def open_agent_session(request: Request) -> Response:

@@ -151,6 +151,8 @@ class Agent(SQLModel, table=True):
     last_sign_in_at: datetime | None = _instant()
     # RGPD: when the agent was told their inactive account would be deleted (rdv_app.services.retention).
     inactivity_warned_at: datetime | None = _instant()
+    # The instance's operators: the account made by `python -m rdv_app.cli bootstrap` and those it invites.
+    super_admin: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     deleted_at: datetime | None = _instant()
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -689,6 +691,19 @@ class AgentLoginTicket(SQLModel, table=True):
     next_path: str = "/"
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     used_at: datetime | None = _instant()
+
+
+class AgentInvitation(SQLModel, table=True):
+    """A one-time link by which an invited agent sets their name and password: random, hashed, expiring."""
+
+    __tablename__ = "agent_invitation"
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = _fk("agent.id")
+    token_hash: str = Field(unique=True)
+    invited_by_agent_id: int | None = _fk("agent.id", nullable=True, ondelete="SET NULL", index=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = _instant()
+    created_at: datetime = _created()
 
 
 class UsagerSession(SQLModel, table=True):

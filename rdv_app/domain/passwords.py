@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 MIN_LENGTH = 12
+PASSWORD_HINT = f"Au moins {MIN_LENGTH} caractères, dont un chiffre, une majuscule et un caractère spécial."
 
 # The most common French passwords that still satisfy the character rules: refused anyway.
 COMMON_PASSWORDS = frozenset(

@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeGuard, get_args
 
 import aiosmtplib
 
+from rdv_app.config import demo_mode
 from rdv_app.domain import clock
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 
@@ -76,11 +77,12 @@ def smtp_configured() -> bool:
 
 
 def uses_demo_mailbox() -> bool:
-    """A demo (RDV_ENVIRONMENT "démo", the default of `make run`) without an SMTP server keeps its emails in
-    the demo mailbox. Any other environment without a server tries the default SMTP host and keeps retrying
-    with failure receipts, so that a forgotten setting never loses mail silently."""
-    environment = os.environ.get("RDV_ENVIRONMENT", "démo").strip().casefold()
-    return environment in {"démo", "demo"} and not smtp_configured()
+    """The demo (RDV_DEMO=1, as `make run`) without an SMTP server keeps its emails in the demo mailbox, and
+    never under https: an instance reachable from outside has no page listing sign-in links. Any other start
+    without a server tries the default SMTP host and keeps retrying with failure receipts, so that a
+    forgotten setting never loses mail silently."""
+    public_url = os.environ.get("RDV_PUBLIC_URL", "").strip()
+    return demo_mode() and not smtp_configured() and not public_url.startswith("https://")
 
 
 def mail_domain(mail_from: str) -> str:

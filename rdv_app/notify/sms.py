@@ -25,6 +25,7 @@ import ovh
 import ovh.client
 import ovh.exceptions
 
+from rdv_app.config import demo_mode
 from rdv_app.domain.enums import ReceiptResult
 from rdv_app.domain.masking import mask_phone
 from rdv_app.domain.sms import is_gsm7, sms_segments
@@ -293,16 +294,12 @@ def _ovh_provider(settings: OvhSettings) -> OvhSmsProvider:
     return OvhSmsProvider(settings)
 
 
-def _is_demo() -> bool:
-    return os.environ.get("RDV_ENVIRONMENT", "démo").strip().casefold() in {"démo", "demo"}
-
-
 def sms_provider_from_env() -> SmsProvider:
     """OVH when OVH_* is configured; otherwise the console provider, in the demo or when RDV_SMS=console
     says so. Any other instance without OVH stops here: it would mark every SMS processed, sending none."""
     settings = OvhSettings.from_env()
     if settings is None:
-        demo = _is_demo()
+        demo = demo_mode()
         if not demo and os.environ.get("RDV_SMS", "").strip().lower() != "console":
             raise RuntimeError("Aucun fournisseur de SMS : configurez OVH (OVH_* et RDV_OVH_SMS_SERVICE), ou "
                                "indiquez RDV_SMS=console pour écrire les SMS dans le journal sans les envoyer.")

@@ -62,6 +62,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rdv_app.config import settings as app_settings
 from rdv_app.db.engine import database_url, get_engine
 from rdv_app.db.models import OutboxMessage, OutboxWorker, Rdv, Receipt
 from rdv_app.db.rows import table_of
@@ -653,7 +654,7 @@ def serve(url: str | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    init_error_tracking(os.environ.get("RDV_ENVIRONMENT", "démo"))
+    init_error_tracking(app_settings.environment_name)
     freeze_startup_objects()
     run_forever(stop_event, url)
     return 0

@@ -6,7 +6,11 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert, text_field
+from rdv_app.components.layout import loading_block
+from rdv_app.domain.passwords import PASSWORD_HINT
 from rdv_app.pages.template import template
+from rdv_app.services.deployment import BOOTSTRAP_COMMAND
+from rdv_app.state.invitation import InvitationState
 from rdv_app.state.login import LoginState
 
 
@@ -26,10 +30,26 @@ def home() -> rx.Component:
     )
 
 
+def bootstrap_notice() -> rx.Component:
+    """A real instance that no one can sign in to yet says how its first account is made."""
+    return rx.cond(
+        LoginState.awaiting_first_account,
+        rx.el.section(
+            rx.heading("Première mise en service", as_="h2", size="4"),
+            rx.text("Aucun compte ne peut encore se connecter à cette instance. Sur le serveur, créez le premier "
+                    "super administrateur avec la commande suivante, puis ouvrez le lien qu'elle affiche :"),
+            rx.code(BOOTSTRAP_COMMAND),
+            class_name="info-box", aria_label="Première mise en service",
+        ),
+        rx.fragment(),
+    )
+
+
 @template(routes.LOGIN, "Connexion agent", on_load=LoginState.reset_form)
 def login() -> rx.Component:
     return rx.vstack(
         rx.heading("Connexion à l'espace agents", as_="h1", size="7"),
+        bootstrap_notice(),
         rx.form(
             rx.vstack(
                 form_alert(LoginState.error),
@@ -48,6 +68,56 @@ def login() -> rx.Component:
             reset_on_submit=False,
             width="100%",
             aria_label="Connexion",
+        ),
+        max_width=styles.NARROW_WIDTH,
+        width="100%",
+        spacing="5",
+    )
+
+
+def invitation_form() -> rx.Component:
+    def error_for(field: str) -> rx.Var:
+        return rx.cond(InvitationState.error_field == field, InvitationState.error, "")
+
+    return rx.form(
+        rx.vstack(
+            rx.text("Invitation pour ", rx.el.strong(InvitationState.email), ", valable jusqu'au ",
+                    InvitationState.expires, "."),
+            form_alert(rx.cond(InvitationState.error_field == "", InvitationState.error, "")),
+            text_field("first_name", "Prénom", autocomplete="given-name", error=error_for("first_name")),
+            text_field("last_name", "Nom", autocomplete="family-name", error=error_for("last_name")),
+            text_field("password", "Mot de passe", type_="password", autocomplete="new-password",
+                       hint=PASSWORD_HINT, error=error_for("password")),
+            text_field("confirmation", "Confirmation du mot de passe", type_="password",
+                       autocomplete="new-password", error=error_for("confirmation")),
+            rx.button(
+                rx.cond(InvitationState.submitting, rx.spinner(size="2"), rx.fragment()),
+                rx.cond(InvitationState.submitting, "Activation en cours…", "Activer mon compte"),
+                type="submit", size="3", disabled=InvitationState.submitting, width="100%",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=InvitationState.submit,
+        reset_on_submit=False,
+        width="100%",
+        aria_label="Activer mon compte",
+    )
+
+
+@template(routes.INVITATION, "Activer votre compte", on_load=InvitationState.load)
+def invitation() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Activer votre compte agent", as_="h1", size="7"),
+        rx.cond(
+            InvitationState.loaded,
+            rx.cond(
+                InvitationState.problem != "",
+                rx.vstack(rx.el.div(InvitationState.problem, role="alert", class_name="form-alert"),
+                          rx.link("Aller à la page de connexion", href=routes.LOGIN), spacing="4"),
+                invitation_form(),
+            ),
+            loading_block("Vérification de votre invitation…"),
         ),
         max_width=styles.NARROW_WIDTH,
         width="100%",

@@ -11,6 +11,7 @@ from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.components.webcal import WebcalProps, webcal_section
 from rdv_app.domain.enums import RdvNotificationLevel
+from rdv_app.domain.passwords import PASSWORD_HINT
 from rdv_app.pages.template import agent_page
 from rdv_app.state.agent import AgentState
 from rdv_app.state.calendar_sync import WebcalState
@@ -39,10 +40,21 @@ def upcoming_table() -> rx.Component:
 def workspace_home() -> rx.Component:
     return rx.vstack(
         rx.heading("Bonjour " + AgentState.first_name, as_="h1", size="7"),
-        rx.text(AgentState.current_org_name + " · " + AgentState.current_access_level, color=styles.TEXT_MUTED),
-        rx.heading("Vos prochains rendez-vous", as_="h2", size="5"),
-        form_alert(WorkspaceState.denied),
-        rx.cond(WorkspaceState.loading, loading_block("Chargement de vos rendez-vous…"), upcoming_table()),
+        rx.cond(
+            AgentState.organisations.length() > 0,
+            rx.fragment(
+                rx.text(AgentState.current_org_name + " · " + AgentState.current_access_level,
+                        color=styles.TEXT_MUTED),
+                rx.heading("Vos prochains rendez-vous", as_="h2", size="5"),
+                form_alert(WorkspaceState.denied),
+                rx.cond(WorkspaceState.loading, loading_block("Chargement de vos rendez-vous…"), upcoming_table()),
+            ),
+            rx.fragment(
+                rx.cond(AgentState.is_super_admin,
+                        rx.text("Super administrateur de cette instance", color=styles.TEXT_MUTED), rx.fragment()),
+                rx.el.p("Vous n'êtes membre d'aucune organisation pour l'instant.", class_name="info-box"),
+            ),
+        ),
         spacing="4",
         width="100%",
     )
@@ -57,7 +69,7 @@ def password_form() -> rx.Component:
             text_field("current", "Mot de passe actuel", type_="password", autocomplete="current-password",
                        error=error_for("current")),
             text_field("new", "Nouveau mot de passe", type_="password", autocomplete="new-password",
-                       hint="Au moins 12 caractères, dont un chiffre, une majuscule et un caractère spécial.",
+                       hint=PASSWORD_HINT,
                        error=error_for("new")),
             text_field("confirmation", "Confirmation du nouveau mot de passe", type_="password",
                        autocomplete="new-password", error=error_for("confirmation")),

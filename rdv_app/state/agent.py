@@ -42,6 +42,7 @@ class AgentState(rx.State):
     organisations: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     # Territorial admin of at least one territory: the territory pages then show in the navigation.
     is_territorial_admin: rx.Field[bool] = rx.field(False)
+    is_super_admin: rx.Field[bool] = rx.field(False)
     current_org_id: rx.Field[str] = rx.field(rx.Cookie("", name="rdv_organisation", same_site="lax", max_age=60 * 60 * 24 * 365))
 
     _agent_id: int | None = None
@@ -68,6 +69,7 @@ class AgentState(rx.State):
             for r in identity.roles
         ]
         self.is_territorial_admin = bool(identity.territorial_admin_of)
+        self.is_super_admin = identity.super_admin
         known = {o["id"] for o in self.organisations}
         if self.current_org_id not in known:
             self.current_org_id = self.organisations[0]["id"] if self.organisations else ""
@@ -78,7 +80,7 @@ class AgentState(rx.State):
         self.ready = False
         self.first_name = self.display_name = self.email = ""
         self.organisations = []
-        self.is_territorial_admin = False
+        self.is_territorial_admin = self.is_super_admin = False
 
     @rx.var
     def current_org_name(self) -> str:

@@ -6,8 +6,9 @@ import reflex as rx
 
 from rdv_app import routes
 from rdv_app.blocking import within
-from rdv_app.config import settings
+from rdv_app.config import demo_mode, settings
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.services import deployment
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import full_navigation
@@ -17,11 +18,15 @@ from rdv_app.state.typed_event import event
 class LoginState(rx.State):
     error: rx.Field[str] = rx.field("")
     submitting: rx.Field[bool] = rx.field(False)
+    # A real instance without any account yet: the page says how to create the first super admin.
+    awaiting_first_account: rx.Field[bool] = rx.field(False)
 
     @event
-    def reset_form(self):
+    async def reset_form(self):
         self.error = ""
         self.submitting = False
+        self.awaiting_first_account = not demo_mode() and await within(UnitOfWork(read_only=True),
+                                                                        deployment.needs_bootstrap)
 
     @event
     async def submit(self, form: dict):

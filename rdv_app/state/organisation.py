@@ -10,6 +10,8 @@ from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.typed_event import event
 
+NO_ORGANISATION = "Vous n'êtes membre d'aucune organisation pour l'instant : cette page n'a rien à afficher."
+
 
 class OrganisationPageState(AgentState, mixin=True):
     """`load`, the page's on_load after the sign-in guard (`rdv_app.pages.template.agent_page`), does what
@@ -27,7 +29,10 @@ class OrganisationPageState(AgentState, mixin=True):
 
     @event
     async def load(self):
-        if self._agent_id is None or not self.current_org_id:
+        if self._agent_id is None:
+            return
+        if not self.current_org_id:
+            self.loading, self.denied = False, NO_ORGANISATION
             return
         self.loading = True
         self.denied = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -77,25 +78,18 @@ def franceconnect() -> Iterator[FakeFranceConnect]:
         yield provider
 
 
-@pytest.fixture(scope="session")
-def app_url(app_database_url: str, franceconnect: FakeFranceConnect,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Migrates and seeds a fresh SQLite database, then serves the app exactly as `make run` does."""
-    port = free_port()
-    data = tmp_path_factory.mktemp("server")
+@contextlib.contextmanager
+def running_app(database_url: str, data: Path, port: int | None = None, **environment: str) -> Iterator[str]:
+    """The production server (one port) on `database_url`, as `make run` serves it, with `environment`
+    over the test's own: migrated (and, in the demo, seeded) by `cli prepare` first. Yields its URL."""
+    port = port or free_port()
     base_url = f"http://localhost:{port}"
-    franceconnect.redirect_uris.add(f"{base_url}/_auth/franceconnect/retour")
-    env = {**os.environ, "REFLEX_DB_URL": app_database_url, "RDV_PUBLIC_URL": base_url,
+    env = {**os.environ, "REFLEX_DB_URL": database_url, "RDV_PUBLIC_URL": base_url,
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
-           "PYTHONUNBUFFERED": "1",
-           # A writer is refused after 10 s of SQLite's lock held elsewhere (test_database_refusals), not 30.
-           "RDV_SQLITE_BUSY_TIMEOUT": "10",
-           # No SMTP server, as in `make run`: emails go to the demo mailbox (/dev/boite-mail).
-           "RDV_SMTP_HOST": "",
-           **franceconnect.environment()}
+           "PYTHONUNBUFFERED": "1", **environment}
     subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
-    log = data / "server.log"
+    log = data / f"server-{port}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(port),
@@ -111,6 +105,23 @@ def app_url(app_database_url: str, franceconnect: FakeFranceConnect,
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_database_url: str, franceconnect: FakeFranceConnect,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrates and seeds a fresh SQLite database, then serves the demo exactly as `make run` does."""
+    port = free_port()
+    franceconnect.redirect_uris.add(f"http://localhost:{port}/_auth/franceconnect/retour")
+    with running_app(
+        app_database_url, tmp_path_factory.mktemp("server"), port, RDV_DEMO="1",
+        # A writer is refused after 10 s of SQLite's lock held elsewhere (test_database_refusals), not 30.
+        RDV_SQLITE_BUSY_TIMEOUT="10",
+        # No SMTP server, as in `make run`: emails go to the demo mailbox (/dev/boite-mail).
+        RDV_SMTP_HOST="",
+        **franceconnect.environment(),
+    ) as base_url:
+        yield base_url
 
 
 @pytest.fixture

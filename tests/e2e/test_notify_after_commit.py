@@ -5,22 +5,16 @@ a new usager's sign-in email reaches the loopback SMTP server and brings them ba
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import holidays
 import pytest
-from conftest import PHONE, open_booking_week
+from conftest import PHONE, open_booking_week, running_app
 from fakes.smtp_server import SmtpServer
-from pg import free_port
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select
 
@@ -46,40 +40,12 @@ def smtp() -> Iterator[SmtpServer]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[tuple[str, str]]:
     """The app as `make run` serves it, with the worker said to run elsewhere (it does not): (url, db url)."""
-    port = free_port()
     data = tmp_path_factory.mktemp("after-commit")
     db_url = f"sqlite:///{data / 'rdv.db'}"
-    base_url = f"http://localhost:{port}"
-    env = {**os.environ, "REFLEX_DB_URL": db_url, "RDV_PUBLIC_URL": base_url, "RDV_NOTIFY_WORKER": "external",
-           "RDV_SMTP_HOST": "127.0.0.1", "RDV_SMTP_PORT": str(smtp.port),
-           "RDV_MAIL_FROM": "RDV Service Public <ne-pas-repondre@rdv.test>",
-           "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false", "PYTHONUNBUFFERED": "1"}
-    subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    log = data / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(port),
-             "--backend-port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
-    try:
-        deadline = time.monotonic() + 600
-        while True:
-            assert process.poll() is None, log.read_text()[-4000:]
-            assert time.monotonic() < deadline, log.read_text()[-4000:]
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_health", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
+    with running_app(db_url, data, RDV_DEMO="1", RDV_NOTIFY_WORKER="external", RDV_SMTP_HOST="127.0.0.1",
+                     RDV_SMTP_PORT=str(smtp.port),
+                     RDV_MAIL_FROM="RDV Service Public <ne-pas-repondre@rdv.test>") as base_url:
         yield base_url, db_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _monday(weeks_ahead: int) -> date:

@@ -141,7 +141,19 @@ def test_with_smtp_configured_emails_are_sent_and_the_mailbox_is_a_404(
 
 def test_outside_the_demo_a_missing_smtp_server_never_drops_mail_and_there_is_no_mailbox(
         db_url: str, monkeypatch: pytest.MonkeyPatch, no_smtp: None, client: TestClient) -> None:
-    monkeypatch.setenv("RDV_ENVIRONMENT", "production")
+    monkeypatch.delenv("RDV_DEMO")
+    ids = _sign_up(db_url, "alice.durand@exemple.fr")
+    assert not Worker(db_url, sms=ConsoleSmsProvider()).demo_mail
+    with UnitOfWork(db_url) as uow:
+        message = uow.session.get(OutboxMessage, ids[0])
+        assert message is not None and message.status == OutboxStatus.PENDING.value
+    assert client.get(routes.DEMO_MAILBOX).status_code == 404
+
+
+def test_the_demo_served_under_https_has_no_mailbox(
+        db_url: str, monkeypatch: pytest.MonkeyPatch, no_smtp: None, client: TestClient) -> None:
+    """Reachable from outside, the demo lists no sign-in link: its mail waits for an SMTP server."""
+    monkeypatch.setenv("RDV_PUBLIC_URL", "https://rdv.exemple.fr")
     ids = _sign_up(db_url, "alice.durand@exemple.fr")
     assert not Worker(db_url, sms=ConsoleSmsProvider()).demo_mail
     with UnitOfWork(db_url) as uow:

@@ -17,6 +17,8 @@ import pytest
 from pg import free_port
 
 from rdv_app.db.migrate import head_revision, upgrade
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.demo.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,10 +28,12 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
     """Starts the HTTP routes on `database_url` (and `redis_url`), returns their base URL."""
     processes: list[subprocess.Popen] = []
 
-    def start(database_url: str, redis: str | None = None) -> str:
+    def start(database_url: str, redis: str | None = None, demo: bool = True) -> str:
         port = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), "REFLEX_DB_URL": database_url}
         env.pop("REFLEX_REDIS_URL", None)
+        if not demo:
+            env.pop("RDV_DEMO", None)
         if redis:
             env["REFLEX_REDIS_URL"] = redis
         log = (tmp_path / f"server-{port}.log").open("w")
@@ -87,3 +91,18 @@ def test_a_process_whose_redis_stops_answering_is_not_ready(
     assert (gone.status_code, gone.json()) == (503, {"status": "error", "database": "ok", "schema": "à jour",
                                                      "redis": "injoignable"})
     assert httpx.get(f"{base}/_health", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_real_instance_on_the_demo_database_is_not_ready(database: str, fresh_url: str,
+                                                          serve: Callable[..., str]) -> None:
+    upgrade(fresh_url)
+    instance = serve(fresh_url, demo=False)
+    empty = httpx.get(f"{instance}/_ready", timeout=10)
+    assert (empty.status_code, empty.json()["demo"]) == (200, "absente")
+    with UnitOfWork(fresh_url) as uow:
+        seed_demo(uow)
+    refused = httpx.get(f"{instance}/_ready", timeout=10)
+    assert (refused.status_code, refused.json()["demo"]) == (503, "comptes de démonstration présents : instance refusée")
+    demo = httpx.get(f"{serve(fresh_url)}/_ready", timeout=10)
+    assert demo.status_code == 200 and "demo" not in demo.json()

@@ -22,7 +22,7 @@ def no_ovh(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_outside_the_demo_sms_without_a_provider_stop_the_start(no_ovh: pytest.MonkeyPatch) -> None:
-    no_ovh.setenv("RDV_ENVIRONMENT", "production")
+    no_ovh.delenv("RDV_DEMO", raising=False)
     with pytest.raises(RuntimeError, match="RDV_SMS=console"):
         sms.sms_provider_from_env()
     no_ovh.setenv("RDV_SMS", "console")
@@ -30,14 +30,14 @@ def test_outside_the_demo_sms_without_a_provider_stop_the_start(no_ovh: pytest.M
 
 
 def test_the_demo_writes_sms_to_the_log(no_ovh: pytest.MonkeyPatch) -> None:
-    no_ovh.setenv("RDV_ENVIRONMENT", "démo")
+    no_ovh.setenv("RDV_DEMO", "1")
     assert isinstance(sms.sms_provider_from_env(), sms.ConsoleSmsProvider)
 
 
-@pytest.mark.parametrize(("environment", "text_logged"), [("démo", True), ("recette", False)])
+@pytest.mark.parametrize(("demo", "text_logged"), [("1", True), ("", False)])
 def test_the_console_masks_numbers_and_keeps_texts_for_the_demo_only(
-        no_ovh: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, environment: str, text_logged: bool) -> None:
-    no_ovh.setenv("RDV_ENVIRONMENT", environment)
+        no_ovh: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, demo: str, text_logged: bool) -> None:
+    no_ovh.setenv("RDV_DEMO", demo)
     no_ovh.setenv("RDV_SMS", "console")
     text = "RDV PMI lundi 07/12 à 09h00. Infos et annulation : https://rdv.example.fr/r/12/AbCdEfGhIjKl"
     with caplog.at_level(logging.INFO, logger="rdv_app.notify.sms"):

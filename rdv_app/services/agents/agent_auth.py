@@ -63,6 +63,7 @@ class AgentIdentity:
     email: str
     roles: tuple[OrganisationRole, ...]
     territorial_admin_of: tuple[int, ...]
+    super_admin: bool = False
 
     @property
     def display_name(self) -> str:
@@ -97,6 +98,11 @@ def authenticate(uow: UnitOfWork, email: str, password: str, ip: str, next_path:
         raise DomainError(INVALID_CREDENTIALS)
     if agent.password_hash and needs_rehash(agent.password_hash):
         agent.password_hash = hash_password(password)
+    return issue_ticket(uow, agent, next_path, now)
+
+
+def issue_ticket(uow: UnitOfWork, agent: Agent, next_path: str | None, now: datetime) -> str:
+    """The single-use ticket that the browser exchanges for its session cookie (`open_session`); commits."""
     ticket = new_token()
     uow.session.add(AgentLoginTicket(agent_id=require_id(agent), token_hash=hash_token(ticket),
                                      next_path=safe_next_path(next_path), expires_at=now + LOGIN_TICKET_LIFETIME))
@@ -107,7 +113,10 @@ def authenticate(uow: UnitOfWork, email: str, password: str, ip: str, next_path:
 
 
 def _can_sign_in(uow: UnitOfWork, agent: Agent) -> bool:
-    """Intervenants have no account: an agent whose only roles are intervenant cannot sign in."""
+    """Intervenants have no account: an agent whose only roles are intervenant cannot sign in. Super admins
+    sign in without belonging to an organisation."""
+    if agent.super_admin:
+        return True
     levels = uow.session.exec(select(AgentRole.access_level).where(AgentRole.agent_id == agent.id)).all()
     territorial = uow.session.exec(select(AgentTerritorialRole.id).where(AgentTerritorialRole.agent_id == agent.id)).first()
     return territorial is not None or any(level != AccessLevel.INTERVENANT for level in levels)
@@ -177,6 +186,7 @@ def load_identity(uow: UnitOfWork, agent: Agent) -> AgentIdentity:
         email=agent.email or "",
         roles=tuple(OrganisationRole(org_id, name, level) for org_id, name, level in rows),
         territorial_admin_of=tuple(territories),
+        super_admin=agent.super_admin,
     )
 
 
