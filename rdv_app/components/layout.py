@@ -31,6 +31,8 @@ ADMIN_NAV = (
 )
 # Shown to territorial admins.
 TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),)
+# Shown to super admins.
+SUPER_ADMIN_NAV = (("Super admin", routes.SUPER_ADMIN),)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class SignedInAgent:
     has_several_organisations: rx.Var
     is_admin_here: rx.Var  # the admin pages show in the navigation
     is_territorial_admin: rx.Var  # the territory pages too
+    is_super_admin: rx.Var  # and the instance's back office
     on_switch_organisation: Any  # takes the chosen organisation's id
     on_logout: Any
 
@@ -112,6 +115,8 @@ def workspace_header(agent: SignedInAgent) -> rx.Component:
                          *[rx.cond(agent.is_territorial_admin,
                                    rx.el.li(rx.link(label, href=route, class_name="nav-link")))
                            for label, route in TERRITORY_NAV],
+                         *[rx.cond(agent.is_super_admin, rx.el.li(rx.link(label, href=route, class_name="nav-link")))
+                           for label, route in SUPER_ADMIN_NAV],
                          class_name="nav-list"),
                 aria_label="Navigation principale",
             ),

@@ -50,9 +50,11 @@ def workspace_home() -> rx.Component:
                 rx.cond(WorkspaceState.loading, loading_block("Chargement de vos rendez-vous…"), upcoming_table()),
             ),
             rx.fragment(
-                rx.cond(AgentState.is_super_admin,
-                        rx.text("Super administrateur de cette instance", color=styles.TEXT_MUTED), rx.fragment()),
                 rx.el.p("Vous n'êtes membre d'aucune organisation pour l'instant.", class_name="info-box"),
+                rx.cond(AgentState.is_super_admin, rx.vstack(
+                    rx.text("Super administrateur de cette instance", color=styles.TEXT_MUTED),
+                    rx.link("Ouvrir un territoire et inviter son administrateur", href=routes.SUPER_ADMIN),
+                    spacing="2"), rx.fragment()),
             ),
         ),
         spacing="4",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
-from rdv_app.db.models import AgentRole, AgentService, AgentTerritorialRole, Motif, Service
+from rdv_app.db.models import Agent, AgentRole, AgentService, AgentTerritorialRole, Motif, Service
 from rdv_app.db.rows import not_null
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel
@@ -82,6 +82,13 @@ def require_admin(uow: UnitOfWork, agent_id: int, organisation_id: int) -> Agent
     if scope.access_level != AccessLevel.ADMIN:
         raise PermissionDenied("Cette page est réservée aux administrateurs de l'organisation.")
     return scope
+
+
+def require_super_admin(uow: UnitOfWork, agent_id: int) -> None:
+    """The instance's operators (`python -m rdv_app.cli bootstrap` and those they invite)."""
+    agent = uow.session.get(Agent, agent_id)
+    if agent is None or not agent.super_admin or agent.deleted_at is not None:
+        raise PermissionDenied("Cette page est réservée aux super administrateurs de l'instance.")
 
 
 def require_territorial_admin(uow: UnitOfWork, agent_id: int, territory_id: int) -> None:

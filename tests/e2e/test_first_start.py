@@ -1,6 +1,8 @@
-"""A real instance's first start (issue 15), in the production server and chromium: started without the demo
-on an empty database, the sign-in page says how to create the first account; `cli bootstrap` prints a
-one-time link; the link sets a name and a password, and the super admin lands on an empty workspace."""
+"""A real instance's first start (issues 15 and 17), in the production server and chromium: started without
+the demo on an empty database, the sign-in page says how to create the first account; `cli bootstrap`
+prints a one-time link; the link sets a name and a password, and the super admin lands on an empty
+workspace. The super admin then opens a territory; its admin accepts the invitation read on the loopback
+SMTP server and lands in the new organisation."""
 
 from __future__ import annotations
 
@@ -22,12 +24,18 @@ PASSWORD = "Premier-Admin-2026"
 
 
 @pytest.fixture(scope="module")
-def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[tuple[str, str]]:
     """A real instance (no RDV_DEMO) on an empty database, with an SMTP server and SMS to the log."""
     data = tmp_path_factory.mktemp("first-start")
     db_url = f"sqlite:///{data / 'rdv.db'}"
-    with SmtpServer() as smtp, running_app(db_url, data, RDV_DEMO="", RDV_SMS="console",
-                                           RDV_SMTP_HOST="127.0.0.1", RDV_SMTP_PORT=str(smtp.port)) as base_url:
+    with running_app(db_url, data, RDV_DEMO="", RDV_SMS="console", RDV_SMTP_HOST="127.0.0.1",
+                     RDV_SMTP_PORT=str(smtp.port)) as base_url:
         yield base_url, db_url
 
 
@@ -40,8 +48,16 @@ def bootstrap(base_url: str, db_url: str) -> str:
     return link.group(0)
 
 
-def test_the_first_super_admin_sets_up_their_account_from_the_bootstrap_link(
-        page: Page, instance: tuple[str, str], assert_accessible: Callable[[Page], None]) -> None:
+def set_name_and_password(page: Page, first_name: str, last_name: str, password: str) -> None:
+    page.get_by_label("Prénom").fill(first_name)
+    page.get_by_label("Nom", exact=True).fill(last_name)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_label("Confirmation du mot de passe").fill(password)
+    page.get_by_role("button", name="Activer mon compte").click()
+
+
+def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
+        page: Page, instance: tuple[str, str], smtp: SmtpServer, assert_accessible: Callable[[Page], None]) -> None:
     base_url, db_url = instance
     page.goto(f"{base_url}/connexion")
     notice = page.get_by_role("region", name="Première mise en service")
@@ -54,25 +70,67 @@ def test_the_first_super_admin_sets_up_their_account_from_the_bootstrap_link(
     expect(page.get_by_role("heading", name="Activer votre compte agent")).to_be_visible()
     expect(page.get_by_text(f"Invitation pour {EMAIL}")).to_be_visible()
     assert_accessible(page)
-    page.get_by_label("Prénom").fill("Aline")
-    page.get_by_label("Nom", exact=True).fill("Roche")
-    page.get_by_label("Mot de passe", exact=True).fill("motdepasse")
-    page.get_by_label("Confirmation du mot de passe").fill("motdepasse")
-    page.get_by_role("button", name="Activer mon compte").click()
+    set_name_and_password(page, "Aline", "Roche", "motdepasse")
     expect(page.locator("#champ-password-erreur")).to_contain_text("au moins 12 caractères")
     assert_accessible(page)
 
-    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    page.get_by_label("Confirmation du mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Activer mon compte").click()
+    set_name_and_password(page, "Aline", "Roche", PASSWORD)
     page.wait_for_url(f"{base_url}/espace**")
     expect(page.get_by_role("heading", name="Bonjour Aline")).to_be_visible()
     expect(page.get_by_text("Super administrateur de cette instance")).to_be_visible()
     expect(page.get_by_text("Vous n'êtes membre d'aucune organisation pour l'instant.")).to_be_visible()
     assert_accessible(page)
 
+    page.get_by_role("link", name="Ouvrir un territoire et inviter son administrateur").click()
+    expect(page.get_by_role("heading", name="Super administration")).to_be_visible()
+    expect(page.get_by_text("Aucun territoire pour l'instant")).to_be_visible()
+    expect(page.get_by_text("Ajoutez d'abord un service au catalogue (ci-dessus).")).to_be_visible()
+    services = page.get_by_role("form", name="Ajouter un service")
+    for name, short_name in (("Protection Maternelle Infantile", "PMI"), ("Secrétariat", "Secrétariat")):
+        services.get_by_label("Nom du service").fill(name)
+        services.get_by_label("Nom court").fill(short_name)
+        if short_name == "Secrétariat":
+            services.get_by_label("Service de secrétariat").check()
+        services.get_by_role("button", name="Ajouter le service").click()
+        expect(page.get_by_role("row", name=re.compile(f"^{name} "))).to_be_visible()
+    expect(page.get_by_role("row", name="Secrétariat Secrétariat Oui")).to_be_visible()
+    page.get_by_label("Numéro du département").fill("62")
+    page.get_by_label("Nom du territoire").fill("Pas-de-Calais")
+    page.get_by_label("Nom de la première organisation").fill("PMI Arras")
+    page.get_by_label("Adresse email de l'administrateur").fill("camille.martin@exemple.fr")
+    page.get_by_role("button", name="Ouvrir le territoire et inviter").click()
+    expect(page.get_by_text("Choisissez au moins un service pour l'administrateur")).to_be_visible()
+    page.get_by_role("group", name="Services de l'administrateur").get_by_label("Protection Maternelle Infantile").check()
+    page.get_by_role("button", name="Ouvrir le territoire et inviter").click()
+    expect(page.get_by_role("status").filter(has_text="Territoire")).to_have_text(
+        "Territoire 62 Pas-de-Calais ouvert : une invitation a été envoyée à camille.martin@exemple.fr.")
+    expect(page.get_by_role("row", name="62 Pas-de-Calais Europe/Paris 1 camille.martin@exemple.fr")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Numéro du département").fill("62")
+    page.get_by_label("Nom du territoire").fill("Nord")
+    page.get_by_label("Nom de la première organisation").fill("MDS Lille")
+    page.get_by_label("Adresse email de l'administrateur").fill("autre@exemple.fr")
+    page.get_by_role("button", name="Ouvrir le territoire et inviter").click()
+    expect(page.locator("#champ-departement_number-erreur")).to_have_text("Le territoire 62 existe déjà (Pas-de-Calais).")
+    assert_accessible(page)
+
     page.goto(link)
     expect(page.get_by_role("alert")).to_contain_text("Ce lien d'invitation a déjà servi")
-    page.goto(f"{base_url}/connexion")
+    page.get_by_role("link", name="Aller à la page de connexion").click()
     expect(page.get_by_role("heading", name="Connexion à l'espace agents")).to_be_visible()
     expect(page.get_by_role("region", name="Première mise en service")).to_have_count(0)
+
+    mail = smtp.wait_for("camille.martin@exemple.fr")
+    assert mail["Subject"] == "Invitation à rejoindre RDV Services Publics"
+    text = mail.get_body(("plain",)).get_content()
+    assert "Aline Roche vous invite à rejoindre l'organisation PMI Arras (territoire 62 Pas-de-Calais)" in text
+    invitation = re.search(r"https?://\S+/invitation\?jeton=\S+", text)
+    assert invitation, text
+    page.context.clear_cookies()
+    page.goto(invitation.group(0))
+    expect(page.get_by_text("Invitation pour camille.martin@exemple.fr")).to_be_visible()
+    set_name_and_password(page, "Camille", "Martin", PASSWORD)
+    page.wait_for_url(f"{base_url}/espace**")
+    expect(page.get_by_role("heading", name="Bonjour Camille")).to_be_visible()
+    expect(page.get_by_text("PMI Arras · Administrateur")).to_be_visible()
+    assert_accessible(page)

@@ -28,6 +28,7 @@ class SmtpServer:
         self._hang_address: str | None = None
         self._released = threading.Event()
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._received: list[tuple[list[str], bytes]] = []
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
@@ -60,6 +61,15 @@ class SmtpServer:
             received = list(self._received)
         return [(rcpt, message_from_bytes(data, policy=policy.default)) for rcpt, data in received]
 
+    def wait_for(self, address: str, timeout: float = 15) -> EmailMessage:
+        """The one message received for `address`, waiting for it at most `timeout` seconds (delivery is
+        asynchronous)."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: any(rcpt == [address] for rcpt, _ in self._received), timeout)
+        found = [message for rcpt, message in self.messages if rcpt == [address]]
+        assert len(found) == 1, f"{len(found)} messages to {address} after {timeout} s"
+        return found[0]
+
     # aiosmtpd handler hooks
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
@@ -70,8 +80,9 @@ class SmtpServer:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        with self._lock:
+        with self._arrived:
             self._received.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+            self._arrived.notify_all()
         if self._hang_address is not None and self._hang_address in envelope.rcpt_tos:
             self.hung.set()
             await asyncio.to_thread(self._released.wait, 60)

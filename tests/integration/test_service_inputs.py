@@ -5,7 +5,7 @@ hypothesis test gives the use cases of agents and usagers anything at all."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -13,10 +13,11 @@ from typing import Any
 import factories as make
 import pytest
 import sqlalchemy as sa
+from db_snapshot import refused, snapshot
 from factories import at_paris
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from rdv_app.auth import rate_limit
 from rdv_app.db.models import Absence, Participation
@@ -96,24 +97,6 @@ def world(uow: UnitOfWork) -> World:
     uow.rollback()
     return World(org.id, admin.id, pmi.id, lieu.id, motif.id, holder.id, child.id, rdv, participation,  # type: ignore[arg-type]
                  plage.id, absence.id)  # type: ignore[arg-type]
-
-
-def snapshot(db_url: str, ignored: Mapping[str, set[str]] | None = None) -> dict[str, list[tuple[str, ...]]]:
-    """Every row of every table, read from the database (but the `ignored` columns of some tables)."""
-    ignored = ignored or {}
-    with UnitOfWork(db_url, read_only=True) as uow:
-        return {table.name: sorted(tuple(map(str, row)) for row in uow.session.execute(sa.select(
-                    *(c for c in table.columns if c.name not in ignored.get(table.name, set())))))
-                for table in SQLModel.metadata.sorted_tables}
-
-
-def refused(db_url: str, call: Any, match: str) -> DomainError:
-    """Runs `call(uow)`: it must raise DomainError matching `match` and leave every table as it was."""
-    before = snapshot(db_url)
-    with UnitOfWork(db_url) as uow, pytest.raises(DomainError, match=match) as caught:
-        call(uow)
-    assert snapshot(db_url) == before
-    return caught.value
 
 
 # --------------------------------------------------------------------------- 1 MB strings

@@ -15,14 +15,19 @@ from enum import StrEnum
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
+from rdv_app import routes
 from rdv_app.auth.passwords import hash_password
 from rdv_app.auth.tokens import hash_token, new_token
+from rdv_app.config import settings
 from rdv_app.db.models import Agent, AgentInvitation
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, contact, datefmt
+from rdv_app.domain import clock, contact, datefmt, names
 from rdv_app.domain.contact import InvalidValue, optional_text
+from rdv_app.domain.enums import Channel, NotificationEvent
 from rdv_app.domain.passwords import password_problems
+from rdv_app.notify.email_html import with_html
+from rdv_app.notify.outbox import enqueue
 from rdv_app.services import audit
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.boundary import boundary
@@ -66,7 +71,7 @@ class Invitation:
         return datefmt.long_datetime(self.expires_at, "Europe/Paris") if self.expires_at else ""
 
 
-def _invite(uow: UnitOfWork, agent: Agent, invited_by: int | None, now: datetime) -> str:
+def _invite(uow: UnitOfWork, agent: Agent, invited_by: int | None, now: datetime) -> tuple[str, AgentInvitation]:
     """A new link for `agent`; the links of this agent not used yet stop working."""
     agent_id = require_id(agent)
     uow.session.execute(update(AgentInvitation)
@@ -74,9 +79,31 @@ def _invite(uow: UnitOfWork, agent: Agent, invited_by: int | None, now: datetime
                                col(AgentInvitation.expires_at) > now)
                         .values(expires_at=now))
     token = new_token()
-    uow.session.add(AgentInvitation(agent_id=agent_id, token_hash=hash_token(token), invited_by_agent_id=invited_by,
-                                    expires_at=now + INVITATION_LIFETIME, created_at=now))
-    return token
+    row = AgentInvitation(agent_id=agent_id, token_hash=hash_token(token), invited_by_agent_id=invited_by,
+                          expires_at=now + INVITATION_LIFETIME, created_at=now)
+    uow.session.add(row)
+    uow.session.flush()
+    return token, row
+
+
+def send_invitation(uow: UnitOfWork, agent: Agent, inviter: Agent, joining: str, now: datetime) -> None:
+    """Invites `agent` by email (through the outbox, in the caller's transaction): who invites, to what
+    (`joining`, e.g. "l'organisation PMI Arras (territoire 62 Pas-de-Calais)"), the link and its expiry."""
+    token, row = _invite(uow, agent, require_id(inviter), now)
+    expires_at = now + INVITATION_LIFETIME
+    text = "\n".join([
+        "Bonjour,", "",
+        f"{names.agent_name(inviter.first_name, inviter.last_name)} vous invite à rejoindre {joining} sur "
+        "RDV Services Publics, l'outil de prise de rendez-vous des services publics.", "",
+        "Pour activer votre compte, choisissez votre nom et votre mot de passe en ouvrant ce lien :",
+        f"{settings.public_url}{routes.invitation(token)}", "",
+        f"Ce lien fonctionne une seule fois, jusqu'au {datefmt.long_datetime(expires_at, 'Europe/Paris')}.",
+        "Si vous ne vous attendiez pas à cette invitation, ignorez cet email.", "",
+    ])
+    enqueue(uow.session, channel=Channel.MAIL, event=NotificationEvent.ACCOUNT,
+            idempotency_key=f"agent-invitation:{row.id}", agent_id=require_id(agent), expires_at=expires_at,
+            payload=with_html({"to": agent.email, "subject": "Invitation à rejoindre RDV Services Publics",
+                               "text": text}))
 
 
 class BootstrapRefused(DomainError):
@@ -107,7 +134,7 @@ def bootstrap_super_admin(uow: UnitOfWork, email: str) -> str:
     agent.deleted_at = None
     uow.session.add(agent)
     uow.session.flush()
-    token = _invite(uow, agent, None, now)
+    token, _invitation = _invite(uow, agent, None, now)
     audit.record(uow.session, action="bootstrap_super_admin", entity_type="agent", entity_id=require_id(agent),
                  changes={"email": [None, address], "super_admin": [False, True]})
     uow.commit()

@@ -1,0 +1,1 @@
+"""The instance's back office: what super admins do (territories, their first organisation and admin)."""

@@ -1,0 +1,129 @@
+"""The instance's back office: its territories, and a new territory opened with its first admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from rdv_app.blocking import within
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services.errors import DomainError
+from rdv_app.services.instance import accounts, catalogue
+from rdv_app.services.instance.accounts import NewAccount, TerritoryRow
+from rdv_app.services.instance.catalogue import ServiceRow
+from rdv_app.state.agent import AgentState
+
+FIELDS = ("departement_number", "territory_name", "timezone", "organisation_name", "admin_email")
+SERVICE_PREFIX = "service-"  # the form's checkbox of each service: "service-<id>"
+
+
+@dataclass
+class TerritoryLine:
+    number: str
+    name: str
+    timezone: str
+    organisations: str
+    admins: str
+
+
+@dataclass
+class ServiceLine:
+    id: str
+    name: str
+    short_name: str
+    secretariat: str
+
+
+def _service(row: ServiceRow) -> ServiceLine:
+    return ServiceLine(id=str(row.id), name=row.name, short_name=row.short_name,
+                       secretariat="Oui" if row.is_secretariat else "Non")
+
+
+def _line(row: TerritoryRow) -> TerritoryLine:
+    return TerritoryLine(number=row.departement_number, name=row.name, timezone=row.timezone,
+                         organisations=str(row.organisations), admins=row.admins or "—")
+
+
+class SuperAdminState(AgentState):
+    loading: bool = True
+    denied: str = ""
+    territories: list[TerritoryLine] = []
+    services: list[ServiceLine] = []
+    service_error: str = ""
+    service_error_field: str = ""
+    service_message: str = ""
+    service_form_key: int = 0
+    error: str = ""
+    error_field: str = ""
+    message: str = ""
+    submitting: bool = False
+    # The form's inputs are uncontrolled: a new key empties them after a territory is opened.
+    form_key: int = 0
+
+    async def _territories(self, agent_id: int) -> list[TerritoryLine]:
+        rows = await within(UnitOfWork(read_only=True), lambda uow: accounts.list_territories(uow, agent_id))
+        return [_line(row) for row in rows]
+
+    async def _services(self, agent_id: int) -> list[ServiceLine]:
+        rows = await within(UnitOfWork(read_only=True), lambda uow: catalogue.list_services(uow, agent_id))
+        return [_service(row) for row in rows]
+
+    @rx.event
+    async def load(self):
+        agent_id = self._agent_id
+        if agent_id is None:
+            return
+        self.loading, self.denied, self.message = True, "", ""
+        self.error = self.error_field = ""
+        yield
+        try:
+            self.territories = await self._territories(agent_id)
+            self.services = await self._services(agent_id)
+        except DomainError as exc:
+            self.denied = exc.message
+        self.loading = False
+
+    @rx.event
+    async def add_service(self, form: dict):
+        agent_id = self._agent_id
+        if agent_id is None or self.loading or self.denied:
+            return
+        self.service_error = self.service_error_field = self.service_message = ""
+        name, short_name = str(form.get("name", "")), str(form.get("short_name", ""))
+        secretariat = bool(form.get("is_secretariat"))
+        try:
+            await within(UnitOfWork(), lambda uow: catalogue.add_service(uow, agent_id, name, short_name, secretariat))
+            self.services = await self._services(agent_id)
+        except DomainError as exc:
+            self.service_error, self.service_error_field = exc.message, exc.field or ""
+            return
+        self.service_message = f"Service « {name.strip()} » ajouté au catalogue."
+        self.service_form_key += 1
+
+    @rx.event
+    async def open_account(self, form: dict):
+        agent_id = self._agent_id
+        if agent_id is None or self.loading or self.denied or self.submitting:
+            return
+        self.error = self.error_field = self.message = ""
+        self.submitting = True
+        yield
+        texts = {name: str(form.get(name, "")) for name in FIELDS}
+        # Only the ids of the services this page listed: anything else sent by the browser is ignored.
+        offered = {line.id for line in self.services}
+        chosen = tuple(int(key.removeprefix(SERVICE_PREFIX)) for key, value in form.items()
+                       if key.removeprefix(SERVICE_PREFIX) in offered and key.startswith(SERVICE_PREFIX) and value)
+        account = NewAccount(**texts, service_ids=chosen)
+        try:
+            opened = await within(UnitOfWork(), lambda uow: accounts.open_account(uow, agent_id, account))
+            self.territories = await self._territories(agent_id)
+        except DomainError as exc:
+            self.error, self.error_field = exc.message, exc.field or ""
+            self.submitting = False
+            return
+        opened_line = next(t for t in self.territories if t.number == account.departement_number.strip().upper())
+        invited = ("une invitation a été envoyée à " if opened.invited else "compte existant, rôles ajoutés pour ")
+        self.message = f"Territoire {opened_line.number} {opened_line.name} ouvert : {invited}{opened_line.admins}."
+        self.form_key += 1
+        self.submitting = False
