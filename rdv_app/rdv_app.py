@@ -4,6 +4,7 @@ import reflex as rx
 from reflex_base.components.component import ComponentStyle
 
 import rdv_app.pages.absences  # noqa: F401
+import rdv_app.pages.admin_agents  # noqa: F401
 import rdv_app.pages.admin_lieux  # noqa: F401
 import rdv_app.pages.admin_motifs  # noqa: F401
 import rdv_app.pages.admin_organisation  # noqa: F401

@@ -22,6 +22,7 @@ ADMIN_TERRITORY_MOTIFS = "/admin/territoire/motifs"
 ADMIN_LIEUX = "/admin/lieux"
 ADMIN_ORGANISATION = "/admin/organisation"
 ADMIN_ONLINE_BOOKING = "/admin/reservation-en-ligne"
+ADMIN_AGENTS = "/admin/agents"
 SUPER_ADMIN = "/super-admin"  # the instance's territories (super admins)
 NOT_FOUND = "404"
 

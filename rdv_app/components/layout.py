@@ -23,6 +23,7 @@ WORKSPACE_NAV = (
 )
 # Shown to admins of the organisation shown.
 ADMIN_NAV = (
+    ("Agents", routes.ADMIN_AGENTS),
     ("Motifs", routes.ADMIN_MOTIFS),
     ("Lieux", routes.ADMIN_LIEUX),
     ("Organisation", routes.ADMIN_ORGANISATION),

@@ -80,6 +80,7 @@ FIELDS: dict[str, Field] = {
     "territory_name": Field("nom du territoire", limits.LABEL),
     "organisation_name": Field("nom de l'organisation", limits.LABEL),
     "short_name": Field("nom court", limits.LABEL),
+    "access_level": Field("niveau", limits.CODE),
     "is_secretariat": Field("secrétariat"),
     "phone_number": Field("téléphone", limits.PHONE),
     "address": Field("adresse", limits.ADDRESS),

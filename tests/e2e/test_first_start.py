@@ -134,3 +134,29 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     expect(page.get_by_role("heading", name="Bonjour Camille")).to_be_visible()
     expect(page.get_by_text("PMI Arras · Administrateur")).to_be_visible()
     assert_accessible(page)
+
+    # The territory's admin invites a colleague into the organisation.
+    page.get_by_role("link", name="Agents", exact=True).click()
+    expect(page.get_by_role("heading", name="Agents de PMI Arras")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("^Camille Martin vous"))).to_be_visible()
+    invite = page.get_by_role("form", name="Inviter un agent")
+    invite.get_by_label("Adresse email").fill("julien.petit@exemple.fr")
+    invite.get_by_role("button", name="Envoyer l'invitation").click()
+    expect(page.get_by_text("Choisissez au moins un service parmi ceux du territoire.")).to_be_visible()
+    invite.get_by_label("Protection Maternelle Infantile").check()
+    invite.get_by_role("button", name="Envoyer l'invitation").click()
+    expect(page.get_by_role("status").filter(has_text="invité")).to_have_text(
+        "L'agent julien.petit@exemple.fr a été invité à rejoindre votre organisation.")
+    expect(page.get_by_role("row", name=re.compile("Invitation en attente julien.petit@exemple.fr"))).to_be_visible()
+    expect(page.get_by_role("button", name="Renvoyer l'invitation à julien.petit@exemple.fr")).to_be_visible()
+    assert_accessible(page)
+
+    mail = smtp.wait_for("julien.petit@exemple.fr")
+    invitation = re.search(r"https?://\S+/invitation\?jeton=\S+", mail.get_body(("plain",)).get_content())
+    assert invitation, mail
+    page.context.clear_cookies()
+    page.goto(invitation.group(0))
+    set_name_and_password(page, "Julien", "Petit", PASSWORD)
+    page.wait_for_url(f"{base_url}/espace**")
+    expect(page.get_by_text("PMI Arras · Agent")).to_be_visible()
+    expect(page.get_by_role("link", name="Agents", exact=True)).to_have_count(0)

@@ -188,6 +188,21 @@ def delete_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, pla
     uow.commit()
 
 
+def delete_agent_plages(uow: UnitOfWork, actor_agent_id: int, agent_id: int, organisation_id: int) -> int:
+    """An agent leaves the organisation: their plages there go (webhooks told, the agent is not), in the
+    caller's transaction; returns how many."""
+    plage_ids = list(uow.session.exec(select(not_null(PlageOuverture.id)).where(
+        PlageOuverture.agent_id == agent_id, PlageOuverture.organisation_id == organisation_id)))
+    now = clock.now()
+    for plage_id in plage_ids:
+        uow.record(AvailabilityChanged(model=ENTITY, record_id=plage_id, organisation_id=organisation_id,
+                                       change=Change.DELETED, actor=Actor.agent(actor_agent_id), occurred_at=now,
+                                       notify=False))
+    uow.publish()  # before the deletion: the handlers still read the plages
+    _delete_plages(uow, plage_ids)
+    return len(plage_ids)
+
+
 def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
     """The daily RGPD job: deletes the plages that ended more than a year before `today` (one-off: their
     day; series: their end date; a series without end never ends) and returns how many."""

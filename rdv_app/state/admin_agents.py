@@ -1,0 +1,152 @@
+"""Agents of the organisation shown (its admins): invite, resend, level, removal; rules in
+services.agents.organisation_agents. Ids sent by the browser are only used when the page listed them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from rdv_app.blocking import within
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import AccessLevel
+from rdv_app.domain.labels import ACCESS_LEVEL_LABELS
+from rdv_app.services.agents import organisation_agents
+from rdv_app.services.agents.organisation_agents import AgentLine
+from rdv_app.services.errors import DomainError
+from rdv_app.state.agent import AgentState
+from rdv_app.state.organisation import OrganisationPageState
+
+SERVICE_PREFIX = "service-"
+
+
+@dataclass
+class AgentRow:
+    id: str
+    name: str
+    email: str
+    services: str
+    level: str
+    is_admin: bool
+    pending: bool
+    inactive: bool
+    is_self: bool
+
+
+@dataclass
+class ServiceOption:
+    id: str
+    name: str
+
+
+def _row(line: AgentLine) -> AgentRow:
+    return AgentRow(id=str(line.agent_id), name=line.name, email=line.email, services=line.services or "—",
+                    level=ACCESS_LEVEL_LABELS[AccessLevel(line.access_level)],
+                    is_admin=line.access_level == AccessLevel.ADMIN, pending=line.pending, inactive=line.inactive,
+                    is_self=line.is_self)
+
+
+class AdminAgentsState(OrganisationPageState, AgentState):
+    organisation_name: str = ""
+    rows: list[AgentRow] = []
+    services: list[ServiceOption] = []
+    query: str = ""
+    message: str = ""
+    error: str = ""
+    invite_error: str = ""
+    invite_error_field: str = ""
+    inviting: bool = False
+    invite_key: int = 0
+    removing_id: str = ""
+    removal_text: str = ""
+
+    def _before_load(self) -> None:
+        self.message = self.error = self.invite_error = self.invite_error_field = ""
+        self.removing_id = self.removal_text = ""
+
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        query = self.query
+        listed = await within(UnitOfWork(read_only=True),
+                              lambda uow: organisation_agents.list_agents(uow, agent_id, organisation_id, query))
+        self.organisation_name = listed.organisation_name
+        self.rows = [_row(line) for line in listed.agents]
+        self.services = [ServiceOption(id=str(s.id), name=s.name) for s in listed.services]
+
+    def _listed(self, agent_id: str) -> int | None:
+        return int(agent_id) if any(row.id == agent_id for row in self.rows) else None
+
+    async def _act(self, call: Callable[[UnitOfWork, int, int], str]) -> None:
+        """Runs a change for the signed-in admin in the organisation shown, then lists again."""
+        actor, organisation = self._agent_id, self.current_org_id
+        if actor is None or not organisation:
+            return
+        self.message = self.error = ""
+        try:
+            self.message = await within(UnitOfWork(), lambda uow: call(uow, actor, int(organisation)))
+            await self._load(actor, int(organisation))
+        except DomainError as exc:
+            self.error = exc.message
+
+    @rx.event
+    async def search(self, form: dict):
+        self.query = str(form.get("query", ""))[:100]
+        if self._agent_id is not None and self.current_org_id:
+            await self._load(self._agent_id, int(self.current_org_id))
+
+    @rx.event
+    async def invite(self, form: dict[str, Any]):
+        actor, organisation = self._agent_id, self.current_org_id
+        if actor is None or not organisation or self.loading or self.inviting:
+            return
+        self.invite_error = self.invite_error_field = self.message = self.error = ""
+        self.inviting = True
+        yield
+        offered = {option.id for option in self.services}
+        service_ids = tuple(int(key.removeprefix(SERVICE_PREFIX)) for key, value in form.items()
+                            if key.startswith(SERVICE_PREFIX) and key.removeprefix(SERVICE_PREFIX) in offered and value)
+        email, level = str(form.get("email", "")), str(form.get("access_level", ""))
+        try:
+            self.message = await within(UnitOfWork(), lambda uow: organisation_agents.invite_agent(
+                uow, actor, int(organisation), email, level, service_ids))
+            await self._load(actor, int(organisation))
+            self.invite_key += 1
+        except DomainError as exc:
+            self.invite_error, self.invite_error_field = exc.message, exc.field or ""
+        self.inviting = False
+
+    @rx.event
+    async def resend(self, agent_id: str):
+        if (target := self._listed(agent_id)) is not None:
+            await self._act(lambda uow, actor, org: organisation_agents.resend_invitation(uow, actor, org, target))
+
+    @rx.event
+    async def set_level(self, agent_id: str, level: str):
+        if (target := self._listed(agent_id)) is not None:
+            await self._act(lambda uow, actor, org: organisation_agents.change_level(uow, actor, org, target, level))
+
+    @rx.event
+    async def ask_removal(self, agent_id: str):
+        actor, organisation, target = self._agent_id, self.current_org_id, self._listed(agent_id)
+        if actor is None or not organisation or target is None:
+            return
+        self.message = self.error = ""
+        try:
+            removal = await within(UnitOfWork(read_only=True), lambda uow: organisation_agents.removal_preview(
+                uow, actor, int(organisation), target))
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        self.removing_id, self.removal_text = agent_id, removal.message
+
+    @rx.event
+    def cancel_removal(self):
+        self.removing_id = self.removal_text = ""
+
+    @rx.event
+    async def confirm_removal(self):
+        target = self._listed(self.removing_id)
+        self.removing_id = self.removal_text = ""
+        if target is not None:
+            await self._act(lambda uow, actor, org: organisation_agents.remove_agent(uow, actor, org, target))
