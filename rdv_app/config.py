@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 def _env(name: str, default: str = "") -> str:
@@ -12,6 +13,9 @@ def _env(name: str, default: str = "") -> str:
 
 
 SECRET_KEY_MIN_LENGTH = 32
+# Without RDV_SECRET_KEY: a key drawn once on this machine and kept here (mode 600), so that every process
+# of the app (the `prepare` step that seeds the demo, the server, its workers, a restart) shares it.
+LOCAL_SECRET_KEY_FILE = Path("data") / "secret-key"
 
 
 def demo_mode() -> bool:
@@ -25,7 +29,20 @@ def _secret_key() -> str:
     if value and len(value) < SECRET_KEY_MIN_LENGTH:
         raise ValueError(f"RDV_SECRET_KEY doit compter au moins {SECRET_KEY_MIN_LENGTH} caractères "
                          f"(par exemple : python -c 'import secrets; print(secrets.token_urlsafe(32))').")
-    return value or secrets.token_hex(32)
+    return value or _local_secret_key()
+
+
+def _local_secret_key() -> str:
+    try:
+        LOCAL_SECRET_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(LOCAL_SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass  # drawn before, or by another process of the app at the same time
+    except OSError:
+        return secrets.token_hex(32)  # a read-only checkout: this process's own key
+    key = LOCAL_SECRET_KEY_FILE.read_text().strip()
+    return key if len(key) >= SECRET_KEY_MIN_LENGTH else secrets.token_hex(32)
 
 
 def _trusted_proxies() -> int:
@@ -36,6 +53,13 @@ def _trusted_proxies() -> int:
     return int(value)
 
 
+def _agent_session_hours() -> int:
+    value = _env("RDV_AGENT_SESSION_HOURS", "12")
+    if not value.isdigit() or not 1 <= int(value) <= 24 * 14:
+        raise ValueError(f"RDV_AGENT_SESSION_HOURS doit être une durée en heures, de 1 à 336, reçu : {value!r}.")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     public_url: str = field(default_factory=lambda: _env("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/"))
@@ -43,11 +67,14 @@ class Settings:
     api_url: str = field(default_factory=lambda: _env("RDV_API_URL").rstrip("/"))
     environment_name: str = field(
         default_factory=lambda: _env("RDV_ENVIRONMENT", "démo" if demo_mode() else "production"))
-    # Signs short-lived cookies (the usager's link access). Without it each process draws its own key:
-    # a restart then only asks usagers to open their link again; several processes need a shared one.
+    # Signs short-lived cookies (the usager's link access) and seals the secrets kept at rest. Without it
+    # the processes of one machine share a key kept in data/ (`_local_secret_key`); several machines need
+    # RDV_SECRET_KEY.
     # Reverse proxies in front of the app, each appending to X-Forwarded-For (rdv_app.api.client_address).
     trusted_proxies: int = field(default_factory=_trusted_proxies)
     secret_key: str = field(default_factory=_secret_key, repr=False)
+    # An agent's session ends this many hours after the sign-in, whatever the activity.
+    agent_session_hours: int = field(default_factory=_agent_session_hours)
 
     @property
     def secure_cookies(self) -> bool:

@@ -18,6 +18,7 @@ import rdv_app.pages.public_booking  # noqa: F401
 import rdv_app.pages.rdv_new  # noqa: F401
 import rdv_app.pages.rdv_page  # noqa: F401
 import rdv_app.pages.super_admin  # noqa: F401
+import rdv_app.pages.territory_organisations  # noqa: F401
 import rdv_app.pages.usager_rdvs  # noqa: F401
 import rdv_app.pages.workspace  # noqa: F401
 import rdv_app.state.notifications  # noqa: F401  (the after-commit delivery task)
@@ -29,6 +30,7 @@ from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.notify import worker
 from rdv_app.pages.template import PAGES
 from rdv_app.state.failures import backend_exception_handler
+from rdv_app.state.session_guard import SessionGuard
 
 wiring.configure()
 init_error_tracking(settings.environment_name)
@@ -45,6 +47,9 @@ app = rx.App(
     api_transformer=[http_routes, security_headers],
     backend_exception_handler=backend_exception_handler,
 )
+
+# Every event of a signed-in page re-checks its session first.
+app.add_middleware(SessionGuard())
 
 for page in PAGES:
     app.add_page(page.component, route=page.route, title=page.title, on_load=page.on_load)

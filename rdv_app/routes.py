@@ -19,6 +19,7 @@ ABSENCES = "/planning/indisponibilites"
 ADMIN_WEBHOOKS = "/admin/webhooks"
 ADMIN_MOTIFS = "/admin/motifs"
 ADMIN_TERRITORY_MOTIFS = "/admin/territoire/motifs"
+ADMIN_TERRITORY_ORGANISATIONS = "/admin/territoire/organisations"
 ADMIN_LIEUX = "/admin/lieux"
 ADMIN_ORGANISATION = "/admin/organisation"
 ADMIN_ONLINE_BOOKING = "/admin/reservation-en-ligne"
@@ -29,8 +30,8 @@ NOT_FOUND = "404"
 # Plain HTTP routes (Starlette, mounted next to the Reflex app).
 HEALTH = "/_health"
 READY = "/_ready"
-AUTH_OPEN_SESSION = "/_auth/session"
-AUTH_CLEAR_SESSION = "/_auth/sortie"
+AUTH_OPEN_SESSION = "/_auth/session"  # POST only (rdv_app.auth.session_forms)
+AUTH_CLEAR_SESSION = "/_auth/sortie"  # POST only
 WEBCAL_FEED = "/calendrier/{calendar_uid}.ics"  # rdv_app.services.webcal builds the addresses
 PAGES_SCRIPT = "/_pages/formulaires.js"  # the one script of the server-rendered pages (no inline script)
 DEMO_MAILBOX = "/dev/boite-mail"  # only without SMTP (rdv_app/api/demo_mailbox.py)
@@ -56,6 +57,7 @@ USAGER_SESSION_COOKIE = "rdv_usager_session"
 FRANCECONNECT_FLOW_COOKIE = "rdv_franceconnect"
 
 AGENT_SESSION_COOKIE = "rdv_agent_session"
+AGENT_SIGN_IN_BINDING_COOKIE = "rdv_connexion"  # ties a sign-in ticket to the browser that asked for it
 USAGER_ACCESS_COOKIE = "rdv_lien"
 USAGER_VERIFIED_COOKIE = "rdv_lettres"
 
@@ -93,10 +95,6 @@ def after_organisation_switch(path: str) -> str:
 
 def invitation(token: str) -> str:
     return f"{INVITATION}?{urlencode({'jeton': token})}"
-
-
-def open_session(ticket: str) -> str:
-    return f"{AUTH_OPEN_SESSION}?{urlencode({'ticket': ticket})}"
 
 
 def usager_link(rdv_id: int, page: str = "") -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -27,6 +28,11 @@ from rdv_app import wiring  # noqa: E402
 wiring.configure()
 
 DATABASES = ("sqlite", "postgresql")
+
+# Speed is measured by the benchmarks, never asserted by a test: no per-example deadline, which a loaded
+# machine (two cores, the browser ring next door) would turn into failures.
+settings.register_profile("rdv", deadline=None)
+settings.load_profile("rdv")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,13 +20,12 @@ from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
-from rdv_app.auth import rate_limit
+from rdv_app.auth import rate_limit, session_forms
 from rdv_app.blocking import in_thread, within
 from rdv_app.config import demo_mode, settings
 from rdv_app.db.migrate import current_revision, head_revision
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import limits
-from rdv_app.domain.sessions import AGENT_SESSION_IDLE_TIMEOUT
 from rdv_app.services import deployment
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.errors import DomainError
@@ -78,9 +77,46 @@ async def deployment_guard() -> AsyncIterator[None]:
     yield
 
 
+def _from_this_site(request: Request) -> bool:
+    """A POST sent by a page of this app: refused when the browser says it comes from another site
+    (`Origin`, `Sec-Fetch-Site`); the form's token (rdv_app.auth.session_forms) covers browsers that say
+    nothing."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "same-site", "none"}:
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return origin in {_origin(str(request.url)), _origin(settings.public_url), _origin(settings.api_url)} - {None}
+
+
+def _refused() -> Response:
+    return HTMLResponse(html_page.page("Demande refusée", f"""<h1>Demande refusée</h1>
+<p>Cette demande ne vient pas de notre site, ou la page qui l'a envoyée a expiré. Rien n'a été changé.</p>
+<div class="actions"><a class="button button-primary" href="{html_page.e(settings.frontend_url(routes.LOGIN))}">
+Aller à la page de connexion</a></div>"""), status_code=403, headers={"Cache-Control": "no-store"})
+
+
+async def session_route_get(_request: Request) -> Response:
+    """A GET changes nothing here (a link or an image on another site could send one): it only says where
+    to go."""
+    return HTMLResponse(html_page.page("Connexion à l'espace agents", f"""<h1>Connexion à l'espace agents</h1>
+<p>Cette adresse sert seulement au formulaire de connexion. Pour vous connecter ou vous déconnecter,
+passez par la page de connexion.</p>
+<div class="actions"><a class="button button-primary" href="{html_page.e(settings.frontend_url(routes.LOGIN))}">
+Aller à la page de connexion</a></div>"""), status_code=405,
+                        headers={"Allow": "POST", "Cache-Control": "no-store"})
+
+
 async def open_agent_session(request: Request) -> Response:
-    """Turns a login ticket into the HttpOnly session cookie, then goes on to the requested page."""
-    ticket, ip = request.query_params.get("ticket", ""), client_ip(request)
+    """Turns a login ticket into the HttpOnly session cookie, then goes on to the requested page. A POST
+    from the sign-in page, with the proof that this browser asked for the ticket."""
+    if not _from_this_site(request):
+        return _refused()
+    form = await request.form()
+    ticket, ip = str(form.get("ticket", "")), client_ip(request)
+    binding = request.cookies.get(routes.AGENT_SIGN_IN_BINDING_COOKIE, "")
+    if not binding or not session_forms.matches(session_forms.sign_in_proof(ticket, binding), form.get("preuve")):
+        return _refused()
     # The browser's own words, kept to identify the session: cut, never a reason to refuse the sign-in.
     user_agent = request.headers.get("user-agent", "")[:limits.NOTE] or None
     try:
@@ -90,15 +126,25 @@ async def open_agent_session(request: Request) -> Response:
     if opened is None:
         return RedirectResponse(settings.frontend_url(routes.login()), status_code=303)
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)
+    # The browser forgets it when the session ends at the latest (its absolute lifetime).
     response.set_cookie(
-        routes.AGENT_SESSION_COOKIE, opened.token, max_age=int(AGENT_SESSION_IDLE_TIMEOUT.total_seconds()) * 4,
+        routes.AGENT_SESSION_COOKIE, opened.token, max_age=int(agent_auth.session_lifetime().total_seconds()),
         httponly=True, secure=settings.secure_cookies, samesite="lax", path="/",
     )
+    response.delete_cookie(routes.AGENT_SIGN_IN_BINDING_COOKIE, path="/", secure=settings.secure_cookies,
+                           samesite="strict")
     return response
 
 
-async def clear_agent_session(_request: Request) -> Response:
-    """Only forgets the cookie: the session itself was revoked server-side before the browser came here."""
+async def clear_agent_session(request: Request) -> Response:
+    """Ends the session of the cookie and forgets the cookie. A POST from an agent page, with the proof
+    derived from the session cookie itself (which no page can read)."""
+    token = request.cookies.get(routes.AGENT_SESSION_COOKIE, "")
+    form = await request.form()
+    if token and (not _from_this_site(request)
+                  or not session_forms.matches(session_forms.sign_out_proof(token), form.get("preuve"))):
+        return _refused()
+    await within(UnitOfWork(), lambda uow: agent_auth.revoke_session(uow, token or None))
     response = RedirectResponse(settings.frontend_url(routes.LOGIN), status_code=303)
     response.delete_cookie(routes.AGENT_SESSION_COOKIE, path="/", httponly=True, secure=settings.secure_cookies,
                            samesite="lax")
@@ -113,8 +159,10 @@ async def pages_script(_request: Request) -> Response:
 http_routes = Starlette(routes=[
     Route(routes.HEALTH, health, methods=["GET", "HEAD"]),
     Route(routes.READY, ready, methods=["GET", "HEAD"]),
-    Route(routes.AUTH_OPEN_SESSION, open_agent_session, methods=["GET"]),
-    Route(routes.AUTH_CLEAR_SESSION, clear_agent_session, methods=["GET"]),
+    Route(routes.AUTH_OPEN_SESSION, open_agent_session, methods=["POST"]),
+    Route(routes.AUTH_OPEN_SESSION, session_route_get, methods=["GET", "HEAD"]),
+    Route(routes.AUTH_CLEAR_SESSION, clear_agent_session, methods=["POST"]),
+    Route(routes.AUTH_CLEAR_SESSION, session_route_get, methods=["GET", "HEAD"]),
     Route(routes.WEBCAL_FEED, calendar_feed, methods=["GET", "HEAD"]),
     Route(routes.PAGES_SCRIPT, pages_script, methods=["GET"]),
     *USAGER_LINK_ROUTES,

@@ -23,11 +23,12 @@ from rdv_app.auth.franceconnect import Flow, FranceConnectClient, FranceConnectE
 from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain.sessions import safe_next_path
+from rdv_app.domain.sessions import USAGER_SESSION_LIFETIME, safe_next_path
 from rdv_app.services.errors import DomainError
 from rdv_app.services.usagers import usager_auth
 
-_SESSION_MAX_AGE = int(usager_auth.USAGER_SESSION_IDLE_TIMEOUT.total_seconds())
+# The browser forgets the cookie when the session ends at the latest (its absolute lifetime).
+_SESSION_MAX_AGE = int(USAGER_SESSION_LIFETIME.total_seconds())
 
 
 def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:

@@ -31,7 +31,8 @@ ADMIN_NAV = (
     ("Webhooks", routes.ADMIN_WEBHOOKS),
 )
 # Shown to territorial admins.
-TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),)
+TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),
+                 ("Organisations du territoire", routes.ADMIN_TERRITORY_ORGANISATIONS))
 # Shown to super admins.
 SUPER_ADMIN_NAV = (("Super admin", routes.SUPER_ADMIN),)
 

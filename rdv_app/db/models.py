@@ -147,7 +147,10 @@ class Agent(SQLModel, table=True):
     absence_notification_level: str = enums.NoticeLevel.ALL.value
     display_saturdays: bool = False
     display_cancelled_rdv: bool = True
-    calendar_uid: str | None = Field(default=None, unique=True)
+    # The webcal feed's secret (rdv_app.services.agents.webcal), never in clear: its SHA-256 finds the
+    # agent, and the secret sealed with RDV_SECRET_KEY shows the agent their address again.
+    calendar_uid_hash: str | None = Field(default=None, unique=True)
+    calendar_uid_sealed: str | None = None
     last_sign_in_at: datetime | None = _instant()
     # RGPD: when the agent was told their inactive account would be deleted (rdv_app.services.retention).
     inactivity_warned_at: datetime | None = _instant()

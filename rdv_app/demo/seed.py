@@ -27,9 +27,11 @@ import phonenumbers
 from sqlmodel import Session, SQLModel, col, func, select
 
 from rdv_app.auth.passwords import hash_password
+from rdv_app.auth.tokens import hash_token, new_token
 from rdv_app.db.models import (
     Absence,
     Agent,
+    AgentInvitation,
     AgentRole,
     AgentService,
     AgentTerritorialAccessRight,
@@ -66,6 +68,7 @@ from rdv_app.domain.enums import (
     VisibilityType,
 )
 from rdv_app.domain.recurrence import Recurrence, nth_weekday
+from rdv_app.services.agents import webcal
 
 # Public on purpose: printed by `make run` and in the README, for demo databases only.
 DEMO_PASSWORD = "RdvDemo-2026!"  # noqa: S105
@@ -147,6 +150,7 @@ class _AgentSpec(NamedTuple):
     roles: tuple[tuple[str, str], ...]  # (organisation key, access level)
     territorial_admin_of: str | None = None
     display_saturdays: bool = False
+    invited: bool = False  # invited by the organisation's admin, has not activated the account yet
 
 
 class _LieuSpec(NamedTuple):
@@ -250,6 +254,7 @@ _AGENTS = (
                "Administratrice, PMI Saint-Denis (La Réunion)", ("pmi",), (("pmi_saint_denis", ADMIN),),
                territorial_admin_of="974"),
     _AgentSpec("helene", "Hélène", "Roussel", None, None, ("pmi",), (("pmi_arras", INTERVENANT),)),
+    _AgentSpec("lucas", "", "", "lucas.morel@demo.test", None, ("pmi",), (("pmi_arras", BASIC),), invited=True),
 )
 
 _LIEUX = (
@@ -591,13 +596,14 @@ class _DemoBuilder:
         # Argon2 is deliberately slow: the demo password is hashed once and shared.
         password_hash = hash_password(DEMO_PASSWORD)
         for spec in _AGENTS:
-            can_log_in = spec.email is not None
+            can_log_in = spec.email is not None and not spec.invited
             silent = NoticeLevel.NONE.value
+            feed_hash, feed_sealed = webcal.stored_secret(secrets.token_hex(16)) if can_log_in else (None, None)
             self.agents[spec.key] = Agent(
-                email=spec.email, first_name=spec.first_name, last_name=spec.last_name,
+                email=spec.email, first_name=spec.first_name or None, last_name=spec.last_name,
                 password_hash=password_hash if can_log_in else None,
                 password_changed_at=self.reference - timedelta(days=30) if can_log_in else None,
-                calendar_uid=secrets.token_hex(16) if can_log_in else None,
+                calendar_uid_hash=feed_hash, calendar_uid_sealed=feed_sealed,
                 display_saturdays=spec.display_saturdays,
                 # An intervenant cannot log in, so nothing is sent to them.
                 rdv_notifications_level=(RdvNotificationLevel.OTHERS.value if can_log_in
@@ -624,6 +630,11 @@ class _DemoBuilder:
             if spec.territorial_admin_of:
                 rows.append(AgentTerritorialRole(agent_id=agent_id,
                                                  territory_id=require_id(self.territories[spec.territorial_admin_of])))
+            if spec.invited:
+                # A pending invitation whose link nobody knows: "Renvoyer l'invitation" sends a usable one.
+                rows.append(AgentInvitation(agent_id=agent_id, token_hash=hash_token(new_token()),
+                                            invited_by_agent_id=require_id(self.agents["camille"]),
+                                            created_at=self.reference, expires_at=self.reference + timedelta(days=7)))
         self._add(rows)
 
     def _lieux_and_motifs(self) -> None:

@@ -12,6 +12,7 @@ from rdv_app.pages.template import template
 from rdv_app.services.deployment import BOOTSTRAP_COMMAND
 from rdv_app.state.invitation import InvitationState
 from rdv_app.state.login import LoginState
+from rdv_app.state.session_guard import SessionEndedNotice
 
 
 @template(routes.HOME, "Accueil")
@@ -45,10 +46,12 @@ def bootstrap_notice() -> rx.Component:
     )
 
 
-@template(routes.LOGIN, "Connexion agent", on_load=LoginState.reset_form)
+@template(routes.LOGIN, "Connexion agent", on_load=[LoginState.reset_form, SessionEndedNotice.read])
 def login() -> rx.Component:
     return rx.vstack(
         rx.heading("Connexion à l'espace agents", as_="h1", size="7"),
+        rx.cond(SessionEndedNotice.message != "",
+                rx.callout(SessionEndedNotice.message, icon="info", role="status", width="100%"), rx.fragment()),
         bootstrap_notice(),
         rx.form(
             rx.vstack(

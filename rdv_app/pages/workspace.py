@@ -36,6 +36,20 @@ def upcoming_table() -> rx.Component:
     )
 
 
+def setup_checklist() -> rx.Component:
+    return rx.cond(
+        WorkspaceState.setup.length() > 0,
+        rx.el.section(
+            rx.heading("Premières étapes", as_="h2", size="5", id="premieres-etapes"),
+            rx.el.ol(rx.foreach(WorkspaceState.setup, lambda step: rx.el.li(
+                rx.link(step.label, href=step.route),
+                " : ", rx.cond(step.done, rx.el.strong("fait"), rx.el.span("à faire")),
+            )), class_name="setup-steps"),
+            aria_labelledby="premieres-etapes", class_name="info-box",
+        ),
+    )
+
+
 @agent_page(routes.WORKSPACE, "Accueil agent", load=WorkspaceState.load)
 def workspace_home() -> rx.Component:
     return rx.vstack(
@@ -45,6 +59,7 @@ def workspace_home() -> rx.Component:
             rx.fragment(
                 rx.text(AgentState.current_org_name + " · " + AgentState.current_access_level,
                         color=styles.TEXT_MUTED),
+                setup_checklist(),
                 rx.heading("Vos prochains rendez-vous", as_="h2", size="5"),
                 form_alert(WorkspaceState.denied),
                 rx.cond(WorkspaceState.loading, loading_block("Chargement de vos rendez-vous…"), upcoming_table()),

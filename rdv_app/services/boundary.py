@@ -124,6 +124,7 @@ FIELDS: dict[str, Field] = {
     "new": Field("nouveau mot de passe", limits.PASSWORD),
     "confirmation": Field("confirmation du mot de passe", limits.PASSWORD),
     "token": Field("lien", limits.SECRET),
+    "session_token": Field("session", limits.SECRET),
     "ticket": Field("lien de connexion", limits.SECRET),
     "cookie": Field("accès", limits.SECRET),
     "key": Field("clé", limits.SECRET),

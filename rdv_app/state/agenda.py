@@ -15,7 +15,7 @@ from rdv_app.domain import datefmt
 from rdv_app.services.availability import agenda, creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.services.rdv import rdv_planning
-from rdv_app.state.agenda_feed import agenda_feed
+from rdv_app.state.agenda_feed import agenda_feed, only_loop_of_tab
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.rdv_new import replace_query
@@ -225,13 +225,20 @@ class AgendaState(OrganisationPageState, AgentState):
     @event(background=True)
     async def watch(self):
         """Reads the visible range again whenever the process's change feed (`agenda_feed`) reports a change
-        that may show in it, while this agenda stays open in this tab."""
+        that may show in it, while this agenda stays open in this tab and its session holds.
+
+        Started only for a valid session (`rdv_app.state.session_guard` checks it before any event); one per
+        tab: a new one (the agenda loaded again, or a client sending the event again) ends the previous."""
         async with self:
             token, client, agent_id = self._watch, self.router.session.client_token, self._agent_id
             # The agent's other organisations too (the one shown among them): their RDVs show here as busy time.
             organisations = {int(o["id"]) for o in self.organisations}
         if agent_id is None:
             return
+        async with only_loop_of_tab(client):
+            await self._follow_changes(token, client, agent_id, organisations)
+
+    async def _follow_changes(self, token: str, client: str, agent_id: int, organisations: set[int]) -> None:
         async with agenda_feed.watch(organisations, agent_id) as changes:
             changes.notify()  # once joined, read again what may have changed while joining
             while True:
@@ -239,7 +246,7 @@ class AgendaState(OrganisationPageState, AgentState):
                 if not _client_connected(client):
                     return
                 async with self:
-                    if self._watch != token:
+                    if self._watch != token or not await self._session_still_valid():
                         return
                     query = self._query()
                 if not changed or query is None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 
 from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
@@ -122,3 +123,24 @@ class AgendaFeed:
 
 # The process's feed: every open agenda of this process watches through it.
 agenda_feed = AgendaFeed()
+
+
+# The running live refresh of each tab (by Reflex client token), in this process.
+_loops_of_tabs: dict[str, asyncio.Task] = {}
+
+
+@asynccontextmanager
+async def only_loop_of_tab(client_token: str) -> AsyncIterator[None]:
+    """The current task becomes the tab's only live refresh: an earlier one of the same tab (the agenda
+    loaded again, or a client sending the event again and again) is cancelled at once."""
+    current = asyncio.current_task()
+    assert current is not None, "only inside a task"
+    previous = _loops_of_tabs.get(client_token)
+    if previous is not None and previous is not current:
+        previous.cancel()
+    _loops_of_tabs[client_token] = current
+    try:
+        yield
+    finally:
+        if _loops_of_tabs.get(client_token) is current:
+            del _loops_of_tabs[client_token]

@@ -31,7 +31,11 @@ class WebcalState(AgentState):
         if agent_id is None:
             return
         # A write the first time: the agent's feed address is drawn then.
-        self._show(await within(UnitOfWork(), lambda uow: webcal.feed_links(uow, agent_id)))
+        try:
+            self._show(await within(UnitOfWork(), lambda uow: webcal.feed_links(uow, agent_id)))
+        except DomainError as exc:
+            self.https_url = self.webcal_url = ""
+            self.webcal_error = exc.message
 
     @event
     def copied(self, which: str):

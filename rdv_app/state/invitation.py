@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from rdv_app import routes
 from rdv_app.blocking import within
-from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import invitations
 from rdv_app.services.errors import DomainError
-from rdv_app.state.agent import full_navigation
+from rdv_app.state.agent import open_session_events
 from rdv_app.state.typed_event import event
 
 
@@ -53,4 +51,4 @@ class InvitationState(rx.State):
             self.error, self.error_field = exc.message, exc.field or ""
             self.submitting = False
             return
-        yield full_navigation(settings.api_path(routes.open_session(ticket)))
+        yield await open_session_events(self, ticket)

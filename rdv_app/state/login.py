@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from rdv_app import routes
 from rdv_app.blocking import within
-from rdv_app.config import demo_mode, settings
+from rdv_app.config import demo_mode
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services import deployment
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.errors import DomainError
-from rdv_app.state.agent import full_navigation
+from rdv_app.state.agent import open_session_events
 from rdv_app.state.typed_event import event
 
 
@@ -44,4 +43,4 @@ class LoginState(rx.State):
             self.error = exc.message
             self.submitting = False
             return
-        yield full_navigation(settings.api_path(routes.open_session(ticket)))
+        yield await open_session_events(self, ticket)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import reflex as rx
-from reflex.event import IndividualEventType
+from reflex.event import EventSpec, IndividualEventType
 
 from rdv_app import routes
 from rdv_app.auth.franceconnect import FranceConnectClient, FranceConnectError, FranceConnectSettings
@@ -25,7 +25,7 @@ from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import clock, datefmt
 from rdv_app.services.errors import DomainError
 from rdv_app.services.online_booking import booking, public_search
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
@@ -34,6 +34,15 @@ from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_auth
 from rdv_app.state.agent import full_navigation
 from rdv_app.state.notifications import deliver_after_commit
+from rdv_app.state.session_guard import (
+    USAGER_SESSION_ENDED,
+    SessionChecked,
+    note_revocation,
+    recheck_due,
+    revocations,
+    saying_session_ended,
+    says_session_ended,
+)
 from rdv_app.state.typed_event import event
 
 # Query parameters, in the order of the steps.
@@ -101,6 +110,38 @@ async def resolve_usager(token: str | None) -> int | None:
         return None
     # A write: resolving the session may note its last activity.
     return await within(UnitOfWork(), lambda uow: usager_auth.resolve_session(uow, token))
+
+
+class UsagerSessionChecked(SessionChecked):
+    """A usager page whose tab was signed in re-checks the session on every event (at most every 30
+    seconds, `rdv_app.state.session_guard`). Once it ended (signed out elsewhere, 30 days after the sign-in),
+    the event is refused and the page loads again without it: it then offers to sign in, and says why
+    (`USAGER_SESSION_ENDED`). A tab that
+    was never signed in has nothing to check: its handlers ask to sign in themselves."""
+
+    if TYPE_CHECKING:
+        _usager_id: int | None
+        _session_checked_at: float
+        _revocations_seen: int
+
+        def _cookie_header(self) -> str: ...
+        def _page_without_session(self) -> str: ...
+
+    def _resolves_session(self, handler_name: str) -> bool:
+        return handler_name == "load"
+
+    async def _session_still_valid(self) -> bool:
+        if self._usager_id is None or not recheck_due(self._session_checked_at, self._revocations_seen):
+            return True
+        if await resolve_usager(session_token_from(self._cookie_header())) != self._usager_id:
+            return False
+        self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
+        return True
+
+    def _session_refused(self) -> list[EventSpec]:
+        self._usager_id = None
+        self._session_checked_at = 0.0
+        return [rx.redirect(saying_session_ended(self._page_without_session()), replace=True)]
 
 
 @dataclass
@@ -346,7 +387,7 @@ _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif
          "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id"}
 
 
-class PublicBookingState(rx.State):
+class PublicBookingState(UsagerSessionChecked, rx.State):
     loading: rx.Field[bool] = rx.field(True)
     step: rx.Field[str] = rx.field("")
     page_error: rx.Field[str] = rx.field("")
@@ -400,6 +441,15 @@ class PublicBookingState(rx.State):
     _lieu_id: int | None = None
     _starts_at: datetime | None = None
     _for_usager_id: int | None = None
+    _session_checked_at: float = 0.0
+    _revocations_seen: int = 0
+
+    def _cookie_header(self) -> str:
+        return self.router.headers.cookie
+
+    def _page_without_session(self) -> str:
+        """Back to the identification step, every choice before it kept."""
+        return self._url(etape="")
 
     def _url(self, **changes: str | int | None) -> str:
         """The current address with these parameters changed; a changed choice drops the later ones."""
@@ -423,7 +473,10 @@ class PublicBookingState(rx.State):
         except DomainError as exc:
             page.step, page.page_error = "error", exc.message
         self._show(page)
+        self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
         self.has_session = usager_id is not None
+        if usager_id is None and says_session_ended(params):
+            self.form_error = USAGER_SESSION_ENDED
         self.loading = False
 
     def _show(self, page: BookingPage) -> None:
@@ -553,6 +606,7 @@ class PublicBookingState(rx.State):
         """Ends our session, then FranceConnect's when the usager came through it, then forgets the cookie."""
         token = session_token_from(self.router.headers.cookie)
         id_token = await within(UnitOfWork(), lambda uow: usager_auth.revoke_session(uow, token))
+        note_revocation()
         self._usager_id = None
         self.signed_in = self.has_session = False
         clear_cookie = f"{settings.api_url or settings.public_url}{routes.USAGER_SIGN_OUT}"

@@ -13,12 +13,14 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.usager_link import CancelRefusal
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.usagers import usager_auth, usager_rdvs
 from rdv_app.services.usagers.usager_rdvs import UsagerRdv
 from rdv_app.state.notifications import deliver_after_commit
-from rdv_app.state.public_booking import resolve_usager, session_token_from
+from rdv_app.state.public_booking import UsagerSessionChecked, resolve_usager, session_token_from
+from rdv_app.state.session_guard import USAGER_SESSION_ENDED, revocations, says_session_ended
 from rdv_app.state.typed_event import event
 
 CANCELLED = "Votre rendez-vous est annulé. Le service est prévenu et vous recevez une confirmation par email."
@@ -69,7 +71,7 @@ def _card(item: UsagerRdv, *, past: bool) -> RdvCard:
         can_cancel=not past and s.can_cancel, cancel_notice=notice, cancel_warning=s.cancel_warning)
 
 
-class UsagerRdvsState(rx.State):
+class UsagerRdvsState(UsagerSessionChecked, rx.State):
     loading: rx.Field[bool] = rx.field(True)
     signed_in: rx.Field[bool] = rx.field(False)
     upcoming: rx.Field[list[RdvCard]] = rx.field(default_factory=list)
@@ -89,6 +91,14 @@ class UsagerRdvsState(rx.State):
     cancelling: rx.Field[bool] = rx.field(False)
 
     _usager_id: int | None = None
+    _session_checked_at: float = 0.0
+    _revocations_seen: int = 0
+
+    def _cookie_header(self) -> str:
+        return self.router.headers.cookie
+
+    def _page_without_session(self) -> str:
+        return routes.USAGER_RDVS
 
     @event
     async def load(self):
@@ -97,7 +107,10 @@ class UsagerRdvsState(rx.State):
         self.page_error = self.notice = self.link_sent = self.email_error = self.cancel_error = ""
         self.dialog_open, self.to_cancel_id = False, 0
         self._usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
+        self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
         self.signed_in = self._usager_id is not None
+        if not self.signed_in and says_session_ended(self.router.url.query_parameters):
+            self.page_error = USAGER_SESSION_ENDED
         await self._refresh()
         self.loading = False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
@@ -13,18 +14,33 @@ from rdv_app.domain.enums import NoticeLevel
 from rdv_app.services.agents import agent_account, agent_auth, workspace
 from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError
-from rdv_app.state.agent import AgentState
+from rdv_app.services.organisation import admin_organisation
+from rdv_app.state.agent import AgentState, session_token_from
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.session_guard import note_revocation, revocations
 from rdv_app.state.typed_event import event
+
+
+@dataclass
+class StepLine:
+    label: str
+    route: str
+    done: bool
 
 
 class WorkspaceState(OrganisationPageState, AgentState):
     upcoming: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    # An admin's first steps in the organisation, shown until each is done.
+    setup: rx.Field[list[StepLine]] = rx.field(default_factory=list)
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
         rows = await within(UnitOfWork(read_only=True),
                             lambda uow: workspace.upcoming_rdvs(uow, agent_id, organisation_id))
         self.upcoming = [{k: str(v) for k, v in dataclasses.asdict(r).items()} for r in rows]
+        steps = (await within(UnitOfWork(read_only=True), lambda uow: admin_organisation.setup_steps(
+            uow, agent_id, organisation_id))) if self.is_admin_here else []
+        self.setup = ([StepLine(s.label, s.route, s.done) for s in steps]
+                      if not all(s.done for s in steps) else [])
 
 
 def _notice_level(form: dict, name: str) -> str:
@@ -101,13 +117,17 @@ class AccountState(AgentState):
         if agent_id is None:
             return None
         current, new, confirmation = (str(form.get(name, "")) for name in ("current", "new", "confirmation"))
+        token = session_token_from(self.router.headers.cookie)
         try:
-            # argon2, twice: on a worker thread.
+            # argon2, twice: on a worker thread. Every other session of the agent ends; this one stays.
             await within(UnitOfWork(), lambda uow: agent_auth.change_password(uow, agent_id, current, new,
-                                                                             confirmation))
+                                                                             confirmation, session_token=token))
         except DomainError as exc:
             self.password_error = exc.message
             self.password_field = exc.field or ""
             return None
+        note_revocation()
+        # This tab's own session stays: no need to check it again.
+        self._revocations_seen = revocations()
         self.password_saved = True
         return rx.set_value("champ-current", "")

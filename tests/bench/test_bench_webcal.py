@@ -37,7 +37,8 @@ def _database(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
         s.add_all([territory, service])
         s.flush()
         organisation = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
-        agent = Agent(email="julien@demo.test", first_name="Julien", last_name="Petit", calendar_uid=SECRET)
+        agent = Agent(email="julien@demo.test", first_name="Julien", last_name="Petit",
+                      calendar_uid_hash=webcal.stored_secret(SECRET)[0])
         s.add_all([organisation, agent])
         s.flush()
         s.add(AgentRole(agent_id=agent.id, organisation_id=organisation.id))

@@ -133,6 +133,10 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     page.wait_for_url(f"{base_url}/espace**")
     expect(page.get_by_role("heading", name="Bonjour Camille")).to_be_visible()
     expect(page.get_by_text("PMI Arras · Administrateur")).to_be_visible()
+    steps = page.get_by_role("region", name="Premières étapes")
+    expect(steps.get_by_role("listitem")).to_have_text([
+        "Ajouter un lieu de rendez-vous : à faire", "Créer un motif : à faire", "Inviter des agents : à faire",
+        "Ouvrir des plages d'ouverture : à faire"])
     assert_accessible(page)
 
     # The territory's admin invites a colleague into the organisation.
@@ -150,6 +154,18 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     expect(page.get_by_role("row", name=re.compile("Invitation en attente julien.petit@exemple.fr"))).to_be_visible()
     expect(page.get_by_role("button", name="Renvoyer l'invitation à julien.petit@exemple.fr")).to_be_visible()
     assert_accessible(page)
+
+    # ... and creates a second organisation in the territory, landing on its first steps.
+    page.get_by_role("link", name="Organisations du territoire").click()
+    expect(page.get_by_role("row", name="PMI Arras 62 Pas-de-Calais 2")).to_be_visible()
+    page.get_by_label("Nom de l'organisation").fill("Maison des Solidarités de Lens")
+    page.get_by_label("Téléphone").fill("03 21 13 40 00")
+    assert_accessible(page)
+    page.get_by_role("button", name="Créer l'organisation").click()
+    page.wait_for_url(f"{base_url}/espace**")
+    expect(page.get_by_text("Maison des Solidarités de Lens · Administrateur")).to_be_visible()
+    expect(page.get_by_role("region", name="Premières étapes")).to_contain_text("Inviter des agents : à faire")
+    expect(page.get_by_label("Organisation")).to_have_value(re.compile(r"\d+"))
 
     mail = smtp.wait_for("julien.petit@exemple.fr")
     invitation = re.search(r"https?://\S+/invitation\?jeton=\S+", mail.get_body(("plain",)).get_content())

@@ -8,6 +8,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from playwright.sync_api import Page, expect
+
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
@@ -37,11 +39,20 @@ def test_pages_carry_security_headers(app_url: str) -> None:
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
-def test_an_invalid_login_ticket_opens_no_session(app_url: str) -> None:
-    response = _get(f"{app_url}/_auth/session?ticket=invente")
-    assert response.status == 303
-    assert response.headers["Location"].startswith("/connexion")
-    assert "Set-Cookie" not in response.headers
+def test_a_get_on_the_session_routes_opens_and_ends_no_session(app_url: str) -> None:
+    for path in ("/_auth/session?ticket=invente", "/_auth/sortie"):
+        response = _get(f"{app_url}{path}")
+        assert response.status == 405
+        assert "Set-Cookie" not in response.headers
+
+
+def test_the_page_of_a_get_on_the_session_routes_is_accessible(page: Page, app_url: str,
+                                                                assert_accessible) -> None:
+    page.goto(f"{app_url}/_auth/session?ticket=invente")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion à l'espace agents")
+    assert_accessible(page)
+    page.get_by_role("link", name="Aller à la page de connexion").click()
+    page.wait_for_url(f"{app_url}/connexion**")
 
 
 def _websocket_handshake_status(app_url: str, origin: str) -> int:

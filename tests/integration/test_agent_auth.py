@@ -113,15 +113,15 @@ def test_five_failures_from_one_ip_block_that_ip(db_url: str, agent_email: str) 
     _sign_in(db_url, agent_email, ip="10.9.9.10")  # another IP is not affected
 
 
-def test_session_ends_after_14_idle_days_and_on_sign_out(db_url: str, agent_email: str) -> None:
+def test_session_ends_12_hours_after_sign_in_whatever_the_activity_and_on_sign_out(db_url: str,
+                                                                                  agent_email: str) -> None:
     token = _sign_in(db_url, agent_email)
-    later = datetime.now(UTC) + timedelta(days=13)
+    now = datetime.now(UTC)
+    for hours in (1, 6, 11):  # a busy day: activity does not move the end
+        with UnitOfWork(db_url) as uow:
+            assert agent_auth.resolve_session(uow, token, now=now + timedelta(hours=hours)) is not None
     with UnitOfWork(db_url) as uow:
-        assert agent_auth.resolve_session(uow, token, now=later) is not None  # activity moves the deadline
-    with UnitOfWork(db_url) as uow:
-        assert agent_auth.resolve_session(uow, token, now=later + timedelta(days=13)) is not None
-    with UnitOfWork(db_url) as uow:
-        assert agent_auth.resolve_session(uow, token, now=later + timedelta(days=27, minutes=1)) is None
+        assert agent_auth.resolve_session(uow, token, now=now + timedelta(hours=12, seconds=1)) is None
     fresh = _sign_in(db_url, agent_email)
     with UnitOfWork(db_url) as uow:
         agent_auth.revoke_session(uow, fresh)
@@ -140,3 +140,24 @@ def test_password_change_enforces_the_policy(db_url: str, agent_email: str) -> N
     with UnitOfWork(db_url) as uow:
         agent_auth.change_password(uow, agent_id, PASSWORD, "Nouveau-Secret-99", "Nouveau-Secret-99")
     _sign_in(db_url, agent_email, password="Nouveau-Secret-99")
+
+
+def test_password_change_ends_every_other_session_of_the_agent(db_url: str, agent_email: str) -> None:
+    current, other_browser, forgotten_tab = (_sign_in(db_url, agent_email) for _ in range(3))
+    with UnitOfWork(db_url) as uow:
+        agent_id = uow.session.exec(select(Agent.id).where(Agent.email == agent_email)).one()
+        colleague = Agent(email="colleague@demo.test", last_name="Roux", password_hash=hash_password(PASSWORD))
+        uow.session.add(colleague)
+        uow.session.flush()
+        uow.session.add(AgentSession(agent_id=colleague.id, token_hash="autre-agent"))
+        uow.commit()
+    with UnitOfWork(db_url) as uow:
+        agent_auth.change_password(uow, agent_id, PASSWORD, "Nouveau-Secret-99", "Nouveau-Secret-99",
+                                   session_token=current)
+    with UnitOfWork(db_url) as uow:
+        assert agent_auth.resolve_session(uow, current) is not None
+        assert agent_auth.resolve_session(uow, other_browser) is None
+        assert agent_auth.resolve_session(uow, forgotten_tab) is None
+        colleagues = uow.session.exec(select(AgentSession.revoked_at)
+                                      .where(AgentSession.token_hash == "autre-agent")).one()
+    assert colleagues is None

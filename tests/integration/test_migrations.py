@@ -16,8 +16,10 @@ from sqlmodel import SQLModel
 from rdv_app.db.engine import get_engine
 from rdv_app.db.migrate import alembic_config, upgrade
 from rdv_app.db.models import Agent, Organisation, PlageOuverture, Territory, Usager
+from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import limits
 from rdv_app.domain.recurrence import RecurrenceError
+from rdv_app.services.agents import webcal
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 
@@ -143,3 +145,29 @@ def test_the_limits_revision_cuts_what_is_already_too_long(database: str, fresh_
         rows = conn.execute(sa.text("SELECT id, email, length(address), responsible_id FROM usager ORDER BY id")).all()
         assert [tuple(row) for row in rows] == [(1, None, limits.ADDRESS, None), (2, None, None, 1)]
         assert conn.execute(sa.text("SELECT count(*) FROM territory")).scalar_one() == 1
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_webcal_revision_keeps_no_secret_in_clear_and_every_address_working(database: str,
+                                                                               fresh_url: str) -> None:
+    command.upgrade(alembic_config(fresh_url), "0006")
+    engine = get_engine(fresh_url)
+    secret = "s" * 32
+    with engine.begin() as conn:
+        for agent_id, calendar_uid in ((1, secret), (2, None)):
+            conn.execute(sa.text(
+                "INSERT INTO agent (id, email, last_name, calendar_uid, rdv_notifications_level, "
+                "plage_ouverture_notification_level, absence_notification_level, display_saturdays, "
+                "display_cancelled_rdv, created_at, updated_at) VALUES (:id, :email, 'Petit', :uid, 'others', "
+                "'all', 'all', false, true, :now, :now)"),
+                {"id": agent_id, "email": f"agent{agent_id}@demo.test", "uid": calendar_uid, "now": NOW})
+    upgrade(fresh_url)
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("agent")}
+        rows = conn.execute(sa.text("SELECT * FROM agent ORDER BY id")).mappings().all()
+    assert "calendar_uid" not in columns
+    assert all(secret not in str(value) for row in rows for value in row.values())
+    assert rows[1]["calendar_uid_hash"] is None and rows[1]["calendar_uid_sealed"] is None
+    with UnitOfWork(fresh_url) as uow:
+        assert webcal.agent_feed(uow, secret).body.startswith(b"BEGIN:VCALENDAR")  # subscribed calendars go on
+        assert webcal.feed_links(uow, 1).https_url.endswith(f"/calendrier/{secret}.ics")  # and it shows as before

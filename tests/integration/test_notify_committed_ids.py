@@ -8,6 +8,7 @@ from typing import Any
 
 import factories as make
 import pytest
+from reflex_base.event.context import EventContext
 from sqlmodel import col, select
 
 from rdv_app.db.models import (
@@ -17,7 +18,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import committed_ids, enqueue
 from rdv_app.services.errors import NotFound
 from rdv_app.services.rdv import lifecycle
-from rdv_app.state.notifications import NotificationDeliveryState, deliver_after_commit
+from rdv_app.state.notifications import NotificationDeliveryState, deliver_after_commit, delivery_proof
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -65,9 +66,13 @@ def test_a_service_change_gives_the_event_that_delivers_its_messages(db_url: str
         rdv_id = lifecycle.plan_rdv(uow, agent.id, org.id, **values)  # type: ignore[arg-type]
         queued = sorted(uow.session.exec(select(OutboxMessage.id).where(OutboxMessage.rdv_id == rdv_id)))
         assert len(queued) == 3  # Jeanne's SMS and email, Julien's email
-        event = deliver_after_commit(uow)
+        with EventContext(token="onglet-1", state_manager=None, enqueue_impl=None):  # type: ignore[arg-type]
+            event = deliver_after_commit(uow)
         assert event is not None and event.handler.fn.__qualname__ == NotificationDeliveryState.deliver.fn.__qualname__
         assert sorted(event.args[0][1]._var_value) == queued
+        # The event carries the proof that this tab's own handler queued them; no other tab could make it.
+        proof = event.args[1][1]._var_value
+        assert proof == delivery_proof("onglet-1", event.args[0][1]._var_value) != delivery_proof("onglet-2", queued)
         assert deliver_after_commit(uow) is None  # handed over once
         # A refused change queues nothing and gives nothing to deliver.
         with pytest.raises(NotFound):

@@ -15,6 +15,7 @@ from rdv_app.auth.passwords import verify_password
 from rdv_app.db.models import (
     Absence,
     Agent,
+    AgentInvitation,
     AgentRole,
     AgentService,
     AgentTerritorialRole,
@@ -88,13 +89,19 @@ def test_seed_creates_the_demo_of_the_issue(uow: UnitOfWork) -> None:
     assert not services["PMI"].is_social
 
     agents = _all(session, Agent)
-    assert len(agents) == 8
+    assert len(agents) == 9
     levels = {role.access_level for role in _all(session, AgentRole)}
     assert levels == {"admin", "basic", "intervenant"}
     intervenants = [a for a in agents if a.email is None]
     assert len(intervenants) == 1 and intervenants[0].password_hash is None
-    assert all(a.calendar_uid for a in agents if a.email)
-    assert len({a.calendar_uid for a in agents if a.email}) == 7
+    # One agent invited by Camille Martin has not activated the account: the Agents page shows it pending.
+    [invited] = [a for a in agents if a.email and a.password_hash is None]
+    [invitation] = _all(session, AgentInvitation)
+    assert (invitation.agent_id, invitation.used_at) == (invited.id, None)
+    assert invitation.expires_at.astimezone(ZoneInfo("Europe/Paris")).date() == TODAY + timedelta(days=7)
+    accounts = [a for a in agents if a.password_hash]
+    assert len(accounts) == 7 and all(a.calendar_uid_hash for a in accounts)
+    assert len({a.calendar_uid_hash for a in accounts}) == 7
     roles_per_agent = Counter(role.agent_id for role in _all(session, AgentRole))
     assert max(roles_per_agent.values()) == 2
     assert _all(session, AgentTerritorialRole)
@@ -125,7 +132,7 @@ def test_seed_creates_the_demo_of_the_issue(uow: UnitOfWork) -> None:
     assert {r.created_by_type for r in rdvs} == {"agent", "usager"}
 
     assert (summary.organisations, summary.agents, summary.usagers, summary.rdvs) == (
-        len(organisations), 8, len(usagers), len(rdvs))
+        len(organisations), 9, len(usagers), len(rdvs))
     assert summary.plages == len(_all(session, PlageOuverture))
     assert summary.public_organisation_name == "PMI Arras"
     assert session.get(Organisation, summary.public_organisation_id).name == "PMI Arras"
@@ -179,7 +186,7 @@ def test_reset_demo_recreates_the_same_demo(db_url: str) -> None:
     def snapshot(session: Session) -> tuple[list, list, list]:
         return (sorted(r.starts_at for r in _all(session, Rdv)),
                 sorted((u.last_name, u.first_name, u.email or "") for u in _all(session, Usager)),
-                sorted(a.calendar_uid or "" for a in _all(session, Agent)))
+                sorted(a.calendar_uid_hash or "" for a in _all(session, Agent)))
 
     with UnitOfWork(db_url) as uow:
         seed_demo(uow, TODAY)

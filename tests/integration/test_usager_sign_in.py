@@ -156,7 +156,14 @@ def test_a_new_account_gets_an_email_whose_link_signs_in_once_and_comes_back_to_
     assert signed_in.headers["location"] == STEP
     cookie = signed_in.headers["set-cookie"]
     assert cookie.startswith(f"{routes.USAGER_SESSION_COOKIE}=") and "HttpOnly" in cookie
+    assert f"Max-Age={30 * 24 * 3600};" in cookie  # the browser forgets it when the session ends
     assert _session_usager(app_db, client) == usager_id
+    token, now = client.cookies.get(routes.USAGER_SESSION_COOKIE), datetime.now(UTC)
+    for days in (6, 12, 18, 24, 29):  # used every few days: the idle timeout never ends it...
+        with UnitOfWork(app_db) as uow:
+            assert usager_auth.resolve_session(uow, token, now=now + timedelta(days=days)) == usager_id
+    with UnitOfWork(app_db) as uow:  # ...its lifetime does, 30 days after the sign-in
+        assert usager_auth.resolve_session(uow, token, now=now + timedelta(days=30, seconds=1)) is None
     with UnitOfWork(app_db) as uow:
         assert uow.session.get(Usager, usager_id).email_verified_at is not None  # type: ignore[union-attr]
         session = uow.session.exec(select(UsagerSession)).one()

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 import factories as make
 import icalendar
 import pytest
+import sqlalchemy as sa
 import vobject
 from sqlmodel import select
 
+from rdv_app.auth.sealed import seal
 from rdv_app.config import settings
 from rdv_app.db.models import (
     Agent,
@@ -25,7 +27,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import webcal
-from rdv_app.services.errors import NotFound
+from rdv_app.services.errors import DomainError, NotFound
 
 PARIS = ZoneInfo("Europe/Paris")
 REUNION = ZoneInfo("Indian/Reunion")
@@ -52,6 +54,11 @@ class Feed:
     office_id: int
 
 
+def _secret(secret: str) -> dict[str, str]:
+    calendar_uid_hash, calendar_uid_sealed = webcal.stored_secret(secret)
+    return {"calendar_uid_hash": calendar_uid_hash, "calendar_uid_sealed": calendar_uid_sealed}
+
+
 @pytest.fixture
 def feed(uow: UnitOfWork) -> Feed:
     s = uow.session
@@ -60,8 +67,8 @@ def feed(uow: UnitOfWork) -> Feed:
     pmi = make.service(s)
     arras = make.organisation(s, t62, timezone="Europe/Paris")
     st_denis = make.organisation(s, t974, "PMI Saint-Denis", "pmi-saint-denis")
-    agent = make.agent(s, "julien@demo.test", "Julien", "Petit", organisation=arras, calendar_uid="a" * 32)
-    other = make.agent(s, "ines@demo.test", "Inès", "Roux", calendar_uid="b" * 32)
+    agent = make.agent(s, "julien@demo.test", "Julien", "Petit", organisation=arras, **_secret("a" * 32))
+    other = make.agent(s, "ines@demo.test", "Inès", "Roux", **_secret("b" * 32))
     s.add(AgentRole(agent_id=agent.id, organisation_id=st_denis.id))
     lieu = make.lieu(s, arras)
     consultation = make.motif(s, arras, pmi, "Consultation; suivi, bébé")
@@ -188,9 +195,33 @@ def test_resetting_the_link_makes_the_old_address_unknown(uow: UnitOfWork, feed:
 
 def test_an_agent_without_a_link_gets_one_on_first_visit(uow: UnitOfWork, feed: Feed) -> None:
     agent = uow.session.get(Agent, feed.other_agent)
-    agent.calendar_uid = None
+    agent.calendar_uid_hash = agent.calendar_uid_sealed = None
     uow.session.add(agent)
     uow.commit()
     links = webcal.feed_links(uow, feed.other_agent)
     secret = links.https_url.rsplit("/", 1)[1].removesuffix(".ics")
     assert set(_events(webcal.agent_feed(uow, secret, now=NOW).body)) == {feed.office, feed.not_mine}
+
+
+def test_the_database_keeps_no_feed_secret_in_clear(uow: UnitOfWork, feed: Feed) -> None:
+    links = webcal.reset_feed(uow, feed.agent)
+    secret = links.https_url.rsplit("/", 1)[1].removesuffix(".ics")
+    with uow.session.connection().engine.connect() as conn:
+        row = conn.execute(sa.select(Agent.__table__).where(Agent.__table__.c.id == feed.agent)).one()
+    assert all(secret not in str(value) for value in row)
+    assert "calendar_uid" not in row._mapping  # the column of the secrets in clear is gone
+    # The agent still sees and copies the same address, and it still works.
+    assert webcal.feed_links(uow, feed.agent) == links
+    assert set(_events(webcal.agent_feed(uow, secret, now=NOW).body)) >= {feed.office}
+
+
+def test_an_address_sealed_under_another_key_still_works_but_is_not_shown(uow: UnitOfWork, feed: Feed) -> None:
+    agent = uow.session.get(Agent, feed.agent)
+    assert agent is not None
+    agent.calendar_uid_sealed = seal("a" * 32, key="une-autre-cle-secrete-d-au-moins-32-caracteres")
+    uow.session.add(agent)
+    uow.commit()
+    with pytest.raises(DomainError, match="ne peut plus être affichée"):
+        webcal.feed_links(uow, feed.agent)
+    assert set(_events(webcal.agent_feed(uow, "a" * 32, now=NOW).body)) >= {feed.office}
+    assert webcal.reset_feed(uow, feed.agent) == webcal.feed_links(uow, feed.agent)  # a new one shows again

@@ -4,6 +4,7 @@ credentials never sent in clear by default, a secret key long enough."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,13 @@ def test_a_short_secret_key_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> 
     assert Settings().secret_key == "x" * 32
     monkeypatch.delenv("RDV_SECRET_KEY")
     assert len(Settings().secret_key) >= 32
+
+
+def test_without_a_secret_key_the_processes_of_one_machine_share_one(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    """The demo seeds (and seals its agents' webcal addresses) in one process and serves in another."""
+    monkeypatch.delenv("RDV_SECRET_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    first = Settings().secret_key
+    assert len(first) >= 32 and Settings().secret_key == first
+    assert (tmp_path / "data" / "secret-key").stat().st_mode & 0o777 == 0o600

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rdv_app.auth.passwords import hash_password, verify_password
+from rdv_app.config import Settings
 from rdv_app.domain.passwords import password_problems
 from rdv_app.domain.sessions import safe_next_path, session_is_active, session_needs_touch
 
@@ -39,10 +40,22 @@ def test_argon2_hash_verifies_only_the_right_password() -> None:
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
+def _active(last_seen_at: datetime, *, created_at: datetime | None = None, revoked: bool = False,
+            lifetime: timedelta = timedelta(days=60)) -> bool:
+    return session_is_active(created_at or last_seen_at, last_seen_at, NOW, revoked=revoked,
+                             idle_timeout=timedelta(days=14), lifetime=lifetime)
+
+
 def test_session_expires_after_14_days_of_inactivity() -> None:
-    assert session_is_active(NOW - timedelta(days=13, hours=23), NOW)
-    assert not session_is_active(NOW - timedelta(days=14), NOW)
-    assert not session_is_active(NOW - timedelta(minutes=1), NOW, revoked=True)
+    assert _active(NOW - timedelta(days=13, hours=23))
+    assert not _active(NOW - timedelta(days=14))
+    assert not _active(NOW - timedelta(minutes=1), revoked=True)
+
+
+def test_session_ends_at_its_absolute_lifetime_whatever_the_activity() -> None:
+    opened = NOW - timedelta(hours=12)
+    assert _active(NOW, created_at=opened + timedelta(seconds=1), lifetime=timedelta(hours=12))
+    assert not _active(NOW, created_at=opened, lifetime=timedelta(hours=12))
 
 
 def test_activity_is_recorded_at_most_once_a_minute() -> None:
@@ -69,3 +82,13 @@ def test_control_characters_and_disguised_hosts_never_follow_a_login(value: str)
 def test_local_paths_keep_their_query() -> None:
     assert safe_next_path("/prendre_rdv?departement=62&motif=public_office%3AConsultation&etape=informations") == (
         "/prendre_rdv?departement=62&motif=public_office%3AConsultation&etape=informations")
+
+
+def test_the_agents_session_lifetime_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().agent_session_hours == 12
+    monkeypatch.setenv("RDV_AGENT_SESSION_HOURS", "8")
+    assert Settings().agent_session_hours == 8
+    for wrong in ("0", "huit", "1000"):
+        monkeypatch.setenv("RDV_AGENT_SESSION_HOURS", wrong)
+        with pytest.raises(ValueError, match="RDV_AGENT_SESSION_HOURS"):
+            Settings()

@@ -8,7 +8,7 @@ calls `open_session` and sets the session cookie; every agent page resolves the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from rdv_app.auth import rate_limit
 from rdv_app.auth.passwords import hash_password, needs_rehash, verify_password
 from rdv_app.auth.tokens import hash_token, new_token
+from rdv_app.config import settings
 from rdv_app.db.models import (
     Agent,
     AgentLoginTicket,
@@ -30,6 +31,7 @@ from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.passwords import password_problems
 from rdv_app.domain.sessions import (
+    AGENT_SESSION_IDLE_TIMEOUT,
     LOGIN_TICKET_LIFETIME,
     safe_next_path,
     session_is_active,
@@ -152,12 +154,16 @@ def open_session(uow: UnitOfWork, ticket: str, ip: str | None = None, user_agent
 
 @boundary
 def resolve_session(uow: UnitOfWork, token: str | None, now: datetime | None = None) -> AgentIdentity | None:
-    """The signed-in agent behind a session token, or None (unknown, revoked or idle for 14 days)."""
+    """The signed-in agent behind a session token, or None (unknown, revoked, idle for 14 days, or opened
+    more than `session_lifetime()` ago)."""
     if not token:
         return None
     now = now or _now()
     session = uow.session.exec(select(AgentSession).where(AgentSession.token_hash == hash_token(token))).first()
-    if session is None or not session_is_active(session.last_seen_at, now, session.revoked_at is not None):
+    if session is None or not session_is_active(session.created_at, session.last_seen_at, now,
+                                                revoked=session.revoked_at is not None,
+                                                idle_timeout=AGENT_SESSION_IDLE_TIMEOUT,
+                                                lifetime=session_lifetime()):
         return None
     agent = uow.session.get(Agent, session.agent_id)
     if agent is None or agent.deleted_at is not None:
@@ -167,6 +173,11 @@ def resolve_session(uow: UnitOfWork, token: str | None, now: datetime | None = N
         uow.session.add(session)
         uow.commit()
     return load_identity(uow, agent)
+
+
+def session_lifetime() -> timedelta:
+    """How long after the sign-in an agent's session ends, whatever the activity (RDV_AGENT_SESSION_HOURS)."""
+    return timedelta(hours=settings.agent_session_hours)
 
 
 def load_identity(uow: UnitOfWork, agent: Agent) -> AgentIdentity:
@@ -202,7 +213,10 @@ def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = No
 
 
 @boundary
-def change_password(uow: UnitOfWork, agent_id: int, current: str, new: str, confirmation: str) -> None:
+def change_password(uow: UnitOfWork, agent_id: int, current: str, new: str, confirmation: str,
+                    session_token: str | None = None) -> None:
+    """Sets a new password and ends every other session of the agent (another browser that knew the old
+    password, or a forgotten tab); the session `session_token`, the one making the change, stays open."""
     agent = uow.session.get(Agent, agent_id)
     if agent is None or not verify_password(agent.password_hash, current):
         raise DomainError("Le mot de passe actuel est incorrect.", field="current")
@@ -210,7 +224,12 @@ def change_password(uow: UnitOfWork, agent_id: int, current: str, new: str, conf
         raise DomainError("Les deux nouveaux mots de passe ne sont pas identiques.", field="confirmation")
     if problems := password_problems(new):
         raise DomainError(" ".join(problems), field="new")
+    now = _now()
     agent.password_hash = hash_password(new)
-    agent.password_changed_at = _now()
+    agent.password_changed_at = now
     uow.session.add(agent)
+    others = [col(AgentSession.agent_id) == agent_id, col(AgentSession.revoked_at).is_(None)]
+    if session_token:
+        others.append(col(AgentSession.token_hash) != hash_token(session_token))
+    uow.session.execute(update(AgentSession).where(*others).values(revoked_at=now))
     uow.commit()

@@ -335,6 +335,6 @@ def _close_account(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, a
                                                    col(AgentSession.revoked_at).is_(None)).values(revoked_at=now))
     uow.session.execute(update(AgentInvitation).where(col(AgentInvitation.agent_id) == agent_id,
                                                       col(AgentInvitation.used_at).is_(None)).values(expires_at=now))
-    agent.email = agent.password_hash = agent.calendar_uid = None
+    agent.email = agent.password_hash = agent.calendar_uid_hash = agent.calendar_uid_sealed = None
     agent.deleted_at = now
     uow.session.add(agent)

@@ -4,6 +4,13 @@ mon agenda ?".
 - The feed lives at `/calendrier/<calendar_uid>.ics`; the random `calendar_uid` is the only credential
   (calendar software cannot log in), so it is long (192 bits) and "Réinitialiser le lien" replaces it,
   after which the old address is unknown (404).
+- At rest the secret is never in clear: the database keeps its SHA-256 (`Agent.calendar_uid_hash`), which
+  finds the agent from an address, and the secret sealed with RDV_SECRET_KEY (`calendar_uid_sealed`,
+  rdv_app.auth.sealed), which shows the agent their address again on "Mon compte", as before. A copy of
+  the database alone gives no feed. Sealing rather than showing the address only once: agents come back
+  to copy it into another device, and the addresses in use before (migration 0008) keep working. A
+  server started with another RDV_SECRET_KEY cannot show the address any more (it still works): the agent
+  is told so and resets it.
 - Content: every RDV of the agent, in every organisation, starting one month ago or later, newest
   first, cancelled ones with STATUS:CANCELLED. UID = the RDV's uuid and SEQUENCE = its `ics_sequence`
   (the same as the emailed ICS, so a calendar fed both ways sees one event); DTSTART/DTEND carry the
@@ -33,6 +40,8 @@ from icalendar import Timezone
 from sqlmodel import col, select
 
 from rdv_app import routes
+from rdv_app.auth.sealed import seal, unseal
+from rdv_app.auth.tokens import hash_token
 from rdv_app.config import settings
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Rdv, RdvAgent, Territory
 from rdv_app.db.uow import UnitOfWork
@@ -42,12 +51,15 @@ from rdv_app.domain.names import agent_name
 from rdv_app.notify.ics import PRODID, PRODUCT_NAME
 from rdv_app.services import audit
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import NotFound
+from rdv_app.services.errors import DomainError, NotFound
 
 FEED_WINDOW = timedelta(days=31)
 REFRESH_INTERVAL = "PT1H"  # a hint; Google Agenda refreshes at its own pace (up to 12 hours)
 _UID_BYTES = 24
 _UID_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+UNREADABLE = ("L'adresse de votre calendrier ne peut plus être affichée (la clé secrète du serveur a changé) ; "
+              "elle fonctionne toujours dans les agendas déjà abonnés. Pour en obtenir une nouvelle à copier, "
+              "réinitialisez le lien.")
 _CANCELLED = [status.value for status in CANCELLED_STATUSES]
 _PLACES = {
     LocationType.HOME.value: "À domicile",
@@ -76,25 +88,27 @@ class Feed:
 def feed_links(uow: UnitOfWork, agent_id: int) -> FeedLinks:
     """The agent's feed addresses; the secret is created on the first visit (as in RDV Service Public)."""
     agent = _active_agent(uow, agent_id)
-    if not agent.calendar_uid:
-        agent.calendar_uid = _new_uid()
-        agent.updated_at = clock.now()
+    if not agent.calendar_uid_hash:
+        created = _store_new_uid(agent)
         uow.session.add(agent)
         uow.commit()
-    return links_for(agent.calendar_uid)
+        return links_for(created)
+    kept = unseal(agent.calendar_uid_sealed)
+    if kept is None:
+        raise DomainError(UNREADABLE)
+    return links_for(kept)
 
 
 @boundary
 def reset_feed(uow: UnitOfWork, agent_id: int) -> FeedLinks:
     """A new secret: calendars subscribed to the old address stop receiving anything (404)."""
     agent = _active_agent(uow, agent_id)
-    agent.calendar_uid = _new_uid()
-    agent.updated_at = clock.now()
+    secret = _store_new_uid(agent)
     uow.session.add(agent)
     audit.record(uow.session, action="webcal_reset", entity_type="agent", entity_id=agent_id, changes={},
                  actor_agent_id=agent_id)
     uow.commit()
-    return links_for(agent.calendar_uid)
+    return links_for(secret)
 
 
 def links_for(calendar_uid: str) -> FeedLinks:
@@ -103,8 +117,16 @@ def links_for(calendar_uid: str) -> FeedLinks:
     return FeedLinks(https_url=https_url, webcal_url="webcal://" + https_url.split("://", 1)[1])
 
 
-def _new_uid() -> str:
-    return secrets.token_urlsafe(_UID_BYTES)
+def stored_secret(secret: str) -> tuple[str, str]:
+    """What the database keeps of a feed secret: `Agent.calendar_uid_hash` and `calendar_uid_sealed`."""
+    return hash_token(secret), seal(secret)
+
+
+def _store_new_uid(agent: Agent) -> str:
+    secret = secrets.token_urlsafe(_UID_BYTES)
+    agent.calendar_uid_hash, agent.calendar_uid_sealed = stored_secret(secret)
+    agent.updated_at = clock.now()
+    return secret
 
 
 def _active_agent(uow: UnitOfWork, agent_id: int) -> Agent:
@@ -123,7 +145,7 @@ def agent_feed(uow: UnitOfWork, calendar_uid: str, *, now: datetime | None = Non
     if not _UID_PATTERN.fullmatch(calendar_uid or ""):
         raise NotFound("Calendrier introuvable.")
     agent = uow.session.exec(
-        select(Agent).where(Agent.calendar_uid == calendar_uid, col(Agent.deleted_at).is_(None))
+        select(Agent).where(Agent.calendar_uid_hash == hash_token(calendar_uid), col(Agent.deleted_at).is_(None))
     ).first()
     if agent is None:
         raise NotFound("Calendrier introuvable.")

@@ -1,6 +1,7 @@
-"""An organisation's own settings (menu "Organisation") and its "Réservation en ligne" overview.
+"""An organisation's own settings (menu "Organisation"), its "Réservation en ligne" overview, its first
+setup steps, and the creation of organisations by territorial admins.
 
-Rights: only admins of the organisation. Rules (domain.md section 1, Organisation): the name is required
+Rights: only admins of the organisation (territorial admins of its territory to create one). Rules (domain.md section 1, Organisation): the name is required
 and unique within the territory (ignoring case and accents); phone French, overseas or a 4-digit short
 number; email and website well formed; the time zone an IANA zone (the organisation's days and hours
 are read in it). A rename gives a new slug to the public link (its id keeps old links working). Every
@@ -13,9 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
+from rdv_app import routes
 from rdv_app.db.models import (
+    AgentRole,
+    AgentTerritorialRole,
     Lieu,
     Motif,
     Organisation,
@@ -28,17 +33,17 @@ from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, contact
 from rdv_app.domain.contact import InvalidValue
-from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType, WebhookSubscription
+from rdv_app.domain.enums import AccessLevel, BookableBy, LieuAvailability, LocationType, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.recipients import phone_region
 from rdv_app.services import audit
 from rdv_app.services.availability.inputs import running
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, PermissionDenied
 from rdv_app.services.organisation import local_time, public_links
 from rdv_app.services.organisation.admin_motifs import folded
-from rdv_app.services.rights import require_admin
+from rdv_app.services.rights import require_admin, require_territorial_admin
 
 ENTITY = "organisation"
 
@@ -113,6 +118,92 @@ def update_settings(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
                  organisation_id=organisation_id, actor_agent_id=actor_agent_id)
     uow.commit()
     return cleaned
+
+
+@dataclass(frozen=True)
+class TerritoryChoice:
+    id: int
+    label: str  # "62 Pas-de-Calais"
+    timezone: str
+
+
+@dataclass(frozen=True)
+class TerritoryOrganisation:
+    id: int
+    name: str
+    territory: str
+    agents: int
+
+
+def _administered_territories(uow: UnitOfWork, actor_agent_id: int) -> list[Territory]:
+    return list(uow.session.exec(
+        select(Territory).join(AgentTerritorialRole, col(AgentTerritorialRole.territory_id) == Territory.id)
+        .where(AgentTerritorialRole.agent_id == actor_agent_id).order_by(col(Territory.departement_number))))
+
+
+@boundary
+def territory_organisations(uow: UnitOfWork, actor_agent_id: int) -> tuple[list[TerritoryChoice],
+                                                                           list[TerritoryOrganisation]]:
+    """The territories the agent administers and their organisations; PermissionDenied when none."""
+    territories = _administered_territories(uow, actor_agent_id)
+    if not territories:
+        raise PermissionDenied("Cette page est réservée aux administrateurs du territoire.")
+    labels = {require_id(t): f"{t.departement_number} {t.name}" for t in territories}
+    agents = dict(uow.session.exec(select(AgentRole.organisation_id, func.count())
+                                   .group_by(col(AgentRole.organisation_id))).all())
+    organisations = uow.session.exec(select(Organisation).where(col(Organisation.territory_id).in_(labels))
+                                     .order_by(col(Organisation.name))).all()
+    return ([TerritoryChoice(require_id(t), labels[require_id(t)], t.timezone) for t in territories],
+            [TerritoryOrganisation(require_id(o), o.name, labels[o.territory_id], agents.get(require_id(o), 0))
+             for o in organisations])
+
+
+@boundary
+def create_organisation(uow: UnitOfWork, actor_agent_id: int, territory_id: int, data: OrganisationSettings) -> int:
+    """A new organisation of a territory the agent administers, who becomes its admin; its id."""
+    require_territorial_admin(uow, actor_agent_id, territory_id)
+    territory = uow.session.get(Territory, territory_id)
+    assert territory is not None
+    now = clock.now()
+    cleaned = _validated(uow, Organisation(territory_id=territory_id, name="", slug=""), data)
+    organisation = Organisation(territory_id=territory_id, slug=contact.slug(cleaned.name), created_at=now,
+                                updated_at=now, **cleaned.__dict__)
+    uow.session.add(organisation)
+    uow.session.flush()
+    organisation_id = require_id(organisation)
+    uow.session.add(AgentRole(agent_id=actor_agent_id, organisation_id=organisation_id,
+                              access_level=AccessLevel.ADMIN.value, created_at=now))
+    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=organisation_id,
+                 changes=audit.diff({}, cleaned.__dict__), organisation_id=organisation_id,
+                 actor_agent_id=actor_agent_id)
+    uow.commit()
+    return organisation_id
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    label: str
+    route: str
+    done: bool
+
+
+@boundary
+def setup_steps(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> list[SetupStep]:
+    """What a new organisation's admin does first, each step done once the organisation has one."""
+    require_admin(uow, actor_agent_id, organisation_id)
+
+    def has(model: Any, *where: Any) -> bool:
+        return uow.session.exec(select(model.id).where(model.organisation_id == organisation_id, *where)
+                                .limit(1)).first() is not None
+
+    colleagues = uow.session.exec(select(func.count()).select_from(AgentRole)
+                                  .where(AgentRole.organisation_id == organisation_id)).one()
+    return [
+        SetupStep("Ajouter un lieu de rendez-vous", routes.ADMIN_LIEUX, has(Lieu)),
+        SetupStep("Créer un motif", routes.ADMIN_MOTIFS, has(Motif, col(Motif.deleted_at).is_(None))),
+        SetupStep("Inviter des agents", routes.ADMIN_AGENTS, colleagues > 1),
+        SetupStep("Ouvrir des plages d'ouverture", routes.PLAGES, has(PlageOuverture)),
+    ]
 
 
 @boundary

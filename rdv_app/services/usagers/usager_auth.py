@@ -40,7 +40,12 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
-from rdv_app.domain.sessions import safe_next_path, session_is_active, session_needs_touch
+from rdv_app.domain.sessions import (
+    USAGER_SESSION_LIFETIME,
+    safe_next_path,
+    session_is_active,
+    session_needs_touch,
+)
 from rdv_app.notify.outbox import enqueue
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError
@@ -199,13 +204,15 @@ def _queue_link(uow: UnitOfWork, usager: Usager, next_path: str, now: datetime, 
 
 @boundary
 def resolve_session(uow: UnitOfWork, token: str | None, now: datetime | None = None) -> int | None:
-    """The usager id of an active session token, or None."""
+    """The usager id of an active session token, or None (unknown, revoked, idle for 7 days, or opened
+    30 days ago)."""
     if not token:
         return None
     now = now or clock.now()
     row = uow.session.exec(select(UsagerSession).where(UsagerSession.token_hash == hash_token(token))).first()
-    if row is None or not session_is_active(row.last_seen_at, now, row.revoked_at is not None,
-                                            USAGER_SESSION_IDLE_TIMEOUT):
+    if row is None or not session_is_active(row.created_at, row.last_seen_at, now, revoked=row.revoked_at is not None,
+                                            idle_timeout=USAGER_SESSION_IDLE_TIMEOUT,
+                                            lifetime=USAGER_SESSION_LIFETIME):
         return None
     if session_needs_touch(row.last_seen_at, now):
         row.last_seen_at = now
