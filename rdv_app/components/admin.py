@@ -44,7 +44,7 @@ def online_badge() -> rx.Component:
                       class_name="status-badge online-badge")
 
 
-def colour_swatch(colour: rx.Var) -> rx.Component:
+def colour_swatch(colour: rx.Var[str] | str) -> rx.Component:
     return rx.el.span(class_name="motif-swatch", background_color=colour, aria_hidden="true")
 
 

@@ -80,7 +80,7 @@ def select_field(field_id: str, label: str, *, value: rx.Var, on_change: Any, op
     )
 
 
-def checkbox(label: rx.Var | str, *, initial: rx.Var, on_change: Any, key: rx.Var | None = None,
+def checkbox(label: rx.Var | str, *, initial: rx.Var[bool] | bool, on_change: Any, key: rx.Var | str | None = None,
              **props: Any) -> rx.Component:
     """Uncontrolled like `input_field`: a click shows at once, whatever the server's latency."""
     return rx.el.label(

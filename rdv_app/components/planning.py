@@ -59,11 +59,11 @@ def info_box(text: str) -> rx.Component:
     return rx.el.p(text, class_name="info-box")
 
 
-def badge(text: str) -> rx.Component:
+def badge(text: rx.Var[str] | str) -> rx.Component:
     return rx.el.span(text, class_name="status-badge")
 
 
-def row_actions(noun: str, title: StringVar, on_edit: Any, on_delete: Any) -> rx.Component:
+def row_actions(noun: str, title: StringVar | str, on_edit: Any, on_delete: Any) -> rx.Component:
     """'Modifier' and 'Supprimer', named after the row for screen readers (the visible word first)."""
     return rx.hstack(
         rx.button(rx.icon("pencil", size=16), "Modifier", variant="outline", size="3", on_click=on_edit,

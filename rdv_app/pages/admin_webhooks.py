@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars.object import ObjectVar
 
 from rdv_app import routes
 from rdv_app.components.fields import field_error
@@ -99,7 +100,7 @@ def new_secret_box() -> rx.Component:
     )
 
 
-def endpoint_row(row: rx.Var) -> rx.Component:
+def endpoint_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.el.li(
         rx.vstack(
             rx.heading(row["url"], as_="h3", size="3", word_break="break-all"),
@@ -121,7 +122,7 @@ def endpoint_row(row: rx.Var) -> rx.Component:
     )
 
 
-def delivery_row(row: rx.Var) -> rx.Component:
+def delivery_row(row: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(row["when"]),
         rx.table.cell(row["what"]),

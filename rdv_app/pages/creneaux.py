@@ -98,7 +98,8 @@ def _slot_button(slot: SlotButton) -> rx.Component:
 def _day(day: DayColumn) -> rx.Component:
     return rx.el.section(
         rx.heading(day.label, as_="h3", size="3", class_name="day-title"),
-        rx.cond(day.slots.length() > 0,
+        # In rx.foreach, `day.slots` is already a Var: Var.create returns it as is, typed for mypy.
+        rx.cond(rx.Var.create(day.slots).length() > 0,
                 rx.el.div(rx.foreach(day.slots, _slot_button), class_name="slot-list"),
                 rx.text("Aucun créneau", size="2", color=styles.TEXT_MUTED)),
         class_name="day-column",

@@ -118,7 +118,8 @@ def week_view() -> rx.Component:
         return rx.el.section(
             rx.heading(view.label, as_="h3", size="3"),
             rx.cond(view.closed, rx.text("Fermé à la réservation en ligne", color=styles.TEXT_MUTED),
-                    rx.cond(view.times.length() > 0,
+                    # In rx.foreach, `view.times` is already a Var: Var.create returns it as is, typed for mypy.
+                    rx.cond(rx.Var.create(view.times).length() > 0,
                             rx.el.ul(rx.foreach(view.times, time_button),
                                      style={"list_style": "none", "padding": 0, "margin": "0.5rem 0 0",
                                             "display": "flex", "flex_wrap": "wrap", "gap": "0.5rem"}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars.sequence import ArrayVar
 
 from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert
@@ -15,7 +16,7 @@ _CARD = {"padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radi
          "width": "100%", "box_sizing": "border-box"}
 
 
-def _line(label: str, value: rx.Var) -> rx.Component:
+def _line(label: str, value: rx.Var[str] | str) -> rx.Component:
     return rx.cond(value != "", rx.text(rx.el.strong(f"{label} : "), value), rx.fragment())
 
 
@@ -51,7 +52,7 @@ def rdv_card(card: RdvCard, *, upcoming: bool) -> rx.Component:
     ))
 
 
-def rdv_list(cards: rx.Var, *, upcoming: bool, empty: str) -> rx.Component:
+def rdv_list(cards: ArrayVar, *, upcoming: bool, empty: str) -> rx.Component:
     return rx.cond(
         cards.length() > 0,
         rx.el.ul(rx.foreach(cards, lambda card: rdv_card(card, upcoming=upcoming)),

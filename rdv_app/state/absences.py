@@ -16,6 +16,7 @@ from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.plages import parse_clock, parse_day, weekly_recurrence
 from rdv_app.state.planning import PlanningPageMixin
+from rdv_app.state.typed_event import event
 
 FORM_HEADING_ID = "formulaire-indisponibilite-titre"
 LIST_HEADING_ID = "liste-indisponibilites-titre"
@@ -33,10 +34,10 @@ class AbsenceRow:
 
 class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
 
-    rows: list[AbsenceRow] = []
+    rows: rx.Field[list[AbsenceRow]] = rx.field(default_factory=list)
 
-    end_day: str = ""
-    repeat: bool = False
+    end_day: rx.Field[str] = rx.field("")
+    repeat: rx.Field[bool] = rx.field(False)
 
     def _list_heading_id(self) -> str:
         return LIST_HEADING_ID
@@ -71,12 +72,12 @@ class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- the form's fields
 
-    @rx.event
+    @event
     def set_end_day(self, value: str):
         self.end_day = value
         self._touch("end_day")
 
-    @rx.event
+    @event
     def set_repeat(self, checked: bool):
         self.repeat = checked
         self._touch("recurrence")
@@ -105,7 +106,7 @@ class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
         self.week_interval = "1"
         self._clear_feedback()
 
-    @rx.event
+    @event
     async def start_edit(self, absence_id: str):
         if not absence_id.isdigit():
             return None
@@ -127,7 +128,7 @@ class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
             self.until = view.recurrence.get("until") or ""
         return self._focus_form()
 
-    @rx.event
+    @event
     async def save(self):
         if self.saving or self._just_saved:
             return

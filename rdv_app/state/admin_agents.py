@@ -18,6 +18,7 @@ from rdv_app.services.agents.organisation_agents import AgentLine
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.typed_event import event
 
 SERVICE_PREFIX = "service-"
 
@@ -49,18 +50,18 @@ def _row(line: AgentLine) -> AgentRow:
 
 
 class AdminAgentsState(OrganisationPageState, AgentState):
-    organisation_name: str = ""
-    rows: list[AgentRow] = []
-    services: list[ServiceOption] = []
-    query: str = ""
-    message: str = ""
-    error: str = ""
-    invite_error: str = ""
-    invite_error_field: str = ""
-    inviting: bool = False
-    invite_key: int = 0
-    removing_id: str = ""
-    removal_text: str = ""
+    organisation_name: rx.Field[str] = rx.field("")
+    rows: rx.Field[list[AgentRow]] = rx.field(default_factory=list)
+    services: rx.Field[list[ServiceOption]] = rx.field(default_factory=list)
+    query: rx.Field[str] = rx.field("")
+    message: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    invite_error: rx.Field[str] = rx.field("")
+    invite_error_field: rx.Field[str] = rx.field("")
+    inviting: rx.Field[bool] = rx.field(False)
+    invite_key: rx.Field[int] = rx.field(0)
+    removing_id: rx.Field[str] = rx.field("")
+    removal_text: rx.Field[str] = rx.field("")
 
     def _before_load(self) -> None:
         self.message = self.error = self.invite_error = self.invite_error_field = ""
@@ -89,13 +90,13 @@ class AdminAgentsState(OrganisationPageState, AgentState):
         except DomainError as exc:
             self.error = exc.message
 
-    @rx.event
+    @event
     async def search(self, form: dict):
         self.query = str(form.get("query", ""))[:100]
         if self._agent_id is not None and self.current_org_id:
             await self._load(self._agent_id, int(self.current_org_id))
 
-    @rx.event
+    @event
     async def invite(self, form: dict[str, Any]):
         actor, organisation = self._agent_id, self.current_org_id
         if actor is None or not organisation or self.loading or self.inviting:
@@ -116,17 +117,17 @@ class AdminAgentsState(OrganisationPageState, AgentState):
             self.invite_error, self.invite_error_field = exc.message, exc.field or ""
         self.inviting = False
 
-    @rx.event
+    @event
     async def resend(self, agent_id: str):
         if (target := self._listed(agent_id)) is not None:
             await self._act(lambda uow, actor, org: organisation_agents.resend_invitation(uow, actor, org, target))
 
-    @rx.event
+    @event
     async def set_level(self, agent_id: str, level: str):
         if (target := self._listed(agent_id)) is not None:
             await self._act(lambda uow, actor, org: organisation_agents.change_level(uow, actor, org, target, level))
 
-    @rx.event
+    @event
     async def ask_removal(self, agent_id: str):
         actor, organisation, target = self._agent_id, self.current_org_id, self._listed(agent_id)
         if actor is None or not organisation or target is None:
@@ -140,11 +141,11 @@ class AdminAgentsState(OrganisationPageState, AgentState):
             return
         self.removing_id, self.removal_text = agent_id, removal.message
 
-    @rx.event
+    @event
     def cancel_removal(self):
         self.removing_id = self.removal_text = ""
 
-    @rx.event
+    @event
     async def confirm_removal(self):
         target = self._listed(self.removing_id)
         self.removing_id = self.removal_text = ""

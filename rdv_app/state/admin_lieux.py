@@ -14,6 +14,7 @@ from rdv_app.services.organisation.admin_lieux import LieuInput, LieuView
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import OrgEditMixin
+from rdv_app.state.typed_event import event
 
 FORM_HEADING_ID = "formulaire-lieu-titre"
 LIST_HEADING_ID = "liste-lieux-titre"
@@ -38,16 +39,16 @@ def _row(view: LieuView) -> LieuRow:
 
 
 class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
-    rows: list[LieuRow] = []
-    warnings: list[str] = []
-    warned_id: str = ""
+    rows: rx.Field[list[LieuRow]] = rx.field(default_factory=list)
+    warnings: rx.Field[list[str]] = rx.field(default_factory=list)
+    warned_id: rx.Field[str] = rx.field("")
 
-    editing_name: str = ""
-    name: str = ""
-    address: str = ""
-    phone_number: str = ""
-    latitude: str = ""
-    longitude: str = ""
+    editing_name: rx.Field[str] = rx.field("")
+    name: rx.Field[str] = rx.field("")
+    address: rx.Field[str] = rx.field("")
+    phone_number: rx.Field[str] = rx.field("")
+    latitude: rx.Field[str] = rx.field("")
+    longitude: rx.Field[str] = rx.field("")
 
     def _form_heading_id(self) -> str:
         return FORM_HEADING_ID
@@ -77,7 +78,7 @@ class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
     def form_heading(self) -> str:
         return f"Modifier le lieu « {self.editing_name} »" if self.editing_id else "Ajouter un lieu"
 
-    @rx.event
+    @event
     def set_text(self, field: str, value: str):
         if field in TEXT_FIELDS:
             setattr(self, field, str(value))
@@ -93,7 +94,7 @@ class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
         self.name = self.address = self.phone_number = self.latitude = self.longitude = ""
         self._clear_feedback()
 
-    @rx.event
+    @event
     async def start_edit(self, lieu_id: str):
         if not lieu_id.isdigit():
             return None
@@ -107,7 +108,7 @@ class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
         self.longitude = "" if view.longitude is None else str(view.longitude)
         return self._focus_form()
 
-    @rx.event
+    @event
     async def save(self):
         if self.saving or self._just_saved:
             return
@@ -122,7 +123,7 @@ class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
                                      lambda uow, lieu_id: admin_lieux.update_lieu(uow, *who, lieu_id, data),
                                      f"Le lieu « {' '.join(self.name.split())} » a été {done}.")
 
-    @rx.event
+    @event
     async def set_enabled(self, lieu_id: str, enabled: bool, confirm: bool = False):
         self.list_message = self.list_error = ""
         self.warnings = []
@@ -143,7 +144,7 @@ class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
         self.list_message = f"Le lieu « {name} » a été {'réactivé' if enabled else 'désactivé'}."
         await self._refresh()
 
-    @rx.event
+    @event
     def dismiss_warnings(self):
         self.warnings = []
         self.warned_id = ""

@@ -20,6 +20,7 @@ from rdv_app.services.organisation.admin_motifs import MotifRow
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import DeleteConfirmMixin, OrgFormMixin
+from rdv_app.state.typed_event import event
 
 FORM_HEADING_ID = "formulaire-motif-titre"
 LIST_HEADING_ID = "liste-motifs-titre"
@@ -73,29 +74,29 @@ class MotifFormMixin(OrgFormMixin, mixin=True):
     """The motif's fields as the form holds them (text inputs are uncontrolled: `form_key` shows new
     values), shared by the organisation page and the territory page's "create in several organisations"."""
 
-    name: str = ""
-    service_id: str = ""
-    color: str = "#1f6feb"
-    duration: str = "30"
-    location_type: str = "public_office"
-    collectif: bool = False
-    bookable_by: str = "agents"
-    min_amount: str = "30"
-    min_unit: str = "minutes"
-    max_amount: str = "3"
-    max_unit: str = "months"
-    visibility_type: str = "visible_and_notified"
-    sectorisation_level: str = "departement"
-    for_secretariat: bool = False
-    follow_up: bool = False
-    editable_by_usager: bool = True
-    cancellable_by_usager: bool = True
-    restriction: str = ""
-    instruction: str = ""
-    cancel_warning: str = ""
-    tab: str = TAB_GENERAL
+    name: rx.Field[str] = rx.field("")
+    service_id: rx.Field[str] = rx.field("")
+    color: rx.Field[str] = rx.field("#1f6feb")
+    duration: rx.Field[str] = rx.field("30")
+    location_type: rx.Field[str] = rx.field("public_office")
+    collectif: rx.Field[bool] = rx.field(False)
+    bookable_by: rx.Field[str] = rx.field("agents")
+    min_amount: rx.Field[str] = rx.field("30")
+    min_unit: rx.Field[str] = rx.field("minutes")
+    max_amount: rx.Field[str] = rx.field("3")
+    max_unit: rx.Field[str] = rx.field("months")
+    visibility_type: rx.Field[str] = rx.field("visible_and_notified")
+    sectorisation_level: rx.Field[str] = rx.field("departement")
+    for_secretariat: rx.Field[bool] = rx.field(False)
+    follow_up: rx.Field[bool] = rx.field(False)
+    editable_by_usager: rx.Field[bool] = rx.field(True)
+    cancellable_by_usager: rx.Field[bool] = rx.field(True)
+    restriction: rx.Field[str] = rx.field("")
+    instruction: rx.Field[str] = rx.field("")
+    cancel_warning: rx.Field[str] = rx.field("")
+    tab: rx.Field[str] = rx.field(TAB_GENERAL)
 
-    @rx.event
+    @event
     def set_text(self, field: str, value: str):
         """Every text, number and select field of the form (`field` names the state var; the browser may
         only name those)."""
@@ -103,7 +104,7 @@ class MotifFormMixin(OrgFormMixin, mixin=True):
             setattr(self, field, str(value))
             self._touch(_ERROR_FIELD.get(field, field))
 
-    @rx.event
+    @event
     def set_flag(self, field: str, checked: bool):
         if field in FLAG_FIELDS:
             setattr(self, field, bool(checked))
@@ -140,7 +141,7 @@ class MotifFormMixin(OrgFormMixin, mixin=True):
         if exc.field:
             self.tab = FIELD_TABS.get(exc.field, self.tab)
 
-    @rx.event
+    @event
     def set_tab(self, value: str):
         if value in TABS:
             self.tab = value
@@ -191,17 +192,17 @@ _ERROR_FIELD = {
 
 
 class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState, AgentState):
-    services: list[Option] = []
-    rows: list[MotifListRow] = []
-    filter_service: str = ""
-    filter_location: str = ""
-    filter_online: str = ""
-    show_archived: bool = False
+    services: rx.Field[list[Option]] = rx.field(default_factory=list)
+    rows: rx.Field[list[MotifListRow]] = rx.field(default_factory=list)
+    filter_service: rx.Field[str] = rx.field("")
+    filter_location: rx.Field[str] = rx.field("")
+    filter_online: rx.Field[str] = rx.field("")
+    show_archived: rx.Field[bool] = rx.field(False)
 
-    editing_name: str = ""
-    has_rdvs: bool = False
+    editing_name: rx.Field[str] = rx.field("")
+    has_rdvs: rx.Field[bool] = rx.field(False)
 
-    deleting_verb: str = ""
+    deleting_verb: rx.Field[str] = rx.field("")
 
     def _form_heading_id(self) -> str:
         return FORM_HEADING_ID
@@ -234,7 +235,7 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState
         else:
             self.rows = [list_row(r) for r in rows]
 
-    @rx.event
+    @event
     async def set_filter(self, name: str, value: str):
         if name not in FILTERS:
             return
@@ -242,7 +243,7 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState
         self.list_message = ""
         await self._refresh()
 
-    @rx.event
+    @event
     async def set_show_archived(self, checked: bool):
         self.show_archived = bool(checked)
         self.list_message = ""
@@ -272,11 +273,11 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState
         self.editing_id, self.editing_name, self.has_rdvs = str(detail.id), detail.fields.name, detail.has_rdvs
         return True
 
-    @rx.event
+    @event
     async def start_edit(self, motif_id: str):
         return self._focus_form() if motif_id.isdigit() and await self._open(int(motif_id)) else None
 
-    @rx.event
+    @event
     async def duplicate(self, motif_id: str):
         self.list_message = self.list_error = ""
         if not motif_id.isdigit():
@@ -294,7 +295,7 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState
                              "puis enregistrez.")
         return self._focus_form()
 
-    @rx.event
+    @event
     async def save(self):
         if self.saving or self._just_saved:
             return
@@ -308,7 +309,7 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState
                                      lambda uow, motif_id: admin_motifs.update_motif(uow, *who, motif_id, data),
                                      f"Le motif « {' '.join(self.name.split())} » a été {done}.")
 
-    @rx.event
+    @event
     def ask_remove(self, motif_id: str):
         row = next((r for r in self.rows if r.id == motif_id), None)
         if row is None:

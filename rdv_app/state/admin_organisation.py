@@ -15,17 +15,18 @@ from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES, O
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import OrgFormMixin
+from rdv_app.state.typed_event import event
 
 TEXT_FIELDS = frozenset({"name", "phone_number", "email", "website", "horaires", "timezone"})
 
 
 class AdminOrganisationState(OrgFormMixin, OrganisationPageState, AgentState):
-    name: str = ""
-    phone_number: str = ""
-    email: str = ""
-    website: str = ""
-    horaires: str = ""
-    timezone: str = ""
+    name: rx.Field[str] = rx.field("")
+    phone_number: rx.Field[str] = rx.field("")
+    email: rx.Field[str] = rx.field("")
+    website: rx.Field[str] = rx.field("")
+    horaires: rx.Field[str] = rx.field("")
+    timezone: rx.Field[str] = rx.field("")
 
     @rx.var
     def timezone_options(self) -> list[Option]:
@@ -49,13 +50,13 @@ class AdminOrganisationState(OrgFormMixin, OrganisationPageState, AgentState):
         self._show(await within(UnitOfWork(read_only=True),
                                 lambda uow: admin_organisation.get_settings(uow, agent_id, organisation_id)))
 
-    @rx.event
+    @event
     def set_text(self, field: str, value: str):
         if field in TEXT_FIELDS:
             setattr(self, field, str(value))
             self._touch(field)
 
-    @rx.event
+    @event
     async def save(self):
         if self.saving:
             return
@@ -89,11 +90,11 @@ class OnlineMotifRow:
 
 
 class OnlineBookingState(OrganisationPageState, AgentState):
-    url: str = ""
-    snippet: str = ""
-    motifs: list[OnlineMotifRow] = []
-    not_offered: list[str] = []
-    copied_message: str = ""
+    url: rx.Field[str] = rx.field("")
+    snippet: rx.Field[str] = rx.field("")
+    motifs: rx.Field[list[OnlineMotifRow]] = rx.field(default_factory=list)
+    not_offered: rx.Field[list[str]] = rx.field(default_factory=list)
+    copied_message: rx.Field[str] = rx.field("")
 
     def _before_load(self) -> None:
         self.copied_message = ""
@@ -105,7 +106,7 @@ class OnlineBookingState(OrganisationPageState, AgentState):
         self.motifs = [OnlineMotifRow(m.name, m.service_name, m.location_label, m.offered) for m in overview.motifs]
         self.not_offered = [m.name for m in overview.not_offered]
 
-    @rx.event
+    @event
     def copy(self, what: str):
         if what == "lien":
             self.copied_message = "Le lien a été copié dans le presse-papiers."

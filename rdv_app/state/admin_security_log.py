@@ -11,13 +11,14 @@ from rdv_app.services import security_log
 from rdv_app.services.security_log import EventRow
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.typed_event import event
 
 
 class SecurityLogState(OrganisationPageState, AgentState):
-    territory_name: str = ""
-    events: list[EventRow] = []
-    page: int = 1
-    has_more: bool = False
+    territory_name: rx.Field[str] = rx.field("")
+    events: rx.Field[list[EventRow]] = rx.field(default_factory=list)
+    page: rx.Field[int] = rx.field(1)
+    has_more: rx.Field[bool] = rx.field(False)
 
     def _before_load(self) -> None:
         self.events = []
@@ -29,7 +30,7 @@ class SecurityLogState(OrganisationPageState, AgentState):
                            lambda uow: security_log.territory_log(uow, agent_id, organisation_id, page))
         self.territory_name, self.events, self.has_more = log.territory_name, log.rows, log.has_more
 
-    @rx.event
+    @event
     async def show_page(self, page: int):
         if self._agent_id is None or not self.current_org_id or page < 1:
             return
@@ -38,10 +39,10 @@ class SecurityLogState(OrganisationPageState, AgentState):
                            lambda uow: security_log.territory_log(uow, agent_id, organisation_id, page))
         self.page, self.events, self.has_more = page, log.rows, log.has_more
 
-    @rx.event
+    @event
     async def next_page(self):
         return SecurityLogState.show_page(self.page + 1)
 
-    @rx.event
+    @event
     async def previous_page(self):
         return SecurityLogState.show_page(self.page - 1)

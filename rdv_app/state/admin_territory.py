@@ -19,6 +19,7 @@ from rdv_app.services.organisation.territory_motifs import BulkChange, BulkPrevi
 from rdv_app.state.admin_motifs import ONLINE, MotifFormMixin, whole_number
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.typed_event import event
 
 TABLE_HEADING_ID = "motifs-territoire-titre"
 PREVIEW_HEADING_ID = "apercu-changement-titre"
@@ -52,39 +53,39 @@ class PreviewLine:
 
 
 class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
-    territory_name: str = ""
-    organisation_options: list[Option] = []  # the organisations of the territory the agent administers
-    services: list[Option] = []
+    territory_name: rx.Field[str] = rx.field("")
+    organisation_options: rx.Field[list[Option]] = rx.field(default_factory=list)  # the organisations of the territory the agent administers
+    services: rx.Field[list[Option]] = rx.field(default_factory=list)
 
-    rows: list[TerritoryRow] = []
-    filter_organisation: str = ""
-    filter_service: str = ""
-    filter_location: str = ""
-    filter_online: str = ""
-    search: str = ""
-    selected: list[str] = []
-    list_error: str = ""
+    rows: rx.Field[list[TerritoryRow]] = rx.field(default_factory=list)
+    filter_organisation: rx.Field[str] = rx.field("")
+    filter_service: rx.Field[str] = rx.field("")
+    filter_location: rx.Field[str] = rx.field("")
+    filter_online: rx.Field[str] = rx.field("")
+    search: rx.Field[str] = rx.field("")
+    selected: rx.Field[list[str]] = rx.field(default_factory=list)
+    list_error: rx.Field[str] = rx.field("")
 
-    bulk_bookable: str = ""
-    bulk_min_amount: str = ""
-    bulk_min_unit: str = "hours"
-    bulk_max_amount: str = ""
-    bulk_max_unit: str = "days"
-    bulk_duration: str = ""
-    bulk_set_color: bool = False
-    bulk_color: str = "#1f6feb"
-    bulk_set_instruction: bool = False
-    bulk_instruction: str = ""
-    bulk_key: int = 0
-    bulk_error: str = ""
-    preview_lines: list[PreviewLine] = []
-    preview_summary: str = ""
-    preview_failing: int = 0
-    previewing: bool = False
-    applying: bool = False
-    applied_message: str = ""
+    bulk_bookable: rx.Field[str] = rx.field("")
+    bulk_min_amount: rx.Field[str] = rx.field("")
+    bulk_min_unit: rx.Field[str] = rx.field("hours")
+    bulk_max_amount: rx.Field[str] = rx.field("")
+    bulk_max_unit: rx.Field[str] = rx.field("days")
+    bulk_duration: rx.Field[str] = rx.field("")
+    bulk_set_color: rx.Field[bool] = rx.field(False)
+    bulk_color: rx.Field[str] = rx.field("#1f6feb")
+    bulk_set_instruction: rx.Field[bool] = rx.field(False)
+    bulk_instruction: rx.Field[str] = rx.field("")
+    bulk_key: rx.Field[int] = rx.field(0)
+    bulk_error: rx.Field[str] = rx.field("")
+    preview_lines: rx.Field[list[PreviewLine]] = rx.field(default_factory=list)
+    preview_summary: rx.Field[str] = rx.field("")
+    preview_failing: rx.Field[int] = rx.field(0)
+    previewing: rx.Field[bool] = rx.field(False)
+    applying: rx.Field[bool] = rx.field(False)
+    applied_message: rx.Field[str] = rx.field("")
 
-    create_org_ids: list[str] = []
+    create_org_ids: rx.Field[list[str]] = rx.field(default_factory=list)
 
     _territory_id: int | None = None
 
@@ -150,25 +151,25 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- table
 
-    @rx.event
+    @event
     async def set_filter(self, name: str, value: str):
         if name in FILTERS:
             setattr(self, name, str(value))
             self.applied_message = ""
             await self._refresh()
 
-    @rx.event
+    @event
     def toggle(self, motif_id: str, checked: bool):
         others = [m for m in self.selected if m != motif_id]
         self._select([*others, motif_id] if checked else others)
         self.applied_message = ""
 
-    @rx.event
+    @event
     def select_all(self):
         self._select([r.id for r in self.rows])
         self.applied_message = ""
 
-    @rx.event
+    @event
     def select_none(self):
         self._select([])
         self.applied_message = ""
@@ -184,14 +185,14 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- bulk change
 
-    @rx.event
+    @event
     def set_bulk(self, name: str, value: str):
         if name in BULK_TEXT:
             setattr(self, name, str(value))
             self._stale()
             self.applied_message = ""
 
-    @rx.event
+    @event
     def set_bulk_flag(self, name: str, checked: bool):
         if name in BULK_FLAGS:
             setattr(self, name, bool(checked))
@@ -228,7 +229,7 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
             instruction_for_rdv=self.bulk_instruction if self.bulk_set_instruction else None,
         )
 
-    @rx.event
+    @event
     async def preview(self):
         if self.previewing:
             return
@@ -266,7 +267,7 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
                          "erreur")
         self.preview_summary = ", ".join(parts) + "."
 
-    @rx.event
+    @event
     async def apply(self):
         if self.applying or not self.preview_lines:
             return
@@ -291,19 +292,19 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
         finally:
             self.applying = False
 
-    @rx.event
+    @event
     def cancel_preview(self):
         self._stale()
 
     # ----------------------------------------------------------------------- one motif, several organisations
 
-    @rx.event
+    @event
     def toggle_create_org(self, organisation_id: str, checked: bool):
         others = [o for o in self.create_org_ids if o != organisation_id]
         self.create_org_ids = [*others, organisation_id] if checked else others
         self._touch("organisation_ids")
 
-    @rx.event
+    @event
     async def create(self):
         if self.saving:
             return

@@ -14,6 +14,7 @@ from rdv_app.services.integrations import webhooks
 from rdv_app.services.organisation import local_time
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.typed_event import event
 
 SUBSCRIPTION_FIELD_PREFIX = "abonnement_"
 _EVENT_LABELS = {"created": "création", "updated": "modification", "destroyed": "suppression"}
@@ -37,31 +38,31 @@ def _delivery_row(view: webhooks.DeliveryView, time_zone: str) -> dict[str, str]
 
 
 class AdminWebhooksState(OrganisationPageState, AgentState):
-    action_error: str = ""
-    endpoints: list[dict[str, str]] = []
-    message: str = ""
+    action_error: rx.Field[str] = rx.field("")
+    endpoints: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    message: rx.Field[str] = rx.field("")
 
     # the form: "" (closed), "new" or the id of the endpoint edited
-    editing: str = ""
-    form_key: int = 0
-    form_url: str = ""
-    form_subscriptions: list[str] = []
-    form_enabled: bool = True
-    form_error: str = ""
-    form_field: str = ""
-    saving: bool = False
+    editing: rx.Field[str] = rx.field("")
+    form_key: rx.Field[int] = rx.field(0)
+    form_url: rx.Field[str] = rx.field("")
+    form_subscriptions: rx.Field[list[str]] = rx.field(default_factory=list)
+    form_enabled: rx.Field[bool] = rx.field(True)
+    form_error: rx.Field[str] = rx.field("")
+    form_field: rx.Field[str] = rx.field("")
+    saving: rx.Field[bool] = rx.field(False)
     # The secret of the endpoint just created, shown once.
-    new_secret: str = ""
+    new_secret: rx.Field[str] = rx.field("")
 
-    deleting_id: str = ""
-    deleting_url: str = ""
-    deleting: bool = False
+    deleting_id: rx.Field[str] = rx.field("")
+    deleting_url: rx.Field[str] = rx.field("")
+    deleting: rx.Field[bool] = rx.field(False)
 
-    log_endpoint_id: str = ""
-    log_url: str = ""
-    log: list[dict[str, str]] = []
-    log_loading: bool = False
-    resending_id: str = ""
+    log_endpoint_id: rx.Field[str] = rx.field("")
+    log_url: rx.Field[str] = rx.field("")
+    log: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    log_loading: rx.Field[bool] = rx.field(False)
+    resending_id: rx.Field[str] = rx.field("")
 
     def _who(self) -> tuple[int, int] | None:
         """The signed-in agent and the organisation shown, or None before the page has loaded."""
@@ -80,11 +81,11 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
 
     # ------------------------------------------------------------------ form
 
-    @rx.event
+    @event
     def open_new(self):
         self._open("new", "", ["rdv"], True)
 
-    @rx.event
+    @event
     async def open_edit(self, endpoint_id: str):
         row = next((e for e in self.endpoints if e["id"] == endpoint_id), None)
         who = self._who()
@@ -99,11 +100,11 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
         self.form_error = self.form_field = self.message = self.new_secret = ""
         self.form_key += 1
 
-    @rx.event
+    @event
     def close_form(self):
         self.editing = self.form_error = self.form_field = ""
 
-    @rx.event
+    @event
     async def save(self, form: dict):
         self.form_error = self.form_field = self.message = ""
         who = self._who()
@@ -142,27 +143,27 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
         finally:
             self.saving = False
 
-    @rx.event
+    @event
     def secret_copied(self):
         self.message = "Secret copié."
 
-    @rx.event
+    @event
     def hide_secret(self):
         self.new_secret = ""
         self.message = ""
 
     # ------------------------------------------------------------------ deletion
 
-    @rx.event
+    @event
     def ask_delete(self, endpoint_id: str, url: str):
         self.deleting_id, self.deleting_url, self.message = endpoint_id, url, ""
 
-    @rx.event
+    @event
     def delete_dialog_changed(self, is_open: bool):
         if not is_open:
             self.deleting_id = ""
 
-    @rx.event
+    @event
     async def confirm_delete(self):
         who = self._who()
         if who is None or not self.deleting_id.isdigit():
@@ -191,7 +192,7 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
 
     # ------------------------------------------------------------------ delivery log
 
-    @rx.event
+    @event
     async def show_log(self, endpoint_id: str, url: str):
         self.log_endpoint_id, self.log_url, self.message = endpoint_id, url, ""
         self.log_loading = True
@@ -212,11 +213,11 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
         views, time_zone = await within(UnitOfWork(read_only=True), read)
         self.log = [_delivery_row(v, time_zone) for v in views]
 
-    @rx.event
+    @event
     def close_log(self):
         self.log_endpoint_id, self.log = "", []
 
-    @rx.event
+    @event
     async def resend(self, message_id: str):
         """Puts the message back in the outbox and sends it at once; the log then shows the new attempt."""
         who = self._who()

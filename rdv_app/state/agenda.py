@@ -19,6 +19,7 @@ from rdv_app.state.agenda_feed import agenda_feed, only_loop_of_tab
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.rdv_new import replace_query
+from rdv_app.state.typed_event import event
 
 # How often a watching agenda without news checks that its tab is still open on it.
 STILL_OPEN_SECONDS = 5.0
@@ -65,25 +66,25 @@ async def _read(query: AgendaQuery) -> agenda.Agenda:
 
 
 class AgendaState(OrganisationPageState, AgentState):
-    agent_choices: list[AgentChoice] = []
-    shown_agents: list[str] = []
-    events: list[dict] = []
-    now_local: str = ""
-    hidden_days: list[int] = [0]
-    error: str = ""
+    agent_choices: rx.Field[list[AgentChoice]] = rx.field(default_factory=list)
+    shown_agents: rx.Field[list[str]] = rx.field(default_factory=list)
+    events: rx.Field[list[dict]] = rx.field(default_factory=list)
+    now_local: rx.Field[str] = rx.field("")
+    hidden_days: rx.Field[list[int]] = rx.field(default_factory=lambda: [0])
+    error: rx.Field[str] = rx.field("")
     # FullCalendar reads `now` and its first day only when it starts: it starts once they are known.
-    calendar_ready: bool = False
-    initial_date: str = ""
-    created_message: str = ""
-    created_link: str = ""
+    calendar_ready: rx.Field[bool] = rx.field(False)
+    initial_date: rx.Field[str] = rx.field("")
+    created_message: rx.Field[str] = rx.field("")
+    created_link: rx.Field[str] = rx.field("")
     # Planning from an empty time of the calendar.
-    motif_choices: list[AgentChoice] = []
-    new_rdv_open: bool = False
-    new_rdv_start: str = ""  # local wall-clock time ("2026-12-07T09:30"), or a day from the month view
-    new_rdv_label: str = ""
-    new_rdv_motif: str = ""
-    new_rdv_agent: str = ""
-    new_rdv_error: str = ""
+    motif_choices: rx.Field[list[AgentChoice]] = rx.field(default_factory=list)
+    new_rdv_open: rx.Field[bool] = rx.field(False)
+    new_rdv_start: rx.Field[str] = rx.field("")  # local wall-clock time ("2026-12-07T09:30"), or a day from the month view
+    new_rdv_label: rx.Field[str] = rx.field("")
+    new_rdv_motif: rx.Field[str] = rx.field("")
+    new_rdv_agent: rx.Field[str] = rx.field("")
+    new_rdv_error: rx.Field[str] = rx.field("")
 
     _first_day: str = ""
     _last_day: str = ""
@@ -145,7 +146,7 @@ class AgendaState(OrganisationPageState, AgentState):
         self.now_local = data.now
         self.hidden_days = [0] if data.display_saturdays else [0, 6]
 
-    @rx.event
+    @event
     async def range_changed(self, start: str, end: str, _view: str):
         """FullCalendar reports the visible range (end excluded): load only that."""
         try:
@@ -159,7 +160,7 @@ class AgendaState(OrganisationPageState, AgentState):
         except DomainError as exc:
             self.error = exc.message
 
-    @rx.event
+    @event
     def ask_new_rdv(self, moment: str, all_day: bool):
         """An empty time was clicked (a day in the month view): the motif is chosen next."""
         try:
@@ -174,7 +175,7 @@ class AgendaState(OrganisationPageState, AgentState):
             self.new_rdv_label = "Le " + rdv_planning.describe(clicked.date(), clicked.time())
         self._open_new_rdv()
 
-    @rx.event
+    @event
     def ask_new_rdv_anytime(self):
         """The button next to the calendar: the date and time are chosen on the planning page."""
         self.new_rdv_start = self.new_rdv_label = ""
@@ -192,20 +193,20 @@ class AgendaState(OrganisationPageState, AgentState):
     def shown_agent_choices(self) -> list[AgentChoice]:
         return [c for c in self.agent_choices if c.value in self.shown_agents]
 
-    @rx.event
+    @event
     def set_new_rdv_motif(self, value: str):
         self.new_rdv_motif = value
         self.new_rdv_error = ""
 
-    @rx.event
+    @event
     def set_new_rdv_agent(self, value: str):
         self.new_rdv_agent = value
 
-    @rx.event
+    @event
     def close_new_rdv(self, is_open: bool):
         self.new_rdv_open = is_open
 
-    @rx.event
+    @event
     def plan_new_rdv(self):
         if not self.new_rdv_motif:
             self.new_rdv_error = "Choisissez le motif du RDV."
@@ -213,7 +214,7 @@ class AgendaState(OrganisationPageState, AgentState):
         return rx.redirect(routes.rdv_new(motif_id=self.new_rdv_motif, start=self.new_rdv_start,
                                           agent_ids=[self.new_rdv_agent]))
 
-    @rx.event
+    @event
     async def toggle_agent(self, agent_id: str, checked: bool):
         if agent_id not in {c.value for c in self.agent_choices}:
             return
@@ -221,7 +222,7 @@ class AgendaState(OrganisationPageState, AgentState):
         self.shown_agents = [*others, agent_id] if checked else others or [str(self._agent_id)]
         await self._refresh()
 
-    @rx.event(background=True)
+    @event(background=True)
     async def watch(self):
         """Reads the visible range again whenever the process's change feed (`agenda_feed`) reports a change
         that may show in it, while this agenda stays open in this tab and its session holds.

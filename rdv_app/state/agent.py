@@ -30,6 +30,7 @@ from rdv_app.state.session_guard import (
     recheck_due,
     revocations,
 )
+from rdv_app.state.typed_event import event
 
 
 def session_token_from(cookie_header: str) -> str | None:
@@ -84,22 +85,22 @@ def session_ended_login(next_path: str) -> str:
 
 
 class AgentState(SessionChecked, rx.State):
-    ready: bool = False
-    first_name: str = ""
-    display_name: str = ""
-    email: str = ""
-    organisations: list[dict[str, str]] = []
+    ready: rx.Field[bool] = rx.field(False)
+    first_name: rx.Field[str] = rx.field("")
+    display_name: rx.Field[str] = rx.field("")
+    email: rx.Field[str] = rx.field("")
+    organisations: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     # Territorial admin of at least one territory: the territory pages then show in the navigation.
-    is_territorial_admin: bool = False
-    is_super_admin: bool = False
-    current_org_id: str = rx.Cookie("", name="rdv_organisation", same_site="lax", max_age=60 * 60 * 24 * 365)
+    is_territorial_admin: rx.Field[bool] = rx.field(False)
+    is_super_admin: rx.Field[bool] = rx.field(False)
+    current_org_id: rx.Field[str] = rx.field(rx.Cookie("", name="rdv_organisation", same_site="lax", max_age=60 * 60 * 24 * 365))
 
     _agent_id: int | None = None
     # When the session was last found valid (`clock.timestamp()`): events re-check it after 30 seconds.
     _session_checked_at: float = 0.0
     _revocations_seen: int = 0
 
-    @rx.event
+    @event
     async def require_agent(self):
         """on_load of every agent page (`rdv_app.pages.template.agent_page`): no valid session, no page."""
         token = session_token_from(self.router.headers.cookie)
@@ -176,7 +177,7 @@ class AgentState(SessionChecked, rx.State):
     def has_several_organisations(self) -> bool:
         return len(self.organisations) > 1
 
-    @rx.event
+    @event
     def switch_organisation(self, organisation_id: str):
         if any(o["id"] == organisation_id for o in self.organisations):
             self.current_org_id = organisation_id
@@ -184,7 +185,7 @@ class AgentState(SessionChecked, rx.State):
             return rx.redirect(routes.after_organisation_switch(self.router.url.path or routes.WORKSPACE))
         return None
 
-    @rx.event
+    @event
     async def logout(self):
         token = session_token_from(self.router.headers.cookie)
         await within(UnitOfWork(), lambda uow: agent_auth.revoke_session(uow, token))

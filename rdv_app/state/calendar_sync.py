@@ -9,20 +9,21 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import webcal
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.typed_event import event
 
 
 class WebcalState(AgentState):
-    https_url: str = ""
-    webcal_url: str = ""
-    confirming_reset: bool = False
-    resetting: bool = False
-    webcal_message: str = ""
-    webcal_error: str = ""
+    https_url: rx.Field[str] = rx.field("")
+    webcal_url: rx.Field[str] = rx.field("")
+    confirming_reset: rx.Field[bool] = rx.field(False)
+    resetting: rx.Field[bool] = rx.field(False)
+    webcal_message: rx.Field[str] = rx.field("")
+    webcal_error: rx.Field[str] = rx.field("")
 
     def _show(self, links: webcal.FeedLinks) -> None:
         self.https_url, self.webcal_url = links.https_url, links.webcal_url
 
-    @rx.event
+    @event
     async def load_webcal(self):
         self.confirming_reset = False
         self.webcal_message = self.webcal_error = ""
@@ -36,20 +37,20 @@ class WebcalState(AgentState):
             self.https_url = self.webcal_url = ""
             self.webcal_error = exc.message
 
-    @rx.event
+    @event
     def copied(self, which: str):
         self.webcal_message = f"Le lien {which} a été copié."
 
-    @rx.event
+    @event
     def ask_reset(self):
         self.webcal_message = self.webcal_error = ""
         self.confirming_reset = True
 
-    @rx.event
+    @event
     def cancel_reset(self):
         self.confirming_reset = False
 
-    @rx.event
+    @event
     async def reset_link(self):
         agent_id = self._agent_id
         if agent_id is None:

@@ -16,6 +16,7 @@ from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.typed_event import event
 
 
 @dataclass
@@ -44,25 +45,25 @@ class LieuCard:
 
 
 class CreneauxState(OrganisationPageState, AgentState):
-    services: list[Option] = []
-    motifs: list[Option] = []
-    agents: list[Option] = []
-    lieux: list[Option] = []
+    services: rx.Field[list[Option]] = rx.field(default_factory=list)
+    motifs: rx.Field[list[Option]] = rx.field(default_factory=list)
+    agents: rx.Field[list[Option]] = rx.field(default_factory=list)
+    lieux: rx.Field[list[Option]] = rx.field(default_factory=list)
 
-    service_id: str = ""
-    motif_id: str = ""
-    agent_ids: list[str] = []
-    lieu_id: str = ""
-    from_day: str = ""
+    service_id: rx.Field[str] = rx.field("")
+    motif_id: rx.Field[str] = rx.field("")
+    agent_ids: rx.Field[list[str]] = rx.field(default_factory=list)
+    lieu_id: rx.Field[str] = rx.field("")
+    from_day: rx.Field[str] = rx.field("")
 
-    searching: bool = False
-    error: str = ""
-    searched: bool = False
-    week_title: str = ""
-    days: list[DayColumn] = []
-    week_is_empty: bool = False
-    next_label: str = ""
-    lieu_cards: list[LieuCard] = []
+    searching: rx.Field[bool] = rx.field(False)
+    error: rx.Field[str] = rx.field("")
+    searched: rx.Field[bool] = rx.field(False)
+    week_title: rx.Field[str] = rx.field("")
+    days: rx.Field[list[DayColumn]] = rx.field(default_factory=list)
+    week_is_empty: rx.Field[bool] = rx.field(False)
+    next_label: rx.Field[str] = rx.field("")
+    lieu_cards: rx.Field[list[LieuCard]] = rx.field(default_factory=list)
 
     _next_day: str = ""
 
@@ -93,30 +94,30 @@ class CreneauxState(OrganisationPageState, AgentState):
     def motifs_shown(self) -> list[Option]:
         return [m for m in self.motifs if not self.service_id or m.group == self.service_id]
 
-    @rx.event
+    @event
     def set_service(self, value: str):
         self.service_id = value
         if self.motif_id and self.motif_id not in {m.value for m in self.motifs_shown}:
             self.motif_id = ""
 
-    @rx.event
+    @event
     def set_motif(self, value: str):
         self.motif_id = value
 
-    @rx.event
+    @event
     def set_lieu(self, value: str):
         self.lieu_id = value
 
-    @rx.event
+    @event
     def set_from_day(self, value: str):
         self.from_day = value
 
-    @rx.event
+    @event
     def toggle_agent(self, agent_id: str, checked: bool):
         others = [a for a in self.agent_ids if a != agent_id]
         self.agent_ids = [*others, agent_id] if checked else others
 
-    @rx.event
+    @event
     async def search(self):
         self.error = ""
         if self._agent_id is None or not self.current_org_id:
@@ -187,17 +188,17 @@ class CreneauxState(OrganisationPageState, AgentState):
         self.next_label = (f"Prochaine disponibilité le {datefmt.long_date(following.day)} à {following.time}"
                            if following else "")
 
-    @rx.event
+    @event
     def choose_lieu(self, lieu_id: str):
         self.lieu_id = lieu_id
         return CreneauxState.search
 
-    @rx.event
+    @event
     def shift_week(self, weeks: int):
         self.from_day = (date.fromisoformat(self.from_day) + timedelta(weeks=weeks)).isoformat()
         return CreneauxState.search
 
-    @rx.event
+    @event
     def jump_to_next(self):
         if self._next_day:
             self.from_day = self._next_day

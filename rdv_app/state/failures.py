@@ -18,6 +18,7 @@ from reflex.event import EventSpec
 from reflex.state import BaseState
 
 from rdv_app.error_tracking import capture
+from rdv_app.state.typed_event import event
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +43,7 @@ def report_failure(exception: BaseException) -> str:
 def backend_exception_handler(exception: Exception) -> list[EventSpec]:
     reference = report_failure(exception)
     return [rx.toast.error(failure_message(reference), position="top-center", duration=15000),
-            # Reflex types an event handler read on its State class as its namespace, not callable.
-            FailureState.release_busy_flags()]  # type: ignore[operator]
+            FailureState.release_busy_flags()]
 
 
 def _states_with_busy_flags(state_class: type[BaseState]) -> list[type[BaseState]]:
@@ -56,7 +56,7 @@ def _states_with_busy_flags(state_class: type[BaseState]) -> list[type[BaseState
 class FailureState(rx.State):
     """No vars: the event that puts the person's buttons back after a failure."""
 
-    @rx.event
+    @event
     async def release_busy_flags(self):
         for state_class in _states_with_busy_flags(rx.State):
             state = await self.get_state(state_class)

@@ -9,20 +9,21 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import invitations
 from rdv_app.services.errors import DomainError
 from rdv_app.state.login import LoginState
+from rdv_app.state.typed_event import event
 
 
 class InvitationState(rx.State):
-    loaded: bool = False
-    problem: str = ""
-    email: str = ""
-    expires: str = ""
-    error: str = ""
-    error_field: str = ""
-    submitting: bool = False
+    loaded: rx.Field[bool] = rx.field(False)
+    problem: rx.Field[str] = rx.field("")
+    email: rx.Field[str] = rx.field("")
+    expires: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    error_field: rx.Field[str] = rx.field("")
+    submitting: rx.Field[bool] = rx.field(False)
 
     _token: str = ""
 
-    @rx.event
+    @event
     async def load(self):
         self.loaded = False
         self.problem = self.error = self.error_field = ""
@@ -34,7 +35,7 @@ class InvitationState(rx.State):
         self.expires = invitation.expires_label
         self.loaded = True
 
-    @rx.event
+    @event
     async def submit(self, form: dict):
         if not self.loaded or self.problem or self.submitting:
             return

@@ -16,21 +16,22 @@ from rdv_app.services.agents.agent_auth import SignIn, SignInStopped
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import open_session_events
 from rdv_app.state.mfa import MfaEnrolmentMixin
+from rdv_app.state.typed_event import event
 
 
 class LoginState(MfaEnrolmentMixin, rx.State):
-    error: str = ""
-    submitting: bool = False
+    error: rx.Field[str] = rx.field("")
+    submitting: rx.Field[bool] = rx.field(False)
     # "" (the password), "code" or "enrolment" (rdv_app.domain.enums.SignInStep).
-    step: str = ""
-    code_error: str = ""
+    step: rx.Field[str] = rx.field("")
+    code_error: rx.Field[str] = rx.field("")
     # A real instance without any account yet: the page says how to create the first super admin.
-    awaiting_first_account: bool = False
+    awaiting_first_account: rx.Field[bool] = rx.field(False)
 
     # The ticket of the password, waiting for its second step (never sent to the browser).
     _ticket: str = ""
 
-    @rx.event
+    @event
     async def reset_form(self):
         """on_load: clears messages, and keeps a second step under way (a reload keeps it; its ticket expires
         after 15 minutes). Every way out of the flow clears the rest (`_reset`): the state outlives pages, and
@@ -47,7 +48,7 @@ class LoginState(MfaEnrolmentMixin, rx.State):
         self._ticket = ""
         self._clear_enrolment()
 
-    @rx.event
+    @event
     async def submit(self, form: dict):
         self.error = ""
         self.submitting = True
@@ -77,7 +78,7 @@ class LoginState(MfaEnrolmentMixin, rx.State):
         self.step = sign_in.pending_step.value
         return LoginState.start_enrolment if sign_in.pending_step is SignInStep.ENROLMENT else None
 
-    @rx.event
+    @event
     async def submit_code(self, form: dict):
         self.code_error = ""
         ticket = self._ticket
@@ -111,7 +112,7 @@ class LoginState(MfaEnrolmentMixin, rx.State):
             self.error = exc.message
             return None
 
-    @rx.event
+    @event
     async def finish_enrolment(self):
         ticket = self._ticket
         if self.step != SignInStep.ENROLMENT or not ticket:
@@ -125,6 +126,6 @@ class LoginState(MfaEnrolmentMixin, rx.State):
         self._reset()
         return await open_session_events(self, plain)
 
-    @rx.event
+    @event
     def start_over(self):
         self._reset()

@@ -13,15 +13,16 @@ from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import agent_mfa
 from rdv_app.services.errors import DomainError
+from rdv_app.state.typed_event import event
 
 
 class MfaEnrolmentMixin(rx.State, mixin=True):
-    enrolment_open: bool = False
-    enrolment_qr_code: str = ""
-    enrolment_secret_text: str = ""
-    enrolment_error: str = ""
-    enrolment_saving: bool = False
-    recovery_codes: list[str] = []
+    enrolment_open: rx.Field[bool] = rx.field(False)
+    enrolment_qr_code: rx.Field[str] = rx.field("")
+    enrolment_secret_text: rx.Field[str] = rx.field("")
+    enrolment_error: rx.Field[str] = rx.field("")
+    enrolment_saving: rx.Field[bool] = rx.field(False)
+    recovery_codes: rx.Field[list[str]] = rx.field(default_factory=list)
 
     _enrolment_secret: str = ""
 
@@ -37,7 +38,7 @@ class MfaEnrolmentMixin(rx.State, mixin=True):
         self.recovery_codes = []
         self._enrolment_secret = ""
 
-    @rx.event
+    @event
     async def start_enrolment(self):
         self._clear_enrolment()
         agent_id = await self._enrolment_agent_id()
@@ -53,7 +54,7 @@ class MfaEnrolmentMixin(rx.State, mixin=True):
         self.enrolment_qr_code, self.enrolment_secret_text = enrolment.qr_code, enrolment.secret_text
         self.enrolment_open = True
 
-    @rx.event
+    @event
     async def confirm_enrolment(self, form: dict):
         self.enrolment_error = ""
         agent_id = await self._enrolment_agent_id()

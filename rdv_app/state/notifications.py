@@ -29,13 +29,14 @@ import hmac
 import logging
 
 import reflex as rx
-from reflex.event import EventSpec
+from reflex.event import IndividualEventType
 from reflex_base.event.context import EventContext
 
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import committed_ids
 from rdv_app.notify.worker import deliver_now_async
+from rdv_app.state.typed_event import event
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def delivery_proof(client_token: str, outbox_ids: list[int]) -> str:
 class NotificationDeliveryState(rx.State):
     """No vars: only the background task that sends a change's messages."""
 
-    @rx.event(background=True)
+    @event(background=True)
     async def deliver(self, outbox_ids: list[int], proof: str = ""):
         ids = [i for i in outbox_ids if isinstance(i, int) and not isinstance(i, bool)][:MAX_IDS_PER_CALL]
         client = self.router.session.client_token
@@ -73,11 +74,10 @@ class NotificationDeliveryState(rx.State):
                 del _delivering[client]
 
 
-def deliver_after_commit(uow: UnitOfWork) -> EventSpec | None:
+def deliver_after_commit(uow: UnitOfWork) -> IndividualEventType[()] | None:
     """The background event that sends what `uow` committed to the outbox, or None if nothing."""
     ids = committed_ids(uow.session)
     if not ids:
         return None
     proof = delivery_proof(EventContext.get().token, ids)
-    # Reflex types a background handler read on its State class as not callable.
-    return NotificationDeliveryState.deliver(ids, proof)  # type: ignore[misc]
+    return NotificationDeliveryState.deliver(ids, proof)

@@ -8,6 +8,7 @@ import reflex as rx
 
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.typed_event import event
 
 NO_ORGANISATION = "Vous n'êtes membre d'aucune organisation pour l'instant : cette page n'a rien à afficher."
 
@@ -23,10 +24,10 @@ class OrganisationPageState(AgentState, mixin=True):
     class whose state bases are all mixins a mixin too.
     """
 
-    loading: bool = True
-    denied: str = ""
+    loading: rx.Field[bool] = rx.field(True)
+    denied: rx.Field[str] = rx.field("")
 
-    @rx.event
+    @event
     async def load(self):
         if self._agent_id is None:
             return

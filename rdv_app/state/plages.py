@@ -19,6 +19,7 @@ from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import PlanningPageMixin
+from rdv_app.state.typed_event import event
 
 FORM_HEADING_ID = "formulaire-plage-titre"
 LIST_HEADING_ID = "liste-plages-titre"
@@ -74,16 +75,16 @@ def weekly_recurrence(interval: str, weekdays: list[str], until: str) -> dict[st
 
 
 class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
-    motifs: list[Option] = []
-    lieux: list[Option] = []
+    motifs: rx.Field[list[Option]] = rx.field(default_factory=list)
+    lieux: rx.Field[list[Option]] = rx.field(default_factory=list)
 
-    rows: list[PlageRow] = []
+    rows: rx.Field[list[PlageRow]] = rx.field(default_factory=list)
 
-    lieu_id: str = ""
-    motif_ids: list[str] = []
-    repeat: str = NO_REPEAT
-    month_ordinal: str = "1"
-    month_weekday: str = WEEKDAYS[0]
+    lieu_id: rx.Field[str] = rx.field("")
+    motif_ids: rx.Field[list[str]] = rx.field(default_factory=list)
+    repeat: rx.Field[str] = rx.field(NO_REPEAT)
+    month_ordinal: rx.Field[str] = rx.field("1")
+    month_weekday: rx.Field[str] = rx.field(WEEKDAYS[0])
 
     # The form offers no monthly interval; an edited series keeps the one it has.
     _month_interval: int = 1
@@ -126,18 +127,18 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- the form's fields
 
-    @rx.event
+    @event
     def set_lieu(self, value: str):
         self.lieu_id = value
         self._touch("lieu_id")
 
-    @rx.event
+    @event
     def toggle_motif(self, motif_id: str, checked: bool):
         others = [m for m in self.motif_ids if m != motif_id]
         self.motif_ids = [*others, motif_id] if checked else others
         self._touch("motif_ids")
 
-    @rx.event
+    @event
     def set_repeat(self, value: str):
         self.repeat = value
         day = parse_day(self.first_day)
@@ -148,12 +149,12 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
             self.month_weekday = WEEKDAYS[day.weekday()]
         self._touch("recurrence")
 
-    @rx.event
+    @event
     def set_month_ordinal(self, value: str):
         self.month_ordinal = value
         self._touch("recurrence")
 
-    @rx.event
+    @event
     def set_month_weekday(self, value: str):
         self.month_weekday = value
         self._touch("recurrence")
@@ -181,7 +182,7 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
         self._month_interval = 1
         self._clear_feedback()
 
-    @rx.event
+    @event
     async def start_edit(self, plage_id: str):
         if not plage_id.isdigit():
             return None
@@ -209,7 +210,7 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
             self._month_interval = recurrence.get("interval", 1)
         return self._focus_form()
 
-    @rx.event
+    @event
     def dismiss_warnings(self):
         self.warnings = []
 
@@ -221,7 +222,7 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
                     "day": {self.month_weekday: as_int(self.month_ordinal)}, "until": self.until or None}
         return None
 
-    @rx.event
+    @event
     async def save(self, confirm_warnings: bool = False):
         if self.saving or self._just_saved:
             return

@@ -17,6 +17,7 @@ from rdv_app.domain.motif_rules import MotifRuleError
 from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError
 from rdv_app.state.notifications import deliver_after_commit
+from rdv_app.state.typed_event import event
 
 View = TypeVar("View")
 
@@ -40,12 +41,12 @@ class OrgFormMixin(rx.State, mixin=True):
     """A form about the organisation shown. Its text inputs are uncontrolled: `form_key` changes to show new
     values."""
 
-    form_key: int = 0
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    saving: bool = False
-    saved_message: str = ""
+    form_key: rx.Field[int] = rx.field(0)
+    error_field: rx.Field[str] = rx.field("")
+    error_message: rx.Field[str] = rx.field("")
+    form_error: rx.Field[str] = rx.field("")
+    saving: rx.Field[bool] = rx.field(False)
+    saved_message: rx.Field[str] = rx.field("")
 
     if TYPE_CHECKING:  # from AgentState, which every state using these mixins also has
         _agent_id: int | None
@@ -77,9 +78,9 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
     """A list of the organisation's items with one form to create or edit them; the state defines
     `_reset_form` and `_refresh` (async: it reads the list off the event loop)."""
 
-    list_message: str = ""
-    list_error: str = ""
-    editing_id: str = ""
+    list_message: rx.Field[str] = rx.field("")
+    list_error: rx.Field[str] = rx.field("")
+    editing_id: rx.Field[str] = rx.field("")
     # A second click that reached the server after a save must not save the reset form.
     _just_saved: bool = False
 
@@ -92,7 +93,7 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
     def _focus_form(self) -> EventSpec:
         return rx.call_script(f"document.getElementById('{self._form_heading_id()}')?.focus()")
 
-    @rx.event
+    @event
     def start_new(self):
         """The button at the top of the page: an empty form (an edit in progress is dropped), focused."""
         if self.editing_id:
@@ -100,7 +101,7 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
         self.saved_message = ""
         return self._focus_form()
 
-    @rx.event
+    @event
     def cancel_edit(self):
         self._reset_form()
         self.saved_message = ""
@@ -149,9 +150,9 @@ class DeleteConfirmMixin(OrgEditMixin, mixin=True):
     """Deleting a listed item once the agent has confirmed it in a dialog; the state sets `deleting_id` and
     `deleting_label` to open the dialog."""
 
-    deleting_id: str = ""
-    deleting_label: str = ""
-    deleting: bool = False
+    deleting_id: rx.Field[str] = rx.field("")
+    deleting_label: rx.Field[str] = rx.field("")
+    deleting: rx.Field[bool] = rx.field(False)
 
     def _list_heading_id(self) -> str:
         raise TypeError("a page names its list heading")
@@ -161,12 +162,12 @@ class DeleteConfirmMixin(OrgEditMixin, mixin=True):
         returns what the list then says."""
         raise TypeError("a page deletes its items")
 
-    @rx.event
+    @event
     def set_delete_open(self, is_open: bool):
         if not is_open and not self.deleting:
             self.deleting_id = self.deleting_label = ""
 
-    @rx.event
+    @event
     async def delete(self):
         if self.deleting or not self.deleting_id.isdigit():
             return
@@ -194,22 +195,22 @@ class DeleteConfirmMixin(OrgEditMixin, mixin=True):
 class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
     """Plages d'ouverture and indisponibilités; with `OrganisationPageState`, whose `load` calls `_load`."""
 
-    agents: list[Option] = []
-    filter_agent_id: str = ""
-    show_expired: bool = False
+    agents: rx.Field[list[Option]] = rx.field(default_factory=list)
+    filter_agent_id: rx.Field[str] = rx.field("")
+    show_expired: rx.Field[bool] = rx.field(False)
 
     # The form's fields.
-    editing_title: str = ""
-    title: str = ""
-    agent_id: str = ""
-    first_day: str = ""
-    start_time: str = ""
-    end_time: str = ""
-    week_days: list[str] = []
-    week_interval: str = "1"
-    until: str = ""
+    editing_title: rx.Field[str] = rx.field("")
+    title: rx.Field[str] = rx.field("")
+    agent_id: rx.Field[str] = rx.field("")
+    first_day: rx.Field[str] = rx.field("")
+    start_time: rx.Field[str] = rx.field("")
+    end_time: rx.Field[str] = rx.field("")
+    week_days: rx.Field[list[str]] = rx.field(default_factory=list)
+    week_interval: rx.Field[str] = rx.field("1")
+    until: rx.Field[str] = rx.field("")
 
-    warnings: list[str] = []
+    warnings: rx.Field[list[str]] = rx.field(default_factory=list)
 
     if TYPE_CHECKING:  # defined by each state, with its own row type
         @property
@@ -229,13 +230,13 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
         self._reset_form()
         await self._refresh()
 
-    @rx.event
+    @event
     async def set_filter_agent(self, value: str):
         self.filter_agent_id = value
         self.list_message = ""
         await self._refresh()
 
-    @rx.event
+    @event
     async def set_show_expired(self, checked: bool):
         self.show_expired = checked
         self.list_message = ""
@@ -247,43 +248,43 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
         self.warnings = []
         super()._touch(field)
 
-    @rx.event
+    @event
     def set_title(self, value: str):
         self.title = value
         self._touch("title")
 
-    @rx.event
+    @event
     def set_agent(self, value: str):
         self.agent_id = value
         self._touch("agent_id")
 
-    @rx.event
+    @event
     def set_first_day(self, value: str):
         self.first_day = value
         self._touch("first_day")
 
-    @rx.event
+    @event
     def set_start_time(self, value: str):
         self.start_time = value
         self._touch("start_time")
 
-    @rx.event
+    @event
     def set_end_time(self, value: str):
         self.end_time = value
         self._touch("end_time")
 
-    @rx.event
+    @event
     def toggle_week_day(self, weekday: str, checked: bool):
         others = [d for d in self.week_days if d != weekday]
         self.week_days = [*others, weekday] if checked else others
         self._touch("recurrence")
 
-    @rx.event
+    @event
     def set_week_interval(self, value: str):
         self.week_interval = value
         self._touch("recurrence")
 
-    @rx.event
+    @event
     def set_until(self, value: str):
         self.until = value
         self._touch("recurrence")
@@ -292,7 +293,7 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
         super()._clear_feedback()
         self.warnings = []
 
-    @rx.event
+    @event
     def start_new(self):
         """The button at the top of the page: an empty form (an edit in progress is dropped), focused; the
         last confirmation stays while no edit was dropped."""
@@ -301,7 +302,7 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
             self.saved_message = ""
         return self._focus_form()
 
-    @rx.event
+    @event
     def ask_delete(self, item_id: str):
         row = next((r for r in self.rows if r.id == item_id), None)
         if row is not None:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import reflex as rx
-from reflex.event import EventSpec
+from reflex.event import EventSpec, IndividualEventType
 
 from rdv_app import routes
 from rdv_app.auth.franceconnect import FranceConnectClient, FranceConnectError, FranceConnectSettings
@@ -43,6 +43,7 @@ from rdv_app.state.session_guard import (
     saying_session_ended,
     says_session_ended,
 )
+from rdv_app.state.typed_event import event
 
 # Query parameters, in the order of the steps.
 PARAMS = ("departement", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
@@ -387,49 +388,51 @@ _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif
 
 
 class PublicBookingState(UsagerSessionChecked, rx.State):
-    loading: bool = True
-    step: str = ""
-    page_error: str = ""
-    notice: str = ""
-    scope_title: str = ""
-    organisation_scoped: bool = False
+    loading: rx.Field[bool] = rx.field(True)
+    step: rx.Field[str] = rx.field("")
+    page_error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
+    scope_title: rx.Field[str] = rx.field("")
+    organisation_scoped: rx.Field[bool] = rx.field(False)
 
-    place: str = ""
-    place_error: str = ""
-    choices: list[Choice] = []
-    summary: list[Recap] = []
-    change_href: str = ""
+    place: rx.Field[str] = rx.field("")
+    place_error: rx.Field[str] = rx.field("")
+    choices: rx.Field[list[Choice]] = rx.field(default_factory=list)
+    summary: rx.Field[list[Recap]] = rx.field(default_factory=list)
+    change_href: rx.Field[str] = rx.field("")
 
-    week_title: str = ""
-    days: list[DayView] = []
-    week_is_empty: bool = False
-    next_label: str = ""
-    next_href: str = ""
-    previous_week_href: str = ""
-    next_week_href: str = ""
+    week_title: rx.Field[str] = rx.field("")
+    days: rx.Field[list[DayView]] = rx.field(default_factory=list)
+    week_is_empty: rx.Field[bool] = rx.field(False)
+    next_label: rx.Field[str] = rx.field("")
+    next_href: rx.Field[str] = rx.field("")
+    previous_week_href: rx.Field[str] = rx.field("")
+    next_week_href: rx.Field[str] = rx.field("")
 
-    signed_in: bool = False
-    has_session: bool = False  # any step: links to "Mes rendez-vous"
-    account_name: str = ""
-    franceconnect_href: str = ""
-    link_sent: str = ""
-    form_error: str = ""
+    signed_in: rx.Field[bool] = rx.field(False)
+    has_session: rx.Field[bool] = rx.field(False)  # any step: links to "Mes rendez-vous"
+    account_name: rx.Field[str] = rx.field("")
+    franceconnect_href: rx.Field[str] = rx.field("")
+    link_sent: rx.Field[str] = rx.field("")
+    form_error: rx.Field[str] = rx.field("")
+    # Annotated as a plain dict: on the class, mypy reads `rx.Field[dict[...]]` as an ArrayVar without `.get`
+    # (it wrongly matches Reflex's `Field[SEQUENCE_TYPE] | Field[SEQUENCE_TYPE | None]` overload first).
     field_errors: dict[str, str] = {}
-    submitting: bool = False
+    submitting: rx.Field[bool] = rx.field(False)
 
-    first_name: str = ""
-    last_name: str = ""
-    phone_number: str = ""
-    address: str = ""
-    names_certified: bool = False
-    phone_required: bool = False
-    address_required: bool = False
-    relatives: list[Choice] = []
+    first_name: rx.Field[str] = rx.field("")
+    last_name: rx.Field[str] = rx.field("")
+    phone_number: rx.Field[str] = rx.field("")
+    address: rx.Field[str] = rx.field("")
+    names_certified: rx.Field[bool] = rx.field(False)
+    phone_required: rx.Field[bool] = rx.field(False)
+    address_required: rx.Field[bool] = rx.field(False)
+    relatives: rx.Field[list[Choice]] = rx.field(default_factory=list)
 
-    restriction: str = ""
-    accepted: bool = False
-    instruction: str = ""
-    organisation_contact: list[str] = []
+    restriction: rx.Field[str] = rx.field("")
+    accepted: rx.Field[bool] = rx.field(False)
+    instruction: rx.Field[str] = rx.field("")
+    organisation_contact: rx.Field[list[str]] = rx.field(default_factory=list)
 
     _params: dict[str, str] = {}
     _base: str = routes.PUBLIC_BOOKING
@@ -454,7 +457,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
 
     # ----------------------------------------------------------------------- loading
 
-    @rx.event
+    @event
     async def load(self):
         self.loading = True
         yield
@@ -482,7 +485,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
 
     # ----------------------------------------------------------------------- forms
 
-    @rx.event
+    @event
     async def search_place(self, form: dict[str, str]):
         value = str(form.get("departement") or "").strip()
         try:
@@ -492,15 +495,15 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
             return None
         return rx.redirect(f"{routes.PUBLIC_BOOKING}?{urlencode({'departement': found.departement_number})}")
 
-    @rx.event
+    @event
     async def create_account(self, form: dict[str, str]):
         return await self._send_link(form, create=True)
 
-    @rx.event
+    @event
     async def send_sign_in_link(self, form: dict[str, str]):
         return await self._send_link(form, create=False)
 
-    async def _send_link(self, form: dict[str, str], *, create: bool) -> EventSpec | None:
+    async def _send_link(self, form: dict[str, str], *, create: bool) -> IndividualEventType[()] | None:
         self.form_error, self.field_errors, self.link_sent = "", {}, ""
         comeback = self._url(etape="informations")
         ip = self.router.session.client_ip or "inconnue"
@@ -524,7 +527,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         self.link_sent = usager_auth.LINK_SENT
         return deliver_after_commit(uow)
 
-    @rx.event
+    @event
     async def save_informations(self, form: dict[str, str]):
         self.form_error, self.field_errors = "", {}
         usager_id = self._usager_id
@@ -540,7 +543,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
             return None
         return rx.redirect(self._url(etape="pour"))
 
-    @rx.event
+    @event
     async def add_relative(self, form: dict[str, str]):
         self.form_error, self.field_errors = "", {}
         usager_id = self._usager_id
@@ -561,11 +564,11 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
             return None
         return rx.redirect(self._url(pour=relative_id, etape="recap", cle=new_token(16)))
 
-    @rx.event
+    @event
     def set_accepted(self, value: bool):
         self.accepted = value
 
-    @rx.event
+    @event
     async def confirm(self):
         if self.submitting:
             return
@@ -593,12 +596,12 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         yield deliver_after_commit(uow)
         yield rx.redirect(f"{routes.PUBLIC_CONFIRMATION}?{urlencode({'rdv': booked.rdv_id})}")
 
-    @rx.event
+    @event
     def start_franceconnect(self):
         """FranceConnect starts on a plain HTTP route: leave the single-page app to reach it."""
         return full_navigation(self.franceconnect_href) if self.franceconnect_href else None
 
-    @rx.event
+    @event
     async def sign_out(self):
         """Ends our session, then FranceConnect's when the usager came through it, then forgets the cookie."""
         token = session_token_from(self.router.headers.cookie)

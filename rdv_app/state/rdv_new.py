@@ -26,6 +26,7 @@ from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.typed_event import event
 
 SEARCH_FIELD_ID = "recherche-usager"
 CONFIRM_HEADING_ID = "confirmation-titre"
@@ -94,47 +95,47 @@ def _found(summary: usagers.UsagerSummary | usagers.UsagerPreview) -> FoundUsage
 
 
 class RdvNewState(OrganisationPageState, AgentState):
-    motif_id: str = ""
-    motif_name: str = ""
-    motif_colour: str = ""
-    service_name: str = ""
-    place_label: str = ""
-    needs_lieu: bool = True
-    agent_choices: list[Option] = []
-    lieu_choices: list[Option] = []
+    motif_id: rx.Field[str] = rx.field("")
+    motif_name: rx.Field[str] = rx.field("")
+    motif_colour: rx.Field[str] = rx.field("")
+    service_name: rx.Field[str] = rx.field("")
+    place_label: rx.Field[str] = rx.field("")
+    needs_lieu: rx.Field[bool] = rx.field(True)
+    agent_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
+    lieu_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
 
     # The recap. Text, date and time inputs are uncontrolled: `form_key` changes to show new values.
-    form_key: int = 0
-    day: str = ""
-    start_time: str = ""
-    duration: str = ""
-    agent_ids: list[str] = []
-    lieu_id: str = ""
+    form_key: rx.Field[int] = rx.field(0)
+    day: rx.Field[str] = rx.field("")
+    start_time: rx.Field[str] = rx.field("")
+    duration: rx.Field[str] = rx.field("")
+    agent_ids: rx.Field[list[str]] = rx.field(default_factory=list)
+    lieu_id: rx.Field[str] = rx.field("")
 
-    participants: list[ParticipantRow] = []
-    contact_warning: str = ""
-    usager_message: str = ""
+    participants: rx.Field[list[ParticipantRow]] = rx.field(default_factory=list)
+    contact_warning: rx.Field[str] = rx.field("")
+    usager_message: rx.Field[str] = rx.field("")
 
-    search_key: int = 0
-    query: str = ""
-    searching: bool = False
-    results: list[FoundUsager] = []
-    other_results: list[FoundUsager] = []
+    search_key: rx.Field[int] = rx.field(0)
+    query: rx.Field[str] = rx.field("")
+    searching: rx.Field[bool] = rx.field(False)
+    results: rx.Field[list[FoundUsager]] = rx.field(default_factory=list)
+    other_results: rx.Field[list[FoundUsager]] = rx.field(default_factory=list)
 
-    creating_usager: bool = False
-    create_key: int = 0
-    new_first_name: str = ""
-    new_last_name: str = ""
-    new_email: str = ""
-    new_phone: str = ""
-    new_birth_date: str = ""
-    saving_usager: bool = False
+    creating_usager: rx.Field[bool] = rx.field(False)
+    create_key: rx.Field[int] = rx.field(0)
+    new_first_name: rx.Field[str] = rx.field("")
+    new_last_name: rx.Field[str] = rx.field("")
+    new_email: rx.Field[str] = rx.field("")
+    new_phone: rx.Field[str] = rx.field("")
+    new_birth_date: rx.Field[str] = rx.field("")
+    saving_usager: rx.Field[bool] = rx.field(False)
 
-    saving: bool = False
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    warnings: list[str] = []
+    saving: rx.Field[bool] = rx.field(False)
+    error_field: rx.Field[str] = rx.field("")
+    error_message: rx.Field[str] = rx.field("")
+    form_error: rx.Field[str] = rx.field("")
+    warnings: rx.Field[list[str]] = rx.field(default_factory=list)
 
     _location_type: str = ""
     # A second click that reached the server after the RDV was created must not create it again.
@@ -226,7 +227,7 @@ class RdvNewState(OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- 1. usagers
 
-    @rx.event
+    @event
     async def search_usagers(self, value: str):
         self.query = value
         self.usager_message = ""
@@ -262,7 +263,7 @@ class RdvNewState(OrganisationPageState, AgentState):
         self._take_participants(people)
         self._touch("usager_ids")
 
-    @rx.event
+    @event
     async def add_usager(self, usager_id: str):
         if usager_id in self.participant_ids or not usager_id.isdigit():
             return None
@@ -279,7 +280,7 @@ class RdvNewState(OrganisationPageState, AgentState):
         return [self._sync_address(),
                 rx.call_script(f"document.getElementById('{SEARCH_FIELD_ID}')?.focus()")]
 
-    @rx.event
+    @event
     async def remove_usager(self, usager_id: str):
         name = next((p.name for p in self.participants if p.id == usager_id), "")
         try:
@@ -291,7 +292,7 @@ class RdvNewState(OrganisationPageState, AgentState):
         return [self._sync_address(),
                 rx.call_script(f"document.getElementById('{SEARCH_FIELD_ID}')?.focus()")]
 
-    @rx.event
+    @event
     def open_new_usager(self):
         self.creating_usager = True
         self._clear_new_usager()
@@ -299,7 +300,7 @@ class RdvNewState(OrganisationPageState, AgentState):
         # The last name is often what was just searched. The first name takes the focus as it appears.
         self.new_last_name = self.query.strip()
 
-    @rx.event
+    @event
     def close_new_usager(self):
         self.creating_usager = False
         self._clear_new_usager()
@@ -310,32 +311,32 @@ class RdvNewState(OrganisationPageState, AgentState):
         if self.error_field in ("first_name", "last_name", "email", "phone_number", "birth_date"):
             self.error_field = self.error_message = ""
 
-    @rx.event
+    @event
     def set_new_first_name(self, value: str):
         self.new_first_name = value
         self._touch("first_name")
 
-    @rx.event
+    @event
     def set_new_last_name(self, value: str):
         self.new_last_name = value
         self._touch("last_name")
 
-    @rx.event
+    @event
     def set_new_email(self, value: str):
         self.new_email = value
         self._touch("email")
 
-    @rx.event
+    @event
     def set_new_phone(self, value: str):
         self.new_phone = value
         self._touch("phone_number")
 
-    @rx.event
+    @event
     def set_new_birth_date(self, value: str):
         self.new_birth_date = value
         self._touch("birth_date")
 
-    @rx.event
+    @event
     async def create_usager(self):
         if self.saving_usager:
             return
@@ -373,32 +374,32 @@ class RdvNewState(OrganisationPageState, AgentState):
         if self.error_field == field:
             self.error_field = self.error_message = ""
 
-    @rx.event
+    @event
     def set_day(self, value: str):
         self.day = value
         self._touch("day")
         return self._sync_address()
 
-    @rx.event
+    @event
     def set_start_time(self, value: str):
         self.start_time = value
         self._touch("start_time")
         return self._sync_address()
 
-    @rx.event
+    @event
     def set_duration(self, value: str):
         self.duration = value
         self._touch("duration_in_min")
         return self._sync_address()
 
-    @rx.event
+    @event
     def toggle_agent(self, agent_id: str, checked: bool):
         others = [a for a in self.agent_ids if a != agent_id]
         self.agent_ids = [*others, agent_id] if checked else others
         self._touch("agent_ids")
         return self._sync_address()
 
-    @rx.event
+    @event
     def set_lieu(self, value: str):
         self.lieu_id = value
         self._touch("lieu_id")
@@ -417,13 +418,13 @@ class RdvNewState(OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- 3. notifications, confirm
 
-    @rx.event
+    @event
     def set_lifecycle(self, usager_id: str, checked: bool):
         self.participants = [dataclasses.replace(p, lifecycle=checked and p.can_notify) if p.id == usager_id else p
                              for p in self.participants]
         self._touch("notify")
 
-    @rx.event
+    @event
     def set_reminder(self, usager_id: str, checked: bool):
         self.participants = [dataclasses.replace(p, reminder=checked and p.can_notify) if p.id == usager_id else p
                              for p in self.participants]
@@ -448,11 +449,11 @@ class RdvNewState(OrganisationPageState, AgentState):
         self.error_field = self.error_message = self.form_error = ""
         self.warnings = []
 
-    @rx.event
+    @event
     def dismiss_warnings(self):
         self.warnings = []
 
-    @rx.event
+    @event
     async def confirm(self, confirm_warnings: bool = False):
         if self.saving or self._created or not self.motif_id.isdigit():
             return

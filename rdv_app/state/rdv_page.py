@@ -21,6 +21,7 @@ from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.plages import as_int, parse_clock, parse_day
+from rdv_app.state.typed_event import event
 
 EDIT_HEADING_ID = "modifier-rdv-titre"
 STATUS_HEADING_ID = "statut-rdv-titre"
@@ -75,58 +76,58 @@ async def _receipts(who: tuple[int, int, int]) -> list[rdv_follow.ReceiptView] |
 
 
 class RdvPageState(AgentState):
-    loading: bool = True
-    unavailable_title: str = ""
-    unavailable_message: str = ""
+    loading: rx.Field[bool] = rx.field(True)
+    unavailable_title: rx.Field[str] = rx.field("")
+    unavailable_message: rx.Field[str] = rx.field("")
 
-    motif_name: str = ""
-    motif_colour: str = ""
-    service_name: str = ""
-    organisation_name: str = ""
-    day: str = ""
-    time: str = ""
-    end_time: str = ""
-    duration: str = ""
-    timezone: str = ""
-    where: list[str] = []
-    agents: list[str] = []
-    created_by: str = ""
-    created_when: str = ""
-    context: str = ""
-    status: str = ""
-    status_label: str = ""
-    cancelled: bool = False
-    collectif: bool = False
-    participants: list[ParticipantRow] = []
-    status_choices: list[Option] = []
-    history: list[HistoryRow] = []
-    receipts: list[ReceiptRow] = []
+    motif_name: rx.Field[str] = rx.field("")
+    motif_colour: rx.Field[str] = rx.field("")
+    service_name: rx.Field[str] = rx.field("")
+    organisation_name: rx.Field[str] = rx.field("")
+    day: rx.Field[str] = rx.field("")
+    time: rx.Field[str] = rx.field("")
+    end_time: rx.Field[str] = rx.field("")
+    duration: rx.Field[str] = rx.field("")
+    timezone: rx.Field[str] = rx.field("")
+    where: rx.Field[list[str]] = rx.field(default_factory=list)
+    agents: rx.Field[list[str]] = rx.field(default_factory=list)
+    created_by: rx.Field[str] = rx.field("")
+    created_when: rx.Field[str] = rx.field("")
+    context: rx.Field[str] = rx.field("")
+    status: rx.Field[str] = rx.field("")
+    status_label: rx.Field[str] = rx.field("")
+    cancelled: rx.Field[bool] = rx.field(False)
+    collectif: rx.Field[bool] = rx.field(False)
+    participants: rx.Field[list[ParticipantRow]] = rx.field(default_factory=list)
+    status_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
+    history: rx.Field[list[HistoryRow]] = rx.field(default_factory=list)
+    receipts: rx.Field[list[ReceiptRow]] = rx.field(default_factory=list)
 
     # Status changes (the RDV's, or one participant's).
-    chosen_status: str = ""
-    status_saving: bool = False
-    status_error: str = ""
-    action_message: str = ""
+    chosen_status: rx.Field[str] = rx.field("")
+    status_saving: rx.Field[bool] = rx.field(False)
+    status_error: rx.Field[str] = rx.field("")
+    action_message: rx.Field[str] = rx.field("")
 
     # The edit form. Text, date and time inputs are uncontrolled: `form_key` changes to show new values.
-    editing: bool = False
-    form_key: int = 0
-    edit_day: str = ""
-    edit_time: str = ""
-    edit_duration: str = ""
-    edit_lieu_id: str = ""
-    edit_agent_ids: list[str] = []
-    agent_choices: list[Option] = []
-    lieu_choices: list[Option] = []
-    saving: bool = False
-    error_field: str = ""
-    error_message: str = ""
-    form_error: str = ""
-    warnings: list[str] = []
+    editing: rx.Field[bool] = rx.field(False)
+    form_key: rx.Field[int] = rx.field(0)
+    edit_day: rx.Field[str] = rx.field("")
+    edit_time: rx.Field[str] = rx.field("")
+    edit_duration: rx.Field[str] = rx.field("")
+    edit_lieu_id: rx.Field[str] = rx.field("")
+    edit_agent_ids: rx.Field[list[str]] = rx.field(default_factory=list)
+    agent_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
+    lieu_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
+    saving: rx.Field[bool] = rx.field(False)
+    error_field: rx.Field[str] = rx.field("")
+    error_message: rx.Field[str] = rx.field("")
+    form_error: rx.Field[str] = rx.field("")
+    warnings: rx.Field[list[str]] = rx.field(default_factory=list)
 
-    cancel_open: bool = False
-    cancelling: bool = False
-    receipts_loading: bool = False
+    cancel_open: rx.Field[bool] = rx.field(False)
+    cancelling: rx.Field[bool] = rx.field(False)
+    receipts_loading: rx.Field[bool] = rx.field(False)
 
     _organisation_id: int | None = None
     _rdv: int | None = None
@@ -135,7 +136,7 @@ class RdvPageState(AgentState):
 
     # ----------------------------------------------------------------------- loading
 
-    @rx.event
+    @event
     async def load(self):
         """Not an `OrganisationPageState`: the RDV decides the organisation the page is about."""
         self.loading = True
@@ -228,11 +229,10 @@ class RdvPageState(AgentState):
         self.action_message = message
         if change is not None and change.outbox_ids:
             self.receipts_loading = True
-            # Reflex types a background handler read on its State class as not callable.
-            return [RdvPageState.follow_receipts(len(self.receipts) + len(change.outbox_ids))]  # type: ignore[misc]
+            return [RdvPageState.follow_receipts(len(self.receipts) + len(change.outbox_ids))]
         return []
 
-    @rx.event(background=True)
+    @event(background=True)
     async def follow_receipts(self, expected: int):
         """Refreshes the receipts until the change's messages have theirs (one receipt per attempt), at
         most RECEIPTS_FOLLOW_SECONDS; the "Actualiser" button shows later ones."""
@@ -251,7 +251,7 @@ class RdvPageState(AgentState):
                     self.receipts_loading = False
                     return
 
-    @rx.event
+    @event
     async def reload_receipts(self):
         if self._rdv is None:
             return
@@ -260,12 +260,12 @@ class RdvPageState(AgentState):
 
     # ----------------------------------------------------------------------- statuses
 
-    @rx.event
+    @event
     def set_chosen_status(self, value: str):
         self.chosen_status = value
         self.status_error = ""
 
-    @rx.event
+    @event
     async def save_status(self):
         if self.status_saving or self._rdv is None:
             return
@@ -285,7 +285,7 @@ class RdvPageState(AgentState):
         finally:
             self.status_saving = False
 
-    @rx.event
+    @event
     async def set_participant_status(self, usager_id: str, value: str):
         if self.status_saving or self._rdv is None or not usager_id.isdigit():
             return
@@ -306,7 +306,7 @@ class RdvPageState(AgentState):
         finally:
             self.status_saving = False
 
-    @rx.event
+    @event
     async def reload_silently(self):
         """After a refused change, show the RDV as it is (another agent may have changed it)."""
         if self._rdv is None:
@@ -318,7 +318,7 @@ class RdvPageState(AgentState):
 
     # ----------------------------------------------------------------------- editing
 
-    @rx.event
+    @event
     async def start_edit(self):
         if self._rdv is None:
             return None
@@ -337,7 +337,7 @@ class RdvPageState(AgentState):
         self.lieu_choices = [Option(str(c.id), c.label) for c in choices.lieux]
         return rx.call_script(f"document.getElementById('{EDIT_HEADING_ID}')?.focus()")
 
-    @rx.event
+    @event
     def cancel_edit(self):
         self.editing = False
         self._clear_feedback()
@@ -351,37 +351,37 @@ class RdvPageState(AgentState):
         if self.error_field == field:
             self.error_field = self.error_message = ""
 
-    @rx.event
+    @event
     def set_edit_day(self, value: str):
         self.edit_day = value
         self._touch("day")
 
-    @rx.event
+    @event
     def set_edit_time(self, value: str):
         self.edit_time = value
         self._touch("start_time")
 
-    @rx.event
+    @event
     def set_edit_duration(self, value: str):
         self.edit_duration = value
         self._touch("duration_in_min")
 
-    @rx.event
+    @event
     def set_edit_lieu(self, value: str):
         self.edit_lieu_id = value
         self._touch("lieu_id")
 
-    @rx.event
+    @event
     def toggle_edit_agent(self, agent_id: str, checked: bool):
         others = [a for a in self.edit_agent_ids if a != agent_id]
         self.edit_agent_ids = [*others, agent_id] if checked else others
         self._touch("agent_ids")
 
-    @rx.event
+    @event
     def dismiss_warnings(self):
         self.warnings = []
 
-    @rx.event
+    @event
     async def save_edit(self, confirm_warnings: bool = False):
         if self.saving or self._rdv is None or not self.editing:
             return
@@ -415,12 +415,12 @@ class RdvPageState(AgentState):
 
     # ----------------------------------------------------------------------- cancelling
 
-    @rx.event
+    @event
     def set_cancel_open(self, is_open: bool):
         if not self.cancelling:
             self.cancel_open = is_open
 
-    @rx.event
+    @event
     async def cancel_rdv(self, excused: bool):
         if self.cancelling or self._rdv is None:
             return

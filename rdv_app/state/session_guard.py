@@ -30,6 +30,7 @@ from reflex_base.event import Event, EventSpec
 from reflex_base.registry import RegistrationContext
 
 from rdv_app.domain import clock
+from rdv_app.state.typed_event import event
 
 if TYPE_CHECKING:
     from reflex.app import App
@@ -115,8 +116,8 @@ class SessionGuard(Middleware):
 class SessionEndedNotice(rx.State):
     """The sign-in page's word to a person whose tab was refused (`SESSION_ENDED`)."""
 
-    message: str = ""
+    message: rx.Field[str] = rx.field("")
 
-    @rx.event
+    @event
     def read(self):
         self.message = SESSION_ENDED if says_session_ended(self.router.url.query_parameters) else ""

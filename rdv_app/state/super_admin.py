@@ -13,6 +13,7 @@ from rdv_app.services.instance import accounts, catalogue
 from rdv_app.services.instance.accounts import NewAccount, TerritoryRow
 from rdv_app.services.instance.catalogue import ServiceRow
 from rdv_app.state.agent import AgentState
+from rdv_app.state.typed_event import event
 
 FIELDS = ("departement_number", "territory_name", "timezone", "organisation_name", "admin_email")
 SERVICE_PREFIX = "service-"  # the form's checkbox of each service: "service-<id>"
@@ -46,20 +47,20 @@ def _line(row: TerritoryRow) -> TerritoryLine:
 
 
 class SuperAdminState(AgentState):
-    loading: bool = True
-    denied: str = ""
-    territories: list[TerritoryLine] = []
-    services: list[ServiceLine] = []
-    service_error: str = ""
-    service_error_field: str = ""
-    service_message: str = ""
-    service_form_key: int = 0
-    error: str = ""
-    error_field: str = ""
-    message: str = ""
-    submitting: bool = False
+    loading: rx.Field[bool] = rx.field(True)
+    denied: rx.Field[str] = rx.field("")
+    territories: rx.Field[list[TerritoryLine]] = rx.field(default_factory=list)
+    services: rx.Field[list[ServiceLine]] = rx.field(default_factory=list)
+    service_error: rx.Field[str] = rx.field("")
+    service_error_field: rx.Field[str] = rx.field("")
+    service_message: rx.Field[str] = rx.field("")
+    service_form_key: rx.Field[int] = rx.field(0)
+    error: rx.Field[str] = rx.field("")
+    error_field: rx.Field[str] = rx.field("")
+    message: rx.Field[str] = rx.field("")
+    submitting: rx.Field[bool] = rx.field(False)
     # The form's inputs are uncontrolled: a new key empties them after a territory is opened.
-    form_key: int = 0
+    form_key: rx.Field[int] = rx.field(0)
 
     async def _territories(self, agent_id: int) -> list[TerritoryLine]:
         rows = await within(UnitOfWork(read_only=True), lambda uow: accounts.list_territories(uow, agent_id))
@@ -69,7 +70,7 @@ class SuperAdminState(AgentState):
         rows = await within(UnitOfWork(read_only=True), lambda uow: catalogue.list_services(uow, agent_id))
         return [_service(row) for row in rows]
 
-    @rx.event
+    @event
     async def load(self):
         agent_id = self._agent_id
         if agent_id is None:
@@ -84,7 +85,7 @@ class SuperAdminState(AgentState):
             self.denied = exc.message
         self.loading = False
 
-    @rx.event
+    @event
     async def add_service(self, form: dict):
         agent_id = self._agent_id
         if agent_id is None or self.loading or self.denied:
@@ -101,7 +102,7 @@ class SuperAdminState(AgentState):
         self.service_message = f"Service « {name.strip()} » ajouté au catalogue."
         self.service_form_key += 1
 
-    @rx.event
+    @event
     async def open_account(self, form: dict):
         agent_id = self._agent_id
         if agent_id is None or self.loading or self.denied or self.submitting:

@@ -13,6 +13,7 @@ from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import admin_organisation
 from rdv_app.services.organisation.admin_organisation import OrganisationSettings
 from rdv_app.state.agent import AgentState
+from rdv_app.state.typed_event import event
 
 
 @dataclass
@@ -30,15 +31,15 @@ class TerritoryOption:
 
 
 class TerritoryOrganisationsState(AgentState):
-    loading: bool = True
-    denied: str = ""
-    territories: list[TerritoryOption] = []
-    rows: list[OrganisationLine] = []
-    error: str = ""
-    error_field: str = ""
-    creating: bool = False
+    loading: rx.Field[bool] = rx.field(True)
+    denied: rx.Field[str] = rx.field("")
+    territories: rx.Field[list[TerritoryOption]] = rx.field(default_factory=list)
+    rows: rx.Field[list[OrganisationLine]] = rx.field(default_factory=list)
+    error: rx.Field[str] = rx.field("")
+    error_field: rx.Field[str] = rx.field("")
+    creating: rx.Field[bool] = rx.field(False)
 
-    @rx.event
+    @event
     async def load(self):
         agent_id = self._agent_id
         if agent_id is None:
@@ -56,7 +57,7 @@ class TerritoryOrganisationsState(AgentState):
                               for o in organisations]
         self.loading = False
 
-    @rx.event
+    @event
     async def create(self, form: dict):
         agent_id = self._agent_id
         if agent_id is None or self.loading or self.denied or self.creating:

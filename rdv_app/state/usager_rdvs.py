@@ -21,6 +21,7 @@ from rdv_app.services.usagers.usager_rdvs import UsagerRdv
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.public_booking import UsagerSessionChecked, resolve_usager, session_token_from
 from rdv_app.state.session_guard import USAGER_SESSION_ENDED, revocations, says_session_ended
+from rdv_app.state.typed_event import event
 
 CANCELLED = "Votre rendez-vous est annulé. Le service est prévenu et vous recevez une confirmation par email."
 
@@ -71,23 +72,23 @@ def _card(item: UsagerRdv, *, past: bool) -> RdvCard:
 
 
 class UsagerRdvsState(UsagerSessionChecked, rx.State):
-    loading: bool = True
-    signed_in: bool = False
-    upcoming: list[RdvCard] = []
-    past: list[RdvCard] = []
-    page_error: str = ""
-    notice: str = ""
+    loading: rx.Field[bool] = rx.field(True)
+    signed_in: rx.Field[bool] = rx.field(False)
+    upcoming: rx.Field[list[RdvCard]] = rx.field(default_factory=list)
+    past: rx.Field[list[RdvCard]] = rx.field(default_factory=list)
+    page_error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
 
-    link_sent: str = ""
-    email_error: str = ""
-    sending: bool = False
+    link_sent: rx.Field[str] = rx.field("")
+    email_error: rx.Field[str] = rx.field("")
+    sending: rx.Field[bool] = rx.field(False)
 
-    dialog_open: bool = False
-    to_cancel_id: int = 0
-    to_cancel_label: str = ""  # "Consultation, lundi 7 décembre 2026 à 09h00"
-    to_cancel_warning: str = ""
-    cancel_error: str = ""
-    cancelling: bool = False
+    dialog_open: rx.Field[bool] = rx.field(False)
+    to_cancel_id: rx.Field[int] = rx.field(0)
+    to_cancel_label: rx.Field[str] = rx.field("")  # "Consultation, lundi 7 décembre 2026 à 09h00"
+    to_cancel_warning: rx.Field[str] = rx.field("")
+    cancel_error: rx.Field[str] = rx.field("")
+    cancelling: rx.Field[bool] = rx.field(False)
 
     _usager_id: int | None = None
     _session_checked_at: float = 0.0
@@ -99,7 +100,7 @@ class UsagerRdvsState(UsagerSessionChecked, rx.State):
     def _page_without_session(self) -> str:
         return routes.USAGER_RDVS
 
-    @rx.event
+    @event
     async def load(self):
         self.loading = True
         yield
@@ -126,7 +127,7 @@ class UsagerRdvsState(UsagerSessionChecked, rx.State):
         self.upcoming = [_card(item, past=False) for item in found.upcoming]
         self.past = [_card(item, past=True) for item in found.past]
 
-    @rx.event
+    @event
     async def send_sign_in_link(self, form: dict[str, str]):
         self.link_sent, self.email_error = "", ""
         email, ip, uow = str(form.get("email", "")), self.router.session.client_ip or "inconnue", UnitOfWork()
@@ -140,7 +141,7 @@ class UsagerRdvsState(UsagerSessionChecked, rx.State):
                           "qu'il contient pour voir vos rendez-vous.")
         return deliver_after_commit(uow)
 
-    @rx.event
+    @event
     def ask_cancel(self, participation_id: int):
         self.cancel_error = ""
         card = next((c for c in self.upcoming if c.participation_id == participation_id and c.can_cancel), None)
@@ -150,12 +151,12 @@ class UsagerRdvsState(UsagerSessionChecked, rx.State):
         self.to_cancel_label = f"{card.title}, {card.when}" + (f" (pour {card.participant})" if card.participant else "")
         self.dialog_open = True
 
-    @rx.event
+    @event
     def set_dialog_open(self, value: bool):
         if not self.cancelling:
             self.dialog_open = value
 
-    @rx.event
+    @event
     async def confirm_cancel(self):
         if self.cancelling or not self.to_cancel_id:
             return

@@ -19,6 +19,7 @@ from rdv_app.state.agent import AgentState, session_token_from
 from rdv_app.state.mfa import MfaEnrolmentMixin
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.session_guard import note_revocation, revocations
+from rdv_app.state.typed_event import event
 
 
 @dataclass
@@ -29,9 +30,9 @@ class StepLine:
 
 
 class WorkspaceState(OrganisationPageState, AgentState):
-    upcoming: list[dict[str, str]] = []
+    upcoming: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     # An admin's first steps in the organisation, shown until each is done.
-    setup: list[StepLine] = []
+    setup: rx.Field[list[StepLine]] = rx.field(default_factory=list)
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
         rows = await within(UnitOfWork(read_only=True),
@@ -49,27 +50,27 @@ def _notice_level(form: dict, name: str) -> str:
 
 
 class AccountState(MfaEnrolmentMixin, AgentState):
-    password_error: str = ""
-    password_field: str = ""
-    password_saved: bool = False
+    password_error: rx.Field[str] = rx.field("")
+    password_field: rx.Field[str] = rx.field("")
+    password_saved: rx.Field[bool] = rx.field(False)
 
-    rdv_notifications_level: str = ""
-    plage_notices: bool = False
-    absence_notices: bool = False
-    display_saturdays: bool = False
-    display_cancelled_rdv: bool = False
+    rdv_notifications_level: rx.Field[str] = rx.field("")
+    plage_notices: rx.Field[bool] = rx.field(False)
+    absence_notices: rx.Field[bool] = rx.field(False)
+    display_saturdays: rx.Field[bool] = rx.field(False)
+    display_cancelled_rdv: rx.Field[bool] = rx.field(False)
     # The preference inputs are uncontrolled: a new key mounts them again with the loaded values.
-    preferences_key: int = 0
-    preferences_saving: bool = False
-    preferences_saved: bool = False
-    preferences_error: str = ""
-    preferences_field: str = ""
+    preferences_key: rx.Field[int] = rx.field(0)
+    preferences_saving: rx.Field[bool] = rx.field(False)
+    preferences_saved: rx.Field[bool] = rx.field(False)
+    preferences_error: rx.Field[str] = rx.field("")
+    preferences_field: rx.Field[str] = rx.field("")
 
-    mfa_enabled: bool = False
-    mfa_required: bool = False
-    recovery_codes_left: int = 0
-    mfa_error: str = ""
-    mfa_message: str = ""
+    mfa_enabled: rx.Field[bool] = rx.field(False)
+    mfa_required: rx.Field[bool] = rx.field(False)
+    recovery_codes_left: rx.Field[int] = rx.field(0)
+    mfa_error: rx.Field[str] = rx.field("")
+    mfa_message: rx.Field[str] = rx.field("")
 
     def _show_preferences(self, preferences: Preferences) -> None:
         self.rdv_notifications_level = preferences.rdv_notifications_level
@@ -78,7 +79,7 @@ class AccountState(MfaEnrolmentMixin, AgentState):
         self.display_saturdays = preferences.display_saturdays
         self.display_cancelled_rdv = preferences.display_cancelled_rdv
 
-    @rx.event
+    @event
     async def load(self):
         self.preferences_saved = False
         self.preferences_error = self.preferences_field = ""
@@ -105,7 +106,7 @@ class AccountState(MfaEnrolmentMixin, AgentState):
         if self._agent_id is not None:
             await self._show_mfa(self._agent_id)
 
-    @rx.event
+    @event
     async def disable_mfa(self, form: dict):
         self.mfa_message = self.mfa_error = ""
         agent_id = self._agent_id
@@ -122,7 +123,7 @@ class AccountState(MfaEnrolmentMixin, AgentState):
         await self._show_mfa(agent_id)
         self.mfa_message = "La double authentification est désactivée."
 
-    @rx.event
+    @event
     async def save_preferences(self, form: dict):
         self.preferences_saved = False
         self.preferences_error = self.preferences_field = ""
@@ -148,7 +149,7 @@ class AccountState(MfaEnrolmentMixin, AgentState):
         finally:
             self.preferences_saving = False
 
-    @rx.event
+    @event
     async def change_password(self, form: dict):
         self.password_error = self.password_field = ""
         self.password_saved = False
