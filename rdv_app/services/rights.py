@@ -27,7 +27,15 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from rdv_app.config import settings
-from rdv_app.db.models import Agent, AgentRole, AgentService, AgentTerritorialRole, Motif, Service
+from rdv_app.db.models import (
+    Agent,
+    AgentInvitation,
+    AgentRole,
+    AgentService,
+    AgentTerritorialRole,
+    Motif,
+    Service,
+)
 from rdv_app.db.rows import not_null
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel
@@ -66,10 +74,11 @@ def agent_scope(uow: UnitOfWork, agent_id: int, organisation_id: int) -> AgentSc
 def visible_agent_ids(uow: UnitOfWork, scope: AgentScope) -> set[int]:
     """Agents of the organisation whose agenda and slots this agent may see (always including themself).
     An agent invited who has not activated the account yet is not one of them (admin-domain.md 4.6): no
-    agenda, no slots, no RDV until they have; intervenants, who never sign in, are."""
+    agenda, no slots, no RDV until they have; intervenants, who are never invited, are."""
+    invited = select(AgentInvitation.id).where(AgentInvitation.agent_id == Agent.id).exists()
     query = (select(AgentRole.agent_id).join(Agent, col(Agent.id) == AgentRole.agent_id)
              .where(AgentRole.organisation_id == scope.organisation_id, col(Agent.deleted_at).is_(None),
-                    col(Agent.password_hash).is_not(None) | (AgentRole.access_level == AccessLevel.INTERVENANT)))
+                    col(Agent.password_hash).is_not(None) | ~invited))
     if not scope.sees_whole_organisation:
         colleagues = select(AgentService.agent_id).where(col(AgentService.service_id).in_(scope.service_ids))
         query = query.where(col(AgentRole.agent_id).in_(colleagues))

@@ -84,7 +84,7 @@ def browser(server: str) -> Iterator[Callable[..., httpx.Client]]:
 
 def _ticket(db_url: str, email: str) -> str:
     with UnitOfWork(db_url) as uow:
-        return agent_auth.authenticate(uow, email, PASSWORD, "10.0.0.1", next_path="/agenda")
+        return agent_auth.authenticate(uow, email, PASSWORD, "10.0.0.1", next_path="/agenda").ticket
 
 
 def _sign_in(client: httpx.Client, ticket: str, binding: str = "valeur-du-navigateur") -> httpx.Response:

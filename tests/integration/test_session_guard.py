@@ -73,7 +73,7 @@ def app_db(db_url: str) -> Iterator[str]:
 
 def _signed_in(db_url: str) -> str:
     with UnitOfWork(db_url) as uow:
-        ticket = agent_auth.authenticate(uow, EMAIL, PASSWORD, "10.0.0.1")
+        ticket = agent_auth.authenticate(uow, EMAIL, PASSWORD, "10.0.0.1").ticket
     with UnitOfWork(db_url) as uow:
         opened = agent_auth.open_session(uow, ticket)
     assert opened is not None
