@@ -14,12 +14,13 @@ from rdv_app.services.errors import DomainError
 
 
 def snapshot(db_url: str, ignored: Mapping[str, set[str]] | None = None) -> dict[str, list[tuple[str, ...]]]:
-    """Every row of every table, read from the database (but the `ignored` columns of some tables)."""
+    """Every row of every table, read from the database (but the `ignored` columns of some tables; "*" for
+    a whole table)."""
     ignored = ignored or {}
     with UnitOfWork(db_url, read_only=True) as uow:
         return {table.name: sorted(tuple(map(str, row)) for row in uow.session.execute(sa.select(
                     *(c for c in table.columns if c.name not in ignored.get(table.name, set())))))
-                for table in SQLModel.metadata.sorted_tables}
+                for table in SQLModel.metadata.sorted_tables if "*" not in ignored.get(table.name, set())}
 
 
 def refused(db_url: str, call: Any, match: str) -> DomainError:

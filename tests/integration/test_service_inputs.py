@@ -240,7 +240,9 @@ RECURRENCES = st.one_of(st.none(), st.sampled_from([
     {"every": "month", "day": {"tuesday": 2}}, {"every": "month", "day": {"friday": -1}, "interval": 3},
 ]), st.dictionaries(st.sampled_from(["every", "on", "interval", "day", "until"]), JUNK, max_size=4))
 # The link's wrong answers are counted, and the link locked, by design: the one write of a refusal.
-LINK_ATTEMPTS = {"participation": {"link_failed_attempts", "link_last_failed_at", "link_locked_until"}}
+# A wrong answer on an RDV link is counted and goes to the security log, on purpose: nothing else is written.
+LINK_ATTEMPTS = {"participation": {"link_failed_attempts", "link_last_failed_at", "link_locked_until"},
+                 "security_event": {"*"}}
 NOT_FRENCH = re.compile(r"Error|Exception|Traceback|sqlalchemy|psycopg|sqlite|object|NoneType|\bNone\b")
 
 
