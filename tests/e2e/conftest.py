@@ -33,9 +33,13 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that start their own server rebuild the shared `.web` export, which would pull the files from
-    under the session's `app_url` server: they run last, once no test needs that server any more."""
-    items.sort(key=lambda item: item.get_closest_marker("own_server") is not None)
+    """The browser tests run after the other rings (Playwright's synchronous API keeps its event loop in
+    the main thread, where the other rings call `asyncio.run`); among them, the tests that start their own
+    server rebuild the shared `.web` export, which would pull the files from under the session's `app_url`
+    server: they run last, once no test needs that server any more."""
+    here = Path(__file__).parent
+    items.sort(key=lambda item: (here in Path(str(item.path)).parents,
+                                 item.get_closest_marker("own_server") is not None))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ import pyotp
 from conftest import DEMO_PASSWORD
 from playwright.sync_api import Page, expect
 
-AGENT = "sophie.bernard@demo.test"  # a basic agent no other browser test signs in as
+# An agent no other browser test signs in as: the second factor stays on for the rest of the session's server.
+AGENT = "nathalie.lefebvre@demo.test"
 TERRITORIAL_ADMIN = "camille.martin@demo.test"
 
 
@@ -60,7 +61,7 @@ def test_an_agent_turns_on_the_second_factor_and_signs_in_with_it(page: Page, ap
     page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret).at(time.time() + 30))
     page.get_by_role("button", name="Valider le code").click()
     page.wait_for_url(f"{app_url}/espace**")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Sophie")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Nathalie")
     _sign_out(page, app_url)
 
     # Without the phone: a recovery code, once.
@@ -82,7 +83,7 @@ def test_an_agent_turns_on_the_second_factor_and_signs_in_with_it(page: Page, ap
     page.goto(f"{app_url}/admin/territoire/journal-de-securite")
     table = page.get_by_role("table")
     expect(table.get_by_role("row", name=re.compile("Double authentification activée"))).to_contain_text(
-        "Sophie Bernard")
+        "Nathalie Lefebvre")
     expect(table.get_by_role("row", name=re.compile("Code de secours utilisé"))).to_be_visible()
     expect(table.get_by_role("row", name=re.compile(r"Échec de connexion \(code"))).to_have_count(1)
     assert_accessible(page)
