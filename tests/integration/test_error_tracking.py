@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from processes import python_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,7 +74,7 @@ def sentry_server() -> Iterator[tuple[str, list[bytes]]]:
 def test_a_failure_reaches_the_tracker_under_the_persons_reference_without_personal_data(
         sentry_server: tuple[str, list[bytes]]) -> None:
     dsn, envelopes = sentry_server
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SENTRY_DSN": dsn}
+    env = python_env(SENTRY_DSN=dsn)
     result = subprocess.run([sys.executable, "-c", FAILING_PROCESS], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
@@ -97,8 +97,8 @@ def test_a_failure_reaches_the_tracker_under_the_persons_reference_without_perso
 
 def test_without_a_dsn_the_reference_is_for_the_logs_only(sentry_server: tuple[str, list[bytes]]) -> None:
     _dsn, envelopes = sentry_server
-    env = {key: value for key, value in os.environ.items() if key != "SENTRY_DSN"}
-    env["PYTHONPATH"] = str(ROOT)
+    env = python_env()
+    env.pop("SENTRY_DSN", None)
     result = subprocess.run([sys.executable, "-c", FAILING_PROCESS.replace('assert init_error_tracking("recette")',
                                                                             'assert not init_error_tracking("recette")')],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)

@@ -4,7 +4,6 @@ admin through a one-time link that sets a password, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import pyotp
 import pytest
 import time_machine
+from processes import python_env
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -42,7 +42,7 @@ BASE = "https://rdv.exemple.fr"
 
 
 def python(database_url: str, *arguments: str, demo: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REFLEX_DB_URL": database_url, "RDV_PUBLIC_URL": BASE}
+    env = python_env(REFLEX_DB_URL=database_url, RDV_PUBLIC_URL=BASE)
     env.pop("RDV_DEMO", None)
     if demo:
         env["RDV_DEMO"] = "1"

@@ -3,10 +3,11 @@ with several app servers: a real redis-server on a free loopback port, and two P
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from processes import python_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +24,7 @@ print(type(rate_limit.storage()).__name__, rate_limit.is_blocked(rate_limit.LOGI
 
 
 def _process(failures: int, redis_url: str | None) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = python_env()
     env.pop("REFLEX_REDIS_URL", None)
     if redis_url:
         env["REFLEX_REDIS_URL"] = redis_url

@@ -5,7 +5,6 @@ PostgreSQL, with a real redis-server."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pg import free_port
+from processes import python_env
 
 from rdv_app.db.migrate import head_revision, upgrade
 from rdv_app.db.uow import UnitOfWork
@@ -30,7 +30,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
 
     def start(database_url: str, redis: str | None = None, demo: bool = True) -> str:
         port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "REFLEX_DB_URL": database_url}
+        env = python_env(REFLEX_DB_URL=database_url)
         env.pop("REFLEX_REDIS_URL", None)
         if not demo:
             env.pop("RDV_DEMO", None)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from processes import python_env
 from starlette.requests import Request
 
 from rdv_app.api import client_address
@@ -36,7 +36,7 @@ def test_the_client_is_the_entry_the_trusted_proxies_appended(monkeypatch: pytes
 
 
 def _reflex_hops(value: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RDV_TRUSTED_PROXIES": value, "PYTHONPATH": str(ROOT)}
+    env = python_env(RDV_TRUSTED_PROXIES=value)
     code = "from reflex.config import get_config; print(get_config().trusted_proxy_hops)"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
