@@ -2,7 +2,9 @@
 the demo on an empty database, the sign-in page says how to create the first account; `cli bootstrap`
 prints a one-time link; the link sets a name, a password and a second factor (TOTP), and the super admin
 lands on an empty workspace. The super admin then opens a territory; its admin accepts the invitation read on the loopback
-SMTP server and lands in the new organisation."""
+SMTP server, adds a lieu and a motif, invites an agent and creates a second organisation; the agent accepts and
+opens a plage; a usager books it online on a phone, signed in by the email's link; the RDV is in the agenda.
+With RDV_SCREENSHOTS=<folder>, the journey's pictures are kept there (docs/premier-demarrage holds a set)."""
 
 from __future__ import annotations
 
@@ -11,16 +13,24 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 
+import holidays
 import pyotp
 import pytest
-from conftest import ROOT, running_app
+from conftest import ROOT, running_app, week_with_times
 from fakes.smtp_server import SmtpServer
 from playwright.sync_api import Page, expect
+
+from rdv_app.domain import clock
+from rdv_app.domain.datefmt import long_date
 
 pytestmark = pytest.mark.own_server
 
 EMAIL = "aline.roche@exemple.fr"
+USAGER = "alice.durand@exemple.fr"
+LIEU = "Centre PMI des Héros"
+MOTIF = "Consultation du nourrisson"
 PASSWORD = "Premier-Admin-2026"
 
 
@@ -47,6 +57,27 @@ def bootstrap(base_url: str, db_url: str) -> str:
     link = re.search(r"https?://\S+/invitation\?jeton=\S+", done.stdout)
     assert link, done.stdout
     return link.group(0)
+
+
+def shoot(page: Page, name: str) -> None:
+    """With RDV_SCREENSHOTS set to a folder, keeps a picture of the journey's step there."""
+    folder = os.environ.get("RDV_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
+def open_from_menu(page: Page, link: str, heading: str) -> None:
+    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name=link, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+
+
+def working_day_ahead(days: int) -> date:
+    """The first weekday at least `days` ahead that is not a public holiday in France."""
+    day = clock.today("Europe/Paris") + timedelta(days=days)
+    off = holidays.France(years=range(day.year, day.year + 2))
+    while day.weekday() >= 5 or day in off:
+        day += timedelta(days=1)
+    return day
 
 
 def set_name_and_password(page: Page, first_name: str, last_name: str, password: str) -> None:
@@ -89,6 +120,7 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     expect(page.get_by_role("heading", name="Bonjour Aline")).to_be_visible()
     expect(page.get_by_text("Super administrateur de cette instance")).to_be_visible()
     expect(page.get_by_text("Vous n'êtes membre d'aucune organisation pour l'instant.")).to_be_visible()
+    shoot(page, "01-super-admin")
     assert_accessible(page)
 
     page.get_by_role("link", name="Ouvrir un territoire et inviter son administrateur").click()
@@ -114,6 +146,7 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     page.get_by_role("button", name="Ouvrir le territoire et inviter").click()
     expect(page.get_by_role("status").filter(has_text="Territoire")).to_have_text(
         "Territoire 62 Pas-de-Calais ouvert : une invitation a été envoyée à camille.martin@exemple.fr.")
+    shoot(page, "02-territoire-ouvert")
     expect(page.get_by_role("row", name="62 Pas-de-Calais Europe/Paris 1 camille.martin@exemple.fr")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Numéro du département").fill("62")
@@ -148,6 +181,7 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
         "Ajouter un lieu de rendez-vous : à faire", "Créer un motif : à faire", "Inviter des agents : à faire",
         "Ouvrir des plages d'ouverture : à faire"])
     assert_accessible(page)
+    shoot(page, "03-premieres-etapes")
 
     # The territory's admin invites a colleague into the organisation.
     page.get_by_role("link", name="Agents", exact=True).click()
@@ -165,6 +199,29 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     expect(page.get_by_role("button", name="Renvoyer l'invitation à julien.petit@exemple.fr")).to_be_visible()
     assert_accessible(page)
 
+    # ... adds the lieu and the motif the usagers will book ...
+    open_from_menu(page, "Lieux", "Lieux")
+    lieu = page.get_by_role("form", name="Ajouter un lieu")
+    lieu.get_by_label("Nom du lieu").fill(LIEU)
+    lieu.get_by_label("Adresse").fill("12 Place des Héros, 62000 Arras")
+    lieu.get_by_role("button", name="Ajouter le lieu").click()
+    expect(page.get_by_role("status").filter(has_text="a été ajouté")).to_have_text(f"Le lieu « {LIEU} » a été ajouté.")
+    shoot(page, "04-lieu")
+    open_from_menu(page, "Motifs", "Motifs")
+    motif = page.get_by_role("form", name=re.compile("motif"))
+    motif.get_by_label("Nom du motif").fill(MOTIF)
+    motif.get_by_label("Service", exact=True).select_option(label="Protection Maternelle Infantile")
+    motif.get_by_label("Durée par défaut (minutes)").fill("30")
+    motif.get_by_role("tab", name="Réservation en ligne").click()
+    motif.get_by_label("Qui peut réserver ce motif ?").select_option(label="Ouvert aux agents et aux usagers")
+    motif.get_by_role("button", name="Créer le motif").click()
+    expect(page.get_by_role("status").filter(has_text="a été créé")).to_have_text(f"Le motif « {MOTIF} » a été créé.")
+    shoot(page, "05-motif")
+    page.get_by_role("link", name="Accueil", exact=True).click()
+    expect(page.get_by_role("region", name="Premières étapes").get_by_role("listitem")).to_have_text([
+        "Ajouter un lieu de rendez-vous : fait", "Créer un motif : fait", "Inviter des agents : fait",
+        "Ouvrir des plages d'ouverture : à faire"])
+
     # ... and creates a second organisation in the territory, landing on its first steps.
     page.get_by_role("link", name="Organisations du territoire").click()
     expect(page.get_by_role("row", name="PMI Arras 62 Pas-de-Calais 2")).to_be_visible()
@@ -173,6 +230,7 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     assert_accessible(page)
     page.get_by_role("button", name="Créer l'organisation").click()
     page.wait_for_url(f"{base_url}/espace**")
+    shoot(page, "06-nouvelle-organisation")
     expect(page.get_by_text("Maison des Solidarités de Lens · Administrateur")).to_be_visible()
     expect(page.get_by_role("region", name="Premières étapes")).to_contain_text("Inviter des agents : à faire")
     expect(page.get_by_label("Organisation")).to_have_value(re.compile(r"\d+"))
@@ -185,4 +243,66 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     set_name_and_password(page, "Julien", "Petit", PASSWORD)
     page.wait_for_url(f"{base_url}/espace**")
     expect(page.get_by_text("PMI Arras · Agent")).to_be_visible()
+    shoot(page, "07-agent-invite")
     expect(page.get_by_role("link", name="Agents", exact=True)).to_have_count(0)
+
+    # The invited agent opens a plage for the motif at the lieu ...
+    day = working_day_ahead(7)
+    open_from_menu(page, "Plages d'ouverture", "Plages d'ouverture")
+    plage = page.get_by_role("form", name=re.compile("plage"))
+    expect(plage.get_by_label("Agent", exact=True).locator("option:checked")).to_have_text("Julien Petit")
+    plage.get_by_label("Titre", exact=True).fill("Consultations du matin")
+    plage.get_by_label("Lieu", exact=True).select_option(label=LIEU)
+    plage.get_by_role("group", name="Motifs").get_by_label(MOTIF).check()
+    plage.get_by_label("Date", exact=True).fill(day.isoformat())
+    plage.get_by_label("Heure de début", exact=True).fill("09:00")
+    plage.get_by_label("Heure de fin", exact=True).fill("12:00")
+    assert_accessible(page)
+    plage.get_by_role("button", name="Créer la plage").click()
+    expect(page.get_by_role("status").filter(has_text="a été créée")).to_have_text(
+        "La plage d'ouverture « Consultations du matin » a été créée.")
+    shoot(page, "08-plage")
+
+    # ... and a usager books it online, on a phone, signing in with the link of the email received.
+    usager = page.context.browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")  # type: ignore[union-attr]
+    phone = usager.new_page()
+    phone.goto(f"{base_url}/prendre_rdv")
+    phone.get_by_label("Département ou code postal").fill("62000")
+    phone.get_by_role("button", name="Rechercher").click()
+    # The territory offers one service online: the usager goes straight to its motifs.
+    expect(phone.get_by_role("heading", name="Choisissez le motif de votre rendez-vous")).to_be_visible()
+    phone.get_by_role("link", name=re.compile(f"^{MOTIF}")).click()
+    phone.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
+    expect(phone.get_by_role("heading", name="Choisissez un horaire")).to_be_visible()
+    first_time = week_with_times(phone).filter(has_text=re.compile("^09h00$")).first
+    expect(first_time).to_have_attribute("aria-label", re.compile(f"^{long_date(day)} à 09h00$"))
+    expect(first_time).to_be_visible()
+    assert_accessible(phone)
+    shoot(phone, "09-usager-creneaux")
+    first_time.click()
+    expect(phone.get_by_role("heading", name="Identifiez-vous pour confirmer")).to_be_visible()
+    phone.get_by_label("Prénom").fill("Alice")
+    phone.get_by_label("Nom", exact=True).fill("Durand")
+    phone.get_by_label("Adresse email", exact=True).fill(USAGER)
+    phone.get_by_role("button", name="Créer mon compte").click()
+    expect(phone.get_by_role("status").filter(has_text="Un email vient de vous être envoyé")).to_be_visible()
+    link = re.search(r"https?://\S+", smtp.wait_for(USAGER).get_body(("plain",)).get_content())
+    assert link, "no link in the usager's email"
+    phone.goto(link.group(0))
+    phone.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
+    phone.get_by_role("button", name="Continuer").click()
+    phone.get_by_role("link", name="Alice Durand (moi)").click()
+    expect(phone.get_by_text(f"{MOTIF} (sur place)")).to_be_visible()
+    phone.get_by_role("button", name="Confirmer mon RDV").click()
+    expect(phone.get_by_role("heading", name="Votre rendez-vous est confirmé")).to_be_visible()
+    expect(phone.get_by_text(LIEU)).to_be_visible()
+    assert_accessible(phone)
+    shoot(phone, "10-usager-confirme")
+    usager.close()
+
+    # The agent finds the RDV in the agenda of that day.
+    page.goto(f"{base_url}/agenda?jour={day.isoformat()}")
+    booked = page.locator(".agenda-rdv", has_text="Alice Durand")
+    expect(booked).to_be_visible()
+    expect(booked).to_contain_text(f"9:00 - 9:30{MOTIF} · Alice DURAND")
+    shoot(page, "11-agenda")
