@@ -163,7 +163,7 @@ def _rights_for(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, righ
 
 @boundary
 def list_territory_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> TerritoryAgents:
-    """The agents of the territory of the organisation shown, by name (pending invitations last)."""
+    """The agents of the territory of the organisation shown, by last name (pending invitations last)."""
     rights = _rights_for(uow, actor_agent_id, organisation_id, None)
     territory_id = rights.territory_id
     territory = _territory(uow, territory_id)
@@ -188,7 +188,7 @@ def list_territory_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id:
         AgentTerritorialAccessRight.territory_id == territory_id, col(AgentTerritorialAccessRight.agent_id).in_(agent_ids)))}
     invited = set(uow.session.exec(select(AgentInvitation.agent_id).where(col(AgentInvitation.agent_id).in_(agent_ids))))
     lines = []
-    for agent in agents:
+    for agent in sorted(agents, key=lambda a: (a.sort_key, a.email or "")):
         agent_id = require_id(agent)
         name = names.agent_name(agent.first_name, agent.last_name)
         row = access.get(agent_id)
@@ -205,7 +205,7 @@ def list_territory_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id:
             is_self=agent_id == actor_agent_id,
             search_text=names.plain_text(f"{name} {agent.email or ''}"),
         ))
-    lines.sort(key=lambda line: (line.pending, names.plain_text(line.name), line.email))
+    lines.sort(key=lambda line: line.pending)  # stable: by last name, then the pending invitations
     return TerritoryAgents(territory.name, rights, tuple(lines), _services(uow, territory_id), _invitable(uow, rights))
 
 
