@@ -79,18 +79,26 @@ def agents_table() -> rx.Component:
     )
 
 
-def _checkbox(option: CheckOption, prefix: str = "") -> rx.Component:
+def _checkbox(option: CheckOption, prefix: str) -> rx.Component:
     return rx.el.label(rx.el.input(type="checkbox", name=prefix + option.key, default_checked=option.checked),
                        option.label, class_name="checkbox-label")
 
 
+def _service_checkbox(option: CheckOption) -> rx.Component:
+    return _checkbox(option, SERVICE_PREFIX)
+
+
+def _right_checkbox(option: CheckOption) -> rx.Component:
+    return _checkbox(option, "")
+
+
 def services_form() -> rx.Component:
     return rx.el.section(
-        rx.heading("Attribuer des services", as_="h3", size="4", id=SERVICES_HEADING_ID),
+        rx.heading("Attribuer des services", as_="h2", size="4", id=SERVICES_HEADING_ID),
         rx.form(
             rx.el.fieldset(
                 rx.el.legend("Services de l'agent (au moins un)", class_name="field-label"),
-                rx.vstack(rx.foreach(State.service_checks, lambda o: _checkbox(o, SERVICE_PREFIX)), spacing="2"),
+                rx.vstack(rx.foreach(State.service_checks, _service_checkbox), spacing="2"),
                 class_name="fieldset",
             ),
             rx.button("Enregistrer les services", type="submit", size="2"),
@@ -105,11 +113,11 @@ def services_form() -> rx.Component:
 
 def rights_form() -> rx.Component:
     return rx.el.section(
-        rx.heading("Droits d'accès", as_="h3", size="4", id=RIGHTS_HEADING_ID),
+        rx.heading("Droits d'accès", as_="h2", size="4", id=RIGHTS_HEADING_ID),
         rx.form(
             rx.el.fieldset(
                 rx.el.legend("Droits sur le territoire", class_name="field-label"),
-                rx.vstack(rx.foreach(State.right_checks, _checkbox), spacing="2"),
+                rx.vstack(rx.foreach(State.right_checks, _right_checkbox), spacing="2"),
                 class_name="fieldset",
             ),
             rx.button("Enregistrer les droits d'accès", type="submit", size="2"),
@@ -124,7 +132,7 @@ def rights_form() -> rx.Component:
 
 def territorial_admin_box() -> rx.Component:
     return rx.el.section(
-        rx.heading("Admin de territoire", as_="h3", size="4"),
+        rx.heading("Admin de territoire", as_="h2", size="4"),
         rx.cond(
             State.editing_admin,
             rx.vstack(
