@@ -56,8 +56,10 @@ def _agent_row(row: TerritoryAgentRow) -> rx.Component:
         rx.table.cell(row.email),
         rx.table.cell(row.organisations),
         rx.table.cell(row.services),
-        rx.table.cell(rx.button("Gérer", variant="outline", size="2", on_click=State.open_agent(row.id),
-                                aria_label="Gérer " + name)),
+        rx.table.cell(rx.cond(State.may_manage_rights | State.is_territorial_admin_here,
+                              rx.button("Gérer", variant="outline", size="2", on_click=State.open_agent(row.id),
+                                        aria_label="Gérer " + name),
+                              rx.text("—"))),
     )
 
 
