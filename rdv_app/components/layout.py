@@ -30,6 +30,9 @@ ADMIN_NAV = (
     ("Réservation en ligne", routes.ADMIN_ONLINE_BOOKING),
     ("Webhooks", routes.ADMIN_WEBHOOKS),
 )
+# Shown to territorial admins and to agents holding a territory access right (any; teams: that one).
+TERRITORY_AGENTS_NAV = (("Agents du territoire", routes.ADMIN_TERRITORY_AGENTS),)
+TERRITORY_TEAMS_NAV = (("Équipes", routes.ADMIN_TERRITORY_TEAMS),)
 # Shown to territorial admins.
 TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),
                  ("Organisations du territoire", routes.ADMIN_TERRITORY_ORGANISATIONS),
@@ -51,6 +54,8 @@ class SignedInAgent:
     has_several_organisations: rx.Var
     is_admin_here: rx.Var  # the admin pages show in the navigation
     is_territorial_admin: rx.Var  # the territory pages too
+    sees_territory_agents: rx.Var  # "Agents du territoire"
+    manages_teams: rx.Var  # "Équipes"
     is_super_admin: rx.Var  # and the instance's back office
     on_switch_organisation: Any  # takes the chosen organisation's id
     on_logout: Any
@@ -115,6 +120,12 @@ def workspace_header(agent: SignedInAgent) -> rx.Component:
                 rx.el.ul(*[rx.el.li(rx.link(label, href=route, class_name="nav-link")) for label, route in WORKSPACE_NAV],
                          *[rx.cond(agent.is_admin_here, rx.el.li(rx.link(label, href=route, class_name="nav-link")))
                            for label, route in ADMIN_NAV],
+                         *[rx.cond(agent.sees_territory_agents,
+                                   rx.el.li(rx.link(label, href=route, class_name="nav-link")))
+                           for label, route in TERRITORY_AGENTS_NAV],
+                         *[rx.cond(agent.manages_teams,
+                                   rx.el.li(rx.link(label, href=route, class_name="nav-link")))
+                           for label, route in TERRITORY_TEAMS_NAV],
                          *[rx.cond(agent.is_territorial_admin,
                                    rx.el.li(rx.link(label, href=route, class_name="nav-link")))
                            for label, route in TERRITORY_NAV],

@@ -34,6 +34,7 @@ from rdv_app.db.models import (
     AgentInvitation,
     AgentRole,
     AgentService,
+    AgentTeam,
     AgentTerritorialAccessRight,
     AgentTerritorialRole,
     Lieu,
@@ -46,6 +47,7 @@ from rdv_app.db.models import (
     RdvAgent,
     ReferentAssignation,
     Service,
+    Team,
     Territory,
     TerritoryService,
     Usager,
@@ -636,6 +638,11 @@ class _DemoBuilder:
                                             invited_by_agent_id=require_id(self.agents["camille"]),
                                             created_at=self.reference, expires_at=self.reference + timedelta(days=7)))
         self._add(rows)
+        # A team of the Pas-de-Calais: the "Équipes" filter of "Trouver un RDV" offers it.
+        team = Team(territory_id=require_id(self.territories["62"]), name="Équipe PMI Arras")
+        self._add([team])
+        self._add([AgentTeam(agent_id=require_id(self.agents[key]), team_id=require_id(team))
+                   for key in ("camille", "julien", "sophie")])
 
     def _lieux_and_motifs(self) -> None:
         self.lieux = {

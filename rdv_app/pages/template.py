@@ -46,6 +46,7 @@ def _signed_in_agent() -> SignedInAgent:
         organisations=AgentState.organisations, current_org_id=AgentState.current_org_id,
         current_org_name=AgentState.current_org_name, has_several_organisations=AgentState.has_several_organisations,
         is_admin_here=AgentState.is_admin_here, is_territorial_admin=AgentState.is_territorial_admin,
+        sees_territory_agents=AgentState.sees_territory_agents, manages_teams=AgentState.manages_teams,
         is_super_admin=AgentState.is_super_admin,
         on_switch_organisation=AgentState.switch_organisation, on_logout=AgentState.logout,
     )

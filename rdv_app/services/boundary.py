@@ -159,6 +159,7 @@ FIELDS: dict[str, Field] = {
     "plage_id": Field("plage d'ouverture"),
     "absence_id": Field("indisponibilité"),
     "endpoint_id": Field("webhook"),
+    "team_id": Field("équipe"),
     "outbox_message_id": Field("message"),
     # days, times and instants
     "day": Field("date"),
@@ -202,8 +203,14 @@ FIELDS: dict[str, Field] = {
     "display_saturdays": Field("afficher les samedis"),
     "display_cancelled_rdv": Field("afficher les RDV annulés"),
     "notify": Field("notifications"),
+    "territorial_admin": Field("administrateur de territoire"),
+    "allow_to_manage_teams": Field("autorisé à gérer les équipes"),
+    "allow_to_manage_access_rights": Field("autorisé à gérer les droits d'accès"),
+    "allow_to_invite_agents": Field("autorisé à inviter des agents"),
     # forms given whole
     "data": Field("formulaire"),
+    "placements": Field("organisations"),
+    "rights": Field("droits d'accès"),
     "change": Field("modifications"),
     "choice": Field("motif"),
     "scope": Field("recherche"),

@@ -7,10 +7,28 @@ Roles, from the narrowest:
 - "Secrétariat" is a service, not a role: it widens what a basic agent sees, never what they may configure;
 - territorial admin of a territory (`require_territorial_admin`): its motifs across organisations, and
   creating its organisations; it does not make anyone admin of an organisation (that is a role there);
+- territory access rights (`territory_rights`, `require_territory_right`), the "Espace Admin" of a
+  territory (admin-domain.md section 3), see below;
 - super admin of the instance (`require_super_admin`): territories, the services catalogue, and opening a
   territory with its first admin; it grants nothing inside an organisation.
 Where RDV Service Public's flags overlap, the rule is: a right comes from the role named for it and from
-nothing else (no right is inferred from another).
+nothing else (no right is inferred from another), with one exception: a territorial admin holds the three
+territory access rights of their territory.
+
+The territory pages ("Agents du territoire", "Équipes"), for the territory of the organisation shown:
+- a territorial admin of the territory may do everything on them;
+- an agent of the territory (a role in one of its organisations, account not closed) may do what their
+  access-right row of that territory allows, and only that:
+  - `allow_to_invite_agents`: invite an agent at the territory level, into the organisations of the
+    territory where they hold a role themselves, at the basic level; at the administrator level only into
+    those they administer;
+  - `allow_to_manage_access_rights`: assign the services of the agents of the territory and tick their
+    three access rights, but never their own rights (a territorial admin may);
+  - `allow_to_manage_teams`: create, rename, delete the teams of the territory and set their members;
+- any one of the three (or territorial admin) opens "Agents du territoire" (the list and the search);
+- naming or removing a territorial admin: territorial admins of that territory only; a territory always
+  keeps at least one.
+Every target (agent, team, organisation) is checked to belong to that territory by the service itself.
 
 What an agent sees in one organisation:
 - admins and secrétaires (agents with the Secrétariat service) see every agent and every motif of the
@@ -32,8 +50,10 @@ from rdv_app.db.models import (
     AgentInvitation,
     AgentRole,
     AgentService,
+    AgentTerritorialAccessRight,
     AgentTerritorialRole,
     Motif,
+    Organisation,
     Service,
 )
 from rdv_app.db.rows import not_null
@@ -123,6 +143,79 @@ def require_territorial_admin(uow: UnitOfWork, agent_id: int, territory_id: int)
         AgentTerritorialRole.agent_id == agent_id, AgentTerritorialRole.territory_id == territory_id)).first()
     if is_admin is None:
         raise PermissionDenied("Cette page est réservée aux administrateurs du territoire.")
+
+
+TERRITORY_RIGHTS = ("allow_to_manage_teams", "allow_to_manage_access_rights", "allow_to_invite_agents")
+TERRITORY_RIGHT_REFUSALS = {
+    "allow_to_manage_teams": "La gestion des équipes est réservée aux administrateurs du territoire et aux agents "
+                             "autorisés à créer, supprimer, modifier des équipes.",
+    "allow_to_manage_access_rights": "La gestion des droits d'accès et des services des agents est réservée aux "
+                                     "administrateurs du territoire et aux agents autorisés à gérer les droits "
+                                     "d'accès.",
+    "allow_to_invite_agents": "L'invitation d'agents sur le territoire est réservée aux administrateurs du "
+                              "territoire et aux agents autorisés à inviter et affecter des agents.",
+}
+
+
+@dataclass(frozen=True)
+class TerritoryRights:
+    """What an agent may do on the territory pages of one territory (see the module's docstring)."""
+
+    agent_id: int
+    territory_id: int
+    is_territorial_admin: bool
+    allow_to_manage_teams: bool
+    allow_to_manage_access_rights: bool
+    allow_to_invite_agents: bool
+
+    @property
+    def sees_territory_agents(self) -> bool:
+        return self.is_territorial_admin or any(getattr(self, right) for right in TERRITORY_RIGHTS)
+
+
+def territory_of(uow: UnitOfWork, organisation_id: int) -> int:
+    """The territory of an organisation; PermissionDenied for an unknown one."""
+    territory_id = uow.session.exec(select(Organisation.territory_id).where(Organisation.id == organisation_id)).first()
+    if territory_id is None:
+        raise PermissionDenied("Cette organisation n'existe pas.")
+    return territory_id
+
+
+def territory_agent_ids(uow: UnitOfWork, territory_id: int) -> set[int]:
+    """The agents of a territory: accounts not closed with a role in one of its organisations, and its
+    territorial admins."""
+    organisations = select(Organisation.id).where(Organisation.territory_id == territory_id)
+    members = select(AgentRole.agent_id).where(col(AgentRole.organisation_id).in_(organisations))
+    admins = select(AgentTerritorialRole.agent_id).where(AgentTerritorialRole.territory_id == territory_id)
+    return set(uow.session.exec(select(not_null(Agent.id)).where(
+        col(Agent.deleted_at).is_(None), col(Agent.id).in_(members) | col(Agent.id).in_(admins))).all())
+
+
+def territory_rights(uow: UnitOfWork, agent_id: int, territory_id: int) -> TerritoryRights:
+    """The agent's rights on the territory pages of the territory (all False for an agent outside it)."""
+    is_admin = uow.session.exec(select(AgentTerritorialRole.id).where(
+        AgentTerritorialRole.agent_id == agent_id, AgentTerritorialRole.territory_id == territory_id)).first()
+    if agent_id not in territory_agent_ids(uow, territory_id):
+        return TerritoryRights(agent_id, territory_id, False, False, False, False)
+    row = uow.session.exec(select(AgentTerritorialAccessRight).where(
+        AgentTerritorialAccessRight.agent_id == agent_id,
+        AgentTerritorialAccessRight.territory_id == territory_id)).first()
+    admin = is_admin is not None
+    granted = {right: admin or bool(row is not None and getattr(row, right)) for right in TERRITORY_RIGHTS}
+    return TerritoryRights(agent_id, territory_id, admin, **granted)
+
+
+def require_territory_right(uow: UnitOfWork, agent_id: int, territory_id: int, right: str | None) -> TerritoryRights:
+    """The agent's territory rights, if they hold `right` (one of TERRITORY_RIGHTS; None: any of them, to
+    see the territory's agents); PermissionDenied otherwise."""
+    rights = territory_rights(uow, agent_id, territory_id)
+    if right is None:
+        if not rights.sees_territory_agents:
+            raise PermissionDenied("Cette page est réservée aux administrateurs du territoire et aux agents ayant "
+                                   "un droit d'accès sur le territoire.")
+    elif not getattr(rights, right):
+        raise PermissionDenied(TERRITORY_RIGHT_REFUSALS[right])
+    return rights
 
 
 def mfa_required_for(uow: UnitOfWork, agent_id: int) -> bool:

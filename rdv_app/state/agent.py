@@ -92,6 +92,9 @@ class AgentState(SessionChecked, rx.State):
     organisations: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     # Territorial admin of at least one territory: the territory pages then show in the navigation.
     is_territorial_admin: rx.Field[bool] = rx.field(False)
+    # "Agents du territoire" and "Équipes" show to territorial admins and to agents with the access right.
+    sees_territory_agents: rx.Field[bool] = rx.field(False)
+    manages_teams: rx.Field[bool] = rx.field(False)
     is_super_admin: rx.Field[bool] = rx.field(False)
     current_org_id: rx.Field[str] = rx.field(rx.Cookie("", name="rdv_organisation", same_site="lax", max_age=60 * 60 * 24 * 365))
 
@@ -146,6 +149,8 @@ class AgentState(SessionChecked, rx.State):
             for r in identity.roles
         ]
         self.is_territorial_admin = bool(identity.territorial_admin_of)
+        self.sees_territory_agents = self.is_territorial_admin or bool(identity.territory_rights)
+        self.manages_teams = self.is_territorial_admin or "allow_to_manage_teams" in identity.territory_rights
         self.is_super_admin = identity.super_admin
         known = {o["id"] for o in self.organisations}
         if self.current_org_id not in known:
@@ -159,6 +164,7 @@ class AgentState(SessionChecked, rx.State):
         self.first_name = self.display_name = self.email = ""
         self.organisations = []
         self.is_territorial_admin = self.is_super_admin = False
+        self.sees_territory_agents = self.manages_teams = False
 
     @rx.var
     def current_org_name(self) -> str:

@@ -49,7 +49,10 @@ class CreneauxState(OrganisationPageState, AgentState):
     motifs: rx.Field[list[Option]] = rx.field(default_factory=list)
     agents: rx.Field[list[Option]] = rx.field(default_factory=list)
     lieux: rx.Field[list[Option]] = rx.field(default_factory=list)
+    teams: rx.Field[list[Option]] = rx.field(default_factory=list)
+    team_members: rx.Field[dict[str, list[str]]] = rx.field(default_factory=dict)
 
+    team_id: rx.Field[str] = rx.field("")
     service_id: rx.Field[str] = rx.field("")
     motif_id: rx.Field[str] = rx.field("")
     agent_ids: rx.Field[list[str]] = rx.field(default_factory=list)
@@ -74,6 +77,11 @@ class CreneauxState(OrganisationPageState, AgentState):
         self.motifs = [Option(str(c.id), c.label, str(c.group)) for c in options.motifs]
         self.agents = [Option(str(c.id), c.label) for c in options.agents]
         self.lieux = [Option(str(c.id), c.label) for c in options.lieux]
+        self.teams = [Option(str(c.id), c.label) for c in options.teams]
+        self.team_members = {str(team_id): sorted(str(a) for a in members)
+                             for team_id, members in options.team_members.items()}
+        if self.team_id not in self.team_members:
+            self.team_id = ""
         known = {m.value for m in self.motifs}
         if self.motif_id not in known:
             self.motif_id = ""
@@ -93,6 +101,21 @@ class CreneauxState(OrganisationPageState, AgentState):
     @rx.var
     def motifs_shown(self) -> list[Option]:
         return [m for m in self.motifs if not self.service_id or m.group == self.service_id]
+
+    @rx.var
+    def agents_shown(self) -> list[Option]:
+        """The agents offered: those of the team chosen, else all."""
+        if not self.team_id:
+            return self.agents
+        members = set(self.team_members.get(self.team_id, []))
+        return [a for a in self.agents if a.value in members]
+
+    @event
+    def set_team(self, value: str):
+        self.team_id = value if value in self.team_members else ""
+        if self.team_id:
+            members = set(self.team_members[self.team_id])
+            self.agent_ids = [a for a in self.agent_ids if a in members]
 
     @event
     def set_service(self, value: str):
@@ -134,10 +157,11 @@ class CreneauxState(OrganisationPageState, AgentState):
         yield
         agent_id, organisation_id, motif_id, agent_ids = (self._agent_id, int(self.current_org_id),
                                                           int(self.motif_id), self._agents())
+        team_id = int(self.team_id) if self.team_id in self.team_members else None
         try:
             if not self.lieu_id:
                 cards = await within(UnitOfWork(read_only=True), lambda uow: creneaux.lieux_availability(
-                    uow, agent_id, organisation_id, motif_id, agent_ids=agent_ids))
+                    uow, agent_id, organisation_id, motif_id, agent_ids=agent_ids, team_id=team_id))
                 if len(cards) > 1:
                     self._show_lieux(cards)
                     return
@@ -145,7 +169,8 @@ class CreneauxState(OrganisationPageState, AgentState):
                     self.lieu_id = str(cards[0].lieu_id)
             lieu_id = int(self.lieu_id) if self.lieu_id.isdigit() else None
             week = await within(UnitOfWork(read_only=True), lambda uow: creneaux.find_week(
-                uow, agent_id, organisation_id, motif_id, day, agent_ids=agent_ids, lieu_id=lieu_id))
+                uow, agent_id, organisation_id, motif_id, day, agent_ids=agent_ids, lieu_id=lieu_id,
+                team_id=team_id))
             self._show_week(week)
         except DomainError as exc:
             self.error = exc.message

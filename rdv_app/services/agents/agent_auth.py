@@ -34,6 +34,7 @@ from rdv_app.db.models import (
     AgentLoginTicket,
     AgentRole,
     AgentSession,
+    AgentTerritorialAccessRight,
     AgentTerritorialRole,
     Organisation,
     Territory,
@@ -56,7 +57,7 @@ from rdv_app.services import security_log
 from rdv_app.services.agents import agent_mfa
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError
-from rdv_app.services.rights import mfa_required_for
+from rdv_app.services.rights import TERRITORY_RIGHTS, mfa_required_for
 
 INVALID_CREDENTIALS = "Adresse email ou mot de passe incorrect."
 SIGN_IN_EXPIRED = "Votre connexion a expiré. Saisissez à nouveau votre adresse email et votre mot de passe."
@@ -97,6 +98,8 @@ class AgentIdentity:
     roles: tuple[OrganisationRole, ...]
     territorial_admin_of: tuple[int, ...]
     super_admin: bool = False
+    # The territory access rights held in some territory (rdv_app.services.rights.TERRITORY_RIGHTS).
+    territory_rights: tuple[str, ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -376,6 +379,8 @@ def load_identity(uow: UnitOfWork, agent: Agent) -> AgentIdentity:
     territories = uow.session.exec(
         select(AgentTerritorialRole.territory_id).where(AgentTerritorialRole.agent_id == agent.id)
     ).all()
+    access = uow.session.exec(select(AgentTerritorialAccessRight).where(
+        AgentTerritorialAccessRight.agent_id == agent.id)).all()
     return AgentIdentity(
         agent_id=require_id(agent),
         first_name=agent.first_name or "",
@@ -384,6 +389,7 @@ def load_identity(uow: UnitOfWork, agent: Agent) -> AgentIdentity:
         roles=tuple(OrganisationRole(org_id, name, level) for org_id, name, level in rows),
         territorial_admin_of=tuple(territories),
         super_admin=agent.super_admin,
+        territory_rights=tuple(right for right in TERRITORY_RIGHTS if any(getattr(row, right) for row in access)),
     )
 
 

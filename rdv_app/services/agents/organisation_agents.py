@@ -33,7 +33,6 @@ from rdv_app.db.models import (
     Rdv,
     RdvAgent,
     Service,
-    Territory,
     TerritoryService,
 )
 from rdv_app.db.rows import not_null, require_id
@@ -140,31 +139,35 @@ def _level(value: str) -> AccessLevel:
     return level
 
 
-@boundary
-def invite_agent(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, email: str, access_level: str,
-                 service_ids: tuple[int, ...]) -> str:
-    """Invites `email` into the organisation (or adds the existing account to it); the French notice."""
-    require_admin(uow, actor_agent_id, organisation_id)
-    organisation = _organisation(uow, organisation_id)
-    level = _level(access_level)
+def email_address(email: str) -> str:
+    """The invited address, lower case; DomainError on the field `email` when it is missing or invalid."""
     try:
         address = contact.email(email)
     except InvalidValue as error:
         raise DomainError(error.message, field="email") from error
     if address is None:
         raise DomainError("Indiquez l'adresse email de l'agent : une invitation lui sera envoyée.", field="email")
-    address = address.lower()
-    offered = {choice.id: choice.name for choice in _territory_services(uow, organisation)}
-    if not service_ids or not set(service_ids) <= set(offered):
-        raise DomainError("Choisissez au moins un service parmi ceux du territoire.", field="service_ids")
+    return address.lower()
+
+
+def join_organisations(uow: UnitOfWork, actor_agent_id: int, placements: list[tuple[Organisation, AccessLevel]],
+                       address: str, service_ids: tuple[int, ...], where: str) -> str:
+    """Adds the account of `address` (made and invited when there is none) to the organisations, each at its
+    level; the caller checked the rights, the levels and that the services are offered. An account keeps
+    its services (the territorial admins change them). Audited; not committed. `where` names the
+    organisations in the notice ("votre organisation"); the French notice."""
     now = clock.now()
     agent = uow.session.exec(select(Agent).where(func.lower(Agent.email) == address)).first()
     if agent is not None and agent.deleted_at is not None:
         raise DomainError("Ce compte agent a été supprimé : invitez une autre adresse.", field="email")
-    if agent is not None and uow.session.exec(select(AgentRole.id).where(
-            AgentRole.agent_id == agent.id, AgentRole.organisation_id == organisation_id)).first() is not None:
-        already = "a déjà été invité à rejoindre" if agent.password_hash is None else "fait déjà partie de"
-        raise DomainError(f"L'agent {address} {already} votre organisation.", field="email")
+    if agent is not None:
+        joined = set(uow.session.exec(select(AgentRole.organisation_id).where(AgentRole.agent_id == agent.id)))
+        already = [organisation.name for organisation, _level in placements if organisation.id in joined]
+        if already:
+            verb = "a déjà été invité à rejoindre" if agent.password_hash is None else "fait déjà partie de"
+            target = "votre organisation" if len(placements) == 1 and where == "votre organisation" \
+                else ", ".join(already)
+            raise DomainError(f"L'agent {address} {verb} {target}.", field="email")
     notice_end = ""
     if agent is None:
         agent = Agent(email=address, last_name="", created_at=now, updated_at=now)
@@ -178,28 +181,51 @@ def invite_agent(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, ema
         kept = uow.session.exec(select(Service.name).where(col(Service.id).in_(known)).order_by(Service.name)).all()
         notice_end = (" Attention : les services demandés ne correspondent pas à ceux déjà connus de cet agent ("
                       + ", ".join(kept) + ") ; seuls les administrateurs de territoire les modifient.")
-    uow.session.add(AgentRole(agent_id=agent_id, organisation_id=organisation_id, access_level=level.value,
-                              created_at=now))
-    territory = uow.session.get(Territory, organisation.territory_id)
-    assert territory is not None
-    if uow.session.exec(select(AgentTerritorialAccessRight.id).where(
-            AgentTerritorialAccessRight.agent_id == agent_id,
-            AgentTerritorialAccessRight.territory_id == territory.id)).first() is None:
-        uow.session.add(AgentTerritorialAccessRight(agent_id=agent_id, territory_id=require_id(territory)))
+    territories: set[int] = set()
+    for organisation, level in placements:
+        uow.session.add(AgentRole(agent_id=agent_id, organisation_id=require_id(organisation),
+                                  access_level=level.value, created_at=now))
+        territories.add(organisation.territory_id)
+    for territory_id in sorted(territories):
+        if uow.session.exec(select(AgentTerritorialAccessRight.id).where(
+                AgentTerritorialAccessRight.agent_id == agent_id,
+                AgentTerritorialAccessRight.territory_id == territory_id)).first() is None:
+            uow.session.add(AgentTerritorialAccessRight(agent_id=agent_id, territory_id=territory_id))
     inviter = uow.session.get(Agent, actor_agent_id)
     assert inviter is not None
+    organisation_names = [organisation.name for organisation, _level in placements]
     if agent.password_hash is None:
         short_names = uow.session.exec(select(Service.short_name).where(
             col(Service.id).in_(known or set(service_ids))).order_by(Service.short_name)).all()
-        invitations.send_invitation(uow, agent, inviter, f"l'organisation {organisation.name} en tant qu'agent du "
-                                    f"service {', '.join(short_names)}", now)
-        notice = f"L'agent {address} a été invité à rejoindre votre organisation."
+        joining = (f"l'organisation {organisation_names[0]}" if len(organisation_names) == 1
+                   else "les organisations " + ", ".join(organisation_names))
+        invitations.send_invitation(uow, agent, inviter, f"{joining} en tant qu'agent du service "
+                                    f"{', '.join(short_names)}", now)
+        notice = f"L'agent {address} a été invité à rejoindre {where}."
     else:
-        notice = f"L'agent {address} est déjà présent sur RDV Services Publics et a rejoint votre organisation."
-    audit.record(uow.session, action="invite", entity_type=ENTITY, entity_id=agent_id, organisation_id=organisation_id,
-                 actor_agent_id=actor_agent_id, changes={"email": [None, address], "access_level": [None, level.value]})
-    uow.commit()
+        notice = f"L'agent {address} est déjà présent sur RDV Services Publics et a rejoint {where}."
+    for organisation, level in placements:
+        audit.record(uow.session, action="invite", entity_type=ENTITY, entity_id=agent_id,
+                     organisation_id=organisation.id, actor_agent_id=actor_agent_id,
+                     changes={"email": [None, address], "access_level": [None, level.value]})
     return notice + notice_end
+
+
+@boundary
+def invite_agent(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, email: str, access_level: str,
+                 service_ids: tuple[int, ...]) -> str:
+    """Invites `email` into the organisation (or adds the existing account to it); the French notice."""
+    require_admin(uow, actor_agent_id, organisation_id)
+    organisation = _organisation(uow, organisation_id)
+    level = _level(access_level)
+    address = email_address(email)
+    offered = {choice.id: choice.name for choice in _territory_services(uow, organisation)}
+    if not service_ids or not set(service_ids) <= set(offered):
+        raise DomainError("Choisissez au moins un service parmi ceux du territoire.", field="service_ids")
+    notice = join_organisations(uow, actor_agent_id, [(organisation, level)], address, service_ids,
+                                "votre organisation")
+    uow.commit()
+    return notice
 
 
 def _member(uow: UnitOfWork, organisation_id: int, agent_id: int) -> tuple[Agent, AgentRole]:

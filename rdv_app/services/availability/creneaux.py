@@ -3,18 +3,22 @@
 Rights are enforced here, not only in the page: a basic agent asking for another service's motif or
 agents gets PermissionDenied, and a search without an agent filter covers only the agents they may see.
 Agents have no booking delays; the next availability looks six months ahead.
+
+The "Équipes" filter (admin-domain.md section 3.3): the teams of the organisation's territory that have a
+member the agent sees; choosing one restricts the agents searched to its members (and, when agents are
+ticked too, to those of them in the team).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from rdv_app.db.models import Agent, Lieu, Organisation, Service
+from rdv_app.db.models import Agent, AgentTeam, Lieu, Organisation, Service, Team
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
@@ -24,7 +28,7 @@ from rdv_app.domain.names import agent_name
 from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availability
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError, PermissionDenied
+from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.rights import agent_scope, visible_agent_ids, visible_motifs
 
 WEEK = 7
@@ -46,6 +50,8 @@ class SearchOptions:
     agents: list[Choice]
     lieux: list[Choice]
     today: date  # in the organisation's time zone
+    teams: list[Choice] = field(default_factory=list)  # group unused; members in `team_members`
+    team_members: dict[int, frozenset[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,23 +121,39 @@ def search_options(uow: UnitOfWork, agent_id: int, organisation_id: int,
         select(Lieu).where(Lieu.organisation_id == organisation_id, Lieu.availability == LieuAvailability.ENABLED)
         .order_by(Lieu.name)
     ).all()
+    visible = {require_id(a) for a in agents}
+    members = _team_members(uow, organisation)
+    teams = uow.session.exec(select(Team).where(col(Team.id).in_(
+        [team_id for team_id, agent_ids in members.items() if agent_ids & visible]))).all()
     return SearchOptions(
         services=[Choice(require_id(s), s.name) for s in services],
         motifs=[Choice(require_id(m), _motif_label(m.name, m.location_type), m.service_id) for m in motifs],
         agents=[Choice(require_id(a), agent_name(a.first_name, a.last_name)) for a in agents],
         lieux=[Choice(require_id(lieu), lieu.name) for lieu in lieux],
         today=today,
+        teams=[Choice(require_id(t), t.name) for t in sorted(teams, key=lambda t: t.name.casefold())],
+        team_members={require_id(t): members[require_id(t)] & visible for t in teams},
     )
+
+
+def _team_members(uow: UnitOfWork, organisation: Organisation) -> dict[int, frozenset[int]]:
+    """The teams of the organisation's territory, each with its members."""
+    rows = uow.session.exec(select(AgentTeam.team_id, AgentTeam.agent_id).join(Team, col(Team.id) == AgentTeam.team_id)
+                            .where(Team.territory_id == organisation.territory_id)).all()
+    found: dict[int, set[int]] = {}
+    for team_id, agent_id in rows:
+        found.setdefault(team_id, set()).add(agent_id)
+    return {team_id: frozenset(agent_ids) for team_id, agent_ids in found.items()}
 
 
 @boundary
 def find_week(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: int, from_day: date, *,
               agent_ids: Collection[int] | None = None, lieu_id: int | None = None,
-              now: datetime | None = None) -> Week:
+              team_id: int | None = None, now: datetime | None = None) -> Week:
     """Seven days of slots from `from_day` (one per start and agent), and the next availability when
     those seven days have none."""
     now = now or clock.now()
-    context, allowed_agents = _checked(uow, agent_id, organisation_id, motif_id, agent_ids)
+    context, allowed_agents = _checked(uow, agent_id, organisation_id, motif_id, agent_ids, team_id)
     last_day = from_day + timedelta(days=WEEK - 1)
     search = load_search(uow, context, from_day, last_day, searcher=Searcher.AGENT, now=now,
                          agent_ids=allowed_agents, lieu_id=lieu_id)
@@ -156,11 +178,11 @@ def find_week(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: in
 
 @boundary
 def lieux_availability(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: int, *,
-                       agent_ids: Collection[int] | None = None,
+                       agent_ids: Collection[int] | None = None, team_id: int | None = None,
                        now: datetime | None = None) -> list[LieuAvailabilityView]:
     """Lieux offering the motif, each with its next availability (six months), soonest first."""
     now = now or clock.now()
-    context, allowed_agents = _checked(uow, agent_id, organisation_id, motif_id, agent_ids)
+    context, allowed_agents = _checked(uow, agent_id, organisation_id, motif_id, agent_ids, team_id)
     if context.motif.location_type != LocationType.PUBLIC_OFFICE:
         return []
     today = now.astimezone(context.time_zone).date()
@@ -178,7 +200,7 @@ def lieux_availability(uow: UnitOfWork, agent_id: int, organisation_id: int, mot
 
 
 def _checked(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: int,
-             agent_ids: Collection[int] | None) -> tuple[MotifContext, set[int]]:
+             agent_ids: Collection[int] | None, team_id: int | None = None) -> tuple[MotifContext, set[int]]:
     scope = agent_scope(uow, agent_id, organisation_id)
     if motif_id not in {m.id for m in visible_motifs(uow, scope)}:
         raise PermissionDenied("Ce motif n'est pas accessible depuis votre compte.")
@@ -190,6 +212,11 @@ def _checked(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: int
         if not set(agent_ids) <= allowed:
             raise PermissionDenied("Vous ne pouvez pas consulter l'agenda de cet agent.")
         allowed = set(agent_ids)
+    if team_id is not None:
+        team = uow.session.get(Team, team_id)
+        if team is None or team.territory_id != context.organisation.territory_id:
+            raise NotFound("Cette équipe n'existe pas dans le territoire de l'organisation.")
+        allowed &= _team_members(uow, context.organisation).get(team_id, frozenset())
     return context, allowed
 
 
