@@ -7,7 +7,8 @@ import reflex as rx
 from rdv_app import routes, styles
 from rdv_app.components.layout import loading_block
 from rdv_app.pages.template import agent_page
-from rdv_app.state.organisation_chooser import ChooserGroup, ChooserOrganisation, OrganisationChooserState as S
+from rdv_app.state.organisation_chooser import ChooserGroup, ChooserOrganisation
+from rdv_app.state.organisation_chooser import OrganisationChooserState as S
 
 
 def _organisation(organisation: ChooserOrganisation) -> rx.Component:

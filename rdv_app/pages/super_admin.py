@@ -9,8 +9,8 @@ from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.pages.template import agent_page
-from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES
 from rdv_app.services.instance.backoffice import OVH_ENDPOINTS, SMS_OVH, SMS_PROVIDERS
+from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES
 from rdv_app.state.super_admin import SERVICE_PREFIX, SuperAdminState
 from rdv_app.state.super_admin_backoffice import BackofficeState as B
 

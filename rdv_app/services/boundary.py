@@ -136,7 +136,6 @@ FIELDS: dict[str, Field] = {
     "secret": Field("clé de double authentification", limits.CODE),
     "code_or_password": Field("code ou mot de passe", limits.PASSWORD),
     # a territory's SMS settings (rdv_app.services.instance.backoffice)
-    "change": Field("réglages SMS"),
     "provider": Field("fournisseur de SMS", limits.CODE),
     "sender": Field("expéditeur", limits.CODE),
     "endpoint": Field("région du compte OVH", limits.CODE),

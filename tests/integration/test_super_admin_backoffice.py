@@ -204,11 +204,11 @@ def test_the_search_finds_agents_and_organisations_across_the_instance(db_url: s
 
 def test_only_super_admins_use_the_back_office(db_url: str, world: World) -> None:
     for actor in (world.territorial_admin, world.julien):
-        for call in (lambda uow: territory_services(uow, actor, world.paris),
-                     lambda uow: set_territory_service(uow, actor, world.paris, world.mairie, True),
-                     lambda uow: sms_settings(uow, actor, world.paris),
-                     lambda uow: save_sms_settings(uow, actor, world.paris, OVH),
-                     lambda uow: move_choices(uow, actor, world.julien),
-                     lambda uow: move_agent(uow, actor, world.julien, world.arras, world.lens),
-                     lambda uow: search(uow, actor, "julien")):
+        for call in (lambda uow, actor=actor: territory_services(uow, actor, world.paris),
+                     lambda uow, actor=actor: set_territory_service(uow, actor, world.paris, world.mairie, True),
+                     lambda uow, actor=actor: sms_settings(uow, actor, world.paris),
+                     lambda uow, actor=actor: save_sms_settings(uow, actor, world.paris, OVH),
+                     lambda uow, actor=actor: move_choices(uow, actor, world.julien),
+                     lambda uow, actor=actor: move_agent(uow, actor, world.julien, world.arras, world.lens),
+                     lambda uow, actor=actor: search(uow, actor, "julien")):
             refused(db_url, call, "réservée aux super administrateurs")

@@ -7,7 +7,17 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from rdv_app.db.models import AgentRole, Lieu, Motif, Organisation, Participation, Rdv, RdvAgent, Territory, Usager
+from rdv_app.db.models import (
+    AgentRole,
+    Lieu,
+    Motif,
+    Organisation,
+    Participation,
+    Rdv,
+    RdvAgent,
+    Territory,
+    Usager,
+)
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
@@ -87,16 +97,16 @@ class TerritoryGroup:
 @boundary
 def organisation_choices(uow: UnitOfWork, agent_id: int) -> list[TerritoryGroup]:
     """The agent's organisations, grouped by territory (by number), by name within each."""
-    rows = uow.session.exec(
-        select(AgentRole.organisation_id, Organisation.name, AgentRole.access_level, Territory.departement_number,
-               Territory.name)
+    every = uow.session.exec(select(Territory)).all()
+    territories = {require_id(t): f"{t.departement_number} {t.name}" for t in every}
+    numbers = {require_id(t): t.departement_number for t in every}
+    rows = sorted(uow.session.exec(
+        select(AgentRole.organisation_id, Organisation.name, AgentRole.access_level, Organisation.territory_id)
         .join(Organisation, col(Organisation.id) == AgentRole.organisation_id)
-        .join(Territory, col(Territory.id) == Organisation.territory_id)
         .where(AgentRole.agent_id == agent_id)
-        .order_by(col(Territory.departement_number), col(Organisation.name))
-    ).all()
+    ).all(), key=lambda row: (numbers[row[3]], row[1]))
     groups: dict[str, list[OrganisationChoice]] = {}
-    for organisation_id, name, level, number, territory in rows:
-        groups.setdefault(f"{number} {territory}", []).append(OrganisationChoice(
+    for organisation_id, name, level, territory_id in rows:
+        groups.setdefault(territories[territory_id], []).append(OrganisationChoice(
             organisation_id, name, ACCESS_LEVEL_LABELS[AccessLevel(level)], level == AccessLevel.ADMIN))
     return [TerritoryGroup(territory, tuple(choices)) for territory, choices in groups.items()]

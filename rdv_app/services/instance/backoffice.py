@@ -376,17 +376,18 @@ def search(uow: UnitOfWork, actor_agent_id: int, query: str) -> SearchResults:
             select(AgentRole.agent_id, Organisation.name).join(Organisation, col(Organisation.id) == AgentRole.organisation_id)
             .where(col(AgentRole.agent_id).in_(agent_ids)).order_by(col(Organisation.name))):
         organisations.setdefault(agent_id, []).append(org_name)
+    territories = {require_id(t): f"{t.departement_number} {t.name}" for t in uow.session.exec(select(Territory))}
     org_haystack = func.lower(Organisation.name + " " + Territory.departement_number + " " + Territory.name)
     counts = func.count(func.distinct(AgentRole.agent_id))
     org_rows = uow.session.exec(
-        select(not_null(Organisation.id), Organisation.name, Territory.departement_number, Territory.name, counts)
+        select(not_null(Organisation.id), Organisation.name, Organisation.territory_id, counts)
         .join(Territory, col(Territory.id) == Organisation.territory_id)
         .outerjoin(AgentRole, col(AgentRole.organisation_id) == Organisation.id)
         .where(*(org_haystack.contains(word) for word in words))
-        .group_by(col(Organisation.id), col(Organisation.name), col(Territory.departement_number), col(Territory.name))
+        .group_by(col(Organisation.id), col(Organisation.name), col(Organisation.territory_id))
         .order_by(col(Organisation.name)).limit(SEARCH_LIMIT)).all()
     return SearchResults(
         tuple(AgentHit(require_id(a), _agent_name(a), a.email or "", ", ".join(organisations.get(require_id(a), []))
                        or "—") for a in agents),
-        tuple(OrganisationHit(org_id, name, f"{number} {territory}", count)
-              for org_id, name, number, territory, count in org_rows))
+        tuple(OrganisationHit(org_id, name, territories[territory_id], count)
+              for org_id, name, territory_id, count in org_rows))
