@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 HOME = "/"
 LOGIN = "/connexion"
 WORKSPACE = "/espace"
+# After signing in, an agent of several organisations picks one, grouped by territory (admin-domain.md 4.9).
+ORGANISATION_CHOOSER = "/organisations"
 ACCOUNT = "/mon-compte"
 INVITATION = "/invitation"  # ?jeton=: an invited agent (or the first super admin) sets name and password
 CRENEAUX = "/trouver-un-rdv"

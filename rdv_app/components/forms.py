@@ -6,8 +6,10 @@ import reflex as rx
 
 
 def text_field(name: str, label: str, *, type_: str = "text", error: rx.Var | str = "", hint: str = "",
-               autocomplete: str = "", required: bool = True) -> rx.Component:
-    field_id = f"champ-{name}"
+               autocomplete: str = "", required: bool = True, field_id: str = "",
+               default_value: rx.Var | str | None = None) -> rx.Component:
+    field_id = field_id or f"champ-{name}"
+    extra = {} if default_value is None else {"default_value": default_value}
     error_id = f"{field_id}-erreur"
     hint_id = f"{field_id}-aide"
     described = " ".join(x for x in (hint_id if hint else "", error_id) if x)
@@ -17,7 +19,7 @@ def text_field(name: str, label: str, *, type_: str = "text", error: rx.Var | st
         rx.el.input(
             id=field_id, name=name, type=type_, required=required, auto_complete=autocomplete or "off",
             class_name="text-input", aria_describedby=described,
-            aria_invalid=rx.cond(error != "", "true", "false"),
+            aria_invalid=rx.cond(error != "", "true", "false"), **extra,
         ),
         rx.el.p(error, id=error_id, class_name="field-error", aria_live="polite"),
         width="100%",

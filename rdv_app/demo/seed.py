@@ -245,9 +245,10 @@ _AGENTS = (
                ("pmi",), (("pmi_arras", BASIC),), display_saturdays=True),
     _AgentSpec("sophie", "Sophie", "Bernard", "sophie.bernard@demo.test", "Secrétaire, PMI Arras",
                ("secretariat",), (("pmi_arras", BASIC),)),
+    # Three organisations in two territories: after signing in, he picks one, grouped by territory.
     _AgentSpec("karim", "Karim", "Haddad", "karim.haddad@demo.test",
-               "Travailleur social, MDS Lens et PMI Arras", ("social",),
-               (("mds_lens", BASIC), ("pmi_arras", BASIC))),
+               "Travailleur social, MDS Lens, PMI Arras et PMI Saint-Denis (La Réunion)", ("social",),
+               (("mds_lens", BASIC), ("pmi_arras", BASIC), ("pmi_saint_denis", BASIC))),
     _AgentSpec("nathalie", "Nathalie", "Lefebvre", "nathalie.lefebvre@demo.test",
                "Administratrice, MDS Lens", ("social",), (("mds_lens", ADMIN),)),
     _AgentSpec("thomas", "Thomas", "Dubois", "thomas.dubois@demo.test", "Administrateur, Mairie de Béthune",

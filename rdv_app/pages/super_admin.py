@@ -9,8 +9,10 @@ from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.pages.template import agent_page
+from rdv_app.services.instance.backoffice import OVH_ENDPOINTS, SMS_OVH, SMS_PROVIDERS
 from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES
 from rdv_app.state.super_admin import SERVICE_PREFIX, SuperAdminState
+from rdv_app.state.super_admin_backoffice import BackofficeState as B
 
 FORM_HEADING_ID = "ouvrir-territoire-titre"
 
@@ -143,7 +145,197 @@ def open_account_form() -> rx.Component:
     )
 
 
-@agent_page(routes.SUPER_ADMIN, "Super admin", load=SuperAdminState.load)
+def _select(field_id: str, name: str, label: str, options: rx.Var, **props: object) -> rx.Component:
+    return rx.box(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        rx.el.select(rx.foreach(options, lambda o: rx.el.option(o.label, value=o.id)), id=field_id, name=name,
+                     class_name="text-input", **props),
+        width="100%",
+    )
+
+
+def territory_services_table() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Services activés", as_="h3", size="4", id="services-actives-titre"),
+        rx.text("Les services que les agents et les motifs du territoire peuvent avoir. Un service qu'un agent du "
+                "territoire utilise ne peut pas être désactivé.", color=styles.TEXT_MUTED),
+        status_region(B.services_message),
+        form_alert(B.services_error),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
+                                           for h in ("Service", "Agents du territoire", "État", "Action")])),
+            rx.table.body(rx.foreach(B.territory_services, lambda s: rx.table.row(
+                rx.table.row_header_cell(s.name), rx.table.cell(s.agents),
+                rx.table.cell(rx.cond(s.enabled, "Activé", "Désactivé")),
+                rx.table.cell(rx.cond(
+                    s.enabled,
+                    rx.button("Désactiver", variant="outline", color_scheme="red", size="2",
+                              on_click=B.set_service(s.id, False), aria_label="Désactiver " + s.name),
+                    rx.button("Activer", variant="outline", size="2", on_click=B.set_service(s.id, True),
+                              aria_label="Activer " + s.name),
+                )),
+            ))),
+            variant="surface", width="100%", aria_labelledby="services-actives-titre",
+        ),
+        width="100%",
+    )
+
+
+def _secret_field(name: str, label: str) -> rx.Component:
+    def error_for() -> rx.Var:
+        return rx.cond(B.sms_error_field == name, B.sms_error, "")
+
+    field_id = f"sms-{name}"
+    configured = B.sms_configured.contains(name)
+    return rx.box(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        rx.el.p(rx.cond(configured, "configuré : laissez vide pour garder la valeur enregistrée",
+                        "non configuré"), id=f"{field_id}-aide", class_name="field-hint"),
+        rx.el.input(id=field_id, name=name, type="password", auto_complete="off", class_name="text-input",
+                    aria_describedby=f"{field_id}-aide {field_id}-erreur",
+                    aria_invalid=rx.cond(error_for() != "", "true", "false")),
+        rx.el.p(error_for(), id=f"{field_id}-erreur", class_name="field-error", aria_live="polite"),
+        width="100%",
+    )
+
+
+def sms_form() -> rx.Component:
+    def error_for(field: str) -> rx.Var:
+        return rx.cond(B.sms_error_field == field, B.sms_error, "")
+
+    return rx.el.section(
+        rx.heading("SMS du territoire", as_="h3", size="4", id="sms-titre"),
+        rx.text("Par défaut, les SMS partent par le fournisseur de l'instance. Un territoire peut avoir son propre "
+                "compte OVH : ses clés ne sont jamais réaffichées une fois enregistrées.", color=styles.TEXT_MUTED),
+        status_region(B.sms_message),
+        rx.form(
+            rx.vstack(
+                form_alert(rx.cond(B.sms_error_field == "", B.sms_error, "")),
+                rx.el.fieldset(
+                    rx.el.legend("Fournisseur de SMS", class_name="field-label"),
+                    *[rx.el.label(rx.el.input(type="radio", name="provider", value=value,
+                                              default_checked=B.sms_provider == value,
+                                              on_change=B.choose_sms_provider(value)),
+                                  label, class_name="checkbox-label") for value, label in SMS_PROVIDERS],
+                    class_name="fieldset",
+                ),
+                text_field("sender", "Expéditeur (facultatif)", field_id="sms-sender", required=False,
+                           hint="3 à 11 caractères, déclaré auprès d'OVH ; par exemple RdvSoli.",
+                           error=error_for("sender"), default_value=B.sms_sender),
+                rx.cond(
+                    B.sms_provider == SMS_OVH,
+                    rx.vstack(
+                        rx.box(
+                            rx.el.label("Région du compte OVH", html_for="sms-endpoint", class_name="field-label"),
+                            rx.el.select(*[rx.el.option(label, value=value) for value, label in OVH_ENDPOINTS],
+                                         id="sms-endpoint", name="endpoint", default_value=B.sms_endpoint,
+                                         class_name="text-input"),
+                            width="100%",
+                        ),
+                        text_field("service_name", "Nom du service SMS", field_id="sms-service_name", required=False,
+                                   hint="De la forme sms-ab12345-1.", error=error_for("service_name"),
+                                   default_value=B.sms_service_name),
+                        _secret_field("application_key", "Clé d'application (application key)"),
+                        _secret_field("application_secret", "Secret d'application (application secret)"),
+                        _secret_field("consumer_key", "Clé client (consumer key)"),
+                        spacing="4", width="100%",
+                    ),
+                ),
+                rx.button("Enregistrer les réglages SMS", type="submit", size="3", variant="outline"),
+                spacing="4", width="100%", key=B.sms_key.to_string(),
+            ),
+            on_submit=B.save_sms, reset_on_submit=False, aria_labelledby="sms-titre", width="100%",
+        ),
+        max_width=styles.NARROW_WIDTH, width="100%",
+    )
+
+
+def territory_configuration() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Configuration d'un territoire", as_="h2", size="5", id="configuration-titre"),
+        rx.cond(
+            B.territory_choices.length() > 0,
+            rx.vstack(
+                rx.box(_select("territoire-configure", "territory", "Territoire", B.territory_choices,
+                               value=B.territory_id, on_change=B.choose_territory), max_width="24rem", width="100%"),
+                territory_services_table(),
+                sms_form(),
+                spacing="5", width="100%",
+            ),
+            rx.text("Ouvrez d'abord un territoire."),
+        ),
+        width="100%",
+    )
+
+
+def move_panel() -> rx.Component:
+    return rx.cond(
+        B.moving_id != "",
+        rx.el.section(
+            rx.heading("Déplacer " + B.moving_name, as_="h3", size="4", id="deplacer-titre"),
+            rx.text("Son rôle et son niveau passent dans l'organisation d'arrivée ; ses plages d'ouverture de "
+                    "l'organisation de départ sont supprimées. Impossible tant qu'il y a des RDV à venir."),
+            form_alert(B.move_error),
+            rx.form(
+                rx.vstack(
+                    _select("deplacer-depart", "from_organisation", "Organisation de départ", B.move_sources),
+                    _select("deplacer-arrivee", "to_organisation", "Organisation d'arrivée", B.move_targets),
+                    rx.hstack(rx.button("Déplacer l'agent", type="submit"),
+                              rx.button("Annuler", type="button", variant="outline", on_click=B.cancel_move),
+                              spacing="3"),
+                    spacing="4", width="100%",
+                ),
+                on_submit=B.move, reset_on_submit=False, aria_labelledby="deplacer-titre",
+            ),
+            class_name="info-box", max_width=styles.NARROW_WIDTH, width="100%", key=B.moving_id,
+        ),
+    )
+
+
+def instance_search() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Agents et organisations de l'instance", as_="h2", size="5", id="recherche-instance-titre"),
+        rx.box(
+            rx.el.label("Rechercher un agent ou une organisation", html_for="recherche-instance",
+                        class_name="field-label"),
+            rx.el.p("Nom, prénom, email, organisation ou territoire : 2 lettres au moins.", id="recherche-instance-aide",
+                    class_name="field-hint"),
+            rx.el.input(id="recherche-instance", type="search", auto_complete="off", class_name="text-input",
+                        aria_describedby="recherche-instance-aide", on_change=B.search.debounce(300)),
+            role="search", max_width="32rem", width="100%",
+        ),
+        status_region(B.move_message),
+        move_panel(),
+        rx.cond(
+            B.agent_results.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
+                                               for h in ("Agent", "Email", "Organisations", "Action")])),
+                rx.table.body(rx.foreach(B.agent_results, lambda a: rx.table.row(
+                    rx.table.row_header_cell(a.name), rx.table.cell(a.email), rx.table.cell(a.organisations),
+                    rx.table.cell(rx.button("Déplacer", variant="outline", size="2", on_click=B.start_move(a.id),
+                                            aria_label="Déplacer " + a.name)),
+                ))),
+                variant="surface", width="100%", aria_label="Agents trouvés",
+            ),
+        ),
+        rx.cond(
+            B.organisation_results.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
+                                               for h in ("Organisation", "Territoire", "Agents")])),
+                rx.table.body(rx.foreach(B.organisation_results, lambda o: rx.table.row(
+                    rx.table.row_header_cell(o.name), rx.table.cell(o.territory), rx.table.cell(o.agents)))),
+                variant="surface", width="100%", aria_label="Organisations trouvées",
+            ),
+        ),
+        rx.cond((B.query.length() >= 2) & (B.agent_results.length() == 0) & (B.organisation_results.length() == 0),
+                rx.text("Aucun agent ni aucune organisation ne correspond.")),
+        width="100%",
+    )
+
+
+@agent_page(routes.SUPER_ADMIN, "Super admin", load=[SuperAdminState.load, B.load_backoffice])
 def super_admin() -> rx.Component:
     return rx.vstack(
         rx.heading("Super administration", as_="h1", size="7"),
@@ -157,6 +349,8 @@ def super_admin() -> rx.Component:
                     status_region(SuperAdminState.message),
                     rx.heading("Territoires", as_="h2", size="5"),
                     territories_table(),
+                    territory_configuration(),
+                    instance_search(),
                     services_section(),
                     open_account_form(),
                 ),

@@ -135,6 +135,14 @@ FIELDS: dict[str, Field] = {
     "code": Field("code de vérification", limits.CODE),
     "secret": Field("clé de double authentification", limits.CODE),
     "code_or_password": Field("code ou mot de passe", limits.PASSWORD),
+    # a territory's SMS settings (rdv_app.services.instance.backoffice)
+    "provider": Field("fournisseur de SMS", limits.CODE),
+    "sender": Field("expéditeur", limits.CODE),
+    "endpoint": Field("région du compte OVH", limits.CODE),
+    "service_name": Field("nom du service SMS", limits.CODE),
+    "application_key": Field("clé d'application", limits.SECRET),
+    "application_secret": Field("secret d'application", limits.SECRET),
+    "consumer_key": Field("clé client", limits.SECRET),
     # ids
     "id": Field("identifiant"),
     "actor_agent_id": Field("compte agent"),
@@ -150,6 +158,8 @@ FIELDS: dict[str, Field] = {
     "rdv_id": Field("rendez-vous"),
     "organisation_id": Field("organisation"),
     "organisation_ids": Field("organisations"),
+    "from_organisation_id": Field("organisation de départ"),
+    "to_organisation_id": Field("organisation d'arrivée"),
     "territory_id": Field("territoire"),
     "service_id": Field("service"),
     "service_ids": Field("services"),

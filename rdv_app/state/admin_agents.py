@@ -13,7 +13,7 @@ from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.labels import ACCESS_LEVEL_LABELS
-from rdv_app.services.agents import organisation_agents
+from rdv_app.services.agents import intervenants, organisation_agents
 from rdv_app.services.agents.organisation_agents import AgentLine
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
@@ -34,6 +34,10 @@ class AgentRow:
     pending: bool
     inactive: bool
     is_self: bool
+    is_intervenant: bool
+    may_become_intervenant: bool
+    first_name: str
+    last_name: str
 
 
 @dataclass
@@ -46,7 +50,10 @@ def _row(line: AgentLine) -> AgentRow:
     return AgentRow(id=str(line.agent_id), name=line.name, email=line.email, services=line.services or "—",
                     level=ACCESS_LEVEL_LABELS[AccessLevel(line.access_level)],
                     is_admin=line.access_level == AccessLevel.ADMIN, pending=line.pending, inactive=line.inactive,
-                    is_self=line.is_self)
+                    is_self=line.is_self, is_intervenant=line.is_intervenant,
+                    may_become_intervenant=not (line.is_self or line.is_intervenant or line.several_organisations
+                                                or line.pending),
+                    first_name=line.first_name, last_name=line.last_name)
 
 
 class AdminAgentsState(OrganisationPageState, AgentState):
@@ -62,10 +69,28 @@ class AdminAgentsState(OrganisationPageState, AgentState):
     invite_key: rx.Field[int] = rx.field(0)
     removing_id: rx.Field[str] = rx.field("")
     removal_text: rx.Field[str] = rx.field("")
+    # "Ajouter un intervenant"
+    intervenant_error: rx.Field[str] = rx.field("")
+    intervenant_error_field: rx.Field[str] = rx.field("")
+    intervenant_key: rx.Field[int] = rx.field(0)
+    # The intervenant or agent being edited: "rename", "convert" (to an agent) or "intervenant" (confirm).
+    editing_id: rx.Field[str] = rx.field("")
+    editing_mode: rx.Field[str] = rx.field("")
+    editing_name: rx.Field[str] = rx.field("")
+    editing_first_name: rx.Field[str] = rx.field("")
+    editing_last_name: rx.Field[str] = rx.field("")
+    edit_error: rx.Field[str] = rx.field("")
+    edit_error_field: rx.Field[str] = rx.field("")
 
     def _before_load(self) -> None:
         self.message = self.error = self.invite_error = self.invite_error_field = ""
         self.removing_id = self.removal_text = ""
+        self.intervenant_error = self.intervenant_error_field = ""
+        self._stop_editing()
+
+    def _stop_editing(self) -> None:
+        self.editing_id = self.editing_mode = self.editing_name = ""
+        self.editing_first_name = self.editing_last_name = self.edit_error = self.edit_error_field = ""
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
         query = self.query
@@ -151,3 +176,69 @@ class AdminAgentsState(OrganisationPageState, AgentState):
         self.removing_id = self.removal_text = ""
         if target is not None:
             await self._act(lambda uow, actor, org: organisation_agents.remove_agent(uow, actor, org, target))
+
+    def _chosen_services(self, form: dict[str, Any]) -> tuple[int, ...]:
+        offered = {option.id for option in self.services}
+        return tuple(int(key.removeprefix(SERVICE_PREFIX)) for key, value in form.items()
+                     if key.startswith(SERVICE_PREFIX) and key.removeprefix(SERVICE_PREFIX) in offered and value)
+
+    @event
+    async def add_intervenant(self, form: dict[str, Any]):
+        actor, organisation = self._agent_id, self.current_org_id
+        if actor is None or not organisation or self.loading:
+            return
+        self.intervenant_error = self.intervenant_error_field = self.message = self.error = ""
+        service_ids = self._chosen_services(form)
+        last, first = str(form.get("last_name", "")), str(form.get("first_name", ""))
+        try:
+            self.message = await within(UnitOfWork(), lambda uow: intervenants.add_intervenant(
+                uow, actor, int(organisation), last, first, service_ids))
+            await self._load(actor, int(organisation))
+            self.intervenant_key += 1
+        except DomainError as exc:
+            self.intervenant_error, self.intervenant_error_field = exc.message, exc.field or ""
+
+    @event
+    def start_editing(self, agent_id: str, mode: str):
+        row = next((row for row in self.rows if row.id == agent_id), None)
+        if row is None or mode not in ("rename", "convert", "intervenant"):
+            return
+        self._stop_editing()
+        self.message = self.error = ""
+        self.editing_id, self.editing_mode = agent_id, mode
+        self.editing_name = row.name if row.name != "—" else row.email
+        self.editing_first_name, self.editing_last_name = row.first_name, row.last_name
+
+    @event
+    def cancel_editing(self):
+        self._stop_editing()
+
+    async def _edit(self, call: Callable[[UnitOfWork, int, int, int], str]) -> None:
+        actor, organisation, target = self._agent_id, self.current_org_id, self._listed(self.editing_id)
+        if actor is None or not organisation or target is None:
+            return
+        self.edit_error = self.edit_error_field = self.message = self.error = ""
+        try:
+            self.message = await within(UnitOfWork(), lambda uow: call(uow, actor, int(organisation), target))
+        except DomainError as exc:
+            self.edit_error, self.edit_error_field = exc.message, exc.field or ""
+            return
+        self._stop_editing()
+        await self._load(actor, int(organisation))
+
+    @event
+    async def rename(self, form: dict[str, Any]):
+        last, first = str(form.get("last_name", "")), str(form.get("first_name", ""))
+        await self._edit(lambda uow, actor, org, target: intervenants.rename_intervenant(
+            uow, actor, org, target, last, first))
+
+    @event
+    async def convert_to_agent(self, form: dict[str, Any]):
+        email, level = str(form.get("email", "")), str(form.get("access_level", ""))
+        last, first = str(form.get("last_name", "")), str(form.get("first_name", ""))
+        await self._edit(lambda uow, actor, org, target: intervenants.convert_to_agent(
+            uow, actor, org, target, email, first, last, level))
+
+    @event
+    async def convert_to_intervenant(self):
+        await self._edit(lambda uow, actor, org, target: intervenants.convert_to_intervenant(uow, actor, org, target))

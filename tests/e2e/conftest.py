@@ -148,7 +148,13 @@ def login_as(page: Page, app_url: str) -> Callable[[str], None]:
         page.get_by_label("Adresse email").fill(email)
         page.get_by_label("Mot de passe").fill(password)
         page.get_by_role("button", name="Se connecter").click()
+        # An agent of several organisations picks one first (the first listed): the workspace opens then.
+        chooser = page.locator("main li button")
+        expect(page.get_by_role("heading", name=re.compile(r"^Bonjour")).or_(chooser.first).first).to_be_visible()
+        if "/organisations" in page.url:
+            chooser.first.click()
         page.wait_for_url(f"{app_url}/espace**")
+        expect(page.get_by_role("heading", name=re.compile(r"^Bonjour"))).to_be_visible()
 
     return login
 

@@ -59,7 +59,7 @@ def test_agent_with_several_organisations_can_switch(page: Page, app_url: str, l
     switcher = page.get_by_label("Organisation")
     expect(switcher).to_be_visible()
     options = switcher.locator("option")
-    expect(options).to_have_count(2)
+    expect(options).to_have_count(3)
     second = options.nth(1).text_content()
     switcher.select_option(label=second)
     expect(page.get_by_text(re.compile(re.escape(second) + " · "))).to_be_visible()

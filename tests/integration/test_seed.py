@@ -103,7 +103,12 @@ def test_seed_creates_the_demo_of_the_issue(uow: UnitOfWork) -> None:
     assert len(accounts) == 7 and all(a.calendar_uid_hash for a in accounts)
     assert len({a.calendar_uid_hash for a in accounts}) == 7
     roles_per_agent = Counter(role.agent_id for role in _all(session, AgentRole))
-    assert max(roles_per_agent.values()) == 2
+    assert max(roles_per_agent.values()) == 3
+    # Karim works in organisations of two territories (the organisation chooser groups them).
+    karim = next(a for a in agents if a.email == "karim.haddad@demo.test")
+    karim_territories = {organisation.territory_id for role in _all(session, AgentRole) if role.agent_id == karim.id
+                         for organisation in [session.get(Organisation, role.organisation_id)] if organisation}
+    assert len(karim_territories) == 2
     assert _all(session, AgentTerritorialRole)
 
     motifs = _all(session, Motif)

@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
+from rdv_app import routes
 from rdv_app.db.models import Agent, Organisation
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.demo.seed import seed_demo
-from rdv_app.services.agents.workspace import upcoming_rdvs
+from rdv_app.demo.seed import DEMO_PASSWORD, seed_demo
+from rdv_app.services.agents import agent_auth
+from rdv_app.services.agents.workspace import organisation_choices, upcoming_rdvs
 from rdv_app.services.errors import PermissionDenied
 
 TODAY = date(2026, 3, 18)
@@ -48,3 +50,23 @@ def test_times_are_shown_in_the_organisation_time_zone(uow: UnitOfWork) -> None:
     assert rows
     # Plages in La Réunion run in local office hours; shown in UTC they would start 4 hours earlier.
     assert all("07h00" <= r.time <= "17h00" for r in rows)
+
+
+def test_the_organisation_chooser_groups_the_organisations_by_territory(uow: UnitOfWork) -> None:
+    seed_demo(uow, TODAY)
+    karim, _ = _ids(uow, "karim.haddad@demo.test", "PMI Arras")
+    groups = organisation_choices(uow, karim)
+    assert [(g.territory, [(o.name, o.level) for o in g.organisations]) for g in groups] == [
+        ("62 Pas-de-Calais", [("Maison Départementale des Solidarités de Lens", "Agent"), ("PMI Arras", "Agent")]),
+        ("974 La Réunion", [("PMI Saint-Denis", "Agent")]),
+    ]
+    camille, _ = _ids(uow, "camille.martin@demo.test", "PMI Arras")
+    [group] = organisation_choices(uow, camille)
+    assert [(o.name, o.is_admin) for o in group.organisations] == [("PMI Arras", True)]
+
+
+def test_signing_in_without_a_page_to_return_to_leads_to_the_chooser(uow: UnitOfWork) -> None:
+    seed_demo(uow, TODAY)
+    sign_in = agent_auth.authenticate(uow, "karim.haddad@demo.test", DEMO_PASSWORD, "10.0.0.1")
+    opened = agent_auth.open_session(uow, sign_in.ticket)
+    assert opened is not None and opened.next_path == routes.ORGANISATION_CHOOSER

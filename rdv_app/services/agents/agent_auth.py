@@ -157,7 +157,9 @@ def begin_sign_in(uow: UnitOfWork, agent: Agent, next_path: str | None, now: dat
     else:
         step = None
         _signed_in(uow, agent, now)
-    ticket = _new_ticket(uow, agent_id, safe_next_path(next_path), step, now)
+    # Without a page to come back to, the organisation chooser (it goes on to the workspace when there is
+    # only one organisation).
+    ticket = _new_ticket(uow, agent_id, safe_next_path(next_path, routes.ORGANISATION_CHOOSER), step, now)
     uow.commit()
     return SignIn(ticket=ticket, pending_step=step)
 

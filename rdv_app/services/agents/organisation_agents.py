@@ -70,6 +70,10 @@ class AgentLine:
     pending: bool  # invited, has not set a password yet
     inactive: bool
     is_self: bool
+    is_intervenant: bool = False
+    first_name: str = ""
+    last_name: str = ""
+    several_organisations: bool = False  # then never an intervenant (admin-domain.md 4.7)
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,8 @@ def list_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, quer
             select(AgentService.agent_id, Service.short_name).join(Service, col(Service.id) == AgentService.service_id)
             .where(col(AgentService.agent_id).in_(agent_ids)).order_by(col(Service.short_name))):
         services.setdefault(agent_id, []).append(short_name)
+    counts = dict(uow.session.exec(select(AgentRole.agent_id, func.count()).where(
+        col(AgentRole.agent_id).in_(agent_ids)).group_by(col(AgentRole.agent_id))).all())
     now = clock.now()
     lines = [
         AgentLine(
@@ -121,7 +127,9 @@ def list_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, quer
             pending=agent.password_hash is None and level != AccessLevel.INTERVENANT,
             inactive=agent.password_hash is not None and (agent.last_sign_in_at is None
                                                           or agent.last_sign_in_at < now - INACTIVE_AFTER),
-            is_self=agent.id == actor_agent_id,
+            is_self=agent.id == actor_agent_id, is_intervenant=level == AccessLevel.INTERVENANT,
+            several_organisations=counts.get(require_id(agent), 0) > 1,
+            first_name=agent.first_name or "", last_name=agent.last_name,
         )
         for agent, level in rows
     ]
@@ -296,6 +304,8 @@ def _removal(uow: UnitOfWork, organisation: Organisation, agent: Agent) -> Remov
     if others:
         return Removal(False, f"{name} sera retiré(e) de {organisation.name} : ses plages d'ouverture de cette "
                               "organisation seront supprimées ; ses indisponibilités et ses autres organisations restent.")
+    if not agent.email:
+        return Removal(True, f"L'intervenant {name} sera supprimé de l'organisation.")
     if agent.password_hash is None:
         return Removal(True, f"L'invitation de {name} sera supprimée.")
     return Removal(True, f"Le compte de {name} sera supprimé : {organisation.name} est sa seule organisation. Ses "
@@ -328,7 +338,7 @@ def remove_agent(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, age
     if role.access_level == AccessLevel.ADMIN.value and _other_admins(uow, organisation_id, agent_id) == 0:
         raise DomainError(LAST_ADMIN)
     removal = _removal(uow, organisation, agent)
-    pending = agent.password_hash is None
+    pending, agent_email = agent.password_hash is None, agent.email
     plages = delete_agent_plages(uow, actor_agent_id, agent_id, organisation_id)
     uow.session.delete(role)
     if removal.closes_account:
@@ -340,6 +350,8 @@ def remove_agent(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, age
     uow.commit()
     if not removal.closes_account:
         return "L'agent a été retiré de l'organisation."
+    if not agent_email:
+        return "L'intervenant a été supprimé."
     return "L'invitation a été supprimée." if pending else "Le compte agent a été supprimé."
 
 

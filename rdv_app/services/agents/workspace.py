@@ -7,12 +7,22 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from rdv_app.db.models import Lieu, Motif, Organisation, Participation, Rdv, RdvAgent, Usager
+from rdv_app.db.models import (
+    AgentRole,
+    Lieu,
+    Motif,
+    Organisation,
+    Participation,
+    Rdv,
+    RdvAgent,
+    Territory,
+    Usager,
+)
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
-from rdv_app.domain.enums import CANCELLED_STATUSES, LocationType, RdvStatus
-from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
+from rdv_app.domain.enums import CANCELLED_STATUSES, AccessLevel, LocationType, RdvStatus
+from rdv_app.domain.labels import ACCESS_LEVEL_LABELS, LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
 from rdv_app.services.boundary import boundary
 from rdv_app.services.rights import agent_scope
 
@@ -68,3 +78,35 @@ def upcoming_rdvs(uow: UnitOfWork, agent_id: int, organisation_id: int, now: dat
             status=RDV_STATUS_LABELS[RdvStatus(rdv.status)],
         ))
     return result
+
+
+@dataclass(frozen=True)
+class OrganisationChoice:
+    organisation_id: int
+    name: str
+    level: str  # "Administrateur", "Agent"...
+    is_admin: bool
+
+
+@dataclass(frozen=True)
+class TerritoryGroup:
+    territory: str  # "62 Pas-de-Calais"
+    organisations: tuple[OrganisationChoice, ...]
+
+
+@boundary
+def organisation_choices(uow: UnitOfWork, agent_id: int) -> list[TerritoryGroup]:
+    """The agent's organisations, grouped by territory (by number), by name within each."""
+    every = uow.session.exec(select(Territory)).all()
+    territories = {require_id(t): f"{t.departement_number} {t.name}" for t in every}
+    numbers = {require_id(t): t.departement_number for t in every}
+    rows = sorted(uow.session.exec(
+        select(AgentRole.organisation_id, Organisation.name, AgentRole.access_level, Organisation.territory_id)
+        .join(Organisation, col(Organisation.id) == AgentRole.organisation_id)
+        .where(AgentRole.agent_id == agent_id)
+    ).all(), key=lambda row: (numbers[row[3]], row[1]))
+    groups: dict[str, list[OrganisationChoice]] = {}
+    for organisation_id, name, level, territory_id in rows:
+        groups.setdefault(territories[territory_id], []).append(OrganisationChoice(
+            organisation_id, name, ACCESS_LEVEL_LABELS[AccessLevel(level)], level == AccessLevel.ADMIN))
+    return [TerritoryGroup(territory, tuple(choices)) for territory, choices in groups.items()]
