@@ -32,14 +32,16 @@ PY
 )
 
 run() {
-  local label=$1 offset=$2; shift 2
+  local label=$1 offset=$2 selection=$3; shift 3
   echo "=== $label ==="
   # time-machine is imported before pytest could rewrite its asserts: a harmless warning, silenced.
   env PYTHONPATH=tests/clock_shift RDV_TEST_CLOCK_OFFSET="$offset" "$@" \
-    .venv/bin/pytest -q -W ignore::pytest.PytestAssertRewriteWarning tests/unit tests/integration
+    .venv/bin/pytest -q -W ignore::pytest.PytestAssertRewriteWarning -k "$selection" tests/unit tests/integration
 }
 
-run "400 jours plus tard" "$ahead"
+run "400 jours plus tard" "$ahead" ""
+# Dates and times are computed in Python on both databases (nothing reads the database server's clock), and
+# the year-ahead run covers both: the two runs on a given day take SQLite's side only, to keep CI short.
 # The process's own time zone is Paris too, so that a local time mistaken for an instant shows.
-run "changement d'heure, $dst_label Europe/Paris" "$dst_offset" TZ=Europe/Paris
-run "réveillon, $eve_label Europe/Paris" "$eve_offset" TZ=Europe/Paris
+run "changement d'heure, $dst_label Europe/Paris" "$dst_offset" "not postgresql" TZ=Europe/Paris
+run "réveillon, $eve_label Europe/Paris" "$eve_offset" "not postgresql" TZ=Europe/Paris
