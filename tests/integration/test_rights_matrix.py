@@ -14,7 +14,7 @@ Secrétariat. In A: `admin` (PMI), `basic` (PMI), `colleague` (PMI), `other_serv
 `secretary` (Secrétariat), `intervenant` (PMI), `invited` (PMI, invitation pending); `terri` is
 territorial admin of 62, basic in A and admin of B; `super` is super admin of the instance, with no role.
 
-Matrix size: 335 cells (ORGANISATION 202, TERRITORY 40, CROSS_ORGANISATION 93), each on both databases;
+Matrix size: 344 cells (ORGANISATION 208, TERRITORY 40, CROSS_ORGANISATION 96), each on both databases;
 `test_matrix_size` keeps this number true.
 """
 
@@ -49,6 +49,7 @@ from rdv_app.services.organisation.admin_lieux import LieuInput
 from rdv_app.services.organisation.admin_organisation import OrganisationSettings
 from rdv_app.services.organisation.territory_motifs import BulkChange
 from rdv_app.services.rdv import lifecycle, queries, rdv_follow, rdv_planning
+from rdv_app.services.usagers import usagers
 
 PASSWORD = "Agent-Arras-2026!"
 HASH = hash_password(PASSWORD)
@@ -194,6 +195,10 @@ def _shows(key: str) -> Callable[[Any, W], bool]:
     return lambda result, w: w[key] in {row.id for row in result}
 
 
+def _usager_found(key: str) -> Callable[[Any, W], bool]:
+    return lambda result, w: w[key] in {u.id for u in (*result.usagers, *result.other_organisations)}
+
+
 def _search_shows(kind: str, key: str) -> Action:
     return Action(lambda uow, w, a: getattr(creneaux.search_options(uow, a, w["org"]), kind),
                   shows=_shows(key))
@@ -229,6 +234,11 @@ ACTIONS: dict[str, Action] = {
     "motifs usable: own service": _search_shows("motifs", "motif"),
     "motifs usable: other service": _search_shows("motifs", "motif_social"),
     "lieux: see (search form)": _search_shows("lieux", "lieu"),
+    # -- usagers (any service: every usager with a profile in the organisation)
+    "usagers: search the organisation's usager": Action(
+        lambda uow, w, a: usagers.search_usagers(uow, a, w["org"], "Lefort"), shows=_usager_found("marie")),
+    "usagers: search another territory's usager": Action(
+        lambda uow, w, a: usagers.search_usagers(uow, a, w["org"], "Nordiste"), shows=_usager_found("lou")),
     # -- agendas and agents seen
     "agenda: same-service colleague": Action(
         lambda uow, w, a: agenda.agenda(uow, a, w["org"], [w["colleague"]], _day(), _day(6))),
@@ -394,6 +404,7 @@ ACTIONS: dict[str, Action] = {
     "B directly: settings": Action(lambda uow, w, a: admin_organisation.update_settings(
         uow, a, w["org_b"], OrganisationSettings(name="Piraté")), writes=True),
     "B directly: webhooks": Action(lambda uow, w, a: webhooks.list_endpoints(uow, a, w["org_b"])),
+    "B directly: search its usagers": Action(lambda uow, w, a: usagers.search_usagers(uow, a, w["org_b"], "Morel")),
 }
 
 
@@ -444,6 +455,8 @@ ORGANISATION: dict[str, tuple[str, ...]] = {
     "motifs usable: own service": (OK, OK, OK),
     "motifs usable: other service": (HIDDEN, OK, OK),
     "lieux: see (search form)": (OK, OK, OK),
+    "usagers: search the organisation's usager": (OK, OK, OK),
+    "usagers: search another territory's usager": (HIDDEN, HIDDEN, HIDDEN),
     "agenda: same-service colleague": (OK, OK, OK),
     "agenda: other-service agent": (DENIED, OK, OK),
     "agents seen: same-service colleague": (OK, OK, OK),
@@ -553,6 +566,7 @@ CROSS_ORGANISATION: dict[str, tuple[str, ...]] = {
     "B directly: lieux": (DENIED, DENIED, DENIED),
     "B directly: settings": (DENIED, DENIED, DENIED),
     "B directly: webhooks": (DENIED, DENIED, DENIED),
+    "B directly: search its usagers": (DENIED, DENIED, DENIED),
 }
 
 
@@ -582,7 +596,7 @@ def test_matrix_size() -> None:
     counts = {table: sum(cell.table == table for cell in CELLS)
               for table in ("organisation", "territory", "cross-organisation")}
     print(f"rights matrix: {len(CELLS)} cells {counts}, on SQLite and PostgreSQL")
-    assert (len(CELLS), counts) == (335, {"organisation": 202, "territory": 40, "cross-organisation": 93})
+    assert (len(CELLS), counts) == (344, {"organisation": 208, "territory": 40, "cross-organisation": 96})
     assert {cell.action for cell in CELLS} == set(ACTIONS)
     assert len({cell.id for cell in CELLS}) == len(CELLS)
 
