@@ -1,6 +1,6 @@
 """Test-data builders shared by the integration and bench tests, used as `make.agent(...)` after
 `import factories as make`. Each builder (`territory`, `service`, `organisation`, `agent`, `lieu`, `motif`,
-`usager`, `plage`) adds one row and its links to the session, flushes so the id is known, and returns it;
+`usager`, `plage`, `rdv`, `absence`, `webhook`, `territorial_admin`) adds one row and its links to the session, flushes so the id is known, and returns it;
 defaults are the usual PMI Arras world of the tests and every other column is passed as a keyword.
 `insert_rows` bulk-inserts the benchmarks' large data sets; `at_paris` gives the stored UTC instant of a
 Paris local time."""
@@ -8,7 +8,7 @@ Paris local time."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -16,18 +16,24 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from rdv_app.db.models import (
+    Absence,
     Agent,
     AgentRole,
     AgentService,
+    AgentTerritorialRole,
     Lieu,
     Motif,
     Organisation,
+    Participation,
     PlageOuverture,
     PlageOuvertureMotif,
+    Rdv,
+    RdvAgent,
     Service,
     Territory,
     Usager,
     UsagerProfile,
+    WebhookEndpoint,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -110,6 +116,38 @@ def plage(s: Session, agent: Agent | int, organisation: Organisation | int, lieu
                for motif in motifs])
     s.flush()
     return plage
+
+
+def rdv(s: Session, organisation: Organisation | int, motif: Motif | int, starts_at: datetime, *,
+        agents: Iterable[Agent | int], usagers: Iterable[Usager | int] = (), lieu: Lieu | int | None = None,
+        duration_in_min: int = 30, **fields: Any) -> Rdv:
+    """An individual RDV of `agents` with `usagers`, written as is (no rule, no event, no notification)."""
+    usager_ids = [_id(usager) for usager in usagers]
+    rdv = _added(s, Rdv(organisation_id=_id(organisation), motif_id=_id(motif),
+                        lieu_id=None if lieu is None else _id(lieu), starts_at=starts_at,
+                        ends_at=starts_at + timedelta(minutes=duration_in_min), users_count=len(usager_ids),
+                        **fields))
+    s.add_all([RdvAgent(rdv_id=rdv.id, agent_id=_id(agent)) for agent in agents])  # type: ignore[arg-type]
+    s.add_all([Participation(rdv_id=rdv.id, usager_id=usager_id) for usager_id in usager_ids])  # type: ignore[arg-type]
+    s.flush()
+    return rdv
+
+
+def absence(s: Session, agent: Agent | int, first_day: date, start_time: time = time(9),
+            end_time: time = time(12), title: str = "Formation", **fields: Any) -> Absence:
+    """A one-day absence (indisponibilité) of `agent`."""
+    return _added(s, Absence(agent_id=_id(agent), title=title, first_day=first_day, start_time=start_time,
+                             end_day=fields.pop("end_day", first_day), end_time=end_time, **fields))
+
+
+def webhook(s: Session, organisation: Organisation | int, target_url: str = "https://sih.exemple.fr/rdv",
+            secret: str = "whsec_test", **fields: Any) -> WebhookEndpoint:
+    return _added(s, WebhookEndpoint(organisation_id=_id(organisation), target_url=target_url, secret=secret,
+                                     **fields))
+
+
+def territorial_admin(s: Session, agent: Agent | int, territory: Territory | int) -> AgentTerritorialRole:
+    return _added(s, AgentTerritorialRole(agent_id=_id(agent), territory_id=_id(territory)))
 
 
 def _id(row: Any) -> int:

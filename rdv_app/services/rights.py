@@ -7,6 +7,7 @@ Roles, from the narrowest:
 - "Secrétariat" is a service, not a role: it widens what a basic agent sees, never what they may configure;
 - territorial admin of a territory (`require_territorial_admin`): its motifs across organisations, and
   creating its organisations; it does not make anyone admin of an organisation (that is a role there);
+  every territory keeps one (`check_territories_keep_an_admin`), as every organisation keeps an admin;
 - territory access rights (`territory_rights`, `require_territory_right`), the "Espace Admin" of a
   territory (admin-domain.md section 3), see below;
 - super admin of the instance (`require_super_admin`): territories, the services catalogue, and opening a
@@ -42,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from rdv_app.config import settings
@@ -55,11 +57,12 @@ from rdv_app.db.models import (
     Motif,
     Organisation,
     Service,
+    Territory,
 )
 from rdv_app.db.rows import not_null
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel
-from rdv_app.services.errors import PermissionDenied
+from rdv_app.services.errors import DomainError, PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,24 @@ def require_territory_right(uow: UnitOfWork, agent_id: int, territory_id: int, r
     elif not getattr(rights, right):
         raise PermissionDenied(TERRITORY_RIGHT_REFUSALS[right])
     return rights
+
+
+def check_territories_keep_an_admin(uow: UnitOfWork, agent_id: int, name: str) -> None:
+    """Every territory keeps at least one territorial admin (admin-domain.md 3.1): DomainError when the
+    agent `name` is the only one of a territory, before anything takes that role away (their account
+    closing with their last organisation, for one)."""
+    other = aliased(AgentTerritorialRole)
+    someone_else = (select(other.id).join(Agent, col(Agent.id) == other.agent_id)
+                    .where(other.territory_id == AgentTerritorialRole.territory_id, other.agent_id != agent_id,
+                           col(Agent.deleted_at).is_(None)).exists())
+    alone = uow.session.exec(
+        select(Territory.departement_number, Territory.name)
+        .join(AgentTerritorialRole, col(AgentTerritorialRole.territory_id) == Territory.id)
+        .where(AgentTerritorialRole.agent_id == agent_id, ~someone_else)
+        .order_by(col(Territory.departement_number))).first()
+    if alone is not None:
+        raise DomainError(f"{name} est le seul administrateur du territoire {alone[0]} {alone[1]} : il doit "
+                          "toujours y en avoir au moins un. Nommez-en un autre avant.")
 
 
 def mfa_required_for(uow: UnitOfWork, agent_id: int) -> bool:

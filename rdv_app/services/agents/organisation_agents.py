@@ -5,7 +5,8 @@ Rules kept here:
 - an address that already has an account gets a role in the organisation, no second account; an account
   keeps its services (the territorial admins change them) and the admin is told when the requested ones
   differ;
-- every organisation keeps at least one administrator;
+- every organisation keeps at least one administrator, every territory one territorial admin (an account
+  closed with its last organisation loses its territorial roles);
 - an agent with RDVs to come in the organisation cannot be removed from it; removing deletes their plages
   there, never their indisponibilités (which are not per organisation), unless no organisation remains: the
   account is then closed (sign-in impossible, sessions and links ended, plages and absences deleted).
@@ -46,7 +47,7 @@ from rdv_app.services.agents import invitations
 from rdv_app.services.availability.plages import delete_agent_plages
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.rights import require_admin
+from rdv_app.services.rights import check_territories_keep_an_admin, require_admin
 
 ENTITY = "agent_role"
 # "Inactif": an account that has not signed in for this long (admin-domain.md 4.1).
@@ -338,6 +339,8 @@ def remove_agent(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, age
     if role.access_level == AccessLevel.ADMIN.value and _other_admins(uow, organisation_id, agent_id) == 0:
         raise DomainError(LAST_ADMIN)
     removal = _removal(uow, organisation, agent)
+    if removal.closes_account:
+        check_territories_keep_an_admin(uow, agent_id, name)
     pending, agent_email = agent.password_hash is None, agent.email
     plages = delete_agent_plages(uow, actor_agent_id, agent_id, organisation_id)
     uow.session.delete(role)
