@@ -210,7 +210,11 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
             return (webhooks.list_deliveries(uow, *who, endpoint_id),
                     local_time.time_zone(uow, who[1]))
 
-        views, time_zone = await within(UnitOfWork(read_only=True), read)
+        try:
+            views, time_zone = await within(UnitOfWork(read_only=True), read)
+        except DomainError as exc:
+            self.log_endpoint_id, self.log, self.message = "", [], exc.message
+            return
         self.log = [_delivery_row(v, time_zone) for v in views]
 
     @event
