@@ -3,7 +3,11 @@ and "Inviter un agent" into organisations of the territory."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import reflex as rx
+from reflex.event import EventCallback
 
 from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert, text_field
@@ -94,42 +98,36 @@ def _right_checkbox(option: CheckOption) -> rx.Component:
     return _checkbox(option, "")
 
 
-def services_form() -> rx.Component:
+def _checks_form(heading: str, heading_id: str, legend: str, checks: rx.Var, checkbox: Callable, button: str,
+                 on_submit: EventCallback[dict[str, Any]], key: str) -> rx.Component:
+    """A section of the agent's dialog: checkboxes saved by one button."""
     return rx.el.section(
-        rx.heading("Attribuer des services", as_="h2", size="4", id=SERVICES_HEADING_ID),
+        rx.heading(heading, as_="h2", size="4", id=heading_id),
         rx.form(
             rx.el.fieldset(
-                rx.el.legend("Services de l'agent (au moins un)", class_name="field-label"),
-                rx.vstack(rx.foreach(State.service_checks, _service_checkbox), spacing="2"),
+                rx.el.legend(legend, class_name="field-label"),
+                rx.vstack(rx.foreach(checks, checkbox), spacing="2"),
                 class_name="fieldset",
             ),
-            rx.button("Enregistrer les services", type="submit", size="2"),
-            on_submit=State.save_services,
+            rx.button(button, type="submit", size="2"),
+            on_submit=on_submit,
             reset_on_submit=False,
-            aria_labelledby=SERVICES_HEADING_ID,
+            aria_labelledby=heading_id,
             class_name="stack-form",
-            key=State.dialog_key.to_string() + "-services",
+            key=State.dialog_key.to_string() + key,
         ),
     )
+
+
+def services_form() -> rx.Component:
+    return _checks_form("Attribuer des services", SERVICES_HEADING_ID, "Services de l'agent (au moins un)",
+                        State.service_checks, _service_checkbox, "Enregistrer les services", State.save_services,
+                        "-services")
 
 
 def rights_form() -> rx.Component:
-    return rx.el.section(
-        rx.heading("Droits d'accès", as_="h2", size="4", id=RIGHTS_HEADING_ID),
-        rx.form(
-            rx.el.fieldset(
-                rx.el.legend("Droits sur le territoire", class_name="field-label"),
-                rx.vstack(rx.foreach(State.right_checks, _right_checkbox), spacing="2"),
-                class_name="fieldset",
-            ),
-            rx.button("Enregistrer les droits d'accès", type="submit", size="2"),
-            on_submit=State.save_rights,
-            reset_on_submit=False,
-            aria_labelledby=RIGHTS_HEADING_ID,
-            class_name="stack-form",
-            key=State.dialog_key.to_string() + "-droits",
-        ),
-    )
+    return _checks_form("Droits d'accès", RIGHTS_HEADING_ID, "Droits sur le territoire", State.right_checks,
+                        _right_checkbox, "Enregistrer les droits d'accès", State.save_rights, "-droits")
 
 
 def territorial_admin_box() -> rx.Component:
