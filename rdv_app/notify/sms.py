@@ -192,12 +192,16 @@ def _same_number(listed: str, to: str) -> bool:
 
 
 class OvhSmsProvider:
-    """`POST /sms/{service}/jobs`, one receiver per job so that each SMS has its own id."""
+    """`POST /sms/{service}/jobs`, one receiver per job so that each SMS has its own id.
 
-    name = "ovh"
+    `name` goes to the receipts: "ovh" for the instance's account (OVH_*), "ovh:<service name>" for a
+    territory's own (rdv_app.notify.territory_sms)."""
+
     receipt_result = ReceiptResult.SENT
 
-    def __init__(self, settings: OvhSettings, *, timeout: float | tuple[float, float] = OVH_TIMEOUT) -> None:
+    def __init__(self, settings: OvhSettings, *, name: str = "ovh",
+                 timeout: float | tuple[float, float] = OVH_TIMEOUT) -> None:
+        self.name = name
         self.settings = settings
         self.sender = settings.sender
         # The SDK's default is 180 s; a stuck call must end before the worker asks OVH whether it left.

@@ -32,6 +32,10 @@ Heartbeats are real time (`clock.now()`): the `now` parameters move the schedule
 Each claim increments `attempts`, so a claim is identified by (id, attempts) and an interrupted attempt
 counts toward the retry budget when it got as far as its provider call.
 
+SMS of an organisation whose territory has its own OVH account go through that account
+(rdv_app.notify.territory_sms), read with the batch's claims, so that a change of the territory's settings
+applies from the next batch; every other SMS goes through the instance's provider.
+
 Besides delivering, the loop runs the scheduled work once a minute: it queues the reminders that are
 due (`rdv_app.notify.reminders`) and the daily maintenance jobs (`rdv_app.notify.daily_jobs`).
 
@@ -64,7 +68,7 @@ import sqlalchemy as sa
 
 from rdv_app.config import settings as app_settings
 from rdv_app.db.engine import database_url, get_engine
-from rdv_app.db.models import OutboxMessage, OutboxWorker, Rdv, Receipt
+from rdv_app.db.models import Organisation, OutboxMessage, OutboxWorker, Rdv, Receipt, Territory
 from rdv_app.db.rows import table_of
 from rdv_app.db.types import UTCDateTime
 from rdv_app.domain import clock
@@ -77,6 +81,7 @@ from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 from rdv_app.notify.outbox import EXPIRES_AT
 from rdv_app.notify.sms import OVH_TIMEOUT, SmsProvider, SmsResult, sms_provider_from_env
+from rdv_app.notify.territory_sms import territory_provider
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +89,8 @@ OUTBOX = table_of(OutboxMessage)
 RECEIPTS = table_of(Receipt)
 RDVS = table_of(Rdv)
 WORKERS = table_of(OutboxWorker)
+ORGANISATIONS = table_of(Organisation)
+TERRITORIES = table_of(Territory)
 
 BATCH_SIZE = 50
 LEASE = timedelta(minutes=5)
@@ -145,6 +152,13 @@ _RECORD_RETRY = sa.update(OUTBOX).where(*_HELD).values(
 _INSERT_RECEIPT = RECEIPTS.insert()
 _RDV_NOW = sa.select(RDVS.c.ics_sequence, RDVS.c.status).where(RDVS.c.id == sa.bindparam("rdv_id"))
 _CANCELLED = frozenset(status.value for status in CANCELLED_STATUSES)
+# The territories with their own SMS account, of the given organisations (rdv_app.notify.territory_sms).
+_OWN_SMS_ACCOUNTS = (
+    sa.select(ORGANISATIONS.c.id.label("organisation_id"), TERRITORIES.c.id, TERRITORIES.c.sms_configuration,
+              TERRITORIES.c.sms_sender)
+    .join_from(ORGANISATIONS, TERRITORIES, TERRITORIES.c.id == ORGANISATIONS.c.territory_id)
+    .where(ORGANISATIONS.c.id.in_(sa.bindparam("organisation_ids", expanding=True)),
+           TERRITORIES.c.has_own_sms_provider.is_(True)))
 _BEAT = sa.update(WORKERS).where(WORKERS.c.id == sa.bindparam("worker_id")).values(
     heartbeat_at=sa.bindparam("beat_at", type_=UTCDateTime))
 
@@ -400,14 +414,15 @@ class Worker:
         # message, and nothing held while a provider answers.
         with self.engine.connect() as connection:
             try:
-                sms_sent = self._recent_sms_counts(connection, claims, now or clock.now())
+                sms_sent, own_accounts = self._sms_facts(connection, claims, now or clock.now())
                 for index, claim in enumerate(claims):
                     if self.stop_event.is_set() or time.monotonic() > deadline:
                         self._release(connection, claims[index:])
                         return index
-                    outcome = self._attempt(connection, claim, now or clock.now(), sms_sent)
+                    sms = self._sms_provider(claim, own_accounts)
+                    outcome = self._attempt(connection, claim, sms, now or clock.now(), sms_sent)
                     if outcome is not None:
-                        self._record(connection, claim, outcome, now or clock.now())
+                        self._record(connection, claim, sms, outcome, now or clock.now())
             except Exception:
                 # The claims left, and the outcome of a call, cannot be written now (a database restart):
                 # this worker takes a new identity, and its silent old one is recovered as a dead worker's.
@@ -415,14 +430,22 @@ class Worker:
                 raise
         return len(claims)
 
-    def _attempt(self, connection: sa.Connection, claim: Claim, now: datetime,
+    def _sms_provider(self, claim: Claim, own_accounts: dict[int, sa.Row]) -> SmsProvider:
+        """The provider of the claim's SMS: its territory's own account, if it has one; otherwise the
+        instance's (also returned for the other channels, which send no SMS)."""
+        account = own_accounts.get(claim.organisation_id) if claim.organisation_id is not None else None
+        if account is None:
+            return self.sms
+        return territory_provider(account.id, account.sms_configuration, account.sms_sender) or self.sms
+
+    def _attempt(self, connection: sa.Connection, claim: Claim, sms: SmsProvider, now: datetime,
                  sms_sent: Counter[str]) -> Outcome | None:
         """The outcome of one attempt, or None when the claim was lost before any call (nothing to record)."""
         try:
             # Before anything else: an SMS that left must be recorded as sent, whatever happens next.
-            if (found := self._find_sent(claim)) is not None:
+            if (found := self._find_sent(claim, sms)) is not None:
                 sms_sent[claim.payload["to"]] += 1
-                return Outcome(OutboxStatus.SENT, self.sms.receipt_result, provider_message_id=found.provider_id,
+                return Outcome(OutboxStatus.SENT, sms.receipt_result, provider_message_id=found.provider_id,
                                sms_count=found.segments)
             expires_at = claim.payload.get(EXPIRES_AT)
             if expires_at and datetime.fromisoformat(expires_at) <= now:
@@ -435,13 +458,13 @@ class Worker:
                 if sms_sent[claim.payload["to"]] >= DAILY_SMS_CAP:
                     return Outcome(OutboxStatus.CANCELLED, ReceiptResult.FAILURE,
                                    error=f"Non envoyé : plafond de {DAILY_SMS_CAP} SMS par jour atteint pour ce numéro.")
-                self.sms.prepare()
+                sms.prepare()
             if self._withdrawn(connection, claim):
                 return Outcome(OutboxStatus.CANCELLED, ReceiptResult.FAILURE, error=WITHDRAWN)
             if (tag := self._mark_in_flight(connection, claim)) is None:
                 return None
             if claim.channel is Channel.SMS:
-                return self._send_sms(claim, tag, sms_sent)
+                return self._send_sms(claim, sms, tag, sms_sent)
             if claim.channel is Channel.WEBHOOK:
                 return self._send_webhook(claim, now)
             return self._send_mail(claim)
@@ -469,11 +492,13 @@ class Worker:
             return is_withdrawn(claim.event, claim.rdv_version, None, cancelled=True)
         return is_withdrawn(claim.event, claim.rdv_version, rdv.ics_sequence, cancelled=rdv.status in _CANCELLED)
 
-    def _find_sent(self, claim: Claim) -> SmsResult | None:
-        """The SMS of an interrupted earlier attempt, if it left."""
+    @staticmethod
+    def _find_sent(claim: Claim, sms: SmsProvider) -> SmsResult | None:
+        """The SMS of an interrupted earlier attempt, if it left (asked to the provider the SMS goes through
+        now: its territory's account, or the instance's)."""
         if claim.channel is not Channel.SMS or claim.in_flight_tag is None or claim.in_flight_at is None:
             return None
-        found = self.sms.find_sent(claim.in_flight_tag, claim.payload["to"], claim.payload["text"], claim.in_flight_at)
+        found = sms.find_sent(claim.in_flight_tag, claim.payload["to"], claim.payload["text"], claim.in_flight_at)
         logger.warning("outbox message %s: interrupted attempt %s %s", claim.id, claim.in_flight_tag,
                        "had left: recorded as sent" if found else "had not left: sending it again")
         return found
@@ -496,26 +521,33 @@ class Worker:
         return Outcome(OutboxStatus.PENDING, ReceiptResult.FAILURE,
                        error=f"Échec temporaire, nouvel essai prévu : {result.error}", retry_at=result.retry_at)
 
-    def _send_sms(self, claim: Claim, tag: str, sms_sent: Counter[str]) -> Outcome:
+    @staticmethod
+    def _send_sms(claim: Claim, sms: SmsProvider, tag: str, sms_sent: Counter[str]) -> Outcome:
         to = claim.payload["to"]
-        result = self.sms.send(to, claim.payload["text"], claim.payload.get("sender"), tag=tag)
+        result = sms.send(to, claim.payload["text"], claim.payload.get("sender"), tag=tag)
         sms_sent[to] += 1
-        return Outcome(OutboxStatus.SENT, self.sms.receipt_result, provider_message_id=result.provider_id,
+        return Outcome(OutboxStatus.SENT, sms.receipt_result, provider_message_id=result.provider_id,
                        sms_count=result.segments)
 
     @staticmethod
-    def _recent_sms_counts(connection: sa.Connection, claims: Sequence[Claim], now: datetime) -> Counter[str]:
-        """SMS that reached each number of the batch in the last 24 h, counted once per batch.
-
-        The cap is soft across concurrent workers (each counts what was recorded before its batch): at
-        worst a number gets a few more than 10 in a day, never a message lost.
+    def _sms_facts(connection: sa.Connection, claims: Sequence[Claim],
+                   now: datetime) -> tuple[Counter[str], dict[int, sa.Row]]:
+        """What the batch's SMS need, read once per batch in one transaction:
+        - the SMS that reached each of their numbers in the last 24 h. The cap is soft across concurrent
+          workers (each counts what was recorded before its batch): at worst a number gets a few more than
+          10 in a day, never a message lost;
+        - for their organisations whose territory has its own account: organisation id -> the territory's
+          id, sealed account and sender.
         """
-        numbers = {claim.payload["to"] for claim in claims if claim.channel is Channel.SMS}
-        if not numbers:
-            return Counter()
+        sms = [claim for claim in claims if claim.channel is Channel.SMS]
+        if not sms:
+            return Counter(), {}
+        numbers = {claim.payload["to"] for claim in sms}
+        organisation_ids = sorted({claim.organisation_id for claim in sms if claim.organisation_id is not None})
         with connection.begin():
-            return Counter({number: count
-                            for number, count in connection.execute(recent_sms_statement(numbers, now))})
+            sent = Counter({number: count for number, count in connection.execute(recent_sms_statement(numbers, now))})
+            accounts = connection.execute(_OWN_SMS_ACCOUNTS, {"organisation_ids": organisation_ids}).all()
+        return sent, {row.organisation_id: row for row in accounts}
 
     def _send_mail(self, claim: Claim) -> Outcome:
         # The same Message-ID on every attempt lets mail systems drop a copy sent twice after a crash.
@@ -529,7 +561,8 @@ class Worker:
 
     # ----------------------------------------------------------------------------------- record
 
-    def _record(self, connection: sa.Connection, claim: Claim, outcome: Outcome, now: datetime) -> None:
+    def _record(self, connection: sa.Connection, claim: Claim, sms: SmsProvider, outcome: Outcome,
+                now: datetime) -> None:
         """Writes the outcome and its receipt if the claim is still ours; otherwise whoever holds the message
         now decides (and asks OVH whether this attempt's SMS left), and this outcome is dropped."""
         if outcome.status is OutboxStatus.PENDING:
@@ -548,7 +581,7 @@ class Worker:
             "channel": claim.channel.value,
             "result": outcome.result.value,
             "error_message": outcome.error,
-            "sms_provider": self.sms.name if is_sms else None,
+            "sms_provider": sms.name if is_sms else None,
             "sms_count": outcome.sms_count,
             "provider_message_id": outcome.provider_message_id,
             "content": without_link_token(claim.payload.get("text", "")) if is_sms else claim.payload.get("subject"),

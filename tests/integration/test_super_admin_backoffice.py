@@ -28,13 +28,14 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel, RdvStatus
+from rdv_app.notify.sms import OvhSettings
+from rdv_app.notify.territory_sms import ovh_account_settings
 from rdv_app.services.instance.backoffice import (
     SMS_INSTANCE,
     SMS_OVH,
     SmsChange,
     move_agent,
     move_choices,
-    ovh_credentials,
     save_sms_settings,
     search,
     set_territory_service,
@@ -125,13 +126,15 @@ def test_sms_settings_keep_their_secrets_sealed_and_never_show_them(db_url: str,
         # Saved again with the secrets left empty: they are kept.
         save_sms_settings(uow, world.super_admin, world.paris,
                           SmsChange(provider=SMS_OVH, sender="RdvSoli", service_name="sms-ab12345-2"))
-        credentials = ovh_credentials(uow, world.paris)
-        assert credentials == {"endpoint": "ovh-eu", "service_name": "sms-ab12345-2", "application_key": "ak-1234",
-                               "application_secret": "as-secret-5678", "consumer_key": "ck-secret-9012"}
+        uow.session.refresh(territory)
+        assert ovh_account_settings(territory.sms_configuration, territory.sms_sender) == OvhSettings(
+            endpoint="ovh-eu", service_name="sms-ab12345-2", application_key="ak-1234",
+            application_secret="as-secret-5678", consumer_key="ck-secret-9012", sender="RdvSoli")
         audits = [row.changes for row in uow.session.exec(select(AuditLog).where(AuditLog.action == "sms_settings"))]
         assert audits and all("as-secret-5678" not in str(changes) for changes in audits)
         save_sms_settings(uow, world.super_admin, world.paris, SmsChange(provider=SMS_INSTANCE))
-        assert ovh_credentials(uow, world.paris) is None
+        uow.session.refresh(territory)
+        assert (territory.has_own_sms_provider, territory.sms_configuration) == (False, None)
     for change, match in ((SmsChange(provider=SMS_OVH, service_name="sms-ab12345-1"), "la clé d'application"),
                           (SmsChange(provider=SMS_OVH, service_name="mon-service"), "sms-ab12345-1"),
                           (SmsChange(provider=SMS_INSTANCE, sender="RDV Solidarités 62"), "3 à 11 caractères"),

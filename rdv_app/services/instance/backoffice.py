@@ -1,7 +1,8 @@
 """The super admins' back office (admin-domain.md section 12), beyond opening territories:
 - the services a territory offers ("Services activés"): one in use by an agent of the territory stays;
 - a territory's SMS settings: the instance's provider, or the territory's own OVH account (integrations.md
-  section 4); the secrets are sealed at rest (rdv_app.auth.sealed) and never shown back, only "configuré";
+  section 4), through which the worker then sends the territory's SMS (rdv_app.notify.territory_sms); the
+  secrets are sealed at rest (rdv_app.auth.sealed) and never shown back, only "configuré";
 - moving an agent from one organisation to another: the role moves with its level, the agent's plages of
   the organisation left are deleted; refused while the agent has RDVs to come there;
 - a read-only search of agents and organisations across the instance.
@@ -10,14 +11,12 @@ Every service refuses anyone but a super admin (rights.require_super_admin); eve
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from rdv_app.auth.sealed import seal, unseal
 from rdv_app.db.models import (
     Agent,
     AgentRole,
@@ -36,6 +35,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, names
 from rdv_app.domain.contact import optional_text
 from rdv_app.domain.enums import CANCELLED_STATUSES, AccessLevel
+from rdv_app.notify.territory_sms import OVH_SECRETS, open_ovh_account, seal_ovh_account
 from rdv_app.services import audit
 from rdv_app.services.availability.plages import delete_agent_plages
 from rdv_app.services.boundary import boundary
@@ -47,7 +47,6 @@ from rdv_app.services.rights import require_super_admin
 SMS_INSTANCE, SMS_OVH = "instance", "ovh"
 SMS_PROVIDERS = ((SMS_INSTANCE, "Fournisseur de l'instance"), (SMS_OVH, "Compte OVH du territoire"))
 OVH_ENDPOINTS = (("ovh-eu", "OVH Europe"), ("ovh-ca", "OVH Canada"), ("ovh-us", "OVH États-Unis"))
-OVH_SECRETS = ("application_key", "application_secret", "consumer_key")
 _SERVICE_NAME = re.compile(r"^sms-[a-z0-9]+-[0-9]+$")
 _SENDER = re.compile(r"^[A-Za-z0-9 .\-]{3,11}$")
 SEARCH_LIMIT = 20
@@ -155,31 +154,11 @@ class SmsChange:
     consumer_key: str = ""
 
 
-def _ovh_configuration(territory: Territory) -> dict[str, str]:
-    opened = unseal(territory.sms_configuration)
-    if not opened:
-        return {}
-    try:
-        value = json.loads(opened)
-    except ValueError:
-        return {}
-    return {key: str(item) for key, item in value.items()} if isinstance(value, dict) else {}
-
-
-def ovh_credentials(uow: UnitOfWork, territory_id: int) -> dict[str, str] | None:
-    """The territory's own OVH account (endpoint, service_name and the three keys), for the SMS sender;
-    None when it uses the instance's provider. No rights check: never shown to anyone."""
-    territory = _territory(uow, territory_id)
-    if not territory.has_own_sms_provider:
-        return None
-    return _ovh_configuration(territory) or None
-
-
 @boundary
 def sms_settings(uow: UnitOfWork, actor_agent_id: int, territory_id: int) -> SmsSettings:
     require_super_admin(uow, actor_agent_id)
     territory = _territory(uow, territory_id)
-    saved = _ovh_configuration(territory)
+    saved = open_ovh_account(territory.sms_configuration)
     return SmsSettings(provider=SMS_OVH if territory.has_own_sms_provider else SMS_INSTANCE,
                        sender=territory.sms_sender or "", endpoint=saved.get("endpoint", "ovh-eu"),
                        service_name=saved.get("service_name", ""),
@@ -196,7 +175,7 @@ def save_sms_settings(uow: UnitOfWork, actor_agent_id: int, territory_id: int, c
     if sender is not None and not _SENDER.match(sender):
         raise DomainError("L'expéditeur compte de 3 à 11 caractères : lettres sans accent, chiffres, espaces, points "
                           "ou tirets (par exemple RdvSoli).", field="sender")
-    saved = _ovh_configuration(territory)
+    saved = open_ovh_account(territory.sms_configuration)
     changes: dict[str, list[object]] = {}
     if change.provider == SMS_OVH:
         if change.endpoint not in dict(OVH_ENDPOINTS):
@@ -217,7 +196,7 @@ def save_sms_settings(uow: UnitOfWork, actor_agent_id: int, territory_id: int, c
         for key in ("endpoint", "service_name"):
             if saved.get(key) != configuration[key]:
                 changes[key] = [saved.get(key), configuration[key]]
-        territory.sms_configuration = seal(json.dumps(configuration))
+        territory.sms_configuration = seal_ovh_account(configuration)
     elif territory.has_own_sms_provider:
         changes["ovh"] = ["configuré", None]
         territory.sms_configuration = None
