@@ -39,6 +39,39 @@ def territories_table() -> rx.Component:
     )
 
 
+def super_admins_section() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Super administrateurs", as_="h2", size="5", id="super-admins-titre"),
+        rx.text("Ils administrent l'instance : territoires, services, comptes. La double authentification leur est "
+                "toujours demandée.", color=styles.TEXT_MUTED),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, scope="col")
+                                           for h in ("Nom", "Email", "Statut")])),
+            rx.table.body(rx.foreach(SuperAdminState.super_admins, lambda a: rx.table.row(
+                rx.table.row_header_cell(a.name), rx.table.cell(a.email), rx.table.cell(a.status)))),
+            variant="surface", width="100%",
+        ),
+        status_region(SuperAdminState.super_admin_message),
+        rx.form(
+            rx.vstack(
+                text_field("email", "Adresse email du super administrateur à inviter", type_="email",
+                           autocomplete="off", field_id="champ-super-admin-email",
+                           error=SuperAdminState.super_admin_error),
+                rx.button("Inviter comme super administrateur", type="submit", size="3", variant="outline",
+                          loading=SuperAdminState.inviting),
+                spacing="4", width="100%", key=SuperAdminState.super_admin_form_key.to_string(),
+            ),
+            on_submit=SuperAdminState.invite_super_admin,
+            reset_on_submit=False,
+            aria_label="Inviter un super administrateur",
+            width="100%",
+            max_width=styles.NARROW_WIDTH,
+        ),
+        width="100%",
+        aria_labelledby="super-admins-titre",
+    )
+
+
 def services_section() -> rx.Component:
     def error_for(field: str) -> rx.Var:
         return rx.cond(SuperAdminState.service_error_field == field, SuperAdminState.service_error, "")
@@ -353,6 +386,7 @@ def super_admin() -> rx.Component:
                     instance_search(),
                     services_section(),
                     open_account_form(),
+                    super_admins_section(),
                 ),
             ),
         ),

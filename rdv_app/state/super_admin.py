@@ -36,6 +36,13 @@ class ServiceLine:
     secretariat: str
 
 
+@dataclass
+class SuperAdminLine:
+    email: str
+    name: str
+    status: str
+
+
 def _service(row: ServiceRow) -> ServiceLine:
     return ServiceLine(id=str(row.id), name=row.name, short_name=row.short_name,
                        secretariat="Oui" if row.is_secretariat else "Non")
@@ -61,10 +68,20 @@ class SuperAdminState(AgentState):
     submitting: rx.Field[bool] = rx.field(False)
     # The form's inputs are uncontrolled: a new key empties them after a territory is opened.
     form_key: rx.Field[int] = rx.field(0)
+    super_admins: rx.Field[list[SuperAdminLine]] = rx.field(default_factory=list)
+    super_admin_error: rx.Field[str] = rx.field("")
+    super_admin_message: rx.Field[str] = rx.field("")
+    super_admin_form_key: rx.Field[int] = rx.field(0)
+    inviting: rx.Field[bool] = rx.field(False)
 
     async def _territories(self, agent_id: int) -> list[TerritoryLine]:
         rows = await within(UnitOfWork(read_only=True), lambda uow: accounts.list_territories(uow, agent_id))
         return [_line(row) for row in rows]
+
+    async def _super_admins(self, agent_id: int) -> list[SuperAdminLine]:
+        rows = await within(UnitOfWork(read_only=True), lambda uow: accounts.list_super_admins(uow, agent_id))
+        return [SuperAdminLine(row.email, row.name or row.email, "Invitation en attente" if row.pending else "Actif")
+                for row in rows]
 
     async def _services(self, agent_id: int) -> list[ServiceLine]:
         rows = await within(UnitOfWork(read_only=True), lambda uow: catalogue.list_services(uow, agent_id))
@@ -81,6 +98,7 @@ class SuperAdminState(AgentState):
         try:
             self.territories = await self._territories(agent_id)
             self.services = await self._services(agent_id)
+            self.super_admins = await self._super_admins(agent_id)
         except DomainError as exc:
             self.denied = exc.message
         self.loading = False
@@ -128,3 +146,23 @@ class SuperAdminState(AgentState):
         self.message = f"Territoire {opened_line.number} {opened_line.name} ouvert : {invited}{opened_line.admins}."
         self.form_key += 1
         self.submitting = False
+
+    @event
+    async def invite_super_admin(self, form: dict):
+        agent_id = self._agent_id
+        if agent_id is None or self.loading or self.denied or self.inviting:
+            return
+        self.super_admin_error = self.super_admin_message = ""
+        self.inviting = True
+        yield
+        email = str(form.get("email", ""))
+        try:
+            message = await within(UnitOfWork(), lambda uow: accounts.invite_super_admin(uow, agent_id, email))
+            self.super_admins = await self._super_admins(agent_id)
+        except DomainError as exc:
+            self.super_admin_error = exc.message
+            self.inviting = False
+            return
+        self.super_admin_message = message
+        self.super_admin_form_key += 1
+        self.inviting = False

@@ -147,6 +147,14 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     expect(page.get_by_role("status").filter(has_text="Territoire")).to_have_text(
         "Territoire 62 Pas-de-Calais ouvert : une invitation a été envoyée à camille.martin@exemple.fr.")
     shoot(page, "02-territoire-ouvert")
+    # A second super admin, invited by email.
+    super_admins = page.get_by_role("form", name="Inviter un super administrateur")
+    super_admins.get_by_label("Adresse email du super administrateur à inviter").fill("bruno.leroy@exemple.fr")
+    super_admins.get_by_role("button", name="Inviter comme super administrateur").click()
+    expect(page.get_by_role("status").filter(has_text="bruno.leroy")).to_have_text(
+        "Une invitation a été envoyée à bruno.leroy@exemple.fr.")
+    expect(page.get_by_role("region", name="Super administrateurs").get_by_role("row")).to_have_text([
+        "NomEmailStatut", f"Aline Roche{EMAIL}Actif", "bruno.leroy@exemple.frbruno.leroy@exemple.frInvitation en attente"])
     expect(page.get_by_role("row", name="62 Pas-de-Calais Europe/Paris 1 camille.martin@exemple.fr")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Numéro du département").fill("62")

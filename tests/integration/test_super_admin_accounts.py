@@ -23,7 +23,7 @@ from rdv_app.db.models import (
     TerritoryService,
 )
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain.enums import AccessLevel
+from rdv_app.domain.enums import AccessLevel, SignInStep
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.agents.invitations import (
     InvitationState,
@@ -31,7 +31,13 @@ from rdv_app.services.agents.invitations import (
     bootstrap_super_admin,
     invitation_for,
 )
-from rdv_app.services.instance.accounts import NewAccount, list_territories, open_account
+from rdv_app.services.instance.accounts import (
+    NewAccount,
+    invite_super_admin,
+    list_super_admins,
+    list_territories,
+    open_account,
+)
 from rdv_app.services.instance.catalogue import add_service, list_services
 
 PASSWORD = "Premier-Admin-2026"
@@ -167,3 +173,62 @@ def test_the_catalogue_names_a_service_once(db_url: str) -> None:
                     "Le service « protection maternelle infantile » existe déjà")
     assert error.field == "name"
     assert refused(db_url, lambda uow: add_service(uow, actor, "Mairie", "", False), "nom court").field == "short_name"
+
+
+def test_a_super_admin_invites_another_who_must_set_up_a_second_factor(uow: UnitOfWork) -> None:
+    actor, _services = super_admin(uow)
+    message = invite_super_admin(uow, actor, " Bruno.Leroy@Exemple.fr ")
+    assert message == "Une invitation a été envoyée à bruno.leroy@exemple.fr."
+    [payload] = [m.payload for m in uow.session.exec(select(OutboxMessage)) if m.payload.get("to") == "bruno.leroy@exemple.fr"]
+    assert "Aline Roche vous invite à rejoindre la super administration de l'instance" in payload["text"]
+    token = re.search(r"/invitation\?jeton=([\w-]+)", payload["text"])
+    assert token
+    assert [(row.email, row.name, row.pending) for row in list_super_admins(uow, actor)] == [
+        ("admin@exemple.fr", "Aline Roche", False), ("bruno.leroy@exemple.fr", "", True)]
+    sign_in = accept_invitation(uow, token.group(1), first_name="Bruno", last_name="Leroy", password=PASSWORD,
+                                confirmation=PASSWORD)
+    assert sign_in.pending_step == SignInStep.ENROLMENT  # a super admin always sets up the second factor
+    audit = uow.session.exec(select(AuditLog).where(AuditLog.action == "grant_super_admin")).one()
+    assert (audit.actor_agent_id, audit.changes) == (actor, {"super_admin": [False, True]})
+
+
+def test_an_agent_made_super_admin_is_signed_out_everywhere_to_sign_in_with_a_second_factor(uow: UnitOfWork) -> None:
+    actor, _services = super_admin(uow)
+    agent = make.agent(uow.session, "camille.martin@exemple.fr", "Camille", "Martin",
+                       password_hash=hash_password(PASSWORD),
+                       organisation=make.organisation(uow.session, make.territory(uow.session)))
+    uow.commit()
+    opened = agent_auth.open_session(uow, agent_auth.authenticate(uow, agent.email or "", PASSWORD, "10.0.0.1").ticket)
+    assert opened is not None and agent_auth.resolve_session(uow, opened.token) is not None
+    assert invite_super_admin(uow, actor, "camille.martin@exemple.fr").startswith(
+        "camille.martin@exemple.fr est maintenant super administrateur")
+    assert agent_auth.resolve_session(uow, opened.token) is None
+    assert [m for m in uow.session.exec(select(OutboxMessage)) if m.payload.get("to") == "camille.martin@exemple.fr"] == []
+    assert agent_auth.authenticate(uow, "camille.martin@exemple.fr", PASSWORD, "10.0.0.1").pending_step \
+        == SignInStep.ENROLMENT
+
+
+@pytest.mark.parametrize(("email", "message"), [
+    ("", "Indiquez l'adresse email de la personne à inviter."),
+    ("bruno", "L'adresse email n'est pas valide"),
+    ("Admin@exemple.fr", "admin@exemple.fr est déjà super administrateur de l'instance."),
+])
+def test_a_wrong_super_admin_invitation_changes_nothing(db_url: str, email: str, message: str) -> None:
+    with UnitOfWork(db_url) as uow:
+        actor, _services = super_admin(uow)
+    error = refused(db_url, lambda uow: invite_super_admin(uow, actor, email), message)
+    assert error.field == "email"
+
+
+def test_only_a_super_admin_invites_super_admins(db_url: str) -> None:
+    with UnitOfWork(db_url) as uow:
+        territory = make.territory(uow.session)
+        admin = make.agent(uow.session, "nathalie@exemple.fr", "Nathalie", "Lefebvre",
+                           organisation=make.organisation(uow.session, territory), role=AccessLevel.ADMIN.value)
+        uow.session.add(AgentTerritorialRole(agent_id=admin.id, territory_id=territory.id))
+        uow.commit()
+        admin_id = admin.id
+    assert admin_id is not None
+    for call in (lambda uow: invite_super_admin(uow, admin_id, "nathalie@exemple.fr"),
+                 lambda uow: list_super_admins(uow, admin_id)):
+        refused(db_url, call, "réservée aux super administrateurs")

@@ -24,7 +24,6 @@ from rdv_app.db.models import (
     AgentRecoveryCode,
     AgentRole,
     AgentService,
-    AgentSession,
     AgentTerritorialAccessRight,
     AgentTerritorialRole,
 )
@@ -34,7 +33,7 @@ from rdv_app.domain import clock, contact, limits, names
 from rdv_app.domain.contact import InvalidValue, optional_text
 from rdv_app.domain.enums import AccessLevel, NoticeLevel, RdvNotificationLevel
 from rdv_app.services import audit
-from rdv_app.services.agents import invitations
+from rdv_app.services.agents import agent_auth, invitations
 from rdv_app.services.agents.organisation_agents import (
     ENTITY,
     LAST_ADMIN,
@@ -199,8 +198,7 @@ def convert_to_intervenant(uow: UnitOfWork, actor_agent_id: int, organisation_id
     role.access_level = AccessLevel.INTERVENANT.value
     uow.session.add_all([agent, role])
     uow.session.exec(sa.delete(AgentRecoveryCode).where(col(AgentRecoveryCode.agent_id) == agent_id))
-    uow.session.execute(update(AgentSession).where(col(AgentSession.agent_id) == agent_id,
-                                                   col(AgentSession.revoked_at).is_(None)).values(revoked_at=now))
+    agent_auth.end_sessions(uow, agent_id, now)
     uow.session.execute(update(AgentInvitation).where(col(AgentInvitation.agent_id) == agent_id,
                                                       col(AgentInvitation.used_at).is_(None)).values(expires_at=now))
     audit.record(uow.session, action="agent_to_intervenant", entity_type=ENTITY, entity_id=agent_id,

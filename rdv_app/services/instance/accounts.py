@@ -29,11 +29,11 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, contact
+from rdv_app.domain import clock, contact, names
 from rdv_app.domain.contact import InvalidValue, optional_text
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.services import audit
-from rdv_app.services.agents import invitations
+from rdv_app.services.agents import agent_auth, invitations
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError
 from rdv_app.services.rights import require_super_admin
@@ -171,3 +171,58 @@ def list_territories(uow: UnitOfWork, actor_agent_id: int) -> list[TerritoryRow]
     return [TerritoryRow(id=require_id(t), departement_number=t.departement_number, name=t.name, timezone=t.timezone,
                          organisations=organisations.get(require_id(t), 0), admins=", ".join(admins.get(t.id or 0, [])))
             for t in uow.session.exec(select(Territory).order_by(col(Territory.departement_number)))]
+
+
+@dataclass(frozen=True)
+class SuperAdminRow:
+    email: str
+    name: str
+    pending: bool  # invited, no password yet
+
+
+@boundary
+def list_super_admins(uow: UnitOfWork, actor_agent_id: int) -> list[SuperAdminRow]:
+    require_super_admin(uow, actor_agent_id)
+    rows = uow.session.exec(select(Agent).where(col(Agent.super_admin), col(Agent.deleted_at).is_(None))
+                            .order_by(col(Agent.email)))
+    return [SuperAdminRow(email=agent.email or "", name=names.agent_name(agent.first_name, agent.last_name),
+                          pending=agent.password_hash is None) for agent in rows]
+
+
+@boundary
+def invite_super_admin(uow: UnitOfWork, actor_agent_id: int, email: str) -> str:
+    """Makes the person at `email` a super admin of the instance: an invitation when they have no account yet;
+    an agent who has one gets the right and every open session ended, so that the second factor, required of
+    every super admin, is asked at their next sign-in. The message to show."""
+    require_super_admin(uow, actor_agent_id)
+    try:
+        address = contact.email(email)
+    except InvalidValue as error:
+        raise DomainError(error.message, field="email") from error
+    if address is None:
+        raise DomainError("Indiquez l'adresse email de la personne à inviter.", field="email")
+    address = address.lower()
+    now = clock.now()
+    agent = uow.session.exec(select(Agent).where(func.lower(Agent.email) == address)).first()
+    if agent is not None and agent.deleted_at is not None:
+        raise DomainError("Ce compte agent a été supprimé : invitez une autre adresse.", field="email")
+    if agent is not None and agent.super_admin:
+        raise DomainError(f"{address} est déjà super administrateur de l'instance.", field="email")
+    if agent is None:
+        agent = Agent(email=address, last_name="", created_at=now, updated_at=now)
+    agent.super_admin, agent.updated_at = True, now
+    uow.session.add(agent)
+    uow.session.flush()
+    inviter = uow.session.get(Agent, actor_agent_id)
+    assert inviter is not None  # require_super_admin found it
+    if agent.password_hash is None:
+        invitations.send_invitation(uow, agent, inviter, "la super administration de l'instance", now)
+        message = f"Une invitation a été envoyée à {address}."
+    else:
+        agent_auth.end_sessions(uow, require_id(agent), now)
+        message = (f"{address} est maintenant super administrateur : la double authentification lui sera demandée "
+                   "à sa prochaine connexion.")
+    audit.record(uow.session, action="grant_super_admin", entity_type="agent", entity_id=require_id(agent),
+                 actor_agent_id=actor_agent_id, changes={"super_admin": [False, True]})
+    uow.commit()
+    return message
