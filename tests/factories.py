@@ -1,6 +1,6 @@
 """Test-data builders shared by the integration and bench tests, used as `make.agent(...)` after
 `import factories as make`. Each builder (`territory`, `service`, `organisation`, `agent`, `lieu`, `motif`,
-`usager`, `plage`, `rdv`, `absence`, `webhook`, `territorial_admin`) adds one row and its links to the session, flushes so the id is known, and returns it;
+`usager`, `plage`, `rdv`, `absence`, `webhook`, `territorial_admin`, `access_right`, `team`) adds one row and its links to the session, flushes so the id is known, and returns it;
 defaults are the usual PMI Arras world of the tests and every other column is passed as a keyword.
 `insert_rows` bulk-inserts the benchmarks' large data sets; `at_paris` gives the stored UTC instant of a
 Paris local time."""
@@ -20,6 +20,8 @@ from rdv_app.db.models import (
     Agent,
     AgentRole,
     AgentService,
+    AgentTeam,
+    AgentTerritorialAccessRight,
     AgentTerritorialRole,
     Lieu,
     Motif,
@@ -30,6 +32,7 @@ from rdv_app.db.models import (
     Rdv,
     RdvAgent,
     Service,
+    Team,
     Territory,
     Usager,
     UsagerProfile,
@@ -148,6 +151,20 @@ def webhook(s: Session, organisation: Organisation | int, target_url: str = "htt
 
 def territorial_admin(s: Session, agent: Agent | int, territory: Territory | int) -> AgentTerritorialRole:
     return _added(s, AgentTerritorialRole(agent_id=_id(agent), territory_id=_id(territory)))
+
+
+def access_right(s: Session, agent: Agent | int, territory: Territory | int,
+                 **rights: bool) -> AgentTerritorialAccessRight:
+    """The agent's access-right row of the territory, with the `allow_to_...` flags given (False otherwise)."""
+    return _added(s, AgentTerritorialAccessRight(agent_id=_id(agent), territory_id=_id(territory), **rights))
+
+
+def team(s: Session, territory: Territory | int, name: str, members: Iterable[Agent | int] = ()) -> Team:
+    """A team of the territory with these members."""
+    team = _added(s, Team(territory_id=_id(territory), name=name))
+    s.add_all([AgentTeam(agent_id=_id(agent), team_id=team.id) for agent in members])  # type: ignore[arg-type]
+    s.flush()
+    return team
 
 
 def _id(row: Any) -> int:

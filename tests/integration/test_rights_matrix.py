@@ -13,9 +13,13 @@ The world: territory 62 with organisations A ("PMI Arras", where the organisatio
 Secrétariat. In A: `admin` (PMI), `basic` (PMI), `colleague` (PMI), `other_service` (SOCIAL),
 `secretary` (Secrétariat), `intervenant` (PMI), `invited` (PMI, invitation pending); `terri` is
 territorial admin of 62, basic in A and admin of B; `super` is super admin of the instance, with no role.
+`inviter`, `rights_manager` and `team_manager` (PMI, basic in A) each hold one access right of 62
+(`allow_to_invite_agents`, `allow_to_manage_access_rights`, `allow_to_manage_teams`). In B: `admin_b`,
+`agent_b`, `intervenant_b`; in C: `admin_c`, territorial admin of 59. Teams: "Équipe Arras" (62, `colleague`)
+and "Équipe Lille" (59, `admin_c`).
 
-Matrix size: 344 cells (ORGANISATION 208, TERRITORY 40, CROSS_ORGANISATION 96), each on both databases;
-`test_matrix_size` keeps this number true.
+Matrix size: 503 cells (ORGANISATION 220, TERRITORY 40, TERRITORY_ADMIN_SPACE 117, INSTANCE 21,
+CROSS_ORGANISATION 105), each on both databases; `test_matrix_size` keeps this number true.
 """
 
 from __future__ import annotations
@@ -39,10 +43,12 @@ from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.motif_rules import MotifFields
 from rdv_app.services import security_log
-from rdv_app.services.agents import agent_auth, organisation_agents
+from rdv_app.services.agents import agent_auth, intervenants, organisation_agents, teams, territory_agents
+from rdv_app.services.agents.territory_agents import AccessRights, Placement
 from rdv_app.services.availability import absences, agenda, creneaux, plages
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.instance import accounts, catalogue
+from rdv_app.services.instance import accounts, backoffice, catalogue
+from rdv_app.services.instance.backoffice import SmsChange
 from rdv_app.services.integrations import webhooks
 from rdv_app.services.organisation import admin_lieux, admin_motifs, admin_organisation, territory_motifs
 from rdv_app.services.organisation.admin_lieux import LieuInput
@@ -96,11 +102,21 @@ def world(db_url: str) -> W:
             "admin_b": agent("admin_b", "Marc", "Blanc", org_b, AccessLevel.ADMIN, pmi),
             "agent_b": agent("agent_b", "Lina", "Lensoise", org_b, None, pmi),
             "admin_c": agent("admin_c", "Lou", "Lillois", org_c, AccessLevel.ADMIN, pmi),
+            "inviter": agent("inviter", "Iris", "Invite", org, None, pmi),
+            "rights_manager": agent("rights_manager", "Romain", "Droits", org, None, pmi),
+            "team_manager": agent("team_manager", "Tess", "Equipe", org, None, pmi),
+            "intervenant_b": agent("intervenant_b", "Noé", "Lensois", org_b, AccessLevel.INTERVENANT, pmi),
         }
         ids = {key: person.id for key, person in people.items()}
         s.add(AgentRole(agent_id=ids["terri"], organisation_id=org_b.id, access_level=AccessLevel.ADMIN))
         make.territorial_admin(s, ids["terri"], territory)
         make.territorial_admin(s, ids["admin_c"], territory_2)
+        for holder, right in (("inviter", "allow_to_invite_agents"), ("rights_manager", "allow_to_manage_access_rights"),
+                              ("team_manager", "allow_to_manage_teams")):
+            make.access_right(s, ids[holder], territory, **{right: True})
+        s.add(TerritoryService(territory_id=territory_2.id, service_id=social.id))
+        team = make.team(s, territory, "Équipe Arras", [ids["colleague"]])
+        team_2 = make.team(s, territory_2, "Équipe Lille", [ids["admin_c"]])
         s.add(AgentInvitation(agent_id=ids["invited"], token_hash="invited-token-hash", invited_by_agent_id=ids["admin"],
                               expires_at=clock.now() + timedelta(days=7)))
         lieu, lieu_b = make.lieu(s, org), make.lieu(s, org_b, "MDS Lens", "4 rue D, 62300 Lens")
@@ -133,7 +149,7 @@ def world(db_url: str) -> W:
         hooks = {"webhook": make.webhook(s, org), "webhook_b": make.webhook(s, org_b, "https://lens.exemple.fr/rdv")}
         uow.commit()
         return {**ids, "territory": territory.id, "territory_2": territory_2.id, "org": org.id, "org_b": org_b.id,
-                "org_c": org_c.id, "pmi": pmi.id, "social": social.id, "sec": sec.id, "lieu": lieu.id,
+                "org_c": org_c.id, "team": team.id, "team_2": team_2.id, "pmi": pmi.id, "social": social.id, "sec": sec.id, "lieu": lieu.id,
                 "lieu_b": lieu_b.id, "motif": motif.id, "motif_social": motif_social.id, "motif_spare": motif_spare.id,
                 "motif_b": motif_b.id, "marie": marie.id, "lena": lena.id, "lou": lou.id,
                 **{k: v.id for k, v in {**rdvs, **plage_rows, **absence_rows, **hooks}.items()}}
@@ -202,6 +218,23 @@ def _usager_found(key: str) -> Callable[[Any, W], bool]:
 def _search_shows(kind: str, key: str) -> Action:
     return Action(lambda uow, w, a: getattr(creneaux.search_options(uow, a, w["org"]), kind),
                   shows=_shows(key))
+
+
+def _invite(org: str, level: str = "basic") -> Call:
+    """A territory-level invitation, from the page of A, into `org` at `level`."""
+    return lambda uow, w, a: territory_agents.invite_to_territory(
+        uow, a, w["org"], "nouvelle@arras.test", (Placement(w[org], level),), (w["pmi"],))
+
+
+def _set_access_rights(agent: str | None) -> Call:
+    """`agent` None: the actor's own rights."""
+    return lambda uow, w, a: territory_agents.set_access_rights(
+        uow, a, w["org"], w[agent] if agent else a, AccessRights(True, True, True))
+
+
+def _hits(kind: str, key: str) -> Callable[[Any, W], bool]:
+    return lambda result, w: w[key] in {hit.agent_id if kind == "agents" else hit.organisation_id
+                                        for hit in getattr(result, kind)}
 
 
 ACTIONS: dict[str, Action] = {
@@ -293,6 +326,15 @@ ACTIONS: dict[str, Action] = {
         lambda uow, w, a: organisation_agents.remove_agent(uow, a, w["org"], a), writes=True),
     "agents page: demote the last admin": Action(
         lambda uow, w, a: organisation_agents.change_level(uow, a, w["org"], w["admin"], "basic"), writes=True),
+    # -- intervenants (Paramètres › Agents)
+    "intervenant: add": Action(lambda uow, w, a: intervenants.add_intervenant(
+        uow, a, w["org"], "Dupré", "Anne", (w["pmi"],)), writes=True),
+    "intervenant: rename": Action(lambda uow, w, a: intervenants.rename_intervenant(
+        uow, a, w["org"], w["intervenant"], "Interv-Roux", "Paule"), writes=True),
+    "intervenant: make an agent": Action(lambda uow, w, a: intervenants.convert_to_agent(
+        uow, a, w["org"], w["intervenant"], "paule.interv@arras.test", "Paule", "Interv", "basic"), writes=True),
+    "agent: make an intervenant": Action(
+        lambda uow, w, a: intervenants.convert_to_intervenant(uow, a, w["org"], w["colleague"]), writes=True),
     # -- lieux (Paramètres)
     "lieux: list": Action(lambda uow, w, a: admin_lieux.list_lieux(uow, a, w["org"])),
     "lieu: open": Action(lambda uow, w, a: admin_lieux.get_lieu(uow, a, w["org"], w["lieu"])),
@@ -356,6 +398,61 @@ ACTIONS: dict[str, Action] = {
     "territories: list": Action(lambda uow, w, a: accounts.list_territories(uow, a)),
     "territory: open with its first admin": Action(lambda uow, w, a: accounts.open_account(uow, a, accounts.NewAccount(
         "80", "Somme", "Europe/Paris", "PMI Amiens", "amiens@somme.test", (w["pmi"],))), writes=True),
+    # -- the territory's Espace Admin ("Agents du territoire", "Équipes"), from the page of A
+    "territory agents: list": Action(lambda uow, w, a: territory_agents.list_territory_agents(uow, a, w["org"]),
+                                     shows=lambda result, w: w["agent_b"] in {x.agent_id for x in result.agents}),
+    "territory agent: set services": Action(lambda uow, w, a: territory_agents.set_agent_services(
+        uow, a, w["org"], w["colleague"], (w["pmi"], w["social"])), writes=True),
+    "territory agent: set another agent's access rights": Action(_set_access_rights("colleague"), writes=True),
+    "territory agent: set one's own access rights": Action(_set_access_rights(None), writes=True),
+    "territorial admin: name one": Action(lambda uow, w, a: territory_agents.set_territorial_admin(
+        uow, a, w["org"], w["colleague"], True), writes=True),
+    "territorial admin: remove the last one": Action(lambda uow, w, a: territory_agents.set_territorial_admin(
+        uow, a, w["org"], w["terri"], False), writes=True),
+    "territory invite: into an organisation where one has a role": Action(_invite("org"), writes=True),
+    "territory invite: into an organisation where one has no role": Action(_invite("org_b"), writes=True),
+    "territory invite: as admin where one is basic": Action(_invite("org", "admin"), writes=True),
+    "teams: list": Action(lambda uow, w, a: teams.list_teams(uow, a, w["org"]),
+                          shows=lambda result, w: w["team"] in {x.team_id for x in result.teams}),
+    "team: create": Action(lambda uow, w, a: teams.create_team(uow, a, w["org"], "Équipe Béthune", (w["basic"],)),
+                           writes=True),
+    "team: rename": Action(lambda uow, w, a: teams.rename_team(uow, a, w["org"], w["team"], "Équipe Arras centre"),
+                           writes=True),
+    "team: set members": Action(lambda uow, w, a: teams.set_team_members(
+        uow, a, w["org"], w["team"], (w["colleague"], w["basic"])), writes=True),
+    "team: delete": Action(lambda uow, w, a: teams.delete_team(uow, a, w["org"], w["team"]), writes=True),
+    # -- the other territory (59), its ids sent from the page of A, or its own pages
+    "59's agent via A: set services": Action(lambda uow, w, a: territory_agents.set_agent_services(
+        uow, a, w["org"], w["admin_c"], (w["pmi"], w["social"])), writes=True),
+    "59's agent via A: set access rights": Action(_set_access_rights("admin_c"), writes=True),
+    "59's agent via A: name territorial admin": Action(lambda uow, w, a: territory_agents.set_territorial_admin(
+        uow, a, w["org"], w["admin_c"], True), writes=True),
+    "59's team via A: rename": Action(lambda uow, w, a: teams.rename_team(uow, a, w["org"], w["team_2"], "Piratée"),
+                                      writes=True),
+    "59's team via A: delete": Action(lambda uow, w, a: teams.delete_team(uow, a, w["org"], w["team_2"]),
+                                      writes=True),
+    "59's agent via A: team member": Action(lambda uow, w, a: teams.set_team_members(
+        uow, a, w["org"], w["team"], (w["colleague"], w["admin_c"])), writes=True),
+    "59's organisation via A: invite into it": Action(_invite("org_c"), writes=True),
+    "59 directly: its territory agents": Action(
+        lambda uow, w, a: territory_agents.list_territory_agents(uow, a, w["org_c"])),
+    "59 directly: create a team": Action(lambda uow, w, a: teams.create_team(uow, a, w["org_c"], "Piratée"),
+                                         writes=True),
+    # -- the super admins' back office
+    "back office: enable a service in a territory": Action(lambda uow, w, a: backoffice.set_territory_service(
+        uow, a, w["territory_2"], w["pmi"], True), writes=True),
+    "back office: disable a service no one uses": Action(lambda uow, w, a: backoffice.set_territory_service(
+        uow, a, w["territory_2"], w["social"], False), writes=True),
+    "back office: disable a service in use": Action(lambda uow, w, a: backoffice.set_territory_service(
+        uow, a, w["territory"], w["pmi"], False), writes=True),
+    "back office: save SMS settings": Action(lambda uow, w, a: backoffice.save_sms_settings(
+        uow, a, w["territory"], SmsChange(provider=backoffice.SMS_INSTANCE, sender="PMI 62")), writes=True),
+    "back office: move an agent": Action(lambda uow, w, a: backoffice.move_agent(
+        uow, a, w["secretary"], w["org"], w["org_b"]), writes=True),
+    "back office: search agents": Action(lambda uow, w, a: backoffice.search(uow, a, "Lensoise"),
+                                         shows=_hits("agents", "agent_b")),
+    "back office: search organisations": Action(lambda uow, w, a: backoffice.search(uow, a, "Lille"),
+                                                shows=_hits("organisations", "org_c")),
     # -- ids of organisation B, through one's own organisation A
     "B's rdv via A: open": Action(lambda uow, w, a: queries.get_rdv(uow, a, w["org"], w["rdv_b"])),
     "B's rdv via A: change status": Action(
@@ -393,6 +490,12 @@ ACTIONS: dict[str, Action] = {
         lambda uow, w, a: organisation_agents.change_level(uow, a, w["org"], w["agent_b"], "admin"), writes=True),
     "B's agent via A: remove": Action(
         lambda uow, w, a: organisation_agents.remove_agent(uow, a, w["org"], w["agent_b"]), writes=True),
+    "B's intervenant via A: rename": Action(lambda uow, w, a: intervenants.rename_intervenant(
+        uow, a, w["org"], w["intervenant_b"], "Piraté"), writes=True),
+    "B's intervenant via A: make an agent": Action(lambda uow, w, a: intervenants.convert_to_agent(
+        uow, a, w["org"], w["intervenant_b"], "pirate@arras.test", "Noé", "Lensois", "basic"), writes=True),
+    "B's agent via A: make an intervenant": Action(
+        lambda uow, w, a: intervenants.convert_to_intervenant(uow, a, w["org"], w["agent_b"]), writes=True),
     # -- organisation B itself, where the actor has no role
     "B directly: open its rdv": Action(lambda uow, w, a: queries.get_rdv(uow, a, w["org_b"], w["rdv_b"])),
     "B directly: agenda": Action(lambda uow, w, a: agenda.agenda(uow, a, w["org_b"], [w["agent_b"]], _day(),
@@ -430,6 +533,9 @@ LAST_ADMIN = refused("au moins un administrateur")
 NOT_THEIR_SERVICE = refused("relève d'un service")
 SELF_REMOVAL = refused("vous retirer vous-même")
 NO_SIGN_IN = refused(agent_auth.INVALID_CREDENTIALS)
+LAST_TERRITORIAL_ADMIN = refused(territory_agents.LAST_TERRITORIAL_ADMIN)
+NOT_TERRITORY_AGENT = refused("doivent être des agents du territoire")
+SERVICE_IN_USE = refused("ne peut pas être désactivé")
 
 ORG_ROLES = ("basic", "secretary", "admin")
 # Per organisation (section 3.2), for the basic agent, the secrétaire (basic + Secrétariat) and the admin;
@@ -483,6 +589,10 @@ ORGANISATION: dict[str, tuple[str, ...]] = {
     "agents page: remove an agent": (DENIED, DENIED, OK),
     "agents page: remove oneself": (DENIED, DENIED, SELF_REMOVAL),
     "agents page: demote the last admin": (DENIED, DENIED, LAST_ADMIN),
+    "intervenant: add": (DENIED, DENIED, OK),
+    "intervenant: rename": (DENIED, DENIED, OK),
+    "intervenant: make an agent": (DENIED, DENIED, OK),
+    "agent: make an intervenant": (DENIED, DENIED, OK),
     "lieux: list": (DENIED, DENIED, OK),
     "lieu: open": (DENIED, DENIED, OK),
     "lieu: create": (DENIED, DENIED, OK),
@@ -531,6 +641,52 @@ TERRITORY: dict[str, tuple[str | None, ...]] = {
     "rdv other service: open": (DENIED, None, None, DENIED),
 }
 
+ADMIN_SPACE_ROLES = ("terri", "inviter", "rights_manager", "team_manager", "basic", "admin", "super")
+# The territory's Espace Admin ("Agents du territoire", "Équipes"), from the page of A: the territorial admin,
+# the holder of each access right of 62 (`allow_to_invite_agents`, `allow_to_manage_access_rights`,
+# `allow_to_manage_teams`; basic in A), a basic agent, an organisation admin without territory right, the super
+# admin (no role). Then ids of territory 59 sent from the page of A, and 59's own pages.
+TERRITORY_ADMIN_SPACE: dict[str, tuple[str | None, ...]] = {
+    "territory agents: list": (OK, OK, OK, OK, DENIED, DENIED, DENIED),
+    "territory agent: set services": (OK, DENIED, OK, DENIED, DENIED, DENIED, DENIED),
+    "territory agent: set another agent's access rights": (OK, DENIED, OK, DENIED, DENIED, DENIED, DENIED),
+    "territory agent: set one's own access rights": (OK, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED),
+    "territorial admin: name one": (OK, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED),
+    "territorial admin: remove the last one": (LAST_TERRITORIAL_ADMIN, DENIED, DENIED, DENIED, DENIED, DENIED,
+                                               DENIED),
+    "territory invite: into an organisation where one has a role": (OK, OK, DENIED, DENIED, DENIED, DENIED, DENIED),
+    "territory invite: into an organisation where one has no role": (OK, DENIED, DENIED, DENIED, DENIED, DENIED,
+                                                                      DENIED),
+    "territory invite: as admin where one is basic": (OK, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED),
+    "teams: list": (OK, DENIED, DENIED, OK, DENIED, DENIED, DENIED),
+    "team: create": (OK, DENIED, DENIED, OK, DENIED, DENIED, DENIED),
+    "team: rename": (OK, DENIED, DENIED, OK, DENIED, DENIED, DENIED),
+    "team: set members": (OK, DENIED, DENIED, OK, DENIED, DENIED, DENIED),
+    "team: delete": (OK, DENIED, DENIED, OK, DENIED, DENIED, DENIED),
+    "59's agent via A: set services": (NOT_FOUND, None, NOT_FOUND),
+    "59's agent via A: set access rights": (NOT_FOUND, None, NOT_FOUND),
+    "59's agent via A: name territorial admin": (NOT_FOUND,),
+    "59's team via A: rename": (NOT_FOUND, None, None, NOT_FOUND),
+    "59's team via A: delete": (NOT_FOUND, None, None, NOT_FOUND),
+    "59's agent via A: team member": (NOT_TERRITORY_AGENT, None, None, NOT_TERRITORY_AGENT),
+    "59's organisation via A: invite into it": (DENIED, DENIED),
+    "59 directly: its territory agents": (DENIED, DENIED, DENIED, DENIED),
+    "59 directly: create a team": (DENIED, None, None, DENIED),
+}
+
+INSTANCE_ROLES = ("super", "terri", "admin")
+# The super admins' back office, for the super admin, a territorial admin and an organisation admin. Territory
+# 59 offers SOCIAL, which none of its agents or motifs use; 62's PMI is in use.
+INSTANCE: dict[str, tuple[str, ...]] = {
+    "back office: enable a service in a territory": (OK, DENIED, DENIED),
+    "back office: disable a service no one uses": (OK, DENIED, DENIED),
+    "back office: disable a service in use": (SERVICE_IN_USE, DENIED, DENIED),
+    "back office: save SMS settings": (OK, DENIED, DENIED),
+    "back office: move an agent": (OK, DENIED, DENIED),
+    "back office: search agents": (OK, DENIED, DENIED),
+    "back office: search organisations": (OK, DENIED, DENIED),
+}
+
 CROSS_ROLES = ("admin", "secretary", "basic")
 # Ids of organisation B forged by agents of A: through A they do not exist (or the agent is not one A's
 # agents may see); through B the agent has no role.
@@ -559,6 +715,9 @@ CROSS_ORGANISATION: dict[str, tuple[str, ...]] = {
     "B's webhook via A: delete": (NOT_FOUND, DENIED, DENIED),
     "B's agent via A: change level": (NOT_FOUND, DENIED, DENIED),
     "B's agent via A: remove": (NOT_FOUND, DENIED, DENIED),
+    "B's intervenant via A: rename": (NOT_FOUND, DENIED, DENIED),
+    "B's intervenant via A: make an agent": (NOT_FOUND, DENIED, DENIED),
+    "B's agent via A: make an intervenant": (NOT_FOUND, DENIED, DENIED),
     "B directly: open its rdv": (DENIED, DENIED, DENIED),
     "B directly: agenda": (DENIED, DENIED, DENIED),
     "B directly: delete its plage": (DENIED, DENIED, DENIED),
@@ -588,15 +747,17 @@ def _cells(table: str, roles: tuple[str, ...], rows: dict[str, tuple[str | None,
 
 
 CELLS = (_cells("organisation", ORG_ROLES, ORGANISATION) + _cells("territory", TERRITORY_ROLES, TERRITORY)
-         + _cells("cross-organisation", CROSS_ROLES, CROSS_ORGANISATION))
+         + _cells("territory admin space", ADMIN_SPACE_ROLES, TERRITORY_ADMIN_SPACE)
+         + _cells("instance", INSTANCE_ROLES, INSTANCE) + _cells("cross-organisation", CROSS_ROLES, CROSS_ORGANISATION))
 
 
 def test_matrix_size() -> None:
     """The number of cells, as the module's docstring gives it; every action of the table is used."""
     counts = {table: sum(cell.table == table for cell in CELLS)
-              for table in ("organisation", "territory", "cross-organisation")}
+              for table in ("organisation", "territory", "territory admin space", "instance", "cross-organisation")}
     print(f"rights matrix: {len(CELLS)} cells {counts}, on SQLite and PostgreSQL")
-    assert (len(CELLS), counts) == (344, {"organisation": 208, "territory": 40, "cross-organisation": 96})
+    assert (len(CELLS), counts) == (503, {"organisation": 220, "territory": 40, "territory admin space": 117,
+                                          "instance": 21, "cross-organisation": 105})
     assert {cell.action for cell in CELLS} == set(ACTIONS)
     assert len({cell.id for cell in CELLS}) == len(CELLS)
 
