@@ -19,7 +19,9 @@ from rdv_app.db.models import (
     AgentRole,
     AgentService,
     AgentSession,
+    AgentTerritorialAccessRight,
     AuditLog,
+    Organisation,
     OutboxMessage,
     TerritoryService,
 )
@@ -177,3 +179,17 @@ def test_the_refusals_change_nothing(db_url: str) -> None:
         assert karim_line.several_organisations and not karim_line.is_intervenant
         assert uow.session.exec(select(AgentService.service_id).where(AgentService.agent_id == intervenant)).all() == [
             pmi_id]
+
+
+def test_an_agent_made_intervenant_loses_the_territorys_access_rights(uow: UnitOfWork, world: World) -> None:
+    """Converted back to an agent, they get those rights again only from whoever may grant them."""
+    organisation = uow.session.get(Organisation, world.org)
+    assert organisation is not None
+    make.access_right(uow.session, world.basic, organisation.territory_id, allow_to_manage_teams=True,
+                      allow_to_manage_access_rights=True, allow_to_invite_agents=True)
+    uow.commit()
+    convert_to_intervenant(uow, world.admin, world.org, world.basic)
+    assert uow.session.exec(select(AgentTerritorialAccessRight.allow_to_manage_teams,
+                                   AgentTerritorialAccessRight.allow_to_manage_access_rights,
+                                   AgentTerritorialAccessRight.allow_to_invite_agents)
+                            .where(AgentTerritorialAccessRight.agent_id == world.basic)).all() == [(False, False, False)]

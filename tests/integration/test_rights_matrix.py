@@ -18,7 +18,7 @@ territorial admin of 62, basic in A and admin of B; `super` is super admin of th
 `agent_b`, `intervenant_b`; in C: `admin_c`, territorial admin of 59. Teams: "Équipe Arras" (62, `colleague`)
 and "Équipe Lille" (59, `admin_c`).
 
-Matrix size: 503 cells (ORGANISATION 220, TERRITORY 40, TERRITORY_ADMIN_SPACE 117, INSTANCE 21,
+Matrix size: 517 cells (ORGANISATION 220, TERRITORY 40, TERRITORY_ADMIN_SPACE 131, INSTANCE 21,
 CROSS_ORGANISATION 105), each on both databases; `test_matrix_size` keeps this number true.
 """
 
@@ -407,6 +407,9 @@ ACTIONS: dict[str, Action] = {
     "territory agent: set one's own access rights": Action(_set_access_rights(None), writes=True),
     "territorial admin: name one": Action(lambda uow, w, a: territory_agents.set_territorial_admin(
         uow, a, w["org"], w["colleague"], True), writes=True),
+    "territorial admin: name an intervenant": Action(lambda uow, w, a: territory_agents.set_territorial_admin(
+        uow, a, w["org"], w["intervenant"], True), writes=True),
+    "territory agent: give an intervenant access rights": Action(_set_access_rights("intervenant"), writes=True),
     "territorial admin: remove the last one": Action(lambda uow, w, a: territory_agents.set_territorial_admin(
         uow, a, w["org"], w["terri"], False), writes=True),
     "territory invite: into an organisation where one has a role": Action(_invite("org"), writes=True),
@@ -535,6 +538,7 @@ SELF_REMOVAL = refused("vous retirer vous-même")
 NO_SIGN_IN = refused(agent_auth.INVALID_CREDENTIALS)
 LAST_TERRITORIAL_ADMIN = refused(territory_agents.LAST_TERRITORIAL_ADMIN)
 NOT_TERRITORY_AGENT = refused("doivent être des agents du territoire")
+INTERVENANT_SIGNS_IN_NOT = refused("Un intervenant ne se connecte pas")
 SERVICE_IN_USE = refused("ne peut pas être désactivé")
 
 ORG_ROLES = ("basic", "secretary", "admin")
@@ -652,6 +656,10 @@ TERRITORY_ADMIN_SPACE: dict[str, tuple[str | None, ...]] = {
     "territory agent: set another agent's access rights": (OK, DENIED, OK, DENIED, DENIED, DENIED, DENIED),
     "territory agent: set one's own access rights": (OK, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED),
     "territorial admin: name one": (OK, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED),
+    "territorial admin: name an intervenant": (INTERVENANT_SIGNS_IN_NOT, DENIED, DENIED, DENIED, DENIED, DENIED,
+                                                DENIED),
+    "territory agent: give an intervenant access rights": (INTERVENANT_SIGNS_IN_NOT, DENIED, INTERVENANT_SIGNS_IN_NOT,
+                                                           DENIED, DENIED, DENIED, DENIED),
     "territorial admin: remove the last one": (LAST_TERRITORIAL_ADMIN, DENIED, DENIED, DENIED, DENIED, DENIED,
                                                DENIED),
     "territory invite: into an organisation where one has a role": (OK, OK, DENIED, DENIED, DENIED, DENIED, DENIED),
@@ -756,7 +764,7 @@ def test_matrix_size() -> None:
     counts = {table: sum(cell.table == table for cell in CELLS)
               for table in ("organisation", "territory", "territory admin space", "instance", "cross-organisation")}
     print(f"rights matrix: {len(CELLS)} cells {counts}, on SQLite and PostgreSQL")
-    assert (len(CELLS), counts) == (503, {"organisation": 220, "territory": 40, "territory admin space": 117,
+    assert (len(CELLS), counts) == (517, {"organisation": 220, "territory": 40, "territory admin space": 131,
                                           "instance": 21, "cross-organisation": 105})
     assert {cell.action for cell in CELLS} == set(ACTIONS)
     assert len({cell.id for cell in CELLS}) == len(CELLS)

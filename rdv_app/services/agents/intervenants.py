@@ -198,6 +198,11 @@ def convert_to_intervenant(uow: UnitOfWork, actor_agent_id: int, organisation_id
     role.access_level = AccessLevel.INTERVENANT.value
     uow.session.add_all([agent, role])
     uow.session.exec(sa.delete(AgentRecoveryCode).where(col(AgentRecoveryCode.agent_id) == agent_id))
+    # Rights on the territory's Espace Admin go too: converted back, the agent gets them only from whoever
+    # may grant them.
+    uow.session.execute(update(AgentTerritorialAccessRight).where(
+        col(AgentTerritorialAccessRight.agent_id) == agent_id).values(
+        allow_to_manage_teams=False, allow_to_manage_access_rights=False, allow_to_invite_agents=False))
     agent_auth.end_sessions(uow, agent_id, now)
     uow.session.execute(update(AgentInvitation).where(col(AgentInvitation.agent_id) == agent_id,
                                                       col(AgentInvitation.used_at).is_(None)).values(expires_at=now))

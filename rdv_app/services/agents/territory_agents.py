@@ -299,6 +299,14 @@ def set_agent_services(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
     return f"Les services de {_display(agent)} ont été modifiés."
 
 
+def _refuse_intervenant(uow: UnitOfWork, agent_id: int, what: str, field: str) -> None:
+    """An intervenant never signs in: no right of the Espace Admin is theirs until they become an agent."""
+    if uow.session.exec(select(AgentRole.id).where(AgentRole.agent_id == agent_id,
+                                                   AgentRole.access_level == AccessLevel.INTERVENANT.value)).first():
+        raise DomainError(f"Un intervenant ne se connecte pas et ne peut pas {what} : convertissez-le d'abord en "
+                          "agent.", field=field)
+
+
 @boundary
 def set_access_rights(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_id: int,
                       rights: AccessRights) -> str:
@@ -308,6 +316,8 @@ def set_access_rights(uow: UnitOfWork, actor_agent_id: int, organisation_id: int
     if agent_id == actor_agent_id and not actor.is_territorial_admin:
         raise PermissionDenied("Vous ne pouvez pas modifier vos propres droits d'accès : demandez-le à un "
                                "administrateur du territoire.")
+    if any(getattr(rights, right) for right in TERRITORY_RIGHTS):
+        _refuse_intervenant(uow, agent_id, "recevoir de droits d'accès", "rights")
     row = uow.session.exec(select(AgentTerritorialAccessRight).where(
         AgentTerritorialAccessRight.agent_id == agent_id,
         AgentTerritorialAccessRight.territory_id == actor.territory_id)).first()
@@ -350,6 +360,7 @@ def set_territorial_admin(uow: UnitOfWork, actor_agent_id: int, organisation_id:
             raise DomainError(LAST_TERRITORIAL_ADMIN, field="territorial_admin")
         uow.session.delete(role)
     else:
+        _refuse_intervenant(uow, agent_id, "administrer le territoire", "territorial_admin")
         uow.session.add(AgentTerritorialRole(agent_id=agent_id, territory_id=territory_id))
     audit.record(uow.session, action="change_territorial_admin", entity_type=ENTITY, entity_id=agent_id,
                  organisation_id=organisation_id, actor_agent_id=actor_agent_id,
