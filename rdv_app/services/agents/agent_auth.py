@@ -406,13 +406,13 @@ def revoke_session(uow: UnitOfWork, token: str | None, now: datetime | None = No
         uow.commit()
 
 
-@boundary
 def end_sessions(uow: UnitOfWork, agent_id: int, now: datetime) -> None:
     """Ends every open session of the agent (in the caller's transaction): their tabs go back to sign in."""
     uow.session.execute(update(AgentSession).where(col(AgentSession.agent_id) == agent_id,
                                                    col(AgentSession.revoked_at).is_(None)).values(revoked_at=now))
 
 
+@boundary
 def change_password(uow: UnitOfWork, agent_id: int, current: str, new: str, confirmation: str,
                     session_token: str | None = None, ip: str | None = None) -> None:
     """Sets a new password and ends every other session of the agent (another browser that knew the old
