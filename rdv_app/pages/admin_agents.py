@@ -10,7 +10,8 @@ from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.pages.template import agent_page
-from rdv_app.state.admin_agents import SERVICE_PREFIX, AdminAgentsState, AgentRow
+from rdv_app.state.admin_agents import AdminAgentsState, AgentRow
+from rdv_app.state.checked_services import SERVICE_PREFIX
 
 INVITE_HEADING_ID = "inviter-agent-titre"
 

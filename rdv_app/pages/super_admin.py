@@ -11,7 +11,8 @@ from rdv_app.components.planning import status_region
 from rdv_app.pages.template import agent_page
 from rdv_app.services.instance.backoffice import OVH_ENDPOINTS, SMS_OVH, SMS_PROVIDERS
 from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES
-from rdv_app.state.super_admin import SERVICE_PREFIX, SuperAdminState
+from rdv_app.state.checked_services import SERVICE_PREFIX
+from rdv_app.state.super_admin import SuperAdminState
 from rdv_app.state.super_admin_backoffice import BackofficeState as B
 
 FORM_HEADING_ID = "ouvrir-territoire-titre"

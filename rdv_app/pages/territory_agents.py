@@ -15,10 +15,10 @@ from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.pages.template import agent_page
+from rdv_app.state.checked_services import SERVICE_PREFIX
 from rdv_app.state.territory_agents import (
     LEVEL_PREFIX,
     ORGANISATION_PREFIX,
-    SERVICE_PREFIX,
     CheckOption,
     ChoiceOption,
     TerritoryAgentRow,

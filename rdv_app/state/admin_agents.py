@@ -17,10 +17,9 @@ from rdv_app.services.agents import intervenants, organisation_agents
 from rdv_app.services.agents.organisation_agents import AgentLine
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.checked_services import chosen_services
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
-
-SERVICE_PREFIX = "service-"
 
 
 @dataclass
@@ -130,8 +129,7 @@ class AdminAgentsState(OrganisationPageState, AgentState):
         self.inviting = True
         yield
         offered = {option.id for option in self.services}
-        service_ids = tuple(int(key.removeprefix(SERVICE_PREFIX)) for key, value in form.items()
-                            if key.startswith(SERVICE_PREFIX) and key.removeprefix(SERVICE_PREFIX) in offered and value)
+        service_ids = chosen_services(form, offered)
         email, level = str(form.get("email", "")), str(form.get("access_level", ""))
         try:
             self.message = await within(UnitOfWork(), lambda uow: organisation_agents.invite_agent(
@@ -178,9 +176,7 @@ class AdminAgentsState(OrganisationPageState, AgentState):
             await self._act(lambda uow, actor, org: organisation_agents.remove_agent(uow, actor, org, target))
 
     def _chosen_services(self, form: dict[str, Any]) -> tuple[int, ...]:
-        offered = {option.id for option in self.services}
-        return tuple(int(key.removeprefix(SERVICE_PREFIX)) for key, value in form.items()
-                     if key.startswith(SERVICE_PREFIX) and key.removeprefix(SERVICE_PREFIX) in offered and value)
+        return chosen_services(form, {option.id for option in self.services})
 
     @event
     async def add_intervenant(self, form: dict[str, Any]):

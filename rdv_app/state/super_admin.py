@@ -13,10 +13,10 @@ from rdv_app.services.instance import accounts, catalogue
 from rdv_app.services.instance.accounts import NewAccount, TerritoryRow
 from rdv_app.services.instance.catalogue import ServiceRow
 from rdv_app.state.agent import AgentState
+from rdv_app.state.checked_services import chosen_services
 from rdv_app.state.typed_event import event
 
 FIELDS = ("departement_number", "territory_name", "timezone", "organisation_name", "admin_email")
-SERVICE_PREFIX = "service-"  # the form's checkbox of each service: "service-<id>"
 
 
 @dataclass
@@ -131,8 +131,7 @@ class SuperAdminState(AgentState):
         texts = {name: str(form.get(name, "")) for name in FIELDS}
         # Only the ids of the services this page listed: anything else sent by the browser is ignored.
         offered = {line.id for line in self.services}
-        chosen = tuple(int(key.removeprefix(SERVICE_PREFIX)) for key, value in form.items()
-                       if key.removeprefix(SERVICE_PREFIX) in offered and key.startswith(SERVICE_PREFIX) and value)
+        chosen = chosen_services(form, offered)
         account = NewAccount(**texts, service_ids=chosen)
         try:
             opened = await within(UnitOfWork(), lambda uow: accounts.open_account(uow, agent_id, account))

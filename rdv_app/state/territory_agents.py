@@ -18,10 +18,10 @@ from rdv_app.services.agents import territory_agents
 from rdv_app.services.agents.territory_agents import AccessRights, Placement, TerritoryAgentLine
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.checked_services import chosen_services
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
 
-SERVICE_PREFIX = "service-"
 ORGANISATION_PREFIX = "organisation-"
 LEVEL_PREFIX = "niveau-"
 RIGHTS = (("allow_to_manage_teams", "Autorisé à créer, supprimer, modifier des équipes"),
@@ -163,9 +163,7 @@ class TerritoryAgentsState(OrganisationPageState, AgentState):
     @event
     async def save_services(self, form: dict[str, Any]):
         offered = {option.id for option in self.services}
-        service_ids = tuple(sorted(int(key.removeprefix(SERVICE_PREFIX)) for key, value in form.items()
-                                   if key.startswith(SERVICE_PREFIX) and key.removeprefix(SERVICE_PREFIX) in offered
-                                   and value))
+        service_ids = chosen_services(form, offered)
         await self._act(lambda uow, actor, org, target: territory_agents.set_agent_services(
             uow, actor, org, target, service_ids))
 
@@ -188,10 +186,7 @@ class TerritoryAgentsState(OrganisationPageState, AgentState):
         self.invite_error = self.invite_error_field = self.message = self.error = ""
         self.inviting = True
         yield
-        services = {option.id for option in self.services}
-        service_ids = tuple(int(key.removeprefix(SERVICE_PREFIX)) for key, value in form.items()
-                            if key.startswith(SERVICE_PREFIX) and key.removeprefix(SERVICE_PREFIX) in services
-                            and value)
+        service_ids = chosen_services(form, {option.id for option in self.services})
         placements = tuple(
             Placement(int(option.id), str(form.get(LEVEL_PREFIX + option.id) or AccessLevel.BASIC.value))
             for option in self.invite_organisations if form.get(ORGANISATION_PREFIX + option.id))
