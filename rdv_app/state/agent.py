@@ -25,7 +25,6 @@ from rdv_app.services.agents.agent_auth import AgentIdentity
 from rdv_app.state.session_guard import (
     SESSION_ENDED_PARAM,
     SESSION_ENDED_VALUE,
-    SessionChecked,
     note_revocation,
     recheck_due,
     revocations,
@@ -84,7 +83,7 @@ def session_ended_login(next_path: str) -> str:
     return f"{routes.LOGIN}?{urlencode({'suivant': next_path, SESSION_ENDED_PARAM: SESSION_ENDED_VALUE})}"
 
 
-class AgentState(SessionChecked, rx.State):
+class AgentState(rx.State):
     ready: rx.Field[bool] = rx.field(False)
     first_name: rx.Field[str] = rx.field("")
     display_name: rx.Field[str] = rx.field("")

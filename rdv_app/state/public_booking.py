@@ -36,7 +36,6 @@ from rdv_app.state.agent import full_navigation
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.session_guard import (
     USAGER_SESSION_ENDED,
-    SessionChecked,
     note_revocation,
     recheck_due,
     revocations,
@@ -112,7 +111,7 @@ async def resolve_usager(token: str | None) -> int | None:
     return await within(UnitOfWork(), lambda uow: usager_auth.resolve_session(uow, token))
 
 
-class UsagerSessionChecked(SessionChecked):
+class UsagerSessionChecked:
     """A usager page whose tab was signed in re-checks the session on every event (at most every 30
     seconds, `rdv_app.state.session_guard`). Once it ended (signed out elsewhere, 30 days after the sign-in),
     the event is refused and the page loads again without it: it then offers to sign in, and says why

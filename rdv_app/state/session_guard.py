@@ -21,7 +21,7 @@ handlers inherited from mixins are covered alike.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import reflex as rx
 from reflex.middleware import Middleware
@@ -56,22 +56,21 @@ def says_session_ended(query_parameters: Mapping[str, str]) -> bool:
     return query_parameters.get(SESSION_ENDED_PARAM) == SESSION_ENDED_VALUE
 
 
-class SessionChecked:
-    """What a state whose events need a live session provides to `SessionGuard`. A plain class, not a
-    Reflex state: the states name it next to their Reflex base."""
+@runtime_checkable
+class SessionChecked(Protocol):
+    """What a state whose events need a live session provides to `SessionGuard`, which recognises it by
+    these three methods (`issubclass` on a runtime-checkable protocol). A protocol, not a base class: the
+    states are Reflex states, whose metaclass cannot be mixed with the protocol's."""
 
     def _resolves_session(self, handler_name: str) -> bool:
         """The handlers left alone: the page's on_load, which resolves the session itself."""
-        raise NotImplementedError
 
     async def _session_still_valid(self) -> bool:
         """Whether the tab may go on; re-resolves the session when the last check is older than
         `RECHECK_SECONDS` (`recheck_due`)."""
-        raise NotImplementedError
 
     def _session_refused(self) -> list[EventSpec]:
         """Forgets who was signed in; the events that take the person to sign in again."""
-        raise NotImplementedError
 
 
 class _Revocations:
