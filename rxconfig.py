@@ -7,11 +7,17 @@ import reflex as rx
 from rdv_app.config import settings
 
 PUBLIC_URL = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
+# Where the pages' states live between events: in Redis when REFLEX_REDIS_URL names one (several app
+# processes share them: a page whose process stops carries on in another with its state), otherwise in the
+# memory of the one process (Reflex's default, a file per state on disk, costs a scan of them all every
+# few seconds).
+STATE_MANAGER = "redis" if os.environ.get("REFLEX_REDIS_URL", "").strip() else "memory"
 
 config = rx.Config(
     app_name="rdv_app",
     db_url="sqlite:///data/rdv.db",
     telemetry_enabled=False,
+    state_manager_mode=STATE_MANAGER,
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo", radius="medium"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
