@@ -104,7 +104,8 @@ def running_app(database_url: str, data: Path, port: int | None = None, **enviro
         _wait_for(f"http://127.0.0.1:{port}/_health", process, log)
         yield base_url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # a test may have killed it already
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -141,20 +142,25 @@ def assert_accessible() -> Callable[[Page], None]:
     return check
 
 
+def sign_in_agent(page: Page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Signs in on `base_url` and stands on the workspace (an agent of several organisations picks the first
+    organisation listed)."""
+    page.goto(f"{base_url}/connexion")
+    page.get_by_label("Adresse email").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    chooser = page.locator("main li button")
+    expect(page.get_by_role("heading", name=re.compile(r"^Bonjour")).or_(chooser.first).first).to_be_visible()
+    if "/organisations" in page.url:
+        chooser.first.click()
+    page.wait_for_url(f"{base_url}/espace**")
+    expect(page.get_by_role("heading", name=re.compile(r"^Bonjour"))).to_be_visible()
+
+
 @pytest.fixture
 def login_as(page: Page, app_url: str) -> Callable[[str], None]:
     def login(email: str, password: str = DEMO_PASSWORD) -> None:
-        page.goto(f"{app_url}/connexion")
-        page.get_by_label("Adresse email").fill(email)
-        page.get_by_label("Mot de passe").fill(password)
-        page.get_by_role("button", name="Se connecter").click()
-        # An agent of several organisations picks one first (the first listed): the workspace opens then.
-        chooser = page.locator("main li button")
-        expect(page.get_by_role("heading", name=re.compile(r"^Bonjour")).or_(chooser.first).first).to_be_visible()
-        if "/organisations" in page.url:
-            chooser.first.click()
-        page.wait_for_url(f"{app_url}/espace**")
-        expect(page.get_by_role("heading", name=re.compile(r"^Bonjour"))).to_be_visible()
+        sign_in_agent(page, app_url, email, password)
 
     return login
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pg import free_port
+from redis_server import running_redis
 from sqlmodel import SQLModel
 
 import rdv_app.db.models  # noqa: F401
 from rdv_app.db.engine import get_engine
 from rdv_app.db.migrate import upgrade
 from rdv_app.db.uow import UnitOfWork
-
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -78,17 +73,5 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
     """A real redis-server on a free loopback port, for this test only."""
-    port = free_port()
-    server = subprocess.Popen([REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True,
-                             check=False).stdout.strip() != "PONG":
-            assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running_redis(tmp_path) as url:
+        yield url
