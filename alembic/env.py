@@ -12,6 +12,7 @@ from rdv_app.db.engine import get_engine
 from rdv_app.db.types import UTCDateTime
 
 config = context.config
+MIGRATION_LOCK = 0x7264765F6D6967  # any number of our own: "rdv_mig"
 
 
 def render_item(type_, obj, autogen_context):
@@ -63,6 +64,10 @@ def _run(connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # App processes and workers started together each migrate: one does, under this lock (held
+            # until the transaction ends); the others then find the schema at head.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

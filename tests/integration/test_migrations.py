@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from processes import python_env
 from sqlmodel import SQLModel
 
 from rdv_app.db.engine import get_engine
@@ -49,6 +52,19 @@ def _head() -> str:
 def test_upgrade_twice_is_a_no_op(database: str, fresh_url: str) -> None:
     upgrade(fresh_url)
     upgrade(fresh_url)
+    with get_engine(fresh_url).connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == _head()
+
+
+@pytest.mark.parametrize("database", ["postgresql"])
+def test_app_processes_starting_together_migrate_once(database: str, fresh_url: str) -> None:
+    """Several app processes (or workers) started at once on an empty PostgreSQL each migrate it: one
+    does, the others wait for it and find nothing left to do."""
+    command_line = [sys.executable, "-m", "rdv_app.db.migrate", fresh_url]
+    starting = [subprocess.Popen(command_line, env=python_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True) for _ in range(3)]
+    outputs = [process.communicate(timeout=120)[0] for process in starting]
+    assert [process.returncode for process in starting] == [0, 0, 0], outputs
     with get_engine(fresh_url).connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == _head()
 
