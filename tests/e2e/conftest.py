@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from app_server import running_app
 from axe_playwright_python.sync_playwright import Axe
 from fakes.oidc_provider import FakeFranceConnect
 from pg import free_port
@@ -24,7 +19,6 @@ from sqlmodel import col, select
 from rdv_app.db.models import OutboxMessage
 from rdv_app.db.uow import UnitOfWork
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 DEMO_PASSWORD = "RdvDemo-2026!"
@@ -55,20 +49,6 @@ def browser_context_args(browser_context_args: dict) -> dict:
             "viewport": {"width": 1280, "height": 900}}
 
 
-def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app server exited ({process.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"the app server did not answer in {timeout}s:\n{log.read_text()[-4000:]}")
-
-
 @pytest.fixture(scope="session")
 def app_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The database behind `app_url`: tests may change it as another agent would."""
@@ -80,36 +60,6 @@ def franceconnect() -> Iterator[FakeFranceConnect]:
     """The loopback OpenID provider the served app uses as FranceConnect."""
     with FakeFranceConnect() as provider:
         yield provider
-
-
-@contextlib.contextmanager
-def running_app(database_url: str, data: Path, port: int | None = None, **environment: str) -> Iterator[str]:
-    """The production server (one port) on `database_url`, as `make run` serves it, with `environment`
-    over the test's own: migrated (and, in the demo, seeded) by `cli prepare` first. Yields its URL."""
-    port = port or free_port()
-    base_url = f"http://localhost:{port}"
-    env = {**os.environ, "REFLEX_DB_URL": database_url, "RDV_PUBLIC_URL": base_url,
-           "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
-           "PYTHONUNBUFFERED": "1", **environment}
-    subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    log = data / f"server-{port}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(port),
-             "--backend-port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/_health", process, log)
-        yield base_url
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # a test may have killed it already
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

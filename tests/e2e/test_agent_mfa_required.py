@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from conftest import DEMO_PASSWORD, _wait_for
+from app_server import wait_for
+from conftest import DEMO_PASSWORD
 from pg import free_port
 from playwright.sync_api import Page, expect
 
@@ -41,7 +42,7 @@ def required_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
              "--backend-port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
     try:
-        _wait_for(f"http://127.0.0.1:{port}/_health", process, log)
+        wait_for(f"http://127.0.0.1:{port}/_health", process, log)
         yield base_url
     finally:
         os.killpg(process.pid, signal.SIGTERM)

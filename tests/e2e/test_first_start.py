@@ -18,7 +18,8 @@ from datetime import date, timedelta
 import holidays
 import pyotp
 import pytest
-from conftest import ROOT, running_app, week_with_times
+from app_server import ROOT, running_app
+from conftest import week_with_times
 from fakes.smtp_server import SmtpServer
 from playwright.sync_api import Page, expect
 

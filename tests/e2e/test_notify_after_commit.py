@@ -12,7 +12,8 @@ from pathlib import Path
 
 import holidays
 import pytest
-from conftest import PHONE, open_booking_week, running_app
+from app_server import running_app
+from conftest import PHONE, open_booking_week
 from fakes.smtp_server import SmtpServer
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import select

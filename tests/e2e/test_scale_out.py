@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, urlparse
 
 import psutil
 import pytest
-from conftest import PHONE, running_app, sign_in_agent, sign_up_and_reach_confirmation, week_with_times
+from app_server import running_app
+from conftest import PHONE, sign_in_agent, sign_up_and_reach_confirmation, week_with_times
 from fakes.tcp_proxy import TcpProxy
 from pg import Cluster, free_port
 from playwright.sync_api import Browser, Locator, Page, expect
