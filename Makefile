@@ -15,7 +15,7 @@ PORT ?= 3000
 PY := .venv/bin/python
 PYTEST := .venv/bin/pytest
 
-.PHONY: help run dev test test-future test-unit test-integration test-e2e bench seed migrate backup lint
+.PHONY: help run dev test test-future test-unit test-integration test-e2e bench load seed migrate backup lint
 
 help:
 	@echo "make run    installe ce qui manque, migre, crée la démo et sert l'application sur http://localhost:$(PORT)"
@@ -23,6 +23,7 @@ help:
 	@echo "make test-future  tests unitaires et d'intégration avec l'horloge dans 400 jours, un jour de changement d'heure et le 31 décembre"
 	@echo "make dev    serveur de développement avec rechargement à chaud (pages :3000, API :8000)"
 	@echo "make bench  mesures de performance (pytest-benchmark)"
+	@echo "make load   test de charge (locust, en local) : 10 à 400 usagers, un processus SQLite puis deux processus PostgreSQL + Redis"
 	@echo "make seed   efface la base et recrée la démo"
 	@echo "make backup sauvegarde la base configurée (restauration : python -m rdv_app.cli restore FICHIER)"
 	@echo "make lint   ruff, les contrats de couches (import-linter) et la vérification des types (mypy)"
@@ -72,6 +73,10 @@ test-e2e:
 bench:
 	@scripts/setup.sh python bun chromium postgresql
 	$(PYTEST) tests/bench tests/e2e/test_bench_booking_browser.py --benchmark-only --benchmark-columns=min,median,mean,max,rounds -s
+
+load:
+	@scripts/setup.sh python bun postgresql redis load
+	$(PY) tests/load/run.py $(LOAD_ARGS)
 
 lint:
 	@scripts/setup.sh python

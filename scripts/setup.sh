@@ -27,6 +27,13 @@ need_python() {
   fi
 }
 
+need_load() {
+  if ! .venv/bin/python -c 'import locust' 2>/dev/null; then
+    echo "→ locust (make load)"
+    .venv/bin/pip install -q --disable-pip-version-check -e ".[test,load]"
+  fi
+}
+
 need_bun() {
   if [ "$(bun --version 2>/dev/null || true)" = "$BUN_VERSION" ]; then return; fi
   if [ -x .tools/node_modules/@oven/bun-linux-x64/bin/bun ]; then return; fi

@@ -1,0 +1,164 @@
+"""Locust users that speak to the app as a usager's browser does: a socket.io client on `/_event` sending
+Reflex's events (the protocol is described in tests/e2e/test_forged_events_socket.py), one tab each.
+
+- `WeekPagingUsager`: opens the booking week of a motif (the page load: `hydrate_and_load`), then pages
+  weeks forward and back (each change of week is a client-side navigation: `on_load_internal` with the new
+  address), reading each week for a second or so. Timed: "chargement de la page" and "semaine suivante".
+- `BookingUsager`: signed in (a session opened by `tests/load/run.py`), opens the recap of its own slot and
+  presses "Confirmer mon RDV" once. Timed: "ouvrir le récapitulatif et confirmer"; a failure when the answer is not the
+  confirmation page.
+
+Settings come from the environment (`run.py` sets them): LOAD_TARGETS (the app processes' base URLs,
+spread over the users), LOAD_WEEK (the week's path and query), LOAD_BOOKINGS (JSON: one path and session
+cookie per booking user).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import queue
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import socketio
+from locust import User, between, events, task
+from locust.exception import StopUser
+
+NAMESPACE = "/_event"
+ANSWER_SECONDS = 30
+STATE = "reflex___state____state"
+BOOKING_STATE = f"{STATE}.rdv_app___state___public_booking____public_booking_state"
+HYDRATE = f"{STATE}.hydrate_and_load"
+ON_LOAD = f"{STATE}.reflex___state____on_load_internal_state.on_load_internal"
+CONFIRM = f"{BOOKING_STATE}.confirm"
+SESSION_COOKIE = "rdv_usager_session"
+
+_targets = itertools.cycle(os.environ.get("LOAD_TARGETS", "").split(","))
+_bookings = iter(json.loads(os.environ.get("LOAD_BOOKINGS", "[]")))
+
+
+def _router(path: str) -> dict[str, Any]:
+    parts = urlsplit(path)
+    return {"pathname": parts.path, "asPath": path, "query": dict(parse_qsl(parts.query))}
+
+
+class Tab:
+    """One tab's socket; `wait` reads the server's updates until one satisfies a condition."""
+
+    def __init__(self, base_url: str, path: str, cookie: str = "") -> None:
+        self._inbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.client = socketio.Client(reconnection=False, websocket_extra_options={"origin": base_url})
+        self.client.on("event", self._inbox.put, namespace=NAMESPACE)
+        self.base_url, self.path, self.cookie = base_url, path, cookie
+
+    def open(self) -> None:
+        boot = {"name": HYDRATE, "payload": {"vars": {}}, "router_data": _router(self.path)}
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        self.client.connect(f"{self.base_url}?token={uuid.uuid4()}", headers=headers, auth={"event": boot},
+                            transports=["websocket"], namespaces=[NAMESPACE], socketio_path=NAMESPACE,
+                            wait_timeout=ANSWER_SECONDS)
+
+    def send(self, name: str, path: str, **payload: Any) -> None:
+        self.path = path
+        self.client.emit("event", {"name": name, "payload": payload, "router_data": _router(path)},
+                         namespace=NAMESPACE)
+
+    def wait_for_page(self) -> dict[str, Any]:
+        """Until the booking page has loaded (its `loading` back to false); the page's last delta."""
+        while True:
+            delta = self._next().get("delta", {}).get(BOOKING_STATE, {})
+            if delta.get("loading_rx_state_") is False:
+                return delta
+
+    def wait_for_redirect(self) -> str:
+        while True:
+            for event in self._next().get("events", []):
+                if event.get("name") == "_redirect":
+                    return str(event.get("payload", {}).get("path", ""))
+
+    def _next(self) -> dict[str, Any]:
+        try:
+            return self._inbox.get(timeout=ANSWER_SECONDS)
+        except queue.Empty:
+            raise TimeoutError(f"no answer in {ANSWER_SECONDS} s") from None
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+def _timed(name: str, action: Any) -> Any:
+    started = time.perf_counter()
+    error: BaseException | None = None
+    result = None
+    try:
+        result = action()
+    except Exception as exc:  # noqa: BLE001 - any failure is the request's failure, reported to locust
+        error = exc
+    events.request.fire(request_type="socket.io", name=name, response_time=(time.perf_counter() - started) * 1000,
+                        response_length=0, exception=error, context={})
+    return result
+
+
+class WeekPagingUsager(User):
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self) -> None:
+        self.week = os.environ["LOAD_WEEK"]
+        self.tab = Tab(next(_targets), self.week)
+        self.weeks_ahead = 0
+        opened = _timed("chargement de la page", lambda: (self.tab.open(), self.tab.wait_for_page())[1])
+        if not opened or opened.get("step_rx_state_") != "creneau":
+            raise StopUser
+
+    @task
+    def page_weeks(self) -> None:
+        """Forward three weeks, then back to the first one, as someone looking for a free morning."""
+        step = 1 if self.weeks_ahead < 3 else -3
+        self.weeks_ahead += step
+        parts = urlsplit(self.week)
+        query = dict(parse_qsl(parts.query))
+        first = query.get("semaine")
+        path = parts.path + "?" + urlencode({**query, "semaine": _week_after(first, self.weeks_ahead)})
+        _timed("semaine suivante" if step > 0 else "retour à la première semaine",
+               lambda: (self.tab.send(ON_LOAD, path), self.tab.wait_for_page()))
+
+    def on_stop(self) -> None:
+        self.tab.close()
+
+
+def _week_after(first: str | None, weeks: int) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(first) + timedelta(weeks=weeks)).isoformat() if first else ""
+
+
+class BookingUsager(User):
+    wait_time = between(0, 0)
+
+    def on_start(self) -> None:
+        try:
+            booking = next(_bookings)
+        except StopIteration:
+            raise StopUser from None
+        self.tab = Tab(next(_targets), booking["path"], f"{SESSION_COOKIE}={booking['session']}")
+
+    @task
+    def confirm(self) -> None:
+        def book() -> str:
+            self.tab.open()
+            page = self.tab.wait_for_page()
+            if page.get("step_rx_state_") != "recap":
+                raise AssertionError(f"the recap did not open: {page.get('step_rx_state_')}")
+            self.tab.send(CONFIRM, self.tab.path)
+            target = self.tab.wait_for_redirect()
+            if not target.startswith("/prendre_rdv/confirmation"):
+                raise AssertionError(f"not booked: sent to {target}")
+            return target
+
+        _timed("ouvrir le récapitulatif et confirmer", book)
+        self.tab.close()
+        raise StopUser
