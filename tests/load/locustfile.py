@@ -9,7 +9,7 @@ Reflex's events (the protocol is described in tests/e2e/test_forged_events_socke
   confirmation page.
 
 Settings come from the environment (`run.py` sets them): LOAD_TARGETS (the app processes' base URLs,
-spread over the users), LOAD_WEEK (the week's path and query), LOAD_BOOKINGS (JSON: one path and session
+spread over the users), LOAD_ORIGIN (the public origin every process accepts), LOAD_WEEK (the week's path and query), LOAD_BOOKINGS (JSON: one path and session
 cookie per booking user).
 """
 
@@ -51,7 +51,8 @@ class Tab:
 
     def __init__(self, base_url: str, path: str, cookie: str = "") -> None:
         self._inbox: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.client = socketio.Client(reconnection=False, websocket_extra_options={"origin": base_url})
+        origin = os.environ.get("LOAD_ORIGIN") or base_url
+        self.client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
         self.client.on("event", self._inbox.put, namespace=NAMESPACE)
         self.base_url, self.path, self.cookie = base_url, path, cookie
 

@@ -148,7 +148,8 @@ def booked(database_url: str, emails: list[str]) -> int:
 def locust(user_class: str, users: int, seconds: int, urls: list[str], work: Path,
            **environment: str) -> list[dict[str, str]]:
     prefix = work / f"{user_class}-{users}"
-    env = {"LOAD_TARGETS": ",".join(urls), **environment}
+    # Every process accepts the one public origin (the balancer's, here the first process's address).
+    env = {"LOAD_TARGETS": ",".join(urls), "LOAD_ORIGIN": urls[0], **environment}
     subprocess.run([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), user_class, "--headless",  # noqa: S603
                     "-u", str(users), "-r", str(max(users // 5, 1)), "-t", f"{seconds}s", "--stop-timeout", "5",
                     "--only-summary", "--csv", str(prefix), "--host", urls[0], "--loglevel", "WARNING"],
@@ -171,8 +172,9 @@ def rss_mib(ports: list[int]) -> tuple[float, float]:
         pid = next(c.pid for c in psutil.net_connections(kind="tcp")
                    if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid)
         root = psutil.Process(pid)
-        while root.parent() is not None and root.parent().name().startswith("python"):
-            root = root.parent()
+        while (parent := root.parent()) is not None and any(part in " ".join(parent.cmdline())
+                                                                for part in ("reflex", "gunicorn")):
+            root = parent
         sizes = [p.memory_info().rss for p in [root, *root.children(recursive=True)]]
         largest, total = max(largest, *sizes), total + sum(sizes)
     return largest / MIB, total / MIB
