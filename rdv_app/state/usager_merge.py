@@ -67,7 +67,7 @@ def _side(side: merge.MergeSide) -> dict[str, str]:
         notes.append("Connecté(e) avec FranceConnect : son identité est conservée.")
     if side.stays_elsewhere:
         notes.append("Suivi(e) aussi par d'autres organisations : s'il est fusionné, cet usager y reste, avec "
-                     f"{side.other_rdv_count} RDV de ces organisations.")
+                     "ses RDV de ces organisations.")
     return {"name": side.name, "birth_date": side.birth_date, "rdvs": _rdvs(side.rdv_count, side.upcoming_count),
             "referents": ", ".join(side.referents) or "Aucun", "relatives": ", ".join(side.relatives) or "Aucun",
             "note": " ".join(notes)}

@@ -103,12 +103,13 @@ class MergeSide:
     birth_date: str  # "14/07/1985" or ""
     is_relative: bool
     franceconnect: bool
-    rdv_count: int  # RDVs of the scope, those that move if this record is merged
+    rdv_count: int  # the RDVs that move if this record is merged
     upcoming_count: int
     referents: tuple[str, ...]  # agents référents of the scope
     relatives: tuple[str, ...]  # relatives followed in the scope
-    stays_elsewhere: bool  # other organisations follow it: merged, it stays there
-    other_rdv_count: int  # its RDVs of those organisations, which stay with it
+    # Other organisations follow it: merged, it stays there with their RDVs (which are not counted here:
+    # what other organisations do with an usager is theirs).
+    stays_elsewhere: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,26 +218,26 @@ def _side(uow: UnitOfWork, pair: _Pair, usager: Usager, now: datetime) -> MergeS
     rdvs = uow.session.exec(
         select(Rdv.organisation_id, Rdv.starts_at, Participation.status)
         .join(Participation, col(Participation.rdv_id) == Rdv.id).where(Participation.usager_id == usager_id)).all()
-    in_scope = [(starts_at, status) for organisation_id, starts_at, status in rdvs if organisation_id in pair.scope]
+    elsewhere = uow.session.exec(select(UsagerProfile.id).where(
+        UsagerProfile.usager_id == usager_id, col(UsagerProfile.organisation_id).not_in(pair.scope))).first()
+    # The RDVs that move if this record is merged: those of the scope, or all when nobody else follows it.
+    moving = [(starts_at, status) for organisation_id, starts_at, status in rdvs
+              if organisation_id in pair.scope or elsewhere is None]
     referents = uow.session.exec(
         select(Agent).join(ReferentAssignation, col(ReferentAssignation.agent_id) == Agent.id)
         .where(ReferentAssignation.usager_id == usager_id, col(Agent.id).in_(_scope_agents(pair.scope)))).all()
     relatives = uow.session.exec(select(Usager).where(
         Usager.responsible_id == usager_id, col(Usager.deleted_at).is_(None),
         col(Usager.id).in_(_followed_in(pair.scope))).order_by(col(Usager.birth_date), col(Usager.id))).all()
-    elsewhere = uow.session.exec(select(UsagerProfile.id).where(
-        UsagerProfile.usager_id == usager_id, col(UsagerProfile.organisation_id).not_in(pair.scope))).first()
     return MergeSide(
         id=usager_id, name=reverse_full_name(usager.first_name, usager.last_name),
         birth_date=usager.birth_date.strftime("%d/%m/%Y") if usager.birth_date else "",
         is_relative=usager.responsible_id is not None, franceconnect=_franceconnect(usager),
-        rdv_count=len(in_scope),
-        upcoming_count=sum(1 for starts_at, status in in_scope
-                           if starts_at >= now and status not in CANCELLED_STATUSES),
+        rdv_count=len(moving),
+        upcoming_count=sum(1 for starts_at, status in moving if starts_at >= now and status not in CANCELLED_STATUSES),
         referents=tuple(sorted(a.full_name for a in referents)),
         relatives=tuple(reverse_full_name(r.first_name, r.last_name) for r in relatives),
-        stays_elsewhere=elsewhere is not None,
-        other_rdv_count=len(rdvs) - len(in_scope) if elsewhere is not None else 0)
+        stays_elsewhere=elsewhere is not None)
 
 
 def _scope_agents(scope: Collection[int]) -> Any:
