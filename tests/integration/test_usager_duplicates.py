@@ -45,6 +45,10 @@ def test_each_kind_of_pair_with_its_reasons_and_nothing_across_organisations(uow
     person("Marion", "Faures", birth_date=date(1985, 5, 6))  # a typo, but another birth date
     person("Lucie", "Garnier", birth_date=date(1970, 3, 3))
     person("Lucien", "Garnier", birth_date=date(1970, 3, 3), deleted_at=make.at_paris(date(2026, 1, 1), 9))
+    # A family: a parent and her child share the phone, twins are one letter apart; never a pair.
+    parent = make.usager(s, "Chloé", "Hamel", organisations=[org], phone_number_formatted="+33655555555")
+    person("Léa", "Hamel", responsible_id=parent.id, birth_date=date(2020, 2, 2), phone_number_formatted="+33655555555")
+    person("Léo", "Hamel", responsible_id=parent.id, birth_date=date(2020, 2, 2))
     # Look-alikes followed only elsewhere: never listed here.
     person("Paula", "Ardent", other, phone_number_formatted="+33612345678")
     person("Jeanne", "Caron", far, email="jeanne.caron@exemple.fr", birth_date=born)

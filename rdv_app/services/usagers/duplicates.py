@@ -8,6 +8,8 @@ Two usagers of the organisation (a profile there, not deleted) make a pair when 
 - a first name, a last name (folded as the search folds them: accents and case) and a birth date,
 - or a birth date, with first and last names one typo apart (one letter added, removed or changed in the
   folded "first last").
+A family is not a duplicate: a responsible and their relative, or two relatives of one responsible
+(twins born the same day, a family phone), were recorded as different people and are never paired.
 Only this organisation's usagers are compared: a list of look-alikes is not a way to learn who other
 organisations or territories follow (issue #3758).
 
@@ -124,6 +126,9 @@ def probable_duplicates(uow: UnitOfWork, actor_agent_id: int, organisation_id: i
         return DuplicatePage([], 1, 1, 0)
     ids = {usager_id for pair in found for usager_id in pair}
     people = {require_id(u): u for u in uow.session.exec(select(Usager).where(col(Usager.id).in_(ids))).all()}
+    found = {pair: reasons for pair, reasons in found.items() if not _family(people[pair[0]], people[pair[1]])}
+    if not found:
+        return DuplicatePage([], 1, 1, 0)
 
     def order(usager_id: int) -> tuple[str, str, int]:
         usager = people[usager_id]
@@ -140,6 +145,11 @@ def probable_duplicates(uow: UnitOfWork, actor_agent_id: int, organisation_id: i
                                                                         key=reason_order.index)))
          for first, second in shown],
         page, page_count, len(ordered))
+
+
+def _family(left: Usager, right: Usager) -> bool:
+    return (left.responsible_id == right.id or right.responsible_id == left.id
+            or (left.responsible_id is not None and left.responsible_id == right.responsible_id))
 
 
 def _view(usager: Usager) -> DuplicateUsager:
