@@ -5,6 +5,7 @@ no message to the usager."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -431,3 +432,35 @@ def test_webhooks_describe_the_merge_and_the_usager_hears_nothing(uow: UnitOfWor
                  for body in bodies}
     assert described == {("User", "updated"), ("User", "destroyed"), ("UserProfile", "destroyed"),
                          ("Rdv", "updated")}
+
+
+def test_two_agents_merging_the_same_pair_at_once_merge_it_once(db_url: str, world: World) -> None:
+    """Camille merges B into A while Paul merges A into B: one merge happens, the other finds a record
+    gone, and nothing is left half-merged."""
+    _rdv(db_url, world, [world.a, world.b])
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def merge_as(agent: int, a: int, b: int) -> None:
+        start.wait()
+        try:
+            with UnitOfWork(db_url) as uow:
+                results.append(merge.merge_usagers(uow, agent, world.org, a, b, ALL_FROM_A))
+        except merge.DomainError as refusal:
+            results.append(refusal)
+
+    threads = [threading.Thread(target=merge_as, args=(world.agent, world.a, world.b)),
+               threading.Thread(target=merge_as, args=(world.colleague, world.b, world.a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    outcomes = [r for r in results if isinstance(r, merge.MergeOutcome)]
+    refusals = [r for r in results if isinstance(r, merge.DomainError)]
+    assert len(outcomes) == 1 and len(refusals) == 1, results
+    assert "n'existe pas ou n'est pas suivi par votre organisation" in refusals[0].message
+    kept, gone = _usager(db_url, outcomes[0].kept_usager_id), _usager(db_url, outcomes[0].merged_usager_id)
+    assert kept.deleted_at is None and gone.deleted_at is not None
+    with UnitOfWork(db_url, read_only=True) as check:
+        assert set(check.session.exec(select(Participation.usager_id)).all()) == {kept.id}

@@ -163,12 +163,15 @@ def _pair(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usager_id:
     if usager_id == other_usager_id:
         raise DomainError("Vous ne pouvez pas fusionner un usager avec lui-même : choisissez deux usagers "
                           "différents.", "other_usager_id")
-    visible_usagers(uow, scope, (usager_id, other_usager_id))
-    query = select(Usager).where(col(Usager.id).in_((usager_id, other_usager_id))).order_by(col(Usager.id))
+    pair_ids = (usager_id, other_usager_id)
     if lock:
-        # Two agents merging the same records: the second waits, then finds one of them gone.
-        query = query.with_for_update()
-    rows = {require_id(u): u for u in uow.session.exec(query.execution_options(populate_existing=True)).all()}
+        # Two agents merging the same records: the second waits here, then the checks below find one of
+        # them gone (PostgreSQL; SQLite's write lock is already held).
+        uow.session.exec(select(Usager.id).where(col(Usager.id).in_(pair_ids)).order_by(col(Usager.id))
+                         .with_for_update()).all()
+    visible_usagers(uow, scope, pair_ids)
+    rows = {require_id(u): u for u in uow.session.exec(select(Usager).where(col(Usager.id).in_(pair_ids))
+                                                       .execution_options(populate_existing=True)).all()}
     a, b = rows[usager_id], rows[other_usager_id]
     if a.franceconnect_sub is not None and b.franceconnect_sub is not None:
         raise DomainError("Ces deux usagers sont chacun liés à un compte FranceConnect : ce sont deux personnes "
