@@ -16,6 +16,11 @@ AGENDA = "/agenda"
 # An RDV's page; the argument's name is the dynamic var the page's state reads (`rdv_page_id`).
 RDV_PAGE = "/agenda/rdv/[rdv_page_id]"
 RDV_NEW = "/agenda/nouveau-rdv"  # planning an RDV; its choices ride in the query (see `rdv_new`)
+# An usager's page (issue 18); the argument's name is the dynamic var the page's state reads.
+USAGER_PAGE = "/usagers/[usager_page_id]"
+# "Fusionner deux usagers": the two usagers may ride in the query (`usagers_merge`), checked by the server.
+USAGERS_MERGE = "/usagers/fusionner"
+USAGERS_DUPLICATES = "/usagers/doublons"  # "Doublons probables" of the organisation
 PLAGES = "/planning/plages"
 ABSENCES = "/planning/indisponibilites"
 ADMIN_WEBHOOKS = "/admin/webhooks"
@@ -83,6 +88,16 @@ def rdv_new(*, motif_id: int | str, start: str = "", agent_ids: list[str] | None
     query = {"motif": motif_id, "debut": start, "agents": ",".join(agent_ids or []), "lieu": lieu_id,
              "duree": duration, "usagers": ",".join(usager_ids or [])}
     return f"{RDV_NEW}?{urlencode({key: value for key, value in query.items() if value not in ('', None)})}"
+
+
+def usager_page(usager_id: int) -> str:
+    return f"/usagers/{usager_id}"
+
+
+def usagers_merge(usager_id: int | str | None = None, other_usager_id: int | str | None = None) -> str:
+    """The merge screen with these usagers chosen in its columns A and B."""
+    query = urlencode({key: value for key, value in (("a", usager_id), ("b", other_usager_id)) if value})
+    return f"{USAGERS_MERGE}?{query}" if query else USAGERS_MERGE
 
 
 def agenda(*, day: str = "", created_rdv_id: int | None = None) -> str:

@@ -19,6 +19,8 @@ WORKSPACE_NAV = (
     ("Trouver un RDV", routes.CRENEAUX),
     ("Plages d'ouverture", routes.PLAGES),
     ("Indisponibilités", routes.ABSENCES),
+    ("Doublons probables", routes.USAGERS_DUPLICATES),
+    ("Fusionner deux usagers", routes.USAGERS_MERGE),
     ("Mon compte", routes.ACCOUNT),
 )
 # Shown to admins of the organisation shown.

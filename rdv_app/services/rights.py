@@ -58,11 +58,13 @@ from rdv_app.db.models import (
     Organisation,
     Service,
     Territory,
+    Usager,
+    UsagerProfile,
 )
-from rdv_app.db.rows import not_null
+from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel
-from rdv_app.services.errors import DomainError, PermissionDenied
+from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,34 @@ def selected_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Collection[in
             raise PermissionDenied("Vous ne pouvez pas consulter le planning de cet agent.")
         return set(agent_ids)
     return visible
+
+
+def usager_organisations(uow: UnitOfWork, scope: AgentScope) -> frozenset[int]:
+    """The organisations whose usagers an agent of `scope.organisation_id` sees in full (and may edit,
+    merge): that organisation, and every organisation of its territory when the territory makes usagers
+    visible throughout (domain.md section 8)."""
+    territory_id, wide = uow.session.exec(
+        select(Territory.id, Territory.visible_users_throughout_the_territory)
+        .join(Organisation, col(Organisation.territory_id) == Territory.id)
+        .where(Organisation.id == scope.organisation_id)).one()
+    if not wide:
+        return frozenset({scope.organisation_id})
+    return frozenset(uow.session.exec(select(not_null(Organisation.id)).where(
+        Organisation.territory_id == territory_id)).all())
+
+
+def visible_usagers(uow: UnitOfWork, scope: AgentScope, usager_ids: Collection[int]) -> dict[int, Usager]:
+    """These usagers, if the agent sees each of them in full (`usager_organisations`) and none is deleted;
+    NotFound otherwise, which says no more about an usager of another organisation than about an id that
+    does not exist."""
+    ids = set(usager_ids)
+    organisations = usager_organisations(uow, scope)
+    followed = select(UsagerProfile.usager_id).where(col(UsagerProfile.organisation_id).in_(organisations))
+    found = {require_id(usager): usager for usager in uow.session.exec(select(Usager).where(
+        col(Usager.id).in_(ids), col(Usager.deleted_at).is_(None), col(Usager.id).in_(followed))).all()}
+    if set(found) != ids:
+        raise NotFound("Cet usager n'existe pas ou n'est pas suivi par votre organisation.")
+    return found
 
 
 def require_admin(uow: UnitOfWork, agent_id: int, organisation_id: int) -> AgentScope:

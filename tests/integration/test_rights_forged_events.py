@@ -31,11 +31,13 @@ from reflex_base.event import Event
 from reflex_base.event.context import EventContext
 from reflex_base.event.processor.base_state_processor import process_event
 from reflex_base.utils.format import format_event_handler
+from sqlmodel import select
 
 import rdv_app.rdv_app  # noqa: F401  (every page's state, as the app registers them)
 from rdv_app import routes
 from rdv_app.auth import rate_limit
 from rdv_app.auth.passwords import hash_password
+from rdv_app.db.models import Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel
@@ -52,6 +54,7 @@ from rdv_app.state.agent import AgentState
 from rdv_app.state.plages import PlagesState
 from rdv_app.state.rdv_page import RdvPageState
 from rdv_app.state.session_guard import SessionGuard
+from rdv_app.state.usager_merge import UsagerMergeState
 
 PASSWORD = "Agent-Arras-2026!"
 ADMIN_EMAIL = "camille@arras.test"
@@ -208,6 +211,8 @@ FORGED: dict[str, tuple[str, type[BaseState] | None, str, Any]] = {
                                      lambda w: {"agent_id": str(w["agent_b"]), "level": "admin"}),
     "agents: remove B's agent": ("/admin/agents", AdminAgentsState, "ask_removal",
                                  lambda w: {"agent_id": str(w["agent_b"])}),
+    "merge: pick B's usager": (routes.USAGERS_MERGE, UsagerMergeState, "pick",
+                               lambda w: {"side": "a", "usager_id": str(w["lena"])}),
     "switch the page to B": ("/agenda", AgendaState, "switch_organisation", lambda w: {"organisation_id": str(w["org_b"])}),
 }
 
@@ -238,6 +243,31 @@ def test_a_forged_id_of_another_organisation_leaks_nothing(db_url: str, world: d
             webhooks_page = await tab.root.get_state(AdminWebhooksState)
             assert (webhooks_page.log_loading, webhooks_page.log_endpoint_id) == (False, "")  # type: ignore[attr-defined]
             assert webhooks_page.message  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def test_a_merge_of_bs_usager_forged_in_the_address_is_refused_and_leaks_nothing(db_url: str,
+                                                                                 world: dict[str, int]) -> None:
+    """"Fusionner deux usagers" with B's usager in its address: the page says it cannot, and confirming
+    anyway changes nothing."""
+
+    async def scenario() -> None:
+        with UnitOfWork(db_url, read_only=True) as uow:
+            marie = uow.session.exec(select(Usager.id).where(Usager.last_name == "Lefort")).one()
+        query = {"a": str(marie), "b": str(world["lena"])}
+        tab = await _open(db_url, routes.usagers_merge(marie, world["lena"]), None, query)
+        before = snapshot(db_url, {"agent_session": {"last_seen_at"}})
+        await tab.send(UsagerMergeState, "load")
+        page = await tab.root.get_state(UsagerMergeState)
+        assert "n'est pas suivi par votre organisation" in page.message  # type: ignore[attr-defined]
+        assert page.rows == []  # type: ignore[attr-defined]
+        await tab.send(UsagerMergeState, "ask_confirmation", form={"email": "2", "first_name": "2"})
+        await tab.send(UsagerMergeState, "confirm")
+        assert "n'est pas suivi par votre organisation" in page.error  # type: ignore[attr-defined]
+        assert tab.raised == []
+        _assert_nothing_of_b(tab)
+        assert snapshot(db_url, {"agent_session": {"last_seen_at"}}) == before
 
     asyncio.run(scenario())
 

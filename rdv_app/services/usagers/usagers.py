@@ -119,6 +119,12 @@ def _register_fold(uow: UnitOfWork) -> None:
             _FOLD_FUNCTION, 1, lambda text: None if text is None else fold(text), deterministic=True)
 
 
+def folded(uow: UnitOfWork, expression: Any) -> sa.ColumnElement[str]:
+    """`fold(expression)` in SQL, on the connection of this unit of work."""
+    _register_fold(uow)
+    return _Folded(expression)
+
+
 def _visibility(uow: UnitOfWork, organisation_id: int) -> _Visibility:
     organisation, territory = uow.session.exec(
         select(Organisation, Territory).join(Territory, col(Territory.id) == Organisation.territory_id)
