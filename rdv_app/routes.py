@@ -25,6 +25,11 @@ ADMIN_TERRITORY_ORGANISATIONS = "/admin/territoire/organisations"
 ADMIN_TERRITORY_AGENTS = "/admin/territoire/agents"
 ADMIN_TERRITORY_TEAMS = "/admin/territoire/equipes"
 ADMIN_SECURITY_LOG = "/admin/territoire/journal-de-securite"
+ADMIN_TERRITORY_USAGER_FIELDS = "/admin/territoire/fiches-usagers"  # "Fiches usagers": fields the records show
+USAGERS = "/usagers"
+USAGER_NEW = "/usagers/nouveau"
+# Editing an usager's record; the argument's name is the dynamic var the form's state reads.
+USAGER_EDIT = "/usagers/modifier/[usager_edit_id]"
 ADMIN_LIEUX = "/admin/lieux"
 ADMIN_ORGANISATION = "/admin/organisation"
 ADMIN_ONLINE_BOOKING = "/admin/reservation-en-ligne"
@@ -96,6 +101,15 @@ def after_organisation_switch(path: str) -> str:
     page, reloaded for that organisation, except an RDV's page, which belongs to the RDV's own
     organisation: the chosen organisation's agenda opens instead."""
     return AGENDA if path.startswith(f"{AGENDA}/rdv/") else path
+
+
+def usager_page(usager_id: int) -> str:
+    """An usager's page for agents."""
+    return f"{USAGERS}/{usager_id}"
+
+
+def usager_edit(usager_id: int) -> str:
+    return f"{USAGERS}/modifier/{usager_id}"
 
 
 def invitation(token: str) -> str:

@@ -19,6 +19,7 @@ WORKSPACE_NAV = (
     ("Trouver un RDV", routes.CRENEAUX),
     ("Plages d'ouverture", routes.PLAGES),
     ("Indisponibilités", routes.ABSENCES),
+    ("Créer un usager", routes.USAGER_NEW),
     ("Mon compte", routes.ACCOUNT),
 )
 # Shown to admins of the organisation shown.
@@ -36,6 +37,7 @@ TERRITORY_TEAMS_NAV = (("Équipes", routes.ADMIN_TERRITORY_TEAMS),)
 # Shown to territorial admins.
 TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),
                  ("Organisations du territoire", routes.ADMIN_TERRITORY_ORGANISATIONS),
+                 ("Fiches usagers", routes.ADMIN_TERRITORY_USAGER_FIELDS),
                  ("Journal de sécurité", routes.ADMIN_SECURITY_LOG))
 # Shown to super admins.
 SUPER_ADMIN_NAV = (("Super admin", routes.SUPER_ADMIN),)
