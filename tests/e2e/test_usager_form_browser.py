@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlmodel import col, select
 
 from rdv_app.db.models import AuditLog, Territory, Usager, UsagerProfile
@@ -23,8 +23,10 @@ PHONE = "0639 40 12 34"  # a Mayotte mobile: no usager of the demo has one
 
 
 def _usagers(database_url: str) -> list[Usager]:
+    """The test's usagers, as detached copies."""
     with UnitOfWork(database_url, read_only=True) as uow:
-        return list(uow.session.exec(select(Usager).where(Usager.last_name == LAST_NAME).order_by(col(Usager.id))))
+        rows = uow.session.exec(select(Usager).where(Usager.last_name == LAST_NAME).order_by(col(Usager.id))).all()
+        return [Usager(**row.model_dump()) for row in rows]
 
 
 @pytest.fixture
@@ -49,12 +51,19 @@ def _open(page: Page, link: str, heading: str) -> None:
 
 
 def _created(page: Page) -> None:
+    """Saved: the usager's page opens, saying so."""
     expect(page.get_by_text("L'usager a été créé.")).to_be_visible()
     page.wait_for_url(re.compile(r"/usagers/\d+$"))
 
 
+def _new_form(page: Page, app_url: str) -> Locator:
+    page.goto(f"{app_url}/usagers/nouveau")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Créer un usager")
+    return page.get_by_role("form", name="Créer un usager")
+
+
 def test_create_a_responsible_a_relative_and_confirm_past_a_duplicate(
-        page: Page, login_as, assert_accessible, app_database_url: str, reunion_restored: None) -> None:
+        page: Page, login_as, assert_accessible, app_url: str, app_database_url: str, reunion_restored: None) -> None:
     login_as(REUNION_ADMIN)
 
     _open(page, "Fiches usagers", "Fiches usagers")
@@ -84,8 +93,7 @@ def test_create_a_responsible_a_relative_and_confirm_past_a_duplicate(
         "+262639401234", "62000", "62041", "locataire")
 
     # A relative in the care of that responsible.
-    _open(page, "Créer un usager", "Créer un usager")
-    form = page.get_by_role("form", name="Créer un usager")
+    form = _new_form(page, app_url)
     form.get_by_label("Proche").check()
     form.get_by_label("Prénom").fill("Nora")
     form.get_by_label("Nom d'usage").fill(LAST_NAME)
@@ -100,8 +108,7 @@ def test_create_a_responsible_a_relative_and_confirm_past_a_duplicate(
     assert nora.responsible_id == ilyas.id
 
     # Another usager with Ilyas's phone: a warning, then confirmed.
-    _open(page, "Créer un usager", "Créer un usager")
-    form = page.get_by_role("form", name="Créer un usager")
+    form = _new_form(page, app_url)
     form.get_by_label("Prénom").fill("Sami")
     form.get_by_label("Nom d'usage").fill(LAST_NAME)
     form.get_by_label("Téléphone (facultatif)").fill(PHONE)
