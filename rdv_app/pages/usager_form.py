@@ -267,6 +267,7 @@ def _kind() -> rx.Component:
 
 
 def _form(title: str) -> rx.Component:
+    # Until its record is loaded the form shows, disabled: nothing rendered before can be sent.
     ready = (S.loaded_for != "") & ~S.loading
     # Back to the usager's page, or to the list of usagers.
     cancel = rx.cond(S.editing, routes.USAGERS + "/" + S.loaded_for, routes.USAGERS)
@@ -277,8 +278,8 @@ def _form(title: str) -> rx.Component:
             rx.el.div(rx.heading("Accès impossible", as_="h2", size="5"), rx.text(S.denied),
                       rx.link("Retour à l'accueil de l'espace agents", href=routes.WORKSPACE, class_name="back-link"),
                       role="alert", class_name="form-alert denied-box"),
-            rx.cond(
-                ready,
+            rx.fragment(
+                rx.cond(S.loading, loading_block("Chargement de la fiche usager…"), rx.fragment()),
                 rx.form(
                     rx.el.fieldset(
                         rx.el.legend(title, class_name="visually-hidden"),
@@ -302,7 +303,6 @@ def _form(title: str) -> rx.Component:
                     on_unmount=S.leave,
                     width="100%",
                 ),
-                loading_block("Chargement de la fiche usager…"),
             ),
         ),
         spacing="5", width="100%", max_width="60rem",

@@ -167,6 +167,9 @@ def test_create_a_responsible_with_every_field(uow: UnitOfWork, world: World) ->
     assert _profiles(uow, saved.usager_id) == {world.org}
     profile = uow.session.exec(select(UsagerProfile.id).where(UsagerProfile.usager_id == saved.usager_id)).one()
     assert _webhooks(uow, endpoint) == [("User", "created", saved.usager_id), ("UserProfile", "created", profile)]
+    user = json.loads(uow.session.exec(select(OutboxMessage).where(OutboxMessage.webhook_endpoint_id == endpoint)
+                                       .order_by(col(OutboxMessage.id))).first().payload["body"])  # type: ignore[union-attr]
+    assert (user["data"]["logement"], user["data"]["post_code"]) == ("locataire", "62000")
     audit = uow.session.exec(select(AuditLog).where(AuditLog.entity_type == "usager")).one()
     assert (audit.action, audit.entity_id, audit.actor_agent_id) == ("created", str(saved.usager_id), world.agent)
 
