@@ -52,6 +52,7 @@ from rdv_app.state.agent import AgentState
 from rdv_app.state.plages import PlagesState
 from rdv_app.state.rdv_page import RdvPageState
 from rdv_app.state.session_guard import SessionGuard
+from rdv_app.state.usager_form import UsagerFormState
 
 PASSWORD = "Agent-Arras-2026!"
 ADMIN_EMAIL = "camille@arras.test"
@@ -209,6 +210,9 @@ FORGED: dict[str, tuple[str, type[BaseState] | None, str, Any]] = {
     "agents: remove B's agent": ("/admin/agents", AdminAgentsState, "ask_removal",
                                  lambda w: {"agent_id": str(w["agent_b"])}),
     "switch the page to B": ("/agenda", AgendaState, "switch_organisation", lambda w: {"organisation_id": str(w["org_b"])}),
+    "usager form: open B's usager": (routes.USAGER_EDIT, None, "load", lambda w: {}),
+    "usager form: B's usager as a responsible": (routes.USAGER_NEW, UsagerFormState, "search_responsible",
+                                                 lambda w: {"value": "lén"}),  # Léna Morel, of B
 }
 
 
@@ -223,6 +227,9 @@ def test_a_forged_id_of_another_organisation_leaks_nothing(db_url: str, world: d
             tab = await _open(db_url, concrete, RdvPageState if handler != "load" else None,
                               {"rdv_page_id": str(rdv)})
             state_class: type[BaseState] = RdvPageState
+        elif path == routes.USAGER_EDIT:  # the route's argument is B's usager
+            tab = await _open(db_url, routes.usager_edit(world["lena"]), None, {"usager_edit_id": str(world["lena"])})
+            state_class = UsagerFormState
         else:
             tab = await _open(db_url, path, page)
             state_class = AgentState if handler == "switch_organisation" else page  # type: ignore[assignment]
@@ -234,6 +241,9 @@ def test_a_forged_id_of_another_organisation_leaks_nothing(db_url: str, world: d
         assert snapshot(db_url, {"agent_session": {"last_seen_at"}}) == before
         agent = await tab.root.get_state(AgentState)
         assert agent.current_org_id == str(world["org"])  # type: ignore[attr-defined]
+        if path == routes.USAGER_EDIT:
+            form = await tab.root.get_state(UsagerFormState)
+            assert form.denied and form.loaded_for == ""  # type: ignore[attr-defined]
         if handler == "show_log":
             webhooks_page = await tab.root.get_state(AdminWebhooksState)
             assert (webhooks_page.log_loading, webhooks_page.log_endpoint_id) == (False, "")  # type: ignore[attr-defined]
