@@ -325,7 +325,9 @@ class UsagerFormState(OrganisationPageState, AgentState):
             self._show_duplicates(exc.duplicates, warned=True)
             yield rx.call_script(f"document.getElementById('{WARNINGS_HEADING_ID}')?.focus()")
             return
-        except DomainError as exc:
+        except DomainError as exc:  # the services' boundary: a value of the wrong shape or size
+            if exc.field in self.errors:
+                self.errors = {**self.errors, exc.field: exc.message}
             self.form_error = exc.message
             return
         finally:

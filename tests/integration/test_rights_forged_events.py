@@ -31,11 +31,13 @@ from reflex_base.event import Event
 from reflex_base.event.context import EventContext
 from reflex_base.event.processor.base_state_processor import process_event
 from reflex_base.utils.format import format_event_handler
+from sqlmodel import select
 
 import rdv_app.rdv_app  # noqa: F401  (every page's state, as the app registers them)
 from rdv_app import routes
 from rdv_app.auth import rate_limit
 from rdv_app.auth.passwords import hash_password
+from rdv_app.db.models import Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel
@@ -288,3 +290,26 @@ def test_the_traces_looked_for_are_bs(db_url: str, world: dict[str, int]) -> Non
         details = json.dumps(queries.get_rdv(uow, world["admin_b"], world["org_b"], world["rdv_b"]).__dict__,
                              default=str, ensure_ascii=False).casefold()
     assert all(trace.casefold() in details for trace in ("MDS Lens", "4 rue D", "Lensoise", "Consultation Lens", "Morel"))
+
+
+def test_the_usager_form_sends_nothing_before_its_record_is_loaded(db_url: str, world: dict[str, int]) -> None:
+    """A submit that reaches the server before the form's load (the defaults rendered first), or for another
+    record than the tab's address names, saves nothing; once loaded, the same submit saves."""
+
+    async def scenario() -> None:
+        tab = await _open(db_url, routes.USAGER_NEW, None)
+        await tab.send(UsagerFormState, "set_value", field="first_name", value="Anouk")
+        await tab.send(UsagerFormState, "set_value", field="last_name", value="Avance")
+        before = snapshot(db_url, {"agent_session": {"last_seen_at"}})
+        await tab.send(UsagerFormState, "save", confirm=False)
+        assert snapshot(db_url, {"agent_session": {"last_seen_at"}}) == before
+        await tab.send(UsagerFormState, "load")
+        form = await tab.root.get_state(UsagerFormState)
+        assert (form.loaded_for, form.values["first_name"]) == ("nouveau", "")  # type: ignore[attr-defined]
+        await tab.send(UsagerFormState, "set_value", field="first_name", value="Anouk")
+        await tab.send(UsagerFormState, "set_value", field="last_name", value="Avance")
+        await tab.send(UsagerFormState, "save", confirm=False)
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert uow.session.exec(select(Usager.first_name).where(Usager.last_name == "Avance")).all() == ["Anouk"]
+
+    asyncio.run(scenario())

@@ -25,7 +25,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
-from rdv_app.services.errors import NotFound, PermissionDenied
+from rdv_app.services.errors import InvalidInput, NotFound, PermissionDenied
 from rdv_app.services.usagers import record_settings
 from rdv_app.services.usagers.usager_form import (
     CREATED,
@@ -460,3 +460,9 @@ def test_only_territorial_admins_set_the_record_fields(db_url: str, uow: UnitOfW
     assert snapshot(db_url) != before
     audit = uow.session.exec(select(AuditLog).where(AuditLog.entity_type == "territory")).one()
     assert (audit.action, audit.changes) == ("usager_fields_updated", {"enable_logement_field": [False, True]})
+
+
+def test_too_long_a_value_is_refused_at_the_boundary_naming_its_field(db_url: str, world: World) -> None:
+    error = refused(db_url, lambda uow: save_usager(uow, world.agent, world.org, None, _form(notes="x" * 2001)),
+                    "remarques")
+    assert (type(error), error.field) == (InvalidInput, "notes")
