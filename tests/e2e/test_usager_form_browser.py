@@ -59,7 +59,9 @@ def _created(page: Page) -> None:
 def _new_form(page: Page, app_url: str) -> Locator:
     page.goto(f"{app_url}/usagers/nouveau")
     expect(page.get_by_role("heading", level=1)).to_have_text("Créer un usager")
-    return page.get_by_role("form", name="Créer un usager")
+    form = page.get_by_role("form", name="Créer un usager")
+    expect(form.get_by_label("Prénom")).to_be_enabled()  # its fields wait for the form's load
+    return form
 
 
 def test_create_a_responsible_a_relative_and_confirm_past_a_duplicate(
@@ -94,7 +96,8 @@ def test_create_a_responsible_a_relative_and_confirm_past_a_duplicate(
 
     # A relative in the care of that responsible.
     form = _new_form(page, app_url)
-    form.get_by_label("Proche").check()
+    form.get_by_label("Proche").click()  # the server's answer checks it
+    expect(form.get_by_label("Proche")).to_be_checked()
     form.get_by_label("Prénom").fill("Nora")
     form.get_by_label("Nom d'usage").fill(LAST_NAME)
     expect(form.get_by_role("tab", name="Usager existant")).to_have_attribute("aria-selected", "true")
