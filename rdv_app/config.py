@@ -75,6 +75,8 @@ class Settings:
     secret_key: str = field(default_factory=_secret_key, repr=False)
     # An agent's session ends this many hours after the sign-in, whatever the activity.
     agent_session_hours: int = field(default_factory=_agent_session_hours)
+    # The Base Adresse Nationale's search API, which suggests addresses in the usagers' records.
+    ban_url: str = field(default_factory=lambda: _env("RDV_BAN_URL", "https://api-adresse.data.gouv.fr").rstrip("/"))
 
     @property
     def secure_cookies(self) -> bool:

@@ -30,6 +30,11 @@ ADMIN_TERRITORY_ORGANISATIONS = "/admin/territoire/organisations"
 ADMIN_TERRITORY_AGENTS = "/admin/territoire/agents"
 ADMIN_TERRITORY_TEAMS = "/admin/territoire/equipes"
 ADMIN_SECURITY_LOG = "/admin/territoire/journal-de-securite"
+ADMIN_TERRITORY_USAGER_FIELDS = "/admin/territoire/fiches-usagers"  # "Fiches usagers": fields the records show
+USAGERS = "/usagers"
+USAGER_NEW = "/usagers/nouveau"
+# Editing an usager's record; the argument's name is the dynamic var the form's state reads.
+USAGER_EDIT = "/usagers/modifier/[usager_edit_id]"
 ADMIN_LIEUX = "/admin/lieux"
 ADMIN_ORGANISATION = "/admin/organisation"
 ADMIN_ONLINE_BOOKING = "/admin/reservation-en-ligne"
@@ -90,10 +95,6 @@ def rdv_new(*, motif_id: int | str, start: str = "", agent_ids: list[str] | None
     return f"{RDV_NEW}?{urlencode({key: value for key, value in query.items() if value not in ('', None)})}"
 
 
-def usager_page(usager_id: int) -> str:
-    return f"/usagers/{usager_id}"
-
-
 def usagers_merge(usager_id: int | str | None = None, other_usager_id: int | str | None = None) -> str:
     """The merge screen with these usagers chosen in its columns A and B."""
     query = urlencode({key: value for key, value in (("a", usager_id), ("b", other_usager_id)) if value})
@@ -111,6 +112,15 @@ def after_organisation_switch(path: str) -> str:
     page, reloaded for that organisation, except an RDV's page, which belongs to the RDV's own
     organisation: the chosen organisation's agenda opens instead."""
     return AGENDA if path.startswith(f"{AGENDA}/rdv/") else path
+
+
+def usager_page(usager_id: int) -> str:
+    """An usager's page for agents."""
+    return f"{USAGERS}/{usager_id}"
+
+
+def usager_edit(usager_id: int) -> str:
+    return f"{USAGERS}/modifier/{usager_id}"
 
 
 def invitation(token: str) -> str:

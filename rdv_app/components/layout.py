@@ -21,6 +21,7 @@ WORKSPACE_NAV = (
     ("Indisponibilités", routes.ABSENCES),
     ("Doublons probables", routes.USAGERS_DUPLICATES),
     ("Fusionner deux usagers", routes.USAGERS_MERGE),
+    ("Créer un usager", routes.USAGER_NEW),
     ("Mon compte", routes.ACCOUNT),
 )
 # Shown to admins of the organisation shown.
@@ -38,6 +39,7 @@ TERRITORY_TEAMS_NAV = (("Équipes", routes.ADMIN_TERRITORY_TEAMS),)
 # Shown to territorial admins.
 TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),
                  ("Organisations du territoire", routes.ADMIN_TERRITORY_ORGANISATIONS),
+                 ("Fiches usagers", routes.ADMIN_TERRITORY_USAGER_FIELDS),
                  ("Journal de sécurité", routes.ADMIN_SECURITY_LOG))
 # Shown to super admins.
 SUPER_ADMIN_NAV = (("Super admin", routes.SUPER_ADMIN),)

@@ -77,6 +77,14 @@ class Territory(SQLModel, table=True):
     visible_users_throughout_the_territory: bool = False
     enable_context_field: bool = False
     enable_notes_field: bool = False
+    # The optional fields of usagers' records (admin-domain.md 1.2): hiding one never deletes its data.
+    enable_logement_field: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    enable_caisse_affiliation_field: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    enable_affiliation_number_field: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    enable_family_situation_field: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    enable_number_of_children_field: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    enable_case_number: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    enable_address_details: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _created()
 
 
@@ -407,11 +415,16 @@ class Usager(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("responsible_id IS NULL OR responsible_id <> id", name="not_own_responsible"),
         sa.CheckConstraint(sql_in("created_through", enums.CreatedThrough), name="created_through"),
+        sa.CheckConstraint(sql_in("caisse_affiliation", enums.CaisseAffiliation), name="caisse_affiliation"),
+        sa.CheckConstraint(sql_in("family_situation", enums.FamilySituation), name="family_situation"),
+        sa.CheckConstraint(sql_in("logement", enums.Logement), name="logement"),
+        sa.CheckConstraint("number_of_children >= 0", name="number_of_children"),
         sa.Index("ix_usager_names", "last_name", "first_name"),
         *_max_lengths(first_name=limits.NAME, last_name=limits.NAME, birth_name=limits.NAME, email=limits.EMAIL,
                       phone_number=limits.PHONE, phone_number_formatted=limits.PHONE, address=limits.ADDRESS,
                       address_details=limits.ADDRESS, post_code=limits.CODE, city_name=limits.LABEL,
-                      city_code=limits.CODE, case_number=limits.CODE, notes=limits.NOTE),
+                      city_code=limits.CODE, case_number=limits.CODE, notes=limits.NOTE,
+                      affiliation_number=limits.CODE),
     )
     id: int | None = Field(default=None, primary_key=True)
     first_name: str
@@ -435,6 +448,12 @@ class Usager(SQLModel, table=True):
     created_through: str = enums.CreatedThrough.AGENT_CREATION.value
     case_number: str | None = None
     notes: str | None = None
+    # Social information, each behind its territory toggle (NULL when never given).
+    caisse_affiliation: str | None = None
+    affiliation_number: str | None = None
+    family_situation: str | None = None
+    number_of_children: int | None = None
+    logement: str | None = None
     deleted_at: datetime | None = _instant()
     created_at: datetime = _created()
     updated_at: datetime = _created()

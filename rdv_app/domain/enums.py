@@ -163,3 +163,31 @@ class SignInStep(StrEnum):
 
     CODE = "code"  # the TOTP code or a recovery code
     ENROLMENT = "enrolment"  # setting up the second factor, which the agent's role requires
+
+
+class UsagerKind(StrEnum):
+    """"Type d'usager": a responsible (their own record) or a relative (in the care of a responsible)."""
+
+    RESPONSIBLE = "responsable"
+    RELATIVE = "proche"
+
+
+class CaisseAffiliation(StrEnum):
+    AUCUNE = "aucune"
+    CAF = "caf"
+    MSA = "msa"
+
+
+class FamilySituation(StrEnum):
+    SINGLE = "single"
+    IN_A_RELATIONSHIP = "in_a_relationship"
+    DIVORCED = "divorced"
+
+
+class Logement(StrEnum):
+    SDF = "sdf"
+    HEBERGE = "heberge"
+    EN_ACCESSION_PROPRIETE = "en_accession_propriete"
+    PROPRIETAIRE = "proprietaire"
+    AUTRE = "autre"
+    LOCATAIRE = "locataire"

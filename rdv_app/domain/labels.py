@@ -3,10 +3,14 @@
 from rdv_app.domain.enums import (
     AccessLevel,
     BookableBy,
+    CaisseAffiliation,
+    FamilySituation,
     LocationType,
+    Logement,
     RdvStatus,
     SectorisationLevel,
     SecurityEventKind,
+    UsagerKind,
     VisibilityType,
 )
 
@@ -61,4 +65,28 @@ SECURITY_EVENT_LABELS = {
     SecurityEventKind.RECOVERY_CODE_USED: "Code de secours utilisé",
     SecurityEventKind.USAGER_INITIALS_FAILED: "Lien usager : mauvaises trois lettres",
     SecurityEventKind.USAGER_LINK_LOCKED: "Lien usager bloqué après plusieurs erreurs",
+}
+
+# An usager's record (admin-domain.md 1.1), in the order the form lists them.
+USAGER_KIND_LABELS = {UsagerKind.RESPONSIBLE: "Responsable", UsagerKind.RELATIVE: "Proche"}
+
+CAISSE_AFFILIATION_LABELS = {
+    CaisseAffiliation.AUCUNE: "Aucune",
+    CaisseAffiliation.CAF: "CAF",
+    CaisseAffiliation.MSA: "MSA",
+}
+
+FAMILY_SITUATION_LABELS = {
+    FamilySituation.SINGLE: "Célibataire",
+    FamilySituation.IN_A_RELATIONSHIP: "En couple",
+    FamilySituation.DIVORCED: "Divorcé",
+}
+
+LOGEMENT_LABELS = {
+    Logement.SDF: "Sans domicile fixe",
+    Logement.HEBERGE: "Hébergé",
+    Logement.LOCATAIRE: "Locataire",
+    Logement.EN_ACCESSION_PROPRIETE: "En accession à la propriété",
+    Logement.PROPRIETAIRE: "Propriétaire",
+    Logement.AUTRE: "Autre",
 }

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from app_server import running_app
 from axe_playwright_python.sync_playwright import Axe
+from fakes.ban_server import FakeBan
 from fakes.oidc_provider import FakeFranceConnect
 from pg import free_port
 from playwright.sync_api import Locator, Page, expect
@@ -63,7 +64,14 @@ def franceconnect() -> Iterator[FakeFranceConnect]:
 
 
 @pytest.fixture(scope="session")
-def app_url(app_database_url: str, franceconnect: FakeFranceConnect,
+def ban() -> Iterator[FakeBan]:
+    """The loopback Base Adresse Nationale the served app asks for address suggestions."""
+    with FakeBan() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_url(app_database_url: str, franceconnect: FakeFranceConnect, ban: FakeBan,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrates and seeds a fresh SQLite database, then serves the demo exactly as `make run` does."""
     port = free_port()
@@ -74,6 +82,7 @@ def app_url(app_database_url: str, franceconnect: FakeFranceConnect,
         RDV_SQLITE_BUSY_TIMEOUT="10",
         # No SMTP server, as in `make run`: emails go to the demo mailbox (/dev/boite-mail).
         RDV_SMTP_HOST="",
+        RDV_BAN_URL=ban.url,
         **franceconnect.environment(),
     ) as base_url:
         yield base_url

@@ -139,6 +139,17 @@ def test_migrated_check_constraints_are_the_models(database: str, fresh_url: str
     assert expected[("usager", "ck_usager_address_length")] == limits.ADDRESS
 
 
+USAGER_COLUMNS_0004 = ("id", "first_name", "last_name", "email", "address", "responsible_id", "notify_by_sms",
+                       "notify_by_email", "logged_once_with_franceconnect", "created_through", "created_at",
+                       "updated_at")
+
+
+def _as_of_revision(model: type[SQLModel], *columns: str) -> sa.TableClause:
+    """The model's table with only the columns an older revision had (the model's other defaults would name
+    columns that do not exist yet)."""
+    return sa.table(model.__tablename__, *(sa.column(name, model.__table__.c[name].type) for name in columns))
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_limits_revision_cuts_what_is_already_too_long(database: str, fresh_url: str) -> None:
     """Rows stored before the limits existed are cut to them (an email address that long is cleared), and
@@ -146,13 +157,16 @@ def test_the_limits_revision_cuts_what_is_already_too_long(database: str, fresh_
     command.upgrade(alembic_config(fresh_url), "0004")
     engine = get_engine(fresh_url)
     with engine.begin() as conn:
-        conn.execute(sa.insert(Territory.__table__).values(departement_number="62", name="Pas-de-Calais",
-                                                           timezone="Europe/Paris", created_at=NOW))
-        conn.execute(sa.insert(Usager.__table__).values(
+        territory = {"departement_number": "62", "name": "Pas-de-Calais", "timezone": "Europe/Paris",
+                     "sms_provider": "ovh", "has_own_sms_provider": False,
+                     "visible_users_throughout_the_territory": False, "enable_context_field": False,
+                     "enable_notes_field": False, "created_at": NOW}
+        conn.execute(sa.insert(_as_of_revision(Territory, *territory)).values(**territory))
+        conn.execute(sa.insert(_as_of_revision(Usager, *USAGER_COLUMNS_0004)).values(
             id=1, first_name="Jeanne", last_name="Dupont", email="j" * 300 + "@exemple.fr", address="x" * 1_000_000,
             notify_by_sms=True, notify_by_email=True, logged_once_with_franceconnect=False,
             created_through="user_sign_up", created_at=NOW, updated_at=NOW))
-        conn.execute(sa.insert(Usager.__table__).values(
+        conn.execute(sa.insert(_as_of_revision(Usager, *USAGER_COLUMNS_0004)).values(
             id=2, first_name="Léo", last_name="Dupont", responsible_id=1, notify_by_sms=True, notify_by_email=True,
             logged_once_with_franceconnect=False, created_through="user_relative_creation", created_at=NOW,
             updated_at=NOW))

@@ -54,6 +54,7 @@ from rdv_app.state.agent import AgentState
 from rdv_app.state.plages import PlagesState
 from rdv_app.state.rdv_page import RdvPageState
 from rdv_app.state.session_guard import SessionGuard
+from rdv_app.state.usager_form import UsagerFormState
 from rdv_app.state.usager_merge import UsagerMergeState
 
 PASSWORD = "Agent-Arras-2026!"
@@ -214,6 +215,9 @@ FORGED: dict[str, tuple[str, type[BaseState] | None, str, Any]] = {
     "merge: pick B's usager": (routes.USAGERS_MERGE, UsagerMergeState, "pick",
                                lambda w: {"side": "a", "usager_id": str(w["lena"])}),
     "switch the page to B": ("/agenda", AgendaState, "switch_organisation", lambda w: {"organisation_id": str(w["org_b"])}),
+    "usager form: open B's usager": (routes.USAGER_EDIT, None, "load", lambda w: {}),
+    "usager form: B's usager as a responsible": (routes.USAGER_NEW, UsagerFormState, "search_responsible",
+                                                 lambda w: {"value": "lén"}),  # Léna Morel, of B
 }
 
 
@@ -228,6 +232,9 @@ def test_a_forged_id_of_another_organisation_leaks_nothing(db_url: str, world: d
             tab = await _open(db_url, concrete, RdvPageState if handler != "load" else None,
                               {"rdv_page_id": str(rdv)})
             state_class: type[BaseState] = RdvPageState
+        elif path == routes.USAGER_EDIT:  # the route's argument is B's usager
+            tab = await _open(db_url, routes.usager_edit(world["lena"]), None, {"usager_edit_id": str(world["lena"])})
+            state_class = UsagerFormState
         else:
             tab = await _open(db_url, path, page)
             state_class = AgentState if handler == "switch_organisation" else page  # type: ignore[assignment]
@@ -239,6 +246,9 @@ def test_a_forged_id_of_another_organisation_leaks_nothing(db_url: str, world: d
         assert snapshot(db_url, {"agent_session": {"last_seen_at"}}) == before
         agent = await tab.root.get_state(AgentState)
         assert agent.current_org_id == str(world["org"])  # type: ignore[attr-defined]
+        if path == routes.USAGER_EDIT:
+            form = await tab.root.get_state(UsagerFormState)
+            assert form.denied and form.loaded_for == ""  # type: ignore[attr-defined]
         if handler == "show_log":
             webhooks_page = await tab.root.get_state(AdminWebhooksState)
             assert (webhooks_page.log_loading, webhooks_page.log_endpoint_id) == (False, "")  # type: ignore[attr-defined]
@@ -308,3 +318,26 @@ def test_the_traces_looked_for_are_bs(db_url: str, world: dict[str, int]) -> Non
         details = json.dumps(queries.get_rdv(uow, world["admin_b"], world["org_b"], world["rdv_b"]).__dict__,
                              default=str, ensure_ascii=False).casefold()
     assert all(trace.casefold() in details for trace in ("MDS Lens", "4 rue D", "Lensoise", "Consultation Lens", "Morel"))
+
+
+def test_the_usager_form_sends_nothing_before_its_record_is_loaded(db_url: str, world: dict[str, int]) -> None:
+    """A submit that reaches the server before the form's load (the defaults rendered first), or for another
+    record than the tab's address names, saves nothing; once loaded, the same submit saves."""
+
+    async def scenario() -> None:
+        tab = await _open(db_url, routes.USAGER_NEW, None)
+        await tab.send(UsagerFormState, "set_value", field="first_name", value="Anouk")
+        await tab.send(UsagerFormState, "set_value", field="last_name", value="Avance")
+        before = snapshot(db_url, {"agent_session": {"last_seen_at"}})
+        await tab.send(UsagerFormState, "save", confirm=False)
+        assert snapshot(db_url, {"agent_session": {"last_seen_at"}}) == before
+        await tab.send(UsagerFormState, "load")
+        form = await tab.root.get_state(UsagerFormState)
+        assert (form.loaded_for, form.values["first_name"]) == ("nouveau", "")  # type: ignore[attr-defined]
+        await tab.send(UsagerFormState, "set_value", field="first_name", value="Anouk")
+        await tab.send(UsagerFormState, "set_value", field="last_name", value="Avance")
+        await tab.send(UsagerFormState, "save", confirm=False)
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert uow.session.exec(select(Usager.first_name).where(Usager.last_name == "Avance")).all() == ["Anouk"]
+
+    asyncio.run(scenario())

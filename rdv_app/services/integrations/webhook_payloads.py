@@ -155,12 +155,12 @@ def _agent(agent: Agent) -> dict[str, Any]:
 
 _USER_FIELDS = ("id", "first_name", "last_name", "birth_name", "birth_date", "email", "address", "address_details",
                 "post_code", "city_name", "city_code", "phone_number", "phone_number_formatted", "responsible_id",
-                "notify_by_sms", "notify_by_email", "created_at", "case_number", "notes", "created_through")
+                "notify_by_sms", "notify_by_email", "created_at", "case_number", "notes", "created_through", "logement")
 
 
 def _user(session: Session, usager: Usager, *, nested: bool = True) -> dict[str, Any]:
     data = _fields(usager, _USER_FIELDS)
-    data.update(user_profiles=None, invitation_created_at=None, invitation_accepted_at=None, logement=None)
+    data.update(user_profiles=None, invitation_created_at=None, invitation_accepted_at=None)
     if nested:
         responsible = session.get(Usager, usager.responsible_id) if usager.responsible_id else None
         data["responsible"] = _user(session, responsible, nested=False) if responsible else None

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlmodel import col, select
@@ -30,7 +29,7 @@ from sqlmodel import col, select
 from rdv_app.db.models import Organisation, Territory, Usager, UsagerProfile
 from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock
+from rdv_app.domain import clock, usager_record
 from rdv_app.domain.enums import CreatedThrough, WebhookSubscription
 from rdv_app.domain.events import Actor, Change, RecordChanged
 from rdv_app.domain.masking import UsagerPreview, preview, reverse_full_name
@@ -43,9 +42,6 @@ from rdv_app.services.rights import agent_scope
 # Virtual territories whose organisations never see each other's usagers (domain.md section 8).
 _CLOSED_TERRITORY_NAMES = frozenset({"Mairies", "Conseillers Numériques"})
 _CLOSED_DEPARTEMENTS = frozenset({"CN"})
-# Where a phone number typed by an agent may come from: France and the DROM (domain.md section 1).
-_PHONE_REGIONS = ("FR", "GP", "GF", "MQ", "RE", "YT")
-_MAX_AGE_YEARS = 130
 
 _ACCENTS = {"a": "àâäáãå", "c": "ç", "e": "éèêë", "i": "îïíì", "n": "ñ", "o": "ôöóòõø", "u": "ûüùú",
             "y": "ÿý", "ae": "æ", "oe": "œ"}
@@ -57,7 +53,6 @@ _LIGATURES = {variant: base for variant, base in _FOLD.items() if len(base) > 1}
 _FOLD_FUNCTION = "rdv_fold"
 _TOKEN = re.compile(r"[a-z0-9]+")
 _WORD_STARTS = ("{}%", "% {}%", "%-{}%", "%'{}%")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +131,27 @@ def _visibility(uow: UnitOfWork, organisation_id: int) -> _Visibility:
     wide = territory.visible_users_throughout_the_territory
     return _Visibility(organisation_id=require_id(organisation), other_organisation_ids=others,
                        territory_wide=wide, masked_elsewhere=not wide and not closed)
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """The organisations whose usagers an agent of one organisation reaches (the rules above)."""
+
+    organisation_id: int
+    in_full: list[int]  # the organisation's own, and the territory's others when visible throughout
+    masked: list[int]  # the territory's other organisations, whose usagers show masked
+
+    @property
+    def all(self) -> list[int]:
+        return [*self.in_full, *self.masked]
+
+
+def reach(uow: UnitOfWork, organisation_id: int) -> Reach:
+    visibility = _visibility(uow, organisation_id)
+    if visibility.territory_wide:
+        return Reach(organisation_id, [organisation_id, *visibility.other_organisation_ids], [])
+    masked = visibility.other_organisation_ids if visibility.masked_elsewhere else []
+    return Reach(organisation_id, [organisation_id], masked)
 
 
 def _with_profile_in(organisation_ids: Collection[int]) -> sa.ColumnElement[bool]:
@@ -250,51 +266,40 @@ def create_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
 
 
 def _name(value: str | None, field: str, label: str) -> str:
-    cleaned = " ".join((value or "").split())
-    if not cleaned:
-        raise DomainError(f"Le {label} est obligatoire.", field)
-    return cleaned
+    try:
+        return usager_record.clean_name(value, field, label)
+    except usager_record.FieldRefused as refused:
+        raise DomainError(refused.message, refused.field) from None
 
 
 def _email(uow: UnitOfWork, email: str | None) -> str | None:
-    cleaned = (email or "").strip().lower()
-    if not cleaned:
-        return None
-    # The two typos agents make most (domain.md section 1), fixed rather than refused.
-    cleaned = cleaned.replace(".@", "@")
-    while ".." in cleaned:
-        cleaned = cleaned.replace("..", ".")
-    if not _EMAIL.match(cleaned):
-        raise DomainError("L'adresse email n'est pas valide (exemple : prenom.nom@exemple.fr).", "email")
-    if uow.session.exec(select(Usager.id).where(Usager.email == cleaned)).first() is not None:
+    try:
+        cleaned = usager_record.clean_email(email)
+    except usager_record.FieldRefused as refused:
+        raise DomainError(refused.message, refused.field) from None
+    if cleaned is not None and uow.session.exec(select(Usager.id).where(Usager.email == cleaned)).first() is not None:
         raise DomainError("Un usager utilise déjà cette adresse email : recherchez-le par son nom.", "email")
     return cleaned
 
 
-def _phone(uow: UnitOfWork, organisation_id: int, phone_number: str | None) -> tuple[str | None, str | None]:
-    raw = (phone_number or "").strip()
-    if not raw:
-        return None, None
+def territory_phone_region(uow: UnitOfWork, organisation_id: int) -> str:
+    """The region whose national numbers the organisation's agents type (La Réunion's for its PMI)."""
     departement = uow.session.exec(
         select(Territory.departement_number).join(Organisation, col(Organisation.territory_id) == Territory.id)
         .where(Organisation.id == organisation_id)).one()
-    regions = dict.fromkeys((phone_region(departement), *_PHONE_REGIONS))
-    for region in regions:
-        try:
-            number = phonenumbers.parse(raw, region)
-        except phonenumbers.NumberParseException:
-            break
-        if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in regions:
-            return raw, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise DomainError("Le numéro de téléphone n'est pas valide (numéro français ou d'outre-mer).",
-                      "phone_number")
+    return phone_region(departement)
+
+
+def _phone(uow: UnitOfWork, organisation_id: int, phone_number: str | None) -> tuple[str | None, str | None]:
+    try:
+        phone = usager_record.parse_phone(phone_number, territory_phone_region(uow, organisation_id))
+    except usager_record.FieldRefused as refused:
+        raise DomainError(refused.message, refused.field) from None
+    return (None, None) if phone is None else (phone.typed, phone.e164)
 
 
 def _check_birth_date(birth_date: date | None, today: date) -> None:
-    if birth_date is None:
-        return
-    if birth_date > today:
-        raise DomainError("La date de naissance ne peut pas être dans le futur.", "birth_date")
-    if today.year - birth_date.year > _MAX_AGE_YEARS:
-        raise DomainError(f"La date de naissance ne peut pas remonter à plus de {_MAX_AGE_YEARS} ans.",
-                          "birth_date")
+    try:
+        usager_record.check_birth_date(birth_date, today)
+    except usager_record.FieldRefused as refused:
+        raise DomainError(refused.message, refused.field) from None
