@@ -53,10 +53,17 @@ MERGEABLE_FIELDS: tuple[MergeField, ...] = (
     MergeField("phone_number", "Téléphone", columns=("phone_number", "phone_number_formatted")),
     MergeField("responsible_id", "Responsable", for_relatives=True),
     MergeField("address", "Adresse", columns=("address", "post_code", "city_name", "city_code")),
-    MergeField("address_details", "Complément d'adresse"),
-    MergeField("case_number", "Numéro de dossier"),
+    MergeField("address_details", "Complément d'adresse", toggle="enable_address_details"),
+    MergeField("case_number", "Numéro de dossier", toggle="enable_case_number"),
+    MergeField("caisse_affiliation", "Caisse d'affiliation", toggle="enable_caisse_affiliation_field"),
+    MergeField("affiliation_number", "Numéro d'allocataire", toggle="enable_affiliation_number_field"),
+    MergeField("family_situation", "Situation familiale", toggle="enable_family_situation_field"),
+    MergeField("number_of_children", "Nombre d'enfants", toggle="enable_number_of_children_field"),
+    MergeField("logement", "Logement", toggle="enable_logement_field"),
     MergeField("notes", "Remarques", for_relatives=True, toggle="enable_notes_field"),
 )
+# The territory toggles the fields above name: a field whose toggle is off is neither shown nor merged.
+TOGGLES = tuple(sorted({f.toggle for f in MERGEABLE_FIELDS if f.toggle}))
 FIELDS_BY_NAME = {f.name: f for f in MERGEABLE_FIELDS}
 FRANCECONNECT_FIELDS = frozenset({"first_name", "birth_name", "birth_date"})
 # The email decides which record is kept (the kept record keeps its own): it is never copied.

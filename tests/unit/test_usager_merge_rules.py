@@ -10,6 +10,7 @@ from rdv_app.domain.enums import RdvStatus
 from rdv_app.domain.usager_merge import (
     FIELDS_BY_NAME,
     MERGEABLE_FIELDS,
+    TOGGLES,
     RowKind,
     Side,
     forced_side,
@@ -60,9 +61,11 @@ def test_the_participation_kept_has_the_most_informative_status(a: RdvStatus, b:
 def test_rows_shown_follow_relatives_and_territory_toggles() -> None:
     assert [f.name for f in shown_fields(any_relative=True, toggles=frozenset())] == [
         "first_name", "last_name", "birth_date", "responsible_id"]
-    everything = [f.name for f in shown_fields(any_relative=False, toggles=frozenset({"enable_notes_field"}))]
+    everything = [f.name for f in shown_fields(any_relative=False, toggles=frozenset(TOGGLES))]
     assert everything == [f.name for f in MERGEABLE_FIELDS]
-    assert "notes" not in [f.name for f in shown_fields(any_relative=False, toggles=frozenset())]
+    untoggled = [f.name for f in shown_fields(any_relative=False, toggles=frozenset())]
+    assert not {"notes", "logement", "caisse_affiliation", "case_number", "address_details"} & set(untoggled)
+    assert {"email", "phone_number", "address"} <= set(untoggled)
     assert FIELDS_BY_NAME["phone_number"].written == ("phone_number", "phone_number_formatted")
 
 

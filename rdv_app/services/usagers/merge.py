@@ -68,12 +68,14 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import CANCELLED_STATUSES, RdvStatus, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
+from rdv_app.domain.labels import CAISSE_AFFILIATION_LABELS, FAMILY_SITUATION_LABELS, LOGEMENT_LABELS
 from rdv_app.domain.masking import reverse_full_name
 from rdv_app.domain.rdv_status import cancelled_at_after, rdv_status_from_participations
 from rdv_app.domain.usager_merge import (
     DECIDING_FIELD,
     FIELDS_BY_NAME,
     FRANCECONNECT_FIELDS,
+    TOGGLES,
     MergeField,
     RowKind,
     Side,
@@ -92,8 +94,14 @@ DELETED_FIRST_NAME, DELETED_LAST_NAME = "Usager", "supprimé"
 # Every personal column an anonymised record loses (names are replaced, `deleted_at` stamped).
 _PERSONAL_COLUMNS = ("birth_name", "birth_date", "email", "email_verified_at", "phone_number",
                      "phone_number_formatted", "address", "address_details", "post_code", "city_name", "city_code",
-                     "responsible_id", "franceconnect_sub", "case_number", "notes")
+                     "responsible_id", "franceconnect_sub", "case_number", "notes", "caisse_affiliation",
+                     "affiliation_number", "family_situation", "number_of_children", "logement")
 _RESPONSIBLE_CHAIN_LIMIT = 10_000
+
+# The coded fields as the merge screen shows them.
+VALUE_LABELS: dict[str, dict[Any, str]] = {"caisse_affiliation": dict(CAISSE_AFFILIATION_LABELS),
+                                           "family_situation": dict(FAMILY_SITUATION_LABELS),
+                                           "logement": dict(LOGEMENT_LABELS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +186,7 @@ def _pair(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usager_id:
                           "différentes, ils ne peuvent pas être fusionnés.")
     territory = uow.session.exec(select(Territory).join(Organisation, col(Organisation.territory_id) == Territory.id)
                                  .where(Organisation.id == organisation_id)).one()
-    toggles = frozenset(name for name in ("enable_notes_field",) if getattr(territory, name))
+    toggles = frozenset(name for name in TOGGLES if getattr(territory, name))
     fields = shown_fields(any_relative=a.responsible_id is not None or b.responsible_id is not None, toggles=toggles)
     return _Pair(organisation_id, usager_organisations(uow, scope), a, b, fields)
 
@@ -202,7 +210,7 @@ def _shown(uow: UnitOfWork, usager: Usager, field: MergeField) -> str:
     if field.name == "address":
         town = " ".join(part for part in (usager.post_code, usager.city_name) if part)
         return value if not town or town in value else f"{value}, {town}"
-    return str(value)
+    return VALUE_LABELS.get(field.name, {}).get(value, str(value))
 
 
 def _rows(uow: UnitOfWork, pair: _Pair) -> tuple[MergeRow, ...]:
