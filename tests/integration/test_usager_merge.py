@@ -152,6 +152,28 @@ def test_notes_are_merged_only_when_the_territory_shows_them_and_as_chosen(uow: 
     assert _usager(db_url, world.a).notes == "Note de B"
 
 
+def test_social_fields_show_with_their_labels_and_merge_only_under_their_toggles(uow: UnitOfWork, db_url: str,
+                                                                                 world: World) -> None:
+    for usager_id, logement, children in ((world.a, "locataire", 2), (world.b, "heberge", 3)):
+        usager = uow.session.get(Usager, usager_id)
+        assert usager is not None
+        usager.logement, usager.number_of_children, usager.affiliation_number = logement, children, "A123"
+        uow.session.add(usager)
+    territory = uow.session.get(Territory, world.territory)
+    assert territory is not None
+    territory.enable_logement_field = True
+    uow.session.add(territory)
+    uow.commit()
+
+    preview = merge.merge_preview(uow, world.agent, world.org, world.a, world.b)
+    rows = {r.field: (r.value_a, r.value_b) for r in preview.rows}
+    assert rows["logement"] == ("Locataire", "Hébergé")
+    assert "number_of_children" not in rows and "affiliation_number" not in rows  # their toggles are off
+    _merge(uow, world, {**ALL_FROM_A, "logement": 2})
+    kept = _usager(db_url, world.a)
+    assert (kept.logement, kept.number_of_children) == ("heberge", 2)
+
+
 def test_the_merged_record_without_organisation_left_is_anonymised(uow: UnitOfWork, db_url: str,
                                                                     world: World) -> None:
     _merge(uow, world, ALL_FROM_A)
