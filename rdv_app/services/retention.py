@@ -50,6 +50,7 @@ from rdv_app.db.models import (
     Rdv,
     RdvAgent,
     Receipt,
+    ReferentAssignation,
     SecurityEvent,
     Usager,
     UsagerEmailToken,
@@ -141,6 +142,46 @@ def purge_unverified_accounts(uow: UnitOfWork, today: date) -> int:
     return _delete_usagers(uow, now, col(Usager.created_through) == CreatedThrough.USER_SIGN_UP.value,
                            col(Usager.email_verified_at).is_(None),
                            col(Usager.created_at) < now - UNVERIFIED_ACCOUNT_KEPT)
+
+
+DELETED_USAGER_NAME = "Usager supprimé"
+
+
+def anonymise_usager(uow: UnitOfWork, usager_id: int, now: datetime) -> None:
+    """An usager removed from their last organisation (admin-domain.md 1.5): what identifies them goes —
+    their fields (names become "Usager supprimé"), their referents, sessions and links, the contact
+    details of their receipts, the context of their RDVs, and their history — and `deleted_at` is
+    stamped. The row stays for the RDVs it took part in (kept, then purged, as any RDV). No commit."""
+    usager = uow.session.get(Usager, usager_id)
+    if usager is None or usager.deleted_at is not None:
+        return
+    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=usager_id, change=Change.DELETED,
+                             occurred_at=now))
+    referents = list(uow.session.exec(select(not_null(ReferentAssignation.id))
+                                      .where(ReferentAssignation.usager_id == usager_id)).all())
+    for referent_id in referents:
+        uow.record(RecordChanged(model=WebhookSubscription.REFERENT_ASSIGNATION, record_id=referent_id,
+                                 change=Change.DELETED, occurred_at=now))
+    uow.publish()  # before the changes: the webhooks still read who this was
+    for field in ("birth_name", "birth_date", "email", "email_verified_at", "phone_number", "phone_number_formatted",
+                  "address", "address_details", "post_code", "city_name", "city_code", "franceconnect_sub",
+                  "case_number", "notes"):
+        setattr(usager, field, None)
+    usager.first_name = usager.last_name = DELETED_USAGER_NAME
+    usager.notify_by_sms = usager.notify_by_email = False
+    usager.deleted_at = usager.updated_at = now
+    uow.session.add(usager)
+    session = uow.session
+    session.exec(sa.delete(ReferentAssignation).where(col(ReferentAssignation.usager_id) == usager_id))
+    session.exec(sa.delete(UsagerSession).where(col(UsagerSession.usager_id) == usager_id))
+    session.exec(sa.delete(UsagerEmailToken).where(col(UsagerEmailToken.usager_id) == usager_id))
+    session.exec(sa.update(Receipt).where(col(Receipt.usager_id) == usager_id)
+                 .values(sms_phone_number=None, email_address=None, content=None, error_message=None))
+    session.exec(sa.update(Rdv).where(col(Rdv.id).in_(select(Participation.rdv_id).where(
+        Participation.usager_id == usager_id))).values(context=None))
+    session.exec(sa.delete(AuditLog).where(col(AuditLog.entity_type) == "usager",
+                                           col(AuditLog.entity_id) == str(usager_id)))
+    session.flush()
 
 
 def _delete_usagers(uow: UnitOfWork, now: datetime, *conditions: sa.ColumnElement[bool]) -> int:

@@ -13,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
+from rdv_app.db import search_index
 from rdv_app.db.engine import get_engine
 from rdv_app.db.migrate import alembic_config, upgrade
 from rdv_app.db.models import Agent, Organisation, PlageOuverture, Territory, Usager
@@ -29,7 +30,8 @@ def test_migrations_apply_on_empty_database_and_match_models(database: str, fres
     upgrade(fresh_url)
     engine = get_engine(fresh_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+        include = search_index.in_schema_comparison(conn.dialect.name)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include}),
                                 SQLModel.metadata)
         tables = set(sa.inspect(conn).get_table_names())
     assert diff == []
