@@ -444,8 +444,9 @@ class Usager(SQLModel, table=True):
     deleted_at: datetime | None = _instant()
     created_at: datetime = _created()
     updated_at: datetime = _created()
-    # Derived on every write (`_usager_search_terms` below): never set it by hand.
-    search_terms: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    # Derived on every write (`_usager_search_terms` below): never set it by hand. No default on the
+    # Python side, so that a Core insert which does not name it leaves it to the database.
+    search_terms: str = Field(default="", sa_column=sa.Column(sa.String(), nullable=False, server_default=""))
 
 
 class UsagerProfile(SQLModel, table=True):

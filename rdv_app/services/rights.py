@@ -131,7 +131,7 @@ def visible_rdvs(scope: AgentScope) -> sa.ColumnElement[bool]:
     in_organisation = col(Rdv.organisation_id) == scope.organisation_id
     if scope.sees_whole_organisation:
         return in_organisation
-    on_it = select(RdvAgent.id).where(RdvAgent.rdv_id == Rdv.id, RdvAgent.agent_id == scope.agent_id).exists()
+    on_it = select(RdvAgent.agent_id).where(RdvAgent.rdv_id == Rdv.id, RdvAgent.agent_id == scope.agent_id).exists()
     return sa.and_(in_organisation, sa.or_(col(Motif.service_id).in_(scope.service_ids), on_it))
 
 

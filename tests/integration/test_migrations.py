@@ -173,3 +173,28 @@ def test_the_webcal_revision_keeps_no_secret_in_clear_and_every_address_working(
     with UnitOfWork(fresh_url) as uow:
         assert webcal.agent_feed(uow, secret).body.startswith(b"BEGIN:VCALENDAR")  # subscribed calendars go on
         assert webcal.feed_links(uow, 1).https_url.endswith(f"/calendrier/{secret}.ics")  # and it shows as before
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_search_revision_indexes_the_usagers_already_there(database: str, fresh_url: str) -> None:
+    """Usagers stored before the search index are found by it; on SQLite its triggers are in place at head
+    (a rebuild of the `usager` table in batch mode drops them: rdv_app.db.search_index)."""
+    command.upgrade(alembic_config(fresh_url), "0009")
+    engine = get_engine(fresh_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO usager (id, first_name, last_name, email, phone_number_formatted, notify_by_sms, "
+            "notify_by_email, logged_once_with_franceconnect, created_through, created_at, updated_at) VALUES "
+            "(1, 'Éloïse', 'Lœuvre', 'eloise@exemple.fr', '+33612345678', true, true, false, 'agent_creation', "
+            ":now, :now)"), {"now": NOW})
+    upgrade(fresh_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT search_terms FROM usager")).scalar_one() == (
+            " loeuvre eloise eloise exemple fr 33612345678")
+        if database == "sqlite":
+            triggers = set(conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+            assert set(search_index.SQLITE_TRIGGERS) <= triggers
+            assert conn.execute(sa.text("SELECT rowid FROM usager_search WHERE usager_search MATCH '\"loeu\"*'"))\
+                .scalars().all() == [1]
+        else:
+            assert conn.execute(sa.text("SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'")).scalar_one()

@@ -65,7 +65,7 @@ _STATUS_COUNTERS = (("seen", "Honorés"), ("excused", "Annulés (excusés)"), ("
                     ("unknown_past", "Passés, statut non renseigné"))
 _HISTORY_ACTIONS = {"created": "Fiche créée", "updated": "Fiche modifiée", "profile_added": "Ajouté à l'organisation",
                     "referent_added": "Agent référent ajouté", "referent_removed": "Agent référent retiré",
-                    "invited": "Invitation envoyée", "merged": "Fusion"}
+                    "invited": "Invitation envoyée", "merged": "Fusion", "profile_removed": "Retiré de l'organisation"}
 _HISTORY_FIELDS = {"first_name": "Prénom", "last_name": "Nom", "birth_name": "Nom de naissance",
                    "birth_date": "Date de naissance", "email": "Email", "phone_number": "Téléphone",
                    "address": "Adresse", "organisation_id": "Organisation", "referent": "Agent référent",
@@ -422,21 +422,22 @@ def remove_from_organisation(uow: UnitOfWork, actor_agent_id: int, organisation_
         UsagerProfile.organisation_id == organisation_id, col(UsagerProfile.usager_id).in_(family))).all())
     if not any(p.usager_id == usager_id for p in profiles):
         raise PermissionDenied("Cet usager n'est pas membre de cette organisation : il ne peut pas en être retiré.")
+    elsewhere = set(uow.session.exec(select(UsagerProfile.usager_id).where(
+        col(UsagerProfile.usager_id).in_(family), UsagerProfile.organisation_id != organisation_id)).all())
+    anonymised = tuple(member for member in family if member not in elsewhere)
+    # Anonymised first, while their profiles still tell the organisation's webhooks about them.
+    for member in anonymised:
+        anonymise_usager(uow, member, now)
     for profile in profiles:
         uow.record(RecordChanged(model=WebhookSubscription.USER_PROFILE, record_id=require_id(profile),
                                  change=Change.DELETED, occurred_at=now))
     uow.publish()  # before the deletion: the webhooks still read the profiles
     for profile in profiles:
         uow.session.delete(profile)
-        audit.record(uow.session, action="profile_removed", entity_type=_ENTITY, entity_id=profile.usager_id,
-                     changes={"organisation_id": [organisation_id, None]}, organisation_id=organisation_id,
-                     actor_agent_id=actor_agent_id)
-    uow.session.flush()
-    elsewhere = set(uow.session.exec(select(UsagerProfile.usager_id).where(
-        col(UsagerProfile.usager_id).in_(family))).all())
-    anonymised = tuple(member for member in family if member not in elsewhere)
-    for member in anonymised:
-        anonymise_usager(uow, member, now)
+        if profile.usager_id not in anonymised:
+            audit.record(uow.session, action="profile_removed", entity_type=_ENTITY, entity_id=profile.usager_id,
+                         changes={"organisation_id": [organisation_id, None]}, organisation_id=organisation_id,
+                         actor_agent_id=actor_agent_id)
     uow.commit()
     relatives = len(family) - 1
     message = "L'usager a été supprimé." if usager.responsible_id is not None or not relatives else (
