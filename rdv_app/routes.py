@@ -16,6 +16,9 @@ AGENDA = "/agenda"
 # An RDV's page; the argument's name is the dynamic var the page's state reads (`rdv_page_id`).
 RDV_PAGE = "/agenda/rdv/[rdv_page_id]"
 RDV_NEW = "/agenda/nouveau-rdv"  # planning an RDV; its choices ride in the query (see `rdv_new`)
+# "Vos usagers" (`?recherche=` opens it searched) and an usager's page (argument read as `usager_page_id`).
+USAGERS = "/usagers"
+USAGER_PAGE = "/usagers/[usager_page_id]"
 PLAGES = "/planning/plages"
 ABSENCES = "/planning/indisponibilites"
 ADMIN_WEBHOOKS = "/admin/webhooks"
@@ -83,6 +86,20 @@ def rdv_new(*, motif_id: int | str, start: str = "", agent_ids: list[str] | None
     query = {"motif": motif_id, "debut": start, "agents": ",".join(agent_ids or []), "lieu": lieu_id,
              "duree": duration, "usagers": ",".join(usager_ids or [])}
     return f"{RDV_NEW}?{urlencode({key: value for key, value in query.items() if value not in ('', None)})}"
+
+
+def usager_page(usager_id: int) -> str:
+    return f"{USAGERS}/{usager_id}"
+
+
+def usagers(search: str = "") -> str:
+    """"Vos usagers", searched for `search` (an E.164 phone number from an usager's page, for one)."""
+    return f"{USAGERS}?{urlencode({'recherche': search})}" if search else USAGERS
+
+
+def creneaux(usager_id: int | None = None) -> str:
+    """"Trouver un RDV", for an usager: the slots it shows plan the RDV with them."""
+    return f"{CRENEAUX}?{urlencode({'usager': usager_id})}" if usager_id is not None else CRENEAUX
 
 
 def agenda(*, day: str = "", created_rdv_id: int | None = None) -> str:

@@ -17,6 +17,7 @@ WORKSPACE_NAV = (
     ("Accueil", routes.WORKSPACE),
     ("Agenda", routes.AGENDA),
     ("Trouver un RDV", routes.CRENEAUX),
+    ("Usagers", routes.USAGERS),
     ("Plages d'ouverture", routes.PLAGES),
     ("Indisponibilités", routes.ABSENCES),
     ("Mon compte", routes.ACCOUNT),

@@ -28,7 +28,7 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel, RdvStatus
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.usagers import usager_auth, usager_list, usager_page
+from rdv_app.services.usagers import usager_auth, usager_list, usager_page, usagers
 from rdv_app.services.usagers.usager_list import list_usagers
 
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
@@ -406,3 +406,15 @@ def test_removal_drops_the_family_and_anonymises_who_has_no_organisation_left(uo
     assert (final.message, final.anonymised) == ("L'usager a été supprimé.", (world.ids["both"],))
     uow.rollback()
     assert uow.session.get(Usager, world.ids["both"]).birth_name is None  # type: ignore[union-attr]
+
+
+def test_trouver_un_rdv_plans_only_for_an_usager_the_organisation_may_see(uow: UnitOfWork, world: World) -> None:
+    assert usagers.usager_for_planning(uow, world.basic, world.org, world.ids["eloise"]).name == "DURAND Éloïse"
+    # Another organisation of the territory: an RDV would add them, as in the RDV form.
+    assert usagers.usager_for_planning(uow, world.basic, world.org, world.ids["lena"]).name == "MARCHAND Léna"
+    with pytest.raises(PermissionDenied):
+        usagers.usager_for_planning(uow, world.basic, world.org, world.ids["far"])
+    with pytest.raises(NotFound):
+        usagers.usager_for_planning(uow, world.basic, world.org, world.ids["gone"])
+    with pytest.raises(PermissionDenied):
+        usagers.usager_for_planning(uow, world.outsider, world.org, world.ids["eloise"])

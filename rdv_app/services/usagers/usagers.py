@@ -181,6 +181,14 @@ def usagers_for_rdv(uow: UnitOfWork, organisation_id: int, usager_ids: Collectio
     return found
 
 
+@boundary
+def usager_for_planning(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usager_id: int) -> UsagerSummary:
+    """An usager "Trouver un RDV" plans for (a link from the usager's page): one the organisation may put
+    on an RDV (`usagers_for_rdv`), else NotFound or PermissionDenied."""
+    agent_scope(uow, actor_agent_id, organisation_id)
+    return _summary(usagers_for_rdv(uow, organisation_id, [usager_id])[usager_id])
+
+
 def add_to_organisation(uow: UnitOfWork, organisation_id: int, usagers: Collection[Usager], actor: Actor, *,
                         now: datetime) -> list[int]:
     """Gives a profile in the organisation to these usagers, their responsible and their relatives
