@@ -1,4 +1,4 @@
-"""usager search index: folded words in `usager.search_terms`, pg_trgm on PostgreSQL, FTS5 on SQLite (issue 18)
+"""usager search index: folded words in `usager.search_terms`, a tsvector GIN index on PostgreSQL, FTS5 on SQLite (issue 18)
 
 Revision ID: 0011
 Revises: 0009
@@ -45,9 +45,8 @@ def upgrade() -> None:
                 phone_number_formatted=row.phone_number_formatted)} for row in rows])
         last_id = rows[-1].id
     if connection.dialect.name == "postgresql":
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.create_index("ix_usager_search_terms", "usager", ["search_terms"], postgresql_using="gin",
-                        postgresql_ops={"search_terms": "gin_trgm_ops"})
+        op.execute("CREATE INDEX ix_usager_search_terms ON usager USING gin "
+                   "(to_tsvector('simple'::regconfig, search_terms))")
         op.create_index("ix_usager_email_prefix", "usager", ["email"],
                         postgresql_ops={"email": "varchar_pattern_ops"})
     else:

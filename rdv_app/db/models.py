@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from rdv_app.db import search_index
 from rdv_app.db.rows import table_of
 from rdv_app.db.types import UTCDateTime
 from rdv_app.domain import clock, enums, limits, names, usager_search
@@ -408,10 +409,11 @@ class Usager(SQLModel, table=True):
         sa.CheckConstraint("responsible_id IS NULL OR responsible_id <> id", name="not_own_responsible"),
         sa.CheckConstraint(sql_in("created_through", enums.CreatedThrough), name="created_through"),
         sa.Index("ix_usager_names", "last_name", "first_name"),
-        # The usager search (rdv_app.domain.usager_search): trigrams of the folded words on PostgreSQL, and
-        # email prefixes; SQLite has the FTS5 table `usager_search` instead (migration 0011).
-        sa.Index("ix_usager_search_terms", "search_terms", postgresql_using="gin",
-                 postgresql_ops={"search_terms": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        # The usager search (rdv_app.domain.usager_search) on PostgreSQL: a GIN index of the folded words
+        # (`to_tsvector('simple', search_terms)`, rdv_app.db.search_index) and email prefixes; SQLite has the
+        # FTS5 table `usager_search` instead (migration 0011).
+        sa.Index("ix_usager_search_terms", search_index.POSTGRESQL_WORDS, postgresql_using="gin")
+        .ddl_if(dialect="postgresql"),
         sa.Index("ix_usager_email_prefix", "email", postgresql_ops={"email": "varchar_pattern_ops"})
         .ddl_if(dialect="postgresql"),
         *_max_lengths(first_name=limits.NAME, last_name=limits.NAME, birth_name=limits.NAME, email=limits.EMAIL,

@@ -1,7 +1,9 @@
 """The usager search index next to the `usager` table (rdv_app.domain.usager_search says what it holds).
 
-PostgreSQL: two indexes the models declare (`ix_usager_search_terms`, pg_trgm GIN on the folded words;
-`ix_usager_email_prefix`, email prefixes). SQLite: the FTS5 table `usager_search`, an index over the
+PostgreSQL: two indexes the models declare: `ix_usager_search_terms`, a GIN index of the folded words as a
+tsvector with the `simple` configuration (no stemming, no stop words: the words are already folded and
+cut, so its lexemes are exactly them), read with prefix queries (`'dup':*`), whose cost follows the words
+that match rather than the table; and `ix_usager_email_prefix`, email prefixes (`varchar_pattern_ops`). SQLite: the FTS5 table `usager_search`, an index over the
 `search_terms` column (external content: it stores no second copy of the words), kept by three triggers.
 SQLite drops a table's triggers with the table: a migration that rebuilds `usager` in batch mode calls
 `create_sqlite_triggers` again (tests/integration/test_migrations.py checks they are there at head).
@@ -20,6 +22,8 @@ _SQLITE_TABLES = frozenset({SQLITE_TABLE, *(f"{SQLITE_TABLE}_{part}" for part in
                                                                                   "config", "content"))})
 SQLITE_TRIGGERS = ("usager_search_insert", "usager_search_delete", "usager_search_update")
 POSTGRESQL_INDEXES = frozenset({"ix_usager_search_terms", "ix_usager_email_prefix"})
+# The indexed expression; queries repeat it as is, so that PostgreSQL uses the index.
+POSTGRESQL_WORDS = sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), sa.column("search_terms"))
 
 
 def in_schema_comparison(dialect_name: str) -> Callable[..., bool]:

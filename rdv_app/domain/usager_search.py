@@ -3,8 +3,8 @@
 An usager's `search_terms` are the words of their last name, first name, birth name and email, folded
 (lower case, accents and ligatures removed) and cut at anything that is not a letter or a digit, then the
 digits of their E.164 phone number ("+33612345678" gives "33612345678"). They are stored as one string,
-each word after a space (" dupont jeanne 33612345678"), and indexed: PostgreSQL by trigrams (pg_trgm,
-`LIKE '% jea%'`), SQLite by an FTS5 table (`"jea"*`); both find the words that start with each typed word,
+each word after a space (" dupont jeanne 33612345678"), and indexed: PostgreSQL as a tsvector in a GIN
+index (`'jea':*`), SQLite by an FTS5 table (`"jea"*`); both find the words that start with each typed word,
 so the two databases return the same usagers. Folding happens here, in Python, once, at write time: no
 database extension or locale decides what matches.
 

@@ -46,6 +46,21 @@ QUERIES = {
 }
 
 
+_CONSONANTS, _VOWELS = "bcdfghjlmnprstv", "aeiouéè"
+_ENDINGS = ("and", "ont", "ard", "ier", "ette", "eau", "in", "ot", "ez", "oux", "ais", "elle", "on", "ault", "ic",
+            "ère", "y", "ès", "aud", "enne")
+
+
+def _last_name(chance: random.Random) -> str:
+    """Three in ten usagers carry one of the 30 common names, the others one of about 30,000 names made of
+    syllables: the spread of a real population, where a three-letter prefix finds a few hundred people,
+    and a common name a few thousand."""
+    if chance.random() < 0.3:
+        return chance.choice(LAST)
+    start = chance.choice(_CONSONANTS).upper() + chance.choice(_VOWELS) + chance.choice(_CONSONANTS)
+    return start + chance.choice(_VOWELS) + chance.choice(_ENDINGS)
+
+
 def _fold_email(first: str, last: str, n: int) -> str:
     plain = search_terms(first_name=first, last_name="", birth_name=None, email=None, phone_number_formatted=None)
     name = search_terms(first_name=last, last_name="", birth_name=None, email=None, phone_number_formatted=None)
@@ -55,7 +70,7 @@ def _fold_email(first: str, last: str, n: int) -> str:
 def _usager_rows(start: int, count: int, chance: random.Random) -> list[dict[str, object]]:
     rows = []
     for n in range(start, start + count):
-        first, last = chance.choice(FIRST), chance.choice(LAST)
+        first, last = chance.choice(FIRST), _last_name(chance)
         email = _fold_email(first, last, n) if n % 3 else None
         phone = f"+33{chance.choice('67')}{chance.randrange(10**7, 10**8)}" if n % 4 else None
         rows.append({"first_name": first, "last_name": last, "email": email, "phone_number": phone,

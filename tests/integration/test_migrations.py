@@ -197,4 +197,7 @@ def test_the_search_revision_indexes_the_usagers_already_there(database: str, fr
             assert conn.execute(sa.text("SELECT rowid FROM usager_search WHERE usager_search MATCH '\"loeu\"*'"))\
                 .scalars().all() == [1]
         else:
-            assert conn.execute(sa.text("SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'")).scalar_one()
+            assert "to_tsvector('simple'::regconfig, (search_terms)::text)" in conn.execute(sa.text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_usager_search_terms'")).scalar_one()
+            assert conn.execute(sa.text("SELECT id FROM usager WHERE to_tsvector('simple'::regconfig, search_terms) "
+                                        "@@ to_tsquery('simple'::regconfig, 'loeu:* & 3361:*')")).scalars().all() == [1]

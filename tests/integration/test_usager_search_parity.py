@@ -1,4 +1,4 @@
-"""The usager search gives the same usagers, in the same order, on SQLite (FTS5) and PostgreSQL (pg_trgm):
+"""The usager search gives the same usagers, in the same order, on SQLite (FTS5) and PostgreSQL (tsvector):
 one data set written to both, the same queries, compared with each other and with the rule written
 plainly in Python over the same words (rdv_app.domain.usager_search)."""
 

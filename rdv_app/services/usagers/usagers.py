@@ -10,7 +10,7 @@ organisation's own. Such an usager can be put on an RDV, which adds them to the 
 Search (admin-domain.md 1.7, rdv_app.domain.usager_search): the start of any word of the names or the
 email, accent- and case-insensitively ("elo" finds "Éloïse", "mar" finds "Jean-Marc"; several words must
 all match), an email prefix when the text has an "@", a phone number typed as "06 12" or "+33 6 12".
-`matching` reads the index of each database (pg_trgm on PostgreSQL, FTS5 on SQLite), which the models
+`matching` reads the index of each database (a tsvector GIN index on PostgreSQL, FTS5 on SQLite), which the models
 keep on every write of an usager; both find the same usagers, listed by `by_name`.
 """
 
@@ -86,8 +86,10 @@ def matching(uow: UnitOfWork, query: Query) -> sa.ColumnElement[bool]:
         # GLOB is case-sensitive, as emails are stored (lower case), and uses the email's unique index.
         escaped = re.sub(r"([*?\[])", r"[\1]", query.email_prefix)
         return col(Usager.email).op("GLOB")(f"{escaped}*")
-    if postgresql:  # the trigram index of the folded words, each after a space
-        return sa.and_(*(col(Usager.search_terms).like(f"% {prefix}%") for prefix in query.prefixes))
+    if postgresql:  # the GIN index of the words: each typed word is the start of one of them
+        words = sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), col(Usager.search_terms))
+        prefixes = " & ".join(f"{prefix}:*" for prefix in query.prefixes)
+        return words.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), prefixes))
     match = " ".join(f'"{prefix}"*' for prefix in query.prefixes)
     return col(Usager.id).in_(sa.select(sa.literal_column("rowid")).select_from(sa.table(search_index.SQLITE_TABLE))
                               .where(sa.literal_column(search_index.SQLITE_TABLE).op("MATCH")(match)))
@@ -127,8 +129,10 @@ def listed_in(uow: UnitOfWork, organisation_id: int, *, own_only: bool = False) 
 
 
 def _with_profile_in(organisation_ids: Collection[int]) -> sa.ColumnElement[bool]:
-    return col(Usager.id).in_(select(UsagerProfile.usager_id)
-                              .where(col(UsagerProfile.organisation_id).in_(list(organisation_ids))))
+    # EXISTS, looked up per usager found in the (organisation_id, usager_id) index, rather than IN, which
+    # reads every profile of the organisation first.
+    return select(UsagerProfile.id).where(UsagerProfile.usager_id == Usager.id,
+                                          col(UsagerProfile.organisation_id).in_(list(organisation_ids))).exists()
 
 
 @boundary
