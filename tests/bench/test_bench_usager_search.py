@@ -10,6 +10,7 @@ words of the index computed as the models compute them (`usager_search.search_te
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 from datetime import UTC, datetime
@@ -32,7 +33,13 @@ BATCH = 10_000
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 TARGET_MS = 30
 FIRST = ["Éloïse", "Zoé", "Jean-Marc", "Marc", "Anaïs", "Chloé", "Noël", "Hélène", "Jérôme", "Mathis", "Ali", "Léa",
-         "Maëlle", "Lucas", "Inès", "Hugo", "Emma", "Louis", "Jade", "Nathan", "Camille", "Sarah", "Yanis", "Manon"]
+         "Maëlle", "Lucas", "Inès", "Hugo", "Emma", "Louis", "Jade", "Nathan", "Camille", "Sarah", "Yanis", "Manon",
+         "Gabriel", "Raphaël", "Léo", "Arthur", "Jules", "Adam", "Maël", "Paul", "Noah", "Ethan", "Sacha", "Tom",
+         "Louise", "Alice", "Ambre", "Lina", "Rose", "Chloé", "Mia", "Anna", "Julia", "Romy", "Lou", "Agathe",
+         "Céline", "Nathalie", "Isabelle", "Sylvie", "Catherine", "Françoise", "Valérie", "Sandrine", "Stéphanie",
+         "Philippe", "Michel", "Alain", "Patrick", "Nicolas", "Christophe", "Pierre", "Frédéric", "Éric", "Laurent",
+         "Thierry", "Olivier", "Sébastien", "Julien", "David", "Aurélie", "Émilie", "Mélanie", "Élodie", "Karim",
+         "Fatima", "Mohamed", "Aïcha", "Nadia", "Youssef", "Amine", "Sofiane", "Inaya", "Wassim", "Océane"]
 LAST = ["Durand", "Dupont", "Lefèvre", "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Dubois",
         "Moreau", "Laurent", "Simon", "Michel", "Garcia", "Müller", "N'Diaye", "Lœuvre", "Bénard", "Fontaine",
         "Rousseau", "Vincent", "Muller", "Lefebvre", "Mercier", "Boyer", "Blanc", "Guérin", "Faure", "André"]
@@ -134,4 +141,4 @@ def test_bench_usager_list_search(benchmark, database: tuple[str, str, int, int]
     assert sum(found) > 0
     print(f"\nusager list search, {kind} ({name}, {USAGERS} usagers): p95 {p95:.1f} ms, "
           f"median {benchmark.stats['median'] * 1000:.1f} ms, target {TARGET_MS} ms; "
-          f"{min(found)}–{max(found)} usagers found")
+          f"{min(found)}–{max(found)} usagers found; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

@@ -95,16 +95,25 @@ def list_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
         organisation_agent(uow, organisation_id, referent_agent_id)
         conditions.append(col(Usager.id).in_(select(ReferentAssignation.usager_id).where(
             ReferentAssignation.agent_id == referent_agent_id)))
-    total = uow.session.exec(select(func.count()).select_from(Usager).where(*conditions)).one()
-    page_count = max(1, -(-total // PAGE_SIZE))
-    shown = min(max(1, page), page_count)
-    rows = uow.session.exec(select(Usager).where(*conditions).order_by(*by_name(uow))
-                            .offset((shown - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    # One pass gives the page and the number found (a window count): the matches are read once.
+    def page_of(number: int) -> list[tuple[Usager, int]]:
+        return [(usager, found) for usager, found in uow.session.exec(
+            select(Usager, func.count().over()).where(*conditions).order_by(*by_name(uow))
+            .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()]
+
+    shown = max(1, page)
+    rows = page_of(shown)
+    if not rows and shown > 1:  # past the last page: the last one
+        total = uow.session.exec(select(func.count()).select_from(Usager).where(*conditions)).one()
+        shown = max(1, -(-total // PAGE_SIZE))
+        rows = page_of(shown)
+    total = rows[0][1] if rows else 0
+    page_count = -(-total // PAGE_SIZE)
     today = today or clock.now().date()
     lines = tuple(UsagerLine(id=require_id(u), name=reverse_full_name(u.first_name, u.last_name),
                              relative=u.responsible_id is not None, birth_date=birth_date_and_age(u.birth_date, today),
-                             phone_number=u.phone_number, email=u.email) for u in rows)
-    return UsagerList(searched=True, lines=lines, total=total, page=shown, page_count=page_count if total else 0)
+                             phone_number=u.phone_number, email=u.email) for u, _found in rows)
+    return UsagerList(searched=True, lines=lines, total=total, page=shown if total else 1, page_count=page_count)
 
 
 def usager_ids_sharing_phone(uow: UnitOfWork, organisation_id: int, usager: Usager) -> list[int]:
