@@ -143,7 +143,7 @@ def _notification(row: NotificationRow) -> rx.Component:
 def _shared_phone() -> rx.Component:
     return rx.cond(P.phone_search_href != "", rx.el.p(
         rx.el.span("⚠️", aria_hidden="true"), " D'autres usagers utilisent ce numéro de téléphone. ",
-        rx.link("voir la liste", href=P.phone_search_href), class_name="info-box"))
+        rx.link("voir la liste", href=P.phone_search_href, class_name="inline-link"), class_name="info-box"))
 
 
 def _banners() -> rx.Component:
@@ -160,7 +160,7 @@ def _banners() -> rx.Component:
 
 
 def _person(row: PersonRow) -> rx.Component:
-    return rx.el.li(rx.link(row.name, href=row.href), rx.cond(row.age != "", rx.text(" (" + row.age + ")", as_="span")))
+    return rx.el.li(rx.link(row.name, href=row.href, class_name="inline-link"), rx.cond(row.age != "", rx.text(" (" + row.age + ")", as_="span")))
 
 
 def _referent(row: ReferentRow) -> rx.Component:
@@ -202,7 +202,7 @@ def _relatives() -> rx.Component:
 
 
 def _rdv(row: RdvRow) -> rx.Component:
-    return rx.el.li(rx.link(row.when, href=row.href), " — " + row.motif + " — " + row.agents + " ", badge(row.status))
+    return rx.el.li(rx.link(row.when, href=row.href, class_name="inline-link"), " — " + row.motif + " — " + row.agents + " ", badge(row.status))
 
 
 def _rdv_list(rows: Any, empty: str) -> rx.Component:
@@ -261,7 +261,7 @@ def _delete_dialog() -> rx.Component:
 
 def _usager() -> rx.Component:
     return rx.vstack(
-        rx.el.nav(rx.link("Vos usagers", href=routes.USAGERS), " › " + P.full_name, aria_label="Fil d'Ariane"),
+        rx.el.nav(rx.link("Vos usagers", href=routes.USAGERS, class_name="inline-link"), " › " + P.full_name, aria_label="Fil d'Ariane"),
         rx.heading(P.full_name, as_="h1", size="7"),
         rx.hstack(rx.link(rx.icon("calendar-search", size=16), "Trouver un RDV", href=P.find_rdv_href,
                           class_name="back-link"),

@@ -118,7 +118,8 @@ class UsagerPageState(OrganisationPageState, AgentState):
         self._usager_id = None
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
-        raw = str(self.router.page.params.get("usager_page_id", ""))  # the route's argument
+        # The route's argument: a var Reflex adds to the states for the dynamic route (routes.USAGER_PAGE).
+        raw = str(getattr(self, "usager_page_id", ""))
         if not raw.isdigit():
             raise NotFound("Cet usager n'existe pas ou n'est pas suivi par cette organisation.")
         self._usager_id = int(raw)

@@ -25,10 +25,11 @@ def _an_usager_with_a_mobile(database_url: str) -> tuple[int, str, str, str]:
                    col(Usager.responsible_id).is_(None), col(Usager.deleted_at).is_(None))
             .order_by(col(Usager.id))).all()
         phones = [u.phone_number_formatted for u in uow.session.exec(select(Usager)).all()]
-    usager = next(u for u in rows if phones.count(u.phone_number_formatted) == 1)
-    assert usager.phone_number and " " in usager.phone_number
-    return (usager.id, usager.phone_number,  # type: ignore[return-value]
-            reverse_full_name(usager.first_name, usager.last_name), usager_name(usager.first_name, usager.last_name))
+        usager = next(u for u in rows if phones.count(u.phone_number_formatted) == 1)
+        assert usager.phone_number and " " in usager.phone_number
+        return (usager.id, usager.phone_number,  # type: ignore[return-value]
+                reverse_full_name(usager.first_name, usager.last_name),
+                usager_name(usager.first_name, usager.last_name))
 
 
 def test_find_an_usager_by_phone_open_them_and_add_a_referent(page: Page, login_as, assert_accessible,

@@ -341,6 +341,8 @@ def test_invitation_by_email_valid_a_week(uow: UnitOfWork, world: World) -> None
     assert token.expires_at == NOW + timedelta(weeks=1)
     assert usager_page.usager_page(uow, world.basic, world.org, usager_id).invitation_sent == (
         "Invitation envoyée aujourd'hui")
+    history = usager_page.usager_page(uow, world.admin, world.org, usager_id).history
+    assert history is not None and [(h.action, h.details) for h in history] == [("Invitation envoyée", ())]
     link = email.payload["text"].split("jeton=")[1].split()[0]
     opened = usager_auth.open_email_link(uow, link, NOW + timedelta(days=6))
     assert opened is not None and opened.usager_id == usager_id

@@ -321,9 +321,10 @@ def _history(uow: UnitOfWork, usager_id: int, time_zone: str) -> tuple[HistoryLi
     lines = []
     for row in rows:
         author = authors.get(row.actor_agent_id or 0) or ("L'usager" if row.actor_usager_id else "Automatique")
-        details = tuple(f"{_HISTORY_FIELDS.get(field, field)} : {_shown(old)} → {_shown(new)}"
-                        for field, (old, new) in row.changes.items()
-                        if field != "organisation_id" and isinstance(row.changes[field], list))
+        details = tuple(f"{_HISTORY_FIELDS.get(field, field)} : {_shown(change[0])} → {_shown(change[1])}"
+                        for field, change in row.changes.items()
+                        if field in _HISTORY_FIELDS and field != "organisation_id" and isinstance(change, list)
+                        and len(change) == 2)
         lines.append(HistoryLine(datefmt.long_datetime(row.occurred_at, time_zone), author,
                                  _HISTORY_ACTIONS.get(row.action, row.action), details))
     return tuple(lines)
