@@ -8,6 +8,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import rdv_app.db.models  # noqa: F401  (registers every table)
+from rdv_app.db import search_index
 from rdv_app.db.engine import get_engine
 from rdv_app.db.types import UTCDateTime
 
@@ -62,6 +63,7 @@ def _run(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
         compare_type=True,
+        include_object=search_index.in_schema_comparison(connection.dialect.name),
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

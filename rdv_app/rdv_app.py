@@ -26,6 +26,7 @@ import rdv_app.pages.territory_teams  # noqa: F401
 import rdv_app.pages.usager_form  # noqa: F401
 import rdv_app.pages.usager_merge  # noqa: F401
 import rdv_app.pages.usager_rdvs  # noqa: F401
+import rdv_app.pages.usagers  # noqa: F401
 import rdv_app.pages.workspace  # noqa: F401
 import rdv_app.state.notifications  # noqa: F401  (the after-commit delivery task)
 from rdv_app import styles, wiring

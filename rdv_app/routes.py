@@ -16,7 +16,8 @@ AGENDA = "/agenda"
 # An RDV's page; the argument's name is the dynamic var the page's state reads (`rdv_page_id`).
 RDV_PAGE = "/agenda/rdv/[rdv_page_id]"
 RDV_NEW = "/agenda/nouveau-rdv"  # planning an RDV; its choices ride in the query (see `rdv_new`)
-# An usager's page (issue 18); the argument's name is the dynamic var the page's state reads.
+# "Vos usagers" (`?recherche=` opens it searched) and an usager's page (argument read as `usager_page_id`).
+USAGERS = "/usagers"
 USAGER_PAGE = "/usagers/[usager_page_id]"
 # "Fusionner deux usagers": the two usagers may ride in the query (`usagers_merge`), checked by the server.
 USAGERS_MERGE = "/usagers/fusionner"
@@ -31,7 +32,6 @@ ADMIN_TERRITORY_AGENTS = "/admin/territoire/agents"
 ADMIN_TERRITORY_TEAMS = "/admin/territoire/equipes"
 ADMIN_SECURITY_LOG = "/admin/territoire/journal-de-securite"
 ADMIN_TERRITORY_USAGER_FIELDS = "/admin/territoire/fiches-usagers"  # "Fiches usagers": fields the records show
-USAGERS = "/usagers"
 USAGER_NEW = "/usagers/nouveau"
 # Editing an usager's record; the argument's name is the dynamic var the form's state reads.
 USAGER_EDIT = "/usagers/modifier/[usager_edit_id]"
@@ -99,6 +99,16 @@ def usagers_merge(usager_id: int | str | None = None, other_usager_id: int | str
     """The merge screen with these usagers chosen in its columns A and B."""
     query = urlencode({key: value for key, value in (("a", usager_id), ("b", other_usager_id)) if value})
     return f"{USAGERS_MERGE}?{query}" if query else USAGERS_MERGE
+
+
+def usagers(search: str = "") -> str:
+    """"Vos usagers", searched for `search` (an E.164 phone number from an usager's page, for one)."""
+    return f"{USAGERS}?{urlencode({'recherche': search})}" if search else USAGERS
+
+
+def creneaux(usager_id: int | None = None) -> str:
+    """"Trouver un RDV", for an usager: the slots it shows plan the RDV with them."""
+    return f"{CRENEAUX}?{urlencode({'usager': usager_id})}" if usager_id is not None else CRENEAUX
 
 
 def agenda(*, day: str = "", created_rdv_id: int | None = None) -> str:

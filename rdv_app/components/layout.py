@@ -17,11 +17,9 @@ WORKSPACE_NAV = (
     ("Accueil", routes.WORKSPACE),
     ("Agenda", routes.AGENDA),
     ("Trouver un RDV", routes.CRENEAUX),
+    ("Usagers", routes.USAGERS),
     ("Plages d'ouverture", routes.PLAGES),
     ("Indisponibilités", routes.ABSENCES),
-    ("Doublons probables", routes.USAGERS_DUPLICATES),
-    ("Fusionner deux usagers", routes.USAGERS_MERGE),
-    ("Créer un usager", routes.USAGER_NEW),
     ("Mon compte", routes.ACCOUNT),
 )
 # Shown to admins of the organisation shown.

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from rdv_app.db import search_index
 from rdv_app.db.rows import table_of
 from rdv_app.db.types import UTCDateTime
-from rdv_app.domain import clock, enums, limits, names
+from rdv_app.domain import clock, enums, limits, names, usager_search
 from rdv_app.domain.enums import sql_in
 from rdv_app.domain.recurrence import Recurrence
 
@@ -420,6 +421,13 @@ class Usager(SQLModel, table=True):
         sa.CheckConstraint(sql_in("logement", enums.Logement), name="logement"),
         sa.CheckConstraint("number_of_children >= 0", name="number_of_children"),
         sa.Index("ix_usager_names", "last_name", "first_name"),
+        # The usager search (rdv_app.domain.usager_search) on PostgreSQL: a GIN index of the folded words
+        # (`to_tsvector('simple', search_terms)`, rdv_app.db.search_index) and email prefixes; SQLite has the
+        # FTS5 table `usager_search` instead (migration 0011).
+        sa.Index("ix_usager_search_terms", search_index.POSTGRESQL_WORDS, postgresql_using="gin")
+        .ddl_if(dialect="postgresql"),
+        sa.Index("ix_usager_email_prefix", "email", postgresql_ops={"email": "varchar_pattern_ops"})
+        .ddl_if(dialect="postgresql"),
         *_max_lengths(first_name=limits.NAME, last_name=limits.NAME, birth_name=limits.NAME, email=limits.EMAIL,
                       phone_number=limits.PHONE, phone_number_formatted=limits.PHONE, address=limits.ADDRESS,
                       address_details=limits.ADDRESS, post_code=limits.CODE, city_name=limits.LABEL,
@@ -457,6 +465,9 @@ class Usager(SQLModel, table=True):
     deleted_at: datetime | None = _instant()
     created_at: datetime = _created()
     updated_at: datetime = _created()
+    # Derived on every write (`_usager_search_terms` below): never set it by hand. No default on the
+    # Python side, so that a Core insert which does not name it leaves it to the database.
+    search_terms: str = Field(default="", sa_column=sa.Column(sa.String(), nullable=False, server_default=""))
 
 
 class UsagerProfile(SQLModel, table=True):
@@ -823,6 +834,18 @@ def _normalise_recurrence(_mapper: Any, _connection: Any, target: PlageOuverture
     rec = Recurrence.from_json(target.recurrence, target.first_day)
     target.recurrence = rec.to_json() if rec else None
     target.recurrence_until = rec.until if rec else None
+
+
+@sa.event.listens_for(Usager, "before_insert")
+@sa.event.listens_for(Usager, "before_update")
+def _usager_search_terms(_mapper: Any, _connection: Any, target: Usager) -> None:
+    """The one place the usager search index is kept: every ORM write of an usager (creation, edit,
+    merge, anonymisation) derives its words here; PostgreSQL indexes the column, SQLite's triggers copy
+    it into the FTS5 table. A Core `insert`/`update` of names, email or phone must set it too
+    (`usager_search.search_terms`), as the benchmarks' bulk inserts do."""
+    target.search_terms = usager_search.search_terms(
+        first_name=target.first_name, last_name=target.last_name, birth_name=target.birth_name,
+        email=target.email, phone_number_formatted=target.phone_number_formatted)
 
 
 @sa.event.listens_for(Organisation, "before_insert")

@@ -34,7 +34,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from rdv_app import routes
 from rdv_app.config import settings
@@ -50,13 +50,14 @@ from rdv_app.db.models import (
     Rdv,
     RdvAgent,
     Receipt,
+    ReferentAssignation,
     SecurityEvent,
     Usager,
     UsagerEmailToken,
     UsagerProfile,
     UsagerSession,
 )
-from rdv_app.db.rows import not_null
+from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, OutboxStatus, WebhookSubscription
@@ -141,6 +142,58 @@ def purge_unverified_accounts(uow: UnitOfWork, today: date) -> int:
     return _delete_usagers(uow, now, col(Usager.created_through) == CreatedThrough.USER_SIGN_UP.value,
                            col(Usager.email_verified_at).is_(None),
                            col(Usager.created_at) < now - UNVERIFIED_ACCOUNT_KEPT)
+
+
+# An anonymised usager reads "Usager supprimé" wherever their name is shown.
+DELETED_FIRST_NAME, DELETED_LAST_NAME = "Usager", "supprimé"
+# Every personal column an anonymised usager loses (names are replaced, `deleted_at` stamped).
+PERSONAL_COLUMNS = ("birth_name", "birth_date", "email", "email_verified_at", "phone_number", "phone_number_formatted",
+                    "address", "address_details", "post_code", "city_name", "city_code", "responsible_id",
+                    "franceconnect_sub", "case_number", "notes", "caisse_affiliation", "affiliation_number",
+                    "family_situation", "number_of_children", "logement")
+
+
+def forget_identity(session: Session, usager: Usager, now: datetime) -> None:
+    """What identifies an usager goes: their personal fields (names become "Usager supprimé"), their
+    sessions and sign-in links, the contact details and texts of their receipts; `deleted_at` is stamped.
+    Shared by the removal from the last organisation and the merge. No commit."""
+    usager_id = require_id(usager)
+    for column in PERSONAL_COLUMNS:
+        setattr(usager, column, None)
+    usager.first_name, usager.last_name = DELETED_FIRST_NAME, DELETED_LAST_NAME
+    usager.notify_by_sms = usager.notify_by_email = usager.logged_once_with_franceconnect = False
+    usager.deleted_at = usager.updated_at = now
+    session.add(usager)
+    session.exec(sa.delete(UsagerSession).where(col(UsagerSession.usager_id) == usager_id))
+    session.exec(sa.delete(UsagerEmailToken).where(col(UsagerEmailToken.usager_id) == usager_id))
+    session.exec(sa.update(Receipt).where(col(Receipt.usager_id) == usager_id)
+                 .values(sms_phone_number=None, email_address=None, content=None, error_message=None))
+    session.flush()
+
+
+def anonymise_usager(uow: UnitOfWork, usager_id: int, now: datetime) -> None:
+    """An usager removed from their last organisation (admin-domain.md 1.5): `forget_identity`, and also
+    their referents, the context of their RDVs and their history. The row stays for the RDVs it took part
+    in (kept, then purged, as any RDV). No commit."""
+    usager = uow.session.get(Usager, usager_id)
+    if usager is None or usager.deleted_at is not None:
+        return
+    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=usager_id, change=Change.DELETED,
+                             occurred_at=now))
+    referents = list(uow.session.exec(select(not_null(ReferentAssignation.id))
+                                      .where(ReferentAssignation.usager_id == usager_id)).all())
+    for referent_id in referents:
+        uow.record(RecordChanged(model=WebhookSubscription.REFERENT_ASSIGNATION, record_id=referent_id,
+                                 change=Change.DELETED, occurred_at=now))
+    uow.publish()  # before the changes: the webhooks still read who this was
+    session = uow.session
+    forget_identity(session, usager, now)
+    session.exec(sa.delete(ReferentAssignation).where(col(ReferentAssignation.usager_id) == usager_id))
+    session.exec(sa.update(Rdv).where(col(Rdv.id).in_(select(Participation.rdv_id).where(
+        Participation.usager_id == usager_id))).values(context=None))
+    session.exec(sa.delete(AuditLog).where(col(AuditLog.entity_type) == "usager",
+                                           col(AuditLog.entity_id) == str(usager_id)))
+    session.flush()
 
 
 def _delete_usagers(uow: UnitOfWork, now: datetime, *conditions: sa.ColumnElement[bool]) -> int:

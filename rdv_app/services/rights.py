@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -56,6 +57,8 @@ from rdv_app.db.models import (
     AgentTerritorialRole,
     Motif,
     Organisation,
+    Rdv,
+    RdvAgent,
     Service,
     Territory,
     Usager,
@@ -116,6 +119,22 @@ def visible_motifs(uow: UnitOfWork, scope: AgentScope) -> list[Motif]:
     if not scope.sees_whole_organisation:
         query = query.where(col(Motif.service_id).in_(scope.service_ids))
     return list(uow.session.exec(query.order_by(Motif.name)).all())
+
+
+def sees_rdv(scope: AgentScope, motif_service_id: int, rdv_agent_ids: Collection[int]) -> bool:
+    """Whether the agent may follow an RDV of the organisation (domain.md section 8): admins and secrétaires
+    all of them, a basic agent those they are on and those of their services' motifs."""
+    return (scope.sees_whole_organisation or scope.agent_id in rdv_agent_ids
+            or motif_service_id in scope.service_ids)
+
+
+def visible_rdvs(scope: AgentScope) -> sa.ColumnElement[bool]:
+    """`sees_rdv` in SQL, for a query on `Rdv` joined to its `Motif`."""
+    in_organisation = col(Rdv.organisation_id) == scope.organisation_id
+    if scope.sees_whole_organisation:
+        return in_organisation
+    on_it = select(RdvAgent.agent_id).where(RdvAgent.rdv_id == Rdv.id, RdvAgent.agent_id == scope.agent_id).exists()
+    return sa.and_(in_organisation, sa.or_(col(Motif.service_id).in_(scope.service_ids), on_it))
 
 
 def selected_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Collection[int] | None) -> set[int]:

@@ -13,7 +13,8 @@ from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.availability import creneaux
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
@@ -59,6 +60,12 @@ class CreneauxState(OrganisationPageState, AgentState):
     lieu_id: rx.Field[str] = rx.field("")
     from_day: rx.Field[str] = rx.field("")
 
+    # The usager the RDV is for, from "Trouver un RDV" on their page (`?usager=`), once the service
+    # allowed them: the slots' links carry them to the RDV's form.
+    usager_id: rx.Field[str] = rx.field("")
+    usager_name: rx.Field[str] = rx.field("")
+    usager_message: rx.Field[str] = rx.field("")
+
     searching: rx.Field[bool] = rx.field(False)
     error: rx.Field[str] = rx.field("")
     searched: rx.Field[bool] = rx.field(False)
@@ -89,7 +96,23 @@ class CreneauxState(OrganisationPageState, AgentState):
         if self.lieu_id not in {o.value for o in self.lieux}:
             self.lieu_id = ""
         self.from_day = self.from_day or options.today.isoformat()
+        await self._read_usager(agent_id, organisation_id)
         self._clear_results()
+
+    async def _read_usager(self, agent_id: int, organisation_id: int) -> None:
+        raw = self.router.url.query_parameters.get("usager", "")
+        self.usager_id = self.usager_name = self.usager_message = ""
+        if not raw:
+            return
+        try:
+            if not raw.isdigit():
+                raise NotFound("Cet usager n'existe pas.")
+            found = await within(UnitOfWork(read_only=True), lambda uow: usagers.usager_for_planning(
+                uow, agent_id, organisation_id, int(raw)))
+        except DomainError as exc:
+            self.usager_message = f"L'usager du lien n'a pas été repris : {exc.message}"
+            return
+        self.usager_id, self.usager_name = str(found.id), found.name
 
     def _clear_results(self) -> None:
         self.searched = False
@@ -202,7 +225,8 @@ class CreneauxState(OrganisationPageState, AgentState):
                 description = (f"Planifier un RDV le {datefmt.long_date(slot.day)} à {slot.time}, avec "
                                f"{slot.agent.name}, {slot.lieu_name}")
                 href = routes.rdv_new(motif_id=self.motif_id, start=f"{slot.day.isoformat()}T{slot.time.replace('h', ':')}",
-                                      agent_ids=[str(slot.agent.id)], lieu_id=slot.lieu_id or "")
+                                      agent_ids=[str(slot.agent.id)], lieu_id=slot.lieu_id or "",
+                                      usager_ids=[self.usager_id] if self.usager_id else None)
                 buttons.append(SlotButton(href, slot.time, slot.agent.initials, slot.agent.colour, slot.agent.name,
                                           slot.lieu_name, description))
             columns.append(DayColumn(day.label, buttons))

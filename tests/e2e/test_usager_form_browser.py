@@ -46,7 +46,13 @@ def reunion_restored(app_database_url: str, app_url: str) -> Iterator[None]:
 
 
 def _open(page: Page, link: str, heading: str) -> None:
-    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name=link, exact=True).click()
+    """From the navigation, or from "Vos usagers" for what concerns usagers."""
+    navigation = page.get_by_role("navigation", name="Navigation principale")
+    if link == "Créer un usager":
+        navigation.get_by_role("link", name="Usagers", exact=True).click()
+        page.get_by_role("main").get_by_role("link", name=link, exact=True).click()
+    else:
+        navigation.get_by_role("link", name=link, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
 
 

@@ -63,8 +63,9 @@ def test_an_agent_merges_a_probable_duplicate_and_keeps_both_rdvs(
         page: Page, login_as, assert_accessible, app_url: str, look_alikes: tuple[int, int, int, int]) -> None:
     _ana, anna, rdv_of_ana, rdv_of_anna = look_alikes
     login_as(CAMILLE)
-    page.get_by_role("navigation", name="Navigation principale").get_by_role(
-        "link", name="Doublons probables", exact=True).click()
+    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Usagers",
+                                                                             exact=True).click()
+    page.get_by_role("main").get_by_role("link", name="Doublons probables", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Doublons probables")
     pair = page.get_by_role("row").filter(has_text="AARON Anna")
     expect(pair).to_contain_text("Même numéro de téléphone")

@@ -48,7 +48,7 @@ from rdv_app.domain.recipients import phone_region, sms_number
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound, PermissionDenied
 from rdv_app.services.organisation import local_time
-from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+from rdv_app.services.rights import AgentScope, agent_scope, sees_rdv, visible_agent_ids
 
 # Another organisation's RDV (or one outside the agent's rights) in an agenda: grey, no detail.
 # #6b7280 keeps white text readable (WCAG AA).
@@ -312,7 +312,7 @@ def calendar_events(uow: UnitOfWork, scope: AgentScope, agent_ids: Sequence[int]
         agents = on_rdv[rdv_id]
         shown = tuple(a for a in agent_ids if a in agents)
         cancelled = status in CANCELLED_STATUSES
-        if not _in_scope(scope, service_id, agents):
+        if not sees_rdv(scope, service_id, agents):
             if not cancelled:
                 busy += [(a, starts_at, ends_at) for a in shown]
             continue
@@ -343,11 +343,6 @@ def calendar_events(uow: UnitOfWork, scope: AgentScope, agent_ids: Sequence[int]
 # --------------------------------------------------------------------------- rights
 
 
-def _in_scope(scope: AgentScope, motif_service_id: int, rdv_agent_ids: Collection[int]) -> bool:
-    return (scope.sees_whole_organisation or scope.agent_id in rdv_agent_ids
-            or motif_service_id in scope.service_ids)
-
-
 def visible_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int) -> tuple[Rdv, Motif]:
     """The RDV and its motif when the actor may follow it: the one rights check of every RDV read."""
     return visible_in_scope(uow, agent_scope(uow, actor_agent_id, organisation_id), rdv_id)
@@ -359,7 +354,7 @@ def visible_in_scope(uow: UnitOfWork, scope: AgentScope, rdv_id: int) -> tuple[R
     if row is None:
         raise NotFound("Ce RDV n'existe pas.")
     rdv, motif = row
-    if not _in_scope(scope, motif.service_id, agent_ids_of(uow, rdv_id)):
+    if not sees_rdv(scope, motif.service_id, agent_ids_of(uow, rdv_id)):
         raise PermissionDenied("Ce RDV concerne un motif d'un autre service.")
     return rdv, motif
 

@@ -35,9 +35,9 @@ from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.masking import reverse_full_name
 from rdv_app.domain.usager_merge import DUPLICATE_REASON_LABELS, DuplicateReason, one_edit_apart
+from rdv_app.domain.usager_search import fold, words
 from rdv_app.services.boundary import boundary
 from rdv_app.services.rights import agent_scope
-from rdv_app.services.usagers.usagers import fold, folded
 
 PAGE_SIZE = 20
 
@@ -88,17 +88,25 @@ def _exact_groups(uow: UnitOfWork, organisation_id: int, keys: list[Any]) -> lis
     return list(groups.values())
 
 
-def _typo_groups(uow: UnitOfWork, organisation_id: int) -> list[tuple[int, int]]:
+def _born_together(uow: UnitOfWork, organisation_id: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Pairs of the organisation's usagers born the same day: with the same folded first and last names,
+    and with names one typo apart (each compared with those born the same day only)."""
     members = _members(organisation_id)
     born_together = (select(col(Usager.birth_date)).where(*members, col(Usager.birth_date).is_not(None))
                      .group_by(col(Usager.birth_date)).having(sa.func.count() > 1))
     rows = uow.session.exec(select(not_null(Usager.id), col(Usager.birth_date), Usager.first_name, Usager.last_name).where(
         *members, col(Usager.birth_date).in_(born_together)).order_by(col(Usager.birth_date), col(Usager.id))).all()
-    blocks: dict[date | None, list[tuple[int, str]]] = defaultdict(list)
+    blocks: dict[date | None, list[tuple[int, str, str]]] = defaultdict(list)
     for usager_id, birth_date, first_name, last_name in rows:
-        blocks[birth_date].append((usager_id, " ".join(fold(f"{first_name} {last_name}").split())))
-    return [(left_id, right_id) for block in blocks.values()
-            for (left_id, left), (right_id, right) in combinations(block, 2) if one_edit_apart(left, right)]
+        blocks[birth_date].append((usager_id, " ".join(words(first_name)), " ".join(words(last_name))))
+    identity, typo = [], []
+    for block in blocks.values():
+        for (left_id, left_first, left_last), (right_id, right_first, right_last) in combinations(block, 2):
+            if (left_first, left_last) == (right_first, right_last):
+                identity.append((left_id, right_id))
+            if one_edit_apart(f"{left_first} {left_last}", f"{right_first} {right_last}"):
+                typo.append((left_id, right_id))
+    return identity, typo
 
 
 def _pairs(groups: Iterable[list[int]]) -> Iterable[tuple[int, int]]:
@@ -114,14 +122,14 @@ def probable_duplicates(uow: UnitOfWork, actor_agent_id: int, organisation_id: i
     exact: dict[DuplicateReason, list[Any]] = {
         DuplicateReason.PHONE: [col(Usager.phone_number_formatted)],
         DuplicateReason.EMAIL: [sa.func.lower(col(Usager.email))],
-        DuplicateReason.IDENTITY: [folded(uow, col(Usager.first_name)), folded(uow, col(Usager.last_name)),
-                                   col(Usager.birth_date)],
     }
     for reason, keys in exact.items():
         for pair in _pairs(_exact_groups(uow, organisation_id, keys)):
             found[pair].add(reason)
-    for left_id, right_id in _typo_groups(uow, organisation_id):
-        found[(min(left_id, right_id), max(left_id, right_id))].add(DuplicateReason.TYPO)
+    identity, typo = _born_together(uow, organisation_id)
+    for reason, pairs in ((DuplicateReason.IDENTITY, identity), (DuplicateReason.TYPO, typo)):
+        for left_id, right_id in pairs:
+            found[(min(left_id, right_id), max(left_id, right_id))].add(reason)
     if not found:
         return DuplicatePage([], 1, 1, 0)
     ids = {usager_id for pair in found for usager_id in pair}

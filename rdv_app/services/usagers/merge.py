@@ -45,7 +45,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 
 from rdv_app.db.models import (
@@ -55,13 +54,10 @@ from rdv_app.db.models import (
     Organisation,
     Participation,
     Rdv,
-    Receipt,
     ReferentAssignation,
     Territory,
     Usager,
-    UsagerEmailToken,
     UsagerProfile,
-    UsagerSession,
 )
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
@@ -88,14 +84,9 @@ from rdv_app.domain.usager_merge import (
 from rdv_app.services import audit
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError
+from rdv_app.services.retention import forget_identity
 from rdv_app.services.rights import agent_scope, usager_organisations, visible_usagers
 
-DELETED_FIRST_NAME, DELETED_LAST_NAME = "Usager", "supprimé"
-# Every personal column an anonymised record loses (names are replaced, `deleted_at` stamped).
-_PERSONAL_COLUMNS = ("birth_name", "birth_date", "email", "email_verified_at", "phone_number",
-                     "phone_number_formatted", "address", "address_details", "post_code", "city_name", "city_code",
-                     "responsible_id", "franceconnect_sub", "case_number", "notes", "caisse_affiliation",
-                     "affiliation_number", "family_situation", "number_of_children", "logement")
 _RESPONSIBLE_CHAIN_LIMIT = 10_000
 
 # The coded fields as the merge screen shows them.
@@ -483,18 +474,7 @@ class _Merge:
             current = self.session.exec(select(Usager.responsible_id).where(Usager.id == current)).one()
 
     def _anonymise(self) -> None:
-        merged = self.merged
-        for column in _PERSONAL_COLUMNS:
-            setattr(merged, column, None)
-        merged.first_name, merged.last_name = DELETED_FIRST_NAME, DELETED_LAST_NAME
-        merged.logged_once_with_franceconnect = False
-        merged.deleted_at = merged.updated_at = self.now
-        self.session.add(merged)
-        self.session.exec(sa.delete(UsagerSession).where(col(UsagerSession.usager_id) == self.merged_id))
-        self.session.exec(sa.delete(UsagerEmailToken).where(col(UsagerEmailToken.usager_id) == self.merged_id))
-        self.session.exec(sa.update(Receipt).where(col(Receipt.usager_id) == self.merged_id).values(
-            sms_phone_number=None, email_address=None, content=None, error_message=None))
-        self.session.flush()
+        forget_identity(self.session, self.merged, self.now)
 
     def _record(self, before: dict[str, Any], moved: int, relatives: list[int], new_profiles: list[UsagerProfile],
                 referents_moved: list[ReferentAssignation], rdv_ids: set[int]) -> None:

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from limits import RateLimitItem, parse
@@ -38,6 +39,7 @@ from rdv_app.db.models import Usager, UsagerEmailToken, UsagerSession
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
+from rdv_app.domain.datefmt import MONTHS
 from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.sessions import (
@@ -51,6 +53,8 @@ from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError
 
 EMAIL_LINK_LIFETIME = timedelta(hours=24)
+INVITATION_LIFETIME = timedelta(weeks=1)  # as Devise's `invite_for` in RDV Service Public
+PARIS = ZoneInfo("Europe/Paris")
 USAGER_SESSION_IDLE_TIMEOUT = timedelta(days=7)
 ACCOUNT_CREATIONS_PER_IP = parse("10/hour")
 LINKS_PER_EMAIL = parse("5/hour")
@@ -179,13 +183,7 @@ def open_email_link(uow: UnitOfWork, token: str, now: datetime | None = None) ->
 
 
 def _queue_link(uow: UnitOfWork, usager: Usager, next_path: str, now: datetime, *, welcome: bool) -> tuple[int, ...]:
-    token = new_token()
-    path = safe_next_path(next_path, routes.PUBLIC_BOOKING)
-    row = UsagerEmailToken(usager_id=require_id(usager), token_hash=hash_token(token), next_path=path,
-                           expires_at=now + EMAIL_LINK_LIFETIME, created_at=now)
-    uow.session.add(row)
-    uow.session.flush()
-    link = f"{settings.api_url or settings.public_url}{routes.USAGER_EMAIL_LINK}?{urlencode({'jeton': token})}"
+    row, link = _new_link(uow, usager, next_path, now, EMAIL_LINK_LIFETIME)
     intro = ("Bienvenue ! Pour confirmer votre adresse email et vous connecter, ouvrez ce lien :" if welcome
              else "Pour vous connecter et reprendre votre réservation, ouvrez ce lien :")
     text = "\n".join([f"Bonjour {usager.first_name},", "", intro, link, "",
@@ -197,6 +195,38 @@ def _queue_link(uow: UnitOfWork, usager: Usager, next_path: str, now: datetime, 
                         payload={"to": usager.email, "subject": subject, "text": text},
                         expires_at=now + EMAIL_LINK_LIFETIME)
     return () if outbox_id is None else (outbox_id,)
+
+
+def queue_invitation(uow: UnitOfWork, usager: Usager, now: datetime, *, site_name: str,
+                     organisation_id: int) -> tuple[int, ...]:
+    """The invitation an agent sends an usager to create their account (admin-domain.md 1.6): the same
+    single-use link as a sign-in, valid a week; opening it verifies the email, and the account exists. The
+    caller has checked the usager may be invited. No commit."""
+    row, link = _new_link(uow, usager, routes.USAGER_RDVS, now, INVITATION_LIFETIME)
+    until = (now + INVITATION_LIFETIME).astimezone(PARIS).date()
+    text = "\n".join([f"Bonjour {usager.email},", "",
+                      f"Vous avez été invité sur {site_name}, pour suivre et prendre vos rendez-vous en ligne.",
+                      "Accepter l'invitation :", link, "",
+                      f"Cette invitation est valable jusqu'au {'1er' if until.day == 1 else until.day} {MONTHS[until.month - 1]}.",
+                      "Si vous n'acceptez pas cette invitation, ignorez cet email : votre compte ne sera pas créé.",
+                      ""])
+    outbox_id = enqueue(uow.session, channel=Channel.MAIL, event=NotificationEvent.ACCOUNT,
+                        idempotency_key=f"usager-invitation:{row.id}", usager_id=usager.id,
+                        organisation_id=organisation_id,
+                        payload={"to": usager.email, "subject": f"Vous avez été invité sur {site_name}", "text": text},
+                        expires_at=now + INVITATION_LIFETIME)
+    return () if outbox_id is None else (outbox_id,)
+
+
+def _new_link(uow: UnitOfWork, usager: Usager, next_path: str, now: datetime,
+              lifetime: timedelta) -> tuple[UsagerEmailToken, str]:
+    token = new_token()
+    path = safe_next_path(next_path, routes.PUBLIC_BOOKING)
+    row = UsagerEmailToken(usager_id=require_id(usager), token_hash=hash_token(token), next_path=path,
+                           expires_at=now + lifetime, created_at=now)
+    uow.session.add(row)
+    uow.session.flush()
+    return row, f"{settings.api_url or settings.public_url}{routes.USAGER_EMAIL_LINK}?{urlencode({'jeton': token})}"
 
 
 # --------------------------------------------------------------------------- sessions

@@ -44,6 +44,7 @@ from rdv_app.domain.enums import WebhookSubscription as Webhook
 from rdv_app.domain.events import Actor, Change, RecordChanged
 from rdv_app.domain.masking import mask_birth_date, mask_email, mask_phone, reverse_full_name
 from rdv_app.domain.usager_record import FieldRefused
+from rdv_app.domain.usager_search import fold
 from rdv_app.services import audit
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
@@ -368,9 +369,9 @@ def _duplicates(uow: UnitOfWork, reach: usagers.Reach, values: dict[str, Any], b
     if named and values.get("birth_date") and changed("first_name", "last_name", "birth_date"):
         same_day = uow.session.exec(select(Usager).where(Usager.birth_date == values["birth_date"], *others,
                                                          _in(reach.all)).order_by(*_most_rdvs_first())).all()
-        identity = (usagers.fold(values["first_name"]), usagers.fold(values["last_name"]))
-        match = next((u for u in same_day if (usagers.fold(u.first_name.strip()),
-                                               usagers.fold(u.last_name.strip())) == identity), None)
+        identity = (fold(values["first_name"]), fold(values["last_name"]))
+        match = next((u for u in same_day if (fold(u.first_name.strip()),
+                                               fold(u.last_name.strip())) == identity), None)
         if match is not None:
             found.append(_shown(uow, reach, match, "identity", SAME_IDENTITY, about_responsible))
     return found

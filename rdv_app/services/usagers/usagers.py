@@ -7,11 +7,11 @@ territories "Mairies" and "Conseillers Numériques" where they do not appear at 
 makes usagers visible throughout (`visible_users_throughout_the_territory`), they are in full with the
 organisation's own. Such an usager can be put on an RDV, which adds them to the organisation.
 
-Search: the first letters of any word of the last or first name, accent- and case-insensitively
-("elo" finds "Éloïse", "mar" finds "Jean-Marc"); several words must all match. Names are folded in SQL
-with the same table as in Python, so limits and ordering are exact and nothing new is stored:
-PostgreSQL through translate() (whatever the database's locale), SQLite through `fold` registered on
-the connection (its lower() only knows ASCII, and a long chain of replace() overflows its parser).
+Search (admin-domain.md 1.7, rdv_app.domain.usager_search): the start of any word of the names or the
+email, accent- and case-insensitively ("elo" finds "Éloïse", "mar" finds "Jean-Marc"; several words must
+all match), an email prefix when the text has an "@", a phone number typed as "06 12" or "+33 6 12".
+`matching` reads the index of each database (a tsvector GIN index on PostgreSQL, FTS5 on SQLite), which the models
+keep on every write of an usager; both find the same usagers, listed by `by_name`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlmodel import col, select
 
+from rdv_app.db import search_index
 from rdv_app.db.models import Organisation, Territory, Usager, UsagerProfile
 from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
@@ -34,6 +34,7 @@ from rdv_app.domain.enums import CreatedThrough, WebhookSubscription
 from rdv_app.domain.events import Actor, Change, RecordChanged
 from rdv_app.domain.masking import UsagerPreview, preview, reverse_full_name
 from rdv_app.domain.recipients import phone_region
+from rdv_app.domain.usager_search import Query, parse_query
 from rdv_app.services import audit
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
@@ -43,16 +44,6 @@ from rdv_app.services.rights import agent_scope
 _CLOSED_TERRITORY_NAMES = frozenset({"Mairies", "Conseillers Numériques"})
 _CLOSED_DEPARTEMENTS = frozenset({"CN"})
 
-_ACCENTS = {"a": "àâäáãå", "c": "ç", "e": "éèêë", "i": "îïíì", "n": "ñ", "o": "ôöóòõø", "u": "ûüùú",
-            "y": "ÿý", "ae": "æ", "oe": "œ"}
-_FOLD = {variant: base for base, letters in _ACCENTS.items() for letter in letters
-         for variant in (letter, letter.upper())}
-_SINGLE_FROM = "".join(variant for variant, base in _FOLD.items() if len(base) == 1)
-_SINGLE_TO = "".join(base for base in _FOLD.values() if len(base) == 1)
-_LIGATURES = {variant: base for variant, base in _FOLD.items() if len(base) > 1}
-_FOLD_FUNCTION = "rdv_fold"
-_TOKEN = re.compile(r"[a-z0-9]+")
-_WORD_STARTS = ("{}%", "% {}%", "%-{}%", "%'{}%")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,44 +71,32 @@ class _Visibility:
     masked_elsewhere: bool  # their usagers masked (otherwise not at all)
 
 
-def fold(text: str) -> str:
-    """Accent- and case-insensitive form of a name, as the SQL side computes it."""
-    return "".join(_FOLD.get(char, char) for char in text).lower()
+def matching(uow: UnitOfWork, query: Query) -> sa.ColumnElement[bool]:
+    """The usagers `query` finds, through the search index of the database in use."""
+    postgresql = uow.session.connection().dialect.name == "postgresql"
+    if query.email_prefix is not None:
+        if postgresql:  # LIKE on the `varchar_pattern_ops` index
+            escaped = re.sub(r"([\\%_])", r"\\\1", query.email_prefix)
+            return col(Usager.email).like(f"{escaped}%", escape="\\")
+        # GLOB is case-sensitive, as emails are stored (lower case), and uses the email's unique index.
+        escaped = re.sub(r"([*?\[])", r"[\1]", query.email_prefix)
+        return col(Usager.email).op("GLOB")(f"{escaped}*")
+    if postgresql:  # the GIN index of the words: each typed word is the start of one of them
+        words = sa.func.to_tsvector(sa.literal_column("'simple'::regconfig"), col(Usager.search_terms))
+        prefixes = " & ".join(f"{prefix}:*" for prefix in query.prefixes)
+        return words.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), prefixes))
+    match = " ".join(f'"{prefix}"*' for prefix in query.prefixes)
+    return col(Usager.id).in_(sa.select(sa.literal_column("rowid")).select_from(sa.table(search_index.SQLITE_TABLE))
+                              .where(sa.literal_column(search_index.SQLITE_TABLE).op("MATCH")(match)))
 
 
-class _Folded(sa.sql.functions.FunctionElement[str]):
-    """A name folded like `fold`, in SQL."""
-
-    type = sa.String()
-    inherit_cache = True
-
-
-@compiles(_Folded)
-def _folded_sqlite(element: _Folded, compiler: Any, **kw: Any) -> str:
-    return f"{_FOLD_FUNCTION}({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_Folded, "postgresql")
-def _folded_postgresql(element: _Folded, compiler: Any, **kw: Any) -> str:
-    expression = f"translate({compiler.process(element.clauses, **kw)}, '{_SINGLE_FROM}', '{_SINGLE_TO}')"
-    for variant, base in _LIGATURES.items():
-        expression = f"replace({expression}, '{variant}', '{base}')"
-    return f"lower({expression})"
-
-
-def _register_fold(uow: UnitOfWork) -> None:
-    """Makes `fold` callable from SQLite on the connection of this unit of work."""
-    connection = uow.session.connection()
-    if connection.dialect.name == "sqlite":
-        # SQLAlchemy types the DBAPI connection as Optional; an open connection always has one.
-        connection.connection.driver_connection.create_function(  # type: ignore[union-attr]
-            _FOLD_FUNCTION, 1, lambda text: None if text is None else fold(text), deterministic=True)
-
-
-def folded(uow: UnitOfWork, expression: Any) -> sa.ColumnElement[str]:
-    """`fold(expression)` in SQL, on the connection of this unit of work."""
-    _register_fold(uow)
-    return _Folded(expression)
+def by_name(uow: UnitOfWork) -> tuple[Any, ...]:
+    """Last name, then first name, folded, in the same order on both databases (byte order of the folded
+    words: the terms begin with the last name's)."""
+    terms: Any = col(Usager.search_terms)
+    if uow.session.connection().dialect.name == "postgresql":
+        terms = sa.collate(terms, "C")
+    return terms, col(Usager.id)
 
 
 def _visibility(uow: UnitOfWork, organisation_id: int) -> _Visibility:
@@ -154,26 +133,36 @@ def reach(uow: UnitOfWork, organisation_id: int) -> Reach:
     return Reach(organisation_id, [organisation_id], masked)
 
 
+def listed_in(uow: UnitOfWork, organisation_id: int, *, own_only: bool = False) -> sa.ColumnElement[bool]:
+    """The usagers an agent of the organisation sees in full: those with a profile there, or anywhere in
+    the territory when it makes its usagers visible throughout (unless `own_only`)."""
+    organisations = [organisation_id]
+    if not own_only:
+        visibility = _visibility(uow, organisation_id)
+        if visibility.territory_wide:
+            organisations += visibility.other_organisation_ids
+    return _with_profile_in(organisations)
+
+
 def _with_profile_in(organisation_ids: Collection[int]) -> sa.ColumnElement[bool]:
-    return col(Usager.id).in_(select(UsagerProfile.usager_id)
-                              .where(col(UsagerProfile.organisation_id).in_(list(organisation_ids))))
+    # EXISTS, looked up per usager found in the (organisation_id, usager_id) index, rather than IN, which
+    # reads every profile of the organisation first.
+    return select(UsagerProfile.id).where(UsagerProfile.usager_id == Usager.id,
+                                          col(UsagerProfile.organisation_id).in_(list(organisation_ids))).exists()
 
 
 @boundary
 def search_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, query: str,
                    limit: int = 8) -> UsagerSearch:
-    """Usagers whose last or first name starts with the typed letters, by name; at most `limit` in
-    each list."""
+    """The usagers the typed text finds (see the module's docstring), by name; at most `limit` in each
+    list."""
     agent_scope(uow, actor_agent_id, organisation_id)
-    tokens = _TOKEN.findall(fold(query))
-    if not tokens:
+    parsed = parse_query(query)
+    if parsed.is_empty:
         return UsagerSearch([], [])
     visibility = _visibility(uow, organisation_id)
-    _register_fold(uow)
-    names = [_Folded(col(Usager.last_name)), _Folded(col(Usager.first_name))]
-    matches = [sa.or_(*(name.like(pattern.format(token)) for name in names for pattern in _WORD_STARTS))
-               for token in tokens]
-    base = select(Usager).where(col(Usager.deleted_at).is_(None), *matches).order_by(*names, col(Usager.id)).limit(limit)
+    base = (select(Usager).where(col(Usager.deleted_at).is_(None), matching(uow, parsed))
+            .order_by(*by_name(uow)).limit(limit))
     own = [organisation_id]
     if visibility.territory_wide:
         own += visibility.other_organisation_ids
@@ -210,6 +199,14 @@ def usagers_for_rdv(uow: UnitOfWork, organisation_id: int, usager_ids: Collectio
     if visible != ids:
         raise PermissionDenied("Cet usager n'est pas accessible depuis cette organisation.")
     return found
+
+
+@boundary
+def usager_for_planning(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usager_id: int) -> UsagerSummary:
+    """An usager "Trouver un RDV" plans for (a link from the usager's page): one the organisation may put
+    on an RDV (`usagers_for_rdv`), else NotFound or PermissionDenied."""
+    agent_scope(uow, actor_agent_id, organisation_id)
+    return _summary(usagers_for_rdv(uow, organisation_id, [usager_id])[usager_id])
 
 
 def add_to_organisation(uow: UnitOfWork, organisation_id: int, usagers: Collection[Usager], actor: Actor, *,
