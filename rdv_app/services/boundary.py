@@ -167,6 +167,7 @@ FIELDS: dict[str, Field] = {
     "usager_ids": Field("usagers"),
     "other_usager_id": Field("second usager"),
     "responsible_id": Field("usager responsable"),
+    "referent_agent_id": Field("agent référent"),
     "for_usager_id": Field("personne concernée"),
     "participant_id": Field("participant"),
     "participation_id": Field("rendez-vous"),

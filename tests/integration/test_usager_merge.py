@@ -30,8 +30,8 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import Channel, RdvStatus
 from rdv_app.services.boundary import REFUSED
+from rdv_app.services.retention import DELETED_FIRST_NAME, DELETED_LAST_NAME
 from rdv_app.services.usagers import merge
-from rdv_app.services.usagers.merge import DELETED_FIRST_NAME, DELETED_LAST_NAME
 
 
 @dataclass
