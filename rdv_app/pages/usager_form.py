@@ -140,6 +140,10 @@ def _responsible_fields(prefix: str) -> rx.Component:
             _text(prefix, "email", "Email (facultatif)", type_="email", hint="Format attendu : prenom.nom@exemple.fr"),
             **grid,
         ),
+        *([] if prefix else [rx.cond(
+            S.editing, rx.fragment(),
+            checkbox("Inviter l'usager à se créer un compte sur RDV Services Publics (il faut son email)",
+                     initial=S.invite, key=S.form_key, on_change=lambda checked: S.set_check("invite", checked)))]),
         _notifications(prefix),
         _address(prefix),
         rx.grid(

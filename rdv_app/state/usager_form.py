@@ -99,6 +99,7 @@ class UsagerFormState(OrganisationPageState, AgentState):
     responsible_results: rx.Field[list[Option]] = rx.field(default_factory=list)
     responsible_message: rx.Field[str] = rx.field("")
     r_values: rx.Field[dict[str, str]] = rx.field(default_factory=_empty_values)
+    invite: rx.Field[bool] = rx.field(False)
     r_notify_by_sms: rx.Field[bool] = rx.field(True)
     r_notify_by_email: rx.Field[bool] = rx.field(True)
 
@@ -156,6 +157,7 @@ class UsagerFormState(OrganisationPageState, AgentState):
         self._choices = []
         self.r_values = _empty_values()
         self.r_notify_by_sms = self.r_notify_by_email = True
+        self.invite = False
         self.form_key += 1
         self.loaded_for = raw if editing else NEW
 
@@ -197,6 +199,8 @@ class UsagerFormState(OrganisationPageState, AgentState):
             self.notify_by_sms = bool(checked)
         elif field == "notify_by_email":
             self.notify_by_email = bool(checked)
+        elif field == "invite":
+            self.invite = bool(checked)
         elif field == RESPONSIBLE_PREFIX + "notify_by_sms":
             self.r_notify_by_sms = bool(checked)
         elif field == RESPONSIBLE_PREFIX + "notify_by_email":
@@ -287,7 +291,7 @@ class UsagerFormState(OrganisationPageState, AgentState):
     def _form(self) -> UsagerForm:
         usager = self._fields(self.values, self.notify_by_sms, self.notify_by_email)
         if self.kind != UsagerKind.RELATIVE:
-            return UsagerForm(kind=self.kind, usager=usager)
+            return UsagerForm(kind=self.kind, usager=usager, invite=self.invite and not self.editing)
         if self.responsible_mode == CREATE:
             return UsagerForm(kind=self.kind, usager=usager,
                               new_responsible=self._fields(self.r_values, self.r_notify_by_sms, self.r_notify_by_email))

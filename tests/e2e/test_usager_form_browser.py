@@ -94,8 +94,14 @@ def test_create_a_responsible_a_relative_and_confirm_past_a_duplicate(
     form.get_by_role("button", name="1 Rue de la Paix 62000 Arras").click()
     expect(form.get_by_text("Code postal 62000 · Arras (code INSEE 62041)")).to_be_visible()
     form.get_by_label("Logement").select_option(label="Locataire")
+    # Invited to create an account: it takes an email, which the form asks for next to the field.
+    form.get_by_label(re.compile("^Inviter l'usager à se créer un compte")).check()
+    form.get_by_role("button", name="Créer usager").click()
+    expect(form.get_by_text("Renseignez l'email de l'usager pour l'inviter à créer son compte.")).to_be_visible()
+    form.get_by_label("Email (facultatif)").fill(f"ilyas.{LAST_NAME.lower()}@exemple.fr")
     form.get_by_role("button", name="Créer usager").click()
     _created(page)
+    expect(page.get_by_text("Une invitation à créer son compte lui a été envoyée")).to_be_visible()
     [ilyas] = _usagers(app_database_url)
     assert (ilyas.phone_number_formatted, ilyas.post_code, ilyas.city_code, ilyas.logement) == (
         "+262639401234", "62000", "62041", "locataire")

@@ -29,6 +29,7 @@ from rdv_app.services.errors import InvalidInput, NotFound, PermissionDenied
 from rdv_app.services.usagers import record_settings
 from rdv_app.services.usagers.usager_form import (
     CREATED,
+    INVITED,
     NOT_MOBILE,
     SAME_EMAIL,
     SAME_IDENTITY,
@@ -172,6 +173,27 @@ def test_create_a_responsible_with_every_field(uow: UnitOfWork, world: World) ->
     assert (user["data"]["logement"], user["data"]["post_code"]) == ("locataire", "62000")
     audit = uow.session.exec(select(AuditLog).where(AuditLog.entity_type == "usager")).one()
     assert (audit.action, audit.entity_id, audit.actor_agent_id) == ("created", str(saved.usager_id), world.agent)
+
+
+def test_a_new_responsible_can_be_invited_with_its_creation(uow: UnitOfWork, world: World) -> None:
+    saved = save_usager(uow, world.agent, world.org, None, UsagerForm(
+        kind="responsable", usager=UsagerFields(first_name="Ana", last_name="Lopez", email="ana.lopez@exemple.fr"),
+        invite=True))
+    assert saved.message == CREATED + INVITED
+    uow.rollback()
+    mails = [row.payload for row in uow.session.exec(select(OutboxMessage).where(OutboxMessage.channel == "mail"))]
+    assert [m["to"] for m in mails] == ["ana.lopez@exemple.fr"]
+    assert mails[0]["subject"] == "Vous avez été invité sur RDV Services Publics"
+    assert "Accepter l'invitation" in mails[0]["text"]
+    actions = uow.session.exec(select(AuditLog.action).where(AuditLog.entity_type == "usager",
+                                                             AuditLog.entity_id == str(saved.usager_id))).all()
+    assert sorted(actions) == ["created", "invited"]
+
+
+def test_an_invitation_without_an_email_is_refused_and_nothing_is_created(db_url: str, world: World) -> None:
+    form = UsagerForm(kind="responsable", usager=UsagerFields(first_name="Ana", last_name="Lopez"), invite=True)
+    assert _invalid(db_url, world, form) == {"email": "Renseignez l'email de l'usager pour l'inviter à créer son "
+                                                      "compte."}
 
 
 def test_a_landline_is_saved_and_the_agent_told_it_takes_no_sms(uow: UnitOfWork, world: World) -> None:

@@ -50,12 +50,13 @@ from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import agent_scope
-from rdv_app.services.usagers import usagers
+from rdv_app.services.usagers import usager_page, usagers
 
 RESPONSIBLE_PREFIX = "responsible_"
 CREATED = "L'usager a été créé."
 UPDATED = "L'usager a été modifié."
 IMPORTED = "L'usager a été associé à votre organisation."
+INVITED = " Une invitation à créer son compte lui a été envoyée par email (valable une semaine)."
 NOT_MOBILE = " Le numéro de téléphone n'est pas un mobile : l'usager ne recevra pas de SMS."
 INVALID = "Le formulaire contient des erreurs : corrigez les champs signalés."
 NOT_FOUND = "Cet usager n'existe pas."
@@ -99,6 +100,7 @@ class UsagerForm:
     usager: UsagerFields
     responsible_id: int | None = None  # a relative's existing responsible
     new_responsible: UsagerFields | None = None  # or the one created with it
+    invite: bool = False  # a new responsible: "Inviter l'usager à se créer un compte" (admin-domain.md 1.6)
 
 
 @dataclass(frozen=True)
@@ -465,6 +467,9 @@ def save_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usag
                 errors[refused.field] = refused.message
         else:
             errors["responsible_id"] = "Choisissez l'usager responsable, ou créez-le dans l'onglet « Nouvel usager »."
+    invite = form.invite and existing is None and kind == UsagerKind.RESPONSIBLE
+    if invite and not values.get("email"):
+        errors["email"] = "Renseignez l'email de l'usager pour l'inviter à créer son compte."
     mobile = bool(values.pop("_mobile", False))
     if responsible_values is not None:
         responsible_values.pop("_mobile", None)
@@ -489,8 +494,12 @@ def save_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usag
         _update(uow, organisation_id, usager, values, actor_agent_id, responsible_id)
     if responsible is not None:
         _follow_responsible(uow, usager, responsible, actor_agent_id)
+    if invite:
+        usager_page.send_invitation(uow, actor_agent_id, organisation_id, usager)
     uow.commit()
     message = CREATED if existing is None else UPDATED
+    if invite:
+        message += INVITED
     if kind == UsagerKind.RESPONSIBLE and values.get("phone_number") and values.get("notify_by_sms") and not mobile:
         message += NOT_MOBILE
     return Saved(require_id(usager), message)

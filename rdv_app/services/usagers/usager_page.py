@@ -392,13 +392,20 @@ def invite(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usager_id
     usager = visible_usager(uow, organisation_id, usager_id)
     if not invitable(usager):
         raise DomainError("Cet usager ne peut pas être invité : il a déjà un compte, n'a pas d'email, ou est un proche.")
-    now = now or clock.now()
-    queue_invitation(uow, usager, now, site_name=SITE_NAME, organisation_id=organisation_id)
-    audit.record(uow.session, action="invited", entity_type=_ENTITY, entity_id=usager_id,
-                 changes={"valid_until": (now + INVITATION_LIFETIME).isoformat()}, organisation_id=organisation_id,
-                 actor_agent_id=actor_agent_id)
+    send_invitation(uow, actor_agent_id, organisation_id, usager, now)
     uow.commit()
     return "L'usager a été invité."
+
+
+def send_invitation(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usager: Usager,
+                    now: datetime | None = None) -> None:
+    """Queues the invitation email of an invitable usager and notes it in their history. No commit: from
+    "Inviter", or with the creation of the record when the agent ticked "Inviter l'usager"."""
+    now = now or clock.now()
+    queue_invitation(uow, usager, now, site_name=SITE_NAME, organisation_id=organisation_id)
+    audit.record(uow.session, action="invited", entity_type=_ENTITY, entity_id=require_id(usager),
+                 changes={"valid_until": (now + INVITATION_LIFETIME).isoformat()}, organisation_id=organisation_id,
+                 actor_agent_id=actor_agent_id)
 
 
 @boundary
