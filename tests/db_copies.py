@@ -37,7 +37,7 @@ class DatabaseCopy:
         else:
             assert cluster is not None
             self._template, self._name = f"{name}_template", name
-            template_url, self.url = cluster.create_database(self._template), cluster.url(name)
+            template_url, self.url = cluster.copy_database("template0", self._template), cluster.url(name)
         upgrade(template_url)
         self.built = build(template_url)
         # Nobody may stay connected to a PostgreSQL template; a SQLite template leaves its write-ahead log.
