@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pg import Cluster
 from redis_server import running_redis
 from sqlmodel import SQLModel
 
@@ -26,14 +27,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in on_sqlite]
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def migrated_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'rdv.db'}"
-    else:
-        url = request.getfixturevalue("pg_cluster").create_database("rdv_integration")
+@pytest.fixture(scope="session")
+def migrated_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'rdv.db'}"
     upgrade(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def migrated_postgresql_url(pg_cluster: Cluster) -> str:
+    url = pg_cluster.create_database("rdv_integration")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest) -> str:
+    """The database of the test's kind, migrated once per process: a process of `pytest -n` (xdist) goes
+    from SQLite to PostgreSQL and back, module after module, and this fixture is made again each time."""
+    return request.getfixturevalue(f"migrated_{request.param}_url")
 
 
 def _empty_all_tables(url: str) -> None:
