@@ -14,6 +14,10 @@ export PATH := $(CURDIR)/.tools/node_modules/@oven/bun-linux-x64/bin:$(PATH)
 PORT ?= 3000
 PY := .venv/bin/python
 PYTEST := .venv/bin/pytest
+# The unit and integration rings run in PYTEST_WORKERS processes (pytest-xdist), each module whole in one of
+# them, with its fixtures (a PostgreSQL cluster per process); the browser ring after them, in one process.
+export PYTEST_WORKERS ?= 2
+PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: help run dev test test-future test-unit test-integration test-e2e bench load seed migrate backup lint
 
@@ -50,9 +54,11 @@ seed:
 	@scripts/setup.sh python
 	@RDV_DEMO=1 $(PY) -m rdv_app.cli seed
 
+# Both runs go to the end, whatever the first one found; `make test` fails if either failed.
 test:
 	@scripts/setup.sh python bun chromium postgresql redis
-	$(PYTEST) tests/unit tests/integration tests/e2e
+	status=0; $(PYTEST) $(PARALLEL) tests/unit tests/integration || status=$$?; \
+	$(PYTEST) tests/e2e || status=$$?; exit $$status
 
 test-future:
 	@scripts/setup.sh python postgresql redis
@@ -64,7 +70,7 @@ test-unit:
 
 test-integration:
 	@scripts/setup.sh python postgresql redis
-	$(PYTEST) tests/integration
+	$(PYTEST) $(PARALLEL) tests/integration
 
 test-e2e:
 	@scripts/setup.sh python bun chromium

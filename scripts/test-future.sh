@@ -36,7 +36,8 @@ run() {
   echo "=== $label ==="
   # time-machine is imported before pytest could rewrite its asserts: a harmless warning, silenced.
   env PYTHONPATH=tests/clock_shift RDV_TEST_CLOCK_OFFSET="$offset" "$@" \
-    .venv/bin/pytest -q -W ignore::pytest.PytestAssertRewriteWarning -k "$selection" tests/unit tests/integration
+    .venv/bin/pytest -q -W ignore::pytest.PytestAssertRewriteWarning -n "${PYTEST_WORKERS:-2}" --dist loadfile \
+    -k "$selection" tests/unit tests/integration
 }
 
 # The rights matrix (tests/integration/test_rights_matrix.py: who may do what, not when; its world is built

@@ -12,8 +12,10 @@ from sqlmodel import SQLModel
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError
 
+Snapshot = dict[str, list[tuple[str, ...]]]
 
-def snapshot(db_url: str, ignored: Mapping[str, set[str]] | None = None) -> dict[str, list[tuple[str, ...]]]:
+
+def snapshot(db_url: str, ignored: Mapping[str, set[str]] | None = None) -> Snapshot:
     """Every row of every table, read from the database (but the `ignored` columns of some tables; "*" for
     a whole table)."""
     ignored = ignored or {}

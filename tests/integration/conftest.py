@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pg import Cluster
 from redis_server import running_redis
 from sqlmodel import SQLModel
 
@@ -26,33 +27,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in on_sqlite]
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def migrated_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'rdv.db'}"
-    else:
-        url = request.getfixturevalue("pg_cluster").create_database("rdv_integration")
+@pytest.fixture(scope="session")
+def migrated_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'rdv.db'}"
     upgrade(url)
     return url
 
 
+@pytest.fixture(scope="session")
+def migrated_postgresql_url(pg_cluster: Cluster) -> str:
+    url = pg_cluster.create_database("rdv_integration")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest) -> str:
+    """The database of the test's kind, migrated once per process: a process of `pytest -n` (xdist) goes
+    from SQLite to PostgreSQL and back, module after module, and this fixture is made again each time."""
+    return request.getfixturevalue(f"migrated_{request.param}_url")
+
+
 def _empty_all_tables(url: str) -> None:
+    """Every table emptied, dependent rows first; on PostgreSQL the sequences start again at 1. DELETE and
+    not TRUNCATE: on a handful of rows a TRUNCATE of every table, which makes every file of every table and
+    index anew and waits for any session still open on them, costs ten times as much."""
     engine = get_engine(url)
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
     with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
         if engine.dialect.name == "postgresql":
-            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(sa.text(f"DELETE FROM {table}"))
+            conn.execute(sa.text("SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                                 "FROM pg_sequences WHERE last_value IS NOT NULL"))
 
 
 @pytest.fixture
-def db_url(migrated_url: str) -> Iterator[str]:
-    """A migrated, empty database; emptied again after the test."""
+def db_url(migrated_url: str) -> str:
+    """A migrated, empty database."""
     _empty_all_tables(migrated_url)
-    yield migrated_url
-    _empty_all_tables(migrated_url)
+    return migrated_url
 
 
 @pytest.fixture

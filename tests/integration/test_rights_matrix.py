@@ -24,15 +24,16 @@ CROSS_ORGANISATION 105), each on both databases; `test_matrix_size` keeps this n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Any
 
 import factories as make
 import pytest
+from db_copies import DatabaseCopy
+from db_snapshot import Snapshot, snapshot
 from db_snapshot import refused as refused_call
-from db_snapshot import snapshot
 from factories import at_paris
 from sqlmodel import select
 
@@ -70,8 +71,7 @@ def _monday_ahead() -> date:
 W = dict[str, int]  # the world's ids, by name
 
 
-@pytest.fixture
-def world(db_url: str) -> W:
+def build_world(db_url: str) -> W:
     day = _monday_ahead()
     with UnitOfWork(db_url) as uow:
         s = uow.session
@@ -148,11 +148,27 @@ def world(db_url: str) -> W:
         }
         hooks = {"webhook": make.webhook(s, org), "webhook_b": make.webhook(s, org_b, "https://lens.exemple.fr/rdv")}
         uow.commit()
-        return {**ids, "territory": territory.id, "territory_2": territory_2.id, "org": org.id, "org_b": org_b.id,
+        return {**ids, "monday": day.toordinal(), "territory": territory.id, "territory_2": territory_2.id, "org": org.id, "org_b": org_b.id,
                 "org_c": org_c.id, "team": team.id, "team_2": team_2.id, "pmi": pmi.id, "social": social.id, "sec": sec.id, "lieu": lieu.id,
                 "lieu_b": lieu_b.id, "motif": motif.id, "motif_social": motif_social.id, "motif_spare": motif_spare.id,
                 "motif_b": motif_b.id, "marie": marie.id, "lena": lena.id, "lou": lou.id,
                 **{k: v.id for k, v in {**rdvs, **plage_rows, **absence_rows, **hooks}.items()}}
+
+
+@pytest.fixture
+def world(db_url: str) -> W:
+    return build_world(db_url)
+
+
+@pytest.fixture(scope="module")
+def world_copy(migrated_url: str, request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseCopy]:
+    """The world, built once per database; each cell of the matrix starts from a copy of it."""
+    cluster = None if migrated_url.startswith("sqlite") else request.getfixturevalue("pg_cluster")
+    copy = DatabaseCopy("sqlite" if cluster is None else "postgresql", tmp_path_factory.mktemp("matrix"),
+                        "rights_matrix", build_world, cluster)
+    yield copy
+    copy.close()
 
 
 # --------------------------------------------------------------------------- actions: (uow, world, actor) -> result
@@ -168,26 +184,28 @@ class Action:
     ignored: dict[str, set[str]] = field(default_factory=dict)  # refused: what a refusal writes on purpose
 
 
-def _day(offset: int = 0) -> date:
-    return _monday_ahead() + timedelta(days=offset)
+def _day(w: W, offset: int = 0) -> date:
+    """The world's Monday, `offset` days on (the world is built once: the clock may have reached another
+    week since)."""
+    return date.fromordinal(w["monday"]) + timedelta(days=offset)
 
 
 def _plan(org: str = "org", motif: str = "motif", agent: str = "colleague", lieu: str = "lieu",
           usager: str = "marie") -> Call:
     return lambda uow, w, a: lifecycle.plan_rdv(
-        uow, a, w[org], motif_id=w[motif], starts_at=at_paris(_day(3), 15), duration_in_min=30,
+        uow, a, w[org], motif_id=w[motif], starts_at=at_paris(_day(w, 3), 15), duration_in_min=30,
         agent_ids=[w[agent]], lieu_id=w[lieu], usager_ids=[w[usager]], confirm_warnings=True)
 
 
 def _edit_rdv(rdv: str, agent: str, org: str = "org") -> Call:
     return lambda uow, w, a: rdv_follow.edit_rdv(
-        uow, a, w[org], w[rdv], day=_day(), start_time=time(11), duration_in_min=30, lieu_id=w["lieu"],
+        uow, a, w[org], w[rdv], day=_day(w), start_time=time(11), duration_in_min=30, lieu_id=w["lieu"],
         agent_ids=[w[agent]], confirm_warnings=True)
 
 
 def _plage_fields(w: W, agent: int, motif: str, lieu: str = "lieu") -> dict[str, Any]:
     return dict(title="Nouvelle plage", agent_id=agent, lieu_id=w[lieu], motif_ids=[w[motif]],
-                first_day=_day(4), start_time=time(14), end_time=time(17), recurrence=None, confirm_warnings=True)
+                first_day=_day(w, 4), start_time=time(14), end_time=time(17), recurrence=None, confirm_warnings=True)
 
 
 def _create_plage(agent: str | None, motif: str) -> Call:
@@ -199,8 +217,8 @@ def _update_plage(plage: str, agent: str, motif: str, org: str = "org") -> Call:
     return lambda uow, w, a: plages.update_plage(uow, a, w[org], w[plage], **_plage_fields(w, w[agent], motif))
 
 
-def _absence_fields(agent: int) -> dict[str, Any]:
-    return dict(agent_id=agent, title="Réunion", first_day=_day(5), start_time=time(8), end_time=time(10))
+def _absence_fields(w: W, agent: int) -> dict[str, Any]:
+    return dict(agent_id=agent, title="Réunion", first_day=_day(w, 5), start_time=time(8), end_time=time(10))
 
 
 def _motif_fields(w: W, name: str = "Bilan de santé") -> MotifFields:
@@ -261,9 +279,9 @@ ACTIONS: dict[str, Action] = {
     "rdv: create for an other-service agent": Action(_plan(agent="other_service"), writes=True),
     "rdv: planning form, other-service motif": Action(
         lambda uow, w, a: rdv_planning_draft(uow, w, a, "motif_social")),
-    "slots: own-service motif": Action(lambda uow, w, a: creneaux.find_week(uow, a, w["org"], w["motif"], _day())),
+    "slots: own-service motif": Action(lambda uow, w, a: creneaux.find_week(uow, a, w["org"], w["motif"], _day(w))),
     "slots: other-service motif": Action(
-        lambda uow, w, a: creneaux.find_week(uow, a, w["org"], w["motif_social"], _day())),
+        lambda uow, w, a: creneaux.find_week(uow, a, w["org"], w["motif_social"], _day(w))),
     "motifs usable: own service": _search_shows("motifs", "motif"),
     "motifs usable: other service": _search_shows("motifs", "motif_social"),
     "lieux: see (search form)": _search_shows("lieux", "lieu"),
@@ -274,9 +292,9 @@ ACTIONS: dict[str, Action] = {
         lambda uow, w, a: usagers.search_usagers(uow, a, w["org"], "Nordiste"), shows=_usager_found("lou")),
     # -- agendas and agents seen
     "agenda: same-service colleague": Action(
-        lambda uow, w, a: agenda.agenda(uow, a, w["org"], [w["colleague"]], _day(), _day(6))),
+        lambda uow, w, a: agenda.agenda(uow, a, w["org"], [w["colleague"]], _day(w), _day(w, 6))),
     "agenda: other-service agent": Action(
-        lambda uow, w, a: agenda.agenda(uow, a, w["org"], [w["other_service"]], _day(), _day(6))),
+        lambda uow, w, a: agenda.agenda(uow, a, w["org"], [w["other_service"]], _day(w), _day(w, 6))),
     "agents seen: same-service colleague": Action(lambda uow, w, a: agenda.visible_agents(uow, a, w["org"]),
                                                   shows=lambda result, w: w["colleague"] in {x.id for x in result}),
     "agents seen: other-service agent": Action(lambda uow, w, a: agenda.visible_agents(uow, a, w["org"]),
@@ -299,15 +317,15 @@ ACTIONS: dict[str, Action] = {
     "plage: create for other-service agent": Action(_create_plage("other_service", "motif_social"), writes=True),
     # -- absences
     "absence: create for same-service colleague": Action(
-        lambda uow, w, a: absences.create_absence(uow, a, w["org"], **_absence_fields(w["colleague"])), writes=True),
+        lambda uow, w, a: absences.create_absence(uow, a, w["org"], **_absence_fields(w, w["colleague"])), writes=True),
     "absences of other-service agent: list": Action(
         lambda uow, w, a: absences.list_absences(uow, a, w["org"], [w["other_service"]])),
     "absence: create for other-service agent": Action(
-        lambda uow, w, a: absences.create_absence(uow, a, w["org"], **_absence_fields(w["other_service"])),
+        lambda uow, w, a: absences.create_absence(uow, a, w["org"], **_absence_fields(w, w["other_service"])),
         writes=True),
     "absence of other-service agent: edit": Action(
         lambda uow, w, a: absences.update_absence(uow, a, w["org"], w["absence_other"],
-                                                  **_absence_fields(w["other_service"])), writes=True),
+                                                  **_absence_fields(w, w["other_service"])), writes=True),
     "absence of other-service agent: delete": Action(
         lambda uow, w, a: absences.delete_absence(uow, a, w["org"], w["absence_other"]), writes=True),
     # -- the agents page (Paramètres)
@@ -466,9 +484,9 @@ ACTIONS: dict[str, Action] = {
     "B's lieu via A: plan an rdv": Action(_plan(lieu="lieu_b", agent="basic"), writes=True),
     "B's agent via A: plan an rdv": Action(_plan(agent="agent_b"), writes=True),
     "another territory's usager via A: plan an rdv": Action(_plan(agent="basic", usager="lou"), writes=True),
-    "B's agent via A: agenda": Action(lambda uow, w, a: agenda.agenda(uow, a, w["org"], [w["agent_b"]], _day(),
-                                                                      _day(6))),
-    "B's agent via A: slots": Action(lambda uow, w, a: creneaux.find_week(uow, a, w["org"], w["motif"], _day(),
+    "B's agent via A: agenda": Action(lambda uow, w, a: agenda.agenda(uow, a, w["org"], [w["agent_b"]], _day(w),
+                                                                      _day(w, 6))),
+    "B's agent via A: slots": Action(lambda uow, w, a: creneaux.find_week(uow, a, w["org"], w["motif"], _day(w),
                                                                           agent_ids=[w["agent_b"]])),
     "B's plage via A: open": Action(lambda uow, w, a: plages.get_plage(uow, a, w["org"], w["plage_b"])),
     "B's plage via A: edit": Action(_update_plage("plage_b", "basic", "motif"), writes=True),
@@ -480,7 +498,7 @@ ACTIONS: dict[str, Action] = {
     "B's absence via A: delete": Action(lambda uow, w, a: absences.delete_absence(uow, a, w["org"], w["absence_b"]),
                                         writes=True),
     "B's agent via A: absence": Action(
-        lambda uow, w, a: absences.create_absence(uow, a, w["org"], **_absence_fields(w["agent_b"])), writes=True),
+        lambda uow, w, a: absences.create_absence(uow, a, w["org"], **_absence_fields(w, w["agent_b"])), writes=True),
     "B's lieu via A: edit": Action(lambda uow, w, a: admin_lieux.update_lieu(
         uow, a, w["org"], w["lieu_b"], LieuInput("Piraté", "1 rue X, 62300 Lens")), writes=True),
     "B's motif via A: edit": Action(lambda uow, w, a: admin_motifs.update_motif(
@@ -501,8 +519,8 @@ ACTIONS: dict[str, Action] = {
         lambda uow, w, a: intervenants.convert_to_intervenant(uow, a, w["org"], w["agent_b"]), writes=True),
     # -- organisation B itself, where the actor has no role
     "B directly: open its rdv": Action(lambda uow, w, a: queries.get_rdv(uow, a, w["org_b"], w["rdv_b"])),
-    "B directly: agenda": Action(lambda uow, w, a: agenda.agenda(uow, a, w["org_b"], [w["agent_b"]], _day(),
-                                                                 _day(6))),
+    "B directly: agenda": Action(lambda uow, w, a: agenda.agenda(uow, a, w["org_b"], [w["agent_b"]], _day(w),
+                                                                 _day(w, 6))),
     "B directly: delete its plage": Action(lambda uow, w, a: plages.delete_plage(uow, a, w["org_b"], w["plage_b"]),
                                            writes=True),
     "B directly: agents page": Action(lambda uow, w, a: organisation_agents.list_agents(uow, a, w["org_b"])),
@@ -770,11 +788,27 @@ def test_matrix_size() -> None:
     assert len({cell.id for cell in CELLS}) == len(CELLS)
 
 
+@pytest.fixture(scope="module")
+def as_built(world_copy: DatabaseCopy) -> dict[str, Snapshot]:
+    """The world as built, as each kind of action snapshots it (some leave out what a refusal writes)."""
+    return {repr(action.ignored): snapshot(world_copy.url, action.ignored) for action in ACTIONS.values()}
+
+
+@pytest.fixture
+def cell_database(world_copy: DatabaseCopy) -> Iterator[str]:
+    """The world's working copy, made again from the world as built after a cell that wrote to it."""
+    yield world_copy.url
+    world_copy.restore_if_written()
+
+
 @pytest.mark.parametrize("cell", CELLS, ids=[cell.id for cell in CELLS])
-def test_rights_matrix(db_url: str, world: W, cell: Cell) -> None:
+def test_rights_matrix(cell_database: str, world_copy: DatabaseCopy, as_built: dict[str, Snapshot],
+                       cell: Cell) -> None:
+    db_url, world = cell_database, world_copy.built
     action = ACTIONS[cell.action]
     actor = world[cell.role]
     before = snapshot(db_url, action.ignored)
+    assert before == as_built[repr(action.ignored)], "the cell does not start from the world as built"
     if cell.outcome in (OK, HIDDEN):
         with UnitOfWork(db_url) as uow:
             result = action.call(uow, world, actor)
