@@ -51,6 +51,10 @@ class _Collector(BaseHTTPRequestHandler):
             body = gzip.decompress(body)
         elif encoding == "deflate":
             body = zlib.decompress(body)
+        elif encoding == "br":  # the SDK compresses so when brotli is installed (`make load` brings it)
+            import brotli  # type: ignore[import-not-found,unused-ignore]
+
+            body = brotli.decompress(body)
         self.envelopes.append(body)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
