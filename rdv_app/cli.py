@@ -6,7 +6,8 @@ uses them).
   sign in, print how to create the first super admin;
 - seed: wipe the database and seed the demo again (demo only);
 - bootstrap --email ADDRESS: invite the instance's first super admin, printing a one-time link;
-- serve: prepare, start the production server (one port), print the URLs once it answers;
+- serve: prepare, start the production server (one port), print the URLs once it answers; SIGTERM drains
+  it (rdv_app.shutdown) and exits with its code; logs are JSON lines without personal data (rdv_app.logs);
 - worker [DATABASE_URL]: the notification worker as its own process (RDV_NOTIFY_WORKER=external);
   SIGTERM stops it after the message in flight;
 - backup [FILE]: a snapshot of the configured database (default data/backups/rdv-<date>.<db|dump>);
@@ -19,6 +20,7 @@ not keep SQLAlchemy and the models in memory next to the server for the whole da
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -28,12 +30,13 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
 LOGIN_PATH = "/connexion"
 HEALTH_PATH = "/_health"
+MULTIPROC_SETTING = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own setting
 # Reflex's advice that does not apply here: `make run` starts the app, and Node.js is not used (bun is).
 MISLEADING = (re.compile(r"\s*Run `uv run reflex run` to start the app\."),
               re.compile(r"Warning: Your version \(.*\) of Node\.js is out of date\..*"))
@@ -156,18 +159,44 @@ def serve(port: int) -> int:
         text = banner_file.read_text()
     command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
                "--frontend-port", str(port), "--backend-port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
-    assert process.stdout is not None
-    threading.Thread(target=relay, args=(process.stdout, sys.stdout), daemon=True).start()
-    try:
-        if not wait_until_up(f"http://127.0.0.1:{port}{HEALTH_PATH}", process):
-            print("Le serveur n'a pas démarré : voir les messages ci-dessus.", file=sys.stderr)
-            return process.wait() or 1
-        print(text, flush=True)
-        return process.wait()
-    except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        return process.wait()
+    with shared_metrics_directory():
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,  # noqa: S603
+                                   text=True)
+        assert process.stdout is not None
+        relaying = threading.Thread(target=relay, args=(process.stdout, sys.stdout), daemon=True)
+        relaying.start()
+        # SIGTERM (a service manager, a container stopping) goes on to the server, which drains before it
+        # exits (rdv_app.shutdown); this supervisor waits for it and exits with its code.
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: process.send_signal(signal.SIGTERM))
+        try:
+            if not wait_until_up(f"http://127.0.0.1:{port}{HEALTH_PATH}", process):
+                print("Le serveur n'a pas démarré : voir les messages ci-dessus.", file=sys.stderr)
+                return process.wait() or 1
+            print(text, flush=True)
+            code = process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)
+            code = process.wait()
+        relaying.join(timeout=5)
+        return code
+
+
+@contextlib.contextmanager
+def shared_metrics_directory() -> Iterator[None]:
+    """With metrics on (RDV_METRICS_TOKEN), the server's processes count into one directory that `/metrics`
+    adds up (rdv_app.api.metrics): PROMETHEUS_MULTIPROC_DIR when the operator gives one (shared with an
+    external `cli worker`, emptied by them between starts), else a fresh one for this run."""
+    from rdv_app.config import settings
+
+    if not settings.metrics_token or os.environ.get(MULTIPROC_SETTING):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="rdv-metrics-") as directory:
+        os.environ[MULTIPROC_SETTING] = directory
+        try:
+            yield
+        finally:
+            os.environ.pop(MULTIPROC_SETTING, None)
 
 
 def backup_or_restore(command: str, file: Path | None) -> int:
@@ -208,10 +237,11 @@ def main() -> int:
     serve_parser = sub.add_parser("serve")
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
-    from rdv_app import wiring
+    from rdv_app import logs, wiring
     from rdv_app.config import demo_mode
 
     wiring.configure()
+    logs.configure_logging()
     if args.command == "worker":
         from rdv_app.notify import worker
 

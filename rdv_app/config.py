@@ -83,6 +83,12 @@ class Settings:
         return self.public_url.startswith("https://")
 
     @property
+    def metrics_token(self) -> str:
+        """RDV_METRICS_TOKEN: `/metrics` answers a scraper that sends it as a bearer token; unset, `/metrics`
+        does not exist (the default). Read at each scrape."""
+        return _env("RDV_METRICS_TOKEN")
+
+    @property
     def mfa_required(self) -> bool:
         """RDV_MFA_REQUIRED=1: admins sign in with a second factor, and set it up at their next sign-in.
         Read at each sign-in, so that turning it on needs no restart."""

@@ -19,6 +19,7 @@ import rdv_app.pages.public  # noqa: F401
 import rdv_app.pages.public_booking  # noqa: F401
 import rdv_app.pages.rdv_new  # noqa: F401
 import rdv_app.pages.rdv_page  # noqa: F401
+import rdv_app.pages.service_health  # noqa: F401
 import rdv_app.pages.super_admin  # noqa: F401
 import rdv_app.pages.territory_agents  # noqa: F401
 import rdv_app.pages.territory_organisations  # noqa: F401
@@ -29,17 +30,21 @@ import rdv_app.pages.usager_rdvs  # noqa: F401
 import rdv_app.pages.usagers  # noqa: F401
 import rdv_app.pages.workspace  # noqa: F401
 import rdv_app.state.notifications  # noqa: F401  (the after-commit delivery task)
-from rdv_app import styles, wiring
-from rdv_app.api.http import deployment_guard, http_routes, security_headers
+from rdv_app import logs, styles, wiring
+from rdv_app.api.http import deployment_guard, http_routes, request_context, security_headers
 from rdv_app.config import settings
 from rdv_app.error_tracking import init_error_tracking
 from rdv_app.gc_tuning import freeze_startup_objects
+from rdv_app.metrics import count_websocket_connections
 from rdv_app.notify import worker
 from rdv_app.pages.template import PAGES
+from rdv_app.shutdown import drain_event_handlers
 from rdv_app.state.failures import backend_exception_handler
 from rdv_app.state.session_guard import SessionGuard
 
 wiring.configure()
+# Production: JSON lines without personal data (rdv_app.logs); the demo keeps its readable log.
+logs.configure_logging()
 init_error_tracking(settings.environment_name)
 
 # The global style, typed as Reflex takes it (rdv_app.styles imports nothing of Reflex).
@@ -51,7 +56,7 @@ app = rx.App(
     head_components=[rx.el.style(styles.css_custom_properties())],
     style=BASE_STYLE,
     html_lang="fr",
-    api_transformer=[http_routes, security_headers],
+    api_transformer=[http_routes, security_headers, request_context],
     backend_exception_handler=backend_exception_handler,
 )
 
@@ -61,9 +66,15 @@ app.add_middleware(SessionGuard())
 for page in PAGES:
     app.add_page(page.component, route=page.route, title=page.title, on_load=page.on_load)
 
+# SIGTERM: the event handlers under way get a grace to finish (rdv_app.shutdown), instead of being cancelled.
+app.register_lifespan_task(drain_event_handlers)
+
 # The notification worker runs inside the app unless RDV_NOTIFY_WORKER=external.
 if worker.runs_in_app():
     app.register_lifespan_task(worker.lifespan)
+
+# The websocket connections this process holds (rdv_app.metrics).
+app.register_lifespan_task(count_websocket_connections)
 
 # A real instance never serves the demo's accounts, however it is started.
 app.register_lifespan_task(deployment_guard)

@@ -40,11 +40,13 @@ ADMIN_ORGANISATION = "/admin/organisation"
 ADMIN_ONLINE_BOOKING = "/admin/reservation-en-ligne"
 ADMIN_AGENTS = "/admin/agents"
 SUPER_ADMIN = "/super-admin"  # the instance's territories (super admins)
+SUPER_ADMIN_HEALTH = "/super-admin/sante"  # "Santé du service" (super admins)
 NOT_FOUND = "404"
 
 # Plain HTTP routes (Starlette, mounted next to the Reflex app).
 HEALTH = "/_health"
 READY = "/_ready"
+METRICS = "/metrics"  # Prometheus, with RDV_METRICS_TOKEN (rdv_app.api.metrics)
 AUTH_OPEN_SESSION = "/_auth/session"  # POST only (rdv_app.auth.session_forms)
 AUTH_CLEAR_SESSION = "/_auth/sortie"  # POST only
 WEBCAL_FEED = "/calendrier/{calendar_uid}.ics"  # rdv_app.services.webcal builds the addresses

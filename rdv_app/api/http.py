@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -13,10 +14,11 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rdv_app import routes
+from rdv_app import logs, routes
 from rdv_app.api import html_page
 from rdv_app.api.client_address import client_ip
 from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
+from rdv_app.api.metrics import metrics
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
@@ -159,6 +161,7 @@ async def pages_script(_request: Request) -> Response:
 http_routes = Starlette(routes=[
     Route(routes.HEALTH, health, methods=["GET", "HEAD"]),
     Route(routes.READY, ready, methods=["GET", "HEAD"]),
+    Route(routes.METRICS, metrics, methods=["GET"]),
     Route(routes.AUTH_OPEN_SESSION, open_agent_session, methods=["POST"]),
     Route(routes.AUTH_OPEN_SESSION, session_route_get, methods=["GET", "HEAD"]),
     Route(routes.AUTH_CLEAR_SESSION, clear_agent_session, methods=["POST"]),
@@ -194,6 +197,31 @@ def _server_page_policy() -> str:
 def _is_server_page(path: str, headers: list[tuple[bytes, bytes]]) -> bool:
     html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
     return html and (path == routes.USAGER_LINK or path.startswith(SERVER_PAGE_PREFIXES))
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+def request_context(app: ASGIApp) -> ASGIApp:
+    """Each HTTP request's records carry its id (the proxy's X-Request-Id when it sends a plausible one)
+    and its route (rdv_app.logs); the response says the id back, for an operator to find the lines."""
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.fullmatch(given) else logs.new_event_id()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        handler = logs.mask_text(f"http {scope.get('method', '')} {scope.get('path', '')}")
+        with logs.context(event_id=request_id, handler=handler):
+            await app(scope, receive, send_with_id)
+
+    return wrapped
 
 
 def security_headers(app: ASGIApp) -> ASGIApp:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
+from rdv_app import logs
 from rdv_app.db import messagebus
 from rdv_app.db.engine import _session_factory, database_url
 
@@ -59,8 +60,11 @@ class UnitOfWork:
         """Runs the handlers of the events recorded so far, in this transaction."""
         while self._events:
             event = self._events.pop(0)
+            organisation_id = getattr(event, "organisation_id", None)
             for handler in messagebus.handlers_for(event):
-                handler(self.session, event)
+                with logs.context(organisation_id=organisation_id,
+                                  handler=f"{handler.__module__}.{handler.__qualname__}"):
+                    handler(self.session, event)
 
     def commit(self) -> None:
         self.publish()

@@ -66,6 +66,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rdv_app import logs
 from rdv_app.config import settings as app_settings
 from rdv_app.db.engine import database_url, get_engine
 from rdv_app.db.models import Organisation, OutboxMessage, OutboxWorker, Rdv, Receipt, Territory
@@ -77,6 +78,7 @@ from rdv_app.domain.usager_link import without_link_token
 from rdv_app.domain.withdrawal import WITHDRAWN, is_withdrawn
 from rdv_app.error_tracking import init_error_tracking
 from rdv_app.gc_tuning import freeze_startup_objects
+from rdv_app.metrics import DELIVERIES, PROVIDER_LATENCY, timing
 from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 from rdv_app.notify.outbox import EXPIRES_AT
@@ -250,7 +252,7 @@ class Worker:
     def run_forever(self) -> None:
         """Polls until `stop_event` is set; runs the scheduled work every SCHEDULE_INTERVAL."""
         mail = "demo mailbox, nothing sent" if self.demo_mail else f"SMTP {self.smtp.host}:{self.smtp.port}"
-        logger.info("outbox worker: started (SMS via %s, emails via %s)", self.sms.name, mail)
+        logger.info("outbox worker: started (SMS via %s, emails via %s)", self.sms.name, logs.technical(mail))
         pause = POLL_INTERVAL
         next_schedule = time.monotonic()
         while not self.stop_event.is_set():
@@ -420,9 +422,11 @@ class Worker:
                         self._release(connection, claims[index:])
                         return index
                     sms = self._sms_provider(claim, own_accounts)
-                    outcome = self._attempt(connection, claim, sms, now or clock.now(), sms_sent)
-                    if outcome is not None:
-                        self._record(connection, claim, sms, outcome, now or clock.now())
+                    with logs.context(event_id=f"outbox-{claim.id}-{claim.attempts}",
+                                      organisation_id=claim.organisation_id, handler=f"outbox.{claim.channel.value}"):
+                        outcome = self._attempt(connection, claim, sms, now or clock.now(), sms_sent)
+                        if outcome is not None:
+                            self._record(connection, claim, sms, outcome, now or clock.now())
             except Exception:
                 # The claims left, and the outcome of a call, cannot be written now (a database restart):
                 # this worker takes a new identity, and its silent old one is recovered as a dead worker's.
@@ -458,7 +462,8 @@ class Worker:
                 if sms_sent[claim.payload["to"]] >= DAILY_SMS_CAP:
                     return Outcome(OutboxStatus.CANCELLED, ReceiptResult.FAILURE,
                                    error=f"Non envoyé : plafond de {DAILY_SMS_CAP} SMS par jour atteint pour ce numéro.")
-                sms.prepare()
+                with timing(PROVIDER_LATENCY, channel=Channel.SMS.value, provider=sms.name):
+                    sms.prepare()
             if self._withdrawn(connection, claim):
                 return Outcome(OutboxStatus.CANCELLED, ReceiptResult.FAILURE, error=WITHDRAWN)
             if (tag := self._mark_in_flight(connection, claim)) is None:
@@ -513,7 +518,8 @@ class Worker:
 
     def _send_webhook(self, claim: Claim, now: datetime) -> Outcome:
         """Webhooks keep their own schedule and delivery log (rdv_app.notify.webhooks)."""
-        result = webhooks.deliver(self.engine, claim.id, claim.attempts, claim.payload, now)
+        with timing(PROVIDER_LATENCY, channel=Channel.WEBHOOK.value, provider="webhook"):
+            result = webhooks.deliver(self.engine, claim.id, claim.attempts, claim.payload, now)
         if result.delivered:
             return Outcome(OutboxStatus.SENT, ReceiptResult.SENT)
         if result.retry_at is None:
@@ -524,7 +530,8 @@ class Worker:
     @staticmethod
     def _send_sms(claim: Claim, sms: SmsProvider, tag: str, sms_sent: Counter[str]) -> Outcome:
         to = claim.payload["to"]
-        result = sms.send(to, claim.payload["text"], claim.payload.get("sender"), tag=tag)
+        with timing(PROVIDER_LATENCY, channel=Channel.SMS.value, provider=sms.name):
+            result = sms.send(to, claim.payload["text"], claim.payload.get("sender"), tag=tag)
         sms_sent[to] += 1
         return Outcome(OutboxStatus.SENT, sms.receipt_result, provider_message_id=result.provider_id,
                        sms_count=result.segments)
@@ -556,7 +563,8 @@ class Worker:
         if self.demo_mail:
             logger.info("email (demo mailbox) to %s: %s", claim.payload["to"], claim.payload["subject"])
             return Outcome(OutboxStatus.SENT, ReceiptResult.PROCESSED, provider_message_id=message_id)
-        sent_id = asyncio.run(mailer.send_mail(claim.payload, settings=self.smtp, message_id=message_id))
+        with timing(PROVIDER_LATENCY, channel=Channel.MAIL.value, provider="smtp"):
+            sent_id = asyncio.run(mailer.send_mail(claim.payload, settings=self.smtp, message_id=message_id))
         return Outcome(OutboxStatus.SENT, ReceiptResult.SENT, provider_message_id=sent_id)
 
     # ----------------------------------------------------------------------------------- record
@@ -596,9 +604,16 @@ class Worker:
         if not updated:
             logger.warning("outbox message %s: claim lost before its outcome (%s) was recorded",
                            claim.id, outcome.status.value)
-        elif outcome.status is not OutboxStatus.SENT:
+            return
+        DELIVERIES.labels(channel=claim.channel.value, result=_RESULTS[outcome.status]).inc()
+        if outcome.status is not OutboxStatus.SENT:
             logger.warning("outbox message %s (%s, attempt %d): %s", claim.id, claim.channel.value,
-                           claim.attempts, outcome.error)
+                           claim.attempts, logs.technical(outcome.error or ""))
+
+
+# The `result` label of rdv_app.metrics.DELIVERIES for each recorded outcome.
+_RESULTS = {OutboxStatus.SENT: "sent", OutboxStatus.PENDING: "retry", OutboxStatus.FAILED: "failed",
+            OutboxStatus.CANCELLED: "cancelled"}
 
 
 def recent_sms_statement(numbers: Iterable[str], now: datetime) -> sa.Select:
@@ -677,7 +692,8 @@ async def lifespan(url: str | None = None) -> AsyncIterator[None]:
 def serve(url: str | None = None) -> int:
     """The worker as its own process, until SIGTERM or SIGINT (it then stops after the message in flight):
     everything a process entry point has to call."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not logs.configure_logging():  # the demo keeps its readable log
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop_event = threading.Event()
 
     def stop(signum: int, _frame: object) -> None:

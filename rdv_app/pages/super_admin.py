@@ -380,6 +380,8 @@ def super_admin() -> rx.Component:
                 SuperAdminState.denied != "",
                 form_alert(SuperAdminState.denied),
                 rx.fragment(
+                    rx.link("Santé du service : files d'envoi, workers, tâches quotidiennes",
+                            href=routes.SUPER_ADMIN_HEALTH, class_name="back-link"),
                     status_region(SuperAdminState.message),
                     rx.heading("Territoires", as_="h2", size="5"),
                     territories_table(),

@@ -151,6 +151,7 @@ FIELDS: dict[str, Field] = {
     # a territory's SMS settings (rdv_app.services.instance.backoffice)
     "provider": Field("fournisseur de SMS", limits.CODE),
     "sender": Field("expéditeur", limits.CODE),
+    "channel": Field("canal", limits.CODE),
     "endpoint": Field("région du compte OVH", limits.CODE),
     "service_name": Field("nom du service SMS", limits.CODE),
     "application_key": Field("clé d'application", limits.SECRET),

@@ -1,7 +1,8 @@
 """Issue 17 in the browser (the demo served as `make run` does, chromium, axe on every state): a super admin
 (invited by the bootstrap link, second factor set up) enables a service in a territory and moves an agent
 (an agent with RDVs to come is refused); an organisation's admin adds an intervenant and renames it; an
-agent of several organisations picks one on the chooser, grouped by territory."""
+agent of several organisations picks one on the chooser, grouped by territory. The same super admin then
+opens "Santé du service" (issue 27) and puts a given-up email back in the queue."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pyotp
 from conftest import DEMO_PASSWORD
 from playwright.sync_api import Page, expect
 
+from rdv_app.db.models import OutboxMessage
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.notify.outbox import enqueue
 from rdv_app.services.agents.invitations import bootstrap_super_admin
 
 SUPER_ADMIN = "operateur@exemple.fr"
@@ -100,6 +103,39 @@ def test_a_super_admin_enables_a_service_and_moves_an_agent(page: Page, app_url:
     expect(page.get_by_role("row", name=re.compile(
         "^PMI Saint-Denis 974 La Réunion"))).to_be_visible()
     assert_accessible(page)
+
+    _service_health(page, app_url, app_database_url, assert_accessible)
+
+
+def _service_health(page: Page, app_url: str, database_url: str, assert_accessible: Callable[[Page], None]) -> None:
+    """"Santé du service": the queues, workers and daily jobs of the served demo; an email given up is put
+    back in the queue with "Relancer", and the in-app worker then sends it."""
+    with UnitOfWork(database_url) as uow:
+        message_id = enqueue(uow.session, channel="mail", event="rdv_created", idempotency_key="sante-e2e",
+                             payload={"to": "usager@exemple.fr", "subject": "Votre RDV", "text": "Bonjour"})
+        message = uow.session.get(OutboxMessage, message_id)
+        assert message is not None
+        message.status, message.attempts, message.last_error = "failed", 17, "Échec définitif : SMTP 550"
+        uow.commit()
+    page.goto(f"{app_url}/super-admin")
+    page.get_by_role("link", name=re.compile("^Santé du service")).click()
+    page.wait_for_url(f"{app_url}/super-admin/sante")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Santé du service")
+    # Rows are named by their cells: the channel, waiting, being sent, given up, the oldest's wait.
+    expect(page.get_by_role("row", name=re.compile(r"^Email \d+ \d+ [1-9]\d* "))).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r" En vie$")).first).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"^purge_plages .* À jour$"))).to_be_visible()
+    expect(page.get_by_text("Taille de la base de données")).to_be_visible()
+    assert "usager@exemple.fr" not in page.content()
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Relancer les messages en échec : Email").click()
+    expect(page.get_by_role("status").filter(has_text="remis")).to_have_text(
+        re.compile(r"^\d+ messages? \(Email\) remis dans la file d'envoi\.$"))
+    assert_accessible(page)
+    with UnitOfWork(database_url, read_only=True) as uow:
+        requeued = uow.session.get(OutboxMessage, message_id)
+        assert requeued is not None and requeued.status in ("pending", "sending", "sent")
 
 
 def test_an_admin_adds_an_intervenant_and_renames_it(page: Page, login_as: Callable[[str], None], app_url: str,

@@ -26,6 +26,7 @@ from rdv_app.domain.enums import LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.names import agent_name
 from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availability
+from rdv_app.metrics import SLOT_SEARCH, timed
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
@@ -147,6 +148,7 @@ def _team_members(uow: UnitOfWork, organisation: Organisation) -> dict[int, froz
 
 
 @boundary
+@timed(SLOT_SEARCH, kind="agent")
 def find_week(uow: UnitOfWork, agent_id: int, organisation_id: int, motif_id: int, from_day: date, *,
               agent_ids: Collection[int] | None = None, lieu_id: int | None = None,
               team_id: int | None = None, now: datetime | None = None) -> Week:

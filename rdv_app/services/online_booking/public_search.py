@@ -41,6 +41,7 @@ from rdv_app.domain.slots import (
     displayed_slots,
     next_availability,
 )
+from rdv_app.metrics import SLOT_SEARCH, timed
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
@@ -313,6 +314,7 @@ def lieu_card(uow: UnitOfWork, motif_id: int, lieu_id: int) -> tuple[str, str]:
 
 
 @boundary
+@timed(SLOT_SEARCH, kind="public")
 def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | None = None,
          now: datetime | None = None) -> PublicWeek:
     """Seven days of bookable start times from `from_day` (default: today), one button per start.

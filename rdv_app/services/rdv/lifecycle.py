@@ -55,6 +55,7 @@ import sqlalchemy as sa
 from limits import parse
 from sqlmodel import col, select
 
+from rdv_app import metrics
 from rdv_app.auth import rate_limit
 from rdv_app.auth.tokens import hash_token
 from rdv_app.db.engine import begin_write
@@ -188,6 +189,22 @@ def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datet
     arguments: dict[str, Any] = dict(motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
                                      booking_key=booking_key, for_usager_id=for_usager_id,
                                      accepted_conditions=accepted_conditions, now=now)
+    try:
+        booked = _book_once_more_if_refused(uow, usager_id, arguments)
+    except SlotTaken:
+        metrics.BOOKINGS.labels(result=metrics.SLOT_TAKEN).inc()
+        raise
+    except DomainError:
+        metrics.BOOKINGS.labels(result=metrics.REFUSED).inc()
+        raise
+    except Exception:
+        metrics.BOOKINGS.labels(result=metrics.ERROR).inc()
+        raise
+    metrics.BOOKINGS.labels(result=metrics.BOOKED).inc()
+    return booked
+
+
+def _book_once_more_if_refused(uow: UnitOfWork, usager_id: int, arguments: dict[str, Any]) -> Booked:
     try:
         return _book(uow, usager_id, **arguments)
     except sa.exc.OperationalError:
