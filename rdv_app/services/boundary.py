@@ -169,6 +169,7 @@ FIELDS: dict[str, Field] = {
     "other_usager_id": Field("second usager"),
     "responsible_id": Field("usager responsable"),
     "referent_agent_id": Field("agent référent"),
+    "invite": Field("inviter l'usager à créer son compte"),
     "for_usager_id": Field("personne concernée"),
     "participant_id": Field("participant"),
     "participation_id": Field("rendez-vous"),
