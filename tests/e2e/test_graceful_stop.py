@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT
+from app_server import ROOT
 from fakes.ovh_server import FakeOvh
 from pg import free_port
 from prometheus_client.parser import text_string_to_metric_families
