@@ -21,9 +21,14 @@ def _table(label: str, headers: tuple[str, ...], body: rx.Component) -> rx.Compo
     )
 
 
+def _section(heading_id: str, title: str, *children: rx.Component) -> rx.Component:
+    """A titled section of the page, named by its heading."""
+    return rx.el.section(rx.heading(title, as_="h2", size="5", id=heading_id), *children, width="100%",
+                         aria_labelledby=heading_id)
+
+
 def queues_section() -> rx.Component:
-    return rx.el.section(
-        rx.heading("Files d'envoi", as_="h2", size="5", id="files-titre"),
+    return _section("files-titre", "Files d'envoi",
         rx.text("Messages en attente, en cours d'envoi et en échec définitif, et depuis combien de temps le plus "
                 "ancien message dû attend. « Relancer » remet les messages en échec définitif dans la file, avec "
                 "de nouveaux essais.", color=styles.TEXT_MUTED),
@@ -40,14 +45,11 @@ def queues_section() -> rx.Component:
                                  loading=H.requeuing == q.channel, aria_label="Relancer les messages en échec : " + q.label),
                        rx.text("—"),
                    )),
-               )))),
-        width="100%", aria_labelledby="files-titre",
-    )
+               )))))
 
 
 def errors_section() -> rx.Component:
-    return rx.el.section(
-        rx.heading("Dernières erreurs d'envoi", as_="h2", size="5", id="erreurs-titre"),
+    return _section("erreurs-titre", "Dernières erreurs d'envoi",
         rx.cond(
             H.errors.length() > 0,
             _table("Dernières erreurs d'envoi", ("Date", "Canal", "Événement", "Erreur"),
@@ -55,14 +57,11 @@ def errors_section() -> rx.Component:
                        rx.table.row_header_cell(e.at), rx.table.cell(e.channel), rx.table.cell(e.event),
                        rx.table.cell(e.kind))))),
             rx.text("Aucune erreur d'envoi."),
-        ),
-        width="100%", aria_labelledby="erreurs-titre",
-    )
+        ))
 
 
 def workers_section() -> rx.Component:
-    return rx.el.section(
-        rx.heading("Workers de notification", as_="h2", size="5", id="workers-titre"),
+    return _section("workers-titre", "Workers de notification",
         rx.cond(
             H.workers.length() > 0,
             _table("Workers de notification", ("Worker", "Démarré", "Dernier signe de vie", "État"),
@@ -71,24 +70,18 @@ def workers_section() -> rx.Component:
                        rx.table.cell(w.status))))),
             rx.el.p("Aucun worker en marche : les SMS, emails et webhooks ne partent pas.", role="alert",
                     class_name="form-alert"),
-        ),
-        width="100%", aria_labelledby="workers-titre",
-    )
+        ))
 
 
 def jobs_section() -> rx.Component:
-    return rx.el.section(
-        rx.heading("Tâches quotidiennes", as_="h2", size="5", id="taches-titre"),
+    return _section("taches-titre", "Tâches quotidiennes",
         _table("Tâches quotidiennes", ("Tâche", "Dernière exécution réussie", "État"),
                rx.table.body(rx.foreach(H.jobs, lambda j: rx.table.row(
-                   rx.table.row_header_cell(j.job), rx.table.cell(j.last_success), rx.table.cell(j.status))))),
-        width="100%", aria_labelledby="taches-titre",
-    )
+                   rx.table.row_header_cell(j.job), rx.table.cell(j.last_success), rx.table.cell(j.status))))))
 
 
 def webhooks_and_storage_section() -> rx.Component:
-    return rx.el.section(
-        rx.heading("Webhooks et stockage", as_="h2", size="5", id="stockage-titre"),
+    return _section("stockage-titre", "Webhooks et stockage",
         rx.el.dl(
             rx.el.dt("Points de terminaison en échec (encore actifs)"), rx.el.dd(H.failing_endpoints),
             rx.el.dt("Taille de la base de données"), rx.el.dd(H.database_size),
@@ -100,9 +93,7 @@ def webhooks_and_storage_section() -> rx.Component:
                    rx.table.body(rx.foreach(H.disabled_endpoints, lambda e: rx.table.row(
                        rx.table.row_header_cell(e.organisation), rx.table.cell(e.host), rx.table.cell(e.disabled_at))))),
             rx.text("Aucun point de terminaison de webhook désactivé."),
-        ),
-        width="100%", aria_labelledby="stockage-titre",
-    )
+        ))
 
 
 @agent_page(routes.SUPER_ADMIN_HEALTH, "Santé du service", load=H.load_health)
