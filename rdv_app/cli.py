@@ -38,8 +38,13 @@ LOGIN_PATH = "/connexion"
 HEALTH_PATH = "/_health"
 MULTIPROC_SETTING = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own setting
 # Reflex's advice that does not apply here: `make run` starts the app, and Node.js is not used (bun is).
+# Reflex's own schema check compares the models with the database without knowing the usagers' search index
+# (an FTS5 table on SQLite, an expression index on PostgreSQL), which it then reports as changes to make:
+# the schema is the migrations' (alembic/env.py leaves those objects out; tests/integration/test_migrations.py).
 MISLEADING = (re.compile(r"\s*Run `uv run reflex run` to start the app\."),
-              re.compile(r"Warning: Your version \(.*\) of Node\.js is out of date\..*"))
+              re.compile(r"Warning: Your version \(.*\) of Node\.js is out of date\..*"),
+              re.compile(r"Detected database schema changes\. Run reflex db makemigrations to generate.*"),
+              re.compile(r".*UserWarning: autogenerate skipping metadata-specified expression-based index.*"))
 
 
 def banner(base_url: str, reset: bool = False) -> str:
@@ -132,10 +137,10 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 600) -> 
 
 def relay(source: Iterable[str], target: TextIO) -> None:
     """Copies the server's output without the MISLEADING advice; a warning wrapped over two lines goes
-    whole (its wrapped end starts in lower case)."""
+    whole (its wrapped end starts in lower case, or is the source line Python's warnings print)."""
     dropped = False
     for line in source:
-        if dropped and line[:1].islower():
+        if dropped and (line[:1].islower() or line.strip() == "util.warn("):
             dropped = False
             continue
         cleaned = line
