@@ -118,10 +118,13 @@ def _notifications(prefix: str) -> rx.Component:
     return fieldset(
         _id(prefix, "notifications"), "Préférences de notifications",
         rx.cond(locked, rx.text(NOTIFICATIONS_NOTE, class_name="field-hint"), rx.fragment()),
-        checkbox("Accepte les notifications par SMS", initial=sms, key=S.form_key, disabled=locked,
-                 on_change=lambda checked: S.set_check(prefix + "notify_by_sms", checked)),
-        checkbox("Accepte les notifications par email", initial=email, key=S.form_key, disabled=locked,
-                 on_change=lambda checked: S.set_check(prefix + "notify_by_email", checked)),
+        rx.flex(
+            checkbox("Accepte les notifications par SMS", initial=sms, key=S.form_key, disabled=locked,
+                     on_change=lambda checked: S.set_check(prefix + "notify_by_sms", checked)),
+            checkbox("Accepte les notifications par email", initial=email, key=S.form_key, disabled=locked,
+                     on_change=lambda checked: S.set_check(prefix + "notify_by_email", checked)),
+            spacing="5", wrap="wrap",
+        ),
         error=_at(S.errors, prefix + "notify_by_sms") + _at(S.errors, prefix + "notify_by_email"),
     )
 
