@@ -22,6 +22,13 @@ USAGER_PAGE = "/usagers/[usager_page_id]"
 # "Fusionner deux usagers": the two usagers may ride in the query (`usagers_merge`), checked by the server.
 USAGERS_MERGE = "/usagers/fusionner"
 USAGERS_DUPLICATES = "/usagers/doublons"  # "Doublons probables" of the organisation
+# "Liste des RDV": its filters ride in the query (see `rdv_list`); "Vos exports" of the signed-in agent.
+RDV_LIST = "/rdvs"
+EXPORTS = "/mes-exports"
+# "Statistiques" of the organisation, the agent's own, and the public page (`?territoire=<id>`).
+STATS = "/statistiques"
+STATS_PERSONAL = "/statistiques/personnelles"
+PUBLIC_STATS = "/stats"
 PLAGES = "/planning/plages"
 ABSENCES = "/planning/indisponibilites"
 ADMIN_WEBHOOKS = "/admin/webhooks"
@@ -95,6 +102,22 @@ def rdv_new(*, motif_id: int | str, start: str = "", agent_ids: list[str] | None
     query = {"motif": motif_id, "debut": start, "agents": ",".join(agent_ids or []), "lieu": lieu_id,
              "duree": duration, "usagers": ",".join(usager_ids or [])}
     return f"{RDV_NEW}?{urlencode({key: value for key, value in query.items() if value not in ('', None)})}"
+
+
+# "Statut" filter of the RDV list: the RDV statuses, with "unknown" split by time (admin-domain.md 9.1).
+RDV_LIST_STATUSES = ("seen", "excused", "revoked", "noshow", "unknown_past", "unknown_future")
+
+
+def rdv_list(*, organisation_ids: list[int] | None = None, agent_id: int | None = None,
+             usager_id: int | None = None, lieu_ids: list[int] | None = None, motif_ids: list[int] | None = None,
+             status: str = "", start: str = "", end: str = "") -> str:
+    """"Liste des RDV" with these filters; `status` is one of `RDV_LIST_STATUSES`, `start` and `end` local
+    days ("2026-12-07"). A reload or a shared link keeps them."""
+    query = {"organisations": ",".join(map(str, organisation_ids or [])), "agent": agent_id, "usager": usager_id,
+             "lieux": ",".join(map(str, lieu_ids or [])), "motifs": ",".join(map(str, motif_ids or [])),
+             "statut": status, "du": start, "au": end}
+    query = {key: value for key, value in query.items() if value not in ("", None)}
+    return f"{RDV_LIST}?{urlencode(query)}" if query else RDV_LIST
 
 
 def usagers_merge(usager_id: int | str | None = None, other_usager_id: int | str | None = None) -> str:
