@@ -468,6 +468,11 @@ class Usager(SQLModel, table=True):
     # Derived on every write (`_usager_search_terms` below): never set it by hand. No default on the
     # Python side, so that a Core insert which does not name it leaves it to the database.
     search_terms: str = Field(default="", sa_column=sa.Column(sa.String(), nullable=False, server_default=""))
+    # The organisations of the usager's profiles, " 3  12 " (each id between spaces), kept by the database's
+    # triggers on `usager_profile` (rdv_app.db.search_index): read by the searches, which check it within
+    # the row rather than looking up a profile per usager found. Never set it in Python.
+    profile_organisations: str = Field(default="", sa_column=sa.Column(sa.String(), nullable=False,
+                                                                        server_default=""))
 
 
 class UsagerProfile(SQLModel, table=True):

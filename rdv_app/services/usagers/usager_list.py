@@ -95,10 +95,11 @@ def list_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
         organisation_agent(uow, organisation_id, referent_agent_id)
         conditions.append(col(Usager.id).in_(select(ReferentAssignation.usager_id).where(
             ReferentAssignation.agent_id == referent_agent_id)))
-    # One pass gives the page and the number found (a window count): the matches are read once.
-    def page_of(number: int) -> list[tuple[Usager, int]]:
-        return [(usager, found) for usager, found in uow.session.exec(
-            select(Usager, func.count().over()).where(*conditions).order_by(*by_name(uow))
+    # One pass gives the page's ids and the number found (a window count over ids: the matches are read
+    # once, and sorted without their whole rows); the page's 25 usagers are read after.
+    def page_of(number: int) -> list[tuple[int, int]]:
+        return [(usager_id, found) for usager_id, found in uow.session.exec(
+            select(not_null(Usager.id), func.count().over()).where(*conditions).order_by(*by_name(uow))
             .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()]
 
     shown = max(1, page)
@@ -109,10 +110,13 @@ def list_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
         rows = page_of(shown)
     total = rows[0][1] if rows else 0
     page_count = -(-total // PAGE_SIZE)
+    found_by_id = {require_id(u): u for u in uow.session.exec(
+        select(Usager).where(col(Usager.id).in_([usager_id for usager_id, _found in rows]))).all()}
+    usagers = [found_by_id[usager_id] for usager_id, _found in rows]
     today = today or clock.now().date()
     lines = tuple(UsagerLine(id=require_id(u), name=reverse_full_name(u.first_name, u.last_name),
                              relative=u.responsible_id is not None, birth_date=birth_date_and_age(u.birth_date, today),
-                             phone_number=u.phone_number, email=u.email) for u, _found in rows)
+                             phone_number=u.phone_number, email=u.email) for u in usagers)
     return UsagerList(searched=True, lines=lines, total=total, page=shown if total else 1, page_count=page_count)
 
 

@@ -145,10 +145,11 @@ def listed_in(uow: UnitOfWork, organisation_id: int, *, own_only: bool = False) 
 
 
 def _with_profile_in(organisation_ids: Collection[int]) -> sa.ColumnElement[bool]:
-    # EXISTS, looked up per usager found in the (organisation_id, usager_id) index, rather than IN, which
-    # reads every profile of the organisation first.
-    return select(UsagerProfile.id).where(UsagerProfile.usager_id == Usager.id,
-                                          col(UsagerProfile.organisation_id).in_(list(organisation_ids))).exists()
+    # Read within the usager's row (`profile_organisations`, kept by the database from `usager_profile`):
+    # the searches check it on each usager they find instead of looking up a profile for each.
+    conditions = [col(Usager.profile_organisations).contains(f" {int(organisation_id)} ")
+                  for organisation_id in organisation_ids]
+    return sa.or_(*conditions) if conditions else sa.false()
 
 
 @boundary
