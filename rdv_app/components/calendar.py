@@ -26,6 +26,17 @@ _PLUGINS = {
 }
 
 
+_DESCRIBE = """(info) => {
+  const text = info.event.extendedProps.description;
+  if (!text) { return; }
+  info.el.dataset.description = text;
+  const spoken = document.createElement("span");
+  spoken.className = "visually-hidden";
+  spoken.textContent = " (" + text + ")";
+  info.el.appendChild(spoken);
+}"""
+
+
 def _dates_set(info: ObjectVar[dict]) -> tuple[Var[str], Var[str], Var[str]]:
     return info["startStr"].to(str), info["endStr"].to(str), info["view"].to(dict)["type"].to(str)
 
@@ -84,8 +95,11 @@ class FullCalendar(rx.Component):
         props.setdefault("header_toolbar", {"left": "prev,next today", "center": "title",
                                             "right": "timeGridDay,timeGridWeek,dayGridMonth"})
         component = super().create(*children, **props)
-        # Imported JS identifiers, not serialisable values: spread into the props object as is.
-        component.special_props = [Var(_js_expr=f"{{plugins: [{', '.join(_PLUGINS.values())}], locale: frLocale}}")]
+        # Imported JS identifiers and a function, not serialisable values: spread into the props object as is.
+        # Each event's `description` (extendedProps) becomes its tooltip (styles.css) and, for screen
+        # readers, the end of its link's name.
+        component.special_props = [Var(_js_expr=f"{{plugins: [{', '.join(_PLUGINS.values())}], locale: frLocale, "
+                                                f"eventDidMount: {_DESCRIBE}}}")]
         return component
 
 

@@ -23,3 +23,29 @@ def sort_key(first_name: str | None, last_name: str) -> tuple[str, str]:
 def plain_text(text: str) -> str:
     """Lower case without accents, for comparisons and sorting."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+def initials(first_name: str | None, last_name: str) -> str:
+    """'CM' for Camille Martin, 'JML' for Jean-Marc Lefèvre, 'P' for an agent named only Petit."""
+    parts = [part for part in (first_name or "").replace("-", " ").split() if part]
+    return "".join(part[0] for part in [*parts, last_name.strip() or "?"]).upper()
+
+
+def distinct_initials(people: dict[int, tuple[str | None, str]]) -> dict[int, str]:
+    """Each person's initials where they tell the team apart; two people sharing them get the next letters
+    of their last names ("CMa", "CMo"), or a number when two more letters are not enough ("CM1", "CM2")."""
+    labels = {key: initials(first, last) for key, (first, last) in people.items()}
+    shared: dict[str, list[int]] = {}
+    for key in sorted(labels):
+        shared.setdefault(labels[key], []).append(key)
+    for label, keys in shared.items():
+        if len(keys) == 1:
+            continue
+        for extra in (1, 2):
+            longer = {key: label + plain_text(people[key][1].strip())[1:1 + extra] for key in keys}
+            if len(set(longer.values())) == len(keys):
+                labels.update(longer)
+                break
+        else:
+            labels.update({key: f"{label}{number}" for number, key in enumerate(keys, start=1)})
+    return labels

@@ -28,7 +28,9 @@ def upcoming_table() -> rx.Component:
                   for h in ("Date", "Heure", "Motif", "Lieu", "Usagers", "Statut")]
             )),
             rx.table.body(rx.foreach(WorkspaceState.upcoming, lambda r: rx.table.row(
-                rx.table.row_header_cell(r["day"]), rx.table.cell(r["time"]), rx.table.cell(r["motif"]),
+                # The date opens the RDV: one link per row, named by the date (keyboard and screen readers).
+                rx.table.row_header_cell(rx.link(r["day"], href=r["href"])), rx.table.cell(r["time"]),
+                rx.table.cell(r["motif"]),
                 rx.table.cell(r["lieu"]), rx.table.cell(r["usagers"]), rx.table.cell(r["status"]),
             ))),
             variant="surface", width="100%",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import zlib
 from datetime import date, datetime, timedelta
 
 import reflex as rx
@@ -32,6 +33,8 @@ AgendaQuery = tuple[int, int, tuple[int, ...], date, date]
 class AgentChoice:
     value: str
     label: str
+    initials: str = ""  # the agents' legend: their initials and colour, as their events carry them
+    colour: str = ""
 
 
 def _iso_day(value: str) -> str:
@@ -50,9 +53,14 @@ def _client_connected(token: str) -> bool:
 
 def _calendar_event(event: agenda.AgendaEvent) -> dict:
     """FullCalendar's event object; plages are drawn as background, cancelled RDVs struck through."""
-    data = {"id": event.id, "title": event.title, "start": event.start, "end": event.end, "color": event.colour,
-            "textColor": event.text_colour,
-            "classNames": [f"agenda-{event.kind}", *(["agenda-cancelled"] if event.cancelled else [])]}
+    # The description in the id: FullCalendar mounts an event again when its id changes, and its tooltip is
+    # set when it is mounted (rdv_app.components.calendar).
+    data = {"id": f"{event.id}-{zlib.crc32(event.description.encode()):x}", "title": event.title, "start": event.start, "end": event.end, "color": event.colour,
+            "textColor": event.text_colour, "extendedProps": {"description": event.description},
+            "classNames": [f"agenda-{event.kind}", *(["agenda-cancelled"] if event.cancelled else []),
+                           *(["agenda-team"] if event.agent_colour else [])]}
+    if event.agent_colour:  # its agent's colour as the event's left stripe (its initials are in the title)
+        data["borderColor"] = event.agent_colour
     if event.kind == "plage":
         data["display"] = "background"
     if event.kind == "rdv" and event.rdv_id is not None:
@@ -113,7 +121,7 @@ class AgendaState(OrganisationPageState, AgentState):
 
         choices, options, self.created_message, created_agents = await within(UnitOfWork(read_only=True), read)
         self.created_link = routes.rdv_page(int(created)) if self.created_message else ""
-        self.agent_choices = [AgentChoice(str(a.id), a.name) for a in choices]
+        self.agent_choices = [AgentChoice(str(a.id), a.name, a.initials, a.colour) for a in choices]
         self.motif_choices = [AgentChoice(str(m.id), m.label) for m in options.motifs]
         known = {c.value for c in self.agent_choices}
         shown = [a for a in self.shown_agents if a in known] or [str(agent_id)]

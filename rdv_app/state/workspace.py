@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from rdv_app import routes
 from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import NoticeLevel
@@ -37,7 +38,8 @@ class WorkspaceState(OrganisationPageState, AgentState):
     async def _load(self, agent_id: int, organisation_id: int) -> None:
         rows = await within(UnitOfWork(read_only=True),
                             lambda uow: workspace.upcoming_rdvs(uow, agent_id, organisation_id))
-        self.upcoming = [{k: str(v) for k, v in dataclasses.asdict(r).items()} for r in rows]
+        self.upcoming = [{**{k: str(v) for k, v in dataclasses.asdict(r).items()}, "href": routes.rdv_page(r.rdv_id)}
+                         for r in rows]
         steps = (await within(UnitOfWork(read_only=True), lambda uow: admin_organisation.setup_steps(
             uow, agent_id, organisation_id))) if self.is_admin_here else []
         self.setup = ([StepLine(s.label, s.route, s.done) for s in steps]

@@ -2,14 +2,15 @@
 
 RDVs come in their motif colour (cancelled ones flagged, hidden when the agent prefers), other
 organisations' RDVs as grey blocks without detail, plages d'ouverture as background and
-indisponibilités in grey. Times are the organisation's local wall-clock times: the calendar displays
+indisponibilités in grey. When several agents are shown, every event names its agents by their initials
+(text, not colour alone) and carries their colour; each event has its whole description for a tooltip. Times are the organisation's local wall-clock times: the calendar displays
 them as given, whatever the browser's own time zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -19,16 +20,17 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 
 from rdv_app.db.models import Absence, Agent, AgentRole, AuditLog, Organisation, PlageOuverture
-from rdv_app.db.rows import not_null, require_id
+from rdv_app.db.rows import not_null
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
-from rdv_app.domain.colours import LIGHT_TEXT, readable_text_colour
-from rdv_app.domain.names import agent_name
+from rdv_app.domain.colours import LIGHT_TEXT, agent_colour, readable_text_colour
+from rdv_app.domain.names import agent_name, distinct_initials, sort_key
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services.availability.inputs import running
 from rdv_app.services.boundary import boundary
 from rdv_app.services.rdv import queries
-from rdv_app.services.rights import agent_scope, visible_agent_ids
+from rdv_app.services.rights import agent_scope
+from rdv_app.services.rights import visible_agents as visible_agents_of
 
 ABSENCE_COLOUR = "#6a6a6a"
 PLAGE_COLOUR = "#d9e7f7"
@@ -46,12 +48,16 @@ class AgendaEvent:
     cancelled: bool = False
     rdv_id: int | None = None
     text_colour: str = LIGHT_TEXT  # readable on `colour` (motif colours are chosen by admins)
+    agent_colour: str = ""  # the colour of its (first) agent, when several agents are shown
+    description: str = ""  # everything about it in one line: "09:00–09:20 · Suivi · Léa DUPONT · Camille Martin"
 
 
 @dataclass(frozen=True)
 class AgendaAgent:
     id: int
     name: str
+    initials: str  # unique in the team: "CM", "CMa"
+    colour: str
 
 
 @dataclass(frozen=True)
@@ -89,13 +95,17 @@ def recent_changes(uow: UnitOfWork, after: int | None, agent_ids: Collection[int
 
 @boundary
 def visible_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> list[AgendaAgent]:
-    """Agents whose agenda the actor may open: admins and secrétaires everyone, others their services."""
-    scope = agent_scope(uow, actor_agent_id, organisation_id)
-    agents = uow.session.exec(
-        select(Agent).where(col(Agent.id).in_(visible_agent_ids(uow, scope)), col(Agent.deleted_at).is_(None))
-        .order_by(col(Agent.last_name), col(Agent.first_name))
-    ).all()
-    return [AgendaAgent(require_id(a), agent_name(a.first_name, a.last_name)) for a in agents]
+    """Agents whose agenda the actor may open (admins and secrétaires everyone, others their services), by
+    name, with the initials and colour their events carry."""
+    names = visible_agents_of(uow, agent_scope(uow, actor_agent_id, organisation_id))
+    team = _team(names)
+    return [team[agent_id] for agent_id in sorted(names, key=lambda agent_id: sort_key(*names[agent_id]))]
+
+
+def _team(names: dict[int, tuple[str | None, str]]) -> dict[int, AgendaAgent]:
+    labels = distinct_initials(names)
+    return {agent_id: AgendaAgent(agent_id, agent_name(first, last), labels[agent_id], agent_colour(agent_id))
+            for agent_id, (first, last) in names.items()}
 
 
 @boundary
@@ -106,7 +116,9 @@ def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids
     now = now or clock.now()
     last_day = min(last_day, first_day + timedelta(days=MAX_DAYS))
     scope = agent_scope(uow, actor_agent_id, organisation_id)
-    wanted = queries.calendar_agents(uow, scope, agent_ids)
+    names = visible_agents_of(uow, scope)
+    wanted = queries.calendar_agents(uow, scope, agent_ids, visible=names.keys())
+    team = _team(names)
     time_zone, display_saturdays, display_cancelled = uow.session.exec(
         select(Organisation.timezone, Agent.display_saturdays, Agent.display_cancelled_rdv)
         .select_from(AgentRole)
@@ -118,52 +130,65 @@ def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids
     start = datetime.combine(first_day, time(0), tz)
     end = datetime.combine(last_day + timedelta(days=1), time(0), tz)
     local = _local_times(tz)
-    events = [_rdv_event(e, local) for e in queries.calendar_events(
+    found = [_rdv_event(e, local) for e in queries.calendar_events(
         uow, scope, wanted, start.astimezone(UTC), end.astimezone(UTC), time_zone=tz.key, now=now)
         if display_cancelled or not e.cancelled]
     if wanted:
         today = now.astimezone(tz).date()
-        events += _plage_events(uow, organisation_id, wanted, today, first_day, last_day)
-        events += _absence_events(uow, wanted, today, first_day, last_day)
+        found += _plage_events(uow, organisation_id, wanted, today, first_day, last_day)
+        found += _absence_events(uow, wanted, today, first_day, last_day)
+    events = [_attributed(event, [team[a] for a in agents], several=len(wanted) > 1) for event, agents in found]
     return Agenda(events=events, now=local(now),
                   display_saturdays=display_saturdays, display_cancelled=display_cancelled)
 
 
+def _attributed(event: AgendaEvent, agents: list[AgendaAgent], *, several: bool) -> AgendaEvent:
+    """The event named by its agents' initials when several agendas are shown, with its agent's colour and
+    its whole description ("09:00–09:20 · title · agents")."""
+    hours = f"{event.start[11:16]}–{event.end[11:16]}" if event.start[:10] == event.end[:10] else ""
+    who = ", ".join(f"{a.name} ({a.initials})" if several else a.name for a in agents)
+    description = " · ".join(part for part in (hours, event.title, who) if part)
+    if not several or not agents:
+        return replace(event, description=description)
+    return replace(event, title=f"{', '.join(a.initials for a in agents)} · {event.title}",
+                   agent_colour=agents[0].colour, description=description)
+
+
 def _plage_events(uow: UnitOfWork, organisation_id: int, agent_ids: Sequence[int], today: date, first_day: date,
-                  last_day: date) -> list[AgendaEvent]:
+                  last_day: date) -> list[tuple[AgendaEvent, tuple[int, ...]]]:
     """The agents' running plages of the organisation, as background, on the days they open."""
     rows = uow.session.exec(
         # sqlmodel types select() for at most 4 entities.
         select(PlageOuverture.id, PlageOuverture.title, PlageOuverture.first_day, PlageOuverture.start_time,  # type: ignore[call-overload]
-               PlageOuverture.end_time, PlageOuverture.recurrence)
+               PlageOuverture.end_time, PlageOuverture.recurrence, PlageOuverture.agent_id)
         .where(PlageOuverture.organisation_id == organisation_id, col(PlageOuverture.agent_id).in_(agent_ids),
                running(PlageOuverture, col(PlageOuverture.first_day), today),
                _may_meet(PlageOuverture, col(PlageOuverture.first_day), first_day, last_day))
         .order_by(PlageOuverture.agent_id, PlageOuverture.first_day, PlageOuverture.start_time, PlageOuverture.id)
     ).all()
-    return [AgendaEvent(id=f"plage-{plage_id}-{day.isoformat()}", title=title, start=_wall(day, start_time),
-                        end=_wall(day, end_time), colour=PLAGE_COLOUR, kind="plage")
-            for plage_id, title, plage_day, start_time, end_time, recurrence in rows
+    return [(AgendaEvent(id=f"plage-{plage_id}-{day.isoformat()}", title=title, start=_wall(day, start_time),
+                         end=_wall(day, end_time), colour=PLAGE_COLOUR, kind="plage"), (agent_id,))
+            for plage_id, title, plage_day, start_time, end_time, recurrence, agent_id in rows
             for day in _days(plage_day, recurrence, first_day, last_day)]
 
 
 def _absence_events(uow: UnitOfWork, agent_ids: Sequence[int], today: date, first_day: date,
-                    last_day: date) -> list[AgendaEvent]:
+                    last_day: date) -> list[tuple[AgendaEvent, tuple[int, ...]]]:
     """The agents' running indisponibilités (in any organisation), in grey, each occurrence whole."""
     rows = uow.session.exec(
         # sqlmodel types select() for at most 4 entities.
         select(Absence.id, Absence.title, Absence.first_day, Absence.start_time, Absence.end_day, Absence.end_time,  # type: ignore[call-overload]
-               Absence.recurrence)
+               Absence.recurrence, Absence.agent_id)
         .where(col(Absence.agent_id).in_(agent_ids), running(Absence, col(Absence.end_day), today),
                _may_meet(Absence, col(Absence.end_day), first_day, last_day))
         .order_by(Absence.agent_id, Absence.first_day, Absence.start_time, Absence.id)
     ).all()
-    events = []
-    for absence_id, title, absence_day, start_time, end_day, end_time, recurrence in rows:
+    events: list[tuple[AgendaEvent, tuple[int, ...]]] = []
+    for absence_id, title, absence_day, start_time, end_day, end_time, recurrence, agent_id in rows:
         span = end_day - absence_day
-        events += [AgendaEvent(id=f"absence-{absence_id}-{day.isoformat()}", title=f"Indisponible : {title}",
-                               start=_wall(day, start_time), end=_wall(day + span, end_time),
-                               colour=ABSENCE_COLOUR, kind="absence")
+        events += [(AgendaEvent(id=f"absence-{absence_id}-{day.isoformat()}", title=f"Indisponible : {title}",
+                                start=_wall(day, start_time), end=_wall(day + span, end_time),
+                                colour=ABSENCE_COLOUR, kind="absence"), (agent_id,))
                    for day in _days(absence_day, recurrence, first_day - span, last_day)]
     return events
 
@@ -177,7 +202,8 @@ def _may_meet(model: type[PlageOuverture] | type[Absence], last_day_column: Mapp
     return sa.and_(col(model.first_day) <= last_day, sa.or_(one_off, series))
 
 
-def _rdv_event(event: queries.CalendarEvent, local: Callable[[datetime], str]) -> AgendaEvent:
+def _rdv_event(event: queries.CalendarEvent,
+               local: Callable[[datetime], str]) -> tuple[AgendaEvent, tuple[int, ...]]:
     title = event.title
     if event.detailed and event.motif_name and event.usagers:
         title = f"{event.motif_name} · {event.title}"  # the title already names the usagers
@@ -185,7 +211,7 @@ def _rdv_event(event: queries.CalendarEvent, local: Callable[[datetime], str]) -
         id=event.id, title=title, start=local(event.starts_at), end=local(event.ends_at),
         colour=event.colour, kind="rdv" if event.detailed else "busy", cancelled=event.cancelled,
         rdv_id=event.rdv_id, text_colour=_text_colour(event.colour),
-    )
+    ), event.agent_ids
 
 
 @lru_cache(maxsize=1024)

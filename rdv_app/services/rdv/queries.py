@@ -265,10 +265,12 @@ def list_rdvs_for_calendar(uow: UnitOfWork, actor_agent_id: int, organisation_id
                            time_zone=local_time.time_zone(uow, organisation_id), now=now)
 
 
-def calendar_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Sequence[int]) -> list[int]:
-    """The agents asked for, once each and in order; PermissionDenied unless the actor may see them all."""
+def calendar_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Sequence[int], *,
+                    visible: Collection[int] | None = None) -> list[int]:
+    """The agents asked for, once each and in order; PermissionDenied unless the actor may see them all
+    (`visible`: what `rights.visible_agent_ids` gave the caller already)."""
     wanted = list(dict.fromkeys(agent_ids))
-    if not set(wanted) <= visible_agent_ids(uow, scope):
+    if not set(wanted) <= set(visible_agent_ids(uow, scope) if visible is None else visible):
         raise PermissionDenied("Vous ne pouvez pas consulter l'agenda de cet agent.")
     return wanted
 

@@ -1,0 +1,27 @@
+"""Agents are told apart in a shared agenda by their initials and colour (issue 25)."""
+
+from __future__ import annotations
+
+from rdv_app.domain.colours import AGENT_PALETTE, agent_colour, contrast_ratio
+from rdv_app.domain.names import distinct_initials, initials
+
+
+def test_initials_follow_the_names() -> None:
+    assert initials("Camille", "Martin") == "CM"
+    assert initials("Jean-Marc", "Lefèvre") == "JML"
+    assert initials(None, "Petit") == "P"
+    assert initials("  ", "Étienne") == "É"
+
+
+def test_shared_initials_take_the_next_letters_of_the_last_name_or_a_number() -> None:
+    assert distinct_initials({1: ("Camille", "Martin"), 2: ("Claire", "Moreau"), 3: ("Léa", "Dupont")}) == {
+        1: "CMa", 2: "CMo", 3: "LD"}
+    assert distinct_initials({1: ("Camille", "Martin"), 2: ("Claire", "Martinez"), 3: ("Cyril", "Marchand")}) == {
+        1: "CM1", 2: "CM2", 3: "CM3"}
+
+
+def test_agent_colours_stand_out_on_white_and_stay_the_same() -> None:
+    assert all(contrast_ratio(colour, "#ffffff") >= 3 for colour in AGENT_PALETTE)
+    assert len(set(AGENT_PALETTE)) == len(AGENT_PALETTE)
+    assert agent_colour(7) == agent_colour(7 + len(AGENT_PALETTE))
+    assert len({agent_colour(agent_id) for agent_id in range(1, 6)}) == 5
