@@ -47,8 +47,9 @@ def on_rdv_changed(session: Session, change: RdvChanged) -> None:
                                     or organisation.phone_number, organisation.email) if p)
     lines = ["Bonjour,", "", f"Nous vous confirmons le rendez-vous que vous avez réservé pour {name}.", "",
              f"Date : {when}", f"Motif : {motif.name}", f"Lieu : {place}", f"Organisation : {contact}"]
-    if (motif.instruction_for_rdv or "").strip():
-        lines += ["", f"Informations supplémentaires : {motif.instruction_for_rdv.strip()}"]
+    instruction = (motif.instruction_for_rdv or "").strip()
+    if instruction:
+        lines += ["", f"Informations supplémentaires : {instruction}"]
     lines += ["", f"Besoin de déplacer le rendez-vous ou de corriger un détail ? Contactez {organisation.name}."]
     enqueue(session, channel=Channel.MAIL, event=NotificationEvent.RDV_CREATED,
             idempotency_key=f"prescription_confirmed:{rdv.uuid}:agent:{agent_id}",

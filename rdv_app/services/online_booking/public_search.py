@@ -369,11 +369,11 @@ def _public_context(uow: UnitOfWork, motif_id: int) -> MotifContext:
 
 def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
     """Public motifs of the scope that have plages still to come (at an enabled lieu, or without lieu)."""
-    condition = sa.and_(Motif.bookable_by == BookableBy.EVERYONE.value, col(Motif.deleted_at).is_(None),
+    condition = sa.and_(col(Motif.bookable_by) == BookableBy.EVERYONE.value, col(Motif.deleted_at).is_(None),
                         col(Motif.organisation_id).in_(select(Organisation.id).where(
                             Organisation.territory_id == scope.territory_id)))
     if scope.organisation_id is not None:
-        condition = sa.and_(condition, Motif.organisation_id == scope.organisation_id)
+        condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
     return offered_motifs(uow, condition, now)
 
 
