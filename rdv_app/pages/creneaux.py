@@ -141,7 +141,7 @@ def widen() -> rx.Component:
     """"Élargir la recherche" (admin-domain.md 10.1), under the results, the empty week and the grid."""
     return rx.cond(
         CreneauxState.searched & CreneauxState.prescription_offered & ~CreneauxState.searching,
-        rx.el.aside(
+        rx.el.section(
             rx.text("Vous pouvez aussi élargir votre recherche aux créneaux ouverts à la prescription dans "
                     "d'autres organisations."),
             rx.link(rx.icon("search", size=16, aria_hidden="true"), "Élargir la recherche",
