@@ -114,6 +114,7 @@ def test_an_agent_widens_the_search_and_books_in_another_organisation(
     booked_by = page.get_by_text("Rendez-vous pris par Nathalie Lefebvre")
     expect(booked_by).to_be_visible()
     booked_by.click()
-    expect(page.get_by_text(re.compile(r"En cas d'erreur, contactez Nathalie Lefebvre \(MDS Lens, "
-                                       r"nathalie\.lefebvre@demo\.test\)"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"En cas d'erreur, contactez Nathalie Lefebvre \(Maison Départementale "
+                                       r"des Solidarités de Lens, nathalie\.lefebvre@demo\.test\)"))).to_be_visible()
+    expect(page.get_by_role("definition").filter(has_text=re.compile("^Prescripteur$"))).to_be_visible()
     assert_accessible(page)
