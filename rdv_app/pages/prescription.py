@@ -29,7 +29,7 @@ def _place_card(card: PlaceCard) -> rx.Component:
 
 
 def _time(option: TimeOption) -> rx.Component:
-    return rx.el.li(rx.button(option.label, on_click=S.choose_time(option.starts_at, option.description),
+    return rx.el.li(rx.button(option.label, on_click=S.choose_time(option.starts_at),
                               aria_label=option.description, disabled=S.busy))
 
 

@@ -168,14 +168,16 @@ class PrescriptionState(OrganisationPageState, AgentState):
     @event
     async def set_motif(self, value: str):
         self.error = ""
-        self.motif_key = value
+        # Only a motif this page offered (the service checks it again).
+        self.motif_key = value if value in {m.value for m in self.motifs} else ""
         self.places, self.days = [], []
         self.motif_id = self.lieu_id = ""
-        if not value:
+        if not self.motif_key:
             return
         self.busy = True
         yield
-        who, public_office = self._who(), value.startswith("public_office:")
+        who, value = self._who(), self.motif_key
+        public_office = value.startswith("public_office:")
         try:
             if public_office:
                 lieux = await within(UnitOfWork(read_only=True),
@@ -238,8 +240,11 @@ class PrescriptionState(OrganisationPageState, AgentState):
         self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
 
     @event
-    async def choose_time(self, starts_at: str, description: str):
-        self.starts_at, self.when = starts_at, description
+    async def choose_time(self, starts_at: str):
+        shown = {t.starts_at: t.description for d in self.days for t in d.times}
+        if starts_at not in shown:  # only a time this page offered
+            return
+        self.starts_at, self.when = starts_at, shown[starts_at]
         self.error = ""
         if self.usager_id:
             await self._show_recap()
