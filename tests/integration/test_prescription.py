@@ -5,6 +5,7 @@ prescriptions for one slot) and the refusals, each leaving the database as it wa
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,7 +16,7 @@ from db_snapshot import snapshot
 from factories import at_paris
 from sqlmodel import col, func, select
 
-from rdv_app.db.models import Motif, OutboxMessage, Participation, Rdv, RdvAgent, UsagerProfile
+from rdv_app.db.models import Motif, OutboxMessage, Participation, Rdv, RdvAgent, UsagerProfile, WebhookEndpoint
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import NotFound, PermissionDenied
 from rdv_app.services.online_booking import prescription
@@ -249,3 +250,22 @@ def test_twenty_prescriptions_of_the_last_slot_give_exactly_one_rdv(db_url: str,
     with UnitOfWork(db_url) as check:
         at_start = check.session.exec(select(func.count()).select_from(Rdv).where(Rdv.starts_at == start)).one()
     assert at_start == 2  # Paul's, with one of the two agents, and one of the twenty with the other
+
+
+def test_the_receiving_organisations_webhooks_hear_of_the_prescription(db_url: str, uow: UnitOfWork,
+                                                                       world: World) -> None:
+    endpoint = WebhookEndpoint(organisation_id=world.arras, target_url="https://hooks.example.fr/arras",
+                               secret="s3cret", subscriptions=["rdv", "user_profile"])
+    uow.session.add(endpoint)
+    uow.commit()
+    booked = _prescribe(db_url, world, at_paris(MONDAY, 9), "k-webhooks")
+
+    with UnitOfWork(db_url) as check:
+        bodies = [json.loads(row.payload["body"]) for row in check.session.exec(
+            select(OutboxMessage).where(OutboxMessage.webhook_endpoint_id == endpoint.id)
+            .order_by(col(OutboxMessage.id))).all()]
+    assert [(b["meta"]["model"], b["meta"]["event"]) for b in bodies] == [("UserProfile", "created"),
+                                                                         ("Rdv", "created")]
+    rdv_data = bodies[1]["data"]
+    assert (rdv_data["id"], rdv_data["created_by_type"]) == (booked.rdv_id, "agent")
+    assert rdv_data["participations"][0]["created_by_agent_prescripteur"] is True
