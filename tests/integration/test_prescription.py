@@ -16,7 +16,15 @@ from db_snapshot import snapshot
 from factories import at_paris
 from sqlmodel import col, func, select
 
-from rdv_app.db.models import Motif, OutboxMessage, Participation, Rdv, RdvAgent, UsagerProfile, WebhookEndpoint
+from rdv_app.db.models import (
+    Motif,
+    OutboxMessage,
+    Participation,
+    Rdv,
+    RdvAgent,
+    UsagerProfile,
+    WebhookEndpoint,
+)
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import NotFound, PermissionDenied
 from rdv_app.services.online_booking import prescription
