@@ -45,7 +45,8 @@ def online_badge() -> rx.Component:
 
 
 def prescripteur_badge() -> rx.Component:
-    """The motif is open to prescription (the FAQ's "ouvert aux prescripteurs")."""
+    """The motif is open to prescription (the FAQ's "ouvert aux prescripteurs") but not online: a motif open
+    online is open to prescripteurs too, and its online badge says so."""
     return rx.el.span(rx.icon("share-2", size=14, aria_hidden="true"), "Prescripteur",
                       class_name="status-badge online-badge")
 

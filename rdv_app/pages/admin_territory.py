@@ -67,7 +67,7 @@ def _row(row: TerritoryRow) -> rx.Component:
         rx.el.td(row.organisation),
         rx.el.th(rx.hstack(rx.el.span(colour_swatch(row.colour), row.name, class_name="motif-name"),
                            rx.cond(row.open_online, online_badge(), rx.fragment()),
-                           rx.cond(row.open_to_prescripteurs, prescripteur_badge(), rx.fragment()),
+                           rx.cond(row.open_to_prescripteurs & ~row.open_online, prescripteur_badge(), rx.fragment()),
                            align="center", spacing="2", wrap="wrap"), scope="row"),
         rx.el.td(row.service),
         rx.el.td(row.location),

@@ -38,6 +38,16 @@ def test_an_agent_widens_the_search_and_books_in_another_organisation(
         page: Page, app_url: str, app_database_url: str, login_as,
         assert_accessible: Callable[[Page], None]) -> None:
     login_as(NATHALIE)
+    # The motif setting: "Ouvert aux prescripteurs", and its badge in the motif list.
+    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Motifs", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Motifs")
+    row = page.get_by_role("row").filter(has_text="Entretien social par téléphone")
+    expect(row.get_by_text("Prescripteur", exact=True)).to_be_visible()
+    form = page.get_by_role("form", name=re.compile("motif"))
+    form.get_by_role("tab", name="Réservation en ligne").click()
+    expect(form.get_by_label("Qui peut réserver ce motif ?").locator("option", has_text="Ouvert aux prescripteurs")
+           ).to_have_count(1)
+
     page.get_by_role("link", name="Trouver un RDV").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Trouver un RDV")
     page.get_by_label("Motif").select_option(label="Entretien avec un travailleur social")
