@@ -12,6 +12,8 @@ ORGANISATION_CHOOSER = "/organisations"
 ACCOUNT = "/mon-compte"
 INVITATION = "/invitation"  # ?jeton=: an invited agent (or the first super admin) sets name and password
 CRENEAUX = "/trouver-un-rdv"
+# "Élargir la recherche": booking by prescription in the territory's organisations (`?usager=` for an usager).
+PRESCRIPTION = "/trouver-un-rdv/prescription"
 AGENDA = "/agenda"
 # An RDV's page; the argument's name is the dynamic var the page's state reads (`rdv_page_id`).
 RDV_PAGE = "/agenda/rdv/[rdv_page_id]"
@@ -170,3 +172,8 @@ def usager_link(rdv_id: int, page: str = "") -> str:
 def organisation_booking(organisation_id: int) -> str:
     """The organisation's public booking link (issue 5)."""
     return f"/org/{organisation_id}"
+
+
+def prescription(usager_id: int | str | None = None) -> str:
+    """"Nouveau RDV par prescription", for an usager when one is given."""
+    return f"{PRESCRIPTION}?{urlencode({'usager': usager_id})}" if usager_id else PRESCRIPTION

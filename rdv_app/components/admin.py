@@ -44,6 +44,13 @@ def online_badge() -> rx.Component:
                       class_name="status-badge online-badge")
 
 
+def prescripteur_badge() -> rx.Component:
+    """The motif is open to prescription (the FAQ's "ouvert aux prescripteurs") but not online: a motif open
+    online is open to prescripteurs too, and its online badge says so."""
+    return rx.el.span(rx.icon("share-2", size=14, aria_hidden="true"), "Prescripteur",
+                      class_name="status-badge online-badge")
+
+
 def colour_swatch(colour: rx.Var[str] | str) -> rx.Component:
     return rx.el.span(class_name="motif-swatch", background_color=colour, aria_hidden="true")
 

@@ -105,7 +105,9 @@ def _online(form: MotifFormProps, prefix: str) -> rx.Component:
     return rx.vstack(
         rx.box(
             _select(form, prefix, "bookable_by", "Qui peut réserver ce motif ?", BOOKABLE_OPTIONS, "bookable_by",
-                    hint="« Ouvert aux agents et aux usagers » ouvre le motif à la réservation en ligne."),
+                    hint="« Ouvert aux prescripteurs » : les agents des autres organisations du territoire "
+                         "peuvent le réserver (« Élargir la recherche »). « Ouvert aux agents et aux usagers » "
+                         "l'ouvre aussi à la réservation en ligne."),
             max_width="32rem", width="100%",
         ),
         _delay(form, prefix, "min", "Délai minimum de réservation",

@@ -38,7 +38,7 @@ LOCATION_TYPE_LABELS = {
 
 BOOKABLE_BY_LABELS = {
     BookableBy.AGENTS: "Agents uniquement",
-    BookableBy.AGENTS_AND_PRESCRIPTEURS: "Agents et prescripteurs",
+    BookableBy.AGENTS_AND_PRESCRIPTEURS: "Ouvert aux prescripteurs",
     BookableBy.AGENTS_AND_PRESCRIPTEURS_AND_INVITED_USERS: "Agents, prescripteurs et usagers invités",
     BookableBy.EVERYONE: "Ouvert aux agents et aux usagers",
 }

@@ -184,3 +184,13 @@ def describe_delay(seconds: int) -> str:
 def is_open_online(bookable_by: str) -> bool:
     """Usagers may book it themselves through the public link (the FAQ's "Ouvert aux agents et aux usagers")."""
     return bookable_by == BookableBy.EVERYONE
+
+
+# Open to prescription (the FAQ's "ouvert aux prescripteurs"): every setting but "agents only".
+PRESCRIPTION_BOOKABLE = (BookableBy.AGENTS_AND_PRESCRIPTEURS.value,
+                         BookableBy.AGENTS_AND_PRESCRIPTEURS_AND_INVITED_USERS.value, BookableBy.EVERYONE.value)
+
+
+def is_open_to_prescripteurs(bookable_by: str) -> bool:
+    """Agents of other organisations of the territory (and external prescripteurs) may book it."""
+    return bookable_by in PRESCRIPTION_BOOKABLE

@@ -12,6 +12,7 @@ from rdv_app.components.admin import (
     confirm_dialog,
     edit_form_actions,
     online_badge,
+    prescripteur_badge,
     section,
 )
 from rdv_app.components.fields import checkbox, select_field
@@ -51,6 +52,7 @@ def _row(row: MotifListRow) -> rx.Component:
             rx.hstack(
                 rx.el.span(colour_swatch(row.colour), row.name, class_name="motif-name"),
                 rx.cond(row.open_online, online_badge(), rx.fragment()),
+                rx.cond(row.open_to_prescripteurs & ~row.open_online, prescripteur_badge(), rx.fragment()),
                 rx.cond(row.collectif, badge("Collectif"), rx.fragment()),
                 rx.cond(row.archived, badge("Archivé"), rx.fragment()),
                 align="center", spacing="2", wrap="wrap",

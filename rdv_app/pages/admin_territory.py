@@ -8,7 +8,14 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.choices import Option
-from rdv_app.components.admin import admin_page, colour_swatch, online_badge, section, textarea_field
+from rdv_app.components.admin import (
+    admin_page,
+    colour_swatch,
+    online_badge,
+    prescripteur_badge,
+    section,
+    textarea_field,
+)
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.motif_form import BOOKABLE_OPTIONS, LOCATION_OPTIONS, UNIT_OPTIONS, motif_tabs
@@ -60,6 +67,7 @@ def _row(row: TerritoryRow) -> rx.Component:
         rx.el.td(row.organisation),
         rx.el.th(rx.hstack(rx.el.span(colour_swatch(row.colour), row.name, class_name="motif-name"),
                            rx.cond(row.open_online, online_badge(), rx.fragment()),
+                           rx.cond(row.open_to_prescripteurs & ~row.open_online, prescripteur_badge(), rx.fragment()),
                            align="center", spacing="2", wrap="wrap"), scope="row"),
         rx.el.td(row.service),
         rx.el.td(row.location),

@@ -137,6 +137,20 @@ def week() -> rx.Component:
     )
 
 
+def widen() -> rx.Component:
+    """"Élargir la recherche" (admin-domain.md 10.1), under the results, the empty week and the grid."""
+    return rx.cond(
+        CreneauxState.searched & CreneauxState.prescription_offered & ~CreneauxState.searching,
+        rx.el.section(
+            rx.text("Vous pouvez aussi élargir votre recherche aux créneaux ouverts à la prescription dans "
+                    "d'autres organisations."),
+            rx.link(rx.icon("search", size=16, aria_hidden="true"), "Élargir la recherche",
+                    href=CreneauxState.prescription_href, font_weight="600"),
+            class_name="info-box prescription-cta", aria_label="Élargir la recherche",
+        ),
+    )
+
+
 def results() -> rx.Component:
     return rx.el.section(
         rx.cond(
@@ -172,6 +186,7 @@ def trouver_un_rdv() -> rx.Component:
         form_alert(CreneauxState.usager_message),
         criteria(),
         results(),
+        widen(),
         spacing="5",
         width="100%",
     )

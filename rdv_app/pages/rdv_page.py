@@ -49,12 +49,24 @@ def _details() -> rx.Component:
             rx.el.dt("Agents"), rx.el.dd(S.agents.join(", ")),
             rx.el.dt("Organisation"), rx.el.dd(S.organisation_name),
             rx.el.dt("Créé par"), rx.el.dd(S.created_by + ", le " + S.created_when),
+            rx.cond(S.prescriber != "", rx.fragment(rx.el.dt("Origine"), rx.el.dd("Prescripteur")), rx.fragment()),
             rx.cond(S.context != "", rx.fragment(rx.el.dt("Notes"), rx.el.dd(S.context)), rx.fragment()),
             class_name="identity-list",
         ),
+        _prescriber(),
         aria_labelledby="informations-rdv-titre",
         class_name="planning-section",
     )
+
+
+def _prescriber() -> rx.Component:
+    """Who booked the RDV by prescription, and whom to contact about it (admin-domain.md 10.3)."""
+    return rx.cond(S.prescriber != "", rx.el.details(
+        rx.el.summary("Rendez-vous pris par " + S.prescriber),
+        rx.el.p("Ce rendez-vous a été pris par un prescripteur, qui n'y participera pas, sur un créneau ouvert à "
+                "la prescription. En cas d'erreur, contactez " + S.prescriber + " (" + S.prescriber_contact + ")."),
+        class_name="info-box",
+    ), rx.fragment())
 
 
 def _participant_status(row: ParticipantRow) -> rx.Component:

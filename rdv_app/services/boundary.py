@@ -141,6 +141,7 @@ FIELDS: dict[str, Field] = {
     "ticket": Field("lien de connexion", limits.SECRET),
     "cookie": Field("accès", limits.SECRET),
     "key": Field("clé", limits.SECRET),
+    "motif_key": Field("motif", limits.SECRET),
     "booking_key": Field("clé de réservation", limits.SECRET),
     "calendar_uid": Field("lien du calendrier", limits.SECRET),
     "id_token": Field("jeton FranceConnect", limits.SECRET),

@@ -31,6 +31,12 @@ The territory pages ("Agents du territoire", "Équipes"), for the territory of t
   keeps at least one.
 Every target (agent, team, organisation) is checked to belong to that territory by the service itself.
 
+Prescription ("Élargir la recherche", admin-domain.md section 10): an agent of an organisation books, for
+an usager followed in the territory, the motifs open to prescripteurs of every organisation of the same
+territory (their own included); a basic agent who is not a secrétaire only those of their services
+(`prescription_motifs`, `prescribable_motif`, `prescription_usager`). It gives no right on the RDV booked
+in another organisation.
+
 What an agent sees in one organisation:
 - admins and secrétaires (agents with the Secrétariat service) see every agent and every motif of the
   organisation;
@@ -67,6 +73,7 @@ from rdv_app.db.models import (
 from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import AccessLevel
+from rdv_app.domain.motif_rules import PRESCRIPTION_BOOKABLE
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 
 
@@ -309,3 +316,43 @@ def mfa_required_for(uow: UnitOfWork, agent_id: int) -> bool:
     territorial = uow.session.exec(select(AgentTerritorialRole.id).where(
         AgentTerritorialRole.agent_id == agent_id)).first()
     return admin_somewhere is not None or territorial is not None
+
+
+def prescription_motifs(uow: UnitOfWork, scope: AgentScope) -> sa.ColumnElement[bool]:
+    """The motifs the agent may book by prescription, as a condition on `Motif`: active, open to
+    prescripteurs, in an organisation of the territory of `scope.organisation_id` (the territory decides,
+    not the département number), of the agent's services unless they see their whole organisation."""
+    territory_id = territory_of(uow, scope.organisation_id)
+    condition = sa.and_(
+        col(Motif.organisation_id).in_(select(Organisation.id).where(Organisation.territory_id == territory_id)),
+        col(Motif.bookable_by).in_(PRESCRIPTION_BOOKABLE), col(Motif.deleted_at).is_(None))
+    if not scope.sees_whole_organisation:
+        condition = sa.and_(condition, col(Motif.service_id).in_(scope.service_ids))
+    return condition
+
+
+def prescribable_motif(uow: UnitOfWork, scope: AgentScope, motif_id: int) -> Motif:
+    """One motif the agent may book by prescription; NotFound otherwise (it says nothing of a motif the
+    agent may not use)."""
+    motif = uow.session.exec(select(Motif).where(Motif.id == motif_id, prescription_motifs(uow, scope))).first()
+    if motif is None:
+        raise NotFound("Ce motif n'est pas ouvert aux prescripteurs de votre territoire.")
+    return motif
+
+
+def prescription_usagers(uow: UnitOfWork, scope: AgentScope) -> sa.ColumnElement[bool]:
+    """The usagers an agent may book for by prescription, as a condition on `Usager`: not deleted, followed
+    by an organisation of the territory."""
+    territory_id = territory_of(uow, scope.organisation_id)
+    followed = (select(UsagerProfile.usager_id)
+                .join(Organisation, col(Organisation.id) == UsagerProfile.organisation_id)
+                .where(Organisation.territory_id == territory_id))
+    return sa.and_(col(Usager.deleted_at).is_(None), col(Usager.id).in_(followed))
+
+
+def prescription_usager(uow: UnitOfWork, scope: AgentScope, usager_id: int) -> Usager:
+    """One usager the agent may book for by prescription; NotFound for any other."""
+    usager = uow.session.exec(select(Usager).where(Usager.id == usager_id, prescription_usagers(uow, scope))).first()
+    if usager is None:
+        raise NotFound("Cet usager n'est pas suivi dans votre territoire.")
+    return usager

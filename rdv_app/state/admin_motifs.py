@@ -48,6 +48,7 @@ class MotifListRow:
     location: str
     bookable: str
     open_online: bool
+    open_to_prescripteurs: bool
     duration: str
     delays: str
     collectif: bool
@@ -58,7 +59,8 @@ class MotifListRow:
 def list_row(row: MotifRow) -> MotifListRow:
     return MotifListRow(
         id=str(row.id), name=row.name, colour=row.color, service=row.service_name, location=row.location_label,
-        bookable=row.bookable_label, open_online=row.open_online, duration=f"{row.default_duration_in_min} min",
+        bookable=row.bookable_label, open_online=row.open_online, open_to_prescripteurs=row.open_to_prescripteurs,
+        duration=f"{row.default_duration_in_min} min",
         delays=f"de {row.min_delay} à {row.max_delay} avant", collectif=row.collectif, archived=row.archived,
         has_rdvs=row.has_rdvs,
     )

@@ -40,6 +40,7 @@ class TerritoryRow:
     location: str
     bookable: str
     open_online: bool
+    open_to_prescripteurs: bool
     duration: str
     delays: str
 
@@ -131,7 +132,8 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
             self.rows = [TerritoryRow(
                 id=str(r.motif.id), organisation=r.organisation_name, name=r.motif.name, colour=r.motif.color,
                 service=r.motif.service_name, location=r.motif.location_label, bookable=r.motif.bookable_label,
-                open_online=r.motif.open_online, duration=f"{r.motif.default_duration_in_min} min",
+                open_online=r.motif.open_online, open_to_prescripteurs=r.motif.open_to_prescripteurs,
+                duration=f"{r.motif.default_duration_in_min} min",
                 delays=f"de {r.motif.min_delay} à {r.motif.max_delay} avant") for r in rows]
         # A motif hidden by the filters is never changed without being seen.
         visible = {r.id for r in self.rows}

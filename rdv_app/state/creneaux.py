@@ -14,6 +14,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.online_booking import prescription
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
@@ -74,6 +75,8 @@ class CreneauxState(OrganisationPageState, AgentState):
     week_is_empty: rx.Field[bool] = rx.field(False)
     next_label: rx.Field[str] = rx.field("")
     lieu_cards: rx.Field[list[LieuCard]] = rx.field(default_factory=list)
+    # "Élargir la recherche": the territory has motifs open to prescription that this agent may book.
+    prescription_offered: rx.Field[bool] = rx.field(False)
 
     _next_day: str = ""
 
@@ -96,6 +99,8 @@ class CreneauxState(OrganisationPageState, AgentState):
         if self.lieu_id not in {o.value for o in self.lieux}:
             self.lieu_id = ""
         self.from_day = self.from_day or options.today.isoformat()
+        self.prescription_offered = await within(UnitOfWork(read_only=True), lambda uow: prescription.is_offered(
+            uow, agent_id, organisation_id))
         await self._read_usager(agent_id, organisation_id)
         self._clear_results()
 
@@ -120,6 +125,10 @@ class CreneauxState(OrganisationPageState, AgentState):
         self.days = []
         self.lieu_cards = []
         self.week_is_empty = False
+
+    @rx.var
+    def prescription_href(self) -> str:
+        return routes.prescription(self.usager_id or None)
 
     @rx.var
     def motifs_shown(self) -> list[Option]:

@@ -93,6 +93,9 @@ class RdvPageState(AgentState):
     agents: rx.Field[list[str]] = rx.field(default_factory=list)
     created_by: rx.Field[str] = rx.field("")
     created_when: rx.Field[str] = rx.field("")
+    # "Rendez-vous pris par <agent>" (prescription): the agent's name, and how to reach them.
+    prescriber: rx.Field[str] = rx.field("")
+    prescriber_contact: rx.Field[str] = rx.field("")
     context: rx.Field[str] = rx.field("")
     status: rx.Field[str] = rx.field("")
     status_label: rx.Field[str] = rx.field("")
@@ -188,6 +191,10 @@ class RdvPageState(AgentState):
         self.where = list(details.where)
         self.agents = [a.name for a in details.agents]
         self.created_by, self.created_when = details.created_by or "Inconnu", details.created_when
+        prescribed = details.prescribed_by
+        self.prescriber = prescribed.name if prescribed else ""
+        self.prescriber_contact = (", ".join(p for p in (prescribed.organisation_name, prescribed.email) if p)
+                                   if prescribed else "")
         self.context = details.context or ""
         self.status, self.status_label = details.status, details.status_label
         self.cancelled = is_cancelled(details.status)

@@ -52,6 +52,7 @@ from rdv_app.state.admin_webhooks import AdminWebhooksState
 from rdv_app.state.agenda import AgendaState
 from rdv_app.state.agent import AgentState
 from rdv_app.state.plages import PlagesState
+from rdv_app.state.prescription import PrescriptionState
 from rdv_app.state.rdv_page import RdvPageState
 from rdv_app.state.session_guard import SessionGuard
 from rdv_app.state.usager_form import UsagerFormState
@@ -218,6 +219,13 @@ FORGED: dict[str, tuple[str, type[BaseState] | None, str, Any]] = {
     "usager form: open B's usager": (routes.USAGER_EDIT, None, "load", lambda w: {}),
     "usager form: B's usager as a responsible": (routes.USAGER_NEW, UsagerFormState, "search_responsible",
                                                  lambda w: {"value": "lén"}),  # Léna Morel, of B
+    # Prescription: B's motif is for B's agents only, never offered to A's.
+    "prescription: B's motif closed to prescription": (routes.PRESCRIPTION, PrescriptionState, "set_motif",
+                                                       lambda w: {"value": "public_office:Consultation Lens"}),
+    "prescription: a slot of B's motif": (routes.PRESCRIPTION, PrescriptionState, "choose_place",
+                                          lambda w: {"motif_id": str(w["motif_b"]), "lieu_id": str(w["lieu_b"])}),
+    "prescription: a time the page never showed": (routes.PRESCRIPTION, PrescriptionState, "choose_time",
+                                     lambda w: {"starts_at": at_paris(_day(), 9).isoformat()}),
 }
 
 

@@ -216,11 +216,11 @@ def motifs(uow: UnitOfWork, scope: PublicScope, service_id: int, now: datetime |
     for motif in _bookable_motifs(uow, scope, now):
         if motif.service_id == service_id:
             grouped.setdefault(motif_key(motif), []).append(motif)
-    choices = [_choice(key, found) for key, found in grouped.items()]
+    choices = [choice_of(key, found) for key, found in grouped.items()]
     return sorted(choices, key=lambda c: (c.name.casefold(), c.location_type))
 
 
-def _choice(key: str, found: list[Motif]) -> MotifChoice:
+def choice_of(key: str, found: list[Motif]) -> MotifChoice:
     return MotifChoice(key=key, name=found[0].name, location_type=found[0].location_type,
                        location_label=LOCATION_TYPE_LABELS[LocationType(found[0].location_type)],
                        motif_ids=tuple(sorted(require_id(m) for m in found)))
@@ -231,7 +231,7 @@ def motif_choice(uow: UnitOfWork, scope: PublicScope, key: str, now: datetime | 
     found = [m for m in _bookable_motifs(uow, scope, now) if motif_key(m) == key]
     if not found:
         raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
-    return _choice(key, found)
+    return choice_of(key, found)
 
 
 @boundary
@@ -320,13 +320,18 @@ def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | N
     """Seven days of bookable start times from `from_day` (default: today), one button per start.
 
     Days outside the booking window are marked closed; an empty week gives the next availability."""
+    return motif_week(uow, _public_context(uow, motif_id), lieu_id, from_day, now)
+
+
+def motif_week(uow: UnitOfWork, context: MotifContext, lieu_id: int | None, from_day: date | None,
+               now: datetime | None, searcher: Searcher = Searcher.USAGER) -> PublicWeek:
+    """`week` for a motif the caller may show: the booking delays apply, as for every online booking."""
     now = now or clock.now()
-    context = _public_context(uow, motif_id)
     tz = context.time_zone
     today = now.astimezone(tz).date()
     first_day = max(from_day or today, today)
     last_day = first_day + timedelta(days=WEEK - 1)
-    search = load_search(uow, context, first_day, last_day, searcher=Searcher.USAGER, now=now, lieu_id=lieu_id)
+    search = load_search(uow, context, first_day, last_day, searcher=searcher, now=now, lieu_id=lieu_id)
     earliest, latest = booking_window(search)
     first_open = earliest.astimezone(tz).date()
     last_open = latest.astimezone(tz).date() if latest is not None else None
@@ -337,9 +342,9 @@ def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | N
     following = None
     if not any(by_day.values()):
         start = last_day + timedelta(days=1)
-        end = horizon(context, Searcher.USAGER, now)
+        end = horizon(context, searcher, now)
         if start <= end:
-            ahead = load_search(uow, context, start, end, searcher=Searcher.USAGER, now=now, lieu_id=lieu_id)
+            ahead = load_search(uow, context, start, end, searcher=searcher, now=now, lieu_id=lieu_id)
             following = _availability(next_availability(ahead, from_day=start, lieu_id=lieu_id), context)
     days = [DaySlots(day=day, label=datefmt.long_date(day),
                      closed=day < first_open or (last_open is not None and day > last_open), times=times)
@@ -364,6 +369,17 @@ def _public_context(uow: UnitOfWork, motif_id: int) -> MotifContext:
 
 def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
     """Public motifs of the scope that have plages still to come (at an enabled lieu, or without lieu)."""
+    condition = sa.and_(col(Motif.bookable_by) == BookableBy.EVERYONE.value, col(Motif.deleted_at).is_(None),
+                        col(Motif.organisation_id).in_(select(Organisation.id).where(
+                            Organisation.territory_id == scope.territory_id)))
+    if scope.organisation_id is not None:
+        condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
+    return offered_motifs(uow, condition, now)
+
+
+def offered_motifs(uow: UnitOfWork, condition: sa.ColumnElement[bool], now: datetime | None) -> list[Motif]:
+    """Individual motifs matching `condition` that have plages still to come (at an enabled lieu, or
+    without lieu), by name: those a search may offer."""
     today = (now or clock.now()).date() - timedelta(days=1)  # a day of margin for every time zone
     still_to_come = sa.or_(
         sa.and_(col(PlageOuverture.recurrence).is_(None), col(PlageOuverture.first_day) >= today),
@@ -377,14 +393,7 @@ def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) 
         .where(still_to_come, sa.or_(col(PlageOuverture.lieu_id).is_(None),
                                      col(Lieu.availability) == LieuAvailability.ENABLED.value))
     )
-    query = (
-        select(Motif).join(Organisation, col(Organisation.id) == Motif.organisation_id)
-        .where(Motif.bookable_by == BookableBy.EVERYONE.value, col(Motif.collectif).is_(False),
-               col(Motif.deleted_at).is_(None), col(Motif.id).in_(with_plages),
-               Organisation.territory_id == scope.territory_id)
-    )
-    if scope.organisation_id is not None:
-        query = query.where(Motif.organisation_id == scope.organisation_id)
+    query = select(Motif).where(condition, col(Motif.collectif).is_(False), col(Motif.id).in_(with_plages))
     return list(uow.session.exec(query.order_by(col(Motif.name), col(Motif.id))).all())
 
 

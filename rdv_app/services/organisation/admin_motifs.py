@@ -63,6 +63,7 @@ class MotifRow:
     bookable_by: str
     bookable_label: str
     open_online: bool
+    open_to_prescripteurs: bool  # the FAQ's "ouvert aux prescripteurs" ("Prescripteur" badge)
     min_delay: str  # "2 heures"
     max_delay: str
     instruction_for_rdv: str | None
@@ -338,6 +339,7 @@ def _row(motif: Motif, service_name: str, with_rdvs: bool) -> MotifRow:
         bookable_by=motif.bookable_by,
         bookable_label=BOOKABLE_BY_LABELS[BookableBy(motif.bookable_by)],
         open_online=motif_rules.is_open_online(motif.bookable_by),
+        open_to_prescripteurs=motif_rules.is_open_to_prescripteurs(motif.bookable_by),
         min_delay=motif_rules.describe_delay(motif.min_public_booking_delay),
         max_delay=motif_rules.describe_delay(motif.max_public_booking_delay),
         instruction_for_rdv=motif.instruction_for_rdv,

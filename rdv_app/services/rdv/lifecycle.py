@@ -3,6 +3,7 @@
 | transition                              | who                | channels                                   |
 |-----------------------------------------|--------------------|--------------------------------------------|
 | `book_rdv`                              | an usager          | public booking                             |
+| `prescribe_rdv`                         | an agent, for an usager of the territory | "Élargir la recherche" |
 | `plan_rdv`                              | an agent           | "Planifier un RDV"                         |
 | `update_rdv` (move: time, lieu, agents) | an agent           | the RDV page                               |
 | `change_status`, `change_participation_status`, `cancel_rdv` | an agent | the RDV page             |
@@ -45,7 +46,7 @@ Online booking (`book_rdv`), the model use case:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -110,7 +111,13 @@ from rdv_app.services.rdv.queries import (
     usager_names,
     visible_in_scope,
 )
-from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids
+from rdv_app.services.rights import (
+    AgentScope,
+    agent_scope,
+    prescribable_motif,
+    prescription_usager,
+    visible_agent_ids,
+)
 from rdv_app.services.usagers import usagers as usagers_service
 
 MAX_DURATION_IN_MIN = 24 * 60
@@ -186,11 +193,28 @@ def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datet
     When the database refuses the transaction (SQLite's lock held past its timeout, PostgreSQL restarting
     or a connection cut), nothing was written: the booking is tried once more, safely since the same key
     finds an RDV the first try may have committed; a second refusal says so in French."""
-    arguments: dict[str, Any] = dict(motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
-                                     booking_key=booking_key, for_usager_id=for_usager_id,
-                                     accepted_conditions=accepted_conditions, now=now)
+    return _counted(uow, lambda: _book(uow, usager_id, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
+                                       booking_key=booking_key, for_usager_id=for_usager_id,
+                                       accepted_conditions=accepted_conditions, now=now))
+
+
+@boundary
+def prescribe_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, motif_id: int,
+                  starts_at: datetime, lieu_id: int | None, booking_key: str,
+                  now: datetime | None = None) -> Booked:
+    """An agent of `organisation_id` books, for an usager of the territory, a slot of a motif open to
+    prescripteurs in any organisation of the territory (admin-domain.md section 10): the same path as an
+    usager's booking (lock, booking key, final check with the booking delays, the plage created first
+    wins), with the prescribing agent as author. The RDV belongs to the motif's organisation, where the
+    usager gains a profile; the agent gains no right on it."""
+    return _counted(uow, lambda: _prescribe(uow, actor_agent_id, organisation_id, usager_id=usager_id,
+                                            motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
+                                            booking_key=booking_key, now=now))
+
+
+def _counted(uow: UnitOfWork, attempt: Callable[[], Booked]) -> Booked:
     try:
-        booked = _book_once_more_if_refused(uow, usager_id, arguments)
+        booked = _once_more_if_refused(uow, attempt)
     except SlotTaken:
         metrics.BOOKINGS.labels(result=metrics.SLOT_TAKEN).inc()
         raise
@@ -204,25 +228,29 @@ def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datet
     return booked
 
 
-def _book_once_more_if_refused(uow: UnitOfWork, usager_id: int, arguments: dict[str, Any]) -> Booked:
+def _once_more_if_refused(uow: UnitOfWork, attempt: Callable[[], Booked]) -> Booked:
     try:
-        return _book(uow, usager_id, **arguments)
+        return attempt()
     except sa.exc.OperationalError:
         uow.rollback()
     try:
-        return _book(uow, usager_id, **arguments)
+        return attempt()
     except sa.exc.OperationalError:
         uow.rollback()
         raise DomainError(SERVICE_BUSY) from None
 
 
-def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
-          booking_key: str, for_usager_id: int | None, accepted_conditions: bool, now: datetime | None) -> Booked:
-    now = now or clock.now()
+def _key_hash(booker: str, booking_key: str) -> str:
     key = (booking_key or "").strip()
     if not key or len(key) > MAX_BOOKING_KEY_LENGTH:
         raise DomainError("La demande de réservation est incomplète. Rechargez la page et réessayez.")
-    key_hash = hash_token(f"{usager_id}:{key}")
+    return hash_token(f"{booker}:{key}")
+
+
+def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
+          booking_key: str, for_usager_id: int | None, accepted_conditions: bool, now: datetime | None) -> Booked:
+    now = now or clock.now()
+    key_hash = _key_hash(str(usager_id), booking_key)
     limit_key = f"booking:usager:{usager_id}"
     begin_write(uow.session)
 
@@ -239,21 +267,55 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
         raise DomainError(TOO_MANY_BOOKINGS)
 
     participant = holder if for_usager_id in (None, usager_id) else _relative(uow, holder, for_usager_id)
-    context = motif_context(uow, motif_id, motif.organisation_id)
     _check_informations(motif, holder, participant)
     if (motif.restriction_for_rdv or "").strip() and not accepted_conditions:
         raise DomainError("Veuillez lire et accepter les conditions de ce rendez-vous.", "accepted_conditions")
+    booked = _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.USAGER,
+                        participant=participant, profiles=[holder, participant], actor=Actor.usager(usager_id),
+                        author=dict(created_by_type=AuthorType.USAGER.value, created_by_usager_id=usager_id),
+                        participation_author=dict(created_by_type=AuthorType.USAGER.value))
+    rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
+    return booked
 
+
+def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, motif_id: int,
+               starts_at: datetime, lieu_id: int | None, booking_key: str, now: datetime | None) -> Booked:
+    now = now or clock.now()
+    # The key is the agent's: the same confirmation screen sent twice finds its RDV, whoever it was for.
+    key_hash = _key_hash(f"agent:{actor_agent_id}", booking_key)
+    begin_write(uow.session)
+
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    motif = prescribable_motif(uow, scope, motif_id)
+    participant = prescription_usager(uow, scope, usager_id)
+    lieu_id = _checked_lieu(uow, motif, lieu_id)
+    _lock_agents(uow, motif_id, lieu_id)
+    existing = _booked_with_key(uow, key_hash)
+    if existing is not None:
+        return existing
+    _check_informations(motif, participant, participant)
+    author = dict(created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id)
+    return _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.PRESCRIPTEUR,
+                      participant=participant, profiles=[participant], actor=Actor.agent(actor_agent_id),
+                      author=author, participation_author=dict(author, created_by_agent_prescripteur=True))
+
+
+def _take_slot(uow: UnitOfWork, motif: Motif, lieu_id: int | None, starts_at: datetime, key_hash: str,
+               now: datetime, *, searcher: Searcher, participant: Usager, profiles: list[Usager], actor: Actor,
+               author: dict[str, Any], participation_author: dict[str, Any]) -> Booked:
+    """The steps every online booking shares, once the agents are locked and the key is new: the final
+    check with the slot engine on data read inside the lock, then the writes and the event."""
+    motif_id = require_id(motif)
+    context = motif_context(uow, motif_id, motif.organisation_id)
     day = starts_at.astimezone(context.time_zone).date()
-    search = load_search(uow, context, day, day, searcher=Searcher.USAGER, now=now, lieu_id=lieu_id)
+    search = load_search(uow, context, day, day, searcher=searcher, now=now, lieu_id=lieu_id)
     slot = validate_slot(search, starts_at, lieu_id=lieu_id)
     if slot is None:
         raise _refusal(search, motif, starts_at, lieu_id, now)
 
     rdv = Rdv(organisation_id=motif.organisation_id, motif_id=motif_id, lieu_id=lieu_id,
               starts_at=slot.starts_at, ends_at=slot.ends_at, status=RdvStatus.UNKNOWN.value, users_count=1,
-              created_by_type=AuthorType.USAGER.value, created_by_usager_id=usager_id,
-              booking_key_hash=key_hash, created_at=now, updated_at=now)
+              booking_key_hash=key_hash, created_at=now, updated_at=now, **author)
     uow.session.add(rdv)
     try:
         uow.session.flush()
@@ -277,9 +339,8 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
         raise SlotTaken() from None
     uow.session.add(Participation(rdv_id=rdv_id, usager_id=require_id(participant), status=RdvStatus.UNKNOWN.value,
                                   send_lifecycle_notifications=notify, send_reminder_notification=notify,
-                                  created_by_type=AuthorType.USAGER.value))
-    actor = Actor.usager(usager_id)
-    usagers_service.add_to_organisation(uow, motif.organisation_id, [holder, participant], actor, now=now)
+                                  **participation_author))
+    usagers_service.add_to_organisation(uow, motif.organisation_id, profiles, actor, now=now)
     change = _record(uow, rdv, RdvChanged(
         rdv_id=rdv_id, organisation_id=motif.organisation_id, change=Change.CREATED, action="created",
         actor=actor, occurred_at=now, version=rdv.ics_sequence, event=NotificationEvent.RDV_CREATED,
@@ -288,7 +349,6 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
         changes=audit.diff({}, {"motif_id": motif_id, "lieu_id": lieu_id, "starts_at": slot.starts_at,
                                 "ends_at": slot.ends_at, "agent_ids": [slot.agent_id],
                                 "usager_ids": [participant.id]})))
-    rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
     return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=True, outbox_ids=change.outbox_ids)
 
 

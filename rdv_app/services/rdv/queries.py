@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from rdv_app.db.models import (
     Agent,
+    AgentRole,
     AuditLog,
     Lieu,
     Motif,
@@ -88,6 +89,15 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class Prescriber:
+    """"Rendez-vous pris par <agent>": who booked the RDV by prescription, to contact if there is an error."""
+
+    name: str
+    organisation_name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
 class RdvDetails:
     id: int
     uuid: str
@@ -122,6 +132,7 @@ class RdvDetails:
     end_time: str = ""
     created_when: str = ""  # created_at in the organisation's time zone, in words
     where: tuple[str, ...] = ()  # where it takes place: lieu and address, phone numbers, home address, link
+    prescribed_by: Prescriber | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +217,24 @@ def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: 
         organisation_name=organisation.name, end_time=datefmt.hour(datefmt.local(rdv.ends_at, tz)),
         created_when=datefmt.long_datetime(rdv.created_at, tz),
         where=_where(rdv, motif, lieu, [usager for _, usager in rows], responsibles),
+        prescribed_by=prescriber(uow, rdv_id),
     )
+
+
+def prescriber(uow: UnitOfWork, rdv_id: int) -> Prescriber | None:
+    """The agent who booked the RDV by prescription (admin-domain.md 10.3), with the organisation they
+    work in (one where they hold a role, by name), if one did."""
+    row = uow.session.exec(
+        select(Agent).join(Participation, col(Participation.created_by_agent_id) == Agent.id)
+        .where(Participation.rdv_id == rdv_id, col(Participation.created_by_agent_prescripteur).is_(True))
+        .order_by(col(Participation.id))).first()
+    if row is None:
+        return None
+    organisation = uow.session.exec(
+        select(Organisation.name).join(AgentRole, col(AgentRole.organisation_id) == Organisation.id)
+        .where(AgentRole.agent_id == row.id).order_by(col(Organisation.name))).first()
+    return Prescriber(name=agent_name(row.first_name, row.last_name), organisation_name=organisation or "",
+                      email=row.email)
 
 
 VISIO_BASE_URL = "https://webconf.numerique.gouv.fr/RdvServicePublic"

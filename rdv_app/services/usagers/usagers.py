@@ -167,7 +167,7 @@ def search_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, q
     own = [organisation_id]
     if visibility.territory_wide:
         own += visibility.other_organisation_ids
-    usagers = [_summary(u) for u in uow.session.exec(base.where(_with_profile_in(own))).all()]
+    usagers = [summary(u) for u in uow.session.exec(base.where(_with_profile_in(own))).all()]
     masked: list[UsagerPreview] = []
     if visibility.masked_elsewhere and visibility.other_organisation_ids:
         rows = uow.session.exec(base.where(_with_profile_in(visibility.other_organisation_ids),
@@ -177,7 +177,7 @@ def search_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, q
     return UsagerSearch(usagers, masked)
 
 
-def _summary(usager: Usager) -> UsagerSummary:
+def summary(usager: Usager) -> UsagerSummary:
     birth = usager.birth_date.strftime("%d/%m/%Y") if usager.birth_date else None
     return UsagerSummary(id=require_id(usager), name=reverse_full_name(usager.first_name, usager.last_name),
                          birth_date=birth, phone_number=usager.phone_number, email=usager.email)
@@ -207,7 +207,7 @@ def usager_for_planning(uow: UnitOfWork, actor_agent_id: int, organisation_id: i
     """An usager "Trouver un RDV" plans for (a link from the usager's page): one the organisation may put
     on an RDV (`usagers_for_rdv`), else NotFound or PermissionDenied."""
     agent_scope(uow, actor_agent_id, organisation_id)
-    return _summary(usagers_for_rdv(uow, organisation_id, [usager_id])[usager_id])
+    return summary(usagers_for_rdv(uow, organisation_id, [usager_id])[usager_id])
 
 
 def add_to_organisation(uow: UnitOfWork, organisation_id: int, usagers: Collection[Usager], actor: Actor, *,

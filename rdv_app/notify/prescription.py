@@ -1,0 +1,59 @@
+"""The prescribing agent's confirmation (admin-domain.md 10.3): an agent who booked an RDV by prescription,
+in another organisation of the territory as in their own, gets "RDV confirmé le <date>" by email, since
+they are not one of its agents and the RDV's own messages do not reach them.
+
+A handler of `RdvChanged` (rdv_app.wiring), in the transaction of the booking: an RDV created by an agent
+whose participation says it was prescribed by that agent. The key holds the RDV's uuid: once per RDV.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Participation, Rdv, Usager
+from rdv_app.domain import datefmt
+from rdv_app.domain.enums import AuthorType, Channel, LocationType, NotificationEvent
+from rdv_app.domain.events import Change, RdvChanged
+from rdv_app.domain.labels import LOCATION_TYPE_LABELS
+from rdv_app.domain.names import usager_name
+from rdv_app.notify.email_html import with_html
+from rdv_app.notify.outbox import enqueue
+
+
+def on_rdv_changed(session: Session, change: RdvChanged) -> None:
+    agent_id = change.actor.agent_id
+    if change.change != Change.CREATED or change.actor.type != AuthorType.AGENT or agent_id is None:
+        return
+    prescribed = session.exec(
+        select(Usager).join(Participation, col(Participation.usager_id) == Usager.id)
+        .where(Participation.rdv_id == change.rdv_id, col(Participation.created_by_agent_prescripteur).is_(True),
+               Participation.created_by_agent_id == agent_id)).first()
+    agent = session.get(Agent, agent_id)
+    if prescribed is None or agent is None or not agent.email or agent.deleted_at is not None:
+        return
+    rdv = session.get(Rdv, change.rdv_id)
+    if rdv is None:
+        return
+    motif = session.get(Motif, rdv.motif_id)
+    organisation = session.get(Organisation, rdv.organisation_id)
+    if motif is None or organisation is None:
+        return
+    lieu = session.get(Lieu, rdv.lieu_id) if rdv.lieu_id is not None else None
+    when = datefmt.long_datetime(rdv.starts_at, organisation.time_zone)
+    name = usager_name(prescribed.first_name, prescribed.last_name)
+    place = (f"{lieu.name} ({lieu.address})" if lieu
+             else LOCATION_TYPE_LABELS[LocationType(motif.location_type)])
+    contact = ", ".join(p for p in (organisation.name, (lieu.phone_number if lieu else None)
+                                    or organisation.phone_number, organisation.email) if p)
+    lines = ["Bonjour,", "", f"Nous vous confirmons le rendez-vous que vous avez réservé pour {name}.", "",
+             f"Date : {when}", f"Motif : {motif.name}", f"Lieu : {place}", f"Organisation : {contact}"]
+    instruction = (motif.instruction_for_rdv or "").strip()
+    if instruction:
+        lines += ["", f"Informations supplémentaires : {instruction}"]
+    lines += ["", f"Besoin de déplacer le rendez-vous ou de corriger un détail ? Contactez {organisation.name}."]
+    enqueue(session, channel=Channel.MAIL, event=NotificationEvent.RDV_CREATED,
+            idempotency_key=f"prescription_confirmed:{rdv.uuid}:agent:{agent_id}",
+            payload=with_html({"to": agent.email, "subject": f"RDV confirmé le {when}",
+                               "text": "\n".join(lines) + "\n"}),
+            organisation_id=rdv.organisation_id, rdv_id=rdv.id, rdv_version=rdv.ics_sequence, agent_id=agent_id,
+            expires_at=rdv.starts_at)
