@@ -73,6 +73,7 @@ class FullCalendar(rx.Component):
     header_toolbar: rx.Var[dict[str, str]]
     button_text: rx.Var[dict[str, str]]
     button_icons: rx.Var[bool]
+    event_time_format: rx.Var[dict[str, Any]]
 
     # Reflex's way to declare a trigger's arguments: a function as the type argument (not a type to mypy).
     dates_set: rx.EventHandler[_dates_set]  # type: ignore[type-arg, valid-type]
@@ -92,6 +93,8 @@ class FullCalendar(rx.Component):
         props.setdefault("initial_view", "timeGridWeek")
         # Text buttons ("Précédent", "Suivant"): FullCalendar's icon spans have role="img" without a name.
         props.setdefault("button_icons", False)
+        # "09:00" and "09:30" in every view (FullCalendar's French default mixes "9 h" and "9:30").
+        props.setdefault("event_time_format", {"hour": "2-digit", "minute": "2-digit", "hour12": False})
         props.setdefault("header_toolbar", {"left": "prev,next today", "center": "title",
                                             "right": "timeGridDay,timeGridWeek,dayGridMonth"})
         component = super().create(*children, **props)

@@ -152,7 +152,7 @@ class AgendaState(OrganisationPageState, AgentState):
         if events != self.events:
             self.events = events
         self.now_local = data.now
-        self.hidden_days = [0] if data.display_saturdays else [0, 6]
+        self.hidden_days = data.hidden_days
 
     @event
     async def range_changed(self, start: str, end: str, _view: str):

@@ -82,3 +82,22 @@ def test_a_basic_agent_cannot_open_another_services_agenda(uow: UnitOfWork) -> N
         agenda.agenda(uow, julien, pmi, [karim], *WEEK, now=NOW)
     camille, _ = _ids(uow, "camille.martin@demo.test", "PMI Arras")
     assert karim in {a.id for a in agenda.visible_agents(uow, camille, pmi)}
+
+
+def test_a_saturday_rdv_shows_its_saturday_even_when_saturdays_are_hidden(uow: UnitOfWork) -> None:
+    seed_demo(uow, TODAY)
+    julien, pmi = _ids(uow, "julien.petit@demo.test", "PMI Arras")
+    uow.session.execute(sa.update(Agent).where(Agent.id == julien).values(display_saturdays=False))
+    uow.commit()
+    weeks = [(WEEK[0] + timedelta(days=7 * n), WEEK[1] + timedelta(days=7 * n)) for n in range(8)]
+    week = next(w for w in weeks if agenda.agenda(uow, julien, pmi, [julien], *w, now=NOW).hidden_days == [0, 6])
+    moved = uow.session.exec(select(Rdv).join(RdvAgent, RdvAgent.rdv_id == Rdv.id)
+                             .where(RdvAgent.agent_id == julien, Rdv.organisation_id == pmi,
+                                    Rdv.status == "unknown", Rdv.starts_at >= NOW)).first()
+    saturday = datetime.combine(week[0] + timedelta(days=5), time(10, 0), ZoneInfo("Europe/Paris"))
+    uow.session.execute(sa.update(Rdv).where(Rdv.id == moved.id).values(
+        starts_at=saturday.astimezone(UTC), ends_at=(saturday + (moved.ends_at - moved.starts_at)).astimezone(UTC)))
+    uow.commit()
+    shown = agenda.agenda(uow, julien, pmi, [julien], *week, now=NOW)
+    assert shown.hidden_days == [0]
+    assert any(e.rdv_id == moved.id and e.start == f"{saturday:%Y-%m-%d}T10:00" for e in shown.events)

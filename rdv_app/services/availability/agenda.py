@@ -66,6 +66,7 @@ class Agenda:
     now: str  # local wall-clock ISO datetime of the organisation
     display_saturdays: bool
     display_cancelled: bool
+    hidden_days: list[int]  # the week days not drawn (0 Sunday, 6 Saturday), none of which has an RDV shown
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,15 @@ def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids
         found += _plage_events(uow, organisation_id, wanted, today, first_day, last_day)
         found += _absence_events(uow, wanted, today, first_day, last_day)
     events = [_attributed(event, [team[a] for a in agents], several=len(wanted) > 1) for event, agents in found]
-    return Agenda(events=events, now=local(now),
-                  display_saturdays=display_saturdays, display_cancelled=display_cancelled)
+    return Agenda(events=events, now=local(now), display_saturdays=display_saturdays,
+                  display_cancelled=display_cancelled, hidden_days=_hidden_days(display_saturdays, events))
+
+
+def _hidden_days(display_saturdays: bool, events: list[AgendaEvent]) -> list[int]:
+    """Sundays, and Saturdays unless the agent shows them, are left out of the calendar, except on the
+    weeks an RDV falls on one: an RDV is never hidden by a display preference."""
+    booked = {(date.fromisoformat(e.start[:10]).isoweekday() % 7) for e in events if e.kind in ("rdv", "busy")}
+    return [day for day in ([0] if display_saturdays else [0, 6]) if day not in booked]
 
 
 def _attributed(event: AgendaEvent, agents: list[AgendaAgent], *, several: bool) -> AgendaEvent:
