@@ -126,6 +126,14 @@ def change_participation_status(*, rdv_status: RdvStatus, cancelled_at: datetime
                          participations=after)
 
 
+def future_status_warning(new: RdvStatus, starts_at: datetime, now: datetime) -> str | None:
+    """Why an agent should think twice before saying an RDV that has not begun yet took place or was
+    missed ("honoré", "absence non excusée"): a slip of the list that would count in the statistics."""
+    if starts_at <= now or new not in (RdvStatus.SEEN, RdvStatus.NOSHOW):
+        return None
+    return (f"Ce rendez-vous n'a pas encore eu lieu : voulez-vous vraiment le marquer « {RDV_STATUS_LABELS[new]} » ?")
+
+
 def status_label(status: RdvStatus | str, starts_at: datetime, now: datetime, time_zone: str) -> str:
     """The label agents read; an unknown status is told by the RDV's local day."""
     status = RdvStatus(status)

@@ -142,6 +142,21 @@ def _status() -> rx.Component:
             class_name="filter-row",
         ),
         form_alert(S.status_error),
+        rx.cond(
+            S.status_warning != "",
+            rx.box(
+                rx.text(S.status_warning),
+                rx.flex(
+                    rx.button("Oui, enregistrer ce statut", type="button", size="2", on_click=S.confirm_status,
+                              disabled=S.status_saving),
+                    rx.button("Non", type="button", size="2", variant="outline",
+                              on_click=S.set_chosen_status(S.status)),
+                    spacing="3", wrap="wrap", margin_top="0.5rem",
+                ),
+                role="alert", class_name="warning-box",
+            ),
+            rx.fragment(),
+        ),
         status_region(S.action_message),
         rx.cond(
             S.cancelled,

@@ -110,6 +110,8 @@ class RdvPageState(AgentState):
     chosen_status: rx.Field[str] = rx.field("")
     status_saving: rx.Field[bool] = rx.field(False)
     status_error: rx.Field[str] = rx.field("")
+    # An RDV not begun yet said "honoré" or "absence non excusée": the question, until confirmed or changed.
+    status_warning: rx.Field[str] = rx.field("")
     action_message: rx.Field[str] = rx.field("")
 
     # The edit form. Text, date and time inputs are uncontrolled: `form_key` changes to show new values.
@@ -270,18 +272,32 @@ class RdvPageState(AgentState):
     @event
     def set_chosen_status(self, value: str):
         self.chosen_status = value
-        self.status_error = ""
+        self.status_error = self.status_warning = ""
 
     @event
     async def save_status(self):
+        async for update in self._save_status(confirmed=False):
+            yield update
+
+    @event
+    async def confirm_status(self):
+        """"Oui, enregistrer": the status the warning was about, still the one chosen."""
+        if self.status_warning:
+            async for update in self._save_status(confirmed=True):
+                yield update
+
+    async def _save_status(self, *, confirmed: bool):
         if self.status_saving or self._rdv is None:
             return
-        self.status_error = self.action_message = ""
+        self.status_error = self.action_message = self.status_warning = ""
         self.status_saving = True
         yield
         who, status, uow = self._who(), self.chosen_status, UnitOfWork()
         try:
-            change = await within(uow, lambda uow: lifecycle.change_status(uow, *who, status))
+            change = await within(uow, lambda uow: lifecycle.change_status(uow, *who, status,
+                                                                           confirm_warnings=confirmed))
+        except NeedsConfirmation as exc:
+            self.status_warning = exc.message
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently

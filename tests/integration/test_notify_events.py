@@ -225,7 +225,7 @@ def test_an_agent_cancelling_queues_sms_and_email_noshow_nothing(uow: UnitOfWork
 
     other = _plan(uow, world, starts_at=at_paris(MONDAY, 11))
     before = len(_rows(uow))
-    lifecycle.change_status(uow, world.colleague, world.org, other, "noshow", now=NOW)
+    lifecycle.change_status(uow, world.colleague, world.org, other, "noshow", confirm_warnings=True, now=NOW)
     assert len(_rows(uow)) == before
 
 

@@ -276,7 +276,8 @@ def _operations(world: World) -> dict[str, Callable[[UnitOfWork, int, int, int],
         "edit": lambda uow, actor, org, rdv_id: rdv_follow.edit_rdv(
             uow, actor, org, rdv_id, day=MONDAY, start_time=time(11), duration_in_min=30, lieu_id=world.lieu,
             agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW),
-        "status": lambda uow, actor, org, rdv_id: lifecycle.change_status(uow, actor, org, rdv_id, "seen", now=NOW),
+        "status": lambda uow, actor, org, rdv_id: lifecycle.change_status(uow, actor, org, rdv_id, "seen",
+                                                                          confirm_warnings=True, now=NOW),
         "participant status": lambda uow, actor, org, rdv_id: lifecycle.change_participation_status(
             uow, actor, org, rdv_id, world.marie, "excused", now=NOW),
         "cancel": lambda uow, actor, org, rdv_id: lifecycle.cancel_rdv(uow, actor, org, rdv_id, now=NOW),

@@ -298,10 +298,12 @@ def test_rdv_status_propagates_to_participations_with_cancelled_at(uow: UnitOfWo
     assert reset is not None and reset.event == NotificationEvent.RDV_CREATED
     assert set(reset.usager_ids) == {world.jeanne, world.paul}
 
-    assert lifecycle.change_status(uow, world.admin, world.org, rdv_id, "seen", now=later) is None
+    # The RDV has not begun yet at `later`: the agent confirms (see the next test).
+    assert lifecycle.change_status(uow, world.admin, world.org, rdv_id, "seen", confirm_warnings=True,
+                                   now=later) is None
     assert _participation_statuses(uow, rdv_id) == {world.jeanne: "seen", world.paul: "seen"}
     assert _rdv_row(uow, rdv_id).cancelled_at is None
-    lifecycle.change_status(uow, world.admin, world.org, rdv_id, "noshow", now=later)
+    lifecycle.change_status(uow, world.admin, world.org, rdv_id, "noshow", confirm_warnings=True, now=later)
     row = _rdv_row(uow, rdv_id)
     assert (row.status, row.cancelled_at.replace(tzinfo=UTC)) == ("noshow", later)
     assert _participation_statuses(uow, rdv_id) == {world.jeanne: "seen", world.paul: "seen"}
@@ -418,7 +420,8 @@ def _ops(world: World, rdv_id: int) -> dict[str, Callable[[UnitOfWork, int], Any
         "update": lambda uow, actor: lifecycle.update_rdv(
             uow, actor, world.org, rdv_id, starts_at=at_paris(MONDAY, 11), duration_in_min=30, lieu_id=world.lieu_a,
             agent_ids=[world.basic_pmi], confirm_warnings=True, now=NOW),
-        "status": lambda uow, actor: lifecycle.change_status(uow, actor, world.org, rdv_id, "seen", now=NOW),
+        "status": lambda uow, actor: lifecycle.change_status(uow, actor, world.org, rdv_id, "seen",
+                                                             confirm_warnings=True, now=NOW),
         "participation": lambda uow, actor: lifecycle.change_participation_status(
             uow, actor, world.org, rdv_id, world.jeanne, "excused", now=NOW),
         "cancel": lambda uow, actor: lifecycle.cancel_rdv(uow, actor, world.org, rdv_id, now=NOW),
@@ -556,3 +559,20 @@ def test_calendar_loads_only_the_range(uow: UnitOfWork, world: World) -> None:
                                          now=NOW)
     assert [e.rdv_id for e in events] == [tuesday]
     assert events[0].status_label == "À venir"
+
+
+def test_a_future_rdv_said_honoured_or_missed_asks_for_confirmation_first(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world)  # at NINE, after NOW
+    for status in ("seen", "noshow"):
+        with pytest.raises(NeedsConfirmation, match="n'a pas encore eu lieu"):
+            lifecycle.change_status(uow, world.admin, world.org, rdv_id, status, now=NOW)
+        uow.rollback()
+        assert uow.session.get(Rdv, rdv_id).status == "unknown"  # nothing changed
+    lifecycle.change_status(uow, world.admin, world.org, rdv_id, "noshow", confirm_warnings=True, now=NOW)
+    uow.commit()
+    assert uow.session.get(Rdv, rdv_id).status == "noshow"
+    # Cancelling a future RDV, or any status once it has begun, needs no confirmation.
+    lifecycle.change_status(uow, world.admin, world.org, rdv_id, "revoked", now=NOW)
+    lifecycle.change_status(uow, world.admin, world.org, rdv_id, "seen", now=NINE + timedelta(minutes=5))
+    uow.commit()
+    assert uow.session.get(Rdv, rdv_id).status == "seen"

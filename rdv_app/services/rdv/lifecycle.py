@@ -480,13 +480,17 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
 
 @boundary
 def change_status(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, status: str, *,
-                  now: datetime | None = None) -> RdvChange | None:
+                  confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
     """Sets the RDV's status; its participations follow (domain.md section 1). Returns the change to
-    notify, if any: a cancellation, or a cancelled RDV set back to "à venir" (it counts as re-created)."""
+    notify, if any: a cancellation, or a cancelled RDV set back to "à venir" (it counts as re-created).
+    An RDV not begun yet said "honoré" or "absence non excusée" needs `confirm_warnings` (NeedsConfirmation)."""
     now = now or clock.now()
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     rdv, motif = visible_in_scope(uow, scope, rdv_id)
     new = _parse_status(status)
+    warning = rdv_status.future_status_warning(new, rdv.starts_at, now)
+    if warning and not confirm_warnings:
+        raise NeedsConfirmation([warning])
     participations = _participations(uow, rdv_id)
     try:
         outcome = rdv_status.change_rdv_status(
