@@ -77,6 +77,10 @@ USAGER_EMAIL_LINK = "/_auth/usager/lien"  # GET shows a button, POST signs in (n
 USAGER_SIGN_OUT = "/_auth/usager/sortie"
 FRANCECONNECT_START = "/_auth/franceconnect"
 FRANCECONNECT_CALLBACK = "/_auth/franceconnect/retour"
+# The editor API that the ANTS hub calls (rdv_app/api/ants.py).
+ANTS_MEETING_POINTS = "/api/ants/getManagedMeetingPoints"
+ANTS_TIME_SLOTS = "/api/ants/availableTimeSlots"
+ANTS_APPLICATION_IDS = "/api/ants/searchApplicationIds"
 USAGER_SESSION_COOKIE = "rdv_usager_session"
 FRANCECONNECT_FLOW_COOKIE = "rdv_franceconnect"
 

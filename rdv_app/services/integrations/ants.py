@@ -1,0 +1,143 @@
+"""ANTS use cases (integrations.md 1a, 1d): what the editor API answers the hub, and the check of a
+pre-demande number.
+
+The editor API covers the lieux of the organisations of the territory named "Mairies". Slots come from
+the one slot engine (rdv_app.domain.slots), searched as an usager would (booking delays included), for
+the lieu's motifs of the reason's category, with the motif's duration times `documents_number`. Each
+motif is loaded once for all the lieux asked (one search per motif, filtered by lieu), so that the
+work grows with the motifs, not with lieux × motifs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from sqlmodel import col, select
+
+from rdv_app.config import settings
+from rdv_app.db.models import Lieu, Motif, MotifCategory, Organisation, Territory
+from rdv_app.db.rows import require_id
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import ants, clock
+from rdv_app.domain.enums import BookableBy, LieuAvailability
+from rdv_app.domain.slots import Searcher, displayed_slots
+from rdv_app.notify.ants import AntsUnavailable, CoordinationClient, management_url
+from rdv_app.services.availability.slot_inputs import MotifContext, load_search
+from rdv_app.services.boundary import boundary
+
+
+@dataclass(frozen=True)
+class MeetingPoint:
+    id: str
+    name: str
+    longitude: float | None
+    latitude: float | None
+    public_entry_address: str
+    zip_code: str
+    city_name: str
+
+
+def _mairies_lieux(uow: UnitOfWork, lieu_ids: list[int] | None = None) -> list[tuple[Lieu, Organisation]]:
+    query = (select(Lieu, Organisation).join(Organisation, col(Organisation.id) == Lieu.organisation_id)
+             .join(Territory, col(Territory.id) == Organisation.territory_id)
+             .where(Territory.name == ants.MAIRIES_TERRITORY,
+                    Lieu.availability == LieuAvailability.ENABLED.value))
+    if lieu_ids is not None:
+        query = query.where(col(Lieu.id).in_(lieu_ids))
+    return [(lieu, organisation) for lieu, organisation in uow.session.exec(query.order_by(col(Lieu.id)))]
+
+
+@boundary
+def meeting_points(uow: UnitOfWork) -> list[MeetingPoint]:
+    """Every enabled lieu of the Mairies territory, as the hub lists them."""
+    points = []
+    for lieu, _organisation in _mairies_lieux(uow):
+        address = ants.split_address(lieu.address)
+        points.append(MeetingPoint(id=str(lieu.id), name=lieu.name, longitude=lieu.longitude, latitude=lieu.latitude,
+                                   public_entry_address=address.public_entry_address, zip_code=address.zip_code,
+                                   city_name=address.city_name))
+    return points
+
+
+@dataclass(frozen=True)
+class HubSlot:
+    datetime: str
+    callback_url: str
+
+
+def _callback_url(organisation_id: int, motif_id: int, lieu_id: int, starts_at: datetime) -> str:
+    """The public booking of that motif at that lieu, opened on that slot."""
+    query = urlencode({"motif": motif_id, "lieu": lieu_id, "creneau": starts_at.astimezone(UTC).isoformat()})
+    return f"{settings.public_url}/org/{organisation_id}?{query}"
+
+
+@boundary
+def available_slots(uow: UnitOfWork, request: ants.SlotRequest, now: datetime | None = None) -> dict[str, list[HubSlot]]:
+    """The hub's `availableTimeSlots`: for each requested lieu of the Mairies territory (others are
+    dropped), its start times sorted, without duplicates; a lieu without slot gets an empty list."""
+    now = now or clock.now()
+    lieux = _mairies_lieux(uow, list(request.meeting_point_ids))
+    answer: dict[str, list[HubSlot]] = {str(lieu.id): [] for lieu, _ in lieux}
+    if not lieux:
+        return answer
+    organisations = {require_id(o): o for _, o in lieux}
+    motifs = uow.session.exec(
+        select(Motif, Territory.departement_number)
+        .join(MotifCategory, col(MotifCategory.id) == Motif.motif_category_id)
+        .join(Organisation, col(Organisation.id) == Motif.organisation_id)
+        .join(Territory, col(Territory.id) == Organisation.territory_id)
+        .where(col(Motif.organisation_id).in_(list(organisations)), col(Motif.deleted_at).is_(None),
+               col(Motif.collectif).is_(False), Motif.bookable_by == BookableBy.EVERYONE.value,
+               MotifCategory.name == ants.CATEGORY_NAMES[request.reason])
+        .order_by(col(Motif.id))).all()
+    lieux_by_organisation: dict[int, list[int]] = {}
+    for lieu, organisation in lieux:
+        lieux_by_organisation.setdefault(require_id(organisation), []).append(require_id(lieu))
+    found: dict[str, dict[str, HubSlot]] = {key: {} for key in answer}
+    for motif, departement in motifs:
+        organisation = organisations[motif.organisation_id]
+        context = MotifContext(motif=motif, organisation=organisation, departement_number=departement)
+        search = load_search(uow, context, request.first_day, request.last_day, searcher=Searcher.USAGER, now=now)
+        longer = dataclasses.replace(search.motif,
+                                     duration_in_min=motif.default_duration_in_min * request.documents_number)
+        search = dataclasses.replace(search, motif=longer)
+        for lieu_id in lieux_by_organisation[motif.organisation_id]:
+            slots = found[str(lieu_id)]
+            for slot in displayed_slots(search, request.first_day, request.last_day, lieu_id=lieu_id):
+                shown = ants.hub_datetime(slot.starts_at, organisation.time_zone)
+                if shown not in slots:
+                    slots[shown] = HubSlot(shown, _callback_url(motif.organisation_id, require_id(motif), lieu_id,
+                                                                slot.starts_at))
+    return {key: [slots[shown] for shown in sorted(slots)] for key, slots in found.items()}
+
+
+@dataclass(frozen=True)
+class NumberVerdict:
+    """The check of a pre-demande number for a form: the number as stored, and what to show."""
+
+    number: str
+    error: str | None = None
+    warning: str | None = None
+    warning_link: str | None = None
+
+
+def check_number(text: str, *, rdv_id: int | None = None, client: CoordinationClient | None = None) -> NumberVerdict:
+    """The format first, then ANTS's word on the number (integrations.md 1d). Without a configured
+    coordination API, only the format is checked."""
+    number = ants.normalized_number(text)
+    if (problem := ants.format_problem(number)) is not None:
+        return NumberVerdict(number, error=problem)
+    client = client or CoordinationClient.from_settings()
+    if client is None:
+        return NumberVerdict(number)
+    try:
+        found = client.status(number)
+    except AntsUnavailable:
+        return NumberVerdict(number, error=ants.UNEXPECTED_ERROR)
+    check = ants.number_problem(
+        found.status, [ants.ExistingAppointment(a.meeting_point, a.management_url) for a in found.appointments],
+        management_url(rdv_id) if rdv_id is not None else None)
+    return NumberVerdict(number, error=check.error, warning=check.warning, warning_link=check.warning_link)
