@@ -3,9 +3,9 @@ pre-demande number.
 
 The editor API covers the lieux of the organisations of the territory named "Mairies". Slots come from
 the one slot engine (rdv_app.domain.slots), searched as an usager would (booking delays included), for
-the lieu's motifs of the reason's category, with the motif's duration times `documents_number`. Each
-motif is loaded once for all the lieux asked (one search per motif, filtered by lieu), so that the
-work grows with the motifs, not with lieux × motifs.
+the lieu's motifs of the reason's category, with the motif's duration times `documents_number`. All the
+motifs are loaded together (`load_searches`: three queries whatever their number), and each motif's
+search serves all its lieux, so that the work grows with the slots, not with lieux × motifs × queries.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rdv_app.domain import ants, clock
 from rdv_app.domain.enums import BookableBy, LieuAvailability
 from rdv_app.domain.slots import Searcher, displayed_slots
 from rdv_app.notify.ants import AntsUnavailable, CoordinationClient, management_url
-from rdv_app.services.availability.slot_inputs import MotifContext, load_search
+from rdv_app.services.availability.slot_inputs import MotifContext, load_searches
 from rdv_app.services.boundary import boundary
 
 
@@ -68,10 +68,10 @@ class HubSlot:
     callback_url: str
 
 
-def _callback_url(organisation_id: int, motif_id: int, lieu_id: int, starts_at: datetime) -> str:
-    """The public booking of that motif at that lieu, opened on that slot."""
-    query = urlencode({"motif": motif_id, "lieu": lieu_id, "creneau": starts_at.astimezone(UTC).isoformat()})
-    return f"{settings.public_url}/org/{organisation_id}?{query}"
+def _callback_prefix(organisation_id: int, motif_id: int, lieu_id: int) -> str:
+    """The public booking of that motif at that lieu; the slot's UTC start (`creneau`) ends it."""
+    query = urlencode({"motif": motif_id, "lieu": lieu_id})
+    return f"{settings.public_url}/org/{organisation_id}?{query}&creneau="
 
 
 @boundary
@@ -97,20 +97,31 @@ def available_slots(uow: UnitOfWork, request: ants.SlotRequest, now: datetime | 
     for lieu, organisation in lieux:
         lieux_by_organisation.setdefault(require_id(organisation), []).append(require_id(lieu))
     found: dict[str, dict[str, HubSlot]] = {key: {} for key in answer}
-    for motif, departement in motifs:
-        organisation = organisations[motif.organisation_id]
-        context = MotifContext(motif=motif, organisation=organisation, departement_number=departement)
-        search = load_search(uow, context, request.first_day, request.last_day, searcher=Searcher.USAGER, now=now)
+    texts: dict[str, dict[datetime, tuple[str, str]]] = {}
+    contexts = [MotifContext(motif=motif, organisation=organisations[motif.organisation_id],
+                             departement_number=departement) for motif, departement in motifs]
+    searches = load_searches(uow, contexts, request.first_day, request.last_day, searcher=Searcher.USAGER, now=now)
+    for context in contexts:
+        motif, organisation = context.motif, context.organisation
+        search = searches[require_id(motif)]
         longer = dataclasses.replace(search.motif,
                                      duration_in_min=motif.default_duration_in_min * request.documents_number)
         search = dataclasses.replace(search, motif=longer)
         for lieu_id in lieux_by_organisation[motif.organisation_id]:
             slots = found[str(lieu_id)]
+            prefix = _callback_prefix(motif.organisation_id, require_id(motif), lieu_id)
+            # Thousands of slots, mostly at the same instants from one mairie to the next: each instant is
+            # written once per time zone (the hub's local time, and the UTC time of the link).
+            zone = organisation.time_zone
+            written = texts.setdefault(zone, {})
             for slot in displayed_slots(search, request.first_day, request.last_day, lieu_id=lieu_id):
-                shown = ants.hub_datetime(slot.starts_at, organisation.time_zone)
+                pair = written.get(slot.starts_at)
+                if pair is None:
+                    pair = written[slot.starts_at] = (ants.hub_datetime(slot.starts_at, zone),
+                                                      slot.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                shown, utc = pair
                 if shown not in slots:
-                    slots[shown] = HubSlot(shown, _callback_url(motif.organisation_id, require_id(motif), lieu_id,
-                                                                slot.starts_at))
+                    slots[shown] = HubSlot(shown, prefix + utc)
     return {key: [slots[shown] for shown in sorted(slots)] for key, slots in found.items()}
 
 
