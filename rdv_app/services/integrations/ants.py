@@ -18,15 +18,17 @@ from urllib.parse import urlencode
 from sqlmodel import col, select
 
 from rdv_app.config import settings
-from rdv_app.db.models import Lieu, Motif, MotifCategory, Organisation, Territory
+from rdv_app.db.models import Lieu, Motif, MotifCategory, Organisation, Territory, Usager
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import ants, clock
-from rdv_app.domain.enums import BookableBy, LieuAvailability
+from rdv_app.domain.enums import BookableBy, LieuAvailability, WebhookSubscription
+from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.slots import Searcher, displayed_slots
 from rdv_app.notify.ants import AntsUnavailable, CoordinationClient, management_url
 from rdv_app.services.availability.slot_inputs import MotifContext, load_searches
 from rdv_app.services.boundary import boundary
+from rdv_app.services.errors import DomainError, NotFound
 
 
 @dataclass(frozen=True)
@@ -152,3 +154,56 @@ def check_number(text: str, *, rdv_id: int | None = None, client: CoordinationCl
         found.status, [ants.ExistingAppointment(a.meeting_point, a.management_url) for a in found.appointments],
         management_url(rdv_id) if rdv_id is not None else None)
     return NumberVerdict(number, error=check.error, warning=check.warning, warning_link=check.warning_link)
+
+
+# --------------------------------------------------------------------------- the usager's booking
+
+
+@dataclass(frozen=True)
+class NumberNeed:
+    """Whether booking this motif needs a pre-demande number, and the participant's stored one."""
+
+    required: bool
+    number: str = ""
+
+
+def _participant(uow: UnitOfWork, usager_id: int, for_usager_id: int) -> Usager:
+    """The usager or one of their relatives; anyone else is NotFound."""
+    participant = uow.session.get(Usager, for_usager_id)
+    if participant is None or participant.deleted_at is not None or for_usager_id not in (
+            usager_id, participant.id if participant.responsible_id == usager_id else None):
+        raise NotFound("Cette personne est introuvable depuis votre compte.")
+    return participant
+
+
+def motif_needs_number(uow: UnitOfWork, motif_id: int) -> bool:
+    return uow.session.exec(
+        select(Motif.id).join(MotifCategory, col(MotifCategory.id) == Motif.motif_category_id)
+        .where(Motif.id == motif_id, col(MotifCategory.name).in_(ants.ANTS_CATEGORIES))).first() is not None
+
+
+@boundary
+def booking_number(uow: UnitOfWork, usager_id: int, for_usager_id: int, motif_id: int) -> NumberNeed:
+    """What the booking's last step asks: a number for a motif of an ANTS category (integrations.md 1d)."""
+    if not motif_needs_number(uow, motif_id):
+        return NumberNeed(False)
+    return NumberNeed(True, _participant(uow, usager_id, for_usager_id).ants_pre_demande_number or "")
+
+
+@boundary
+def save_booking_number(uow: UnitOfWork, usager_id: int, for_usager_id: int, ants_pre_demande_number: str) -> str:
+    """Stores the participant's number (checked with `check_number` just before, outside any transaction,
+    since ANTS may take seconds); the format is checked again here. Commits; returns the number stored."""
+    participant = _participant(uow, usager_id, for_usager_id)
+    number = ants.normalized_number(ants_pre_demande_number)
+    if (problem := ants.format_problem(number)) is not None:
+        raise DomainError(problem, "ants_pre_demande_number")
+    if participant.ants_pre_demande_number != number:
+        participant.ants_pre_demande_number = number
+        participant.updated_at = clock.now()
+        uow.session.add(participant)
+        uow.session.flush()
+        uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=require_id(participant),
+                                 change=Change.UPDATED, occurred_at=clock.now()))
+    uow.commit()
+    return number
