@@ -210,6 +210,7 @@ FIELDS: dict[str, Field] = {
     "reason": Field("titre demandé", limits.CODE),
     "documents_number": Field("nombre de titres"),
     "ants_pre_demande_number": Field("numéro de pré-demande ANTS", limits.CODE),
+    "mairie": Field("mairie"),
     # numbers
     "duration_in_min": Field("durée"),
     "default_duration_in_min": Field("durée par défaut"),
