@@ -81,6 +81,11 @@ FRANCECONNECT_CALLBACK = "/_auth/franceconnect/retour"
 ANTS_MEETING_POINTS = "/api/ants/getManagedMeetingPoints"
 ANTS_TIME_SLOTS = "/api/ants/availableTimeSlots"
 ANTS_APPLICATION_IDS = "/api/ants/searchApplicationIds"
+# The public links read by the Conseillers Numériques map, and the short link by external id (rdv_app/api/public_links.py).
+PUBLIC_LINKS_API = "/api/v1/public_links"
+PUBLIC_LINKS_LEGACY = "/public_api/public_links"
+ORGANISATION_BY_EXTERNAL_ID = "/org/ext/{territory}/{external_id}"
+ORGANISATION_BY_EXTERNAL_ID_SLUG = "/org/ext/{territory}/{external_id}/{slug}"
 USAGER_SESSION_COOKIE = "rdv_usager_session"
 FRANCECONNECT_FLOW_COOKIE = "rdv_franceconnect"
 

@@ -211,6 +211,8 @@ FIELDS: dict[str, Field] = {
     "documents_number": Field("nombre de titres"),
     "ants_pre_demande_number": Field("numéro de pré-demande ANTS", limits.CODE),
     "mairie": Field("mairie"),
+    "territory": Field("territoire", limits.CODE),
+    "external_id": Field("identifiant externe", limits.CODE),
     # numbers
     "duration_in_min": Field("durée"),
     "default_duration_in_min": Field("durée par défaut"),
