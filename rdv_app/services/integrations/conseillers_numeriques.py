@@ -9,18 +9,38 @@ that left it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from rdv_app.config import settings
-from rdv_app.db.models import Motif, Organisation, PlageOuverture, PlageOuvertureMotif, Rdv, Territory
+from rdv_app.db.models import (
+    Agent,
+    AgentRole,
+    AgentService,
+    Lieu,
+    Motif,
+    Organisation,
+    PlageOuverture,
+    PlageOuvertureMotif,
+    Rdv,
+    Service,
+    Territory,
+    TerritoryService,
+)
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock
-from rdv_app.domain.enums import CANCELLED_STATUSES, BookableBy
+from rdv_app.domain import clock, contact
+from rdv_app.domain import conseillers_numeriques as cn
+from rdv_app.domain.enums import CANCELLED_STATUSES, AccessLevel, BookableBy, LocationType
+from rdv_app.services import audit
+from rdv_app.services.agents import invitations
 from rdv_app.services.boundary import boundary
+from rdv_app.services.errors import DomainError
+from rdv_app.services.integrations import addresses
 
 
 @dataclass(frozen=True)
@@ -70,3 +90,132 @@ def organisation_by_external_id(uow: UnitOfWork, territory: str, external_id: st
     if row is None or row[0] is None:
         return None
     return row[0], row[1]
+
+
+# --------------------------------------------------------------------------- the "embauches.csv" import
+
+
+@dataclass
+class ImportReport:
+    """What an import did; `problems` are (line, message)."""
+
+    organisations_created: list[str] = field(default_factory=list)
+    organisations_kept: int = 0
+    agents_invited: list[str] = field(default_factory=list)
+    agents_added: list[str] = field(default_factory=list)
+    agents_kept: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            f"Organisations créées : {len(self.organisations_created)}"
+            + (f" ({', '.join(self.organisations_created)})" if self.organisations_created else ""),
+            f"Organisations déjà présentes : {self.organisations_kept}",
+            f"Conseillers invités : {len(self.agents_invited)}",
+            f"Conseillers ajoutés comme administrateurs : {len(self.agents_added)}",
+            f"Conseillers déjà en place : {self.agents_kept}",
+            *(f"Ligne {line} : {message}" for line, message in self.problems),
+        ]
+
+
+def _first_super_admin(uow: UnitOfWork) -> Agent:
+    inviter = uow.session.exec(select(Agent).where(col(Agent.super_admin).is_(True), col(Agent.deleted_at).is_(None),
+                                                   col(Agent.password_hash).is_not(None))
+                               .order_by(col(Agent.id))).first()
+    if inviter is None:
+        raise DomainError("Aucun super administrateur : créez-le d'abord (python -m rdv_app.cli bootstrap), "
+                          "les invitations partent en son nom.")
+    return inviter
+
+
+def _get_or_add(uow: UnitOfWork, model: type, where: Any, **values: Any) -> Any:
+    found = uow.session.exec(select(model).where(where)).first()
+    if found is None:
+        found = model(**values)
+        uow.session.add(found)
+        uow.session.flush()
+    return found
+
+
+def import_conseillers(uow: UnitOfWork, text: str, *, locate: Any = addresses.locate) -> ImportReport:
+    """Reads the export and writes it in one transaction (nothing half-written): a structure not met yet
+    becomes an organisation of the CN territory (unique name, its two motifs, its lieu geocoded before
+    anything is written), each conseiller its admin, invited by email. A second run changes nothing."""
+    rows, problems = cn.read_embauches(text)
+    report = ImportReport(problems=[(p.line, p.message) for p in problems])
+    if not rows:
+        return report
+    inviter = _first_super_admin(uow)
+    now = clock.now()
+    territory = _get_or_add(uow, Territory, Territory.departement_number == cn.TERRITORY_NUMBER,
+                            departement_number=cn.TERRITORY_NUMBER, name=cn.TERRITORY_NAME, created_at=now)
+    service = _get_or_add(uow, Service, Service.name == cn.SERVICE_NAME, name=cn.SERVICE_NAME,
+                          short_name=cn.SERVICE_SHORT_NAME)
+    territory_id, service_id = require_id(territory), require_id(service)
+    _get_or_add(uow, TerritoryService, sa.and_(col(TerritoryService.territory_id) == territory_id,
+                                               col(TerritoryService.service_id) == service_id),
+                territory_id=territory_id, service_id=service_id)
+    existing = {o.external_id: o for o in uow.session.exec(
+        select(Organisation).where(Organisation.territory_id == territory_id, col(Organisation.external_id).in_(
+            [r.structure_id for r in rows])))}
+    new_structures = {r.structure_id: r for r in rows if r.structure_id not in existing}
+    places = {sid: locate(r.structure_address) for sid, r in new_structures.items()}  # before any write
+    taken = {n.lower() for n in uow.session.exec(select(Organisation.name).where(
+        Organisation.territory_id == territory_id))}
+    for structure_id, row in new_structures.items():
+        name = cn.unique_name(row.structure_name, row.city, taken)
+        taken.add(name.lower())
+        organisation = Organisation(territory_id=territory_id, name=name, slug=contact.slug(name),
+                                    external_id=structure_id, timezone=territory.timezone, verticale=cn.VERTICALE,
+                                    created_at=now, updated_at=now)
+        uow.session.add(organisation)
+        uow.session.flush()
+        organisation_id = require_id(organisation)
+        place = places[structure_id]
+        uow.session.add(Lieu(organisation_id=organisation_id, name=name,
+                             address=place.label if place else row.structure_address,
+                             latitude=place.latitude if place else None,
+                             longitude=place.longitude if place else None, created_at=now))
+        for motif_name, minutes, collective in cn.MOTIFS:
+            uow.session.add(Motif(organisation_id=organisation_id, service_id=service_id, name=motif_name,
+                                  default_duration_in_min=minutes, collectif=collective,
+                                  location_type=LocationType.PUBLIC_OFFICE.value,
+                                  bookable_by=BookableBy.EVERYONE.value, created_at=now, updated_at=now))
+        existing[structure_id] = organisation
+        report.organisations_created.append(name)
+    report.organisations_kept = len({r.structure_id for r in rows}) - len(new_structures)
+    for row in rows:
+        organisation = existing[row.structure_id]
+        organisation_id = require_id(organisation)
+        agent = uow.session.exec(select(Agent).where(sa.func.lower(Agent.email) == row.email)).first()
+        if agent is not None and agent.deleted_at is not None:
+            report.problems.append((row.line, f"le compte {row.email} a été supprimé : ligne ignorée"))
+            continue
+        new = agent is None
+        if agent is None:
+            agent = Agent(email=row.email, first_name=row.first_name or None, last_name=row.last_name,
+                          created_at=now, updated_at=now)
+            uow.session.add(agent)
+            uow.session.flush()
+        agent_id = require_id(agent)
+        has_role = uow.session.exec(select(AgentRole.id).where(AgentRole.agent_id == agent_id,
+                                                               AgentRole.organisation_id == organisation_id)).first()
+        if has_role is not None:
+            report.agents_kept += 1
+            continue
+        uow.session.add(AgentRole(agent_id=agent_id, organisation_id=organisation_id,
+                                  access_level=AccessLevel.ADMIN.value, created_at=now))
+        _get_or_add(uow, AgentService, sa.and_(col(AgentService.agent_id) == agent_id,
+                                               col(AgentService.service_id) == service_id),
+                    agent_id=agent_id, service_id=service_id)
+        if new or agent.password_hash is None:
+            invitations.send_invitation(uow, agent, inviter, f"la structure {organisation.name} "
+                                        f"({cn.TERRITORY_NAME})", now)
+            report.agents_invited.append(row.email)
+        else:
+            report.agents_added.append(row.email)
+    audit.record(uow.session, action="import_conseillers", entity_type="territory", entity_id=territory_id,
+                 actor_agent_id=None, changes={"organisations": [None, len(report.organisations_created)],
+                                               "agents": [None, len(report.agents_invited) + len(report.agents_added)]})
+    uow.commit()
+    return report
