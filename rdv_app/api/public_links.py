@@ -9,7 +9,7 @@ to RDV Service Public's: `GET /api/v1/public_links?territory=CN` and its legacy 
   `RateLimit-Remaining: 0`, `Retry-After` and a French message.
 
 Also the short link `/org/ext/<territory>/<external_id>[/<slug>]`, to an organisation's public booking
-page by its external id.
+page by its external id, and the Rés'In network's `/resin/<external ids>`.
 """
 
 from __future__ import annotations
@@ -82,9 +82,20 @@ async def external_organisation(request: Request) -> Response:
     return RedirectResponse(settings.frontend_url(f"/org/{organisation_id}/{slug}"), status_code=302)
 
 
+async def resin(request: Request) -> Response:
+    """The link given to the Rés'In network (Lyon): `/resin/<external ids, comma-separated>`."""
+    ids = [part.strip() for part in request.path_params["external_ids"].split(",") if part.strip()][:50]
+    try:
+        target = await within(UnitOfWork(read_only=True), lambda uow: conseillers_numeriques.resin_target(uow, ids))
+    except DomainError:
+        target = routes.PUBLIC_BOOKING
+    return RedirectResponse(settings.frontend_url(target), status_code=302)
+
+
 ROUTES = [
     Route(routes.PUBLIC_LINKS_API, public_links, methods=["GET"]),
     Route(routes.PUBLIC_LINKS_LEGACY, public_links, methods=["GET"]),
     Route(routes.ORGANISATION_BY_EXTERNAL_ID, external_organisation, methods=["GET"]),
     Route(routes.ORGANISATION_BY_EXTERNAL_ID_SLUG, external_organisation, methods=["GET"]),
+    Route(routes.RESIN, resin, methods=["GET"]),
 ]

@@ -213,6 +213,7 @@ FIELDS: dict[str, Field] = {
     "mairie": Field("mairie"),
     "territory": Field("territoire", limits.CODE),
     "external_id": Field("identifiant externe", limits.CODE),
+    "external_ids": Field("identifiants externes", limits.CODE),
     # numbers
     "duration_in_min": Field("durée"),
     "default_duration_in_min": Field("durée par défaut"),

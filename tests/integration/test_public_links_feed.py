@@ -131,3 +131,11 @@ def test_the_short_link_by_external_id(server: str, orgs: dict[str, int]) -> Non
         "location"] == f"/org/{orgs['bookable']}/mediatheque-bookable"
     unknown = httpx.get(f"{server}/org/ext/62/5f0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
     assert (unknown.status_code, unknown.headers["location"]) == (302, "/prendre_rdv")
+
+
+def test_the_resin_link_leads_to_individual_support(server: str, orgs: dict[str, int]) -> None:
+    one = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
+    assert (one.status_code, one.headers["location"]) == (
+        302, f"/org/{orgs['bookable']}?motif=public_office%3AAccompagnement+individuel")
+    several = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d,6a0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
+    assert several.headers["location"] == "/prendre_rdv?departement=CN&motif=public_office%3AAccompagnement+individuel"

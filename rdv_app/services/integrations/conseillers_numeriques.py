@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -219,3 +220,20 @@ def import_conseillers(uow: UnitOfWork, text: str, *, locate: Any = addresses.lo
                                                "agents": [None, len(report.agents_invited) + len(report.agents_added)]})
     uow.commit()
     return report
+
+
+RESIN_MOTIF_KEY = "public_office:Accompagnement individuel"
+
+
+@boundary
+def resin_target(uow: UnitOfWork, external_ids: list[str]) -> str:
+    """Where the Rés'In network's link `/resin/<ids>` leads: "Accompagnement individuel" at the one structure
+    named (its public booking), or across the CN territory when it names several or none we know."""
+    query = urlencode({"motif": RESIN_MOTIF_KEY})
+    found = uow.session.exec(
+        select(Organisation.id).join(Territory, col(Territory.id) == Organisation.territory_id)
+        .where(Territory.departement_number == cn.TERRITORY_NUMBER, col(Organisation.external_id).in_(external_ids))
+        .order_by(col(Organisation.id))).all()
+    if len(found) == 1:
+        return f"/org/{found[0]}?{query}"
+    return f"/prendre_rdv?{urlencode({'departement': cn.TERRITORY_NUMBER})}&{query}"
