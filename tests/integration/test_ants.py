@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import factories as make
 import pytest
 import uvicorn
+from db_snapshot import snapshot
 from fakes.ants_hub import TOKEN, FakeAntsHub, call_editor
 from pg import free_port
 from reflex.config import reload_config
@@ -37,6 +38,7 @@ from rdv_app.notify import ants as ants_sync
 from rdv_app.notify.worker import Worker
 from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.rdv import lifecycle
+from rdv_app.services.usagers import usager_form
 
 PARIS = ZoneInfo("Europe/Paris")
 EDITOR_TOKEN = "jeton-du-hub-de-test"
@@ -434,3 +436,32 @@ def test_a_number_is_checked_for_its_format_then_by_ants(hub: FakeAntsHub) -> No
 def test_an_unreachable_ants_blocks_with_the_retry_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RDV_ANTS_API_URL", f"http://127.0.0.1:{free_port()}/api")
     assert ants_service.check_number("ABCDE12345").error == ants.UNEXPECTED_ERROR
+
+
+def test_the_agents_usager_form_checks_the_number_with_ants(db_url: str, mairies: Mairies, hub: FakeAntsHub) -> None:
+    hub.numbers |= {"CONSUMED12": "consumed", "USEDAGAIN1": "validated", "PASSE12345": "validated"}
+    hub.appointments["USEDAGAIN1"] = [{"meeting_point": "Mairie de Lille", "meeting_point_id": "3",
+                                       "appointment_date": "2030-01-01 10:00:00",
+                                       "management_url": "https://rdv.exemple.fr/r/42"}]
+
+    def form(number: str) -> usager_form.UsagerForm:
+        return usager_form.UsagerForm(kind="responsable", usager=usager_form.UsagerFields(
+            first_name="Marc", last_name="Lenoir", ants_pre_demande_number=number))
+
+    with UnitOfWork(db_url) as uow:
+        assert usager_form.usager_form(uow, mairies.admin, mairies.org, None).ants
+    before = snapshot(db_url)
+    for number, message in (("abc", ants.FORMAT_ERROR),
+                            ("consumed12", "Ce numéro de pré-demande ANTS correspond à un dossier déjà instruit.")):
+        with UnitOfWork(db_url) as uow, pytest.raises(usager_form.UsagerFormInvalid) as refused:
+            usager_form.save_usager(uow, mairies.admin, mairies.org, None, form(number))
+        assert refused.value.errors == {"ants_pre_demande_number": message}
+    with UnitOfWork(db_url) as uow, pytest.raises(usager_form.DuplicateWarnings) as warned:
+        usager_form.save_usager(uow, mairies.admin, mairies.org, None, form("usedagain1"))
+    assert warned.value.duplicates[0].message.startswith("Ce numéro de pré-demande ANTS est déjà utilisé")
+    assert snapshot(db_url) == before
+    with UnitOfWork(db_url) as uow:
+        saved = usager_form.save_usager(uow, mairies.admin, mairies.org, None, form(" passe12345 "))
+        assert uow.session.get(Usager, saved.usager_id).ants_pre_demande_number == "PASSE12345"  # type: ignore[union-attr]
+        edited = usager_form.usager_form(uow, mairies.admin, mairies.org, saved.usager_id)
+    assert edited.values.ants_pre_demande_number == "PASSE12345"
