@@ -86,6 +86,7 @@ PUBLIC_LINKS_API = "/api/v1/public_links"
 PUBLIC_LINKS_LEGACY = "/public_api/public_links"
 ORGANISATION_BY_EXTERNAL_ID = "/org/ext/{territory}/{external_id}"
 ORGANISATION_BY_EXTERNAL_ID_SLUG = "/org/ext/{territory}/{external_id}/{slug}"
+LIEUX_MEDIATION = "/api/v1/lieux_mediation_numerique.{format:str}"  # csv or json ("Lieux de médiation numérique")
 RESIN = "/resin/{external_ids}"  # the Rés'In network's link: "Accompagnement individuel" of these structures
 USAGER_SESSION_COOKIE = "rdv_usager_session"
 FRANCECONNECT_FLOW_COOKIE = "rdv_franceconnect"

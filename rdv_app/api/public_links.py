@@ -9,7 +9,8 @@ to RDV Service Public's: `GET /api/v1/public_links?territory=CN` and its legacy 
   `RateLimit-Remaining: 0`, `Retry-After` and a French message.
 
 Also the short link `/org/ext/<territory>/<external_id>[/<slug>]`, to an organisation's public booking
-page by its external id, and the Rés'In network's `/resin/<external ids>`.
+page by its external id, the Rés'In network's `/resin/<external ids>`, and our lieux in the "Lieux de
+médiation numérique" schema (`/api/v1/lieux_mediation_numerique.csv` or `.json`, `?territory=CN`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rdv_app.blocking import in_thread, within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, limits
+from rdv_app.domain import mediation_numerique as mediation
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import conseillers_numeriques
 
@@ -92,10 +94,31 @@ async def resin(request: Request) -> Response:
     return RedirectResponse(settings.frontend_url(target), status_code=302)
 
 
+async def lieux_mediation(request: Request) -> Response:
+    """Our lieux in the "Lieux de médiation numérique" schema: `.csv` or `.json`, `?territory=CN`."""
+    kind = request.path_params["format"]
+    if kind not in ("csv", "json"):
+        return JSONResponse({"not_found": "format"}, status_code=404)
+    territory = request.query_params.get("territory", "").strip()
+    if not territory:
+        return JSONResponse({"missing": "territory"}, status_code=400)
+    try:
+        rows = await within(UnitOfWork(read_only=True),
+                            lambda uow: conseillers_numeriques.lieux_mediation(uow, territory))
+    except DomainError:
+        rows = None
+    if rows is None:
+        return JSONResponse({"not_found": "territory"}, status_code=404)
+    if kind == "csv":
+        return Response(mediation.as_csv(rows), media_type="text/csv; charset=utf-8")
+    return JSONResponse(mediation.as_json(rows))
+
+
 ROUTES = [
     Route(routes.PUBLIC_LINKS_API, public_links, methods=["GET"]),
     Route(routes.PUBLIC_LINKS_LEGACY, public_links, methods=["GET"]),
     Route(routes.ORGANISATION_BY_EXTERNAL_ID, external_organisation, methods=["GET"]),
     Route(routes.ORGANISATION_BY_EXTERNAL_ID_SLUG, external_organisation, methods=["GET"]),
     Route(routes.RESIN, resin, methods=["GET"]),
+    Route(routes.LIEUX_MEDIATION, lieux_mediation, methods=["GET"]),
 ]

@@ -4,6 +4,9 @@ legacy alias and the short link by external id."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import threading
 import time as wall_time
 from collections.abc import Iterator
@@ -17,14 +20,16 @@ import time_machine
 import uvicorn
 from pg import free_port
 from reflex.config import reload_config
+from sqlmodel import select
 
 from rdv_app.api import public_links as feed
 from rdv_app.api.http import http_routes
 from rdv_app.auth import rate_limit
 from rdv_app.config import settings
-from rdv_app.db.models import Organisation
+from rdv_app.db.models import Lieu, Organisation
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
+from rdv_app.domain import mediation_numerique as mediation
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -139,3 +144,46 @@ def test_the_resin_link_leads_to_individual_support(server: str, orgs: dict[str,
         302, f"/org/{orgs['bookable']}?motif=public_office%3AAccompagnement+individuel")
     several = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d,6a0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
     assert several.headers["location"] == "/prendre_rdv?departement=CN&motif=public_office%3AAccompagnement+individuel"
+
+
+# The rules of the "Lieux de médiation numérique" schema (v0.2.0) that our rows must follow.
+SCHEMA_PATTERNS = {"code_postal": r"\d{5}", "date_maj": r"\d{4}-\d{2}-\d{2}", "telephone": r"\+\d{9,14}",
+                   "pivot": r"\d{14}|W\d{9}", "prise_rdv": r"https?://\S+"}
+
+
+def _check_schema(row: dict[str, str]) -> None:
+    for name in mediation.REQUIRED:
+        assert row.get(name), f"{name} is required"
+    for name, pattern in SCHEMA_PATTERNS.items():
+        if row.get(name):
+            assert re.fullmatch(pattern, row[name]), (name, row[name])
+    assert set(row["services"].split(";")) <= set(mediation.SERVICES)
+    if row.get("latitude"):
+        assert -90 <= float(row["latitude"]) <= 90 and -180 <= float(row["longitude"]) <= 180
+
+
+def test_our_lieux_in_the_mediation_numerique_schema(server: str, db_url: str, orgs: dict[str, int]) -> None:
+    with UnitOfWork(db_url) as uow:
+        lieu = uow.session.exec(select(Lieu).where(Lieu.organisation_id == orgs["bookable"])).one()
+        lieu.latitude, lieu.longitude, lieu.phone_number = 50.29, 2.78, "03 21 00 00 00"
+        uow.commit()
+    as_csv = httpx.get(f"{server}/api/v1/lieux_mediation_numerique.csv", params={"territory": "CN"})
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert tuple(rows[0]) == mediation.FIELDS
+    # Every organisation with an external id (bookable now or not), none without.
+    assert len(rows) == 4
+    for row in rows:
+        _check_schema(row)
+    first = next(r for r in rows if r["nom"] == "Médiathèque bookable")
+    assert (first["commune"], first["code_postal"], first["adresse"]) == ("Arras", "62000", "1 rue A")
+    assert (first["telephone"], first["latitude"]) == ("+33321000000", "50.290000")
+    assert first["prise_rdv"] == f"{settings.public_url}/org/{orgs['bookable']}"
+    assert first["modalites_acces"] == "Prendre un RDV en ligne"
+    assert first["dispositif_programmes_nationaux"] == "Conseillers numériques"
+    as_json = httpx.get(f"{server}/api/v1/lieux_mediation_numerique.json", params={"territory": "CN"}).json()
+    assert len(as_json) == 4
+    for item in as_json:
+        _check_schema(item)
+    assert httpx.get(f"{server}/api/v1/lieux_mediation_numerique.xml", params={"territory": "CN"}).status_code == 404
+    assert httpx.get(f"{server}/api/v1/lieux_mediation_numerique.json", params={"territory": "XX"}).status_code == 404

@@ -36,7 +36,9 @@ from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, contact
 from rdv_app.domain import conseillers_numeriques as cn
-from rdv_app.domain.enums import CANCELLED_STATUSES, AccessLevel, BookableBy, LocationType
+from rdv_app.domain import mediation_numerique as mediation
+from rdv_app.domain.enums import CANCELLED_STATUSES, AccessLevel, BookableBy, LieuAvailability, LocationType
+from rdv_app.domain.mediation_numerique import LieuMediation
 from rdv_app.services import audit
 from rdv_app.services.agents import invitations
 from rdv_app.services.boundary import boundary
@@ -237,3 +239,28 @@ def resin_target(uow: UnitOfWork, external_ids: list[str]) -> str:
     if len(found) == 1:
         return f"/org/{found[0]}?{query}"
     return f"/prendre_rdv?{urlencode({'departement': cn.TERRITORY_NUMBER})}&{query}"
+
+
+@boundary
+def lieux_mediation(uow: UnitOfWork, territory: str) -> list[LieuMediation] | None:
+    """The enabled lieux of the territory's organisations with an external id, in the "Lieux de médiation
+    numérique" schema, each with its organisation's public booking link; None for an unknown territory."""
+    territory_id = uow.session.exec(select(Territory.id).where(Territory.departement_number == territory)).first()
+    if territory_id is None:
+        return None
+    rows = uow.session.exec(
+        select(Lieu, Organisation).join(Organisation, col(Organisation.id) == Lieu.organisation_id)
+        .where(Organisation.territory_id == territory_id, col(Organisation.external_id).is_not(None),
+               Lieu.availability == LieuAvailability.ENABLED.value)
+        .order_by(col(Lieu.id))).all()
+    found = []
+    for lieu, organisation in rows:
+        row = mediation.lieu_row(
+            lieu_id=require_id(lieu), name=lieu.name, address=lieu.address, latitude=lieu.latitude,
+            longitude=lieu.longitude, phone=lieu.phone_number or organisation.phone_number, email=organisation.email,
+            website=organisation.website, organisation_name=organisation.name,
+            updated=max(lieu.created_at, organisation.updated_at).date(),
+            booking_url=f"{settings.public_url}/org/{require_id(organisation)}")
+        if row is not None:
+            found.append(row)
+    return found
