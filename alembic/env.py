@@ -29,7 +29,7 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
         url = config.get_main_option("sqlalchemy.url") or None
-        with get_engine(url).connect() as connection, _sqlite_foreign_keys_off(connection):
+        with get_engine(url).connect() as connection, _sqlite_batch_mode(connection):
             _run(connection)
             connection.commit()
     else:
@@ -37,22 +37,27 @@ def run_migrations_online() -> None:
 
 
 @contextmanager
-def _sqlite_foreign_keys_off(connection: sa.Connection) -> Iterator[None]:
-    """SQLite changes a table's constraints by rebuilding it (alembic's batch mode); with foreign keys on,
-    dropping the old table would delete the rows that refer to it, or cascade. Our engine turns them on
-    for every connection: they are off during the migrations (which check them before they commit), and on
-    again after. The PRAGMA works outside a transaction only, hence the driver's connection, before the
-    migrations begin one."""
+def _sqlite_batch_mode(connection: sa.Connection) -> Iterator[None]:
+    """SQLite changes a table's constraints by rebuilding it (alembic's batch mode): a new table, the rows
+    copied, the old one dropped, the new one renamed. With foreign keys on, dropping the old table would
+    delete the rows that refer to it, or cascade: our engine turns them on for every connection, so they
+    are off during the migrations (which check them before they commit), and on again after. And the
+    rename must not check the other tables' triggers, which name the table being rebuilt while it is
+    missing ("error in trigger usager_profile_added: no such table: main.usager"): the legacy rename,
+    which leaves them as they are, named by the table's final name. The PRAGMAs work outside a
+    transaction only, hence the driver's connection, before the migrations begin one."""
     if connection.dialect.name != "sqlite":
         yield
         return
     driver = connection.connection.driver_connection
     driver.execute("PRAGMA foreign_keys=OFF")
+    driver.execute("PRAGMA legacy_alter_table=ON")
     try:
         yield
     except BaseException:
-        connection.invalidate()  # never back to the pool with its foreign keys off
+        connection.invalidate()  # never back to the pool with these PRAGMAs
         raise
+    driver.execute("PRAGMA legacy_alter_table=OFF")
     driver.execute("PRAGMA foreign_keys=ON")
 
 

@@ -11,7 +11,10 @@ uses them).
 - worker [DATABASE_URL]: the notification worker as its own process (RDV_NOTIFY_WORKER=external);
   SIGTERM stops it after the message in flight;
 - backup [FILE]: a snapshot of the configured database (default data/backups/rdv-<date>.<db|dump>);
-- restore FILE: the snapshot into the configured database, which must be empty.
+- restore FILE: the snapshot into the configured database, which must be empty;
+- import-conseillers FILE.csv: the "embauches.csv" export of the Conseillers Numériques back office
+  (structures, their lieux and motifs, conseillers invited as admins); prints what it did and the lines
+  it could not import. Running it again changes nothing already imported.
 
 `serve` stays a small supervisor: the database work runs in a child process, so that the launcher does
 not keep SQLAlchemy and the models in memory next to the server for the whole day.
@@ -118,6 +121,28 @@ def bootstrap(email: str, base_url: str) -> int:
     days = INVITATION_LIFETIME.days
     print(f"Super administrateur {email.strip().lower()} invité. Ouvrez ce lien (valable {days} jours, une seule fois) "
           f"pour choisir son nom et son mot de passe :\n\n  {base_url}{invitation(token)}\n")
+    return 0
+
+
+def import_conseillers(file: Path) -> int:
+    from rdv_app.db.migrate import upgrade
+    from rdv_app.db.uow import UnitOfWork
+    from rdv_app.services.errors import DomainError
+    from rdv_app.services.integrations.conseillers_numeriques import import_conseillers as run_import
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"Lecture impossible de {file} : {error}", file=sys.stderr)
+        return 2
+    upgrade()
+    try:
+        with UnitOfWork() as uow:
+            report = run_import(uow, text)
+    except DomainError as refusal:
+        print(refusal.message, file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
     return 0
 
 
@@ -239,6 +264,8 @@ def main() -> int:
     backup_parser.add_argument("file", nargs="?", type=Path)
     restore_parser = sub.add_parser("restore")
     restore_parser.add_argument("file", type=Path)
+    import_parser = sub.add_parser("import-conseillers")
+    import_parser.add_argument("file", type=Path)
     serve_parser = sub.add_parser("serve")
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
@@ -253,6 +280,8 @@ def main() -> int:
         return worker.main([args.database_url] if args.database_url else [])
     if args.command in ("backup", "restore"):
         return backup_or_restore(args.command, args.file)
+    if args.command == "import-conseillers":
+        return import_conseillers(args.file)
     base_url = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
     if args.command == "bootstrap":
         return bootstrap(args.email, base_url)

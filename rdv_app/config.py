@@ -89,6 +89,23 @@ class Settings:
         return _env("RDV_METRICS_TOKEN")
 
     @property
+    def ants_editor_token(self) -> str:
+        """RDV_ANTS_EDITOR_TOKEN: the token the ANTS hub sends (`X-HUB-RDV-AUTH-TOKEN`) to our editor API
+        (`/api/ants/...`); empty, every request of that API is refused. Read at each request."""
+        return _env("RDV_ANTS_EDITOR_TOKEN")
+
+    @property
+    def ants_api_url(self) -> str:
+        """RDV_ANTS_API_URL: the ANTS coordination API (pre-demande numbers, appointments declared);
+        empty, no RDV is declared to ANTS and numbers are checked for their format only."""
+        return _env("RDV_ANTS_API_URL").rstrip("/")
+
+    @property
+    def ants_api_token(self) -> str:
+        """RDV_ANTS_API_TOKEN: our token at the coordination API (`x-rdv-opt-auth-token`)."""
+        return _env("RDV_ANTS_API_TOKEN")
+
+    @property
     def mfa_required(self) -> bool:
         """RDV_MFA_REQUIRED=1: admins sign in with a second factor, and set it up at their next sign-in.
         Read at each sign-in, so that turning it on needs no restart."""

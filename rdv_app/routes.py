@@ -79,6 +79,17 @@ USAGER_EMAIL_LINK = "/_auth/usager/lien"  # GET shows a button, POST signs in (n
 USAGER_SIGN_OUT = "/_auth/usager/sortie"
 FRANCECONNECT_START = "/_auth/franceconnect"
 FRANCECONNECT_CALLBACK = "/_auth/franceconnect/retour"
+# The editor API that the ANTS hub calls (rdv_app/api/ants.py).
+ANTS_MEETING_POINTS = "/api/ants/getManagedMeetingPoints"
+ANTS_TIME_SLOTS = "/api/ants/availableTimeSlots"
+ANTS_APPLICATION_IDS = "/api/ants/searchApplicationIds"
+# The public links read by the Conseillers Numériques map, and the short link by external id (rdv_app/api/public_links.py).
+PUBLIC_LINKS_API = "/api/v1/public_links"
+PUBLIC_LINKS_LEGACY = "/public_api/public_links"
+ORGANISATION_BY_EXTERNAL_ID = "/org/ext/{territory}/{external_id}"
+ORGANISATION_BY_EXTERNAL_ID_SLUG = "/org/ext/{territory}/{external_id}/{slug}"
+LIEUX_MEDIATION = "/api/v1/lieux_mediation_numerique.{format:str}"  # csv or json ("Lieux de médiation numérique")
+RESIN = "/resin/{external_ids}"  # the Rés'In network's link: "Accompagnement individuel" of these structures
 USAGER_SESSION_COOKIE = "rdv_usager_session"
 FRANCECONNECT_FLOW_COOKIE = "rdv_franceconnect"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rdv_app.db import messagebus
 from rdv_app.domain.events import AvailabilityChanged, RdvChanged, RecordChanged
-from rdv_app.notify import daily_jobs, events, notices, prescription, withdrawals
+from rdv_app.notify import ants, daily_jobs, events, notices, prescription, withdrawals
 from rdv_app.services import retention
 from rdv_app.services.availability.plages import purge_expired_plages
 from rdv_app.services.integrations import webhooks
@@ -26,6 +26,8 @@ def configure() -> None:
     messagebus.register(AvailabilityChanged, notices.on_availability_changed)
     messagebus.register(AvailabilityChanged, webhooks.on_availability_changed)
     messagebus.register(RecordChanged, webhooks.on_record_changed)
+    messagebus.register(RdvChanged, ants.on_rdv_changed)
+    messagebus.register(RecordChanged, ants.on_record_changed)
     daily_jobs.register("purge_plages", purge_expired_plages)
     for name, job in retention.DAILY_JOBS.items():
         daily_jobs.register(name, job)

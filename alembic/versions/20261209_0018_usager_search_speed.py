@@ -2,7 +2,7 @@
 kept by triggers on both databases; FTS5 prefix indexes of one and two letters on SQLite
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0015
 Create Date: 2026-12-09 08:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from rdv_app.db import search_index
 
 revision: str = "0018"
-down_revision: str | None = "0011"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,9 +16,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rdv_app import logs, routes
 from rdv_app.api import html_page
+from rdv_app.api.ants import ROUTES as ANTS_ROUTES
 from rdv_app.api.client_address import client_ip
 from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.metrics import metrics
+from rdv_app.api.public_links import ROUTES as PUBLIC_LINKS_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
@@ -171,6 +173,8 @@ http_routes = Starlette(routes=[
     *USAGER_LINK_ROUTES,
     *USAGER_AUTH_ROUTES,
     *DEMO_MAILBOX_ROUTES,
+    *ANTS_ROUTES,
+    *PUBLIC_LINKS_ROUTES,
 ])
 
 # Public booking pages may be embedded in other sites (the "iframe" snippet given to organisations);

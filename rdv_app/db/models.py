@@ -462,6 +462,8 @@ class Usager(SQLModel, table=True):
     family_situation: str | None = None
     number_of_children: int | None = None
     logement: str | None = None
+    # Upper-cased (rdv_app.domain.ants); declared to ANTS with the RDVs of its motifs' categories.
+    ants_pre_demande_number: str | None = Field(default=None, max_length=10)
     deleted_at: datetime | None = _instant()
     created_at: datetime = _created()
     updated_at: datetime = _created()

@@ -95,6 +95,7 @@ class Channel(StrEnum):
     SMS = "sms"
     MAIL = "mail"
     WEBHOOK = "webhook"
+    ANTS = "ants"  # a call to the ANTS coordination API (rdv_app.notify.ants)
 
 
 class ReceiptResult(StrEnum):

@@ -11,7 +11,9 @@ Payloads, already rendered (texts by `rdv_app.domain.sms`, calendars by `rdv_app
   (html and ics optional; the fields of an `rdv_app.notify.ics.IcsFile` fit, its bytes are stored as text);
 - webhook: `{"body": "<raw JSON>", "endpoint_id": 12, "webhook_id": "msg_..."}` (the Standard Webhooks
   message id, the same on every attempt); the endpoint's address and secret are read when sending, so
-  neither rests in the outbox.
+  neither rests in the outbox;
+- ants: `{"rdv_id": 12, "appointment": {...}, "application_ids": [...], ...}`: bring the ANTS coordination
+  API up to date for that RDV (rdv_app.notify.ants).
 
 Delivery right after the commit: the session remembers the ids it queued; once its transaction commits
 they move to a "committed" list (a rollback forgets them), which `committed_ids` hands over once to
@@ -162,6 +164,9 @@ def _check_payload(channel: Channel, payload: dict[str, Any]) -> None:
                 raise ValueError("ics 'content' must be the calendar text")
             if not ics["filename"].endswith(".ics"):
                 raise ValueError("ics 'filename' must end with .ics")
+    elif channel is Channel.ANTS:
+        if not isinstance(payload.get("rdv_id"), int) or not isinstance(payload.get("appointment"), dict):
+            raise ValueError("ants payloads hold the RDV's id and its appointment (rdv_app.notify.ants)")
     else:
         _require_text(payload, "body", "webhook_id")
         if not isinstance(payload.get("endpoint_id"), int) or set(payload) - {"body", "webhook_id", "endpoint_id"}:

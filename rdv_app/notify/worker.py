@@ -9,7 +9,7 @@ Short steps per message, so that no transaction stays open during a network call
    one) is withdrawn instead of sent, as the change's own transaction withdraws what is still waiting;
    then mark the message in flight, in its own committed transaction, with a new attempt id (`in_flight_tag`,
    `in_flight_attempt`, `in_flight_at`), only if the claim is still ours;
-3. deliver outside any transaction (OVH, SMTP, webhook); an SMS carries its attempt id as OVH's `tag`;
+3. deliver outside any transaction (OVH, SMTP, webhook, ANTS); an SMS carries its attempt id as OVH's `tag`;
 4. record the outcome and its receipt in a new transaction, only if the claim is still ours (same worker,
    same `attempts`), then: sent; pending again with exponential backoff; or failed. A known outcome clears
    the in-flight mark; a temporary failure keeps it, as the call may have reached the provider.
@@ -79,7 +79,7 @@ from rdv_app.domain.withdrawal import WITHDRAWN, is_withdrawn
 from rdv_app.error_tracking import init_error_tracking
 from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.metrics import DELIVERIES, PROVIDER_LATENCY, timing
-from rdv_app.notify import daily_jobs, mailer, reminders, webhooks
+from rdv_app.notify import ants, daily_jobs, mailer, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 from rdv_app.notify.outbox import EXPIRES_AT
 from rdv_app.notify.sms import OVH_TIMEOUT, SmsProvider, SmsResult, sms_provider_from_env
@@ -114,7 +114,7 @@ SCHEDULE_INTERVAL = 60.0
 DAILY_SMS_CAP = 10
 SMS_CAP_WINDOW = timedelta(hours=24)
 # Delivery channels this worker sends.
-CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.MAIL, Channel.WEBHOOK)
+CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.MAIL, Channel.WEBHOOK, Channel.ANTS)
 
 
 def _retry_delays(first: timedelta = timedelta(seconds=30), cap: timedelta = timedelta(hours=2),
@@ -198,7 +198,8 @@ class Worker:
 
     def __init__(self, url: str | None = None, *, sms: SmsProvider | None = None,
                  smtp: mailer.SmtpSettings | None = None, batch_size: int = BATCH_SIZE,
-                 lease: timedelta = LEASE, stop_event: threading.Event | None = None) -> None:
+                 lease: timedelta = LEASE, stop_event: threading.Event | None = None,
+                 ants_client: ants.CoordinationClient | None = None) -> None:
         self.url = url or database_url()
         self.engine = get_engine(self.url)
         self.sms = sms or sms_provider_from_env()
@@ -207,6 +208,8 @@ class Worker:
         self.demo_mail = smtp is None and mailer.uses_demo_mailbox()
         self.batch_size = batch_size
         self.lease = lease
+        # The ANTS coordination API; None: the one configured when each message is sent.
+        self.ants = ants_client
         self.stop_event = stop_event or threading.Event()
         self._random = random.Random()  # noqa: S311 - spreads retries, nothing secret
         # This worker's row in outbox_worker, registered at its first claim, and when it last beat.
@@ -472,6 +475,8 @@ class Worker:
                 return self._send_sms(claim, sms, tag, sms_sent)
             if claim.channel is Channel.WEBHOOK:
                 return self._send_webhook(claim, now)
+            if claim.channel is Channel.ANTS:
+                return self._sync_ants(claim)
             return self._send_mail(claim)
         except sa.exc.SQLAlchemyError:
             raise  # the database, not the message: the whole batch stops (see _process)
@@ -526,6 +531,12 @@ class Worker:
             return Outcome(OutboxStatus.FAILED, ReceiptResult.FAILURE, error=f"Échec définitif : {result.error}")
         return Outcome(OutboxStatus.PENDING, ReceiptResult.FAILURE,
                        error=f"Échec temporaire, nouvel essai prévu : {result.error}", retry_at=result.retry_at)
+
+    def _sync_ants(self, claim: Claim) -> Outcome:
+        """The ANTS coordination API brought up to date for the claim's RDV (rdv_app.notify.ants)."""
+        with timing(PROVIDER_LATENCY, channel=Channel.ANTS.value, provider="ants"):
+            done = ants.deliver(self.engine, claim.payload, self.ants)
+        return Outcome(OutboxStatus.SENT, ReceiptResult.SENT, provider_message_id=done[:200])
 
     @staticmethod
     def _send_sms(claim: Claim, sms: SmsProvider, tag: str, sms_sent: Counter[str]) -> Outcome:

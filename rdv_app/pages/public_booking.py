@@ -6,6 +6,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert
+from rdv_app.domain import ants
 from rdv_app.pages.template import template
 from rdv_app.state.public_booking import Choice, DayView, PublicBookingState, Recap, TimeButton
 
@@ -215,9 +216,44 @@ def for_whom_view() -> rx.Component:
     )
 
 
+def ants_number_field() -> rx.Component:
+    """The pre-demande number of an ANTS motif, checked with ANTS when the person leaves the field."""
+    field_id = "champ-ants_pre_demande_number"
+    return rx.box(
+        rx.el.label("Numéro de pré-demande ANTS", html_for=field_id, class_name="field-label"),
+        rx.el.p("10 chiffres et lettres, reçus après votre pré-demande en ligne sur ",
+                rx.link("passeport.ants.gouv.fr", href=ants.HELP_URL, is_external=True, underline="always"), ".",
+                id=f"{field_id}-aide", class_name="field-hint"),
+        rx.el.input(id=field_id, name="ants_pre_demande_number", type="text", value=S.ants_number,
+                    on_change=S.set_ants_number, on_blur=S.check_ants_number, required=True, auto_complete="off",
+                    max_length=20, class_name="text-input", style={"text_transform": "uppercase"},
+                    aria_describedby=f"{field_id}-aide {field_id}-erreur",
+                    aria_invalid=rx.cond(S.ants_error != "", "true", "false")),
+        rx.el.div(
+            rx.cond(S.ants_checking, rx.hstack(rx.spinner(size="1"), rx.text("Vérification auprès de l'ANTS…"),
+                                                align="center"), rx.fragment()),
+            rx.el.p(S.ants_error, id=f"{field_id}-erreur", class_name="field-error"),
+            rx.cond((S.ants_checked != "") & (S.ants_error == "") & (S.ants_warning == "") & ~S.ants_checking,
+                    rx.text("Numéro reconnu par l'ANTS.", color=styles.SUCCESS, font_weight="600"), rx.fragment()),
+            aria_live="polite"),
+        rx.cond(S.ants_warning != "",
+                rx.box(rx.text(S.ants_warning),
+                       rx.link("Voir ce rendez-vous", href=S.ants_warning_link, is_external=True, underline="always"),
+                       rx.checkbox("J'ai compris, je souhaite tout de même prendre ce rendez-vous",
+                                   checked=S.ants_warning_confirmed, on_change=S.set_ants_warning_confirmed, size="3"),
+                       role="alert", padding="0.75rem", border=f"1px solid {styles.BORDER}", border_radius="0.4rem",
+                       width="100%"),
+                rx.fragment()),
+        width="100%",
+    )
+
+
 def recap_view() -> rx.Component:
+    ants_blocks = S.ants_required & ((S.ants_number == "") | S.ants_checking | (S.ants_error != "")
+                                     | ((S.ants_warning != "") & ~S.ants_warning_confirmed))
     return rx.vstack(
         step_heading("Vérifiez votre rendez-vous"), signed_in_line(), back_link(), summary(), form_alert(S.form_error),
+        rx.cond(S.ants_required, ants_number_field(), rx.fragment()),
         rx.cond(S.restriction != "",
                 rx.box(rx.heading("Conditions", as_="h3", size="3"), rx.text(S.restriction, white_space="pre-line"),
                        rx.checkbox("J'ai lu et j'accepte ces conditions", checked=S.accepted,
@@ -227,7 +263,7 @@ def recap_view() -> rx.Component:
         rx.button(rx.cond(S.submitting, rx.spinner(size="2"), rx.fragment()),
                   rx.cond(S.submitting, "Confirmation en cours…", "Confirmer mon RDV"),
                   on_click=S.confirm, size="4", width="100%",
-                  disabled=S.submitting | ((S.restriction != "") & ~S.accepted)),
+                  disabled=S.submitting | ((S.restriction != "") & ~S.accepted) | ants_blocks),
         width="100%", spacing="3",
     )
 

@@ -143,6 +143,47 @@ def timezone_field() -> rx.Component:
     )
 
 
+def _mairie_error_for(field: str) -> rx.Var:
+    return rx.cond(SuperAdminState.mairie_error_field == field, SuperAdminState.mairie_error, "")
+
+
+def open_mairie_form() -> rx.Component:
+    """A commune with a dispositif de recueil: listed and bookable from the ANTS hub once it has plages."""
+    heading_id = "titre-ouvrir-mairie"
+    unplaced = rx.cond(SuperAdminState.mairie_error_field == "", SuperAdminState.mairie_error, "")
+    return rx.el.section(
+        rx.heading("Ouvrir le compte d'une mairie", as_="h2", size="5", id=heading_id),
+        rx.text("Une commune équipée d'un dispositif de recueil : son organisation dans le territoire Mairies, son "
+                "lieu, les motifs « Carte d'identité », « Passeport » et « Passeport et carte d'identité » "
+                "(15 minutes, réservables en ligne et depuis le portail de l'ANTS), et la personne qui l'administrera.",
+                color=styles.TEXT_MUTED),
+        status_region(SuperAdminState.mairie_message),
+        rx.form(
+            rx.vstack(
+                form_alert(unplaced),
+                text_field("mairie_name", "Nom de la mairie", hint="Par exemple Mairie de Seclin.",
+                           error=_mairie_error_for("organisation_name")),
+                text_field("mairie_address", "Adresse de la mairie", hint="Par exemple 89 rue Roger Bouvry, 59113 Seclin.",
+                           error=_mairie_error_for("address")),
+                text_field("mairie_admin_email", "Adresse email de l'administrateur de la mairie", type_="email",
+                           hint="Format attendu : prenom.nom@exemple.fr", error=_mairie_error_for("admin_email")),
+                rx.button(
+                    rx.cond(SuperAdminState.mairie_submitting, rx.spinner(size="2"), rx.fragment()),
+                    rx.cond(SuperAdminState.mairie_submitting, "Ouverture en cours…", "Ouvrir la mairie et inviter"),
+                    type="submit", size="3", disabled=SuperAdminState.mairie_submitting,
+                ),
+                spacing="4", width="100%", key=SuperAdminState.mairie_form_key.to_string(),
+            ),
+            on_submit=SuperAdminState.open_mairie_account,
+            reset_on_submit=False,
+            aria_labelledby=heading_id,
+            width="100%",
+        ),
+        max_width=styles.NARROW_WIDTH,
+        width="100%",
+    )
+
+
 def open_account_form() -> rx.Component:
     return rx.el.section(
         rx.heading("Ouvrir un territoire", as_="h2", size="5", id=FORM_HEADING_ID),
@@ -389,6 +430,7 @@ def super_admin() -> rx.Component:
                     instance_search(),
                     services_section(),
                     open_account_form(),
+                    open_mairie_form(),
                     super_admins_section(),
                 ),
             ),

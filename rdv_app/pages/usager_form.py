@@ -160,6 +160,10 @@ def _responsible_fields(prefix: str) -> rx.Component:
             _toggled("enable_number_of_children_field",
                      _text(prefix, "number_of_children", "Nombre d'enfants", type_="number", min="0", max="15")),
             _toggled("enable_logement_field", _select(prefix, "logement", "Logement", LOGEMENT_LABELS)),
+            *([] if prefix else [_toggled("ants", _text(
+                "", "ants_pre_demande_number", "Numéro de pré-demande ANTS (facultatif)",
+                hint="10 chiffres et lettres ; vérifié auprès de l'ANTS à l'enregistrement.", auto_complete="off",
+                max_length=20))]),
             **grid,
         ),
         _notes(prefix),

@@ -205,6 +205,16 @@ FIELDS: dict[str, Field] = {
     "until": Field("fin du blocage"),
     "expires_at": Field("fin de l'accès"),
     "now": Field("date et heure"),
+    # the ANTS hub's slot request (rdv_app.domain.ants.SlotRequest)
+    "request": Field("demande de créneaux"),
+    "meeting_point_ids": Field("lieux"),
+    "reason": Field("titre demandé", limits.CODE),
+    "documents_number": Field("nombre de titres"),
+    "ants_pre_demande_number": Field("numéro de pré-demande ANTS", limits.CODE),
+    "mairie": Field("mairie"),
+    "territory": Field("territoire", limits.CODE),
+    "external_id": Field("identifiant externe", limits.CODE),
+    "external_ids": Field("identifiants externes", limits.CODE),
     # numbers
     "duration_in_min": Field("durée"),
     "default_duration_in_min": Field("durée par défaut"),

@@ -22,11 +22,12 @@ from reflex.event import EventSpec, IndividualEventType
 from rdv_app import routes
 from rdv_app.auth.franceconnect import FranceConnectClient, FranceConnectError, FranceConnectSettings
 from rdv_app.auth.tokens import new_token
-from rdv_app.blocking import within
+from rdv_app.blocking import in_thread, within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, datefmt
+from rdv_app.domain import ants, clock, datefmt
 from rdv_app.services.errors import DomainError
+from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import booking, public_search
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
 from rdv_app.services.organisation.public_links import organisation_id_from_path
@@ -182,6 +183,8 @@ class BookingPage:
     restriction: str = ""
     instruction: str = ""
     organisation_contact: list[str] = field(default_factory=list)
+    ants_required: bool = False  # the motif is of an ANTS category: a pre-demande number is asked
+    ants_number: str = ""
     motif_id: int | None = None
     lieu_id: int | None = None
     starts_at: datetime | None = None
@@ -362,6 +365,9 @@ class BookingPage:
             self.step = "pour"
             return
         self.for_usager_id = for_id
+        assert self.motif_id is not None
+        need = ants_service.booking_number(uow, self.usager_id, for_id, self.motif_id)
+        self.ants_required, self.ants_number = need.required, need.number
         self.step = "recap"
         self.change_href = self.url(etape="pour")
         self.summary.insert(0, Recap("Pour", known[for_id]))
@@ -433,6 +439,16 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     instruction: rx.Field[str] = rx.field("")
     organisation_contact: rx.Field[list[str]] = rx.field(default_factory=list)
 
+    # The pre-demande number of an ANTS motif, checked live with ANTS (integrations.md 1d).
+    ants_required: rx.Field[bool] = rx.field(False)
+    ants_number: rx.Field[str] = rx.field("")
+    ants_checking: rx.Field[bool] = rx.field(False)
+    ants_checked: rx.Field[str] = rx.field("")  # the number the messages below are about
+    ants_error: rx.Field[str] = rx.field("")
+    ants_warning: rx.Field[str] = rx.field("")
+    ants_warning_link: rx.Field[str] = rx.field("")
+    ants_warning_confirmed: rx.Field[bool] = rx.field(False)
+
     _params: dict[str, str] = {}
     _base: str = routes.PUBLIC_BOOKING
     _usager_id: int | None = None
@@ -463,6 +479,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         self.link_sent = self.form_error = ""
         self.field_errors = {}
         self.submitting = self.accepted = False
+        self._forget_ants_check()
         params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
         path = self.router.url.path or routes.PUBLIC_BOOKING
         usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
@@ -567,6 +584,44 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     def set_accepted(self, value: bool):
         self.accepted = value
 
+    def _forget_ants_check(self) -> None:
+        self.ants_checked = self.ants_error = self.ants_warning = self.ants_warning_link = ""
+        self.ants_checking = self.ants_warning_confirmed = False
+
+    async def _check_ants(self, typed: str) -> bool:
+        """ANTS's word on the number (format first): the messages under the field; True when it may be used."""
+        self._forget_ants_check()
+        self.ants_number = typed.strip().upper()
+        if not self.ants_number:
+            self.ants_error = f"Renseignez le {ants.FIELD_LABEL.lower()}."
+            return False
+        verdict = await in_thread(lambda: ants_service.check_number(typed))
+        self.ants_number, self.ants_checked = verdict.number, verdict.number
+        self.ants_error = verdict.error or ""
+        self.ants_warning, self.ants_warning_link = verdict.warning or "", verdict.warning_link or ""
+        return verdict.error is None
+
+    @event
+    async def check_ants_number(self, value: str):
+        """Leaving the field: the number is checked at once."""
+        if self.ants_checking or value.strip().upper() == self.ants_checked:
+            return
+        self.ants_checking = True
+        yield
+        await self._check_ants(value)
+        self.ants_checking = False
+
+    @event
+    def set_ants_number(self, value: str):
+        """Typing: the earlier verdict no longer applies."""
+        if value.strip().upper() != self.ants_checked:
+            self._forget_ants_check()
+        self.ants_number = value
+
+    @event
+    def set_ants_warning_confirmed(self, value: bool):
+        self.ants_warning_confirmed = value
+
     @event
     async def confirm(self):
         if self.submitting:
@@ -578,6 +633,22 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
             self.submitting = False
             yield rx.redirect(self._url(etape=""))
             return
+        for_usager_id = self._for_usager_id
+        if self.ants_required:
+            number = self.ants_number
+            if (self.ants_checked != number.upper() or not number) and not await self._check_ants(number):
+                self.submitting = False
+                return
+            if self.ants_error or (self.ants_warning and not self.ants_warning_confirmed):
+                self.submitting = False
+                return
+            try:
+                await within(UnitOfWork(), lambda uow: ants_service.save_booking_number(
+                    uow, usager_id, for_usager_id or usager_id, number))
+            except DomainError as exc:
+                self.submitting = False
+                self.ants_error = exc.message
+                return
         choice = dict(motif_id=self._motif_id, starts_at=self._starts_at, lieu_id=self._lieu_id,
                       booking_key=self._params.get("cle", ""), for_usager_id=self._for_usager_id,
                       accepted_conditions=self.accepted)

@@ -9,9 +9,10 @@ import reflex as rx
 from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError
-from rdv_app.services.instance import accounts, catalogue
+from rdv_app.services.instance import accounts, catalogue, mairie_accounts
 from rdv_app.services.instance.accounts import NewAccount, TerritoryRow
 from rdv_app.services.instance.catalogue import ServiceRow
+from rdv_app.services.instance.mairie_accounts import NewMairie
 from rdv_app.state.agent import AgentState
 from rdv_app.state.checked_services import chosen_services
 from rdv_app.state.typed_event import event
@@ -72,6 +73,12 @@ class SuperAdminState(AgentState):
     super_admin_error: rx.Field[str] = rx.field("")
     super_admin_message: rx.Field[str] = rx.field("")
     super_admin_form_key: rx.Field[int] = rx.field(0)
+    # "Ouvrir le compte d'une mairie" (ANTS, admin-domain.md 12).
+    mairie_error: rx.Field[str] = rx.field("")
+    mairie_error_field: rx.Field[str] = rx.field("")
+    mairie_message: rx.Field[str] = rx.field("")
+    mairie_submitting: rx.Field[bool] = rx.field(False)
+    mairie_form_key: rx.Field[int] = rx.field(0)
     inviting: rx.Field[bool] = rx.field(False)
 
     async def _territories(self, agent_id: int) -> list[TerritoryLine]:
@@ -145,6 +152,31 @@ class SuperAdminState(AgentState):
         self.message = f"Territoire {opened_line.number} {opened_line.name} ouvert : {invited}{opened_line.admins}."
         self.form_key += 1
         self.submitting = False
+
+    @event
+    async def open_mairie_account(self, form: dict):
+        agent_id = self._agent_id
+        if agent_id is None or self.loading or self.denied or self.mairie_submitting:
+            return
+        self.mairie_error = self.mairie_error_field = self.mairie_message = ""
+        self.mairie_submitting = True
+        yield
+        mairie = NewMairie(organisation_name=str(form.get("mairie_name", "")),
+                           address=str(form.get("mairie_address", "")),
+                           admin_email=str(form.get("mairie_admin_email", "")))
+        try:
+            opened = await within(UnitOfWork(), lambda uow: mairie_accounts.open_mairie_account(uow, agent_id, mairie))
+            self.territories = await self._territories(agent_id)
+        except DomainError as exc:
+            self.mairie_error, self.mairie_error_field = exc.message, exc.field or ""
+            self.mairie_submitting = False
+            return
+        invited = "une invitation a été envoyée" if opened.invited else "compte existant, rôle ajouté"
+        located = "" if opened.geocoded else " L'adresse n'a pas pu être localisée : corrigez-la dans « Lieux »."
+        self.mairie_message = (f"Mairie « {mairie.organisation_name.strip()} » ouverte avec ses trois motifs ANTS : "
+                               f"{invited}.{located}")
+        self.mairie_form_key += 1
+        self.mairie_submitting = False
 
     @event
     async def invite_super_admin(self, form: dict):

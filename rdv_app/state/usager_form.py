@@ -145,7 +145,7 @@ class UsagerFormState(OrganisationPageState, AgentState):
         view = await within(UnitOfWork(read_only=True),
                             lambda uow: usager_form.usager_form(uow, agent_id, organisation_id, usager_id))
         self._usager_id, self.editing = view.usager_id, view.usager_id is not None
-        self.toggles = {f.name: getattr(view.toggles, f.name) for f in fields(view.toggles)}
+        self.toggles = {f.name: getattr(view.toggles, f.name) for f in fields(view.toggles)} | {"ants": view.ants}
         self.kind = view.kind
         self.values = _values(view.values)
         self.notify_by_sms, self.notify_by_email = view.values.notify_by_sms, view.values.notify_by_email

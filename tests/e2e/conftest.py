@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from app_server import running_app
 from axe_playwright_python.sync_playwright import Axe
+from fakes.ants_hub import FakeAntsHub
 from fakes.ban_server import FakeBan
 from fakes.oidc_provider import FakeFranceConnect
 from pg import free_port
@@ -71,7 +72,14 @@ def ban() -> Iterator[FakeBan]:
 
 
 @pytest.fixture(scope="session")
-def app_url(app_database_url: str, franceconnect: FakeFranceConnect, ban: FakeBan,
+def ants_hub() -> Iterator[FakeAntsHub]:
+    """The loopback ANTS hub whose coordination API the served app calls."""
+    with FakeAntsHub() as hub:
+        yield hub
+
+
+@pytest.fixture(scope="session")
+def app_url(app_database_url: str, franceconnect: FakeFranceConnect, ban: FakeBan, ants_hub: FakeAntsHub,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrates and seeds a fresh SQLite database, then serves the demo exactly as `make run` does."""
     port = free_port()
@@ -83,6 +91,7 @@ def app_url(app_database_url: str, franceconnect: FakeFranceConnect, ban: FakeBa
         # No SMTP server, as in `make run`: emails go to the demo mailbox (/dev/boite-mail).
         RDV_SMTP_HOST="",
         RDV_BAN_URL=ban.url,
+        RDV_ANTS_API_URL=ants_hub.url, RDV_ANTS_API_TOKEN=ants_hub.token,
         **franceconnect.environment(),
     ) as base_url:
         yield base_url

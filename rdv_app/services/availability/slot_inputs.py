@@ -131,6 +131,57 @@ def load_search(
     )
 
 
+def load_searches(uow: UnitOfWork, contexts: Collection[MotifContext], first_day: date, last_day: date, *,
+                  searcher: Searcher, now: datetime | None = None) -> dict[int, SlotSearch]:
+    """`load_search` for many motifs at once (by motif id), in three queries whatever their number: their
+    plages, the absences and the busy RDVs of all their agents (each search gets the agents' RDVs of all,
+    and reads only its own agents'). For a search across many organisations (the ANTS hub's)."""
+    if not contexts:
+        return {}
+    now = now or clock.now()
+    by_motif: dict[int, list[Plage]] = {require_id(c.motif): [] for c in contexts}
+    for motif_id, plage in _plages_of(uow, list(by_motif), first_day, last_day):
+        by_motif[motif_id].append(plage)
+    agents = {p.agent_id for plages in by_motif.values() for p in plages}
+    absences = _absences(uow, agents, first_day, last_day) if agents else []
+    # A day more on each side covers every offset of every zone.
+    range_start = datetime.combine(first_day - timedelta(days=2), time(0), UTC)
+    range_end = datetime.combine(last_day + timedelta(days=3), time(0), UTC)
+    busy = busy_times(uow, agents, range_start, range_end) if agents else {}
+    holidays = {d: holidays_between(d, first_day, last_day) for d in {c.departement_number for c in contexts}}
+    searches: dict[int, SlotSearch] = {}
+    for context in contexts:
+        plages = by_motif[require_id(context.motif)]
+        own = {p.agent_id for p in plages}
+        searches[require_id(context.motif)] = SlotSearch(
+            motif=_slot_motif(context.motif), plages=tuple(plages),
+            absences=tuple(a for a in absences if a.agent_id in own), busy=(),
+            holidays=holidays[context.departement_number], time_zone=context.time_zone, now=now, searcher=searcher,
+            busy_times=busy)
+    return searches
+
+
+def _plages_of(uow: UnitOfWork, motif_ids: list[int], first_day: date,
+               last_day: date) -> list[tuple[int, Plage]]:
+    """(motif id, plage) for the plages of these motifs, as `_plages` reads them for one."""
+    query = (
+        sa.select(col(PlageOuvertureMotif.motif_id), col(PlageOuverture.id), col(PlageOuverture.agent_id),
+                  col(PlageOuverture.lieu_id), col(PlageOuverture.first_day), col(PlageOuverture.start_time),
+                  col(PlageOuverture.end_time), col(PlageOuverture.recurrence), col(PlageOuverture.created_at))
+        .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
+        .outerjoin(Lieu, col(Lieu.id) == PlageOuverture.lieu_id)
+        .where(col(PlageOuvertureMotif.motif_id).in_(motif_ids),
+               _in_range(PlageOuverture, first_day, last_day, col(PlageOuverture.first_day)),
+               sa.or_(col(PlageOuverture.lieu_id).is_(None), col(Lieu.availability) != LieuAvailability.DISABLED))
+    )
+    return [
+        (motif_id, Plage(id=id_, agent_id=agent_id, lieu_id=lieu, motif_ids=frozenset({motif_id}), first_day=first,
+                         start_time=start, end_time=end, recurrence=Recurrence.from_json(recurrence, first),
+                         created_at=created_at))
+        for motif_id, id_, agent_id, lieu, first, start, end, recurrence, created_at in uow.session.execute(query)
+    ]
+
+
 def _in_range(model: type[PlageOuverture] | type[Absence], first_day: date, last_day: date,
               last_column: Mapped[date]) -> sa.ColumnElement[bool]:
     """Rows with an occurrence that may meet first_day..last_day (one-off by its days, series by its span)."""

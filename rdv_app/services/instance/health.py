@@ -38,7 +38,8 @@ from rdv_app.services.rights import require_super_admin
 
 # A daily job is late once its last success is older than a day and a margin (the worker tries every minute).
 JOB_LATE_AFTER = timedelta(hours=26)
-CHANNEL_LABELS = {Channel.SMS.value: "SMS", Channel.MAIL.value: "Email", Channel.WEBHOOK.value: "Webhook"}
+CHANNEL_LABELS = {Channel.SMS.value: "SMS", Channel.MAIL.value: "Email", Channel.WEBHOOK.value: "Webhook",
+                  Channel.ANTS.value: "ANTS (déclarations des RDV)"}
 OUTBOX = table_of(OutboxMessage)
 
 

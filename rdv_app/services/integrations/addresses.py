@@ -60,3 +60,32 @@ async def suggest_addresses(query: str, *, base_url: str | None = None) -> list[
     if not isinstance(features, list):
         return None
     return [s for s in (_suggestion(f) for f in features[:LIMIT]) if s is not None]
+
+
+@dataclass(frozen=True)
+class Location:
+    label: str
+    post_code: str
+    city_name: str
+    longitude: float
+    latitude: float
+
+
+def locate(query: str, *, base_url: str | None = None) -> Location | None:
+    """The best match of an address with its coordinates (WGS84), for a lieu; None when the service did not
+    answer usefully (the lieu is then saved without coordinates)."""
+    if not worth_asking(query):
+        return None
+    try:
+        with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
+            response = client.get(f"{base_url or settings.ban_url}/search/", params={"q": query.strip(), "limit": 1})
+            response.raise_for_status()
+            feature = (response.json().get("features") or [None])[0]
+            longitude, latitude = feature["geometry"]["coordinates"]
+            found = _suggestion(feature)
+            if found is None:
+                return None
+            return Location(found.label, found.post_code, found.city_name, float(longitude), float(latitude))
+    except (httpx.HTTPError, ValueError, AttributeError, KeyError, TypeError, IndexError) as error:
+        logger.info("Base Adresse Nationale unavailable: %s", type(error).__name__)
+        return None

@@ -28,17 +28,25 @@ What (`save_usager`, one transaction, nothing written when anything is refused):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from rdv_app.db.models import Organisation, Participation, Territory, Usager, UsagerProfile
+from rdv_app.db.models import (
+    Motif,
+    MotifCategory,
+    Organisation,
+    Participation,
+    Territory,
+    Usager,
+    UsagerProfile,
+)
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, usager_record
+from rdv_app.domain import ants, clock, usager_record
 from rdv_app.domain.enums import CaisseAffiliation, CreatedThrough, FamilySituation, Logement, UsagerKind
 from rdv_app.domain.enums import WebhookSubscription as Webhook
 from rdv_app.domain.events import Actor, Change, RecordChanged
@@ -48,6 +56,7 @@ from rdv_app.domain.usager_search import fold
 from rdv_app.services import audit
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import agent_scope
 from rdv_app.services.usagers import usager_page, usagers
@@ -92,6 +101,7 @@ class UsagerFields:
     logement: str = ""
     notify_by_sms: bool = True
     notify_by_email: bool = True
+    ants_pre_demande_number: str = ""  # only where the organisation has motifs of the ANTS categories
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,7 @@ class UsagerFormView:
     responsible: ResponsibleChoice | None
     franceconnect: bool  # first name, birth name and birth date are certified
     notifications_locked: bool
+    ants: bool = False  # the organisation has motifs of the ANTS categories: the pre-demande number is asked
 
 
 @dataclass(frozen=True)
@@ -227,14 +238,39 @@ def usager_form(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usag
     """The form of a new usager (`usager_id` None) or of one the organisation holds."""
     agent_scope(uow, actor_agent_id, organisation_id)
     toggles = _toggles(uow, organisation_id)
+    asks_ants = _asks_ants_number(uow, organisation_id)
     if usager_id is None:
-        return UsagerFormView(toggles, None, UsagerKind.RESPONSIBLE, UsagerFields(), None, False, False)
+        return UsagerFormView(toggles, None, UsagerKind.RESPONSIBLE, UsagerFields(), None, False, False, asks_ants)
     usager = _editable(uow, usagers.reach(uow, organisation_id), usager_id)
     kind = UsagerKind.RESPONSIBLE if usager.responsible_id is None else UsagerKind.RELATIVE
     responsible = uow.session.get(Usager, usager.responsible_id) if usager.responsible_id else None
-    return UsagerFormView(toggles, usager_id, kind, _shown_values(usager, toggles, kind),
+    values = _shown_values(usager, toggles, kind)
+    if not asks_ants or kind != UsagerKind.RESPONSIBLE:
+        values = replace(values, ants_pre_demande_number="")
+    return UsagerFormView(toggles, usager_id, kind, values,
                           _choice(responsible) if responsible else None, usager.logged_once_with_franceconnect,
-                          _account_confirmed(usager))
+                          _account_confirmed(usager), asks_ants)
+
+
+def _asks_ants_number(uow: UnitOfWork, organisation_id: int) -> bool:
+    return uow.session.exec(
+        select(Motif.id).join(MotifCategory, col(MotifCategory.id) == Motif.motif_category_id)
+        .where(Motif.organisation_id == organisation_id, col(Motif.deleted_at).is_(None),
+               col(MotifCategory.name).in_(ants.ANTS_CATEGORIES))).first() is not None
+
+
+def _ants_number(typed: str, errors: dict[str, str]) -> tuple[str | None, Duplicate | None]:
+    """The number checked with ANTS (format first): stored, and the warning of a number already used."""
+    if not typed.strip():
+        return None, None
+    verdict = ants_service.check_number(typed)
+    if verdict.error:
+        errors["ants_pre_demande_number"] = verdict.error
+        return verdict.number, None
+    if verdict.warning:
+        return verdict.number, Duplicate(key="ants_pre_demande_number", message=verdict.warning,
+                                         about_responsible=False, usager_id=None)
+    return verdict.number, None
 
 
 @boundary
@@ -452,6 +488,13 @@ def save_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usag
             errors["kind"] = "Le type d'usager ne peut plus être modifié une fois l'usager enregistré."
             kind = stored_kind
     values = _clean(form.usager, kind, toggles, region, today, errors, "")
+    ants_warning = None
+    if kind == UsagerKind.RESPONSIBLE and _asks_ants_number(uow, organisation_id):
+        number = ants.normalized_number(form.usager.ants_pre_demande_number)
+        if existing is not None and number and number == existing.ants_pre_demande_number:
+            values["ants_pre_demande_number"] = number  # unchanged: ANTS is not asked again
+        else:
+            values["ants_pre_demande_number"], ants_warning = _ants_number(number, errors)
     if existing is not None:
         _check_locks(existing, values, errors)
     responsible_values: dict[str, Any] | None = None
@@ -476,6 +519,8 @@ def save_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usag
     duplicates = _duplicates(uow, reach, values, existing, about_responsible=False)
     if responsible_values is not None:
         duplicates += _duplicates(uow, reach, responsible_values, None, about_responsible=True)
+    if ants_warning is not None:
+        duplicates.append(ants_warning)
     blocking = [d for d in duplicates if d.key == "email"]
     for duplicate in blocking:
         errors[(RESPONSIBLE_PREFIX if duplicate.about_responsible else "") + "email"] = duplicate.message

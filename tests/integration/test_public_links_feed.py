@@ -1,0 +1,189 @@
+"""The public links feed of the Conseillers Numériques map, on SQLite and PostgreSQL, served on loopback:
+each status and body, which organisations are listed, the one-minute cache, the per-address limit, the
+legacy alias and the short link by external id."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+import time as wall_time
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import factories as make
+import httpx
+import pytest
+import time_machine
+import uvicorn
+from pg import free_port
+from reflex.config import reload_config
+from sqlmodel import select
+
+from rdv_app.api import public_links as feed
+from rdv_app.api.http import http_routes
+from rdv_app.auth import rate_limit
+from rdv_app.config import settings
+from rdv_app.db.models import Lieu, Organisation
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
+from rdv_app.domain import mediation_numerique as mediation
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture
+def orgs(uow: UnitOfWork) -> dict[str, int]:
+    s = uow.session
+    cn = make.territory(s, "CN", "Conseillers Numériques")
+    service = make.service(s, "Conseiller Numérique", "CNFS")
+    public = {"bookable_by": "everyone"}
+    today = datetime.now(PARIS).date()
+    made: dict[str, int] = {}
+    for key, external_id in (("bookable", "5f0c1a2b3c4d5e6f7a8b9c0d"), ("collective", "6a0c1a2b3c4d5e6f7a8b9c0d"),
+                             ("past_only", "7b0c1a2b3c4d5e6f7a8b9c0d"), ("no_external_id", None),
+                             ("agents_only", "8c0c1a2b3c4d5e6f7a8b9c0d")):
+        org = make.organisation(s, cn, f"Médiathèque {key}", f"mediatheque-{key}", external_id=external_id)
+        agent = make.agent(s, f"{key}@cn.test", "Camille", key, organisation=org, role="admin", services=[service])
+        lieu = make.lieu(s, org, f"Médiathèque {key}", "1 rue A, 62000 Arras")
+        made[key] = org.id  # type: ignore[assignment]
+        if key == "collective":
+            atelier = make.motif(s, org, service, "Atelier collectif", collectif=True, **public)
+            make.rdv(s, org, atelier, datetime.combine(today + timedelta(days=5), time(14), PARIS).astimezone(UTC),
+                     agents=[agent], lieu=lieu, duration_in_min=120)
+            continue
+        motif = make.motif(s, org, service, "Accompagnement individuel",
+                           **({} if key == "agents_only" else public))
+        first_day = today - timedelta(days=30) if key == "past_only" else today + timedelta(days=2)
+        make.plage(s, agent, org, lieu, [motif], title="Permanence", first_day=first_day, start_time=time(9),
+                   end_time=time(12))
+    other = make.territory(s, "62", "Pas-de-Calais")
+    make.organisation(s, other, "PMI Arras", "pmi-arras", external_id="9d0c1a2b3c4d5e6f7a8b9c0d")
+    uow.commit()
+    return made
+
+
+@pytest.fixture
+def server(db_url: str, orgs: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("REFLEX_DB_URL", db_url)
+    reload_config()
+    rate_limit.reset_all()
+    feed.forget_cache()
+    port = free_port()
+    served = uvicorn.Server(uvicorn.Config(http_routes, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    deadline = wall_time.monotonic() + 10
+    while not served.started and wall_time.monotonic() < deadline:
+        wall_time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    served.should_exit = True
+    thread.join(timeout=10)
+    rate_limit.reset_all()
+    feed.forget_cache()
+    monkeypatch.undo()
+    reload_config()
+
+
+def test_the_feed_lists_the_bookable_organisations_with_an_external_id(server: str, orgs: dict[str, int]) -> None:
+    for path in ("/api/v1/public_links", "/public_api/public_links"):
+        response = httpx.get(f"{server}{path}", params={"territory": "CN"})
+        assert response.status_code == 200
+        assert response.json() == {"public_links": [
+            {"external_id": "5f0c1a2b3c4d5e6f7a8b9c0d", "public_link": f"{settings.public_url}/org/{orgs['bookable']}"},
+            {"external_id": "6a0c1a2b3c4d5e6f7a8b9c0d",
+             "public_link": f"{settings.public_url}/org/{orgs['collective']}"},
+        ]}
+
+
+def test_a_missing_or_unknown_territory(server: str) -> None:
+    assert (lambda r: (r.status_code, r.json()))(httpx.get(f"{server}/api/v1/public_links")) == (
+        400, {"missing": "territory"})
+    assert (lambda r: (r.status_code, r.json()))(httpx.get(f"{server}/api/v1/public_links",
+                                                          params={"territory": "XX"})) == (
+        404, {"not_found": "territory"})
+
+
+def test_the_answer_is_kept_one_minute(server: str, db_url: str, orgs: dict[str, int]) -> None:
+    first = httpx.get(f"{server}/api/v1/public_links", params={"territory": "CN"}).json()
+    with UnitOfWork(db_url) as uow:
+        uow.session.get(Organisation, orgs["bookable"]).external_id = "0e0c1a2b3c4d5e6f7a8b9c0d"  # type: ignore[union-attr]
+        uow.commit()
+    assert httpx.get(f"{server}/api/v1/public_links", params={"territory": "CN"}).json() == first
+    with time_machine.travel(clock.now() + timedelta(seconds=61)):
+        later = httpx.get(f"{server}/api/v1/public_links", params={"territory": "CN"}).json()
+    assert later["public_links"][0]["external_id"] == "0e0c1a2b3c4d5e6f7a8b9c0d"
+
+
+def test_over_the_limit_a_client_waits(server: str) -> None:
+    with httpx.Client(base_url=server) as client:
+        answers = [client.get("/api/v1/public_links", params={"territory": "CN"}) for _ in range(feed.REQUESTS)]
+        assert {a.status_code for a in answers} == {200}
+        refused = client.get("/public_api/public_links", params={"territory": "CN"})
+    assert refused.status_code == 429
+    assert refused.json() == {"errors": ["Limite d'appels API atteinte. Merci de patienter.\n"]}
+    assert refused.headers["RateLimit-Limit"] == str(feed.REQUESTS)
+    assert refused.headers["RateLimit-Remaining"] == "0"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+
+
+def test_the_short_link_by_external_id(server: str, orgs: dict[str, int]) -> None:
+    found = httpx.get(f"{server}/org/ext/CN/5f0c1a2b3c4d5e6f7a8b9c0d/un-nom", follow_redirects=False)
+    assert (found.status_code, found.headers["location"]) == (302, f"/org/{orgs['bookable']}/mediatheque-bookable")
+    assert httpx.get(f"{server}/org/ext/CN/5f0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False).headers[
+        "location"] == f"/org/{orgs['bookable']}/mediatheque-bookable"
+    unknown = httpx.get(f"{server}/org/ext/62/5f0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
+    assert (unknown.status_code, unknown.headers["location"]) == (302, "/prendre_rdv")
+
+
+def test_the_resin_link_leads_to_individual_support(server: str, orgs: dict[str, int]) -> None:
+    one = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
+    assert (one.status_code, one.headers["location"]) == (
+        302, f"/org/{orgs['bookable']}?motif=public_office%3AAccompagnement+individuel")
+    several = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d,6a0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
+    assert several.headers["location"] == "/prendre_rdv?departement=CN&motif=public_office%3AAccompagnement+individuel"
+
+
+# The rules of the "Lieux de médiation numérique" schema (v0.2.0) that our rows must follow.
+SCHEMA_PATTERNS = {"code_postal": r"\d{5}", "date_maj": r"\d{4}-\d{2}-\d{2}", "telephone": r"\+\d{9,14}",
+                   "pivot": r"\d{14}|W\d{9}", "prise_rdv": r"https?://\S+"}
+
+
+def _check_schema(row: dict[str, str]) -> None:
+    for name in mediation.REQUIRED:
+        assert row.get(name), f"{name} is required"
+    for name, pattern in SCHEMA_PATTERNS.items():
+        if row.get(name):
+            assert re.fullmatch(pattern, row[name]), (name, row[name])
+    assert set(row["services"].split(";")) <= set(mediation.SERVICES)
+    if row.get("latitude"):
+        assert -90 <= float(row["latitude"]) <= 90 and -180 <= float(row["longitude"]) <= 180
+
+
+def test_our_lieux_in_the_mediation_numerique_schema(server: str, db_url: str, orgs: dict[str, int]) -> None:
+    with UnitOfWork(db_url) as uow:
+        lieu = uow.session.exec(select(Lieu).where(Lieu.organisation_id == orgs["bookable"])).one()
+        lieu.latitude, lieu.longitude, lieu.phone_number = 50.29, 2.78, "03 21 00 00 00"
+        uow.commit()
+    as_csv = httpx.get(f"{server}/api/v1/lieux_mediation_numerique.csv", params={"territory": "CN"})
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert tuple(rows[0]) == mediation.FIELDS
+    # Every organisation with an external id (bookable now or not), none without.
+    assert len(rows) == 4
+    for row in rows:
+        _check_schema(row)
+    first = next(r for r in rows if r["nom"] == "Médiathèque bookable")
+    assert (first["commune"], first["code_postal"], first["adresse"]) == ("Arras", "62000", "1 rue A")
+    assert (first["telephone"], first["latitude"]) == ("+33321000000", "50.290000")
+    assert first["prise_rdv"] == f"{settings.public_url}/org/{orgs['bookable']}"
+    assert first["modalites_acces"] == "Prendre un RDV en ligne"
+    assert first["dispositif_programmes_nationaux"] == "Conseillers numériques"
+    as_json = httpx.get(f"{server}/api/v1/lieux_mediation_numerique.json", params={"territory": "CN"}).json()
+    assert len(as_json) == 4
+    for item in as_json:
+        _check_schema(item)
+    assert httpx.get(f"{server}/api/v1/lieux_mediation_numerique.xml", params={"territory": "CN"}).status_code == 404
+    assert httpx.get(f"{server}/api/v1/lieux_mediation_numerique.json", params={"territory": "XX"}).status_code == 404
