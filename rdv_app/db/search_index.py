@@ -84,6 +84,7 @@ _REMOVE_PROFILE = ("UPDATE usager SET profile_organisations = replace(profile_or
 _PROFILE_TRIGGERS = (("usager_profile_added", "INSERT", _ADD_PROFILE),
                      ("usager_profile_removed", "DELETE", _REMOVE_PROFILE),
                      ("usager_profile_moved", "UPDATE OF usager_id, organisation_id", _REMOVE_PROFILE + " " + _ADD_PROFILE))
+PROFILE_TRIGGERS = tuple(name for name, _when, _body in _PROFILE_TRIGGERS)
 _FILL_PROFILES = {
     "postgresql": "UPDATE usager SET profile_organisations = coalesce((SELECT string_agg(' ' || "
                   "CAST(organisation_id AS TEXT) || ' ', '') FROM usager_profile WHERE usager_id = usager.id), '')",

@@ -224,7 +224,7 @@ def test_the_search_revision_indexes_the_usagers_already_there(database: str, fr
         if database == "sqlite":
             triggers = set(conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
             assert set(search_index.SQLITE_TRIGGERS) <= triggers
-            assert {name for name, _when, _body in search_index._PROFILE_TRIGGERS} <= triggers
+            assert set(search_index.PROFILE_TRIGGERS) <= triggers
             assert conn.execute(sa.text("SELECT rowid FROM usager_search WHERE usager_search MATCH '\"loeu\"*'"))\
                 .scalars().all() == [1]
         else:
