@@ -11,7 +11,10 @@ Payloads, already rendered (texts by `rdv_app.domain.sms`, calendars by `rdv_app
   (html and ics optional; the fields of an `rdv_app.notify.ics.IcsFile` fit, its bytes are stored as text);
 - webhook: `{"body": "<raw JSON>", "endpoint_id": 12, "webhook_id": "msg_..."}` (the Standard Webhooks
   message id, the same on every attempt); the endpoint's address and secret are read when sending, so
-  neither rests in the outbox.
+  neither rests in the outbox;
+- outlook: `{"agent_id": 12, "rdv_uuid": "..."}` (bring that agent's Outlook event of that RDV up to date) or
+  `{"agent_id": 12}` (remove all their events, then their tokens): what to send is read when sending
+  (rdv_app.notify.outlook).
 
 Delivery right after the commit: the session remembers the ids it queued; once its transaction commits
 they move to a "committed" list (a rollback forgets them), which `committed_ids` hands over once to
@@ -162,6 +165,11 @@ def _check_payload(channel: Channel, payload: dict[str, Any]) -> None:
                 raise ValueError("ics 'content' must be the calendar text")
             if not ics["filename"].endswith(".ics"):
                 raise ValueError("ics 'filename' must end with .ics")
+    elif channel is Channel.OUTLOOK:
+        if not isinstance(payload.get("agent_id"), int) or set(payload) - {"agent_id", "rdv_uuid"}:
+            raise ValueError("outlook payloads hold only 'agent_id' and 'rdv_uuid'")
+        if "rdv_uuid" in payload:
+            _require_text(payload, "rdv_uuid")
     else:
         _require_text(payload, "body", "webhook_id")
         if not isinstance(payload.get("endpoint_id"), int) or set(payload) - {"body", "webhook_id", "endpoint_id"}:

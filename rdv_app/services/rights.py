@@ -302,3 +302,11 @@ def mfa_required_for(uow: UnitOfWork, agent_id: int) -> bool:
     territorial = uow.session.exec(select(AgentTerritorialRole.id).where(
         AgentTerritorialRole.agent_id == agent_id)).first()
     return admin_somewhere is not None or territorial is not None
+
+
+def own_account(uow: UnitOfWork, agent_id: int) -> Agent:
+    """The signed-in agent's own account ("Mon compte"): only theirs, and only while it is active."""
+    agent = uow.session.get(Agent, agent_id)
+    if agent is None or agent.deleted_at is not None:
+        raise NotFound("Compte introuvable.")
+    return agent
