@@ -77,6 +77,10 @@ USAGER_EMAIL_LINK = "/_auth/usager/lien"  # GET shows a button, POST signs in (n
 USAGER_SIGN_OUT = "/_auth/usager/sortie"
 FRANCECONNECT_START = "/_auth/franceconnect"
 FRANCECONNECT_CALLBACK = "/_auth/franceconnect/retour"
+# "S'identifier avec Microsoft" (Outlook sync, rdv_app/api/outlook_http.py): start and return of the sign-in.
+OUTLOOK_START = "/_auth/outlook"
+OUTLOOK_CALLBACK = "/_auth/outlook/retour"
+OUTLOOK_FLOW_COOKIE = "rdv_outlook"
 USAGER_SESSION_COOKIE = "rdv_usager_session"
 FRANCECONNECT_FLOW_COOKIE = "rdv_franceconnect"
 

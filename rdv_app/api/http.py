@@ -19,6 +19,7 @@ from rdv_app.api import html_page
 from rdv_app.api.client_address import client_ip
 from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.metrics import metrics
+from rdv_app.api.outlook_http import ROUTES as OUTLOOK_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
@@ -171,6 +172,7 @@ http_routes = Starlette(routes=[
     *USAGER_LINK_ROUTES,
     *USAGER_AUTH_ROUTES,
     *DEMO_MAILBOX_ROUTES,
+    *OUTLOOK_ROUTES,
 ])
 
 # Public booking pages may be embedded in other sites (the "iframe" snippet given to organisations);

@@ -21,9 +21,9 @@ from sqlmodel import col, select
 
 from rdv_app.auth.microsoft import MicrosoftSettings
 from rdv_app.auth.sealed import seal
-from rdv_app.db.models import OutlookConnection, OutlookEvent
+from rdv_app.db.models import AgentRole, Organisation, OutlookConnection, OutlookEvent
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, outlook
+from rdv_app.domain import clock, datefmt, outlook
 from rdv_app.notify import outlook as outlook_sync
 from rdv_app.services import audit, rights
 from rdv_app.services.boundary import boundary
@@ -42,6 +42,7 @@ class OutlookStatus:
     removed: int  # events removed so far by the disconnection under way
     to_remove: int
     renew_before: datetime | None
+    renew_before_day: str  # the same, "lundi 8 mars 2027", in the time zone of the agent's organisation
     login_hint: str | None  # the agent's email, suggested to Microsoft
 
 
@@ -51,12 +52,17 @@ def outlook_status(uow: UnitOfWork, agent_id: int) -> OutlookStatus:
     connection = uow.session.get(OutlookConnection, agent_id)
     available = MicrosoftSettings.from_env() is not None
     if connection is None or connection.refresh_token_sealed is None:
-        return OutlookStatus(available, False, False, False, 0, 0, None, agent.email)
-    issued = connection.refresh_issued_at or connection.connected_at
+        return OutlookStatus(available, False, False, False, 0, 0, None, "", agent.email)
+    renew_before = outlook.renewal_due(connection.refresh_issued_at or connection.connected_at)
+    time_zone = uow.session.exec(
+        select(Organisation.timezone).join(AgentRole, col(AgentRole.organisation_id) == Organisation.id)
+        .where(AgentRole.agent_id == agent_id).order_by(col(AgentRole.id))).first() or "Europe/Paris"
     return OutlookStatus(available=available, connected=True, broken=connection.broken_at is not None,
                          disconnecting=connection.disconnect_started_at is not None,
                          removed=connection.disconnect_done, to_remove=connection.disconnect_total,
-                         renew_before=outlook.renewal_due(issued), login_hint=agent.email)
+                         renew_before=renew_before,
+                         renew_before_day=datefmt.long_date(datefmt.local(renew_before, time_zone).date()),
+                         login_hint=agent.email)
 
 
 @boundary
