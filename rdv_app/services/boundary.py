@@ -144,9 +144,8 @@ FIELDS: dict[str, Field] = {
     "booking_key": Field("clé de réservation", limits.SECRET),
     "calendar_uid": Field("lien du calendrier", limits.SECRET),
     "id_token": Field("jeton FranceConnect", limits.SECRET),
-    # Microsoft's tokens (Outlook sync) are JWTs that may outgrow other secrets.
-    "access_token": Field("jeton d'accès Microsoft", 4 * limits.SECRET),
-    "refresh_token": Field("jeton de renouvellement Microsoft", 4 * limits.SECRET),
+    "access_token": Field("jeton d'accès Microsoft", limits.OAUTH_TOKEN),
+    "refresh_token": Field("jeton de renouvellement Microsoft", limits.OAUTH_TOKEN),
     "access_expires_at": Field("fin de validité du jeton Microsoft"),
     "sub": Field("identifiant FranceConnect", limits.SECRET),
     "code": Field("code de vérification", limits.CODE),
