@@ -24,21 +24,22 @@ class OutlookProps:
     confirming: rx.Var
     message: rx.Var
     error: rx.Var
-    start_url: str  # the plain HTTP route that sends the browser to Microsoft
+    on_connect: Any  # leaves the app for the plain HTTP route that sends the browser to Microsoft
     on_ask_disconnect: Any
     on_cancel_disconnect: Any
     on_disconnect: Any
 
 
-def _connect_link(outlook: OutlookProps, label: str) -> rx.Component:
-    return rx.el.a(rx.icon("log-in", size=16), label, href=outlook.start_url, class_name="primary-link-button")
+def _connect_button(outlook: OutlookProps, label: str) -> rx.Component:
+    return rx.button(rx.icon("log-in", size=16), label, type="button", size="3", on_click=outlook.on_connect,
+                     disabled=~outlook.loaded, align_self="flex-start")
 
 
 def _not_connected(outlook: OutlookProps) -> rx.Component:
     return rx.fragment(
         rx.text("Vous pouvez envoyer automatiquement vos rendez-vous dans votre agenda Outlook (Microsoft 365) : "
                 "ceux d'il y a un mois et plus récents, puis chaque création, modification ou annulation."),
-        _connect_link(outlook, "S'identifier avec Microsoft"),
+        _connect_button(outlook, "S'identifier avec Microsoft"),
     )
 
 
@@ -87,7 +88,7 @@ def _connected(outlook: OutlookProps) -> rx.Component:
                     rx.el.p("Microsoft a refusé la connexion de votre compte Outlook (elle a expiré ou a été "
                             "révoquée) : vos rendez-vous ne sont plus envoyés. Identifiez-vous de nouveau pour la "
                             "rétablir."),
-                    _connect_link(outlook, "Renouveler la connexion avec Microsoft"),
+                    _connect_button(outlook, "Renouveler la connexion avec Microsoft"),
                     class_name="warning-box",
                 ),
                 rx.fragment(

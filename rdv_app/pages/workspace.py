@@ -12,7 +12,6 @@ from rdv_app.components.mfa import EnrolmentProps, enrolment_step, recovery_code
 from rdv_app.components.outlook import OutlookProps, outlook_section
 from rdv_app.components.planning import status_region
 from rdv_app.components.webcal import WebcalProps, webcal_section
-from rdv_app.config import settings
 from rdv_app.domain.enums import RdvNotificationLevel
 from rdv_app.domain.passwords import PASSWORD_HINT
 from rdv_app.pages.template import agent_page
@@ -261,7 +260,7 @@ def account() -> rx.Component:
             disconnecting=OutlookState.outlook_disconnecting, removed=OutlookState.outlook_removed,
             to_remove=OutlookState.outlook_to_remove, renew_before=OutlookState.outlook_renew_before,
             confirming=OutlookState.outlook_confirming, message=OutlookState.outlook_message,
-            error=OutlookState.outlook_error, start_url=settings.api_path(routes.OUTLOOK_START),
+            error=OutlookState.outlook_error, on_connect=OutlookState.connect,
             on_ask_disconnect=OutlookState.ask_disconnect, on_cancel_disconnect=OutlookState.cancel_disconnect,
             on_disconnect=OutlookState.disconnect,
         )),

@@ -7,11 +7,13 @@ import asyncio
 
 import reflex as rx
 
+from rdv_app import routes
 from rdv_app.blocking import within
+from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import outlook, webcal
 from rdv_app.services.errors import DomainError
-from rdv_app.state.agent import AgentState
+from rdv_app.state.agent import AgentState, full_navigation
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.typed_event import event
 
@@ -118,6 +120,13 @@ class OutlookState(AgentState):
         if status.disconnecting:
             return OutlookState.follow_disconnection
         return None
+
+    @event
+    def connect(self):
+        """Off to Microsoft through the plain HTTP route, which knows the agent by their session cookie."""
+        if self._agent_id is None or not self.outlook_available:
+            return None
+        return full_navigation(settings.api_path(routes.OUTLOOK_START))
 
     @event
     def ask_disconnect(self):

@@ -12,7 +12,7 @@ Graph (`/v1.0/me/events`): `POST` creates (201 `{id}`; a reused `transactionId` 
 `ErrorDuplicateTransactionId`), `PATCH`/`DELETE /{id}` (unknown id: 404 `ErrorItemNotFound`), `GET` with
 `$filter=transactionId eq '...'`. A bearer that is not a live access token gets 401.
 Misbehaviour on demand: `failures` (a queue of (status, code, Retry-After) answered to the next Graph
-calls), `unauthorized_next` (401s to the next calls), `expire_access_tokens()`, `fail_deletes`.
+calls), `unauthorized_next` (401s to the next calls), `expire_access_tokens()`, `fail_deletes`, `delete_delay`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import hashlib
 import json
 import secrets
 import threading
+import time
 from collections import deque
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +47,7 @@ class FakeMicrosoft:
         self.refuse_refresh = False
         self.token_unavailable = False
         self.fail_deletes = False
+        self.delete_delay = 0.0  # seconds each DELETE takes (a slow mailbox: a disconnection shows its progress)
         self.unauthorized_next = 0
         self.failures: deque[tuple[int, str, str | None]] = deque()
         self.events: dict[str, dict[str, Any]] = {}
@@ -163,6 +165,8 @@ class FakeMicrosoft:
     def graph(self, method: str, path: str, params: dict[str, str], bearer: str,
               body: dict[str, Any] | None) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
         self.requests.append((method, path, bearer))
+        if method == "DELETE" and self.delete_delay:
+            time.sleep(self.delete_delay)
         with self._lock:
             if self.unauthorized_next > 0 or bearer not in self._valid_access:
                 self.unauthorized_next = max(self.unauthorized_next - 1, 0)
