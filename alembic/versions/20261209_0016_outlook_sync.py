@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("creating", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("locked_until", UTCDateTime(), nullable=True),
         sa.Column("lock_token", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("lock_worker_id", sa.Integer(), nullable=True),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["agent_id"], ["agent.id"], name=op.f("fk_outlook_event_agent_id_agent"),
                                 ondelete="CASCADE"),

@@ -666,7 +666,8 @@ class OutlookEvent(SQLModel, table=True):
     """The Outlook event of one agent for one RDV (rdv_app.notify.outlook). Keyed by the RDV's uuid, which
     outlives the RDV's row: its deletion must still remove the event. `generation` numbers the events made
     for the pair (the Graph `transactionId` holds it); `creating` is the transactionId of a create whose
-    answer was not recorded yet (a crash: the event may exist); the lease serialises the deliveries."""
+    answer was not recorded yet (a crash: the event may exist); the lease serialises the deliveries, and
+ends early when its worker is found dead."""
 
     __tablename__ = "outlook_event"
     __table_args__ = (sa.UniqueConstraint("agent_id", "rdv_uuid", name="uq_outlook_event_agent_rdv"),)
@@ -679,6 +680,7 @@ class OutlookEvent(SQLModel, table=True):
     creating: str | None = None
     locked_until: datetime | None = _instant()
     lock_token: str | None = None
+    lock_worker_id: int | None = None  # the outbox worker holding the lease (no key: its row goes when it dies)
     updated_at: datetime = _created()
 
 

@@ -16,7 +16,8 @@ late or repeated row never undoes a newer change, and an update never overtakes 
 - otherwise (cancelled, agent removed, RDV deleted): DELETE the event, forget its id, and number the
   next one anew (a cancelled RDV set back to "à venir" gets a new event).
 A lease on the `OutlookEvent` row (LEASE) serialises the deliveries of one agent and RDV across workers;
-a row found leased is retried later.
+a row found leased is retried later; the lease of a worker found dead (rdv_app.notify.worker hands its
+claims back) is free at once, so a killed worker delays nothing.
 
 Graph errors (11.3): 401 → one refresh, then the call once more, never more (no 401 loop); a second 401
 is retried later through the outbox. `ErrorItemNotFound` on DELETE: already gone; on PATCH: the agent
@@ -59,6 +60,7 @@ from rdv_app.db.models import (
     Motif,
     Organisation,
     OutboxMessage,
+    OutboxWorker,
     OutlookConnection,
     OutlookEvent,
     Rdv,
@@ -78,6 +80,7 @@ BUSY_RETRY = timedelta(seconds=10)
 USER_AGENT = "RDV-Services-Publics"
 _CANCELLED = frozenset(status.value for status in CANCELLED_STATUSES)
 _EVENTS = table_of(OutlookEvent)
+_WORKERS = table_of(OutboxWorker)
 _INSERTS: dict[str, Callable[[sa.Table], postgresql.Insert | sqlite.Insert]] = {
     "postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -260,9 +263,10 @@ def _retry_after(value: str | None) -> timedelta | None:
 # --------------------------------------------------------------------------- delivery
 
 
-def deliver(engine: sa.Engine, event: str, payload: dict[str, Any], now: datetime, *,
+def deliver(engine: sa.Engine, event: str, payload: dict[str, Any], now: datetime, *, worker_id: int | None = None,
             transport: httpx.BaseTransport | None = None) -> Result:
-    """One attempt of an outlook outbox row; `now` decides the schedule."""
+    """One attempt of an outlook outbox row; `now` decides the schedule. `worker_id`: the outbox worker
+    making it, whose death (its heartbeat row gone, rdv_app.notify.worker) frees its leases at once."""
     settings = MicrosoftSettings.from_env()
     if settings is None:
         return Result(False, "synchronisation Outlook non configurée (RDV_MICROSOFT_CLIENT_ID)", permanent=True)
@@ -276,10 +280,10 @@ def deliver(engine: sa.Engine, event: str, payload: dict[str, Any], now: datetim
     graph = _Graph(engine, settings, connection, transport)
     try:
         if event == NotificationEvent.OUTLOOK_DISCONNECT:
-            return _disconnect(engine, graph, agent_id, now)
+            return _disconnect(engine, graph, agent_id, now, worker_id)
         if connection.disconnect_started_at is not None or connection.broken_at is not None:
             return Result(True)
-        return _sync(engine, graph, agent_id, str(payload["rdv_uuid"]), now)
+        return _sync(engine, graph, agent_id, str(payload["rdv_uuid"]), now, worker_id)
     except ConnectionBroken:
         _mark_broken(engine, agent_id)
         return Result(False, "connexion Outlook refusée par Microsoft : l'agent doit la renouveler", permanent=True)
@@ -290,15 +294,18 @@ def deliver(engine: sa.Engine, event: str, payload: dict[str, Any], now: datetim
         graph.close()
 
 
-def _lease(engine: sa.Engine, agent_id: int, rdv_uuid: str) -> str | None:
-    """Takes the lease of the agent's event of this RDV; None when another delivery holds it (or no row)."""
+def _lease(engine: sa.Engine, agent_id: int, rdv_uuid: str, worker_id: int | None = None) -> str | None:
+    """Takes the lease of the agent's event of this RDV; None when another delivery holds it (or no row).
+    A lease ends with its time, or as soon as the worker holding it is known dead."""
     token, moment = secrets.token_hex(8), clock.now()
-    e = _EVENTS.c
+    e, w = _EVENTS.c, _WORKERS.c
+    holder_alive = sa.exists().where(w.id == e.lock_worker_id)
     with engine.begin() as connection:
         taken = connection.execute(
             sa.update(_EVENTS).where(e.agent_id == agent_id, e.rdv_uuid == rdv_uuid,
-                                     sa.or_(e.locked_until.is_(None), e.locked_until < moment))
-            .values(locked_until=moment + LEASE, lock_token=token)).rowcount
+                                     sa.or_(e.locked_until.is_(None), e.locked_until < moment,
+                                            sa.and_(e.lock_worker_id.is_not(None), ~holder_alive)))
+            .values(locked_until=moment + LEASE, lock_token=token, lock_worker_id=worker_id)).rowcount
     return token if taken else None
 
 
@@ -317,7 +324,8 @@ def _release(engine: sa.Engine, agent_id: int, rdv_uuid: str, token: str, *, for
         if forget:
             connection.execute(sa.delete(_EVENTS).where(*held))
         else:
-            connection.execute(sa.update(_EVENTS).where(*held).values(locked_until=None, lock_token=None))
+            connection.execute(sa.update(_EVENTS).where(*held).values(locked_until=None, lock_token=None,
+                                                                       lock_worker_id=None))
 
 
 def _wanted(engine: sa.Engine, agent_id: int, rdv_uuid: str) -> tuple[OutlookEvent | None, outlook.OutlookRdv | None,
@@ -353,8 +361,9 @@ def _wanted(engine: sa.Engine, agent_id: int, rdv_uuid: str) -> tuple[OutlookEve
             site_name=app_settings.public_url.split("://", 1)[-1]), True
 
 
-def _sync(engine: sa.Engine, graph: _Graph, agent_id: int, rdv_uuid: str, now: datetime) -> Result:
-    token = _lease(engine, agent_id, rdv_uuid)
+def _sync(engine: sa.Engine, graph: _Graph, agent_id: int, rdv_uuid: str, now: datetime,
+          worker_id: int | None) -> Result:
+    token = _lease(engine, agent_id, rdv_uuid, worker_id)
     if token is None:
         with Session(engine) as session:
             exists = session.exec(select(OutlookEvent.id).where(OutlookEvent.agent_id == agent_id,
@@ -441,7 +450,7 @@ def _remove(engine: sa.Engine, graph: _Graph, row: OutlookEvent, token: str) -> 
               generation=row.generation + 1)
 
 
-def _disconnect(engine: sa.Engine, graph: _Graph, agent_id: int, now: datetime) -> Result:
+def _disconnect(engine: sa.Engine, graph: _Graph, agent_id: int, now: datetime, worker_id: int | None) -> Result:
     with Session(engine) as session:
         rows = list(session.exec(select(OutlookEvent).where(
             OutlookEvent.agent_id == agent_id,
@@ -450,7 +459,7 @@ def _disconnect(engine: sa.Engine, graph: _Graph, agent_id: int, now: datetime) 
         session.expunge_all()
     busy = 0
     for row in rows:
-        token = _lease(engine, agent_id, row.rdv_uuid)
+        token = _lease(engine, agent_id, row.rdv_uuid, worker_id)
         if token is None:
             busy += 1
             continue

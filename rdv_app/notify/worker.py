@@ -532,7 +532,7 @@ class Worker:
     def _send_outlook(self, claim: Claim, now: datetime) -> Outcome:
         """Microsoft Graph calls (rdv_app.notify.outlook): the outbox's backoff, never before Retry-After."""
         with timing(PROVIDER_LATENCY, channel=Channel.OUTLOOK.value, provider="graph"):
-            result = outlook.deliver(self.engine, claim.event, claim.payload, now)
+            result = outlook.deliver(self.engine, claim.event, claim.payload, now, worker_id=claim.worker_id)
         if result.delivered:
             return Outcome(OutboxStatus.SENT, ReceiptResult.SENT)
         if result.permanent:

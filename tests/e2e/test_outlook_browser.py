@@ -14,9 +14,18 @@ from fakes.microsoft_graph import FakeMicrosoft
 from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
-from rdv_app.db.models import Agent, AgentRole, AgentService, Lieu, Motif, OutlookConnection, UsagerProfile
+from rdv_app.db.models import (
+    Agent,
+    AgentRole,
+    AgentService,
+    Lieu,
+    Motif,
+    OutboxMessage,
+    OutlookConnection,
+    UsagerProfile,
+)
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain.enums import LocationType
+from rdv_app.domain.enums import Channel, LocationType, NotificationEvent, OutboxStatus
 from rdv_app.services.rdv import lifecycle
 
 JULIEN = "julien.petit@demo.test"
@@ -29,6 +38,19 @@ def _until(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> N
     while not condition():
         assert wall_time.monotonic() < deadline, what
         wall_time.sleep(0.2)
+
+
+def _syncs(database_url: str) -> list[str]:
+    """The statuses of the Outlook syncs queued (everything of the demo is Julien's here)."""
+    with UnitOfWork(database_url) as uow:
+        return list(uow.session.exec(select(OutboxMessage.status).where(
+            OutboxMessage.channel == Channel.OUTLOOK.value,
+            OutboxMessage.event == NotificationEvent.OUTLOOK_SYNC.value)))
+
+
+def _all_synced(database_url: str) -> bool:
+    statuses = _syncs(database_url)
+    return bool(statuses) and set(statuses) == {OutboxStatus.SENT.value}
 
 
 def _plan_for_julien(database_url: str) -> tuple[int, datetime]:
@@ -80,11 +102,13 @@ def test_an_agent_connects_outlook_sees_rdvs_arrive_then_disconnects(page: Page,
         julien_id = uow.session.exec(select(Agent.id).where(Agent.email == JULIEN)).one()
         stored = uow.session.get(OutlookConnection, julien_id)
         assert stored is not None and microsoft.refresh_token not in (stored.refresh_token_sealed or "")
-    _until(lambda: len(microsoft.calendar()) > 0, "the demo RDVs of the last month reach Outlook")
+    _until(lambda: _all_synced(app_database_url), "the demo RDVs of the last month reach Outlook")
     backfilled = len(microsoft.calendar())
+    assert backfilled == len(_syncs(app_database_url)) > 0
 
     rdv_id, starts_at = _plan_for_julien(app_database_url)
-    _until(lambda: any(e["instant"] == starts_at for e in microsoft.calendar()), "the planned RDV reaches Outlook")
+    _until(lambda: any(e["instant"] == starts_at for e in microsoft.calendar()) and _all_synced(app_database_url),
+           "the planned RDV reaches Outlook")
     [planned] = [e for e in microsoft.calendar() if e["instant"] == starts_at]
     assert f"/agenda/rdv/{rdv_id}" in planned["body"]["content"]
     assert planned["start"]["timeZone"] == "Romance Standard Time"

@@ -12,7 +12,7 @@ Graph (`/v1.0/me/events`): `POST` creates (201 `{id}`; a reused `transactionId` 
 `ErrorDuplicateTransactionId`), `PATCH`/`DELETE /{id}` (unknown id: 404 `ErrorItemNotFound`), `GET` with
 `$filter=transactionId eq '...'`. A bearer that is not a live access token gets 401.
 Misbehaviour on demand: `failures` (a queue of (status, code, Retry-After) answered to the next Graph
-calls), `unauthorized_next` (401s to the next calls), `expire_access_tokens()`, `fail_deletes`, `delete_delay`.
+calls), `unauthorized_next` (401s to the next calls), `expire_access_tokens()`, `fail_deletes`, `delete_delay`, `hold_posts`.
 """
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ class FakeMicrosoft:
         self.token_unavailable = False
         self.fail_deletes = False
         self.delete_delay = 0.0  # seconds each DELETE takes (a slow mailbox: a disconnection shows its progress)
+        # `hold_posts`: a POST creates its event, then its answer waits for `release` (a worker killed
+        # meanwhile never hears it); `held` is set while one waits.
+        self.hold_posts = False
+        self.held = threading.Event()
+        self.release = threading.Event()
         self.unauthorized_next = 0
         self.failures: deque[tuple[int, str, str | None]] = deque()
         self.events: dict[str, dict[str, Any]] = {}
@@ -249,6 +254,9 @@ class _Handler(BaseHTTPRequestHandler):
             bearer = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
             body = json.loads(raw) if raw else None
             status, answer, headers = self.fake.graph(method, url.path, params, bearer, body)
+            if method == "POST" and status == 201 and self.fake.hold_posts:
+                self.fake.held.set()
+                self.fake.release.wait(60)
             self._send(status, answer, headers=headers)
         else:
             self._send(404, {"error": {"code": "NotFound", "message": url.path}})
