@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -121,6 +121,37 @@ def enqueue(
     if outbox_id is not None:
         session.info.setdefault(_QUEUED_IDS, []).append(outbox_id)
     return outbox_id
+
+
+def enqueue_many(session: Session, *, channel: Channel | str, event: NotificationEvent | str,
+                 messages: Sequence[Mapping[str, Any]]) -> list[int]:
+    """`enqueue` of many messages of one channel and event, a few statements for all (a batch such as the
+    Outlook sync of every RDV of an agent who connects). Each mapping holds `idempotency_key` and
+    `payload`, and may hold `organisation_id`, `rdv_id`, `usager_id` and `agent_id`; keys already queued
+    are skipped, as by `enqueue`. Returns the ids of the new messages."""
+    channel, event = Channel(channel), NotificationEvent(event)
+    now = clock.now()
+    rows: list[dict[str, Any]] = []
+    for message in messages:
+        if not message.get("idempotency_key"):
+            raise ValueError("idempotency_key is required")
+        payload = dict(message["payload"])
+        _check_payload(channel, payload)
+        rows.append({"idempotency_key": message["idempotency_key"], "channel": channel.value, "event": event.value,
+                     "payload": payload, "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": now,
+                     "organisation_id": message.get("organisation_id"), "rdv_id": message.get("rdv_id"),
+                     "usager_id": message.get("usager_id"), "agent_id": message.get("agent_id"),
+                     "webhook_endpoint_id": None, "rdv_version": None, "created_at": now})
+    if not rows:
+        return []
+    # One statement run for many parameter sets: SQLAlchemy batches them ("insertmanyvalues"), compiled once.
+    statement = (_INSERTS[session.get_bind().dialect.name](table_of(OutboxMessage))
+                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                 .returning(table_of(OutboxMessage).c.id))
+    ids = sorted(session.execute(statement, rows).scalars())
+    if ids:
+        session.info.setdefault(_QUEUED_IDS, []).extend(ids)
+    return ids
 
 
 def committed_ids(session: Session) -> list[int]:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -71,7 +71,7 @@ from rdv_app.db.rows import require_id, table_of
 from rdv_app.domain import clock, outlook
 from rdv_app.domain.enums import CANCELLED_STATUSES, Channel, NotificationEvent, OutboxStatus
 from rdv_app.domain.events import Change, RdvChanged
-from rdv_app.notify.outbox import enqueue
+from rdv_app.notify.outbox import enqueue, enqueue_many
 
 logger = logging.getLogger(__name__)
 
@@ -115,30 +115,43 @@ def queue_sync(session: Session, agent_id: int, rdv_uuid: str, rdv_id: int | Non
                organisation_id: int | None = None) -> int | None:
     """Queues the sync of one agent's event of one RDV in the caller's transaction, unless one is already
     waiting; returns the new outbox id, if any."""
-    session.exec(_INSERTS[session.get_bind().dialect.name](_EVENTS)  # type: ignore[call-overload]
-                 .values(agent_id=agent_id, rdv_uuid=rdv_uuid, rdv_id=rdv_id, generation=0, updated_at=clock.now())
-                 .on_conflict_do_nothing(index_elements=["agent_id", "rdv_uuid"]))
-    prefix = f"outlook:{agent_id}:{rdv_uuid}:"
-    waiting = session.exec(select(OutboxMessage.id).where(
-        OutboxMessage.channel == Channel.OUTLOOK.value, OutboxMessage.status == OutboxStatus.PENDING.value,
-        OutboxMessage.agent_id == agent_id, col(OutboxMessage.idempotency_key).startswith(prefix))).first()
-    if waiting is not None:
-        return None
-    return enqueue(session, channel=Channel.OUTLOOK, event=NotificationEvent.OUTLOOK_SYNC,
-                   idempotency_key=prefix + cause, payload={"agent_id": agent_id, "rdv_uuid": rdv_uuid},
-                   organisation_id=organisation_id, agent_id=agent_id)
+    queued = queue_syncs(session, agent_id, [(rdv_uuid, rdv_id, organisation_id)], cause)
+    return queued[0] if queued else None
+
+
+def queue_syncs(session: Session, agent_id: int, rdvs: Sequence[tuple[str, int | None, int | None]],
+                cause: str) -> list[int]:
+    """`queue_sync` for several RDVs (uuid, id, organisation id) of one agent, in a few statements."""
+    if not rdvs:
+        return []
+    now = clock.now()
+    session.execute(_INSERTS[session.get_bind().dialect.name](_EVENTS)
+                    .on_conflict_do_nothing(index_elements=["agent_id", "rdv_uuid"]),
+                    [{"agent_id": agent_id, "rdv_uuid": rdv_uuid, "rdv_id": rdv_id, "generation": 0, "updated_at": now}
+                     for rdv_uuid, rdv_id, _ in rdvs])
+    prefix = f"outlook:{agent_id}:"
+    waiting = {key.removeprefix(prefix).split(":", 1)[0] for key in session.exec(
+        select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.channel == Channel.OUTLOOK.value, OutboxMessage.status == OutboxStatus.PENDING.value,
+            OutboxMessage.agent_id == agent_id, col(OutboxMessage.idempotency_key).startswith(prefix)))}
+    messages = {rdv_uuid: {"idempotency_key": f"{prefix}{rdv_uuid}:{cause}", "agent_id": agent_id,
+                           "organisation_id": organisation_id,
+                           "payload": {"agent_id": agent_id, "rdv_uuid": rdv_uuid}}
+                for rdv_uuid, _rdv_id, organisation_id in rdvs if rdv_uuid not in waiting}
+    return enqueue_many(session, channel=Channel.OUTLOOK, event=NotificationEvent.OUTLOOK_SYNC,
+                        messages=list(messages.values()))
 
 
 def queue_backfill(session: Session, agent_id: int, now: datetime) -> int:
     """On connecting: a sync of every RDV of the agent from one month back (cancelled ones excluded);
-    returns how many."""
+    returns how many RDVs."""
     rows = session.exec(
-        select(Rdv.id, Rdv.uuid, Rdv.organisation_id).join(RdvAgent, col(RdvAgent.rdv_id) == Rdv.id)
+        select(Rdv.uuid, Rdv.id, Rdv.organisation_id).join(RdvAgent, col(RdvAgent.rdv_id) == Rdv.id)
         .where(RdvAgent.agent_id == agent_id, Rdv.starts_at >= now - outlook.BACKFILL_WINDOW,
                col(Rdv.status).not_in(_CANCELLED))
         .order_by(col(Rdv.starts_at), col(Rdv.id))).all()
-    for rdv_id, rdv_uuid, organisation_id in rows:
-        queue_sync(session, agent_id, rdv_uuid, rdv_id, f"connect:{now.isoformat()}", organisation_id=organisation_id)
+    queue_syncs(session, agent_id, [(rdv_uuid, rdv_id, organisation_id) for rdv_uuid, rdv_id, organisation_id in rows],
+                f"connect:{now.isoformat()}")
     return len(rows)
 
 
