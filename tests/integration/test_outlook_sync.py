@@ -437,3 +437,18 @@ def test_disconnecting_clears_the_tokens_even_when_deletes_fail(db_url: str, wor
     assert _connection(db_url, world.agent) is None
     with UnitOfWork(db_url) as uow:
         assert uow.session.exec(select(OutlookEvent)).all() == []
+
+
+def test_other_graph_errors_are_retried_with_the_outbox_backoff(db_url: str, world: World,
+                                                                 fake: FakeMicrosoft) -> None:
+    _connect(db_url, fake, world.agent)
+    _plan(db_url, world, _next_day_at(9), [world.agent])
+    fake.failures.append((403, "ErrorAccountSuspend", None))
+    before = clock.now()
+    _run(db_url)
+    [row] = _outlook_rows(db_url)
+    assert row.status == OutboxStatus.PENDING.value and "ErrorAccountSuspend" in (row.last_error or "")
+    assert before + timedelta(seconds=20) <= row.next_attempt_at <= clock.now() + timedelta(minutes=1)
+    assert fake.calendar() == []
+    _run(db_url, later=timedelta(minutes=2))
+    assert len(fake.calendar()) == 1
