@@ -125,7 +125,7 @@ def authorize_url(settings: MicrosoftSettings, flow: Flow, redirect_uri: str, lo
 
 
 def exchange_code(settings: MicrosoftSettings, flow: Flow | None, *, code: str | None, state: str | None,
-                  error: str | None, redirect_uri: str, transport: httpx.BaseTransport | None = None) -> Tokens:
+                  error: str | None, redirect_uri: str) -> Tokens:
     """The tokens of a finished authorization, or MicrosoftError with what to tell the agent."""
     if flow is None or not state or not secrets.compare_digest(flow.state, state):
         raise MicrosoftError("La connexion à Microsoft a expiré. Recommencez, s'il vous plaît.")
@@ -136,7 +136,7 @@ def exchange_code(settings: MicrosoftSettings, flow: Flow | None, *, code: str |
     try:
         tokens = _token_request(settings, {"grant_type": "authorization_code", "code": code,
                                            "redirect_uri": redirect_uri, "code_verifier": flow.verifier,
-                                           "scope": SCOPE}, transport)
+                                           "scope": SCOPE})
     except (RefreshRefused, TokenEndpointUnavailable) as failure:
         raise MicrosoftError from failure
     if tokens.refresh_token is None:
@@ -144,17 +144,15 @@ def exchange_code(settings: MicrosoftSettings, flow: Flow | None, *, code: str |
     return tokens
 
 
-def refresh(settings: MicrosoftSettings, refresh_token: str, *,
-            transport: httpx.BaseTransport | None = None) -> Tokens:
+def refresh(settings: MicrosoftSettings, refresh_token: str) -> Tokens:
     return _token_request(settings, {"grant_type": "refresh_token", "refresh_token": refresh_token,
-                                     "scope": SCOPE}, transport)
+                                     "scope": SCOPE})
 
 
-def _token_request(settings: MicrosoftSettings, form: dict[str, str],
-                   transport: httpx.BaseTransport | None) -> Tokens:
+def _token_request(settings: MicrosoftSettings, form: dict[str, str]) -> Tokens:
     now = clock.now()
     try:
-        with httpx.Client(transport=transport, timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
+        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
             response = http.post(settings.token_endpoint, data={**form, "client_id": settings.client_id,
                                                                 "client_secret": settings.client_secret})
     except httpx.HTTPError as failure:

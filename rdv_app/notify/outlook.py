@@ -186,14 +186,13 @@ class _Graph:
     """Calls Graph as one agent; refreshes the access token when it is due or refused once per call, and
     stores each new pair of tokens at once."""
 
-    def __init__(self, engine: sa.Engine, settings: MicrosoftSettings, connection: OutlookConnection,
-                 transport: httpx.BaseTransport | None) -> None:
-        self.engine, self.settings, self.transport = engine, settings, transport
+    def __init__(self, engine: sa.Engine, settings: MicrosoftSettings, connection: OutlookConnection) -> None:
+        self.engine, self.settings = engine, settings
         self.agent_id = connection.agent_id
         self.access_token = unseal(connection.access_token_sealed)
         self.refresh_token = unseal(connection.refresh_token_sealed)
         self.expires_at = connection.access_expires_at
-        self.http = httpx.Client(transport=transport, timeout=microsoft.TIMEOUT_SECONDS, follow_redirects=False)
+        self.http = httpx.Client(timeout=microsoft.TIMEOUT_SECONDS, follow_redirects=False)
 
     def close(self) -> None:
         self.http.close()
@@ -227,7 +226,7 @@ class _Graph:
         if self.refresh_token is None:
             raise ConnectionBroken
         try:
-            tokens = microsoft.refresh(self.settings, self.refresh_token, transport=self.transport)
+            tokens = microsoft.refresh(self.settings, self.refresh_token)
         except RefreshRefused as refused:
             raise ConnectionBroken(str(refused)) from refused
         except TokenEndpointUnavailable as failure:
@@ -276,8 +275,8 @@ def _retry_after(value: str | None) -> timedelta | None:
 # --------------------------------------------------------------------------- delivery
 
 
-def deliver(engine: sa.Engine, event: str, payload: dict[str, Any], now: datetime, *, worker_id: int | None = None,
-            transport: httpx.BaseTransport | None = None) -> Result:
+def deliver(engine: sa.Engine, event: str, payload: dict[str, Any], now: datetime, *,
+            worker_id: int | None = None) -> Result:
     """One attempt of an outlook outbox row; `now` decides the schedule. `worker_id`: the outbox worker
     making it, whose death (its heartbeat row gone, rdv_app.notify.worker) frees its leases at once."""
     settings = MicrosoftSettings.from_env()
@@ -290,7 +289,7 @@ def deliver(engine: sa.Engine, event: str, payload: dict[str, Any], now: datetim
             session.expunge(connection)
     if connection is None or connection.refresh_token_sealed is None:
         return Result(True)  # disconnected: nothing to keep up to date
-    graph = _Graph(engine, settings, connection, transport)
+    graph = _Graph(engine, settings, connection)
     try:
         if event == NotificationEvent.OUTLOOK_DISCONNECT:
             return _disconnect(engine, graph, agent_id, now, worker_id)
