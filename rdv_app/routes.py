@@ -90,6 +90,10 @@ ORGANISATION_BY_EXTERNAL_ID = "/org/ext/{territory}/{external_id}"
 ORGANISATION_BY_EXTERNAL_ID_SLUG = "/org/ext/{territory}/{external_id}/{slug}"
 LIEUX_MEDIATION = "/api/v1/lieux_mediation_numerique.{format:str}"  # csv or json ("Lieux de médiation numérique")
 RESIN = "/resin/{external_ids}"  # the Rés'In network's link: "Accompagnement individuel" of these structures
+# "S'identifier avec Microsoft" (Outlook sync, rdv_app/api/outlook_http.py): start and return of the sign-in.
+OUTLOOK_START = "/_auth/outlook"
+OUTLOOK_CALLBACK = "/_auth/outlook/retour"
+OUTLOOK_FLOW_COOKIE = "rdv_outlook"
 USAGER_SESSION_COOKIE = "rdv_usager_session"
 FRANCECONNECT_FLOW_COOKIE = "rdv_franceconnect"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rdv_app.db import messagebus
 from rdv_app.domain.events import AvailabilityChanged, RdvChanged, RecordChanged
-from rdv_app.notify import ants, daily_jobs, events, notices, prescription, withdrawals
+from rdv_app.notify import ants, daily_jobs, events, notices, outlook, prescription, withdrawals
 from rdv_app.services import retention
 from rdv_app.services.availability.plages import purge_expired_plages
 from rdv_app.services.integrations import webhooks
@@ -23,6 +23,7 @@ def configure() -> None:
     messagebus.register(RdvChanged, events.on_rdv_changed)
     messagebus.register(RdvChanged, webhooks.on_rdv_changed)
     messagebus.register(RdvChanged, prescription.on_rdv_changed)
+    messagebus.register(RdvChanged, outlook.on_rdv_changed)
     messagebus.register(AvailabilityChanged, notices.on_availability_changed)
     messagebus.register(AvailabilityChanged, webhooks.on_availability_changed)
     messagebus.register(RecordChanged, webhooks.on_record_changed)

@@ -21,6 +21,7 @@ from rdv_app.api.client_address import client_ip
 from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.metrics import metrics
 from rdv_app.api.public_links import ROUTES as PUBLIC_LINKS_ROUTES
+from rdv_app.api.outlook_http import ROUTES as OUTLOOK_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
@@ -175,6 +176,7 @@ http_routes = Starlette(routes=[
     *DEMO_MAILBOX_ROUTES,
     *ANTS_ROUTES,
     *PUBLIC_LINKS_ROUTES,
+    *OUTLOOK_ROUTES,
 ])
 
 # Public booking pages may be embedded in other sites (the "iframe" snippet given to organisations);

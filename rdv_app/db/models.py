@@ -649,6 +649,48 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = _instant()
 
 
+class OutlookConnection(SQLModel, table=True):
+    """An agent's Microsoft 365 calendar connection (rdv_app.services.agents.outlook): the tokens sealed with
+    RDV_SECRET_KEY (rdv_app.auth.sealed), when the refresh token was last issued (its 90 days of validity
+    start again then), and a disconnection under way with its progress."""
+
+    __tablename__ = "outlook_connection"
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True, ondelete="CASCADE")
+    access_token_sealed: str | None = None
+    refresh_token_sealed: str | None = None
+    access_expires_at: datetime | None = _instant()
+    connected_at: datetime = _created()
+    refresh_issued_at: datetime | None = _instant()
+    # Microsoft refused the refresh token: the agent must connect again; told once by email.
+    broken_at: datetime | None = _instant()
+    broken_notified_at: datetime | None = _instant()
+    disconnect_started_at: datetime | None = _instant()
+    disconnect_total: int = 0
+    disconnect_done: int = 0
+
+
+class OutlookEvent(SQLModel, table=True):
+    """The Outlook event of one agent for one RDV (rdv_app.notify.outlook). Keyed by the RDV's uuid, which
+    outlives the RDV's row: its deletion must still remove the event. `generation` numbers the events made
+    for the pair (the Graph `transactionId` holds it); `creating` is the transactionId of a create whose
+    answer was not recorded yet (a crash: the event may exist); the lease serialises the deliveries, and
+ends early when its worker is found dead."""
+
+    __tablename__ = "outlook_event"
+    __table_args__ = (sa.UniqueConstraint("agent_id", "rdv_uuid", name="uq_outlook_event_agent_rdv"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = _fk("agent.id", index=False)
+    rdv_uuid: str
+    rdv_id: int | None = Field(default=None, index=True)  # to find the rows of an RDV; no key: it may go
+    outlook_id: str | None = None
+    generation: int = 0
+    creating: str | None = None
+    locked_until: datetime | None = _instant()
+    lock_token: str | None = None
+    lock_worker_id: int | None = None  # the outbox worker holding the lease (no key: its row goes when it dies)
+    updated_at: datetime = _created()
+
+
 class Receipt(SQLModel, table=True):
     """The audit of every notification attempt's outcome, shown to agents on the RDV page."""
 

@@ -89,6 +89,8 @@ class NotificationEvent(StrEnum):
     ABSENCE_NOTICE = "absence_notice"
     WEBHOOK = "webhook"
     ACCOUNT = "account"
+    OUTLOOK_SYNC = "outlook_sync"  # one agent's Outlook event of one RDV brought up to date
+    OUTLOOK_DISCONNECT = "outlook_disconnect"  # every Outlook event of an agent removed, then the tokens
 
 
 class Channel(StrEnum):
@@ -96,6 +98,7 @@ class Channel(StrEnum):
     MAIL = "mail"
     WEBHOOK = "webhook"
     ANTS = "ants"  # a call to the ANTS coordination API (rdv_app.notify.ants)
+    OUTLOOK = "outlook"  # Microsoft Graph calls on an agent's calendar (rdv_app.notify.outlook)
 
 
 class ReceiptResult(StrEnum):

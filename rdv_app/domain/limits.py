@@ -19,6 +19,7 @@ stored value can swell a page, an SMS, an email or a webhook:
 | `SEARCH`       | 200   | what is typed in a search box                                               |
 | `SECRET`       | 4 096 | tokens, keys, signed cookies, what FranceConnect gives (its id_token, a JWT) |
 | `PASSWORD`     | 256   | a password (hashing a longer one would only cost time)                      |
+| `OAUTH_TOKEN`  | 16 384 | Microsoft's access and refresh tokens (Outlook sync), JWTs that carry claims |
 """
 
 NAME = 100
@@ -33,3 +34,4 @@ CODE = 64
 SEARCH = 200
 SECRET = 4_096
 PASSWORD = 256
+OAUTH_TOKEN = 16_384

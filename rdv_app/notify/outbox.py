@@ -14,6 +14,9 @@ Payloads, already rendered (texts by `rdv_app.domain.sms`, calendars by `rdv_app
   neither rests in the outbox;
 - ants: `{"rdv_id": 12, "appointment": {...}, "application_ids": [...], ...}`: bring the ANTS coordination
   API up to date for that RDV (rdv_app.notify.ants).
+- outlook: `{"agent_id": 12, "rdv_uuid": "..."}` (bring that agent's Outlook event of that RDV up to date) or
+  `{"agent_id": 12}` (remove all their events, then their tokens): what to send is read when sending
+  (rdv_app.notify.outlook).
 
 Delivery right after the commit: the session remembers the ids it queued; once its transaction commits
 they move to a "committed" list (a rollback forgets them), which `committed_ids` hands over once to
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -122,6 +125,37 @@ def enqueue(
     return outbox_id
 
 
+def enqueue_many(session: Session, *, channel: Channel | str, event: NotificationEvent | str,
+                 messages: Sequence[Mapping[str, Any]]) -> list[int]:
+    """`enqueue` of many messages of one channel and event, a few statements for all (a batch such as the
+    Outlook sync of every RDV of an agent who connects). Each mapping holds `idempotency_key` and
+    `payload`, and may hold `organisation_id`, `rdv_id`, `usager_id` and `agent_id`; keys already queued
+    are skipped, as by `enqueue`. Returns the ids of the new messages."""
+    channel, event = Channel(channel), NotificationEvent(event)
+    now = clock.now()
+    rows: list[dict[str, Any]] = []
+    for message in messages:
+        if not message.get("idempotency_key"):
+            raise ValueError("idempotency_key is required")
+        payload = dict(message["payload"])
+        _check_payload(channel, payload)
+        rows.append({"idempotency_key": message["idempotency_key"], "channel": channel.value, "event": event.value,
+                     "payload": payload, "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": now,
+                     "organisation_id": message.get("organisation_id"), "rdv_id": message.get("rdv_id"),
+                     "usager_id": message.get("usager_id"), "agent_id": message.get("agent_id"),
+                     "webhook_endpoint_id": None, "rdv_version": None, "created_at": now})
+    if not rows:
+        return []
+    # One statement run for many parameter sets: SQLAlchemy batches them ("insertmanyvalues"), compiled once.
+    statement = (_INSERTS[session.get_bind().dialect.name](table_of(OutboxMessage))
+                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                 .returning(table_of(OutboxMessage).c.id))
+    ids = sorted(session.execute(statement, rows).scalars())
+    if ids:
+        session.info.setdefault(_QUEUED_IDS, []).extend(ids)
+    return ids
+
+
 def committed_ids(session: Session) -> list[int]:
     """The ids of the messages this session queued in transactions that have committed since the last
     call, in order; each id is handed over once."""
@@ -167,6 +201,11 @@ def _check_payload(channel: Channel, payload: dict[str, Any]) -> None:
     elif channel is Channel.ANTS:
         if not isinstance(payload.get("rdv_id"), int) or not isinstance(payload.get("appointment"), dict):
             raise ValueError("ants payloads hold the RDV's id and its appointment (rdv_app.notify.ants)")
+    elif channel is Channel.OUTLOOK:
+        if not isinstance(payload.get("agent_id"), int) or set(payload) - {"agent_id", "rdv_uuid"}:
+            raise ValueError("outlook payloads hold only 'agent_id' and 'rdv_uuid'")
+        if "rdv_uuid" in payload:
+            _require_text(payload, "rdv_uuid")
     else:
         _require_text(payload, "body", "webhook_id")
         if not isinstance(payload.get("endpoint_id"), int) or set(payload) - {"body", "webhook_id", "endpoint_id"}:

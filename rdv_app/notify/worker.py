@@ -79,7 +79,7 @@ from rdv_app.domain.withdrawal import WITHDRAWN, is_withdrawn
 from rdv_app.error_tracking import init_error_tracking
 from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.metrics import DELIVERIES, PROVIDER_LATENCY, timing
-from rdv_app.notify import ants, daily_jobs, mailer, reminders, webhooks
+from rdv_app.notify import ants, daily_jobs, mailer, outlook, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 from rdv_app.notify.outbox import EXPIRES_AT
 from rdv_app.notify.sms import OVH_TIMEOUT, SmsProvider, SmsResult, sms_provider_from_env
@@ -114,7 +114,7 @@ SCHEDULE_INTERVAL = 60.0
 DAILY_SMS_CAP = 10
 SMS_CAP_WINDOW = timedelta(hours=24)
 # Delivery channels this worker sends.
-CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.MAIL, Channel.WEBHOOK, Channel.ANTS)
+CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.MAIL, Channel.WEBHOOK, Channel.ANTS, Channel.OUTLOOK)
 
 
 def _retry_delays(first: timedelta = timedelta(seconds=30), cap: timedelta = timedelta(hours=2),
@@ -477,6 +477,8 @@ class Worker:
                 return self._send_webhook(claim, now)
             if claim.channel is Channel.ANTS:
                 return self._sync_ants(claim)
+            if claim.channel is Channel.OUTLOOK:
+                return self._send_outlook(claim, now)
             return self._send_mail(claim)
         except sa.exc.SQLAlchemyError:
             raise  # the database, not the message: the whole batch stops (see _process)
@@ -537,6 +539,18 @@ class Worker:
         with timing(PROVIDER_LATENCY, channel=Channel.ANTS.value, provider="ants"):
             done = ants.deliver(self.engine, claim.payload, self.ants)
         return Outcome(OutboxStatus.SENT, ReceiptResult.SENT, provider_message_id=done[:200])
+    def _send_outlook(self, claim: Claim, now: datetime) -> Outcome:
+        """Microsoft Graph calls (rdv_app.notify.outlook): the outbox's backoff, never before Retry-After."""
+        with timing(PROVIDER_LATENCY, channel=Channel.OUTLOOK.value, provider="graph"):
+            result = outlook.deliver(self.engine, claim.event, claim.payload, now, worker_id=claim.worker_id)
+        if result.delivered:
+            return Outcome(OutboxStatus.SENT, ReceiptResult.SENT)
+        if result.permanent:
+            return Outcome(OutboxStatus.FAILED, ReceiptResult.FAILURE, error=f"Échec définitif : {result.error}")
+        outcome = self._retry_or_give_up(claim, result.error or "", now)
+        if outcome.retry_at is not None and result.retry_at is not None and result.retry_at > outcome.retry_at:
+            return Outcome(outcome.status, outcome.result, error=outcome.error, retry_at=result.retry_at)
+        return outcome
 
     @staticmethod
     def _send_sms(claim: Claim, sms: SmsProvider, tag: str, sms_sent: Counter[str]) -> Outcome:

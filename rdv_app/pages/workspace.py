@@ -9,13 +9,14 @@ from rdv_app.components.fields import fieldset
 from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.mfa import EnrolmentProps, enrolment_step, recovery_codes_list
+from rdv_app.components.outlook import OutlookProps, outlook_section
 from rdv_app.components.planning import status_region
 from rdv_app.components.webcal import WebcalProps, webcal_section
 from rdv_app.domain.enums import RdvNotificationLevel
 from rdv_app.domain.passwords import PASSWORD_HINT
 from rdv_app.pages.template import agent_page
 from rdv_app.state.agent import AgentState
-from rdv_app.state.calendar_sync import WebcalState
+from rdv_app.state.calendar_sync import OutlookState, WebcalState
 from rdv_app.state.workspace import AccountState, WorkspaceState
 
 
@@ -232,7 +233,7 @@ def preferences_form() -> rx.Component:
     )
 
 
-@agent_page(routes.ACCOUNT, "Mon compte", load=[AccountState.load, WebcalState.load_webcal])
+@agent_page(routes.ACCOUNT, "Mon compte", load=[AccountState.load, WebcalState.load_webcal, OutlookState.load_outlook])
 def account() -> rx.Component:
     return rx.vstack(
         rx.heading("Mon compte", as_="h1", size="7"),
@@ -254,6 +255,16 @@ def account() -> rx.Component:
             error=WebcalState.webcal_error, confirming_reset=WebcalState.confirming_reset,
             resetting=WebcalState.resetting, on_copied=WebcalState.copied, on_ask_reset=WebcalState.ask_reset,
             on_cancel_reset=WebcalState.cancel_reset, on_reset=WebcalState.reset_link,
+        )),
+        outlook_section(OutlookProps(
+            loaded=OutlookState.outlook_loaded, available=OutlookState.outlook_available,
+            connected=OutlookState.outlook_connected, broken=OutlookState.outlook_broken,
+            disconnecting=OutlookState.outlook_disconnecting, removed=OutlookState.outlook_removed,
+            to_remove=OutlookState.outlook_to_remove, renew_before=OutlookState.outlook_renew_before,
+            confirming=OutlookState.outlook_confirming, message=OutlookState.outlook_message,
+            error=OutlookState.outlook_error, on_connect=OutlookState.connect,
+            on_ask_disconnect=OutlookState.ask_disconnect, on_cancel_disconnect=OutlookState.cancel_disconnect,
+            on_disconnect=OutlookState.disconnect,
         )),
         spacing="4",
         width="100%",

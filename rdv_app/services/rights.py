@@ -356,3 +356,9 @@ def prescription_usager(uow: UnitOfWork, scope: AgentScope, usager_id: int) -> U
     if usager is None:
         raise NotFound("Cet usager n'est pas suivi dans votre territoire.")
     return usager
+def own_account(uow: UnitOfWork, agent_id: int) -> Agent:
+    """The signed-in agent's own account ("Mon compte"): only theirs, and only while it is active."""
+    agent = uow.session.get(Agent, agent_id)
+    if agent is None or agent.deleted_at is not None:
+        raise NotFound("Compte introuvable.")
+    return agent

@@ -13,6 +13,7 @@ from app_server import running_app
 from axe_playwright_python.sync_playwright import Axe
 from fakes.ants_hub import FakeAntsHub
 from fakes.ban_server import FakeBan
+from fakes.microsoft_graph import FakeMicrosoft
 from fakes.oidc_provider import FakeFranceConnect
 from pg import free_port
 from playwright.sync_api import Locator, Page, expect
@@ -79,11 +80,20 @@ def ants_hub() -> Iterator[FakeAntsHub]:
 
 
 @pytest.fixture(scope="session")
+def microsoft() -> Iterator[FakeMicrosoft]:
+    """The loopback Microsoft identity platform and Graph the served app syncs Outlook calendars with."""
+    with FakeMicrosoft() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def app_url(app_database_url: str, franceconnect: FakeFranceConnect, ban: FakeBan, ants_hub: FakeAntsHub,
+            microsoft: FakeMicrosoft,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrates and seeds a fresh SQLite database, then serves the demo exactly as `make run` does."""
     port = free_port()
     franceconnect.redirect_uris.add(f"http://localhost:{port}/_auth/franceconnect/retour")
+    microsoft.redirect_uris.add(f"http://localhost:{port}/_auth/outlook/retour")
     with running_app(
         app_database_url, tmp_path_factory.mktemp("server"), port, RDV_DEMO="1",
         # A writer is refused after 10 s of SQLite's lock held elsewhere (test_database_refusals), not 30.
@@ -93,6 +103,7 @@ def app_url(app_database_url: str, franceconnect: FakeFranceConnect, ban: FakeBa
         RDV_BAN_URL=ban.url,
         RDV_ANTS_API_URL=ants_hub.url, RDV_ANTS_API_TOKEN=ants_hub.token,
         **franceconnect.environment(),
+        **microsoft.environment(),
     ) as base_url:
         yield base_url
 
