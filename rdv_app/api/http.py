@@ -20,8 +20,8 @@ from rdv_app.api.ants import ROUTES as ANTS_ROUTES
 from rdv_app.api.client_address import client_ip
 from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
 from rdv_app.api.metrics import metrics
-from rdv_app.api.public_links import ROUTES as PUBLIC_LINKS_ROUTES
 from rdv_app.api.outlook_http import ROUTES as OUTLOOK_ROUTES
+from rdv_app.api.public_links import ROUTES as PUBLIC_LINKS_ROUTES
 from rdv_app.api.usager_auth_http import ROUTES as USAGER_AUTH_ROUTES
 from rdv_app.api.usager_link import ROUTES as USAGER_LINK_ROUTES
 from rdv_app.api.webcal import calendar_feed
