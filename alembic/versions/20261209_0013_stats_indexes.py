@@ -1,0 +1,27 @@
+"""statistics indexes: RDVs by organisation and creation instant, receipts by organisation and instant (issue 19)
+
+Revision ID: 0013
+Revises: 0011
+Create Date: 2026-12-09 09:00:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # "RDV créés" counts an organisation's RDVs by week of creation.
+    op.create_index("ix_rdv_organisation_created_at", "rdv", ["organisation_id", "created_at"])
+    # The public page's notifications count receipts by week, per territory's organisations.
+    op.create_index("ix_receipt_organisation_created_at", "receipt", ["organisation_id", "created_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_receipt_organisation_created_at", table_name="receipt")
+    op.drop_index("ix_rdv_organisation_created_at", table_name="rdv")
