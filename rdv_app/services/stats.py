@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from rdv_app.db.engine import database_url
 from rdv_app.db.models import (
     Agent,
     AgentRole,
@@ -224,6 +225,13 @@ def _organisation(uow: UnitOfWork, organisation_id: int) -> Organisation:
 
 
 @boundary
+def organisation_time_zone(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> str:
+    """The time zone of an organisation of the agent, whose wall clock the pages' periods follow."""
+    rights.agent_scope(uow, actor_agent_id, organisation_id)
+    return _organisation(uow, organisation_id).time_zone
+
+
+@boundary
 def organisation_stats(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, first_day: date,
                        last_day: date) -> OrganisationStats:
     """"Statistiques de <organisation>" for the RDVs this agent may follow there, over local days."""
@@ -333,7 +341,7 @@ def public_stats(uow: UnitOfWork, territory_id: int | None, today: date) -> Publ
     on_rdvs = sa.join(RdvAgent, Rdv, col(Rdv.id) == RdvAgent.rdv_id)
     active = _bucketed(uow, month_buckets, col(Rdv.starts_at), sa.literal("agents"), on_rdvs,
                        [*in_territory, col(Rdv.starts_at) < now],
-                       aggregate=sa.func.count(sa.distinct(RdvAgent.agent_id)))
+                       aggregate=sa.func.count(sa.distinct(col(RdvAgent.agent_id))))
     return PublicStats(
         territory_id=territory_id, territory_name=names.get(territory_id, "") if territory_id else "",
         territories=territories, first_day=first_day, last_day=last_day, computed_on=today,
@@ -393,10 +401,11 @@ _cache: dict[tuple[str, int | None, date], PublicStats] = {}
 _cache_lock = threading.Lock()
 
 
-def public_stats_of_the_day(url: str, territory_id: int | None) -> PublicStats:
+def public_stats_of_the_day(territory_id: int | None, url: str | None = None) -> PublicStats:
     """`public_stats`, computed at most once a day per territory by this process and kept in its memory
     (no personal data, a few kilobytes per territory): keyed by the database, the territory and the local
     day of the page's zone, so a new day computes anew and yesterday's entries are dropped."""
+    url = url or database_url()
     zone = PUBLIC_ZONE
     if territory_id is not None:
         with UnitOfWork(url, read_only=True) as uow:
