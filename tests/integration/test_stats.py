@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 import factories as make
 import pytest
+import time_machine
 from sqlmodel import Session, select
 
 from rdv_app import routes
-from rdv_app.db.models import AgentRole, Participation, Rdv, Receipt
+from rdv_app.db.models import AgentRole, Motif, Organisation, Participation, Rdv, Receipt
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services import stats
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
@@ -197,3 +198,20 @@ def test_the_public_page_counts_everything_or_one_territory(db_url: str, world: 
 
 def test_the_counters_speak_the_lists_statuses(db_url: str, world: World) -> None:
     assert [key for key, _ in stats.STATUS_COUNTERS] == list(routes.RDV_LIST_STATUSES)
+
+
+def test_the_public_page_is_computed_once_a_day_per_territory(db_url: str, world: World) -> None:
+    first = stats.public_stats_of_the_day(world.la_reunion, db_url)
+    with UnitOfWork(db_url) as uow:
+        org = uow.session.get(Organisation, world.reunion)
+        motif = uow.session.exec(select(Motif).where(Motif.organisation_id == world.reunion)).one()
+        make.rdv(uow.session, org, motif, paris(3, 11, 9), agents=[world.admin], status="seen")  # type: ignore[arg-type]
+        uow.commit()
+    again = stats.public_stats_of_the_day(world.la_reunion, db_url)
+    assert _counters(again.counters)["seen"] == _counters(first.counters)["seen"] == 1
+    # Another territory is computed on its own; the next local day (Réunion time) computes anew.
+    assert _counters(stats.public_stats_of_the_day(world.pas_de_calais, db_url).counters)["seen"] == 3
+    with time_machine.travel(datetime(2026, 11, 4, 20, 1, tzinfo=UTC), tick=False):  # 5 November, 00:01 there
+        tomorrow = stats.public_stats_of_the_day(world.la_reunion, db_url)
+    assert tomorrow.computed_on == date(2026, 11, 5)
+    assert _counters(tomorrow.counters)["seen"] == 2
