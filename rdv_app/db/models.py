@@ -520,8 +520,9 @@ class Rdv(SQLModel, table=True):
         # Agendas look for RDVs ending after the shown range starts: mostly today's and later ones.
         sa.Index("ix_rdv_organisation_ends_at", "organisation_id", "ends_at"),
         sa.Index("ix_rdv_starts_at_ends_at", "starts_at", "ends_at"),
-        # Statistics: "RDV créés" by week of creation.
-        sa.Index("ix_rdv_organisation_created_at", "organisation_id", "created_at"),
+        # Statistics (covering): "RDV créés" by week of creation, origin and motif; counters by status.
+        sa.Index("ix_rdv_organisation_created_at", "organisation_id", "created_at", "created_by_type", "motif_id"),
+        sa.Index("ix_rdv_organisation_starts_at_status", "organisation_id", "starts_at", "status", "motif_id"),
         *_max_lengths(context=limits.NOTE, name=limits.LABEL),
     )
     id: int | None = Field(default=None, primary_key=True)

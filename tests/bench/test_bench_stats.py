@@ -125,7 +125,7 @@ def test_bench_organisation_stats(benchmark, database: tuple[str, str, int, int,
             found = organisation_stats(uow, agent_id, organisation_id, first, last)
             totals.append(found.by_origin.total)
 
-    benchmark.pedantic(compute, rounds=40, iterations=1, warmup_rounds=2)
+    benchmark.pedantic(compute, rounds=30, iterations=1, warmup_rounds=2)
     timings = sorted(benchmark.stats.stats.data)
     p95 = statistics.quantiles(timings, n=20)[-1] * 1000
     assert min(totals) > 0
