@@ -11,7 +11,7 @@ status, motif), so the table's rows, stored in the order the RDVs were made, are
 "RDV créés" charts come from one pass.
 
 Scopes:
-- the organisation's page counts the RDVs the agent may follow there (`rights.visible_rdvs`: admins and
+- the organisation's page counts the RDVs the agent may follow there (`rights.visible_rdvs_alone`: admins and
   secrétaires all of them, a basic agent their services' RDVs and those they are on), the same rule as the
   "Liste des RDV" its counters link to;
 - the personal page counts the RDVs the agent is on, in every organisation (weeks on the wall clock of the
@@ -198,17 +198,21 @@ def _grouped(uow: UnitOfWork, buckets: list[Bucket], instant: Any, keys: Sequenc
     return {tuple(row[:-1]): row[-1] for row in uow.session.execute(query).all()}
 
 
-def _created(uow: UnitOfWork, buckets: list[Bucket], source: Any, conditions: Sequence[Any],
+def _created(uow: UnitOfWork, buckets: list[Bucket], conditions: Sequence[Any],
              ) -> tuple[dict[tuple[int, Any], int], dict[tuple[int, Any], int], dict[tuple[int, Any], int]]:
-    """"RDV créés" by origin, by service and by location type, from one pass over the period's RDVs
-    (`source` joins `Motif`): the groups (weeks × origins × services × location types, a few hundred)
-    are added up here."""
+    """"RDV créés" by origin, by service and by location type, from one pass over the period's RDVs,
+    grouped by origin and motif (what `ix_rdv_organisation_created_at` holds); each motif's service and
+    location type then come from the motifs (a few dozen rows), and the groups are added up here."""
+    found = _grouped(uow, buckets, col(Rdv.created_at), [col(Rdv.created_by_type), col(Rdv.motif_id)],
+                     table_of(Rdv), conditions)
+    motifs = {motif_id: (service_id, location_type) for motif_id, service_id, location_type in uow.session.exec(
+        select(Motif.id, Motif.service_id, Motif.location_type).where(
+            col(Motif.id).in_({motif_id for _, _, motif_id in found}))).all()}
     by_origin: dict[tuple[int, Any], int] = {}
     by_service: dict[tuple[int, Any], int] = {}
     by_location: dict[tuple[int, Any], int] = {}
-    found = _grouped(uow, buckets, col(Rdv.created_at),
-                     [col(Rdv.created_by_type), col(Motif.service_id), col(Motif.location_type)], source, conditions)
-    for (n, origin, service_id, location_type), count in found.items():
+    for (n, origin, motif_id), count in found.items():
+        service_id, location_type = motifs[motif_id]
         for totals, key in ((by_origin, origin), (by_service, service_id), (by_location, location_type)):
             totals[(n, key)] = totals.get((n, key), 0) + count
     return by_origin, by_service, by_location
@@ -266,12 +270,11 @@ def organisation_stats(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
     scope = rights.agent_scope(uow, actor_agent_id, organisation_id)
     organisation = _organisation(uow, organisation_id)
     buckets = _period(first_day, last_day, organisation.time_zone)
-    source = sa.join(Rdv, Motif, col(Motif.id) == Rdv.motif_id)
-    visible = rights.visible_rdvs(scope)
+    visible = rights.visible_rdvs_alone(scope)
     start, end = stats_weeks.period_bounds(first_day, last_day, organisation.time_zone)
-    counters = _counters(uow, col(Rdv.status), col(Rdv.starts_at), source,
+    counters = _counters(uow, col(Rdv.status), col(Rdv.starts_at), table_of(Rdv),
                          [visible, col(Rdv.starts_at) >= start, col(Rdv.starts_at) < end], clock.now())
-    by_origin, by_service, by_location = _created(uow, buckets, source, [visible])
+    by_origin, by_service, by_location = _created(uow, buckets, [visible])
     service_names = dict(uow.session.exec(select(Service.id, Service.name).where(
         col(Service.id).in_({key for _, key in by_service}))).all())
     return OrganisationStats(
@@ -331,14 +334,13 @@ def public_stats(uow: UnitOfWork, territory_id: int | None, today: date) -> Publ
     if territory_id is not None:
         in_territory = [col(Rdv.organisation_id).in_(
             select(Organisation.id).where(Organisation.territory_id == territory_id))]
-    rdvs = sa.join(Rdv, Motif, col(Motif.id) == Rdv.motif_id)
     started = [*in_territory, col(Rdv.starts_at) >= start, col(Rdv.starts_at) < end]
     counters = _counters(uow, col(Rdv.status), col(Rdv.starts_at), table_of(Rdv), started, now)
     participations = sa.join(Participation, Rdv, col(Rdv.id) == Participation.rdv_id)
     participation_counters = _counters(uow, col(Participation.status), col(Rdv.starts_at), participations,
                                        started, now)
     created = col(Rdv.created_at)
-    by_origin, by_service, by_location = _created(uow, buckets, rdvs, in_territory)
+    by_origin, by_service, by_location = _created(uow, buckets, in_territory)
     by_territory = None
     if territory_id is None:
         with_territory = sa.join(Rdv, Organisation, col(Organisation.id) == Rdv.organisation_id)
