@@ -21,6 +21,7 @@ import rdv_app.pages.public_booking  # noqa: F401
 import rdv_app.pages.rdv_new  # noqa: F401
 import rdv_app.pages.rdv_page  # noqa: F401
 import rdv_app.pages.service_health  # noqa: F401
+import rdv_app.pages.stats  # noqa: F401
 import rdv_app.pages.super_admin  # noqa: F401
 import rdv_app.pages.territory_agents  # noqa: F401
 import rdv_app.pages.territory_organisations  # noqa: F401

@@ -20,6 +20,7 @@ WORKSPACE_NAV = (
     ("Usagers", routes.USAGERS),
     ("Plages d'ouverture", routes.PLAGES),
     ("Indisponibilités", routes.ABSENCES),
+    ("Statistiques", routes.STATS),
     ("Mon compte", routes.ACCOUNT),
 )
 # Shown to admins of the organisation shown.

@@ -527,6 +527,9 @@ class Rdv(SQLModel, table=True):
         # Agendas look for RDVs ending after the shown range starts: mostly today's and later ones.
         sa.Index("ix_rdv_organisation_ends_at", "organisation_id", "ends_at"),
         sa.Index("ix_rdv_starts_at_ends_at", "starts_at", "ends_at"),
+        # Statistics (covering): "RDV créés" by week of creation, origin and motif; counters by status.
+        sa.Index("ix_rdv_organisation_created_at", "organisation_id", "created_at", "created_by_type", "motif_id"),
+        sa.Index("ix_rdv_organisation_starts_at_status", "organisation_id", "starts_at", "status", "motif_id"),
         *_max_lengths(context=limits.NOTE, name=limits.LABEL),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -699,6 +702,7 @@ class Receipt(SQLModel, table=True):
         sa.CheckConstraint(sql_in("channel", enums.Channel), name="channel"),
         sa.CheckConstraint(sql_in("result", enums.ReceiptResult), name="result"),
         sa.Index("ix_receipt_sms_phone_number_created_at", "sms_phone_number", "created_at"),
+        sa.Index("ix_receipt_organisation_created_at", "organisation_id", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     outbox_message_id: int | None = _fk("outbox_message.id", nullable=True, ondelete="SET NULL")

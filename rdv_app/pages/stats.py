@@ -1,0 +1,109 @@
+"""Statistiques (admin-domain.md section 8): the organisation's page ("Statistiques" in the navigation,
+every agent), the agent's own page, and the public `/stats` page (no sign-in, `?territoire=<id>`)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from rdv_app import routes, styles
+from rdv_app.components.forms import form_alert
+from rdv_app.components.layout import loading_block
+from rdv_app.components.stats import chart_figure, counters_list, period_form
+from rdv_app.pages.template import agent_page, template
+from rdv_app.state.stats import PersonalStatsState, PublicStatsState, StatsState
+
+
+def _section(heading_id: str, title: str, *children: rx.Component) -> rx.Component:
+    return rx.el.section(rx.heading(title, as_="h2", size="5", id=heading_id), *children, width="100%",
+                         aria_labelledby=heading_id, class_name="planning-section")
+
+
+def _agent_stats(state: type[StatsState] | type[PersonalStatsState], *top: rx.Component) -> rx.Component:
+    return rx.cond(
+        state.denied != "",
+        form_alert(state.denied),
+        rx.vstack(
+            rx.heading(rx.cond(state.heading != "", state.heading, "Statistiques"), as_="h1", size="7"),
+            *top,
+            period_form(state.first_day_text, state.last_day_text, state.period_error, state.computing,
+                        state.first_day_text != "", state.set_first_day, state.set_last_day, state.show_period),
+            rx.cond(
+                state.loading | state.computing,
+                loading_block("Calcul des statistiques…"),
+                rx.fragment(
+                    _section("compteurs-titre", "Nombre de RDV par statut",
+                             rx.text("RDV dont la date est dans la période ; chaque nombre ouvre la liste de ces RDV.",
+                                     color=styles.TEXT_MUTED),
+                             counters_list(state.counters, "RDV par statut", with_links=True)),
+                    _section("graphiques-titre", "RDV créés pendant la période",
+                             rx.foreach(state.charts, chart_figure)),
+                ),
+            ),
+            spacing="5",
+            width="100%",
+        ),
+    )
+
+
+@agent_page(routes.STATS, "Statistiques", load=StatsState.load)
+def organisation_stats() -> rx.Component:
+    return _agent_stats(
+        StatsState,
+        rx.link("Voir vos statistiques personnelles", href=routes.STATS_PERSONAL),
+        rx.cond(StatsState.whole_organisation, rx.fragment(),
+                rx.el.p("Ces chiffres comptent les RDV que vous pouvez consulter : ceux des motifs de vos services "
+                        "et ceux auxquels vous participez.", class_name="info-box")),
+        rx.el.p("Les exports se font désormais depuis la ",
+                rx.link("liste des RDV", href=routes.RDV_LIST, underline="always"), ".", class_name="info-box"),
+    )
+
+
+@agent_page(routes.STATS_PERSONAL, "Vos statistiques", load=PersonalStatsState.load)
+def personal_stats() -> rx.Component:
+    return _agent_stats(
+        PersonalStatsState,
+        rx.link("Retour aux statistiques de l'organisation", href=routes.STATS, class_name="back-link"),
+        rx.text("Les RDV auxquels vous participez, dans toutes vos organisations.", color=styles.TEXT_MUTED),
+    )
+
+
+@template(routes.PUBLIC_STATS, "Statistiques", on_load=PublicStatsState.load_public)
+def public_stats() -> rx.Component:
+    S = PublicStatsState
+    return rx.vstack(
+        rx.heading(S.public_heading, as_="h1", size="7"),
+        rx.el.nav(
+            rx.el.ul(rx.foreach(S.territory_links, lambda t: rx.el.li(rx.el.a(
+                t.name, href=t.href, aria_current=rx.cond(t.current, "page", "false")))),
+                class_name="details-list"),
+            aria_label="Territoires",
+        ),
+        rx.cond(
+            S.public_loading,
+            loading_block("Calcul des statistiques…"),
+            rx.cond(
+                S.public_error != "",
+                rx.fragment(form_alert(S.public_error),
+                            rx.link("Voir les statistiques de tous les territoires", href=routes.PUBLIC_STATS)),
+                rx.fragment(
+                    rx.text(S.public_period, color=styles.TEXT_MUTED),
+                    _section("statuts-titre", "Nombre de RDV par statut",
+                             counters_list(S.public_counters, "RDV par statut", with_links=False)),
+                    _section("participations-titre", "Nombre de RDV par statut de participation",
+                             rx.text("En usager(s) : un RDV collectif compte chacun de ses participants.",
+                                     color=styles.TEXT_MUTED),
+                             counters_list(S.participation_counters, "Participations par statut", with_links=False)),
+                    _section("rdv-titre", "Rendez-vous", rx.foreach(S.public_charts, chart_figure)),
+                    _section("notifications-titre", "Notifications envoyées",
+                             rx.foreach(S.notification_charts, chart_figure)),
+                    _section("agents-titre", "Activité des agents",
+                             rx.el.dl(rx.foreach(S.activity, lambda line: rx.fragment(
+                                 rx.el.dt(line.label), rx.el.dd(line.value))), class_name="identity-list"),
+                             rx.foreach(S.activity_charts, chart_figure)),
+                    rx.text("Ces chiffres couvrent tous les domaines du service.", color=styles.TEXT_MUTED),
+                ),
+            ),
+        ),
+        spacing="5",
+        width="100%",
+    )
