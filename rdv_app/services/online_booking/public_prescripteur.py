@@ -84,6 +84,7 @@ class PrescripteurRecap:
     when: str  # "lundi 7 décembre 2026 à 09h00", in the organisation's time zone
     instruction: str | None
     organisation_contact: tuple[str, ...]
+    time_zone: str
 
 
 def open_motifs(scope: PublicScope) -> sa.ColumnElement[bool]:
@@ -163,7 +164,15 @@ def recap(uow: UnitOfWork, motif_id: int, lieu_id: int | None, starts_at: dateti
         motif_name=motif.name, service_name=service.name, organisation_name=organisation.name, place=place,
         when=datefmt.long_datetime(starts_at, organisation.time_zone),
         instruction=(motif.instruction_for_rdv or "").strip() or None,
-        organisation_contact=tuple(p for p in (organisation.name, phone, organisation.email) if p))
+        organisation_contact=tuple(p for p in (organisation.name, phone, organisation.email) if p),
+        time_zone=organisation.time_zone)
+
+
+@boundary
+def requirements(uow: UnitOfWork, motif_id: int) -> tuple[bool, bool]:
+    """(phone required, address required) of the bénéficiaire form: a motif by phone, or at home."""
+    motif = open_motif(uow, motif_id)
+    return motif.location_type == LocationType.PHONE.value, motif.location_type == LocationType.HOME.value
 
 
 @boundary
