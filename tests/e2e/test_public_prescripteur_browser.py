@@ -52,7 +52,7 @@ def test_a_prescripteur_books_for_a_beneficiaire_on_a_phone(phone: Page, app_url
     email = f"prescripteur-{uuid.uuid4().hex[:8]}@asso.test"
     page.get_by_label("Votre prénom").fill("Alice")
     page.get_by_label("Votre nom").fill("Leroy")
-    page.get_by_label("Votre adresse email professionnelle").fill("alice@")
+    page.get_by_label("Votre adresse email professionnelle").fill("alice@asso")
     page.get_by_role("button", name="Continuer").click()
     expect(page.get_by_text("L'adresse email n'est pas valide")).to_be_visible()
     page.get_by_label("Votre adresse email professionnelle").fill(email)
@@ -62,7 +62,7 @@ def test_a_prescripteur_books_for_a_beneficiaire_on_a_phone(phone: Page, app_url
     assert_accessible(page)
     last_name = f"Bénéficiaire{uuid.uuid4().hex[:6]}"
     page.get_by_label("Prénom du bénéficiaire").fill("Zoé")
-    page.get_by_label("Nom du bénéficiaire").fill(last_name)
+    page.get_by_label("Nom du bénéficiaire", exact=True).fill(last_name)
     page.get_by_label("Téléphone portable du bénéficiaire").fill("03 21 00 00 00")
     page.get_by_role("button", name="Continuer").click()
     expect(page.get_by_text("Indiquez un numéro de téléphone portable")).to_be_visible()
