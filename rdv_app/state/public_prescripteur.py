@@ -227,6 +227,7 @@ class PublicPrescripteurState(rx.State):
     _lieu_id: int | None = None
     _starts_at: datetime | None = None
     _booking_key: str = ""
+    _prescripteur_line: str = ""  # the récapitulatif's "Prescripteur", as the booking will save it
 
     @event
     async def load(self):
@@ -265,10 +266,11 @@ class PublicPrescripteurState(rx.State):
         self.form_error, self.field_errors = "", {}
         self.prescripteur = {name: str(form.get(name) or "") for name in PRESCRIPTEUR_FIELDS}
         try:
-            public_prescripteur.check_prescripteur(PrescripteurEntry(**self.prescripteur))
+            who = public_prescripteur.check_prescripteur(PrescripteurEntry(**self.prescripteur))
         except DomainError as exc:
             self._error(exc, "prescripteur_")
             return
+        self._prescripteur_line = f"{who.first_name} {who.last_name} ({who.email})"
         self.step = "beneficiaire"
 
     @event
@@ -291,14 +293,13 @@ class PublicPrescripteurState(rx.State):
         except DomainError as exc:
             self._error(exc, "beneficiaire_")
             return
-        who = self.prescripteur
         self.warning = public_prescripteur.NO_PHONE_WARNING if person.phone_number is None else ""
         self.recap = [
             Recap("Motif", f"{shown.motif_name} ({shown.service_name})"),
             Recap("Lieu", shown.place), Recap("Organisation", shown.organisation_name), Recap("Date", shown.when),
             Recap("Bénéficiaire", " ".join(p for p in (person.first_name, person.last_name.upper(),
                                                        person.phone_number or "") if p)),
-            Recap("Prescripteur", f"{who.get('first_name', '')} {who.get('last_name', '')} ({who.get('email', '')})"),
+            Recap("Prescripteur", self._prescripteur_line),
         ]
         self.instruction = shown.instruction or ""
         self.organisation_contact = list(shown.organisation_contact)
@@ -323,11 +324,12 @@ class PublicPrescripteurState(rx.State):
             return
         prescripteur = PrescripteurEntry(**self.prescripteur)
         beneficiaire = BeneficiaireEntry(**self.beneficiaire)
+        ip = self.router.session.client_ip or "inconnue"
         uow = UnitOfWork()
         try:
             await within(uow, lambda uow: lifecycle.book_by_prescripteur(
                 uow, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id, booking_key=key,
-                prescripteur=prescripteur, beneficiaire=beneficiaire))
+                prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip))
         except lifecycle.SlotTaken:
             self.submitting = False
             yield rx.redirect(prescripteur_address(self._params, creneau="", indisponible="1"))

@@ -7,6 +7,7 @@ prescripteurs for the last slot."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -16,17 +17,31 @@ from db_snapshot import snapshot
 from factories import at_paris
 from sqlmodel import func, select
 
+from rdv_app.auth import rate_limit
 from rdv_app.db.models import OutboxMessage, Participation, Prescripteur, Rdv, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.online_booking import public_prescripteur
 from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import PublicScope
-from rdv_app.services.rdv.lifecycle import SLOT_TAKEN, Booked, SlotTaken, book_by_prescripteur
+from rdv_app.services.rdv.lifecycle import (
+    BOOKINGS_PER_PRESCRIPTEUR_ADDRESS,
+    SLOT_TAKEN,
+    Booked,
+    SlotTaken,
+    book_by_prescripteur,
+)
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
 ALICE = PrescripteurEntry("Alice", "Leroy", "alice.leroy@asso.test", "03 21 11 22 33")
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits() -> Iterator[None]:
+    rate_limit.reset_all()
+    yield
+    rate_limit.reset_all()
 
 
 @dataclass
@@ -69,7 +84,7 @@ def _book(db_url: str, world: World, starts_at: datetime, key: str, *,
             unit, motif_id=motif or world.motif, starts_at=starts_at, lieu_id=world.lieu, booking_key=key,
             prescripteur=prescripteur,
             beneficiaire=beneficiaire or BeneficiaireEntry("Zoé", "Petit", "06 98 76 54 32", "zoe@demo.test"),
-            now=NOW)
+            ip="192.0.2.10", now=NOW)
 
 
 def test_the_motifs_offered_are_those_open_to_prescripteurs(uow: UnitOfWork, world: World) -> None:
@@ -146,7 +161,8 @@ def test_a_known_beneficiaire_is_found_by_names_and_mobile(db_url: str, world: W
         assert check.session.exec(select(func.count()).select_from(Prescripteur)).one() == 1
 
 
-@pytest.mark.parametrize("case", ["agents_only", "no_email", "bad_phone", "delay", "email_of_someone_else"])
+@pytest.mark.parametrize("case", ["agents_only", "no_email", "bad_phone", "delay", "email_of_someone_else",
+                                  "too_many_from_one_address"])
 def test_refusals_change_nothing(db_url: str, world: World, case: str) -> None:
     before = snapshot(db_url)
     start = at_paris(MONDAY, 9)
@@ -164,6 +180,9 @@ def test_refusals_change_nothing(db_url: str, world: World, case: str) -> None:
         _book(db_url, world, at_paris(MONDAY, 11), "first")
         before = snapshot(db_url)
         kwargs["beneficiaire"] = BeneficiaireEntry("Léon", "Autre", "", "zoe@demo.test")
+    elif case == "too_many_from_one_address":
+        for _ in range(30):  # thirty RDVs booked from this address today
+            rate_limit.record(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, "booking:prescripteur:192.0.2.10")
     with pytest.raises(error):
         _book(db_url, world, start, f"refused-{case}", **kwargs)
     assert snapshot(db_url) == before

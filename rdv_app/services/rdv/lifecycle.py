@@ -139,6 +139,10 @@ SLOT_NOT_OFFERED = "Ce créneau n'est pas proposé à la réservation en ligne. 
 BOOKINGS_PER_USAGER = parse("10/day")
 TOO_MANY_BOOKINGS = ("Vous avez déjà pris beaucoup de rendez-vous aujourd'hui. Pour un autre rendez-vous, "
                      "contactez directement l'organisation.")
+# An office books for many people, but not the whole agenda: more than this from one address is a robot.
+BOOKINGS_PER_PRESCRIPTEUR_ADDRESS = parse("30/day")
+TOO_MANY_PRESCRIPTIONS = ("Beaucoup de rendez-vous ont déjà été pris depuis votre connexion aujourd'hui. Pour un "
+                          "autre rendez-vous, contactez directement l'organisation.")
 MAX_BOOKING_KEY_LENGTH = 100
 _CANCELLED = [s.value for s in CANCELLED_STATUSES]
 _ENTITY = "rdv"
@@ -225,17 +229,17 @@ def prescribe_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
 @boundary
 def book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
                          booking_key: str, prescripteur: PrescripteurEntry, beneficiaire: BeneficiaireEntry,
-                         now: datetime | None = None) -> Booked:
+                         ip: str, now: datetime | None = None) -> Booked:
     """An external prescripteur ("Je suis un prescripteur", domain.md section 6.4) books, without an
     account, a slot of a motif open to prescripteurs for a bénéficiaire: the usagers' path (lock, booking
     key, final check with the prescripteurs' booking delays, the plage created first wins), then in the
     same transaction the Prescripteur row, the bénéficiaire found (same names and mobile, or same names and
     email) or created, their profile in the motif's organisation, the RDV and its participation authored
     by the prescripteur. The bénéficiaire hears of it as of any RDV; the prescripteur gets "RDV confirmé"
-    (rdv_app.notify.prescription)."""
+    (rdv_app.notify.prescription). Without an account, bookings are counted by the client's address `ip`."""
     return _counted(uow, lambda: _book_by_prescripteur(
         uow, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id, booking_key=booking_key,
-        prescripteur=prescripteur, beneficiaire=beneficiaire, now=now))
+        prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip, now=now))
 
 
 def _counted(uow: UnitOfWork, attempt: Callable[[], Booked]) -> Booked:
@@ -328,8 +332,9 @@ def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, us
 
 def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
                           booking_key: str, prescripteur: PrescripteurEntry, beneficiaire: BeneficiaireEntry,
-                          now: datetime | None) -> Booked:
+                          ip: str, now: datetime | None) -> Booked:
     now = now or clock.now()
+    limit_key = f"booking:prescripteur:{ip}"
     # No account: the key alone names the confirmation screen (random, generated once per screen).
     key_hash = _key_hash("prescripteur", booking_key)
     who = public_prescripteur.check_prescripteur(prescripteur)
@@ -342,6 +347,8 @@ def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime
     existing = _booked_with_key(uow, key_hash)
     if existing is not None:
         return existing
+    if rate_limit.is_blocked(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, limit_key):
+        raise DomainError(TOO_MANY_PRESCRIPTIONS)
     row = Prescripteur(first_name=who.first_name, last_name=who.last_name, email=who.email,
                        phone_number=who.phone_number, created_at=now)
     uow.session.add(row)
@@ -349,12 +356,14 @@ def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime
     _check_informations(motif, participant, participant)
     uow.session.flush()
     prescripteur_id = require_id(row)
-    return _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.PRESCRIPTEUR,
-                      participant=participant, profiles=[participant], actor=Actor(AuthorType.PRESCRIPTEUR),
-                      author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value,
-                                  created_by_prescripteur_id=prescripteur_id),
-                      participation_author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value,
-                                                prescripteur_id=prescripteur_id))
+    booked = _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.PRESCRIPTEUR,
+                        participant=participant, profiles=[participant], actor=Actor(AuthorType.PRESCRIPTEUR),
+                        author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value,
+                                    created_by_prescripteur_id=prescripteur_id),
+                        participation_author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value,
+                                                  prescripteur_id=prescripteur_id))
+    rate_limit.record(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, limit_key)
+    return booked
 
 
 def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiaire, now: datetime) -> Usager:
