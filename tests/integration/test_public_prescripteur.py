@@ -24,6 +24,7 @@ from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.online_booking import public_prescripteur
 from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import PublicScope
+from rdv_app.services.rdv import queries
 from rdv_app.services.rdv.lifecycle import (
     BOOKINGS_PER_PRESCRIPTEUR_ADDRESS,
     SLOT_TAKEN,
@@ -146,6 +147,10 @@ def test_a_prescripteur_books_for_a_new_beneficiaire(db_url: str, world: World) 
         alice_mail = next(m.payload for m in outbox if m.payload["to"] == "alice.leroy@asso.test")
         assert alice_mail["subject"] == "RDV confirmé le lundi 7 décembre 2026 à 09h00"
         assert "Nous vous confirmons le rendez-vous que vous avez réservé pour Zoé PETIT." in alice_mail["text"]
+        # PMI Arras' side: the RDV page says who booked it and how to reach them.
+        shown = queries.get_rdv(check, world.julien, world.arras, rdv.id, now=NOW)
+        assert shown.created_by == "Un prescripteur"
+        assert shown.prescribed_by == queries.Prescriber("Alice Leroy", "", "alice.leroy@asso.test", "03 21 11 22 33")
 
 
 def test_a_known_beneficiaire_is_found_by_names_and_mobile(db_url: str, world: World) -> None:
