@@ -4,6 +4,7 @@
 |-----------------------------------------|--------------------|--------------------------------------------|
 | `book_rdv`                              | an usager          | public booking                             |
 | `prescribe_rdv`                         | an agent, for an usager of the territory | "Élargir la recherche" |
+| `book_by_prescripteur`                  | an external prescripteur, for a bénéficiaire | "Je suis un prescripteur" |
 | `plan_rdv`                              | an agent           | "Planifier un RDV"                         |
 | `update_rdv` (move: time, lieu, agents) | an agent           | the RDV page                               |
 | `change_status`, `change_participation_status`, `cancel_rdv` | an agent | the RDV page             |
