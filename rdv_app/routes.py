@@ -192,3 +192,6 @@ def organisation_booking(organisation_id: int) -> str:
 def prescription(usager_id: int | str | None = None) -> str:
     """"Nouveau RDV par prescription", for an usager when one is given."""
     return f"{PRESCRIPTION}?{urlencode({'usager': usager_id})}" if usager_id else PRESCRIPTION
+
+# "Je suis un prescripteur": an external prescripteur books for a bénéficiaire, without an account.
+PUBLIC_PRESCRIPTEUR = "/prescripteur"

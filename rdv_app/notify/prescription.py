@@ -1,16 +1,18 @@
-"""The prescribing agent's confirmation (admin-domain.md 10.3): an agent who booked an RDV by prescription,
-in another organisation of the territory as in their own, gets "RDV confirmé le <date>" by email, since
-they are not one of its agents and the RDV's own messages do not reach them.
+"""The prescripteur's confirmation: an agent who booked an RDV by prescription (admin-domain.md 10.3), in
+another organisation of the territory as in their own, or an external prescripteur who booked it on the
+public pages (domain.md 6.4), gets "RDV confirmé le <date>" by email, since they are not one of its agents
+and the RDV's own messages do not reach them.
 
 A handler of `RdvChanged` (rdv_app.wiring), in the transaction of the booking: an RDV created by an agent
-whose participation says it was prescribed by that agent. The key holds the RDV's uuid: once per RDV.
+whose participation says it was prescribed by that agent, or created by a prescripteur. The key holds the
+RDV's uuid: once per RDV.
 """
 
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Participation, Rdv, Usager
+from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Participation, Prescripteur, Rdv, Usager
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import AuthorType, Channel, LocationType, NotificationEvent
 from rdv_app.domain.events import Change, RdvChanged
@@ -21,8 +23,13 @@ from rdv_app.notify.outbox import enqueue
 
 
 def on_rdv_changed(session: Session, change: RdvChanged) -> None:
+    if change.change != Change.CREATED:
+        return
+    if change.actor.type == AuthorType.PRESCRIPTEUR:
+        _to_prescripteur(session, change)
+        return
     agent_id = change.actor.agent_id
-    if change.change != Change.CREATED or change.actor.type != AuthorType.AGENT or agent_id is None:
+    if change.actor.type != AuthorType.AGENT or agent_id is None:
         return
     prescribed = session.exec(
         select(Usager).join(Participation, col(Participation.usager_id) == Usager.id)
@@ -34,6 +41,25 @@ def on_rdv_changed(session: Session, change: RdvChanged) -> None:
     rdv = session.get(Rdv, change.rdv_id)
     if rdv is None:
         return
+    _confirm(session, rdv, prescribed, to=agent.email, key=f"prescription_confirmed:{rdv.uuid}:agent:{agent_id}",
+             agent_id=agent_id)
+
+
+def _to_prescripteur(session: Session, change: RdvChanged) -> None:
+    row = session.exec(
+        select(Rdv, Prescripteur, Usager)
+        .join(Prescripteur, col(Prescripteur.id) == Rdv.created_by_prescripteur_id)
+        .join(Participation, col(Participation.rdv_id) == Rdv.id)
+        .join(Usager, col(Usager.id) == Participation.usager_id)
+        .where(Rdv.id == change.rdv_id, Participation.prescripteur_id == Prescripteur.id)).first()
+    if row is None:
+        return
+    rdv, prescripteur, prescribed = row
+    _confirm(session, rdv, prescribed, to=prescripteur.email,
+             key=f"prescription_confirmed:{rdv.uuid}:prescripteur:{prescripteur.id}", agent_id=None)
+
+
+def _confirm(session: Session, rdv: Rdv, prescribed: Usager, *, to: str, key: str, agent_id: int | None) -> None:
     motif = session.get(Motif, rdv.motif_id)
     organisation = session.get(Organisation, rdv.organisation_id)
     if motif is None or organisation is None:
@@ -52,8 +78,8 @@ def on_rdv_changed(session: Session, change: RdvChanged) -> None:
         lines += ["", f"Informations supplémentaires : {instruction}"]
     lines += ["", f"Besoin de déplacer le rendez-vous ou de corriger un détail ? Contactez {organisation.name}."]
     enqueue(session, channel=Channel.MAIL, event=NotificationEvent.RDV_CREATED,
-            idempotency_key=f"prescription_confirmed:{rdv.uuid}:agent:{agent_id}",
-            payload=with_html({"to": agent.email, "subject": f"RDV confirmé le {when}",
+            idempotency_key=key,
+            payload=with_html({"to": to, "subject": f"RDV confirmé le {when}",
                                "text": "\n".join(lines) + "\n"}),
             organisation_id=rdv.organisation_id, rdv_id=rdv.id, rdv_version=rdv.ics_sequence, agent_id=agent_id,
             expires_at=rdv.starts_at)

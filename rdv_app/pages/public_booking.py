@@ -297,6 +297,8 @@ def booking_page() -> rx.Component:
                 rx.fragment()),
         rx.heading("Prendre rendez-vous", as_="h1", size="7"),
         rx.cond(S.scope_title != "", rx.text(S.scope_title, size="4", color=styles.TEXT_MUTED), rx.fragment()),
+        rx.cond(S.prescripteur_href != "", rx.link("Je suis un prescripteur", href=S.prescripteur_href),
+                rx.fragment()),
         rx.cond(
             S.loading,
             rx.hstack(rx.spinner(size="3"), rx.text("Chargement…"), role="status", align="center", spacing="2"),

@@ -143,6 +143,8 @@ FIELDS: dict[str, Field] = {
     "key": Field("clé", limits.SECRET),
     "motif_key": Field("motif", limits.SECRET),
     "booking_key": Field("clé de réservation", limits.SECRET),
+    "prescripteur": Field("vos coordonnées"),
+    "beneficiaire": Field("bénéficiaire"),
     "calendar_uid": Field("lien du calendrier", limits.SECRET),
     "id_token": Field("jeton FranceConnect", limits.SECRET),
     "access_token": Field("jeton d'accès Microsoft", limits.OAUTH_TOKEN),

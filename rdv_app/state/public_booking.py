@@ -28,7 +28,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import ants, clock, datefmt
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import ants as ants_service
-from rdv_app.services.online_booking import booking, public_search
+from rdv_app.services.online_booking import booking, public_prescripteur, public_search
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
 from rdv_app.services.organisation.public_links import organisation_id_from_path
 from rdv_app.services.rdv import lifecycle
@@ -189,6 +189,7 @@ class BookingPage:
     lieu_id: int | None = None
     starts_at: datetime | None = None
     for_usager_id: int | None = None
+    prescripteur_href: str = ""  # "Je suis un prescripteur", where motifs are open to prescripteurs
 
     def url(self, **changes: str | int | None) -> str:
         return booking_address(self.base, self.params, **changes)
@@ -223,6 +224,9 @@ class BookingPage:
                 return
             scope = PublicScope(found.territory_id)
             self.scope_title = f"{found.name} ({found.departement_number})"
+        if public_prescripteur.motifs(uow, scope):
+            self.prescripteur_href = routes.PUBLIC_PRESCRIPTEUR + "?" + urlencode(
+                {"org": scope.organisation_id} if scope.organisation_id else {"departement": self.place})
 
         choice = self._motif_choice(uow, scope)
         if choice is None:
@@ -438,6 +442,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     accepted: rx.Field[bool] = rx.field(False)
     instruction: rx.Field[str] = rx.field("")
     organisation_contact: rx.Field[list[str]] = rx.field(default_factory=list)
+    prescripteur_href: rx.Field[str] = rx.field("")
 
     # The pre-demande number of an ANTS motif, checked live with ANTS (integrations.md 1d).
     ants_required: rx.Field[bool] = rx.field(False)

@@ -195,7 +195,8 @@ class RdvPageState(AgentState):
         self.created_by, self.created_when = details.created_by or "Inconnu", details.created_when
         prescribed = details.prescribed_by
         self.prescriber = prescribed.name if prescribed else ""
-        self.prescriber_contact = (", ".join(p for p in (prescribed.organisation_name, prescribed.email) if p)
+        self.prescriber_contact = (", ".join(p for p in (prescribed.organisation_name, prescribed.email,
+                                                         prescribed.phone_number) if p)
                                    if prescribed else "")
         self.context = details.context or ""
         self.status, self.status_label = details.status, details.status_label

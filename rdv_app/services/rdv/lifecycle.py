@@ -4,6 +4,7 @@
 |-----------------------------------------|--------------------|--------------------------------------------|
 | `book_rdv`                              | an usager          | public booking                             |
 | `prescribe_rdv`                         | an agent, for an usager of the territory | "Élargir la recherche" |
+| `book_by_prescripteur`                  | an external prescripteur, for a bénéficiaire | "Je suis un prescripteur" |
 | `plan_rdv`                              | an agent           | "Planifier un RDV"                         |
 | `update_rdv` (move: time, lieu, agents) | an agent           | the RDV page                               |
 | `change_status`, `change_participation_status`, `cancel_rdv` | an agent | the RDV page             |
@@ -68,9 +69,11 @@ from rdv_app.db.models import (
     Participation,
     PlageOuverture,
     PlageOuvertureMotif,
+    Prescripteur,
     Rdv,
     RdvAgent,
     Usager,
+    UsagerProfile,
 )
 from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
@@ -89,13 +92,15 @@ from rdv_app.domain.enums import (
     CANCELLED_STATUSES,
     AccessLevel,
     AuthorType,
+    CreatedThrough,
     LieuAvailability,
     LocationType,
     NotificationEvent,
     RdvStatus,
     VisibilityType,
+    WebhookSubscription,
 )
-from rdv_app.domain.events import Actor, Change, RdvChanged
+from rdv_app.domain.events import Actor, Change, RdvChanged, RecordChanged
 from rdv_app.domain.names import usager_name
 from rdv_app.domain.slots import Searcher, SlotSearch, conflicts, validate_slot
 from rdv_app.domain.usager_link import CancelRefusal, cancel_rule
@@ -103,7 +108,13 @@ from rdv_app.services import audit
 from rdv_app.services.availability.slot_inputs import load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.online_booking import public_prescripteur
 from rdv_app.services.online_booking.booking import is_public_motif
+from rdv_app.services.online_booking.public_prescripteur import (
+    BeneficiaireEntry,
+    CleanBeneficiaire,
+    PrescripteurEntry,
+)
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rdv.queries import (
     agent_ids_of,
@@ -129,6 +140,10 @@ SLOT_NOT_OFFERED = "Ce créneau n'est pas proposé à la réservation en ligne. 
 BOOKINGS_PER_USAGER = parse("10/day")
 TOO_MANY_BOOKINGS = ("Vous avez déjà pris beaucoup de rendez-vous aujourd'hui. Pour un autre rendez-vous, "
                      "contactez directement l'organisation.")
+# An office books for many people, but not the whole agenda: more than this from one address is a robot.
+BOOKINGS_PER_PRESCRIPTEUR_ADDRESS = parse("30/day")
+TOO_MANY_PRESCRIPTIONS = ("Beaucoup de rendez-vous ont déjà été pris depuis votre connexion aujourd'hui. Pour un "
+                          "autre rendez-vous, contactez directement l'organisation.")
 MAX_BOOKING_KEY_LENGTH = 100
 _CANCELLED = [s.value for s in CANCELLED_STATUSES]
 _ENTITY = "rdv"
@@ -210,6 +225,22 @@ def prescribe_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
     return _counted(uow, lambda: _prescribe(uow, actor_agent_id, organisation_id, usager_id=usager_id,
                                             motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
                                             booking_key=booking_key, now=now))
+
+
+@boundary
+def book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
+                         booking_key: str, prescripteur: PrescripteurEntry, beneficiaire: BeneficiaireEntry,
+                         ip: str, now: datetime | None = None) -> Booked:
+    """An external prescripteur ("Je suis un prescripteur", domain.md section 6.4) books, without an
+    account, a slot of a motif open to prescripteurs for a bénéficiaire: the usagers' path (lock, booking
+    key, final check with the prescripteurs' booking delays, the plage created first wins), then in the
+    same transaction the Prescripteur row, the bénéficiaire found (same names and mobile, or same names and
+    email) or created, their profile in the motif's organisation, the RDV and its participation authored
+    by the prescripteur. The bénéficiaire hears of it as of any RDV; the prescripteur gets "RDV confirmé"
+    (rdv_app.notify.prescription). Without an account, bookings are counted by the client's address `ip`."""
+    return _counted(uow, lambda: _book_by_prescripteur(
+        uow, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id, booking_key=booking_key,
+        prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip, now=now))
 
 
 def _counted(uow: UnitOfWork, attempt: Callable[[], Booked]) -> Booked:
@@ -298,6 +329,74 @@ def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, us
     return _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.PRESCRIPTEUR,
                       participant=participant, profiles=[participant], actor=Actor.agent(actor_agent_id),
                       author=author, participation_author=dict(author, created_by_agent_prescripteur=True))
+
+
+def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
+                          booking_key: str, prescripteur: PrescripteurEntry, beneficiaire: BeneficiaireEntry,
+                          ip: str, now: datetime | None) -> Booked:
+    now = now or clock.now()
+    limit_key = f"booking:prescripteur:{ip}"
+    # No account: the key alone names the confirmation screen (random, generated once per screen).
+    key_hash = _key_hash("prescripteur", booking_key)
+    who = public_prescripteur.check_prescripteur(prescripteur)
+    begin_write(uow.session)
+
+    motif = public_prescripteur.open_motif(uow, motif_id)
+    person = public_prescripteur.check_beneficiaire(uow, motif_id, beneficiaire)
+    lieu_id = _checked_lieu(uow, motif, lieu_id)
+    _lock_agents(uow, motif_id, lieu_id)
+    existing = _booked_with_key(uow, key_hash)
+    if existing is not None:
+        return existing
+    if rate_limit.is_blocked(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, limit_key):
+        raise DomainError(TOO_MANY_PRESCRIPTIONS)
+    row = Prescripteur(first_name=who.first_name, last_name=who.last_name, email=who.email,
+                       phone_number=who.phone_number, created_at=now)
+    uow.session.add(row)
+    participant = _beneficiaire(uow, motif.organisation_id, person, now)
+    _check_informations(motif, participant, participant)
+    uow.session.flush()
+    prescripteur_id = require_id(row)
+    booked = _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.PRESCRIPTEUR,
+                        participant=participant, profiles=[participant], actor=Actor(AuthorType.PRESCRIPTEUR),
+                        author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value,
+                                    created_by_prescripteur_id=prescripteur_id),
+                        participation_author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value,
+                                                  prescripteur_id=prescripteur_id))
+    rate_limit.record(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, limit_key)
+    return booked
+
+
+def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiaire, now: datetime) -> Usager:
+    """The usager the RDV is for: one followed by the motif's organisation with the same names and mobile,
+    or anyone with the same names and email; else a new usager (created through a prescripteur, without
+    any confirmation email). An email already used by someone else is refused: it names another person."""
+    same_names = sa.and_(sa.func.lower(Usager.first_name) == person.first_name.lower(),
+                         sa.func.lower(Usager.last_name) == person.last_name.lower(),
+                         col(Usager.deleted_at).is_(None))
+    if person.email is not None:
+        owner = uow.session.exec(select(Usager).where(Usager.email == person.email)).first()
+        if owner is not None:
+            if owner.deleted_at is None and owner.first_name.lower() == person.first_name.lower() \
+                    and owner.last_name.lower() == person.last_name.lower():
+                return owner
+            raise DomainError("Cette adresse email est celle d'une autre personne : vérifiez-la ou laissez ce "
+                              "champ vide.", "email")
+    if person.phone_e164 is not None:
+        followed = select(UsagerProfile.usager_id).where(UsagerProfile.organisation_id == organisation_id)
+        found = uow.session.exec(select(Usager).where(
+            same_names, Usager.phone_number_formatted == person.phone_e164, col(Usager.id).in_(followed))
+            .order_by(col(Usager.id))).first()
+        if found is not None:
+            return found
+    usager = Usager(first_name=person.first_name, last_name=person.last_name, email=person.email,
+                    phone_number=person.phone_number, phone_number_formatted=person.phone_e164,
+                    address=person.address, created_through=CreatedThrough.PRESCRIPTEUR.value)
+    uow.session.add(usager)
+    uow.session.flush()
+    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=require_id(usager), change=Change.CREATED,
+                             occurred_at=now))
+    return usager
 
 
 def _take_slot(uow: UnitOfWork, motif: Motif, lieu_id: int | None, starts_at: datetime, key_hash: str,

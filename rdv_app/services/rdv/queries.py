@@ -27,6 +27,7 @@ from rdv_app.db.models import (
     Motif,
     Organisation,
     Participation,
+    Prescripteur,
     Rdv,
     RdvAgent,
     Service,
@@ -95,6 +96,7 @@ class Prescriber:
     name: str
     organisation_name: str
     email: str | None
+    phone_number: str | None = None  # an external prescripteur's, when they gave it
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,14 @@ def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: 
 
 def prescriber(uow: UnitOfWork, rdv_id: int) -> Prescriber | None:
     """The agent who booked the RDV by prescription (admin-domain.md 10.3), with the organisation they
-    work in (one where they hold a role, by name), if one did."""
+    work in (one where they hold a role, by name), or the external prescripteur who booked it on the public
+    pages (domain.md 6.4), if one did."""
+    external = uow.session.exec(
+        select(Prescripteur).join(Rdv, col(Rdv.created_by_prescripteur_id) == Prescripteur.id)
+        .where(Rdv.id == rdv_id)).first()
+    if external is not None:
+        return Prescriber(name=agent_name(external.first_name, external.last_name), organisation_name="",
+                          email=external.email, phone_number=external.phone_number)
     row = uow.session.exec(
         select(Agent).join(Participation, col(Participation.created_by_agent_id) == Agent.id)
         .where(Participation.rdv_id == rdv_id, col(Participation.created_by_agent_prescripteur).is_(True))

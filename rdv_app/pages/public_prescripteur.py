@@ -1,0 +1,224 @@
+"""'Je suis un prescripteur', phone first: the search, the prescripteur's details, the bénéficiaire, the
+récapitulatif and the confirmation, one view per step (see the state)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from rdv_app import routes, styles
+from rdv_app.components.forms import form_alert, text_field
+from rdv_app.pages.template import template
+from rdv_app.state.public_booking import Choice, DayView, Recap, TimeButton
+from rdv_app.state.public_prescripteur import PublicPrescripteurState
+
+S = PublicPrescripteurState
+
+_CARD = {"display": "block", "padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem",
+         "background": styles.BACKGROUND, "color": styles.TEXT, "text_decoration": "none", "min_height": "44px",
+         "_hover": {"color": styles.TEXT, "background": styles.SURFACE, "border_color": styles.BRAND_BLUE}}
+_TIME = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
+         "background": styles.BRAND_BLUE, "color": styles.ON_COLOUR, "font_weight": "600", "text_decoration": "none",
+         "min_width": "4.5rem", "text_align": "center",
+         "_hover": {"color": styles.ON_COLOUR, "background": styles.BRAND_BLUE_HOVER}}
+_SUMMARY = {"background": styles.SURFACE, "padding": "0.75rem 1rem", "border_radius": "0.5rem", "margin": 0,
+            "width": "100%", "box_sizing": "border-box"}
+
+
+def _heading(text: str) -> rx.Component:
+    return rx.heading(text, as_="h2", size="5")
+
+
+def _back() -> rx.Component:
+    return rx.cond(S.change_href != "", rx.link("← Modifier l'étape précédente", href=S.change_href), rx.fragment())
+
+
+def _lines(items: rx.Var) -> rx.Component:
+    def row(line: Recap) -> rx.Component:
+        return rx.box(rx.el.dt(line.label, font_weight="600"), rx.el.dd(line.value, margin="0 0 0.5rem 0"))
+
+    return rx.el.dl(rx.foreach(items, row), style=_SUMMARY)
+
+
+def _summary() -> rx.Component:
+    return rx.cond(S.summary.length() > 0, _lines(S.summary), rx.fragment())
+
+
+def _choices(title: str, empty: str) -> rx.Component:
+    def item(choice: Choice) -> rx.Component:
+        return rx.el.li(rx.link(
+            rx.el.span(choice.label, font_weight="600", font_size="1.05rem", display="block", color=styles.TEXT),
+            rx.cond(choice.detail != "", rx.el.span(choice.detail, display="block", color=styles.TEXT_MUTED),
+                    rx.fragment()),
+            rx.cond(choice.extra != "", rx.el.span(choice.extra, display="block", color=styles.SUCCESS,
+                                                   font_weight="600", margin_top="0.25rem"), rx.fragment()),
+            href=choice.href, style=_CARD))
+
+    return rx.vstack(
+        _heading(title), _back(), _summary(),
+        rx.cond(S.notice != "", rx.el.p(S.notice, role="status"), rx.fragment()),
+        rx.cond(S.choices.length() > 0,
+                rx.el.ul(rx.foreach(S.choices, item), style={"list_style": "none", "padding": 0, "margin": 0,
+                                                            "display": "grid", "gap": "0.75rem", "width": "100%"}),
+                rx.text(empty)),
+        width="100%", spacing="3")
+
+
+def _place() -> rx.Component:
+    return rx.vstack(
+        _heading("Où se trouve le bénéficiaire ?"),
+        rx.form(rx.vstack(
+            rx.box(
+                rx.el.label("Département ou code postal", html_for="champ-departement", class_name="field-label"),
+                rx.el.p("Par exemple 62 ou 62000", id="champ-departement-aide", class_name="field-hint"),
+                rx.el.input(id="champ-departement", name="departement", required=True, inputmode="numeric",
+                            auto_complete="postal-code", class_name="text-input",
+                            aria_describedby="champ-departement-aide champ-departement-erreur",
+                            aria_invalid=rx.cond(S.place_error != "", "true", "false")),
+                rx.el.p(S.place_error, id="champ-departement-erreur", class_name="field-error", aria_live="polite"),
+                width="100%"),
+            rx.button("Rechercher", type="submit", size="3", width="100%"), width="100%"),
+            on_submit=S.search_place, reset_on_submit=False, width="100%", aria_label="Recherche"),
+        width="100%", spacing="3")
+
+
+def _week() -> rx.Component:
+    def time_button(button: TimeButton) -> rx.Component:
+        return rx.el.li(rx.link(button.label, href=button.href, aria_label=button.description, style=_TIME))
+
+    def day(view: DayView) -> rx.Component:
+        return rx.el.section(
+            rx.heading(view.label, as_="h3", size="3"),
+            rx.cond(view.closed, rx.text("Fermé à la réservation", color=styles.TEXT_MUTED),
+                    rx.cond(rx.Var.create(view.times).length() > 0,
+                            rx.el.ul(rx.foreach(view.times, time_button),
+                                     style={"list_style": "none", "padding": 0, "margin": "0.5rem 0 0",
+                                            "display": "flex", "flex_wrap": "wrap", "gap": "0.5rem"}),
+                            rx.text("Aucun créneau disponible", color=styles.TEXT_MUTED))),
+            style={"padding": "0.75rem 0", "border_bottom": f"1px solid {styles.BORDER}"})
+
+    return rx.vstack(
+        _heading("Choisissez un horaire"), _back(), _summary(),
+        rx.cond(S.notice != "", rx.el.div(S.notice, role="alert", class_name="form-alert"), rx.fragment()),
+        rx.heading(S.week_title, as_="h3", size="4"),
+        rx.hstack(
+            rx.cond(S.previous_week_href != "", rx.link("← Semaine précédente", href=S.previous_week_href),
+                    rx.el.span()),
+            rx.cond(S.next_week_href != "", rx.link("Semaine suivante →", href=S.next_week_href), rx.el.span()),
+            justify="between", width="100%"),
+        rx.cond(S.week_is_empty,
+                rx.box(rx.text("Aucun créneau disponible cette semaine."),
+                       rx.cond(S.next_href != "", rx.link(S.next_label, href=S.next_href, font_weight="600"),
+                               rx.text("Pas d'autre créneau ouvert : contactez directement l'organisation.")),
+                       role="status"),
+                rx.fragment()),
+        rx.box(rx.foreach(S.days, day), width="100%"),
+        width="100%", spacing="3")
+
+
+def _submit(label: str) -> rx.Component:
+    return rx.button(label, type="submit", size="3", width="100%", disabled=S.loading)
+
+
+def _prescripteur() -> rx.Component:
+    def field(name: str, label: str, **kwargs: object) -> rx.Component:
+        return text_field(name, label, field_id=f"champ-prescripteur-{name}",
+                          error=S.field_errors.get(f"prescripteur_{name}", ""),
+                          default_value=S.prescripteur.get(name, ""), **kwargs)  # type: ignore[arg-type]
+
+    return rx.vstack(
+        _heading("Vos coordonnées de prescripteur"), _back(), _summary(),
+        rx.text("Vous prenez rendez-vous pour une autre personne. Vous recevrez la confirmation par email."),
+        form_alert(S.form_error),
+        rx.form(rx.vstack(
+            field("first_name", "Votre prénom", autocomplete="given-name"),
+            field("last_name", "Votre nom", autocomplete="family-name"),
+            field("email", "Votre adresse email professionnelle", type_="email", autocomplete="email"),
+            field("phone_number", "Votre téléphone (facultatif)", type_="tel", autocomplete="tel", required=False),
+            _submit("Continuer"), width="100%"),
+            on_submit=S.save_prescripteur, reset_on_submit=False, width="100%", aria_label="Vos coordonnées"),
+        width="100%", spacing="3")
+
+
+def _beneficiaire() -> rx.Component:
+    def field(name: str, label: str | rx.Var, **kwargs: object) -> rx.Component:
+        return text_field(name, label, field_id=f"champ-beneficiaire-{name}",  # type: ignore[arg-type]
+                          error=S.field_errors.get(f"beneficiaire_{name}", ""),
+                          default_value=S.beneficiaire.get(name, ""), **kwargs)  # type: ignore[arg-type]
+
+    return rx.vstack(
+        _heading("Le bénéficiaire du rendez-vous"),
+        rx.button("← Modifier vos coordonnées", variant="ghost", on_click=S.edit("prescripteur")),
+        _summary(), form_alert(S.form_error),
+        rx.form(rx.vstack(
+            field("first_name", "Prénom du bénéficiaire"),
+            field("last_name", "Nom du bénéficiaire"),
+            field("phone_number", "Téléphone portable du bénéficiaire", type_="tel", required=False,
+                  hint="Recommandé : il recevra la confirmation et le rappel par SMS."),
+            field("email", "Adresse email du bénéficiaire (facultatif)", type_="email", required=False),
+            rx.cond(S.address_required,
+                    field("address", "Adresse du bénéficiaire (l'agent se déplace à domicile)", required=False),
+                    rx.fragment()),
+            _submit("Continuer"), width="100%"),
+            on_submit=S.save_beneficiaire, reset_on_submit=False, width="100%", aria_label="Le bénéficiaire"),
+        width="100%", spacing="3")
+
+
+def _recap() -> rx.Component:
+    return rx.vstack(
+        _heading("Vérifiez le rendez-vous"), _lines(S.recap),
+        rx.hstack(rx.button("Modifier le bénéficiaire", variant="outline", on_click=S.edit("beneficiaire")),
+                  rx.button("Modifier vos coordonnées", variant="outline", on_click=S.edit("prescripteur")),
+                  wrap="wrap", spacing="2"),
+        rx.cond(S.warning != "", rx.el.p(S.warning, role="status", class_name="field-hint"), rx.fragment()),
+        form_alert(S.form_error),
+        rx.button(rx.cond(S.submitting, rx.spinner(size="2"), rx.fragment()),
+                  rx.cond(S.submitting, "Confirmation en cours…", "Confirmer le RDV"),
+                  on_click=S.confirm, size="4", width="100%", disabled=S.submitting | S.loading),
+        width="100%", spacing="3")
+
+
+def _confirmation() -> rx.Component:
+    return rx.vstack(
+        rx.el.div(rx.heading("Le rendez-vous est confirmé", as_="h2", size="6"), role="status"),
+        rx.text("Vous allez recevoir la confirmation par email. Le bénéficiaire est prévenu par SMS ou email s'il "
+                "a un numéro de portable ou une adresse email."),
+        _lines(S.recap),
+        rx.cond(S.instruction != "", rx.box(rx.heading("À savoir avant le rendez-vous", as_="h3", size="4"),
+                                            rx.text(S.instruction, white_space="pre-line")), rx.fragment()),
+        rx.box(rx.heading("Contact", as_="h3", size="4"),
+               rx.foreach(S.organisation_contact, lambda line: rx.text(line))),
+        rx.link("Prendre un autre rendez-vous", href=routes.PUBLIC_PRESCRIPTEUR),
+        width="100%", spacing="3")
+
+
+def _error() -> rx.Component:
+    return rx.vstack(rx.el.div(S.page_error, role="alert", class_name="form-alert"),
+                     rx.link("Recommencer la recherche", href=routes.PUBLIC_PRESCRIPTEUR), width="100%", spacing="3")
+
+
+@template(routes.PUBLIC_PRESCRIPTEUR, "Je suis un prescripteur", on_load=S.load)
+def prescripteur_page() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Prendre rendez-vous pour une autre personne", as_="h1", size="7"),
+        rx.text("Je suis un prescripteur", size="4", color=styles.TEXT_MUTED),
+        rx.cond(S.scope_title != "", rx.text(S.scope_title, size="4", color=styles.TEXT_MUTED), rx.fragment()),
+        rx.cond(
+            S.loading,
+            rx.hstack(rx.spinner(size="3"), rx.text("Chargement…"), role="status", align="center", spacing="2"),
+            rx.match(
+                S.step,
+                ("place", _place()),
+                ("motif", _choices("Choisissez le motif du rendez-vous",
+                                   "Aucun motif n'est ouvert aux prescripteurs ici.")),
+                ("lieu", _choices("Choisissez un lieu", "Aucun lieu ne propose ce motif pour le moment.")),
+                ("organisation", _choices("Choisissez une organisation",
+                                          "Aucune organisation ne propose ce motif pour le moment.")),
+                ("creneau", _week()),
+                ("prescripteur", _prescripteur()),
+                ("beneficiaire", _beneficiaire()),
+                ("recap", _recap()),
+                ("confirmation", _confirmation()),
+                _error(),
+            ),
+        ),
+        width="100%", max_width="40rem", spacing="4")

@@ -1,0 +1,216 @@
+"""External prescripteurs on the public pages, "Je suis un prescripteur" (domain.md section 6.4).
+
+A professional (a social worker, an association...) books, without an account, for a bénéficiaire: the
+same search as usagers over the motifs open to prescripteurs (every setting but "agents only") of the
+territory or of one organisation, the week of slots with the prescripteurs' booking delays, then who they
+are (`PrescripteurEntry`), then the bénéficiaire (`BeneficiaireEntry`), then "Confirmer le RDV" through the
+usagers' own booking path (rdv_app.services.rdv.lifecycle.book_by_prescripteur). The checks of the two
+forms are the booking's own: the page runs them step by step so that each form says what to fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from rdv_app.db.models import Lieu, Motif, Organisation, Service
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import datefmt, usager_record
+from rdv_app.domain.enums import LieuAvailability, LocationType
+from rdv_app.domain.labels import LOCATION_TYPE_LABELS
+from rdv_app.domain.motif_rules import PRESCRIPTION_BOOKABLE
+from rdv_app.domain.slots import Searcher
+from rdv_app.services.availability.slot_inputs import motif_context
+from rdv_app.services.boundary import boundary
+from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.online_booking import public_search
+from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope, PublicWeek
+from rdv_app.services.usagers.usagers import territory_phone_region
+
+GONE = "Ce motif n'est plus ouvert aux prescripteurs. Choisissez un autre motif."
+NO_PHONE_WARNING = ("Sans numéro de téléphone portable, le bénéficiaire ne recevra ni confirmation ni rappel "
+                    "de son rendez-vous.")
+NOT_MOBILE = "Indiquez un numéro de téléphone portable : le bénéficiaire recevra ses rappels par SMS."
+
+
+@dataclass(frozen=True)
+class PrescripteurEntry:
+    """"Vos coordonnées": who books. First name, last name and email are required, the phone optional."""
+
+    first_name: str
+    last_name: str
+    email: str
+    phone_number: str = ""
+
+
+@dataclass(frozen=True)
+class BeneficiaireEntry:
+    """"Le bénéficiaire": for whom. First and last names required; a phone, when given, is a mobile."""
+
+    first_name: str
+    last_name: str
+    phone_number: str = ""
+    email: str = ""
+    address: str = ""  # required for a motif at home
+
+
+@dataclass(frozen=True)
+class CleanPrescripteur:
+    first_name: str
+    last_name: str
+    email: str
+    phone_number: str | None
+
+
+@dataclass(frozen=True)
+class CleanBeneficiaire:
+    first_name: str
+    last_name: str
+    phone_number: str | None  # as typed
+    phone_e164: str | None
+    email: str | None
+    address: str | None
+
+
+@dataclass(frozen=True)
+class PrescripteurRecap:
+    motif_name: str
+    service_name: str
+    organisation_name: str
+    place: str  # the lieu's name and address, or how the RDV takes place
+    when: str  # "lundi 7 décembre 2026 à 09h00", in the organisation's time zone
+    instruction: str | None
+    organisation_contact: tuple[str, ...]
+    time_zone: str
+
+
+def open_motifs(scope: PublicScope) -> sa.ColumnElement[bool]:
+    """The motifs an external prescripteur may book in the scope, as a condition on `Motif`."""
+    condition = sa.and_(col(Motif.bookable_by).in_(PRESCRIPTION_BOOKABLE), col(Motif.deleted_at).is_(None),
+                        col(Motif.organisation_id).in_(select(Organisation.id).where(
+                            Organisation.territory_id == scope.territory_id)))
+    if scope.organisation_id is not None:
+        condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
+    return condition
+
+
+def _motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
+    return public_search.offered_motifs(uow, open_motifs(scope), now)
+
+
+@boundary
+def motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None = None) -> list[MotifChoice]:
+    """Every motif open to prescripteurs in the scope, one choice per name and location type."""
+    grouped: dict[str, list[Motif]] = {}
+    for motif in _motifs(uow, scope, now):
+        grouped.setdefault(public_search.motif_key(motif), []).append(motif)
+    choices = [public_search.choice_of(key, found) for key, found in grouped.items()]
+    return sorted(choices, key=lambda c: (c.name.casefold(), c.location_type))
+
+
+@boundary
+def motif_choice(uow: UnitOfWork, scope: PublicScope, motif_key: str, now: datetime | None = None) -> MotifChoice:
+    found = [m for m in _motifs(uow, scope, now) if public_search.motif_key(m) == motif_key]
+    if not found:
+        raise NotFound(GONE)
+    return public_search.choice_of(motif_key, found)
+
+
+def open_motif(uow: UnitOfWork, motif_id: int) -> Motif:
+    """One motif open to prescripteurs, individual; NotFound otherwise."""
+    motif = uow.session.exec(select(Motif).where(
+        Motif.id == motif_id, col(Motif.bookable_by).in_(PRESCRIPTION_BOOKABLE), col(Motif.deleted_at).is_(None),
+        col(Motif.collectif).is_(False))).first()
+    if motif is None:
+        raise NotFound(GONE)
+    return motif
+
+
+def checked_lieu(uow: UnitOfWork, motif: Motif, lieu_id: int | None) -> Lieu | None:
+    if motif.location_type != LocationType.PUBLIC_OFFICE.value:
+        return None
+    lieu = uow.session.get(Lieu, lieu_id) if lieu_id is not None else None
+    if lieu is None or lieu.organisation_id != motif.organisation_id \
+            or lieu.availability != LieuAvailability.ENABLED.value:
+        raise NotFound("Ce lieu ne propose plus ce motif. Choisissez un autre lieu.")
+    return lieu
+
+
+@boundary
+def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | None = None,
+         now: datetime | None = None) -> PublicWeek:
+    """Seven days of slots of one organisation's motif, with the prescripteurs' booking delays."""
+    motif = open_motif(uow, motif_id)
+    checked_lieu(uow, motif, lieu_id)
+    context = motif_context(uow, motif_id, motif.organisation_id)
+    return public_search.motif_week(uow, context, lieu_id, from_day, now, Searcher.PRESCRIPTEUR)
+
+
+@boundary
+def recap(uow: UnitOfWork, motif_id: int, lieu_id: int | None, starts_at: datetime) -> PrescripteurRecap:
+    """What "Confirmer le RDV" will book, and the confirmation's contact details."""
+    motif = open_motif(uow, motif_id)
+    lieu = checked_lieu(uow, motif, lieu_id)
+    organisation = uow.session.get(Organisation, motif.organisation_id)
+    service = uow.session.get(Service, motif.service_id)
+    if organisation is None or service is None:
+        raise NotFound(GONE)
+    place = f"{lieu.name}, {lieu.address}" if lieu else LOCATION_TYPE_LABELS[LocationType(motif.location_type)]
+    phone = (lieu.phone_number if lieu else None) or organisation.phone_number
+    return PrescripteurRecap(
+        motif_name=motif.name, service_name=service.name, organisation_name=organisation.name, place=place,
+        when=datefmt.long_datetime(starts_at, organisation.time_zone),
+        instruction=(motif.instruction_for_rdv or "").strip() or None,
+        organisation_contact=tuple(p for p in (organisation.name, phone, organisation.email) if p),
+        time_zone=organisation.time_zone)
+
+
+@boundary
+def requirements(uow: UnitOfWork, motif_id: int) -> tuple[bool, bool]:
+    """(phone required, address required) of the bénéficiaire form: a motif by phone, or at home."""
+    motif = open_motif(uow, motif_id)
+    return motif.location_type == LocationType.PHONE.value, motif.location_type == LocationType.HOME.value
+
+
+@boundary
+def check_prescripteur(prescripteur: PrescripteurEntry) -> CleanPrescripteur:
+    """The prescripteur's details cleaned; DomainError naming the field to fix."""
+    try:
+        first = usager_record.clean_name(prescripteur.first_name, "first_name", "prénom")
+        last = usager_record.clean_name(prescripteur.last_name, "last_name", "nom")
+        email = usager_record.clean_email(prescripteur.email)
+        if email is None:
+            raise usager_record.FieldRefused("L'adresse email est obligatoire : vous y recevrez la confirmation.",
+                                             "email")
+        phone = usager_record.parse_phone(prescripteur.phone_number)
+    except usager_record.FieldRefused as refused:
+        raise DomainError(refused.message, refused.field) from None
+    return CleanPrescripteur(first, last, email, phone.typed if phone else None)
+
+
+@boundary
+def check_beneficiaire(uow: UnitOfWork, motif_id: int, beneficiaire: BeneficiaireEntry) -> CleanBeneficiaire:
+    """The bénéficiaire's details cleaned (the phone read in the motif's territory first); DomainError
+    naming the field to fix. A phone motif needs the phone the agent will call."""
+    motif = open_motif(uow, motif_id)
+    try:
+        first = usager_record.clean_name(beneficiaire.first_name, "first_name", "prénom")
+        last = usager_record.clean_name(beneficiaire.last_name, "last_name", "nom")
+        phone = usager_record.parse_phone(beneficiaire.phone_number,
+                                          territory_phone_region(uow, motif.organisation_id))
+        email = usager_record.clean_email(beneficiaire.email)
+        address = usager_record.clean_text(beneficiaire.address)
+    except usager_record.FieldRefused as refused:
+        raise DomainError(refused.message, refused.field) from None
+    if phone is not None and not phone.mobile:
+        raise DomainError(NOT_MOBILE, "phone_number")
+    if phone is None and motif.location_type == LocationType.PHONE.value:
+        raise DomainError("Indiquez le numéro de téléphone du bénéficiaire : l'agent l'appellera à ce numéro.",
+                          "phone_number")
+    if address is None and motif.location_type == LocationType.HOME.value:
+        raise DomainError("Indiquez l'adresse du bénéficiaire : l'agent se déplace à son domicile.", "address")
+    return CleanBeneficiaire(first, last, phone.typed if phone else None, phone.e164 if phone else None, email,
+                             address)

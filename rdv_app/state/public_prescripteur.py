@@ -1,0 +1,375 @@
+"""'Je suis un prescripteur' on the public pages (domain.md section 6.4): a professional books, without an
+account, for a bénéficiaire. Every rule lives in services.online_booking.public_prescripteur and
+services.rdv.lifecycle.book_by_prescripteur; this state only shows the steps.
+
+The search lives in the address, as the usagers' (`/prescripteur?departement=62` or `?org=<id>`, then the
+motif, the lieu or organisation, the week and the slot), so reload and back keep it. Then, in the tab
+only (personal details never go into an address): "prescripteur" (vos coordonnées), "beneficiaire",
+"recap" ("Confirmer le RDV") and "confirmation". The entries stay in the tab: after a lost race the
+prescripteur picks another time and finds them filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+
+from rdv_app import routes
+from rdv_app.auth.tokens import new_token
+from rdv_app.blocking import within
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import datefmt
+from rdv_app.services.errors import DomainError
+from rdv_app.services.online_booking import public_prescripteur, public_search
+from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
+from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
+from rdv_app.services.rdv import lifecycle
+from rdv_app.state.notifications import deliver_after_commit
+from rdv_app.state.public_booking import Choice, DayView, Recap, TimeButton
+from rdv_app.state.typed_event import event
+
+# Query parameters, in the order of the steps: a changed choice drops the later ones.
+PARAMS = ("departement", "org", "motif", "m", "lieu", "semaine", "creneau")
+NOTHING_OPEN = ("Aucun rendez-vous n'est ouvert aux prescripteurs ici pour le moment. Contactez directement le "
+                "service concerné.")
+
+
+def prescripteur_address(params: dict[str, str], **changes: str | int | None) -> str:
+    """`/prescripteur` with the query `params`, these ones changed; a changed choice drops the later ones."""
+    params = dict(params)
+    for name, value in changes.items():
+        if name in PARAMS and str(params.get(name, "")) != str(value or ""):
+            for later in PARAMS[PARAMS.index(name) + 1:]:
+                if later not in changes:
+                    params.pop(later, None)
+        if value in (None, ""):
+            params.pop(name, None)
+        else:
+            params[name] = str(value)
+    query = urlencode({k: params[k] for k in (*PARAMS, "indisponible") if params.get(k)})
+    return f"{routes.PUBLIC_PRESCRIPTEUR}?{query}" if query else routes.PUBLIC_PRESCRIPTEUR
+
+
+@dataclass
+class PrescripteurSearch:
+    """What the page shows for an address, worked out on a worker thread, then copied into the state."""
+
+    params: dict[str, str]
+    step: str = ""
+    page_error: str = ""
+    notice: str = ""
+    scope_title: str = ""
+    place_error: str = ""
+    choices: list[Choice] = field(default_factory=list)
+    summary: list[Recap] = field(default_factory=list)
+    change_href: str = ""
+    week_title: str = ""
+    days: list[DayView] = field(default_factory=list)
+    week_is_empty: bool = False
+    next_label: str = ""
+    next_href: str = ""
+    previous_week_href: str = ""
+    next_week_href: str = ""
+    motif_id: int | None = None
+    lieu_id: int | None = None
+    starts_at: datetime | None = None
+
+    def url(self, **changes: str | int | None) -> str:
+        return prescripteur_address({k: v for k, v in self.params.items() if k != "indisponible"}, **changes)
+
+    def walk(self, uow: UnitOfWork) -> None:
+        params = self.params
+        organisation_id = _int(params.get("org"))
+        if organisation_id is not None:
+            info = public_search.organisation_info(uow, organisation_id)
+            scope = PublicScope(info.territory_id, info.id)
+            self.scope_title = info.name
+        else:
+            place = params.get("departement", "")
+            if not place:
+                self.step = "place"
+                return
+            try:
+                found = public_search.find_place(uow, place)
+            except DomainError as exc:
+                self.step, self.place_error = "place", exc.message
+                return
+            scope = PublicScope(found.territory_id)
+            self.scope_title = f"{found.name} ({found.departement_number})"
+        choice = self._motif(uow, scope)
+        if choice is None or not self._place(uow, choice):
+            return
+        self._slot(uow)
+
+    def _motif(self, uow: UnitOfWork, scope: PublicScope) -> MotifChoice | None:
+        key = self.params.get("motif", "")
+        if key:
+            try:
+                choice = public_prescripteur.motif_choice(uow, scope, key)
+            except DomainError as exc:
+                self.notice = exc.message
+            else:
+                self.summary.append(Recap("Motif", choice.display_name))
+                return choice
+        choices = public_prescripteur.motifs(uow, scope)
+        if not choices:
+            self.step, self.page_error = "error", NOTHING_OPEN
+            return None
+        self.step = "motif"
+        self.change_href = "" if self.params.get("org") else self.url(departement="")
+        self.choices = [Choice(c.display_name, self.url(motif=c.key), c.location_label) for c in choices]
+        return None
+
+    def _place(self, uow: UnitOfWork, choice: MotifChoice) -> bool:
+        """The organisation's motif (and lieu) chosen among those offered; False while still to choose."""
+        motif_id, lieu_id = _int(self.params.get("m")), _int(self.params.get("lieu"))
+        self.change_href = self.url(motif="")
+        if choice.needs_lieu:
+            cards = public_search.lieux(uow, choice)
+            chosen = [c for c in cards if (c.motif_id, c.lieu_id) == (motif_id, lieu_id)]
+            if chosen:
+                self.motif_id, self.lieu_id = motif_id, lieu_id
+                self.summary.append(Recap("Lieu", f"{chosen[0].name}, {chosen[0].address}"))
+                return True
+            self.step = "lieu"
+            self.choices = [Choice(c.name, self.url(m=c.motif_id, lieu=c.lieu_id), c.address,
+                                   _next_label(c.next_availability)) for c in cards]
+            return False
+        organisations = public_search.organisations(uow, choice)
+        offered = [o for o in organisations if o.motif_id == motif_id]
+        if not offered and len(organisations) == 1 and self.params.get("org"):
+            offered = organisations
+        if offered:
+            self.motif_id = offered[0].motif_id
+            self.summary.append(Recap("Organisation", offered[0].name))
+            return True
+        self.step = "organisation"
+        self.choices = [Choice(o.name, self.url(m=o.motif_id), o.phone_number or "",
+                               _next_label(o.next_availability)) for o in organisations]
+        return False
+
+    def _slot(self, uow: UnitOfWork) -> None:
+        assert self.motif_id is not None
+        starts_at = _instant(self.params.get("creneau"))
+        if starts_at is not None:
+            shown = public_prescripteur.recap(uow, self.motif_id, self.lieu_id, starts_at)
+            self.starts_at = starts_at
+            self.summary.append(Recap("Date", shown.when))
+            self.step = "prescripteur"
+            self.change_href = self.url(creneau="")
+            return
+        self.step = "creneau"
+        self.change_href = self.url(m="", lieu="")
+        if self.params.get("indisponible"):
+            self.notice = lifecycle.SLOT_TAKEN
+        week = public_prescripteur.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")))
+        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
+        self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
+            TimeButton(label, self.url(creneau=iso), f"{d.label} à {label}") for iso, label in d.times])
+            for d in week.days]
+        self.week_is_empty = week.is_empty
+        following = week.next_availability
+        self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
+        if following is not None:
+            zone = ZoneInfo(public_prescripteur.recap(uow, self.motif_id, self.lieu_id, following.starts_at).time_zone)
+            self.next_href = self.url(semaine=following.starts_at.astimezone(zone).date().isoformat())
+        self.previous_week_href = self.url(semaine=max(week.today, week.first_day - timedelta(days=7)).isoformat()) \
+            if week.has_previous else ""
+        self.next_week_href = self.url(semaine=(week.first_day + timedelta(days=7)).isoformat()) \
+            if week.has_next else ""
+
+
+# What the state keeps of a `PrescripteurSearch` for the handlers, and not for the browser.
+_KEPT = {"params": "_params", "motif_id": "_motif_id", "lieu_id": "_lieu_id", "starts_at": "_starts_at"}
+PRESCRIPTEUR_FIELDS = ("first_name", "last_name", "email", "phone_number")
+BENEFICIAIRE_FIELDS = ("first_name", "last_name", "phone_number", "email", "address")
+
+
+class PublicPrescripteurState(rx.State):
+    loading: rx.Field[bool] = rx.field(True)
+    step: rx.Field[str] = rx.field("")
+    page_error: rx.Field[str] = rx.field("")
+    notice: rx.Field[str] = rx.field("")
+    scope_title: rx.Field[str] = rx.field("")
+    place_error: rx.Field[str] = rx.field("")
+    choices: rx.Field[list[Choice]] = rx.field(default_factory=list)
+    summary: rx.Field[list[Recap]] = rx.field(default_factory=list)
+    change_href: rx.Field[str] = rx.field("")
+    week_title: rx.Field[str] = rx.field("")
+    days: rx.Field[list[DayView]] = rx.field(default_factory=list)
+    week_is_empty: rx.Field[bool] = rx.field(False)
+    next_label: rx.Field[str] = rx.field("")
+    next_href: rx.Field[str] = rx.field("")
+    previous_week_href: rx.Field[str] = rx.field("")
+    next_week_href: rx.Field[str] = rx.field("")
+
+    # The forms, as the prescripteur typed them (their own entries: the tab may show them back). Plain dicts:
+    # see PublicBookingState.field_errors.
+    prescripteur: dict[str, str] = {}
+    beneficiaire: dict[str, str] = {}
+    phone_required: rx.Field[bool] = rx.field(False)
+    address_required: rx.Field[bool] = rx.field(False)
+    # Annotated as a plain dict: see PublicBookingState.field_errors.
+    field_errors: dict[str, str] = {}
+    form_error: rx.Field[str] = rx.field("")
+    warning: rx.Field[str] = rx.field("")
+    submitting: rx.Field[bool] = rx.field(False)
+    recap: rx.Field[list[Recap]] = rx.field(default_factory=list)
+    instruction: rx.Field[str] = rx.field("")
+    organisation_contact: rx.Field[list[str]] = rx.field(default_factory=list)
+
+    _params: dict[str, str] = {}
+    _motif_id: int | None = None
+    _lieu_id: int | None = None
+    _starts_at: datetime | None = None
+    _booking_key: str = ""
+    _prescripteur_line: str = ""  # the récapitulatif's "Prescripteur", as the booking will save it
+
+    @event
+    async def load(self):
+        self.loading = True
+        yield
+        self.form_error, self.warning, self.field_errors, self.submitting = "", "", {}, False
+        params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
+        page = PrescripteurSearch(params=params)
+        try:
+            await within(UnitOfWork(read_only=True), page.walk)
+        except DomainError as exc:
+            page.step, page.page_error = "error", exc.message
+        for name in (f.name for f in fields(page)):
+            setattr(self, _KEPT.get(name, name), getattr(page, name))
+        if page.motif_id is not None and page.starts_at is not None:
+            motif_id = page.motif_id
+            details = await within(UnitOfWork(read_only=True),
+                                   lambda uow: public_prescripteur.requirements(uow, motif_id))
+            self.phone_required, self.address_required = details
+        self.loading = False
+
+    @event
+    async def search_place(self, form: dict[str, str]):
+        value = str(form.get("departement") or "").strip()
+        try:
+            found = await within(UnitOfWork(read_only=True), lambda uow: public_search.find_place(uow, value))
+        except DomainError as exc:
+            self.place_error = exc.message
+            return None
+        return rx.redirect(prescripteur_address({}, departement=found.departement_number))
+
+    @event
+    def save_prescripteur(self, form: dict[str, str]):
+        if self.loading or self._starts_at is None:
+            return
+        self.form_error, self.field_errors = "", {}
+        self.prescripteur = {name: str(form.get(name) or "") for name in PRESCRIPTEUR_FIELDS}
+        try:
+            who = public_prescripteur.check_prescripteur(PrescripteurEntry(**self.prescripteur))
+        except DomainError as exc:
+            self._error(exc, "prescripteur_")
+            return
+        self._prescripteur_line = f"{who.first_name} {who.last_name} ({who.email})"
+        self.step = "beneficiaire"
+
+    @event
+    async def save_beneficiaire(self, form: dict[str, str]):
+        motif_id, starts_at = self._motif_id, self._starts_at
+        if self.loading or motif_id is None or starts_at is None:
+            return
+        self.form_error, self.field_errors, self.warning = "", {}, ""
+        self.beneficiaire = {name: str(form.get(name) or "") for name in BENEFICIAIRE_FIELDS}
+        entry = BeneficiaireEntry(**self.beneficiaire)
+        lieu_id = self._lieu_id
+
+        def check(uow: UnitOfWork) -> tuple[public_prescripteur.CleanBeneficiaire,
+                                            public_prescripteur.PrescripteurRecap]:
+            return (public_prescripteur.check_beneficiaire(uow, motif_id, entry),
+                    public_prescripteur.recap(uow, motif_id, lieu_id, starts_at))
+
+        try:
+            person, shown = await within(UnitOfWork(read_only=True), check)
+        except DomainError as exc:
+            self._error(exc, "beneficiaire_")
+            return
+        self.warning = public_prescripteur.NO_PHONE_WARNING if person.phone_number is None else ""
+        self.recap = [
+            Recap("Motif", f"{shown.motif_name} ({shown.service_name})"),
+            Recap("Lieu", shown.place), Recap("Organisation", shown.organisation_name), Recap("Date", shown.when),
+            Recap("Bénéficiaire", " ".join(p for p in (person.first_name, person.last_name.upper(),
+                                                       person.phone_number or "") if p)),
+            Recap("Prescripteur", self._prescripteur_line),
+        ]
+        self.instruction = shown.instruction or ""
+        self.organisation_contact = list(shown.organisation_contact)
+        self._booking_key = new_token(16)  # one per récapitulatif: a double click books once
+        self.step = "recap"
+
+    @event
+    def edit(self, step: str):
+        """"Modifier" on the récapitulatif: back to one of the two forms, as typed."""
+        if step in ("prescripteur", "beneficiaire") and self._starts_at is not None and self.step == "recap":
+            self.step = step
+
+    @event
+    async def confirm(self):
+        if self.submitting or self.step != "recap":
+            return
+        self.submitting, self.form_error = True, ""
+        yield
+        motif_id, starts_at, lieu_id, key = self._motif_id, self._starts_at, self._lieu_id, self._booking_key
+        if motif_id is None or starts_at is None or not key:
+            self.submitting = False
+            return
+        prescripteur = PrescripteurEntry(**self.prescripteur)
+        beneficiaire = BeneficiaireEntry(**self.beneficiaire)
+        ip = self.router.session.client_ip or "inconnue"
+        uow = UnitOfWork()
+        try:
+            await within(uow, lambda uow: lifecycle.book_by_prescripteur(
+                uow, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id, booking_key=key,
+                prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip))
+        except lifecycle.SlotTaken:
+            self.submitting = False
+            yield rx.redirect(prescripteur_address(self._params, creneau="", indisponible="1"))
+            return
+        except DomainError as exc:
+            self.submitting = False
+            self.form_error = exc.message
+            return
+        self.submitting = False
+        self.step = "confirmation"
+        self._starts_at = None
+        yield deliver_after_commit(uow)
+
+    def _error(self, exc: DomainError, prefix: str) -> None:
+        if exc.field:
+            self.field_errors = {f"{prefix}{exc.field}": exc.message}
+        else:
+            self.form_error = exc.message
+
+
+def _int(value: object) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() else None
+
+
+def _instant(value: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+def _next_label(availability: public_search.Availability | None) -> str:
+    return f"Prochaine disponibilité le {availability.label}" if availability else "Aucune disponibilité pour le moment"
+
