@@ -258,6 +258,9 @@ FIELDS: dict[str, Field] = {
     "choice": Field("motif"),
     "scope": Field("recherche"),
     "access": Field("lien"),
+    "proof": Field("lien"),
+    "link_hash": Field("lien", limits.SECRET),
+    "link_expires_at": Field("fin du lien"),
     "identity": Field("identité FranceConnect"),
 }
 
