@@ -303,10 +303,14 @@ class BookingPage:
         assert self.motif_id is not None
         details = public_search.motif_details(uow, self.motif_id)
         starts_at = _instant(self.params.get("creneau"))
-        if starts_at is not None:
+        if starts_at is not None and public_search.slot_offered(uow, self.motif_id, self.lieu_id, starts_at):
             self.starts_at = starts_at
             self.summary.append(Recap("Date", datefmt.long_datetime(starts_at, details.timezone)))
             return True
+        if self.params.get("creneau"):  # an address edited or kept too long: back to the week
+            self.notice = public_search.SLOT_NOT_OFFERED
+            for name in ("creneau", *AFTER["creneau"]):
+                self.params.pop(name, None)
         self.step = "creneau"
         self.change_href = self.url(m="")
         if self.params.get("indisponible"):
