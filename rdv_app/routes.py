@@ -75,6 +75,7 @@ PUBLIC_CONFIRMATION = "/prendre_rdv/confirmation"
 USAGER_RDVS = "/mes-rdv"  # "Mes rendez-vous" of a signed-in usager
 USAGER_EMAIL_LINK = "/_auth/usager/lien"  # GET shows a button, POST signs in (no state-changing GET)
 USAGER_SIGN_OUT = "/_auth/usager/sortie"
+USAGER_RDV_ICS = "/_auth/usager/rdv/{rdv_id:int}.ics"  # a signed-in usager's RDV for their calendar
 FRANCECONNECT_START = "/_auth/franceconnect"
 FRANCECONNECT_CALLBACK = "/_auth/franceconnect/retour"
 USAGER_SESSION_COOKIE = "rdv_usager_session"
@@ -170,3 +171,8 @@ def usager_link(rdv_id: int, page: str = "") -> str:
 def organisation_booking(organisation_id: int) -> str:
     """The organisation's public booking link (issue 5)."""
     return f"/org/{organisation_id}"
+
+
+def usager_rdv_ics(rdv_id: int) -> str:
+    """The .ics of an RDV of the signed-in usager (the confirmation page's "Ajouter à mon agenda")."""
+    return USAGER_RDV_ICS.replace("{rdv_id:int}", str(rdv_id))

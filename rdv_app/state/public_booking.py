@@ -26,7 +26,7 @@ from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.online_booking import booking, public_search
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
 from rdv_app.services.organisation.public_links import organisation_id_from_path
@@ -181,7 +181,11 @@ class BookingPage:
     relatives: list[Choice] = field(default_factory=list)
     restriction: str = ""
     instruction: str = ""
-    organisation_contact: list[str] = field(default_factory=list)
+    organisation_name: str = ""
+    organisation_phone: str = ""
+    organisation_phone_href: str = ""
+    organisation_email: str = ""
+    calendar_href: str = ""
     motif_id: int | None = None
     lieu_id: int | None = None
     starts_at: datetime | None = None
@@ -381,8 +385,11 @@ class BookingPage:
         self.summary = [Recap("Date", shown.when), Recap("Motif", shown.motif_name), Recap("Lieu", shown.place),
                         Recap("Pour", shown.participant)]
         self.instruction = shown.instruction or ""
-        self.organisation_contact = [part for part in (shown.organisation_name, shown.organisation_phone,
-                                                       shown.organisation_email) if part]
+        self.organisation_name = shown.organisation_name
+        self.organisation_phone = shown.organisation_phone or ""
+        self.organisation_phone_href = shown.organisation_phone_href or ""
+        self.organisation_email = shown.organisation_email or ""
+        self.calendar_href = settings.api_path(routes.usager_rdv_ics(rdv_id))
 
 
 # What the state keeps of a `BookingPage` for the handlers, and not for the browser.
@@ -421,6 +428,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     # Annotated as a plain dict: on the class, mypy reads `rx.Field[dict[...]]` as an ArrayVar without `.get`
     # (it wrongly matches Reflex's `Field[SEQUENCE_TYPE] | Field[SEQUENCE_TYPE | None]` overload first).
     field_errors: dict[str, str] = {}
+    error_summary: rx.Field[list[Recap]] = rx.field(default_factory=list)  # label: the field's anchor
     submitting: rx.Field[bool] = rx.field(False)
 
     first_name: rx.Field[str] = rx.field("")
@@ -435,7 +443,11 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     restriction: rx.Field[str] = rx.field("")
     accepted: rx.Field[bool] = rx.field(False)
     instruction: rx.Field[str] = rx.field("")
-    organisation_contact: rx.Field[list[str]] = rx.field(default_factory=list)
+    organisation_name: rx.Field[str] = rx.field("")
+    organisation_phone: rx.Field[str] = rx.field("")
+    organisation_phone_href: rx.Field[str] = rx.field("")
+    organisation_email: rx.Field[str] = rx.field("")
+    calendar_href: rx.Field[str] = rx.field("")
 
     _params: dict[str, str] = {}
     _base: str = routes.PUBLIC_BOOKING
@@ -465,7 +477,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         self.loading = True
         yield
         self.link_sent = self.form_error = ""
-        self.field_errors = {}
+        self._field_errors({})
         self.submitting = self.accepted = False
         params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
         path = self.router.url.path or routes.PUBLIC_BOOKING
@@ -507,7 +519,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         return await self._send_link(form, create=False)
 
     async def _send_link(self, form: dict[str, str], *, create: bool) -> IndividualEventType[()] | None:
-        self.form_error, self.field_errors, self.link_sent = "", {}, ""
+        self.form_error, self.link_sent = "", ""
+        self._field_errors({})
         comeback = self._url(etape="informations")
         ip = self.router.session.client_ip or "inconnue"
         text = {name: str(form.get(name) or "") for name in ("first_name", "last_name", "email", "sign_in_email")}
@@ -532,7 +545,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
 
     @event
     async def save_informations(self, form: dict[str, str]):
-        self.form_error, self.field_errors = "", {}
+        self.form_error = ""
+        self._field_errors({})
         usager_id = self._usager_id
         if usager_id is None:
             return rx.redirect(self._url(etape=""))
@@ -548,7 +562,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
 
     @event
     async def add_relative(self, form: dict[str, str]):
-        self.form_error, self.field_errors = "", {}
+        self.form_error = ""
+        self._field_errors({})
         usager_id = self._usager_id
         if usager_id is None:
             return rx.redirect(self._url(etape=""))
@@ -556,7 +571,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         try:
             birth_date = date.fromisoformat(birth) if birth else None
         except ValueError:
-            self.field_errors = {"relative_birth_date": "La date de naissance n'est pas valide."}
+            self._field_errors({"relative_birth_date": "La date de naissance n'est pas valide."})
             return None
         names: dict[str, Any] = dict(first_name=form.get("relative_first_name", ""), last_name=form.get("relative_last_name", ""))
         try:
@@ -623,10 +638,33 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         return full_navigation(settings.api_path(routes.USAGER_SIGN_OUT))
 
     def _error(self, exc: DomainError, prefix: str = "") -> None:
-        if exc.field:
-            self.field_errors = {f"{prefix}{exc.field}": exc.message}
+        if isinstance(exc, FieldErrors):
+            self._field_errors({f"{prefix}{name}": message for name, message in exc.errors.items()})
+        elif exc.field:
+            self._field_errors({f"{prefix}{exc.field}": exc.message})
         else:
             self.form_error = exc.message
+
+    def _field_errors(self, errors: dict[str, str]) -> None:
+        self.field_errors = errors
+        self.error_summary = [Recap(f"#champ-{name}", message) for name, message in errors.items()]
+
+    @event
+    def check_field(self, name: str, value: str):
+        """A field the last submission refused, checked again as the person leaves it: its error goes
+        once it is fixed (or changes to what is still wrong)."""
+        if name not in self.field_errors:
+            return
+        required = (name == "phone_number" and self.phone_required) or (name == "address" and self.address_required)
+        problem = usager_auth.field_problem(name, str(value or ""), required=required)
+        if problem is None:
+            return
+        errors = dict(self.field_errors)
+        if problem:
+            errors[name] = problem
+        else:
+            errors.pop(name)
+        self._field_errors(errors)
 
 
 def _int(value: object) -> int | None:

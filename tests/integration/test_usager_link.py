@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-import time_machine
 import sqlalchemy as sa
+import time_machine
 from fakes.ovh_server import FakeOvh
 from fakes.smtp_server import SmtpServer
 from sqlmodel import SQLModel, col, select

@@ -511,7 +511,7 @@ def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None =
 
 
 @boundary
-def calendar_file(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) -> IcsFile:
+def calendar_file(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None = None) -> IcsFile:
     """The RDV as an .ics for the usager's calendar (the same content as the emails' attachment)."""
     loaded = _load(uow, access)
     rdv, motif, lieu = loaded.rdv, loaded.motif, loaded.lieu
