@@ -185,14 +185,14 @@ def identification_view() -> rx.Component:
             field("phone_number", "Téléphone (facultatif)", type_="tel", autocomplete="tel", required=False,
                   hint="Pour recevoir la confirmation et le rappel par SMS."),
             submit("Créer mon compte"), width="100%"),
-            on_submit=S.create_account, reset_on_submit=False, width="100%", aria_label="Créer un compte"),
+            on_submit=S.create_account, reset_on_submit=False, width="100%", aria_label="Créer un compte", no_validate=True),
         rx.heading("Vous avez déjà un compte ?", as_="h3", size="4"),
         rx.form(rx.vstack(
             field("sign_in_email", "Adresse email du compte", type_="email", autocomplete="email"),
             rx.button("Recevoir un lien de connexion", type="submit", size="3", width="100%", variant="outline",
                       disabled=S.submitting),
             width="100%"), on_submit=S.send_sign_in_link, reset_on_submit=False, width="100%",
-            aria_label="Recevoir un lien de connexion"),
+            aria_label="Recevoir un lien de connexion", no_validate=True),
         width="100%", spacing="3",
     )
 
@@ -210,7 +210,7 @@ def informations_view() -> rx.Component:
             field("address", rx.cond(S.address_required, "Adresse", "Adresse (facultatif)"),
                   value=S.address, autocomplete="street-address", required=S.address_required),
             submit("Continuer"), width="100%"),
-            on_submit=S.save_informations, reset_on_submit=False, width="100%", aria_label="Vos informations"),
+            on_submit=S.save_informations, reset_on_submit=False, width="100%", aria_label="Vos informations", no_validate=True),
         width="100%", spacing="3",
     )
 
@@ -225,7 +225,7 @@ def for_whom_view() -> rx.Component:
             field("relative_last_name", "Nom du proche"),
             field("relative_birth_date", "Date de naissance (facultatif)", type_="date", required=False),
             submit("Ajouter ce proche et continuer"), width="100%"),
-            on_submit=S.add_relative, reset_on_submit=False, width="100%", aria_label="Ajouter un proche"),
+            on_submit=S.add_relative, reset_on_submit=False, width="100%", aria_label="Ajouter un proche", no_validate=True),
         width="100%", spacing="3",
     )
 
