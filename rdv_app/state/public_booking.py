@@ -615,6 +615,11 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         yield rx.redirect(f"{routes.PUBLIC_CONFIRMATION}?{urlencode({'rdv': booked.rdv_id})}")
 
     @event
+    def add_to_calendar(self):
+        """The .ics comes from a plain HTTP route: leave the single-page app's router to download it."""
+        return full_navigation(self.calendar_href) if self.calendar_href else None
+
+    @event
     def start_franceconnect(self):
         """FranceConnect starts on a plain HTTP route: leave the single-page app to reach it."""
         return full_navigation(self.franceconnect_href) if self.franceconnect_href else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -174,11 +175,14 @@ def test_forms_show_every_error_at_once_and_the_confirmation_gives_help_at_hand(
     for target in (call, write, page.get_by_role("link", name="Voir mes rendez-vous")):
         assert _height(target) >= 44
     assert_accessible(page)
+    calendar = page.get_by_role("link", name="Ajouter à mon agenda")
+    assert _height(calendar) >= 44
     with page.expect_download() as download:
-        page.get_by_role("link", name="Ajouter à mon agenda").click()
+        calendar.click()
     assert download.value.suggested_filename.endswith(".ics")
-    content = open(download.value.path(), encoding="utf-8").read()  # noqa: SIM115, PTH123
+    content = Path(download.value.path()).read_text(encoding="utf-8")
     assert "BEGIN:VEVENT" in content and "Pesée et conseils" in content
+    expect(page.get_by_role("heading", name="Votre rendez-vous est confirmé")).to_be_visible()  # still there
 
 
 def test_a_stale_time_of_the_week_says_it_is_not_offered(phone: Page, app_url: str,
