@@ -16,7 +16,7 @@ from html import escape
 from rdv_app import routes, styles
 from rdv_app.config import settings
 
-APP_NAME = "RDV Services Publics"
+APP_NAME = settings.product_name
 
 _CSS = """
 *,*::before,*::after{box-sizing:border-box}
