@@ -85,6 +85,7 @@ AGENT_SESSION_COOKIE = "rdv_agent_session"
 AGENT_SIGN_IN_BINDING_COOKIE = "rdv_connexion"  # ties a sign-in ticket to the browser that asked for it
 USAGER_ACCESS_COOKIE = "rdv_lien"
 USAGER_VERIFIED_COOKIE = "rdv_lettres"
+USAGER_DEVICE_COOKIE = "rdv_appareil"  # a random id of the browser, for the sign-up limits (issue 26)
 
 
 def login(next_path: str | None = None) -> str:

@@ -131,6 +131,7 @@ FIELDS: dict[str, Field] = {
     "plage_ouverture_notification_level": Field("notifications des plages d'ouverture", limits.CODE),
     "absence_notification_level": Field("notifications des indisponibilités", limits.CODE),
     "ip": Field("adresse IP", limits.CODE),
+    "device": Field("appareil", limits.CODE),
     # secrets
     "password": Field("mot de passe", limits.PASSWORD),
     "current": Field("mot de passe actuel", limits.PASSWORD),

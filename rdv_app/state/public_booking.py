@@ -449,6 +449,9 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     organisation_email: rx.Field[str] = rx.field("")
     calendar_href: rx.Field[str] = rx.field("")
 
+    # A random id of this browser: sign-up and sign-in links are limited per device before the IP's ceiling.
+    device: str = rx.Cookie("", name=routes.USAGER_DEVICE_COOKIE, path="/", same_site="lax", max_age=60 * 60 * 24 * 365)
+
     _params: dict[str, str] = {}
     _base: str = routes.PUBLIC_BOOKING
     _usager_id: int | None = None
@@ -482,6 +485,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
         path = self.router.url.path or routes.PUBLIC_BOOKING
         usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
+        if not self.device:
+            self.device = new_token(16)
         page = BookingPage(params=params, base=routes.PUBLIC_BOOKING, usager_id=usager_id)
         try:
             await within(UnitOfWork(read_only=True), lambda uow: page.open(uow, path))
@@ -525,14 +530,16 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         ip = self.router.session.client_ip or "inconnue"
         text = {name: str(form.get(name) or "") for name in ("first_name", "last_name", "email", "sign_in_email")}
         phone_number = form.get("phone_number")
+        device = self.device
 
         def send(uow: UnitOfWork) -> None:
             if create:
                 usager_auth.request_account(uow, first_name=text["first_name"], last_name=text["last_name"],
                                             email=text["email"], phone_number=phone_number, next_path=comeback,
-                                            ip=ip)
+                                            ip=ip, device=device)
             else:
-                usager_auth.request_sign_in_link(uow, email=text["sign_in_email"], next_path=comeback, ip=ip)
+                usager_auth.request_sign_in_link(uow, email=text["sign_in_email"], next_path=comeback, ip=ip,
+                                                 device=device)
 
         uow = UnitOfWork()
         try:

@@ -453,3 +453,28 @@ def test_every_error_of_a_form_comes_at_once_with_the_relatives_own_words(app_db
     assert usager_auth.field_problem("phone_number", "06 12 34 56 78x") != ""
     assert usager_auth.field_problem("phone_number", "", required=True) == "Ce champ est obligatoire."
     assert usager_auth.field_problem("relative_birth_date", "1800-01-01") is None
+
+
+def test_a_shared_computer_is_limited_per_device_and_email_before_its_ip(app_db: str) -> None:
+    """A France Services computer or a carrier's NAT: many people behind one IP each create their account;
+    one device creating too many is stopped, and told in French when to retry."""
+    people = usager_auth.ACCOUNT_CREATIONS_PER_DEVICE.amount + 5
+    for index in range(people):
+        with UnitOfWork(app_db) as uow:
+            usager_auth.request_account(uow, first_name="Léa", last_name=f"Roux{chr(65 + index)}",
+                                        email=f"lea{index}@exemple.fr", phone_number=None, next_path=STEP,
+                                        ip="198.51.100.7", device=f"appareil-{index}")
+    with UnitOfWork(app_db) as uow:
+        assert len(uow.session.exec(select(Usager)).all()) == people  # more than the device's limit, one IP
+
+    for index in range(usager_auth.ACCOUNT_CREATIONS_PER_DEVICE.amount):
+        with UnitOfWork(app_db) as uow:
+            usager_auth.request_account(uow, first_name="Max", last_name="Petit", email=f"max{index}@exemple.fr",
+                                        phone_number=None, next_path=STEP, ip="198.51.100.7", device="le-meme")
+    with UnitOfWork(app_db) as uow, pytest.raises(usager_auth.TooManyRequests) as blocked:
+        usager_auth.request_account(uow, first_name="Max", last_name="Petit", email="max-encore@exemple.fr",
+                                    phone_number=None, next_path=STEP, ip="198.51.100.7", device="le-meme")
+    assert re.fullmatch(r"Trop de demandes en peu de temps\. Veuillez réessayer dans \d+ minutes?\.",
+                        blocked.value.message)
+    with UnitOfWork(app_db) as uow:
+        assert uow.session.exec(select(Usager).where(Usager.email == "max-encore@exemple.fr")).first() is None

@@ -59,9 +59,13 @@ EMAIL_LINK_LIFETIME = timedelta(hours=24)
 INVITATION_LIFETIME = timedelta(weeks=1)  # as Devise's `invite_for` in RDV Service Public
 PARIS = ZoneInfo("Europe/Paris")
 USAGER_SESSION_IDLE_TIMEOUT = timedelta(days=7)
-ACCOUNT_CREATIONS_PER_IP = parse("10/hour")
+# Limited per email and per device (the browser's `rdv_appareil` cookie) first; a France Services computer
+# or a carrier's NAT puts many people behind one IP, which only has a much higher ceiling (issue 26).
 LINKS_PER_EMAIL = parse("5/hour")
-LINKS_PER_IP = parse("30/hour")
+ACCOUNT_CREATIONS_PER_DEVICE = parse("10/hour")
+LINKS_PER_DEVICE = parse("30/hour")
+ACCOUNT_CREATIONS_PER_IP = parse("200/hour")
+LINKS_PER_IP = parse("300/hour")
 LINK_SENT = ("Un email vient de vous être envoyé. Ouvrez le lien qu'il contient pour vous connecter : "
              "vous reviendrez directement à votre réservation.")
 FRANCECONNECT_CERTIFIED = "Cette information est certifiée par FranceConnect et ne peut pas être modifiée."
@@ -117,7 +121,7 @@ class UsagerAccount:
 
 @boundary
 def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: str, phone_number: str | None,
-                    next_path: str, ip: str, now: datetime | None = None) -> LinkRequested:
+                    next_path: str, ip: str, device: str = "", now: datetime | None = None) -> LinkRequested:
     """Creates the account (unless the email has one) and queues the verification email; commits."""
     now = now or clock.now()
     errors: dict[str, str] = {}
@@ -127,8 +131,10 @@ def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: 
     raw_phone, formatted = _checked(errors, "phone_number", lambda: _phone(phone_number)) or (None, None)
     if errors or first is None or last is None or address is None:
         raise FieldErrors(errors)
-    _throttle(ACCOUNT_CREATIONS_PER_IP, f"usager-account:ip:{ip}")
     _throttle(LINKS_PER_EMAIL, f"usager-link:email:{address}")
+    if device:
+        _throttle(ACCOUNT_CREATIONS_PER_DEVICE, f"usager-account:device:{device}")
+    _throttle(ACCOUNT_CREATIONS_PER_IP, f"usager-account:ip:{ip}")
     usager = uow.session.exec(select(Usager).where(Usager.email == address, col(Usager.deleted_at).is_(None))).first()
     if usager is None:
         usager = Usager(first_name=first, last_name=last, email=address, phone_number=raw_phone,
@@ -144,13 +150,15 @@ def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: 
 
 
 @boundary
-def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str,
+def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str, device: str = "",
                          now: datetime | None = None) -> LinkRequested:
     """Queues a sign-in link when the address has an account; the page says the same thing otherwise."""
     now = now or clock.now()
     address = _email(email)
-    _throttle(LINKS_PER_IP, f"usager-link:ip:{ip}")
     _throttle(LINKS_PER_EMAIL, f"usager-link:email:{address}")
+    if device:
+        _throttle(LINKS_PER_DEVICE, f"usager-link:device:{device}")
+    _throttle(LINKS_PER_IP, f"usager-link:ip:{ip}")
     usager = uow.session.exec(select(Usager).where(Usager.email == address, col(Usager.deleted_at).is_(None))).first()
     if usager is None:
         return LinkRequested(())
