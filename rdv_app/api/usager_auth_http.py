@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 from html import escape
 from urllib.parse import urlparse
 
@@ -28,6 +29,8 @@ from rdv_app.domain.sessions import USAGER_SESSION_LIFETIME, safe_next_path
 from rdv_app.notify.ics import IcsFile
 from rdv_app.services.errors import DomainError
 from rdv_app.services.usagers import usager_auth, usager_rdvs
+
+logger = logging.getLogger(__name__)
 
 # The browser forgets the cookie when the session ends at the latest (its absolute lifetime).
 _SESSION_MAX_AGE = int(USAGER_SESSION_LIFETIME.total_seconds())
@@ -77,6 +80,9 @@ Demandez un nouveau lien depuis la page de réservation.</p>
 <div class="actions"><a class="button button-primary" href="{e(settings.frontend_url(routes.PUBLIC_BOOKING))}">
 Prendre rendez-vous</a></div>""",
                      status_code=400)
+    # What finds a sign-in whose page never showed (issue 26): the usager, the step it leads to.
+    logger.info("usager signed in by email link: usager %s, back to %s", opened.usager_id,
+                opened.next_path.split("?", 1)[0])
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)
     _set_session(response, opened.token)
     return response

@@ -291,7 +291,15 @@ def booking_page() -> rx.Component:
         rx.cond(S.scope_title != "", rx.text(S.scope_title, size="4", color=styles.TEXT_MUTED), rx.fragment()),
         rx.cond(
             S.loading,
-            rx.hstack(rx.spinner(size="3"), rx.text("Chargement…"), role="status", align="center", spacing="2"),
+            rx.vstack(
+                rx.hstack(rx.spinner(size="3"), rx.text("Chargement…"), role="status", align="center", spacing="2"),
+                # Shown by CSS once loading has lasted 15 seconds (the connection may be lost): the page
+                # can be loaded again without the server's help.
+                rx.box(rx.el.p("Le chargement prend plus de temps que prévu. Vérifiez votre connexion, puis "
+                               "réessayez."),
+                       rx.button("Réessayer", on_click=rx.call_script("window.location.reload()"), size="3"),
+                       class_name="slow-loading", role="alert"),
+                width="100%", spacing="3"),
             rx.match(
                 S.step,
                 ("place", place_view()),

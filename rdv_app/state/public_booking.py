@@ -9,6 +9,7 @@ usager_auth, booking).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from http.cookies import SimpleCookie
@@ -43,6 +44,8 @@ from rdv_app.state.session_guard import (
     says_session_ended,
 )
 from rdv_app.state.typed_event import event
+
+logger = logging.getLogger(__name__)
 
 # Query parameters, in the order of the steps.
 PARAMS = ("departement", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
@@ -479,6 +482,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     async def load(self):
         self.loading = True
         yield
+        started = clock.timestamp()
         self.link_sent = self.form_error = ""
         self._field_errors({})
         self.submitting = self.accepted = False
@@ -495,6 +499,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         self._show(page)
         self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
         self.has_session = usager_id is not None
+        logger.info("public booking page: step %s, signed in %s, loaded in %.2f s", page.step, usager_id is not None,
+                    clock.timestamp() - started)
         if usager_id is None and says_session_ended(params):
             self.form_error = USAGER_SESSION_ENDED
         self.loading = False

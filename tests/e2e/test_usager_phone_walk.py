@@ -197,3 +197,22 @@ def test_a_stale_time_of_the_week_says_it_is_not_offered(phone: Page, app_url: s
     expect(page.get_by_role("alert")).to_have_text(re.compile("^Ce créneau n'est pas proposé"))
     expect(page.get_by_role("heading", name="Identifiez-vous pour confirmer")).to_have_count(0)
     assert_accessible(page)
+
+
+def test_a_page_that_never_finishes_loading_offers_to_try_again(phone: Page, app_url: str,
+                                                                assert_accessible: Callable[[Page], None]) -> None:
+    """Point 9: the connection to the server is lost (its websocket answers nothing): after a while the page
+    says so in French, and "Réessayer" loads it again once the connection is back."""
+    page = phone
+    page.route_web_socket(re.compile(r".*/_event.*"), lambda socket: None)  # accepted, never answered
+    page.goto(f"{app_url}/prendre_rdv")
+    slow = page.get_by_role("alert").filter(has_text="Le chargement prend plus de temps que prévu")
+    expect(slow).to_be_visible(timeout=30_000)
+    assert_accessible(page)
+    page.unroute_all()
+    page.context.unroute_all()
+    fresh = page.context.new_page()  # a page whose connection is the real one
+    page.close()
+    fresh.goto(f"{app_url}/prendre_rdv")
+    expect(fresh.get_by_role("heading", name="Où habitez-vous ?")).to_be_visible()
+    expect(fresh.get_by_text("Le chargement prend plus de temps que prévu")).to_be_hidden()
