@@ -65,6 +65,8 @@ class Settings:
     public_url: str = field(default_factory=lambda: _env("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/"))
     # In `make dev` the HTTP routes answer on the backend port while pages are on the frontend port.
     api_url: str = field(default_factory=lambda: _env("RDV_API_URL").rstrip("/"))
+    # The product's name in every title, header, email and calendar file (RDV_PRODUCT_NAME per deployment).
+    product_name: str = field(default_factory=lambda: _env("RDV_PRODUCT_NAME", "RDV Services Publics"))
     environment_name: str = field(
         default_factory=lambda: _env("RDV_ENVIRONMENT", "démo" if demo_mode() else "production"))
     # Signs short-lived cookies (the usager's link access) and seals the secrets kept at rest. Without it

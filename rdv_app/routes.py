@@ -77,6 +77,7 @@ PUBLIC_CONFIRMATION = "/prendre_rdv/confirmation"
 USAGER_RDVS = "/mes-rdv"  # "Mes rendez-vous" of a signed-in usager
 USAGER_EMAIL_LINK = "/_auth/usager/lien"  # GET shows a button, POST signs in (no state-changing GET)
 USAGER_SIGN_OUT = "/_auth/usager/sortie"
+USAGER_RDV_ICS = "/_auth/usager/rdv/{rdv_id:int}.ics"  # a signed-in usager's RDV for their calendar
 FRANCECONNECT_START = "/_auth/franceconnect"
 FRANCECONNECT_CALLBACK = "/_auth/franceconnect/retour"
 # The editor API that the ANTS hub calls (rdv_app/api/ants.py).
@@ -101,6 +102,7 @@ AGENT_SESSION_COOKIE = "rdv_agent_session"
 AGENT_SIGN_IN_BINDING_COOKIE = "rdv_connexion"  # ties a sign-in ticket to the browser that asked for it
 USAGER_ACCESS_COOKIE = "rdv_lien"
 USAGER_VERIFIED_COOKIE = "rdv_lettres"
+USAGER_DEVICE_COOKIE = "rdv_appareil"  # a random id of the browser, for the sign-up limits (issue 26)
 
 
 def login(next_path: str | None = None) -> str:
@@ -187,6 +189,11 @@ def usager_link(rdv_id: int, page: str = "") -> str:
 def organisation_booking(organisation_id: int) -> str:
     """The organisation's public booking link (issue 5)."""
     return f"/org/{organisation_id}"
+
+
+def usager_rdv_ics(rdv_id: int) -> str:
+    """The .ics of an RDV of the signed-in usager (the confirmation page's "Ajouter à mon agenda")."""
+    return USAGER_RDV_ICS.replace("{rdv_id:int}", str(rdv_id))
 
 
 def prescription(usager_id: int | str | None = None) -> str:

@@ -16,7 +16,7 @@ from html import escape
 from rdv_app import routes, styles
 from rdv_app.config import settings
 
-APP_NAME = "RDV Services Publics"
+APP_NAME = settings.product_name
 
 _CSS = """
 *,*::before,*::after{box-sizing:border-box}
@@ -71,6 +71,7 @@ p{margin:0 0 1rem}
 .button-secondary{background:var(--rdv-background);color:var(--rdv-blue)}
 .button-danger{background:var(--rdv-error);border-color:var(--rdv-error);color:var(--rdv-on-colour)}
 .button[disabled]{opacity:.7;cursor:progress}
+.contact-link{display:inline-flex;align-items:center;min-height:44px;min-width:44px}
 @media (min-width:40rem){.actions{flex-direction:row;flex-wrap:wrap}.button{width:auto}}
 """
 

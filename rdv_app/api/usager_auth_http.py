@@ -6,10 +6,12 @@
 - `GET /_auth/franceconnect?suivant=…` starts the OpenID Connect flow (state and nonce in a short-lived
   HttpOnly cookie); `GET /_auth/franceconnect/retour` finishes it.
 - `GET /_auth/usager/sortie` forgets the cookie; the session was revoked server-side before.
+- `GET /_auth/usager/rdv/<id>.ics`: an RDV of the signed-in usager (or of a relative) for their calendar.
 """
 
 from __future__ import annotations
 
+import logging
 from html import escape
 from urllib.parse import urlparse
 
@@ -24,8 +26,11 @@ from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.sessions import USAGER_SESSION_LIFETIME, safe_next_path
+from rdv_app.notify.ics import IcsFile
 from rdv_app.services.errors import DomainError
-from rdv_app.services.usagers import usager_auth
+from rdv_app.services.usagers import usager_auth, usager_rdvs
+
+logger = logging.getLogger(__name__)
 
 # The browser forgets the cookie when the session ends at the latest (its absolute lifetime).
 _SESSION_MAX_AGE = int(USAGER_SESSION_LIFETIME.total_seconds())
@@ -75,6 +80,9 @@ Demandez un nouveau lien depuis la page de réservation.</p>
 <div class="actions"><a class="button button-primary" href="{e(settings.frontend_url(routes.PUBLIC_BOOKING))}">
 Prendre rendez-vous</a></div>""",
                      status_code=400)
+    # What finds a sign-in whose page never showed (issue 26): the usager, the step it leads to.
+    logger.info("usager signed in by email link: usager %s, back to %s", opened.usager_id,
+                opened.next_path.split("?", 1)[0])
     response = RedirectResponse(settings.frontend_url(opened.next_path), status_code=303)
     _set_session(response, opened.token)
     return response
@@ -145,10 +153,31 @@ async def sign_out(_request: Request) -> Response:
     return response
 
 
+async def calendar_file(request: Request) -> Response:
+    rdv_id: int = request.path_params["rdv_id"]
+    token = request.cookies.get(routes.USAGER_SESSION_COOKIE)
+    try:
+        ics = await within(UnitOfWork(), lambda uow: _calendar_file(uow, token, rdv_id))
+    except DomainError as error:
+        return _page("Rendez-vous introuvable", f'<p class="alert" role="alert">{e(error.message)}</p>',
+                     status_code=404)
+    return Response(ics.content, media_type="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "no-store",
+                             "Content-Disposition": f'attachment; filename="{ics.filename}"'})
+
+
+def _calendar_file(uow: UnitOfWork, token: str | None, rdv_id: int) -> IcsFile:
+    usager_id = usager_auth.resolve_session(uow, token)
+    if usager_id is None:
+        raise DomainError("Connectez-vous pour ajouter ce rendez-vous à votre agenda.")
+    return usager_rdvs.calendar_file(uow, usager_id, rdv_id)
+
+
 ROUTES = [
     Route(routes.USAGER_EMAIL_LINK, email_link_form, methods=["GET"]),
     Route(routes.USAGER_EMAIL_LINK, email_link_sign_in, methods=["POST"]),
     Route(routes.FRANCECONNECT_START, franceconnect_start, methods=["GET"]),
     Route(routes.FRANCECONNECT_CALLBACK, franceconnect_callback, methods=["GET"]),
     Route(routes.USAGER_SIGN_OUT, sign_out, methods=["GET"]),
+    Route(routes.USAGER_RDV_ICS, calendar_file, methods=["GET"]),
 ]

@@ -2,7 +2,8 @@
 rdv_app.services.usager_link, the HTML in rdv_app.api.usager_pages.
 
 - GET  /r/<id>/<token>   checks the link (reading only), sets the 10-minute access cookie, 303 to /r/<id>
-- GET  /r/<id>           the 3-letter form, the lockout message, or the summary
+- GET  /r/<id>           the 3-letter form, the lockout message, or the summary; once the 10 minutes are
+                         over, the 3-letter form again while the link works (issue 26)
 - POST /r/<id>/lettres   the 3-letter answer; a right one sets the 10-minute "verified" cookie
 - GET  /r/<id>/annulation  the confirmation (with the motif's warning); POST cancels
 - GET  /r/<id>/rdv.ics   the .ics file
@@ -30,6 +31,7 @@ from rdv_app.api.client_address import client_ip
 from rdv_app.blocking import within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.usager_link import ACCESS_LIFETIME, VERIFIED_LIFETIME
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.usagers import usager_link as service
@@ -52,6 +54,15 @@ def _invalid() -> HTMLResponse:
 
 def _see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303, headers=_NO_STORE)
+
+
+def _set_access(response: Response, request: Request, rdv_id: int, cookie: str) -> None:
+    """The access cookie, kept by the browser as long as the link that gave it works (the server checks its
+    10 minutes): after them, the page asks the 3 letters again instead of calling the link dead."""
+    proof = service.read_proof(rdv_id, cookie)
+    keep = int((proof.link_expires_at - clock.now()).total_seconds()) if proof else 0
+    _set_cookie(response, routes.USAGER_ACCESS_COOKIE, cookie, rdv_id,
+                max(keep, int(ACCESS_LIFETIME.total_seconds())))
 
 
 def _set_cookie(response: Response, name: str, value: str, rdv_id: int, max_age: int) -> None:
@@ -79,10 +90,37 @@ def _lock_message(uow: UnitOfWork, access: service.LinkAccess) -> str | None:
     return service.lock_message(uow, access, until) if until else None
 
 
+def _proof(request: Request, rdv_id: int) -> service.LinkProof | None:
+    try:
+        return service.read_proof(rdv_id, request.cookies.get(routes.USAGER_ACCESS_COOKIE))
+    except DomainError:
+        return None
+
+
+async def _after_access(request: Request, rdv_id: int) -> Response:
+    """A browser whose 10 minutes are over: the 3 letters again while its link works, what became of a
+    cancelled RDV, otherwise the invalid-link page. Reading only."""
+    proof = _proof(request, rdv_id)
+    if proof is None:
+        return _invalid()
+    try:
+        cookie = await within(_uow(request), lambda uow: service.renew_access(uow, proof))
+        if cookie is None:
+            notice = await within(_uow(request), lambda uow: service.cancelled_notice(uow, rdv_id, proof=proof))
+            return _html(usager_pages.cancelled_rdv(notice)) if notice else _invalid()
+    except NotFound:
+        return _invalid()
+    response = _html(usager_pages.initials_form(rdv_id, _csrf_of(cookie), again=True))
+    _set_access(response, request, rdv_id, cookie)
+    return response
+
+
 async def _checked_access(request: Request, rdv_id: int, *, post: bool = False) -> service.LinkAccess | Response:
     """The access of a request past the 3-letter check, or the page to answer instead: the invalid-link
-    page (no access, or a POST from elsewhere), or back to the check."""
+    page (no access, or a POST from elsewhere), or back to the check (also once the 10 minutes are over)."""
     access = _access(request, rdv_id)
+    if access is None and _proof(request, rdv_id) is not None:
+        return _see_other(routes.usager_link(rdv_id))
     if access is None or (post and not await _post_allowed(request)):
         return _invalid()
     if not _verified(request, access):
@@ -92,7 +130,10 @@ async def _checked_access(request: Request, rdv_id: int, *, post: bool = False) 
 
 def _csrf(request: Request) -> str:
     """A form token only this browser can know: derived from its HttpOnly access cookie."""
-    cookie = request.cookies.get(routes.USAGER_ACCESS_COOKIE, "")
+    return _csrf_of(request.cookies.get(routes.USAGER_ACCESS_COOKIE, ""))
+
+
+def _csrf_of(cookie: str) -> str:
     return hashlib.sha256(f"csrf:{cookie}".encode()).hexdigest()[:32]
 
 
@@ -114,11 +155,15 @@ async def open_link(request: Request) -> Response:
     except service.TooManyAttempts as error:
         return _html(usager_pages.too_many_attempts(error.message), 429)
     except DomainError:  # a token no one was sent (too long, unprintable)
-        cookie = None
-    if cookie is None:
         return _invalid()
+    if cookie is None:
+        try:
+            notice = await within(_uow(request), lambda uow: service.cancelled_notice(uow, rdv_id, token=token))
+        except NotFound:
+            notice = None
+        return _html(usager_pages.cancelled_rdv(notice)) if notice else _invalid()
     response = _see_other(routes.usager_link(rdv_id))
-    _set_cookie(response, routes.USAGER_ACCESS_COOKIE, cookie, rdv_id, int(ACCESS_LIFETIME.total_seconds()))
+    _set_access(response, request, rdv_id, cookie)
     return response
 
 
@@ -126,7 +171,7 @@ async def link_page(request: Request) -> Response:
     rdv_id: int = request.path_params["rdv_id"]
     access = _access(request, rdv_id)
     if access is None:
-        return _invalid()
+        return await _after_access(request, rdv_id)
     if not _verified(request, access):
         try:
             locked = await within(_uow(request), lambda uow: _lock_message(uow, access))
@@ -144,6 +189,8 @@ async def link_page(request: Request) -> Response:
 async def submit_initials(request: Request) -> Response:
     rdv_id: int = request.path_params["rdv_id"]
     access = _access(request, rdv_id)
+    if access is None and _proof(request, rdv_id) is not None:
+        return _see_other(routes.usager_link(rdv_id))
     if access is None or not await _post_allowed(request):
         return _invalid()
     answer, ip = str((await request.form()).get("lettres", "")), client_ip(request)

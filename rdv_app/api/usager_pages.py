@@ -9,9 +9,10 @@ from rdv_app.api.html_page import page
 from rdv_app.config import settings
 from rdv_app.domain.enums import LocationType
 from rdv_app.domain.usager_link import CancelRefusal
-from rdv_app.services.usagers.usager_link import RdvSummary
+from rdv_app.services.usagers.usager_link import CancelledNotice, RdvSummary
 
 INITIALS_LABEL = "Saisissez les trois premières lettres de votre nom de famille"
+AGAIN = "Pour votre sécurité, saisissez à nouveau les trois premières lettres de votre nom."
 
 
 def invalid_link() -> str:
@@ -40,7 +41,23 @@ def too_many_attempts(message: str) -> str:
     return page("Trop de tentatives", f'<h1>Trop de tentatives</h1><p class="alert" role="alert">{_e(message)}</p>')
 
 
-def initials_form(rdv_id: int, csrf: str, *, error: str | None = None, locked: str | None = None) -> str:
+def cancelled_rdv(notice: CancelledNotice) -> str:
+    """An earlier link of a cancelled RDV: what became of it, whom to contact, how to book again."""
+    cancelled = f"Ce rendez-vous a été annulé le {_e(notice.cancelled_on)}." if notice.cancelled_on \
+        else "Ce rendez-vous a été annulé."
+    return page("Rendez-vous annulé", (
+        "<h1>Rendez-vous annulé</h1>"
+        f'<p class="info" role="status">{cancelled}</p>'
+        f'<section class="card" aria-label="Rendez-vous annulé"><dl class="facts">'
+        f'<dt>Date prévue</dt><dd class="when">{_e(notice.when)}</dd></dl></section>'
+        f"<h2>Contact</h2>{_contact_lines(notice.organisation_name, notice.contact_phone, notice.contact_email)}"
+        f'<div class="actions"><a class="button button-primary" href="{_e(notice.book_again_url)}">'
+        "Prendre un nouveau rendez-vous</a></div>"
+    ))
+
+
+def initials_form(rdv_id: int, csrf: str, *, error: str | None = None, locked: str | None = None,
+                  again: bool = False) -> str:
     action = routes.usager_link(rdv_id, "lettres")
     if locked:
         return page("Lien bloqué temporairement", (
@@ -51,9 +68,11 @@ def initials_form(rdv_id: int, csrf: str, *, error: str | None = None, locked: s
         ))
     described = "lettres-aide lettres-erreur" if error else "lettres-aide"
     error_html = f'<p class="field-error" id="lettres-erreur" role="alert">{_e(error)}</p>' if error else ""
+    intro = (f'<p class="info" role="status">{AGAIN}</p>' if again
+             else '<p class="lead">Pour voir votre rendez-vous, confirmez qu\'il s\'agit bien de vous.</p>')
     return page("Vérification de votre identité", (
         "<h1>Vérification de votre identité</h1>"
-        '<p class="lead">Pour voir votre rendez-vous, confirmez qu\'il s\'agit bien de vous.</p>'
+        f"{intro}"
         f'<form method="post" action="{action}" data-busy="Vérification…" novalidate>'
         f'<input type="hidden" name="csrf" value="{_e(csrf)}">'
         '<div class="field">'
@@ -91,12 +110,16 @@ def _place(summary: RdvSummary) -> str:
 
 
 def _contact(summary: RdvSummary) -> str:
-    lines = [f"<p>{_e(summary.organisation_name)}"]
-    if summary.contact_phone:
-        tel = "".join(c for c in summary.contact_phone if c.isdigit() or c == "+")
-        lines.append(f'<br>Téléphone : <a href="tel:{_e(tel)}">{_e(summary.contact_phone)}</a>')
-    if summary.contact_email:
-        lines.append(f'<br>Email : <a href="mailto:{_e(summary.contact_email)}">{_e(summary.contact_email)}</a>')
+    return _contact_lines(summary.organisation_name, summary.contact_phone, summary.contact_email)
+
+
+def _contact_lines(organisation_name: str, phone: str | None, email: str | None) -> str:
+    lines = [f"<p>{_e(organisation_name)}"]
+    if phone:
+        tel = "".join(c for c in phone if c.isdigit() or c == "+")
+        lines.append(f'<br>Téléphone : <a class="contact-link" href="tel:{_e(tel)}">{_e(phone)}</a>')
+    if email:
+        lines.append(f'<br>Email : <a class="contact-link" href="mailto:{_e(email)}">{_e(email)}</a>')
     lines.append("</p>")
     return "".join(lines)
 

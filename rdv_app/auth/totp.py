@@ -16,9 +16,10 @@ import pyotp
 import segno
 
 from rdv_app.auth.tokens import hash_token
+from rdv_app.config import settings
 
 VALID_WINDOW = 1
-ISSUER = "RDV Service Public"
+ISSUER = settings.product_name
 # Recovery codes: 10 characters of an alphabet without look-alikes (no 0/O, 1/I/L), ~50 bits each.
 _RECOVERY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _RECOVERY_LENGTH = 10

@@ -9,8 +9,9 @@ import reflex as rx
 from reflex.vars.sequence import StringVar
 
 from rdv_app import routes, styles
+from rdv_app.config import settings
 
-APP_NAME = "RDV Services Publics"
+APP_NAME = settings.product_name
 
 # label, route: the workspace navigation lists only pages that exist.
 WORKSPACE_NAV = (

@@ -52,6 +52,18 @@ def phone(raw: str | None, region: str = "FR", *, allow_short: bool = False) -> 
                                              else ""))
 
 
+def tel_uri(number: str) -> str:
+    """The `tel:` address of a French, overseas or short number, for a link a phone can call."""
+    for region in FRENCH_PHONE_REGIONS:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            break
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.RFC3966)
+    return "tel:" + "".join(c for c in number if c.isdigit() or c == "+")
+
+
 def email(raw: str | None) -> str | None:
     cleaned = optional_text(raw)
     if cleaned is None:

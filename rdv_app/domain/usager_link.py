@@ -2,7 +2,11 @@
 
 - The link's token works while it is the latest one sent for its participation and has not expired
   (12 weeks after sending, or one day after the RDV, whichever is first: set when it is sent). It is
-  exchanged for a 10-minute access to that RDV for that usager.
+  exchanged for a 10-minute access to that RDV for that usager. The browser keeps the proof that it
+  opened the link as long as the link works: once the 10 minutes are over, the link's page asks the 3
+  letters again instead of calling the link dead (issue 26).
+- An earlier link of a cancelled RDV (the cancellation message carries a newer one) gives no access, but
+  says the RDV was cancelled, for as long as that link would have worked.
 - The 3-letter check: the first three letters of the last name, spaces removed, case and accents
   ignored ("De La Fontaine" -> DEL, "Élodie Ôzil" -> OZI); a name shorter than three letters is typed
   whole ("Xi" -> XI). Apostrophes and hyphens may be typed or left out ("D'Artagnan": D'A or DAR).
@@ -27,6 +31,8 @@ VERIFIED_LIFETIME = timedelta(minutes=10)
 MAX_WRONG_ANSWERS = 5
 LOCKOUT = timedelta(minutes=15)
 CANCEL_NOTICE = timedelta(hours=4)
+TOKEN_VALIDITY = timedelta(weeks=12)
+TOKEN_GRACE_AFTER_RDV = timedelta(days=1)
 INITIALS_LENGTH = 3
 # "/r/<rdv id>/<token>" in a text sent to the usager (tokens are URL-safe base64).
 _LINK_TOKEN = re.compile(r"(/r/\d+/)[A-Za-z0-9_-]+")
@@ -65,6 +71,21 @@ def initials_match(answer: str, last_names: tuple[str, ...]) -> bool:
 
 def token_is_usable(expires_at: datetime | None, now: datetime) -> bool:
     return expires_at is not None and now < expires_at
+
+
+def token_expiry(sent_at: datetime, rdv_ends_at: datetime) -> datetime:
+    """When a link sent at `sent_at` stops working: 12 weeks later, or one day after the RDV."""
+    return min(sent_at + TOKEN_VALIDITY, rdv_ends_at + TOKEN_GRACE_AFTER_RDV)
+
+
+def says_cancelled(*, status: RdvStatus, cancelled_at: datetime | None, rdv_ends_at: datetime,
+                   now: datetime) -> bool:
+    """Whether an earlier link of this RDV says it was cancelled: the usager's RDV is cancelled, and that
+    link, sent before the cancellation, would still work."""
+    if status not in CANCELLED_STATUSES:
+        return False
+    sent_by = cancelled_at or rdv_ends_at
+    return now < token_expiry(sent_by, rdv_ends_at)
 
 
 class CancelRefusal(StrEnum):

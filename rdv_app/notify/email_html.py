@@ -26,6 +26,7 @@ from html import escape
 from typing import Any
 
 from rdv_app import styles
+from rdv_app.config import settings
 
 _FACT = re.compile(r"^(?P<label>[^\s:][^:]{0,40}?) : (?P<value>.+)$")
 _URL = re.compile(r"^https?://\S+$")
@@ -105,6 +106,9 @@ def html_from_text(subject: str, text: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(subject)}</title>\n</head>\n"
         f'<body style="margin: 0; padding: 16px; background: {styles.BACKGROUND}; color: {styles.TEXT}; {_FONT}">\n'
+        f'<header style="max-width: 600px; margin: 0 auto 16px; padding-bottom: 8px; '
+        f'border-bottom: 1px solid {styles.BORDER}; font-weight: 700; color: {styles.BRAND_BLUE};">'
+        f"{escape(settings.product_name)}</header>\n"
         f'<main style="display: block; max-width: 600px; margin: 0 auto;">\n'
         f'<h1 style="font-size: 22px; margin: 0 0 16px 0; color: {styles.BRAND_BLUE};">{escape(subject)}</h1>\n'
         f"{body}\n</main>\n</body>\n</html>\n"

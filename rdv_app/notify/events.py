@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from rdv_app.auth.tokens import hash_token, new_token
+from rdv_app.auth.tokens import hash_token, new_link_token
 from rdv_app.config import settings
 from rdv_app.db.models import (
     Agent,
@@ -55,14 +55,12 @@ from rdv_app.domain.enums import (
 from rdv_app.domain.events import RdvChanged
 from rdv_app.domain.names import agent_name
 from rdv_app.domain.sms import SmsRdv, agent_short_name, info_url, person_name, rdv_sms
+from rdv_app.domain.usager_link import token_expiry
 from rdv_app.notify import mailer
 from rdv_app.notify.email_html import with_html
 from rdv_app.notify.ics import Audience, IcsFile, IcsPerson, IcsRdv, rdv_ics
 from rdv_app.notify.outbox import enqueue
 
-TOKEN_BYTES = 9  # 72 random bits, 12 URL-safe characters
-TOKEN_VALIDITY = timedelta(weeks=12)
-TOKEN_GRACE_AFTER_RDV = timedelta(days=1)
 _SMS_SENDER_MAX = 11
 _PRODUCTION_NAMES = frozenset({"", "production", "prod"})
 
@@ -266,15 +264,15 @@ def _fresh_links(session: Session, rdv: Rdv, participations: dict[int, Participa
                  messages: Sequence[recipients.UsagerMessage], now: datetime) -> dict[int, str]:
     """One new token per participation messaged; each recipient's link uses the first participation its
     messages are about (the usager's own, or their first relative's). Recipient id -> link."""
-    expires_at = min(now + TOKEN_VALIDITY, rdv.ends_at + TOKEN_GRACE_AFTER_RDV)
+    expires_at = token_expiry(now, rdv.ends_at)
     tokens: dict[int, str] = {}
     links: dict[int, str] = {}
     for message in messages:
         for participant_id in message.participant_ids:
             if participant_id not in tokens:
-                token = new_token(TOKEN_BYTES)
-                tokens[participant_id] = token
                 participation = participations[participant_id]
+                token = new_link_token(require_id(rdv), require_id(participation), settings.secret_key)
+                tokens[participant_id] = token
                 participation.access_token_hash = hash_token(token)
                 participation.access_token_expires_at = expires_at
                 session.add(participation)

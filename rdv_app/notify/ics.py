@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
 
+from rdv_app.config import settings
 from rdv_app.domain.enums import LocationType
 from rdv_app.domain.recurrence import Recurrence
 
-PRODUCT_NAME = "RDV Services Publics"
+PRODUCT_NAME = settings.product_name
 PRODID = f"-//{PRODUCT_NAME}//Rendez-vous//FR"
 _BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 

@@ -11,7 +11,7 @@ processed, like the console SMS provider, and the demo mailbox page (`rdv_app.ap
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeGuard, get_args
 
 import aiosmtplib
 
-from rdv_app.config import demo_mode
+from rdv_app.config import demo_mode, settings
 from rdv_app.domain import clock
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 
@@ -48,7 +48,7 @@ class SmtpSettings:
     # "none": plain SMTP (a local relay); "starttls": upgrade on port 587; "tls": implicit TLS on 465.
     # From the environment, "starttls" is the default as soon as credentials are set: never sent in clear.
     tls: TlsMode = "none"
-    mail_from: str = "RDV Service Public <ne-pas-repondre@localhost>"
+    mail_from: str = field(default_factory=lambda: default_mail_from())
     timeout: float = 30.0
 
     @classmethod
@@ -63,7 +63,7 @@ class SmtpSettings:
             username=username,
             password=os.environ.get("RDV_SMTP_PASSWORD") or None,
             tls=tls,
-            mail_from=os.environ.get("RDV_MAIL_FROM", "").strip() or cls.mail_from,
+            mail_from=os.environ.get("RDV_MAIL_FROM", "").strip() or default_mail_from(),
         )
 
     @property
@@ -83,6 +83,11 @@ def uses_demo_mailbox() -> bool:
     forgotten setting never loses mail silently."""
     public_url = os.environ.get("RDV_PUBLIC_URL", "").strip()
     return demo_mode() and not smtp_configured() and not public_url.startswith("https://")
+
+
+def default_mail_from() -> str:
+    """The sender people read when RDV_MAIL_FROM is not set: the product's name."""
+    return f"{settings.product_name} <ne-pas-repondre@localhost>"
 
 
 def mail_domain(mail_from: str) -> str:

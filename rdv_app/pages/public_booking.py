@@ -30,11 +30,25 @@ def field(name: str, label: str | rx.Var, *, type_: str = "text", value: rx.Var 
         rx.el.p(hint, id=f"{field_id}-aide", class_name="field-hint") if has_hint else rx.fragment(),
         rx.el.input(id=field_id, name=name, type=type_, default_value=value, required=required,
                     read_only=read_only, auto_complete=autocomplete, class_name="text-input",
+                    on_blur=lambda typed: S.check_field(name, typed),
                     aria_describedby=f"{field_id}-aide {field_id}-erreur" if has_hint else f"{field_id}-erreur",
                     aria_invalid=rx.cond(error != "", "true", "false")),
         rx.el.p(error, id=f"{field_id}-erreur", class_name="field-error", aria_live="polite"),
         width="100%",
     )
+
+
+def error_summary() -> rx.Component:
+    """Every error of the last submission, each a link to its field; each goes as its field is fixed."""
+    def item(line: Recap) -> rx.Component:
+        return rx.el.li(rx.el.a(line.value, href=line.label))
+
+    return rx.cond(
+        S.error_summary.length() > 0,
+        rx.el.div(rx.el.p("Corrigez les points suivants :", font_weight="700", margin="0 0 0.25rem"),
+                  rx.el.ul(rx.foreach(S.error_summary, item), style={"margin": 0, "padding_left": "1.25rem"}),
+                  role="alert", class_name="form-alert", width="100%", box_sizing="border-box"),
+        rx.fragment())
 
 
 def submit(label: str, busy: str = "Envoi en cours…") -> rx.Component:
@@ -78,7 +92,7 @@ def step_heading(text: str) -> rx.Component:
 
 def signed_in_line() -> rx.Component:
     return rx.hstack(rx.text("Connecté(e) : ", rx.el.strong(S.account_name)),
-                     rx.button("Se déconnecter", variant="ghost", on_click=S.sign_out),
+                     rx.button("Se déconnecter", variant="outline", on_click=S.sign_out, size="3"),
                      align="center", justify="between", width="100%", wrap="wrap")
 
 
@@ -154,7 +168,7 @@ def identification_view() -> rx.Component:
     return rx.vstack(
         step_heading("Identifiez-vous pour confirmer"), back_link(), summary(),
         rx.cond(S.link_sent != "", rx.el.div(S.link_sent, role="status", class_name="success-box"), rx.fragment()),
-        form_alert(S.form_error),
+        form_alert(S.form_error), error_summary(),
         rx.cond(S.franceconnect_href != "",
                 rx.box(rx.el.a("S'identifier avec FranceConnect", href=S.franceconnect_href, style=_BUTTON_LINK,
                                on_click=S.start_franceconnect.prevent_default,
@@ -172,14 +186,14 @@ def identification_view() -> rx.Component:
             field("phone_number", "Téléphone (facultatif)", type_="tel", autocomplete="tel", required=False,
                   hint="Pour recevoir la confirmation et le rappel par SMS."),
             submit("Créer mon compte"), width="100%"),
-            on_submit=S.create_account, reset_on_submit=False, width="100%", aria_label="Créer un compte"),
+            on_submit=S.create_account, reset_on_submit=False, width="100%", aria_label="Créer un compte", no_validate=True),
         rx.heading("Vous avez déjà un compte ?", as_="h3", size="4"),
         rx.form(rx.vstack(
             field("sign_in_email", "Adresse email du compte", type_="email", autocomplete="email"),
             rx.button("Recevoir un lien de connexion", type="submit", size="3", width="100%", variant="outline",
                       disabled=S.submitting),
             width="100%"), on_submit=S.send_sign_in_link, reset_on_submit=False, width="100%",
-            aria_label="Recevoir un lien de connexion"),
+            aria_label="Recevoir un lien de connexion", no_validate=True),
         width="100%", spacing="3",
     )
 
@@ -187,6 +201,7 @@ def identification_view() -> rx.Component:
 def informations_view() -> rx.Component:
     return rx.vstack(
         step_heading("Vos informations"), signed_in_line(), back_link(), summary(), form_alert(S.form_error),
+        error_summary(),
         rx.form(rx.vstack(
             field("first_name", "Prénom", value=S.first_name, autocomplete="given-name", read_only=S.names_certified,
                   hint=rx.cond(S.names_certified, "Certifié par FranceConnect", "")),
@@ -196,7 +211,7 @@ def informations_view() -> rx.Component:
             field("address", rx.cond(S.address_required, "Adresse", "Adresse (facultatif)"),
                   value=S.address, autocomplete="street-address", required=S.address_required),
             submit("Continuer"), width="100%"),
-            on_submit=S.save_informations, reset_on_submit=False, width="100%", aria_label="Vos informations"),
+            on_submit=S.save_informations, reset_on_submit=False, width="100%", aria_label="Vos informations", no_validate=True),
         width="100%", spacing="3",
     )
 
@@ -204,14 +219,14 @@ def informations_view() -> rx.Component:
 def for_whom_view() -> rx.Component:
     return rx.vstack(
         step_heading("Pour qui est ce rendez-vous ?"), signed_in_line(), back_link(), summary(),
-        choice_list(S.relatives), form_alert(S.form_error),
+        choice_list(S.relatives), form_alert(S.form_error), error_summary(),
         rx.heading("Ajouter un proche", as_="h3", size="4"),
         rx.form(rx.vstack(
             field("relative_first_name", "Prénom du proche"),
             field("relative_last_name", "Nom du proche"),
             field("relative_birth_date", "Date de naissance (facultatif)", type_="date", required=False),
             submit("Ajouter ce proche et continuer"), width="100%"),
-            on_submit=S.add_relative, reset_on_submit=False, width="100%", aria_label="Ajouter un proche"),
+            on_submit=S.add_relative, reset_on_submit=False, width="100%", aria_label="Ajouter un proche", no_validate=True),
         width="100%", spacing="3",
     )
 
@@ -275,12 +290,24 @@ def confirmation_view() -> rx.Component:
         summary(),
         rx.cond(S.instruction != "", rx.box(rx.heading("À savoir avant votre rendez-vous", as_="h3", size="4"),
                                             rx.text(S.instruction, white_space="pre-line")), rx.fragment()),
+        rx.cond(S.calendar_href != "",
+                rx.el.a("Ajouter à mon agenda", href=S.calendar_href, download=True, class_name="tap-button",
+                        on_click=S.add_to_calendar.prevent_default),
+                rx.fragment()),
         rx.box(rx.heading("Contact", as_="h3", size="4"),
-               rx.foreach(S.organisation_contact, lambda line: rx.text(line))),
+               rx.text(S.organisation_name),
+               rx.cond(S.organisation_phone != "",
+                       rx.text("Téléphone : ", rx.el.a(S.organisation_phone, href=S.organisation_phone_href,
+                                                       class_name="tap-link")),
+                       rx.fragment()),
+               rx.cond(S.organisation_email != "",
+                       rx.text("Email : ", rx.el.a(S.organisation_email, href="mailto:" + S.organisation_email,
+                                                   class_name="tap-link")),
+                       rx.fragment())),
         rx.text("Pour annuler, rendez-vous dans « Mes rendez-vous » ou utilisez le lien « Infos et annulation » reçu "
                 "par SMS ou email, jusqu'à 4 heures avant le rendez-vous."),
-        rx.link("Voir mes rendez-vous", href=routes.USAGER_RDVS, font_weight="600"),
-        rx.link("Prendre un autre rendez-vous", href=routes.PUBLIC_BOOKING),
+        rx.link("Voir mes rendez-vous", href=routes.USAGER_RDVS, font_weight="600", class_name="tap-link"),
+        rx.link("Prendre un autre rendez-vous", href=routes.PUBLIC_BOOKING, class_name="tap-link"),
         width="100%", spacing="3",
     )
 
@@ -292,7 +319,8 @@ def error_view() -> rx.Component:
 
 def booking_page() -> rx.Component:
     return rx.vstack(
-        rx.cond(S.has_session, rx.el.nav(rx.link("Mes rendez-vous", href=routes.USAGER_RDVS, font_weight="600"),
+        rx.cond(S.has_session, rx.el.nav(rx.link("Mes rendez-vous", href=routes.USAGER_RDVS, font_weight="600",
+                                                 class_name="tap-link"),
                                          aria_label="Mon compte", style={"align_self": "flex-end"}),
                 rx.fragment()),
         rx.heading("Prendre rendez-vous", as_="h1", size="7"),
@@ -301,7 +329,15 @@ def booking_page() -> rx.Component:
                 rx.fragment()),
         rx.cond(
             S.loading,
-            rx.hstack(rx.spinner(size="3"), rx.text("Chargement…"), role="status", align="center", spacing="2"),
+            rx.vstack(
+                rx.hstack(rx.spinner(size="3"), rx.text("Chargement…"), role="status", align="center", spacing="2"),
+                # Shown by CSS once loading has lasted 15 seconds (the connection may be lost): the page
+                # can be loaded again without the server's help.
+                rx.box(rx.el.p("Le chargement prend plus de temps que prévu. Vérifiez votre connexion, puis "
+                               "réessayez."),
+                       rx.button("Réessayer", on_click=rx.call_script("window.location.reload()"), size="3"),
+                       class_name="slow-loading", role="alert"),
+                width="100%", spacing="3"),
             rx.match(
                 S.step,
                 ("place", place_view()),
@@ -320,7 +356,7 @@ def booking_page() -> rx.Component:
                 error_view(),
             ),
         ),
-        width="100%", max_width="40rem", spacing="4",
+        width="100%", max_width="40rem", spacing="4", class_name="public-booking",
     )
 
 

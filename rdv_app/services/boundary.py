@@ -131,6 +131,7 @@ FIELDS: dict[str, Field] = {
     "plage_ouverture_notification_level": Field("notifications des plages d'ouverture", limits.CODE),
     "absence_notification_level": Field("notifications des indisponibilités", limits.CODE),
     "ip": Field("adresse IP", limits.CODE),
+    "device": Field("appareil", limits.CODE),
     # secrets
     "password": Field("mot de passe", limits.PASSWORD),
     "current": Field("mot de passe actuel", limits.PASSWORD),
@@ -274,6 +275,9 @@ FIELDS: dict[str, Field] = {
     "choice": Field("motif"),
     "scope": Field("recherche"),
     "access": Field("lien"),
+    "proof": Field("lien"),
+    "link_hash": Field("lien", limits.SECRET),
+    "link_expires_at": Field("fin du lien"),
     "identity": Field("identité FranceConnect"),
 }
 

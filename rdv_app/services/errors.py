@@ -8,6 +8,15 @@ class DomainError(Exception):
         self.field = field
 
 
+class FieldErrors(DomainError):
+    """Every field the person must fix, at once: {field: French message}; nothing was written."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        first_field, first_message = next(iter(errors.items()))
+        super().__init__(first_message, first_field)
+        self.errors = errors
+
+
 class PermissionDenied(DomainError):
     def __init__(self, message: str = "Vous n'avez pas accès à cette ressource.") -> None:
         super().__init__(message)

@@ -9,6 +9,7 @@ usager_auth, booking).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from http.cookies import SimpleCookie
@@ -26,7 +27,7 @@ from rdv_app.blocking import in_thread, within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import ants, clock, datefmt
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import booking, public_prescripteur, public_search
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
@@ -44,6 +45,8 @@ from rdv_app.state.session_guard import (
     says_session_ended,
 )
 from rdv_app.state.typed_event import event
+
+logger = logging.getLogger(__name__)
 
 # Query parameters, in the order of the steps.
 PARAMS = ("departement", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
@@ -182,7 +185,11 @@ class BookingPage:
     relatives: list[Choice] = field(default_factory=list)
     restriction: str = ""
     instruction: str = ""
-    organisation_contact: list[str] = field(default_factory=list)
+    organisation_name: str = ""
+    organisation_phone: str = ""
+    organisation_phone_href: str = ""
+    organisation_email: str = ""
+    calendar_href: str = ""
     ants_required: bool = False  # the motif is of an ANTS category: a pre-demande number is asked
     ants_number: str = ""
     motif_id: int | None = None
@@ -310,10 +317,14 @@ class BookingPage:
         assert self.motif_id is not None
         details = public_search.motif_details(uow, self.motif_id)
         starts_at = _instant(self.params.get("creneau"))
-        if starts_at is not None:
+        if starts_at is not None and public_search.slot_offered(uow, self.motif_id, self.lieu_id, starts_at):
             self.starts_at = starts_at
             self.summary.append(Recap("Date", datefmt.long_datetime(starts_at, details.timezone)))
             return True
+        if self.params.get("creneau"):  # an address edited or kept too long: back to the week
+            self.notice = public_search.SLOT_NOT_OFFERED
+            for name in ("creneau", *AFTER["creneau"]):
+                self.params.pop(name, None)
         self.step = "creneau"
         self.change_href = self.url(m="")
         if self.params.get("indisponible"):
@@ -387,8 +398,11 @@ class BookingPage:
         self.summary = [Recap("Date", shown.when), Recap("Motif", shown.motif_name), Recap("Lieu", shown.place),
                         Recap("Pour", shown.participant)]
         self.instruction = shown.instruction or ""
-        self.organisation_contact = [part for part in (shown.organisation_name, shown.organisation_phone,
-                                                       shown.organisation_email) if part]
+        self.organisation_name = shown.organisation_name
+        self.organisation_phone = shown.organisation_phone or ""
+        self.organisation_phone_href = shown.organisation_phone_href or ""
+        self.organisation_email = shown.organisation_email or ""
+        self.calendar_href = settings.api_path(routes.usager_rdv_ics(rdv_id))
 
 
 # What the state keeps of a `BookingPage` for the handlers, and not for the browser.
@@ -427,6 +441,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     # Annotated as a plain dict: on the class, mypy reads `rx.Field[dict[...]]` as an ArrayVar without `.get`
     # (it wrongly matches Reflex's `Field[SEQUENCE_TYPE] | Field[SEQUENCE_TYPE | None]` overload first).
     field_errors: dict[str, str] = {}
+    error_summary: rx.Field[list[Recap]] = rx.field(default_factory=list)  # label: the field's anchor
     submitting: rx.Field[bool] = rx.field(False)
 
     first_name: rx.Field[str] = rx.field("")
@@ -441,7 +456,14 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     restriction: rx.Field[str] = rx.field("")
     accepted: rx.Field[bool] = rx.field(False)
     instruction: rx.Field[str] = rx.field("")
-    organisation_contact: rx.Field[list[str]] = rx.field(default_factory=list)
+    organisation_name: rx.Field[str] = rx.field("")
+    organisation_phone: rx.Field[str] = rx.field("")
+    organisation_phone_href: rx.Field[str] = rx.field("")
+    organisation_email: rx.Field[str] = rx.field("")
+    calendar_href: rx.Field[str] = rx.field("")
+
+    # A random id of this browser: sign-up and sign-in links are limited per device before the IP's ceiling.
+    device: str = rx.Cookie("", name=routes.USAGER_DEVICE_COOKIE, path="/", same_site="lax", max_age=60 * 60 * 24 * 365)
     prescripteur_href: rx.Field[str] = rx.field("")
 
     # The pre-demande number of an ANTS motif, checked live with ANTS (integrations.md 1d).
@@ -481,13 +503,16 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     async def load(self):
         self.loading = True
         yield
+        started = clock.timestamp()
         self.link_sent = self.form_error = ""
-        self.field_errors = {}
+        self._field_errors({})
         self.submitting = self.accepted = False
         self._forget_ants_check()
         params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
         path = self.router.url.path or routes.PUBLIC_BOOKING
         usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
+        if not self.device:
+            self.device = new_token(16)
         page = BookingPage(params=params, base=routes.PUBLIC_BOOKING, usager_id=usager_id)
         try:
             await within(UnitOfWork(read_only=True), lambda uow: page.open(uow, path))
@@ -496,6 +521,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         self._show(page)
         self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
         self.has_session = usager_id is not None
+        logger.info("public booking page: step %s, signed in %s, loaded in %.2f s", page.step, usager_id is not None,
+                    clock.timestamp() - started)
         if usager_id is None and says_session_ended(params):
             self.form_error = USAGER_SESSION_ENDED
         self.loading = False
@@ -525,19 +552,22 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         return await self._send_link(form, create=False)
 
     async def _send_link(self, form: dict[str, str], *, create: bool) -> IndividualEventType[()] | None:
-        self.form_error, self.field_errors, self.link_sent = "", {}, ""
+        self.form_error, self.link_sent = "", ""
+        self._field_errors({})
         comeback = self._url(etape="informations")
         ip = self.router.session.client_ip or "inconnue"
         text = {name: str(form.get(name) or "") for name in ("first_name", "last_name", "email", "sign_in_email")}
         phone_number = form.get("phone_number")
+        device = self.device
 
         def send(uow: UnitOfWork) -> None:
             if create:
                 usager_auth.request_account(uow, first_name=text["first_name"], last_name=text["last_name"],
                                             email=text["email"], phone_number=phone_number, next_path=comeback,
-                                            ip=ip)
+                                            ip=ip, device=device)
             else:
-                usager_auth.request_sign_in_link(uow, email=text["sign_in_email"], next_path=comeback, ip=ip)
+                usager_auth.request_sign_in_link(uow, email=text["sign_in_email"], next_path=comeback, ip=ip,
+                                                 device=device)
 
         uow = UnitOfWork()
         try:
@@ -550,7 +580,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
 
     @event
     async def save_informations(self, form: dict[str, str]):
-        self.form_error, self.field_errors = "", {}
+        self.form_error = ""
+        self._field_errors({})
         usager_id = self._usager_id
         if usager_id is None:
             return rx.redirect(self._url(etape=""))
@@ -566,7 +597,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
 
     @event
     async def add_relative(self, form: dict[str, str]):
-        self.form_error, self.field_errors = "", {}
+        self.form_error = ""
+        self._field_errors({})
         usager_id = self._usager_id
         if usager_id is None:
             return rx.redirect(self._url(etape=""))
@@ -574,7 +606,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         try:
             birth_date = date.fromisoformat(birth) if birth else None
         except ValueError:
-            self.field_errors = {"relative_birth_date": "La date de naissance n'est pas valide."}
+            self._field_errors({"relative_birth_date": "La date de naissance n'est pas valide."})
             return None
         names: dict[str, Any] = dict(first_name=form.get("relative_first_name", ""), last_name=form.get("relative_last_name", ""))
         try:
@@ -672,6 +704,11 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         yield rx.redirect(f"{routes.PUBLIC_CONFIRMATION}?{urlencode({'rdv': booked.rdv_id})}")
 
     @event
+    def add_to_calendar(self):
+        """The .ics comes from a plain HTTP route: leave the single-page app's router to download it."""
+        return full_navigation(self.calendar_href) if self.calendar_href else None
+
+    @event
     def start_franceconnect(self):
         """FranceConnect starts on a plain HTTP route: leave the single-page app to reach it."""
         return full_navigation(self.franceconnect_href) if self.franceconnect_href else None
@@ -695,10 +732,33 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         return full_navigation(settings.api_path(routes.USAGER_SIGN_OUT))
 
     def _error(self, exc: DomainError, prefix: str = "") -> None:
-        if exc.field:
-            self.field_errors = {f"{prefix}{exc.field}": exc.message}
+        if isinstance(exc, FieldErrors):
+            self._field_errors({f"{prefix}{name}": message for name, message in exc.errors.items()})
+        elif exc.field:
+            self._field_errors({f"{prefix}{exc.field}": exc.message})
         else:
             self.form_error = exc.message
+
+    def _field_errors(self, errors: dict[str, str]) -> None:
+        self.field_errors = errors
+        self.error_summary = [Recap(f"#champ-{name}", message) for name, message in errors.items()]
+
+    @event
+    def check_field(self, name: str, value: str):
+        """A field the last submission refused, checked again as the person leaves it: its error goes
+        once it is fixed (or changes to what is still wrong)."""
+        if name not in self.field_errors:
+            return
+        required = (name == "phone_number" and self.phone_required) or (name == "address" and self.address_required)
+        problem = usager_auth.field_problem(name, str(value or ""), required=required)
+        if problem is None:
+            return
+        errors = dict(self.field_errors)
+        if problem:
+            errors[name] = problem
+        else:
+            errors.pop(name)
+        self._field_errors(errors)
 
 
 def _int(value: object) -> int | None:

@@ -148,6 +148,7 @@ def test_an_usager_books_through_franceconnect(phone: Page, app_url: str, france
     expect(page.get_by_text("PMI Arras")).to_be_visible()
     page.get_by_role("link", name=re.compile("^Conseil de puériculture par téléphone")).click()
     times = week_with_times(page)
+    week_url = page.url
     times.first.click()
     page.get_by_role("link", name="S'identifier avec FranceConnect").click()
 
@@ -169,12 +170,19 @@ def test_an_usager_books_through_franceconnect(phone: Page, app_url: str, france
     expect(page.get_by_text("Par téléphone", exact=True)).to_be_visible()
     assert_accessible(page)
 
-    # Signing out ends the FranceConnect session too, then comes back signed out.
+    # The booked time is no longer offered: its recap sends back to the week (issue 26).
     page.goto(recap_url)
+    expect(page.get_by_role("alert")).to_have_text(re.compile("^Ce créneau n'est pas proposé"))
+
+    # Signing out ends the FranceConnect session too, then comes back signed out.
+    page.goto(week_url)
+    week_with_times(page).first.click()
+    expect(page.get_by_role("heading", name="Vos informations")).to_be_visible()
+    informations_url = page.url
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("heading", name="Où habitez-vous ?")).to_be_visible()
     assert franceconnect.logout_requests[-1]["id_token_hint"]
-    page.goto(recap_url)
+    page.goto(informations_url)
     expect(page.get_by_role("heading", name="Identifiez-vous pour confirmer")).to_be_visible()
 
 

@@ -255,3 +255,23 @@ def test_the_next_availability_looks_past_two_busy_weeks(db_url: str, uow: UnitO
     [card] = public_search.lieux(uow, choice, NOW)
     assert card.next_availability is not None
     assert card.next_availability.label == "mardi 29 décembre 2026 à 09h00"
+
+
+def test_only_a_start_the_engine_offers_is_a_slot_for_the_recap(db_url: str, uow: UnitOfWork, world: World) -> None:
+    monday = public_search.week(uow, world.consult_arras, world.lieu_arras, MONDAY, NOW).days[0]
+    offered = datetime.fromisoformat(monday.times[0][0])  # Monday 09:00 in Paris
+    assert public_search.slot_offered(uow, world.consult_arras, world.lieu_arras, offered, NOW)
+    never_offered = {
+        "past": offered - timedelta(days=7),
+        "03:00": datetime.combine(MONDAY, time(3, 0), PARIS),
+        "a year ahead": offered + timedelta(days=364),
+        "off the grid": offered + timedelta(minutes=1),
+    }
+    for why, start in never_offered.items():
+        assert not public_search.slot_offered(uow, world.consult_arras, world.lieu_arras, start, NOW), why
+    uow.rollback()
+    with UnitOfWork(db_url) as unit:
+        book_rdv(unit, world.usager, motif_id=world.consult_arras, starts_at=offered, lieu_id=world.lieu_arras,
+                 booking_key="recap", now=NOW)
+    with UnitOfWork(db_url) as unit:
+        assert not public_search.slot_offered(unit, world.consult_arras, world.lieu_arras, offered, NOW)

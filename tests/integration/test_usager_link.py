@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 import sqlalchemy as sa
+import time_machine
 from fakes.ovh_server import FakeOvh
 from fakes.smtp_server import SmtpServer
 from sqlmodel import SQLModel, col, select
@@ -51,6 +52,7 @@ from rdv_app.db.models import (
     UsagerProfile,
 )
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import Channel, NotificationEvent
 from rdv_app.notify.sms import OvhSmsProvider
 from rdv_app.notify.worker import Worker
@@ -495,7 +497,10 @@ def test_the_whole_flow_over_http(uow: UnitOfWork, world: World, client: TestCli
     assert response.headers["referrer-policy"] == "no-referrer"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{routes.USAGER_ACCESS_COOKIE}=")
-    assert all(part in cookie for part in ("HttpOnly", "Max-Age=600", f"Path=/r/{rdv_id}", "SameSite=lax"))
+    assert all(part in cookie for part in ("HttpOnly", f"Path=/r/{rdv_id}", "SameSite=lax"))
+    # Kept as long as the link works (its 10 minutes are the server's business): about 3 days here.
+    max_age = int(re.search(r"Max-Age=(\d+)", cookie).group(1))  # type: ignore[union-attr]
+    assert timedelta(days=2) < timedelta(seconds=max_age) < timedelta(days=4)
     assert token not in cookie
 
     form = client.get(f"/r/{rdv_id}")
@@ -682,3 +687,102 @@ def test_within_four_hours_the_page_gives_the_contact_instead_of_the_button(uow:
     rdv = uow.session.get(Rdv, rdv_id)
     assert rdv is not None and rdv.status == "unknown"
 
+
+
+# --------------------------------------------------------------------------- issue 26: never "plus valide" by mistake
+
+
+def test_after_ten_minutes_the_link_asks_the_three_letters_again(uow: UnitOfWork, world: World, client: TestClient,
+                                                                 db_url: str) -> None:
+    rdv_id = _plan(uow, world, _soon(3))
+    _open(client, rdv_id, _sms_token(uow, rdv_id))
+    form = client.get(f"/r/{rdv_id}")
+    assert client.post(f"/r/{rdv_id}/lettres", data={"lettres": "DEL", "csrf": _csrf(form.text)}).status_code == 303
+    assert "Consultation" in client.get(f"/r/{rdv_id}").text
+    before = _dump(db_url)
+    with time_machine.travel(clock.now() + timedelta(minutes=11)):
+        later = client.get(f"/r/{rdv_id}")
+        assert later.status_code == 200
+        assert "Pour votre sécurité, saisissez à nouveau les trois premières lettres de votre nom" in later.text
+        assert "plus valide" not in later.text and "Consultation" not in later.text
+        # The other pages lead back to the 3 letters too, and the cancellation form posted late cancels nothing.
+        for path in (f"/r/{rdv_id}/annulation", f"/r/{rdv_id}/rdv.ics"):
+            assert client.get(path).headers["location"] == f"/r/{rdv_id}"
+        late = client.post(f"/r/{rdv_id}/annulation", data={"csrf": _csrf(later.text)})
+        assert (late.status_code, late.headers["location"]) == (303, f"/r/{rdv_id}")
+        uow.rollback()
+        assert _dump(db_url) == before  # GETs read only; the late POST changed nothing
+        again = client.get(f"/r/{rdv_id}")
+        right = client.post(f"/r/{rdv_id}/lettres", data={"lettres": "del", "csrf": _csrf(again.text)})
+        assert right.status_code == 303
+        assert "Annuler le rendez-vous" in client.get(f"/r/{rdv_id}").text
+
+
+def test_once_the_link_is_replaced_or_expired_the_old_access_is_not_renewed(uow: UnitOfWork, world: World,
+                                                                            client: TestClient) -> None:
+    starts_at = _soon(3)
+    rdv_id = _plan(uow, world, starts_at)
+    _open(client, rdv_id, _sms_token(uow, rdv_id))
+    with time_machine.travel(starts_at + timedelta(days=1, hours=1)):  # the link expired a day after the RDV
+        response = client.get(f"/r/{rdv_id}")
+        assert response.status_code == 404 and "Ce lien n'est plus valide" in response.text
+    lifecycle.update_rdv(uow, world.colleague, world.org, rdv_id, starts_at=_soon(5), duration_in_min=30,
+                         lieu_id=world.lieu, agent_ids=[world.loud, world.colleague, world.quiet], confirm_warnings=True)
+    with time_machine.travel(clock.now() + timedelta(minutes=11)):
+        response = client.get(f"/r/{rdv_id}")
+        assert response.status_code == 404 and "Ce lien n'est plus valide" in response.text
+
+
+def test_an_older_link_of_a_cancelled_rdv_says_it_was_cancelled(uow: UnitOfWork, world: World, client: TestClient,
+                                                                db_url: str) -> None:
+    rdv_id = _plan(uow, world, _soon(3))
+    sms_token = _sms_token(uow, rdv_id)
+    _open(client, rdv_id, sms_token)
+    form = client.get(f"/r/{rdv_id}")
+    assert client.post(f"/r/{rdv_id}/lettres", data={"lettres": "DEL", "csrf": _csrf(form.text)}).status_code == 303
+    confirm = client.get(f"/r/{rdv_id}/annulation")
+    assert client.post(f"/r/{rdv_id}/annulation", data={"csrf": _csrf(confirm.text)}).status_code == 303
+    uow.rollback()
+    rdv = uow.session.get(Rdv, rdv_id)
+    assert rdv is not None and rdv.cancelled_at is not None
+    cancelled_on = datefmt.long_date(rdv.cancelled_at.astimezone(PARIS).date())
+    participation = uow.session.exec(select(Participation).where(Participation.rdv_id == rdv_id)).one()
+    assert participation.access_token_hash != hash_token(sms_token)  # the cancellation email carries a newer one
+    before = _dump(db_url)
+
+    fresh = TestClient(client.app, follow_redirects=False)  # another phone, the SMS link
+    for response in (fresh.get(f"/r/{rdv_id}/{sms_token}"),
+                     # the same phone, its access over, from its cookie
+                     _later(client, f"/r/{rdv_id}")):
+        assert response.status_code == 200, response.text
+        assert f"Ce rendez-vous a été annulé le {cancelled_on}" in response.text
+        assert "plus valide" not in response.text
+        assert 'href="tel:0321000000"' in response.text and 'href="mailto:pmi.arras@demo.test"' in response.text
+        assert "Prendre un nouveau rendez-vous" in response.text and f'href="/org/{world.org}"' in response.text
+        assert "set-cookie" not in response.headers  # it gives no access
+    # It only says so: the summary, the calendar file and a cancellation stay closed.
+    assert fresh.get(f"/r/{rdv_id}").status_code == 404
+    uow.rollback()
+    assert _dump(db_url) == before
+
+
+def _later(client: TestClient, path: str) -> Any:
+    with time_machine.travel(clock.now() + timedelta(minutes=11)):
+        return client.get(path)
+
+
+def test_a_forged_or_foreign_token_of_a_cancelled_rdv_says_nothing_of_it(uow: UnitOfWork, world: World,
+                                                                        client: TestClient) -> None:
+    rdv_id = _plan(uow, world, _soon(3))
+    other = _plan(uow, world, _soon(4))
+    sms_token = _sms_token(uow, rdv_id)
+    lifecycle.cancel_rdv(uow, world.colleague, world.org, rdv_id)
+    forged = sms_token[:12] + ("A" * 8 if sms_token[12:] != "A" * 8 else "B" * 8)
+    for path in (f"/r/{rdv_id}/{forged}", f"/r/{other}/{sms_token}", f"/r/{rdv_id}/AAAAAAAAAAAA"):
+        response = client.get(path)
+        assert response.status_code == 404 and "Ce lien n'est plus valide" in response.text, path
+        assert "annulé" not in response.text
+    # A link sent before the cancellation says so until it would have expired anyway.
+    with time_machine.travel(_soon(4) + timedelta(days=1)):
+        response = client.get(f"/r/{rdv_id}/{sms_token}")
+        assert response.status_code == 404 and "annulé" not in response.text

@@ -30,7 +30,7 @@ from rdv_app.db.models import OutboxMessage, Usager, UsagerEmailToken, UsagerSes
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.notify.worker import Worker
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.usagers import usager_auth
 
 STEP = "/prendre_rdv?departement=62&service=1&motif=public_office%3AConsultation&etape=informations"
@@ -276,7 +276,7 @@ def test_franceconnect_creates_the_usager_then_finds_them_by_subject(
     assert _session_usager(app_db, other) == usager_id
     with UnitOfWork(app_db) as uow:
         assert len(uow.session.exec(select(Usager)).all()) == 1
-        assert uow.session.get(Usager, usager_id).phone_number == "0612345678"  # type: ignore[union-attr]
+        assert uow.session.get(Usager, usager_id).phone_number == "06 12 34 56 78"  # type: ignore[union-attr]
 
 
 def test_franceconnect_links_an_account_found_by_email(app_db: str, client: httpx.Client,
@@ -307,7 +307,7 @@ def test_franceconnect_never_joins_an_unverified_account_holding_the_same_email(
     with UnitOfWork(app_db) as uow:
         victim, kept = uow.session.get(Usager, victim_id), uow.session.get(Usager, squatter_id)
         assert (kept.first_name, kept.last_name, kept.phone_number, kept.franceconnect_sub) == (  # type: ignore[union-attr]
-            "Intrus", "Malin", "0611111111", None)
+            "Intrus", "Malin", "06 11 11 11 11", None)
         assert (victim.first_name, victim.franceconnect_sub, victim.phone_number) == (  # type: ignore[union-attr]
             "Marie Claire", "fc-sub-0001", None)
         assert victim.email is None  # type: ignore[union-attr] # the address is held until the squatter is purged
@@ -383,3 +383,98 @@ def test_signing_out_ends_the_session_and_the_franceconnect_session(app_db: str,
     cleared = client.get(_path(ended.headers["location"]))
     assert cleared.status_code == 303
     assert f'{routes.USAGER_SESSION_COOKIE}=""' in cleared.headers["set-cookie"]
+
+
+# --------------------------------------------------------------------------- issue 26: clean input, every error at once
+
+
+def test_phone_numbers_are_stored_clean_and_trailing_garbage_is_refused(app_db: str) -> None:
+    for typed in ("06 12 34 56 78x", "01 23 45 67 89x", "06 12 34 56 78 <b>", "0612345678;"):
+        with UnitOfWork(app_db) as uow, pytest.raises(DomainError) as bad:
+            usager_auth.request_account(uow, first_name="Zoé", last_name="Petit", email="zoe@exemple.fr",
+                                        phone_number=typed, next_path=STEP, ip="192.0.2.20")
+        assert bad.value.field == "phone_number", typed
+        assert "n'est pas valide" in bad.value.message
+    with UnitOfWork(app_db) as uow:
+        assert uow.session.exec(select(Usager)).all() == []  # nothing was written
+
+    for typed, shown, e164 in (("06.12.34.56.78", "06 12 34 56 78", "+33612345678"),
+                               ("+262 692 12 34 56", "0692 12 34 56", "+262692123456"),
+                               ("  0123456789 ", "01 23 45 67 89", "+33123456789")):
+        email = f"z{e164[1:]}@exemple.fr"
+        with UnitOfWork(app_db) as uow:
+            usager_auth.request_account(uow, first_name="Zoé", last_name="Petit", email=email,
+                                        phone_number=typed, next_path=STEP, ip="192.0.2.21")
+        with UnitOfWork(app_db) as uow:
+            usager = uow.session.exec(select(Usager).where(Usager.email == email)).one()
+            assert (usager.phone_number, usager.phone_number_formatted) == (shown, e164)
+            account = usager_auth.account(uow, usager.id)  # type: ignore[arg-type]
+            assert account.phone_number == shown  # the form shows the number formatted back
+
+
+def test_names_keep_accents_hyphens_and_apostrophes_but_refuse_markup(app_db: str) -> None:
+    with UnitOfWork(app_db) as uow:
+        usager_auth.request_account(uow, first_name=" Anne-Laure ", last_name="D'Hérouville  Ñúñez",
+                                    email="anne@exemple.fr", phone_number=None, next_path=STEP, ip="192.0.2.30")
+    with UnitOfWork(app_db) as uow:
+        usager = uow.session.exec(select(Usager)).one()
+        assert (usager.first_name, usager.last_name) == ("Anne-Laure", "D'Hérouville Ñúñez")
+        usager_id = usager.id
+    for first, last in (("<script>", "Petit"), ("Zoé", "Pe\u200btit"), ("Zo\x07é", "Petit")):
+        with UnitOfWork(app_db) as uow, pytest.raises(DomainError) as bad:
+            usager_auth.add_relative(uow, usager_id, first_name=first, last_name=last, birth_date=None)  # type: ignore[arg-type]
+        assert "ne sont pas acceptés" in bad.value.message
+    with UnitOfWork(app_db) as uow:
+        assert len(uow.session.exec(select(Usager)).all()) == 1
+
+
+def test_every_error_of_a_form_comes_at_once_with_the_relatives_own_words(app_db: str) -> None:
+    with UnitOfWork(app_db) as uow, pytest.raises(FieldErrors) as bad:
+        usager_auth.request_account(uow, first_name="", last_name=" ", email="pas-une-adresse",
+                                    phone_number="06 12 34 56 78x", next_path=STEP, ip="192.0.2.40")
+    assert set(bad.value.errors) == {"first_name", "last_name", "email", "phone_number"}
+    with UnitOfWork(app_db) as uow:
+        usager_auth.request_account(uow, first_name="Léa", last_name="Roux", email="lea@exemple.fr",
+                                    phone_number=None, next_path=STEP, ip="192.0.2.40")
+    with UnitOfWork(app_db) as uow:
+        lea = uow.session.exec(select(Usager)).one().id
+    with UnitOfWork(app_db) as uow, pytest.raises(FieldErrors) as bad:
+        usager_auth.add_relative(uow, lea, first_name="", last_name="", birth_date=date(1800, 1, 1))  # type: ignore[arg-type]
+    assert bad.value.errors == {"relative_first_name": "Indiquez le prénom de votre proche.",
+                                "relative_last_name": "Indiquez le nom de votre proche.",
+                                "relative_birth_date": "La date de naissance n'est pas valide."}
+    with UnitOfWork(app_db) as uow, pytest.raises(FieldErrors) as bad:
+        usager_auth.update_informations(uow, lea, first_name="", last_name="Roux", phone_number="",  # type: ignore[arg-type]
+                                        address="", phone_required=True, address_required=True)
+    assert set(bad.value.errors) == {"first_name", "phone_number", "address"}
+    # Each field, checked again as the person fixes it.
+    assert usager_auth.field_problem("relative_first_name", "") == "Indiquez le prénom de votre proche."
+    assert usager_auth.field_problem("relative_first_name", "Noé") == ""
+    assert usager_auth.field_problem("phone_number", "06 12 34 56 78x") != ""
+    assert usager_auth.field_problem("phone_number", "", required=True) == "Ce champ est obligatoire."
+    assert usager_auth.field_problem("relative_birth_date", "1800-01-01") is None
+
+
+def test_a_shared_computer_is_limited_per_device_and_email_before_its_ip(app_db: str) -> None:
+    """A France Services computer or a carrier's NAT: many people behind one IP each create their account;
+    one device creating too many is stopped, and told in French when to retry."""
+    people = usager_auth.ACCOUNT_CREATIONS_PER_DEVICE.amount + 5
+    for index in range(people):
+        with UnitOfWork(app_db) as uow:
+            usager_auth.request_account(uow, first_name="Léa", last_name=f"Roux{chr(65 + index)}",
+                                        email=f"lea{index}@exemple.fr", phone_number=None, next_path=STEP,
+                                        ip="198.51.100.7", device=f"appareil-{index}")
+    with UnitOfWork(app_db) as uow:
+        assert len(uow.session.exec(select(Usager)).all()) == people  # more than the device's limit, one IP
+
+    for index in range(usager_auth.ACCOUNT_CREATIONS_PER_DEVICE.amount):
+        with UnitOfWork(app_db) as uow:
+            usager_auth.request_account(uow, first_name="Max", last_name="Petit", email=f"max{index}@exemple.fr",
+                                        phone_number=None, next_path=STEP, ip="198.51.100.7", device="le-meme")
+    with UnitOfWork(app_db) as uow, pytest.raises(usager_auth.TooManyRequests) as blocked:
+        usager_auth.request_account(uow, first_name="Max", last_name="Petit", email="max-encore@exemple.fr",
+                                    phone_number=None, next_path=STEP, ip="198.51.100.7", device="le-meme")
+    assert re.fullmatch(r"Trop de demandes en peu de temps\. Veuillez réessayer dans \d+ minutes?\.",
+                        blocked.value.message)
+    with UnitOfWork(app_db) as uow:
+        assert uow.session.exec(select(Usager).where(Usager.email == "max-encore@exemple.fr")).first() is None

@@ -66,7 +66,8 @@ def test_the_html_says_what_the_text_says_with_headings_tables_and_a_named_link(
     outline = _outline(html_from_text("RDV confirmé le lundi 7 décembre 2026 à 09h00", TEXT))
     assert outline.attrs["html"]["lang"] == "fr"
     assert outline.tags.count("main") == 1 and outline.tags.count("h1") == 1
-    assert outline.texts[:2] == [("title", "RDV confirmé le lundi 7 décembre 2026 à 09h00"),
+    assert outline.texts[:3] == [("title", "RDV confirmé le lundi 7 décembre 2026 à 09h00"),
+                                 ("header", "RDV Services Publics"),  # the product's name, as on the site
                                  ("h1", "RDV confirmé le lundi 7 décembre 2026 à 09h00")]
     assert ("h2", "Récapitulatif") in outline.texts
     assert outline.attrs["th"]["scope"] == "row"

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from rdv_app.db.models import Lieu, Motif, Organisation, Participation, Rdv, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
+from rdv_app.domain.contact import tel_uri
 from rdv_app.domain.enums import BookableBy, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.services.boundary import boundary
@@ -35,6 +36,7 @@ class BookedRdv:
     instruction: str | None
     organisation_name: str
     organisation_phone: str | None
+    organisation_phone_href: str | None  # "tel:+33-3-21-23-45-67"
     organisation_email: str | None
 
 
@@ -60,4 +62,5 @@ def booked_rdv(uow: UnitOfWork, usager_id: int, rdv_id: int) -> BookedRdv:
                      participant=f"{participant.first_name} {participant.last_name}",
                      instruction=(motif.instruction_for_rdv or "").strip() or None,
                      organisation_name=organisation.name, organisation_phone=phone,
+                     organisation_phone_href=tel_uri(phone) if phone else None,
                      organisation_email=organisation.email)

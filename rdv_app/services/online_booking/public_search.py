@@ -40,6 +40,7 @@ from rdv_app.domain.slots import (
     booking_window,
     displayed_slots,
     next_availability,
+    validate_slot,
 )
 from rdv_app.metrics import SLOT_SEARCH, timed
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
@@ -53,6 +54,7 @@ _DEPARTEMENT = re.compile(r"^(?:\d{2}|2[AaBb]|97\d)$")
 _POSTCODE = re.compile(r"^\d{5}$")
 _LOCATION_KEYWORDS = {LocationType.PHONE.value: "téléphone", LocationType.HOME.value: "domicile",
                       LocationType.VISIO.value: "visio"}
+SLOT_NOT_OFFERED = "Ce créneau n'est pas proposé. Choisissez un horaire parmi ceux de la semaine."
 PLACE_ERROR = "Saisissez un numéro de département (par exemple 62) ou un code postal (par exemple 62000)."
 
 
@@ -351,6 +353,20 @@ def motif_week(uow: UnitOfWork, context: MotifContext, lieu_id: int | None, from
             for day, times in by_day.items()]
     return PublicWeek(first_day=first_day, today=today, days=days, next_availability=following,
                       has_previous=first_day > today, has_next=last_open is None or last_day < last_open)
+
+
+@boundary
+def slot_offered(uow: UnitOfWork, motif_id: int, lieu_id: int | None, starts_at: datetime,
+                 now: datetime | None = None) -> bool:
+    """Whether the usager may book this start, as the engine that confirms the booking decides: a start
+    from an edited or stale address (past, at night, beyond the booking window) is not offered."""
+    now = now or clock.now()
+    context = _public_context(uow, motif_id)
+    day = starts_at.astimezone(context.time_zone).date()
+    if not now.astimezone(context.time_zone).date() <= day <= horizon(context, Searcher.USAGER, now):
+        return False
+    search = load_search(uow, context, day, day, searcher=Searcher.USAGER, now=now, lieu_id=lieu_id)
+    return validate_slot(search, starts_at, lieu_id=lieu_id) is not None
 
 
 # --------------------------------------------------------------------------- helpers

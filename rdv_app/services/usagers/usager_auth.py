@@ -19,12 +19,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
+from typing import TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from limits import RateLimitItem, parse
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -38,7 +40,8 @@ from rdv_app.config import settings
 from rdv_app.db.models import Usager, UsagerEmailToken, UsagerSession
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock
+from rdv_app.domain import clock, usager_input
+from rdv_app.domain.contact import InvalidValue
 from rdv_app.domain.datefmt import MONTHS
 from rdv_app.domain.enums import Channel, CreatedThrough, NotificationEvent, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
@@ -50,20 +53,24 @@ from rdv_app.domain.sessions import (
 )
 from rdv_app.notify.outbox import enqueue
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, FieldErrors
 
 EMAIL_LINK_LIFETIME = timedelta(hours=24)
 INVITATION_LIFETIME = timedelta(weeks=1)  # as Devise's `invite_for` in RDV Service Public
 PARIS = ZoneInfo("Europe/Paris")
 USAGER_SESSION_IDLE_TIMEOUT = timedelta(days=7)
-ACCOUNT_CREATIONS_PER_IP = parse("10/hour")
+# Limited per email and per device (the browser's `rdv_appareil` cookie) first; a France Services computer
+# or a carrier's NAT puts many people behind one IP, which only has a much higher ceiling (issue 26).
 LINKS_PER_EMAIL = parse("5/hour")
-LINKS_PER_IP = parse("30/hour")
+ACCOUNT_CREATIONS_PER_DEVICE = parse("10/hour")
+LINKS_PER_DEVICE = parse("30/hour")
+ACCOUNT_CREATIONS_PER_IP = parse("200/hour")
+LINKS_PER_IP = parse("300/hour")
 LINK_SENT = ("Un email vient de vous être envoyé. Ouvrez le lien qu'il contient pour vous connecter : "
              "vous reviendrez directement à votre réservation.")
 FRANCECONNECT_CERTIFIED = "Cette information est certifiée par FranceConnect et ne peut pas être modifiée."
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM")
+T = TypeVar("T")
 
 
 class TooManyRequests(DomainError):
@@ -114,14 +121,20 @@ class UsagerAccount:
 
 @boundary
 def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: str, phone_number: str | None,
-                    next_path: str, ip: str, now: datetime | None = None) -> LinkRequested:
+                    next_path: str, ip: str, device: str = "", now: datetime | None = None) -> LinkRequested:
     """Creates the account (unless the email has one) and queues the verification email; commits."""
     now = now or clock.now()
-    first, last = _name(first_name, "first_name", "prénom"), _name(last_name, "last_name", "nom")
-    address = _email(email)
-    raw_phone, formatted = _phone(phone_number)
-    _throttle(ACCOUNT_CREATIONS_PER_IP, f"usager-account:ip:{ip}")
+    errors: dict[str, str] = {}
+    first = _checked(errors, "first_name", lambda: usager_input.person_name(first_name, "votre prénom"))
+    last = _checked(errors, "last_name", lambda: usager_input.person_name(last_name, "votre nom"))
+    address = _checked(errors, "email", lambda: _email(email))
+    raw_phone, formatted = _checked(errors, "phone_number", lambda: _phone(phone_number)) or (None, None)
+    if errors or first is None or last is None or address is None:
+        raise FieldErrors(errors)
     _throttle(LINKS_PER_EMAIL, f"usager-link:email:{address}")
+    if device:
+        _throttle(ACCOUNT_CREATIONS_PER_DEVICE, f"usager-account:device:{device}")
+    _throttle(ACCOUNT_CREATIONS_PER_IP, f"usager-account:ip:{ip}")
     usager = uow.session.exec(select(Usager).where(Usager.email == address, col(Usager.deleted_at).is_(None))).first()
     if usager is None:
         usager = Usager(first_name=first, last_name=last, email=address, phone_number=raw_phone,
@@ -137,13 +150,15 @@ def request_account(uow: UnitOfWork, *, first_name: str, last_name: str, email: 
 
 
 @boundary
-def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str,
+def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str, device: str = "",
                          now: datetime | None = None) -> LinkRequested:
     """Queues a sign-in link when the address has an account; the page says the same thing otherwise."""
     now = now or clock.now()
     address = _email(email)
-    _throttle(LINKS_PER_IP, f"usager-link:ip:{ip}")
     _throttle(LINKS_PER_EMAIL, f"usager-link:email:{address}")
+    if device:
+        _throttle(LINKS_PER_DEVICE, f"usager-link:device:{device}")
+    _throttle(LINKS_PER_IP, f"usager-link:ip:{ip}")
     usager = uow.session.exec(select(Usager).where(Usager.email == address, col(Usager.deleted_at).is_(None))).first()
     if usager is None:
         return LinkRequested(())
@@ -344,15 +359,21 @@ def update_informations(uow: UnitOfWork, usager_id: int, *, first_name: str, las
                         address_required: bool = False) -> None:
     """The "Vos informations" step; names stay as they are for FranceConnect accounts. Commits."""
     usager = _holder(uow, usager_id)
-    first, last = _name(first_name, "first_name", "prénom"), _name(last_name, "last_name", "nom")
-    if usager.logged_once_with_franceconnect and (first, last) != (usager.first_name, usager.last_name):
-        raise DomainError(FRANCECONNECT_CERTIFIED, "first_name" if first != usager.first_name else "last_name")
-    raw_phone, formatted = _phone(phone_number)
-    if phone_required and raw_phone is None:
-        raise DomainError("Indiquez un numéro de téléphone : l'agent vous appellera à ce numéro.", "phone_number")
+    errors: dict[str, str] = {}
+    first = _checked(errors, "first_name", lambda: usager_input.person_name(first_name, "votre prénom"))
+    last = _checked(errors, "last_name", lambda: usager_input.person_name(last_name, "votre nom"))
+    if usager.logged_once_with_franceconnect:
+        for name, typed, kept in (("first_name", first, usager.first_name), ("last_name", last, usager.last_name)):
+            if typed is not None and typed != kept:
+                errors[name] = FRANCECONNECT_CERTIFIED
+    raw_phone, formatted = _checked(errors, "phone_number", lambda: _phone(phone_number)) or (None, None)
+    if phone_required and raw_phone is None and "phone_number" not in errors:
+        errors["phone_number"] = "Indiquez un numéro de téléphone : l'agent vous appellera à ce numéro."
     clean_address = " ".join((address or "").split()) or None
     if address_required and clean_address is None:
-        raise DomainError("Indiquez votre adresse : l'agent se déplace à votre domicile.", "address")
+        errors["address"] = "Indiquez votre adresse : l'agent se déplace à votre domicile."
+    if errors or first is None or last is None:
+        raise FieldErrors(errors)
     usager.first_name, usager.last_name = first, last
     usager.phone_number, usager.phone_number_formatted = raw_phone, formatted
     usager.address = clean_address
@@ -367,10 +388,15 @@ def add_relative(uow: UnitOfWork, usager_id: int, *, first_name: str, last_name:
                  birth_date: date | None, today: date | None = None) -> int:
     """A relative ("proche") the usager books for; their messages go to the usager. Commits."""
     _holder(uow, usager_id)
-    first, last = _name(first_name, "relative_first_name", "prénom"), _name(last_name, "relative_last_name", "nom")
+    errors: dict[str, str] = {}
+    first = _checked(errors, "relative_first_name",
+                     lambda: usager_input.person_name(first_name, "le prénom de votre proche"))
+    last = _checked(errors, "relative_last_name", lambda: usager_input.person_name(last_name, "le nom de votre proche"))
     today = today or clock.now().date()
     if birth_date is not None and not date(today.year - 130, 1, 1) <= birth_date <= today:
-        raise DomainError("La date de naissance n'est pas valide.", "relative_birth_date")
+        errors["relative_birth_date"] = "La date de naissance n'est pas valide."
+    if errors or first is None or last is None:
+        raise FieldErrors(errors)
     relative = Usager(first_name=first, last_name=last, birth_date=birth_date, responsible_id=usager_id,
                       created_through=CreatedThrough.USER_RELATIVE_CREATION.value)
     uow.session.add(relative)
@@ -399,11 +425,36 @@ def _throttle(limit: RateLimitItem, key: str) -> None:
     rate_limit.record(limit, key)
 
 
-def _name(value: str | None, field: str, label: str) -> str:
-    cleaned = " ".join((value or "").split())
-    if not cleaned:
-        raise DomainError(f"Indiquez votre {label}.", field)
-    return cleaned
+_NAME_FIELDS = {"first_name": "votre prénom", "last_name": "votre nom", "relative_first_name": "le prénom de votre proche",
+                "relative_last_name": "le nom de votre proche"}
+
+
+def field_problem(field: str, value: str, *, required: bool = False) -> str | None:
+    """What is still wrong with one field of the usager's forms as typed now ("" when nothing), so that a
+    form clears each error as it is fixed; None for a field checked only when the form is sent."""
+    check: Callable[[], object]
+    if field in _NAME_FIELDS:
+        check = partial(usager_input.person_name, value, _NAME_FIELDS[field])
+    elif field in ("email", "sign_in_email"):
+        check = partial(_email, value)
+    elif field == "phone_number":
+        check = partial(_phone, value)
+    else:
+        return None
+    errors: dict[str, str] = {}
+    checked = _checked(errors, field, check)
+    if not errors and required and checked in (None, (None, None)):
+        return "Ce champ est obligatoire."
+    return errors.get(field, "")
+
+
+def _checked(errors: dict[str, str], field: str, check: Callable[[], T]) -> T | None:
+    """The checked value, or None with the field's French message added to `errors`."""
+    try:
+        return check()
+    except (InvalidValue, DomainError) as error:
+        errors[field] = error.message
+        return None
 
 
 def _email(value: str | None) -> str:
@@ -416,14 +467,6 @@ def _email(value: str | None) -> str:
 
 
 def _phone(value: str | None) -> tuple[str | None, str | None]:
-    raw = (value or "").strip()
-    if not raw:
-        return None, None
-    for region in _PHONE_REGIONS:
-        try:
-            number = phonenumbers.parse(raw, region)
-        except phonenumbers.NumberParseException:
-            break
-        if phonenumbers.is_valid_number(number):
-            return raw, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise DomainError("Le numéro de téléphone n'est pas valide (exemple : 06 12 34 56 78).", "phone_number")
+    """(the number formatted back, its E.164 form), (None, None) when nothing was typed."""
+    checked = usager_input.phone_number(value)
+    return checked if checked else (None, None)

@@ -33,7 +33,7 @@ from sqlmodel import col, select
 from rdv_app import routes
 from rdv_app.auth import rate_limit
 from rdv_app.auth.signed import sign, unsign
-from rdv_app.auth.tokens import hash_token
+from rdv_app.auth.tokens import hash_token, is_link_token_of
 from rdv_app.config import settings
 from rdv_app.db.engine import begin_write
 from rdv_app.db.models import (
@@ -66,6 +66,7 @@ from rdv_app.domain.usager_link import (
     cancel_rule,
     initials_match,
     locks_the_link,
+    says_cancelled,
     token_is_usable,
 )
 from rdv_app.notify import mailer
@@ -81,6 +82,7 @@ DEFAULT_CANCEL_WARNING = "Voulez-vous vraiment annuler ce rendez-vous ?"
 _ACCESS = "usager-link-access"
 _VERIFIED = "usager-link-verified"
 _PARTICIPATION = table_of(Participation)
+_LINK_PROOF_LENGTH = 16  # hex characters of the link's stored hash kept in the access cookie
 
 
 class TooManyAttempts(DomainError):
@@ -122,6 +124,27 @@ class LinkAccess(ParticipationRef):
     """The 10-minute access a valid link gives, as its signed cookie says."""
 
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkProof(LinkAccess):
+    """What the access cookie proves even once its 10 minutes are over: which link opened it (the start
+    of that link's stored hash) and until when that link works."""
+
+    link_hash: str
+    link_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CancelledNotice:
+    """An earlier link of a cancelled RDV: when it was, when it was cancelled, whom to contact."""
+
+    when: str
+    cancelled_on: str | None  # "lundi 7 décembre 2026"; None for a participation left in a collective RDV
+    organisation_name: str
+    contact_phone: str | None
+    contact_email: str | None
+    book_again_url: str
 
 
 @dataclass(frozen=True)
@@ -167,6 +190,16 @@ def _limit(ip: str) -> None:
 # --------------------------------------------------------------------------- the link and the access
 
 
+def _access_cookie(rdv_id: int, participation: Participation, now: datetime, key: str | None) -> str:
+    """The signed access: the RDV, the participation and its usager, the end of the 10 minutes ("e"), and
+    which link opened it ("h", the start of its stored hash) and until when that link works ("k")."""
+    assert participation.access_token_hash is not None and participation.access_token_expires_at is not None
+    return sign(_ACCESS, {"r": rdv_id, "p": participation.id, "u": participation.usager_id,
+                          "e": int((now + ACCESS_LIFETIME).timestamp()),
+                          "h": participation.access_token_hash[:_LINK_PROOF_LENGTH],
+                          "k": int(participation.access_token_expires_at.timestamp())}, key or settings.secret_key)
+
+
 @boundary
 def open_link(uow: UnitOfWork, rdv_id: int, token: str, ip: str, *, now: datetime | None = None,
               key: str | None = None) -> str | None:
@@ -182,22 +215,79 @@ def open_link(uow: UnitOfWork, rdv_id: int, token: str, ip: str, *, now: datetim
         return None
     if not token_is_usable(participation.access_token_expires_at, now):
         return None
-    expires_at = now + ACCESS_LIFETIME
-    return sign(_ACCESS, {"r": rdv_id, "p": participation.id, "u": participation.usager_id,
-                          "e": int(expires_at.timestamp())}, key or settings.secret_key)
+    return _access_cookie(rdv_id, participation, now, key)
+
+
+@boundary
+def read_proof(rdv_id: int, cookie: str | None, *, key: str | None = None) -> LinkProof | None:
+    """What an access cookie we made proves, whether or not its 10 minutes are over."""
+    data = unsign(_ACCESS, cookie, key or settings.secret_key)
+    if data is None or data.get("r") != rdv_id:
+        return None
+    try:
+        return LinkProof(rdv_id=rdv_id, participation_id=int(data["p"]), usager_id=int(data["u"]),
+                         expires_at=datetime.fromtimestamp(int(data["e"]), UTC), link_hash=str(data.get("h", "")),
+                         link_expires_at=datetime.fromtimestamp(int(data.get("k", data["e"])), UTC))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 @boundary
 def read_access(rdv_id: int, cookie: str | None, *, now: datetime | None = None,
                 key: str | None = None) -> LinkAccess | None:
-    data = unsign(_ACCESS, cookie, key or settings.secret_key)
-    if data is None or data.get("r") != rdv_id:
+    proof = read_proof(rdv_id, cookie, key=key)
+    if proof is None or _now(now) >= proof.expires_at:
         return None
-    expires_at = datetime.fromtimestamp(int(data["e"]), UTC)
-    if _now(now) >= expires_at:
+    return LinkAccess(rdv_id=rdv_id, participation_id=proof.participation_id, usager_id=proof.usager_id,
+                      expires_at=proof.expires_at)
+
+
+@boundary
+def renew_access(uow: UnitOfWork, proof: LinkProof, *, now: datetime | None = None,
+                 key: str | None = None) -> str | None:
+    """A new 10-minute access once the previous one is over, while the link that opened it is still the
+    one that works: the usager then answers the 3 letters again. None when that link was replaced or has
+    expired meanwhile. Writes nothing to the database."""
+    now = _now(now)
+    participation = uow.session.get(Participation, proof.participation_id, populate_existing=True)
+    if (participation is None or participation.rdv_id != proof.rdv_id or participation.usager_id != proof.usager_id
+            or not proof.link_hash or not (participation.access_token_hash or "").startswith(proof.link_hash)
+            or not token_is_usable(participation.access_token_expires_at, now) or not _visible(uow, proof.rdv_id)):
         return None
-    return LinkAccess(rdv_id=rdv_id, participation_id=int(data["p"]), usager_id=int(data["u"]),
-                      expires_at=expires_at)
+    return _access_cookie(proof.rdv_id, participation, now, key)
+
+
+@boundary
+def cancelled_notice(uow: UnitOfWork, rdv_id: int, *, token: str | None = None, proof: LinkProof | None = None,
+                     now: datetime | None = None) -> CancelledNotice | None:
+    """What an earlier link of a cancelled RDV says (`token`: one we sent for it, or `proof`: the access
+    cookie it gave), or None: the link is not one of ours for this RDV, the RDV is not cancelled for its
+    usager, or that link would have expired anyway. Reading only."""
+    now = _now(now)
+    if proof is not None:
+        participation = uow.session.get(Participation, proof.participation_id)
+        if participation is not None and (participation.rdv_id, participation.usager_id) != (rdv_id, proof.usager_id):
+            participation = None
+    elif token and len(token) <= 64:
+        participation = next((p for p in uow.session.exec(select(Participation).where(Participation.rdv_id == rdv_id))
+                              if is_link_token_of(token, rdv_id, require_id(p), settings.secret_key)), None)
+    else:
+        participation = None
+    if participation is None or not _visible(uow, rdv_id):
+        return None
+    loaded = _load(uow, ParticipationRef(rdv_id, require_id(participation), participation.usager_id))
+    rdv = loaded.rdv
+    if not says_cancelled(status=_status(loaded), cancelled_at=rdv.cancelled_at, rdv_ends_at=rdv.ends_at, now=now):
+        return None
+    lieu, organisation = loaded.lieu, loaded.organisation
+    cancelled_on = (datefmt.long_date(datefmt.local(rdv.cancelled_at, loaded.time_zone).date())
+                    if rdv.cancelled_at else None)
+    return CancelledNotice(
+        when=datefmt.long_datetime(rdv.starts_at, loaded.time_zone), cancelled_on=cancelled_on,
+        organisation_name=organisation.name,
+        contact_phone=(lieu.phone_number if lieu else None) or organisation.phone_number,
+        contact_email=organisation.email,
+        book_again_url=settings.frontend_url(routes.organisation_booking(require_id(organisation))))
 
 
 @boundary
@@ -421,7 +511,7 @@ def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None =
 
 
 @boundary
-def calendar_file(uow: UnitOfWork, access: LinkAccess, *, now: datetime | None = None) -> IcsFile:
+def calendar_file(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None = None) -> IcsFile:
     """The RDV as an .ics for the usager's calendar (the same content as the emails' attachment)."""
     loaded = _load(uow, access)
     rdv, motif, lieu = loaded.rdv, loaded.motif, loaded.lieu

@@ -24,6 +24,7 @@ from rdv_app.db.rows import not_null
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import VisibilityType
+from rdv_app.notify.ics import IcsFile
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound
 from rdv_app.services.rdv.lifecycle import RdvChange
@@ -65,6 +66,17 @@ def cancel(uow: UnitOfWork, usager_id: int, participation_id: int, *, now: datet
     NotFound for anyone else's, DomainError when it can no longer be cancelled online."""
     row = _row(uow, usager_id, participation_id)
     return usager_link.cancel(uow, _ref(row), actor_usager_id=usager_id, now=now)
+
+
+@boundary
+def calendar_file(uow: UnitOfWork, usager_id: int, rdv_id: int, *, now: datetime | None = None) -> IcsFile:
+    """The .ics of an RDV of the usager or of a relative; NotFound for anyone else's."""
+    _holder(uow, usager_id)
+    row = uow.session.exec(_participations(usager_id).where(Participation.rdv_id == rdv_id)
+                           .order_by(col(Participation.id))).first()
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return usager_link.calendar_file(uow, _ref(row), now=now)
 
 
 def _holder(uow: UnitOfWork, usager_id: int) -> Usager:
