@@ -401,11 +401,14 @@ def test_agents_planning_and_usagers_booking_one_slot_together_make_one_rdv(db_u
     assert sum(o in ("planned", "booked") for o in outcomes) == 1, outcomes
     assert all(o in ("planned", "booked", "warned", "taken") for o in outcomes), outcomes
     assert _count(db_url, Rdv) == 1
-    # An agent who confirms the warning overbooks deliberately: a decision, never a race.
+    # An agent who confirms the warning overbooks deliberately: a decision, never a race (for another
+    # usager than the winner's: the same one would be an identical RDV, refused as such).
     with UnitOfWork(db_url) as unit:
+        winner = unit.session.exec(select(Participation.usager_id)).one()
+        other = next(u for u in world.usagers[10:20] if u != winner)
         lifecycle.plan_rdv(unit, world.agent_a, world.org, motif_id=world.motif, starts_at=start,
                            duration_in_min=30, agent_ids=[world.agent_a], lieu_id=world.lieu,
-                           usager_ids=[world.usagers[10]], confirm_warnings=True, now=NOW)
+                           usager_ids=[other], confirm_warnings=True, now=NOW)
     assert _count(db_url, Rdv) == 2
 
 
