@@ -17,6 +17,7 @@ import rdv_app.pages.organisation_chooser  # noqa: F401
 import rdv_app.pages.plages  # noqa: F401
 import rdv_app.pages.public  # noqa: F401
 import rdv_app.pages.public_booking  # noqa: F401
+import rdv_app.pages.rdv_list  # noqa: F401
 import rdv_app.pages.rdv_new  # noqa: F401
 import rdv_app.pages.rdv_page  # noqa: F401
 import rdv_app.pages.service_health  # noqa: F401

@@ -170,3 +170,11 @@ def usager_link(rdv_id: int, page: str = "") -> str:
 def organisation_booking(organisation_id: int) -> str:
     """The organisation's public booking link (issue 5)."""
     return f"/org/{organisation_id}"
+
+
+# An export's file, for its creator only (rdv_app.api.exports): a plain HTTP route with the agent's session.
+EXPORT_DOWNLOAD = "/_exports/{export_id}"
+
+
+def export_download(export_id: str) -> str:
+    return f"/_exports/{export_id}"

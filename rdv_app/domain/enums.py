@@ -117,6 +117,11 @@ class ExportType(StrEnum):
     PARTICIPATIONS_EXPORT = "participations_export"
 
 
+class ExportFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
 class ExportStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"

@@ -68,6 +68,7 @@ class ListChoices:
     agents: tuple[Choice, ...]
     lieux: tuple[Choice, ...]
     motifs: tuple[Choice, ...]  # archived ones end with "(supprimé)"
+    today: date  # in the organisation shown: "Afficher les RDVs du jour"
 
 
 @dataclass(frozen=True)
@@ -239,11 +240,12 @@ def list_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> 
             select(Lieu).where(Lieu.organisation_id == org_id, Lieu.availability == LieuAvailability.ENABLED.value)
             .order_by(Lieu.name)).all())
     agents = uow.session.exec(select(Agent).where(col(Agent.id).in_(agent_ids))).all()
+    zone = uow.session.exec(select(Organisation.timezone).where(Organisation.id == organisation_id)).one()
     return ListChoices(
         organisations=tuple(Choice(org_id, name) for org_id, name in organisations),
         agents=tuple(Choice(require_id(a), agent_name(a.first_name, a.last_name))
                      for a in sorted(agents, key=lambda a: sort_key(a.first_name, a.last_name))),
-        lieux=tuple(lieux), motifs=tuple(motifs))
+        lieux=tuple(lieux), motifs=tuple(motifs), today=datefmt.local(clock.now(), zone or "Europe/Paris").date())
 
 
 @boundary
