@@ -13,6 +13,7 @@ import rdv_app.pages.admin_territory  # noqa: F401
 import rdv_app.pages.admin_webhooks  # noqa: F401
 import rdv_app.pages.agenda  # noqa: F401
 import rdv_app.pages.creneaux  # noqa: F401  (registers pages)
+import rdv_app.pages.exports  # noqa: F401
 import rdv_app.pages.organisation_chooser  # noqa: F401
 import rdv_app.pages.plages  # noqa: F401
 import rdv_app.pages.public  # noqa: F401

@@ -13,7 +13,7 @@ from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge
 from rdv_app.pages.template import agent_page
-from rdv_app.state.rdv_list import STATUS_OPTIONS, RdvListState, RdvRow
+from rdv_app.state.rdv_list import FORMAT_OPTIONS, STATUS_OPTIONS, RdvListState, RdvRow
 
 S = RdvListState
 RESULTS_ID = "liste-rdv-resultats"
@@ -134,6 +134,28 @@ def _pagination() -> rx.Component:
     )
 
 
+def _exports() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Exporter", as_="h2", size="5", id="exporter-titre"),
+        rx.text("Le fichier reprend les filtres ci-dessus et les seuls RDV que vous voyez. Il est créé en arrière-"
+                "plan : suivez sa progression dans « Vos exports ».", class_name="field-hint"),
+        rx.flex(
+            rx.box(select_field("format-export", "Format du fichier", value=S.export_format,
+                                on_change=S.set_export_format, options=FORMAT_OPTIONS, error=None), width="14rem"),
+            rx.button(rx.cond(S.exporting, rx.spinner(size="2")), "Exporter les " + S.total.to_string() + " RDVs",
+                      type="button", on_click=S.export("rdv_export"), disabled=S.exporting | ~S.filters_ready),
+            rx.button("Exporter les RDVs par usager", type="button", variant="outline",
+                      on_click=S.export("participations_export"), disabled=S.exporting | ~S.filters_ready),
+            spacing="3", align="end", wrap="wrap"),
+        rx.el.div(rx.cond(S.export_message != "",
+                          rx.el.p(S.export_message, " ", rx.link("Voir vos exports", href=routes.EXPORTS),
+                                  class_name="success-box")),
+                  role="status"),
+        form_alert(S.export_error),
+        aria_labelledby="exporter-titre", class_name="no-print planning-section",
+    )
+
+
 def _results() -> rx.Component:
     return rx.box(
         rx.el.div(
@@ -157,6 +179,7 @@ def _results() -> rx.Component:
                     rx.table.body(rx.foreach(S.rows, _row)),
                     variant="surface", width="100%", class_name="rdv-list-table"),
                 _pagination(),
+                _exports(),
                 spacing="3", width="100%"),
             rx.cond(S.searched, rx.el.p("Aucun RDV ne correspond à ces filtres.", class_name="info-box")),
         ),

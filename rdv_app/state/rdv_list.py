@@ -14,15 +14,20 @@ from rdv_app import routes
 from rdv_app.blocking import within
 from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import ExportFormat, ExportType
 from rdv_app.domain.rdv_list import STATUS_LABELS, RdvFilters, parse_query
 from rdv_app.services.errors import DomainError
-from rdv_app.services.rdv import rdv_search
+from rdv_app.services.rdv import rdv_export, rdv_search
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.rdv_new import replace_query
 from rdv_app.state.typed_event import event
 
 STATUS_OPTIONS = [Option(key, label) for key, label in STATUS_LABELS.items()]
+FORMAT_OPTIONS = [Option(value.value, label) for value, label in rdv_export.FORMAT_LABELS.items()]
+EXPORT_TYPES = {ExportType.RDV_EXPORT.value, ExportType.PARTICIPATIONS_EXPORT.value}
+EXPORT_STARTED = ("Votre export est en cours de création : il sera bientôt disponible dans la liste de vos "
+                  "exports, et vous recevrez un email quand il sera prêt.")
 
 
 @dataclass
@@ -76,6 +81,10 @@ class RdvListState(OrganisationPageState, AgentState):
     searched: rx.Field[bool] = rx.field(False)
     error: rx.Field[str] = rx.field("")
     notice: rx.Field[str] = rx.field("")
+    export_format: rx.Field[str] = rx.field(ExportFormat.XLSX.value)
+    exporting: rx.Field[bool] = rx.field(False)
+    export_message: rx.Field[str] = rx.field("")
+    export_error: rx.Field[str] = rx.field("")
 
     @rx.var
     def several_organisations(self) -> bool:
@@ -88,6 +97,7 @@ class RdvListState(OrganisationPageState, AgentState):
 
     def _before_load(self) -> None:
         self.error, self.notice, self.rows, self.searched = "", "", [], False
+        self.export_message, self.export_error = "", ""
         self.today = ""
         parsed = parse_query(self.router.url.query_parameters)
         f = parsed.filters
@@ -173,6 +183,7 @@ class RdvListState(OrganisationPageState, AgentState):
 
     async def _refilter(self):
         self.page = 1
+        self.export_message, self.export_error = "", ""
         self.searching = True
         yield
         await self._search()
@@ -272,3 +283,25 @@ class RdvListState(OrganisationPageState, AgentState):
         yield
         await self._search()
         self.searching = False
+
+    @event
+    def set_export_format(self, value: str):
+        self.export_format = value if value in set(ExportFormat) else ExportFormat.XLSX.value
+
+    @event
+    async def export(self, export_type: str):
+        """Asks the worker for a file of what the list shows (the service checks the filters again)."""
+        agent_id, organisation = self._agent_id, self.current_org_id
+        if agent_id is None or not organisation or self.exporting or export_type not in EXPORT_TYPES:
+            return
+        filters, export_format = self._filters(), self.export_format
+        self.exporting, self.export_message, self.export_error = True, "", ""
+        yield
+        try:
+            await within(UnitOfWork(), lambda uow: rdv_export.request_export(
+                uow, agent_id, int(organisation), filters, export_type, export_format))
+        except DomainError as exc:
+            self.export_error = exc.message
+        else:
+            self.export_message = EXPORT_STARTED
+        self.exporting = False
