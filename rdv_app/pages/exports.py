@@ -17,8 +17,10 @@ S = ExportsState
 def _state(row: ExportRow) -> rx.Component:
     return rx.match(
         row.state,
-        ("available", rx.button(rx.el.a("Télécharger", href=row.href, download="",
-                                        aria_label="Télécharger : " + row.title), as_child=True, size="2")),
+        # A document navigation (not the router's), so that the browser saves the file.
+        ("available", rx.link(rx.icon("download", size=16, aria_hidden="true"), "Télécharger", href=row.href,
+                              download="", reload_document=True, aria_label="Télécharger : " + row.title,
+                              class_name="inline-link download-link")),
         ("expired", badge("Expiré")),
         ("failed", rx.el.span(badge("Échec"), " ", row.error)),
         rx.el.div(
@@ -45,7 +47,7 @@ def exports_page() -> rx.Component:
         rx.el.p("Les liens de téléchargement sont valables " + S.link_hours.to_string()
                 + " heures après la création du fichier ; les exports restent listés deux semaines. Pour un "
                 "export plus récent, créez-en un nouveau depuis la ",
-                rx.link("liste des RDV", href=routes.RDV_LIST), ".", class_name="info-box"),
+                rx.link("liste des RDV", href=routes.RDV_LIST, class_name="inline-link"), ".", class_name="info-box"),
         rx.cond(
             S.denied != "",
             rx.el.div(rx.text(S.denied), role="alert", class_name="form-alert"),

@@ -8,7 +8,7 @@ from reflex.vars.sequence import ArrayVar
 
 from rdv_app import routes
 from rdv_app.choices import Option
-from rdv_app.components.fields import select_field
+from rdv_app.components.fields import checkbox, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge
@@ -148,7 +148,7 @@ def _exports() -> rx.Component:
                       on_click=S.export("participations_export"), disabled=S.exporting | ~S.filters_ready),
             spacing="3", align="end", wrap="wrap"),
         rx.el.div(rx.cond(S.export_message != "",
-                          rx.el.p(S.export_message, " ", rx.link("Voir vos exports", href=routes.EXPORTS),
+                          rx.el.p(S.export_message, " ", rx.link("Voir vos exports", href=routes.EXPORTS, class_name="inline-link"),
                                   class_name="success-box")),
                   role="status"),
         form_alert(S.export_error),
@@ -167,9 +167,7 @@ def _results() -> rx.Component:
             S.searched & (S.total > 0),
             rx.vstack(
                 rx.flex(
-                    rx.el.label(rx.el.input(type="checkbox", checked=S.details,
-                                            on_change=S.set_details), "Afficher plus de détails usagers",
-                                class_name="checkbox-label"),
+                    checkbox("Afficher plus de détails usagers", initial=S.details, on_change=S.set_details),
                     rx.button("Imprimer", type="button", variant="outline", size="2",
                               on_click=rx.call_script("window.print()")),
                     spacing="4", align="center", wrap="wrap", class_name="no-print"),
