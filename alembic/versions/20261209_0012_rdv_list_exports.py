@@ -1,4 +1,5 @@
-"""RDV list exports built by the worker: format, claim and lease, attempts, row count, error (issue 19)
+"""RDV list and its exports (issue 19): the list's index on rdv; exports built by the worker (format, claim
+and lease, attempts, row count, error)
 
 Revision ID: 0012
 Revises: 0011
@@ -20,6 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("rdv") as batch:
+        batch.create_index("ix_rdv_list", ["organisation_id", "starts_at", "id", "ends_at", "motif_id", "status"],
+                           unique=False)
     with op.batch_alter_table("export") as batch:
         batch.add_column(sa.Column("export_format", sqlmodel.sql.sqltypes.AutoString(), server_default="xlsx",
                                    nullable=False))
@@ -40,3 +44,5 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("ck_export_export_format"), type_="check")
         for column in ("error", "attempts", "locked_until", "claimed_by", "total", "export_format"):
             batch.drop_column(column)
+    with op.batch_alter_table("rdv") as batch:
+        batch.drop_index("ix_rdv_list")

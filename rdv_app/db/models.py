@@ -520,6 +520,9 @@ class Rdv(SQLModel, table=True):
         # Agendas look for RDVs ending after the shown range starts: mostly today's and later ones.
         sa.Index("ix_rdv_organisation_ends_at", "organisation_id", "ends_at"),
         sa.Index("ix_rdv_starts_at_ends_at", "starts_at", "ends_at"),
+        # "Liste des RDV" and its exports count and page an organisation's RDVs by start, filtered by period,
+        # motif (a basic agent's services) and status: all of it in the index.
+        sa.Index("ix_rdv_list", "organisation_id", "starts_at", "id", "ends_at", "motif_id", "status"),
         *_max_lengths(context=limits.NOTE, name=limits.LABEL),
     )
     id: int | None = Field(default=None, primary_key=True)

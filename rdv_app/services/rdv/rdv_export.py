@@ -154,7 +154,7 @@ def _filters_of(options: dict[str, Any]) -> RdvFilters:
 
 
 def _rdv_query(checked: Scoped, asked_at: datetime) -> sa.Select:
-    return (select(Rdv.id).join(Motif, col(Motif.id) == Rdv.motif_id).where(*conditions(checked, asked_at)))
+    return select(Rdv.id).where(*conditions(checked, asked_at))
 
 
 def count_rows(uow: UnitOfWork, checked: Scoped, export_type: str, asked_at: datetime) -> int:
@@ -397,8 +397,7 @@ def _batches(url: str, export: Export, asked_at: datetime) -> Iterator[list[Expo
     while True:
         with UnitOfWork(url, read_only=True) as uow:
             checked = scoped(uow, export.agent_id, export.organisation_ids[0], filters)
-            query = select(Rdv.starts_at, not_null(Rdv.id)).join(Motif, col(Motif.id) == Rdv.motif_id).where(
-                *conditions(checked, asked_at))
+            query = select(Rdv.starts_at, not_null(Rdv.id)).where(*conditions(checked, asked_at))
             if after is not None:
                 query = query.where(sa.or_(col(Rdv.starts_at) < after[0],
                                            sa.and_(col(Rdv.starts_at) == after[0], col(Rdv.id) < after[1])))
