@@ -177,12 +177,11 @@ def conditions(checked: Scoped, now: datetime) -> list[sa.ColumnElement[bool]]:
             bounds.append(col(Rdv.ends_at) < _midnight(f.end + timedelta(days=1), zone))
         per_organisation.append(sa.and_(*bounds))
     where: list[sa.ColumnElement[bool]] = [sa.or_(*per_organisation)]
+    # An agent's or an usager's RDVs are found from their own index, not by testing every RDV listed.
     if f.agent_id is not None:
-        where.append(select(RdvAgent.agent_id).where(
-            RdvAgent.rdv_id == Rdv.id, RdvAgent.agent_id == f.agent_id).exists())
+        where.append(col(Rdv.id).in_(select(RdvAgent.rdv_id).where(RdvAgent.agent_id == f.agent_id)))
     if f.usager_id is not None:
-        where.append(select(Participation.id).where(
-            Participation.rdv_id == Rdv.id, Participation.usager_id == f.usager_id).exists())
+        where.append(col(Rdv.id).in_(select(Participation.rdv_id).where(Participation.usager_id == f.usager_id)))
     if f.lieu_ids:
         where.append(col(Rdv.lieu_id).in_(f.lieu_ids))
     if f.motif_ids:
