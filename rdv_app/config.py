@@ -60,6 +60,13 @@ def _agent_session_hours() -> int:
     return int(value)
 
 
+def _export_link_hours() -> int:
+    value = _env("RDV_EXPORT_LINK_HOURS", "6")
+    if not value.isdigit() or not 1 <= int(value) <= 24 * 14:
+        raise ValueError(f"RDV_EXPORT_LINK_HOURS doit être une durée en heures, de 1 à 336, reçu : {value!r}.")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     public_url: str = field(default_factory=lambda: _env("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/"))
@@ -77,6 +84,8 @@ class Settings:
     secret_key: str = field(default_factory=_secret_key, repr=False)
     # An agent's session ends this many hours after the sign-in, whatever the activity.
     agent_session_hours: int = field(default_factory=_agent_session_hours)
+    # An export of the RDV list can be downloaded this many hours after it is ready.
+    export_link_hours: int = field(default_factory=_export_link_hours)
     # The Base Adresse Nationale's search API, which suggests addresses in the usagers' records.
     ban_url: str = field(default_factory=lambda: _env("RDV_BAN_URL", "https://api-adresse.data.gouv.fr").rstrip("/"))
 

@@ -13,12 +13,14 @@ import rdv_app.pages.admin_territory  # noqa: F401
 import rdv_app.pages.admin_webhooks  # noqa: F401
 import rdv_app.pages.agenda  # noqa: F401
 import rdv_app.pages.creneaux  # noqa: F401  (registers pages)
+import rdv_app.pages.exports  # noqa: F401
 import rdv_app.pages.organisation_chooser  # noqa: F401
 import rdv_app.pages.plages  # noqa: F401
 import rdv_app.pages.prescription  # noqa: F401
 import rdv_app.pages.public  # noqa: F401
 import rdv_app.pages.public_booking  # noqa: F401
 import rdv_app.pages.public_prescripteur  # noqa: F401
+import rdv_app.pages.rdv_list  # noqa: F401
 import rdv_app.pages.rdv_new  # noqa: F401
 import rdv_app.pages.rdv_page  # noqa: F401
 import rdv_app.pages.service_health  # noqa: F401

@@ -202,3 +202,11 @@ def prescription(usager_id: int | str | None = None) -> str:
 
 # "Je suis un prescripteur": an external prescripteur books for a bénéficiaire, without an account.
 PUBLIC_PRESCRIPTEUR = "/prescripteur"
+
+
+# An export's file, for its creator only (rdv_app.api.exports): a plain HTTP route with the agent's session.
+EXPORT_DOWNLOAD = "/_exports/{export_id}"
+
+
+def export_download(export_id: str) -> str:
+    return f"/_exports/{export_id}"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from rdv_app.db import messagebus
 from rdv_app.domain.events import AvailabilityChanged, RdvChanged, RecordChanged
-from rdv_app.notify import ants, daily_jobs, events, notices, outlook, prescription, withdrawals
+from rdv_app.notify import ants, daily_jobs, events, long_jobs, notices, outlook, prescription, withdrawals
 from rdv_app.services import retention
 from rdv_app.services.availability.plages import purge_expired_plages
 from rdv_app.services.integrations import webhooks
+from rdv_app.services.rdv import rdv_export
 
 
 def configure() -> None:
@@ -30,6 +31,8 @@ def configure() -> None:
     messagebus.register(RdvChanged, ants.on_rdv_changed)
     messagebus.register(RecordChanged, ants.on_record_changed)
     daily_jobs.register("purge_plages", purge_expired_plages)
+    daily_jobs.register("purge_exports", rdv_export.purge_exports)
+    long_jobs.register("exports", lambda url, stopping: rdv_export.build_next_export(url, stopping=stopping))
     for name, job in retention.DAILY_JOBS.items():
         daily_jobs.register(name, job)
     messagebus.mark_configured()

@@ -19,6 +19,7 @@ from rdv_app.api import html_page
 from rdv_app.api.ants import ROUTES as ANTS_ROUTES
 from rdv_app.api.client_address import client_ip
 from rdv_app.api.demo_mailbox import ROUTES as DEMO_MAILBOX_ROUTES
+from rdv_app.api.exports import download_export
 from rdv_app.api.metrics import metrics
 from rdv_app.api.outlook_http import ROUTES as OUTLOOK_ROUTES
 from rdv_app.api.public_links import ROUTES as PUBLIC_LINKS_ROUTES
@@ -171,6 +172,7 @@ http_routes = Starlette(routes=[
     Route(routes.AUTH_CLEAR_SESSION, session_route_get, methods=["GET", "HEAD"]),
     Route(routes.WEBCAL_FEED, calendar_feed, methods=["GET", "HEAD"]),
     Route(routes.PAGES_SCRIPT, pages_script, methods=["GET"]),
+    Route(routes.EXPORT_DOWNLOAD, download_export, methods=["GET"]),
     *USAGER_LINK_ROUTES,
     *USAGER_AUTH_ROUTES,
     *DEMO_MAILBOX_ROUTES,
@@ -184,7 +186,7 @@ http_routes = Starlette(routes=[
 EMBEDDABLE_PREFIXES = ("/prendre_rdv", "/org/")
 # Pages the server renders itself (in the shell of rdv_app.api.html_page): their policy allows
 # scripts from this origin only, the one file at routes.PAGES_SCRIPT; Reflex's pages keep theirs.
-SERVER_PAGE_PREFIXES = (f"{routes.USAGER_LINK}/", "/_auth/", routes.DEMO_MAILBOX)
+SERVER_PAGE_PREFIXES = (f"{routes.USAGER_LINK}/", "/_auth/", routes.DEMO_MAILBOX, "/_exports/")
 HSTS = b"max-age=63072000; includeSubDomains"
 
 

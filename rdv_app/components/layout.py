@@ -19,10 +19,12 @@ WORKSPACE_NAV = (
     ("Agenda", routes.AGENDA),
     ("Trouver un RDV", routes.CRENEAUX),
     ("Usagers", routes.USAGERS),
+    ("Liste des RDV", routes.RDV_LIST),
     ("Plages d'ouverture", routes.PLAGES),
     ("Indisponibilités", routes.ABSENCES),
     ("Statistiques", routes.STATS),
     ("Mon compte", routes.ACCOUNT),
+    ("Vos exports", routes.EXPORTS),
 )
 # Shown to admins of the organisation shown.
 ADMIN_NAV = (

@@ -530,6 +530,9 @@ class Rdv(SQLModel, table=True):
         # Statistics (covering): "RDV créés" by week of creation, origin and motif; counters by status.
         sa.Index("ix_rdv_organisation_created_at", "organisation_id", "created_at", "created_by_type", "motif_id"),
         sa.Index("ix_rdv_organisation_starts_at_status", "organisation_id", "starts_at", "status", "motif_id"),
+        # "Liste des RDV" and its exports count and page an organisation's RDVs by start, filtered by period,
+        # motif (a basic agent's services) and status: all of it in the index.
+        sa.Index("ix_rdv_list", "organisation_id", "starts_at", "id", "ends_at", "motif_id", "status"),
         *_max_lengths(context=limits.NOTE, name=limits.LABEL),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -753,11 +756,18 @@ class WebhookDelivery(SQLModel, table=True):
 
 
 class Export(SQLModel, table=True):
+    """An export of the RDV list, built by the worker (rdv_app.services.rdv.rdv_export): `content` is set
+    once, with `available`, when the whole file is written; a worker holds a running export while
+    `claimed_by` is its claim and `locked_until` has not passed."""
+
     __tablename__ = "export"
     __table_args__ = (
         sa.CheckConstraint(sql_in("export_type", enums.ExportType), name="export_type"),
         sa.CheckConstraint(sql_in("status", enums.ExportStatus), name="status"),
+        sa.CheckConstraint(sql_in("export_format", enums.ExportFormat), name="export_format"),
         sa.CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+        sa.Index("ix_export_agent_created_at", "agent_id", "created_at"),
+        sa.Index("ix_export_status_locked_until", "status", "locked_until"),
     )
     id: str = Field(default_factory=lambda: str(uuid_lib.uuid4()), primary_key=True)
     export_type: str
@@ -766,6 +776,12 @@ class Export(SQLModel, table=True):
     options: dict[str, Any] = _json(dict, nullable=False)
     status: str = enums.ExportStatus.PENDING.value
     progress: int = 0
+    export_format: str = Field(default=enums.ExportFormat.XLSX.value, sa_column_kwargs={"server_default": "xlsx"})
+    total: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # rows of the file, once known
+    claimed_by: str | None = None
+    locked_until: datetime | None = _instant()
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    error: str | None = None  # why it failed, in French, for its creator
     file_name: str | None = None
     content: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     computed_at: datetime | None = _instant()

@@ -121,6 +121,11 @@ class ExportType(StrEnum):
     PARTICIPATIONS_EXPORT = "participations_export"
 
 
+class ExportFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
 class ExportStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"

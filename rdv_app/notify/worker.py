@@ -37,7 +37,8 @@ SMS of an organisation whose territory has its own OVH account go through that a
 applies from the next batch; every other SMS goes through the instance's provider.
 
 Besides delivering, the loop runs the scheduled work once a minute: it queues the reminders that are
-due (`rdv_app.notify.reminders`) and the daily maintenance jobs (`rdv_app.notify.daily_jobs`).
+due (`rdv_app.notify.reminders`) and the daily maintenance jobs (`rdv_app.notify.daily_jobs`); the long
+jobs (the RDV list's exports, `rdv_app.notify.long_jobs`) run on a thread of their own beside it.
 
 `python -m rdv_app.cli worker [DATABASE_URL]` runs it as a process (`serve`: SIGTERM stops it after the
 message in flight); `lifespan` runs it inside the app (`make run`), unless RDV_NOTIFY_WORKER=external says
@@ -79,7 +80,7 @@ from rdv_app.domain.withdrawal import WITHDRAWN, is_withdrawn
 from rdv_app.error_tracking import init_error_tracking
 from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.metrics import DELIVERIES, PROVIDER_LATENCY, timing
-from rdv_app.notify import ants, daily_jobs, mailer, outlook, reminders, webhooks
+from rdv_app.notify import ants, daily_jobs, long_jobs, mailer, outlook, reminders, webhooks
 from rdv_app.notify.errors import PermanentDeliveryError, TemporaryDeliveryError
 from rdv_app.notify.outbox import EXPIRES_AT
 from rdv_app.notify.sms import OVH_TIMEOUT, SmsProvider, SmsResult, sms_provider_from_env
@@ -256,6 +257,7 @@ class Worker:
         """Polls until `stop_event` is set; runs the scheduled work every SCHEDULE_INTERVAL."""
         mail = "demo mailbox, nothing sent" if self.demo_mail else f"SMTP {self.smtp.host}:{self.smtp.port}"
         logger.info("outbox worker: started (SMS via %s, emails via %s)", self.sms.name, logs.technical(mail))
+        jobs = long_jobs.start(self.url, self.stop_event)
         pause = POLL_INTERVAL
         next_schedule = time.monotonic()
         while not self.stop_event.is_set():
@@ -275,6 +277,8 @@ class Worker:
             pause = POLL_INTERVAL
             if handled < self.batch_size:
                 self.stop_event.wait(POLL_INTERVAL)
+        if jobs is not None:
+            jobs.join()
         self.retire()
         logger.info("outbox worker: stopped")
 

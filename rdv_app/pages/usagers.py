@@ -217,7 +217,9 @@ def _rdv_list(rows: Any, empty: str) -> rx.Component:
 
 
 def _counter(row: CounterRow) -> rx.Component:
-    return rx.fragment(rx.el.dt(row.label, class_name="field-label"), rx.el.dd(row.count))
+    return rx.fragment(rx.el.dt(row.label, class_name="field-label"),
+                       rx.el.dd(rx.link(row.count, href=row.href, aria_label=row.label + " : " + row.count
+                                        + ", voir ces rendez-vous dans la liste des RDV")))
 
 
 def _rdvs() -> rx.Component:
@@ -227,6 +229,7 @@ def _rdvs() -> rx.Component:
         _section("prochains-rdv-titre", "Prochains rendez-vous", _rdv_list(P.next_rdvs, "Aucun rendez-vous à venir.")),
         _section("statuts-rdv-titre", P.counters_title,
                  rx.el.dl(rx.foreach(P.counters, _counter), class_name="details-list"),
+                 rx.link("Voir tous les rendez-vous", href=P.all_rdvs_href),
                  rx.text("Les RDV sont supprimés au bout de 2 ans.", color=styles.TEXT_MUTED, size="2")),
         spacing="4", width="100%",
     )

@@ -196,6 +196,8 @@ FIELDS: dict[str, Field] = {
     "endpoint_id": Field("webhook"),
     "team_id": Field("équipe"),
     "outbox_message_id": Field("message"),
+    "lieu_ids": Field("lieux"),
+    "export_id": Field("export", limits.SECRET),
     # days, times and instants
     "day": Field("date"),
     "first_day": Field("premier jour"),
@@ -231,6 +233,9 @@ FIELDS: dict[str, Field] = {
     "after": Field("dernière modification lue"),
     "lookback": Field("modifications relues"),
     # choices
+    "filters": Field("filtres"),
+    "export_format": Field("format du fichier", limits.CODE),
+    "export_type": Field("type d'export", limits.CODE),
     "confirm_warnings": Field("confirmation"),
     "accepted_conditions": Field("conditions acceptées"),
     "phone_required": Field("téléphone obligatoire"),

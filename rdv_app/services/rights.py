@@ -151,15 +151,17 @@ def visible_rdvs(scope: AgentScope) -> sa.ColumnElement[bool]:
     return sa.and_(in_organisation, sa.or_(col(Motif.service_id).in_(scope.service_ids), on_it))
 
 
-def visible_rdvs_alone(scope: AgentScope) -> sa.ColumnElement[bool]:
-    """`sees_rdv` in SQL for a query on `Rdv` alone, without its `Motif`: the services' motifs as a
-    subquery, so that an aggregate reads only an index of `rdv` (the statistics)."""
+def visible_rdvs_alone(uow: UnitOfWork, scope: AgentScope) -> sa.ColumnElement[bool]:
+    """`sees_rdv` in SQL on `Rdv` alone, without the join to its motif: a basic agent's services are read
+    first as the motifs of the organisation they cover, so that long lists and their counts ("Liste des
+    RDV", its exports) run on the RDV's own indexes."""
     in_organisation = col(Rdv.organisation_id) == scope.organisation_id
     if scope.sees_whole_organisation:
         return in_organisation
+    motif_ids = uow.session.exec(select(not_null(Motif.id)).where(
+        Motif.organisation_id == scope.organisation_id, col(Motif.service_id).in_(scope.service_ids))).all()
     on_it = col(Rdv.id).in_(select(RdvAgent.rdv_id).where(RdvAgent.agent_id == scope.agent_id))
-    services_motifs = select(Motif.id).where(col(Motif.service_id).in_(scope.service_ids))
-    return sa.and_(in_organisation, sa.or_(col(Rdv.motif_id).in_(services_motifs), on_it))
+    return sa.and_(in_organisation, sa.or_(col(Rdv.motif_id).in_(motif_ids), on_it))
 
 
 def selected_agents(uow: UnitOfWork, scope: AgentScope, agent_ids: Collection[int] | None) -> set[int]:

@@ -270,7 +270,7 @@ def organisation_stats(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
     scope = rights.agent_scope(uow, actor_agent_id, organisation_id)
     organisation = _organisation(uow, organisation_id)
     buckets = _period(first_day, last_day, organisation.time_zone)
-    visible = rights.visible_rdvs_alone(scope)
+    visible = rights.visible_rdvs_alone(uow, scope)
     start, end = stats_weeks.period_bounds(first_day, last_day, organisation.time_zone)
     counters = _counters(uow, col(Rdv.status), col(Rdv.starts_at), table_of(Rdv),
                          [visible, col(Rdv.starts_at) >= start, col(Rdv.starts_at) < end], clock.now())

@@ -64,6 +64,7 @@ class RdvRow:
 class CounterRow:
     label: str
     count: str
+    href: str  # "Liste des RDV" of the usager with this status
 
 
 @dataclass
@@ -102,6 +103,7 @@ class UsagerPageState(OrganisationPageState, AgentState):
     shows_history: rx.Field[bool] = rx.field(False)
     history: rx.Field[list[HistoryRow]] = rx.field(default_factory=list)
     find_rdv_href: rx.Field[str] = rx.field(routes.CRENEAUX)
+    all_rdvs_href: rx.Field[str] = rx.field(routes.RDV_LIST)
 
     message: rx.Field[str] = rx.field("")
     error: rx.Field[str] = rx.field("")
@@ -150,7 +152,9 @@ class UsagerPageState(OrganisationPageState, AgentState):
         self.current_rdvs = [_rdv(line) for line in page.current_rdvs]
         self.next_rdvs = [_rdv(line) for line in page.next_rdvs]
         self.counters_title = f"Statuts sur {page.rdv_count} RDV"
-        self.counters = [CounterRow(c.label, str(c.count)) for c in page.counters]
+        self.counters = [CounterRow(c.label, str(c.count), routes.rdv_list(usager_id=usager_id, status=c.key))
+                         for c in page.counters]
+        self.all_rdvs_href = routes.rdv_list(usager_id=usager_id)
         self.shows_history = page.history is not None
         self.history = [HistoryRow(h.when, h.author, h.action, list(h.details)) for h in page.history or ()]
         self.find_rdv_href = routes.creneaux(usager_id)

@@ -53,6 +53,7 @@ from rdv_app.state.agenda import AgendaState
 from rdv_app.state.agent import AgentState
 from rdv_app.state.plages import PlagesState
 from rdv_app.state.prescription import PrescriptionState
+from rdv_app.state.rdv_list import RdvListState
 from rdv_app.state.rdv_page import RdvPageState
 from rdv_app.state.session_guard import SessionGuard
 from rdv_app.state.usager_form import UsagerFormState
@@ -226,6 +227,13 @@ FORGED: dict[str, tuple[str, type[BaseState] | None, str, Any]] = {
                                           lambda w: {"motif_id": str(w["motif_b"]), "lieu_id": str(w["lieu_b"])}),
     "prescription: a time the page never showed": (routes.PRESCRIPTION, PrescriptionState, "choose_time",
                                      lambda w: {"starts_at": at_paris(_day(), 9).isoformat()}),
+    "RDV list: B's agent": (routes.RDV_LIST, RdvListState, "set_agent", lambda w: {"value": str(w["agent_b"])}),
+    "RDV list: B's organisation": (routes.RDV_LIST, RdvListState, "toggle_organisation",
+                                   lambda w: {"organisation_id": str(w["org_b"]), "checked": True}),
+    "RDV list: B's lieu": (routes.RDV_LIST, RdvListState, "toggle_lieu",
+                           lambda w: {"lieu_id": str(w["lieu_b"]), "checked": True}),
+    "RDV list: B's motif": (routes.RDV_LIST, RdvListState, "toggle_motif",
+                            lambda w: {"motif_id": str(w["motif_b"]), "checked": True}),
 }
 
 
@@ -347,5 +355,27 @@ def test_the_usager_form_sends_nothing_before_its_record_is_loaded(db_url: str, 
         await tab.send(UsagerFormState, "save", confirm=False)
         with UnitOfWork(db_url, read_only=True) as uow:
             assert uow.session.exec(select(Usager.first_name).where(Usager.last_name == "Avance")).all() == ["Anouk"]
+
+    asyncio.run(scenario())
+
+
+def test_an_rdv_list_address_naming_bs_usager_lists_and_exports_nothing(db_url: str, world: dict[str, int]) -> None:
+    """"Liste des RDV" opened with B's usager, lieu and organisation in its address (a forged shared link):
+    the page says the usager is not followed, lists nothing of B, and its export is refused, nothing written."""
+
+    async def scenario() -> None:
+        query = {"usager": str(world["lena"]), "lieux": str(world["lieu_b"]), "organisations": str(world["org_b"])}
+        tab = await _open(db_url, routes.rdv_list(usager_id=world["lena"], lieu_ids=[world["lieu_b"]],
+                                                  organisation_ids=[world["org_b"]]), None, query)
+        before = snapshot(db_url, {"agent_session": {"last_seen_at"}})
+        await tab.send(RdvListState, "load")
+        page = await tab.root.get_state(RdvListState)
+        assert "n'est pas suivi par votre organisation" in page.error  # type: ignore[attr-defined]
+        assert page.rows == [] and page.organisation_ids == []  # type: ignore[attr-defined]
+        await tab.send(RdvListState, "export", export_type="rdv_export")
+        assert "n'est pas suivi par votre organisation" in page.export_error  # type: ignore[attr-defined]
+        assert tab.raised == []
+        _assert_nothing_of_b(tab)
+        assert snapshot(db_url, {"agent_session": {"last_seen_at"}}) == before
 
     asyncio.run(scenario())

@@ -1,0 +1,317 @@
+""""Liste des RDV" (admin-domain.md 9.1): the RDVs an agent may see, filtered, 10 a page by start; the
+same query feeds the exports (rdv_app.services.rdv.rdv_export), so that a file never holds an RDV the
+list would not show (RDV Service Public exported other services' RDVs to basic agents; we do not).
+
+Rules:
+- organisations: the one shown in the header by default; an agent of several may pick several of theirs
+  (or all). Naming one where they hold no role is PermissionDenied, for the list and for an export;
+- in each organisation the RDV visibility rule of rdv_app.services.rights (`visible_rdvs`) applies: admins
+  and secrétaires see every RDV, a basic agent those of their services' motifs and those they are on;
+- agent: RDVs this agent is on; usager: RDVs where they take part (an usager the agent does not see in
+  full is NotFound, as on the usager's page); lieux, motifs: ids of the chosen organisations only;
+- statut: an RDV status, or "unknown" split at now: `unknown_past` "À renseigner" (started before now),
+  `unknown_future` "Rendez-vous à venir";
+- période: `start` ≤ the local day of the RDV's start, the local day of its end ≤ `end`, in each
+  organisation's own time zone. Bounds are instants, and the rights are a condition on the RDV's own
+  columns (`rights.visible_rdvs_alone`), so that the count and the page run on the index
+  `ix_rdv_list` (organisation, start, id, end, motif, status), in the order of the pages, without reading
+  the RDVs themselves.
+Ordered by start, then id, so that pages never repeat or skip an RDV of the same minute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import col, func, select
+
+from rdv_app.db.models import (
+    Agent,
+    AgentRole,
+    Lieu,
+    Motif,
+    Organisation,
+    Participation,
+    Rdv,
+    RdvAgent,
+    Service,
+    Usager,
+)
+from rdv_app.db.rows import not_null, require_id
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock, datefmt
+from rdv_app.domain.ages import birth_date_and_age
+from rdv_app.domain.enums import LieuAvailability, RdvStatus
+from rdv_app.domain.masking import reverse_full_name
+from rdv_app.domain.names import agent_name, sort_key
+from rdv_app.domain.rdv_list import STATUS_LABELS, RdvFilters
+from rdv_app.services.boundary import boundary
+from rdv_app.services.errors import NotFound
+from rdv_app.services.rights import (
+    AgentScope,
+    agent_scope,
+    visible_agent_ids,
+    visible_rdvs_alone,
+    visible_usagers,
+)
+
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    label: str
+    group: str = ""  # the organisation of a lieu, the service of a motif
+
+
+@dataclass(frozen=True)
+class ListChoices:
+    """What the filters offer the agent."""
+
+    organisations: tuple[Choice, ...]  # the agent's, by name (the filter shows for two or more)
+    agents: tuple[Choice, ...]
+    lieux: tuple[Choice, ...]
+    motifs: tuple[Choice, ...]  # archived ones end with "(supprimé)"
+    today: date  # in the organisation shown: "Afficher les RDVs du jour"
+
+
+@dataclass(frozen=True)
+class UsagerBrief:
+    name: str
+    birth_date: str | None  # "14/07/1985 - 41 ans"
+    phone_number: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class RdvLine:
+    id: int
+    day: date  # local day of the start
+    day_label: str  # "lundi 7 décembre 2026"
+    hours: str  # "09h30 – 10h00"
+    motif: str
+    service: str
+    lieu: str
+    agents: str
+    usagers: tuple[UsagerBrief, ...]
+    status: str  # a key of rdv_app.domain.rdv_list.STATUS_LABELS
+    status_label: str
+    organisation: str
+
+
+@dataclass(frozen=True)
+class RdvPage:
+    lines: tuple[RdvLine, ...]
+    total: int
+    page: int  # shown, from 1
+    page_count: int
+    usager_name: str  # of the usager filter, "" without one
+    banner: tuple[str, ...]  # what the agent sees, organisation by organisation
+    agenda_of: str  # "Agenda de Camille Martin" / "Agenda de PMI Arras", the printed title
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """The checked filters: the agent's scope in each organisation listed, what they see there (a condition
+    on `Rdv` alone), and the organisations' time zones."""
+
+    scopes: tuple[AgentScope, ...]
+    visible: dict[int, sa.ColumnElement[bool]]
+    zones: dict[int, str]
+    names: dict[int, str]
+    filters: RdvFilters
+
+
+def scoped(uow: UnitOfWork, agent_id: int, organisation_id: int, filters: RdvFilters) -> Scoped:
+    """Checks every id of `filters` against what the agent may name (see the module's docstring)."""
+    organisation_ids = filters.organisation_ids or (organisation_id,)
+    scopes = tuple(agent_scope(uow, agent_id, org) for org in sorted(set(organisation_ids)))
+    ids = [scope.organisation_id for scope in scopes]
+    organisations = uow.session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
+    zones = {require_id(o): o.time_zone for o in organisations}
+    names = {require_id(o): o.name for o in organisations}
+    if filters.agent_id is not None and uow.session.exec(select(AgentRole.id).where(
+            AgentRole.agent_id == filters.agent_id, col(AgentRole.organisation_id).in_(ids))).first() is None:
+        raise NotFound("Cet agent n'appartient pas à ces organisations.")
+    for model, wanted, message in ((Lieu, filters.lieu_ids, "Ce lieu n'appartient pas à ces organisations."),
+                                   (Motif, filters.motif_ids, "Ce motif n'appartient pas à ces organisations.")):
+        if wanted:
+            found = set(uow.session.exec(select(model.id).where(  # type: ignore[attr-defined]
+                col(model.id).in_(wanted), col(model.organisation_id).in_(ids))).all())  # type: ignore[attr-defined]
+            if found != set(wanted):
+                raise NotFound(message)
+    if filters.usager_id is not None:
+        usager_visible = False
+        for scope in scopes:
+            try:
+                visible_usagers(uow, scope, [filters.usager_id])
+            except NotFound:
+                continue
+            usager_visible = True
+            break
+        if not usager_visible:
+            raise NotFound("Cet usager n'existe pas ou n'est pas suivi par votre organisation.")
+    visible = {scope.organisation_id: visible_rdvs_alone(uow, scope) for scope in scopes}
+    return Scoped(scopes, visible, zones, names, filters)
+
+
+def _midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(zone))
+
+
+def conditions(checked: Scoped, now: datetime) -> list[sa.ColumnElement[bool]]:
+    """The WHERE of the list, for a query on `Rdv` (no join needed)."""
+    f = checked.filters
+    per_organisation = []
+    for scope in checked.scopes:
+        zone = checked.zones[scope.organisation_id]
+        bounds = [checked.visible[scope.organisation_id]]
+        if f.start is not None:
+            bounds.append(col(Rdv.starts_at) >= _midnight(f.start, zone))
+        if f.end is not None:
+            bounds.append(col(Rdv.ends_at) < _midnight(f.end + timedelta(days=1), zone))
+        per_organisation.append(sa.and_(*bounds))
+    where: list[sa.ColumnElement[bool]] = [sa.or_(*per_organisation)]
+    # An agent's or an usager's RDVs are found from their own index, not by testing every RDV listed.
+    if f.agent_id is not None:
+        where.append(col(Rdv.id).in_(select(RdvAgent.rdv_id).where(RdvAgent.agent_id == f.agent_id)))
+    if f.usager_id is not None:
+        where.append(col(Rdv.id).in_(select(Participation.rdv_id).where(Participation.usager_id == f.usager_id)))
+    if f.lieu_ids:
+        where.append(col(Rdv.lieu_id).in_(f.lieu_ids))
+    if f.motif_ids:
+        where.append(col(Rdv.motif_id).in_(f.motif_ids))
+    if f.status in ("unknown_past", "unknown_future"):
+        where.append(col(Rdv.status) == RdvStatus.UNKNOWN.value)
+        where.append(col(Rdv.starts_at) < now if f.status == "unknown_past" else col(Rdv.starts_at) >= now)
+    elif f.status:
+        where.append(col(Rdv.status) == f.status)
+    return where
+
+
+def list_status(status: str, starts_at: datetime, now: datetime) -> str:
+    """The key of STATUS_LABELS of an RDV (or participation) status: unknown is told by its start."""
+    if status != RdvStatus.UNKNOWN:
+        return status
+    return "unknown_past" if starts_at < now else "unknown_future"
+
+
+def count_rdvs(uow: UnitOfWork, checked: Scoped, now: datetime) -> int:
+    return uow.session.exec(select(func.count()).select_from(Rdv).where(*conditions(checked, now))).one()
+
+
+def _banner(uow: UnitOfWork, checked: Scoped) -> tuple[str, ...]:
+    lines = []
+    several = len(checked.scopes) > 1
+    for scope in checked.scopes:
+        where = f" de {checked.names[scope.organisation_id]}" if several else " de l'organisation"
+        if scope.access_level == "admin":
+            text = f"En tant qu'administrateur, vous voyez tous les RDV{where}."
+        elif scope.is_secretary:
+            text = f"En tant que membre du service secrétariat, vous voyez tous les RDV{where}."
+        else:
+            services = uow.session.exec(select(Service.name).where(col(Service.id).in_(scope.service_ids))
+                                        .order_by(Service.name)).all()
+            named = f" ({', '.join(services)})" if services else ""
+            text = (f"En tant qu'agent, vous voyez uniquement les RDV de vos services{named}{where}. "
+                    "Vous voyez également les RDV auxquels vous êtes associé.")
+        lines.append(text)
+    return tuple(dict.fromkeys(lines))
+
+
+@boundary
+def list_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> ListChoices:
+    """The filters' choices: the agent's organisations, and the agents, lieux and motifs of those the
+    agent may see in each of them (agents and motifs by the rights module's rules)."""
+    agent_scope(uow, actor_agent_id, organisation_id)
+    organisations = uow.session.exec(
+        select(not_null(Organisation.id), Organisation.name).join(AgentRole, col(AgentRole.organisation_id) == Organisation.id)
+        .where(AgentRole.agent_id == actor_agent_id).order_by(Organisation.name)).all()
+    several = len(organisations) > 1
+    agent_ids: set[int] = set()
+    motifs: list[Choice] = []
+    lieux: list[Choice] = []
+    for org_id, org_name in organisations:
+        scope = agent_scope(uow, actor_agent_id, org_id)
+        agent_ids |= visible_agent_ids(uow, scope)
+        motif_query = (select(Motif, Service.name).join(Service, col(Service.id) == Motif.service_id)
+                       .where(Motif.organisation_id == org_id))
+        if not scope.sees_whole_organisation:
+            motif_query = motif_query.where(col(Motif.service_id).in_(scope.service_ids))
+        for motif, service in uow.session.exec(motif_query.order_by(Service.name, Motif.name)).all():
+            label = motif.name + (" (supprimé)" if motif.deleted_at is not None else "")
+            motifs.append(Choice(require_id(motif), label, f"{service} – {org_name}" if several else service))
+        lieux.extend(Choice(require_id(lieu), lieu.name, org_name) for lieu in uow.session.exec(
+            select(Lieu).where(Lieu.organisation_id == org_id, Lieu.availability == LieuAvailability.ENABLED.value)
+            .order_by(Lieu.name)).all())
+    agents = uow.session.exec(select(Agent).where(col(Agent.id).in_(agent_ids))).all()
+    zone = uow.session.exec(select(Organisation.timezone).where(Organisation.id == organisation_id)).one()
+    return ListChoices(
+        organisations=tuple(Choice(org_id, name) for org_id, name in organisations),
+        agents=tuple(Choice(require_id(a), agent_name(a.first_name, a.last_name))
+                     for a in sorted(agents, key=lambda a: sort_key(a.first_name, a.last_name))),
+        lieux=tuple(lieux), motifs=tuple(motifs), today=datefmt.local(clock.now(), zone or "Europe/Paris").date())
+
+
+@boundary
+def search_rdvs(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, filters: RdvFilters, page: int = 1,
+                now: datetime | None = None) -> RdvPage:
+    """The page `page` of the RDVs listed (see the module's docstring); past the last page, the last one."""
+    now = now or clock.now()
+    checked = scoped(uow, actor_agent_id, organisation_id, filters)
+    total = count_rdvs(uow, checked, now)
+    page_count = -(-total // PAGE_SIZE)
+    shown = min(max(1, page), max(1, page_count))
+    rows = uow.session.exec(
+        select(Rdv, Motif, Service.name, Lieu.name)
+        .join(Motif, col(Motif.id) == Rdv.motif_id).join(Service, col(Service.id) == Motif.service_id)
+        .outerjoin(Lieu, col(Lieu.id) == Rdv.lieu_id)
+        .where(*conditions(checked, now)).order_by(col(Rdv.starts_at), col(Rdv.id))
+        .offset((shown - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    lines = _lines(uow, checked, rows, now)
+    usager_name = ""
+    if filters.usager_id is not None:
+        usager = uow.session.get(Usager, filters.usager_id)
+        usager_name = reverse_full_name(usager.first_name, usager.last_name) if usager else ""
+    if filters.agent_id is not None:
+        agent = uow.session.get(Agent, filters.agent_id)
+        agenda_of = f"Agenda de {agent_name(agent.first_name, agent.last_name)}" if agent else ""
+    else:
+        agenda_of = "Agenda de " + ", ".join(checked.names[s.organisation_id] for s in checked.scopes)
+    return RdvPage(lines=lines, total=total, page=shown, page_count=page_count, usager_name=usager_name,
+                   banner=_banner(uow, checked), agenda_of=agenda_of)
+
+
+def _lines(uow: UnitOfWork, checked: Scoped, rows: Sequence[tuple[Rdv, Motif, str, str | None]],
+           now: datetime) -> tuple[RdvLine, ...]:
+    rdv_ids = [require_id(rdv) for rdv, _, _, _ in rows]
+    agents: dict[int, list[str]] = {}
+    for rdv_id, first, last in uow.session.exec(
+            select(RdvAgent.rdv_id, Agent.first_name, Agent.last_name).join(Agent, col(Agent.id) == RdvAgent.agent_id)
+            .where(col(RdvAgent.rdv_id).in_(rdv_ids))).all():
+        agents.setdefault(rdv_id, []).append(agent_name(first, last))
+    usagers: dict[int, list[UsagerBrief]] = {}
+    today = now.date()
+    for rdv_id, usager in uow.session.exec(
+            select(Participation.rdv_id, Usager).join(Usager, col(Usager.id) == Participation.usager_id)
+            .where(col(Participation.rdv_id).in_(rdv_ids)).order_by(Usager.last_name, Usager.first_name)).all():
+        usagers.setdefault(rdv_id, []).append(UsagerBrief(
+            reverse_full_name(usager.first_name, usager.last_name), birth_date_and_age(usager.birth_date, today),
+            usager.phone_number, usager.email))
+    lines = []
+    for rdv, motif, service, lieu in rows:
+        zone = checked.zones[rdv.organisation_id]
+        start, end = datefmt.local(rdv.starts_at, zone), datefmt.local(rdv.ends_at, zone)
+        status = list_status(rdv.status, rdv.starts_at, now)
+        lines.append(RdvLine(
+            id=require_id(rdv), day=start.date(), day_label=datefmt.long_date(start.date()),
+            hours=f"{datefmt.hour(start)} – {datefmt.hour(end)}", motif=motif.name, service=service,
+            lieu=lieu or "", agents=", ".join(sorted(agents.get(rdv.id or 0, []))),
+            usagers=tuple(usagers.get(rdv.id or 0, ())), status=status, status_label=STATUS_LABELS[status],
+            organisation=checked.names[rdv.organisation_id]))
+    return tuple(lines)
