@@ -27,7 +27,7 @@ from rdv_app.domain import outlook as outlook_domain
 from rdv_app.domain.enums import Channel, LocationType, NotificationEvent, OutboxStatus
 from rdv_app.notify import outlook as sync
 from rdv_app.notify.worker import Worker
-from rdv_app.services.agents import outlook
+from rdv_app.services.agents import organisation_agents, outlook
 from rdv_app.services.rdv import lifecycle
 
 REDIRECT_URI = "http://127.0.0.1:9/_auth/outlook/retour"
@@ -437,6 +437,23 @@ def test_disconnecting_clears_the_tokens_even_when_deletes_fail(db_url: str, wor
     assert _connection(db_url, world.agent) is None
     with UnitOfWork(db_url) as uow:
         assert uow.session.exec(select(OutlookEvent)).all() == []
+
+
+def test_a_closed_account_loses_its_outlook_events_then_its_tokens(db_url: str, world: World,
+                                                                   fake: FakeMicrosoft) -> None:
+    """An admin removes the agent (no RDV to come) from their only organisation: the account closes, and
+    the past RDVs it had sent leave the agent's Outlook calendar, then the tokens are cleared, as a
+    disconnection does."""
+    _connect(db_url, fake, world.agent)
+    _plan(db_url, world, _next_day_at(9, days=-3), [world.agent])
+    _plan(db_url, world, _next_day_at(11, days=-2), [world.agent])
+    _run(db_url)
+    assert len(fake.calendar()) == 2
+    with UnitOfWork(db_url) as uow:
+        organisation_agents.remove_agent(uow, world.admin, world.org, world.agent)
+    _run(db_url)
+    assert fake.calendar() == []
+    assert _connection(db_url, world.agent) is None
 
 
 def test_other_graph_errors_are_retried_with_the_outbox_backoff(db_url: str, world: World,

@@ -42,7 +42,7 @@ from rdv_app.domain.contact import InvalidValue
 from rdv_app.domain.enums import CANCELLED_STATUSES, AccessLevel
 from rdv_app.domain.events import Actor, AvailabilityChanged, Change
 from rdv_app.services import audit
-from rdv_app.services.agents import agent_auth, invitations
+from rdv_app.services.agents import agent_auth, invitations, outlook
 from rdv_app.services.availability.plages import delete_agent_plages
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
@@ -372,6 +372,8 @@ def _close_account(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, a
     uow.publish()  # before the deletion: the handlers still read the absences
     uow.session.exec(sa.delete(Absence).where(col(Absence.id).in_(absence_ids)))
     agent_auth.end_sessions(uow, agent_id, now)
+    # Their Outlook calendar loses the RDVs it holds from here, and the tokens go after them.
+    outlook.start_disconnection(uow, agent_id, actor_agent_id, now)
     uow.session.execute(update(AgentInvitation).where(col(AgentInvitation.agent_id) == agent_id,
                                                       col(AgentInvitation.used_at).is_(None)).values(expires_at=now))
     agent.email = agent.password_hash = agent.calendar_uid_hash = agent.calendar_uid_sealed = None

@@ -96,18 +96,25 @@ def disconnect_outlook(uow: UnitOfWork, agent_id: int, *, now: datetime | None =
     """Starts the removal of every Outlook event of the agent; the tokens go once it is done."""
     now = now or clock.now()
     rights.own_account(uow, agent_id)
-    connection = uow.session.get(OutlookConnection, agent_id, with_for_update=True)
-    if connection is not None and connection.refresh_token_sealed is not None \
-            and connection.disconnect_started_at is None:
-        connection.disconnect_started_at = now
-        connection.disconnect_done = 0
-        connection.disconnect_total = uow.session.exec(
-            select(sa.func.count()).select_from(OutlookEvent).where(
-                OutlookEvent.agent_id == agent_id,
-                sa.or_(col(OutlookEvent.outlook_id).is_not(None), col(OutlookEvent.creating).is_not(None)))).one()
-        uow.session.add(connection)
-        outlook_sync.queue_disconnect(uow.session, agent_id, now)
-        audit.record(uow.session, action="outlook_disconnected", entity_type="agent", entity_id=agent_id,
-                     changes={}, actor_agent_id=agent_id)
+    if start_disconnection(uow, agent_id, agent_id, now):
         uow.commit()
     return outlook_status(uow, agent_id)
+
+
+def start_disconnection(uow: UnitOfWork, agent_id: int, actor_agent_id: int, now: datetime) -> bool:
+    """Queues the removal of the agent's Outlook events, then of their tokens, unless it is under way or
+    there is no connection (the agent disconnecting, or their account being closed). No commit."""
+    connection = uow.session.get(OutlookConnection, agent_id, with_for_update=True)
+    if connection is None or connection.refresh_token_sealed is None or connection.disconnect_started_at is not None:
+        return False
+    connection.disconnect_started_at = now
+    connection.disconnect_done = 0
+    connection.disconnect_total = uow.session.exec(
+        select(sa.func.count()).select_from(OutlookEvent).where(
+            OutlookEvent.agent_id == agent_id,
+            sa.or_(col(OutlookEvent.outlook_id).is_not(None), col(OutlookEvent.creating).is_not(None)))).one()
+    uow.session.add(connection)
+    outlook_sync.queue_disconnect(uow.session, agent_id, now)
+    audit.record(uow.session, action="outlook_disconnected", entity_type="agent", entity_id=agent_id,
+                 changes={}, actor_agent_id=actor_agent_id)
+    return True
