@@ -4,9 +4,10 @@ their text summaries show."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import reflex as rx
 
@@ -19,6 +20,8 @@ from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
+
+T = TypeVar("T")
 
 # Distinct hues, each at least 3:1 against white (WCAG 1.4.11), in the order of the series.
 PALETTE = ("#000091", "#18753c", "#b34000", "#6a6af4", "#a558a0", "#009081", "#c3992a", "#ce0500", "#3a3a3a",
@@ -110,8 +113,9 @@ def _day(text: str) -> date | None:
         return None
 
 
-class StatsPeriodState(AgentState, mixin=True):
-    """The period form shared by the agents' pages: two local days, checked before any reading."""
+class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
+    """What the agents' two pages share: the period form (two local days, checked before any reading),
+    the loading, and "Afficher"; each page computes its figures in `_compute`."""
 
     first_day_text: rx.Field[str] = rx.field("")
     last_day_text: rx.Field[str] = rx.field("")
@@ -133,20 +137,6 @@ class StatsPeriodState(AgentState, mixin=True):
             return None
         return first, last
 
-    @event
-    def set_first_day(self, value: str):
-        self.first_day_text = value
-
-    @event
-    def set_last_day(self, value: str):
-        self.last_day_text = value
-
-
-class StatsState(OrganisationPageState, StatsPeriodState, AgentState):
-    """"Statistiques de <organisation>", for the RDVs the agent may follow there."""
-
-    whole_organisation: rx.Field[bool] = rx.field(True)
-
     def _before_load(self) -> None:
         self.counters, self.charts, self.period_error = [], [], ""
 
@@ -158,16 +148,52 @@ class StatsState(OrganisationPageState, StatsPeriodState, AgentState):
         await self._compute(agent_id, organisation_id)
 
     async def _compute(self, agent_id: int, organisation_id: int) -> None:
-        period = self._period()
-        if period is None:
-            return
+        raise NotImplementedError
+
+    async def _read(self, reader: Callable[[UnitOfWork], T]) -> T | None:
+        """The figures `reader` computes, or None when the service refuses the period (said under the form)."""
         try:
-            found = await within(UnitOfWork(read_only=True), lambda uow: stats.organisation_stats(
-                uow, agent_id, organisation_id, *period))
+            return await within(UnitOfWork(read_only=True), reader)
         except DomainError as refusal:
             if refusal.field not in PERIOD_FIELDS:
                 raise
             self.period_error = refusal.message
+            return None
+
+    @event
+    async def show_period(self):
+        agent_id = self._agent_id
+        if agent_id is None or not self.current_org_id or self.computing:
+            return
+        self.computing, self.period_error = True, ""
+        yield
+        try:
+            await self._compute(agent_id, int(self.current_org_id))
+        except DomainError as refusal:
+            self.denied = refusal.message
+        finally:
+            self.computing = False
+
+    @event
+    def set_first_day(self, value: str):
+        self.first_day_text = value
+
+    @event
+    def set_last_day(self, value: str):
+        self.last_day_text = value
+
+
+class StatsState(StatsPeriodState, OrganisationPageState, AgentState):
+    """"Statistiques de <organisation>", for the RDVs the agent may follow there."""
+
+    whole_organisation: rx.Field[bool] = rx.field(True)
+
+    async def _compute(self, agent_id: int, organisation_id: int) -> None:
+        period = self._period()
+        if period is None:
+            return
+        found = await self._read(lambda uow: stats.organisation_stats(uow, agent_id, organisation_id, *period))
+        if found is None:
             return
         first, last = found.first_day.isoformat(), found.last_day.isoformat()
         self.heading = f"Statistiques de {found.organisation_name}"
@@ -178,65 +204,22 @@ class StatsState(OrganisationPageState, StatsPeriodState, AgentState):
                        chart_view("service", "RDV créés par service", found.by_service),
                        chart_view("type", "RDV par type de lieu", found.by_location_type)]
 
-    @event
-    async def show_period(self):
-        agent_id = self._agent_id
-        if agent_id is None or not self.current_org_id or self.computing:
-            return
-        self.computing, self.period_error = True, ""
-        yield
-        try:
-            await self._compute(agent_id, int(self.current_org_id))
-        except DomainError as refusal:
-            self.denied = refusal.message
-        finally:
-            self.computing = False
 
-
-class PersonalStatsState(OrganisationPageState, StatsPeriodState, AgentState):
+class PersonalStatsState(StatsPeriodState, OrganisationPageState, AgentState):
     """"Statistiques de <agent>": the RDVs the agent is on, in every organisation."""
-
-    def _before_load(self) -> None:
-        self.counters, self.charts, self.period_error = [], [], ""
-
-    async def _load(self, agent_id: int, organisation_id: int) -> Any:
-        if not self.first_day_text:
-            zone = await within(UnitOfWork(read_only=True), lambda uow: stats.organisation_time_zone(
-                uow, agent_id, organisation_id))
-            self._default_period(zone)
-        await self._compute(agent_id, organisation_id)
 
     async def _compute(self, agent_id: int, organisation_id: int) -> None:
         period = self._period()
         if period is None:
             return
-        try:
-            found = await within(UnitOfWork(read_only=True), lambda uow: stats.personal_stats(
-                uow, agent_id, organisation_id, *period))
-        except DomainError as refusal:
-            if refusal.field not in PERIOD_FIELDS:
-                raise
-            self.period_error = refusal.message
+        found = await self._read(lambda uow: stats.personal_stats(uow, agent_id, organisation_id, *period))
+        if found is None:
             return
         first, last = found.first_day.isoformat(), found.last_day.isoformat()
         self.heading = f"Statistiques de {found.agent_name}"
         self.counters = counter_views(found.counters, lambda status: routes.rdv_list(
             status=status, start=first, end=last, agent_id=agent_id, organisation_ids=found.organisation_ids))
         self.charts = [chart_view("origine", "RDV créés", found.by_origin)]
-
-    @event
-    async def show_period(self):
-        agent_id = self._agent_id
-        if agent_id is None or not self.current_org_id or self.computing:
-            return
-        self.computing, self.period_error = True, ""
-        yield
-        try:
-            await self._compute(agent_id, int(self.current_org_id))
-        except DomainError as refusal:
-            self.denied = refusal.message
-        finally:
-            self.computing = False
 
 
 @dataclass
