@@ -101,10 +101,15 @@ def test_an_agent_follows_an_rdv_from_the_agenda(page: Page, app_url: str, app_d
     expect(participants).to_contain_text("SMS au")
     assert_accessible(page)
 
-    # Status: the RDV and its participant become "honoré".
+    # Status: the RDV and its participant become "honoré", once the agent confirms it for an RDV to come.
     status = page.get_by_role("region", name="Statut")
     status.get_by_label("Nouveau statut").select_option(label="Rendez-vous honoré")
     status.get_by_role("button", name="Enregistrer le statut").click()
+    expect(status.get_by_role("alert")).to_contain_text(
+        "Ce rendez-vous n'a pas encore eu lieu : voulez-vous vraiment le marquer « Rendez-vous honoré » ?")
+    expect(participants).not_to_contain_text("Rendez-vous honoré")  # nothing changed yet
+    assert_accessible(page)
+    status.get_by_role("button", name="Oui, enregistrer ce statut").click()
     expect(status.get_by_role("status")).to_contain_text("Le statut du rendez-vous est maintenant « Rendez-vous honoré »")
     expect(participants).to_contain_text("Rendez-vous honoré")
 
