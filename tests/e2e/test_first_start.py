@@ -313,5 +313,5 @@ def test_the_first_super_admin_sets_up_their_account_then_opens_a_territory(
     page.goto(f"{base_url}/agenda?jour={day.isoformat()}")
     booked = page.locator(".agenda-rdv", has_text="Alice Durand")
     expect(booked).to_be_visible()
-    expect(booked).to_contain_text(f"9:00 - 9:30{MOTIF} · Alice DURAND")
+    expect(booked).to_contain_text(f"09:00 - 09:30{MOTIF} · Alice DURAND")
     shoot(page, "11-agenda")
