@@ -6,14 +6,30 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 
 import pyotp
+import pytest
 from conftest import DEMO_PASSWORD
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
-# An agent no other browser test signs in as: the second factor stays on for the rest of the session's server.
+from rdv_app.db.models import Agent
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services.agents import agent_mfa
+
 AGENT = "nathalie.lefebvre@demo.test"
 TERRITORIAL_ADMIN = "camille.martin@demo.test"
+
+
+@pytest.fixture
+def second_factor_removed_after(app_database_url: str) -> Iterator[None]:
+    """Other browser tests sign this agent in with the password alone: at the end, she turns the second
+    factor off with her password, as "Mon compte" lets her."""
+    yield
+    with UnitOfWork(app_database_url) as uow:
+        agent_id = uow.session.exec(select(Agent.id).where(Agent.email == AGENT)).one()
+        agent_mfa.disable(uow, agent_id, DEMO_PASSWORD)
 
 
 def _sign_out(page: Page, app_url: str) -> None:
@@ -31,7 +47,8 @@ def _password(page: Page, app_url: str) -> None:
 
 
 def test_an_agent_turns_on_the_second_factor_and_signs_in_with_it(page: Page, app_url: str, login_as,
-                                                                 assert_accessible) -> None:
+                                                                 assert_accessible,
+                                                                 second_factor_removed_after: None) -> None:
     login_as(AGENT)
     page.goto(f"{app_url}/mon-compte")
     expect(page.get_by_role("heading", name="Double authentification")).to_be_visible()

@@ -57,6 +57,9 @@ def _family(database_url: str) -> tuple[str, dict[str, int]]:
     email = f"parent-{uuid.uuid4().hex[:8]}@exemple.fr"
     with UnitOfWork(database_url) as uow:
         s = uow.session
+        # The server's worker writes to this SQLite file too: each transaction takes the write lock first,
+        # so that its reads and writes are one step (as test_usager_link_browser's planning does).
+        s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         parent = Usager(first_name="Inès", last_name="Garnier", email=email, phone_number="06 11 22 33 44")
         s.add(parent)
         s.flush()
@@ -67,13 +70,14 @@ def _family(database_url: str) -> tuple[str, dict[str, int]]:
         org = s.exec(select(Organisation.id).where(Organisation.slug == "pmi-arras")).one()
         s.add_all([UsagerProfile(organisation_id=org, usager_id=parent.id),  # type: ignore[arg-type]
                    UsagerProfile(organisation_id=org, usager_id=child.id)])  # type: ignore[arg-type]
-        uow.commit()
         motif = s.exec(select(Motif.id).where(Motif.organisation_id == org,
                                               Motif.name == "Consultation pédiatrique")).one()
         lieu = s.exec(select(Lieu.id).where(Lieu.organisation_id == org).order_by(col(Lieu.id))).first()
+        uow.commit()
         ids = {"parent": parent.id, "child": child.id}  # type: ignore[dict-item]
 
         def plan(usager: int, starts_at: datetime) -> int:
+            s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             return lifecycle.plan_rdv(uow, agent, org, motif_id=motif, starts_at=starts_at, duration_in_min=30,  # type: ignore[arg-type]
                                  agent_ids=[agent], lieu_id=lieu, usager_ids=[usager], confirm_warnings=True)  # type: ignore[list-item]
 
