@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import reflex as rx
 
@@ -147,8 +147,8 @@ class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
             self._default_period(zone)
         await self._compute(agent_id, organisation_id)
 
-    async def _compute(self, agent_id: int, organisation_id: int) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # each page's own figures, computed by the service for the period
+        async def _compute(self, agent_id: int, organisation_id: int) -> None: ...
 
     async def _read(self, reader: Callable[[UnitOfWork], T]) -> T | None:
         """The figures `reader` computes, or None when the service refuses the period (said under the form)."""
