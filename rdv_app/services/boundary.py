@@ -208,6 +208,8 @@ FIELDS: dict[str, Field] = {
     "start_time": Field("heure de début"),
     "end_time": Field("heure de fin"),
     "starts_at": Field("date et heure du rendez-vous"),
+    "from_starts_at": Field("date et heure actuelles du rendez-vous"),
+    "contact": Field("contact de l'organisation", limits.NOTE),
     "start": Field("début"),
     "end": Field("fin"),
     "until": Field("fin du blocage"),

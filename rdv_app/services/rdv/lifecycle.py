@@ -9,6 +9,7 @@
 | `update_rdv` (move: time, lieu, agents) | an agent           | the RDV page                               |
 | `change_status`, `change_participation_status`, `cancel_rdv` | an agent | the RDV page             |
 | `cancel_by_usager`                      | an usager (parent) | the SMS link, "Mes rendez-vous"            |
+| `move_by_usager` ("Changer la date")    | an usager (parent) | the SMS link, "Mes rendez-vous"            |
 | `delete_rdv`                            | an admin           | the RDV page                               |
 
 Every transition ends in `_record`: the audit row and the domain event `RdvChanged` in the change's
@@ -50,7 +51,7 @@ import dataclasses
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -102,6 +103,7 @@ from rdv_app.domain.enums import (
 )
 from rdv_app.domain.events import Actor, Change, RdvChanged, RecordChanged
 from rdv_app.domain.names import usager_name
+from rdv_app.domain.rdv_move import edit_rule, refusal_message
 from rdv_app.domain.slots import Searcher, SlotSearch, conflicts, validate_slot
 from rdv_app.domain.usager_link import CancelRefusal, cancel_rule
 from rdv_app.services import audit
@@ -259,7 +261,10 @@ def _counted(uow: UnitOfWork, attempt: Callable[[], Booked]) -> Booked:
     return booked
 
 
-def _once_more_if_refused(uow: UnitOfWork, attempt: Callable[[], Booked]) -> Booked:
+_T = TypeVar("_T")
+
+
+def _once_more_if_refused(uow: UnitOfWork, attempt: Callable[[], _T]) -> _T:
     try:
         return attempt()
     except sa.exc.OperationalError:
@@ -673,6 +678,101 @@ def cancel_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, actor
                            tell_agents=not motif.collectif)
     assert change is not None  # a cancellation, which the rule allowed
     return change
+
+
+# --------------------------------------------------------------------------- moving (usagers)
+
+
+MOVED_MEANWHILE = ("Ce rendez-vous a été modifié entre-temps : vérifiez sa nouvelle date avant d'en choisir "
+                   "une autre.")
+
+
+@boundary
+def move_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, starts_at: datetime,
+                   from_starts_at: datetime, actor_usager_id: int | None = None, contact: str | None = None,
+                   now: datetime | None = None) -> RdvChange | None:
+    """The usager moves their RDV to the slot starting at `starts_at`, of the same motif and lieu, while
+    `editable_by_user?` holds (rdv_app.domain.rdv_move); commits. The RDV stays the same (same id and
+    uuid, its calendar event's SEQUENCE + 1): its old slot is released and the new one taken in one
+    transaction, under the booking lock, with `book_rdv`'s final check.
+
+    `from_starts_at` is the start the usager saw when choosing: a double click or a resubmitted
+    confirmation finds the RDV already at `starts_at` and returns None (nothing done twice, nobody told
+    twice); an RDV moved meanwhile by someone else is refused (MOVED_MEANWHILE). A slot gone raises
+    SlotTaken. `contact` names whom to call in a refusal ("Mairie de Lens au 03 21 ..."). The caller
+    has checked the person's access to that participation."""
+    return _once_more_if_refused(uow, lambda: _move_by_usager(
+        uow, rdv_id, participant_id, starts_at=starts_at, from_starts_at=from_starts_at,
+        actor_usager_id=actor_usager_id, contact=contact, now=now or clock.now()))
+
+
+def _move_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, starts_at: datetime,
+                    from_starts_at: datetime, actor_usager_id: int | None, contact: str | None,
+                    now: datetime) -> RdvChange | None:
+    begin_write(uow.session)
+    found = uow.session.exec(select(Rdv.motif_id, Rdv.lieu_id).where(Rdv.id == rdv_id)).first()
+    if found is None:
+        raise NotFound("Ce rendez-vous est introuvable.")
+    _lock_agents(uow, found[0], found[1])  # the booking lock, taken before the RDV's row as booking does
+    row = uow.session.exec(
+        select(Rdv, Motif).join(Motif, col(Motif.id) == Rdv.motif_id).where(Rdv.id == rdv_id)
+        .with_for_update(of=Rdv).execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound("Ce rendez-vous est introuvable.")
+    rdv, motif = row
+    participations = _participations(uow, rdv_id)
+    if participant_id not in {p.usager_id for p in participations}:
+        raise NotFound("Ce rendez-vous est introuvable.")
+    if rdv.starts_at == starts_at and rdv.status not in CANCELLED_STATUSES:
+        return None  # this move is already done: a double click or a retry
+    if rdv.starts_at != from_starts_at:
+        raise DomainError(MOVED_MEANWHILE)
+    rule = edit_rule(status=RdvStatus(rdv.status), starts_at=rdv.starts_at, now=now, collectif=motif.collectif,
+                     motif_allows=motif.rdvs_editable_by_user, bookable_by=motif.bookable_by,
+                     created_by_type=rdv.created_by_type)
+    if rule.refusal is not None:
+        raise DomainError(refusal_message(rule.refusal, contact))
+
+    context = motif_context(uow, require_id(motif), motif.organisation_id)
+    day = starts_at.astimezone(context.time_zone).date()
+    search = load_search(uow, context, day, day, searcher=Searcher.USAGER, now=now, lieu_id=rdv.lieu_id,
+                         exclude_rdv_id=rdv_id)
+    slot = validate_slot(search, starts_at, lieu_id=rdv.lieu_id)
+    if slot is None:
+        raise _refusal(search, motif, starts_at, rdv.lieu_id, now)
+
+    old_agents = agent_ids_of(uow, rdv_id)
+    old_starts_at, old_ends_at = rdv.starts_at, rdv.ends_at
+    rdv.starts_at, rdv.ends_at, rdv.updated_at = slot.starts_at, slot.ends_at, now
+    rdv.ics_sequence += 1  # calendars that hold the event must see a newer version
+    uow.session.add(rdv)
+    mine = col(RdvAgent.rdv_id) == rdv_id
+    try:
+        # The old slot is released and the new one taken: the engine may give the time to another agent.
+        uow.session.exec(sa.delete(RdvAgent).where(mine, col(RdvAgent.agent_id) != slot.agent_id))
+        if slot.agent_id in old_agents:
+            uow.session.exec(sa.update(RdvAgent).where(mine, col(RdvAgent.agent_id) == slot.agent_id)
+                             .values(slot_starts_at=slot.starts_at, slot_ends_at=slot.ends_at))
+        else:
+            uow.session.add(RdvAgent(rdv_id=rdv_id, agent_id=slot.agent_id, slot_starts_at=slot.starts_at,
+                                     slot_ends_at=slot.ends_at))
+        uow.session.flush()
+    except sa.exc.IntegrityError:
+        # PostgreSQL's exclusion constraint, the last line behind the lock (see `_take_slot`).
+        uow.rollback()
+        raise SlotTaken() from None
+    changes = audit.diff({"starts_at": old_starts_at.astimezone(UTC), "ends_at": old_ends_at.astimezone(UTC),
+                          "agent_ids": sorted(old_agents)},
+                         {"starts_at": slot.starts_at.astimezone(UTC), "ends_at": slot.ends_at.astimezone(UTC),
+                          "agent_ids": [slot.agent_id]})
+    return _record(uow, rdv, RdvChanged(
+        rdv_id=rdv_id, organisation_id=rdv.organisation_id, change=Change.UPDATED, action="updated",
+        actor=Actor.usager(actor_usager_id or participant_id), occurred_at=now, version=rdv.ics_sequence,
+        event=NotificationEvent.RDV_UPDATED, status=RdvStatus(rdv.status), starts_at=slot.starts_at,
+        old_starts_at=old_starts_at, time_or_lieu_changed=True, old_agent_ids=tuple(old_agents),
+        new_agent_ids=(slot.agent_id,),
+        usager_ids=tuple(p.usager_id for p in participations if p.status not in CANCELLED_STATUSES),
+        changes=changes))
 
 
 # --------------------------------------------------------------------------- deleting (admins)

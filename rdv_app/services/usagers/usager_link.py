@@ -22,7 +22,7 @@ Link openings and answers are also rate limited per IP (`limits`, like the agent
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import parseaddr
 from urllib.parse import quote_plus
 
@@ -55,7 +55,9 @@ from rdv_app.domain.enums import (
     RdvStatus,
     SecurityEventKind,
 )
+from rdv_app.domain.rdv_move import EditRule, edit_rule, refusal_message
 from rdv_app.domain.recipients import usagers_see
+from rdv_app.domain.slots import Searcher, validate_slot
 from rdv_app.domain.sms import person_name
 from rdv_app.domain.usager_link import (
     ACCESS_LIFETIME,
@@ -72,8 +74,10 @@ from rdv_app.domain.usager_link import (
 from rdv_app.notify import mailer
 from rdv_app.notify.ics import Audience, IcsFile, IcsRdv, rdv_ics
 from rdv_app.services import security_log
+from rdv_app.services.availability.slot_inputs import load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.online_booking.public_search import PublicWeek, motif_week
 from rdv_app.services.rdv import lifecycle
 from rdv_app.services.rdv.lifecycle import RdvChange
 
@@ -169,6 +173,8 @@ class RdvSummary:
     cancel_refusal: str | None  # None: "Annuler le rendez-vous" is offered
     cancel_warning: str
     book_again_url: str
+    can_edit: bool = False  # "Changer la date" is offered (`editable_by_user?`)
+    edit_notice: str = ""  # otherwise, while the RDV is to come: why not and whom to contact
 
     @property
     def can_cancel(self) -> bool:
@@ -477,6 +483,7 @@ def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None =
     status = _status(loaded)
     rule = cancel_rule(status=status, starts_at=rdv.starts_at, now=now,
                        motif_allows=motif.rdvs_cancellable_by_user)
+    edit = _edit_rule(loaded, now)
     contact = loaded.responsible or loaded.usager
     phone_called = None
     if location_type == LocationType.PHONE:
@@ -507,6 +514,9 @@ def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None =
         cancel_refusal=rule.refusal.value if rule.refusal else None,
         cancel_warning=(motif.custom_cancel_warning_message or "").strip() or DEFAULT_CANCEL_WARNING,
         book_again_url=settings.frontend_url(routes.organisation_booking(require_id(organisation))),
+        can_edit=edit.allowed,
+        edit_notice="" if edit.refusal is None or status in CANCELLED_STATUSES or rule.refusal == CancelRefusal.PAST
+        else refusal_message(edit.refusal, _contact(loaded)),
     )
 
 
@@ -543,3 +553,88 @@ def cancel(uow: UnitOfWork, access: ParticipationRef, *, actor_usager_id: int | 
         raise NotFound("Ce lien n'est plus valide.")
     return lifecycle.cancel_by_usager(uow, access.rdv_id, access.usager_id, actor_usager_id=actor_usager_id,
                                       now=now)
+
+
+# --------------------------------------------------------------------------- changing the date
+
+
+def _edit_rule(loaded: _Loaded, now: datetime) -> EditRule:
+    rdv, motif = loaded.rdv, loaded.motif
+    return edit_rule(status=_status(loaded), starts_at=rdv.starts_at, now=now, collectif=motif.collectif,
+                     motif_allows=motif.rdvs_editable_by_user, bookable_by=motif.bookable_by,
+                     created_by_type=rdv.created_by_type)
+
+
+def _contact(loaded: _Loaded) -> str:
+    """Whom the usager calls: "Mairie de Lens au 03 21 00 00 00" (or by email, or the name alone)."""
+    organisation = loaded.organisation
+    phone = (loaded.lieu.phone_number if loaded.lieu else None) or organisation.phone_number
+    if phone:
+        return f"{organisation.name} au {phone}"
+    return f"{organisation.name} par email à {organisation.email}" if organisation.email else organisation.name
+
+
+def _editable(uow: UnitOfWork, access: ParticipationRef, now: datetime) -> _Loaded:
+    loaded = _load(uow, access)
+    rule = _edit_rule(loaded, now)
+    if rule.refusal is not None:
+        raise DomainError(refusal_message(rule.refusal, _contact(loaded)))
+    return loaded
+
+
+@dataclass(frozen=True)
+class MoveChoice:
+    """The confirmation of a new date: the RDV as it is, and the slot chosen."""
+
+    title: str
+    current_starts_at: datetime
+    current_when: str  # "lundi 7 décembre 2026 à 09h00"
+    new_when: str | None  # None: this start is not offered (taken meanwhile, or never offered)
+    place: str
+    time_zone: str
+
+
+@boundary
+def move_week(uow: UnitOfWork, access: ParticipationRef, from_day: date | None = None, *,
+              now: datetime | None = None) -> PublicWeek:
+    """The week of slots of the RDV's motif and lieu from `from_day`, as online booking shows it (the
+    booking delays apply); DomainError with the reason when the date cannot be changed."""
+    now = _now(now)
+    loaded = _editable(uow, access, now)
+    context = motif_context(uow, require_id(loaded.motif), loaded.organisation.id)
+    return motif_week(uow, context, loaded.rdv.lieu_id, from_day, now)
+
+
+@boundary
+def move_choice(uow: UnitOfWork, access: ParticipationRef, starts_at: datetime | None, *,
+                now: datetime | None = None) -> MoveChoice:
+    """What the confirmation step shows for the start `starts_at` (None: none chosen yet), checked with
+    the engine that will take it; DomainError when the date cannot be changed."""
+    now = _now(now)
+    loaded = _editable(uow, access, now)
+    rdv, tz = loaded.rdv, loaded.time_zone
+    new_when = None
+    if starts_at is not None and starts_at != rdv.starts_at:
+        context = motif_context(uow, require_id(loaded.motif), loaded.organisation.id)
+        day = starts_at.astimezone(context.time_zone).date()
+        search = load_search(uow, context, day, day, searcher=Searcher.USAGER, now=now, lieu_id=rdv.lieu_id,
+                             exclude_rdv_id=rdv.id)
+        if validate_slot(search, starts_at, lieu_id=rdv.lieu_id) is not None:
+            new_when = datefmt.long_datetime(starts_at, tz)
+    place = f"{loaded.lieu.name}, {loaded.lieu.address}" if loaded.lieu else ""
+    return MoveChoice(title=loaded.motif.name, current_starts_at=rdv.starts_at,
+                      current_when=datefmt.long_datetime(rdv.starts_at, tz), new_when=new_when, place=place,
+                      time_zone=tz)
+
+
+@boundary
+def move(uow: UnitOfWork, access: ParticipationRef, *, starts_at: datetime, from_starts_at: datetime,
+         actor_usager_id: int | None = None, now: datetime | None = None) -> RdvChange | None:
+    """The usager moves the RDV through its lifecycle (`move_by_usager`), once their access to the
+    participation holds; None when this move was already done (a double click)."""
+    loaded = _load(uow, access)
+    contact = _contact(loaded)
+    uow.rollback()  # the move reads everything again under the booking lock
+    return lifecycle.move_by_usager(uow, access.rdv_id, access.usager_id, starts_at=starts_at,
+                                    from_starts_at=from_starts_at, actor_usager_id=actor_usager_id,
+                                    contact=contact, now=now)

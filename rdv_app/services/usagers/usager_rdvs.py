@@ -4,7 +4,7 @@ Rights: an usager sees the participations of themselves and of the relatives the
 nobody else's, and never an RDV whose motif is invisible to usagers (domain.md, Motif: a child-protection
 RDV stays out of the parent's space); any other participation id is "not found", so ids reveal nothing.
 
-What each RDV shows and when it may be cancelled are exactly those of the "Infos et annulation" link
+What each RDV shows, when it may be cancelled and when its date may be changed are exactly those of the "Infos et annulation" link
 (rdv_app.services.usager_link): the same `summary`, and the same `cancel` (more than 4 hours before, the
 motif allows it, "excusé" authored by the usager, agents notified by their preferences, an email to the
 usager and no SMS).
@@ -13,7 +13,7 @@ usager and no SMS).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -27,9 +27,10 @@ from rdv_app.domain.enums import VisibilityType
 from rdv_app.notify.ics import IcsFile
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound
+from rdv_app.services.online_booking.public_search import PublicWeek
 from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.services.usagers import usager_link
-from rdv_app.services.usagers.usager_link import ParticipationRef, RdvSummary
+from rdv_app.services.usagers.usager_link import MoveChoice, ParticipationRef, RdvSummary
 
 # The most recent past RDVs shown; older ones stay in the organisations' records.
 PAST_SHOWN = 20
@@ -66,6 +67,30 @@ def cancel(uow: UnitOfWork, usager_id: int, participation_id: int, *, now: datet
     NotFound for anyone else's, DomainError when it can no longer be cancelled online."""
     row = _row(uow, usager_id, participation_id)
     return usager_link.cancel(uow, _ref(row), actor_usager_id=usager_id, now=now)
+
+
+@boundary
+def move_week(uow: UnitOfWork, usager_id: int, participation_id: int, from_day: date | None = None, *,
+              now: datetime | None = None) -> PublicWeek:
+    """"Changer la date": the week of slots for an RDV of the usager or of a relative (the link's
+    `move_week`); NotFound for anyone else's, DomainError when its date cannot be changed online."""
+    return usager_link.move_week(uow, _ref(_row(uow, usager_id, participation_id)), from_day, now=now)
+
+
+@boundary
+def move_choice(uow: UnitOfWork, usager_id: int, participation_id: int, starts_at: datetime | None, *,
+                now: datetime | None = None) -> MoveChoice:
+    return usager_link.move_choice(uow, _ref(_row(uow, usager_id, participation_id)), starts_at, now=now)
+
+
+@boundary
+def move(uow: UnitOfWork, usager_id: int, participation_id: int, *, starts_at: datetime, from_starts_at: datetime,
+         now: datetime | None = None) -> RdvChange | None:
+    """Moves an RDV of the usager or of a relative with the link's rules and messages; commits. None when
+    this move was already done (a double click)."""
+    row = _row(uow, usager_id, participation_id)
+    return usager_link.move(uow, _ref(row), starts_at=starts_at, from_starts_at=from_starts_at,
+                            actor_usager_id=usager_id, now=now)
 
 
 @boundary
