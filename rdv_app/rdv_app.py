@@ -31,6 +31,7 @@ import rdv_app.pages.territory_organisations  # noqa: F401
 import rdv_app.pages.territory_teams  # noqa: F401
 import rdv_app.pages.usager_form  # noqa: F401
 import rdv_app.pages.usager_merge  # noqa: F401
+import rdv_app.pages.usager_rdv_move  # noqa: F401
 import rdv_app.pages.usager_rdvs  # noqa: F401
 import rdv_app.pages.usagers  # noqa: F401
 import rdv_app.pages.workspace  # noqa: F401

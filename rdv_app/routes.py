@@ -68,6 +68,7 @@ USAGER_LINK_PAGE = "/r/{rdv_id:int}"
 USAGER_LINK_INITIALS = "/r/{rdv_id:int}/lettres"
 USAGER_LINK_CANCEL = "/r/{rdv_id:int}/annulation"
 USAGER_LINK_ICS = "/r/{rdv_id:int}/rdv.ics"
+USAGER_LINK_MOVE = "/r/{rdv_id:int}/changer-la-date"  # GET: the week (?semaine=), or the confirmation (?creneau=)
 # Public booking (issue 5): where an usager books again.
 PUBLIC_BOOKING = "/prendre_rdv"
 # The organisation's link `/org/<id>/<slug>` (rdv_app/services/public_links.py) and its short form.
@@ -75,6 +76,7 @@ PUBLIC_ORGANISATION = "/org/[booking_org]"
 PUBLIC_ORGANISATION_SLUG = "/org/[booking_org]/[booking_org_slug]"
 PUBLIC_CONFIRMATION = "/prendre_rdv/confirmation"
 USAGER_RDVS = "/mes-rdv"  # "Mes rendez-vous" of a signed-in usager
+USAGER_RDV_MOVE = "/mes-rdv/changer-la-date"  # "Changer la date" of one of them (`usager_rdv_move`)
 USAGER_EMAIL_LINK = "/_auth/usager/lien"  # GET shows a button, POST signs in (no state-changing GET)
 USAGER_SIGN_OUT = "/_auth/usager/sortie"
 USAGER_RDV_ICS = "/_auth/usager/rdv/{rdv_id:int}.ics"  # a signed-in usager's RDV for their calendar
@@ -210,3 +212,16 @@ EXPORT_DOWNLOAD = "/_exports/{export_id}"
 
 def export_download(export_id: str) -> str:
     return f"/_exports/{export_id}"
+
+
+def usager_rdv_move(participation_id: int, *, week: str = "", slot: str = "") -> str:
+    """"Changer la date" of an RDV in "Mes rendez-vous": its week from the local day `week` ("2026-12-07"),
+    or the confirmation of the slot starting at `slot` (ISO 8601)."""
+    query = {"rdv": participation_id, "semaine": week, "creneau": slot}
+    return f"{USAGER_RDV_MOVE}?{urlencode({key: value for key, value in query.items() if value})}"
+
+
+def usager_link_move(rdv_id: int, *, week: str = "", slot: str = "") -> str:
+    """"Changer la date" from the "Infos et annulation" link, with the same query as `usager_rdv_move`."""
+    query = urlencode({key: value for key, value in (("semaine", week), ("creneau", slot)) if value})
+    return usager_link(rdv_id, "changer-la-date") + (f"?{query}" if query else "")

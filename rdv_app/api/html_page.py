@@ -73,6 +73,12 @@ p{margin:0 0 1rem}
 .button[disabled]{opacity:.7;cursor:progress}
 .contact-link{display:inline-flex;align-items:center;min-height:44px;min-width:44px}
 @media (min-width:40rem){.actions{flex-direction:row;flex-wrap:wrap}.button{width:auto}}
+.week-nav{display:flex;justify-content:space-between;gap:1rem;margin:0 0 .5rem}
+.week-nav a{display:inline-flex;align-items:center;min-height:44px}
+.slot-day{padding:.75rem 0;border-bottom:1px solid var(--rdv-border)}
+.slot-day h3{font-size:1rem;margin:0}
+.slot-times{list-style:none;padding:0;margin:.5rem 0 0;display:flex;flex-wrap:wrap;gap:.5rem}
+.slot-times .button{width:auto;min-width:4.5rem}
 """
 
 # Busy state while a form is sent: the button says so and cannot be pressed twice.

@@ -7,6 +7,8 @@ rdv_app.services.usager_link, the HTML in rdv_app.api.usager_pages.
 - POST /r/<id>/lettres   the 3-letter answer; a right one sets the 10-minute "verified" cookie
 - GET  /r/<id>/annulation  the confirmation (with the motif's warning); POST cancels
 - GET  /r/<id>/rdv.ics   the .ics file
+- GET  /r/<id>/changer-la-date  "Changer la date": the week (?semaine=), or the confirmation of a slot
+                         (?creneau=); POST moves the RDV, then 303 to /r/<id>?deplace=1
 - GET  /r                what the bare link of the calendar files leads to
 
 Cookies are HttpOnly, SameSite=Lax (sent when the person follows the link from an SMS app, not with a
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -34,6 +37,8 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.usager_link import ACCESS_LIFETIME, VERIFIED_LIFETIME
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.online_booking.public_search import SLOT_NOT_OFFERED
+from rdv_app.services.rdv.lifecycle import SlotTaken
 from rdv_app.services.usagers import usager_link as service
 
 _NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
@@ -183,7 +188,8 @@ async def link_page(request: Request) -> Response:
     except NotFound:
         return _invalid()
     just_cancelled = request.query_params.get("annule") == "1"
-    return _html(usager_pages.rdv_summary(summary, just_cancelled=just_cancelled))
+    just_moved = request.query_params.get("deplace") == "1"
+    return _html(usager_pages.rdv_summary(summary, just_cancelled=just_cancelled, just_moved=just_moved))
 
 
 async def submit_initials(request: Request) -> Response:
@@ -251,6 +257,72 @@ async def calendar_file(request: Request) -> Response:
                     headers={**_NO_STORE, "Content-Disposition": f'attachment; filename="{ics.filename}"'})
 
 
+def _instant(value: object) -> datetime | None:
+    try:
+        found = datetime.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else None
+
+
+def _week_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+async def _move_view(request: Request, rdv_id: int, access: service.LinkAccess, slot: str, week: str, *,
+                     notice: str | None = None, status_code: int = 200) -> Response:
+    """The confirmation of `slot` when it is offered, otherwise the week (saying so when a slot was asked);
+    the summary with the reason when the date cannot be changed."""
+    starts_at = _instant(slot)
+    try:
+        choice = await within(_uow(request), lambda uow: service.move_choice(uow, access, starts_at))
+        if choice.new_when is not None and notice is None:
+            return _html(usager_pages.confirm_move(rdv_id, choice, slot, week, _csrf(request)))
+        if starts_at is not None and notice is None:
+            notice = SLOT_NOT_OFFERED
+        found = await within(_uow(request), lambda uow: service.move_week(uow, access, _week_day(week)))
+    except NotFound:
+        return _invalid()
+    except DomainError as error:
+        summary = await within(_uow(request), lambda uow: service.summary(uow, access))
+        return _html(usager_pages.rdv_summary(summary, error=error.message), 409)
+    return _html(usager_pages.move_week(rdv_id, choice, found, notice=notice), status_code)
+
+
+async def move_page(request: Request) -> Response:
+    rdv_id: int = request.path_params["rdv_id"]
+    access = await _checked_access(request, rdv_id)
+    if isinstance(access, Response):
+        return access
+    return await _move_view(request, rdv_id, access, request.query_params.get("creneau", ""),
+                            request.query_params.get("semaine", ""))
+
+
+async def move(request: Request) -> Response:
+    rdv_id: int = request.path_params["rdv_id"]
+    access = await _checked_access(request, rdv_id, post=True)
+    if isinstance(access, Response):
+        return access
+    form = await request.form()
+    starts_at, from_starts_at = _instant(form.get("creneau")), _instant(form.get("depuis"))
+    if starts_at is None or from_starts_at is None:
+        return await _move_view(request, rdv_id, access, "", "", notice=SLOT_NOT_OFFERED, status_code=422)
+    try:
+        await within(_uow(request), lambda uow: service.move(uow, access, starts_at=starts_at,
+                                                             from_starts_at=from_starts_at))
+    except NotFound:
+        return _invalid()
+    except SlotTaken as taken:
+        return await _move_view(request, rdv_id, access, "", "", notice=taken.message, status_code=409)
+    except DomainError as error:
+        summary = await within(_uow(request), lambda uow: service.summary(uow, access))
+        return _html(usager_pages.rdv_summary(summary, error=error.message), 409)
+    return _see_other(f"{routes.usager_link(rdv_id)}?deplace=1")
+
+
 async def link_help(_request: Request) -> Response:
     return _html(usager_pages.link_help())
 
@@ -263,5 +335,7 @@ ROUTES = [
     Route(routes.USAGER_LINK_CANCEL, confirm_cancel, methods=["GET"]),
     Route(routes.USAGER_LINK_CANCEL, cancel, methods=["POST"]),
     Route(routes.USAGER_LINK_ICS, calendar_file, methods=["GET"]),
+    Route(routes.USAGER_LINK_MOVE, move_page, methods=["GET"]),
+    Route(routes.USAGER_LINK_MOVE, move, methods=["POST"]),
     Route(routes.USAGER_LINK_OPEN, open_link, methods=["GET"]),
 ]

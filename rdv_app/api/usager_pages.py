@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rdv_app import routes
 from rdv_app.api.html_page import e as _e
 from rdv_app.api.html_page import page
 from rdv_app.config import settings
+from rdv_app.domain import datefmt
 from rdv_app.domain.enums import LocationType
 from rdv_app.domain.usager_link import CancelRefusal
-from rdv_app.services.usagers.usager_link import CancelledNotice, RdvSummary
+from rdv_app.services.online_booking.public_search import PublicWeek
+from rdv_app.services.usagers.usager_link import CancelledNotice, MoveChoice, RdvSummary
 
 INITIALS_LABEL = "Saisissez les trois premières lettres de votre nom de famille"
 AGAIN = "Pour votre sécurité, saisissez à nouveau les trois premières lettres de votre nom."
@@ -154,10 +158,22 @@ def _cancel_block(summary: RdvSummary) -> str:
     return notice + actions
 
 
-def rdv_summary(summary: RdvSummary, *, just_cancelled: bool = False, error: str | None = None) -> str:
+def _move_block(summary: RdvSummary) -> str:
+    """"Changer la date" when `editable_by_user?` holds; otherwise why not, while the RDV is to come."""
+    if summary.can_edit:
+        return (f'<div class="actions"><a class="button button-secondary" '
+                f'href="{_e(routes.usager_link_move(summary.rdv_id))}">Changer la date</a></div>')
+    return f'<p class="info">{_e(summary.edit_notice)}</p>' if summary.edit_notice else ""
+
+
+def rdv_summary(summary: RdvSummary, *, just_cancelled: bool = False, just_moved: bool = False,
+                error: str | None = None) -> str:
     header = ""
     if error:
         header += f'<p class="alert" role="alert">{_e(error)}</p>'
+    if just_moved and not summary.cancelled:
+        header += (f'<p class="success" role="status">Votre rendez-vous est déplacé au {_e(summary.when)}. Le '
+                   "service en est informé et vous recevez une confirmation.</p>")
     if summary.cancelled and just_cancelled:
         header += ('<p class="success" role="status">Votre rendez-vous est annulé. Le service en est informé'
                    " et vous recevrez une confirmation par email si vous nous avez donné votre adresse.</p>")
@@ -182,6 +198,7 @@ def rdv_summary(summary: RdvSummary, *, just_cancelled: bool = False, error: str
         "</dl></section>"
         f"{instructions}"
         f"<h2>Contact</h2>{_contact(summary)}"
+        f"{'' if summary.cancelled or summary.past else _move_block(summary)}"
         f"{_cancel_block(summary)}"
     )
     return page("Votre rendez-vous", body)
@@ -199,4 +216,79 @@ def confirm_cancel(summary: RdvSummary, csrf: str) -> str:
         '<button class="button button-danger" type="submit">Oui, annuler le rendez-vous</button>'
         f'<a class="button button-secondary" href="{routes.usager_link(summary.rdv_id)}">'
         "Non, garder mon rendez-vous</a></div></form>"
+    ))
+
+
+def _current(choice: MoveChoice) -> str:
+    place = f"<dt>Lieu</dt><dd>{_e(choice.place)}</dd>" if choice.place else ""
+    return ('<section class="card" aria-label="Votre rendez-vous"><dl class="facts">'
+            f"<dt>Motif</dt><dd>{_e(choice.title)}</dd>"
+            f'<dt>Date actuelle</dt><dd class="when">{_e(choice.current_when)}</dd>{place}</dl></section>')
+
+
+def move_week(rdv_id: int, choice: MoveChoice, week: PublicWeek, *, notice: str | None = None) -> str:
+    """"Changer la date": the week of slots of the same motif and lieu, each start a link to its
+    confirmation (the same week as online booking's, rdv_app.components.slot_week)."""
+    def href(**query: str) -> str:
+        return _e(routes.usager_link_move(rdv_id, **query))
+
+    first = week.first_day.isoformat()
+    nav = []
+    if week.has_previous:
+        previous = max(week.today, week.first_day - timedelta(days=7)).isoformat()
+        nav.append(f'<a href="{href(week=previous)}">← Semaine précédente</a>')
+    if week.has_next:
+        nav.append(f'<a href="{href(week=(week.first_day + timedelta(days=7)).isoformat())}">Semaine suivante →</a>')
+    days = []
+    for day in week.days:
+        label = day.label[:1].upper() + day.label[1:]
+        if day.closed:
+            content = '<p class="hint">Fermé à la réservation en ligne</p>'
+        elif day.times:
+            content = '<ul class="slot-times">' + "".join(
+                f'<li><a class="button button-primary" href="{href(week=first, slot=iso)}" '
+                f'aria-label="{_e(day.label)} à {_e(hour)}">{_e(hour)}</a></li>' for iso, hour in day.times) + "</ul>"
+        else:
+            content = '<p class="hint">Aucun créneau disponible</p>'
+        days.append(f'<section class="slot-day"><h3>{_e(label)}</h3>{content}</section>')
+    empty = ""
+    if week.is_empty:
+        following = week.next_availability
+        if following is not None:
+            local_day = datefmt.local(following.starts_at, choice.time_zone).date().isoformat()
+            more = f'<a href="{href(week=local_day)}">Prochaine disponibilité le {_e(following.label)}</a>'
+        else:
+            more = ("Pas d'autre créneau ouvert à la réservation en ligne : consultez les semaines précédentes ou "
+                    "contactez l'organisation.")
+        empty = f'<div role="status"><p>Aucun créneau disponible cette semaine.</p><p>{more}</p></div>'
+    alert = f'<p class="alert" role="alert">{_e(notice)}</p>' if notice else ""
+    return page("Changer la date", (
+        "<h1>Changer la date</h1>"
+        f"{_current(choice)}{alert}"
+        "<h2>Choisissez un nouvel horaire</h2>"
+        f"<h3>Semaine du {_e(datefmt.long_date(week.first_day))}</h3>"
+        f'<nav class="week-nav" aria-label="Semaines">{"".join(nav)}</nav>'
+        f"{empty}{''.join(days)}"
+        f'<div class="actions"><a class="button button-secondary" href="{routes.usager_link(rdv_id)}">'
+        "Garder mon rendez-vous</a></div>"
+    ))
+
+
+def confirm_move(rdv_id: int, choice: MoveChoice, slot: str, week: str, csrf: str, *,
+                 error: str | None = None) -> str:
+    """The confirmation of the new date: a form that moves the RDV (its current start rides along, so that
+    a resubmission moves it once)."""
+    alert = f'<p class="alert" role="alert">{_e(error)}</p>' if error else ""
+    return page("Confirmer le nouvel horaire", (
+        "<h1>Confirmez le nouvel horaire</h1>"
+        f"{_current(choice)}{alert}"
+        f'<p class="when">Nouvelle date : {_e(choice.new_when or "")}</p>'
+        "<p>Votre ancien horaire sera libéré. Le service est prévenu et vous recevez une confirmation.</p>"
+        f'<form method="post" action="{_e(routes.usager_link_move(rdv_id))}" data-busy="Enregistrement en cours…">'
+        f'<input type="hidden" name="csrf" value="{_e(csrf)}">'
+        f'<input type="hidden" name="creneau" value="{_e(slot)}">'
+        f'<input type="hidden" name="depuis" value="{_e(choice.current_starts_at.isoformat())}">'
+        '<div class="actions"><button class="button button-primary" type="submit">Confirmer le nouvel horaire</button>'
+        f'<a class="button button-secondary" href="{_e(routes.usager_link_move(rdv_id, week=week))}">'
+        "Choisir un autre horaire</a></div></form>"
     ))

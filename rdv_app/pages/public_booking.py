@@ -6,9 +6,10 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert
+from rdv_app.components.slot_week import slot_week
 from rdv_app.domain import ants
 from rdv_app.pages.template import template
-from rdv_app.state.public_booking import Choice, DayView, PublicBookingState, Recap, TimeButton
+from rdv_app.state.public_booking import Choice, PublicBookingState, Recap
 
 S = PublicBookingState
 
@@ -126,40 +127,11 @@ def choices_view(title: str, empty: str) -> rx.Component:
 
 
 def week_view() -> rx.Component:
-    def time_button(button: TimeButton) -> rx.Component:
-        return rx.el.li(rx.link(button.label, href=button.href, aria_label=button.description, style=_BUTTON_LINK))
-
-    def day(view: DayView) -> rx.Component:
-        return rx.el.section(
-            rx.heading(view.label, as_="h3", size="3"),
-            rx.cond(view.closed, rx.text("Fermé à la réservation en ligne", color=styles.TEXT_MUTED),
-                    # In rx.foreach, `view.times` is already a Var: Var.create returns it as is, typed for mypy.
-                    rx.cond(rx.Var.create(view.times).length() > 0,
-                            rx.el.ul(rx.foreach(view.times, time_button),
-                                     style={"list_style": "none", "padding": 0, "margin": "0.5rem 0 0",
-                                            "display": "flex", "flex_wrap": "wrap", "gap": "0.5rem"}),
-                            rx.text("Aucun créneau disponible", color=styles.TEXT_MUTED))),
-            style={"padding": "0.75rem 0", "border_bottom": f"1px solid {styles.BORDER}"},
-        )
-
     return rx.vstack(
         step_heading("Choisissez un horaire"), back_link(), summary(),
         rx.cond(S.notice != "", rx.el.div(S.notice, role="alert", class_name="form-alert"), rx.fragment()),
-        rx.heading(S.week_title, as_="h3", size="4"),
-        rx.hstack(
-            rx.cond(S.previous_week_href != "", rx.link("← Semaine précédente", href=S.previous_week_href),
-                    rx.el.span()),
-            rx.cond(S.next_week_href != "", rx.link("Semaine suivante →", href=S.next_week_href), rx.el.span()),
-            justify="between", width="100%",
-        ),
-        rx.cond(S.week_is_empty,
-                rx.box(rx.text("Aucun créneau disponible cette semaine."),
-                       rx.cond(S.next_href != "", rx.link(S.next_label, href=S.next_href, font_weight="600"),
-                               rx.text("Pas d'autre créneau ouvert à la réservation en ligne : consultez les semaines "
-                                       "précédentes ou contactez l'organisation.")),
-                       role="status"),
-                rx.fragment()),
-        rx.box(rx.foreach(S.days, day), width="100%"),
+        slot_week(title=S.week_title, days=S.days, previous_href=S.previous_week_href, next_href=S.next_week_href,
+                  is_empty=S.week_is_empty, following_href=S.next_href, following_label=S.next_label),
         width="100%", spacing="3",
     )
 

@@ -15,6 +15,10 @@ S = UsagerRdvsState
 _CARD = {"padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem", "background": styles.BACKGROUND,
          "width": "100%", "box_sizing": "border-box"}
 
+_MOVE_LINK = {"display": "block", "padding": "0.7rem 1rem", "border_radius": "0.4rem", "text_align": "center",
+              "border": f"1px solid {styles.BRAND_BLUE}", "color": styles.BRAND_BLUE, "font_weight": "600",
+              "text_decoration": "none", "min_height": "44px", "box_sizing": "border-box"}
+
 
 def _line(label: str, value: rx.Var[str] | str) -> rx.Component:
     return rx.cond(value != "", rx.text(rx.el.strong(f"{label} : "), value), rx.fragment())
@@ -41,7 +45,10 @@ def rdv_card(card: RdvCard, *, upcoming: bool) -> rx.Component:
                         rx.text("Email : ", rx.link(card.contact_email, href="mailto:" + card.contact_email)),
                         rx.fragment()),
             ),
-            *([rx.cond(card.can_cancel,
+            *([rx.cond(card.move_href != "",
+                       rx.link("Changer la date", href=card.move_href, style=_MOVE_LINK),
+                       rx.cond(card.edit_notice != "", rx.text(card.edit_notice, role="note"), rx.fragment())),
+               rx.cond(card.can_cancel,
                        rx.button("Annuler ce rendez-vous", variant="outline", color_scheme="red", size="3",
                                  width="100%", on_click=S.ask_cancel(card.participation_id)),
                        rx.cond(card.cancel_notice != "", rx.text(card.cancel_notice, role="note"), rx.fragment()))]

@@ -44,6 +44,8 @@ class RdvCard:
     can_cancel: bool
     cancel_notice: str  # why it cannot be cancelled online, and whom to call
     cancel_warning: str
+    move_href: str  # "Changer la date", when the RDV's date may be changed online
+    edit_notice: str  # otherwise, while it is to come: why not and whom to contact
 
 
 def _card(item: UsagerRdv, *, past: bool) -> RdvCard:
@@ -68,7 +70,9 @@ def _card(item: UsagerRdv, *, past: bool) -> RdvCard:
         map_url=s.map_url or "", organisation=s.organisation_name, contact_phone=s.contact_phone or "",
         contact_phone_href="tel:" + "".join(c for c in (s.contact_phone or "") if c.isdigit() or c == "+"),
         contact_email=s.contact_email or "", instructions="" if past or s.cancelled else (s.instructions or ""),
-        can_cancel=not past and s.can_cancel, cancel_notice=notice, cancel_warning=s.cancel_warning)
+        can_cancel=not past and s.can_cancel, cancel_notice=notice, cancel_warning=s.cancel_warning,
+        move_href=routes.usager_rdv_move(item.participation_id) if s.can_edit and not past else "",
+        edit_notice="" if past else s.edit_notice)
 
 
 class UsagerRdvsState(UsagerSessionChecked, rx.State):

@@ -1,0 +1,55 @@
+"""A week of bookable start times, phone first: the days one under the other, each start a link (the
+choice rides in the address, so the back button and a reload keep it). Used by online booking and by
+"Changer la date"; `days` is a list of objects with `label`, `closed` and `times` (each with `label`,
+`href` and `description`), as the booking state's `DayView` and `TimeButton`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from rdv_app import styles
+
+_BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
+                "background": styles.BRAND_BLUE, "color": styles.ON_COLOUR, "font_weight": "600", "text_decoration": "none",
+                "min_width": "4.5rem", "text_align": "center", "_hover": {"color": styles.ON_COLOUR, "background": styles.BRAND_BLUE_HOVER}}
+
+
+def slot_week(*, title: rx.Var[str], days: Any, previous_href: rx.Var[str], next_href: rx.Var[str],
+              is_empty: rx.Var[bool], following_href: rx.Var[str], following_label: rx.Var[str]) -> rx.Component:
+    """The week's heading, its previous and next links, and its days; an empty week names the next
+    availability (`following_label`, a link to `following_href`) or says there is none."""
+
+    def time_button(button: Any) -> rx.Component:
+        return rx.el.li(rx.link(button.label, href=button.href, aria_label=button.description, style=_BUTTON_LINK))
+
+    def day(view: Any) -> rx.Component:
+        return rx.el.section(
+            rx.heading(view.label, as_="h3", size="3"),
+            rx.cond(view.closed, rx.text("Fermé à la réservation en ligne", color=styles.TEXT_MUTED),
+                    # In rx.foreach, `view.times` is already a Var: Var.create returns it as is, typed for mypy.
+                    rx.cond(rx.Var.create(view.times).length() > 0,
+                            rx.el.ul(rx.foreach(view.times, time_button),
+                                     style={"list_style": "none", "padding": 0, "margin": "0.5rem 0 0",
+                                            "display": "flex", "flex_wrap": "wrap", "gap": "0.5rem"}),
+                            rx.text("Aucun créneau disponible", color=styles.TEXT_MUTED))),
+            style={"padding": "0.75rem 0", "border_bottom": f"1px solid {styles.BORDER}"},
+        )
+
+    return rx.fragment(
+        rx.heading(title, as_="h3", size="4"),
+        rx.hstack(
+            rx.cond(previous_href != "", rx.link("← Semaine précédente", href=previous_href), rx.el.span()),
+            rx.cond(next_href != "", rx.link("Semaine suivante →", href=next_href), rx.el.span()),
+            justify="between", width="100%",
+        ),
+        rx.cond(is_empty,
+                rx.box(rx.text("Aucun créneau disponible cette semaine."),
+                       rx.cond(following_href != "", rx.link(following_label, href=following_href, font_weight="600"),
+                               rx.text("Pas d'autre créneau ouvert à la réservation en ligne : consultez les semaines "
+                                       "précédentes ou contactez l'organisation.")),
+                       role="status"),
+                rx.fragment()),
+        rx.box(rx.foreach(days, day), width="100%"),
+    )

@@ -1,0 +1,179 @@
+""""Changer la date" of an RDV from "Mes rendez-vous": the week of slots, then the confirmation.
+
+The RDV (`?rdv=`, a participation id), the week (`?semaine=`) and the chosen slot (`?creneau=`) ride in the
+address, as in online booking; the services (rdv_app.services.usager_rdvs) check every one of them for the
+signed-in usager and decide what may be done. Confirming moves the RDV with the start read by the server
+when the page loaded (`_from_starts_at`): a double click or a retry moves it once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import reflex as rx
+
+from rdv_app import routes
+from rdv_app.blocking import within
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock, datefmt
+from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.online_booking.public_search import SLOT_NOT_OFFERED, PublicWeek
+from rdv_app.services.rdv.lifecycle import SlotTaken
+from rdv_app.services.usagers import usager_rdvs
+from rdv_app.state.notifications import deliver_after_commit
+from rdv_app.state.public_booking import (
+    DayView,
+    TimeButton,
+    UsagerSessionChecked,
+    resolve_usager,
+    session_token_from,
+)
+from rdv_app.state.session_guard import revocations
+from rdv_app.state.typed_event import event
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+def _instant(value: str | None) -> datetime | None:
+    try:
+        found = datetime.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else None
+
+
+class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
+    loading: rx.Field[bool] = rx.field(True)
+    signed_in: rx.Field[bool] = rx.field(False)
+    step: rx.Field[str] = rx.field("")  # "creneau", "confirmation", "fait"; "" when nothing may be done
+    page_error: rx.Field[str] = rx.field("")  # why the date cannot be changed, or the RDV is not found
+    notice: rx.Field[str] = rx.field("")  # back to the week: the slot was taken or not offered
+
+    title: rx.Field[str] = rx.field("")
+    current_when: rx.Field[str] = rx.field("")
+    place: rx.Field[str] = rx.field("")
+    new_when: rx.Field[str] = rx.field("")
+    week_href: rx.Field[str] = rx.field("")  # back from the confirmation to the week
+
+    week_title: rx.Field[str] = rx.field("")
+    days: rx.Field[list[DayView]] = rx.field(default_factory=list)
+    week_is_empty: rx.Field[bool] = rx.field(False)
+    next_label: rx.Field[str] = rx.field("")
+    next_href: rx.Field[str] = rx.field("")
+    previous_week_href: rx.Field[str] = rx.field("")
+    next_week_href: rx.Field[str] = rx.field("")
+
+    moving: rx.Field[bool] = rx.field(False)
+    move_error: rx.Field[str] = rx.field("")
+
+    _usager_id: int | None = None
+    _session_checked_at: float = 0.0
+    _revocations_seen: int = 0
+    _participation_id: int = 0
+    _starts_at: datetime | None = None
+    _from_starts_at: datetime | None = None
+    _time_zone: str = "Europe/Paris"
+
+    def _cookie_header(self) -> str:
+        return self.router.headers.cookie
+
+    def _page_without_session(self) -> str:
+        return routes.USAGER_RDVS
+
+    @event
+    async def load(self):
+        self.loading = True
+        yield
+        self.page_error = self.notice = self.move_error = self.new_when = ""
+        self.step, self.moving = "", False
+        self._usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
+        self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
+        self.signed_in = self._usager_id is not None
+        if self.signed_in:
+            await self._open(self.router.url.query_parameters)
+        self.loading = False
+
+    async def _open(self, params: dict[str, str]) -> None:
+        usager_id = self._usager_id
+        assert usager_id is not None
+        try:
+            participation_id = int(params.get("rdv", ""))
+        except ValueError:
+            self.page_error = usager_rdvs.NOT_FOUND
+            return
+        self._participation_id = participation_id
+        starts_at, week_day = _instant(params.get("creneau")), _day(params.get("semaine"))
+        try:
+            choice = await within(UnitOfWork(read_only=True), lambda uow: usager_rdvs.move_choice(
+                uow, usager_id, participation_id, starts_at))
+        except DomainError as exc:
+            self.page_error = exc.message
+            return
+        self.title, self.current_when, self.place = choice.title, choice.current_when, choice.place
+        self._from_starts_at, self._starts_at, self._time_zone = choice.current_starts_at, starts_at, choice.time_zone
+        self.week_href = routes.usager_rdv_move(participation_id, week=params.get("semaine", ""))
+        if choice.new_when is not None:
+            self.new_when, self.step = choice.new_when, "confirmation"
+            return
+        if starts_at is not None:  # an address edited or kept too long: back to the week
+            self.notice = SLOT_NOT_OFFERED
+        await self._show_week(week_day, choice.time_zone)
+
+    async def _show_week(self, week_day: date | None, time_zone: str) -> None:
+        usager_id, participation_id = self._usager_id, self._participation_id
+        assert usager_id is not None
+        try:
+            week = await within(UnitOfWork(read_only=True), lambda uow: usager_rdvs.move_week(
+                uow, usager_id, participation_id, week_day))
+        except DomainError as exc:
+            self.page_error = exc.message
+            return
+        self._week(week, time_zone)
+        self.step = "creneau"
+
+    def _week(self, week: PublicWeek, time_zone: str) -> None:
+        pid = self._participation_id
+        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
+        self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
+            TimeButton(label, routes.usager_rdv_move(pid, week=week.first_day.isoformat(), slot=iso),
+                       f"{d.label} à {label}") for iso, label in d.times]) for d in week.days]
+        self.week_is_empty = week.is_empty
+        following = week.next_availability
+        self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
+        self.next_href = routes.usager_rdv_move(
+            pid, week=datefmt.local(following.starts_at, time_zone).date().isoformat()) if following else ""
+        self.previous_week_href = routes.usager_rdv_move(
+            pid, week=max(week.today, week.first_day - timedelta(days=7)).isoformat()) if week.has_previous else ""
+        self.next_week_href = routes.usager_rdv_move(
+            pid, week=(week.first_day + timedelta(days=7)).isoformat()) if week.has_next else ""
+
+    @event
+    async def confirm(self):
+        if self.moving or self.step != "confirmation":
+            return
+        usager_id, participation_id = self._usager_id, self._participation_id
+        starts_at, from_starts_at = self._starts_at, self._from_starts_at
+        if usager_id is None or starts_at is None or from_starts_at is None:
+            self.signed_in = usager_id is not None
+            return
+        self.moving, self.move_error = True, ""
+        yield
+        uow = UnitOfWork()
+        try:
+            await within(uow, lambda uow: usager_rdvs.move(uow, usager_id, participation_id, starts_at=starts_at,
+                                                           from_starts_at=from_starts_at))
+        except SlotTaken as exc:  # taken meanwhile: the week of that slot again, saying so
+            self.moving, self.new_when = False, ""
+            await self._show_week(datefmt.local(starts_at, self._time_zone).date(), self._time_zone)
+            self.notice = exc.message
+            return
+        except (DomainError, NotFound) as exc:
+            self.moving, self.move_error = False, exc.message
+            return
+        self.moving, self.step = False, "fait"
+        yield deliver_after_commit(uow)
