@@ -742,7 +742,7 @@ def _move_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, starts
         raise _refusal(search, motif, starts_at, rdv.lieu_id, now)
 
     old_agents = agent_ids_of(uow, rdv_id)
-    old_starts_at, old_ends_at = rdv.starts_at, rdv.ends_at
+    old_starts_at = rdv.starts_at
     rdv.starts_at, rdv.ends_at, rdv.updated_at = slot.starts_at, slot.ends_at, now
     rdv.ics_sequence += 1  # calendars that hold the event must see a newer version
     uow.session.add(rdv)
@@ -761,10 +761,9 @@ def _move_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, starts
         # PostgreSQL's exclusion constraint, the last line behind the lock (see `_take_slot`).
         uow.rollback()
         raise SlotTaken() from None
-    changes = audit.diff({"starts_at": old_starts_at.astimezone(UTC), "ends_at": old_ends_at.astimezone(UTC),
-                          "agent_ids": sorted(old_agents)},
-                         {"starts_at": slot.starts_at.astimezone(UTC), "ends_at": slot.ends_at.astimezone(UTC),
-                          "agent_ids": [slot.agent_id]})
+    # The history's fields (`_facts`): the duration stays the motif's.
+    changes = audit.diff({"starts_at": old_starts_at.astimezone(UTC), "agent_ids": sorted(old_agents)},
+                         {"starts_at": slot.starts_at.astimezone(UTC), "agent_ids": [slot.agent_id]})
     return _record(uow, rdv, RdvChanged(
         rdv_id=rdv_id, organisation_id=rdv.organisation_id, change=Change.UPDATED, action="updated",
         actor=Actor.usager(actor_usager_id or participant_id), occurred_at=now, version=rdv.ics_sequence,
