@@ -141,6 +141,15 @@ _HELD = (_c.id == sa.bindparam("claim_id"), _c.attempts == sa.bindparam("claim_a
          _c.claimed_by == sa.bindparam("worker_id"), _c.status == OutboxStatus.SENDING.value)
 _NOT_IN_FLIGHT = {"in_flight_tag": None, "in_flight_attempt": None, "in_flight_at": None}
 _UNCLAIMED = {"locked_until": None, "claimed_by": None}
+# One ANTS coordination call at a time for an RDV (integrations.md 1c: RDV-SP's limit of one job per RDV):
+# an `ants` row is not claimed while an older row of the same RDV is still to deliver (due, being sent or
+# waiting for its retry). The claim reads the older row's status in its own statement, so two workers
+# claiming at once cannot each take a row of the same RDV.
+_older = OUTBOX.alias("older")
+_ANTS_IN_TURN = sa.or_(_c.channel != Channel.ANTS.value, ~sa.exists().where(
+    _older.c.channel == Channel.ANTS.value, _older.c.id < _c.id,
+    _older.c.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),
+    _older.c.payload["rdv_id"].as_integer() == _c.payload["rdv_id"].as_integer()))
 _MARK_IN_FLIGHT = sa.update(OUTBOX).where(*_HELD).values(
     in_flight_tag=sa.bindparam("tag"), in_flight_attempt=sa.bindparam("claim_attempts"),
     in_flight_at=sa.bindparam("started_at", type_=UTCDateTime))
@@ -220,7 +229,8 @@ class Worker:
     # ----------------------------------------------------------------------------------- entry points
 
     def run_once(self, now: datetime | None = None, limit: int | None = None) -> int:
-        """Delivers due messages, batch after batch, up to `limit` (one batch by default).
+        """Delivers due messages, batch after batch, up to `limit` (one batch by default), until none is due
+        (an ANTS row whose RDV had an older one to deliver first becomes due once that one is sent).
 
         Returns how many messages were attempted (sent, retried, failed or cancelled).
         """
@@ -230,7 +240,7 @@ class Worker:
             size = min(self.batch_size, limit - handled)
             claims = self._claim(size, now)
             handled += self._process(claims, now)
-            if len(claims) < size:
+            if not claims:
                 break
         return handled
 
@@ -313,7 +323,7 @@ class Worker:
             sa.and_(c.status == OutboxStatus.PENDING.value, c.next_attempt_at <= now),
             sa.and_(c.status == OutboxStatus.SENDING.value, c.locked_until < now),
         )
-        chosen = sa.select(c.id).where(due, c.channel.in_([channel.value for channel in CHANNELS]))
+        chosen = sa.select(c.id).where(due, c.channel.in_([channel.value for channel in CHANNELS]), _ANTS_IN_TURN)
         if ids is not None:
             chosen = chosen.where(c.id.in_(ids))
         chosen = chosen.order_by(c.next_attempt_at, c.id).limit(size).with_for_update(skip_locked=True)

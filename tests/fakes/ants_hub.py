@@ -4,8 +4,9 @@
   the query string (POST and DELETE too), the token in `x-rdv-opt-auth-token` (401
   `{"detail": "X-RDV-OPT-AUTH-TOKEN header invalid"}` otherwise), numbers with a status set by the test
   (`numbers`), appointments kept per number, (application_id, management_url) unique. `fail_next` makes
-  the next calls answer 500 (an outage), `delay` holds each answer (a timeout); `calls` records every
-  call as (method, path, params).
+  the next calls answer 500 (an outage), `delay` holds each answer (a timeout), `hold` keeps the calls
+  waiting until `release` (`held` is set once one waits); `calls` records every call as (method, path,
+  params).
 - It calls an editor API as the hub does (`call_editor`): the token header in lower case, repeated
   parameters without brackets, the hub's timeouts (20 s for meeting points, 15 s for slots).
 """
@@ -35,6 +36,9 @@ class FakeAntsHub:
         self.calls: list[tuple[str, str, dict[str, str]]] = []
         self.fail_next = 0
         self.delay = 0.0
+        self.held = threading.Event()
+        self._open = threading.Event()
+        self._open.set()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -46,6 +50,12 @@ class FakeAntsHub:
     def declared(self, application_id: str) -> list[dict[str, str]]:
         with self._lock:
             return [dict(a) for a in self.appointments.get(application_id, [])]
+
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
 
     def calls_to(self, method: str, path: str) -> list[dict[str, str]]:
         return [params for m, p, params in self.calls if m == method and p == path]
@@ -88,6 +98,9 @@ class FakeAntsHub:
                 url = urlsplit(self.path)
                 params = {key: values[-1] for key, values in parse_qs(url.query).items()}
                 time.sleep(hub.delay)
+                if not hub._open.is_set():
+                    hub.held.set()
+                    hub._open.wait(30)
                 with hub._lock:
                     hub.calls.append((self.command, url.path, params))
                     status, body = hub._answer(self.command, url.path, params,

@@ -362,6 +362,34 @@ def test_a_retry_after_an_answer_lost_does_not_declare_twice(db_url: str, mairie
     assert hub.declared("ABCDE12345")[0]["management_url"] == ants_sync.management_url(rdv_id)
 
 
+def test_one_call_at_a_time_for_an_rdv_whatever_the_workers(db_url: str, mairies: Mairies, hub: FakeAntsHub) -> None:
+    """The RDV moved before its creation reached ANTS: while one worker is calling ANTS for it, another
+    worker does not take the second row of that RDV; it goes after, and ANTS ends with the new time."""
+    hub.numbers["ABCDE12345"] = "validated"
+    rdv_id = _plan(db_url, mairies)
+    with UnitOfWork(db_url) as uow:
+        lifecycle.update_rdv(uow, mairies.admin, mairies.org, rdv_id,
+                             starts_at=datetime.combine(mairies.day, time(9, 30), PARIS).astimezone(UTC),
+                             duration_in_min=30, lieu_id=mairies.seclin, agent_ids=[mairies.admin],
+                             confirm_warnings=True)
+    assert len(_ants_rows(db_url)) == 2
+    first, second = Worker(db_url), Worker(db_url)
+    hub.hold()
+    calling = threading.Thread(target=first.run_once, kwargs={"limit": 1})
+    calling.start()
+    try:
+        assert hub.held.wait(20), "the first worker never called ANTS"
+        assert second.run_once(limit=500) == 0
+    finally:
+        hub.release()
+        calling.join(30)
+        first.retire()
+        second.retire()
+    _deliver(db_url)
+    assert [a["appointment_date"] for a in hub.declared("ABCDE12345")] == [f"{mairies.day.isoformat()} 09:30:00"]
+    assert [row.status for row in _ants_rows(db_url)] == [OutboxStatus.SENT.value] * 2
+
+
 def test_a_changed_number_moves_the_appointment_to_the_new_number(db_url: str, mairies: Mairies,
                                                                   hub: FakeAntsHub) -> None:
     hub.numbers |= {"ABCDE12345": "validated", "ZYXWV98765": "validated"}
