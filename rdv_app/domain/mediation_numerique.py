@@ -25,11 +25,13 @@ FIELDS = ("id", "pivot", "nom", "commune", "code_postal", "code_insee", "adresse
 REQUIRED = ("id", "pivot", "nom", "commune", "code_postal", "adresse", "date_maj", "services")
 UNKNOWN_PIVOT = "00000000000000"
 SOURCE = "RDV Services Publics"
-SERVICES = ("Prendre en main un ordinateur", "Utiliser le numérique au quotidien",
-            "Réaliser des démarches administratives avec un accompagnement")
+# Values of the schema's own lists: what a conseiller numérique's "Accompagnement individuel" offers.
+SERVICES = ("Aide aux démarches administratives", "Maîtrise des outils numériques du quotidien")
 DISPOSITIF = "Conseillers numériques"
 MODALITES_ACCES = "Prendre un RDV en ligne"
-_PHONE = re.compile(r"^\+?\d{9,14}$")
+MODALITES_ACCOMPAGNEMENT = "Accompagnement individuel"
+# The schema's pattern: an international prefix of France or its overseas territories, no spaces.
+_PHONE = re.compile(r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)\d{6,9}$")
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def lieu_row(*, lieu_id: int, name: str, address: str, latitude: float | None, l
         structure_parente=organisation_name if organisation_name != name else "", date_maj=updated.isoformat(),
         services=";".join(SERVICES), publics_specifiquement_adresses="", prise_en_charge_specifique="",
         frais_a_charge="", dispositif_programmes_nationaux=DISPOSITIF, formations_labels="",
-        autres_formations_labels="", modalites_acces=MODALITES_ACCES, modalites_accompagnement="",
+        autres_formations_labels="", modalites_acces=MODALITES_ACCES, modalites_accompagnement=MODALITES_ACCOMPAGNEMENT,
         fiche_acces_libre="", prise_rdv=booking_url)
 
 

@@ -146,9 +146,28 @@ def test_the_resin_link_leads_to_individual_support(server: str, orgs: dict[str,
     assert several.headers["location"] == "/prendre_rdv?departement=CN&motif=public_office%3AAccompagnement+individuel"
 
 
-# The rules of the "Lieux de médiation numérique" schema (v0.2.0) that our rows must follow.
-SCHEMA_PATTERNS = {"code_postal": r"\d{5}", "date_maj": r"\d{4}-\d{2}-\d{2}", "telephone": r"\+\d{9,14}",
+# The rules of the "Lieux de médiation numérique" schema (v0.2.0, LaMednum/standard-mediation-num
+# schema.json) that our rows must follow: its patterns, and its lists of values (`;`-separated).
+SCHEMA_PATTERNS = {"code_postal": r"\d{5}", "code_insee": r"([013-9]\d|2[AB1-9])\d{3}",
+                   "date_maj": r"\d{4}-\d{2}-\d{2}",
+                   "telephone": r"(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)\d{6,9}",
                    "pivot": r"\d{14}|W\d{9}", "prise_rdv": r"https?://\S+"}
+SCHEMA_LISTS = {
+    "services": {"Aide aux démarches administratives", "Maîtrise des outils numériques du quotidien",
+                 "Insertion professionnelle via le numérique", "Utilisation sécurisée du numérique",
+                 "Parentalité et éducation avec le numérique", "Loisirs et créations numériques",
+                 "Compréhension du monde numérique", "Accès internet et matériel informatique",
+                 "Acquisition de matériel informatique à prix solidaire"},
+    "itinerance": {"Itinérant", "Fixe"},
+    "dispositif_programmes_nationaux": {"Aidants Connect", "Bibliothèques numérique de référence",
+                                        "Certification PIX", "Conseillers numériques", "Emmaüs Connect",
+                                        "France Services", "La Croix Rouge", "Point d'accès numérique CAF"},
+    "modalites_acces": {"Se présenter", "Téléphoner", "Contacter par mail", "Prendre un RDV en ligne",
+                        "Ce lieu n'accueille pas de public", "Envoyer un mail avec une fiche de prescription"},
+    "modalites_accompagnement": {"En autonomie", "Accompagnement individuel",
+                                 "Dans un atelier collectif : j'apprends collectivement à utiliser le numérique",
+                                 "À distance (par téléphone ou en visioconférence)"},
+}
 
 
 def _check_schema(row: dict[str, str]) -> None:
@@ -157,7 +176,9 @@ def _check_schema(row: dict[str, str]) -> None:
     for name, pattern in SCHEMA_PATTERNS.items():
         if row.get(name):
             assert re.fullmatch(pattern, row[name]), (name, row[name])
-    assert set(row["services"].split(";")) <= set(mediation.SERVICES)
+    for name, values in SCHEMA_LISTS.items():
+        if row.get(name):
+            assert set(row[name].split(";")) <= values, (name, row[name])
     if row.get("latitude"):
         assert -90 <= float(row["latitude"]) <= 90 and -180 <= float(row["longitude"]) <= 180
 
@@ -181,6 +202,8 @@ def test_our_lieux_in_the_mediation_numerique_schema(server: str, db_url: str, o
     assert first["prise_rdv"] == f"{settings.public_url}/org/{orgs['bookable']}"
     assert first["modalites_acces"] == "Prendre un RDV en ligne"
     assert first["dispositif_programmes_nationaux"] == "Conseillers numériques"
+    assert first["services"] == "Aide aux démarches administratives;Maîtrise des outils numériques du quotidien"
+    assert first["modalites_accompagnement"] == "Accompagnement individuel"
     as_json = httpx.get(f"{server}/api/v1/lieux_mediation_numerique.json", params={"territory": "CN"}).json()
     assert len(as_json) == 4
     for item in as_json:
