@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,31 @@ from pathlib import Path
 from pg import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / ".web"
+# The port the frontend in `.web` was last built for by this process, and the port the servers that name
+# none share, so that they build once (tests/serve_built.py).
+_built_for: int | None = None
+_shared_port: int | None = None
+
+
+def shared_port() -> int:
+    """One port for this process's servers that name none, one after another: the first builds the frontend
+    for it (its address is in the JavaScript), the next ones serve that build."""
+    global _shared_port
+    if _shared_port is None:
+        _shared_port = free_port()
+    return _shared_port
+
+
+def _serves_built_frontend(port: int) -> bool:
+    """Whether `.web` holds the frontend this process built for `port`, not one built since for another
+    port (by another server's `reflex run`)."""
+    try:
+        endpoints = json.loads((WEB / "env.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (_built_for == port and endpoints.get("PING") == f"http://localhost:{port}/ping"
+            and (WEB / "build" / "client" / "index.html").exists())
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 600) -> None:
@@ -34,23 +60,30 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 60
 @contextlib.contextmanager
 def running_app(database_url: str, data: Path, port: int | None = None, **environment: str) -> Iterator[str]:
     """The production server (one port) on `database_url`, as `make run` serves it, with `environment`
-    over the test's own: migrated (and, in the demo, seeded) by `cli prepare` first. Yields its URL."""
-    port = port or free_port()
+    over the test's own: migrated (and, in the demo, seeded) by `cli prepare` first. Yields its URL.
+    Without `port`, the server takes `shared_port()` and, after the first time, the frontend built for it."""
+    global _built_for
+    port = port or shared_port()
     base_url = f"http://localhost:{port}"
     env = {**os.environ, "REFLEX_DB_URL": database_url, "RDV_PUBLIC_URL": base_url,
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
            "PYTHONUNBUFFERED": "1", **environment}
     subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
+    if _serves_built_frontend(port):
+        command = [sys.executable, str(ROOT / "tests" / "serve_built.py"), str(port)]
+        env.update({"REFLEX_ENV_MODE": "prod", "REFLEX_FRONTEND_PORT": str(port), "REFLEX_BACKEND_PORT": str(port),
+                    "__REFLEX_SKIP_COMPILE": "true"})
+    else:
+        command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port", "--frontend-port",
+                   str(port), "--backend-port", str(port)]
     log = data / f"server-{port}.log"
     with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(port),
-             "--backend-port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     try:
         wait_for(f"http://127.0.0.1:{port}/_health", process, log)
+        _built_for = port
         yield base_url
     finally:
         with contextlib.suppress(ProcessLookupError):  # a test may have killed it already

@@ -33,10 +33,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The browser tests run after the other rings (Playwright's synchronous API keeps its event loop in
     the main thread, where the other rings call `asyncio.run`); among them, the tests that start their own
     server rebuild the shared `.web` export, which would pull the files from under the session's `app_url`
-    server: they run last, once no test needs that server any more."""
+    server: they run last, once no test needs that server any more. Those that build for a port of their
+    own (`own_server(builds=True)`) come after those that share one build (tests/app_server.py)."""
     here = Path(__file__).parent
-    items.sort(key=lambda item: (here in Path(str(item.path)).parents,
-                                 item.get_closest_marker("own_server") is not None))
+
+    def order(item: pytest.Item) -> tuple[bool, bool, bool]:
+        own_server = item.get_closest_marker("own_server")
+        return (here in Path(str(item.path)).parents, own_server is not None,
+                own_server is not None and own_server.kwargs.get("builds", False))
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session")

@@ -4,52 +4,25 @@ passes axe."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyotp
 import pytest
-from app_server import wait_for
+from app_server import running_app
 from conftest import DEMO_PASSWORD
-from pg import free_port
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.own_server
 
-ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "thomas.dubois@demo.test"
 
 
 @pytest.fixture(scope="module")
 def required_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
     data = tmp_path_factory.mktemp("mfa-required")
-    base_url = f"http://localhost:{port}"
-    env = {**os.environ, "REFLEX_DB_URL": f"sqlite:///{data / 'rdv.db'}", "RDV_PUBLIC_URL": base_url,
-           "RDV_MFA_REQUIRED": "1", "RDV_SMTP_HOST": "", "REFLEX_TELEMETRY_ENABLED": "false",
-           "REFLEX_CHECK_LATEST_VERSION": "false", "PYTHONUNBUFFERED": "1"}
-    subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    log = data / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port", "--frontend-port", str(port),
-             "--backend-port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/_health", process, log)
+    with running_app(f"sqlite:///{data / 'rdv.db'}", data, RDV_MFA_REQUIRED="1", RDV_SMTP_HOST="") as base_url:
         yield base_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_an_admin_sets_up_the_second_factor_before_reaching_the_workspace(page: Page, required_url: str,

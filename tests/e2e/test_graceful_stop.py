@@ -27,7 +27,7 @@ from rdv_app.db.models import OutboxMessage, Receipt
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.outbox import enqueue
 
-pytestmark = pytest.mark.own_server
+pytestmark = pytest.mark.own_server(builds=True)
 
 TOKEN = "jeton-de-supervision-de-test-0123456789"
 HELD_TEXT = "Rappel : votre RDV de demain (SMS en vol pendant l'arret)"

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import psutil
 import pytest
-from app_server import running_app
+from app_server import running_app, shared_port
 from conftest import PHONE, sign_in_agent, sign_up_and_reach_confirmation, week_with_times
 from fakes.tcp_proxy import TcpProxy
 from pg import Cluster, free_port
@@ -26,7 +26,7 @@ from sqlmodel import col, func, select
 from rdv_app.db.models import Participation, Usager
 from rdv_app.db.uow import UnitOfWork
 
-pytestmark = pytest.mark.own_server
+pytestmark = pytest.mark.own_server(builds=True)
 # Two servers and three browsers on two cores: a page may take longer than Playwright's 5 s to show.
 SLOW = 30_000
 
@@ -50,7 +50,7 @@ def two_servers(pg_cluster: Cluster, tmp_path: Path) -> Iterator[tuple[TcpProxy,
     """Servers A and B (the demo, on PostgreSQL and Redis), the relay in front of them (on A first), and
     the database's URL."""
     database_url = pg_cluster.create_database("scale_out")
-    port_a, port_b = free_port(), free_port()
+    port_a, port_b = shared_port(), free_port()
     with running_redis(tmp_path) as redis_url, TcpProxy(target=port_a) as proxy:
         environment = {"RDV_DEMO": "1", "RDV_SMTP_HOST": "", "REFLEX_REDIS_URL": redis_url,
                        "RDV_PUBLIC_URL": f"http://localhost:{proxy.port}", "RDV_SECRET_KEY": "s" * 40}
