@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gzip
 import html
+import importlib
+import pkgutil
 import re
 import urllib.request
 from dataclasses import dataclass
@@ -13,7 +15,12 @@ from dataclasses import dataclass
 import brotli
 import pytest
 
+import rdv_app.pages
 from rdv_app.pages.template import PAGES
+
+# The pages register themselves when their module is imported, as rdv_app/rdv_app.py imports them all.
+for module in pkgutil.iter_modules(rdv_app.pages.__path__):
+    importlib.import_module(f"rdv_app.pages.{module.name}")
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
