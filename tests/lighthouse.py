@@ -42,7 +42,7 @@ def collect(urls: list[str], workdir: Path) -> subprocess.CompletedProcess[str]:
     """`lhci collect` of every address into `workdir`/.lighthouseci."""
     command = [str(LHCI), "collect", f"--config={CONFIG}", *(f"--url={url}" for url in urls)]
     return subprocess.run(command, cwd=workdir, env=_environment(), capture_output=True, text=True,  # noqa: S603
-                          timeout=600, check=False)
+                          timeout=1800, check=False)
 
 
 def assert_scores(workdir: Path) -> subprocess.CompletedProcess[str]:

@@ -119,3 +119,28 @@ def test_the_html_carries_title_and_description_without_javascript(app_url: str,
     body = re.sub(r"<script.*?</script>", "", text[text.index("<body"):], flags=re.S)
     assert "<header" in body and "<main" in body and "<footer" in body
     assert re.search(r"<h1[^>]*>[^<]+</h1>", body), "no heading in the HTML"
+
+
+def page_scripts(app_url: str, route: str) -> dict[str, Fetched]:
+    """The scripts a page loads before it shows (its modules and their preloads), as a phone gets them."""
+    text = decoded(fetch(f"{app_url}{route}", "br, gzip")).decode()
+    scripts = dict.fromkeys(re.findall(r'"(/assets/[^"]+\.js)"', text))
+    return {script: fetch(f"{app_url}{script}", "br, gzip") for script in scripts}
+
+
+# Under this many KiB of Brotli-compressed JavaScript before the booking page shows (about 560 KiB of gzip
+# before issue 24, every page loading the JavaScript of all the others).
+BOOKING_SCRIPTS_BUDGET_KIB = 300
+
+
+def test_a_public_page_loads_neither_the_agenda_nor_the_charts(app_url: str) -> None:
+    for route in ("/prendre_rdv", "/connexion"):
+        scripts = page_scripts(app_url, route)
+        code = b"".join(decoded(script) for script in scripts.values())
+        assert b"fc-daygrid" not in code, f"{route} loads FullCalendar"
+        assert b"recharts" not in code, f"{route} loads the charts"
+    booking = sum(len(script.body) for script in page_scripts(app_url, "/prendre_rdv").values()) / 1024
+    assert booking <= BOOKING_SCRIPTS_BUDGET_KIB, f"{booking:.0f} KiB of JavaScript for /prendre_rdv"
+    # The agent pages that need them still have them.
+    assert b"fc-daygrid" in b"".join(decoded(s) for s in page_scripts(app_url, "/agenda").values())
+    assert b"recharts" in b"".join(decoded(s) for s in page_scripts(app_url, "/statistiques").values())
