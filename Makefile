@@ -19,7 +19,7 @@ PYTEST := .venv/bin/pytest
 export PYTEST_WORKERS ?= 2
 PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
-.PHONY: help run dev test test-future test-unit test-integration test-e2e bench load seed migrate backup lint
+.PHONY: help run dev test test-future test-unit test-integration test-e2e bench bench-lighthouse load seed migrate backup lint
 
 help:
 	@echo "make run    installe ce qui manque, migre, crée la démo et sert l'application sur http://localhost:$(PORT)"
@@ -27,6 +27,7 @@ help:
 	@echo "make test-future  tests unitaires et d'intégration avec l'horloge dans 400 jours, un jour de changement d'heure et le 31 décembre"
 	@echo "make dev    serveur de développement avec rechargement à chaud (pages :3000, API :8000)"
 	@echo "make bench  mesures de performance (pytest-benchmark)"
+	@echo "make bench-lighthouse  Lighthouse sur téléphone (médiane de 3) : /prendre_rdv, un lien d'organisation, une semaine de créneaux"
 	@echo "make load   test de charge (locust, en local) : 10 à 400 usagers, un processus SQLite puis deux processus PostgreSQL + Redis"
 	@echo "make seed   efface la base et recrée la démo"
 	@echo "make backup sauvegarde la base configurée (restauration : python -m rdv_app.cli restore FICHIER)"
@@ -56,7 +57,7 @@ seed:
 
 # Both runs go to the end, whatever the first one found; `make test` fails if either failed.
 test:
-	@scripts/setup.sh python bun chromium postgresql redis
+	@scripts/setup.sh python bun chromium jstools postgresql redis
 	status=0; $(PYTEST) $(PARALLEL) tests/unit tests/integration || status=$$?; \
 	$(PYTEST) tests/e2e || status=$$?; exit $$status
 
@@ -73,12 +74,17 @@ test-integration:
 	$(PYTEST) $(PARALLEL) tests/integration
 
 test-e2e:
-	@scripts/setup.sh python bun chromium
+	@scripts/setup.sh python bun chromium jstools
 	$(PYTEST) tests/e2e
 
 bench:
-	@scripts/setup.sh python bun chromium postgresql
+	@scripts/setup.sh python bun chromium jstools postgresql
 	$(PYTEST) tests/bench tests/e2e/test_bench_booking_browser.py --benchmark-only --benchmark-columns=min,median,mean,max,rounds -s
+
+# Lighthouse's mobile audit (median of 3) of the production build: the table of tests/e2e/test_lighthouse.py.
+bench-lighthouse:
+	@scripts/setup.sh python bun chromium jstools
+	$(PYTEST) tests/e2e/test_lighthouse.py -q
 
 load:
 	@scripts/setup.sh python bun postgresql redis load

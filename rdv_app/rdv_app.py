@@ -37,6 +37,7 @@ import rdv_app.pages.usagers  # noqa: F401
 import rdv_app.pages.workspace  # noqa: F401
 import rdv_app.state.notifications  # noqa: F401  (the after-commit delivery task)
 from rdv_app import logs, styles, wiring
+from rdv_app.api.frontend_files import frontend_files
 from rdv_app.api.http import deployment_guard, http_routes, request_context, security_headers
 from rdv_app.config import settings
 from rdv_app.error_tracking import init_error_tracking
@@ -62,7 +63,7 @@ app = rx.App(
     head_components=[rx.el.style(styles.css_custom_properties())],
     style=BASE_STYLE,
     html_lang="fr",
-    api_transformer=[http_routes, security_headers, request_context],
+    api_transformer=[frontend_files, http_routes, security_headers, request_context],
     backend_exception_handler=backend_exception_handler,
 )
 
@@ -70,7 +71,8 @@ app = rx.App(
 app.add_middleware(SessionGuard())
 
 for page in PAGES:
-    app.add_page(page.component, route=page.route, title=page.title, on_load=page.on_load)
+    app.add_page(page.component, route=page.route, title=page.title, on_load=page.on_load,
+                 description=page.description)
 
 # SIGTERM: the event handlers under way get a grace to finish (rdv_app.shutdown), instead of being cancelled.
 app.register_lifespan_task(drain_event_handlers)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, from package registries only (PyPI, Debian, npm). Idempotent and quiet when
-# everything is there. Usage: scripts/setup.sh python|bun|chromium|postgresql|redis ...
+# everything is there. Usage: scripts/setup.sh python|bun|chromium|jstools|postgresql|redis ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +53,18 @@ need_chromium() {
 
 need_postgresql() {
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "→ installation de postgresql (Debian)"; apt_install postgresql; }
+}
+
+# The test suite's JavaScript tools (tests/js: Lighthouse CI), from the npm registry with bun, as locked.
+need_jstools() {
+  need_bun
+  local stamp=tests/js/node_modules/.installed-$(cat tests/js/package.json tests/js/bun.lock | sha1sum | cut -c1-12)
+  if [ ! -f "$stamp" ]; then
+    export NPM_CONFIG_REGISTRY=${NPM_CONFIG_REGISTRY:-$(npm config get registry)}
+    echo "→ outils JavaScript des tests (tests/js)"
+    (cd tests/js && bun install --frozen-lockfile --silent)
+    rm -f tests/js/node_modules/.installed-*; touch "$stamp"
+  fi
 }
 
 need_redis() {

@@ -73,7 +73,7 @@ def _row(row: MotifListRow) -> rx.Component:
                               on_click=S.start_edit(row.id), aria_label="Modifier le motif « " + row.name + " »"),
                     rx.button(rx.icon("copy", size=16), "Dupliquer", variant="outline", size="2",
                               on_click=S.duplicate(row.id), aria_label="Dupliquer le motif « " + row.name + " »"),
-                    rx.button(rx.icon(rx.cond(row.has_rdvs, "archive", "trash-2"), size=16),
+                    rx.button(rx.cond(row.has_rdvs, rx.icon("archive", size=16), rx.icon("trash-2", size=16)),
                               rx.cond(row.has_rdvs, "Archiver", "Supprimer"), variant="outline", color_scheme="red",
                               size="2", on_click=S.ask_remove(row.id),
                               aria_label=rx.cond(row.has_rdvs, "Archiver", "Supprimer") + " le motif « "

@@ -16,7 +16,8 @@ from rdv_app.state.login import LoginState
 from rdv_app.state.session_guard import SessionEndedNotice
 
 
-@template(routes.HOME, "Accueil")
+@template(routes.HOME, "Accueil",
+          description="Prenez rendez-vous en ligne avec vos services publics : PMI, services sociaux, mairies.")
 def home() -> rx.Component:
     return rx.vstack(
         rx.heading("Prenez rendez-vous avec vos services publics", as_="h1", size="8"),
@@ -107,7 +108,8 @@ def invitation_form() -> rx.Component:
     )
 
 
-@template(routes.INVITATION, "Activer votre compte", on_load=InvitationState.load)
+@template(routes.INVITATION, "Activer votre compte", on_load=InvitationState.load,
+          description="Agent invité : choisissez votre nom et votre mot de passe pour activer votre compte.")
 def invitation() -> rx.Component:
     return second_step(invitation_step())
 
@@ -203,12 +205,14 @@ def second_step(first_step: rx.Component) -> rx.Component:
     )
 
 
-@template(routes.LOGIN, "Connexion agent", on_load=[LoginState.reset_form, SessionEndedNotice.read])
+@template(routes.LOGIN, "Connexion agent", on_load=[LoginState.reset_form, SessionEndedNotice.read],
+          description="Connexion à l'espace agents : votre agenda, vos rendez-vous et les usagers de votre organisation.")
 def login() -> rx.Component:
     return second_step(password_step())
 
 
-@template(routes.NOT_FOUND, "Page introuvable")
+@template(routes.NOT_FOUND, "Page introuvable",
+          description="Cette page n'existe pas ou n'existe plus. Revenez à l'accueil pour prendre rendez-vous.")
 def not_found() -> rx.Component:
     return rx.vstack(
         rx.heading("Page introuvable", as_="h1", size="7"),

@@ -332,7 +332,12 @@ def booking_page() -> rx.Component:
     )
 
 
-template(routes.PUBLIC_BOOKING, "Prendre rendez-vous", on_load=S.load)(booking_page)
-template(routes.PUBLIC_ORGANISATION, "Prendre rendez-vous", on_load=S.load)(booking_page)
-template(routes.PUBLIC_ORGANISATION_SLUG, "Prendre rendez-vous", on_load=S.load)(booking_page)
-template(routes.PUBLIC_CONFIRMATION, "Rendez-vous confirmé", on_load=S.load)(booking_page)
+BOOKING_DESCRIPTION = "Prenez rendez-vous en ligne avec un service public près de chez vous : motif, lieu, horaire."
+ORGANISATION_DESCRIPTION = "Prenez rendez-vous en ligne avec ce service public : choisissez le motif, le lieu et l'horaire."
+template(routes.PUBLIC_BOOKING, "Prendre rendez-vous", on_load=S.load, description=BOOKING_DESCRIPTION)(booking_page)
+template(routes.PUBLIC_ORGANISATION, "Prendre rendez-vous", on_load=S.load,
+         description=ORGANISATION_DESCRIPTION)(booking_page)
+template(routes.PUBLIC_ORGANISATION_SLUG, "Prendre rendez-vous", on_load=S.load,
+         description=ORGANISATION_DESCRIPTION)(booking_page)
+template(routes.PUBLIC_CONFIRMATION, "Rendez-vous confirmé", on_load=S.load,
+         description="Votre rendez-vous est confirmé : la date, le lieu et ce qu'il faut apporter.")(booking_page)

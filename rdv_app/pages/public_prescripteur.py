@@ -196,7 +196,8 @@ def _error() -> rx.Component:
                      rx.link("Recommencer la recherche", href=routes.PUBLIC_PRESCRIPTEUR), width="100%", spacing="3")
 
 
-@template(routes.PUBLIC_PRESCRIPTEUR, "Je suis un prescripteur", on_load=S.load)
+@template(routes.PUBLIC_PRESCRIPTEUR, "Je suis un prescripteur", on_load=S.load,
+          description="Prescripteurs : prenez rendez-vous avec un service public pour la personne que vous accompagnez.")
 def prescripteur_page() -> rx.Component:
     return rx.vstack(
         rx.heading("Prendre rendez-vous pour une autre personne", as_="h1", size="7"),

@@ -67,7 +67,8 @@ def personal_stats() -> rx.Component:
     )
 
 
-@template(routes.PUBLIC_STATS, "Statistiques", on_load=PublicStatsState.load_public)
+@template(routes.PUBLIC_STATS, "Statistiques", on_load=PublicStatsState.load_public,
+          description="Les rendez-vous pris avec les services publics : les chiffres publics, par territoire.")
 def public_stats() -> rx.Component:
     S = PublicStatsState
     return rx.vstack(

@@ -1,5 +1,7 @@
-"""How a page is declared: `@template(route, title, on_load)` for a public page, `@agent_page(route, title,
-load=...)` for a page of the agents' workspace. Both register the page with its layout and metadata."""
+"""How a page is declared: `@template(route, title, on_load, description=...)` for a public page,
+`@agent_page(route, title, load=...)` for a page of the agents' workspace. Both register the page with its
+layout and metadata; a public page's description is its `<meta name="description">`, in the HTML before any
+JavaScript runs (what search engines and link previews show)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ class PageSpec:
     title: str
     component: Callable[[], rx.Component]
     on_load: Any
+    description: str | None = None
 
 
 PAGES: list[PageSpec] = []
@@ -26,15 +29,25 @@ PAGES: list[PageSpec] = []
 Page = Callable[[], rx.Component]
 
 
-def _register(route: str, title: str, component: Page, on_load: Any) -> None:
-    PAGES.append(PageSpec(route=route, title=f"{title} · {APP_NAME}", component=component, on_load=on_load))
+def _register(route: str, title: str, component: Page, on_load: Any, description: str | None = None) -> None:
+    PAGES.append(PageSpec(route=route, title=f"{title} · {APP_NAME}", component=component, on_load=on_load,
+                          description=description))
 
 
-def template(route: str, title: str, on_load: Any = None) -> Callable[[Page], Page]:
-    """A public page (usagers, sign-in)."""
+def _in_module_of(page: Page, layout: Page) -> Page:
+    """`layout` as Reflex sees it coming from `page`'s module: Reflex bundles the components it compiles for a
+    page (with their npm imports) by the module of the function given to `add_page`, so that each module's
+    pages load their own JavaScript (FullCalendar only with the agenda, the charts only with the statistics)
+    rather than every page the JavaScript of all (issue 24)."""
+    layout.__module__ = page.__module__
+    return layout
+
+
+def template(route: str, title: str, on_load: Any = None, *, description: str) -> Callable[[Page], Page]:
+    """A public page (usagers, sign-in), with the description search engines and link previews show."""
 
     def decorator(page: Page) -> Page:
-        _register(route, title, lambda: public_layout(page()), on_load)
+        _register(route, title, _in_module_of(page, lambda: public_layout(page())), on_load, description)
         return page
 
     return decorator
@@ -60,7 +73,7 @@ def agent_page(route: str, title: str, load: Any | Sequence[Any] = ()) -> Callab
     loads = list(load) if isinstance(load, Sequence) else [load]
 
     def decorator(page: Page) -> Page:
-        _register(route, title, lambda: workspace_layout(page(), _signed_in_agent()),
+        _register(route, title, _in_module_of(page, lambda: workspace_layout(page(), _signed_in_agent())),
                   [AgentState.require_agent, *loads])
         return page
 

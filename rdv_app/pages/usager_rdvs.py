@@ -136,4 +136,5 @@ def usager_rdvs_page() -> rx.Component:
     )
 
 
-template(routes.USAGER_RDVS, "Mes rendez-vous", on_load=S.load)(usager_rdvs_page)
+template(routes.USAGER_RDVS, "Mes rendez-vous", on_load=S.load,
+         description="Vos rendez-vous avec les services publics : consultez-les, annulez-les si besoin.")(usager_rdvs_page)
