@@ -102,6 +102,7 @@ from rdv_app.domain.enums import (
 )
 from rdv_app.domain.events import Actor, Change, RdvChanged, RecordChanged
 from rdv_app.domain.names import usager_name
+from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.domain.slots import Searcher, SlotSearch, conflicts, validate_slot
 from rdv_app.domain.usager_link import CancelRefusal, cancel_rule
 from rdv_app.services import audit
@@ -115,7 +116,7 @@ from rdv_app.services.online_booking.public_prescripteur import (
     CleanBeneficiaire,
     PrescripteurEntry,
 )
-from rdv_app.services.organisation import local_time
+from rdv_app.services.organisation import local_time, sectors
 from rdv_app.services.rdv.queries import (
     agent_ids_of,
     agent_names,
@@ -201,16 +202,17 @@ class _Planned:
 @boundary
 def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
              booking_key: str, for_usager_id: int | None = None, accepted_conditions: bool = False,
-             now: datetime | None = None) -> Booked:
+             now: datetime | None = None, sector: SectorAddress | None = None) -> Booked:
     """Books the slot starting at `starts_at` for the signed-in usager (or one of their relatives) and
-    commits. Raises SlotTaken when the slot is gone, DomainError for anything the person must fix.
+    commits. Raises SlotTaken when the slot is gone, DomainError for anything the person must fix. With
+    the usager's address (`sector`), a motif sectorised by agent is booked with the sector's agents only.
 
     When the database refuses the transaction (SQLite's lock held past its timeout, PostgreSQL restarting
     or a connection cut), nothing was written: the booking is tried once more, safely since the same key
     finds an RDV the first try may have committed; a second refusal says so in French."""
     return _counted(uow, lambda: _book(uow, usager_id, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
                                        booking_key=booking_key, for_usager_id=for_usager_id,
-                                       accepted_conditions=accepted_conditions, now=now))
+                                       accepted_conditions=accepted_conditions, now=now, sector=sector))
 
 
 @boundary
@@ -279,7 +281,8 @@ def _key_hash(booker: str, booking_key: str) -> str:
 
 
 def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
-          booking_key: str, for_usager_id: int | None, accepted_conditions: bool, now: datetime | None) -> Booked:
+          booking_key: str, for_usager_id: int | None, accepted_conditions: bool, now: datetime | None,
+          sector: SectorAddress | None = None) -> Booked:
     now = now or clock.now()
     key_hash = _key_hash(str(usager_id), booking_key)
     limit_key = f"booking:usager:{usager_id}"
@@ -304,7 +307,7 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
     booked = _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.USAGER,
                         participant=participant, profiles=[holder, participant], actor=Actor.usager(usager_id),
                         author=dict(created_by_type=AuthorType.USAGER.value, created_by_usager_id=usager_id),
-                        participation_author=dict(created_by_type=AuthorType.USAGER.value))
+                        participation_author=dict(created_by_type=AuthorType.USAGER.value), sector=sector)
     rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
     return booked
 
@@ -401,13 +404,17 @@ def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiai
 
 def _take_slot(uow: UnitOfWork, motif: Motif, lieu_id: int | None, starts_at: datetime, key_hash: str,
                now: datetime, *, searcher: Searcher, participant: Usager, profiles: list[Usager], actor: Actor,
-               author: dict[str, Any], participation_author: dict[str, Any]) -> Booked:
+               author: dict[str, Any], participation_author: dict[str, Any],
+               sector: SectorAddress | None = None) -> Booked:
     """The steps every online booking shares, once the agents are locked and the key is new: the final
-    check with the slot engine on data read inside the lock, then the writes and the event."""
+    check with the slot engine on data read inside the lock (with the agents of the usager's sectors only,
+    for a motif sectorised by agent), then the writes and the event."""
     motif_id = require_id(motif)
     context = motif_context(uow, motif_id, motif.organisation_id)
     day = starts_at.astimezone(context.time_zone).date()
-    search = load_search(uow, context, day, day, searcher=searcher, now=now, lieu_id=lieu_id)
+    agent_ids = None if sector is None else sectors.address_coverage(
+        uow, context.organisation.territory_id, sector).agents_for(motif.sectorisation_level, motif.organisation_id)
+    search = load_search(uow, context, day, day, searcher=searcher, now=now, lieu_id=lieu_id, agent_ids=agent_ids)
     slot = validate_slot(search, starts_at, lieu_id=lieu_id)
     if slot is None:
         raise _refusal(search, motif, starts_at, lieu_id, now)
