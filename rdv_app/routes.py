@@ -210,3 +210,6 @@ EXPORT_DOWNLOAD = "/_exports/{export_id}"
 
 def export_download(export_id: str) -> str:
     return f"/_exports/{export_id}"
+
+# Sectorisation of the territory (territorial admins, issue 28).
+ADMIN_TERRITORY_SECTORS = "/admin/territoire/sectorisation"

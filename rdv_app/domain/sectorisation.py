@@ -32,6 +32,10 @@ class SectorAddress:
     street_ban_id: str = ""  # "" when only the commune is known
 
 
+# An address not given (yet): no sector covers it, so only motifs open to the whole département are offered.
+UNKNOWN_ADDRESS = SectorAddress("")
+
+
 @dataclass(frozen=True)
 class Zone:
     sector_id: int
@@ -80,6 +84,11 @@ class Coverage:
 
 def valid_city_code(value: str) -> bool:
     return bool(_CITY_CODE.match(value))
+
+
+def departement_of(city_code: str) -> str:
+    """The département number of a commune's INSEE code: "62041" gives "62", "97411" "974", "2A004" "2A"."""
+    return city_code[:3] if city_code.startswith("97") else city_code[:2]
 
 
 def street_id_of(ban_id: str) -> str:

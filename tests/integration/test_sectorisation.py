@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+import factories as f
 import pytest
 from db_snapshot import snapshot
 
-import factories as f
 from rdv_app.db.models import RdvAgent
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import SectorisationLevel

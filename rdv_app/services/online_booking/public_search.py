@@ -34,7 +34,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
-from rdv_app.domain.sectorisation import SectorAddress
+from rdv_app.domain.sectorisation import SectorAddress, address_of, departement_of, street_id_of
 from rdv_app.domain.slots import (
     Searcher,
     Slot,
@@ -47,6 +47,7 @@ from rdv_app.metrics import SLOT_SEARCH, timed
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.integrations.addresses import AddressSuggestion
 from rdv_app.services.online_booking.booking import is_public_motif
 from rdv_app.services.organisation import sectors
 
@@ -506,3 +507,31 @@ def _info(organisation: Organisation) -> OrganisationInfo:
                             territory_id=organisation.territory_id, phone_number=organisation.phone_number,
                             email=organisation.email, website=organisation.website)
 
+
+
+# --------------------------------------------------------------------------- the usager's address
+
+
+ADDRESS_NOT_COVERED = "Votre adresse n'est couverte par aucun secteur"
+
+
+@boundary
+def asks_address(uow: UnitOfWork, scope: PublicScope) -> bool:
+    """Whether the search of a territory needs the usager's address: some of its motifs are sectorised."""
+    return sectors.territory_sectorised(uow, scope.territory_id)
+
+
+@boundary
+def address_covered(uow: UnitOfWork, scope: PublicScope) -> bool:
+    """Whether a sector of the territory covering the usager's address is attributed."""
+    return scope.sector is None or sectors.address_coverage(uow, scope.territory_id, scope.sector).covered
+
+
+def address_params(suggestion: AddressSuggestion) -> dict[str, str] | None:
+    """The booking address's parameters of a Base Adresse Nationale suggestion (None: not a French commune):
+    its département, label, commune and street."""
+    address = address_of(suggestion.city_code, street_id_of(suggestion.ban_id))
+    if address is None:
+        return None
+    return {"departement": departement_of(address.city_code), "adresse": suggestion.label,
+            "commune": address.city_code, "rue": address.street_ban_id}
