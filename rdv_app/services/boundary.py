@@ -293,6 +293,7 @@ FIELDS: dict[str, Field] = {
     "street_ban_id": Field("identifiant de la rue", limits.CODE),
     "street_name": Field("rue", limits.LABEL),
     "sector": Field("adresse de l'usager"),
+    "by_address": Field("recherche selon l'adresse de l'usager"),
 }
 
 _registry: list[Callable[..., Any]] = []

@@ -5,21 +5,21 @@ organisation, agent level), street zones before city zones; the booking keeps to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import factories as f
 import pytest
 from db_snapshot import snapshot
 
-from rdv_app.db.models import RdvAgent
+from rdv_app.db.models import Organisation, RdvAgent
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import SectorisationLevel
 from rdv_app.domain.sectorisation import SectorAddress, address_of, street_id_of
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.online_booking import public_search
+from rdv_app.services.online_booking import prescription, public_search
 from rdv_app.services.online_booking.public_search import PublicScope
 from rdv_app.services.organisation import sectors
-from rdv_app.services.rdv.lifecycle import SlotTaken, book_rdv
+from rdv_app.services.rdv.lifecycle import SlotTaken, book_rdv, prescribe_rdv
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # Friday 4 December 2026
 MONDAY = date(2026, 12, 7)
@@ -199,3 +199,30 @@ def test_address_values_from_the_query() -> None:
     assert address_of("62041", "62498_0420") == SectorAddress("62041")  # a street of another commune
     assert address_of("2A004", "2a004_0010") == SectorAddress("2A004", "2a004_0010")
     assert address_of("Arras", "") is None
+
+
+def test_prescription_for_an_usager_uses_their_commune(db_url: str, uow: UnitOfWork, world: World) -> None:
+    """"Élargir la recherche" for an usager of Arras: the town's sector decides, as on the public search."""
+    w = world
+    with UnitOfWork(db_url) as unit:
+        arras_usager = f.usager(unit.session, "Noé", "Caron", city_code="62041", city_name="Arras",
+                                organisations=[unit.session.get(Organisation, w.arras)])
+        unit.commit()
+        usager_id = arras_usager.id
+    pmi = prescription.services(uow, w.org_admin, w.arras, NOW)[0].id
+    offered = {c.name: list(c.motif_ids) for c in prescription.motifs(uow, w.org_admin, w.arras, pmi, NOW, usager_id)}
+    assert offered == {"Bilan": [w.bilan_arras], "Consultation": [w.consultation], "Visite": [w.visite]}
+    everything = {c.name: list(c.motif_ids) for c in prescription.motifs(uow, w.org_admin, w.arras, pmi, NOW)}
+    assert everything["Bilan"] == sorted([w.bilan_arras, w.bilan_lens])
+    week = prescription.week(uow, w.org_admin, w.arras, w.visite, w.lieu_arras, MONDAY, NOW, usager_id)
+    assert [label for _, label in week.days[0].times] == ["09h00", "09h30"]  # Petit's, the town's agent
+    uow.rollback()
+    afternoon = datetime(2026, 12, 7, 13, 0, tzinfo=UTC)  # Haddad's, whose sector is another street
+    with UnitOfWork(db_url) as unit, pytest.raises(SlotTaken):
+        prescribe_rdv(unit, w.org_admin, w.arras, usager_id=usager_id, motif_id=w.visite, starts_at=afternoon,
+                      lieu_id=w.lieu_arras, booking_key="p1", now=NOW, by_address=True)
+    with UnitOfWork(db_url) as unit:
+        booked = prescribe_rdv(unit, w.org_admin, w.arras, usager_id=usager_id, motif_id=w.visite,
+                               starts_at=afternoon - timedelta(hours=5), lieu_id=w.lieu_arras, booking_key="p2",
+                               now=NOW, by_address=True)
+        assert booked.created

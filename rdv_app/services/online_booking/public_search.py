@@ -425,22 +425,7 @@ def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) 
                             Organisation.territory_id == scope.territory_id)))
     if scope.organisation_id is not None:
         condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
-    found = offered_motifs(uow, condition, now)
-    if scope.sector is None:
-        return found
-    covered = sectors.address_coverage(uow, scope.territory_id, scope.sector)
-    return [m for m in found if covered.offers(m.sectorisation_level, m.organisation_id)
-            and _has_plages_of(uow, m, covered.agents_for(m.sectorisation_level, m.organisation_id))]
-
-
-def _has_plages_of(uow: UnitOfWork, motif: Motif, agent_ids: frozenset[int] | None) -> bool:
-    """Whether the sector's agents have plages of the motif (always, without an agent restriction)."""
-    if agent_ids is None:
-        return True
-    return uow.session.exec(select(PlageOuverture.id).join(
-        PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id).where(
-        PlageOuvertureMotif.motif_id == motif.id, col(PlageOuverture.agent_id).in_(list(agent_ids))).limit(1)).first() \
-        is not None
+    return sectors.offered_in_sectors(uow, scope.territory_id, offered_motifs(uow, condition, now), scope.sector)
 
 
 def offered_motifs(uow: UnitOfWork, condition: sa.ColumnElement[bool], now: datetime | None) -> list[Motif]:

@@ -16,7 +16,18 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from rdv_app.db.models import Agent, AgentRole, Motif, Organisation, Sector, SectorAttribution, SectorZone
+from rdv_app.db.models import (
+    Agent,
+    AgentRole,
+    Motif,
+    Organisation,
+    PlageOuverture,
+    PlageOuvertureMotif,
+    Sector,
+    SectorAttribution,
+    SectorZone,
+    Usager,
+)
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import names, sectorisation
@@ -326,3 +337,32 @@ def remove_attribution(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
                  changes={"attributions": [attribution_id, None]})
     uow.commit()
     return f"L'attribution du secteur « {sector.name} » a été retirée."
+
+
+def usager_address(uow: UnitOfWork, territory_id: int, usager: Usager) -> SectorAddress | None:
+    """The address an agent's search for this usager uses (prescription): their commune, as their record
+    holds it (INSEE code); UNKNOWN_ADDRESS without one; None where the territory is not sectorised."""
+    if not territory_sectorised(uow, territory_id):
+        return None
+    return sectorisation.address_of(usager.city_code or "") or sectorisation.UNKNOWN_ADDRESS
+
+
+def offered_in_sectors(uow: UnitOfWork, territory_id: int, motifs: list[Motif],
+                       address: SectorAddress | None) -> list[Motif]:
+    """The motifs that may be offered at the address (all of them without an address): those open to the
+    whole département, those of an organisation a covering sector is attributed to, and those sectorised by
+    agent whose covering agents have plages of them."""
+    if address is None:
+        return motifs
+    covered = address_coverage(uow, territory_id, address)
+    return [m for m in motifs if covered.offers(m.sectorisation_level, m.organisation_id)
+            and _has_plages_of(uow, m, covered.agents_for(m.sectorisation_level, m.organisation_id))]
+
+
+def _has_plages_of(uow: UnitOfWork, motif: Motif, agent_ids: frozenset[int] | None) -> bool:
+    if agent_ids is None:
+        return True
+    return uow.session.exec(select(PlageOuverture.id).join(
+        PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id).where(
+        PlageOuvertureMotif.motif_id == motif.id, col(PlageOuverture.agent_id).in_(list(agent_ids))).limit(1)
+    ).first() is not None

@@ -128,6 +128,7 @@ from rdv_app.services.rights import (
     agent_scope,
     prescribable_motif,
     prescription_usager,
+    territory_of,
     visible_agent_ids,
 )
 from rdv_app.services.usagers import usagers as usagers_service
@@ -218,15 +219,16 @@ def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datet
 @boundary
 def prescribe_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, motif_id: int,
                   starts_at: datetime, lieu_id: int | None, booking_key: str,
-                  now: datetime | None = None) -> Booked:
+                  now: datetime | None = None, by_address: bool = False) -> Booked:
     """An agent of `organisation_id` books, for an usager of the territory, a slot of a motif open to
     prescripteurs in any organisation of the territory (admin-domain.md section 10): the same path as an
     usager's booking (lock, booking key, final check with the booking delays, the plage created first
     wins), with the prescribing agent as author. The RDV belongs to the motif's organisation, where the
-    usager gains a profile; the agent gains no right on it."""
+    usager gains a profile; the agent gains no right on it. `by_address`: the slot was searched for the
+    usager's address (rdv_app.services.online_booking.prescription), which the final check keeps to."""
     return _counted(uow, lambda: _prescribe(uow, actor_agent_id, organisation_id, usager_id=usager_id,
                                             motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
-                                            booking_key=booking_key, now=now))
+                                            booking_key=booking_key, now=now, by_address=by_address))
 
 
 @boundary
@@ -313,7 +315,8 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
 
 
 def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, motif_id: int,
-               starts_at: datetime, lieu_id: int | None, booking_key: str, now: datetime | None) -> Booked:
+               starts_at: datetime, lieu_id: int | None, booking_key: str, now: datetime | None,
+               by_address: bool = False) -> Booked:
     now = now or clock.now()
     # The key is the agent's: the same confirmation screen sent twice finds its RDV, whoever it was for.
     key_hash = _key_hash(f"agent:{actor_agent_id}", booking_key)
@@ -329,9 +332,11 @@ def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, us
         return existing
     _check_informations(motif, participant, participant)
     author = dict(created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id)
+    sector = sectors.usager_address(uow, territory_of(uow, organisation_id), participant) if by_address else None
     return _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.PRESCRIPTEUR,
                       participant=participant, profiles=[participant], actor=Actor.agent(actor_agent_id),
-                      author=author, participation_author=dict(author, created_by_agent_prescripteur=True))
+                      author=author, participation_author=dict(author, created_by_agent_prescripteur=True),
+                      sector=sector)
 
 
 def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
