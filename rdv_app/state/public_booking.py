@@ -608,22 +608,27 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         self._address_asked += 1
         return PublicBookingState.suggest_addresses(str(value or ""), self._address_asked)
 
-    @event
+    @event(background=True)
     async def suggest_addresses(self, query: str, asked: int):
+        """In the background, so that typing is never queued behind the wait; only the latest typing's
+        answer is shown."""
         await asyncio.sleep(ADDRESS_DEBOUNCE_SECONDS)
-        if asked != self._address_asked:
-            return
+        async with self:
+            if asked != self._address_asked:
+                return  # typed again meanwhile
         found = await addresses.suggest_addresses(query)
-        if asked != self._address_asked:
-            return
-        links = [(s.label, public_search.address_params(s)) for s in found or []]
-        self.address_suggestions = [Choice(label, self._url(**params)) for label, params in links if params]
-        if found is None:
-            self.address_hint = ADDRESS_UNAVAILABLE
-        elif not self.address_suggestions and addresses.worth_asking(query):
-            self.address_hint = "Aucune adresse ne correspond. Vérifiez l'orthographe ou saisissez le nom de la commune."
-        else:
-            self.address_hint = ""
+        async with self:
+            if asked != self._address_asked:
+                return
+            links = [(s.label, public_search.address_params(s)) for s in found or []]
+            self.address_suggestions = [Choice(label, self._url(**params)) for label, params in links if params]
+            if found is None:
+                self.address_hint = ADDRESS_UNAVAILABLE
+            elif not self.address_suggestions and addresses.worth_asking(query):
+                self.address_hint = ("Aucune adresse ne correspond. Vérifiez l'orthographe ou saisissez le nom de "
+                                     "la commune.")
+            else:
+                self.address_hint = ""
 
     @event
     async def create_account(self, form: dict[str, str]):

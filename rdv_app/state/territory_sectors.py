@@ -118,22 +118,26 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
         self._asked += 1
         return TerritorySectorsState.suggest_zones(str(value or ""), self._asked)
 
-    @event
+    @event(background=True)
     async def suggest_zones(self, query: str, asked: int):
+        """In the background, so that typing is never queued behind the wait; only the latest typing's
+        answer is shown."""
         await asyncio.sleep(SEARCH_DEBOUNCE_SECONDS)
-        if asked != self._asked:
-            return
+        async with self:
+            if asked != self._asked:
+                return
         found = await addresses.suggest_addresses(query)
-        if asked != self._asked:
-            return
-        self._zones = sectors.zone_choices(found or [])
-        self.zone_choices = [Item(str(index), zone.label) for index, zone in enumerate(self._zones)]
-        if found is None:
-            self.zone_hint = SEARCH_UNAVAILABLE
-        elif not self._zones and addresses.worth_asking(query):
-            self.zone_hint = "Aucune commune ni rue ne correspond : vérifiez l'orthographe."
-        else:
-            self.zone_hint = ""
+        async with self:
+            if asked != self._asked:
+                return
+            self._zones = sectors.zone_choices(found or [])
+            self.zone_choices = [Item(str(index), zone.label) for index, zone in enumerate(self._zones)]
+            if found is None:
+                self.zone_hint = SEARCH_UNAVAILABLE
+            elif not self._zones and addresses.worth_asking(query):
+                self.zone_hint = "Aucune commune ni rue ne correspond : vérifiez l'orthographe."
+            else:
+                self.zone_hint = ""
 
     @event
     async def add_zone(self, index: str):
