@@ -94,20 +94,25 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
     @event
     async def create(self, form: dict[str, Any]):
         name, human_id = str(form.get("name", ""))[:200], str(form.get("human_id", ""))[:100]
+        created: list[int] = []
 
         def change(uow: UnitOfWork, actor: int, organisation: int) -> str:
-            sector_id = sectors.create_sector(uow, actor, organisation, name, human_id)
-            self.selected_id = str(sector_id)
+            created.append(sectors.create_sector(uow, actor, organisation, name, human_id))
             return f"Le secteur « {' '.join(name.split())} » a été créé : ajoutez-lui des communes ou des rues."
 
         if self.saving:
             return
         await self._run(change)
-        if not self.form_error:
+        if created:
+            self._select(str(created[0]))
+            self.message = f"Le secteur « {' '.join(name.split())} » a été créé : ajoutez-lui des communes ou des rues."
             self.form_key += 1
 
     @event
     def select(self, sector_id: str):
+        self._select(sector_id)
+
+    def _select(self, sector_id: str) -> None:
         row = next((r for r in self.rows if r.id == sector_id), None)
         self._clear()
         self.zone_choices, self.zone_hint = [], ""
