@@ -19,6 +19,14 @@ from rdv_app.db.uow import UnitOfWork
 SECTORISED_MOTIF = "Bilan de santé des 4 ans"  # demo: by agent, Julien Petit for the town of Arras
 
 
+@pytest.fixture(autouse=True)
+def patient_expectations() -> Iterator[None]:
+    """The machine running the suite may be loaded: what a person waits for gets 20 seconds here."""
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
