@@ -28,6 +28,7 @@ import rdv_app.pages.stats  # noqa: F401
 import rdv_app.pages.super_admin  # noqa: F401
 import rdv_app.pages.territory_agents  # noqa: F401
 import rdv_app.pages.territory_organisations  # noqa: F401
+import rdv_app.pages.territory_sectors  # noqa: F401
 import rdv_app.pages.territory_teams  # noqa: F401
 import rdv_app.pages.usager_form  # noqa: F401
 import rdv_app.pages.usager_merge  # noqa: F401

@@ -42,7 +42,8 @@ TERRITORY_TEAMS_NAV = (("Équipes", routes.ADMIN_TERRITORY_TEAMS),)
 TERRITORY_NAV = (("Motifs du territoire", routes.ADMIN_TERRITORY_MOTIFS),
                  ("Organisations du territoire", routes.ADMIN_TERRITORY_ORGANISATIONS),
                  ("Fiches usagers", routes.ADMIN_TERRITORY_USAGER_FIELDS),
-                 ("Journal de sécurité", routes.ADMIN_SECURITY_LOG))
+                 ("Journal de sécurité", routes.ADMIN_SECURITY_LOG),
+                 ("Sectorisation", routes.ADMIN_TERRITORY_SECTORS))
 # Shown to super admins.
 SUPER_ADMIN_NAV = (("Super admin", routes.SUPER_ADMIN),)
 

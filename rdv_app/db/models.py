@@ -348,6 +348,59 @@ class Motif(SQLModel, table=True):
     updated_at: datetime = _created()
 
 
+# --------------------------------------------------------------------------- sectorisation
+
+
+class Sector(SQLModel, table=True):
+    """A geographic sector of a territory (domain.md section 10): zones of communes or streets."""
+
+    __tablename__ = "sector"
+    __table_args__ = (sa.UniqueConstraint("territory_id", "human_id", name="uq_sector_territory_human_id"),
+                      *_max_lengths(name=limits.LABEL, human_id=limits.CODE))
+    id: int | None = Field(default=None, primary_key=True)
+    territory_id: int = _fk("territory.id")
+    name: str
+    human_id: str
+    created_at: datetime = _created()
+
+
+class SectorZone(SQLModel, table=True):
+    """A commune (INSEE code) or one street of it (its Base Adresse Nationale id, "<city_code>_<4 chars>");
+    `street_ban_id` is empty for a commune, so that one unique constraint covers both levels."""
+
+    __tablename__ = "sector_zone"
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("level", enums.ZoneLevel), name="level"),
+        sa.CheckConstraint("(level = 'city') = (street_ban_id = '')", name="street_of_level"),
+        sa.UniqueConstraint("sector_id", "level", "city_code", "street_ban_id", name="uq_sector_zone_place"),
+        sa.Index("ix_sector_zone_city_street", "city_code", "street_ban_id"),
+        *_max_lengths(city_name=limits.LABEL, city_code=limits.CODE, street_name=limits.LABEL,
+                      street_ban_id=limits.CODE),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    sector_id: int = _fk("sector.id")
+    level: str
+    city_code: str
+    city_name: str
+    street_ban_id: str = ""
+    street_name: str = ""
+
+
+class SectorAttribution(SQLModel, table=True):
+    """A sector attributed to an organisation, or to one of its agents (level agent)."""
+
+    __tablename__ = "sector_attribution"
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("level", enums.AttributionLevel), name="level"),
+        sa.CheckConstraint("(level = 'agent') = (agent_id IS NOT NULL)", name="agent_of_level"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    sector_id: int = _fk("sector.id")
+    organisation_id: int = _fk("organisation.id")
+    agent_id: int | None = _fk("agent.id", nullable=True)
+    level: str
+
+
 # --------------------------------------------------------------------------- availability
 
 

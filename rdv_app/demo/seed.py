@@ -46,6 +46,9 @@ from rdv_app.db.models import (
     Rdv,
     RdvAgent,
     ReferentAssignation,
+    Sector,
+    SectorAttribution,
+    SectorZone,
     Service,
     Team,
     Territory,
@@ -67,7 +70,9 @@ from rdv_app.domain.enums import (
     NoticeLevel,
     RdvNotificationLevel,
     RdvStatus,
+    SectorisationLevel,
     VisibilityType,
+    ZoneLevel,
 )
 from rdv_app.domain.recurrence import Recurrence, nth_weekday
 from rdv_app.services.agents import webcal
@@ -554,6 +559,7 @@ class _DemoBuilder:
         self._usagers()
         self._rdvs(slots)
         self._profiles_and_referents()
+        self._sectorisation()
 
     def _add(self, rows: Iterable[SQLModel]) -> None:
         """Add in bulk then flush, so that the next rows can point at the new ids."""
@@ -975,11 +981,68 @@ class _DemoBuilder:
         ]
         self._add(rows)
 
+    def _sectorisation(self) -> None:
+        """Sectors of communes attributed to organisations and an agent, and the two motifs booked by address
+        with their weekly plages; nothing else of the demo depends on them (no random draw)."""
+        created = self.reference - timedelta(weeks=_PAST_WEEKS + 2)
+        for spec, level, plage_spec in _SECTORISED_MOTIFS:
+            motif = Motif(organisation_id=require_id(self.organisations[spec.organisation]),
+                          service_id=require_id(self.services[spec.service]), name=spec.name, color=spec.color,
+                          default_duration_in_min=spec.duration, location_type=spec.location_type,
+                          bookable_by=spec.bookable_by, min_public_booking_delay=spec.min_delay,
+                          max_public_booking_delay=spec.max_delay, instruction_for_rdv=spec.instruction,
+                          sectorisation_level=level)
+            first_day = self.window_start + timedelta(days=min(plage_spec.weekdays))
+            plage = PlageOuverture(
+                agent_id=require_id(self.agents[plage_spec.agent]),
+                organisation_id=require_id(self.organisations[plage_spec.organisation]),
+                lieu_id=self.lieux[plage_spec.lieu].id if plage_spec.lieu else None, title=plage_spec.title,
+                first_day=first_day, start_time=plage_spec.start, end_time=plage_spec.end,
+                recurrence=Recurrence.weekly(plage_spec.weekdays, until=self.horizon).to_json(),
+                created_at=created, updated_at=created)
+            self._add([motif, plage])
+            self.motifs[spec.key] = motif
+            self._add([PlageOuvertureMotif(plage_ouverture_id=require_id(plage), motif_id=require_id(motif))])
+        territory_id = require_id(self.territories["62"])
+        for key, name, towns, organisations, agents in _SECTORS:
+            sector = Sector(territory_id=territory_id, name=name, human_id=key)
+            self._add([sector])
+            sector_id = require_id(sector)
+            self._add([
+                *(SectorZone(sector_id=sector_id, level=ZoneLevel.CITY.value, city_code=code, city_name=town)
+                  for code, town in towns),
+                *(SectorAttribution(sector_id=sector_id, organisation_id=require_id(self.organisations[org]),
+                                    level="organisation") for org in organisations),
+                *(SectorAttribution(sector_id=sector_id, organisation_id=require_id(self.organisations[org]),
+                                    agent_id=require_id(self.agents[agent]), level="agent") for org, agent in agents),
+            ])
+
 
 # --------------------------------------------------------------------------- helpers
 
 _AGENT_SPECS = {spec.key: spec for spec in _AGENTS}
 _ORGANISATION_SPECS = {spec.key: spec for spec in _ORGANISATIONS}
+
+
+# Sectorisation of the Pas-de-Calais (issue 28): two motifs booked by address, apart from the motifs
+# above (open to the whole département), with their plages and no RDV yet.
+_SECTORS = (
+    # (key, name, ((INSEE code, commune), ...), organisations attributed, (organisation, agent) attributed)
+    ("arras", "Arras", (("62041", "Arras"),), ("pmi_arras",), (("pmi_arras", "julien"),)),
+    ("lens-lievin", "Lens et Liévin", (("62498", "Lens"), ("62510", "Liévin")), ("mds_lens",), ()),
+)
+_SECTORISED_MOTIFS = (
+    (_MotifSpec("bilan_4_ans", "pmi_arras", "pmi", "Bilan de santé des 4 ans", PUBLIC_OFFICE, 30, "#5e35b1",
+                EVERYONE, "Apportez le carnet de santé et les lunettes de votre enfant s'il en porte."),
+     SectorisationLevel.AGENT.value,
+     _PlageSpec("julien", "pmi_arras", "Bilans des 4 ans", "arras_centre", ("bilan_4_ans",), time(14), time(17),
+                weekdays=(THU,))),
+    (_MotifSpec("demarches", "mds_lens", "social", "Aide aux démarches administratives", PUBLIC_OFFICE, 30,
+                "#455a64", EVERYONE, "Apportez vos courriers et vos identifiants CAF, impots.gouv et ameli."),
+     SectorisationLevel.ORGANISATION.value,
+     _PlageSpec("karim", "mds_lens", "Aide aux démarches", "lens", ("demarches",), time(9), time(12),
+                weekdays=(FRI,))),
+)
 
 
 def _territory_of(organisation: str) -> str:

@@ -53,6 +53,20 @@ class SectorisationLevel(StrEnum):
     AGENT = "agent"
 
 
+class ZoneLevel(StrEnum):
+    """What a sector's zone covers: a whole commune, or one street of it (Base Adresse Nationale ids)."""
+
+    CITY = "city"
+    STREET = "street"
+
+
+class AttributionLevel(StrEnum):
+    """A sector is attributed to an organisation, or to one agent of an organisation."""
+
+    ORGANISATION = "organisation"
+    AGENT = "agent"
+
+
 class RdvStatus(StrEnum):
     UNKNOWN = "unknown"
     SEEN = "seen"

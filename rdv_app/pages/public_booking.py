@@ -113,13 +113,74 @@ def place_view() -> rx.Component:
             rx.button("Rechercher", type="submit", size="3", width="100%"),
             width="100%"), on_submit=S.search_place, reset_on_submit=False, width="100%",
             aria_label="Recherche"),
+        rx.text("Ou, pour les services qui reçoivent selon votre adresse :", color=styles.TEXT_MUTED),
+        address_search(),
+        width="100%", spacing="3",
+    )
+
+
+def address_search() -> rx.Component:
+    """The usager's address with Base Adresse Nationale suggestions, each a link that keeps the address in
+    the page's address (reload and sharing keep it)."""
+    return rx.vstack(
+        rx.box(
+            rx.el.label("Votre adresse", html_for="champ-adresse", class_name="field-label"),
+            rx.el.p("Certains services reçoivent selon votre adresse. Commencez à la saisir, puis choisissez-la "
+                    "parmi les adresses proposées.", id="champ-adresse-aide", class_name="field-hint"),
+            rx.el.input(id="champ-adresse", name="adresse", type="text", auto_complete="street-address",
+                        class_name="text-input", aria_describedby="champ-adresse-aide",
+                        on_change=lambda value: S.type_address(value)),
+            width="100%"),
+        rx.box(
+            rx.cond(S.address_suggestions.length() > 0,
+                    rx.el.nav(choice_list(S.address_suggestions), aria_label="Adresses proposées", width="100%"),
+                    rx.fragment()),
+            rx.cond(S.address_hint != "", rx.el.p(S.address_hint, class_name="field-hint"), rx.fragment()),
+            aria_live="polite", width="100%"),
+        width="100%", spacing="2",
+    )
+
+
+def address_view() -> rx.Component:
+    return rx.vstack(step_heading("Quelle est votre adresse ?"), back_link(), address_search(),
+                     width="100%", spacing="3")
+
+
+def address_line() -> rx.Component:
+    """In a sectorised territory: the address chosen and a link to change it, or a link to give it."""
+    return rx.cond(
+        S.address_href != "",
+        rx.el.p(rx.cond(S.address_label != "", rx.fragment(rx.el.span("Votre adresse : "),
+                                                            rx.el.strong(S.address_label), rx.el.span(" · ")),
+                        rx.fragment()),
+                rx.link(rx.cond(S.address_label != "", "Changer d'adresse",
+                                "Indiquez votre adresse pour voir tous les rendez-vous proposés près de chez vous"),
+                        href=S.address_href)),
+        rx.fragment())
+
+
+def uncovered_view() -> rx.Component:
+    def contact(line: Choice) -> rx.Component:
+        return rx.el.li(rx.el.strong(line.label, display="block"),
+                        rx.cond(line.detail != "", rx.el.span("Téléphone : ", rx.link(line.detail, href="tel:" + line.detail),
+                                                              display="block"), rx.fragment()),
+                        rx.cond(line.extra != "", rx.el.span("Email : ", rx.link(line.extra, href="mailto:" + line.extra),
+                                                             display="block"), rx.fragment()),
+                        style=_CARD)
+
+    return rx.vstack(
+        step_heading("Votre adresse n'est couverte par aucun secteur"), summary(), back_link(),
+        rx.text("Aucun service ne propose de rendez-vous en ligne à votre adresse. Contactez l'une de ces "
+                "organisations :"),
+        rx.el.ul(rx.foreach(S.contacts, contact), style={"list_style": "none", "padding": 0, "margin": 0,
+                                                         "display": "grid", "gap": "0.75rem", "width": "100%"}),
         width="100%", spacing="3",
     )
 
 
 def choices_view(title: str, empty: str) -> rx.Component:
     return rx.vstack(
-        step_heading(title), back_link(),
+        step_heading(title), back_link(), address_line(),
         rx.cond(S.notice != "", rx.el.p(S.notice, role="status"), rx.fragment()),
         rx.cond(S.choices.length() > 0, choice_list(S.choices), rx.text(empty)),
         width="100%", spacing="3",
@@ -313,6 +374,8 @@ def booking_page() -> rx.Component:
             rx.match(
                 S.step,
                 ("place", place_view()),
+                ("adresse", address_view()),
+                ("hors-secteur", uncovered_view()),
                 ("service", choices_view("Choisissez un service", "Aucun service ne propose de rendez-vous en ligne.")),
                 ("motif", choices_view("Choisissez le motif de votre rendez-vous",
                                        "Aucun motif n'est proposé en ligne pour ce service.")),

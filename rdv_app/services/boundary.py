@@ -286,6 +286,16 @@ FIELDS: dict[str, Field] = {
     "link_hash": Field("lien", limits.SECRET),
     "link_expires_at": Field("fin du lien"),
     "identity": Field("identité FranceConnect"),
+    # sectorisation (issue 28)
+    "sector_id": Field("secteur"),
+    "zone_id": Field("zone"),
+    "attribution_id": Field("attribution"),
+    "attributed_organisation_id": Field("organisation attributaire"),
+    "human_id": Field("identifiant du secteur", limits.CODE),
+    "street_ban_id": Field("identifiant de la rue", limits.CODE),
+    "street_name": Field("rue", limits.LABEL),
+    "sector": Field("adresse de l'usager"),
+    "by_address": Field("recherche selon l'adresse de l'usager"),
 }
 
 _registry: list[Callable[..., Any]] = []

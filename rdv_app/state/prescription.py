@@ -119,6 +119,10 @@ class PrescriptionState(OrganisationPageState, AgentState):
             raise DomainError("Votre session a expiré : reconnectez-vous.")
         return self._agent_id, int(self.current_org_id)
 
+    def _for_usager(self) -> int | None:
+        """The usager of the link, whose address the search uses in a sectorised territory."""
+        return int(self.usager_id) if self.usager_from_link and self.usager_id.isdigit() else None
+
     def _before_load(self) -> None:
         self.step, self.error, self.busy = "creneau", "", False
         self.service_id = self.motif_key = self.motif_id = self.lieu_id = self.starts_at = ""
@@ -128,9 +132,6 @@ class PrescriptionState(OrganisationPageState, AgentState):
         self._reset_usager_search()
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
-        found = await within(UnitOfWork(read_only=True),
-                             lambda uow: prescription.services(uow, agent_id, organisation_id))
-        self.services = [Option(str(s.id), s.name) for s in found]
         raw = self.router.url.query_parameters.get("usager", "")
         if raw.isdigit():
             try:
@@ -140,6 +141,10 @@ class PrescriptionState(OrganisationPageState, AgentState):
                 self.error = f"L'usager du lien n'a pas été repris : {exc.message}"
             else:
                 self.usager_id, self.usager_name, self.usager_from_link = str(chosen.id), chosen.name, True
+        for_usager = self._for_usager()
+        found = await within(UnitOfWork(read_only=True),
+                             lambda uow: prescription.services(uow, agent_id, organisation_id, usager_id=for_usager))
+        self.services = [Option(str(s.id), s.name) for s in found]
         if len(self.services) == 1:
             await self._choose_service(self.services[0].value)
 
@@ -156,10 +161,10 @@ class PrescriptionState(OrganisationPageState, AgentState):
         self.motif_id = self.lieu_id = ""
         if not value.isdigit():
             return
-        who = self._who()
+        who, for_usager = self._who(), self._for_usager()
         try:
             found = await within(UnitOfWork(read_only=True),
-                                 lambda uow: prescription.motifs(uow, *who, int(value)))
+                                 lambda uow: prescription.motifs(uow, *who, int(value), usager_id=for_usager))
         except DomainError as exc:
             self.error = exc.message
             return
@@ -176,18 +181,19 @@ class PrescriptionState(OrganisationPageState, AgentState):
             return
         self.busy = True
         yield
-        who, value = self._who(), self.motif_key
+        who, value, for_usager = self._who(), self.motif_key, self._for_usager()
         public_office = value.startswith("public_office:")
         try:
             if public_office:
                 lieux = await within(UnitOfWork(read_only=True),
-                                     lambda uow: prescription.lieux(uow, *who, value))
+                                     lambda uow: prescription.lieux(uow, *who, value, usager_id=for_usager))
                 self.places = [PlaceCard(str(c.motif_id), str(c.lieu_id), c.name,
                                          _detail(c.address, c.organisation_name), _next(c.next_availability))
                                for c in lieux]
             else:
                 cards = await within(UnitOfWork(read_only=True),
-                                     lambda uow: prescription.organisations(uow, *who, value))
+                                     lambda uow: prescription.organisations(uow, *who, value,
+                                                                            usager_id=for_usager))
                 self.places = [PlaceCard(str(c.motif_id), "", c.name, c.phone_number or "",
                                          _next(c.next_availability)) for c in cards]
         except DomainError as exc:
@@ -225,7 +231,7 @@ class PrescriptionState(OrganisationPageState, AgentState):
         self.error = ""
         try:
             week = await within(UnitOfWork(read_only=True), lambda uow: prescription.week(
-                uow, *who, motif_id, lieu_id, from_day))
+                uow, *who, motif_id, lieu_id, from_day, usager_id=self._for_usager()))
         except DomainError as exc:
             self.error = exc.message
             return
@@ -371,7 +377,8 @@ class PrescriptionState(OrganisationPageState, AgentState):
             booked = await within(uow, lambda uow: prescribe_rdv(
                 uow, *who, usager_id=int(self.usager_id), motif_id=int(self.motif_id),
                 starts_at=datetime.fromisoformat(self.starts_at),
-                lieu_id=int(self.lieu_id) if self.lieu_id else None, booking_key=self._booking_key))
+                lieu_id=int(self.lieu_id) if self.lieu_id else None, booking_key=self._booking_key,
+                by_address=self._for_usager() is not None))
         except SlotTaken:
             self.busy, self.error, self.step = False, SLOT_GONE, "creneau"
             await self._show_week()

@@ -9,6 +9,7 @@ usager_auth, booking).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
@@ -26,8 +27,10 @@ from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import in_thread, within
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import ants, clock, datefmt
+from rdv_app.domain import ants, clock, datefmt, sectorisation
+from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.services.errors import DomainError, FieldErrors
+from rdv_app.services.integrations import addresses
 from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import booking, public_prescripteur, public_search
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
@@ -48,8 +51,12 @@ from rdv_app.state.typed_event import event
 
 logger = logging.getLogger(__name__)
 
+ADDRESS_DEBOUNCE_SECONDS = 0.3
+ADDRESS_UNAVAILABLE = ("La recherche d'adresses ne répond pas pour l'instant. Réessayez dans quelques instants, "
+                       "ou contactez directement le service concerné.")
+
 # Query parameters, in the order of the steps.
-PARAMS = ("departement", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
+PARAMS = ("departement", "adresse", "commune", "rue", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
 AFTER = {name: PARAMS[index + 1:] for index, name in enumerate(PARAMS)}
 
 
@@ -197,6 +204,10 @@ class BookingPage:
     starts_at: datetime | None = None
     for_usager_id: int | None = None
     prescripteur_href: str = ""  # "Je suis un prescripteur", where motifs are open to prescripteurs
+    sector: SectorAddress | None = None  # the usager's address, in a sectorised territory
+    address_label: str = ""  # as chosen among the suggestions
+    address_href: str = ""  # to give or change the address, in a sectorised territory
+    contacts: list[Choice] = field(default_factory=list)  # organisations to call when no sector covers it
 
     def url(self, **changes: str | int | None) -> str:
         return booking_address(self.base, self.params, **changes)
@@ -217,6 +228,9 @@ class BookingPage:
             scope = PublicScope(info.territory_id, info.id)
             self.scope_title = info.name
             self.organisation_scoped = True
+            if public_search.asks_address(uow, scope):  # motifs by sector are booked from the search by address
+                self.sector = sectorisation.UNKNOWN_ADDRESS
+                scope = PublicScope(info.territory_id, info.id, sector=self.sector)
         else:
             self.base = routes.PUBLIC_BOOKING
             self.organisation_scoped = False
@@ -231,6 +245,10 @@ class BookingPage:
                 return
             scope = PublicScope(found.territory_id)
             self.scope_title = f"{found.name} ({found.departement_number})"
+            if public_search.asks_address(uow, scope):
+                scope = self._address(uow, scope)
+                if self.step:
+                    return
         if public_prescripteur.motifs(uow, scope):
             self.prescripteur_href = routes.PUBLIC_PRESCRIPTEUR + "?" + urlencode(
                 {"org": scope.organisation_id} if scope.organisation_id else {"departement": self.place})
@@ -244,6 +262,35 @@ class BookingPage:
         if not self._slot(uow):
             return
         self._after_slot(uow)
+
+    def _address(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
+        """In a sectorised territory, the usager's address (`adresse`, `commune`, `rue`: a Base Adresse
+        Nationale suggestion chosen, on the first step or on the address step `etape=adresse`). Without it,
+        only the motifs open to the whole département are offered, with a link to give it; an address no
+        sector covers leaves those too, and the organisations to contact when there are none."""
+        sector = sectorisation.address_of(self.params.get("commune", ""), self.params.get("rue", ""))
+        self.address_href = self.url(adresse="", commune="", rue="", etape="adresse")
+        if sector is None:
+            if self.params.get("etape") == "adresse":
+                self.step = "adresse"
+                self.change_href = self.url(etape="")
+            self.sector = sectorisation.UNKNOWN_ADDRESS
+            return PublicScope(scope.territory_id, sector=self.sector)
+        self.sector = sector
+        scope = PublicScope(scope.territory_id, sector=sector)
+        self.address_label = self.params.get("adresse") or sector.city_code
+        self.summary.append(Recap("Adresse", self.address_label))
+        if public_search.address_covered(uow, scope):
+            return scope
+        if public_search.services(uow, scope):
+            self.notice = (f"{public_search.ADDRESS_NOT_COVERED} : seuls les rendez-vous ouverts à tout le "
+                           "département vous sont proposés.")
+            return scope
+        self.step = "hors-secteur"
+        self.change_href = self.address_href
+        self.contacts = [Choice(o.name, "", o.phone_number or "", o.email or "")
+                         for o in public_search.uncovered_contacts(uow, scope)]
+        return scope
 
     def _motif_choice(self, uow: UnitOfWork, scope: PublicScope) -> MotifChoice | None:
         params = self.params
@@ -294,7 +341,7 @@ class BookingPage:
             return True
         self.change_href = self.url(motif="")
         if choice.needs_lieu:
-            cards = public_search.lieux(uow, choice)
+            cards = public_search.lieux(uow, choice, sector=self.sector)
             if lieu_id is not None:  # a deep link fixing the lieu
                 fixed = [c for c in cards if c.lieu_id == lieu_id]
                 if fixed:
@@ -304,7 +351,7 @@ class BookingPage:
             self.choices = [Choice(c.name, self.url(m=c.motif_id, lieu=c.lieu_id), c.address,
                                    _next_label(c.next_availability)) for c in cards]
         else:
-            organisations = public_search.organisations(uow, choice)
+            organisations = public_search.organisations(uow, choice, sector=self.sector)
             if len(organisations) == 1 and self.organisation_scoped:
                 self.params["m"] = str(organisations[0].motif_id)
                 return self._place_of(uow, choice)
@@ -317,7 +364,8 @@ class BookingPage:
         assert self.motif_id is not None
         details = public_search.motif_details(uow, self.motif_id)
         starts_at = _instant(self.params.get("creneau"))
-        if starts_at is not None and public_search.slot_offered(uow, self.motif_id, self.lieu_id, starts_at):
+        if starts_at is not None and public_search.slot_offered(uow, self.motif_id, self.lieu_id, starts_at,
+                                                                                    sector=self.sector):
             self.starts_at = starts_at
             self.summary.append(Recap("Date", datefmt.long_datetime(starts_at, details.timezone)))
             return True
@@ -329,7 +377,8 @@ class BookingPage:
         self.change_href = self.url(m="")
         if self.params.get("indisponible"):
             self.notice = lifecycle.SLOT_TAKEN
-        week = public_search.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")))
+        week = public_search.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
+                                  sector=self.sector)
         self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
         self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
             TimeButton(label, self.url(creneau=iso), f"{d.label} à {label}") for iso, label in d.times])
@@ -407,7 +456,7 @@ class BookingPage:
 
 # What the state keeps of a `BookingPage` for the handlers, and not for the browser.
 _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif_id": "_motif_id",
-         "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id"}
+         "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id", "sector": "_sector"}
 
 
 class PublicBookingState(UsagerSessionChecked, rx.State):
@@ -466,6 +515,15 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     device: str = rx.Cookie("", name=routes.USAGER_DEVICE_COOKIE, path="/", same_site="lax", max_age=60 * 60 * 24 * 365)
     prescripteur_href: rx.Field[str] = rx.field("")
 
+    # The usager's address in a sectorised territory: Base Adresse Nationale suggestions as they type.
+    address_suggestions: rx.Field[list[Choice]] = rx.field(default_factory=list)
+    address_hint: rx.Field[str] = rx.field("")
+    contacts: rx.Field[list[Choice]] = rx.field(default_factory=list)
+    address_label: rx.Field[str] = rx.field("")
+    address_href: rx.Field[str] = rx.field("")
+    _sector: SectorAddress | None = None
+    _address_asked: int = 0
+
     # The pre-demande number of an ANTS motif, checked live with ANTS (integrations.md 1d).
     ants_required: rx.Field[bool] = rx.field(False)
     ants_number: rx.Field[str] = rx.field("")
@@ -508,6 +566,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         self._field_errors({})
         self.submitting = self.accepted = False
         self._forget_ants_check()
+        self.address_suggestions, self.address_hint = [], ""
         params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
         path = self.router.url.path or routes.PUBLIC_BOOKING
         usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
@@ -542,6 +601,34 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
             self.place_error = exc.message
             return None
         return rx.redirect(f"{routes.PUBLIC_BOOKING}?{urlencode({'departement': found.departement_number})}")
+
+    @event
+    def type_address(self, value: str):
+        """Suggestions follow the typing, once it pauses (`suggest_addresses`)."""
+        self._address_asked += 1
+        return PublicBookingState.suggest_addresses(str(value or ""), self._address_asked)
+
+    @event(background=True)
+    async def suggest_addresses(self, query: str, asked: int):
+        """In the background, so that typing is never queued behind the wait; only the latest typing's
+        answer is shown."""
+        await asyncio.sleep(ADDRESS_DEBOUNCE_SECONDS)
+        async with self:
+            if asked != self._address_asked:
+                return  # typed again meanwhile
+        found = await addresses.suggest_addresses(query)
+        async with self:
+            if asked != self._address_asked:
+                return
+            links = [(s.label, public_search.address_params(s)) for s in found or []]
+            self.address_suggestions = [Choice(label, self._url(**params)) for label, params in links if params]
+            if found is None:
+                self.address_hint = ADDRESS_UNAVAILABLE
+            elif not self.address_suggestions and addresses.worth_asking(query):
+                self.address_hint = ("Aucune adresse ne correspond. Vérifiez l'orthographe ou saisissez le nom de "
+                                     "la commune.")
+            else:
+                self.address_hint = ""
 
     @event
     async def create_account(self, form: dict[str, str]):
@@ -688,7 +775,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
                 return
         choice = dict(motif_id=self._motif_id, starts_at=self._starts_at, lieu_id=self._lieu_id,
                       booking_key=self._params.get("cle", ""), for_usager_id=self._for_usager_id,
-                      accepted_conditions=self.accepted)
+                      accepted_conditions=self.accepted, sector=self._sector)
         uow = UnitOfWork()
         try:
             booked = await within(uow, lambda uow: lifecycle.book_rdv(uow, usager_id, **choice))

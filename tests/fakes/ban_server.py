@@ -16,12 +16,16 @@ from urllib.parse import parse_qs, urlsplit
 from pg import free_port
 
 ADDRESSES = [
-    {"label": "1 Rue de la Paix 62000 Arras", "postcode": "62000", "citycode": "62041", "city": "Arras"},
-    {"label": "10 Rue de la Paix 62000 Arras", "postcode": "62000", "citycode": "62041", "city": "Arras"},
-    {"label": "1 Place des Héros 62000 Arras", "postcode": "62000", "citycode": "62041", "city": "Arras"},
-    {"label": "2 Rue de Paris 62300 Lens", "postcode": "62300", "citycode": "62498", "city": "Lens"},
+    {"label": "1 Rue de la Paix 62000 Arras", "postcode": "62000", "citycode": "62041", "city": "Arras",
+     "id": "62041_0570_00001", "street": "Rue de la Paix"},
+    {"label": "10 Rue de la Paix 62000 Arras", "postcode": "62000", "citycode": "62041", "city": "Arras",
+     "id": "62041_0570_00010", "street": "Rue de la Paix"},
+    {"label": "1 Place des Héros 62000 Arras", "postcode": "62000", "citycode": "62041", "city": "Arras",
+     "id": "62041_0350_00001", "street": "Place des Héros"},
+    {"label": "2 Rue de Paris 62300 Lens", "postcode": "62300", "citycode": "62498", "city": "Lens",
+     "id": "62498_0420_00002", "street": "Rue de Paris"},
     {"label": "12 Rue du Général de Gaulle 97400 Saint-Denis", "postcode": "97400", "citycode": "97411",
-     "city": "Saint-Denis"},
+     "city": "Saint-Denis", "id": "97411_1234_00012", "street": "Rue du Général de Gaulle"},
 ]
 
 

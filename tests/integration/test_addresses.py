@@ -26,12 +26,15 @@ def _suggest(query: str, base_url: str) -> list[AddressSuggestion] | None:
 
 def test_suggestions_carry_the_postal_and_insee_codes(ban: FakeBan) -> None:
     assert _suggest("  1 rue de la paix arras ", ban.url) == [
-        AddressSuggestion("1 Rue de la Paix 62000 Arras", "62000", "62041", "Arras"),
-        AddressSuggestion("10 Rue de la Paix 62000 Arras", "62000", "62041", "Arras"),
+        AddressSuggestion("1 Rue de la Paix 62000 Arras", "62000", "62041", "Arras", "62041_0570_00001",
+                          "Rue de la Paix"),
+        AddressSuggestion("10 Rue de la Paix 62000 Arras", "62000", "62041", "Arras", "62041_0570_00010",
+                          "Rue de la Paix"),
     ]
     assert ban.queries == ["1 rue de la paix arras"]
     assert _suggest("general gaulle saint", ban.url) == [
-        AddressSuggestion("12 Rue du Général de Gaulle 97400 Saint-Denis", "97400", "97411", "Saint-Denis")]
+        AddressSuggestion("12 Rue du Général de Gaulle 97400 Saint-Denis", "97400", "97411", "Saint-Denis",
+                          "97411_1234_00012", "Rue du Général de Gaulle")]
     assert _suggest("rue inconnue nulle part", ban.url) == []
 
 

@@ -112,11 +112,15 @@ def test_seed_creates_the_demo_of_the_issue(uow: UnitOfWork) -> None:
     assert _all(session, AgentTerritorialRole)
 
     motifs = _all(session, Motif)
-    assert len(motifs) == 10
+    assert len(motifs) == 12
     assert {m.location_type for m in motifs} == {"public_office", "phone", "home"}
     assert {"everyone", "agents"} <= {m.bookable_by for m in motifs}
     collectifs = [m for m in motifs if m.collectif]
     assert len(collectifs) == 1 and collectifs[0].location_type == "public_office"
+    # Sectorisation (issue 28): two motifs booked by address, every other one open to the whole département.
+    assert sorted(m.sectorisation_level for m in motifs).count("departement") == 10
+    assert {m.name: m.sectorisation_level for m in motifs if m.sectorisation_level != "departement"} == {
+        "Bilan de santé des 4 ans": "agent", "Aide aux démarches administratives": "organisation"}
     assert all(20 <= m.default_duration_in_min <= 60 and m.instruction_for_rdv and m.color for m in motifs)
     lieux = _all(session, Lieu)
     assert {"Arras", "Lens", "Béthune", "Saint-Denis"} <= {lieu.address.rsplit(" ", 1)[-1] for lieu in lieux}

@@ -30,6 +30,8 @@ class AddressSuggestion:
     post_code: str
     city_code: str  # INSEE
     city_name: str
+    ban_id: str = ""  # the feature's id: "62041_0570_00001" (a number), "62041_0570" (a street), "62041" (a town)
+    street_name: str = ""  # "Rue de la Paix"; "" for a town
 
 
 def worth_asking(query: str) -> bool:
@@ -40,8 +42,10 @@ def _suggestion(feature: Any) -> AddressSuggestion | None:
     properties = feature.get("properties") if isinstance(feature, dict) else None
     if not isinstance(properties, dict) or not isinstance(properties.get("label"), str):
         return None
+    street = properties.get("street") or (properties.get("name") if properties.get("type") == "street" else "")
     return AddressSuggestion(label=properties["label"], post_code=str(properties.get("postcode") or ""),
-                             city_code=str(properties.get("citycode") or ""), city_name=str(properties.get("city") or ""))
+                             city_code=str(properties.get("citycode") or ""), city_name=str(properties.get("city") or ""),
+                             ban_id=str(properties.get("id") or ""), street_name=str(street or ""))
 
 
 async def suggest_addresses(query: str, *, base_url: str | None = None) -> list[AddressSuggestion] | None:

@@ -27,6 +27,7 @@ from rdv_app.domain import datefmt
 from rdv_app.domain.enums import LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.masking import preview
+from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.domain.slots import Searcher
 from rdv_app.domain.usager_search import parse_query
 from rdv_app.metrics import SLOT_SEARCH, timed
@@ -41,6 +42,7 @@ from rdv_app.services.online_booking.public_search import (
     PublicWeek,
     ServiceChoice,
 )
+from rdv_app.services.organisation import sectors
 from rdv_app.services.rights import (
     AgentScope,
     agent_scope,
@@ -48,6 +50,7 @@ from rdv_app.services.rights import (
     prescription_motifs,
     prescription_usager,
     prescription_usagers,
+    territory_of,
 )
 from rdv_app.services.usagers import usagers as usagers_service
 from rdv_app.services.usagers.usagers import UsagerSearch, UsagerSummary
@@ -84,8 +87,19 @@ class Prescribed:
     organisation_email: str | None
 
 
-def _motifs(uow: UnitOfWork, scope: AgentScope, now: datetime | None) -> list[Motif]:
-    return public_search.offered_motifs(uow, prescription_motifs(uow, scope), now)
+def _motifs(uow: UnitOfWork, scope: AgentScope, now: datetime | None,
+            address: SectorAddress | None = None) -> list[Motif]:
+    motifs = public_search.offered_motifs(uow, prescription_motifs(uow, scope), now)
+    return sectors.offered_in_sectors(uow, territory_of(uow, scope.organisation_id), motifs, address)
+
+
+def usager_address(uow: UnitOfWork, scope: AgentScope, usager_id: int | None) -> SectorAddress | None:
+    """The address of the usager the search is for, in a sectorised territory (their commune): motifs
+    sectorised by organisation or agent are offered where their sectors cover it. None: no usager yet."""
+    if usager_id is None:
+        return None
+    usager = prescription_usager(uow, scope, usager_id)
+    return sectors.usager_address(uow, territory_of(uow, scope.organisation_id), usager)
 
 
 @boundary
@@ -98,29 +112,30 @@ def is_offered(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> bo
 
 @boundary
 def services(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
-             now: datetime | None = None) -> list[ServiceChoice]:
-    """Services with a motif the agent may book by prescription, by name."""
+             now: datetime | None = None, usager_id: int | None = None) -> list[ServiceChoice]:
+    """Services with a motif the agent may book by prescription (for the usager's address), by name."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
-    ids = {m.service_id for m in _motifs(uow, scope, now)}
+    ids = {m.service_id for m in _motifs(uow, scope, now, usager_address(uow, scope, usager_id))}
     rows = uow.session.exec(select(Service).where(col(Service.id).in_(ids)).order_by(Service.name)).all()
     return [ServiceChoice(require_id(s), s.name) for s in rows]
 
 
 @boundary
 def motifs(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, service_id: int,
-           now: datetime | None = None) -> list[MotifChoice]:
+           now: datetime | None = None, usager_id: int | None = None) -> list[MotifChoice]:
     """The service's motifs, one choice per name and location type across the territory's organisations."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     grouped: dict[str, list[Motif]] = {}
-    for motif in _motifs(uow, scope, now):
+    for motif in _motifs(uow, scope, now, usager_address(uow, scope, usager_id)):
         if motif.service_id == service_id:
             grouped.setdefault(public_search.motif_key(motif), []).append(motif)
     choices = [public_search.choice_of(key, found) for key, found in grouped.items()]
     return sorted(choices, key=lambda c: (c.name.casefold(), c.location_type))
 
 
-def _choice(uow: UnitOfWork, scope: AgentScope, key: str, now: datetime | None) -> MotifChoice:
-    found = [m for m in _motifs(uow, scope, now) if public_search.motif_key(m) == key]
+def _choice(uow: UnitOfWork, scope: AgentScope, key: str, now: datetime | None,
+            address: SectorAddress | None = None) -> MotifChoice:
+    found = [m for m in _motifs(uow, scope, now, address) if public_search.motif_key(m) == key]
     if not found:
         raise NotFound(GONE)
     return public_search.choice_of(key, found)
@@ -128,30 +143,34 @@ def _choice(uow: UnitOfWork, scope: AgentScope, key: str, now: datetime | None) 
 
 @boundary
 def lieux(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_key: str,
-          now: datetime | None = None) -> list[LieuCard]:
+          now: datetime | None = None, usager_id: int | None = None) -> list[LieuCard]:
     """The lieux of the territory offering the motif chosen (sur place), soonest availability first."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
-    return public_search.lieux(uow, _choice(uow, scope, motif_key, now), now)
+    address = usager_address(uow, scope, usager_id)
+    return public_search.lieux(uow, _choice(uow, scope, motif_key, now, address), now, address)
 
 
 @boundary
 def organisations(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_key: str,
-                  now: datetime | None = None) -> list[OrganisationCard]:
+                  now: datetime | None = None, usager_id: int | None = None) -> list[OrganisationCard]:
     """The organisations offering the motif chosen by phone, at home or by visio."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
-    return public_search.organisations(uow, _choice(uow, scope, motif_key, now), now)
+    address = usager_address(uow, scope, usager_id)
+    return public_search.organisations(uow, _choice(uow, scope, motif_key, now, address), now, address)
 
 
 @boundary
 @timed(SLOT_SEARCH, kind="prescription")
 def week(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int, lieu_id: int | None,
-         from_day: date | None = None, now: datetime | None = None) -> PublicWeek:
-    """Seven days of slots of one organisation's motif, with its booking delays."""
+         from_day: date | None = None, now: datetime | None = None, usager_id: int | None = None) -> PublicWeek:
+    """Seven days of slots of one organisation's motif, with its booking delays (and, for the usager's
+    address, the agents of their sectors for a motif sectorised by agent)."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     motif = prescribable_motif(uow, scope, motif_id)
     _check_lieu(uow, motif, lieu_id)
     context = motif_context(uow, motif_id, motif.organisation_id)
-    return public_search.motif_week(uow, context, lieu_id, from_day, now, Searcher.PRESCRIPTEUR)
+    agent_ids = public_search.sector_agents(uow, context, usager_address(uow, scope, usager_id))
+    return public_search.motif_week(uow, context, lieu_id, from_day, now, Searcher.PRESCRIPTEUR, agent_ids)
 
 
 @boundary

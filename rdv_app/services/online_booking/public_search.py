@@ -34,6 +34,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
+from rdv_app.domain.sectorisation import SectorAddress, address_of, departement_of, street_id_of
 from rdv_app.domain.slots import (
     Searcher,
     Slot,
@@ -46,7 +47,9 @@ from rdv_app.metrics import SLOT_SEARCH, timed
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.integrations.addresses import AddressSuggestion
 from rdv_app.services.online_booking.booking import is_public_motif
+from rdv_app.services.organisation import sectors
 
 WEEK = 7
 _FIRST_WINDOW_DAYS = 14
@@ -60,10 +63,12 @@ PLACE_ERROR = "Saisissez un numéro de département (par exemple 62) ou un code 
 
 @dataclass(frozen=True)
 class PublicScope:
-    """Where the usager searches: a territory, or one organisation (its public link)."""
+    """Where the usager searches: a territory, or one organisation (its public link); with the usager's
+    address (`sector`), sectorised motifs only where a sector covering it is attributed (domain.md 6.2)."""
 
     territory_id: int
     organisation_id: int | None = None
+    sector: SectorAddress | None = None
 
 
 @dataclass(frozen=True)
@@ -251,19 +256,24 @@ def motif_key(motif: Motif) -> str:
 
 
 @boundary
-def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> list[LieuCard]:
-    """Lieux offering the motif (sur place), each with its next availability; soonest first, then by name."""
+def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None,
+          sector: SectorAddress | None = None) -> list[LieuCard]:
+    """Lieux offering the motif (sur place), each with its next availability; soonest first, then by name.
+    With the usager's address, a motif sectorised by agent offers only the plages of the sector's agents."""
     now = now or clock.now()
     cards: list[LieuCard] = []
     for motif_id in choice.motif_ids:
         context = motif_context(uow, motif_id, _organisation_of(uow, motif_id))
-        lieu_ids = set(uow.session.exec(
-            select(PlageOuverture.lieu_id).distinct()
-            .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
-            .where(PlageOuvertureMotif.motif_id == motif_id, col(PlageOuverture.lieu_id).is_not(None))).all())
+        agent_ids = sector_agents(uow, context, sector)
+        query = (select(PlageOuverture.lieu_id).distinct()
+                 .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
+                 .where(PlageOuvertureMotif.motif_id == motif_id, col(PlageOuverture.lieu_id).is_not(None)))
+        if agent_ids is not None:
+            query = query.where(col(PlageOuverture.agent_id).in_(list(agent_ids)))
+        lieu_ids = set(uow.session.exec(query).all())
         rows = uow.session.exec(select(Lieu).where(col(Lieu.id).in_(lieu_ids),
                                                    Lieu.availability == LieuAvailability.ENABLED.value)).all()
-        found = _next_slots(uow, context, now, [require_id(lieu) for lieu in rows])
+        found = _next_slots(uow, context, now, [require_id(lieu) for lieu in rows], agent_ids)
         for lieu in rows:
             slot = found.get(require_id(lieu))
             cards.append(LieuCard(lieu_id=require_id(lieu), motif_id=motif_id,
@@ -274,13 +284,14 @@ def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> 
 
 
 @boundary
-def organisations(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None) -> list[OrganisationCard]:
+def organisations(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None,
+                  sector: SectorAddress | None = None) -> list[OrganisationCard]:
     """Organisations offering the motif by phone, at home or by visio, with their next availability."""
     now = now or clock.now()
     cards = []
     for motif_id in choice.motif_ids:
         context = motif_context(uow, motif_id, _organisation_of(uow, motif_id))
-        slot = _next_slots(uow, context, now, [None]).get(None)
+        slot = _next_slots(uow, context, now, [None], sector_agents(uow, context, sector)).get(None)
         organisation = context.organisation
         cards.append(OrganisationCard(organisation_id=require_id(organisation), motif_id=motif_id,
                                       name=organisation.name, phone_number=organisation.phone_number,
@@ -318,22 +329,26 @@ def lieu_card(uow: UnitOfWork, motif_id: int, lieu_id: int) -> tuple[str, str]:
 @boundary
 @timed(SLOT_SEARCH, kind="public")
 def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | None = None,
-         now: datetime | None = None) -> PublicWeek:
+         now: datetime | None = None, sector: SectorAddress | None = None) -> PublicWeek:
     """Seven days of bookable start times from `from_day` (default: today), one button per start.
 
-    Days outside the booking window are marked closed; an empty week gives the next availability."""
-    return motif_week(uow, _public_context(uow, motif_id), lieu_id, from_day, now)
+    Days outside the booking window are marked closed; an empty week gives the next availability. With
+    the usager's address, a motif sectorised by agent offers only the sector's agents' plages."""
+    context = _public_context(uow, motif_id)
+    return motif_week(uow, context, lieu_id, from_day, now, agent_ids=sector_agents(uow, context, sector))
 
 
 def motif_week(uow: UnitOfWork, context: MotifContext, lieu_id: int | None, from_day: date | None,
-               now: datetime | None, searcher: Searcher = Searcher.USAGER) -> PublicWeek:
+               now: datetime | None, searcher: Searcher = Searcher.USAGER,
+               agent_ids: frozenset[int] | None = None) -> PublicWeek:
     """`week` for a motif the caller may show: the booking delays apply, as for every online booking."""
     now = now or clock.now()
     tz = context.time_zone
     today = now.astimezone(tz).date()
     first_day = max(from_day or today, today)
     last_day = first_day + timedelta(days=WEEK - 1)
-    search = load_search(uow, context, first_day, last_day, searcher=searcher, now=now, lieu_id=lieu_id)
+    search = load_search(uow, context, first_day, last_day, searcher=searcher, now=now, lieu_id=lieu_id,
+                         agent_ids=agent_ids)
     earliest, latest = booking_window(search)
     first_open = earliest.astimezone(tz).date()
     last_open = latest.astimezone(tz).date() if latest is not None else None
@@ -346,7 +361,8 @@ def motif_week(uow: UnitOfWork, context: MotifContext, lieu_id: int | None, from
         start = last_day + timedelta(days=1)
         end = horizon(context, searcher, now)
         if start <= end:
-            ahead = load_search(uow, context, start, end, searcher=searcher, now=now, lieu_id=lieu_id)
+            ahead = load_search(uow, context, start, end, searcher=searcher, now=now, lieu_id=lieu_id,
+                                agent_ids=agent_ids)
             following = _availability(next_availability(ahead, from_day=start, lieu_id=lieu_id), context)
     days = [DaySlots(day=day, label=datefmt.long_date(day),
                      closed=day < first_open or (last_open is not None and day > last_open), times=times)
@@ -357,7 +373,7 @@ def motif_week(uow: UnitOfWork, context: MotifContext, lieu_id: int | None, from
 
 @boundary
 def slot_offered(uow: UnitOfWork, motif_id: int, lieu_id: int | None, starts_at: datetime,
-                 now: datetime | None = None) -> bool:
+                 now: datetime | None = None, sector: SectorAddress | None = None) -> bool:
     """Whether the usager may book this start, as the engine that confirms the booking decides: a start
     from an edited or stale address (past, at night, beyond the booking window) is not offered."""
     now = now or clock.now()
@@ -365,8 +381,27 @@ def slot_offered(uow: UnitOfWork, motif_id: int, lieu_id: int | None, starts_at:
     day = starts_at.astimezone(context.time_zone).date()
     if not now.astimezone(context.time_zone).date() <= day <= horizon(context, Searcher.USAGER, now):
         return False
-    search = load_search(uow, context, day, day, searcher=Searcher.USAGER, now=now, lieu_id=lieu_id)
+    search = load_search(uow, context, day, day, searcher=Searcher.USAGER, now=now, lieu_id=lieu_id,
+                         agent_ids=sector_agents(uow, context, sector))
     return validate_slot(search, starts_at, lieu_id=lieu_id) is not None
+
+
+@boundary
+def uncovered_contacts(uow: UnitOfWork, scope: PublicScope) -> list[OrganisationInfo]:
+    """The territory's organisations, by name, for an usager whose address no sector covers."""
+    rows = uow.session.exec(select(Organisation).where(Organisation.territory_id == scope.territory_id)
+                            .order_by(col(Organisation.name))).all()
+    return [_info(o) for o in rows]
+
+
+def sector_agents(uow: UnitOfWork, context: MotifContext, sector: SectorAddress | None) -> frozenset[int] | None:
+    """The agents whose plages a motif may offer at the usager's address; None: any agent (no address, or a
+    motif not sectorised by agent)."""
+    if sector is None:
+        return None
+    motif = context.motif
+    return sectors.address_coverage(uow, context.organisation.territory_id, sector).agents_for(
+        motif.sectorisation_level, motif.organisation_id)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -390,7 +425,7 @@ def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) 
                             Organisation.territory_id == scope.territory_id)))
     if scope.organisation_id is not None:
         condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
-    return offered_motifs(uow, condition, now)
+    return sectors.offered_in_sectors(uow, scope.territory_id, offered_motifs(uow, condition, now), scope.sector)
 
 
 def offered_motifs(uow: UnitOfWork, condition: sa.ColumnElement[bool], now: datetime | None) -> list[Motif]:
@@ -418,7 +453,7 @@ def _organisation_of(uow: UnitOfWork, motif_id: int) -> int:
 
 
 def _next_slots(uow: UnitOfWork, context: MotifContext, now: datetime,
-                lieu_ids: list[int | None]) -> dict[int | None, Slot]:
+                lieu_ids: list[int | None], agent_ids: frozenset[int] | None = None) -> dict[int | None, Slot]:
     """Each lieu's next slot (None: at any lieu or without one). The first two weeks are loaded first
     (where almost every answer is); only the lieux still without a slot load the rest of the horizon,
     instead of months of RDVs for all. Each window is loaded once for all its lieux."""
@@ -431,7 +466,8 @@ def _next_slots(uow: UnitOfWork, context: MotifContext, now: datetime,
         missing = [lieu_id for lieu_id in lieu_ids if lieu_id not in found]
         if not missing or first_day > window_end:
             break
-        search = load_search(uow, context, first_day, window_end, searcher=Searcher.USAGER, now=now)
+        search = load_search(uow, context, first_day, window_end, searcher=Searcher.USAGER, now=now,
+                             agent_ids=agent_ids)
         for lieu_id in missing:
             # Never past the window's last day: later days' RDVs were not loaded.
             slot = next_availability(search, from_day=first_day, to_day=window_end, lieu_id=lieu_id)
@@ -456,3 +492,31 @@ def _info(organisation: Organisation) -> OrganisationInfo:
                             territory_id=organisation.territory_id, phone_number=organisation.phone_number,
                             email=organisation.email, website=organisation.website)
 
+
+
+# --------------------------------------------------------------------------- the usager's address
+
+
+ADDRESS_NOT_COVERED = "Votre adresse n'est couverte par aucun secteur"
+
+
+@boundary
+def asks_address(uow: UnitOfWork, scope: PublicScope) -> bool:
+    """Whether the search of a territory needs the usager's address: some of its motifs are sectorised."""
+    return sectors.territory_sectorised(uow, scope.territory_id)
+
+
+@boundary
+def address_covered(uow: UnitOfWork, scope: PublicScope) -> bool:
+    """Whether a sector of the territory covering the usager's address is attributed."""
+    return scope.sector is None or sectors.address_coverage(uow, scope.territory_id, scope.sector).covered
+
+
+def address_params(suggestion: AddressSuggestion) -> dict[str, str] | None:
+    """The booking address's parameters of a Base Adresse Nationale suggestion (None: not a French commune):
+    its département, label, commune and street."""
+    address = address_of(suggestion.city_code, street_id_of(suggestion.ban_id))
+    if address is None:
+        return None
+    return {"departement": departement_of(address.city_code), "adresse": suggestion.label,
+            "commune": address.city_code, "rue": address.street_ban_id}

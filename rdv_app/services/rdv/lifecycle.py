@@ -104,6 +104,7 @@ from rdv_app.domain.enums import (
 from rdv_app.domain.events import Actor, Change, RdvChanged, RecordChanged
 from rdv_app.domain.names import usager_name
 from rdv_app.domain.rdv_move import edit_rule, refusal_message
+from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.domain.slots import Searcher, SlotSearch, conflicts, validate_slot
 from rdv_app.domain.usager_link import CancelRefusal, cancel_rule
 from rdv_app.services import audit
@@ -117,7 +118,7 @@ from rdv_app.services.online_booking.public_prescripteur import (
     CleanBeneficiaire,
     PrescripteurEntry,
 )
-from rdv_app.services.organisation import local_time
+from rdv_app.services.organisation import local_time, sectors
 from rdv_app.services.rdv.queries import (
     agent_ids_of,
     agent_names,
@@ -129,6 +130,7 @@ from rdv_app.services.rights import (
     agent_scope,
     prescribable_motif,
     prescription_usager,
+    territory_of,
     visible_agent_ids,
 )
 from rdv_app.services.usagers import usagers as usagers_service
@@ -203,30 +205,32 @@ class _Planned:
 @boundary
 def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
              booking_key: str, for_usager_id: int | None = None, accepted_conditions: bool = False,
-             now: datetime | None = None) -> Booked:
+             now: datetime | None = None, sector: SectorAddress | None = None) -> Booked:
     """Books the slot starting at `starts_at` for the signed-in usager (or one of their relatives) and
-    commits. Raises SlotTaken when the slot is gone, DomainError for anything the person must fix.
+    commits. Raises SlotTaken when the slot is gone, DomainError for anything the person must fix. With
+    the usager's address (`sector`), a motif sectorised by agent is booked with the sector's agents only.
 
     When the database refuses the transaction (SQLite's lock held past its timeout, PostgreSQL restarting
     or a connection cut), nothing was written: the booking is tried once more, safely since the same key
     finds an RDV the first try may have committed; a second refusal says so in French."""
     return _counted(uow, lambda: _book(uow, usager_id, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
                                        booking_key=booking_key, for_usager_id=for_usager_id,
-                                       accepted_conditions=accepted_conditions, now=now))
+                                       accepted_conditions=accepted_conditions, now=now, sector=sector))
 
 
 @boundary
 def prescribe_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, motif_id: int,
                   starts_at: datetime, lieu_id: int | None, booking_key: str,
-                  now: datetime | None = None) -> Booked:
+                  now: datetime | None = None, by_address: bool = False) -> Booked:
     """An agent of `organisation_id` books, for an usager of the territory, a slot of a motif open to
     prescripteurs in any organisation of the territory (admin-domain.md section 10): the same path as an
     usager's booking (lock, booking key, final check with the booking delays, the plage created first
     wins), with the prescribing agent as author. The RDV belongs to the motif's organisation, where the
-    usager gains a profile; the agent gains no right on it."""
+    usager gains a profile; the agent gains no right on it. `by_address`: the slot was searched for the
+    usager's address (rdv_app.services.online_booking.prescription), which the final check keeps to."""
     return _counted(uow, lambda: _prescribe(uow, actor_agent_id, organisation_id, usager_id=usager_id,
                                             motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
-                                            booking_key=booking_key, now=now))
+                                            booking_key=booking_key, now=now, by_address=by_address))
 
 
 @boundary
@@ -284,7 +288,8 @@ def _key_hash(booker: str, booking_key: str) -> str:
 
 
 def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
-          booking_key: str, for_usager_id: int | None, accepted_conditions: bool, now: datetime | None) -> Booked:
+          booking_key: str, for_usager_id: int | None, accepted_conditions: bool, now: datetime | None,
+          sector: SectorAddress | None = None) -> Booked:
     now = now or clock.now()
     key_hash = _key_hash(str(usager_id), booking_key)
     limit_key = f"booking:usager:{usager_id}"
@@ -309,13 +314,14 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
     booked = _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.USAGER,
                         participant=participant, profiles=[holder, participant], actor=Actor.usager(usager_id),
                         author=dict(created_by_type=AuthorType.USAGER.value, created_by_usager_id=usager_id),
-                        participation_author=dict(created_by_type=AuthorType.USAGER.value))
+                        participation_author=dict(created_by_type=AuthorType.USAGER.value), sector=sector)
     rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
     return booked
 
 
 def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, motif_id: int,
-               starts_at: datetime, lieu_id: int | None, booking_key: str, now: datetime | None) -> Booked:
+               starts_at: datetime, lieu_id: int | None, booking_key: str, now: datetime | None,
+               by_address: bool = False) -> Booked:
     now = now or clock.now()
     # The key is the agent's: the same confirmation screen sent twice finds its RDV, whoever it was for.
     key_hash = _key_hash(f"agent:{actor_agent_id}", booking_key)
@@ -331,9 +337,11 @@ def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, us
         return existing
     _check_informations(motif, participant, participant)
     author = dict(created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id)
+    sector = sectors.usager_address(uow, territory_of(uow, organisation_id), participant) if by_address else None
     return _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.PRESCRIPTEUR,
                       participant=participant, profiles=[participant], actor=Actor.agent(actor_agent_id),
-                      author=author, participation_author=dict(author, created_by_agent_prescripteur=True))
+                      author=author, participation_author=dict(author, created_by_agent_prescripteur=True),
+                      sector=sector)
 
 
 def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
@@ -406,13 +414,17 @@ def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiai
 
 def _take_slot(uow: UnitOfWork, motif: Motif, lieu_id: int | None, starts_at: datetime, key_hash: str,
                now: datetime, *, searcher: Searcher, participant: Usager, profiles: list[Usager], actor: Actor,
-               author: dict[str, Any], participation_author: dict[str, Any]) -> Booked:
+               author: dict[str, Any], participation_author: dict[str, Any],
+               sector: SectorAddress | None = None) -> Booked:
     """The steps every online booking shares, once the agents are locked and the key is new: the final
-    check with the slot engine on data read inside the lock, then the writes and the event."""
+    check with the slot engine on data read inside the lock (with the agents of the usager's sectors only,
+    for a motif sectorised by agent), then the writes and the event."""
     motif_id = require_id(motif)
     context = motif_context(uow, motif_id, motif.organisation_id)
     day = starts_at.astimezone(context.time_zone).date()
-    search = load_search(uow, context, day, day, searcher=searcher, now=now, lieu_id=lieu_id)
+    agent_ids = None if sector is None else sectors.address_coverage(
+        uow, context.organisation.territory_id, sector).agents_for(motif.sectorisation_level, motif.organisation_id)
+    search = load_search(uow, context, day, day, searcher=searcher, now=now, lieu_id=lieu_id, agent_ids=agent_ids)
     slot = validate_slot(search, starts_at, lieu_id=lieu_id)
     if slot is None:
         raise _refusal(search, motif, starts_at, lieu_id, now)

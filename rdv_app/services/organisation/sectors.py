@@ -1,0 +1,368 @@
+"""Sectorisation of a territory (domain.md section 10, admin-domain.md "Sectorisation"): its territorial
+admins define sectors, each a set of zones (whole communes, or streets, named by the Base Adresse
+Nationale), and attribute them to organisations or to agents of an organisation. Motifs choose their level
+(département, organisation, agent: the motif form); the rules of which sector covers an address are in
+rdv_app.domain.sectorisation, and the public search applies them (`address_coverage`).
+
+Rights: territorial admins of the territory of the organisation shown only (rdv_app.services.rights). Ids
+sent by the browser are checked to be the territory's here; every change is audited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from rdv_app.db.models import (
+    Agent,
+    AgentRole,
+    Motif,
+    Organisation,
+    PlageOuverture,
+    PlageOuvertureMotif,
+    Sector,
+    SectorAttribution,
+    SectorZone,
+    Usager,
+)
+from rdv_app.db.rows import require_id
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import names, sectorisation
+from rdv_app.domain.enums import AttributionLevel, SectorisationLevel, ZoneLevel
+from rdv_app.domain.sectorisation import Attribution, Coverage, SectorAddress, Zone
+from rdv_app.services import audit
+from rdv_app.services.boundary import boundary
+from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.integrations.addresses import AddressSuggestion
+from rdv_app.services.rights import require_territorial_admin, territory_of
+
+ENTITY = "sector"
+SECTOR_NOT_FOUND = "Ce secteur n'existe pas dans ce territoire."
+_HUMAN_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class ZoneLine:
+    zone_id: int
+    level: str
+    label: str  # "Arras (62041) — toute la commune", "Rue de la Paix, Arras"
+
+
+@dataclass(frozen=True)
+class AttributionLine:
+    attribution_id: int
+    label: str  # "Organisation : Mairie d'Arras", "Agent : Camille Martin (Mairie d'Arras)"
+
+
+@dataclass(frozen=True)
+class SectorLine:
+    sector_id: int
+    name: str
+    human_id: str
+    zones: tuple[ZoneLine, ...]
+    attributions: tuple[AttributionLine, ...]
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class TerritorySectors:
+    sectors: tuple[SectorLine, ...]
+    organisations: tuple[Option, ...]  # value: organisation id
+    agents: tuple[Option, ...]  # value: "<organisation id>:<agent id>"
+
+
+@dataclass(frozen=True)
+class ZoneChoice:
+    """A commune or a street found in the Base Adresse Nationale, to add to a sector."""
+
+    level: str
+    city_code: str
+    city_name: str
+    street_ban_id: str
+    street_name: str
+
+    @property
+    def label(self) -> str:
+        if self.level == ZoneLevel.STREET.value:
+            return f"Rue : {self.street_name}, {self.city_name} ({self.city_code})"
+        return f"Commune entière : {self.city_name} ({self.city_code})"
+
+
+# --------------------------------------------------------------------------- what covers an address
+
+
+def address_coverage(uow: UnitOfWork, territory_id: int, address: SectorAddress) -> Coverage:
+    """The sectors of the territory covering the address, and what they are attributed to (no rights: the
+    public search's; active agents only)."""
+    sector_ids = select(Sector.id).where(Sector.territory_id == territory_id)
+    zones = [Zone(z.sector_id, z.level, z.city_code, z.street_ban_id) for z in uow.session.exec(
+        select(SectorZone).where(col(SectorZone.sector_id).in_(sector_ids), SectorZone.city_code == address.city_code))]
+    covering = sectorisation.covering_sectors(address, zones)
+    rows = uow.session.exec(
+        select(SectorAttribution).outerjoin(Agent, col(Agent.id) == SectorAttribution.agent_id)
+        .where(col(SectorAttribution.sector_id).in_(covering),
+               sa.or_(col(SectorAttribution.agent_id).is_(None), col(Agent.deleted_at).is_(None)))).all()
+    return sectorisation.coverage(address, zones, [Attribution(a.sector_id, a.organisation_id, a.agent_id)
+                                                   for a in rows])
+
+
+def territory_sectorised(uow: UnitOfWork, territory_id: int) -> bool:
+    """Whether addresses matter in the territory: it has attributed sectors and an active motif sectorised
+    at organisation or agent level (domain.md, Territory `sectorized?`)."""
+    organisations = select(Organisation.id).where(Organisation.territory_id == territory_id)
+    attributed = uow.session.exec(select(SectorAttribution.id).where(
+        col(SectorAttribution.organisation_id).in_(organisations)).limit(1)).first()
+    if attributed is None:
+        return False
+    return uow.session.exec(select(Motif.id).where(
+        col(Motif.organisation_id).in_(organisations), col(Motif.deleted_at).is_(None),
+        Motif.sectorisation_level != SectorisationLevel.DEPARTEMENT.value).limit(1)).first() is not None
+
+
+def zone_choices(found: list[AddressSuggestion]) -> list[ZoneChoice]:
+    """The communes and streets of Base Adresse Nationale suggestions, each once, communes first."""
+    towns: dict[str, ZoneChoice] = {}
+    streets: dict[str, ZoneChoice] = {}
+    for suggestion in found:
+        if not sectorisation.valid_city_code(suggestion.city_code):
+            continue
+        towns.setdefault(suggestion.city_code, ZoneChoice(ZoneLevel.CITY.value, suggestion.city_code,
+                                                          suggestion.city_name, "", ""))
+        street = sectorisation.street_id_of(suggestion.ban_id)
+        if street and suggestion.street_name and street.startswith(suggestion.city_code.lower() + "_"):
+            streets.setdefault(street, ZoneChoice(ZoneLevel.STREET.value, suggestion.city_code, suggestion.city_name,
+                                                  street, suggestion.street_name))
+    return [*towns.values(), *streets.values()]
+
+
+# --------------------------------------------------------------------------- admin screen
+
+
+def _territory(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> int:
+    territory_id = territory_of(uow, organisation_id)
+    require_territorial_admin(uow, actor_agent_id, territory_id)
+    return territory_id
+
+
+def _sector(uow: UnitOfWork, territory_id: int, sector_id: int) -> Sector:
+    sector = uow.session.get(Sector, sector_id)
+    if sector is None or sector.territory_id != territory_id:
+        raise NotFound(SECTOR_NOT_FOUND)
+    return sector
+
+
+def _zone_label(zone: SectorZone) -> str:
+    if zone.level == ZoneLevel.STREET.value:
+        return f"{zone.street_name}, {zone.city_name} ({zone.city_code})"
+    return f"{zone.city_name} ({zone.city_code}) — toute la commune"
+
+
+def _agent_name(agent: Agent) -> str:
+    return names.agent_name(agent.first_name, agent.last_name) or agent.email or "—"
+
+
+@boundary
+def list_sectors(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> TerritorySectors:
+    """The territory's sectors by name with their zones and attributions, and what they may be attributed to."""
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    organisations = {require_id(o): o.name for o in uow.session.exec(
+        select(Organisation).where(Organisation.territory_id == territory_id).order_by(col(Organisation.name)))}
+    roles = uow.session.exec(
+        select(AgentRole.organisation_id, Agent).join(Agent, col(Agent.id) == AgentRole.agent_id)
+        .where(col(AgentRole.organisation_id).in_(list(organisations)), col(Agent.deleted_at).is_(None))).all()
+    agent_names = {require_id(agent): _agent_name(agent) for _, agent in roles}
+    agent_options = sorted(((f"{org_id}:{require_id(agent)}", f"{_agent_name(agent)} ({organisations[org_id]})")
+                            for org_id, agent in roles), key=lambda option: names.plain_text(option[1]))
+    sectors = uow.session.exec(select(Sector).where(Sector.territory_id == territory_id)).all()
+    ids = [require_id(s) for s in sectors]
+    zones: dict[int, list[SectorZone]] = {}
+    for zone in uow.session.exec(select(SectorZone).where(col(SectorZone.sector_id).in_(ids))):
+        zones.setdefault(zone.sector_id, []).append(zone)
+    attributions: dict[int, list[AttributionLine]] = {}
+    for row in uow.session.exec(select(SectorAttribution).where(col(SectorAttribution.sector_id).in_(ids))
+                                .order_by(col(SectorAttribution.id))):
+        label = (f"Agent : {agent_names.get(row.agent_id, '—')} ({organisations.get(row.organisation_id, '')})"
+                 if row.agent_id is not None else f"Organisation : {organisations.get(row.organisation_id, '')}")
+        attributions.setdefault(row.sector_id, []).append(AttributionLine(require_id(row), label))
+    lines = [SectorLine(require_id(s), s.name, s.human_id,
+                        tuple(ZoneLine(require_id(z), z.level, _zone_label(z)) for z in sorted(
+                            zones.get(require_id(s), []), key=lambda z: (z.city_name, z.level, z.street_name))),
+                        tuple(attributions.get(require_id(s), [])))
+             for s in sorted(sectors, key=lambda s: names.plain_text(s.name))]
+    return TerritorySectors(tuple(lines), tuple(Option(str(i), n) for i, n in organisations.items()),
+                            tuple(Option(v, label) for v, label in agent_options))
+
+
+@boundary
+def create_sector(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, name: str, human_id: str) -> int:
+    """A new sector of the territory; its id. `human_id`: a short code unique in the territory ("arras-nord")."""
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    cleaned = " ".join((name or "").split())
+    code = (human_id or "").strip().lower()
+    errors = {}
+    if not cleaned:
+        errors["name"] = "Indiquez le nom du secteur."
+    if not _HUMAN_ID.match(code):
+        errors["human_id"] = ("Indiquez un identifiant fait de lettres minuscules sans accent, de chiffres et de "
+                              "tirets (par exemple arras-nord).")
+    elif uow.session.exec(select(Sector.id).where(Sector.territory_id == territory_id,
+                                                  Sector.human_id == code)).first() is not None:
+        errors["human_id"] = f"Un secteur d'identifiant « {code} » existe déjà dans ce territoire."
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise DomainError(message, field=field)
+    sector = Sector(territory_id=territory_id, name=cleaned, human_id=code)
+    uow.session.add(sector)
+    uow.session.flush()
+    sector_id = require_id(sector)
+    audit.record(uow.session, action="create", entity_type=ENTITY, entity_id=sector_id,
+                 organisation_id=organisation_id, actor_agent_id=actor_agent_id,
+                 changes={"name": [None, cleaned], "human_id": [None, code]})
+    uow.commit()
+    return sector_id
+
+
+@boundary
+def delete_sector(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, sector_id: int) -> str:
+    """Removes the sector with its zones and attributions."""
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    sector = _sector(uow, territory_id, sector_id)
+    name = sector.name
+    uow.session.exec(sa.delete(SectorZone).where(col(SectorZone.sector_id) == sector_id))
+    uow.session.exec(sa.delete(SectorAttribution).where(col(SectorAttribution.sector_id) == sector_id))
+    uow.session.delete(sector)
+    audit.record(uow.session, action="delete", entity_type=ENTITY, entity_id=sector_id,
+                 organisation_id=organisation_id, actor_agent_id=actor_agent_id, changes={"name": [name, None]})
+    uow.commit()
+    return f"Le secteur « {name} » a été supprimé."
+
+
+@boundary
+def add_zone(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, sector_id: int, city_code: str,
+             city_name: str, street_ban_id: str = "", street_name: str = "") -> str:
+    """Adds a commune (no street) or one of its streets to the sector; the French notice."""
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    sector = _sector(uow, territory_id, sector_id)
+    code = (city_code or "").strip().upper()
+    town = " ".join((city_name or "").split())
+    if not sectorisation.valid_city_code(code) or not town:
+        raise DomainError("Choisissez une commune parmi les adresses proposées.", field="city_code")
+    street = ""
+    if street_ban_id:
+        street = sectorisation.street_id_of(street_ban_id)
+        if not street or not street.startswith(code.lower() + "_") or not " ".join((street_name or "").split()):
+            raise DomainError("Choisissez une rue parmi les adresses proposées.", field="street_ban_id")
+    level = ZoneLevel.STREET.value if street else ZoneLevel.CITY.value
+    exists = uow.session.exec(select(SectorZone.id).where(
+        SectorZone.sector_id == sector_id, SectorZone.level == level, SectorZone.city_code == code,
+        SectorZone.street_ban_id == street)).first()
+    zone = SectorZone(sector_id=sector_id, level=level, city_code=code, city_name=town, street_ban_id=street,
+                      street_name=" ".join((street_name or "").split()) if street else "")
+    if exists is not None:
+        raise DomainError(f"« {_zone_label(zone)} » est déjà dans le secteur « {sector.name} ».", field="city_code")
+    uow.session.add(zone)
+    audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=sector_id,
+                 organisation_id=organisation_id, actor_agent_id=actor_agent_id,
+                 changes={"zones": [None, _zone_label(zone)]})
+    uow.commit()
+    return f"« {_zone_label(zone)} » a été ajouté au secteur « {sector.name} »."
+
+
+@boundary
+def remove_zone(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, zone_id: int) -> str:
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    zone = uow.session.get(SectorZone, zone_id)
+    if zone is None:
+        raise NotFound(SECTOR_NOT_FOUND)
+    sector = _sector(uow, territory_id, zone.sector_id)
+    label = _zone_label(zone)
+    uow.session.delete(zone)
+    audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=require_id(sector),
+                 organisation_id=organisation_id, actor_agent_id=actor_agent_id, changes={"zones": [label, None]})
+    uow.commit()
+    return f"« {label} » a été retiré du secteur « {sector.name} »."
+
+
+@boundary
+def attribute_sector(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, sector_id: int,
+                     attributed_organisation_id: int, agent_id: int | None = None) -> str:
+    """Attributes the sector to an organisation of the territory, or to one of its agents."""
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    sector = _sector(uow, territory_id, sector_id)
+    organisation = uow.session.get(Organisation, attributed_organisation_id)
+    if organisation is None or organisation.territory_id != territory_id:
+        raise NotFound("Cette organisation n'existe pas dans ce territoire.")
+    agent = None
+    if agent_id is not None:
+        agent = uow.session.exec(select(Agent).join(AgentRole, col(AgentRole.agent_id) == Agent.id).where(
+            Agent.id == agent_id, AgentRole.organisation_id == attributed_organisation_id,
+            col(Agent.deleted_at).is_(None))).first()
+        if agent is None:
+            raise NotFound("Cet agent n'existe pas dans cette organisation.")
+    exists = uow.session.exec(select(SectorAttribution.id).where(
+        SectorAttribution.sector_id == sector_id, SectorAttribution.organisation_id == attributed_organisation_id,
+        col(SectorAttribution.agent_id).is_(None) if agent_id is None
+        else col(SectorAttribution.agent_id) == agent_id)).first()
+    whom = f"{_agent_name(agent)} ({organisation.name})" if agent is not None else organisation.name
+    if exists is not None:
+        raise DomainError(f"Le secteur « {sector.name} » est déjà attribué à {whom}.", field="attributed_to")
+    level = AttributionLevel.AGENT.value if agent_id is not None else AttributionLevel.ORGANISATION.value
+    uow.session.add(SectorAttribution(sector_id=sector_id, organisation_id=attributed_organisation_id,
+                                      agent_id=agent_id, level=level))
+    audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=sector_id,
+                 organisation_id=organisation_id, actor_agent_id=actor_agent_id,
+                 changes={"attributions": [None, whom]})
+    uow.commit()
+    return f"Le secteur « {sector.name} » est attribué à {whom}."
+
+
+@boundary
+def remove_attribution(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, attribution_id: int) -> str:
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    row = uow.session.get(SectorAttribution, attribution_id)
+    if row is None:
+        raise NotFound(SECTOR_NOT_FOUND)
+    sector = _sector(uow, territory_id, row.sector_id)
+    uow.session.delete(row)
+    audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=require_id(sector),
+                 organisation_id=organisation_id, actor_agent_id=actor_agent_id,
+                 changes={"attributions": [attribution_id, None]})
+    uow.commit()
+    return f"L'attribution du secteur « {sector.name} » a été retirée."
+
+
+def usager_address(uow: UnitOfWork, territory_id: int, usager: Usager) -> SectorAddress | None:
+    """The address an agent's search for this usager uses (prescription): their commune, as their record
+    holds it (INSEE code); UNKNOWN_ADDRESS without one; None where the territory is not sectorised."""
+    if not territory_sectorised(uow, territory_id):
+        return None
+    return sectorisation.address_of(usager.city_code or "") or sectorisation.UNKNOWN_ADDRESS
+
+
+def offered_in_sectors(uow: UnitOfWork, territory_id: int, motifs: list[Motif],
+                       address: SectorAddress | None) -> list[Motif]:
+    """The motifs that may be offered at the address (all of them without an address): those open to the
+    whole département, those of an organisation a covering sector is attributed to, and those sectorised by
+    agent whose covering agents have plages of them."""
+    if address is None:
+        return motifs
+    covered = address_coverage(uow, territory_id, address)
+    return [m for m in motifs if covered.offers(m.sectorisation_level, m.organisation_id)
+            and _has_plages_of(uow, m, covered.agents_for(m.sectorisation_level, m.organisation_id))]
+
+
+def _has_plages_of(uow: UnitOfWork, motif: Motif, agent_ids: frozenset[int] | None) -> bool:
+    if agent_ids is None:
+        return True
+    return uow.session.exec(select(PlageOuverture.id).join(
+        PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id).where(
+        PlageOuvertureMotif.motif_id == motif.id, col(PlageOuverture.agent_id).in_(list(agent_ids))).limit(1)
+    ).first() is not None

@@ -1,0 +1,204 @@
+"""Sectorisation of the territory (territorial admins): sectors, their zones found in the Base Adresse
+Nationale, their attributions. Rules and rights in services.organisation.sectors; ids sent by the browser
+are only used when the page listed them, and the service checks them again."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from rdv_app.blocking import within
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.services.errors import DomainError
+from rdv_app.services.integrations import addresses
+from rdv_app.services.organisation import sectors
+from rdv_app.services.organisation.sectors import ZoneChoice
+from rdv_app.state.agent import AgentState
+from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.typed_event import event
+
+SEARCH_DEBOUNCE_SECONDS = 0.3
+SEARCH_UNAVAILABLE = "La Base Adresse Nationale ne répond pas pour l'instant : réessayez dans quelques instants."
+
+
+@dataclass
+class Item:
+    id: str
+    label: str
+
+
+@dataclass
+class SectorRow:
+    id: str
+    name: str
+    human_id: str
+    zones: list[Item]
+    attributions: list[Item]
+
+
+class TerritorySectorsState(OrganisationPageState, AgentState):
+    rows: rx.Field[list[SectorRow]] = rx.field(default_factory=list)
+    attributable: rx.Field[list[Item]] = rx.field(default_factory=list)  # id: "<organisation>" or "<org>:<agent>"
+    message: rx.Field[str] = rx.field("")
+    error: rx.Field[str] = rx.field("")
+    form_error: rx.Field[str] = rx.field("")
+    form_error_field: rx.Field[str] = rx.field("")
+    form_key: rx.Field[int] = rx.field(0)
+    saving: rx.Field[bool] = rx.field(False)
+    selected_id: rx.Field[str] = rx.field("")
+    selected_name: rx.Field[str] = rx.field("")
+    zone_choices: rx.Field[list[Item]] = rx.field(default_factory=list)  # id: index in _zones
+    zone_hint: rx.Field[str] = rx.field("")
+    deleting_id: rx.Field[str] = rx.field("")
+    deleting_name: rx.Field[str] = rx.field("")
+    _zones: list[ZoneChoice] = []
+    _asked: int = 0
+
+    def _before_load(self) -> None:
+        self.message = self.error = self.form_error = self.form_error_field = self.zone_hint = ""
+        self.deleting_id = ""
+        self.zone_choices = []
+
+    async def _load(self, agent_id: int, organisation_id: int) -> None:
+        listed = await within(UnitOfWork(read_only=True),
+                              lambda uow: sectors.list_sectors(uow, agent_id, organisation_id))
+        self.rows = [SectorRow(str(s.sector_id), s.name, s.human_id,
+                               [Item(str(z.zone_id), z.label) for z in s.zones],
+                               [Item(str(a.attribution_id), a.label) for a in s.attributions])
+                     for s in listed.sectors]
+        self.attributable = [*(Item(o.value, f"Organisation : {o.label}") for o in listed.organisations),
+                             *(Item(a.value, f"Agent : {a.label}") for a in listed.agents)]
+        selected = next((r for r in self.rows if r.id == self.selected_id), None)
+        self.selected_id, self.selected_name = (selected.id, selected.name) if selected else ("", "")
+
+    def _clear(self) -> None:
+        self.message = self.error = self.form_error = self.form_error_field = ""
+
+    async def _run(self, change: Any) -> None:
+        """A change through the service, then the page read again; a refusal shown by the form."""
+        actor, organisation = self._agent_id, self.current_org_id
+        if actor is None or not organisation:
+            return
+        self._clear()
+        self.saving = True
+        try:
+            self.message = await within(UnitOfWork(), lambda uow: change(uow, actor, int(organisation)))
+            await self._load(actor, int(organisation))
+        except DomainError as exc:
+            self.form_error, self.form_error_field = exc.message, exc.field or ""
+        self.saving = False
+
+    @event
+    async def create(self, form: dict[str, Any]):
+        name, human_id = str(form.get("name", ""))[:200], str(form.get("human_id", ""))[:100]
+        created: list[int] = []
+
+        def change(uow: UnitOfWork, actor: int, organisation: int) -> str:
+            created.append(sectors.create_sector(uow, actor, organisation, name, human_id))
+            return f"Le secteur « {' '.join(name.split())} » a été créé : ajoutez-lui des communes ou des rues."
+
+        if self.saving:
+            return
+        await self._run(change)
+        if created:
+            self._select(str(created[0]))
+            self.message = f"Le secteur « {' '.join(name.split())} » a été créé : ajoutez-lui des communes ou des rues."
+            self.form_key += 1
+
+    @event
+    def select(self, sector_id: str):
+        self._select(sector_id)
+
+    def _select(self, sector_id: str) -> None:
+        row = next((r for r in self.rows if r.id == sector_id), None)
+        self._clear()
+        self.zone_choices, self.zone_hint = [], ""
+        self.selected_id, self.selected_name = (row.id, row.name) if row else ("", "")
+
+    @event
+    def type_zone(self, value: str):
+        self._asked += 1
+        return TerritorySectorsState.suggest_zones(str(value or ""), self._asked)
+
+    @event(background=True)
+    async def suggest_zones(self, query: str, asked: int):
+        """In the background, so that typing is never queued behind the wait; only the latest typing's
+        answer is shown."""
+        await asyncio.sleep(SEARCH_DEBOUNCE_SECONDS)
+        async with self:
+            if asked != self._asked:
+                return
+        found = await addresses.suggest_addresses(query)
+        async with self:
+            if asked != self._asked:
+                return
+            self._zones = sectors.zone_choices(found or [])
+            self.zone_choices = [Item(str(index), zone.label) for index, zone in enumerate(self._zones)]
+            if found is None:
+                self.zone_hint = SEARCH_UNAVAILABLE
+            elif not self._zones and addresses.worth_asking(query):
+                self.zone_hint = "Aucune commune ni rue ne correspond : vérifiez l'orthographe."
+            else:
+                self.zone_hint = ""
+
+    @event
+    async def add_zone(self, index: str):
+        sector_id = self._selected()
+        if sector_id is None or not index.isdigit() or int(index) >= len(self._zones) or self.saving:
+            return
+        zone = self._zones[int(index)]
+        await self._run(lambda uow, actor, organisation: sectors.add_zone(
+            uow, actor, organisation, sector_id, zone.city_code, zone.city_name, zone.street_ban_id,
+            zone.street_name))
+
+    @event
+    async def remove_zone(self, zone_id: str):
+        if not any(z.id == zone_id for r in self.rows for z in r.zones) or self.saving:
+            return
+        await self._run(lambda uow, actor, organisation: sectors.remove_zone(uow, actor, organisation, int(zone_id)))
+
+    @event
+    async def attribute(self, form: dict[str, Any]):
+        sector_id = self._selected()
+        target = str(form.get("attributaire", ""))
+        if sector_id is None or self.saving:
+            return
+        if not any(a.id == target for a in self.attributable):
+            self._clear()
+            self.form_error, self.form_error_field = "Choisissez une organisation ou un agent.", "attributed_to"
+            return
+        organisation_id, _, agent = target.partition(":")
+        await self._run(lambda uow, actor, organisation: sectors.attribute_sector(
+            uow, actor, organisation, sector_id, int(organisation_id), int(agent) if agent else None))
+
+    @event
+    async def remove_attribution(self, attribution_id: str):
+        if not any(a.id == attribution_id for r in self.rows for a in r.attributions) or self.saving:
+            return
+        await self._run(lambda uow, actor, organisation: sectors.remove_attribution(
+            uow, actor, organisation, int(attribution_id)))
+
+    def _selected(self) -> int | None:
+        return int(self.selected_id) if any(r.id == self.selected_id for r in self.rows) else None
+
+    @event
+    def ask_delete(self, sector_id: str):
+        row = next((r for r in self.rows if r.id == sector_id), None)
+        if row is not None:
+            self.deleting_id, self.deleting_name = row.id, row.name
+
+    @event
+    def delete_open_change(self, is_open: bool):
+        if not is_open:
+            self.deleting_id = ""
+
+    @event
+    async def confirm_delete(self):
+        target = next((int(r.id) for r in self.rows if r.id == self.deleting_id), None)
+        self.deleting_id = ""
+        if target is None or self.saving:
+            return
+        await self._run(lambda uow, actor, organisation: sectors.delete_sector(uow, actor, organisation, target))

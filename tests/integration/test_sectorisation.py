@@ -1,0 +1,228 @@
+"""Sectorisation (issue 28) on SQLite and PostgreSQL: territorial admins define sectors and zones and
+attribute them; the usager's address restricts the public search motif by motif (département,
+organisation, agent level), street zones before city zones; the booking keeps to the sector's agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import factories as f
+import pytest
+from db_snapshot import snapshot
+
+from rdv_app.db.models import Organisation, RdvAgent
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import SectorisationLevel
+from rdv_app.domain.sectorisation import SectorAddress, address_of, street_id_of
+from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.online_booking import prescription, public_search
+from rdv_app.services.online_booking.public_search import PublicScope
+from rdv_app.services.organisation import sectors
+from rdv_app.services.rdv.lifecycle import SlotTaken, book_rdv, prescribe_rdv
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # Friday 4 December 2026
+MONDAY = date(2026, 12, 7)
+RUE_DE_LA_PAIX = SectorAddress("62041", "62041_0570")  # Arras: a street zone covers it
+PLACE_DES_HEROS = SectorAddress("62041", "62041_0350")  # Arras: only the city zone covers it
+LENS = SectorAddress("62498", "62498_0420")  # no sector
+
+
+@dataclass
+class World:
+    territory: int
+    arras: int
+    lens: int
+    admin: int
+    org_admin: int
+    petit: int
+    haddad: int
+    usager: int
+    lieu_arras: int
+    consultation: int  # département level, Arras
+    bilan_arras: int  # organisation level
+    bilan_lens: int
+    visite: int  # agent level, Arras: Petit in the mornings, Haddad in the afternoons
+    ville: int  # sector of the whole town of Arras
+    rue: int  # sector of one street of Arras
+
+
+@pytest.fixture
+def world(uow: UnitOfWork) -> World:
+    s = uow.session
+    territory = f.territory(s)
+    pmi = f.service(s, "PMI")
+    arras = f.organisation(s, territory)
+    lens = f.organisation(s, territory, "PMI Lens", "pmi-lens", phone_number="03 21 11 11 11")
+    admin = f.agent(s, "territoire@pas-de-calais.fr", "Inès", "Territoire", organisation=arras, role="admin")
+    f.territorial_admin(s, admin, territory)
+    org_admin = f.agent(s, "admin@arras.fr", "Odile", "Admin", organisation=arras, role="admin")
+    petit = f.agent(s, "petit@arras.fr", "Paul", "Petit", organisation=arras, services=[pmi])
+    haddad = f.agent(s, "haddad@arras.fr", "Hana", "Haddad", organisation=arras, services=[pmi])
+    martin = f.agent(s, "martin@lens.fr", "Marc", "Martin", organisation=lens, services=[pmi])
+    lieu_arras = f.lieu(s, arras)
+    lieu_lens = f.lieu(s, lens, "Centre Lens", "2 rue B, 62300 Lens")
+    public = {"bookable_by": "everyone"}
+    consultation = f.motif(s, arras, pmi, "Consultation", **public)
+    bilan_arras = f.motif(s, arras, pmi, "Bilan", sectorisation_level=SectorisationLevel.ORGANISATION.value, **public)
+    bilan_lens = f.motif(s, lens, pmi, "Bilan", sectorisation_level=SectorisationLevel.ORGANISATION.value, **public)
+    visite = f.motif(s, arras, pmi, "Visite", sectorisation_level=SectorisationLevel.AGENT.value, **public)
+    f.plage(s, petit, arras, lieu_arras, [consultation, bilan_arras, visite], title="Matin", first_day=MONDAY,
+            start_time=time(9), end_time=time(10))
+    f.plage(s, haddad, arras, lieu_arras, [visite], title="Après-midi", first_day=MONDAY,
+            start_time=time(14), end_time=time(15))
+    f.plage(s, martin, lens, lieu_lens, [bilan_lens], title="Lens", first_day=MONDAY,
+            start_time=time(9), end_time=time(10))
+    usager = f.usager(s, "Léa", "Durand", email="lea@exemple.fr", phone_number="0611223344")
+    uow.commit()
+    ids = [o.id for o in (territory, arras, lens, admin, org_admin, petit, haddad, usager, lieu_arras,
+                          consultation, bilan_arras, bilan_lens, visite)]
+    ville = sectors.create_sector(uow, admin.id, arras.id, "Arras ville", "arras")  # type: ignore[arg-type]
+    sectors.add_zone(uow, admin.id, arras.id, ville, "62041", "Arras")  # type: ignore[arg-type]
+    sectors.attribute_sector(uow, admin.id, arras.id, ville, arras.id)  # type: ignore[arg-type]
+    sectors.attribute_sector(uow, admin.id, arras.id, ville, arras.id, petit.id)  # type: ignore[arg-type]
+    rue = sectors.create_sector(uow, admin.id, arras.id, "Rue de la Paix", "arras-paix")  # type: ignore[arg-type]
+    sectors.add_zone(uow, admin.id, arras.id, rue, "62041", "Arras", "62041_0570_00001",  # type: ignore[arg-type]
+                     "Rue de la Paix")
+    sectors.attribute_sector(uow, admin.id, arras.id, rue, lens.id)  # type: ignore[arg-type]
+    sectors.attribute_sector(uow, admin.id, arras.id, rue, arras.id, haddad.id)  # type: ignore[arg-type]
+    return World(*ids, ville=ville, rue=rue)  # type: ignore[arg-type]
+
+
+def _offered(uow: UnitOfWork, w: World, address: SectorAddress | None) -> dict[str, list[int]]:
+    scope = PublicScope(w.territory, sector=address)
+    service_ids = [s.id for s in public_search.services(uow, scope, NOW)]
+    return {c.name: list(c.motif_ids) for sid in service_ids for c in public_search.motifs(uow, scope, sid, NOW)}
+
+
+def _times(uow: UnitOfWork, motif_id: int, lieu_id: int, address: SectorAddress | None) -> list[str]:
+    week = public_search.week(uow, motif_id, lieu_id, MONDAY, NOW, sector=address)
+    return [label for _, label in week.days[0].times]
+
+
+def test_each_level_street_zones_before_city_zones(uow: UnitOfWork, world: World) -> None:
+    w = world
+    # The street zone wins over the town's: Lens's organisation, Haddad's afternoons.
+    assert _offered(uow, w, RUE_DE_LA_PAIX) == {"Bilan": [w.bilan_lens], "Consultation": [w.consultation],
+                                                "Visite": [w.visite]}
+    assert _times(uow, w.visite, w.lieu_arras, RUE_DE_LA_PAIX) == ["14h00", "14h30"]
+    # Another street of Arras: the town's sector, Arras's organisation, Petit's mornings.
+    assert _offered(uow, w, PLACE_DES_HEROS) == {"Bilan": [w.bilan_arras], "Consultation": [w.consultation],
+                                                 "Visite": [w.visite]}
+    assert _times(uow, w.visite, w.lieu_arras, PLACE_DES_HEROS) == ["09h00", "09h30"]
+    # The commune alone (no street chosen): the town's sector.
+    assert _offered(uow, w, SectorAddress("62041")) == _offered(uow, w, PLACE_DES_HEROS)
+    # No address (an organisation's own link): no restriction.
+    assert _times(uow, w.visite, w.lieu_arras, None) == ["09h00", "09h30", "14h00", "14h30"]
+    cards = public_search.lieux(uow, public_search.motif_choice(uow, PublicScope(w.territory, sector=RUE_DE_LA_PAIX),
+                                                                "public_office:Visite", NOW), NOW, RUE_DE_LA_PAIX)
+    assert [(c.name, c.next_availability and c.next_availability.label) for c in cards] == [
+        ("Centre Arras", "lundi 7 décembre 2026 à 14h00")]
+
+
+def test_an_address_no_sector_covers_keeps_only_departement_motifs(uow: UnitOfWork, world: World) -> None:
+    w = world
+    assert _offered(uow, w, LENS) == {"Consultation": [w.consultation]}
+    assert _times(uow, w.visite, w.lieu_arras, LENS) == []
+    assert [o.name for o in public_search.uncovered_contacts(uow, PublicScope(w.territory, sector=LENS))] == [
+        "PMI Arras", "PMI Lens"]
+
+
+def test_booking_keeps_to_the_sectors_agents(db_url: str, world: World) -> None:
+    w = world
+    morning = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # 09:00 in Paris: Petit's, not the street's agent
+    with UnitOfWork(db_url) as unit:
+        assert not public_search.slot_offered(unit, w.visite, w.lieu_arras, morning, NOW, sector=RUE_DE_LA_PAIX)
+        assert public_search.slot_offered(unit, w.visite, w.lieu_arras, morning, NOW, sector=PLACE_DES_HEROS)
+    with UnitOfWork(db_url) as unit, pytest.raises(SlotTaken):
+        book_rdv(unit, w.usager, motif_id=w.visite, starts_at=morning, lieu_id=w.lieu_arras, booking_key="a",
+                 now=NOW, sector=RUE_DE_LA_PAIX)
+    afternoon = datetime(2026, 12, 7, 13, 0, tzinfo=UTC)
+    with UnitOfWork(db_url) as unit:
+        booked = book_rdv(unit, w.usager, motif_id=w.visite, starts_at=afternoon, lieu_id=w.lieu_arras,
+                          booking_key="b", now=NOW, sector=RUE_DE_LA_PAIX)
+    with UnitOfWork(db_url) as unit:
+        agents = unit.session.exec(RdvAgent.__table__.select().where(  # type: ignore[attr-defined]
+            RdvAgent.__table__.c.rdv_id == booked.rdv_id)).all()  # type: ignore[attr-defined]
+        assert [a.agent_id for a in agents] == [w.haddad]
+        assert _times(unit, w.visite, w.lieu_arras, RUE_DE_LA_PAIX) == ["14h30"]
+
+
+def test_admin_screen_lists_sectors_and_refuses_bad_input(uow: UnitOfWork, db_url: str, world: World) -> None:
+    w = world
+    listed = sectors.list_sectors(uow, w.admin, w.arras)
+    assert [(s.name, [z.label for z in s.zones], [a.label for a in s.attributions]) for s in listed.sectors] == [
+        ("Arras ville", ["Arras (62041) — toute la commune"],
+         ["Organisation : PMI Arras", "Agent : Paul Petit (PMI Arras)"]),
+        ("Rue de la Paix", ["Rue de la Paix, Arras (62041)"],
+         ["Organisation : PMI Lens", "Agent : Hana Haddad (PMI Arras)"])]
+    before = snapshot(db_url)
+    refusals = [
+        lambda: sectors.create_sector(uow, w.admin, w.arras, "Doublon", "arras"),
+        lambda: sectors.create_sector(uow, w.admin, w.arras, "", "vide"),
+        lambda: sectors.create_sector(uow, w.admin, w.arras, "Accents", "Secteur é"),
+        lambda: sectors.add_zone(uow, w.admin, w.arras, w.ville, "62041", "Arras"),
+        lambda: sectors.add_zone(uow, w.admin, w.arras, w.ville, "6204", "Arras"),
+        lambda: sectors.add_zone(uow, w.admin, w.arras, w.ville, "62041", "Arras", "62498_0420", "Rue de Paris"),
+        lambda: sectors.attribute_sector(uow, w.admin, w.arras, w.ville, w.arras),
+    ]
+    for refused in refusals:
+        with pytest.raises(DomainError):
+            refused()
+        uow.rollback()
+    for foreign in (lambda: sectors.delete_sector(uow, w.admin, w.arras, 9999),
+                    lambda: sectors.attribute_sector(uow, w.admin, w.arras, w.ville, 9999),
+                    lambda: sectors.attribute_sector(uow, w.admin, w.arras, w.ville, w.lens, w.petit)):
+        with pytest.raises(NotFound):
+            foreign()
+        uow.rollback()
+    # An organisation's admin is no territorial admin.
+    for denied in (lambda: sectors.list_sectors(uow, w.org_admin, w.arras),
+                   lambda: sectors.create_sector(uow, w.org_admin, w.arras, "Nord", "nord"),
+                   lambda: sectors.delete_sector(uow, w.org_admin, w.arras, w.rue)):
+        with pytest.raises(PermissionDenied):
+            denied()
+        uow.rollback()
+    assert snapshot(db_url) == before
+
+    assert sectors.delete_sector(uow, w.admin, w.arras, w.rue) == "Le secteur « Rue de la Paix » a été supprimé."
+    # Without the street's sector, the town's covers the street.
+    assert _offered(uow, w, RUE_DE_LA_PAIX)["Bilan"] == [w.bilan_arras]
+    assert sectors.territory_sectorised(uow, w.territory)
+
+
+def test_address_values_from_the_query() -> None:
+    assert street_id_of("62041_0570_00001") == "62041_0570"
+    assert street_id_of("62041_0570") == "62041_0570"
+    assert street_id_of("62041") == ""
+    assert address_of("62041", "62041_0570_00001") == RUE_DE_LA_PAIX
+    assert address_of("62041", "62498_0420") == SectorAddress("62041")  # a street of another commune
+    assert address_of("2A004", "2a004_0010") == SectorAddress("2A004", "2a004_0010")
+    assert address_of("Arras", "") is None
+
+
+def test_prescription_for_an_usager_uses_their_commune(db_url: str, uow: UnitOfWork, world: World) -> None:
+    """"Élargir la recherche" for an usager of Arras: the town's sector decides, as on the public search."""
+    w = world
+    with UnitOfWork(db_url) as unit:
+        arras_usager = f.usager(unit.session, "Noé", "Caron", city_code="62041", city_name="Arras",
+                                organisations=[unit.session.get(Organisation, w.arras)])
+        unit.commit()
+        usager_id = arras_usager.id
+    pmi = prescription.services(uow, w.org_admin, w.arras, NOW)[0].id
+    offered = {c.name: list(c.motif_ids) for c in prescription.motifs(uow, w.org_admin, w.arras, pmi, NOW, usager_id)}
+    assert offered == {"Bilan": [w.bilan_arras], "Consultation": [w.consultation], "Visite": [w.visite]}
+    everything = {c.name: list(c.motif_ids) for c in prescription.motifs(uow, w.org_admin, w.arras, pmi, NOW)}
+    assert everything["Bilan"] == sorted([w.bilan_arras, w.bilan_lens])
+    week = prescription.week(uow, w.org_admin, w.arras, w.visite, w.lieu_arras, MONDAY, NOW, usager_id)
+    assert [label for _, label in week.days[0].times] == ["09h00", "09h30"]  # Petit's, the town's agent
+    uow.rollback()
+    afternoon = datetime(2026, 12, 7, 13, 0, tzinfo=UTC)  # Haddad's, whose sector is another street
+    with UnitOfWork(db_url) as unit, pytest.raises(SlotTaken):
+        prescribe_rdv(unit, w.org_admin, w.arras, usager_id=usager_id, motif_id=w.visite, starts_at=afternoon,
+                      lieu_id=w.lieu_arras, booking_key="p1", now=NOW, by_address=True)
+    with UnitOfWork(db_url) as unit:
+        booked = prescribe_rdv(unit, w.org_admin, w.arras, usager_id=usager_id, motif_id=w.visite,
+                               starts_at=afternoon - timedelta(hours=5), lieu_id=w.lieu_arras, booking_key="p2",
+                               now=NOW, by_address=True)
+        assert booked.created
