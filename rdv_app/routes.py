@@ -225,5 +225,7 @@ def usager_link_move(rdv_id: int, *, week: str = "", slot: str = "") -> str:
     """"Changer la date" from the "Infos et annulation" link, with the same query as `usager_rdv_move`."""
     query = urlencode({key: value for key, value in (("semaine", week), ("creneau", slot)) if value})
     return usager_link(rdv_id, "changer-la-date") + (f"?{query}" if query else "")
+
+
 # Sectorisation of the territory (territorial admins, issue 28).
 ADMIN_TERRITORY_SECTORS = "/admin/territoire/sectorisation"

@@ -85,4 +85,5 @@ def move_page() -> rx.Component:
     )
 
 
-template(routes.USAGER_RDV_MOVE, "Changer la date", on_load=S.load)(move_page)
+template(routes.USAGER_RDV_MOVE, "Changer la date", on_load=S.load,
+         description="Changez la date de votre rendez-vous en choisissant un autre créneau libre.")(move_page)
