@@ -416,7 +416,8 @@ def usager_names(uow: UnitOfWork, usager_ids: Collection[int]) -> dict[int, str]
         select(Usager).where(col(Usager.id).in_(list(usager_ids)))).all()}
 
 
-_ACTION_LABELS = {"created": "RDV créé", "updated": "RDV modifié", "status_changed": "Statut modifié"}
+_ACTION_LABELS = {"created": "RDV créé", "updated": "RDV modifié", "status_changed": "Statut modifié",
+                  "participant_added": "Participant inscrit", "participant_removed": "Participant retiré"}
 _AUTHOR_LABELS = {AuthorType.USAGER.value: "L'usager", AuthorType.PRESCRIPTEUR.value: "Un prescripteur",
                   AuthorType.SYSTEM.value: "Automatique", AuthorType.AGENT.value: "Un agent"}
 # In the order the history lists them; participants' statuses come last.
