@@ -210,3 +210,7 @@ EXPORT_DOWNLOAD = "/_exports/{export_id}"
 
 def export_download(export_id: str) -> str:
     return f"/_exports/{export_id}"
+
+
+# "RDV collectifs" (issue 28): the organisation's sessions to come, and creating one.
+COLLECTIFS = "/agenda/collectifs"

@@ -54,7 +54,7 @@ def _open(rows: list[tuple[Rdv, Motif, str]], now: datetime) -> list[OpenSession
     return found
 
 
-def _query(now: datetime):  # type: ignore[no-untyped-def]
+def _query(now: datetime):  # type: ignore[no-untyped-def]  # sqlmodel's select() of 3 entities
     return (select(Rdv, Motif, Organisation.timezone).join(Motif, col(Motif.id) == Rdv.motif_id)
             .join(Organisation, col(Organisation.id) == Rdv.organisation_id)
             .join(Lieu, col(Lieu.id) == Rdv.lieu_id)
