@@ -74,6 +74,7 @@ def open_sessions(uow: UnitOfWork, motif_id: int, lieu_id: int | None, *,
     return _open(list(uow.session.exec(query).all()), now)[:SHOWN]
 
 
+@boundary
 def open_session(uow: UnitOfWork, motif_id: int, rdv_id: int, now: datetime | None = None) -> OpenSession | None:
     """One session of the motif, if an usager may book it now."""
     now = now or clock.now()
