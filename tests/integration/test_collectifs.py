@@ -4,6 +4,7 @@ make exactly 2 participations) and cancel their own seat without cancelling the 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from rdv_app.auth import rate_limit
 from rdv_app.db.models import Motif, OutboxMessage, Participation, Rdv, RdvAgent
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import RdvStatus
+from rdv_app.services.agents import webcal
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.online_booking import public_search, sessions
 from rdv_app.services.online_booking.public_search import PublicScope
@@ -379,3 +381,50 @@ def test_the_session_creation_form_offers_collective_motifs_and_plans_in_local_t
                                 day=MONDAY, start_time=time(14), duration_in_min=60, agent_ids=[world.agent],
                                 lieu_id=world.lieu, max_participants_count=None, weekly_count=2)
     assert [_rdv(db_url, i).starts_at for i in ids] == [at_paris(MONDAY, 14), at_paris(MONDAY + timedelta(7), 14)]
+
+
+def test_calendars_and_webhooks_carry_the_session_with_its_name_and_fill(db_url: str, uow: UnitOfWork,
+                                                                        world: World) -> None:
+    with UnitOfWork(db_url) as unit:
+        make.webhook(unit.session, world.org)
+        unit.commit()
+    (rdv_id,) = _session(db_url, world, seats=8)
+    _seat(db_url, world.usagers[0], rdv_id)
+    _seat(db_url, world.usagers[1], rdv_id)
+    uid = _rdv(db_url, rdv_id).uuid
+    with UnitOfWork(db_url) as unit:
+        mails = unit.session.exec(select(OutboxMessage.payload).where(OutboxMessage.rdv_id == rdv_id,
+                                                                      OutboxMessage.channel == "mail")).all()
+        hooks = unit.session.exec(select(OutboxMessage.payload).where(OutboxMessage.channel == "webhook")
+                                  .order_by(col(OutboxMessage.id))).all()
+    # One calendar event per session for the agent: the session's creation and each seat booked online
+    # carry the same UID, named after the session.
+    agent_calendars = [m["ics"]["content"] for m in mails if m["to"] == "julien.petit@demo.test"]
+    assert len(agent_calendars) == 3
+    assert all(f"UID:{uid}" in c and "SUMMARY:RDV Atelier portage : Bien porter bébé" in c
+               for c in agent_calendars)
+    # The webhooks describe the session with its seats and participants as they now are.
+    rdv_hooks = [json.loads(h["body"]) for h in hooks if json.loads(h["body"])["meta"]["model"] == "Rdv"]
+    last = rdv_hooks[-1]["data"]
+    assert (last["uuid"], last["collectif"], last["max_participants_count"], last["users_count"]) == (uid, True, 8, 2)
+    assert len(last["participations"]) == 2
+    # The webcal feed shows the session with its fill.
+    with UnitOfWork(db_url) as unit:
+        secret = webcal.feed_links(unit, world.agent).https_url.rsplit("/", 1)[1].removesuffix(".ics")
+    with UnitOfWork(db_url) as unit:
+        body = webcal.agent_feed(unit, secret, now=NOW).body.decode()
+    assert "SUMMARY:Atelier portage : Bien porter bébé (2/8)" in body
+
+
+def test_an_usager_who_registers_again_after_cancelling_is_told_each_time(db_url: str, uow: UnitOfWork,
+                                                                         world: World) -> None:
+    (rdv_id,) = _session(db_url, world, seats=4)
+    _seat(db_url, world.usagers[0], rdv_id)
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_by_usager(unit, rdv_id, world.usagers[0])
+    again = _seat(db_url, world.usagers[0], rdv_id)
+    assert again.created
+    assert _statuses(db_url, rdv_id) == {world.usagers[0]: "unknown"}
+    emails = [event for channel, to, event in _messages_to(db_url, rdv_id)
+              if channel == "mail" and to == "usager0@demo.test"]
+    assert emails == ["rdv_created", "rdv_cancelled", "rdv_created"]

@@ -1090,6 +1090,7 @@ def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
     active = old_status not in CANCELLED_STATUSES
     if active:
         rdv.users_count = max(rdv.users_count - 1, 0)
+        rdv.ics_sequence += 1
         # Cancelled for the messages' handlers (who hear "RDV annulé" is decided on the status), then deleted.
         participation.status = RdvStatus.REVOKED.value
         uow.session.add(participation)
@@ -1184,6 +1185,9 @@ def _take_seat(uow: UnitOfWork, rdv: Rdv, motif: Motif, participant: Usager, pro
     existing.send_lifecycle_notifications, existing.send_reminder_notification = flags
     uow.session.add(existing)
     rdv.users_count += 1
+    # A new version of the session (its fill changed): messages about it are new ones, even for a person
+    # who registers again after cancelling, and calendars update the one event of the session.
+    rdv.ics_sequence += 1
     rdv.updated_at = now
     uow.session.add(rdv)
     usagers_service.add_to_organisation(uow, rdv.organisation_id, profiles, actor, now=now)
