@@ -21,6 +21,15 @@ from rdv_app.db.uow import UnitOfWork
 PARIS = ZoneInfo("Europe/Paris")
 
 
+@pytest.fixture(autouse=True)
+def patient_expectations() -> Iterator[None]:
+    """These journeys chain many server round trips: each waits up to 15 s (on a loaded machine), then
+    Playwright's default comes back for the other tests."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
@@ -89,7 +98,7 @@ def _next_weekday(days_ahead: int) -> str:
 
 def test_an_agent_creates_an_atelier_registers_a_participant_and_reads_its_fill(
         page: Page, app_database_url: str, login_as, assert_accessible) -> None:
-    login_as("camille.martin@demo.test")
+    login_as("julien.petit@demo.test")
     page.get_by_role("link", name="RDV collectifs").click()
     expect(page.get_by_role("heading", name="RDV collectifs", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Ateliers à venir")).to_be_visible()
