@@ -106,9 +106,8 @@ def test_an_agent_creates_an_atelier_registers_a_participant_and_reads_its_fill(
 
     name = f"Atelier portage {uuid.uuid4().hex[:4]}"
     day = _next_weekday(20)
-    page.get_by_role("button", name="Créer l'atelier").click()
-    expect(page.get_by_text("Indiquez le nombre de places, ou cochez « Places illimitées ».")).to_be_visible()
     page.get_by_label("Motif collectif").select_option(label="Atelier massage bébé")
+    expect(page.get_by_label("Durée (minutes)")).to_have_value("60")  # the motif's duration, shown
     page.get_by_label("Nom de l'atelier (facultatif)").fill(name)
     page.get_by_label("Lieu", exact=True).select_option(index=1)
     page.get_by_label("Date", exact=True).fill(day)
