@@ -12,6 +12,7 @@ import rdv_app.pages.admin_security_log  # noqa: F401
 import rdv_app.pages.admin_territory  # noqa: F401
 import rdv_app.pages.admin_webhooks  # noqa: F401
 import rdv_app.pages.agenda  # noqa: F401
+import rdv_app.pages.collectifs  # noqa: F401
 import rdv_app.pages.creneaux  # noqa: F401  (registers pages)
 import rdv_app.pages.exports  # noqa: F401
 import rdv_app.pages.organisation_chooser  # noqa: F401

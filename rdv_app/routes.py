@@ -229,3 +229,6 @@ def usager_link_move(rdv_id: int, *, week: str = "", slot: str = "") -> str:
 
 # Sectorisation of the territory (territorial admins, issue 28).
 ADMIN_TERRITORY_SECTORS = "/admin/territoire/sectorisation"
+
+# "RDV collectifs" (issue 28): the organisation's sessions to come, and creating one.
+COLLECTIFS = "/agenda/collectifs"

@@ -17,6 +17,7 @@ APP_NAME = settings.product_name
 WORKSPACE_NAV = (
     ("Accueil", routes.WORKSPACE),
     ("Agenda", routes.AGENDA),
+    ("RDV collectifs", routes.COLLECTIFS),
     ("Trouver un RDV", routes.CRENEAUX),
     ("Usagers", routes.USAGERS),
     ("Liste des RDV", routes.RDV_LIST),

@@ -323,9 +323,16 @@ def _ics_rdv(context: _Context, occasion: recipients.Occasion, agents: dict[int,
     if cancelled is None:
         cancelled = occasion.event == NotificationEvent.RDV_CANCELLED
     return IcsRdv(uid=rdv.uuid, sequence=rdv.ics_sequence, starts_at=rdv.starts_at, ends_at=rdv.ends_at,
-                  time_zone=context.time_zone, motif_name=context.motif.name, location_type=context.location_type,
+                  time_zone=context.time_zone, motif_name=_ics_title(context), location_type=context.location_type,
                   organizer_email=_organizer_email(), link=link, agents=attendees, cancelled=cancelled,
                   lieu_name=lieu.name if lieu else None, lieu_address=lieu.address if lieu else None)
+
+
+def _ics_title(context: _Context) -> str:
+    """The motif, and a collective session's own name: one calendar event per session, named as agents
+    and participants know it."""
+    motif, name = context.motif, context.rdv.name
+    return f"{motif.name} : {name}" if motif.collectif and name and name != motif.name else motif.name
 
 
 def _ics_payload(ics: IcsFile) -> dict[str, str]:

@@ -383,6 +383,8 @@ def booking_page() -> rx.Component:
                 ("organisation", choices_view("Choisissez un service près de chez vous",
                                               "Aucune organisation ne propose ce motif pour le moment.")),
                 ("creneau", week_view()),
+                ("session", choices_view("Inscrivez-vous à l'atelier",
+                                         "Aucune date n'est ouverte à l'inscription pour le moment.")),
                 ("identification", identification_view()),
                 ("informations", informations_view()),
                 ("pour", for_whom_view()),

@@ -18,6 +18,7 @@ from rdv_app.state.rdv_page import (
     ParticipantRow,
     RdvPageState,
     ReceiptRow,
+    SeatCandidate,
 )
 
 S = RdvPageState
@@ -73,11 +74,11 @@ def _participant_status(row: ParticipantRow) -> rx.Component:
     """With several participants, each one's status may differ (domain.md section 1)."""
     field_id = "statut-participant-" + row.usager_id
     return rx.cond(
-        S.participants.length() > 1,
+        (S.participants.length() > 1) | S.collectif,
         rx.box(
             rx.el.label("Statut de " + row.name, html_for=field_id, class_name="field-label"),
             rx.el.select(
-                rx.foreach(S.status_choices, lambda o: rx.el.option(o.label, value=o.value)),
+                rx.foreach(S.participant_status_choices, lambda o: rx.el.option(o.label, value=o.value)),
                 id=field_id, value=row.status, disabled=S.status_saving, class_name="text-input",
                 on_change=lambda value: RdvPageState.set_participant_status(row.usager_id, value),
             ),
@@ -103,18 +104,56 @@ def _participant(row: ParticipantRow) -> rx.Component:
                 class_name="identity-list",
             ),
             _participant_status(row),
+            rx.cond(S.collectif, rx.box(rx.button(
+                rx.icon("user-minus", size=16), "Retirer", type="button", size="2", variant="outline",
+                color_scheme="red", disabled=S.seat_busy, on_click=RdvPageState.remove_seat(row.usager_id),
+                aria_label="Retirer " + row.name + " de l'atelier")), rx.fragment()),
             spacing="2", width="100%",
         ),
         class_name="planning-row",
     )
 
 
+def _seat_candidate(row: SeatCandidate) -> rx.Component:
+    return rx.el.li(
+        rx.vstack(rx.text(row.name, weight="medium"), rx.text(row.details, size="2"), spacing="1"),
+        rx.button(rx.icon("user-plus", size=16), "Inscrire", type="button", size="2", disabled=S.seat_busy,
+                  on_click=RdvPageState.add_seat(row.usager_id), aria_label="Inscrire " + row.name),
+        class_name="planning-row",
+    )
+
+
+def _add_seat() -> rx.Component:
+    """An agent registers an usager of the organisation, with their notification flags (domain.md 3.1)."""
+    return rx.el.div(
+        rx.heading("Inscrire un participant", as_="h3", size="4"),
+        rx.box(input_field("atelier-recherche-usager", "Rechercher un usager", initial=S.seat_query, key=S.seat_key,
+                           on_change=S.search_seat_usagers.debounce(300), required=False,
+                           hint="Nom, prénom, email ou téléphone (2 caractères au moins)."),
+               max_width="28rem"),
+        rx.el.div(
+            checkbox("Notifications du RDV (confirmation, annulation)", initial=S.seat_lifecycle,
+                     on_change=S.set_seat_lifecycle),
+            checkbox("Rappel avant le RDV", initial=S.seat_reminder, on_change=S.set_seat_reminder),
+            class_name="choice-row",
+        ),
+        form_alert(S.seat_error),
+        rx.cond(S.seat_results.length() > 0,
+                rx.el.ul(rx.foreach(S.seat_results, _seat_candidate), class_name="planning-list",
+                         aria_label="Usagers trouvés"),
+                rx.fragment()),
+        class_name="stack-form",
+    )
+
+
 def _participants() -> rx.Component:
     return rx.el.section(
         rx.heading("Participants", as_="h2", size="5", id="participants-rdv-titre"),
+        rx.cond(S.collectif, rx.text("Places occupées : " + S.fill, weight="medium"), rx.fragment()),
         rx.cond(S.participants.length() > 0,
                 rx.el.ul(rx.foreach(S.participants, _participant), class_name="planning-list"),
                 rx.text("Aucun participant.")),
+        rx.cond(S.collectif & ~S.cancelled, _add_seat(), rx.fragment()),
         aria_labelledby="participants-rdv-titre",
         class_name="planning-section",
     )

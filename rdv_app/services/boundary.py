@@ -248,6 +248,8 @@ FIELDS: dict[str, Field] = {
     "include_expired": Field("éléments passés"),
     "open_online": Field("ouvert en ligne"),
     "collectif": Field("motif collectif"),
+    "max_participants_count": Field("nombre de places"),
+    "weekly_count": Field("nombre de séances"),
     "for_secretariat": Field("ouvert au secrétariat"),
     "follow_up": Field("suivi par le référent"),
     "rdvs_editable_by_user": Field("modifiable par l'usager"),

@@ -32,7 +32,7 @@ from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.integrations import addresses
 from rdv_app.services.integrations import ants as ants_service
-from rdv_app.services.online_booking import booking, public_prescripteur, public_search
+from rdv_app.services.online_booking import booking, public_prescripteur, public_search, sessions
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
 from rdv_app.services.organisation.public_links import organisation_id_from_path
 from rdv_app.services.rdv import lifecycle
@@ -50,6 +50,7 @@ from rdv_app.state.session_guard import (
 from rdv_app.state.typed_event import event
 
 logger = logging.getLogger(__name__)
+SESSION_GONE = "Cet atelier est complet ou n'est plus ouvert à la réservation. Choisissez une autre date."
 
 ADDRESS_DEBOUNCE_SECONDS = 0.3
 ADDRESS_UNAVAILABLE = ("La recherche d'adresses ne répond pas pour l'instant. Réessayez dans quelques instants, "
@@ -203,6 +204,7 @@ class BookingPage:
     lieu_id: int | None = None
     starts_at: datetime | None = None
     for_usager_id: int | None = None
+    session_id: int | None = None  # a collective motif: the session whose seat is booked
     prescripteur_href: str = ""  # "Je suis un prescripteur", where motifs are open to prescripteurs
     sector: SectorAddress | None = None  # the usager's address, in a sectorised territory
     address_label: str = ""  # as chosen among the suggestions
@@ -363,6 +365,8 @@ class BookingPage:
     def _slot(self, uow: UnitOfWork) -> bool:
         assert self.motif_id is not None
         details = public_search.motif_details(uow, self.motif_id)
+        if details.collectif:
+            return self._session(uow, details)
         starts_at = _instant(self.params.get("creneau"))
         if starts_at is not None and public_search.slot_offered(uow, self.motif_id, self.lieu_id, starts_at,
                                                                                     sector=self.sector):
@@ -393,6 +397,26 @@ class BookingPage:
             if week.has_previous else ""
         self.next_week_href = self.url(semaine=(week.first_day + timedelta(days=7)).isoformat()) \
             if week.has_next else ""
+        return False
+
+    def _session(self, uow: UnitOfWork, details: public_search.MotifDetails) -> bool:
+        """A collective motif: the usager chooses a session ("atelier"); `creneau` then holds its id."""
+        assert self.motif_id is not None
+        rdv_id = _int(self.params.get("creneau"))
+        chosen = sessions.open_session(uow, self.motif_id, rdv_id) if rdv_id is not None else None
+        if chosen is not None:
+            self.session_id, self.starts_at = chosen.rdv_id, chosen.starts_at
+            self.summary.append(Recap("Atelier", chosen.name))
+            self.summary.append(Recap("Date", chosen.label))
+            return True
+        if self.params.get("creneau") or self.params.get("indisponible"):
+            self.notice = SESSION_GONE
+            for name in ("creneau", *AFTER["creneau"]):
+                self.params.pop(name, None)
+        self.step = "session"
+        self.change_href = self.url(m="")
+        self.choices = [Choice(s.name, self.url(creneau=s.rdv_id), s.label, s.seats)
+                        for s in sessions.open_sessions(uow, self.motif_id, self.lieu_id)]
         return False
 
     def _after_slot(self, uow: UnitOfWork) -> None:
@@ -456,7 +480,8 @@ class BookingPage:
 
 # What the state keeps of a `BookingPage` for the handlers, and not for the browser.
 _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif_id": "_motif_id",
-         "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id", "sector": "_sector"}
+         "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id", "sector": "_sector",
+         "session_id": "_session_id"}
 
 
 class PublicBookingState(UsagerSessionChecked, rx.State):
@@ -541,6 +566,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     _lieu_id: int | None = None
     _starts_at: datetime | None = None
     _for_usager_id: int | None = None
+    _session_id: int | None = None
     _session_checked_at: float = 0.0
     _revocations_seen: int = 0
 
@@ -777,8 +803,14 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
                       booking_key=self._params.get("cle", ""), for_usager_id=self._for_usager_id,
                       accepted_conditions=self.accepted, sector=self._sector)
         uow = UnitOfWork()
+        session_id = self._session_id
         try:
-            booked = await within(uow, lambda uow: lifecycle.book_rdv(uow, usager_id, **choice))
+            if session_id is not None:
+                booked = await within(uow, lambda uow: lifecycle.book_seat(
+                    uow, usager_id, rdv_id=session_id, for_usager_id=for_usager_id,
+                    accepted_conditions=self.accepted))
+            else:
+                booked = await within(uow, lambda uow: lifecycle.book_rdv(uow, usager_id, **choice))
         except lifecycle.SlotTaken:
             self.submitting = False
             yield rx.redirect(self._url(creneau="") + "&indisponible=1")

@@ -14,10 +14,12 @@ from rdv_app.blocking import within
 from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
-from rdv_app.domain.rdv_status import is_cancelled
+from rdv_app.domain.labels import RDV_STATUS_LABELS
+from rdv_app.domain.rdv_status import allowed_statuses, is_cancelled
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.rdv import lifecycle, queries, rdv_follow
 from rdv_app.services.rdv.lifecycle import RdvChange
+from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.plages import as_int, parse_clock, parse_day
@@ -40,6 +42,15 @@ class ParticipantRow:
     lifecycle: str
     reminder: str
     reaches: list[str]
+
+
+@dataclass
+class SeatCandidate:
+    """An usager found to add to a collective session."""
+
+    usager_id: str
+    name: str
+    details: str
 
 
 @dataclass
@@ -134,6 +145,17 @@ class RdvPageState(AgentState):
     cancelling: rx.Field[bool] = rx.field(False)
     receipts_loading: rx.Field[bool] = rx.field(False)
 
+    # A collective session: its fill, every participant status, and adding or removing participants.
+    fill: rx.Field[str] = rx.field("")
+    participant_status_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
+    seat_query: rx.Field[str] = rx.field("")
+    seat_key: rx.Field[int] = rx.field(0)
+    seat_results: rx.Field[list[SeatCandidate]] = rx.field(default_factory=list)
+    seat_lifecycle: rx.Field[bool] = rx.field(True)
+    seat_reminder: rx.Field[bool] = rx.field(True)
+    seat_busy: rx.Field[bool] = rx.field(False)
+    seat_error: rx.Field[str] = rx.field("")
+
     _organisation_id: int | None = None
     _rdv: int | None = None
     _lieu_id: str = ""
@@ -204,6 +226,8 @@ class RdvPageState(AgentState):
         self.collectif = details.collectif
         self.chosen_status = details.status
         self.status_choices = [Option(value, label) for value, label in details.status_choices]
+        self.fill = details.fill
+        self.participant_status_choices = [Option(s.value, RDV_STATUS_LABELS[s]) for s in allowed_statuses(False)]
         self.participants = [
             ParticipantRow(str(p.usager_id), p.name, p.responsible_name or "", p.status, p.status_label,
                            _yes(p.send_lifecycle_notifications), _yes(p.send_reminder_notification), list(p.reaches))
@@ -324,7 +348,7 @@ class RdvPageState(AgentState):
             self.status_error = exc.message
             yield RdvPageState.reload_silently
         else:
-            label = next((o.label for o in self.status_choices if o.value == value), "")
+            label = next((o.label for o in self.participant_status_choices if o.value == value), "")
             yield await self._after_change(change, f"Le statut de {name} est maintenant « {label} ».")
             yield deliver_after_commit(uow)
         finally:
@@ -464,3 +488,72 @@ class RdvPageState(AgentState):
         finally:
             self.cancelling = False
             self.cancel_open = False
+
+    # ----------------------------------------------------------------------- collective sessions: participants
+
+    @event
+    async def search_seat_usagers(self, value: str):
+        self.seat_query, self.seat_error = value, ""
+        if self._rdv is None or len(value.strip()) < 2:
+            self.seat_results = []
+            return
+        who = self._who()
+        try:
+            found = await within(UnitOfWork(read_only=True),
+                                 lambda uow: usagers.search_usagers(uow, who[0], who[1], value))
+        except DomainError as exc:
+            self.seat_error, self.seat_results = exc.message, []
+            return
+        taken = {p.usager_id for p in self.participants if not is_cancelled(p.status)}
+        self.seat_results = [
+            SeatCandidate(str(u.id), u.name, " · ".join(d for d in (u.birth_date and f"Né(e) le {u.birth_date}",
+                                                                    u.phone_number, u.email) if d))
+            for u in found.usagers if str(u.id) not in taken]
+
+    @event
+    def set_seat_lifecycle(self, checked: bool):
+        self.seat_lifecycle = checked
+
+    @event
+    def set_seat_reminder(self, checked: bool):
+        self.seat_reminder = checked
+
+    @event
+    async def add_seat(self, usager_id: str):
+        if self.seat_busy or self._rdv is None or not usager_id.isdigit():
+            return
+        self.seat_busy, self.seat_error, self.action_message = True, "", ""
+        yield
+        name = next((r.name for r in self.seat_results if r.usager_id == usager_id), "")
+        who, flags, uow = self._who(), (self.seat_lifecycle, self.seat_reminder), UnitOfWork()
+        try:
+            change = await within(uow, lambda uow: lifecycle.add_participant(uow, *who, int(usager_id), notify=flags))
+        except DomainError as exc:
+            self.seat_error = exc.message
+            yield RdvPageState.reload_silently
+        else:
+            self.seat_query, self.seat_results = "", []
+            self.seat_key += 1
+            yield await self._after_change(change, f"{name} est inscrit(e) à l'atelier.")
+            yield deliver_after_commit(uow)
+        finally:
+            self.seat_busy = False
+
+    @event
+    async def remove_seat(self, usager_id: str):
+        if self.seat_busy or self._rdv is None or not usager_id.isdigit():
+            return
+        self.seat_busy, self.seat_error, self.action_message = True, "", ""
+        yield
+        name = next((p.name for p in self.participants if p.usager_id == usager_id), "")
+        who, uow = self._who(), UnitOfWork()
+        try:
+            await within(uow, lambda uow: lifecycle.remove_participant(uow, *who, int(usager_id)))
+        except DomainError as exc:
+            self.seat_error = exc.message
+            yield RdvPageState.reload_silently
+        else:
+            yield await self._after_change(None, f"{name} est retiré(e) de l'atelier.")
+            yield deliver_after_commit(uow)
+        finally:
+            self.seat_busy = False

@@ -23,6 +23,11 @@ def is_public_motif(motif: Motif) -> bool:
     return motif.bookable_by == BookableBy.EVERYONE.value and not motif.collectif and motif.deleted_at is None
 
 
+def is_public_collectif(motif: Motif) -> bool:
+    """A collective motif whose sessions usagers book online (one seat at a time)."""
+    return motif.bookable_by == BookableBy.EVERYONE.value and motif.collectif and motif.deleted_at is None
+
+
 @dataclass(frozen=True)
 class BookedRdv:
     """The confirmation page of an RDV the usager booked (for themselves or a relative)."""

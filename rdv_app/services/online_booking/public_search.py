@@ -48,7 +48,8 @@ from rdv_app.services.availability.slot_inputs import MotifContext, horizon, loa
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations.addresses import AddressSuggestion
-from rdv_app.services.online_booking.booking import is_public_motif
+from rdv_app.services.online_booking import sessions
+from rdv_app.services.online_booking.booking import is_public_collectif, is_public_motif
 from rdv_app.services.organisation import sectors
 
 WEEK = 7
@@ -176,6 +177,7 @@ class MotifDetails:
     instruction: str | None  # shown on the confirmation page
     organisation: OrganisationInfo
     timezone: str
+    collectif: bool = False  # sessions to choose from instead of slots (rdv_app.services.online_booking.sessions)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -264,6 +266,9 @@ def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None,
     cards: list[LieuCard] = []
     for motif_id in choice.motif_ids:
         context = motif_context(uow, motif_id, _organisation_of(uow, motif_id))
+        if context.motif.collectif:
+            cards += _session_lieux(uow, context, now)
+            continue
         agent_ids = sector_agents(uow, context, sector)
         query = (select(PlageOuverture.lieu_id).distinct()
                  .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
@@ -303,7 +308,7 @@ def organisations(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = N
 def motif_details(uow: UnitOfWork, motif_id: int) -> MotifDetails:
     """The booked motif as the usager reads it (recap, conditions, confirmation)."""
     motif = uow.session.get(Motif, motif_id)
-    if motif is None or not is_public_motif(motif):
+    if motif is None or not (is_public_motif(motif) or is_public_collectif(motif)):
         raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
     context = motif_context(uow, motif_id, motif.organisation_id)
     service = uow.session.get(Service, motif.service_id)
@@ -312,7 +317,7 @@ def motif_details(uow: UnitOfWork, motif_id: int) -> MotifDetails:
         location_type=motif.location_type, location_label=LOCATION_TYPE_LABELS[LocationType(motif.location_type)],
         duration_in_min=motif.default_duration_in_min, restriction=(motif.restriction_for_rdv or "").strip() or None,
         instruction=(motif.instruction_for_rdv or "").strip() or None, organisation=_info(context.organisation),
-        timezone=context.organisation.time_zone)
+        timezone=context.organisation.time_zone, collectif=motif.collectif)
 
 
 @boundary
@@ -425,7 +430,20 @@ def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) 
                             Organisation.territory_id == scope.territory_id)))
     if scope.organisation_id is not None:
         condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
-    return sectors.offered_in_sectors(uow, scope.territory_id, offered_motifs(uow, condition, now), scope.sector)
+    found = offered_motifs(uow, condition, now) + sessions.motifs_with_open_sessions(uow, condition, now or clock.now())
+    return sectors.offered_in_sectors(uow, scope.territory_id, sorted(found, key=lambda m: (m.name, require_id(m))),
+                                      scope.sector)
+
+
+def _session_lieux(uow: UnitOfWork, context: MotifContext, now: datetime) -> list[LieuCard]:
+    """A collective motif's lieux: those with an open session, the next one as their availability."""
+    found = sessions.next_sessions_by_lieu(uow, require_id(context.motif), now)
+    rows = uow.session.exec(select(Lieu).where(col(Lieu.id).in_(list(found)))).all()
+    return [LieuCard(lieu_id=require_id(lieu), motif_id=require_id(context.motif),
+                     organisation_id=require_id(context.organisation), organisation_name=context.organisation.name,
+                     name=lieu.name, address=lieu.address,
+                     next_availability=Availability(found[require_id(lieu)].starts_at, found[require_id(lieu)].label))
+            for lieu in rows]
 
 
 def offered_motifs(uow: UnitOfWork, condition: sa.ColumnElement[bool], now: datetime | None) -> list[Motif]:

@@ -78,7 +78,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, rdv_status
+from rdv_app.domain import clock, collectifs, rdv_status
 from rdv_app.domain.booking_rules import (
     AGENT_POLICY,
     USAGER_POLICY,
@@ -112,7 +112,7 @@ from rdv_app.services.availability.slot_inputs import load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.online_booking import public_prescripteur
-from rdv_app.services.online_booking.booking import is_public_motif
+from rdv_app.services.online_booking.booking import is_public_collectif, is_public_motif
 from rdv_app.services.online_booking.public_prescripteur import (
     BeneficiaireEntry,
     CleanBeneficiaire,
@@ -1100,3 +1100,212 @@ def _same_motif_same_day(uow: UnitOfWork, planned: _Planned, tz: ZoneInfo, day: 
         query = query.where(Rdv.id != planned.exclude_rdv_id)
     booked = set(uow.session.exec(query).all())
     return tuple(name for usager_id, name in planned.usagers.items() if usager_id in booked)
+
+
+# --------------------------------------------------------------------------- collective sessions
+
+
+@boundary
+def create_collectif_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_id: int,
+                         name: str | None, starts_at: datetime, duration_in_min: int, agent_ids: Sequence[int],
+                         lieu_id: int | None, max_participants_count: int | None, weekly_count: int = 1,
+                         context: str | None = None, now: datetime | None = None) -> list[int]:
+    """Creates a collective session of a collective motif ("atelier"), or `weekly_count` of them one week
+    apart at the same local time; returns their ids. A session starts without participants; its agents
+    are told as of any RDV created for them (no usager is). `max_participants_count` None: unlimited."""
+    now = now or clock.now()
+    begin_write(uow.session)
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    motif = _usable_motif(uow, scope, motif_id)
+    if not motif.collectif:
+        raise DomainError("Choisissez un motif collectif.", "motif_id")
+    try:
+        seats = collectifs.check_seats(max_participants_count)
+        starts = collectifs.weekly_starts(starts_at, weekly_count, local_time.time_zone(uow, organisation_id))
+    except collectifs.SessionError as error:
+        raise DomainError(str(error), "max_participants_count" if "places" in str(error) else "weekly_count") \
+            from None
+    duration = timedelta(minutes=duration_in_min)
+    _ends_at(starts_at, duration_in_min)
+    agents = _usable_agents(uow, scope, agent_ids)
+    _lock_agent_rows(uow, agents)
+    lieu_id = _usable_lieu(uow, organisation_id, motif, lieu_id)
+    actor = Actor.agent(actor_agent_id)
+    ids: list[int] = []
+    for start in starts:
+        rdv = Rdv(organisation_id=organisation_id, motif_id=motif_id, lieu_id=lieu_id, starts_at=start,
+                  ends_at=start + duration, status=RdvStatus.UNKNOWN.value, name=collectifs.check_name(name),
+                  max_participants_count=seats, users_count=0, context=(context or "").strip() or None,
+                  created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id,
+                  created_at=now, updated_at=now)
+        uow.session.add(rdv)
+        uow.session.flush()
+        rdv_id = require_id(rdv)
+        uow.session.add_all([RdvAgent(rdv_id=rdv_id, agent_id=agent_id) for agent_id in agents])
+        ids.append(rdv_id)
+        _record(uow, rdv, RdvChanged(
+            rdv_id=rdv_id, organisation_id=organisation_id, change=Change.CREATED, action="created", actor=actor,
+            occurred_at=now, version=rdv.ics_sequence, event=NotificationEvent.RDV_CREATED,
+            status=RdvStatus.UNKNOWN, starts_at=start, old_starts_at=None, time_or_lieu_changed=False,
+            old_agent_ids=(), new_agent_ids=tuple(agents), usager_ids=(),
+            changes=audit.diff({}, {"motif_id": motif_id, "name": rdv.name, "starts_at": start,
+                                    "ends_at": rdv.ends_at, "lieu_id": lieu_id, "agent_ids": sorted(agents),
+                                    "max_participants_count": seats})), commit=False)
+    uow.publish()
+    uow.commit()
+    return ids
+
+
+@boundary
+def add_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, usager_id: int, *,
+                    notify: tuple[bool, bool] | None = None, now: datetime | None = None) -> RdvChange:
+    """An agent adds an usager to a collective session (or takes back one who had cancelled): the usager
+    hears "RDV confirmé" if their lifecycle notifications are on; the session's agents are not told
+    (domain.md 3.1). `notify`: (lifecycle notifications, reminder), default the motif's. A full or
+    cancelled session refuses, and so does an usager already registered."""
+    now = now or clock.now()
+    begin_write(uow.session)
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    rdv, motif = visible_in_scope(uow, scope, rdv_id)
+    rdv = _locked_session(uow, rdv_id)
+    if not motif.collectif:
+        raise DomainError("Les participants se modifient ainsi seulement pour un RDV collectif.")
+    usager = usagers_service.usagers_for_rdv(uow, organisation_id, [usager_id])[usager_id]
+    flags = _notification_flags(motif, {usager_id: ""}, {usager_id: notify} if notify else None)[usager_id]
+    if rdv.status in CANCELLED_STATUSES:
+        raise DomainError("Cet atelier est annulé : on ne peut plus y inscrire personne.")
+    actor = Actor.agent(actor_agent_id)
+    return _take_seat(uow, rdv, motif, usager, [usager], flags, actor, now,
+                      author=dict(created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id),
+                      tell_agents=False, already="Cet usager est déjà inscrit à cet atelier.")
+
+
+@boundary
+def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, usager_id: int,
+                       *, now: datetime | None = None) -> None:
+    """An agent removes a participant from a collective session: one who had not cancelled hears
+    "RDV annulé" (if their notifications are on); the session's agents are not told. The event is
+    published before the participation is deleted, so that its handlers still read it."""
+    now = now or clock.now()
+    begin_write(uow.session)
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    _, motif = visible_in_scope(uow, scope, rdv_id)
+    rdv = _locked_session(uow, rdv_id)
+    if not motif.collectif:
+        raise DomainError("Les participants se modifient ainsi seulement pour un RDV collectif.")
+    participation = uow.session.exec(select(Participation).where(
+        Participation.rdv_id == rdv_id, Participation.usager_id == usager_id)).first()
+    if participation is None:
+        raise NotFound("Cet usager ne participe pas à cet atelier.")
+    old_status = participation.status
+    active = old_status not in CANCELLED_STATUSES
+    if active:
+        rdv.users_count = max(rdv.users_count - 1, 0)
+        rdv.ics_sequence += 1
+        # Cancelled for the messages' handlers (who hear "RDV annulé" is decided on the status), then deleted.
+        participation.status = RdvStatus.REVOKED.value
+        uow.session.add(participation)
+    rdv.updated_at = now
+    uow.session.add(rdv)
+    _record(uow, rdv, RdvChanged(
+        rdv_id=rdv_id, organisation_id=organisation_id, change=Change.UPDATED, action="participant_removed",
+        actor=Actor.agent(actor_agent_id), occurred_at=now, version=rdv.ics_sequence,
+        event=NotificationEvent.RDV_CANCELLED if active else None, status=RdvStatus(rdv.status),
+        starts_at=rdv.starts_at, old_starts_at=rdv.starts_at, time_or_lieu_changed=False, old_agent_ids=(),
+        new_agent_ids=(), usager_ids=(usager_id,) if active else (),
+        changes={f"participation:{usager_id}": [old_status, None]}), commit=False)
+    uow.publish()
+    uow.session.delete(participation)
+    uow.commit()
+
+
+@boundary
+def book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: int | None = None,
+              accepted_conditions: bool = False, now: datetime | None = None) -> Booked:
+    """The signed-in usager takes a seat of a collective session for themself or a relative, and commits.
+
+    The online booking's path: the session's row is locked (PostgreSQL `SELECT ... FOR UPDATE`; SQLite's
+    write lock is taken at BEGIN), then the seats are counted on what the lock lets through, so twenty
+    usagers racing for the last two seats make exactly two participations; the others get SlotTaken ("Cet
+    atelier est complet"). Idempotent by person: a participant already registered gets their seat back
+    as it is (`created` False, nothing sent twice); one who had cancelled is registered again. The
+    participant hears "RDV confirmé", with the Infos et annulation link; the session's agents are told as
+    for any online booking."""
+    return _counted(uow, lambda: _book_seat(uow, usager_id, rdv_id=rdv_id, for_usager_id=for_usager_id,
+                                            accepted_conditions=accepted_conditions, now=now))
+
+
+def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: int | None,
+               accepted_conditions: bool, now: datetime | None) -> Booked:
+    now = now or clock.now()
+    limit_key = f"booking:usager:{usager_id}"
+    begin_write(uow.session)
+    holder = _usager(uow, usager_id)
+    rdv = _locked_session(uow, rdv_id)
+    motif = uow.session.get(Motif, rdv.motif_id)
+    if motif is None or not is_public_collectif(motif):
+        raise NotFound("Cet atelier n'est pas ouvert à la réservation en ligne.")
+    participant = holder if for_usager_id in (None, usager_id) else _relative(uow, holder, for_usager_id)
+    existing = uow.session.exec(select(Participation).where(
+        Participation.rdv_id == rdv_id, Participation.usager_id == require_id(participant))).first()
+    if existing is not None and existing.status not in CANCELLED_STATUSES:
+        return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=False)
+    if rate_limit.is_blocked(BOOKINGS_PER_USAGER, limit_key):
+        raise DomainError(TOO_MANY_BOOKINGS)
+    if (motif.restriction_for_rdv or "").strip() and not accepted_conditions:
+        raise DomainError("Veuillez lire et accepter les conditions de ce rendez-vous.", "accepted_conditions")
+    refusal = collectifs.seat_refusal(
+        status=rdv.status, starts_at=rdv.starts_at, users_count=rdv.users_count,
+        max_participants_count=rdv.max_participants_count, now=now,
+        window=collectifs.BookingWindow(motif.min_public_booking_delay, motif.max_public_booking_delay))
+    if refusal is not None:
+        raise SlotTaken(refusal)
+    notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
+    change = _take_seat(uow, rdv, motif, participant, [holder, participant], (notify, notify),
+                        Actor.usager(usager_id), now, author=dict(created_by_type=AuthorType.USAGER.value),
+                        tell_agents=True, already=None)
+    rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
+    return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=True, outbox_ids=change.outbox_ids)
+
+
+def _locked_session(uow: UnitOfWork, rdv_id: int) -> Rdv:
+    """The session's row, read again under a row lock (PostgreSQL; SQLite holds its write lock)."""
+    rdv = uow.session.exec(select(Rdv).where(Rdv.id == rdv_id).with_for_update()
+                           .execution_options(populate_existing=True)).first()
+    if rdv is None:
+        raise NotFound("Cet atelier est introuvable.")
+    return rdv
+
+
+def _take_seat(uow: UnitOfWork, rdv: Rdv, motif: Motif, participant: Usager, profiles: list[Usager],
+               flags: tuple[bool, bool], actor: Actor, now: datetime, *, author: dict[str, Any],
+               tell_agents: bool, already: str | None) -> RdvChange:
+    """The participation written (or a cancelled one taken back) once the session is locked and checked,
+    the seat counted, then the audit row and the event "created" for this participant."""
+    rdv_id, participant_id = require_id(rdv), require_id(participant)
+    existing = uow.session.exec(select(Participation).where(
+        Participation.rdv_id == rdv_id, Participation.usager_id == participant_id)).first()
+    if existing is not None and existing.status not in CANCELLED_STATUSES:
+        raise DomainError(already or "Vous êtes déjà inscrit à cet atelier.", "usager_id")
+    left = collectifs.seats_left(rdv.users_count, rdv.max_participants_count)
+    if left is not None and left <= 0:
+        raise SlotTaken(collectifs.FULL)
+    if existing is None:
+        existing = Participation(rdv_id=rdv_id, usager_id=participant_id, **author)
+    existing.status = RdvStatus.UNKNOWN.value
+    existing.send_lifecycle_notifications, existing.send_reminder_notification = flags
+    uow.session.add(existing)
+    rdv.users_count += 1
+    # A new version of the session (its fill changed): messages about it are new ones, even for a person
+    # who registers again after cancelling, and calendars update the one event of the session.
+    rdv.ics_sequence += 1
+    rdv.updated_at = now
+    uow.session.add(rdv)
+    usagers_service.add_to_organisation(uow, rdv.organisation_id, profiles, actor, now=now)
+    agents = tuple(agent_ids_of(uow, rdv_id)) if tell_agents else ()
+    return _record(uow, rdv, RdvChanged(
+        rdv_id=rdv_id, organisation_id=rdv.organisation_id, change=Change.UPDATED, action="participant_added",
+        actor=actor, occurred_at=now, version=rdv.ics_sequence, event=NotificationEvent.RDV_CREATED,
+        status=RdvStatus(rdv.status), starts_at=rdv.starts_at, old_starts_at=rdv.starts_at,
+        time_or_lieu_changed=False, old_agent_ids=agents, new_agent_ids=agents, usager_ids=(participant_id,),
+        changes={f"participation:{participant_id}": [None, RdvStatus.UNKNOWN.value]}))

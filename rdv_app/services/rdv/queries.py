@@ -36,7 +36,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, datefmt, rdv_status
+from rdv_app.domain import clock, collectifs, datefmt, rdv_status
 from rdv_app.domain.enums import (
     CANCELLED_STATUSES,
     AuthorType,
@@ -135,6 +135,7 @@ class RdvDetails:
     created_when: str = ""  # created_at in the organisation's time zone, in words
     where: tuple[str, ...] = ()  # where it takes place: lieu and address, phone numbers, home address, link
     prescribed_by: Prescriber | None = None
+    fill: str = ""  # a collective session's "6/8" ("6" when unlimited)
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: 
         status=rdv.status, status_label=rdv_status.status_label(rdv.status, rdv.starts_at, now, tz),
         cancelled_at=rdv.cancelled_at,
         status_choices=[(s.value, RDV_STATUS_LABELS[s]) for s in rdv_status.allowed_statuses(motif.collectif)],
+        fill=collectifs.fill_label(rdv.users_count, rdv.max_participants_count) if motif.collectif else "",
         context=rdv.context,
         created_by=names.get(rdv.created_by_agent_id, "") if rdv.created_by_agent_id
         else _AUTHOR_LABELS.get(rdv.created_by_type, ""),
@@ -416,7 +418,8 @@ def usager_names(uow: UnitOfWork, usager_ids: Collection[int]) -> dict[int, str]
         select(Usager).where(col(Usager.id).in_(list(usager_ids)))).all()}
 
 
-_ACTION_LABELS = {"created": "RDV créé", "updated": "RDV modifié", "status_changed": "Statut modifié"}
+_ACTION_LABELS = {"created": "RDV créé", "updated": "RDV modifié", "status_changed": "Statut modifié",
+                  "participant_added": "Participant inscrit", "participant_removed": "Participant retiré"}
 _AUTHOR_LABELS = {AuthorType.USAGER.value: "L'usager", AuthorType.PRESCRIPTEUR.value: "Un prescripteur",
                   AuthorType.SYSTEM.value: "Automatique", AuthorType.AGENT.value: "Un agent"}
 # In the order the history lists them; participants' statuses come last.

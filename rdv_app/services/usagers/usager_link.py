@@ -495,7 +495,7 @@ def summary(uow: UnitOfWork, access: ParticipationRef, *, now: datetime | None =
     participants = (person_name(loaded.usager.first_name, loaded.usager.last_name),) if loaded.responsible else ()
     return RdvSummary(
         rdv_id=require_id(rdv),
-        title=motif.name,
+        title=f"{motif.name} : {rdv.name}" if motif.collectif and rdv.name not in (None, motif.name) else motif.name,
         when=when,
         duration_in_min=int((rdv.ends_at - rdv.starts_at).total_seconds() // 60),
         location_type=location_type.value,

@@ -1,0 +1,101 @@
+"""Collective sessions on the public booking pages (domain.md sections 2.2 and 6.3): for a collective
+motif there is no slot computation; usagers choose among the motif's sessions at the lieu that are still
+open to booking (not cancelled, a seat left, starting inside the motif's booking window), soonest first.
+The seat itself is taken by `lifecycle.book_seat`, which checks all of it again under the lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from rdv_app.db.models import Lieu, Motif, Organisation, Rdv
+from rdv_app.db.rows import require_id
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock, collectifs, datefmt
+from rdv_app.domain.enums import CANCELLED_STATUSES, LieuAvailability
+from rdv_app.services.boundary import boundary
+
+_CANCELLED = [s.value for s in CANCELLED_STATUSES]
+SHOWN = 50
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    rdv_id: int
+    motif_id: int
+    lieu_id: int | None
+    starts_at: datetime
+    label: str  # "lundi 7 décembre 2026 à 14h00", in the organisation's time zone
+    name: str
+    seats: str  # "2 places restantes"
+
+
+def _candidates(now: datetime) -> sa.ColumnElement[bool]:
+    """What SQL can tell: to come, not cancelled, a seat left; the motif's delays are checked after."""
+    return sa.and_(col(Rdv.starts_at) > now, col(Rdv.status).not_in(_CANCELLED),
+                   sa.or_(col(Rdv.max_participants_count).is_(None),
+                          col(Rdv.users_count) < col(Rdv.max_participants_count)))
+
+
+def _open(rows: list[tuple[Rdv, Motif, str]], now: datetime) -> list[OpenSession]:
+    found = []
+    for rdv, motif, time_zone in rows:
+        if collectifs.open_to_usagers(
+                status=rdv.status, starts_at=rdv.starts_at, users_count=rdv.users_count,
+                max_participants_count=rdv.max_participants_count, now=now,
+                window=collectifs.BookingWindow(motif.min_public_booking_delay, motif.max_public_booking_delay)):
+            found.append(OpenSession(rdv_id=require_id(rdv), motif_id=rdv.motif_id, lieu_id=rdv.lieu_id,
+                                     starts_at=rdv.starts_at, label=datefmt.long_datetime(rdv.starts_at, time_zone),
+                                     name=rdv.name or motif.name,
+                                     seats=collectifs.seats_label(rdv.users_count, rdv.max_participants_count)))
+    return found
+
+
+def _query(now: datetime):  # type: ignore[no-untyped-def]  # sqlmodel's select() of 3 entities
+    return (select(Rdv, Motif, Organisation.timezone).join(Motif, col(Motif.id) == Rdv.motif_id)
+            .join(Organisation, col(Organisation.id) == Rdv.organisation_id)
+            .join(Lieu, col(Lieu.id) == Rdv.lieu_id)
+            .where(_candidates(now), col(Motif.collectif).is_(True), col(Motif.deleted_at).is_(None),
+                   col(Lieu.availability) == LieuAvailability.ENABLED.value)
+            .order_by(col(Rdv.starts_at), col(Rdv.id)))
+
+
+@boundary
+def open_sessions(uow: UnitOfWork, motif_id: int, lieu_id: int | None, *,
+                  now: datetime | None = None) -> list[OpenSession]:
+    """The motif's sessions at the lieu that an usager may book now, soonest first."""
+    now = now or clock.now()
+    query = _query(now).where(Rdv.motif_id == motif_id)
+    if lieu_id is not None:
+        query = query.where(Rdv.lieu_id == lieu_id)
+    return _open(list(uow.session.exec(query).all()), now)[:SHOWN]
+
+
+@boundary
+def open_session(uow: UnitOfWork, motif_id: int, rdv_id: int, now: datetime | None = None) -> OpenSession | None:
+    """One session of the motif, if an usager may book it now."""
+    now = now or clock.now()
+    return next(iter(_open(list(uow.session.exec(_query(now).where(Rdv.motif_id == motif_id,
+                                                                   Rdv.id == rdv_id)).all()), now)), None)
+
+
+def motifs_with_open_sessions(uow: UnitOfWork, condition: sa.ColumnElement[bool], now: datetime) -> list[Motif]:
+    """Collective motifs matching `condition` that have a session an usager may book now."""
+    rows = list(uow.session.exec(_query(now).where(condition)).all())
+    ids = {s.motif_id for s in _open(rows, now)}
+    motifs: dict[int, Motif] = {}
+    for _, motif, _ in rows:
+        motifs.setdefault(require_id(motif), motif)
+    return [motif for motif_id, motif in motifs.items() if motif_id in ids]
+
+
+def next_sessions_by_lieu(uow: UnitOfWork, motif_id: int, now: datetime) -> dict[int, OpenSession]:
+    """Each lieu's next open session of the motif."""
+    found: dict[int, OpenSession] = {}
+    for session in _open(list(uow.session.exec(_query(now).where(Rdv.motif_id == motif_id)).all()), now):
+        if session.lieu_id is not None:
+            found.setdefault(session.lieu_id, session)
+    return found

@@ -1,0 +1,144 @@
+"""RDV collectifs in the browser: an usager takes a seat of the demo's "Atelier massage bébé" on a phone and
+finds it in "Mes rendez-vous"; an agent creates an atelier on a desktop, registers a participant and reads
+its fill ("1/8") in the list, on its page and in the agenda. Axe on every page and dialog."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import PHONE, sign_in_link
+from playwright.sync_api import Browser, Page, expect
+from sqlmodel import col, select
+
+from rdv_app.db.models import Participation, Rdv, Usager
+from rdv_app.db.uow import UnitOfWork
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture(autouse=True)
+def patient_expectations() -> Iterator[None]:
+    """These journeys chain many server round trips: each waits up to 15 s (on a loaded machine), then
+    Playwright's default comes back for the other tests."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
+    yield context.new_page()
+    context.close()
+
+
+def test_an_usager_books_a_seat_of_an_atelier_on_a_phone(phone: Page, app_url: str, app_database_url: str,
+                                                          assert_accessible) -> None:
+    page = phone
+    page.goto(f"{app_url}/prendre_rdv?departement=62")
+    page.get_by_role("link", name=re.compile("^PMI")).click()
+    page.get_by_role("link", name=re.compile("^Atelier massage bébé")).click()
+    expect(page.get_by_role("heading", name="Choisissez un lieu")).to_be_visible()
+    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
+
+    expect(page.get_by_role("heading", name="Inscrivez-vous à l'atelier")).to_be_visible()
+    session = page.get_by_role("link", name=re.compile(r"places? restantes?"))
+    expect(session.first).to_be_visible()
+    assert_accessible(page)
+    seats_before = int(re.search(r"(\d+) places? restantes?", session.first.inner_text()).group(1))  # type: ignore[union-attr]
+    session.first.click()
+
+    expect(page.get_by_role("heading", name="Identifiez-vous pour confirmer")).to_be_visible()
+    email = f"usager-{uuid.uuid4().hex[:8]}@exemple.fr"
+    page.get_by_label("Prénom").fill("Inès")
+    page.get_by_label("Nom", exact=True).fill("Carpentier")
+    page.get_by_label("Adresse email", exact=True).fill(email)
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("status").filter(has_text="Un email vient de vous être envoyé")).to_be_visible()
+    page.goto(sign_in_link(app_database_url, email))
+    page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("link", name="Inès Carpentier (moi)").click()
+
+    confirm = page.get_by_role("button", name="Confirmer mon RDV")
+    expect(confirm).to_be_disabled()  # the atelier's conditions come first
+    expect(page.get_by_text("Atelier", exact=True)).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("checkbox", name="J'ai lu et j'accepte ces conditions").click()
+    confirm.click()
+    expect(page.get_by_role("heading", name="Votre rendez-vous est confirmé")).to_be_visible()
+    assert_accessible(page)
+
+    with UnitOfWork(app_database_url) as uow:
+        usager = uow.session.exec(select(Usager).where(Usager.email == email)).one()
+        rdv_id = uow.session.exec(select(Participation.rdv_id).where(Participation.usager_id == usager.id)).one()
+        rdv = uow.session.get(Rdv, rdv_id)
+        assert rdv is not None and rdv.max_participants_count is not None
+        assert rdv.max_participants_count - rdv.users_count == seats_before - 1
+
+    page.get_by_role("link", name="Voir mes rendez-vous").click()
+    expect(page.get_by_role("heading", name="Mes rendez-vous", level=1)).to_be_visible()
+    card = page.get_by_role("article").filter(has_text="Atelier massage bébé")
+    expect(card).to_be_visible()
+    expect(card.get_by_role("button", name="Annuler ce rendez-vous")).to_be_visible()
+    assert_accessible(page)
+
+
+def _next_weekday(days_ahead: int) -> str:
+    day = datetime.now(PARIS).date() + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day.isoformat()
+
+
+def test_an_agent_creates_an_atelier_registers_a_participant_and_reads_its_fill(
+        page: Page, app_database_url: str, login_as, assert_accessible) -> None:
+    login_as("julien.petit@demo.test")
+    page.get_by_role("link", name="RDV collectifs").click()
+    expect(page.get_by_role("heading", name="RDV collectifs", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Ateliers à venir")).to_be_visible()
+    assert_accessible(page)
+
+    name = f"Atelier portage {uuid.uuid4().hex[:4]}"
+    day = _next_weekday(20)
+    page.get_by_label("Motif collectif").select_option(label="Atelier massage bébé")
+    expect(page.get_by_label("Durée (minutes)")).to_have_value("60")  # the motif's duration, shown
+    page.get_by_label("Nom de l'atelier (facultatif)").fill(name)
+    page.get_by_label("Lieu", exact=True).select_option(index=1)
+    page.get_by_label("Date", exact=True).fill(day)
+    page.get_by_label("Heure de début").fill("17:00")
+    page.get_by_label("Nombre de places").fill("8")
+    page.get_by_role("button", name="Créer l'atelier").click()
+    expect(page.get_by_role("status").filter(has_text="L'atelier a été créé.")).to_be_visible()
+    row = page.get_by_role("listitem").filter(has_text=name)
+    expect(row.get_by_text("0/8 participants")).to_be_visible()
+    assert_accessible(page)
+
+    row.get_by_role("link", name=re.compile(name)).click()
+    expect(page.get_by_text("Places occupées : 0/8")).to_be_visible()
+    with UnitOfWork(app_database_url) as uow:
+        last_name = uow.session.exec(select(Usager.last_name).where(col(Usager.responsible_id).is_(None),
+                                                                   col(Usager.deleted_at).is_(None))
+                                     .order_by(col(Usager.id))).first()
+    assert last_name
+    page.get_by_label("Rechercher un usager").fill(last_name)
+    found = page.get_by_role("list", name="Usagers trouvés").get_by_role("button", name=re.compile("^Inscrire"))
+    expect(found.first).to_be_visible()
+    found.first.click()
+    expect(page.get_by_text("Places occupées : 1/8")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Retirer .* de l'atelier$"))).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Annuler le rendez-vous").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog.get_by_role("button", name="Annuler par le service")).to_be_visible()
+    expect(dialog.get_by_role("button", name=re.compile("excusé"))).to_have_count(0)
+    assert_accessible(page)
+    dialog.get_by_role("button", name="Ne pas annuler").click()
+
+    page.goto(page.url.split("/agenda/")[0] + f"/agenda?jour={day}")
+    expect(page.locator(".agenda-rdv", has_text=f"{name} (1/8)")).to_be_visible()
