@@ -56,7 +56,7 @@ seed:
 
 # Both runs go to the end, whatever the first one found; `make test` fails if either failed.
 test:
-	@scripts/setup.sh python bun chromium postgresql redis
+	@scripts/setup.sh python bun testtools chromium postgresql redis
 	status=0; $(PYTEST) $(PARALLEL) tests/unit tests/integration || status=$$?; \
 	$(PYTEST) tests/e2e || status=$$?; exit $$status
 
@@ -73,11 +73,11 @@ test-integration:
 	$(PYTEST) $(PARALLEL) tests/integration
 
 test-e2e:
-	@scripts/setup.sh python bun chromium
+	@scripts/setup.sh python bun testtools chromium
 	$(PYTEST) tests/e2e
 
 bench:
-	@scripts/setup.sh python bun chromium postgresql
+	@scripts/setup.sh python bun testtools chromium postgresql
 	$(PYTEST) tests/bench tests/e2e/test_bench_booking_browser.py --benchmark-only --benchmark-columns=min,median,mean,max,rounds -s
 
 load:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, from package registries only (PyPI, Debian, npm). Idempotent and quiet when
-# everything is there. Usage: scripts/setup.sh python|bun|chromium|postgresql|redis ...
+# everything is there. Usage: scripts/setup.sh python|bun|testtools|chromium|postgresql|redis ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +45,16 @@ need_bun() {
     # Without the package's install script: the platform package carries the binary itself.
     npm install --silent --prefix .tools "@oven/bun-linux-x64@$BUN_VERSION" >/dev/null
   fi
+}
+
+# The browser tests' tools from npm (tests/js: axe-core), at the versions of its lockfile.
+need_testtools() {
+  local stamp=tests/js/node_modules/.installed-$(sha1sum tests/js/bun.lock | cut -c1-12)
+  if [ -f "$stamp" ]; then return; fi
+  export NPM_CONFIG_REGISTRY=${NPM_CONFIG_REGISTRY:-$(npm config get registry)}
+  echo "→ outils des tests navigateur (tests/js)"
+  (cd tests/js && bun install --frozen-lockfile --silent)
+  rm -f tests/js/node_modules/.installed-*; touch "$stamp"
 }
 
 need_chromium() {

@@ -1,0 +1,72 @@
+// Keyboard help shared by every Reflex page (RGAA 12.7 and 7.1; see docs/accessibilite.md). Loaded once by the
+// head of each page (rdv_app/rdv_app.py); no state, no network.
+(function () {
+  "use strict";
+  var DIALOGS = '[role="dialog"], [role="alertdialog"]';
+  // The last element focused outside any dialog: the control that opened the one now open.
+  var opener = null;
+
+  function main() {
+    return document.getElementById("contenu");
+  }
+
+  function openDialog() {
+    return document.querySelector(DIALOGS);
+  }
+
+  function focusable(element) {
+    return element && element.isConnected && !element.disabled && element.getClientRects().length > 0;
+  }
+
+  // "Aller au contenu": the router would turn its fragment into a navigation; focus the main region instead.
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element ? event.target.closest("a.skip-link") : null;
+    if (link) {
+      event.preventDefault();
+      var target = main();
+      if (target) {
+        target.focus();
+      }
+      return;
+    }
+    // "Réessayer" on the connection banner (rdv_app/components/connection.py).
+    if (event.target instanceof Element && event.target.closest("[data-reload-page]")) {
+      window.location.reload();
+    }
+  }, true);
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target instanceof Element && event.target !== document.body && !event.target.closest(DIALOGS)) {
+      opener = event.target;
+    }
+  });
+
+  // A dialog closed (Radix removes its portal from <body>) and focus fell to <body>: back to its opener, or,
+  // when the opener went away with what the dialog changed, to the main region.
+  function restoreFocus() {
+    if (openDialog() || (document.activeElement && document.activeElement !== document.body)) {
+      return;
+    }
+    var target = focusable(opener) ? opener : main();
+    if (target) {
+      target.focus();
+    }
+  }
+
+  function watch() {
+    var wasOpen = false;
+    new MutationObserver(function () {
+      var isOpen = Boolean(openDialog());
+      if (wasOpen && !isOpen) {
+        window.requestAnimationFrame(restoreFocus);
+      }
+      wasOpen = isOpen;
+    }).observe(document.body, { childList: true });
+  }
+
+  if (document.body) {
+    watch();
+  } else {
+    document.addEventListener("DOMContentLoaded", watch);
+  }
+})();
