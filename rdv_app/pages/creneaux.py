@@ -88,8 +88,7 @@ def _slot_button(slot: SlotButton) -> rx.Component:
     """A link: the slot opens the planning of an RDV there (a new tab keeps the week in this one)."""
     return rx.link(
         rx.el.span(slot.time, class_name="slot-time"),
-        rx.el.span(slot.initials, class_name="slot-agent", style={"background_color": slot.colour},
-                   aria_hidden="true"),
+        rx.el.span(slot.initials, class_name="slot-agent", style={"background_color": slot.colour}),
         href=slot.href,
         aria_label=slot.description,
         title=slot.agent + " · " + slot.lieu,

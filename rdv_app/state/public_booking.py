@@ -24,6 +24,7 @@ from rdv_app import routes
 from rdv_app.auth.franceconnect import FranceConnectClient, FranceConnectError, FranceConnectSettings
 from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import in_thread, within
+from rdv_app.components.forms import FieldErrorLink, field_error_links
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import ants, clock, datefmt
@@ -441,7 +442,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     # Annotated as a plain dict: on the class, mypy reads `rx.Field[dict[...]]` as an ArrayVar without `.get`
     # (it wrongly matches Reflex's `Field[SEQUENCE_TYPE] | Field[SEQUENCE_TYPE | None]` overload first).
     field_errors: dict[str, str] = {}
-    error_summary: rx.Field[list[Recap]] = rx.field(default_factory=list)  # label: the field's anchor
+    error_summary: rx.Field[list[FieldErrorLink]] = rx.field(default_factory=list)
     submitting: rx.Field[bool] = rx.field(False)
 
     first_name: rx.Field[str] = rx.field("")
@@ -741,7 +742,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
 
     def _field_errors(self, errors: dict[str, str]) -> None:
         self.field_errors = errors
-        self.error_summary = [Recap(f"#champ-{name}", message) for name, message in errors.items()]
+        self.error_summary = field_error_links(errors)
 
     @event
     def check_field(self, name: str, value: str):
