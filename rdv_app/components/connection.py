@@ -6,7 +6,7 @@ failed for 3 seconds (assets/styles.css `.connection-banner`), so a page that re
 from __future__ import annotations
 
 import reflex as rx
-from reflex_components_core.core.banner import has_connection_errors
+from reflex_components_core.core.banner import has_connection_errors  # type: ignore[import-untyped]
 
 NO_CONNECTION = "La connexion au serveur est interrompue. Vos dernières actions n'ont peut-être pas été enregistrées."
 

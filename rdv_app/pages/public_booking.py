@@ -353,7 +353,8 @@ def booking_page() -> rx.Component:
     )
 
 
-template(routes.PUBLIC_BOOKING, "Prendre rendez-vous", on_load=S.load)(booking_page)
-template(routes.PUBLIC_ORGANISATION, "Prendre rendez-vous", on_load=S.load)(booking_page)
-template(routes.PUBLIC_ORGANISATION_SLUG, "Prendre rendez-vous", on_load=S.load)(booking_page)
-template(routes.PUBLIC_CONFIRMATION, "Rendez-vous confirmé", on_load=S.load)(booking_page)
+# One title per step (PublicBookingState.page_title).
+template(routes.PUBLIC_BOOKING, S.page_title, on_load=S.load)(booking_page)
+template(routes.PUBLIC_ORGANISATION, S.page_title, on_load=S.load)(booking_page)
+template(routes.PUBLIC_ORGANISATION_SLUG, S.page_title, on_load=S.load)(booking_page)
+template(routes.PUBLIC_CONFIRMATION, S.page_title, on_load=S.load)(booking_page)

@@ -16,7 +16,7 @@ from rdv_app.state.agent import AgentState
 @dataclass(frozen=True)
 class PageSpec:
     route: str
-    title: str
+    title: str | rx.Var
     component: Callable[[], rx.Component]
     on_load: Any
 
@@ -26,11 +26,13 @@ PAGES: list[PageSpec] = []
 Page = Callable[[], rx.Component]
 
 
-def _register(route: str, title: str, component: Page, on_load: Any) -> None:
-    PAGES.append(PageSpec(route=route, title=f"{title} · {APP_NAME}", component=component, on_load=on_load))
+def _register(route: str, title: str | rx.Var, component: Page, on_load: Any) -> None:
+    # A Var is a title that follows the page's state, complete with the product's name.
+    full_title = title if isinstance(title, rx.Var) else f"{title} · {APP_NAME}"
+    PAGES.append(PageSpec(route=route, title=full_title, component=component, on_load=on_load))
 
 
-def template(route: str, title: str, on_load: Any = None) -> Callable[[Page], Page]:
+def template(route: str, title: str | rx.Var, on_load: Any = None) -> Callable[[Page], Page]:
     """A public page (usagers, sign-in)."""
 
     def decorator(page: Page) -> Page:

@@ -83,7 +83,7 @@ def workspace_home() -> rx.Component:
 
 
 def password_form() -> rx.Component:
-    def error_for(field: str) -> rx.Var:
+    def error_for(field: str) -> rx.Var | str:
         return AccountState.password_errors.get(field, "")
 
     return rx.form(

@@ -406,6 +406,16 @@ class BookingPage:
         self.calendar_href = settings.api_path(routes.usager_rdv_ics(rdv_id))
 
 
+# Each step's name in the page's title.
+STEP_TITLES = {
+    "place": "Indiquer votre adresse", "service": "Choisir un service", "motif": "Choisir un motif",
+    "lieu": "Choisir un lieu", "organisation": "Choisir un service près de chez vous",
+    "creneau": "Choisir un créneau", "identification": "Vous identifier", "informations": "Vos informations",
+    "pour": "Choisir pour qui", "recap": "Vérifier votre rendez-vous", "confirmation": "Rendez-vous confirmé",
+    "error": "Erreur",
+}
+
+
 # What the state keeps of a `BookingPage` for the handlers, and not for the browser.
 _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif_id": "_motif_id",
          "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id"}
@@ -466,6 +476,14 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     # A random id of this browser: sign-up and sign-in links are limited per device before the IP's ceiling.
     device: str = rx.Cookie("", name=routes.USAGER_DEVICE_COOKIE, path="/", same_site="lax", max_age=60 * 60 * 24 * 365)
     prescripteur_href: rx.Field[str] = rx.field("")
+
+    @rx.var
+    def page_title(self) -> str:
+        """The browser tab's title names the step (RGAA 8.6): "Choisir un créneau – Prendre rendez-vous – PMI
+        Arras"; the place searched, or the product, last."""
+        step = "" if self.loading else STEP_TITLES.get(self.step, "")
+        return " – ".join(part for part in (step, "Prendre rendez-vous", self.scope_title or settings.product_name)
+                          if part)
 
     # The pre-demande number of an ANTS motif, checked live with ANTS (integrations.md 1d).
     ants_required: rx.Field[bool] = rx.field(False)

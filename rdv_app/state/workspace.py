@@ -53,7 +53,8 @@ def _notice_level(form: dict, name: str) -> str:
 
 
 class AccountState(MfaEnrolmentMixin, AgentState):
-    password_errors: rx.Field[dict[str, str]] = rx.field(default_factory=dict)
+    # A plain dict to mypy, for `.get` in the page (see PublicBookingState.field_errors).
+    password_errors: dict[str, str] = {}
     password_error_links: rx.Field[list[FieldErrorLink]] = rx.field(default_factory=list)
     password_saved: rx.Field[bool] = rx.field(False)
 
@@ -152,11 +153,11 @@ class AccountState(MfaEnrolmentMixin, AgentState):
         finally:
             self.preferences_saving = False
 
-    @event
     def _password_errors(self, errors: dict[str, str]) -> None:
         self.password_errors = errors
         self.password_error_links = field_error_links(errors)
 
+    @event
     async def change_password(self, form: dict):
         self._password_errors({})
         self.password_saved = False

@@ -143,3 +143,84 @@ def test_every_dialog_gives_the_focus_back_to_its_opener(page: Page, app_url: st
     page.wait_for_url(re.compile(r"/usagers/\d+$"))
     _focus_comes_back(page, page.get_by_role("button", name="Supprimer", exact=True), "alertdialog",
                       _cancel_button("Annuler"))
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    """WCAG 1.4.10: at 320 px wide, nothing needs scrolling sideways (a table scrolls in its own region)."""
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"{page.url}: {widths[0]} px of content for {widths[1]} px"
+
+
+def _summary_links_to_each_field(page: Page, form: Locator, fields: list[str]) -> None:
+    """Every field left empty: the summary lists each one's error, and its link puts the focus in the field."""
+    summary = page.get_by_role("alert").filter(has_text="Corrigez les points suivants")
+    expect(summary.get_by_role("link")).to_have_count(len(fields))
+    for index, label in enumerate(fields):
+        field = form.get_by_label(label, exact=True)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        summary.get_by_role("link").nth(index).click()
+        expect(field).to_be_focused()
+
+
+def test_booking_steps_have_their_own_titles_and_forms_list_every_error_at_320_px(
+        browser: Browser, app_url: str, assert_accessible) -> None:
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", **{
+        **PHONE, "viewport": {"width": 320, "height": 640}})
+    try:
+        page = context.new_page()
+        titles = []
+        page.goto(f"{app_url}/prendre_rdv?departement=62")
+        page.get_by_role("link", name=re.compile("^PMI")).click()
+        expect(page).to_have_title(re.compile("^Choisir un motif – Prendre rendez-vous – Pas-de-Calais"))
+        titles.append(page.title())
+        _no_sideways_scroll(page)
+        page.get_by_role("link", name=re.compile("^Pesée et conseils")).click()
+        expect(page).to_have_title(re.compile("^Choisir un lieu – Prendre rendez-vous – "))
+        titles.append(page.title())
+        page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
+        expect(page).to_have_title(re.compile("^Choisir un créneau – Prendre rendez-vous – "))
+        titles.append(page.title())
+        _no_sideways_scroll(page)
+        page.locator("section ul a").first.click()
+        expect(page).to_have_title(re.compile("^Vous identifier – Prendre rendez-vous – "))
+        titles.append(page.title())
+        assert len(set(titles)) == len(titles), titles
+
+        form = page.get_by_role("form", name="Créer un compte")
+        form.get_by_role("button", name="Créer mon compte").click()
+        _summary_links_to_each_field(page, form, ["Prénom", "Nom", "Adresse email"])
+        _no_sideways_scroll(page)
+        assert_accessible(page)
+    finally:
+        context.close()
+
+
+def test_the_agent_pages_reflow_at_320_px_and_the_password_form_lists_every_error(
+        page: Page, app_url: str, login_as, assert_accessible) -> None:
+    login_as(ADMIN)
+    page.set_viewport_size({"width": 320, "height": 640})
+    _no_sideways_scroll(page)  # the home page: its table scrolls in its region
+
+    page.goto(f"{app_url}/mon-compte")
+    form = page.get_by_role("form", name="Changer de mot de passe")
+    expect(form).to_be_visible()
+    _no_sideways_scroll(page)
+    form.get_by_role("button", name="Changer de mot de passe").click()
+    _summary_links_to_each_field(page, form, ["Mot de passe actuel", "Nouveau mot de passe",
+                                              "Confirmation du nouveau mot de passe"])
+    assert_accessible(page)
+
+    page.goto(f"{app_url}/trouver-un-rdv")
+    page.get_by_label("Motif").select_option(label="Consultation pédiatrique")
+    page.get_by_label("Lieu").select_option(label="Centre PMI d'Arras")
+    page.get_by_role("button", name="Afficher les créneaux").click()
+    expect(page.locator(".slot-button").first).to_be_visible()
+    _no_sideways_scroll(page)
+    assert_accessible(page)
+
+    # The agenda's month, on a desktop: day numbers and events readable and large enough to touch.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{app_url}/agenda")
+    page.get_by_role("button", name="Mois").click()
+    expect(page.locator(".fc-dayGridMonth-view")).to_be_visible()
+    assert_accessible(page)
