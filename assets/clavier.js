@@ -18,13 +18,17 @@
     return element && element.isConnected && !element.disabled && element.getClientRects().length > 0;
   }
 
-  // "Aller au contenu": the router would turn its fragment into a navigation; focus the main region instead.
+  // A link to an anchor of the page ("Aller au contenu", an error summary's link to its field): the router
+  // would turn it into a navigation to `/<route>/#id`, losing the page's state; move the focus there instead.
   document.addEventListener("click", function (event) {
-    var link = event.target instanceof Element ? event.target.closest("a.skip-link") : null;
+    var link = event.target instanceof Element ? event.target.closest('a[href^="#"]') : null;
     if (link) {
-      event.preventDefault();
-      var target = main();
+      var target = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
       if (target) {
+        event.preventDefault();
+        if (!target.matches("a[href], button, input, select, textarea, [tabindex]")) {
+          target.setAttribute("tabindex", "-1");
+        }
         target.focus();
       }
       return;
