@@ -10,6 +10,12 @@
     return document.getElementById("contenu");
   }
 
+  // Reflex writes "#id" as "/<route>/#id": the same page, whatever its trailing slash.
+  function samePage(link) {
+    return link.origin === window.location.origin &&
+      link.pathname.replace(/\/$/, "") === window.location.pathname.replace(/\/$/, "");
+  }
+
   function openDialog() {
     return document.querySelector(DIALOGS);
   }
@@ -21,9 +27,9 @@
   // A link to an anchor of the page ("Aller au contenu", an error summary's link to its field): the router
   // would turn it into a navigation to `/<route>/#id`, losing the page's state; move the focus there instead.
   document.addEventListener("click", function (event) {
-    var link = event.target instanceof Element ? event.target.closest('a[href^="#"]') : null;
-    if (link) {
-      var target = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    var link = event.target instanceof Element ? event.target.closest('a[href*="#"]') : null;
+    if (link && link.hash && samePage(link)) {
+      var target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
       if (target) {
         event.preventDefault();
         if (!target.matches("a[href], button, input, select, textarea, [tabindex]")) {

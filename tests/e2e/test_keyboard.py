@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import factories
 from conftest import PHONE
+from pg import free_port
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import col, select
 
@@ -49,21 +50,30 @@ def test_the_skip_link_works_on_public_and_agent_pages(page: Page, app_url: str,
     _reflex_overlay_speaks_french(page)
 
 
+# The page's websocket goes to a closed port, as behind a proxy that refuses it, until the tab is told otherwise.
+REFUSED_WEBSOCKET = """(() => {
+  const Real = window.WebSocket;
+  window.WebSocket = function (url, protocols) {
+    const refused = sessionStorage.getItem("websocket-back") ? url : "ws://127.0.0.1:%d/_event/";
+    return new Real(refused, protocols);
+  };
+  Object.assign(window.WebSocket, Real);
+  window.WebSocket.prototype = Real.prototype;
+})();"""
+
+
 def test_without_the_websocket_a_french_banner_offers_to_try_again(browser: Browser, app_url: str) -> None:
     context = browser.new_context(locale="fr-FR", **PHONE)
     try:
         page = context.new_page()
-        # The browser refuses the websocket, as a proxy or a lost network would.
-        devtools = context.new_cdp_session(page)
-        devtools.send("Network.enable")
-        devtools.send("Network.setBlockedURLs", {"urls": ["*/_event*"]})
+        page.add_init_script(REFUSED_WEBSOCKET % free_port())
         page.goto(f"{app_url}/prendre_rdv")
         banner = page.get_by_role("alert").filter(has_text="La connexion au serveur est interrompue")
         expect(banner).to_be_visible()
         retry = banner.get_by_role("button", name="Réessayer")
         expect(page.locator('[title^="Connection Error"]')).to_have_count(0)
         # "Réessayer" loads the page again: with the websocket back, the page shows and the banner goes.
-        devtools.send("Network.setBlockedURLs", {"urls": []})
+        page.evaluate("sessionStorage.setItem('websocket-back', '1')")
         retry.click()
         expect(page.get_by_role("heading", name="Où habitez-vous ?")).to_be_visible()
         expect(banner).to_have_count(0)
