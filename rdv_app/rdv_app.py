@@ -41,6 +41,7 @@ import rdv_app.state.notifications  # noqa: F401  (the after-commit delivery tas
 from rdv_app import logs, styles, wiring
 from rdv_app.api.frontend_files import frontend_files
 from rdv_app.api.http import deployment_guard, http_routes, request_context, security_headers
+from rdv_app.components.connection import connection_banner
 from rdv_app.config import settings
 from rdv_app.error_tracking import init_error_tracking
 from rdv_app.gc_tuning import freeze_startup_objects
@@ -62,12 +63,19 @@ BASE_STYLE: ComponentStyle = dict(styles.base_style.items())
 app = rx.App(
     stylesheets=["/styles.css"],
     # The design tokens, as the custom properties assets/styles.css reads.
-    head_components=[rx.el.style(styles.css_custom_properties())],
+    head_components=[rx.el.style(styles.css_custom_properties()),
+                     # Skip link, focus back to a dialog's opener, "Réessayer" (docs/accessibilite.md).
+                     rx.el.script(src="/clavier.js", defer=True)],
+    # Sonner appends its shortcut: the region reads "Notifications, raccourci clavier alt+T".
+    toaster=rx.toast.provider(custom_attrs={"containerAriaLabel": "Notifications, raccourci clavier"}),
     style=BASE_STYLE,
     html_lang="fr",
     api_transformer=[frontend_files, http_routes, security_headers, request_context],
     backend_exception_handler=backend_exception_handler,
 )
+
+# Reflex's connection overlay (an English tooltip, toast and icon) gives way to a French banner.
+app.app_wraps[(5, "Overlay")] = lambda stateful: connection_banner() if stateful else None
 
 # Every event of a signed-in page re-checks its session first.
 app.add_middleware(SessionGuard())

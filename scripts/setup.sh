@@ -47,6 +47,7 @@ need_bun() {
   fi
 }
 
+# The browser tests' tools from npm (tests/js: axe-core), at the versions of its lockfile.
 need_chromium() {
   command -v chromium >/dev/null || { echo "→ installation de chromium (Debian)"; apt_install chromium fonts-dejavu-core; }
 }

@@ -37,6 +37,13 @@ _DESCRIBE = """(info) => {
 }"""
 
 
+# A month's day cell is named by its date (aria-labelledby its day number) while it shows that day's events too:
+# its name no longer contains its visible text (WCAG 2.5.3). Named by its content instead, the day number first.
+_UNNAME_DAY_CELL = """(info) => {
+  if (info.el.getAttribute("role") === "gridcell") { info.el.removeAttribute("aria-labelledby"); }
+}"""
+
+
 def _dates_set(info: ObjectVar[dict]) -> tuple[Var[str], Var[str], Var[str]]:
     return info["startStr"].to(str), info["endStr"].to(str), info["view"].to(dict)["type"].to(str)
 
@@ -102,7 +109,7 @@ class FullCalendar(rx.Component):
         # Each event's `description` (extendedProps) becomes its tooltip (styles.css) and, for screen
         # readers, the end of its link's name.
         component.special_props = [Var(_js_expr=f"{{plugins: [{', '.join(_PLUGINS.values())}], locale: frLocale, "
-                                                f"eventDidMount: {_DESCRIBE}}}")]
+                                                f"eventDidMount: {_DESCRIBE}, dayCellDidMount: {_UNNAME_DAY_CELL}}}")]
         return component
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 
@@ -28,3 +30,32 @@ def text_field(name: str, label: str, *, type_: str = "text", error: rx.Var | st
 
 def form_alert(message: rx.Var) -> rx.Component:
     return rx.cond(message != "", rx.el.div(message, role="alert", class_name="form-alert"), rx.fragment())
+
+
+@dataclass
+class FieldErrorLink:
+    """One line of an error summary: the message, and the anchor of the field to fix."""
+
+    href: str
+    message: str
+
+
+def field_error_links(errors: dict[str, str], id_prefix: str = "champ-") -> list[FieldErrorLink]:
+    """{field name: message}, in the form's order, as the summary's lines (fields' ids: `id_prefix` + name)."""
+    return [FieldErrorLink(f"#{id_prefix}{name}", message) for name, message in errors.items()]
+
+
+def error_summary(errors: rx.Var) -> rx.Component:
+    """Every error of the last submission, each a link to its field (RGAA 11.10 and 11.11): a person who
+    left every field empty learns at once all that is missing. `errors` is a list of FieldErrorLink."""
+
+    def item(error: FieldErrorLink) -> rx.Component:
+        return rx.el.li(rx.el.a(error.message, href=error.href, class_name="inline-link"))
+
+    return rx.cond(
+        errors.length() > 0,  # type: ignore[attr-defined]
+        rx.el.div(rx.el.p("Corrigez les points suivants :", class_name="error-summary-title"),
+                  rx.el.ul(rx.foreach(errors, item), class_name="error-summary-list"),
+                  role="alert", class_name="form-alert error-summary"),
+        rx.fragment(),
+    )

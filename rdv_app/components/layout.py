@@ -169,7 +169,8 @@ def workspace_layout(content: rx.Component, agent: SignedInAgent) -> rx.Componen
                 workspace_header(agent),
                 rx.el.main(content, id="contenu", tab_index=-1, class_name="site-main"),
             ),
-            rx.el.main(loading_block("Vérification de votre session…"), id="contenu", class_name="site-main"),
+            rx.el.main(loading_block("Vérification de votre session…"), id="contenu", tab_index=-1,
+                       class_name="site-main"),
         ),
         footer(),
     )

@@ -87,9 +87,9 @@ def _lieu_card(card: LieuCard) -> rx.Component:
 def _slot_button(slot: SlotButton) -> rx.Component:
     """A link: the slot opens the planning of an RDV there (a new tab keeps the week in this one)."""
     return rx.link(
-        rx.el.span(slot.time, class_name="slot-time"),
-        rx.el.span(slot.initials, class_name="slot-agent", style={"background_color": slot.colour},
-                   aria_hidden="true"),
+        # The space: its text reads "09h00 JP", as its name starts.
+        rx.el.span(slot.time, class_name="slot-time"), " ",
+        rx.el.span(slot.initials, class_name="slot-agent", style={"background_color": slot.colour}),
         href=slot.href,
         aria_label=slot.description,
         title=slot.agent + " · " + slot.lieu,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
+from rdv_app.components.forms import error_summary as forms_error_summary
 from rdv_app.components.forms import form_alert
 from rdv_app.components.slot_week import slot_week
 from rdv_app.domain import ants
@@ -40,16 +41,8 @@ def field(name: str, label: str | rx.Var, *, type_: str = "text", value: rx.Var 
 
 
 def error_summary() -> rx.Component:
-    """Every error of the last submission, each a link to its field; each goes as its field is fixed."""
-    def item(line: Recap) -> rx.Component:
-        return rx.el.li(rx.el.a(line.value, href=line.label))
-
-    return rx.cond(
-        S.error_summary.length() > 0,
-        rx.el.div(rx.el.p("Corrigez les points suivants :", font_weight="700", margin="0 0 0.25rem"),
-                  rx.el.ul(rx.foreach(S.error_summary, item), style={"margin": 0, "padding_left": "1.25rem"}),
-                  role="alert", class_name="form-alert", width="100%", box_sizing="border-box"),
-        rx.fragment())
+    """Every error of the last submission; each goes as its field is fixed."""
+    return forms_error_summary(S.error_summary)
 
 
 def submit(label: str, busy: str = "Envoi en cours…") -> rx.Component:
@@ -399,10 +392,10 @@ def booking_page() -> rx.Component:
 
 BOOKING_DESCRIPTION = "Prenez rendez-vous en ligne avec un service public près de chez vous : motif, lieu, horaire."
 ORGANISATION_DESCRIPTION = "Prenez rendez-vous en ligne avec ce service public : choisissez le motif, le lieu et l'horaire."
-template(routes.PUBLIC_BOOKING, "Prendre rendez-vous", on_load=S.load, description=BOOKING_DESCRIPTION)(booking_page)
-template(routes.PUBLIC_ORGANISATION, "Prendre rendez-vous", on_load=S.load,
+# One title per step (PublicBookingState.page_title).
+template(routes.PUBLIC_BOOKING, S.page_title, on_load=S.load, description=BOOKING_DESCRIPTION)(booking_page)
+template(routes.PUBLIC_ORGANISATION, S.page_title, on_load=S.load, description=ORGANISATION_DESCRIPTION)(booking_page)
+template(routes.PUBLIC_ORGANISATION_SLUG, S.page_title, on_load=S.load,
          description=ORGANISATION_DESCRIPTION)(booking_page)
-template(routes.PUBLIC_ORGANISATION_SLUG, "Prendre rendez-vous", on_load=S.load,
-         description=ORGANISATION_DESCRIPTION)(booking_page)
-template(routes.PUBLIC_CONFIRMATION, "Rendez-vous confirmé", on_load=S.load,
+template(routes.PUBLIC_CONFIRMATION, S.page_title, on_load=S.load,
          description="Votre rendez-vous est confirmé : la date, le lieu et ce qu'il faut apporter.")(booking_page)

@@ -18,7 +18,7 @@ from rdv_app.state.agent import AgentState
 @dataclass(frozen=True)
 class PageSpec:
     route: str
-    title: str
+    title: str | rx.Var
     component: Callable[[], rx.Component]
     on_load: Any
     description: str | None = None
@@ -29,8 +29,10 @@ PAGES: list[PageSpec] = []
 Page = Callable[[], rx.Component]
 
 
-def _register(route: str, title: str, component: Page, on_load: Any, description: str | None = None) -> None:
-    PAGES.append(PageSpec(route=route, title=f"{title} · {APP_NAME}", component=component, on_load=on_load,
+def _register(route: str, title: str | rx.Var, component: Page, on_load: Any, description: str | None = None) -> None:
+    # A Var is a title that follows the page's state, complete with the product's name.
+    full_title = title if isinstance(title, rx.Var) else f"{title} · {APP_NAME}"
+    PAGES.append(PageSpec(route=route, title=full_title, component=component, on_load=on_load,
                           description=description))
 
 
@@ -43,7 +45,7 @@ def _in_module_of(page: Page, layout: Page) -> Page:
     return layout
 
 
-def template(route: str, title: str, on_load: Any = None, *, description: str) -> Callable[[Page], Page]:
+def template(route: str, title: str | rx.Var, on_load: Any = None, *, description: str) -> Callable[[Page], Page]:
     """A public page (usagers, sign-in), with the description search engines and link previews show."""
 
     def decorator(page: Page) -> Page:

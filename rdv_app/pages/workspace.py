@@ -6,7 +6,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.fields import fieldset
-from rdv_app.components.forms import form_alert, text_field
+from rdv_app.components.forms import error_summary, form_alert, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.mfa import EnrolmentProps, enrolment_step, recovery_codes_list
 from rdv_app.components.outlook import OutlookProps, outlook_section
@@ -21,20 +21,21 @@ from rdv_app.state.workspace import AccountState, WorkspaceState
 
 
 def upcoming_table() -> rx.Component:
+    # A region that takes the focus: on a phone the table scrolls sideways, by keyboard too (RGAA 12.8).
     return rx.cond(
         WorkspaceState.upcoming.length() > 0,
-        rx.table.root(
-            rx.table.header(rx.table.row(
-                *[rx.table.column_header_cell(h, scope="col")
-                  for h in ("Date", "Heure", "Motif", "Lieu", "Usagers", "Statut")]
-            )),
-            rx.table.body(rx.foreach(WorkspaceState.upcoming, lambda r: rx.table.row(
-                # The date opens the RDV: one link per row, named by the date (keyboard and screen readers).
-                rx.table.row_header_cell(rx.link(r["day"], href=r["href"])), rx.table.cell(r["time"]),
-                rx.table.cell(r["motif"]),
-                rx.table.cell(r["lieu"]), rx.table.cell(r["usagers"]), rx.table.cell(r["status"]),
-            ))),
-            variant="surface", width="100%",
+        rx.el.div(
+            rx.el.table(
+                rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col")
+                                       for h in ("Date", "Heure", "Motif", "Lieu", "Usagers", "Statut")])),
+                rx.el.tbody(rx.foreach(WorkspaceState.upcoming, lambda r: rx.el.tr(
+                    # The date opens the RDV: one link per row, named by the date (keyboard and screen readers).
+                    rx.el.th(rx.link(r["day"], href=r["href"]), scope="row"), rx.el.td(r["time"]),
+                    rx.el.td(r["motif"]), rx.el.td(r["lieu"]), rx.el.td(r["usagers"]), rx.el.td(r["status"]),
+                ))),
+                class_name="admin-table",
+            ),
+            class_name="table-scroll", tab_index=0, role="region", aria_label="Vos prochains rendez-vous",
         ),
         rx.text("Aucun rendez-vous à venir dans cette organisation."),
     )
@@ -82,11 +83,12 @@ def workspace_home() -> rx.Component:
 
 
 def password_form() -> rx.Component:
-    def error_for(field: str) -> rx.Var:
-        return rx.cond(AccountState.password_field == field, AccountState.password_error, "")
+    def error_for(field: str) -> rx.Var | str:
+        return AccountState.password_errors.get(field, "")
 
     return rx.form(
         rx.vstack(
+            error_summary(AccountState.password_error_links),
             text_field("current", "Mot de passe actuel", type_="password", autocomplete="current-password",
                        error=error_for("current")),
             text_field("new", "Nouveau mot de passe", type_="password", autocomplete="new-password",
@@ -100,6 +102,8 @@ def password_form() -> rx.Component:
         ),
         on_submit=AccountState.change_password,
         reset_on_submit=True,
+        # The service checks every field and the summary lists each error (the browser would name only one).
+        no_validate=True,
         aria_label="Changer de mot de passe",
         max_width=styles.NARROW_WIDTH,
         width="100%",

@@ -231,8 +231,9 @@ class CreneauxState(OrganisationPageState, AgentState):
         for day in week.days:
             buttons = []
             for slot in day.slots:
-                description = (f"Planifier un RDV le {datefmt.long_date(slot.day)} à {slot.time}, avec "
-                               f"{slot.agent.name}, {slot.lieu_name}")
+                # The name starts with what the button shows, its time and the agent's initials (RGAA 6.1).
+                description = (f"{slot.time} {slot.agent.initials} : planifier un RDV le {datefmt.long_date(slot.day)} "
+                               f"à {slot.time}, avec {slot.agent.name}, {slot.lieu_name}")
                 href = routes.rdv_new(motif_id=self.motif_id, start=f"{slot.day.isoformat()}T{slot.time.replace('h', ':')}",
                                       agent_ids=[str(slot.agent.id)], lieu_id=slot.lieu_id or "",
                                       usager_ids=[self.usager_id] if self.usager_id else None)

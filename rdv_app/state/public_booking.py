@@ -25,6 +25,7 @@ from rdv_app import routes
 from rdv_app.auth.franceconnect import FranceConnectClient, FranceConnectError, FranceConnectSettings
 from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import in_thread, within
+from rdv_app.components.forms import FieldErrorLink, field_error_links
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import ants, clock, datefmt, sectorisation
@@ -478,6 +479,16 @@ class BookingPage:
         self.calendar_href = settings.api_path(routes.usager_rdv_ics(rdv_id))
 
 
+# Each step's name in the page's title.
+STEP_TITLES = {
+    "place": "Indiquer votre adresse", "service": "Choisir un service", "motif": "Choisir un motif",
+    "lieu": "Choisir un lieu", "organisation": "Choisir un service près de chez vous",
+    "creneau": "Choisir un créneau", "identification": "Vous identifier", "informations": "Vos informations",
+    "pour": "Choisir pour qui", "recap": "Vérifier votre rendez-vous", "confirmation": "Rendez-vous confirmé",
+    "error": "Erreur", "adresse": "Indiquer votre adresse", "session": "Choisir une date d'atelier",
+}
+
+
 # What the state keeps of a `BookingPage` for the handlers, and not for the browser.
 _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif_id": "_motif_id",
          "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id", "sector": "_sector",
@@ -515,7 +526,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     # Annotated as a plain dict: on the class, mypy reads `rx.Field[dict[...]]` as an ArrayVar without `.get`
     # (it wrongly matches Reflex's `Field[SEQUENCE_TYPE] | Field[SEQUENCE_TYPE | None]` overload first).
     field_errors: dict[str, str] = {}
-    error_summary: rx.Field[list[Recap]] = rx.field(default_factory=list)  # label: the field's anchor
+    error_summary: rx.Field[list[FieldErrorLink]] = rx.field(default_factory=list)
     submitting: rx.Field[bool] = rx.field(False)
 
     first_name: rx.Field[str] = rx.field("")
@@ -548,6 +559,14 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     address_href: rx.Field[str] = rx.field("")
     _sector: SectorAddress | None = None
     _address_asked: int = 0
+
+    @rx.var
+    def page_title(self) -> str:
+        """The browser tab's title names the step (RGAA 8.6): "Choisir un créneau – Prendre rendez-vous – PMI
+        Arras"; the place searched, or the product, last."""
+        step = "" if self.loading else STEP_TITLES.get(self.step, "")
+        return " – ".join(part for part in (step, "Prendre rendez-vous", self.scope_title or settings.product_name)
+                          if part)
 
     # The pre-demande number of an ANTS motif, checked live with ANTS (integrations.md 1d).
     ants_required: rx.Field[bool] = rx.field(False)
@@ -860,7 +879,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
 
     def _field_errors(self, errors: dict[str, str]) -> None:
         self.field_errors = errors
-        self.error_summary = [Recap(f"#champ-{name}", message) for name, message in errors.items()]
+        self.error_summary = field_error_links(errors)
 
     @event
     def check_field(self, name: str, value: str):

@@ -10,11 +10,12 @@ import reflex as rx
 
 from rdv_app import routes
 from rdv_app.blocking import within
+from rdv_app.components.forms import FieldErrorLink, field_error_links
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import NoticeLevel
 from rdv_app.services.agents import agent_account, agent_auth, agent_mfa, workspace
 from rdv_app.services.agents.agent_account import Preferences
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.organisation import admin_organisation
 from rdv_app.state.agent import AgentState, session_token_from
 from rdv_app.state.mfa import MfaEnrolmentMixin
@@ -52,8 +53,9 @@ def _notice_level(form: dict, name: str) -> str:
 
 
 class AccountState(MfaEnrolmentMixin, AgentState):
-    password_error: rx.Field[str] = rx.field("")
-    password_field: rx.Field[str] = rx.field("")
+    # A plain dict to mypy, for `.get` in the page (see PublicBookingState.field_errors).
+    password_errors: dict[str, str] = {}
+    password_error_links: rx.Field[list[FieldErrorLink]] = rx.field(default_factory=list)
     password_saved: rx.Field[bool] = rx.field(False)
 
     rdv_notifications_level: rx.Field[str] = rx.field("")
@@ -151,9 +153,13 @@ class AccountState(MfaEnrolmentMixin, AgentState):
         finally:
             self.preferences_saving = False
 
+    def _password_errors(self, errors: dict[str, str]) -> None:
+        self.password_errors = errors
+        self.password_error_links = field_error_links(errors)
+
     @event
     async def change_password(self, form: dict):
-        self.password_error = self.password_field = ""
+        self._password_errors({})
         self.password_saved = False
         agent_id = self._agent_id
         if agent_id is None:
@@ -165,9 +171,11 @@ class AccountState(MfaEnrolmentMixin, AgentState):
             # argon2, twice: on a worker thread. Every other session of the agent ends; this one stays.
             await within(UnitOfWork(), lambda uow: agent_auth.change_password(uow, agent_id, current, new,
                                                                              confirmation, session_token=token, ip=ip))
+        except FieldErrors as exc:
+            self._password_errors(exc.errors)
+            return None
         except DomainError as exc:
-            self.password_error = exc.message
-            self.password_field = exc.field or ""
+            self._password_errors({exc.field or "current": exc.message})
             return None
         note_revocation()
         # This tab's own session stays: no need to check it again.

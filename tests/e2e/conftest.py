@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from app_server import running_app
-from axe_playwright_python.sync_playwright import Axe
 from fakes.ants_hub import FakeAntsHub
 from fakes.ban_server import FakeBan
 from fakes.microsoft_graph import FakeMicrosoft
@@ -114,15 +113,40 @@ def app_url(app_database_url: str, franceconnect: FakeFranceConnect, ban: FakeBa
         yield base_url
 
 
+# axe-core from npm at the version of tests/js/bun.lock (scripts/setup.sh testtools installs it).
+AXE_SOURCE = Path(__file__).parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.2 level AA (every level's A and AA criteria) and axe's best practices; target-size (2.5.8) is off
+# unless asked for.
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
+                                                     "best-practice"]},
+               "rules": {"target-size": {"enabled": True}}, "resultTypes": ["violations"]}
+
+
+def axe_report(violations: list[dict]) -> str:
+    """axe's violations as lines a person can act on: the rule, its help, and each element's selector."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} {violation['helpUrl']}")
+        lines += [f"  {' '.join(map(str, node['target']))}: {node['failureSummary']}" for node in violation["nodes"]]
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    assert AXE_SOURCE.exists(), "axe-core is missing: run scripts/setup.sh testtools"
+    return AXE_SOURCE.read_text()
+
+
 @pytest.fixture
-def assert_accessible() -> Callable[[Page], None]:
+def assert_accessible(axe_source: str) -> Callable[[Page], None]:
     """Runs axe-core on the page as it is now; any violation fails the test with axe's report."""
-    axe = Axe()
 
     def check(page: Page) -> None:
         page.wait_for_load_state("networkidle")
-        results = axe.run(page)
-        assert results.violations_count == 0, results.generate_report()
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(axe_source)
+        violations = page.evaluate("options => axe.run(document, options).then(r => r.violations)", AXE_OPTIONS)
+        assert not violations, axe_report(violations)
 
     return check
 

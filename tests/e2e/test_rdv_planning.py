@@ -87,7 +87,7 @@ def test_plan_from_a_slot_with_a_found_and_a_new_usager(page: Page, browser: Bro
     slot = page.locator(".slot-button").first
     expect(slot).to_be_visible()
     label = slot.get_attribute("aria-label")
-    day_text, hour, agent = re.match(r"Planifier un RDV le (.+) à (\d\dh\d\d), avec ([^,]+),", label).groups()
+    day_text, hour, agent = re.search(r"planifier un RDV le (.+) à (\d\dh\d\d), avec ([^,]+),", label).groups()
     slot.click()
 
     page.wait_for_url(re.compile(r"/agenda/nouveau-rdv\?"))

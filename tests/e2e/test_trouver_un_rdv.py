@@ -33,7 +33,7 @@ def test_agent_searches_pages_weeks_and_picks_a_slot(page: Page, login_as, asser
     expect(title).to_have_text(first_title)
 
     # A slot leads to planning the RDV there (tests/e2e/test_rdv_planning.py follows that flow).
-    expect(slots.first).to_have_attribute("aria-label", re.compile(r"^Planifier un RDV le .+ à \d\dh\d\d, avec "))
+    expect(slots.first).to_have_attribute("aria-label", re.compile(r"^\d\dh\d\d \S+ : planifier un RDV le .+ à \d\dh\d\d, avec "))
     slots.first.click()
     page.wait_for_url(re.compile(r"/agenda/nouveau-rdv\?motif=\d+&debut=\d{4}-\d\d-\d\dT\d\d%3A\d\d"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Planifier un RDV")

@@ -13,7 +13,7 @@ from rdv_app.auth.passwords import hash_password
 from rdv_app.db.models import Agent, AgentRole, AgentSession, Organisation, Territory
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import agent_auth
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, FieldErrors
 
 PASSWORD = "Cerisier-Bleu-42"
 
@@ -136,6 +136,12 @@ def test_password_change_enforces_the_policy(db_url: str, agent_email: str) -> N
     with UnitOfWork(db_url) as uow, pytest.raises(DomainError, match="au moins 12 caractères") as caught:
         agent_auth.change_password(uow, agent_id, PASSWORD, "Court-1!", "Court-1!")
     assert caught.value.field == "new"
+    # Every field left empty: each one's error at once, in the form's order.
+    with UnitOfWork(db_url) as uow, pytest.raises(FieldErrors) as every:
+        agent_auth.change_password(uow, agent_id, "", "", "")
+    assert every.value.errors == {"current": "Saisissez votre mot de passe actuel.",
+                                  "new": "Saisissez un nouveau mot de passe.",
+                                  "confirmation": "Saisissez à nouveau le nouveau mot de passe."}
     with UnitOfWork(db_url) as uow, pytest.raises(DomainError, match="actuel est incorrect"):
         agent_auth.change_password(uow, agent_id, "Faux-Mot-De-Passe-1", "Nouveau-Secret-99", "Nouveau-Secret-99")
     with UnitOfWork(db_url) as uow:

@@ -56,7 +56,7 @@ from rdv_app.notify.outbox import enqueue
 from rdv_app.services import security_log
 from rdv_app.services.agents import agent_mfa
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.rights import TERRITORY_RIGHTS, mfa_required_for
 
 INVALID_CREDENTIALS = "Adresse email ou mot de passe incorrect."
@@ -418,12 +418,22 @@ def change_password(uow: UnitOfWork, agent_id: int, current: str, new: str, conf
     """Sets a new password and ends every other session of the agent (another browser that knew the old
     password, or a forgotten tab); the session `session_token`, the one making the change, stays open."""
     agent = uow.session.get(Agent, agent_id)
-    if agent is None or not verify_password(agent.password_hash, current):
-        raise DomainError("Le mot de passe actuel est incorrect.", field="current")
-    if new != confirmation:
-        raise DomainError("Les deux nouveaux mots de passe ne sont pas identiques.", field="confirmation")
-    if problems := password_problems(new):
-        raise DomainError(" ".join(problems), field="new")
+    # Every field's error at once, in the form's order (the page lists them all).
+    errors: dict[str, str] = {}
+    if not current:
+        errors["current"] = "Saisissez votre mot de passe actuel."
+    elif agent is None or not verify_password(agent.password_hash, current):
+        errors["current"] = "Le mot de passe actuel est incorrect."
+    if not new:
+        errors["new"] = "Saisissez un nouveau mot de passe."
+    elif problems := password_problems(new):
+        errors["new"] = " ".join(problems)
+    if not confirmation:
+        errors["confirmation"] = "Saisissez à nouveau le nouveau mot de passe."
+    elif new != confirmation:
+        errors["confirmation"] = "Les deux nouveaux mots de passe ne sont pas identiques."
+    if errors or agent is None:  # no agent: the current password was refused above
+        raise FieldErrors(errors)
     now = _now()
     agent.password_hash = hash_password(new)
     agent.password_changed_at = now
