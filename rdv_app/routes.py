@@ -210,3 +210,10 @@ EXPORT_DOWNLOAD = "/_exports/{export_id}"
 
 def export_download(export_id: str) -> str:
     return f"/_exports/{export_id}"
+
+
+# The legal pages every French public site has, linked from the footer (rdv_app/pages/legal.py).
+ACCESSIBILITY = "/accessibilite"
+LEGAL_NOTICE = "/mentions-legales"
+PERSONAL_DATA = "/donnees-personnelles"
+COOKIES = "/gestion-des-cookies"

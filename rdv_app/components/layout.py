@@ -9,6 +9,7 @@ import reflex as rx
 from reflex.vars.sequence import StringVar
 
 from rdv_app import routes, styles
+from rdv_app.components import dsfr
 from rdv_app.config import settings
 
 APP_NAME = settings.product_name
@@ -82,20 +83,27 @@ def brand(href: str) -> rx.Component:
     )
 
 
+FOOTER_TEXT = "Service de prise de rendez-vous des services publics. Logiciel libre."
+TAGLINE = "Prendre rendez-vous avec vos services publics"
+
+
 def footer() -> rx.Component:
     return rx.el.footer(
-        rx.text("Service de prise de rendez-vous des services publics. Logiciel libre.", size="2",
-                color=styles.TEXT_MUTED),
+        rx.text(FOOTER_TEXT, size="2", color=styles.TEXT_MUTED),
         class_name="site-footer",
     )
 
 
 def public_layout(content: rx.Component) -> rx.Component:
-    return rx.fragment(
+    """The usagers' pages on the State design system: the DSFR's header and footer (the "Marque État" block
+    only for a State service), the display setting followed."""
+    return rx.el.div(
+        dsfr.follow_display_setting(),
         skip_link(),
-        rx.el.header(rx.box(brand(routes.HOME), class_name="header-inner"), class_name="site-header"),
+        dsfr.header(APP_NAME, TAGLINE, marque_etat=settings.marque_etat),
         rx.el.main(content, id="contenu", tab_index=-1, class_name="site-main"),
-        footer(),
+        dsfr.footer(APP_NAME, FOOTER_TEXT, marque_etat=settings.marque_etat),
+        class_name="public-shell",
     )
 
 
@@ -160,6 +168,8 @@ def loading_block(message: str = "Chargement…") -> rx.Component:
 
 def workspace_layout(content: rx.Component, agent: SignedInAgent) -> rx.Component:
     return rx.fragment(
+        # The agents' pages stay light whatever the usager's display setting on this browser.
+        dsfr.follow_display_setting(forced_light=True),
         skip_link(),
         rx.cond(
             agent.ready,

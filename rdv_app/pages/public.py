@@ -21,7 +21,7 @@ def home() -> rx.Component:
     return rx.vstack(
         rx.heading("Prenez rendez-vous avec vos services publics", as_="h1", size="8"),
         rx.text("PMI, services sociaux, mairies : les agents planifient leurs journées, les usagers reçoivent "
-                "leurs confirmations et rappels par SMS et par email.", size="4", color=styles.TEXT_MUTED),
+                "leurs confirmations et rappels par SMS et par email.", size="4", color=styles.var("text-muted")),
         rx.card(
             rx.heading("Vous êtes agent ?", as_="h2", size="5"),
             rx.text("Connectez-vous pour accéder à votre agenda et à vos rendez-vous."),

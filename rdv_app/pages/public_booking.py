@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
+from rdv_app.components import dsfr
 from rdv_app.components.forms import form_alert
 from rdv_app.domain import ants
 from rdv_app.pages.template import template
@@ -12,12 +13,12 @@ from rdv_app.state.public_booking import Choice, DayView, PublicBookingState, Re
 
 S = PublicBookingState
 
-_CARD = {"display": "block", "padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem",
-         "background": styles.BACKGROUND, "color": styles.TEXT, "text_decoration": "none", "min_height": "44px",
-         "_hover": {"color": styles.TEXT, "background": styles.SURFACE, "border_color": styles.BRAND_BLUE}}
+_CARD = {"display": "block", "padding": "1rem", "border": f"1px solid {styles.var('border')}", "border_radius": "0.5rem",
+         "background": styles.var("background"), "color": styles.var("text"), "text_decoration": "none", "min_height": "44px",
+         "_hover": {"color": styles.var("text"), "background": styles.var("surface"), "border_color": styles.var("blue")}}
 _BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
-                "background": styles.BRAND_BLUE, "color": styles.ON_COLOUR, "font_weight": "600", "text_decoration": "none",
-                "min_width": "4.5rem", "text_align": "center", "_hover": {"color": styles.ON_COLOUR, "background": styles.BRAND_BLUE_HOVER}}
+                "background": styles.var("blue"), "color": styles.var("on-colour"), "font_weight": "600", "text_decoration": "none",
+                "min_width": "4.5rem", "text_align": "center", "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}}
 
 
 def field(name: str, label: str | rx.Var, *, type_: str = "text", value: rx.Var | str = "", hint: str | rx.Var = "",
@@ -60,10 +61,10 @@ def submit(label: str, busy: str = "Envoi en cours…") -> rx.Component:
 def choice_list(items: rx.Var) -> rx.Component:
     def item(choice: Choice) -> rx.Component:
         return rx.el.li(rx.link(
-            rx.el.span(choice.label, font_weight="600", font_size="1.05rem", display="block", color=styles.TEXT),
-            rx.cond(choice.detail != "", rx.el.span(choice.detail, display="block", color=styles.TEXT_MUTED),
+            rx.el.span(choice.label, font_weight="600", font_size="1.05rem", display="block", color=styles.var("text")),
+            rx.cond(choice.detail != "", rx.el.span(choice.detail, display="block", color=styles.var("text-muted")),
                     rx.fragment()),
-            rx.cond(choice.extra != "", rx.el.span(choice.extra, display="block", color=styles.SUCCESS,
+            rx.cond(choice.extra != "", rx.el.span(choice.extra, display="block", color=styles.var("success"),
                                                    font_weight="600", margin_top="0.25rem"), rx.fragment()),
             href=choice.href, style=_CARD,
         ))
@@ -77,7 +78,7 @@ def summary() -> rx.Component:
         return rx.box(rx.el.dt(line.label, font_weight="600"), rx.el.dd(line.value, margin="0 0 0.5rem 0"))
 
     return rx.cond(S.summary.length() > 0, rx.el.dl(rx.foreach(S.summary, row), class_name="booking-summary",
-                                                    style={"background": styles.SURFACE, "padding": "0.75rem 1rem",
+                                                    style={"background": styles.var("surface"), "padding": "0.75rem 1rem",
                                                            "border_radius": "0.5rem", "margin": 0, "width": "100%",
                                                            "box_sizing": "border-box"}), rx.fragment())
 
@@ -132,14 +133,14 @@ def week_view() -> rx.Component:
     def day(view: DayView) -> rx.Component:
         return rx.el.section(
             rx.heading(view.label, as_="h3", size="3"),
-            rx.cond(view.closed, rx.text("Fermé à la réservation en ligne", color=styles.TEXT_MUTED),
+            rx.cond(view.closed, rx.text("Fermé à la réservation en ligne", color=styles.var("text-muted")),
                     # In rx.foreach, `view.times` is already a Var: Var.create returns it as is, typed for mypy.
                     rx.cond(rx.Var.create(view.times).length() > 0,
                             rx.el.ul(rx.foreach(view.times, time_button),
                                      style={"list_style": "none", "padding": 0, "margin": "0.5rem 0 0",
                                             "display": "flex", "flex_wrap": "wrap", "gap": "0.5rem"}),
-                            rx.text("Aucun créneau disponible", color=styles.TEXT_MUTED))),
-            style={"padding": "0.75rem 0", "border_bottom": f"1px solid {styles.BORDER}"},
+                            rx.text("Aucun créneau disponible", color=styles.var("text-muted")))),
+            style={"padding": "0.75rem 0", "border_bottom": f"1px solid {styles.var('border')}"},
         )
 
     return rx.vstack(
@@ -174,7 +175,7 @@ def identification_view() -> rx.Component:
                                on_click=S.start_franceconnect.prevent_default,
                                width="100%", box_sizing="border-box"),
                        rx.text("FranceConnect est la solution proposée par l'État pour sécuriser et simplifier la "
-                               "connexion à vos services en ligne.", size="2", color=styles.TEXT_MUTED),
+                               "connexion à vos services en ligne.", size="2", color=styles.var("text-muted")),
                        width="100%"),
                 rx.fragment()),
         rx.heading("Créer un compte", as_="h3", size="4"),
@@ -249,14 +250,14 @@ def ants_number_field() -> rx.Component:
                                                 align="center"), rx.fragment()),
             rx.el.p(S.ants_error, id=f"{field_id}-erreur", class_name="field-error"),
             rx.cond((S.ants_checked != "") & (S.ants_error == "") & (S.ants_warning == "") & ~S.ants_checking,
-                    rx.text("Numéro reconnu par l'ANTS.", color=styles.SUCCESS, font_weight="600"), rx.fragment()),
+                    rx.text("Numéro reconnu par l'ANTS.", color=styles.var("success"), font_weight="600"), rx.fragment()),
             aria_live="polite"),
         rx.cond(S.ants_warning != "",
                 rx.box(rx.text(S.ants_warning),
                        rx.link("Voir ce rendez-vous", href=S.ants_warning_link, is_external=True, underline="always"),
                        rx.checkbox("J'ai compris, je souhaite tout de même prendre ce rendez-vous",
                                    checked=S.ants_warning_confirmed, on_change=S.set_ants_warning_confirmed, size="3"),
-                       role="alert", padding="0.75rem", border=f"1px solid {styles.BORDER}", border_radius="0.4rem",
+                       role="alert", padding="0.75rem", border=f"1px solid {styles.var('border')}", border_radius="0.4rem",
                        width="100%"),
                 rx.fragment()),
         width="100%",
@@ -317,6 +318,22 @@ def error_view() -> rx.Component:
                      rx.link("Recommencer la recherche", href=routes.PUBLIC_BOOKING), width="100%", spacing="3")
 
 
+# The booking's steps as the DSFR stepper shows them: the state's step → its number among STEP_TITLES.
+STEP_NUMBERS = {"place": 1, "service": 1, "motif": 1, "lieu": 2, "organisation": 2, "creneau": 3,
+                "identification": 4, "informations": 4, "pour": 4, "recap": 5}
+STEP_TITLES = ("Choisir le motif", "Choisir le lieu", "Choisir un créneau", "Vous identifier", "Vérifier et confirmer")
+
+
+def booking_stepper() -> rx.Component:
+    total = len(STEP_TITLES)
+    return rx.match(
+        S.step,
+        *[(step, dsfr.stepper(number, total, STEP_TITLES[number - 1], STEP_TITLES[number] if number < total else ""))
+          for step, number in STEP_NUMBERS.items()],
+        rx.fragment(),
+    )
+
+
 def booking_page() -> rx.Component:
     return rx.vstack(
         rx.cond(S.has_session, rx.el.nav(rx.link("Mes rendez-vous", href=routes.USAGER_RDVS, font_weight="600",
@@ -324,9 +341,10 @@ def booking_page() -> rx.Component:
                                          aria_label="Mon compte", style={"align_self": "flex-end"}),
                 rx.fragment()),
         rx.heading("Prendre rendez-vous", as_="h1", size="7"),
-        rx.cond(S.scope_title != "", rx.text(S.scope_title, size="4", color=styles.TEXT_MUTED), rx.fragment()),
+        rx.cond(S.scope_title != "", rx.text(S.scope_title, size="4", color=styles.var("text-muted")), rx.fragment()),
         rx.cond(S.prescripteur_href != "", rx.link("Je suis un prescripteur", href=S.prescripteur_href),
                 rx.fragment()),
+        rx.cond(S.loading, rx.fragment(), booking_stepper()),
         rx.cond(
             S.loading,
             rx.vstack(
