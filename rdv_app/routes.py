@@ -217,3 +217,7 @@ ACCESSIBILITY = "/accessibilite"
 LEGAL_NOTICE = "/mentions-legales"
 PERSONAL_DATA = "/donnees-personnelles"
 COOKIES = "/gestion-des-cookies"
+# Their links in every public page's footer (the accessibility one says the conformity level of our audit).
+ACCESSIBILITY_CONFORMITY = "partiellement conforme"
+LEGAL_LINKS = ((f"Accessibilité : {ACCESSIBILITY_CONFORMITY}", ACCESSIBILITY), ("Mentions légales", LEGAL_NOTICE),
+               ("Données personnelles", PERSONAL_DATA), ("Gestion des cookies", COOKIES))

@@ -9,7 +9,6 @@ import reflex as rx
 
 from rdv_app import routes
 from rdv_app.components import dsfr
-from rdv_app.components.dsfr.frame import CONFORMITY
 from rdv_app.config import settings
 from rdv_app.domain.sessions import USAGER_SESSION_LIFETIME
 from rdv_app.domain.usager_link import ACCESS_LIFETIME, VERIFIED_LIFETIME
@@ -63,7 +62,7 @@ def accessibility() -> rx.Component:
                 "l'article 47 de la loi n° 2005-102 du 11 février 2005. Cette déclaration s'applique à "
                 f"{PRODUCT} ({settings.public_url})."),
         rx.el.h2("État de conformité"),
-        rx.el.p(f"{PRODUCT} est {CONFORMITY} avec le référentiel général d'amélioration de l'accessibilité "
+        rx.el.p(f"{PRODUCT} est {routes.ACCESSIBILITY_CONFORMITY} avec le référentiel général d'amélioration de l'accessibilité "
                 "(RGAA), version 4.1."),
         rx.el.h2("Résultats des tests"),
         rx.el.p("Chaque page et chaque fenêtre des parcours usager et agent est contrôlée automatiquement avec "

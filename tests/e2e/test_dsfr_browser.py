@@ -58,7 +58,7 @@ def test_the_booking_pages_wear_the_dsfr_with_their_steps_on_a_phone(phone: Page
     _step(page, 1, "Choisir le motif")
     page.get_by_role("link", name=re.compile("^Pesée et conseils")).click()
 
-    expect(page.get_by_role("heading", name="Choisissez un lieu")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^Choisissez un (lieu|service près de chez vous)$"))).to_be_visible()
     _step(page, 2, "Choisir le lieu")
     expect(page.locator(".fr-stepper")).to_contain_text("Étape suivante : Choisir un créneau")
     _frame_is_dsfr(page)

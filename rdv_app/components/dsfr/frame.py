@@ -9,13 +9,9 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.components.dsfr.display import display_settings_modal
 
-# The conformity level of our accessibility audit (docs/accessibilite.md), as the footer's link says it.
-CONFORMITY = "partiellement conforme"
 # The State's sites every State service's footer links to.
 STATE_LINKS = (("info.gouv.fr", "https://www.info.gouv.fr"), ("service-public.gouv.fr", "https://www.service-public.gouv.fr"),
                ("legifrance.gouv.fr", "https://www.legifrance.gouv.fr"), ("data.gouv.fr", "https://www.data.gouv.fr"))
-LEGAL_LINKS = ((f"Accessibilité : {CONFORMITY}", routes.ACCESSIBILITY), ("Mentions légales", routes.LEGAL_NOTICE),
-               ("Données personnelles", routes.PERSONAL_DATA), ("Gestion des cookies", routes.COOKIES))
 
 
 def _marianne() -> rx.Component:
@@ -67,7 +63,7 @@ def footer(product_name: str, description: str, *, marque_etat: bool, home: str 
             rx.el.div(
                 rx.el.ul(
                     *[rx.el.li(rx.el.a(label, href=href, class_name="fr-footer__bottom-link"),
-                               class_name="fr-footer__bottom-item") for label, href in LEGAL_LINKS],
+                               class_name="fr-footer__bottom-item") for label, href in routes.LEGAL_LINKS],
                     rx.el.li(display_settings_modal(), class_name="fr-footer__bottom-item"),
                     class_name="fr-footer__bottom-list",
                 ),
