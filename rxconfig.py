@@ -4,7 +4,7 @@ import os
 
 import reflex as rx
 
-from rdv_app.components.dsfr.plugin import DsfrPlugin
+from rdv_app.components.dsfr.plugin import DSFR_PACKAGE, DsfrPlugin
 from rdv_app.config import settings
 
 PUBLIC_URL = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
@@ -23,6 +23,7 @@ config = rx.Config(
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo", radius="medium")),
              # The State design system's stylesheets (@gouvfr/dsfr from npm), after Radix's.
              DsfrPlugin()],
+    frontend_packages=[DSFR_PACKAGE],
     disable_plugins=[rx.plugins.SitemapPlugin],
     # The websocket accepts only the app's own origin (Reflex's default is "*").
     cors_allowed_origins=(PUBLIC_URL,),

@@ -5,6 +5,7 @@ axe on every page and dialog."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 
@@ -26,6 +27,13 @@ def phone(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
     yield context.new_page()
     context.close()
+
+
+def shoot(page: Page, name: str) -> None:
+    """With RDV_SCREENSHOTS set to a folder, keeps a picture of the page there (docs/dsfr holds a set)."""
+    folder = os.environ.get("RDV_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 
 def _frame_is_dsfr(page: Page) -> None:
@@ -52,6 +60,7 @@ def test_the_booking_pages_wear_the_dsfr_with_their_steps_on_a_phone(phone: Page
     _step(page, 1, "Choisir le motif")
     _frame_is_dsfr(page)
     assert_accessible(page)
+    shoot(page, "apres-1-service")
 
     page.get_by_role("link", name=re.compile("^PMI")).click()
     expect(page.get_by_role("heading", name="Choisissez le motif de votre rendez-vous")).to_be_visible()
@@ -63,18 +72,21 @@ def test_the_booking_pages_wear_the_dsfr_with_their_steps_on_a_phone(phone: Page
     expect(page.locator(".fr-stepper")).to_contain_text("Étape suivante : Choisir un créneau")
     _frame_is_dsfr(page)
     assert_accessible(page)
+    shoot(page, "apres-2-lieu")
     page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
 
     times = week_with_times(page)
     _step(page, 3, "Choisir un créneau")
     _frame_is_dsfr(page)
     assert_accessible(page)
+    shoot(page, "apres-3-creneaux")
     times.first.click()
 
     expect(page.get_by_role("heading", name="Identifiez-vous pour confirmer")).to_be_visible()
     _step(page, 4, "Vous identifier")
     _frame_is_dsfr(page)
     assert_accessible(page)
+    shoot(page, "apres-4-identification")
 
     # The organisation's own link wears the same frame.
     page.goto(f"{app_url}/org/1/pmi-arras")
@@ -93,6 +105,8 @@ def test_the_legal_pages_are_reached_from_the_footer_with_the_deployments_detail
         expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
         _frame_is_dsfr(page)
         assert_accessible(page)
+        if heading == "Données personnelles":
+            shoot(page, "apres-5-donnees-personnelles")
         main = page.get_by_role("main")
         if heading == "Mentions légales":
             expect(main).to_contain_text(settings.operator_name)
@@ -136,6 +150,7 @@ def test_the_display_settings_switch_to_the_dark_theme_and_back(phone: Page, app
     assert _background(page, ".public-shell") == "rgb(22, 22, 22)" != light
     assert _background(page, ".fr-header") != "rgb(255, 255, 255)"
     assert_accessible(page)
+    shoot(page, "apres-6-theme-sombre")
 
     # Kept for the next page, then back to light.
     page.reload()
@@ -145,3 +160,20 @@ def test_the_display_settings_switch_to_the_dark_theme_and_back(phone: Page, app
     page.get_by_role("dialog").get_by_label("Thème clair").check()
     expect(html).to_have_attribute("data-fr-theme", "light")
     assert _background(page, ".public-shell") == light
+
+
+def test_the_agents_pages_take_the_dsfr_tokens(page: Page, login_as: Callable[[str], None],
+                                               assert_accessible: Callable[[Page], None]) -> None:
+    """The agenda (FullCalendar kept) in the DSFR's Marianne, loaded from the package, with its blue."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    login_as("julien.petit@demo.test")
+    page.get_by_role("link", name="Agenda").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agenda")
+    expect(page.locator(".fc")).to_be_visible()
+    assert page.evaluate("document.fonts.ready.then(() => [...document.fonts].some("
+                         "face => face.family.replaceAll('\"', '') === 'Marianne' && face.status === 'loaded'))")
+    heading_font = page.get_by_role("heading", level=1).evaluate("element => getComputedStyle(element).fontFamily")
+    assert heading_font.startswith("Marianne")
+    assert page.locator("html").get_attribute("data-fr-theme") == "light"
+    assert_accessible(page)
+    shoot(page, "apres-7-agenda")

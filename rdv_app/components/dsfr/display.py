@@ -25,13 +25,12 @@ class _RootScheme(rx.Fragment):
     forced_light: bool = False
 
     def add_hooks(self) -> list[str | rx.Var]:
+        data: VarData | None = VarData(imports={"react": [rx.ImportVar(tag="useEffect")]})
         if self.forced_light:
             scheme, theme = '"light"', '"light"'
-            data = VarData(imports={"react": [rx.ImportVar(tag="useEffect")]})
         else:
             scheme, theme = str(color_mode), str(resolved_color_mode)
-            data = VarData.merge(color_mode._get_all_var_data(), resolved_color_mode._get_all_var_data(),
-                                 VarData(imports={"react": [rx.ImportVar(tag="useEffect")]}))
+            data = VarData.merge(color_mode._get_all_var_data(), resolved_color_mode._get_all_var_data(), data)
         return [rx.Var(
             "useEffect(() => { const root = document.documentElement; "
             f"root.setAttribute('data-fr-scheme', {scheme}); root.setAttribute('data-fr-theme', {theme}); "
