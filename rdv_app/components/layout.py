@@ -10,7 +10,7 @@ from reflex.vars.sequence import StringVar
 
 from rdv_app import routes, styles
 from rdv_app.components import dsfr
-from rdv_app.config import settings
+from rdv_app.config import demo_mode, settings
 
 APP_NAME = settings.product_name
 
@@ -101,6 +101,8 @@ def public_layout(content: rx.Component) -> rx.Component:
         dsfr.follow_display_setting(),
         skip_link(),
         dsfr.header(APP_NAME, TAGLINE, marque_etat=settings.marque_etat),
+        *([dsfr.notice("Site de démonstration : les services, les agents et les rendez-vous sont fictifs.")]
+          if demo_mode() else []),
         rx.el.main(content, id="contenu", tab_index=-1, class_name="site-main"),
         dsfr.footer(APP_NAME, FOOTER_TEXT, marque_etat=settings.marque_etat),
         class_name="public-shell",
@@ -167,8 +169,9 @@ def loading_block(message: str = "Chargement…") -> rx.Component:
 
 
 def workspace_layout(content: rx.Component, agent: SignedInAgent) -> rx.Component:
-    return rx.fragment(
-        # The agents' pages stay light whatever the usager's display setting on this browser.
+    # The agents' pages stay light whatever the display setting chosen on the public pages of this browser:
+    # the DSFR's attributes say light, and a light Radix theme holds the page (and its dialogs).
+    return rx.theme(
         dsfr.follow_display_setting(forced_light=True),
         skip_link(),
         rx.cond(
@@ -180,4 +183,6 @@ def workspace_layout(content: rx.Component, agent: SignedInAgent) -> rx.Componen
             rx.el.main(loading_block("Vérification de votre session…"), id="contenu", class_name="site-main"),
         ),
         footer(),
+        # Reflex drops a theme's `appearance` (its colour mode decides); Radix's "light" class does the same.
+        class_name="light", accent_color="indigo", radius="medium", has_background=True,
     )

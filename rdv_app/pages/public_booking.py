@@ -23,19 +23,10 @@ _BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_r
 
 def field(name: str, label: str | rx.Var, *, type_: str = "text", value: rx.Var | str = "", hint: str | rx.Var = "",
           autocomplete: str = "off", required: bool | rx.Var = True, read_only: bool | rx.Var = False) -> rx.Component:
-    field_id = f"champ-{name}"
-    error = S.field_errors.get(name, "")
-    has_hint = isinstance(hint, rx.Var) or bool(hint)
-    return rx.box(
-        rx.el.label(label, html_for=field_id, class_name="field-label"),
-        rx.el.p(hint, id=f"{field_id}-aide", class_name="field-hint") if has_hint else rx.fragment(),
-        rx.el.input(id=field_id, name=name, type=type_, default_value=value, required=required,
-                    read_only=read_only, auto_complete=autocomplete, class_name="text-input",
-                    on_blur=lambda typed: S.check_field(name, typed),
-                    aria_describedby=f"{field_id}-aide {field_id}-erreur" if has_hint else f"{field_id}-erreur",
-                    aria_invalid=rx.cond(error != "", "true", "false")),
-        rx.el.p(error, id=f"{field_id}-erreur", class_name="field-error", aria_live="polite"),
-        width="100%",
+    return dsfr.input_group(
+        f"champ-{name}", label, error=S.field_errors.get(name, ""), hint=hint,
+        name=name, type=type_, default_value=value, required=required, read_only=read_only,
+        auto_complete=autocomplete, on_blur=lambda typed: S.check_field(name, typed),
     )
 
 
@@ -53,9 +44,8 @@ def error_summary() -> rx.Component:
 
 
 def submit(label: str, busy: str = "Envoi en cours…") -> rx.Component:
-    return rx.button(rx.cond(S.submitting, rx.spinner(size="2"), rx.fragment()),
-                     rx.cond(S.submitting, busy, label), type="submit", size="3", width="100%",
-                     disabled=S.submitting)
+    return dsfr.button(rx.cond(S.submitting, busy, label), type_="submit", full_width=True, disabled=S.submitting,
+                       aria_busy=rx.cond(S.submitting, "true", "false"))
 
 
 def choice_list(items: rx.Var) -> rx.Component:
@@ -191,8 +181,8 @@ def identification_view() -> rx.Component:
         rx.heading("Vous avez déjà un compte ?", as_="h3", size="4"),
         rx.form(rx.vstack(
             field("sign_in_email", "Adresse email du compte", type_="email", autocomplete="email"),
-            rx.button("Recevoir un lien de connexion", type="submit", size="3", width="100%", variant="outline",
-                      disabled=S.submitting),
+            dsfr.button("Recevoir un lien de connexion", kind="secondary", type_="submit", full_width=True,
+                        disabled=S.submitting),
             width="100%"), on_submit=S.send_sign_in_link, reset_on_submit=False, width="100%",
             aria_label="Recevoir un lien de connexion", no_validate=True),
         width="100%", spacing="3",
@@ -286,7 +276,7 @@ def recap_view() -> rx.Component:
 
 def confirmation_view() -> rx.Component:
     return rx.vstack(
-        rx.el.div(rx.heading("Votre rendez-vous est confirmé", as_="h2", size="6"), role="status"),
+        dsfr.alert("Votre rendez-vous est confirmé", kind="success", heading_level="h2"),
         rx.text("Vous allez recevoir une confirmation par email, et par SMS si vous avez donné un numéro de mobile."),
         summary(),
         rx.cond(S.instruction != "", rx.box(rx.heading("À savoir avant votre rendez-vous", as_="h3", size="4"),

@@ -11,14 +11,14 @@ AlertType = Literal["info", "success", "warning", "error"]
 
 
 def alert(title: str | rx.Var, description: str | rx.Var = "", *, kind: AlertType = "info",
-          small: bool = False) -> rx.Component:
-    """A message about the page's content. An error or a success is announced (role alert / status)."""
-    role = "alert" if kind == "error" else "status"
-    classes = f"fr-alert fr-alert--{kind}" + (" fr-alert--sm" if small else "")
+          heading_level: Literal["h2", "h3"] = "h3") -> rx.Component:
+    """A message about the page's content, its title a heading. An error is announced as an alert, anything
+    else as a status."""
+    heading = getattr(rx.el, heading_level)
     return rx.el.div(
-        rx.el.h3(title, class_name="fr-alert__title") if not small else rx.el.p(title),
-        *([rx.el.p(description)] if description != "" and not small else []),
-        class_name=classes, role=role,
+        heading(title, class_name="fr-alert__title"),
+        *([rx.el.p(description)] if isinstance(description, rx.Var) or description else []),
+        class_name=f"fr-alert fr-alert--{kind}", role="alert" if kind == "error" else "status",
     )
 
 
@@ -40,7 +40,8 @@ def tile(title: str | rx.Var, href: str | rx.Var, description: str | rx.Var = ""
         rx.el.div(
             rx.el.div(
                 heading(rx.el.a(title, href=href), class_name="fr-tile__title"),
-                rx.el.p(description, class_name="fr-tile__desc") if description != "" else rx.fragment(),
+                rx.el.p(description, class_name="fr-tile__desc") if isinstance(description, rx.Var) or description
+                else rx.fragment(),
                 class_name="fr-tile__content",
             ),
             class_name="fr-tile__body",

@@ -19,28 +19,32 @@ SCHEMES = (
 )
 
 
-class _RootScheme(rx.Fragment):
-    """Sets the DSFR's scheme attributes on <html>: the usager's choice, or light (`forced_light`)."""
-
-    forced_light: bool = False
+class _FollowedScheme(rx.Fragment):
+    """Sets the DSFR's scheme attributes on <html> as the display setting says."""
 
     def add_hooks(self) -> list[str | rx.Var]:
-        data: VarData | None = VarData(imports={"react": [rx.ImportVar(tag="useEffect")]})
-        if self.forced_light:
-            scheme, theme = '"light"', '"light"'
-        else:
-            scheme, theme = str(color_mode), str(resolved_color_mode)
-            data = VarData.merge(color_mode._get_all_var_data(), resolved_color_mode._get_all_var_data(), data)
-        return [rx.Var(
-            "useEffect(() => { const root = document.documentElement; "
-            f"root.setAttribute('data-fr-scheme', {scheme}); root.setAttribute('data-fr-theme', {theme}); "
-            f"}}, [{scheme}, {theme}])",
-            _var_data=data,
-        )]
+        return [_set_root_scheme(str(color_mode), str(resolved_color_mode),
+                                 VarData.merge(color_mode._get_all_var_data(), resolved_color_mode._get_all_var_data()))]
+
+
+class _LightScheme(rx.Fragment):
+    """Sets the DSFR's scheme attributes on <html> to light."""
+
+    def add_hooks(self) -> list[str | rx.Var]:
+        return [_set_root_scheme('"light"', '"light"', None)]
+
+
+def _set_root_scheme(scheme: str, theme: str, data: VarData | None) -> rx.Var:
+    return rx.Var(
+        "useEffect(() => { const root = document.documentElement; "
+        f"root.setAttribute('data-fr-scheme', {scheme}); root.setAttribute('data-fr-theme', {theme}); "
+        f"}}, [{scheme}, {theme}])",
+        _var_data=VarData.merge(data, VarData(imports={"react": [rx.ImportVar(tag="useEffect")]})),
+    )
 
 
 def follow_display_setting(*, forced_light: bool = False) -> rx.Component:
-    return _RootScheme.create(forced_light=forced_light)
+    return _LightScheme.create() if forced_light else _FollowedScheme.create()
 
 
 def _choices() -> rx.Component:

@@ -9,25 +9,27 @@ import reflex as rx
 ButtonKind = Literal["primary", "secondary", "tertiary"]
 
 
-def button(label: str | rx.Var, *, kind: ButtonKind = "primary", type_: str = "button", **props: Any) -> rx.Component:
+def button(label: str | rx.Var, *, kind: ButtonKind = "primary", type_: str = "button", full_width: bool = False,
+           **props: Any) -> rx.Component:
     classes = "fr-btn" if kind == "primary" else f"fr-btn fr-btn--{kind}"
-    return rx.el.button(label, type=type_, class_name=classes, **props)
+    return rx.el.button(label, type=type_, class_name=classes + (" rdv-btn--full" if full_width else ""), **props)
 
 
-def input_group(field_id: str, label: str | rx.Var, *, error: rx.Var | str = "", hint: str = "",
+def input_group(field_id: str, label: str | rx.Var, *, error: rx.Var | str = "", hint: str | rx.Var = "",
                 **input_props: Any) -> rx.Component:
-    """A labelled field; its error, when there is one, under it, tied to it by aria-describedby and
-    aria-invalid."""
-    error_var = rx.Var.create(error)
-    has_error = error_var.to(str) != ""
-    label_children: list[Any] = [label]
-    if hint:
-        label_children.append(rx.el.span(hint, class_name="fr-hint-text"))
+    """A labelled field (fr-input-group). Its hint and its error (announced as it changes) are under the
+    label and the field, tied to the field by aria-describedby (the label names the field alone); the field
+    is aria-invalid while there is an error."""
+    error_var = rx.Var.create(error).to(str)
+    has_error = error_var != ""
+    has_hint = isinstance(hint, rx.Var) or bool(hint)
+    hint_id, error_id = f"{field_id}-aide", f"{field_id}-erreur"
     return rx.el.div(
-        rx.el.label(*label_children, class_name="fr-label", html_for=field_id),
+        rx.el.label(label, class_name="fr-label", html_for=field_id),
+        rx.el.p(hint, id=hint_id, class_name="fr-hint-text") if has_hint else rx.fragment(),
         rx.el.input(id=field_id, class_name="fr-input", aria_invalid=rx.cond(has_error, "true", "false"),
-                    aria_describedby=rx.cond(has_error, f"{field_id}-erreur", ""), **input_props),
-        rx.cond(has_error, rx.el.p(error_var, id=f"{field_id}-erreur", class_name="fr-error-text"), rx.fragment()),
+                    aria_describedby=f"{hint_id} {error_id}" if has_hint else error_id, **input_props),
+        rx.el.p(error_var, id=error_id, class_name="fr-error-text", aria_live="polite"),
         class_name=rx.cond(has_error, "fr-input-group fr-input-group--error", "fr-input-group"),
     )
 
