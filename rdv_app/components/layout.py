@@ -100,9 +100,9 @@ def public_layout(content: rx.Component) -> rx.Component:
     return rx.el.div(
         dsfr.follow_display_setting(),
         skip_link(),
-        dsfr.header(APP_NAME, TAGLINE, marque_etat=settings.marque_etat),
-        *([dsfr.notice("Site de démonstration : les services, les agents et les rendez-vous sont fictifs.")]
-          if demo_mode() else []),
+        dsfr.header(APP_NAME, TAGLINE, marque_etat=settings.marque_etat,
+                    notice=dsfr.notice("Site de démonstration : les services, les agents et les rendez-vous sont "
+                                       "fictifs.") if demo_mode() else None),
         rx.el.main(content, id="contenu", tab_index=-1, class_name="site-main"),
         dsfr.footer(APP_NAME, FOOTER_TEXT, marque_etat=settings.marque_etat),
         class_name="public-shell",

@@ -18,7 +18,9 @@ def _marianne() -> rx.Component:
     return rx.el.p("République", rx.el.br(), "Française", class_name="fr-logo")
 
 
-def header(product_name: str, tagline: str, *, marque_etat: bool, home: str = routes.HOME) -> rx.Component:
+def header(product_name: str, tagline: str, *, marque_etat: bool, home: str = routes.HOME,
+           notice: rx.Component | None = None) -> rx.Component:
+    """The site's banner; `notice` (a `blocks.notice`) under it, inside the banner landmark."""
     service = rx.el.div(
         rx.el.a(rx.el.p(product_name, class_name="fr-header__service-title"), href=home,
                 title=f"Accueil - {product_name}"),
@@ -38,6 +40,7 @@ def header(product_name: str, tagline: str, *, marque_etat: bool, home: str = ro
             ),
             class_name="fr-header__body",
         ),
+        *([notice] if notice is not None else []),
         role="banner", class_name="fr-header" + ("" if marque_etat else " rdv-header--neutral"),
     )
 
