@@ -73,14 +73,8 @@ def skip_link() -> rx.Component:
 
 
 def brand(href: str) -> rx.Component:
-    return rx.link(
-        rx.hstack(
-            rx.el.span("RDV", class_name="brand-mark", aria_hidden="true"),
-            rx.el.span(APP_NAME, class_name="brand-name"),
-            align="center", spacing="2",
-        ),
-        href=href, underline="none", class_name="brand",
-    )
+    """The product's name as the DSFR header's service title, as on the usagers' pages."""
+    return rx.link(rx.el.span(APP_NAME, class_name="brand-name"), href=href, underline="none", class_name="brand")
 
 
 FOOTER_TEXT = "Service de prise de rendez-vous des services publics. Logiciel libre."

@@ -57,6 +57,7 @@ def test_the_booking_pages_wear_the_dsfr_with_their_steps_on_a_phone(phone: Page
                                                                       assert_accessible: Callable[[Page], None]) -> None:
     page = phone
     page.goto(f"{app_url}/prendre_rdv?departement=62")
+    expect(page.get_by_role("heading", name="Choisissez un service")).to_be_visible(timeout=30_000)
     _step(page, 1, "Choisir le motif")
     _frame_is_dsfr(page)
     assert_accessible(page)
@@ -133,14 +134,15 @@ def test_the_display_settings_switch_to_the_dark_theme_and_back(phone: Page, app
                                                                assert_accessible: Callable[[Page], None]) -> None:
     page = phone
     page.goto(f"{app_url}/prendre_rdv?departement=62")
-    expect(page.get_by_role("heading", name="Choisissez un service")).to_be_visible()
+    expect(page.get_by_role("heading", name="Choisissez un service")).to_be_visible(timeout=30_000)
     light = _background(page, ".public-shell")
     opener = page.get_by_role("button", name="Paramètres d'affichage")
     opener.click()
     dialog = page.get_by_role("dialog", name="Paramètres d'affichage")
     expect(dialog).to_be_visible()
     assert_accessible(page)
-    dialog.get_by_label("Thème sombre").check()
+    dialog.get_by_text("Thème sombre", exact=True).click()  # the DSFR draws the label, over the radio
+    expect(dialog.get_by_label("Thème sombre")).to_be_checked()
 
     html = page.locator("html")
     expect(html).to_have_attribute("data-fr-theme", "dark")
@@ -157,7 +159,7 @@ def test_the_display_settings_switch_to_the_dark_theme_and_back(phone: Page, app
     expect(page.get_by_role("heading", name="Choisissez un service")).to_be_visible()
     expect(html).to_have_attribute("data-fr-theme", "dark")
     page.get_by_role("button", name="Paramètres d'affichage").click()
-    page.get_by_role("dialog").get_by_label("Thème clair").check()
+    page.get_by_role("dialog").get_by_text("Thème clair", exact=True).click()
     expect(html).to_have_attribute("data-fr-theme", "light")
     assert _background(page, ".public-shell") == light
 
