@@ -156,7 +156,7 @@ def test_the_display_settings_switch_to_the_dark_theme_and_back(phone: Page, app
 
     # Kept for the next page, then back to light.
     page.reload()
-    expect(page.get_by_role("heading", name="Choisissez un service")).to_be_visible()
+    expect(page.get_by_role("heading", name="Choisissez un service")).to_be_visible(timeout=30_000)
     expect(html).to_have_attribute("data-fr-theme", "dark")
     page.get_by_role("button", name="Paramètres d'affichage").click()
     page.get_by_role("dialog").get_by_text("Thème clair", exact=True).click()
