@@ -29,7 +29,9 @@ def input_group(field_id: str, label: str | rx.Var, *, error: rx.Var | str = "",
         rx.el.p(hint, id=hint_id, class_name="fr-hint-text") if has_hint else rx.fragment(),
         rx.el.input(id=field_id, class_name="fr-input", aria_invalid=rx.cond(has_error, "true", "false"),
                     aria_describedby=f"{hint_id} {error_id}" if has_hint else error_id, **input_props),
-        rx.el.p(error_var, id=error_id, class_name="fr-error-text", aria_live="polite"),
+        # Always there (a live region must exist before its text); the DSFR's error look only with an error.
+        rx.el.p(error_var, id=error_id, class_name=rx.cond(has_error, "fr-error-text", "rdv-no-error"),
+                aria_live="polite"),
         class_name=rx.cond(has_error, "fr-input-group fr-input-group--error", "fr-input-group"),
     )
 
