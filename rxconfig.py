@@ -4,6 +4,7 @@ import os
 
 import reflex as rx
 
+from rdv_app.components.dsfr.plugin import DSFR_PACKAGE, DsfrPlugin
 from rdv_app.config import settings
 
 PUBLIC_URL = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
@@ -19,7 +20,10 @@ config = rx.Config(
     telemetry_enabled=False,
     state_manager_mode=STATE_MANAGER,
     show_built_with_reflex=False,
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo", radius="medium"))],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo", radius="medium")),
+             # The State design system's stylesheets (@gouvfr/dsfr from npm), after Radix's.
+             DsfrPlugin()],
+    frontend_packages=[DSFR_PACKAGE],
     disable_plugins=[rx.plugins.SitemapPlugin],
     # The build writes a Brotli and a gzip copy of every page, script and stylesheet; the server sends the
     # best one the browser accepts (issue 24: a phone downloads about a quarter of the bytes).

@@ -89,6 +89,21 @@ class Settings:
     # The Base Adresse Nationale's search API, which suggests addresses in the usagers' records.
     ban_url: str = field(default_factory=lambda: _env("RDV_BAN_URL", "https://api-adresse.data.gouv.fr").rstrip("/"))
 
+    # RDV_MARQUE_ETAT=1: the deployment is a State service and its public pages carry the "Marque État"
+    # block (Marianne, République Française), reserved to the State; otherwise a neutral header.
+    marque_etat: bool = field(default_factory=lambda: _env("RDV_MARQUE_ETAT", "0").casefold() in {"1", "true", "oui", "yes"})
+    # The legal pages (mentions légales, données personnelles): who runs this deployment and how to reach them.
+    operator_name: str = field(
+        default_factory=lambda: _env("RDV_OPERATOR_NAME", "Opérateur de démonstration de RDV Services Publics"))
+    operator_address: str = field(
+        default_factory=lambda: _env("RDV_OPERATOR_ADDRESS", "1 place de la Démonstration, 75000 Paris"))
+    contact_email: str = field(default_factory=lambda: _env("RDV_CONTACT_EMAIL", "contact@rdv.exemple.fr"))
+    publication_director: str = field(
+        default_factory=lambda: _env("RDV_PUBLICATION_DIRECTOR", "La direction de l'opérateur de démonstration"))
+    hosting_provider: str = field(
+        default_factory=lambda: _env("RDV_HOSTING_PROVIDER", "Hébergeur de démonstration, 2 rue des Serveurs, 59000 Lille"))
+    dpo_contact: str = field(default_factory=lambda: _env("RDV_DPO_CONTACT", "dpo@rdv.exemple.fr"))
+
     @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")

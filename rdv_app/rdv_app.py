@@ -15,6 +15,7 @@ import rdv_app.pages.agenda  # noqa: F401
 import rdv_app.pages.collectifs  # noqa: F401
 import rdv_app.pages.creneaux  # noqa: F401  (registers pages)
 import rdv_app.pages.exports  # noqa: F401
+import rdv_app.pages.legal  # noqa: F401
 import rdv_app.pages.organisation_chooser  # noqa: F401
 import rdv_app.pages.plages  # noqa: F401
 import rdv_app.pages.prescription  # noqa: F401

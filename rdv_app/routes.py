@@ -232,3 +232,13 @@ ADMIN_TERRITORY_SECTORS = "/admin/territoire/sectorisation"
 
 # "RDV collectifs" (issue 28): the organisation's sessions to come, and creating one.
 COLLECTIFS = "/agenda/collectifs"
+
+# The legal pages every French public site has, linked from the footer (rdv_app/pages/legal.py).
+ACCESSIBILITY = "/accessibilite"
+LEGAL_NOTICE = "/mentions-legales"
+PERSONAL_DATA = "/donnees-personnelles"
+COOKIES = "/gestion-des-cookies"
+# Their links in every public page's footer (the accessibility one says the conformity level of our audit).
+ACCESSIBILITY_CONFORMITY = "partiellement conforme"
+LEGAL_LINKS = ((f"Accessibilité : {ACCESSIBILITY_CONFORMITY}", ACCESSIBILITY), ("Mentions légales", LEGAL_NOTICE),
+               ("Données personnelles", PERSONAL_DATA), ("Gestion des cookies", COOKIES))

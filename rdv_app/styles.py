@@ -4,7 +4,11 @@ Three outputs read them: the Reflex pages (Python props, and `assets/styles.css`
 properties `--rdv-<name>` that `css_custom_properties` declares in every page's head), the pages the
 server renders itself (`rdv_app.api.html_page`, same custom properties) and the HTML emails
 (`rdv_app.notify.email_html`, values inlined: mail clients ignore custom properties).
-Contrasts are against white unless said otherwise.
+Contrasts are against white unless said otherwise. The values are the State design system's (DSFR,
+`rdv_app.components.dsfr`), whose stylesheets every page loads: its Marianne font, its focus ring.
+On the public pages the tokens follow the DSFR's display setting: `DARK` holds their dark values (the
+DSFR's dark palette, contrasts against DARK["background"]), and a page's Python props take them as
+`var("text-muted")` where they must follow it.
 """
 
 BRAND_BLUE = "#000091"  # "bleu France": 14.9:1; links, buttons, focus rings
@@ -63,9 +67,42 @@ CSS_PROPERTIES = {
 }
 
 
+# The public pages in the DSFR's dark theme ("Paramètres d'affichage": Thème sombre).
+DARK = {
+    "blue": "#8585f6",  # 6.1:1
+    "blue-hover": "#b1b1f9",
+    "blue-surface": "#1b1b35",  # the blue on it: 5.4:1
+    "info-surface": "#1b1b35",
+    "text": "#cecece",  # 11.6:1
+    "text-muted": "#a8a8a8",  # 8.0:1
+    "on-colour": "#161616",  # on the blue fill: 6.1:1
+    "background": "#161616",
+    "surface": "#1e1e1e",
+    "badge-surface": "#2a2a2a",
+    "border": "#3a3a3a",
+    "input-border": "#929292",  # 5.8:1
+    "error": "#ff5655",  # 6.1:1
+    "error-hover": "#ff8c8c",
+    "error-surface": "#391c1c",
+    "warning": "#fc5d00",  # 5.6:1
+    "warning-surface": "#361e19",
+    "success": "#27a658",  # 5.8:1
+    "success-surface": "#19271d",
+}
+
+
+def var(name: str) -> str:
+    """A token as a prop that follows the display setting: `var(--rdv-<name>)`."""
+    if name not in CSS_PROPERTIES:
+        raise KeyError(name)
+    return f"var(--rdv-{name})"
+
+
 def css_custom_properties() -> str:
-    """`:root{--rdv-blue:#000091;…}`, for a page's head."""
-    return ":root{" + "".join(f"--rdv-{name}:{value};" for name, value in CSS_PROPERTIES.items()) + "}"
+    """`:root{--rdv-blue:#000091;…}`, for a page's head, and the dark values of the public pages."""
+    light = "".join(f"--rdv-{name}:{value};" for name, value in CSS_PROPERTIES.items())
+    dark = "".join(f"--rdv-{name}:{value};" for name, value in DARK.items())
+    return f":root{{{light}}}:root[data-fr-theme=dark] .public-shell{{{dark}}}"
 
 
 base_style = {

@@ -4,8 +4,9 @@
 Why not Reflex pages: these open from an SMS or an email on a phone, often on a slow connection, and must
 show at the first response, without JavaScript and without a websocket; their forms are real POSTs that
 carry the HttpOnly cookies, and the small script only marks a button busy while its form is sent. The
-look is the app's: the same header and footer, and the tokens of `rdv_app.styles` as the same custom
-properties as `assets/styles.css`; the CSS is inline, and the script is one small file cached by the
+look is the app's, the State design system's (DSFR) header and footer drawn with the tokens of
+`rdv_app.styles` as the same custom properties as `assets/styles.css` (the "Marque État" block only for a
+State service, the footer's links to the legal pages); the CSS is inline, and the script is one small file cached by the
 browser (`routes.PAGES_SCRIPT`: the pages' Content-Security-Policy allows no inline script).
 """
 
@@ -30,15 +31,19 @@ a:focus-visible,button:focus-visible,input:focus-visible{outline:2px solid var(-
 .skip-link{position:absolute;left:-999px;top:0;padding:.5rem 1rem;background:var(--rdv-blue);
  color:var(--rdv-on-colour);z-index:100}
 .skip-link:focus{left:.5rem;top:.5rem}
-.site-header{border-bottom:1px solid var(--rdv-border);background:var(--rdv-background)}
+.site-header{background:var(--rdv-background);box-shadow:0 8px 8px -8px rgba(0,0,18,.16)}
 .header-inner{max-width:40rem;margin:0 auto;padding:.75rem 1rem}
-.brand{display:inline-flex;align-items:center;gap:.5rem;text-decoration:none;font-weight:700}
-.brand-mark{background:var(--rdv-blue);color:var(--rdv-on-colour);padding:.15rem .4rem;border-radius:4px;
- font-size:.85rem;letter-spacing:.05em}
-.brand-name{color:var(--rdv-blue);font-size:1.05rem}
+.marque{margin:0 0 .5rem;font-weight:700;text-transform:uppercase;line-height:1.05;letter-spacing:-.01em;
+ font-size:1.05rem}
+.brand{text-decoration:none;font-weight:700;color:var(--rdv-text)}
+.brand-name{font-size:1.25rem}
+.tagline{margin:0;font-size:.875rem;color:var(--rdv-text-muted)}
 .site-main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem 3rem;min-height:60vh;outline:none}
-.site-footer{max-width:40rem;margin:0 auto;padding:1.5rem 1rem;border-top:1px solid var(--rdv-border);
- color:var(--rdv-text-muted);font-size:.875rem}
+.site-footer{border-top:2px solid var(--rdv-blue);color:var(--rdv-text-muted);font-size:.875rem}
+.footer-inner{max-width:40rem;margin:0 auto;padding:1.5rem 1rem}
+.footer-links{list-style:none;margin:0;padding:.75rem 0 0;border-top:1px solid var(--rdv-border);display:flex;
+ flex-wrap:wrap;gap:.25rem 1rem}
+.footer-links a{color:var(--rdv-text-muted);display:inline-flex;align-items:center;min-height:24px}
 h1{font-size:1.75rem;line-height:1.25;margin:0 0 1rem}
 h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
 p{margin:0 0 1rem}
@@ -65,7 +70,7 @@ p{margin:0 0 1rem}
 .text-input[aria-invalid="true"]{border-color:var(--rdv-error)}
 .field-error{color:var(--rdv-error);font-size:.9rem;margin:0}
 .actions{display:flex;flex-direction:column;gap:.75rem;margin:1.5rem 0 0}
-.button{display:flex;align-items:center;justify-content:center;min-height:48px;padding:.6rem 1rem;border-radius:6px;
+.button{display:flex;align-items:center;justify-content:center;min-height:48px;padding:.6rem 1rem;border-radius:0;
  font-size:1rem;font-weight:700;text-decoration:none;cursor:pointer;border:2px solid var(--rdv-blue);width:100%}
 .button-primary{background:var(--rdv-blue);color:var(--rdv-on-colour)}
 .button-secondary{background:var(--rdv-background);color:var(--rdv-blue)}
@@ -99,6 +104,11 @@ def e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
+def _legal_links() -> str:
+    return "".join(f'<li><a href="{e(settings.frontend_url(path))}">{e(label)}</a></li>'
+                   for label, path in routes.LEGAL_LINKS)
+
+
 def page(title: str, body: str) -> str:
     """A whole page: `body` (which starts with the page's h1) in the app's header, main and footer."""
     return (
@@ -109,9 +119,12 @@ def page(title: str, body: str) -> str:
         f"<style>{styles.css_custom_properties()}{_CSS}</style></head><body>"
         '<a class="skip-link" href="#contenu">Aller au contenu</a>'
         '<header class="site-header"><div class="header-inner">'
-        f'<a class="brand" href="{settings.frontend_url(routes.HOME)}"><span class="brand-mark" aria-hidden="true">RDV</span>'
-        f'<span class="brand-name">{APP_NAME}</span></a></div></header>'
+        + ('<p class="marque">République<br>Française</p>' if settings.marque_etat else "")
+        + f'<a class="brand" href="{settings.frontend_url(routes.HOME)}"><span class="brand-name">{APP_NAME}</span></a>'
+        '<p class="tagline">Prendre rendez-vous avec vos services publics</p></div></header>'
         f'<main id="contenu" tabindex="-1" class="site-main">{body}</main>'
-        '<footer class="site-footer"><p>Service de prise de rendez-vous des services publics. Logiciel libre.</p>'
+        '<footer class="site-footer"><div class="footer-inner">'
+        "<p>Service de prise de rendez-vous des services publics. Logiciel libre.</p>"
+        f'<ul class="footer-links">{_legal_links()}</ul></div>'
         f'</footer><script src="{routes.PAGES_SCRIPT}" defer></script></body></html>'
     )

@@ -9,7 +9,8 @@ import reflex as rx
 from reflex.vars.sequence import StringVar
 
 from rdv_app import routes, styles
-from rdv_app.config import settings
+from rdv_app.components import dsfr
+from rdv_app.config import demo_mode, settings
 
 APP_NAME = settings.product_name
 
@@ -74,30 +75,33 @@ def skip_link() -> rx.Component:
 
 
 def brand(href: str) -> rx.Component:
-    return rx.link(
-        rx.hstack(
-            rx.el.span("RDV", class_name="brand-mark", aria_hidden="true"),
-            rx.el.span(APP_NAME, class_name="brand-name"),
-            align="center", spacing="2",
-        ),
-        href=href, underline="none", class_name="brand",
-    )
+    """The product's name as the DSFR header's service title, as on the usagers' pages."""
+    return rx.link(rx.el.span(APP_NAME, class_name="brand-name"), href=href, underline="none", class_name="brand")
+
+
+FOOTER_TEXT = "Service de prise de rendez-vous des services publics. Logiciel libre."
+TAGLINE = "Prendre rendez-vous avec vos services publics"
 
 
 def footer() -> rx.Component:
     return rx.el.footer(
-        rx.text("Service de prise de rendez-vous des services publics. Logiciel libre.", size="2",
-                color=styles.TEXT_MUTED),
+        rx.text(FOOTER_TEXT, size="2", color=styles.TEXT_MUTED),
         class_name="site-footer",
     )
 
 
 def public_layout(content: rx.Component) -> rx.Component:
-    return rx.fragment(
+    """The usagers' pages on the State design system: the DSFR's header and footer (the "Marque État" block
+    only for a State service), the display setting followed."""
+    return rx.el.div(
+        dsfr.follow_display_setting(),
         skip_link(),
-        rx.el.header(rx.box(brand(routes.HOME), class_name="header-inner"), class_name="site-header"),
+        dsfr.header(APP_NAME, TAGLINE, marque_etat=settings.marque_etat,
+                    notice=dsfr.notice("Site de démonstration : les services, les agents et les rendez-vous sont "
+                                       "fictifs.") if demo_mode() else None),
         rx.el.main(content, id="contenu", tab_index=-1, class_name="site-main"),
-        footer(),
+        dsfr.footer(APP_NAME, FOOTER_TEXT, marque_etat=settings.marque_etat),
+        class_name="public-shell",
     )
 
 
@@ -161,7 +165,10 @@ def loading_block(message: str = "Chargement…") -> rx.Component:
 
 
 def workspace_layout(content: rx.Component, agent: SignedInAgent) -> rx.Component:
-    return rx.fragment(
+    # The agents' pages stay light whatever the display setting chosen on the public pages of this browser:
+    # the DSFR's attributes say light, and a light Radix theme holds the page (and its dialogs).
+    return rx.theme(
+        dsfr.follow_display_setting(forced_light=True),
         skip_link(),
         rx.cond(
             agent.ready,
@@ -173,4 +180,6 @@ def workspace_layout(content: rx.Component, agent: SignedInAgent) -> rx.Componen
                        class_name="site-main"),
         ),
         footer(),
+        # Reflex drops a theme's `appearance` (its colour mode decides); Radix's "light" class does the same.
+        class_name="light", accent_color="indigo", radius="medium", has_background=True,
     )

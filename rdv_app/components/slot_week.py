@@ -12,8 +12,9 @@ import reflex as rx
 from rdv_app import styles
 
 _BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
-                "background": styles.BRAND_BLUE, "color": styles.ON_COLOUR, "font_weight": "600", "text_decoration": "none",
-                "min_width": "4.5rem", "text_align": "center", "_hover": {"color": styles.ON_COLOUR, "background": styles.BRAND_BLUE_HOVER}}
+                "background": styles.var("blue"), "color": styles.var("on-colour"), "font_weight": "600",
+                "text_decoration": "none", "min_width": "4.5rem", "text_align": "center",
+                "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}}
 
 
 def slot_week(*, title: rx.Var[str], days: Any, previous_href: rx.Var[str], next_href: rx.Var[str],
@@ -27,14 +28,14 @@ def slot_week(*, title: rx.Var[str], days: Any, previous_href: rx.Var[str], next
     def day(view: Any) -> rx.Component:
         return rx.el.section(
             rx.heading(view.label, as_="h3", size="3"),
-            rx.cond(view.closed, rx.text("Fermé à la réservation en ligne", color=styles.TEXT_MUTED),
+            rx.cond(view.closed, rx.text("Fermé à la réservation en ligne", color=styles.var("text-muted")),
                     # In rx.foreach, `view.times` is already a Var: Var.create returns it as is, typed for mypy.
                     rx.cond(rx.Var.create(view.times).length() > 0,
                             rx.el.ul(rx.foreach(view.times, time_button),
                                      style={"list_style": "none", "padding": 0, "margin": "0.5rem 0 0",
                                             "display": "flex", "flex_wrap": "wrap", "gap": "0.5rem"}),
-                            rx.text("Aucun créneau disponible", color=styles.TEXT_MUTED))),
-            style={"padding": "0.75rem 0", "border_bottom": f"1px solid {styles.BORDER}"},
+                            rx.text("Aucun créneau disponible", color=styles.var("text-muted")))),
+            style={"padding": "0.75rem 0", "border_bottom": f"1px solid {styles.var('border')}"},
         )
 
     return rx.fragment(

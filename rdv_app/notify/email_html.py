@@ -16,7 +16,9 @@ Every email we write (`rdv_app.notify.events`, `rdv_app.notify.notices`) follows
 
 The HTML is simple on purpose, for mail clients and screen readers: `lang="fr"`, a main landmark, the
 subject as the one h1, real table headers, no images, no scripts, inline styles with the app's colours
-(`rdv_app.styles`, inlined: mail clients ignore CSS custom properties), and everything escaped (axe finds nothing to report, see tests/e2e/test_notify_after_commit.py).
+(`rdv_app.styles`, inlined: mail clients ignore CSS custom properties), and everything escaped. It wears the
+State design system's look as the site does: Marianne where the reader has it, grey titles, square blue
+buttons, the footer's blue rule, and the "République Française" block only for a State service (axe finds nothing to report, see tests/e2e/test_notify_after_commit.py).
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from rdv_app.config import settings
 
 _FACT = re.compile(r"^(?P<label>[^\s:][^:]{0,40}?) : (?P<value>.+)$")
 _URL = re.compile(r"^https?://\S+$")
-# Arial and Helvetica rather than the app's Marianne, which mail clients do not have.
-_FONT = "font-family: Arial, Helvetica, sans-serif; font-size: 16px; line-height: 1.5;"
+# The DSFR's Marianne where the reader has it installed; Arial and Helvetica otherwise (mail clients load no font).
+_FONT = "font-family: Marianne, Arial, Helvetica, sans-serif; font-size: 16px; line-height: 1.5;"
 
 
 def _fact(line: str) -> tuple[str, str] | None:
@@ -55,7 +57,7 @@ def _facts_table(rows: list[tuple[str, str]]) -> str:
 def _action(label: str, url: str) -> str:
     href = escape(url, quote=True)
     return (f'<p style="margin: 16px 0 4px 0;"><a href="{href}" style="display: inline-block; padding: 10px 16px; '
-            f'background: {styles.BRAND_BLUE}; color: {styles.ON_COLOUR}; font-weight: bold; text-decoration: none; border-radius: 4px;">'
+            f'background: {styles.BRAND_BLUE}; color: {styles.ON_COLOUR}; font-weight: bold; text-decoration: none;">'
             f'{escape(label)}</a></p>'
             f'<p style="margin: 0 0 16px 0; font-size: 14px; word-break: break-all;">{escape(url)}</p>')
 
@@ -87,6 +89,14 @@ def _block(lines: list[str]) -> list[str]:
     return parts
 
 
+def _marque_etat() -> str:
+    """The State's block above the header, for a State service only (RDV_MARQUE_ETAT=1)."""
+    if not settings.marque_etat:
+        return ""
+    return (f'<div style="max-width: 600px; margin: 0 auto 8px; font-weight: 700; text-transform: uppercase; '
+            f'line-height: 1.1; color: {styles.TEXT};">République<br>Française</div>\n')
+
+
 def with_html(payload: dict[str, Any]) -> dict[str, Any]:
     """The mail payload with its "html", built from its "subject" and "text"."""
     return {**payload, "html": html_from_text(payload["subject"], payload["text"])}
@@ -106,10 +116,14 @@ def html_from_text(subject: str, text: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(subject)}</title>\n</head>\n"
         f'<body style="margin: 0; padding: 16px; background: {styles.BACKGROUND}; color: {styles.TEXT}; {_FONT}">\n'
-        f'<header style="max-width: 600px; margin: 0 auto 16px; padding-bottom: 8px; '
-        f'border-bottom: 1px solid {styles.BORDER}; font-weight: 700; color: {styles.BRAND_BLUE};">'
+        f"{_marque_etat()}"
+        f'<header style="max-width: 600px; margin: 0 auto 24px; padding-bottom: 12px; '
+        f'border-bottom: 1px solid {styles.BORDER}; font-size: 20px; font-weight: 700; color: {styles.TEXT};">'
         f"{escape(settings.product_name)}</header>\n"
         f'<main style="display: block; max-width: 600px; margin: 0 auto;">\n'
-        f'<h1 style="font-size: 22px; margin: 0 0 16px 0; color: {styles.BRAND_BLUE};">{escape(subject)}</h1>\n'
-        f"{body}\n</main>\n</body>\n</html>\n"
+        f'<h1 style="font-size: 24px; line-height: 1.3; margin: 0 0 16px 0; color: {styles.TEXT};">{escape(subject)}</h1>\n'
+        f"{body}\n</main>\n"
+        f'<footer style="max-width: 600px; margin: 24px auto 0; padding-top: 12px; border-top: 2px solid '
+        f'{styles.BRAND_BLUE}; font-size: 14px; color: {styles.TEXT_MUTED};">'
+        f"{escape(settings.product_name)} – {escape(settings.operator_name)}</footer>\n</body>\n</html>\n"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
+from rdv_app.components import dsfr
 from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.mfa import CODE_HINT, EnrolmentProps, enrolment_step, recovery_codes_list
@@ -22,13 +23,11 @@ def home() -> rx.Component:
     return rx.vstack(
         rx.heading("Prenez rendez-vous avec vos services publics", as_="h1", size="8"),
         rx.text("PMI, services sociaux, mairies : les agents planifient leurs journées, les usagers reçoivent "
-                "leurs confirmations et rappels par SMS et par email.", size="4", color=styles.TEXT_MUTED),
-        rx.card(
-            rx.heading("Vous êtes agent ?", as_="h2", size="5"),
-            rx.text("Connectez-vous pour accéder à votre agenda et à vos rendez-vous."),
-            rx.link(rx.button("Se connecter à l'espace agents", size="3"), href=routes.LOGIN),
-            max_width=styles.NARROW_WIDTH,
-        ),
+                "leurs confirmations et rappels par SMS et par email.", size="4", color=styles.var("text-muted")),
+        rx.el.h2("Vous êtes agent ?", class_name="fr-h4"),
+        rx.box(dsfr.tile("Se connecter à l'espace agents", routes.LOGIN,
+                         "Votre agenda et vos rendez-vous.", heading_level="h3"),
+               max_width=styles.NARROW_WIDTH, width="100%"),
         spacing="5",
     )
 

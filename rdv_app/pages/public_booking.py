@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
+from rdv_app.components import dsfr
 from rdv_app.components.forms import error_summary as forms_error_summary
 from rdv_app.components.forms import form_alert
 from rdv_app.components.slot_week import slot_week
@@ -14,29 +15,20 @@ from rdv_app.state.public_booking import Choice, PublicBookingState, Recap
 
 S = PublicBookingState
 
-_CARD = {"display": "block", "padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem",
-         "background": styles.BACKGROUND, "color": styles.TEXT, "text_decoration": "none", "min_height": "44px",
-         "_hover": {"color": styles.TEXT, "background": styles.SURFACE, "border_color": styles.BRAND_BLUE}}
+_CARD = {"display": "block", "padding": "1rem", "border": f"1px solid {styles.var('border')}", "border_radius": "0.5rem",
+         "background": styles.var("background"), "color": styles.var("text"), "text_decoration": "none", "min_height": "44px",
+         "_hover": {"color": styles.var("text"), "background": styles.var("surface"), "border_color": styles.var("blue")}}
 _BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
-                "background": styles.BRAND_BLUE, "color": styles.ON_COLOUR, "font_weight": "600", "text_decoration": "none",
-                "min_width": "4.5rem", "text_align": "center", "_hover": {"color": styles.ON_COLOUR, "background": styles.BRAND_BLUE_HOVER}}
+                "background": styles.var("blue"), "color": styles.var("on-colour"), "font_weight": "600", "text_decoration": "none",
+                "min_width": "4.5rem", "text_align": "center", "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}}
 
 
 def field(name: str, label: str | rx.Var, *, type_: str = "text", value: rx.Var | str = "", hint: str | rx.Var = "",
           autocomplete: str = "off", required: bool | rx.Var = True, read_only: bool | rx.Var = False) -> rx.Component:
-    field_id = f"champ-{name}"
-    error = S.field_errors.get(name, "")
-    has_hint = isinstance(hint, rx.Var) or bool(hint)
-    return rx.box(
-        rx.el.label(label, html_for=field_id, class_name="field-label"),
-        rx.el.p(hint, id=f"{field_id}-aide", class_name="field-hint") if has_hint else rx.fragment(),
-        rx.el.input(id=field_id, name=name, type=type_, default_value=value, required=required,
-                    read_only=read_only, auto_complete=autocomplete, class_name="text-input",
-                    on_blur=lambda typed: S.check_field(name, typed),
-                    aria_describedby=f"{field_id}-aide {field_id}-erreur" if has_hint else f"{field_id}-erreur",
-                    aria_invalid=rx.cond(error != "", "true", "false")),
-        rx.el.p(error, id=f"{field_id}-erreur", class_name="field-error", aria_live="polite"),
-        width="100%",
+    return dsfr.input_group(
+        f"champ-{name}", label, error=S.field_errors.get(name, ""), hint=hint,
+        name=name, type=type_, default_value=value, required=required, read_only=read_only,
+        auto_complete=autocomplete, on_blur=lambda typed: S.check_field(name, typed),
     )
 
 
@@ -46,18 +38,17 @@ def error_summary() -> rx.Component:
 
 
 def submit(label: str, busy: str = "Envoi en cours…") -> rx.Component:
-    return rx.button(rx.cond(S.submitting, rx.spinner(size="2"), rx.fragment()),
-                     rx.cond(S.submitting, busy, label), type="submit", size="3", width="100%",
-                     disabled=S.submitting)
+    return dsfr.button(rx.cond(S.submitting, busy, label), type_="submit", full_width=True, disabled=S.submitting,
+                       aria_busy=rx.cond(S.submitting, "true", "false"))
 
 
 def choice_list(items: rx.Var) -> rx.Component:
     def item(choice: Choice) -> rx.Component:
         return rx.el.li(rx.link(
-            rx.el.span(choice.label, font_weight="600", font_size="1.05rem", display="block", color=styles.TEXT),
-            rx.cond(choice.detail != "", rx.el.span(choice.detail, display="block", color=styles.TEXT_MUTED),
+            rx.el.span(choice.label, font_weight="600", font_size="1.05rem", display="block", color=styles.var("text")),
+            rx.cond(choice.detail != "", rx.el.span(choice.detail, display="block", color=styles.var("text-muted")),
                     rx.fragment()),
-            rx.cond(choice.extra != "", rx.el.span(choice.extra, display="block", color=styles.SUCCESS,
+            rx.cond(choice.extra != "", rx.el.span(choice.extra, display="block", color=styles.var("success"),
                                                    font_weight="600", margin_top="0.25rem"), rx.fragment()),
             href=choice.href, style=_CARD,
         ))
@@ -71,7 +62,7 @@ def summary() -> rx.Component:
         return rx.box(rx.el.dt(line.label, font_weight="600"), rx.el.dd(line.value, margin="0 0 0.5rem 0"))
 
     return rx.cond(S.summary.length() > 0, rx.el.dl(rx.foreach(S.summary, row), class_name="booking-summary",
-                                                    style={"background": styles.SURFACE, "padding": "0.75rem 1rem",
+                                                    style={"background": styles.var("surface"), "padding": "0.75rem 1rem",
                                                            "border_radius": "0.5rem", "margin": 0, "width": "100%",
                                                            "box_sizing": "border-box"}), rx.fragment())
 
@@ -200,7 +191,7 @@ def identification_view() -> rx.Component:
                                on_click=S.start_franceconnect.prevent_default,
                                width="100%", box_sizing="border-box"),
                        rx.text("FranceConnect est la solution proposée par l'État pour sécuriser et simplifier la "
-                               "connexion à vos services en ligne.", size="2", color=styles.TEXT_MUTED),
+                               "connexion à vos services en ligne.", size="2", color=styles.var("text-muted")),
                        width="100%"),
                 rx.fragment()),
         rx.heading("Créer un compte", as_="h3", size="4"),
@@ -216,8 +207,8 @@ def identification_view() -> rx.Component:
         rx.heading("Vous avez déjà un compte ?", as_="h3", size="4"),
         rx.form(rx.vstack(
             field("sign_in_email", "Adresse email du compte", type_="email", autocomplete="email"),
-            rx.button("Recevoir un lien de connexion", type="submit", size="3", width="100%", variant="outline",
-                      disabled=S.submitting),
+            dsfr.button("Recevoir un lien de connexion", kind="secondary", type_="submit", full_width=True,
+                        disabled=S.submitting),
             width="100%"), on_submit=S.send_sign_in_link, reset_on_submit=False, width="100%",
             aria_label="Recevoir un lien de connexion", no_validate=True),
         width="100%", spacing="3",
@@ -275,14 +266,14 @@ def ants_number_field() -> rx.Component:
                                                 align="center"), rx.fragment()),
             rx.el.p(S.ants_error, id=f"{field_id}-erreur", class_name="field-error"),
             rx.cond((S.ants_checked != "") & (S.ants_error == "") & (S.ants_warning == "") & ~S.ants_checking,
-                    rx.text("Numéro reconnu par l'ANTS.", color=styles.SUCCESS, font_weight="600"), rx.fragment()),
+                    rx.text("Numéro reconnu par l'ANTS.", color=styles.var("success"), font_weight="600"), rx.fragment()),
             aria_live="polite"),
         rx.cond(S.ants_warning != "",
                 rx.box(rx.text(S.ants_warning),
                        rx.link("Voir ce rendez-vous", href=S.ants_warning_link, is_external=True, underline="always"),
                        rx.checkbox("J'ai compris, je souhaite tout de même prendre ce rendez-vous",
                                    checked=S.ants_warning_confirmed, on_change=S.set_ants_warning_confirmed, size="3"),
-                       role="alert", padding="0.75rem", border=f"1px solid {styles.BORDER}", border_radius="0.4rem",
+                       role="alert", padding="0.75rem", border=f"1px solid {styles.var('border')}", border_radius="0.4rem",
                        width="100%"),
                 rx.fragment()),
         width="100%",
@@ -311,7 +302,7 @@ def recap_view() -> rx.Component:
 
 def confirmation_view() -> rx.Component:
     return rx.vstack(
-        rx.el.div(rx.heading("Votre rendez-vous est confirmé", as_="h2", size="6"), role="status"),
+        dsfr.alert("Votre rendez-vous est confirmé", kind="success", heading_level="h2"),
         rx.text("Vous allez recevoir une confirmation par email, et par SMS si vous avez donné un numéro de mobile."),
         summary(),
         rx.cond(S.instruction != "", rx.box(rx.heading("À savoir avant votre rendez-vous", as_="h3", size="4"),
@@ -343,6 +334,22 @@ def error_view() -> rx.Component:
                      rx.link("Recommencer la recherche", href=routes.PUBLIC_BOOKING), width="100%", spacing="3")
 
 
+# The booking's steps as the DSFR stepper shows them: the state's step → its number among STEP_TITLES.
+STEP_NUMBERS = {"place": 1, "service": 1, "motif": 1, "lieu": 2, "organisation": 2, "creneau": 3,
+                "identification": 4, "informations": 4, "pour": 4, "recap": 5}
+STEP_TITLES = ("Choisir le motif", "Choisir le lieu", "Choisir un créneau", "Vous identifier", "Vérifier et confirmer")
+
+
+def booking_stepper() -> rx.Component:
+    total = len(STEP_TITLES)
+    return rx.match(
+        S.step,
+        *[(step, dsfr.stepper(number, total, STEP_TITLES[number - 1], STEP_TITLES[number] if number < total else ""))
+          for step, number in STEP_NUMBERS.items()],
+        rx.fragment(),
+    )
+
+
 def booking_page() -> rx.Component:
     return rx.vstack(
         rx.cond(S.has_session, rx.el.nav(rx.link("Mes rendez-vous", href=routes.USAGER_RDVS, font_weight="600",
@@ -350,9 +357,10 @@ def booking_page() -> rx.Component:
                                          aria_label="Mon compte", style={"align_self": "flex-end"}),
                 rx.fragment()),
         rx.heading("Prendre rendez-vous", as_="h1", size="7"),
-        rx.cond(S.scope_title != "", rx.text(S.scope_title, size="4", color=styles.TEXT_MUTED), rx.fragment()),
+        rx.cond(S.scope_title != "", rx.text(S.scope_title, size="4", color=styles.var("text-muted")), rx.fragment()),
         rx.cond(S.prescripteur_href != "", rx.link("Je suis un prescripteur", href=S.prescripteur_href),
                 rx.fragment()),
+        rx.cond(S.loading, rx.fragment(), booking_stepper()),
         rx.cond(
             S.loading,
             rx.vstack(

@@ -12,7 +12,7 @@ from rdv_app.state.usager_rdvs import RdvCard, UsagerRdvsState
 
 S = UsagerRdvsState
 
-_CARD = {"padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem", "background": styles.BACKGROUND,
+_CARD = {"padding": "1rem", "border": f"1px solid {styles.var('border')}", "border_radius": "0.5rem", "background": styles.var("background"),
          "width": "100%", "box_sizing": "border-box"}
 
 _MOVE_LINK = {"display": "block", "padding": "0.7rem 1rem", "border_radius": "0.4rem", "text_align": "center",
@@ -32,7 +32,7 @@ def rdv_card(card: RdvCard, *, upcoming: bool) -> rx.Component:
             rx.text(card.title, font_weight="600"),
             _line("Pour", card.participant),
             rx.box(rx.text(card.place),
-                   rx.cond(card.place_detail != "", rx.text(card.place_detail, color=styles.TEXT_MUTED), rx.fragment()),
+                   rx.cond(card.place_detail != "", rx.text(card.place_detail, color=styles.var("text-muted")), rx.fragment()),
                    rx.cond(card.map_url != "", rx.link("Voir sur la carte", href=card.map_url, is_external=True),
                            rx.fragment())),
             rx.cond(card.instructions != "", rx.text(card.instructions, white_space="pre-line"), rx.fragment()),
@@ -65,7 +65,7 @@ def rdv_list(cards: ArrayVar, *, upcoming: bool, empty: str) -> rx.Component:
         rx.el.ul(rx.foreach(cards, lambda card: rdv_card(card, upcoming=upcoming)),
                  style={"list_style": "none", "padding": 0, "margin": 0, "display": "grid", "gap": "0.75rem",
                         "width": "100%"}),
-        rx.text(empty, color=styles.TEXT_MUTED),
+        rx.text(empty, color=styles.var("text-muted")),
     )
 
 

@@ -82,6 +82,31 @@ ABSENCE_YEARS = 1
 # History of configuration records, which hold no personal data: kept (without author) for 5 years.
 CONFIGURATION_ENTITIES = frozenset({"webhook_endpoint", "service", "lieu", "organisation", "territory", "team",
                                     "motif_category", "motif", "plage_ouverture", "territory_service"})
+
+
+def _years(count: int) -> str:
+    return f"{count} an" if count == 1 else f"{count} ans"
+
+
+# What these purges keep and for how long, in the words of the "Données personnelles" page.
+RETENTION_TABLE: tuple[tuple[str, str], ...] = (
+    ("Rendez-vous, avec leurs participants, leurs agents et les messages envoyés",
+     f"{_years(RDV_YEARS)} après la date du rendez-vous"),
+    ("Accusés de réception des SMS et emails",
+     f"numéro, adresse et contenu effacés après {round(RECEIPT_ANONYMISED_AFTER.days / 30.5)} mois, "
+     f"supprimés après {_years(RECEIPT_YEARS)}"),
+    ("Comptes et fiches des usagers sans rendez-vous ni proche", f"{_years(USAGER_YEARS)} après leur création"),
+    ("Comptes créés en ligne dont l'adresse email n'a pas été confirmée",
+     f"{int(UNVERIFIED_ACCOUNT_KEPT.total_seconds() // 3600)} heures"),
+    ("Comptes des agents sans rendez-vous ni connexion",
+     f"{_years(AGENT_INACTIVE_YEARS)}, puis {AGENT_NOTICE.days} jours après un email les prévenant"),
+    ("Historique des modifications des fiches et des rendez-vous, journal de sécurité (adresses IP)",
+     _years(HISTORY_YEARS)),
+    ("Historique de la configuration (sans son auteur)", _years(HISTORY_ALL_YEARS)),
+    ("Contenu des SMS, emails et webhooks", f"{OUTBOX_PAYLOAD_KEPT.days} jours après leur envoi"),
+    ("Sessions, liens de connexion et liens « Infos et annulation »", "jusqu'à leur expiration ou leur utilisation"),
+    ("Indisponibilités des agents", f"{_years(ABSENCE_YEARS)} après leur fin"),
+)
 _FINISHED = (OutboxStatus.SENT.value, OutboxStatus.FAILED.value, OutboxStatus.CANCELLED.value)
 
 
