@@ -244,6 +244,7 @@ FIELDS: dict[str, Field] = {
     "enabled": Field("actif"),
     "include_archived": Field("motifs archivés"),
     "include_expired": Field("éléments passés"),
+    "past": Field("période passée"),
     "open_online": Field("ouvert en ligne"),
     "collectif": Field("motif collectif"),
     "for_secretariat": Field("ouvert au secrétariat"),

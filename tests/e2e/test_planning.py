@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import holidays
+import sqlmodel
 from playwright.sync_api import Locator, Page, expect
 
+from rdv_app.db.models import Agent, AgentRole, Organisation
+from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.datefmt import long_date
+from rdv_app.services.availability import absences
 
 ADMIN = "camille.martin@demo.test"
 BASIC_PMI = "julien.petit@demo.test"
@@ -252,3 +256,45 @@ def test_a_basic_agent_sees_only_the_colleagues_of_their_service(page: Page, log
             assert "Camille Martin" in names
             assert "Karim Haddad" not in names
     expect(page.locator(".planning-row").filter(has_text="Karim Haddad")).to_have_count(0)
+
+
+def _camille(database_url: str) -> tuple[int, int]:
+    """Camille Martin and PMI Arras, where she is an admin."""
+    with UnitOfWork(database_url) as uow:
+        return uow.session.exec(
+            sqlmodel.select(Agent.id, Organisation.id).join(AgentRole, AgentRole.agent_id == Agent.id)
+            .join(Organisation, Organisation.id == AgentRole.organisation_id)
+            .where(Agent.email == ADMIN, Organisation.name == "PMI Arras")).one()
+
+
+def test_indisponibilites_to_come_and_past_are_two_tabs_kept_in_the_address(page: Page, login_as, app_url: str,
+                                                                          app_database_url: str,
+                                                                          assert_accessible) -> None:
+    agent_id, org_id = _camille(app_database_url)
+    last_month = date.today() - timedelta(days=30)
+    with UnitOfWork(app_database_url) as uow:
+        absences.create_absence(uow, agent_id, org_id, agent_id=agent_id, title="Séminaire du mois dernier",
+                                first_day=last_month, start_time=time(9), end_time=time(17))
+    login_as(ADMIN)
+    _open_absences(page)
+    tabs = page.get_by_role("tablist", name="Période des indisponibilités")
+    upcoming, past = tabs.get_by_role("tab", name="À venir"), tabs.get_by_role("tab", name="Passées")
+    expect(upcoming).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel")).to_be_visible()
+    expect(page.get_by_text("Afficher aussi les indisponibilités passées")).to_have_count(0)
+    expect(_plage_rows(page, "Séminaire du mois dernier")).to_have_count(0)
+    assert_accessible(page)
+
+    upcoming.focus()
+    page.keyboard.press("ArrowRight")  # the keyboard moves between tabs
+    expect(past).to_have_attribute("aria-selected", "true")
+    expect(_plage_rows(page, "Séminaire du mois dernier")).to_contain_text("Passée")
+    expect(page).to_have_url(re.compile(r"/planning/indisponibilites/?\?periode=passees$"))
+    assert_accessible(page)
+
+    page.reload()  # the address keeps the tab
+    expect(page.get_by_role("tab", name="Passées")).to_have_attribute("aria-selected", "true")
+    expect(_plage_rows(page, "Séminaire du mois dernier")).to_have_count(1)
+    page.get_by_role("tab", name="À venir").click()
+    expect(_plage_rows(page, "Séminaire du mois dernier")).to_have_count(0)
+    expect(page).not_to_have_url(re.compile("periode="))
