@@ -254,6 +254,7 @@ FIELDS: dict[str, Field] = {
     "display_saturdays": Field("afficher les samedis"),
     "display_cancelled_rdv": Field("afficher les RDV annulés"),
     "notify": Field("notifications"),
+    "single_use_lieu": Field("lieu ponctuel"),
     "notify_by_sms": Field("notifications par SMS"),
     "notify_by_email": Field("notifications par email"),
     "enable_notes_field": Field("remarques"),
