@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, time, timedelta
 
 import holidays
@@ -258,6 +260,15 @@ def test_a_basic_agent_sees_only_the_colleagues_of_their_service(page: Page, log
     expect(page.locator(".planning-row").filter(has_text="Karim Haddad")).to_have_count(0)
 
 
+@contextmanager
+def _writing(database_url: str) -> Iterator[UnitOfWork]:
+    """A unit of work that holds SQLite's write lock from its first read: the server's worker writes to the
+    same file, and a transaction that read first could not take the lock afterwards."""
+    with UnitOfWork(database_url) as uow:
+        uow.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        yield uow
+
+
 def _camille(database_url: str) -> tuple[int, int]:
     """Camille Martin and PMI Arras, where she is an admin."""
     with UnitOfWork(database_url) as uow:
@@ -272,7 +283,7 @@ def test_indisponibilites_to_come_and_past_are_two_tabs_kept_in_the_address(page
                                                                           assert_accessible) -> None:
     agent_id, org_id = _camille(app_database_url)
     last_month = date.today() - timedelta(days=30)
-    with UnitOfWork(app_database_url) as uow:
+    with _writing(app_database_url) as uow:
         absences.create_absence(uow, agent_id, org_id, agent_id=agent_id, title="Séminaire du mois dernier",
                                 first_day=last_month, start_time=time(9), end_time=time(17))
     login_as(ADMIN)
@@ -308,9 +319,10 @@ def test_plages_are_searched_by_title_lieu_motif_and_agent_kept_in_the_address(
         lieux = dict(uow.session.exec(sqlmodel.select(Lieu.name, Lieu.id).where(
             Lieu.organisation_id == org_id, Lieu.availability == "enabled")).all())
         motif_id = uow.session.exec(sqlmodel.select(Motif.id).where(
-            Motif.organisation_id == org_id, Motif.name == MOTIF)).first()
-        other_lieu = next(name for name in sorted(lieux) if name != LIEU)
-        for title, lieu in (("Bilans de quartier", LIEU), ("Bilans du soir", other_lieu)):
+            Motif.organisation_id == org_id, Motif.name == MOTIF)).one()
+    other_lieu = next(name for name in sorted(lieux) if name != LIEU)
+    for title, lieu in (("Bilans de quartier", LIEU), ("Bilans du soir", other_lieu)):
+        with _writing(app_database_url) as uow:
             plages.create_plage(uow, agent_id, org_id, title=title, agent_id=agent_id, lieu_id=lieux[lieu],
                                 motif_ids=[motif_id], first_day=day, start_time=time(18), end_time=time(19),
                                 recurrence=None, confirm_warnings=True)
