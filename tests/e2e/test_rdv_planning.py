@@ -371,15 +371,15 @@ def test_an_rdv_at_a_lieu_ponctuel(page: Page, app_url: str, app_database_url: s
             .where(Rdv.starts_at == datetime.combine(monday, time(19, 30), PARIS), Rdv.motif_id == motif)).one()
         mails = [m.payload for m in uow.session.exec(select(OutboxMessage).where(
             OutboxMessage.channel == "mail", OutboxMessage.rdv_id == rdv.id)).all()]
-    assert (lieu.name, lieu.address, lieu.availability) == (
-        "Salle des fêtes de Dainville", "5 rue de la Mairie, 62000 Dainville", "single_use")
+        rdv_id, place = rdv.id, (lieu.name, lieu.address, lieu.availability)
+    assert place == ("Salle des fêtes de Dainville", "5 rue de la Mairie, 62000 Dainville", "single_use")
     to_usager = [m for m in mails if m.get("to") == usager.email]
     assert to_usager, mails
     assert "Salle des fêtes de Dainville (5 rue de la Mairie, 62000 Dainville)" in to_usager[0]["text"]
     assert "LOCATION:Salle des fêtes de Dainville (5 rue de la Mairie\\, 62000 Dainville)" in (
         to_usager[0]["ics"]["content"].replace("\r\n ", ""))
 
-    page.goto(f"{app_url}{routes.rdv_page(rdv.id)}")
+    page.goto(f"{app_url}{routes.rdv_page(rdv_id)}")
     expect(page.get_by_text("Salle des fêtes de Dainville (lieu ponctuel)")).to_be_visible()
     expect(page.get_by_text("5 rue de la Mairie, 62000 Dainville")).to_be_visible()
     assert_accessible(page)
