@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
 def agent_name(first_name: str | None, last_name: str) -> str:
     """'Julien Petit' ('Petit' for an agent without a first name)."""
     return f"{first_name or ''} {last_name}".strip()
+
+
+def name_slug(first_name: str | None, last_name: str, *, limit: int = 40) -> str:
+    """'marie-dupont' for Marie Dupont: readable in an address (lower-case ASCII letters, digits and
+    hyphens), 'agent' when nothing of the name is left."""
+    slug = re.sub(r"[^a-z0-9]+", "-", plain_text(agent_name(first_name, last_name))).strip("-")
+    return slug[:limit].rstrip("-") or "agent"
 
 
 def usager_name(first_name: str, last_name: str) -> str:

@@ -18,7 +18,7 @@ from rdv_app.components.planning import (
     weekly_fields,
 )
 from rdv_app.pages.template import agent_page
-from rdv_app.state.absences import FORM_HEADING_ID, LIST_HEADING_ID, AbsenceRow, AbsencesState
+from rdv_app.state.absences import FORM_HEADING_ID, LIST_HEADING_ID, PAST, UPCOMING, AbsenceRow, AbsencesState
 from rdv_app.state.plages import OPEN_WEEKDAYS
 
 FORM_ID = "formulaire-indisponibilite"
@@ -50,6 +50,14 @@ def _row(row: AbsenceRow) -> rx.Component:
     )
 
 
+def _rows(empty: str) -> rx.Component:
+    return rx.cond(
+        AbsencesState.rows.length() > 0,
+        rx.el.ul(rx.foreach(AbsencesState.rows, _row), class_name="planning-list"),
+        rx.text(empty),
+    )
+
+
 def absence_list() -> rx.Component:
     return rx.el.section(
         rx.heading("Liste des indisponibilités", as_="h2", size="5", id=LIST_HEADING_ID, tab_index=-1),
@@ -60,16 +68,19 @@ def absence_list() -> rx.Component:
                              placeholder="Tous les agents", error=None),
                 min_width="16rem",
             ),
-            checkbox("Afficher aussi les indisponibilités passées", initial=AbsencesState.show_expired,
-                     on_change=AbsencesState.set_show_expired),
             class_name="filter-row",
         ),
         status_region(AbsencesState.list_message),
         form_alert(AbsencesState.list_error),
-        rx.cond(
-            AbsencesState.rows.length() > 0,
-            rx.el.ul(rx.foreach(AbsencesState.rows, _row), class_name="planning-list"),
-            rx.text("Aucune indisponibilité pour ces critères."),
+        # Tabs (arrow keys move between them): only the chosen one's panel is in the page.
+        rx.tabs.root(
+            rx.tabs.list(rx.tabs.trigger("À venir", value=UPCOMING), rx.tabs.trigger("Passées", value=PAST),
+                         aria_label="Période des indisponibilités"),
+            rx.tabs.content(_rows("Aucune indisponibilité à venir pour ces critères."), value=UPCOMING,
+                            padding_top="1rem"),
+            rx.tabs.content(_rows("Aucune indisponibilité passée pour ces critères."), value=PAST,
+                            padding_top="1rem"),
+            value=AbsencesState.period, on_change=AbsencesState.set_period, width="100%",
         ),
         aria_labelledby=LIST_HEADING_ID,
         class_name="planning-section",

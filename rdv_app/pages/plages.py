@@ -31,6 +31,9 @@ from rdv_app.state.plages import (
 )
 
 FORM_ID = "formulaire-plage"
+SEARCH_FIELD_ID = "recherche-plages"
+RESULTS_ID = "liste-plages-resultats"
+SEARCH_DEBOUNCE_MS = 300
 
 
 def _error_for(field: str) -> rx.Var:
@@ -62,23 +65,40 @@ def _row(row: PlageRow) -> rx.Component:
 def plage_list() -> rx.Component:
     return rx.el.section(
         rx.heading("Liste des plages", as_="h2", size="5", id=LIST_HEADING_ID, tab_index=-1),
-        rx.el.div(
+        rx.grid(
             rx.box(
-                select_field("filtre-agent", "Filtrer par agent", value=PlagesState.filter_agent_id,
-                             on_change=PlagesState.set_filter_agent, options=PlagesState.agents,
-                             placeholder="Tous les agents", error=None),
-                min_width="16rem",
+                rx.el.label("Rechercher", html_for=SEARCH_FIELD_ID, class_name="field-label"),
+                rx.text("Titre, lieu, motif ou agent : la liste se met à jour pendant la saisie.",
+                        id=f"{SEARCH_FIELD_ID}-aide", class_name="field-hint"),
+                rx.el.input(id=SEARCH_FIELD_ID, type="search", default_value=PlagesState.search_query,
+                            key=PlagesState.search_key, aria_describedby=f"{SEARCH_FIELD_ID}-aide",
+                            aria_controls=RESULTS_ID, auto_complete="off", class_name="text-input",
+                            on_change=PlagesState.search.debounce(SEARCH_DEBOUNCE_MS)),
+                width="100%",
             ),
-            checkbox("Afficher aussi les plages expirées", initial=PlagesState.show_expired,
-                     on_change=PlagesState.set_show_expired),
-            class_name="filter-row",
+            select_field("filtre-agent", "Filtrer par agent", value=PlagesState.filter_agent_id,
+                         on_change=PlagesState.set_filter_agent, options=PlagesState.agents,
+                         placeholder="Tous les agents", error=None),
+            select_field("filtre-lieu", "Filtrer par lieu", value=PlagesState.filter_lieu_id,
+                         on_change=PlagesState.set_filter_lieu, options=PlagesState.lieux,
+                         placeholder="Tous les lieux", error=None),
+            select_field("filtre-motif", "Filtrer par motif", value=PlagesState.filter_motif_id,
+                         on_change=PlagesState.set_filter_motif, options=PlagesState.motifs,
+                         placeholder="Tous les motifs", error=None),
+            columns=rx.breakpoints(initial="1", md="2", lg="4"), spacing="4", width="100%", role="search",
+            aria_label="Rechercher des plages d'ouverture",
         ),
+        checkbox("Afficher aussi les plages expirées", initial=PlagesState.show_expired,
+                 key=PlagesState.search_key, on_change=PlagesState.set_show_expired),
         status_region(PlagesState.list_message),
         form_alert(PlagesState.list_error),
-        rx.cond(
-            PlagesState.rows.length() > 0,
-            rx.el.ul(rx.foreach(PlagesState.rows, _row), class_name="planning-list"),
-            rx.text("Aucune plage d'ouverture pour ces critères."),
+        rx.el.div(
+            rx.cond(
+                PlagesState.rows.length() > 0,
+                rx.el.ul(rx.foreach(PlagesState.rows, _row), class_name="planning-list"),
+                rx.text("Aucune plage d'ouverture pour ces critères."),
+            ),
+            id=RESULTS_ID, width="100%",
         ),
         aria_labelledby=LIST_HEADING_ID,
         class_name="planning-section",

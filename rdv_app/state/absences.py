@@ -16,10 +16,14 @@ from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.plages import parse_clock, parse_day, weekly_recurrence
 from rdv_app.state.planning import PlanningPageMixin
+from rdv_app.state.rdv_new import replace_query
 from rdv_app.state.typed_event import event
 
 FORM_HEADING_ID = "formulaire-indisponibilite-titre"
 LIST_HEADING_ID = "liste-indisponibilites-titre"
+# The list's two tabs, as the address names them (`?periode=passees`; "À venir" is the page without it).
+UPCOMING, PAST = "a-venir", "passees"
+PERIOD_PARAMETER = "periode"
 
 
 @dataclass
@@ -35,6 +39,8 @@ class AbsenceRow:
 class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
 
     rows: rx.Field[list[AbsenceRow]] = rx.field(default_factory=list)
+
+    period: rx.Field[str] = rx.field(UPCOMING)
 
     end_day: rx.Field[str] = rx.field("")
     repeat: rx.Field[bool] = rx.field(False)
@@ -56,13 +62,25 @@ class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- loading and the list
 
+    def _before_load(self) -> None:
+        asked = self.router.url.query_parameters.get(PERIOD_PARAMETER, "")
+        self.period = PAST if asked == PAST else UPCOMING
+
+    @event
+    async def set_period(self, value: str):
+        """The "À venir" / "Passées" tabs; the address keeps the tab, to share or come back to it."""
+        self.period = PAST if value == PAST else UPCOMING
+        self.list_message = ""
+        await self._refresh()
+        return replace_query(f"?{PERIOD_PARAMETER}={PAST}" if self.period == PAST else "")
+
     async def _refresh(self) -> None:
         self.list_error = ""
-        who, include_expired = self._who(), self.show_expired
+        who, past = self._who(), self.period == PAST
         chosen = [int(self.filter_agent_id)] if self.filter_agent_id.isdigit() else None
         try:
             views = await within(UnitOfWork(read_only=True), lambda uow: absences.list_absences(
-                uow, *who, agent_ids=chosen, include_expired=include_expired))
+                uow, *who, agent_ids=chosen, past=past))
         except DomainError as exc:
             self.rows = []
             self.list_error = exc.message

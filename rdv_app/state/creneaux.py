@@ -79,6 +79,7 @@ class CreneauxState(OrganisationPageState, AgentState):
     prescription_offered: rx.Field[bool] = rx.field(False)
 
     _next_day: str = ""
+    _options: creneaux.SearchOptions | None = None
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
         options = await within(UnitOfWork(read_only=True),
@@ -92,9 +93,13 @@ class CreneauxState(OrganisationPageState, AgentState):
                              for team_id, members in options.team_members.items()}
         if self.team_id not in self.team_members:
             self.team_id = ""
-        known = {m.value for m in self.motifs}
-        if self.motif_id not in known:
-            self.motif_id = ""
+        if self.service_id not in {s.value for s in self.services}:
+            self.service_id = ""
+        if self.motif_id not in {m.value for m in self.motifs}:
+            service, motif = options.preselected(int(self.service_id) if self.service_id else None)
+            self.service_id = "" if service is None else str(service)
+            self.motif_id = "" if motif is None else str(motif)
+        self._options = options
         self.agent_ids = [a for a in self.agent_ids if a in {o.value for o in self.agents}]
         if self.lieu_id not in {o.value for o in self.lieux}:
             self.lieu_id = ""
@@ -151,9 +156,12 @@ class CreneauxState(OrganisationPageState, AgentState):
 
     @event
     def set_service(self, value: str):
-        self.service_id = value
+        self.service_id = value if value in {s.value for s in self.services} else ""
         if self.motif_id and self.motif_id not in {m.value for m in self.motifs_shown}:
             self.motif_id = ""
+        if not self.motif_id and self._options is not None:
+            _, motif = self._options.preselected(int(self.service_id) if self.service_id else None)
+            self.motif_id = "" if motif is None else str(motif)
 
     @event
     def set_motif(self, value: str):

@@ -6,24 +6,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from rdv_app.blocking import within
 from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.recurrence import WEEKDAY_LABELS_FR, WEEKDAYS
+from rdv_app.domain.usager_search import MAX_QUERY_LENGTH
 from rdv_app.services.availability import creneaux, plages
 from rdv_app.services.errors import DomainError, NeedsConfirmation
 from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import PlanningPageMixin
+from rdv_app.state.rdv_new import replace_query
 from rdv_app.state.typed_event import event
 
 FORM_HEADING_ID = "formulaire-plage-titre"
 LIST_HEADING_ID = "liste-plages-titre"
 NO_REPEAT, WEEKLY, MONTHLY = "", "week", "month"
+SEARCH_PARAMETER = "recherche"
 
 # The form offers Monday to Saturday.
 OPEN_DAYS = 6
@@ -80,6 +85,12 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
 
     rows: rx.Field[list[PlageRow]] = rx.field(default_factory=list)
 
+    # The list's search, besides the agent and the expired ones (PlanningPageMixin).
+    search_query: rx.Field[str] = rx.field("")
+    search_key: rx.Field[int] = rx.field(0)  # a new key shows a search set by the address
+    filter_lieu_id: rx.Field[str] = rx.field("")
+    filter_motif_id: rx.Field[str] = rx.field("")
+
     lieu_id: rx.Field[str] = rx.field("")
     motif_ids: rx.Field[list[str]] = rx.field(default_factory=list)
     repeat: rx.Field[str] = rx.field(NO_REPEAT)
@@ -107,16 +118,61 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
     def _take_options(self, options: creneaux.SearchOptions) -> None:
         self.motifs = [Option(str(c.id), c.label) for c in options.motifs]
         self.lieux = [Option(str(c.id), c.label) for c in options.lieux]
+        if self.filter_lieu_id not in {o.value for o in self.lieux}:
+            self.filter_lieu_id = ""
+        if self.filter_motif_id not in {o.value for o in self.motifs}:
+            self.filter_motif_id = ""
 
-    # ----------------------------------------------------------------------- loading and the list
+    # ----------------------------------------------------------------------- loading, the list, its search
+
+    def _before_load(self) -> None:
+        """The search and filters of the address (`?recherche=…&agent=…&lieu=…&motif=…&expirees=1`); ids
+        not offered are dropped once the choices are read."""
+        params = self.router.url.query_parameters
+        self.search_query = str(params.get(SEARCH_PARAMETER, ""))[:MAX_QUERY_LENGTH]
+        self.search_key += 1
+        self.filter_agent_id = str(params.get("agent", ""))
+        self.filter_lieu_id = str(params.get("lieu", ""))
+        self.filter_motif_id = str(params.get("motif", ""))
+        self.show_expired = params.get("expirees") == "1"
+
+    def _filters_in_address(self) -> EventSpec:
+        shown = {SEARCH_PARAMETER: self.search_query.strip(), "agent": self.filter_agent_id,
+                 "lieu": self.filter_lieu_id, "motif": self.filter_motif_id,
+                 "expirees": "1" if self.show_expired else ""}
+        return replace_query("?" + urlencode({key: value for key, value in shown.items() if value}))
+
+    @event
+    async def search(self, value: str):
+        self.search_query = value[:MAX_QUERY_LENGTH]
+        self.list_message = ""
+        await self._refresh()
+        return self._filters_in_address()
+
+    @event
+    async def set_filter_lieu(self, value: str):
+        self.filter_lieu_id = value if value in {o.value for o in self.lieux} else ""
+        self.list_message = ""
+        await self._refresh()
+        return self._filters_in_address()
+
+    @event
+    async def set_filter_motif(self, value: str):
+        self.filter_motif_id = value if value in {o.value for o in self.motifs} else ""
+        self.list_message = ""
+        await self._refresh()
+        return self._filters_in_address()
 
     async def _refresh(self) -> None:
         self.list_error = ""
-        who, include_expired = self._who(), self.show_expired
+        who, include_expired, query = self._who(), self.show_expired, self.search_query
         chosen = [int(self.filter_agent_id)] if self.filter_agent_id.isdigit() else None
+        lieu_id = int(self.filter_lieu_id) if self.filter_lieu_id.isdigit() else None
+        motif_id = int(self.filter_motif_id) if self.filter_motif_id.isdigit() else None
         try:
             views = await within(UnitOfWork(read_only=True), lambda uow: plages.list_plages(
-                uow, *who, agent_ids=chosen, include_expired=include_expired))
+                uow, *who, agent_ids=chosen, include_expired=include_expired, query=query, lieu_id=lieu_id,
+                motif_id=motif_id))
         except DomainError as exc:
             self.rows = []
             self.list_error = exc.message

@@ -230,17 +230,23 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
         self._reset_form()
         await self._refresh()
 
+    def _filters_in_address(self) -> EventSpec | None:
+        """After a filter changed: the address showing the page's filters, where a page keeps them there."""
+        return None
+
     @event
     async def set_filter_agent(self, value: str):
         self.filter_agent_id = value
         self.list_message = ""
         await self._refresh()
+        return self._filters_in_address()
 
     @event
     async def set_show_expired(self, checked: bool):
         self.show_expired = checked
         self.list_message = ""
         await self._refresh()
+        return self._filters_in_address()
 
     def _touch(self, field: str) -> None:
         """Any change makes the last warnings stale too (they were about other values)."""

@@ -21,6 +21,7 @@ from rdv_app.blocking import within
 from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError, NeedsConfirmation
+from rdv_app.services.organisation.admin_lieux import SingleUseLieu
 from rdv_app.services.rdv import rdv_planning
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
@@ -31,9 +32,12 @@ from rdv_app.state.typed_event import event
 SEARCH_FIELD_ID = "recherche-usager"
 CONFIRM_HEADING_ID = "confirmation-titre"
 MIN_SEARCH_LETTERS = 2
+# The lieu select's last choice: an address typed for this RDV only (a lieu ponctuel).
+SINGLE_USE = "ponctuel"
 # The element that shows each field's error, for the focus to move there.
 FIELD_IDS = {"day": "rdv-date", "start_time": "rdv-heure", "duration_in_min": "rdv-duree", "agent_ids": "rdv-agents",
-             "lieu_id": "rdv-lieu", "usager_ids": SEARCH_FIELD_ID, "notify": CONFIRM_HEADING_ID,
+             "lieu_id": "rdv-lieu", "single_use_name": "rdv-lieu-ponctuel-nom",
+             "single_use_address": "rdv-lieu-ponctuel-adresse", "usager_ids": SEARCH_FIELD_ID, "notify": CONFIRM_HEADING_ID,
              "first_name": "usager-prenom", "last_name": "usager-nom", "email": "usager-email",
              "phone_number": "usager-telephone", "birth_date": "usager-naissance"}
 
@@ -111,6 +115,8 @@ class RdvNewState(OrganisationPageState, AgentState):
     duration: rx.Field[str] = rx.field("")
     agent_ids: rx.Field[list[str]] = rx.field(default_factory=list)
     lieu_id: rx.Field[str] = rx.field("")
+    single_use_name: rx.Field[str] = rx.field("")
+    single_use_address: rx.Field[str] = rx.field("")
 
     participants: rx.Field[list[ParticipantRow]] = rx.field(default_factory=list)
     contact_warning: rx.Field[str] = rx.field("")
@@ -199,6 +205,7 @@ class RdvNewState(OrganisationPageState, AgentState):
         self.duration = str(draft.duration_in_min)
         self.agent_ids = [str(a) for a in draft.agent_ids]
         self.lieu_id = str(draft.lieu_id) if draft.lieu_id is not None else ""
+        self.single_use_name = self.single_use_address = ""
         self._take_participants(draft.participants)
         self.form_key += 1
 
@@ -221,7 +228,7 @@ class RdvNewState(OrganisationPageState, AgentState):
         """The address follows the choices, without a new page: a reload or a shared link keeps them."""
         start = f"{self.day}T{self.start_time}" if self.day and self.start_time else self.day
         address = routes.rdv_new(motif_id=self.motif_id, start=start, agent_ids=self.agent_ids,
-                                 lieu_id=self.lieu_id, duration=self.duration.strip(),
+                                 lieu_id="" if self.lieu_id == SINGLE_USE else self.lieu_id, duration=self.duration.strip(),
                                  usager_ids=[p.id for p in self.participants])
         return replace_query(address)
 
@@ -405,6 +412,20 @@ class RdvNewState(OrganisationPageState, AgentState):
         self._touch("lieu_id")
         return self._sync_address()
 
+    @event
+    def set_single_use_name(self, value: str):
+        self.single_use_name = value
+        self._touch("single_use_name")
+
+    @event
+    def set_single_use_address(self, value: str):
+        self.single_use_address = value
+        self._touch("single_use_address")
+
+    @rx.var
+    def lieu_options(self) -> list[Option]:
+        return [*self.lieu_choices, Option(SINGLE_USE, "Autre adresse (lieu ponctuel, pour ce RDV seulement)")]
+
     @rx.var
     def summary(self) -> str:
         """The RDV in one sentence, above the confirmation."""
@@ -413,6 +434,8 @@ class RdvNewState(OrganisationPageState, AgentState):
         agents = ", ".join(o.label for o in self.agent_choices if o.value in self.agent_ids) or "agent à choisir"
         place = (next((o.label for o in self.lieu_choices if o.value == self.lieu_id), "lieu à choisir")
                  if self.needs_lieu else self.place_label)
+        if self.needs_lieu and self.lieu_id == SINGLE_USE:
+            place = " ".join(f"{self.single_use_name.strip()} (lieu ponctuel)".split()) or "lieu à préciser"
         duration = f"{self.duration.strip()} min" if self.duration.strip().isdigit() else "durée à préciser"
         return f"{self.motif_name} · {when} · {duration} · {agents} · {place}"
 
@@ -464,6 +487,8 @@ class RdvNewState(OrganisationPageState, AgentState):
         choices: dict[str, Any] = dict(motif_id=int(self.motif_id), day=_day(self.day), start_time=_clock(self.start_time),
                        duration_in_min=_number(self.duration), agent_ids=[int(a) for a in self.agent_ids if a.isdigit()],
                        lieu_id=_number(self.lieu_id), usager_ids=[int(p.id) for p in self.participants],
+                       single_use_lieu=(SingleUseLieu(self.single_use_name, self.single_use_address)
+                                        if self.needs_lieu and self.lieu_id == SINGLE_USE else None),
                        notify={int(p.id): (p.lifecycle, p.reminder) for p in self.participants},
                        confirm_warnings=bool(confirm_warnings))
         try:

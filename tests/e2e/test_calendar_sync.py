@@ -64,6 +64,7 @@ def test_the_webcal_link_feeds_a_calendar_and_can_be_reset(page: Page, login_as,
     expect(section.get_by_role("status")).to_contain_text("Nouveau lien créé")
     expect(https_field).not_to_have_value(old_url)
     new_url = https_field.input_value()
+    assert new_url.startswith(f"{app_url}/calendrier/julien-petit-")  # whose calendar it is, at a glance
     assert _get(old_url).status == 404
     assert _get(new_url).status == 200
 

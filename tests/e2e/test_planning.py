@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, time, timedelta
 
 import holidays
+import sqlmodel
 from playwright.sync_api import Locator, Page, expect
 
+from rdv_app.db.models import Agent, AgentRole, Lieu, Motif, Organisation
+from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.datefmt import long_date
+from rdv_app.services.availability import absences, plages
 
 ADMIN = "camille.martin@demo.test"
 BASIC_PMI = "julien.petit@demo.test"
@@ -252,3 +258,96 @@ def test_a_basic_agent_sees_only_the_colleagues_of_their_service(page: Page, log
             assert "Camille Martin" in names
             assert "Karim Haddad" not in names
     expect(page.locator(".planning-row").filter(has_text="Karim Haddad")).to_have_count(0)
+
+
+@contextmanager
+def _writing(database_url: str) -> Iterator[UnitOfWork]:
+    """A unit of work that holds SQLite's write lock from its first read: the server's worker writes to the
+    same file, and a transaction that read first could not take the lock afterwards."""
+    with UnitOfWork(database_url) as uow:
+        uow.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        yield uow
+
+
+def _camille(database_url: str) -> tuple[int, int]:
+    """Camille Martin and PMI Arras, where she is an admin."""
+    with UnitOfWork(database_url) as uow:
+        return uow.session.exec(
+            sqlmodel.select(Agent.id, Organisation.id).join(AgentRole, AgentRole.agent_id == Agent.id)
+            .join(Organisation, Organisation.id == AgentRole.organisation_id)
+            .where(Agent.email == ADMIN, Organisation.name == "PMI Arras")).one()
+
+
+def test_indisponibilites_to_come_and_past_are_two_tabs_kept_in_the_address(page: Page, login_as, app_url: str,
+                                                                          app_database_url: str,
+                                                                          assert_accessible) -> None:
+    agent_id, org_id = _camille(app_database_url)
+    last_month = date.today() - timedelta(days=30)
+    with _writing(app_database_url) as uow:
+        absences.create_absence(uow, agent_id, org_id, agent_id=agent_id, title="Séminaire du mois dernier",
+                                first_day=last_month, start_time=time(9), end_time=time(17))
+    login_as(ADMIN)
+    _open_absences(page)
+    tabs = page.get_by_role("tablist", name="Période des indisponibilités")
+    upcoming, past = tabs.get_by_role("tab", name="À venir"), tabs.get_by_role("tab", name="Passées")
+    expect(upcoming).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel")).to_be_visible()
+    expect(page.get_by_text("Afficher aussi les indisponibilités passées")).to_have_count(0)
+    expect(_plage_rows(page, "Séminaire du mois dernier")).to_have_count(0)
+    assert_accessible(page)
+
+    upcoming.focus()
+    page.keyboard.press("ArrowRight")  # the keyboard moves between tabs
+    expect(past).to_have_attribute("aria-selected", "true")
+    expect(_plage_rows(page, "Séminaire du mois dernier")).to_contain_text("Passée")
+    expect(page).to_have_url(re.compile(r"/planning/indisponibilites/?\?periode=passees$"))
+    assert_accessible(page)
+
+    page.reload()  # the address keeps the tab
+    expect(page.get_by_role("tab", name="Passées")).to_have_attribute("aria-selected", "true")
+    expect(_plage_rows(page, "Séminaire du mois dernier")).to_have_count(1)
+    page.get_by_role("tab", name="À venir").click()
+    expect(_plage_rows(page, "Séminaire du mois dernier")).to_have_count(0)
+    expect(page).not_to_have_url(re.compile("periode="))
+
+
+def test_plages_are_searched_by_title_lieu_motif_and_agent_kept_in_the_address(
+        page: Page, login_as, app_database_url: str, assert_accessible) -> None:
+    agent_id, org_id = _camille(app_database_url)
+    day = _monday(40)  # one-off plages, far from the days the other tests count slots on
+    with UnitOfWork(app_database_url) as uow:
+        lieux = dict(uow.session.exec(sqlmodel.select(Lieu.name, Lieu.id).where(
+            Lieu.organisation_id == org_id, Lieu.availability == "enabled")).all())
+        motif_id = uow.session.exec(sqlmodel.select(Motif.id).where(
+            Motif.organisation_id == org_id, Motif.name == MOTIF)).one()
+    other_lieu = next(name for name in sorted(lieux) if name != LIEU)
+    for title, lieu in (("Bilans de quartier", LIEU), ("Bilans du soir", other_lieu)):
+        with _writing(app_database_url) as uow:
+            plages.create_plage(uow, agent_id, org_id, title=title, agent_id=agent_id, lieu_id=lieux[lieu],
+                                motif_ids=[motif_id], first_day=day, start_time=time(18), end_time=time(19),
+                                recurrence=None, confirm_warnings=True)
+    login_as(ADMIN)
+    _open_plages(page)
+    search = page.get_by_role("search", name="Rechercher des plages d'ouverture")
+    search.get_by_label("Rechercher").fill("bilans martin")  # a title word and the agent's name
+    expect(page.locator(".planning-row")).to_have_count(2)
+    expect(_plage_rows(page, "Bilans de quartier")).to_be_visible()
+    search.get_by_label("Filtrer par lieu").select_option(label=LIEU)
+    expect(page.locator(".planning-row")).to_have_count(1)
+    expect(_plage_rows(page, "Bilans de quartier")).to_contain_text(LIEU)
+    expect(page).to_have_url(re.compile(rf"recherche=bilans\+martin&lieu={lieux[LIEU]}$"))
+    assert_accessible(page)
+
+    page.reload()  # the address keeps the search
+    search = page.get_by_role("search", name="Rechercher des plages d'ouverture")
+    expect(search.get_by_label("Rechercher")).to_have_value("bilans martin")
+    expect(search.get_by_label("Filtrer par lieu").locator("option:checked")).to_have_text(LIEU)
+    expect(_plage_rows(page, "Bilans de quartier")).to_have_count(1)
+    expect(_plage_rows(page, "Bilans du soir")).to_have_count(0)
+    search.get_by_label("Filtrer par lieu").select_option(label="Tous les lieux")
+    search.get_by_label("Rechercher").fill(other_lieu)  # the lieu's name alone
+    expect(page.locator(".planning-row").filter(has_text="Bilans")).to_have_count(1)
+    expect(_plage_rows(page, "Bilans du soir")).to_be_visible()
+    search.get_by_label("Filtrer par motif").select_option(label=MOTIF)
+    search.get_by_label("Rechercher").fill("aucune plage ne porte ce titre")
+    expect(page.get_by_text("Aucune plage d'ouverture pour ces critères.")).to_be_visible()

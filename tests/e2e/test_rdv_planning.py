@@ -1,6 +1,7 @@
 """Planning an RDV, as agents do it: from a slot of "Trouver un RDV" or an empty time of the agenda,
 with usagers found by their first letters or created inline, a recap changed before confirming, a
-warning confirmed, and the RDV in the agenda at once. An exact duplicate is refused. The agenda starts
+warning confirmed, and the RDV in the agenda at once. An exact duplicate is refused; the same usager and
+motif later that day asks for "Confirmer quand même". The agenda starts
 on the organisation's "now" whatever the browser's clock, and follows the Saturdays preference live."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col, select
 
 from rdv_app import routes
-from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Rdv, Usager, UsagerProfile
+from rdv_app.db.models import Agent, Lieu, Motif, Organisation, OutboxMessage, Rdv, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.datefmt import long_date
 from rdv_app.services.rdv import lifecycle
@@ -251,7 +252,7 @@ def test_plan_from_an_empty_time_of_the_agenda_on_a_phone(browser: Browser, app_
         context.close()
 
 
-def test_an_exact_duplicate_is_refused_with_a_french_message(page: Page, app_url: str, app_database_url: str,
+def test_an_exact_duplicate_is_refused_and_the_same_motif_that_day_is_confirmed(page: Page, app_url: str, app_database_url: str,
                                                              login_as,
                                                              assert_accessible: Callable[[Page], None]) -> None:
     login_as("camille.martin@demo.test")
@@ -282,6 +283,20 @@ def test_an_exact_duplicate_is_refused_with_a_french_message(page: Page, app_url
     assert_accessible(page)
     with UnitOfWork(app_database_url) as uow:
         assert uow.session.exec(select(sa.func.count()).select_from(Rdv)).one() == before
+
+    # The same usager and motif later that day is no duplicate, but the agent is warned first.
+    page.get_by_role("region", name="2. Récapitulatif").get_by_label("Heure de début").fill("15:00")
+    page.get_by_role("button", name="Créer le RDV").click()
+    warning = page.locator(".warning-box")
+    expect(warning).to_contain_text(
+        f"{usager.first_name} {usager.last_name.upper()} a déjà un RDV pour ce motif ce jour-là.")
+    assert_accessible(page)
+    with UnitOfWork(app_database_url) as uow:
+        assert uow.session.exec(select(sa.func.count()).select_from(Rdv)).one() == before
+    warning.get_by_role("button", name="Confirmer quand même").click()
+    page.wait_for_url(re.compile(rf"/agenda\?jour={monday.isoformat()}"))
+    with UnitOfWork(app_database_url) as uow:
+        assert uow.session.exec(select(sa.func.count()).select_from(Rdv)).one() == before + 1
 
 
 def test_the_agenda_starts_on_the_organisations_now_and_follows_the_saturdays_preference(
@@ -314,3 +329,60 @@ def test_the_agenda_starts_on_the_organisations_now_and_follows_the_saturdays_pr
         expect(page.locator(".fc-col-header-cell.fc-day-sat")).to_have_count(1)
     finally:
         set_saturdays(True)
+
+
+def test_an_rdv_at_a_lieu_ponctuel(page: Page, app_url: str, app_database_url: str, login_as,
+                                  assert_accessible: Callable[[Page], None]) -> None:
+    login_as("camille.martin@demo.test")
+    monday = _monday_in(6)
+    with UnitOfWork(app_database_url) as uow:
+        s = uow.session
+        org = s.exec(select(Organisation.id).where(Organisation.name == "PMI Arras")).one()
+        julien = s.exec(select(Agent.id).where(Agent.email == "julien.petit@demo.test")).one()
+        motif = s.exec(select(Motif.id).where(Motif.organisation_id == org, Motif.name == MOTIF)).one()
+        usager = s.exec(
+            select(Usager).join(UsagerProfile, col(UsagerProfile.usager_id) == Usager.id)
+            .where(UsagerProfile.organisation_id == org, col(Usager.responsible_id).is_(None),
+                   col(Usager.email).is_not(None), col(Usager.notify_by_email))
+            .order_by(Usager.last_name, Usager.id).offset(3)).first()
+        s.expunge(usager)
+    # 19:30: no plage then, so the RDV needs a confirmation before it is written.
+    link = routes.rdv_new(motif_id=motif, start=f"{monday.isoformat()}T19:30", agent_ids=[str(julien)],
+                          duration=30, usager_ids=[str(usager.id)])
+    page.goto(f"{app_url}{link}")
+    recap = page.get_by_role("region", name="2. Récapitulatif")
+    expect(page.get_by_role("list", name="Participants du RDV")).to_contain_text(_reverse_name(usager))
+    recap.get_by_label("Lieu", exact=True).select_option(label="Autre adresse (lieu ponctuel, pour ce RDV seulement)")
+    page.get_by_role("button", name="Créer le RDV").click()
+    expect(page.locator("#rdv-lieu-ponctuel-nom-erreur")).to_have_text(
+        "Indiquez le nom du lieu ponctuel (par exemple « Salle de la mairie annexe »).")
+    expect(recap.get_by_label("Nom du lieu ponctuel")).to_be_focused()
+    assert_accessible(page)
+    recap.get_by_label("Nom du lieu ponctuel").fill("Salle des fêtes de Dainville")
+    recap.get_by_label("Adresse du lieu ponctuel").fill("5 rue de la Mairie, 62000 Dainville")
+    page.get_by_role("button", name="Créer le RDV").click()
+    expect(page.locator(".warning-box")).to_contain_text(OUTSIDE_PLAGES)
+    page.get_by_role("button", name="Confirmer quand même").click()
+    page.wait_for_url(re.compile(rf"/agenda\?jour={monday.isoformat()}"))
+
+    with UnitOfWork(app_database_url) as uow:
+        rdv, lieu = uow.session.exec(
+            select(Rdv, Lieu).join(Lieu, col(Lieu.id) == Rdv.lieu_id)
+            .where(Rdv.starts_at == datetime.combine(monday, time(19, 30), PARIS), Rdv.motif_id == motif)).one()
+        mails = [m.payload for m in uow.session.exec(select(OutboxMessage).where(
+            OutboxMessage.channel == "mail", OutboxMessage.rdv_id == rdv.id)).all()]
+        rdv_id, place = rdv.id, (lieu.name, lieu.address, lieu.availability)
+    assert place == ("Salle des fêtes de Dainville", "5 rue de la Mairie, 62000 Dainville", "single_use")
+    to_usager = [m for m in mails if m.get("to") == usager.email]
+    assert to_usager, mails
+    assert "Salle des fêtes de Dainville (5 rue de la Mairie, 62000 Dainville)" in to_usager[0]["text"]
+    assert "LOCATION:Salle des fêtes de Dainville (5 rue de la Mairie\\, 62000 Dainville)" in (
+        to_usager[0]["ics"]["content"].replace("\r\n ", ""))
+
+    page.goto(f"{app_url}{routes.rdv_page(rdv_id)}")
+    expect(page.get_by_text("Salle des fêtes de Dainville (lieu ponctuel)")).to_be_visible()
+    expect(page.get_by_text("5 rue de la Mairie, 62000 Dainville")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"{app_url}{routes.ADMIN_LIEUX}")  # not one of the organisation's lieux
+    expect(page.get_by_role("heading", name=CENTRE)).to_be_visible()
+    expect(page.get_by_text("Salle des fêtes de Dainville")).to_have_count(0)

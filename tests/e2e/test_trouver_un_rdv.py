@@ -79,3 +79,15 @@ def test_searching_without_a_motif_says_what_to_do(page: Page, login_as) -> None
     page.get_by_label("Motif").evaluate("select => select.removeAttribute('required')")
     page.get_by_role("button", name="Afficher les créneaux").click()
     expect(page.get_by_role("alert")).to_have_text("Choisissez un motif pour afficher les créneaux.")
+
+
+def test_a_single_service_and_motif_are_chosen_already(page: Page, login_as, assert_accessible) -> None:
+    # PMI Saint-Denis (La Réunion) offers one service and one motif: nothing to choose before searching.
+    login_as("marie.payet@demo.test")
+    _open_search(page)
+    expect(page.get_by_label("Service").locator("option:checked")).to_have_text(re.compile("PMI"))
+    expect(page.get_by_label("Motif").locator("option:checked")).to_have_text(re.compile("Consultation de nourrisson"))
+    assert_accessible(page)
+    page.get_by_role("button", name="Afficher les créneaux").click()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_role("heading", name=re.compile(r"^Semaine du |^Choisissez un lieu"))).to_be_visible()

@@ -149,6 +149,19 @@ def test_a_basic_agent_without_filter_gets_only_colleagues_slots(uow: UnitOfWork
     assert "09h00 KH" in _times(admin_week, MONDAY)
 
 
+def test_a_single_service_and_a_single_motif_are_preselected(uow: UnitOfWork, world: World) -> None:
+    only_pmi = creneaux.search_options(uow, world.basic_pmi, world.org)
+    [pmi] = [s.id for s in only_pmi.services]
+    assert only_pmi.preselected() == (pmi, world.motif_pmi)  # nothing to choose
+    both = creneaux.search_options(uow, world.admin, world.org)
+    assert len(both.services) == 2 and both.preselected() == (None, None)
+    social = next(m.group for m in both.motifs if m.id == world.motif_social)
+    assert both.preselected(social) == (social, world.motif_social)  # the only motif of the service chosen
+    uow.session.add(Motif(organisation_id=world.org, service_id=social, name="Aide administrative"))
+    uow.commit()
+    assert creneaux.search_options(uow, world.admin, world.org).preselected(social) == (social, None)
+
+
 def test_admin_sees_everyone_and_an_outsider_nothing(uow: UnitOfWork, world: World) -> None:
     options = creneaux.search_options(uow, world.admin, world.org)
     assert {m.label for m in options.motifs} == {"Consultation", "Entretien social"}

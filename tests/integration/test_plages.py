@@ -411,6 +411,33 @@ def test_expired_plages_are_listed_on_request(uow: UnitOfWork, world: World) -> 
     assert listed(True) == [("Sans fin", False), ("Finie hier", True), ("Hier", True), ("Aujourd'hui", False)]
 
 
+def test_the_list_is_searched_by_title_lieu_motif_and_agent(uow: UnitOfWork, world: World) -> None:
+    organisation = uow.session.get(Organisation, world.org)
+    saint_michel = make.lieu(uow.session, organisation, "Antenne Saint-Michel", "4 rue D, 62000 Arras").id
+    uow.commit()
+    _create(uow, world, title="Permanence du lundi")
+    _create(uow, world, title="Appels du matin", lieu_id=None, motif_ids=[world.phone], agent_id=world.admin)
+    _create(uow, world, title="Consultations", lieu_id=saint_michel, motif_ids=[world.consult, world.phone],
+            start_time=time(14), end_time=time(17))
+
+    def listed(query: str = "", **filters: Any) -> list[str]:
+        return [v.title for v in plages.list_plages(uow, world.admin, world.org, query=query, now=NOW, **filters)]
+
+    assert listed() == ["Appels du matin", "Permanence du lundi", "Consultations"]
+    assert listed("perm") == ["Permanence du lundi"]  # the title, from the start of a word
+    assert listed("MANENCE") == []
+    assert listed("saint-michel") == ["Consultations"]  # the lieu, whatever the punctuation
+    assert listed("appel") == ["Appels du matin", "Consultations"]  # the title, or a motif
+    assert listed("camille") == ["Appels du matin"]  # the agent
+    assert listed("julien consult") == ["Permanence du lundi", "Consultations"]  # every word, anywhere
+    assert listed("Pétit  CENTRE") == ["Permanence du lundi"]  # accents and case do not matter
+    assert listed(lieu_id=saint_michel) == ["Consultations"]
+    assert listed(motif_id=world.phone) == ["Appels du matin", "Consultations"]
+    assert listed("julien", motif_id=world.phone) == ["Consultations"]
+    assert listed(motif_id=world.other_motif) == [] and listed(lieu_id=world.lieu_other) == []
+    assert listed("julien", agent_ids=[world.admin]) == []
+
+
 def test_an_agent_without_a_role_in_the_organisation_gets_nothing(uow: UnitOfWork, world: World) -> None:
     plage_id = _create(uow, world)
     before = _counts(uow)

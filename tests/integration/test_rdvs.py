@@ -19,6 +19,7 @@ from rdv_app.db.models import (
     Absence,
     AgentRole,
     AuditLog,
+    Lieu,
     Participation,
     Rdv,
     RdvAgent,
@@ -26,8 +27,11 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import NotificationEvent
+from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
-from rdv_app.services.rdv import lifecycle, queries
+from rdv_app.services.organisation import admin_lieux
+from rdv_app.services.organisation.admin_lieux import SingleUseLieu
+from rdv_app.services.rdv import lifecycle, queries, rdv_planning
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
@@ -250,6 +254,42 @@ def test_an_exact_duplicate_is_refused_even_when_confirmed(uow: UnitOfWork, worl
         _plan(uow, world, usager_ids=[world.jeanne])
     lifecycle.cancel_rdv(uow, world.admin, world.org, first, now=NOW)
     assert _plan(uow, world) != first
+
+
+def test_an_rdv_at_a_single_use_lieu(uow: UnitOfWork, world: World) -> None:
+    def lieux() -> list[tuple[str, str, str]]:
+        return sorted(uow.session.exec(select(Lieu.name, Lieu.address, Lieu.availability)
+                                       .where(Lieu.organisation_id == world.org)).all())
+
+    known = lieux()
+    before = _snapshot(uow)
+    for blank, field in ((SingleUseLieu("  ", "5 rue E, 62000 Arras"), "single_use_name"),
+                         (SingleUseLieu("Salle des fêtes", " "), "single_use_address")):
+        with pytest.raises(DomainError) as refused:
+            _plan(uow, world, lieu_id=None, single_use_lieu=blank)
+        assert refused.value.field == field
+    # The warnings come first (no plage there): nothing is written until the agent confirms.
+    with pytest.raises(NeedsConfirmation):
+        _plan(uow, world, lieu_id=None, starts_at=at_paris(MONDAY, 14),
+              single_use_lieu=SingleUseLieu(" Salle des fêtes ", "5 rue E,  62000 Arras"))
+    assert _snapshot(uow) == before and lieux() == known
+
+    rdv_id = _plan(uow, world, lieu_id=None, starts_at=at_paris(MONDAY, 14), confirm_warnings=True,
+                   single_use_lieu=SingleUseLieu(" Salle des fêtes ", "5 rue E,  62000 Arras"))
+    lieu = uow.session.get(Lieu, _rdv_row(uow, rdv_id).lieu_id)
+    assert (lieu.organisation_id, lieu.name, lieu.address, lieu.availability) == (
+        world.org, "Salle des fêtes", "5 rue E, 62000 Arras", "single_use")
+    assert queries.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).where == (
+        "Salle des fêtes (lieu ponctuel)", "5 rue E, 62000 Arras")
+    # Not one of the organisation's lieux: the admins' list, the search and the planning form leave it out.
+    assert "Salle des fêtes" not in [v.name for v in admin_lieux.list_lieux(uow, world.admin, world.org)]
+    assert "Salle des fêtes" not in [c.label for c in creneaux.search_options(uow, world.admin, world.org).lieux]
+    draft = rdv_planning.draft(uow, world.admin, world.org, motif_id=world.motif_pmi)
+    assert "Salle des fêtes" not in [c.label for c in draft.lieux]
+    # And no other RDV may be planned there: it is this RDV's.
+    with pytest.raises(DomainError) as refused:
+        _plan(uow, world, lieu_id=lieu.id, starts_at=at_paris(MONDAY, 16), confirm_warnings=True)
+    assert refused.value.field == "lieu_id"
 
 
 @pytest.mark.parametrize(("overrides", "field"), [

@@ -188,9 +188,15 @@ def test_resetting_the_link_makes_the_old_address_unknown(uow: UnitOfWork, feed:
     with pytest.raises(NotFound):
         webcal.agent_feed(uow, "a" * 32, now=NOW)
     new_secret = after.https_url.rsplit("/", 1)[1].removesuffix(".ics")
-    assert len(new_secret) >= 32
+    # The agent's name comes first so that they tell their feeds apart; 192 random bits follow.
+    assert new_secret.startswith("julien-petit-") and len(new_secret.removeprefix("julien-petit-")) >= 32
     assert set(_events(webcal.agent_feed(uow, new_secret, now=NOW).body)) >= {feed.office}
     assert webcal.feed_links(uow, feed.agent) == after
+    # The name grants nothing: alone, or with another secret, or the secret without the name.
+    random_part = new_secret.removeprefix("julien-petit-")
+    for guess in ("julien-petit", "julien-petit-" + "a" * 32, random_part, "ines-roux-" + random_part):
+        with pytest.raises(NotFound):
+            webcal.agent_feed(uow, guess, now=NOW)
 
 
 def test_an_agent_without_a_link_gets_one_on_first_visit(uow: UnitOfWork, feed: Feed) -> None:
@@ -200,6 +206,7 @@ def test_an_agent_without_a_link_gets_one_on_first_visit(uow: UnitOfWork, feed: 
     uow.commit()
     links = webcal.feed_links(uow, feed.other_agent)
     secret = links.https_url.rsplit("/", 1)[1].removesuffix(".ics")
+    assert secret.startswith("ines-roux-")
     assert set(_events(webcal.agent_feed(uow, secret, now=NOW).body)) == {feed.office, feed.not_mine}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rdv_app.domain.colours import AGENT_PALETTE, agent_colour, contrast_ratio
-from rdv_app.domain.names import distinct_initials, initials
+from rdv_app.domain.names import distinct_initials, initials, name_slug
 
 
 def test_initials_follow_the_names() -> None:
@@ -25,3 +25,11 @@ def test_agent_colours_stand_out_on_white_and_stay_the_same() -> None:
     assert len(set(AGENT_PALETTE)) == len(AGENT_PALETTE)
     assert agent_colour(7) == agent_colour(7 + len(AGENT_PALETTE))
     assert len({agent_colour(agent_id) for agent_id in range(1, 6)}) == 5
+
+
+def test_a_name_slug_is_readable_in_an_address() -> None:
+    assert name_slug("Marie", "Dupont") == "marie-dupont"
+    assert name_slug("Jean-Marc", "Lefèvre d'Ornano") == "jean-marc-lefevre-d-ornano"
+    assert name_slug(None, "Œ  Ñ") == "n"
+    assert name_slug("", "李") == "agent"
+    assert name_slug("A" * 30, "B" * 30) == "a" * 30 + "-" + "b" * 9

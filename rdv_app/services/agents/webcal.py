@@ -1,9 +1,12 @@
 """An agent's personal calendar feed (webcal), domain.md section 4 and the FAQ "Comment synchroniser avec
 mon agenda ?".
 
-- The feed lives at `/calendrier/<calendar_uid>.ics`; the random `calendar_uid` is the only credential
-  (calendar software cannot log in), so it is long (192 bits) and "Réinitialiser le lien" replaces it,
-  after which the old address is unknown (404).
+- The feed lives at `/calendrier/<calendar_uid>.ics`; the `calendar_uid` is the only credential
+  (calendar software cannot log in), so it is long (192 random bits) and "Réinitialiser le lien" replaces
+  it, after which the old address is unknown (404). As in RDV Service Public it starts with a slug of the
+  agent's name ("marie-dupont-<secret>") so that an agent tells their feeds apart; the slug is part of the
+  hashed secret, so it grants nothing alone and a name alone finds no agent. Addresses made before the
+  slug (a bare secret) keep working until reset.
 - At rest the secret is never in clear: the database keeps its SHA-256 (`Agent.calendar_uid_hash`), which
   finds the agent from an address, and the secret sealed with RDV_SECRET_KEY (`calendar_uid_sealed`,
   rdv_app.auth.sealed), which shows the agent their address again on "Mon compte", as before. A copy of
@@ -47,7 +50,7 @@ from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Rdv, RdvAgent, T
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import CANCELLED_STATUSES, LocationType
-from rdv_app.domain.names import agent_name
+from rdv_app.domain.names import agent_name, name_slug
 from rdv_app.notify.ics import PRODID, PRODUCT_NAME
 from rdv_app.services import audit
 from rdv_app.services.boundary import boundary
@@ -123,7 +126,7 @@ def stored_secret(secret: str) -> tuple[str, str]:
 
 
 def _store_new_uid(agent: Agent) -> str:
-    secret = secrets.token_urlsafe(_UID_BYTES)
+    secret = f"{name_slug(agent.first_name, agent.last_name)}-{secrets.token_urlsafe(_UID_BYTES)}"
     agent.calendar_uid_hash, agent.calendar_uid_sealed = stored_secret(secret)
     agent.updated_at = clock.now()
     return secret

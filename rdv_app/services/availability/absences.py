@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from rdv_app.db.models import Absence, AgentRole
@@ -79,16 +80,16 @@ class _AbsenceInput:
 
 @boundary
 def list_absences(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
-                  agent_ids: Collection[int] | None = None, include_expired: bool = False, *,
+                  agent_ids: Collection[int] | None = None, past: bool = False, *,
                   now: datetime | None = None) -> list[AbsenceView]:
     """Absences of the agents the actor may see in the organisation (or of `agent_ids`, which must all be
-    visible), by agent then date; expired ones only on request."""
+    visible), by agent then date: those to come or under way ("À venir"), or with `past` those that have
+    ended ("Passées"); each absence is in exactly one of the two."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     agents = selected_agents(uow, scope, agent_ids)
     today = local_time.today(uow, organisation_id, now)
-    query = select(Absence).where(col(Absence.agent_id).in_(agents))
-    if not include_expired:
-        query = query.where(running(Absence, col(Absence.end_day), today))
+    not_ended = running(Absence, col(Absence.end_day), today)
+    query = select(Absence).where(col(Absence.agent_id).in_(agents), sa.not_(not_ended) if past else not_ended)
     return _views(uow, uow.session.exec(query).all(), today)
 
 

@@ -54,6 +54,15 @@ class SearchOptions:
     teams: list[Choice] = field(default_factory=list)  # group unused; members in `team_members`
     team_members: dict[int, frozenset[int]] = field(default_factory=dict)
 
+    def preselected(self, service_id: int | None = None) -> tuple[int | None, int | None]:
+        """What leaves the agent no choice, chosen for them as RDV Service Public does: the service when
+        only one is offered (else `service_id`, the one chosen), and the motif when only one is offered
+        (of that service). None where there is a choice to make."""
+        if service_id is None and len(self.services) == 1:
+            service_id = self.services[0].id
+        shown = [m.id for m in self.motifs if service_id is None or m.group == service_id]
+        return service_id, (shown[0] if len(shown) == 1 else None)
+
 
 @dataclass(frozen=True)
 class AgentBadge:

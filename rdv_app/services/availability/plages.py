@@ -29,7 +29,7 @@ from sqlmodel import col, select
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, PlageOuverture, PlageOuvertureMotif
 from rdv_app.db.rows import not_null, referenced, require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, datefmt
+from rdv_app.domain import clock, datefmt, search_words
 from rdv_app.domain.availability_text import describe_plage
 from rdv_app.domain.enums import AccessLevel, LieuAvailability, LocationType
 from rdv_app.domain.events import Actor, AvailabilityChanged, Change
@@ -96,17 +96,27 @@ class _PlageInput:
 @boundary
 def list_plages(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
                 agent_ids: Collection[int] | None = None, include_expired: bool = False, *,
+                query: str = "", lieu_id: int | None = None, motif_id: int | None = None,
                 now: datetime | None = None) -> list[PlageView]:
     """The organisation's plages of the agents the actor may see (or of `agent_ids`, which must all be
-    visible), by agent then date; expired ones only on request."""
+    visible), by agent then date; expired ones only on request. The search narrows them: at `lieu_id`,
+    offering `motif_id`, and whose title, lieu, motifs or agent's name hold every word of `query`
+    (domain/search_words.py, the same on every database)."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     agents = selected_agents(uow, scope, agent_ids)
     today = local_time.today(uow, organisation_id, now)
-    query = select(PlageOuverture).where(PlageOuverture.organisation_id == organisation_id,
-                                         col(PlageOuverture.agent_id).in_(agents))
+    statement = select(PlageOuverture).where(PlageOuverture.organisation_id == organisation_id,
+                                             col(PlageOuverture.agent_id).in_(agents))
     if not include_expired:
-        query = query.where(running(PlageOuverture, col(PlageOuverture.first_day), today))
-    return _views(uow, uow.session.exec(query).all(), today)
+        statement = statement.where(running(PlageOuverture, col(PlageOuverture.first_day), today))
+    if lieu_id is not None:
+        statement = statement.where(PlageOuverture.lieu_id == lieu_id)
+    if motif_id is not None:
+        statement = statement.where(col(PlageOuverture.id).in_(
+            select(PlageOuvertureMotif.plage_ouverture_id).where(PlageOuvertureMotif.motif_id == motif_id)))
+    views = _views(uow, uow.session.exec(statement).all(), today)
+    return [view for view in views
+            if search_words.matches(query, view.title, view.lieu_name, view.agent_name, *view.motif_names)]
 
 
 @boundary

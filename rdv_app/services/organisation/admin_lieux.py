@@ -44,6 +44,13 @@ class LieuInput:
 
 
 @dataclass(frozen=True)
+class SingleUseLieu:
+    """A "lieu ponctuel" (domain.md section 1): a place typed for one RDV only."""
+    name: str
+    address: str
+
+
+@dataclass(frozen=True)
 class LieuView:
     id: int
     name: str
@@ -127,6 +134,32 @@ def set_lieu_enabled(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
     uow.record(RecordChanged(model=WebhookSubscription.LIEU, record_id=lieu_id,
                              change=Change.UPDATED, occurred_at=clock.now()))
     uow.commit()
+
+
+def checked_single_use_lieu(place: SingleUseLieu) -> SingleUseLieu:
+    """The lieu ponctuel's name and address, both required, spaces tidied (checked before anything of the
+    RDV is written)."""
+    name, address = " ".join(place.name.split()), " ".join(place.address.split())
+    if not name:
+        raise DomainError("Indiquez le nom du lieu ponctuel (par exemple « Salle de la mairie annexe »).",
+                          "single_use_name")
+    if not address:
+        raise DomainError("Indiquez l'adresse du lieu ponctuel.", "single_use_address")
+    return SingleUseLieu(name, address)
+
+
+def add_single_use_lieu(uow: UnitOfWork, organisation_id: int, place: SingleUseLieu) -> int:
+    """Writes the (checked) lieu ponctuel of an RDV being planned, in the RDV's transaction (no commit),
+    and returns its id. It never joins the organisation's lieux: not listed here, nor offered to plages,
+    searches or online booking (all of which take enabled lieux only), and a lieu cannot switch to or
+    from it."""
+    lieu = Lieu(organisation_id=organisation_id, name=place.name, address=place.address,
+                availability=LieuAvailability.SINGLE_USE.value)
+    uow.session.add(lieu)
+    uow.session.flush()
+    uow.record(RecordChanged(model=WebhookSubscription.LIEU, record_id=require_id(lieu),
+                             change=Change.CREATED, occurred_at=clock.now()))
+    return require_id(lieu)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -119,6 +119,11 @@ from rdv_app.services.online_booking.public_prescripteur import (
     PrescripteurEntry,
 )
 from rdv_app.services.organisation import local_time, sectors
+from rdv_app.services.organisation.admin_lieux import (
+    SingleUseLieu,
+    add_single_use_lieu,
+    checked_single_use_lieu,
+)
 from rdv_app.services.rdv.queries import (
     agent_ids_of,
     agent_names,
@@ -475,8 +480,10 @@ def _take_slot(uow: UnitOfWork, motif: Motif, lieu_id: int | None, starts_at: da
 def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_id: int, starts_at: datetime,
              duration_in_min: int, agent_ids: Sequence[int], lieu_id: int | None, usager_ids: Sequence[int],
              notify: Mapping[int, tuple[bool, bool]] | None = None, context: str | None = None,
-             confirm_warnings: bool = False, now: datetime | None = None) -> int:
-    """Creates an individual RDV and returns its id.
+             single_use_lieu: SingleUseLieu | None = None, confirm_warnings: bool = False,
+             now: datetime | None = None) -> int:
+    """Creates an individual RDV and returns its id; at `single_use_lieu`, a lieu ponctuel created with
+    it, when it takes place at none of the organisation's lieux (then `lieu_id` is None).
 
     `notify` maps an usager id to (lifecycle notifications, reminder); usagers left out get the motif's
     default (on when the motif is visible and notified). Usagers of another organisation of the
@@ -491,7 +498,10 @@ def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, moti
     ends_at = _ends_at(starts_at, duration_in_min)
     agents = _usable_agents(uow, scope, agent_ids)
     _lock_agent_rows(uow, agents)
-    lieu_id = _usable_lieu(uow, organisation_id, motif, lieu_id)
+    # A lieu ponctuel is written once every check has passed; until then the checks see no lieu.
+    single_use = (checked_single_use_lieu(single_use_lieu) if single_use_lieu is not None and lieu_id is None
+                  and motif.location_type == LocationType.PUBLIC_OFFICE else None)
+    lieu_id = None if single_use else _usable_lieu(uow, organisation_id, motif, lieu_id)
     if not usager_ids:
         raise DomainError("Ajoutez au moins un usager.", "usager_ids")
     usagers = usagers_service.usagers_for_rdv(uow, organisation_id, usager_ids)
@@ -502,6 +512,9 @@ def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, moti
     _refuse_duplicate(uow, planned)
     if not confirm_warnings:
         _raise_warnings(uow, planned, now)
+    if single_use is not None:
+        lieu_id = add_single_use_lieu(uow, organisation_id, single_use)
+        planned = dataclasses.replace(planned, lieu_id=lieu_id)
 
     rdv = Rdv(organisation_id=organisation_id, motif_id=require_id(motif), lieu_id=lieu_id,
               starts_at=starts_at, ends_at=ends_at, status=RdvStatus.UNKNOWN.value,
@@ -1023,6 +1036,9 @@ def _usable_lieu(uow: UnitOfWork, organisation_id: int, motif: Motif, lieu_id: i
         raise NotFound("Ce lieu n'existe pas.")
     if lieu.availability == LieuAvailability.DISABLED and lieu_id != keep:
         raise DomainError("Ce lieu n'est plus ouvert : choisissez-en un autre.", "lieu_id")
+    if lieu.availability == LieuAvailability.SINGLE_USE and lieu_id != keep:
+        raise DomainError("Ce lieu ponctuel est celui d'un autre RDV : choisissez un lieu ou saisissez une "
+                          "adresse.", "lieu_id")
     return lieu_id
 
 

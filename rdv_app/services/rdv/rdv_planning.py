@@ -44,6 +44,7 @@ from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.organisation import local_time
+from rdv_app.services.organisation.admin_lieux import SingleUseLieu
 from rdv_app.services.rdv import lifecycle, queries
 from rdv_app.services.rights import AgentScope, agent_scope, visible_agent_ids, visible_motifs
 from rdv_app.services.usagers import usagers as usagers_service
@@ -186,10 +187,13 @@ def contact_warning(location_type: str, people: Collection[PlanningParticipant])
 @boundary
 def plan(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_id: int, day: date | None,
          start_time: time | None, duration_in_min: int | None, agent_ids: Sequence[int], lieu_id: int | None,
-         usager_ids: Sequence[int], notify: Mapping[int, tuple[bool, bool]], confirm_warnings: bool = False,
+         usager_ids: Sequence[int], notify: Mapping[int, tuple[bool, bool]],
+         single_use_lieu: SingleUseLieu | None = None, confirm_warnings: bool = False,
          now: datetime | None = None) -> int:
     """Creates the RDV from the form's local date and time; the RDV's id. Errors name the form's fields
-    ("day", "start_time", "duration_in_min", "agent_ids", "lieu_id", "usager_ids")."""
+    ("day", "start_time", "duration_in_min", "agent_ids", "lieu_id", "single_use_name",
+    "single_use_address", "usager_ids"). `single_use_lieu`: the address typed for this RDV only, instead
+    of one of the organisation's lieux."""
     if day is None:
         raise DomainError("Indiquez la date du RDV (jj/mm/aaaa).", "day")
     if start_time is None:
@@ -203,7 +207,8 @@ def plan(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_id
                           "start_time")
     return lifecycle.plan_rdv(uow, actor_agent_id, organisation_id, motif_id=motif_id, starts_at=starts_at,
                          duration_in_min=duration_in_min, agent_ids=agent_ids, lieu_id=lieu_id,
-                         usager_ids=usager_ids, notify=notify, confirm_warnings=confirm_warnings, now=now)
+                         usager_ids=usager_ids, notify=notify, single_use_lieu=single_use_lieu,
+                         confirm_warnings=confirm_warnings, now=now)
 
 
 def local_start(day: date, start_time: time, tz: ZoneInfo) -> datetime | None:
