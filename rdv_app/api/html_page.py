@@ -117,7 +117,7 @@ def page(title: str, body: str) -> str:
         '<meta name="robots" content="noindex, nofollow">'
         f"<title>{e(title)} – {APP_NAME}</title>"
         f"<style>{styles.css_custom_properties()}{_CSS}</style></head><body>"
-        '<a class="skip-link" href="#contenu">Aller au contenu</a>'
+        '<nav aria-label="Accès rapide"><a class="skip-link" href="#contenu">Aller au contenu</a></nav>'
         '<header class="site-header"><div class="header-inner">'
         + ('<p class="marque">République<br>Française</p>' if settings.marque_etat else "")
         + f'<a class="brand" href="{settings.frontend_url(routes.HOME)}"><span class="brand-name">{APP_NAME}</span></a>'

@@ -71,7 +71,9 @@ class SignedInAgent:
 
 
 def skip_link() -> rx.Component:
-    return rx.el.a("Aller au contenu", href="#contenu", class_name="skip-link")
+    """The first link of every page, in its own landmark as the DSFR's "Accès rapide" (every content in a
+    landmark, whatever address the router gives the link)."""
+    return rx.el.nav(rx.el.a("Aller au contenu", href="#contenu", class_name="skip-link"), aria_label="Accès rapide")
 
 
 def brand(href: str) -> rx.Component:

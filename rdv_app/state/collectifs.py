@@ -138,8 +138,8 @@ class CollectifsState(OrganisationPageState, AgentState):
         self._touch("max_participants_count")
 
     @event
-    def set_seats(self, value: str):
-        self.seats = value
+    def set_seats(self, value: str | int):
+        self.seats = str(value)  # a number field's value may come as a number
         self._touch("max_participants_count")
 
     @event
@@ -153,13 +153,13 @@ class CollectifsState(OrganisationPageState, AgentState):
         self._touch("start_time")
 
     @event
-    def set_duration(self, value: str):
-        self.duration = value
+    def set_duration(self, value: str | int):
+        self.duration = str(value)  # a number field's value may come as a number
         self._touch("duration_in_min")
 
     @event
-    def set_weekly_count(self, value: str):
-        self.weekly_count = value
+    def set_weekly_count(self, value: str | int):
+        self.weekly_count = str(value)  # a number field's value may come as a number
         self._touch("weekly_count")
 
     def _fields(self) -> dict[str, Any] | None:
