@@ -18,7 +18,6 @@ def _organisation(organisation: ChooserOrganisation) -> rx.Component:
             organisation.name,
             rx.el.span(" · " + organisation.level, class_name="current-organisation"),
             variant="outline", size="3", on_click=S.choose(organisation.id),
-            aria_label=organisation.name + " (" + organisation.level + ")",
         ),
     )
 

@@ -54,7 +54,7 @@ def _picker(side: str) -> rx.Component:
                 rx.text(rx.cond(chosen_name != "", chosen_name, "Usager choisi"), weight="bold"),
                 rx.cond(chosen_birth != "", rx.text("Né(e) le " + chosen_birth), rx.fragment()),
                 rx.button("Changer d'usager", type="button", variant="outline", size="2", on_click=State.change(side),
-                          aria_label=f"Changer l'usager {side.upper()}"),
+                          aria_label=f"Changer d'usager {side.upper()}"),
                 spacing="2", align="start",
             ),
             rx.box(
