@@ -123,17 +123,18 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
 
 
 def axe_report(violations: list[dict]) -> str:
-    """axe's violations as lines a person can act on: the rule, its help, and each element's selector."""
+    """axe's violations as lines a person can act on: the rule, its help, and each element (selector, HTML)."""
     lines = []
     for violation in violations:
         lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} {violation['helpUrl']}")
-        lines += [f"  {' '.join(map(str, node['target']))}: {node['failureSummary']}" for node in violation["nodes"]]
+        lines += [f"  {' '.join(map(str, node['target']))} {node['html'][:300]}: {node['failureSummary']}"
+                  for node in violation["nodes"]]
     return "\n".join(lines)
 
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    assert AXE_SOURCE.exists(), "axe-core is missing: run scripts/setup.sh testtools"
+    assert AXE_SOURCE.exists(), "axe-core is missing: run scripts/setup.sh jstools"
     return AXE_SOURCE.read_text()
 
 

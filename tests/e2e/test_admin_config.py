@@ -21,7 +21,7 @@ BASIC = "julien.petit@demo.test"
 REUNION_ADMIN = "marie.payet@demo.test"  # admin of PMI Saint-Denis, territorial admin of La Réunion
 LENS = "Maison Départementale des Solidarités de Lens"
 BULK_PREFIX = "Atelier territoire"
-NEW_MOTIF = "Bilan de santé des 4 ans"
+NEW_MOTIF = "Dépistage visuel des 3 ans"
 NEW_LIEU = "Antenne PMI Blangy"
 
 

@@ -184,7 +184,7 @@ def test_an_agent_of_several_organisations_chooses_one_grouped_by_territory(
     reunion = page.get_by_role("list", name="Organisations de 974 La Réunion")
     expect(reunion.get_by_role("button")).to_have_count(1)
     assert_accessible(page)
-    reunion.get_by_role("button", name="PMI Saint-Denis (Agent)").click()
+    reunion.get_by_role("button", name="PMI Saint-Denis · Agent").click()
     page.wait_for_url(f"{app_url}/espace**")
     expect(page.get_by_text("PMI Saint-Denis · Agent")).to_be_visible()
     expect(page.get_by_label("Organisation", exact=True).locator("option")).to_have_count(3)
