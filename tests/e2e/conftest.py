@@ -138,12 +138,20 @@ def axe_source() -> str:
     return AXE_SOURCE.read_text()
 
 
+# The page's finite animations and transitions (a spinner's run forever) have ended.
+SETTLED = """() => Promise.all(document.getAnimations()
+    .filter(animation => animation.effect && animation.effect.getComputedTiming().iterations !== Infinity)
+    .map(animation => animation.finished.catch(() => null)))"""
+
+
 @pytest.fixture
 def assert_accessible(axe_source: str) -> Callable[[Page], None]:
-    """Runs axe-core on the page as it is now; any violation fails the test with axe's report."""
+    """Runs axe-core on the page as a person sees it once it has settled (its transitions ended: a dialog
+    fading in has washed-out colours); any violation fails the test with axe's report."""
 
     def check(page: Page) -> None:
         page.wait_for_load_state("networkidle")
+        page.evaluate(SETTLED)
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(axe_source)
         violations = page.evaluate("options => axe.run(document, options).then(r => r.violations)", AXE_OPTIONS)
