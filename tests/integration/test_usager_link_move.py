@@ -27,6 +27,7 @@ from rdv_app.db.models import OutboxMessage, Rdv
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.enums import Channel
+from rdv_app.domain.off_days import holidays_between
 from rdv_app.services.rdv.lifecycle import book_rdv
 
 with warnings.catch_warnings():
@@ -45,12 +46,33 @@ class World:
     usager: int
 
 
+def _open_days() -> list[date]:
+    """The days from today on that are not public holidays in the world's département: a holiday gives no
+    slot, and "tomorrow" is one now and then (Easter Monday, 1 January...)."""
+    today = datetime.now(PARIS).date()
+    holidays = holidays_between("62", today, today + timedelta(days=30))
+    return [day for day in (today + timedelta(days=n) for n in range(31)) if day not in holidays]
+
+
 def _day(days: int) -> date:
-    return datetime.now(PARIS).date() + timedelta(days=days)
+    """The `days`-th open day after the first one (0: today, unless today is a holiday)."""
+    return _open_days()[days]
 
 
 def _at(days: int, hh: int) -> datetime:
     return datetime.combine(_day(days), time(hh), PARIS).astimezone(UTC)
+
+
+def _soonest() -> datetime:
+    """The first half hour of the permanence bookable now: at most two days ahead, whatever the hour and
+    even when tomorrow is a holiday (France has no two holidays in a row outside Alsace-Moselle)."""
+    now = datetime.now(UTC)
+    for day in _open_days()[:3]:
+        for minutes in range(9 * 60, 12 * 60, 30):
+            starts_at = datetime.combine(day, time(minutes // 60, minutes % 60), PARIS).astimezone(UTC)
+            if starts_at > now + timedelta(minutes=31):
+                return starts_at
+    raise AssertionError("no half hour of the permanence within three open days")
 
 
 @pytest.fixture(autouse=True)
@@ -168,7 +190,7 @@ def test_a_taken_slot_and_a_close_rdv_are_explained_where_the_usager_looks(uow: 
     uow.rollback()
     assert uow.session.get(Rdv, rdv_id).starts_at == _at(4, 9)  # type: ignore[union-attr]
 
-    close = _book(uow, world, _at(1, 11))
+    close = _book(uow, world, _soonest())
     _verified(uow, client, close)
     page = client.get(f"/r/{close}")
     assert "Changer la date" not in page.text
