@@ -15,7 +15,7 @@ from fakes.ban_server import FakeBan
 from fakes.microsoft_graph import FakeMicrosoft
 from fakes.oidc_provider import FakeFranceConnect
 from pg import free_port
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import col, select
 
 from rdv_app.db.models import OutboxMessage
@@ -42,6 +42,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 own_server is not None and own_server.kwargs.get("builds", False))
 
     items.sort(key=order)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def patient_expectations() -> None:
+    """What a person waits for gets 15 seconds: the suite's machine may be loaded (two cores, the server's
+    worker, chromium), and a journey chains many round trips. Failures still come at once when the page
+    shows something else."""
+    expect.set_options(timeout=15_000)
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A page on a phone (390×844, touch), in French and in Paris's time zone, as the usagers' tests use."""
+    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture(scope="session")

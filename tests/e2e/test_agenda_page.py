@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-from conftest import DEMO_PASSWORD, PHONE
-from playwright.sync_api import Browser, Page, expect
+from conftest import DEMO_PASSWORD
+from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Usager, UsagerProfile
@@ -61,13 +59,6 @@ def test_agenda_is_accessible_and_shows_another_agents_new_rdv_without_reload(
     # The usager's family may have another RDV that week: the new one is the one at 18:30.
     event = page.locator(".agenda-rdv", has_text=name).filter(has_text="18:30")
     expect(event).to_be_visible(timeout=4000)  # refreshed within seconds, without reload
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
 
 
 def test_on_a_phone_the_agenda_toolbar_wraps_without_horizontal_scrolling(

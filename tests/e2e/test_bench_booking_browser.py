@@ -5,18 +5,8 @@ phone, the time from choosing a motif to the week's slot buttons being visible. 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from conftest import PHONE
-from playwright.sync_api import Browser, Page, expect
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
+from playwright.sync_api import Page, expect
 
 
 def test_bench_from_the_motif_to_visible_slots(phone: Page, app_url: str, benchmark) -> None:

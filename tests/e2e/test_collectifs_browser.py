@@ -6,35 +6,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-from conftest import PHONE, sign_in_link
-from playwright.sync_api import Browser, Page, expect
+from conftest import sign_in_link
+from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
 from rdv_app.db.models import Participation, Rdv, Usager
 from rdv_app.db.uow import UnitOfWork
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """These journeys chain many server round trips: each waits up to 15 s (on a loaded machine), then
-    Playwright's default comes back for the other tests."""
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
 
 
 def test_an_usager_books_a_seat_of_an_atelier_on_a_phone(phone: Page, app_url: str, app_database_url: str,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from conftest import PHONE, sign_up_and_reach_confirmation
-from playwright.sync_api import Browser, Page, expect
+from conftest import sign_up_and_reach_confirmation
+from playwright.sync_api import Page, expect
 from sqlalchemy.engine import make_url
 from sqlmodel import col, func, select
 
@@ -35,13 +35,6 @@ def write_lock_held(database_url: str) -> Iterator[None]:
     finally:
         connection.execute("ROLLBACK")
         connection.close()
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
 
 
 def test_a_booking_the_database_refuses_says_so_and_the_next_click_books_once(

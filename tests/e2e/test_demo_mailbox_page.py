@@ -4,23 +4,15 @@ the demo mailbox shows them, /dev/boite-mail, instead of a real inbox."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
-from conftest import PHONE, open_booking_week
-from playwright.sync_api import Browser, Locator, Page, expect
+from conftest import open_booking_week
+from playwright.sync_api import Locator, Page, expect
 from sqlmodel import select
 
 from rdv_app.db.models import OutboxMessage
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import Channel, OutboxStatus
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
 
 
 def _no_horizontal_overflow(page: Page) -> None:

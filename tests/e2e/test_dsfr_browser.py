@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
-from conftest import PHONE, week_with_times
-from playwright.sync_api import Browser, Page, expect
+from conftest import week_with_times
+from playwright.sync_api import Page, expect
 
 from rdv_app.config import settings
 from rdv_app.services.retention import RETENTION_TABLE
@@ -20,13 +19,6 @@ LEGAL_PAGES = (("Accessibilité : partiellement conforme", "Déclaration d'acces
                ("Mentions légales", "Mentions légales"),
                ("Données personnelles", "Données personnelles"),
                ("Gestion des cookies", "Gestion des cookies"))
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
 
 
 def shoot(page: Page, name: str) -> None:

@@ -4,10 +4,9 @@ that opened a dialog, the connection lost said in French, reflow at 320 px. On t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import factories
-import pytest
 from conftest import PHONE
 from pg import free_port
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -19,14 +18,6 @@ from rdv_app.domain import clock
 from rdv_app.domain.enums import RdvStatus
 
 ADMIN = "camille.martin@demo.test"  # admin of PMI Arras
-
-
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """Each test walks many pages on the shared server: a page may take longer than 5 s on a busy machine."""
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=5_000)
 
 
 def _skip_link_reaches_the_content(page: Page) -> None:

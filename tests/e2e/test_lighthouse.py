@@ -5,20 +5,12 @@ CLS ≤ 0.05) are printed, never asserted: they depend on the machine's load."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import lighthouse
 import pytest
-from conftest import PHONE, open_booking_week
-from playwright.sync_api import Browser, Page
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
+from conftest import open_booking_week
+from playwright.sync_api import Page
 
 
 def test_lighthouse_scores_of_the_public_pages(phone: Page, app_url: str, tmp_path: Path,

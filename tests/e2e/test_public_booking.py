@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
-import pytest
-from conftest import PHONE, sign_in_link, sign_up_and_reach_confirmation, week_with_times
-from playwright.sync_api import Browser, Page, expect
+from conftest import sign_in_link, sign_up_and_reach_confirmation, week_with_times
+from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
 from rdv_app.db.models import Motif, PlageOuverture, PlageOuvertureMotif, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.rdv.lifecycle import book_rdv
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
-
 
 
 def test_an_usager_books_on_a_phone_with_an_email_link(phone: Page, app_url: str, app_database_url: str,

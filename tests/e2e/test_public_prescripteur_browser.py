@@ -6,22 +6,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
-from conftest import PHONE, week_with_times
-from playwright.sync_api import Browser, Page, expect
+from conftest import week_with_times
+from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
 from rdv_app.db.models import OutboxMessage, Participation, Prescripteur, Rdv, Usager
 from rdv_app.db.uow import UnitOfWork
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
 
 
 def test_a_prescripteur_books_for_a_beneficiaire_on_a_phone(phone: Page, app_url: str, app_database_url: str,

@@ -5,33 +5,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
-import pytest
-from conftest import PHONE, sign_in_link, week_with_times
-from playwright.sync_api import Browser, Page, expect
+from conftest import sign_in_link, week_with_times
+from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
 from rdv_app.db.models import Agent, Rdv, RdvAgent, Sector
 from rdv_app.db.uow import UnitOfWork
 
 SECTORISED_MOTIF = "Bilan de santé des 4 ans"  # demo: by agent, Julien Petit for the town of Arras
-
-
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """The machine running the suite may be loaded: what a person waits for gets 20 seconds here."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
 
 
 def test_an_usager_books_a_sectorised_motif_from_their_address(phone: Page, app_url: str, app_database_url: str,

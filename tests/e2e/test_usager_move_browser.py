@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-from conftest import PHONE
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
 from rdv_app.db.models import (
@@ -30,13 +27,6 @@ from rdv_app.services.online_booking import public_search
 from rdv_app.services.rdv.lifecycle import book_rdv
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
 
 
 def _booked_online(database_url: str) -> tuple[str, int, datetime, datetime, str, str]:

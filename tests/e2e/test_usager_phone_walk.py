@@ -8,13 +8,12 @@ it would hold by then (made by the service, 11 minutes ago, with the server's ke
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse, urlsplit
 from zoneinfo import ZoneInfo
 
-import pytest
 from conftest import PHONE, open_booking_week, sign_up_and_reach_confirmation
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, WebSocketRoute, expect
 from test_usager_link_browser import _initials, _link_path, _next_weekday, _plan
@@ -27,13 +26,6 @@ from rdv_app.services.usagers import usager_link
 
 LETTERS = "Saisissez les trois premières lettres de votre nom de famille"
 AGAIN = "Pour votre sécurité, saisissez à nouveau les trois premières lettres de votre nom"
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris")
-    yield context.new_page()
-    context.close()
 
 
 def _stale_access(database_url: str, rdv_id: int, token: str) -> str:
