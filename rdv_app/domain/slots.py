@@ -82,6 +82,11 @@ def microseconds(instant: datetime) -> int:
     return (instant - _EPOCH) // _MICROSECOND
 
 
+def from_microseconds(instant: int) -> datetime:
+    """The aware UTC instant of a count of `microseconds`."""
+    return _EPOCH + timedelta(microseconds=instant)
+
+
 class Searcher(StrEnum):
     USAGER = "usager"
     PRESCRIPTEUR = "prescripteur"
@@ -315,6 +320,23 @@ def displayed_slots(
         starts_at, ends_at = spans.get(start) or span(start)
         shown.append(_new_slot(Slot, (starts_at, ends_at, plage.agent_id, plage.lieu_id, plage.id)))
     return shown
+
+
+def slot_starts(
+    search: SlotSearch,
+    first_day: date,
+    last_day: date,
+    *,
+    lieu_id: int | None = None,
+) -> list[int]:
+    """The starts a usager is shown, in order, as `microseconds` (`from_microseconds` makes them instants
+    again), without who holds them: the starts of `displayed_slots` without a slot made for each (the ANTS
+    hub asks for thousands, the same few hundred instants from one lieu to the next, and reads only their
+    times)."""
+    run = _Run(search)
+    plages, keys = _ordered_slots(run, first_day, last_day, lieu_id, None)
+    count = len(plages)
+    return list(dict.fromkeys(key // count for key in keys))
 
 
 def next_availability(

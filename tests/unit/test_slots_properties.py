@@ -27,8 +27,10 @@ from rdv_app.domain.slots import (
     available_slots,
     booking_window,
     displayed_slots,
+    from_microseconds,
     horizon_last_day,
     next_availability,
+    slot_starts,
     validate_slot,
 )
 
@@ -235,6 +237,18 @@ def test_every_displayed_slot_passes_the_final_validation(case):
     for slot in shown:
         assert validate_slot(search, slot.starts_at, agent_id=slot.agent_id if per_agent else None) == slot
         assert validate_slot(search, slot.starts_at, lieu_id=slot.lieu_id, agent_id=slot.agent_id) is not None
+
+
+@PROPERTY_SETTINGS
+@given(searches())
+def test_the_starts_alone_are_the_distinct_starts_a_usager_is_shown(case):
+    search, first_day, last_day = case
+    usager = replace(search, searcher=Searcher.USAGER)
+    starts = [from_microseconds(start) for start in slot_starts(usager, first_day, last_day)]
+    assert starts == [slot.starts_at for slot in displayed_slots(usager, first_day, last_day)]
+    lieu_id = next((plage.lieu_id for plage in search.plages), None)
+    assert ([from_microseconds(start) for start in slot_starts(usager, first_day, last_day, lieu_id=lieu_id)]
+            == [slot.starts_at for slot in displayed_slots(usager, first_day, last_day, lieu_id=lieu_id)])
 
 
 def fits(search: SlotSearch, plage: Plage, starts_at: datetime) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlencode
 
 from sqlmodel import col, select
@@ -24,7 +24,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import ants, clock
 from rdv_app.domain.enums import BookableBy, LieuAvailability, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
-from rdv_app.domain.slots import Searcher, displayed_slots
+from rdv_app.domain.slots import Searcher, from_microseconds, slot_starts
 from rdv_app.notify.ants import AntsUnavailable, CoordinationClient, management_url
 from rdv_app.services.availability.slot_inputs import MotifContext, load_searches
 from rdv_app.services.boundary import boundary
@@ -99,7 +99,7 @@ def available_slots(uow: UnitOfWork, request: ants.SlotRequest, now: datetime | 
     for lieu, organisation in lieux:
         lieux_by_organisation.setdefault(require_id(organisation), []).append(require_id(lieu))
     found: dict[str, dict[str, HubSlot]] = {key: {} for key in answer}
-    texts: dict[str, dict[datetime, tuple[str, str]]] = {}
+    texts: dict[str, dict[int, tuple[str, str]]] = {}
     contexts = [MotifContext(motif=motif, organisation=organisations[motif.organisation_id],
                              departement_number=departement) for motif, departement in motifs]
     searches = load_searches(uow, contexts, request.first_day, request.last_day, searcher=Searcher.USAGER, now=now)
@@ -116,11 +116,11 @@ def available_slots(uow: UnitOfWork, request: ants.SlotRequest, now: datetime | 
             # written once per time zone (the hub's local time, and the UTC time of the link).
             zone = organisation.time_zone
             written = texts.setdefault(zone, {})
-            for slot in displayed_slots(search, request.first_day, request.last_day, lieu_id=lieu_id):
-                pair = written.get(slot.starts_at)
+            for start in slot_starts(search, request.first_day, request.last_day, lieu_id=lieu_id):
+                pair = written.get(start)
                 if pair is None:
-                    pair = written[slot.starts_at] = (ants.hub_datetime(slot.starts_at, zone),
-                                                      slot.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                    starts_at = from_microseconds(start)
+                    pair = written[start] = (ants.hub_datetime(starts_at, zone), starts_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
                 shown, utc = pair
                 if shown not in slots:
                     slots[shown] = HubSlot(shown, prefix + utc)
