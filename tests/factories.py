@@ -38,6 +38,8 @@ from rdv_app.db.models import (
     UsagerProfile,
     WebhookEndpoint,
 )
+from rdv_app.domain import clock
+from rdv_app.domain.off_days import holidays_between
 
 PARIS = ZoneInfo("Europe/Paris")
 T = TypeVar("T")
@@ -46,6 +48,18 @@ T = TypeVar("T")
 def at_paris(day: date, hour: int, minute: int = 0) -> datetime:
     """The UTC instant of `day` at hour:minute in Paris, as stored."""
     return datetime.combine(day, time(hour, minute), PARIS).astimezone(UTC)
+
+
+def quiet_monday(weeks_ahead: int = 1, departement_number: str = "62") -> date:
+    """A Monday at least `weeks_ahead` weeks ahead (from the clock's today in Paris) whose week has no public
+    holiday in the département: test data laid out on that week's days has slots whatever the year (a
+    holiday gives none, and Easter Monday, Whit Monday or an Ascension Thursday fall on such weeks)."""
+    today = clock.today("Europe/Paris")
+    monday = today + timedelta(days=7 * weeks_ahead - today.weekday())
+    holidays = holidays_between(departement_number, monday, monday + timedelta(days=7 * 8))
+    while any(monday + timedelta(days=n) in holidays for n in range(7)):
+        monday += timedelta(days=7)
+    return monday
 
 
 def _added(s: Session, row: T) -> T:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, time
 
 import factories as make
 import pytest
@@ -25,7 +25,7 @@ from rdv_app.services.usagers import usager_link, usager_rdvs
 from rdv_app.services.usagers.usager_link import ParticipationRef
 
 NOW = clock.now()
-MONDAY = NOW.date() + timedelta(days=7 + (7 - NOW.date().weekday()) % 7)
+MONDAY = make.quiet_monday()
 REACTION = "reaction_heard"
 
 

@@ -70,8 +70,7 @@ def test_a_booking_and_its_cancellation_log_nothing_personal(db_url: str, uow: U
     motif = make.motif(s, org, service, default_duration_in_min=30, bookable_by="everyone",
                        min_public_booking_delay=1800, max_public_booking_delay=60 * 86400)
     usager = make.usager(s, FIRST, LAST, email=EMAIL, phone_number=PHONES[0], created_through="user_sign_up")
-    today = clock.today("Europe/Paris")
-    monday = today + timedelta(days=14 - today.weekday())
+    monday = make.quiet_monday(2)
     make.plage(s, agent, org, lieu, [motif], title="Permanence", first_day=monday, start_time=time(9),
                end_time=time(12), recurrence=None, created_at=clock.now() - timedelta(days=3))
     uow.commit()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterator
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import factories as make
@@ -88,11 +88,6 @@ def test_metrics_are_off_by_default_and_need_their_token(db_url: str, monkeypatc
         assert "rdv_outbox_messages" not in missing.text
 
 
-def _monday_ahead() -> date:
-    today = clock.today("Europe/Paris")
-    return today + timedelta(days=7 - today.weekday() + 7)
-
-
 def test_metrics_follow_a_booking_an_sms_outage_and_the_recovery(db_url: str, client: TestClient,
                                                                   uow: UnitOfWork) -> None:
     database = "postgresql" if db_url.startswith("postgresql") else "sqlite"
@@ -107,7 +102,7 @@ def test_metrics_follow_a_booking_an_sms_outage_and_the_recovery(db_url: str, cl
     first, second = (make.usager(s, name, "Durand", email=f"{name.lower()}@demo.test", phone_number=phone,
                                  created_through="user_sign_up")
                      for name, phone in (("Camille", "06 12 34 56 78"), ("Sacha", "06 98 76 54 32")))
-    monday = _monday_ahead()
+    monday = make.quiet_monday(2)
     make.plage(s, agent, org, lieu, [motif], title="Permanence", first_day=monday, start_time=time(9),
                end_time=time(12), recurrence=None, created_at=clock.now() - timedelta(days=3))
     uow.commit()

@@ -39,7 +39,6 @@ from rdv_app.auth import rate_limit
 from rdv_app.auth.passwords import hash_password
 from rdv_app.db.models import Usager
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.errors import DomainError
@@ -68,8 +67,7 @@ B_TRACES = ("MDS Lens", "4 rue D", "Lensoise", "agent_b@lens.test", "Blanc", "ad
 
 
 def _day() -> date:
-    today = clock.now().astimezone(make.PARIS).date()
-    return today + timedelta(days=14 - today.weekday())
+    return make.quiet_monday(2)
 
 
 @pytest.fixture

@@ -62,17 +62,11 @@ PASSWORD = "Agent-Arras-2026!"
 HASH = hash_password(PASSWORD)
 
 
-def _monday_ahead() -> date:
-    """A Monday one to two weeks ahead, in Paris: every RDV, plage and absence of the world is to come."""
-    today = clock.now().astimezone(make.PARIS).date()
-    return today + timedelta(days=14 - today.weekday())
-
-
 W = dict[str, int]  # the world's ids, by name
 
 
 def build_world(db_url: str) -> W:
-    day = _monday_ahead()
+    day = make.quiet_monday(2)  # every RDV, plage and absence of the world is to come
     with UnitOfWork(db_url) as uow:
         s = uow.session
         territory = make.territory(s)

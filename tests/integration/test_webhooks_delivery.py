@@ -101,9 +101,7 @@ def _deliveries(db_url: str, endpoint_id: int) -> list[WebhookDelivery]:
 
 
 def _next_monday_nine() -> datetime:
-    today = datetime.now(PARIS).date()
-    monday = today + timedelta(days=7 - today.weekday())
-    return datetime.combine(monday, time(9), PARIS).astimezone(UTC)
+    return datetime.combine(make.quiet_monday(), time(9), PARIS).astimezone(UTC)
 
 
 def test_rdv_created_updated_destroyed_reach_the_receiver_signed(db_url: str, uow: UnitOfWork, world: World,
@@ -290,7 +288,7 @@ def test_only_admins_delete_an_rdv(uow: UnitOfWork, world: World) -> None:
 def test_plage_payloads_carry_their_calendar_and_only_subscribed_models_are_sent(
         db_url: str, uow: UnitOfWork, world: World, receiver: WebhookReceiver) -> None:
     _endpoint(uow, world, receiver, subscriptions=("plage_ouverture",))
-    first_day = date.today() + timedelta(days=7 - date.today().weekday())
+    first_day = make.quiet_monday()
     plage_id = plages.create_plage(uow, world.admin, world.org, title="Consultations du lundi", agent_id=world.basic,
                                    lieu_id=world.lieu, motif_ids=[world.motif], first_day=first_day,
                                    start_time=time(9), end_time=time(12),
