@@ -21,6 +21,9 @@ WEB = ROOT / ".web"
 # none share, so that they build once (tests/serve_built.py).
 _built_for: int | None = None
 _shared_port: int | None = None
+# The server now on the shared port: a server started there later stops it first (the browser tests that
+# start their own run last, after every test of the session's server).
+_on_shared_port: subprocess.Popen | None = None
 
 
 def shared_port() -> int:
@@ -62,8 +65,10 @@ def running_app(database_url: str, data: Path, port: int | None = None, **enviro
     """The production server (one port) on `database_url`, as `make run` serves it, with `environment`
     over the test's own: migrated (and, in the demo, seeded) by `cli prepare` first. Yields its URL.
     Without `port`, the server takes `shared_port()` and, after the first time, the frontend built for it."""
-    global _built_for
+    global _built_for, _on_shared_port
     port = port or shared_port()
+    if port == _shared_port and _on_shared_port is not None:
+        _stop(_on_shared_port)
     base_url = f"http://localhost:{port}"
     env = {**os.environ, "REFLEX_DB_URL": database_url, "RDV_PUBLIC_URL": base_url,
            "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
@@ -81,16 +86,27 @@ def running_app(database_url: str, data: Path, port: int | None = None, **enviro
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+    if port == _shared_port:
+        _on_shared_port = process
     try:
         wait_for(f"http://127.0.0.1:{port}/_health", process, log)
         _built_for = port
         yield base_url
     finally:
-        with contextlib.suppress(ProcessLookupError):  # a test may have killed it already
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        _stop(process)
+        if _on_shared_port is process:
+            _on_shared_port = None
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stops a server and its processes, unless a test (or a later server on its port) did already."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
 
 

@@ -9,12 +9,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from app_server import running_app
+from app_server import running_app, shared_port
 from fakes.ants_hub import FakeAntsHub
 from fakes.ban_server import FakeBan
 from fakes.microsoft_graph import FakeMicrosoft
 from fakes.oidc_provider import FakeFranceConnect
-from pg import free_port
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import col, select
 
@@ -111,8 +110,9 @@ def microsoft() -> Iterator[FakeMicrosoft]:
 def app_url(app_database_url: str, franceconnect: FakeFranceConnect, ban: FakeBan, ants_hub: FakeAntsHub,
             microsoft: FakeMicrosoft,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Migrates and seeds a fresh SQLite database, then serves the demo exactly as `make run` does."""
-    port = free_port()
+    """Migrates and seeds a fresh SQLite database, then serves the demo exactly as `make run` does, on the
+    shared port: the tests that start a server of their own, last, serve the frontend built for it."""
+    port = shared_port()
     franceconnect.redirect_uris.add(f"http://localhost:{port}/_auth/franceconnect/retour")
     microsoft.redirect_uris.add(f"http://localhost:{port}/_auth/outlook/retour")
     with running_app(
