@@ -44,7 +44,13 @@ from rdv_app.domain.slots import (
     validate_slot,
 )
 from rdv_app.metrics import SLOT_SEARCH, timed
-from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
+from rdv_app.services.availability.slot_inputs import (
+    MotifContext,
+    for_documents,
+    horizon,
+    load_search,
+    motif_context,
+)
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations.addresses import AddressSuggestion
@@ -178,6 +184,7 @@ class MotifDetails:
     organisation: OrganisationInfo
     timezone: str
     collectif: bool = False  # sessions to choose from instead of slots (rdv_app.services.online_booking.sessions)
+    documents_number: int = 1  # ANTS titles booked at once; `duration_in_min` is then the motif's times this
 
 
 # --------------------------------------------------------------------------- entry points
@@ -305,19 +312,20 @@ def organisations(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = N
 
 
 @boundary
-def motif_details(uow: UnitOfWork, motif_id: int) -> MotifDetails:
-    """The booked motif as the usager reads it (recap, conditions, confirmation)."""
+def motif_details(uow: UnitOfWork, motif_id: int, documents_number: int = 1) -> MotifDetails:
+    """The booked motif as the usager reads it (recap, conditions, confirmation), for `documents_number`
+    ANTS titles (`for_documents`: other motifs ignore it)."""
     motif = uow.session.get(Motif, motif_id)
     if motif is None or not (is_public_motif(motif) or is_public_collectif(motif)):
         raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
-    context = motif_context(uow, motif_id, motif.organisation_id)
+    context = for_documents(uow, motif_context(uow, motif_id, motif.organisation_id), documents_number)
     service = uow.session.get(Service, motif.service_id)
     return MotifDetails(
         id=motif_id, name=motif.name, service_name=service.name if service else "",
         location_type=motif.location_type, location_label=LOCATION_TYPE_LABELS[LocationType(motif.location_type)],
-        duration_in_min=motif.default_duration_in_min, restriction=(motif.restriction_for_rdv or "").strip() or None,
+        duration_in_min=motif.default_duration_in_min * context.documents_number, restriction=(motif.restriction_for_rdv or "").strip() or None,
         instruction=(motif.instruction_for_rdv or "").strip() or None, organisation=_info(context.organisation),
-        timezone=context.organisation.time_zone, collectif=motif.collectif)
+        timezone=context.organisation.time_zone, collectif=motif.collectif, documents_number=context.documents_number)
 
 
 @boundary
@@ -334,12 +342,13 @@ def lieu_card(uow: UnitOfWork, motif_id: int, lieu_id: int) -> tuple[str, str]:
 @boundary
 @timed(SLOT_SEARCH, kind="public")
 def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | None = None,
-         now: datetime | None = None, sector: SectorAddress | None = None) -> PublicWeek:
+         now: datetime | None = None, sector: SectorAddress | None = None, documents_number: int = 1) -> PublicWeek:
     """Seven days of bookable start times from `from_day` (default: today), one button per start.
 
     Days outside the booking window are marked closed; an empty week gives the next availability. With
-    the usager's address, a motif sectorised by agent offers only the sector's agents' plages."""
-    context = _public_context(uow, motif_id)
+    the usager's address, a motif sectorised by agent offers only the sector's agents' plages. For several
+    ANTS titles (`documents_number`), the slots last the motif's duration times that number."""
+    context = for_documents(uow, _public_context(uow, motif_id), documents_number)
     return motif_week(uow, context, lieu_id, from_day, now, agent_ids=sector_agents(uow, context, sector))
 
 
@@ -378,11 +387,12 @@ def motif_week(uow: UnitOfWork, context: MotifContext, lieu_id: int | None, from
 
 @boundary
 def slot_offered(uow: UnitOfWork, motif_id: int, lieu_id: int | None, starts_at: datetime,
-                 now: datetime | None = None, sector: SectorAddress | None = None) -> bool:
+                 now: datetime | None = None, sector: SectorAddress | None = None, documents_number: int = 1) -> bool:
     """Whether the usager may book this start, as the engine that confirms the booking decides: a start
-    from an edited or stale address (past, at night, beyond the booking window) is not offered."""
+    from an edited or stale address (past, at night, beyond the booking window) is not offered; nor, for
+    several ANTS titles, a start without time for all of them."""
     now = now or clock.now()
-    context = _public_context(uow, motif_id)
+    context = for_documents(uow, _public_context(uow, motif_id), documents_number)
     day = starts_at.astimezone(context.time_zone).date()
     if not now.astimezone(context.time_zone).date() <= day <= horizon(context, Searcher.USAGER, now):
         return False
