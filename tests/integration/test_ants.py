@@ -38,6 +38,7 @@ from rdv_app.domain.events import Actor, Change, RdvChanged, RecordChanged
 from rdv_app.domain.off_days import holidays_between
 from rdv_app.notify import ants as ants_sync
 from rdv_app.notify.worker import Worker
+from rdv_app.services.errors import NotFound, PermissionDenied
 from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import public_search
 from rdv_app.services.rdv import lifecycle
@@ -561,3 +562,90 @@ def test_the_agents_usager_form_checks_the_number_with_ants(db_url: str, mairies
         assert uow.session.get(Usager, saved.usager_id).ants_pre_demande_number == "PASSE12345"  # type: ignore[union-attr]
         edited = usager_form.usager_form(uow, mairies.admin, mairies.org, saved.usager_id)
     assert edited.values.ants_pre_demande_number == "PASSE12345"
+
+
+# --------------------------------------------------------------------------- numbers in the agents' form, relatives
+
+
+def _used_elsewhere(hub: FakeAntsHub, number: str) -> None:
+    hub.numbers[number] = "validated"
+    hub.appointments[number] = [{"meeting_point": "Mairie de Lille", "meeting_point_id": "3",
+                                 "appointment_date": "2030-01-01 10:00:00",
+                                 "management_url": "https://rdv.exemple.fr/r/42"}]
+
+
+def test_the_agents_form_checks_the_number_live_as_the_booking_does(db_url: str, mairies: Mairies,
+                                                                    hub: FakeAntsHub) -> None:
+    """RDV-SP's on_rdv_mairie_spec: format, upper case, already used, consumed, API error."""
+    hub.numbers |= {"PASSE12345": "validated", "CONSUMED12": "consumed"}
+    _used_elsewhere(hub, "USEDAGAIN1")
+    before = snapshot(db_url)
+
+    def check(typed: str, usager_id: int | None = None) -> ants_service.NumberVerdict:
+        with UnitOfWork(db_url, read_only=True) as uow:
+            return usager_form.check_ants_number(uow, mairies.admin, mairies.org, usager_id, typed)
+
+    assert check("abc-12") == ants_service.NumberVerdict("ABC-12", error=ants.FORMAT_ERROR)
+    assert hub.calls == []  # the format first
+    assert check(" passe12345 ") == ants_service.NumberVerdict("PASSE12345")
+    assert check("consumed12").error == "Ce numéro de pré-demande ANTS correspond à un dossier déjà instruit."
+    used = check("usedagain1")
+    assert used.error is None and used.warning_link == "https://rdv.exemple.fr/r/42"
+    assert used.warning is not None and "Mairie de Lille" in used.warning
+    hub.fail_next = 1
+    assert check("PASSE12345").error == ants.UNEXPECTED_ERROR
+    calls = len(hub.calls)
+    assert check("abcde12345", mairies.usager) == ants_service.NumberVerdict("ABCDE12345")  # hers: not asked again
+    assert len(hub.calls) == calls
+    assert check("") == ants_service.NumberVerdict("")
+    assert snapshot(db_url) == before  # checking writes nothing
+
+
+def test_the_live_check_is_refused_outside_the_agents_organisations(db_url: str, mairies: Mairies,
+                                                                    hub: FakeAntsHub, uow: UnitOfWork) -> None:
+    plain_org = make.organisation(uow.session, make.territory(uow.session, "59", "Nord"), "PMI Lille", "pmi-lille")
+    stranger = make.agent(uow.session, "agent@pmi-lille.test", "Max", "Autre", organisation=plain_org, role="admin")
+    uow.commit()
+    stranger_id = stranger.id
+    with UnitOfWork(db_url, read_only=True) as unit, pytest.raises(PermissionDenied):
+        usager_form.check_ants_number(unit, stranger_id, mairies.org, mairies.usager, "PASSE12345")  # type: ignore[arg-type]
+    assert hub.calls == []
+
+
+def test_a_relative_has_a_number_of_their_own_in_the_agents_form_and_the_booking(db_url: str, mairies: Mairies,
+                                                                                hub: FakeAntsHub) -> None:
+    hub.numbers |= {"ENFANT1234": "validated", "CONSUMED12": "consumed", "ENFANT5678": "validated"}
+    _used_elsewhere(hub, "USEDAGAIN1")
+
+    def relative(number: str) -> usager_form.UsagerForm:
+        return usager_form.UsagerForm(kind="proche", usager=usager_form.UsagerFields(
+            first_name="Léo", last_name="Dupont", ants_pre_demande_number=number), responsible_id=mairies.usager)
+
+    before = snapshot(db_url)
+    with UnitOfWork(db_url) as uow, pytest.raises(usager_form.UsagerFormInvalid) as refused:
+        usager_form.save_usager(uow, mairies.admin, mairies.org, None, relative("consumed12"))
+    assert refused.value.errors == {"ants_pre_demande_number":
+                                    "Ce numéro de pré-demande ANTS correspond à un dossier déjà instruit."}
+    with UnitOfWork(db_url) as uow, pytest.raises(usager_form.DuplicateWarnings) as warned:
+        usager_form.save_usager(uow, mairies.admin, mairies.org, None, relative("usedagain1"))
+    assert warned.value.duplicates[0].key == "ants_pre_demande_number"
+    assert snapshot(db_url) == before
+    with UnitOfWork(db_url) as uow:
+        relative_id = usager_form.save_usager(uow, mairies.admin, mairies.org, None, relative("enfant1234")).usager_id
+    with UnitOfWork(db_url, read_only=True) as uow:
+        shown = usager_form.usager_form(uow, mairies.admin, mairies.org, relative_id)
+        assert (shown.kind, shown.values.ants_pre_demande_number) == ("proche", "ENFANT1234")
+        assert uow.session.get(Usager, mairies.usager).ants_pre_demande_number == "ABCDE12345"  # type: ignore[union-attr]
+        assert usager_form.check_ants_number(uow, mairies.admin, mairies.org, relative_id, "ENFANT1234") == \
+            ants_service.NumberVerdict("ENFANT1234")
+        # The usager booking a passport for her son is asked his number, not hers.
+        assert ants_service.booking_number(uow, mairies.usager, relative_id, mairies.passport) == \
+            ants_service.NumberNeed(True, "ENFANT1234")
+    with UnitOfWork(db_url) as uow:
+        assert ants_service.save_booking_number(uow, mairies.usager, relative_id, " enfant5678 ") == "ENFANT5678"
+    with UnitOfWork(db_url, read_only=True) as uow:
+        assert uow.session.get(Usager, relative_id).ants_pre_demande_number == "ENFANT5678"  # type: ignore[union-attr]
+        assert uow.session.get(Usager, mairies.usager).ants_pre_demande_number == "ABCDE12345"  # type: ignore[union-attr]
+        # Someone else's relative is nobody to her.
+        with pytest.raises(NotFound):
+            ants_service.booking_number(uow, relative_id, mairies.usager, mairies.passport)
