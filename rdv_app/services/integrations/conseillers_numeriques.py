@@ -229,8 +229,10 @@ RESIN_MOTIF_KEY = "public_office:Accompagnement individuel"
 
 @boundary
 def resin_target(uow: UnitOfWork, external_ids: list[str]) -> str:
-    """Where the Rés'In network's link `/resin/<ids>` leads: "Accompagnement individuel" at the one structure
-    named (its public booking), or across the CN territory when it names several or none we know."""
+    """Where the Rés'In network's link `/resin/<ids>` leads (integrations.md section 2): "Accompagnement
+    individuel" at the one structure named (its public booking); at the structures named when it names
+    several we know (the search of the CN territory, offering their organisations only); across the CN
+    territory when it names none we know."""
     query = urlencode({"motif": RESIN_MOTIF_KEY})
     found = uow.session.exec(
         select(Organisation.id).join(Territory, col(Territory.id) == Organisation.territory_id)
@@ -238,7 +240,11 @@ def resin_target(uow: UnitOfWork, external_ids: list[str]) -> str:
         .order_by(col(Organisation.id))).all()
     if len(found) == 1:
         return f"/org/{found[0]}?{query}"
-    return f"/prendre_rdv?{urlencode({'departement': cn.TERRITORY_NUMBER})}&{query}"
+    territory = {"departement": cn.TERRITORY_NUMBER}
+    if found:
+        known = uow.session.exec(select(Organisation.external_id).where(col(Organisation.id).in_(found))).all()
+        territory["structures"] = ",".join(sorted(external_id for external_id in known if external_id))
+    return f"/prendre_rdv?{urlencode(territory)}&{query}"
 
 
 @boundary

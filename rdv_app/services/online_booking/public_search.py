@@ -61,6 +61,9 @@ from rdv_app.services.organisation import sectors
 WEEK = 7
 _FIRST_WINDOW_DAYS = 14
 _DEPARTEMENT = re.compile(r"^(?:\d{2}|2[AaBb]|97\d)$")
+# A territory that is no département has letters for a number ("CN": Conseillers Numériques; "MA"): its links
+# (`/resin/<ids>`) name it; a person does not type it, but it is found all the same.
+_NAMED_TERRITORY = re.compile(r"^[A-Za-z]{2,3}$")
 _POSTCODE = re.compile(r"^\d{5}$")
 _LOCATION_KEYWORDS = {LocationType.PHONE.value: "téléphone", LocationType.HOME.value: "domicile",
                       LocationType.VISIO.value: "visio"}
@@ -76,6 +79,9 @@ class PublicScope:
     territory_id: int
     organisation_id: int | None = None
     sector: SectorAddress | None = None
+    # Some organisations of the territory only: the structures a partner's link names (the Rés'In network's
+    # `/resin/<ids>`, integrations.md section 2).
+    organisation_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,7 +204,7 @@ def find_place(uow: UnitOfWork, text: str) -> Place:
         number = value[:3] if value.startswith("97") else value[:2]
         if value.startswith("20"):  # Corsica: 200xx-201xx are in 2A, 202xx-206xx in 2B
             number = "2A" if value[:3] in ("200", "201") else "2B"
-    elif _DEPARTEMENT.match(value):
+    elif _DEPARTEMENT.match(value) or _NAMED_TERRITORY.match(value):
         number = value.upper()
     else:
         raise DomainError(PLACE_ERROR, "place")
@@ -215,6 +221,15 @@ def organisation_info(uow: UnitOfWork, organisation_id: int) -> OrganisationInfo
     if organisation is None:
         raise NotFound("Cette organisation n'existe pas ou plus. Vérifiez le lien que vous avez reçu.")
     return _info(organisation)
+
+
+@boundary
+def structures(uow: UnitOfWork, territory_id: int, external_ids: list[str]) -> list[OrganisationInfo]:
+    """The organisations of the territory with these external ids (a partner's names for them), by name."""
+    rows = uow.session.exec(select(Organisation).where(
+        Organisation.territory_id == territory_id, col(Organisation.external_id).in_(external_ids[:50]))
+        .order_by(col(Organisation.name))).all()
+    return [_info(o) for o in rows]
 
 
 @boundary
@@ -440,6 +455,8 @@ def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) 
                             Organisation.territory_id == scope.territory_id)))
     if scope.organisation_id is not None:
         condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
+    if scope.organisation_ids is not None:
+        condition = sa.and_(condition, col(Motif.organisation_id).in_(scope.organisation_ids))
     found = offered_motifs(uow, condition, now) + sessions.motifs_with_open_sessions(uow, condition, now or clock.now())
     return sectors.offered_in_sectors(uow, scope.territory_id, sorted(found, key=lambda m: (m.name, require_id(m))),
                                       scope.sector)
