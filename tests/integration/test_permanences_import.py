@@ -79,11 +79,11 @@ def test_good_entries_become_lieux_and_every_other_is_reported(db_url: str, uow:
                                     "Bus numérique (Médiathèque)"]
     assert report.problems == [
         (3, "permanence déjà présente entrée 1 : entrée ignorée"),
+        (4, f"structure {UNKNOWN_STRUCTURE} inconnue : importez d'abord ses conseillers (import-conseillers)"),
         (5, "valeur manquante : commune"),
         (6, "« code_postal » doit comporter 5 chiffres"),
         (7, "une permanence doit être un objet JSON"),
         (8, "« structureId » n'est pas un identifiant de 24 caractères hexadécimaux"),
-        (4, f"structure {UNKNOWN_STRUCTURE} inconnue : importez d'abord ses conseillers (import-conseillers)"),
     ]
     assert _lieux(db_url, structures[STRUCTURE_A])[1:] == [
         ("Permanence de l'hôtel de ville", "1 Place des Héros 62000 Arras", 50.29, 2.78),

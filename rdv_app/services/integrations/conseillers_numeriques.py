@@ -283,6 +283,7 @@ def import_permanences(uow: UnitOfWork, text: str, *, locate: Any = addresses.lo
             report.lieux_kept += 1
             continue
         work.append((entry, organisation, lieu))
+    report.problems.sort()
     places = {entry.entry: locate(entry.address) for entry, _, _ in work}  # before any write
     now = clock.now()
     for entry, organisation, lieu in work:
