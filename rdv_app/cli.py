@@ -14,6 +14,9 @@ uses them).
 - restore FILE: the snapshot into the configured database, which must be empty;
 - import-conseillers FILE.csv: the "embauches.csv" export of the Conseillers Numériques back office
   (structures, their lieux and motifs, conseillers invited as admins); prints what it did and the lines
+  it could not import. Running it again changes nothing already imported;
+- import-permanences FILE.json: the Conseillers Numériques' permanences (nom, adresse, commune,
+  code_postal, structureId) as geocoded lieux of their structures; prints what it did and the entries
   it could not import. Running it again changes nothing already imported.
 
 `serve` stays a small supervisor: the database work runs in a child process, so that the launcher does
@@ -124,11 +127,12 @@ def bootstrap(email: str, base_url: str) -> int:
     return 0
 
 
-def import_conseillers(file: Path) -> int:
+def import_conseillers(file: Path, permanences: bool = False) -> int:
+    """`import-conseillers FILE.csv`, or with `permanences` `import-permanences FILE.json`."""
     from rdv_app.db.migrate import upgrade
     from rdv_app.db.uow import UnitOfWork
     from rdv_app.services.errors import DomainError
-    from rdv_app.services.integrations.conseillers_numeriques import import_conseillers as run_import
+    from rdv_app.services.integrations import conseillers_numeriques as cn
 
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -138,11 +142,11 @@ def import_conseillers(file: Path) -> int:
     upgrade()
     try:
         with UnitOfWork() as uow:
-            report = run_import(uow, text)
+            lines = (cn.import_permanences(uow, text) if permanences else cn.import_conseillers(uow, text)).lines()
     except DomainError as refusal:
         print(refusal.message, file=sys.stderr)
         return 1
-    print("\n".join(report.lines()))
+    print("\n".join(lines))
     return 0
 
 
@@ -266,6 +270,8 @@ def main() -> int:
     restore_parser.add_argument("file", type=Path)
     import_parser = sub.add_parser("import-conseillers")
     import_parser.add_argument("file", type=Path)
+    permanences_parser = sub.add_parser("import-permanences")
+    permanences_parser.add_argument("file", type=Path)
     serve_parser = sub.add_parser("serve")
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
@@ -280,8 +286,8 @@ def main() -> int:
         return worker.main([args.database_url] if args.database_url else [])
     if args.command in ("backup", "restore"):
         return backup_or_restore(args.command, args.file)
-    if args.command == "import-conseillers":
-        return import_conseillers(args.file)
+    if args.command in ("import-conseillers", "import-permanences"):
+        return import_conseillers(args.file, permanences=args.command == "import-permanences")
     base_url = os.environ.get("RDV_PUBLIC_URL", "http://localhost:3000").rstrip("/")
     if args.command == "bootstrap":
         return bootstrap(args.email, base_url)

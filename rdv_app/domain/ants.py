@@ -194,3 +194,11 @@ def slot_request(meeting_point_ids: list[str], start_date: str | None, end_date:
         raise HubRequestError(f"documents_number must be between 1 and {MAX_DOCUMENTS}")
     ids = tuple(dict.fromkeys(int(value) for value in meeting_point_ids if value.isdigit() and len(value) < 12))
     return SlotRequest(ids, first_day, last_day, chosen, documents)
+
+
+def documents_in_link(value: str | None) -> int:
+    """The number of titles a booking link from the hub carries (`documents`), 1 when absent or not a
+    number the hub could have sent (1 to MAX_DOCUMENTS)."""
+    text = (value or "").strip()
+    count = int(text) if text.isdigit() and len(text) < 3 else 1
+    return count if 1 <= count <= MAX_DOCUMENTS else 1

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from rdv_app.domain import limits
 
 COLUMNS = ("ID conseiller", "prenom", "nom", "Compte activé", "ID long Structure", "Dénomination",
            "Adresse de la structure")
@@ -105,3 +109,85 @@ def unique_name(wanted: str, city: str, taken: set[str]) -> str:
     while f"{wanted} ({number})".lower() in taken:
         number += 1
     return f"{wanted} ({number})"
+
+
+# --------------------------------------------------------------------------- the permanences JSON
+
+
+PERMANENCE_KEYS = ("nom", "adresse", "commune", "code_postal", "structureId")
+_POSTCODE_ONLY = re.compile(r"\d{5}")
+
+
+@dataclass(frozen=True)
+class PermanenceEntry:
+    """One permanence of a structure (integrations.md section 2: `nom`, `adresse`, `commune`,
+    `code_postal`, `structureId`), a lieu of its organisation; `entry` counts from 1 in the file."""
+
+    entry: int
+    structure_id: str
+    name: str
+    street: str
+    postcode: str
+    city: str
+
+    @property
+    def address(self) -> str:
+        """As the Base Adresse Nationale writes it, and as the lieu keeps it when it is not found there."""
+        return f"{self.street} {self.postcode} {self.city}"
+
+
+def _structure_id(value: Any) -> str:
+    """The structure's ObjectId, plain or in MongoDB's extended JSON (`{"$oid": "…"}`)."""
+    if isinstance(value, dict):
+        value = value.get("$oid", "")
+    return str(value).strip().lower() if isinstance(value, str) else ""
+
+
+def read_permanences(text: str) -> tuple[list[PermanenceEntry], list[RowProblem]]:
+    """The permanences to import and the problems found, by entry number (the first entry is 1; 0 is the
+    file itself). A permanence met twice (same structure, same name) is imported once."""
+    try:
+        data = json.loads(text.lstrip("\ufeff"))
+    except ValueError as error:
+        line = getattr(error, "lineno", None)
+        where = f" (ligne {line})" if line else ""
+        return [], [RowProblem(0, f"le fichier n'est pas un JSON valide{where}")]
+    if not isinstance(data, list):
+        return [], [RowProblem(0, "le fichier doit contenir une liste de permanences")]
+    entries: list[PermanenceEntry] = []
+    problems: list[RowProblem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, raw in enumerate(data, start=1):
+        if not isinstance(raw, dict):
+            problems.append(RowProblem(index, "une permanence doit être un objet JSON"))
+            continue
+        values = {key: raw.get(key) for key in PERMANENCE_KEYS}
+        texts = {key: " ".join(value.split()) if isinstance(value, str) else "" for key, value in values.items()}
+        structure_id = _structure_id(values["structureId"])
+        empty = [key for key in PERMANENCE_KEYS[:4] if not texts[key]] + ([] if values["structureId"] else
+                                                                        ["structureId"])
+        if empty:
+            problems.append(RowProblem(index, "valeur manquante : " + ", ".join(empty)))
+            continue
+        if not _OBJECT_ID.fullmatch(structure_id):
+            problems.append(RowProblem(index, "« structureId » n'est pas un identifiant de 24 caractères "
+                                              "hexadécimaux"))
+            continue
+        if not _POSTCODE_ONLY.fullmatch(texts["code_postal"]):
+            problems.append(RowProblem(index, "« code_postal » doit comporter 5 chiffres"))
+            continue
+        if len(texts["nom"]) > limits.LABEL:
+            problems.append(RowProblem(index, f"« nom » dépasse {limits.LABEL} caractères"))
+            continue
+        entry = PermanenceEntry(index, structure_id, texts["nom"], texts["adresse"], texts["code_postal"],
+                                texts["commune"])
+        if len(entry.address) > limits.ADDRESS:
+            problems.append(RowProblem(index, f"l'adresse dépasse {limits.ADDRESS} caractères"))
+            continue
+        key = (structure_id, entry.name.casefold())
+        if key in seen:
+            problems.append(RowProblem(index, f"permanence déjà présente entrée {seen[key]} : entrée ignorée"))
+            continue
+        seen[key] = index
+        entries.append(entry)
+    return entries, problems

@@ -79,6 +79,36 @@ def _notes(prefix: str) -> rx.Component:
                    rx.fragment())
 
 
+def _ants_number() -> rx.Component:
+    """The usager's own pre-demande number (a relative's too), checked with ANTS as the agent leaves it."""
+    field_id = _id("", "ants_pre_demande_number")
+    return rx.box(
+        input_field(field_id, "Numéro de pré-demande ANTS (facultatif)",
+                    initial=_at(S.values, "ants_pre_demande_number"), key=S.form_key.to_string() + "-" + S.ants_key.to_string(),
+                    on_change=lambda value: S.set_value("ants_pre_demande_number", value),
+                    on_blur=S.check_ants_number, error=_at(S.errors, "ants_pre_demande_number"),
+                    hint="10 chiffres et lettres ; vérifié auprès de l'ANTS dès que vous quittez le champ.",
+                    required=False, auto_complete="off", max_length=20),
+        rx.el.div(
+            rx.cond(S.ants_checking, rx.hstack(rx.spinner(size="1"), rx.text("Vérification auprès de l'ANTS…"),
+                                               align="center"), rx.fragment()),
+            rx.cond((S.ants_checked != "") & (_at(S.errors, "ants_pre_demande_number") == "")
+                    & (S.ants_warning == "") & ~S.ants_checking,
+                    rx.text("Numéro reconnu par l'ANTS.", color=styles.var("success"), font_weight="600"),
+                    rx.fragment()),
+            rx.cond(S.ants_warning != "",
+                    rx.box(rx.text(S.ants_warning),
+                           rx.link("Voir ce rendez-vous", href=S.ants_warning_link, is_external=True,
+                                   underline="always"),
+                           rx.text("Vous devrez confirmer ce numéro en enregistrant la fiche.", class_name="field-hint"),
+                           class_name="warning-box"),
+                    rx.fragment()),
+            role="status",
+        ),
+        width="100%",
+    )
+
+
 def _toggled(toggle: str, field: rx.Component) -> rx.Component:
     return rx.cond(_at(S.toggles, toggle), field, rx.fragment())
 
@@ -160,10 +190,7 @@ def _responsible_fields(prefix: str) -> rx.Component:
             _toggled("enable_number_of_children_field",
                      _text(prefix, "number_of_children", "Nombre d'enfants", type_="number", min="0", max="15")),
             _toggled("enable_logement_field", _select(prefix, "logement", "Logement", LOGEMENT_LABELS)),
-            *([] if prefix else [_toggled("ants", _text(
-                "", "ants_pre_demande_number", "Numéro de pré-demande ANTS (facultatif)",
-                hint="10 chiffres et lettres ; vérifié auprès de l'ANTS à l'enregistrement.", auto_complete="off",
-                max_length=20))]),
+            *([] if prefix else [_toggled("ants", _ants_number())]),
             **grid,
         ),
         _notes(prefix),
@@ -176,6 +203,7 @@ def _relative_fields() -> rx.Component:
             _text("", "first_name", "Prénom", required=True, locked=S.franceconnect, auto_complete="off"),
             _text("", "last_name", "Nom d'usage", required=True, auto_complete="off"),
             _text("", "birth_date", "Date de naissance (facultatif)", type_="date", locked=S.franceconnect),
+            _toggled("ants", _ants_number()),
             columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
         ),
         _notes(""),

@@ -57,8 +57,9 @@ ADDRESS_DEBOUNCE_SECONDS = 0.3
 ADDRESS_UNAVAILABLE = ("La recherche d'adresses ne répond pas pour l'instant. Réessayez dans quelques instants, "
                        "ou contactez directement le service concerné.")
 
-# Query parameters, in the order of the steps.
-PARAMS = ("departement", "adresse", "commune", "rue", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
+# Query parameters, in the order of the steps; `documents` (the ANTS titles booked at once, from the hub's
+# link) first, so that no change of choice drops it.
+PARAMS = ("documents", "departement", "structures", "adresse", "commune", "rue", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
 AFTER = {name: PARAMS[index + 1:] for index, name in enumerate(PARAMS)}
 
 
@@ -206,6 +207,7 @@ class BookingPage:
     starts_at: datetime | None = None
     for_usager_id: int | None = None
     session_id: int | None = None  # a collective motif: the session whose seat is booked
+    documents_number: int = 1  # ANTS titles booked at once (the hub's link): the slots last that many times longer
     prescripteur_href: str = ""  # "Je suis un prescripteur", where motifs are open to prescripteurs
     sector: SectorAddress | None = None  # the usager's address, in a sectorised territory
     address_label: str = ""  # as chosen among the suggestions
@@ -248,6 +250,7 @@ class BookingPage:
                 return
             scope = PublicScope(found.territory_id)
             self.scope_title = f"{found.name} ({found.departement_number})"
+            scope = self._structures(uow, scope)
             if public_search.asks_address(uow, scope):
                 scope = self._address(uow, scope)
                 if self.step:
@@ -265,6 +268,20 @@ class BookingPage:
         if not self._slot(uow):
             return
         self._after_slot(uow)
+
+    def _structures(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
+        """A partner's link naming some structures of the territory (`structures`: their external ids,
+        comma-separated; the Rés'In network's): only their organisations are offered. Ids we do not know are
+        left out; when none is known, the whole territory is."""
+        external_ids = [part.strip() for part in self.params.get("structures", "").split(",") if part.strip()]
+        if not external_ids:
+            return scope
+        known = public_search.structures(uow, scope.territory_id, external_ids)
+        if not known:
+            self.params.pop("structures", None)
+            return scope
+        self.summary.append(Recap("Structures" if len(known) > 1 else "Structure", ", ".join(o.name for o in known)))
+        return PublicScope(scope.territory_id, organisation_ids=tuple(o.id for o in known))
 
     def _address(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
         """In a sectorised territory, the usager's address (`adresse`, `commune`, `rue`: a Base Adresse
@@ -365,12 +382,17 @@ class BookingPage:
 
     def _slot(self, uow: UnitOfWork) -> bool:
         assert self.motif_id is not None
-        details = public_search.motif_details(uow, self.motif_id)
+        details = public_search.motif_details(uow, self.motif_id, ants.documents_in_link(self.params.get("documents")))
         if details.collectif:
             return self._session(uow, details)
+        self.documents_number = details.documents_number
+        if details.documents_number > 1:
+            self.summary.append(Recap("Demandes de titres", f"{details.documents_number} (rendez-vous de "
+                                                             f"{details.duration_in_min} minutes)"))
         starts_at = _instant(self.params.get("creneau"))
         if starts_at is not None and public_search.slot_offered(uow, self.motif_id, self.lieu_id, starts_at,
-                                                                                    sector=self.sector):
+                                                                sector=self.sector,
+                                                                documents_number=self.documents_number):
             self.starts_at = starts_at
             self.summary.append(Recap("Date", datefmt.long_datetime(starts_at, details.timezone)))
             return True
@@ -383,7 +405,7 @@ class BookingPage:
         if self.params.get("indisponible"):
             self.notice = lifecycle.SLOT_TAKEN
         week = public_search.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
-                                  sector=self.sector)
+                                  sector=self.sector, documents_number=self.documents_number)
         self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
         self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
             TimeButton(label, self.url(creneau=iso), f"{d.label} à {label}") for iso, label in d.times])
@@ -492,7 +514,7 @@ STEP_TITLES = {
 # What the state keeps of a `BookingPage` for the handlers, and not for the browser.
 _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif_id": "_motif_id",
          "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id", "sector": "_sector",
-         "session_id": "_session_id"}
+         "session_id": "_session_id", "documents_number": "_documents_number"}
 
 
 class PublicBookingState(UsagerSessionChecked, rx.State):
@@ -586,6 +608,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     _starts_at: datetime | None = None
     _for_usager_id: int | None = None
     _session_id: int | None = None
+    _documents_number: int = 1
     _session_checked_at: float = 0.0
     _revocations_seen: int = 0
 
@@ -820,7 +843,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
                 return
         choice = dict(motif_id=self._motif_id, starts_at=self._starts_at, lieu_id=self._lieu_id,
                       booking_key=self._params.get("cle", ""), for_usager_id=self._for_usager_id,
-                      accepted_conditions=self.accepted, sector=self._sector)
+                      accepted_conditions=self.accepted, sector=self._sector,
+                      documents_number=self._documents_number)
         uow = UnitOfWork()
         session_id = self._session_id
         try:

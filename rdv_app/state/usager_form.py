@@ -20,6 +20,7 @@ from rdv_app import routes
 from rdv_app.blocking import within
 from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import ants
 from rdv_app.domain.enums import UsagerKind
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations import addresses
@@ -122,6 +123,14 @@ class UsagerFormState(OrganisationPageState, AgentState):
     _address_asked: int = 0
     _matches: list[int | None] = []
 
+    # The pre-demande number, checked with ANTS as the agent leaves the field (integrations.md 1d): the
+    # error goes under the field, a number already used for another RDV is a warning (confirmed at saving).
+    ants_checking: rx.Field[bool] = rx.field(False)
+    ants_checked: rx.Field[str] = rx.field("")  # the number the messages are about
+    ants_warning: rx.Field[str] = rx.field("")
+    ants_warning_link: rx.Field[str] = rx.field("")
+    ants_key: rx.Field[int] = rx.field(0)  # a new value shown in the field (upper-cased) mounts a fresh input
+
     if TYPE_CHECKING:  # the argument of routes.USAGER_EDIT, a var Reflex adds to every state
         usager_edit_id: str
 
@@ -165,6 +174,10 @@ class UsagerFormState(OrganisationPageState, AgentState):
         self.errors = dict.fromkeys(ERROR_KEYS, "")
         self.form_error = ""
         self.duplicates, self.warned, self._matches = [], False, []
+        self._forget_ants_check()
+
+    def _forget_ants_check(self) -> None:
+        self.ants_checked = self.ants_warning = self.ants_warning_link = ""
 
     def _touch(self, key: str) -> None:
         """A change makes the warnings stale (they were about other values), and the field's error."""
@@ -186,6 +199,35 @@ class UsagerFormState(OrganisationPageState, AgentState):
         if field in self.values:
             self.values = {**self.values, field: str(value)}
             self._touch(field)
+            if field == "ants_pre_demande_number" and ants.normalized_number(str(value)) != self.ants_checked:
+                self._forget_ants_check()
+
+    @event
+    async def check_ants_number(self, value: str):
+        """Leaving the pre-demande number's field: the number is upper-cased and checked with ANTS at once,
+        through the same service rules as at saving."""
+        typed = str(value or "")
+        if (self.ants_checking or not self.loaded_for or self.loaded_for != self._expected()
+                or not self.toggles.get("ants") or ants.normalized_number(typed) == self.ants_checked):
+            return
+        self.ants_checking = True
+        yield
+        assert self._agent_id is not None
+        who, usager_id = (self._agent_id, int(self.current_org_id)), self._usager_id
+        try:
+            verdict = await within(UnitOfWork(read_only=True), lambda uow: usager_form.check_ants_number(
+                uow, *who, usager_id, typed))
+        except DomainError as exc:
+            self.form_error = exc.message
+            return
+        finally:
+            self.ants_checking = False
+        if verdict.number != typed:
+            self.ants_key += 1
+        self.values = {**self.values, "ants_pre_demande_number": verdict.number}
+        self.errors = {**self.errors, "ants_pre_demande_number": verdict.error or ""}
+        self.ants_checked = verdict.number
+        self.ants_warning, self.ants_warning_link = verdict.warning or "", verdict.warning_link or ""
 
     @event
     def set_responsible_value(self, field: str, value: str):

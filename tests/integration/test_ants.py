@@ -15,6 +15,7 @@ import time as wall_time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import factories as make
@@ -26,9 +27,10 @@ from pg import free_port
 from reflex.config import reload_config
 from sqlmodel import Session, col, select
 
+from rdv_app import routes
 from rdv_app.api.http import http_routes
 from rdv_app.db.engine import get_engine
-from rdv_app.db.models import MotifCategory, OutboxMessage, Receipt, Usager
+from rdv_app.db.models import MotifCategory, OutboxMessage, Rdv, Receipt, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import ants, clock
 from rdv_app.domain.enums import Channel, OutboxStatus, RdvStatus, WebhookSubscription
@@ -36,9 +38,12 @@ from rdv_app.domain.events import Actor, Change, RdvChanged, RecordChanged
 from rdv_app.domain.off_days import holidays_between
 from rdv_app.notify import ants as ants_sync
 from rdv_app.notify.worker import Worker
+from rdv_app.services.errors import NotFound, PermissionDenied
 from rdv_app.services.integrations import ants as ants_service
+from rdv_app.services.online_booking import public_search
 from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_form
+from rdv_app.state.public_booking import BookingPage, Recap
 
 PARIS = ZoneInfo("Europe/Paris")
 EDITOR_TOKEN = "jeton-du-hub-de-test"
@@ -185,7 +190,7 @@ def test_slots_come_from_the_engine_in_local_time_with_the_hubs_literal_z(editor
     assert found[str(mairies.closed)] == []
     callback = found[str(mairies.seclin)][0]["callback_url"]
     nine = datetime.combine(day, time(9), PARIS).astimezone(UTC)
-    assert f"/org/{mairies.org}?motif={mairies.cni}&lieu={mairies.seclin}&creneau=" in callback
+    assert f"/org/{mairies.org}?documents=1&motif={mairies.cni}&lieu={mairies.seclin}&creneau=" in callback
     assert datetime.fromisoformat(callback.split("creneau=")[1].replace("%3A", ":").replace("%2B", "+")) == nine
 
 
@@ -193,6 +198,70 @@ def test_documents_number_multiplies_the_duration(editor: str, mairies: Mairies)
     found = _slots(editor, [mairies.seclin, mairies.lille], mairies.day, mairies.day, documents=2)
     assert _times(found[str(mairies.seclin)]) == [f"{mairies.day.isoformat()}T09:00Z"]
     assert _times(found[str(mairies.lille)]) == [f"{mairies.day.isoformat()}T12:{m}Z" for m in ("00", "30")]
+
+
+def _open_callback(db_url: str, callback: str, usager_id: int | None = None) -> BookingPage:
+    """The booking page the hub's link opens, worked out as the page's `load` does."""
+    address = urlsplit(callback)
+    page = BookingPage(params={k: v[-1] for k, v in parse_qs(address.query).items()},
+                       base=routes.PUBLIC_BOOKING, usager_id=usager_id)
+    with UnitOfWork(db_url, read_only=True) as uow:
+        page.open(uow, address.path)
+    return page
+
+
+def test_the_callback_link_books_the_documents_number_times_the_motif(editor: str, mairies: Mairies,
+                                                                      db_url: str) -> None:
+    """integrations.md 1a: the slot the hub shows for 2 titles opens a booking of 2 × 30 minutes."""
+    local = mairies.day.isoformat()
+    found = _slots(editor, [mairies.seclin], mairies.day, mairies.day, documents=2)[str(mairies.seclin)]
+    assert _times(found) == [f"{local}T09:00Z"]
+    page = _open_callback(db_url, found[0]["callback_url"], mairies.usager)
+    nine = datetime.combine(mairies.day, time(9), PARIS).astimezone(UTC)
+    assert page.starts_at == nine and page.documents_number == 2
+    assert Recap("Demandes de titres", "2 (rendez-vous de 60 minutes)") in page.summary
+    # 9:30 leaves no time for two titles before the plage ends: the week offers 9:00 only.
+    half_past = _slots(editor, [mairies.seclin], mairies.day, mairies.day)[str(mairies.seclin)][1]["callback_url"]
+    late = _open_callback(db_url, half_past.replace("documents=1", "documents=2") + f"&semaine={local}",
+                          mairies.usager)
+    assert (late.step, late.notice, late.starts_at) == ("creneau", public_search.SLOT_NOT_OFFERED, None)
+    day_shown = next(d for d in late.days if any(t.label == "09h00" for t in d.times))
+    assert [t.label for t in day_shown.times] == ["09h00"]
+    with UnitOfWork(db_url) as uow:
+        booked = lifecycle.book_rdv(uow, mairies.usager, motif_id=mairies.cni, starts_at=nine, lieu_id=mairies.seclin,
+                                    booking_key="cle-ants-2", documents_number=page.documents_number)
+    with UnitOfWork(db_url, read_only=True) as uow:
+        rdv = uow.session.get(Rdv, booked.rdv_id)
+        assert rdv is not None and rdv.ends_at - rdv.starts_at == timedelta(minutes=60)
+    # The whole hour is taken: nothing is left that morning, for one title or two.
+    assert _slots(editor, [mairies.seclin], mairies.day, mairies.day) == {str(mairies.seclin): []}
+
+
+def test_documents_are_ignored_for_a_motif_outside_the_ants_categories(mairies: Mairies, db_url: str) -> None:
+    nine = datetime.combine(mairies.day, time(9), PARIS).astimezone(UTC)
+    with UnitOfWork(db_url, read_only=True) as uow:
+        week = public_search.week(uow, mairies.plain_motif, mairies.seclin, mairies.day, documents_number=3)
+        assert public_search.motif_details(uow, mairies.plain_motif, 3).duration_in_min == 30
+        assert public_search.slot_offered(uow, mairies.passport, mairies.seclin, nine + timedelta(minutes=30),
+                                          documents_number=5) is False  # 2 h 30 from 9:30 do not fit
+        assert public_search.slot_offered(uow, mairies.passport, mairies.seclin, nine, documents_number=2) is True
+    assert [t for d in week.days for _, t in d.times] == ["09h00", "09h30"]
+    with UnitOfWork(db_url) as uow:
+        booked = lifecycle.book_rdv(uow, mairies.usager, motif_id=mairies.plain_motif, starts_at=nine,
+                                    lieu_id=mairies.seclin, booking_key="cle-mariage", documents_number=3)
+    with UnitOfWork(db_url, read_only=True) as uow:
+        rdv = uow.session.get(Rdv, booked.rdv_id)
+        assert rdv is not None and rdv.ends_at - rdv.starts_at == timedelta(minutes=30)
+
+
+def test_a_booking_for_more_titles_than_the_plage_holds_is_refused(mairies: Mairies, db_url: str) -> None:
+    half_past = datetime.combine(mairies.day, time(9, 30), PARIS).astimezone(UTC)
+    before = snapshot(db_url)
+    with UnitOfWork(db_url) as uow, pytest.raises(lifecycle.SlotTaken) as refused:
+        lifecycle.book_rdv(uow, mairies.usager, motif_id=mairies.cni, starts_at=half_past, lieu_id=mairies.seclin,
+                           booking_key="cle-trop-long", documents_number=2)
+    assert refused.value.message == lifecycle.SLOT_NOT_OFFERED
+    assert snapshot(db_url) == before
 
 
 def test_a_reason_selects_its_category_only(editor: str, mairies: Mairies) -> None:
@@ -493,3 +562,90 @@ def test_the_agents_usager_form_checks_the_number_with_ants(db_url: str, mairies
         assert uow.session.get(Usager, saved.usager_id).ants_pre_demande_number == "PASSE12345"  # type: ignore[union-attr]
         edited = usager_form.usager_form(uow, mairies.admin, mairies.org, saved.usager_id)
     assert edited.values.ants_pre_demande_number == "PASSE12345"
+
+
+# --------------------------------------------------------------------------- numbers in the agents' form, relatives
+
+
+def _used_elsewhere(hub: FakeAntsHub, number: str) -> None:
+    hub.numbers[number] = "validated"
+    hub.appointments[number] = [{"meeting_point": "Mairie de Lille", "meeting_point_id": "3",
+                                 "appointment_date": "2030-01-01 10:00:00",
+                                 "management_url": "https://rdv.exemple.fr/r/42"}]
+
+
+def test_the_agents_form_checks_the_number_live_as_the_booking_does(db_url: str, mairies: Mairies,
+                                                                    hub: FakeAntsHub) -> None:
+    """RDV-SP's on_rdv_mairie_spec: format, upper case, already used, consumed, API error."""
+    hub.numbers |= {"PASSE12345": "validated", "CONSUMED12": "consumed"}
+    _used_elsewhere(hub, "USEDAGAIN1")
+    before = snapshot(db_url)
+
+    def check(typed: str, usager_id: int | None = None) -> ants_service.NumberVerdict:
+        with UnitOfWork(db_url, read_only=True) as uow:
+            return usager_form.check_ants_number(uow, mairies.admin, mairies.org, usager_id, typed)
+
+    assert check("abc-12") == ants_service.NumberVerdict("ABC-12", error=ants.FORMAT_ERROR)
+    assert hub.calls == []  # the format first
+    assert check(" passe12345 ") == ants_service.NumberVerdict("PASSE12345")
+    assert check("consumed12").error == "Ce numéro de pré-demande ANTS correspond à un dossier déjà instruit."
+    used = check("usedagain1")
+    assert used.error is None and used.warning_link == "https://rdv.exemple.fr/r/42"
+    assert used.warning is not None and "Mairie de Lille" in used.warning
+    hub.fail_next = 1
+    assert check("PASSE12345").error == ants.UNEXPECTED_ERROR
+    calls = len(hub.calls)
+    assert check("abcde12345", mairies.usager) == ants_service.NumberVerdict("ABCDE12345")  # hers: not asked again
+    assert len(hub.calls) == calls
+    assert check("") == ants_service.NumberVerdict("")
+    assert snapshot(db_url) == before  # checking writes nothing
+
+
+def test_the_live_check_is_refused_outside_the_agents_organisations(db_url: str, mairies: Mairies,
+                                                                    hub: FakeAntsHub, uow: UnitOfWork) -> None:
+    plain_org = make.organisation(uow.session, make.territory(uow.session, "59", "Nord"), "PMI Lille", "pmi-lille")
+    stranger = make.agent(uow.session, "agent@pmi-lille.test", "Max", "Autre", organisation=plain_org, role="admin")
+    uow.commit()
+    stranger_id = stranger.id
+    with UnitOfWork(db_url, read_only=True) as unit, pytest.raises(PermissionDenied):
+        usager_form.check_ants_number(unit, stranger_id, mairies.org, mairies.usager, "PASSE12345")  # type: ignore[arg-type]
+    assert hub.calls == []
+
+
+def test_a_relative_has_a_number_of_their_own_in_the_agents_form_and_the_booking(db_url: str, mairies: Mairies,
+                                                                                hub: FakeAntsHub) -> None:
+    hub.numbers |= {"ENFANT1234": "validated", "CONSUMED12": "consumed", "ENFANT5678": "validated"}
+    _used_elsewhere(hub, "USEDAGAIN1")
+
+    def relative(number: str) -> usager_form.UsagerForm:
+        return usager_form.UsagerForm(kind="proche", usager=usager_form.UsagerFields(
+            first_name="Léo", last_name="Dupont", ants_pre_demande_number=number), responsible_id=mairies.usager)
+
+    before = snapshot(db_url)
+    with UnitOfWork(db_url) as uow, pytest.raises(usager_form.UsagerFormInvalid) as refused:
+        usager_form.save_usager(uow, mairies.admin, mairies.org, None, relative("consumed12"))
+    assert refused.value.errors == {"ants_pre_demande_number":
+                                    "Ce numéro de pré-demande ANTS correspond à un dossier déjà instruit."}
+    with UnitOfWork(db_url) as uow, pytest.raises(usager_form.DuplicateWarnings) as warned:
+        usager_form.save_usager(uow, mairies.admin, mairies.org, None, relative("usedagain1"))
+    assert warned.value.duplicates[0].key == "ants_pre_demande_number"
+    assert snapshot(db_url) == before
+    with UnitOfWork(db_url) as uow:
+        relative_id = usager_form.save_usager(uow, mairies.admin, mairies.org, None, relative("enfant1234")).usager_id
+    with UnitOfWork(db_url, read_only=True) as uow:
+        shown = usager_form.usager_form(uow, mairies.admin, mairies.org, relative_id)
+        assert (shown.kind, shown.values.ants_pre_demande_number) == ("proche", "ENFANT1234")
+        assert uow.session.get(Usager, mairies.usager).ants_pre_demande_number == "ABCDE12345"  # type: ignore[union-attr]
+        assert usager_form.check_ants_number(uow, mairies.admin, mairies.org, relative_id, "ENFANT1234") == \
+            ants_service.NumberVerdict("ENFANT1234")
+        # The usager booking a passport for her son is asked his number, not hers.
+        assert ants_service.booking_number(uow, mairies.usager, relative_id, mairies.passport) == \
+            ants_service.NumberNeed(True, "ENFANT1234")
+    with UnitOfWork(db_url) as uow:
+        assert ants_service.save_booking_number(uow, mairies.usager, relative_id, " enfant5678 ") == "ENFANT5678"
+    with UnitOfWork(db_url, read_only=True) as uow:
+        assert uow.session.get(Usager, relative_id).ants_pre_demande_number == "ENFANT5678"  # type: ignore[union-attr]
+        assert uow.session.get(Usager, mairies.usager).ants_pre_demande_number == "ABCDE12345"  # type: ignore[union-attr]
+        # Someone else's relative is nobody to her.
+        with pytest.raises(NotFound):
+            ants_service.booking_number(uow, relative_id, mairies.usager, mairies.passport)

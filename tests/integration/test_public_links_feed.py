@@ -11,6 +11,7 @@ import threading
 import time as wall_time
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import factories as make
@@ -22,14 +23,16 @@ from pg import free_port
 from reflex.config import reload_config
 from sqlmodel import select
 
+from rdv_app import routes
 from rdv_app.api import public_links as feed
 from rdv_app.api.http import http_routes
 from rdv_app.auth import rate_limit
 from rdv_app.config import settings
-from rdv_app.db.models import Lieu, Organisation
+from rdv_app.db.models import Lieu, Organisation, Service, Territory
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain import mediation_numerique as mediation
+from rdv_app.state.public_booking import BookingPage, Recap
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -142,8 +145,52 @@ def test_the_resin_link_leads_to_individual_support(server: str, orgs: dict[str,
     one = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
     assert (one.status_code, one.headers["location"]) == (
         302, f"/org/{orgs['bookable']}?motif=public_office%3AAccompagnement+individuel")
-    several = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d,6a0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
-    assert several.headers["location"] == "/prendre_rdv?departement=CN&motif=public_office%3AAccompagnement+individuel"
+    unknown = httpx.get(f"{server}/resin/0a0c1a2b3c4d5e6f7a8b9c0d,0b0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
+    assert unknown.headers["location"] == "/prendre_rdv?departement=CN&motif=public_office%3AAccompagnement+individuel"
+
+
+def _walk(db_url: str, location: str) -> BookingPage:
+    """The booking page a redirection opens, worked out as the page's `load` does."""
+    address = urlsplit(location)
+    page = BookingPage(params={k: v[-1] for k, v in parse_qs(address.query).items()}, base=routes.PUBLIC_BOOKING,
+                       usager_id=None)
+    with UnitOfWork(db_url, read_only=True) as uow:
+        page.open(uow, address.path)
+    return page
+
+
+def test_the_resin_link_naming_several_structures_offers_theirs_only(server: str, db_url: str, uow: UnitOfWork,
+                                                                     orgs: dict[str, int]) -> None:
+    s = uow.session
+    cn = s.exec(select(Territory).where(Territory.departement_number == "CN")).one()
+    service = s.exec(select(Service).where(Service.name == "Conseiller Numérique")).one()
+    day = datetime.now(PARIS).date() + timedelta(days=3)
+    for name, external_id in (("Centre social Gerland", "1c0c1a2b3c4d5e6f7a8b9c0d"),
+                              ("Maison de quartier", "2d0c1a2b3c4d5e6f7a8b9c0d")):
+        org = make.organisation(s, cn, name, name.lower().replace(" ", "-"), external_id=external_id)
+        agent = make.agent(s, f"{external_id}@cn.test", "Camille", name, organisation=org, role="admin",
+                           services=[service])
+        lieu = make.lieu(s, org, name, "2 rue B, 69007 Lyon")
+        motif = make.motif(s, org, service, "Accompagnement individuel", bookable_by="everyone")
+        make.plage(s, agent, org, lieu, [motif], title="Permanence", first_day=day, start_time=time(9),
+                   end_time=time(12))
+    uow.commit()
+    response = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d,1c0c1a2b3c4d5e6f7a8b9c0d,0a0c1a2b3c4d5e6f7a8b9c0d",
+                         follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (
+        302, "/prendre_rdv?departement=CN&structures=1c0c1a2b3c4d5e6f7a8b9c0d%2C5f0c1a2b3c4d5e6f7a8b9c0d"
+             "&motif=public_office%3AAccompagnement+individuel")
+    page = _walk(db_url, response.headers["location"])
+    # Individual support at the two structures named; not at the Maison de quartier, nor the unknown id.
+    assert (page.step, page.place_error) == ("lieu", "")
+    assert sorted(choice.label for choice in page.choices) == ["Centre social Gerland", "Médiathèque bookable"]
+    assert Recap("Structures", "Centre social Gerland, Médiathèque bookable") in page.summary
+    # A structure of another territory, or none known, leaves the whole territory's search (the CN territory
+    # is found by its letters, as the link names it).
+    everywhere = _walk(db_url, "/prendre_rdv?departement=CN&structures=9d0c1a2b3c4d5e6f7a8b9c0d"
+                               "&motif=public_office%3AAccompagnement+individuel")
+    assert everywhere.step == "lieu" and not any(r.label.startswith("Structure") for r in everywhere.summary)
+    assert {"Centre social Gerland", "Maison de quartier", "Médiathèque bookable"} <= {c.label for c in everywhere.choices}
 
 
 # The rules of the "Lieux de médiation numérique" schema (v0.2.0, LaMednum/standard-mediation-num

@@ -14,7 +14,7 @@ that they become the engine's `BusyTimes` without a datetime being made or a lis
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from rdv_app.db.models import (
     Absence,
     Lieu,
     Motif,
+    MotifCategory,
     Organisation,
     PlageOuverture,
     PlageOuvertureMotif,
@@ -35,7 +36,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock
+from rdv_app.domain import ants, clock
 from rdv_app.domain.enums import CANCELLED_STATUSES, LieuAvailability
 from rdv_app.domain.off_days import holidays_between
 from rdv_app.domain.recurrence import Recurrence
@@ -56,6 +57,7 @@ class MotifContext:
     motif: Motif
     organisation: Organisation
     departement_number: str
+    documents_number: int = 1  # ANTS: one slot for several titles lasts the motif's duration times this
 
     @property
     def time_zone(self) -> ZoneInfo:
@@ -81,8 +83,21 @@ def motif_context(uow: UnitOfWork, motif_id: int, organisation_id: int | None = 
     return MotifContext(motif=motif, organisation=organisation, departement_number=departement)
 
 
-def _slot_motif(motif: Motif) -> SlotMotif:
-    return SlotMotif(id=require_id(motif), duration_in_min=motif.default_duration_in_min,
+def for_documents(uow: UnitOfWork, context: MotifContext, documents_number: int) -> MotifContext:
+    """The motif booked for `documents_number` titles at one counter (integrations.md 1a: the ANTS hub's
+    `documents_number`, carried into the booking by its callback link): for a motif of an ANTS category,
+    its duration times that number (at most `ants.MAX_DOCUMENTS`); any other motif keeps its duration."""
+    count = min(max(documents_number, 1), ants.MAX_DOCUMENTS)
+    if count == 1 or context.motif.motif_category_id is None:
+        return replace(context, documents_number=1)
+    category = uow.session.get(MotifCategory, context.motif.motif_category_id)
+    if category is None or category.name not in ants.ANTS_CATEGORIES:
+        return replace(context, documents_number=1)
+    return replace(context, documents_number=count)
+
+
+def _slot_motif(motif: Motif, documents_number: int = 1) -> SlotMotif:
+    return SlotMotif(id=require_id(motif), duration_in_min=motif.default_duration_in_min * documents_number,
                      min_booking_delay=motif.min_public_booking_delay,
                      max_booking_delay=motif.max_public_booking_delay)
 
@@ -119,7 +134,7 @@ def load_search(
     range_start = datetime.combine(first_day - timedelta(days=1), time(0), tz).astimezone(UTC)
     range_end = datetime.combine(last_day + timedelta(days=2), time(0), tz).astimezone(UTC)
     return SlotSearch(
-        motif=_slot_motif(motif),
+        motif=_slot_motif(motif, context.documents_number),
         plages=tuple(plages),
         absences=tuple(_absences(uow, agents, first_day, last_day)) if agents else (),
         busy=(),
@@ -154,7 +169,7 @@ def load_searches(uow: UnitOfWork, contexts: Collection[MotifContext], first_day
         plages = by_motif[require_id(context.motif)]
         own = {p.agent_id for p in plages}
         searches[require_id(context.motif)] = SlotSearch(
-            motif=_slot_motif(context.motif), plages=tuple(plages),
+            motif=_slot_motif(context.motif, context.documents_number), plages=tuple(plages),
             absences=tuple(a for a in absences if a.agent_id in own), busy=(),
             holidays=holidays[context.departement_number], time_zone=context.time_zone, now=now, searcher=searcher,
             busy_times=busy)

@@ -10,7 +10,6 @@ search serves all its lieux, so that the work grows with the slots, not with lie
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -70,9 +69,11 @@ class HubSlot:
     callback_url: str
 
 
-def _callback_prefix(organisation_id: int, motif_id: int, lieu_id: int) -> str:
-    """The public booking of that motif at that lieu; the slot's UTC start (`creneau`) ends it."""
-    query = urlencode({"motif": motif_id, "lieu": lieu_id})
+def _callback_prefix(organisation_id: int, motif_id: int, lieu_id: int, documents_number: int) -> str:
+    """The public booking of that motif at that lieu, for that number of titles (`documents`: the slots
+    it offers, and the RDV it books, last the motif's duration times that number); the slot's UTC start
+    (`creneau`) ends it."""
+    query = urlencode({"documents": documents_number, "motif": motif_id, "lieu": lieu_id})
     return f"{settings.public_url}/org/{organisation_id}?{query}&creneau="
 
 
@@ -101,17 +102,15 @@ def available_slots(uow: UnitOfWork, request: ants.SlotRequest, now: datetime | 
     found: dict[str, dict[str, HubSlot]] = {key: {} for key in answer}
     texts: dict[str, dict[int, tuple[str, str]]] = {}
     contexts = [MotifContext(motif=motif, organisation=organisations[motif.organisation_id],
-                             departement_number=departement) for motif, departement in motifs]
+                             departement_number=departement, documents_number=request.documents_number)
+                for motif, departement in motifs]
     searches = load_searches(uow, contexts, request.first_day, request.last_day, searcher=Searcher.USAGER, now=now)
     for context in contexts:
         motif, organisation = context.motif, context.organisation
         search = searches[require_id(motif)]
-        longer = dataclasses.replace(search.motif,
-                                     duration_in_min=motif.default_duration_in_min * request.documents_number)
-        search = dataclasses.replace(search, motif=longer)
         for lieu_id in lieux_by_organisation[motif.organisation_id]:
             slots = found[str(lieu_id)]
-            prefix = _callback_prefix(motif.organisation_id, require_id(motif), lieu_id)
+            prefix = _callback_prefix(motif.organisation_id, require_id(motif), lieu_id, request.documents_number)
             # Thousands of slots, mostly at the same instants from one mairie to the next: each instant is
             # written once per time zone (the hub's local time, and the UTC time of the link).
             zone = organisation.time_zone

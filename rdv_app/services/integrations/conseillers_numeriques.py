@@ -224,13 +224,100 @@ def import_conseillers(uow: UnitOfWork, text: str, *, locate: Any = addresses.lo
     return report
 
 
+# --------------------------------------------------------------------------- the permanences JSON import
+
+
+@dataclass
+class PermanencesReport:
+    """What an import of permanences did; `problems` are (entry, message), entry 0 being the file."""
+
+    lieux_created: list[str] = field(default_factory=list)
+    lieux_updated: list[str] = field(default_factory=list)
+    lieux_kept: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            f"Lieux créés : {len(self.lieux_created)}"
+            + (f" ({', '.join(self.lieux_created)})" if self.lieux_created else ""),
+            f"Lieux mis à jour : {len(self.lieux_updated)}"
+            + (f" ({', '.join(self.lieux_updated)})" if self.lieux_updated else ""),
+            f"Lieux déjà à jour : {self.lieux_kept}",
+            *(f"Fichier : {message}" if entry == 0 else f"Entrée {entry} : {message}"
+              for entry, message in self.problems),
+        ]
+
+
+def import_permanences(uow: UnitOfWork, text: str, *, locate: Any = addresses.locate) -> PermanencesReport:
+    """The Conseillers Numériques' permanences (integrations.md section 2, RDV-SP's `import_cnfs_lieux`) as
+    lieux of their structure's organisation (found by `structureId`, its external id in the CN territory),
+    in one transaction (nothing half-written), addresses geocoded before anything is written.
+
+    A lieu is the structure's permanence of that name (case aside): created when new, its address and
+    coordinates updated when the file gives another address, left alone otherwise, so that a second run
+    changes nothing. Entries that cannot be read, or whose structure is unknown (its conseillers not imported
+    yet), are reported with their number and left out."""
+    entries, problems = cn.read_permanences(text)
+    report = PermanencesReport(problems=[(p.line, p.message) for p in problems])
+    if not entries:
+        return report
+    territory_id = uow.session.exec(select(Territory.id).where(
+        Territory.departement_number == cn.TERRITORY_NUMBER)).first()
+    if territory_id is None:
+        raise DomainError(f"Le territoire {cn.TERRITORY_NAME} n'existe pas encore : importez d'abord les "
+                          "conseillers (python -m rdv_app.cli import-conseillers embauches.csv).")
+    organisations = {o.external_id: o for o in uow.session.exec(
+        select(Organisation).where(Organisation.territory_id == territory_id, col(Organisation.external_id).in_(
+            [e.structure_id for e in entries])))}
+    lieux = {(lieu.organisation_id, lieu.name.casefold()): lieu for lieu in uow.session.exec(
+        select(Lieu).where(col(Lieu.organisation_id).in_([require_id(o) for o in organisations.values()])))}
+    work: list[tuple[cn.PermanenceEntry, Organisation, Lieu | None]] = []
+    for entry in entries:
+        organisation = organisations.get(entry.structure_id)
+        if organisation is None:
+            report.problems.append((entry.entry, f"structure {entry.structure_id} inconnue : importez d'abord ses "
+                                                 "conseillers (import-conseillers)"))
+            continue
+        lieu = lieux.get((require_id(organisation), entry.name.casefold()))
+        if lieu is not None and lieu.address.casefold() == entry.address.casefold():
+            report.lieux_kept += 1
+            continue
+        work.append((entry, organisation, lieu))
+    report.problems.sort()
+    places = {entry.entry: locate(entry.address) for entry, _, _ in work}  # before any write
+    now = clock.now()
+    for entry, organisation, lieu in work:
+        place = places[entry.entry]
+        address = place.label if place else entry.address
+        latitude, longitude = (place.latitude, place.longitude) if place else (None, None)
+        if lieu is None:
+            uow.session.add(Lieu(organisation_id=require_id(organisation), name=entry.name, address=address,
+                                 latitude=latitude, longitude=longitude, created_at=now))
+            report.lieux_created.append(f"{entry.name} ({organisation.name})")
+        elif (lieu.address, lieu.latitude, lieu.longitude) == (address, latitude, longitude):
+            report.lieux_kept += 1
+        else:
+            lieu.address, lieu.latitude, lieu.longitude = address, latitude, longitude
+            uow.session.add(lieu)
+            report.lieux_updated.append(f"{lieu.name} ({organisation.name})")
+    uow.session.flush()
+    if report.lieux_created or report.lieux_updated:
+        audit.record(uow.session, action="import_permanences", entity_type="territory", entity_id=territory_id,
+                     actor_agent_id=None, changes={"lieux_created": [None, len(report.lieux_created)],
+                                                   "lieux_updated": [None, len(report.lieux_updated)]})
+    uow.commit()
+    return report
+
+
 RESIN_MOTIF_KEY = "public_office:Accompagnement individuel"
 
 
 @boundary
 def resin_target(uow: UnitOfWork, external_ids: list[str]) -> str:
-    """Where the Rés'In network's link `/resin/<ids>` leads: "Accompagnement individuel" at the one structure
-    named (its public booking), or across the CN territory when it names several or none we know."""
+    """Where the Rés'In network's link `/resin/<ids>` leads (integrations.md section 2): "Accompagnement
+    individuel" at the one structure named (its public booking); at the structures named when it names
+    several we know (the search of the CN territory, offering their organisations only); across the CN
+    territory when it names none we know."""
     query = urlencode({"motif": RESIN_MOTIF_KEY})
     found = uow.session.exec(
         select(Organisation.id).join(Territory, col(Territory.id) == Organisation.territory_id)
@@ -238,7 +325,11 @@ def resin_target(uow: UnitOfWork, external_ids: list[str]) -> str:
         .order_by(col(Organisation.id))).all()
     if len(found) == 1:
         return f"/org/{found[0]}?{query}"
-    return f"/prendre_rdv?{urlencode({'departement': cn.TERRITORY_NUMBER})}&{query}"
+    territory = {"departement": cn.TERRITORY_NUMBER}
+    if found:
+        known = uow.session.exec(select(Organisation.external_id).where(col(Organisation.id).in_(found))).all()
+        territory["structures"] = ",".join(sorted(external_id for external_id in known if external_id))
+    return f"/prendre_rdv?{urlencode(territory)}&{query}"
 
 
 @boundary

@@ -44,7 +44,13 @@ from rdv_app.domain.slots import (
     validate_slot,
 )
 from rdv_app.metrics import SLOT_SEARCH, timed
-from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
+from rdv_app.services.availability.slot_inputs import (
+    MotifContext,
+    for_documents,
+    horizon,
+    load_search,
+    motif_context,
+)
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations.addresses import AddressSuggestion
@@ -55,6 +61,9 @@ from rdv_app.services.organisation import sectors
 WEEK = 7
 _FIRST_WINDOW_DAYS = 14
 _DEPARTEMENT = re.compile(r"^(?:\d{2}|2[AaBb]|97\d)$")
+# A territory that is no département has letters for a number ("CN": Conseillers Numériques; "MA"): its links
+# (`/resin/<ids>`) name it; a person does not type it, but it is found all the same.
+_NAMED_TERRITORY = re.compile(r"^[A-Za-z]{2,3}$")
 _POSTCODE = re.compile(r"^\d{5}$")
 _LOCATION_KEYWORDS = {LocationType.PHONE.value: "téléphone", LocationType.HOME.value: "domicile",
                       LocationType.VISIO.value: "visio"}
@@ -70,6 +79,9 @@ class PublicScope:
     territory_id: int
     organisation_id: int | None = None
     sector: SectorAddress | None = None
+    # Some organisations of the territory only: the structures a partner's link names (the Rés'In network's
+    # `/resin/<ids>`, integrations.md section 2).
+    organisation_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +190,7 @@ class MotifDetails:
     organisation: OrganisationInfo
     timezone: str
     collectif: bool = False  # sessions to choose from instead of slots (rdv_app.services.online_booking.sessions)
+    documents_number: int = 1  # ANTS titles booked at once; `duration_in_min` is then the motif's times this
 
 
 # --------------------------------------------------------------------------- entry points
@@ -191,7 +204,7 @@ def find_place(uow: UnitOfWork, text: str) -> Place:
         number = value[:3] if value.startswith("97") else value[:2]
         if value.startswith("20"):  # Corsica: 200xx-201xx are in 2A, 202xx-206xx in 2B
             number = "2A" if value[:3] in ("200", "201") else "2B"
-    elif _DEPARTEMENT.match(value):
+    elif _DEPARTEMENT.match(value) or _NAMED_TERRITORY.match(value):
         number = value.upper()
     else:
         raise DomainError(PLACE_ERROR, "place")
@@ -208,6 +221,15 @@ def organisation_info(uow: UnitOfWork, organisation_id: int) -> OrganisationInfo
     if organisation is None:
         raise NotFound("Cette organisation n'existe pas ou plus. Vérifiez le lien que vous avez reçu.")
     return _info(organisation)
+
+
+@boundary
+def structures(uow: UnitOfWork, territory_id: int, external_ids: list[str]) -> list[OrganisationInfo]:
+    """The organisations of the territory with these external ids (a partner's names for them), by name."""
+    rows = uow.session.exec(select(Organisation).where(
+        Organisation.territory_id == territory_id, col(Organisation.external_id).in_(external_ids[:50]))
+        .order_by(col(Organisation.name))).all()
+    return [_info(o) for o in rows]
 
 
 @boundary
@@ -305,19 +327,20 @@ def organisations(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = N
 
 
 @boundary
-def motif_details(uow: UnitOfWork, motif_id: int) -> MotifDetails:
-    """The booked motif as the usager reads it (recap, conditions, confirmation)."""
+def motif_details(uow: UnitOfWork, motif_id: int, documents_number: int = 1) -> MotifDetails:
+    """The booked motif as the usager reads it (recap, conditions, confirmation), for `documents_number`
+    ANTS titles (`for_documents`: other motifs ignore it)."""
     motif = uow.session.get(Motif, motif_id)
     if motif is None or not (is_public_motif(motif) or is_public_collectif(motif)):
         raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
-    context = motif_context(uow, motif_id, motif.organisation_id)
+    context = for_documents(uow, motif_context(uow, motif_id, motif.organisation_id), documents_number)
     service = uow.session.get(Service, motif.service_id)
     return MotifDetails(
         id=motif_id, name=motif.name, service_name=service.name if service else "",
         location_type=motif.location_type, location_label=LOCATION_TYPE_LABELS[LocationType(motif.location_type)],
-        duration_in_min=motif.default_duration_in_min, restriction=(motif.restriction_for_rdv or "").strip() or None,
+        duration_in_min=motif.default_duration_in_min * context.documents_number, restriction=(motif.restriction_for_rdv or "").strip() or None,
         instruction=(motif.instruction_for_rdv or "").strip() or None, organisation=_info(context.organisation),
-        timezone=context.organisation.time_zone, collectif=motif.collectif)
+        timezone=context.organisation.time_zone, collectif=motif.collectif, documents_number=context.documents_number)
 
 
 @boundary
@@ -334,12 +357,13 @@ def lieu_card(uow: UnitOfWork, motif_id: int, lieu_id: int) -> tuple[str, str]:
 @boundary
 @timed(SLOT_SEARCH, kind="public")
 def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | None = None,
-         now: datetime | None = None, sector: SectorAddress | None = None) -> PublicWeek:
+         now: datetime | None = None, sector: SectorAddress | None = None, documents_number: int = 1) -> PublicWeek:
     """Seven days of bookable start times from `from_day` (default: today), one button per start.
 
     Days outside the booking window are marked closed; an empty week gives the next availability. With
-    the usager's address, a motif sectorised by agent offers only the sector's agents' plages."""
-    context = _public_context(uow, motif_id)
+    the usager's address, a motif sectorised by agent offers only the sector's agents' plages. For several
+    ANTS titles (`documents_number`), the slots last the motif's duration times that number."""
+    context = for_documents(uow, _public_context(uow, motif_id), documents_number)
     return motif_week(uow, context, lieu_id, from_day, now, agent_ids=sector_agents(uow, context, sector))
 
 
@@ -378,11 +402,12 @@ def motif_week(uow: UnitOfWork, context: MotifContext, lieu_id: int | None, from
 
 @boundary
 def slot_offered(uow: UnitOfWork, motif_id: int, lieu_id: int | None, starts_at: datetime,
-                 now: datetime | None = None, sector: SectorAddress | None = None) -> bool:
+                 now: datetime | None = None, sector: SectorAddress | None = None, documents_number: int = 1) -> bool:
     """Whether the usager may book this start, as the engine that confirms the booking decides: a start
-    from an edited or stale address (past, at night, beyond the booking window) is not offered."""
+    from an edited or stale address (past, at night, beyond the booking window) is not offered; nor, for
+    several ANTS titles, a start without time for all of them."""
     now = now or clock.now()
-    context = _public_context(uow, motif_id)
+    context = for_documents(uow, _public_context(uow, motif_id), documents_number)
     day = starts_at.astimezone(context.time_zone).date()
     if not now.astimezone(context.time_zone).date() <= day <= horizon(context, Searcher.USAGER, now):
         return False
@@ -430,6 +455,8 @@ def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) 
                             Organisation.territory_id == scope.territory_id)))
     if scope.organisation_id is not None:
         condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
+    if scope.organisation_ids is not None:
+        condition = sa.and_(condition, col(Motif.organisation_id).in_(scope.organisation_ids))
     found = offered_motifs(uow, condition, now) + sessions.motifs_with_open_sessions(uow, condition, now or clock.now())
     return sectors.offered_in_sectors(uow, scope.territory_id, sorted(found, key=lambda m: (m.name, require_id(m))),
                                       scope.sector)

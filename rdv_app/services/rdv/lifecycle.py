@@ -108,7 +108,7 @@ from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.domain.slots import Searcher, SlotSearch, conflicts, validate_slot
 from rdv_app.domain.usager_link import CancelRefusal, cancel_rule
 from rdv_app.services import audit
-from rdv_app.services.availability.slot_inputs import load_search, motif_context
+from rdv_app.services.availability.slot_inputs import for_documents, load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.online_booking import public_prescripteur
@@ -210,17 +210,21 @@ class _Planned:
 @boundary
 def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
              booking_key: str, for_usager_id: int | None = None, accepted_conditions: bool = False,
-             now: datetime | None = None, sector: SectorAddress | None = None) -> Booked:
+             now: datetime | None = None, sector: SectorAddress | None = None, documents_number: int = 1) -> Booked:
     """Books the slot starting at `starts_at` for the signed-in usager (or one of their relatives) and
     commits. Raises SlotTaken when the slot is gone, DomainError for anything the person must fix. With
     the usager's address (`sector`), a motif sectorised by agent is booked with the sector's agents only.
 
     When the database refuses the transaction (SQLite's lock held past its timeout, PostgreSQL restarting
     or a connection cut), nothing was written: the booking is tried once more, safely since the same key
-    finds an RDV the first try may have committed; a second refusal says so in French."""
+    finds an RDV the first try may have committed; a second refusal says so in French.
+
+    `documents_number`: the ANTS titles booked at once (from the hub's link): for a motif of an ANTS
+    category, the RDV lasts the motif's duration times that number (`slot_inputs.for_documents`)."""
     return _counted(uow, lambda: _book(uow, usager_id, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
                                        booking_key=booking_key, for_usager_id=for_usager_id,
-                                       accepted_conditions=accepted_conditions, now=now, sector=sector))
+                                       accepted_conditions=accepted_conditions, now=now, sector=sector,
+                                       documents_number=documents_number))
 
 
 @boundary
@@ -294,7 +298,7 @@ def _key_hash(booker: str, booking_key: str) -> str:
 
 def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
           booking_key: str, for_usager_id: int | None, accepted_conditions: bool, now: datetime | None,
-          sector: SectorAddress | None = None) -> Booked:
+          sector: SectorAddress | None = None, documents_number: int = 1) -> Booked:
     now = now or clock.now()
     key_hash = _key_hash(str(usager_id), booking_key)
     limit_key = f"booking:usager:{usager_id}"
@@ -319,7 +323,8 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
     booked = _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.USAGER,
                         participant=participant, profiles=[holder, participant], actor=Actor.usager(usager_id),
                         author=dict(created_by_type=AuthorType.USAGER.value, created_by_usager_id=usager_id),
-                        participation_author=dict(created_by_type=AuthorType.USAGER.value), sector=sector)
+                        participation_author=dict(created_by_type=AuthorType.USAGER.value), sector=sector,
+                        documents_number=documents_number)
     rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
     return booked
 
@@ -420,12 +425,12 @@ def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiai
 def _take_slot(uow: UnitOfWork, motif: Motif, lieu_id: int | None, starts_at: datetime, key_hash: str,
                now: datetime, *, searcher: Searcher, participant: Usager, profiles: list[Usager], actor: Actor,
                author: dict[str, Any], participation_author: dict[str, Any],
-               sector: SectorAddress | None = None) -> Booked:
+               sector: SectorAddress | None = None, documents_number: int = 1) -> Booked:
     """The steps every online booking shares, once the agents are locked and the key is new: the final
     check with the slot engine on data read inside the lock (with the agents of the usager's sectors only,
     for a motif sectorised by agent), then the writes and the event."""
     motif_id = require_id(motif)
-    context = motif_context(uow, motif_id, motif.organisation_id)
+    context = for_documents(uow, motif_context(uow, motif_id, motif.organisation_id), documents_number)
     day = starts_at.astimezone(context.time_zone).date()
     agent_ids = None if sector is None else sectors.address_coverage(
         uow, context.organisation.territory_id, sector).agents_for(motif.sectorisation_level, motif.organisation_id)
@@ -914,7 +919,7 @@ def _refusal(search: SlotSearch, motif: Motif, starts_at: datetime, lieu_id: int
     have taken it is now busy or absent, not offered otherwise (outside the delays, a holiday, off the
     grid of slots)."""
     candidates = {p.agent_id for p in search.plages if lieu_id is None or p.lieu_id == lieu_id}
-    ends_at = starts_at + timedelta(minutes=motif.default_duration_in_min)
+    ends_at = starts_at + timedelta(minutes=search.motif.duration_in_min)
     found = conflicts(search, starts_at, ends_at, candidates, lieu_id=lieu_id)
     verdicts = USAGER_POLICY.verdicts(Proposal(
         starts_at=starts_at, ends_at=ends_at, now=now, agents=dict.fromkeys(candidates, ""),

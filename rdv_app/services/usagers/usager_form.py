@@ -7,7 +7,8 @@ responsible and its relatives (`import_usager`).
 
 What (`save_usager`, one transaction, nothing written when anything is refused):
 - "Type d'usager": Responsable or Proche, fixed once saved. A relative holds only its names, birth date
-  and notes (`usager_record.RELATIVE_FIELDS`); its responsible is an usager the organisation holds (not
+  and notes (`usager_record.RELATIVE_FIELDS`), and its own pre-demande number where the organisation has
+  ANTS motifs (each title has its own: integrations.md 1d); its responsible is an usager the organisation holds (not
   itself a relative, so no usager is ever its own responsible, directly or not), or a new responsible
   created in the same submit. A relative is added to every organisation of its responsible.
 - Every field follows `rdv_app.domain.usager_record`; the errors of all fields come back together, as a
@@ -245,8 +246,8 @@ def usager_form(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usag
     kind = UsagerKind.RESPONSIBLE if usager.responsible_id is None else UsagerKind.RELATIVE
     responsible = uow.session.get(Usager, usager.responsible_id) if usager.responsible_id else None
     values = _shown_values(usager, toggles, kind)
-    if not asks_ants or kind != UsagerKind.RESPONSIBLE:
-        values = replace(values, ants_pre_demande_number="")
+    # A relative has a pre-demande number of their own (their own title), as a responsible has.
+    values = replace(values, ants_pre_demande_number=(usager.ants_pre_demande_number or "") if asks_ants else "")
     return UsagerFormView(toggles, usager_id, kind, values,
                           _choice(responsible) if responsible else None, usager.logged_once_with_franceconnect,
                           _account_confirmed(usager), asks_ants)
@@ -257,6 +258,26 @@ def _asks_ants_number(uow: UnitOfWork, organisation_id: int) -> bool:
         select(Motif.id).join(MotifCategory, col(MotifCategory.id) == Motif.motif_category_id)
         .where(Motif.organisation_id == organisation_id, col(Motif.deleted_at).is_(None),
                col(MotifCategory.name).in_(ants.ANTS_CATEGORIES))).first() is not None
+
+
+@boundary
+def check_ants_number(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usager_id: int | None,
+                      ants_pre_demande_number: str) -> ants_service.NumberVerdict:
+    """The live check of the form's pre-demande number, as the agent leaves the field: the same verdict as
+    at saving (format first, then ANTS: consumed, expired, unknown… are errors, a number already used for
+    another RDV a warning to confirm), for the usager edited (None: a new one), a responsible or a relative.
+    The number the usager already has is not asked again, as at saving."""
+    agent_scope(uow, actor_agent_id, organisation_id)
+    if not _asks_ants_number(uow, organisation_id):
+        raise NotFound("Cette organisation ne demande pas de numéro de pré-demande ANTS.")
+    number = ants.normalized_number(ants_pre_demande_number)
+    if usager_id is not None:
+        existing = _editable(uow, usagers.reach(uow, organisation_id), usager_id)
+        if number and number == existing.ants_pre_demande_number:
+            return ants_service.NumberVerdict(number)
+    if not number:
+        return ants_service.NumberVerdict("")
+    return ants_service.check_number(number)
 
 
 def _ants_number(typed: str, errors: dict[str, str]) -> tuple[str | None, Duplicate | None]:
@@ -489,7 +510,7 @@ def save_usager(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usag
             kind = stored_kind
     values = _clean(form.usager, kind, toggles, region, today, errors, "")
     ants_warning = None
-    if kind == UsagerKind.RESPONSIBLE and _asks_ants_number(uow, organisation_id):
+    if _asks_ants_number(uow, organisation_id):  # a relative's own number too
         number = ants.normalized_number(form.usager.ants_pre_demande_number)
         if existing is not None and number and number == existing.ants_pre_demande_number:
             values["ants_pre_demande_number"] = number  # unchanged: ANTS is not asked again
