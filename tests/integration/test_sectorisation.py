@@ -4,6 +4,7 @@ organisation, agent level), street zones before city zones; the booking keeps to
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -226,3 +227,90 @@ def test_prescription_for_an_usager_uses_their_commune(db_url: str, uow: UnitOfW
                                starts_at=afternoon - timedelta(hours=5), lieu_id=w.lieu_arras, booking_key="p2",
                                now=NOW, by_address=True)
         assert booked.created
+
+
+# --------------------------------------------------------------------------- zone import
+
+
+ZONES_CSV = (
+    "sector_id;city_code;city_name;street_name;street_ban_id\n"
+    "arras;62498;Lens;;\n"
+    "arras-paix;62041;Arras;Place des Héros;62041_0350_00012\n"
+    "\n"
+    "arras;62498;Lens;;\n"  # twice in the file: once in the sector
+    "arras-paix;62041;Arras;Rue de la Paix;62041_0570\n"  # already in the sector
+)
+
+
+def test_zone_import_from_csv_is_idempotent(uow: UnitOfWork, world: World) -> None:
+    w = world
+    assert _offered(uow, w, LENS) == {"Consultation": [w.consultation]}
+    imported = sectors.import_zones(uow, w.admin, w.arras, "zones.csv", ZONES_CSV.encode("cp1252"))
+    assert (imported.added, imported.already_there) == (2, 1)
+    assert imported.notice == "2 zones importées, 1 zone déjà présente."
+    zones = {s.name: [z.label for z in s.zones] for s in sectors.list_sectors(uow, w.admin, w.arras).sectors}
+    assert zones == {"Arras ville": ["Arras (62041) — toute la commune", "Lens (62498) — toute la commune"],
+                     "Rue de la Paix": ["Place des Héros, Arras (62041)", "Rue de la Paix, Arras (62041)"]}
+    # Lens is now in the town's sector; the Place des Héros in the street's sector (PMI Lens).
+    assert _offered(uow, w, LENS)["Bilan"] == [w.bilan_arras]
+    assert _offered(uow, w, PLACE_DES_HEROS)["Bilan"] == [w.bilan_lens]
+    again = sectors.import_zones(uow, w.admin, w.arras, "zones.csv", ZONES_CSV.encode())
+    assert (again.added, again.already_there) == (0, 3)
+    assert {s.name: len(s.zones) for s in sectors.list_sectors(uow, w.admin, w.arras).sectors} == {
+        "Arras ville": 2, "Rue de la Paix": 2}
+
+
+def test_zone_import_from_xlsx(uow: UnitOfWork, world: World) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["city_name", "city_code", "sector_id"])  # any order, without the street columns
+    sheet.append(["Lens", 62498, "arras"])  # a commune typed as a number
+    sheet.append(["Bourg-en-Bresse", 1053, "arras-paix"])  # its leading zero dropped by the spreadsheet
+    content = io.BytesIO()
+    workbook.save(content)
+    w = world
+    imported = sectors.import_zones(uow, w.admin, w.arras, "zones.xlsx", content.getvalue())
+    assert imported.added == 2
+    assert _offered(uow, w, LENS)["Bilan"] == [w.bilan_arras]
+    zones = {s.name: [z.label for z in s.zones] for s in sectors.list_sectors(uow, w.admin, w.arras).sectors}
+    assert "Bourg-en-Bresse (01053) — toute la commune" in zones["Rue de la Paix"]
+
+
+def test_zone_import_refuses_the_whole_file_line_by_line(uow: UnitOfWork, db_url: str, world: World) -> None:
+    w = world
+    before = snapshot(db_url)
+    wrong = ("sector_id,city_code,city_name,street_name,street_ban_id\n"
+             "arras,62498,Lens,,\n"  # right, but not imported since others are wrong
+             "nord,62041,Arras,,\n"
+             "arras,620,Arras,,\n"
+             "arras,62041,,,\n"
+             "arras-paix,62041,Arras,Rue de Paris,62498_0420\n"
+             "arras-paix,62041,Arras,,62041_0570\n")
+    with pytest.raises(sectors.ZoneImportRefused) as refused:
+        sectors.import_zones(uow, w.admin, w.arras, "zones.csv", wrong.encode())
+    assert refused.value.message == "Aucune zone n'a été importée : 5 lignes à corriger."
+    assert refused.value.problems == (
+        "Ligne 3 : aucun secteur du territoire n'a l'identifiant « nord » : créez-le d'abord.",
+        "Ligne 4 : « 620 » n'est pas un code INSEE de commune (colonne city_code, cinq caractères, par exemple "
+        "62041).",
+        "Ligne 5 : le nom de la commune (colonne city_name) manque.",
+        "Ligne 6 : la rue « 62498_0420 » n'est pas dans la commune 62041.",
+        "Ligne 7 : le nom de la rue (colonne street_name) manque.")
+    uow.rollback()
+    for content, message in (
+            (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Ce fichier est au format Excel 97-2003 (.xls) : enregistrez-le au "
+             "format .xlsx ou .csv puis importez-le à nouveau."),
+            (b"secteur;commune\narras;62041\n", "La première ligne du fichier doit nommer les colonnes ; il y "
+             "manque : sector_id, city_code, city_name."),
+            (b"", "Le fichier est vide.")):
+        with pytest.raises(DomainError) as error:
+            sectors.import_zones(uow, w.admin, w.arras, "zones.csv", content)
+        assert error.value.message == message
+        uow.rollback()
+    with pytest.raises(PermissionDenied):
+        sectors.import_zones(uow, w.org_admin, w.arras, "zones.csv", ZONES_CSV.encode())
+    uow.rollback()
+    assert snapshot(db_url) == before

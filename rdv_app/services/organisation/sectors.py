@@ -30,13 +30,14 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import names, sectorisation
+from rdv_app.domain import names, sectorisation, zone_import
 from rdv_app.domain.enums import AttributionLevel, SectorisationLevel, ZoneLevel
 from rdv_app.domain.sectorisation import Attribution, Coverage, SectorAddress, Zone
 from rdv_app.services import audit
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations.addresses import AddressSuggestion
+from rdv_app.services.organisation import zone_files
 from rdv_app.services.rights import require_territorial_admin, territory_of
 
 ENTITY = "sector"
@@ -337,6 +338,65 @@ def remove_attribution(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
                  changes={"attributions": [attribution_id, None]})
     uow.commit()
     return f"L'attribution du secteur « {sector.name} » a été retirée."
+
+
+class ZoneImportRefused(DomainError):
+    """The zone file has wrong lines: nothing was imported; `problems` are "Ligne 4 : ..." in French."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        count = len(problems)
+        super().__init__(f"Aucune zone n'a été importée : {count} ligne{'s' if count > 1 else ''} à corriger.",
+                         field="zone_file")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ZoneImport:
+    added: int
+    already_there: int
+
+    @property
+    def notice(self) -> str:
+        def zones(count: int) -> str:
+            return f"{count} zone{'s' if count > 1 else ''}"
+        if not self.added and not self.already_there:
+            return "Le fichier ne contient aucune zone."
+        told = f"{zones(self.added)} importée{'s' if self.added > 1 else ''}"
+        if self.already_there:
+            told += f", {zones(self.already_there)} déjà présente{'s' if self.already_there > 1 else ''}"
+        return told + "."
+
+
+@boundary
+def import_zones(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, file_name: str,
+                 zone_file: bytes) -> ZoneImport:
+    """Adds the zones of a CSV or XLSX file (columns of rdv_app.domain.zone_import) to the territory's
+    sectors, all or nothing: one wrong line and nothing is written (ZoneImportRefused lists every wrong
+    line). Zones already in their sector are left as they are, so importing a file again changes nothing."""
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    rows = zone_files.read_rows(file_name, zone_file)
+    by_human_id = {s.human_id: s for s in uow.session.exec(select(Sector).where(Sector.territory_id == territory_id))}
+    checked = zone_import.check_lines(rows, by_human_id)
+    if checked.problems:
+        raise ZoneImportRefused(checked.problems)
+    existing = {(z.sector_id, z.level, z.city_code, z.street_ban_id) for z in uow.session.exec(
+        select(SectorZone).where(col(SectorZone.sector_id).in_([require_id(s) for s in by_human_id.values()])))}
+    added: dict[int, int] = {}
+    for line in checked.zones:
+        sector_id = require_id(by_human_id[line.sector_human_id])
+        if (sector_id, line.level, line.city_code, line.street_ban_id) in existing:
+            continue
+        uow.session.add(SectorZone(sector_id=sector_id, level=line.level, city_code=line.city_code,
+                                   city_name=line.city_name, street_ban_id=line.street_ban_id,
+                                   street_name=line.street_name))
+        added[sector_id] = added.get(sector_id, 0) + 1
+    for sector_id, count in added.items():
+        audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=sector_id,
+                     organisation_id=organisation_id, actor_agent_id=actor_agent_id,
+                     changes={"zones": [None, f"{count} zone(s) importée(s) de {file_name}"]})
+    uow.commit()
+    total = sum(added.values())
+    return ZoneImport(total, len(checked.zones) - total)
 
 
 def usager_address(uow: UnitOfWork, territory_id: int, usager: Usager) -> SectorAddress | None:
