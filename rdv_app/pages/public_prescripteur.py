@@ -63,6 +63,55 @@ def _choices(title: str, empty: str) -> rx.Component:
         width="100%", spacing="3")
 
 
+def _choice_links(items: rx.Var) -> rx.Component:
+    return rx.el.ul(rx.foreach(items, lambda c: rx.el.li(rx.link(c.label, href=c.href, style=_CARD))),
+                    style={"list_style": "none", "padding": 0, "margin": 0, "display": "grid", "gap": "0.5rem",
+                           "width": "100%"})
+
+
+def _address() -> rx.Component:
+    """The bénéficiaire's address, in a sectorised territory: Base Adresse Nationale suggestions, each a link
+    that keeps the address in the page's address."""
+    return rx.vstack(
+        _heading("Quelle est l'adresse du bénéficiaire ?"), _back(),
+        rx.box(
+            rx.el.label("Adresse du bénéficiaire", html_for="champ-adresse-beneficiaire", class_name="field-label"),
+            rx.el.p("Les services de ce territoire reçoivent selon l'adresse. Commencez à la saisir, puis "
+                    "choisissez-la parmi les adresses proposées.", id="champ-adresse-beneficiaire-aide",
+                    class_name="field-hint"),
+            rx.el.input(id="champ-adresse-beneficiaire", type="text", auto_complete="off", class_name="text-input",
+                        aria_describedby="champ-adresse-beneficiaire-aide",
+                        on_change=lambda value: S.type_address(value)),
+            width="100%"),
+        rx.box(
+            rx.cond(S.address_suggestions.length() > 0,
+                    rx.el.nav(_choice_links(S.address_suggestions), aria_label="Adresses proposées", width="100%"),
+                    rx.fragment()),
+            rx.cond(S.address_hint != "", rx.el.p(S.address_hint, class_name="field-hint"), rx.fragment()),
+            aria_live="polite", width="100%"),
+        width="100%", spacing="3")
+
+
+def _uncovered() -> rx.Component:
+    def contact(line: Choice) -> rx.Component:
+        return rx.el.li(rx.el.strong(line.label, display="block"),
+                        rx.cond(line.detail != "", rx.el.span("Téléphone : ", rx.link(line.detail,
+                                                                                      href="tel:" + line.detail),
+                                                              display="block"), rx.fragment()),
+                        rx.cond(line.extra != "", rx.el.span("Email : ", rx.link(line.extra,
+                                                                                 href="mailto:" + line.extra),
+                                                             display="block"), rx.fragment()),
+                        style=_CARD)
+
+    return rx.vstack(
+        _heading("L'adresse du bénéficiaire n'est couverte par aucun secteur"), _back(), _summary(),
+        rx.text("Aucun service ne propose de rendez-vous aux prescripteurs à cette adresse. Contactez l'une de ces "
+                "organisations :"),
+        rx.el.ul(rx.foreach(S.contacts, contact), style={"list_style": "none", "padding": 0, "margin": 0,
+                                                         "display": "grid", "gap": "0.75rem", "width": "100%"}),
+        width="100%", spacing="3")
+
+
 def _place() -> rx.Component:
     return rx.vstack(
         _heading("Où se trouve le bénéficiaire ?"),
@@ -209,6 +258,8 @@ def prescripteur_page() -> rx.Component:
             rx.match(
                 S.step,
                 ("place", _place()),
+                ("adresse", _address()),
+                ("hors-secteur", _uncovered()),
                 ("motif", _choices("Choisissez le motif du rendez-vous",
                                    "Aucun motif n'est ouvert aux prescripteurs ici.")),
                 ("lieu", _choices("Choisissez un lieu", "Aucun lieu ne propose ce motif pour le moment.")),

@@ -253,8 +253,12 @@ class BookingPage:
                 if self.step:
                     return
         if public_prescripteur.motifs(uow, scope):
+            where: dict[str, str] = ({"org": str(scope.organisation_id)} if scope.organisation_id
+                                     else {"departement": self.place})
+            if self.address_label:  # the address given here is the bénéficiaire's
+                where |= {k: self.params.get(k, "") for k in ("adresse", "commune", "rue")}
             self.prescripteur_href = routes.PUBLIC_PRESCRIPTEUR + "?" + urlencode(
-                {"org": scope.organisation_id} if scope.organisation_id else {"departement": self.place})
+                {k: v for k, v in where.items() if v})
 
         choice = self._motif_choice(uow, scope)
         if choice is None:

@@ -17,10 +17,11 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import SectorisationLevel
 from rdv_app.domain.sectorisation import SectorAddress, address_of, street_id_of
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.online_booking import prescription, public_search
+from rdv_app.services.online_booking import prescription, public_prescripteur, public_search
+from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import PublicScope
 from rdv_app.services.organisation import sectors
-from rdv_app.services.rdv.lifecycle import SlotTaken, book_rdv, prescribe_rdv
+from rdv_app.services.rdv.lifecycle import SlotTaken, book_by_prescripteur, book_rdv, prescribe_rdv
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # Friday 4 December 2026
 MONDAY = date(2026, 12, 7)
@@ -314,3 +315,59 @@ def test_zone_import_refuses_the_whole_file_line_by_line(uow: UnitOfWork, db_url
         sectors.import_zones(uow, w.org_admin, w.arras, "zones.csv", ZONES_CSV.encode())
     uow.rollback()
     assert snapshot(db_url) == before
+
+
+# --------------------------------------------------------------------------- prescripteurs
+
+
+ALICE = PrescripteurEntry("Alice", "Leroy", "alice.leroy@asso.test")
+ZOE = BeneficiaireEntry("Zoé", "Lefort", "06 98 76 54 32")
+
+
+def _prescribable(uow: UnitOfWork, w: World, address: SectorAddress | None) -> dict[str, list[int]]:
+    return {c.name: list(c.motif_ids) for c in public_prescripteur.motifs(
+        uow, PublicScope(w.territory, sector=address), NOW)}
+
+
+def test_external_prescripteur_follows_the_beneficiaires_address(db_url: str, uow: UnitOfWork, world: World) -> None:
+    """"Je suis un prescripteur" in a sectorised territory: the bénéficiaire's address restricts the motifs,
+    organisations and agents exactly as the usager's own."""
+    w = world
+    assert _prescribable(uow, w, RUE_DE_LA_PAIX) == {"Bilan": [w.bilan_lens], "Consultation": [w.consultation],
+                                                     "Visite": [w.visite]}
+    assert _prescribable(uow, w, PLACE_DES_HEROS)["Bilan"] == [w.bilan_arras]
+    # Not covered: the motifs open to the whole département only.
+    assert not public_search.address_covered(uow, PublicScope(w.territory, sector=LENS))
+    assert _prescribable(uow, w, LENS) == {"Consultation": [w.consultation]}
+    week = public_prescripteur.week(uow, w.visite, w.lieu_arras, MONDAY, NOW, sector=RUE_DE_LA_PAIX)
+    assert [label for _, label in week.days[0].times] == ["14h00", "14h30"]  # Haddad's, the street's agent
+    uow.rollback()
+    before = snapshot(db_url)
+    morning = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Petit's, whose sector is the rest of the town
+    with UnitOfWork(db_url) as unit, pytest.raises(SlotTaken):
+        book_by_prescripteur(unit, motif_id=w.visite, starts_at=morning, lieu_id=w.lieu_arras, booking_key="x1",
+                             prescripteur=ALICE, beneficiaire=ZOE, ip="192.0.2.1", now=NOW, sector=RUE_DE_LA_PAIX)
+    with UnitOfWork(db_url) as unit, pytest.raises(NotFound) as refused:  # Arras's Bilan: not this street's
+        book_by_prescripteur(unit, motif_id=w.bilan_arras, starts_at=morning, lieu_id=w.lieu_arras,
+                             booking_key="x2", prescripteur=ALICE, beneficiaire=ZOE, ip="192.0.2.1", now=NOW,
+                             sector=RUE_DE_LA_PAIX)
+    assert refused.value.message.startswith("Ce motif n'est pas proposé à cette adresse")
+    assert snapshot(db_url) == before
+    with UnitOfWork(db_url) as unit:
+        booked = book_by_prescripteur(unit, motif_id=w.visite, starts_at=datetime(2026, 12, 7, 13, 0, tzinfo=UTC),
+                                      lieu_id=w.lieu_arras, booking_key="x3", prescripteur=ALICE, beneficiaire=ZOE,
+                                      ip="192.0.2.1", now=NOW, sector=RUE_DE_LA_PAIX)
+    with UnitOfWork(db_url) as unit:
+        agents = unit.session.exec(RdvAgent.__table__.select().where(  # type: ignore[attr-defined]
+            RdvAgent.__table__.c.rdv_id == booked.rdv_id)).all()  # type: ignore[attr-defined]
+        assert [a.agent_id for a in agents] == [w.haddad]
+
+
+def test_widening_the_search_waits_for_an_usager_in_a_sectorised_territory(uow: UnitOfWork, world: World) -> None:
+    """"Élargir la recherche" is offered in a sectorised territory only once an usager is chosen."""
+    w = world
+    assert not prescription.is_offered(uow, w.org_admin, w.arras)
+    assert prescription.is_offered(uow, w.org_admin, w.arras, w.usager)
+    sectors.delete_sector(uow, w.admin, w.arras, w.ville)
+    sectors.delete_sector(uow, w.admin, w.arras, w.rue)
+    assert prescription.is_offered(uow, w.org_admin, w.arras)  # no sector left: not sectorised any more

@@ -145,6 +145,8 @@ SLOT_TAKEN = "Ce créneau n'est plus disponible. Choisissez un autre horaire."
 SERVICE_BUSY = ("Le service est momentanément indisponible : votre rendez-vous n'a pas été enregistré. "
                 "Réessayez dans un instant.")
 SLOT_NOT_OFFERED = "Ce créneau n'est pas proposé à la réservation en ligne. Choisissez un horaire parmi ceux affichés."
+NOT_IN_SECTOR = ("Ce motif n'est pas proposé à cette adresse : aucun des secteurs qui la couvrent n'est attribué à "
+                 "cette organisation. Choisissez un autre motif.")
 # More online bookings than this in a day is not a person booking for their family.
 BOOKINGS_PER_USAGER = parse("10/day")
 TOO_MANY_BOOKINGS = ("Vous avez déjà pris beaucoup de rendez-vous aujourd'hui. Pour un autre rendez-vous, "
@@ -241,17 +243,18 @@ def prescribe_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
 @boundary
 def book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
                          booking_key: str, prescripteur: PrescripteurEntry, beneficiaire: BeneficiaireEntry,
-                         ip: str, now: datetime | None = None) -> Booked:
+                         ip: str, now: datetime | None = None, sector: SectorAddress | None = None) -> Booked:
     """An external prescripteur ("Je suis un prescripteur", domain.md section 6.4) books, without an
     account, a slot of a motif open to prescripteurs for a bénéficiaire: the usagers' path (lock, booking
     key, final check with the prescripteurs' booking delays, the plage created first wins), then in the
     same transaction the Prescripteur row, the bénéficiaire found (same names and mobile, or same names and
     email) or created, their profile in the motif's organisation, the RDV and its participation authored
     by the prescripteur. The bénéficiaire hears of it as of any RDV; the prescripteur gets "RDV confirmé"
-    (rdv_app.notify.prescription). Without an account, bookings are counted by the client's address `ip`."""
+    (rdv_app.notify.prescription). Without an account, bookings are counted by the client's address `ip`.
+    With the bénéficiaire's address (`sector`, a sectorised territory), the sectors decide as for usagers."""
     return _counted(uow, lambda: _book_by_prescripteur(
         uow, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id, booking_key=booking_key,
-        prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip, now=now))
+        prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip, now=now, sector=sector))
 
 
 def _counted(uow: UnitOfWork, attempt: Callable[[], Booked]) -> Booked:
@@ -351,7 +354,7 @@ def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, us
 
 def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
                           booking_key: str, prescripteur: PrescripteurEntry, beneficiaire: BeneficiaireEntry,
-                          ip: str, now: datetime | None) -> Booked:
+                          ip: str, now: datetime | None, sector: SectorAddress | None) -> Booked:
     now = now or clock.now()
     limit_key = f"booking:prescripteur:{ip}"
     # No account: the key alone names the confirmation screen (random, generated once per screen).
@@ -380,7 +383,7 @@ def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime
                         author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value,
                                     created_by_prescripteur_id=prescripteur_id),
                         participation_author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value,
-                                                  prescripteur_id=prescripteur_id))
+                                                  prescripteur_id=prescripteur_id), sector=sector)
     rate_limit.record(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, limit_key)
     return booked
 
@@ -427,8 +430,12 @@ def _take_slot(uow: UnitOfWork, motif: Motif, lieu_id: int | None, starts_at: da
     motif_id = require_id(motif)
     context = motif_context(uow, motif_id, motif.organisation_id)
     day = starts_at.astimezone(context.time_zone).date()
-    agent_ids = None if sector is None else sectors.address_coverage(
-        uow, context.organisation.territory_id, sector).agents_for(motif.sectorisation_level, motif.organisation_id)
+    agent_ids = None
+    if sector is not None:
+        covered = sectors.address_coverage(uow, context.organisation.territory_id, sector)
+        if not covered.offers(motif.sectorisation_level, motif.organisation_id):
+            raise NotFound(NOT_IN_SECTOR)
+        agent_ids = covered.agents_for(motif.sectorisation_level, motif.organisation_id)
     search = load_search(uow, context, day, day, searcher=searcher, now=now, lieu_id=lieu_id, agent_ids=agent_ids)
     slot = validate_slot(search, starts_at, lieu_id=lieu_id)
     if slot is None:
