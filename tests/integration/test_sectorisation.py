@@ -17,11 +17,11 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import SectorisationLevel
 from rdv_app.domain.sectorisation import SectorAddress, address_of, street_id_of
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.online_booking import prescription, public_prescripteur, public_search
+from rdv_app.services.online_booking import prescription, public_prescripteur, public_search, sessions
 from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import PublicScope
 from rdv_app.services.organisation import sectors
-from rdv_app.services.rdv.lifecycle import SlotTaken, book_by_prescripteur, book_rdv, prescribe_rdv
+from rdv_app.services.rdv.lifecycle import SlotTaken, book_by_prescripteur, book_rdv, book_seat, prescribe_rdv
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # Friday 4 December 2026
 MONDAY = date(2026, 12, 7)
@@ -371,3 +371,45 @@ def test_widening_the_search_waits_for_an_usager_in_a_sectorised_territory(uow: 
     sectors.delete_sector(uow, w.admin, w.arras, w.ville)
     sectors.delete_sector(uow, w.admin, w.arras, w.rue)
     assert prescription.is_offered(uow, w.org_admin, w.arras)  # no sector left: not sectorised any more
+
+
+# --------------------------------------------------------------------------- collective sessions
+
+
+def test_sessions_of_a_motif_sectorised_by_agent_follow_the_address(db_url: str, uow: UnitOfWork,
+                                                                    world: World) -> None:
+    """An atelier sectorised by agent: each address is offered the sessions its sectors' agents lead."""
+    w = world
+    s = uow.session
+    atelier = f.motif(s, s.get(Organisation, w.arras), f.service(s, "Ateliers", "ATL"), "Atelier", collectif=True,
+                      bookable_by="everyone", sectorisation_level=SectorisationLevel.AGENT.value)
+    common = dict(lieu=w.lieu_arras, collectif=True, max_participants_count=8, duration_in_min=60)
+    mornings = f.rdv(s, w.arras, atelier, datetime(2026, 12, 7, 9, 0, tzinfo=UTC), agents=[w.petit],
+                     name="Atelier du matin", **common)
+    afternoons = f.rdv(s, w.arras, atelier, datetime(2026, 12, 7, 15, 0, tzinfo=UTC), agents=[w.haddad],
+                       name="Atelier de l'après-midi", **common)
+    uow.commit()
+    atelier_id, morning_id, afternoon_id = atelier.id, mornings.id, afternoons.id
+    assert _offered(uow, w, RUE_DE_LA_PAIX)["Atelier"] == [atelier_id]
+    assert "Atelier" not in _offered(uow, w, LENS)
+
+    def shown(address: SectorAddress | None) -> list[str]:
+        return [x.name for x in sessions.open_sessions(uow, atelier_id, w.lieu_arras, now=NOW, sector=address)]
+
+    assert shown(RUE_DE_LA_PAIX) == ["Atelier de l'après-midi"]  # Haddad's, the street's agent
+    assert shown(PLACE_DES_HEROS) == ["Atelier du matin"]  # Petit's, the town's
+    assert shown(None) == ["Atelier du matin", "Atelier de l'après-midi"]
+    assert sessions.open_session(uow, atelier_id, morning_id, NOW, sector=RUE_DE_LA_PAIX) is None
+    choice = public_search.motif_choice(uow, PublicScope(w.territory, sector=RUE_DE_LA_PAIX),
+                                        "public_office:Atelier", NOW)
+    cards = public_search.lieux(uow, choice, NOW, RUE_DE_LA_PAIX)
+    assert [(c.name, c.next_availability and c.next_availability.label) for c in cards] == [
+        ("Centre Arras", "lundi 7 décembre 2026 à 16h00")]
+    uow.rollback()
+
+    before = snapshot(db_url)
+    with UnitOfWork(db_url) as unit, pytest.raises(NotFound):
+        book_seat(unit, w.usager, rdv_id=morning_id, now=NOW, sector=RUE_DE_LA_PAIX)
+    assert snapshot(db_url) == before
+    with UnitOfWork(db_url) as unit:
+        assert book_seat(unit, w.usager, rdv_id=afternoon_id, now=NOW, sector=RUE_DE_LA_PAIX).created

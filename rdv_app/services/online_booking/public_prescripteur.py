@@ -103,7 +103,7 @@ def _motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[M
     """With the bénéficiaire's address (`scope.sector`), the motifs sectorised by organisation or agent
     only where its sectors are attributed, as for usagers."""
     return sectors.offered_in_sectors(uow, scope.territory_id, public_search.offered_motifs(
-        uow, open_motifs(scope), now), scope.sector)
+        uow, open_motifs(scope), now), scope.sector, now)
 
 
 @boundary

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -23,6 +24,8 @@ from rdv_app.db.models import (
     Organisation,
     PlageOuverture,
     PlageOuvertureMotif,
+    Rdv,
+    RdvAgent,
     Sector,
     SectorAttribution,
     SectorZone,
@@ -30,8 +33,8 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import names, sectorisation, zone_import
-from rdv_app.domain.enums import AttributionLevel, SectorisationLevel, ZoneLevel
+from rdv_app.domain import clock, names, sectorisation, zone_import
+from rdv_app.domain.enums import CANCELLED_STATUSES, AttributionLevel, SectorisationLevel, ZoneLevel
 from rdv_app.domain.sectorisation import Attribution, Coverage, SectorAddress, Zone
 from rdv_app.services import audit
 from rdv_app.services.boundary import boundary
@@ -408,7 +411,7 @@ def usager_address(uow: UnitOfWork, territory_id: int, usager: Usager) -> Sector
 
 
 def offered_in_sectors(uow: UnitOfWork, territory_id: int, motifs: list[Motif],
-                       address: SectorAddress | None) -> list[Motif]:
+                       address: SectorAddress | None, now: datetime | None = None) -> list[Motif]:
     """The motifs that may be offered at the address (all of them without an address): those open to the
     whole département, those of an organisation a covering sector is attributed to, and those sectorised by
     agent whose covering agents have plages of them."""
@@ -416,12 +419,19 @@ def offered_in_sectors(uow: UnitOfWork, territory_id: int, motifs: list[Motif],
         return motifs
     covered = address_coverage(uow, territory_id, address)
     return [m for m in motifs if covered.offers(m.sectorisation_level, m.organisation_id)
-            and _has_plages_of(uow, m, covered.agents_for(m.sectorisation_level, m.organisation_id))]
+            and _has_plages_of(uow, m, covered.agents_for(m.sectorisation_level, m.organisation_id), now)]
 
 
-def _has_plages_of(uow: UnitOfWork, motif: Motif, agent_ids: frozenset[int] | None) -> bool:
+def _has_plages_of(uow: UnitOfWork, motif: Motif, agent_ids: frozenset[int] | None,
+                   now: datetime | None) -> bool:
+    """Whether these agents offer the motif: plages of it, or for a collective motif a session to come
+    that one of them leads."""
     if agent_ids is None:
         return True
+    if motif.collectif:
+        return uow.session.exec(select(Rdv.id).join(RdvAgent, col(RdvAgent.rdv_id) == Rdv.id).where(
+            Rdv.motif_id == motif.id, col(RdvAgent.agent_id).in_(list(agent_ids)), col(Rdv.starts_at) > (now or clock.now()),
+            col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES])).limit(1)).first() is not None
     return uow.session.exec(select(PlageOuverture.id).join(
         PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id).where(
         PlageOuvertureMotif.motif_id == motif.id, col(PlageOuverture.agent_id).in_(list(agent_ids))).limit(1)

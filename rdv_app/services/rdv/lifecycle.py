@@ -1244,7 +1244,8 @@ def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
 
 @boundary
 def book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: int | None = None,
-              accepted_conditions: bool = False, now: datetime | None = None) -> Booked:
+              accepted_conditions: bool = False, now: datetime | None = None,
+              sector: SectorAddress | None = None) -> Booked:
     """The signed-in usager takes a seat of a collective session for themself or a relative, and commits.
 
     The online booking's path: the session's row is locked (PostgreSQL `SELECT ... FOR UPDATE`; SQLite's
@@ -1253,13 +1254,14 @@ def book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: in
     atelier est complet"). Idempotent by person: a participant already registered gets their seat back
     as it is (`created` False, nothing sent twice); one who had cancelled is registered again. The
     participant hears "RDV confirmé", with the Infos et annulation link; the session's agents are told as
-    for any online booking."""
+    for any online booking. With the usager's address (`sector`), a sectorised motif's session only where
+    its sectors cover it (a motif sectorised by agent: a session one of its sectors' agents leads)."""
     return _counted(uow, lambda: _book_seat(uow, usager_id, rdv_id=rdv_id, for_usager_id=for_usager_id,
-                                            accepted_conditions=accepted_conditions, now=now))
+                                            accepted_conditions=accepted_conditions, now=now, sector=sector))
 
 
 def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: int | None,
-               accepted_conditions: bool, now: datetime | None) -> Booked:
+               accepted_conditions: bool, now: datetime | None, sector: SectorAddress | None) -> Booked:
     now = now or clock.now()
     limit_key = f"booking:usager:{usager_id}"
     begin_write(uow.session)
@@ -1268,6 +1270,8 @@ def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: i
     motif = uow.session.get(Motif, rdv.motif_id)
     if motif is None or not is_public_collectif(motif):
         raise NotFound("Cet atelier n'est pas ouvert à la réservation en ligne.")
+    if sector is not None:
+        _check_session_sector(uow, rdv, motif, sector)
     participant = holder if for_usager_id in (None, usager_id) else _relative(uow, holder, for_usager_id)
     existing = uow.session.exec(select(Participation).where(
         Participation.rdv_id == rdv_id, Participation.usager_id == require_id(participant))).first()
@@ -1289,6 +1293,16 @@ def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: i
                         tell_agents=True, already=None)
     rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
     return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=True, outbox_ids=change.outbox_ids)
+
+
+def _check_session_sector(uow: UnitOfWork, rdv: Rdv, motif: Motif, sector: SectorAddress) -> None:
+    covered = sectors.address_coverage(uow, territory_of(uow, motif.organisation_id), sector)
+    if not covered.offers(motif.sectorisation_level, motif.organisation_id):
+        raise NotFound(NOT_IN_SECTOR)
+    agent_ids = covered.agents_for(motif.sectorisation_level, motif.organisation_id)
+    if agent_ids is not None and not agent_ids & set(uow.session.exec(
+            select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv.id)).all()):
+        raise NotFound(NOT_IN_SECTOR)
 
 
 def _locked_session(uow: UnitOfWork, rdv_id: int) -> Rdv:
