@@ -413,3 +413,18 @@ def test_sessions_of_a_motif_sectorised_by_agent_follow_the_address(db_url: str,
     assert snapshot(db_url) == before
     with UnitOfWork(db_url) as unit:
         assert book_seat(unit, w.usager, rdv_id=afternoon_id, now=NOW, sector=RUE_DE_LA_PAIX).created
+
+
+def test_two_sectors_on_one_commune_show_their_organisations_together(uow: UnitOfWork, world: World) -> None:
+    """RDV-SP's sectorisation_with_two_territories_spec: two services sectorising the same town (there, two
+    territories of one département; here a département is one territory, `Territory.departement_number`
+    being unique, so two sectors of it) both offer their lieux to an address of that town, side by side."""
+    w = world
+    insertion = sectors.create_sector(uow, w.admin, w.arras, "Arras insertion", "arras-insertion")
+    sectors.add_zone(uow, w.admin, w.arras, insertion, "62041", "Arras")
+    sectors.attribute_sector(uow, w.admin, w.arras, insertion, w.lens)
+    scope = PublicScope(w.territory, sector=PLACE_DES_HEROS)
+    assert _offered(uow, w, PLACE_DES_HEROS)["Bilan"] == [w.bilan_arras, w.bilan_lens]
+    cards = public_search.lieux(uow, public_search.motif_choice(uow, scope, "public_office:Bilan", NOW), NOW,
+                                PLACE_DES_HEROS)
+    assert sorted(c.name for c in cards) == ["Centre Arras", "Centre Lens"]
