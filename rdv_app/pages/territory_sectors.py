@@ -18,6 +18,7 @@ from rdv_app.state.territory_sectors import TerritorySectorsState as State
 CREATE_HEADING_ID = "secteur-creation-titre"
 EDIT_HEADING_ID = "secteur-modification-titre"
 IMPORT_HEADING_ID = "zones-import-titre"
+TRIAL_HEADING_ID = "sectorisation-test-titre"
 
 
 def _sector_row(row: SectorRow) -> rx.Component:
@@ -197,6 +198,50 @@ def import_form() -> rx.Component:
     )
 
 
+def _named(title: str, items: rx.vars.ArrayVar, empty: str) -> rx.Component:
+    return rx.box(
+        rx.heading(title, as_="h3", size="3"),
+        rx.cond(items.length() > 0, rx.el.ul(rx.foreach(items, lambda line: rx.el.li(line)),
+                                             style={"padding_left": "1.25rem"}), rx.text(empty)),
+        width="100%")
+
+
+def trial_panel() -> rx.Component:
+    """"Tester la sectorisation": an address, then the sectors, organisations and agents it matches."""
+    return rx.el.section(
+        rx.heading("Tester la sectorisation", as_="h2", size="5", id=TRIAL_HEADING_ID),
+        rx.box(
+            rx.el.label("Adresse à tester", html_for="champ-test-adresse", class_name="field-label"),
+            rx.el.p("Saisissez l'adresse d'un usager puis choisissez-la : vous verrez les secteurs qui la couvrent, "
+                    "et les organisations et agents auxquels ils sont attribués.", id="champ-test-adresse-aide",
+                    class_name="field-hint"),
+            rx.el.input(id="champ-test-adresse", type="text", class_name="text-input", auto_complete="off",
+                        aria_describedby="champ-test-adresse-aide",
+                        on_change=lambda value: State.type_trial_address(value)),
+            width="100%"),
+        rx.box(
+            rx.cond(State.trial_choices.length() > 0,
+                    rx.el.ul(rx.foreach(State.trial_choices, lambda item: rx.el.li(rx.button(
+                        "Tester « " + item.label + " »", type="button", variant="outline", size="2",
+                        on_click=State.try_address(item.id)))),
+                        aria_label="Adresses proposées",
+                        style={"display": "grid", "gap": "0.5rem", "padding": 0, "list_style": "none"}),
+                    rx.fragment()),
+            rx.cond(State.trial_hint != "", rx.el.p(State.trial_hint, class_name="field-hint"), rx.fragment()),
+            rx.cond(State.trial_label != "", rx.vstack(
+                rx.el.p(rx.el.strong(State.trial_label), " : ",
+                        rx.cond(State.trial_sectors.length() == 0, "aucun secteur ne couvre cette adresse.",
+                                rx.cond(State.trial_by_street, "couverte par une zone de sa rue.",
+                                        "couverte par les zones de sa commune."))),
+                _named("Secteurs", State.trial_sectors, "Aucun secteur."),
+                _named("Organisations", State.trial_organisations, "Aucune organisation."),
+                _named("Agents", State.trial_agents, "Aucun agent."),
+                spacing="3", width="100%"), rx.fragment()),
+            aria_live="polite", margin_top="0.5rem", width="100%"),
+        aria_labelledby=TRIAL_HEADING_ID, max_width=styles.NARROW_WIDTH, width="100%",
+    )
+
+
 @agent_page(routes.ADMIN_TERRITORY_SECTORS, "Sectorisation", load=State.load)
 def territory_sectors() -> rx.Component:
     general_error = rx.cond((State.form_error_field != "name") & (State.form_error_field != "human_id")
@@ -220,6 +265,7 @@ def territory_sectors() -> rx.Component:
                     edit_panel(),
                     create_form(),
                     import_form(),
+                    trial_panel(),
                     confirm_dialog("Supprimer le secteur", "Le secteur « " + State.deleting_name + " » sera supprimé "
                                    "avec ses zones et ses attributions.",
                                    confirm_label="Supprimer le secteur", is_open=State.deleting_id != "",

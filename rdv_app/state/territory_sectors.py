@@ -16,6 +16,7 @@ from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import addresses
+from rdv_app.services.integrations.addresses import AddressSuggestion
 from rdv_app.services.organisation import sectors, zone_files
 from rdv_app.services.organisation.sectors import ZoneChoice
 from rdv_app.state.agent import AgentState
@@ -76,6 +77,16 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
     import_error: rx.Field[str] = rx.field("")
     import_problems: rx.Field[list[str]] = rx.field(default_factory=list)
     import_key: rx.Field[int] = rx.field(0)
+    # "Tester la sectorisation": an address typed, its suggestions, then what it matches.
+    trial_choices: rx.Field[list[Item]] = rx.field(default_factory=list)  # id: index in _trial_addresses
+    trial_hint: rx.Field[str] = rx.field("")
+    trial_label: rx.Field[str] = rx.field("")
+    trial_by_street: rx.Field[bool] = rx.field(False)
+    trial_sectors: rx.Field[list[str]] = rx.field(default_factory=list)
+    trial_organisations: rx.Field[list[str]] = rx.field(default_factory=list)
+    trial_agents: rx.Field[list[str]] = rx.field(default_factory=list)
+    _trial_addresses: list[AddressSuggestion] = []
+    _trial_asked: int = 0
     _zones: list[ZoneChoice] = []
     _asked: int = 0
 
@@ -86,6 +97,7 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
         self.import_message = self.import_error = ""
         self.import_problems = []
         self.importing = False
+        self.trial_choices, self.trial_hint, self.trial_label = [], "", ""
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
         listed = await within(UnitOfWork(read_only=True),
@@ -271,3 +283,46 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
             self.import_key += 1
             await self._load(actor, int(organisation))
         self.importing = False
+
+    @event
+    def type_trial_address(self, value: str):
+        self._trial_asked += 1
+        return TerritorySectorsState.suggest_trial_addresses(str(value or ""), self._trial_asked)
+
+    @event(background=True)
+    async def suggest_trial_addresses(self, query: str, asked: int):
+        """As `suggest_zones`: in the background, only the latest typing's answer shown."""
+        await asyncio.sleep(SEARCH_DEBOUNCE_SECONDS)
+        async with self:
+            if asked != self._trial_asked:
+                return
+        found = await addresses.suggest_addresses(query)
+        async with self:
+            if asked != self._trial_asked:
+                return
+            self._trial_addresses = list(found or [])
+            self.trial_choices = [Item(str(index), a.label) for index, a in enumerate(self._trial_addresses)]
+            if found is None:
+                self.trial_hint = SEARCH_UNAVAILABLE
+            elif not found and addresses.worth_asking(query):
+                self.trial_hint = "Aucune adresse ne correspond : vérifiez l'orthographe."
+            else:
+                self.trial_hint = ""
+
+    @event
+    async def try_address(self, index: str):
+        actor, organisation = self._agent_id, self.current_org_id
+        if actor is None or not organisation or not index.isdigit() or int(index) >= len(self._trial_addresses):
+            return
+        chosen = self._trial_addresses[int(index)]
+        try:
+            found = await within(UnitOfWork(read_only=True), lambda uow: sectors.match_address(
+                uow, actor, int(organisation), chosen.city_code, chosen.ban_id))
+        except DomainError as exc:
+            self.trial_hint, self.trial_label = exc.message, ""
+            return
+        self.trial_choices, self.trial_hint = [], ""
+        self.trial_label, self.trial_by_street = chosen.label, found.by_street
+        self.trial_sectors = list(found.sectors)
+        self.trial_organisations = list(found.organisations)
+        self.trial_agents = list(found.agents)

@@ -428,3 +428,21 @@ def test_two_sectors_on_one_commune_show_their_organisations_together(uow: UnitO
     cards = public_search.lieux(uow, public_search.motif_choice(uow, scope, "public_office:Bilan", NOW), NOW,
                                 PLACE_DES_HEROS)
     assert sorted(c.name for c in cards) == ["Centre Arras", "Centre Lens"]
+
+
+def test_testing_an_address_shows_its_sectors_organisations_and_agents(uow: UnitOfWork, db_url: str,
+                                                                      world: World) -> None:
+    """"Tester la sectorisation": an address of the street zone, another of the town, one outside."""
+    w = world
+    street = sectors.match_address(uow, w.admin, w.arras, "62041", "62041_0570_00001")
+    assert (street.by_street, street.sectors, street.organisations, street.agents) == (
+        True, ("Rue de la Paix (arras-paix)",), ("PMI Lens",), ("Hana Haddad (PMI Arras)",))
+    town = sectors.match_address(uow, w.admin, w.arras, "62041", "62041_0350")
+    assert (town.by_street, town.sectors, town.organisations, town.agents) == (
+        False, ("Arras ville (arras)",), ("PMI Arras",), ("Paul Petit (PMI Arras)",))
+    outside = sectors.match_address(uow, w.admin, w.arras, "62498")
+    assert not outside.covered and outside.sectors == ()
+    with pytest.raises(DomainError):
+        sectors.match_address(uow, w.admin, w.arras, "Arras")
+    with pytest.raises(PermissionDenied):
+        sectors.match_address(uow, w.org_admin, w.arras, "62041")

@@ -343,6 +343,49 @@ def remove_attribution(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
     return f"L'attribution du secteur « {sector.name} » a été retirée."
 
 
+@dataclass(frozen=True)
+class AddressMatch:
+    """"Tester la sectorisation": what an address matches (admin-domain.md section 10's test page)."""
+
+    by_street: bool  # a street zone decided (else the commune's zones)
+    sectors: tuple[str, ...]  # "Arras ville (arras)", by name
+    organisations: tuple[str, ...]  # attributed at organisation level, by name
+    agents: tuple[str, ...]  # "Paul Petit (PMI Arras)", attributed at agent level, by name
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.organisations or self.agents)
+
+
+@boundary
+def match_address(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, city_code: str,
+                  street_ban_id: str = "") -> AddressMatch:
+    """The territory's sectors covering an address (a commune's INSEE code, and a street's or a number's
+    Base Adresse Nationale id), and the organisations and agents they are attributed to, as the public
+    search applies them."""
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    address = sectorisation.address_of(city_code, street_ban_id)
+    if address is None:
+        raise DomainError("Choisissez une adresse parmi les adresses proposées.", field="city_code")
+    covered = address_coverage(uow, territory_id, address)
+    streets = uow.session.exec(select(SectorZone.id).where(
+        col(SectorZone.sector_id).in_(list(covered.sector_ids)), SectorZone.level == ZoneLevel.STREET.value,
+        SectorZone.street_ban_id == address.street_ban_id).limit(1)).first() if address.street_ban_id else None
+    found = uow.session.exec(select(Sector).where(col(Sector.id).in_(list(covered.sector_ids)))).all()
+    organisations = {require_id(o): o.name for o in uow.session.exec(select(Organisation).where(
+        Organisation.territory_id == territory_id))}
+    agent_ids = {a for ids in covered.agent_ids_by_organisation.values() for a in ids}
+    agents = {require_id(a): a for a in uow.session.exec(select(Agent).where(col(Agent.id).in_(list(agent_ids))))}
+    agent_lines = [f"{_agent_name(agents[a])} ({organisations.get(o, '')})"
+                   for o, ids in covered.agent_ids_by_organisation.items() for a in ids if a in agents]
+
+    def by_name(lines: list[str]) -> tuple[str, ...]:
+        return tuple(sorted(lines, key=names.plain_text))
+
+    return AddressMatch(streets is not None, by_name([f"{s.name} ({s.human_id})" for s in found]),
+                        by_name([organisations.get(o, "") for o in covered.organisation_ids]), by_name(agent_lines))
+
+
 class ZoneImportRefused(DomainError):
     """The zone file has wrong lines: nothing was imported; `problems` are "Ligne 4 : ..." in French."""
 
