@@ -43,6 +43,19 @@ def _summary() -> rx.Component:
     return rx.cond(S.summary.length() > 0, _lines(S.summary), rx.fragment())
 
 
+def _address_line() -> rx.Component:
+    """In a sectorised territory: the bénéficiaire's address and a link to change it, or to give it."""
+    return rx.cond(
+        S.address_href != "",
+        rx.el.p(rx.cond(S.address_label != "", rx.fragment(rx.el.span("Adresse du bénéficiaire : "),
+                                                            rx.el.strong(S.address_label), rx.el.span(" · ")),
+                        rx.fragment()),
+                rx.link(rx.cond(S.address_label != "", "Changer d'adresse",
+                                "Indiquez l'adresse du bénéficiaire pour voir tous les rendez-vous qui lui sont "
+                                "proposés"), href=S.address_href)),
+        rx.fragment())
+
+
 def _choices(title: str, empty: str) -> rx.Component:
     def item(choice: Choice) -> rx.Component:
         return rx.el.li(rx.link(
@@ -54,7 +67,7 @@ def _choices(title: str, empty: str) -> rx.Component:
             href=choice.href, style=_CARD))
 
     return rx.vstack(
-        _heading(title), _back(), _summary(),
+        _heading(title), _back(), _address_line(), _summary(),
         rx.cond(S.notice != "", rx.el.p(S.notice, role="status"), rx.fragment()),
         rx.cond(S.choices.length() > 0,
                 rx.el.ul(rx.foreach(S.choices, item), style={"list_style": "none", "padding": 0, "margin": 0,

@@ -104,10 +104,9 @@ class CreneauxState(OrganisationPageState, AgentState):
         if self.lieu_id not in {o.value for o in self.lieux}:
             self.lieu_id = ""
         self.from_day = self.from_day or options.today.isoformat()
-        await self._read_usager(agent_id, organisation_id)
-        usager_id = int(self.usager_id) if self.usager_id else None
         self.prescription_offered = await within(UnitOfWork(read_only=True), lambda uow: prescription.is_offered(
-            uow, agent_id, organisation_id, usager_id))
+            uow, agent_id, organisation_id))
+        await self._read_usager(agent_id, organisation_id)
         self._clear_results()
 
     async def _read_usager(self, agent_id: int, organisation_id: int) -> None:

@@ -61,7 +61,7 @@ def prescripteur_address(params: dict[str, str], **changes: str | int | None) ->
             params.pop(name, None)
         else:
             params[name] = str(value)
-    query = urlencode({k: params[k] for k in (*PARAMS, "indisponible") if params.get(k)})
+    query = urlencode({k: params[k] for k in (*PARAMS, "etape", "indisponible") if params.get(k)})
     return f"{routes.PUBLIC_PRESCRIPTEUR}?{query}" if query else routes.PUBLIC_PRESCRIPTEUR
 
 
@@ -90,6 +90,7 @@ class PrescripteurSearch:
     starts_at: datetime | None = None
     sector: SectorAddress | None = None  # the bénéficiaire's address, in a sectorised territory
     address_label: str = ""
+    address_href: str = ""  # to give or change the bénéficiaire's address, in a sectorised territory
     contacts: list[Choice] = field(default_factory=list)  # organisations to call when no sector covers it
 
     def url(self, **changes: str | int | None) -> str:
@@ -124,15 +125,19 @@ class PrescripteurSearch:
         self._slot(uow)
 
     def _address(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
-        """In a sectorised territory, the bénéficiaire's address first (`adresse`, `commune`, `rue`: a Base
-        Adresse Nationale suggestion chosen): it restricts the motifs, organisations and agents as for
-        usagers. An address no sector covers leaves the motifs open to the whole département, or the
+        """In a sectorised territory, the bénéficiaire's address (`adresse`, `commune`, `rue`: a Base Adresse
+        Nationale suggestion chosen on the address step `etape=adresse`) restricts the motifs,
+        organisations and agents as for usagers. Without it, only the motifs open to the whole département
+        are offered, with a link to give it; an address no sector covers leaves those too, or the
         organisations to contact when there are none."""
         sector = sectorisation.address_of(self.params.get("commune", ""), self.params.get("rue", ""))
+        self.address_href = self.url(adresse="", commune="", rue="", etape="adresse")
         if sector is None:
-            self.step = "adresse"
-            self.change_href = "" if self.params.get("org") else self.url(departement="")
-            return scope
+            if self.params.get("etape") == "adresse":
+                self.step = "adresse"
+                self.change_href = self.url(etape="")
+            self.sector = sectorisation.UNKNOWN_ADDRESS
+            return PublicScope(scope.territory_id, scope.organisation_id, sector=self.sector)
         self.sector = sector
         scope = PublicScope(scope.territory_id, scope.organisation_id, sector=sector)
         self.address_label = self.params.get("adresse") or sector.city_code
@@ -144,7 +149,7 @@ class PrescripteurSearch:
                            "sont proposés.")
             return scope
         self.step = "hors-secteur"
-        self.change_href = self.url(adresse="", commune="", rue="")
+        self.change_href = self.address_href
         self.contacts = [Choice(o.name, "", o.phone_number or "", o.email or "")
                          for o in public_search.uncovered_contacts(uow, scope)]
         return scope
@@ -164,10 +169,7 @@ class PrescripteurSearch:
             self.step, self.page_error = "error", NOTHING_OPEN
             return None
         self.step = "motif"
-        if self.sector is not None:
-            self.change_href = self.url(adresse="", commune="", rue="")
-        else:
-            self.change_href = "" if self.params.get("org") else self.url(departement="")
+        self.change_href = "" if self.params.get("org") else self.url(departement="")
         self.choices = [Choice(c.display_name, self.url(motif=c.key), c.location_label) for c in choices]
         return None
 
@@ -256,6 +258,7 @@ class PublicPrescripteurState(rx.State):
     previous_week_href: rx.Field[str] = rx.field("")
     next_week_href: rx.Field[str] = rx.field("")
     address_label: rx.Field[str] = rx.field("")
+    address_href: rx.Field[str] = rx.field("")
     contacts: rx.Field[list[Choice]] = rx.field(default_factory=list)
     # The bénéficiaire's address, in a sectorised territory: Base Adresse Nationale suggestions as typed.
     address_suggestions: rx.Field[list[Choice]] = rx.field(default_factory=list)
@@ -342,7 +345,7 @@ class PublicPrescripteurState(rx.State):
                     continue
                 if kept.get("org"):  # one organisation's link: its territory, whatever the address's
                     params.pop("departement", None)
-                links.append(Choice(suggestion.label, prescripteur_address(kept, **params)))
+                links.append(Choice(suggestion.label, prescripteur_address(kept, etape="", **params)))
             self.address_suggestions = links
             if found is None:
                 self.address_hint = ADDRESS_UNAVAILABLE

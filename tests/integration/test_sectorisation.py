@@ -363,16 +363,6 @@ def test_external_prescripteur_follows_the_beneficiaires_address(db_url: str, uo
         assert [a.agent_id for a in agents] == [w.haddad]
 
 
-def test_widening_the_search_waits_for_an_usager_in_a_sectorised_territory(uow: UnitOfWork, world: World) -> None:
-    """"Élargir la recherche" is offered in a sectorised territory only once an usager is chosen."""
-    w = world
-    assert not prescription.is_offered(uow, w.org_admin, w.arras)
-    assert prescription.is_offered(uow, w.org_admin, w.arras, w.usager)
-    sectors.delete_sector(uow, w.admin, w.arras, w.ville)
-    sectors.delete_sector(uow, w.admin, w.arras, w.rue)
-    assert prescription.is_offered(uow, w.org_admin, w.arras)  # no sector left: not sectorised any more
-
-
 # --------------------------------------------------------------------------- collective sessions
 
 

@@ -103,14 +103,10 @@ def usager_address(uow: UnitOfWork, scope: AgentScope, usager_id: int | None) ->
 
 
 @boundary
-def is_offered(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, usager_id: int | None = None) -> bool:
+def is_offered(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> bool:
     """Whether "Élargir la recherche" has anything to show: a motif of the territory open to
-    prescripteurs that this agent may book (with or without plages yet). In a sectorised territory, only
-    once an usager is chosen: their address decides which sectorised motifs are offered (admin-domain.md
-    section 10.1)."""
+    prescripteurs that this agent may book (with or without plages yet)."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
-    if usager_id is None and sectors.territory_sectorised(uow, territory_of(uow, organisation_id)):
-        return False
     return uow.session.exec(select(Motif.id).where(prescription_motifs(uow, scope)).limit(1)).first() is not None
 
 
