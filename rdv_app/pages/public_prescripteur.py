@@ -43,6 +43,19 @@ def _summary() -> rx.Component:
     return rx.cond(S.summary.length() > 0, _lines(S.summary), rx.fragment())
 
 
+def _address_line() -> rx.Component:
+    """In a sectorised territory: the bénéficiaire's address and a link to change it, or to give it."""
+    return rx.cond(
+        S.address_href != "",
+        rx.el.p(rx.cond(S.address_label != "", rx.fragment(rx.el.span("Adresse du bénéficiaire : "),
+                                                            rx.el.strong(S.address_label), rx.el.span(" · ")),
+                        rx.fragment()),
+                rx.link(rx.cond(S.address_label != "", "Changer d'adresse",
+                                "Indiquez l'adresse du bénéficiaire pour voir tous les rendez-vous qui lui sont "
+                                "proposés"), href=S.address_href)),
+        rx.fragment())
+
+
 def _choices(title: str, empty: str) -> rx.Component:
     def item(choice: Choice) -> rx.Component:
         return rx.el.li(rx.link(
@@ -54,12 +67,61 @@ def _choices(title: str, empty: str) -> rx.Component:
             href=choice.href, style=_CARD))
 
     return rx.vstack(
-        _heading(title), _back(), _summary(),
+        _heading(title), _back(), _address_line(), _summary(),
         rx.cond(S.notice != "", rx.el.p(S.notice, role="status"), rx.fragment()),
         rx.cond(S.choices.length() > 0,
                 rx.el.ul(rx.foreach(S.choices, item), style={"list_style": "none", "padding": 0, "margin": 0,
                                                             "display": "grid", "gap": "0.75rem", "width": "100%"}),
                 rx.text(empty)),
+        width="100%", spacing="3")
+
+
+def _choice_links(items: rx.Var) -> rx.Component:
+    return rx.el.ul(rx.foreach(items, lambda c: rx.el.li(rx.link(c.label, href=c.href, style=_CARD))),
+                    style={"list_style": "none", "padding": 0, "margin": 0, "display": "grid", "gap": "0.5rem",
+                           "width": "100%"})
+
+
+def _address() -> rx.Component:
+    """The bénéficiaire's address, in a sectorised territory: Base Adresse Nationale suggestions, each a link
+    that keeps the address in the page's address."""
+    return rx.vstack(
+        _heading("Quelle est l'adresse du bénéficiaire ?"), _back(),
+        rx.box(
+            rx.el.label("Adresse du bénéficiaire", html_for="champ-adresse-beneficiaire", class_name="field-label"),
+            rx.el.p("Les services de ce territoire reçoivent selon l'adresse. Commencez à la saisir, puis "
+                    "choisissez-la parmi les adresses proposées.", id="champ-adresse-beneficiaire-aide",
+                    class_name="field-hint"),
+            rx.el.input(id="champ-adresse-beneficiaire", type="text", auto_complete="off", class_name="text-input",
+                        aria_describedby="champ-adresse-beneficiaire-aide",
+                        on_change=lambda value: S.type_address(value)),
+            width="100%"),
+        rx.box(
+            rx.cond(S.address_suggestions.length() > 0,
+                    rx.el.nav(_choice_links(S.address_suggestions), aria_label="Adresses proposées", width="100%"),
+                    rx.fragment()),
+            rx.cond(S.address_hint != "", rx.el.p(S.address_hint, class_name="field-hint"), rx.fragment()),
+            aria_live="polite", width="100%"),
+        width="100%", spacing="3")
+
+
+def _uncovered() -> rx.Component:
+    def contact(line: Choice) -> rx.Component:
+        return rx.el.li(rx.el.strong(line.label, display="block"),
+                        rx.cond(line.detail != "", rx.el.span("Téléphone : ", rx.link(line.detail,
+                                                                                      href="tel:" + line.detail),
+                                                              display="block"), rx.fragment()),
+                        rx.cond(line.extra != "", rx.el.span("Email : ", rx.link(line.extra,
+                                                                                 href="mailto:" + line.extra),
+                                                             display="block"), rx.fragment()),
+                        style=_CARD)
+
+    return rx.vstack(
+        _heading("L'adresse du bénéficiaire n'est couverte par aucun secteur"), _back(), _summary(),
+        rx.text("Aucun service ne propose de rendez-vous aux prescripteurs à cette adresse. Contactez l'une de ces "
+                "organisations :"),
+        rx.el.ul(rx.foreach(S.contacts, contact), style={"list_style": "none", "padding": 0, "margin": 0,
+                                                         "display": "grid", "gap": "0.75rem", "width": "100%"}),
         width="100%", spacing="3")
 
 
@@ -209,6 +271,8 @@ def prescripteur_page() -> rx.Component:
             rx.match(
                 S.step,
                 ("place", _place()),
+                ("adresse", _address()),
+                ("hors-secteur", _uncovered()),
                 ("motif", _choices("Choisissez le motif du rendez-vous",
                                    "Aucun motif n'est ouvert aux prescripteurs ici.")),
                 ("lieu", _choices("Choisissez un lieu", "Aucun lieu ne propose ce motif pour le moment.")),

@@ -12,11 +12,13 @@ from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.pages.template import agent_page
-from rdv_app.state.territory_sectors import Item, SectorRow
+from rdv_app.state.territory_sectors import ZONE_FILE_INPUT_ID, Item, SectorRow
 from rdv_app.state.territory_sectors import TerritorySectorsState as State
 
 CREATE_HEADING_ID = "secteur-creation-titre"
 EDIT_HEADING_ID = "secteur-modification-titre"
+IMPORT_HEADING_ID = "zones-import-titre"
+TRIAL_HEADING_ID = "sectorisation-test-titre"
 
 
 def _sector_row(row: SectorRow) -> rx.Component:
@@ -151,6 +153,95 @@ def edit_panel() -> rx.Component:
     )
 
 
+def import_form() -> rx.Component:
+    """Zones from a CSV or Excel file, with RDV Service Public's columns (rdv_app.domain.zone_import)."""
+    return rx.el.section(
+        rx.heading("Importer des zones", as_="h2", size="5", id=IMPORT_HEADING_ID),
+        rx.el.div(
+            rx.el.p("Un fichier CSV (séparé par des points-virgules ou des virgules) ou Excel (.xlsx), de 700 Ko au "
+                    "plus, dont la première ligne nomme les colonnes :"),
+            rx.el.ul(
+                rx.el.li(rx.el.code("sector_id"), " : l'identifiant du secteur, déjà créé (par exemple arras-nord) ;"),
+                rx.el.li(rx.el.code("city_code"), " : le code INSEE de la commune (par exemple 62041) ;"),
+                rx.el.li(rx.el.code("city_name"), " : le nom de la commune ;"),
+                rx.el.li(rx.el.code("street_name"), " et ", rx.el.code("street_ban_id"), " : pour une rue seulement, "
+                         "son nom et son identifiant dans la Base Adresse Nationale (par exemple 62041_0570) ; "
+                         "vides, la ligne couvre toute la commune."),
+                style={"padding_left": "1.25rem"}),
+            rx.el.p("Si une ligne est fausse, rien n'est importé et chaque ligne à corriger est indiquée. Les zones "
+                    "déjà présentes sont gardées telles quelles : importer deux fois le même fichier ne change rien."),
+            id=f"{ZONE_FILE_INPUT_ID}-aide", class_name="field-hint"),
+        rx.form(
+            rx.vstack(
+                rx.el.label("Fichier des zones", html_for=ZONE_FILE_INPUT_ID, class_name="field-label"),
+                rx.el.input(id=ZONE_FILE_INPUT_ID, name="zone_file", type="file", accept=".csv,.xlsx,text/csv",
+                            aria_describedby=f"{ZONE_FILE_INPUT_ID}-aide {ZONE_FILE_INPUT_ID}-erreur",
+                            aria_invalid=rx.cond(State.import_error != "", "true", "false"),
+                            key=State.import_key.to_string()),
+                rx.button(rx.cond(State.importing, rx.spinner(size="2"), rx.fragment()), "Importer les zones",
+                          type="submit", size="3", disabled=State.importing | State.saving),
+                spacing="3", width="100%"),
+            on_submit=State.start_import, reset_on_submit=False, aria_labelledby=IMPORT_HEADING_ID, width="100%",
+            margin_top="0.5rem"),
+        rx.box(
+            rx.cond(State.import_message != "", rx.el.p(State.import_message, role="status"), rx.fragment()),
+            rx.el.div(
+                rx.cond(State.import_error != "", rx.el.p(State.import_error, class_name="field-error"),
+                        rx.fragment()),
+                rx.cond(State.import_problems.length() > 0,
+                        rx.el.ul(rx.foreach(State.import_problems, lambda problem: rx.el.li(problem)),
+                                 aria_label="Lignes à corriger", style={"padding_left": "1.25rem"}),
+                        rx.fragment()),
+                id=f"{ZONE_FILE_INPUT_ID}-erreur"),
+            aria_live="polite", margin_top="0.5rem"),
+        max_width=styles.NARROW_WIDTH, width="100%",
+    )
+
+
+def _named(title: str, items: rx.vars.ArrayVar, empty: str) -> rx.Component:
+    return rx.box(
+        rx.heading(title, as_="h3", size="3"),
+        rx.cond(items.length() > 0, rx.el.ul(rx.foreach(items, lambda line: rx.el.li(line)),
+                                             style={"padding_left": "1.25rem"}), rx.text(empty)),
+        width="100%")
+
+
+def trial_panel() -> rx.Component:
+    """"Tester la sectorisation": an address, then the sectors, organisations and agents it matches."""
+    return rx.el.section(
+        rx.heading("Tester la sectorisation", as_="h2", size="5", id=TRIAL_HEADING_ID),
+        rx.box(
+            rx.el.label("Adresse à tester", html_for="champ-test-adresse", class_name="field-label"),
+            rx.el.p("Saisissez l'adresse d'un usager puis choisissez-la : vous verrez les secteurs qui la couvrent, "
+                    "et les organisations et agents auxquels ils sont attribués.", id="champ-test-adresse-aide",
+                    class_name="field-hint"),
+            rx.el.input(id="champ-test-adresse", type="text", class_name="text-input", auto_complete="off",
+                        aria_describedby="champ-test-adresse-aide",
+                        on_change=lambda value: State.type_trial_address(value)),
+            width="100%"),
+        rx.box(
+            rx.cond(State.trial_choices.length() > 0,
+                    rx.el.ul(rx.foreach(State.trial_choices, lambda item: rx.el.li(rx.button(
+                        "Tester « " + item.label + " »", type="button", variant="outline", size="2",
+                        on_click=State.try_address(item.id)))),
+                        aria_label="Adresses proposées",
+                        style={"display": "grid", "gap": "0.5rem", "padding": 0, "list_style": "none"}),
+                    rx.fragment()),
+            rx.cond(State.trial_hint != "", rx.el.p(State.trial_hint, class_name="field-hint"), rx.fragment()),
+            rx.cond(State.trial_label != "", rx.vstack(
+                rx.el.p(rx.el.strong(State.trial_label), " : ",
+                        rx.cond(State.trial_sectors.length() == 0, "aucun secteur ne couvre cette adresse.",
+                                rx.cond(State.trial_by_street, "couverte par une zone de sa rue.",
+                                        "couverte par les zones de sa commune."))),
+                _named("Secteurs", State.trial_sectors, "Aucun secteur."),
+                _named("Organisations", State.trial_organisations, "Aucune organisation."),
+                _named("Agents", State.trial_agents, "Aucun agent."),
+                spacing="3", width="100%"), rx.fragment()),
+            aria_live="polite", margin_top="0.5rem", width="100%"),
+        aria_labelledby=TRIAL_HEADING_ID, max_width=styles.NARROW_WIDTH, width="100%",
+    )
+
+
 @agent_page(routes.ADMIN_TERRITORY_SECTORS, "Sectorisation", load=State.load)
 def territory_sectors() -> rx.Component:
     general_error = rx.cond((State.form_error_field != "name") & (State.form_error_field != "human_id")
@@ -173,6 +264,8 @@ def territory_sectors() -> rx.Component:
                     sectors_table(),
                     edit_panel(),
                     create_form(),
+                    import_form(),
+                    trial_panel(),
                     confirm_dialog("Supprimer le secteur", "Le secteur « " + State.deleting_name + " » sera supprimé "
                                    "avec ses zones et ses attributions.",
                                    confirm_label="Supprimer le secteur", is_open=State.deleting_id != "",

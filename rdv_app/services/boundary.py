@@ -296,6 +296,8 @@ FIELDS: dict[str, Field] = {
     "attribution_id": Field("attribution"),
     "attributed_organisation_id": Field("organisation attributaire"),
     "human_id": Field("identifiant du secteur", limits.CODE),
+    "zone_file": Field("fichier des zones"),
+    "file_name": Field("nom du fichier", limits.LABEL),
     "street_ban_id": Field("identifiant de la rue", limits.CODE),
     "street_name": Field("rue", limits.LABEL),
     "sector": Field("adresse de l'usager"),

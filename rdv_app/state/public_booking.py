@@ -256,8 +256,12 @@ class BookingPage:
                 if self.step:
                     return
         if public_prescripteur.motifs(uow, scope):
+            where: dict[str, str] = ({"org": str(scope.organisation_id)} if scope.organisation_id
+                                     else {"departement": self.place})
+            if self.address_label:  # the address given here is the bénéficiaire's
+                where |= {k: self.params.get(k, "") for k in ("adresse", "commune", "rue")}
             self.prescripteur_href = routes.PUBLIC_PRESCRIPTEUR + "?" + urlencode(
-                {"org": scope.organisation_id} if scope.organisation_id else {"departement": self.place})
+                {k: v for k, v in where.items() if v})
 
         choice = self._motif_choice(uow, scope)
         if choice is None:
@@ -426,7 +430,7 @@ class BookingPage:
         """A collective motif: the usager chooses a session ("atelier"); `creneau` then holds its id."""
         assert self.motif_id is not None
         rdv_id = _int(self.params.get("creneau"))
-        chosen = sessions.open_session(uow, self.motif_id, rdv_id) if rdv_id is not None else None
+        chosen = sessions.open_session(uow, self.motif_id, rdv_id, sector=self.sector) if rdv_id is not None else None
         if chosen is not None:
             self.session_id, self.starts_at = chosen.rdv_id, chosen.starts_at
             self.summary.append(Recap("Atelier", chosen.name))
@@ -439,7 +443,7 @@ class BookingPage:
         self.step = "session"
         self.change_href = self.url(m="")
         self.choices = [Choice(s.name, self.url(creneau=s.rdv_id), s.label, s.seats)
-                        for s in sessions.open_sessions(uow, self.motif_id, self.lieu_id)]
+                        for s in sessions.open_sessions(uow, self.motif_id, self.lieu_id, sector=self.sector)]
         return False
 
     def _after_slot(self, uow: UnitOfWork) -> None:
@@ -851,7 +855,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
             if session_id is not None:
                 booked = await within(uow, lambda uow: lifecycle.book_seat(
                     uow, usager_id, rdv_id=session_id, for_usager_id=for_usager_id,
-                    accepted_conditions=self.accepted))
+                    accepted_conditions=self.accepted, sector=self._sector))
             else:
                 booked = await within(uow, lambda uow: lifecycle.book_rdv(uow, usager_id, **choice))
         except lifecycle.SlotTaken:

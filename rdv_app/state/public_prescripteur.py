@@ -11,6 +11,7 @@ prescripteur picks another time and finds them filled in.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
@@ -22,18 +23,28 @@ from rdv_app import routes
 from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import datefmt, sectorisation
+from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.services.errors import DomainError
+from rdv_app.services.integrations import addresses
 from rdv_app.services.online_booking import public_prescripteur, public_search
 from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
 from rdv_app.services.rdv import lifecycle
 from rdv_app.state.notifications import deliver_after_commit
-from rdv_app.state.public_booking import Choice, DayView, Recap, TimeButton
+from rdv_app.state.public_booking import (
+    ADDRESS_DEBOUNCE_SECONDS,
+    ADDRESS_UNAVAILABLE,
+    Choice,
+    DayView,
+    Recap,
+    TimeButton,
+)
 from rdv_app.state.typed_event import event
 
 # Query parameters, in the order of the steps: a changed choice drops the later ones.
-PARAMS = ("departement", "org", "motif", "m", "lieu", "semaine", "creneau")
+PARAMS = ("departement", "org", "adresse", "commune", "rue", "motif", "m", "lieu", "semaine", "creneau")
+BENEFICIAIRE_NOT_COVERED = "L'adresse du bénéficiaire n'est couverte par aucun secteur"
 NOTHING_OPEN = ("Aucun rendez-vous n'est ouvert aux prescripteurs ici pour le moment. Contactez directement le "
                 "service concerné.")
 
@@ -50,7 +61,7 @@ def prescripteur_address(params: dict[str, str], **changes: str | int | None) ->
             params.pop(name, None)
         else:
             params[name] = str(value)
-    query = urlencode({k: params[k] for k in (*PARAMS, "indisponible") if params.get(k)})
+    query = urlencode({k: params[k] for k in (*PARAMS, "etape", "indisponible") if params.get(k)})
     return f"{routes.PUBLIC_PRESCRIPTEUR}?{query}" if query else routes.PUBLIC_PRESCRIPTEUR
 
 
@@ -77,6 +88,10 @@ class PrescripteurSearch:
     motif_id: int | None = None
     lieu_id: int | None = None
     starts_at: datetime | None = None
+    sector: SectorAddress | None = None  # the bénéficiaire's address, in a sectorised territory
+    address_label: str = ""
+    address_href: str = ""  # to give or change the bénéficiaire's address, in a sectorised territory
+    contacts: list[Choice] = field(default_factory=list)  # organisations to call when no sector covers it
 
     def url(self, **changes: str | int | None) -> str:
         return prescripteur_address({k: v for k, v in self.params.items() if k != "indisponible"}, **changes)
@@ -100,10 +115,44 @@ class PrescripteurSearch:
                 return
             scope = PublicScope(found.territory_id)
             self.scope_title = f"{found.name} ({found.departement_number})"
+        if public_search.asks_address(uow, scope):
+            scope = self._address(uow, scope)
+            if self.step:
+                return
         choice = self._motif(uow, scope)
         if choice is None or not self._place(uow, choice):
             return
         self._slot(uow)
+
+    def _address(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
+        """In a sectorised territory, the bénéficiaire's address (`adresse`, `commune`, `rue`: a Base Adresse
+        Nationale suggestion chosen on the address step `etape=adresse`) restricts the motifs,
+        organisations and agents as for usagers. Without it, only the motifs open to the whole département
+        are offered, with a link to give it; an address no sector covers leaves those too, or the
+        organisations to contact when there are none."""
+        sector = sectorisation.address_of(self.params.get("commune", ""), self.params.get("rue", ""))
+        self.address_href = self.url(adresse="", commune="", rue="", etape="adresse")
+        if sector is None:
+            if self.params.get("etape") == "adresse":
+                self.step = "adresse"
+                self.change_href = self.url(etape="")
+            self.sector = sectorisation.UNKNOWN_ADDRESS
+            return PublicScope(scope.territory_id, scope.organisation_id, sector=self.sector)
+        self.sector = sector
+        scope = PublicScope(scope.territory_id, scope.organisation_id, sector=sector)
+        self.address_label = self.params.get("adresse") or sector.city_code
+        self.summary.append(Recap("Adresse du bénéficiaire", self.address_label))
+        if public_search.address_covered(uow, scope):
+            return scope
+        if public_prescripteur.motifs(uow, scope):
+            self.notice = (f"{BENEFICIAIRE_NOT_COVERED} : seuls les rendez-vous ouverts à tout le département "
+                           "sont proposés.")
+            return scope
+        self.step = "hors-secteur"
+        self.change_href = self.address_href
+        self.contacts = [Choice(o.name, "", o.phone_number or "", o.email or "")
+                         for o in public_search.uncovered_contacts(uow, scope)]
+        return scope
 
     def _motif(self, uow: UnitOfWork, scope: PublicScope) -> MotifChoice | None:
         key = self.params.get("motif", "")
@@ -129,7 +178,7 @@ class PrescripteurSearch:
         motif_id, lieu_id = _int(self.params.get("m")), _int(self.params.get("lieu"))
         self.change_href = self.url(motif="")
         if choice.needs_lieu:
-            cards = public_search.lieux(uow, choice)
+            cards = public_search.lieux(uow, choice, sector=self.sector)
             chosen = [c for c in cards if (c.motif_id, c.lieu_id) == (motif_id, lieu_id)]
             if chosen:
                 self.motif_id, self.lieu_id = motif_id, lieu_id
@@ -139,7 +188,7 @@ class PrescripteurSearch:
             self.choices = [Choice(c.name, self.url(m=c.motif_id, lieu=c.lieu_id), c.address,
                                    _next_label(c.next_availability)) for c in cards]
             return False
-        organisations = public_search.organisations(uow, choice)
+        organisations = public_search.organisations(uow, choice, sector=self.sector)
         offered = [o for o in organisations if o.motif_id == motif_id]
         if not offered and len(organisations) == 1 and self.params.get("org"):
             offered = organisations
@@ -166,7 +215,8 @@ class PrescripteurSearch:
         self.change_href = self.url(m="", lieu="")
         if self.params.get("indisponible"):
             self.notice = lifecycle.SLOT_TAKEN
-        week = public_prescripteur.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")))
+        week = public_prescripteur.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
+                                        sector=self.sector)
         self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
         self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
             TimeButton(label, self.url(creneau=iso), f"{d.label} à {label}") for iso, label in d.times])
@@ -184,7 +234,8 @@ class PrescripteurSearch:
 
 
 # What the state keeps of a `PrescripteurSearch` for the handlers, and not for the browser.
-_KEPT = {"params": "_params", "motif_id": "_motif_id", "lieu_id": "_lieu_id", "starts_at": "_starts_at"}
+_KEPT = {"params": "_params", "motif_id": "_motif_id", "lieu_id": "_lieu_id", "starts_at": "_starts_at",
+         "sector": "_sector"}
 PRESCRIPTEUR_FIELDS = ("first_name", "last_name", "email", "phone_number")
 BENEFICIAIRE_FIELDS = ("first_name", "last_name", "phone_number", "email", "address")
 
@@ -206,6 +257,12 @@ class PublicPrescripteurState(rx.State):
     next_href: rx.Field[str] = rx.field("")
     previous_week_href: rx.Field[str] = rx.field("")
     next_week_href: rx.Field[str] = rx.field("")
+    address_label: rx.Field[str] = rx.field("")
+    address_href: rx.Field[str] = rx.field("")
+    contacts: rx.Field[list[Choice]] = rx.field(default_factory=list)
+    # The bénéficiaire's address, in a sectorised territory: Base Adresse Nationale suggestions as typed.
+    address_suggestions: rx.Field[list[Choice]] = rx.field(default_factory=list)
+    address_hint: rx.Field[str] = rx.field("")
 
     # The forms, as the prescripteur typed them (their own entries: the tab may show them back). Plain dicts:
     # see PublicBookingState.field_errors.
@@ -226,6 +283,8 @@ class PublicPrescripteurState(rx.State):
     _motif_id: int | None = None
     _lieu_id: int | None = None
     _starts_at: datetime | None = None
+    _sector: SectorAddress | None = None
+    _address_asked: int = 0
     _booking_key: str = ""
     _prescripteur_line: str = ""  # the récapitulatif's "Prescripteur", as the booking will save it
 
@@ -234,6 +293,7 @@ class PublicPrescripteurState(rx.State):
         self.loading = True
         yield
         self.form_error, self.warning, self.field_errors, self.submitting = "", "", {}, False
+        self.address_suggestions, self.address_hint = [], ""
         params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
         page = PrescripteurSearch(params=params)
         try:
@@ -258,6 +318,42 @@ class PublicPrescripteurState(rx.State):
             self.place_error = exc.message
             return None
         return rx.redirect(prescripteur_address({}, departement=found.departement_number))
+
+    @event
+    def type_address(self, value: str):
+        """Suggestions follow the typing, once it pauses (`suggest_addresses`)."""
+        self._address_asked += 1
+        return PublicPrescripteurState.suggest_addresses(str(value or ""), self._address_asked)
+
+    @event(background=True)
+    async def suggest_addresses(self, query: str, asked: int):
+        """In the background, so that typing is never queued behind the wait; only the latest typing's
+        answer is shown. Each suggestion is a link that keeps the address in the page's address."""
+        await asyncio.sleep(ADDRESS_DEBOUNCE_SECONDS)
+        async with self:
+            if asked != self._address_asked:
+                return
+        found = await addresses.suggest_addresses(query)
+        async with self:
+            if asked != self._address_asked:
+                return
+            kept = {k: v for k, v in self._params.items() if k != "indisponible"}
+            links = []
+            for suggestion in found or []:
+                params = public_search.address_params(suggestion)
+                if params is None:
+                    continue
+                if kept.get("org"):  # one organisation's link: its territory, whatever the address's
+                    params.pop("departement", None)
+                links.append(Choice(suggestion.label, prescripteur_address(kept, etape="", **params)))
+            self.address_suggestions = links
+            if found is None:
+                self.address_hint = ADDRESS_UNAVAILABLE
+            elif not links and addresses.worth_asking(query):
+                self.address_hint = ("Aucune adresse ne correspond. Vérifiez l'orthographe ou saisissez le nom de "
+                                     "la commune.")
+            else:
+                self.address_hint = ""
 
     @event
     def save_prescripteur(self, form: dict[str, str]):
@@ -319,6 +415,7 @@ class PublicPrescripteurState(rx.State):
         self.submitting, self.form_error = True, ""
         yield
         motif_id, starts_at, lieu_id, key = self._motif_id, self._starts_at, self._lieu_id, self._booking_key
+        sector = self._sector
         if motif_id is None or starts_at is None or not key:
             self.submitting = False
             return
@@ -329,7 +426,7 @@ class PublicPrescripteurState(rx.State):
         try:
             await within(uow, lambda uow: lifecycle.book_by_prescripteur(
                 uow, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id, booking_key=key,
-                prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip))
+                prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip, sector=sector))
         except lifecycle.SlotTaken:
             self.submitting = False
             yield rx.redirect(prescripteur_address(self._params, creneau="", indisponible="1"))

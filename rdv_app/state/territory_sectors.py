@@ -5,6 +5,8 @@ are only used when the page listed them, and the service checks them again."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,13 +16,29 @@ from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import addresses
-from rdv_app.services.organisation import sectors
+from rdv_app.services.integrations.addresses import AddressSuggestion
+from rdv_app.services.organisation import sectors, zone_files
 from rdv_app.services.organisation.sectors import ZoneChoice
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
 
 SEARCH_DEBOUNCE_SECONDS = 0.3
+SHOWN_PROBLEMS = 50
+ZONE_FILE_INPUT_ID = "champ-fichier-zones"
+# Reads the chosen file in the browser and hands it to `import_file` as base64 (no upload endpoint needed).
+_READ_ZONE_FILE = f"""(() => {{
+  const input = document.getElementById({ZONE_FILE_INPUT_ID!r});
+  const file = input && input.files && input.files[0];
+  if (!file) return {{error: "none"}};
+  if (file.size > {zone_files.MAX_BYTES}) return {{error: "size", name: file.name}};
+  return new Promise((resolve) => {{
+    const reader = new FileReader();
+    reader.onload = () => resolve({{name: file.name, data: String(reader.result).split(",")[1] || ""}});
+    reader.onerror = () => resolve({{error: "read", name: file.name}});
+    reader.readAsDataURL(file);
+  }});
+}})()"""
 SEARCH_UNAVAILABLE = "La Base Adresse Nationale ne répond pas pour l'instant : réessayez dans quelques instants."
 
 
@@ -54,6 +72,21 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
     zone_hint: rx.Field[str] = rx.field("")
     deleting_id: rx.Field[str] = rx.field("")
     deleting_name: rx.Field[str] = rx.field("")
+    importing: rx.Field[bool] = rx.field(False)
+    import_message: rx.Field[str] = rx.field("")
+    import_error: rx.Field[str] = rx.field("")
+    import_problems: rx.Field[list[str]] = rx.field(default_factory=list)
+    import_key: rx.Field[int] = rx.field(0)
+    # "Tester la sectorisation": an address typed, its suggestions, then what it matches.
+    trial_choices: rx.Field[list[Item]] = rx.field(default_factory=list)  # id: index in _trial_addresses
+    trial_hint: rx.Field[str] = rx.field("")
+    trial_label: rx.Field[str] = rx.field("")
+    trial_by_street: rx.Field[bool] = rx.field(False)
+    trial_sectors: rx.Field[list[str]] = rx.field(default_factory=list)
+    trial_organisations: rx.Field[list[str]] = rx.field(default_factory=list)
+    trial_agents: rx.Field[list[str]] = rx.field(default_factory=list)
+    _trial_addresses: list[AddressSuggestion] = []
+    _trial_asked: int = 0
     _zones: list[ZoneChoice] = []
     _asked: int = 0
 
@@ -61,6 +94,10 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
         self.message = self.error = self.form_error = self.form_error_field = self.zone_hint = ""
         self.deleting_id = ""
         self.zone_choices = []
+        self.import_message = self.import_error = ""
+        self.import_problems = []
+        self.importing = False
+        self.trial_choices, self.trial_hint, self.trial_label = [], "", ""
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
         listed = await within(UnitOfWork(read_only=True),
@@ -202,3 +239,90 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
         if target is None or self.saving:
             return
         await self._run(lambda uow, actor, organisation: sectors.delete_sector(uow, actor, organisation, target))
+
+    @event
+    def start_import(self, _form: dict[str, Any]):
+        """"Importer les zones": the browser reads the chosen file, then `import_file` receives it."""
+        if self.importing or self.saving:
+            return None
+        self.import_message, self.import_error, self.import_problems = "", "", []
+        self.importing = True
+        return rx.call_script(_READ_ZONE_FILE, callback=TerritorySectorsState.import_file)
+
+    @event
+    async def import_file(self, read: dict[str, Any]):
+        actor, organisation = self._agent_id, self.current_org_id
+        read = read if isinstance(read, dict) else {}
+        error, name = str(read.get("error") or ""), str(read.get("name") or "zones")[:160]
+        try:
+            content = base64.b64decode(str(read.get("data") or ""), validate=True)
+        except (binascii.Error, ValueError):
+            content, error = b"", error or "read"
+        if actor is None or not organisation:
+            self.importing = False
+            return
+        if error:
+            self.import_error = {"none": "Choisissez un fichier CSV ou Excel (.xlsx).",
+                                 "size": zone_files.FILE_TOO_LARGE}.get(
+                error, "Le fichier n'a pas pu être lu : choisissez-le à nouveau.")
+            self.importing = False
+            return
+        try:
+            imported = await within(UnitOfWork(), lambda uow: sectors.import_zones(
+                uow, actor, int(organisation), name, content))
+        except sectors.ZoneImportRefused as refused:
+            self.import_error = refused.message
+            shown = list(refused.problems[:SHOWN_PROBLEMS])
+            if len(refused.problems) > SHOWN_PROBLEMS:
+                shown.append(f"… et {len(refused.problems) - SHOWN_PROBLEMS} autres lignes à corriger.")
+            self.import_problems = shown
+        except DomainError as exc:
+            self.import_error = exc.message
+        else:
+            self.import_message = imported.notice
+            self.import_key += 1
+            await self._load(actor, int(organisation))
+        self.importing = False
+
+    @event
+    def type_trial_address(self, value: str):
+        self._trial_asked += 1
+        return TerritorySectorsState.suggest_trial_addresses(str(value or ""), self._trial_asked)
+
+    @event(background=True)
+    async def suggest_trial_addresses(self, query: str, asked: int):
+        """As `suggest_zones`: in the background, only the latest typing's answer shown."""
+        await asyncio.sleep(SEARCH_DEBOUNCE_SECONDS)
+        async with self:
+            if asked != self._trial_asked:
+                return
+        found = await addresses.suggest_addresses(query)
+        async with self:
+            if asked != self._trial_asked:
+                return
+            self._trial_addresses = list(found or [])
+            self.trial_choices = [Item(str(index), a.label) for index, a in enumerate(self._trial_addresses)]
+            if found is None:
+                self.trial_hint = SEARCH_UNAVAILABLE
+            elif not found and addresses.worth_asking(query):
+                self.trial_hint = "Aucune adresse ne correspond : vérifiez l'orthographe."
+            else:
+                self.trial_hint = ""
+
+    @event
+    async def try_address(self, index: str):
+        actor, organisation = self._agent_id, self.current_org_id
+        if actor is None or not organisation or not index.isdigit() or int(index) >= len(self._trial_addresses):
+            return
+        chosen = self._trial_addresses[int(index)]
+        try:
+            found = await within(UnitOfWork(read_only=True), lambda uow: sectors.match_address(
+                uow, actor, int(organisation), chosen.city_code, chosen.ban_id))
+        except DomainError as exc:
+            self.trial_hint, self.trial_label = exc.message, ""
+            return
+        self.trial_choices, self.trial_hint = [], ""
+        self.trial_label, self.trial_by_street = chosen.label, found.by_street
+        self.trial_sectors = list(found.sectors)
+        self.trial_organisations = list(found.organisations)
+        self.trial_agents = list(found.agents)

@@ -11,7 +11,7 @@ from conftest import sign_in_link, week_with_times
 from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
-from rdv_app.db.models import Agent, Rdv, RdvAgent, Sector
+from rdv_app.db.models import Agent, Rdv, RdvAgent, Sector, SectorZone
 from rdv_app.db.uow import UnitOfWork
 
 SECTORISED_MOTIF = "Bilan de santé des 4 ans"  # demo: by agent, Julien Petit for the town of Arras
@@ -131,3 +131,40 @@ def test_a_territorial_admin_manages_a_sector(page: Page, app_url: str, app_data
     with UnitOfWork(app_database_url) as uow:
         assert [s.human_id for s in uow.session.exec(select(Sector).order_by(col(Sector.human_id)))] == [
             "arras", "lens-lievin"]
+
+
+def test_a_territorial_admin_imports_zones_and_tests_an_address(page: Page, app_url: str, app_database_url: str,
+                                                                login_as, assert_accessible) -> None:
+    login_as("camille.martin@demo.test")
+    page.get_by_role("link", name="Sectorisation").click()
+    expect(page.get_by_role("heading", name="Importer des zones")).to_be_visible()
+    zone_file = page.get_by_label("Fichier des zones")
+    try:
+        # A file with a wrong line: nothing imported, the line named.
+        zone_file.set_input_files(files=[{"name": "zones.csv", "mimeType": "text/csv", "buffer": (
+            b"sector_id;city_code;city_name\nlens-lievin;62065;Avion\nnord;62041;Arras\n")}])
+        page.get_by_role("button", name="Importer les zones").click()
+        expect(page.get_by_text("Aucune zone n'a été importée : 1 ligne à corriger.")).to_be_visible()
+        expect(page.get_by_role("list", name="Lignes à corriger")).to_contain_text(
+            "Ligne 3 : aucun secteur du territoire n'a l'identifiant « nord » : créez-le d'abord.")
+        assert_accessible(page)
+        lens = page.get_by_role("table").get_by_role("row").filter(has_text="Lens et Liévin")
+        expect(lens).not_to_contain_text("Avion")
+
+        zone_file.set_input_files(files=[{"name": "zones.csv", "mimeType": "text/csv", "buffer": (
+            b"sector_id;city_code;city_name\nlens-lievin;62065;Avion\n")}])
+        page.get_by_role("button", name="Importer les zones").click()
+        expect(page.get_by_role("status").filter(has_text="1 zone importée.")).to_be_visible()
+        expect(lens).to_contain_text("Avion (62065) — toute la commune")
+
+        page.get_by_label("Adresse à tester").press_sequentially("1 rue de la paix arras")
+        page.get_by_role("button", name="Tester « 1 Rue de la Paix 62000 Arras »").click()
+        expect(page.get_by_text("couverte par les zones de sa commune.")).to_be_visible()
+        expect(page.get_by_role("heading", name="Secteurs", exact=True).locator("..")).to_contain_text("Arras (arras)")
+        expect(page.get_by_role("heading", name="Agents", exact=True).locator("..")).to_contain_text("Julien Petit (PMI Arras)")
+        assert_accessible(page)
+    finally:
+        with UnitOfWork(app_database_url) as uow:
+            for zone in uow.session.exec(select(SectorZone).where(SectorZone.city_code == "62065")):
+                uow.session.delete(zone)
+            uow.commit()

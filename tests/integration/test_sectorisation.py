@@ -4,6 +4,7 @@ organisation, agent level), street zones before city zones; the booking keeps to
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -16,10 +17,11 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import SectorisationLevel
 from rdv_app.domain.sectorisation import SectorAddress, address_of, street_id_of
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
-from rdv_app.services.online_booking import prescription, public_search
+from rdv_app.services.online_booking import prescription, public_prescripteur, public_search, sessions
+from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import PublicScope
 from rdv_app.services.organisation import sectors
-from rdv_app.services.rdv.lifecycle import SlotTaken, book_rdv, prescribe_rdv
+from rdv_app.services.rdv.lifecycle import SlotTaken, book_by_prescripteur, book_rdv, book_seat, prescribe_rdv
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # Friday 4 December 2026
 MONDAY = date(2026, 12, 7)
@@ -226,3 +228,211 @@ def test_prescription_for_an_usager_uses_their_commune(db_url: str, uow: UnitOfW
                                starts_at=afternoon - timedelta(hours=5), lieu_id=w.lieu_arras, booking_key="p2",
                                now=NOW, by_address=True)
         assert booked.created
+
+
+# --------------------------------------------------------------------------- zone import
+
+
+ZONES_CSV = (
+    "sector_id;city_code;city_name;street_name;street_ban_id\n"
+    "arras;62498;Lens;;\n"
+    "arras-paix;62041;Arras;Place des Héros;62041_0350_00012\n"
+    "\n"
+    "arras;62498;Lens;;\n"  # twice in the file: once in the sector
+    "arras-paix;62041;Arras;Rue de la Paix;62041_0570\n"  # already in the sector
+)
+
+
+def test_zone_import_from_csv_is_idempotent(uow: UnitOfWork, world: World) -> None:
+    w = world
+    assert _offered(uow, w, LENS) == {"Consultation": [w.consultation]}
+    imported = sectors.import_zones(uow, w.admin, w.arras, "zones.csv", ZONES_CSV.encode("cp1252"))
+    assert (imported.added, imported.already_there) == (2, 1)
+    assert imported.notice == "2 zones importées, 1 zone déjà présente."
+    zones = {s.name: [z.label for z in s.zones] for s in sectors.list_sectors(uow, w.admin, w.arras).sectors}
+    assert zones == {"Arras ville": ["Arras (62041) — toute la commune", "Lens (62498) — toute la commune"],
+                     "Rue de la Paix": ["Place des Héros, Arras (62041)", "Rue de la Paix, Arras (62041)"]}
+    # Lens is now in the town's sector; the Place des Héros in the street's sector (PMI Lens).
+    assert _offered(uow, w, LENS)["Bilan"] == [w.bilan_arras]
+    assert _offered(uow, w, PLACE_DES_HEROS)["Bilan"] == [w.bilan_lens]
+    again = sectors.import_zones(uow, w.admin, w.arras, "zones.csv", ZONES_CSV.encode())
+    assert (again.added, again.already_there) == (0, 3)
+    assert {s.name: len(s.zones) for s in sectors.list_sectors(uow, w.admin, w.arras).sectors} == {
+        "Arras ville": 2, "Rue de la Paix": 2}
+
+
+def test_zone_import_from_xlsx(uow: UnitOfWork, world: World) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["city_name", "city_code", "sector_id"])  # any order, without the street columns
+    sheet.append(["Lens", 62498, "arras"])  # a commune typed as a number
+    sheet.append(["Bourg-en-Bresse", 1053, "arras-paix"])  # its leading zero dropped by the spreadsheet
+    content = io.BytesIO()
+    workbook.save(content)
+    w = world
+    imported = sectors.import_zones(uow, w.admin, w.arras, "zones.xlsx", content.getvalue())
+    assert imported.added == 2
+    assert _offered(uow, w, LENS)["Bilan"] == [w.bilan_arras]
+    zones = {s.name: [z.label for z in s.zones] for s in sectors.list_sectors(uow, w.admin, w.arras).sectors}
+    assert "Bourg-en-Bresse (01053) — toute la commune" in zones["Rue de la Paix"]
+
+
+def test_zone_import_refuses_the_whole_file_line_by_line(uow: UnitOfWork, db_url: str, world: World) -> None:
+    w = world
+    before = snapshot(db_url)
+    wrong = ("sector_id,city_code,city_name,street_name,street_ban_id\n"
+             "arras,62498,Lens,,\n"  # right, but not imported since others are wrong
+             "nord,62041,Arras,,\n"
+             "arras,620,Arras,,\n"
+             "arras,62041,,,\n"
+             "arras-paix,62041,Arras,Rue de Paris,62498_0420\n"
+             "arras-paix,62041,Arras,,62041_0570\n")
+    with pytest.raises(sectors.ZoneImportRefused) as refused:
+        sectors.import_zones(uow, w.admin, w.arras, "zones.csv", wrong.encode())
+    assert refused.value.message == "Aucune zone n'a été importée : 5 lignes à corriger."
+    assert refused.value.problems == (
+        "Ligne 3 : aucun secteur du territoire n'a l'identifiant « nord » : créez-le d'abord.",
+        "Ligne 4 : « 620 » n'est pas un code INSEE de commune (colonne city_code, cinq caractères, par exemple "
+        "62041).",
+        "Ligne 5 : le nom de la commune (colonne city_name) manque.",
+        "Ligne 6 : la rue « 62498_0420 » n'est pas dans la commune 62041.",
+        "Ligne 7 : le nom de la rue (colonne street_name) manque.")
+    uow.rollback()
+    for content, message in (
+            (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Ce fichier est au format Excel 97-2003 (.xls) : enregistrez-le au "
+             "format .xlsx ou .csv puis importez-le à nouveau."),
+            (b"secteur;commune\narras;62041\n", "La première ligne du fichier doit nommer les colonnes ; il y "
+             "manque : sector_id, city_code, city_name."),
+            (b"", "Le fichier est vide.")):
+        with pytest.raises(DomainError) as error:
+            sectors.import_zones(uow, w.admin, w.arras, "zones.csv", content)
+        assert error.value.message == message
+        uow.rollback()
+    with pytest.raises(PermissionDenied):
+        sectors.import_zones(uow, w.org_admin, w.arras, "zones.csv", ZONES_CSV.encode())
+    uow.rollback()
+    assert snapshot(db_url) == before
+
+
+# --------------------------------------------------------------------------- prescripteurs
+
+
+ALICE = PrescripteurEntry("Alice", "Leroy", "alice.leroy@asso.test")
+ZOE = BeneficiaireEntry("Zoé", "Lefort", "06 98 76 54 32")
+
+
+def _prescribable(uow: UnitOfWork, w: World, address: SectorAddress | None) -> dict[str, list[int]]:
+    return {c.name: list(c.motif_ids) for c in public_prescripteur.motifs(
+        uow, PublicScope(w.territory, sector=address), NOW)}
+
+
+def test_external_prescripteur_follows_the_beneficiaires_address(db_url: str, uow: UnitOfWork, world: World) -> None:
+    """"Je suis un prescripteur" in a sectorised territory: the bénéficiaire's address restricts the motifs,
+    organisations and agents exactly as the usager's own."""
+    w = world
+    assert _prescribable(uow, w, RUE_DE_LA_PAIX) == {"Bilan": [w.bilan_lens], "Consultation": [w.consultation],
+                                                     "Visite": [w.visite]}
+    assert _prescribable(uow, w, PLACE_DES_HEROS)["Bilan"] == [w.bilan_arras]
+    # Not covered: the motifs open to the whole département only.
+    assert not public_search.address_covered(uow, PublicScope(w.territory, sector=LENS))
+    assert _prescribable(uow, w, LENS) == {"Consultation": [w.consultation]}
+    week = public_prescripteur.week(uow, w.visite, w.lieu_arras, MONDAY, NOW, sector=RUE_DE_LA_PAIX)
+    assert [label for _, label in week.days[0].times] == ["14h00", "14h30"]  # Haddad's, the street's agent
+    uow.rollback()
+    before = snapshot(db_url)
+    morning = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Petit's, whose sector is the rest of the town
+    with UnitOfWork(db_url) as unit, pytest.raises(SlotTaken):
+        book_by_prescripteur(unit, motif_id=w.visite, starts_at=morning, lieu_id=w.lieu_arras, booking_key="x1",
+                             prescripteur=ALICE, beneficiaire=ZOE, ip="192.0.2.1", now=NOW, sector=RUE_DE_LA_PAIX)
+    with UnitOfWork(db_url) as unit, pytest.raises(NotFound) as refused:  # Arras's Bilan: not this street's
+        book_by_prescripteur(unit, motif_id=w.bilan_arras, starts_at=morning, lieu_id=w.lieu_arras,
+                             booking_key="x2", prescripteur=ALICE, beneficiaire=ZOE, ip="192.0.2.1", now=NOW,
+                             sector=RUE_DE_LA_PAIX)
+    assert refused.value.message.startswith("Ce motif n'est pas proposé à cette adresse")
+    assert snapshot(db_url) == before
+    with UnitOfWork(db_url) as unit:
+        booked = book_by_prescripteur(unit, motif_id=w.visite, starts_at=datetime(2026, 12, 7, 13, 0, tzinfo=UTC),
+                                      lieu_id=w.lieu_arras, booking_key="x3", prescripteur=ALICE, beneficiaire=ZOE,
+                                      ip="192.0.2.1", now=NOW, sector=RUE_DE_LA_PAIX)
+    with UnitOfWork(db_url) as unit:
+        agents = unit.session.exec(RdvAgent.__table__.select().where(  # type: ignore[attr-defined]
+            RdvAgent.__table__.c.rdv_id == booked.rdv_id)).all()  # type: ignore[attr-defined]
+        assert [a.agent_id for a in agents] == [w.haddad]
+
+
+# --------------------------------------------------------------------------- collective sessions
+
+
+def test_sessions_of_a_motif_sectorised_by_agent_follow_the_address(db_url: str, uow: UnitOfWork,
+                                                                    world: World) -> None:
+    """An atelier sectorised by agent: each address is offered the sessions its sectors' agents lead."""
+    w = world
+    s = uow.session
+    atelier = f.motif(s, s.get(Organisation, w.arras), f.service(s, "Ateliers", "ATL"), "Atelier", collectif=True,
+                      bookable_by="everyone", sectorisation_level=SectorisationLevel.AGENT.value)
+    common = dict(lieu=w.lieu_arras, collectif=True, max_participants_count=8, duration_in_min=60)
+    mornings = f.rdv(s, w.arras, atelier, datetime(2026, 12, 7, 9, 0, tzinfo=UTC), agents=[w.petit],
+                     name="Atelier du matin", **common)
+    afternoons = f.rdv(s, w.arras, atelier, datetime(2026, 12, 7, 15, 0, tzinfo=UTC), agents=[w.haddad],
+                       name="Atelier de l'après-midi", **common)
+    uow.commit()
+    atelier_id, morning_id, afternoon_id = atelier.id, mornings.id, afternoons.id
+    assert _offered(uow, w, RUE_DE_LA_PAIX)["Atelier"] == [atelier_id]
+    assert "Atelier" not in _offered(uow, w, LENS)
+
+    def shown(address: SectorAddress | None) -> list[str]:
+        return [x.name for x in sessions.open_sessions(uow, atelier_id, w.lieu_arras, now=NOW, sector=address)]
+
+    assert shown(RUE_DE_LA_PAIX) == ["Atelier de l'après-midi"]  # Haddad's, the street's agent
+    assert shown(PLACE_DES_HEROS) == ["Atelier du matin"]  # Petit's, the town's
+    assert shown(None) == ["Atelier du matin", "Atelier de l'après-midi"]
+    assert sessions.open_session(uow, atelier_id, morning_id, NOW, sector=RUE_DE_LA_PAIX) is None
+    choice = public_search.motif_choice(uow, PublicScope(w.territory, sector=RUE_DE_LA_PAIX),
+                                        "public_office:Atelier", NOW)
+    cards = public_search.lieux(uow, choice, NOW, RUE_DE_LA_PAIX)
+    assert [(c.name, c.next_availability and c.next_availability.label) for c in cards] == [
+        ("Centre Arras", "lundi 7 décembre 2026 à 16h00")]
+    uow.rollback()
+
+    before = snapshot(db_url)
+    with UnitOfWork(db_url) as unit, pytest.raises(NotFound):
+        book_seat(unit, w.usager, rdv_id=morning_id, now=NOW, sector=RUE_DE_LA_PAIX)
+    assert snapshot(db_url) == before
+    with UnitOfWork(db_url) as unit:
+        assert book_seat(unit, w.usager, rdv_id=afternoon_id, now=NOW, sector=RUE_DE_LA_PAIX).created
+
+
+def test_two_sectors_on_one_commune_show_their_organisations_together(uow: UnitOfWork, world: World) -> None:
+    """RDV-SP's sectorisation_with_two_territories_spec: two services sectorising the same town (there, two
+    territories of one département; here a département is one territory, `Territory.departement_number`
+    being unique, so two sectors of it) both offer their lieux to an address of that town, side by side."""
+    w = world
+    insertion = sectors.create_sector(uow, w.admin, w.arras, "Arras insertion", "arras-insertion")
+    sectors.add_zone(uow, w.admin, w.arras, insertion, "62041", "Arras")
+    sectors.attribute_sector(uow, w.admin, w.arras, insertion, w.lens)
+    scope = PublicScope(w.territory, sector=PLACE_DES_HEROS)
+    assert _offered(uow, w, PLACE_DES_HEROS)["Bilan"] == [w.bilan_arras, w.bilan_lens]
+    cards = public_search.lieux(uow, public_search.motif_choice(uow, scope, "public_office:Bilan", NOW), NOW,
+                                PLACE_DES_HEROS)
+    assert sorted(c.name for c in cards) == ["Centre Arras", "Centre Lens"]
+
+
+def test_testing_an_address_shows_its_sectors_organisations_and_agents(uow: UnitOfWork, db_url: str,
+                                                                      world: World) -> None:
+    """"Tester la sectorisation": an address of the street zone, another of the town, one outside."""
+    w = world
+    street = sectors.match_address(uow, w.admin, w.arras, "62041", "62041_0570_00001")
+    assert (street.by_street, street.sectors, street.organisations, street.agents) == (
+        True, ("Rue de la Paix (arras-paix)",), ("PMI Lens",), ("Hana Haddad (PMI Arras)",))
+    town = sectors.match_address(uow, w.admin, w.arras, "62041", "62041_0350")
+    assert (town.by_street, town.sectors, town.organisations, town.agents) == (
+        False, ("Arras ville (arras)",), ("PMI Arras",), ("Paul Petit (PMI Arras)",))
+    outside = sectors.match_address(uow, w.admin, w.arras, "62498")
+    assert not outside.covered and outside.sectors == ()
+    with pytest.raises(DomainError):
+        sectors.match_address(uow, w.admin, w.arras, "Arras")
+    with pytest.raises(PermissionDenied):
+        sectors.match_address(uow, w.org_admin, w.arras, "62041")

@@ -90,7 +90,7 @@ class Prescribed:
 def _motifs(uow: UnitOfWork, scope: AgentScope, now: datetime | None,
             address: SectorAddress | None = None) -> list[Motif]:
     motifs = public_search.offered_motifs(uow, prescription_motifs(uow, scope), now)
-    return sectors.offered_in_sectors(uow, territory_of(uow, scope.organisation_id), motifs, address)
+    return sectors.offered_in_sectors(uow, territory_of(uow, scope.organisation_id), motifs, address, now)
 
 
 def usager_address(uow: UnitOfWork, scope: AgentScope, usager_id: int | None) -> SectorAddress | None:

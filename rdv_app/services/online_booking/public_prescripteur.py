@@ -22,12 +22,14 @@ from rdv_app.domain import datefmt, usager_record
 from rdv_app.domain.enums import LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import PRESCRIPTION_BOOKABLE
+from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.domain.slots import Searcher
 from rdv_app.services.availability.slot_inputs import motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.online_booking import public_search
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope, PublicWeek
+from rdv_app.services.organisation import sectors
 from rdv_app.services.usagers.usagers import territory_phone_region
 
 GONE = "Ce motif n'est plus ouvert aux prescripteurs. Choisissez un autre motif."
@@ -98,7 +100,10 @@ def open_motifs(scope: PublicScope) -> sa.ColumnElement[bool]:
 
 
 def _motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
-    return public_search.offered_motifs(uow, open_motifs(scope), now)
+    """With the bénéficiaire's address (`scope.sector`), the motifs sectorised by organisation or agent
+    only where its sectors are attributed, as for usagers."""
+    return sectors.offered_in_sectors(uow, scope.territory_id, public_search.offered_motifs(
+        uow, open_motifs(scope), now), scope.sector, now)
 
 
 @boundary
@@ -141,12 +146,14 @@ def checked_lieu(uow: UnitOfWork, motif: Motif, lieu_id: int | None) -> Lieu | N
 
 @boundary
 def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | None = None,
-         now: datetime | None = None) -> PublicWeek:
-    """Seven days of slots of one organisation's motif, with the prescripteurs' booking delays."""
+         now: datetime | None = None, sector: SectorAddress | None = None) -> PublicWeek:
+    """Seven days of slots of one organisation's motif, with the prescripteurs' booking delays; with the
+    bénéficiaire's address, a motif sectorised by agent offers only the plages of its sectors' agents."""
     motif = open_motif(uow, motif_id)
     checked_lieu(uow, motif, lieu_id)
     context = motif_context(uow, motif_id, motif.organisation_id)
-    return public_search.motif_week(uow, context, lieu_id, from_day, now, Searcher.PRESCRIPTEUR)
+    return public_search.motif_week(uow, context, lieu_id, from_day, now, Searcher.PRESCRIPTEUR,
+                                    agent_ids=public_search.sector_agents(uow, context, sector))
 
 
 @boundary

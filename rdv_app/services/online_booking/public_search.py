@@ -288,10 +288,10 @@ def lieux(uow: UnitOfWork, choice: MotifChoice, now: datetime | None = None,
     cards: list[LieuCard] = []
     for motif_id in choice.motif_ids:
         context = motif_context(uow, motif_id, _organisation_of(uow, motif_id))
-        if context.motif.collectif:
-            cards += _session_lieux(uow, context, now)
-            continue
         agent_ids = sector_agents(uow, context, sector)
+        if context.motif.collectif:
+            cards += _session_lieux(uow, context, now, agent_ids)
+            continue
         query = (select(PlageOuverture.lieu_id).distinct()
                  .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
                  .where(PlageOuvertureMotif.motif_id == motif_id, col(PlageOuverture.lieu_id).is_not(None)))
@@ -459,12 +459,14 @@ def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) 
         condition = sa.and_(condition, col(Motif.organisation_id).in_(scope.organisation_ids))
     found = offered_motifs(uow, condition, now) + sessions.motifs_with_open_sessions(uow, condition, now or clock.now())
     return sectors.offered_in_sectors(uow, scope.territory_id, sorted(found, key=lambda m: (m.name, require_id(m))),
-                                      scope.sector)
+                                      scope.sector, now)
 
 
-def _session_lieux(uow: UnitOfWork, context: MotifContext, now: datetime) -> list[LieuCard]:
-    """A collective motif's lieux: those with an open session, the next one as their availability."""
-    found = sessions.next_sessions_by_lieu(uow, require_id(context.motif), now)
+def _session_lieux(uow: UnitOfWork, context: MotifContext, now: datetime,
+                   agent_ids: frozenset[int] | None) -> list[LieuCard]:
+    """A collective motif's lieux: those with an open session (led by one of `agent_ids` when given), the
+    next one as their availability."""
+    found = sessions.next_sessions_by_lieu(uow, require_id(context.motif), now, agent_ids)
     rows = uow.session.exec(select(Lieu).where(col(Lieu.id).in_(list(found)))).all()
     return [LieuCard(lieu_id=require_id(lieu), motif_id=require_id(context.motif),
                      organisation_id=require_id(context.organisation), organisation_name=context.organisation.name,

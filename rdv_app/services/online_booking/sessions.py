@@ -1,7 +1,11 @@
 """Collective sessions on the public booking pages (domain.md sections 2.2 and 6.3): for a collective
 motif there is no slot computation; usagers choose among the motif's sessions at the lieu that are still
 open to booking (not cancelled, a seat left, starting inside the motif's booking window), soonest first.
-The seat itself is taken by `lifecycle.book_seat`, which checks all of it again under the lock."""
+The seat itself is taken by `lifecycle.book_seat`, which checks all of it again under the lock.
+
+With the usager's address (a sectorised territory), a motif sectorised by agent offers only the sessions
+its sectors' agents lead, like the plages of individual motifs (domain.md section 2.2); the motifs
+sectorised by organisation are kept out of the search before (services.organisation.sectors)."""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from rdv_app.db.models import Lieu, Motif, Organisation, Rdv
+from rdv_app.db.models import Lieu, Motif, Organisation, Rdv, RdvAgent
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, collectifs, datefmt
 from rdv_app.domain.enums import CANCELLED_STATUSES, LieuAvailability
+from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.services.boundary import boundary
+from rdv_app.services.organisation import sectors
 
 _CANCELLED = [s.value for s in CANCELLED_STATUSES]
 SHOWN = 50
@@ -63,23 +69,44 @@ def _query(now: datetime):  # type: ignore[no-untyped-def]  # sqlmodel's select(
             .order_by(col(Rdv.starts_at), col(Rdv.id)))
 
 
+def led_by(agent_ids: frozenset[int] | None) -> sa.ColumnElement[bool]:
+    """Sessions one of these agents leads; any session when None (no sector restriction)."""
+    if agent_ids is None:
+        return sa.true()
+    return col(Rdv.id).in_(select(RdvAgent.rdv_id).where(col(RdvAgent.agent_id).in_(list(agent_ids))))
+
+
+def sector_agents(uow: UnitOfWork, motif_id: int, sector: SectorAddress | None) -> frozenset[int] | None:
+    """The agents whose sessions a motif may offer at the usager's address; None: any agent."""
+    if sector is None:
+        return None
+    motif = uow.session.get(Motif, motif_id)
+    organisation = uow.session.get(Organisation, motif.organisation_id) if motif is not None else None
+    if motif is None or organisation is None:
+        return frozenset()
+    return sectors.address_coverage(uow, organisation.territory_id, sector).agents_for(
+        motif.sectorisation_level, motif.organisation_id)
+
+
 @boundary
 def open_sessions(uow: UnitOfWork, motif_id: int, lieu_id: int | None, *,
-                  now: datetime | None = None) -> list[OpenSession]:
-    """The motif's sessions at the lieu that an usager may book now, soonest first."""
+                  now: datetime | None = None, sector: SectorAddress | None = None) -> list[OpenSession]:
+    """The motif's sessions at the lieu that an usager (at this address) may book now, soonest first."""
     now = now or clock.now()
-    query = _query(now).where(Rdv.motif_id == motif_id)
+    query = _query(now).where(Rdv.motif_id == motif_id, led_by(sector_agents(uow, motif_id, sector)))
     if lieu_id is not None:
         query = query.where(Rdv.lieu_id == lieu_id)
     return _open(list(uow.session.exec(query).all()), now)[:SHOWN]
 
 
 @boundary
-def open_session(uow: UnitOfWork, motif_id: int, rdv_id: int, now: datetime | None = None) -> OpenSession | None:
-    """One session of the motif, if an usager may book it now."""
+def open_session(uow: UnitOfWork, motif_id: int, rdv_id: int, now: datetime | None = None,
+                 sector: SectorAddress | None = None) -> OpenSession | None:
+    """One session of the motif, if an usager (at this address) may book it now."""
     now = now or clock.now()
-    return next(iter(_open(list(uow.session.exec(_query(now).where(Rdv.motif_id == motif_id,
-                                                                   Rdv.id == rdv_id)).all()), now)), None)
+    return next(iter(_open(list(uow.session.exec(_query(now).where(
+        Rdv.motif_id == motif_id, Rdv.id == rdv_id, led_by(sector_agents(uow, motif_id, sector)))).all()), now)),
+        None)
 
 
 def motifs_with_open_sessions(uow: UnitOfWork, condition: sa.ColumnElement[bool], now: datetime) -> list[Motif]:
@@ -92,10 +119,12 @@ def motifs_with_open_sessions(uow: UnitOfWork, condition: sa.ColumnElement[bool]
     return [motif for motif_id, motif in motifs.items() if motif_id in ids]
 
 
-def next_sessions_by_lieu(uow: UnitOfWork, motif_id: int, now: datetime) -> dict[int, OpenSession]:
-    """Each lieu's next open session of the motif."""
+def next_sessions_by_lieu(uow: UnitOfWork, motif_id: int, now: datetime,
+                          agent_ids: frozenset[int] | None = None) -> dict[int, OpenSession]:
+    """Each lieu's next open session of the motif (led by one of `agent_ids`, when given)."""
     found: dict[int, OpenSession] = {}
-    for session in _open(list(uow.session.exec(_query(now).where(Rdv.motif_id == motif_id)).all()), now):
+    for session in _open(list(uow.session.exec(_query(now).where(Rdv.motif_id == motif_id,
+                                                                 led_by(agent_ids))).all()), now):
         if session.lieu_id is not None:
             found.setdefault(session.lieu_id, session)
     return found

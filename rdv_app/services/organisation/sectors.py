@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -23,6 +24,8 @@ from rdv_app.db.models import (
     Organisation,
     PlageOuverture,
     PlageOuvertureMotif,
+    Rdv,
+    RdvAgent,
     Sector,
     SectorAttribution,
     SectorZone,
@@ -30,13 +33,14 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import names, sectorisation
-from rdv_app.domain.enums import AttributionLevel, SectorisationLevel, ZoneLevel
+from rdv_app.domain import clock, names, sectorisation, zone_import
+from rdv_app.domain.enums import CANCELLED_STATUSES, AttributionLevel, SectorisationLevel, ZoneLevel
 from rdv_app.domain.sectorisation import Attribution, Coverage, SectorAddress, Zone
 from rdv_app.services import audit
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations.addresses import AddressSuggestion
+from rdv_app.services.organisation import zone_files
 from rdv_app.services.rights import require_territorial_admin, territory_of
 
 ENTITY = "sector"
@@ -339,6 +343,108 @@ def remove_attribution(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
     return f"L'attribution du secteur « {sector.name} » a été retirée."
 
 
+@dataclass(frozen=True)
+class AddressMatch:
+    """"Tester la sectorisation": what an address matches (admin-domain.md section 10's test page)."""
+
+    by_street: bool  # a street zone decided (else the commune's zones)
+    sectors: tuple[str, ...]  # "Arras ville (arras)", by name
+    organisations: tuple[str, ...]  # attributed at organisation level, by name
+    agents: tuple[str, ...]  # "Paul Petit (PMI Arras)", attributed at agent level, by name
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.organisations or self.agents)
+
+
+@boundary
+def match_address(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, city_code: str,
+                  street_ban_id: str = "") -> AddressMatch:
+    """The territory's sectors covering an address (a commune's INSEE code, and a street's or a number's
+    Base Adresse Nationale id), and the organisations and agents they are attributed to, as the public
+    search applies them."""
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    address = sectorisation.address_of(city_code, street_ban_id)
+    if address is None:
+        raise DomainError("Choisissez une adresse parmi les adresses proposées.", field="city_code")
+    covered = address_coverage(uow, territory_id, address)
+    streets = uow.session.exec(select(SectorZone.id).where(
+        col(SectorZone.sector_id).in_(list(covered.sector_ids)), SectorZone.level == ZoneLevel.STREET.value,
+        SectorZone.street_ban_id == address.street_ban_id).limit(1)).first() if address.street_ban_id else None
+    found = uow.session.exec(select(Sector).where(col(Sector.id).in_(list(covered.sector_ids)))).all()
+    organisations = {require_id(o): o.name for o in uow.session.exec(select(Organisation).where(
+        Organisation.territory_id == territory_id))}
+    agent_ids = {a for ids in covered.agent_ids_by_organisation.values() for a in ids}
+    agents = {require_id(a): a for a in uow.session.exec(select(Agent).where(col(Agent.id).in_(list(agent_ids))))}
+    agent_lines = [f"{_agent_name(agents[a])} ({organisations.get(o, '')})"
+                   for o, ids in covered.agent_ids_by_organisation.items() for a in ids if a in agents]
+
+    def by_name(lines: list[str]) -> tuple[str, ...]:
+        return tuple(sorted(lines, key=names.plain_text))
+
+    return AddressMatch(streets is not None, by_name([f"{s.name} ({s.human_id})" for s in found]),
+                        by_name([organisations.get(o, "") for o in covered.organisation_ids]), by_name(agent_lines))
+
+
+class ZoneImportRefused(DomainError):
+    """The zone file has wrong lines: nothing was imported; `problems` are "Ligne 4 : ..." in French."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        count = len(problems)
+        super().__init__(f"Aucune zone n'a été importée : {count} ligne{'s' if count > 1 else ''} à corriger.",
+                         field="zone_file")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ZoneImport:
+    added: int
+    already_there: int
+
+    @property
+    def notice(self) -> str:
+        def zones(count: int) -> str:
+            return f"{count} zone{'s' if count > 1 else ''}"
+        if not self.added and not self.already_there:
+            return "Le fichier ne contient aucune zone."
+        told = f"{zones(self.added)} importée{'s' if self.added > 1 else ''}"
+        if self.already_there:
+            told += f", {zones(self.already_there)} déjà présente{'s' if self.already_there > 1 else ''}"
+        return told + "."
+
+
+@boundary
+def import_zones(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, file_name: str,
+                 zone_file: bytes) -> ZoneImport:
+    """Adds the zones of a CSV or XLSX file (columns of rdv_app.domain.zone_import) to the territory's
+    sectors, all or nothing: one wrong line and nothing is written (ZoneImportRefused lists every wrong
+    line). Zones already in their sector are left as they are, so importing a file again changes nothing."""
+    territory_id = _territory(uow, actor_agent_id, organisation_id)
+    rows = zone_files.read_rows(file_name, zone_file)
+    by_human_id = {s.human_id: s for s in uow.session.exec(select(Sector).where(Sector.territory_id == territory_id))}
+    checked = zone_import.check_lines(rows, by_human_id)
+    if checked.problems:
+        raise ZoneImportRefused(checked.problems)
+    existing = {(z.sector_id, z.level, z.city_code, z.street_ban_id) for z in uow.session.exec(
+        select(SectorZone).where(col(SectorZone.sector_id).in_([require_id(s) for s in by_human_id.values()])))}
+    added: dict[int, int] = {}
+    for line in checked.zones:
+        sector_id = require_id(by_human_id[line.sector_human_id])
+        if (sector_id, line.level, line.city_code, line.street_ban_id) in existing:
+            continue
+        uow.session.add(SectorZone(sector_id=sector_id, level=line.level, city_code=line.city_code,
+                                   city_name=line.city_name, street_ban_id=line.street_ban_id,
+                                   street_name=line.street_name))
+        added[sector_id] = added.get(sector_id, 0) + 1
+    for sector_id, count in added.items():
+        audit.record(uow.session, action="update", entity_type=ENTITY, entity_id=sector_id,
+                     organisation_id=organisation_id, actor_agent_id=actor_agent_id,
+                     changes={"zones": [None, f"{count} zone(s) importée(s) de {file_name}"]})
+    uow.commit()
+    total = sum(added.values())
+    return ZoneImport(total, len(checked.zones) - total)
+
+
 def usager_address(uow: UnitOfWork, territory_id: int, usager: Usager) -> SectorAddress | None:
     """The address an agent's search for this usager uses (prescription): their commune, as their record
     holds it (INSEE code); UNKNOWN_ADDRESS without one; None where the territory is not sectorised."""
@@ -348,7 +454,7 @@ def usager_address(uow: UnitOfWork, territory_id: int, usager: Usager) -> Sector
 
 
 def offered_in_sectors(uow: UnitOfWork, territory_id: int, motifs: list[Motif],
-                       address: SectorAddress | None) -> list[Motif]:
+                       address: SectorAddress | None, now: datetime | None = None) -> list[Motif]:
     """The motifs that may be offered at the address (all of them without an address): those open to the
     whole département, those of an organisation a covering sector is attributed to, and those sectorised by
     agent whose covering agents have plages of them."""
@@ -356,12 +462,19 @@ def offered_in_sectors(uow: UnitOfWork, territory_id: int, motifs: list[Motif],
         return motifs
     covered = address_coverage(uow, territory_id, address)
     return [m for m in motifs if covered.offers(m.sectorisation_level, m.organisation_id)
-            and _has_plages_of(uow, m, covered.agents_for(m.sectorisation_level, m.organisation_id))]
+            and _has_plages_of(uow, m, covered.agents_for(m.sectorisation_level, m.organisation_id), now)]
 
 
-def _has_plages_of(uow: UnitOfWork, motif: Motif, agent_ids: frozenset[int] | None) -> bool:
+def _has_plages_of(uow: UnitOfWork, motif: Motif, agent_ids: frozenset[int] | None,
+                   now: datetime | None) -> bool:
+    """Whether these agents offer the motif: plages of it, or for a collective motif a session to come
+    that one of them leads."""
     if agent_ids is None:
         return True
+    if motif.collectif:
+        return uow.session.exec(select(Rdv.id).join(RdvAgent, col(RdvAgent.rdv_id) == Rdv.id).where(
+            Rdv.motif_id == motif.id, col(RdvAgent.agent_id).in_(list(agent_ids)), col(Rdv.starts_at) > (now or clock.now()),
+            col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES])).limit(1)).first() is not None
     return uow.session.exec(select(PlageOuverture.id).join(
         PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id).where(
         PlageOuvertureMotif.motif_id == motif.id, col(PlageOuverture.agent_id).in_(list(agent_ids))).limit(1)

@@ -145,6 +145,8 @@ SLOT_TAKEN = "Ce créneau n'est plus disponible. Choisissez un autre horaire."
 SERVICE_BUSY = ("Le service est momentanément indisponible : votre rendez-vous n'a pas été enregistré. "
                 "Réessayez dans un instant.")
 SLOT_NOT_OFFERED = "Ce créneau n'est pas proposé à la réservation en ligne. Choisissez un horaire parmi ceux affichés."
+NOT_IN_SECTOR = ("Ce motif n'est pas proposé à cette adresse : aucun des secteurs qui la couvrent n'est attribué à "
+                 "cette organisation. Choisissez un autre motif.")
 # More online bookings than this in a day is not a person booking for their family.
 BOOKINGS_PER_USAGER = parse("10/day")
 TOO_MANY_BOOKINGS = ("Vous avez déjà pris beaucoup de rendez-vous aujourd'hui. Pour un autre rendez-vous, "
@@ -245,17 +247,18 @@ def prescribe_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *,
 @boundary
 def book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
                          booking_key: str, prescripteur: PrescripteurEntry, beneficiaire: BeneficiaireEntry,
-                         ip: str, now: datetime | None = None) -> Booked:
+                         ip: str, now: datetime | None = None, sector: SectorAddress | None = None) -> Booked:
     """An external prescripteur ("Je suis un prescripteur", domain.md section 6.4) books, without an
     account, a slot of a motif open to prescripteurs for a bénéficiaire: the usagers' path (lock, booking
     key, final check with the prescripteurs' booking delays, the plage created first wins), then in the
     same transaction the Prescripteur row, the bénéficiaire found (same names and mobile, or same names and
     email) or created, their profile in the motif's organisation, the RDV and its participation authored
     by the prescripteur. The bénéficiaire hears of it as of any RDV; the prescripteur gets "RDV confirmé"
-    (rdv_app.notify.prescription). Without an account, bookings are counted by the client's address `ip`."""
+    (rdv_app.notify.prescription). Without an account, bookings are counted by the client's address `ip`.
+    With the bénéficiaire's address (`sector`, a sectorised territory), the sectors decide as for usagers."""
     return _counted(uow, lambda: _book_by_prescripteur(
         uow, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id, booking_key=booking_key,
-        prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip, now=now))
+        prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip, now=now, sector=sector))
 
 
 def _counted(uow: UnitOfWork, attempt: Callable[[], Booked]) -> Booked:
@@ -356,7 +359,7 @@ def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, us
 
 def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime, lieu_id: int | None,
                           booking_key: str, prescripteur: PrescripteurEntry, beneficiaire: BeneficiaireEntry,
-                          ip: str, now: datetime | None) -> Booked:
+                          ip: str, now: datetime | None, sector: SectorAddress | None) -> Booked:
     now = now or clock.now()
     limit_key = f"booking:prescripteur:{ip}"
     # No account: the key alone names the confirmation screen (random, generated once per screen).
@@ -385,7 +388,7 @@ def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime
                         author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value,
                                     created_by_prescripteur_id=prescripteur_id),
                         participation_author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value,
-                                                  prescripteur_id=prescripteur_id))
+                                                  prescripteur_id=prescripteur_id), sector=sector)
     rate_limit.record(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, limit_key)
     return booked
 
@@ -432,8 +435,12 @@ def _take_slot(uow: UnitOfWork, motif: Motif, lieu_id: int | None, starts_at: da
     motif_id = require_id(motif)
     context = for_documents(uow, motif_context(uow, motif_id, motif.organisation_id), documents_number)
     day = starts_at.astimezone(context.time_zone).date()
-    agent_ids = None if sector is None else sectors.address_coverage(
-        uow, context.organisation.territory_id, sector).agents_for(motif.sectorisation_level, motif.organisation_id)
+    agent_ids = None
+    if sector is not None:
+        covered = sectors.address_coverage(uow, context.organisation.territory_id, sector)
+        if not covered.offers(motif.sectorisation_level, motif.organisation_id):
+            raise NotFound(NOT_IN_SECTOR)
+        agent_ids = covered.agents_for(motif.sectorisation_level, motif.organisation_id)
     search = load_search(uow, context, day, day, searcher=searcher, now=now, lieu_id=lieu_id, agent_ids=agent_ids)
     slot = validate_slot(search, starts_at, lieu_id=lieu_id)
     if slot is None:
@@ -1242,7 +1249,8 @@ def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
 
 @boundary
 def book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: int | None = None,
-              accepted_conditions: bool = False, now: datetime | None = None) -> Booked:
+              accepted_conditions: bool = False, now: datetime | None = None,
+              sector: SectorAddress | None = None) -> Booked:
     """The signed-in usager takes a seat of a collective session for themself or a relative, and commits.
 
     The online booking's path: the session's row is locked (PostgreSQL `SELECT ... FOR UPDATE`; SQLite's
@@ -1251,13 +1259,14 @@ def book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: in
     atelier est complet"). Idempotent by person: a participant already registered gets their seat back
     as it is (`created` False, nothing sent twice); one who had cancelled is registered again. The
     participant hears "RDV confirmé", with the Infos et annulation link; the session's agents are told as
-    for any online booking."""
+    for any online booking. With the usager's address (`sector`), a sectorised motif's session only where
+    its sectors cover it (a motif sectorised by agent: a session one of its sectors' agents leads)."""
     return _counted(uow, lambda: _book_seat(uow, usager_id, rdv_id=rdv_id, for_usager_id=for_usager_id,
-                                            accepted_conditions=accepted_conditions, now=now))
+                                            accepted_conditions=accepted_conditions, now=now, sector=sector))
 
 
 def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: int | None,
-               accepted_conditions: bool, now: datetime | None) -> Booked:
+               accepted_conditions: bool, now: datetime | None, sector: SectorAddress | None) -> Booked:
     now = now or clock.now()
     limit_key = f"booking:usager:{usager_id}"
     begin_write(uow.session)
@@ -1266,6 +1275,8 @@ def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: i
     motif = uow.session.get(Motif, rdv.motif_id)
     if motif is None or not is_public_collectif(motif):
         raise NotFound("Cet atelier n'est pas ouvert à la réservation en ligne.")
+    if sector is not None:
+        _check_session_sector(uow, rdv, motif, sector)
     participant = holder if for_usager_id in (None, usager_id) else _relative(uow, holder, for_usager_id)
     existing = uow.session.exec(select(Participation).where(
         Participation.rdv_id == rdv_id, Participation.usager_id == require_id(participant))).first()
@@ -1287,6 +1298,16 @@ def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: i
                         tell_agents=True, already=None)
     rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
     return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=True, outbox_ids=change.outbox_ids)
+
+
+def _check_session_sector(uow: UnitOfWork, rdv: Rdv, motif: Motif, sector: SectorAddress) -> None:
+    covered = sectors.address_coverage(uow, territory_of(uow, motif.organisation_id), sector)
+    if not covered.offers(motif.sectorisation_level, motif.organisation_id):
+        raise NotFound(NOT_IN_SECTOR)
+    agent_ids = covered.agents_for(motif.sectorisation_level, motif.organisation_id)
+    if agent_ids is not None and not agent_ids & set(uow.session.exec(
+            select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv.id)).all()):
+        raise NotFound(NOT_IN_SECTOR)
 
 
 def _locked_session(uow: UnitOfWork, rdv_id: int) -> Rdv:
