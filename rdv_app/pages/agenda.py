@@ -18,7 +18,7 @@ def _agent_checkbox(choice: AgentChoice) -> rx.Component:
         rx.el.input(type="checkbox", checked=AgendaState.shown_agents.contains(choice.value),
                     on_change=lambda checked: AgendaState.toggle_agent(choice.value, checked)),
         # The legend: the initials and colour this agent's events carry when several agendas are shown.
-        rx.el.span(choice.initials, class_name="agent-chip", style={"border_left_color": choice.colour},
+        rx.el.span(choice.initials, class_name="agent-chip", style={"background_color": choice.colour},
                    aria_hidden="true"),
         choice.label,
         class_name="checkbox-label",
