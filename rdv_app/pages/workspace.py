@@ -264,7 +264,8 @@ def agenda_colour_form() -> rx.Component:
                     *[_colour_radio(colour, name) for colour, name in AGENT_PALETTE_NAMES.items()],
                     rx.el.label(
                         rx.el.input(type="radio", name="agenda_colour", value=OTHER_COLOUR,
-                                    default_checked=~in_palette, key=AccountState.colour_key),
+                                    default_checked=(AccountState.agenda_colour != "") & ~in_palette,
+                                    key=AccountState.colour_key),
                         "Une autre couleur :",
                         class_name="checkbox-label",
                     ),
