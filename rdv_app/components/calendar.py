@@ -74,6 +74,7 @@ class FullCalendar(rx.Component):
     hidden_days: rx.Var[list[int]]
     slot_min_time: rx.Var[str]
     slot_max_time: rx.Var[str]
+    scroll_time: rx.Var[str]
     height: rx.Var[str]
     now_indicator: rx.Var[bool]
     all_day_slot: rx.Var[bool]

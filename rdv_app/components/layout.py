@@ -68,6 +68,8 @@ class SignedInAgent:
     is_super_admin: rx.Var  # and the instance's back office
     on_switch_organisation: Any  # takes the chosen organisation's id
     on_logout: Any
+    nav_open: rx.Var  # below 1440 px, the navigation shows only once its "Menu" button opened it
+    on_toggle_nav: Any
 
 
 def skip_link() -> rx.Component:
@@ -126,11 +128,23 @@ def organisation_switcher(agent: SignedInAgent) -> rx.Component:
     )
 
 
+NAV_LIST_ID = "navigation-principale-liens"
+
+
 def workspace_header(agent: SignedInAgent) -> rx.Component:
     return rx.el.header(
         rx.box(
             brand(routes.WORKSPACE),
             rx.el.nav(
+                # Below 1440 px (styles.css) the links fold behind this button, so that the page starts
+                # right under one line of header (the agenda's morning and afternoon above the fold at 1280×720).
+                rx.el.button(
+                    rx.cond(agent.nav_open, rx.icon("x", size=18, aria_hidden="true"),
+                            rx.icon("menu", size=18, aria_hidden="true")),
+                    "Menu",
+                    type="button", on_click=agent.on_toggle_nav, aria_expanded=rx.cond(agent.nav_open, "true", "false"),
+                    aria_controls=NAV_LIST_ID, class_name="nav-toggle",
+                ),
                 rx.el.ul(*[rx.el.li(rx.link(label, href=route, class_name="nav-link")) for label, route in WORKSPACE_NAV],
                          *[rx.cond(agent.is_admin_here, rx.el.li(rx.link(label, href=route, class_name="nav-link")))
                            for label, route in ADMIN_NAV],
@@ -145,8 +159,9 @@ def workspace_header(agent: SignedInAgent) -> rx.Component:
                            for label, route in TERRITORY_NAV],
                          *[rx.cond(agent.is_super_admin, rx.el.li(rx.link(label, href=route, class_name="nav-link")))
                            for label, route in SUPER_ADMIN_NAV],
-                         class_name="nav-list"),
+                         id=NAV_LIST_ID, class_name="nav-list"),
                 aria_label="Navigation principale",
+                class_name=rx.cond(agent.nav_open, "workspace-nav nav-open", "workspace-nav"),
             ),
             rx.hstack(
                 organisation_switcher(agent),

@@ -143,7 +143,7 @@ class Agent(SQLModel, table=True):
         sa.CheckConstraint(sql_in("rdv_notifications_level", enums.RdvNotificationLevel), name="rdv_level"),
         sa.CheckConstraint(sql_in("plage_ouverture_notification_level", enums.NoticeLevel), name="po_level"),
         sa.CheckConstraint(sql_in("absence_notification_level", enums.NoticeLevel), name="absence_level"),
-        *_max_lengths(email=limits.EMAIL, first_name=limits.NAME, last_name=limits.NAME),
+        *_max_lengths(email=limits.EMAIL, first_name=limits.NAME, last_name=limits.NAME, agenda_colour=7),
     )
     id: int | None = Field(default=None, primary_key=True)
     email: str | None = Field(default=None, unique=True)
@@ -156,6 +156,9 @@ class Agent(SQLModel, table=True):
     absence_notification_level: str = enums.NoticeLevel.ALL.value
     display_saturdays: bool = False
     display_cancelled_rdv: bool = True
+    # The colour of the agent's events in a team agenda, chosen in "Mon compte" (rdv_app.domain.colours);
+    # None: one of the palette, by id.
+    agenda_colour: str | None = None
     # The webcal feed's secret (rdv_app.services.agents.webcal), never in clear: its SHA-256 finds the
     # agent, and the secret sealed with RDV_SECRET_KEY shows the agent their address again.
     calendar_uid_hash: str | None = Field(default=None, unique=True)

@@ -10,7 +10,7 @@ from rdv_app.components.fields import select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.pages.template import agent_page
-from rdv_app.state.agenda import AgendaState, AgentChoice
+from rdv_app.state.agenda import AgendaState, AgentChoice, ListedEvent
 
 
 def _agent_checkbox(choice: AgentChoice) -> rx.Component:
@@ -18,10 +18,43 @@ def _agent_checkbox(choice: AgentChoice) -> rx.Component:
         rx.el.input(type="checkbox", checked=AgendaState.shown_agents.contains(choice.value),
                     on_change=lambda checked: AgendaState.toggle_agent(choice.value, checked)),
         # The legend: the initials and colour this agent's events carry when several agendas are shown.
-        rx.el.span(choice.initials, class_name="agent-chip", style={"border_left_color": choice.colour},
+        rx.el.span(choice.initials, class_name="agent-chip", style={"background_color": choice.colour},
                    aria_hidden="true"),
         choice.label,
         class_name="checkbox-label",
+    )
+
+
+LIST_ID = "agenda-liste"
+
+
+def _listed_row(line: ListedEvent) -> rx.Component:
+    return rx.el.tr(
+        rx.el.td(line.day), rx.el.td(line.hours),
+        rx.el.td(rx.cond(line.href != "", rx.link(line.text, href=line.href, class_name="inline-link"), line.text)),
+    )
+
+
+def _list_view() -> rx.Component:
+    """The events shown by the calendar as a table, by day and time: read by screen readers in order, and
+    printed alone (styles.css)."""
+    return rx.cond(
+        AgendaState.list_open,
+        rx.el.section(
+            rx.heading("Liste des événements affichés", as_="h2", size="4", id="agenda-liste-titre"),
+            rx.cond(
+                AgendaState.listed.length() > 0,
+                rx.el.table(
+                    rx.el.thead(rx.el.tr(rx.el.th("Jour", scope="col"), rx.el.th("Horaire", scope="col"),
+                                         rx.el.th("Événement", scope="col"))),
+                    rx.el.tbody(rx.foreach(AgendaState.listed, _listed_row)),
+                    class_name="admin-table",
+                ),
+                rx.text("Aucun événement sur la période affichée."),
+            ),
+            id=LIST_ID, aria_labelledby="agenda-liste-titre", class_name="agenda-list",
+        ),
+        rx.el.div(id=LIST_ID),
     )
 
 
@@ -78,20 +111,24 @@ def _new_rdv_dialog() -> rx.Component:
 @agent_page(routes.AGENDA, "Agenda", load=AgendaState.load)
 def agenda_page() -> rx.Component:
     return rx.vstack(
-        rx.heading("Agenda", as_="h1", size="7"),
-        rx.el.fieldset(
-            rx.el.legend("Agendas affichés", class_name="field-label"),
-            rx.flex(rx.foreach(AgendaState.agent_choices, _agent_checkbox), wrap="wrap", spacing="4"),
-            class_name="agents-fieldset",
-        ),
-        form_alert(AgendaState.denied),
-        form_alert(AgendaState.error),
-        _created(),
+        # Compact above the calendar, so that at 1280×720 its morning and afternoon show above the fold.
         rx.flex(
+            rx.heading("Agenda", as_="h1", size="6", margin="0"),
             rx.button(rx.icon("plus", size=16), "Planifier un RDV", type="button", variant="outline", size="3",
                       on_click=AgendaState.ask_new_rdv_anytime),
             rx.text("ou cliquez sur un horaire libre de l'agenda.", color=styles.TEXT_MUTED),
-            align="center", spacing="3", wrap="wrap",
+            rx.button(rx.icon("list", size=16), "Liste", type="button", variant="outline", size="3",
+                      on_click=AgendaState.toggle_list, aria_expanded=rx.cond(AgendaState.list_open, "true", "false"),
+                      aria_controls=LIST_ID),
+            # On a line of their own when they say something (no gap when empty).
+            rx.box(form_alert(AgendaState.denied), form_alert(AgendaState.error), _created(), _list_view(),
+                   width="100%"),
+            align="center", column_gap="1.5rem", wrap="wrap",
+        ),
+        rx.el.fieldset(
+            rx.el.legend("Agendas affichés", class_name="field-label"),
+            rx.flex(rx.foreach(AgendaState.agent_choices, _agent_checkbox), wrap="wrap", spacing="3"),
+            class_name="agents-fieldset agenda-legend",
         ),
         rx.box(
             rx.cond(
@@ -104,9 +141,10 @@ def agenda_page() -> rx.Component:
                     hidden_days=AgendaState.hidden_days,
                     slot_min_time="07:00:00",
                     slot_max_time="20:00:00",
+                    scroll_time="08:00:00",
                     all_day_slot=False,
                     now_indicator=True,
-                    height="auto",
+                    height="100%",  # of .agenda-calendar: the screen's height below it; the hours scroll inside
                     dates_set=AgendaState.range_changed,
                     date_click=AgendaState.ask_new_rdv,
                 ),
@@ -118,6 +156,6 @@ def agenda_page() -> rx.Component:
         rx.text("Les rendez-vous d'autres organisations apparaissent en gris, sans détail.", size="2",
                 color=styles.TEXT_MUTED),
         _new_rdv_dialog(),
-        spacing="4",
+        spacing="3",
         width="100%",
     )

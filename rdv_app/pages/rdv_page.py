@@ -13,6 +13,7 @@ from rdv_app.components.planning import badge, status_region
 from rdv_app.pages.template import agent_page
 from rdv_app.state.rdv_page import (
     EDIT_HEADING_ID,
+    RECEIPTS_SHOWN,
     STATUS_HEADING_ID,
     HistoryRow,
     ParticipantRow,
@@ -352,7 +353,11 @@ def _receipt(row: ReceiptRow) -> rx.Component:
     )
 
 
+RECEIPTS_LIST = "notifications-rdv-liste"
+
+
 def _receipts() -> rx.Component:
+    """The most recent receipts (RECEIPTS_SHOWN), the others behind a button."""
     return rx.el.section(
         rx.heading("Notifications envoyées", as_="h2", size="5", id="notifications-rdv-titre"),
         rx.hstack(
@@ -363,8 +368,16 @@ def _receipts() -> rx.Component:
             align="center", spacing="3", wrap="wrap",
         ),
         rx.cond(S.receipts.length() > 0,
-                rx.el.ul(rx.foreach(S.receipts, _receipt), class_name="planning-list"),
+                rx.el.ul(rx.foreach(S.shown_receipts, _receipt), id=RECEIPTS_LIST, class_name="planning-list"),
                 rx.text("Aucune notification envoyée pour l'instant.")),
+        rx.cond(
+            S.older_receipts > 0,
+            rx.button(rx.cond(S.receipts_expanded, f"Afficher seulement les {RECEIPTS_SHOWN} plus récentes",
+                              "Afficher les " + S.older_receipts.to_string() + " autres notifications"),
+                      type="button", variant="outline", size="2", on_click=S.toggle_receipts,
+                      aria_expanded=rx.cond(S.receipts_expanded, "true", "false"), aria_controls=RECEIPTS_LIST),
+            rx.fragment(),
+        ),
         aria_labelledby="notifications-rdv-titre",
         class_name="planning-section",
     )

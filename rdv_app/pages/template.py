@@ -64,6 +64,7 @@ def _signed_in_agent() -> SignedInAgent:
         sees_territory_agents=AgentState.sees_territory_agents, manages_teams=AgentState.manages_teams,
         is_super_admin=AgentState.is_super_admin,
         on_switch_organisation=AgentState.switch_organisation, on_logout=AgentState.logout,
+        nav_open=AgentState.nav_open, on_toggle_nav=AgentState.toggle_nav,
     )
 
 

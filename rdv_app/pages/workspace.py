@@ -12,12 +12,13 @@ from rdv_app.components.mfa import EnrolmentProps, enrolment_step, recovery_code
 from rdv_app.components.outlook import OutlookProps, outlook_section
 from rdv_app.components.planning import status_region
 from rdv_app.components.webcal import WebcalProps, webcal_section
+from rdv_app.domain.colours import AGENT_PALETTE, AGENT_PALETTE_NAMES
 from rdv_app.domain.enums import RdvNotificationLevel
 from rdv_app.domain.passwords import PASSWORD_HINT
 from rdv_app.pages.template import agent_page
 from rdv_app.state.agent import AgentState
 from rdv_app.state.calendar_sync import OutlookState, WebcalState
-from rdv_app.state.workspace import AccountState, WorkspaceState
+from rdv_app.state.workspace import OTHER_COLOUR, AccountState, WorkspaceState
 
 
 def upcoming_table() -> rx.Component:
@@ -237,6 +238,59 @@ def preferences_form() -> rx.Component:
     )
 
 
+COLOUR_FIELD = "agenda-couleur"
+OTHER_COLOUR_FIELD = "agenda-couleur-autre"
+
+
+def _colour_radio(colour: str, name: str) -> rx.Component:
+    return rx.el.label(
+        rx.el.input(type="radio", name="agenda_colour", value=colour, default_checked=AccountState.agenda_colour == colour,
+                    key=AccountState.colour_key),
+        rx.el.span(aria_hidden="true", class_name="colour-swatch", style={"background_color": colour}),
+        name,
+        class_name="checkbox-label",
+    )
+
+
+def agenda_colour_form() -> rx.Component:
+    """The colour of the agent's events in a team agenda: the palette, or a colour of their own whose
+    contrast the service checks."""
+    in_palette = rx.Var.create(list(AGENT_PALETTE)).contains(AccountState.agenda_colour)
+    return rx.form(
+        rx.vstack(
+            fieldset(
+                COLOUR_FIELD, "Couleur de vos rendez-vous dans l'agenda d'équipe",
+                rx.flex(
+                    *[_colour_radio(colour, name) for colour, name in AGENT_PALETTE_NAMES.items()],
+                    rx.el.label(
+                        rx.el.input(type="radio", name="agenda_colour", value=OTHER_COLOUR,
+                                    default_checked=(AccountState.agenda_colour != "") & ~in_palette,
+                                    key=AccountState.colour_key),
+                        "Une autre couleur :",
+                        class_name="checkbox-label",
+                    ),
+                    wrap="wrap", column_gap="1.25rem", row_gap="0.25rem",
+                ),
+                rx.el.label("Autre couleur, au format #RRGGBB", html_for=OTHER_COLOUR_FIELD, class_name="field-label"),
+                rx.el.input(id=OTHER_COLOUR_FIELD, name="agenda_colour_other", type="text", max_length=7,
+                            default_value=rx.cond(in_palette, "", AccountState.agenda_colour),
+                            key=AccountState.colour_key, placeholder="#1f5fbf", class_name="text-input",
+                            aria_describedby=f"{COLOUR_FIELD}-erreur",
+                            aria_invalid=rx.cond(AccountState.colour_error != "", "true", "false")),
+                error=AccountState.colour_error,
+                hint="Elle marque vos rendez-vous quand plusieurs agendas sont affichés ; vos initiales y sont "
+                     "écrites en blanc, elle doit donc être assez foncée.",
+            ),
+            status_region(rx.cond(AccountState.colour_saved, "Votre couleur a été enregistrée.", "")),
+            rx.button("Enregistrer ma couleur", type="submit", loading=AccountState.colour_saving),
+            spacing="3", width="100%",
+        ),
+        on_submit=AccountState.save_agenda_colour,
+        aria_label="Couleur dans l'agenda",
+        width="100%",
+    )
+
+
 @agent_page(routes.ACCOUNT, "Mon compte", load=[AccountState.load, WebcalState.load_webcal, OutlookState.load_outlook])
 def account() -> rx.Component:
     return rx.vstack(
@@ -254,6 +308,8 @@ def account() -> rx.Component:
         mfa_section(),
         rx.heading("Préférences", as_="h2", size="5"),
         preferences_form(),
+        rx.heading("Couleur dans l'agenda", as_="h2", size="5"),
+        agenda_colour_form(),
         webcal_section(WebcalProps(
             webcal_url=WebcalState.webcal_url, https_url=WebcalState.https_url, message=WebcalState.webcal_message,
             error=WebcalState.webcal_error, confirming_reset=WebcalState.confirming_reset,

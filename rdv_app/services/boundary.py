@@ -122,6 +122,7 @@ FIELDS: dict[str, Field] = {
     "visibility_type": Field("visibilité", limits.CODE),
     "sectorisation_level": Field("sectorisation", limits.CODE),
     "color": Field("couleur", limits.CODE),
+    "agenda_colour": Field("couleur dans l'agenda", limits.CODE),
     "timezone": Field("fuseau horaire", limits.CODE),
     "latitude": Field("latitude", limits.CODE),
     "longitude": Field("longitude", limits.CODE),

@@ -120,7 +120,7 @@ class AdminAgentsState(OrganisationPageState, AgentState):
         if self._agent_id is not None and self.current_org_id:
             await self._load(self._agent_id, int(self.current_org_id))
 
-    @event
+    @event(busy="inviting")
     async def invite(self, form: dict[str, Any]):
         actor, organisation = self._agent_id, self.current_org_id
         if actor is None or not organisation or self.loading or self.inviting:
@@ -138,7 +138,6 @@ class AdminAgentsState(OrganisationPageState, AgentState):
             self.invite_key += 1
         except DomainError as exc:
             self.invite_error, self.invite_error_field = exc.message, exc.field or ""
-        self.inviting = False
 
     @event
     async def resend(self, agent_id: str):

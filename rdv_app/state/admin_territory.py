@@ -286,11 +286,12 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
             self._stale()
             self.bulk_error = exc.message
         else:
-            self.selected = []
+            # The selection stays, as in RDV-SP: a second change often follows on the same motifs.
             self._reset_bulk()
             await self._refresh()
             self.applied_message = (f"Le changement a été appliqué : {count} motif modifié." if count == 1 else
-                                    f"Le changement a été appliqué : {count} motifs modifiés.")
+                                    f"Le changement a été appliqué : {count} motifs modifiés.") + \
+                " Ils restent sélectionnés."
         finally:
             self.applying = False
 

@@ -192,13 +192,12 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
 
     # ------------------------------------------------------------------ delivery log
 
-    @event
+    @event(busy="log_loading")
     async def show_log(self, endpoint_id: str, url: str):
         self.log_endpoint_id, self.log_url, self.message = endpoint_id, url, ""
         self.log_loading = True
         yield
         await self._load_log()
-        self.log_loading = False
 
     async def _load_log(self) -> None:
         who = self._who()

@@ -37,6 +37,30 @@ class AgentChoice:
     colour: str = ""
 
 
+@dataclasses.dataclass
+class ListedEvent:
+    """A line of the "Liste" view: the calendar's events as text, for screen readers and printing."""
+
+    day: str  # "mardi 8 décembre 2026"
+    hours: str  # "09:40–10:00"
+    text: str  # what it is, and whose
+    href: str  # an RDV's page, else ""
+
+
+KIND_LABELS = {"plage": "Plage d'ouverture", "absence": "Indisponibilité", "busy": "Occupé ailleurs"}
+
+
+def _listed(event: agenda.AgendaEvent) -> ListedEvent:
+    hours = f"{event.start[11:16]}–{event.end[11:16]}"
+    text = event.description.removeprefix(hours + " · ") or event.title
+    if event.kind == "plage":
+        text = f"{KIND_LABELS['plage']} : {text}"
+    if event.cancelled:
+        text += " (annulé)"
+    return ListedEvent(day=datefmt.long_date(date.fromisoformat(event.start[:10])), hours=hours, text=text,
+                       href=routes.rdv_page(event.rdv_id) if event.kind == "rdv" and event.rdv_id else "")
+
+
 def _iso_day(value: str) -> str:
     try:
         return date.fromisoformat(value).isoformat()
@@ -77,6 +101,9 @@ class AgendaState(OrganisationPageState, AgentState):
     agent_choices: rx.Field[list[AgentChoice]] = rx.field(default_factory=list)
     shown_agents: rx.Field[list[str]] = rx.field(default_factory=list)
     events: rx.Field[list[dict]] = rx.field(default_factory=list)
+    # The "Liste" view: the same events, by day and time, as a table.
+    listed: rx.Field[list[ListedEvent]] = rx.field(default_factory=list)
+    list_open: rx.Field[bool] = rx.field(False)
     now_local: rx.Field[str] = rx.field("")
     hidden_days: rx.Field[list[int]] = rx.field(default_factory=lambda: [0])
     error: rx.Field[str] = rx.field("")
@@ -151,6 +178,7 @@ class AgendaState(OrganisationPageState, AgentState):
         events = [_calendar_event(e) for e in data.events]
         if events != self.events:
             self.events = events
+            self.listed = [_listed(e) for e in sorted(data.events, key=lambda e: (e.start, e.end, e.title))]
         self.now_local = data.now
         self.hidden_days = data.hidden_days
 
@@ -167,6 +195,10 @@ class AgendaState(OrganisationPageState, AgentState):
             self.error = ""
         except DomainError as exc:
             self.error = exc.message
+
+    @event
+    def toggle_list(self):
+        self.list_open = not self.list_open
 
     @event
     def ask_new_rdv(self, moment: str, all_day: bool):

@@ -96,6 +96,8 @@ class AgentState(rx.State):
     manages_teams: rx.Field[bool] = rx.field(False)
     is_super_admin: rx.Field[bool] = rx.field(False)
     current_org_id: rx.Field[str] = rx.field(rx.Cookie("", name="rdv_organisation", same_site="lax", max_age=60 * 60 * 24 * 365))
+    # Below 1440 px the navigation folds behind a "Menu" button (rdv_app.components.layout): whether it is open.
+    nav_open: rx.Field[bool] = rx.field(False)
 
     _agent_id: int | None = None
     # When the session was last found valid (`clock.timestamp()`): events re-check it after 30 seconds.
@@ -103,8 +105,13 @@ class AgentState(rx.State):
     _revocations_seen: int = 0
 
     @event
+    def toggle_nav(self):
+        self.nav_open = not self.nav_open
+
+    @event
     async def require_agent(self):
         """on_load of every agent page (`rdv_app.pages.template.agent_page`): no valid session, no page."""
+        self.nav_open = False  # a page opened from the menu shows without it
         token = session_token_from(self.router.headers.cookie)
         # A write: resolving the session notes its last activity.
         identity = await within(UnitOfWork(), lambda uow: agent_auth.resolve_session(uow, token))

@@ -18,13 +18,19 @@ from reflex.event import EventSpec
 from reflex.state import BaseState
 
 from rdv_app.error_tracking import capture
-from rdv_app.state.typed_event import event
+from rdv_app.services.errors import DomainError
+from rdv_app.state.typed_event import busy_flags, event
 
 logger = logging.getLogger(__name__)
 
-# The state vars that mean "a request is under way, its button is disabled".
+# The state vars that mean "a request is under way, its button is disabled", besides those the handlers
+# declare with `event(busy=...)`.
 BUSY_FLAGS = frozenset({"submitting", "saving", "saving_usager", "status_saving", "preferences_saving", "deleting",
                         "sending"})
+
+
+def _busy_flags() -> frozenset[str]:
+    return BUSY_FLAGS | busy_flags()
 
 
 def failure_message(reference: str) -> str:
@@ -41,13 +47,18 @@ def report_failure(exception: BaseException) -> str:
 
 
 def backend_exception_handler(exception: Exception) -> list[EventSpec]:
+    if isinstance(exception, DomainError):
+        # A refusal a handler let through (rights, validation): its French message, not "an error occurred".
+        logger.info("refusal not shown by its handler: %s", exception.message)
+        return [rx.toast.error(exception.message, position="top-center", duration=15000),
+                FailureState.release_busy_flags()]
     reference = report_failure(exception)
     return [rx.toast.error(failure_message(reference), position="top-center", duration=15000),
             FailureState.release_busy_flags()]
 
 
 def _states_with_busy_flags(state_class: type[BaseState]) -> list[type[BaseState]]:
-    found = [state_class] if BUSY_FLAGS & state_class.base_vars.keys() else []
+    found = [state_class] if _busy_flags() & state_class.base_vars.keys() else []
     for substate in state_class.get_substates():
         found.extend(_states_with_busy_flags(substate))
     return found
@@ -60,7 +71,7 @@ class FailureState(rx.State):
     async def release_busy_flags(self):
         for state_class in _states_with_busy_flags(rx.State):
             state = await self.get_state(state_class)
-            for name in BUSY_FLAGS & state_class.base_vars.keys():
+            for name in _busy_flags() & state_class.base_vars.keys():
                 # Set even when already False: the failed handler's own reset may not have reached the
                 # browser, as Reflex sends no update for a handler that raised.
                 setattr(state, name, False)

@@ -186,8 +186,10 @@ class RdvListState(OrganisationPageState, AgentState):
         self.export_message, self.export_error = "", ""
         self.searching = True
         yield
-        await self._search()
-        self.searching = False
+        try:
+            await self._search()
+        finally:  # each filter's event runs this: its spinner stops however the search ends
+            self.searching = False
         yield replace_query(self._address())
 
     @event
@@ -257,32 +259,29 @@ class RdvListState(OrganisationPageState, AgentState):
         async for step in self._refilter():
             yield step
 
-    @event
+    @event(busy="searching")
     async def refresh(self):
         self.searching = True
         yield
         await self._search()
-        self.searching = False
 
     @event
     def set_details(self, checked: bool):
         self.details = checked
 
-    @event
+    @event(busy="searching")
     async def previous_page(self):
         self.page = max(1, self.page - 1)
         self.searching = True
         yield
         await self._search()
-        self.searching = False
 
-    @event
+    @event(busy="searching")
     async def next_page(self):
         self.page = min(self.page + 1, max(1, self.page_count))
         self.searching = True
         yield
         await self._search()
-        self.searching = False
 
     @event
     def set_export_format(self, value: str):

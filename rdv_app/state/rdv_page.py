@@ -30,6 +30,8 @@ STATUS_HEADING_ID = "statut-rdv-titre"
 # After a change, its receipts are looked for every RECEIPTS_FOLLOW_PAUSE seconds, this long at most.
 RECEIPTS_FOLLOW_SECONDS = 20.0
 RECEIPTS_FOLLOW_PAUSE = 0.5
+# The receipts shown before "Afficher les N autres" (an RDV re-sent many times had a page of 8,900 px).
+RECEIPTS_SHOWN = 5
 
 
 @dataclass
@@ -116,6 +118,7 @@ class RdvPageState(AgentState):
     status_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
     history: rx.Field[list[HistoryRow]] = rx.field(default_factory=list)
     receipts: rx.Field[list[ReceiptRow]] = rx.field(default_factory=list)
+    receipts_expanded: rx.Field[bool] = rx.field(False)
 
     # Status changes (the RDV's, or one participant's).
     chosen_status: rx.Field[str] = rx.field("")
@@ -171,6 +174,7 @@ class RdvPageState(AgentState):
         self.action_message = self.status_error = ""
         self.editing = False
         self.cancel_open = False
+        self.receipts_expanded = False
         agent_id = self._agent_id
         if agent_id is None:
             return
@@ -284,6 +288,19 @@ class RdvPageState(AgentState):
                         or time.monotonic() > deadline:
                     self.receipts_loading = False
                     return
+
+    @rx.var
+    def shown_receipts(self) -> list[ReceiptRow]:
+        """The most recent receipts, all of them once the agent asked."""
+        return self.receipts if self.receipts_expanded else self.receipts[:RECEIPTS_SHOWN]
+
+    @rx.var
+    def older_receipts(self) -> int:
+        return max(0, len(self.receipts) - RECEIPTS_SHOWN)
+
+    @event
+    def toggle_receipts(self):
+        self.receipts_expanded = not self.receipts_expanded
 
     @event
     async def reload_receipts(self):

@@ -178,7 +178,7 @@ class TerritoryAgentsState(OrganisationPageState, AgentState):
         await self._act(lambda uow, actor, org, target: territory_agents.set_territorial_admin(
             uow, actor, org, target, value))
 
-    @event
+    @event(busy="inviting")
     async def invite(self, form: dict[str, Any]):
         actor, organisation = self._agent_id, self.current_org_id
         if actor is None or not organisation or self.loading or self.inviting:
@@ -198,4 +198,3 @@ class TerritoryAgentsState(OrganisationPageState, AgentState):
             self.invite_key += 1
         except DomainError as exc:
             self.invite_error, self.invite_error_field = exc.message, exc.field or ""
-        self.inviting = False

@@ -81,7 +81,7 @@ class TerritoryTeamsState(OrganisationPageState, AgentState):
         self.form_error = self.form_error_field = ""
         self._fill_form("")
 
-    @event
+    @event(busy="saving")
     async def save(self, form: dict[str, Any]):
         actor, organisation = self._agent_id, self.current_org_id
         if actor is None or not organisation or self.saving:
@@ -107,7 +107,6 @@ class TerritoryTeamsState(OrganisationPageState, AgentState):
             await self._load(actor, int(organisation))
         except DomainError as exc:
             self.form_error, self.form_error_field = exc.message, exc.field or ""
-        self.saving = False
 
     @event
     def ask_delete(self, team_id: str):

@@ -7,6 +7,11 @@ whose `__new__` is annotated as returning `EventCallback[*P]`, but inside that c
 name of a class attribute, which mypy does not accept as a type; it falls back to `EventNamespace`, which is
 not callable. Of `rx.event`'s options, only `background=` (the one the app uses) is declared here.
 
+`busy="saving"` names the flag that shows the handler's button loading: the handler sets it when its request
+starts, and it is put back to False however the handler ends (done, refused by a service, a field left
+wrong, an early return, an exception), so that a refusal never leaves a spinner turning. The flags so named
+are also those `rdv_app.state.failures` releases after a failure (`busy_flags`).
+
 At run time each handler is also wrapped once (`_observed`, issue 27): its records carry a fresh `event_id`,
 the handler's name and the organisation chosen in the tab (rdv_app.logs), and its duration goes to
 `rdv_event_handler_seconds` (rdv_app.metrics). The wrapper keeps the handler's kind (coroutine, async
@@ -37,14 +42,48 @@ if TYPE_CHECKING:
     def event(func: Callable[[_State, *_Args], Any], /) -> EventCallback[*_Args]: ...
 
     @overload
-    def event(*, background: bool) -> Callable[[Callable[[_State, *_Args], Any]], EventCallback[*_Args]]: ...
+    def event(*, background: bool = False, busy: str | None = None
+              ) -> Callable[[Callable[[_State, *_Args], Any]], EventCallback[*_Args]]: ...
 
-    def event(func: Callable[..., Any] | None = None, /, *, background: bool = False) -> Any: ...
+    def event(func: Callable[..., Any] | None = None, /, *, background: bool = False,
+              busy: str | None = None) -> Any: ...
 else:
-    def event(func: Callable[..., Any] | None = None, /, *, background: bool = False) -> Any:
+    def event(func: Callable[..., Any] | None = None, /, *, background: bool = False,
+              busy: str | None = None) -> Any:
         if func is None:
-            return lambda function: rx.event(_observed(function), background=background)
+            return lambda function: rx.event(_observed(_releasing(function, busy)), background=background)
         return rx.event(_observed(func), background=background)
+
+_BUSY_FLAGS: set[str] = set()
+
+
+def busy_flags() -> frozenset[str]:
+    """Every flag a handler declared with `busy=`."""
+    return frozenset(_BUSY_FLAGS)
+
+
+def _releasing(fn: Callable[..., Any], flag: str | None) -> Callable[..., Any]:
+    """The handler, its `flag` set back to False on every way out."""
+    if flag is None:
+        return fn
+    _BUSY_FLAGS.add(flag)
+    wrapped: Callable[..., Any]
+    if inspect.isasyncgenfunction(fn):
+        async def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                async for update in fn(self, *args, **kwargs):
+                    yield update
+            finally:
+                setattr(self, flag, False)
+    elif inspect.iscoroutinefunction(fn):
+        async def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(self, *args, **kwargs)
+            finally:
+                setattr(self, flag, False)
+    else:
+        raise TypeError(f"{fn.__qualname__}: only a coroutine or an async generator handler has a busy flag")
+    return functools.wraps(fn)(wrapped)
 
 
 def _organisation_of(state: Any) -> str | None:

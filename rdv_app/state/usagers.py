@@ -75,35 +75,31 @@ class UsagersState(OrganisationPageState, AgentState):
         self.rows = [UsagerRow(routes.usager_page(line.id), line.name, line.relative, line.birth_date or "—",
                                line.phone_number or "—", line.email or "—") for line in found.lines]
 
-    @event
+    @event(busy="searching")
     async def search(self, value: str):
         self.query, self.page = value[:MAX_QUERY_LENGTH], 1
         self.searching = True
         yield
         await self._search()
-        self.searching = False
 
-    @event
+    @event(busy="searching")
     async def choose_referent(self, value: str):
         self.referent_id = value if value in {o.value for o in self.referents} else ""
         self.page = 1
         self.searching = True
         yield
         await self._search()
-        self.searching = False
 
-    @event
+    @event(busy="searching")
     async def previous_page(self):
         self.page = max(1, self.page - 1)
         self.searching = True
         yield
         await self._search()
-        self.searching = False
 
-    @event
+    @event(busy="searching")
     async def next_page(self):
         self.page = min(self.page + 1, max(1, self.page_count))
         self.searching = True
         yield
         await self._search()
-        self.searching = False

@@ -47,6 +47,9 @@ class WorkspaceState(OrganisationPageState, AgentState):
                       if not all(s.done for s in steps) else [])
 
 
+OTHER_COLOUR = "autre"  # the radio of "Mon compte" that takes the colour typed next to it
+
+
 def _notice_level(form: dict, name: str) -> str:
     """A ticked checkbox is submitted, an unticked one is not."""
     return (NoticeLevel.ALL if form.get(name) else NoticeLevel.NONE).value
@@ -69,6 +72,13 @@ class AccountState(MfaEnrolmentMixin, AgentState):
     preferences_saved: rx.Field[bool] = rx.field(False)
     preferences_error: rx.Field[str] = rx.field("")
     preferences_field: rx.Field[str] = rx.field("")
+
+    # The colour of the agent's events in a team agenda: one of the palette (radio) or their own.
+    agenda_colour: rx.Field[str] = rx.field("")
+    colour_key: rx.Field[int] = rx.field(0)
+    colour_saving: rx.Field[bool] = rx.field(False)
+    colour_saved: rx.Field[bool] = rx.field(False)
+    colour_error: rx.Field[str] = rx.field("")
 
     mfa_enabled: rx.Field[bool] = rx.field(False)
     mfa_required: rx.Field[bool] = rx.field(False)
@@ -93,6 +103,10 @@ class AccountState(MfaEnrolmentMixin, AgentState):
         self._show_preferences(await within(UnitOfWork(read_only=True),
                                             lambda uow: agent_account.get_preferences(uow, agent_id)))
         self.preferences_key += 1
+        self.colour_saved, self.colour_error = False, ""
+        self.agenda_colour = await within(UnitOfWork(read_only=True),
+                                          lambda uow: agent_account.get_agenda_colour(uow, agent_id))
+        self.colour_key += 1
         self._clear_enrolment()
         self.mfa_message = self.mfa_error = ""
         await self._show_mfa(agent_id)
@@ -152,6 +166,25 @@ class AccountState(MfaEnrolmentMixin, AgentState):
             self.preferences_saved = True
         finally:
             self.preferences_saving = False
+
+    @event(busy="colour_saving")
+    async def save_agenda_colour(self, form: dict):
+        self.colour_saved, self.colour_error = False, ""
+        agent_id = self._agent_id
+        if agent_id is None:
+            return
+        choice = str(form.get("agenda_colour", ""))
+        colour = str(form.get("agenda_colour_other", "")) if choice == OTHER_COLOUR else choice
+        self.colour_saving = True
+        yield
+        try:
+            self.agenda_colour = await within(UnitOfWork(),
+                                              lambda uow: agent_account.update_agenda_colour(uow, agent_id, colour))
+        except DomainError as exc:
+            self.colour_error = exc.message
+        else:
+            self.colour_key += 1
+            self.colour_saved = True
 
     def _password_errors(self, errors: dict[str, str]) -> None:
         self.password_errors = errors

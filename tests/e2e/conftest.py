@@ -68,8 +68,10 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict) -> dict:
+    # 1440 px wide: the agents' navigation shows its links from there (below, they fold behind "Menu", which
+    # tests/e2e/test_agenda_team.py drives at 1280×720).
     return {**browser_context_args, "locale": "fr-FR", "timezone_id": "Europe/Paris",
-            "viewport": {"width": 1280, "height": 900}}
+            "viewport": {"width": 1440, "height": 900}}
 
 
 @pytest.fixture(scope="session")

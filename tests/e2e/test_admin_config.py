@@ -261,8 +261,10 @@ def test_a_territory_admin_changes_the_delays_of_50_motifs_in_one_action_after_t
 
     preview.get_by_role("button", name="Appliquer à 50 motifs sélectionnés").click()
     expect(page.get_by_role("status").filter(has_text="appliqué")).to_have_text(
-        "Le changement a été appliqué : 50 motifs modifiés.")
+        "Le changement a été appliqué : 50 motifs modifiés. Ils restent sélectionnés.")
     expect(rows.filter(has_text="de 1 jour à 2 mois avant")).to_have_count(50)
+    # The selection stays for a second change on the same motifs (RDV-SP keeps it too).
+    expect(page.get_by_text("50 motifs sélectionnés", exact=True)).to_be_visible()
     with UnitOfWork(app_database_url) as uow:
         stored = uow.session.exec(select(Motif).where(col(Motif.id).in_(motif_ids))).all()
         assert {(m.min_public_booking_delay, m.max_public_booking_delay) for m in stored} == {(DAY, 2 * MONTH)}

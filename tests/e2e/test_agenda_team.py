@@ -106,3 +106,62 @@ def test_the_home_pages_next_rdvs_open_their_page(desktop: Page, app_url: str, a
     page.wait_for_url(re.compile(r"/agenda/rdv/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.locator("main")).to_contain_text(day.split()[1])  # the RDV's page tells the same date
+
+
+def test_an_agents_colour_and_a_folded_menu_leave_the_agenda_above_the_fold(
+        desktop: Page, app_url: str, app_database_url: str, assert_accessible) -> None:
+    """"Mon compte": a colour too light is refused in French, a palette colour is saved and colours the
+    agent's initials in the agenda's legend. At 1280×720 the navigation is one "Menu" button that the
+    keyboard opens (aria-expanded), and the agenda shows the morning and the afternoon above the fold."""
+    page = desktop
+    sign_in_agent(page, app_url, "camille.martin@demo.test")
+    menu = page.get_by_role("navigation", name="Navigation principale").get_by_role("button", name="Menu")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_role("link", name="Motifs du territoire")).to_be_hidden()
+    menu.focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    account = page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Mon compte")
+    expect(account).to_be_visible()
+    assert_accessible(page)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Accueil")).to_be_focused()  # the links follow the button
+    account.click()
+    expect(page.get_by_role("heading", name="Mon compte", level=1)).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "false")  # the page opened closes the menu
+
+    form = page.get_by_role("form", name="Couleur dans l'agenda")
+    expect(form.locator("input[type=radio]:checked")).to_have_count(1)  # the colour is loaded
+    form.get_by_label("Une autre couleur").check()
+    form.get_by_label("Autre couleur, au format #RRGGBB").fill("#ffd700")
+    form.get_by_role("button", name="Enregistrer ma couleur").click()
+    expect(form.locator(".field-error")).to_have_text(
+        "Cette couleur est trop claire : un texte blanc n'y atteint qu'un contraste de 1,4:1, il faut 4,5:1 au "
+        "moins. Choisissez une couleur plus foncée.")
+    expect(form.get_by_role("button", name="Enregistrer ma couleur")).to_be_enabled()  # not left loading
+    assert_accessible(page)
+    form.get_by_label("Brun").check()
+    form.get_by_role("button", name="Enregistrer ma couleur").click()
+    expect(form.get_by_role("status")).to_have_text("Votre couleur a été enregistrée.")
+
+    today = datetime.now(PARIS)
+    tuesday = today + timedelta(days=7 - today.weekday() + 1)
+    page.goto(f"{app_url}/agenda?jour={tuesday:%Y-%m-%d}")
+    legend = page.get_by_role("group", name="Agendas affichés")
+    chip = legend.locator("label", has_text="Camille").locator(".agent-chip")
+    expect(chip).to_have_css("background-color", "rgb(93, 64, 55)")  # #5d4037, "Brun"
+    # Above the fold: the morning from 08 h, and the afternoon's first hour (its plages start at 13 h 30).
+    for hour in ("08 h", "09 h", "12 h", "13 h"):
+        expect(page.locator(".fc-timegrid-slot-label", has_text=hour).first).to_be_in_viewport(ratio=0.9)
+    calendar = page.locator(".agenda-calendar").bounding_box()
+    assert calendar is not None and calendar["y"] + calendar["height"] <= 720  # no page scroll to reach it
+    assert_accessible(page)
+
+    # The "Liste" view: the same events as a table, by day and time, each RDV a link to its page.
+    show_list = page.get_by_role("button", name="Liste", exact=True)
+    show_list.click()
+    expect(show_list).to_have_attribute("aria-expanded", "true")
+    listed = page.get_by_role("region", name="Liste des événements affichés").get_by_role("table")
+    expect(listed.locator("tbody tr").first).to_be_visible()
+    expect(listed.get_by_role("link").first).to_have_attribute("href", re.compile(r"/agenda/rdv/\d+$"))
+    assert_accessible(page)

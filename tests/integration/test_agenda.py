@@ -12,6 +12,7 @@ from sqlmodel import select
 from rdv_app.db.models import Agent, Organisation, Rdv, RdvAgent
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.demo.seed import seed_demo
+from rdv_app.services.agents import agent_account
 from rdv_app.services.availability import agenda
 from rdv_app.services.errors import PermissionDenied
 
@@ -101,3 +102,17 @@ def test_a_saturday_rdv_shows_its_saturday_even_when_saturdays_are_hidden(uow: U
     shown = agenda.agenda(uow, julien, pmi, [julien], *week, now=NOW)
     assert shown.hidden_days == [0]
     assert any(e.rdv_id == moved.id and e.start == f"{saturday:%Y-%m-%d}T10:00" for e in shown.events)
+
+
+def test_the_colour_an_agent_chose_marks_their_events_and_the_legend(uow: UnitOfWork) -> None:
+    seed_demo(uow, TODAY)
+    camille, pmi = _ids(uow, "camille.martin@demo.test", "PMI Arras")
+    julien, _ = _ids(uow, "julien.petit@demo.test", "PMI Arras")
+    agent_account.update_agenda_colour(uow, julien, "#5D4037")
+
+    legend = {a.id: a.colour for a in agenda.visible_agents(uow, camille, pmi)}
+    team = agenda.agenda(uow, camille, pmi, [camille, julien], *WEEK, now=NOW)
+    assert legend[julien] == "#5d4037"
+    assert legend[camille] != "#5d4037"
+    julien_rdvs = [e for e in team.events if e.kind == "rdv" and "Julien" in e.description]
+    assert julien_rdvs and all(e.agent_colour == "#5d4037" for e in julien_rdvs)

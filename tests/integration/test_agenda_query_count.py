@@ -63,9 +63,10 @@ def test_one_agenda_call_costs_the_same_statements_for_one_agent_or_all(uow: Uni
     rdvs_shown = [sum(e.kind == "rdv" for e in view.events) for view in (julien_week, team_week, team_month)]
     assert rdvs_shown[0] < rdvs_shown[1] < rdvs_shown[2]
     assert sum(e.kind == "plage" for e in julien_week.events) < sum(e.kind == "plage" for e in team_week.events)
-    # ... for the same number of statements: the rights (3), the actor's preferences (1), the RDVs with
-    # their agents and usagers (1), the agents' RDVs elsewhere (1), the plages (1), the indisponibilités (1).
-    assert alone == together == month <= 8
+    # ... for the same number of statements: the rights (3), the colours the agents chose (1), the actor's
+    # preferences (1), the RDVs with their agents and usagers (1), the agents' RDVs elsewhere (1), the plages
+    # (1), the indisponibilités (1).
+    assert alone == together == month <= 9
     # The count does not depend on what an earlier call left in the session either.
     again, _ = _counted(uow, camille, pmi, [julien], WEEK)
     assert again == alone

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from rdv_app.db.models import Agent, AuditLog
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.colours import AGENT_PALETTE, agent_colour
 from rdv_app.services.agents import agent_account
 from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError, NotFound
@@ -82,3 +83,43 @@ def test_an_unknown_agent_is_not_found(uow: UnitOfWork) -> None:
         agent_account.get_preferences(uow, 999)
     with pytest.raises(NotFound):
         agent_account.update_preferences(uow, 999, **WANTED)
+
+
+def test_an_agent_has_a_palette_colour_until_they_choose_one(db_url: str, uow: UnitOfWork, agent_id: int) -> None:
+    assert agent_account.get_agenda_colour(uow, agent_id) == agent_colour(agent_id)
+
+    assert agent_account.update_agenda_colour(uow, agent_id, " #3949AB") == "#3949ab"
+
+    with UnitOfWork(db_url) as other:
+        assert agent_account.get_agenda_colour(other, agent_id) == "#3949ab"
+    [row] = _audit_rows(db_url)
+    assert (row["action"], row["actor_agent_id"]) == ("update_agenda_colour", agent_id)
+    assert row["changes"] == {"agenda_colour": [None, "#3949ab"]}
+
+
+def test_a_colour_of_ones_own_is_kept_when_white_text_reads_on_it(db_url: str, uow: UnitOfWork,
+                                                                   agent_id: int) -> None:
+    assert agent_account.update_agenda_colour(uow, agent_id, "#234") == "#223344"
+    with UnitOfWork(db_url) as other:
+        assert agent_account.get_agenda_colour(other, agent_id) == "#223344"
+
+
+@pytest.mark.parametrize(("colour", "message"), [
+    ("#ffd700", "Cette couleur est trop claire : un texte blanc n'y atteint qu'un contraste de 1,4:1, il faut 4,5:1 "
+                "au moins. Choisissez une couleur plus foncée."),
+    ("#c25e00", "Cette couleur est trop claire : un texte blanc n'y atteint qu'un contraste de 4,2:1, il faut 4,5:1 "
+                "au moins. Choisissez une couleur plus foncée."),
+    ("bleu", "Saisissez une couleur au format #RRGGBB, par exemple #1f5fbf."),
+    ("", "Saisissez une couleur au format #RRGGBB, par exemple #1f5fbf."),
+])
+def test_a_colour_white_text_does_not_read_on_is_refused_and_nothing_changes(
+        db_url: str, uow: UnitOfWork, agent_id: int, colour: str, message: str) -> None:
+    agent_account.update_agenda_colour(uow, agent_id, AGENT_PALETTE[0])
+
+    with pytest.raises(DomainError) as refused:
+        agent_account.update_agenda_colour(uow, agent_id, colour)
+
+    assert (refused.value.field, refused.value.message) == ("agenda_colour", message)
+    with UnitOfWork(db_url) as other:
+        assert agent_account.get_agenda_colour(other, agent_id) == AGENT_PALETTE[0]
+    assert len(_audit_rows(db_url)) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rdv_app.domain.colours import AGENT_PALETTE, agent_colour, contrast_ratio
+from rdv_app.domain.colours import AGENT_PALETTE, agent_colour, agent_colour_problem, contrast_ratio
 from rdv_app.domain.names import distinct_initials, initials, name_slug
 
 
@@ -20,8 +20,9 @@ def test_shared_initials_take_the_next_letters_of_the_last_name_or_a_number() ->
         1: "CM1", 2: "CM2", 3: "CM3"}
 
 
-def test_agent_colours_stand_out_on_white_and_stay_the_same() -> None:
-    assert all(contrast_ratio(colour, "#ffffff") >= 3 for colour in AGENT_PALETTE)
+def test_agent_colours_carry_white_text_and_stay_the_same() -> None:
+    assert all(contrast_ratio(colour, "#ffffff") >= 4.5 for colour in AGENT_PALETTE)
+    assert all(agent_colour_problem(colour) is None for colour in AGENT_PALETTE)
     assert len(set(AGENT_PALETTE)) == len(AGENT_PALETTE)
     assert agent_colour(7) == agent_colour(7 + len(AGENT_PALETTE))
     assert len({agent_colour(agent_id) for agent_id in range(1, 6)}) == 5

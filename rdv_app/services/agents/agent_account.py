@@ -14,6 +14,7 @@ from rdv_app.db.models import Agent
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
+from rdv_app.domain.colours import agent_colour, agent_colour_problem, normalised_colour
 from rdv_app.domain.enums import NoticeLevel, RdvNotificationLevel
 from rdv_app.services import audit
 from rdv_app.services.boundary import boundary
@@ -73,6 +74,25 @@ def update_preferences(uow: UnitOfWork, agent_id: int, *, rdv_notifications_leve
     _save(uow, agent, "update_preferences", dataclasses.asdict(_preferences_of(agent)), dataclasses.asdict(wanted))
     return wanted
 
+
+@boundary
+def get_agenda_colour(uow: UnitOfWork, agent_id: int) -> str:
+    """The colour of the agent's events in a team agenda: the one they chose, else the palette's."""
+    agent = _agent(uow, agent_id)
+    return agent_colour(require_id(agent), agent.agenda_colour)
+
+
+@boundary
+def update_agenda_colour(uow: UnitOfWork, agent_id: int, agenda_colour: str) -> str:
+    """Sets the colour of the agent's events in a team agenda: one of the palette or their own, which must
+    carry white text at 4.5:1 (rdv_app.domain.colours); returns it as saved ("#rrggbb")."""
+    agent = _agent(uow, agent_id)
+    problem = agent_colour_problem(agenda_colour)
+    if problem is not None:
+        raise DomainError(problem, field="agenda_colour")
+    wanted = normalised_colour(agenda_colour)
+    _save(uow, agent, "update_agenda_colour", {"agenda_colour": agent.agenda_colour}, {"agenda_colour": wanted})
+    return agent_colour(agent_id, wanted)
 
 
 def _save(uow: UnitOfWork, agent: Agent, action: str, before: dict, after: dict) -> None:

@@ -99,13 +99,17 @@ def visible_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -
     """Agents whose agenda the actor may open (admins and secrétaires everyone, others their services), by
     name, with the initials and colour their events carry."""
     names = visible_agents_of(uow, agent_scope(uow, actor_agent_id, organisation_id))
-    team = _team(names)
+    team = _team(uow, names)
     return [team[agent_id] for agent_id in sorted(names, key=lambda agent_id: sort_key(*names[agent_id]))]
 
 
-def _team(names: dict[int, tuple[str | None, str]]) -> dict[int, AgendaAgent]:
+def _team(uow: UnitOfWork, names: dict[int, tuple[str | None, str]]) -> dict[int, AgendaAgent]:
+    """Each agent's name, initials and colour (the one they chose in "Mon compte", else the palette's)."""
     labels = distinct_initials(names)
-    return {agent_id: AgendaAgent(agent_id, agent_name(first, last), labels[agent_id], agent_colour(agent_id))
+    chosen = dict(uow.session.exec(select(not_null(Agent.id), Agent.agenda_colour)
+                                   .where(col(Agent.id).in_(names), col(Agent.agenda_colour).is_not(None))).all())
+    return {agent_id: AgendaAgent(agent_id, agent_name(first, last), labels[agent_id],
+                                  agent_colour(agent_id, chosen.get(agent_id)))
             for agent_id, (first, last) in names.items()}
 
 
@@ -119,7 +123,7 @@ def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     names = visible_agents_of(uow, scope)
     wanted = queries.calendar_agents(uow, scope, agent_ids, visible=names.keys())
-    team = _team(names)
+    team = _team(uow, names)
     time_zone, display_saturdays, display_cancelled = uow.session.exec(
         select(Organisation.timezone, Agent.display_saturdays, Agent.display_cancelled_rdv)
         .select_from(AgentRole)

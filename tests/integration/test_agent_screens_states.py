@@ -1,0 +1,115 @@
+"""Agents' daily screens (issue 25) at the state level, as the browser's events reach them: the agenda
+colour chosen in "Mon compte", a refusal that puts its button back, the receipts shown on the RDV page and
+the agenda's "Liste" view. On SQLite and PostgreSQL, through the tab of tests/integration/test_rights_forged_events.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+from test_rights_forged_events import _day, _open, world  # noqa: F401  (`world` is a fixture)
+
+from rdv_app import routes
+from rdv_app.db.models import Receipt
+from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock, datefmt
+from rdv_app.services.agents import agent_account
+from rdv_app.state.admin_agents import AdminAgentsState
+from rdv_app.state.agenda import AgendaState
+from rdv_app.state.failures import FailureState
+from rdv_app.state.rdv_page import RdvPageState
+from rdv_app.state.workspace import AccountState
+
+TOO_LIGHT = ("Cette couleur est trop claire : un texte blanc n'y atteint qu'un contraste de 1,4:1, il faut 4,5:1 au "
+             "moins. Choisissez une couleur plus foncée.")
+
+
+def test_a_colour_too_light_is_refused_with_its_button_back_and_a_dark_one_colours_the_agenda(
+        db_url: str, world: dict[str, int]) -> None:  # noqa: F811
+    async def scenario() -> None:
+        tab = await _open(db_url, routes.ACCOUNT, AccountState)
+        account = await tab.root.get_state(AccountState)
+        with UnitOfWork(db_url, read_only=True) as uow:
+            palette_colour = agent_account.get_agenda_colour(uow, world["admin"])
+        assert account.agenda_colour == palette_colour  # type: ignore[attr-defined]
+
+        await tab.send(AccountState, "save_agenda_colour", form={"agenda_colour": "autre",
+                                                                 "agenda_colour_other": "#ffd700"})
+        assert (account.colour_error, account.colour_saving) == (TOO_LIGHT, False)  # type: ignore[attr-defined]
+        # The browser was told: the button showed its loading state, then was given back.
+        sent = [json.dumps(delta, default=str) for delta in tab.deltas]
+        assert '"colour_saving_rx_state_": true' in sent[0]
+        assert '"colour_saving_rx_state_": false' in sent[-1]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert agent_account.get_agenda_colour(uow, world["admin"]) == palette_colour
+
+        await tab.send(AccountState, "save_agenda_colour", form={"agenda_colour": "#5d4037"})
+        assert (account.colour_error, account.colour_saved) == ("", True)  # type: ignore[attr-defined]
+
+        agenda_tab = await _open(db_url, "/agenda", AgendaState)
+        agenda_page = await agenda_tab.root.get_state(AgendaState)
+        legend = {choice.value: choice.colour for choice in agenda_page.agent_choices}  # type: ignore[attr-defined]
+        assert legend[str(world["admin"])] == "#5d4037"
+
+    asyncio.run(scenario())
+
+
+def test_after_a_failure_every_declared_busy_flag_is_released(db_url: str, world: dict[str, int]) -> None:  # noqa: F811
+    """The flags handlers declare with `event(busy=...)` are also those put back after an unforeseen error."""
+
+    async def scenario() -> None:
+        tab = await _open(db_url, "/admin/agents", AdminAgentsState)
+        agents_page = await tab.root.get_state(AdminAgentsState)
+        agents_page.inviting = True  # type: ignore[attr-defined]
+        await tab.send(FailureState, "release_busy_flags")
+        assert agents_page.inviting is False  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def test_the_rdv_page_shows_its_five_latest_receipts_and_the_others_on_demand(db_url: str,
+                                                                            world: dict[str, int]) -> None:  # noqa: F811
+    """41 receipts made a page of 8,900 px: the 5 most recent show, "Afficher les 36 autres notifications"
+    shows the rest."""
+    with UnitOfWork(db_url) as uow:
+        for n in range(41):
+            uow.session.add(Receipt(rdv_id=world["rdv"], organisation_id=world["org"], event="rdv_updated",
+                                    channel="sms", result="delivered", sms_phone_number=f"06 00 00 00 {n:02d}",
+                                    created_at=clock.now() - timedelta(minutes=n)))
+        uow.commit()
+
+    async def scenario() -> None:
+        rdv = str(world["rdv"])
+        tab = await _open(db_url, routes.RDV_PAGE.replace("[rdv_page_id]", rdv), None, {"rdv_page_id": rdv})
+        await tab.send(RdvPageState, "load")
+        page = await tab.root.get_state(RdvPageState)
+        shown = page.shown_receipts  # type: ignore[attr-defined]
+        assert [r.destination for r in shown] == [f"06 00 00 00 {n:02d}" for n in range(5)]  # the latest first
+        assert page.older_receipts == 36  # type: ignore[attr-defined]
+        await tab.send(RdvPageState, "toggle_receipts")
+        assert len(page.shown_receipts) == 41  # type: ignore[attr-defined]
+        await tab.send(RdvPageState, "toggle_receipts")
+        assert len(page.shown_receipts) == 5  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def test_the_agendas_list_view_tells_the_shown_events_by_day_and_time(db_url: str,
+                                                                     world: dict[str, int]) -> None:  # noqa: F811
+    async def scenario() -> None:
+        tab = await _open(db_url, "/agenda", AgendaState)
+        page = await tab.root.get_state(AgendaState)
+        await tab.send(AgendaState, "toggle_agent", agent_id=str(world["colleague"]), checked=True)
+        day = _day()
+        await tab.send(AgendaState, "range_changed", start=day.isoformat(),
+                       end=(day + timedelta(days=1)).isoformat(), _view="timeGridDay")
+        assert page.list_open is False  # type: ignore[attr-defined]
+        await tab.send(AgendaState, "toggle_list")
+        assert page.list_open is True  # type: ignore[attr-defined]
+        [line] = [line for line in page.listed if line.href]  # type: ignore[attr-defined]
+        assert (line.day, line.href) == (datefmt.long_date(day), routes.rdv_page(world["rdv"]))
+        assert line.hours.startswith("10:00–")
+        assert "LEFORT" in line.text.upper() and "Inès" in line.text
+
+    asyncio.run(scenario())
