@@ -16,7 +16,8 @@ from factories import at_paris
 from sqlmodel import col, func, select
 
 from rdv_app.auth import rate_limit
-from rdv_app.db.models import Motif, OutboxMessage, Participation, Rdv, RdvAgent
+from rdv_app.db.models import Motif, Organisation, OutboxMessage, Participation, Rdv, RdvAgent
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import RdvStatus
 from rdv_app.services.agents import webcal
@@ -428,3 +429,66 @@ def test_an_usager_who_registers_again_after_cancelling_is_told_each_time(db_url
     emails = [event for channel, to, event in _messages_to(db_url, rdv_id)
               if channel == "mail" and to == "usager0@demo.test"]
     assert emails == ["rdv_created", "rdv_cancelled", "rdv_created"]
+
+
+def _children(db_url: str, world: World, parent: int, count: int = 2) -> list[int]:
+    with UnitOfWork(db_url) as unit:
+        org = unit.session.get(Organisation, world.org)
+        children = [make.usager(unit.session, f"Enfant{i}", "Durand", responsible_id=parent, organisations=[org])
+                    for i in range(count)]
+        unit.commit()
+        return [require_id(child) for child in children]
+
+
+def test_an_agent_adding_a_relative_replaces_the_family_member_already_registered(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    parent, stranger = world.usagers[0], world.usagers[1]
+    first_child, second_child = _children(db_url, world, parent)
+    (rdv_id,) = _session(db_url, world, seats=2)
+    for usager in (parent, stranger):
+        with UnitOfWork(db_url) as unit:
+            lifecycle.add_participant(unit, world.agent, world.org, rdv_id, usager)
+    before = len(_messages_to(db_url, rdv_id))
+
+    # The session is full, yet the parent's seat is their child's to take.
+    with UnitOfWork(db_url) as unit:
+        change = lifecycle.add_participant(unit, world.agent, world.org, rdv_id, first_child)
+    assert _statuses(db_url, rdv_id) == {stranger: "unknown", first_child: "unknown"}
+    assert _rdv(db_url, rdv_id).users_count == 2
+    # The parent hears their seat cancelled, then (as the child's responsible) the child's seat confirmed;
+    # the other participant and the agents hear nothing.
+    told = [(channel, to, event) for channel, to, event in _messages_to(db_url, rdv_id)[before:]]
+    assert [(to, event) for channel, to, event in told if channel == "mail"] == [
+        ("usager0@demo.test", "rdv_cancelled"), ("usager0@demo.test", "rdv_created")]
+    assert {to for _, to, _ in told} == {"usager0@demo.test", "+33612345678"}
+    assert len(change.outbox_ids) == len(told)
+
+    # A sibling replaces the first child.
+    with UnitOfWork(db_url) as unit:
+        lifecycle.add_participant(unit, world.agent, world.org, rdv_id, second_child)
+    assert _statuses(db_url, rdv_id) == {stranger: "unknown", second_child: "unknown"}
+    assert _rdv(db_url, rdv_id).users_count == 2
+
+
+def test_an_usager_booking_a_seat_for_a_relative_gives_up_the_familys_other_seat(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    parent = world.usagers[0]
+    (child, _) = _children(db_url, world, parent)
+    (rdv_id,) = _session(db_url, world, seats=1)
+    _seat(db_url, parent, rdv_id)
+    # A stranger finds the session full; the parent may still hand their seat to their child.
+    with pytest.raises(SlotTaken, match="complet"):
+        _seat(db_url, world.usagers[1], rdv_id)
+    before = len(_messages_to(db_url, rdv_id))
+    booked = _seat(db_url, parent, rdv_id, for_usager_id=child)
+    assert booked.created
+    assert _statuses(db_url, rdv_id) == {child: "unknown"}
+    assert _rdv(db_url, rdv_id).users_count == 1
+    usager_mails = [(to, event) for channel, to, event in _messages_to(db_url, rdv_id)[before:]
+                    if channel == "mail" and to != "julien.petit@demo.test"]
+    assert usager_mails == [("usager0@demo.test", "rdv_cancelled"), ("usager0@demo.test", "rdv_created")]
+    assert len(booked.outbox_ids) == len(_messages_to(db_url, rdv_id)[before:])
+    # The parent taking the seat back gives up the child's; a double click changes nothing more.
+    _seat(db_url, parent, rdv_id)
+    assert not _seat(db_url, parent, rdv_id).created
+    assert _statuses(db_url, rdv_id) == {parent: "unknown"}

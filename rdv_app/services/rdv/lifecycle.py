@@ -830,9 +830,11 @@ def delete_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
 # --------------------------------------------------------------------------- the one way out
 
 
-def _record(uow: UnitOfWork, rdv: Rdv, event: RdvChanged, *, commit: bool = True) -> RdvChange:
+def _record(uow: UnitOfWork, rdv: Rdv, event: RdvChanged, *, commit: bool = True,
+            known: set[int] | None = None) -> RdvChange:
     """Writes the audit row and records the event; commits unless asked not to. The returned change
-    carries the ids of the SMS and emails its handlers queued for the RDV's people."""
+    carries the ids of the SMS and emails its handlers queued for the RDV's people (and those queued
+    earlier in the transaction, when `known` lists the RDV's messages from before it)."""
     actor = event.actor
     audit.record(uow.session, action=event.action, entity_type=_ENTITY, entity_id=event.rdv_id,
                  changes=dict(event.changes), organisation_id=event.organisation_id,
@@ -840,14 +842,16 @@ def _record(uow: UnitOfWork, rdv: Rdv, event: RdvChanged, *, commit: bool = True
     uow.record(event)
     outbox_ids: tuple[int, ...] = ()
     if commit:
-        known = set(uow.session.exec(select(OutboxMessage.id).where(OutboxMessage.rdv_id == event.rdv_id)).all())
+        known = _outbox_ids(uow, event.rdv_id) if known is None else known
         uow.publish()
-        outbox_ids = tuple(i for i in uow.session.exec(
-            select(not_null(OutboxMessage.id)).where(col(OutboxMessage.rdv_id) == event.rdv_id).order_by(col(OutboxMessage.id))).all()
-            if i not in known)
+        outbox_ids = tuple(i for i in sorted(_outbox_ids(uow, event.rdv_id)) if i not in known)
         uow.commit()
     return RdvChange(**{f.name: getattr(event, f.name) for f in dataclasses.fields(RdvChanged)},
                      outbox_ids=outbox_ids)
+
+
+def _outbox_ids(uow: UnitOfWork, rdv_id: int) -> set[int]:
+    return set(uow.session.exec(select(not_null(OutboxMessage.id)).where(col(OutboxMessage.rdv_id) == rdv_id)).all())
 
 
 def _apply_status(uow: UnitOfWork, rdv: Rdv, participations: list[Participation],
@@ -1199,9 +1203,7 @@ def add_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
 @boundary
 def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, usager_id: int,
                        *, now: datetime | None = None) -> None:
-    """An agent removes a participant from a collective session: one who had not cancelled hears
-    "RDV annulé" (if their notifications are on); the session's agents are not told. The event is
-    published before the participation is deleted, so that its handlers still read it."""
+    """An agent removes a participant from a collective session (`_drop_participation`)."""
     now = now or clock.now()
     begin_write(uow.session)
     scope = agent_scope(uow, actor_agent_id, organisation_id)
@@ -1213,6 +1215,16 @@ def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
         Participation.rdv_id == rdv_id, Participation.usager_id == usager_id)).first()
     if participation is None:
         raise NotFound("Cet usager ne participe pas à cet atelier.")
+    _drop_participation(uow, rdv, participation, Actor.agent(actor_agent_id), now)
+    uow.commit()
+
+
+def _drop_participation(uow: UnitOfWork, rdv: Rdv, participation: Participation, actor: Actor,
+                        now: datetime) -> None:
+    """Takes a participant out of a collective session: one who had not cancelled hears "RDV annulé" (if
+    their notifications are on); the session's agents are not told. The event is published before the
+    participation is deleted, so that its handlers still read it. Does not commit."""
+    rdv_id, usager_id = require_id(rdv), participation.usager_id
     old_status = participation.status
     active = old_status not in CANCELLED_STATUSES
     if active:
@@ -1224,15 +1236,26 @@ def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
     rdv.updated_at = now
     uow.session.add(rdv)
     _record(uow, rdv, RdvChanged(
-        rdv_id=rdv_id, organisation_id=organisation_id, change=Change.UPDATED, action="participant_removed",
-        actor=Actor.agent(actor_agent_id), occurred_at=now, version=rdv.ics_sequence,
+        rdv_id=rdv_id, organisation_id=rdv.organisation_id, change=Change.UPDATED, action="participant_removed",
+        actor=actor, occurred_at=now, version=rdv.ics_sequence,
         event=NotificationEvent.RDV_CANCELLED if active else None, status=RdvStatus(rdv.status),
         starts_at=rdv.starts_at, old_starts_at=rdv.starts_at, time_or_lieu_changed=False, old_agent_ids=(),
         new_agent_ids=(), usager_ids=(usager_id,) if active else (),
         changes={f"participation:{usager_id}": [old_status, None]}), commit=False)
     uow.publish()
     uow.session.delete(participation)
-    uow.commit()
+    uow.session.flush()
+
+
+def _family_ids(uow: UnitOfWork, usager: Usager) -> set[int]:
+    """The usager's family, of which one member only may take part in a collective session (domain.md 1,
+    Participation): themself, their responsible (and the responsible's own), and the relatives of each."""
+    heads = {require_id(usager)} | ({usager.responsible_id} if usager.responsible_id is not None else set())
+    above = uow.session.exec(select(Usager.responsible_id).where(col(Usager.id).in_(heads),
+                                                                 col(Usager.responsible_id).is_not(None))).all()
+    heads |= {i for i in above if i is not None}
+    relatives = uow.session.exec(select(not_null(Usager.id)).where(col(Usager.responsible_id).in_(heads))).all()
+    return heads | set(relatives)
 
 
 @boundary
@@ -1246,7 +1269,8 @@ def book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: in
     atelier est complet"). Idempotent by person: a participant already registered gets their seat back
     as it is (`created` False, nothing sent twice); one who had cancelled is registered again. The
     participant hears "RDV confirmé", with the Infos et annulation link; the session's agents are told as
-    for any online booking."""
+    for any online booking. One member of a family only takes part: a seat taken for a relative (or for
+    oneself) replaces the seat another member of the family held, who hears "RDV annulé"."""
     return _counted(uow, lambda: _book_seat(uow, usager_id, rdv_id=rdv_id, for_usager_id=for_usager_id,
                                             accepted_conditions=accepted_conditions, now=now))
 
@@ -1270,8 +1294,12 @@ def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: i
         raise DomainError(TOO_MANY_BOOKINGS)
     if (motif.restriction_for_rdv or "").strip() and not accepted_conditions:
         raise DomainError("Veuillez lire et accepter les conditions de ce rendez-vous.", "accepted_conditions")
+    # A relative's seat is the participant's to take (one member of a family only, `_take_seat`).
+    family_seats = len(uow.session.exec(select(Participation.id).where(
+        Participation.rdv_id == rdv_id, col(Participation.status).not_in(_CANCELLED),
+        col(Participation.usager_id).in_(_family_ids(uow, participant) - {require_id(participant)}))).all())
     refusal = collectifs.seat_refusal(
-        status=rdv.status, starts_at=rdv.starts_at, users_count=rdv.users_count,
+        status=rdv.status, starts_at=rdv.starts_at, users_count=rdv.users_count - family_seats,
         max_participants_count=rdv.max_participants_count, now=now,
         window=collectifs.BookingWindow(motif.min_public_booking_delay, motif.max_public_booking_delay))
     if refusal is not None:
@@ -1297,12 +1325,22 @@ def _take_seat(uow: UnitOfWork, rdv: Rdv, motif: Motif, participant: Usager, pro
                flags: tuple[bool, bool], actor: Actor, now: datetime, *, author: dict[str, Any],
                tell_agents: bool, already: str | None) -> RdvChange:
     """The participation written (or a cancelled one taken back) once the session is locked and checked,
-    the seat counted, then the audit row and the event "created" for this participant."""
+    the seat counted, then the audit row and the event "created" for this participant.
+
+    One member of a family only takes part (domain.md 1, Participation): the participations of the
+    participant's relatives or responsible are removed first, each told as an agent's removal is, and
+    the seat they held is the participant's to take."""
     rdv_id, participant_id = require_id(rdv), require_id(participant)
     existing = uow.session.exec(select(Participation).where(
         Participation.rdv_id == rdv_id, Participation.usager_id == participant_id)).first()
     if existing is not None and existing.status not in CANCELLED_STATUSES:
         raise DomainError(already or "Vous êtes déjà inscrit à cet atelier.", "usager_id")
+    known = _outbox_ids(uow, rdv_id)
+    family = _family_ids(uow, participant) - {participant_id}
+    for relative in uow.session.exec(select(Participation).where(
+            Participation.rdv_id == rdv_id, col(Participation.usager_id).in_(family))
+            .order_by(col(Participation.id))).all():
+        _drop_participation(uow, rdv, relative, actor, now)
     left = collectifs.seats_left(rdv.users_count, rdv.max_participants_count)
     if left is not None and left <= 0:
         raise SlotTaken(collectifs.FULL)
@@ -1324,4 +1362,4 @@ def _take_seat(uow: UnitOfWork, rdv: Rdv, motif: Motif, participant: Usager, pro
         actor=actor, occurred_at=now, version=rdv.ics_sequence, event=NotificationEvent.RDV_CREATED,
         status=RdvStatus(rdv.status), starts_at=rdv.starts_at, old_starts_at=rdv.starts_at,
         time_or_lieu_changed=False, old_agent_ids=agents, new_agent_ids=agents, usager_ids=(participant_id,),
-        changes={f"participation:{participant_id}": [None, RdvStatus.UNKNOWN.value]}))
+        changes={f"participation:{participant_id}": [None, RdvStatus.UNKNOWN.value]}), known=known)
