@@ -24,7 +24,7 @@ from rdv_app.services.agents import webcal
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.online_booking import public_search, sessions
 from rdv_app.services.online_booking.public_search import PublicScope
-from rdv_app.services.rdv import collectifs, lifecycle
+from rdv_app.services.rdv import collectifs, lifecycle, queries
 from rdv_app.services.rdv.lifecycle import Booked, SlotTaken
 
 MONDAY = date(2026, 12, 7)
@@ -492,3 +492,109 @@ def test_an_usager_booking_a_seat_for_a_relative_gives_up_the_familys_other_seat
     _seat(db_url, parent, rdv_id)
     assert not _seat(db_url, parent, rdv_id).created
     assert _statuses(db_url, rdv_id) == {parent: "unknown"}
+
+
+def _edit(db_url: str, world: World, rdv_id: int, **changes: object) -> lifecycle.RdvChange | None:
+    rdv = _rdv(db_url, rdv_id)
+    values: dict[str, object] = dict(
+        starts_at=rdv.starts_at, duration_in_min=int((rdv.ends_at - rdv.starts_at).total_seconds() // 60),
+        lieu_id=rdv.lieu_id, agent_ids=[world.agent],
+        session=lifecycle.SessionSettings(rdv.name, rdv.max_participants_count)) | changes
+    with UnitOfWork(db_url) as unit:
+        return lifecycle.update_rdv(unit, world.agent, world.org, rdv_id, **values)  # type: ignore[arg-type]
+
+
+def test_an_agent_renames_and_resizes_a_session_never_below_its_participants(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    (rdv_id,) = _session(db_url, world, seats=4)
+    for usager in world.usagers[:3]:
+        _seat(db_url, usager, rdv_id)
+    sequence, before = _rdv(db_url, rdv_id).ics_sequence, len(_messages_to(db_url, rdv_id))
+
+    with pytest.raises(DomainError) as refused:
+        _edit(db_url, world, rdv_id, session=lifecycle.SessionSettings("Bien porter bébé", 2))
+    assert refused.value.field == "max_participants_count"
+    assert refused.value.message == ("Cet atelier compte déjà 3 participants inscrits : prévoyez au moins 3 places, "
+                                     "ou retirez d'abord des participants.")
+    assert _rdv(db_url, rdv_id).max_participants_count == 4
+
+    change = _edit(db_url, world, rdv_id, session=lifecycle.SessionSettings("  Portage en écharpe ", 3))
+    assert change is not None
+    rdv = _rdv(db_url, rdv_id)
+    assert (rdv.name, rdv.max_participants_count, rdv.ics_sequence) == ("Portage en écharpe", 3, sequence + 1)
+    # Nobody is emailed about a new name or size; the agent's calendar feed shows them, in a newer version.
+    assert _messages_to(db_url, rdv_id)[before:] == []
+    with UnitOfWork(db_url) as unit:
+        secret = webcal.feed_links(unit, world.agent).https_url.rsplit("/", 1)[1].removesuffix(".ics")
+    with UnitOfWork(db_url) as unit:
+        body = webcal.agent_feed(unit, secret, now=NOW).body.decode()
+    assert "SUMMARY:Atelier portage : Portage en écharpe (3/3)" in body
+    assert f"SEQUENCE:{sequence + 1}" in body
+    with pytest.raises(SlotTaken, match="complet"):
+        _seat(db_url, world.usagers[3], rdv_id)
+
+    _edit(db_url, world, rdv_id, session=lifecycle.SessionSettings("Portage en écharpe", None))
+    assert _rdv(db_url, rdv_id).max_participants_count is None
+    with UnitOfWork(db_url) as unit:
+        history = queries.get_rdv(unit, world.agent, world.org, rdv_id).history
+    assert [h.details for h in history if h.action == "RDV modifié"] == [
+        ["Nom de l'atelier : Bien porter bébé → Portage en écharpe", "Places : 4 → 3"],
+        ["Places : 3 → illimitées"]]
+    _seat(db_url, world.usagers[3], rdv_id)
+    assert _edit(db_url, world, rdv_id) is None  # nothing changed: nothing written, nobody told
+
+
+def test_moving_a_session_tells_its_participants_with_a_newer_calendar(db_url: str, uow: UnitOfWork,
+                                                                       world: World) -> None:
+    (rdv_id,) = _session(db_url, world, seats=None)
+    _seat(db_url, world.usagers[0], rdv_id)
+    _seat(db_url, world.usagers[1], rdv_id)
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_by_usager(unit, rdv_id, world.usagers[1])
+    with UnitOfWork(db_url) as unit:
+        org = unit.session.get(Organisation, world.org)
+        assert org is not None
+        other_lieu = require_id(make.lieu(unit.session, org, name="Maison des familles"))
+        unit.commit()
+    sequence, before = _rdv(db_url, rdv_id).ics_sequence, len(_messages_to(db_url, rdv_id))
+    # A session needs no plage d'ouverture: moving it raises no warning about one.
+    change = _edit(db_url, world, rdv_id, starts_at=at_paris(MONDAY + timedelta(days=1), 10), lieu_id=other_lieu)
+    assert change is not None and change.time_or_lieu_changed
+    rdv = _rdv(db_url, rdv_id)
+    assert (rdv.starts_at, rdv.lieu_id, rdv.ics_sequence) == (at_paris(MONDAY + timedelta(days=1), 10), other_lieu,
+                                                              sequence + 1)
+    mails = {(to, event) for channel, to, event in _messages_to(db_url, rdv_id)[before:] if channel == "mail"}
+    # The participant still registered hears of it; the one who cancelled does not.
+    assert mails == {("usager0@demo.test", "rdv_updated"), ("julien.petit@demo.test", "rdv_updated")}
+    with UnitOfWork(db_url) as unit:
+        ics = unit.session.exec(select(OutboxMessage.payload).where(
+            OutboxMessage.rdv_id == rdv_id, OutboxMessage.channel == "mail",
+            OutboxMessage.event == "rdv_updated")).first()
+    assert ics is not None and f"SEQUENCE:{sequence + 1}" in ics["ics"]["content"]
+
+
+def test_an_agent_duplicates_a_session_without_its_participants(db_url: str, uow: UnitOfWork, world: World) -> None:
+    (rdv_id,) = _session(db_url, world, seats=6)
+    _seat(db_url, world.usagers[0], rdv_id)
+    next_monday = MONDAY + timedelta(days=7)
+    with UnitOfWork(db_url) as unit:
+        copy_id = collectifs.duplicate(unit, world.agent, world.org, rdv_id, day=next_monday, start_time=time(9, 30))
+    copy, original = _rdv(db_url, copy_id), _rdv(db_url, rdv_id)
+    assert copy_id != rdv_id and copy.uuid != original.uuid
+    assert (copy.motif_id, copy.name, copy.lieu_id, copy.max_participants_count, copy.users_count) == (
+        world.motif, "Bien porter bébé", world.lieu, 6, 0)
+    assert (copy.starts_at, copy.ends_at - copy.starts_at) == (at_paris(next_monday, 9, 30), timedelta(minutes=90))
+    assert _statuses(db_url, copy_id) == {}
+    assert _statuses(db_url, rdv_id) == {world.usagers[0]: "unknown"}
+    with UnitOfWork(db_url) as unit:
+        assert unit.session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == copy_id)).all() == [world.agent]
+    # Nobody but the session's agent hears of the copy.
+    assert {to for _, to, _ in _messages_to(db_url, copy_id)} == {"julien.petit@demo.test"}
+
+    with UnitOfWork(db_url) as unit, pytest.raises(DomainError) as refused:
+        collectifs.duplicate(unit, world.agent, world.org, rdv_id, day=None, start_time=time(9))
+    assert refused.value.field == "day"
+    with UnitOfWork(db_url) as unit, pytest.raises(PermissionDenied):
+        collectifs.duplicate(unit, world.other_service_agent, world.org, rdv_id, day=next_monday,
+                             start_time=time(9))
+    assert _count(db_url, Rdv) == 2

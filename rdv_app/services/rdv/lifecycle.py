@@ -543,19 +543,35 @@ def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, moti
     return rdv_id
 
 
+@dataclass(frozen=True)
+class SessionSettings:
+    """What an agent edits of a collective session besides its time, lieu and agents."""
+
+    name: str | None
+    max_participants_count: int | None  # None: unlimited
+
+
 @boundary
 def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, starts_at: datetime,
                duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
-               confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
-    """Moves an RDV: its time, duration, lieu and agents; None when nothing changed.
+               session: SessionSettings | None = None, confirm_warnings: bool = False,
+               now: datetime | None = None) -> RdvChange | None:
+    """Moves an RDV: its time, duration, lieu and agents, and for a collective session its name and seats
+    (`session`, never fewer than its participants); None when nothing changed.
 
     Warnings are those of planning that the change can cause: the agents' time when the time or the
-    agents change, the past when the start changes, the same motif that day when the day changes.
+    agents change (a session needs no plage d'ouverture), the past when the start changes, the same motif
+    that day when the day changes. Participants and agents hear of a new time or lieu (agents also of
+    being added or taken off); any change of a session raises its calendar SEQUENCE, since its agents'
+    calendars (the webcal feed) show its name and fill.
     """
     now = now or clock.now()
     begin_write(uow.session)
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     rdv, motif = visible_in_scope(uow, scope, rdv_id)
+    if session is not None:
+        rdv = _locked_session(uow, rdv_id)  # its participants counted after any seat taken meanwhile
+    settings = _session_settings(rdv, motif, session)
     ends_at = _ends_at(starts_at, duration_in_min)
     old_agents = agent_ids_of(uow, rdv_id)
     agents = _usable_agents(uow, scope, agent_ids, keep=old_agents)
@@ -568,7 +584,11 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
                        exclude_rdv_id=rdv_id)
     before = _facts(_Planned(organisation_id, planned.time_zone, motif, rdv.starts_at, rdv.ends_at, rdv.lieu_id,
                              dict.fromkeys(old_agents, ""), planned.usagers))
-    changes = audit.diff(before, _facts(planned))
+    after = _facts(planned)
+    if motif.collectif:
+        before |= {"name": rdv.name, "max_participants_count": rdv.max_participants_count}
+        after |= dataclasses.asdict(settings)
+    changes = audit.diff(before, after)
     if not changes:
         return None
     time_changed = rdv.starts_at != starts_at or rdv.ends_at != ends_at
@@ -577,7 +597,7 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
     if not confirm_warnings:
         rules: set[type] = set()
         if time_changed or set(old_agents) != set(agents):
-            rules |= {NoRdvOverlap, NoAbsenceOverlap, InsideOpening}
+            rules |= {NoRdvOverlap, NoAbsenceOverlap} | (set() if motif.collectif else {InsideOpening})
         if rdv.starts_at != starts_at:
             rules.add(NotInThePast)
         tz = ZoneInfo(planned.time_zone)
@@ -586,9 +606,10 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
         _raise_warnings(uow, planned, now, only=rules)
 
     old_starts_at, old_lieu_id = rdv.starts_at, rdv.lieu_id
-    if time_changed or rdv.lieu_id != lieu_id:
+    if time_changed or rdv.lieu_id != lieu_id or motif.collectif:
         rdv.ics_sequence += 1  # calendars that hold the event must see a newer version
     rdv.starts_at, rdv.ends_at, rdv.lieu_id, rdv.updated_at = starts_at, ends_at, lieu_id, now
+    rdv.name, rdv.max_participants_count = settings.name, settings.max_participants_count
     uow.session.add(rdv)
     for agent_id in set(old_agents) - set(agents):
         uow.session.delete(uow.session.get(RdvAgent, (rdv_id, agent_id)))
@@ -602,6 +623,22 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
         old_agent_ids=tuple(old_agents), new_agent_ids=tuple(agents),
         usager_ids=tuple(p.usager_id for p in participations if p.status not in CANCELLED_STATUSES),
         changes=changes))
+
+
+def _session_settings(rdv: Rdv, motif: Motif, session: SessionSettings | None) -> SessionSettings:
+    """The session's name and seats after the edit (kept when not edited), checked: never fewer seats
+    than participants. An individual RDV has neither."""
+    if session is None:
+        return SessionSettings(rdv.name, rdv.max_participants_count)
+    if not motif.collectif:
+        raise DomainError("Seul un RDV collectif a un nom et un nombre de places.")
+    try:
+        seats = collectifs.check_seats(session.max_participants_count)
+    except collectifs.SessionError as error:
+        raise DomainError(str(error), "max_participants_count") from None
+    if seats is not None and seats < rdv.users_count:
+        raise DomainError(collectifs.too_few_seats(rdv.users_count), "max_participants_count")
+    return SessionSettings(collectifs.check_name(session.name), seats)
 
 
 # --------------------------------------------------------------------------- statuses (agents)
@@ -1174,6 +1211,25 @@ def create_collectif_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: 
     uow.publish()
     uow.commit()
     return ids
+
+
+@boundary
+def duplicate_collectif_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *,
+                            starts_at: datetime, now: datetime | None = None) -> int:
+    """A new session like the collective session `rdv_id` (motif, name, duration, lieu, agents, seats and
+    notes) starting at `starts_at`, without its participants; returns its id. The checks and messages of
+    `create_collectif_rdv`: a lieu closed since, or an agent who left, is refused in French."""
+    begin_write(uow.session)
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    rdv, motif = visible_in_scope(uow, scope, rdv_id)
+    if not motif.collectif:
+        raise DomainError("Seul un RDV collectif se duplique.")
+    (new_id,) = create_collectif_rdv(
+        uow, actor_agent_id, organisation_id, motif_id=require_id(motif), name=rdv.name, starts_at=starts_at,
+        duration_in_min=int((rdv.ends_at - rdv.starts_at).total_seconds() // 60),
+        agent_ids=agent_ids_of(uow, rdv_id), lieu_id=rdv.lieu_id,
+        max_participants_count=rdv.max_participants_count, context=rdv.context, now=now)
+    return new_id
 
 
 @boundary
