@@ -250,6 +250,7 @@ FIELDS: dict[str, Field] = {
     "open_online": Field("ouvert en ligne"),
     "collectif": Field("motif collectif"),
     "max_participants_count": Field("nombre de places"),
+    "session": Field("atelier"),
     "weekly_count": Field("nombre de séances"),
     "for_secretariat": Field("ouvert au secrétariat"),
     "follow_up": Field("suivi par le référent"),
