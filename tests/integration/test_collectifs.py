@@ -598,3 +598,44 @@ def test_an_agent_duplicates_a_session_without_its_participants(db_url: str, uow
         collectifs.duplicate(unit, world.other_service_agent, world.org, rdv_id, day=next_monday,
                              start_time=time(9))
     assert _count(db_url, Rdv) == 2
+
+
+def test_usagers_see_neither_full_nor_cancelled_sessions(db_url: str, uow: UnitOfWork, world: World) -> None:
+    (full,) = _session(db_url, world, seats=1, starts_at=at_paris(MONDAY, 9))
+    (revoked,) = _session(db_url, world, seats=5, starts_at=at_paris(MONDAY, 11))
+    (open_one,) = _session(db_url, world, seats=5, starts_at=at_paris(MONDAY, 14))
+    _seat(db_url, world.usagers[0], full)
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_rdv(unit, world.agent, world.org, revoked)
+    with UnitOfWork(db_url) as unit:
+        found = sessions.open_sessions(unit, world.motif, world.lieu, now=NOW)
+    assert [s.rdv_id for s in found] == [open_one]
+    # A seat freed in the full session opens it again.
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_by_usager(unit, full, world.usagers[0])
+    with UnitOfWork(db_url) as unit:
+        assert [s.rdv_id for s in sessions.open_sessions(unit, world.motif, world.lieu, now=NOW)] == [full, open_one]
+
+
+def test_a_participant_cancelling_is_told_only_if_their_notifications_are_on_and_nobody_else_is(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    (rdv_id,) = _session(db_url, world, seats=None)
+    quiet, told, other = world.usagers[:3]
+    with UnitOfWork(db_url) as unit:
+        lifecycle.add_participant(unit, world.agent, world.org, rdv_id, quiet, notify=(False, False))
+    _seat(db_url, told, rdv_id)
+    _seat(db_url, other, rdv_id)
+
+    before = len(_messages_to(db_url, rdv_id))
+    with UnitOfWork(db_url) as unit:
+        change = lifecycle.cancel_by_usager(unit, rdv_id, quiet)
+    assert change.outbox_ids == ()
+    assert _messages_to(db_url, rdv_id)[before:] == []
+
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_by_usager(unit, rdv_id, told)
+    # Their own email (an usager's own cancellation sends no SMS); the other participant and the agents,
+    # whose session goes on, hear nothing.
+    assert _messages_to(db_url, rdv_id)[before:] == [("mail", "usager1@demo.test", "rdv_cancelled")]
+    assert _statuses(db_url, rdv_id) == {quiet: "excused", told: "excused", other: "unknown"}
+    assert (_rdv(db_url, rdv_id).status, _rdv(db_url, rdv_id).users_count) == ("unknown", 1)
