@@ -179,6 +179,7 @@ FIELDS: dict[str, Field] = {
     "invite": Field("inviter l'usager à créer son compte"),
     "for_usager_id": Field("personne concernée"),
     "participant_id": Field("participant"),
+    "new_participant_id": Field("personne concernée"),
     "participation_id": Field("rendez-vous"),
     "rdv_id": Field("rendez-vous"),
     "organisation_id": Field("organisation"),

@@ -26,6 +26,7 @@ from rdv_app.services.online_booking import public_search, sessions
 from rdv_app.services.online_booking.public_search import PublicScope
 from rdv_app.services.rdv import collectifs, lifecycle, queries
 from rdv_app.services.rdv.lifecycle import Booked, SlotTaken
+from rdv_app.services.usagers import usager_rdvs
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
@@ -639,3 +640,71 @@ def test_a_participant_cancelling_is_told_only_if_their_notifications_are_on_and
     assert _messages_to(db_url, rdv_id)[before:] == [("mail", "usager1@demo.test", "rdv_cancelled")]
     assert _statuses(db_url, rdv_id) == {quiet: "excused", told: "excused", other: "unknown"}
     assert (_rdv(db_url, rdv_id).status, _rdv(db_url, rdv_id).users_count) == ("unknown", 1)
+
+
+def _mine(db_url: str, usager: int) -> list[tuple[int, int, int]]:
+    """The RDVs to come in the usager's "Mes rendez-vous": (participation id, participant id, SEQUENCE)."""
+    with UnitOfWork(db_url) as unit:
+        found = usager_rdvs.list_rdvs(unit, usager, now=NOW).upcoming
+        return [(r.participation_id, r.participant_id, not_null_rdv(unit, r.participation_id).ics_sequence)
+                for r in found]
+
+
+def not_null_rdv(unit: UnitOfWork, participation_id: int) -> Rdv:
+    participation = unit.session.get(Participation, participation_id)
+    assert participation is not None
+    rdv = unit.session.get(Rdv, participation.rdv_id)
+    assert rdv is not None
+    return rdv
+
+
+def test_an_usager_switches_their_rdv_between_themself_and_a_relative(db_url: str, uow: UnitOfWork,
+                                                                      world: World) -> None:
+    parent, stranger = world.usagers[0], world.usagers[1]
+    child, _ = _children(db_url, world, parent)
+    with UnitOfWork(db_url) as unit:
+        rdv_id = lifecycle.plan_rdv(unit, world.agent, world.org, motif_id=world.individual,
+                                    starts_at=at_paris(MONDAY, 9), duration_in_min=30, agent_ids=[world.agent],
+                                    lieu_id=world.lieu, usager_ids=[child], confirm_warnings=True)
+    with UnitOfWork(db_url) as unit:
+        assert [p.name for p in usager_rdvs.people(unit, parent)] == ["Usager0 DURAND", "Enfant0 DURAND",
+                                                                      "Enfant1 DURAND"]
+    ((participation, for_whom, sequence),) = _mine(db_url, parent)
+    assert for_whom == child
+    before = len(_messages_to(db_url, rdv_id))
+
+    with UnitOfWork(db_url) as unit:
+        usager_rdvs.change_participant(unit, parent, participation, parent, now=NOW)
+    assert _mine(db_url, parent) == [(participation, parent, sequence + 1)]
+    assert _statuses(db_url, rdv_id) == {parent: "unknown"}
+    assert _messages_to(db_url, rdv_id)[before:] == []  # the same person hears of the RDV: nothing to send
+    with UnitOfWork(db_url) as unit:
+        assert usager_rdvs.change_participant(unit, parent, participation, parent, now=NOW) is None
+
+    # Nobody outside the family: neither as the new participant, nor as the one who asks.
+    with UnitOfWork(db_url) as unit, pytest.raises(DomainError) as refused:
+        usager_rdvs.change_participant(unit, parent, participation, stranger, now=NOW)
+    assert refused.value.field == "new_participant_id"
+    with UnitOfWork(db_url) as unit, pytest.raises(NotFound):
+        usager_rdvs.change_participant(unit, stranger, participation, stranger, now=NOW)
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_rdv(unit, world.agent, world.org, rdv_id)
+    with UnitOfWork(db_url) as unit, pytest.raises(DomainError, match="annulé"):
+        usager_rdvs.change_participant(unit, parent, participation, child, now=NOW)
+    assert _statuses(db_url, rdv_id) == {parent: "revoked"}
+
+
+def test_an_usager_hands_their_seat_in_a_session_to_a_relative(db_url: str, uow: UnitOfWork, world: World) -> None:
+    parent = world.usagers[0]
+    child, _ = _children(db_url, world, parent)
+    (rdv_id,) = _session(db_url, world, seats=1)
+    _seat(db_url, parent, rdv_id)
+    ((participation, _, _),) = _mine(db_url, parent)
+    before = len(_messages_to(db_url, rdv_id))
+    with UnitOfWork(db_url) as unit:
+        usager_rdvs.change_participant(unit, parent, participation, child, now=NOW)
+    assert _statuses(db_url, rdv_id) == {child: "unknown"}
+    assert _rdv(db_url, rdv_id).users_count == 1
+    assert _messages_to(db_url, rdv_id)[before:] == []
+    with UnitOfWork(db_url) as unit, pytest.raises(DomainError, match="passé"):
+        usager_rdvs.change_participant(unit, parent, participation, parent, now=at_paris(MONDAY, 15))

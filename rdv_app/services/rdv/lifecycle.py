@@ -10,6 +10,7 @@
 | `change_status`, `change_participation_status`, `cancel_rdv` | an agent | the RDV page             |
 | `cancel_by_usager`                      | an usager (parent) | the SMS link, "Mes rendez-vous"            |
 | `move_by_usager` ("Changer la date")    | an usager (parent) | the SMS link, "Mes rendez-vous"            |
+| `change_participant_by_usager`          | an usager (parent) | "Mes rendez-vous"                          |
 | `delete_rdv`                            | an admin           | the RDV page                               |
 
 Every transition ends in `_record`: the audit row and the domain event `RdvChanged` in the change's
@@ -740,6 +741,63 @@ def cancel_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, actor
                            tell_agents=not motif.collectif)
     assert change is not None  # a cancellation, which the rule allowed
     return change
+
+
+# --------------------------------------------------------------------------- changing the participant (usagers)
+
+
+@boundary
+def change_participant_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, new_participant_id: int,
+                                 actor_usager_id: int, now: datetime | None = None) -> RdvChange | None:
+    """The signed-in usager `actor_usager_id` changes whom their RDV to come is for, between themself and
+    their relatives (domain.md 8; never in token mode, which has no account): the participation of
+    `participant_id` becomes `new_participant_id`'s, with its status and notification choices. In a
+    collective session, one member of a family only takes part: any other participation of the family is
+    removed (told as an agent's removal is). The RDV's calendar SEQUENCE goes up; nobody is notified, the
+    recipient of the messages (the usager) being the same. None when the RDV is already for that person.
+    Both people must be the usager or one of their relatives: anyone else is NotFound."""
+    now = now or clock.now()
+    begin_write(uow.session)
+    holder = _usager(uow, actor_usager_id)
+    family = {actor_usager_id} | set(uow.session.exec(select(not_null(Usager.id)).where(
+        Usager.responsible_id == actor_usager_id, col(Usager.deleted_at).is_(None))).all())
+    if participant_id not in family:
+        raise NotFound("Ce rendez-vous est introuvable.")
+    if new_participant_id not in family:
+        raise DomainError("Choisissez la personne concernée parmi vos proches.", "new_participant_id")
+    rdv = _locked_session(uow, rdv_id)
+    motif = uow.session.get(Motif, rdv.motif_id)
+    assert motif is not None
+    participations = {p.usager_id: p for p in _participations(uow, rdv_id)}
+    participation = participations.get(participant_id)
+    if participation is None:
+        raise NotFound("Ce rendez-vous est introuvable.")
+    if new_participant_id == participant_id:
+        return None
+    if rdv.status in CANCELLED_STATUSES or participation.status in CANCELLED_STATUSES:
+        raise DomainError("Ce rendez-vous est annulé : il ne peut plus changer de participant.")
+    if rdv.starts_at <= now:
+        raise DomainError("Ce rendez-vous est passé : il ne peut plus changer de participant.")
+    actor = Actor.usager(actor_usager_id)
+    if motif.collectif:
+        for usager_id in sorted((_family_ids(uow, holder) & set(participations)) - {participant_id}):
+            _drop_participation(uow, rdv, participations.pop(usager_id), actor, now)
+    if new_participant_id in participations:
+        raise DomainError("Cette personne participe déjà à ce rendez-vous.", "new_participant_id")
+    participation.usager_id = new_participant_id
+    uow.session.add(participation)
+    rdv.ics_sequence += 1
+    rdv.updated_at = now
+    uow.session.add(rdv)
+    new_participant = _usager(uow, new_participant_id)
+    usagers_service.add_to_organisation(uow, rdv.organisation_id, [holder, new_participant], actor, now=now)
+    return _record(uow, rdv, RdvChanged(
+        rdv_id=rdv_id, organisation_id=rdv.organisation_id, change=Change.UPDATED, action="participant_changed",
+        actor=actor, occurred_at=now, version=rdv.ics_sequence, event=None, status=RdvStatus(rdv.status),
+        starts_at=rdv.starts_at, old_starts_at=rdv.starts_at, time_or_lieu_changed=False, old_agent_ids=(),
+        new_agent_ids=(), usager_ids=(new_participant_id,),
+        changes={f"participation:{participant_id}": [participation.status, None],
+                 f"participation:{new_participant_id}": [None, participation.status]}))
 
 
 # --------------------------------------------------------------------------- moving (usagers)

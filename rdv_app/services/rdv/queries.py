@@ -422,7 +422,8 @@ def usager_names(uow: UnitOfWork, usager_ids: Collection[int]) -> dict[int, str]
 
 
 _ACTION_LABELS = {"created": "RDV créé", "updated": "RDV modifié", "status_changed": "Statut modifié",
-                  "participant_added": "Participant inscrit", "participant_removed": "Participant retiré"}
+                  "participant_added": "Participant inscrit", "participant_removed": "Participant retiré",
+                  "participant_changed": "Participant changé"}
 _AUTHOR_LABELS = {AuthorType.USAGER.value: "L'usager", AuthorType.PRESCRIPTEUR.value: "Un prescripteur",
                   AuthorType.SYSTEM.value: "Automatique", AuthorType.AGENT.value: "Un agent"}
 # In the order the history lists them; participants' statuses come last.
