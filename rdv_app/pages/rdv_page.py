@@ -47,6 +47,8 @@ def _details() -> rx.Component:
             rx.el.dt("Motif"),
             rx.el.dd(rx.el.span(class_name="motif-swatch", background_color=S.motif_colour, aria_hidden="true"),
                      S.motif_name + " · " + S.service_name),
+            rx.cond(S.session_name != "", rx.fragment(rx.el.dt("Atelier"), rx.el.dd(S.session_name)),
+                    rx.fragment()),
             rx.el.dt("Lieu"), rx.el.dd(rx.foreach(S.where, lambda line: rx.el.span(line, class_name="where-line"))),
             rx.el.dt("Agents"), rx.el.dd(S.agents.join(", ")),
             rx.el.dt("Organisation"), rx.el.dd(S.organisation_name),

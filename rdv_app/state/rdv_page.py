@@ -115,6 +115,7 @@ class RdvPageState(AgentState):
     status_label: rx.Field[str] = rx.field("")
     cancelled: rx.Field[bool] = rx.field(False)
     collectif: rx.Field[bool] = rx.field(False)
+    session_name: rx.Field[str] = rx.field("")
     participants: rx.Field[list[ParticipantRow]] = rx.field(default_factory=list)
     status_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
     history: rx.Field[list[HistoryRow]] = rx.field(default_factory=list)
@@ -270,6 +271,7 @@ class RdvPageState(AgentState):
         self._agent_ids = [str(a.id) for a in details.agents]
         self.edit_agent_ids = list(self._agent_ids)
         self._name, self._seats = details.name or "", details.max_participants_count
+        self.session_name = self._name
         self._edit_session_values()
         self.form_key += 1
 
