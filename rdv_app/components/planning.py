@@ -93,3 +93,9 @@ def delete_dialog(title: str, description: rx.Var | str, *, is_open: rx.Var, on_
         open=is_open,
         on_open_change=on_open_change,
     )
+
+
+def sms_name_warning(field_id: str, warning: rx.Var) -> rx.Component:
+    """Said while an agent types a collective session's name: SMS cut a long one (a polite live region)."""
+    return rx.el.div(rx.cond(warning != "", rx.el.p(warning, class_name="warning-box"), rx.fragment()),
+                     id=f"{field_id}-sms", aria_live="polite")

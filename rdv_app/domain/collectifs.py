@@ -55,6 +55,13 @@ def check_seats(max_participants_count: int | None) -> int | None:
     return max_participants_count
 
 
+def too_few_seats(users_count: int) -> str:
+    """Why a session cannot have fewer seats than its participants."""
+    registered = "1 participant inscrit" if users_count == 1 else f"{users_count} participants inscrits"
+    return (f"Cet atelier compte déjà {registered} : prévoyez au moins {users_count} place"
+            f"{'s' if users_count > 1 else ''}, ou retirez d'abord des participants.")
+
+
 def check_name(name: str | None) -> str | None:
     return (name or "").strip() or None
 

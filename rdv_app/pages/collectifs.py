@@ -8,7 +8,7 @@ from rdv_app import routes, styles
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
-from rdv_app.components.planning import badge, status_region
+from rdv_app.components.planning import badge, sms_name_warning, status_region
 from rdv_app.pages.template import agent_page
 from rdv_app.state.collectifs import FORM_HEADING_ID, LIST_HEADING_ID, CollectifsState, SessionView
 
@@ -61,9 +61,10 @@ def session_form() -> rx.Component:
                     select_field("atelier-motif", "Motif collectif", value=S.motif_id, on_change=S.set_motif,
                                  options=S.motifs, placeholder="Choisissez un motif", required=True,
                                  error=_error_for("motif_id")),
-                    input_field("atelier-nom", "Nom de l'atelier (facultatif)", initial=S.name, key=key,
-                                on_change=S.set_name, required=False, error=_error_for("name"),
-                                hint="Montré aux participants, dans les SMS et les emails."),
+                    rx.box(input_field("atelier-nom", "Nom de l'atelier (facultatif)", initial=S.name, key=key,
+                                       on_change=S.set_name, required=False, error=_error_for("name"),
+                                       hint="Montré aux participants, dans les SMS et les emails."),
+                           sms_name_warning("atelier-nom", S.name_warning), width="100%"),
                     select_field("atelier-lieu", "Lieu", value=S.lieu_id, on_change=S.set_lieu, options=S.lieux,
                                  placeholder="Choisissez un lieu", required=True, error=_error_for("lieu_id")),
                     columns=rx.breakpoints(initial="1", md="3"), spacing="4", width="100%",

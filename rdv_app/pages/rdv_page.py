@@ -9,9 +9,10 @@ from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
-from rdv_app.components.planning import badge, status_region
+from rdv_app.components.planning import badge, sms_name_warning, status_region
 from rdv_app.pages.template import agent_page
 from rdv_app.state.rdv_page import (
+    DUPLICATE_HEADING_ID,
     EDIT_HEADING_ID,
     RECEIPTS_SHOWN,
     STATUS_HEADING_ID,
@@ -47,6 +48,8 @@ def _details() -> rx.Component:
             rx.el.dt("Motif"),
             rx.el.dd(rx.el.span(class_name="motif-swatch", background_color=S.motif_colour, aria_hidden="true"),
                      S.motif_name + " · " + S.service_name),
+            rx.cond(S.session_name != "", rx.fragment(rx.el.dt("Atelier"), rx.el.dd(S.session_name)),
+                    rx.fragment()),
             rx.el.dt("Lieu"), rx.el.dd(rx.foreach(S.where, lambda line: rx.el.span(line, class_name="where-line"))),
             rx.el.dt("Agents"), rx.el.dd(S.agents.join(", ")),
             rx.el.dt("Organisation"), rx.el.dd(S.organisation_name),
@@ -263,9 +266,31 @@ def _warnings() -> rx.Component:
     )
 
 
+def _session_fields() -> rx.Component:
+    key = S.form_key
+    return rx.fragment(
+        rx.box(input_field("rdv-nom-atelier", "Nom de l'atelier (facultatif)", initial=S.edit_name, key=key,
+                           on_change=S.set_edit_name, required=False, error=_error_for("name"),
+                           hint="Montré aux participants, dans les SMS et les emails.", max_length=255),
+               sms_name_warning("rdv-nom-atelier", S.edit_name_warning),
+               max_width="36rem"),
+        fieldset(
+            "rdv-places", "Places",
+            checkbox("Places illimitées", initial=S.edit_unlimited, key=key, on_change=S.set_edit_unlimited),
+            rx.cond(S.edit_unlimited, rx.fragment(),
+                    rx.box(input_field("rdv-nombre-places", "Nombre de places", initial=S.edit_seats, key=key,
+                                       type_="number", min=1, max=1000, on_change=S.set_edit_seats, error=""),
+                           max_width="14rem")),
+            error=_error_for("max_participants_count"),
+            hint="Jamais moins que le nombre de participants inscrits.",
+        ),
+    )
+
+
 def _edit_form() -> rx.Component:
     key = S.form_key
     return rx.form(
+        rx.cond(S.collectif, _session_fields(), rx.fragment()),
         rx.grid(
             input_field("rdv-date", "Date", initial=S.edit_day, key=key, type_="date", on_change=S.set_edit_day,
                         error=_error_for("day")),
@@ -303,14 +328,60 @@ def _edit_form() -> rx.Component:
 
 def _edit() -> rx.Component:
     return rx.el.section(
-        rx.heading("Modifier le rendez-vous", as_="h2", size="5", id=EDIT_HEADING_ID, tab_index=-1),
+        rx.heading(rx.cond(S.collectif, "Modifier l'atelier", "Modifier le rendez-vous"), as_="h2", size="5",
+                   id=EDIT_HEADING_ID, tab_index=-1),
         rx.cond(
             S.editing,
             _edit_form(),
-            rx.box(rx.button(rx.icon("pencil", size=16), "Modifier la date, la durée, le lieu ou les agents",
+            rx.box(rx.button(rx.icon("pencil", size=16),
+                             rx.cond(S.collectif, "Modifier le nom, la date, le lieu, les agents ou les places",
+                                     "Modifier la date, la durée, le lieu ou les agents"),
                              type="button", size="3", variant="outline", on_click=S.start_edit)),
         ),
         aria_labelledby=EDIT_HEADING_ID,
+        class_name="planning-section",
+    )
+
+
+def _dup_error_for(field: str) -> rx.Var:
+    return rx.cond(S.dup_error_field == field, S.dup_error, "")
+
+
+def _duplicate_form() -> rx.Component:
+    key = S.dup_key
+    return rx.form(
+        rx.text("Le nouvel atelier reprend le motif, le nom, la durée, le lieu, les agents et les places de "
+                "celui-ci, sans ses participants."),
+        rx.grid(
+            input_field("dupliquer-date", "Date du nouvel atelier", initial=S.dup_day, key=key, type_="date",
+                        on_change=S.set_dup_day, error=_dup_error_for("day")),
+            input_field("dupliquer-heure", "Heure de début", initial=S.dup_time, key=key, type_="time", step=300,
+                        on_change=S.set_dup_time, error=_dup_error_for("start_time")),
+            columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%", max_width="36rem",
+        ),
+        form_alert(rx.cond((S.dup_error_field == "day") | (S.dup_error_field == "start_time"), "", S.dup_error)),
+        rx.hstack(
+            rx.button(rx.cond(S.dup_busy, rx.spinner(size="2"), rx.icon("copy", size=16)), "Créer la copie",
+                      type="submit", size="3", disabled=S.dup_busy),
+            rx.button("Annuler", type="button", size="3", variant="outline", on_click=S.cancel_duplicate),
+            spacing="3", wrap="wrap",
+        ),
+        on_submit=lambda _form: RdvPageState.duplicate(),
+        aria_labelledby=DUPLICATE_HEADING_ID,
+        class_name="stack-form",
+    )
+
+
+def _duplicate() -> rx.Component:
+    return rx.el.section(
+        rx.heading("Dupliquer l'atelier", as_="h2", size="5", id=DUPLICATE_HEADING_ID, tab_index=-1),
+        rx.cond(
+            S.duplicating,
+            _duplicate_form(),
+            rx.box(rx.button(rx.icon("copy", size=16), "Dupliquer à une autre date", type="button", size="3",
+                             variant="outline", on_click=S.start_duplicate)),
+        ),
+        aria_labelledby=DUPLICATE_HEADING_ID,
         class_name="planning-section",
     )
 
@@ -396,6 +467,7 @@ def _rdv() -> rx.Component:
         _participants(),
         _status(),
         _edit(),
+        rx.cond(S.collectif, _duplicate(), rx.fragment()),
         _history(),
         _receipts(),
         _cancel_dialog(),

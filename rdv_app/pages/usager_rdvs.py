@@ -45,7 +45,11 @@ def rdv_card(card: RdvCard, *, upcoming: bool) -> rx.Component:
                         rx.text("Email : ", rx.link(card.contact_email, href="mailto:" + card.contact_email)),
                         rx.fragment()),
             ),
-            *([rx.cond(card.move_href != "",
+            *([rx.cond(card.can_change_participant,
+                       rx.button("Changer de participant", variant="outline", size="3", width="100%",
+                                 on_click=S.ask_change(card.participation_id)),
+                       rx.fragment()),
+               rx.cond(card.move_href != "",
                        rx.link("Changer la date", href=card.move_href, style=_MOVE_LINK),
                        rx.cond(card.edit_notice != "", rx.text(card.edit_notice, role="note"), rx.fragment())),
                rx.cond(card.can_cancel,
@@ -90,6 +94,32 @@ def cancel_dialog() -> rx.Component:
     )
 
 
+def change_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Changer de participant"),
+            rx.dialog.description(rx.text(S.change_label, font_weight="600")),
+            rx.box(
+                rx.el.label("Pour qui est ce rendez-vous ?", html_for="changer-participant", class_name="field-label"),
+                rx.el.select(rx.foreach(S.people, lambda p: rx.el.option(p.label, value=p.value)),
+                             id="changer-participant", value=S.change_choice, on_change=S.set_change_choice,
+                             class_name="text-input", disabled=S.changing),
+                width="100%", margin_top="0.75rem",
+            ),
+            form_alert(S.change_error),
+            rx.flex(
+                rx.dialog.close(rx.button("Annuler", variant="outline", size="3", disabled=S.changing)),
+                rx.button(rx.cond(S.changing, rx.spinner(size="2"), rx.fragment()),
+                          rx.cond(S.changing, "Enregistrement…", "Enregistrer"),
+                          size="3", disabled=S.changing, on_click=S.confirm_change),
+                justify="end", spacing="3", margin_top="1rem", wrap="wrap",
+            ),
+        ),
+        open=S.change_open,
+        on_open_change=S.set_change_open,
+    )
+
+
 def sign_in_view() -> rx.Component:
     return rx.vstack(
         form_alert(S.page_error),
@@ -120,6 +150,7 @@ def rdvs_view() -> rx.Component:
         rx.heading("Passés", as_="h2", size="5"),
         rdv_list(S.past, upcoming=False, empty="Aucun rendez-vous passé."),
         cancel_dialog(),
+        change_dialog(),
         width="100%", spacing="3",
     )
 

@@ -121,6 +121,11 @@ class CollectifsState(OrganisationPageState, AgentState):
         self.name = value
         self._touch("name")
 
+    @rx.var
+    def name_warning(self) -> str:
+        """Said while the agent types: SMS cut a long session name."""
+        return rules.name_warning(self.name.strip()) or ""
+
     @event
     def set_lieu(self, value: str):
         self.lieu_id = value

@@ -10,14 +10,16 @@ from typing import Any
 
 import reflex as rx
 
+from rdv_app import routes
 from rdv_app.blocking import within
 from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
+from rdv_app.domain.collectifs import name_warning
 from rdv_app.domain.labels import RDV_STATUS_LABELS
 from rdv_app.domain.rdv_status import allowed_statuses, is_cancelled
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
-from rdv_app.services.rdv import lifecycle, queries, rdv_follow
+from rdv_app.services.rdv import collectifs, lifecycle, queries, rdv_follow
 from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
@@ -26,6 +28,7 @@ from rdv_app.state.plages import as_int, parse_clock, parse_day
 from rdv_app.state.typed_event import event
 
 EDIT_HEADING_ID = "modifier-rdv-titre"
+DUPLICATE_HEADING_ID = "dupliquer-atelier-titre"
 STATUS_HEADING_ID = "statut-rdv-titre"
 # After a change, its receipts are looked for every RECEIPTS_FOLLOW_PAUSE seconds, this long at most.
 RECEIPTS_FOLLOW_SECONDS = 20.0
@@ -114,6 +117,7 @@ class RdvPageState(AgentState):
     status_label: rx.Field[str] = rx.field("")
     cancelled: rx.Field[bool] = rx.field(False)
     collectif: rx.Field[bool] = rx.field(False)
+    session_name: rx.Field[str] = rx.field("")
     participants: rx.Field[list[ParticipantRow]] = rx.field(default_factory=list)
     status_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
     history: rx.Field[list[HistoryRow]] = rx.field(default_factory=list)
@@ -136,6 +140,10 @@ class RdvPageState(AgentState):
     edit_duration: rx.Field[str] = rx.field("")
     edit_lieu_id: rx.Field[str] = rx.field("")
     edit_agent_ids: rx.Field[list[str]] = rx.field(default_factory=list)
+    # A collective session's name and seats.
+    edit_name: rx.Field[str] = rx.field("")
+    edit_seats: rx.Field[str] = rx.field("")
+    edit_unlimited: rx.Field[bool] = rx.field(False)
     agent_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
     lieu_choices: rx.Field[list[Option]] = rx.field(default_factory=list)
     saving: rx.Field[bool] = rx.field(False)
@@ -158,11 +166,21 @@ class RdvPageState(AgentState):
     seat_reminder: rx.Field[bool] = rx.field(True)
     seat_busy: rx.Field[bool] = rx.field(False)
     seat_error: rx.Field[str] = rx.field("")
+    # Duplicating a collective session: the new session's day and time.
+    duplicating: rx.Field[bool] = rx.field(False)
+    dup_key: rx.Field[int] = rx.field(0)
+    dup_day: rx.Field[str] = rx.field("")
+    dup_time: rx.Field[str] = rx.field("")
+    dup_busy: rx.Field[bool] = rx.field(False)
+    dup_error_field: rx.Field[str] = rx.field("")
+    dup_error: rx.Field[str] = rx.field("")
 
     _organisation_id: int | None = None
     _rdv: int | None = None
     _lieu_id: str = ""
     _agent_ids: list[str] = []
+    _name: str = ""
+    _seats: int | None = None
 
     # ----------------------------------------------------------------------- loading
 
@@ -172,7 +190,7 @@ class RdvPageState(AgentState):
         self.loading = True
         self.unavailable_title = self.unavailable_message = ""
         self.action_message = self.status_error = ""
-        self.editing = False
+        self.editing = self.duplicating = False
         self.cancel_open = False
         self.receipts_expanded = False
         agent_id = self._agent_id
@@ -256,7 +274,15 @@ class RdvPageState(AgentState):
         self.edit_lieu_id = self._lieu_id
         self._agent_ids = [str(a.id) for a in details.agents]
         self.edit_agent_ids = list(self._agent_ids)
+        self._name, self._seats = details.name or "", details.max_participants_count
+        self.session_name = self._name
+        self._edit_session_values()
         self.form_key += 1
+
+    def _edit_session_values(self) -> None:
+        self.edit_name = self._name
+        self.edit_unlimited = self._seats is None
+        self.edit_seats = "" if self._seats is None else str(self._seats)
 
     # ----------------------------------------------------------------------- notifications
 
@@ -391,6 +417,7 @@ class RdvPageState(AgentState):
         self.action_message = ""
         self._clear_feedback()
         self.edit_lieu_id, self.edit_agent_ids = self._lieu_id, list(self._agent_ids)
+        self._edit_session_values()
         self.form_key += 1
         who = self._who()
         try:
@@ -443,6 +470,26 @@ class RdvPageState(AgentState):
         self._touch("agent_ids")
 
     @event
+    def set_edit_name(self, value: str):
+        self.edit_name = value
+        self._touch("name")
+
+    @event
+    def set_edit_seats(self, value: str | int):
+        self.edit_seats = str(value)  # a number field's value may come as a number
+        self._touch("max_participants_count")
+
+    @event
+    def set_edit_unlimited(self, checked: bool):
+        self.edit_unlimited = checked
+        self._touch("max_participants_count")
+
+    @rx.var
+    def edit_name_warning(self) -> str:
+        """Said while the agent types: SMS cut a long session name."""
+        return name_warning(self.edit_name.strip()) or ""
+
+    @event
     def dismiss_warnings(self):
         self.warnings = []
 
@@ -455,10 +502,22 @@ class RdvPageState(AgentState):
         self.saving = True
         yield
         who, uow = self._who(), UnitOfWork()
+        session = None
+        if self.collectif:
+            seats: int | None = None
+            if not self.edit_unlimited:
+                parsed = as_int(self.edit_seats.strip())
+                if not isinstance(parsed, int):
+                    self.error_field = "max_participants_count"
+                    self.error_message = "Indiquez le nombre de places, ou cochez « Places illimitées »."
+                    self.saving = False
+                    return
+                seats = parsed
+            session = lifecycle.SessionSettings(self.edit_name, seats)
         values: dict[str, Any] = dict(day=parse_day(self.edit_day), start_time=parse_clock(self.edit_time),
                       duration_in_min=as_int(self.edit_duration),
                       lieu_id=int(self.edit_lieu_id) if self.edit_lieu_id.isdigit() else None,
-                      agent_ids=[int(a) for a in self.edit_agent_ids if a.isdigit()],
+                      agent_ids=[int(a) for a in self.edit_agent_ids if a.isdigit()], session=session,
                       confirm_warnings=bool(confirm_warnings))
         try:
             change = await within(uow, lambda uow: rdv_follow.edit_rdv(uow, *who, **values))
@@ -477,6 +536,54 @@ class RdvPageState(AgentState):
             yield rx.call_script(f"document.getElementById('{STATUS_HEADING_ID}')?.focus()")
         finally:
             self.saving = False
+
+    # ----------------------------------------------------------------------- duplicating a session
+
+    @event
+    def start_duplicate(self):
+        if self._rdv is None or not self.collectif:
+            return None
+        self.duplicating = True
+        self.action_message = self.dup_error = self.dup_error_field = ""
+        self.dup_day, self.dup_time = "", self.edit_time
+        self.dup_key += 1
+        return rx.call_script(f"document.getElementById('{DUPLICATE_HEADING_ID}')?.focus()")
+
+    @event
+    def cancel_duplicate(self):
+        self.duplicating = False
+        self.dup_error = self.dup_error_field = ""
+
+    @event
+    def set_dup_day(self, value: str):
+        self.dup_day = value
+        if self.dup_error_field == "day":
+            self.dup_error = self.dup_error_field = ""
+
+    @event
+    def set_dup_time(self, value: str):
+        self.dup_time = value
+        if self.dup_error_field == "start_time":
+            self.dup_error = self.dup_error_field = ""
+
+    @event
+    async def duplicate(self):
+        if self.dup_busy or self._rdv is None or not self.duplicating:
+            return
+        self.dup_busy, self.dup_error, self.dup_error_field = True, "", ""
+        yield
+        (agent_id, organisation_id, rdv_id), uow = self._who(), UnitOfWork()
+        day, start_time = parse_day(self.dup_day), parse_clock(self.dup_time)
+        try:
+            new_id = await within(uow, lambda uow: collectifs.duplicate(
+                uow, agent_id, organisation_id, rdv_id, day=day, start_time=start_time))
+        except DomainError as exc:
+            self.dup_error, self.dup_error_field = exc.message, exc.field or ""
+            self.dup_busy = False
+            return
+        self.duplicating = self.dup_busy = False
+        yield deliver_after_commit(uow)
+        yield rx.redirect(routes.rdv_page(new_id))
 
     # ----------------------------------------------------------------------- cancelling
 

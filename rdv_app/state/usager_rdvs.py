@@ -12,6 +12,7 @@ import reflex as rx
 
 from rdv_app import routes
 from rdv_app.blocking import within
+from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.usager_link import CancelRefusal
@@ -46,9 +47,11 @@ class RdvCard:
     cancel_warning: str
     move_href: str  # "Changer la date", when the RDV's date may be changed online
     edit_notice: str  # otherwise, while it is to come: why not and whom to contact
+    participant_id: int = 0
+    can_change_participant: bool = False  # to come, not cancelled, and the usager has relatives
 
 
-def _card(item: UsagerRdv, *, past: bool) -> RdvCard:
+def _card(item: UsagerRdv, *, past: bool, family: bool = False) -> RdvCard:
     s = item.summary
     if s.location_type == "phone":
         place, detail = "Par téléphone", f"Vous serez appelé(e) au {s.phone_number_called}" if s.phone_number_called else ""
@@ -72,7 +75,8 @@ def _card(item: UsagerRdv, *, past: bool) -> RdvCard:
         contact_email=s.contact_email or "", instructions="" if past or s.cancelled else (s.instructions or ""),
         can_cancel=not past and s.can_cancel, cancel_notice=notice, cancel_warning=s.cancel_warning,
         move_href=routes.usager_rdv_move(item.participation_id) if s.can_edit and not past else "",
-        edit_notice="" if past else s.edit_notice)
+        edit_notice="" if past else s.edit_notice, participant_id=item.participant_id,
+        can_change_participant=family and not past and not s.cancelled)
 
 
 class UsagerRdvsState(UsagerSessionChecked, rx.State):
@@ -94,6 +98,15 @@ class UsagerRdvsState(UsagerSessionChecked, rx.State):
     cancel_error: rx.Field[str] = rx.field("")
     cancelling: rx.Field[bool] = rx.field(False)
 
+    # "Changer de participant": the usager and their relatives, and the RDV being changed.
+    people: rx.Field[list[Option]] = rx.field(default_factory=list)
+    change_open: rx.Field[bool] = rx.field(False)
+    change_id: rx.Field[int] = rx.field(0)
+    change_label: rx.Field[str] = rx.field("")
+    change_choice: rx.Field[str] = rx.field("")
+    change_error: rx.Field[str] = rx.field("")
+    changing: rx.Field[bool] = rx.field(False)
+
     _usager_id: int | None = None
     _session_checked_at: float = 0.0
     _revocations_seen: int = 0
@@ -110,6 +123,7 @@ class UsagerRdvsState(UsagerSessionChecked, rx.State):
         yield
         self.page_error = self.notice = self.link_sent = self.email_error = self.cancel_error = ""
         self.dialog_open, self.to_cancel_id = False, 0
+        self.change_open, self.change_id, self.change_error = False, 0, ""
         self._usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
         self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
         self.signed_in = self._usager_id is not None
@@ -123,12 +137,17 @@ class UsagerRdvsState(UsagerSessionChecked, rx.State):
         usager_id = self._usager_id
         if usager_id is None:
             return
+        def read(uow: UnitOfWork) -> tuple[usager_rdvs.UsagerRdvs, list[usager_rdvs.Person]]:
+            return usager_rdvs.list_rdvs(uow, usager_id), usager_rdvs.people(uow, usager_id)
+
         try:
-            found = await within(UnitOfWork(read_only=True), lambda uow: usager_rdvs.list_rdvs(uow, usager_id))
+            found, people = await within(UnitOfWork(read_only=True), read)
         except NotFound as exc:
             self.signed_in, self.page_error = False, exc.message
             return
-        self.upcoming = [_card(item, past=False) for item in found.upcoming]
+        self.people = [Option(str(p.usager_id), f"Vous-même ({p.name})" if p.usager_id == usager_id else p.name)
+                       for p in people]
+        self.upcoming = [_card(item, past=False, family=len(people) > 1) for item in found.upcoming]
         self.past = [_card(item, past=True) for item in found.past]
 
     @event
@@ -179,5 +198,52 @@ class UsagerRdvsState(UsagerSessionChecked, rx.State):
             return
         self.cancelling, self.dialog_open, self.to_cancel_id = False, False, 0
         self.notice = CANCELLED
+        await self._refresh()
+        yield deliver_after_commit(uow)
+
+    @event
+    def ask_change(self, participation_id: int):
+        self.change_error = ""
+        card = next((c for c in self.upcoming
+                     if c.participation_id == participation_id and c.can_change_participant), None)
+        if card is None:
+            return
+        self.change_id, self.change_choice = card.participation_id, str(card.participant_id)
+        self.change_label = f"{card.title}, {card.when}"
+        self.change_open = True
+
+    @event
+    def set_change_open(self, value: bool):
+        if not self.changing:
+            self.change_open = value
+
+    @event
+    def set_change_choice(self, value: str):
+        self.change_choice, self.change_error = value, ""
+
+    @event
+    async def confirm_change(self):
+        if self.changing or not self.change_id:
+            return
+        usager_id, participation_id, choice = self._usager_id, self.change_id, self.change_choice
+        if usager_id is None:
+            self.change_open, self.signed_in = False, False
+            return
+        if not choice.isdigit():
+            self.change_error = "Choisissez la personne concernée."
+            return
+        self.changing, self.change_error = True, ""
+        yield
+        uow = UnitOfWork()
+        try:
+            await within(uow, lambda uow: usager_rdvs.change_participant(uow, usager_id, participation_id,
+                                                                         int(choice)))
+        except DomainError as exc:
+            self.changing, self.change_error = False, exc.message
+            await self._refresh()
+            return
+        name = next((p.label for p in self.people if p.value == choice), "")
+        self.changing, self.change_open, self.change_id = False, False, 0
+        self.notice = f"Ce rendez-vous est maintenant pour : {name}."
         await self._refresh()
         yield deliver_after_commit(uow)

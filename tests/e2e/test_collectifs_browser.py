@@ -1,20 +1,23 @@
 """RDV collectifs in the browser: an usager takes a seat of the demo's "Atelier massage bébé" on a phone and
 finds it in "Mes rendez-vous"; an agent creates an atelier on a desktop, registers a participant and reads
-its fill ("1/8") in the list, on its page and in the agenda. Axe on every page and dialog."""
+its fill ("1/8") in the list, on its page and in the agenda; an agent edits an atelier (warned of a name
+too long for SMS, refused fewer seats than participants) and duplicates it. Axe on every page and dialog."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from conftest import sign_in_link
 from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
-from rdv_app.db.models import Participation, Rdv, Usager
+from rdv_app import routes
+from rdv_app.db.models import Agent, AgentRole, Lieu, Motif, Participation, Rdv, Usager, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.services.rdv import lifecycle
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -124,3 +127,67 @@ def test_an_agent_creates_an_atelier_registers_a_participant_and_reads_its_fill(
 
     page.goto(page.url.split("/agenda/")[0] + f"/agenda?jour={day}")
     expect(page.locator(".agenda-rdv", has_text=f"{name} (1/8)")).to_be_visible()
+
+
+def _session_with_two_participants(database_url: str, day: str) -> int:
+    """A session of Julien Petit's "Atelier massage bébé" with two participants, as another agent made it."""
+    with UnitOfWork(database_url) as uow:
+        agent = uow.session.exec(select(Agent).where(Agent.email == "julien.petit@demo.test")).one()
+        organisations = select(AgentRole.organisation_id).where(AgentRole.agent_id == agent.id)
+        motif = uow.session.exec(select(Motif).where(Motif.name == "Atelier massage bébé",
+                                                     col(Motif.organisation_id).in_(organisations))).first()
+        assert motif is not None
+        lieu_id = uow.session.exec(select(Lieu.id).where(Lieu.organisation_id == motif.organisation_id,
+                                                         Lieu.availability == "enabled")
+                                   .order_by(col(Lieu.id))).first()
+        usager_ids = uow.session.exec(
+            select(Usager.id).join(UsagerProfile, col(UsagerProfile.usager_id) == Usager.id)
+            .where(UsagerProfile.organisation_id == motif.organisation_id, col(Usager.responsible_id).is_(None),
+                   col(Usager.deleted_at).is_(None)).order_by(col(Usager.id)).limit(2)).all()
+        agent_id, organisation_id, motif_id = agent.id, motif.organisation_id, motif.id
+    assert agent_id and lieu_id and motif_id and len(usager_ids) == 2
+    starts_at = datetime.combine(datetime.fromisoformat(day).date(), time(17), PARIS)
+    with UnitOfWork(database_url) as uow:
+        (rdv_id,) = lifecycle.create_collectif_rdv(
+            uow, agent_id, organisation_id, motif_id=motif_id, name="Massage du soir", starts_at=starts_at,
+            duration_in_min=60, agent_ids=[agent_id], lieu_id=lieu_id, max_participants_count=8)
+    for usager_id in usager_ids:
+        with UnitOfWork(database_url) as uow:
+            lifecycle.add_participant(uow, agent_id, organisation_id, rdv_id, usager_id, notify=(False, False))  # type: ignore[arg-type]
+    return rdv_id
+
+
+def test_an_agent_edits_an_atelier_warned_of_a_long_name_then_duplicates_it(
+        page: Page, app_url: str, app_database_url: str, login_as, assert_accessible) -> None:
+    rdv_id = _session_with_two_participants(app_database_url, _next_weekday(24))
+    login_as("julien.petit@demo.test")
+    page.goto(app_url + routes.rdv_page(rdv_id))
+    expect(page.get_by_text("Places occupées : 2/8")).to_be_visible()
+    page.get_by_role("button", name="Modifier le nom, la date, le lieu, les agents ou les places").click()
+    expect(page.get_by_role("heading", name="Modifier l'atelier")).to_be_visible()
+    name = page.get_by_label("Nom de l'atelier (facultatif)")
+    expect(name).to_have_value("Massage du soir")
+    expect(page.get_by_role("group", name="Agents").get_by_role("checkbox").first).to_be_visible()  # the choices loaded
+
+    long_name = "Massage du soir pour les bébés de moins de six mois et leurs parents"
+    name.fill(long_name)
+    expect(page.get_by_text("il sera tronqué dans les SMS")).to_be_visible()
+    page.get_by_label("Nombre de places").fill("1")
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    expect(page.get_by_text("Cet atelier compte déjà 2 participants inscrits")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_label("Nombre de places").fill("3")
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    expect(page.get_by_text("Le rendez-vous a été modifié.")).to_be_visible()
+    expect(page.get_by_text("Places occupées : 2/3")).to_be_visible()
+    expect(page.get_by_text(f"Nom de l'atelier : Massage du soir → {long_name}")).to_be_visible()
+
+    page.get_by_role("button", name="Dupliquer à une autre date").click()
+    expect(page.get_by_role("heading", name="Dupliquer l'atelier")).to_be_visible()
+    page.get_by_label("Date du nouvel atelier").fill(_next_weekday(31))
+    assert_accessible(page)
+    page.get_by_role("button", name="Créer la copie").click()
+    expect(page).not_to_have_url(re.compile(f"/rdv/{rdv_id}$"))
+    expect(page.get_by_text("Places occupées : 0/3")).to_be_visible()
+    expect(page.get_by_text("Massage du soir pour les bébés").first).to_be_visible()

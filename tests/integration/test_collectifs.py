@@ -16,15 +16,17 @@ from factories import at_paris
 from sqlmodel import col, func, select
 
 from rdv_app.auth import rate_limit
-from rdv_app.db.models import Motif, OutboxMessage, Participation, Rdv, RdvAgent
+from rdv_app.db.models import Motif, Organisation, OutboxMessage, Participation, Rdv, RdvAgent
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import RdvStatus
 from rdv_app.services.agents import webcal
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.online_booking import public_search, sessions
 from rdv_app.services.online_booking.public_search import PublicScope
-from rdv_app.services.rdv import collectifs, lifecycle
+from rdv_app.services.rdv import collectifs, lifecycle, queries
 from rdv_app.services.rdv.lifecycle import Booked, SlotTaken
+from rdv_app.services.usagers import usager_rdvs
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
@@ -428,3 +430,281 @@ def test_an_usager_who_registers_again_after_cancelling_is_told_each_time(db_url
     emails = [event for channel, to, event in _messages_to(db_url, rdv_id)
               if channel == "mail" and to == "usager0@demo.test"]
     assert emails == ["rdv_created", "rdv_cancelled", "rdv_created"]
+
+
+def _children(db_url: str, world: World, parent: int, count: int = 2) -> list[int]:
+    with UnitOfWork(db_url) as unit:
+        org = unit.session.get(Organisation, world.org)
+        children = [make.usager(unit.session, f"Enfant{i}", "Durand", responsible_id=parent, organisations=[org])
+                    for i in range(count)]
+        unit.commit()
+        return [require_id(child) for child in children]
+
+
+def test_an_agent_adding_a_relative_replaces_the_family_member_already_registered(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    parent, stranger = world.usagers[0], world.usagers[1]
+    first_child, second_child = _children(db_url, world, parent)
+    (rdv_id,) = _session(db_url, world, seats=2)
+    for usager in (parent, stranger):
+        with UnitOfWork(db_url) as unit:
+            lifecycle.add_participant(unit, world.agent, world.org, rdv_id, usager)
+    before = len(_messages_to(db_url, rdv_id))
+
+    # The session is full, yet the parent's seat is their child's to take.
+    with UnitOfWork(db_url) as unit:
+        change = lifecycle.add_participant(unit, world.agent, world.org, rdv_id, first_child)
+    assert _statuses(db_url, rdv_id) == {stranger: "unknown", first_child: "unknown"}
+    assert _rdv(db_url, rdv_id).users_count == 2
+    # The parent hears their seat cancelled, then (as the child's responsible) the child's seat confirmed;
+    # the other participant and the agents hear nothing.
+    told = [(channel, to, event) for channel, to, event in _messages_to(db_url, rdv_id)[before:]]
+    assert [(to, event) for channel, to, event in told if channel == "mail"] == [
+        ("usager0@demo.test", "rdv_cancelled"), ("usager0@demo.test", "rdv_created")]
+    assert {to for _, to, _ in told} == {"usager0@demo.test", "+33612345678"}
+    assert len(change.outbox_ids) == len(told)
+
+    # A sibling replaces the first child.
+    with UnitOfWork(db_url) as unit:
+        lifecycle.add_participant(unit, world.agent, world.org, rdv_id, second_child)
+    assert _statuses(db_url, rdv_id) == {stranger: "unknown", second_child: "unknown"}
+    assert _rdv(db_url, rdv_id).users_count == 2
+
+
+def test_an_usager_booking_a_seat_for_a_relative_gives_up_the_familys_other_seat(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    parent = world.usagers[0]
+    (child, _) = _children(db_url, world, parent)
+    (rdv_id,) = _session(db_url, world, seats=1)
+    _seat(db_url, parent, rdv_id)
+    # A stranger finds the session full; the parent may still hand their seat to their child.
+    with pytest.raises(SlotTaken, match="complet"):
+        _seat(db_url, world.usagers[1], rdv_id)
+    before = len(_messages_to(db_url, rdv_id))
+    booked = _seat(db_url, parent, rdv_id, for_usager_id=child)
+    assert booked.created
+    assert _statuses(db_url, rdv_id) == {child: "unknown"}
+    assert _rdv(db_url, rdv_id).users_count == 1
+    usager_mails = [(to, event) for channel, to, event in _messages_to(db_url, rdv_id)[before:]
+                    if channel == "mail" and to != "julien.petit@demo.test"]
+    assert usager_mails == [("usager0@demo.test", "rdv_cancelled"), ("usager0@demo.test", "rdv_created")]
+    assert len(booked.outbox_ids) == len(_messages_to(db_url, rdv_id)[before:])
+    # The parent taking the seat back gives up the child's; a double click changes nothing more.
+    _seat(db_url, parent, rdv_id)
+    assert not _seat(db_url, parent, rdv_id).created
+    assert _statuses(db_url, rdv_id) == {parent: "unknown"}
+
+
+def _edit(db_url: str, world: World, rdv_id: int, **changes: object) -> lifecycle.RdvChange | None:
+    rdv = _rdv(db_url, rdv_id)
+    values: dict[str, object] = dict(
+        starts_at=rdv.starts_at, duration_in_min=int((rdv.ends_at - rdv.starts_at).total_seconds() // 60),
+        lieu_id=rdv.lieu_id, agent_ids=[world.agent],
+        session=lifecycle.SessionSettings(rdv.name, rdv.max_participants_count)) | changes
+    with UnitOfWork(db_url) as unit:
+        return lifecycle.update_rdv(unit, world.agent, world.org, rdv_id, **values)  # type: ignore[arg-type]
+
+
+def test_an_agent_renames_and_resizes_a_session_never_below_its_participants(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    (rdv_id,) = _session(db_url, world, seats=4)
+    for usager in world.usagers[:3]:
+        _seat(db_url, usager, rdv_id)
+    sequence, before = _rdv(db_url, rdv_id).ics_sequence, len(_messages_to(db_url, rdv_id))
+
+    with pytest.raises(DomainError) as refused:
+        _edit(db_url, world, rdv_id, session=lifecycle.SessionSettings("Bien porter bébé", 2))
+    assert refused.value.field == "max_participants_count"
+    assert refused.value.message == ("Cet atelier compte déjà 3 participants inscrits : prévoyez au moins 3 places, "
+                                     "ou retirez d'abord des participants.")
+    assert _rdv(db_url, rdv_id).max_participants_count == 4
+
+    change = _edit(db_url, world, rdv_id, session=lifecycle.SessionSettings("  Portage en écharpe ", 3))
+    assert change is not None
+    rdv = _rdv(db_url, rdv_id)
+    assert (rdv.name, rdv.max_participants_count, rdv.ics_sequence) == ("Portage en écharpe", 3, sequence + 1)
+    # Nobody is emailed about a new name or size; the agent's calendar feed shows them, in a newer version.
+    assert _messages_to(db_url, rdv_id)[before:] == []
+    with UnitOfWork(db_url) as unit:
+        secret = webcal.feed_links(unit, world.agent).https_url.rsplit("/", 1)[1].removesuffix(".ics")
+    with UnitOfWork(db_url) as unit:
+        body = webcal.agent_feed(unit, secret, now=NOW).body.decode()
+    assert "SUMMARY:Atelier portage : Portage en écharpe (3/3)" in body
+    assert f"SEQUENCE:{sequence + 1}" in body
+    with pytest.raises(SlotTaken, match="complet"):
+        _seat(db_url, world.usagers[3], rdv_id)
+
+    _edit(db_url, world, rdv_id, session=lifecycle.SessionSettings("Portage en écharpe", None))
+    assert _rdv(db_url, rdv_id).max_participants_count is None
+    with UnitOfWork(db_url) as unit:
+        history = queries.get_rdv(unit, world.agent, world.org, rdv_id).history
+    assert [h.details for h in history if h.action == "RDV modifié"] == [
+        ["Nom de l'atelier : Bien porter bébé → Portage en écharpe", "Places : 4 → 3"],
+        ["Places : 3 → illimitées"]]
+    _seat(db_url, world.usagers[3], rdv_id)
+    assert _edit(db_url, world, rdv_id) is None  # nothing changed: nothing written, nobody told
+
+
+def test_moving_a_session_tells_its_participants_with_a_newer_calendar(db_url: str, uow: UnitOfWork,
+                                                                       world: World) -> None:
+    (rdv_id,) = _session(db_url, world, seats=None)
+    _seat(db_url, world.usagers[0], rdv_id)
+    _seat(db_url, world.usagers[1], rdv_id)
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_by_usager(unit, rdv_id, world.usagers[1])
+    with UnitOfWork(db_url) as unit:
+        org = unit.session.get(Organisation, world.org)
+        assert org is not None
+        other_lieu = require_id(make.lieu(unit.session, org, name="Maison des familles"))
+        unit.commit()
+    sequence, before = _rdv(db_url, rdv_id).ics_sequence, len(_messages_to(db_url, rdv_id))
+    # A session needs no plage d'ouverture: moving it raises no warning about one.
+    change = _edit(db_url, world, rdv_id, starts_at=at_paris(MONDAY + timedelta(days=1), 10), lieu_id=other_lieu)
+    assert change is not None and change.time_or_lieu_changed
+    rdv = _rdv(db_url, rdv_id)
+    assert (rdv.starts_at, rdv.lieu_id, rdv.ics_sequence) == (at_paris(MONDAY + timedelta(days=1), 10), other_lieu,
+                                                              sequence + 1)
+    mails = {(to, event) for channel, to, event in _messages_to(db_url, rdv_id)[before:] if channel == "mail"}
+    # The participant still registered hears of it; the one who cancelled does not.
+    assert mails == {("usager0@demo.test", "rdv_updated"), ("julien.petit@demo.test", "rdv_updated")}
+    with UnitOfWork(db_url) as unit:
+        ics = unit.session.exec(select(OutboxMessage.payload).where(
+            OutboxMessage.rdv_id == rdv_id, OutboxMessage.channel == "mail",
+            OutboxMessage.event == "rdv_updated")).first()
+    assert ics is not None and f"SEQUENCE:{sequence + 1}" in ics["ics"]["content"]
+
+
+def test_an_agent_duplicates_a_session_without_its_participants(db_url: str, uow: UnitOfWork, world: World) -> None:
+    (rdv_id,) = _session(db_url, world, seats=6)
+    _seat(db_url, world.usagers[0], rdv_id)
+    next_monday = MONDAY + timedelta(days=7)
+    with UnitOfWork(db_url) as unit:
+        copy_id = collectifs.duplicate(unit, world.agent, world.org, rdv_id, day=next_monday, start_time=time(9, 30))
+    copy, original = _rdv(db_url, copy_id), _rdv(db_url, rdv_id)
+    assert copy_id != rdv_id and copy.uuid != original.uuid
+    assert (copy.motif_id, copy.name, copy.lieu_id, copy.max_participants_count, copy.users_count) == (
+        world.motif, "Bien porter bébé", world.lieu, 6, 0)
+    assert (copy.starts_at, copy.ends_at - copy.starts_at) == (at_paris(next_monday, 9, 30), timedelta(minutes=90))
+    assert _statuses(db_url, copy_id) == {}
+    assert _statuses(db_url, rdv_id) == {world.usagers[0]: "unknown"}
+    with UnitOfWork(db_url) as unit:
+        assert unit.session.exec(select(RdvAgent.agent_id).where(RdvAgent.rdv_id == copy_id)).all() == [world.agent]
+    # Nobody but the session's agent hears of the copy.
+    assert {to for _, to, _ in _messages_to(db_url, copy_id)} == {"julien.petit@demo.test"}
+
+    with UnitOfWork(db_url) as unit, pytest.raises(DomainError) as refused:
+        collectifs.duplicate(unit, world.agent, world.org, rdv_id, day=None, start_time=time(9))
+    assert refused.value.field == "day"
+    with UnitOfWork(db_url) as unit, pytest.raises(PermissionDenied):
+        collectifs.duplicate(unit, world.other_service_agent, world.org, rdv_id, day=next_monday,
+                             start_time=time(9))
+    assert _count(db_url, Rdv) == 2
+
+
+def test_usagers_see_neither_full_nor_cancelled_sessions(db_url: str, uow: UnitOfWork, world: World) -> None:
+    (full,) = _session(db_url, world, seats=1, starts_at=at_paris(MONDAY, 9))
+    (revoked,) = _session(db_url, world, seats=5, starts_at=at_paris(MONDAY, 11))
+    (open_one,) = _session(db_url, world, seats=5, starts_at=at_paris(MONDAY, 14))
+    _seat(db_url, world.usagers[0], full)
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_rdv(unit, world.agent, world.org, revoked)
+    with UnitOfWork(db_url) as unit:
+        found = sessions.open_sessions(unit, world.motif, world.lieu, now=NOW)
+    assert [s.rdv_id for s in found] == [open_one]
+    # A seat freed in the full session opens it again.
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_by_usager(unit, full, world.usagers[0])
+    with UnitOfWork(db_url) as unit:
+        assert [s.rdv_id for s in sessions.open_sessions(unit, world.motif, world.lieu, now=NOW)] == [full, open_one]
+
+
+def test_a_participant_cancelling_is_told_only_if_their_notifications_are_on_and_nobody_else_is(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    (rdv_id,) = _session(db_url, world, seats=None)
+    quiet, told, other = world.usagers[:3]
+    with UnitOfWork(db_url) as unit:
+        lifecycle.add_participant(unit, world.agent, world.org, rdv_id, quiet, notify=(False, False))
+    _seat(db_url, told, rdv_id)
+    _seat(db_url, other, rdv_id)
+
+    before = len(_messages_to(db_url, rdv_id))
+    with UnitOfWork(db_url) as unit:
+        change = lifecycle.cancel_by_usager(unit, rdv_id, quiet)
+    assert change.outbox_ids == ()
+    assert _messages_to(db_url, rdv_id)[before:] == []
+
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_by_usager(unit, rdv_id, told)
+    # Their own email (an usager's own cancellation sends no SMS); the other participant and the agents,
+    # whose session goes on, hear nothing.
+    assert _messages_to(db_url, rdv_id)[before:] == [("mail", "usager1@demo.test", "rdv_cancelled")]
+    assert _statuses(db_url, rdv_id) == {quiet: "excused", told: "excused", other: "unknown"}
+    assert (_rdv(db_url, rdv_id).status, _rdv(db_url, rdv_id).users_count) == ("unknown", 1)
+
+
+def _mine(db_url: str, usager: int) -> list[tuple[int, int, int]]:
+    """The RDVs to come in the usager's "Mes rendez-vous": (participation id, participant id, SEQUENCE)."""
+    with UnitOfWork(db_url) as unit:
+        found = usager_rdvs.list_rdvs(unit, usager, now=NOW).upcoming
+        return [(r.participation_id, r.participant_id, not_null_rdv(unit, r.participation_id).ics_sequence)
+                for r in found]
+
+
+def not_null_rdv(unit: UnitOfWork, participation_id: int) -> Rdv:
+    participation = unit.session.get(Participation, participation_id)
+    assert participation is not None
+    rdv = unit.session.get(Rdv, participation.rdv_id)
+    assert rdv is not None
+    return rdv
+
+
+def test_an_usager_switches_their_rdv_between_themself_and_a_relative(db_url: str, uow: UnitOfWork,
+                                                                      world: World) -> None:
+    parent, stranger = world.usagers[0], world.usagers[1]
+    child, _ = _children(db_url, world, parent)
+    with UnitOfWork(db_url) as unit:
+        rdv_id = lifecycle.plan_rdv(unit, world.agent, world.org, motif_id=world.individual,
+                                    starts_at=at_paris(MONDAY, 9), duration_in_min=30, agent_ids=[world.agent],
+                                    lieu_id=world.lieu, usager_ids=[child], confirm_warnings=True)
+    with UnitOfWork(db_url) as unit:
+        assert [p.name for p in usager_rdvs.people(unit, parent)] == ["Usager0 DURAND", "Enfant0 DURAND",
+                                                                      "Enfant1 DURAND"]
+    ((participation, for_whom, sequence),) = _mine(db_url, parent)
+    assert for_whom == child
+    before = len(_messages_to(db_url, rdv_id))
+
+    with UnitOfWork(db_url) as unit:
+        usager_rdvs.change_participant(unit, parent, participation, parent, now=NOW)
+    assert _mine(db_url, parent) == [(participation, parent, sequence + 1)]
+    assert _statuses(db_url, rdv_id) == {parent: "unknown"}
+    assert _messages_to(db_url, rdv_id)[before:] == []  # the same person hears of the RDV: nothing to send
+    with UnitOfWork(db_url) as unit:
+        assert usager_rdvs.change_participant(unit, parent, participation, parent, now=NOW) is None
+
+    # Nobody outside the family: neither as the new participant, nor as the one who asks.
+    with UnitOfWork(db_url) as unit, pytest.raises(DomainError) as refused:
+        usager_rdvs.change_participant(unit, parent, participation, stranger, now=NOW)
+    assert refused.value.field == "new_participant_id"
+    with UnitOfWork(db_url) as unit, pytest.raises(NotFound):
+        usager_rdvs.change_participant(unit, stranger, participation, stranger, now=NOW)
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_rdv(unit, world.agent, world.org, rdv_id)
+    with UnitOfWork(db_url) as unit, pytest.raises(DomainError, match="annulé"):
+        usager_rdvs.change_participant(unit, parent, participation, child, now=NOW)
+    assert _statuses(db_url, rdv_id) == {parent: "revoked"}
+
+
+def test_an_usager_hands_their_seat_in_a_session_to_a_relative(db_url: str, uow: UnitOfWork, world: World) -> None:
+    parent = world.usagers[0]
+    child, _ = _children(db_url, world, parent)
+    (rdv_id,) = _session(db_url, world, seats=1)
+    _seat(db_url, parent, rdv_id)
+    ((participation, _, _),) = _mine(db_url, parent)
+    before = len(_messages_to(db_url, rdv_id))
+    with UnitOfWork(db_url) as unit:
+        usager_rdvs.change_participant(unit, parent, participation, child, now=NOW)
+    assert _statuses(db_url, rdv_id) == {child: "unknown"}
+    assert _rdv(db_url, rdv_id).users_count == 1
+    assert _messages_to(db_url, rdv_id)[before:] == []
+    with UnitOfWork(db_url) as unit, pytest.raises(DomainError, match="passé"):
+        usager_rdvs.change_participant(unit, parent, participation, parent, now=at_paris(MONDAY, 15))

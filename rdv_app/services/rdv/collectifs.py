@@ -78,6 +78,22 @@ def create(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_
            day: date | None, start_time: time | None, duration_in_min: int, agent_ids: Sequence[int],
            lieu_id: int | None, max_participants_count: int | None, weekly_count: int = 1) -> list[int]:
     """Creates the session (or the weekly sessions) starting `day` at `start_time`, local time."""
+    starts_at = _local_start(uow, organisation_id, day, start_time)
+    return lifecycle.create_collectif_rdv(
+        uow, actor_agent_id, organisation_id, motif_id=motif_id, name=name, starts_at=starts_at,
+        duration_in_min=duration_in_min, agent_ids=agent_ids, lieu_id=lieu_id,
+        max_participants_count=max_participants_count, weekly_count=weekly_count)
+
+
+@boundary
+def duplicate(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, day: date | None,
+              start_time: time | None) -> int:
+    """A new session like `rdv_id`, without its participants, starting `day` at `start_time`, local time."""
+    starts_at = _local_start(uow, organisation_id, day, start_time)
+    return lifecycle.duplicate_collectif_rdv(uow, actor_agent_id, organisation_id, rdv_id, starts_at=starts_at)
+
+
+def _local_start(uow: UnitOfWork, organisation_id: int, day: date | None, start_time: time | None) -> datetime:
     if day is None:
         raise DomainError("Choisissez la date de l'atelier.", "day")
     if start_time is None:
@@ -86,10 +102,7 @@ def create(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_
     if starts_at is None:
         raise DomainError("Cette heure n'existe pas ce jour-là (changement d'heure) : choisissez-en une autre.",
                           "start_time")
-    return lifecycle.create_collectif_rdv(
-        uow, actor_agent_id, organisation_id, motif_id=motif_id, name=name, starts_at=starts_at,
-        duration_in_min=duration_in_min, agent_ids=agent_ids, lieu_id=lieu_id,
-        max_participants_count=max_participants_count, weekly_count=weekly_count)
+    return starts_at
 
 
 @boundary

@@ -10,6 +10,7 @@
 | `change_status`, `change_participation_status`, `cancel_rdv` | an agent | the RDV page             |
 | `cancel_by_usager`                      | an usager (parent) | the SMS link, "Mes rendez-vous"            |
 | `move_by_usager` ("Changer la date")    | an usager (parent) | the SMS link, "Mes rendez-vous"            |
+| `change_participant_by_usager`          | an usager (parent) | "Mes rendez-vous"                          |
 | `delete_rdv`                            | an admin           | the RDV page                               |
 
 Every transition ends in `_record`: the audit row and the domain event `RdvChanged` in the change's
@@ -555,19 +556,35 @@ def plan_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, moti
     return rdv_id
 
 
+@dataclass(frozen=True)
+class SessionSettings:
+    """What an agent edits of a collective session besides its time, lieu and agents."""
+
+    name: str | None
+    max_participants_count: int | None  # None: unlimited
+
+
 @boundary
 def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, starts_at: datetime,
                duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
-               confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
-    """Moves an RDV: its time, duration, lieu and agents; None when nothing changed.
+               session: SessionSettings | None = None, confirm_warnings: bool = False,
+               now: datetime | None = None) -> RdvChange | None:
+    """Moves an RDV: its time, duration, lieu and agents, and for a collective session its name and seats
+    (`session`, never fewer than its participants); None when nothing changed.
 
     Warnings are those of planning that the change can cause: the agents' time when the time or the
-    agents change, the past when the start changes, the same motif that day when the day changes.
+    agents change (a session needs no plage d'ouverture), the past when the start changes, the same motif
+    that day when the day changes. Participants and agents hear of a new time or lieu (agents also of
+    being added or taken off); any change of a session raises its calendar SEQUENCE, since its agents'
+    calendars (the webcal feed) show its name and fill.
     """
     now = now or clock.now()
     begin_write(uow.session)
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     rdv, motif = visible_in_scope(uow, scope, rdv_id)
+    if session is not None:
+        rdv = _locked_session(uow, rdv_id)  # its participants counted after any seat taken meanwhile
+    settings = _session_settings(rdv, motif, session)
     ends_at = _ends_at(starts_at, duration_in_min)
     old_agents = agent_ids_of(uow, rdv_id)
     agents = _usable_agents(uow, scope, agent_ids, keep=old_agents)
@@ -580,7 +597,11 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
                        exclude_rdv_id=rdv_id)
     before = _facts(_Planned(organisation_id, planned.time_zone, motif, rdv.starts_at, rdv.ends_at, rdv.lieu_id,
                              dict.fromkeys(old_agents, ""), planned.usagers))
-    changes = audit.diff(before, _facts(planned))
+    after = _facts(planned)
+    if motif.collectif:
+        before |= {"name": rdv.name, "max_participants_count": rdv.max_participants_count}
+        after |= dataclasses.asdict(settings)
+    changes = audit.diff(before, after)
     if not changes:
         return None
     time_changed = rdv.starts_at != starts_at or rdv.ends_at != ends_at
@@ -589,7 +610,7 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
     if not confirm_warnings:
         rules: set[type] = set()
         if time_changed or set(old_agents) != set(agents):
-            rules |= {NoRdvOverlap, NoAbsenceOverlap, InsideOpening}
+            rules |= {NoRdvOverlap, NoAbsenceOverlap} | (set() if motif.collectif else {InsideOpening})
         if rdv.starts_at != starts_at:
             rules.add(NotInThePast)
         tz = ZoneInfo(planned.time_zone)
@@ -598,9 +619,10 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
         _raise_warnings(uow, planned, now, only=rules)
 
     old_starts_at, old_lieu_id = rdv.starts_at, rdv.lieu_id
-    if time_changed or rdv.lieu_id != lieu_id:
+    if time_changed or rdv.lieu_id != lieu_id or motif.collectif:
         rdv.ics_sequence += 1  # calendars that hold the event must see a newer version
     rdv.starts_at, rdv.ends_at, rdv.lieu_id, rdv.updated_at = starts_at, ends_at, lieu_id, now
+    rdv.name, rdv.max_participants_count = settings.name, settings.max_participants_count
     uow.session.add(rdv)
     for agent_id in set(old_agents) - set(agents):
         uow.session.delete(uow.session.get(RdvAgent, (rdv_id, agent_id)))
@@ -614,6 +636,22 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
         old_agent_ids=tuple(old_agents), new_agent_ids=tuple(agents),
         usager_ids=tuple(p.usager_id for p in participations if p.status not in CANCELLED_STATUSES),
         changes=changes))
+
+
+def _session_settings(rdv: Rdv, motif: Motif, session: SessionSettings | None) -> SessionSettings:
+    """The session's name and seats after the edit (kept when not edited), checked: never fewer seats
+    than participants. An individual RDV has neither."""
+    if session is None:
+        return SessionSettings(rdv.name, rdv.max_participants_count)
+    if not motif.collectif:
+        raise DomainError("Seul un RDV collectif a un nom et un nombre de places.")
+    try:
+        seats = collectifs.check_seats(session.max_participants_count)
+    except collectifs.SessionError as error:
+        raise DomainError(str(error), "max_participants_count") from None
+    if seats is not None and seats < rdv.users_count:
+        raise DomainError(collectifs.too_few_seats(rdv.users_count), "max_participants_count")
+    return SessionSettings(collectifs.check_name(session.name), seats)
 
 
 # --------------------------------------------------------------------------- statuses (agents)
@@ -715,6 +753,63 @@ def cancel_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, actor
                            tell_agents=not motif.collectif)
     assert change is not None  # a cancellation, which the rule allowed
     return change
+
+
+# --------------------------------------------------------------------------- changing the participant (usagers)
+
+
+@boundary
+def change_participant_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, new_participant_id: int,
+                                 actor_usager_id: int, now: datetime | None = None) -> RdvChange | None:
+    """The signed-in usager `actor_usager_id` changes whom their RDV to come is for, between themself and
+    their relatives (domain.md 8; never in token mode, which has no account): the participation of
+    `participant_id` becomes `new_participant_id`'s, with its status and notification choices. In a
+    collective session, one member of a family only takes part: any other participation of the family is
+    removed (told as an agent's removal is). The RDV's calendar SEQUENCE goes up; nobody is notified, the
+    recipient of the messages (the usager) being the same. None when the RDV is already for that person.
+    Both people must be the usager or one of their relatives: anyone else is NotFound."""
+    now = now or clock.now()
+    begin_write(uow.session)
+    holder = _usager(uow, actor_usager_id)
+    family = {actor_usager_id} | set(uow.session.exec(select(not_null(Usager.id)).where(
+        Usager.responsible_id == actor_usager_id, col(Usager.deleted_at).is_(None))).all())
+    if participant_id not in family:
+        raise NotFound("Ce rendez-vous est introuvable.")
+    if new_participant_id not in family:
+        raise DomainError("Choisissez la personne concernée parmi vos proches.", "new_participant_id")
+    rdv = _locked_session(uow, rdv_id)
+    motif = uow.session.get(Motif, rdv.motif_id)
+    assert motif is not None
+    participations = {p.usager_id: p for p in _participations(uow, rdv_id)}
+    participation = participations.get(participant_id)
+    if participation is None:
+        raise NotFound("Ce rendez-vous est introuvable.")
+    if new_participant_id == participant_id:
+        return None
+    if rdv.status in CANCELLED_STATUSES or participation.status in CANCELLED_STATUSES:
+        raise DomainError("Ce rendez-vous est annulé : il ne peut plus changer de participant.")
+    if rdv.starts_at <= now:
+        raise DomainError("Ce rendez-vous est passé : il ne peut plus changer de participant.")
+    actor = Actor.usager(actor_usager_id)
+    if motif.collectif:
+        for usager_id in sorted((_family_ids(uow, holder) & set(participations)) - {participant_id}):
+            _drop_participation(uow, rdv, participations.pop(usager_id), actor, now)
+    if new_participant_id in participations:
+        raise DomainError("Cette personne participe déjà à ce rendez-vous.", "new_participant_id")
+    participation.usager_id = new_participant_id
+    uow.session.add(participation)
+    rdv.ics_sequence += 1
+    rdv.updated_at = now
+    uow.session.add(rdv)
+    new_participant = _usager(uow, new_participant_id)
+    usagers_service.add_to_organisation(uow, rdv.organisation_id, [holder, new_participant], actor, now=now)
+    return _record(uow, rdv, RdvChanged(
+        rdv_id=rdv_id, organisation_id=rdv.organisation_id, change=Change.UPDATED, action="participant_changed",
+        actor=actor, occurred_at=now, version=rdv.ics_sequence, event=None, status=RdvStatus(rdv.status),
+        starts_at=rdv.starts_at, old_starts_at=rdv.starts_at, time_or_lieu_changed=False, old_agent_ids=(),
+        new_agent_ids=(), usager_ids=(new_participant_id,),
+        changes={f"participation:{participant_id}": [participation.status, None],
+                 f"participation:{new_participant_id}": [None, participation.status]}))
 
 
 # --------------------------------------------------------------------------- moving (usagers)
@@ -842,9 +937,11 @@ def delete_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
 # --------------------------------------------------------------------------- the one way out
 
 
-def _record(uow: UnitOfWork, rdv: Rdv, event: RdvChanged, *, commit: bool = True) -> RdvChange:
+def _record(uow: UnitOfWork, rdv: Rdv, event: RdvChanged, *, commit: bool = True,
+            known: set[int] | None = None) -> RdvChange:
     """Writes the audit row and records the event; commits unless asked not to. The returned change
-    carries the ids of the SMS and emails its handlers queued for the RDV's people."""
+    carries the ids of the SMS and emails its handlers queued for the RDV's people (and those queued
+    earlier in the transaction, when `known` lists the RDV's messages from before it)."""
     actor = event.actor
     audit.record(uow.session, action=event.action, entity_type=_ENTITY, entity_id=event.rdv_id,
                  changes=dict(event.changes), organisation_id=event.organisation_id,
@@ -852,14 +949,16 @@ def _record(uow: UnitOfWork, rdv: Rdv, event: RdvChanged, *, commit: bool = True
     uow.record(event)
     outbox_ids: tuple[int, ...] = ()
     if commit:
-        known = set(uow.session.exec(select(OutboxMessage.id).where(OutboxMessage.rdv_id == event.rdv_id)).all())
+        known = _outbox_ids(uow, event.rdv_id) if known is None else known
         uow.publish()
-        outbox_ids = tuple(i for i in uow.session.exec(
-            select(not_null(OutboxMessage.id)).where(col(OutboxMessage.rdv_id) == event.rdv_id).order_by(col(OutboxMessage.id))).all()
-            if i not in known)
+        outbox_ids = tuple(i for i in sorted(_outbox_ids(uow, event.rdv_id)) if i not in known)
         uow.commit()
     return RdvChange(**{f.name: getattr(event, f.name) for f in dataclasses.fields(RdvChanged)},
                      outbox_ids=outbox_ids)
+
+
+def _outbox_ids(uow: UnitOfWork, rdv_id: int) -> set[int]:
+    return set(uow.session.exec(select(not_null(OutboxMessage.id)).where(col(OutboxMessage.rdv_id) == rdv_id)).all())
 
 
 def _apply_status(uow: UnitOfWork, rdv: Rdv, participations: list[Participation],
@@ -1185,6 +1284,25 @@ def create_collectif_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: 
 
 
 @boundary
+def duplicate_collectif_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *,
+                            starts_at: datetime, now: datetime | None = None) -> int:
+    """A new session like the collective session `rdv_id` (motif, name, duration, lieu, agents, seats and
+    notes) starting at `starts_at`, without its participants; returns its id. The checks and messages of
+    `create_collectif_rdv`: a lieu closed since, or an agent who left, is refused in French."""
+    begin_write(uow.session)
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    rdv, motif = visible_in_scope(uow, scope, rdv_id)
+    if not motif.collectif:
+        raise DomainError("Seul un RDV collectif se duplique.")
+    (new_id,) = create_collectif_rdv(
+        uow, actor_agent_id, organisation_id, motif_id=require_id(motif), name=rdv.name, starts_at=starts_at,
+        duration_in_min=int((rdv.ends_at - rdv.starts_at).total_seconds() // 60),
+        agent_ids=agent_ids_of(uow, rdv_id), lieu_id=rdv.lieu_id,
+        max_participants_count=rdv.max_participants_count, context=rdv.context, now=now)
+    return new_id
+
+
+@boundary
 def add_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, usager_id: int, *,
                     notify: tuple[bool, bool] | None = None, now: datetime | None = None) -> RdvChange:
     """An agent adds an usager to a collective session (or takes back one who had cancelled): the usager
@@ -1211,9 +1329,7 @@ def add_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
 @boundary
 def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, usager_id: int,
                        *, now: datetime | None = None) -> None:
-    """An agent removes a participant from a collective session: one who had not cancelled hears
-    "RDV annulé" (if their notifications are on); the session's agents are not told. The event is
-    published before the participation is deleted, so that its handlers still read it."""
+    """An agent removes a participant from a collective session (`_drop_participation`)."""
     now = now or clock.now()
     begin_write(uow.session)
     scope = agent_scope(uow, actor_agent_id, organisation_id)
@@ -1225,6 +1341,16 @@ def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
         Participation.rdv_id == rdv_id, Participation.usager_id == usager_id)).first()
     if participation is None:
         raise NotFound("Cet usager ne participe pas à cet atelier.")
+    _drop_participation(uow, rdv, participation, Actor.agent(actor_agent_id), now)
+    uow.commit()
+
+
+def _drop_participation(uow: UnitOfWork, rdv: Rdv, participation: Participation, actor: Actor,
+                        now: datetime) -> None:
+    """Takes a participant out of a collective session: one who had not cancelled hears "RDV annulé" (if
+    their notifications are on); the session's agents are not told. The event is published before the
+    participation is deleted, so that its handlers still read it. Does not commit."""
+    rdv_id, usager_id = require_id(rdv), participation.usager_id
     old_status = participation.status
     active = old_status not in CANCELLED_STATUSES
     if active:
@@ -1236,15 +1362,26 @@ def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
     rdv.updated_at = now
     uow.session.add(rdv)
     _record(uow, rdv, RdvChanged(
-        rdv_id=rdv_id, organisation_id=organisation_id, change=Change.UPDATED, action="participant_removed",
-        actor=Actor.agent(actor_agent_id), occurred_at=now, version=rdv.ics_sequence,
+        rdv_id=rdv_id, organisation_id=rdv.organisation_id, change=Change.UPDATED, action="participant_removed",
+        actor=actor, occurred_at=now, version=rdv.ics_sequence,
         event=NotificationEvent.RDV_CANCELLED if active else None, status=RdvStatus(rdv.status),
         starts_at=rdv.starts_at, old_starts_at=rdv.starts_at, time_or_lieu_changed=False, old_agent_ids=(),
         new_agent_ids=(), usager_ids=(usager_id,) if active else (),
         changes={f"participation:{usager_id}": [old_status, None]}), commit=False)
     uow.publish()
     uow.session.delete(participation)
-    uow.commit()
+    uow.session.flush()
+
+
+def _family_ids(uow: UnitOfWork, usager: Usager) -> set[int]:
+    """The usager's family, of which one member only may take part in a collective session (domain.md 1,
+    Participation): themself, their responsible (and the responsible's own), and the relatives of each."""
+    heads = {require_id(usager)} | ({usager.responsible_id} if usager.responsible_id is not None else set())
+    above = uow.session.exec(select(Usager.responsible_id).where(col(Usager.id).in_(heads),
+                                                                 col(Usager.responsible_id).is_not(None))).all()
+    heads |= {i for i in above if i is not None}
+    relatives = uow.session.exec(select(not_null(Usager.id)).where(col(Usager.responsible_id).in_(heads))).all()
+    return heads | set(relatives)
 
 
 @boundary
@@ -1260,7 +1397,9 @@ def book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: in
     as it is (`created` False, nothing sent twice); one who had cancelled is registered again. The
     participant hears "RDV confirmé", with the Infos et annulation link; the session's agents are told as
     for any online booking. With the usager's address (`sector`), a sectorised motif's session only where
-    its sectors cover it (a motif sectorised by agent: a session one of its sectors' agents leads)."""
+    its sectors cover it (a motif sectorised by agent: a session one of its sectors' agents leads). One
+    member of a family only takes part: a seat taken for a relative (or for oneself) replaces the seat
+    another member of the family held, who hears "RDV annulé"."""
     return _counted(uow, lambda: _book_seat(uow, usager_id, rdv_id=rdv_id, for_usager_id=for_usager_id,
                                             accepted_conditions=accepted_conditions, now=now, sector=sector))
 
@@ -1286,8 +1425,12 @@ def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: i
         raise DomainError(TOO_MANY_BOOKINGS)
     if (motif.restriction_for_rdv or "").strip() and not accepted_conditions:
         raise DomainError("Veuillez lire et accepter les conditions de ce rendez-vous.", "accepted_conditions")
+    # A relative's seat is the participant's to take (one member of a family only, `_take_seat`).
+    family_seats = len(uow.session.exec(select(Participation.id).where(
+        Participation.rdv_id == rdv_id, col(Participation.status).not_in(_CANCELLED),
+        col(Participation.usager_id).in_(_family_ids(uow, participant) - {require_id(participant)}))).all())
     refusal = collectifs.seat_refusal(
-        status=rdv.status, starts_at=rdv.starts_at, users_count=rdv.users_count,
+        status=rdv.status, starts_at=rdv.starts_at, users_count=rdv.users_count - family_seats,
         max_participants_count=rdv.max_participants_count, now=now,
         window=collectifs.BookingWindow(motif.min_public_booking_delay, motif.max_public_booking_delay))
     if refusal is not None:
@@ -1323,12 +1466,22 @@ def _take_seat(uow: UnitOfWork, rdv: Rdv, motif: Motif, participant: Usager, pro
                flags: tuple[bool, bool], actor: Actor, now: datetime, *, author: dict[str, Any],
                tell_agents: bool, already: str | None) -> RdvChange:
     """The participation written (or a cancelled one taken back) once the session is locked and checked,
-    the seat counted, then the audit row and the event "created" for this participant."""
+    the seat counted, then the audit row and the event "created" for this participant.
+
+    One member of a family only takes part (domain.md 1, Participation): the participations of the
+    participant's relatives or responsible are removed first, each told as an agent's removal is, and
+    the seat they held is the participant's to take."""
     rdv_id, participant_id = require_id(rdv), require_id(participant)
     existing = uow.session.exec(select(Participation).where(
         Participation.rdv_id == rdv_id, Participation.usager_id == participant_id)).first()
     if existing is not None and existing.status not in CANCELLED_STATUSES:
         raise DomainError(already or "Vous êtes déjà inscrit à cet atelier.", "usager_id")
+    known = _outbox_ids(uow, rdv_id)
+    family = _family_ids(uow, participant) - {participant_id}
+    for relative in uow.session.exec(select(Participation).where(
+            Participation.rdv_id == rdv_id, col(Participation.usager_id).in_(family))
+            .order_by(col(Participation.id))).all():
+        _drop_participation(uow, rdv, relative, actor, now)
     left = collectifs.seats_left(rdv.users_count, rdv.max_participants_count)
     if left is not None and left <= 0:
         raise SlotTaken(collectifs.FULL)
@@ -1350,4 +1503,4 @@ def _take_seat(uow: UnitOfWork, rdv: Rdv, motif: Motif, participant: Usager, pro
         actor=actor, occurred_at=now, version=rdv.ics_sequence, event=NotificationEvent.RDV_CREATED,
         status=RdvStatus(rdv.status), starts_at=rdv.starts_at, old_starts_at=rdv.starts_at,
         time_or_lieu_changed=False, old_agent_ids=agents, new_agent_ids=agents, usager_ids=(participant_id,),
-        changes={f"participation:{participant_id}": [None, RdvStatus.UNKNOWN.value]}))
+        changes={f"participation:{participant_id}": [None, RdvStatus.UNKNOWN.value]}), known=known)

@@ -136,6 +136,8 @@ class RdvDetails:
     where: tuple[str, ...] = ()  # where it takes place: lieu and address, phone numbers, home address, link
     prescribed_by: Prescriber | None = None
     fill: str = ""  # a collective session's "6/8" ("6" when unlimited)
+    name: str | None = None  # a collective session's name
+    max_participants_count: int | None = None  # a collective session's seats; None: unlimited
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,7 @@ def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: 
         cancelled_at=rdv.cancelled_at,
         status_choices=[(s.value, RDV_STATUS_LABELS[s]) for s in rdv_status.allowed_statuses(motif.collectif)],
         fill=collectifs.fill_label(rdv.users_count, rdv.max_participants_count) if motif.collectif else "",
+        name=rdv.name, max_participants_count=rdv.max_participants_count,
         context=rdv.context,
         created_by=names.get(rdv.created_by_agent_id, "") if rdv.created_by_agent_id
         else _AUTHOR_LABELS.get(rdv.created_by_type, ""),
@@ -419,12 +422,14 @@ def usager_names(uow: UnitOfWork, usager_ids: Collection[int]) -> dict[int, str]
 
 
 _ACTION_LABELS = {"created": "RDV créé", "updated": "RDV modifié", "status_changed": "Statut modifié",
-                  "participant_added": "Participant inscrit", "participant_removed": "Participant retiré"}
+                  "participant_added": "Participant inscrit", "participant_removed": "Participant retiré",
+                  "participant_changed": "Participant changé"}
 _AUTHOR_LABELS = {AuthorType.USAGER.value: "L'usager", AuthorType.PRESCRIPTEUR.value: "Un prescripteur",
                   AuthorType.SYSTEM.value: "Automatique", AuthorType.AGENT.value: "Un agent"}
 # In the order the history lists them; participants' statuses come last.
-_FIELD_LABELS = {"starts_at": "Début", "duration_in_min": "Durée", "lieu_id": "Lieu", "agent_ids": "Agents",
-                 "usager_ids": "Participants", "status": "Statut"}
+_FIELD_LABELS = {"name": "Nom de l'atelier", "starts_at": "Début", "duration_in_min": "Durée", "lieu_id": "Lieu",
+                 "agent_ids": "Agents", "max_participants_count": "Places", "usager_ids": "Participants",
+                 "status": "Statut"}
 _PARTICIPATION = "participation:"
 
 
@@ -456,6 +461,8 @@ def _history(uow: UnitOfWork, rdv_id: int, tz: str) -> list[HistoryEntry]:
     lieux = dict(uow.session.exec(select(Lieu.id, Lieu.name).where(col(Lieu.id).in_(lieu_ids))).all())
 
     def value(field: str, raw: Any) -> str:
+        if field == "max_participants_count" and raw is None:
+            return "illimitées"
         if raw is None:
             return "aucun"
         if field == "starts_at":

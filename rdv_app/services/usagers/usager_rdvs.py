@@ -20,14 +20,16 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
 from rdv_app.db.models import Motif, Participation, Rdv, Usager
-from rdv_app.db.rows import not_null
+from rdv_app.db.rows import not_null, require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.enums import VisibilityType
+from rdv_app.domain.names import usager_name
 from rdv_app.notify.ics import IcsFile
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound
 from rdv_app.services.online_booking.public_search import PublicWeek
+from rdv_app.services.rdv import lifecycle
 from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.services.usagers import usager_link
 from rdv_app.services.usagers.usager_link import MoveChoice, ParticipationRef, RdvSummary
@@ -41,6 +43,15 @@ NOT_FOUND = "Ce rendez-vous est introuvable depuis votre compte."
 class UsagerRdv:
     participation_id: int
     summary: RdvSummary  # `participants` names the relative the RDV is for; empty for the usager's own
+    participant_id: int = 0
+
+
+@dataclass(frozen=True)
+class Person:
+    """The usager or one of their relatives, whom an RDV may be for."""
+
+    usager_id: int
+    name: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,27 @@ def list_rdvs(uow: UnitOfWork, usager_id: int, *, now: datetime | None = None) -
                             .order_by(col(Rdv.starts_at).desc(), col(Participation.id).desc()).limit(PAST_SHOWN))
     return UsagerRdvs(upcoming=tuple(_shown(uow, row, now) for row in upcoming.all()),
                       past=tuple(_shown(uow, row, now) for row in past.all()))
+
+
+@boundary
+def people(uow: UnitOfWork, usager_id: int) -> list[Person]:
+    """The usager, then their relatives by first name: whom their RDVs may be for."""
+    holder = _holder(uow, usager_id)
+    relatives = uow.session.exec(select(Usager).where(Usager.responsible_id == usager_id,
+                                                      col(Usager.deleted_at).is_(None))
+                                 .order_by(col(Usager.first_name), col(Usager.id))).all()
+    return [Person(usager_id, usager_name(holder.first_name, holder.last_name))] + [
+        Person(require_id(r), usager_name(r.first_name, r.last_name)) for r in relatives]
+
+
+@boundary
+def change_participant(uow: UnitOfWork, usager_id: int, participation_id: int, new_participant_id: int, *,
+                       now: datetime | None = None) -> RdvChange | None:
+    """Scenario 12 of RDV-SP: an RDV to come of the usager or of a relative becomes the RDV of another
+    of them (`lifecycle.change_participant_by_usager`); commits. NotFound for anyone else's RDV."""
+    _, rdv_id, participant_id = _row(uow, usager_id, participation_id)
+    return lifecycle.change_participant_by_usager(uow, rdv_id, participant_id, new_participant_id=new_participant_id,
+                                                  actor_usager_id=usager_id, now=now)
 
 
 @boundary
@@ -136,4 +168,5 @@ def _ref(row: tuple[int, int, int]) -> ParticipationRef:
 
 def _shown(uow: UnitOfWork, row: tuple[int, int, int], now: datetime) -> UsagerRdv:
     ref = _ref(row)
-    return UsagerRdv(participation_id=ref.participation_id, summary=usager_link.summary(uow, ref, now=now))
+    return UsagerRdv(participation_id=ref.participation_id, summary=usager_link.summary(uow, ref, now=now),
+                     participant_id=ref.usager_id)
