@@ -5,6 +5,7 @@
 | `book_rdv`                              | an usager          | public booking                             |
 | `prescribe_rdv`                         | an agent, for an usager of the territory | "Élargir la recherche" |
 | `book_by_prescripteur`                  | an external prescripteur, for a bénéficiaire | "Je suis un prescripteur" |
+| `book_seat`, `prescribe_seat`, `book_seat_by_prescripteur` | the same three, a seat of a collective session | |
 | `plan_rdv`                              | an agent           | "Planifier un RDV"                         |
 | `update_rdv` (move: time, lieu, agents) | an agent           | the RDV page                               |
 | `change_status`, `change_participation_status`, `cancel_rdv` | an agent | the RDV page             |
@@ -1270,18 +1271,122 @@ def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: i
         raise DomainError(TOO_MANY_BOOKINGS)
     if (motif.restriction_for_rdv or "").strip() and not accepted_conditions:
         raise DomainError("Veuillez lire et accepter les conditions de ce rendez-vous.", "accepted_conditions")
-    refusal = collectifs.seat_refusal(
-        status=rdv.status, starts_at=rdv.starts_at, users_count=rdv.users_count,
-        max_participants_count=rdv.max_participants_count, now=now,
-        window=collectifs.BookingWindow(motif.min_public_booking_delay, motif.max_public_booking_delay))
-    if refusal is not None:
-        raise SlotTaken(refusal)
+    _refuse_seat(rdv, motif, now)
     notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
     change = _take_seat(uow, rdv, motif, participant, [holder, participant], (notify, notify),
                         Actor.usager(usager_id), now, author=dict(created_by_type=AuthorType.USAGER.value),
                         tell_agents=True, already=None)
     rate_limit.record(BOOKINGS_PER_USAGER, limit_key)
     return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=True, outbox_ids=change.outbox_ids)
+
+
+@boundary
+def prescribe_seat(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, rdv_id: int,
+                   now: datetime | None = None) -> Booked:
+    """An agent of `organisation_id` takes, for an usager of the territory, a seat of a session of a
+    collective motif open to prescripteurs ("Élargir la recherche", admin-domain.md 10.2 step 4): the
+    usagers' seat path (the session's row locked, the seats counted under the lock, the booking delays),
+    the participation authored by the prescribing agent. Idempotent by person: the same agent sending the
+    same usager twice gets the seat back (`created` False); an usager already registered by someone else is
+    refused. The usager hears "RDV confirmé", the session's agents are told, the agent gets their email."""
+    return _counted(uow, lambda: _prescribe_seat(uow, actor_agent_id, organisation_id, usager_id=usager_id,
+                                                 rdv_id=rdv_id, now=now))
+
+
+def _prescribe_seat(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, rdv_id: int,
+                    now: datetime | None) -> Booked:
+    now = now or clock.now()
+    begin_write(uow.session)
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    rdv = _locked_session(uow, rdv_id)
+    motif = prescribable_motif(uow, scope, rdv.motif_id)
+    if not motif.collectif:
+        raise NotFound("Cet atelier est introuvable.")
+    participant = prescription_usager(uow, scope, usager_id)
+    existing = _participation(uow, rdv_id, usager_id)
+    if existing is not None and existing.status not in CANCELLED_STATUSES:
+        if existing.created_by_agent_prescripteur and existing.created_by_agent_id == actor_agent_id:
+            return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=False)
+        raise DomainError("Cet usager est déjà inscrit à cet atelier.", "usager_id")
+    _check_informations(motif, participant, participant)
+    _refuse_seat(rdv, motif, now)
+    notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
+    change = _take_seat(uow, rdv, motif, participant, [participant], (notify, notify), Actor.agent(actor_agent_id),
+                        now, author=dict(created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id,
+                                         created_by_agent_prescripteur=True),
+                        tell_agents=True, already="Cet usager est déjà inscrit à cet atelier.")
+    return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=True, outbox_ids=change.outbox_ids)
+
+
+@boundary
+def book_seat_by_prescripteur(uow: UnitOfWork, *, rdv_id: int, prescripteur: PrescripteurEntry,
+                              beneficiaire: BeneficiaireEntry, ip: str, now: datetime | None = None) -> Booked:
+    """An external prescripteur ("Je suis un prescripteur", domain.md 6.4 step 4) takes, for a bénéficiaire,
+    a seat of a session of a collective motif open to prescripteurs: the usagers' seat path (the session's
+    row locked, the seats counted under the lock, the booking delays), then in the same transaction the
+    Prescripteur row, the bénéficiaire found or created as for an individual RDV, their profile in the
+    organisation and the participation authored by the prescripteur. Idempotent by person: a bénéficiaire
+    already registered in the session (same names, and the same mobile or email when given) gets the seat
+    back (`created` False). Bookings are counted by the client's address `ip`."""
+    return _counted(uow, lambda: _book_seat_by_prescripteur(uow, rdv_id=rdv_id, prescripteur=prescripteur,
+                                                            beneficiaire=beneficiaire, ip=ip, now=now))
+
+
+def _book_seat_by_prescripteur(uow: UnitOfWork, *, rdv_id: int, prescripteur: PrescripteurEntry,
+                               beneficiaire: BeneficiaireEntry, ip: str, now: datetime | None) -> Booked:
+    now = now or clock.now()
+    limit_key = f"booking:prescripteur:{ip}"
+    who = public_prescripteur.check_prescripteur(prescripteur)
+    begin_write(uow.session)
+    rdv = _locked_session(uow, rdv_id)
+    motif = public_prescripteur.open_motif(uow, rdv.motif_id, collectif=True)
+    person = public_prescripteur.check_beneficiaire(uow, rdv.motif_id, beneficiaire)
+    if _registered(uow, rdv_id, person):
+        return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=False)
+    if rate_limit.is_blocked(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, limit_key):
+        raise DomainError(TOO_MANY_PRESCRIPTIONS)
+    _refuse_seat(rdv, motif, now)
+    row = Prescripteur(first_name=who.first_name, last_name=who.last_name, email=who.email,
+                       phone_number=who.phone_number, created_at=now)
+    uow.session.add(row)
+    participant = _beneficiaire(uow, motif.organisation_id, person, now)
+    _check_informations(motif, participant, participant)
+    uow.session.flush()
+    notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
+    change = _take_seat(uow, rdv, motif, participant, [participant], (notify, notify), Actor(AuthorType.PRESCRIPTEUR),
+                        now, author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value, prescripteur_id=require_id(row)),
+                        tell_agents=True, already="Le bénéficiaire est déjà inscrit à cet atelier.")
+    rate_limit.record(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, limit_key)
+    return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=True, outbox_ids=change.outbox_ids)
+
+
+def _registered(uow: UnitOfWork, rdv_id: int, person: CleanBeneficiaire) -> bool:
+    """Whether the bénéficiaire already holds a seat of the session: same names, and the same mobile or
+    email when the form gave one (a confirmation sent twice, or a second prescripteur for the same person)."""
+    query = (select(Usager.id).join(Participation, col(Participation.usager_id) == Usager.id)
+             .where(Participation.rdv_id == rdv_id, col(Participation.status).not_in(_CANCELLED),
+                    sa.func.lower(Usager.first_name) == person.first_name.lower(),
+                    sa.func.lower(Usager.last_name) == person.last_name.lower()))
+    if person.phone_e164 is not None:
+        query = query.where(Usager.phone_number_formatted == person.phone_e164)
+    if person.email is not None:
+        query = query.where(Usager.email == person.email)
+    return uow.session.exec(query.limit(1)).first() is not None
+
+
+def _participation(uow: UnitOfWork, rdv_id: int, usager_id: int) -> Participation | None:
+    return uow.session.exec(select(Participation).where(Participation.rdv_id == rdv_id,
+                                                        Participation.usager_id == usager_id)).first()
+
+
+def _refuse_seat(rdv: Rdv, motif: Motif, now: datetime) -> None:
+    """SlotTaken, with the French reason, when a seat of the session cannot be taken online now."""
+    refusal = collectifs.seat_refusal(
+        status=rdv.status, starts_at=rdv.starts_at, users_count=rdv.users_count,
+        max_participants_count=rdv.max_participants_count, now=now,
+        window=collectifs.BookingWindow(motif.min_public_booking_delay, motif.max_public_booking_delay))
+    if refusal is not None:
+        raise SlotTaken(refusal)
 
 
 def _locked_session(uow: UnitOfWork, rdv_id: int) -> Rdv:
@@ -1307,7 +1412,11 @@ def _take_seat(uow: UnitOfWork, rdv: Rdv, motif: Motif, participant: Usager, pro
     if left is not None and left <= 0:
         raise SlotTaken(collectifs.FULL)
     if existing is None:
-        existing = Participation(rdv_id=rdv_id, usager_id=participant_id, **author)
+        existing = Participation(rdv_id=rdv_id, usager_id=participant_id)
+    # Who registered them this time (a participant who had cancelled may come back through someone else).
+    existing.created_by_agent_id, existing.created_by_agent_prescripteur, existing.prescripteur_id = None, False, None
+    for name, value in author.items():
+        setattr(existing, name, value)
     existing.status = RdvStatus.UNKNOWN.value
     existing.send_lifecycle_notifications, existing.send_reminder_notification = flags
     uow.session.add(existing)
