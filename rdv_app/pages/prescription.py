@@ -10,7 +10,15 @@ from rdv_app.components.fields import select_field
 from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.pages.template import agent_page
-from rdv_app.state.prescription import DayOption, Line, PlaceCard, PrescriptionState, TimeOption, UsagerOption
+from rdv_app.state.prescription import (
+    DayOption,
+    Line,
+    PlaceCard,
+    PrescriptionState,
+    SessionOption,
+    TimeOption,
+    UsagerOption,
+)
 
 S = PrescriptionState
 _LIST = {"list_style": "none", "padding": 0, "margin": 0, "display": "grid", "gap": "0.75rem", "width": "100%"}
@@ -68,6 +76,27 @@ def _week() -> rx.Component:
     )
 
 
+def _session(option: SessionOption) -> rx.Component:
+    return rx.el.li(rx.card(rx.hstack(
+        rx.vstack(rx.text(option.when, weight="bold"), rx.text(option.name),
+                  rx.text(option.seats, size="2", color=styles.TEXT_MUTED), spacing="1"),
+        rx.button("Choisir cet atelier", variant="soft", disabled=S.busy, on_click=S.choose_session(option.rdv_id),
+                  aria_label="Choisir l'atelier du " + option.when),
+        justify="between", align="center", width="100%", wrap="wrap", spacing="3",
+    )))
+
+
+def _sessions() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Inscrivez l'usager à un atelier", as_="h2", size="5"),
+        rx.text(S.place),
+        rx.cond(S.sessions.length() > 0, rx.el.ul(rx.foreach(S.sessions, _session), style=_LIST),
+                rx.callout("Aucun atelier ouvert à la prescription pour l'instant à ce lieu.", icon="calendar-x",
+                           color_scheme="gray")),
+        width="100%", spacing="4",
+    )
+
+
 def slot_step() -> rx.Component:
     return rx.vstack(
         rx.grid(
@@ -83,7 +112,7 @@ def slot_step() -> rx.Component:
             rx.el.ul(rx.foreach(S.places, _place_card), style=_LIST),
             width="100%",
         )),
-        rx.cond(S.days.length() > 0, _week()),
+        rx.cond(S.collectif & (S.motif_id != ""), _sessions(), rx.cond(S.days.length() > 0, _week())),
         width="100%", spacing="4",
     )
 

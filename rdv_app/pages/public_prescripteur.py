@@ -215,6 +215,8 @@ def prescripteur_page() -> rx.Component:
                 ("organisation", _choices("Choisissez une organisation",
                                           "Aucune organisation ne propose ce motif pour le moment.")),
                 ("creneau", _week()),
+                ("session", _choices("Inscrivez le bénéficiaire à un atelier",
+                                     "Aucun atelier n'est ouvert aux prescripteurs ici pour le moment.")),
                 ("prescripteur", _prescripteur()),
                 ("beneficiaire", _beneficiaire()),
                 ("recap", _recap()),

@@ -3,7 +3,8 @@ account, for a bénéficiaire. Every rule lives in services.online_booking.publi
 services.rdv.lifecycle.book_by_prescripteur; this state only shows the steps.
 
 The search lives in the address, as the usagers' (`/prescripteur?departement=62` or `?org=<id>`, then the
-motif, the lieu or organisation, the week and the slot), so reload and back keep it. Then, in the tab
+motif, the lieu or organisation, the week and the slot; for a collective motif, its open sessions, and
+`creneau` then holds the session's id), so reload and back keep it. Then, in the tab
 only (personal details never go into an address): "prescripteur" (vos coordonnées), "beneficiaire",
 "recap" ("Confirmer le RDV") and "confirmation". The entries stay in the tab: after a lost race the
 prescripteur picks another time and finds them filled in.
@@ -77,6 +78,7 @@ class PrescripteurSearch:
     motif_id: int | None = None
     lieu_id: int | None = None
     starts_at: datetime | None = None
+    session_id: int | None = None  # a collective motif: the session whose seat is booked
 
     def url(self, **changes: str | int | None) -> str:
         return prescripteur_address({k: v for k, v in self.params.items() if k != "indisponible"}, **changes)
@@ -154,6 +156,9 @@ class PrescripteurSearch:
 
     def _slot(self, uow: UnitOfWork) -> None:
         assert self.motif_id is not None
+        if public_prescripteur.is_collectif(uow, self.motif_id):
+            self._session(uow)
+            return
         starts_at = _instant(self.params.get("creneau"))
         if starts_at is not None:
             shown = public_prescripteur.recap(uow, self.motif_id, self.lieu_id, starts_at)
@@ -182,9 +187,28 @@ class PrescripteurSearch:
         self.next_week_href = self.url(semaine=(week.first_day + timedelta(days=7)).isoformat()) \
             if week.has_next else ""
 
+    def _session(self, uow: UnitOfWork) -> None:
+        """A collective motif: the prescripteur chooses a session ("atelier") with a seat left."""
+        assert self.motif_id is not None
+        offered = public_prescripteur.open_sessions(uow, self.motif_id, self.lieu_id)
+        rdv_id = _int(self.params.get("creneau"))
+        chosen = next((s for s in offered if s.rdv_id == rdv_id), None)
+        if chosen is not None:
+            self.session_id, self.starts_at = chosen.rdv_id, chosen.starts_at
+            self.summary += [Recap("Atelier", chosen.name), Recap("Date", chosen.label)]
+            self.step = "prescripteur"
+            self.change_href = self.url(creneau="")
+            return
+        if self.params.get("creneau") or self.params.get("indisponible"):
+            self.notice = public_prescripteur.SESSION_GONE
+        self.step = "session"
+        self.change_href = self.url(m="", lieu="")
+        self.choices = [Choice(s.name, self.url(creneau=s.rdv_id), s.label, s.seats) for s in offered]
+
 
 # What the state keeps of a `PrescripteurSearch` for the handlers, and not for the browser.
-_KEPT = {"params": "_params", "motif_id": "_motif_id", "lieu_id": "_lieu_id", "starts_at": "_starts_at"}
+_KEPT = {"params": "_params", "motif_id": "_motif_id", "lieu_id": "_lieu_id", "starts_at": "_starts_at",
+         "session_id": "_session_id"}
 PRESCRIPTEUR_FIELDS = ("first_name", "last_name", "email", "phone_number")
 BENEFICIAIRE_FIELDS = ("first_name", "last_name", "phone_number", "email", "address")
 
@@ -226,6 +250,7 @@ class PublicPrescripteurState(rx.State):
     _motif_id: int | None = None
     _lieu_id: int | None = None
     _starts_at: datetime | None = None
+    _session_id: int | None = None
     _booking_key: str = ""
     _prescripteur_line: str = ""  # the récapitulatif's "Prescripteur", as the booking will save it
 
@@ -281,12 +306,14 @@ class PublicPrescripteurState(rx.State):
         self.form_error, self.field_errors, self.warning = "", {}, ""
         self.beneficiaire = {name: str(form.get(name) or "") for name in BENEFICIAIRE_FIELDS}
         entry = BeneficiaireEntry(**self.beneficiaire)
-        lieu_id = self._lieu_id
+        lieu_id, session_id = self._lieu_id, self._session_id
 
         def check(uow: UnitOfWork) -> tuple[public_prescripteur.CleanBeneficiaire,
                                             public_prescripteur.PrescripteurRecap]:
-            return (public_prescripteur.check_beneficiaire(uow, motif_id, entry),
-                    public_prescripteur.recap(uow, motif_id, lieu_id, starts_at))
+            person = public_prescripteur.check_beneficiaire(uow, motif_id, entry)
+            if session_id is not None:
+                return person, public_prescripteur.session_recap(uow, motif_id, session_id)
+            return person, public_prescripteur.recap(uow, motif_id, lieu_id, starts_at)
 
         try:
             person, shown = await within(UnitOfWork(read_only=True), check)
@@ -319,6 +346,7 @@ class PublicPrescripteurState(rx.State):
         self.submitting, self.form_error = True, ""
         yield
         motif_id, starts_at, lieu_id, key = self._motif_id, self._starts_at, self._lieu_id, self._booking_key
+        session_id = self._session_id
         if motif_id is None or starts_at is None or not key:
             self.submitting = False
             return
@@ -326,10 +354,17 @@ class PublicPrescripteurState(rx.State):
         beneficiaire = BeneficiaireEntry(**self.beneficiaire)
         ip = self.router.session.client_ip or "inconnue"
         uow = UnitOfWork()
-        try:
-            await within(uow, lambda uow: lifecycle.book_by_prescripteur(
+
+        def book(uow: UnitOfWork) -> lifecycle.Booked:
+            if session_id is not None:
+                return lifecycle.book_seat_by_prescripteur(uow, rdv_id=session_id, prescripteur=prescripteur,
+                                                           beneficiaire=beneficiaire, ip=ip)
+            return lifecycle.book_by_prescripteur(
                 uow, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id, booking_key=key,
-                prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip))
+                prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip)
+
+        try:
+            await within(uow, book)
         except lifecycle.SlotTaken:
             self.submitting = False
             yield rx.redirect(prescripteur_address(self._params, creneau="", indisponible="1"))
@@ -340,7 +375,7 @@ class PublicPrescripteurState(rx.State):
             return
         self.submitting = False
         self.step = "confirmation"
-        self._starts_at = None
+        self._starts_at = self._session_id = None
         yield deliver_after_commit(uow)
 
     def _error(self, exc: DomainError, prefix: str) -> None:

@@ -179,6 +179,12 @@ def week(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: i
 
 
 @boundary
+def is_collectif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int) -> bool:
+    """Whether the motif the agent may book by prescription is booked by sessions rather than slots."""
+    return prescribable_motif(uow, agent_scope(uow, actor_agent_id, organisation_id), motif_id).collectif
+
+
+@boundary
 def open_sessions(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int, lieu_id: int | None,
                   now: datetime | None = None) -> list[sessions.OpenSession]:
     """A collective motif's sessions at the lieu that still have a seat, inside its booking delays."""
