@@ -35,6 +35,8 @@ from rdv_app.metrics import SLOT_SEARCH, timed
 from rdv_app.services.availability.slot_inputs import motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound
+from rdv_app.services.integrations import ants as ants_service
+from rdv_app.services.integrations.ants import NumberNeed
 from rdv_app.services.online_booking import public_search, sessions
 from rdv_app.services.online_booking.public_search import (
     LieuCard,
@@ -286,6 +288,21 @@ def prescribed_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, r
                       organisation_name=organisation.name,
                       organisation_phone=(lieu.phone_number if lieu else None) or organisation.phone_number,
                       organisation_email=organisation.email)
+
+
+@boundary
+def ants_number_need(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int,
+                     usager_id: int) -> NumberNeed:
+    """Whether the récapitulatif asks the usager's pre-demande number (a motif of an ANTS category), with
+    the number stored on them when the agent's organisation sees them in full (never for a masked usager)."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    prescribable_motif(uow, scope, motif_id)
+    usager = prescription_usager(uow, scope, usager_id)
+    if not ants_service.motif_needs_number(uow, motif_id):
+        return NumberNeed(False)
+    visible = uow.session.exec(select(Usager.id).where(Usager.id == usager_id,
+                                                       usagers_service.listed_in(uow, organisation_id))).first()
+    return NumberNeed(True, (usager.ants_pre_demande_number or "") if visible is not None else "")
 
 
 @boundary

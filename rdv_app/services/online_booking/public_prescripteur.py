@@ -30,6 +30,7 @@ from rdv_app.domain.slots import Searcher
 from rdv_app.services.availability.slot_inputs import motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import public_search, sessions
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope, PublicWeek
 from rdv_app.services.usagers.usagers import territory_phone_region
@@ -60,6 +61,16 @@ class BeneficiaireEntry:
     phone_number: str = ""
     email: str = ""
     address: str = ""  # required for a motif at home
+    ants_pre_demande_number: str = ""  # required for a motif of an ANTS category
+
+
+@dataclass(frozen=True)
+class BeneficiaireNeeds:
+    """What the bénéficiaire form requires for the motif."""
+
+    phone: bool  # a motif by phone
+    address: bool  # a motif at home
+    ants_number: bool  # a motif of an ANTS category (integrations.md 1d)
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,7 @@ class CleanBeneficiaire:
     phone_e164: str | None
     email: str | None
     address: str | None
+    ants_pre_demande_number: str | None = None  # upper-cased; None for a motif of no ANTS category
 
 
 @dataclass(frozen=True)
@@ -210,10 +222,13 @@ def _recap(uow: UnitOfWork, motif: Motif, lieu: Lieu | None, starts_at: datetime
 
 
 @boundary
-def requirements(uow: UnitOfWork, motif_id: int) -> tuple[bool, bool]:
-    """(phone required, address required) of the bénéficiaire form: a motif by phone, or at home."""
+def requirements(uow: UnitOfWork, motif_id: int) -> BeneficiaireNeeds:
+    """What the bénéficiaire form requires: a phone for a motif by phone, an address for one at home, the
+    pre-demande number for one of an ANTS category."""
     motif = open_motif(uow, motif_id, collectif=None)
-    return motif.location_type == LocationType.PHONE.value, motif.location_type == LocationType.HOME.value
+    return BeneficiaireNeeds(phone=motif.location_type == LocationType.PHONE.value,
+                             address=motif.location_type == LocationType.HOME.value,
+                             ants_number=ants_service.motif_needs_number(uow, motif_id))
 
 
 @boundary
@@ -235,7 +250,8 @@ def check_prescripteur(prescripteur: PrescripteurEntry) -> CleanPrescripteur:
 @boundary
 def check_beneficiaire(uow: UnitOfWork, motif_id: int, beneficiaire: BeneficiaireEntry) -> CleanBeneficiaire:
     """The bénéficiaire's details cleaned (the phone read in the motif's territory first); DomainError
-    naming the field to fix. A phone motif needs the phone the agent will call."""
+    naming the field to fix. A phone motif needs the phone the agent will call; a motif of an ANTS category
+    the pre-demande number, in its format (ANTS's word on it is asked before, by `ants.check_number`)."""
     motif = open_motif(uow, motif_id, collectif=None)
     try:
         first = usager_record.clean_name(beneficiaire.first_name, "first_name", "prénom")
@@ -253,5 +269,6 @@ def check_beneficiaire(uow: UnitOfWork, motif_id: int, beneficiaire: Beneficiair
                           "phone_number")
     if address is None and motif.location_type == LocationType.HOME.value:
         raise DomainError("Indiquez l'adresse du bénéficiaire : l'agent se déplace à son domicile.", "address")
+    number = ants_service.required_number(uow, motif_id, beneficiaire.ants_pre_demande_number)
     return CleanBeneficiaire(first, last, phone.typed if phone else None, phone.e164 if phone else None, email,
-                             address)
+                             address, number)

@@ -112,6 +112,7 @@ from rdv_app.services import audit
 from rdv_app.services.availability.slot_inputs import load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import public_prescripteur
 from rdv_app.services.online_booking.booking import is_public_collectif, is_public_motif
 from rdv_app.services.online_booking.public_prescripteur import (
@@ -227,16 +228,19 @@ def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datet
 @boundary
 def prescribe_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, motif_id: int,
                   starts_at: datetime, lieu_id: int | None, booking_key: str,
-                  now: datetime | None = None, by_address: bool = False) -> Booked:
+                  now: datetime | None = None, by_address: bool = False, ants_pre_demande_number: str = "") -> Booked:
     """An agent of `organisation_id` books, for an usager of the territory, a slot of a motif open to
     prescripteurs in any organisation of the territory (admin-domain.md section 10): the same path as an
     usager's booking (lock, booking key, final check with the booking delays, the plage created first
     wins), with the prescribing agent as author. The RDV belongs to the motif's organisation, where the
     usager gains a profile; the agent gains no right on it. `by_address`: the slot was searched for the
-    usager's address (rdv_app.services.online_booking.prescription), which the final check keeps to."""
+    usager's address (rdv_app.services.online_booking.prescription), which the final check keeps to. A motif
+    of an ANTS category needs the usager's pre-demande number (`ants_pre_demande_number`, its status asked
+    to ANTS before by `ants.check_number`), stored on them."""
     return _counted(uow, lambda: _prescribe(uow, actor_agent_id, organisation_id, usager_id=usager_id,
                                             motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
-                                            booking_key=booking_key, now=now, by_address=by_address))
+                                            booking_key=booking_key, now=now, by_address=by_address,
+                                            ants_number=ants_pre_demande_number))
 
 
 @boundary
@@ -327,7 +331,7 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
 
 def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, motif_id: int,
                starts_at: datetime, lieu_id: int | None, booking_key: str, now: datetime | None,
-               by_address: bool = False) -> Booked:
+               by_address: bool = False, ants_number: str = "") -> Booked:
     now = now or clock.now()
     # The key is the agent's: the same confirmation screen sent twice finds its RDV, whoever it was for.
     key_hash = _key_hash(f"agent:{actor_agent_id}", booking_key)
@@ -342,6 +346,7 @@ def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, us
     if existing is not None:
         return existing
     _check_informations(motif, participant, participant)
+    ants_service.keep_number(uow, participant, ants_service.required_number(uow, motif_id, ants_number), now)
     author = dict(created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id)
     sector = sectors.usager_address(uow, territory_of(uow, organisation_id), participant) if by_address else None
     return _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.PRESCRIPTEUR,
@@ -389,7 +394,8 @@ def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime
 def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiaire, now: datetime) -> Usager:
     """The usager the RDV is for: one followed by the motif's organisation with the same names and mobile,
     or anyone with the same names and email; else a new usager (created through a prescripteur, without
-    any confirmation email). An email already used by someone else is refused: it names another person."""
+    any confirmation email). An email already used by someone else is refused: it names another person.
+    The pre-demande number of an ANTS motif is stored on them."""
     same_names = sa.and_(sa.func.lower(Usager.first_name) == person.first_name.lower(),
                          sa.func.lower(Usager.last_name) == person.last_name.lower(),
                          col(Usager.deleted_at).is_(None))
@@ -398,6 +404,7 @@ def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiai
         if owner is not None:
             if owner.deleted_at is None and owner.first_name.lower() == person.first_name.lower() \
                     and owner.last_name.lower() == person.last_name.lower():
+                ants_service.keep_number(uow, owner, person.ants_pre_demande_number, now)
                 return owner
             raise DomainError("Cette adresse email est celle d'une autre personne : vérifiez-la ou laissez ce "
                               "champ vide.", "email")
@@ -407,10 +414,12 @@ def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiai
             same_names, Usager.phone_number_formatted == person.phone_e164, col(Usager.id).in_(followed))
             .order_by(col(Usager.id))).first()
         if found is not None:
+            ants_service.keep_number(uow, found, person.ants_pre_demande_number, now)
             return found
     usager = Usager(first_name=person.first_name, last_name=person.last_name, email=person.email,
                     phone_number=person.phone_number, phone_number_formatted=person.phone_e164,
-                    address=person.address, created_through=CreatedThrough.PRESCRIPTEUR.value)
+                    address=person.address, ants_pre_demande_number=person.ants_pre_demande_number,
+                    created_through=CreatedThrough.PRESCRIPTEUR.value)
     uow.session.add(usager)
     uow.session.flush()
     uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=require_id(usager), change=Change.CREATED,
@@ -1282,19 +1291,20 @@ def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: i
 
 @boundary
 def prescribe_seat(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, rdv_id: int,
-                   now: datetime | None = None) -> Booked:
+                   now: datetime | None = None, ants_pre_demande_number: str = "") -> Booked:
     """An agent of `organisation_id` takes, for an usager of the territory, a seat of a session of a
     collective motif open to prescripteurs ("Élargir la recherche", admin-domain.md 10.2 step 4): the
     usagers' seat path (the session's row locked, the seats counted under the lock, the booking delays),
     the participation authored by the prescribing agent. Idempotent by person: the same agent sending the
     same usager twice gets the seat back (`created` False); an usager already registered by someone else is
-    refused. The usager hears "RDV confirmé", the session's agents are told, the agent gets their email."""
+    refused. The usager hears "RDV confirmé", the session's agents are told, the agent gets their email.
+    A motif of an ANTS category needs the usager's pre-demande number, as for `prescribe_rdv`."""
     return _counted(uow, lambda: _prescribe_seat(uow, actor_agent_id, organisation_id, usager_id=usager_id,
-                                                 rdv_id=rdv_id, now=now))
+                                                 rdv_id=rdv_id, now=now, ants_number=ants_pre_demande_number))
 
 
 def _prescribe_seat(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, rdv_id: int,
-                    now: datetime | None) -> Booked:
+                    now: datetime | None, ants_number: str) -> Booked:
     now = now or clock.now()
     begin_write(uow.session)
     scope = agent_scope(uow, actor_agent_id, organisation_id)
@@ -1309,7 +1319,9 @@ def _prescribe_seat(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
             return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=False)
         raise DomainError("Cet usager est déjà inscrit à cet atelier.", "usager_id")
     _check_informations(motif, participant, participant)
+    number = ants_service.required_number(uow, rdv.motif_id, ants_number)
     _refuse_seat(rdv, motif, now)
+    ants_service.keep_number(uow, participant, number, now)
     notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
     change = _take_seat(uow, rdv, motif, participant, [participant], (notify, notify), Actor.agent(actor_agent_id),
                         now, author=dict(created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id,
