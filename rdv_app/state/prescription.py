@@ -16,11 +16,13 @@ from datetime import date, datetime, timedelta
 
 import reflex as rx
 
-from rdv_app.blocking import within
+from rdv_app.blocking import in_thread, within
 from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.errors import DomainError
+from rdv_app.services.integrations import ants as ants_service
+from rdv_app.services.integrations.ants import NumberNeed
 from rdv_app.services.online_booking import prescription
 from rdv_app.services.online_booking.public_search import Availability
 from rdv_app.services.rdv.lifecycle import Booked, SlotTaken, prescribe_rdv, prescribe_seat
@@ -118,6 +120,13 @@ class PrescriptionState(OrganisationPageState, AgentState):
     field_errors: dict[str, str] = {}
 
     recap_lines: rx.Field[list[Line]] = rx.field(default_factory=list)
+    # A motif of an ANTS category: the usager's pre-demande number, checked with ANTS on "Confirmer le RDV".
+    ants_required: rx.Field[bool] = rx.field(False)
+    ants_number: rx.Field[str] = rx.field("")
+    ants_error: rx.Field[str] = rx.field("")
+    ants_warning: rx.Field[str] = rx.field("")
+    ants_warning_link: rx.Field[str] = rx.field("")
+    ants_warning_confirmed: rx.Field[bool] = rx.field(False)
     confirmed_lines: rx.Field[list[Line]] = rx.field(default_factory=list)
     confirmed_instruction: rx.Field[str] = rx.field("")
     confirmed_contact: rx.Field[str] = rx.field("")
@@ -394,16 +403,17 @@ class PrescriptionState(OrganisationPageState, AgentState):
     async def _show_recap(self) -> None:
         who = self._who()
 
-        def shown(uow: UnitOfWork) -> prescription.Recap:
+        def shown(uow: UnitOfWork) -> tuple[prescription.Recap, NumberNeed]:
+            need = prescription.ants_number_need(uow, *who, int(self.motif_id), int(self.usager_id))
             if self.session_id:
                 return prescription.session_recap(uow, *who, rdv_id=int(self.session_id),
-                                                  usager_id=int(self.usager_id))
+                                                  usager_id=int(self.usager_id)), need
             return prescription.recap(
                 uow, *who, motif_id=int(self.motif_id), lieu_id=int(self.lieu_id) if self.lieu_id else None,
-                starts_at=datetime.fromisoformat(self.starts_at), usager_id=int(self.usager_id))
+                starts_at=datetime.fromisoformat(self.starts_at), usager_id=int(self.usager_id)), need
 
         try:
-            recap = await within(UnitOfWork(read_only=True), shown)
+            recap, need = await within(UnitOfWork(read_only=True), shown)
         except (DomainError, ValueError) as exc:
             self.error = exc.message if isinstance(exc, DomainError) else SLOT_GONE
             self.step = "creneau"
@@ -414,8 +424,35 @@ class PrescriptionState(OrganisationPageState, AgentState):
         self.recap_lines = [Line("Motif", recap.motif_name), Line("Organisation", recap.organisation_name),
                             Line("Lieu", recap.place), Line("Date du rendez-vous", recap.when),
                             Line("Usager", _detail(recap.usager_name, recap.usager_phone))]
+        self.ants_required, self.ants_number = need.required, need.number
+        self.ants_error = self.ants_warning = self.ants_warning_link = ""
+        self.ants_warning_confirmed = False
         self._booking_key = secrets.token_urlsafe(16)
         self.step = "recap"
+
+    @event
+    def set_ants_number(self, value: str):
+        self.ants_number, self.ants_error = value, ""
+        self.ants_warning = self.ants_warning_link = ""
+        self.ants_warning_confirmed = False
+
+    @event
+    def set_ants_warning_confirmed(self, value: bool):
+        self.ants_warning_confirmed = bool(value)
+
+    async def _ants_number_usable(self) -> bool:
+        """ANTS's word on the number, as in the usagers' booking: a number ANTS refuses stops the booking;
+        one already used for another RDV goes on once the agent confirms."""
+        typed = self.ants_number
+        verdict = await in_thread(lambda: ants_service.check_number(typed))
+        self.ants_number, self.ants_error = verdict.number, verdict.error or ""
+        if verdict.error:
+            return False
+        if verdict.warning and not (self.ants_warning_confirmed and self.ants_warning == verdict.warning):
+            self.ants_warning, self.ants_warning_link = verdict.warning, verdict.warning_link or ""
+            self.ants_warning_confirmed = False
+            return False
+        return True
 
     @event
     def change_usager(self):
@@ -434,16 +471,21 @@ class PrescriptionState(OrganisationPageState, AgentState):
             return
         self.busy, self.error = True, ""
         yield
+        if self.ants_required and not await self._ants_number_usable():
+            self.busy = False
+            return
+        number = self.ants_number if self.ants_required else ""
         who, uow = self._who(), UnitOfWork()
 
         def book(uow: UnitOfWork) -> Booked:
             if self.session_id:
-                return prescribe_seat(uow, *who, usager_id=int(self.usager_id), rdv_id=int(self.session_id))
+                return prescribe_seat(uow, *who, usager_id=int(self.usager_id), rdv_id=int(self.session_id),
+                                      ants_pre_demande_number=number)
             return prescribe_rdv(
                 uow, *who, usager_id=int(self.usager_id), motif_id=int(self.motif_id),
                 starts_at=datetime.fromisoformat(self.starts_at),
                 lieu_id=int(self.lieu_id) if self.lieu_id else None, booking_key=self._booking_key,
-                by_address=self._for_usager() is not None)
+                by_address=self._for_usager() is not None, ants_pre_demande_number=number)
 
         try:
             booked = await within(uow, book)
@@ -459,7 +501,11 @@ class PrescriptionState(OrganisationPageState, AgentState):
             self.error = SLOT_GONE
             return
         except DomainError as exc:
-            self.busy, self.error = False, exc.message
+            self.busy = False
+            if exc.field == "ants_pre_demande_number":
+                self.ants_error = exc.message
+            else:
+                self.error = exc.message
             return
         yield deliver_after_commit(uow)
         usager_id = int(self.usager_id)

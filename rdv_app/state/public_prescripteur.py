@@ -21,10 +21,11 @@ import reflex as rx
 
 from rdv_app import routes
 from rdv_app.auth.tokens import new_token
-from rdv_app.blocking import within
+from rdv_app.blocking import in_thread, within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.errors import DomainError
+from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import public_prescripteur, public_search
 from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
@@ -210,7 +211,7 @@ class PrescripteurSearch:
 _KEPT = {"params": "_params", "motif_id": "_motif_id", "lieu_id": "_lieu_id", "starts_at": "_starts_at",
          "session_id": "_session_id"}
 PRESCRIPTEUR_FIELDS = ("first_name", "last_name", "email", "phone_number")
-BENEFICIAIRE_FIELDS = ("first_name", "last_name", "phone_number", "email", "address")
+BENEFICIAIRE_FIELDS = ("first_name", "last_name", "phone_number", "email", "address", "ants_pre_demande_number")
 
 
 class PublicPrescripteurState(rx.State):
@@ -237,6 +238,9 @@ class PublicPrescripteurState(rx.State):
     beneficiaire: dict[str, str] = {}
     phone_required: rx.Field[bool] = rx.field(False)
     address_required: rx.Field[bool] = rx.field(False)
+    ants_required: rx.Field[bool] = rx.field(False)  # a motif of an ANTS category: the pre-demande number
+    ants_warning: rx.Field[str] = rx.field("")  # ANTS knows the number for another RDV: confirm to go on
+    ants_warning_link: rx.Field[str] = rx.field("")
     # Annotated as a plain dict: see PublicBookingState.field_errors.
     field_errors: dict[str, str] = {}
     form_error: rx.Field[str] = rx.field("")
@@ -269,9 +273,10 @@ class PublicPrescripteurState(rx.State):
             setattr(self, _KEPT.get(name, name), getattr(page, name))
         if page.motif_id is not None and page.starts_at is not None:
             motif_id = page.motif_id
-            details = await within(UnitOfWork(read_only=True),
-                                   lambda uow: public_prescripteur.requirements(uow, motif_id))
-            self.phone_required, self.address_required = details
+            needs = await within(UnitOfWork(read_only=True),
+                                 lambda uow: public_prescripteur.requirements(uow, motif_id))
+            self.phone_required, self.address_required, self.ants_required = needs.phone, needs.address, \
+                needs.ants_number
         self.loading = False
 
     @event
@@ -320,12 +325,17 @@ class PublicPrescripteurState(rx.State):
         except DomainError as exc:
             self._error(exc, "beneficiaire_")
             return
+        if person.ants_pre_demande_number is not None and not await self._ants_checked(
+                person.ants_pre_demande_number, form.get("ants_warning_confirmed") in ("on", "true", True)):
+            return
         self.warning = public_prescripteur.NO_PHONE_WARNING if person.phone_number is None else ""
         self.recap = [
             Recap("Motif", f"{shown.motif_name} ({shown.service_name})"),
             Recap("Lieu", shown.place), Recap("Organisation", shown.organisation_name), Recap("Date", shown.when),
             Recap("Bénéficiaire", " ".join(p for p in (person.first_name, person.last_name.upper(),
                                                        person.phone_number or "") if p)),
+            *([Recap("Numéro de pré-demande ANTS", person.ants_pre_demande_number)]
+              if person.ants_pre_demande_number else []),
             Recap("Prescripteur", self._prescripteur_line),
         ]
         self.instruction = shown.instruction or ""
@@ -377,6 +387,21 @@ class PublicPrescripteurState(rx.State):
         self.step = "confirmation"
         self._starts_at = self._session_id = None
         yield deliver_after_commit(uow)
+
+    async def _ants_checked(self, number: str, confirmed: bool) -> bool:
+        """ANTS's word on the bénéficiaire's pre-demande number, as in the usagers' booking: a number ANTS
+        refuses stops the form; one already used for another RDV goes on once the prescripteur confirms."""
+        verdict = await in_thread(lambda: ants_service.check_number(number))
+        shown_warning = self.ants_warning
+        self.ants_warning = self.ants_warning_link = ""
+        if verdict.error:
+            self.field_errors = {"beneficiaire_ants_pre_demande_number": verdict.error}
+            return False
+        if verdict.warning and not (confirmed and shown_warning == verdict.warning):
+            self.ants_warning, self.ants_warning_link = verdict.warning, verdict.warning_link or ""
+            return False
+        self.beneficiaire = {**self.beneficiaire, "ants_pre_demande_number": verdict.number}
+        return True
 
     def _error(self, exc: DomainError, prefix: str) -> None:
         if exc.field:
