@@ -7,6 +7,8 @@ last two seats giving exactly two, and the refusals, each leaving the database a
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,17 +18,29 @@ import factories as make
 import pytest
 from db_snapshot import snapshot
 from factories import at_paris
+from openpyxl import load_workbook
 from sqlmodel import func, select
 
 from rdv_app.auth import rate_limit
-from rdv_app.db.models import OutboxMessage, Participation, Prescripteur, Rdv, Usager, UsagerProfile
+from rdv_app.db.models import (
+    Motif,
+    Organisation,
+    OutboxMessage,
+    Participation,
+    Prescripteur,
+    Rdv,
+    Service,
+    Usager,
+    UsagerProfile,
+)
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.collectifs import FULL
+from rdv_app.domain.rdv_list import RdvFilters
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.online_booking import prescription, public_prescripteur
 from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import PublicScope
-from rdv_app.services.rdv import lifecycle, queries
+from rdv_app.services.rdv import lifecycle, queries, rdv_export
 from rdv_app.services.rdv.lifecycle import Booked, SlotTaken
 
 MONDAY = date(2026, 12, 7)
@@ -283,3 +297,34 @@ def test_refusals_change_nothing(db_url: str, world: World, case: str) -> None:
         with pytest.raises(error):
             _external(db_url, world, rdv_id=rdv_id)
     assert snapshot(db_url) == before
+
+
+def test_the_rdv_exports_tell_an_external_prescripteurs_booking_by_its_origin(db_url: str, world: World) -> None:
+    _external(db_url, world)
+    with UnitOfWork(db_url) as unit:
+        s = unit.session
+        prescripteur = s.exec(select(Prescripteur)).one()
+        atelier = s.get(Motif, world.atelier)
+        assert atelier is not None
+        motif = make.motif(s, s.get(Organisation, world.arras), s.get(Service, atelier.service_id),  # type: ignore[arg-type]
+                           "Consultation", bookable_by="agents_and_prescripteurs")
+        make.rdv(s, world.arras, motif, at_paris(MONDAY, 9), agents=[world.julien], usagers=[world.lea],
+                 lieu=world.lieu, created_by_type="prescripteur", created_by_prescripteur_id=prescripteur.id)
+        unit.commit()
+    files = {}
+    for export_format in ("xlsx", "csv"):
+        with UnitOfWork(db_url) as unit:
+            requested = rdv_export.request_export(unit, world.julien, world.arras, RdvFilters(), "rdv_export",
+                                                  export_format)
+        assert rdv_export.build_next_export(db_url)
+        with UnitOfWork(db_url, read_only=True) as unit:
+            files[export_format] = rdv_export.export_file(unit, world.julien, requested.id).content
+    sheet = list(load_workbook(io.BytesIO(files["xlsx"]), read_only=True).active.iter_rows(values_only=True))
+    text = list(csv.reader(io.StringIO(files["csv"].decode("utf-8-sig")), delimiter=";"))
+    for rows in (sheet, text):
+        assert tuple(rows[0])[3] == "origine"  # the fourth column, as in RDV Service Public
+        by_motif = {row[7]: (row[3], row[19]) for row in rows[1:]}
+        # The session is the agent's who created it; the individual RDV the prescripteur's.
+        assert by_motif == {"Atelier portage": ("Créé par un agent", "Julien Petit"),
+                            "Réunion interne": ("Créé par un agent", "Julien Petit"),
+                            "Consultation": ("Rdv pris par un prescripteur", "ROUX Amélie")}
