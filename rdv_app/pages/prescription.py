@@ -82,7 +82,7 @@ def _session(option: SessionOption) -> rx.Component:
         rx.vstack(rx.text(option.when, weight="bold"), rx.text(option.name),
                   rx.text(option.seats, size="2", color=styles.TEXT_MUTED), spacing="1"),
         rx.button("Choisir cet atelier", variant="soft", disabled=S.busy, on_click=S.choose_session(option.rdv_id),
-                  aria_label="Choisir l'atelier du " + option.when),
+                  aria_label="Choisir cet atelier : " + option.when),
         justify="between", align="center", width="100%", wrap="wrap", spacing="3",
     )))
 
