@@ -9,8 +9,17 @@ from rdv_app import routes, styles
 from rdv_app.components.fields import select_field
 from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.layout import loading_block
+from rdv_app.domain import ants
 from rdv_app.pages.template import agent_page
-from rdv_app.state.prescription import DayOption, Line, PlaceCard, PrescriptionState, TimeOption, UsagerOption
+from rdv_app.state.prescription import (
+    DayOption,
+    Line,
+    PlaceCard,
+    PrescriptionState,
+    SessionOption,
+    TimeOption,
+    UsagerOption,
+)
 
 S = PrescriptionState
 _LIST = {"list_style": "none", "padding": 0, "margin": 0, "display": "grid", "gap": "0.75rem", "width": "100%"}
@@ -68,6 +77,27 @@ def _week() -> rx.Component:
     )
 
 
+def _session(option: SessionOption) -> rx.Component:
+    return rx.el.li(rx.card(rx.hstack(
+        rx.vstack(rx.text(option.when, weight="bold"), rx.text(option.name),
+                  rx.text(option.seats, size="2", color=styles.TEXT_MUTED), spacing="1"),
+        rx.button("Choisir cet atelier", variant="soft", disabled=S.busy, on_click=S.choose_session(option.rdv_id),
+                  aria_label="Choisir cet atelier : " + option.when),
+        justify="between", align="center", width="100%", wrap="wrap", spacing="3",
+    )))
+
+
+def _sessions() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Inscrivez l'usager à un atelier", as_="h2", size="5"),
+        rx.text(S.place),
+        rx.cond(S.sessions.length() > 0, rx.el.ul(rx.foreach(S.sessions, _session), style=_LIST),
+                rx.callout("Aucun atelier ouvert à la prescription pour l'instant à ce lieu.", icon="calendar-x",
+                           color_scheme="gray")),
+        width="100%", spacing="4",
+    )
+
+
 def slot_step() -> rx.Component:
     return rx.vstack(
         rx.grid(
@@ -83,7 +113,7 @@ def slot_step() -> rx.Component:
             rx.el.ul(rx.foreach(S.places, _place_card), style=_LIST),
             width="100%",
         )),
-        rx.cond(S.days.length() > 0, _week()),
+        rx.cond(S.collectif & (S.motif_id != ""), _sessions(), rx.cond(S.days.length() > 0, _week())),
         width="100%", spacing="4",
     )
 
@@ -160,10 +190,33 @@ def _line(line: Line) -> rx.Component:
     return rx.box(rx.el.dt(line.label, font_weight="600"), rx.el.dd(line.value, margin="0 0 0.5rem 0"))
 
 
+def _ants_number() -> rx.Component:
+    """The usager's pre-demande number for a motif of an ANTS category, checked with ANTS on confirmation."""
+    field_id = "prescription-ants"
+    return rx.box(
+        rx.el.label(ants.FIELD_LABEL, html_for=field_id, class_name="field-label"),
+        rx.el.p("10 chiffres et lettres, reçus par l'usager après sa pré-demande en ligne sur le site de l'ANTS.",
+                id=f"{field_id}-aide", class_name="field-hint"),
+        rx.el.input(id=field_id, type="text", value=S.ants_number, on_change=S.set_ants_number, required=True,
+                    auto_complete="off", max_length=20, class_name="text-input",
+                    style={"text_transform": "uppercase"}, aria_describedby=f"{field_id}-aide {field_id}-erreur",
+                    aria_invalid=rx.cond(S.ants_error != "", "true", "false")),
+        rx.el.p(S.ants_error, id=f"{field_id}-erreur", class_name="field-error", aria_live="polite"),
+        rx.cond(S.ants_warning != "", rx.box(
+            rx.text(S.ants_warning),
+            rx.link("Voir ce rendez-vous", href=S.ants_warning_link, is_external=True, underline="always"),
+            rx.checkbox("J'ai compris, je souhaite tout de même prendre ce rendez-vous",
+                        checked=S.ants_warning_confirmed, on_change=S.set_ants_warning_confirmed),
+            role="alert", padding="0.75rem", border=f"1px solid {styles.BORDER}", border_radius="0.4rem")),
+        width="100%", max_width="28rem",
+    )
+
+
 def recap_step() -> rx.Component:
     return rx.vstack(
         rx.heading("Récapitulatif", as_="h2", size="5", id="prescription-recapitulatif"),
         rx.el.dl(rx.foreach(S.recap_lines, _line), margin="0"),
+        rx.cond(S.ants_required, _ants_number()),
         rx.hstack(
             rx.button("modifier l'usager", variant="ghost", on_click=S.change_usager),
             rx.button("modifier le créneau", variant="ghost", on_click=S.change_slot),

@@ -3,10 +3,13 @@ récapitulatif and the confirmation, one view per step (see the state)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert, text_field
+from rdv_app.domain import ants
 from rdv_app.pages.template import template
 from rdv_app.state.public_booking import Choice, DayView, Recap, TimeButton
 from rdv_app.state.public_prescripteur import PublicPrescripteurState
@@ -201,6 +204,26 @@ def _prescripteur() -> rx.Component:
         width="100%", spacing="3")
 
 
+def _ants_number(field: Callable[..., rx.Component]) -> rx.Component:
+    """The bénéficiaire's pre-demande number for a motif of an ANTS category, checked with ANTS on "Continuer";
+    a number already used for another RDV is accepted once the prescripteur confirms."""
+    return rx.vstack(
+        field("ants_pre_demande_number", ants.FIELD_LABEL, autocomplete="off",
+              hint="10 chiffres et lettres, reçus par le bénéficiaire après sa pré-demande en ligne sur le site de "
+                   "l'ANTS."),
+        rx.cond(S.ants_warning != "", rx.box(
+            rx.text(S.ants_warning),
+            rx.link("Voir ce rendez-vous", href=S.ants_warning_link, is_external=True, underline="always"),
+            rx.el.label(rx.el.input(type="checkbox", name="ants_warning_confirmed", id="champ-ants-confirme",
+                                    style={"width": "1.25rem", "height": "1.25rem"}),
+                        " J'ai compris, je souhaite tout de même prendre ce rendez-vous",
+                        html_for="champ-ants-confirme", style={"display": "flex", "gap": "0.5rem",
+                                                               "align_items": "center", "min_height": "44px"}),
+            role="alert", padding="0.75rem", border=f"1px solid {styles.BORDER}", border_radius="0.4rem",
+            width="100%"), rx.fragment()),
+        width="100%", spacing="2")
+
+
 def _beneficiaire() -> rx.Component:
     def field(name: str, label: str | rx.Var, **kwargs: object) -> rx.Component:
         return text_field(name, label, field_id=f"champ-beneficiaire-{name}",  # type: ignore[arg-type]
@@ -220,6 +243,7 @@ def _beneficiaire() -> rx.Component:
             rx.cond(S.address_required,
                     field("address", "Adresse du bénéficiaire (l'agent se déplace à domicile)", required=False),
                     rx.fragment()),
+            rx.cond(S.ants_required, _ants_number(field), rx.fragment()),
             _submit("Continuer"), width="100%"),
             on_submit=S.save_beneficiaire, reset_on_submit=False, width="100%", aria_label="Le bénéficiaire"),
         width="100%", spacing="3")
@@ -279,6 +303,8 @@ def prescripteur_page() -> rx.Component:
                 ("organisation", _choices("Choisissez une organisation",
                                           "Aucune organisation ne propose ce motif pour le moment.")),
                 ("creneau", _week()),
+                ("session", _choices("Inscrivez le bénéficiaire à un atelier",
+                                     "Aucun atelier n'est ouvert aux prescripteurs ici pour le moment.")),
                 ("prescripteur", _prescripteur()),
                 ("beneficiaire", _beneficiaire()),
                 ("recap", _recap()),

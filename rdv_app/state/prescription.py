@@ -2,7 +2,8 @@
 (which motifs, which usagers, the slots, the booking) lives in services.online_booking.prescription and
 services.rdv.lifecycle.prescribe_rdv; ids the browser sends back are checked there again.
 
-Steps: "creneau" (service, motif, lieu or organisation, then a week of slots), "usager" (search, or
+Steps: "creneau" (service, motif, lieu or organisation, then a week of slots, or for a collective motif
+its open sessions), "usager" (search, or
 "Créer un usager"), "recap" ("Confirmer le RDV"), "confirmation". An usager from the link (`?usager=`,
 "Trouver un RDV" for an usager) is taken once the service allowed them, and the usager step is skipped.
 """
@@ -15,14 +16,16 @@ from datetime import date, datetime, timedelta
 
 import reflex as rx
 
-from rdv_app.blocking import within
+from rdv_app.blocking import in_thread, within
 from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.errors import DomainError
+from rdv_app.services.integrations import ants as ants_service
+from rdv_app.services.integrations.ants import NumberNeed
 from rdv_app.services.online_booking import prescription
 from rdv_app.services.online_booking.public_search import Availability
-from rdv_app.services.rdv.lifecycle import SlotTaken, prescribe_rdv
+from rdv_app.services.rdv.lifecycle import Booked, SlotTaken, prescribe_rdv, prescribe_seat
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit
@@ -47,6 +50,14 @@ class TimeOption:
     starts_at: str  # ISO 8601, UTC
     label: str  # "09h30"
     description: str  # "lundi 7 décembre 2026 à 09h30"
+
+
+@dataclass
+class SessionOption:
+    rdv_id: str
+    name: str
+    when: str  # "lundi 7 décembre 2026 à 14h00"
+    seats: str  # "3 places restantes"
 
 
 @dataclass
@@ -94,6 +105,9 @@ class PrescriptionState(OrganisationPageState, AgentState):
     has_next: rx.Field[bool] = rx.field(False)
     starts_at: rx.Field[str] = rx.field("")
     when: rx.Field[str] = rx.field("")
+    collectif: rx.Field[bool] = rx.field(False)  # the motif chosen is booked by sessions
+    sessions: rx.Field[list[SessionOption]] = rx.field(default_factory=list)
+    session_id: rx.Field[str] = rx.field("")
 
     usager_id: rx.Field[str] = rx.field("")
     usager_name: rx.Field[str] = rx.field("")
@@ -106,6 +120,13 @@ class PrescriptionState(OrganisationPageState, AgentState):
     field_errors: dict[str, str] = {}
 
     recap_lines: rx.Field[list[Line]] = rx.field(default_factory=list)
+    # A motif of an ANTS category: the usager's pre-demande number, checked with ANTS on "Confirmer le RDV".
+    ants_required: rx.Field[bool] = rx.field(False)
+    ants_number: rx.Field[str] = rx.field("")
+    ants_error: rx.Field[str] = rx.field("")
+    ants_warning: rx.Field[str] = rx.field("")
+    ants_warning_link: rx.Field[str] = rx.field("")
+    ants_warning_confirmed: rx.Field[bool] = rx.field(False)
     confirmed_lines: rx.Field[list[Line]] = rx.field(default_factory=list)
     confirmed_instruction: rx.Field[str] = rx.field("")
     confirmed_contact: rx.Field[str] = rx.field("")
@@ -125,8 +146,9 @@ class PrescriptionState(OrganisationPageState, AgentState):
 
     def _before_load(self) -> None:
         self.step, self.error, self.busy = "creneau", "", False
-        self.service_id = self.motif_key = self.motif_id = self.lieu_id = self.starts_at = ""
-        self.motifs, self.places, self.days = [], [], []
+        self.service_id = self.motif_key = self.motif_id = self.lieu_id = self.starts_at = self.session_id = ""
+        self.motifs, self.places, self.days, self.sessions = [], [], [], []
+        self.collectif = False
         self.usager_id = self.usager_name = ""
         self.usager_from_link = False
         self._reset_usager_search()
@@ -157,8 +179,9 @@ class PrescriptionState(OrganisationPageState, AgentState):
     async def _choose_service(self, value: str) -> None:
         self.error = ""
         self.service_id, self.motif_key = value, ""
-        self.motifs, self.places, self.days = [], [], []
-        self.motif_id = self.lieu_id = ""
+        self.motifs, self.places, self.days, self.sessions = [], [], [], []
+        self.motif_id = self.lieu_id = self.session_id = ""
+        self.collectif = False
         if not value.isdigit():
             return
         who, for_usager = self._who(), self._for_usager()
@@ -175,8 +198,9 @@ class PrescriptionState(OrganisationPageState, AgentState):
         self.error = ""
         # Only a motif this page offered (the service checks it again).
         self.motif_key = value if value in {m.value for m in self.motifs} else ""
-        self.places, self.days = [], []
-        self.motif_id = self.lieu_id = ""
+        self.places, self.days, self.sessions = [], [], []
+        self.motif_id = self.lieu_id = self.session_id = ""
+        self.collectif = False
         if not self.motif_key:
             return
         self.busy = True
@@ -207,8 +231,45 @@ class PrescriptionState(OrganisationPageState, AgentState):
         if card is None:
             return
         self.motif_id, self.lieu_id, self.place = motif_id, lieu_id, _detail(card.title, card.detail)
-        self._from_day = ""
-        await self._show_week()
+        self._from_day, self.session_id = "", ""
+        who = self._who()
+        try:
+            self.collectif = await within(UnitOfWork(read_only=True), lambda uow: prescription.is_collectif(
+                uow, *who, int(motif_id)))
+        except (DomainError, ValueError) as exc:
+            self.error = exc.message if isinstance(exc, DomainError) else prescription.GONE
+            return
+        if self.collectif:
+            await self._show_sessions()
+        else:
+            await self._show_week()
+
+    async def _show_sessions(self) -> None:
+        """A collective motif: its sessions at the lieu with a seat left, inside the booking delays."""
+        if not self.motif_id.isdigit():
+            return
+        who = self._who()
+        motif_id, lieu_id = int(self.motif_id), int(self.lieu_id) if self.lieu_id.isdigit() else None
+        try:
+            found = await within(UnitOfWork(read_only=True), lambda uow: prescription.open_sessions(
+                uow, *who, motif_id, lieu_id))
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        self.days = []
+        self.sessions = [SessionOption(str(s.rdv_id), s.name, s.label, s.seats) for s in found]
+
+    @event
+    async def choose_session(self, rdv_id: str):
+        chosen = next((s for s in self.sessions if s.rdv_id == rdv_id), None)
+        if chosen is None:  # only a session this page offered
+            return
+        self.session_id, self.when, self.starts_at = chosen.rdv_id, chosen.when, ""
+        self.error = ""
+        if self.usager_id:
+            await self._show_recap()
+        else:
+            self.step = "usager"
 
     @event
     async def shift_week(self, weeks: int):
@@ -250,7 +311,7 @@ class PrescriptionState(OrganisationPageState, AgentState):
         shown = {t.starts_at: t.description for d in self.days for t in d.times}
         if starts_at not in shown:  # only a time this page offered
             return
-        self.starts_at, self.when = starts_at, shown[starts_at]
+        self.starts_at, self.when, self.session_id = starts_at, shown[starts_at], ""
         self.error = ""
         if self.usager_id:
             await self._show_recap()
@@ -341,19 +402,57 @@ class PrescriptionState(OrganisationPageState, AgentState):
 
     async def _show_recap(self) -> None:
         who = self._who()
-        try:
-            recap = await within(UnitOfWork(read_only=True), lambda uow: prescription.recap(
+
+        def shown(uow: UnitOfWork) -> tuple[prescription.Recap, NumberNeed]:
+            need = prescription.ants_number_need(uow, *who, int(self.motif_id), int(self.usager_id))
+            if self.session_id:
+                return prescription.session_recap(uow, *who, rdv_id=int(self.session_id),
+                                                  usager_id=int(self.usager_id)), need
+            return prescription.recap(
                 uow, *who, motif_id=int(self.motif_id), lieu_id=int(self.lieu_id) if self.lieu_id else None,
-                starts_at=datetime.fromisoformat(self.starts_at), usager_id=int(self.usager_id)))
+                starts_at=datetime.fromisoformat(self.starts_at), usager_id=int(self.usager_id)), need
+
+        try:
+            recap, need = await within(UnitOfWork(read_only=True), shown)
         except (DomainError, ValueError) as exc:
             self.error = exc.message if isinstance(exc, DomainError) else SLOT_GONE
             self.step = "creneau"
+            if self.session_id:
+                self.session_id = ""
+                await self._show_sessions()
             return
         self.recap_lines = [Line("Motif", recap.motif_name), Line("Organisation", recap.organisation_name),
                             Line("Lieu", recap.place), Line("Date du rendez-vous", recap.when),
                             Line("Usager", _detail(recap.usager_name, recap.usager_phone))]
+        self.ants_required, self.ants_number = need.required, need.number
+        self.ants_error = self.ants_warning = self.ants_warning_link = ""
+        self.ants_warning_confirmed = False
         self._booking_key = secrets.token_urlsafe(16)
         self.step = "recap"
+
+    @event
+    def set_ants_number(self, value: str):
+        self.ants_number, self.ants_error = value, ""
+        self.ants_warning = self.ants_warning_link = ""
+        self.ants_warning_confirmed = False
+
+    @event
+    def set_ants_warning_confirmed(self, value: bool):
+        self.ants_warning_confirmed = bool(value)
+
+    async def _ants_number_usable(self) -> bool:
+        """ANTS's word on the number, as in the usagers' booking: a number ANTS refuses stops the booking;
+        one already used for another RDV goes on once the agent confirms."""
+        typed = self.ants_number
+        verdict = await in_thread(lambda: ants_service.check_number(typed))
+        self.ants_number, self.ants_error = verdict.number, verdict.error or ""
+        if verdict.error:
+            return False
+        if verdict.warning and not (self.ants_warning_confirmed and self.ants_warning == verdict.warning):
+            self.ants_warning, self.ants_warning_link = verdict.warning, verdict.warning_link or ""
+            self.ants_warning_confirmed = False
+            return False
+        return True
 
     @event
     def change_usager(self):
@@ -372,24 +471,46 @@ class PrescriptionState(OrganisationPageState, AgentState):
             return
         self.busy, self.error = True, ""
         yield
+        if self.ants_required and not await self._ants_number_usable():
+            self.busy = False
+            return
+        number = self.ants_number if self.ants_required else ""
         who, uow = self._who(), UnitOfWork()
-        try:
-            booked = await within(uow, lambda uow: prescribe_rdv(
+
+        def book(uow: UnitOfWork) -> Booked:
+            if self.session_id:
+                return prescribe_seat(uow, *who, usager_id=int(self.usager_id), rdv_id=int(self.session_id),
+                                      ants_pre_demande_number=number)
+            return prescribe_rdv(
                 uow, *who, usager_id=int(self.usager_id), motif_id=int(self.motif_id),
                 starts_at=datetime.fromisoformat(self.starts_at),
                 lieu_id=int(self.lieu_id) if self.lieu_id else None, booking_key=self._booking_key,
-                by_address=self._for_usager() is not None))
-        except SlotTaken:
-            self.busy, self.error, self.step = False, SLOT_GONE, "creneau"
+                by_address=self._for_usager() is not None, ants_pre_demande_number=number)
+
+        try:
+            booked = await within(uow, book)
+        except SlotTaken as taken:
+            self.busy, self.step = False, "creneau"
+            if self.session_id:
+                # The seat-specific reason: the session is full, cancelled or out of the booking delays.
+                self.session_id = ""
+                await self._show_sessions()
+                self.error = taken.message
+                return
             await self._show_week()
             self.error = SLOT_GONE
             return
         except DomainError as exc:
-            self.busy, self.error = False, exc.message
+            self.busy = False
+            if exc.field == "ants_pre_demande_number":
+                self.ants_error = exc.message
+            else:
+                self.error = exc.message
             return
         yield deliver_after_commit(uow)
+        usager_id = int(self.usager_id)
         done = await within(UnitOfWork(read_only=True),
-                            lambda uow: prescription.prescribed_rdv(uow, *who, booked.rdv_id))
+                            lambda uow: prescription.prescribed_rdv(uow, *who, booked.rdv_id, usager_id))
         self.confirmed_lines = [Line("Date", done.when), Line("Lieu", done.place),
                                 Line("Usager", _detail(done.usager_name, done.usager_phone)),
                                 Line("Motif", done.motif_name)]

@@ -3,7 +3,8 @@ account, for a bénéficiaire. Every rule lives in services.online_booking.publi
 services.rdv.lifecycle.book_by_prescripteur; this state only shows the steps.
 
 The search lives in the address, as the usagers' (`/prescripteur?departement=62` or `?org=<id>`, then the
-motif, the lieu or organisation, the week and the slot), so reload and back keep it. Then, in the tab
+motif, the lieu or organisation, the week and the slot; for a collective motif, its open sessions, and
+`creneau` then holds the session's id), so reload and back keep it. Then, in the tab
 only (personal details never go into an address): "prescripteur" (vos coordonnées), "beneficiaire",
 "recap" ("Confirmer le RDV") and "confirmation". The entries stay in the tab: after a lost race the
 prescripteur picks another time and finds them filled in.
@@ -21,12 +22,13 @@ import reflex as rx
 
 from rdv_app import routes
 from rdv_app.auth.tokens import new_token
-from rdv_app.blocking import within
+from rdv_app.blocking import in_thread, within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt, sectorisation
 from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import addresses
+from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import public_prescripteur, public_search
 from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
@@ -92,6 +94,7 @@ class PrescripteurSearch:
     address_label: str = ""
     address_href: str = ""  # to give or change the bénéficiaire's address, in a sectorised territory
     contacts: list[Choice] = field(default_factory=list)  # organisations to call when no sector covers it
+    session_id: int | None = None  # a collective motif: the session whose seat is booked
 
     def url(self, **changes: str | int | None) -> str:
         return prescripteur_address({k: v for k, v in self.params.items() if k != "indisponible"}, **changes)
@@ -203,6 +206,9 @@ class PrescripteurSearch:
 
     def _slot(self, uow: UnitOfWork) -> None:
         assert self.motif_id is not None
+        if public_prescripteur.is_collectif(uow, self.motif_id):
+            self._session(uow)
+            return
         starts_at = _instant(self.params.get("creneau"))
         if starts_at is not None:
             shown = public_prescripteur.recap(uow, self.motif_id, self.lieu_id, starts_at)
@@ -232,12 +238,30 @@ class PrescripteurSearch:
         self.next_week_href = self.url(semaine=(week.first_day + timedelta(days=7)).isoformat()) \
             if week.has_next else ""
 
+    def _session(self, uow: UnitOfWork) -> None:
+        """A collective motif: the prescripteur chooses a session ("atelier") with a seat left."""
+        assert self.motif_id is not None
+        offered = public_prescripteur.open_sessions(uow, self.motif_id, self.lieu_id, sector=self.sector)
+        rdv_id = _int(self.params.get("creneau"))
+        chosen = next((s for s in offered if s.rdv_id == rdv_id), None)
+        if chosen is not None:
+            self.session_id, self.starts_at = chosen.rdv_id, chosen.starts_at
+            self.summary += [Recap("Atelier", chosen.name), Recap("Date", chosen.label)]
+            self.step = "prescripteur"
+            self.change_href = self.url(creneau="")
+            return
+        if self.params.get("creneau") or self.params.get("indisponible"):
+            self.notice = public_prescripteur.SESSION_GONE
+        self.step = "session"
+        self.change_href = self.url(m="", lieu="")
+        self.choices = [Choice(s.name, self.url(creneau=s.rdv_id), s.label, s.seats) for s in offered]
+
 
 # What the state keeps of a `PrescripteurSearch` for the handlers, and not for the browser.
 _KEPT = {"params": "_params", "motif_id": "_motif_id", "lieu_id": "_lieu_id", "starts_at": "_starts_at",
-         "sector": "_sector"}
+         "sector": "_sector", "session_id": "_session_id"}
 PRESCRIPTEUR_FIELDS = ("first_name", "last_name", "email", "phone_number")
-BENEFICIAIRE_FIELDS = ("first_name", "last_name", "phone_number", "email", "address")
+BENEFICIAIRE_FIELDS = ("first_name", "last_name", "phone_number", "email", "address", "ants_pre_demande_number")
 
 
 class PublicPrescripteurState(rx.State):
@@ -270,6 +294,9 @@ class PublicPrescripteurState(rx.State):
     beneficiaire: dict[str, str] = {}
     phone_required: rx.Field[bool] = rx.field(False)
     address_required: rx.Field[bool] = rx.field(False)
+    ants_required: rx.Field[bool] = rx.field(False)  # a motif of an ANTS category: the pre-demande number
+    ants_warning: rx.Field[str] = rx.field("")  # ANTS knows the number for another RDV: confirm to go on
+    ants_warning_link: rx.Field[str] = rx.field("")
     # Annotated as a plain dict: see PublicBookingState.field_errors.
     field_errors: dict[str, str] = {}
     form_error: rx.Field[str] = rx.field("")
@@ -285,6 +312,7 @@ class PublicPrescripteurState(rx.State):
     _starts_at: datetime | None = None
     _sector: SectorAddress | None = None
     _address_asked: int = 0
+    _session_id: int | None = None
     _booking_key: str = ""
     _prescripteur_line: str = ""  # the récapitulatif's "Prescripteur", as the booking will save it
 
@@ -304,9 +332,10 @@ class PublicPrescripteurState(rx.State):
             setattr(self, _KEPT.get(name, name), getattr(page, name))
         if page.motif_id is not None and page.starts_at is not None:
             motif_id = page.motif_id
-            details = await within(UnitOfWork(read_only=True),
-                                   lambda uow: public_prescripteur.requirements(uow, motif_id))
-            self.phone_required, self.address_required = details
+            needs = await within(UnitOfWork(read_only=True),
+                                 lambda uow: public_prescripteur.requirements(uow, motif_id))
+            self.phone_required, self.address_required, self.ants_required = needs.phone, needs.address, \
+                needs.ants_number
         self.loading = False
 
     @event
@@ -377,17 +406,22 @@ class PublicPrescripteurState(rx.State):
         self.form_error, self.field_errors, self.warning = "", {}, ""
         self.beneficiaire = {name: str(form.get(name) or "") for name in BENEFICIAIRE_FIELDS}
         entry = BeneficiaireEntry(**self.beneficiaire)
-        lieu_id = self._lieu_id
+        lieu_id, session_id, sector = self._lieu_id, self._session_id, self._sector
 
         def check(uow: UnitOfWork) -> tuple[public_prescripteur.CleanBeneficiaire,
                                             public_prescripteur.PrescripteurRecap]:
-            return (public_prescripteur.check_beneficiaire(uow, motif_id, entry),
-                    public_prescripteur.recap(uow, motif_id, lieu_id, starts_at))
+            person = public_prescripteur.check_beneficiaire(uow, motif_id, entry)
+            if session_id is not None:
+                return person, public_prescripteur.session_recap(uow, motif_id, session_id, sector=sector)
+            return person, public_prescripteur.recap(uow, motif_id, lieu_id, starts_at)
 
         try:
             person, shown = await within(UnitOfWork(read_only=True), check)
         except DomainError as exc:
             self._error(exc, "beneficiaire_")
+            return
+        if person.ants_pre_demande_number is not None and not await self._ants_checked(
+                person.ants_pre_demande_number, form.get("ants_warning_confirmed") in ("on", "true", True)):
             return
         self.warning = public_prescripteur.NO_PHONE_WARNING if person.phone_number is None else ""
         self.recap = [
@@ -395,6 +429,8 @@ class PublicPrescripteurState(rx.State):
             Recap("Lieu", shown.place), Recap("Organisation", shown.organisation_name), Recap("Date", shown.when),
             Recap("Bénéficiaire", " ".join(p for p in (person.first_name, person.last_name.upper(),
                                                        person.phone_number or "") if p)),
+            *([Recap("Numéro de pré-demande ANTS", person.ants_pre_demande_number)]
+              if person.ants_pre_demande_number else []),
             Recap("Prescripteur", self._prescripteur_line),
         ]
         self.instruction = shown.instruction or ""
@@ -415,7 +451,7 @@ class PublicPrescripteurState(rx.State):
         self.submitting, self.form_error = True, ""
         yield
         motif_id, starts_at, lieu_id, key = self._motif_id, self._starts_at, self._lieu_id, self._booking_key
-        sector = self._sector
+        sector, session_id = self._sector, self._session_id
         if motif_id is None or starts_at is None or not key:
             self.submitting = False
             return
@@ -423,10 +459,17 @@ class PublicPrescripteurState(rx.State):
         beneficiaire = BeneficiaireEntry(**self.beneficiaire)
         ip = self.router.session.client_ip or "inconnue"
         uow = UnitOfWork()
-        try:
-            await within(uow, lambda uow: lifecycle.book_by_prescripteur(
+
+        def book(uow: UnitOfWork) -> lifecycle.Booked:
+            if session_id is not None:
+                return lifecycle.book_seat_by_prescripteur(uow, rdv_id=session_id, prescripteur=prescripteur,
+                                                           beneficiaire=beneficiaire, ip=ip, sector=sector)
+            return lifecycle.book_by_prescripteur(
                 uow, motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id, booking_key=key,
-                prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip, sector=sector))
+                prescripteur=prescripteur, beneficiaire=beneficiaire, ip=ip, sector=sector)
+
+        try:
+            await within(uow, book)
         except lifecycle.SlotTaken:
             self.submitting = False
             yield rx.redirect(prescripteur_address(self._params, creneau="", indisponible="1"))
@@ -437,8 +480,23 @@ class PublicPrescripteurState(rx.State):
             return
         self.submitting = False
         self.step = "confirmation"
-        self._starts_at = None
+        self._starts_at = self._session_id = None
         yield deliver_after_commit(uow)
+
+    async def _ants_checked(self, number: str, confirmed: bool) -> bool:
+        """ANTS's word on the bénéficiaire's pre-demande number, as in the usagers' booking: a number ANTS
+        refuses stops the form; one already used for another RDV goes on once the prescripteur confirms."""
+        verdict = await in_thread(lambda: ants_service.check_number(number))
+        shown_warning = self.ants_warning
+        self.ants_warning = self.ants_warning_link = ""
+        if verdict.error:
+            self.field_errors = {"beneficiaire_ants_pre_demande_number": verdict.error}
+            return False
+        if verdict.warning and not (confirmed and shown_warning == verdict.warning):
+            self.ants_warning, self.ants_warning_link = verdict.warning, verdict.warning_link or ""
+            return False
+        self.beneficiaire = {**self.beneficiaire, "ants_pre_demande_number": verdict.number}
+        return True
 
     def _error(self, exc: DomainError, prefix: str) -> None:
         if exc.field:

@@ -128,3 +128,49 @@ def test_an_agent_widens_the_search_and_books_in_another_organisation(
                                        r"des Solidarités de Lens, nathalie\.lefebvre@demo\.test\)"))).to_be_visible()
     expect(page.get_by_role("definition").filter(has_text=re.compile("^Prescripteur$"))).to_be_visible()
     assert_accessible(page)
+
+
+def test_an_agent_prescribes_a_seat_of_another_organisations_atelier(
+        page: Page, app_url: str, app_database_url: str, login_as,
+        assert_accessible: Callable[[Page], None]) -> None:
+    """A collective motif lists its open sessions (date, seats left) instead of a week of slots; the seat is
+    the usager's, registered by the prescribing agent (RDV-SP's can_add_a_user_to_a_rdv_collectif_spec)."""
+    expect.set_options(timeout=15_000)
+    login_as(NATHALIE)
+    page.goto(f"{app_url}/trouver-un-rdv/prescription")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nouveau RDV par prescription")
+    page.get_by_label("Service").select_option(label="PMI (Protection Maternelle Infantile)")
+    page.get_by_label("Motif").select_option(label="Atelier massage bébé (sur place)")
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Centre PMI d'Arras"))
+    card.get_by_role("button", name=re.compile("^Voir les créneaux")).click()
+
+    expect(page.get_by_role("heading", name="Inscrivez l'usager à un atelier")).to_be_visible()
+    session = page.get_by_role("listitem").filter(has_text=re.compile(r"\d+ places? restantes?")).first
+    expect(session).to_be_visible()
+    assert_accessible(page)
+    seats_before = int(re.search(r"(\d+) places? restantes?", session.inner_text()).group(1))  # type: ignore[union-attr]
+    session.get_by_role("button", name=re.compile("^Choisir cet atelier : ")).click()
+
+    expect(page.get_by_role("heading", name="Pour quel usager prenez-vous RDV ?")).to_be_visible()
+    page.get_by_role("button", name="Créer un usager").click()
+    dialog = page.get_by_role("dialog", name="Créer un usager")
+    dialog.get_by_label("Prénom").fill("Lina")
+    dialog.get_by_label("Nom", exact=True).fill("Atelierprescrite")
+    dialog.get_by_role("button", name="Créer l'usager").click()
+
+    expect(page.get_by_role("heading", name="Récapitulatif")).to_be_visible()
+    recap = page.locator("main dl")
+    expect(recap).to_contain_text("Atelier massage bébé")
+    expect(recap).to_contain_text("ATELIERPRESCRITE Lina")
+    page.get_by_role("button", name="Confirmer le RDV").click()
+    expect(page.get_by_role("heading", name="Rendez-vous confirmé")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Atelier massage bébé")
+    assert_accessible(page)
+
+    with UnitOfWork(app_database_url) as uow:
+        rdv, participation = uow.session.exec(
+            select(Rdv, Participation).join(Participation, col(Participation.rdv_id) == Rdv.id)
+            .where(col(Participation.created_by_agent_prescripteur).is_(True), Rdv.max_participants_count == 8)
+            .order_by(col(Participation.id).desc())).first()
+        assert participation.status == "unknown"
+        assert rdv.max_participants_count - rdv.users_count == seats_before - 1

@@ -21,7 +21,14 @@ from rdv_app.services.online_booking import prescription, public_prescripteur, p
 from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import PublicScope
 from rdv_app.services.organisation import sectors
-from rdv_app.services.rdv.lifecycle import SlotTaken, book_by_prescripteur, book_rdv, book_seat, prescribe_rdv
+from rdv_app.services.rdv.lifecycle import (
+    SlotTaken,
+    book_by_prescripteur,
+    book_rdv,
+    book_seat,
+    book_seat_by_prescripteur,
+    prescribe_rdv,
+)
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # Friday 4 December 2026
 MONDAY = date(2026, 12, 7)
@@ -403,6 +410,24 @@ def test_sessions_of_a_motif_sectorised_by_agent_follow_the_address(db_url: str,
     assert snapshot(db_url) == before
     with UnitOfWork(db_url) as unit:
         assert book_seat(unit, w.usager, rdv_id=afternoon_id, now=NOW, sector=RUE_DE_LA_PAIX).created
+
+    # An external prescripteur for a bénéficiaire of the same street: the same sessions, the same refusal.
+    assert [x.name for x in public_prescripteur.open_sessions(uow, atelier_id, w.lieu_arras, NOW,
+                                                                sector=RUE_DE_LA_PAIX)] == ["Atelier de l'après-midi"]
+    with pytest.raises(NotFound):
+        public_prescripteur.session_recap(uow, atelier_id, morning_id, NOW, sector=RUE_DE_LA_PAIX)
+    uow.rollback()
+    prescripteur = PrescripteurEntry("Amélie", "Roux", "amelie.roux@asso.test", "06 99 88 77 66")
+    beneficiaire = BeneficiaireEntry("Malik", "Benali", phone_number="06 55 44 33 22")
+    before = snapshot(db_url)
+    with UnitOfWork(db_url) as unit, pytest.raises(NotFound):
+        book_seat_by_prescripteur(unit, rdv_id=morning_id, prescripteur=prescripteur, beneficiaire=beneficiaire,
+                                  ip="192.0.2.7", now=NOW, sector=RUE_DE_LA_PAIX)
+    assert snapshot(db_url) == before
+    with UnitOfWork(db_url) as unit:
+        assert book_seat_by_prescripteur(unit, rdv_id=afternoon_id, prescripteur=prescripteur,
+                                         beneficiaire=beneficiaire, ip="192.0.2.7", now=NOW,
+                                         sector=RUE_DE_LA_PAIX).created
 
 
 def test_two_sectors_on_one_commune_show_their_organisations_together(uow: UnitOfWork, world: World) -> None:

@@ -29,6 +29,8 @@ from rdv_app.services.availability.slot_inputs import MotifContext, load_searche
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 
+MISSING_NUMBER = f"Renseignez le {ants.FIELD_LABEL[0].lower()}{ants.FIELD_LABEL[1:]}."
+
 
 @dataclass(frozen=True)
 class MeetingPoint:
@@ -179,6 +181,32 @@ def motif_needs_number(uow: UnitOfWork, motif_id: int) -> bool:
     return uow.session.exec(
         select(Motif.id).join(MotifCategory, col(MotifCategory.id) == Motif.motif_category_id)
         .where(Motif.id == motif_id, col(MotifCategory.name).in_(ants.ANTS_CATEGORIES))).first() is not None
+
+
+def required_number(uow: UnitOfWork, motif_id: int, text: str) -> str | None:
+    """The pre-demande number a booking of this motif stores on its participant: None for a motif of no
+    ANTS category; else the number upper-cased, its format checked (DomainError naming the field when
+    missing or malformed). ANTS's word on it (`check_number`) is asked before, outside any transaction."""
+    if not motif_needs_number(uow, motif_id):
+        return None
+    number = ants.normalized_number(text)
+    if not number:
+        raise DomainError(MISSING_NUMBER, "ants_pre_demande_number")
+    if (problem := ants.format_problem(number)) is not None:
+        raise DomainError(problem, "ants_pre_demande_number")
+    return number
+
+
+def keep_number(uow: UnitOfWork, usager: Usager, number: str | None, now: datetime) -> None:
+    """Stores the number on the usager the RDV is for (in the booking's transaction), when it changed."""
+    if number is None or usager.ants_pre_demande_number == number:
+        return
+    usager.ants_pre_demande_number = number
+    usager.updated_at = now
+    uow.session.add(usager)
+    uow.session.flush()
+    uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=require_id(usager), change=Change.UPDATED,
+                             occurred_at=now))
 
 
 @boundary

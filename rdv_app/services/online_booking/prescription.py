@@ -6,9 +6,10 @@ prescripteurs in any organisation of the same territory, their own included (rig
 the territory decides, never the département number; a basic agent who is not a secrétaire sees the
 motifs of their services only). The search is the public one: services, then a motif by name and where
 it takes place, then a lieu or an organisation, then a week of slots, with the motif's booking delays
-(they are public slots) and no agent's name. The usager is one of the organisation's (in full) or of the
+(they are public slots) and no agent's name; for a collective motif, its open sessions with their seats
+left instead (rdv_app.services.online_booking.sessions, the same delays). The usager is one of the organisation's (in full) or of the
 territory's other organisations (masked), or one the agent creates on the way. The booking is the
-usagers' own (rdv_app.services.rdv.lifecycle.prescribe_rdv). Afterwards the agent sees the confirmation
+usagers' own (rdv_app.services.rdv.lifecycle.prescribe_rdv, or prescribe_seat for a seat of a session). Afterwards the agent sees the confirmation
 of the RDV they booked, never the RDV itself when it belongs to another organisation.
 """
 
@@ -23,7 +24,7 @@ from sqlmodel import col, select
 from rdv_app.db.models import Lieu, Motif, Organisation, Participation, Rdv, Service, Usager
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.masking import preview
@@ -34,7 +35,9 @@ from rdv_app.metrics import SLOT_SEARCH, timed
 from rdv_app.services.availability.slot_inputs import motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound
-from rdv_app.services.online_booking import public_search
+from rdv_app.services.integrations import ants as ants_service
+from rdv_app.services.integrations.ants import NumberNeed
+from rdv_app.services.online_booking import public_search, sessions
 from rdv_app.services.online_booking.public_search import (
     LieuCard,
     MotifChoice,
@@ -56,6 +59,7 @@ from rdv_app.services.usagers import usagers as usagers_service
 from rdv_app.services.usagers.usagers import UsagerSearch, UsagerSummary
 
 GONE = "Ce motif n'est plus ouvert à la prescription. Choisissez un autre motif."
+SESSION_GONE = "Cet atelier est complet ou n'est plus ouvert à la réservation. Choisissez une autre date."
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,10 @@ class Prescribed:
 
 def _motifs(uow: UnitOfWork, scope: AgentScope, now: datetime | None,
             address: SectorAddress | None = None) -> list[Motif]:
-    motifs = public_search.offered_motifs(uow, prescription_motifs(uow, scope), now)
+    condition = prescription_motifs(uow, scope)
+    motifs = sorted(public_search.offered_motifs(uow, condition, now)
+                    + sessions.motifs_with_open_sessions(uow, condition, now or clock.now()),
+                    key=lambda m: (m.name, require_id(m)))
     return sectors.offered_in_sectors(uow, territory_of(uow, scope.organisation_id), motifs, address, now)
 
 
@@ -174,6 +181,24 @@ def week(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: i
 
 
 @boundary
+def is_collectif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int) -> bool:
+    """Whether the motif the agent may book by prescription is booked by sessions rather than slots."""
+    return prescribable_motif(uow, agent_scope(uow, actor_agent_id, organisation_id), motif_id).collectif
+
+
+@boundary
+def open_sessions(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int, lieu_id: int | None,
+                  now: datetime | None = None) -> list[sessions.OpenSession]:
+    """A collective motif's sessions at the lieu that still have a seat, inside its booking delays."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    motif = prescribable_motif(uow, scope, motif_id)
+    if not motif.collectif:
+        raise NotFound(GONE)
+    _check_lieu(uow, motif, lieu_id)
+    return sessions.open_sessions(uow, motif_id, lieu_id, now=now)
+
+
+@boundary
 def search_usagers(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, query: str,
                    limit: int = 8) -> UsagerSearch:
     """"Pour quel usager prenez-vous RDV ?": the organisation's usagers in full, the territory's others
@@ -211,28 +236,73 @@ def recap(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, motif_i
 
 
 @boundary
-def prescribed_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int) -> Prescribed:
-    """The confirmation of an RDV this agent booked by prescription; NotFound for any other RDV."""
+def session_recap(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, rdv_id: int, usager_id: int,
+                  now: datetime | None = None) -> Recap:
+    """What "Confirmer le RDV" will book for a seat of a session; NotFound (SESSION_GONE) when the session
+    is full, cancelled or out of the booking delays."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    motif_id = uow.session.exec(select(Rdv.motif_id).where(Rdv.id == rdv_id)).first()
+    if motif_id is None:
+        raise NotFound(SESSION_GONE)
+    motif = prescribable_motif(uow, scope, motif_id)
+    session = sessions.open_session(uow, motif_id, rdv_id, now=now)
+    if session is None:
+        raise NotFound(SESSION_GONE)
+    lieu = uow.session.get(Lieu, session.lieu_id) if session.lieu_id is not None else None
+    usager = prescription_usager(uow, scope, usager_id)
+    organisation = uow.session.get(Organisation, motif.organisation_id)
+    service = uow.session.get(Service, motif.service_id)
+    if organisation is None or service is None:
+        raise NotFound(GONE)
+    name, phone = _usager_shown(uow, organisation_id, usager)
+    return Recap(motif_name=session.name, service_name=service.name, organisation_name=organisation.name,
+                 place=_place(motif, lieu), when=session.label, usager_name=name, usager_phone=phone)
+
+
+@boundary
+def prescribed_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int,
+                   usager_id: int | None = None) -> Prescribed:
+    """The confirmation of an RDV this agent booked by prescription (for `usager_id`, in a collective
+    session); NotFound for any other RDV."""
     agent_scope(uow, actor_agent_id, organisation_id)
-    row = uow.session.exec(
+    query = (
         select(Rdv, Motif, Organisation, Usager)
         .join(Motif, col(Motif.id) == Rdv.motif_id)
         .join(Organisation, col(Organisation.id) == Rdv.organisation_id)
         .join(Participation, col(Participation.rdv_id) == Rdv.id)
         .join(Usager, col(Usager.id) == Participation.usager_id)
         .where(Rdv.id == rdv_id, col(Participation.created_by_agent_prescripteur).is_(True),
-               Participation.created_by_agent_id == actor_agent_id)).first()
+               Participation.created_by_agent_id == actor_agent_id))
+    if usager_id is not None:
+        query = query.where(Participation.usager_id == usager_id)
+    row = uow.session.exec(query).first()
     if row is None:
         raise NotFound("Ce rendez-vous est introuvable.")
     rdv, motif, organisation, usager = row
     lieu = uow.session.get(Lieu, rdv.lieu_id) if rdv.lieu_id is not None else None
     name, phone = _usager_shown(uow, organisation_id, usager)
     return Prescribed(rdv_id=rdv_id, when=datefmt.long_datetime(rdv.starts_at, organisation.time_zone),
-                      motif_name=motif.name, place=_place(motif, lieu), usager_name=name, usager_phone=phone,
+                      motif_name=rdv.name or motif.name, place=_place(motif, lieu), usager_name=name,
+                      usager_phone=phone,
                       instruction=(motif.instruction_for_rdv or "").strip() or None,
                       organisation_name=organisation.name,
                       organisation_phone=(lieu.phone_number if lieu else None) or organisation.phone_number,
                       organisation_email=organisation.email)
+
+
+@boundary
+def ants_number_need(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int,
+                     usager_id: int) -> NumberNeed:
+    """Whether the récapitulatif asks the usager's pre-demande number (a motif of an ANTS category), with
+    the number stored on them when the agent's organisation sees them in full (never for a masked usager)."""
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    prescribable_motif(uow, scope, motif_id)
+    usager = prescription_usager(uow, scope, usager_id)
+    if not ants_service.motif_needs_number(uow, motif_id):
+        return NumberNeed(False)
+    visible = uow.session.exec(select(Usager.id).where(Usager.id == usager_id,
+                                                       usagers_service.listed_in(uow, organisation_id))).first()
+    return NumberNeed(True, (usager.ants_pre_demande_number or "") if visible is not None else "")
 
 
 @boundary

@@ -2,14 +2,17 @@
 
 A professional (a social worker, an association...) books, without an account, for a bénéficiaire: the
 same search as usagers over the motifs open to prescripteurs (every setting but "agents only") of the
-territory or of one organisation, the week of slots with the prescripteurs' booking delays, then who they
-are (`PrescripteurEntry`), then the bénéficiaire (`BeneficiaireEntry`), then "Confirmer le RDV" through the
-usagers' own booking path (rdv_app.services.rdv.lifecycle.book_by_prescripteur). The checks of the two
-forms are the booking's own: the page runs them step by step so that each form says what to fix.
+territory or of one organisation, the week of slots with the prescripteurs' booking delays (for a
+collective motif, its open sessions with their seats left: rdv_app.services.online_booking.sessions), then
+who they are (`PrescripteurEntry`), then the bénéficiaire (`BeneficiaireEntry`), then "Confirmer le RDV"
+through the usagers' own booking path (rdv_app.services.rdv.lifecycle.book_by_prescripteur, or
+book_seat_by_prescripteur for a seat of a session). The checks of the two forms are the booking's own:
+the page runs them step by step so that each form says what to fix.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,8 +20,9 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from rdv_app.db.models import Lieu, Motif, Organisation, Service
+from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt, usager_record
+from rdv_app.domain import clock, datefmt, usager_record
 from rdv_app.domain.enums import LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import PRESCRIPTION_BOOKABLE
@@ -27,12 +31,14 @@ from rdv_app.domain.slots import Searcher
 from rdv_app.services.availability.slot_inputs import motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
-from rdv_app.services.online_booking import public_search
+from rdv_app.services.integrations import ants as ants_service
+from rdv_app.services.online_booking import public_search, sessions
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope, PublicWeek
 from rdv_app.services.organisation import sectors
 from rdv_app.services.usagers.usagers import territory_phone_region
 
 GONE = "Ce motif n'est plus ouvert aux prescripteurs. Choisissez un autre motif."
+SESSION_GONE = "Cet atelier est complet ou n'est plus ouvert à la réservation. Choisissez une autre date."
 NO_PHONE_WARNING = ("Sans numéro de téléphone portable, le bénéficiaire ne recevra ni confirmation ni rappel "
                     "de son rendez-vous.")
 NOT_MOBILE = "Indiquez un numéro de téléphone portable : le bénéficiaire recevra ses rappels par SMS."
@@ -57,6 +63,16 @@ class BeneficiaireEntry:
     phone_number: str = ""
     email: str = ""
     address: str = ""  # required for a motif at home
+    ants_pre_demande_number: str = ""  # required for a motif of an ANTS category
+
+
+@dataclass(frozen=True)
+class BeneficiaireNeeds:
+    """What the bénéficiaire form requires for the motif."""
+
+    phone: bool  # a motif by phone
+    address: bool  # a motif at home
+    ants_number: bool  # a motif of an ANTS category (integrations.md 1d)
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,7 @@ class CleanBeneficiaire:
     phone_e164: str | None
     email: str | None
     address: str | None
+    ants_pre_demande_number: str | None = None  # upper-cased; None for a motif of no ANTS category
 
 
 @dataclass(frozen=True)
@@ -101,9 +118,12 @@ def open_motifs(scope: PublicScope) -> sa.ColumnElement[bool]:
 
 def _motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
     """With the bénéficiaire's address (`scope.sector`), the motifs sectorised by organisation or agent
-    only where its sectors are attributed, as for usagers."""
-    return sectors.offered_in_sectors(uow, scope.territory_id, public_search.offered_motifs(
-        uow, open_motifs(scope), now), scope.sector, now)
+    only where its sectors are attributed, as for usagers; collective motifs with an open session too."""
+    condition = open_motifs(scope)
+    found = public_search.offered_motifs(uow, condition, now) + sessions.motifs_with_open_sessions(
+        uow, condition, now or clock.now())
+    return sectors.offered_in_sectors(uow, scope.territory_id, sorted(found, key=lambda m: (m.name, require_id(m))),
+                                      scope.sector, now)
 
 
 @boundary
@@ -124,14 +144,33 @@ def motif_choice(uow: UnitOfWork, scope: PublicScope, motif_key: str, now: datet
     return public_search.choice_of(motif_key, found)
 
 
-def open_motif(uow: UnitOfWork, motif_id: int) -> Motif:
-    """One motif open to prescripteurs, individual; NotFound otherwise."""
-    motif = uow.session.exec(select(Motif).where(
-        Motif.id == motif_id, col(Motif.bookable_by).in_(PRESCRIPTION_BOOKABLE), col(Motif.deleted_at).is_(None),
-        col(Motif.collectif).is_(False))).first()
+def open_motif(uow: UnitOfWork, motif_id: int, *, collectif: bool | None = False) -> Motif:
+    """One motif open to prescripteurs: individual (the default), collective, or either (None); NotFound
+    otherwise."""
+    query = select(Motif).where(Motif.id == motif_id, col(Motif.bookable_by).in_(PRESCRIPTION_BOOKABLE),
+                                col(Motif.deleted_at).is_(None))
+    if collectif is not None:
+        query = query.where(col(Motif.collectif).is_(collectif))
+    motif = uow.session.exec(query).first()
     if motif is None:
         raise NotFound(GONE)
     return motif
+
+
+@boundary
+def is_collectif(uow: UnitOfWork, motif_id: int) -> bool:
+    """Whether the motif open to prescripteurs is booked by sessions rather than slots."""
+    return open_motif(uow, motif_id, collectif=None).collectif
+
+
+@boundary
+def open_sessions(uow: UnitOfWork, motif_id: int, lieu_id: int | None, now: datetime | None = None,
+                  sector: SectorAddress | None = None) -> list[sessions.OpenSession]:
+    """A collective motif's sessions at the lieu that still have a seat, inside the booking delays; with the
+    bénéficiaire's address, those of a motif sectorised by agent that its sectors' agents lead."""
+    motif = open_motif(uow, motif_id, collectif=True)
+    checked_lieu(uow, motif, lieu_id)
+    return sessions.open_sessions(uow, motif_id, lieu_id, now=now, sector=sector)
 
 
 def checked_lieu(uow: UnitOfWork, motif: Motif, lieu_id: int | None) -> Lieu | None:
@@ -160,7 +199,23 @@ def week(uow: UnitOfWork, motif_id: int, lieu_id: int | None, from_day: date | N
 def recap(uow: UnitOfWork, motif_id: int, lieu_id: int | None, starts_at: datetime) -> PrescripteurRecap:
     """What "Confirmer le RDV" will book, and the confirmation's contact details."""
     motif = open_motif(uow, motif_id)
-    lieu = checked_lieu(uow, motif, lieu_id)
+    return _recap(uow, motif, checked_lieu(uow, motif, lieu_id), starts_at)
+
+
+@boundary
+def session_recap(uow: UnitOfWork, motif_id: int, rdv_id: int, now: datetime | None = None,
+                  sector: SectorAddress | None = None) -> PrescripteurRecap:
+    """What "Confirmer le RDV" will book for a seat of a session; NotFound (SESSION_GONE) when the session
+    is full, cancelled or out of the booking delays."""
+    motif = open_motif(uow, motif_id, collectif=True)
+    session = sessions.open_session(uow, motif_id, rdv_id, now=now, sector=sector)
+    if session is None:
+        raise NotFound(SESSION_GONE)
+    lieu = uow.session.get(Lieu, session.lieu_id) if session.lieu_id is not None else None
+    return dataclasses.replace(_recap(uow, motif, lieu, session.starts_at), motif_name=session.name)
+
+
+def _recap(uow: UnitOfWork, motif: Motif, lieu: Lieu | None, starts_at: datetime) -> PrescripteurRecap:
     organisation = uow.session.get(Organisation, motif.organisation_id)
     service = uow.session.get(Service, motif.service_id)
     if organisation is None or service is None:
@@ -176,10 +231,13 @@ def recap(uow: UnitOfWork, motif_id: int, lieu_id: int | None, starts_at: dateti
 
 
 @boundary
-def requirements(uow: UnitOfWork, motif_id: int) -> tuple[bool, bool]:
-    """(phone required, address required) of the bénéficiaire form: a motif by phone, or at home."""
-    motif = open_motif(uow, motif_id)
-    return motif.location_type == LocationType.PHONE.value, motif.location_type == LocationType.HOME.value
+def requirements(uow: UnitOfWork, motif_id: int) -> BeneficiaireNeeds:
+    """What the bénéficiaire form requires: a phone for a motif by phone, an address for one at home, the
+    pre-demande number for one of an ANTS category."""
+    motif = open_motif(uow, motif_id, collectif=None)
+    return BeneficiaireNeeds(phone=motif.location_type == LocationType.PHONE.value,
+                             address=motif.location_type == LocationType.HOME.value,
+                             ants_number=ants_service.motif_needs_number(uow, motif_id))
 
 
 @boundary
@@ -201,8 +259,9 @@ def check_prescripteur(prescripteur: PrescripteurEntry) -> CleanPrescripteur:
 @boundary
 def check_beneficiaire(uow: UnitOfWork, motif_id: int, beneficiaire: BeneficiaireEntry) -> CleanBeneficiaire:
     """The bénéficiaire's details cleaned (the phone read in the motif's territory first); DomainError
-    naming the field to fix. A phone motif needs the phone the agent will call."""
-    motif = open_motif(uow, motif_id)
+    naming the field to fix. A phone motif needs the phone the agent will call; a motif of an ANTS category
+    the pre-demande number, in its format (ANTS's word on it is asked before, by `ants.check_number`)."""
+    motif = open_motif(uow, motif_id, collectif=None)
     try:
         first = usager_record.clean_name(beneficiaire.first_name, "first_name", "prénom")
         last = usager_record.clean_name(beneficiaire.last_name, "last_name", "nom")
@@ -219,5 +278,6 @@ def check_beneficiaire(uow: UnitOfWork, motif_id: int, beneficiaire: Beneficiair
                           "phone_number")
     if address is None and motif.location_type == LocationType.HOME.value:
         raise DomainError("Indiquez l'adresse du bénéficiaire : l'agent se déplace à son domicile.", "address")
+    number = ants_service.required_number(uow, motif_id, beneficiaire.ants_pre_demande_number)
     return CleanBeneficiaire(first, last, phone.typed if phone else None, phone.e164 if phone else None, email,
-                             address)
+                             address, number)

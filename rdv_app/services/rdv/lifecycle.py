@@ -5,6 +5,7 @@
 | `book_rdv`                              | an usager          | public booking                             |
 | `prescribe_rdv`                         | an agent, for an usager of the territory | "Élargir la recherche" |
 | `book_by_prescripteur`                  | an external prescripteur, for a bénéficiaire | "Je suis un prescripteur" |
+| `book_seat`, `prescribe_seat`, `book_seat_by_prescripteur` | the same three, a seat of a collective session | |
 | `plan_rdv`                              | an agent           | "Planifier un RDV"                         |
 | `update_rdv` (move: time, lieu, agents) | an agent           | the RDV page                               |
 | `change_status`, `change_participation_status`, `cancel_rdv` | an agent | the RDV page             |
@@ -112,6 +113,7 @@ from rdv_app.services import audit
 from rdv_app.services.availability.slot_inputs import for_documents, load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import public_prescripteur
 from rdv_app.services.online_booking.booking import is_public_collectif, is_public_motif
 from rdv_app.services.online_booking.public_prescripteur import (
@@ -233,16 +235,19 @@ def book_rdv(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datet
 @boundary
 def prescribe_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, motif_id: int,
                   starts_at: datetime, lieu_id: int | None, booking_key: str,
-                  now: datetime | None = None, by_address: bool = False) -> Booked:
+                  now: datetime | None = None, by_address: bool = False, ants_pre_demande_number: str = "") -> Booked:
     """An agent of `organisation_id` books, for an usager of the territory, a slot of a motif open to
     prescripteurs in any organisation of the territory (admin-domain.md section 10): the same path as an
     usager's booking (lock, booking key, final check with the booking delays, the plage created first
     wins), with the prescribing agent as author. The RDV belongs to the motif's organisation, where the
     usager gains a profile; the agent gains no right on it. `by_address`: the slot was searched for the
-    usager's address (rdv_app.services.online_booking.prescription), which the final check keeps to."""
+    usager's address (rdv_app.services.online_booking.prescription), which the final check keeps to. A motif
+    of an ANTS category needs the usager's pre-demande number (`ants_pre_demande_number`, its status asked
+    to ANTS before by `ants.check_number`), stored on them."""
     return _counted(uow, lambda: _prescribe(uow, actor_agent_id, organisation_id, usager_id=usager_id,
                                             motif_id=motif_id, starts_at=starts_at, lieu_id=lieu_id,
-                                            booking_key=booking_key, now=now, by_address=by_address))
+                                            booking_key=booking_key, now=now, by_address=by_address,
+                                            ants_number=ants_pre_demande_number))
 
 
 @boundary
@@ -335,7 +340,7 @@ def _book(uow: UnitOfWork, usager_id: int, *, motif_id: int, starts_at: datetime
 
 def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, motif_id: int,
                starts_at: datetime, lieu_id: int | None, booking_key: str, now: datetime | None,
-               by_address: bool = False) -> Booked:
+               by_address: bool = False, ants_number: str = "") -> Booked:
     now = now or clock.now()
     # The key is the agent's: the same confirmation screen sent twice finds its RDV, whoever it was for.
     key_hash = _key_hash(f"agent:{actor_agent_id}", booking_key)
@@ -350,6 +355,7 @@ def _prescribe(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, us
     if existing is not None:
         return existing
     _check_informations(motif, participant, participant)
+    ants_service.keep_number(uow, participant, ants_service.required_number(uow, motif_id, ants_number), now)
     author = dict(created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id)
     sector = sectors.usager_address(uow, territory_of(uow, organisation_id), participant) if by_address else None
     return _take_slot(uow, motif, lieu_id, starts_at, key_hash, now, searcher=Searcher.PRESCRIPTEUR,
@@ -397,7 +403,8 @@ def _book_by_prescripteur(uow: UnitOfWork, *, motif_id: int, starts_at: datetime
 def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiaire, now: datetime) -> Usager:
     """The usager the RDV is for: one followed by the motif's organisation with the same names and mobile,
     or anyone with the same names and email; else a new usager (created through a prescripteur, without
-    any confirmation email). An email already used by someone else is refused: it names another person."""
+    any confirmation email). An email already used by someone else is refused: it names another person.
+    The pre-demande number of an ANTS motif is stored on them."""
     same_names = sa.and_(sa.func.lower(Usager.first_name) == person.first_name.lower(),
                          sa.func.lower(Usager.last_name) == person.last_name.lower(),
                          col(Usager.deleted_at).is_(None))
@@ -406,6 +413,7 @@ def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiai
         if owner is not None:
             if owner.deleted_at is None and owner.first_name.lower() == person.first_name.lower() \
                     and owner.last_name.lower() == person.last_name.lower():
+                ants_service.keep_number(uow, owner, person.ants_pre_demande_number, now)
                 return owner
             raise DomainError("Cette adresse email est celle d'une autre personne : vérifiez-la ou laissez ce "
                               "champ vide.", "email")
@@ -415,10 +423,12 @@ def _beneficiaire(uow: UnitOfWork, organisation_id: int, person: CleanBeneficiai
             same_names, Usager.phone_number_formatted == person.phone_e164, col(Usager.id).in_(followed))
             .order_by(col(Usager.id))).first()
         if found is not None:
+            ants_service.keep_number(uow, found, person.ants_pre_demande_number, now)
             return found
     usager = Usager(first_name=person.first_name, last_name=person.last_name, email=person.email,
                     phone_number=person.phone_number, phone_number_formatted=person.phone_e164,
-                    address=person.address, created_through=CreatedThrough.PRESCRIPTEUR.value)
+                    address=person.address, ants_pre_demande_number=person.ants_pre_demande_number,
+                    created_through=CreatedThrough.PRESCRIPTEUR.value)
     uow.session.add(usager)
     uow.session.flush()
     uow.record(RecordChanged(model=WebhookSubscription.USER, record_id=require_id(usager), change=Change.CREATED,
@@ -1429,12 +1439,7 @@ def _book_seat(uow: UnitOfWork, usager_id: int, *, rdv_id: int, for_usager_id: i
     family_seats = len(uow.session.exec(select(Participation.id).where(
         Participation.rdv_id == rdv_id, col(Participation.status).not_in(_CANCELLED),
         col(Participation.usager_id).in_(_family_ids(uow, participant) - {require_id(participant)}))).all())
-    refusal = collectifs.seat_refusal(
-        status=rdv.status, starts_at=rdv.starts_at, users_count=rdv.users_count - family_seats,
-        max_participants_count=rdv.max_participants_count, now=now,
-        window=collectifs.BookingWindow(motif.min_public_booking_delay, motif.max_public_booking_delay))
-    if refusal is not None:
-        raise SlotTaken(refusal)
+    _refuse_seat(rdv, motif, now, family_seats)
     notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
     change = _take_seat(uow, rdv, motif, participant, [holder, participant], (notify, notify),
                         Actor.usager(usager_id), now, author=dict(created_by_type=AuthorType.USAGER.value),
@@ -1451,6 +1456,124 @@ def _check_session_sector(uow: UnitOfWork, rdv: Rdv, motif: Motif, sector: Secto
     if agent_ids is not None and not agent_ids & set(uow.session.exec(
             select(RdvAgent.agent_id).where(RdvAgent.rdv_id == rdv.id)).all()):
         raise NotFound(NOT_IN_SECTOR)
+
+
+@boundary
+def prescribe_seat(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, rdv_id: int,
+                   now: datetime | None = None, ants_pre_demande_number: str = "") -> Booked:
+    """An agent of `organisation_id` takes, for an usager of the territory, a seat of a session of a
+    collective motif open to prescripteurs ("Élargir la recherche", admin-domain.md 10.2 step 4): the
+    usagers' seat path (the session's row locked, the seats counted under the lock, the booking delays),
+    the participation authored by the prescribing agent. Idempotent by person: the same agent sending the
+    same usager twice gets the seat back (`created` False); an usager already registered by someone else is
+    refused. The usager hears "RDV confirmé", the session's agents are told, the agent gets their email.
+    A motif of an ANTS category needs the usager's pre-demande number, as for `prescribe_rdv`."""
+    return _counted(uow, lambda: _prescribe_seat(uow, actor_agent_id, organisation_id, usager_id=usager_id,
+                                                 rdv_id=rdv_id, now=now, ants_number=ants_pre_demande_number))
+
+
+def _prescribe_seat(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, usager_id: int, rdv_id: int,
+                    now: datetime | None, ants_number: str) -> Booked:
+    now = now or clock.now()
+    begin_write(uow.session)
+    scope = agent_scope(uow, actor_agent_id, organisation_id)
+    rdv = _locked_session(uow, rdv_id)
+    motif = prescribable_motif(uow, scope, rdv.motif_id)
+    if not motif.collectif:
+        raise NotFound("Cet atelier est introuvable.")
+    participant = prescription_usager(uow, scope, usager_id)
+    existing = _participation(uow, rdv_id, usager_id)
+    if existing is not None and existing.status not in CANCELLED_STATUSES:
+        if existing.created_by_agent_prescripteur and existing.created_by_agent_id == actor_agent_id:
+            return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=False)
+        raise DomainError("Cet usager est déjà inscrit à cet atelier.", "usager_id")
+    _check_informations(motif, participant, participant)
+    number = ants_service.required_number(uow, rdv.motif_id, ants_number)
+    _refuse_seat(rdv, motif, now)
+    ants_service.keep_number(uow, participant, number, now)
+    notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
+    change = _take_seat(uow, rdv, motif, participant, [participant], (notify, notify), Actor.agent(actor_agent_id),
+                        now, author=dict(created_by_type=AuthorType.AGENT.value, created_by_agent_id=actor_agent_id,
+                                         created_by_agent_prescripteur=True),
+                        tell_agents=True, already="Cet usager est déjà inscrit à cet atelier.")
+    return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=True, outbox_ids=change.outbox_ids)
+
+
+@boundary
+def book_seat_by_prescripteur(uow: UnitOfWork, *, rdv_id: int, prescripteur: PrescripteurEntry,
+                              beneficiaire: BeneficiaireEntry, ip: str, now: datetime | None = None,
+                              sector: SectorAddress | None = None) -> Booked:
+    """An external prescripteur ("Je suis un prescripteur", domain.md 6.4 step 4) takes, for a bénéficiaire,
+    a seat of a session of a collective motif open to prescripteurs: the usagers' seat path (the session's
+    row locked, the seats counted under the lock, the booking delays), then in the same transaction the
+    Prescripteur row, the bénéficiaire found or created as for an individual RDV, their profile in the
+    organisation and the participation authored by the prescripteur. Idempotent by person: a bénéficiaire
+    already registered in the session (same names, and the same mobile or email when given) gets the seat
+    back (`created` False). Bookings are counted by the client's address `ip`. With the bénéficiaire's
+    address (`sector`), a sectorised motif's session only where its sectors cover it, as for usagers."""
+    return _counted(uow, lambda: _book_seat_by_prescripteur(uow, rdv_id=rdv_id, prescripteur=prescripteur,
+                                                            beneficiaire=beneficiaire, ip=ip, now=now, sector=sector))
+
+
+def _book_seat_by_prescripteur(uow: UnitOfWork, *, rdv_id: int, prescripteur: PrescripteurEntry,
+                               beneficiaire: BeneficiaireEntry, ip: str, now: datetime | None,
+                               sector: SectorAddress | None) -> Booked:
+    now = now or clock.now()
+    limit_key = f"booking:prescripteur:{ip}"
+    who = public_prescripteur.check_prescripteur(prescripteur)
+    begin_write(uow.session)
+    rdv = _locked_session(uow, rdv_id)
+    motif = public_prescripteur.open_motif(uow, rdv.motif_id, collectif=True)
+    if sector is not None:
+        _check_session_sector(uow, rdv, motif, sector)
+    person = public_prescripteur.check_beneficiaire(uow, rdv.motif_id, beneficiaire)
+    if _registered(uow, rdv_id, person):
+        return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=False)
+    if rate_limit.is_blocked(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, limit_key):
+        raise DomainError(TOO_MANY_PRESCRIPTIONS)
+    _refuse_seat(rdv, motif, now)
+    row = Prescripteur(first_name=who.first_name, last_name=who.last_name, email=who.email,
+                       phone_number=who.phone_number, created_at=now)
+    uow.session.add(row)
+    participant = _beneficiaire(uow, motif.organisation_id, person, now)
+    _check_informations(motif, participant, participant)
+    uow.session.flush()
+    notify = motif.visibility_type == VisibilityType.VISIBLE_AND_NOTIFIED.value
+    change = _take_seat(uow, rdv, motif, participant, [participant], (notify, notify), Actor(AuthorType.PRESCRIPTEUR),
+                        now, author=dict(created_by_type=AuthorType.PRESCRIPTEUR.value, prescripteur_id=require_id(row)),
+                        tell_agents=True, already="Le bénéficiaire est déjà inscrit à cet atelier.")
+    rate_limit.record(BOOKINGS_PER_PRESCRIPTEUR_ADDRESS, limit_key)
+    return Booked(rdv_id=rdv_id, uuid=rdv.uuid, created=True, outbox_ids=change.outbox_ids)
+
+
+def _registered(uow: UnitOfWork, rdv_id: int, person: CleanBeneficiaire) -> bool:
+    """Whether the bénéficiaire already holds a seat of the session: same names, and the same mobile or
+    email when the form gave one (a confirmation sent twice, or a second prescripteur for the same person)."""
+    query = (select(Usager.id).join(Participation, col(Participation.usager_id) == Usager.id)
+             .where(Participation.rdv_id == rdv_id, col(Participation.status).not_in(_CANCELLED),
+                    sa.func.lower(Usager.first_name) == person.first_name.lower(),
+                    sa.func.lower(Usager.last_name) == person.last_name.lower()))
+    if person.phone_e164 is not None:
+        query = query.where(Usager.phone_number_formatted == person.phone_e164)
+    if person.email is not None:
+        query = query.where(Usager.email == person.email)
+    return uow.session.exec(query.limit(1)).first() is not None
+
+
+def _participation(uow: UnitOfWork, rdv_id: int, usager_id: int) -> Participation | None:
+    return uow.session.exec(select(Participation).where(Participation.rdv_id == rdv_id,
+                                                        Participation.usager_id == usager_id)).first()
+
+
+def _refuse_seat(rdv: Rdv, motif: Motif, now: datetime, family_seats: int = 0) -> None:
+    """SlotTaken, with the French reason, when a seat of the session cannot be taken online now
+    (`family_seats`: the seats the participant's family holds, theirs to take)."""
+    refusal = collectifs.seat_refusal(
+        status=rdv.status, starts_at=rdv.starts_at, users_count=rdv.users_count - family_seats,
+        max_participants_count=rdv.max_participants_count, now=now,
+        window=collectifs.BookingWindow(motif.min_public_booking_delay, motif.max_public_booking_delay))
+    if refusal is not None:
+        raise SlotTaken(refusal)
 
 
 def _locked_session(uow: UnitOfWork, rdv_id: int) -> Rdv:
@@ -1486,7 +1609,11 @@ def _take_seat(uow: UnitOfWork, rdv: Rdv, motif: Motif, participant: Usager, pro
     if left is not None and left <= 0:
         raise SlotTaken(collectifs.FULL)
     if existing is None:
-        existing = Participation(rdv_id=rdv_id, usager_id=participant_id, **author)
+        existing = Participation(rdv_id=rdv_id, usager_id=participant_id)
+    # Who registered them this time (a participant who had cancelled may come back through someone else).
+    existing.created_by_agent_id, existing.created_by_agent_prescripteur, existing.prescripteur_id = None, False, None
+    for name, value in author.items():
+        setattr(existing, name, value)
     existing.status = RdvStatus.UNKNOWN.value
     existing.send_lifecycle_notifications, existing.send_reminder_notification = flags
     uow.session.add(existing)

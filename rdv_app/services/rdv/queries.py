@@ -232,9 +232,12 @@ def prescriber(uow: UnitOfWork, rdv_id: int) -> Prescriber | None:
     """The agent who booked the RDV by prescription (admin-domain.md 10.3), with the organisation they
     work in (one where they hold a role, by name), or the external prescripteur who booked it on the public
     pages (domain.md 6.4), if one did."""
+    # The RDV's author, or (a collective session) the prescripteur of one of its participations.
     external = uow.session.exec(
-        select(Prescripteur).join(Rdv, col(Rdv.created_by_prescripteur_id) == Prescripteur.id)
-        .where(Rdv.id == rdv_id)).first()
+        select(Prescripteur).where(sa.or_(
+            col(Prescripteur.id).in_(select(Rdv.created_by_prescripteur_id).where(Rdv.id == rdv_id)),
+            col(Prescripteur.id).in_(select(Participation.prescripteur_id).where(Participation.rdv_id == rdv_id))))
+        .order_by(col(Prescripteur.id))).first()
     if external is not None:
         return Prescriber(name=agent_name(external.first_name, external.last_name), organisation_name="",
                           email=external.email, phone_number=external.phone_number)
