@@ -31,6 +31,7 @@ EXPORTS = "/mes-exports"
 STATS = "/statistiques"
 STATS_PERSONAL = "/statistiques/personnelles"
 PUBLIC_STATS = "/stats"
+PUBLIC_STATS_NOTIFICATIONS = "/stats/notifications"  # the notifications of each day (`?territoire=<id>`)
 PLAGES = "/planning/plages"
 ABSENCES = "/planning/indisponibilites"
 ADMIN_WEBHOOKS = "/admin/webhooks"

@@ -10,12 +10,36 @@ from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.stats import chart_figure, counters_list, period_form
 from rdv_app.pages.template import agent_page, template
-from rdv_app.state.stats import PersonalStatsState, PublicStatsState, StatsState
+from rdv_app.state.stats import PersonalStatsState, PublicNotificationsState, PublicStatsState, StatsState
 
 
 def _section(heading_id: str, title: str, *children: rx.Component) -> rx.Component:
     return rx.el.section(rx.heading(title, as_="h2", size="5", id=heading_id), *children, width="100%",
                          aria_labelledby=heading_id, class_name="planning-section")
+
+
+def _territories_nav(links: rx.Var) -> rx.Component:
+    return rx.el.nav(
+        rx.el.ul(rx.foreach(links, lambda t: rx.el.li(rx.el.a(
+            t.name, href=t.href, aria_current=rx.cond(t.current, "page", "false")))),
+            class_name="details-list"),
+        aria_label="Territoires",
+    )
+
+
+def _activity_table() -> rx.Component:
+    S = PublicStatsState
+    return rx.box(
+        rx.el.table(
+            rx.el.caption("Activité des agents, aujourd'hui et il y a 30 jours"),
+            rx.el.thead(rx.el.tr(rx.el.th("Agents", scope="col"), rx.el.th("Aujourd'hui", scope="col"),
+                                 rx.el.th("Il y a 30 jours", scope="col"))),
+            rx.el.tbody(rx.foreach(S.activity, lambda line: rx.el.tr(
+                rx.el.th(line.label, scope="row"), rx.el.td(line.today), rx.el.td(line.month_ago)))),
+            class_name="stats-table",
+        ),
+        overflow_x="auto",
+    )
 
 
 def _agent_stats(state: type[StatsState] | type[PersonalStatsState], *top: rx.Component) -> rx.Component:
@@ -73,12 +97,7 @@ def public_stats() -> rx.Component:
     S = PublicStatsState
     return rx.vstack(
         rx.heading(S.public_heading, as_="h1", size="7"),
-        rx.el.nav(
-            rx.el.ul(rx.foreach(S.territory_links, lambda t: rx.el.li(rx.el.a(
-                t.name, href=t.href, aria_current=rx.cond(t.current, "page", "false")))),
-                class_name="details-list"),
-            aria_label="Territoires",
-        ),
+        _territories_nav(S.territory_links),
         rx.cond(
             S.public_loading,
             loading_block("Calcul des statistiques…"),
@@ -96,12 +115,39 @@ def public_stats() -> rx.Component:
                              counters_list(S.participation_counters, "Participations par statut", with_links=False)),
                     _section("rdv-titre", "Rendez-vous", rx.foreach(S.public_charts, chart_figure)),
                     _section("notifications-titre", "Notifications envoyées",
-                             rx.foreach(S.notification_charts, chart_figure)),
-                    _section("agents-titre", "Activité des agents",
-                             rx.el.dl(rx.foreach(S.activity, lambda line: rx.fragment(
-                                 rx.el.dt(line.label), rx.el.dd(line.value))), class_name="identity-list"),
+                             rx.link("Voir les notifications envoyées chaque jour", href=S.notifications_href)),
+                    _section("agents-titre", "Activité des agents", _activity_table(),
                              rx.foreach(S.activity_charts, chart_figure)),
+                    _section("outlook-titre", "Synchronisation Outlook",
+                             rx.text(S.outlook_agents, " agent(s) synchronisent leur agenda avec Outlook.")),
                     rx.text("Ces chiffres couvrent tous les domaines du service.", color=styles.TEXT_MUTED),
+                ),
+            ),
+        ),
+        spacing="5",
+        width="100%",
+    )
+
+
+@template(routes.PUBLIC_STATS_NOTIFICATIONS, "Notifications envoyées", on_load=PublicNotificationsState.load_notifications,
+          description="Les notifications envoyées aux usagers et aux agents, jour par jour, par territoire.")
+def public_notifications() -> rx.Component:
+    S = PublicNotificationsState
+    return rx.vstack(
+        rx.heading(S.notifications_heading, as_="h1", size="7"),
+        rx.link("Retour aux statistiques", href=S.stats_href, class_name="back-link"),
+        _territories_nav(S.notifications_territories),
+        rx.cond(
+            S.notifications_loading,
+            loading_block("Calcul des statistiques…"),
+            rx.cond(
+                S.notifications_error != "",
+                rx.fragment(form_alert(S.notifications_error),
+                            rx.link("Voir les notifications de tous les territoires",
+                                    href=routes.PUBLIC_STATS_NOTIFICATIONS)),
+                rx.fragment(
+                    rx.text(S.notifications_period, color=styles.TEXT_MUTED),
+                    rx.foreach(S.notification_charts, chart_figure),
                 ),
             ),
         ),

@@ -67,7 +67,7 @@ def _number(value: float) -> str:
 
 def chart_view(chart_id: str, title: str, counts: stats.WeeklyCounts, *, unit: str = "RDV",
                shares: bool = False, colours: dict[str, str] | None = None, by_month: bool = False,
-               summed: bool = True) -> ChartView:
+               by_day: bool = False, summed: bool = True) -> ChartView:
     """A stacked column chart, its table and its summary. With `shares`, each column shows its week's
     counts as percentages of the week (the table gives both); without `summed`, the columns do not add
     up (distinct agents per month): the title and the summary give each column instead of a total."""
@@ -85,7 +85,8 @@ def chart_view(chart_id: str, title: str, counts: stats.WeeklyCounts, *, unit: s
         summary = f"{title} : " + ", ".join(f"{row[0]} : {row[1]}" for row in rows) + "." if rows else ""
     elif total:
         count = len(counts.buckets)
-        span = "mois" if by_month else f"semaine{'s' if count > 1 else ''}"
+        plural = "s" if count > 1 else ""
+        span = "mois" if by_month else f"jour{plural}" if by_day else f"semaine{plural}"
         parts = ", ".join(f"{s.label} : {n}" for s, n in zip(series, counts.series_totals, strict=True))
         summary = f"{title} : {total} {unit} en {count} {span} ({parts})."
         if shares:
@@ -94,7 +95,7 @@ def chart_view(chart_id: str, title: str, counts: stats.WeeklyCounts, *, unit: s
         summary = f"{title} : aucun {unit} sur la période."
     return ChartView(id=chart_id, title=f"{title} ({total})" if summed else title, summary=summary,
                      empty=total == 0, series=series, data=data,
-                     headers=["Mois" if by_month else "Semaine", *[s.label for s in series]]
+                     headers=["Mois" if by_month else "Jour" if by_day else "Semaine", *[s.label for s in series]]
                      + (["Total"] if summed else []),
                      rows=rows)
 
@@ -232,11 +233,37 @@ class TerritoryLink:
 @dataclass
 class ActivityLine:
     label: str
-    value: str
+    today: str
+    month_ago: str
 
 
 def _share(part: int, whole: int) -> str:
     return f"{part} ({_number(round(100 * part / whole, 1))} %)" if whole else str(part)
+
+
+def activity_lines(today: stats.AgentActivity, month_ago: stats.AgentActivity) -> list[ActivityLine]:
+    """"Activité des agents": each figure today and 30 days ago, the shares of that day's agents."""
+    def line(label: str, figure: Callable[[stats.AgentActivity], int], share: bool = True) -> ActivityLine:
+        return ActivityLine(label, *(_share(figure(a), a.agents) if share else str(figure(a)) for a in (today, month_ago)))
+
+    return [line("Agents invités", lambda a: a.agents, share=False),
+            line("Agents ayant accepté leur invitation", lambda a: a.accepted),
+            line("Agents ayant au moins un RDV", lambda a: a.with_rdv),
+            line("Agents ayant un RDV créé dans les 30 jours précédents", lambda a: a.with_recent_rdv),
+            line("Agents ayant des créneaux ouverts au public", lambda a: a.open_to_the_public, share=False)]
+
+
+def _territory_id(raw: str) -> int | None:
+    """`?territoire=`: None without one; 0 (no territory) for a value that is not an id."""
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+
+def _territory_links(base: str, current: int | None, territories: list[tuple[int, str]]) -> list[TerritoryLink]:
+    return [TerritoryLink("Tous les territoires", base, current is None)] + [
+        TerritoryLink(name, f"{base}?territoire={territory_id}", territory_id == current)
+        for territory_id, name in territories]
 
 
 class PublicStatsState(rx.State):
@@ -250,25 +277,23 @@ class PublicStatsState(rx.State):
     public_counters: rx.Field[list[CounterView]] = rx.field(default_factory=list)
     participation_counters: rx.Field[list[CounterView]] = rx.field(default_factory=list)
     public_charts: rx.Field[list[ChartView]] = rx.field(default_factory=list)
-    notification_charts: rx.Field[list[ChartView]] = rx.field(default_factory=list)
     activity: rx.Field[list[ActivityLine]] = rx.field(default_factory=list)
+    outlook_agents: rx.Field[str] = rx.field("")
+    notifications_href: rx.Field[str] = rx.field(routes.PUBLIC_STATS_NOTIFICATIONS)
     activity_charts: rx.Field[list[ChartView]] = rx.field(default_factory=list)
 
     @event
     async def load_public(self):
         self.public_loading, self.public_error, self.public_heading = True, "", "Statistiques"
         yield
-        raw = self.router.url.query_parameters.get("territoire", "")
-        territory_id = None
-        if raw:
-            territory_id = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        territory_id = _territory_id(self.router.url.query_parameters.get("territoire", ""))
         try:
             if territory_id == 0:
                 raise DomainError("Ce territoire n'existe pas.")
             found = await in_thread(lambda: stats.public_stats_of_the_day(territory_id))
         except DomainError as refusal:
             self.public_error = refusal.message
-            self.public_charts = self.notification_charts = self.activity_charts = []
+            self.public_charts = self.activity_charts = []
             self.public_counters = self.participation_counters = []
             self.activity = []
             self.public_loading = False
@@ -281,9 +306,9 @@ class PublicStatsState(rx.State):
                                else "Statistiques de RDV Services Publics")
         self.public_period = (f"Du {found.first_day:%d/%m/%Y} au {found.last_day:%d/%m/%Y}, chiffres calculés le "
                               f"{found.computed_on:%d/%m/%Y}.")
-        self.territory_links = [TerritoryLink("Tous les territoires", routes.PUBLIC_STATS, found.territory_id is None)] + [
-            TerritoryLink(name, f"{routes.PUBLIC_STATS}?territoire={territory_id}", territory_id == found.territory_id)
-            for territory_id, name in found.territories]
+        self.territory_links = _territory_links(routes.PUBLIC_STATS, found.territory_id, found.territories)
+        self.notifications_href = (f"{routes.PUBLIC_STATS_NOTIFICATIONS}?territoire={found.territory_id}"
+                                   if found.territory_id else routes.PUBLIC_STATS_NOTIFICATIONS)
         self.public_counters = counter_views(found.counters)
         self.participation_counters = counter_views(found.participation_counters)
         charts = [chart_view("origine", "RDV créés", found.by_origin)]
@@ -297,21 +322,50 @@ class PublicStatsState(rx.State):
                               found.participation_status_by_week, unit="usager(s)", shares=True,
                               colours=STATUS_COLOURS)]
         self.public_charts = charts
-        self.notification_charts = [
-            chart_view("notifications-evenement", "Notifications par événement", found.notifications_by_event,
-                       unit="notification(s)"),
-            chart_view("notifications-canal", "Notifications par canal", found.notifications_by_channel,
-                       unit="notification(s)"),
-            chart_view("notifications-resultat", "Notifications par résultat", found.notifications_by_result,
-                       unit="notification(s)")]
-        activity = found.activity
-        self.activity = [
-            ActivityLine("Agents invités", str(activity.agents)),
-            ActivityLine("Agents ayant accepté leur invitation", _share(activity.accepted, activity.agents)),
-            ActivityLine("Agents ayant au moins un RDV", _share(activity.with_rdv, activity.agents)),
-            ActivityLine("Agents ayant un RDV créé ces 30 derniers jours",
-                         _share(activity.with_recent_rdv, activity.agents)),
-            ActivityLine("Agents ayant des créneaux ouverts au public", str(activity.open_to_the_public)),
-        ]
+        self.activity = activity_lines(found.activity, found.activity_month_ago)
+        self.outlook_agents = str(found.outlook_agents)
         self.activity_charts = [chart_view("agents-mois", "Agents actifs par mois", found.active_agents_by_month,
                                            unit="agent(s)", by_month=True, summed=False)]
+
+
+class PublicNotificationsState(rx.State):
+    """`/stats/notifications` (`?territoire=<id>`): the notifications of each of the last 30 days."""
+
+    notifications_loading: rx.Field[bool] = rx.field(True)
+    notifications_error: rx.Field[str] = rx.field("")
+    notifications_heading: rx.Field[str] = rx.field("Notifications envoyées")
+    notifications_period: rx.Field[str] = rx.field("")
+    notifications_territories: rx.Field[list[TerritoryLink]] = rx.field(default_factory=list)
+    notification_charts: rx.Field[list[ChartView]] = rx.field(default_factory=list)
+    stats_href: rx.Field[str] = rx.field(routes.PUBLIC_STATS)
+
+    @event
+    async def load_notifications(self):
+        self.notifications_loading, self.notifications_error = True, ""
+        self.notifications_heading, self.notification_charts = "Notifications envoyées", []
+        yield
+        territory_id = _territory_id(self.router.url.query_parameters.get("territoire", ""))
+        try:
+            if territory_id == 0:
+                raise DomainError("Ce territoire n'existe pas.")
+            found = await in_thread(lambda: stats.public_notifications_of_the_day(territory_id))
+        except DomainError as refusal:
+            self.notifications_error = refusal.message
+            self.notifications_loading = False
+            return
+        self.notifications_heading = ("Notifications envoyées du territoire " + found.territory_name
+                                      if found.territory_id else "Notifications envoyées")
+        self.notifications_period = (f"Du {found.first_day:%d/%m/%Y} au {found.last_day:%d/%m/%Y}, chiffres "
+                                     f"calculés le {found.computed_on:%d/%m/%Y}.")
+        self.notifications_territories = _territory_links(routes.PUBLIC_STATS_NOTIFICATIONS, found.territory_id,
+                                                          found.territories)
+        self.stats_href = (f"{routes.PUBLIC_STATS}?territoire={found.territory_id}" if found.territory_id
+                           else routes.PUBLIC_STATS)
+        unit = "notification(s)"
+        self.notification_charts = [
+            chart_view("notifications-evenement", "Notifications par événement", found.by_event, unit=unit,
+                       by_day=True),
+            chart_view("notifications-canal", "Notifications par canal", found.by_channel, unit=unit, by_day=True),
+            chart_view("notifications-resultat", "Notifications par résultat", found.by_result, unit=unit,
+                       by_day=True)]
+        self.notifications_loading = False
