@@ -142,6 +142,14 @@ def rdv_list(*, organisation_ids: list[int] | None = None, agent_id: int | None 
     return f"{RDV_LIST}?{urlencode(query)}" if query else RDV_LIST
 
 
+def stats(*, start: str = "", end: str = "", personal: bool = False) -> str:
+    """"Statistiques" of the organisation (or the agent's own, `personal`) over the local days `start` to
+    `end` ("2026-12-07"): a reload or a shared link keeps the period."""
+    path = STATS_PERSONAL if personal else STATS
+    query = urlencode({key: value for key, value in (("du", start), ("au", end)) if value})
+    return f"{path}?{query}" if query else path
+
+
 def usagers_merge(usager_id: int | str | None = None, other_usager_id: int | str | None = None) -> str:
     """The merge screen with these usagers chosen in its columns A and B."""
     query = urlencode({key: value for key, value in (("a", usager_id), ("b", other_usager_id)) if value})

@@ -6,10 +6,12 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
+from rdv_app.components.fields import select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.stats import chart_figure, counters_list, period_form
 from rdv_app.pages.template import agent_page, template
+from rdv_app.state.rdv_list import FORMAT_OPTIONS
 from rdv_app.state.stats import PersonalStatsState, PublicNotificationsState, PublicStatsState, StatsState
 
 
@@ -42,7 +44,32 @@ def _activity_table() -> rx.Component:
     )
 
 
-def _agent_stats(state: type[StatsState] | type[PersonalStatsState], *top: rx.Component) -> rx.Component:
+def _export(state: type[StatsState] | type[PersonalStatsState], what: str) -> rx.Component:
+    """"Exporter": the RDV list's file of the period shown, made in the background like the list's."""
+    ready = (state.shown_period != "") & ~state.exporting & ~state.computing
+    return rx.el.section(
+        rx.heading("Exporter", as_="h2", size="5", id="exporter-titre"),
+        rx.text("Le fichier des RDV ", what, " ", state.shown_period, ", comme celui de la liste des RDV. Il est "
+                "créé en arrière-plan : suivez sa progression dans « Vos exports ».", class_name="field-hint"),
+        rx.flex(
+            rx.box(select_field("format-export", "Format du fichier", value=state.export_format,
+                                on_change=state.set_export_format, options=FORMAT_OPTIONS, error=None), width="14rem"),
+            rx.button(rx.cond(state.exporting, rx.spinner(size="2")), "Exporter les RDV de la période", type="button",
+                      on_click=state.export("rdv_export"), disabled=~ready),
+            rx.button("Exporter les RDV par usager", type="button", variant="outline",
+                      on_click=state.export("participations_export"), disabled=~ready),
+            spacing="3", align="end", wrap="wrap"),
+        rx.el.div(rx.cond(state.export_message != "",
+                          rx.el.p(state.export_message, " ",
+                                  rx.link("Voir vos exports", href=routes.EXPORTS, class_name="inline-link"),
+                                  class_name="success-box")),
+                  role="status"),
+        form_alert(state.export_error),
+        aria_labelledby="exporter-titre", class_name="planning-section", width="100%",
+    )
+
+
+def _agent_stats(state: type[StatsState] | type[PersonalStatsState], what: str, *top: rx.Component) -> rx.Component:
     return rx.cond(
         state.denied != "",
         form_alert(state.denied),
@@ -61,6 +88,7 @@ def _agent_stats(state: type[StatsState] | type[PersonalStatsState], *top: rx.Co
                              counters_list(state.counters, "RDV par statut", with_links=True)),
                     _section("graphiques-titre", "RDV créés pendant la période",
                              rx.foreach(state.charts, chart_figure)),
+                    _export(state, what),
                 ),
             ),
             spacing="5",
@@ -73,12 +101,12 @@ def _agent_stats(state: type[StatsState] | type[PersonalStatsState], *top: rx.Co
 def organisation_stats() -> rx.Component:
     return _agent_stats(
         StatsState,
-        rx.link("Voir vos statistiques personnelles", href=routes.STATS_PERSONAL),
+        "que vous voyez dans l'organisation",
+        rx.link("Voir vos statistiques personnelles",
+                href=rx.cond(StatsState.other_page_href != "", StatsState.other_page_href, routes.STATS_PERSONAL)),
         rx.cond(StatsState.whole_organisation, rx.fragment(),
                 rx.el.p("Ces chiffres comptent les RDV que vous pouvez consulter : ceux des motifs de vos services "
                         "et ceux auxquels vous participez.", class_name="info-box")),
-        rx.el.p("Les exports se font désormais depuis la ",
-                rx.link("liste des RDV", href=routes.RDV_LIST, underline="always"), ".", class_name="info-box"),
     )
 
 
@@ -86,7 +114,10 @@ def organisation_stats() -> rx.Component:
 def personal_stats() -> rx.Component:
     return _agent_stats(
         PersonalStatsState,
-        rx.link("Retour aux statistiques de l'organisation", href=routes.STATS, class_name="back-link"),
+        "auxquels vous participez",
+        rx.link("Retour aux statistiques de l'organisation",
+                href=rx.cond(PersonalStatsState.other_page_href != "", PersonalStatsState.other_page_href, routes.STATS),
+                class_name="back-link"),
         rx.text("Les RDV auxquels vous participez, dans toutes vos organisations.", color=styles.TEXT_MUTED),
     )
 

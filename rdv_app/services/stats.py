@@ -28,6 +28,11 @@ then) of a motif usagers book online, or on a collective session of such a motif
 later and not cancelled then. "Synchronisation Outlook" counts the agents whose Microsoft 365 connection
 holds a refresh token.
 
+"Exporter" on the agents' two pages asks the RDV list's export (rdv_app.services.rdv.rdv_export, admin-domain.md
+8.4: RDV Service Public's statistics export is that file) for the period shown: the organisation's RDVs
+the agent may see there, or, on the personal page, the RDVs the agent is on in each of their
+organisations; the export's own checks (roles, the visibility rule) apply when it is asked and built.
+
 Counters count RDVs by their start in the period ("À renseigner": unknown status and started before now,
 "À venir": unknown and not started yet); the "RDV créés" charts count RDVs by their creation in the period.
 """
@@ -66,11 +71,13 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, stats_weeks
 from rdv_app.domain.enums import AccessLevel, AuthorType, BookableBy, Channel, LocationType, ReceiptResult
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
+from rdv_app.domain.rdv_list import RdvFilters
 from rdv_app.domain.stats_weeks import Bucket, PeriodError
 from rdv_app.services import rights
 from rdv_app.services.availability.inputs import running
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.rdv import rdv_export
 
 # The counters, in the order of the page, with the "Statut" values of the RDV list they link to.
 STATUS_COUNTERS = (("seen", "Vu(s)"), ("excused", "Excusé(s)"), ("revoked", "Annulé(s) par un agent"),
@@ -336,6 +343,35 @@ def personal_stats(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, f
     return PersonalStats(agent_name=agent.full_name, first_day=first_day, last_day=last_day,
                          organisation_ids=organisation_ids, counters=counters,
                          by_origin=_weekly(buckets, ORIGINS, by_origin))
+
+
+@boundary
+def export_organisation_stats(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, first_day: date,
+                              last_day: date, export_type: str, export_format: str) -> rdv_export.ExportRequested:
+    """"Exporter" on "Statistiques de <organisation>": the RDVs of the period the agent may see there."""
+    _checked_period(first_day, last_day)
+    return rdv_export.request_export(uow, actor_agent_id, organisation_id, RdvFilters(start=first_day, end=last_day),
+                                     export_type, export_format)
+
+
+@boundary
+def export_personal_stats(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, first_day: date,
+                          last_day: date, export_type: str, export_format: str) -> rdv_export.ExportRequested:
+    """"Exporter" on "Statistiques de <agent>": the RDVs of the period the agent is on, in every organisation
+    of theirs (`organisation_id`, where they must hold a role, is the page's)."""
+    rights.agent_scope(uow, actor_agent_id, organisation_id)
+    _checked_period(first_day, last_day)
+    organisation_ids = tuple(uow.session.exec(select(AgentRole.organisation_id).where(
+        AgentRole.agent_id == actor_agent_id).order_by(col(AgentRole.organisation_id))).all())
+    filters = RdvFilters(organisation_ids=organisation_ids, agent_id=actor_agent_id, start=first_day, end=last_day)
+    return rdv_export.request_export(uow, actor_agent_id, organisation_id, filters, export_type, export_format)
+
+
+def _checked_period(first_day: date, last_day: date) -> None:
+    try:
+        stats_weeks.check_period(first_day, last_day)
+    except PeriodError as error:
+        raise DomainError(str(error), "last_day") from error
 
 
 def public_period(today: date) -> tuple[date, date]:

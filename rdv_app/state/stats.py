@@ -15,10 +15,13 @@ from rdv_app import routes
 from rdv_app.blocking import in_thread, within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, stats_weeks
+from rdv_app.domain.enums import ExportFormat
 from rdv_app.services import stats
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.rdv_list import EXPORT_STARTED, EXPORT_TYPES
+from rdv_app.state.rdv_new import replace_query
 from rdv_app.state.typed_event import event
 
 T = TypeVar("T")
@@ -116,7 +119,11 @@ def _day(text: str) -> date | None:
 
 class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
     """What the agents' two pages share: the period form (two local days, checked before any reading),
-    the loading, and "Afficher"; each page computes its figures in `_compute`."""
+    the loading, and "Afficher"; each page computes its figures in `_compute`. The period rides in the
+    address (`?du=2026-10-19&au=2026-11-08`, see `routes.stats`): a page opens on the address's period,
+    or on the last twelve weeks without one, and "Afficher" writes the period shown into the address."""
+
+    _personal: bool = False  # which of the two pages, for its address
 
     first_day_text: rx.Field[str] = rx.field("")
     last_day_text: rx.Field[str] = rx.field("")
@@ -125,6 +132,13 @@ class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
     counters: rx.Field[list[CounterView]] = rx.field(default_factory=list)
     charts: rx.Field[list[ChartView]] = rx.field(default_factory=list)
     heading: rx.Field[str] = rx.field("")
+    other_page_href: rx.Field[str] = rx.field("")  # the other page of the two, on the same period
+    shown_period: rx.Field[str] = rx.field("")  # "du 19/10/2026 au 08/11/2026", of the figures shown
+    export_format: rx.Field[str] = rx.field(ExportFormat.XLSX.value)
+    exporting: rx.Field[bool] = rx.field(False)
+    export_message: rx.Field[str] = rx.field("")
+    export_error: rx.Field[str] = rx.field("")
+    _shown_days: tuple[str, str] | None = None  # the period of the figures shown, which "Exporter" exports
 
     def _default_period(self, time_zone: str) -> None:
         last = stats_weeks.monday(clock.today(time_zone)) + timedelta(days=6)
@@ -140,6 +154,20 @@ class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
 
     def _before_load(self) -> None:
         self.counters, self.charts, self.period_error = [], [], ""
+        self.export_message, self.export_error, self._shown_days, self.shown_period = "", "", None, ""
+        query = self.router.url.query_parameters
+        first, last = _day(query.get("du", "")), _day(query.get("au", ""))
+        self.first_day_text, self.last_day_text = (first.isoformat(), last.isoformat()) if first and last else ("", "")
+
+    def _address(self) -> str:
+        return routes.stats(start=self.first_day_text, end=self.last_day_text, personal=self._personal)
+
+    def _shown(self, first_day: date, last_day: date) -> None:
+        """The figures of this period are shown: the link to the other page keeps it."""
+        self.other_page_href = routes.stats(start=first_day.isoformat(), end=last_day.isoformat(),
+                                            personal=not self._personal)
+        self._shown_days = (first_day.isoformat(), last_day.isoformat())
+        self.shown_period = f"du {first_day:%d/%m/%Y} au {last_day:%d/%m/%Y}"
 
     async def _load(self, agent_id: int, organisation_id: int) -> Any:
         if not self.first_day_text:
@@ -167,6 +195,7 @@ class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
         if agent_id is None or not self.current_org_id or self.computing:
             return
         self.computing, self.period_error = True, ""
+        self.export_message, self.export_error = "", ""
         yield
         try:
             await self._compute(agent_id, int(self.current_org_id))
@@ -174,6 +203,33 @@ class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
             self.denied = refusal.message
         finally:
             self.computing = False
+        if not self.period_error:
+            yield replace_query(self._address())
+
+    @event
+    def set_export_format(self, value: str):
+        self.export_format = value if value in set(ExportFormat) else ExportFormat.XLSX.value
+
+    @event
+    async def export(self, export_type: str):
+        """Asks the worker for the RDV list's file of the figures shown (the service checks it all again)."""
+        agent_id, organisation, shown = self._agent_id, self.current_org_id, self._shown_days
+        if agent_id is None or not organisation or shown is None or self.exporting or export_type not in EXPORT_TYPES:
+            return
+        first, last = date.fromisoformat(shown[0]), date.fromisoformat(shown[1])
+        export_format, organisation_id = self.export_format, int(organisation)
+        exporter = stats.export_personal_stats if self._personal else stats.export_organisation_stats
+        self.exporting, self.export_message, self.export_error = True, "", ""
+        yield
+        try:
+            await within(UnitOfWork(), lambda uow: exporter(uow, agent_id, organisation_id, first, last, export_type,
+                                                            export_format))
+        except DomainError as refusal:
+            self.export_error = refusal.message
+        else:
+            self.export_message = EXPORT_STARTED
+        finally:
+            self.exporting = False
 
     @event
     def set_first_day(self, value: str):
@@ -198,6 +254,7 @@ class StatsState(StatsPeriodState, OrganisationPageState, AgentState):
             return
         first, last = found.first_day.isoformat(), found.last_day.isoformat()
         self.heading = f"Statistiques de {found.organisation_name}"
+        self._shown(found.first_day, found.last_day)
         self.whole_organisation = found.whole_organisation
         self.counters = counter_views(found.counters, lambda status: routes.rdv_list(
             status=status, start=first, end=last, organisation_ids=[organisation_id]))
@@ -209,6 +266,8 @@ class StatsState(StatsPeriodState, OrganisationPageState, AgentState):
 class PersonalStatsState(StatsPeriodState, OrganisationPageState, AgentState):
     """"Statistiques de <agent>": the RDVs the agent is on, in every organisation."""
 
+    _personal: bool = True
+
     async def _compute(self, agent_id: int, organisation_id: int) -> None:
         period = self._period()
         if period is None:
@@ -218,6 +277,7 @@ class PersonalStatsState(StatsPeriodState, OrganisationPageState, AgentState):
             return
         first, last = found.first_day.isoformat(), found.last_day.isoformat()
         self.heading = f"Statistiques de {found.agent_name}"
+        self._shown(found.first_day, found.last_day)
         self.counters = counter_views(found.counters, lambda status: routes.rdv_list(
             status=status, start=first, end=last, agent_id=agent_id, organisation_ids=found.organisation_ids))
         self.charts = [chart_view("origine", "RDV créés", found.by_origin)]

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+import io
+
 import factories as make
 import pytest
 import time_machine
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from rdv_app import routes
@@ -19,6 +22,7 @@ from rdv_app.db.models import (
     Agent,
     AgentInvitation,
     AgentRole,
+    Export,
     Motif,
     Organisation,
     OutlookConnection,
@@ -28,6 +32,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services import stats
+from rdv_app.services.rdv import rdv_export
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 
 pytestmark = pytest.mark.clock(datetime(2026, 11, 4, 11, 0, tzinfo=UTC), tick=False)
@@ -297,3 +302,45 @@ def test_the_agents_activity_today_and_30_days_ago(db_url: str, uow: UnitOfWork)
     assert found.activity_month_ago == stats.AgentActivity(agents=4, accepted=2, with_rdv=1, with_recent_rdv=1,
                                                            open_to_the_public=1)
     assert found.outlook_agents == 1
+
+
+def _exported(db_url: str, ask: object, agent: int, organisation: int, export_type: str = "rdv_export") -> list[tuple]:
+    """The rows (after the header) of the file the worker builds for an export asked from a statistics page."""
+    with UnitOfWork(db_url) as uow:
+        requested = ask(uow, agent, organisation, FIRST, LAST, export_type, "xlsx")  # type: ignore[operator]
+    assert rdv_export.build_next_export(db_url)
+    with UnitOfWork(db_url, read_only=True) as uow:
+        content = rdv_export.export_file(uow, agent, requested.id).content
+    return list(load_workbook(io.BytesIO(content), read_only=True).active.iter_rows(values_only=True))[1:]
+
+
+def test_the_statistics_export_the_rdvs_they_count(db_url: str, world: World) -> None:
+    """An admin's file has the 7 RDVs of the period counted on the page ("Tous"), not the one starting after it
+    nor the other organisations'; Paul's has the RDVs of his services and his own only; his personal page's
+    file has the RDVs he is on in both of his organisations."""
+    motif, organisation = 7, 16  # the columns "motif" and "Organisation" (0-based)
+    admin = _exported(db_url, stats.export_organisation_stats, world.admin, world.arras)
+    assert len(admin) == 7 and {row[organisation] for row in admin} == {"PMI Arras"}
+    assert sorted(row[motif] for row in admin) == ["Appel", "Consultation", "Consultation", "Visio", "Visio",
+                                                   "Visite", "Visite"]
+    paul = _exported(db_url, stats.export_organisation_stats, world.paul, world.arras)
+    assert sorted(row[motif] for row in paul) == ["Appel", "Consultation", "Consultation", "Visite"]
+    with UnitOfWork(db_url, read_only=True) as uow:
+        counted = stats.organisation_stats(uow, world.paul, world.arras, FIRST, LAST)
+    assert len(paul) == sum(counter.count for counter in counted.counters)
+    personal = _exported(db_url, stats.export_personal_stats, world.paul, world.arras)
+    assert sorted((row[organisation], row[motif]) for row in personal) == [
+        ("MDS Lens", "Consultation Lens"), ("PMI Arras", "Appel"), ("PMI Arras", "Consultation"),
+        ("PMI Arras", "Consultation"), ("PMI Arras", "Visite")]
+    by_usager = _exported(db_url, stats.export_personal_stats, world.paul, world.arras, "participations_export")
+    assert len(by_usager) == 5
+
+
+def test_a_statistics_export_is_refused_outside_the_agents_organisations(db_url: str, world: World) -> None:
+    with UnitOfWork(db_url) as uow:
+        with pytest.raises(PermissionDenied):
+            stats.export_organisation_stats(uow, world.bea, world.reunion, FIRST, LAST, "rdv_export", "xlsx")
+        with pytest.raises(DomainError, match="La date de fin doit être le même jour ou après"):
+            stats.export_personal_stats(uow, world.paul, world.arras, LAST, FIRST, "rdv_export", "xlsx")
+    with UnitOfWork(db_url, read_only=True) as uow:
+        assert uow.session.exec(select(Export)).all() == []
