@@ -178,7 +178,7 @@ def public_notifications() -> rx.Component:
                                     href=routes.PUBLIC_STATS_NOTIFICATIONS)),
                 rx.fragment(
                     rx.text(S.notifications_period, color=styles.TEXT_MUTED),
-                    rx.foreach(S.notification_charts, chart_figure),
+                    _section("jours-titre", "Les 30 derniers jours", rx.foreach(S.notification_charts, chart_figure)),
                 ),
             ),
         ),
