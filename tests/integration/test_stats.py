@@ -5,11 +5,10 @@ of summer time (25 October 2026): an RDV created at 00:30 on a Monday of summer 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
-
-import io
 
 import factories as make
 import pytest
@@ -32,8 +31,8 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services import stats
-from rdv_app.services.rdv import rdv_export
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.rdv import rdv_export
 
 pytestmark = pytest.mark.clock(datetime(2026, 11, 4, 11, 0, tzinfo=UTC), tick=False)
 
