@@ -31,6 +31,7 @@ EXPORTS = "/mes-exports"
 STATS = "/statistiques"
 STATS_PERSONAL = "/statistiques/personnelles"
 PUBLIC_STATS = "/stats"
+PUBLIC_STATS_NOTIFICATIONS = "/stats/notifications"  # the notifications of each day (`?territoire=<id>`)
 PLAGES = "/planning/plages"
 ABSENCES = "/planning/indisponibilites"
 ADMIN_WEBHOOKS = "/admin/webhooks"
@@ -139,6 +140,14 @@ def rdv_list(*, organisation_ids: list[int] | None = None, agent_id: int | None 
              "statut": status, "du": start, "au": end}
     query = {key: value for key, value in query.items() if value not in ("", None)}
     return f"{RDV_LIST}?{urlencode(query)}" if query else RDV_LIST
+
+
+def stats(*, start: str = "", end: str = "", personal: bool = False) -> str:
+    """"Statistiques" of the organisation (or the agent's own, `personal`) over the local days `start` to
+    `end` ("2026-12-07"): a reload or a shared link keeps the period."""
+    path = STATS_PERSONAL if personal else STATS
+    query = urlencode({key: value for key, value in (("du", start), ("au", end)) if value})
+    return f"{path}?{query}" if query else path
 
 
 def usagers_merge(usager_id: int | str | None = None, other_usager_id: int | str | None = None) -> str:

@@ -629,9 +629,11 @@ class RdvAgent(SQLModel, table=True):
             ("agent_id", "="), (sa.text("tstzrange(slot_starts_at, slot_ends_at)"), "&&"),
             name="rdv_agent_online_slots_do_not_overlap", using="gist",
             where=sa.text("slot_starts_at IS NOT NULL")).ddl_if(dialect="postgresql"),
+        # An agent's RDVs (a basic agent's visibility rule, the RDV list's agent filter) from the index alone.
+        sa.Index("ix_rdv_agent_agent_id_rdv_id", "agent_id", "rdv_id"),
     )
     rdv_id: int = Field(foreign_key="rdv.id", primary_key=True, ondelete="CASCADE")
-    agent_id: int = Field(foreign_key="agent.id", primary_key=True, ondelete="RESTRICT", index=True)
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True, ondelete="RESTRICT")
     slot_starts_at: datetime | None = _instant()
     slot_ends_at: datetime | None = _instant()
 
@@ -640,12 +642,14 @@ class Participation(SQLModel, table=True):
     __tablename__ = "participation"
     __table_args__ = (
         sa.UniqueConstraint("rdv_id", "usager_id", name="uq_participation_rdv_usager"),
+        # An usager's RDVs (the RDV list's usager filter, their page) from the index alone.
+        sa.Index("ix_participation_usager_id_rdv_id", "usager_id", "rdv_id"),
         sa.CheckConstraint(sql_in("status", enums.RdvStatus), name="status"),
         sa.CheckConstraint(sql_in("created_by_type", enums.AuthorType), name="created_by_type"),
     )
     id: int | None = Field(default=None, primary_key=True)
     rdv_id: int = _fk("rdv.id", index=False)
-    usager_id: int = _fk("usager.id", ondelete="RESTRICT")
+    usager_id: int = _fk("usager.id", ondelete="RESTRICT", index=False)
     status: str = enums.RdvStatus.UNKNOWN.value
     send_lifecycle_notifications: bool = True
     send_reminder_notification: bool = True

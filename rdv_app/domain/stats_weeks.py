@@ -46,6 +46,10 @@ def local_midnight(day: date, time_zone: str) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(time_zone)).astimezone(UTC)
 
 
+def local_day(instant: datetime, time_zone: str) -> date:
+    return instant.astimezone(ZoneInfo(time_zone)).date()
+
+
 def period_bounds(first_day: date, last_day: date, time_zone: str) -> tuple[datetime, datetime]:
     """From `first_day`'s local midnight to the midnight ending `last_day`."""
     return local_midnight(first_day, time_zone), local_midnight(last_day + timedelta(days=1), time_zone)
@@ -85,6 +89,14 @@ def months(first_day: date, last_day: date, time_zone: str) -> list[Bucket]:
                               local_midnight(min(following, last_day + timedelta(days=1)), time_zone)))
         start = following
     return buckets
+
+
+def days(first_day: date, last_day: date, time_zone: str) -> list[Bucket]:
+    """Each local day from `first_day` to `last_day`, named "07/12/2026" (a DST day lasts 23 or 25 hours)."""
+    check_period(first_day, last_day)
+    return [Bucket(day, f"{day:%d/%m/%Y}", local_midnight(day, time_zone),
+                   local_midnight(day + timedelta(days=1), time_zone))
+            for day in (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))]
 
 
 def shares(counts: list[int]) -> list[float]:

@@ -17,7 +17,21 @@ Scopes:
 - the personal page counts the RDVs the agent is on, in every organisation (weeks on the wall clock of the
   organisation shown);
 - the public page counts everything, or one territory's organisations; it has no personal data and is
-  computed once a day per territory (`public_stats_of_the_day`).
+  computed once a day per territory (`public_stats_of_the_day`), as is its notifications sub-page
+  (`public_notifications_of_the_day`: receipts per local day).
+
+"Activité des agents" is told today and 30 days ago, from what the tables remember of that day: the agents
+whose account role and record existed then and were not deleted yet; accepted, when their invitation was
+used by then (or, never invited, they had a password and existed then); on an RDV created by then; on an
+RDV created in the 30 days before; open to the public, with a plage d'ouverture running that day (made by
+then) of a motif usagers book online, or on a collective session of such a motif, made by then, starting
+later and not cancelled then. "Synchronisation Outlook" counts the agents whose Microsoft 365 connection
+holds a refresh token.
+
+"Exporter" on the agents' two pages asks the RDV list's export (rdv_app.services.rdv.rdv_export, admin-domain.md
+8.4: RDV Service Public's statistics export is that file) for the period shown: the organisation's RDVs
+the agent may see there, or, on the personal page, the RDVs the agent is on in each of their
+organisations; the export's own checks (roles, the visibility rule) apply when it is asked and built.
 
 Counters count RDVs by their start in the period ("À renseigner": unknown status and started before now,
 "À venir": unknown and not started yet); the "RDV créés" charts count RDVs by their creation in the period.
@@ -26,10 +40,10 @@ Counters count RDVs by their start in the period ("À renseigner": unknown statu
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -37,9 +51,11 @@ from sqlmodel import col, select
 from rdv_app.db.engine import database_url
 from rdv_app.db.models import (
     Agent,
+    AgentInvitation,
     AgentRole,
     Motif,
     Organisation,
+    OutlookConnection,
     Participation,
     PlageOuverture,
     PlageOuvertureMotif,
@@ -55,10 +71,13 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, stats_weeks
 from rdv_app.domain.enums import AccessLevel, AuthorType, BookableBy, Channel, LocationType, ReceiptResult
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
+from rdv_app.domain.rdv_list import RdvFilters
 from rdv_app.domain.stats_weeks import Bucket, PeriodError
 from rdv_app.services import rights
+from rdv_app.services.availability.inputs import running
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.rdv import rdv_export
 
 # The counters, in the order of the page, with the "Statut" values of the RDV list they link to.
 STATUS_COUNTERS = (("seen", "Vu(s)"), ("excused", "Excusé(s)"), ("revoked", "Annulé(s) par un agent"),
@@ -77,6 +96,8 @@ EVENTS = (("rdv_created", "RDV créé"), ("rdv_updated", "RDV modifié"), ("rdv_
           ("absence_notice", "Indisponibilité"), ("webhook", "Webhook"), ("account", "Compte"))
 PUBLIC_ZONE = "Europe/Paris"  # the public page without a territory: metropolitan France's weeks
 PUBLIC_WEEKS = 26  # the public page covers the last six months, this week included
+NOTIFICATION_DAYS = 30  # the notifications sub-page: the last 30 days, today included
+ACTIVITY_LOOKBACK = timedelta(days=30)  # "Activité des agents" compared with 30 days ago
 OPEN_TO_THE_PUBLIC = (BookableBy.EVERYONE.value, BookableBy.AGENTS_AND_PRESCRIPTEURS_AND_INVITED_USERS.value)
 
 
@@ -134,11 +155,13 @@ class PersonalStats:
 
 @dataclass(frozen=True)
 class AgentActivity:
-    agents: int  # agents with an account role (not intervenants) and not closed
-    accepted: int  # of them, who set their password
+    """The agents of the page's scope on one day (see the module's docstring)."""
+
+    agents: int  # with an account role (not intervenants), not deleted
+    accepted: int  # of them, who accepted their invitation
     with_rdv: int  # on at least one RDV
-    with_recent_rdv: int  # on an RDV created in the last 30 days
-    open_to_the_public: int  # with a plage d'ouverture of a motif usagers book online
+    with_recent_rdv: int  # on an RDV created in the 30 days before
+    open_to_the_public: int  # with a plage, or a collective session, of a motif usagers book online
 
 
 @dataclass(frozen=True)
@@ -157,11 +180,25 @@ class PublicStats:
     by_location_type: WeeklyCounts
     status_by_week: WeeklyCounts
     participation_status_by_week: WeeklyCounts
-    notifications_by_event: WeeklyCounts
-    notifications_by_channel: WeeklyCounts
-    notifications_by_result: WeeklyCounts
     activity: AgentActivity
+    activity_month_ago: AgentActivity
+    outlook_agents: int  # "Synchronisation Outlook": agents whose connection holds a refresh token
     active_agents_by_month: WeeklyCounts
+
+
+@dataclass(frozen=True)
+class PublicNotifications:
+    """`/stats/notifications`: the receipts of the last `NOTIFICATION_DAYS` days, per local day."""
+
+    territory_id: int | None
+    territory_name: str
+    territories: list[tuple[int, str]]
+    first_day: date
+    last_day: date
+    computed_on: date
+    by_event: WeeklyCounts
+    by_channel: WeeklyCounts
+    by_result: WeeklyCounts
 
 
 def _bucket_table(buckets: Sequence[Bucket]) -> Any:
@@ -308,6 +345,35 @@ def personal_stats(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, f
                          by_origin=_weekly(buckets, ORIGINS, by_origin))
 
 
+@boundary
+def export_organisation_stats(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, first_day: date,
+                              last_day: date, export_type: str, export_format: str) -> rdv_export.ExportRequested:
+    """"Exporter" on "Statistiques de <organisation>": the RDVs of the period the agent may see there."""
+    _checked_period(first_day, last_day)
+    return rdv_export.request_export(uow, actor_agent_id, organisation_id, RdvFilters(start=first_day, end=last_day),
+                                     export_type, export_format)
+
+
+@boundary
+def export_personal_stats(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, first_day: date,
+                          last_day: date, export_type: str, export_format: str) -> rdv_export.ExportRequested:
+    """"Exporter" on "Statistiques de <agent>": the RDVs of the period the agent is on, in every organisation
+    of theirs (`organisation_id`, where they must hold a role, is the page's)."""
+    rights.agent_scope(uow, actor_agent_id, organisation_id)
+    _checked_period(first_day, last_day)
+    organisation_ids = tuple(uow.session.exec(select(AgentRole.organisation_id).where(
+        AgentRole.agent_id == actor_agent_id).order_by(col(AgentRole.organisation_id))).all())
+    filters = RdvFilters(organisation_ids=organisation_ids, agent_id=actor_agent_id, start=first_day, end=last_day)
+    return rdv_export.request_export(uow, actor_agent_id, organisation_id, filters, export_type, export_format)
+
+
+def _checked_period(first_day: date, last_day: date) -> None:
+    try:
+        stats_weeks.check_period(first_day, last_day)
+    except PeriodError as error:
+        raise DomainError(str(error), "last_day") from error
+
+
 def public_period(today: date) -> tuple[date, date]:
     """The public page's period: the last `PUBLIC_WEEKS` weeks, to the Sunday of this one."""
     last_day = stats_weeks.monday(today) + timedelta(days=6)
@@ -318,14 +384,8 @@ def public_period(today: date) -> tuple[date, date]:
 def public_stats(uow: UnitOfWork, territory_id: int | None, today: date) -> PublicStats:
     """The public `/stats` page, for every territory or one (NotFound for an unknown one), on the weeks
     ending with the one holding `today`."""
-    territories = [(require, name) for require, name in uow.session.exec(
-        select(Territory.id, Territory.name).order_by(col(Territory.name))).all() if require is not None]
+    territories, zone = _territories(uow, territory_id)
     names = dict(territories)
-    if territory_id is not None and territory_id not in names:
-        raise NotFound("Ce territoire n'existe pas.")
-    zone = PUBLIC_ZONE
-    if territory_id is not None:
-        zone = uow.session.exec(select(Territory.timezone).where(Territory.id == territory_id)).one()
     first_day, last_day = public_period(today)
     buckets = stats_weeks.weeks(first_day, last_day, zone)
     start, end = stats_weeks.period_bounds(first_day, last_day, zone)
@@ -353,15 +413,6 @@ def public_stats(uow: UnitOfWork, territory_id: int | None, today: date) -> Publ
                              [*in_territory, col(Rdv.starts_at) < now])
     participation_weeks = _bucketed(uow, past, col(Rdv.starts_at), col(Participation.status), participations,
                                     [*in_territory, col(Rdv.starts_at) < now])
-    receipts_where: list[Any] = []
-    if territory_id is not None:
-        receipts_where = [col(Receipt.organisation_id).in_(
-            select(Organisation.id).where(Organisation.territory_id == territory_id))]
-    receipts = table_of(Receipt)
-    sent = col(Receipt.created_at)
-    by_event = _bucketed(uow, buckets, sent, col(Receipt.event), receipts, receipts_where)
-    by_channel = _bucketed(uow, buckets, sent, col(Receipt.channel), receipts, receipts_where)
-    by_result = _bucketed(uow, buckets, sent, col(Receipt.result), receipts, receipts_where)
     month_buckets = [bucket for bucket in stats_weeks.months(first_day, last_day, zone) if bucket.starts_at < now]
     on_rdvs = sa.join(RdvAgent, Rdv, col(Rdv.id) == RdvAgent.rdv_id)
     active = _bucketed(uow, month_buckets, col(Rdv.starts_at), sa.literal("agents"), on_rdvs,
@@ -376,11 +427,44 @@ def public_stats(uow: UnitOfWork, territory_id: int | None, today: date) -> Publ
         by_location_type=_weekly(buckets, LOCATION_TYPES, by_location),
         status_by_week=_weekly(past, PAST_STATUSES, status_weeks),
         participation_status_by_week=_weekly(past, PAST_STATUSES, participation_weeks),
-        notifications_by_event=_weekly(buckets, _present(EVENTS, by_event), by_event),
-        notifications_by_channel=_weekly(buckets, CHANNELS, by_channel),
-        notifications_by_result=_weekly(buckets, RESULTS, by_result),
-        activity=_agent_activity(uow, territory_id, now),
+        activity=_agent_activity(uow, territory_id, now, zone),
+        activity_month_ago=_agent_activity(uow, territory_id, now - ACTIVITY_LOOKBACK, zone),
+        outlook_agents=_outlook_agents(uow, territory_id, now),
         active_agents_by_month=_weekly(month_buckets, (("agents", "Agents actifs"),), active))
+
+
+def _territories(uow: UnitOfWork, territory_id: int | None) -> tuple[list[tuple[int, str]], str]:
+    """Every territory by name, and the time zone of the page: the territory's, or metropolitan France's
+    without one (NotFound for an unknown territory)."""
+    territories = [(found, name) for found, name in uow.session.exec(
+        select(Territory.id, Territory.name).order_by(col(Territory.name))).all() if found is not None]
+    if territory_id is None:
+        return territories, PUBLIC_ZONE
+    if territory_id not in dict(territories):
+        raise NotFound("Ce territoire n'existe pas.")
+    return territories, uow.session.exec(select(Territory.timezone).where(Territory.id == territory_id)).one()
+
+
+@boundary
+def public_notifications(uow: UnitOfWork, territory_id: int | None, today: date) -> PublicNotifications:
+    """`/stats/notifications` for every territory or one: the receipts of each local day of the last
+    `NOTIFICATION_DAYS` days, by event, by channel and by result."""
+    territories, zone = _territories(uow, territory_id)
+    first_day = today - timedelta(days=NOTIFICATION_DAYS - 1)
+    buckets = stats_weeks.days(first_day, today, zone)
+    where: list[Any] = []
+    if territory_id is not None:
+        where = [col(Receipt.organisation_id).in_(
+            select(Organisation.id).where(Organisation.territory_id == territory_id))]
+    receipts, sent = table_of(Receipt), col(Receipt.created_at)
+    by_event = _bucketed(uow, buckets, sent, col(Receipt.event), receipts, where)
+    by_channel = _bucketed(uow, buckets, sent, col(Receipt.channel), receipts, where)
+    by_result = _bucketed(uow, buckets, sent, col(Receipt.result), receipts, where)
+    return PublicNotifications(
+        territory_id=territory_id, territory_name=dict(territories).get(territory_id, "") if territory_id else "",
+        territories=territories, first_day=first_day, last_day=today, computed_on=today,
+        by_event=_weekly(buckets, _present(EVENTS, by_event), by_event),
+        by_channel=_weekly(buckets, CHANNELS, by_channel), by_result=_weekly(buckets, RESULTS, by_result))
 
 
 def buckets_before(buckets: list[Bucket], now: datetime) -> list[Bucket]:
@@ -396,40 +480,77 @@ def _present(known: Sequence[tuple[str, str]], found: dict[tuple[int, Any], int]
         (key, key) for key in sorted(keys - set(labels))]
 
 
-def _agent_activity(uow: UnitOfWork, territory_id: int | None, now: datetime) -> AgentActivity:
-    """The agents of the territory (or of the instance) with an account role, and what they do."""
-    roles = select(AgentRole.agent_id).where(AgentRole.access_level != AccessLevel.INTERVENANT.value)
+def _account_agents(territory_id: int | None, at: datetime) -> Any:
+    """The ids of the agents with an account role (not intervenants) in the territory (or anywhere) at `at`."""
+    roles = select(AgentRole.agent_id).where(AgentRole.access_level != AccessLevel.INTERVENANT.value,
+                                             col(AgentRole.created_at) <= at)
     if territory_id is not None:
         roles = roles.where(col(AgentRole.organisation_id).in_(
             select(Organisation.id).where(Organisation.territory_id == territory_id)))
-    agent_id = col(Agent.id)
-    on_rdv = select(RdvAgent.agent_id).where(RdvAgent.agent_id == Agent.id).exists()
-    recent = (select(RdvAgent.agent_id).join(Rdv, col(Rdv.id) == RdvAgent.rdv_id)
-              .where(RdvAgent.agent_id == Agent.id, col(Rdv.created_at) >= now - timedelta(days=30)).exists())
-    public = (select(PlageOuverture.agent_id)
-              .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
-              .join(Motif, col(Motif.id) == PlageOuvertureMotif.motif_id)
-              .where(PlageOuverture.agent_id == Agent.id, col(Motif.bookable_by).in_(OPEN_TO_THE_PUBLIC),
-                     col(Motif.deleted_at).is_(None)).exists())
+    return roles
+
+
+def _agent_activity(uow: UnitOfWork, territory_id: int | None, at: datetime, zone: str) -> AgentActivity:
+    """"Activité des agents" as the tables remember it at `at` (see the module's docstring)."""
+    day = stats_weeks.local_day(at, zone)
+    used = col(AgentInvitation.used_at)
+    invitation_used = select(AgentInvitation.id).where(AgentInvitation.agent_id == Agent.id, used.is_not(None))
+    accepted = sa.and_(col(Agent.password_hash).is_not(None), sa.or_(
+        invitation_used.where(used <= at).exists(), ~invitation_used.exists()))
+    on_rdv = (select(RdvAgent.agent_id).join(Rdv, col(Rdv.id) == RdvAgent.rdv_id)
+              .where(RdvAgent.agent_id == Agent.id, col(Rdv.created_at) <= at))
+    recent = on_rdv.where(col(Rdv.created_at) > at - ACTIVITY_LOOKBACK)
+    open_motif = sa.and_(col(Motif.bookable_by).in_(OPEN_TO_THE_PUBLIC),
+                         sa.or_(col(Motif.deleted_at).is_(None), col(Motif.deleted_at) > at))
+    plage = (select(PlageOuverture.agent_id)
+             .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
+             .join(Motif, col(Motif.id) == PlageOuvertureMotif.motif_id)
+             .where(PlageOuverture.agent_id == Agent.id, col(PlageOuverture.created_at) <= at, open_motif,
+                    running(PlageOuverture, col(PlageOuverture.first_day), day)))
+    session = (on_rdv.join(Motif, col(Motif.id) == Rdv.motif_id)
+               .where(col(Motif.collectif).is_(True), open_motif, col(Rdv.starts_at) > at,
+                      sa.or_(col(Rdv.cancelled_at).is_(None), col(Rdv.cancelled_at) > at)))
 
     def flag(condition: Any) -> Any:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
     row = uow.session.execute(
-        sa.select(sa.func.count(), flag(col(Agent.password_hash).is_not(None)), flag(on_rdv), flag(recent),
-                  flag(public))
-        .where(agent_id.in_(roles), col(Agent.deleted_at).is_(None))).one()
+        sa.select(sa.func.count(), flag(accepted), flag(on_rdv.exists()), flag(recent.exists()),
+                  flag(sa.or_(plage.exists(), session.exists())))
+        .where(col(Agent.id).in_(_account_agents(territory_id, at)), col(Agent.created_at) <= at,
+               sa.or_(col(Agent.deleted_at).is_(None), col(Agent.deleted_at) > at))).one()
     return AgentActivity(*(int(value) for value in row))
 
 
-_cache: dict[tuple[str, int | None, date], PublicStats] = {}
+def _outlook_agents(uow: UnitOfWork, territory_id: int | None, now: datetime) -> int:
+    """"Synchronisation Outlook": the agents of the scope whose Microsoft 365 connection holds a refresh token."""
+    return uow.session.exec(select(sa.func.count()).select_from(OutlookConnection).join(
+        Agent, col(Agent.id) == OutlookConnection.agent_id).where(
+        col(OutlookConnection.refresh_token_sealed).is_not(None), col(Agent.deleted_at).is_(None),
+        col(Agent.id).in_(_account_agents(territory_id, now)))).one()
+
+
+_cache: dict[tuple[str, str, int | None, date], Any] = {}
 _cache_lock = threading.Lock()
+T = TypeVar("T")
 
 
 def public_stats_of_the_day(territory_id: int | None, url: str | None = None) -> PublicStats:
-    """`public_stats`, computed at most once a day per territory by this process and kept in its memory
-    (no personal data, a few kilobytes per territory): keyed by the database, the territory and the local
-    day of the page's zone, so a new day computes anew and yesterday's entries are dropped."""
+    """`public_stats`, computed at most once a day per territory (see `_of_the_day`)."""
+    return _of_the_day("stats", public_stats, territory_id, url)
+
+
+def public_notifications_of_the_day(territory_id: int | None, url: str | None = None) -> PublicNotifications:
+    """`public_notifications`, computed at most once a day per territory (see `_of_the_day`)."""
+    return _of_the_day("notifications", public_notifications, territory_id, url)
+
+
+def _of_the_day(page: str, compute: Callable[[UnitOfWork, int | None, date], T], territory_id: int | None,
+                url: str | None) -> T:
+    """A public page's figures, computed at most once a day per territory by this process and kept in its
+    memory (no personal data, a few kilobytes per territory): keyed by the page, the database, the
+    territory and the local day of the page's zone, so a new day computes anew and yesterday's entries
+    are dropped."""
     url = url or database_url()
     zone = PUBLIC_ZONE
     if territory_id is not None:
@@ -439,15 +560,15 @@ def public_stats_of_the_day(territory_id: int | None, url: str | None = None) ->
             raise NotFound("Ce territoire n'existe pas.")
         zone = found
     today = clock.today(zone)
-    key = (url, territory_id, today)
+    key = (page, url, territory_id, today)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
-        return cached
+        return cast(T, cached)
     with UnitOfWork(url, read_only=True) as uow:
-        computed = public_stats(uow, territory_id, today)
+        computed = compute(uow, territory_id, today)
     with _cache_lock:
-        for stale in [known for known in _cache if known[2] != today]:
+        for stale in [known for known in _cache if known[3] != today]:
             del _cache[stale]
         _cache[key] = computed
     return computed

@@ -15,10 +15,13 @@ from rdv_app import routes
 from rdv_app.blocking import in_thread, within
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, stats_weeks
+from rdv_app.domain.enums import ExportFormat
 from rdv_app.services import stats
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.organisation import OrganisationPageState
+from rdv_app.state.rdv_list import EXPORT_STARTED, EXPORT_TYPES
+from rdv_app.state.rdv_new import replace_query
 from rdv_app.state.typed_event import event
 
 T = TypeVar("T")
@@ -67,7 +70,7 @@ def _number(value: float) -> str:
 
 def chart_view(chart_id: str, title: str, counts: stats.WeeklyCounts, *, unit: str = "RDV",
                shares: bool = False, colours: dict[str, str] | None = None, by_month: bool = False,
-               summed: bool = True) -> ChartView:
+               by_day: bool = False, summed: bool = True) -> ChartView:
     """A stacked column chart, its table and its summary. With `shares`, each column shows its week's
     counts as percentages of the week (the table gives both); without `summed`, the columns do not add
     up (distinct agents per month): the title and the summary give each column instead of a total."""
@@ -85,7 +88,8 @@ def chart_view(chart_id: str, title: str, counts: stats.WeeklyCounts, *, unit: s
         summary = f"{title} : " + ", ".join(f"{row[0]} : {row[1]}" for row in rows) + "." if rows else ""
     elif total:
         count = len(counts.buckets)
-        span = "mois" if by_month else f"semaine{'s' if count > 1 else ''}"
+        plural = "s" if count > 1 else ""
+        span = "mois" if by_month else f"jour{plural}" if by_day else f"semaine{plural}"
         parts = ", ".join(f"{s.label} : {n}" for s, n in zip(series, counts.series_totals, strict=True))
         summary = f"{title} : {total} {unit} en {count} {span} ({parts})."
         if shares:
@@ -94,7 +98,7 @@ def chart_view(chart_id: str, title: str, counts: stats.WeeklyCounts, *, unit: s
         summary = f"{title} : aucun {unit} sur la période."
     return ChartView(id=chart_id, title=f"{title} ({total})" if summed else title, summary=summary,
                      empty=total == 0, series=series, data=data,
-                     headers=["Mois" if by_month else "Semaine", *[s.label for s in series]]
+                     headers=["Mois" if by_month else "Jour" if by_day else "Semaine", *[s.label for s in series]]
                      + (["Total"] if summed else []),
                      rows=rows)
 
@@ -115,7 +119,11 @@ def _day(text: str) -> date | None:
 
 class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
     """What the agents' two pages share: the period form (two local days, checked before any reading),
-    the loading, and "Afficher"; each page computes its figures in `_compute`."""
+    the loading, and "Afficher"; each page computes its figures in `_compute`. The period rides in the
+    address (`?du=2026-10-19&au=2026-11-08`, see `routes.stats`): a page opens on the address's period,
+    or on the last twelve weeks without one, and "Afficher" writes the period shown into the address."""
+
+    _personal: bool = False  # which of the two pages, for its address
 
     first_day_text: rx.Field[str] = rx.field("")
     last_day_text: rx.Field[str] = rx.field("")
@@ -124,6 +132,13 @@ class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
     counters: rx.Field[list[CounterView]] = rx.field(default_factory=list)
     charts: rx.Field[list[ChartView]] = rx.field(default_factory=list)
     heading: rx.Field[str] = rx.field("")
+    other_page_href: rx.Field[str] = rx.field("")  # the other page of the two, on the same period
+    shown_period: rx.Field[str] = rx.field("")  # "du 19/10/2026 au 08/11/2026", of the figures shown
+    export_format: rx.Field[str] = rx.field(ExportFormat.XLSX.value)
+    exporting: rx.Field[bool] = rx.field(False)
+    export_message: rx.Field[str] = rx.field("")
+    export_error: rx.Field[str] = rx.field("")
+    _shown_days: tuple[str, str] | None = None  # the period of the figures shown, which "Exporter" exports
 
     def _default_period(self, time_zone: str) -> None:
         last = stats_weeks.monday(clock.today(time_zone)) + timedelta(days=6)
@@ -139,6 +154,20 @@ class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
 
     def _before_load(self) -> None:
         self.counters, self.charts, self.period_error = [], [], ""
+        self.export_message, self.export_error, self._shown_days, self.shown_period = "", "", None, ""
+        query = self.router.url.query_parameters
+        first, last = _day(query.get("du", "")), _day(query.get("au", ""))
+        self.first_day_text, self.last_day_text = (first.isoformat(), last.isoformat()) if first and last else ("", "")
+
+    def _address(self) -> str:
+        return routes.stats(start=self.first_day_text, end=self.last_day_text, personal=self._personal)
+
+    def _shown(self, first_day: date, last_day: date) -> None:
+        """The figures of this period are shown: the link to the other page keeps it."""
+        self.other_page_href = routes.stats(start=first_day.isoformat(), end=last_day.isoformat(),
+                                            personal=not self._personal)
+        self._shown_days = (first_day.isoformat(), last_day.isoformat())
+        self.shown_period = f"du {first_day:%d/%m/%Y} au {last_day:%d/%m/%Y}"
 
     async def _load(self, agent_id: int, organisation_id: int) -> Any:
         if not self.first_day_text:
@@ -166,6 +195,7 @@ class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
         if agent_id is None or not self.current_org_id or self.computing:
             return
         self.computing, self.period_error = True, ""
+        self.export_message, self.export_error = "", ""
         yield
         try:
             await self._compute(agent_id, int(self.current_org_id))
@@ -173,6 +203,33 @@ class StatsPeriodState(OrganisationPageState, AgentState, mixin=True):
             self.denied = refusal.message
         finally:
             self.computing = False
+        if not self.period_error:
+            yield replace_query(self._address())
+
+    @event
+    def set_export_format(self, value: str):
+        self.export_format = value if value in set(ExportFormat) else ExportFormat.XLSX.value
+
+    @event
+    async def export(self, export_type: str):
+        """Asks the worker for the RDV list's file of the figures shown (the service checks it all again)."""
+        agent_id, organisation, shown = self._agent_id, self.current_org_id, self._shown_days
+        if agent_id is None or not organisation or shown is None or self.exporting or export_type not in EXPORT_TYPES:
+            return
+        first, last = date.fromisoformat(shown[0]), date.fromisoformat(shown[1])
+        export_format, organisation_id = self.export_format, int(organisation)
+        exporter = stats.export_personal_stats if self._personal else stats.export_organisation_stats
+        self.exporting, self.export_message, self.export_error = True, "", ""
+        yield
+        try:
+            await within(UnitOfWork(), lambda uow: exporter(uow, agent_id, organisation_id, first, last, export_type,
+                                                            export_format))
+        except DomainError as refusal:
+            self.export_error = refusal.message
+        else:
+            self.export_message = EXPORT_STARTED
+        finally:
+            self.exporting = False
 
     @event
     def set_first_day(self, value: str):
@@ -197,6 +254,7 @@ class StatsState(StatsPeriodState, OrganisationPageState, AgentState):
             return
         first, last = found.first_day.isoformat(), found.last_day.isoformat()
         self.heading = f"Statistiques de {found.organisation_name}"
+        self._shown(found.first_day, found.last_day)
         self.whole_organisation = found.whole_organisation
         self.counters = counter_views(found.counters, lambda status: routes.rdv_list(
             status=status, start=first, end=last, organisation_ids=[organisation_id]))
@@ -208,6 +266,8 @@ class StatsState(StatsPeriodState, OrganisationPageState, AgentState):
 class PersonalStatsState(StatsPeriodState, OrganisationPageState, AgentState):
     """"Statistiques de <agent>": the RDVs the agent is on, in every organisation."""
 
+    _personal: bool = True
+
     async def _compute(self, agent_id: int, organisation_id: int) -> None:
         period = self._period()
         if period is None:
@@ -217,6 +277,7 @@ class PersonalStatsState(StatsPeriodState, OrganisationPageState, AgentState):
             return
         first, last = found.first_day.isoformat(), found.last_day.isoformat()
         self.heading = f"Statistiques de {found.agent_name}"
+        self._shown(found.first_day, found.last_day)
         self.counters = counter_views(found.counters, lambda status: routes.rdv_list(
             status=status, start=first, end=last, agent_id=agent_id, organisation_ids=found.organisation_ids))
         self.charts = [chart_view("origine", "RDV créés", found.by_origin)]
@@ -232,11 +293,37 @@ class TerritoryLink:
 @dataclass
 class ActivityLine:
     label: str
-    value: str
+    today: str
+    month_ago: str
 
 
 def _share(part: int, whole: int) -> str:
     return f"{part} ({_number(round(100 * part / whole, 1))} %)" if whole else str(part)
+
+
+def activity_lines(today: stats.AgentActivity, month_ago: stats.AgentActivity) -> list[ActivityLine]:
+    """"Activité des agents": each figure today and 30 days ago, the shares of that day's agents."""
+    def line(label: str, figure: Callable[[stats.AgentActivity], int], share: bool = True) -> ActivityLine:
+        return ActivityLine(label, *(_share(figure(a), a.agents) if share else str(figure(a)) for a in (today, month_ago)))
+
+    return [line("Agents invités", lambda a: a.agents, share=False),
+            line("Agents ayant accepté leur invitation", lambda a: a.accepted),
+            line("Agents ayant au moins un RDV", lambda a: a.with_rdv),
+            line("Agents ayant un RDV créé dans les 30 jours précédents", lambda a: a.with_recent_rdv),
+            line("Agents ayant des créneaux ouverts au public", lambda a: a.open_to_the_public, share=False)]
+
+
+def _territory_id(raw: str) -> int | None:
+    """`?territoire=`: None without one; 0 (no territory) for a value that is not an id."""
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+
+
+def _territory_links(base: str, current: int | None, territories: list[tuple[int, str]]) -> list[TerritoryLink]:
+    return [TerritoryLink("Tous les territoires", base, current is None)] + [
+        TerritoryLink(name, f"{base}?territoire={territory_id}", territory_id == current)
+        for territory_id, name in territories]
 
 
 class PublicStatsState(rx.State):
@@ -250,25 +337,23 @@ class PublicStatsState(rx.State):
     public_counters: rx.Field[list[CounterView]] = rx.field(default_factory=list)
     participation_counters: rx.Field[list[CounterView]] = rx.field(default_factory=list)
     public_charts: rx.Field[list[ChartView]] = rx.field(default_factory=list)
-    notification_charts: rx.Field[list[ChartView]] = rx.field(default_factory=list)
     activity: rx.Field[list[ActivityLine]] = rx.field(default_factory=list)
+    outlook_agents: rx.Field[str] = rx.field("")
+    notifications_href: rx.Field[str] = rx.field(routes.PUBLIC_STATS_NOTIFICATIONS)
     activity_charts: rx.Field[list[ChartView]] = rx.field(default_factory=list)
 
     @event
     async def load_public(self):
         self.public_loading, self.public_error, self.public_heading = True, "", "Statistiques"
         yield
-        raw = self.router.url.query_parameters.get("territoire", "")
-        territory_id = None
-        if raw:
-            territory_id = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        territory_id = _territory_id(self.router.url.query_parameters.get("territoire", ""))
         try:
             if territory_id == 0:
                 raise DomainError("Ce territoire n'existe pas.")
             found = await in_thread(lambda: stats.public_stats_of_the_day(territory_id))
         except DomainError as refusal:
             self.public_error = refusal.message
-            self.public_charts = self.notification_charts = self.activity_charts = []
+            self.public_charts = self.activity_charts = []
             self.public_counters = self.participation_counters = []
             self.activity = []
             self.public_loading = False
@@ -281,9 +366,9 @@ class PublicStatsState(rx.State):
                                else "Statistiques de RDV Services Publics")
         self.public_period = (f"Du {found.first_day:%d/%m/%Y} au {found.last_day:%d/%m/%Y}, chiffres calculés le "
                               f"{found.computed_on:%d/%m/%Y}.")
-        self.territory_links = [TerritoryLink("Tous les territoires", routes.PUBLIC_STATS, found.territory_id is None)] + [
-            TerritoryLink(name, f"{routes.PUBLIC_STATS}?territoire={territory_id}", territory_id == found.territory_id)
-            for territory_id, name in found.territories]
+        self.territory_links = _territory_links(routes.PUBLIC_STATS, found.territory_id, found.territories)
+        self.notifications_href = (f"{routes.PUBLIC_STATS_NOTIFICATIONS}?territoire={found.territory_id}"
+                                   if found.territory_id else routes.PUBLIC_STATS_NOTIFICATIONS)
         self.public_counters = counter_views(found.counters)
         self.participation_counters = counter_views(found.participation_counters)
         charts = [chart_view("origine", "RDV créés", found.by_origin)]
@@ -297,21 +382,50 @@ class PublicStatsState(rx.State):
                               found.participation_status_by_week, unit="usager(s)", shares=True,
                               colours=STATUS_COLOURS)]
         self.public_charts = charts
-        self.notification_charts = [
-            chart_view("notifications-evenement", "Notifications par événement", found.notifications_by_event,
-                       unit="notification(s)"),
-            chart_view("notifications-canal", "Notifications par canal", found.notifications_by_channel,
-                       unit="notification(s)"),
-            chart_view("notifications-resultat", "Notifications par résultat", found.notifications_by_result,
-                       unit="notification(s)")]
-        activity = found.activity
-        self.activity = [
-            ActivityLine("Agents invités", str(activity.agents)),
-            ActivityLine("Agents ayant accepté leur invitation", _share(activity.accepted, activity.agents)),
-            ActivityLine("Agents ayant au moins un RDV", _share(activity.with_rdv, activity.agents)),
-            ActivityLine("Agents ayant un RDV créé ces 30 derniers jours",
-                         _share(activity.with_recent_rdv, activity.agents)),
-            ActivityLine("Agents ayant des créneaux ouverts au public", str(activity.open_to_the_public)),
-        ]
+        self.activity = activity_lines(found.activity, found.activity_month_ago)
+        self.outlook_agents = str(found.outlook_agents)
         self.activity_charts = [chart_view("agents-mois", "Agents actifs par mois", found.active_agents_by_month,
                                            unit="agent(s)", by_month=True, summed=False)]
+
+
+class PublicNotificationsState(rx.State):
+    """`/stats/notifications` (`?territoire=<id>`): the notifications of each of the last 30 days."""
+
+    notifications_loading: rx.Field[bool] = rx.field(True)
+    notifications_error: rx.Field[str] = rx.field("")
+    notifications_heading: rx.Field[str] = rx.field("Notifications envoyées")
+    notifications_period: rx.Field[str] = rx.field("")
+    notifications_territories: rx.Field[list[TerritoryLink]] = rx.field(default_factory=list)
+    notification_charts: rx.Field[list[ChartView]] = rx.field(default_factory=list)
+    stats_href: rx.Field[str] = rx.field(routes.PUBLIC_STATS)
+
+    @event
+    async def load_notifications(self):
+        self.notifications_loading, self.notifications_error = True, ""
+        self.notifications_heading, self.notification_charts = "Notifications envoyées", []
+        yield
+        territory_id = _territory_id(self.router.url.query_parameters.get("territoire", ""))
+        try:
+            if territory_id == 0:
+                raise DomainError("Ce territoire n'existe pas.")
+            found = await in_thread(lambda: stats.public_notifications_of_the_day(territory_id))
+        except DomainError as refusal:
+            self.notifications_error = refusal.message
+            self.notifications_loading = False
+            return
+        self.notifications_heading = ("Notifications envoyées du territoire " + found.territory_name
+                                      if found.territory_id else "Notifications envoyées")
+        self.notifications_period = (f"Du {found.first_day:%d/%m/%Y} au {found.last_day:%d/%m/%Y}, chiffres "
+                                     f"calculés le {found.computed_on:%d/%m/%Y}.")
+        self.notifications_territories = _territory_links(routes.PUBLIC_STATS_NOTIFICATIONS, found.territory_id,
+                                                          found.territories)
+        self.stats_href = (f"{routes.PUBLIC_STATS}?territoire={found.territory_id}" if found.territory_id
+                           else routes.PUBLIC_STATS)
+        unit = "notification(s)"
+        self.notification_charts = [
+            chart_view("notifications-evenement", "Notifications par événement", found.by_event, unit=unit,
+                       by_day=True),
+            chart_view("notifications-canal", "Notifications par canal", found.by_channel, unit=unit, by_day=True),
+            chart_view("notifications-resultat", "Notifications par résultat", found.by_result, unit=unit,
+                       by_day=True)]
+        self.notifications_loading = False

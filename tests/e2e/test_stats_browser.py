@@ -1,6 +1,8 @@
 """Statistiques in the browser (desktop, issue 19): an admin opens "Statistiques", reads the counters and the
 charts, opens a chart's data table, follows a counter to the RDV list with the right filters; the
-personal page and the public page show their charts too. axe checks each page, tables open."""
+personal page and the public page show their charts too; a period chosen stays in the address through a
+reload and is what "Exporter" exports; the public page compares the agents' activity with 30 days ago and
+its notifications sub-page counts each day. axe checks each page, tables open."""
 
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def test_an_admin_reads_the_statistics_and_follows_a_counter(page: Page, login_a
     login_as("camille.martin@demo.test")
     page.get_by_role("link", name="Statistiques", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Statistiques de PMI Arras")
-    first_field, last_field = page.get_by_label("Du"), page.get_by_label("Au")
+    first_field, last_field = page.get_by_label("Du", exact=True), page.get_by_label("Au", exact=True)
     expect(first_field).to_be_enabled()
     first, last = date.fromisoformat(first_field.input_value()), date.fromisoformat(last_field.input_value())
     assert first.weekday() == 0 and last.weekday() == 6 and last >= clock.today("Europe/Paris")
@@ -92,4 +94,42 @@ def test_the_personal_and_public_pages_show_their_charts(page: Page, login_as, a
                                                               timeout=30_000)
     expect(page.get_by_role("link", name="La Réunion")).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("region", name=re.compile("^RDV créés par structure"))).to_have_count(0)
+    assert_accessible(page)
+
+
+def test_the_period_stays_in_the_address_and_is_exported(page: Page, login_as, assert_accessible, app_url: str) -> None:
+    login_as("camille.martin@demo.test")
+    page.goto(f"{app_url}{routes.STATS}")
+    first_field = page.get_by_label("Du", exact=True)
+    expect(first_field).to_be_enabled(timeout=15_000)
+    last = date.fromisoformat(page.get_by_label("Au", exact=True).input_value())
+    first = last - timedelta(days=13)  # this week and the one before, Monday to Sunday
+    first_field.fill(first.isoformat())
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url(re.compile(rf"du={first.isoformat()}&au={last.isoformat()}$"), timeout=15_000)
+    page.reload()
+    expect(page.get_by_label("Du", exact=True)).to_have_value(first.isoformat(), timeout=15_000)
+    created = page.get_by_role("region", name=re.compile(r"^RDV créés \(\d+\)$"))
+    created.get_by_text("Voir les données").click()
+    expect(created.get_by_role("rowheader")).to_have_text([f"Semaine du {first:%d/%m/%Y}",
+                                                           f"Semaine du {first + timedelta(days=7):%d/%m/%Y}"])
+    expect(page.get_by_role("link", name="Voir vos statistiques personnelles")).to_have_attribute(
+        "href", routes.stats(start=first.isoformat(), end=last.isoformat(), personal=True))
+    page.get_by_role("button", name="Exporter les RDV de la période").click()
+    expect(page.get_by_text("Votre export est en cours de création")).to_be_visible(timeout=15_000)
+    assert_accessible(page)
+    page.get_by_role("link", name="Voir vos exports").click()
+    expect(page.get_by_role("row").filter(has_text="Export de RDV du")).to_have_count(1, timeout=15_000)
+
+    page.goto(f"{app_url}{routes.PUBLIC_STATS}")
+    activity = page.get_by_role("table", name="Activité des agents, aujourd'hui et il y a 30 jours")
+    expect(activity).to_be_visible(timeout=30_000)
+    expect(activity.get_by_role("columnheader")).to_have_text(["Agents", "Aujourd'hui", "Il y a 30 jours"])
+    expect(page.get_by_text(re.compile(r"^\d+ agent\(s\) synchronisent leur agenda avec Outlook"))).to_be_visible()
+    page.get_by_role("link", name="Voir les notifications envoyées chaque jour").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Notifications envoyées", timeout=30_000)
+    by_channel = page.get_by_role("region", name=re.compile(r"^Notifications par canal"))
+    by_channel.get_by_text("Voir les données").click()
+    expect(by_channel.get_by_role("rowheader")).to_have_count(30)
+    expect(by_channel.get_by_role("columnheader").first).to_have_text("Jour")
     assert_accessible(page)

@@ -139,6 +139,20 @@ def test_agent_usager_lieu_and_motif_filters(uow: UnitOfWork, world: World) -> N
     assert jeanne.birth_date is not None and jeanne.birth_date.startswith("14/03/1990")
 
 
+@pytest.mark.parametrize("few_rdvs", [rdv_search.FEW_RDVS, 1], ids=["ids-read-first", "many-rdvs-subquery"])
+def test_an_usagers_rdvs_keep_the_visibility_rule(uow: UnitOfWork, world: World, monkeypatch: pytest.MonkeyPatch,
+                                                  few_rdvs: int) -> None:
+    """An usager's RDVs are looked up by id when they are few, through a subquery beyond: the same lines,
+    each organisation's rule applied (the PMI agent does not see Jeanne's social RDV they are not on)."""
+    monkeypatch.setattr(rdv_search, "FEW_RDVS", few_rdvs)
+    assert _listed(uow, world, world.pmi_agent, usager_id=world.usager) == [
+        "past_unknown", "future_unknown", "social_with_pmi"]
+    assert _listed(uow, world, world.admin, usager_id=world.usager, status="noshow") == ["social_noshow"]
+    page = rdv_search.search_rdvs(uow, world.admin, world.org, RdvFilters(
+        organisation_ids=(world.org, world.cayenne), usager_id=world.usager), now=NOW)
+    assert page.total == 4
+
+
 def test_period_is_in_local_days(uow: UnitOfWork, world: World) -> None:
     assert _listed(uow, world, world.admin, start=DAY, end=DAY) == ["social_excused"]
     assert _listed(uow, world, world.admin, start=DAY - timedelta(days=1), end=DAY + timedelta(days=1)) == [

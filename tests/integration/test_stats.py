@@ -5,6 +5,7 @@ of summer time (25 October 2026): an RDV created at 00:30 on a Monday of summer 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
@@ -12,13 +13,26 @@ from zoneinfo import ZoneInfo
 import factories as make
 import pytest
 import time_machine
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from rdv_app import routes
-from rdv_app.db.models import AgentRole, Motif, Organisation, Participation, Rdv, Receipt
+from rdv_app.db.models import (
+    Agent,
+    AgentInvitation,
+    AgentRole,
+    Export,
+    Motif,
+    Organisation,
+    OutlookConnection,
+    Participation,
+    Rdv,
+    Receipt,
+)
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services import stats
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.rdv import rdv_export
 
 pytestmark = pytest.mark.clock(datetime(2026, 11, 4, 11, 0, tzinfo=UTC), tick=False)
 
@@ -178,7 +192,6 @@ def test_the_public_page_counts_everything_or_one_territory(db_url: str, world: 
     assert everything.by_territory is not None
     assert [(s.label, t) for s, t in zip(everything.by_territory.series, everything.by_territory.series_totals,
                                          strict=True)] == [("La Réunion", 1), ("Pas-de-Calais", 9)]
-    assert _chart(everything.notifications_by_channel) == {"SMS": {W26: 2}, "Email": {W26: 1}}
     # "RDV par statut": past RDVs by week of start (the one to come is not there).
     assert _chart(everything.status_by_week) == {"Vu(s)": {W19: 4}, "Excusé(s)": {W26: 1},
                                                  "Annulé(s) par un agent": {W26: 1}, "Non excusé(s)": {W02: 1},
@@ -190,8 +203,6 @@ def test_the_public_page_counts_everything_or_one_territory(db_url: str, world: 
                                            "unknown_future": 0}
     assert _counters(reunion.participation_counters)["seen"] == 2
     assert _chart(reunion.by_origin) == {"Usager": {"Semaine du 19/10/2026": 1}}
-    assert _chart(reunion.notifications_by_event) == {"Rappel": {W26: 1}}
-    assert _chart(reunion.notifications_by_result) == {"Échec": {W26: 1}}
     assert (reunion.activity.agents, reunion.activity.with_rdv) == (0, 0)
     assert _chart(reunion.active_agents_by_month) == {"Agents actifs": {"octobre 2026": 1}}
 
@@ -215,3 +226,120 @@ def test_the_public_page_is_computed_once_a_day_per_territory(db_url: str, world
         tomorrow = stats.public_stats_of_the_day(world.la_reunion, db_url)
     assert tomorrow.computed_on == date(2026, 11, 5)
     assert _counters(tomorrow.counters)["seen"] == 2
+
+
+def test_the_notifications_sub_page_counts_each_day(db_url: str, world: World) -> None:
+    with UnitOfWork(db_url) as uow:  # a receipt at 23:30 in Paris on 3 November: that day there, the 4th in Réunion
+        uow.session.add(Receipt(organisation_id=world.reunion, event="rdv_created", channel="mail", result="processed",
+                                created_at=paris(3, 11, 23, 30)))
+        uow.commit()
+    with UnitOfWork(db_url, read_only=True) as uow:
+        everything = stats.public_notifications(uow, None, date(2026, 11, 4))
+        reunion = stats.public_notifications(uow, world.la_reunion, date(2026, 11, 4))
+    assert (everything.first_day, everything.last_day) == (date(2026, 10, 6), date(2026, 11, 4))
+    assert len(everything.by_channel.buckets) == 30 and everything.by_channel.buckets[0].label == "06/10/2026"
+    assert _chart(everything.by_channel) == {"SMS": {"27/10/2026": 2}, "Email": {"27/10/2026": 1, "03/11/2026": 1}}
+    assert _chart(everything.by_result) == {"Traité": {"03/11/2026": 1}, "Envoyé": {"27/10/2026": 1},
+                                            "Délivré": {"27/10/2026": 1}, "Échec": {"27/10/2026": 1}}
+    assert _chart(everything.by_event) == {"RDV créé": {"27/10/2026": 1, "03/11/2026": 1},
+                                           "RDV annulé": {"27/10/2026": 1}, "Rappel": {"27/10/2026": 1}}
+    assert reunion.territory_name == "La Réunion"
+    assert _chart(reunion.by_event) == {"RDV créé": {"04/11/2026": 1}, "Rappel": {"27/10/2026": 1}}
+    assert _chart(reunion.by_result) == {"Traité": {"04/11/2026": 1}, "Échec": {"27/10/2026": 1}}
+
+
+def test_the_agents_activity_today_and_30_days_ago(db_url: str, uow: UnitOfWork) -> None:
+    """Now is 4 November 2026 at 12:00 in Paris; 30 days ago, 5 October."""
+    s = uow.session
+    nord = make.territory(s, "59", "Nord")
+    lille = make.organisation(s, nord, "MDS Lille", "mds-lille")
+    pmi = make.service(s)
+    old, recent = paris(1, 9, 9), paris(20, 10, 9)
+    everyone = {"bookable_by": "everyone"}
+    office = make.motif(s, lille, pmi, "Consultation", **everyone)
+    atelier = make.motif(s, lille, pmi, "Atelier", collectif=True, **everyone)
+    internal = make.motif(s, lille, pmi, "Réunion interne", collectif=True)  # booked by agents only
+    usager = make.usager(s, "Marie", "Dupont", organisations=[lille])
+
+    def agent(name: str, created_at: datetime, role: str | None = None, **fields: object) -> Agent:
+        found = make.agent(s, f"{name}@exemple.fr", name.title(), "Nord", organisation=lille, role=role,
+                           services=[pmi], created_at=created_at, **fields)
+        s.exec(select(AgentRole).where(AgentRole.agent_id == found.id)).one().created_at = created_at
+        return found
+
+    def invitation(who: Agent, used_at: datetime | None) -> None:
+        s.add(AgentInvitation(agent_id=who.id, token_hash=f"hash-{who.id}", expires_at=paris(1, 12, 9),  # type: ignore[arg-type]
+                              used_at=used_at, created_at=old))
+
+    ana = agent("ana", old, password_hash="x")
+    invitation(ana, paris(2, 9, 9))
+    make.rdv(s, lille, office, paris(15, 9, 9), agents=[ana], usagers=[usager], created_at=paris(10, 9, 9))
+    make.plage(s, ana, lille, None, [office], title="Permanence", first_day=date(2026, 10, 6), start_time=time(9),
+               end_time=time(12), created_at=old)  # one day, after 5 October, over by now
+    ben = agent("ben", old, password_hash="x")
+    invitation(ben, paris(20, 10, 9))
+    make.rdv(s, lille, atelier, paris(10, 11, 14), agents=[ben], created_at=paris(25, 10, 9),
+             max_participants_count=8)  # a collective session to come
+    s.add(OutlookConnection(agent_id=ben.id, access_token_sealed="a", refresh_token_sealed="r"))  # type: ignore[arg-type]
+    cid = agent("cid", recent)
+    invitation(cid, None)
+    make.rdv(s, lille, internal, paris(12, 11, 14), agents=[cid], created_at=paris(25, 10, 9))
+    make.rdv(s, lille, atelier, paris(13, 11, 14), agents=[cid], created_at=paris(25, 10, 9), status="revoked",
+             cancelled_at=paris(30, 10, 9))
+    s.add(OutlookConnection(agent_id=cid.id, access_token_sealed=None, refresh_token_sealed=None))  # type: ignore[arg-type]
+    fay = agent("fay", old, password_hash="x")  # never invited: made with a password
+    make.plage(s, fay, lille, None, [office], title="Chaque semaine", first_day=date(2026, 9, 1), start_time=time(9),
+               end_time=time(12), recurrence={"every": "week"}, created_at=recent)
+    agent("eve", old, deleted_at=recent)
+    agent("dan", old, role="intervenant", password_hash="x")
+    uow.commit()
+    nord_id = nord.id
+    with UnitOfWork(db_url, read_only=True) as read:
+        found = stats.public_stats(read, nord_id, date(2026, 11, 4))
+    assert found.activity == stats.AgentActivity(agents=4, accepted=3, with_rdv=3, with_recent_rdv=2,
+                                                 open_to_the_public=2)
+    assert found.activity_month_ago == stats.AgentActivity(agents=4, accepted=2, with_rdv=1, with_recent_rdv=1,
+                                                           open_to_the_public=1)
+    assert found.outlook_agents == 1
+
+
+def _exported(db_url: str, ask: object, agent: int, organisation: int, export_type: str = "rdv_export") -> list[tuple]:
+    """The rows (after the header) of the file the worker builds for an export asked from a statistics page."""
+    with UnitOfWork(db_url) as uow:
+        requested = ask(uow, agent, organisation, FIRST, LAST, export_type, "xlsx")  # type: ignore[operator]
+    assert rdv_export.build_next_export(db_url)
+    with UnitOfWork(db_url, read_only=True) as uow:
+        content = rdv_export.export_file(uow, agent, requested.id).content
+    return list(load_workbook(io.BytesIO(content), read_only=True).active.iter_rows(values_only=True))[1:]
+
+
+def test_the_statistics_export_the_rdvs_they_count(db_url: str, world: World) -> None:
+    """An admin's file has the 7 RDVs of the period counted on the page ("Tous"), not the one starting after it
+    nor the other organisations'; Paul's has the RDVs of his services and his own only; his personal page's
+    file has the RDVs he is on in both of his organisations."""
+    motif, organisation = 7, 16  # the columns "motif" and "Organisation" (0-based)
+    admin = _exported(db_url, stats.export_organisation_stats, world.admin, world.arras)
+    assert len(admin) == 7 and {row[organisation] for row in admin} == {"PMI Arras"}
+    assert sorted(row[motif] for row in admin) == ["Appel", "Consultation", "Consultation", "Visio", "Visio",
+                                                   "Visite", "Visite"]
+    paul = _exported(db_url, stats.export_organisation_stats, world.paul, world.arras)
+    assert sorted(row[motif] for row in paul) == ["Appel", "Consultation", "Consultation", "Visite"]
+    with UnitOfWork(db_url, read_only=True) as uow:
+        counted = stats.organisation_stats(uow, world.paul, world.arras, FIRST, LAST)
+    assert len(paul) == sum(counter.count for counter in counted.counters)
+    personal = _exported(db_url, stats.export_personal_stats, world.paul, world.arras)
+    assert sorted((row[organisation], row[motif]) for row in personal) == [
+        ("MDS Lens", "Consultation Lens"), ("PMI Arras", "Appel"), ("PMI Arras", "Consultation"),
+        ("PMI Arras", "Consultation"), ("PMI Arras", "Visite")]
+    by_usager = _exported(db_url, stats.export_personal_stats, world.paul, world.arras, "participations_export")
+    assert len(by_usager) == 5
+
+
+def test_a_statistics_export_is_refused_outside_the_agents_organisations(db_url: str, world: World) -> None:
+    with UnitOfWork(db_url) as uow:
+        with pytest.raises(PermissionDenied):
+            stats.export_organisation_stats(uow, world.bea, world.reunion, FIRST, LAST, "rdv_export", "xlsx")
+        with pytest.raises(DomainError, match="La date de fin doit être le même jour ou après"):
+            stats.export_personal_stats(uow, world.paul, world.arras, LAST, FIRST, "rdv_export", "xlsx")
+    with UnitOfWork(db_url, read_only=True) as uow:
+        assert uow.session.exec(select(Export)).all() == []

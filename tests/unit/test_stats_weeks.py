@@ -10,8 +10,8 @@ import pytest
 
 from rdv_app.domain import stats_weeks
 from rdv_app.domain.stats_weeks import PeriodError
-from rdv_app.services.stats import Series, WeeklyCounts
-from rdv_app.state.stats import chart_view
+from rdv_app.services.stats import AgentActivity, Series, WeeklyCounts
+from rdv_app.state.stats import activity_lines, chart_view
 
 
 def test_weeks_start_on_monday_at_local_midnight_across_the_end_of_summer_time() -> None:
@@ -31,6 +31,27 @@ def test_weeks_follow_the_organisations_time_zone() -> None:
     [week] = stats_weeks.weeks(date(2026, 3, 23), date(2026, 3, 29), "Indian/Reunion")
     assert week.starts_at == datetime(2026, 3, 22, 20, tzinfo=UTC)
     assert week.ends_at - week.starts_at == timedelta(days=7)  # no DST in La Réunion
+
+
+def test_days_are_local_days_and_the_change_of_time_lasts_25_hours() -> None:
+    days = stats_weeks.days(date(2026, 10, 24), date(2026, 10, 26), "Europe/Paris")
+    assert [d.label for d in days] == ["24/10/2026", "25/10/2026", "26/10/2026"]
+    assert days[1].starts_at == datetime(2026, 10, 24, 22, tzinfo=UTC)
+    assert days[1].ends_at - days[1].starts_at == timedelta(hours=25)
+    daily = chart_view("canal", "Notifications par canal", WeeklyCounts(days, [Series("sms", "SMS")], [[1], [0], [2]]),
+                       unit="notification(s)", by_day=True)
+    assert daily.headers == ["Jour", "SMS", "Total"]
+    assert daily.summary == "Notifications par canal : 3 notification(s) en 3 jours (SMS : 3)."
+
+
+def test_the_agents_activity_reads_today_next_to_30_days_ago() -> None:
+    lines = activity_lines(AgentActivity(8, 6, 4, 2, 3), AgentActivity(0, 0, 0, 0, 0))
+    assert [(line.label, line.today, line.month_ago) for line in lines] == [
+        ("Agents invités", "8", "0"),
+        ("Agents ayant accepté leur invitation", "6 (75 %)", "0"),
+        ("Agents ayant au moins un RDV", "4 (50 %)", "0"),
+        ("Agents ayant un RDV créé dans les 30 jours précédents", "2 (25 %)", "0"),
+        ("Agents ayant des créneaux ouverts au public", "3", "0")]
 
 
 def test_months_and_refused_periods() -> None:
