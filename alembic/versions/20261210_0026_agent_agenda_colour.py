@@ -2,7 +2,7 @@
 agenda; NULL keeps the palette's colour given by their id
 
 Revision ID: 0026
-Revises: 0020
+Revises: 0025
 Create Date: 2026-12-10 08:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0026"
-down_revision: str | None = "0020"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
