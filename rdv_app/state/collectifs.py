@@ -143,7 +143,7 @@ class CollectifsState(OrganisationPageState, AgentState):
         self._touch("max_participants_count")
 
     @event
-    def set_seats(self, value: str | int):
+    def set_seats(self, value: str | float):
         self.seats = str(value)  # a number field's value may come as a number
         self._touch("max_participants_count")
 
@@ -158,12 +158,12 @@ class CollectifsState(OrganisationPageState, AgentState):
         self._touch("start_time")
 
     @event
-    def set_duration(self, value: str | int):
+    def set_duration(self, value: str | float):
         self.duration = str(value)  # a number field's value may come as a number
         self._touch("duration_in_min")
 
     @event
-    def set_weekly_count(self, value: str | int):
+    def set_weekly_count(self, value: str | float):
         self.weekly_count = str(value)  # a number field's value may come as a number
         self._touch("weekly_count")
 

@@ -475,7 +475,7 @@ class RdvPageState(AgentState):
         self._touch("name")
 
     @event
-    def set_edit_seats(self, value: str | int):
+    def set_edit_seats(self, value: str | float):
         self.edit_seats = str(value)  # a number field's value may come as a number
         self._touch("max_participants_count")
 
