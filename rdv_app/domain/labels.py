@@ -90,3 +90,21 @@ LOGEMENT_LABELS = {
     Logement.PROPRIETAIRE: "Propriétaire",
     Logement.AUTRE: "Autre",
 }
+
+
+_KIND_OF_PLACE = {
+    LocationType.HOME.value: "À domicile",
+    LocationType.PHONE.value: "Par téléphone",
+    LocationType.VISIO.value: "Par visioconférence",
+}
+
+
+def impersonal_place(location_type: str, lieu_name: str | None, lieu_address: str | None,
+                     single_use: bool = False) -> str:
+    """Where an RDV takes place, without personal information (agents' webcal feeds and Outlook calendars,
+    domain.md section 1): the lieu as "Name (address)", followed by " (Lieu ponctuel)" for a place typed for
+    this RDV alone; otherwise the kind of place ("À domicile", never the usager's address)."""
+    if location_type == LocationType.PUBLIC_OFFICE.value and lieu_name:
+        full = f"{lieu_name} ({lieu_address})" if lieu_address else lieu_name
+        return full + (" (Lieu ponctuel)" if single_use else "")
+    return _KIND_OF_PLACE.get(location_type, "")

@@ -21,20 +21,13 @@ from zoneinfo import ZoneInfo
 
 from tzlocal.windows_tz import tz_win
 
-from rdv_app.domain.enums import LocationType
+from rdv_app.domain.labels import impersonal_place
 
 # Microsoft's refresh tokens live 90 days, renewed each time one is issued: the connection must be renewed
 # before that if the agent's calendar stays untouched (no RDV change to sync) that long.
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 BACKFILL_WINDOW = timedelta(days=31)  # on connecting, RDVs from one month back are sent
 _UTC_WINDOWS_NAME = "UTC"
-_PLACES = {
-    LocationType.HOME.value: "À domicile",
-    LocationType.PHONE.value: "Par téléphone",
-    LocationType.VISIO.value: "Par visioconférence",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class OutlookRdv:
     motif_name: str
@@ -50,6 +43,7 @@ class OutlookRdv:
     lieu_address: str | None
     link: str  # the RDV's page in the agents' space
     site_name: str  # the instance's host, as the links show it
+    lieu_single_use: bool = False  # a lieu ponctuel, typed for this RDV
 
 
 def windows_zone(time_zone: str) -> str | None:
@@ -70,9 +64,7 @@ def subject(rdv: OutlookRdv) -> str:
 
 
 def place(rdv: OutlookRdv) -> str:
-    if rdv.location_type == LocationType.PUBLIC_OFFICE.value and rdv.lieu_name:
-        return f"{rdv.lieu_name} ({rdv.lieu_address})" if rdv.lieu_address else rdv.lieu_name
-    return _PLACES.get(rdv.location_type, "")
+    return impersonal_place(rdv.location_type, rdv.lieu_name, rdv.lieu_address, rdv.lieu_single_use)
 
 
 def body(rdv: OutlookRdv) -> str:

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from rdv_app.domain.enums import AuthorType, LocationType, RdvStatus
+from rdv_app.domain.labels import impersonal_place
 from rdv_app.domain.rdv_list import STATUS_LABELS
 
 RDV_COLUMNS = (
@@ -105,14 +106,7 @@ def place(rdv: ExportedRdv) -> str:
         first = next((p for p in rdv.people if p.address or p.post_code or p.city), None)
         where = " ".join(part for part in (post_code(first), first.city or "") if part) if first else ""
         return f"À domicile ({where})" if where else "À domicile"
-    if rdv.location_type == LocationType.PHONE:
-        return "Par téléphone"
-    if rdv.location_type == LocationType.VISIO:
-        return "Par visioconférence"
-    if rdv.lieu_name is None:
-        return ""
-    full = f"{rdv.lieu_name} ({rdv.lieu_address})" if rdv.lieu_address else rdv.lieu_name
-    return full + (" (Lieu ponctuel)" if rdv.lieu_single_use else "")
+    return impersonal_place(rdv.location_type, rdv.lieu_name, rdv.lieu_address, rdv.lieu_single_use)
 
 
 def status_label(status: str, starts_at: datetime, asked_at: datetime) -> str:

@@ -69,7 +69,13 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.rows import require_id, table_of
 from rdv_app.domain import clock, outlook
-from rdv_app.domain.enums import CANCELLED_STATUSES, Channel, NotificationEvent, OutboxStatus
+from rdv_app.domain.enums import (
+    CANCELLED_STATUSES,
+    Channel,
+    LieuAvailability,
+    NotificationEvent,
+    OutboxStatus,
+)
 from rdv_app.domain.events import Change, RdvChanged
 from rdv_app.notify.outbox import enqueue, enqueue_many
 
@@ -370,7 +376,8 @@ def _wanted(engine: sa.Engine, agent_id: int, rdv_uuid: str) -> tuple[OutlookEve
             time_zone=organisation.timezone or territory.timezone or "Europe/Paris",
             location_type=motif.location_type, lieu_name=lieu.name if lieu else None,
             lieu_address=lieu.address if lieu else None, link=link,
-            site_name=app_settings.public_url.split("://", 1)[-1]), True
+            site_name=app_settings.public_url.split("://", 1)[-1],
+            lieu_single_use=lieu is not None and lieu.availability == LieuAvailability.SINGLE_USE.value), True
 
 
 def _sync(engine: sa.Engine, graph: _Graph, agent_id: int, rdv_uuid: str, now: datetime,

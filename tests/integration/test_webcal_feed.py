@@ -26,6 +26,7 @@ from rdv_app.db.models import (
     RdvAgent,
 )
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.enums import LieuAvailability
 from rdv_app.services.agents import webcal
 from rdv_app.services.errors import DomainError, NotFound
 
@@ -105,6 +106,19 @@ def feed(uow: UnitOfWork) -> Feed:
 def _events(body: bytes) -> dict[str, icalendar.Event]:
     calendar = icalendar.Calendar.from_ical(body)
     return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+
+def test_an_rdv_at_a_lieu_ponctuel_says_so_in_the_feed(uow: UnitOfWork, feed: Feed) -> None:
+    """A place typed for one RDV (domain.md section 1): its name and address, then "(Lieu ponctuel)"."""
+    office = uow.session.get(Rdv, feed.office_id)
+    ponctuel = make.lieu(uow.session, uow.session.get(Organisation, office.organisation_id),  # type: ignore[union-attr]
+                         name="Salle des fêtes", address="2 place du Marché, 62000 Arras",
+                         availability=LieuAvailability.SINGLE_USE.value)
+    office.lieu_id = ponctuel.id  # type: ignore[union-attr]
+    uow.commit()
+    events = _events(webcal.agent_feed(uow, "a" * 32, now=NOW).body)
+    assert events[feed.office]["LOCATION"] == "Salle des fêtes (2 place du Marché, 62000 Arras) (Lieu ponctuel)"
+    assert events[feed.collectif]["LOCATION"] == "Centre Arras (1 rue A, 62000 Arras)"
 
 
 def test_the_feed_holds_the_agents_rdvs_of_every_organisation_from_one_month_ago(uow: UnitOfWork, feed: Feed) -> None:

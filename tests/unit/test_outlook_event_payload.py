@@ -72,6 +72,11 @@ def test_the_place_never_holds_the_usager_address(location_type: str, expected: 
     assert payload["location"] == {"displayName": expected}
 
 
+def test_a_lieu_ponctuel_says_so() -> None:
+    payload = outlook.event_payload(_rdv(datetime(2027, 1, 4, 8, tzinfo=UTC), "Europe/Paris", lieu_single_use=True))
+    assert payload["location"] == {"displayName": "Centre Arras (1 rue A, 62000 Arras) (Lieu ponctuel)"}
+
+
 def test_collective_subject_and_transaction_ids() -> None:
     rdv = _rdv(datetime(2027, 1, 4, 8, tzinfo=UTC), "Europe/Paris", collectif=True, name="Atelier",
                users_count=3, max_participants_count=8)

@@ -49,7 +49,8 @@ from rdv_app.config import settings
 from rdv_app.db.models import Agent, Lieu, Motif, Organisation, Rdv, RdvAgent, Territory
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
-from rdv_app.domain.enums import CANCELLED_STATUSES, LocationType
+from rdv_app.domain.enums import CANCELLED_STATUSES, LieuAvailability
+from rdv_app.domain.labels import impersonal_place
 from rdv_app.domain.names import agent_name, name_slug
 from rdv_app.notify.ics import PRODID, PRODUCT_NAME
 from rdv_app.services import audit
@@ -64,13 +65,6 @@ UNREADABLE = ("L'adresse de votre calendrier ne peut plus être affichée (la cl
               "elle fonctionne toujours dans les agendas déjà abonnés. Pour en obtenir une nouvelle à copier, "
               "réinitialisez le lien.")
 _CANCELLED = [status.value for status in CANCELLED_STATUSES]
-_PLACES = {
-    LocationType.HOME.value: "À domicile",
-    LocationType.PHONE.value: "Par téléphone",
-    LocationType.VISIO.value: "Par visioconférence",
-}
-
-
 @dataclass(frozen=True)
 class FeedLinks:
     https_url: str
@@ -158,7 +152,7 @@ def agent_feed(uow: UnitOfWork, calendar_uid: str, *, now: datetime | None = Non
         select(Rdv.id, Rdv.uuid, Rdv.ics_sequence, Rdv.starts_at, Rdv.ends_at, Rdv.status, Rdv.updated_at,  # type: ignore[call-overload]
                Rdv.name, Rdv.users_count, Rdv.max_participants_count, Motif.name, Motif.collectif,
                Motif.location_type, Motif.updated_at, Lieu.name, Lieu.address, Organisation.timezone,
-               Territory.timezone)
+               Territory.timezone, Lieu.availability)
         .join(RdvAgent, col(RdvAgent.rdv_id) == Rdv.id)
         .join(Motif, col(Motif.id) == Rdv.motif_id)
         .join(Organisation, col(Organisation.id) == Rdv.organisation_id)
@@ -194,6 +188,7 @@ class FeedRdv:
     lieu_address: str | None
     organisation_timezone: str | None
     territory_timezone: str
+    lieu_availability: str | None = None
 
     @property
     def time_zone(self) -> str:
@@ -249,9 +244,8 @@ def _summary(rdv: FeedRdv) -> str:
 
 
 def _place(rdv: FeedRdv) -> str:
-    if rdv.location_type == LocationType.PUBLIC_OFFICE.value and rdv.lieu_name:
-        return f"{rdv.lieu_name} ({rdv.lieu_address})" if rdv.lieu_address else rdv.lieu_name
-    return _PLACES.get(rdv.location_type, "")
+    return impersonal_place(rdv.location_type, rdv.lieu_name, rdv.lieu_address,
+                            rdv.lieu_availability == LieuAvailability.SINGLE_USE.value)
 
 
 def _utc(instant: datetime) -> str:
