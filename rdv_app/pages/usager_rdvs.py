@@ -6,61 +6,54 @@ import reflex as rx
 from reflex.vars.sequence import ArrayVar
 
 from rdv_app import routes, styles
+from rdv_app.components import dsfr
 from rdv_app.components.forms import form_alert
 from rdv_app.pages.template import template
 from rdv_app.state.usager_rdvs import RdvCard, UsagerRdvsState
 
 S = UsagerRdvsState
 
-_CARD = {"padding": "1rem", "border": f"1px solid {styles.var('border')}", "border_radius": "0.5rem", "background": styles.var("background"),
-         "width": "100%", "box_sizing": "border-box"}
-
-_MOVE_LINK = {"display": "block", "padding": "0.7rem 1rem", "border_radius": "0.4rem", "text_align": "center",
-              "border": f"1px solid {styles.BRAND_BLUE}", "color": styles.BRAND_BLUE, "font_weight": "600",
-              "text_decoration": "none", "min_height": "44px", "box_sizing": "border-box"}
-
-
 def _line(label: str, value: rx.Var[str] | str) -> rx.Component:
-    return rx.cond(value != "", rx.text(rx.el.strong(f"{label} : "), value), rx.fragment())
+    return rx.cond(value != "", rx.el.p(rx.el.strong(f"{label} : "), value), rx.fragment())
+
+
+def _optional(value: rx.Var[str] | str, component: rx.Component) -> rx.Component:
+    return rx.cond(value != "", component, rx.fragment())
+
+
+def _actions(card: RdvCard) -> list[rx.Component]:
+    """What an usager may do with an RDV to come; a note saying why when it cannot be done online."""
+    return [
+        rx.cond(card.can_change_participant,
+                dsfr.button("Changer de participant", kind="secondary", full_width=True,
+                            on_click=S.ask_change(card.participation_id)),
+                rx.fragment()),
+        rx.cond(card.move_href != "",
+                rx.el.a("Changer la date", href=card.move_href, class_name="fr-btn fr-btn--secondary rdv-btn--full"),
+                _optional(card.edit_notice, rx.el.p(card.edit_notice, role="note"))),
+        rx.cond(card.can_cancel,
+                dsfr.button("Annuler ce rendez-vous", kind="tertiary", full_width=True,
+                            on_click=S.ask_cancel(card.participation_id)),
+                _optional(card.cancel_notice, rx.el.p(card.cancel_notice, role="note"))),
+    ]
 
 
 def rdv_card(card: RdvCard, *, upcoming: bool) -> rx.Component:
-    return rx.el.li(rx.el.article(
-        rx.vstack(
-            rx.heading(card.when, as_="h3", size="4"),
-            rx.cond(card.status != "", rx.badge(card.status, color_scheme="red", size="2"), rx.fragment()),
-            rx.text(card.title, font_weight="600"),
-            _line("Pour", card.participant),
-            rx.box(rx.text(card.place),
-                   rx.cond(card.place_detail != "", rx.text(card.place_detail, color=styles.var("text-muted")), rx.fragment()),
-                   rx.cond(card.map_url != "", rx.link("Voir sur la carte", href=card.map_url, is_external=True),
-                           rx.fragment())),
-            rx.cond(card.instructions != "", rx.text(card.instructions, white_space="pre-line"), rx.fragment()),
-            rx.box(
-                rx.text(card.organisation),
-                rx.cond(card.contact_phone != "",
-                        rx.text("Téléphone : ", rx.link(card.contact_phone, href=card.contact_phone_href)),
-                        rx.fragment()),
-                rx.cond(card.contact_email != "",
-                        rx.text("Email : ", rx.link(card.contact_email, href="mailto:" + card.contact_email)),
-                        rx.fragment()),
-            ),
-            *([rx.cond(card.can_change_participant,
-                       rx.button("Changer de participant", variant="outline", size="3", width="100%",
-                                 on_click=S.ask_change(card.participation_id)),
-                       rx.fragment()),
-               rx.cond(card.move_href != "",
-                       rx.link("Changer la date", href=card.move_href, style=_MOVE_LINK),
-                       rx.cond(card.edit_notice != "", rx.text(card.edit_notice, role="note"), rx.fragment())),
-               rx.cond(card.can_cancel,
-                       rx.button("Annuler ce rendez-vous", variant="outline", color_scheme="red", size="3",
-                                 width="100%", on_click=S.ask_cancel(card.participation_id)),
-                       rx.cond(card.cancel_notice != "", rx.text(card.cancel_notice, role="note"), rx.fragment()))]
-              if upcoming else []),
-            spacing="2", width="100%",
-        ),
-        style=_CARD,
-    ))
+    return rx.el.li(rx.el.article(dsfr.card(
+        card.when,
+        rx.el.p(card.title, class_name="rdv-card-motif"),
+        _line("Pour", card.participant),
+        rx.el.p(card.place),
+        _optional(card.place_detail, rx.el.p(card.place_detail)),
+        _optional(card.map_url, rx.el.p(rx.el.a("Voir sur la carte", href=card.map_url, target="_blank",
+                                                rel="noopener", title="Voir sur la carte - nouvelle fenêtre"))),
+        _optional(card.instructions, rx.el.p(card.instructions, white_space="pre-line")),
+        rx.el.p(card.organisation),
+        _optional(card.contact_phone, rx.el.p("Téléphone : ", rx.el.a(card.contact_phone, href=card.contact_phone_href))),
+        _optional(card.contact_email, rx.el.p("Email : ", rx.el.a(card.contact_email, href="mailto:" + card.contact_email))),
+        badges=rx.cond(card.status != "", dsfr.badge(card.status, kind="error"), rx.fragment()),
+        actions=_actions(card) if upcoming else (),
+    )))
 
 
 def rdv_list(cards: ArrayVar, *, upcoming: bool, empty: str) -> rx.Component:

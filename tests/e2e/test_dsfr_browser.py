@@ -158,9 +158,11 @@ def test_the_display_settings_switch_to_the_dark_theme_and_back(phone: Page, app
 
 def test_the_agents_pages_take_the_dsfr_tokens(page: Page, login_as: Callable[[str], None],
                                                assert_accessible: Callable[[Page], None]) -> None:
-    """The agenda (FullCalendar kept) in the DSFR's Marianne, loaded from the package, with its blue."""
+    """The agenda (FullCalendar kept) in the DSFR's Marianne, loaded from the package, with its blue; at
+    1280 px the navigation is folded into « Menu »."""
     page.set_viewport_size({"width": 1280, "height": 720})
     login_as("julien.petit@demo.test")
+    page.get_by_role("button", name="Menu").click()
     page.get_by_role("link", name="Agenda").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Agenda")
     expect(page.locator(".fc")).to_be_visible()

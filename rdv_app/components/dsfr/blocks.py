@@ -1,4 +1,4 @@
-"""DSFR blocks: alert, notice, tile, breadcrumb, stepper."""
+"""DSFR blocks: alert, notice, tile, card, badge, breadcrumb, stepper."""
 
 from __future__ import annotations
 
@@ -48,6 +48,32 @@ def tile(title: str | rx.Var, href: str | rx.Var, description: str | rx.Var = ""
         ),
         class_name="fr-tile fr-enlarge-link",
     )
+
+
+def card(title: str | rx.Var, *content: rx.Component, badges: rx.Component | None = None,
+         actions: Sequence[rx.Component] = (), heading_level: Literal["h2", "h3", "h4"] = "h3") -> rx.Component:
+    """A card that is not a link (fr-card--no-arrow): its title a heading, its badges above it, its content,
+    then its actions as a group of buttons in the card's footer."""
+    heading = getattr(rx.el, heading_level)
+    return rx.el.div(
+        rx.el.div(
+            rx.el.div(
+                heading(title, class_name="fr-card__title"),
+                rx.el.div(*content, class_name="fr-card__desc"),
+                *([rx.el.div(badges, class_name="fr-card__start")] if badges is not None else []),
+                class_name="fr-card__content",
+            ),
+            *([rx.el.div(rx.el.div(*actions, class_name="fr-btns-group"), class_name="fr-card__footer")]
+              if actions else []),
+            class_name="fr-card__body",
+        ),
+        class_name="fr-card fr-card--no-arrow",
+    )
+
+
+def badge(label: str | rx.Var, *, kind: AlertType = "info") -> rx.Component:
+    """A short status ("Annulé") in the DSFR's system colours, never the colour alone: the text says it."""
+    return rx.el.p(label, class_name=f"fr-badge fr-badge--{kind}")
 
 
 def breadcrumb(links: Sequence[tuple[str, str]], current: str | rx.Var) -> rx.Component:
