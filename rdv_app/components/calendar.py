@@ -39,8 +39,15 @@ _DESCRIBE = """(info) => {
 
 # A month's day cell is named by its date (aria-labelledby its day number) while it shows that day's events too:
 # its name no longer contains its visible text (WCAG 2.5.3). Named by its content instead, the day number first.
-_UNNAME_DAY_CELL = """(info) => {
+# The day and week views are as tall as the screen and their hours scroll inside: a keyboard must reach that
+# scrolling area even when no event is there to tab to (WCAG 2.1.1), so the first day's column (a grid
+# cell, which may take the focus inside the calendar's grid) joins the tab order; the arrows then scroll.
+_DAY_CELL = """(info) => {
   if (info.el.getAttribute("role") === "gridcell") { info.el.removeAttribute("aria-labelledby"); }
+  const before = info.el.previousElementSibling;
+  if (info.el.classList.contains("fc-timegrid-col") && !(before && before.classList.contains("fc-day"))) {
+    info.el.tabIndex = 0;
+  }
 }"""
 
 
@@ -110,7 +117,7 @@ class FullCalendar(rx.Component):
         # Each event's `description` (extendedProps) becomes its tooltip (styles.css) and, for screen
         # readers, the end of its link's name.
         component.special_props = [Var(_js_expr=f"{{plugins: [{', '.join(_PLUGINS.values())}], locale: frLocale, "
-                                                f"eventDidMount: {_DESCRIBE}, dayCellDidMount: {_UNNAME_DAY_CELL}}}")]
+                                                f"eventDidMount: {_DESCRIBE}, dayCellDidMount: {_DAY_CELL}}}")]
         return component
 
 
