@@ -45,8 +45,9 @@ datetimes it stands for): comparing and adding them costs a fraction of datetime
 time zone offsets and no timedelta objects; aware datetimes are made back only for the slots returned.
 Busy intervals are grouped by agent and sorted once per `SlotSearch` (the loader may hand them already
 grouped, as `BusyTimes`), plages are ranked once, and each occurrence finds the busy intervals it meets
-by bisection: the work grows with occurrences + busy intervals (times log), not with their product, and
-the next availability of each lieu of a list reuses the same grouping.
+by bisection: the work grows with occurrences + busy intervals (times log), not with their product.
+`next_availabilities` finds the next availability of many lieux (an usager's search without a lieu) with
+one filtering of the plages and one index of the busy intervals and absences for all of them.
 """
 
 from __future__ import annotations
@@ -354,14 +355,52 @@ def next_availability(
     plages are merged in chronological order and the walk stops as soon as no later occurrence can
     start before the best slot found.
     """
+    return next_availabilities(search, (lieu_id,), from_day=from_day, to_day=to_day, agent_ids=agent_ids).get(lieu_id)
+
+
+def next_availabilities(
+    search: SlotSearch,
+    lieu_ids: Iterable[int | None],
+    *,
+    from_day: date | None = None,
+    to_day: date | None = None,
+    agent_ids: Collection[int] | None = None,
+) -> dict[int | None, Slot]:
+    """`next_availability` of each of `lieu_ids` (None: at any lieu), by lieu; a lieu without one is left
+    out.
+
+    One pass of preparation for all of them: the candidate plages are filtered and grouped by lieu once,
+    and the busy intervals and absence occurrences of all their agents are indexed once, instead of once
+    per lieu; each lieu then walks only its own plages' occurrences.
+    """
     run = _Run(search)
     last_day = horizon_last_day(search) if to_day is None else min(to_day, horizon_last_day(search))
     first_day, last_day = run.clamp(from_day or run.today, last_day)
-    plages = run.candidate_plages(lieu_id, agent_ids)
-    if first_day > last_day or not plages:
-        return None
-    busy = run.busy_index({p.agent_id for p in plages}, first_day, last_day)
-    streams = [run.ranked_occurrences(rank, plage, first_day, last_day) for rank, plage in enumerate(plages)]
+    wanted = list(dict.fromkeys(lieu_ids))
+    plages = run.candidate_plages(None, agent_ids)
+    if first_day > last_day or not plages or not wanted:
+        return {}
+    # Ranks in the creation order of all candidates: a lieu's plages keep their relative order.
+    by_lieu: dict[int | None, list[tuple[int, Plage]]] = {}
+    for rank, plage in enumerate(plages):
+        by_lieu.setdefault(plage.lieu_id, []).append((rank, plage))
+    ranked_of = {lieu_id: list(enumerate(plages)) if lieu_id is None else by_lieu.get(lieu_id, [])
+                 for lieu_id in wanted}
+    agents = {plage.agent_id for ranked in ranked_of.values() for _, plage in ranked}
+    busy = run.busy_index(agents, first_day, last_day)
+    found: dict[int | None, Slot] = {}
+    for lieu_id in wanted:
+        slot = _earliest(run, ranked_of[lieu_id], busy, first_day, last_day)
+        if slot is not None:
+            found[lieu_id] = slot
+    return found
+
+
+def _earliest(run: _Run, ranked: list[tuple[int, Plage]], busy: Mapping[int, BusyTimes], first_day: date,
+              last_day: date) -> Slot | None:
+    """The first slot of these (rank, plage) on first_day..last_day: their occurrences merged in
+    chronological order, the walk stopping as soon as no later occurrence can start before the best slot."""
+    streams = [run.ranked_occurrences(rank, plage, first_day, last_day) for rank, plage in ranked]
     best: tuple[int, int, Plage] | None = None
     for occ_start, occ_end, rank, plage in heapq.merge(*streams, key=itemgetter(0, 2)):
         # A later occurrence may still tie with the best start and win through an earlier plage.
