@@ -45,8 +45,9 @@ datetimes it stands for): comparing and adding them costs a fraction of datetime
 time zone offsets and no timedelta objects; aware datetimes are made back only for the slots returned.
 Busy intervals are grouped by agent and sorted once per `SlotSearch` (the loader may hand them already
 grouped, as `BusyTimes`), plages are ranked once, and each occurrence finds the busy intervals it meets
-by bisection: the work grows with occurrences + busy intervals (times log), not with their product, and
-the next availability of each lieu of a list reuses the same grouping.
+by bisection: the work grows with occurrences + busy intervals (times log), not with their product.
+`next_availabilities` finds the next availability of many lieux (an usager's search without a lieu) with
+one filtering of the plages and one index of the busy intervals and absences for all of them.
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from itertools import accumulate
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -75,6 +75,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _MINUTE = 60_000_000  # in microseconds
 _ROUNDING = ROUNDING_MINUTES * _MINUTE
+_DAY = 24 * 60 * _MINUTE
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 
 
 def microseconds(instant: datetime) -> int:
@@ -171,7 +173,7 @@ class BusyTimes:
         """`starts` sorted, `ends[i]` the end of the interval starting at `starts[i]`."""
         self.starts = starts
         self.ends = ends
-        self.ends_so_far = list(accumulate(ends, max))
+        self.ends_so_far = _running_max(ends)
 
     @classmethod
     def of(cls, intervals: Iterable[tuple[int, int]]) -> BusyTimes:
@@ -191,6 +193,19 @@ class BusyTimes:
         """Whether an interval meets [start, end): intervals that only touch do not."""
         index = bisect_right(self.ends_so_far, start)
         return index < len(self.starts) and self.starts[index] < end
+
+
+def _running_max(values: list[int]) -> list[int]:
+    """The maximum of values[:i + 1] for each i: a plain loop, three times faster than
+    `accumulate(values, max)`, which calls `max` for every item."""
+    found: list[int] = []
+    append = found.append
+    highest = values[0] if values else 0
+    for value in values:
+        if value > highest:
+            highest = value
+        append(highest)
+    return found
 
 
 _NO_BUSY_TIMES = BusyTimes([], [])
@@ -214,9 +229,12 @@ class SlotSearch:
     busy_times: Mapping[int, BusyTimes] = field(default_factory=dict, hash=False)
     _rdvs_by_agent: Mapping[int, BusyTimes] = field(init=False, repr=False, compare=False)
     _ranked_plages: tuple[Plage, ...] = field(init=False, repr=False, compare=False)
-    # Shared by every call on this search: local time -> day -> instant, and a slot's start -> its
-    # (starts_at, ends_at) as aware datetimes.
+    # Shared by every call on this search: local time -> day -> instant, local day -> its UTC offset in
+    # microseconds (None on a day the offset changes), a slot's start -> its (starts_at, ends_at) as aware
+    # datetimes, and slots' ends by instant (the next slot's start).
     _instants: dict[time, dict[date, int]] = field(init=False, repr=False, compare=False)
+    _offsets: dict[date, int | None] = field(init=False, repr=False, compare=False)
+    _datetimes: dict[int, datetime] = field(init=False, repr=False, compare=False)
     _spans: dict[int, tuple[datetime, datetime]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -237,6 +255,8 @@ class SlotSearch:
         # Creation order (earliest created_at, then lowest id): the rank that breaks ties between plages.
         object.__setattr__(self, "_ranked_plages", tuple(sorted(self.plages, key=lambda p: (p.created_at, p.id))))
         object.__setattr__(self, "_instants", {})
+        object.__setattr__(self, "_offsets", {})
+        object.__setattr__(self, "_datetimes", {})
         object.__setattr__(self, "_spans", {})
 
 
@@ -304,21 +324,24 @@ def displayed_slots(
     per_agent = not search.searcher.applies_booking_delays
     plages, keys = _ordered_slots(run, first_day, last_day, lieu_id, agent_ids)
     count = len(plages)
-    spans, span = run._spans, run.span
+    span = run.span
+    tails = [(p.agent_id, p.lieu_id, p.id) for p in plages]
     shown: list[Slot] = []
-    current = None
+    append = shown.append
+    current = -1  # no slot starts before the epoch: `clamp` keeps days from today on
+    head: tuple[datetime, datetime] = (_EPOCH, _EPOCH)
     agents_at_start: set[int] = set()  # agents already shown at the current start
     for key in keys:
         start, rank = divmod(key, count)
-        plage = plages[rank]
+        tail = tails[rank]
         if start != current:
             current = start
+            head = span(start)  # once per start: slots of several agents share it
             agents_at_start.clear()
-        elif not per_agent or plage.agent_id in agents_at_start:
+        elif not per_agent or tail[0] in agents_at_start:
             continue
-        agents_at_start.add(plage.agent_id)
-        starts_at, ends_at = spans.get(start) or span(start)
-        shown.append(_new_slot(Slot, (starts_at, ends_at, plage.agent_id, plage.lieu_id, plage.id)))
+        agents_at_start.add(tail[0])
+        append(_new_slot(Slot, head + tail))
     return shown
 
 
@@ -354,14 +377,52 @@ def next_availability(
     plages are merged in chronological order and the walk stops as soon as no later occurrence can
     start before the best slot found.
     """
+    return next_availabilities(search, (lieu_id,), from_day=from_day, to_day=to_day, agent_ids=agent_ids).get(lieu_id)
+
+
+def next_availabilities(
+    search: SlotSearch,
+    lieu_ids: Iterable[int | None],
+    *,
+    from_day: date | None = None,
+    to_day: date | None = None,
+    agent_ids: Collection[int] | None = None,
+) -> dict[int | None, Slot]:
+    """`next_availability` of each of `lieu_ids` (None: at any lieu), by lieu; a lieu without one is left
+    out.
+
+    One pass of preparation for all of them: the candidate plages are filtered and grouped by lieu once,
+    and the busy intervals and absence occurrences of all their agents are indexed once, instead of once
+    per lieu; each lieu then walks only its own plages' occurrences.
+    """
     run = _Run(search)
     last_day = horizon_last_day(search) if to_day is None else min(to_day, horizon_last_day(search))
     first_day, last_day = run.clamp(from_day or run.today, last_day)
-    plages = run.candidate_plages(lieu_id, agent_ids)
-    if first_day > last_day or not plages:
-        return None
-    busy = run.busy_index({p.agent_id for p in plages}, first_day, last_day)
-    streams = [run.ranked_occurrences(rank, plage, first_day, last_day) for rank, plage in enumerate(plages)]
+    wanted = list(dict.fromkeys(lieu_ids))
+    plages = run.candidate_plages(None, agent_ids)
+    if first_day > last_day or not plages or not wanted:
+        return {}
+    # Ranks in the creation order of all candidates: a lieu's plages keep their relative order.
+    by_lieu: dict[int | None, list[tuple[int, Plage]]] = {}
+    for rank, plage in enumerate(plages):
+        by_lieu.setdefault(plage.lieu_id, []).append((rank, plage))
+    ranked_of = {lieu_id: list(enumerate(plages)) if lieu_id is None else by_lieu.get(lieu_id, [])
+                 for lieu_id in wanted}
+    agents = {plage.agent_id for ranked in ranked_of.values() for _, plage in ranked}
+    busy = run.busy_index(agents, first_day, last_day)
+    found: dict[int | None, Slot] = {}
+    for lieu_id in wanted:
+        slot = _earliest(run, ranked_of[lieu_id], busy, first_day, last_day)
+        if slot is not None:
+            found[lieu_id] = slot
+    return found
+
+
+def _earliest(run: _Run, ranked: list[tuple[int, Plage]], busy: Mapping[int, BusyTimes], first_day: date,
+              last_day: date) -> Slot | None:
+    """The first slot of these (rank, plage) on first_day..last_day: their occurrences merged in
+    chronological order, the walk stopping as soon as no later occurrence can start before the best slot."""
+    streams = [run.ranked_occurrences(rank, plage, first_day, last_day) for rank, plage in ranked]
     best: tuple[int, int, Plage] | None = None
     for occ_start, occ_end, rank, plage in heapq.merge(*streams, key=itemgetter(0, 2)):
         # A later occurrence may still tie with the best start and win through an earlier plage.
@@ -484,12 +545,36 @@ def _ordered_slots(
     busy = run.busy_index({p.agent_id for p in plages}, first_day, last_day)
     count = len(plages)
     keys: list[int] = []
+    extend = keys.extend
+    # `free_intervals` and `layout` written out in the loop: this runs for every occurrence and free
+    # interval of a search, and the calls cost more than the work (the unit and property tests check the
+    # slots against the same rules with both).
+    now, lower, upper, duration = run.now, run.lower, run.upper, run.duration
+    step = duration * count
     for rank, plage in enumerate(plages):
         agent_busy = busy[plage.agent_id]
-        for occ_start, occ_end in run.occurrences(plage, first_day, last_day):
-            for free_from, free_to in run.free_intervals(occ_start, occ_end, agent_busy):
-                laid_out = run.layout(free_from, free_to)
-                keys.extend(range(laid_out.start * count + rank, laid_out.stop * count, laid_out.step * count))
+        starts, ends_so_far = agent_busy.starts, agent_busy.ends_so_far
+        busy_count = len(starts)
+        for occ_start, occ_end in run.occurrence_list(plage, first_day, last_day):
+            index = bisect_right(ends_so_far, occ_start)
+            free_from = occ_start
+            while free_from < occ_end:
+                if index < busy_count and starts[index] < occ_end:
+                    free_to, resume = starts[index], ends_so_far[index]
+                    index += 1
+                else:
+                    free_to, resume = occ_end, occ_end
+                if free_to > free_from:
+                    start = free_from
+                    if start < now:
+                        start += -((start - now) // _ROUNDING) * _ROUNDING
+                    if start < lower:
+                        start += -((start - lower) // duration) * duration
+                    last_start = free_to - duration
+                    if upper is not None and upper < last_start:
+                        last_start = upper
+                    extend(range(start * count + rank, (last_start + 1) * count, step))
+                free_from = resume
     keys.sort()
     return plages, keys
 
@@ -498,7 +583,7 @@ class _Run:
     """State of one engine call: the search plus bounds and local-time conversions computed once."""
 
     __slots__ = ("search", "tz", "today", "now", "lower", "upper", "duration", "duration_delta", "_instants",
-                 "_spans")
+                 "_offsets", "_spans", "_datetimes", "_occurrence_lists")
 
     def __init__(self, search: SlotSearch) -> None:
         self.search = search
@@ -511,7 +596,10 @@ class _Run:
         self.duration = search.motif.duration_in_min * _MINUTE
         self.duration_delta = timedelta(minutes=search.motif.duration_in_min)
         self._instants = search._instants
+        self._offsets = search._offsets
         self._spans = search._spans
+        self._datetimes = search._datetimes
+        self._occurrence_lists: dict[tuple[date, Recurrence | None, time, time, date, date], list[tuple[int, int]]] = {}
 
     def clamp(self, first_day: date, last_day: date) -> tuple[date, date]:
         """Restrict local days to those that can hold a slot: inside the searcher's booking window."""
@@ -535,19 +623,39 @@ class _Run:
         return found
 
     def _new_instant(self, day: date, at: time) -> int:
-        value = self._instants[at][day] = microseconds(datetime.combine(day, at, tzinfo=self.tz))
+        offsets = self._offsets
+        offset = offsets[day] if day in offsets else offsets.setdefault(day, self._steady_offset(day))
+        if offset is None:  # the clocks change that day: zoneinfo decides
+            value = microseconds(datetime.combine(day, at, tzinfo=self.tz))
+        else:
+            value = ((day.toordinal() - _EPOCH_ORDINAL) * _DAY + ((at.hour * 60 + at.minute) * 60 + at.second)
+                     * 1_000_000 + at.microsecond - offset)
+        self._instants[at][day] = value
         return value
+
+    def _steady_offset(self, day: date) -> int | None:
+        """The day's UTC offset in microseconds when it is the same from its midnight to the next (the
+        clocks do not change that day), else None. On such a day a local time is the local midnight's
+        instant plus the time: integer arithmetic instead of an aware datetime per occurrence."""
+        midnight = datetime.combine(day, time(0))
+        offsets = {self.tz.utcoffset(midnight + timedelta(hours=hours)) for hours in (0, 12, 24)}
+        if len(offsets) != 1 or None in offsets:
+            return None
+        return offsets.pop() // _MICROSECOND  # type: ignore[operator]
 
     def datetime(self, instant: int) -> _DateTime:
         """Instant -> aware UTC datetime."""
         return _EPOCH + timedelta(microseconds=instant)
 
     def span(self, start: int) -> tuple[_DateTime, _DateTime]:
-        """A slot's start and end as aware UTC datetimes; slots of several agents share them."""
+        """A slot's start and end as aware UTC datetimes; slots of several agents share them, and a slot's
+        end is the next slot's start (made once, the cheaper way: the start plus the duration)."""
         span = self._spans.get(start)
         if span is None:
-            starts_at = self.datetime(start)
-            span = self._spans[start] = (starts_at, starts_at + self.duration_delta)
+            made = self._datetimes
+            starts_at = made.get(start) or self.datetime(start)
+            ends_at = made[start + self.duration] = starts_at + self.duration_delta
+            span = self._spans[start] = (starts_at, ends_at)
         return span
 
     def candidate_plages(self, lieu_id: int | None, agent_ids: Collection[int] | None) -> list[Plage]:
@@ -570,6 +678,15 @@ class _Run:
             if day not in holidays:
                 yield (starts.get(day) or self._new_instant(day, start_time),
                        ends.get(day) or self._new_instant(day, end_time))
+
+    def occurrence_list(self, plage: Plage, first_day: date, last_day: date) -> list[tuple[int, int]]:
+        """`occurrences` as a list, made once per call for all the plages with the same days and times
+        (the agents of a service mostly share them)."""
+        key = (plage.first_day, plage.recurrence, plage.start_time, plage.end_time, first_day, last_day)
+        found = self._occurrence_lists.get(key)
+        if found is None:
+            found = self._occurrence_lists[key] = list(self.occurrences(plage, first_day, last_day))
+        return found
 
     def ranked_occurrences(self, rank: int, plage: Plage, first_day: date,
                            last_day: date) -> Iterator[tuple[int, int, int, Plage]]:

@@ -29,6 +29,7 @@ from rdv_app.domain.slots import (
     displayed_slots,
     from_microseconds,
     horizon_last_day,
+    next_availabilities,
     next_availability,
     slot_starts,
     validate_slot,
@@ -348,6 +349,24 @@ def test_next_availability_is_the_first_slot_of_the_horizon(case):
     assert next_availability(search) == (everything[0] if everything else None)
     from_first_day = available_slots(search, first_day, horizon_last_day(search))
     assert next_availability(search, from_day=first_day) == (from_first_day[0] if from_first_day else None)
+
+
+@PROPERTY_SETTINGS
+@given(searches())
+def test_next_availabilities_are_each_lieus_first_slot_of_the_horizon(case):
+    """The many-lieux path (one grouping for all) finds, for each lieu and for "any lieu" (None), the
+    first slot a search of that lieu alone lists; lieux without a slot (3 has no plage) are left out."""
+    search, first_day, last_day = case
+    found = next_availabilities(search, [1, 2, 3, None], from_day=first_day)
+    expected = {}
+    for lieu_id in (1, 2, 3, None):
+        everything = available_slots(search, first_day, horizon_last_day(search), lieu_id=lieu_id)
+        if everything:
+            expected[lieu_id] = everything[0]
+    assert found == expected
+    bounded = next_availabilities(search, [2, 1], from_day=first_day, to_day=last_day)
+    assert bounded == {lieu_id: slots[0] for lieu_id in (2, 1)
+                       if (slots := available_slots(search, first_day, last_day, lieu_id=lieu_id))}
 
 
 @PROPERTY_SETTINGS

@@ -25,7 +25,7 @@ from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.names import agent_name
-from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availability
+from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availabilities, next_availability
 from rdv_app.metrics import SLOT_SEARCH, timed
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
 from rdv_app.services.boundary import boundary
@@ -202,9 +202,8 @@ def lieux_availability(uow: UnitOfWork, agent_id: int, organisation_id: int, mot
     lieu_ids = {p.lieu_id for p in search.plages if p.lieu_id is not None}
     lieux = uow.session.exec(select(Lieu).where(col(Lieu.id).in_(lieu_ids),
                                                 Lieu.availability != LieuAvailability.DISABLED)).all()
-    found = {lieu.id: next_availability(search, lieu_id=lieu.id) for lieu in lieux}
-    views = dict(zip([lid for lid, slot in found.items() if slot],
-                     _views(uow, [slot for slot in found.values() if slot], context), strict=True))
+    found = next_availabilities(search, [require_id(lieu) for lieu in lieux])
+    views = dict(zip(found, _views(uow, list(found.values()), context), strict=True))
     result = [LieuAvailabilityView(require_id(lieu), lieu.name, lieu.address, views.get(require_id(lieu))) for lieu in lieux]
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(result, key=lambda r: (r.next_slot.starts_at if r.next_slot else far, r.name))

@@ -40,6 +40,7 @@ from rdv_app.domain.slots import (
     Slot,
     booking_window,
     displayed_slots,
+    next_availabilities,
     next_availability,
     validate_slot,
 )
@@ -515,11 +516,8 @@ def _next_slots(uow: UnitOfWork, context: MotifContext, now: datetime,
             break
         search = load_search(uow, context, first_day, window_end, searcher=Searcher.USAGER, now=now,
                              agent_ids=agent_ids)
-        for lieu_id in missing:
-            # Never past the window's last day: later days' RDVs were not loaded.
-            slot = next_availability(search, from_day=first_day, to_day=window_end, lieu_id=lieu_id)
-            if slot is not None:
-                found[lieu_id] = slot
+        # Never past the window's last day: later days' RDVs were not loaded.
+        found |= next_availabilities(search, missing, from_day=first_day, to_day=window_end)
     return found
 
 
