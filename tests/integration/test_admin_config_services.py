@@ -658,3 +658,20 @@ def test_an_edit_of_a_motif_changed_since_the_form_loaded_it_is_refused_and_chan
     stored = _motif(db_url, motif_id)
     assert stored is not None
     assert stored.bookable_by == "everyone"
+
+
+def test_an_edit_of_a_lieu_changed_since_the_form_loaded_it_is_refused_and_changes_nothing(
+        uow: UnitOfWork, world: World) -> None:
+    loaded = admin_lieux.get_lieu(uow, world.admin, world.org, world.lieu).version
+    admin_lieux.update_lieu(uow, world.admin, world.org, world.lieu, LieuInput("Centre PMI", "3 rue Neuve"),
+                            expected_version=loaded)
+    audits = len(_audit(uow, "lieu"))
+
+    with pytest.raises(DomainError) as refused:
+        admin_lieux.update_lieu(uow, world.admin, world.org, world.lieu, LieuInput("PMI centre", "1 rue"),
+                                expected_version=loaded)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    view = admin_lieux.get_lieu(uow, world.admin, world.org, world.lieu)
+    assert (view.name, view.address) == ("Centre PMI", "3 rue Neuve")
+    assert len(_audit(uow, "lieu")) == audits
