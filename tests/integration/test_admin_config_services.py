@@ -675,3 +675,19 @@ def test_an_edit_of_a_lieu_changed_since_the_form_loaded_it_is_refused_and_chang
     view = admin_lieux.get_lieu(uow, world.admin, world.org, world.lieu)
     assert (view.name, view.address) == ("Centre PMI", "3 rue Neuve")
     assert len(_audit(uow, "lieu")) == audits
+
+
+def test_organisation_settings_changed_since_the_form_loaded_them_are_not_overwritten(
+        uow: UnitOfWork, world: World) -> None:
+    loaded = admin_organisation.settings_version(admin_organisation.get_settings(uow, world.admin, world.org))
+    admin_organisation.update_settings(uow, world.admin, world.org,
+                                       OrganisationSettings(name="PMI Arras", phone_number="03 21 00 00 00"),
+                                       expected_version=loaded)
+
+    with pytest.raises(DomainError) as refused:
+        admin_organisation.update_settings(uow, world.admin, world.org, OrganisationSettings(name="PMI Arras Sud"),
+                                           expected_version=loaded)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    settings = admin_organisation.get_settings(uow, world.admin, world.org)
+    assert (settings.name, settings.phone_number) == ("PMI Arras", "03 21 00 00 00")
