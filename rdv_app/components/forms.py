@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+# The hidden input of a form carrying the key of what it was rendered with (rdv_app.state.loaded).
+LOADED_FOR_FIELD = "loaded_for"
+
 
 def text_field(name: str, label: str, *, type_: str = "text", error: rx.Var | str = "", hint: str = "",
                autocomplete: str = "", required: bool = True, field_id: str = "",
@@ -25,6 +28,18 @@ def text_field(name: str, label: str, *, type_: str = "text", error: rx.Var | st
         ),
         rx.el.p(error, id=error_id, class_name="field-error", aria_live="polite"),
         width="100%",
+    )
+
+
+def loaded_fieldset(*children: rx.Component, loaded_for: rx.Var[str], class_name: str = "") -> rx.Component:
+    """The fields and buttons of a form, disabled until its values are loaded for this page and record
+    (`rdv_app.state.loaded`): `loaded_for` is the state's key, and Reflex has run every on_load of the page
+    shown. It carries the key to the save (`LOADED_FOR_FIELD`), for a form whose inputs are uncontrolled."""
+    ready = rx.State.is_hydrated & (loaded_for != "")
+    return rx.el.fieldset(
+        rx.el.input(type="hidden", name=LOADED_FOR_FIELD, value=loaded_for),
+        *children,
+        disabled=~ready, aria_busy=rx.cond(ready, "false", "true"), class_name=f"{class_name} bare-fieldset".strip(),
     )
 
 

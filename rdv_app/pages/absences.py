@@ -6,7 +6,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import (
     badge,
@@ -119,7 +119,7 @@ def absence_form() -> rx.Component:
     key = AbsencesState.form_key
     return rx.el.section(
         rx.heading(AbsencesState.form_heading, as_="h2", size="5", id=FORM_HEADING_ID, tab_index=-1),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.grid(
                 select_field("indisponibilite-agent", "Agent", value=AbsencesState.agent_id,
                              on_change=AbsencesState.set_agent, options=AbsencesState.agents,
@@ -161,9 +161,9 @@ def absence_form() -> rx.Component:
                 spacing="3", wrap="wrap",
             ),
             status_region(AbsencesState.saved_message),
+            loaded_for=AbsencesState.loaded_for, class_name="stack-form"),
             on_submit=lambda _form: AbsencesState.save(),
             aria_labelledby=FORM_HEADING_ID,
-            class_name="stack-form",
         ),
         id=FORM_ID,
         class_name="planning-section",

@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.components.admin import admin_page, edit_form_actions, section
 from rdv_app.components.fields import input_field
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.planning import badge, status_region
 from rdv_app.pages.template import agent_page
 from rdv_app.state.admin_lieux import FORM_HEADING_ID, LIST_HEADING_ID, AdminLieuxState, LieuRow
@@ -79,7 +79,7 @@ def _field(field: str, label: str, **props) -> rx.Component:
 def lieu_form() -> rx.Component:
     return section(
         FORM_HEADING_ID, S.form_heading,
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.grid(
                 _field("name", "Nom du lieu"),
                 _field("address", "Adresse", hint="Numéro, rue, code postal et commune.",
@@ -95,9 +95,9 @@ def lieu_form() -> rx.Component:
                 columns=rx.breakpoints(initial="1", md="3"), spacing="4", width="100%",
             ),
             edit_form_actions(S, "Ajouter le lieu"),
+            loaded_for=S.loaded_for, class_name="stack-form"),
             on_submit=lambda _form: S.save(),
             aria_labelledby=FORM_HEADING_ID,
-            class_name="stack-form",
         ),
     )
 

@@ -16,7 +16,7 @@ from rdv_app.components.admin import (
     section,
 )
 from rdv_app.components.fields import checkbox, select_field
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.motif_form import LOCATION_OPTIONS, MotifFormProps, motif_tabs
 from rdv_app.components.planning import badge, status_region
 from rdv_app.pages.template import agent_page
@@ -130,11 +130,11 @@ def motif_form() -> rx.Component:
         rx.cond(S.has_rdvs, rx.el.p("Ce motif a déjà des rendez-vous : son type de lieu et son caractère "
                                     "collectif ne peuvent plus changer.", class_name="info-box"), rx.fragment()),
         rx.form(
-            motif_tabs(motif_form_props(S), "motif", S.services),
-            edit_form_actions(S, "Créer le motif"),
+            loaded_fieldset(motif_tabs(motif_form_props(S), "motif", S.services),
+                            edit_form_actions(S, "Créer le motif"),
+                            loaded_for=S.loaded_for, class_name="stack-form"),
             on_submit=lambda _form: S.save(),
             aria_labelledby=FORM_HEADING_ID,
-            class_name="stack-form",
         ),
     )
 

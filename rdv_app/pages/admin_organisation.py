@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.components.admin import admin_page, online_badge, section, textarea_field
 from rdv_app.components.fields import input_field, select_field
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.planning import status_region
 from rdv_app.pages.template import agent_page
 from rdv_app.state.admin_organisation import AdminOrganisationState, OnlineBookingState, OnlineMotifRow
@@ -34,7 +34,7 @@ def admin_organisation_page() -> rx.Component:
         denied=Org.denied, loading=Org.loading, loading_text="Chargement de l'organisation…",
         content=section(
             "organisation-titre", "Informations de l'organisation",
-            rx.form(
+            rx.form(loaded_fieldset(
                 _field("name", "Nom de l'organisation"),
                 rx.grid(
                     _field("phone_number", "Téléphone (facultatif)", type_="tel", required=False,
@@ -60,9 +60,9 @@ def admin_organisation_page() -> rx.Component:
                 rx.button(rx.cond(Org.saving, rx.spinner(size="2"), rx.icon("save", size=16)),
                           "Enregistrer", type="submit", size="3", disabled=Org.saving, width="fit-content"),
                 status_region(Org.saved_message),
+                loaded_for=Org.loaded_for, class_name="stack-form"),
                 on_submit=lambda _form: Org.save(),
                 aria_labelledby="organisation-titre",
-                class_name="stack-form",
             ),
         ),
     )

@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes, styles
 from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import (
     MONTH_ORDINALS,
@@ -173,7 +173,7 @@ def plage_form() -> rx.Component:
     key = PlagesState.form_key
     return rx.el.section(
         rx.heading(PlagesState.form_heading, as_="h2", size="5", id=FORM_HEADING_ID, tab_index=-1),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.grid(
                 input_field("plage-titre", "Titre", initial=PlagesState.title, key=key,
                             on_change=PlagesState.set_title, error=_error_for("title")),
@@ -214,9 +214,9 @@ def plage_form() -> rx.Component:
                 spacing="3", wrap="wrap",
             ),
             status_region(PlagesState.saved_message),
+            loaded_for=PlagesState.loaded_for, class_name="stack-form"),
             on_submit=lambda _form: PlagesState.save(False),
             aria_labelledby=FORM_HEADING_ID,
-            class_name="stack-form",
         ),
         id=FORM_ID,
         class_name="planning-section",

@@ -6,7 +6,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.fields import fieldset
-from rdv_app.components.forms import error_summary, form_alert, text_field
+from rdv_app.components.forms import error_summary, form_alert, loaded_fieldset, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.mfa import EnrolmentProps, enrolment_step, recovery_codes_list
 from rdv_app.components.outlook import OutlookProps, outlook_section
@@ -18,7 +18,7 @@ from rdv_app.domain.passwords import PASSWORD_HINT
 from rdv_app.pages.template import agent_page
 from rdv_app.state.agent import AgentState
 from rdv_app.state.calendar_sync import OutlookState, WebcalState
-from rdv_app.state.workspace import OTHER_COLOUR, AccountState, WorkspaceState
+from rdv_app.state.workspace import OTHER_COLOUR, VERSION_FIELD, AccountState, WorkspaceState
 
 
 def upcoming_table() -> rx.Component:
@@ -200,7 +200,7 @@ def preferences_form() -> rx.Component:
     level_error = rx.cond(AccountState.preferences_field == LEVEL_FIELD, AccountState.preferences_error, "")
     other_error = rx.cond(AccountState.preferences_field == LEVEL_FIELD, "", AccountState.preferences_error)
     return rx.form(
-        rx.vstack(
+        loaded_fieldset(rx.vstack(
             fieldset(
                 "preferences-rdv", "Rendez-vous pour lesquels vous recevez une notification",
                 rx.flex(*[_level_radio(level, label) for level, label in RDV_NOTIFICATION_CHOICES],
@@ -232,6 +232,8 @@ def preferences_form() -> rx.Component:
             rx.button("Enregistrer mes préférences", type="submit", loading=AccountState.preferences_saving),
             spacing="3", width="100%",
         ),
+            rx.el.input(type="hidden", name=VERSION_FIELD, value=AccountState.preferences_version),
+            loaded_for=AccountState.loaded_for),
         on_submit=AccountState.save_preferences,
         aria_label="Préférences",
         width="100%",
@@ -257,7 +259,7 @@ def agenda_colour_form() -> rx.Component:
     contrast the service checks."""
     in_palette = rx.Var.create(list(AGENT_PALETTE)).contains(AccountState.agenda_colour)
     return rx.form(
-        rx.vstack(
+        loaded_fieldset(rx.vstack(
             fieldset(
                 COLOUR_FIELD, "Couleur de vos rendez-vous dans l'agenda d'équipe",
                 rx.flex(
@@ -284,7 +286,7 @@ def agenda_colour_form() -> rx.Component:
             status_region(rx.cond(AccountState.colour_saved, "Votre couleur a été enregistrée.", "")),
             rx.button("Enregistrer ma couleur", type="submit", loading=AccountState.colour_saving),
             spacing="3", width="100%",
-        ),
+        ), loaded_for=AccountState.loaded_for),
         on_submit=AccountState.save_agenda_colour,
         aria_label="Couleur dans l'agenda",
         width="100%",

@@ -241,6 +241,7 @@ FIELDS: dict[str, Field] = {
     "export_format": Field("format du fichier", limits.CODE),
     "export_type": Field("type d'export", limits.CODE),
     "confirm_warnings": Field("confirmation"),
+    "expected_version": Field("version du formulaire", limits.CODE),
     "accepted_conditions": Field("conditions acceptées"),
     "phone_required": Field("téléphone obligatoire"),
     "address_required": Field("adresse obligatoire"),

@@ -144,6 +144,7 @@ class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
             self.week_days = list(view.recurrence.get("on", []))
             self.week_interval = str(view.recurrence.get("interval", 1))
             self.until = view.recurrence.get("until") or ""
+        self._opened(view.version)
         return self._focus_form()
 
     @event
@@ -152,6 +153,8 @@ class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
             return
         self._clear_feedback()
         self.saved_message = ""
+        if self._refuses_unloaded():
+            return
         if not self.agent_id.isdigit():
             self.error_field, self.error_message = "agent_id", "Choisissez l'agent concerné."
             return
@@ -163,9 +166,10 @@ class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
         fields = dict(agent_id=int(self.agent_id), title=self.title, first_day=parse_day(self.first_day),
                       start_time=parse_clock(self.start_time), end_day=parse_day(self.end_day),
                       end_time=parse_clock(self.end_time), recurrence=recurrence)
-        done, who = "modifiée" if self.editing_id else "créée", self._who()
+        done, who, version = "modifiée" if self.editing_id else "créée", self._who(), self._editing_version
         uow = await self._create_or_update(
             lambda uow: absences.create_absence(uow, *who, **fields),
-            lambda uow, absence_id: absences.update_absence(uow, *who, absence_id, **fields),
+            lambda uow, absence_id: absences.update_absence(uow, *who, absence_id, **fields,
+                                                            expected_version=version),
             f"L'indisponibilité « {self.title.strip()} » a été {done}.")
         yield deliver_after_commit(uow)

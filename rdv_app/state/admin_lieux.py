@@ -57,7 +57,7 @@ class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
         self.list_message = ""
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
-        self._reset_form()
+        self._blank_form()
         self.list_error = ""
         self.rows = await self._lieux()
 
@@ -106,6 +106,7 @@ class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
         self.name, self.address, self.phone_number = view.name, view.address, view.phone_number or ""
         self.latitude = "" if view.latitude is None else str(view.latitude)
         self.longitude = "" if view.longitude is None else str(view.longitude)
+        self._opened(view.version)
         return self._focus_form()
 
     @event
@@ -114,13 +115,16 @@ class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
             return
         self._clear_feedback()
         self.saved_message = ""
+        if self._refuses_unloaded():
+            return
         self.saving = True
         yield
         data = LieuInput(name=self.name, address=self.address, phone_number=self.phone_number,
                          latitude=self.latitude, longitude=self.longitude)
-        done, who = "modifié" if self.editing_id else "ajouté", self._who()
+        done, who, version = "modifié" if self.editing_id else "ajouté", self._who(), self._editing_version
         await self._create_or_update(lambda uow: admin_lieux.create_lieu(uow, *who, data),
-                                     lambda uow, lieu_id: admin_lieux.update_lieu(uow, *who, lieu_id, data),
+                                     lambda uow, lieu_id: admin_lieux.update_lieu(uow, *who, lieu_id, data,
+                                                                                  expected_version=version),
                                      f"Le lieu « {' '.join(self.name.split())} » a été {done}.")
 
     @event

@@ -219,7 +219,7 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState
         services = await within(UnitOfWork(read_only=True),
                                 lambda uow: admin_motifs.service_choices(uow, agent_id, organisation_id))
         self.services = [Option(str(s.id), s.name) for s in services]
-        self._reset_form()
+        self._blank_form()
         await self._refresh()
 
     async def _refresh(self) -> None:
@@ -273,6 +273,7 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState
             return False
         self._fill(detail.fields)
         self.editing_id, self.editing_name, self.has_rdvs = str(detail.id), detail.fields.name, detail.has_rdvs
+        self._opened(detail.version)
         return True
 
     @event
@@ -301,14 +302,18 @@ class AdminMotifsState(MotifFormMixin, DeleteConfirmMixin, OrganisationPageState
     async def save(self):
         if self.saving or self._just_saved:
             return
+        self._clear_feedback()
+        if self._refuses_unloaded():
+            return
         data = self._form_fields()
         if data is None:
             return
         self.saving = True
         yield
-        done, who = "modifié" if self.editing_id else "créé", self._who()
+        done, who, version = "modifié" if self.editing_id else "créé", self._who(), self._editing_version
         await self._create_or_update(lambda uow: admin_motifs.create_motif(uow, *who, data),
-                                     lambda uow, motif_id: admin_motifs.update_motif(uow, *who, motif_id, data),
+                                     lambda uow, motif_id: admin_motifs.update_motif(
+                                         uow, *who, motif_id, data, expected_version=version),
                                      f"Le motif « {' '.join(self.name.split())} » a été {done}.")
 
     @event

@@ -13,6 +13,7 @@ from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import admin_organisation
 from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES, OrganisationSettings
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.planning import OrgFormMixin
 from rdv_app.state.typed_event import event
@@ -27,6 +28,8 @@ class AdminOrganisationState(OrgFormMixin, OrganisationPageState, AgentState):
     website: rx.Field[str] = rx.field("")
     horaires: rx.Field[str] = rx.field("")
     timezone: rx.Field[str] = rx.field("")
+    # The version of the settings shown (rdv_app.services.versions).
+    _settings_version: str = ""
 
     @rx.var
     def timezone_options(self) -> list[Option]:
@@ -41,6 +44,7 @@ class AdminOrganisationState(OrgFormMixin, OrganisationPageState, AgentState):
         self.name, self.horaires, self.timezone = settings.name, settings.horaires or "", settings.timezone
         self.phone_number, self.email = settings.phone_number or "", settings.email or ""
         self.website = settings.website or ""
+        self._settings_version = admin_organisation.settings_version(settings)
 
     def _before_load(self) -> None:
         self.saved_message = ""
@@ -62,13 +66,17 @@ class AdminOrganisationState(OrgFormMixin, OrganisationPageState, AgentState):
             return
         self._clear_feedback()
         self.saved_message = ""
+        if not self._is_loaded():
+            self.form_error = NOT_LOADED
+            return
         self.saving = True
         yield
         data = OrganisationSettings(name=self.name, phone_number=self.phone_number, email=self.email,
                                     website=self.website, horaires=self.horaires, timezone=self.timezone)
-        who = self._who()
+        who, version = self._who(), self._settings_version
         try:
-            saved = await within(UnitOfWork(), lambda uow: admin_organisation.update_settings(uow, *who, data))
+            saved = await within(UnitOfWork(), lambda uow: admin_organisation.update_settings(
+                uow, *who, data, expected_version=version))
         except DomainError as exc:
             self._show_error(exc)
         else:

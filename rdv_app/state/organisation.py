@@ -8,16 +8,18 @@ import reflex as rx
 
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import LoadedForMixin
 from rdv_app.state.typed_event import event
 
 NO_ORGANISATION = "Vous n'êtes membre d'aucune organisation pour l'instant : cette page n'a rien à afficher."
 
 
-class OrganisationPageState(AgentState, mixin=True):
+class OrganisationPageState(LoadedForMixin, AgentState, mixin=True):
     """`load`, the page's on_load after the sign-in guard (`rdv_app.pages.template.agent_page`), does what
     every such page does first: nothing without a signed-in agent and an organisation; `loading` while the
     page reads; the page's own `_load`; and a refusal of the services (another role, an organisation the
-    agent left) shown in `denied` instead of the page.
+    agent left) shown in `denied` instead of the page. Its forms are loaded (`loaded_for`, see
+    `rdv_app.state.loaded`) for this page and organisation once `_load` is done, not before.
 
     A mixin, so that each page's state gets its own `loading`, `denied` and `load`: a page's state names
     `AgentState` after it (`class AgendaState(OrganisationPageState, AgentState)`), since Reflex makes a
@@ -33,9 +35,11 @@ class OrganisationPageState(AgentState, mixin=True):
             return
         if not self.current_org_id:
             self.loading, self.denied = False, NO_ORGANISATION
+            self._loading()
             return
         self.loading = True
         self.denied = ""
+        self._loading()
         self._before_load()
         yield
         try:
@@ -43,8 +47,13 @@ class OrganisationPageState(AgentState, mixin=True):
         except DomainError as exc:
             self.denied, events = exc.message, None
         self.loading = False
+        if not self.denied:
+            self._mark_loaded()
         if events:
             yield events
+
+    def _loaded_record(self) -> str:
+        return self.current_org_id
 
     def _before_load(self) -> None:
         """What the page clears as soon as it opens (before it shows `loading`)."""

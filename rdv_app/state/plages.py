@@ -264,6 +264,7 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
             ((weekday, ordinal),) = recurrence["day"].items()
             self.month_weekday, self.month_ordinal = weekday, str(ordinal)
             self._month_interval = recurrence.get("interval", 1)
+        self._opened(view.version)
         return self._focus_form()
 
     @event
@@ -284,6 +285,8 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
             return
         self._clear_feedback()
         self.saved_message = ""
+        if self._refuses_unloaded():
+            return
         if not self.agent_id.isdigit():
             self.error_field, self.error_message = "agent_id", "Choisissez l'agent de la plage."
             return
@@ -296,10 +299,11 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
                       end_time=parse_clock(self.end_time), recurrence=self._recurrence(),
                       confirm_warnings=confirm_warnings)
         who, editing = self._who(), int(self.editing_id) if self.editing_id.isdigit() else None
+        version = self._editing_version
         uow = UnitOfWork()
         try:
             await within(uow, lambda uow: plages.create_plage(uow, *who, **fields) if editing is None
-                         else plages.update_plage(uow, *who, editing, **fields))
+                         else plages.update_plage(uow, *who, editing, **fields, expected_version=version))
         except NeedsConfirmation as exc:
             self.warnings = exc.warnings
         except DomainError as exc:

@@ -16,6 +16,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.motif_rules import MotifRuleError
 from rdv_app.services.availability import creneaux
 from rdv_app.services.errors import DomainError
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.typed_event import event
 
@@ -76,16 +77,47 @@ class OrgFormMixin(rx.State, mixin=True):
 
 class OrgEditMixin(OrgFormMixin, mixin=True):
     """A list of the organisation's items with one form to create or edit them; the state defines
-    `_reset_form` and `_refresh` (async: it reads the list off the event loop)."""
+    `_reset_form` and `_refresh` (async: it reads the list off the event loop).
+
+    The form is loaded (`rdv_app.state.loaded`) for the item it edits, or for a new one: an item being
+    read is not loaded until its values fill the form (`_opened`, with the version the save gives back to
+    the service); an empty form is loaded for a new item (`_blank_form`)."""
 
     list_message: rx.Field[str] = rx.field("")
     list_error: rx.Field[str] = rx.field("")
     editing_id: rx.Field[str] = rx.field("")
     # A second click that reached the server after a save must not save the reset form.
     _just_saved: bool = False
+    # The version of the item edited, as loaded (rdv_app.services.versions).
+    _editing_version: str = ""
 
-    if TYPE_CHECKING:  # defined by each state
+    if TYPE_CHECKING:  # defined by each state; the rest by OrganisationPageState's LoadedForMixin
         def _reset_form(self) -> None: ...
+        def _loading(self) -> None: ...
+        def _mark_loaded(self) -> None: ...
+        def _is_loaded(self, form: dict | None = None) -> bool: ...
+
+    def _loaded_record(self) -> str:
+        return f"{self.current_org_id}|{self.editing_id or 'nouveau'}"
+
+    def _blank_form(self) -> None:
+        """An empty form, loaded for a new item."""
+        self._reset_form()
+        self._editing_version = ""
+        self._mark_loaded()
+
+    def _opened(self, version: str) -> None:
+        """The item's values fill the form: loaded for it, at this version."""
+        self._editing_version = version
+        self._mark_loaded()
+
+    def _refuses_unloaded(self) -> bool:
+        """A save of a form not loaded for the item it would write: ignored, with the reason above the
+        buttons."""
+        if self._is_loaded():
+            return False
+        self.form_error = NOT_LOADED
+        return True
 
     def _form_heading_id(self) -> str:
         raise TypeError("an edit page names its form heading")
@@ -97,13 +129,13 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
     def start_new(self):
         """The button at the top of the page: an empty form (an edit in progress is dropped), focused."""
         if self.editing_id:
-            self._reset_form()
+            self._blank_form()
         self.saved_message = ""
         return self._focus_form()
 
     @event
     def cancel_edit(self):
-        self._reset_form()
+        self._blank_form()
         self.saved_message = ""
 
     async def _open_for_edit(self, fetch: Callable[[UnitOfWork], View]) -> View | None:
@@ -116,12 +148,13 @@ class OrgEditMixin(OrgFormMixin, mixin=True):
             self.list_error = exc.message
             return None
         self._reset_form()
+        self._loading()
         self.saved_message = ""
         return view
 
     async def _saved(self, message: str) -> None:
         """After a create or an update: an empty form, the confirmation, and the list again."""
-        self._reset_form()
+        self._blank_form()
         self.saved_message = message
         self._just_saved = True
         await self._refresh()
@@ -182,7 +215,7 @@ class DeleteConfirmMixin(OrgEditMixin, mixin=True):
         else:
             self.list_message = message
             if self.editing_id == self.deleting_id:
-                self._reset_form()
+                self._blank_form()
             await self._refresh()
         finally:
             self.deleting = False
@@ -227,7 +260,7 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
         if self.filter_agent_id not in {a.value for a in self.agents}:
             self.filter_agent_id = ""
         self.list_message = ""
-        self._reset_form()
+        self._blank_form()
         await self._refresh()
 
     def _filters_in_address(self) -> EventSpec | None:
@@ -304,7 +337,7 @@ class PlanningPageMixin(DeleteConfirmMixin, mixin=True):
         """The button at the top of the page: an empty form (an edit in progress is dropped), focused; the
         last confirmation stays while no edit was dropped."""
         if self.editing_id:
-            self._reset_form()
+            self._blank_form()
             self.saved_message = ""
         return self._focus_form()
 

@@ -343,6 +343,10 @@ class UsagerFormState(OrganisationPageState, AgentState):
         """The record the tab's address asks for, as `loaded_for` names it."""
         return str(self.usager_edit_id or "") or NEW
 
+    def _load_key(self) -> str:
+        """This form's key is the record alone (`rdv_app.state.loaded`): its page's links are made of it."""
+        return self._expected()
+
     @event
     def leave(self):
         """The form left the page: until the next load, nothing shown of it may be sent."""

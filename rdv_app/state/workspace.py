@@ -18,6 +18,7 @@ from rdv_app.services.agents.agent_account import Preferences
 from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.organisation import admin_organisation
 from rdv_app.state.agent import AgentState, session_token_from
+from rdv_app.state.loaded import NOT_LOADED, LoadedForMixin
 from rdv_app.state.mfa import MfaEnrolmentMixin
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.session_guard import note_revocation, revocations
@@ -48,6 +49,7 @@ class WorkspaceState(OrganisationPageState, AgentState):
 
 
 OTHER_COLOUR = "autre"  # the radio of "Mon compte" that takes the colour typed next to it
+VERSION_FIELD = "version"  # the hidden input of the preferences form: the version of what it shows
 
 
 def _notice_level(form: dict, name: str) -> str:
@@ -55,7 +57,10 @@ def _notice_level(form: dict, name: str) -> str:
     return (NoticeLevel.ALL if form.get(name) else NoticeLevel.NONE).value
 
 
-class AccountState(MfaEnrolmentMixin, AgentState):
+class AccountState(MfaEnrolmentMixin, LoadedForMixin, AgentState):
+    """"Mon compte". The preferences and colour forms are loaded for the signed-in agent
+    (`rdv_app.state.loaded`); the preferences form carries the version it shows to the save."""
+
     # A plain dict to mypy, for `.get` in the page (see PublicBookingState.field_errors).
     password_errors: dict[str, str] = {}
     password_error_links: rx.Field[list[FieldErrorLink]] = rx.field(default_factory=list)
@@ -68,6 +73,7 @@ class AccountState(MfaEnrolmentMixin, AgentState):
     display_cancelled_rdv: rx.Field[bool] = rx.field(False)
     # The preference inputs are uncontrolled: a new key mounts them again with the loaded values.
     preferences_key: rx.Field[int] = rx.field(0)
+    preferences_version: rx.Field[str] = rx.field("")
     preferences_saving: rx.Field[bool] = rx.field(False)
     preferences_saved: rx.Field[bool] = rx.field(False)
     preferences_error: rx.Field[str] = rx.field("")
@@ -86,15 +92,20 @@ class AccountState(MfaEnrolmentMixin, AgentState):
     mfa_error: rx.Field[str] = rx.field("")
     mfa_message: rx.Field[str] = rx.field("")
 
+    def _loaded_record(self) -> str:
+        return str(self._agent_id)
+
     def _show_preferences(self, preferences: Preferences) -> None:
         self.rdv_notifications_level = preferences.rdv_notifications_level
         self.plage_notices = preferences.plage_ouverture_notification_level == NoticeLevel.ALL
         self.absence_notices = preferences.absence_notification_level == NoticeLevel.ALL
         self.display_saturdays = preferences.display_saturdays
         self.display_cancelled_rdv = preferences.display_cancelled_rdv
+        self.preferences_version = agent_account.preferences_version(preferences)
 
     @event
     async def load(self):
+        self._loading()
         self.preferences_saved = False
         self.preferences_error = self.preferences_field = ""
         agent_id = self._agent_id
@@ -110,6 +121,7 @@ class AccountState(MfaEnrolmentMixin, AgentState):
         self._clear_enrolment()
         self.mfa_message = self.mfa_error = ""
         await self._show_mfa(agent_id)
+        self._mark_loaded()
 
     async def _show_mfa(self, agent_id: int) -> None:
         status = await within(UnitOfWork(read_only=True), lambda uow: agent_mfa.status(uow, agent_id))
@@ -148,13 +160,17 @@ class AccountState(MfaEnrolmentMixin, AgentState):
         agent_id = self._agent_id
         if agent_id is None:
             return
+        if not self._is_loaded(form):
+            self.preferences_error = NOT_LOADED
+            return
         self.preferences_saving = True
         yield
         values: dict[str, Any] = dict(rdv_notifications_level=str(form.get("rdv_notifications_level", "")),
                       plage_ouverture_notification_level=_notice_level(form, "plage_notices"),
                       absence_notification_level=_notice_level(form, "absence_notices"),
                       display_saturdays=bool(form.get("display_saturdays")),
-                      display_cancelled_rdv=bool(form.get("display_cancelled_rdv")))
+                      display_cancelled_rdv=bool(form.get("display_cancelled_rdv")),
+                      expected_version=str(form.get(VERSION_FIELD, "")))
         try:
             saved = await within(UnitOfWork(),
                                  lambda uow: agent_account.update_preferences(uow, agent_id, **values))
@@ -172,6 +188,9 @@ class AccountState(MfaEnrolmentMixin, AgentState):
         self.colour_saved, self.colour_error = False, ""
         agent_id = self._agent_id
         if agent_id is None:
+            return
+        if not self._is_loaded(form):
+            self.colour_error = NOT_LOADED
             return
         choice = str(form.get("agenda_colour", ""))
         colour = str(form.get("agenda_colour_other", "")) if choice == OTHER_COLOUR else choice

@@ -311,3 +311,21 @@ def test_other_organisations_are_out_of_reach(uow: UnitOfWork, world: World) -> 
     assert _counts(uow) == before
     view = absences.get_absence(uow, world.outsider, world.other_org, elsewhere, now=NOW)
     assert (view.agent_id, view.title) == (world.outsider, "Réunion")
+
+
+def test_an_edit_of_an_absence_changed_since_the_form_loaded_it_is_refused_and_changes_nothing(
+        uow: UnitOfWork, world: World) -> None:
+    """Issue 25: the second of two saves made on the same loaded absence is refused instead of undoing the
+    first."""
+    absence_id = _create(uow, world)
+    loaded = absences.get_absence(uow, world.admin, world.org, absence_id, now=NOW).version
+    _update(uow, world, absence_id, title="Réunion d'équipe", expected_version=loaded)
+    before = _counts(uow)
+
+    with pytest.raises(DomainError) as refused:
+        _update(uow, world, absence_id, title="Réunion", end_time=time(12), expected_version=loaded)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    stored = absences.get_absence(uow, world.admin, world.org, absence_id, now=NOW)
+    assert (stored.title, stored.end_time) == ("Réunion d'équipe", time(11))
+    assert _counts(uow) == before

@@ -630,3 +630,64 @@ def test_motif_lieu_and_organisation_changes_queue_the_organisation_s_webhooks(u
         select(OutboxMessage).where(OutboxMessage.channel == "webhook")).all()}
     assert endpoints == set(uow.session.exec(select(WebhookEndpoint.id).where(
         WebhookEndpoint.organisation_id == world.org)).all())
+
+
+def test_an_edit_of_a_motif_changed_since_the_form_loaded_it_is_refused_and_changes_nothing(
+        uow: UnitOfWork, world: World, db_url: str) -> None:
+    """Issue 25: two admins open the same motif; the second save, made on the values loaded before the
+    first, is refused instead of undoing it."""
+    motif_id = _create(uow, world)
+    loaded = admin_motifs.get_motif(uow, world.admin, world.org, motif_id).version
+    admin_motifs.update_motif(uow, world.admin, world.org, motif_id, _fields(world, default_duration_in_min=45),
+                              expected_version=loaded)
+    audits = len(_audit(uow, "motif"))
+
+    with pytest.raises(DomainError) as refused:
+        admin_motifs.update_motif(uow, world.admin, world.org, motif_id, _fields(world, bookable_by="everyone"),
+                                  expected_version=loaded)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    stored = _motif(db_url, motif_id)
+    assert stored is not None
+    assert (stored.default_duration_in_min, stored.bookable_by) == (45, "agents")
+    assert len(_audit(uow, "motif")) == audits
+    reloaded = admin_motifs.get_motif(uow, world.admin, world.org, motif_id).version
+    admin_motifs.update_motif(uow, world.admin, world.org, motif_id,
+                              _fields(world, default_duration_in_min=45, bookable_by="everyone"),
+                              expected_version=reloaded)
+    stored = _motif(db_url, motif_id)
+    assert stored is not None
+    assert stored.bookable_by == "everyone"
+
+
+def test_an_edit_of_a_lieu_changed_since_the_form_loaded_it_is_refused_and_changes_nothing(
+        uow: UnitOfWork, world: World) -> None:
+    loaded = admin_lieux.get_lieu(uow, world.admin, world.org, world.lieu).version
+    admin_lieux.update_lieu(uow, world.admin, world.org, world.lieu, LieuInput("Centre PMI", "3 rue Neuve"),
+                            expected_version=loaded)
+    audits = len(_audit(uow, "lieu"))
+
+    with pytest.raises(DomainError) as refused:
+        admin_lieux.update_lieu(uow, world.admin, world.org, world.lieu, LieuInput("PMI centre", "1 rue"),
+                                expected_version=loaded)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    view = admin_lieux.get_lieu(uow, world.admin, world.org, world.lieu)
+    assert (view.name, view.address) == ("Centre PMI", "3 rue Neuve")
+    assert len(_audit(uow, "lieu")) == audits
+
+
+def test_organisation_settings_changed_since_the_form_loaded_them_are_not_overwritten(
+        uow: UnitOfWork, world: World) -> None:
+    loaded = admin_organisation.settings_version(admin_organisation.get_settings(uow, world.admin, world.org))
+    admin_organisation.update_settings(uow, world.admin, world.org,
+                                       OrganisationSettings(name="PMI Arras", phone_number="03 21 00 00 00"),
+                                       expected_version=loaded)
+
+    with pytest.raises(DomainError) as refused:
+        admin_organisation.update_settings(uow, world.admin, world.org, OrganisationSettings(name="PMI Arras Sud"),
+                                           expected_version=loaded)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    settings = admin_organisation.get_settings(uow, world.admin, world.org)
+    assert (settings.name, settings.phone_number) == ("PMI Arras", "03 21 00 00 00")

@@ -123,3 +123,44 @@ def test_a_colour_white_text_does_not_read_on_is_refused_and_nothing_changes(
     with UnitOfWork(db_url) as other:
         assert agent_account.get_agenda_colour(other, agent_id) == AGENT_PALETTE[0]
     assert len(_audit_rows(db_url)) == 1
+
+
+def test_a_save_from_a_form_that_loaded_other_preferences_is_refused_and_changes_nothing(
+        db_url: str, uow: UnitOfWork, agent_id: int) -> None:
+    """Issue 25: two tabs load "Mon compte"; the first saves; the second, showing what it loaded before, is
+    refused instead of switching back what the first changed."""
+    loaded = agent_account.preferences_version(agent_account.get_preferences(uow, agent_id))
+    agent_account.update_preferences(uow, agent_id, **{**WANTED, "display_saturdays": True},
+                                     expected_version=loaded)
+
+    with pytest.raises(DomainError) as refused:
+        agent_account.update_preferences(uow, agent_id, **{**WANTED, "display_saturdays": False},
+                                         expected_version=loaded)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    with UnitOfWork(db_url) as other:
+        assert agent_account.get_preferences(other, agent_id) == Preferences(**{**WANTED, "display_saturdays": True})
+    assert len(_audit_rows(db_url)) == 1
+
+
+def test_a_form_submitted_before_its_preferences_were_loaded_saves_nothing(db_url: str, uow: UnitOfWork,
+                                                                          agent_id: int) -> None:
+    """A form rendered before its load carries no version: its unticked boxes are not the agent's choice."""
+    with pytest.raises(DomainError):
+        agent_account.update_preferences(uow, agent_id, **WANTED, expected_version="")
+
+    with UnitOfWork(db_url) as other:
+        assert agent_account.get_preferences(other, agent_id) == DEFAULTS
+    assert _audit_rows(db_url) == []
+
+
+def test_the_agenda_colour_does_not_make_the_preferences_form_stale(db_url: str, uow: UnitOfWork,
+                                                                    agent_id: int) -> None:
+    """The colour has its own form on the same page: saving it first leaves the preferences' version."""
+    loaded = agent_account.preferences_version(agent_account.get_preferences(uow, agent_id))
+    agent_account.update_agenda_colour(uow, agent_id, AGENT_PALETTE[1])
+
+    agent_account.update_preferences(uow, agent_id, **WANTED, expected_version=loaded)
+
+    with UnitOfWork(db_url) as other:
+        assert agent_account.get_preferences(other, agent_id) == Preferences(**WANTED)

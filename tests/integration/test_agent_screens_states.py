@@ -34,8 +34,10 @@ def test_a_colour_too_light_is_refused_with_its_button_back_and_a_dark_one_colou
             palette_colour = agent_account.get_agenda_colour(uow, world["admin"])
         assert account.agenda_colour == palette_colour  # type: ignore[attr-defined]
 
+        # The form sends the key it was loaded for (rdv_app.state.loaded), as the page renders it.
+        loaded = {"loaded_for": account.loaded_for}  # type: ignore[attr-defined]
         await tab.send(AccountState, "save_agenda_colour", form={"agenda_colour": "autre",
-                                                                 "agenda_colour_other": "#ffd700"})
+                                                                 "agenda_colour_other": "#ffd700", **loaded})
         assert (account.colour_error, account.colour_saving) == (TOO_LIGHT, False)  # type: ignore[attr-defined]
         # The browser was told: the button showed its loading state, then was given back.
         sent = [json.dumps(delta, default=str) for delta in tab.deltas]
@@ -44,7 +46,7 @@ def test_a_colour_too_light_is_refused_with_its_button_back_and_a_dark_one_colou
         with UnitOfWork(db_url, read_only=True) as uow:
             assert agent_account.get_agenda_colour(uow, world["admin"]) == palette_colour
 
-        await tab.send(AccountState, "save_agenda_colour", form={"agenda_colour": "#5d4037"})
+        await tab.send(AccountState, "save_agenda_colour", form={"agenda_colour": "#5d4037", **loaded})
         assert (account.colour_error, account.colour_saved) == ("", True)  # type: ignore[attr-defined]
 
         agenda_tab = await _open(db_url, "/agenda", AgendaState)
@@ -111,5 +113,37 @@ def test_the_agendas_list_view_tells_the_shown_events_by_day_and_time(db_url: st
         assert (line.day, line.href) == (datefmt.long_date(day), routes.rdv_page(world["rdv"]))
         assert line.hours.startswith("10:00–")
         assert "LEFORT" in line.text.upper() and "Inès" in line.text
+
+    asyncio.run(scenario())
+
+
+def test_a_preferences_form_rendered_before_its_load_or_showing_older_values_saves_nothing(
+        db_url: str, world: dict[str, int]) -> None:  # noqa: F811
+    """Issue 25: "Mon compte" submitted with the key of no load (the defaults rendered first) is ignored
+    with a French message; submitted with the version of preferences changed since, it is refused; sent as
+    loaded, it saves."""
+
+    async def scenario() -> None:
+        tab = await _open(db_url, routes.ACCOUNT, AccountState)
+        account = await tab.root.get_state(AccountState)
+        with UnitOfWork(db_url, read_only=True) as uow:
+            before = agent_account.get_preferences(uow, world["admin"])
+        form = {"rdv_notifications_level": "none", "plage_notices": "on", "absence_notices": "on",
+                "version": account.preferences_version}  # type: ignore[attr-defined]
+
+        await tab.send(AccountState, "save_preferences", form={**form, "loaded_for": ""})
+        assert account.preferences_error.startswith("Le formulaire n'était pas encore chargé")  # type: ignore[attr-defined]
+        await tab.send(AccountState, "save_preferences",
+                       form={**form, "loaded_for": account.loaded_for, "version": "0" * 32})  # type: ignore[attr-defined]
+        assert account.preferences_error == (  # type: ignore[attr-defined]
+            "Ces informations ont été modifiées entre-temps. Rechargez la page.")
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert agent_account.get_preferences(uow, world["admin"]) == before
+
+        await tab.send(AccountState, "save_preferences",
+                       form={**form, "loaded_for": account.loaded_for})  # type: ignore[attr-defined]
+        assert account.preferences_saved  # type: ignore[attr-defined]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert agent_account.get_preferences(uow, world["admin"]).rdv_notifications_level == "none"
 
     asyncio.run(scenario())

@@ -544,3 +544,31 @@ def test_the_purge_deletes_plages_ended_more_than_a_year_ago(uow: UnitOfWork, wo
 )
 def test_descriptions_read_as_french_sentences(recurrence: Recurrence | None, text: str) -> None:
     assert describe_plage(MONDAY, time(9), time(12, 30), recurrence) == text
+
+
+def test_an_edit_of_a_plage_changed_since_the_form_loaded_it_is_refused_and_changes_nothing(
+        uow: UnitOfWork, world: World) -> None:
+    """Issue 25: two agents open the same plage; the second save, made on the values loaded before the
+    first, is refused instead of undoing it; reloaded, it saves."""
+    w = world
+    plage_id = _create(uow, w, now=NOW)
+    loaded = plages.get_plage(uow, w.admin, w.org, plage_id, now=NOW).version
+    _update(uow, w, plage_id, end_time=time(11), expected_version=loaded)
+    before = _counts(uow)
+
+    with pytest.raises(DomainError) as refused:
+        _update(uow, w, plage_id, title="Permanence du matin", end_time=time(12), expected_version=loaded)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    stored = plages.get_plage(uow, w.admin, w.org, plage_id, now=NOW)
+    assert (stored.title, stored.end_time) == ("Permanence", time(11))
+    assert _counts(uow) == before
+    _update(uow, w, plage_id, title="Permanence du matin", expected_version=stored.version)
+    assert plages.get_plage(uow, w.admin, w.org, plage_id, now=NOW).title == "Permanence du matin"
+
+
+def test_the_version_of_a_listed_plage_is_that_of_its_edit_form(uow: UnitOfWork, world: World) -> None:
+    w = world
+    plage_id = _create(uow, w, now=NOW)
+    [listed] = plages.list_plages(uow, w.admin, w.org, now=NOW)
+    assert listed.version == plages.get_plage(uow, w.admin, w.org, plage_id, now=NOW).version

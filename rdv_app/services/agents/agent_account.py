@@ -2,6 +2,8 @@
 
 Every write checks all its values first (a bad one raises DomainError with its form field and changes
 nothing), then adds its audit row in the same transaction. A write that changes nothing leaves no row.
+The preferences form carries the version it loaded (`preferences_version`): a save over other values than
+those is refused (rdv_app.services.versions).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain.colours import agent_colour, agent_colour_problem, normalised_colour
 from rdv_app.domain.enums import NoticeLevel, RdvNotificationLevel
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 
@@ -48,6 +50,11 @@ def get_preferences(uow: UnitOfWork, agent_id: int) -> Preferences:
     return _preferences_of(_agent(uow, agent_id))
 
 
+def preferences_version(preferences: Preferences) -> str:
+    """The version a form showing these preferences gives back with its save."""
+    return versions.version_of(dataclasses.asdict(preferences))
+
+
 def _level(value: str, enum: type[StrEnum], field: str, message: str) -> str:
     if value not in {member.value for member in enum}:
         raise DomainError(message, field=field)
@@ -57,9 +64,13 @@ def _level(value: str, enum: type[StrEnum], field: str, message: str) -> str:
 @boundary
 def update_preferences(uow: UnitOfWork, agent_id: int, *, rdv_notifications_level: str,
                        plage_ouverture_notification_level: str, absence_notification_level: str,
-                       display_saturdays: bool, display_cancelled_rdv: bool) -> Preferences:
-    """Replaces the agent's notification and agenda display preferences; returns them as saved."""
+                       display_saturdays: bool, display_cancelled_rdv: bool,
+                       expected_version: str | None = None) -> Preferences:
+    """Replaces the agent's notification and agenda display preferences; returns them as saved. A form
+    gives the `expected_version` it loaded; other preferences stored since refuse the save."""
     agent = _agent(uow, agent_id)
+    versions.lock(uow, agent)
+    versions.check_version(expected_version, dataclasses.asdict(_preferences_of(agent)))
     wanted = Preferences(
         rdv_notifications_level=_level(rdv_notifications_level, RdvNotificationLevel, "rdv_notifications_level",
                                        "Choisissez les rendez-vous pour lesquels vous souhaitez être notifié."),

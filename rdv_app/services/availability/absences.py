@@ -32,7 +32,7 @@ from rdv_app.domain.availability_text import describe_absence
 from rdv_app.domain.events import Actor, AvailabilityChanged, Change
 from rdv_app.domain.periods import is_expired
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.availability.inputs import (
     agents_by_id,
     check_day,
@@ -61,6 +61,7 @@ class AbsenceView:
     recurrence: dict[str, Any] | None  # normalised JSON, for the edit form
     description: str
     expired: bool
+    version: str  # what the edit form gives back with its save (rdv_app.services.versions)
 
     @property
     def is_recurring(self) -> bool:
@@ -129,11 +130,14 @@ def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *
 def update_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, absence_id: int, *,
                    agent_id: int, title: str, first_day: date | None, start_time: time | None,
                    end_day: date | None = None, end_time: time | None, recurrence: dict[str, Any] | None = None,
-                   now: datetime | None = None) -> None:
+                   expected_version: str | None = None, now: datetime | None = None) -> None:
     """Replaces every field of the absence; a recurring one changes as a whole series (every occurrence,
-    past ones included), since occurrences have no exceptions of their own."""
+    past ones included), since occurrences have no exceptions of their own. The edit form gives the
+    `expected_version` it loaded (`AbsenceView.version`): an absence changed since is not saved."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     absence = _managed_absence(uow, scope, absence_id)
+    versions.lock(uow, absence)
+    versions.check_version(expected_version, _snapshot_of(absence))
     data = _validated(uow, scope, local_time.today(uow, organisation_id, now), previous=absence,
                       agent_id=agent_id, title=title, first_day=first_day, start_time=start_time,
                       end_day=end_day, end_time=end_time, recurrence=recurrence)
@@ -249,5 +253,6 @@ def _views(uow: UnitOfWork, absences: Collection[Absence], today: date) -> list[
             description=describe_absence(absence.first_day, absence.start_time, absence.end_day,
                                          absence.end_time, recurrence),
             expired=is_expired(absence.end_day, absence.recurrence, absence.recurrence_until, today),
+            version=versions.version_of(_snapshot_of(absence)),
         ))
     return views

@@ -35,7 +35,7 @@ from rdv_app.domain.enums import AccessLevel, LieuAvailability, LocationType
 from rdv_app.domain.events import Actor, AvailabilityChanged, Change
 from rdv_app.domain.periods import is_expired, shift_years
 from rdv_app.domain.recurrence import Recurrence
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.availability.inputs import (
     agents_by_id,
     check_day,
@@ -72,6 +72,7 @@ class PlageView:
     recurrence: dict[str, Any] | None  # normalised JSON, for the edit form
     description: str  # "Chaque semaine (lundi, jeudi) de 9h00 à 12h00, du 07/12/2026 au 31/03/2027"
     expired: bool
+    version: str  # what the edit form gives back with its save (rdv_app.services.versions)
 
     @property
     def is_recurring(self) -> bool:
@@ -158,10 +159,14 @@ def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
 def update_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_id: int, *, title: str,
                  agent_id: int, lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
                  start_time: time | None, end_time: time | None, recurrence: dict[str, Any] | None,
-                 confirm_warnings: bool = False, now: datetime | None = None) -> None:
-    """Replaces every field of the plage (it may move to another agent the actor may see)."""
+                 confirm_warnings: bool = False, expected_version: str | None = None,
+                 now: datetime | None = None) -> None:
+    """Replaces every field of the plage (it may move to another agent the actor may see). The edit form
+    gives the `expected_version` it loaded (`PlageView.version`): a plage changed since is not saved."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     plage = _managed_plage(uow, scope, plage_id)
+    versions.lock(uow, plage)
+    versions.check_version(expected_version, _snapshot_of(uow, plage))
     today = local_time.today(uow, organisation_id, now)
     # An old series keeps its first day when edited; only a new first day must be realistic.
     data = _validated(uow, scope, today, previous_first_day=plage.first_day, title=title, agent_id=agent_id,
@@ -449,6 +454,11 @@ def _snapshot(data: _PlageInput) -> dict[str, Any]:
 def _snapshot_of(uow: UnitOfWork, plage: PlageOuverture) -> dict[str, Any]:
     motif_ids = uow.session.exec(select(PlageOuvertureMotif.motif_id).where(
         PlageOuvertureMotif.plage_ouverture_id == plage.id)).all()
+    return _stored_snapshot(plage, motif_ids)
+
+
+def _stored_snapshot(plage: PlageOuverture, motif_ids: Iterable[int]) -> dict[str, Any]:
+    """What the edit form shows of a stored plage (its version is that of these values)."""
     return {"title": plage.title, "agent_id": plage.agent_id, "lieu_id": plage.lieu_id,
             "motif_ids": sorted(motif_ids), "first_day": plage.first_day, "start_time": plage.start_time,
             "end_time": plage.end_time, "recurrence": plage.recurrence}
@@ -487,5 +497,6 @@ def _views(uow: UnitOfWork, plages: Iterable[PlageOuverture], today: date) -> li
             recurrence=recurrence.to_json() if recurrence else None,
             description=describe_plage(plage.first_day, plage.start_time, plage.end_time, recurrence),
             expired=is_expired(plage.first_day, plage.recurrence, plage.recurrence_until, today),
+            version=versions.version_of(_stored_snapshot(plage, (motif_id for motif_id, _ in listed))),
         ))
     return views

@@ -24,7 +24,7 @@ from rdv_app.domain.contact import InvalidValue
 from rdv_app.domain.enums import LieuAvailability, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.recipients import phone_region
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.availability.inputs import running
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound
@@ -59,6 +59,7 @@ class LieuView:
     latitude: float | None
     longitude: float | None
     enabled: bool
+    version: str  # what the edit form gives back with its save (rdv_app.services.versions)
 
 
 @boundary
@@ -93,9 +94,14 @@ def create_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, data
 
 
 @boundary
-def update_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, lieu_id: int, data: LieuInput) -> None:
+def update_lieu(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, lieu_id: int, data: LieuInput, *,
+                expected_version: str | None = None) -> None:
+    """The edit form gives the `expected_version` it loaded (`LieuView.version`): a lieu changed since is not
+    saved."""
     require_admin(uow, actor_agent_id, organisation_id)
     lieu = _lieu_of(uow, organisation_id, lieu_id)
+    versions.lock(uow, lieu)
+    versions.check_version(expected_version, _values_of(lieu))
     values = _validated(uow, organisation_id, data)
     before = _values_of(lieu)
     for name, value in values.items():
@@ -206,4 +212,5 @@ def _values_of(lieu: Lieu) -> dict[str, object]:
 def _view(lieu: Lieu) -> LieuView:
     return LieuView(id=require_id(lieu), name=lieu.name, address=lieu.address,
                     phone_number=lieu.phone_number, latitude=lieu.latitude, longitude=lieu.longitude,
-                    enabled=lieu.availability == LieuAvailability.ENABLED)
+                    enabled=lieu.availability == LieuAvailability.ENABLED,
+                    version=versions.version_of(_values_of(lieu)))

@@ -37,7 +37,7 @@ from rdv_app.domain.enums import BookableBy, LocationType, WebhookSubscription
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import BOOKABLE_BY_LABELS, LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.availability.inputs import running
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
@@ -77,6 +77,7 @@ class MotifDetail:
     fields: MotifFields
     has_rdvs: bool
     archived: bool
+    version: str  # what the edit form gives back with its save (rdv_app.services.versions)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,11 @@ def get_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_
     require_admin(uow, actor_agent_id, organisation_id)
     motif = _motif_of(uow, organisation_id, motif_id)
     return MotifDetail(id=motif_id, fields=fields_of(motif), has_rdvs=has_rdvs(uow, motif_id),
-                       archived=motif.deleted_at is not None)
+                       archived=motif.deleted_at is not None, version=motif_version(motif))
+
+
+def motif_version(motif: Motif) -> str:
+    return versions.version_of(fields_of(motif).as_dict())
 
 
 @boundary
@@ -123,9 +128,13 @@ def create_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, dat
 
 @boundary
 def update_motif(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, motif_id: int,
-                 data: MotifFields) -> None:
+                 data: MotifFields, *, expected_version: str | None = None) -> None:
+    """The edit form gives the `expected_version` it loaded (`MotifDetail.version`): a motif changed since
+    is not saved."""
     require_admin(uow, actor_agent_id, organisation_id)
     motif = _motif_of(uow, organisation_id, motif_id)
+    versions.lock(uow, motif)
+    versions.check_version(expected_version, fields_of(motif).as_dict())
     if motif.deleted_at is not None:
         raise DomainError("Ce motif est archivé : il ne peut plus être modifié.")
     change_motif(uow, motif, validated(uow, organisation_id, data, motif), actor_agent_id, "update")

@@ -37,7 +37,7 @@ from rdv_app.domain.enums import AccessLevel, BookableBy, LieuAvailability, Loca
 from rdv_app.domain.events import Change, RecordChanged
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.recipients import phone_region
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.availability.inputs import running
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, PermissionDenied
@@ -99,11 +99,20 @@ def get_settings(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> 
     return _settings_of(_organisation(uow, organisation_id))
 
 
+def settings_version(settings: OrganisationSettings) -> str:
+    """The version a form showing these settings gives back with its save."""
+    return versions.version_of(settings.__dict__)
+
+
 @boundary
 def update_settings(uow: UnitOfWork, actor_agent_id: int, organisation_id: int,
-                    data: OrganisationSettings) -> OrganisationSettings:
+                    data: OrganisationSettings, *, expected_version: str | None = None) -> OrganisationSettings:
+    """The form gives the `expected_version` it loaded (`settings_version`): settings changed since are not
+    saved."""
     require_admin(uow, actor_agent_id, organisation_id)
     organisation = _organisation(uow, organisation_id)
+    versions.lock(uow, organisation)
+    versions.check_version(expected_version, _settings_of(organisation).__dict__)
     cleaned = _validated(uow, organisation, data)
     before = _settings_of(organisation)
     for name, value in cleaned.__dict__.items():
