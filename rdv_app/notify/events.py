@@ -389,9 +389,13 @@ def _usager_email(context: _Context, occasion: recipients.Occasion, message: rec
 def _agent_email(context: _Context, occasion: recipients.Occasion, event: NotificationEvent, address: str,
                  ics: IcsFile) -> dict[str, Any]:
     rdv = context.rdv
-    when = datefmt.long_datetime(occasion.starts_at, context.time_zone)
+    # An agent taken off an RDV that was changed (moved to a colleague's time, say) hears "annulé" for the
+    # RDV they had, at its old time: the RDV itself was not cancelled, by the usager or anyone.
+    taken_off = event == NotificationEvent.RDV_CANCELLED and occasion.event != NotificationEvent.RDV_CANCELLED
+    starts_at = (occasion.old_starts_at or occasion.starts_at) if taken_off else occasion.starts_at
+    when = datefmt.long_datetime(starts_at, context.time_zone)
     verb = _AGENT_VERBS[event]
-    if event == NotificationEvent.RDV_CANCELLED and occasion.author_type == AuthorType.USAGER:
+    if event == NotificationEvent.RDV_CANCELLED and not taken_off and occasion.author_type == AuthorType.USAGER:
         verb += " par l'usager"
     lines = ["Bonjour,", "", f"Un RDV de votre agenda a été {verb}.", "",
              f"Date : {when}", f"Motif : {context.motif.name}", f"Lieu : {_place(context)}"]
