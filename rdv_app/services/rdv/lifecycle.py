@@ -145,6 +145,9 @@ from rdv_app.services.usagers import usagers as usagers_service
 
 MAX_DURATION_IN_MIN = 24 * 60
 SLOT_TAKEN = "Ce créneau n'est plus disponible. Choisissez un autre horaire."
+# The usager takes again a seat they (or the relative chosen) already hold: nothing changes, nobody is told
+# again (RDV-SP: "Vous êtes déjà inscrit pour cet atelier").
+ALREADY_REGISTERED = "Déjà inscrit à cet atelier : l'inscription est inchangée, aucune nouvelle confirmation n'est envoyée."
 SERVICE_BUSY = ("Le service est momentanément indisponible : votre rendez-vous n'a pas été enregistré. "
                 "Réessayez dans un instant.")
 SLOT_NOT_OFFERED = "Ce créneau n'est pas proposé à la réservation en ligne. Choisissez un horaire parmi ceux affichés."
@@ -757,10 +760,10 @@ def cancel_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, actor
         outcome = rdv_status.change_rdv_status(current=RdvStatus(rdv.status), cancelled_at=rdv.cancelled_at,
                                                new=RdvStatus.EXCUSED, participations=statuses, collectif=False,
                                                now=now)
-    # One participant leaving a collective session does not cancel it: its agents are not told (as when
-    # an agent edits the participants, domain.md 3.1).
+    # One participant leaving a collective session does not cancel it, but its agents hear of it as they do of
+    # a seat booked (RDV-SP's user_can_manage_collective_rdv), their calendars keeping the session.
     change = _apply_status(uow, rdv, participations, outcome, Actor.usager(actor_usager_id or participant_id), now,
-                           tell_agents=not motif.collectif)
+                           tell_agents=True)
     assert change is not None  # a cancellation, which the rule allowed
     return change
 
