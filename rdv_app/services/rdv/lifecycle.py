@@ -580,10 +580,11 @@ class SessionSettings:
 @boundary
 def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, starts_at: datetime,
                duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
-               session: SessionSettings | None = None, confirm_warnings: bool = False,
-               now: datetime | None = None) -> RdvChange | None:
+               session: SessionSettings | None = None, single_use_lieu: SingleUseLieu | None = None,
+               confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
     """Moves an RDV: its time, duration, lieu and agents, and for a collective session its name and seats
-    (`session`, never fewer than its participants); None when nothing changed.
+    (`session`, never fewer than its participants); None when nothing changed. At `single_use_lieu` (with
+    no `lieu_id`), a new lieu ponctuel is written for it once every check has passed, as in planning.
 
     Warnings are those of planning that the change can cause: the agents' time when the time or the
     agents change (a session needs no plage d'ouverture), the past when the start changes, the same motif
@@ -602,7 +603,9 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
     old_agents = agent_ids_of(uow, rdv_id)
     agents = _usable_agents(uow, scope, agent_ids, keep=old_agents)
     _lock_agent_rows(uow, set(agents) | set(old_agents))
-    lieu_id = _usable_lieu(uow, organisation_id, motif, lieu_id, keep=rdv.lieu_id)
+    single_use = (checked_single_use_lieu(single_use_lieu) if single_use_lieu is not None and lieu_id is None
+                  and motif.location_type == LocationType.PUBLIC_OFFICE else None)
+    lieu_id = None if single_use else _usable_lieu(uow, organisation_id, motif, lieu_id, keep=rdv.lieu_id)
     participations = _participations(uow, rdv_id)
     names = usager_names(uow, [p.usager_id for p in participations])
     planned = _Planned(organisation_id, local_time.time_zone(uow, organisation_id), motif, starts_at, ends_at,
@@ -631,6 +634,9 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
             rules.add(SameMotifSameDay)
         _raise_warnings(uow, planned, now, only=rules)
 
+    if single_use is not None:
+        lieu_id = add_single_use_lieu(uow, organisation_id, single_use)
+        changes["lieu_id"] = [rdv.lieu_id, lieu_id]
     old_starts_at, old_lieu_id = rdv.starts_at, rdv.lieu_id
     if time_changed or rdv.lieu_id != lieu_id or motif.collectif:
         rdv.ics_sequence += 1  # calendars that hold the event must see a newer version
