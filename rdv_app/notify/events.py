@@ -408,7 +408,7 @@ def _agent_email(context: _Context, occasion: recipients.Occasion, event: Notifi
     intro, subject = f"Un RDV de votre agenda a été {verb}.", f"RDV {verb} le {when}"
     if event == NotificationEvent.RDV_CANCELLED and _seat_given_up(context, occasion):
         who = " par l'usager" if occasion.author_type == AuthorType.USAGER else ""
-        intro = f"Un participant a annulé sa participation à un RDV collectif de votre agenda{who}, qui reste prévu."
+        intro = "Un participant a annulé sa participation à un RDV collectif de votre agenda, qui reste prévu."
         subject = f"Participation annulée{who} le {when}"
     lines = ["Bonjour,", "", intro, "",
              f"Date : {when}", f"Motif : {context.motif.name}" + (f" ({rdv.name})" if rdv.name else ""),

@@ -306,7 +306,7 @@ def test_an_usager_cancelling_their_seat_tells_the_sessions_agents_whose_calenda
     assert sorted(told) == [("mail", "julien.petit@demo.test", "rdv_cancelled"),
                             ("mail", "usager0@demo.test", "rdv_cancelled")]
     assert mail["subject"] == "Participation annulée par l'usager le lundi 7 décembre 2026 à 14h00"
-    assert "a annulé sa participation à un RDV collectif de votre agenda par l'usager, qui reste prévu." in mail["text"]
+    assert "Un participant a annulé sa participation à un RDV collectif de votre agenda, qui reste prévu." in mail["text"]
     assert "Motif : Atelier portage (Bien porter bébé)" in mail["text"]
     assert mail["ics"]["method"] != "CANCEL"
 
