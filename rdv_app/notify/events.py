@@ -45,6 +45,7 @@ from rdv_app.db.models import (
 from rdv_app.db.rows import require_id
 from rdv_app.domain import datefmt, recipients
 from rdv_app.domain.enums import (
+    CANCELLED_STATUSES,
     AuthorType,
     Channel,
     LocationType,
@@ -159,7 +160,8 @@ def notify_rdv_change(session: Session, change: RdvChanged, *, now: datetime) ->
     for key, agent_message in agent_keys.items():
         if key in existing:
             continue
-        cancelled = agent_message.event == NotificationEvent.RDV_CANCELLED
+        # A participant leaving a collective session that goes on: the agents' calendars keep the session.
+        cancelled = agent_message.event == NotificationEvent.RDV_CANCELLED and not _seat_given_up(context, occasion)
         if cancelled not in agent_ics:
             agent_ics[cancelled] = rdv_ics(_ics_rdv(context, occasion, agents, Audience.AGENT, cancelled=cancelled),
                                            Audience.AGENT, stamp)
@@ -386,17 +388,33 @@ def _usager_email(context: _Context, occasion: recipients.Occasion, message: rec
                       "text": "\n".join(lines) + "\n", "ics": _ics_payload(ics)})
 
 
+def _seat_given_up(context: _Context, occasion: recipients.Occasion) -> bool:
+    """A participant cancelled their seat of a collective session, which goes on."""
+    return (context.motif.collectif and occasion.event == NotificationEvent.RDV_CANCELLED
+            and occasion.status not in CANCELLED_STATUSES)
+
+
 def _agent_email(context: _Context, occasion: recipients.Occasion, event: NotificationEvent, address: str,
                  ics: IcsFile) -> dict[str, Any]:
     rdv = context.rdv
-    when = datefmt.long_datetime(occasion.starts_at, context.time_zone)
+    # An agent taken off an RDV that was changed (moved to a colleague's time, say) hears "annulé" for the
+    # RDV they had, at its old time: the RDV itself was not cancelled, by the usager or anyone.
+    taken_off = event == NotificationEvent.RDV_CANCELLED and occasion.event != NotificationEvent.RDV_CANCELLED
+    starts_at = (occasion.old_starts_at or occasion.starts_at) if taken_off else occasion.starts_at
+    when = datefmt.long_datetime(starts_at, context.time_zone)
     verb = _AGENT_VERBS[event]
-    if event == NotificationEvent.RDV_CANCELLED and occasion.author_type == AuthorType.USAGER:
+    if event == NotificationEvent.RDV_CANCELLED and not taken_off and occasion.author_type == AuthorType.USAGER:
         verb += " par l'usager"
-    lines = ["Bonjour,", "", f"Un RDV de votre agenda a été {verb}.", "",
-             f"Date : {when}", f"Motif : {context.motif.name}", f"Lieu : {_place(context)}"]
+    intro, subject = f"Un RDV de votre agenda a été {verb}.", f"RDV {verb} le {when}"
+    if event == NotificationEvent.RDV_CANCELLED and _seat_given_up(context, occasion):
+        who = " par l'usager" if occasion.author_type == AuthorType.USAGER else ""
+        intro = "Un participant a annulé sa participation à un RDV collectif de votre agenda, qui reste prévu."
+        subject = f"Participation annulée{who} le {when}"
+    lines = ["Bonjour,", "", intro, "",
+             f"Date : {when}", f"Motif : {context.motif.name}" + (f" ({rdv.name})" if rdv.name else ""),
+             f"Lieu : {_place(context)}"]
     if event == NotificationEvent.RDV_UPDATED and occasion.old_starts_at and occasion.old_starts_at != occasion.starts_at:
         lines.append(f"Ancienne date : {datefmt.long_datetime(occasion.old_starts_at, context.time_zone)}")
     lines += ["", f"Voir le RDV : {settings.public_url}/agenda?rdv={rdv.id}"]
-    return with_html({"to": address, "subject": f"RDV {verb} le {when}",
+    return with_html({"to": address, "subject": subject,
                       "text": "\n".join(lines) + "\n", "ics": _ics_payload(ics)})

@@ -303,7 +303,9 @@ def recap_view() -> rx.Component:
 def confirmation_view() -> rx.Component:
     return rx.vstack(
         dsfr.alert("Votre rendez-vous est confirmé", kind="success", heading_level="h2"),
-        rx.text("Vous allez recevoir une confirmation par email, et par SMS si vous avez donné un numéro de mobile."),
+        rx.cond(S.notice != "", rx.el.p(S.notice, role="status", font_weight="600"),
+                rx.text("Vous allez recevoir une confirmation par email, et par SMS si vous avez donné un numéro de "
+                        "mobile.")),
         summary(),
         rx.cond(S.instruction != "", rx.box(rx.heading("À savoir avant votre rendez-vous", as_="h3", size="4"),
                                             rx.text(S.instruction, white_space="pre-line")), rx.fragment()),

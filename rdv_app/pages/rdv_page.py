@@ -11,6 +11,7 @@ from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge, sms_name_warning, status_region
 from rdv_app.pages.template import agent_page
+from rdv_app.state.rdv_new import SINGLE_USE
 from rdv_app.state.rdv_page import (
     DUPLICATE_HEADING_ID,
     EDIT_HEADING_ID,
@@ -306,6 +307,20 @@ def _edit_form() -> rx.Component:
                                 options=S.lieu_choices, placeholder="Choisissez un lieu", required=True,
                                 error=_error_for("lieu_id")),
                    max_width="28rem"),
+            rx.fragment(),
+        ),
+        rx.cond(
+            S.edit_lieu_id == SINGLE_USE,
+            rx.grid(
+                input_field("rdv-lieu-ponctuel-nom", "Nom du lieu ponctuel", initial=S.edit_single_use_name, key=key,
+                            on_change=S.set_edit_single_use_name, error=_error_for("single_use_name"),
+                            hint="Par exemple « Salle de la mairie annexe »."),
+                input_field("rdv-lieu-ponctuel-adresse", "Adresse du lieu ponctuel",
+                            initial=S.edit_single_use_address, key=key, on_change=S.set_edit_single_use_address,
+                            error=_error_for("single_use_address"),
+                            hint="Utilisée pour ce RDV seulement : elle ne rejoint pas les lieux de l'organisation."),
+                columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
+            ),
             rx.fragment(),
         ),
         fieldset("rdv-agents", "Agents",

@@ -495,6 +495,8 @@ class BookingPage:
             raise DomainError("Connectez-vous pour voir ce rendez-vous.")
         shown = booking.booked_rdv(uow, self.usager_id, rdv_id)
         self.step = "confirmation"
+        if self.params.get("deja"):
+            self.notice = lifecycle.ALREADY_REGISTERED
         self.summary = [Recap("Date", shown.when), Recap("Motif", shown.motif_name), Recap("Lieu", shown.place),
                         Recap("Pour", shown.participant)]
         self.instruction = shown.instruction or ""
@@ -867,7 +869,8 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
             self.form_error = exc.message
             return
         yield deliver_after_commit(uow)
-        yield rx.redirect(f"{routes.PUBLIC_CONFIRMATION}?{urlencode({'rdv': booked.rdv_id})}")
+        shown = {"rdv": booked.rdv_id, **({"deja": 1} if session_id is not None and not booked.created else {})}
+        yield rx.redirect(f"{routes.PUBLIC_CONFIRMATION}?{urlencode(shown)}")
 
     @event
     def add_to_calendar(self):

@@ -34,6 +34,7 @@ CONFIRM_HEADING_ID = "confirmation-titre"
 MIN_SEARCH_LETTERS = 2
 # The lieu select's last choice: an address typed for this RDV only (a lieu ponctuel).
 SINGLE_USE = "ponctuel"
+SINGLE_USE_LABEL = "Autre adresse (lieu ponctuel, pour ce RDV seulement)"
 # The element that shows each field's error, for the focus to move there.
 FIELD_IDS = {"day": "rdv-date", "start_time": "rdv-heure", "duration_in_min": "rdv-duree", "agent_ids": "rdv-agents",
              "lieu_id": "rdv-lieu", "single_use_name": "rdv-lieu-ponctuel-nom",
@@ -424,7 +425,7 @@ class RdvNewState(OrganisationPageState, AgentState):
 
     @rx.var
     def lieu_options(self) -> list[Option]:
-        return [*self.lieu_choices, Option(SINGLE_USE, "Autre adresse (lieu ponctuel, pour ce RDV seulement)")]
+        return [*self.lieu_choices, Option(SINGLE_USE, SINGLE_USE_LABEL)]
 
     @rx.var
     def summary(self) -> str:

@@ -19,12 +19,14 @@ from rdv_app.domain.collectifs import name_warning
 from rdv_app.domain.labels import RDV_STATUS_LABELS
 from rdv_app.domain.rdv_status import allowed_statuses, is_cancelled
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.organisation.admin_lieux import SingleUseLieu
 from rdv_app.services.rdv import collectifs, lifecycle, queries, rdv_follow
 from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.plages import as_int, parse_clock, parse_day
+from rdv_app.state.rdv_new import SINGLE_USE, SINGLE_USE_LABEL
 from rdv_app.state.typed_event import event
 
 EDIT_HEADING_ID = "modifier-rdv-titre"
@@ -139,6 +141,9 @@ class RdvPageState(AgentState):
     edit_time: rx.Field[str] = rx.field("")
     edit_duration: rx.Field[str] = rx.field("")
     edit_lieu_id: rx.Field[str] = rx.field("")
+    # "Autre adresse (lieu ponctuel)": a place typed for this RDV only, written with the change.
+    edit_single_use_name: rx.Field[str] = rx.field("")
+    edit_single_use_address: rx.Field[str] = rx.field("")
     edit_agent_ids: rx.Field[list[str]] = rx.field(default_factory=list)
     # A collective session's name and seats.
     edit_name: rx.Field[str] = rx.field("")
@@ -427,6 +432,9 @@ class RdvPageState(AgentState):
             return None
         self.agent_choices = [Option(str(c.id), c.label) for c in choices.agents]
         self.lieu_choices = [Option(str(c.id), c.label) for c in choices.lieux]
+        if self.lieu_choices:
+            self.lieu_choices.append(Option(SINGLE_USE, SINGLE_USE_LABEL))
+        self.edit_single_use_name = self.edit_single_use_address = ""
         return rx.call_script(f"document.getElementById('{EDIT_HEADING_ID}')?.focus()")
 
     @event
@@ -462,6 +470,16 @@ class RdvPageState(AgentState):
     def set_edit_lieu(self, value: str):
         self.edit_lieu_id = value
         self._touch("lieu_id")
+
+    @event
+    def set_edit_single_use_name(self, value: str):
+        self.edit_single_use_name = value
+        self._touch("single_use_name")
+
+    @event
+    def set_edit_single_use_address(self, value: str):
+        self.edit_single_use_address = value
+        self._touch("single_use_address")
 
     @event
     def toggle_edit_agent(self, agent_id: str, checked: bool):
@@ -518,6 +536,8 @@ class RdvPageState(AgentState):
                       duration_in_min=as_int(self.edit_duration),
                       lieu_id=int(self.edit_lieu_id) if self.edit_lieu_id.isdigit() else None,
                       agent_ids=[int(a) for a in self.edit_agent_ids if a.isdigit()], session=session,
+                      single_use_lieu=(SingleUseLieu(self.edit_single_use_name, self.edit_single_use_address)
+                                       if self.edit_lieu_id == SINGLE_USE else None),
                       confirm_warnings=bool(confirm_warnings))
         try:
             change = await within(uow, lambda uow: rdv_follow.edit_rdv(uow, *who, **values))

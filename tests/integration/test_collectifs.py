@@ -15,6 +15,7 @@ import pytest
 from factories import at_paris
 from sqlmodel import col, func, select
 
+from rdv_app import routes
 from rdv_app.auth import rate_limit
 from rdv_app.db.models import Motif, Organisation, OutboxMessage, Participation, Rdv, RdvAgent
 from rdv_app.db.rows import require_id
@@ -27,6 +28,7 @@ from rdv_app.services.online_booking.public_search import PublicScope
 from rdv_app.services.rdv import collectifs, lifecycle, queries
 from rdv_app.services.rdv.lifecycle import Booked, SlotTaken
 from rdv_app.services.usagers import usager_rdvs
+from rdv_app.state.public_booking import BookingPage
 
 MONDAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # the Friday before
@@ -284,6 +286,44 @@ def test_an_usager_cancels_their_seat_and_the_session_goes_on(db_url: str, uow: 
     _seat(db_url, world.usagers[2], rdv_id)
     with pytest.raises(SlotTaken, match="complet"):
         _seat(db_url, world.usagers[0], rdv_id)
+
+
+def test_an_usager_cancelling_their_seat_tells_the_sessions_agents_whose_calendars_keep_it(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    """RDV-SP's user_can_manage_collective_rdv: the agent hears of a participation cancelled by its usager
+    (not the other participants); the session goes on, in the agent's calendar too."""
+    (rdv_id,) = _session(db_url, world, seats=3)
+    _seat(db_url, world.usagers[0], rdv_id)
+    _seat(db_url, world.usagers[1], rdv_id)
+    before = len(_messages_to(db_url, rdv_id))
+    with UnitOfWork(db_url) as unit:
+        lifecycle.cancel_by_usager(unit, rdv_id, world.usagers[0])
+    with UnitOfWork(db_url) as unit:
+        rows = unit.session.exec(select(OutboxMessage).where(OutboxMessage.rdv_id == rdv_id)
+                                 .order_by(col(OutboxMessage.id))).all()[before:]
+        told = [(m.channel, m.payload["to"], m.event) for m in rows]
+        [mail] = [m.payload for m in rows if m.payload["to"] == "julien.petit@demo.test"]
+    assert sorted(told) == [("mail", "julien.petit@demo.test", "rdv_cancelled"),
+                            ("mail", "usager0@demo.test", "rdv_cancelled")]
+    assert mail["subject"] == "Participation annulée par l'usager le lundi 7 décembre 2026 à 14h00"
+    assert "Un participant a annulé sa participation à un RDV collectif de votre agenda, qui reste prévu." in mail["text"]
+    assert "Motif : Atelier portage (Bien porter bébé)" in mail["text"]
+    assert mail["ics"]["method"] != "CANCEL"
+
+
+def test_an_usager_taking_again_the_seat_they_hold_is_told_so(db_url: str, uow: UnitOfWork, world: World) -> None:
+    """RDV-SP: "Vous êtes déjà inscrit pour cet atelier"; nothing is booked or sent again."""
+    (rdv_id,) = _session(db_url, world)
+    assert _seat(db_url, world.usagers[0], rdv_id).created
+    messages = len(_messages_to(db_url, rdv_id))
+    again = _seat(db_url, world.usagers[0], rdv_id)
+    assert (again.rdv_id, again.created, len(_messages_to(db_url, rdv_id))) == (rdv_id, False, messages)
+    page = BookingPage(params={"rdv": str(rdv_id), "deja": "1"}, base=routes.PUBLIC_CONFIRMATION,
+                       usager_id=world.usagers[0])
+    with UnitOfWork(db_url, read_only=True) as unit:
+        page.open(unit, routes.PUBLIC_CONFIRMATION)
+    assert (page.step, page.notice) == ("confirmation", "Déjà inscrit à cet atelier : l'inscription est inchangée, "
+                                                        "aucune nouvelle confirmation n'est envoyée.")
 
 
 def test_an_usager_cannot_cancel_a_seat_within_four_hours(db_url: str, uow: UnitOfWork, world: World) -> None:
@@ -630,14 +670,17 @@ def test_a_participant_cancelling_is_told_only_if_their_notifications_are_on_and
     before = len(_messages_to(db_url, rdv_id))
     with UnitOfWork(db_url) as unit:
         change = lifecycle.cancel_by_usager(unit, rdv_id, quiet)
-    assert change.outbox_ids == ()
-    assert _messages_to(db_url, rdv_id)[before:] == []
+    # The session's agent hears of it (RDV-SP's user_can_manage_collective_rdv), not the quiet participant.
+    assert _messages_to(db_url, rdv_id)[before:] == [("mail", "julien.petit@demo.test", "rdv_cancelled")]
+    assert len(change.outbox_ids) == 1
+    before += 1
 
     with UnitOfWork(db_url) as unit:
         lifecycle.cancel_by_usager(unit, rdv_id, told)
-    # Their own email (an usager's own cancellation sends no SMS); the other participant and the agents,
-    # whose session goes on, hear nothing.
-    assert _messages_to(db_url, rdv_id)[before:] == [("mail", "usager1@demo.test", "rdv_cancelled")]
+    # Their own email (an usager's own cancellation sends no SMS) and the agent's; the other participant
+    # hears nothing.
+    assert sorted(_messages_to(db_url, rdv_id)[before:]) == [("mail", "julien.petit@demo.test", "rdv_cancelled"),
+                                                             ("mail", "usager1@demo.test", "rdv_cancelled")]
     assert _statuses(db_url, rdv_id) == {quiet: "excused", told: "excused", other: "unknown"}
     assert (_rdv(db_url, rdv_id).status, _rdv(db_url, rdv_id).users_count) == ("unknown", 1)
 

@@ -405,6 +405,30 @@ def test_update_time_lieu_and_agents(uow: UnitOfWork, world: World) -> None:
                            lieu_id=world.lieu_a, agent_ids=[world.colleague_pmi], now=NOW) is None
 
 
+def test_an_rdv_is_moved_to_a_new_lieu_ponctuel_only_once_its_checks_pass(uow: UnitOfWork, world: World) -> None:
+    """RDV-SP's agent_can_update_rdv: an RDV edited to take place at an address typed for it alone."""
+    rdv_id = _plan(uow, world)
+    before = _snapshot(uow)
+    place = SingleUseLieu(" Salle des fêtes ", "5 rue E,  62000 Arras")
+    with pytest.raises(DomainError) as refused:
+        lifecycle.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=NINE, duration_in_min=30, lieu_id=None,
+                             agent_ids=[world.basic_pmi], single_use_lieu=SingleUseLieu("Salle", " "), now=NOW)
+    assert refused.value.field == "single_use_address"
+    with pytest.raises(NeedsConfirmation):  # 14 h: outside the agent's plage, warned before anything is written
+        lifecycle.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 14), duration_in_min=30,
+                             lieu_id=None, agent_ids=[world.basic_pmi], single_use_lieu=place, now=NOW)
+    assert _snapshot(uow) == before
+
+    moved = lifecycle.update_rdv(uow, world.admin, world.org, rdv_id, starts_at=at_paris(MONDAY, 14),
+                                 duration_in_min=30, lieu_id=None, agent_ids=[world.basic_pmi], single_use_lieu=place,
+                                 confirm_warnings=True, now=NOW)
+    assert moved is not None and moved.time_or_lieu_changed
+    lieu = uow.session.get(Lieu, _rdv_row(uow, rdv_id).lieu_id)
+    assert (lieu.name, lieu.address, lieu.availability) == ("Salle des fêtes", "5 rue E, 62000 Arras", "single_use")
+    assert queries.get_rdv(uow, world.admin, world.org, rdv_id, now=NOW).where == (
+        "Salle des fêtes (lieu ponctuel)", "5 rue E, 62000 Arras")
+
+
 def test_update_warns_like_planning_and_changes_nothing_until_confirmed(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)
     _plan(uow, world, starts_at=at_paris(MONDAY, 14), usager_ids=[world.lena], lieu_id=world.lieu_b,

@@ -16,7 +16,17 @@ from factories import at_paris
 from sqlmodel import col, func, select
 
 from rdv_app.auth import rate_limit
-from rdv_app.db.models import AuditLog, Motif, OutboxMessage, Participation, Rdv, RdvAgent, UsagerProfile
+from rdv_app.db.models import (
+    AuditLog,
+    Motif,
+    Organisation,
+    OutboxMessage,
+    Participation,
+    Rdv,
+    RdvAgent,
+    Service,
+    UsagerProfile,
+)
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import NotFound
 from rdv_app.services.rdv import lifecycle
@@ -144,6 +154,32 @@ def test_a_move_keeps_the_rdv_takes_the_new_slot_frees_the_old_one_and_tells_eve
     # The old slot is free again for anyone.
     other = _book(db_url, world, world.usagers[1], at_paris(MONDAY, 9, 30), "k1")
     assert other != rdv_id and _count(db_url, Rdv) == 2
+
+
+def test_moved_to_a_colleagues_time_the_old_agent_hears_annule_at_the_old_time_and_the_new_one_cree(
+        db_url: str, uow: UnitOfWork, world: World) -> None:
+    """RDV-SP's user_can_manage_rdv: after a reschedule to another agent, the old agent gets "RDV annulé" for
+    the RDV they had (its old date; the usager cancelled nothing), the new agent a new RDV."""
+    s = uow.session
+    motif = s.get(Motif, world.motif)
+    assert motif is not None
+    colleague = make.agent(s, "camille.martin@demo.test", "Camille", "Martin",
+                           organisation=s.get(Organisation, world.org), services=[s.get(Service, motif.service_id)])
+    make.plage(s, colleague, world.org, world.lieu, [world.motif], title="Jeudis", first_day=MONDAY,
+               start_time=time(9), end_time=time(12), recurrence={"every": "week", "on": ["thursday"]},
+               created_at=NOW - timedelta(days=10))
+    uow.commit()
+    rdv_id = _book(db_url, world, world.usagers[0], at_paris(MONDAY, 9, 30), "k0")
+
+    _move(db_url, world.usagers[0], _participation(db_url, rdv_id), at_paris(MONDAY + timedelta(days=3), 10),
+          at_paris(MONDAY, 9, 30))
+
+    [old] = [m.payload for m in _messages(db_url, rdv_id, "rdv_cancelled")]
+    assert (old["to"], old["subject"]) == ("julien.petit@demo.test", "RDV annulé le lundi 7 décembre 2026 à 09h30")
+    assert "Un RDV de votre agenda a été annulé." in old["text"]
+    assert "Date : lundi 7 décembre 2026 à 09h30" in old["text"]
+    new = [m.payload for m in _messages(db_url, rdv_id, "rdv_created") if m.payload["to"] == "camille.martin@demo.test"]
+    assert [m["subject"] for m in new] == ["RDV créé le jeudi 10 décembre 2026 à 10h00"]
 
 
 def test_refusals_say_why_in_french_and_change_nothing(db_url: str, uow: UnitOfWork, world: World) -> None:

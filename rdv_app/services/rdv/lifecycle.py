@@ -145,6 +145,9 @@ from rdv_app.services.usagers import usagers as usagers_service
 
 MAX_DURATION_IN_MIN = 24 * 60
 SLOT_TAKEN = "Ce créneau n'est plus disponible. Choisissez un autre horaire."
+# The usager takes again a seat they (or the relative chosen) already hold: nothing changes, nobody is told
+# again (RDV-SP: "Vous êtes déjà inscrit pour cet atelier").
+ALREADY_REGISTERED = "Déjà inscrit à cet atelier : l'inscription est inchangée, aucune nouvelle confirmation n'est envoyée."
 SERVICE_BUSY = ("Le service est momentanément indisponible : votre rendez-vous n'a pas été enregistré. "
                 "Réessayez dans un instant.")
 SLOT_NOT_OFFERED = "Ce créneau n'est pas proposé à la réservation en ligne. Choisissez un horaire parmi ceux affichés."
@@ -577,10 +580,11 @@ class SessionSettings:
 @boundary
 def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, starts_at: datetime,
                duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
-               session: SessionSettings | None = None, confirm_warnings: bool = False,
-               now: datetime | None = None) -> RdvChange | None:
+               session: SessionSettings | None = None, single_use_lieu: SingleUseLieu | None = None,
+               confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
     """Moves an RDV: its time, duration, lieu and agents, and for a collective session its name and seats
-    (`session`, never fewer than its participants); None when nothing changed.
+    (`session`, never fewer than its participants); None when nothing changed. At `single_use_lieu` (with
+    no `lieu_id`), a new lieu ponctuel is written for it once every check has passed, as in planning.
 
     Warnings are those of planning that the change can cause: the agents' time when the time or the
     agents change (a session needs no plage d'ouverture), the past when the start changes, the same motif
@@ -599,7 +603,9 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
     old_agents = agent_ids_of(uow, rdv_id)
     agents = _usable_agents(uow, scope, agent_ids, keep=old_agents)
     _lock_agent_rows(uow, set(agents) | set(old_agents))
-    lieu_id = _usable_lieu(uow, organisation_id, motif, lieu_id, keep=rdv.lieu_id)
+    single_use = (checked_single_use_lieu(single_use_lieu) if single_use_lieu is not None and lieu_id is None
+                  and motif.location_type == LocationType.PUBLIC_OFFICE else None)
+    lieu_id = None if single_use else _usable_lieu(uow, organisation_id, motif, lieu_id, keep=rdv.lieu_id)
     participations = _participations(uow, rdv_id)
     names = usager_names(uow, [p.usager_id for p in participations])
     planned = _Planned(organisation_id, local_time.time_zone(uow, organisation_id), motif, starts_at, ends_at,
@@ -628,6 +634,9 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
             rules.add(SameMotifSameDay)
         _raise_warnings(uow, planned, now, only=rules)
 
+    if single_use is not None:
+        lieu_id = add_single_use_lieu(uow, organisation_id, single_use)
+        changes["lieu_id"] = [rdv.lieu_id, lieu_id]
     old_starts_at, old_lieu_id = rdv.starts_at, rdv.lieu_id
     if time_changed or rdv.lieu_id != lieu_id or motif.collectif:
         rdv.ics_sequence += 1  # calendars that hold the event must see a newer version
@@ -757,10 +766,10 @@ def cancel_by_usager(uow: UnitOfWork, rdv_id: int, participant_id: int, *, actor
         outcome = rdv_status.change_rdv_status(current=RdvStatus(rdv.status), cancelled_at=rdv.cancelled_at,
                                                new=RdvStatus.EXCUSED, participations=statuses, collectif=False,
                                                now=now)
-    # One participant leaving a collective session does not cancel it: its agents are not told (as when
-    # an agent edits the participants, domain.md 3.1).
+    # One participant leaving a collective session does not cancel it, but its agents hear of it as they do of
+    # a seat booked (RDV-SP's user_can_manage_collective_rdv), their calendars keeping the session.
     change = _apply_status(uow, rdv, participations, outcome, Actor.usager(actor_usager_id or participant_id), now,
-                           tell_agents=not motif.collectif)
+                           tell_agents=True)
     assert change is not None  # a cancellation, which the rule allowed
     return change
 

@@ -22,6 +22,7 @@ from rdv_app.domain.enums import Channel, LieuAvailability, LocationType, Notifi
 from rdv_app.domain.names import agent_name, usager_name
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.organisation.admin_lieux import SingleUseLieu
 from rdv_app.services.rdv.lifecycle import RdvChange, SessionSettings, update_rdv
 from rdv_app.services.rdv.queries import visible_rdv
 from rdv_app.services.rights import agent_scope, visible_agent_ids
@@ -138,11 +139,11 @@ def edit_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv
 @boundary
 def edit_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, day: date | None,
              start_time: time | None, duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
-             session: SessionSettings | None = None, confirm_warnings: bool = False,
-             now: datetime | None = None) -> RdvChange | None:
+             session: SessionSettings | None = None, single_use_lieu: SingleUseLieu | None = None,
+             confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
     """The edit form of the RDV page: a local day and time of the organisation, then `lifecycle.update_rdv`
-    (its warnings, rules and notifications; a collective session's name and seats in `session`). Rights
-    are checked before anything is read from the input."""
+    (its warnings, rules and notifications; a collective session's name and seats in `session`; a new lieu
+    ponctuel in `single_use_lieu`). Rights are checked before anything is read from the input."""
     visible_rdv(uow, actor_agent_id, organisation_id, rdv_id)
     if day is None:
         raise DomainError("Indiquez la date du rendez-vous.", "day")
@@ -158,4 +159,4 @@ def edit_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id:
                           "start_time")
     return update_rdv(uow, actor_agent_id, organisation_id, rdv_id, starts_at=starts_at.astimezone(UTC),
                       duration_in_min=duration_in_min, lieu_id=lieu_id, agent_ids=agent_ids, session=session,
-                      confirm_warnings=confirm_warnings, now=now)
+                      single_use_lieu=single_use_lieu, confirm_warnings=confirm_warnings, now=now)
