@@ -14,7 +14,7 @@ from typing import Any
 from reflex_base.plugins.base import Plugin
 
 DSFR_PACKAGE = "@gouvfr/dsfr@1.15.3"
-DSFR_COMPONENTS = ("logo", "link", "button", "form", "input", "radio", "tile", "alert", "notice", "stepper",
+DSFR_COMPONENTS = ("logo", "link", "button", "form", "input", "radio", "tile", "card", "badge", "alert", "notice", "stepper",
                    "breadcrumb", "modal", "header", "footer")
 
 
