@@ -135,7 +135,7 @@ def test_a_worker_killed_mid_export_is_replaced_and_the_export_completes_once(
     assert _export(db_url, export_id).attempts == 2
     mail = smtp.wait_for(ADMIN, timeout=30)
     assert mail["Subject"].startswith("Export des RDVs du ")
-    assert _emails(db_url) == ["sent"]
+    _wait_until(lambda: _emails(db_url) == ["sent"], "the email recorded as sent", 30)  # received, then recorded
 
 
 def test_sigterm_hands_the_export_back_and_the_next_worker_builds_it_at_once(
@@ -157,4 +157,4 @@ def test_sigterm_hands_the_export_back_and_the_next_worker_builds_it_at_once(
     assert _export(db_url, export_id).attempts == 1  # handed back, not counted as a failed attempt
     _check_the_file(db_url, export_id)
     smtp.wait_for(ADMIN, timeout=30)
-    assert _emails(db_url) == ["sent"]
+    _wait_until(lambda: _emails(db_url) == ["sent"], "the email recorded as sent", 30)  # received, then recorded
