@@ -10,11 +10,13 @@ usager_auth, booking).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -157,6 +159,52 @@ class UsagerSessionChecked:
         return [rx.redirect(saying_session_ended(self._page_without_session()), replace=True)]
 
 
+class AddressedPage(Protocol):
+    """A public search page that may ask an address (the usagers' booking, the prescripteurs')."""
+
+    params: dict[str, str]
+    step: str
+    change_href: str
+    notice: str
+    summary: list[Recap]
+    sector: SectorAddress | None
+    address_label: str
+    address_href: str
+    contacts: list[Choice]
+
+    def url(self, **changes: str | int | None) -> str: ...
+
+
+def sectorised_scope(page: AddressedPage, uow: UnitOfWork, scope: PublicScope, *, label: str,
+                     offers: Callable[[UnitOfWork, PublicScope], object], not_covered: str) -> PublicScope:
+    """The scope at the address of the page (`adresse`, `commune`, `rue`), in a sectorised territory. Without
+    an address, only the motifs open to the whole département are offered, with a link to give it (the
+    address step `etape=adresse`); an address no sector covers leaves those too (`not_covered` says so when
+    `offers` finds some), or the organisations to contact when there are none ("hors-secteur")."""
+    sector = sectorisation.address_of(page.params.get("commune", ""), page.params.get("rue", ""))
+    page.address_href = page.url(adresse="", commune="", rue="", etape="adresse")
+    if sector is None:
+        if page.params.get("etape") == "adresse":
+            page.step = "adresse"
+            page.change_href = page.url(etape="")
+        page.sector = sectorisation.UNKNOWN_ADDRESS
+        return dataclasses.replace(scope, sector=page.sector)
+    page.sector = sector
+    scope = dataclasses.replace(scope, sector=sector)
+    page.address_label = page.params.get("adresse") or sector.city_code
+    page.summary.append(Recap(label, page.address_label))
+    if public_search.address_covered(uow, scope):
+        return scope
+    if offers(uow, scope):
+        page.notice = not_covered
+        return scope
+    page.step = "hors-secteur"
+    page.change_href = page.address_href
+    page.contacts = [Choice(o.name, "", o.phone_number or "", o.email or "")
+                     for o in public_search.uncovered_contacts(uow, scope)]
+    return scope
+
+
 @dataclass
 class BookingPage:
     """What the page shows for an address: plain values, worked out on a worker thread by `open` and then
@@ -289,32 +337,10 @@ class BookingPage:
 
     def _address(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
         """In a sectorised territory, the usager's address (`adresse`, `commune`, `rue`: a Base Adresse
-        Nationale suggestion chosen, on the first step or on the address step `etape=adresse`). Without it,
-        only the motifs open to the whole département are offered, with a link to give it; an address no
-        sector covers leaves those too, and the organisations to contact when there are none."""
-        sector = sectorisation.address_of(self.params.get("commune", ""), self.params.get("rue", ""))
-        self.address_href = self.url(adresse="", commune="", rue="", etape="adresse")
-        if sector is None:
-            if self.params.get("etape") == "adresse":
-                self.step = "adresse"
-                self.change_href = self.url(etape="")
-            self.sector = sectorisation.UNKNOWN_ADDRESS
-            return PublicScope(scope.territory_id, sector=self.sector)
-        self.sector = sector
-        scope = PublicScope(scope.territory_id, sector=sector)
-        self.address_label = self.params.get("adresse") or sector.city_code
-        self.summary.append(Recap("Adresse", self.address_label))
-        if public_search.address_covered(uow, scope):
-            return scope
-        if public_search.services(uow, scope):
-            self.notice = (f"{public_search.ADDRESS_NOT_COVERED} : seuls les rendez-vous ouverts à tout le "
-                           "département vous sont proposés.")
-            return scope
-        self.step = "hors-secteur"
-        self.change_href = self.address_href
-        self.contacts = [Choice(o.name, "", o.phone_number or "", o.email or "")
-                         for o in public_search.uncovered_contacts(uow, scope)]
-        return scope
+        Nationale suggestion chosen, on the first step or on the address step `etape=adresse`)."""
+        return sectorised_scope(self, uow, scope, label="Adresse", offers=public_search.services,
+                                not_covered=f"{public_search.ADDRESS_NOT_COVERED} : seuls les rendez-vous ouverts "
+                                            "à tout le département vous sont proposés.")
 
     def _motif_choice(self, uow: UnitOfWork, scope: PublicScope) -> MotifChoice | None:
         params = self.params

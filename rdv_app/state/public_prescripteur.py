@@ -24,7 +24,7 @@ from rdv_app import routes
 from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import in_thread, within
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt, sectorisation
+from rdv_app.domain import datefmt
 from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import addresses
@@ -41,6 +41,7 @@ from rdv_app.state.public_booking import (
     DayView,
     Recap,
     TimeButton,
+    sectorised_scope,
 )
 from rdv_app.state.typed_event import event
 
@@ -128,34 +129,11 @@ class PrescripteurSearch:
         self._slot(uow)
 
     def _address(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
-        """In a sectorised territory, the bénéficiaire's address (`adresse`, `commune`, `rue`: a Base Adresse
-        Nationale suggestion chosen on the address step `etape=adresse`) restricts the motifs,
-        organisations and agents as for usagers. Without it, only the motifs open to the whole département
-        are offered, with a link to give it; an address no sector covers leaves those too, or the
-        organisations to contact when there are none."""
-        sector = sectorisation.address_of(self.params.get("commune", ""), self.params.get("rue", ""))
-        self.address_href = self.url(adresse="", commune="", rue="", etape="adresse")
-        if sector is None:
-            if self.params.get("etape") == "adresse":
-                self.step = "adresse"
-                self.change_href = self.url(etape="")
-            self.sector = sectorisation.UNKNOWN_ADDRESS
-            return PublicScope(scope.territory_id, scope.organisation_id, sector=self.sector)
-        self.sector = sector
-        scope = PublicScope(scope.territory_id, scope.organisation_id, sector=sector)
-        self.address_label = self.params.get("adresse") or sector.city_code
-        self.summary.append(Recap("Adresse du bénéficiaire", self.address_label))
-        if public_search.address_covered(uow, scope):
-            return scope
-        if public_prescripteur.motifs(uow, scope):
-            self.notice = (f"{BENEFICIAIRE_NOT_COVERED} : seuls les rendez-vous ouverts à tout le département "
-                           "sont proposés.")
-            return scope
-        self.step = "hors-secteur"
-        self.change_href = self.address_href
-        self.contacts = [Choice(o.name, "", o.phone_number or "", o.email or "")
-                         for o in public_search.uncovered_contacts(uow, scope)]
-        return scope
+        """In a sectorised territory, the bénéficiaire's address restricts the motifs, organisations and
+        agents as the usager's does (`sectorised_scope`)."""
+        return sectorised_scope(self, uow, scope, label="Adresse du bénéficiaire", offers=public_prescripteur.motifs,
+                                not_covered=f"{BENEFICIAIRE_NOT_COVERED} : seuls les rendez-vous ouverts à tout le "
+                                            "département sont proposés.")
 
     def _motif(self, uow: UnitOfWork, scope: PublicScope) -> MotifChoice | None:
         key = self.params.get("motif", "")
