@@ -87,11 +87,7 @@ async def external_organisation(request: Request) -> Response:
 async def resin(request: Request) -> Response:
     """The link given to the Rés'In network (Lyon): `/resin/<external ids, comma-separated>`."""
     ids = [part.strip() for part in request.path_params["external_ids"].split(",") if part.strip()][:50]
-    try:
-        target = await within(UnitOfWork(read_only=True), lambda uow: conseillers_numeriques.resin_target(uow, ids))
-    except DomainError:
-        target = routes.PUBLIC_BOOKING
-    return RedirectResponse(settings.frontend_url(target), status_code=302)
+    return RedirectResponse(settings.frontend_url(conseillers_numeriques.resin_target(ids)), status_code=302)
 
 
 async def lieux_mediation(request: Request) -> Response:

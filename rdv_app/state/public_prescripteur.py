@@ -2,9 +2,10 @@
 account, for a bénéficiaire. Every rule lives in services.online_booking.public_prescripteur and
 services.rdv.lifecycle.book_by_prescripteur; this state only shows the steps.
 
-The search lives in the address, as the usagers' (`/prescripteur?departement=62` or `?org=<id>`, then the
-motif, the lieu or organisation, the week and the slot; for a collective motif, its open sessions, and
-`creneau` then holds the session's id), so reload and back keep it. Then, in the tab
+The search lives in the address, as the usagers' (`/prescripteur?departement=62` or `?org=<id>`, to which
+a partner's link adds `structures`: the Rés'In network's, integrations.md section 2; then the motif, the
+lieu or organisation, the week and the slot; for a collective motif, its open sessions, and `creneau` then
+holds the session's id), so reload and back keep it. Then, in the tab
 only (personal details never go into an address): "prescripteur" (vos coordonnées), "beneficiaire",
 "recap" ("Confirmer le RDV") and "confirmation". The entries stay in the tab: after a lost race the
 prescripteur picks another time and finds them filled in.
@@ -46,7 +47,8 @@ from rdv_app.state.public_booking import (
 from rdv_app.state.typed_event import event
 
 # Query parameters, in the order of the steps: a changed choice drops the later ones.
-PARAMS = ("departement", "org", "adresse", "commune", "rue", "motif", "m", "lieu", "semaine", "creneau")
+PARAMS = ("departement", "org", "structures", "adresse", "commune", "rue", "motif", "m", "lieu", "semaine",
+          "creneau")
 BENEFICIAIRE_NOT_COVERED = "L'adresse du bénéficiaire n'est couverte par aucun secteur"
 NOTHING_OPEN = ("Aucun rendez-vous n'est ouvert aux prescripteurs ici pour le moment. Contactez directement le "
                 "service concerné.")
@@ -119,14 +121,32 @@ class PrescripteurSearch:
                 return
             scope = PublicScope(found.territory_id)
             self.scope_title = f"{found.name} ({found.departement_number})"
+            scope = self._structures(uow, scope)
+            if self.step:
+                return
         if public_search.asks_address(uow, scope):
             scope = self._address(uow, scope)
             if self.step:
                 return
         choice = self._motif(uow, scope)
-        if choice is None or not self._place(uow, choice):
+        if choice is None or not self._place(uow, choice, motif_fixed=scope.organisation_ids is not None):
             return
         self._slot(uow)
+
+    def _structures(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
+        """A partner's link naming structures of the territory (`structures`: their external ids,
+        comma-separated; the Rés'In network's `/resin/<ids>`): only their organisations are searched, and the
+        motif the link names is the only one offered. A link naming none we know says so (`step` "error")."""
+        external_ids = [part.strip() for part in self.params.get("structures", "").split(",") if part.strip()]
+        if not external_ids:
+            return scope
+        try:
+            scope, known = public_prescripteur.structures_scope(uow, scope, external_ids)
+        except DomainError as exc:
+            self.step, self.page_error = "error", exc.message
+            return scope
+        self.summary.append(Recap("Structures" if len(known) > 1 else "Structure", ", ".join(o.name for o in known)))
+        return scope
 
     def _address(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
         """In a sectorised territory, the bénéficiaire's address restricts the motifs, organisations and
@@ -137,10 +157,15 @@ class PrescripteurSearch:
 
     def _motif(self, uow: UnitOfWork, scope: PublicScope) -> MotifChoice | None:
         key = self.params.get("motif", "")
+        structures = scope.organisation_ids  # a partner's link: the motif it names, or nothing
         if key:
             try:
                 choice = public_prescripteur.motif_choice(uow, scope, key)
             except DomainError as exc:
+                if structures is not None:
+                    self.step = "error"
+                    self.page_error = public_prescripteur.not_offered_by_structures(key, len(structures))
+                    return None
                 self.notice = exc.message
             else:
                 self.summary.append(Recap("Motif", choice.display_name))
@@ -154,10 +179,11 @@ class PrescripteurSearch:
         self.choices = [Choice(c.display_name, self.url(motif=c.key), c.location_label) for c in choices]
         return None
 
-    def _place(self, uow: UnitOfWork, choice: MotifChoice) -> bool:
-        """The organisation's motif (and lieu) chosen among those offered; False while still to choose."""
+    def _place(self, uow: UnitOfWork, choice: MotifChoice, *, motif_fixed: bool) -> bool:
+        """The organisation's motif (and lieu) chosen among those offered; False while still to choose. The
+        motif a partner's link names (`motif_fixed`) is not to be changed."""
         motif_id, lieu_id = _int(self.params.get("m")), _int(self.params.get("lieu"))
-        self.change_href = self.url(motif="")
+        self.change_href = "" if motif_fixed else self.url(motif="")
         if choice.needs_lieu:
             cards = public_search.lieux(uow, choice, sector=self.sector)
             chosen = [c for c in cards if (c.motif_id, c.lieu_id) == (motif_id, lieu_id)]

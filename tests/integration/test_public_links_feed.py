@@ -1,6 +1,6 @@
 """The public links feed of the Conseillers Numériques map, on SQLite and PostgreSQL, served on loopback:
 each status and body, which organisations are listed, the one-minute cache, the per-address limit, the
-legacy alias and the short link by external id."""
+legacy alias, the short link by external id, and the Rés'In network's link into the prescripteurs' search."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 import threading
 import time as wall_time
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,12 @@ from rdv_app.db.models import Lieu, Organisation, Service, Territory
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock
 from rdv_app.domain import mediation_numerique as mediation
-from rdv_app.state.public_booking import BookingPage, Recap
+from rdv_app.domain.off_days import holidays_between
+from rdv_app.services.errors import NotFound
+from rdv_app.services.online_booking import public_prescripteur, public_search
+from rdv_app.services.online_booking.public_search import PublicScope
+from rdv_app.state.public_booking import Recap
+from rdv_app.state.public_prescripteur import PrescripteurSearch
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -141,56 +146,125 @@ def test_the_short_link_by_external_id(server: str, orgs: dict[str, int]) -> Non
     assert (unknown.status_code, unknown.headers["location"]) == (302, "/prendre_rdv")
 
 
-def test_the_resin_link_leads_to_individual_support(server: str, orgs: dict[str, int]) -> None:
-    one = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
-    assert (one.status_code, one.headers["location"]) == (
-        302, f"/org/{orgs['bookable']}?motif=public_office%3AAccompagnement+individuel")
-    unknown = httpx.get(f"{server}/resin/0a0c1a2b3c4d5e6f7a8b9c0d,0b0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
-    assert unknown.headers["location"] == "/prendre_rdv?departement=CN&motif=public_office%3AAccompagnement+individuel"
+RESIN_MOTIF = "motif=public_office%3AAccompagnement+individuel"
 
 
-def _walk(db_url: str, location: str) -> BookingPage:
-    """The booking page a redirection opens, worked out as the page's `load` does."""
+def _working_day() -> date:
+    """A weekday at least three days ahead that is not a public holiday (whatever today is)."""
+    day = datetime.now(PARIS).date() + timedelta(days=3)
+    off = holidays_between("CN", day, day + timedelta(days=30))
+    while day.weekday() >= 5 or day in off:
+        day += timedelta(days=1)
+    return day
+
+
+def _search(db_url: str, location: str) -> PrescripteurSearch:
+    """The prescripteurs' search that an address opens, worked out as the page's `load` does."""
     address = urlsplit(location)
-    page = BookingPage(params={k: v[-1] for k, v in parse_qs(address.query).items()}, base=routes.PUBLIC_BOOKING,
-                       usager_id=None)
+    assert address.path == routes.PUBLIC_PRESCRIPTEUR
+    search = PrescripteurSearch(params={k: v[-1] for k, v in parse_qs(address.query).items()})
     with UnitOfWork(db_url, read_only=True) as uow:
-        page.open(uow, address.path)
-    return page
+        search.walk(uow)
+    return search
 
 
-def test_the_resin_link_naming_several_structures_offers_theirs_only(server: str, db_url: str, uow: UnitOfWork,
-                                                                     orgs: dict[str, int]) -> None:
+def _lyon_structures(uow: UnitOfWork) -> None:
+    """Two structures of the Rés'In network, each with individual support (sur place) on a working day; the
+    Centre social also with a permanence and a workshop open to prescripteurs, which the link does not offer."""
     s = uow.session
     cn = s.exec(select(Territory).where(Territory.departement_number == "CN")).one()
     service = s.exec(select(Service).where(Service.name == "Conseiller Numérique")).one()
-    day = datetime.now(PARIS).date() + timedelta(days=3)
+    day = _working_day()
     for name, external_id in (("Centre social Gerland", "1c0c1a2b3c4d5e6f7a8b9c0d"),
                               ("Maison de quartier", "2d0c1a2b3c4d5e6f7a8b9c0d")):
         org = make.organisation(s, cn, name, name.lower().replace(" ", "-"), external_id=external_id)
         agent = make.agent(s, f"{external_id}@cn.test", "Camille", name, organisation=org, role="admin",
                            services=[service])
         lieu = make.lieu(s, org, name, "2 rue B, 69007 Lyon")
-        motif = make.motif(s, org, service, "Accompagnement individuel", bookable_by="everyone")
-        make.plage(s, agent, org, lieu, [motif], title="Permanence", first_day=day, start_time=time(9),
+        motifs = [make.motif(s, org, service, "Accompagnement individuel", bookable_by="everyone")]
+        if name == "Centre social Gerland":
+            motifs.append(make.motif(s, org, service, "Permanence administrative", bookable_by="everyone"))
+            atelier = make.motif(s, org, service, "Atelier collectif", collectif=True, bookable_by="everyone")
+            make.rdv(s, org, atelier, datetime.combine(day, time(14), PARIS).astimezone(UTC), agents=[agent],
+                     lieu=lieu, duration_in_min=120)
+        make.plage(s, agent, org, lieu, motifs, title="Permanence", first_day=day, start_time=time(9),
                    end_time=time(12))
     uow.commit()
+
+
+def test_the_resin_link_leads_to_the_prescripteurs_search(server: str) -> None:
+    one = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d", follow_redirects=False)
+    assert (one.status_code, one.headers["location"]) == (
+        302, f"/prescripteur?departement=CN&structures=5f0c1a2b3c4d5e6f7a8b9c0d&{RESIN_MOTIF}")
+    several = httpx.get(f"{server}/resin/1c0c1a2b3c4d5e6f7a8b9c0d,%205f0c1a2b3c4d5e6f7a8b9c0d,,1c0c1a2b3c4d5e6f7a8b9c0d",
+                        follow_redirects=False)
+    assert several.headers["location"] == (
+        f"/prescripteur?departement=CN&structures=1c0c1a2b3c4d5e6f7a8b9c0d%2C5f0c1a2b3c4d5e6f7a8b9c0d&{RESIN_MOTIF}")
+
+
+def test_the_resin_link_offers_individual_support_at_its_structures_only(server: str, db_url: str, uow: UnitOfWork,
+                                                                         orgs: dict[str, int]) -> None:
+    _lyon_structures(uow)
     response = httpx.get(f"{server}/resin/5f0c1a2b3c4d5e6f7a8b9c0d,1c0c1a2b3c4d5e6f7a8b9c0d,0a0c1a2b3c4d5e6f7a8b9c0d",
                          follow_redirects=False)
-    assert (response.status_code, response.headers["location"]) == (
-        302, "/prendre_rdv?departement=CN&structures=1c0c1a2b3c4d5e6f7a8b9c0d%2C5f0c1a2b3c4d5e6f7a8b9c0d"
-             "&motif=public_office%3AAccompagnement+individuel")
-    page = _walk(db_url, response.headers["location"])
-    # Individual support at the two structures named; not at the Maison de quartier, nor the unknown id.
-    assert (page.step, page.place_error) == ("lieu", "")
-    assert sorted(choice.label for choice in page.choices) == ["Centre social Gerland", "Médiathèque bookable"]
-    assert Recap("Structures", "Centre social Gerland, Médiathèque bookable") in page.summary
-    # A structure of another territory, or none known, leaves the whole territory's search (the CN territory
-    # is found by its letters, as the link names it).
-    everywhere = _walk(db_url, "/prendre_rdv?departement=CN&structures=9d0c1a2b3c4d5e6f7a8b9c0d"
-                               "&motif=public_office%3AAccompagnement+individuel")
-    assert everywhere.step == "lieu" and not any(r.label.startswith("Structure") for r in everywhere.summary)
-    assert {"Centre social Gerland", "Maison de quartier", "Médiathèque bookable"} <= {c.label for c in everywhere.choices}
+    search = _search(db_url, response.headers["location"])
+    # Individual support at the two structures named; not at the Maison de quartier, nor the unknown id; no
+    # way back to the other motifs of the Centre social.
+    assert (search.step, search.page_error, search.notice, search.change_href) == ("lieu", "", "", "")
+    assert sorted(choice.label for choice in search.choices) == ["Centre social Gerland", "Médiathèque bookable"]
+    assert search.summary == [Recap("Structures", "Centre social Gerland, Médiathèque bookable"),
+                              Recap("Motif", "Accompagnement individuel (sur place)")]
+    gerland = next(choice for choice in search.choices if choice.label == "Centre social Gerland")
+    week = _search(db_url, gerland.href)
+    for _ in range(6):  # the working day may be beyond the first week (around a public holiday)
+        if not week.week_is_empty:
+            break
+        week = _search(db_url, week.next_href)
+    assert week.step == "creneau"
+    times = [button for day in week.days for button in day.times]
+    assert times[0].label == "09h00"
+    chosen = _search(db_url, times[0].href)
+    assert chosen.step == "prescripteur"
+    assert Recap("Lieu", "Centre social Gerland, 2 rue B, 69007 Lyon") in chosen.summary
+    # A link of these structures without its motif lists their motifs open to prescripteurs, no other's.
+    theirs = _search(db_url, "/prescripteur?departement=CN&structures=1c0c1a2b3c4d5e6f7a8b9c0d")
+    assert (theirs.step, [c.label for c in theirs.choices]) == ("motif", [
+        "Accompagnement individuel (sur place)", "Atelier collectif (sur place)",
+        "Permanence administrative (sur place)"])
+
+
+def test_a_resin_link_to_unknown_or_closed_structures_says_so(server: str, db_url: str,
+                                                              orgs: dict[str, int]) -> None:
+    for ids in ("0a0c1a2b3c4d5e6f7a8b9c0d,0b0c1a2b3c4d5e6f7a8b9c0d",
+                "9d0c1a2b3c4d5e6f7a8b9c0d"):  # a structure of another territory is none of the CN's
+        search = _search(db_url, httpx.get(f"{server}/resin/{ids}", follow_redirects=False).headers["location"])
+        assert (search.step, search.page_error, search.choices) == ("error", public_prescripteur.UNKNOWN_STRUCTURES, [])
+    # Known, but individual support is open to agents only, or has no plage to come.
+    closed = _search(db_url, httpx.get(f"{server}/resin/8c0c1a2b3c4d5e6f7a8b9c0d",
+                                       follow_redirects=False).headers["location"])
+    assert (closed.step, closed.page_error) == ("error", "Cette structure ne propose pas de rendez-vous « Accompagnement "
+                                                         "individuel » aux prescripteurs pour le moment. Contactez-la "
+                                                         "directement.")
+    both = _search(db_url, httpx.get(f"{server}/resin/8c0c1a2b3c4d5e6f7a8b9c0d,7b0c1a2b3c4d5e6f7a8b9c0d",
+                                     follow_redirects=False).headers["location"])
+    assert both.page_error.startswith("Ces structures ne proposent pas de rendez-vous « Accompagnement individuel »")
+
+
+def test_the_prescripteurs_search_of_some_structures(uow: UnitOfWork, orgs: dict[str, int]) -> None:
+    """The service: only the motifs of the structures' organisations are offered, with their lieux."""
+    _lyon_structures(uow)
+    cn = uow.session.exec(select(Territory).where(Territory.departement_number == "CN")).one()
+    scope, known = public_prescripteur.structures_scope(uow, PublicScope(cn.id),
+                                                        ["2d0c1a2b3c4d5e6f7a8b9c0d", "5f0c1a2b3c4d5e6f7a8b9c0d"])
+    assert [o.name for o in known] == ["Maison de quartier", "Médiathèque bookable"]
+    assert [c.key for c in public_prescripteur.motifs(uow, scope)] == ["public_office:Accompagnement individuel"]
+    choice = public_prescripteur.motif_choice(uow, scope, "public_office:Accompagnement individuel")
+    assert sorted(card.name for card in public_search.lieux(uow, choice)) == ["Maison de quartier",
+                                                                              "Médiathèque bookable"]
+    with pytest.raises(NotFound):
+        public_prescripteur.motif_choice(uow, scope, "public_office:Permanence administrative")
+    with pytest.raises(NotFound, match="Les structures de ce lien ne proposent pas de rendez-vous en ligne"):
+        public_prescripteur.structures_scope(uow, PublicScope(cn.id), ["9d0c1a2b3c4d5e6f7a8b9c0d"])
 
 
 # The rules of the "Lieux de médiation numérique" schema (v0.2.0, LaMednum/standard-mediation-num

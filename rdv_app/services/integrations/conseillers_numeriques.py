@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from rdv_app import routes
 from rdv_app.config import settings
 from rdv_app.db.models import (
     Agent,
@@ -312,24 +313,13 @@ def import_permanences(uow: UnitOfWork, text: str, *, locate: Any = addresses.lo
 RESIN_MOTIF_KEY = "public_office:Accompagnement individuel"
 
 
-@boundary
-def resin_target(uow: UnitOfWork, external_ids: list[str]) -> str:
-    """Where the Rés'In network's link `/resin/<ids>` leads (integrations.md section 2): "Accompagnement
-    individuel" at the one structure named (its public booking); at the structures named when it names
-    several we know (the search of the CN territory, offering their organisations only); across the CN
-    territory when it names none we know."""
-    query = urlencode({"motif": RESIN_MOTIF_KEY})
-    found = uow.session.exec(
-        select(Organisation.id).join(Territory, col(Territory.id) == Organisation.territory_id)
-        .where(Territory.departement_number == cn.TERRITORY_NUMBER, col(Organisation.external_id).in_(external_ids))
-        .order_by(col(Organisation.id))).all()
-    if len(found) == 1:
-        return f"/org/{found[0]}?{query}"
-    territory = {"departement": cn.TERRITORY_NUMBER}
-    if found:
-        known = uow.session.exec(select(Organisation.external_id).where(col(Organisation.id).in_(found))).all()
-        territory["structures"] = ",".join(sorted(external_id for external_id in known if external_id))
-    return f"/prendre_rdv?{urlencode(territory)}&{query}"
+def resin_target(external_ids: list[str]) -> str:
+    """Where the Rés'In network's link `/resin/<ids>` leads (integrations.md section 2): the prescripteurs'
+    search of the CN territory over the structures named (`structures`: their external ids), offering
+    "Accompagnement individuel" (sur place) only. The search itself says when it knows none of them."""
+    params = {"departement": cn.TERRITORY_NUMBER, "structures": ",".join(dict.fromkeys(external_ids)),
+              "motif": RESIN_MOTIF_KEY}
+    return f"{routes.PUBLIC_PRESCRIPTEUR}?{urlencode({k: v for k, v in params.items() if v})}"
 
 
 @boundary

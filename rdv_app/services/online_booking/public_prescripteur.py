@@ -41,6 +41,8 @@ GONE = "Ce motif n'est plus ouvert aux prescripteurs. Choisissez un autre motif.
 SESSION_GONE = "Cet atelier est complet ou n'est plus ouvert à la réservation. Choisissez une autre date."
 NO_PHONE_WARNING = ("Sans numéro de téléphone portable, le bénéficiaire ne recevra ni confirmation ni rappel "
                     "de son rendez-vous.")
+UNKNOWN_STRUCTURES = ("Les structures de ce lien ne proposent pas de rendez-vous en ligne. Vérifiez le lien que "
+                      "vous avez reçu, ou contactez directement la structure.")
 NOT_MOBILE = "Indiquez un numéro de téléphone portable : le bénéficiaire recevra ses rappels par SMS."
 
 
@@ -113,6 +115,8 @@ def open_motifs(scope: PublicScope) -> sa.ColumnElement[bool]:
                             Organisation.territory_id == scope.territory_id)))
     if scope.organisation_id is not None:
         condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
+    if scope.organisation_ids is not None:
+        condition = sa.and_(condition, col(Motif.organisation_id).in_(scope.organisation_ids))
     return condition
 
 
@@ -124,6 +128,30 @@ def _motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[M
         uow, condition, now or clock.now())
     return sectors.offered_in_sectors(uow, scope.territory_id, sorted(found, key=lambda m: (m.name, require_id(m))),
                                       scope.sector, now)
+
+
+@boundary
+def structures_scope(uow: UnitOfWork, scope: PublicScope,
+                     external_ids: list[str]) -> tuple[PublicScope, list[public_search.OrganisationInfo]]:
+    """The search narrowed to the structures a partner's link names by their external ids (the Rés'In
+    network's `/resin/<ids>`, integrations.md section 2): their organisations in the territory, found by
+    name. Ids we do not know are left out; NotFound (UNKNOWN_STRUCTURES) when the link names none we know,
+    rather than a search of somewhere else."""
+    known = public_search.structures(uow, scope.territory_id, external_ids)
+    if not known:
+        raise NotFound(UNKNOWN_STRUCTURES)
+    return dataclasses.replace(scope, organisation_ids=tuple(o.id for o in known)), known
+
+
+def not_offered_by_structures(motif_key: str, structures: int) -> str:
+    """Why a partner's link offers nothing: its structures do not (or no longer) open its motif to
+    prescripteurs."""
+    name = motif_key.partition(":")[2] or motif_key
+    if structures > 1:
+        return (f"Ces structures ne proposent pas de rendez-vous « {name} » aux prescripteurs pour le moment. "
+                "Contactez-les directement.")
+    return (f"Cette structure ne propose pas de rendez-vous « {name} » aux prescripteurs pour le moment. "
+            "Contactez-la directement.")
 
 
 @boundary
