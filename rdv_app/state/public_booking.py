@@ -61,7 +61,7 @@ ADDRESS_UNAVAILABLE = ("La recherche d'adresses ne répond pas pour l'instant. R
 
 # Query parameters, in the order of the steps; `documents` (the ANTS titles booked at once, from the hub's
 # link) first, so that no change of choice drops it.
-PARAMS = ("documents", "departement", "structures", "adresse", "commune", "rue", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
+PARAMS = ("documents", "departement", "adresse", "commune", "rue", "service", "motif", "m", "lieu", "semaine", "creneau", "etape", "pour", "cle")
 AFTER = {name: PARAMS[index + 1:] for index, name in enumerate(PARAMS)}
 
 
@@ -298,7 +298,6 @@ class BookingPage:
                 return
             scope = PublicScope(found.territory_id)
             self.scope_title = f"{found.name} ({found.departement_number})"
-            scope = self._structures(uow, scope)
             if public_search.asks_address(uow, scope):
                 scope = self._address(uow, scope)
                 if self.step:
@@ -320,20 +319,6 @@ class BookingPage:
         if not self._slot(uow):
             return
         self._after_slot(uow)
-
-    def _structures(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
-        """A partner's link naming some structures of the territory (`structures`: their external ids,
-        comma-separated; the Rés'In network's): only their organisations are offered. Ids we do not know are
-        left out; when none is known, the whole territory is."""
-        external_ids = [part.strip() for part in self.params.get("structures", "").split(",") if part.strip()]
-        if not external_ids:
-            return scope
-        known = public_search.structures(uow, scope.territory_id, external_ids)
-        if not known:
-            self.params.pop("structures", None)
-            return scope
-        self.summary.append(Recap("Structures" if len(known) > 1 else "Structure", ", ".join(o.name for o in known)))
-        return PublicScope(scope.territory_id, organisation_ids=tuple(o.id for o in known))
 
     def _address(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
         """In a sectorised territory, the usager's address (`adresse`, `commune`, `rue`: a Base Adresse
