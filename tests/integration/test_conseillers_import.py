@@ -16,7 +16,16 @@ from sqlmodel import col, select
 from test_super_admin_accounts import super_admin
 
 from rdv_app.config import Settings
-from rdv_app.db.models import AgentRole, Lieu, Motif, Organisation, OutboxMessage, Territory
+from rdv_app.db.models import (
+    Agent,
+    AgentRole,
+    AgentTerritorialAccessRight,
+    Lieu,
+    Motif,
+    Organisation,
+    OutboxMessage,
+    Territory,
+)
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import addresses
@@ -74,6 +83,11 @@ def test_good_rows_are_imported_and_every_other_is_reported(db_url: str, uow: Un
     assert (lieu.address, lieu.longitude, lieu.latitude) == ("1 Rue de la Paix 62000 Arras", 2.78, 50.29)
     assert len(s.exec(select(AgentRole).where(AgentRole.organisation_id == first.id,
                                               AgentRole.access_level == "admin")).all()) == 2
+    # Each conseiller reaches the territory, as an agent invited into one of its organisations does.
+    assert sorted(s.exec(select(Agent.email).join(AgentTerritorialAccessRight,
+                                                  col(AgentTerritorialAccessRight.agent_id) == Agent.id)
+                         .where(AgentTerritorialAccessRight.territory_id == cn.id)).all()) == sorted(
+        report.agents_invited)
     invitations = [m for m in s.exec(select(OutboxMessage)) if m.payload.get("subject", "").startswith("Invitation")]
     assert sorted(m.payload["to"] for m in invitations) == sorted(report.agents_invited)
 

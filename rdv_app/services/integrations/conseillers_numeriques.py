@@ -23,6 +23,7 @@ from rdv_app.db.models import (
     Agent,
     AgentRole,
     AgentService,
+    AgentTerritorialAccessRight,
     Lieu,
     Motif,
     Organisation,
@@ -144,7 +145,8 @@ def _get_or_add(uow: UnitOfWork, model: type, where: Any, **values: Any) -> Any:
 def import_conseillers(uow: UnitOfWork, text: str, *, locate: Any = addresses.locate) -> ImportReport:
     """Reads the export and writes it in one transaction (nothing half-written): a structure not met yet
     becomes an organisation of the CN territory (unique name, its two motifs, its lieu geocoded before
-    anything is written), each conseiller its admin, invited by email. A second run changes nothing."""
+    anything is written), each conseiller its admin with access to the territory (as any agent invited into
+an organisation), invited by email. A second run changes nothing."""
     rows, problems = cn.read_embauches(text)
     report = ImportReport(problems=[(p.line, p.message) for p in problems])
     if not rows:
@@ -212,6 +214,10 @@ def import_conseillers(uow: UnitOfWork, text: str, *, locate: Any = addresses.lo
         _get_or_add(uow, AgentService, sa.and_(col(AgentService.agent_id) == agent_id,
                                                col(AgentService.service_id) == service_id),
                     agent_id=agent_id, service_id=service_id)
+        _get_or_add(uow, AgentTerritorialAccessRight,
+                    sa.and_(col(AgentTerritorialAccessRight.agent_id) == agent_id,
+                            col(AgentTerritorialAccessRight.territory_id) == territory_id),
+                    agent_id=agent_id, territory_id=territory_id)
         if new or agent.password_hash is None:
             invitations.send_invitation(uow, agent, inviter, f"la structure {organisation.name} "
                                         f"({cn.TERRITORY_NAME})", now)
