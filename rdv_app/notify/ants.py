@@ -141,22 +141,31 @@ def on_rdv_changed(session: Session, change: RdvChanged) -> None:
 
 def on_record_changed(session: Session, change: RecordChanged) -> None:
     """Handler of `RecordChanged`: an usager's record changed (maybe their number): their RDVs to come of an
-    ANTS category are synced again (the old number is in the previous rows of each RDV)."""
-    if not settings.ants_api_url or change.model != WebhookSubscription.USER or change.change is Change.DELETED:
+    ANTS category are synced again (the old number is in the previous rows of each RDV). A lieu changed:
+    its RDVs to come already declared are synced again when ANTS knows them by another `meeting_point`
+    (the lieu was renamed, integrations.md 1c), and only then."""
+    if not settings.ants_api_url or change.change is Change.DELETED:
         return
-    rdv_ids = session.exec(
-        select(Rdv.id).join(Participation, col(Participation.rdv_id) == Rdv.id)
-        .join(Motif, col(Motif.id) == Rdv.motif_id).join(MotifCategory, col(MotifCategory.id) == Motif.motif_category_id)
-        .where(Participation.usager_id == change.record_id, col(Rdv.starts_at) > change.occurred_at,
-               col(MotifCategory.name).in_(ants.ANTS_CATEGORIES))).all()
-    for rdv_id in rdv_ids:
-        if rdv_id is not None:
-            queue_sync(session, rdv_id, f"user:{change.record_id}:{change.occurred_at.isoformat()}")
+    of_ants = (select(Rdv.id).join(Motif, col(Motif.id) == Rdv.motif_id)
+               .join(MotifCategory, col(MotifCategory.id) == Motif.motif_category_id)
+               .where(col(Rdv.starts_at) > change.occurred_at, col(MotifCategory.name).in_(ants.ANTS_CATEGORIES)))
+    when = change.occurred_at.isoformat()
+    if change.model == WebhookSubscription.USER:
+        for rdv_id in session.exec(of_ants.join(Participation, col(Participation.rdv_id) == Rdv.id)
+                                   .where(Participation.usager_id == change.record_id)).all():
+            if rdv_id is not None:
+                queue_sync(session, rdv_id, f"user:{change.record_id}:{when}")
+    elif change.model == WebhookSubscription.LIEU:
+        for rdv_id in session.exec(of_ants.where(Rdv.lieu_id == change.record_id)).all():
+            if rdv_id is not None:
+                queue_sync(session, rdv_id, f"lieu:{change.record_id}:{when}", only_if_changed=True)
 
 
-def queue_sync(session: Session, rdv_id: int, cause: str, *, deleted: bool = False) -> int | None:
+def queue_sync(session: Session, rdv_id: int, cause: str, *, deleted: bool = False,
+               only_if_changed: bool = False) -> int | None:
     """Queues the sync of one RDV in `session`'s transaction (nothing for other categories); the same
-    cause queues once."""
+    cause queues once. `only_if_changed`: only when the RDV was queued before, as ANTS now knows it
+    otherwise (its appointment's fields differ from the last row's)."""
     session.flush()
     snapshot = _snapshot(session, rdv_id)
     if snapshot is None:
@@ -167,6 +176,8 @@ def queue_sync(session: Session, rdv_id: int, cause: str, *, deleted: bool = Fal
                                             OutboxMessage.organisation_id == organisation_id)
         .where(col(OutboxMessage.payload)["rdv_id"].as_integer() == rdv_id)
         .order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+    if only_if_changed and (previous is None or previous.get("appointment") == payload["appointment"]):
+        return None
     known = list(dict.fromkeys([*(previous or {}).get("application_ids", []), *payload["current_ids"]]))
     payload |= {"application_ids": known, "deleted": deleted}
     return enqueue(session, channel=Channel.ANTS, event=NotificationEvent.RDV_UPDATED,

@@ -41,6 +41,8 @@ from rdv_app.notify.worker import Worker
 from rdv_app.services.errors import NotFound, PermissionDenied
 from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import public_search
+from rdv_app.services.organisation import admin_lieux
+from rdv_app.services.organisation.admin_lieux import LieuInput
 from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_form
 from rdv_app.state.public_booking import BookingPage, Recap
@@ -472,6 +474,27 @@ def test_a_changed_number_moves_the_appointment_to_the_new_number(db_url: str, m
     _deliver(db_url)
     assert hub.declared("ABCDE12345") == []
     assert [a["management_url"] for a in hub.declared("ZYXWV98765")] == [ants_sync.management_url(rdv_id)]
+
+
+def test_a_renamed_lieu_is_declared_again_under_its_new_name(db_url: str, mairies: Mairies, hub: FakeAntsHub) -> None:
+    """ANTS shows the lieu's name (`meeting_point`): a rename declares its RDVs to come again; another change
+    of the lieu calls ANTS for nothing."""
+    hub.numbers["ABCDE12345"] = "validated"
+    rdv_id = _plan(db_url, mairies)
+    _deliver(db_url)
+    address = "89 rue Roger Bouvry, Seclin, 59113"
+    with UnitOfWork(db_url) as uow:
+        admin_lieux.update_lieu(uow, mairies.admin, mairies.org, mairies.seclin, LieuInput(
+            "Mairie de Seclin", address, phone_number="03 20 62 91 11", latitude="50.55", longitude="3.03"))
+    assert len(_ants_rows(db_url)) == 1
+    with UnitOfWork(db_url) as uow:
+        admin_lieux.update_lieu(uow, mairies.admin, mairies.org, mairies.seclin, LieuInput(
+            "Hôtel de ville de Seclin", address, phone_number="03 20 62 91 11", latitude="50.55", longitude="3.03"))
+    _deliver(db_url)
+    assert hub.declared("ABCDE12345") == [{
+        "meeting_point": "Hôtel de ville de Seclin", "meeting_point_id": str(mairies.seclin),
+        "appointment_date": f"{mairies.day.isoformat()} 09:00:00", "management_url": ants_sync.management_url(rdv_id)}]
+    assert [row.status for row in _ants_rows(db_url)] == [OutboxStatus.SENT.value] * 2
 
 
 def test_forged_events_queue_nothing_for_what_is_not_ants(db_url: str, mairies: Mairies, hub: FakeAntsHub) -> None:
