@@ -136,14 +136,15 @@ class PrescripteurSearch:
     def _structures(self, uow: UnitOfWork, scope: PublicScope) -> PublicScope:
         """A partner's link naming structures of the territory (`structures`: their external ids,
         comma-separated; the Rés'In network's `/resin/<ids>`): only their organisations are searched, and the
-        motif the link names is the only one offered. A link naming none we know says so (`step` "error")."""
+        motif the link names is the only one offered. A link naming none we know, or nothing that can be an
+        id (too long, control characters), says so (`step` "error")."""
         external_ids = [part.strip() for part in self.params.get("structures", "").split(",") if part.strip()]
         if not external_ids:
             return scope
         try:
             scope, known = public_prescripteur.structures_scope(uow, scope, external_ids)
-        except DomainError as exc:
-            self.step, self.page_error = "error", exc.message
+        except DomainError:
+            self.step, self.page_error = "error", public_prescripteur.UNKNOWN_STRUCTURES
             return scope
         self.summary.append(Recap("Structures" if len(known) > 1 else "Structure", ", ".join(o.name for o in known)))
         return scope

@@ -236,7 +236,8 @@ def test_the_resin_link_offers_individual_support_at_its_structures_only(server:
 def test_a_resin_link_to_unknown_or_closed_structures_says_so(server: str, db_url: str,
                                                               orgs: dict[str, int]) -> None:
     for ids in ("0a0c1a2b3c4d5e6f7a8b9c0d,0b0c1a2b3c4d5e6f7a8b9c0d",
-                "9d0c1a2b3c4d5e6f7a8b9c0d"):  # a structure of another territory is none of the CN's
+                "9d0c1a2b3c4d5e6f7a8b9c0d",  # a structure of another territory is none of the CN's
+                "a" * 300, "0a0c%00"):  # nothing that can be an id
         search = _search(db_url, httpx.get(f"{server}/resin/{ids}", follow_redirects=False).headers["location"])
         assert (search.step, search.page_error, search.choices) == ("error", public_prescripteur.UNKNOWN_STRUCTURES, [])
     # Known, but individual support is open to agents only, or has no plage to come.
