@@ -168,6 +168,9 @@ class Agent(SQLModel, table=True):
     inactivity_warned_at: datetime | None = _instant()
     # The instance's operators: the account made by `python -m rdv_app.cli bootstrap` and those it invites.
     super_admin: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # The agent's id in another system: "conseiller-numerique-<ID conseiller>" for a Conseiller Numérique
+    # (rdv_app.services.integrations.conseillers_numeriques), which finds them again when their email changed.
+    external_id: str | None = Field(default=None, unique=True)
     # Second factor (rdv_app.services.agents.agent_mfa): the TOTP secret sealed with the app key
     # (rdv_app.auth.sealed), and the last time step accepted, so that a code works once.
     totp_secret_sealed: str | None = None

@@ -5,6 +5,9 @@ A row is kept when its account is active ("Compte activé" = oui), it names its 
 structure's id, a 24-hexadecimal ObjectId, the join key with the map; its name; its address) and the
 conseiller (id, names, an email: "email professionnel secondaire", else "email professionnel", else
 "email"). A conseiller met twice in the file is imported once, the second line reported.
+
+A conseiller is known by their id ("conseiller-numerique-<ID conseiller>" on the agent), else by their
+email or their former one ("email professionnel" when the secondary professional address replaced it).
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ VERTICALE = "rdv_aide_numerique"
 MOTIFS = (("Accompagnement individuel", 60, False), ("Atelier collectif", 120, True))
 
 
+def agent_external_id(conseiller_id: str) -> str:
+    """The conseiller's id on the agent, as RDV Service Public stores it."""
+    return f"conseiller-numerique-{conseiller_id}"
+
+
 @dataclass(frozen=True)
 class ConseillerRow:
     line: int
@@ -44,6 +52,7 @@ class ConseillerRow:
     structure_id: str
     structure_name: str
     structure_address: str
+    former_email: str = ""
 
     @property
     def postcode(self) -> str:
@@ -95,8 +104,10 @@ def read_embauches(text: str) -> tuple[list[ConseillerRow], list[RowProblem]]:
                                               "ligne ignorée"))
             continue
         seen[values["ID conseiller"]] = index
+        former = values.get("email professionnel", "").lower()
         rows.append(ConseillerRow(index, values["ID conseiller"], email, values["prenom"], values["nom"],
-                                  structure_id, values["Dénomination"], values["Adresse de la structure"]))
+                                  structure_id, values["Dénomination"], values["Adresse de la structure"],
+                                  former if former != email and _EMAIL.match(former) else ""))
     return rows, problems
 
 

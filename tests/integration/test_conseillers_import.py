@@ -97,6 +97,54 @@ def test_good_rows_are_imported_and_every_other_is_reported(db_url: str, uow: Un
     assert snapshot(db_url, {"audit_log": {"*"}}) == {k: v for k, v in before.items() if k != "audit_log"}
 
 
+def test_a_conseiller_is_known_by_their_id_when_their_email_changes(db_url: str, uow: UnitOfWork,
+                                                                     ban: FakeBan) -> None:
+    super_admin(uow)
+    s = uow.session
+    # Paul already had an account made by hand, under the address the export now gives as his former one.
+    s.add(Agent(email="paul.roux@cnfs.test", last_name="Roux"))
+    s.add(Agent(email="ines@mairie.test", last_name="Petit"))
+    uow.commit()
+    import_conseillers(uow, "\n".join([
+        HEADER,
+        f"101;Léa;Martin;;;lea.martin@cnfs.test;oui;{STRUCTURE_A};Médiathèque;1 Rue de la Paix 62000 Arras",
+        f"102;Paul;Roux;;paul.roux@cnfs.test;;oui;{STRUCTURE_A};Médiathèque;1 Rue de la Paix 62000 Arras",
+    ]) + "\n")
+    ids = {a.email: a.id for a in s.exec(select(Agent))}
+    invitations = len([m for m in s.exec(select(OutboxMessage)) if m.payload.get("to") in ids])
+
+    report = import_conseillers(uow, "\n".join([
+        HEADER,
+        f"101;Léa;Martin;;;lea.martin@numerique.test;oui;{STRUCTURE_A};Médiathèque;1 Rue de la Paix 62000 Arras",
+        f"102;Paul;Roux;;paul.roux@cnfs.test;paul.roux@numerique.test;oui;{STRUCTURE_A};Médiathèque;"
+        "1 Rue de la Paix 62000 Arras",
+        f"103;Inès;Petit;;;ines@mairie.test;oui;{STRUCTURE_B};Médiathèque;2 Rue de Paris 62300 Lens",
+        f"101;Léa;Martin;;;lea.martin@numerique.test;oui;{STRUCTURE_B};Médiathèque;2 Rue de Paris 62300 Lens",
+    ]) + "\n")
+    assert report.emails_changed == ["lea.martin@cnfs.test → lea.martin@numerique.test",
+                                     "paul.roux@cnfs.test → paul.roux@numerique.test"]
+    assert report.agents_invited == ["ines@mairie.test"]
+    assert report.problems == [(5, "conseiller déjà présent ligne 2 : ligne ignorée")]
+    s.expire_all()
+    accounts = {a.email: (a.id, a.external_id) for a in s.exec(select(Agent).where(col(Agent.external_id).is_not(None)))}
+    assert accounts == {
+        "lea.martin@numerique.test": (ids["lea.martin@cnfs.test"], "conseiller-numerique-101"),
+        "paul.roux@numerique.test": (ids["paul.roux@cnfs.test"], "conseiller-numerique-102"),
+        "ines@mairie.test": (ids["ines@mairie.test"], "conseiller-numerique-103"),
+    }
+    assert len([m for m in s.exec(select(OutboxMessage)) if m.payload.get("to") in ids]) == invitations + 1
+
+    # An address already taken by another account is not given to a conseiller: the row is left aside.
+    before = snapshot(db_url)
+    taken = import_conseillers(uow, "\n".join([
+        HEADER,
+        f"103;Inès;Petit;;;lea.martin@numerique.test;oui;{STRUCTURE_B};Médiathèque;2 Rue de Paris 62300 Lens",
+    ]) + "\n")
+    assert taken.problems == [(2, "l'adresse lea.martin@numerique.test est déjà celle d'un autre compte : "
+                                  "ligne ignorée")]
+    assert snapshot(db_url, {"audit_log": {"*"}}) == {k: v for k, v in before.items() if k != "audit_log"}
+
+
 def test_without_a_super_admin_nothing_is_written(db_url: str, uow: UnitOfWork, ban: FakeBan) -> None:
     before = snapshot(db_url)
     with pytest.raises(DomainError, match="Aucun super administrateur"):

@@ -109,6 +109,7 @@ class ImportReport:
     agents_invited: list[str] = field(default_factory=list)
     agents_added: list[str] = field(default_factory=list)
     agents_kept: int = 0
+    emails_changed: list[str] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -119,6 +120,7 @@ class ImportReport:
             f"Conseillers invités : {len(self.agents_invited)}",
             f"Conseillers ajoutés comme administrateurs : {len(self.agents_added)}",
             f"Conseillers déjà en place : {self.agents_kept}",
+            *(f"Adresse email changée : {change}" for change in self.emails_changed),
             *(f"Ligne {line} : {message}" for line, message in self.problems),
         ]
 
@@ -140,6 +142,39 @@ def _get_or_add(uow: UnitOfWork, model: type, where: Any, **values: Any) -> Any:
         uow.session.add(found)
         uow.session.flush()
     return found
+
+
+def _known_conseiller(uow: UnitOfWork, row: cn.ConseillerRow) -> tuple[Agent | None, str]:
+    """The conseiller's account (by their id, else their email, else their former one) or None, and the
+    reason to leave the row aside ("" when none)."""
+    external_id = cn.agent_external_id(row.conseiller_id)
+    agent = uow.session.exec(select(Agent).where(Agent.external_id == external_id)).first()
+    for email in (row.email, row.former_email):
+        if agent is None and email:
+            agent = uow.session.exec(select(Agent).where(sa.func.lower(Agent.email) == email)).first()
+    if agent is None:
+        return None, ""
+    if agent.external_id not in (None, external_id):
+        return None, f"l'adresse {agent.email} est celle d'un autre conseiller : ligne ignorée"
+    if agent.deleted_at is not None:
+        return None, f"le compte {row.email} a été supprimé : ligne ignorée"
+    if (agent.email or "").lower() != row.email and uow.session.exec(select(Agent.id).where(
+            sa.func.lower(Agent.email) == row.email, col(Agent.id) != agent.id)).first() is not None:
+        return None, f"l'adresse {row.email} est déjà celle d'un autre compte : ligne ignorée"
+    return agent, ""
+
+
+def _update_conseiller(uow: UnitOfWork, agent: Agent, row: cn.ConseillerRow, report: ImportReport,
+                       now: datetime) -> None:
+    """A known conseiller keeps their account: it takes their id, and their new email when it changed."""
+    agent.external_id = cn.agent_external_id(row.conseiller_id)
+    former = agent.email or ""
+    if former.lower() != row.email:
+        agent.email, agent.updated_at = row.email, now
+        audit.record(uow.session, action="update", entity_type="agent", entity_id=require_id(agent),
+                     actor_agent_id=None, changes={"email": [former, row.email]})
+        report.emails_changed.append(f"{former} → {row.email}")
+    uow.session.flush()
 
 
 def import_conseillers(uow: UnitOfWork, text: str, *, locate: Any = addresses.locate) -> ImportReport:
@@ -193,16 +228,18 @@ an organisation), invited by email. A second run changes nothing."""
     for row in rows:
         organisation = existing[row.structure_id]
         organisation_id = require_id(organisation)
-        agent = uow.session.exec(select(Agent).where(sa.func.lower(Agent.email) == row.email)).first()
-        if agent is not None and agent.deleted_at is not None:
-            report.problems.append((row.line, f"le compte {row.email} a été supprimé : ligne ignorée"))
+        agent, problem = _known_conseiller(uow, row)
+        if problem:
+            report.problems.append((row.line, problem))
             continue
         new = agent is None
         if agent is None:
             agent = Agent(email=row.email, first_name=row.first_name or None, last_name=row.last_name,
-                          created_at=now, updated_at=now)
+                          external_id=cn.agent_external_id(row.conseiller_id), created_at=now, updated_at=now)
             uow.session.add(agent)
             uow.session.flush()
+        else:
+            _update_conseiller(uow, agent, row, report, now)
         agent_id = require_id(agent)
         has_role = uow.session.exec(select(AgentRole.id).where(AgentRole.agent_id == agent_id,
                                                                AgentRole.organisation_id == organisation_id)).first()
