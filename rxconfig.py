@@ -4,6 +4,7 @@ import os
 
 import reflex as rx
 
+from rdv_app.api.frontend_files import DynamicRouteShells
 from rdv_app.components.dsfr.plugin import DSFR_PACKAGE, DsfrPlugin
 from rdv_app.config import settings
 
@@ -22,7 +23,9 @@ config = rx.Config(
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo", radius="medium")),
              # The State design system's stylesheets (@gouvfr/dsfr from npm), after Radix's.
-             DsfrPlugin()],
+             DsfrPlugin(),
+             # A pre-rendered shell of each dynamic route (an organisation's link), as of each static one.
+             DynamicRouteShells()],
     frontend_packages=[DSFR_PACKAGE],
     disable_plugins=[rx.plugins.SitemapPlugin],
     # The build writes a Brotli and a gzip copy of every page, script and stylesheet; the server sends the

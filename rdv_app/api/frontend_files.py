@@ -6,21 +6,38 @@ one-port server; the build writes a Brotli and a gzip copy of each file, rxconfi
   (styles.css, favicon.ico) keep their address from one release to the next, so the browser asks each time
   whether they changed (a 304 answer when they did not);
 - a page's address is served its built page straight away: `/prendre_rdv` gets `prendre_rdv.html`, where the
-  static file server would first redirect to `/prendre_rdv/` (a round trip more on a phone's network).
+  static file server would first redirect to `/prendre_rdv/` (a round trip more on a phone's network);
+- an address of a dynamic route (`/org/12/pmi-arras`, an organisation's link) is served the shell built for
+  its route (`DynamicRouteShells` below), where Reflex would serve React Router's SPA fallback, an empty body
+  that shows nothing before the JavaScript has run and the websocket has answered.
 
 Applied to the Reflex app only (first of `api_transformer`): the HTTP routes of rdv_app.api choose their own
-Cache-Control."""
+Cache-Control.
+
+The shells. React Router pre-renders the static routes only (`prerender: true`); `DynamicRouteShells`, a
+Reflex plugin of rxconfig.py, has it pre-render also each dynamic route at its own pattern as address
+(`/org/[booking_org]/[booking_org_slug]`). A page's first render does not depend on the route's parameters
+(the states read them on the server, once the page has loaded), so the shell is what the page shows first
+whatever the parameters: header, title, heading, step, footer and the meta description of the route, and it
+hydrates without a mismatch. The shell is the route's own pre-rendered page, with the modules of that route:
+React Router matches the real address to the same route when it hydrates."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from reflex.config import get_config
 from reflex.constants import Dirs
 from reflex.environment import environment
 from reflex.utils import prerequisites
+from reflex_base.plugins.base import Plugin
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HASHED_ASSETS_PREFIX = "/assets/"
@@ -39,19 +56,79 @@ def cache_policy(path: str, status: int, headers: list[tuple[bytes, bytes]]) -> 
     return REVALIDATE if content_type.startswith(_STATIC_TYPES) else None
 
 
+_PARAMETER = re.compile(r"\[[A-Za-z_][A-Za-z0-9_]*\]")
+
+
+def is_dynamic(route: str) -> bool:
+    """Whether a route has parameters (`/org/[booking_org]`)."""
+    return any(_PARAMETER.fullmatch(segment) for segment in route.strip("/").split("/"))
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltPages:
+    """The addresses of the built pages (`/prendre_rdv` for `prendre_rdv.html`), among them the shells of the
+    dynamic routes (`/org/[booking_org]`), each with the addresses it answers."""
+
+    pages: frozenset[str]
+    shells: tuple[tuple[re.Pattern[str], str], ...]
+
+    @classmethod
+    def of(cls, pages: Iterable[str]) -> BuiltPages:
+        pages = frozenset(pages)
+        return cls(pages, tuple(
+            (re.compile("/".join("[^/]+" if _PARAMETER.fullmatch(segment) else re.escape(segment)
+                                 for segment in shell.split("/")) + "/?"), shell)
+            # `/org/[booking_org]/index` is a copy of `/org/[booking_org]`.
+            for shell in sorted(pages) if is_dynamic(shell) and not shell.endswith("/index")))
+
+    def page_for(self, path: str) -> str | None:
+        """The built page that answers `path`: its own, else the shell of the dynamic route it matches, else
+        none (a static file, or an address no page has)."""
+        if path in self.pages:
+            return path
+        return next((shell for pattern, shell in self.shells if pattern.fullmatch(path)), None)
+
+
 @functools.cache
-def built_pages() -> frozenset[str]:
-    """The addresses of the built pages (`/prendre_rdv` for `prendre_rdv.html`); none where this process does
-    not serve the frontend (`reflex run --env dev`, where Vite does)."""
+def built_pages() -> BuiltPages:
+    """The built pages; none where this process does not serve the frontend (`reflex run --env dev`, where
+    Vite does)."""
     if not environment.REFLEX_MOUNT_FRONTEND_COMPILED_APP.get():
-        return frozenset()
+        return BuiltPages.of(())
     static_dir = prerequisites.get_web_dir() / Dirs.STATIC / get_config().frontend_path.strip("/")
     pages: set[str] = set()
     for directory, _subdirectories, files in os.walk(static_dir):
         relative = Path(directory).relative_to(static_dir)
         pages.update(f"/{(relative / name).as_posix().removesuffix('.html').removeprefix('./')}"
                      for name in files if name.endswith(".html"))
-    return frozenset(pages)
+    return BuiltPages.of(pages)
+
+
+REACT_ROUTER_CONFIG = "react-router.config.js"
+
+
+def prerender_shells(config_js: str, routes: Iterable[str]) -> str:
+    """React Router's config as Reflex writes it (`export default {...};`), pre-rendering, besides every static
+    route, each of `routes` (dynamic ones) at its own pattern. Unchanged where nothing is pre-rendered
+    (`reflex run --env dev`)."""
+    config = json.loads(config_js.strip().removeprefix("export default").strip().removesuffix(";"))
+    if "prerender" not in config:
+        return config_js
+    if config["prerender"] is not True:
+        raise ValueError(f"{REACT_ROUTER_CONFIG}: unexpected prerender setting {config['prerender']!r}")
+    shells = json.dumps(sorted(f"/{route.strip('/')}" for route in routes))
+    return (f"const config = {json.dumps(config)};\n"
+            f"config.prerender = ({{getStaticPaths}}) => [...getStaticPaths(), ...{shells}];\n"
+            "export default config;\n")
+
+
+@dataclasses.dataclass
+class DynamicRouteShells(Plugin):
+    """Pre-renders a shell of each dynamic route of the app (see the module's docstring)."""
+
+    def pre_compile(self, **context: Any) -> None:
+        routes = [page.route for page in context["unevaluated_pages"] if is_dynamic(page.route)]
+        context["add_modify_task"](REACT_ROUTER_CONFIG, functools.partial(prerender_shells, routes=routes))
 
 
 def frontend_files(app: ASGIApp) -> ASGIApp:
@@ -60,8 +137,9 @@ def frontend_files(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        if scope.get("method") in ("GET", "HEAD") and path in built_pages():
-            scope = {**scope, "path": f"{path}.html", "raw_path": f"{path}.html".encode()}
+        page = built_pages().page_for(path) if scope.get("method") in ("GET", "HEAD") else None
+        if page is not None:
+            scope = {**scope, "path": f"{page}.html", "raw_path": f"{page}.html".encode()}
 
         async def send_with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":

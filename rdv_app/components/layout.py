@@ -7,6 +7,7 @@ from typing import Any
 
 import reflex as rx
 from reflex.vars.sequence import StringVar
+from reflex_components_core.el.elements.inline import A  # type: ignore[import-untyped]
 
 from rdv_app import routes, styles
 from rdv_app.components import dsfr
@@ -74,8 +75,10 @@ class SignedInAgent:
 
 def skip_link() -> rx.Component:
     """The first link of every page, in its own landmark as the DSFR's "Accès rapide" (every content in a
-    landmark, whatever address the router gives the link)."""
-    return rx.el.nav(rx.el.a("Aller au contenu", href="#contenu", class_name="skip-link"), aria_label="Accès rapide")
+    landmark). A plain link (`rx.el.a` is the router's, whose address depends on the page's: the shell of a
+    dynamic route, pre-rendered at `/org/[booking_org]`, would keep that address once it hydrates at
+    `/org/12`); assets/clavier.js moves the focus."""
+    return rx.el.nav(A.create("Aller au contenu", href="#contenu", class_name="skip-link"), aria_label="Accès rapide")
 
 
 def brand(href: str) -> rx.Component:

@@ -1,6 +1,7 @@
 """First paint on phones (issue 24), over real HTTP against the production server: the hashed assets are
-cached for a year and compressed, the HTML is revalidated and compressed, and each public page's HTML says
-its title and description before any JavaScript runs."""
+cached for a year and compressed, the HTML is revalidated and compressed, and each public page's HTML, an
+organisation's link included, says its title and description and shows its frame before any JavaScript
+runs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import brotli
 import pytest
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 import rdv_app.pages
 from rdv_app.config import settings
@@ -105,11 +107,9 @@ def test_every_public_page_has_a_description_a_phone_shows_whole() -> None:
             if not 50 <= len(page.description or "") <= 160] == []
 
 
-@pytest.mark.parametrize("page", PUBLIC_STATIC_PAGES, ids=lambda page: page.route)
-def test_the_html_carries_title_and_description_without_javascript(app_url: str, page) -> None:
+def assert_shell(text: str, page) -> None:
     """What a phone shows before its JavaScript has run (and what a search engine or a link preview reads):
     the page's title, its description, and the page's header, heading and footer."""
-    text = decoded(fetch(f"{app_url}{page.route}", "br, gzip")).decode()
     title = re.search(r"<title>([^<]*)</title>", text)
     assert title, "no title"
     # A title that follows the booking's steps (PublicBookingState.page_title) starts as the booking's own.
@@ -122,6 +122,62 @@ def test_the_html_carries_title_and_description_without_javascript(app_url: str,
     body = re.sub(r"<script.*?</script>", "", text[text.index("<body"):], flags=re.S)
     assert "<header" in body and "<main" in body and "<footer" in body
     assert re.search(r"<h1[^>]*>[^<]+</h1>", body), "no heading in the HTML"
+
+
+@pytest.mark.parametrize("page", PUBLIC_STATIC_PAGES, ids=lambda page: page.route)
+def test_the_html_carries_title_and_description_without_javascript(app_url: str, page) -> None:
+    assert_shell(decoded(fetch(f"{app_url}{page.route}", "br, gzip")).decode(), page)
+
+
+# The dynamic public routes, each with an address of the demo's (PMI Arras is organisation 1).
+ORGANISATION_LINKS = {"/org/[booking_org]": "/org/1", "/org/[booking_org]/[booking_org_slug]": "/org/1/pmi-arras"}
+PUBLIC_DYNAMIC_PAGES = [page for page in PAGES if page.description and "[" in page.route]
+
+
+@pytest.mark.parametrize("page", PUBLIC_DYNAMIC_PAGES, ids=lambda page: page.route)
+def test_an_organisations_link_shows_its_frame_without_javascript(app_url: str, page) -> None:
+    """An organisation's link gets the shell pre-rendered for its route (it got React Router's empty SPA
+    fallback, which shows nothing before the JavaScript has run and the websocket has answered)."""
+    address = f"{app_url}{ORGANISATION_LINKS[page.route]}"
+    for accepted in ("br, gzip", None):
+        response = fetch(address, accepted)
+        assert (response.url, response.status) == (address, 200)
+        assert response.headers["cache-control"] == "no-cache"
+        text = decoded(response).decode()
+        assert_shell(text, page)
+        body = re.sub(r"<script.*?</script>", "", text[text.index("<body"):], flags=re.S)
+        assert "RDV Services Publics" in body and "Mentions légales" in body and "Chargement…" in body
+        # No link to the address it was pre-rendered at (the skip link was one).
+        assert "/org/[" not in body
+    # An address the route does not match is still no page.
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{app_url}{ORGANISATION_LINKS[page.route]}/a/b/c", timeout=20)  # noqa: S310
+    assert refused.value.code == 404
+
+
+def test_an_organisations_link_hydrates_its_shell_without_an_error(phone: Page, app_url: str,
+                                                                   assert_accessible) -> None:
+    """The shell becomes the organisation's page in the browser with no console error (a hydration mismatch
+    is one, React's #418), its step titled after the organisation, and the skip link still leads to it."""
+    errors: list[str] = []
+    phone.on("console", lambda message: errors.append(message.text) if _is_error(message) else None)
+    phone.on("pageerror", lambda error: errors.append(str(error)))
+    phone.goto(f"{app_url}/org/1/pmi-arras")
+    expect(phone).to_have_title(re.compile(r"^Choisir .+ – Prendre rendez-vous – PMI Arras$"), timeout=15_000)
+    expect(phone.get_by_role("heading", name="Prendre rendez-vous", level=1)).to_be_visible()
+    expect(phone.locator(".fr-stepper")).to_be_visible()
+    skip_link = phone.get_by_role("link", name="Aller au contenu")
+    expect(skip_link).to_have_attribute("href", "#contenu")
+    skip_link.focus()
+    phone.keyboard.press("Enter")
+    expect(phone.locator("#contenu")).to_be_focused()
+    assert phone.url == f"{app_url}/org/1/pmi-arras"
+    assert_accessible(phone)
+    assert errors == []
+
+
+def _is_error(message: ConsoleMessage) -> bool:
+    return message.type == "error"
 
 
 def page_scripts(app_url: str, route: str) -> dict[str, Fetched]:
