@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import asyncio
 
+import factories as make
 from sqlmodel import select
 from test_rights_forged_events import _open, world  # noqa: F401  (`world` is a fixture)
 
-from rdv_app.db.models import WebhookEndpoint
+from rdv_app import routes
+from rdv_app.db.models import AgentTerritorialRole, Organisation, Team, WebhookEndpoint
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.state.admin_webhooks import AdminWebhooksState
 from rdv_app.state.loaded import NOT_LOADED
+from rdv_app.state.territory_teams import TerritoryTeamsState
 
 
 def _webhooks(db_url: str, organisation_id: int) -> list[str]:
@@ -36,5 +39,35 @@ def test_a_webhook_form_sent_before_its_load_saves_nothing(db_url: str, world: d
         await tab.send(AdminWebhooksState, "save", form={**form, "loaded_for": page.loaded_for})  # type: ignore[attr-defined]
         assert page.message.startswith("Webhook ajouté.")  # type: ignore[attr-defined]
         assert _webhooks(db_url, world["org"]) == ["https://crm.arras.test/rdv"]
+
+    asyncio.run(scenario())
+
+
+def test_a_team_form_sent_for_the_new_team_it_showed_before_an_edit_saves_nothing(
+        db_url: str, world: dict[str, int]) -> None:  # noqa: F811
+    """The form rendered for a new team, sent after "Modifier" made it another team's form: it would write
+    the empty form's values over that team. Refused; sent with the team's key, it saves."""
+    with UnitOfWork(db_url) as uow:
+        territory_id = uow.session.get(Organisation, world["org"]).territory_id  # type: ignore[union-attr]
+        uow.session.add(AgentTerritorialRole(agent_id=world["admin"], territory_id=territory_id))
+        team_id = make.team(uow.session, territory_id, "Équipe PMI", [world["admin"], world["colleague"]]).id
+        uow.commit()
+
+    async def scenario() -> None:
+        tab = await _open(db_url, routes.ADMIN_TERRITORY_TEAMS, TerritoryTeamsState)
+        page = await tab.root.get_state(TerritoryTeamsState)
+        new_team_key = page.loaded_for  # type: ignore[attr-defined]
+        await tab.send(TerritoryTeamsState, "edit", team_id=str(team_id))
+
+        await tab.send(TerritoryTeamsState, "save", form={"name": "", "loaded_for": new_team_key})
+        assert page.form_error == NOT_LOADED  # type: ignore[attr-defined]
+        await tab.send(TerritoryTeamsState, "save", form={"name": "Équipe PMI Arras", "loaded_for": new_team_key})
+        assert page.form_error == NOT_LOADED  # type: ignore[attr-defined]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert uow.session.exec(select(Team.name)).all() == ["Équipe PMI"]
+
+        await tab.send(TerritoryTeamsState, "save", form={"name": "Équipe PMI Arras", f"membre-{world['admin']}": "on",
+                                                          "loaded_for": page.loaded_for})  # type: ignore[attr-defined]
+        assert page.message == "L'équipe « Équipe PMI Arras » a été modifiée."  # type: ignore[attr-defined]
 
     asyncio.run(scenario())
