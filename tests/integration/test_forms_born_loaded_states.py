@@ -12,8 +12,19 @@ from sqlmodel import select
 from test_rights_forged_events import _open, world  # noqa: F401  (`world` is a fixture)
 
 from rdv_app import routes
-from rdv_app.db.models import AgentTerritorialRole, Organisation, Team, WebhookEndpoint
+from rdv_app.db.models import (
+    Agent,
+    AgentInvitation,
+    AgentService,
+    AgentTerritorialRole,
+    Organisation,
+    Team,
+    TerritoryService,
+    WebhookEndpoint,
+)
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.services.agents import intervenants
+from rdv_app.state.admin_agents import AdminAgentsState
 from rdv_app.state.admin_webhooks import AdminWebhooksState
 from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.territory_teams import TerritoryTeamsState
@@ -69,5 +80,37 @@ def test_a_team_form_sent_for_the_new_team_it_showed_before_an_edit_saves_nothin
         await tab.send(TerritoryTeamsState, "save", form={"name": "Équipe PMI Arras", f"membre-{world['admin']}": "on",
                                                           "loaded_for": page.loaded_for})  # type: ignore[attr-defined]
         assert page.message == "L'équipe « Équipe PMI Arras » a été modifiée."  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def test_the_agents_page_forms_sent_before_their_load_or_for_another_panel_save_nothing(
+        db_url: str, world: dict[str, int]) -> None:  # noqa: F811
+    with UnitOfWork(db_url) as uow:
+        pmi = uow.session.exec(select(AgentService.service_id).where(AgentService.agent_id == world["admin"])).one()
+        territory_id = uow.session.get(Organisation, world["org"]).territory_id  # type: ignore[union-attr]
+        uow.session.add(TerritoryService(territory_id=territory_id, service_id=pmi))
+        intervenants.add_intervenant(uow, world["admin"], world["org"], "Avocat 1", "", (pmi,))
+        intervenant_id = uow.session.exec(select(Agent.id).where(Agent.last_name == "Avocat 1")).one()
+
+    async def scenario() -> None:
+        tab = await _open(db_url, "/admin/agents", AdminAgentsState)
+        page = await tab.root.get_state(AdminAgentsState)
+        await tab.send(AdminAgentsState, "invite", form={"email": "nouvel.agent@arras.test", "access_level": "basic",
+                                                         "loaded_for": ""})
+        assert page.invite_error == NOT_LOADED  # type: ignore[attr-defined]
+
+        page_key = page.loaded_for  # type: ignore[attr-defined]
+        await tab.send(AdminAgentsState, "start_editing", agent_id=str(intervenant_id), mode="rename")
+        # The invitation form rendered before the panel opened: the page's forms are now the panel's.
+        await tab.send(AdminAgentsState, "rename", form={"last_name": "", "loaded_for": page_key})
+        assert page.edit_error == NOT_LOADED  # type: ignore[attr-defined]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert uow.session.get(Agent, intervenant_id).last_name == "Avocat 1"  # type: ignore[union-attr]
+            assert uow.session.exec(select(AgentInvitation)).all() == []
+
+        await tab.send(AdminAgentsState, "rename", form={"last_name": "Avocate", "first_name": "Inès",
+                                                         "loaded_for": page.loaded_for})  # type: ignore[attr-defined]
+        assert page.message == "Intervenant modifié avec succès : Inès Avocate."  # type: ignore[attr-defined]
 
     asyncio.run(scenario())
