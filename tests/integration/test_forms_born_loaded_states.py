@@ -9,7 +9,7 @@ import asyncio
 
 import factories as make
 from sqlmodel import select
-from test_rights_forged_events import _open, world  # noqa: F401  (`world` is a fixture)
+from test_rights_forged_events import _day, _open, world  # noqa: F401  (`world` is a fixture)
 
 from rdv_app import routes
 from rdv_app.db.models import (
@@ -18,6 +18,8 @@ from rdv_app.db.models import (
     AgentService,
     AgentTerritorialRole,
     Organisation,
+    Rdv,
+    Service,
     Team,
     TerritoryService,
     WebhookEndpoint,
@@ -26,6 +28,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import intervenants
 from rdv_app.state.admin_agents import AdminAgentsState
 from rdv_app.state.admin_webhooks import AdminWebhooksState
+from rdv_app.state.collectifs import CollectifsState
 from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.territory_teams import TerritoryTeamsState
 
@@ -112,5 +115,38 @@ def test_the_agents_page_forms_sent_before_their_load_or_for_another_panel_save_
         await tab.send(AdminAgentsState, "rename", form={"last_name": "Avocate", "first_name": "Inès",
                                                          "loaded_for": page.loaded_for})  # type: ignore[attr-defined]
         assert page.message == "Intervenant modifié avec succès : Inès Avocate."  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def test_a_session_form_filled_before_the_page_loaded_creates_nothing(db_url: str, world: dict[str, int]) -> None:  # noqa: F811
+    """"Créer un atelier" rendered before the page's on_load ran (the state of an earlier visit, or none): what
+    it shows is not this organisation's; a save then creates nothing. Once loaded, the same save creates it."""
+    with UnitOfWork(db_url) as uow:
+        organisation = uow.session.get(Organisation, world["org"])
+        pmi = uow.session.exec(select(Service)).first()
+        assert organisation is not None and pmi is not None
+        motif_id = make.motif(uow.session, organisation, pmi, "Atelier portage", collectif=True).id
+        uow.commit()
+    with UnitOfWork(db_url, read_only=True) as uow:
+        rdvs = len(uow.session.exec(select(Rdv.id)).all())
+
+    async def fill_and_save(tab) -> None:  # noqa: ANN001 - the Tab of test_rights_forged_events
+        for handler, value in (("set_motif", str(motif_id)), ("set_day", _day().isoformat()),
+                               ("set_start_time", "14:00"), ("set_duration", "60"), ("set_seats", "8")):
+            await tab.send(CollectifsState, handler, value=value)
+        await tab.send(CollectifsState, "save")
+
+    async def scenario() -> None:
+        tab = await _open(db_url, routes.COLLECTIFS, None)
+        page = await tab.root.get_state(CollectifsState)
+        await fill_and_save(tab)
+        assert page.form_error == NOT_LOADED  # type: ignore[attr-defined]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert len(uow.session.exec(select(Rdv.id)).all()) == rdvs
+
+        await tab.send(CollectifsState, "load")
+        await fill_and_save(tab)
+        assert page.saved_message.startswith("L'atelier a été créé.")  # type: ignore[attr-defined]
 
     asyncio.run(scenario())
