@@ -90,14 +90,11 @@ class AdminAgentsState(OrganisationPageState, AgentState):
         return f"{self.current_org_id}|{self.editing_id}|{self.editing_mode}"
 
     def _refuses_unloaded(self, form: dict[str, Any] | None = None) -> bool:
-        """A form (or the panel's button) sent before its values reached it, or for another agent: ignored,
-        with the reason where the person looks."""
+        """A panel's form (or button) sent before its values reached it, or for another agent: ignored, with
+        the reason in the panel."""
         if self._is_loaded(form):
             return False
-        if self.editing_id:
-            self.edit_error, self.edit_error_field = NOT_LOADED, ""
-        else:
-            self.error = NOT_LOADED
+        self.edit_error, self.edit_error_field = NOT_LOADED, ""
         return True
 
     def _before_load(self) -> None:

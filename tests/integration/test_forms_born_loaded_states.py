@@ -19,6 +19,7 @@ from rdv_app.db.models import (
     AgentTerritorialRole,
     Organisation,
     Rdv,
+    SectorAttribution,
     Service,
     Team,
     TerritoryService,
@@ -26,10 +27,12 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import intervenants
+from rdv_app.services.organisation import sectors
 from rdv_app.state.admin_agents import AdminAgentsState
 from rdv_app.state.admin_webhooks import AdminWebhooksState
 from rdv_app.state.collectifs import CollectifsState
 from rdv_app.state.loaded import NOT_LOADED
+from rdv_app.state.territory_sectors import TerritorySectorsState
 from rdv_app.state.territory_teams import TerritoryTeamsState
 
 
@@ -148,5 +151,39 @@ def test_a_session_form_filled_before_the_page_loaded_creates_nothing(db_url: st
         await tab.send(CollectifsState, "load")
         await fill_and_save(tab)
         assert page.saved_message.startswith("L'atelier a été créé.")  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def test_an_attribution_sent_by_the_form_of_the_sector_shown_before_saves_nothing(
+        db_url: str, world: dict[str, int]) -> None:  # noqa: F811
+    """The attribution form rendered for one sector, sent after "Modifier" chose another: it would attribute
+    a sector the person was not looking at. Refused; sent for the sector shown, it saves."""
+    with UnitOfWork(db_url) as uow:
+        territory_id = uow.session.get(Organisation, world["org"]).territory_id  # type: ignore[union-attr]
+        uow.session.add(AgentTerritorialRole(agent_id=world["admin"], territory_id=territory_id))
+        uow.commit()
+    with UnitOfWork(db_url) as uow:
+        nord = sectors.create_sector(uow, world["admin"], world["org"], "Arras nord", "arras-nord")
+    with UnitOfWork(db_url) as uow:
+        sud = sectors.create_sector(uow, world["admin"], world["org"], "Arras sud", "arras-sud")
+
+    async def scenario() -> None:
+        tab = await _open(db_url, routes.ADMIN_TERRITORY_SECTORS, TerritorySectorsState)
+        page = await tab.root.get_state(TerritorySectorsState)
+        await tab.send(TerritorySectorsState, "select", sector_id=str(nord))
+        nord_key = page.loaded_for  # type: ignore[attr-defined]
+        await tab.send(TerritorySectorsState, "select", sector_id=str(sud))
+
+        form = {"attributaire": str(world["org"])}
+        await tab.send(TerritorySectorsState, "attribute", form={**form, "loaded_for": nord_key})
+        assert page.form_error == NOT_LOADED  # type: ignore[attr-defined]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert uow.session.exec(select(SectorAttribution)).all() == []
+
+        await tab.send(TerritorySectorsState, "attribute", form={**form, "loaded_for": page.loaded_for})  # type: ignore[attr-defined]
+        assert page.form_error == ""  # type: ignore[attr-defined]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert [a.sector_id for a in uow.session.exec(select(SectorAttribution))] == [sud]
 
     asyncio.run(scenario())
