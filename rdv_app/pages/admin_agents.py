@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
-from rdv_app.components.forms import form_alert, text_field
+from rdv_app.components.forms import form_alert, loaded_fieldset, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.domain.enums import AccessLevel
@@ -119,7 +119,7 @@ def editing_panel() -> rx.Component:
     cancel = rx.button("Annuler", type="button", variant="outline", on_click=AdminAgentsState.cancel_editing)
     rename = rx.el.section(
         rx.heading("Modifier le nom de " + AdminAgentsState.editing_name, as_="h2", size="4", id="renommer-titre"),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(rx.cond(AdminAgentsState.edit_error_field == "", AdminAgentsState.edit_error, "")),
                 text_field("last_name", "Nom", field_id="renommer-nom", error=_edit_error("last_name"),
@@ -129,6 +129,7 @@ def editing_panel() -> rx.Component:
                 rx.hstack(rx.button("Enregistrer le nom", type="submit"), cancel, spacing="3"),
                 spacing="4", width="100%",
             ),
+            loaded_for=AdminAgentsState.loaded_for),
             on_submit=AdminAgentsState.rename, reset_on_submit=False, aria_labelledby="renommer-titre",
         ),
         class_name="info-box", max_width=styles.NARROW_WIDTH, width="100%",
@@ -137,7 +138,7 @@ def editing_panel() -> rx.Component:
         rx.heading("Convertir en agent " + AdminAgentsState.editing_name, as_="h2", size="4", id="convertir-titre"),
         rx.text("L'agent recevra une invitation par email pour choisir son mot de passe et pourra ensuite se "
                 "connecter ; ses notifications reprennent leurs réglages par défaut."),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(rx.cond(AdminAgentsState.edit_error_field == "", AdminAgentsState.edit_error, "")),
                 _level_choice("convertir"),
@@ -151,6 +152,7 @@ def editing_panel() -> rx.Component:
                 rx.hstack(rx.button("Convertir et inviter", type="submit"), cancel, spacing="3"),
                 spacing="4", width="100%",
             ),
+            loaded_for=AdminAgentsState.loaded_for),
             on_submit=AdminAgentsState.convert_to_agent, reset_on_submit=False, aria_labelledby="convertir-titre",
         ),
         class_name="info-box", max_width=styles.NARROW_WIDTH, width="100%",
@@ -162,8 +164,9 @@ def editing_panel() -> rx.Component:
                 "authentification et son prénom seront effacés, et il ne recevra plus de notification. Ses RDV "
                 "et ses plages d'ouverture restent."),
         form_alert(AdminAgentsState.edit_error),
-        rx.hstack(rx.button("Confirmer le passage en intervenant", color_scheme="red",
-                            on_click=AdminAgentsState.convert_to_intervenant), cancel, spacing="3"),
+        loaded_fieldset(rx.hstack(rx.button("Confirmer le passage en intervenant", color_scheme="red",
+                                            on_click=AdminAgentsState.convert_to_intervenant), cancel, spacing="3"),
+                        loaded_for=AdminAgentsState.loaded_for),
         class_name="info-box", aria_labelledby="intervenant-titre", width="100%",
     )
     return rx.cond(
@@ -184,7 +187,7 @@ def intervenant_form() -> rx.Component:
         rx.heading("Ajouter un intervenant", as_="h2", size="5", id="ajouter-intervenant-titre"),
         rx.text("Un intervenant reçoit des RDV sans avoir de compte : pas d'email, pas de connexion, aucune "
                 "notification. Le secrétariat ou les administrateurs planifient pour lui.", color=styles.TEXT_MUTED),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(rx.cond(AdminAgentsState.intervenant_error_field == "", AdminAgentsState.intervenant_error,
                                    "")),
@@ -203,6 +206,7 @@ def intervenant_form() -> rx.Component:
                 rx.button("Ajouter l'intervenant", type="submit", size="3", variant="outline"),
                 spacing="4", width="100%", key=AdminAgentsState.intervenant_key.to_string(),
             ),
+            loaded_for=AdminAgentsState.loaded_for),
             on_submit=AdminAgentsState.add_intervenant,
             reset_on_submit=False,
             aria_labelledby="ajouter-intervenant-titre",
@@ -236,7 +240,7 @@ def invite_form() -> rx.Component:
 
     return rx.el.section(
         rx.heading("Inviter un agent", as_="h2", size="5", id=INVITE_HEADING_ID),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(rx.cond(AdminAgentsState.invite_error_field == "", AdminAgentsState.invite_error, "")),
                 text_field("email", "Adresse email", type_="email",
@@ -267,6 +271,7 @@ def invite_form() -> rx.Component:
                 ),
                 spacing="4", width="100%", key=AdminAgentsState.invite_key.to_string(),
             ),
+            loaded_for=AdminAgentsState.loaded_for),
             on_submit=AdminAgentsState.invite,
             reset_on_submit=False,
             aria_labelledby=INVITE_HEADING_ID,

@@ -17,7 +17,7 @@ from rdv_app.components.admin import (
     textarea_field,
 )
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.motif_form import BOOKABLE_OPTIONS, LOCATION_OPTIONS, UNIT_OPTIONS, motif_tabs
 from rdv_app.components.planning import status_region
 from rdv_app.pages.admin_motifs import ONLINE_FILTER, motif_form_props
@@ -142,69 +142,73 @@ def bulk_change() -> rx.Component:
         rx.text("Choisissez ce qui change ; le reste de chaque motif ne bouge pas. Un aperçu vous montre le "
                 "résultat avant de l'appliquer, et le changement s'applique à tous les motifs ou à aucun.",
                 color=styles.TEXT_MUTED),
-        rx.box(
-            select_field("modification-qui", "Qui peut réserver", value=S.bulk_bookable,
-                         on_change=lambda v: S.set_bulk("bulk_bookable", v),
-                         options=[Option("", "Ne pas changer"), *BOOKABLE_OPTIONS], error=None,
-                         hint="« Ouvert aux agents et aux usagers » ouvre la réservation en ligne ; « Agents "
-                              "uniquement » la ferme."),
-            max_width="32rem", width="100%",
-        ),
-        rx.grid(_bulk_delay("min", "Délai minimum de réservation"),
-                _bulk_delay("max", "Délai maximum de réservation"),
-                columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
-        rx.box(
-            input_field("modification-duree", "Durée par défaut (minutes)", initial=S.bulk_duration, key=S.bulk_key,
-                        input_mode="numeric", required=False, error="",
-                        hint="Laissez vide pour ne pas la changer.",
-                        on_change=lambda v: S.set_bulk("bulk_duration", v)),
-            max_width="20rem",
-        ),
-        fieldset(
-            "modification-couleur-groupe", "Couleur",
-            checkbox("Changer la couleur", initial=S.bulk_set_color, key=S.bulk_key,
-                     on_change=lambda c: S.set_bulk_flag("bulk_set_color", c)),
-            rx.cond(S.bulk_set_color,
-                    rx.box(input_field("modification-couleur", "Nouvelle couleur", initial=S.bulk_color,
-                                       key=S.bulk_key, type_="color", error="",
-                                       on_change=lambda v: S.set_bulk("bulk_color", v)), max_width="12rem"),
-                    rx.fragment()),
-        ),
-        fieldset(
-            "modification-instructions-groupe", "Instructions après la prise de RDV",
-            checkbox("Remplacer les instructions", initial=S.bulk_set_instruction, key=S.bulk_key,
-                     on_change=lambda c: S.set_bulk_flag("bulk_set_instruction", c)),
-            rx.cond(S.bulk_set_instruction,
-                    textarea_field("modification-instructions", "Nouvelles instructions", initial=S.bulk_instruction,
-                                   key=S.bulk_key, on_change=lambda v: S.set_bulk("bulk_instruction", v),
-                                   hint="Laissez vide pour effacer les instructions des motifs choisis."),
-                    rx.fragment()),
-        ),
-        form_alert(S.bulk_error),
-        rx.button(rx.cond(S.previewing, rx.spinner(size="2"), rx.icon("eye", size=16)),
-                  "Voir l'aperçu des changements", type="button", size="3", disabled=S.previewing,
-                  on_click=S.preview, width="fit-content"),
-        status_region(S.applied_message),
-        rx.cond(
-            S.preview_summary != "",
-            rx.el.div(
-                rx.heading("Aperçu des changements", as_="h3", size="4", id=PREVIEW_HEADING_ID, tab_index=-1),
-                rx.text(S.preview_summary),
-                rx.el.ul(rx.foreach(S.preview_lines, _preview_line), class_name="preview-list"),
-                rx.hstack(
-                    rx.cond(S.preview_failing == 0,
-                            rx.button(rx.cond(S.applying, rx.spinner(size="2"), rx.icon("check", size=16)),
-                                      "Appliquer à " + S.selection_label, type="button", size="3",
-                                      disabled=S.applying, on_click=S.apply),
-                            rx.fragment()),
-                    rx.button("Fermer l'aperçu", type="button", size="3", variant="outline",
-                              on_click=S.cancel_preview),
-                    spacing="3", wrap="wrap",
-                ),
-                class_name="info-box preview-box",
+        loaded_fieldset(
+            rx.box(
+                select_field("modification-qui", "Qui peut réserver", value=S.bulk_bookable,
+                             on_change=lambda v: S.set_bulk("bulk_bookable", v),
+                             options=[Option("", "Ne pas changer"), *BOOKABLE_OPTIONS], error=None,
+                             hint="« Ouvert aux agents et aux usagers » ouvre la réservation en ligne ; « Agents "
+                                  "uniquement » la ferme."),
+                max_width="32rem", width="100%",
             ),
-            rx.fragment(),
-        ),
+            rx.grid(_bulk_delay("min", "Délai minimum de réservation"),
+                    _bulk_delay("max", "Délai maximum de réservation"),
+                    columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%"),
+            rx.box(
+                input_field("modification-duree", "Durée par défaut (minutes)", initial=S.bulk_duration,
+                            key=S.bulk_key,
+                            input_mode="numeric", required=False, error="",
+                            hint="Laissez vide pour ne pas la changer.",
+                            on_change=lambda v: S.set_bulk("bulk_duration", v)),
+                max_width="20rem",
+            ),
+            fieldset(
+                "modification-couleur-groupe", "Couleur",
+                checkbox("Changer la couleur", initial=S.bulk_set_color, key=S.bulk_key,
+                         on_change=lambda c: S.set_bulk_flag("bulk_set_color", c)),
+                rx.cond(S.bulk_set_color,
+                        rx.box(input_field("modification-couleur", "Nouvelle couleur", initial=S.bulk_color,
+                                           key=S.bulk_key, type_="color", error="",
+                                           on_change=lambda v: S.set_bulk("bulk_color", v)), max_width="12rem"),
+                        rx.fragment()),
+            ),
+            fieldset(
+                "modification-instructions-groupe", "Instructions après la prise de RDV",
+                checkbox("Remplacer les instructions", initial=S.bulk_set_instruction, key=S.bulk_key,
+                         on_change=lambda c: S.set_bulk_flag("bulk_set_instruction", c)),
+                rx.cond(S.bulk_set_instruction,
+                        textarea_field("modification-instructions", "Nouvelles instructions",
+                                       initial=S.bulk_instruction,
+                                       key=S.bulk_key, on_change=lambda v: S.set_bulk("bulk_instruction", v),
+                                       hint="Laissez vide pour effacer les instructions des motifs choisis."),
+                        rx.fragment()),
+            ),
+            form_alert(S.bulk_error),
+            rx.button(rx.cond(S.previewing, rx.spinner(size="2"), rx.icon("eye", size=16)),
+                      "Voir l'aperçu des changements", type="button", size="3", disabled=S.previewing,
+                      on_click=S.preview, width="fit-content"),
+            status_region(S.applied_message),
+            rx.cond(
+                S.preview_summary != "",
+                rx.el.div(
+                    rx.heading("Aperçu des changements", as_="h3", size="4", id=PREVIEW_HEADING_ID, tab_index=-1),
+                    rx.text(S.preview_summary),
+                    rx.el.ul(rx.foreach(S.preview_lines, _preview_line), class_name="preview-list"),
+                    rx.hstack(
+                        rx.cond(S.preview_failing == 0,
+                                rx.button(rx.cond(S.applying, rx.spinner(size="2"), rx.icon("check", size=16)),
+                                          "Appliquer à " + S.selection_label, type="button", size="3",
+                                          disabled=S.applying, on_click=S.apply),
+                                rx.fragment()),
+                        rx.button("Fermer l'aperçu", type="button", size="3", variant="outline",
+                                  on_click=S.cancel_preview),
+                        spacing="3", wrap="wrap",
+                    ),
+                    class_name="info-box preview-box",
+                ),
+                rx.fragment(),
+            ),
+            loaded_for=S.loaded_for, class_name="stack-form"),
     )
 
 
@@ -216,7 +220,7 @@ def _org_checkbox(option: Option) -> rx.Component:
 def create_in_several() -> rx.Component:
     return section(
         CREATE_HEADING_ID, "Créer un motif dans plusieurs organisations",
-        rx.form(
+        rx.form(loaded_fieldset(
             fieldset("creation-organisations", "Organisations",
                      rx.el.div(rx.foreach(S.organisation_options, _org_checkbox), class_name="choice-row"),
                      error=rx.cond(S.error_field == "organisation_ids", S.error_message, ""),
@@ -228,9 +232,9 @@ def create_in_several() -> rx.Component:
                       "Créer dans les organisations choisies", type="submit", size="3", disabled=S.saving,
                       width="fit-content"),
             status_region(S.saved_message),
+            loaded_for=S.loaded_for, class_name="stack-form"),
             on_submit=lambda _form: S.create(),
             aria_labelledby=CREATE_HEADING_ID,
-            class_name="stack-form",
         ),
     )
 

@@ -7,7 +7,7 @@ from reflex.vars.object import ObjectVar
 
 from rdv_app import routes
 from rdv_app.components.fields import field_error
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge, delete_dialog, info_box, status_region
 from rdv_app.pages.template import agent_page
@@ -34,7 +34,7 @@ def _subscription_box(value: str, label: str) -> rx.Component:
 def endpoint_form() -> rx.Component:
     url_error = _error_for("target_url")
     other_error = rx.cond((S.form_field == "target_url") | (S.form_field == "subscriptions"), "", S.form_error)
-    return rx.form(
+    return rx.form(loaded_fieldset(
         rx.vstack(
             rx.heading(rx.cond(S.editing == "new", "Nouveau webhook", "Modifier le webhook"), as_="h2", size="5",
                        id="webhook-formulaire"),
@@ -73,6 +73,7 @@ def endpoint_form() -> rx.Component:
             ),
             spacing="3", width="100%",
         ),
+        loaded_for=S.loaded_for),
         on_submit=S.save,
         aria_labelledby="webhook-formulaire",
         class_name="inline-panel",

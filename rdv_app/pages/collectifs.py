@@ -6,7 +6,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge, sms_name_warning, status_region
 from rdv_app.pages.template import agent_page
@@ -56,7 +56,7 @@ def session_form() -> rx.Component:
             S.motifs.length() == 0,
             rx.text("Aucun motif collectif n'est accessible depuis votre compte : un administrateur de "
                     "l'organisation peut en créer un dans « Motifs »."),
-            rx.form(
+            rx.form(loaded_fieldset(
                 rx.grid(
                     select_field("atelier-motif", "Motif collectif", value=S.motif_id, on_change=S.set_motif,
                                  options=S.motifs, placeholder="Choisissez un motif", required=True,
@@ -102,9 +102,9 @@ def session_form() -> rx.Component:
                 rx.button(rx.cond(S.saving, rx.spinner(size="2"), rx.icon("plus", size=16)), "Créer l'atelier",
                           type="submit", size="3", disabled=S.saving),
                 status_region(S.saved_message),
+                loaded_for=S.loaded_for, class_name="stack-form"),
                 on_submit=lambda _form: S.save(),
                 aria_labelledby=FORM_HEADING_ID,
-                class_name="stack-form",
             ),
         ),
         class_name="planning-section",

@@ -10,7 +10,7 @@ import reflex as rx
 from reflex.event import EventCallback
 
 from rdv_app import routes, styles
-from rdv_app.components.forms import form_alert, text_field
+from rdv_app.components.forms import form_alert, loaded_fieldset, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.domain.enums import AccessLevel
@@ -103,17 +103,17 @@ def _checks_form(heading: str, heading_id: str, legend: str, checks: rx.Var, che
     """A section of the agent's dialog: checkboxes saved by one button."""
     return rx.el.section(
         rx.heading(heading, as_="h2", size="4", id=heading_id),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.el.fieldset(
                 rx.el.legend(legend, class_name="field-label"),
                 rx.vstack(rx.foreach(checks, checkbox), spacing="2"),
                 class_name="fieldset",
             ),
             rx.button(button, type="submit", size="2"),
+            loaded_for=State.loaded_for, class_name="stack-form"),
             on_submit=on_submit,
             reset_on_submit=False,
             aria_labelledby=heading_id,
-            class_name="stack-form",
             key=State.dialog_key.to_string() + key,
         ),
     )
@@ -191,7 +191,7 @@ def invite_form() -> rx.Component:
 
     return rx.el.section(
         rx.heading("Inviter un agent", as_="h2", size="5", id=INVITE_HEADING_ID),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(rx.cond((State.invite_error_field == "") | (State.invite_error_field == "placements"),
                                    State.invite_error, "")),
@@ -218,6 +218,7 @@ def invite_form() -> rx.Component:
                 ),
                 spacing="4", width="100%", key=State.invite_key.to_string(),
             ),
+            loaded_for=State.loaded_for),
             on_submit=State.invite,
             reset_on_submit=False,
             aria_labelledby=INVITE_HEADING_ID,

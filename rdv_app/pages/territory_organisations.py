@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
-from rdv_app.components.forms import form_alert, text_field
+from rdv_app.components.forms import form_alert, loaded_fieldset, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.pages.template import agent_page
 from rdv_app.services.organisation.admin_organisation import FRENCH_TIMEZONES
@@ -46,7 +46,7 @@ def create_form() -> rx.Component:
         rx.heading("Créer une organisation", as_="h2", size="5", id=FORM_HEADING_ID),
         rx.text("Vous en deviendrez administrateur ; sa page d'accueil listera ensuite les premières étapes : lieux, "
                 "motifs, agents et plages d'ouverture.", color=styles.TEXT_MUTED),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(rx.cond(State.error_field == "", State.error, "")),
                 _select("territory_id", "Territoire",
@@ -71,6 +71,7 @@ def create_form() -> rx.Component:
                 ),
                 spacing="4", width="100%",
             ),
+            loaded_for=State.loaded_for),
             on_submit=State.create,
             reset_on_submit=False,
             aria_labelledby=FORM_HEADING_ID,

@@ -8,7 +8,7 @@ from reflex.event import EventCallback
 
 from rdv_app import routes, styles
 from rdv_app.components.admin import confirm_dialog
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.pages.template import agent_page
@@ -72,7 +72,7 @@ def _text_field(field_id: str, name: str, label: str, hint: str) -> rx.Component
 def create_form() -> rx.Component:
     return rx.el.section(
         rx.heading("Créer un secteur", as_="h2", size="5", id=CREATE_HEADING_ID),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 _text_field("champ-nom-secteur", "name", "Nom du secteur", "Par exemple : Arras centre"),
                 _text_field("champ-identifiant-secteur", "human_id", "Identifiant",
@@ -82,6 +82,7 @@ def create_form() -> rx.Component:
                           type="submit", size="3", disabled=State.saving),
                 spacing="4", width="100%", key=State.form_key.to_string(),
             ),
+            loaded_for=State.loaded_for),
             on_submit=State.create, reset_on_submit=False, aria_labelledby=CREATE_HEADING_ID, width="100%",
         ),
         max_width=styles.NARROW_WIDTH, width="100%",
@@ -118,7 +119,7 @@ def edit_panel() -> rx.Component:
                         _removable(row.attributions, State.remove_attribution, "l'attribution"),
                         rx.text("Ce secteur n'est attribué à personne.")),
                 spacing="3", width="100%"), rx.fragment())),
-            rx.box(
+            loaded_fieldset(rx.box(
                 rx.el.label("Ajouter une commune ou une rue", html_for="champ-zone", class_name="field-label"),
                 rx.el.p("Saisissez une adresse, une rue ou une commune, puis choisissez la commune entière ou la rue "
                         "parmi les propositions de la Base Adresse Nationale.", id="champ-zone-aide",
@@ -132,8 +133,8 @@ def edit_panel() -> rx.Component:
                             rx.fragment()),
                     rx.cond(State.zone_hint != "", rx.el.p(State.zone_hint, class_name="field-hint"), rx.fragment()),
                     aria_live="polite", margin_top="0.5rem"),
-                width="100%", margin_top="1rem"),
-            rx.form(
+                width="100%", margin_top="1rem"), loaded_for=State.loaded_for),
+            rx.form(loaded_fieldset(
                 rx.vstack(
                     rx.el.label("Attribuer le secteur à", html_for="champ-attributaire", class_name="field-label"),
                     rx.el.select(rx.el.option("Choisissez une organisation ou un agent", value=""),
@@ -144,6 +145,7 @@ def edit_panel() -> rx.Component:
                             id="champ-attributaire-erreur", class_name="field-error", aria_live="polite"),
                     rx.button("Attribuer", type="submit", size="3", disabled=State.saving),
                     spacing="2", width="100%"),
+                loaded_for=State.loaded_for),
                 on_submit=State.attribute, reset_on_submit=True, width="100%", margin_top="1rem",
                 aria_label="Attribuer le secteur"),
             aria_labelledby=EDIT_HEADING_ID, max_width=styles.NARROW_WIDTH, width="100%",
@@ -171,7 +173,7 @@ def import_form() -> rx.Component:
             rx.el.p("Si une ligne est fausse, rien n'est importé et chaque ligne à corriger est indiquée. Les zones "
                     "déjà présentes sont gardées telles quelles : importer deux fois le même fichier ne change rien."),
             id=f"{ZONE_FILE_INPUT_ID}-aide", class_name="field-hint"),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 rx.el.label("Fichier des zones", html_for=ZONE_FILE_INPUT_ID, class_name="field-label"),
                 rx.el.input(id=ZONE_FILE_INPUT_ID, name="zone_file", type="file", accept=".csv,.xlsx,text/csv",
@@ -181,6 +183,7 @@ def import_form() -> rx.Component:
                 rx.button(rx.cond(State.importing, rx.spinner(size="2"), rx.fragment()), "Importer les zones",
                           type="submit", size="3", disabled=State.importing | State.saving),
                 spacing="3", width="100%"),
+            loaded_for=State.loaded_for),
             on_submit=State.start_import, reset_on_submit=False, aria_labelledby=IMPORT_HEADING_ID, width="100%",
             margin_top="0.5rem"),
         rx.box(

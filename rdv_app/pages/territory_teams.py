@@ -6,7 +6,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.admin import confirm_dialog
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.pages.template import agent_page
@@ -52,7 +52,7 @@ def team_form() -> rx.Component:
     return rx.el.section(
         rx.heading(rx.cond(State.editing_id != "", "Modifier l'équipe", "Ajouter une équipe"), as_="h2", size="5",
                    id=FORM_HEADING_ID),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(rx.cond(State.form_error_field != "name", State.form_error, "")),
                 rx.box(
@@ -79,6 +79,7 @@ def team_form() -> rx.Component:
                 ),
                 spacing="4", width="100%", key=State.form_key.to_string(),
             ),
+            loaded_for=State.loaded_for),
             on_submit=State.save,
             reset_on_submit=False,
             aria_labelledby=FORM_HEADING_ID,

@@ -18,6 +18,7 @@ from rdv_app.services.agents.organisation_agents import AgentLine
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.checked_services import chosen_services
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
 
@@ -80,6 +81,21 @@ class AdminAgentsState(OrganisationPageState, AgentState):
     editing_last_name: rx.Field[str] = rx.field("")
     edit_error: rx.Field[str] = rx.field("")
     edit_error_field: rx.Field[str] = rx.field("")
+    # The version of each listed agent's names, and of those the editing panel shows (rdv_app.services.versions).
+    _versions: dict[str, str] = {}
+    _editing_version: str = ""
+
+    def _loaded_record(self) -> str:
+        """The page's forms are loaded (rdv_app.state.loaded) for the agent and panel being edited, if any."""
+        return f"{self.current_org_id}|{self.editing_id}|{self.editing_mode}"
+
+    def _refuses_unloaded(self, form: dict[str, Any] | None = None) -> bool:
+        """A panel's form (or button) sent before its values reached it, or for another agent: ignored, with
+        the reason in the panel."""
+        if self._is_loaded(form):
+            return False
+        self.edit_error, self.edit_error_field = NOT_LOADED, ""
+        return True
 
     def _before_load(self) -> None:
         self.message = self.error = self.invite_error = self.invite_error_field = ""
@@ -97,6 +113,7 @@ class AdminAgentsState(OrganisationPageState, AgentState):
                               lambda uow: organisation_agents.list_agents(uow, agent_id, organisation_id, query))
         self.organisation_name = listed.organisation_name
         self.rows = [_row(line) for line in listed.agents]
+        self._versions = {str(line.agent_id): line.names_version for line in listed.agents}
         self.services = [ServiceOption(id=str(s.id), name=s.name) for s in listed.services]
 
     def _listed(self, agent_id: str) -> int | None:
@@ -126,6 +143,9 @@ class AdminAgentsState(OrganisationPageState, AgentState):
         if actor is None or not organisation or self.loading or self.inviting:
             return
         self.invite_error = self.invite_error_field = self.message = self.error = ""
+        if not self._is_loaded(form):
+            self.invite_error = NOT_LOADED
+            return
         self.inviting = True
         yield
         offered = {option.id for option in self.services}
@@ -183,6 +203,9 @@ class AdminAgentsState(OrganisationPageState, AgentState):
         if actor is None or not organisation or self.loading:
             return
         self.intervenant_error = self.intervenant_error_field = self.message = self.error = ""
+        if not self._is_loaded(form):
+            self.intervenant_error = NOT_LOADED
+            return
         service_ids = self._chosen_services(form)
         last, first = str(form.get("last_name", "")), str(form.get("first_name", ""))
         try:
@@ -203,16 +226,21 @@ class AdminAgentsState(OrganisationPageState, AgentState):
         self.editing_id, self.editing_mode = agent_id, mode
         self.editing_name = row.name if row.name != "—" else row.email
         self.editing_first_name, self.editing_last_name = row.first_name, row.last_name
+        self._editing_version = self._versions.get(agent_id, "")
+        self._mark_loaded()
 
     @event
     def cancel_editing(self):
         self._stop_editing()
+        self._mark_loaded()
 
-    async def _edit(self, call: Callable[[UnitOfWork, int, int, int], str]) -> None:
+    async def _edit(self, call: Callable[[UnitOfWork, int, int, int], str], form: dict[str, Any] | None = None) -> None:
         actor, organisation, target = self._agent_id, self.current_org_id, self._listed(self.editing_id)
         if actor is None or not organisation or target is None:
             return
         self.edit_error = self.edit_error_field = self.message = self.error = ""
+        if self._refuses_unloaded(form):
+            return
         try:
             self.message = await within(UnitOfWork(), lambda uow: call(uow, actor, int(organisation), target))
         except DomainError as exc:
@@ -220,19 +248,20 @@ class AdminAgentsState(OrganisationPageState, AgentState):
             return
         self._stop_editing()
         await self._load(actor, int(organisation))
+        self._mark_loaded()
 
     @event
     async def rename(self, form: dict[str, Any]):
-        last, first = str(form.get("last_name", "")), str(form.get("first_name", ""))
+        last, first, version = str(form.get("last_name", "")), str(form.get("first_name", "")), self._editing_version
         await self._edit(lambda uow, actor, org, target: intervenants.rename_intervenant(
-            uow, actor, org, target, last, first))
+            uow, actor, org, target, last, first, expected_version=version), form)
 
     @event
     async def convert_to_agent(self, form: dict[str, Any]):
         email, level = str(form.get("email", "")), str(form.get("access_level", ""))
-        last, first = str(form.get("last_name", "")), str(form.get("first_name", ""))
+        last, first, version = str(form.get("last_name", "")), str(form.get("first_name", "")), self._editing_version
         await self._edit(lambda uow, actor, org, target: intervenants.convert_to_agent(
-            uow, actor, org, target, email, first, last, level))
+            uow, actor, org, target, email, first, last, level, expected_version=version), form)
 
     @event
     async def convert_to_intervenant(self):

@@ -18,6 +18,7 @@ from rdv_app.services.organisation import territory_motifs
 from rdv_app.services.organisation.territory_motifs import BulkChange, BulkPreview
 from rdv_app.state.admin_motifs import ONLINE, MotifFormMixin, whole_number
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
 
@@ -89,6 +90,8 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
     create_org_ids: rx.Field[list[str]] = rx.field(default_factory=list)
 
     _territory_id: int | None = None
+    # The version of the motifs the preview shows: "Appliquer" applies to them only as previewed.
+    _preview_version: str = ""
 
     async def _load(self, agent_id: int, organisation_id: int) -> None:
         def read(uow: UnitOfWork) -> tuple:
@@ -150,6 +153,7 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
         self.preview_summary = ""
         self.preview_failing = 0
         self.bulk_error = ""
+        self._preview_version = ""
 
     # ----------------------------------------------------------------------- table
 
@@ -237,6 +241,9 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
             return
         self._stale()
         self.applied_message = ""
+        if not self._is_loaded():
+            self.bulk_error = NOT_LOADED
+            return
         change = self._change()
         if change is None:
             return
@@ -255,6 +262,7 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
             self.previewing = False
 
     def _show_preview(self, result: BulkPreview) -> None:
+        self._preview_version = result.version
         self.preview_lines = [
             PreviewLine(motif=m.motif_name, organisation=m.organisation_name,
                         changes=[f"{c.label} : {c.before} → {c.after}" for c in m.changes], error=m.error or "")
@@ -273,15 +281,19 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
     async def apply(self):
         if self.applying or not self.preview_lines:
             return
+        if not self._is_loaded():
+            self._stale()
+            self.bulk_error = NOT_LOADED
+            return
         change = self._change()
         if change is None:
             return
         self.applying = True
         yield
-        who, motif_ids = self._who(), [int(m) for m in self.selected if m.isdigit()]
+        who, motif_ids, version = self._who(), [int(m) for m in self.selected if m.isdigit()], self._preview_version
         try:
             count = await within(UnitOfWork(), lambda uow: territory_motifs.apply_bulk_change(
-                uow, *who, motif_ids, change))
+                uow, *who, motif_ids, change, expected_version=version))
         except DomainError as exc:
             self._stale()
             self.bulk_error = exc.message
@@ -310,6 +322,10 @@ class TerritoryMotifsState(MotifFormMixin, OrganisationPageState, AgentState):
     @event
     async def create(self):
         if self.saving:
+            return
+        if not self._is_loaded():
+            self._clear_feedback()
+            self.form_error = NOT_LOADED
             return
         data = self._form_fields()
         if data is None:

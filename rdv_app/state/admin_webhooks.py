@@ -13,6 +13,7 @@ from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import webhooks
 from rdv_app.services.organisation import local_time
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
 
@@ -63,12 +64,18 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
     log: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
     log_loading: rx.Field[bool] = rx.field(False)
     resending_id: rx.Field[str] = rx.field("")
+    # The version of the endpoint edited, as loaded (rdv_app.services.versions).
+    _editing_version: str = ""
 
     def _who(self) -> tuple[int, int] | None:
         """The signed-in agent and the organisation shown, or None before the page has loaded."""
         if self._agent_id is None or not self.current_org_id:
             return None
         return self._agent_id, int(self.current_org_id)
+
+    def _loaded_record(self) -> str:
+        """The form is loaded (rdv_app.state.loaded) for the endpoint it edits, or for a new one."""
+        return f"{self.current_org_id}|{self.editing}"
 
     def _before_load(self) -> None:
         self.editing = self.new_secret = self.message = self.action_error = ""
@@ -83,7 +90,7 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
 
     @event
     def open_new(self):
-        self._open("new", "", ["rdv"], True)
+        self._open("new", "", ["rdv"], True, version="")
 
     @event
     async def open_edit(self, endpoint_id: str):
@@ -93,12 +100,15 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
             return
         view = await within(UnitOfWork(read_only=True),
                             lambda uow: webhooks.get_endpoint(uow, *who, int(row["id"])))
-        self._open(endpoint_id, view.target_url, list(view.subscriptions), view.enabled)
+        self._open(endpoint_id, view.target_url, list(view.subscriptions), view.enabled, version=view.version)
 
-    def _open(self, editing: str, url: str, subscriptions: list[str], enabled: bool) -> None:
+    def _open(self, editing: str, url: str, subscriptions: list[str], enabled: bool, *, version: str) -> None:
+        """The form shows these values: loaded for this endpoint (or a new one), at this version."""
         self.editing, self.form_url, self.form_subscriptions, self.form_enabled = editing, url, subscriptions, enabled
         self.form_error = self.form_field = self.message = self.new_secret = ""
         self.form_key += 1
+        self._editing_version = version
+        self._mark_loaded()
 
     @event
     def close_form(self):
@@ -110,10 +120,13 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
         who = self._who()
         if who is None or not (self.editing == "new" or self.editing.isdigit()):
             return
+        if not self._is_loaded(form):
+            self.form_error = NOT_LOADED
+            return
         url = str(form.get("target_url", ""))
         chosen = [key.removeprefix(SUBSCRIPTION_FIELD_PREFIX) for key, value in form.items()
                   if key.startswith(SUBSCRIPTION_FIELD_PREFIX) and value]
-        editing, enabled = self.editing, bool(form.get("enabled"))
+        editing, enabled, version = self.editing, bool(form.get("enabled")), self._editing_version
         self.saving = True
         yield
 
@@ -123,7 +136,7 @@ class AdminWebhooksState(OrganisationPageState, AgentState):
                 secret = webhooks.create_endpoint(uow, *who, target_url=url, subscriptions=chosen).secret
             else:
                 webhooks.update_endpoint(uow, *who, int(editing), target_url=url, subscriptions=chosen,
-                                         enabled=enabled)
+                                         enabled=enabled, expected_version=version)
             return secret, webhooks.list_endpoints(uow, *who)
 
         try:

@@ -16,6 +16,7 @@ from rdv_app.domain import collectifs as rules
 from rdv_app.services.errors import DomainError, InvalidInput
 from rdv_app.services.rdv import collectifs
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.plages import parse_clock, parse_day
@@ -195,6 +196,9 @@ class CollectifsState(OrganisationPageState, AgentState):
             return
         self._clear()
         self.saved_message = ""
+        if not self._is_loaded():
+            self.form_error = NOT_LOADED
+            return
         fields = self._fields()
         if fields is None:
             return

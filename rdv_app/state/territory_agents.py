@@ -19,6 +19,7 @@ from rdv_app.services.agents.territory_agents import AccessRights, Placement, Te
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
 from rdv_app.state.checked_services import chosen_services
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
 
@@ -92,6 +93,13 @@ class TerritoryAgentsState(OrganisationPageState, AgentState):
     dialog_key: rx.Field[int] = rx.field(0)
 
     _lines: list[TerritoryAgentLine] = []
+    # The versions of the services and access rights the dialog shows (rdv_app.services.versions).
+    _services_version: str = ""
+    _rights_version: str = ""
+
+    def _loaded_record(self) -> str:
+        """The page's forms are loaded (rdv_app.state.loaded) for the agent of the dialog, if one is open."""
+        return f"{self.current_org_id}|{self.editing_id}"
 
     def _before_load(self) -> None:
         self.message = self.error = self.invite_error = self.invite_error_field = ""
@@ -125,13 +133,20 @@ class TerritoryAgentsState(OrganisationPageState, AgentState):
     def _fill_dialog(self, agent_id: str) -> None:
         line = self._line(agent_id)
         if line is None:
-            self.editing_id = ""
+            self._close_dialog()
             return
         self.editing_id, self.editing_name = agent_id, line.name if line.name != "—" else line.email
         self.editing_self, self.editing_admin = line.is_self, line.territorial_admin
         self.service_checks = [CheckOption(s.id, s.name, int(s.id) in line.service_ids) for s in self.services]
         self.right_checks = [CheckOption(key, label, bool(getattr(line, key))) for key, label in RIGHTS]
         self.dialog_key += 1
+        self._services_version, self._rights_version = line.services_version, line.rights_version
+        self._mark_loaded()
+
+    def _close_dialog(self) -> None:
+        """No agent's dialog: the page's forms are those of the territory, loaded."""
+        self.editing_id = ""
+        self._mark_loaded()
 
     @event
     def open_agent(self, agent_id: str):
@@ -141,11 +156,11 @@ class TerritoryAgentsState(OrganisationPageState, AgentState):
     @event
     def dialog_open_change(self, is_open: bool):
         if not is_open:
-            self.editing_id = ""
+            self._close_dialog()
 
     @event
     def close_agent(self):
-        self.editing_id = ""
+        self._close_dialog()
 
     async def _act(self, call: Callable[[UnitOfWork, int, int, int], str]) -> None:
         """Runs a change on the agent of the dialog for the signed-in agent, then lists again."""
@@ -160,18 +175,29 @@ class TerritoryAgentsState(OrganisationPageState, AgentState):
         except DomainError as exc:
             self.dialog_error = exc.message
 
+    def _refuses_unloaded(self, form: dict[str, Any]) -> bool:
+        """A dialog's form sent before the agent's values reached it, or for another agent: ignored."""
+        if self._is_loaded(form):
+            return False
+        self.dialog_message, self.dialog_error = "", NOT_LOADED
+        return True
+
     @event
     async def save_services(self, form: dict[str, Any]):
+        if self._refuses_unloaded(form):
+            return
         offered = {option.id for option in self.services}
-        service_ids = chosen_services(form, offered)
+        service_ids, version = chosen_services(form, offered), self._services_version
         await self._act(lambda uow, actor, org, target: territory_agents.set_agent_services(
-            uow, actor, org, target, service_ids))
+            uow, actor, org, target, service_ids, expected_version=version))
 
     @event
     async def save_rights(self, form: dict[str, Any]):
-        rights = AccessRights(**{key: bool(form.get(key)) for key, _label in RIGHTS})
+        if self._refuses_unloaded(form):
+            return
+        rights, version = AccessRights(**{key: bool(form.get(key)) for key, _label in RIGHTS}), self._rights_version
         await self._act(lambda uow, actor, org, target: territory_agents.set_access_rights(
-            uow, actor, org, target, rights))
+            uow, actor, org, target, rights, expected_version=version))
 
     @event
     async def set_territorial_admin(self, value: bool):
@@ -184,6 +210,9 @@ class TerritoryAgentsState(OrganisationPageState, AgentState):
         if actor is None or not organisation or self.loading or self.inviting:
             return
         self.invite_error = self.invite_error_field = self.message = self.error = ""
+        if not self._is_loaded(form):
+            self.invite_error = NOT_LOADED
+            return
         self.inviting = True
         yield
         service_ids = chosen_services(form, {option.id for option in self.services})

@@ -13,6 +13,7 @@ from rdv_app.services.errors import DomainError
 from rdv_app.services.organisation import admin_organisation
 from rdv_app.services.organisation.admin_organisation import OrganisationSettings
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED, LoadedForMixin
 from rdv_app.state.typed_event import event
 
 
@@ -30,7 +31,9 @@ class TerritoryOption:
     timezone: str
 
 
-class TerritoryOrganisationsState(AgentState):
+class TerritoryOrganisationsState(LoadedForMixin, AgentState):
+    """Its creation form is loaded (rdv_app.state.loaded) once the territories it offers are there."""
+
     loading: rx.Field[bool] = rx.field(True)
     denied: rx.Field[str] = rx.field("")
     territories: rx.Field[list[TerritoryOption]] = rx.field(default_factory=list)
@@ -45,6 +48,7 @@ class TerritoryOrganisationsState(AgentState):
         if agent_id is None:
             return
         self.loading, self.denied, self.error, self.error_field = True, "", "", ""
+        self._loading()
         yield
         try:
             territories, organisations = await within(
@@ -56,11 +60,15 @@ class TerritoryOrganisationsState(AgentState):
         self.rows = [OrganisationLine(name=o.name, territory=o.territory, agents=str(o.agents))
                               for o in organisations]
         self.loading = False
+        self._mark_loaded()
 
     @event
     async def create(self, form: dict):
         agent_id = self._agent_id
         if agent_id is None or self.loading or self.denied or self.creating:
+            return
+        if not self._is_loaded(form):
+            self.error, self.error_field = NOT_LOADED, ""
             return
         territory = next((t for t in self.territories if t.id == str(form.get("territory_id", ""))), None)
         if territory is None:

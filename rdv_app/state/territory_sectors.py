@@ -20,6 +20,7 @@ from rdv_app.services.integrations.addresses import AddressSuggestion
 from rdv_app.services.organisation import sectors, zone_files
 from rdv_app.services.organisation.sectors import ZoneChoice
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
 
@@ -90,6 +91,18 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
     _zones: list[ZoneChoice] = []
     _asked: int = 0
 
+    def _loaded_record(self) -> str:
+        """The page's forms are loaded (rdv_app.state.loaded) for the sector selected, if any."""
+        return f"{self.current_org_id}|{self.selected_id}"
+
+    def _refuses_unloaded(self, form: dict[str, Any] | None = None) -> bool:
+        """A form (or a zone's button) sent before the page's values reached it, or for another sector."""
+        if self._is_loaded(form):
+            return False
+        self._clear()
+        self.form_error = NOT_LOADED
+        return True
+
     def _before_load(self) -> None:
         self.message = self.error = self.form_error = self.form_error_field = self.zone_hint = ""
         self.deleting_id = ""
@@ -110,6 +123,7 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
                              *(Item(a.value, f"Agent : {a.label}") for a in listed.agents)]
         selected = next((r for r in self.rows if r.id == self.selected_id), None)
         self.selected_id, self.selected_name = (selected.id, selected.name) if selected else ("", "")
+        self._mark_loaded()
 
     def _clear(self) -> None:
         self.message = self.error = self.form_error = self.form_error_field = ""
@@ -137,7 +151,7 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
             created.append(sectors.create_sector(uow, actor, organisation, name, human_id))
             return f"Le secteur « {' '.join(name.split())} » a été créé : ajoutez-lui des communes ou des rues."
 
-        if self.saving:
+        if self.saving or self._refuses_unloaded(form):
             return
         await self._run(change)
         if created:
@@ -154,6 +168,7 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
         self._clear()
         self.zone_choices, self.zone_hint = [], ""
         self.selected_id, self.selected_name = (row.id, row.name) if row else ("", "")
+        self._mark_loaded()
 
     @event
     def type_zone(self, value: str):
@@ -186,6 +201,8 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
         sector_id = self._selected()
         if sector_id is None or not index.isdigit() or int(index) >= len(self._zones) or self.saving:
             return
+        if self._refuses_unloaded():
+            return
         zone = self._zones[int(index)]
         await self._run(lambda uow, actor, organisation: sectors.add_zone(
             uow, actor, organisation, sector_id, zone.city_code, zone.city_name, zone.street_ban_id,
@@ -201,7 +218,7 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
     async def attribute(self, form: dict[str, Any]):
         sector_id = self._selected()
         target = str(form.get("attributaire", ""))
-        if sector_id is None or self.saving:
+        if sector_id is None or self.saving or self._refuses_unloaded(form):
             return
         if not any(a.id == target for a in self.attributable):
             self._clear()
@@ -241,11 +258,14 @@ class TerritorySectorsState(OrganisationPageState, AgentState):
         await self._run(lambda uow, actor, organisation: sectors.delete_sector(uow, actor, organisation, target))
 
     @event
-    def start_import(self, _form: dict[str, Any]):
+    def start_import(self, form: dict[str, Any]):
         """"Importer les zones": the browser reads the chosen file, then `import_file` receives it."""
         if self.importing or self.saving:
             return None
         self.import_message, self.import_error, self.import_problems = "", "", []
+        if not self._is_loaded(form):
+            self.import_error = NOT_LOADED
+            return None
         self.importing = True
         return rx.call_script(_READ_ZONE_FILE, callback=TerritorySectorsState.import_file)
 

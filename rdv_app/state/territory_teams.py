@@ -14,6 +14,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.agents import teams
 from rdv_app.services.errors import DomainError
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
 
@@ -59,9 +60,17 @@ class TerritoryTeamsState(OrganisationPageState, AgentState):
         self.rows = [TeamRow(str(t.team_id), t.name, t.members or "—", [str(a) for a in t.member_ids])
                      for t in listed.teams]
         self._all_agents = [(str(a.id), a.name) for a in listed.agents]
+        self._versions = {str(t.team_id): t.version for t in listed.teams}
         self._fill_form(self.editing_id if any(r.id == self.editing_id for r in self.rows) else "")
 
     _all_agents: list[tuple[str, str]] = []
+    # The version of each team listed, and of the team the form shows (rdv_app.services.versions).
+    _versions: dict[str, str] = {}
+    _editing_version: str = ""
+
+    def _loaded_record(self) -> str:
+        """The form is loaded (rdv_app.state.loaded) for the team it edits, or for a new one."""
+        return f"{self.current_org_id}|{self.editing_id or 'nouvelle'}"
 
     def _fill_form(self, team_id: str) -> None:
         row = next((r for r in self.rows if r.id == team_id), None)
@@ -70,6 +79,8 @@ class TerritoryTeamsState(OrganisationPageState, AgentState):
         members = set(row.member_ids) if row else set()
         self.agents = [MemberOption(agent_id, name, agent_id in members) for agent_id, name in self._all_agents]
         self.form_key += 1
+        self._editing_version = self._versions.get(self.editing_id, "")
+        self._mark_loaded()
 
     @event
     def edit(self, team_id: str):
@@ -87,12 +98,16 @@ class TerritoryTeamsState(OrganisationPageState, AgentState):
         if actor is None or not organisation or self.saving:
             return
         self.message = self.error = self.form_error = self.form_error_field = ""
+        if not self._is_loaded(form):
+            self.form_error = NOT_LOADED
+            return
         known = {agent_id for agent_id, _name in self._all_agents}
         agent_ids = tuple(sorted(int(key.removeprefix(MEMBER_PREFIX)) for key, value in form.items()
                                  if key.startswith(MEMBER_PREFIX) and key.removeprefix(MEMBER_PREFIX) in known
                                  and value))
         name = str(form.get("name", ""))[:200]
         team_id = int(self.editing_id) if any(r.id == self.editing_id for r in self.rows) else None
+        version = self._editing_version
         self.saving = True
         yield
         try:
@@ -102,7 +117,7 @@ class TerritoryTeamsState(OrganisationPageState, AgentState):
                 self.message = f"L'équipe « {' '.join(name.split())} » a été créée."
             else:
                 self.message = await within(UnitOfWork(), lambda uow: teams.update_team(
-                    uow, actor, int(organisation), team_id, name, agent_ids))
+                    uow, actor, int(organisation), team_id, name, agent_ids, expected_version=version))
             self.editing_id = ""
             await self._load(actor, int(organisation))
         except DomainError as exc:

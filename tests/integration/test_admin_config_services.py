@@ -691,3 +691,28 @@ def test_organisation_settings_changed_since_the_form_loaded_them_are_not_overwr
     assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
     settings = admin_organisation.get_settings(uow, world.admin, world.org)
     assert (settings.name, settings.phone_number) == ("PMI Arras", "03 21 00 00 00")
+
+
+def test_a_bulk_change_is_not_applied_over_motifs_changed_since_its_preview(uow: UnitOfWork, world: World,
+                                                                             db_url: str) -> None:
+    """Issue 25: "Appliquer" gives back the version of the motifs its preview showed; one motif edited in its
+    organisation since then makes the preview wrong, and nothing is applied."""
+    a = _create(uow, world, "Consultation", min_public_booking_delay=HOUR)
+    b = _create(uow, world, "Entretien social", org=world.other_org, service_id=world.social)
+    change = BulkChange(bookable_by="everyone")
+    preview = territory_motifs.preview_bulk_change(uow, world.admin, world.territory, [a, b], change)
+    loaded = admin_motifs.get_motif(uow, world.admin, world.org, a).version
+    admin_motifs.update_motif(uow, world.admin, world.org, a,
+                              _fields(world, "Consultation", min_public_booking_delay=DAY), expected_version=loaded)
+    audits = len(_audit(uow, "motif"))
+
+    with pytest.raises(DomainError) as refused:
+        territory_motifs.apply_bulk_change(uow, world.admin, world.territory, [a, b], change,
+                                           expected_version=preview.version)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    assert [(_motif(db_url, m).bookable_by) for m in (a, b)] == ["agents", "agents"]  # type: ignore[union-attr]
+    assert len(_audit(uow, "motif")) == audits
+    again = territory_motifs.preview_bulk_change(uow, world.admin, world.territory, [a, b], change)
+    assert territory_motifs.apply_bulk_change(uow, world.admin, world.territory, [a, b], change,
+                                              expected_version=again.version) == 2

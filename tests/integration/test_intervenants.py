@@ -193,3 +193,27 @@ def test_an_agent_made_intervenant_loses_the_territorys_access_rights(uow: UnitO
                                    AgentTerritorialAccessRight.allow_to_manage_access_rights,
                                    AgentTerritorialAccessRight.allow_to_invite_agents)
                             .where(AgentTerritorialAccessRight.agent_id == world.basic)).all() == [(False, False, False)]
+
+
+def test_an_intervenant_renamed_since_the_form_loaded_it_is_neither_renamed_nor_converted_over_it(
+        db_url: str, world: World) -> None:
+    """Issue 25: the rename and convert forms give back the version of the names they showed; names another
+    admin changed since are not overwritten, and nothing is sent."""
+    stale = "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    with UnitOfWork(db_url) as uow:
+        add_intervenant(uow, world.admin, world.org, "Avocat 1", "", (world.pmi,))
+        intervenant = _intervenant_id(uow, "Avocat 1")
+        loaded = _line(uow, world, intervenant).names_version
+        rename_intervenant(uow, world.admin, world.org, intervenant, "Avocate", "Inès", expected_version=loaded)
+
+    refused(db_url, lambda uow: rename_intervenant(uow, world.admin, world.org, intervenant, "Avocat 2",
+                                                   expected_version=loaded), stale)
+    refused(db_url, lambda uow: convert_to_agent(uow, world.admin, world.org, intervenant, "ines@exemple.fr", "Inès",
+                                                 "Avocat 1", BASIC, expected_version=loaded), stale)
+
+    with UnitOfWork(db_url) as uow:
+        line = _line(uow, world, intervenant)
+        assert (line.name, line.is_intervenant) == ("Inès Avocate", True)
+        assert rename_intervenant(uow, world.admin, world.org, intervenant, "Avocate", "Inès Marie",
+                                  expected_version=line.names_version) == (
+            "Intervenant modifié avec succès : Inès Marie Avocate.")

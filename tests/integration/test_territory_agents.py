@@ -314,3 +314,51 @@ def test_trouver_un_rdv_offers_the_teams_and_a_team_restricts_the_agents(db_url:
                                          (world.reunion_admin,))
     with UnitOfWork(db_url) as uow, pytest.raises(Exception, match="Cette équipe n'existe pas"):
         creneaux.find_week(uow, world.chief, world.arras, world.motif_pmi, MONDAY, team_id=reunion_team, now=NOW)
+
+
+STALE = "Ces informations ont été modifiées entre-temps. Rechargez la page."
+
+
+def test_a_team_changed_since_the_form_loaded_it_is_not_overwritten(db_url: str, world: World) -> None:
+    """Issue 25: of two admins editing the same loaded team, the second save is refused instead of undoing
+    the first."""
+    with UnitOfWork(db_url) as uow:
+        team_id = teams.create_team(uow, world.chief, world.arras, "Équipe PMI", (world.helene,))
+        loaded = teams.list_teams(uow, world.chief, world.arras).teams[0].version
+        teams.update_team(uow, world.chief, world.arras, team_id, "Équipe PMI", (world.helene, world.karim),
+                          expected_version=loaded)
+
+    refused(db_url, lambda uow: teams.update_team(uow, world.chief, world.arras, team_id, "PMI", (world.helene,),
+                                                  expected_version=loaded), STALE)
+
+    with UnitOfWork(db_url) as uow:
+        line = teams.list_teams(uow, world.chief, world.arras).teams[0]
+        assert (line.name, line.members) == ("Équipe PMI", "Karim Haddad, Hélène Roussel")
+        assert teams.update_team(uow, world.chief, world.arras, team_id, "PMI", (world.helene,),
+                                 expected_version=line.version) == "L'équipe « PMI » a été modifiée."
+
+
+def test_services_and_access_rights_changed_since_the_dialog_loaded_them_are_not_overwritten(
+        db_url: str, world: World) -> None:
+    """Issue 25: the agent's dialog gives back the versions it showed; a save over values another admin
+    changed since is refused and changes nothing."""
+    with UnitOfWork(db_url) as uow:
+        karim = next(line for line in territory_agents.list_territory_agents(uow, world.chief, world.arras).agents
+                     if line.agent_id == world.karim)
+        territory_agents.set_agent_services(uow, world.chief, world.arras, world.karim, (world.social, world.pmi),
+                                            expected_version=karim.services_version)
+        territory_agents.set_access_rights(uow, world.chief, world.arras, world.karim, AccessRights(True, False, False),
+                                           expected_version=karim.rights_version)
+
+    refused(db_url, lambda uow: territory_agents.set_agent_services(
+        uow, world.chief, world.arras, world.karim, (world.social,), expected_version=karim.services_version), STALE)
+    refused(db_url, lambda uow: territory_agents.set_access_rights(
+        uow, world.chief, world.arras, world.karim, AccessRights(False, False, True),
+        expected_version=karim.rights_version), STALE)
+
+    with UnitOfWork(db_url) as uow:
+        assert set(uow.session.exec(select(AgentService.service_id).where(AgentService.agent_id == world.karim))) == {
+            world.social, world.pmi}
+        row = uow.session.exec(select(AgentTerritorialAccessRight).where(
+            AgentTerritorialAccessRight.agent_id == world.karim)).one()
+        assert (row.allow_to_manage_teams, row.allow_to_invite_agents) == (True, False)

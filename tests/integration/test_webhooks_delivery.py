@@ -514,3 +514,26 @@ def test_outbox_rows_hold_no_secret_nor_address_only_what_delivery_needs(db_url:
     with pytest.raises(ValueError):
         enqueue(uow.session, channel="webhook", event="webhook", idempotency_key="k",
                 payload={**payload, "secret": receiver.secret})
+
+
+def test_an_edit_of_an_endpoint_changed_since_the_form_loaded_it_is_refused_and_changes_nothing(
+        uow: UnitOfWork, world: World) -> None:
+    """Issue 25: the second of two saves made on the same loaded webhook (another admin's tab) is refused
+    instead of undoing the first."""
+    endpoint_id = webhooks.create_endpoint(uow, world.admin, world.org, target_url="https://crm.exemple.fr/rdv",
+                                           subscriptions=["rdv"]).id
+    loaded = webhooks.get_endpoint(uow, world.admin, world.org, endpoint_id).version
+    webhooks.update_endpoint(uow, world.admin, world.org, endpoint_id, target_url="https://crm.exemple.fr/v2",
+                             subscriptions=["rdv", "absence"], enabled=True, expected_version=loaded)
+
+    with pytest.raises(DomainError) as refused:
+        webhooks.update_endpoint(uow, world.admin, world.org, endpoint_id, target_url="https://crm.exemple.fr/rdv",
+                                 subscriptions=["rdv"], enabled=False, expected_version=loaded)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    stored = webhooks.get_endpoint(uow, world.admin, world.org, endpoint_id)
+    assert (stored.target_url, stored.subscriptions, stored.enabled) == (
+        "https://crm.exemple.fr/v2", ("rdv", "absence"), True)
+    webhooks.update_endpoint(uow, world.admin, world.org, endpoint_id, target_url="https://crm.exemple.fr/v3",
+                             subscriptions=["rdv"], enabled=True, expected_version=stored.version)
+    assert webhooks.get_endpoint(uow, world.admin, world.org, endpoint_id).target_url == "https://crm.exemple.fr/v3"

@@ -32,7 +32,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, contact, limits, names
 from rdv_app.domain.contact import InvalidValue, optional_text
 from rdv_app.domain.enums import AccessLevel, NoticeLevel, RdvNotificationLevel
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.agents import agent_auth, invitations
 from rdv_app.services.agents.organisation_agents import (
     ENTITY,
@@ -42,6 +42,7 @@ from rdv_app.services.agents.organisation_agents import (
     _organisation,
     _other_admins,
     _territory_services,
+    names_of,
 )
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
@@ -71,6 +72,12 @@ def _intervenant(uow: UnitOfWork, organisation_id: int, agent_id: int) -> tuple[
     if role.access_level != AccessLevel.INTERVENANT.value:
         raise NotFound("Cet intervenant ne fait pas partie de l'organisation.")
     return agent, role
+
+
+def _check_names(uow: UnitOfWork, agent: Agent, expected_version: str | None) -> None:
+    """Refuses (`versions.STALE`) a form that loaded other names than the agent's now."""
+    versions.lock(uow, agent)
+    versions.check_version(expected_version, names_of(agent))
 
 
 @boundary
@@ -108,9 +115,12 @@ def add_intervenant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
 
 @boundary
 def rename_intervenant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_id: int, last_name: str,
-                       first_name: str = "") -> str:
+                       first_name: str = "", *, expected_version: str | None = None) -> str:
+    """The form gives the `expected_version` of the names it loaded (`AgentLine.names_version`): names
+    changed since are not overwritten."""
     require_admin(uow, actor_agent_id, organisation_id)
     agent, _role = _intervenant(uow, organisation_id, agent_id)
+    _check_names(uow, agent, expected_version)
     last = _name(last_name, "last_name", "Indiquez le nom de l'intervenant.")
     first = _first_name(first_name)
     before = names.agent_name(agent.first_name, agent.last_name)
@@ -127,11 +137,13 @@ def rename_intervenant(uow: UnitOfWork, actor_agent_id: int, organisation_id: in
 
 @boundary
 def convert_to_agent(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_id: int, email: str,
-                     first_name: str, last_name: str, access_level: str) -> str:
-    """The intervenant becomes an agent of the organisation at `access_level`, invited at `email`."""
+                     first_name: str, last_name: str, access_level: str, *, expected_version: str | None = None) -> str:
+    """The intervenant becomes an agent of the organisation at `access_level`, invited at `email`. The form
+    gives the `expected_version` of the names it loaded (`AgentLine.names_version`), as `rename_intervenant`."""
     require_admin(uow, actor_agent_id, organisation_id)
     organisation = _organisation(uow, organisation_id)
     agent, role = _intervenant(uow, organisation_id, agent_id)
+    _check_names(uow, agent, expected_version)
     level = _level(access_level)
     try:
         address = contact.email(email)

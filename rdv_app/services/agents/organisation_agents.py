@@ -41,7 +41,7 @@ from rdv_app.domain import clock, contact, names
 from rdv_app.domain.contact import InvalidValue
 from rdv_app.domain.enums import CANCELLED_STATUSES, AccessLevel
 from rdv_app.domain.events import Actor, AvailabilityChanged, Change
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.agents import agent_auth, invitations, outlook
 from rdv_app.services.availability.plages import delete_agent_plages
 from rdv_app.services.boundary import boundary
@@ -74,6 +74,7 @@ class AgentLine:
     first_name: str = ""
     last_name: str = ""
     several_organisations: bool = False  # then never an intervenant (admin-domain.md 4.7)
+    names_version: str = ""  # what the rename and convert forms give back with their saves (`names_version`)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,16 @@ class OrganisationAgents:
     organisation_name: str
     agents: tuple[AgentLine, ...]
     services: tuple[ServiceChoice, ...]  # those of the territory, offered to a new agent
+
+
+def names_of(agent: Agent) -> dict[str, str]:
+    """The names a form shows of an agent."""
+    return {"first_name": agent.first_name or "", "last_name": agent.last_name}
+
+
+def names_version(agent: Agent) -> str:
+    """The version of the names a form shows (rdv_app.services.versions)."""
+    return versions.version_of(names_of(agent))
 
 
 def _territory_services(uow: UnitOfWork, organisation: Organisation) -> tuple[ServiceChoice, ...]:
@@ -129,7 +140,7 @@ def list_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, quer
                                                           or agent.last_sign_in_at < now - INACTIVE_AFTER),
             is_self=agent.id == actor_agent_id, is_intervenant=level == AccessLevel.INTERVENANT,
             several_organisations=counts.get(require_id(agent), 0) > 1,
-            first_name=agent.first_name or "", last_name=agent.last_name,
+            first_name=agent.first_name or "", last_name=agent.last_name, names_version=names_version(agent),
         )
         for agent, level in rows
     ]

@@ -19,7 +19,7 @@ from rdv_app.db.models import Agent, AgentTeam, Team
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import names
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.rights import require_territory_right, territory_agent_ids, territory_of
@@ -40,6 +40,7 @@ class TeamLine:
     name: str
     member_ids: tuple[int, ...]
     members: str  # names, by name
+    version: str  # what the edit form gives back with its save (rdv_app.services.versions)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def list_teams(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, query
         if not all(word in names.plain_text(team.name) for word in words):
             continue
         known = [agent_id for agent_id in agents if agent_id in set(member_ids)]  # by name
-        lines.append(TeamLine(require_id(team), team.name, tuple(known), ", ".join(agents[a] for a in known)))
+        lines.append(TeamLine(require_id(team), team.name, tuple(known), ", ".join(agents[a] for a in known),
+                              versions.version_of(_values_of(team, member_ids))))
     return TerritoryTeams(tuple(lines), tuple(AgentChoice(agent_id, name) for agent_id, name in agents.items()))
 
 
@@ -113,6 +115,11 @@ def _current_members(uow: UnitOfWork, team_id: int) -> set[int]:
     return set(uow.session.exec(select(AgentTeam.agent_id).where(AgentTeam.team_id == team_id)))
 
 
+def _values_of(team: Team, member_ids: Collection[int]) -> dict[str, object]:
+    """What the edit form shows of a team."""
+    return {"name": team.name, "agent_ids": sorted(member_ids)}
+
+
 @boundary
 def create_team(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, name: str,
                 agent_ids: tuple[int, ...] = ()) -> int:
@@ -133,13 +140,16 @@ def create_team(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, name
 
 @boundary
 def update_team(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, team_id: int, name: str,
-                agent_ids: tuple[int, ...]) -> str:
-    """Renames the team and sets its members; the French notice."""
+                agent_ids: tuple[int, ...], *, expected_version: str | None = None) -> str:
+    """Renames the team and sets its members; the French notice. The edit form gives the `expected_version`
+    it loaded (`TeamLine.version`): a team changed since is not saved."""
     territory_id = _territory(uow, actor_agent_id, organisation_id)
     team = _team(uow, territory_id, team_id)
+    versions.lock(uow, team)
+    before = _values_of(team, _current_members(uow, team_id))
+    versions.check_version(expected_version, before)
     cleaned = _name(uow, territory_id, name, team_id)
     members = _members(uow, territory_id, agent_ids)
-    before = {"name": team.name, "agent_ids": sorted(_current_members(uow, team_id))}
     after = {"name": cleaned, "agent_ids": sorted(members)}
     if before == after:
         return "Aucun changement."

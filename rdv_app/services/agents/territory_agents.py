@@ -19,6 +19,7 @@ Every change writes an audit row in its transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -44,7 +45,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import names
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.labels import ACCESS_LEVEL_LABELS
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.agents.organisation_agents import email_address, join_organisations
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
@@ -97,6 +98,9 @@ class TerritoryAgentLine:
     allow_to_invite_agents: bool
     is_self: bool
     search_text: str  # names and email, lower case and without accents
+    # What the services and the access rights forms give back with their saves (rdv_app.services.versions).
+    services_version: str
+    rights_version: str
 
 
 @dataclass(frozen=True)
@@ -204,9 +208,22 @@ def list_territory_agents(uow: UnitOfWork, actor_agent_id: int, organisation_id:
             allow_to_invite_agents=bool(row and row.allow_to_invite_agents),
             is_self=agent_id == actor_agent_id,
             search_text=names.plain_text(f"{name} {agent.email or ''}"),
+            services_version=versions.version_of(
+                _services_shown(service_id for service_id, _ in services.get(agent_id, []))),
+            rights_version=versions.version_of(_rights_shown(row)),
         ))
     lines.sort(key=lambda line: line.pending)  # stable: by last name, then the pending invitations
     return TerritoryAgents(territory.name, rights, tuple(lines), _services(uow, territory_id), _invitable(uow, rights))
+
+
+def _services_shown(service_ids: Iterable[int]) -> dict[str, object]:
+    """What the services form shows of an agent."""
+    return {"service_ids": sorted(service_ids)}
+
+
+def _rights_shown(row: AgentTerritorialAccessRight | None) -> dict[str, object]:
+    """What the access rights form shows of an agent (no row: none of the rights)."""
+    return {right: bool(row and getattr(row, right)) for right in TERRITORY_RIGHTS}
 
 
 def _territory_agent(uow: UnitOfWork, territory_id: int, agent_id: int) -> Agent:
@@ -261,14 +278,18 @@ def invite_to_territory(uow: UnitOfWork, actor_agent_id: int, organisation_id: i
 
 @boundary
 def set_agent_services(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_id: int,
-                       service_ids: tuple[int, ...]) -> str:
-    """The agent's services among those the territory offers (section 5); the others stay."""
+                       service_ids: tuple[int, ...], *, expected_version: str | None = None) -> str:
+    """The agent's services among those the territory offers (section 5); the others stay. The form gives the
+    `expected_version` it loaded (`TerritoryAgentLine.services_version`): services changed since are not
+    saved."""
     rights = _rights_for(uow, actor_agent_id, organisation_id, "allow_to_manage_access_rights")
     agent = _territory_agent(uow, rights.territory_id, agent_id)
+    versions.lock(uow, agent)
     offered = {choice.id for choice in _services(uow, rights.territory_id)}
     if not set(service_ids) <= offered:
         raise DomainError("Choisissez les services parmi ceux du territoire.", field="service_ids")
     current = set(uow.session.exec(select(AgentService.service_id).where(AgentService.agent_id == agent_id)))
+    versions.check_version(expected_version, _services_shown(current))
     wanted = (current - offered) | set(service_ids)
     if not wanted:
         raise DomainError(AT_LEAST_ONE_SERVICE, field="service_ids")
@@ -309,10 +330,12 @@ def _refuse_intervenant(uow: UnitOfWork, agent_id: int, what: str, field: str) -
 
 @boundary
 def set_access_rights(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_id: int,
-                      rights: AccessRights) -> str:
-    """The agent's three access rights on the territory."""
+                      rights: AccessRights, *, expected_version: str | None = None) -> str:
+    """The agent's three access rights on the territory. The form gives the `expected_version` it loaded
+    (`TerritoryAgentLine.rights_version`): rights changed since are not saved."""
     actor = _rights_for(uow, actor_agent_id, organisation_id, "allow_to_manage_access_rights")
     agent = _territory_agent(uow, actor.territory_id, agent_id)
+    versions.lock(uow, agent)
     if agent_id == actor_agent_id and not actor.is_territorial_admin:
         raise PermissionDenied("Vous ne pouvez pas modifier vos propres droits d'accès : demandez-le à un "
                                "administrateur du territoire.")
@@ -321,6 +344,7 @@ def set_access_rights(uow: UnitOfWork, actor_agent_id: int, organisation_id: int
     row = uow.session.exec(select(AgentTerritorialAccessRight).where(
         AgentTerritorialAccessRight.agent_id == agent_id,
         AgentTerritorialAccessRight.territory_id == actor.territory_id)).first()
+    versions.check_version(expected_version, _rights_shown(row))
     if row is None:
         row = AgentTerritorialAccessRight(agent_id=agent_id, territory_id=actor.territory_id)
     before = {right: bool(getattr(row, right)) for right in TERRITORY_RIGHTS}

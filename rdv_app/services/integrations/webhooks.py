@@ -40,7 +40,7 @@ from rdv_app.domain.enums import Channel, NotificationEvent, OutboxStatus, Webho
 from rdv_app.domain.events import AvailabilityChanged, Change, RdvChanged, RecordChanged
 from rdv_app.notify.outbox import enqueue
 from rdv_app.notify.public_http import address_allowed, numeric_ipv4
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations.webhook_payloads import MODEL_NAMES, data_for, organisation_ids
@@ -146,6 +146,7 @@ class EndpointView:
     enabled: bool
     state: str  # "Actif", "En échec depuis le ...", "Désactivé le ..."
     created_at: datetime
+    version: str  # what the edit form gives back with its save (rdv_app.services.versions)
 
 
 @dataclass(frozen=True)
@@ -205,15 +206,19 @@ def create_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
 
 @boundary
 def update_endpoint(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, endpoint_id: int, *,
-                    target_url: str, subscriptions: Iterable[str], enabled: bool) -> EndpointView:
-    """Changes the address, the subscriptions and the state; enabling again forgets past failures."""
+                    target_url: str, subscriptions: Iterable[str], enabled: bool,
+                    expected_version: str | None = None) -> EndpointView:
+    """Changes the address, the subscriptions and the state; enabling again forgets past failures. The edit
+    form gives the `expected_version` it loaded (`EndpointView.version`): an endpoint changed since (by an
+    admin, or disabled after its failures) is not saved."""
     require_admin(uow, actor_agent_id, organisation_id)
     endpoint = _endpoint(uow, organisation_id, endpoint_id)
+    versions.lock(uow, endpoint)
+    versions.check_version(expected_version, _values_of(endpoint))
     url = validate_url(target_url)
     chosen = _subscriptions(subscriptions)
     _refuse_duplicate(uow, organisation_id, url, endpoint_id)
-    before = {"target_url": endpoint.target_url, "subscriptions": list(endpoint.subscriptions),
-              "enabled": endpoint.enabled}
+    before = _values_of(endpoint)
     endpoint.target_url, endpoint.subscriptions = url, list(chosen)
     if enabled and not endpoint.enabled:
         endpoint.failing_since = endpoint.disabled_at = None
@@ -365,6 +370,12 @@ def _endpoint(uow: UnitOfWork, organisation_id: int, endpoint_id: int) -> Webhoo
     return endpoint
 
 
+def _values_of(endpoint: WebhookEndpoint) -> dict[str, object]:
+    """What the edit form shows of an endpoint."""
+    return {"target_url": endpoint.target_url, "subscriptions": list(endpoint.subscriptions),
+            "enabled": endpoint.enabled}
+
+
 def _view(endpoint: WebhookEndpoint) -> EndpointView:
     if not endpoint.enabled:
         state = (f"Désactivé le {datefmt.long_date(endpoint.disabled_at.date())}" if endpoint.disabled_at
@@ -378,7 +389,8 @@ def _view(endpoint: WebhookEndpoint) -> EndpointView:
         id=require_id(endpoint), target_url=endpoint.target_url, masked_secret=masked(endpoint.secret),
         subscriptions=subscriptions,
         subscription_labels=", ".join(SUBSCRIPTION_LABELS[WebhookSubscription(s)] for s in subscriptions),
-        enabled=endpoint.enabled, state=state, created_at=endpoint.created_at)
+        enabled=endpoint.enabled, state=state, created_at=endpoint.created_at,
+        version=versions.version_of(_values_of(endpoint)))
 
 
 def subscription_choices() -> Sequence[tuple[str, str]]:

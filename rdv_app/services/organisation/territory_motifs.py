@@ -14,7 +14,7 @@ another, raise PermissionDenied and change nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -27,6 +27,7 @@ from rdv_app.domain import motif_rules
 from rdv_app.domain.enums import AccessLevel
 from rdv_app.domain.labels import BOOKABLE_BY_LABELS
 from rdv_app.domain.motif_rules import MotifFields, MotifRuleError
+from rdv_app.services import versions
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
 from rdv_app.services.organisation import admin_motifs
@@ -96,6 +97,7 @@ class MotifPreview:
 @dataclass(frozen=True)
 class BulkPreview:
     motifs: tuple[MotifPreview, ...]
+    version: str  # of the motifs as previewed: what "Appliquer" gives back (rdv_app.services.versions)
 
     @property
     def changed(self) -> tuple[MotifPreview, ...]:
@@ -178,15 +180,23 @@ def preview_bulk_change(uow: UnitOfWork, actor_agent_id: int, territory_id: int,
     """What the change would do to each selected motif; nothing is written."""
     require_territorial_admin(uow, actor_agent_id, territory_id)
     planned = _planned(uow, actor_agent_id, territory_id, motif_ids, change)
-    return BulkPreview(tuple(preview for preview, _, _ in planned))
+    return BulkPreview(tuple(preview for preview, _, _ in planned),
+                       versions.version_of(_values_of(motif for _, motif, _ in planned)))
 
 
 @boundary
 def apply_bulk_change(uow: UnitOfWork, actor_agent_id: int, territory_id: int, motif_ids: Collection[int],
-                      change: BulkChange) -> int:
-    """Applies the change to every selected motif, or to none; returns how many motifs changed."""
+                      change: BulkChange, *, expected_version: str | None = None) -> int:
+    """Applies the change to every selected motif, or to none; returns how many motifs changed. "Appliquer"
+    gives the `expected_version` of its preview (`BulkPreview.version`): if a motif changed since, the preview
+    no longer tells what the change does, and nothing is applied."""
     require_territorial_admin(uow, actor_agent_id, territory_id)
+    administered = list(_administered(uow, actor_agent_id, territory_id))
+    for motif in uow.session.exec(select(Motif).where(col(Motif.id).in_(set(motif_ids)),
+                                                      col(Motif.organisation_id).in_(administered))).all():
+        versions.lock(uow, motif)
     planned = _planned(uow, actor_agent_id, territory_id, motif_ids, change)
+    versions.check_version(expected_version, _values_of(motif for _, motif, _ in planned))
     failing = [preview for preview, _, _ in planned if preview.error is not None]
     if failing:
         first = failing[0]
@@ -275,6 +285,11 @@ def _planned(uow: UnitOfWork, actor_agent_id: int, territory_id: int, motif_ids:
         planned.append((MotifPreview(motif_id=require_id(motif), organisation_name=organisations[motif.organisation_id],
                                      motif_name=motif.name, changes=changes, error=error), motif, after))
     return planned
+
+
+def _values_of(motifs: Iterable[Motif]) -> dict[str, object]:
+    """The values of the motifs a preview describes."""
+    return {str(require_id(m)): admin_motifs.fields_of(m).as_dict() for m in motifs}
 
 
 def _shown(name: str, value: Any) -> str:
