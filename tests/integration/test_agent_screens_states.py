@@ -15,6 +15,8 @@ from rdv_app.db.models import Receipt
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.services.agents import agent_account
+from rdv_app.services.rdv import lifecycle, queries
+from rdv_app.services.versions import STALE
 from rdv_app.state.admin_agents import AdminAgentsState
 from rdv_app.state.agenda import AgendaState
 from rdv_app.state.failures import FailureState
@@ -145,5 +147,37 @@ def test_a_preferences_form_rendered_before_its_load_or_showing_older_values_sav
         assert account.preferences_saved  # type: ignore[attr-defined]
         with UnitOfWork(db_url, read_only=True) as uow:
             assert agent_account.get_preferences(uow, world["admin"]).rdv_notifications_level == "none"
+
+    asyncio.run(scenario())
+
+
+def test_the_rdv_page_refuses_a_status_change_over_a_colleagues_and_shows_the_rdv_as_it_now_is(
+        db_url: str, world: dict[str, int]) -> None:  # noqa: F811
+    """Forms are born loaded (issue 25) on the RDV page: its controls wait for the RDV of the address
+    (`loaded_for`); a colleague cancels the RDV meanwhile; "Enregistrer le statut" on the page as loaded is
+    refused, the cancellation stands, the page then shows the RDV as it is, and the next change goes through."""
+    async def scenario() -> None:
+        rdv = str(world["rdv"])
+        tab = await _open(db_url, routes.RDV_PAGE.replace("[rdv_page_id]", rdv), None, {"rdv_page_id": rdv})
+        page = await tab.root.get_state(RdvPageState)
+        assert page.loaded_for == ""  # type: ignore[attr-defined]
+        await tab.send(RdvPageState, "load")
+        assert page.loaded_for.endswith(f"|{rdv}")  # type: ignore[attr-defined]
+
+        with UnitOfWork(db_url) as uow:
+            lifecycle.cancel_rdv(uow, world["admin"], world["org"], world["rdv"], excused=True)
+        await tab.send(RdvPageState, "set_chosen_status", value="revoked")
+        await tab.send(RdvPageState, "save_status")
+        assert page.status_error == STALE  # type: ignore[attr-defined]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert queries.get_rdv(uow, world["admin"], world["org"], world["rdv"]).status == "excused"
+
+        await tab.send(RdvPageState, "reload_silently")  # what the refusal asks the browser to run
+        assert page.status == "excused"  # type: ignore[attr-defined]
+        await tab.send(RdvPageState, "set_chosen_status", value="unknown")
+        await tab.send(RdvPageState, "save_status")
+        assert page.status_error == ""  # type: ignore[attr-defined]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert queries.get_rdv(uow, world["admin"], world["org"], world["rdv"]).status == "unknown"
 
     asyncio.run(scenario())
