@@ -8,7 +8,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.fields import error_id, hint_id
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, switching_record
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 
@@ -93,7 +93,7 @@ def edit_form_actions(state: Any, create_label: str) -> rx.Component:
                       type="submit", size="3", disabled=state.saving),
             rx.cond(state.editing_id != "",
                     rx.button("Annuler la modification", type="button", size="3", variant="outline",
-                              on_click=state.cancel_edit),
+                              on_click=switching_record(state, state.cancel_edit)),
                     rx.fragment()),
             spacing="3", wrap="wrap",
         ),

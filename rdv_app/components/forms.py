@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
+from reflex.experimental.client_state import ClientStateVar
 
 # The hidden input of a form carrying the key of what it was rendered with (rdv_app.state.loaded).
 LOADED_FOR_FIELD = "loaded_for"
+# In the browser only: the key (`loaded_for`) of the form a person just left for another record of the same
+# page, from their click until the server has answered it (`switching_record`).
+LEFT_FORM = ClientStateVar.create("left_form_key", default="")
 
 
 def text_field(name: str, label: str, *, type_: str = "text", error: rx.Var | str = "", hint: str = "",
@@ -34,13 +39,27 @@ def text_field(name: str, label: str, *, type_: str = "text", error: rx.Var | st
 def loaded_fieldset(*children: rx.Component, loaded_for: rx.Var[str], class_name: str = "") -> rx.Component:
     """The fields and buttons of a form, disabled until its values are loaded for this page and record
     (`rdv_app.state.loaded`): `loaded_for` is the state's key, and Reflex has run every on_load of the page
-    shown. It carries the key to the save (`LOADED_FOR_FIELD`), for a form whose inputs are uncontrolled."""
-    ready = rx.State.is_hydrated & (loaded_for != "")
+    shown. It carries the key to the save (`LOADED_FOR_FIELD`), for a form whose inputs are uncontrolled.
+
+    The browser disables it at once when the person leaves its record: for another address (Reflex sets
+    `is_hydrated` back to false as a navigation starts, and the record is in the address), or for another
+    record of the same page (`switching_record`), without waiting for the server."""
+    ready = rx.State.is_hydrated & (loaded_for != "") & (loaded_for != LEFT_FORM.value)
     return rx.el.fieldset(
         rx.el.input(type="hidden", name=LOADED_FOR_FIELD, value=loaded_for),
         *children,
         disabled=~ready, aria_busy=rx.cond(ready, "false", "true"), class_name=f"{class_name} bare-fieldset".strip(),
     )
+
+
+def switching_record(state: Any, event: Any) -> list:
+    """The events of a control that shows another record in a page's form without changing the address
+    (a row's "Modifier", "Créer", "Annuler la modification"): the form of `state` (a `LoadedForMixin`) is
+    disabled at the click, in the browser, so that nothing is typed into the previous record's values
+    while the server loads the next. `event` clears or replaces `loaded_for` (`_loading`, `_mark_loaded`);
+    the server then answers `state.switched`, after it (a client's events run in order), and the form
+    follows `loaded_for` again: a refused switch leaves the previous record, still loaded, enabled."""
+    return [LEFT_FORM.set_value(state.loaded_for), event, state.switched]
 
 
 def form_alert(message: rx.Var) -> rx.Component:

@@ -6,7 +6,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert, loaded_fieldset
+from rdv_app.components.forms import form_alert, loaded_fieldset, switching_record
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import (
     badge,
@@ -44,7 +44,8 @@ def _row(row: AbsenceRow) -> rx.Component:
             rx.el.dl(rx.el.dt("Agent"), rx.el.dd(row.agent), class_name="identity-list"),
             spacing="2",
         ),
-        row_actions("l'indisponibilité", row.title, AbsencesState.start_edit(row.id),
+        row_actions("l'indisponibilité", row.title,
+                    switching_record(AbsencesState, AbsencesState.start_edit(row.id)),
                     AbsencesState.ask_delete(row.id)),
         class_name="planning-row",
     )
@@ -156,7 +157,7 @@ def absence_form() -> rx.Component:
                 ),
                 rx.cond(AbsencesState.editing_id != "",
                         rx.button("Annuler la modification", type="button", size="3", variant="outline",
-                                  on_click=AbsencesState.cancel_edit),
+                                  on_click=switching_record(AbsencesState, AbsencesState.cancel_edit)),
                         rx.fragment()),
                 spacing="3", wrap="wrap",
             ),
@@ -178,7 +179,7 @@ def absences_page() -> rx.Component:
                 "toutes ses organisations.", color=styles.TEXT_MUTED),
         info_box(WHOLE_SERIES),
         rx.button(rx.icon("plus", size=16), "Créer une indisponibilité", variant="outline", size="3",
-                  type="button", on_click=AbsencesState.start_new),
+                  type="button", on_click=switching_record(AbsencesState, AbsencesState.start_new)),
         # The form waits for its choices (agents) like the list does.
         rx.cond(AbsencesState.loading, loading_block("Chargement des indisponibilités…"),
                 rx.cond(AbsencesState.denied != "", form_alert(AbsencesState.denied), rx.fragment(absence_list(), absence_form()))),

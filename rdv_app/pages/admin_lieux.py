@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.components.admin import admin_page, edit_form_actions, section
 from rdv_app.components.fields import input_field
-from rdv_app.components.forms import form_alert, loaded_fieldset
+from rdv_app.components.forms import form_alert, loaded_fieldset, switching_record
 from rdv_app.components.planning import badge, status_region
 from rdv_app.pages.template import agent_page
 from rdv_app.state.admin_lieux import FORM_HEADING_ID, LIST_HEADING_ID, AdminLieuxState, LieuRow
@@ -35,7 +35,8 @@ def _row(row: LieuRow) -> rx.Component:
         ),
         rx.hstack(
             rx.button(rx.icon("pencil", size=16), "Modifier", variant="outline", size="3",
-                      on_click=S.start_edit(row.id), aria_label="Modifier le lieu « " + row.name + " »"),
+                      on_click=switching_record(S, S.start_edit(row.id)),
+                      aria_label="Modifier le lieu « " + row.name + " »"),
             rx.cond(
                 row.enabled,
                 rx.button(rx.icon("circle-off", size=16), "Désactiver", variant="outline", color_scheme="red",
@@ -110,7 +111,7 @@ def admin_lieux_page() -> rx.Component:
         denied=S.denied, loading=S.loading, loading_text="Chargement des lieux…",
         content=rx.fragment(
             rx.button(rx.icon("plus", size=16), "Ajouter un lieu", variant="outline", size="3", type="button",
-                      on_click=S.start_new),
+                      on_click=switching_record(S, S.start_new)),
             section(
                 LIST_HEADING_ID, "Lieux de l'organisation",
                 status_region(S.list_message),

@@ -16,7 +16,7 @@ from rdv_app.components.admin import (
     section,
 )
 from rdv_app.components.fields import checkbox, select_field
-from rdv_app.components.forms import form_alert, loaded_fieldset
+from rdv_app.components.forms import form_alert, loaded_fieldset, switching_record
 from rdv_app.components.motif_form import LOCATION_OPTIONS, MotifFormProps, motif_tabs
 from rdv_app.components.planning import badge, status_region
 from rdv_app.pages.template import agent_page
@@ -70,9 +70,11 @@ def _row(row: MotifListRow) -> rx.Component:
                 rx.text("—"),
                 rx.hstack(
                     rx.button(rx.icon("pencil", size=16), "Modifier", variant="outline", size="2",
-                              on_click=S.start_edit(row.id), aria_label="Modifier le motif « " + row.name + " »"),
+                              on_click=switching_record(S, S.start_edit(row.id)),
+                              aria_label="Modifier le motif « " + row.name + " »"),
                     rx.button(rx.icon("copy", size=16), "Dupliquer", variant="outline", size="2",
-                              on_click=S.duplicate(row.id), aria_label="Dupliquer le motif « " + row.name + " »"),
+                              on_click=switching_record(S, S.duplicate(row.id)),
+                              aria_label="Dupliquer le motif « " + row.name + " »"),
                     rx.button(rx.cond(row.has_rdvs, rx.icon("archive", size=16), rx.icon("trash-2", size=16)),
                               rx.cond(row.has_rdvs, "Archiver", "Supprimer"), variant="outline", color_scheme="red",
                               size="2", on_click=S.ask_remove(row.id),
@@ -148,7 +150,7 @@ def admin_motifs_page() -> rx.Component:
         denied=S.denied, loading=S.loading, loading_text="Chargement des motifs…",
         content=rx.fragment(
             rx.button(rx.icon("plus", size=16), "Créer un motif", variant="outline", size="3", type="button",
-                      on_click=S.start_new),
+                      on_click=switching_record(S, S.start_new)),
             motif_list(),
             motif_form(),
             confirm_dialog("Retirer ce motif ?", S.deleting_label, confirm_label=S.deleting_verb,

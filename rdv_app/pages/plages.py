@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes, styles
 from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert, loaded_fieldset
+from rdv_app.components.forms import form_alert, loaded_fieldset, switching_record
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import (
     MONTH_ORDINALS,
@@ -57,7 +57,8 @@ def _row(row: PlageRow) -> rx.Component:
             ),
             spacing="2",
         ),
-        row_actions("la plage", row.title, PlagesState.start_edit(row.id), PlagesState.ask_delete(row.id)),
+        row_actions("la plage", row.title, switching_record(PlagesState, PlagesState.start_edit(row.id)),
+                    PlagesState.ask_delete(row.id)),
         class_name="planning-row",
     )
 
@@ -209,7 +210,7 @@ def plage_form() -> rx.Component:
                 ),
                 rx.cond(PlagesState.editing_id != "",
                         rx.button("Annuler la modification", type="button", size="3", variant="outline",
-                                  on_click=PlagesState.cancel_edit),
+                                  on_click=switching_record(PlagesState, PlagesState.cancel_edit)),
                         rx.fragment()),
                 spacing="3", wrap="wrap",
             ),
@@ -230,7 +231,7 @@ def plages_page() -> rx.Component:
         rx.text("Une plage d'ouverture dit quand, où et pour quels motifs un agent reçoit : les créneaux de "
                 "« Trouver un RDV » en découlent.", color=styles.TEXT_MUTED),
         rx.button(rx.icon("plus", size=16), "Créer une plage d'ouverture", variant="outline", size="3",
-                  type="button", on_click=PlagesState.start_new),
+                  type="button", on_click=switching_record(PlagesState, PlagesState.start_new)),
         # The form waits for its choices (agents, lieux, motifs) like the list does.
         rx.cond(PlagesState.loading, loading_block("Chargement des plages d'ouverture…"),
                 rx.cond(PlagesState.denied != "", form_alert(PlagesState.denied), rx.fragment(plage_list(), plage_form()))),

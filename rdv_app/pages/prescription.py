@@ -7,7 +7,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.fields import select_field
-from rdv_app.components.forms import form_alert, text_field
+from rdv_app.components.forms import form_alert, loaded_fieldset, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.domain import ants
 from rdv_app.pages.template import agent_page
@@ -253,13 +253,14 @@ def nouveau_rdv_par_prescription() -> rx.Component:
         form_alert(S.error),
         rx.cond(
             S.loading, loading_block(),
-            rx.cond(S.denied == "", rx.match(
+            # Nothing is chosen nor booked before the page is loaded for this organisation and address.
+            rx.cond(S.denied == "", loaded_fieldset(rx.match(
                 S.step,
                 ("usager", usager_step()),
                 ("recap", recap_step()),
                 ("confirmation", confirmation_step()),
                 slot_step(),
-            )),
+            ), loaded_for=S.loaded_for)),
         ),
         spacing="5", width="100%",
     )

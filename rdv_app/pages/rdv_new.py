@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes, styles
 from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, field_error, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.pages.template import agent_page
@@ -330,7 +330,10 @@ def rdv_new_page() -> rx.Component:
             rx.cond(
                 RdvNewState.denied != "",
                 _unavailable(),
-                rx.fragment(usagers_step(), recap_step(), confirm_step()),
+                # Nothing is chosen nor created before the motif's agents and lieux are loaded for this
+                # organisation and address (a previous visit's choices show until then).
+                loaded_fieldset(rx.vstack(usagers_step(), recap_step(), confirm_step(), spacing="5", width="100%"),
+                                loaded_for=RdvNewState.loaded_for),
             ),
         ),
         spacing="5",

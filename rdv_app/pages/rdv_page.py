@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes, styles
 from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge, sms_name_warning, status_region
 from rdv_app.pages.template import agent_page
@@ -479,10 +479,11 @@ def _rdv() -> rx.Component:
         rx.hstack(rx.text(S.day + " à " + S.time, weight="medium"), badge(S.status_label), align="center",
                   spacing="3", wrap="wrap"),
         _details(),
-        _participants(),
-        _status(),
-        _edit(),
-        rx.cond(S.collectif, _duplicate(), rx.fragment()),
+        # Every control that changes the RDV, disabled until the RDV of the address is loaded.
+        loaded_fieldset(
+            rx.vstack(_participants(), _status(), _edit(), rx.cond(S.collectif, _duplicate(), rx.fragment()),
+                      spacing="5", width="100%"),
+            loaded_for=S.loaded_for),
         _history(),
         _receipts(),
         _cancel_dialog(),

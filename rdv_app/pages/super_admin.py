@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
-from rdv_app.components.forms import form_alert, text_field
+from rdv_app.components.forms import form_alert, loaded_fieldset, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.pages.template import agent_page
@@ -53,7 +53,7 @@ def super_admins_section() -> rx.Component:
             variant="surface", width="100%",
         ),
         status_region(SuperAdminState.super_admin_message),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 text_field("email", "Adresse email du super administrateur à inviter", type_="email",
                            autocomplete="off", field_id="champ-super-admin-email",
@@ -61,7 +61,7 @@ def super_admins_section() -> rx.Component:
                 rx.button("Inviter comme super administrateur", type="submit", size="3", variant="outline",
                           loading=SuperAdminState.inviting),
                 spacing="4", width="100%", key=SuperAdminState.super_admin_form_key.to_string(),
-            ),
+            ), loaded_for=SuperAdminState.loaded_for),
             on_submit=SuperAdminState.invite_super_admin,
             reset_on_submit=False,
             aria_label="Inviter un super administrateur",
@@ -94,7 +94,7 @@ def services_section() -> rx.Component:
             rx.text("Aucun service pour l'instant : ajoutez le premier ci-dessous."),
         ),
         status_region(SuperAdminState.service_message),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(rx.cond(SuperAdminState.service_error_field == "", SuperAdminState.service_error, "")),
                 text_field("name", "Nom du service", hint="Par exemple Protection Maternelle Infantile.",
@@ -104,7 +104,7 @@ def services_section() -> rx.Component:
                             class_name="checkbox-label"),
                 rx.button("Ajouter le service", type="submit", size="3", variant="outline"),
                 spacing="4", width="100%", key=SuperAdminState.service_form_key.to_string(),
-            ),
+            ), loaded_for=SuperAdminState.loaded_for),
             on_submit=SuperAdminState.add_service,
             reset_on_submit=False,
             aria_label="Ajouter un service",
@@ -158,7 +158,7 @@ def open_mairie_form() -> rx.Component:
                 "(15 minutes, réservables en ligne et depuis le portail de l'ANTS), et la personne qui l'administrera.",
                 color=styles.TEXT_MUTED),
         status_region(SuperAdminState.mairie_message),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(unplaced),
                 text_field("mairie_name", "Nom de la mairie", hint="Par exemple Mairie de Seclin.",
@@ -173,7 +173,7 @@ def open_mairie_form() -> rx.Component:
                     type="submit", size="3", disabled=SuperAdminState.mairie_submitting,
                 ),
                 spacing="4", width="100%", key=SuperAdminState.mairie_form_key.to_string(),
-            ),
+            ), loaded_for=SuperAdminState.loaded_for),
             on_submit=SuperAdminState.open_mairie_account,
             reset_on_submit=False,
             aria_labelledby=heading_id,
@@ -190,7 +190,7 @@ def open_account_form() -> rx.Component:
         rx.text("Le territoire, sa première organisation et la personne qui les administrera : elle reçoit une "
                 "invitation par email et pourra ensuite créer lieux, motifs, agents et plages.",
                 color=styles.TEXT_MUTED),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(rx.cond(SuperAdminState.error_field == "", SuperAdminState.error, "")),
                 text_field("departement_number", "Numéro du département", hint="Par exemple 62, 974 ou 2A.",
@@ -209,7 +209,7 @@ def open_account_form() -> rx.Component:
                     type="submit", size="3", disabled=SuperAdminState.submitting,
                 ),
                 spacing="4", width="100%", key=SuperAdminState.form_key.to_string(),
-            ),
+            ), loaded_for=SuperAdminState.loaded_for),
             on_submit=SuperAdminState.open_account,
             reset_on_submit=False,
             aria_labelledby=FORM_HEADING_ID,

@@ -306,8 +306,10 @@ def _kind() -> rx.Component:
 
 
 def _form(title: str) -> rx.Component:
-    # Until its record is loaded the form shows, disabled: nothing rendered before can be sent.
-    ready = (S.loaded_for != "") & ~S.loading
+    # Until its record is loaded the form shows, disabled: nothing rendered before can be sent. Going to
+    # another usager's form (a duplicate's "Modifier") disables it at the click (`is_hydrated`, as
+    # `loaded_fieldset` does), not when the server starts loading the other usager.
+    ready = rx.State.is_hydrated & (S.loaded_for != "") & ~S.loading
     # Back to the usager's page, or to the list of usagers.
     cancel = rx.cond(S.editing, routes.USAGERS + "/" + S.loaded_for, routes.USAGERS)
     return rx.vstack(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import form_alert, loaded_fieldset, switching_record
 from rdv_app.components.layout import loading_block
 from rdv_app.pages.template import agent_page
 from rdv_app.state.usager_merge import MERGE_BUTTON_ID, FieldRow, FoundUsager, PairRow
@@ -35,7 +35,7 @@ def _found(side: str):
         return rx.el.li(rx.button(
             rx.vstack(rx.text(found.name, weight="bold"), rx.text(found.details, size="2"), spacing="0",
                       align="start"),
-            type="button", variant="outline", size="3", on_click=State.pick(side, found.id),
+            type="button", variant="outline", size="3", on_click=switching_record(State, State.pick(side, found.id)),
             aria_label="Choisir " + found.name + " comme usager " + side.upper(), class_name="result-button"))
     return render
 
@@ -53,7 +53,7 @@ def _picker(side: str) -> rx.Component:
             rx.vstack(
                 rx.text(rx.cond(chosen_name != "", chosen_name, "Usager choisi"), weight="bold"),
                 rx.cond(chosen_birth != "", rx.text("Né(e) le " + chosen_birth), rx.fragment()),
-                rx.button("Changer d'usager", type="button", variant="outline", size="2", on_click=State.change(side),
+                rx.button("Changer d'usager", type="button", variant="outline", size="2", on_click=switching_record(State, State.change(side)),
                           aria_label=f"Changer d'usager {side.upper()}"),
                 spacing="2", align="start",
             ),
@@ -114,7 +114,7 @@ def _comparison() -> rx.Component:
         rx.text("Pour chaque ligne qui diffère, choisissez la valeur à conserver. L'usager conservé est celui dont "
                 "vous gardez l'email ; un proche est toujours fusionné dans son responsable. Les RDV, proches et "
                 "agents référents de l'autre usager passent sur l'usager conservé.", color=styles.TEXT_MUTED),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 rx.table.root(
                     rx.table.header(rx.table.row(
@@ -137,6 +137,7 @@ def _comparison() -> rx.Component:
                              class_name="danger-button"),
                 spacing="4", width="100%", key=State.form_key.to_string(),
             ),
+            loaded_for=State.loaded_for),
             on_submit=State.ask_confirmation,
             reset_on_submit=False,
             aria_labelledby=COMPARISON_HEADING_ID,
@@ -179,7 +180,7 @@ def usagers_merge() -> rx.Component:
             rx.grid(_picker("a"), _picker("b"), columns=rx.breakpoints(initial="1", md="2"), spacing="4",
                     width="100%"),
             rx.cond((State.a_id != "") & (State.b_id != ""),
-                    rx.button("Échanger A et B", type="button", variant="outline", size="2", on_click=State.swap),
+                    rx.button("Échanger A et B", type="button", variant="outline", size="2", on_click=switching_record(State, State.swap)),
                     rx.fragment()),
             rx.cond(State.comparing, loading_block("Comparaison des deux usagers…"),
                     rx.cond(State.rows.length() > 0, _comparison(), rx.fragment())),

@@ -8,13 +8,17 @@ fields and buttons disabled (`rdv_app.components.forms.loaded_fieldset`) until t
 run every on_load of the page it shows (`is_hydrated`, false from the click that opens a page); the save
 handler refuses, with `NOT_LOADED`, a save whose key does not match the record it would write. The
 service checks the version the form loaded in the end (`rdv_app.services.versions`).
+
+A control showing another record in the same page's form (`rdv_app.components.forms.switching_record`)
+disables the form in the browser at the click; `switched` answers once the server has run the switch.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
-from rdv_app.components.forms import LOADED_FOR_FIELD
+from rdv_app.components.forms import LEFT_FORM, LOADED_FOR_FIELD
+from rdv_app.state.typed_event import event
 
 NOT_LOADED = ("Le formulaire n'était pas encore chargé : rien n'a été enregistré. Vérifiez les valeurs "
               "affichées, puis enregistrez de nouveau.")
@@ -44,3 +48,9 @@ class LoadedForMixin(rx.State, mixin=True):
         key = self._load_key()
         sent = key if form is None else str(form.get(LOADED_FOR_FIELD, ""))
         return self.loaded_for == key == sent
+
+    @event
+    def switched(self):
+        """Sent after the event of a `switching_record` control: the server has run it, so the form follows
+        `loaded_for` again in the browser."""
+        return LEFT_FORM.push("")

@@ -28,6 +28,7 @@ from rdv_app.services.online_booking.public_search import Availability
 from rdv_app.services.rdv.lifecycle import Booked, SlotTaken, prescribe_rdv, prescribe_seat
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
@@ -468,6 +469,9 @@ class PrescriptionState(OrganisationPageState, AgentState):
     @event
     async def confirm(self):
         if self.busy or self.step != "recap" or not self._booking_key:
+            return
+        if not self._is_loaded():
+            self.error = NOT_LOADED
             return
         self.busy, self.error = True, ""
         yield

@@ -25,6 +25,7 @@ from rdv_app.services.organisation.admin_lieux import SingleUseLieu
 from rdv_app.services.rdv import rdv_planning
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.typed_event import event
@@ -482,6 +483,9 @@ class RdvNewState(OrganisationPageState, AgentState):
         if self.saving or self._created or not self.motif_id.isdigit():
             return
         self._clear_feedback()
+        if not self._is_loaded():
+            self.form_error = NOT_LOADED
+            return
         self.saving = True
         yield
         who, uow = self._who(), UnitOfWork()

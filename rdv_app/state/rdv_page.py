@@ -1,12 +1,16 @@
 """An RDV's page for agents: details, participants, status, edit, cancel, history and receipts. Every rule
-lives in services.rdvs and services.rdv_follow; this state keeps only what the page shows."""
+lives in services.rdvs and services.rdv_follow; this state keeps only what the page shows.
+
+The page is born loaded (rdv_app.state.loaded): its forms stay disabled until the RDV of the address is
+loaded, a change asked before is refused (`NOT_LOADED`), and every change gives the services the version
+of the RDV the page showed (`queries.rdv_version`): one changed since by someone else is refused."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 
@@ -24,6 +28,7 @@ from rdv_app.services.rdv import collectifs, lifecycle, queries, rdv_follow
 from rdv_app.services.rdv.lifecycle import RdvChange
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED, LoadedForMixin
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.plages import as_int, parse_clock, parse_day
 from rdv_app.state.rdv_new import SINGLE_USE, SINGLE_USE_LABEL
@@ -93,7 +98,7 @@ async def _receipts(who: tuple[int, int, int]) -> list[rdv_follow.ReceiptView] |
         return None
 
 
-class RdvPageState(AgentState):
+class RdvPageState(LoadedForMixin, AgentState):
     loading: rx.Field[bool] = rx.field(True)
     unavailable_title: rx.Field[str] = rx.field("")
     unavailable_message: rx.Field[str] = rx.field("")
@@ -186,6 +191,11 @@ class RdvPageState(AgentState):
     _agent_ids: list[str] = []
     _name: str = ""
     _seats: int | None = None
+    # The version of the RDV the page shows (rdv_app.services.versions), given back with every change.
+    _version: str = ""
+
+    if TYPE_CHECKING:  # the argument of routes.RDV_PAGE, a var Reflex adds to every state
+        rdv_page_id: str
 
     # ----------------------------------------------------------------------- loading
 
@@ -198,6 +208,7 @@ class RdvPageState(AgentState):
         self.editing = self.duplicating = False
         self.cancel_open = False
         self.receipts_expanded = False
+        self._loading()
         agent_id = self._agent_id
         if agent_id is None:
             return
@@ -212,6 +223,7 @@ class RdvPageState(AgentState):
             self.current_org_id = str(organisation_id)
             self._organisation_id, self._rdv = organisation_id, int(raw)
             await self._refresh()
+            self._mark_loaded()
         except PermissionDenied as exc:
             self._unavailable("Accès impossible", exc.message)
         except DomainError as exc:
@@ -222,6 +234,14 @@ class RdvPageState(AgentState):
     def _unavailable(self, title: str, message: str) -> None:
         self._rdv = None
         self.unavailable_title, self.unavailable_message = title, message
+
+    def _loaded_record(self) -> str:
+        """The RDV of the page's address: a change reaching the server for another one is refused."""
+        return str(self.rdv_page_id)
+
+    def _refuses_unloaded(self) -> bool:
+        """A change asked before the page showed the RDV of its address."""
+        return self._rdv is None or not self._is_loaded()
 
     def _who(self) -> tuple[int, int, int]:
         assert self._agent_id is not None and self._organisation_id is not None and self._rdv is not None
@@ -261,6 +281,7 @@ class RdvPageState(AgentState):
             for p in details.participants
         ]
         self.history = [HistoryRow(h.when, h.author, h.action, list(h.details)) for h in reversed(details.history)]
+        self._version = details.version
         self._show_receipts(receipts)
         self._edit_values(details)
 
@@ -362,13 +383,16 @@ class RdvPageState(AgentState):
     async def _save_status(self, *, confirmed: bool):
         if self.status_saving or self._rdv is None:
             return
+        if self._refuses_unloaded():
+            self.status_error = NOT_LOADED
+            return
         self.status_error = self.action_message = self.status_warning = ""
         self.status_saving = True
         yield
-        who, status, uow = self._who(), self.chosen_status, UnitOfWork()
+        who, status, version, uow = self._who(), self.chosen_status, self._version, UnitOfWork()
         try:
-            change = await within(uow, lambda uow: lifecycle.change_status(uow, *who, status,
-                                                                           confirm_warnings=confirmed))
+            change = await within(uow, lambda uow: lifecycle.change_status(
+                uow, *who, status, confirm_warnings=confirmed, expected_version=version))
         except NeedsConfirmation as exc:
             self.status_warning = exc.message
         except DomainError as exc:
@@ -385,13 +409,17 @@ class RdvPageState(AgentState):
     async def set_participant_status(self, usager_id: str, value: str):
         if self.status_saving or self._rdv is None or not usager_id.isdigit():
             return
+        if self._refuses_unloaded():
+            self.status_error = NOT_LOADED
+            return
         self.status_error = self.action_message = ""
         self.status_saving = True
         yield
         name = next((p.name for p in self.participants if p.usager_id == usager_id), "")
-        who, uow = self._who(), UnitOfWork()
+        who, version, uow = self._who(), self._version, UnitOfWork()
         try:
-            change = await within(uow, lambda uow: lifecycle.change_participation_status(uow, *who, int(usager_id), value))
+            change = await within(uow, lambda uow: lifecycle.change_participation_status(
+                uow, *who, int(usager_id), value, expected_version=version))
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently
@@ -517,6 +545,9 @@ class RdvPageState(AgentState):
             return
         self._clear_feedback()
         self.action_message = ""
+        if self._refuses_unloaded():
+            self.form_error = NOT_LOADED
+            return
         self.saving = True
         yield
         who, uow = self._who(), UnitOfWork()
@@ -538,7 +569,7 @@ class RdvPageState(AgentState):
                       agent_ids=[int(a) for a in self.edit_agent_ids if a.isdigit()], session=session,
                       single_use_lieu=(SingleUseLieu(self.edit_single_use_name, self.edit_single_use_address)
                                        if self.edit_lieu_id == SINGLE_USE else None),
-                      confirm_warnings=bool(confirm_warnings))
+                      confirm_warnings=bool(confirm_warnings), expected_version=self._version)
         try:
             change = await within(uow, lambda uow: rdv_follow.edit_rdv(uow, *who, **values))
         except NeedsConfirmation as exc:
@@ -590,6 +621,9 @@ class RdvPageState(AgentState):
     async def duplicate(self):
         if self.dup_busy or self._rdv is None or not self.duplicating:
             return
+        if self._refuses_unloaded():
+            self.dup_error = NOT_LOADED
+            return
         self.dup_busy, self.dup_error, self.dup_error_field = True, "", ""
         yield
         (agent_id, organisation_id, rdv_id), uow = self._who(), UnitOfWork()
@@ -616,12 +650,16 @@ class RdvPageState(AgentState):
     async def cancel_rdv(self, excused: bool):
         if self.cancelling or self._rdv is None:
             return
+        if self._refuses_unloaded():
+            self.status_error, self.cancel_open = NOT_LOADED, False
+            return
         self.cancelling = True
         self.status_error = self.action_message = ""
         yield
-        who, by_usager, uow = self._who(), bool(excused), UnitOfWork()
+        who, by_usager, version, uow = self._who(), bool(excused), self._version, UnitOfWork()
         try:
-            change = await within(uow, lambda uow: lifecycle.cancel_rdv(uow, *who, excused=by_usager))
+            change = await within(uow, lambda uow: lifecycle.cancel_rdv(uow, *who, excused=by_usager,
+                                                                        expected_version=version))
         except DomainError as exc:
             self.status_error = exc.message
             yield RdvPageState.reload_silently
@@ -666,12 +704,16 @@ class RdvPageState(AgentState):
     async def add_seat(self, usager_id: str):
         if self.seat_busy or self._rdv is None or not usager_id.isdigit():
             return
+        if self._refuses_unloaded():
+            self.seat_error = NOT_LOADED
+            return
         self.seat_busy, self.seat_error, self.action_message = True, "", ""
         yield
         name = next((r.name for r in self.seat_results if r.usager_id == usager_id), "")
-        who, flags, uow = self._who(), (self.seat_lifecycle, self.seat_reminder), UnitOfWork()
+        who, flags, version, uow = self._who(), (self.seat_lifecycle, self.seat_reminder), self._version, UnitOfWork()
         try:
-            change = await within(uow, lambda uow: lifecycle.add_participant(uow, *who, int(usager_id), notify=flags))
+            change = await within(uow, lambda uow: lifecycle.add_participant(uow, *who, int(usager_id), notify=flags,
+                                                                             expected_version=version))
         except DomainError as exc:
             self.seat_error = exc.message
             yield RdvPageState.reload_silently
@@ -687,12 +729,16 @@ class RdvPageState(AgentState):
     async def remove_seat(self, usager_id: str):
         if self.seat_busy or self._rdv is None or not usager_id.isdigit():
             return
+        if self._refuses_unloaded():
+            self.seat_error = NOT_LOADED
+            return
         self.seat_busy, self.seat_error, self.action_message = True, "", ""
         yield
         name = next((p.name for p in self.participants if p.usager_id == usager_id), "")
-        who, uow = self._who(), UnitOfWork()
+        who, version, uow = self._who(), self._version, UnitOfWork()
         try:
-            await within(uow, lambda uow: lifecycle.remove_participant(uow, *who, int(usager_id)))
+            await within(uow, lambda uow: lifecycle.remove_participant(uow, *who, int(usager_id),
+                                                                       expected_version=version))
         except DomainError as exc:
             self.seat_error = exc.message
             yield RdvPageState.reload_silently

@@ -15,6 +15,7 @@ from rdv_app.services.instance.catalogue import ServiceRow
 from rdv_app.services.instance.mairie_accounts import NewMairie
 from rdv_app.state.agent import AgentState
 from rdv_app.state.checked_services import chosen_services
+from rdv_app.state.loaded import NOT_LOADED, LoadedForMixin
 from rdv_app.state.typed_event import event
 
 FIELDS = ("departement_number", "territory_name", "timezone", "organisation_name", "admin_email")
@@ -54,7 +55,7 @@ def _line(row: TerritoryRow) -> TerritoryLine:
                          organisations=str(row.organisations), admins=row.admins or "—")
 
 
-class SuperAdminState(AgentState):
+class SuperAdminState(LoadedForMixin, AgentState):
     loading: rx.Field[bool] = rx.field(True)
     denied: rx.Field[str] = rx.field("")
     territories: rx.Field[list[TerritoryLine]] = rx.field(default_factory=list)
@@ -101,6 +102,7 @@ class SuperAdminState(AgentState):
             return
         self.loading, self.denied, self.message = True, "", ""
         self.error = self.error_field = ""
+        self._loading()
         yield
         try:
             self.territories = await self._territories(agent_id)
@@ -108,6 +110,9 @@ class SuperAdminState(AgentState):
             self.super_admins = await self._super_admins(agent_id)
         except DomainError as exc:
             self.denied = exc.message
+        else:
+            # The forms (the services offered to a new territory's admin among them) are loaded.
+            self._mark_loaded()
         self.loading = False
 
     @event
@@ -116,6 +121,9 @@ class SuperAdminState(AgentState):
         if agent_id is None or self.loading or self.denied:
             return
         self.service_error = self.service_error_field = self.service_message = ""
+        if not self._is_loaded(form):
+            self.service_error = NOT_LOADED
+            return
         name, short_name = str(form.get("name", "")), str(form.get("short_name", ""))
         secretariat = bool(form.get("is_secretariat"))
         try:
@@ -133,6 +141,9 @@ class SuperAdminState(AgentState):
         if agent_id is None or self.loading or self.denied or self.submitting:
             return
         self.error = self.error_field = self.message = ""
+        if not self._is_loaded(form):
+            self.error = NOT_LOADED
+            return
         self.submitting = True
         yield
         texts = {name: str(form.get(name, "")) for name in FIELDS}
@@ -159,6 +170,9 @@ class SuperAdminState(AgentState):
         if agent_id is None or self.loading or self.denied or self.mairie_submitting:
             return
         self.mairie_error = self.mairie_error_field = self.mairie_message = ""
+        if not self._is_loaded(form):
+            self.mairie_error = NOT_LOADED
+            return
         self.mairie_submitting = True
         yield
         mairie = NewMairie(organisation_name=str(form.get("mairie_name", "")),
@@ -184,6 +198,9 @@ class SuperAdminState(AgentState):
         if agent_id is None or self.loading or self.denied or self.inviting:
             return
         self.super_admin_error = self.super_admin_message = ""
+        if not self._is_loaded(form):
+            self.super_admin_error = NOT_LOADED
+            return
         self.inviting = True
         yield
         email = str(form.get("email", ""))

@@ -17,6 +17,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.errors import DomainError
 from rdv_app.services.usagers import duplicates, merge, usagers
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.organisation import OrganisationPageState
 from rdv_app.state.rdv_new import replace_query
 from rdv_app.state.typed_event import event
@@ -109,6 +110,11 @@ class UsagerMergeState(OrganisationPageState, AgentState):
         assert self._agent_id is not None
         return self._agent_id, int(self.current_org_id)
 
+    def _loaded_record(self) -> str:
+        """The pair compared, in its order: radios chosen for another pair, or for A and B before they were
+        swapped, are refused (`rdv_app.state.loaded`)."""
+        return f"{self.current_org_id}|{self.a_id}|{self.b_id}"
+
     def _before_load(self) -> None:
         self.query_a = self.query_b = self.message = self.error = self.searching = ""
         self.results_a, self.results_b = [], []
@@ -122,11 +128,16 @@ class UsagerMergeState(OrganisationPageState, AgentState):
         await self._compare()
 
     async def _compare(self) -> None:
-        """Both usagers chosen: the service compares them (and checks that the agent may merge them)."""
+        """Both usagers chosen: the service compares them (and checks that the agent may merge them). The
+        form is then loaded for this pair."""
+        self._loading()
         self.rows, self.error = [], ""
         self._show_sides({}, {})
-        if not (self.a_id and self.b_id):
-            return
+        if self.a_id and self.b_id:
+            await self._preview()
+        self._mark_loaded()
+
+    async def _preview(self) -> None:
         who, a, b = self._who(), int(self.a_id), int(self.b_id)
         self.comparing = True
         try:
@@ -205,8 +216,12 @@ class UsagerMergeState(OrganisationPageState, AgentState):
 
     @event
     def ask_confirmation(self, form: dict[str, Any]):
-        """The form's radios (the browser makes each one required); only the rows shown are read."""
+        """The form's radios (the browser makes each one required); only the rows shown are read, and only
+        from a form rendered for the pair compared now."""
         self.error = ""
+        if not self._is_loaded(form):
+            self.error = NOT_LOADED
+            return
         self._choices = {row.field: int(str(form[row.field])) for row in self.rows
                          if row.kind == "different" and not row.forced and str(form.get(row.field, "")) in ("1", "2")}
         self.confirming = True
@@ -219,6 +234,9 @@ class UsagerMergeState(OrganisationPageState, AgentState):
     @event
     async def confirm(self):
         if self.merging or not (self.a_id and self.b_id):
+            return
+        if not self._is_loaded():
+            self.error, self.confirming = NOT_LOADED, False
             return
         who, a, b, choices = self._who(), int(self.a_id), int(self.b_id), dict(self._choices)
         self.merging = True

@@ -144,3 +144,56 @@ def test_a_plage_edited_meanwhile_by_a_colleague_is_not_overwritten(
     expect(page.get_by_role("status").filter(has_text=f"« {renamed} » a été modifiée")).to_be_visible()
     stored = _stored_plage(app_database_url, julien_plage)
     assert (stored.title, stored.end_time) == (renamed, time(19))
+
+
+EVENING = "Permanence du soir (issue 25)"
+
+
+@pytest.fixture
+def julien_evening_plage(app_database_url: str, julien_plage: int) -> Iterator[int]:
+    """A second plage of Julien's, the evening after `julien_plage`'s, deleted afterwards."""
+    first = _stored_plage(app_database_url, julien_plage)
+    with UnitOfWork(app_database_url) as uow:
+        motif_ids = plages.get_plage(uow, first.agent_id, first.organisation_id, julien_plage).motif_ids
+        plage_id = plages.create_plage(uow, first.agent_id, first.organisation_id, title=EVENING,
+                                       agent_id=first.agent_id, lieu_id=first.lieu_id, motif_ids=motif_ids,
+                                       first_day=first.first_day, start_time=time(20), end_time=time(21),
+                                       recurrence=None, confirm_warnings=True)
+    yield plage_id
+    with UnitOfWork(app_database_url) as uow:
+        plages.delete_plage(uow, first.agent_id, first.organisation_id, plage_id)
+
+
+def test_going_from_one_plage_to_another_disables_the_first_ones_form_at_the_click(
+        page: Page, login_as, assert_accessible, app_database_url: str, julien_plage: int,
+        julien_evening_plage: int) -> None:
+    """On a slow connection, the form still shows the first plage while the second loads: it is disabled
+    from the click on the second's "Modifier", so that nothing typed in it goes to the second plage unseen;
+    the second plage's form then saves what it shows."""
+    page.add_init_script(SLOW_SOCKET)
+    login_as(JULIEN)
+    page.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Plages d'ouverture", exact=True).click()
+    page.get_by_role("button", name=f"Modifier la plage « {PLAGE} »").click()
+    first = page.get_by_role("form", name=f"Modifier la plage « {PLAGE} »")
+    expect(first.get_by_label("Heure de fin", exact=True)).to_have_value("19:30")
+    expect(first.get_by_label("Heure de fin", exact=True)).to_be_enabled()
+
+    page.evaluate("window.slowSocketMs = 4000")
+    page.get_by_role("button", name=f"Modifier la plage « {EVENING} »").click()
+    # Before the server's answer arrives (4 s later), the first plage's values are shown, disabled.
+    expect(first.get_by_label("Heure de fin", exact=True)).to_be_disabled(timeout=2000)
+    expect(first.get_by_role("button", name="Enregistrer les modifications")).to_be_disabled(timeout=0)
+    expect(first.get_by_label("Heure de fin", exact=True)).to_have_value("19:30", timeout=0)
+
+    second = page.get_by_role("form", name=f"Modifier la plage « {EVENING} »")
+    expect(second.get_by_label("Heure de fin", exact=True)).to_have_value("21:00", timeout=15_000)
+    page.evaluate("window.slowSocketMs = 0")
+    second.get_by_label("Heure de fin", exact=True).fill("20:45")
+    second.get_by_role("button", name="Enregistrer les modifications").click()
+    expect(page.get_by_role("status").filter(has_text=f"« {EVENING} » a été modifiée")).to_be_visible()
+    evening = _stored_plage(app_database_url, julien_evening_plage)
+    monday = _stored_plage(app_database_url, julien_plage)
+    assert (evening.title, evening.start_time, evening.end_time) == (EVENING, time(20), time(20, 45))
+    assert (monday.title, monday.start_time, monday.end_time) == (PLAGE, time(17, 30), time(19, 30))
+    assert_accessible(page)

@@ -8,17 +8,23 @@ import asyncio
 import json
 from datetime import timedelta
 
+import factories as make
+from sqlmodel import select
 from test_rights_forged_events import _day, _open, world  # noqa: F401  (`world` is a fixture)
 
 from rdv_app import routes
-from rdv_app.db.models import Receipt
+from rdv_app.db.models import Organisation, Receipt, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.services.agents import agent_account
+from rdv_app.services.rdv import lifecycle, queries
+from rdv_app.services.versions import STALE
 from rdv_app.state.admin_agents import AdminAgentsState
 from rdv_app.state.agenda import AgendaState
 from rdv_app.state.failures import FailureState
+from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.rdv_page import RdvPageState
+from rdv_app.state.usager_merge import UsagerMergeState
 from rdv_app.state.workspace import AccountState
 
 TOO_LIGHT = ("Cette couleur est trop claire : un texte blanc n'y atteint qu'un contraste de 1,4:1, il faut 4,5:1 au "
@@ -145,5 +151,71 @@ def test_a_preferences_form_rendered_before_its_load_or_showing_older_values_sav
         assert account.preferences_saved  # type: ignore[attr-defined]
         with UnitOfWork(db_url, read_only=True) as uow:
             assert agent_account.get_preferences(uow, world["admin"]).rdv_notifications_level == "none"
+
+    asyncio.run(scenario())
+
+
+def test_the_rdv_page_refuses_a_status_change_over_a_colleagues_and_shows_the_rdv_as_it_now_is(
+        db_url: str, world: dict[str, int]) -> None:  # noqa: F811
+    """Forms are born loaded (issue 25) on the RDV page: its controls wait for the RDV of the address
+    (`loaded_for`); a colleague cancels the RDV meanwhile; "Enregistrer le statut" on the page as loaded is
+    refused, the cancellation stands, the page then shows the RDV as it is, and the next change goes through."""
+    async def scenario() -> None:
+        rdv = str(world["rdv"])
+        tab = await _open(db_url, routes.RDV_PAGE.replace("[rdv_page_id]", rdv), None, {"rdv_page_id": rdv})
+        page = await tab.root.get_state(RdvPageState)
+        assert page.loaded_for == ""  # type: ignore[attr-defined]
+        await tab.send(RdvPageState, "load")
+        assert page.loaded_for.endswith(f"|{rdv}")  # type: ignore[attr-defined]
+
+        with UnitOfWork(db_url) as uow:
+            lifecycle.cancel_rdv(uow, world["admin"], world["org"], world["rdv"], excused=True)
+        await tab.send(RdvPageState, "set_chosen_status", value="revoked")
+        await tab.send(RdvPageState, "save_status")
+        assert page.status_error == STALE  # type: ignore[attr-defined]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert queries.get_rdv(uow, world["admin"], world["org"], world["rdv"]).status == "excused"
+
+        await tab.send(RdvPageState, "reload_silently")  # what the refusal asks the browser to run
+        assert page.status == "excused"  # type: ignore[attr-defined]
+        await tab.send(RdvPageState, "set_chosen_status", value="unknown")
+        await tab.send(RdvPageState, "save_status")
+        assert page.status_error == ""  # type: ignore[attr-defined]
+        with UnitOfWork(db_url, read_only=True) as uow:
+            assert queries.get_rdv(uow, world["admin"], world["org"], world["rdv"]).status == "unknown"
+
+    asyncio.run(scenario())
+
+
+def test_merge_choices_made_before_a_and_b_were_swapped_are_refused(db_url: str,
+                                                                     world: dict[str, int]) -> None:  # noqa: F811
+    """"Fusionner deux usagers": radios chosen for A and B mean the other usager once they are swapped; a
+    form rendered before the swap (it carries the pair it was loaded for) is refused, the one rendered after
+    is taken."""
+    with UnitOfWork(db_url) as uow:
+        marie = uow.session.exec(select(Usager).where(Usager.last_name == "Lefort")).one()
+        organisation = uow.session.get(Organisation, world["org"])
+        assert organisation is not None
+        twin = make.usager(uow.session, "Marie", "Lefort-Durand", email="marie.ld@example.fr",
+                           organisations=[organisation])
+        uow.commit()
+        a, b = str(marie.id), str(twin.id)
+
+    async def scenario() -> None:
+        tab = await _open(db_url, routes.usagers_merge(a, b), None, {"a": a, "b": b})
+        await tab.send(UsagerMergeState, "load")
+        page = await tab.root.get_state(UsagerMergeState)
+        keep_a = {row.field: "1" for row in page.rows if row.kind == "different"}  # type: ignore[attr-defined]
+        assert "last_name" in keep_a
+        rendered_before = {"loaded_for": page.loaded_for, **keep_a}  # type: ignore[attr-defined]
+
+        await tab.send(UsagerMergeState, "swap")
+        assert (page.a_id, page.b_id) == (b, a)  # type: ignore[attr-defined]
+        await tab.send(UsagerMergeState, "ask_confirmation", form=rendered_before)
+        assert (page.error, page.confirming) == (NOT_LOADED, False)  # type: ignore[attr-defined]
+
+        await tab.send(UsagerMergeState, "ask_confirmation",
+                       form={"loaded_for": page.loaded_for, **keep_a})  # type: ignore[attr-defined]
+        assert (page.error, page.confirming) == ("", True)  # type: ignore[attr-defined]
 
     asyncio.run(scenario())

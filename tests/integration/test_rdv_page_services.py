@@ -328,3 +328,63 @@ def test_another_organisations_rdv_id_is_not_found_through_ones_own(uow: UnitOfW
     with pytest.raises(NotFound):
         _operations(world)[operation](uow, world.admin, world.org, foreign)
     assert _snapshot(uow) == before
+
+
+STALE_CHANGES: dict[str, Callable[[UnitOfWork, World, int, str], Any]] = {
+    "edit": lambda uow, w, rdv_id, version: rdv_follow.edit_rdv(
+        uow, w.admin, w.org, rdv_id, day=MONDAY, start_time=time(11), duration_in_min=30, lieu_id=w.lieu,
+        agent_ids=[w.basic_pmi, w.colleague_pmi], confirm_warnings=True, expected_version=version, now=NOW),
+    "status": lambda uow, w, rdv_id, version: lifecycle.change_status(
+        uow, w.admin, w.org, rdv_id, "excused", expected_version=version, now=NOW),
+    "participant status": lambda uow, w, rdv_id, version: lifecycle.change_participation_status(
+        uow, w.admin, w.org, rdv_id, w.marie, "excused", expected_version=version, now=NOW),
+    "cancel": lambda uow, w, rdv_id, version: lifecycle.cancel_rdv(
+        uow, w.admin, w.org, rdv_id, expected_version=version, now=NOW),
+}
+
+
+@pytest.mark.parametrize("change", list(STALE_CHANGES))
+def test_a_change_from_an_rdv_page_loaded_before_a_colleagues_is_refused_and_changes_nothing(
+        uow: UnitOfWork, world: World, change: str) -> None:
+    """Issue 25: two agents show the same RDV; a colleague adds an agent to it; the first agent's change,
+    made on the RDV as their page loaded it, is refused instead of undoing or ignoring what the colleague
+    did; reloaded, it goes through."""
+    w = world
+    rdv_id = _plan(uow, w, usager_ids=[w.marie, w.paul])
+    loaded = queries.get_rdv(uow, w.admin, w.org, rdv_id, now=NOW).version
+    rdv_follow.edit_rdv(uow, w.secretary, w.org, rdv_id, day=MONDAY, start_time=time(9), duration_in_min=30,
+                        lieu_id=w.lieu, agent_ids=[w.basic_pmi, w.colleague_pmi], confirm_warnings=True, now=NOW)
+    before = _snapshot(uow)
+
+    with pytest.raises(DomainError) as refused:
+        STALE_CHANGES[change](uow, w, rdv_id, loaded)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    assert _snapshot(uow) == before
+    reloaded = queries.get_rdv(uow, w.admin, w.org, rdv_id, now=NOW)
+    assert [a.name for a in reloaded.agents] == ["Julien Petit", "Inès Roux"]
+    STALE_CHANGES[change](uow, w, rdv_id, reloaded.version)
+    after = queries.get_rdv(uow, w.admin, w.org, rdv_id, now=NOW)
+    assert after.version != reloaded.version
+    assert [a.name for a in after.agents] == ["Julien Petit", "Inès Roux"]
+
+
+def test_an_usager_who_cancels_meanwhile_makes_the_agents_page_stale(uow: UnitOfWork, world: World) -> None:
+    """The page's version is that of what it shows: Marie cancels from her SMS link while the agent's page
+    shows her as coming; the agent's change of her status, made on that page, is refused and her
+    cancellation stands."""
+    w = world
+    rdv_id = _plan(uow, w, usager_ids=[w.marie, w.paul])
+    loaded = queries.get_rdv(uow, w.admin, w.org, rdv_id, now=NOW).version
+    lifecycle.cancel_by_usager(uow, rdv_id, w.marie, actor_usager_id=w.marie, now=NOW)
+    before = _snapshot(uow)
+
+    with pytest.raises(DomainError) as refused:
+        lifecycle.change_participation_status(uow, w.admin, w.org, rdv_id, w.marie, "unknown",
+                                              expected_version=loaded, now=NOW)
+
+    assert refused.value.message == "Ces informations ont été modifiées entre-temps. Rechargez la page."
+    assert _snapshot(uow) == before
+    marie = next(p for p in queries.get_rdv(uow, w.admin, w.org, rdv_id, now=NOW).participants
+                 if p.usager_id == w.marie)
+    assert marie.status == "excused"

@@ -109,7 +109,7 @@ from rdv_app.domain.rdv_move import edit_rule, refusal_message
 from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.domain.slots import Searcher, SlotSearch, conflicts, validate_slot
 from rdv_app.domain.usager_link import CancelRefusal, cancel_rule
-from rdv_app.services import audit
+from rdv_app.services import audit, versions
 from rdv_app.services.availability.slot_inputs import for_documents, load_search, motif_context
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
@@ -130,6 +130,7 @@ from rdv_app.services.organisation.admin_lieux import (
 from rdv_app.services.rdv.queries import (
     agent_ids_of,
     agent_names,
+    page_values,
     usager_names,
     visible_in_scope,
 )
@@ -581,7 +582,8 @@ class SessionSettings:
 def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, starts_at: datetime,
                duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
                session: SessionSettings | None = None, single_use_lieu: SingleUseLieu | None = None,
-               confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
+               confirm_warnings: bool = False, expected_version: str | None = None,
+               now: datetime | None = None) -> RdvChange | None:
     """Moves an RDV: its time, duration, lieu and agents, and for a collective session its name and seats
     (`session`, never fewer than its participants); None when nothing changed. At `single_use_lieu` (with
     no `lieu_id`), a new lieu ponctuel is written for it once every check has passed, as in planning.
@@ -598,6 +600,7 @@ def update_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_i
     rdv, motif = visible_in_scope(uow, scope, rdv_id)
     if session is not None:
         rdv = _locked_session(uow, rdv_id)  # its participants counted after any seat taken meanwhile
+    _check_version(uow, rdv, expected_version)
     settings = _session_settings(rdv, motif, session)
     ends_at = _ends_at(starts_at, duration_in_min)
     old_agents = agent_ids_of(uow, rdv_id)
@@ -678,13 +681,15 @@ def _session_settings(rdv: Rdv, motif: Motif, session: SessionSettings | None) -
 
 @boundary
 def change_status(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, status: str, *,
-                  confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
+                  confirm_warnings: bool = False, expected_version: str | None = None,
+                  now: datetime | None = None) -> RdvChange | None:
     """Sets the RDV's status; its participations follow (domain.md section 1). Returns the change to
     notify, if any: a cancellation, or a cancelled RDV set back to "à venir" (it counts as re-created).
     An RDV not begun yet said "honoré" or "absence non excusée" needs `confirm_warnings` (NeedsConfirmation)."""
     now = now or clock.now()
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     rdv, motif = visible_in_scope(uow, scope, rdv_id)
+    _check_version(uow, rdv, expected_version)
     new = _parse_status(status)
     warning = rdv_status.future_status_warning(new, rdv.starts_at, now)
     if warning and not confirm_warnings:
@@ -702,11 +707,13 @@ def change_status(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rd
 
 @boundary
 def change_participation_status(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int,
-                                usager_id: int, status: str, *, now: datetime | None = None) -> RdvChange | None:
+                                usager_id: int, status: str, *, expected_version: str | None = None,
+                                now: datetime | None = None) -> RdvChange | None:
     """Sets one participant's status; the RDV's status follows (domain.md section 1)."""
     now = now or clock.now()
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     rdv, motif = visible_in_scope(uow, scope, rdv_id)
+    _check_version(uow, rdv, expected_version)
     new = _parse_status(status)
     participations = _participations(uow, rdv_id)
     try:
@@ -721,10 +728,12 @@ def change_participation_status(uow: UnitOfWork, actor_agent_id: int, organisati
 
 @boundary
 def cancel_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *,
-               excused: bool = False, now: datetime | None = None) -> RdvChange | None:
+               excused: bool = False, expected_version: str | None = None,
+               now: datetime | None = None) -> RdvChange | None:
     """Cancels an RDV: by the service (revoked), or for the usager (excused)."""
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     rdv, _ = visible_in_scope(uow, scope, rdv_id)
+    _check_version(uow, rdv, expected_version)
     if rdv.status in CANCELLED_STATUSES:
         raise DomainError("Ce RDV est déjà annulé.", "status")
     status = RdvStatus.EXCUSED if excused else RdvStatus.REVOKED
@@ -1022,6 +1031,16 @@ def _apply_status(uow: UnitOfWork, rdv: Rdv, participations: list[Participation]
         status=outcome.status, starts_at=rdv.starts_at, old_starts_at=rdv.starts_at, time_or_lieu_changed=False,
         old_agent_ids=agents, new_agent_ids=agents, usager_ids=concerned, changes=changes))
     return change if event is not None else None
+
+
+def _check_version(uow: UnitOfWork, rdv: Rdv, expected: str | None) -> None:
+    """The RDV page's changes give the version of the RDV they were shown (`queries.rdv_version`): one
+    changed since, by another agent or an usager, is refused with `versions.STALE` and nothing is written.
+    The RDV's row is locked first, so that two changes check their versions one after the other."""
+    if expected is None:
+        return
+    versions.lock(uow, rdv)
+    versions.check_version(expected, page_values(uow, rdv))
 
 
 def _parse_status(value: str) -> RdvStatus:
@@ -1323,7 +1342,8 @@ def duplicate_collectif_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_i
 
 @boundary
 def add_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, usager_id: int, *,
-                    notify: tuple[bool, bool] | None = None, now: datetime | None = None) -> RdvChange:
+                    notify: tuple[bool, bool] | None = None, expected_version: str | None = None,
+                    now: datetime | None = None) -> RdvChange:
     """An agent adds an usager to a collective session (or takes back one who had cancelled): the usager
     hears "RDV confirmé" if their lifecycle notifications are on; the session's agents are not told
     (domain.md 3.1). `notify`: (lifecycle notifications, reminder), default the motif's. A full or
@@ -1333,6 +1353,7 @@ def add_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     rdv, motif = visible_in_scope(uow, scope, rdv_id)
     rdv = _locked_session(uow, rdv_id)
+    _check_version(uow, rdv, expected_version)
     if not motif.collectif:
         raise DomainError("Les participants se modifient ainsi seulement pour un RDV collectif.")
     usager = usagers_service.usagers_for_rdv(uow, organisation_id, [usager_id])[usager_id]
@@ -1347,13 +1368,14 @@ def add_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, 
 
 @boundary
 def remove_participant(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, usager_id: int,
-                       *, now: datetime | None = None) -> None:
+                       *, expected_version: str | None = None, now: datetime | None = None) -> None:
     """An agent removes a participant from a collective session (`_drop_participation`)."""
     now = now or clock.now()
     begin_write(uow.session)
     scope = agent_scope(uow, actor_agent_id, organisation_id)
     _, motif = visible_in_scope(uow, scope, rdv_id)
     rdv = _locked_session(uow, rdv_id)
+    _check_version(uow, rdv, expected_version)
     if not motif.collectif:
         raise DomainError("Les participants se modifient ainsi seulement pour un RDV collectif.")
     participation = uow.session.exec(select(Participation).where(

@@ -47,6 +47,7 @@ from rdv_app.domain.enums import (
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS, RDV_STATUS_LABELS
 from rdv_app.domain.names import agent_name, usager_name
 from rdv_app.domain.recipients import phone_region, sms_number
+from rdv_app.services import versions
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound, PermissionDenied
 from rdv_app.services.organisation import local_time
@@ -138,6 +139,7 @@ class RdvDetails:
     fill: str = ""  # a collective session's "6/8" ("6" when unlimited)
     name: str | None = None  # a collective session's name
     max_participants_count: int | None = None  # a collective session's seats; None: unlimited
+    version: str = ""  # of what the RDV page changes (`rdv_version`)
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,25 @@ def get_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: 
         created_when=datefmt.long_datetime(rdv.created_at, tz),
         where=_where(rdv, motif, lieu, [usager for _, usager in rows], responsibles),
         prescribed_by=prescriber(uow, rdv_id),
+        version=rdv_version(uow, rdv),
     )
+
+
+def rdv_version(uow: UnitOfWork, rdv: Rdv) -> str:
+    """The version (rdv_app.services.versions) of what the RDV page shows and changes (`page_values`)."""
+    return versions.version_of(page_values(uow, rdv))
+
+
+def page_values(uow: UnitOfWork, rdv: Rdv) -> dict[str, Any]:
+    """What the RDV page shows and changes: its time, lieu, agents, status, a session's name and seats,
+    and each participant with their status. Receipts and the history are not in it: a message sent
+    meanwhile does not make the page stale."""
+    rdv_id = require_id(rdv)
+    participations = uow.session.exec(select(Participation.usager_id, Participation.status)
+                                      .where(Participation.rdv_id == rdv_id)).all()
+    return {"starts_at": rdv.starts_at, "ends_at": rdv.ends_at, "lieu_id": rdv.lieu_id, "status": rdv.status,
+            "name": rdv.name, "max_participants_count": rdv.max_participants_count,
+            "agent_ids": agent_ids_of(uow, rdv_id), "participations": sorted(participations)}
 
 
 def prescriber(uow: UnitOfWork, rdv_id: int) -> Prescriber | None:

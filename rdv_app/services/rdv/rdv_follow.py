@@ -140,10 +140,11 @@ def edit_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv
 def edit_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, day: date | None,
              start_time: time | None, duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
              session: SessionSettings | None = None, single_use_lieu: SingleUseLieu | None = None,
-             confirm_warnings: bool = False, now: datetime | None = None) -> RdvChange | None:
+             confirm_warnings: bool = False, expected_version: str | None = None,
+             now: datetime | None = None) -> RdvChange | None:
     """The edit form of the RDV page: a local day and time of the organisation, then `lifecycle.update_rdv`
     (its warnings, rules and notifications; a collective session's name and seats in `session`; a new lieu
-    ponctuel in `single_use_lieu`). Rights are checked before anything is read from the input."""
+    ponctuel in `single_use_lieu`; the RDV's version as the page loaded it in `expected_version`). Rights are checked before anything is read from the input."""
     visible_rdv(uow, actor_agent_id, organisation_id, rdv_id)
     if day is None:
         raise DomainError("Indiquez la date du rendez-vous.", "day")
@@ -159,4 +160,5 @@ def edit_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id:
                           "start_time")
     return update_rdv(uow, actor_agent_id, organisation_id, rdv_id, starts_at=starts_at.astimezone(UTC),
                       duration_in_min=duration_in_min, lieu_id=lieu_id, agent_ids=agent_ids, session=session,
-                      single_use_lieu=single_use_lieu, confirm_warnings=confirm_warnings, now=now)
+                      single_use_lieu=single_use_lieu, confirm_warnings=confirm_warnings,
+                      expected_version=expected_version, now=now)
