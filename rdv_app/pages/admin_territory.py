@@ -228,7 +228,7 @@ def create_in_several() -> rx.Component:
                       "Créer dans les organisations choisies", type="submit", size="3", disabled=S.saving,
                       width="fit-content"),
             status_region(S.saved_message),
-            on_submit=lambda _form: S.create(),
+            no_validate=True, on_submit=lambda _form: S.create(),
             aria_labelledby=CREATE_HEADING_ID,
             class_name="stack-form",
         ),

@@ -102,7 +102,7 @@ def session_form() -> rx.Component:
                 rx.button(rx.cond(S.saving, rx.spinner(size="2"), rx.icon("plus", size=16)), "Créer l'atelier",
                           type="submit", size="3", disabled=S.saving),
                 status_region(S.saved_message),
-                on_submit=lambda _form: S.save(),
+                no_validate=True, on_submit=lambda _form: S.save(),
                 aria_labelledby=FORM_HEADING_ID,
                 class_name="stack-form",
             ),

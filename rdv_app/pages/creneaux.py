@@ -65,7 +65,7 @@ def criteria() -> rx.Component:
             rx.cond(CreneauxState.searching, rx.spinner(size="2"), rx.icon("search", size=16)),
             "Afficher les créneaux", type="submit", size="3", disabled=CreneauxState.searching,
         ),
-        on_submit=lambda _form: CreneauxState.search(),
+        no_validate=True, on_submit=lambda _form: CreneauxState.search(),
         aria_label="Critères de recherche",
         class_name="stack-form",
     )

@@ -181,7 +181,7 @@ def _status() -> rx.Component:
             rx.button(rx.cond(S.status_saving, rx.spinner(size="2"), rx.icon("check", size=16)),
                       "Enregistrer le statut", type="submit", size="3",
                       disabled=S.status_saving | (S.chosen_status == S.status)),
-            on_submit=lambda _form: RdvPageState.save_status(),
+            no_validate=True, on_submit=lambda _form: RdvPageState.save_status(),
             aria_label="Changer le statut",
             class_name="filter-row",
         ),
@@ -335,7 +335,7 @@ def _edit_form() -> rx.Component:
                       on_click=S.cancel_edit),
             spacing="3", wrap="wrap",
         ),
-        on_submit=lambda _form: RdvPageState.save_edit(False),
+        no_validate=True, on_submit=lambda _form: RdvPageState.save_edit(False),
         aria_labelledby=EDIT_HEADING_ID,
         class_name="stack-form",
     )
@@ -381,7 +381,7 @@ def _duplicate_form() -> rx.Component:
             rx.button("Annuler", type="button", size="3", variant="outline", on_click=S.cancel_duplicate),
             spacing="3", wrap="wrap",
         ),
-        on_submit=lambda _form: RdvPageState.duplicate(),
+        no_validate=True, on_submit=lambda _form: RdvPageState.duplicate(),
         aria_labelledby=DUPLICATE_HEADING_ID,
         class_name="stack-form",
     )

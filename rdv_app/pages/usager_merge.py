@@ -137,7 +137,7 @@ def _comparison() -> rx.Component:
                              class_name="danger-button"),
                 spacing="4", width="100%", key=State.form_key.to_string(),
             ),
-            on_submit=State.ask_confirmation,
+            no_validate=True, on_submit=State.ask_confirmation,
             reset_on_submit=False,
             aria_labelledby=COMPARISON_HEADING_ID,
             width="100%",
