@@ -44,7 +44,7 @@ from rdv_app.services.availability.inputs import (
     running,
 )
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied, require_filled
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import AgentScope, agent_scope, selected_agents, visible_agent_ids
 
@@ -129,7 +129,7 @@ def get_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_
 
 
 @boundary
-def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, title: str, agent_id: int,
+def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, title: str, agent_id: int | None,
                  lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
                  start_time: time | None, end_time: time | None, recurrence: dict[str, Any] | None,
                  confirm_warnings: bool = False, now: datetime | None = None) -> int:
@@ -157,7 +157,7 @@ def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
 
 @boundary
 def update_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_id: int, *, title: str,
-                 agent_id: int, lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
+                 agent_id: int | None, lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
                  start_time: time | None, end_time: time | None, recurrence: dict[str, Any] | None,
                  confirm_warnings: bool = False, expected_version: str | None = None,
                  now: datetime | None = None) -> None:
@@ -248,9 +248,16 @@ def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
 
 
 def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous_first_day: date | None,
-               title: str, agent_id: int, lieu_id: int | None, motif_ids: Collection[int],
+               title: str, agent_id: int | None, lieu_id: int | None, motif_ids: Collection[int],
                first_day: date | None, start_time: time | None, end_time: time | None,
                recurrence: dict[str, Any] | None) -> _PlageInput:
+    require_filled({"title": (title, "Le titre est obligatoire."),
+                    "agent_id": (agent_id, "Choisissez l'agent de la plage."),
+                    "motif_ids": (motif_ids, "Choisissez au moins un motif."),
+                    "first_day": (first_day, "Choisissez la date de la plage."),
+                    "start_time": (start_time, "Indiquez l'heure de début."),
+                    "end_time": (end_time, "Indiquez l'heure de fin.")})
+    assert agent_id is not None and start_time is not None and end_time is not None  # require_filled
     if agent_id not in visible_agent_ids(uow, scope):
         raise PermissionDenied("Vous ne pouvez pas gérer les plages d'ouverture de cet agent.")
     cleaned_title = required_title(title)
@@ -258,10 +265,6 @@ def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous_firs
     _check_lieu(uow, scope.organisation_id, lieu_id, motifs)
     day = check_day(first_day, "first_day", today, is_new=first_day != previous_first_day,
                     missing="Choisissez la date de la plage.")
-    if start_time is None:
-        raise DomainError("Indiquez l'heure de début.", "start_time")
-    if end_time is None:
-        raise DomainError("Indiquez l'heure de fin.", "end_time")
     if end_time <= start_time:
         raise DomainError("L'heure de fin doit être après l'heure de début.", "end_time")
     return _PlageInput(title=cleaned_title, agent_id=agent_id, lieu_id=lieu_id, motifs=motifs, first_day=day,
