@@ -57,8 +57,9 @@ def password_step() -> rx.Component:
             rx.vstack(
                 form_alert(LoginState.error),
                 text_field("email", "Adresse email", type_="email", autocomplete="username",
-                           hint="Format attendu : prenom.nom@exemple.fr"),
-                text_field("password", "Mot de passe", type_="password", autocomplete="current-password"),
+                           hint="Format attendu : prenom.nom@exemple.fr", error=LoginState.field_errors.get("email", "")),
+                text_field("password", "Mot de passe", type_="password", autocomplete="current-password",
+                           error=LoginState.field_errors.get("password", "")),
                 rx.button(
                     rx.cond(LoginState.submitting, rx.spinner(size="2"), rx.fragment()),
                     rx.cond(LoginState.submitting, "Connexion en cours…", "Se connecter"),
