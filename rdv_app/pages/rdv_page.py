@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes, styles
 from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert
+from rdv_app.components.forms import error_summary, form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge, sms_name_warning, status_region
 from rdv_app.pages.template import agent_page
@@ -33,7 +33,7 @@ def _back_link() -> rx.Component:
 
 
 def _error_for(field: str) -> rx.Var:
-    return rx.cond(S.error_field == field, S.error_message, "")
+    return rx.cond(S.error_field == field, S.error_message, S.field_errors.get(field, ""))
 
 
 # --------------------------------------------------------------------------- details
@@ -291,6 +291,7 @@ def _session_fields() -> rx.Component:
 def _edit_form() -> rx.Component:
     key = S.form_key
     return rx.form(
+        error_summary(S.error_links),
         rx.cond(S.collectif, _session_fields(), rx.fragment()),
         rx.grid(
             input_field("rdv-date", "Date", initial=S.edit_day, key=key, type_="date", on_change=S.set_edit_day,
