@@ -37,7 +37,6 @@ from rdv_app.services.availability.inputs import (
     agents_by_id,
     check_day,
     parse_recurrence,
-    required_title,
     running,
 )
 from rdv_app.services.boundary import boundary
@@ -178,16 +177,14 @@ def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous: Abs
                     "first_day": (first_day, "Choisissez le premier jour."),
                     "start_time": (start_time, "Indiquez l'heure de début."),
                     "end_time": (end_time, "Indiquez l'heure de fin.")})
-    assert agent_id is not None and start_time is not None and end_time is not None  # require_filled
+    # Filled, or require_filled has refused.
+    assert agent_id is not None and first_day is not None and start_time is not None and end_time is not None
     if agent_id not in visible_agent_ids(uow, scope):
         raise PermissionDenied("Vous ne pouvez pas gérer les indisponibilités de cet agent.")
-    cleaned_title = required_title(title)
+    cleaned_title = title.strip()
     # An absence being edited keeps its days; only new days must be realistic.
-    first = check_day(first_day, "first_day", today, is_new=previous is None or first_day != previous.first_day,
-                      missing="Choisissez le premier jour.")
-    last = check_day(end_day or first, "end_day", today,
-                     is_new=previous is None or (end_day or first) != previous.end_day,
-                     missing="Choisissez le dernier jour.")
+    first = check_day(first_day, "first_day", today, is_new=previous is None or first_day != previous.first_day)
+    last = check_day(end_day or first, "end_day", today, is_new=previous is None or (end_day or first) != previous.end_day)
     if last < first:
         raise DomainError("Le dernier jour ne peut pas précéder le premier.", "end_day")
     if last == first and end_time <= start_time:

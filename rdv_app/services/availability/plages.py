@@ -40,7 +40,6 @@ from rdv_app.services.availability.inputs import (
     agents_by_id,
     check_day,
     parse_recurrence,
-    required_title,
     running,
 )
 from rdv_app.services.boundary import boundary
@@ -257,14 +256,14 @@ def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous_firs
                     "first_day": (first_day, "Choisissez la date de la plage."),
                     "start_time": (start_time, "Indiquez l'heure de début."),
                     "end_time": (end_time, "Indiquez l'heure de fin.")})
-    assert agent_id is not None and start_time is not None and end_time is not None  # require_filled
+    # Filled, or require_filled has refused.
+    assert agent_id is not None and first_day is not None and start_time is not None and end_time is not None
     if agent_id not in visible_agent_ids(uow, scope):
         raise PermissionDenied("Vous ne pouvez pas gérer les plages d'ouverture de cet agent.")
-    cleaned_title = required_title(title)
+    cleaned_title = title.strip()
     motifs = _usable_motifs(uow, agent_scope(uow, agent_id, scope.organisation_id), motif_ids)
     _check_lieu(uow, scope.organisation_id, lieu_id, motifs)
-    day = check_day(first_day, "first_day", today, is_new=first_day != previous_first_day,
-                    missing="Choisissez la date de la plage.")
+    day = check_day(first_day, "first_day", today, is_new=first_day != previous_first_day)
     if end_time <= start_time:
         raise DomainError("L'heure de fin doit être après l'heure de début.", "end_time")
     return _PlageInput(title=cleaned_title, agent_id=agent_id, lieu_id=lieu_id, motifs=motifs, first_day=day,
@@ -272,9 +271,7 @@ def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous_firs
 
 
 def _usable_motifs(uow: UnitOfWork, holder: AgentScope, motif_ids: Collection[int]) -> tuple[Motif, ...]:
-    wanted = set(motif_ids)
-    if not wanted:
-        raise DomainError("Choisissez au moins un motif.", "motif_ids")
+    wanted = set(motif_ids)  # not empty: require_filled
     motifs = uow.session.exec(
         select(Motif).where(col(Motif.id).in_(wanted), Motif.organisation_id == holder.organisation_id)
         .order_by(col(Motif.name), col(Motif.id))
