@@ -40,7 +40,7 @@ def enrolment_step(props: EnrolmentProps) -> rx.Component:
                 rx.button("Activer la double authentification", type="submit", loading=props.saving),
                 spacing="3", width="100%",
             ),
-            on_submit=props.on_confirm,
+            no_validate=True, on_submit=props.on_confirm,
             reset_on_submit=True,
             aria_label="Confirmer la double authentification",
             width="100%",

@@ -104,7 +104,7 @@ def period_form(first_day: rx.Var, last_day: rx.Var, error: rx.Var, busy: rx.Var
         rx.text("Les semaines commencent le lundi ; deux ans au plus.", id="stats-periode-aide", size="2",
                 color=styles.TEXT_MUTED),
         form_alert(error),
-        on_submit=lambda _form: on_submit(),
+        no_validate=True, on_submit=lambda _form: on_submit(),
         aria_label="Période",
         class_name="stack-form",
     )

@@ -6,7 +6,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert, loaded_fieldset, switching_record
+from rdv_app.components.forms import error_summary, form_alert, loaded_fieldset, switching_record
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import (
     badge,
@@ -28,7 +28,7 @@ WHOLE_SERIES = ("Une indisponibilité répétée se modifie ou se supprime en en
 
 
 def _error_for(field: str) -> rx.Var:
-    return rx.cond(AbsencesState.error_field == field, AbsencesState.error_message, "")
+    return rx.cond(AbsencesState.error_field == field, AbsencesState.error_message, AbsencesState.field_errors.get(field, ""))
 
 
 def _row(row: AbsenceRow) -> rx.Component:
@@ -121,6 +121,7 @@ def absence_form() -> rx.Component:
     return rx.el.section(
         rx.heading(AbsencesState.form_heading, as_="h2", size="5", id=FORM_HEADING_ID, tab_index=-1),
         rx.form(loaded_fieldset(
+            error_summary(AbsencesState.error_links),
             rx.grid(
                 select_field("indisponibilite-agent", "Agent", value=AbsencesState.agent_id,
                              on_change=AbsencesState.set_agent, options=AbsencesState.agents,
@@ -163,7 +164,7 @@ def absence_form() -> rx.Component:
             ),
             status_region(AbsencesState.saved_message),
             loaded_for=AbsencesState.loaded_for, class_name="stack-form"),
-            on_submit=lambda _form: AbsencesState.save(),
+            no_validate=True, on_submit=lambda _form: AbsencesState.save(),
             aria_labelledby=FORM_HEADING_ID,
         ),
         id=FORM_ID,

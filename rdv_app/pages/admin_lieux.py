@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.components.admin import admin_page, edit_form_actions, section
 from rdv_app.components.fields import input_field
-from rdv_app.components.forms import form_alert, loaded_fieldset, switching_record
+from rdv_app.components.forms import error_summary, form_alert, loaded_fieldset, switching_record
 from rdv_app.components.planning import badge, status_region
 from rdv_app.pages.template import agent_page
 from rdv_app.state.admin_lieux import FORM_HEADING_ID, LIST_HEADING_ID, AdminLieuxState, LieuRow
@@ -16,7 +16,7 @@ S = AdminLieuxState
 
 
 def _error(field: str) -> rx.Var:
-    return rx.cond(S.error_field == field, S.error_message, "")
+    return rx.cond(S.error_field == field, S.error_message, S.field_errors.get(field, ""))
 
 
 def _row(row: LieuRow) -> rx.Component:
@@ -81,6 +81,7 @@ def lieu_form() -> rx.Component:
     return section(
         FORM_HEADING_ID, S.form_heading,
         rx.form(loaded_fieldset(
+            error_summary(S.error_links),
             rx.grid(
                 _field("name", "Nom du lieu"),
                 _field("address", "Adresse", hint="Numéro, rue, code postal et commune.",
@@ -97,7 +98,7 @@ def lieu_form() -> rx.Component:
             ),
             edit_form_actions(S, "Ajouter le lieu"),
             loaded_for=S.loaded_for, class_name="stack-form"),
-            on_submit=lambda _form: S.save(),
+            no_validate=True, on_submit=lambda _form: S.save(),
             aria_labelledby=FORM_HEADING_ID,
         ),
     )

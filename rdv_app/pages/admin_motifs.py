@@ -135,7 +135,7 @@ def motif_form() -> rx.Component:
             loaded_fieldset(motif_tabs(motif_form_props(S), "motif", S.services),
                             edit_form_actions(S, "Créer le motif"),
                             loaded_for=S.loaded_for, class_name="stack-form"),
-            on_submit=lambda _form: S.save(),
+            no_validate=True, on_submit=lambda _form: S.save(),
             aria_labelledby=FORM_HEADING_ID,
         ),
     )

@@ -61,7 +61,7 @@ def admin_organisation_page() -> rx.Component:
                           "Enregistrer", type="submit", size="3", disabled=Org.saving, width="fit-content"),
                 status_region(Org.saved_message),
                 loaded_for=Org.loaded_for, class_name="stack-form"),
-                on_submit=lambda _form: Org.save(),
+                no_validate=True, on_submit=lambda _form: Org.save(),
                 aria_labelledby="organisation-titre",
             ),
         ),

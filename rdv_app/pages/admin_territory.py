@@ -233,7 +233,7 @@ def create_in_several() -> rx.Component:
                       width="fit-content"),
             status_region(S.saved_message),
             loaded_for=S.loaded_for, class_name="stack-form"),
-            on_submit=lambda _form: S.create(),
+            no_validate=True, on_submit=lambda _form: S.create(),
             aria_labelledby=CREATE_HEADING_ID,
         ),
     )

@@ -74,7 +74,7 @@ def endpoint_form() -> rx.Component:
             spacing="3", width="100%",
         ),
         loaded_for=S.loaded_for),
-        on_submit=S.save,
+        no_validate=True, on_submit=S.save,
         aria_labelledby="webhook-formulaire",
         class_name="inline-panel",
         width="100%",

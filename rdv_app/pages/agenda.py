@@ -99,7 +99,7 @@ def _new_rdv_dialog() -> rx.Component:
                     rx.button(rx.icon("arrow-right", size=16), "Continuer", type="submit", size="3"),
                     justify="end", spacing="3", wrap="wrap",
                 ),
-                on_submit=lambda _form: AgendaState.plan_new_rdv(),
+                no_validate=True, on_submit=lambda _form: AgendaState.plan_new_rdv(),
                 class_name="stack-form",
             ),
         ),

@@ -103,7 +103,7 @@ def session_form() -> rx.Component:
                           type="submit", size="3", disabled=S.saving),
                 status_region(S.saved_message),
                 loaded_for=S.loaded_for, class_name="stack-form"),
-                on_submit=lambda _form: S.save(),
+                no_validate=True, on_submit=lambda _form: S.save(),
                 aria_labelledby=FORM_HEADING_ID,
             ),
         ),

@@ -6,23 +6,27 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.choices import Option
+from rdv_app.components.fields import error_id, field_error, select_field
 from rdv_app.components.forms import form_alert
 from rdv_app.components.layout import loading_block
 from rdv_app.pages.template import agent_page
 from rdv_app.state.creneaux import CreneauxState, DayColumn, LieuCard, SlotButton
 
 
-def _select(field_id: str, label: str, value: rx.Var, on_change, options: rx.Var, placeholder: str,
-            required: bool = False) -> rx.Component:
+def _select(field_id: str, label: str, value: rx.Var, on_change, options: rx.Var, placeholder: str) -> rx.Component:
     return rx.box(
         rx.el.label(label, html_for=field_id, class_name="field-label"),
         rx.el.select(
             rx.el.option(placeholder, value=""),
             rx.foreach(options, lambda o: rx.el.option(o.label, value=o.value)),
-            id=field_id, value=value, on_change=on_change, required=required, class_name="text-input",
+            id=field_id, value=value, on_change=on_change, class_name="text-input",
         ),
         width="100%",
     )
+
+
+def _error_for(field: str) -> rx.Var | str:
+    return CreneauxState.field_errors.get(field, "")
 
 
 def _agent_checkbox(option: Option) -> rx.Component:
@@ -39,14 +43,18 @@ def criteria() -> rx.Component:
         rx.grid(
             _select("champ-service", "Service", CreneauxState.service_id, CreneauxState.set_service,
                     CreneauxState.services, "Tous les services"),
-            _select("champ-motif", "Motif", CreneauxState.motif_id, CreneauxState.set_motif,
-                    CreneauxState.motifs_shown, "Choisissez un motif", required=True),
+            select_field("champ-motif", "Motif", value=CreneauxState.motif_id, on_change=CreneauxState.set_motif,
+                         options=CreneauxState.motifs_shown, placeholder="Choisissez un motif", required=True,
+                         error=_error_for("motif_id")),
             _select("champ-lieu", "Lieu", CreneauxState.lieu_id, CreneauxState.set_lieu, CreneauxState.lieux,
                     "Tous les lieux"),
             rx.box(
                 rx.el.label("À partir du", html_for="champ-date", class_name="field-label"),
                 rx.el.input(id="champ-date", type="date", value=CreneauxState.from_day,
-                            on_change=CreneauxState.set_from_day, class_name="text-input", required=True),
+                            on_change=CreneauxState.set_from_day, class_name="text-input", required=True,
+                            aria_describedby=error_id("champ-date"),
+                            aria_invalid=rx.cond(_error_for("from_day") != "", "true", "false")),
+                field_error("champ-date", _error_for("from_day")),
             ),
             rx.cond(CreneauxState.teams.length() > 0,
                     _select("champ-equipe", "Équipes", CreneauxState.team_id, CreneauxState.set_team,
@@ -65,7 +73,7 @@ def criteria() -> rx.Component:
             rx.cond(CreneauxState.searching, rx.spinner(size="2"), rx.icon("search", size=16)),
             "Afficher les créneaux", type="submit", size="3", disabled=CreneauxState.searching,
         ),
-        on_submit=lambda _form: CreneauxState.search(),
+        no_validate=True, on_submit=lambda _form: CreneauxState.search(),
         aria_label="Critères de recherche",
         class_name="stack-form",
     )

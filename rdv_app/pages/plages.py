@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes, styles
 from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert, loaded_fieldset, switching_record
+from rdv_app.components.forms import error_summary, form_alert, loaded_fieldset, switching_record
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import (
     MONTH_ORDINALS,
@@ -37,7 +37,7 @@ SEARCH_DEBOUNCE_MS = 300
 
 
 def _error_for(field: str) -> rx.Var:
-    return rx.cond(PlagesState.error_field == field, PlagesState.error_message, "")
+    return rx.cond(PlagesState.error_field == field, PlagesState.error_message, PlagesState.field_errors.get(field, ""))
 
 
 def _row(row: PlageRow) -> rx.Component:
@@ -175,6 +175,7 @@ def plage_form() -> rx.Component:
     return rx.el.section(
         rx.heading(PlagesState.form_heading, as_="h2", size="5", id=FORM_HEADING_ID, tab_index=-1),
         rx.form(loaded_fieldset(
+            error_summary(PlagesState.error_links),
             rx.grid(
                 input_field("plage-titre", "Titre", initial=PlagesState.title, key=key,
                             on_change=PlagesState.set_title, error=_error_for("title")),
@@ -216,7 +217,7 @@ def plage_form() -> rx.Component:
             ),
             status_region(PlagesState.saved_message),
             loaded_for=PlagesState.loaded_for, class_name="stack-form"),
-            on_submit=lambda _form: PlagesState.save(False),
+            no_validate=True, on_submit=lambda _form: PlagesState.save(False),
             aria_labelledby=FORM_HEADING_ID,
         ),
         id=FORM_ID,

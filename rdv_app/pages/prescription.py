@@ -153,7 +153,7 @@ def _new_usager() -> rx.Component:
                     justify="end", width="100%", spacing="3",
                 ),
                 spacing="3", width="100%",
-            ), on_submit=S.create_usager, reset_on_submit=False, aria_label="Créer un usager"),
+            ), no_validate=True, on_submit=S.create_usager, reset_on_submit=False, aria_label="Créer un usager"),
         ),
         open=S.creating,
         on_open_change=S.set_creating,

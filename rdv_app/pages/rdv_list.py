@@ -94,7 +94,7 @@ def _filters() -> rx.Component:
             spacing="4", width="100%",
         ),
         role="search", aria_label="Filtres de la liste des RDV", class_name="no-print",
-        on_submit=rx.prevent_default,
+        no_validate=True, on_submit=rx.prevent_default,
     )
 
 

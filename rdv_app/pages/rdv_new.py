@@ -141,7 +141,7 @@ def _new_usager_form() -> rx.Component:
             rx.button("Annuler", type="button", size="3", variant="outline", on_click=RdvNewState.close_new_usager),
             spacing="3", wrap="wrap",
         ),
-        on_submit=lambda _form: RdvNewState.create_usager(),
+        no_validate=True, on_submit=lambda _form: RdvNewState.create_usager(),
         aria_label="Créer un usager",
         class_name="stack-form inline-panel",
     )

@@ -7,7 +7,7 @@ import reflex as rx
 from rdv_app import routes, styles
 from rdv_app.choices import Option
 from rdv_app.components.fields import checkbox, fieldset, input_field, select_field
-from rdv_app.components.forms import form_alert, loaded_fieldset
+from rdv_app.components.forms import error_summary, form_alert, loaded_fieldset
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import badge, sms_name_warning, status_region
 from rdv_app.pages.template import agent_page
@@ -33,7 +33,7 @@ def _back_link() -> rx.Component:
 
 
 def _error_for(field: str) -> rx.Var:
-    return rx.cond(S.error_field == field, S.error_message, "")
+    return rx.cond(S.error_field == field, S.error_message, S.field_errors.get(field, ""))
 
 
 # --------------------------------------------------------------------------- details
@@ -181,7 +181,7 @@ def _status() -> rx.Component:
             rx.button(rx.cond(S.status_saving, rx.spinner(size="2"), rx.icon("check", size=16)),
                       "Enregistrer le statut", type="submit", size="3",
                       disabled=S.status_saving | (S.chosen_status == S.status)),
-            on_submit=lambda _form: RdvPageState.save_status(),
+            no_validate=True, on_submit=lambda _form: RdvPageState.save_status(),
             aria_label="Changer le statut",
             class_name="filter-row",
         ),
@@ -291,6 +291,7 @@ def _session_fields() -> rx.Component:
 def _edit_form() -> rx.Component:
     key = S.form_key
     return rx.form(
+        error_summary(S.error_links),
         rx.cond(S.collectif, _session_fields(), rx.fragment()),
         rx.grid(
             input_field("rdv-date", "Date", initial=S.edit_day, key=key, type_="date", on_change=S.set_edit_day,
@@ -335,7 +336,7 @@ def _edit_form() -> rx.Component:
                       on_click=S.cancel_edit),
             spacing="3", wrap="wrap",
         ),
-        on_submit=lambda _form: RdvPageState.save_edit(False),
+        no_validate=True, on_submit=lambda _form: RdvPageState.save_edit(False),
         aria_labelledby=EDIT_HEADING_ID,
         class_name="stack-form",
     )
@@ -381,7 +382,7 @@ def _duplicate_form() -> rx.Component:
             rx.button("Annuler", type="button", size="3", variant="outline", on_click=S.cancel_duplicate),
             spacing="3", wrap="wrap",
         ),
-        on_submit=lambda _form: RdvPageState.duplicate(),
+        no_validate=True, on_submit=lambda _form: RdvPageState.duplicate(),
         aria_labelledby=DUPLICATE_HEADING_ID,
         class_name="stack-form",
     )

@@ -72,7 +72,7 @@ def create_form() -> rx.Component:
                 spacing="4", width="100%",
             ),
             loaded_for=State.loaded_for),
-            on_submit=State.create,
+            no_validate=True, on_submit=State.create,
             reset_on_submit=False,
             aria_labelledby=FORM_HEADING_ID,
             width="100%",

@@ -83,7 +83,7 @@ def create_form() -> rx.Component:
                 spacing="4", width="100%", key=State.form_key.to_string(),
             ),
             loaded_for=State.loaded_for),
-            on_submit=State.create, reset_on_submit=False, aria_labelledby=CREATE_HEADING_ID, width="100%",
+            no_validate=True, on_submit=State.create, reset_on_submit=False, aria_labelledby=CREATE_HEADING_ID, width="100%",
         ),
         max_width=styles.NARROW_WIDTH, width="100%",
     )
@@ -146,7 +146,7 @@ def edit_panel() -> rx.Component:
                     rx.button("Attribuer", type="submit", size="3", disabled=State.saving),
                     spacing="2", width="100%"),
                 loaded_for=State.loaded_for),
-                on_submit=State.attribute, reset_on_submit=True, width="100%", margin_top="1rem",
+                no_validate=True, on_submit=State.attribute, reset_on_submit=True, width="100%", margin_top="1rem",
                 aria_label="Attribuer le secteur"),
             aria_labelledby=EDIT_HEADING_ID, max_width=styles.NARROW_WIDTH, width="100%",
             style={"border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem", "padding": "1rem"},
@@ -184,7 +184,7 @@ def import_form() -> rx.Component:
                           type="submit", size="3", disabled=State.importing | State.saving),
                 spacing="3", width="100%"),
             loaded_for=State.loaded_for),
-            on_submit=State.start_import, reset_on_submit=False, aria_labelledby=IMPORT_HEADING_ID, width="100%",
+            no_validate=True, on_submit=State.start_import, reset_on_submit=False, aria_labelledby=IMPORT_HEADING_ID, width="100%",
             margin_top="0.5rem"),
         rx.box(
             rx.cond(State.import_message != "", rx.el.p(State.import_message, role="status"), rx.fragment()),

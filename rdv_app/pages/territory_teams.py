@@ -80,7 +80,7 @@ def team_form() -> rx.Component:
                 spacing="4", width="100%", key=State.form_key.to_string(),
             ),
             loaded_for=State.loaded_for),
-            on_submit=State.save,
+            no_validate=True, on_submit=State.save,
             reset_on_submit=False,
             aria_labelledby=FORM_HEADING_ID,
             width="100%",

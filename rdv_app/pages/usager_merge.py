@@ -138,7 +138,7 @@ def _comparison() -> rx.Component:
                 spacing="4", width="100%", key=State.form_key.to_string(),
             ),
             loaded_for=State.loaded_for),
-            on_submit=State.ask_confirmation,
+            no_validate=True, on_submit=State.ask_confirmation,
             reset_on_submit=False,
             aria_labelledby=COMPARISON_HEADING_ID,
             width="100%",

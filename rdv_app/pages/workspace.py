@@ -142,7 +142,7 @@ def mfa_section() -> rx.Component:
                                       variant="outline"),
                             spacing="3", width="100%",
                         ),
-                        on_submit=S.disable_mfa,
+                        no_validate=True, on_submit=S.disable_mfa,
                         reset_on_submit=True,
                         aria_label="Désactiver la double authentification",
                         width="100%",
@@ -234,7 +234,7 @@ def preferences_form() -> rx.Component:
         ),
             rx.el.input(type="hidden", name=VERSION_FIELD, value=AccountState.preferences_version),
             loaded_for=AccountState.loaded_for),
-        on_submit=AccountState.save_preferences,
+        no_validate=True, on_submit=AccountState.save_preferences,
         aria_label="Préférences",
         width="100%",
     )
@@ -287,7 +287,7 @@ def agenda_colour_form() -> rx.Component:
             rx.button("Enregistrer ma couleur", type="submit", loading=AccountState.colour_saving),
             spacing="3", width="100%",
         ), loaded_for=AccountState.loaded_for),
-        on_submit=AccountState.save_agenda_colour,
+        no_validate=True, on_submit=AccountState.save_agenda_colour,
         aria_label="Couleur dans l'agenda",
         width="100%",
     )

@@ -1,5 +1,11 @@
 """Errors raised by services; `message` is French and shown to the person as is."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rdv_app.domain import required_fields
+
 
 class DomainError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
@@ -39,3 +45,11 @@ class NeedsConfirmation(DomainError):
 class InvalidInput(DomainError):
     """An argument of the wrong type or size, refused at the services' boundary (rdv_app.services.boundary)
     before anything is read or written; or a value the database refused, after a rollback."""
+
+
+def require_filled(fields: Mapping[str, tuple[object, str]]) -> None:
+    """Refuses with every empty required field at once ({field: (value, message when empty)}), before any
+    other rule of the use case runs on them."""
+    errors = required_fields.missing(fields)
+    if errors:
+        raise FieldErrors(errors)

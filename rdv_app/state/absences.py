@@ -113,6 +113,11 @@ class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- create, edit, delete
 
+    def _field_ids(self) -> dict[str, str]:
+        return {"agent_id": "indisponibilite-agent", "title": "indisponibilite-titre",
+                "first_day": "indisponibilite-premier-jour", "start_time": "indisponibilite-debut",
+                "end_day": "indisponibilite-dernier-jour", "end_time": "indisponibilite-fin"}
+
     def _reset_form(self) -> None:
         self.form_key += 1
         self.editing_id = self.editing_title = ""
@@ -155,15 +160,12 @@ class AbsencesState(PlanningPageMixin, OrganisationPageState, AgentState):
         self.saved_message = ""
         if self._refuses_unloaded():
             return
-        if not self.agent_id.isdigit():
-            self.error_field, self.error_message = "agent_id", "Choisissez l'agent concerné."
-            return
         self.saving = True
         yield
         # What is sent is what the form shows: no repetition once several days are chosen.
         recurrence = (weekly_recurrence(self.week_interval, self.week_days, self.until)
                       if self.repeat and self.single_day else None)
-        fields = dict(agent_id=int(self.agent_id), title=self.title, first_day=parse_day(self.first_day),
+        fields = dict(agent_id=int(self.agent_id) if self.agent_id.isdigit() else None, title=self.title, first_day=parse_day(self.first_day),
                       start_time=parse_clock(self.start_time), end_day=parse_day(self.end_day),
                       end_time=parse_clock(self.end_time), recurrence=recurrence)
         done, who, version = "modifiée" if self.editing_id else "créée", self._who(), self._editing_version

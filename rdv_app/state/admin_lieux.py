@@ -88,6 +88,9 @@ class AdminLieuxState(OrgEditMixin, OrganisationPageState, AgentState):
         self._just_saved = False
         super()._touch(field)
 
+    def _field_ids(self) -> dict[str, str]:
+        return {"name": "lieu-name", "address": "lieu-address"}
+
     def _reset_form(self) -> None:
         self.form_key += 1
         self.editing_id = self.editing_name = ""

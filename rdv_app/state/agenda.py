@@ -158,6 +158,10 @@ class AgendaState(OrganisationPageState, AgentState):
         self.initial_date = day or options.today.isoformat()
         self._first_day = self._last_day = self.initial_date
         await self._refresh()
+        opening = day or agenda.opening_day(options.today, self.hidden_days).isoformat()
+        if opening != self.initial_date:
+            self.initial_date = self._first_day = self._last_day = opening
+            await self._refresh()
         self.calendar_ready = True
         self._watch = secrets.token_hex(8)
         # A reload must not announce the creation again.

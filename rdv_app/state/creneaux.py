@@ -13,7 +13,7 @@ from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.services.availability import creneaux
-from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.errors import DomainError, FieldErrors, NotFound
 from rdv_app.services.online_booking import prescription
 from rdv_app.services.usagers import usagers
 from rdv_app.state.agent import AgentState
@@ -46,6 +46,14 @@ class LieuCard:
     next_slot: str
 
 
+
+def _day(value: str) -> date | None:
+    """The day of a date input (yyyy-mm-dd), None when empty or not a day."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
 class CreneauxState(OrganisationPageState, AgentState):
     services: rx.Field[list[Option]] = rx.field(default_factory=list)
     motifs: rx.Field[list[Option]] = rx.field(default_factory=list)
@@ -69,6 +77,7 @@ class CreneauxState(OrganisationPageState, AgentState):
 
     searching: rx.Field[bool] = rx.field(False)
     error: rx.Field[str] = rx.field("")
+    field_errors: dict[str, str] = {}  # a required criterion left empty, under its field
     searched: rx.Field[bool] = rx.field(False)
     week_title: rx.Field[str] = rx.field("")
     days: rx.Field[list[DayColumn]] = rx.field(default_factory=list)
@@ -127,6 +136,7 @@ class CreneauxState(OrganisationPageState, AgentState):
     def _clear_results(self) -> None:
         self.searched = False
         self.error = ""
+        self.field_errors = {}
         self.days = []
         self.lieu_cards = []
         self.week_is_empty = False
@@ -166,6 +176,7 @@ class CreneauxState(OrganisationPageState, AgentState):
     @event
     def set_motif(self, value: str):
         self.motif_id = value
+        self.field_errors = {k: v for k, v in self.field_errors.items() if k != "motif_id"}
 
     @event
     def set_lieu(self, value: str):
@@ -174,6 +185,7 @@ class CreneauxState(OrganisationPageState, AgentState):
     @event
     def set_from_day(self, value: str):
         self.from_day = value
+        self.field_errors = {k: v for k, v in self.field_errors.items() if k != "from_day"}
 
     @event
     def toggle_agent(self, agent_id: str, checked: bool):
@@ -182,21 +194,21 @@ class CreneauxState(OrganisationPageState, AgentState):
 
     @event
     async def search(self):
-        self.error = ""
+        self.error, self.field_errors = "", {}
         if self._agent_id is None or not self.current_org_id:
             return
-        if not self.motif_id.isdigit():
-            self.error = "Choisissez un motif pour afficher les créneaux."
-            return
+        chosen_motif = int(self.motif_id) if self.motif_id.isdigit() else None
+        day = _day(self.from_day)
         try:
-            day = date.fromisoformat(self.from_day)
-        except ValueError:
-            self.error = "La date de début est invalide : utilisez le format jj/mm/aaaa."
+            creneaux.check_criteria(chosen_motif, day)
+        except FieldErrors as exc:
+            self.field_errors = exc.errors
             return
+        assert chosen_motif is not None and day is not None  # check_criteria
         self.searching = True
         yield
         agent_id, organisation_id, motif_id, agent_ids = (self._agent_id, int(self.current_org_id),
-                                                          int(self.motif_id), self._agents())
+                                                          chosen_motif, self._agents())
         team_id = int(self.team_id) if self.team_id in self.team_members else None
         try:
             if not self.lieu_id:

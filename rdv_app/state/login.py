@@ -13,7 +13,7 @@ from rdv_app.domain.enums import SignInStep
 from rdv_app.services import deployment
 from rdv_app.services.agents import agent_auth
 from rdv_app.services.agents.agent_auth import SignIn, SignInStopped
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.state.agent import open_session_events
 from rdv_app.state.mfa import MfaEnrolmentMixin
 from rdv_app.state.typed_event import event
@@ -21,6 +21,7 @@ from rdv_app.state.typed_event import event
 
 class LoginState(MfaEnrolmentMixin, rx.State):
     error: rx.Field[str] = rx.field("")
+    field_errors: dict[str, str] = {}  # the email or password left empty, under its field
     submitting: rx.Field[bool] = rx.field(False)
     # "" (the password), "code" or "enrolment" (rdv_app.domain.enums.SignInStep).
     step: rx.Field[str] = rx.field("")
@@ -37,12 +38,14 @@ class LoginState(MfaEnrolmentMixin, rx.State):
         after 15 minutes). Every way out of the flow clears the rest (`_reset`): the state outlives pages, and
         a quick click may be handled before this."""
         self.error = self.code_error = ""
+        self.field_errors = {}
         self.submitting = False
         self.awaiting_first_account = not demo_mode() and await within(UnitOfWork(read_only=True),
                                                                         deployment.needs_bootstrap)
 
     def _reset(self) -> None:
         self.error = self.code_error = ""
+        self.field_errors = {}
         self.submitting = False
         self.step = ""
         self._ticket = ""
@@ -50,7 +53,7 @@ class LoginState(MfaEnrolmentMixin, rx.State):
 
     @event
     async def submit(self, form: dict):
-        self.error = ""
+        self.error, self.field_errors = "", {}
         self.submitting = True
         yield
         email, password = str(form.get("email", "")), str(form.get("password", ""))
@@ -60,6 +63,10 @@ class LoginState(MfaEnrolmentMixin, rx.State):
             # argon2 takes a good fraction of a second: on a worker thread, like the database work.
             sign_in: SignIn = await within(UnitOfWork(), lambda uow: agent_auth.authenticate(
                 uow, email, password, ip=ip, next_path=next_path))
+        except FieldErrors as exc:
+            self.field_errors = exc.errors
+            self.submitting = False
+            return
         except DomainError as exc:
             self.error = exc.message
             self.submitting = False

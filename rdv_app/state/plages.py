@@ -223,6 +223,10 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
 
     # ----------------------------------------------------------------------- create, edit, delete
 
+    def _field_ids(self) -> dict[str, str]:
+        return {"title": "plage-titre", "agent_id": "plage-agent", "lieu_id": "plage-lieu", "motif_ids": "plage-motifs",
+                "first_day": "plage-date", "start_time": "plage-debut", "end_time": "plage-fin"}
+
     def _reset_form(self) -> None:
         self.form_key += 1
         self.editing_id = self.editing_title = ""
@@ -287,12 +291,9 @@ class PlagesState(PlanningPageMixin, OrganisationPageState, AgentState):
         self.saved_message = ""
         if self._refuses_unloaded():
             return
-        if not self.agent_id.isdigit():
-            self.error_field, self.error_message = "agent_id", "Choisissez l'agent de la plage."
-            return
         self.saving = True
         yield
-        fields: dict[str, Any] = dict(title=self.title, agent_id=int(self.agent_id),
+        fields: dict[str, Any] = dict(title=self.title, agent_id=int(self.agent_id) if self.agent_id.isdigit() else None,
                       lieu_id=int(self.lieu_id) if self.lieu_id.isdigit() else None,
                       motif_ids=[int(m) for m in self.motif_ids if m.isdigit()],
                       first_day=parse_day(self.first_day), start_time=parse_clock(self.start_time),

@@ -12,10 +12,11 @@ from reflex.event import EventSpec
 
 from rdv_app.blocking import within
 from rdv_app.choices import Option
+from rdv_app.components.forms import FieldErrorLink
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.motif_rules import MotifRuleError
 from rdv_app.services.availability import creneaux
-from rdv_app.services.errors import DomainError
+from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.state.loaded import NOT_LOADED
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.typed_event import event
@@ -46,6 +47,9 @@ class OrgFormMixin(rx.State, mixin=True):
     error_field: rx.Field[str] = rx.field("")
     error_message: rx.Field[str] = rx.field("")
     form_error: rx.Field[str] = rx.field("")
+    # Every empty required field of the last submission (FieldErrors), and the summary's links to them.
+    field_errors: dict[str, str] = {}
+    error_links: rx.Field[list[FieldErrorLink]] = rx.field(default_factory=list)
     saving: rx.Field[bool] = rx.field(False)
     saved_message: rx.Field[str] = rx.field("")
 
@@ -58,21 +62,36 @@ class OrgFormMixin(rx.State, mixin=True):
         assert self._agent_id is not None
         return self._agent_id, int(self.current_org_id)
 
+    def _field_ids(self) -> dict[str, str]:
+        """The id of each field of the form, by the name the services give it: the error summary's links."""
+        return {}
+
     def _touch(self, field: str) -> None:
         """A change makes the last confirmation stale, and the error of the field being corrected."""
         self.saved_message = ""
         if self.error_field == field:
             self.error_field = self.error_message = ""
+        if field in self.field_errors:
+            self._show_field_errors({name: message for name, message in self.field_errors.items() if name != field})
+
+    def _show_field_errors(self, errors: dict[str, str]) -> None:
+        self.field_errors = errors
+        ids = self._field_ids()
+        self.error_links = [FieldErrorLink(f"#{ids.get(name, name)}", message) for name, message in errors.items()]
 
     def _show_error(self, exc: DomainError | MotifRuleError) -> None:
-        """Next to its field when the service names one, above the buttons otherwise (rights, not found)."""
-        if exc.field:
+        """Next to its field when the service names one (every field at once when it names several, listed
+        in the summary above the form too), above the buttons otherwise (rights, not found)."""
+        if isinstance(exc, FieldErrors):
+            self._show_field_errors(exc.errors)
+        elif exc.field:
             self.error_field, self.error_message = exc.field, exc.message
         else:
             self.form_error = exc.message
 
     def _clear_feedback(self) -> None:
         self.error_field = self.error_message = self.form_error = ""
+        self._show_field_errors({})
 
 
 class OrgEditMixin(OrgFormMixin, mixin=True):

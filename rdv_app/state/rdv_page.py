@@ -17,12 +17,13 @@ import reflex as rx
 from rdv_app import routes
 from rdv_app.blocking import within
 from rdv_app.choices import Option
+from rdv_app.components.forms import FieldErrorLink
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import datefmt
 from rdv_app.domain.collectifs import name_warning
 from rdv_app.domain.labels import RDV_STATUS_LABELS
 from rdv_app.domain.rdv_status import allowed_statuses, is_cancelled
-from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.errors import DomainError, FieldErrors, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.organisation.admin_lieux import SingleUseLieu
 from rdv_app.services.rdv import collectifs, lifecycle, queries, rdv_follow
 from rdv_app.services.rdv.lifecycle import RdvChange
@@ -37,6 +38,8 @@ from rdv_app.state.typed_event import event
 EDIT_HEADING_ID = "modifier-rdv-titre"
 DUPLICATE_HEADING_ID = "dupliquer-atelier-titre"
 STATUS_HEADING_ID = "statut-rdv-titre"
+# The edit form's fields, by the name the services give them: the error summary's links.
+EDIT_FIELD_IDS = {"day": "rdv-date", "start_time": "rdv-heure", "duration_in_min": "rdv-duree", "agent_ids": "rdv-agents"}
 # After a change, its receipts are looked for every RECEIPTS_FOLLOW_PAUSE seconds, this long at most.
 RECEIPTS_FOLLOW_SECONDS = 20.0
 RECEIPTS_FOLLOW_PAUSE = 0.5
@@ -160,6 +163,9 @@ class RdvPageState(LoadedForMixin, AgentState):
     error_field: rx.Field[str] = rx.field("")
     error_message: rx.Field[str] = rx.field("")
     form_error: rx.Field[str] = rx.field("")
+    # Every empty required field of the edit form (FieldErrors), and the summary's links to them.
+    field_errors: dict[str, str] = {}
+    error_links: rx.Field[list[FieldErrorLink]] = rx.field(default_factory=list)
     warnings: rx.Field[list[str]] = rx.field(default_factory=list)
 
     cancel_open: rx.Field[bool] = rx.field(False)
@@ -472,12 +478,20 @@ class RdvPageState(LoadedForMixin, AgentState):
 
     def _clear_feedback(self) -> None:
         self.error_field = self.error_message = self.form_error = ""
+        self._show_field_errors({})
         self.warnings = []
+
+    def _show_field_errors(self, errors: dict[str, str]) -> None:
+        self.field_errors = errors
+        self.error_links = [FieldErrorLink(f"#{EDIT_FIELD_IDS.get(name, name)}", message)
+                            for name, message in errors.items()]
 
     def _touch(self, field: str) -> None:
         self.warnings = []
         if self.error_field == field:
             self.error_field = self.error_message = ""
+        if field in self.field_errors:
+            self._show_field_errors({name: message for name, message in self.field_errors.items() if name != field})
 
     @event
     def set_edit_day(self, value: str):
@@ -564,7 +578,7 @@ class RdvPageState(LoadedForMixin, AgentState):
                 seats = parsed
             session = lifecycle.SessionSettings(self.edit_name, seats)
         values: dict[str, Any] = dict(day=parse_day(self.edit_day), start_time=parse_clock(self.edit_time),
-                      duration_in_min=as_int(self.edit_duration),
+                      duration_in_min=as_int(self.edit_duration) if self.edit_duration.strip() else None,
                       lieu_id=int(self.edit_lieu_id) if self.edit_lieu_id.isdigit() else None,
                       agent_ids=[int(a) for a in self.edit_agent_ids if a.isdigit()], session=session,
                       single_use_lieu=(SingleUseLieu(self.edit_single_use_name, self.edit_single_use_address)
@@ -574,6 +588,8 @@ class RdvPageState(LoadedForMixin, AgentState):
             change = await within(uow, lambda uow: rdv_follow.edit_rdv(uow, *who, **values))
         except NeedsConfirmation as exc:
             self.warnings = exc.warnings
+        except FieldErrors as exc:
+            self._show_field_errors(exc.errors)
         except DomainError as exc:
             if exc.field:
                 self.error_field, self.error_message = exc.field, exc.message

@@ -152,7 +152,8 @@ def test_from_the_sms_link_the_usager_checks_their_name_and_cancels(
     login_as("julien.petit@demo.test")
     page.get_by_role("link", name="Agenda").click()
     page.wait_for_url(re.compile(r"/agenda"))
-    page.get_by_role("button", name=re.compile("suivant", re.IGNORECASE)).click()
+    if datetime.now(PARIS).date().weekday() != 6:  # a Sunday (never drawn) opens on the week to come already
+        page.get_by_role("button", name=re.compile("suivant", re.IGNORECASE)).click()
     event = page.locator(f".agenda-rdv[href$='/agenda/rdv/{rdv_id}']")
     expect(event).to_be_visible()
     expect(event).to_have_class(re.compile(r"\bagenda-cancelled\b"))

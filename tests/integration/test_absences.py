@@ -20,7 +20,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.services.availability import absences, creneaux
-from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.errors import DomainError, FieldErrors, NotFound, PermissionDenied
 
 MONDAY = date(2026, 12, 7)
 TUESDAY, WEDNESDAY, THURSDAY = (MONDAY + timedelta(days=n) for n in (1, 2, 3))
@@ -201,8 +201,24 @@ def test_field_errors_are_french_and_write_nothing(uow: UnitOfWork, world: World
     before = _counts(uow)
     with pytest.raises(DomainError) as error:
         _create(uow, world, **fields)
-    assert type(error.value) is DomainError
+    assert type(error.value) in (DomainError, FieldErrors)  # not a refusal of rights
     assert (error.value.field, error.value.message) == (field, message)
+    assert _counts(uow) == before
+
+
+def test_an_empty_form_names_every_required_field_and_writes_nothing(uow: UnitOfWork, world: World) -> None:
+    """The form sent empty (the browser's own checks are off): one French message per empty field, all at
+    once, for the summary and under each field."""
+    before = _counts(uow)
+    with pytest.raises(FieldErrors) as error:
+        _create(uow, world, agent_id=None, title="", first_day=None, start_time=None, end_time=None)
+    assert error.value.errors == {
+        "agent_id": "Choisissez l'agent concerné.",
+        "title": "Le titre est obligatoire.",
+        "first_day": "Choisissez le premier jour.",
+        "start_time": "Indiquez l'heure de début.",
+        "end_time": "Indiquez l'heure de fin.",
+    }
     assert _counts(uow) == before
 
 

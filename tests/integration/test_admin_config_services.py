@@ -27,7 +27,7 @@ from rdv_app.db.models import (
 )
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.motif_rules import DAY, HOUR, MINUTE, MONTH, MotifFields
-from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.errors import DomainError, FieldErrors, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.organisation import admin_lieux, admin_motifs, admin_organisation, territory_motifs
 from rdv_app.services.organisation.admin_lieux import LieuInput
 from rdv_app.services.organisation.admin_organisation import OrganisationSettings
@@ -558,6 +558,14 @@ def test_a_bad_lieu_is_refused_on_its_field(uow: UnitOfWork, world: World, data,
     assert (error.value.field, message in error.value.message) == (field, True)
     assert [v.name for v in admin_lieux.list_lieux(uow, world.admin, world.org)] == ["Centre PMI"]
 
+
+
+def test_an_empty_lieu_form_names_both_required_fields(uow: UnitOfWork, world: World) -> None:
+    with pytest.raises(FieldErrors) as error:
+        admin_lieux.create_lieu(uow, world.admin, world.org, LieuInput(" ", ""))
+    assert error.value.errors == {"name": "Le nom du lieu est obligatoire.",
+                                  "address": "L'adresse du lieu est obligatoire."}
+    assert [v.name for v in admin_lieux.list_lieux(uow, world.admin, world.org)] == ["Centre PMI"]
 
 # --------------------------------------------------------------------------- organisation and online booking
 

@@ -104,6 +104,30 @@ def test_a_saturday_rdv_shows_its_saturday_even_when_saturdays_are_hidden(uow: U
     assert any(e.rdv_id == moved.id and e.start == f"{saturday:%Y-%m-%d}T10:00" for e in shown.events)
 
 
+
+def test_the_agenda_opened_on_a_hidden_saturday_shows_the_week_to_come_unless_an_rdv_is_that_day(
+        uow: UnitOfWork) -> None:
+    seed_demo(uow, TODAY)
+    julien, pmi = _ids(uow, "julien.petit@demo.test", "PMI Arras")
+    uow.session.execute(sa.update(Agent).where(Agent.id == julien).values(display_saturdays=False))
+    uow.commit()
+    weeks = [(WEEK[0] + timedelta(days=7 * n), WEEK[1] + timedelta(days=7 * n)) for n in range(8)]
+    week = next(w for w in weeks if agenda.agenda(uow, julien, pmi, [julien], *w, now=NOW).hidden_days == [0, 6])
+    saturday, sunday, monday = (week[0] + timedelta(days=n) for n in (5, 6, 7))
+
+    def opening(day: date) -> date:
+        return agenda.opening_day(day, agenda.agenda(uow, julien, pmi, [julien], day, day, now=NOW).hidden_days)
+
+    assert (opening(saturday), opening(sunday), opening(week[0])) == (monday, monday, week[0])
+    moved = uow.session.exec(select(Rdv).join(RdvAgent, RdvAgent.rdv_id == Rdv.id)
+                             .where(RdvAgent.agent_id == julien, Rdv.organisation_id == pmi,
+                                    Rdv.status == "unknown", Rdv.starts_at >= NOW)).first()
+    starts = datetime.combine(saturday, time(10, 0), ZoneInfo("Europe/Paris"))
+    uow.session.execute(sa.update(Rdv).where(Rdv.id == moved.id).values(
+        starts_at=starts.astimezone(UTC), ends_at=(starts + (moved.ends_at - moved.starts_at)).astimezone(UTC)))
+    uow.commit()
+    assert opening(saturday) == saturday
+
 def test_the_colour_an_agent_chose_marks_their_events_and_the_legend(uow: UnitOfWork) -> None:
     seed_demo(uow, TODAY)
     camille, pmi = _ids(uow, "camille.martin@demo.test", "PMI Arras")

@@ -90,6 +90,19 @@ def test_wrong_password_and_unknown_email_get_the_same_message(db_url: str, agen
     assert messages == {"Adresse email ou mot de passe incorrect."}
 
 
+
+def test_an_empty_sign_in_names_each_missing_field_and_counts_no_failure(db_url: str, agent_email: str) -> None:
+    with UnitOfWork(db_url) as uow, pytest.raises(FieldErrors) as caught:
+        agent_auth.authenticate(uow, " ", "", "10.0.0.9")
+    assert caught.value.errors == {"email": "Saisissez votre adresse email.",
+                                   "password": "Saisissez votre mot de passe."}
+    with UnitOfWork(db_url) as uow, pytest.raises(FieldErrors) as caught:
+        agent_auth.authenticate(uow, agent_email, "", "10.0.0.9")
+    assert caught.value.errors == {"password": "Saisissez votre mot de passe."}
+    with UnitOfWork(db_url) as uow:
+        agent = uow.session.exec(select(Agent).where(Agent.email == agent_email)).one()
+        assert (agent.failed_sign_ins, agent.locked_until) == (0, None)
+
 def test_intervenant_cannot_sign_in(db_url: str, agent_email: str) -> None:
     with UnitOfWork(db_url) as uow, pytest.raises(DomainError, match="incorrect"):
         agent_auth.authenticate(uow, "intervenant@demo.test", PASSWORD, "10.0.0.1")

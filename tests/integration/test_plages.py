@@ -24,7 +24,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.availability_text import describe_plage
 from rdv_app.domain.recurrence import Recurrence
 from rdv_app.services.availability import creneaux, plages
-from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.errors import DomainError, FieldErrors, NeedsConfirmation, NotFound, PermissionDenied
 
 MONDAY = date(2026, 12, 7)
 THURSDAY = MONDAY + timedelta(days=3)
@@ -215,10 +215,38 @@ def test_field_errors_are_french_and_write_nothing(uow: UnitOfWork, world: World
     before = _counts(uow)
     with pytest.raises(DomainError) as error:
         _create(uow, world, **fields(world))
-    assert type(error.value) is DomainError
+    assert type(error.value) in (DomainError, FieldErrors)  # not a refusal of rights
     assert (error.value.field, error.value.message) == (field, message)
     assert _counts(uow) == before
 
+
+
+def test_an_empty_form_names_every_required_field_and_writes_nothing(uow: UnitOfWork, world: World) -> None:
+    """The form sent empty (the browser's own checks are off): one French message per empty field, all at
+    once, for the summary and under each field."""
+    before = _counts(uow)
+    with pytest.raises(FieldErrors) as error:
+        _create(uow, world, title="", agent_id=None, lieu_id=None, motif_ids=[], first_day=None, start_time=None,
+                end_time=None, recurrence=None)
+    assert error.value.errors == {
+        "title": "Le titre est obligatoire.",
+        "agent_id": "Choisissez l'agent de la plage.",
+        "motif_ids": "Choisissez au moins un motif.",
+        "first_day": "Choisissez la date de la plage.",
+        "start_time": "Indiquez l'heure de début.",
+        "end_time": "Indiquez l'heure de fin.",
+    }
+    assert _counts(uow) == before
+
+
+def test_an_edit_emptied_names_every_required_field_and_changes_nothing(uow: UnitOfWork, world: World) -> None:
+    plage_id = _create(uow, world)
+    before = plages.get_plage(uow, world.admin, world.org, plage_id, now=NOW)
+    with pytest.raises(FieldErrors) as error:
+        _update(uow, world, plage_id, title=" ", start_time=None, end_time=None)
+    assert error.value.errors == {"title": "Le titre est obligatoire.", "start_time": "Indiquez l'heure de début.",
+                                  "end_time": "Indiquez l'heure de fin."}
+    assert plages.get_plage(uow, world.admin, world.org, plage_id, now=NOW) == before
 
 def test_a_plage_may_start_up_to_a_year_back(uow: UnitOfWork, world: World) -> None:
     plage_id = _create(uow, world, first_day=TODAY - timedelta(days=364), recurrence=None)

@@ -27,7 +27,7 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.sms import ConsoleSmsProvider
 from rdv_app.notify.worker import Worker
-from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.errors import DomainError, FieldErrors, NeedsConfirmation, NotFound, PermissionDenied
 from rdv_app.services.rdv import lifecycle, queries, rdv_follow
 
 MONDAY = date(2026, 12, 7)
@@ -222,6 +222,19 @@ def test_edit_errors_name_their_field_and_change_nothing(uow: UnitOfWork, world:
     assert caught.value.message
     assert _snapshot(uow) == before
 
+
+
+def test_an_edit_form_emptied_names_every_required_field_and_changes_nothing(uow: UnitOfWork, world: World) -> None:
+    rdv_id = _plan(uow, world)
+    before = _snapshot(uow)
+    with pytest.raises(FieldErrors) as caught:
+        rdv_follow.edit_rdv(uow, world.admin, world.org, rdv_id, day=None, start_time=None, duration_in_min=None,
+                            lieu_id=world.lieu, agent_ids=[], confirm_warnings=True, now=NOW)
+    assert caught.value.errors == {"day": "Indiquez la date du rendez-vous.",
+                                   "start_time": "Indiquez l'heure de début.",
+                                   "duration_in_min": "Indiquez la durée du rendez-vous, en minutes.",
+                                   "agent_ids": "Choisissez au moins un agent."}
+    assert _snapshot(uow) == before
 
 def test_edit_warnings_wait_for_confirmation(uow: UnitOfWork, world: World) -> None:
     rdv_id = _plan(uow, world)

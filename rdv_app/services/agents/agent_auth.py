@@ -56,7 +56,7 @@ from rdv_app.notify.outbox import enqueue
 from rdv_app.services import security_log
 from rdv_app.services.agents import agent_mfa
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError, FieldErrors
+from rdv_app.services.errors import DomainError, FieldErrors, require_filled
 from rdv_app.services.rights import TERRITORY_RIGHTS, mfa_required_for
 
 INVALID_CREDENTIALS = "Adresse email ou mot de passe incorrect."
@@ -124,8 +124,8 @@ def authenticate(uow: UnitOfWork, email: str, password: str, ip: str, next_path:
     same for an unknown address, a wrong password and a locked account) or TooManyAttempts (this IP)."""
     now = now or _now()
     email = _normalise_email(email)
-    if not email or not password:
-        raise DomainError("Saisissez votre adresse email et votre mot de passe.")
+    require_filled({"email": (email, "Saisissez votre adresse email."),
+                    "password": (password, "Saisissez votre mot de passe.")})
     keys = (f"login:ip:{ip}",)
     if wait := rate_limit.is_blocked(rate_limit.LOGIN_FAILURES, *keys):
         raise TooManyAttempts(wait)

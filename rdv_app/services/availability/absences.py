@@ -37,11 +37,10 @@ from rdv_app.services.availability.inputs import (
     agents_by_id,
     check_day,
     parse_recurrence,
-    required_title,
     running,
 )
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.errors import DomainError, NotFound, PermissionDenied, require_filled
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import AgentScope, agent_scope, selected_agents, visible_agent_ids
 
@@ -103,7 +102,7 @@ def get_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, abse
 
 
 @boundary
-def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, agent_id: int, title: str,
+def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, agent_id: int | None, title: str,
                    first_day: date | None, start_time: time | None, end_day: date | None = None,
                    end_time: time | None, recurrence: dict[str, Any] | None = None,
                    now: datetime | None = None) -> int:
@@ -128,7 +127,7 @@ def create_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *
 
 @boundary
 def update_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, absence_id: int, *,
-                   agent_id: int, title: str, first_day: date | None, start_time: time | None,
+                   agent_id: int | None, title: str, first_day: date | None, start_time: time | None,
                    end_day: date | None = None, end_time: time | None, recurrence: dict[str, Any] | None = None,
                    expected_version: str | None = None, now: datetime | None = None) -> None:
     """Replaces every field of the absence; a recurring one changes as a whole series (every occurrence,
@@ -170,22 +169,22 @@ def delete_absence(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, a
     uow.commit()
 
 
-def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous: Absence | None, agent_id: int,
-               title: str, first_day: date | None, start_time: time | None, end_day: date | None,
-               end_time: time | None, recurrence: dict[str, Any] | None) -> _AbsenceInput:
+def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous: Absence | None,
+               agent_id: int | None, title: str, first_day: date | None, start_time: time | None,
+               end_day: date | None, end_time: time | None, recurrence: dict[str, Any] | None) -> _AbsenceInput:
+    require_filled({"agent_id": (agent_id, "Choisissez l'agent concerné."),
+                    "title": (title, "Le titre est obligatoire."),
+                    "first_day": (first_day, "Choisissez le premier jour."),
+                    "start_time": (start_time, "Indiquez l'heure de début."),
+                    "end_time": (end_time, "Indiquez l'heure de fin.")})
+    # Filled, or require_filled has refused.
+    assert agent_id is not None and first_day is not None and start_time is not None and end_time is not None
     if agent_id not in visible_agent_ids(uow, scope):
         raise PermissionDenied("Vous ne pouvez pas gérer les indisponibilités de cet agent.")
-    cleaned_title = required_title(title)
+    cleaned_title = title.strip()
     # An absence being edited keeps its days; only new days must be realistic.
-    first = check_day(first_day, "first_day", today, is_new=previous is None or first_day != previous.first_day,
-                      missing="Choisissez le premier jour.")
-    last = check_day(end_day or first, "end_day", today,
-                     is_new=previous is None or (end_day or first) != previous.end_day,
-                     missing="Choisissez le dernier jour.")
-    if start_time is None:
-        raise DomainError("Indiquez l'heure de début.", "start_time")
-    if end_time is None:
-        raise DomainError("Indiquez l'heure de fin.", "end_time")
+    first = check_day(first_day, "first_day", today, is_new=previous is None or first_day != previous.first_day)
+    last = check_day(end_day or first, "end_day", today, is_new=previous is None or (end_day or first) != previous.end_day)
     if last < first:
         raise DomainError("Le dernier jour ne peut pas précéder le premier.", "end_day")
     if last == first and end_time <= start_time:

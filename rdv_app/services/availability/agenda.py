@@ -147,6 +147,16 @@ def agenda(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, agent_ids
                   display_cancelled=display_cancelled, hidden_days=_hidden_days(display_saturdays, events))
 
 
+def opening_day(today: date, hidden_days: Sequence[int]) -> date:
+    """The day the agenda opens on when none is asked for: today, unless the calendar does not draw today
+    (`Agenda.hidden_days` of today: a Sunday, or a Saturday the agent hides, without an RDV): then the next
+    day drawn, so that a Saturday opens the week to come rather than the one gone by."""
+    day = today
+    while day.isoweekday() % 7 in hidden_days:
+        day += timedelta(days=1)
+    return day
+
+
 def _hidden_days(display_saturdays: bool, events: list[AgendaEvent]) -> list[int]:
     """Sundays, and Saturdays unless the agent shows them, are left out of the calendar, except on the
     weeks an RDV falls on one: an RDV is never hidden by a display preference."""

@@ -29,7 +29,7 @@ from rdv_app.domain.slots import Searcher, Slot, displayed_slots, next_availabil
 from rdv_app.metrics import SLOT_SEARCH, timed
 from rdv_app.services.availability.slot_inputs import MotifContext, horizon, load_search, motif_context
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError, NotFound, PermissionDenied
+from rdv_app.services.errors import DomainError, NotFound, PermissionDenied, require_filled
 from rdv_app.services.rights import agent_scope, visible_agent_ids, visible_motifs
 
 WEEK = 7
@@ -154,6 +154,12 @@ def _team_members(uow: UnitOfWork, organisation: Organisation) -> dict[int, froz
     for team_id, agent_id in rows:
         found.setdefault(team_id, set()).add(agent_id)
     return {team_id: frozenset(agent_ids) for team_id, agent_ids in found.items()}
+
+
+def check_criteria(motif_id: int | None, from_day: date | None) -> None:
+    """The search's required criteria, each missing one named under its field at once (FieldErrors)."""
+    require_filled({"motif_id": (motif_id, "Choisissez un motif pour afficher les créneaux."),
+                    "from_day": (from_day, "Indiquez le jour à partir duquel chercher.")})
 
 
 @boundary

@@ -31,10 +31,9 @@ def running(model: type[PlageOuverture] | type[Absence], last_day: Any, today: d
     )
 
 
-def check_day(day: date | None, field: str, today: date, *, is_new: bool, missing: str) -> date:
-    """A required, realistic day: not more than a year back when it is new, not five years ahead."""
-    if day is None:
-        raise DomainError(missing, field)
+def check_day(day: date, field: str, today: date, *, is_new: bool) -> date:
+    """A realistic day (the form's required days are checked by `require_filled` first): not more than a
+    year back when it is new, not five years ahead."""
     if is_new and day < shift_years(today, -PAST_LIMIT_YEARS):
         raise DomainError("Cette date est passée depuis plus d'un an.", field)
     if is_new and day > shift_years(today, FUTURE_LIMIT_YEARS):
@@ -47,13 +46,6 @@ def parse_recurrence(data: dict[str, Any] | None, first_day: date) -> Recurrence
         return Recurrence.from_json(data, first_day)
     except RecurrenceError as exc:
         raise DomainError(str(exc), "recurrence") from exc
-
-
-def required_title(title: str | None) -> str:
-    cleaned = (title or "").strip()
-    if not cleaned:
-        raise DomainError("Le titre est obligatoire.", "title")
-    return cleaned
 
 
 def agents_by_id(uow: UnitOfWork, agent_ids: Iterable[int]) -> dict[int, Agent]:

@@ -40,11 +40,10 @@ from rdv_app.services.availability.inputs import (
     agents_by_id,
     check_day,
     parse_recurrence,
-    required_title,
     running,
 )
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied
+from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, PermissionDenied, require_filled
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import AgentScope, agent_scope, selected_agents, visible_agent_ids
 
@@ -129,7 +128,7 @@ def get_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_
 
 
 @boundary
-def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, title: str, agent_id: int,
+def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, title: str, agent_id: int | None,
                  lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
                  start_time: time | None, end_time: time | None, recurrence: dict[str, Any] | None,
                  confirm_warnings: bool = False, now: datetime | None = None) -> int:
@@ -157,7 +156,7 @@ def create_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, *, 
 
 @boundary
 def update_plage(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, plage_id: int, *, title: str,
-                 agent_id: int, lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
+                 agent_id: int | None, lieu_id: int | None, motif_ids: Collection[int], first_day: date | None,
                  start_time: time | None, end_time: time | None, recurrence: dict[str, Any] | None,
                  confirm_warnings: bool = False, expected_version: str | None = None,
                  now: datetime | None = None) -> None:
@@ -248,20 +247,23 @@ def purge_expired_plages(uow: UnitOfWork, today: date) -> int:
 
 
 def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous_first_day: date | None,
-               title: str, agent_id: int, lieu_id: int | None, motif_ids: Collection[int],
+               title: str, agent_id: int | None, lieu_id: int | None, motif_ids: Collection[int],
                first_day: date | None, start_time: time | None, end_time: time | None,
                recurrence: dict[str, Any] | None) -> _PlageInput:
+    require_filled({"title": (title, "Le titre est obligatoire."),
+                    "agent_id": (agent_id, "Choisissez l'agent de la plage."),
+                    "motif_ids": (motif_ids, "Choisissez au moins un motif."),
+                    "first_day": (first_day, "Choisissez la date de la plage."),
+                    "start_time": (start_time, "Indiquez l'heure de début."),
+                    "end_time": (end_time, "Indiquez l'heure de fin.")})
+    # Filled, or require_filled has refused.
+    assert agent_id is not None and first_day is not None and start_time is not None and end_time is not None
     if agent_id not in visible_agent_ids(uow, scope):
         raise PermissionDenied("Vous ne pouvez pas gérer les plages d'ouverture de cet agent.")
-    cleaned_title = required_title(title)
+    cleaned_title = title.strip()
     motifs = _usable_motifs(uow, agent_scope(uow, agent_id, scope.organisation_id), motif_ids)
     _check_lieu(uow, scope.organisation_id, lieu_id, motifs)
-    day = check_day(first_day, "first_day", today, is_new=first_day != previous_first_day,
-                    missing="Choisissez la date de la plage.")
-    if start_time is None:
-        raise DomainError("Indiquez l'heure de début.", "start_time")
-    if end_time is None:
-        raise DomainError("Indiquez l'heure de fin.", "end_time")
+    day = check_day(first_day, "first_day", today, is_new=first_day != previous_first_day)
     if end_time <= start_time:
         raise DomainError("L'heure de fin doit être après l'heure de début.", "end_time")
     return _PlageInput(title=cleaned_title, agent_id=agent_id, lieu_id=lieu_id, motifs=motifs, first_day=day,
@@ -269,9 +271,7 @@ def _validated(uow: UnitOfWork, scope: AgentScope, today: date, *, previous_firs
 
 
 def _usable_motifs(uow: UnitOfWork, holder: AgentScope, motif_ids: Collection[int]) -> tuple[Motif, ...]:
-    wanted = set(motif_ids)
-    if not wanted:
-        raise DomainError("Choisissez au moins un motif.", "motif_ids")
+    wanted = set(motif_ids)  # not empty: require_filled
     motifs = uow.session.exec(
         select(Motif).where(col(Motif.id).in_(wanted), Motif.organisation_id == holder.organisation_id)
         .order_by(col(Motif.name), col(Motif.id))

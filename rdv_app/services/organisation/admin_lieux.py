@@ -27,7 +27,7 @@ from rdv_app.domain.recipients import phone_region
 from rdv_app.services import audit, versions
 from rdv_app.services.availability.inputs import running
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound
+from rdv_app.services.errors import DomainError, NeedsConfirmation, NotFound, require_filled
 from rdv_app.services.organisation import local_time
 from rdv_app.services.rights import require_admin
 
@@ -179,12 +179,9 @@ def _lieu_of(uow: UnitOfWork, organisation_id: int, lieu_id: int) -> Lieu:
 
 
 def _validated(uow: UnitOfWork, organisation_id: int, data: LieuInput) -> dict[str, Any]:
-    name = " ".join((data.name or "").split())
-    if not name:
-        raise DomainError("Le nom du lieu est obligatoire.", "name")
-    address = " ".join((data.address or "").split())
-    if not address:
-        raise DomainError("L'adresse du lieu est obligatoire.", "address")
+    require_filled({"name": (data.name, "Le nom du lieu est obligatoire."),
+                    "address": (data.address, "L'adresse du lieu est obligatoire.")})
+    name, address = " ".join((data.name or "").split()), " ".join((data.address or "").split())
     departement = uow.session.exec(
         select(Territory.departement_number).join(Organisation, col(Organisation.territory_id) == Territory.id)
         .where(Organisation.id == organisation_id)).one()

@@ -21,7 +21,7 @@ from rdv_app.domain import datefmt
 from rdv_app.domain.enums import Channel, LieuAvailability, LocationType, NotificationEvent, ReceiptResult
 from rdv_app.domain.names import agent_name, usager_name
 from rdv_app.services.boundary import boundary
-from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.errors import DomainError, NotFound, require_filled
 from rdv_app.services.organisation.admin_lieux import SingleUseLieu
 from rdv_app.services.rdv.lifecycle import RdvChange, SessionSettings, update_rdv
 from rdv_app.services.rdv.queries import visible_rdv
@@ -138,7 +138,7 @@ def edit_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv
 
 @boundary
 def edit_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id: int, *, day: date | None,
-             start_time: time | None, duration_in_min: int, lieu_id: int | None, agent_ids: Sequence[int],
+             start_time: time | None, duration_in_min: int | None, lieu_id: int | None, agent_ids: Sequence[int],
              session: SessionSettings | None = None, single_use_lieu: SingleUseLieu | None = None,
              confirm_warnings: bool = False, expected_version: str | None = None,
              now: datetime | None = None) -> RdvChange | None:
@@ -146,10 +146,11 @@ def edit_rdv(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, rdv_id:
     (its warnings, rules and notifications; a collective session's name and seats in `session`; a new lieu
     ponctuel in `single_use_lieu`; the RDV's version as the page loaded it in `expected_version`). Rights are checked before anything is read from the input."""
     visible_rdv(uow, actor_agent_id, organisation_id, rdv_id)
-    if day is None:
-        raise DomainError("Indiquez la date du rendez-vous.", "day")
-    if start_time is None:
-        raise DomainError("Indiquez l'heure de début.", "start_time")
+    require_filled({"day": (day, "Indiquez la date du rendez-vous."),
+                    "start_time": (start_time, "Indiquez l'heure de début."),
+                    "duration_in_min": (duration_in_min, "Indiquez la durée du rendez-vous, en minutes."),
+                    "agent_ids": (agent_ids, "Choisissez au moins un agent.")})
+    assert day is not None and start_time is not None and duration_in_min is not None  # require_filled
     organisation = uow.session.get(Organisation, organisation_id)
     assert organisation is not None
     zone = ZoneInfo(organisation.time_zone)
