@@ -16,12 +16,13 @@ Rules:
   columns (`rights.visible_rdvs_alone`), so that the count and the page run on the index `ix_rdv_list`,
   in the order of the pages, without reading the RDVs themselves.
 
-Pages: 10 RDVs, by start then id (pages never repeat or skip an RDV of the same minute). A page is reached from a neighbour ("keyset" pagination), never by
-skipping the RDVs before it (OFFSET read them all: page 5,000 read 50,000): the next page starts at the
-RDV after the page's last one (`RdvPage.next`), the previous one ends before the page's first
-(`RdvPage.start`), and "Rafraîchir la liste" starts again at that first RDV. The list counts its RDVs up
-to COUNT_LIMIT ("Plus de 1 000 RDV trouvés", "Page 3" without "sur N"); an export counts them all when it
-is asked for (rdv_export), so that no page pays for counting 120,000 RDVs.
+Pages: 10 RDVs, by start then id (pages never repeat or skip an RDV of the same minute). A page is
+reached from a neighbour ("keyset" pagination), never by skipping the RDVs before it (OFFSET read them
+all: page 5,000 read 50,000): the next page starts at the RDV after the page's last one (`RdvPage.next`),
+the previous one ends before the page's first (`RdvPage.start`), and "Rafraîchir la liste" starts again
+at that first RDV. The list counts its RDVs up to COUNT_LIMIT ("Plus de 1 000 RDV trouvés", "Page 3"
+without "sur N"); an export counts them all when it is asked for (rdv_export), so that no page pays for
+counting 120,000 RDVs.
 
 Speed (200,000 RDVs in an organisation, tests/bench/test_bench_rdv_list.py):
 - a page is found in two steps: the ids of its 10 RDVs from the index alone (`ix_rdv_list` holds every
@@ -290,11 +291,15 @@ def _page_keys(uow: UnitOfWork, checked: Scoped, now: datetime, start: Cursor | 
     """Up to PAGE_SIZE + 1 RDVs from `start` on (or, backwards, the last ones before `before`), in the
     list's order."""
     key = sa.tuple_(col(Rdv.starts_at), col(Rdv.id))
+
+    def at(cursor: Cursor) -> Any:
+        return sa.tuple_(sa.literal(cursor.starts_at, table_of(Rdv).c.starts_at.type), sa.literal(cursor.id))
+
     where = _filtered(checked, now)
     if start is not None:
-        where.append(key >= sa.tuple_(sa.literal(start.starts_at, table_of(Rdv).c.starts_at.type), sa.literal(start.id)))
+        where.append(key >= at(start))
     if before is not None:
-        where.append(key < sa.tuple_(sa.literal(before.starts_at, table_of(Rdv).c.starts_at.type), sa.literal(before.id)))
+        where.append(key < at(before))
     backwards = before is not None
 
     def ordered(starts_at: Any, rdv_id: Any) -> tuple[Any, Any]:
