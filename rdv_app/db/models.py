@@ -590,8 +590,8 @@ class Rdv(SQLModel, table=True):
         sa.Index("ix_rdv_organisation_created_at", "organisation_id", "created_at", "created_by_type", "motif_id"),
         sa.Index("ix_rdv_organisation_starts_at_status", "organisation_id", "starts_at", "status", "motif_id"),
         # "Liste des RDV" and its exports count and page an organisation's RDVs by start, filtered by period,
-        # motif (a basic agent's services) and status: all of it in the index.
-        sa.Index("ix_rdv_list", "organisation_id", "starts_at", "id", "ends_at", "motif_id", "status"),
+        # motif (a basic agent's services), status and lieu: all of it in the index.
+        sa.Index("ix_rdv_list", "organisation_id", "starts_at", "id", "ends_at", "motif_id", "status", "lieu_id"),
         *_max_lengths(context=limits.NOTE, name=limits.LABEL),
     )
     id: int | None = Field(default=None, primary_key=True)

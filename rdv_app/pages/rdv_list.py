@@ -120,14 +120,14 @@ def _row(row: RdvRow) -> rx.Component:
 
 def _pagination() -> rx.Component:
     return rx.cond(
-        S.page_count > 1,
+        (S.page_start != "") | (S.next_start != ""),
         rx.el.nav(
             rx.hstack(
-                rx.button("Page précédente", variant="outline", size="2", type="button", disabled=S.page <= 1,
-                          on_click=S.previous_page),
-                rx.text("Page " + S.page.to_string() + " sur " + S.page_count.to_string()),
+                rx.button("Page précédente", variant="outline", size="2", type="button",
+                          disabled=S.page_start == "", on_click=S.previous_page),
+                rx.text(S.page_label),
                 rx.button("Page suivante", variant="outline", size="2", type="button",
-                          disabled=S.page >= S.page_count, on_click=S.next_page),
+                          disabled=S.next_start == "", on_click=S.next_page),
                 spacing="3", align="center", wrap="wrap"),
             aria_label="Pages de la liste des RDV", class_name="no-print",
         ),
@@ -142,7 +142,7 @@ def _exports() -> rx.Component:
         rx.flex(
             rx.box(select_field("format-export", "Format du fichier", value=S.export_format,
                                 on_change=S.set_export_format, options=FORMAT_OPTIONS, error=None), width="14rem"),
-            rx.button(rx.cond(S.exporting, rx.spinner(size="2")), "Exporter les " + S.total.to_string() + " RDVs",
+            rx.button(rx.cond(S.exporting, rx.spinner(size="2")), S.export_label,
                       type="button", on_click=S.export("rdv_export"), disabled=S.exporting | ~S.filters_ready),
             rx.button("Exporter les RDVs par usager", type="button", variant="outline",
                       on_click=S.export("participations_export"), disabled=S.exporting | ~S.filters_ready),
@@ -160,7 +160,7 @@ def _results() -> rx.Component:
     return rx.box(
         rx.el.div(
             rx.cond(S.searching, rx.hstack(rx.spinner(size="2"), rx.text("Recherche…"), spacing="2"),
-                    rx.cond(S.searched, rx.text(S.total.to_string() + " RDV trouvé(s)"))),
+                    rx.cond(S.searched, rx.text(S.found_label))),
             role="status", class_name="field-hint no-print"),
         form_alert(S.error),
         rx.cond(

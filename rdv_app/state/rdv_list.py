@@ -6,7 +6,7 @@ the service, which refuses one the agent does not follow."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import reflex as rx
 
@@ -47,6 +47,19 @@ class RdvRow:
     organisation: str
 
 
+def _token(cursor: rdv_search.Cursor | None) -> str:
+    return "" if cursor is None else f"{cursor.starts_at.isoformat()}|{cursor.id}"
+
+
+def _cursor(token: str) -> rdv_search.Cursor | None:
+    """The RDV of `_token`; None for "" (the first page) and for anything else."""
+    starts_at, _, rdv_id = token.partition("|")
+    try:
+        return rdv_search.Cursor(datetime.fromisoformat(starts_at), int(rdv_id))
+    except ValueError:
+        return None
+
+
 def _ids(values: list[str], offered: list[Option]) -> tuple[int, ...]:
     known = {option.value for option in offered}
     return tuple(int(value) for value in values if value in known)
@@ -71,9 +84,11 @@ class RdvListState(OrganisationPageState, AgentState):
     filters_key: rx.Field[int] = rx.field(0)  # a new key shows filters set by the page (a link's, a reset)
 
     rows: rx.Field[list[RdvRow]] = rx.field(default_factory=list)
-    total: rx.Field[int] = rx.field(0)
+    total: rx.Field[int] = rx.field(0)  # up to rdv_search.COUNT_LIMIT
+    total_exact: rx.Field[bool] = rx.field(True)
     page: rx.Field[int] = rx.field(1)
-    page_count: rx.Field[int] = rx.field(0)
+    page_start: rx.Field[str] = rx.field("")  # the shown page's first RDV (`_token`), "" on the first page
+    next_start: rx.Field[str] = rx.field("")  # the next page's first RDV, "" on the last page
     banner: rx.Field[list[str]] = rx.field(default_factory=list)
     agenda_of: rx.Field[str] = rx.field("")
     details: rx.Field[bool] = rx.field(False)
@@ -85,6 +100,22 @@ class RdvListState(OrganisationPageState, AgentState):
     exporting: rx.Field[bool] = rx.field(False)
     export_message: rx.Field[str] = rx.field("")
     export_error: rx.Field[str] = rx.field("")
+
+    @rx.var
+    def found_label(self) -> str:
+        if not self.total_exact:
+            return f"Plus de {rdv_search.COUNT_LIMIT:,} RDV trouvés".replace(",", "\u202f")
+        return f"{self.total} RDV trouvé(s)"
+
+    @rx.var
+    def export_label(self) -> str:
+        return f"Exporter les {self.total} RDVs" if self.total_exact else "Exporter les RDVs"
+
+    @rx.var
+    def page_label(self) -> str:
+        if self.total_exact:
+            return f"Page {self.page} sur {max(1, -(-self.total // rdv_search.PAGE_SIZE))}"
+        return f"Page {self.page}"
 
     @rx.var
     def several_organisations(self) -> bool:
@@ -148,23 +179,29 @@ class RdvListState(OrganisationPageState, AgentState):
                                lieu_ids=list(f.lieu_ids), motif_ids=list(f.motif_ids), status=f.status,
                                start=f.start.isoformat() if f.start else "", end=f.end.isoformat() if f.end else "")
 
-    async def _search(self) -> None:
+    async def _search(self, start: str = "", before: str = "", page: int = 1) -> None:
+        """The first page, or the one starting at the RDV `start`, or the one before the RDV `before`
+        (`page` is its number, shown)."""
         agent_id, organisation = self._agent_id, self.current_org_id
         if agent_id is None or not organisation:
             return
-        filters, page = self._filters(), self.page
+        filters = self._filters()
+        from_rdv, before_rdv = _cursor(start), _cursor(before)
         if filters.start and filters.end and filters.start > filters.end:
             self.error = "La date de début de la période doit précéder sa date de fin."
             return
         self.error = ""
         try:
             found = await within(UnitOfWork(read_only=True), lambda uow: rdv_search.search_rdvs(
-                uow, agent_id, int(organisation), filters, page=page))
+                uow, agent_id, int(organisation), filters, start=from_rdv, before=before_rdv))
         except DomainError as exc:
-            self.error, self.rows, self.total, self.page_count, self.searched = exc.message, [], 0, 0, False
+            self.error, self.rows, self.total, self.searched = exc.message, [], 0, False
+            self.page, self.page_start, self.next_start = 1, "", ""
             return
         self.searched = True
-        self.total, self.page, self.page_count = found.total, found.page, found.page_count
+        self.total, self.total_exact = found.total, found.total_exact
+        self.page = page if found.start is not None else 1
+        self.page_start, self.next_start = _token(found.start), _token(found.next)
         self.banner, self.agenda_of, self.usager_name = list(found.banner), found.agenda_of, found.usager_name
         several = len(filters.organisation_ids) > 1
         rows = []
@@ -182,7 +219,6 @@ class RdvListState(OrganisationPageState, AgentState):
         self.rows = rows
 
     async def _refilter(self):
-        self.page = 1
         self.export_message, self.export_error = "", ""
         self.searching = True
         yield
@@ -263,7 +299,7 @@ class RdvListState(OrganisationPageState, AgentState):
     async def refresh(self):
         self.searching = True
         yield
-        await self._search()
+        await self._search(start=self.page_start, page=self.page)
 
     @event
     def set_details(self, checked: bool):
@@ -271,17 +307,19 @@ class RdvListState(OrganisationPageState, AgentState):
 
     @event(busy="searching")
     async def previous_page(self):
-        self.page = max(1, self.page - 1)
+        if not self.page_start:
+            return
         self.searching = True
         yield
-        await self._search()
+        await self._search(before=self.page_start, page=max(1, self.page - 1))
 
     @event(busy="searching")
     async def next_page(self):
-        self.page = min(self.page + 1, max(1, self.page_count))
+        if not self.next_start:
+            return
         self.searching = True
         yield
-        await self._search()
+        await self._search(start=self.next_start, page=self.page + 1)
 
     @event
     def set_export_format(self, value: str):

@@ -1,7 +1,7 @@
-"""Issue 19 in the browser (desktop): a basic agent filters "Liste des RDV" (the filters ride in the address,
-a reload keeps them), exports what is listed, watches "Vos exports" go from "En création… 0 %" to
-"Télécharger" without reloading once a worker runs, gets one email, downloads the file and opens it. axe
-checks both pages. The app runs with its worker said to be elsewhere, so that the test starts it when the
+"""Issue 19 in the browser (desktop): a basic agent goes to the next page of "Liste des RDV" and back,
+filters it (the filters ride in the address, a reload keeps them), exports what is listed, watches "Vos
+exports" go from "En création… 0 %" to "Télécharger" without reloading once a worker runs, gets one email,
+downloads the file and opens it. axe checks both pages. The app runs with its worker said to be elsewhere, so that the test starts it when the
 page shows the export waiting."""
 
 from __future__ import annotations
@@ -60,6 +60,17 @@ def test_filter_the_list_export_it_and_download_the_file(page: Page, server: tup
     found = page.get_by_role("status").filter(has_text=re.compile(r"\d+ RDV trouvé"))
     expect(found).to_be_visible()
     assert_accessible(page)
+    # Pages follow on from one another: the second page's first RDV is not the first page's.
+    pages = page.get_by_role("navigation", name="Pages de la liste des RDV")
+    expect(pages.get_by_text(re.compile(r"^Page 1 sur \d+$"))).to_be_visible()
+    first_rdv = page.get_by_role("rowheader").first.inner_text()
+    pages.get_by_role("button", name="Page suivante").click()
+    expect(pages.get_by_text(re.compile(r"^Page 2 sur \d+$"))).to_be_visible()
+    expect(page.get_by_role("rowheader").first).not_to_have_text(first_rdv)
+    pages.get_by_role("button", name="Page précédente").click()
+    expect(pages.get_by_text(re.compile(r"^Page 1 sur \d+$"))).to_be_visible()
+    expect(page.get_by_role("rowheader").first).to_have_text(first_rdv)
+    expect(pages.get_by_role("button", name="Page précédente")).to_be_disabled()
 
     status.select_option(label="Rendez-vous à venir")
     page.wait_for_url(re.compile(r"statut=unknown_future"))

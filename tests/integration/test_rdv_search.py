@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import factories as make
 import pytest
 
-from rdv_app.db.models import AgentRole
+from rdv_app.db.models import AgentRole, Rdv
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.rdv_list import RdvFilters, parse_query
 from rdv_app.services.errors import InvalidInput, NotFound, PermissionDenied
@@ -166,18 +166,65 @@ def test_period_is_in_local_days(uow: UnitOfWork, world: World) -> None:
                                                                "MDS Cayenne")
 
 
-def test_pages_of_ten(uow: UnitOfWork, world: World) -> None:
+def test_pages_of_ten_follow_on_from_one_another(uow: UnitOfWork, world: World) -> None:
+    """"Page suivante" starts at the next page's first RDV, "Page précédente" ends before the page's first,
+    "Rafraîchir la liste" starts again at it: RDVs of the same minute are neither repeated nor skipped."""
     s = uow.session
-    for index in range(15):
-        make.rdv(s, world.org, world.pmi_motif, make.at_paris(DAY + timedelta(days=10), 8) + timedelta(minutes=index),
-                 agents=[world.admin])
+    added = [make.rdv(s, world.org, world.pmi_motif, make.at_paris(DAY + timedelta(days=10), 8)
+                      + timedelta(minutes=min(index, 8)), agents=[world.admin]) for index in range(15)]
     uow.commit()
-    first = rdv_search.search_rdvs(uow, world.admin, world.org, RdvFilters(), now=NOW)
-    second = rdv_search.search_rdvs(uow, world.admin, world.org, RdvFilters(), page=2, now=NOW)
-    past = rdv_search.search_rdvs(uow, world.admin, world.org, RdvFilters(), page=9, now=NOW)
-    assert (first.total, first.page_count, len(first.lines), len(second.lines)) == (21, 3, 10, 10)
-    assert not {line.id for line in first.lines} & {line.id for line in second.lines}
-    assert (past.page, len(past.lines)) == (3, 1)
+
+    def page(**where: object) -> rdv_search.RdvPage:
+        return rdv_search.search_rdvs(uow, world.admin, world.org, RdvFilters(), now=NOW, **where)  # type: ignore[arg-type]
+
+    first = page()
+    second = page(start=first.next)
+    third = page(start=second.next)
+    assert (first.total, first.total_exact) == (21, True)
+    assert [len(p.lines) for p in (first, second, third)] == [10, 10, 1]
+    assert [line.id for p in (first, second, third) for line in p.lines] == [
+        *(world.rdvs[name] for name in ORG_RDVS), *(rdv.id for rdv in added)]
+    assert (first.start, third.next) == (None, None)
+    back = page(before=third.start)
+    assert [line.id for line in back.lines] == [line.id for line in second.lines]
+    assert back.start == second.start and back.next == third.start
+    assert page(before=back.start) == first
+    assert page(start=second.start) == second
+    s.delete(s.get(Rdv, added[-1].id))
+    uow.commit()
+    gone = page(start=third.start)  # its only RDV deleted meanwhile: the first page
+    assert gone.start is None and [line.id for line in gone.lines] == [line.id for line in first.lines]
+
+
+def test_pages_of_several_organisations_keep_the_order_of_their_starts(uow: UnitOfWork, world: World,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    both = RdvFilters(organisation_ids=(world.org, world.cayenne))
+    everything = [line.id for line in rdv_search.search_rdvs(uow, world.admin, world.org, both, now=NOW).lines]
+    monkeypatch.setattr(rdv_search, "PAGE_SIZE", 2)
+    walked, start = [], None
+    while True:
+        found = rdv_search.search_rdvs(uow, world.admin, world.org, both, start=start, now=NOW)
+        walked += [line.id for line in found.lines]
+        if found.next is None:
+            break
+        start = found.next
+    assert walked == everything and len(everything) == 7
+
+
+def test_the_list_counts_up_to_a_limit(uow: UnitOfWork, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond COUNT_LIMIT the list says "more than" (an export counts them all); filters count exactly below."""
+    monkeypatch.setattr(rdv_search, "COUNT_LIMIT", 5)
+    found = rdv_search.search_rdvs(uow, world.admin, world.org, RdvFilters(), now=NOW)
+    assert (found.total, found.total_exact, len(found.lines)) == (5, False, 6)
+    both = rdv_search.search_rdvs(uow, world.admin, world.org, RdvFilters(organisation_ids=(world.org, world.cayenne)),
+                                  now=NOW)
+    assert (both.total, both.total_exact) == (5, False)
+    pmi = rdv_search.search_rdvs(uow, world.pmi_agent, world.org, RdvFilters(), now=NOW)
+    assert (pmi.total, pmi.total_exact) == (4, True)
+    # The agent filter counts from the agent's RDVs, the visibility rule still applied.
+    on_social = rdv_search.search_rdvs(uow, world.pmi_agent, world.org, RdvFilters(agent_id=world.social_agent),
+                                       now=NOW)
+    assert (on_social.total, [line.id for line in on_social.lines]) == (1, [world.rdvs["social_with_pmi"]])
 
 
 def test_refusals_name_what_is_wrong(uow: UnitOfWork, world: World) -> None:

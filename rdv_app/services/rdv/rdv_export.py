@@ -16,8 +16,8 @@ filters, built by the worker, downloaded from "Vos exports" by their creator onl
 - Building (`build_next_export`, run by the worker's thread of long jobs): the oldest waiting export is
   claimed with a lease (`claimed_by`, `locked_until`); its RDVs are read BATCH at a time, by start from the
   latest (keyset, each batch in its own short read), and written as they come to a temporary file
-  (openpyxl's write-only mode or the csv module: memory stays flat whatever the size); every batch renews
-  the lease and the progress, only while the claim is still this one's.
+  (XlsxWriter's constant-memory mode or the csv module: memory stays flat whatever the size); every batch
+  renews the lease and the progress, only while the claim is still this one's.
 - Crash safety: the file reaches the database only at the end, in the transaction that marks the export
   available and queues the email (idempotency key `export-ready:<id>`): a crash before leaves no file to
   offer and no email; a crash after leaves both, once. An export whose worker died is claimed again when

@@ -13,18 +13,27 @@ Rules:
   `unknown_future` "Rendez-vous à venir";
 - période: `start` ≤ the local day of the RDV's start, the local day of its end ≤ `end`, in each
   organisation's own time zone. Bounds are instants, and the rights are a condition on the RDV's own
-  columns (`rights.visible_rdvs_alone`), so that the count and the page run on the index
-  `ix_rdv_list` (organisation, start, id, end, motif, status), in the order of the pages, without reading
-  the RDVs themselves.
-Ordered by start, then id, so that pages never repeat or skip an RDV of the same minute.
+  columns (`rights.visible_rdvs_alone`), so that the count and the page run on the index `ix_rdv_list`,
+  in the order of the pages, without reading the RDVs themselves.
+
+Pages: 10 RDVs, by start then id (pages never repeat or skip an RDV of the same minute). A page is
+reached from a neighbour ("keyset" pagination), never by skipping the RDVs before it (OFFSET read them
+all: page 5,000 read 50,000): the next page starts at the RDV after the page's last one (`RdvPage.next`),
+the previous one ends before the page's first (`RdvPage.start`), and "Rafraîchir la liste" starts again
+at that first RDV. The list counts its RDVs up to COUNT_LIMIT ("Plus de 1 000 RDV trouvés", "Page 3"
+without "sur N"); an export counts them all when it is asked for (rdv_export), so that no page pays for
+counting 120,000 RDVs.
 
 Speed (200,000 RDVs in an organisation, tests/bench/test_bench_rdv_list.py):
 - a page is found in two steps: the ids of its 10 RDVs from the index alone (`ix_rdv_list` holds every
-  column the conditions and the order read), then those 10 RDVs with their motif, service and lieu. In one
-  step, both databases walked the organisation's RDVs by start reading each one's row (stored in the order
-  the RDVs were made, not by date) until the page was full: all of them when few match (an usager's);
-- an agent's RDVs (the agent filter, and a basic agent's "RDVs they are on") and an usager's come from the
-  indexes `rdv_agent (agent_id, rdv_id)` and `participation (usager_id, rdv_id)`, without their tables;
+  column the conditions and the order read: organisation, start, id, end, motif, status, lieu), read from
+  the page's first RDV on, one query per organisation merged (an OR of organisations sorted all their
+  RDVs); then those 10 RDVs with their motif, service and lieu, as plain rows;
+- the count stops at COUNT_LIMIT + 1 RDVs in each organisation;
+- "the agent is on the RDV" (a basic agent's visibility rule, the agent filter) is looked up RDV by RDV
+  on the index `rdv_agent (agent_id, rdv_id)` (`rights.agent_is_on`): reading all the agent's RDVs first
+  (36,000 in the benchmark) cost more than the few dozen a page or a capped count tests. The agent
+  filter's count goes the other way, from the agent's RDVs to each RDV;
 - an usager has few RDVs: their ids are read first (up to `FEW_RDVS`) and the list looks them up by id,
   where a subquery let both databases scan the organisation's RDVs testing each (neither knows how few an
   usager's are). SQLite, without statistics, still prefers the organisation's index to a list of ids:
@@ -67,6 +76,7 @@ from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import NotFound
 from rdv_app.services.rights import (
     AgentScope,
+    agent_is_on,
     agent_scope,
     visible_agent_ids,
     visible_rdvs_alone,
@@ -74,6 +84,7 @@ from rdv_app.services.rights import (
 )
 
 PAGE_SIZE = 10
+COUNT_LIMIT = 1_000  # the list counts up to this ("Plus de 1 000 RDV trouvés"); an export counts them all
 FEW_RDVS = 500  # an usager's RDVs up to which the list looks them up by id (beyond: as a subquery)
 
 
@@ -120,11 +131,20 @@ class RdvLine:
 
 
 @dataclass(frozen=True)
+class Cursor:
+    """An RDV's place in the list's order (start, id), where a page starts; the previous page ends before it."""
+
+    starts_at: datetime
+    id: int
+
+
+@dataclass(frozen=True)
 class RdvPage:
     lines: tuple[RdvLine, ...]
-    total: int
-    page: int  # shown, from 1
-    page_count: int
+    total: int  # up to COUNT_LIMIT
+    total_exact: bool  # False: more than COUNT_LIMIT RDVs
+    start: Cursor | None  # the page's first RDV; None on the first page
+    next: Cursor | None  # the first RDV of the next page; None on the last
     usager_name: str  # of the usager filter, "" without one
     banner: tuple[str, ...]  # what the agent sees, organisation by organisation
     agenda_of: str  # "Agenda de Camille Martin" / "Agenda de PMI Arras", the printed title
@@ -172,7 +192,7 @@ def scoped(uow: UnitOfWork, agent_id: int, organisation_id: int, filters: RdvFil
             break
         if not usager_visible:
             raise NotFound("Cet usager n'existe pas ou n'est pas suivi par votre organisation.")
-    visible = {scope.organisation_id: visible_rdvs_alone(uow, scope) for scope in scopes}
+    visible = {scope.organisation_id: visible_rdvs_alone(uow, scope, row_by_row=True) for scope in scopes}
     usager_rdv_ids = None
     if filters.usager_id is not None:
         found_ids = uow.session.exec(select(Participation.rdv_id).where(
@@ -193,25 +213,28 @@ def _organisation_not_indexed(element: Any, **_: Any) -> Any:
     return None
 
 
-def conditions(checked: Scoped, now: datetime) -> list[sa.ColumnElement[bool]]:
-    """The WHERE of the list, for a query on `Rdv` (no join needed)."""
+def _organisation_bounds(checked: Scoped, scope: AgentScope) -> sa.ColumnElement[bool]:
+    """What the agent sees in this organisation, in the period (in its time zone)."""
     f = checked.filters
-    per_organisation = []
-    for scope in checked.scopes:
-        zone = checked.zones[scope.organisation_id]
-        visible = checked.visible[scope.organisation_id]
-        if checked.usager_rdv_ids is not None:  # found by id (see the module's docstring)
-            visible = replacement_traverse(visible, {}, _organisation_not_indexed)
-        bounds = [visible]
-        if f.start is not None:
-            bounds.append(col(Rdv.starts_at) >= _midnight(f.start, zone))
-        if f.end is not None:
-            bounds.append(col(Rdv.ends_at) < _midnight(f.end + timedelta(days=1), zone))
-        per_organisation.append(sa.and_(*bounds))
-    where: list[sa.ColumnElement[bool]] = [sa.or_(*per_organisation)]
-    # An agent's or an usager's RDVs are found from their own index, not by testing every RDV listed.
-    if f.agent_id is not None:
-        where.append(col(Rdv.id).in_(select(RdvAgent.rdv_id).where(RdvAgent.agent_id == f.agent_id)))
+    zone = checked.zones[scope.organisation_id]
+    visible = checked.visible[scope.organisation_id]
+    if checked.usager_rdv_ids is not None:  # found by id (see the module's docstring)
+        visible = replacement_traverse(visible, {}, _organisation_not_indexed)
+    bounds = [visible]
+    if f.start is not None:
+        bounds.append(col(Rdv.starts_at) >= _midnight(f.start, zone))
+    if f.end is not None:
+        bounds.append(col(Rdv.ends_at) < _midnight(f.end + timedelta(days=1), zone))
+    return sa.and_(*bounds)
+
+
+def _filtered(checked: Scoped, now: datetime, agent: bool = True) -> list[sa.ColumnElement[bool]]:
+    """The filters that do not depend on the organisation (without the agent's: `agent=False`)."""
+    f = checked.filters
+    where: list[sa.ColumnElement[bool]] = []
+    # An agent's RDVs are tested RDV by RDV on their index (`agent_is_on`); an usager's, few, are found first.
+    if f.agent_id is not None and agent:
+        where.append(agent_is_on(f.agent_id))
     if checked.usager_rdv_ids is not None:
         where.append(col(Rdv.id).in_(checked.usager_rdv_ids))
     elif f.usager_id is not None:
@@ -228,6 +251,11 @@ def conditions(checked: Scoped, now: datetime) -> list[sa.ColumnElement[bool]]:
     return where
 
 
+def conditions(checked: Scoped, now: datetime) -> list[sa.ColumnElement[bool]]:
+    """The WHERE of the list, for a query on `Rdv` (no join needed)."""
+    return [sa.or_(*(_organisation_bounds(checked, scope) for scope in checked.scopes)), *_filtered(checked, now)]
+
+
 def list_status(status: str, starts_at: datetime, now: datetime) -> str:
     """The key of STATUS_LABELS of an RDV (or participation) status: unknown is told by its start."""
     if status != RdvStatus.UNKNOWN:
@@ -236,7 +264,58 @@ def list_status(status: str, starts_at: datetime, now: datetime) -> str:
 
 
 def count_rdvs(uow: UnitOfWork, checked: Scoped, now: datetime) -> int:
+    """The exact count, for an export (the list counts up to COUNT_LIMIT: `count_listed`)."""
     return uow.session.exec(select(func.count()).select_from(Rdv).where(*conditions(checked, now))).one()
+
+
+def count_listed(uow: UnitOfWork, checked: Scoped, now: datetime) -> tuple[int, bool]:
+    """(count, exact): the RDVs listed, counted in each organisation up to COUNT_LIMIT + 1 (then not exact).
+    With the agent filter, from the agent's RDVs (index rdv_agent (agent_id, rdv_id)) to each RDV: the
+    first COUNT_LIMIT are reached sooner than by testing the organisation's RDVs one by one."""
+    agent_id = checked.filters.agent_id
+    filtered = _filtered(checked, now, agent=False)
+    counted = 0
+    for scope in checked.scopes:
+        listed = select(col(Rdv.id))
+        if agent_id is not None:
+            listed = listed.select_from(RdvAgent).join(Rdv, col(Rdv.id) == RdvAgent.rdv_id).where(
+                RdvAgent.agent_id == agent_id)
+        capped = (listed.where(_organisation_bounds(checked, scope), *filtered)
+                  .limit(COUNT_LIMIT + 1).subquery())
+        counted += uow.session.exec(select(func.count()).select_from(capped)).one()
+    return min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT
+
+
+def _page_keys(uow: UnitOfWork, checked: Scoped, now: datetime, start: Cursor | None,
+               before: Cursor | None) -> list[Cursor]:
+    """Up to PAGE_SIZE + 1 RDVs from `start` on (or, backwards, the last ones before `before`), in the
+    list's order."""
+    key = sa.tuple_(col(Rdv.starts_at), col(Rdv.id))
+
+    def at(cursor: Cursor) -> Any:
+        return sa.tuple_(sa.literal(cursor.starts_at, table_of(Rdv).c.starts_at.type), sa.literal(cursor.id))
+
+    where = _filtered(checked, now)
+    if start is not None:
+        where.append(key >= at(start))
+    if before is not None:
+        where.append(key < at(before))
+    backwards = before is not None
+
+    def ordered(starts_at: Any, rdv_id: Any) -> tuple[Any, Any]:
+        return (starts_at.desc(), rdv_id.desc()) if backwards else (starts_at, rdv_id)
+
+    # One query per organisation, each in the order of its index, merged: an OR of organisations would sort them all.
+    parts = [select(col(Rdv.starts_at), col(Rdv.id)).where(_organisation_bounds(checked, scope), *where)
+             .order_by(*ordered(col(Rdv.starts_at), col(Rdv.id))).limit(PAGE_SIZE + 1) for scope in checked.scopes]
+    if len(parts) == 1:
+        query = parts[0]
+    else:
+        merged = sa.union_all(*(select(part.subquery()) for part in parts)).subquery()
+        query = select(merged.c.starts_at, merged.c.id).order_by(*ordered(merged.c.starts_at, merged.c.id)).limit(
+            PAGE_SIZE + 1)
+    keys = [Cursor(starts_at, rdv_id) for starts_at, rdv_id in uow.session.execute(query).all()]
+    return keys[::-1] if backwards else keys
 
 
 def _banner(uow: UnitOfWork, checked: Scoped) -> tuple[str, ...]:
@@ -293,23 +372,32 @@ def list_choices(uow: UnitOfWork, actor_agent_id: int, organisation_id: int) -> 
 
 
 @boundary
-def search_rdvs(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, filters: RdvFilters, page: int = 1,
-                now: datetime | None = None) -> RdvPage:
-    """The page `page` of the RDVs listed (see the module's docstring); past the last page, the last one."""
+def search_rdvs(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, filters: RdvFilters,
+                start: Cursor | None = None, before: Cursor | None = None, now: datetime | None = None) -> RdvPage:
+    """The first page of the RDVs listed, the page starting at `start` (a page's `next`, or its own `start`
+    to show it again) or the page ending before `before` (a page's `start`: the previous one); see the
+    module's docstring. When nothing is left there (RDVs deleted meanwhile), the first page."""
     now = now or clock.now()
     checked = scoped(uow, actor_agent_id, organisation_id, filters)
-    total = count_rdvs(uow, checked, now)
-    page_count = -(-total // PAGE_SIZE)
-    shown = min(max(1, page), max(1, page_count))
-    page_ids = uow.session.exec(
-        select(not_null(Rdv.id)).where(*conditions(checked, now)).order_by(col(Rdv.starts_at), col(Rdv.id))
-        .offset((shown - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    rows = uow.session.exec(
-        select(Rdv, Motif, Service.name, Lieu.name)
+    total, exact = count_listed(uow, checked, now)
+    keys = _page_keys(uow, checked, now, start, before) if start or before else []
+    following: Cursor | None
+    if before is not None and len(keys) > PAGE_SIZE:
+        keys, following, first_page = keys[-PAGE_SIZE:], before, False
+    else:
+        if before is not None or not keys:  # back to the first page, or nothing left from `start`
+            start = None
+            keys = _page_keys(uow, checked, now, None, None)
+        following = keys[PAGE_SIZE] if len(keys) > PAGE_SIZE else None
+        keys, first_page = keys[:PAGE_SIZE], start is None
+    page_ids = [key.id for key in keys]
+    rows = uow.session.execute(
+        sa.select(col(Rdv.id), col(Rdv.organisation_id), col(Rdv.starts_at), col(Rdv.ends_at), col(Rdv.status),
+               col(Motif.name), col(Service.name), col(Lieu.name))
         .join(Motif, col(Motif.id) == Rdv.motif_id).join(Service, col(Service.id) == Motif.service_id)
         .outerjoin(Lieu, col(Lieu.id) == Rdv.lieu_id)
         .where(col(Rdv.id).in_(page_ids)).order_by(col(Rdv.starts_at), col(Rdv.id))).all() if page_ids else []
-    lines = _lines(uow, checked, rows, now)
+    lines = _lines(uow, checked, [_PageRow(*row) for row in rows], now)
     usager_name = ""
     if filters.usager_id is not None:
         usager = uow.session.get(Usager, filters.usager_id)
@@ -319,13 +407,25 @@ def search_rdvs(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, filt
         agenda_of = f"Agenda de {agent_name(agent.first_name, agent.last_name)}" if agent else ""
     else:
         agenda_of = "Agenda de " + ", ".join(checked.names[s.organisation_id] for s in checked.scopes)
-    return RdvPage(lines=lines, total=total, page=shown, page_count=page_count, usager_name=usager_name,
-                   banner=_banner(uow, checked), agenda_of=agenda_of)
+    return RdvPage(lines=lines, total=total, total_exact=exact,
+                   start=None if first_page or not keys else keys[0], next=following,
+                   usager_name=usager_name, banner=_banner(uow, checked), agenda_of=agenda_of)
 
 
-def _lines(uow: UnitOfWork, checked: Scoped, rows: Sequence[tuple[Rdv, Motif, str, str | None]],
-           now: datetime) -> tuple[RdvLine, ...]:
-    rdv_ids = [require_id(rdv) for rdv, _, _, _ in rows]
+@dataclass(frozen=True)
+class _PageRow:
+    id: int
+    organisation_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    motif: str
+    service: str
+    lieu: str | None
+
+
+def _lines(uow: UnitOfWork, checked: Scoped, rows: Sequence[_PageRow], now: datetime) -> tuple[RdvLine, ...]:
+    rdv_ids = [row.id for row in rows]
     agents: dict[int, list[str]] = {}
     for rdv_id, first, last in uow.session.exec(
             select(RdvAgent.rdv_id, Agent.first_name, Agent.last_name).join(Agent, col(Agent.id) == RdvAgent.agent_id)
@@ -333,21 +433,21 @@ def _lines(uow: UnitOfWork, checked: Scoped, rows: Sequence[tuple[Rdv, Motif, st
         agents.setdefault(rdv_id, []).append(agent_name(first, last))
     usagers: dict[int, list[UsagerBrief]] = {}
     today = now.date()
-    for rdv_id, usager in uow.session.exec(
-            select(Participation.rdv_id, Usager).join(Usager, col(Usager.id) == Participation.usager_id)
+    for rdv_id, first_name, last_name, birth_date, phone_number, email in uow.session.execute(
+            sa.select(col(Participation.rdv_id), col(Usager.first_name), col(Usager.last_name), col(Usager.birth_date),
+                      col(Usager.phone_number), col(Usager.email)).join(Usager, col(Usager.id) == Participation.usager_id)
             .where(col(Participation.rdv_id).in_(rdv_ids)).order_by(Usager.last_name, Usager.first_name)).all():
         usagers.setdefault(rdv_id, []).append(UsagerBrief(
-            reverse_full_name(usager.first_name, usager.last_name), birth_date_and_age(usager.birth_date, today),
-            usager.phone_number, usager.email))
+            reverse_full_name(first_name, last_name), birth_date_and_age(birth_date, today), phone_number, email))
     lines = []
-    for rdv, motif, service, lieu in rows:
-        zone = checked.zones[rdv.organisation_id]
-        start, end = datefmt.local(rdv.starts_at, zone), datefmt.local(rdv.ends_at, zone)
-        status = list_status(rdv.status, rdv.starts_at, now)
+    for row in rows:
+        zone = checked.zones[row.organisation_id]
+        start, end = datefmt.local(row.starts_at, zone), datefmt.local(row.ends_at, zone)
+        status = list_status(row.status, row.starts_at, now)
         lines.append(RdvLine(
-            id=require_id(rdv), day=start.date(), day_label=datefmt.long_date(start.date()),
-            hours=f"{datefmt.hour(start)} – {datefmt.hour(end)}", motif=motif.name, service=service,
-            lieu=lieu or "", agents=", ".join(sorted(agents.get(rdv.id or 0, []))),
-            usagers=tuple(usagers.get(rdv.id or 0, ())), status=status, status_label=STATUS_LABELS[status],
-            organisation=checked.names[rdv.organisation_id]))
+            id=row.id, day=start.date(), day_label=datefmt.long_date(start.date()),
+            hours=f"{datefmt.hour(start)} – {datefmt.hour(end)}", motif=row.motif, service=row.service,
+            lieu=row.lieu or "", agents=", ".join(sorted(agents.get(row.id, []))),
+            usagers=tuple(usagers.get(row.id, ())), status=status, status_label=STATUS_LABELS[status],
+            organisation=checked.names[row.organisation_id]))
     return tuple(lines)
