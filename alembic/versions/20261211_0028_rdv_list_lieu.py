@@ -4,8 +4,8 @@
 is answered from the index like its other filters, without reading each RDV's row (a basic agent's page
 900 of one lieu over 200,000 RDVs read 6,000 rows to count its first 1,000).
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-10 09:45:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0027"
-down_revision: str | None = "0026"
+revision: str = "0028"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
