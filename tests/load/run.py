@@ -56,7 +56,7 @@ MIB = 1024 * 1024
 class Step:
     users: int
     rows: list[dict[str, str]]
-    rss_mib: tuple[float, float] | None = None
+    rss_mib: list[list[float]] | None = None
     server_cpu: float = 0.0  # CPU seconds of the app processes during the step
     locust_cpu: float = 0.0  # CPU seconds of Locust itself (the simulated browsers)
 
@@ -204,18 +204,15 @@ def app_processes(ports: list[int]) -> list[list[psutil.Process]]:
         while (parent := root.parent()) is not None and any(part in " ".join(parent.cmdline())
                                                                 for part in ("reflex", "gunicorn", "serve_built")):
             root = parent
-        trees.append([root, *root.children(recursive=True)])
+        trees.append([root, *sorted(root.children(recursive=True), key=lambda p: p.create_time())])
     return trees
 
 
-def rss_mib(ports: list[int]) -> tuple[float, float]:
-    """The resident memory of the app processes serving `ports`: the largest single process (the one that
-    serves the pages) and the whole tree."""
-    largest = total = 0
-    for tree in app_processes(ports):
-        sizes = [p.memory_info().rss for p in tree]
-        largest, total = max(largest, *sizes), total + sum(sizes)
-    return largest / MIB, total / MIB
+def rss_mib(ports: list[int]) -> list[list[float]]:
+    """The resident memory (MiB) of each process of the app servers serving `ports`, from the root of each
+    tree down: with `reflex run`, its launcher (which compiled the frontend), the server's master and the
+    worker that serves the pages (the last one)."""
+    return [[p.memory_info().rss / MIB for p in tree] for tree in app_processes(ports)]
 
 
 def cpu_seconds(ports: list[int]) -> float:
@@ -229,8 +226,8 @@ def cpu_seconds(ports: list[int]) -> float:
     return total
 
 
-def _memory(reading: tuple[float, float]) -> str:
-    return f"{reading[0]:.0f} (arbre {reading[1]:.0f})"
+def _memory(reading: list[list[float]]) -> str:
+    return " ; ".join(" / ".join(f"{size:.0f}" for size in tree) for tree in reading)
 
 
 def table(setup: str, steps: list[Step]) -> str:
@@ -279,7 +276,8 @@ def main() -> int:
                 print(f"{step.users} usagers : {step.cpu_per_event()}")
             after_200 = next((s.rss_mib for s in steps if s.rss_mib is not None), None)
             print(f"\nRDV pris par {BOOKINGS} usagers en même temps sur {BOOKINGS} créneaux distincts : {made}")
-            print(f"Mémoire du plus gros processus de l'app (RSS, MiB) : au départ {_memory(start_rss)}"
+            print(f"Mémoire des processus de l'app (RSS, MiB, le dernier de chaque serveur sert les pages) : "
+                  f"au départ {_memory(start_rss)}"
                   + (f", après 200 usagers {_memory(after_200)}" if after_200 else "")
                   + f", {args.settle} s après la charge {_memory(rss_mib(ports))} ({len(ports)} processus "
                   f"servant {', '.join(urlsplit(u).netloc for u in urls)})")
