@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 from collections.abc import AsyncIterator, Collection
 from typing import Any
 
@@ -31,6 +33,17 @@ def keep_connected_states(manager: StateManagerMemory, connected_tokens: Collect
             manager._track_token(token)
 
 
+def return_freed_memory() -> None:
+    """Hands the memory freed by expired states back to the system: glibc's allocator keeps freed blocks
+    for later reuse, and the process's resident memory would stay at its peak after a rush. Elsewhere than
+    glibc (no `malloc_trim`), nothing."""
+    library = ctypes.util.find_library("c")
+    if library is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(library).malloc_trim(0)
+
+
 @contextlib.asynccontextmanager
 async def expire_disconnected_states(app: Any) -> AsyncIterator[None]:
     """A lifespan task of the app: with the memory state manager, a state expires
@@ -42,9 +55,13 @@ async def expire_disconnected_states(app: Any) -> AsyncIterator[None]:
     manager.token_expiration = DISCONNECTED_STATE_SECONDS
 
     async def keep_alive() -> None:
+        held = len(manager.states)
         while True:
             await asyncio.sleep(KEEP_ALIVE_SECONDS)
             keep_connected_states(manager, namespace._token_manager.token_to_socket)
+            if len(manager.states) < held:  # some expired since the last round
+                return_freed_memory()
+            held = len(manager.states)
 
     task = asyncio.create_task(keep_alive(), name="rdv_app|keep connected states")
     try:
