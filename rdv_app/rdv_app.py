@@ -52,6 +52,7 @@ from rdv_app.pages.template import PAGES
 from rdv_app.shutdown import drain_event_handlers
 from rdv_app.state.failures import backend_exception_handler
 from rdv_app.state.session_guard import SessionGuard
+from rdv_app.state_expiry import expire_disconnected_states
 
 wiring.configure()
 # Production: JSON lines without personal data (rdv_app.logs); the demo keeps its readable log.
@@ -94,6 +95,9 @@ if worker.runs_in_app():
 
 # The websocket connections this process holds (rdv_app.metrics).
 app.register_lifespan_task(count_websocket_connections)
+
+# In the embedded set-up, a page's state leaves the process's memory soon after its tab disconnected.
+app.register_lifespan_task(expire_disconnected_states)
 
 # A real instance never serves the demo's accounts, however it is started.
 app.register_lifespan_task(deployment_guard)

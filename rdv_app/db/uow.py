@@ -3,9 +3,9 @@ chapters 6 to 9, with the handlers running inside the transaction)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import SessionTransaction
@@ -14,6 +14,8 @@ from sqlmodel import Session
 from rdv_app import logs
 from rdv_app.db import messagebus
 from rdv_app.db.engine import _session_factory, database_url
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -37,6 +39,7 @@ class UnitOfWork:
         self.url = url or database_url()
         self.read_only = read_only
         self._events: list[Any] = []
+        self._remembered: dict[Hashable, Any] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.session = _session_factory(self.url)()
@@ -49,8 +52,20 @@ class UnitOfWork:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._events.clear()
+        self._remembered.clear()
         self.session.rollback()
         self.session.close()
+
+    def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """What `compute` returns, computed once per `read_only` unit of work for `key`: the steps of one page
+        load ask the same question several times (the offered motifs, the sectors covering the address) and
+        a read-only transaction sees the same rows each time. A unit of work that writes computes it every
+        time (its own writes may change the answer)."""
+        if not self.read_only:
+            return compute()
+        if key not in self._remembered:
+            self._remembered[key] = compute()
+        return self._remembered[key]
 
     def record(self, event: Any) -> None:
         """Adds a domain event to publish with this transaction."""

@@ -672,8 +672,12 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         self.loading = False
 
     def _show(self, page: BookingPage) -> None:
+        """The page's fields; only those that changed are set, so that the browser receives only them (a
+        change of week sends the week's days and links, not the whole page again)."""
         for name in (f.name for f in fields(page)):
-            setattr(self, _KEPT.get(name, name), getattr(page, name))
+            target, value = _KEPT.get(name, name), getattr(page, name)
+            if target in _KEPT.values() or getattr(self, target) != value:
+                setattr(self, target, value)
 
     # ----------------------------------------------------------------------- forms
 

@@ -109,3 +109,25 @@ def test_a_week_of_slots_for_an_usager_costs_four_queries(uow: UnitOfWork, db_ur
     monday = [label for _, label in small_week.days[0].times]
     assert "10h00" not in monday and "14h00" not in monday and "09h00" in monday
     assert one_agent == six_agents <= 4
+
+
+def test_the_booking_week_page_reads_its_motif_once(uow: UnitOfWork, db_url: str) -> None:
+    """The page shows the motif's details and its week: in one read-only unit of work (a page load) the
+    motif with its organisation is read once."""
+    territory = Territory(departement_number="62", name="Pas-de-Calais")
+    service = Service(name="PMI", short_name="PMI")
+    _add(uow, territory, service)
+    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
+    _add(uow, org)
+    motif = Motif(organisation_id=org.id, service_id=service.id, name="Consultation", bookable_by="everyone")
+    _add(uow, motif)
+    lieu = _lieu_with_agents(uow, org.id, motif.id, "Centre", 1)  # type: ignore[arg-type]
+    uow.commit()
+
+    with UnitOfWork(db_url, read_only=True) as page, _queries(page) as sent:
+        details = public_search.motif_details(page, motif.id)  # type: ignore[arg-type]
+        after_details = len(sent)
+        week = public_search.week(page, motif.id, lieu, MONDAY, NOW)  # type: ignore[arg-type]
+        assert details.name == "Consultation" and any(day.times for day in week.days)
+        assert not any("FROM motif JOIN organisation" in statement for statement in sent[after_details:])
+

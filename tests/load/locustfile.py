@@ -1,5 +1,8 @@
-"""Locust users that speak to the app as a usager's browser does: a socket.io client on `/_event` sending
-Reflex's events (the protocol is described in tests/e2e/test_forged_events_socket.py), one tab each.
+"""Locust users that speak to the app as a usager's browser does: a websocket on `/_event` carrying
+Reflex's events as engine.io / socket.io text frames (the protocol is described in
+tests/e2e/test_forged_events_socket.py), one tab each. The frames are written and read here directly over
+`websocket-client` (cooperative under Locust's gevent) rather than through python-socketio's client, whose
+threads and queues cost Locust more CPU per event than the server spends handling it.
 
 - `WeekPagingUsager`: opens the booking week of a motif (the page load: `hydrate_and_load`), then pages
   weeks forward and back (each change of week is a client-side navigation: `on_load_internal` with the new
@@ -10,7 +13,9 @@ Reflex's events (the protocol is described in tests/e2e/test_forged_events_socke
 
 Settings come from the environment (`run.py` sets them): LOAD_TARGETS (the app processes' base URLs,
 spread over the users), LOAD_ORIGIN (the public origin every process accepts), LOAD_WEEK (the week's path and query), LOAD_BOOKINGS (JSON: one path and session
-cookie per booking user).
+cookie per booking user), LOAD_FRONTEND (JSON: what the built frontend sends when it connects, its state
+schema and the hashes of its compiled initial state; with them the server sends only the vars that differ
+from the defaults the page already holds, as it does to a browser).
 """
 
 from __future__ import annotations
@@ -18,17 +23,20 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import queue
 import time
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import socketio
+import websocket
 from locust import User, between, events, task
 from locust.exception import StopUser
 
 NAMESPACE = "/_event"
+# Engine.IO 4 packets: "0" open, "2" ping (the server's), "3" pong, "4" message; a socket.io packet rides in
+# a message: "0" connect, "2" event, "4" connect error, "1" disconnect, followed by the namespace and a comma.
+EVENT_FRAME = f"42{NAMESPACE},"
+ENDED_FRAMES = (f"44{NAMESPACE}", f"41{NAMESPACE}", "1")
 ANSWER_SECONDS = 30
 STATE = "reflex___state____state"
 BOOKING_STATE = f"{STATE}.rdv_app___state___public_booking____public_booking_state"
@@ -39,6 +47,7 @@ SESSION_COOKIE = "rdv_usager_session"
 
 _targets = itertools.cycle(os.environ.get("LOAD_TARGETS", "").split(","))
 _bookings = iter(json.loads(os.environ.get("LOAD_BOOKINGS", "[]")))
+_frontend: dict[str, Any] = json.loads(os.environ.get("LOAD_FRONTEND", "{}"))
 
 
 def _router(path: str) -> dict[str, Any]:
@@ -47,26 +56,33 @@ def _router(path: str) -> dict[str, Any]:
 
 
 class Tab:
-    """One tab's socket; `wait` reads the server's updates until one satisfies a condition."""
+    """One tab's socket; `wait_for_*` read the server's updates until one satisfies a condition."""
 
     def __init__(self, base_url: str, path: str, cookie: str = "") -> None:
-        self._inbox: queue.Queue[dict[str, Any]] = queue.Queue()
-        origin = os.environ.get("LOAD_ORIGIN") or base_url
-        self.client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
-        self.client.on("event", self._inbox.put, namespace=NAMESPACE)
-        self.base_url, self.path, self.cookie = base_url, path, cookie
+        self.origin = os.environ.get("LOAD_ORIGIN") or base_url
+        self.socket_url = base_url.replace("http", "ws", 1) + f"{NAMESPACE}/?EIO=4&transport=websocket"
+        self.path, self.cookie = path, cookie
+        self.ws: websocket.WebSocket | None = None
 
     def open(self) -> None:
-        boot = {"name": HYDRATE, "payload": {"vars": {}}, "router_data": _router(self.path)}
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        self.client.connect(f"{self.base_url}?token={uuid.uuid4()}", headers=headers, auth={"event": boot},
-                            transports=["websocket"], namespaces=[NAMESPACE], socketio_path=NAMESPACE,
-                            wait_timeout=ANSWER_SECONDS)
+        """Connects with the page's first event in the socket.io CONNECT packet, as Reflex's frontend does."""
+        self.ws = websocket.create_connection(f"{self.socket_url}&token={uuid.uuid4()}", origin=self.origin,
+                                              cookie=self.cookie or None, timeout=ANSWER_SECONDS,
+                                              enable_multithread=False)
+        opened = self.ws.recv()
+        if not opened.startswith("0"):
+            raise ConnectionError(f"not an engine.io open packet: {opened[:80]}")
+        payload: dict[str, Any] = {"vars": {}}
+        if "hashes" in _frontend:
+            payload["hashes"] = _frontend["hashes"]
+        boot = {"name": HYDRATE, "payload": payload, "router_data": _router(self.path)}
+        auth = {"event": boot} | ({"state_schema": _frontend["state_schema"]} if "state_schema" in _frontend else {})
+        self.ws.send("40" + NAMESPACE + "," + json.dumps(auth))
 
     def send(self, name: str, path: str, **payload: Any) -> None:
         self.path = path
-        self.client.emit("event", {"name": name, "payload": payload, "router_data": _router(path)},
-                         namespace=NAMESPACE)
+        event = {"name": name, "payload": payload, "router_data": _router(path)}
+        self._socket().send(EVENT_FRAME + json.dumps(["event", event]))
 
     def wait_for_page(self) -> dict[str, Any]:
         """Until the booking page has loaded (its `loading` back to false); the page's last delta."""
@@ -81,14 +97,32 @@ class Tab:
                 if event.get("name") == "_redirect":
                     return str(event.get("payload", {}).get("path", ""))
 
+    def _socket(self) -> websocket.WebSocket:
+        if self.ws is None:
+            raise ConnectionError("the tab is not open")
+        return self.ws
+
     def _next(self) -> dict[str, Any]:
-        try:
-            return self._inbox.get(timeout=ANSWER_SECONDS)
-        except queue.Empty:
-            raise TimeoutError(f"no answer in {ANSWER_SECONDS} s") from None
+        """The next update the server sends, answering its pings meanwhile."""
+        ws = self._socket()
+        while True:
+            try:
+                frame = ws.recv()
+            except websocket.WebSocketTimeoutException:
+                raise TimeoutError(f"no answer in {ANSWER_SECONDS} s") from None
+            if frame.startswith(EVENT_FRAME):
+                name, update = json.loads(frame[len(EVENT_FRAME):])[:2]
+                if name == "event":
+                    return dict(update)
+            elif frame == "2":
+                ws.send("3")
+            elif frame.startswith(ENDED_FRAMES):
+                raise ConnectionError(f"the server closed the socket: {frame[:200]}")
 
     def close(self) -> None:
-        self.client.disconnect()
+        if self.ws is not None:
+            self.ws.close()
+            self.ws = None
 
 
 def _timed(name: str, action: Any) -> Any:

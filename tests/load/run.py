@@ -2,7 +2,8 @@
 process on SQLite, states in memory; `production`: two app processes on PostgreSQL and Redis, the
 users spread over both), it starts the servers with the demo, then runs Locust (tests/load/locustfile.py)
 headless with 10, 50, 100, 200 and 400 usagers paging booking weeks, and prints per step p50 / p95 per
-event, events per second and errors; the app processes' memory (RSS) after the 200-usager step and once
+event, events per second, errors and the CPU time per event of the app processes and of Locust (robust to
+whatever else the machine runs); the app processes' memory (RSS) after the 200-usager step and once
 the load has stopped; then 20 usagers book 20 distinct slots at the same moment, and the database must
 hold 20 new RDVs.
 
@@ -16,13 +17,14 @@ import argparse
 import csv
 import json
 import re
+import resource
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,7 +56,20 @@ MIB = 1024 * 1024
 class Step:
     users: int
     rows: list[dict[str, str]]
-    rss_mib: tuple[float, float] | None = None
+    rss_mib: list[list[float]] | None = None
+    server_cpu: float = 0.0  # CPU seconds of the app processes during the step
+    locust_cpu: float = 0.0  # CPU seconds of Locust itself (the simulated browsers)
+
+    @property
+    def events(self) -> int:
+        return sum(int(row["Request Count"]) for row in self.rows if row["Name"] != "Aggregated")
+
+    def cpu_per_event(self) -> str:
+        """Milliseconds of CPU per event handled: robust to whatever else the machine runs."""
+        if not self.events:
+            return "aucun événement"
+        return (f"CPU par événement : serveur {1000 * self.server_cpu / self.events:.1f} ms, "
+                f"Locust {1000 * self.locust_cpu / self.events:.1f} ms ({self.events} événements)")
 
 
 @contextmanager
@@ -146,16 +161,31 @@ def booked(database_url: str, emails: list[str]) -> int:
 
 
 def locust(user_class: str, users: int, seconds: int, urls: list[str], work: Path,
-           **environment: str) -> list[dict[str, str]]:
+           **environment: str) -> tuple[list[dict[str, str]], float]:
+    """Locust's statistics rows and the CPU seconds Locust itself used."""
     prefix = work / f"{user_class}-{users}"
     # Every process accepts the one public origin (the balancer's, here the first process's address).
-    env = {"LOAD_TARGETS": ",".join(urls), "LOAD_ORIGIN": urls[0], **environment}
+    env = {"LOAD_TARGETS": ",".join(urls), "LOAD_ORIGIN": urls[0], "LOAD_FRONTEND": frontend_boot(), **environment}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), user_class, "--headless",  # noqa: S603
                     "-u", str(users), "-r", str(max(users // 5, 1)), "-t", f"{seconds}s", "--stop-timeout", "5",
                     "--only-summary", "--csv", str(prefix), "--host", urls[0], "--loglevel", "WARNING"],
                    cwd=ROOT, env={**_environ(), **env}, check=False, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     with open(f"{prefix}_stats.csv", newline="") as stats:
-        return list(csv.DictReader(stats))
+        return list(csv.DictReader(stats)), cpu
+
+
+def frontend_boot() -> str:
+    """What the built frontend (`.web`, built by the server's start) sends in its first event: its state
+    schema and the hashes of its compiled initial state (JSON for the locustfile's LOAD_FRONTEND)."""
+    context = (ROOT / ".web" / "utils" / "context.jsx").read_text()
+    hashes = re.search(r"export const initialStateHashes = (\[.*?\])", context)
+    schema = re.search(r'export const stateSchema = "(\w+)"', context)
+    if hashes is None or schema is None:
+        raise SystemExit("the built frontend (.web/utils/context.jsx) names no initial state hashes")
+    return json.dumps({"hashes": json.loads(hashes.group(1)), "state_schema": schema.group(1)})
 
 
 def _environ() -> dict[str, str]:
@@ -164,24 +194,40 @@ def _environ() -> dict[str, str]:
     return dict(os.environ)
 
 
-def rss_mib(ports: list[int]) -> tuple[float, float]:
-    """The resident memory of the app processes serving `ports`: the largest single process (the one that
-    serves the pages) and the whole tree (Reflex's launcher, gunicorn's master and its worker)."""
-    largest = total = 0
+def app_processes(ports: list[int]) -> list[list[psutil.Process]]:
+    """For each port, the app server's process tree (Reflex's launcher, the server's master and worker)."""
+    trees = []
     for port in ports:
         pid = next(c.pid for c in psutil.net_connections(kind="tcp")
                    if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid)
         root = psutil.Process(pid)
         while (parent := root.parent()) is not None and any(part in " ".join(parent.cmdline())
-                                                                for part in ("reflex", "gunicorn")):
+                                                                for part in ("reflex", "gunicorn", "serve_built")):
             root = parent
-        sizes = [p.memory_info().rss for p in [root, *root.children(recursive=True)]]
-        largest, total = max(largest, *sizes), total + sum(sizes)
-    return largest / MIB, total / MIB
+        trees.append([root, *sorted(root.children(recursive=True), key=lambda p: p.create_time())])
+    return trees
 
 
-def _memory(reading: tuple[float, float]) -> str:
-    return f"{reading[0]:.0f} (arbre {reading[1]:.0f})"
+def rss_mib(ports: list[int]) -> list[list[float]]:
+    """The resident memory (MiB) of each process of the app servers serving `ports`, from the root of each
+    tree down: with `reflex run`, its launcher (which compiled the frontend), the server's master and the
+    worker that serves the pages (the last one)."""
+    return [[p.memory_info().rss / MIB for p in tree] for tree in app_processes(ports)]
+
+
+def cpu_seconds(ports: list[int]) -> float:
+    """CPU seconds (user + system) used so far by the app processes serving `ports`."""
+    total = 0.0
+    for tree in app_processes(ports):
+        for process in tree:
+            with suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+def _memory(reading: list[list[float]]) -> str:
+    return " ; ".join(" / ".join(f"{size:.0f}" for size in tree) for tree in reading)
 
 
 def table(setup: str, steps: list[Step]) -> str:
@@ -213,19 +259,25 @@ def main() -> int:
             start_rss = rss_mib(ports)
             steps = []
             for users in [int(n) for n in args.users.split(",")]:
-                step = Step(users, locust("WeekPagingUsager", users, args.seconds, urls, work, LOAD_WEEK=week))
+                server_before = cpu_seconds(ports)
+                rows, locust_cpu = locust("WeekPagingUsager", users, args.seconds, urls, work, LOAD_WEEK=week)
+                step = Step(users, rows, server_cpu=cpu_seconds(ports) - server_before, locust_cpu=locust_cpu)
                 if users == 200:
                     step.rss_mib = rss_mib(ports)
                 steps.append(step)
                 print(table(f"{setup}, {users} usagers", [step]), flush=True)
+                print(step.cpu_per_event(), flush=True)
             bookings = prepare_bookings(database_url, motif_id, lieu_id)
-            rows = locust("BookingUsager", BOOKINGS, 30, urls, work, LOAD_BOOKINGS=json.dumps(bookings))
+            rows, _ = locust("BookingUsager", BOOKINGS, 30, urls, work, LOAD_BOOKINGS=json.dumps(bookings))
             made = booked(database_url, [b["email"] for b in bookings])
             time.sleep(args.settle)
             print(table(setup, [*steps, Step(BOOKINGS, rows)]))
+            for step in steps:
+                print(f"{step.users} usagers : {step.cpu_per_event()}")
             after_200 = next((s.rss_mib for s in steps if s.rss_mib is not None), None)
             print(f"\nRDV pris par {BOOKINGS} usagers en même temps sur {BOOKINGS} créneaux distincts : {made}")
-            print(f"Mémoire du plus gros processus de l'app (RSS, MiB) : au départ {_memory(start_rss)}"
+            print(f"Mémoire des processus de l'app (RSS, MiB, le dernier de chaque serveur sert les pages) : "
+                  f"au départ {_memory(start_rss)}"
                   + (f", après 200 usagers {_memory(after_200)}" if after_200 else "")
                   + f", {args.settle} s après la charge {_memory(rss_mib(ports))} ({len(ports)} processus "
                   f"servant {', '.join(urlsplit(u).netloc for u in urls)})")

@@ -70,18 +70,24 @@ class MotifContext:
 def motif_context(uow: UnitOfWork, motif_id: int, organisation_id: int | None = None, *,
                   archived_too: bool = False) -> MotifContext:
     """The motif with its organisation (checked to be `organisation_id` when given); an archived motif
-    only with `archived_too` (its RDVs still move)."""
+    only with `archived_too` (its RDVs still move). Once per page load (its details, then its week)."""
+    context = uow.remembered(("motif context", motif_id, archived_too),
+                             lambda: _motif_context(uow, motif_id, archived_too))
+    if context is None or (organisation_id is not None and context.motif.organisation_id != organisation_id):
+        raise NotFound("Ce motif n'existe pas ou a été archivé.")
+    return context
+
+
+def _motif_context(uow: UnitOfWork, motif_id: int, archived_too: bool) -> MotifContext | None:
     query = (select(Motif, Organisation, Territory.departement_number)
              .join(Organisation, col(Organisation.id) == Motif.organisation_id)
              .join(Territory, col(Territory.id) == Organisation.territory_id)
              .where(Motif.id == motif_id))
-    if organisation_id is not None:
-        query = query.where(Motif.organisation_id == organisation_id)
     if not archived_too:
         query = query.where(col(Motif.deleted_at).is_(None))
     row = uow.session.exec(query).first()
     if row is None:
-        raise NotFound("Ce motif n'existe pas ou a été archivé.")
+        return None
     motif, organisation, departement = row
     return MotifContext(motif=motif, organisation=organisation, departement_number=departement)
 

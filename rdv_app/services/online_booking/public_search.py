@@ -450,7 +450,12 @@ def _public_context(uow: UnitOfWork, motif_id: int) -> MotifContext:
 
 
 def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
-    """Public motifs of the scope that have plages still to come (at an enabled lieu, or without lieu)."""
+    """Public motifs of the scope that have plages still to come (at an enabled lieu, or without lieu); once
+    per page load (the deep link's motif, then the choice's)."""
+    return uow.remembered(("bookable motifs", scope, now), lambda: _search_bookable_motifs(uow, scope, now))
+
+
+def _search_bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
     condition = sa.and_(col(Motif.bookable_by) == BookableBy.EVERYONE.value, col(Motif.deleted_at).is_(None),
                         col(Motif.organisation_id).in_(select(Organisation.id).where(
                             Organisation.territory_id == scope.territory_id)))

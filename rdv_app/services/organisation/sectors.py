@@ -105,7 +105,13 @@ class ZoneChoice:
 
 def address_coverage(uow: UnitOfWork, territory_id: int, address: SectorAddress) -> Coverage:
     """The sectors of the territory covering the address, and what they are attributed to (no rights: the
-    public search's; active agents only)."""
+    public search's; active agents only); once per page load, which asks it for each list of motifs and for
+    the week's agents."""
+    return uow.remembered(("address coverage", territory_id, address),
+                          lambda: _address_coverage(uow, territory_id, address))
+
+
+def _address_coverage(uow: UnitOfWork, territory_id: int, address: SectorAddress) -> Coverage:
     sector_ids = select(Sector.id).where(Sector.territory_id == territory_id)
     zones = [Zone(z.sector_id, z.level, z.city_code, z.street_ban_id) for z in uow.session.exec(
         select(SectorZone).where(col(SectorZone.sector_id).in_(sector_ids), SectorZone.city_code == address.city_code))]
