@@ -108,3 +108,8 @@ def impersonal_place(location_type: str, lieu_name: str | None, lieu_address: st
         full = f"{lieu_name} ({lieu_address})" if lieu_address else lieu_name
         return full + (" (Lieu ponctuel)" if single_use else "")
     return _KIND_OF_PLACE.get(location_type, "")
+
+
+def french_number(value: int) -> str:
+    """12 345, as French writes it (a no-break space between thousands)."""
+    return f"{value:,}".replace(",", "\u00a0")

@@ -161,6 +161,10 @@ def _results() -> rx.Component:
         rx.el.div(
             rx.cond(S.searching, rx.hstack(rx.spinner(size="2"), rx.text("Recherche…"), spacing="2"),
                     rx.cond(S.searched, rx.text(S.found_label))),
+            # A list counted up to its limit asks for its exact count once shown (a new key: a new search).
+            rx.cond(S.searched & ~S.total_exact,
+                    rx.el.span(key=S.search_generation.to_string(),
+                               on_mount=S.count_exact(S.search_generation), aria_hidden="true")),
             role="status", class_name="field-hint no-print"),
         form_alert(S.error),
         rx.cond(

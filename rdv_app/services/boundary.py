@@ -43,6 +43,7 @@ import sqlalchemy as sa
 
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import limits
+from rdv_app.domain.labels import french_number
 from rdv_app.services.errors import DomainError, InvalidInput, NotFound
 
 P = ParamSpec("P")
@@ -213,6 +214,7 @@ FIELDS: dict[str, Field] = {
     "from_starts_at": Field("date et heure actuelles du rendez-vous"),
     "contact": Field("contact de l'organisation", limits.NOTE),
     "start": Field("début"),
+    "before": Field("page précédente"),
     "end": Field("fin"),
     "until": Field("fin du blocage"),
     "expires_at": Field("fin de l'accès"),
@@ -487,7 +489,7 @@ def _check_container(value: Any, origin: Any, args: tuple[Any, ...], name: str, 
 
 def _check_size(value: Collection[Any], name: str, field: str) -> None:
     if len(value) > MAX_ITEMS:
-        raise InvalidInput(f"Le champ « {_label(name)} » contient trop d'éléments : {_number(MAX_ITEMS)} au plus.",
+        raise InvalidInput(f"Le champ « {_label(name)} » contient trop d'éléments : {french_number(MAX_ITEMS)} au plus.",
                            field)
 
 
@@ -507,7 +509,7 @@ def _check_text(value: Any, name: str, field: str) -> None:
     maximum = FIELDS[name].max_length
     assert maximum is not None, f"{name}: a text without a maximum length (check_declarations)"
     if len(value) > maximum:
-        raise InvalidInput(f"Le champ « {_label(name)} » est trop long : {_number(maximum)} caractères au plus.",
+        raise InvalidInput(f"Le champ « {_label(name)} » est trop long : {french_number(maximum)} caractères au plus.",
                            field)
     if "\x00" in value or _has_lone_surrogate(value):
         raise InvalidInput(f"Le champ « {_label(name)} » contient des caractères non permis.", field)
@@ -532,11 +534,6 @@ def _check_year(value: date, name: str, field: str) -> None:
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise InvalidInput(f"Le champ « {_label(name)} » doit être une date entre {FIRST_YEAR} et {LAST_YEAR}.",
                            field)
-
-
-def _number(value: int) -> str:
-    """2 000, as French writes it (with a no-break space)."""
-    return f"{value:,}".replace(",", "\u00a0")
 
 
 @functools.cache

@@ -15,6 +15,7 @@ from rdv_app.blocking import within
 from rdv_app.choices import Option
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.enums import ExportFormat, ExportType
+from rdv_app.domain.labels import french_number
 from rdv_app.domain.rdv_list import STATUS_LABELS, RdvFilters, parse_query
 from rdv_app.services.errors import DomainError
 from rdv_app.services.rdv import rdv_export, rdv_search
@@ -86,6 +87,7 @@ class RdvListState(OrganisationPageState, AgentState):
     rows: rx.Field[list[RdvRow]] = rx.field(default_factory=list)
     total: rx.Field[int] = rx.field(0)  # up to rdv_search.COUNT_LIMIT
     total_exact: rx.Field[bool] = rx.field(True)
+    search_generation: rx.Field[int] = rx.field(0)  # one more at each search: an exact count answers its own
     page: rx.Field[int] = rx.field(1)
     page_start: rx.Field[str] = rx.field("")  # the shown page's first RDV (`_token`), "" on the first page
     next_start: rx.Field[str] = rx.field("")  # the next page's first RDV, "" on the last page
@@ -104,12 +106,12 @@ class RdvListState(OrganisationPageState, AgentState):
     @rx.var
     def found_label(self) -> str:
         if not self.total_exact:
-            return f"Plus de {rdv_search.COUNT_LIMIT:,} RDV trouvés".replace(",", "\u202f")
-        return f"{self.total} RDV trouvé(s)"
+            return f"Plus de {french_number(rdv_search.COUNT_LIMIT)} RDV trouvés, décompte en cours…"
+        return f"{french_number(self.total)} RDV trouvé(s)"
 
     @rx.var
     def export_label(self) -> str:
-        return f"Exporter les {self.total} RDVs" if self.total_exact else "Exporter les RDVs"
+        return f"Exporter les {french_number(self.total)} RDVs" if self.total_exact else "Exporter les RDVs"
 
     @rx.var
     def page_label(self) -> str:
@@ -199,6 +201,7 @@ class RdvListState(OrganisationPageState, AgentState):
             self.page, self.page_start, self.next_start = 1, "", ""
             return
         self.searched = True
+        self.search_generation += 1
         self.total, self.total_exact = found.total, found.total_exact
         self.page = page if found.start is not None else 1
         self.page_start, self.next_start = _token(found.start), _token(found.next)
@@ -320,6 +323,21 @@ class RdvListState(OrganisationPageState, AgentState):
         self.searching = True
         yield
         await self._search(start=self.next_start, page=self.page + 1)
+
+    @event
+    async def count_exact(self, generation: int):
+        """The exact count of a list whose search stopped counting at COUNT_LIMIT, asked by the page once it
+        shows that search (`generation`); a later search makes it moot."""
+        agent_id, organisation = self._agent_id, self.current_org_id
+        if generation != self.search_generation or self.total_exact or agent_id is None or not organisation:
+            return
+        filters = self._filters()
+        try:
+            total = await within(UnitOfWork(read_only=True), lambda uow: rdv_search.count_all(
+                uow, agent_id, int(organisation), filters))
+        except DomainError:
+            return
+        self.total, self.total_exact = total, True
 
     @event
     def set_export_format(self, value: str):

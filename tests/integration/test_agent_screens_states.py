@@ -9,20 +9,23 @@ import json
 from datetime import timedelta
 
 import factories as make
+import pytest
 from sqlmodel import select
 from test_rights_forged_events import _day, _open, world  # noqa: F401  (`world` is a fixture)
 
 from rdv_app import routes
-from rdv_app.db.models import Organisation, Receipt, Usager
+from rdv_app.db.models import Agent, Motif, Organisation, Rdv, Receipt, Usager
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
+from rdv_app.domain.rdv_list import RdvFilters
 from rdv_app.services.agents import agent_account
-from rdv_app.services.rdv import lifecycle, queries
+from rdv_app.services.rdv import lifecycle, queries, rdv_search
 from rdv_app.services.versions import STALE
 from rdv_app.state.admin_agents import AdminAgentsState
 from rdv_app.state.agenda import AgendaState
 from rdv_app.state.failures import FailureState
 from rdv_app.state.loaded import NOT_LOADED
+from rdv_app.state.rdv_list import RdvListState
 from rdv_app.state.rdv_page import RdvPageState
 from rdv_app.state.usager_merge import UsagerMergeState
 from rdv_app.state.workspace import AccountState
@@ -217,5 +220,37 @@ def test_merge_choices_made_before_a_and_b_were_swapped_are_refused(db_url: str,
         await tab.send(UsagerMergeState, "ask_confirmation",
                        form={"loaded_for": page.loaded_for, **keep_a})  # type: ignore[attr-defined]
         assert (page.error, page.confirming) == ("", True)  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def test_a_list_counted_up_to_its_limit_gets_its_exact_count_once_shown(db_url: str, world: dict[str, int],  # noqa: F811
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rdv_search, "COUNT_LIMIT", 1)
+    with UnitOfWork(db_url) as uow:
+        s = uow.session
+        rdv = s.get(Rdv, world["rdv"])
+        assert rdv is not None
+        for hour in (11, 14):
+            make.rdv(s, s.get(Organisation, world["org"]), s.get(Motif, rdv.motif_id), make.at_paris(_day(), hour),
+                     agents=[s.get(Agent, world["colleague"])], usagers=[])
+        uow.commit()
+
+    async def scenario() -> None:
+        tab = await _open(db_url, routes.RDV_LIST, RdvListState)
+        page = await tab.root.get_state(RdvListState)
+        assert page.found_label == "Plus de 1 RDV trouvés, décompte en cours…"  # type: ignore[attr-defined]
+        assert page.export_label == "Exporter les RDVs"  # type: ignore[attr-defined]
+        generation = page.search_generation  # type: ignore[attr-defined]
+        # A count asked for an earlier search changes nothing.
+        await tab.send(RdvListState, "count_exact", generation=generation - 1)
+        assert page.total_exact is False  # type: ignore[attr-defined]
+        await tab.send(RdvListState, "count_exact", generation=generation)
+        with UnitOfWork(db_url, read_only=True) as uow:
+            exact = rdv_search.count_all(uow, world["admin"], world["org"], RdvFilters())
+        assert exact == 3
+        assert page.found_label == f"{exact} RDV trouvé(s)"  # type: ignore[attr-defined]
+        assert page.export_label == f"Exporter les {exact} RDVs"  # type: ignore[attr-defined]
+        assert page.page_label == "Page 1 sur 1"  # type: ignore[attr-defined]
 
     asyncio.run(scenario())

@@ -225,6 +225,14 @@ def test_the_list_counts_up_to_a_limit(uow: UnitOfWork, world: World, monkeypatc
     on_social = rdv_search.search_rdvs(uow, world.pmi_agent, world.org, RdvFilters(agent_id=world.social_agent),
                                        now=NOW)
     assert (on_social.total, [line.id for line in on_social.lines]) == (1, [world.rdvs["social_with_pmi"]])
+    # The page then asks for the exact count, under the same visibility rule.
+    assert rdv_search.count_all(uow, world.pmi_agent, world.org, RdvFilters(), now=NOW) == 4
+    monkeypatch.setattr(rdv_search, "COUNT_LIMIT", 1_000)
+    everything = rdv_search.search_rdvs(uow, world.admin, world.org, RdvFilters(), now=NOW)
+    assert everything.total_exact and everything.total > 5
+    assert rdv_search.count_all(uow, world.admin, world.org, RdvFilters(), now=NOW) == everything.total
+    with pytest.raises(PermissionDenied):
+        rdv_search.count_all(uow, world.pmi_agent, world.org, RdvFilters(organisation_ids=(world.far,)), now=NOW)
 
 
 def test_refusals_name_what_is_wrong(uow: UnitOfWork, world: World) -> None:

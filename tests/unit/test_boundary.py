@@ -19,7 +19,7 @@ import pytest
 import rdv_app.services
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import limits
-from rdv_app.services import boundary as boundary_module
+from rdv_app.domain.labels import french_number
 from rdv_app.services.boundary import FIELDS, MAX_ITEMS, boundary, check_declarations, decorated
 from rdv_app.services.errors import DomainError, InvalidInput
 
@@ -170,5 +170,5 @@ def test_every_use_case_a_page_or_a_route_calls_goes_through_the_boundary() -> N
 
 
 def test_the_numbers_are_written_the_french_way() -> None:
-    assert boundary_module._number(2_000) == "2\u00a0000"
-    assert boundary_module._number(160) == "160"
+    assert french_number(2_000) == "2\u00a0000"
+    assert french_number(160) == "160"

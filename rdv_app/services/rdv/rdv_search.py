@@ -412,6 +412,15 @@ def search_rdvs(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, filt
                    usager_name=usager_name, banner=_banner(uow, checked), agenda_of=agenda_of)
 
 
+@boundary
+def count_all(uow: UnitOfWork, actor_agent_id: int, organisation_id: int, filters: RdvFilters,
+              now: datetime | None = None) -> int:
+    """The exact number of RDVs listed with these filters, asked after a page whose count stopped at
+    COUNT_LIMIT: the page shows at once, its "Plus de 1 000" becomes the number when this answers."""
+    now = now or clock.now()
+    return count_rdvs(uow, scoped(uow, actor_agent_id, organisation_id, filters), now)
+
+
 @dataclass(frozen=True)
 class _PageRow:
     id: int
