@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from rdv_app import routes, styles
-from rdv_app.components.forms import form_alert, loaded_fieldset, text_field
+from rdv_app.components.forms import form_alert, loaded_fieldset, switching_record, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.planning import status_region
 from rdv_app.pages.template import agent_page
@@ -283,7 +283,7 @@ def sms_form() -> rx.Component:
         rx.text("Par défaut, les SMS partent par le fournisseur de l'instance. Un territoire peut avoir son propre "
                 "compte OVH : ses clés ne sont jamais réaffichées une fois enregistrées.", color=styles.TEXT_MUTED),
         status_region(B.sms_message),
-        rx.form(
+        rx.form(loaded_fieldset(
             rx.vstack(
                 form_alert(rx.cond(B.sms_error_field == "", B.sms_error, "")),
                 rx.el.fieldset(
@@ -318,7 +318,7 @@ def sms_form() -> rx.Component:
                 ),
                 rx.button("Enregistrer les réglages SMS", type="submit", size="3", variant="outline"),
                 spacing="4", width="100%", key=B.sms_key.to_string(),
-            ),
+            ), loaded_for=B.loaded_for),
             no_validate=True, on_submit=B.save_sms, reset_on_submit=False, aria_labelledby="sms-titre", width="100%",
         ),
         max_width=styles.NARROW_WIDTH, width="100%",
@@ -332,7 +332,8 @@ def territory_configuration() -> rx.Component:
             B.territory_choices.length() > 0,
             rx.vstack(
                 rx.box(_select("territoire-configure", "territory", "Territoire", B.territory_choices,
-                               value=B.territory_id, on_change=B.choose_territory), max_width="24rem", width="100%"),
+                               value=B.territory_id,
+                               on_change=lambda value: switching_record(B, B.choose_territory(value))), max_width="24rem", width="100%"),
                 territory_services_table(),
                 sms_form(),
                 spacing="5", width="100%",

@@ -15,6 +15,7 @@ from rdv_app.services.errors import DomainError
 from rdv_app.services.instance import accounts, backoffice
 from rdv_app.services.instance.backoffice import SMS_INSTANCE, SmsChange
 from rdv_app.state.agent import AgentState
+from rdv_app.state.loaded import NOT_LOADED, LoadedForMixin
 from rdv_app.state.typed_event import event
 
 
@@ -48,7 +49,7 @@ class OrganisationResult:
     agents: str
 
 
-class BackofficeState(AgentState):
+class BackofficeState(LoadedForMixin, AgentState):
     ready_backoffice: rx.Field[bool] = rx.field(False)
     territory_choices: rx.Field[list[Choice]] = rx.field(default_factory=list)
     territory_id: rx.Field[str] = rx.field("")
@@ -65,6 +66,7 @@ class BackofficeState(AgentState):
     sms_error: rx.Field[str] = rx.field("")
     sms_error_field: rx.Field[str] = rx.field("")
     sms_key: rx.Field[int] = rx.field(0)
+    _sms_version: str = ""
     # Search across the instance.
     query: rx.Field[str] = rx.field("")
     agent_results: rx.Field[list[AgentResult]] = rx.field(default_factory=list)
@@ -97,7 +99,12 @@ class BackofficeState(AgentState):
         await self._load_territory()
         self.ready_backoffice = True
 
+    def _loaded_record(self) -> str:
+        return self.territory_id
+
     async def _load_territory(self) -> None:
+        """The territory's services and SMS settings; the SMS form is loaded for this territory once they are."""
+        self._loading()
         actor, territory = self._agent_id, self.territory_id
         if actor is None or not territory:
             self.territory_services = []
@@ -109,7 +116,9 @@ class BackofficeState(AgentState):
         sms = await within(UnitOfWork(read_only=True), lambda uow: backoffice.sms_settings(uow, actor, int(territory)))
         self.sms_provider, self.sms_sender, self.sms_endpoint = sms.provider, sms.sender, sms.endpoint
         self.sms_service_name, self.sms_configured = sms.service_name, sorted(sms.configured)
+        self._sms_version = sms.version
         self.sms_key += 1
+        self._mark_loaded()
 
     @event
     async def choose_territory(self, territory_id: str):
@@ -142,12 +151,16 @@ class BackofficeState(AgentState):
         if actor is None or not territory:
             return
         self.sms_message = self.sms_error = self.sms_error_field = ""
+        if not self._is_loaded(form):
+            self.sms_error = NOT_LOADED
+            return
+        version = self._sms_version
         fields = ("sender", "endpoint", "service_name", "application_key", "application_secret", "consumer_key")
         change = SmsChange(provider=str(form.get("provider", self.sms_provider)),
                            **{name: str(form.get(name, "")) for name in fields if name in form})
         try:
             self.sms_message = await within(UnitOfWork(), lambda uow: backoffice.save_sms_settings(
-                uow, actor, int(territory), change))
+                uow, actor, int(territory), change, version))
             await self._load_territory()
         except DomainError as exc:
             self.sms_error, self.sms_error_field = exc.message, exc.field or ""

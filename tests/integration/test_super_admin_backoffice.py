@@ -143,6 +143,21 @@ def test_sms_settings_keep_their_secrets_sealed_and_never_show_them(db_url: str,
                 match)
 
 
+def test_sms_settings_changed_since_the_form_loaded_them_are_not_overwritten(db_url: str, world: World) -> None:
+    with UnitOfWork(db_url) as uow:
+        loaded = sms_settings(uow, world.super_admin, world.paris).version
+        # Another super admin switches the territory to its own OVH account meanwhile.
+        save_sms_settings(uow, world.super_admin, world.paris, OVH, loaded)
+    refused(db_url, lambda uow: save_sms_settings(uow, world.super_admin, world.paris,
+                                                  SmsChange(provider=SMS_INSTANCE), loaded),
+            "modifiées entre-temps")
+    with UnitOfWork(db_url) as uow:
+        now = sms_settings(uow, world.super_admin, world.paris)
+        assert now.provider == SMS_OVH
+        assert save_sms_settings(uow, world.super_admin, world.paris, SmsChange(provider=SMS_INSTANCE),
+                                 now.version) == "Les réglages SMS du territoire Pas-de-Calais sont enregistrés."
+
+
 def test_a_super_admin_moves_an_agent_to_an_organisation_of_another_territory(db_url: str, world: World) -> None:
     with UnitOfWork(db_url) as uow:
         choices = move_choices(uow, world.super_admin, world.julien)

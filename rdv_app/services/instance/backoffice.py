@@ -12,7 +12,7 @@ Every service refuses anyone but a super admin (rights.require_super_admin); eve
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -41,6 +41,7 @@ from rdv_app.services.availability.plages import delete_agent_plages
 from rdv_app.services.boundary import boundary
 from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.rights import require_super_admin
+from rdv_app.services.versions import STALE, lock, version_of
 
 # The territory's SMS: the instance's provider (OVH_* of the server, or the console in the demo), or its own
 # OVH account.
@@ -140,6 +141,7 @@ class SmsSettings:
     endpoint: str
     service_name: str
     configured: frozenset[str]  # which of OVH_SECRETS are saved (never their values)
+    version: str = ""  # of what the form shows (rdv_app.services.versions)
 
 
 @dataclass(frozen=True)
@@ -154,21 +156,30 @@ class SmsChange:
     consumer_key: str = ""
 
 
+def _sms_settings(territory: Territory) -> SmsSettings:
+    saved = open_ovh_account(territory.sms_configuration)
+    shown = SmsSettings(provider=SMS_OVH if territory.has_own_sms_provider else SMS_INSTANCE,
+                        sender=territory.sms_sender or "", endpoint=saved.get("endpoint", "ovh-eu"),
+                        service_name=saved.get("service_name", ""),
+                        configured=frozenset(key for key in OVH_SECRETS if saved.get(key)))
+    return replace(shown, version=version_of({**asdict(shown), "configured": sorted(shown.configured)}))
+
+
 @boundary
 def sms_settings(uow: UnitOfWork, actor_agent_id: int, territory_id: int) -> SmsSettings:
     require_super_admin(uow, actor_agent_id)
-    territory = _territory(uow, territory_id)
-    saved = open_ovh_account(territory.sms_configuration)
-    return SmsSettings(provider=SMS_OVH if territory.has_own_sms_provider else SMS_INSTANCE,
-                       sender=territory.sms_sender or "", endpoint=saved.get("endpoint", "ovh-eu"),
-                       service_name=saved.get("service_name", ""),
-                       configured=frozenset(key for key in OVH_SECRETS if saved.get(key)))
+    return _sms_settings(_territory(uow, territory_id))
 
 
 @boundary
-def save_sms_settings(uow: UnitOfWork, actor_agent_id: int, territory_id: int, change: SmsChange) -> str:
+def save_sms_settings(uow: UnitOfWork, actor_agent_id: int, territory_id: int, change: SmsChange,
+                      expected_version: str | None = None) -> str:
+    """Saves the territory's SMS settings, unless they changed since the form loaded them (`STALE`)."""
     require_super_admin(uow, actor_agent_id)
     territory = _territory(uow, territory_id)
+    lock(uow, territory)
+    if expected_version is not None and expected_version != _sms_settings(territory).version:
+        raise DomainError(STALE)
     if change.provider not in dict(SMS_PROVIDERS):
         raise DomainError("Choisissez le fournisseur de SMS du territoire.", field="provider")
     sender = optional_text(change.sender)
