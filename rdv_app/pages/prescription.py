@@ -134,7 +134,7 @@ def _new_usager() -> rx.Component:
             rx.dialog.title("Créer un usager"),
             rx.dialog.description("L'usager est créé dans votre organisation, puis choisi pour ce rendez-vous.",
                                   size="2"),
-            rx.form(rx.vstack(
+            rx.form(loaded_fieldset(rx.vstack(
                 text_field("first_name", "Prénom", error=S.field_errors.get("first_name", ""),
                            field_id="prescription-prenom", autocomplete="off"),
                 text_field("last_name", "Nom", error=S.field_errors.get("last_name", ""),
@@ -153,7 +153,7 @@ def _new_usager() -> rx.Component:
                     justify="end", width="100%", spacing="3",
                 ),
                 spacing="3", width="100%",
-            ), no_validate=True, on_submit=S.create_usager, reset_on_submit=False, aria_label="Créer un usager"),
+            ), loaded_for=S.loaded_for), no_validate=True, on_submit=S.create_usager, reset_on_submit=False, aria_label="Créer un usager"),
         ),
         open=S.creating,
         on_open_change=S.set_creating,

@@ -374,6 +374,9 @@ class PrescriptionState(OrganisationPageState, AgentState):
     async def create_usager(self, form: dict[str, str]):
         if self.busy:
             return
+        if not self._is_loaded(form):
+            self.error = NOT_LOADED
+            return
         self.busy, self.field_errors = True, {}
         yield
         who = self._who()
