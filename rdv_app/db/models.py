@@ -586,8 +586,10 @@ class Rdv(SQLModel, table=True):
         # Agendas look for RDVs ending after the shown range starts: mostly today's and later ones.
         sa.Index("ix_rdv_organisation_ends_at", "organisation_id", "ends_at"),
         sa.Index("ix_rdv_starts_at_ends_at", "starts_at", "ends_at"),
-        # Statistics (covering): "RDV créés" by week of creation, origin and motif; counters by status.
-        sa.Index("ix_rdv_organisation_created_at", "organisation_id", "created_at", "created_by_type", "motif_id"),
+        # Statistics (covering): "RDV créés" by week of creation, origin and motif (and the id a basic agent's
+        # visibility rule reads); counters by status.
+        sa.Index("ix_rdv_organisation_created_at", "organisation_id", "created_at", "created_by_type", "motif_id",
+                 "id"),
         sa.Index("ix_rdv_organisation_starts_at_status", "organisation_id", "starts_at", "status", "motif_id"),
         # "Liste des RDV" and its exports count and page an organisation's RDVs by start, filtered by period,
         # motif (a basic agent's services), status and lieu: all of it in the index.
