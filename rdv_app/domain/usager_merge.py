@@ -25,6 +25,7 @@ date.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -155,3 +156,10 @@ def one_edit_apart(left: str, right: str) -> bool:
     if len(left) == len(right):
         return left[start + 1:] == right[start + 1:]
     return left[start:] == right[start + 1:]
+
+
+def missing_choices(labels: Sequence[str]) -> str:
+    """The refusal of a merge whose agent has not chosen the value to keep for these rows."""
+    quoted = [f"« {label} »" for label in labels]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " et " + quoted[-1]
+    return f"Choisissez la valeur à conserver pour {listed}."

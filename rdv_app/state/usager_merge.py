@@ -14,6 +14,7 @@ from reflex.event import EventSpec
 from rdv_app import routes
 from rdv_app.blocking import within
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.usager_merge import missing_choices
 from rdv_app.services.errors import DomainError
 from rdv_app.services.usagers import duplicates, merge, usagers
 from rdv_app.state.agent import AgentState
@@ -222,8 +223,13 @@ class UsagerMergeState(OrganisationPageState, AgentState):
         if not self._is_loaded(form):
             self.error = NOT_LOADED
             return
-        self._choices = {row.field: int(str(form[row.field])) for row in self.rows
-                         if row.kind == "different" and not row.forced and str(form.get(row.field, "")) in ("1", "2")}
+        chosen = [row for row in self.rows if row.kind == "different" and not row.forced]
+        self._choices = {row.field: int(str(form[row.field])) for row in chosen
+                         if str(form.get(row.field, "")) in ("1", "2")}
+        missing = [row.label for row in chosen if row.field not in self._choices]
+        if missing:
+            self.error = missing_choices(missing)
+            return
         self.confirming = True
 
     @event

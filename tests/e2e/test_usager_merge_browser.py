@@ -78,8 +78,9 @@ def test_an_agent_merges_a_probable_duplicate_and_keeps_both_rdvs(
     assert_accessible(page)
 
     merge_button = form.get_by_role("button", name="Fusionner", exact=True)
-    merge_button.click()  # no value chosen yet: the browser asks for them first
+    merge_button.click()  # no value chosen yet: the page names the rows to choose, in French
     dialog = page.get_by_role("alertdialog", name="Fusionner ces deux usagers ?")
+    expect(form.get_by_role("alert")).to_contain_text("Choisissez la valeur à conserver pour « Email » et « Prénom ».")
     expect(dialog).to_have_count(0)
 
     form.get_by_label("Email : garder « anna.aaron@exemple.fr » (usager B)").check()

@@ -77,6 +77,7 @@ from rdv_app.domain.usager_merge import (
     Side,
     forced_side,
     kept_side,
+    missing_choices,
     most_informative,
     row_kind,
     shown_fields,
@@ -269,6 +270,7 @@ def _chosen(pair: _Pair, rows: tuple[MergeRow, ...], choices: Mapping[str, int])
     if unknown:
         raise DomainError("Un des champs choisis ne peut pas être fusionné : rechargez la page.", "choices")
     chosen = {}
+    missing = []
     for row in rows:
         if row.kind != RowKind.DIFFERENT:
             continue
@@ -280,8 +282,11 @@ def _chosen(pair: _Pair, rows: tuple[MergeRow, ...], choices: Mapping[str, int])
             continue
         value = choices.get(row.field)
         if value not in (Side.A, Side.B):
-            raise DomainError(f"Choisissez la valeur à conserver pour « {row.label} ».", row.field)
+            missing.append(row)
+            continue
         chosen[row.field] = Side(value)
+    if missing:
+        raise DomainError(missing_choices([row.label for row in missing]), missing[0].field)
     return chosen
 
 
