@@ -4,7 +4,7 @@ import os
 
 import reflex as rx
 
-from rdv_app.api.frontend_files import DynamicRouteShells
+from rdv_app.api.frontend_files import DynamicRouteShells, ScriptsAfterFirstPaint
 from rdv_app.components.dsfr.plugin import DSFR_PACKAGE, DsfrPlugin
 from rdv_app.config import settings
 
@@ -25,7 +25,9 @@ config = rx.Config(
              # The State design system's stylesheets (@gouvfr/dsfr from npm), after Radix's.
              DsfrPlugin(),
              # A pre-rendered shell of each dynamic route (an organisation's link), as of each static one.
-             DynamicRouteShells()],
+             DynamicRouteShells(),
+             # Each built page loads its scripts once its shell is painted.
+             ScriptsAfterFirstPaint()],
     frontend_packages=[DSFR_PACKAGE],
     disable_plugins=[rx.plugins.SitemapPlugin],
     # The build writes a Brotli and a gzip copy of every page, script and stylesheet; the server sends the

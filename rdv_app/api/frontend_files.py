@@ -20,7 +20,14 @@ Reflex plugin of rxconfig.py, has it pre-render also each dynamic route at its o
 (the states read them on the server, once the page has loaded), so the shell is what the page shows first
 whatever the parameters: header, title, heading, step, footer and the meta description of the route, and it
 hydrates without a mismatch. The shell is the route's own pre-rendered page, with the modules of that route:
-React Router matches the real address to the same route when it hydrates."""
+React Router matches the real address to the same route when it hydrates.
+
+The scripts after the first paint. React Router puts in each page a `<link rel="modulepreload">` of every module
+the page needs (React hoists them to the head) and the module script that hydrates the page at the end of the
+body: a phone fetches about 250 KiB of JavaScript before it has painted anything, and Lighthouse's simulation of
+a slow phone counts those requests before the first paint and the largest one. The page shows nothing the
+JavaScript adds before the websocket has answered anyway; `ScriptsAfterFirstPaint`, a plugin of rxconfig.py,
+rewrites each built page so that both are added once the shell is painted (`scripts_after_first_paint`)."""
 
 from __future__ import annotations
 
@@ -129,6 +136,42 @@ class DynamicRouteShells(Plugin):
     def pre_compile(self, **context: Any) -> None:
         routes = [page.route for page in context["unevaluated_pages"] if is_dynamic(page.route)]
         context["add_modify_task"](REACT_ROUTER_CONFIG, functools.partial(prerender_shells, routes=routes))
+
+
+_MODULE_PRELOAD = re.compile(r'<link rel="modulepreload" href="([^"]+)"/>')
+_MODULE_SCRIPT = re.compile(r'<script type="module" async="">(.*?)</script>', re.S)
+
+
+def _script_literal(value: Any) -> str:
+    """`value` as JavaScript in an inline script (no `</script>` in it may end the script early)."""
+    return json.dumps(value).replace("</", "<\\/")
+
+
+def scripts_after_first_paint(page: str) -> str:
+    """A built page whose module preloads and module script are added, in the same order, after its first
+    paint (after the frame of the first `requestAnimationFrame`); unchanged without a module script."""
+    scripts = _MODULE_SCRIPT.findall(page)
+    if not scripts:
+        return page
+    if len(scripts) > 1:
+        raise ValueError(f"{len(scripts)} module scripts in a built page, one expected")
+    preloads = _MODULE_PRELOAD.findall(page)
+    loader = ("<script>requestAnimationFrame(function(){setTimeout(function(){"
+              f"{_script_literal(preloads)}.forEach(function(href){{var l=document.createElement('link');"
+              "l.rel='modulepreload';l.href=href;document.head.appendChild(l);});"
+              "var s=document.createElement('script');s.type='module';"
+              f"s.textContent={_script_literal(scripts[0])};document.body.appendChild(s);}});}});</script>")
+    return _MODULE_SCRIPT.sub(lambda _match: loader, _MODULE_PRELOAD.sub("", page))
+
+
+@dataclasses.dataclass
+class ScriptsAfterFirstPaint(Plugin):
+    """Has each built page load its scripts after its first paint (see the module's docstring), before the
+    build compresses the pages."""
+
+    def post_build(self, **context: Any) -> None:
+        for page in Path(context["static_dir"]).rglob("*.html"):
+            page.write_text(scripts_after_first_paint(page.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 def frontend_files(app: ASGIApp) -> ASGIApp:

@@ -352,13 +352,21 @@ def booking_stepper() -> rx.Component:
     )
 
 
-def booking_page() -> rx.Component:
+# What a booking's first screen says before its steps: in the HTML shell, the same after the page has loaded,
+# and the largest text of the screen, so a phone's largest paint (LCP) is its first, the JavaScript not awaited
+# (issue 24). Not on the confirmation, where it is no longer true.
+BOOKING_INTRO = ("Prenez rendez-vous en ligne avec un service public près de chez vous : choisissez le motif de votre "
+                 "rendez-vous, le lieu, puis l'horaire qui vous convient.")
+
+
+def booking_page(intro: str = BOOKING_INTRO) -> rx.Component:
     return rx.vstack(
         rx.cond(S.has_session, rx.el.nav(rx.link("Mes rendez-vous", href=routes.USAGER_RDVS, font_weight="600",
                                                  class_name="tap-link"),
                                          aria_label="Mon compte", style={"align_self": "flex-end"}),
                 rx.fragment()),
         rx.heading("Prendre rendez-vous", as_="h1", size="7"),
+        rx.el.p(intro, class_name="booking-intro") if intro else rx.fragment(),
         rx.cond(S.scope_title != "", rx.text(S.scope_title, size="4", color=styles.var("text-muted")), rx.fragment()),
         rx.cond(S.prescripteur_href != "", rx.link("Je suis un prescripteur", href=S.prescripteur_href),
                 rx.fragment()),
@@ -400,6 +408,10 @@ def booking_page() -> rx.Component:
     )
 
 
+def confirmation_page() -> rx.Component:
+    return booking_page(intro="")
+
+
 BOOKING_DESCRIPTION = "Prenez rendez-vous en ligne avec un service public près de chez vous : motif, lieu, horaire."
 ORGANISATION_DESCRIPTION = "Prenez rendez-vous en ligne avec ce service public : choisissez le motif, le lieu et l'horaire."
 # One title per step (PublicBookingState.page_title).
@@ -408,4 +420,5 @@ template(routes.PUBLIC_ORGANISATION, S.page_title, on_load=S.load, description=O
 template(routes.PUBLIC_ORGANISATION_SLUG, S.page_title, on_load=S.load,
          description=ORGANISATION_DESCRIPTION)(booking_page)
 template(routes.PUBLIC_CONFIRMATION, S.page_title, on_load=S.load,
-         description="Votre rendez-vous est confirmé : la date, le lieu et ce qu'il faut apporter.")(booking_page)
+         description="Votre rendez-vous est confirmé : la date, le lieu et ce qu'il faut apporter.")(
+    confirmation_page)

@@ -55,7 +55,8 @@ def decoded(fetched: Fetched) -> bytes:
 
 def test_hashed_assets_are_immutable_and_compressed(app_url: str) -> None:
     page = fetch(f"{app_url}/prendre_rdv", "br, gzip")
-    assets = re.findall(r'(?:src|href)="(/assets/[^"]+\.(?:js|css))"', decoded(page).decode())
+    # The scripts are named in the script that loads them after the first paint (ScriptsAfterFirstPaint).
+    assets = re.findall(r'"(/assets/[^"]+\.(?:js|css))"', decoded(page).decode())
     scripts = [a for a in assets if a.endswith(".js")]
     styles = [a for a in assets if a.endswith(".css")]
     assert scripts and styles, assets
@@ -174,6 +175,35 @@ def test_an_organisations_link_hydrates_its_shell_without_an_error(phone: Page, 
     assert phone.url == f"{app_url}/org/1/pmi-arras"
     assert_accessible(phone)
     assert errors == []
+
+
+# The largest paints of the page and its layout shifts, as the browser reports them (Lighthouse's LCP and CLS).
+PAINTS_OBSERVER = """
+window.__paints = {largest: [], shifts: 0};
+new PerformanceObserver((list) => list.getEntries().forEach((entry) => window.__paints.largest.push(entry)))
+  .observe({type: "largest-contentful-paint", buffered: true});
+new PerformanceObserver((list) => list.getEntries().forEach((entry) => { window.__paints.shifts += entry.value; }))
+  .observe({type: "layout-shift", buffered: true});
+"""
+
+
+def test_a_phones_largest_paint_is_the_shells_and_stays_through_hydration(phone: Page, app_url: str) -> None:
+    """The largest paint of the booking's first screen is text of the HTML shell, painted at once (before the
+    JavaScript has run), and the step shown after hydration neither replaces it nor paints larger nor moves it
+    (LCP = first paint, no layout shift)."""
+    phone.add_init_script(PAINTS_OBSERVER)
+    phone.goto(f"{app_url}/prendre_rdv")
+    expect(phone.locator(".fr-stepper")).to_be_visible(timeout=15_000)
+    expect(phone.get_by_text("Chargement…")).to_have_count(0)
+    paints = phone.evaluate("""() => ({
+        largest: window.__paints.largest.map((entry) => ({
+            intro: entry.element !== null && entry.element.classList.contains("booking-intro"),
+            connected: entry.element !== null && entry.element.isConnected, time: entry.startTime})),
+        firstPaint: performance.getEntriesByName("first-contentful-paint")[0].startTime,
+        shifts: window.__paints.shifts})""")
+    assert [(p["intro"], p["connected"]) for p in paints["largest"]] == [(True, True)], paints
+    assert paints["largest"][0]["time"] == paints["firstPaint"]
+    assert paints["shifts"] < 0.01, paints
 
 
 def _is_error(message: ConsoleMessage) -> bool:

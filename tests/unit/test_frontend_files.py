@@ -4,9 +4,19 @@ production server."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
-from rdv_app.api.frontend_files import IMMUTABLE, REVALIDATE, BuiltPages, cache_policy, prerender_shells
+from rdv_app.api.frontend_files import (
+    IMMUTABLE,
+    REVALIDATE,
+    BuiltPages,
+    cache_policy,
+    prerender_shells,
+    scripts_after_first_paint,
+)
 
 
 def headers(content_type: str, **others: str) -> list[tuple[bytes, bytes]]:
@@ -81,3 +91,47 @@ def test_a_prerender_setting_of_another_shape_stops_the_build() -> None:
     """A later Reflex writing another setting must not silently lose the shells."""
     with pytest.raises(ValueError, match="prerender"):
         prerender_shells(REFLEX_CONFIG.replace('"prerender": true', '"prerender": ["/"]'), ["/org/[booking_org]"])
+
+
+# A page as React Router pre-renders it (shortened).
+MODULE_CODE = ('import "/assets/manifest-1.js";\nimport * as route0 from "/assets/root-2.js";\n'
+               'window.x = "</p>";\nimport("/assets/entry.client-3.js");')
+BUILT_PAGE = ('<!DOCTYPE html><html lang="fr"><head><title>Prendre rendez-vous</title>'
+              '<link rel="modulepreload" href="/assets/manifest-1.js"/><link rel="modulepreload" href="/assets/root-2.js"/>'
+              '<link href="/assets/styles-4.css" rel="stylesheet" type="text/css"/></head><body><main><h1>Prendre '
+              'rendez-vous</h1></main><script>window.__reactRouterContext = {};</script>'
+              f'<script type="module" async="">{MODULE_CODE}</script>'
+              '<script>$RC("B:0","S:0")</script></body></html>')
+
+
+def test_a_built_page_loads_its_scripts_after_its_first_paint() -> None:
+    page = scripts_after_first_paint(BUILT_PAGE)
+    # Nothing the browser fetches before it paints: no preload, no module script in the HTML.
+    assert "modulepreload" not in page.split("<script>requestAnimationFrame")[0]
+    assert '<script type="module"' not in page
+    assert page.count("<script") == BUILT_PAGE.count("<script")
+    # The shell, the stylesheet and the other inline scripts are as they were.
+    assert '<link href="/assets/styles-4.css" rel="stylesheet" type="text/css"/>' in page
+    assert "<h1>Prendre rendez-vous</h1>" in page and '$RC("B:0","S:0")' in page
+    # Once painted, the same preloads in the same order, then the same module.
+    loader = re.search(r"<script>(requestAnimationFrame\(.*?)</script>", page, re.S)
+    assert loader is not None
+    preloads = re.search(r"setTimeout\(function\(\)\{(\[.*?\])\.forEach", loader.group(1))
+    assert preloads is not None and json.loads(preloads.group(1)) == ["/assets/manifest-1.js", "/assets/root-2.js"]
+    module = re.search(r"s\.textContent=(\".*?\");document", loader.group(1))
+    assert module is not None
+    assert json.loads(module.group(1)) == MODULE_CODE
+    # No "</" in the loader's text, where "</script>" would end it.
+    assert "</" not in loader.group(1)
+
+
+def test_a_page_without_a_module_script_is_left_as_it_is() -> None:
+    page = BUILT_PAGE.replace('<script type="module" async="">', "<script>")
+    assert scripts_after_first_paint(page) == page
+
+
+def test_a_page_of_another_shape_stops_the_build() -> None:
+    """A later React Router writing two module scripts must not have one of them silently dropped."""
+    page = BUILT_PAGE.replace("</body>", '<script type="module" async="">import "/x.js";</script></body>')
+    with pytest.raises(ValueError, match="module scripts"):
+        scripts_after_first_paint(page)
