@@ -249,14 +249,20 @@ def for_whom_view() -> rx.Component:
 
 
 def ants_number_field() -> rx.Component:
-    """The pre-demande number of an ANTS motif, checked with ANTS when the person leaves the field."""
+    """The pre-demande number of an ANTS motif, checked with ANTS when the person leaves the field.
+
+    The field keeps what the person types (`default_value`, shown upper-cased by CSS): a field whose value
+    came from the state would be put back by React to the state's previous value until the server's answer
+    arrives, so that on a slow connection characters typed meanwhile were lost and leaving the field sent
+    the previous number to be checked. The field mounts when the page's loading ends, with the number
+    stored for the participant."""
     field_id = "champ-ants_pre_demande_number"
     return rx.box(
         rx.el.label("Numéro de pré-demande ANTS", html_for=field_id, class_name="field-label"),
         rx.el.p("10 chiffres et lettres, reçus après votre pré-demande en ligne sur ",
                 rx.link("passeport.ants.gouv.fr", href=ants.HELP_URL, is_external=True, underline="always"), ".",
                 id=f"{field_id}-aide", class_name="field-hint"),
-        rx.el.input(id=field_id, name="ants_pre_demande_number", type="text", value=S.ants_number,
+        rx.el.input(id=field_id, name="ants_pre_demande_number", type="text", default_value=S.ants_number,
                     on_change=S.set_ants_number, on_blur=S.check_ants_number, required=True, auto_complete="off",
                     max_length=20, class_name="text-input", style={"text_transform": "uppercase"},
                     aria_describedby=f"{field_id}-aide {field_id}-erreur",

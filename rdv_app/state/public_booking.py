@@ -816,13 +816,17 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
 
     @event
     async def check_ants_number(self, value: str):
-        """Leaving the field: the number is checked at once."""
-        if self.ants_checking or value.strip().upper() == self.ants_checked:
+        """Leaving the field: the number it shows is checked at once. The events of a page are handled one
+        after the other, so a check asked while an earlier one runs follows it, and its verdict is shown
+        last."""
+        if value.strip().upper() == self.ants_checked:
             return
         self.ants_checking = True
         yield
-        await self._check_ants(value)
-        self.ants_checking = False
+        try:
+            await self._check_ants(value)
+        finally:
+            self.ants_checking = False
 
     @event
     def set_ants_number(self, value: str):

@@ -1,5 +1,7 @@
 """An usager of the Mairies territory books a passport slot with a pre-demande number that the served app
-checks live with the loopback ANTS hub (tests/fakes/ants_hub.py), then the RDV is declared to ANTS."""
+checks live with the loopback ANTS hub (tests/fakes/ants_hub.py), then the RDV is declared to ANTS. The
+numbers are typed on a slow connection (the server's answers arrive late): each verdict is about the number
+the field shows."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from conftest import sign_in_link, week_with_times
 from fakes.ants_hub import FakeAntsHub
 from playwright.sync_api import Page, expect
 from sqlmodel import select
+from test_forms_born_loaded import SLOW_SOCKET
 
 from rdv_app.db.models import (
     Agent,
@@ -75,6 +78,7 @@ def test_a_passport_is_booked_with_a_pre_demande_number_checked_by_ants(
         page: Page, app_url: str, app_database_url: str, ants_hub: FakeAntsHub, assert_accessible) -> None:
     ants_hub.numbers |= {"CONSUMED12": "consumed", "PASSE12345": "validated"}
     org_id = _mairie(app_database_url)
+    page.add_init_script(SLOW_SOCKET)
     page.goto(f"{app_url}/org/{org_id}")
     page.get_by_role("link", name=re.compile("^Passeport")).first.click()
     page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
@@ -99,6 +103,8 @@ def test_a_passport_is_booked_with_a_pre_demande_number_checked_by_ants(
     expect(confirm).to_be_disabled()  # nothing typed yet
     assert_accessible(page)
 
+    # An usager on a slow phone: the server's answers (the field's last value, the verdicts) come late.
+    page.evaluate("window.slowSocketMs = 800")
     number.fill("abc12")
     number.blur()
     expect(page.get_by_text(ants.FORMAT_ERROR)).to_be_visible()
@@ -112,10 +118,13 @@ def test_a_passport_is_booked_with_a_pre_demande_number_checked_by_ants(
     expect(page.get_by_text("Ce numéro de pré-demande ANTS correspond à un dossier déjà instruit.")).to_be_visible()
     expect(confirm).to_be_disabled()
 
-    number.fill("passe12345")
+    number.clear()
+    number.press_sequentially("passe12345")  # key by key, faster than the answers
     number.blur()
     expect(page.get_by_text("Numéro reconnu par l'ANTS.")).to_be_visible()
+    expect(number).to_have_value("passe12345")  # shown upper-cased
     expect(number).to_have_attribute("aria-invalid", "false")
+    page.evaluate("window.slowSocketMs = 0")
     assert_accessible(page)
     expect(confirm).to_be_enabled()
     confirm.click()
