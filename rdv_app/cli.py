@@ -6,8 +6,9 @@ uses them).
   sign in, print how to create the first super admin;
 - seed: wipe the database and seed the demo again (demo only);
 - bootstrap --email ADDRESS: invite the instance's first super admin, printing a one-time link;
-- serve: prepare, start the production server (one port), print the URLs once it answers; SIGTERM drains
-  it (rdv_app.shutdown) and exits with its code; logs are JSON lines without personal data (rdv_app.logs);
+- serve: prepare, build the frontend for the port in a process that exits, start the production server (one
+  port) in a fresh one (rdv_app.serve_built), print the URLs once it answers; SIGTERM drains it
+  (rdv_app.shutdown) and exits with its code; logs are JSON lines without personal data (rdv_app.logs);
 - worker [DATABASE_URL]: the notification worker as its own process (RDV_NOTIFY_WORKER=external);
   SIGTERM stops it after the message in flight;
 - backup [FILE]: a snapshot of the configured database (default data/backups/rdv-<date>.<db|dump>);
@@ -19,8 +20,9 @@ uses them).
   code_postal, structureId) as geocoded lieux of their structures; prints what it did and the entries
   it could not import. Running it again changes nothing already imported.
 
-`serve` stays a small supervisor: the database work runs in a child process, so that the launcher does
-not keep SQLAlchemy and the models in memory next to the server for the whole day.
+`serve` stays a small supervisor (about 20 MiB): the database work and the frontend build run in child
+processes that exit, and the server in a fresh one, so that neither the launcher nor the server keeps
+SQLAlchemy, the domain's wiring or the build's memory next to the server for the whole day.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
+
+from rdv_app import serve_built
 
 LOGIN_PATH = "/connexion"
 HEALTH_PATH = "/_health"
@@ -191,28 +195,51 @@ def serve(port: int) -> int:
         if prepared.returncode:
             return prepared.returncode
         text = banner_file.read_text()
-    command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
-               "--frontend-port", str(port), "--backend-port", str(port)]
+    os.environ.update(serve_built.environment(port))
+    # SIGTERM (a service manager, a container stopping) goes on to the build, which stops, or to the server,
+    # which drains before it exits (rdv_app.shutdown); this supervisor waits for it and exits with its code.
+    current: list[subprocess.Popen] = []
+    stopping = threading.Event()
+
+    def forward(_signum: int, _frame: object) -> None:
+        stopping.set()
+        if current:
+            current[-1].send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
     with shared_metrics_directory():
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,  # noqa: S603
-                                   text=True)
-        assert process.stdout is not None
-        relaying = threading.Thread(target=relay, args=(process.stdout, sys.stdout), daemon=True)
-        relaying.start()
-        # SIGTERM (a service manager, a container stopping) goes on to the server, which drains before it
-        # exits (rdv_app.shutdown); this supervisor waits for it and exits with its code.
-        signal.signal(signal.SIGTERM, lambda _signum, _frame: process.send_signal(signal.SIGTERM))
         try:
-            if not wait_until_up(f"http://127.0.0.1:{port}{HEALTH_PATH}", process):
-                print("Le serveur n'a pas démarré : voir les messages ci-dessus.", file=sys.stderr)
-                return process.wait() or 1
-            print(text, flush=True)
-            code = process.wait()
+            # The build runs in a process that exits: the server never holds the build's memory.
+            code = relayed(serve_built.build_command(), current)
+            if code or stopping.is_set():
+                return code
+            os.environ.update(serve_built.SERVE_ENVIRONMENT)
+            return relayed(serve_built.serve_command(port), current,
+                           up=(f"http://127.0.0.1:{port}{HEALTH_PATH}", text))
         except KeyboardInterrupt:
-            process.send_signal(signal.SIGINT)
-            code = process.wait()
-        relaying.join(timeout=5)
-        return code
+            if current:
+                current[-1].send_signal(signal.SIGINT)
+                return current[-1].wait()
+            return 130
+
+
+def relayed(command: list[str], current: list[subprocess.Popen], up: tuple[str, str] | None = None) -> int:
+    """Runs `command` with its output relayed (without the MISLEADING advice) and returns its exit code;
+    with `up` (a health URL, a banner), prints the banner once the URL answers."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+    current.append(process)
+    assert process.stdout is not None
+    relaying = threading.Thread(target=relay, args=(process.stdout, sys.stdout), daemon=True)
+    relaying.start()
+    if up is not None:
+        url, text = up
+        if not wait_until_up(url, process):
+            print("Le serveur n'a pas démarré : voir les messages ci-dessus.", file=sys.stderr)
+            return process.wait() or 1
+        print(text, flush=True)
+    code = process.wait()
+    relaying.join(timeout=5)
+    return code
 
 
 @contextlib.contextmanager
@@ -275,11 +302,15 @@ def main() -> int:
     serve_parser = sub.add_parser("serve")
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     args = parser.parse_args()
-    from rdv_app import logs, wiring
+    from rdv_app import logs
+
+    logs.configure_logging()
+    if args.command == "serve":
+        return serve(args.port)
+    from rdv_app import wiring
     from rdv_app.config import demo_mode
 
     wiring.configure()
-    logs.configure_logging()
     if args.command == "worker":
         from rdv_app.notify import worker
 
@@ -294,20 +325,19 @@ def main() -> int:
     if args.command == "seed" and not demo_mode():
         print("make seed efface la base : seulement pour la démonstration (RDV_DEMO=1).", file=sys.stderr)
         return 2
-    if args.command in ("prepare", "seed"):
-        from rdv_app.services.deployment import DemoDatabaseRefused
+    # prepare or seed
+    from rdv_app.services.deployment import DemoDatabaseRefused
 
-        try:
-            text = banner(base_url, reset=args.command == "seed")
-        except DemoDatabaseRefused as refusal:
-            print(refusal.message, file=sys.stderr)
-            return 2
-        if getattr(args, "banner_file", None):
-            args.banner_file.write_text(text)
-        else:
-            print(text)
-        return 0
-    return serve(args.port)
+    try:
+        text = banner(base_url, reset=args.command == "seed")
+    except DemoDatabaseRefused as refusal:
+        print(refusal.message, file=sys.stderr)
+        return 2
+    if getattr(args, "banner_file", None):
+        args.banner_file.write_text(text)
+    else:
+        print(text)
+    return 0
 
 
 if __name__ == "__main__":

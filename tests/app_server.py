@@ -15,10 +15,12 @@ from pathlib import Path
 
 from pg import free_port
 
+from rdv_app import serve_built
+
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / ".web"
 # The port the frontend in `.web` was last built for by this process, and the port the servers that name
-# none share, so that they build once (tests/serve_built.py).
+# none share, so that they build once (rdv_app.serve_built).
 _built_for: int | None = None
 _shared_port: int | None = None
 # The server now on the shared port: a server started there later stops it first (the browser tests that
@@ -37,7 +39,7 @@ def shared_port() -> int:
 
 def _serves_built_frontend(port: int) -> bool:
     """Whether `.web` holds the frontend this process built for `port`, not one built since for another
-    port (by another server's `reflex run`)."""
+    port (by another server's build)."""
     try:
         endpoints = json.loads((WEB / "env.json").read_text())
     except (OSError, ValueError):
@@ -75,17 +77,16 @@ def running_app(database_url: str, data: Path, port: int | None = None, **enviro
            "PYTHONUNBUFFERED": "1", **environment}
     subprocess.run([sys.executable, "-m", "rdv_app.cli", "prepare"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
-    if _serves_built_frontend(port):
-        command = [sys.executable, str(ROOT / "tests" / "serve_built.py"), str(port)]
-        env.update({"REFLEX_ENV_MODE": "prod", "REFLEX_FRONTEND_PORT": str(port), "REFLEX_BACKEND_PORT": str(port),
-                    "__REFLEX_SKIP_COMPILE": "true"})
-    else:
-        command = [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port", "--frontend-port",
-                   str(port), "--backend-port", str(port)]
+    env.update(serve_built.environment(port))
     log = data / f"server-{port}.log"
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        # The frontend is built for the port by a process that exits, then served by a fresh one (as `cli serve`).
+        if not _serves_built_frontend(port) and subprocess.run(serve_built.build_command(), cwd=ROOT, env=env,
+                                                               stdout=out, stderr=subprocess.STDOUT).returncode:
+            raise RuntimeError(f"the frontend build failed:\n{log.read_text()[-4000:]}")
+        process = subprocess.Popen(serve_built.serve_command(port), cwd=ROOT,
+                                   env={**env, **serve_built.SERVE_ENVIRONMENT}, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     if port == _shared_port:
         _on_shared_port = process
     try:

@@ -195,7 +195,7 @@ def _environ() -> dict[str, str]:
 
 
 def app_processes(ports: list[int]) -> list[list[psutil.Process]]:
-    """For each port, the app server's process tree (Reflex's launcher, the server's master and worker)."""
+    """For each port, the app server's process tree (rdv_app.serve_built's master and its worker)."""
     trees = []
     for port in ports:
         pid = next(c.pid for c in psutil.net_connections(kind="tcp")
@@ -210,8 +210,8 @@ def app_processes(ports: list[int]) -> list[list[psutil.Process]]:
 
 def rss_mib(ports: list[int]) -> list[list[float]]:
     """The resident memory (MiB) of each process of the app servers serving `ports`, from the root of each
-    tree down: with `reflex run`, its launcher (which compiled the frontend), the server's master and the
-    worker that serves the pages (the last one)."""
+    tree down: the server's master and the worker that serves the pages (the last one); the frontend was
+    built by a process that has exited (rdv_app.serve_built)."""
     return [[p.memory_info().rss / MIB for p in tree] for tree in app_processes(ports)]
 
 
