@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from conftest import sign_in_agent
 from playwright.sync_api import Page, expect
-from test_forms_born_loaded import SLOW_SOCKET
 from sqlmodel import col, select
+from test_forms_born_loaded import SLOW_SOCKET
 
 from rdv_app.db.models import Participation, Rdv, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
