@@ -168,8 +168,9 @@ def usager_step() -> rx.Component:
         rx.box(
             rx.el.label("Rechercher un usager (nom, prénom, email, téléphone)", html_for="prescription-recherche",
                         class_name="field-label"),
-            rx.el.input(id="prescription-recherche", type="search", value=S.query, class_name="text-input",
-                        on_change=S.search_usagers.debounce(300), auto_complete="off"),
+            rx.debounce_input(rx.el.input(id="prescription-recherche", type="search", value=S.query,
+                                          class_name="text-input", on_change=S.search_usagers, auto_complete="off"),
+                              debounce_timeout=300),
             width="100%",
         ),
         rx.cond(S.own_usagers.length() > 0, rx.vstack(
@@ -197,10 +198,12 @@ def _ants_number() -> rx.Component:
         rx.el.label(ants.FIELD_LABEL, html_for=field_id, class_name="field-label"),
         rx.el.p("10 chiffres et lettres, reçus par l'usager après sa pré-demande en ligne sur le site de l'ANTS.",
                 id=f"{field_id}-aide", class_name="field-hint"),
-        rx.el.input(id=field_id, type="text", value=S.ants_number, on_change=S.set_ants_number, required=True,
-                    auto_complete="off", max_length=20, class_name="text-input",
-                    style={"text_transform": "uppercase"}, aria_describedby=f"{field_id}-aide {field_id}-erreur",
-                    aria_invalid=rx.cond(S.ants_error != "", "true", "false")),
+        rx.debounce_input(rx.el.input(id=field_id, type="text", value=S.ants_number, on_change=S.set_ants_number,
+                                      required=True, auto_complete="off", max_length=20, class_name="text-input",
+                                      style={"text_transform": "uppercase"},
+                                      aria_describedby=f"{field_id}-aide {field_id}-erreur",
+                                      aria_invalid=rx.cond(S.ants_error != "", "true", "false")),
+                          debounce_timeout=300, force_notify_on_blur=True),
         rx.el.p(S.ants_error, id=f"{field_id}-erreur", class_name="field-error", aria_live="polite"),
         rx.cond(S.ants_warning != "", rx.box(
             rx.text(S.ants_warning),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from conftest import sign_in_agent
 from playwright.sync_api import Page, expect
 from sqlmodel import col, select
+from test_forms_born_loaded import SLOW_SOCKET
 
 from rdv_app.db.models import Participation, Rdv, UsagerProfile
 from rdv_app.db.uow import UnitOfWork
@@ -37,6 +38,7 @@ def _prescribed_rdv(database_url: str) -> tuple[int, list[str]]:
 def test_an_agent_widens_the_search_and_books_in_another_organisation(
         page: Page, app_url: str, app_database_url: str, login_as,
         assert_accessible: Callable[[Page], None]) -> None:
+    page.add_init_script(SLOW_SOCKET)
     login_as(NATHALIE)
     # The motif setting: "Ouvert aux prescripteurs", and its badge in the motif list.
     page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Motifs", exact=True).click()
@@ -99,7 +101,13 @@ def test_an_agent_widens_the_search_and_books_in_another_organisation(
     expect(recap).to_contain_text(re.sub(r"^\S+ ", "", when or "").split(" à ")[0])
     assert_accessible(page)
     page.get_by_role("button", name="modifier l'usager").click()
-    page.get_by_label("Rechercher un usager").fill("Prescrite")
+    # Typed key by key while the server answers late (a slow line): the field keeps every letter.
+    search = page.get_by_label("Rechercher un usager")
+    expect(search).to_be_enabled()
+    page.evaluate("window.slowSocketMs = 800")
+    search.press_sequentially("Prescrite", delay=80)
+    expect(search).to_have_value("Prescrite")
+    page.evaluate("window.slowSocketMs = 0")
     page.get_by_role("button", name="Choisir PRESCRITE Inès").click()
     expect(page.get_by_role("heading", name="Récapitulatif")).to_be_visible()
     page.get_by_role("button", name="Confirmer le RDV").click()
