@@ -234,8 +234,11 @@ def relayed(command: list[str], current: list[subprocess.Popen], up: tuple[str, 
     if up is not None:
         url, text = up
         if not wait_until_up(url, process):
+            code = process.wait()
+            if code == 0:  # asked to stop (SIGTERM) and drained before its first answer reached this loop
+                return 0
             print("Le serveur n'a pas démarré : voir les messages ci-dessus.", file=sys.stderr)
-            return process.wait() or 1
+            return code or 1
         print(text, flush=True)
     code = process.wait()
     relaying.join(timeout=5)

@@ -52,6 +52,14 @@ def loaded_fieldset(*children: rx.Component, loaded_for: rx.Var[str], class_name
     )
 
 
+def hydrated_fieldset(*children: rx.Component) -> rx.Component:
+    """The fields and buttons of a form that needs no loaded values (sign-in), disabled until the page's
+    JavaScript has taken over: the HTML shell shows the form first, and what a person typed there would be
+    lost, or sent nowhere, when the page comes to life."""
+    return rx.el.fieldset(*children, disabled=~rx.State.is_hydrated,
+                          aria_busy=rx.cond(rx.State.is_hydrated, "false", "true"), class_name="bare-fieldset")
+
+
 def switching_record(state: Any, event: Any) -> list:
     """The events of a control that shows another record in a page's form without changing the address
     (a row's "Modifier", "Créer", "Annuler la modification"): the form of `state` (a `LoadedForMixin`) is

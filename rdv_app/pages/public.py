@@ -6,7 +6,7 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components import dsfr
-from rdv_app.components.forms import form_alert, text_field
+from rdv_app.components.forms import form_alert, hydrated_fieldset, text_field
 from rdv_app.components.layout import loading_block
 from rdv_app.components.mfa import CODE_HINT, EnrolmentProps, enrolment_step, recovery_codes_list
 from rdv_app.domain.passwords import PASSWORD_HINT
@@ -53,7 +53,7 @@ def password_step() -> rx.Component:
         rx.cond(SessionEndedNotice.message != "",
                 rx.callout(SessionEndedNotice.message, icon="info", role="status", width="100%"), rx.fragment()),
         bootstrap_notice(),
-        rx.form(
+        rx.form(hydrated_fieldset(
             rx.vstack(
                 form_alert(LoginState.error),
                 text_field("email", "Adresse email", type_="email", autocomplete="username",
@@ -67,7 +67,7 @@ def password_step() -> rx.Component:
                 ),
                 spacing="4",
                 width="100%",
-            ),
+            )),
             no_validate=True, on_submit=LoginState.submit,
             reset_on_submit=False,
             width="100%",

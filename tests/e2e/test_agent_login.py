@@ -79,3 +79,16 @@ def test_protected_page_redirects_to_login_and_back(page: Page, app_url: str) ->
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(re.compile(r"/mon-compte/?$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
+
+
+def test_the_sign_in_form_takes_nothing_before_the_page_comes_to_life(page: Page, app_url: str) -> None:
+    """The HTML shell shows the form before its JavaScript runs: typed and sent there, a password would go
+    into the address (a plain form), so the form stays disabled until the page has come to life."""
+    page.route("**/assets/*.js", lambda route: route.abort())
+    page.goto(f"{app_url}/connexion")
+    expect(page.get_by_role("heading", name="Connexion à l'espace agents")).to_be_visible()
+    expect(page.get_by_label("Adresse email")).to_be_disabled()
+    expect(page.get_by_role("button", name="Se connecter")).to_be_disabled()
+    page.unroute("**/assets/*.js")
+    page.reload()
+    expect(page.get_by_label("Adresse email")).to_be_enabled()
