@@ -74,7 +74,7 @@ class ExportsState(OrganisationPageState, AgentState):
                 await asyncio.sleep(FOLLOW_PAUSE)
                 async with self:
                     agent_id = self._agent_id
-                    here = self.router.page.path == routes.EXPORTS
+                    here = self.router.route_id == routes.EXPORTS
                 if agent_id is None or not here:
                     return
                 rows = _rows(await _lines(agent_id))

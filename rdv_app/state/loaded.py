@@ -32,7 +32,7 @@ class LoadedForMixin(rx.State, mixin=True):
         return ""
 
     def _load_key(self) -> str:
-        return f"{self.router.page.path}|{self._loaded_record()}"
+        return f"{self.router.route_id}|{self._loaded_record()}"
 
     def _loading(self) -> None:
         """A load starts: what the form shows is no longer loaded."""

@@ -15,6 +15,7 @@ from fakes.ban_server import FakeBan
 from fakes.microsoft_graph import FakeMicrosoft
 from fakes.oidc_provider import FakeFranceConnect
 from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlmodel import col, select
 
 from rdv_app.db.models import OutboxMessage
@@ -161,18 +162,83 @@ SETTLED = """() => Promise.all(document.getAnimations()
     .filter(animation => animation.effect && animation.effect.getComputedTiming().iterations !== Infinity)
     .map(animation => animation.finished.catch(() => null)))"""
 
+# What axe must not read mid-opening: Radix's dialogs and alert dialogs (their overlay is an ancestor), the
+# DSFR's modals, and Radix's open contents (popovers, menus, tooltips: "open", "delayed-open", "instant-open").
+DIALOGS = "[role=dialog], [role=alertdialog], dialog[open], [data-state$=open]"
+# The shown dialogs still opening or closing: an animation or transition of theirs (inside them, or on an
+# ancestor such as the overlay) runs, or an open one, or one of its ancestors, is not yet fully opaque
+# (React may mount a dialog a frame before its fade-in starts). Each as a line saying what and why.
+UNSETTLED_DIALOGS = """selector => {
+    const moving = animation => (animation.pending || animation.playState === 'running') && animation.effect
+        && animation.effect.getComputedTiming().iterations !== Infinity;
+    const unsettled = [];
+    for (const dialog of document.querySelectorAll(selector)) {
+        if (!dialog.checkVisibility({visibilityProperty: true, checkVisibilityCSS: true})) continue;
+        const chain = [];
+        for (let node = dialog; node; node = node.parentElement) chain.push(node);
+        const animating = dialog.getAnimations({subtree: true})
+            .concat(...chain.slice(1).map(node => node.getAnimations())).some(moving);
+        const faded = dialog.dataset.state !== 'closed'
+            && chain.find(node => getComputedStyle(node).opacity !== '1');
+        if (animating || faded) {
+            const name = (dialog.getAttribute('aria-label') || dialog.textContent || '').trim().slice(0, 60);
+            unsettled.push(`<${dialog.tagName.toLowerCase()} role=${dialog.getAttribute('role')} `
+                + `data-state=${dialog.dataset.state}> « ${name} »: `
+                + (animating ? 'still animating' : `opacity ${getComputedStyle(faded).opacity} on <`
+                   + `${faded.tagName.toLowerCase()} class="${faded.className}">`));
+        }
+    }
+    return unsettled;
+}"""
+# Counts the animations and transitions that start on a dialog (or on an element holding one, as Radix's
+# overlay) from the first call on the page: one that starts while axe reads the page makes it read again.
+DIALOG_STARTS = """selector => {
+    if (window.__axeDialogStarts === undefined) {
+        window.__axeDialogStarts = 0;
+        const count = event => {
+            const target = event.target;
+            if (target instanceof Element && (target.closest(selector)
+                    || target.querySelector('[role=dialog], [role=alertdialog], dialog[open]')))
+                window.__axeDialogStarts += 1;
+        };
+        for (const type of ['animationstart', 'transitionrun']) document.addEventListener(type, count, true);
+    }
+    return window.__axeDialogStarts;
+}"""
+SETTLE_TIMEOUT_MS = 15_000
+
+
+def wait_for_dialogs_settled(page: Page) -> None:
+    """Waits (15 s at most) until every shown dialog has finished opening or closing: fully opaque, nothing
+    of it animating; fails saying which dialog never settled."""
+    try:
+        page.wait_for_function(f"selector => ({UNSETTLED_DIALOGS})(selector).length === 0", arg=DIALOGS,
+                               polling="raf", timeout=SETTLE_TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        unsettled = page.evaluate(UNSETTLED_DIALOGS, DIALOGS)
+        raise AssertionError(f"A dialog was still opening or closing after {SETTLE_TIMEOUT_MS // 1000} s, "
+                             "axe would read it washed out:\n" + "\n".join(unsettled)) from None
+
 
 @pytest.fixture
 def assert_accessible(axe_source: str) -> Callable[[Page], None]:
-    """Runs axe-core on the page as a person sees it once it has settled (its transitions ended: a dialog
-    fading in has washed-out colours); any violation fails the test with axe's report."""
+    """Runs axe-core on the page as a person sees it once it has settled (its transitions ended, every shown
+    dialog fully opened: a dialog fading in has washed-out colours); a dialog that starts opening while axe
+    reads the page makes it wait and read again (three reads at most). Any violation fails the test with
+    axe's report."""
 
     def check(page: Page) -> None:
         page.wait_for_load_state("networkidle")
-        page.evaluate(SETTLED)
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(axe_source)
-        violations = page.evaluate("options => axe.run(document, options).then(r => r.violations)", AXE_OPTIONS)
+        for _ in range(3):
+            page.evaluate(SETTLED)
+            wait_for_dialogs_settled(page)
+            starts = page.evaluate(DIALOG_STARTS, DIALOGS)
+            violations = page.evaluate("options => axe.run(document, options).then(r => r.violations)",
+                                       AXE_OPTIONS)
+            if page.evaluate(DIALOG_STARTS, DIALOGS) == starts:
+                break
         assert not violations, axe_report(violations)
 
     return check
