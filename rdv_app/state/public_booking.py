@@ -564,7 +564,7 @@ class WalkedWeek:
     path: str
     query: dict[str, str]  # the parameters of the page shown, as its own links carry them (`shown_params`)
     usager_id: int | None
-    walked_at: float  # `clock.timestamp()` of the whole walk; a change of week does not renew it
+    walked_at: float  # `clock.timestamp()` as the whole walk began; a change of week does not renew it
     page: BookingPage
 
 
@@ -693,6 +693,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         if not self.device:
             self.device = new_token(16)
         page = await self._other_week(path, params, usager_id)
+        week_only = page is not None
         if page is None:
             page = BookingPage(params=dict(params), base=routes.PUBLIC_BOOKING, usager_id=usager_id)
             try:
@@ -700,13 +701,13 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
             except DomainError as exc:
                 page.step, page.page_error = "error", exc.message
             walked = page.step == "creneau" and page.motif_id is not None
-            self._walked = WalkedWeek(path, shown_params(page.params), usager_id, clock.timestamp(),
+            self._walked = WalkedWeek(path, shown_params(page.params), usager_id, started,
                                       copy.deepcopy(page)) if walked else None
         self._show(page)
         self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
         self.has_session = usager_id is not None
-        logger.info("public booking page: step %s, signed in %s, loaded in %.2f s", page.step, usager_id is not None,
-                    clock.timestamp() - started)
+        logger.info("public booking page: step %s%s, signed in %s, loaded in %.2f s", page.step,
+                    " (week only)" if week_only else "", usager_id is not None, clock.timestamp() - started)
         if usager_id is None and says_session_ended(params):
             self.form_error = USAGER_SESSION_ENDED
         self.loading = False
