@@ -213,7 +213,7 @@ def serve(port: int) -> int:
             code = relayed(serve_built.build_command(), current)
             if code or stopping.is_set():
                 return code
-            os.environ.update(serve_built.SERVE_ENVIRONMENT)
+            os.environ.update(serve_built.serve_environment(os.environ))
             return relayed(serve_built.serve_command(port), current,
                            up=(f"http://127.0.0.1:{port}{HEALTH_PATH}", text))
         except KeyboardInterrupt:

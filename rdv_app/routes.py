@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 HOME = "/"
 LOGIN = "/connexion"
@@ -228,6 +228,18 @@ def usager_rdv_move(participation_id: int, *, week: str = "", slot: str = "") ->
     or the confirmation of the slot starting at `slot` (ISO 8601)."""
     query = {"rdv": participation_id, "semaine": week, "creneau": slot}
     return f"{USAGER_RDV_MOVE}?{urlencode({key: value for key, value in query.items() if value})}"
+
+
+def slot_links_base(address: str) -> str:
+    """What the links of a week's slots share: the week's `address` (whose query holds nothing after the
+    slot) with the slot's parameter `creneau=` opened at its end. A slot's link is this followed by
+    `slot_link_value` of its start: the browser joins the two, so that a week sends each slot's value only."""
+    return f"{address}{'&' if '?' in address else '?'}creneau="
+
+
+def slot_link_value(iso: str) -> str:
+    """A slot's start (ISO 8601) as `urlencode` writes it in an address."""
+    return quote_plus(iso)
 
 
 def usager_link_move(rdv_id: int, *, week: str = "", slot: str = "") -> str:

@@ -85,7 +85,7 @@ def running_app(database_url: str, data: Path, port: int | None = None, **enviro
                                                                stdout=out, stderr=subprocess.STDOUT).returncode:
             raise RuntimeError(f"the frontend build failed:\n{log.read_text()[-4000:]}")
         process = subprocess.Popen(serve_built.serve_command(port), cwd=ROOT,
-                                   env={**env, **serve_built.SERVE_ENVIRONMENT}, stdout=out,
+                                   env={**env, **serve_built.serve_environment(env)}, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     if port == _shared_port:
         _on_shared_port = process

@@ -1,7 +1,8 @@
 """A week of bookable start times, phone first: the days one under the other, each start a link (the
 choice rides in the address, so the back button and a reload keep it). Used by online booking and by
-"Changer la date"; `days` is a list of objects with `label`, `closed` and `times` (each with `label`,
-`href` and `description`), as the booking state's `DayView` and `TimeButton`."""
+"Changer la date"; `days` is a list of objects with `label`, `closed` and `times` (each with `label` and
+`value`), as the booking state's `DayView` and `TimeButton`: each start's link is `slot_base_href` followed by
+its `value`, and its accessible name "<day> à <time>", both joined here in the browser (a week sends little)."""
 
 from __future__ import annotations
 
@@ -17,21 +18,34 @@ _BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_r
                 "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}}
 
 
-def slot_week(*, title: rx.Var[str], days: Any, previous_href: rx.Var[str], next_href: rx.Var[str],
-              is_empty: rx.Var[bool], following_href: rx.Var[str], following_label: rx.Var[str]) -> rx.Component:
+def heading_case(label: rx.Var[str]) -> rx.Var[str]:
+    """A day's label as in a sentence ("lundi 7 décembre") with its first letter capitalised, for its heading."""
+    text = label.to(str)
+    return text[:1].upper() + text[1:]
+
+
+def time_link(base_href: rx.Var[str], day_label: rx.Var[str], button: Any, style: dict[str, Any]) -> rx.Component:
+    """A start of the week: its link is the week's `base_href` followed by the start's value, its accessible
+    name "lundi 7 décembre à 09h30"."""
+    return rx.el.li(rx.link(button.label, href=base_href + button.value.to(str),
+                            aria_label=day_label.to(str) + " à " + button.label.to(str), style=style))
+
+
+def slot_week(*, title: rx.Var[str], days: Any, slot_base_href: rx.Var[str], previous_href: rx.Var[str],
+              next_href: rx.Var[str], is_empty: rx.Var[bool], following_href: rx.Var[str],
+              following_label: rx.Var[str]) -> rx.Component:
     """The week's heading, its previous and next links, and its days; an empty week names the next
     availability (`following_label`, a link to `following_href`) or says there is none."""
 
-    def time_button(button: Any) -> rx.Component:
-        return rx.el.li(rx.link(button.label, href=button.href, aria_label=button.description, style=_BUTTON_LINK))
-
     def day(view: Any) -> rx.Component:
         return rx.el.section(
-            rx.heading(view.label, as_="h3", size="3"),
+            rx.heading(heading_case(view.label), as_="h3", size="3"),
             rx.cond(view.closed, rx.text("Fermé à la réservation en ligne", color=styles.var("text-muted")),
                     # In rx.foreach, `view.times` is already a Var: Var.create returns it as is, typed for mypy.
                     rx.cond(rx.Var.create(view.times).length() > 0,
-                            rx.el.ul(rx.foreach(view.times, time_button),
+                            rx.el.ul(rx.foreach(view.times,
+                                                lambda button: time_link(slot_base_href, view.label, button,
+                                                                         _BUTTON_LINK)),
                                      style={"list_style": "none", "padding": 0, "margin": "0.5rem 0 0",
                                             "display": "flex", "flex_wrap": "wrap", "gap": "0.5rem"}),
                             rx.text("Aucun créneau disponible", color=styles.var("text-muted")))),

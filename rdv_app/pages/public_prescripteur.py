@@ -9,9 +9,10 @@ import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert, text_field
+from rdv_app.components.slot_week import heading_case, time_link
 from rdv_app.domain import ants
 from rdv_app.pages.template import template
-from rdv_app.state.public_booking import Choice, DayView, Recap, TimeButton
+from rdv_app.state.public_booking import Choice, DayView, Recap
 from rdv_app.state.public_prescripteur import PublicPrescripteurState
 
 S = PublicPrescripteurState
@@ -147,15 +148,14 @@ def _place() -> rx.Component:
 
 
 def _week() -> rx.Component:
-    def time_button(button: TimeButton) -> rx.Component:
-        return rx.el.li(rx.link(button.label, href=button.href, aria_label=button.description, style=_TIME))
-
     def day(view: DayView) -> rx.Component:
         return rx.el.section(
-            rx.heading(view.label, as_="h3", size="3"),
+            rx.heading(heading_case(rx.Var.create(view.label)), as_="h3", size="3"),
             rx.cond(view.closed, rx.text("Fermé à la réservation", color=styles.TEXT_MUTED),
                     rx.cond(rx.Var.create(view.times).length() > 0,
-                            rx.el.ul(rx.foreach(view.times, time_button),
+                            rx.el.ul(rx.foreach(view.times,
+                                                lambda button: time_link(S.slot_base_href, rx.Var.create(view.label),
+                                                                         button, _TIME)),
                                      style={"list_style": "none", "padding": 0, "margin": "0.5rem 0 0",
                                             "display": "flex", "flex_wrap": "wrap", "gap": "0.5rem"}),
                             rx.text("Aucun créneau disponible", color=styles.TEXT_MUTED))),

@@ -13,7 +13,7 @@ import asyncio
 import copy
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from http.cookies import SimpleCookie
@@ -37,7 +37,7 @@ from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.integrations import addresses
 from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import booking, public_prescripteur, public_search, sessions, week_paging
-from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
+from rdv_app.services.online_booking.public_search import DaySlots, MotifChoice, PublicScope
 from rdv_app.services.organisation.public_links import organisation_id_from_path
 from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_auth
@@ -86,16 +86,27 @@ class Choice:
 
 @dataclass
 class TimeButton:
+    """A start of the week, as little as the browser needs: its time ("09h00") and its value in the address
+    (`routes.slot_link_value`); its link is the week's `slot_base_href` followed by `value`."""
+
     label: str
-    href: str
-    description: str
+    value: str
 
 
 @dataclass
 class DayView:
+    """A day of the week; `label` as in a sentence ("lundi 7 décembre 2026"): the page capitalises it for the
+    day's heading and names each start "<label> à <time>"."""
+
     label: str
     closed: bool
     times: list[TimeButton] = field(default_factory=list)
+
+
+def day_views(days: Iterable[DaySlots]) -> list[DayView]:
+    """The days of a week of slots, for the page (`slot_base_href` holds the rest of their links)."""
+    return [DayView(d.label, d.closed, [TimeButton(label, routes.slot_link_value(iso)) for iso, label in d.times])
+            for d in days]
 
 
 @dataclass
@@ -231,6 +242,7 @@ class BookingPage:
     change_href: str = ""  # back to the previous step
     week_title: str = ""
     days: list[DayView] = field(default_factory=list)
+    slot_base_href: str = ""  # a slot's link is this followed by its value (TimeButton)
     week_is_empty: bool = False
     next_label: str = ""
     next_href: str = ""
@@ -441,9 +453,9 @@ class BookingPage:
         week = public_search.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
                                   sector=self.sector, documents_number=self.documents_number)
         self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
-            TimeButton(label, self.url(creneau=iso), f"{d.label} à {label}") for iso, label in d.times])
-            for d in week.days]
+        self.days = day_views(week.days)
+        # The address for a slot (`url(creneau=…)`) with its value left out: `creneau` drops the later choices.
+        self.slot_base_href = routes.slot_links_base(self.url(**{name: "" for name in ("creneau", *AFTER["creneau"])}))
         self.week_is_empty = week.is_empty
         following = week.next_availability
         self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
@@ -584,6 +596,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
 
     week_title: rx.Field[str] = rx.field("")
     days: rx.Field[list[DayView]] = rx.field(default_factory=list)
+    slot_base_href: rx.Field[str] = rx.field("")
     week_is_empty: rx.Field[bool] = rx.field(False)
     next_label: rx.Field[str] = rx.field("")
     next_href: rx.Field[str] = rx.field("")

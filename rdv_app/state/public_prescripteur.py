@@ -41,7 +41,7 @@ from rdv_app.state.public_booking import (
     Choice,
     DayView,
     Recap,
-    TimeButton,
+    day_views,
     sectorised_scope,
 )
 from rdv_app.state.typed_event import event
@@ -85,6 +85,7 @@ class PrescripteurSearch:
     change_href: str = ""
     week_title: str = ""
     days: list[DayView] = field(default_factory=list)
+    slot_base_href: str = ""  # a slot's link is this followed by its value (TimeButton)
     week_is_empty: bool = False
     next_label: str = ""
     next_href: str = ""
@@ -229,9 +230,10 @@ class PrescripteurSearch:
         week = public_prescripteur.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
                                         sector=self.sector)
         self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
-            TimeButton(label, self.url(creneau=iso), f"{d.label} à {label}") for iso, label in d.times])
-            for d in week.days]
+        self.days = day_views(week.days)
+        # The address for a slot (`url(creneau=…)`) with its value left out; `etape` (the address step, over
+        # once there is a week) would follow it.
+        self.slot_base_href = routes.slot_links_base(self.url(creneau="", etape=""))
         self.week_is_empty = week.is_empty
         following = week.next_availability
         self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
@@ -281,6 +283,7 @@ class PublicPrescripteurState(rx.State):
     change_href: rx.Field[str] = rx.field("")
     week_title: rx.Field[str] = rx.field("")
     days: rx.Field[list[DayView]] = rx.field(default_factory=list)
+    slot_base_href: rx.Field[str] = rx.field("")
     week_is_empty: rx.Field[bool] = rx.field(False)
     next_label: rx.Field[str] = rx.field("")
     next_href: rx.Field[str] = rx.field("")

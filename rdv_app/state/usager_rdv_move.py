@@ -23,8 +23,8 @@ from rdv_app.services.usagers import usager_rdvs
 from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.public_booking import (
     DayView,
-    TimeButton,
     UsagerSessionChecked,
+    day_views,
     resolve_usager,
     session_token_from,
 )
@@ -62,6 +62,7 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
 
     week_title: rx.Field[str] = rx.field("")
     days: rx.Field[list[DayView]] = rx.field(default_factory=list)
+    slot_base_href: rx.Field[str] = rx.field("")
     week_is_empty: rx.Field[bool] = rx.field(False)
     next_label: rx.Field[str] = rx.field("")
     next_href: rx.Field[str] = rx.field("")
@@ -139,9 +140,8 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
     def _week(self, week: PublicWeek, time_zone: str) -> None:
         pid = self._participation_id
         self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self.days = [DayView(d.label[:1].upper() + d.label[1:], d.closed, [
-            TimeButton(label, routes.usager_rdv_move(pid, week=week.first_day.isoformat(), slot=iso),
-                       f"{d.label} à {label}") for iso, label in d.times]) for d in week.days]
+        self.days = day_views(week.days)
+        self.slot_base_href = routes.slot_links_base(routes.usager_rdv_move(pid, week=week.first_day.isoformat()))
         self.week_is_empty = week.is_empty
         following = week.next_availability
         self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, parse_qsl, urlparse
 
 from conftest import sign_in_link, sign_up_and_reach_confirmation, week_with_times
 from playwright.sync_api import Page, expect
@@ -52,6 +52,14 @@ def test_an_usager_books_on_a_phone_with_an_email_link(phone: Page, app_url: str
     expect(times.first).to_be_visible()
     assert page.url.replace("/?", "?") == week_url.replace("/?", "?")
     chosen = times.first.get_attribute("aria-label")
+    # The browser joins each start's link and accessible name (rdv_app.components.slot_week): the week's
+    # address plus `creneau`, and "<day> à <time>" under the day's capitalised heading.
+    assert chosen is not None and re.fullmatch(r"[a-z]+ \d{1,2} \S+ \d{4} à \d\dh\d\d", chosen), chosen
+    day = chosen.split(" à ")[0]
+    expect(page.get_by_role("heading", level=3, name=day[:1].upper() + day[1:], exact=True)).to_be_visible()
+    link, week = urlparse(times.first.get_attribute("href") or ""), urlparse(week_url)
+    assert link.path.rstrip("/") == week.path.rstrip("/")
+    assert parse_qsl(link.query)[:-1] == parse_qsl(week.query) and parse_qsl(link.query)[-1][0] == "creneau"
     times.first.click()
 
     expect(page.get_by_role("heading", name="Identifiez-vous pour confirmer")).to_be_visible()

@@ -223,7 +223,7 @@ def test_the_resin_link_offers_individual_support_at_its_structures_only(server:
     assert week.step == "creneau"
     times = [button for day in week.days for button in day.times]
     assert times[0].label == "09h00"
-    chosen = _search(db_url, times[0].href)
+    chosen = _search(db_url, week.slot_base_href + times[0].value)
     assert chosen.step == "prescripteur"
     assert Recap("Lieu", "Centre social Gerland, 2 rue B, 69007 Lyon") in chosen.summary
     # A link of these structures without its motif lists their motifs open to prescripteurs, no other's.

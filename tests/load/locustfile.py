@@ -63,6 +63,7 @@ class Tab:
         self.socket_url = base_url.replace("http", "ws", 1) + f"{NAMESPACE}/?EIO=4&transport=websocket"
         self.path, self.cookie = path, cookie
         self.ws: websocket.WebSocket | None = None
+        self.received = 0  # bytes of the updates read since the last `_timed` action began
 
     def open(self) -> None:
         """Connects with the page's first event in the socket.io CONNECT packet, as Reflex's frontend does."""
@@ -111,6 +112,7 @@ class Tab:
             except websocket.WebSocketTimeoutException:
                 raise TimeoutError(f"no answer in {ANSWER_SECONDS} s") from None
             if frame.startswith(EVENT_FRAME):
+                self.received += len(frame)
                 name, update = json.loads(frame[len(EVENT_FRAME):])[:2]
                 if name == "event":
                     return dict(update)
@@ -125,7 +127,10 @@ class Tab:
             self.ws = None
 
 
-def _timed(name: str, action: Any) -> Any:
+def _timed(name: str, tab: Tab, action: Any) -> Any:
+    """Runs `action` and reports it to Locust: its time, and as its length the bytes of the updates the tab
+    read meanwhile (Locust's « Average Content Size »)."""
+    tab.received = 0
     started = time.perf_counter()
     error: BaseException | None = None
     result = None
@@ -134,7 +139,7 @@ def _timed(name: str, action: Any) -> Any:
     except Exception as exc:  # noqa: BLE001 - any failure is the request's failure, reported to locust
         error = exc
     events.request.fire(request_type="socket.io", name=name, response_time=(time.perf_counter() - started) * 1000,
-                        response_length=0, exception=error, context={})
+                        response_length=tab.received, exception=error, context={})
     return result
 
 
@@ -145,7 +150,7 @@ class WeekPagingUsager(User):
         self.week = os.environ["LOAD_WEEK"]
         self.tab = Tab(next(_targets), self.week)
         self.weeks_ahead = 0
-        opened = _timed("chargement de la page", lambda: (self.tab.open(), self.tab.wait_for_page())[1])
+        opened = _timed("chargement de la page", self.tab, lambda: (self.tab.open(), self.tab.wait_for_page())[1])
         if not opened or opened.get("step_rx_state_") != "creneau":
             raise StopUser
 
@@ -158,7 +163,7 @@ class WeekPagingUsager(User):
         query = dict(parse_qsl(parts.query))
         first = query.get("semaine")
         path = parts.path + "?" + urlencode({**query, "semaine": _week_after(first, self.weeks_ahead)})
-        _timed("semaine suivante" if step > 0 else "retour à la première semaine",
+        _timed("semaine suivante" if step > 0 else "retour à la première semaine", self.tab,
                lambda: (self.tab.send(ON_LOAD, path), self.tab.wait_for_page()))
 
     def on_stop(self) -> None:
@@ -194,6 +199,6 @@ class BookingUsager(User):
                 raise AssertionError(f"not booked: sent to {target}")
             return target
 
-        _timed("ouvrir le récapitulatif et confirmer", book)
+        _timed("ouvrir le récapitulatif et confirmer", self.tab, book)
         self.tab.close()
         raise StopUser

@@ -231,12 +231,13 @@ def _memory(reading: list[list[float]]) -> str:
 
 
 def table(setup: str, steps: list[Step]) -> str:
-    lines = [f"\n## {setup}\n", "| usagers | événement | requêtes | erreurs | p50 ms | p95 ms | événements/s |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = [f"\n## {setup}\n", "| usagers | événement | requêtes | erreurs | p50 ms | p95 ms | événements/s "
+                                   "| ko reçus |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
     for step in steps:
         for row in step.rows:
             lines.append(f"| {step.users} | {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
-                         f"{row['50%']} | {row['95%']} | {float(row['Requests/s']):.1f} |")
+                         f"{row['50%']} | {row['95%']} | {float(row['Requests/s']):.1f} | "
+                         f"{float(row['Average Content Size']) / 1000:.1f} |")
     return "\n".join(lines)
 
 
