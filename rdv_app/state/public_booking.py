@@ -10,6 +10,7 @@ usager_auth, booking).
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 from collections.abc import Callable, Iterable
@@ -35,7 +36,7 @@ from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.integrations import addresses
 from rdv_app.services.integrations import ants as ants_service
-from rdv_app.services.online_booking import booking, public_prescripteur, public_search, sessions
+from rdv_app.services.online_booking import booking, public_prescripteur, public_search, sessions, week_paging
 from rdv_app.services.online_booking.public_search import DaySlots, MotifChoice, PublicScope
 from rdv_app.services.organisation.public_links import organisation_id_from_path
 from rdv_app.services.rdv import lifecycle
@@ -126,8 +127,13 @@ def booking_address(base: str, params: dict[str, str], **changes: str | int | No
             params.pop(name, None)
         else:
             params[name] = str(value)
-    query = urlencode({k: params[k] for k in PARAMS if params.get(k)})
+    query = urlencode(shown_params(params))
     return f"{base}?{query}" if query else base
+
+
+def shown_params(params: dict[str, str]) -> dict[str, str]:
+    """The parameters an address of the page carries, in the order of the steps."""
+    return {k: params[k] for k in PARAMS if params.get(k)}
 
 
 async def resolve_usager(token: str | None) -> int | None:
@@ -273,6 +279,10 @@ class BookingPage:
     address_label: str = ""  # as chosen among the suggestions
     address_href: str = ""  # to give or change the address, in a sectorised territory
     contacts: list[Choice] = field(default_factory=list)  # organisations to call when no sector covers it
+    # For a change of week (`PublicBookingState._walked`), not shown: the organisation's time zone (the day of
+    # the next availability), and the notice of the steps before the week (an address no sector covers).
+    time_zone: str = ""
+    walk_notice: str = ""
 
     def url(self, **changes: str | int | None) -> str:
         return booking_address(self.base, self.params, **changes)
@@ -423,12 +433,21 @@ class BookingPage:
             self.starts_at = starts_at
             self.summary.append(Recap("Date", datefmt.long_datetime(starts_at, details.timezone)))
             return True
+        self.walk_notice = self.notice
         if self.params.get("creneau"):  # an address edited or kept too long: back to the week
             self.notice = public_search.SLOT_NOT_OFFERED
             for name in ("creneau", *AFTER["creneau"]):
                 self.params.pop(name, None)
         self.step = "creneau"
         self.change_href = self.url(m="")
+        self.time_zone = details.timezone
+        self.show_week(uow)
+        return False
+
+    def show_week(self, uow: UnitOfWork) -> None:
+        """The week of `semaine` at step `creneau`, for the motif, lieu, sector and documents found before it:
+        the end of a whole walk, and all that a change of week works out again (`PublicBookingState.load`)."""
+        assert self.motif_id is not None
         if self.params.get("indisponible"):
             self.notice = lifecycle.SLOT_TAKEN
         week = public_search.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
@@ -440,14 +459,14 @@ class BookingPage:
         self.week_is_empty = week.is_empty
         following = week.next_availability
         self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
+        self.next_href = ""
         if following is not None:
-            local_day = following.starts_at.astimezone(ZoneInfo(details.timezone)).date()
+            local_day = following.starts_at.astimezone(ZoneInfo(self.time_zone)).date()
             self.next_href = self.url(semaine=local_day.isoformat())
         self.previous_week_href = self.url(semaine=max(week.today, week.first_day - timedelta(days=7)).isoformat()) \
             if week.has_previous else ""
         self.next_week_href = self.url(semaine=(week.first_day + timedelta(days=7)).isoformat()) \
             if week.has_next else ""
-        return False
 
     def _session(self, uow: UnitOfWork, details: public_search.MotifDetails) -> bool:
         """A collective motif: the usager chooses a session ("atelier"); `creneau` then holds its id."""
@@ -544,6 +563,21 @@ STEP_TITLES = {
 _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif_id": "_motif_id",
          "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id", "sector": "_sector",
          "session_id": "_session_id", "documents_number": "_documents_number"}
+# What the state never keeps of it (only the page a change of week reuses, `WalkedWeek`).
+_NOT_SHOWN = frozenset({"time_zone", "walk_notice"})
+
+
+@dataclass
+class WalkedWeek:
+    """A tab's last whole walk that reached step `creneau` (`PublicBookingState._walked`, never sent to the
+    browser): a change of week within `week_paging.REUSE_SECONDS` of it shows the page it found with
+    another week (`BookingPage.show_week`)."""
+
+    path: str
+    query: dict[str, str]  # the parameters of the page shown, as its own links carry them (`shown_params`)
+    usager_id: int | None
+    walked_at: float  # `clock.timestamp()` as the whole walk began; a change of week does not renew it
+    page: BookingPage
 
 
 class PublicBookingState(UsagerSessionChecked, rx.State):
@@ -639,6 +673,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
     _for_usager_id: int | None = None
     _session_id: int | None = None
     _documents_number: int = 1
+    _walked: WalkedWeek | None = None
     _session_checked_at: float = 0.0
     _revocations_seen: int = 0
 
@@ -670,24 +705,48 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
         if not self.device:
             self.device = new_token(16)
-        page = BookingPage(params=params, base=routes.PUBLIC_BOOKING, usager_id=usager_id)
-        try:
-            await within(UnitOfWork(read_only=True), lambda uow: page.open(uow, path))
-        except DomainError as exc:
-            page.step, page.page_error = "error", exc.message
+        page = await self._other_week(path, params, usager_id)
+        week_only = page is not None
+        if page is None:
+            page = BookingPage(params=dict(params), base=routes.PUBLIC_BOOKING, usager_id=usager_id)
+            try:
+                await within(UnitOfWork(read_only=True), lambda uow: page.open(uow, path))
+            except DomainError as exc:
+                page.step, page.page_error = "error", exc.message
+            walked = page.step == "creneau" and page.motif_id is not None
+            self._walked = WalkedWeek(path, shown_params(page.params), usager_id, started,
+                                      copy.deepcopy(page)) if walked else None
         self._show(page)
         self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
         self.has_session = usager_id is not None
-        logger.info("public booking page: step %s, signed in %s, loaded in %.2f s", page.step, usager_id is not None,
-                    clock.timestamp() - started)
+        logger.info("public booking page: step %s%s, signed in %s, loaded in %.2f s", page.step,
+                    " (week only)" if week_only else "", usager_id is not None, clock.timestamp() - started)
         if usager_id is None and says_session_ended(params):
             self.form_error = USAGER_SESSION_ENDED
         self.loading = False
 
+    async def _other_week(self, path: str, params: dict[str, str], usager_id: int | None) -> BookingPage | None:
+        """The page of the last whole walk with the week of `params`, when the address changed by its week
+        only (`week_paging`) for the same usager, soon enough after that walk; None to walk the whole page
+        (also when the week can no longer be shown: the motif closed meanwhile)."""
+        walked = self._walked
+        if walked is None or walked.usager_id != usager_id \
+                or not week_paging.only_week_changed(walked.path, walked.query, path, params) \
+                or not week_paging.walk_still_fresh(walked.walked_at, clock.timestamp()):
+            return None
+        page = copy.deepcopy(walked.page)
+        page.params, page.notice = dict(params), page.walk_notice
+        try:
+            await within(UnitOfWork(read_only=True), page.show_week)
+        except DomainError:
+            return None
+        self._walked = dataclasses.replace(walked, query=params, page=copy.deepcopy(page))
+        return page
+
     def _show(self, page: BookingPage) -> None:
         """The page's fields; only those that changed are set, so that the browser receives only them (a
         change of week sends the week's days and links, not the whole page again)."""
-        for name in (f.name for f in fields(page)):
+        for name in (f.name for f in fields(page) if f.name not in _NOT_SHOWN):
             target, value = _KEPT.get(name, name), getattr(page, name)
             if target in _KEPT.values() or getattr(self, target) != value:
                 setattr(self, target, value)

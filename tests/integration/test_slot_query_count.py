@@ -21,10 +21,14 @@ from rdv_app.db.models import (
     PlageOuvertureMotif,
     Rdv,
     RdvAgent,
+    Sector,
+    SectorAttribution,
+    SectorZone,
     Service,
     Territory,
 )
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain.sectorisation import UNKNOWN_ADDRESS, SectorAddress
 from rdv_app.services.online_booking import public_search
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -131,3 +135,28 @@ def test_the_booking_week_page_reads_its_motif_once(uow: UnitOfWork, db_url: str
         assert details.name == "Consultation" and any(day.times for day in week.days)
         assert not any("FROM motif JOIN organisation" in statement for statement in sent[after_details:])
 
+
+
+def test_a_week_at_the_usagers_address_costs_the_same_unless_its_motif_is_sectorised_by_agent(
+        uow: UnitOfWork, db_url: str) -> None:
+    """In a sectorised territory the booking page passes the usager's address (or the unknown one) to the
+    week: the sectors covering it are read only for a motif sectorised by agent, the one that needs them."""
+    territory = Territory(departement_number="62", name="Pas-de-Calais")
+    service = Service(name="PMI", short_name="PMI")
+    _add(uow, territory, service)
+    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
+    sector = Sector(territory_id=territory.id, name="Arras", human_id="arras")
+    _add(uow, org, sector)
+    _add(uow, SectorZone(sector_id=sector.id, level="city", city_code="62041", city_name="Arras"),
+         SectorAttribution(sector_id=sector.id, organisation_id=org.id, level="organisation"))
+    motif = Motif(organisation_id=org.id, service_id=service.id, name="Consultation", bookable_by="everyone",
+                  sectorisation_level="organisation")
+    _add(uow, motif)
+    lieu = _lieu_with_agents(uow, org.id, motif.id, "Centre", 2)  # type: ignore[arg-type]
+    uow.commit()
+
+    for address in (SectorAddress("62041"), UNKNOWN_ADDRESS):
+        with UnitOfWork(db_url, read_only=True) as page, _queries(page) as sent:
+            week = public_search.week(page, motif.id, lieu, MONDAY, NOW, sector=address)  # type: ignore[arg-type]
+            assert "09h00" in [label for _, label in week.days[0].times]
+            assert len(sent) <= 4

@@ -32,7 +32,7 @@ from rdv_app.db.models import (
 from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
-from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType
+from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType, SectorisationLevel
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.sectorisation import SectorAddress, address_of, departement_of, street_id_of
 from rdv_app.domain.slots import (
@@ -427,10 +427,10 @@ def uncovered_contacts(uow: UnitOfWork, scope: PublicScope) -> list[Organisation
 
 def sector_agents(uow: UnitOfWork, context: MotifContext, sector: SectorAddress | None) -> frozenset[int] | None:
     """The agents whose plages a motif may offer at the usager's address; None: any agent (no address, or a
-    motif not sectorised by agent)."""
-    if sector is None:
-        return None
+    motif not sectorised by agent: the sectors covering the address are not read)."""
     motif = context.motif
+    if sector is None or motif.sectorisation_level != SectorisationLevel.AGENT.value:
+        return None
     return sectors.address_coverage(uow, context.organisation.territory_id, sector).agents_for(
         motif.sectorisation_level, motif.organisation_id)
 
