@@ -734,13 +734,13 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
                 or not week_paging.only_week_changed(walked.path, walked.query, path, params) \
                 or not week_paging.walk_still_fresh(walked.walked_at, clock.timestamp()):
             return None
-        page = copy.deepcopy(walked.page)
-        page.params, page.notice = dict(params), page.walk_notice
+        # `show_week` replaces the week's fields and changes no list in place: the walk's lists are shared.
+        page = dataclasses.replace(walked.page, params=dict(params), notice=walked.page.walk_notice)
         try:
             await within(UnitOfWork(read_only=True), page.show_week)
         except DomainError:
             return None
-        self._walked = dataclasses.replace(walked, query=params, page=copy.deepcopy(page))
+        self._walked = dataclasses.replace(walked, query=params, page=page)
         return page
 
     def _show(self, page: BookingPage) -> None:

@@ -5,8 +5,9 @@ tests/e2e/test_forged_events_socket.py), one tab each. The frames are written an
 threads and queues cost Locust more CPU per event than the server spends handling it.
 
 - `WeekPagingUsager`: opens the booking week of a motif (the page load: `hydrate_and_load`), then pages
-  weeks forward and back (each change of week is a client-side navigation: `on_load_internal` with the new
-  address), reading each week for a second or so. Timed: "chargement de la page" and "semaine suivante".
+  weeks forward and back by the page's own links (each change of week is a client-side navigation:
+  `on_load_internal` with the link's address), reading each week for a second or so. Timed: "chargement de
+  la page", "semaine suivante" and "retour à la première semaine".
 - `BookingUsager`: signed in (a session opened by `tests/load/run.py`), opens the recap of its own slot and
   presses "Confirmer mon RDV" once. Timed: "ouvrir le récapitulatif et confirmer"; a failure when the answer is not the
   confirmation page.
@@ -26,7 +27,7 @@ import os
 import time
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import websocket
 from locust import User, between, events, task
@@ -43,6 +44,7 @@ BOOKING_STATE = f"{STATE}.rdv_app___state___public_booking____public_booking_sta
 HYDRATE = f"{STATE}.hydrate_and_load"
 ON_LOAD = f"{STATE}.reflex___state____on_load_internal_state.on_load_internal"
 CONFIRM = f"{BOOKING_STATE}.confirm"
+NEXT_WEEK, PREVIOUS_WEEK = "next_week_href_rx_state_", "previous_week_href_rx_state_"
 SESSION_COOKIE = "rdv_usager_session"
 
 _targets = itertools.cycle(os.environ.get("LOAD_TARGETS", "").split(","))
@@ -64,6 +66,7 @@ class Tab:
         self.path, self.cookie = path, cookie
         self.ws: websocket.WebSocket | None = None
         self.received = 0  # bytes of the updates read since the last `_timed` action began
+        self.shown: dict[str, Any] = {}  # the booking page's fields as the updates left them
 
     def open(self) -> None:
         """Connects with the page's first event in the socket.io CONNECT packet, as Reflex's frontend does."""
@@ -115,6 +118,7 @@ class Tab:
                 self.received += len(frame)
                 name, update = json.loads(frame[len(EVENT_FRAME):])[:2]
                 if name == "event":
+                    self.shown.update(update.get("delta", {}).get(BOOKING_STATE, {}))
                     return dict(update)
             elif frame == "2":
                 ws.send("3")
@@ -147,8 +151,8 @@ class WeekPagingUsager(User):
     wait_time = between(0.5, 1.5)
 
     def on_start(self) -> None:
-        self.week = os.environ["LOAD_WEEK"]
-        self.tab = Tab(next(_targets), self.week)
+        self.tab = Tab(next(_targets), os.environ["LOAD_WEEK"])
+        self.first_week = self.tab.path
         self.weeks_ahead = 0
         opened = _timed("chargement de la page", self.tab, lambda: (self.tab.open(), self.tab.wait_for_page())[1])
         if not opened or opened.get("step_rx_state_") != "creneau":
@@ -156,24 +160,21 @@ class WeekPagingUsager(User):
 
     @task
     def page_weeks(self) -> None:
-        """Forward three weeks, then back to the first one, as someone looking for a free morning."""
-        step = 1 if self.weeks_ahead < 3 else -3
-        self.weeks_ahead += step
-        parts = urlsplit(self.week)
-        query = dict(parse_qsl(parts.query))
-        first = query.get("semaine")
-        path = parts.path + "?" + urlencode({**query, "semaine": _week_after(first, self.weeks_ahead)})
-        _timed("semaine suivante" if step > 0 else "retour à la première semaine", self.tab,
-               lambda: (self.tab.send(ON_LOAD, path), self.tab.wait_for_page()))
+        """Forward three weeks, then back to the first one, as someone looking for a free morning: the links
+        the page shows (« Semaine suivante », and « Semaine précédente » of the second week for the first)."""
+        following = self.tab.shown.get(NEXT_WEEK, "")
+        if self.weeks_ahead < 3 and following:
+            self.weeks_ahead += 1
+            _timed("semaine suivante", self.tab, lambda: (self.tab.send(ON_LOAD, following), self.tab.wait_for_page()))
+            if self.weeks_ahead == 1 and self.tab.shown.get(PREVIOUS_WEEK):
+                self.first_week = self.tab.shown[PREVIOUS_WEEK]
+        else:
+            self.weeks_ahead = 0
+            _timed("retour à la première semaine", self.tab,
+                   lambda: (self.tab.send(ON_LOAD, self.first_week), self.tab.wait_for_page()))
 
     def on_stop(self) -> None:
         self.tab.close()
-
-
-def _week_after(first: str | None, weeks: int) -> str:
-    from datetime import date, timedelta
-
-    return (date.fromisoformat(first) + timedelta(weeks=weeks)).isoformat() if first else ""
 
 
 class BookingUsager(User):
