@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from rdv_app import routes
 from rdv_app.api.html_page import e as _e
 from rdv_app.api.html_page import page
@@ -234,11 +232,10 @@ def move_week(rdv_id: int, choice: MoveChoice, week: PublicWeek, *, notice: str 
 
     first = week.first_day.isoformat()
     nav = []
-    if week.has_previous:
-        previous = max(week.today, week.first_day - timedelta(days=7)).isoformat()
-        nav.append(f'<a href="{href(week=previous)}">← Semaine précédente</a>')
-    if week.has_next:
-        nav.append(f'<a href="{href(week=(week.first_day + timedelta(days=7)).isoformat())}">Semaine suivante →</a>')
+    if week.previous_first_day:
+        nav.append(f'<a href="{href(week=week.previous_first_day.isoformat())}">← Semaine précédente</a>')
+    if week.next_first_day:
+        nav.append(f'<a href="{href(week=week.next_first_day.isoformat())}">Semaine suivante →</a>')
     days = []
     for day in week.days:
         label = day.label[:1].upper() + day.label[1:]

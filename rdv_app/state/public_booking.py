@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
@@ -463,10 +463,8 @@ class BookingPage:
         if following is not None:
             local_day = following.starts_at.astimezone(ZoneInfo(self.time_zone)).date()
             self.next_href = self.url(semaine=local_day.isoformat())
-        self.previous_week_href = self.url(semaine=max(week.today, week.first_day - timedelta(days=7)).isoformat()) \
-            if week.has_previous else ""
-        self.next_week_href = self.url(semaine=(week.first_day + timedelta(days=7)).isoformat()) \
-            if week.has_next else ""
+        self.previous_week_href = self.url(semaine=week.previous_first_day.isoformat()) if week.previous_first_day else ""
+        self.next_week_href = self.url(semaine=week.next_first_day.isoformat()) if week.next_first_day else ""
 
     def _session(self, uow: UnitOfWork, details: public_search.MotifDetails) -> bool:
         """A collective motif: the usager chooses a session ("atelier"); `creneau` then holds its id."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -240,10 +240,8 @@ class PrescripteurSearch:
         if following is not None:
             zone = ZoneInfo(public_prescripteur.recap(uow, self.motif_id, self.lieu_id, following.starts_at).time_zone)
             self.next_href = self.url(semaine=following.starts_at.astimezone(zone).date().isoformat())
-        self.previous_week_href = self.url(semaine=max(week.today, week.first_day - timedelta(days=7)).isoformat()) \
-            if week.has_previous else ""
-        self.next_week_href = self.url(semaine=(week.first_day + timedelta(days=7)).isoformat()) \
-            if week.has_next else ""
+        self.previous_week_href = self.url(semaine=week.previous_first_day.isoformat()) if week.previous_first_day else ""
+        self.next_week_href = self.url(semaine=week.next_first_day.isoformat()) if week.next_first_day else ""
 
     def _session(self, uow: UnitOfWork) -> None:
         """A collective motif: the prescripteur chooses a session ("atelier") with a seat left."""

@@ -8,7 +8,7 @@ when the page loaded (`_from_starts_at`): a double click or a retry moves it onc
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import reflex as rx
 
@@ -147,10 +147,10 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
         self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
         self.next_href = routes.usager_rdv_move(
             pid, week=datefmt.local(following.starts_at, time_zone).date().isoformat()) if following else ""
-        self.previous_week_href = routes.usager_rdv_move(
-            pid, week=max(week.today, week.first_day - timedelta(days=7)).isoformat()) if week.has_previous else ""
-        self.next_week_href = routes.usager_rdv_move(
-            pid, week=(week.first_day + timedelta(days=7)).isoformat()) if week.has_next else ""
+        self.previous_week_href = routes.usager_rdv_move(pid, week=week.previous_first_day.isoformat()) \
+            if week.previous_first_day else ""
+        self.next_week_href = routes.usager_rdv_move(pid, week=week.next_first_day.isoformat()) \
+            if week.next_first_day else ""
 
     @event
     async def confirm(self):

@@ -177,6 +177,16 @@ class PublicWeek:
     def is_empty(self) -> bool:
         return not any(d.times for d in self.days)
 
+    @property
+    def previous_first_day(self) -> date | None:
+        """Where « Semaine précédente » leads: a week earlier, today at the earliest; None on the first week."""
+        return max(self.today, self.first_day - timedelta(days=7)) if self.has_previous else None
+
+    @property
+    def next_first_day(self) -> date | None:
+        """Where « Semaine suivante » leads; None on the last week offered."""
+        return self.first_day + timedelta(days=7) if self.has_next else None
+
 
 @dataclass(frozen=True)
 class MotifDetails:
