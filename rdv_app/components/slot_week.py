@@ -2,13 +2,20 @@
 choice rides in the address, so the back button and a reload keep it). Used by online booking and by
 "Changer la date"; `days` is a list of objects with `label`, `closed` and `times` (each with `label` and
 `value`), as the booking state's `DayView` and `TimeButton`: each start's link is `slot_base_href` followed by
-its `value`, and its accessible name "<day> à <time>", both joined here in the browser (a week sends little)."""
+its `value`, and its accessible name "<day> à <time>", both joined here in the browser (a week sends little).
+
+The links to other weeks may also run an event on a plain click (`plain_click`): the page then shows the
+week without navigating, as one event, and keeps the link for a new tab, a copied address or no script."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import reflex as rx
+from reflex.constants import Imports
+from reflex.event import EventChain, EventSpec, pointer_event_spec
+from reflex.vars import FunctionStringVar, VarData
+from reflex_base.components.state_context import get_event_app_wraps
 
 from rdv_app import styles
 
@@ -16,6 +23,22 @@ _BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_r
                 "background": styles.var("blue"), "color": styles.var("on-colour"), "font_weight": "600",
                 "text_decoration": "none", "min_width": "4.5rem", "text_align": "center",
                 "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}}
+
+
+# Reflex's `addEvents`, called only for a plain click (the main button, no modifier key): the click's default
+# (following the link) is then prevented; a ctrl/cmd/shift/middle click follows the link as any link does.
+_ON_PLAIN_CLICK: FunctionStringVar = FunctionStringVar.create(
+    "((events, args, actions) => { const e = args[0]; if (!e || e.defaultPrevented || e.button !== 0 || e.metaKey "
+    "|| e.ctrlKey || e.shiftKey || e.altKey) { return; } addEvents(events, args, {...actions, preventDefault: true}); })",
+    _var_data=VarData(imports=Imports.EVENTS, app_wraps=get_event_app_wraps()),
+)
+
+
+def plain_click(spec: EventSpec) -> Any:
+    """A link's `on_click` that runs `spec` instead of following the link, for a plain click only."""
+    # A link's `on_click` passes the click's pointer event (`pointer_event_spec`, typed loosely by Reflex).
+    return EventChain.create(spec, args_spec=cast("Any", pointer_event_spec), key="on_click",
+                             invocation=_ON_PLAIN_CLICK)
 
 
 def heading_case(label: rx.Var[str]) -> rx.Var[str]:
@@ -33,9 +56,15 @@ def time_link(base_href: rx.Var[str], day_label: rx.Var[str], button: Any, style
 
 def slot_week(*, title: rx.Var[str], days: Any, slot_base_href: rx.Var[str], previous_href: rx.Var[str],
               next_href: rx.Var[str], is_empty: rx.Var[bool], following_href: rx.Var[str],
-              following_label: rx.Var[str]) -> rx.Component:
+              following_label: rx.Var[str], on_week: Any = None) -> rx.Component:
     """The week's heading, its previous and next links, and its days; an empty week names the next
-    availability (`following_label`, a link to `following_href`) or says there is none."""
+    availability (`following_label`, a link to `following_href`) or says there is none. With `on_week` (an
+    event handler taking "previous", "next" or "following"), a plain click on these links runs it instead of
+    navigating."""
+
+    def week_link(label: Any, href: rx.Var[str], which: str, **style: Any) -> rx.Component:
+        clicked = {"on_click": plain_click(on_week(which))} if on_week is not None else {}
+        return rx.link(label, href=href, **clicked, **style)
 
     def day(view: Any) -> rx.Component:
         return rx.el.section(
@@ -55,13 +84,13 @@ def slot_week(*, title: rx.Var[str], days: Any, slot_base_href: rx.Var[str], pre
     return rx.fragment(
         rx.heading(title, as_="h3", size="4"),
         rx.hstack(
-            rx.cond(previous_href != "", rx.link("← Semaine précédente", href=previous_href), rx.el.span()),
-            rx.cond(next_href != "", rx.link("Semaine suivante →", href=next_href), rx.el.span()),
+            rx.cond(previous_href != "", week_link("← Semaine précédente", previous_href, "previous"), rx.el.span()),
+            rx.cond(next_href != "", week_link("Semaine suivante →", next_href, "next"), rx.el.span()),
             justify="between", width="100%",
         ),
         rx.cond(is_empty,
                 rx.box(rx.text("Aucun créneau disponible cette semaine."),
-                       rx.cond(following_href != "", rx.link(following_label, href=following_href, font_weight="600"),
+                       rx.cond(following_href != "", week_link(following_label, following_href, "following", font_weight="600"),
                                rx.text("Pas d'autre créneau ouvert à la réservation en ligne : consultez les semaines "
                                        "précédentes ou contactez l'organisation.")),
                        role="status"),

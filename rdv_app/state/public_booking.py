@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import reflex as rx
@@ -129,6 +130,14 @@ def booking_address(base: str, params: dict[str, str], **changes: str | int | No
             params[name] = str(value)
     query = urlencode(shown_params(params))
     return f"{base}?{query}" if query else base
+
+
+def history_push(href: str) -> EventSpec:
+    """The tab's address becomes `href` without loading a page: a new entry of its history, written as React
+    Router writes its own (a key, the next index), so that back and forward load those addresses as pages."""
+    return rx.call_script("(() => { const s = window.history.state; window.history.pushState({key: "
+                          "Math.random().toString(36).slice(2, 10), idx: (s?.idx ?? 0) + 1}, '', "
+                          f"{json.dumps(href)}); }})()")
 
 
 def shown_params(params: dict[str, str]) -> dict[str, str]:
@@ -740,6 +749,26 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
             return None
         self._walked = dataclasses.replace(walked, query=params, page=page)
         return page
+
+    @event
+    async def change_week(self, which: str):
+        """« Semaine précédente », « Semaine suivante » or « Prochaine disponibilité » clicked (`which`:
+        "previous", "next", "following"; the links they are, read here, never sent by the browser): the week
+        shown as a change of week is (`_other_week`) in this one event, its address pushed into the tab's
+        history (back then loads the week before as any navigation). A page that cannot be paged so (walked
+        over a minute ago, the motif closed meanwhile) is loaded at that address."""
+        href = {"previous": self.previous_week_href, "next": self.next_week_href,
+                "following": self.next_href}.get(which, "")
+        if self.step != "creneau" or not href:
+            return None
+        address = urlsplit(href)
+        page = await self._other_week(address.path, dict(parse_qsl(address.query, keep_blank_values=True)),
+                                      self._usager_id)
+        if page is None:
+            return rx.redirect(href)
+        self._show(page)
+        logger.info("public booking page: week changed in place")
+        return history_push(href)
 
     def _show(self, page: BookingPage) -> None:
         """The page's fields; only those that changed are set, so that the browser receives only them (a

@@ -253,3 +253,50 @@ def test_days_before_the_minimum_delay_are_closed(phone: Page, app_url: str, app
         expect(times).to_have_count(0)
     finally:
         set_minimum_delay(usual)
+
+
+def test_weeks_change_in_place_and_stay_links(phone: Page, app_url: str, browser) -> None:
+    """« Semaine suivante » shows the next week as one event (no page load), and its address follows: back
+    returns to the week before, a reload keeps the week, and a ctrl/cmd-click opens the week in a new tab."""
+    page = phone
+    sent: list[str] = []
+    page.on("websocket", lambda socket: socket.on(
+        "framesent", lambda frame: sent.extend(re.findall(r'"name":\s*"([^"]+)"', str(frame)))))
+    page.goto(f"{app_url}/org/1/pmi-arras")
+    page.get_by_role("link", name=re.compile("^Pesée et conseils")).click()
+    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
+    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
+    expect(title).to_be_visible()
+    first_title, first_url = title.text_content() or "", page.url
+
+    sent.clear()
+    page.get_by_role("link", name="Semaine suivante →").click()
+    expect(title).not_to_have_text(first_title)
+    second_title = title.text_content() or ""
+    page.wait_for_url(lambda url: url != first_url)
+    assert parse_qs(urlparse(page.url).query)["semaine"] != parse_qs(urlparse(first_url).query).get("semaine")
+    assert [name.rsplit(".", 1)[-1] for name in sent] == ["change_week"], sent
+    expect(week_with_times(page).first).to_have_attribute("href", re.compile(
+        re.escape("semaine=" + parse_qs(urlparse(page.url).query)["semaine"][0]) + ".*creneau="))
+
+    page.go_back()
+    expect(title).to_have_text(first_title)
+    assert page.url == first_url
+    page.go_forward()
+    expect(title).to_have_text(second_title)
+    page.reload()
+    expect(title).to_have_text(second_title)
+
+    desktop = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+    try:
+        tab = desktop.new_page()
+        tab.goto(first_url)
+        expect(tab.get_by_role("heading", name=first_title)).to_be_visible()
+        with desktop.expect_page() as opened:
+            tab.get_by_role("link", name="Semaine suivante →").click(modifiers=["ControlOrMeta"])
+        opened.value.wait_for_load_state()
+        expect(opened.value.get_by_role("heading", name=second_title)).to_be_visible()
+        expect(tab.get_by_role("heading", name=first_title)).to_be_visible()
+        assert tab.url == first_url
+    finally:
+        desktop.close()

@@ -108,6 +108,22 @@ class Tab:
         return page
 
 
+    async def click_week(self, which: str) -> tuple[PublicBookingState, tuple[str, dict[str, object]] | None]:
+        """A plain click on a link to another week (`which`: "previous", "next", "following"): the page's
+        `change_week` event; the page and what it asks the browser to do (the name of Reflex's frontend event
+        and its arguments), `statements` the SQL it sent."""
+        page = await self.root.get_state(PublicBookingState)
+        self.statements = []
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        try:
+            spec = await PublicBookingState.event_handlers["change_week"].fn(page, which)
+        finally:
+            sa.event.remove(self.engine, "before_cursor_execute", self._record)
+        if spec is None:
+            return page, None
+        return page, (spec.handler.fn.__qualname__, {str(name): value._var_value for name, value in spec.args})
+
+
 def _link_query(href: str) -> dict[str, str]:
     """The query of a link the page shows, as the browser would send it."""
     return dict(parse_qsl(urlsplit(href).query))
@@ -213,5 +229,66 @@ def test_a_lieu_closed_between_two_loads_is_noticed_on_the_next_other_change_and
             page = await tab.go(week_link)
         assert len(tab.statements) > WEEK_STATEMENTS
         assert page.step == "error" and page.page_error == "Ce lieu ne propose plus ce motif. Choisissez un autre lieu."
+
+    asyncio.run(scenario())
+
+
+def _pushed(asked: tuple[str, dict[str, object]] | None) -> str:
+    """The address a `history_push` writes into the tab's history (the script's last string)."""
+    assert asked is not None and asked[0] == "_call_script", asked
+    script = str(asked[1]["javascript_code"])
+    return script.rsplit(", '', ", 1)[1].removesuffix("); })()").strip('"')
+
+
+def test_a_plain_click_on_another_week_shows_it_in_one_event_and_pushes_its_address(app_db: dict[str, int]) -> None:
+    async def scenario() -> None:
+        tab = Tab(os.environ["REFLEX_DB_URL"])
+        page = await tab.go({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
+                             "semaine": MONDAY.isoformat()})
+        summary = [(r.label, r.value) for r in page.summary]
+        next_href = page.next_week_href
+
+        page, asked = await tab.click_week("next")
+        assert len(tab.statements) <= WEEK_STATEMENTS
+        assert page.week_title == "Semaine du lundi 14 décembre 2026"
+        assert page.days[0].label == "lundi 14 décembre 2026"
+        assert _first_times(page) == ["09h00", "09h30", "10h00", "10h30"]
+        assert "semaine=2026-12-14" in page.slot_base_href
+        assert [(r.label, r.value) for r in page.summary] == summary
+        assert _pushed(asked) == next_href and page._params == _link_query(next_href)
+        assert "semaine=2026-12-21" in page.next_week_href
+
+        page, asked = await tab.click_week("previous")
+        assert page.week_title == "Semaine du lundi 7 décembre 2026" and len(tab.statements) <= WEEK_STATEMENTS
+        assert _link_query(_pushed(asked))["semaine"] == MONDAY.isoformat()
+
+        page = await tab.go(_link_query(page.next_week_href))  # then the back or forward button: a navigation
+        assert page.week_title == "Semaine du lundi 14 décembre 2026" and len(tab.statements) <= WEEK_STATEMENTS
+
+    asyncio.run(scenario())
+
+
+def test_a_click_on_a_week_of_a_page_that_can_no_longer_be_paged_loads_its_address(app_db: dict[str, int]) -> None:
+    db_url = os.environ["REFLEX_DB_URL"]
+
+    async def scenario() -> None:
+        tab = Tab(db_url)
+        page = await tab.go({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
+                             "semaine": MONDAY.isoformat()})
+        next_href = page.next_week_href
+        with time_machine.travel(NOW + timedelta(seconds=61), tick=False):
+            page, asked = await tab.click_week("next")
+        assert asked == ("_redirect", {"path": next_href, "external": False, "popup": False, "replace": False})
+        assert page.week_title == "Semaine du lundi 7 décembre 2026"
+
+        page = await tab.go(_link_query(next_href))  # that address loaded: a whole walk
+        _close(db_url, Motif, app_db["motif"], bookable_by="agents")
+        page, asked = await tab.click_week("previous")
+        assert asked is not None and asked[0] == "_redirect" and asked[1]["path"] == page.previous_week_href
+        page = await tab.go(_link_query(str(asked[1]["path"])))
+        assert page.notice == "Ce motif n'est plus proposé en ligne. Choisissez un autre motif."
+
+        page, asked = await tab.click_week("next")  # not a week any more: nothing to page
+        assert asked is None and page.step != "creneau"
 
     asyncio.run(scenario())

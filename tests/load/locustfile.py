@@ -5,9 +5,11 @@ tests/e2e/test_forged_events_socket.py), one tab each. The frames are written an
 threads and queues cost Locust more CPU per event than the server spends handling it.
 
 - `WeekPagingUsager`: opens the booking week of a motif (the page load: `hydrate_and_load`), then pages
-  weeks forward and back by the page's own links (each change of week is a client-side navigation:
-  `on_load_internal` with the link's address), reading each week for a second or so. Timed: "chargement de
-  la page", "semaine suivante" and "retour à la première semaine".
+  weeks forward by clicking « Semaine suivante » (the page's `change_week` event: the week shown in place,
+  its address pushed into the history; or a load of that address when the page asks for it), reading each
+  week for a second or so, and comes back to the first week as the back button does (a client-side
+  navigation: `on_load_internal` with that address). Timed: "chargement de la page", "semaine suivante" and
+  "retour à la première semaine".
 - `BookingUsager`: signed in (a session opened by `tests/load/run.py`), opens the recap of its own slot and
   presses "Confirmer mon RDV" once. Timed: "ouvrir le récapitulatif et confirmer"; a failure when the answer is not the
   confirmation page.
@@ -44,6 +46,7 @@ BOOKING_STATE = f"{STATE}.rdv_app___state___public_booking____public_booking_sta
 HYDRATE = f"{STATE}.hydrate_and_load"
 ON_LOAD = f"{STATE}.reflex___state____on_load_internal_state.on_load_internal"
 CONFIRM = f"{BOOKING_STATE}.confirm"
+CHANGE_WEEK = f"{BOOKING_STATE}.change_week"
 NEXT_WEEK, PREVIOUS_WEEK = "next_week_href_rx_state_", "previous_week_href_rx_state_"
 SESSION_COOKIE = "rdv_usager_session"
 
@@ -94,6 +97,20 @@ class Tab:
             delta = self._next().get("delta", {}).get(BOOKING_STATE, {})
             if delta.get("loading_rx_state_") is False:
                 return delta
+
+    def click_week(self, which: str, href: str) -> None:
+        """A plain click on a link to another week (`href`): the week shown in place, or, when the page
+        answers with a redirect to that address, that page loaded as the browser then does."""
+        self.send(CHANGE_WEEK, self.path, which=which)
+        while True:
+            answered = {event.get("name") for event in self._next().get("events", [])}
+            if "_redirect" in answered:
+                self.send(ON_LOAD, href)
+                self.wait_for_page()
+                return
+            if "_call_script" in answered:  # the week's update, with the address pushed into the history
+                self.path = href
+                return
 
     def wait_for_redirect(self) -> str:
         while True:
@@ -165,7 +182,7 @@ class WeekPagingUsager(User):
         following = self.tab.shown.get(NEXT_WEEK, "")
         if self.weeks_ahead < 3 and following:
             self.weeks_ahead += 1
-            _timed("semaine suivante", self.tab, lambda: (self.tab.send(ON_LOAD, following), self.tab.wait_for_page()))
+            _timed("semaine suivante", self.tab, lambda: self.tab.click_week("next", following))
             if self.weeks_ahead == 1 and self.tab.shown.get(PREVIOUS_WEEK):
                 self.first_week = self.tab.shown[PREVIOUS_WEEK]
         else:
