@@ -22,14 +22,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from rdv_app.db.engine import POOL_SIZE
 from rdv_app.db.uow import UnitOfWork
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
-# As many threads as the engine's pool has connections (5, plus 10 overflow, on both databases): writers
-# waiting for SQLite's lock each hold one, and must not leave reads queued behind them.
-WORKERS = 15
+# As many threads as the engine's pool keeps connections (`POOL_SIZE`): writers waiting for SQLite's lock
+# each hold one, and must not leave reads queued behind them.
+WORKERS = POOL_SIZE
 _executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="rdv-blocking")
 
 

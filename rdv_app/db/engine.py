@@ -36,6 +36,13 @@ def sqlite_busy_timeout() -> float:
     return seconds
 
 
+# The connections a process keeps open to PostgreSQL: one per thread that runs units of work
+# (`rdv_app.blocking.WORKERS`), so that a busy process reuses them instead of opening and closing one per
+# unit of work past the fifth (PostgreSQL forks a server process for each); a few more for work outside
+# those threads, closed once returned.
+POOL_SIZE, POOL_OVERFLOW = 15, 5
+
+
 @cache
 def get_engine(url: str | None = None) -> sa.Engine:
     url = url or database_url()
@@ -62,7 +69,7 @@ def get_engine(url: str | None = None) -> sa.Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 def begin_write(session: Session) -> None:
