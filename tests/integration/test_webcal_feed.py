@@ -11,7 +11,7 @@ import factories as make
 import icalendar
 import pytest
 import sqlalchemy as sa
-import vobject
+from calendar_apps import read_with_vobject
 from sqlmodel import select
 
 from rdv_app.auth.sealed import seal
@@ -159,7 +159,7 @@ def test_the_feed_carries_no_personal_data(uow: UnitOfWork, feed: Feed) -> None:
 
 def test_vobject_reads_the_same_events(uow: UnitOfWork, feed: Feed) -> None:
     body = webcal.agent_feed(uow, "a" * 32, now=NOW).body.decode()
-    calendar = vobject.readOne(body)
+    calendar = read_with_vobject(body)
     events = {e.uid.value: e for e in calendar.vevent_list}
     assert set(events) == {feed.office, feed.cancelled, feed.home, feed.reunion, feed.collectif}
     office = events[feed.office]

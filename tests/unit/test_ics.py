@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import vobject
+from calendar_apps import read_with_vobject
 from icalendar import Calendar
 
 from rdv_app.domain.enums import LocationType
@@ -51,7 +51,7 @@ AGENT_RDV = replace(RDV, link="https://rdv.example.fr/agents/rdvs/42")
 def parse_both(content: bytes):
     calendar = Calendar.from_ical(content)
     (event,) = calendar.walk("VEVENT")
-    return calendar, event, vobject.readOne(content.decode())
+    return calendar, event, read_with_vobject(content.decode())
 
 
 def event_properties(content: bytes) -> set[str]:
@@ -183,7 +183,7 @@ def test_only_the_rdv_fields_and_agents_appear(audience, cancelled):
     expected = USAGER_PROPERTIES | ({"ATTENDEE"} if audience == Audience.AGENT else set())
     assert event_properties(content) == expected
     # No usager ever appears among the people of the file: the organizer and, for agents, the agents.
-    addresses = set(vobject.readOne(content.decode()).vevent.contents) & {"attendee", "organizer", "contact"}
+    addresses = set(read_with_vobject(content.decode()).vevent.contents) & {"attendee", "organizer", "contact"}
     assert addresses == ({"attendee", "organizer"} if audience == Audience.AGENT else {"organizer"})
 
 
@@ -243,7 +243,7 @@ def plage(recurrence=None, first_day=date(2025, 9, 1), **fields):
 
 
 def occurrences(content: bytes, until: datetime) -> list[date]:
-    event = vobject.readOne(content.decode()).vevent
+    event = read_with_vobject(content.decode()).vevent
     return [moment.date() for moment in event.getrruleset().between(
         datetime(2000, 1, 1, tzinfo=UTC), until, inc=True)]
 
