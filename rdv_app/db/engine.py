@@ -88,6 +88,36 @@ def _session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(url), class_=Session, expire_on_commit=False)
 
 
+class ReadOnlySession(Session):
+    """The session of read-only work (page loads, live refreshes): it writes nothing. On PostgreSQL each of
+    its statements runs on its own (autocommit), without the BEGIN and ROLLBACK round trips of a transaction
+    that would only have read: under READ COMMITTED each statement sees the rows committed when it starts,
+    in a transaction or not."""
+
+
+class ReadOnlyWrite(RuntimeError):
+    """Read-only work tried to write: a programming error, never a person's."""
+
+
+@sa.event.listens_for(ReadOnlySession, "before_flush")
+def _no_flush(session: Session, _context: object, _instances: object) -> None:
+    if session.new or session.deleted or any(session.is_modified(row) for row in session.dirty):
+        raise ReadOnlyWrite("read-only work may not write rows")
+
+
+@sa.event.listens_for(ReadOnlySession, "do_orm_execute")
+def _no_statement_that_writes(state: sa.orm.ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlyWrite("read-only work may not write rows")
+
+
+@cache
+def _read_only_session_factory(url: str) -> sessionmaker[ReadOnlySession]:
+    engine = get_engine(url)
+    bind = engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
+    return sessionmaker(bind=bind, class_=ReadOnlySession, expire_on_commit=False)
+
+
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A session committed on success and rolled back on error."""

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from rdv_app import logs
 from rdv_app.db import messagebus
-from rdv_app.db.engine import _session_factory, database_url
+from rdv_app.db.engine import ReadOnlyWrite, _read_only_session_factory, _session_factory, database_url
 
 T = TypeVar("T")
 
@@ -31,6 +31,9 @@ class UnitOfWork:
     another writer (the notification worker) holds the lock, instead of waiting its turn. Later
     transactions (reads after the commit) and `read_only=True` work (page loads, live refreshes) begin
     DEFERRED and never block writers.
+
+    `read_only=True` work writes nothing (`ReadOnlyWrite` otherwise): on PostgreSQL it runs its statements
+    without a transaction around them (`ReadOnlySession`).
     """
 
     session: Session
@@ -42,7 +45,7 @@ class UnitOfWork:
         self._remembered: dict[Hashable, Any] = {}
 
     def __enter__(self) -> UnitOfWork:
-        self.session = _session_factory(self.url)()
+        self.session = (_read_only_session_factory if self.read_only else _session_factory)(self.url)()
         if self.url.startswith("sqlite") and not self.read_only:
             engine = self.session.get_bind()
             self.session.bind = engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -58,8 +61,8 @@ class UnitOfWork:
 
     def remembered(self, key: Hashable, compute: Callable[[], T]) -> T:
         """What `compute` returns, computed once per `read_only` unit of work for `key`: the steps of one page
-        load ask the same question several times (the offered motifs, the sectors covering the address) and
-        a read-only transaction sees the same rows each time. A unit of work that writes computes it every
+        load ask the same question several times (the offered motifs, the sectors covering the address) within
+        a few milliseconds, and one answer serves them all. A unit of work that writes computes it every
         time (its own writes may change the answer)."""
         if not self.read_only:
             return compute()
@@ -82,6 +85,8 @@ class UnitOfWork:
                     handler(self.session, event)
 
     def commit(self) -> None:
+        if self.read_only:
+            raise ReadOnlyWrite("read-only work may not commit")
         self.publish()
         self.session.commit()
 
