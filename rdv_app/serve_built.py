@@ -7,7 +7,6 @@ more each). `cli serve` and the browser tests' servers (tests/app_server.py) sta
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Mapping
 
@@ -33,8 +32,11 @@ def serve_environment(environ: Mapping[str, str]) -> dict[str, str]:
       and is written back to Redis at the latest after the lock's hold time (5 s, half of Reflex's lock
       expiration), or at once when another process asks for it (a tab reconnected elsewhere); an event
       no longer reads and writes the state in Redis each time (a quarter less CPU per event under load);
-    - one worker per core (Reflex's default is twice the cores plus one, about 190 MiB each)."""
-    defaults = {"REFLEX_OPLOCK_ENABLED": "true", "GRANIAN_WORKERS": str(os.cpu_count() or 1)} \
+    - one worker: an instance scales by its app processes, one per core (`deploy/`), each a worker that
+      keeps its tabs' states (Reflex's default is twice the cores plus one workers per process, about 190
+      MiB each; two processes of two workers on two cores had twice the 95th-percentile latency of two
+      processes of one, `make load`)."""
+    defaults = {"REFLEX_OPLOCK_ENABLED": "true", "GRANIAN_WORKERS": "1"} \
         if environ.get("REFLEX_REDIS_URL", "").strip() else {}
     return {"__REFLEX_SKIP_COMPILE": "true", **{k: v for k, v in defaults.items() if k not in environ}}
 
