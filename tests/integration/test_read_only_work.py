@@ -32,12 +32,10 @@ def test_read_only_work_refuses_to_write_and_writes_nothing(db_url: str) -> None
         territory.name = "Renommé"
         with pytest.raises(ReadOnlyWrite):
             uow.session.exec(select(func.count()).select_from(Territory)).one()  # autoflush first
-    with UnitOfWork(db_url, read_only=True) as uow:
-        with pytest.raises(ReadOnlyWrite):
-            uow.session.execute(sa.update(Territory).values(name="Renommé"))
-    with UnitOfWork(db_url, read_only=True) as uow:
-        with pytest.raises(ReadOnlyWrite):
-            uow.commit()
+    with UnitOfWork(db_url, read_only=True) as uow, pytest.raises(ReadOnlyWrite):
+        uow.session.execute(sa.update(Territory).values(name="Renommé"))
+    with UnitOfWork(db_url, read_only=True) as uow, pytest.raises(ReadOnlyWrite):
+        uow.commit()
     assert _territories(db_url) == ["Pas-de-Calais"]
 
     with UnitOfWork(db_url, read_only=True) as uow:  # reading a row and leaving it unchanged is reading
