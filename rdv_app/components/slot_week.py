@@ -82,7 +82,8 @@ def slot_week(*, title: rx.Var[str], days: Any, slot_base_href: rx.Var[str], pre
         )
 
     return rx.fragment(
-        rx.heading(title, as_="h3", size="4"),
+        # A live region: a week shown in place (`on_week`) is announced by its title, as a new page would be.
+        rx.box(rx.heading(title, as_="h3", size="4"), aria_live="polite", aria_atomic="true"),
         rx.hstack(
             rx.cond(previous_href != "", week_link("← Semaine précédente", previous_href, "previous"), rx.el.span()),
             rx.cond(next_href != "", week_link("Semaine suivante →", next_href, "next"), rx.el.span()),

@@ -269,6 +269,10 @@ def test_weeks_change_in_place_and_stay_links(phone: Page, app_url: str, browser
     expect(title).to_be_visible()
     first_title, first_url = title.text_content() or "", page.url
 
+    # The title is read out when it changes: screen readers hear the new week, as they would a new page.
+    expect(page.locator("[aria-live=polite][aria-atomic=true]").get_by_role("heading", name=first_title)
+           ).to_be_visible()
+
     sent.clear()
     page.get_by_role("link", name="Semaine suivante →").click()
     expect(title).not_to_have_text(first_title)
