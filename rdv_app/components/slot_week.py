@@ -27,9 +27,12 @@ _BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_r
 
 # Reflex's `addEvents`, called only for a plain click (the main button, no modifier key): the click's default
 # (following the link) is then prevented; a ctrl/cmd/shift/middle click follows the link as any link does.
+# The second click of a double click (`detail` 2 and more) is dropped, its default prevented too: a double
+# click, out of habit, moves one week as the link did, not two; separate clicks each move one.
 _ON_PLAIN_CLICK: FunctionStringVar = FunctionStringVar.create(
     "((events, args, actions) => { const e = args[0]; if (!e || e.defaultPrevented || e.button !== 0 || e.metaKey "
-    "|| e.ctrlKey || e.shiftKey || e.altKey) { return; } addEvents(events, args, {...actions, preventDefault: true}); })",
+    "|| e.ctrlKey || e.shiftKey || e.altKey) { return; } if (e.detail > 1) { e.preventDefault(); return; } "
+    "addEvents(events, args, {...actions, preventDefault: true}); })",
     _var_data=VarData(imports=Imports.EVENTS, app_wraps=get_event_app_wraps()),
 )
 

@@ -134,10 +134,13 @@ def booking_address(base: str, params: dict[str, str], **changes: str | int | No
 
 def history_push(href: str) -> EventSpec:
     """The tab's address becomes `href` without loading a page: a new entry of its history, written as React
-    Router writes its own (a key, the next index), so that back and forward load those addresses as pages."""
-    return rx.call_script("(() => { const s = window.history.state; window.history.pushState({key: "
-                          "Math.random().toString(36).slice(2, 10), idx: (s?.idx ?? 0) + 1}, '', "
-                          f"{json.dumps(href)}); }})()")
+    Router writes its own (a key, the next index), so that back and forward load those addresses as pages.
+    The entry left gets a new key first: React Router, which never saw the new entry, would otherwise take
+    a return to it for no change at all (the same address, key and kind of navigation after a reload) and
+    the page would keep showing the week left."""
+    return rx.call_script("(() => { const h = window.history, s = h.state, key = () => "
+                          "Math.random().toString(36).slice(2, 10); h.replaceState({...s, key: key()}, ''); "
+                          f"h.pushState({{key: key(), idx: (s?.idx ?? 0) + 1}}, '', {json.dumps(href)}); }})()")
 
 
 def shown_params(params: dict[str, str]) -> dict[str, str]:

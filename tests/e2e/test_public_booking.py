@@ -291,6 +291,16 @@ def test_weeks_change_in_place_and_stay_links(phone: Page, app_url: str, browser
     page.reload()
     expect(title).to_have_text(second_title)
 
+    second_url = page.url
+    page.get_by_role("link", name="Semaine suivante →").dblclick()  # out of habit: one week on, as a link
+    expect(title).not_to_have_text(second_title)
+    third_title = title.text_content() or ""
+    page.go_back()
+    expect(title).to_have_text(second_title)
+    assert page.url == second_url
+    page.go_forward()
+    expect(title).to_have_text(third_title)
+
     desktop = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
     try:
         tab = desktop.new_page()
