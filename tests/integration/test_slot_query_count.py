@@ -27,9 +27,11 @@ from rdv_app.db.models import (
     Service,
     Territory,
 )
+from rdv_app import routes
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.sectorisation import UNKNOWN_ADDRESS, SectorAddress
 from rdv_app.services.online_booking import public_search
+from rdv_app.state.public_booking import BookingPage
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # Friday 4 December 2026
@@ -160,3 +162,42 @@ def test_a_week_at_the_usagers_address_costs_the_same_unless_its_motif_is_sector
             week = public_search.week(page, motif.id, lieu, MONDAY, NOW, sector=address)  # type: ignore[arg-type]
             assert "09h00" in [label for _, label in week.days[0].times]
             assert len(sent) <= 4
+
+
+def test_a_page_load_of_the_booking_week_reads_the_motifs_open_online_once(uow: UnitOfWork, db_url: str) -> None:
+    """A page load walks the whole page (place, motif, lieu, week) in one read-only unit of work: the motifs
+    open online are read once for the usager's choices and for the link to the prescripteurs' search (are
+    any open to them here?), and the motif's service comes with the motif and its organisation."""
+    territory = Territory(departement_number="62", name="Pas-de-Calais")
+    service = Service(name="PMI", short_name="PMI")
+    _add(uow, territory, service)
+    org = Organisation(territory_id=territory.id, name="PMI Arras", slug="pmi-arras")
+    _add(uow, org)
+    motif = Motif(organisation_id=org.id, service_id=service.id, name="Consultation", bookable_by="everyone")
+    referred = Motif(organisation_id=org.id, service_id=service.id, name="Bilan orienté",
+                     bookable_by="agents_and_prescripteurs")
+    _add(uow, motif, referred)
+    lieu = _lieu_with_agents(uow, org.id, motif.id, "Centre", 2)  # type: ignore[arg-type]
+    _add(uow, *(PlageOuvertureMotif(plage_ouverture_id=p, motif_id=referred.id) for p in uow.session.exec(
+        sa.select(PlageOuverture.id).where(PlageOuverture.lieu_id == lieu)).scalars()))  # type: ignore[call-overload]
+    uow.commit()
+
+    def load(params: dict[str, str]) -> tuple[BookingPage, list[str]]:
+        page = BookingPage(params=params, base=routes.PUBLIC_BOOKING, usager_id=None)
+        with UnitOfWork(db_url, read_only=True) as unit, _queries(unit) as sent:
+            page.open(unit, routes.PUBLIC_BOOKING)
+            return page, list(sent)
+
+    choosing, _ = load({"departement": "62"})
+    assert choosing.step == "motif" and [c.label for c in choosing.choices] == ["Consultation"]
+    assert choosing.prescripteur_href == f"{routes.PUBLIC_PRESCRIPTEUR}?departement=62"
+
+    week, sent = load({"departement": "62", "motif": str(motif.id), "lieu": str(lieu)})
+    assert week.step == "creneau" and any(day.times for day in week.days)
+    assert [r.value for r in week.summary] == ["Consultation (sur place)", "Centre, 1 rue A, 62000 Arras"]
+    assert week.prescripteur_href
+    from_motif = [s for s in sent if " ".join(s.split()).startswith("SELECT motif.id, motif.organisation_id")
+                  and "FROM motif WHERE" in " ".join(s.split())]
+    assert len(from_motif) == 1, from_motif
+    assert not any("FROM service" in s for s in sent)
+    assert len(sent) <= 9

@@ -33,6 +33,7 @@ from rdv_app.db.models import (
     PlageOuvertureMotif,
     Rdv,
     RdvAgent,
+    Service,
     Territory,
 )
 from rdv_app.db.rows import require_id
@@ -61,6 +62,7 @@ class MotifContext:
     organisation: Organisation
     departement_number: str
     documents_number: int = 1  # ANTS: one slot for several titles lasts the motif's duration times this
+    service_name: str = ""
 
     @property
     def time_zone(self) -> ZoneInfo:
@@ -79,17 +81,19 @@ def motif_context(uow: UnitOfWork, motif_id: int, organisation_id: int | None = 
 
 
 def _motif_context(uow: UnitOfWork, motif_id: int, archived_too: bool) -> MotifContext | None:
-    query = (select(Motif, Organisation, Territory.departement_number)
+    query = (select(Motif, Organisation, Territory.departement_number, Service.name)
              .join(Organisation, col(Organisation.id) == Motif.organisation_id)
              .join(Territory, col(Territory.id) == Organisation.territory_id)
+             .outerjoin(Service, col(Service.id) == Motif.service_id)
              .where(Motif.id == motif_id))
     if not archived_too:
         query = query.where(col(Motif.deleted_at).is_(None))
     row = uow.session.exec(query).first()
     if row is None:
         return None
-    motif, organisation, departement = row
-    return MotifContext(motif=motif, organisation=organisation, departement_number=departement)
+    motif, organisation, departement, service_name = row
+    return MotifContext(motif=motif, organisation=organisation, departement_number=departement,
+                        service_name=service_name or "")
 
 
 def for_documents(uow: UnitOfWork, context: MotifContext, documents_number: int) -> MotifContext:

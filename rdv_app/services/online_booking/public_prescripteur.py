@@ -16,13 +16,11 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 
 from rdv_app.db.models import Lieu, Motif, Organisation, Service
-from rdv_app.db.rows import require_id
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import clock, datefmt, usager_record
+from rdv_app.domain import datefmt, usager_record
 from rdv_app.domain.enums import LieuAvailability, LocationType
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
 from rdv_app.domain.motif_rules import PRESCRIPTION_BOOKABLE
@@ -34,7 +32,6 @@ from rdv_app.services.errors import DomainError, NotFound
 from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import public_search, sessions
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope, PublicWeek
-from rdv_app.services.organisation import sectors
 from rdv_app.services.usagers.usagers import territory_phone_region
 
 GONE = "Ce motif n'est plus ouvert aux prescripteurs. Choisissez un autre motif."
@@ -108,28 +105,6 @@ class PrescripteurRecap:
     time_zone: str
 
 
-def open_motifs(scope: PublicScope) -> sa.ColumnElement[bool]:
-    """The motifs an external prescripteur may book in the scope, as a condition on `Motif`."""
-    condition = sa.and_(col(Motif.bookable_by).in_(PRESCRIPTION_BOOKABLE), col(Motif.deleted_at).is_(None),
-                        col(Motif.organisation_id).in_(select(Organisation.id).where(
-                            Organisation.territory_id == scope.territory_id)))
-    if scope.organisation_id is not None:
-        condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
-    if scope.organisation_ids is not None:
-        condition = sa.and_(condition, col(Motif.organisation_id).in_(scope.organisation_ids))
-    return condition
-
-
-def _motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
-    """With the bénéficiaire's address (`scope.sector`), the motifs sectorised by organisation or agent
-    only where its sectors are attributed, as for usagers; collective motifs with an open session too."""
-    condition = open_motifs(scope)
-    found = public_search.offered_motifs(uow, condition, now) + sessions.motifs_with_open_sessions(
-        uow, condition, now or clock.now())
-    return sectors.offered_in_sectors(uow, scope.territory_id, sorted(found, key=lambda m: (m.name, require_id(m))),
-                                      scope.sector, now)
-
-
 @boundary
 def structures_scope(uow: UnitOfWork, scope: PublicScope,
                      external_ids: list[str]) -> tuple[PublicScope, list[public_search.OrganisationInfo]]:
@@ -158,7 +133,7 @@ def not_offered_by_structures(motif_key: str, structures: int) -> str:
 def motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None = None) -> list[MotifChoice]:
     """Every motif open to prescripteurs in the scope, one choice per name and location type."""
     grouped: dict[str, list[Motif]] = {}
-    for motif in _motifs(uow, scope, now):
+    for motif in public_search.open_motifs(uow, scope, now):
         grouped.setdefault(public_search.motif_key(motif), []).append(motif)
     choices = [public_search.choice_of(key, found) for key, found in grouped.items()]
     return sorted(choices, key=lambda c: (c.name.casefold(), c.location_type))
@@ -166,7 +141,7 @@ def motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None = None) -> 
 
 @boundary
 def motif_choice(uow: UnitOfWork, scope: PublicScope, motif_key: str, now: datetime | None = None) -> MotifChoice:
-    found = [m for m in _motifs(uow, scope, now) if public_search.motif_key(m) == motif_key]
+    found = [m for m in public_search.open_motifs(uow, scope, now) if public_search.motif_key(m) == motif_key]
     if not found:
         raise NotFound(GONE)
     return public_search.choice_of(motif_key, found)

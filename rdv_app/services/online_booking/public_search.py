@@ -34,6 +34,7 @@ from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.domain.enums import BookableBy, LieuAvailability, LocationType, SectorisationLevel
 from rdv_app.domain.labels import LOCATION_TYPE_LABELS
+from rdv_app.domain.motif_rules import PRESCRIPTION_BOOKABLE
 from rdv_app.domain.sectorisation import SectorAddress, address_of, departement_of, street_id_of
 from rdv_app.domain.slots import (
     Searcher,
@@ -345,9 +346,8 @@ def motif_details(uow: UnitOfWork, motif_id: int, documents_number: int = 1) -> 
     if motif is None or not (is_public_motif(motif) or is_public_collectif(motif)):
         raise NotFound("Ce motif n'est plus proposé en ligne. Choisissez un autre motif.")
     context = for_documents(uow, motif_context(uow, motif_id, motif.organisation_id), documents_number)
-    service = uow.session.get(Service, motif.service_id)
     return MotifDetails(
-        id=motif_id, name=motif.name, service_name=service.name if service else "",
+        id=motif_id, name=motif.name, service_name=context.service_name,
         location_type=motif.location_type, location_label=LOCATION_TYPE_LABELS[LocationType(motif.location_type)],
         duration_in_min=motif.default_duration_in_min * context.documents_number, restriction=(motif.restriction_for_rdv or "").strip() or None,
         instruction=(motif.instruction_for_rdv or "").strip() or None, organisation=_info(context.organisation),
@@ -460,13 +460,20 @@ def _public_context(uow: UnitOfWork, motif_id: int) -> MotifContext:
 
 
 def _bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
-    """Public motifs of the scope that have plages still to come (at an enabled lieu, or without lieu); once
-    per page load (the deep link's motif, then the choice's)."""
-    return uow.remembered(("bookable motifs", scope, now), lambda: _search_bookable_motifs(uow, scope, now))
+    """Public motifs of the scope that have plages still to come (at an enabled lieu, or without lieu)."""
+    return [m for m in open_motifs(uow, scope, now) if m.bookable_by == BookableBy.EVERYONE.value]
 
 
-def _search_bookable_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
-    condition = sa.and_(col(Motif.bookable_by) == BookableBy.EVERYONE.value, col(Motif.deleted_at).is_(None),
+def open_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
+    """The motifs open to usagers or to prescripteurs in the scope (at the usager's address, `scope.sector`)
+    that have plages still to come (at an enabled lieu, or without lieu) or, collective, an open session; by
+    name. Read once per unit of work: a page load asks it for the usager's choices and for the link to the
+    prescripteurs' search (is anything open to them here?), the deep link's motif then the choice's."""
+    return uow.remembered(("open motifs", scope, now), lambda: _search_open_motifs(uow, scope, now))
+
+
+def _search_open_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
+    condition = sa.and_(col(Motif.bookable_by).in_(PRESCRIPTION_BOOKABLE), col(Motif.deleted_at).is_(None),
                         col(Motif.organisation_id).in_(select(Organisation.id).where(
                             Organisation.territory_id == scope.territory_id)))
     if scope.organisation_id is not None:
