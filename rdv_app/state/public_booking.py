@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
@@ -30,6 +29,7 @@ from rdv_app.auth.franceconnect import FranceConnectClient, FranceConnectError, 
 from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import in_thread, within
 from rdv_app.components.forms import FieldErrorLink, field_error_links
+from rdv_app.components.in_place import history_push
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import ants, clock, datefmt, sectorisation
@@ -130,17 +130,6 @@ def booking_address(base: str, params: dict[str, str], **changes: str | int | No
             params[name] = str(value)
     query = urlencode(shown_params(params))
     return f"{base}?{query}" if query else base
-
-
-def history_push(href: str) -> EventSpec:
-    """The tab's address becomes `href` without loading a page: a new entry of its history, written as React
-    Router writes its own (a key, the next index), so that back and forward load those addresses as pages.
-    The entry left gets a new key first: React Router, which never saw the new entry, would otherwise take
-    a return to it for no change at all (the same address, key and kind of navigation after a reload) and
-    the page would keep showing the week left."""
-    return rx.call_script("(() => { const h = window.history, s = h.state, key = () => "
-                          "Math.random().toString(36).slice(2, 10); h.replaceState({...s, key: key()}, ''); "
-                          f"h.pushState({{key: key(), idx: (s?.idx ?? 0) + 1}}, '', {json.dumps(href)}); }})()")
 
 
 def shown_params(params: dict[str, str]) -> dict[str, str]:
