@@ -19,7 +19,6 @@ from datetime import date, datetime
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 import reflex as rx
 from reflex.event import EventSpec, IndividualEventType
@@ -38,7 +37,7 @@ from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.integrations import addresses
 from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import booking, public_prescripteur, public_search, sessions, week_paging
-from rdv_app.services.online_booking.public_search import DaySlots, MotifChoice, PublicScope
+from rdv_app.services.online_booking.public_search import DaySlots, MotifChoice, PublicScope, PublicWeek
 from rdv_app.services.organisation.public_links import organisation_id_from_path
 from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_auth
@@ -108,6 +107,25 @@ def day_views(days: Iterable[DaySlots]) -> list[DayView]:
     """The days of a week of slots, for the page (`slot_base_href` holds the rest of their links)."""
     return [DayView(d.label, d.closed, [TimeButton(label, routes.slot_link_value(iso)) for iso, label in d.times])
             for d in days]
+
+
+def set_week(page: object, week: PublicWeek, *, week_href: Callable[[date], str], slot_base_href: str) -> None:
+    """A week of slots on a page (its state, or what fills it): the fields `slot_week` shows, named alike on
+    the booking page, « Changer la date » and the prescripteurs' search. `week_href` is the page's address
+    for the week from a day; a slot's link is `slot_base_href` followed by the slot's value."""
+    following = week.next_availability
+    shown = {
+        "week_title": f"Semaine du {datefmt.long_date(week.first_day)}",
+        "days": day_views(week.days),
+        "slot_base_href": slot_base_href,
+        "week_is_empty": week.is_empty,
+        "next_label": f"Prochaine disponibilité le {following.label}" if following else "",
+        "next_href": week_href(week.following_day) if week.following_day else "",
+        "previous_week_href": week_href(week.previous_first_day) if week.previous_first_day else "",
+        "next_week_href": week_href(week.next_first_day) if week.next_first_day else "",
+    }
+    for name, value in shown.items():
+        setattr(page, name, value)
 
 
 @dataclass
@@ -280,9 +298,8 @@ class BookingPage:
     address_label: str = ""  # as chosen among the suggestions
     address_href: str = ""  # to give or change the address, in a sectorised territory
     contacts: list[Choice] = field(default_factory=list)  # organisations to call when no sector covers it
-    # For a change of week (`PublicBookingState._walked`), not shown: the organisation's time zone (the day of
-    # the next availability), and the notice of the steps before the week (an address no sector covers).
-    time_zone: str = ""
+    # For a change of week (`PublicBookingState._walked`), not shown: the notice of the steps before the week
+    # (an address no sector covers).
     walk_notice: str = ""
 
     def url(self, **changes: str | int | None) -> str:
@@ -441,7 +458,6 @@ class BookingPage:
                 self.params.pop(name, None)
         self.step = "creneau"
         self.change_href = self.url(m="")
-        self.time_zone = details.timezone
         self.show_week(uow)
         return False
 
@@ -453,19 +469,9 @@ class BookingPage:
             self.notice = lifecycle.SLOT_TAKEN
         week = public_search.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
                                   sector=self.sector, documents_number=self.documents_number)
-        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self.days = day_views(week.days)
         # The address for a slot (`url(creneau=…)`) with its value left out: `creneau` drops the later choices.
-        self.slot_base_href = routes.slot_links_base(self.url(**{name: "" for name in ("creneau", *AFTER["creneau"])}))
-        self.week_is_empty = week.is_empty
-        following = week.next_availability
-        self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
-        self.next_href = ""
-        if following is not None:
-            local_day = following.starts_at.astimezone(ZoneInfo(self.time_zone)).date()
-            self.next_href = self.url(semaine=local_day.isoformat())
-        self.previous_week_href = self.url(semaine=week.previous_first_day.isoformat()) if week.previous_first_day else ""
-        self.next_week_href = self.url(semaine=week.next_first_day.isoformat()) if week.next_first_day else ""
+        slot_base = routes.slot_links_base(self.url(**{name: "" for name in ("creneau", *AFTER["creneau"])}))
+        set_week(self, week, week_href=lambda day: self.url(semaine=day.isoformat()), slot_base_href=slot_base)
 
     def _session(self, uow: UnitOfWork, details: public_search.MotifDetails) -> bool:
         """A collective motif: the usager chooses a session ("atelier"); `creneau` then holds its id."""
@@ -563,7 +569,7 @@ _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif
          "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id", "sector": "_sector",
          "session_id": "_session_id", "documents_number": "_documents_number"}
 # What the state never keeps of it (only the page a change of week reuses, `WalkedWeek`).
-_NOT_SHOWN = frozenset({"time_zone", "walk_notice"})
+_NOT_SHOWN = frozenset({"walk_notice"})
 
 
 @dataclass

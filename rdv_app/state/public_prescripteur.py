@@ -17,7 +17,6 @@ import asyncio
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import reflex as rx
 
@@ -25,7 +24,6 @@ from rdv_app import routes
 from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import in_thread, within
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
 from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import addresses
@@ -41,8 +39,8 @@ from rdv_app.state.public_booking import (
     Choice,
     DayView,
     Recap,
-    day_views,
     sectorised_scope,
+    set_week,
 )
 from rdv_app.state.typed_event import event
 
@@ -229,19 +227,10 @@ class PrescripteurSearch:
             self.notice = lifecycle.SLOT_TAKEN
         week = public_prescripteur.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
                                         sector=self.sector)
-        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self.days = day_views(week.days)
         # The address for a slot (`url(creneau=…)`) with its value left out; `etape` (the address step, over
         # once there is a week) would follow it.
-        self.slot_base_href = routes.slot_links_base(self.url(creneau="", etape=""))
-        self.week_is_empty = week.is_empty
-        following = week.next_availability
-        self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
-        if following is not None:
-            zone = ZoneInfo(public_prescripteur.recap(uow, self.motif_id, self.lieu_id, following.starts_at).time_zone)
-            self.next_href = self.url(semaine=following.starts_at.astimezone(zone).date().isoformat())
-        self.previous_week_href = self.url(semaine=week.previous_first_day.isoformat()) if week.previous_first_day else ""
-        self.next_week_href = self.url(semaine=week.next_first_day.isoformat()) if week.next_first_day else ""
+        set_week(self, week, week_href=lambda day: self.url(semaine=day.isoformat()),
+                 slot_base_href=routes.slot_links_base(self.url(creneau="", etape="")))
 
     def _session(self, uow: UnitOfWork) -> None:
         """A collective motif: the prescripteur chooses a session ("atelier") with a seat left."""

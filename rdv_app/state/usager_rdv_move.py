@@ -24,9 +24,9 @@ from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.public_booking import (
     DayView,
     UsagerSessionChecked,
-    day_views,
     resolve_usager,
     session_token_from,
+    set_week,
 )
 from rdv_app.state.session_guard import revocations
 from rdv_app.state.typed_event import event
@@ -123,9 +123,9 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
             return
         if starts_at is not None:  # an address edited or kept too long: back to the week
             self.notice = SLOT_NOT_OFFERED
-        await self._show_week(week_day, choice.time_zone)
+        await self._show_week(week_day)
 
-    async def _show_week(self, week_day: date | None, time_zone: str) -> None:
+    async def _show_week(self, week_day: date | None) -> None:
         usager_id, participation_id = self._usager_id, self._participation_id
         assert usager_id is not None
         try:
@@ -134,23 +134,13 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
         except DomainError as exc:
             self.page_error = exc.message
             return
-        self._week(week, time_zone)
+        self._week(week)
         self.step = "creneau"
 
-    def _week(self, week: PublicWeek, time_zone: str) -> None:
+    def _week(self, week: PublicWeek) -> None:
         pid = self._participation_id
-        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self.days = day_views(week.days)
-        self.slot_base_href = routes.slot_links_base(routes.usager_rdv_move(pid, week=week.first_day.isoformat()))
-        self.week_is_empty = week.is_empty
-        following = week.next_availability
-        self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
-        self.next_href = routes.usager_rdv_move(
-            pid, week=datefmt.local(following.starts_at, time_zone).date().isoformat()) if following else ""
-        self.previous_week_href = routes.usager_rdv_move(pid, week=week.previous_first_day.isoformat()) \
-            if week.previous_first_day else ""
-        self.next_week_href = routes.usager_rdv_move(pid, week=week.next_first_day.isoformat()) \
-            if week.next_first_day else ""
+        set_week(self, week, week_href=lambda day: routes.usager_rdv_move(pid, week=day.isoformat()),
+                 slot_base_href=routes.slot_links_base(routes.usager_rdv_move(pid, week=week.first_day.isoformat())))
 
     @event
     async def confirm(self):
@@ -169,7 +159,7 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
                                                            from_starts_at=from_starts_at))
         except SlotTaken as exc:  # taken meanwhile: the week of that slot again, saying so
             self.moving, self.new_when = False, ""
-            await self._show_week(datefmt.local(starts_at, self._time_zone).date(), self._time_zone)
+            await self._show_week(datefmt.local(starts_at, self._time_zone).date())
             self.notice = exc.message
             return
         except (DomainError, NotFound) as exc:
