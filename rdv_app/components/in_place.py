@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import reflex as rx
 from reflex.constants import Imports
-from reflex.event import EventChain, EventSpec, pointer_event_spec
+from reflex.event import EventCallback, EventChain, EventSpec, pointer_event_spec
 from reflex.vars import FunctionStringVar, VarData
 from reflex_base.components.state_context import get_event_app_wraps
 
@@ -28,8 +28,9 @@ _ON_PLAIN_CLICK: FunctionStringVar = FunctionStringVar.create(
 )
 
 
-def plain_click(spec: EventSpec) -> Any:
-    """A link's `on_click` that runs `spec` instead of following the link, for a plain click only."""
+def plain_click(spec: EventSpec | EventCallback[()]) -> Any:
+    """A link's `on_click` that runs `spec` (an event handler given all its arguments) instead of following
+    the link, for a plain click only."""
     # A link's `on_click` passes the click's pointer event (`pointer_event_spec`, typed loosely by Reflex).
     return EventChain.create(spec, args_spec=cast("Any", pointer_event_spec), key="on_click",
                              invocation=_ON_PLAIN_CLICK)

@@ -109,6 +109,11 @@ def day_views(days: Iterable[DaySlots]) -> list[DayView]:
             for d in days]
 
 
+# The fields of a week of slots, as `slot_week` shows them (`set_week`).
+WEEK_FIELDS = ("week_title", "days", "slot_base_href", "week_is_empty", "next_label", "next_href",
+               "previous_week_href", "next_week_href")
+
+
 def set_week(page: object, week: PublicWeek, *, week_href: Callable[[date], str], slot_base_href: str) -> None:
     """A week of slots on a page (its state, or what fills it): the fields `slot_week` shows, named alike on
     the booking page, « Changer la date » and the prescripteurs' search. `week_href` is the page's address
@@ -124,8 +129,8 @@ def set_week(page: object, week: PublicWeek, *, week_href: Callable[[date], str]
         "previous_week_href": week_href(week.previous_first_day) if week.previous_first_day else "",
         "next_week_href": week_href(week.next_first_day) if week.next_first_day else "",
     }
-    for name, value in shown.items():
-        setattr(page, name, value)
+    for name in WEEK_FIELDS:
+        setattr(page, name, shown[name])
 
 
 @dataclass

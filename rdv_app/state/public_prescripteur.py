@@ -8,7 +8,8 @@ lieu or organisation, the week and the slot; for a collective motif, its open se
 holds the session's id), so reload and back keep it. Then, in the tab
 only (personal details never go into an address): "prescripteur" (vos coordonnées), "beneficiaire",
 "recap" ("Confirmer le RDV") and "confirmation". The entries stay in the tab: after a lost race the
-prescripteur picks another time and finds them filled in.
+prescripteur picks another time and finds them filled in. A plain click on a link to another week shows that
+week in place (`change_week`), as on the usagers' booking page.
 """
 
 from __future__ import annotations
@@ -16,19 +17,21 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import reflex as rx
 
 from rdv_app import routes
 from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import in_thread, within
+from rdv_app.components.in_place import history_push
 from rdv_app.db.uow import UnitOfWork
+from rdv_app.domain import clock
 from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import addresses
 from rdv_app.services.integrations import ants as ants_service
-from rdv_app.services.online_booking import public_prescripteur, public_search
+from rdv_app.services.online_booking import public_prescripteur, public_search, week_paging
 from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
 from rdv_app.services.rdv import lifecycle
@@ -36,6 +39,7 @@ from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.public_booking import (
     ADDRESS_DEBOUNCE_SECONDS,
     ADDRESS_UNAVAILABLE,
+    WEEK_FIELDS,
     Choice,
     DayView,
     Recap,
@@ -225,6 +229,12 @@ class PrescripteurSearch:
         self.change_href = self.url(m="", lieu="")
         if self.params.get("indisponible"):
             self.notice = lifecycle.SLOT_TAKEN
+        self.show_week(uow)
+
+    def show_week(self, uow: UnitOfWork) -> None:
+        """The week of `semaine` for the motif, lieu and bénéficiaire's address found before it: the end of a
+        whole walk, and all that a change of week works out again (`PublicPrescripteurState.change_week`)."""
+        assert self.motif_id is not None
         week = public_prescripteur.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
                                         sector=self.sector)
         # The address for a slot (`url(creneau=…)`) with its value left out; `etape` (the address step, over
@@ -310,11 +320,13 @@ class PublicPrescripteurState(rx.State):
     _session_id: int | None = None
     _booking_key: str = ""
     _prescripteur_line: str = ""  # the récapitulatif's "Prescripteur", as the booking will save it
+    _walked_at: float = 0.0  # `clock.timestamp()` as `load` began its whole walk; a change of week keeps it
 
     @event
     async def load(self):
         self.loading = True
         yield
+        self._walked_at = clock.timestamp()
         self.form_error, self.warning, self.field_errors, self.submitting = "", "", {}, False
         self.address_suggestions, self.address_hint = [], ""
         params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
@@ -332,6 +344,33 @@ class PublicPrescripteurState(rx.State):
             self.phone_required, self.address_required, self.ants_required = needs.phone, needs.address, \
                 needs.ants_number
         self.loading = False
+
+    @event
+    async def change_week(self, which: str):
+        """« Semaine précédente », « Semaine suivante » or « Prochaine disponibilité » clicked (`which`:
+        "previous", "next", "following"; the links they are, read here, never sent by the browser): only the
+        week is read again, for the motif, lieu and bénéficiaire's address the whole walk found
+        (`PrescripteurSearch.show_week`, which checks the motif and lieu are still open to prescripteurs),
+        and its address pushed into the tab's history. That walk is trusted for `week_paging.REUSE_SECONDS`;
+        after that, or for an address changed by more than its week, the address is loaded as a page."""
+        href = {"previous": self.previous_week_href, "next": self.next_week_href,
+                "following": self.next_href}.get(which, "")
+        if self.step != "creneau" or not href or self._motif_id is None:
+            return None
+        address = urlsplit(href)
+        params = dict(parse_qsl(address.query, keep_blank_values=True))
+        if not week_paging.only_week_changed(routes.PUBLIC_PRESCRIPTEUR, self._params, address.path, params) \
+                or not week_paging.walk_still_fresh(self._walked_at, clock.timestamp()):
+            return rx.redirect(href)
+        page = PrescripteurSearch(params=params, motif_id=self._motif_id, lieu_id=self._lieu_id, sector=self._sector)
+        try:
+            await within(UnitOfWork(read_only=True), page.show_week)
+        except DomainError:
+            return rx.redirect(href)
+        self._params = params
+        for name in WEEK_FIELDS:
+            setattr(self, name, getattr(page, name))
+        return history_push(href)
 
     @event
     async def search_place(self, form: dict[str, str]):
