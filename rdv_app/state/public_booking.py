@@ -114,6 +114,16 @@ WEEK_FIELDS = ("week_title", "days", "slot_base_href", "week_is_empty", "next_la
                "previous_week_href", "next_week_href")
 
 
+_WEEK_LINKS = {"previous": "previous_week_href", "next": "next_week_href", "following": "next_href"}
+
+
+def clicked_week(page: object, which: str) -> str:
+    """The link to another week that a click names (`which`: "previous", "next", "following"), as the page
+    shows it (`set_week`); "" for any other name."""
+    name = _WEEK_LINKS.get(which)
+    return str(getattr(page, name)) if name else ""
+
+
 def set_week(page: object, week: PublicWeek, *, week_href: Callable[[date], str], slot_base_href: str) -> None:
     """A week of slots on a page (its state, or what fills it): the fields `slot_week` shows, named alike on
     the booking page, « Changer la date » and the prescripteurs' search. `week_href` is the page's address
@@ -760,8 +770,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         shown as a change of week is (`_other_week`) in this one event, its address pushed into the tab's
         history (back then loads the week before as any navigation). A page that cannot be paged so (walked
         over a minute ago, the motif closed meanwhile) is loaded at that address."""
-        href = {"previous": self.previous_week_href, "next": self.next_week_href,
-                "following": self.next_href}.get(which, "")
+        href = clicked_week(self, which)
         if self.step != "creneau" or not href:
             return None
         address = urlsplit(href)

@@ -43,6 +43,7 @@ from rdv_app.state.public_booking import (
     Choice,
     DayView,
     Recap,
+    clicked_week,
     sectorised_scope,
     set_week,
 )
@@ -353,8 +354,7 @@ class PublicPrescripteurState(rx.State):
         (`PrescripteurSearch.show_week`, which checks the motif and lieu are still open to prescripteurs),
         and its address pushed into the tab's history. That walk is trusted for `week_paging.REUSE_SECONDS`;
         after that, or for an address changed by more than its week, the address is loaded as a page."""
-        href = {"previous": self.previous_week_href, "next": self.next_week_href,
-                "following": self.next_href}.get(which, "")
+        href = clicked_week(self, which)
         if self.step != "creneau" or not href or self._motif_id is None:
             return None
         address = urlsplit(href)

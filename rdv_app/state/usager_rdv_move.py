@@ -29,6 +29,7 @@ from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.public_booking import (
     DayView,
     UsagerSessionChecked,
+    clicked_week,
     resolve_usager,
     session_token_from,
     set_week,
@@ -154,8 +155,7 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
         address pushed into the tab's history. The RDV shown above the week is trusted for
         `week_paging.REUSE_SECONDS` after `load` read it; after that, or when the date can no longer be
         changed, the address is loaded as a page, which says why."""
-        href = {"previous": self.previous_week_href, "next": self.next_week_href,
-                "following": self.next_href}.get(which, "")
+        href = clicked_week(self, which)
         usager_id, participation_id = self._usager_id, self._participation_id
         if self.step != "creneau" or not href or usager_id is None:
             return None
