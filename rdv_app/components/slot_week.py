@@ -4,44 +4,23 @@ choice rides in the address, so the back button and a reload keep it). Used by o
 `value`), as the booking state's `DayView` and `TimeButton`: each start's link is `slot_base_href` followed by
 its `value`, and its accessible name "<day> à <time>", both joined here in the browser (a week sends little).
 
-The links to other weeks may also run an event on a plain click (`plain_click`): the page then shows the
-week without navigating, as one event, and keeps the link for a new tab, a copied address or no script."""
+The links to other weeks may also run an event on a plain click (`rdv_app.components.in_place`): the page
+then shows the week without navigating, as one event, and keeps the link for a new tab, a copied address or
+no script."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import reflex as rx
-from reflex.constants import Imports
-from reflex.event import EventChain, EventSpec, pointer_event_spec
-from reflex.vars import FunctionStringVar, VarData
-from reflex_base.components.state_context import get_event_app_wraps
 
 from rdv_app import styles
+from rdv_app.components.in_place import plain_click
 
 _BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
                 "background": styles.var("blue"), "color": styles.var("on-colour"), "font_weight": "600",
                 "text_decoration": "none", "min_width": "4.5rem", "text_align": "center",
                 "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}}
-
-
-# Reflex's `addEvents`, called only for a plain click (the main button, no modifier key): the click's default
-# (following the link) is then prevented; a ctrl/cmd/shift/middle click follows the link as any link does.
-# The second click of a double click (`detail` 2 and more) is dropped, its default prevented too: a double
-# click, out of habit, moves one week as the link did, not two; separate clicks each move one.
-_ON_PLAIN_CLICK: FunctionStringVar = FunctionStringVar.create(
-    "((events, args, actions) => { const e = args[0]; if (!e || e.defaultPrevented || e.button !== 0 || e.metaKey "
-    "|| e.ctrlKey || e.shiftKey || e.altKey) { return; } if (e.detail > 1) { e.preventDefault(); return; } "
-    "addEvents(events, args, {...actions, preventDefault: true}); })",
-    _var_data=VarData(imports=Imports.EVENTS, app_wraps=get_event_app_wraps()),
-)
-
-
-def plain_click(spec: EventSpec) -> Any:
-    """A link's `on_click` that runs `spec` instead of following the link, for a plain click only."""
-    # A link's `on_click` passes the click's pointer event (`pointer_event_spec`, typed loosely by Reflex).
-    return EventChain.create(spec, args_spec=cast("Any", pointer_event_spec), key="on_click",
-                             invocation=_ON_PLAIN_CLICK)
 
 
 def heading_case(label: rx.Var[str]) -> rx.Var[str]:

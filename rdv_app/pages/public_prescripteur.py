@@ -4,11 +4,13 @@ récapitulatif and the confirmation, one view per step (see the state)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
 from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert, text_field
+from rdv_app.components.in_place import plain_click
 from rdv_app.components.slot_week import heading_case, time_link
 from rdv_app.domain import ants
 from rdv_app.pages.template import template
@@ -148,6 +150,10 @@ def _place() -> rx.Component:
 
 
 def _week() -> rx.Component:
+    def week_link(label: Any, href: rx.Var[str], which: str, **style: Any) -> rx.Component:
+        """A link to another week; a plain click shows it in place (`change_week`)."""
+        return rx.link(label, href=href, on_click=plain_click(S.change_week(which)), **style)
+
     def day(view: DayView) -> rx.Component:
         return rx.el.section(
             rx.heading(heading_case(rx.Var.create(view.label)), as_="h3", size="3"),
@@ -164,15 +170,16 @@ def _week() -> rx.Component:
     return rx.vstack(
         _heading("Choisissez un horaire"), _back(), _summary(),
         rx.cond(S.notice != "", rx.el.div(S.notice, role="alert", class_name="form-alert"), rx.fragment()),
-        rx.heading(S.week_title, as_="h3", size="4"),
+        # A live region: a week shown in place (`change_week`) is announced by its title, as a new page would be.
+        rx.box(rx.heading(S.week_title, as_="h3", size="4"), aria_live="polite", aria_atomic="true"),
         rx.hstack(
-            rx.cond(S.previous_week_href != "", rx.link("← Semaine précédente", href=S.previous_week_href),
+            rx.cond(S.previous_week_href != "", week_link("← Semaine précédente", S.previous_week_href, "previous"),
                     rx.el.span()),
-            rx.cond(S.next_week_href != "", rx.link("Semaine suivante →", href=S.next_week_href), rx.el.span()),
+            rx.cond(S.next_week_href != "", week_link("Semaine suivante →", S.next_week_href, "next"), rx.el.span()),
             justify="between", width="100%"),
         rx.cond(S.week_is_empty,
                 rx.box(rx.text("Aucun créneau disponible cette semaine."),
-                       rx.cond(S.next_href != "", rx.link(S.next_label, href=S.next_href, font_weight="600"),
+                       rx.cond(S.next_href != "", week_link(S.next_label, S.next_href, "following", font_weight="600"),
                                rx.text("Pas d'autre créneau ouvert : contactez directement l'organisation.")),
                        role="status"),
                 rx.fragment()),

@@ -32,7 +32,7 @@ def week_step() -> rx.Component:
         rx.cond(S.notice != "", rx.el.div(S.notice, role="alert", class_name="form-alert"), rx.fragment()),
         slot_week(title=S.week_title, days=S.days, slot_base_href=S.slot_base_href, previous_href=S.previous_week_href,
                   next_href=S.next_week_href, is_empty=S.week_is_empty, following_href=S.next_href,
-                  following_label=S.next_label),
+                  following_label=S.next_label, on_week=S.change_week),
         width="100%", spacing="3",
     )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
@@ -20,7 +19,6 @@ from datetime import date, datetime
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 import reflex as rx
 from reflex.event import EventSpec, IndividualEventType
@@ -30,6 +28,7 @@ from rdv_app.auth.franceconnect import FranceConnectClient, FranceConnectError, 
 from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import in_thread, within
 from rdv_app.components.forms import FieldErrorLink, field_error_links
+from rdv_app.components.in_place import history_push
 from rdv_app.config import settings
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import ants, clock, datefmt, sectorisation
@@ -38,7 +37,7 @@ from rdv_app.services.errors import DomainError, FieldErrors
 from rdv_app.services.integrations import addresses
 from rdv_app.services.integrations import ants as ants_service
 from rdv_app.services.online_booking import booking, public_prescripteur, public_search, sessions, week_paging
-from rdv_app.services.online_booking.public_search import DaySlots, MotifChoice, PublicScope
+from rdv_app.services.online_booking.public_search import DaySlots, MotifChoice, PublicScope, PublicWeek
 from rdv_app.services.organisation.public_links import organisation_id_from_path
 from rdv_app.services.rdv import lifecycle
 from rdv_app.services.usagers import usager_auth
@@ -110,6 +109,40 @@ def day_views(days: Iterable[DaySlots]) -> list[DayView]:
             for d in days]
 
 
+# The fields of a week of slots, as `slot_week` shows them (`set_week`).
+WEEK_FIELDS = ("week_title", "days", "slot_base_href", "week_is_empty", "next_label", "next_href",
+               "previous_week_href", "next_week_href")
+
+
+_WEEK_LINKS = {"previous": "previous_week_href", "next": "next_week_href", "following": "next_href"}
+
+
+def clicked_week(page: object, which: str) -> str:
+    """The link to another week that a click names (`which`: "previous", "next", "following"), as the page
+    shows it (`set_week`); "" for any other name."""
+    name = _WEEK_LINKS.get(which)
+    return str(getattr(page, name)) if name else ""
+
+
+def set_week(page: object, week: PublicWeek, *, week_href: Callable[[date], str], slot_base_href: str) -> None:
+    """A week of slots on a page (its state, or what fills it): the fields `slot_week` shows, named alike on
+    the booking page, « Changer la date » and the prescripteurs' search. `week_href` is the page's address
+    for the week from a day; a slot's link is `slot_base_href` followed by the slot's value."""
+    following = week.next_availability
+    shown = {
+        "week_title": f"Semaine du {datefmt.long_date(week.first_day)}",
+        "days": day_views(week.days),
+        "slot_base_href": slot_base_href,
+        "week_is_empty": week.is_empty,
+        "next_label": f"Prochaine disponibilité le {following.label}" if following else "",
+        "next_href": week_href(week.following_day) if week.following_day else "",
+        "previous_week_href": week_href(week.previous_first_day) if week.previous_first_day else "",
+        "next_week_href": week_href(week.next_first_day) if week.next_first_day else "",
+    }
+    for name in WEEK_FIELDS:
+        setattr(page, name, shown[name])
+
+
 @dataclass
 class Recap:
     label: str
@@ -130,17 +163,6 @@ def booking_address(base: str, params: dict[str, str], **changes: str | int | No
             params[name] = str(value)
     query = urlencode(shown_params(params))
     return f"{base}?{query}" if query else base
-
-
-def history_push(href: str) -> EventSpec:
-    """The tab's address becomes `href` without loading a page: a new entry of its history, written as React
-    Router writes its own (a key, the next index), so that back and forward load those addresses as pages.
-    The entry left gets a new key first: React Router, which never saw the new entry, would otherwise take
-    a return to it for no change at all (the same address, key and kind of navigation after a reload) and
-    the page would keep showing the week left."""
-    return rx.call_script("(() => { const h = window.history, s = h.state, key = () => "
-                          "Math.random().toString(36).slice(2, 10); h.replaceState({...s, key: key()}, ''); "
-                          f"h.pushState({{key: key(), idx: (s?.idx ?? 0) + 1}}, '', {json.dumps(href)}); }})()")
 
 
 def shown_params(params: dict[str, str]) -> dict[str, str]:
@@ -291,9 +313,8 @@ class BookingPage:
     address_label: str = ""  # as chosen among the suggestions
     address_href: str = ""  # to give or change the address, in a sectorised territory
     contacts: list[Choice] = field(default_factory=list)  # organisations to call when no sector covers it
-    # For a change of week (`PublicBookingState._walked`), not shown: the organisation's time zone (the day of
-    # the next availability), and the notice of the steps before the week (an address no sector covers).
-    time_zone: str = ""
+    # For a change of week (`PublicBookingState._walked`), not shown: the notice of the steps before the week
+    # (an address no sector covers).
     walk_notice: str = ""
 
     def url(self, **changes: str | int | None) -> str:
@@ -452,7 +473,6 @@ class BookingPage:
                 self.params.pop(name, None)
         self.step = "creneau"
         self.change_href = self.url(m="")
-        self.time_zone = details.timezone
         self.show_week(uow)
         return False
 
@@ -464,19 +484,9 @@ class BookingPage:
             self.notice = lifecycle.SLOT_TAKEN
         week = public_search.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
                                   sector=self.sector, documents_number=self.documents_number)
-        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self.days = day_views(week.days)
         # The address for a slot (`url(creneau=…)`) with its value left out: `creneau` drops the later choices.
-        self.slot_base_href = routes.slot_links_base(self.url(**{name: "" for name in ("creneau", *AFTER["creneau"])}))
-        self.week_is_empty = week.is_empty
-        following = week.next_availability
-        self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
-        self.next_href = ""
-        if following is not None:
-            local_day = following.starts_at.astimezone(ZoneInfo(self.time_zone)).date()
-            self.next_href = self.url(semaine=local_day.isoformat())
-        self.previous_week_href = self.url(semaine=week.previous_first_day.isoformat()) if week.previous_first_day else ""
-        self.next_week_href = self.url(semaine=week.next_first_day.isoformat()) if week.next_first_day else ""
+        slot_base = routes.slot_links_base(self.url(**{name: "" for name in ("creneau", *AFTER["creneau"])}))
+        set_week(self, week, week_href=lambda day: self.url(semaine=day.isoformat()), slot_base_href=slot_base)
 
     def _session(self, uow: UnitOfWork, details: public_search.MotifDetails) -> bool:
         """A collective motif: the usager chooses a session ("atelier"); `creneau` then holds its id."""
@@ -574,7 +584,7 @@ _KEPT = {"params": "_params", "base": "_base", "usager_id": "_usager_id", "motif
          "lieu_id": "_lieu_id", "starts_at": "_starts_at", "for_usager_id": "_for_usager_id", "sector": "_sector",
          "session_id": "_session_id", "documents_number": "_documents_number"}
 # What the state never keeps of it (only the page a change of week reuses, `WalkedWeek`).
-_NOT_SHOWN = frozenset({"time_zone", "walk_notice"})
+_NOT_SHOWN = frozenset({"walk_notice"})
 
 
 @dataclass
@@ -760,8 +770,7 @@ class PublicBookingState(UsagerSessionChecked, rx.State):
         shown as a change of week is (`_other_week`) in this one event, its address pushed into the tab's
         history (back then loads the week before as any navigation). A page that cannot be paged so (walked
         over a minute ago, the motif closed meanwhile) is loaded at that address."""
-        href = {"previous": self.previous_week_href, "next": self.next_week_href,
-                "following": self.next_href}.get(which, "")
+        href = clicked_week(self, which)
         if self.step != "creneau" or not href:
             return None
         address = urlsplit(href)

@@ -8,7 +8,8 @@ lieu or organisation, the week and the slot; for a collective motif, its open se
 holds the session's id), so reload and back keep it. Then, in the tab
 only (personal details never go into an address): "prescripteur" (vos coordonnées), "beneficiaire",
 "recap" ("Confirmer le RDV") and "confirmation". The entries stay in the tab: after a lost race the
-prescripteur picks another time and finds them filled in.
+prescripteur picks another time and finds them filled in. A plain click on a link to another week shows that
+week in place (`change_week`), as on the usagers' booking page.
 """
 
 from __future__ import annotations
@@ -16,21 +17,21 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import reflex as rx
 
 from rdv_app import routes
 from rdv_app.auth.tokens import new_token
 from rdv_app.blocking import in_thread, within
+from rdv_app.components.in_place import history_push
 from rdv_app.db.uow import UnitOfWork
-from rdv_app.domain import datefmt
+from rdv_app.domain import clock
 from rdv_app.domain.sectorisation import SectorAddress
 from rdv_app.services.errors import DomainError
 from rdv_app.services.integrations import addresses
 from rdv_app.services.integrations import ants as ants_service
-from rdv_app.services.online_booking import public_prescripteur, public_search
+from rdv_app.services.online_booking import public_prescripteur, public_search, week_paging
 from rdv_app.services.online_booking.public_prescripteur import BeneficiaireEntry, PrescripteurEntry
 from rdv_app.services.online_booking.public_search import MotifChoice, PublicScope
 from rdv_app.services.rdv import lifecycle
@@ -38,11 +39,13 @@ from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.public_booking import (
     ADDRESS_DEBOUNCE_SECONDS,
     ADDRESS_UNAVAILABLE,
+    WEEK_FIELDS,
     Choice,
     DayView,
     Recap,
-    day_views,
+    clicked_week,
     sectorised_scope,
+    set_week,
 )
 from rdv_app.state.typed_event import event
 
@@ -227,21 +230,18 @@ class PrescripteurSearch:
         self.change_href = self.url(m="", lieu="")
         if self.params.get("indisponible"):
             self.notice = lifecycle.SLOT_TAKEN
+        self.show_week(uow)
+
+    def show_week(self, uow: UnitOfWork) -> None:
+        """The week of `semaine` for the motif, lieu and bénéficiaire's address found before it: the end of a
+        whole walk, and all that a change of week works out again (`PublicPrescripteurState.change_week`)."""
+        assert self.motif_id is not None
         week = public_prescripteur.week(uow, self.motif_id, self.lieu_id, _day(self.params.get("semaine")),
                                         sector=self.sector)
-        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self.days = day_views(week.days)
         # The address for a slot (`url(creneau=…)`) with its value left out; `etape` (the address step, over
         # once there is a week) would follow it.
-        self.slot_base_href = routes.slot_links_base(self.url(creneau="", etape=""))
-        self.week_is_empty = week.is_empty
-        following = week.next_availability
-        self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
-        if following is not None:
-            zone = ZoneInfo(public_prescripteur.recap(uow, self.motif_id, self.lieu_id, following.starts_at).time_zone)
-            self.next_href = self.url(semaine=following.starts_at.astimezone(zone).date().isoformat())
-        self.previous_week_href = self.url(semaine=week.previous_first_day.isoformat()) if week.previous_first_day else ""
-        self.next_week_href = self.url(semaine=week.next_first_day.isoformat()) if week.next_first_day else ""
+        set_week(self, week, week_href=lambda day: self.url(semaine=day.isoformat()),
+                 slot_base_href=routes.slot_links_base(self.url(creneau="", etape="")))
 
     def _session(self, uow: UnitOfWork) -> None:
         """A collective motif: the prescripteur chooses a session ("atelier") with a seat left."""
@@ -321,11 +321,13 @@ class PublicPrescripteurState(rx.State):
     _session_id: int | None = None
     _booking_key: str = ""
     _prescripteur_line: str = ""  # the récapitulatif's "Prescripteur", as the booking will save it
+    _walked_at: float = 0.0  # `clock.timestamp()` as `load` began its whole walk; a change of week keeps it
 
     @event
     async def load(self):
         self.loading = True
         yield
+        self._walked_at = clock.timestamp()
         self.form_error, self.warning, self.field_errors, self.submitting = "", "", {}, False
         self.address_suggestions, self.address_hint = [], ""
         params = {k: v for k, v in self.router.url.query_parameters.items() if isinstance(v, str)}
@@ -343,6 +345,32 @@ class PublicPrescripteurState(rx.State):
             self.phone_required, self.address_required, self.ants_required = needs.phone, needs.address, \
                 needs.ants_number
         self.loading = False
+
+    @event
+    async def change_week(self, which: str):
+        """« Semaine précédente », « Semaine suivante » or « Prochaine disponibilité » clicked (`which`:
+        "previous", "next", "following"; the links they are, read here, never sent by the browser): only the
+        week is read again, for the motif, lieu and bénéficiaire's address the whole walk found
+        (`PrescripteurSearch.show_week`, which checks the motif and lieu are still open to prescripteurs),
+        and its address pushed into the tab's history. That walk is trusted for `week_paging.REUSE_SECONDS`;
+        after that, or for an address changed by more than its week, the address is loaded as a page."""
+        href = clicked_week(self, which)
+        if self.step != "creneau" or not href or self._motif_id is None:
+            return None
+        address = urlsplit(href)
+        params = dict(parse_qsl(address.query, keep_blank_values=True))
+        if not week_paging.only_week_changed(routes.PUBLIC_PRESCRIPTEUR, self._params, address.path, params) \
+                or not week_paging.walk_still_fresh(self._walked_at, clock.timestamp()):
+            return rx.redirect(href)
+        page = PrescripteurSearch(params=params, motif_id=self._motif_id, lieu_id=self._lieu_id, sector=self._sector)
+        try:
+            await within(UnitOfWork(read_only=True), page.show_week)
+        except DomainError:
+            return rx.redirect(href)
+        self._params = params
+        for name in WEEK_FIELDS:
+            setattr(self, name, getattr(page, name))
+        return history_push(href)
 
     @event
     async def search_place(self, form: dict[str, str]):

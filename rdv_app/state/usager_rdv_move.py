@@ -3,20 +3,25 @@
 The RDV (`?rdv=`, a participation id), the week (`?semaine=`) and the chosen slot (`?creneau=`) ride in the
 address, as in online booking; the services (rdv_app.services.usager_rdvs) check every one of them for the
 signed-in usager and decide what may be done. Confirming moves the RDV with the start read by the server
-when the page loaded (`_from_starts_at`): a double click or a retry moves it once.
+when the page loaded (`_from_starts_at`): a double click or a retry moves it once. A plain click on a link to
+another week shows that week in place (`change_week`), as on the booking page.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
+from urllib.parse import parse_qsl, urlsplit
 
 import reflex as rx
 
 from rdv_app import routes
 from rdv_app.blocking import within
+from rdv_app.components.in_place import history_push
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain import clock, datefmt
 from rdv_app.services.errors import DomainError, NotFound
+from rdv_app.services.online_booking import week_paging
 from rdv_app.services.online_booking.public_search import SLOT_NOT_OFFERED, PublicWeek
 from rdv_app.services.rdv.lifecycle import SlotTaken
 from rdv_app.services.usagers import usager_rdvs
@@ -24,12 +29,15 @@ from rdv_app.state.notifications import deliver_after_commit
 from rdv_app.state.public_booking import (
     DayView,
     UsagerSessionChecked,
-    day_views,
+    clicked_week,
     resolve_usager,
     session_token_from,
+    set_week,
 )
 from rdv_app.state.session_guard import revocations
 from rdv_app.state.typed_event import event
+
+logger = logging.getLogger(__name__)
 
 
 def _day(value: str | None) -> date | None:
@@ -79,6 +87,7 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
     _starts_at: datetime | None = None
     _from_starts_at: datetime | None = None
     _time_zone: str = "Europe/Paris"
+    _opened_at: float = 0.0  # `clock.timestamp()` as `load` read the RDV; a change of week does not renew it
 
     def _cookie_header(self) -> str:
         return self.router.headers.cookie
@@ -92,6 +101,7 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
         yield
         self.page_error = self.notice = self.move_error = self.new_when = ""
         self.step, self.moving = "", False
+        self._opened_at = clock.timestamp()
         self._usager_id = await resolve_usager(session_token_from(self.router.headers.cookie))
         self._session_checked_at, self._revocations_seen = clock.timestamp(), revocations()
         self.signed_in = self._usager_id is not None
@@ -123,9 +133,9 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
             return
         if starts_at is not None:  # an address edited or kept too long: back to the week
             self.notice = SLOT_NOT_OFFERED
-        await self._show_week(week_day, choice.time_zone)
+        await self._show_week(week_day)
 
-    async def _show_week(self, week_day: date | None, time_zone: str) -> None:
+    async def _show_week(self, week_day: date | None) -> None:
         usager_id, participation_id = self._usager_id, self._participation_id
         assert usager_id is not None
         try:
@@ -134,23 +144,38 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
         except DomainError as exc:
             self.page_error = exc.message
             return
-        self._week(week, time_zone)
+        self._week(week)
         self.step = "creneau"
 
-    def _week(self, week: PublicWeek, time_zone: str) -> None:
+    @event
+    async def change_week(self, which: str):
+        """« Semaine précédente », « Semaine suivante » or « Prochaine disponibilité » clicked (`which`:
+        "previous", "next", "following"; the links they are, read here, never sent by the browser): only the
+        week is read again, with the usager's right to move this RDV (`usager_rdvs.move_week`), and its
+        address pushed into the tab's history. The RDV shown above the week is trusted for
+        `week_paging.REUSE_SECONDS` after `load` read it; after that, or when the date can no longer be
+        changed, the address is loaded as a page, which says why."""
+        href = clicked_week(self, which)
+        usager_id, participation_id = self._usager_id, self._participation_id
+        if self.step != "creneau" or not href or usager_id is None:
+            return None
+        if not week_paging.walk_still_fresh(self._opened_at, clock.timestamp()):
+            return rx.redirect(href)
+        week_day = _day(dict(parse_qsl(urlsplit(href).query)).get(week_paging.WEEK_PARAM))
+        try:
+            week = await within(UnitOfWork(read_only=True), lambda uow: usager_rdvs.move_week(
+                uow, usager_id, participation_id, week_day))
+        except DomainError:
+            return rx.redirect(href)
+        self._week(week)
+        self.notice, self.week_href = "", href
+        logger.info("usager rdv move page: week changed in place")
+        return history_push(href)
+
+    def _week(self, week: PublicWeek) -> None:
         pid = self._participation_id
-        self.week_title = f"Semaine du {datefmt.long_date(week.first_day)}"
-        self.days = day_views(week.days)
-        self.slot_base_href = routes.slot_links_base(routes.usager_rdv_move(pid, week=week.first_day.isoformat()))
-        self.week_is_empty = week.is_empty
-        following = week.next_availability
-        self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
-        self.next_href = routes.usager_rdv_move(
-            pid, week=datefmt.local(following.starts_at, time_zone).date().isoformat()) if following else ""
-        self.previous_week_href = routes.usager_rdv_move(pid, week=week.previous_first_day.isoformat()) \
-            if week.previous_first_day else ""
-        self.next_week_href = routes.usager_rdv_move(pid, week=week.next_first_day.isoformat()) \
-            if week.next_first_day else ""
+        set_week(self, week, week_href=lambda day: routes.usager_rdv_move(pid, week=day.isoformat()),
+                 slot_base_href=routes.slot_links_base(routes.usager_rdv_move(pid, week=week.first_day.isoformat())))
 
     @event
     async def confirm(self):
@@ -169,7 +194,7 @@ class UsagerRdvMoveState(UsagerSessionChecked, rx.State):
                                                            from_starts_at=from_starts_at))
         except SlotTaken as exc:  # taken meanwhile: the week of that slot again, saying so
             self.moving, self.new_when = False, ""
-            await self._show_week(datefmt.local(starts_at, self._time_zone).date(), self._time_zone)
+            await self._show_week(datefmt.local(starts_at, self._time_zone).date())
             self.notice = exc.message
             return
         except (DomainError, NotFound) as exc:

@@ -1,6 +1,7 @@
 """"Changer la date" on a phone (issue 28): a signed-in usager moves the RDV they booked online from
-"Mes rendez-vous" — the week of slots of the same motif and lieu, the confirmation, done — and the RDV is
-the same one at its new time, its calendar version one higher, the usager told once."""
+"Mes rendez-vous" — the week of slots of the same motif and lieu, the next week shown in place, the
+confirmation, done — and the RDV is the same one at its new time, its calendar version one higher, the usager
+told once."""
 
 from __future__ import annotations
 
@@ -74,6 +75,9 @@ def test_an_usager_moves_their_rdv_from_mes_rendez_vous_on_a_phone(phone: Page, 
                                                                    assert_accessible) -> None:
     email, rdv_id, old_start, target, button_label, new_when = _booked_online(app_database_url)
     page = phone
+    sent: list[str] = []  # the events the page sends, by name
+    page.on("websocket", lambda socket: socket.on(
+        "framesent", lambda frame: sent.extend(re.findall(r'"name":\s*"([^"]+)"', str(frame)))))
     page.goto(f"{app_url}/mes-rdv")
     page.get_by_label("Adresse email de votre compte").fill(email)
     page.get_by_role("button", name="Recevoir un lien de connexion").click()
@@ -91,10 +95,25 @@ def test_an_usager_moves_their_rdv_from_mes_rendez_vous_on_a_phone(phone: Page, 
     expect(page.get_by_role("heading", name="Choisissez un nouvel horaire")).to_be_visible()
     expect(page.get_by_text("Date actuelle :")).to_be_visible()
     title = page.get_by_role("heading", name=re.compile("^Semaine du "))
-    expect(title).to_have_text(f"Semaine du {datefmt.long_date(datetime.now(PARIS).date())}")
+    today = datetime.now(PARIS).date()
+    this_week = f"Semaine du {datefmt.long_date(today)}"
+    next_week = f"Semaine du {datefmt.long_date(today + timedelta(days=7))}"
+    expect(title).to_have_text(this_week)
     assert_accessible(page)
+
+    # « Semaine suivante » shows the next week in place, as one event, and its address follows: back returns
+    # to the week before, forward to it again.
+    week_url = page.url
+    sent.clear()
     page.get_by_role("link", name="Semaine suivante →").click()
-    expect(title).to_have_text(f"Semaine du {datefmt.long_date(datetime.now(PARIS).date() + timedelta(days=7))}")
+    expect(title).to_have_text(next_week)
+    page.wait_for_url(re.compile(re.escape(f"semaine={(today + timedelta(days=7)).isoformat()}")))
+    assert [name.rsplit(".", 1)[-1] for name in sent] == ["change_week"], sent
+    page.go_back()
+    expect(title).to_have_text(this_week)
+    assert page.url == week_url
+    page.go_forward()
+    expect(title).to_have_text(next_week)
     page.get_by_role("link", name=button_label, exact=True).click()
 
     # The confirmation names both dates; confirming moves the RDV once.

@@ -11,14 +11,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-import sqlalchemy as sa
 import time_machine
-from reflex.config import reload_config
-from reflex.state import State
+from state_tab import Tab, app_database, pushed
 
-import rdv_app.rdv_app  # noqa: F401  (every page's state, as the app registers them)
 from rdv_app import routes
-from rdv_app.db.engine import get_engine
 from rdv_app.db.models import (
     Agent,
     Lieu,
@@ -41,11 +37,8 @@ WEEK_STATEMENTS = 4  # tests/integration/test_slot_query_count.py: one week of s
 
 @pytest.fixture
 def app_db(db_url: str) -> Iterator[dict[str, int]]:
-    """The states open their own units of work on the configured database: point it at this one, with a
-    motif open online at two lieux, mornings at the first, afternoons at the second."""
-    previous = os.environ.get("REFLEX_DB_URL")
-    os.environ["REFLEX_DB_URL"] = db_url
-    reload_config()
+    """A motif open online at two lieux, mornings at the first, afternoons at the second; the states' database
+    is this one."""
     with UnitOfWork(db_url) as uow:
         territory = Territory(departement_number="62", name="Pas-de-Calais")
         service = Service(name="PMI", short_name="PMI")
@@ -71,57 +64,17 @@ def app_db(db_url: str) -> Iterator[dict[str, int]]:
             uow.session.add(PlageOuvertureMotif(plage_ouverture_id=plage.id, motif_id=motif.id))
         uow.commit()
         world = {"motif": motif.id, "centre": centre.id, "annexe": annexe.id}
-    yield world  # type: ignore[misc]
-    if previous is None:
-        os.environ.pop("REFLEX_DB_URL", None)
-    else:
-        os.environ["REFLEX_DB_URL"] = previous
-    reload_config()
+    with app_database(db_url):
+        yield world  # type: ignore[misc]
 
 
-class Tab:
-    """A browser tab on the booking page: each `go` follows a link (a new address, the page's load)."""
-
-    def __init__(self, db_url: str) -> None:
-        self.root = State(_reflex_internal_init=True)
-        self.engine = get_engine(db_url)
-        self.statements: list[str] = []
-
-    def _record(self, _conn, _cursor, statement, _parameters, _context, _executemany) -> None:  # noqa: ANN001
-        if statement.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
-            self.statements.append(statement)
-
-    async def go(self, query: dict[str, str | int]) -> PublicBookingState:
-        """The page at `/prendre_rdv?<query>`, loaded; `statements` holds the SQL it sent."""
-        shown = {k: str(v) for k, v in query.items()}
-        self.root.router_data = self.root._update_router_vars(
-            {"headers": {"cookie": ""}, "pathname": routes.PUBLIC_BOOKING,
-             "asPath": f"{routes.PUBLIC_BOOKING}?{urlencode(shown)}", "query": shown}, {})
-        page = await self.root.get_state(PublicBookingState)
-        self.statements = []
-        sa.event.listen(self.engine, "before_cursor_execute", self._record)
-        try:
-            async for _ in PublicBookingState.event_handlers["load"].fn(page):
-                pass
-        finally:
-            sa.event.remove(self.engine, "before_cursor_execute", self._record)
-        return page
+def _tab() -> Tab:
+    return Tab(os.environ["REFLEX_DB_URL"], PublicBookingState)
 
 
-    async def click_week(self, which: str) -> tuple[PublicBookingState, tuple[str, dict[str, object]] | None]:
-        """A plain click on a link to another week (`which`: "previous", "next", "following"): the page's
-        `change_week` event; the page and what it asks the browser to do (the name of Reflex's frontend event
-        and its arguments), `statements` the SQL it sent."""
-        page = await self.root.get_state(PublicBookingState)
-        self.statements = []
-        sa.event.listen(self.engine, "before_cursor_execute", self._record)
-        try:
-            spec = await PublicBookingState.event_handlers["change_week"].fn(page, which)
-        finally:
-            sa.event.remove(self.engine, "before_cursor_execute", self._record)
-        if spec is None:
-            return page, None
-        return page, (spec.handler.fn.__qualname__, {str(name): value._var_value for name, value in spec.args})
+def _booking(query: dict[str, str | int]) -> str:
+    """The booking page's address with this query."""
+    return f"{routes.PUBLIC_BOOKING}?{urlencode({k: str(v) for k, v in query.items()})}"
 
 
 def _link_query(href: str) -> dict[str, str]:
@@ -135,15 +88,15 @@ def _first_times(page: PublicBookingState) -> list[str]:
 
 def test_a_change_of_week_reads_the_week_only_and_shows_the_right_one(app_db: dict[str, int]) -> None:
     async def scenario() -> None:
-        tab = Tab(os.environ["REFLEX_DB_URL"])
-        page = await tab.go({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
-                             "semaine": MONDAY.isoformat()})
+        tab = _tab()
+        page = await tab.go(_booking({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
+                                      "semaine": MONDAY.isoformat()}))
         assert page.step == "creneau" and page.week_title == "Semaine du lundi 7 décembre 2026"
         assert _first_times(page) == ["09h00", "09h30", "10h00", "10h30"]
         walked = len(tab.statements)
         summary = [(r.label, r.value) for r in page.summary]
 
-        page = await tab.go(_link_query(page.next_week_href))
+        page = await tab.go(page.next_week_href)
         assert len(tab.statements) <= WEEK_STATEMENTS < walked
         assert page.step == "creneau" and page.week_title == "Semaine du lundi 14 décembre 2026"
         assert page.days[0].label == "lundi 14 décembre 2026"
@@ -153,7 +106,7 @@ def test_a_change_of_week_reads_the_week_only_and_shows_the_right_one(app_db: di
         assert [(r.label, r.value) for r in page.summary] == summary
         assert "Centre" in dict(summary)["Lieu"]
 
-        page = await tab.go(_link_query(page.previous_week_href))  # back, from the week just shown
+        page = await tab.go(page.previous_week_href)  # back, from the week just shown
         assert len(tab.statements) <= WEEK_STATEMENTS
         assert page.week_title == "Semaine du lundi 7 décembre 2026"
         assert _first_times(page) == ["09h00", "09h30", "10h00", "10h30"]
@@ -163,18 +116,18 @@ def test_a_change_of_week_reads_the_week_only_and_shows_the_right_one(app_db: di
 
 def test_a_change_of_another_parameter_walks_the_whole_page(app_db: dict[str, int]) -> None:
     async def scenario() -> None:
-        tab = Tab(os.environ["REFLEX_DB_URL"])
-        page = await tab.go({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
-                             "semaine": MONDAY.isoformat()})
+        tab = _tab()
+        page = await tab.go(_booking({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
+                                      "semaine": MONDAY.isoformat()}))
         walked = len(tab.statements)
         query = dict(page._params, lieu=str(app_db["annexe"]), semaine=NEXT_MONDAY.isoformat())
-        page = await tab.go(query)
+        page = await tab.go(_booking(query))
         assert len(tab.statements) == walked
         assert page.week_title == "Semaine du lundi 14 décembre 2026"
         assert _first_times(page) == ["14h00", "14h30", "15h00", "15h30"]
         assert "Annexe" in {r.label: r.value for r in page.summary}["Lieu"]
 
-        page = await tab.go(_link_query(page.change_href))  # « Modifier »: back to the lieux
+        page = await tab.go(page.change_href)  # « Modifier »: back to the lieux
         assert page.step == "lieu" and len(tab.statements) > WEEK_STATEMENTS
 
     asyncio.run(scenario())
@@ -193,10 +146,10 @@ def test_a_motif_closed_between_two_loads_is_noticed_on_the_next_one(app_db: dic
     db_url = os.environ["REFLEX_DB_URL"]
 
     async def scenario() -> None:
-        tab = Tab(db_url)
-        page = await tab.go({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
-                             "semaine": MONDAY.isoformat()})
-        week_link = _link_query(page.next_week_href)
+        tab = _tab()
+        page = await tab.go(_booking({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
+                                      "semaine": MONDAY.isoformat()}))
+        week_link = page.next_week_href
         _close(db_url, Motif, app_db["motif"], bookable_by="agents")
         page = await tab.go(week_link)
         assert page.step != "creneau" and len(tab.statements) > WEEK_STATEMENTS
@@ -210,20 +163,20 @@ def test_a_lieu_closed_between_two_loads_is_noticed_on_the_next_other_change_and
     db_url = os.environ["REFLEX_DB_URL"]
 
     async def scenario() -> None:
-        tab = Tab(db_url)
+        tab = _tab()
         first = {"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
                  "semaine": MONDAY.isoformat()}
-        page = await tab.go(first)
-        week_link = _link_query(page.next_week_href)
+        page = await tab.go(_booking(first))
+        week_link = page.next_week_href
         _close(db_url, Lieu, app_db["centre"], availability="disabled")
 
-        page = await tab.go(_link_query(page.change_href))  # « Modifier »: back to the lieux
+        page = await tab.go(page.change_href)  # « Modifier »: back to the lieux
         assert page.step == "lieu" and [c.label for c in page.choices] == ["Annexe"]
 
-        tab = Tab(db_url)  # another tab, that walked the page before the lieu closed
+        tab = _tab()  # another tab, that walked the page before the lieu closed
         _close(db_url, Lieu, app_db["centre"], availability="enabled")
-        page = await tab.go(first)
-        week_link = _link_query(page.next_week_href)
+        page = await tab.go(_booking(first))
+        week_link = page.next_week_href
         _close(db_url, Lieu, app_db["centre"], availability="disabled")
         with time_machine.travel(NOW + timedelta(seconds=61), tick=False):
             page = await tab.go(week_link)
@@ -233,18 +186,11 @@ def test_a_lieu_closed_between_two_loads_is_noticed_on_the_next_other_change_and
     asyncio.run(scenario())
 
 
-def _pushed(asked: tuple[str, dict[str, object]] | None) -> str:
-    """The address a `history_push` writes into the tab's history (the script's last string)."""
-    assert asked is not None and asked[0] == "_call_script", asked
-    script = str(asked[1]["javascript_code"])
-    return script.rsplit(", '', ", 1)[1].removesuffix("); })()").strip('"')
-
-
 def test_a_plain_click_on_another_week_shows_it_in_one_event_and_pushes_its_address(app_db: dict[str, int]) -> None:
     async def scenario() -> None:
-        tab = Tab(os.environ["REFLEX_DB_URL"])
-        page = await tab.go({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
-                             "semaine": MONDAY.isoformat()})
+        tab = _tab()
+        page = await tab.go(_booking({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
+                                      "semaine": MONDAY.isoformat()}))
         summary = [(r.label, r.value) for r in page.summary]
         next_href = page.next_week_href
 
@@ -255,14 +201,14 @@ def test_a_plain_click_on_another_week_shows_it_in_one_event_and_pushes_its_addr
         assert _first_times(page) == ["09h00", "09h30", "10h00", "10h30"]
         assert "semaine=2026-12-14" in page.slot_base_href
         assert [(r.label, r.value) for r in page.summary] == summary
-        assert _pushed(asked) == next_href and page._params == _link_query(next_href)
+        assert pushed(asked) == next_href and page._params == _link_query(next_href)
         assert "semaine=2026-12-21" in page.next_week_href
 
         page, asked = await tab.click_week("previous")
         assert page.week_title == "Semaine du lundi 7 décembre 2026" and len(tab.statements) <= WEEK_STATEMENTS
-        assert _link_query(_pushed(asked))["semaine"] == MONDAY.isoformat()
+        assert _link_query(pushed(asked))["semaine"] == MONDAY.isoformat()
 
-        page = await tab.go(_link_query(page.next_week_href))  # then the back or forward button: a navigation
+        page = await tab.go(page.next_week_href)  # then the back or forward button: a navigation
         assert page.week_title == "Semaine du lundi 14 décembre 2026" and len(tab.statements) <= WEEK_STATEMENTS
 
     asyncio.run(scenario())
@@ -272,20 +218,20 @@ def test_a_click_on_a_week_of_a_page_that_can_no_longer_be_paged_loads_its_addre
     db_url = os.environ["REFLEX_DB_URL"]
 
     async def scenario() -> None:
-        tab = Tab(db_url)
-        page = await tab.go({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
-                             "semaine": MONDAY.isoformat()})
+        tab = _tab()
+        page = await tab.go(_booking({"departement": "62", "motif": app_db["motif"], "lieu": app_db["centre"],
+                                      "semaine": MONDAY.isoformat()}))
         next_href = page.next_week_href
         with time_machine.travel(NOW + timedelta(seconds=61), tick=False):
             page, asked = await tab.click_week("next")
         assert asked == ("_redirect", {"path": next_href, "external": False, "popup": False, "replace": False})
         assert page.week_title == "Semaine du lundi 7 décembre 2026"
 
-        page = await tab.go(_link_query(next_href))  # that address loaded: a whole walk
+        page = await tab.go(next_href)  # that address loaded: a whole walk
         _close(db_url, Motif, app_db["motif"], bookable_by="agents")
         page, asked = await tab.click_week("previous")
         assert asked is not None and asked[0] == "_redirect" and asked[1]["path"] == page.previous_week_href
-        page = await tab.go(_link_query(str(asked[1]["path"])))
+        page = await tab.go(str(asked[1]["path"]))
         assert page.notice == "Ce motif n'est plus proposé en ligne. Choisissez un autre motif."
 
         page, asked = await tab.click_week("next")  # not a week any more: nothing to page

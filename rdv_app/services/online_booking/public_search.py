@@ -173,6 +173,7 @@ class PublicWeek:
     next_availability: Availability | None  # only when this week has no slot
     has_previous: bool
     has_next: bool
+    following_day: date | None = None  # the next availability's day, in the motif's time zone
 
     @property
     def is_empty(self) -> bool:
@@ -408,7 +409,8 @@ def motif_week(uow: UnitOfWork, context: MotifContext, lieu_id: int | None, from
                      closed=day < first_open or (last_open is not None and day > last_open), times=times)
             for day, times in by_day.items()]
     return PublicWeek(first_day=first_day, today=today, days=days, next_availability=following,
-                      has_previous=first_day > today, has_next=last_open is None or last_day < last_open)
+                      has_previous=first_day > today, has_next=last_open is None or last_day < last_open,
+                      following_day=following.starts_at.astimezone(tz).date() if following else None)
 
 
 @boundary
