@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from rdv_app import routes
 from rdv_app.db.models import (
     Absence,
     Agent,
@@ -27,7 +28,6 @@ from rdv_app.db.models import (
     Service,
     Territory,
 )
-from rdv_app import routes
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.domain.sectorisation import UNKNOWN_ADDRESS, SectorAddress
 from rdv_app.services.online_booking import public_search
