@@ -304,7 +304,7 @@ class PrescriptionState(OrganisationPageState, AgentState):
         self.week_is_empty = week.is_empty
         self.has_previous, self.has_next = week.has_previous, week.has_next
         following = week.next_availability
-        self._next_day = following.starts_at.date().isoformat() if following else ""
+        self._next_day = week.following_day.isoformat() if week.following_day else ""
         self.next_label = f"Prochaine disponibilité le {following.label}" if following else ""
 
     @event

@@ -18,8 +18,10 @@ from sqlmodel import col, func, select
 
 from rdv_app.db.models import (
     Motif,
+    Organisation,
     OutboxMessage,
     Participation,
+    PlageOuverture,
     Rdv,
     RdvAgent,
     UsagerProfile,
@@ -144,6 +146,26 @@ def test_the_week_applies_the_motifs_booking_delays(uow: UnitOfWork, world: Worl
     later = prescription.week(uow, world.karim, world.lens, world.motif, world.lieu, NOW.date() + timedelta(days=35),
                               now=NOW)
     assert later.is_empty and all(d.closed for d in later.days)
+
+
+def test_the_next_availability_leads_to_the_week_of_its_local_day(uow: UnitOfWork, world: World) -> None:
+    """Overseas (Tahiti, UTC−10) a Friday 15h00 slot is a Saturday in UTC: « Prochaine disponibilité » leads
+    to the week of that Friday, where the slot is, not to the Saturday after it."""
+    arras = uow.session.get(Organisation, world.arras)
+    assert arras is not None
+    arras.timezone = "Pacific/Tahiti"
+    friday = MONDAY + timedelta(days=11)
+    for plage in uow.session.exec(select(PlageOuverture).where(PlageOuverture.organisation_id == world.arras)):
+        plage.first_day, plage.recurrence = friday, None
+        plage.start_time, plage.end_time = time(15), time(17)
+    uow.commit()
+
+    empty = prescription.week(uow, world.karim, world.lens, world.motif, world.lieu, NOW.date(), now=NOW)
+    assert empty.is_empty and empty.next_availability is not None
+    assert empty.next_availability.starts_at.astimezone(UTC).date() == friday + timedelta(days=1)
+    assert empty.following_day == friday
+    shown = prescription.week(uow, world.karim, world.lens, world.motif, world.lieu, empty.following_day, now=NOW)
+    assert {d.day: [t for _, t in d.times] for d in shown.days}[friday][:1] == ["15h00"]
 
 
 def test_the_usagers_offered_are_the_organisations_and_the_territorys_masked(uow: UnitOfWork, world: World) -> None:
