@@ -251,9 +251,9 @@ def move_week(rdv_id: int, choice: MoveChoice, week: PublicWeek, *, notice: str 
     empty = ""
     if week.is_empty:
         following = week.next_availability
-        if following is not None:
-            local_day = datefmt.local(following.starts_at, choice.time_zone).date().isoformat()
-            more = f'<a href="{href(week=local_day)}">Prochaine disponibilité le {_e(following.label)}</a>'
+        if following is not None and week.following_day is not None:
+            more = (f'<a href="{href(week=week.following_day.isoformat())}">Prochaine disponibilité le '
+                    f'{_e(following.label)}</a>')
         else:
             more = ("Pas d'autre créneau ouvert à la réservation en ligne : consultez les semaines précédentes ou "
                     "contactez l'organisation.")
