@@ -5,6 +5,7 @@ all once a day."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -36,6 +37,7 @@ from rdv_app.db.models import (
 from rdv_app.db.uow import UnitOfWork
 from rdv_app.notify.daily_jobs import run_daily_jobs
 from rdv_app.services import retention
+from rdv_app.services.usagers import usager_auth
 
 # 10 December 2026 at noon in Paris.
 NOW = datetime(2026, 12, 10, 11, 0, tzinfo=UTC)
@@ -322,6 +324,28 @@ def test_expired_sessions_and_tokens_are_deleted(uow: UnitOfWork, world: World, 
     assert _ids(db_url, AgentLoginTicket) == {tickets[1]}
     assert _ids(db_url, UsagerEmailToken) == {links[2]}
     assert _ids(db_url, Participation, col(Participation.access_token_hash).is_not(None)) == set()
+
+
+def test_a_sign_in_link_asked_after_the_nights_purge_is_sent(uow: UnitOfWork, world: World, db_url: str) -> None:
+    """The purge deletes the links used: on SQLite the next link takes the id of the last one deleted,
+    and its email must still be queued (it was not, its outbox key being the link's id)."""
+    def link_emails() -> list[str]:
+        with UnitOfWork(db_url) as check:
+            payloads = check.session.exec(select(OutboxMessage.payload).where(OutboxMessage.channel == "mail")
+                                          .order_by(col(OutboxMessage.id))).all()
+        return [p["text"] for p in payloads if p.get("to") == "jeanne@example.fr"]
+
+    usager_auth.request_sign_in_link(uow, email="jeanne@example.fr", next_path="/mes-rdv", ip="192.0.2.1")
+    [first] = link_emails()
+    assert usager_auth.open_email_link(uow, re.search(r"jeton=(\S+)", first).group(1)) is not None  # type: ignore[union-attr]
+    assert retention.purge_sessions_and_tokens(uow, TODAY) == 1
+
+    usager_auth.request_sign_in_link(uow, email="jeanne@example.fr", next_path="/mes-rdv", ip="192.0.2.1")
+
+    emails = link_emails()
+    assert len(emails) == 2 and emails[1] != first
+    opened = usager_auth.open_email_link(uow, re.search(r"jeton=(\S+)", emails[1]).group(1))  # type: ignore[union-attr]
+    assert opened is not None and opened.usager_id == world.usager
 
 
 # --------------------------------------------------------------------------- absences

@@ -101,7 +101,7 @@ def send_invitation(uow: UnitOfWork, agent: Agent, inviter: Agent, joining: str,
         "Si vous ne vous attendiez pas à cette invitation, ignorez cet email.", "",
     ])
     enqueue(uow.session, channel=Channel.MAIL, event=NotificationEvent.ACCOUNT,
-            idempotency_key=f"agent-invitation:{row.id}", agent_id=require_id(agent), expires_at=expires_at,
+            idempotency_key=f"agent-invitation:{row.token_hash}", agent_id=require_id(agent), expires_at=expires_at,
             payload=with_html({"to": agent.email, "subject": "Invitation à rejoindre RDV Services Publics",
                                "text": text}))
 

@@ -206,7 +206,7 @@ def _queue_link(uow: UnitOfWork, usager: Usager, next_path: str, now: datetime, 
                       "Si vous n'êtes pas à l'origine de cette demande, ignorez cet email.", ""])
     subject = "Confirmez votre adresse email" if welcome else "Votre lien de connexion"
     outbox_id = enqueue(uow.session, channel=Channel.MAIL, event=NotificationEvent.ACCOUNT,
-                        idempotency_key=f"usager-email-link:{row.id}", usager_id=usager.id,
+                        idempotency_key=f"usager-email-link:{row.token_hash}", usager_id=usager.id,
                         payload={"to": usager.email, "subject": subject, "text": text},
                         expires_at=now + EMAIL_LINK_LIFETIME)
     return () if outbox_id is None else (outbox_id,)
@@ -226,7 +226,7 @@ def queue_invitation(uow: UnitOfWork, usager: Usager, now: datetime, *, site_nam
                       "Si vous n'acceptez pas cette invitation, ignorez cet email : votre compte ne sera pas créé.",
                       ""])
     outbox_id = enqueue(uow.session, channel=Channel.MAIL, event=NotificationEvent.ACCOUNT,
-                        idempotency_key=f"usager-invitation:{row.id}", usager_id=usager.id,
+                        idempotency_key=f"usager-invitation:{row.token_hash}", usager_id=usager.id,
                         organisation_id=organisation_id,
                         payload={"to": usager.email, "subject": f"Vous avez été invité sur {site_name}", "text": text},
                         expires_at=now + INVITATION_LIFETIME)
