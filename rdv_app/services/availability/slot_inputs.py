@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
+from sqlmodel.sql.expression import Select
 
 from rdv_app.db.models import (
     Absence,
@@ -80,15 +82,20 @@ def motif_context(uow: UnitOfWork, motif_id: int, organisation_id: int | None = 
     return context
 
 
-def _motif_context(uow: UnitOfWork, motif_id: int, archived_too: bool) -> MotifContext | None:
+@cache
+def _motif_context_statement(archived_too: bool) -> Select[Motif, Organisation, str, str]:
     query = (select(Motif, Organisation, Territory.departement_number, Service.name)
              .join(Organisation, col(Organisation.id) == Motif.organisation_id)
              .join(Territory, col(Territory.id) == Organisation.territory_id)
              .outerjoin(Service, col(Service.id) == Motif.service_id)
-             .where(Motif.id == motif_id))
+             .where(Motif.id == sa.bindparam("motif_id")))
     if not archived_too:
         query = query.where(col(Motif.deleted_at).is_(None))
-    row = uow.session.exec(query).first()
+    return query
+
+
+def _motif_context(uow: UnitOfWork, motif_id: int, archived_too: bool) -> MotifContext | None:
+    row = uow.session.exec(_motif_context_statement(archived_too), params={"motif_id": motif_id}).first()
     if row is None:
         return None
     motif, organisation, departement, service_name = row
@@ -192,27 +199,55 @@ def load_searches(uow: UnitOfWork, contexts: Collection[MotifContext], first_day
 def _plages_of(uow: UnitOfWork, motif_ids: list[int], first_day: date,
                last_day: date) -> list[tuple[int, Plage]]:
     """(motif id, plage) for the plages of these motifs, as `_plages` reads them for one."""
-    query = (
-        sa.select(col(PlageOuvertureMotif.motif_id), col(PlageOuverture.id), col(PlageOuverture.agent_id),
-                  col(PlageOuverture.lieu_id), col(PlageOuverture.first_day), col(PlageOuverture.start_time),
-                  col(PlageOuverture.end_time), col(PlageOuverture.recurrence), col(PlageOuverture.created_at))
-        .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
-        .outerjoin(Lieu, col(Lieu.id) == PlageOuverture.lieu_id)
-        .where(col(PlageOuvertureMotif.motif_id).in_(motif_ids),
-               _in_range(PlageOuverture, first_day, last_day, col(PlageOuverture.first_day)),
-               sa.or_(col(PlageOuverture.lieu_id).is_(None), col(Lieu.availability) != LieuAvailability.DISABLED))
-    )
+    rows = uow.session.execute(_plages_of_statement(),
+                               {"motif_ids": motif_ids, "first_day": first_day, "last_day": last_day})
     return [
         (motif_id, Plage(id=id_, agent_id=agent_id, lieu_id=lieu, motif_ids=frozenset({motif_id}), first_day=first,
                          start_time=start, end_time=end, recurrence=Recurrence.from_json(recurrence, first),
                          created_at=created_at))
-        for motif_id, id_, agent_id, lieu, first, start, end, recurrence, created_at in uow.session.execute(query)
+        for motif_id, id_, agent_id, lieu, first, start, end, recurrence, created_at in rows
     ]
 
 
-def _in_range(model: type[PlageOuverture] | type[Absence], first_day: date, last_day: date,
-              last_column: Mapped[date]) -> sa.ColumnElement[bool]:
-    """Rows with an occurrence that may meet first_day..last_day (one-off by its days, series by its span)."""
+# The statements of a search are built once, with bound parameters (`:first_day`, `:last_day`, the ids,
+# lists of ids expanded at execution): building, coercing and keying them again at each search took
+# about a quarter of a week's Python time.
+
+
+@cache
+def _plages_of_statement() -> sa.Select[*tuple[Any, ...]]:
+    return (_plages_select(col(PlageOuvertureMotif.motif_id))
+            .where(col(PlageOuvertureMotif.motif_id).in_(sa.bindparam("motif_ids", expanding=True))))
+
+
+@cache
+def _plages_statement(by_agents: bool, by_lieu: bool) -> sa.Select[*tuple[Any, ...]]:
+    query = _plages_select().where(col(PlageOuvertureMotif.motif_id) == sa.bindparam("motif_id"))
+    if by_agents:
+        query = query.where(col(PlageOuverture.agent_id).in_(sa.bindparam("agent_ids", expanding=True)))
+    if by_lieu:
+        query = query.where(col(PlageOuverture.lieu_id) == sa.bindparam("lieu_id"))
+    return query
+
+
+def _plages_select(*before: Mapped[int]) -> sa.Select[*tuple[Any, ...]]:
+    """The plages with an occurrence that may meet `:first_day`..`:last_day`, at no lieu or an enabled one."""
+    return (
+        sa.select(*before, col(PlageOuverture.id), col(PlageOuverture.agent_id), col(PlageOuverture.lieu_id),
+                  col(PlageOuverture.first_day), col(PlageOuverture.start_time), col(PlageOuverture.end_time),
+                  col(PlageOuverture.recurrence), col(PlageOuverture.created_at))
+        .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
+        .outerjoin(Lieu, col(Lieu.id) == PlageOuverture.lieu_id)
+        .where(_in_range(PlageOuverture, col(PlageOuverture.first_day)),
+               # A disabled lieu offers nothing, even while its plages still exist.
+               sa.or_(col(PlageOuverture.lieu_id).is_(None), col(Lieu.availability) != LieuAvailability.DISABLED))
+    )
+
+
+def _in_range(model: type[PlageOuverture] | type[Absence], last_column: Mapped[date]) -> sa.ColumnElement[bool]:
+    """Rows with an occurrence that may meet `:first_day`..`:last_day` (one-off by its days, series by its span)."""
+    first_day: sa.BindParameter[date] = sa.bindparam("first_day")
+    last_day: sa.BindParameter[date] = sa.bindparam("last_day")
     one_off = sa.and_(col(model.recurrence).is_(None), last_column >= first_day)
     series = sa.and_(col(model.recurrence).is_not(None),
                      sa.or_(col(model.recurrence_until).is_(None), col(model.recurrence_until) >= first_day))
@@ -221,35 +256,31 @@ def _in_range(model: type[PlageOuverture] | type[Absence], first_day: date, last
 
 def _plages(uow: UnitOfWork, motif_id: int, first_day: date, last_day: date,
             agent_ids: Collection[int] | None, lieu_id: int | None) -> list[Plage]:
-    query = (
-        sa.select(col(PlageOuverture.id), col(PlageOuverture.agent_id), col(PlageOuverture.lieu_id),
-                  col(PlageOuverture.first_day), col(PlageOuverture.start_time), col(PlageOuverture.end_time),
-                  col(PlageOuverture.recurrence), col(PlageOuverture.created_at))
-        .join(PlageOuvertureMotif, col(PlageOuvertureMotif.plage_ouverture_id) == PlageOuverture.id)
-        .outerjoin(Lieu, col(Lieu.id) == PlageOuverture.lieu_id)
-        .where(col(PlageOuvertureMotif.motif_id) == motif_id,
-               _in_range(PlageOuverture, first_day, last_day, col(PlageOuverture.first_day)),
-               # A disabled lieu offers nothing, even while its plages still exist.
-               sa.or_(col(PlageOuverture.lieu_id).is_(None), col(Lieu.availability) != LieuAvailability.DISABLED))
-    )
+    params: dict[str, Any] = {"motif_id": motif_id, "first_day": first_day, "last_day": last_day}
     if agent_ids is not None:
-        query = query.where(col(PlageOuverture.agent_id).in_(list(agent_ids)))
+        params["agent_ids"] = list(agent_ids)
     if lieu_id is not None:
-        query = query.where(col(PlageOuverture.lieu_id) == lieu_id)
+        params["lieu_id"] = lieu_id
+    rows = uow.session.execute(_plages_statement(agent_ids is not None, lieu_id is not None), params)
     motif_ids = frozenset({motif_id})
     return [
         Plage(id=id_, agent_id=agent_id, lieu_id=lieu, motif_ids=motif_ids, first_day=first, start_time=start,
               end_time=end, recurrence=Recurrence.from_json(recurrence, first), created_at=created_at)
-        for id_, agent_id, lieu, first, start, end, recurrence, created_at in uow.session.execute(query)
+        for id_, agent_id, lieu, first, start, end, recurrence, created_at in rows
     ]
 
 
+@cache
+def _absences_statement() -> sa.Select[*tuple[Any, ...]]:
+    return (sa.select(col(Absence.agent_id), col(Absence.first_day), col(Absence.start_time), col(Absence.end_day),
+                      col(Absence.end_time), col(Absence.recurrence))
+            .where(col(Absence.agent_id).in_(sa.bindparam("agent_ids", expanding=True)),
+                   _in_range(Absence, col(Absence.end_day))))
+
+
 def _absences(uow: UnitOfWork, agent_ids: set[int], first_day: date, last_day: date) -> list[AgentAbsence]:
-    rows = uow.session.execute(
-        sa.select(col(Absence.agent_id), col(Absence.first_day), col(Absence.start_time), col(Absence.end_day),
-                  col(Absence.end_time), col(Absence.recurrence))
-        .where(col(Absence.agent_id).in_(agent_ids), _in_range(Absence, first_day, last_day, col(Absence.end_day)))
-    )
+    rows = uow.session.execute(_absences_statement(),
+                               {"agent_ids": list(agent_ids), "first_day": first_day, "last_day": last_day})
     return [
         AgentAbsence(agent_id=agent_id, first_day=first, start_time=start, end_day=end_day, end_time=end,
                      recurrence=Recurrence.from_json(recurrence, first))
@@ -260,19 +291,11 @@ def _absences(uow: UnitOfWork, agent_ids: set[int], first_day: date, last_day: d
 def busy_times(uow: UnitOfWork, agent_ids: Collection[int], start: datetime, end: datetime,
                exclude_rdv_id: int | None = None) -> dict[int, BusyTimes]:
     """Every non-cancelled RDV of these agents meeting [start, end), in every organisation, by agent."""
-    dialect = uow.session.get_bind().dialect.name
-    starts = _microseconds(col(Rdv.starts_at), dialect).label("starts_us")
-    ends = _microseconds(col(Rdv.ends_at), dialect).label("ends_us")
-    query = (sa.select(col(RdvAgent.agent_id), starts, ends)
-             .join(Rdv, col(Rdv.id) == RdvAgent.rdv_id)
-             .where(col(RdvAgent.agent_id).in_(list(agent_ids)), col(Rdv.starts_at) < end, col(Rdv.ends_at) > start,
-                    col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES]))
-             .order_by(col(RdvAgent.agent_id), starts))
-    if exclude_rdv_id is not None:
-        query = query.where(col(Rdv.id) != exclude_rdv_id)
+    query = _busy_statement(uow.session.get_bind().dialect.name, exclude_rdv_id is not None)
+    params = {"agent_ids": list(agent_ids), "start": start, "end": end, "exclude_rdv_id": exclude_rdv_id}
     grouped: dict[int, tuple[list[int], list[int]]] = {}
     current = None
-    for agent_id, begins, finishes in _plain_rows(uow, query):
+    for agent_id, begins, finishes in _plain_rows(uow, query, params):
         if agent_id != current:  # rows come by agent, then start
             current = agent_id
             agent_starts, agent_ends = grouped[agent_id] = ([], [])
@@ -281,13 +304,28 @@ def busy_times(uow: UnitOfWork, agent_ids: Collection[int], start: datetime, end
     return {agent_id: BusyTimes(*lists) for agent_id, lists in grouped.items()}
 
 
-def _plain_rows(uow: UnitOfWork, query: sa.Executable) -> Iterator[tuple[Any, ...]]:
+@cache
+def _busy_statement(dialect: str, excluding: bool) -> sa.Select[int, int, int]:
+    starts = _microseconds(col(Rdv.starts_at), dialect).label("starts_us")
+    ends = _microseconds(col(Rdv.ends_at), dialect).label("ends_us")
+    query = (sa.select(col(RdvAgent.agent_id), starts, ends)
+             .join(Rdv, col(Rdv.id) == RdvAgent.rdv_id)
+             .where(col(RdvAgent.agent_id).in_(sa.bindparam("agent_ids", expanding=True)),
+                    col(Rdv.starts_at) < sa.bindparam("end"), col(Rdv.ends_at) > sa.bindparam("start"),
+                    col(Rdv.status).not_in([s.value for s in CANCELLED_STATUSES]))
+             .order_by(col(RdvAgent.agent_id), starts))
+    if excluding:
+        query = query.where(col(Rdv.id) != sa.bindparam("exclude_rdv_id"))
+    return query
+
+
+def _plain_rows(uow: UnitOfWork, query: sa.Executable, params: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """The rows of a query of plain integer columns, as the driver returns them, by batches.
 
     A search reads thousands of busy RDVs: here they skip the ORM's per-row loading and SQLAlchemy's row
     objects (the columns need no conversion), and never pile up all at once for the garbage collector to
     count. Half the CPU time of iterating the ORM result, on both databases."""
-    with uow.session.connection().execute(query) as result:
+    with uow.session.connection().execute(query, params) as result:
         cursor = result.cursor  # the DBAPI cursor of this result
         while batch := cursor.fetchmany(_BATCH):
             yield from batch
