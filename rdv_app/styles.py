@@ -11,6 +11,8 @@ DSFR's dark palette, contrasts against DARK["background"]), and a page's Python 
 `var("text-muted")` where they must follow it.
 """
 
+from typing import Any
+
 BRAND_BLUE = "#000091"  # "bleu France": 14.9:1; links, buttons, focus rings
 BRAND_BLUE_HOVER = "#1212ff"
 BLUE_SURFACE = "#e3e3fd"  # blue text on it: 11.8:1
@@ -96,6 +98,15 @@ def var(name: str) -> str:
     if name not in CSS_PROPERTIES:
         raise KeyError(name)
     return f"var(--rdv-{name})"
+
+
+def hover_tinted(style: dict[str, Any]) -> dict[str, Any]:
+    """A link's `style` whose hover background shows: the DSFR paints a link's background under the mouse and
+    while pressed with its own rules (`a[href]:hover`, more specific than a style's class) from `--hover-tint`
+    and `--active-tint`, transparent unless set, which left a white time on a white page. Here both are the
+    `_hover` background."""
+    background = style.get("_hover", {}).get("background")
+    return style if background is None else {**style, "--hover-tint": background, "--active-tint": background}
 
 
 def css_custom_properties() -> str:

@@ -17,10 +17,17 @@ import reflex as rx
 from rdv_app import styles
 from rdv_app.components.in_place import plain_click
 
-_BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
-                "background": styles.var("blue"), "color": styles.var("on-colour"), "font_weight": "600",
-                "text_decoration": "none", "min_width": "4.5rem", "text_align": "center",
-                "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}}
+_BUTTON_LINK = styles.hover_tinted({
+    "display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem", "background": styles.var("blue"),
+    "color": styles.var("on-colour"), "font_weight": "600", "text_decoration": "none", "min_width": "4.5rem",
+    "text_align": "center", "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}})
+
+
+def styled_link(*children: Any, style: dict[str, Any], **props: Any) -> rx.Component:
+    """`rx.link` in `style`, its hover included: Radix's link sets its own `_hover` (the accent colour, 2.5:1 on
+    the blue of a time) as a prop, which wins over the `_hover` of a `style`; given as a prop, ours is kept."""
+    plain = {name: value for name, value in style.items() if name != "_hover"}
+    return rx.link(*children, style=plain, _hover=style.get("_hover", {}), **props)
 
 
 def heading_case(label: rx.Var[str]) -> rx.Var[str]:
@@ -32,8 +39,8 @@ def heading_case(label: rx.Var[str]) -> rx.Var[str]:
 def time_link(base_href: rx.Var[str], day_label: rx.Var[str], button: Any, style: dict[str, Any]) -> rx.Component:
     """A start of the week: its link is the week's `base_href` followed by the start's value, its accessible
     name "lundi 7 décembre à 09h30"."""
-    return rx.el.li(rx.link(button.label, href=base_href + button.value.to(str),
-                            aria_label=day_label.to(str) + " à " + button.label.to(str), style=style))
+    return rx.el.li(styled_link(button.label, href=base_href + button.value.to(str),
+                                aria_label=day_label.to(str) + " à " + button.label.to(str), style=style))
 
 
 def slot_week(*, title: rx.Var[str], days: Any, slot_base_href: rx.Var[str], previous_href: rx.Var[str],

@@ -8,19 +8,21 @@ from rdv_app import routes, styles
 from rdv_app.components import dsfr
 from rdv_app.components.forms import error_summary as forms_error_summary
 from rdv_app.components.forms import form_alert
-from rdv_app.components.slot_week import slot_week
+from rdv_app.components.slot_week import slot_week, styled_link
 from rdv_app.domain import ants
 from rdv_app.pages.template import template
 from rdv_app.state.public_booking import Choice, PublicBookingState, Recap
 
 S = PublicBookingState
 
-_CARD = {"display": "block", "padding": "1rem", "border": f"1px solid {styles.var('border')}", "border_radius": "0.5rem",
-         "background": styles.var("background"), "color": styles.var("text"), "text_decoration": "none", "min_height": "44px",
-         "_hover": {"color": styles.var("text"), "background": styles.var("surface"), "border_color": styles.var("blue")}}
-_BUTTON_LINK = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
-                "background": styles.var("blue"), "color": styles.var("on-colour"), "font_weight": "600", "text_decoration": "none",
-                "min_width": "4.5rem", "text_align": "center", "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}}
+_CARD = styles.hover_tinted({
+    "display": "block", "padding": "1rem", "border": f"1px solid {styles.var('border')}", "border_radius": "0.5rem",
+    "background": styles.var("background"), "color": styles.var("text"), "text_decoration": "none", "min_height": "44px",
+    "_hover": {"color": styles.var("text"), "background": styles.var("surface"), "border_color": styles.var("blue")}})
+_BUTTON_LINK = styles.hover_tinted({
+    "display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem", "background": styles.var("blue"),
+    "color": styles.var("on-colour"), "font_weight": "600", "text_decoration": "none", "min_width": "4.5rem",
+    "text_align": "center", "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}})
 
 
 def field(name: str, label: str | rx.Var, *, type_: str = "text", value: rx.Var | str = "", hint: str | rx.Var = "",
@@ -44,7 +46,7 @@ def submit(label: str, busy: str = "Envoi en cours…") -> rx.Component:
 
 def choice_list(items: rx.Var) -> rx.Component:
     def item(choice: Choice) -> rx.Component:
-        return rx.el.li(rx.link(
+        return rx.el.li(styled_link(
             rx.el.span(choice.label, font_weight="600", font_size="1.05rem", display="block", color=styles.var("text")),
             rx.cond(choice.detail != "", rx.el.span(choice.detail, display="block", color=styles.var("text-muted")),
                     rx.fragment()),

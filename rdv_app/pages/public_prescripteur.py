@@ -11,7 +11,7 @@ import reflex as rx
 from rdv_app import routes, styles
 from rdv_app.components.forms import form_alert, text_field
 from rdv_app.components.in_place import plain_click
-from rdv_app.components.slot_week import heading_case, time_link
+from rdv_app.components.slot_week import heading_case, styled_link, time_link
 from rdv_app.domain import ants
 from rdv_app.pages.template import template
 from rdv_app.state.public_booking import Choice, DayView, Recap
@@ -19,13 +19,14 @@ from rdv_app.state.public_prescripteur import PublicPrescripteurState
 
 S = PublicPrescripteurState
 
-_CARD = {"display": "block", "padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem",
-         "background": styles.BACKGROUND, "color": styles.TEXT, "text_decoration": "none", "min_height": "44px",
-         "_hover": {"color": styles.TEXT, "background": styles.SURFACE, "border_color": styles.BRAND_BLUE}}
-_TIME = {"display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem",
-         "background": styles.BRAND_BLUE, "color": styles.ON_COLOUR, "font_weight": "600", "text_decoration": "none",
-         "min_width": "4.5rem", "text_align": "center",
-         "_hover": {"color": styles.ON_COLOUR, "background": styles.BRAND_BLUE_HOVER}}
+_CARD = styles.hover_tinted({
+    "display": "block", "padding": "1rem", "border": f"1px solid {styles.BORDER}", "border_radius": "0.5rem",
+    "background": styles.BACKGROUND, "color": styles.TEXT, "text_decoration": "none", "min_height": "44px",
+    "_hover": {"color": styles.TEXT, "background": styles.SURFACE, "border_color": styles.BRAND_BLUE}})
+_TIME = styles.hover_tinted({
+    "display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem", "background": styles.BRAND_BLUE,
+    "color": styles.ON_COLOUR, "font_weight": "600", "text_decoration": "none", "min_width": "4.5rem",
+    "text_align": "center", "_hover": {"color": styles.ON_COLOUR, "background": styles.BRAND_BLUE_HOVER}})
 _SUMMARY = {"background": styles.SURFACE, "padding": "0.75rem 1rem", "border_radius": "0.5rem", "margin": 0,
             "width": "100%", "box_sizing": "border-box"}
 
@@ -64,7 +65,7 @@ def _address_line() -> rx.Component:
 
 def _choices(title: str, empty: str) -> rx.Component:
     def item(choice: Choice) -> rx.Component:
-        return rx.el.li(rx.link(
+        return rx.el.li(styled_link(
             rx.el.span(choice.label, font_weight="600", font_size="1.05rem", display="block", color=styles.TEXT),
             rx.cond(choice.detail != "", rx.el.span(choice.detail, display="block", color=styles.TEXT_MUTED),
                     rx.fragment()),
@@ -83,7 +84,7 @@ def _choices(title: str, empty: str) -> rx.Component:
 
 
 def _choice_links(items: rx.Var) -> rx.Component:
-    return rx.el.ul(rx.foreach(items, lambda c: rx.el.li(rx.link(c.label, href=c.href, style=_CARD))),
+    return rx.el.ul(rx.foreach(items, lambda c: rx.el.li(styled_link(c.label, href=c.href, style=_CARD))),
                     style={"list_style": "none", "padding": 0, "margin": 0, "display": "grid", "gap": "0.5rem",
                            "width": "100%"})
 

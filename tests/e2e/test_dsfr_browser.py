@@ -173,3 +173,24 @@ def test_the_agents_pages_take_the_dsfr_tokens(page: Page, login_as: Callable[[s
     assert page.locator("html").get_attribute("data-fr-theme") == "light"
     assert_accessible(page)
     shoot(page, "apres-7-agenda")
+
+
+def test_a_mouse_over_a_choice_or_a_time_keeps_it_readable(page: Page, app_url: str,
+                                                          assert_accessible: Callable[[Page], None]) -> None:
+    """On a desktop, under the mouse, a choice's card takes the grey surface and a time the lighter blue, their
+    text readable: Radix's link once put its accent colour over them (a time's text at 2.5:1 on its blue)."""
+    page.goto(f"{app_url}/prendre_rdv?departement=62")
+    service = page.get_by_role("link", name=re.compile("^PMI"))
+    service.hover()
+    expect(service).to_have_css("background-color", "rgb(246, 246, 246)")
+    expect(service).to_have_css("border-color", "rgb(0, 0, 145)")
+    assert_accessible(page)
+    service.click()
+    page.get_by_role("link", name=re.compile("^Pesée et conseils")).click()
+    page.get_by_role("link", name=re.compile("Prochaine disponibilité le")).first.click()
+
+    first_time = week_with_times(page).first
+    first_time.hover()
+    expect(first_time).to_have_css("background-color", "rgb(18, 18, 255)")
+    expect(first_time).to_have_css("color", "rgb(255, 255, 255)")
+    assert_accessible(page)
