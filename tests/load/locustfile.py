@@ -4,7 +4,8 @@ tests/e2e/test_forged_events_socket.py), one tab each. The frames are written an
 `websocket-client` (cooperative under Locust's gevent) rather than through python-socketio's client, whose
 threads and queues cost Locust more CPU per event than the server spends handling it.
 
-- `WeekPagingUsager`: opens the booking week of a motif (the page load: `hydrate_and_load`), then pages
+- `WeekPagingUsager`: at a random moment of the second Locust starts it (arrivals spread as people's are,
+  not all at each second's tick), opens the booking week of a motif (the page load: `hydrate_and_load`), then pages
   weeks forward by clicking « Semaine suivante » (the page's `change_week` event: the week shown in place,
   its address pushed into the history; or a load of that address when the page asks for it), reading each
   week for a second or so, and comes back to the first week as the back button does (a client-side
@@ -26,11 +27,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import time
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import gevent
 import websocket
 from locust import User, between, events, task
 from locust.exception import StopUser
@@ -168,6 +171,11 @@ class WeekPagingUsager(User):
     wait_time = between(0.5, 1.5)
 
     def on_start(self) -> None:
+        # Locust starts a second's new users all at once, at each second's tick (its dispatcher starts
+        # `spawn rate` users, then sleeps a second): 40 tabs opened at the same instant every second for
+        # 200 users. People do not arrive in step: each opens the page at a random moment of its second,
+        # the same number per second.
+        gevent.sleep(random.random())
         self.tab = Tab(next(_targets), os.environ["LOAD_WEEK"])
         self.first_week = self.tab.path
         self.weeks_ahead = 0
