@@ -17,7 +17,8 @@ import reflex as rx
 from rdv_app import styles
 from rdv_app.components.in_place import plain_click
 
-_BUTTON_LINK = styles.hover_tinted({
+# A start of the week, also the look of the booking page's button links.
+BUTTON_LINK = styles.hover_tinted({
     "display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem", "background": styles.var("blue"),
     "color": styles.var("on-colour"), "font_weight": "600", "text_decoration": "none", "min_width": "4.5rem",
     "text_align": "center", "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}})
@@ -63,7 +64,7 @@ def slot_week(*, title: rx.Var[str], days: Any, slot_base_href: rx.Var[str], pre
                     rx.cond(rx.Var.create(view.times).length() > 0,
                             rx.el.ul(rx.foreach(view.times,
                                                 lambda button: time_link(slot_base_href, view.label, button,
-                                                                         _BUTTON_LINK)),
+                                                                         BUTTON_LINK)),
                                      style={"list_style": "none", "padding": 0, "margin": "0.5rem 0 0",
                                             "display": "flex", "flex_wrap": "wrap", "gap": "0.5rem"}),
                             rx.text("Aucun créneau disponible", color=styles.var("text-muted")))),

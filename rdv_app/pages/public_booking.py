@@ -8,7 +8,7 @@ from rdv_app import routes, styles
 from rdv_app.components import dsfr
 from rdv_app.components.forms import error_summary as forms_error_summary
 from rdv_app.components.forms import form_alert
-from rdv_app.components.slot_week import slot_week, styled_link
+from rdv_app.components.slot_week import BUTTON_LINK, slot_week, styled_link
 from rdv_app.domain import ants
 from rdv_app.pages.template import template
 from rdv_app.state.public_booking import Choice, PublicBookingState, Recap
@@ -19,10 +19,6 @@ _CARD = styles.hover_tinted({
     "display": "block", "padding": "1rem", "border": f"1px solid {styles.var('border')}", "border_radius": "0.5rem",
     "background": styles.var("background"), "color": styles.var("text"), "text_decoration": "none", "min_height": "44px",
     "_hover": {"color": styles.var("text"), "background": styles.var("surface"), "border_color": styles.var("blue")}})
-_BUTTON_LINK = styles.hover_tinted({
-    "display": "inline-block", "padding": "0.7rem 0.9rem", "border_radius": "0.4rem", "background": styles.var("blue"),
-    "color": styles.var("on-colour"), "font_weight": "600", "text_decoration": "none", "min_width": "4.5rem",
-    "text_align": "center", "_hover": {"color": styles.var("on-colour"), "background": styles.var("blue-hover")}})
 
 
 def field(name: str, label: str | rx.Var, *, type_: str = "text", value: rx.Var | str = "", hint: str | rx.Var = "",
@@ -190,7 +186,7 @@ def identification_view() -> rx.Component:
         rx.cond(S.link_sent != "", rx.el.div(S.link_sent, role="status", class_name="success-box"), rx.fragment()),
         form_alert(S.form_error), error_summary(),
         rx.cond(S.franceconnect_href != "",
-                rx.box(rx.el.a("S'identifier avec FranceConnect", href=S.franceconnect_href, style=_BUTTON_LINK,
+                rx.box(rx.el.a("S'identifier avec FranceConnect", href=S.franceconnect_href, style=BUTTON_LINK,
                                on_click=S.start_franceconnect.prevent_default,
                                width="100%", box_sizing="border-box"),
                        rx.text("FranceConnect est la solution proposée par l'État pour sécuriser et simplifier la "
