@@ -14,8 +14,11 @@ comes from the slot engine with the usager's booking delays; agents' names never
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -221,11 +224,16 @@ def find_place(uow: UnitOfWork, text: str) -> Place:
         number = value.upper()
     else:
         raise DomainError(PLACE_ERROR, "place")
-    territory = uow.session.exec(select(Territory).where(Territory.departement_number == number)).first()
+    territory = uow.session.exec(_territory_statement(), params={"number": number}).first()
     if territory is None:
         raise DomainError(f"La prise de rendez-vous en ligne n'est pas encore ouverte dans le département "
                           f"{number}.", "place")
     return Place(require_id(territory), territory.departement_number, territory.name)
+
+
+@cache
+def _territory_statement() -> Any:
+    return select(Territory).where(Territory.departement_number == sa.bindparam("number"))
 
 
 @boundary
@@ -475,16 +483,32 @@ def open_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> li
 
 
 def _search_open_motifs(uow: UnitOfWork, scope: PublicScope, now: datetime | None) -> list[Motif]:
-    condition = sa.and_(col(Motif.bookable_by).in_(PRESCRIPTION_BOOKABLE), col(Motif.deleted_at).is_(None),
-                        col(Motif.organisation_id).in_(select(Organisation.id).where(
-                            Organisation.territory_id == scope.territory_id)))
+    offered, collective = _open_motifs_statements(scope.organisation_id is not None,
+                                                  scope.organisation_ids is not None)
+    params: dict[str, Any] = {"territory_id": scope.territory_id}
     if scope.organisation_id is not None:
-        condition = sa.and_(condition, col(Motif.organisation_id) == scope.organisation_id)
+        params["organisation_id"] = scope.organisation_id
     if scope.organisation_ids is not None:
-        condition = sa.and_(condition, col(Motif.organisation_id).in_(scope.organisation_ids))
-    found = offered_motifs(uow, condition, now) + sessions.motifs_with_open_sessions(uow, condition, now or clock.now())
+        params["organisation_ids"] = list(scope.organisation_ids)
+    found = (motifs_offered_by(uow, offered, now, params)
+             + sessions.motifs_of_open_sessions(uow, collective, now or clock.now(), params))
     return sectors.offered_in_sectors(uow, scope.territory_id, sorted(found, key=lambda m: (m.name, require_id(m))),
                                       scope.sector, now)
+
+
+@cache
+def _open_motifs_statements(by_organisation: bool, by_organisations: bool) -> tuple[Any, Any]:
+    """The statements of `open_motifs` (individual motifs, collective ones) for a scope's `:territory_id`, and
+    its `:organisation_id` or `:organisation_ids` when it has them: built once, as every page load asks them."""
+    condition = sa.and_(col(Motif.bookable_by).in_(PRESCRIPTION_BOOKABLE), col(Motif.deleted_at).is_(None),
+                        col(Motif.organisation_id).in_(select(Organisation.id).where(
+                            Organisation.territory_id == sa.bindparam("territory_id"))))
+    if by_organisation:
+        condition = sa.and_(condition, col(Motif.organisation_id) == sa.bindparam("organisation_id"))
+    if by_organisations:
+        condition = sa.and_(condition, col(Motif.organisation_id).in_(
+            sa.bindparam("organisation_ids", expanding=True)))
+    return offered_motifs_statement(condition), sessions.sessions_where(condition)
 
 
 def _session_lieux(uow: UnitOfWork, context: MotifContext, now: datetime,
@@ -503,7 +527,12 @@ def _session_lieux(uow: UnitOfWork, context: MotifContext, now: datetime,
 def offered_motifs(uow: UnitOfWork, condition: sa.ColumnElement[bool], now: datetime | None) -> list[Motif]:
     """Individual motifs matching `condition` that have plages still to come (at an enabled lieu, or
     without lieu), by name: those a search may offer."""
-    today = (now or clock.now()).date() - timedelta(days=1)  # a day of margin for every time zone
+    return motifs_offered_by(uow, offered_motifs_statement(condition), now)
+
+
+def offered_motifs_statement(condition: sa.ColumnElement[bool]) -> Any:
+    """The statement of `offered_motifs`, to build once when `condition` has bound parameters of its own."""
+    today: sa.BindParameter[date] = sa.bindparam("today")
     still_to_come = sa.or_(
         sa.and_(col(PlageOuverture.recurrence).is_(None), col(PlageOuverture.first_day) >= today),
         sa.and_(col(PlageOuverture.recurrence).is_not(None),
@@ -516,8 +545,15 @@ def offered_motifs(uow: UnitOfWork, condition: sa.ColumnElement[bool], now: date
         .where(still_to_come, sa.or_(col(PlageOuverture.lieu_id).is_(None),
                                      col(Lieu.availability) == LieuAvailability.ENABLED.value))
     )
-    query = select(Motif).where(condition, col(Motif.collectif).is_(False), col(Motif.id).in_(with_plages))
-    return list(uow.session.exec(query.order_by(col(Motif.name), col(Motif.id))).all())
+    return (select(Motif).where(condition, col(Motif.collectif).is_(False), col(Motif.id).in_(with_plages))
+            .order_by(col(Motif.name), col(Motif.id)))
+
+
+def motifs_offered_by(uow: UnitOfWork, statement: Any, now: datetime | None,
+                      params: Mapping[str, Any] | None = None) -> list[Motif]:
+    """`offered_motifs` of a statement of `offered_motifs_statement`, with its condition's `params`."""
+    today = (now or clock.now()).date() - timedelta(days=1)  # a day of margin for every time zone
+    return list(uow.session.exec(statement, params={"today": today, **(params or {})}).all())
 
 
 def _organisation_of(uow: UnitOfWork, motif_id: int) -> int:

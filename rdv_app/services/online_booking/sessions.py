@@ -9,8 +9,11 @@ sectorised by organisation are kept out of the search before (services.organisat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -39,9 +42,10 @@ class OpenSession:
     seats: str  # "2 places restantes"
 
 
-def _candidates(now: datetime) -> sa.ColumnElement[bool]:
-    """What SQL can tell: to come, not cancelled, a seat left; the motif's delays are checked after."""
-    return sa.and_(col(Rdv.starts_at) > now, col(Rdv.status).not_in(_CANCELLED),
+def _candidates() -> sa.ColumnElement[bool]:
+    """What SQL can tell: to come (after `:now`), not cancelled, a seat left; the motif's delays are checked
+    after."""
+    return sa.and_(col(Rdv.starts_at) > sa.bindparam("now"), col(Rdv.status).not_in(_CANCELLED),
                    sa.or_(col(Rdv.max_participants_count).is_(None),
                           col(Rdv.users_count) < col(Rdv.max_participants_count)))
 
@@ -60,13 +64,21 @@ def _open(rows: list[tuple[Rdv, Motif, str]], now: datetime) -> list[OpenSession
     return found
 
 
-def _query(now: datetime):  # type: ignore[no-untyped-def]  # sqlmodel's select() of 3 entities
+@cache
+def _query():  # type: ignore[no-untyped-def]  # sqlmodel's select() of 3 entities
+    """The sessions still open to booking after `:now`, soonest first; built once (the public pages ask it at
+    each load), executed with `_rows`."""
     return (select(Rdv, Motif, Organisation.timezone).join(Motif, col(Motif.id) == Rdv.motif_id)
             .join(Organisation, col(Organisation.id) == Rdv.organisation_id)
             .join(Lieu, col(Lieu.id) == Rdv.lieu_id)
-            .where(_candidates(now), col(Motif.collectif).is_(True), col(Motif.deleted_at).is_(None),
+            .where(_candidates(), col(Motif.collectif).is_(True), col(Motif.deleted_at).is_(None),
                    col(Lieu.availability) == LieuAvailability.ENABLED.value)
             .order_by(col(Rdv.starts_at), col(Rdv.id)))
+
+
+def _rows(uow: UnitOfWork, query: Any, now: datetime,
+          params: Mapping[str, Any] | None = None) -> list[tuple[Rdv, Motif, str]]:
+    return list(uow.session.exec(query, params={"now": now, **(params or {})}).all())
 
 
 def led_by(agent_ids: frozenset[int] | None) -> sa.ColumnElement[bool]:
@@ -93,10 +105,10 @@ def open_sessions(uow: UnitOfWork, motif_id: int, lieu_id: int | None, *,
                   now: datetime | None = None, sector: SectorAddress | None = None) -> list[OpenSession]:
     """The motif's sessions at the lieu that an usager (at this address) may book now, soonest first."""
     now = now or clock.now()
-    query = _query(now).where(Rdv.motif_id == motif_id, led_by(sector_agents(uow, motif_id, sector)))
+    query = _query().where(Rdv.motif_id == motif_id, led_by(sector_agents(uow, motif_id, sector)))
     if lieu_id is not None:
         query = query.where(Rdv.lieu_id == lieu_id)
-    return _open(list(uow.session.exec(query).all()), now)[:SHOWN]
+    return _open(_rows(uow, query, now), now)[:SHOWN]
 
 
 @boundary
@@ -104,14 +116,25 @@ def open_session(uow: UnitOfWork, motif_id: int, rdv_id: int, now: datetime | No
                  sector: SectorAddress | None = None) -> OpenSession | None:
     """One session of the motif, if an usager (at this address) may book it now."""
     now = now or clock.now()
-    return next(iter(_open(list(uow.session.exec(_query(now).where(
-        Rdv.motif_id == motif_id, Rdv.id == rdv_id, led_by(sector_agents(uow, motif_id, sector)))).all()), now)),
-        None)
+    return next(iter(_open(_rows(uow, _query().where(
+        Rdv.motif_id == motif_id, Rdv.id == rdv_id, led_by(sector_agents(uow, motif_id, sector))), now), now)), None)
 
 
 def motifs_with_open_sessions(uow: UnitOfWork, condition: sa.ColumnElement[bool], now: datetime) -> list[Motif]:
     """Collective motifs matching `condition` that have a session an usager may book now."""
-    rows = list(uow.session.exec(_query(now).where(condition)).all())
+    return motifs_of_open_sessions(uow, sessions_where(condition), now)
+
+
+def sessions_where(condition: sa.ColumnElement[bool]):  # type: ignore[no-untyped-def]  # as `_query`
+    """The statement of `motifs_of_open_sessions` for the motifs matching `condition`, to build once when
+    `condition` has bound parameters of its own."""
+    return _query().where(condition)
+
+
+def motifs_of_open_sessions(uow: UnitOfWork, query: Any, now: datetime,
+                            params: Mapping[str, Any] | None = None) -> list[Motif]:
+    """`motifs_with_open_sessions` of a statement of `sessions_where`, with its condition's `params`."""
+    rows = _rows(uow, query, now, params)
     ids = {s.motif_id for s in _open(rows, now)}
     motifs: dict[int, Motif] = {}
     for _, motif, _ in rows:
@@ -123,8 +146,7 @@ def next_sessions_by_lieu(uow: UnitOfWork, motif_id: int, now: datetime,
                           agent_ids: frozenset[int] | None = None) -> dict[int, OpenSession]:
     """Each lieu's next open session of the motif (led by one of `agent_ids`, when given)."""
     found: dict[int, OpenSession] = {}
-    for session in _open(list(uow.session.exec(_query(now).where(Rdv.motif_id == motif_id,
-                                                                 led_by(agent_ids))).all()), now):
+    for session in _open(_rows(uow, _query().where(Rdv.motif_id == motif_id, led_by(agent_ids)), now), now):
         if session.lieu_id is not None:
             found.setdefault(session.lieu_id, session)
     return found

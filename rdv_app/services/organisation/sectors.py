@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -112,29 +114,47 @@ def address_coverage(uow: UnitOfWork, territory_id: int, address: SectorAddress)
 
 
 def _address_coverage(uow: UnitOfWork, territory_id: int, address: SectorAddress) -> Coverage:
-    sector_ids = select(Sector.id).where(Sector.territory_id == territory_id)
+    zones_statement, attributions_statement = _coverage_statements()
     zones = [Zone(z.sector_id, z.level, z.city_code, z.street_ban_id) for z in uow.session.exec(
-        select(SectorZone).where(col(SectorZone.sector_id).in_(sector_ids), SectorZone.city_code == address.city_code))]
+        zones_statement, params={"territory_id": territory_id, "city_code": address.city_code})]
     covering = sectorisation.covering_sectors(address, zones)
-    rows = uow.session.exec(
-        select(SectorAttribution).outerjoin(Agent, col(Agent.id) == SectorAttribution.agent_id)
-        .where(col(SectorAttribution.sector_id).in_(covering),
-               sa.or_(col(SectorAttribution.agent_id).is_(None), col(Agent.deleted_at).is_(None)))).all()
+    rows = uow.session.exec(attributions_statement, params={"sector_ids": list(covering)}).all()
     return sectorisation.coverage(address, zones, [Attribution(a.sector_id, a.organisation_id, a.agent_id)
                                                    for a in rows])
+
+
+@cache
+def _coverage_statements() -> tuple[Any, Any]:
+    """The zones of the territory's sectors in a commune, and the attributions of some sectors (active agents
+    only): built once, as every page load of a sectorised territory asks them."""
+    sector_ids = select(Sector.id).where(Sector.territory_id == sa.bindparam("territory_id"))
+    zones = select(SectorZone).where(col(SectorZone.sector_id).in_(sector_ids),
+                                     SectorZone.city_code == sa.bindparam("city_code"))
+    attributions = (select(SectorAttribution).outerjoin(Agent, col(Agent.id) == SectorAttribution.agent_id)
+                    .where(col(SectorAttribution.sector_id).in_(sa.bindparam("sector_ids", expanding=True)),
+                           sa.or_(col(SectorAttribution.agent_id).is_(None), col(Agent.deleted_at).is_(None))))
+    return zones, attributions
 
 
 def territory_sectorised(uow: UnitOfWork, territory_id: int) -> bool:
     """Whether addresses matter in the territory: it has attributed sectors and an active motif sectorised
     at organisation or agent level (domain.md, Territory `sectorized?`)."""
-    organisations = select(Organisation.id).where(Organisation.territory_id == territory_id)
-    attributed = uow.session.exec(select(SectorAttribution.id).where(
-        col(SectorAttribution.organisation_id).in_(organisations)).limit(1)).first()
-    if attributed is None:
+    attributed, sectorised = _sectorised_statements()
+    params = {"territory_id": territory_id}
+    if uow.session.exec(attributed, params=params).first() is None:
         return False
-    return uow.session.exec(select(Motif.id).where(
+    return uow.session.exec(sectorised, params=params).first() is not None
+
+
+@cache
+def _sectorised_statements() -> tuple[Any, Any]:
+    """`territory_sectorised`'s statements for a `:territory_id`, built once (asked at every page load)."""
+    organisations = select(Organisation.id).where(Organisation.territory_id == sa.bindparam("territory_id"))
+    attributed = select(SectorAttribution.id).where(col(SectorAttribution.organisation_id).in_(organisations)).limit(1)
+    sectorised = select(Motif.id).where(
         col(Motif.organisation_id).in_(organisations), col(Motif.deleted_at).is_(None),
-        Motif.sectorisation_level != SectorisationLevel.DEPARTEMENT.value).limit(1)).first() is not None
+        Motif.sectorisation_level != SectorisationLevel.DEPARTEMENT.value).limit(1)
+    return attributed, sectorised
 
 
 def zone_choices(found: list[AddressSuggestion]) -> list[ZoneChoice]:
