@@ -292,7 +292,9 @@ def busy_times(uow: UnitOfWork, agent_ids: Collection[int], start: datetime, end
                exclude_rdv_id: int | None = None) -> dict[int, BusyTimes]:
     """Every non-cancelled RDV of these agents meeting [start, end), in every organisation, by agent."""
     query = _busy_statement(uow.session.get_bind().dialect.name, exclude_rdv_id is not None)
-    params = {"agent_ids": list(agent_ids), "start": start, "end": end, "exclude_rdv_id": exclude_rdv_id}
+    params: dict[str, Any] = {"agent_ids": list(agent_ids), "start": start, "end": end}
+    if exclude_rdv_id is not None:
+        params["exclude_rdv_id"] = exclude_rdv_id
     grouped: dict[int, tuple[list[int], list[int]]] = {}
     current = None
     for agent_id, begins, finishes in _plain_rows(uow, query, params):
