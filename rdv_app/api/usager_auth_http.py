@@ -55,13 +55,27 @@ def _same_origin(request: Request) -> bool:
     return origin in allowed
 
 
+async def _leads_to_rdvs(token: str) -> bool:
+    """Whether the link was asked from « Mes rendez-vous » (else from a booking, or unknown)."""
+    try:
+        destination = await within(UnitOfWork(read_only=True),
+                                   lambda uow: usager_auth.email_link_destination(uow, token))
+    except DomainError:  # a token no one was sent (too long, unprintable)
+        return False
+    return destination is not None and urlparse(destination).path == routes.USAGER_RDVS
+
+
 async def email_link_form(request: Request) -> Response:
     token = request.query_params.get("jeton", "")
+    if await _leads_to_rdvs(token):
+        purpose, button = "retrouver vos rendez-vous", "Me connecter et voir mes rendez-vous"
+    else:
+        purpose, button = "reprendre votre réservation là où vous l'aviez laissée", "Me connecter et reprendre ma réservation"
     return _page("Connexion à votre compte", f"""
-<p>Confirmez votre connexion pour reprendre votre réservation là où vous l'aviez laissée.</p>
+<p>Confirmez votre connexion pour {purpose}.</p>
 <form method="post" action="{e(settings.api_path(routes.USAGER_EMAIL_LINK))}" data-busy="Connexion…">
 <input type="hidden" name="jeton" value="{e(token)}">
-<div class="actions"><button class="button button-primary" type="submit">Me connecter et reprendre ma réservation</button>
+<div class="actions"><button class="button button-primary" type="submit">{button}</button>
 </div></form>""")
 
 
@@ -74,11 +88,13 @@ async def email_link_sign_in(request: Request) -> Response:
     except DomainError:  # a token no one was sent (too long, unprintable)
         opened = None
     if opened is None:
+        where, path, label = (("« Mes rendez-vous »", routes.USAGER_RDVS, "Mes rendez-vous") if await _leads_to_rdvs(token)
+                              else ("la page de réservation", routes.PUBLIC_BOOKING, "Prendre rendez-vous"))
         return _page("Ce lien n'est plus valide", f"""
 <p>Ce lien de connexion a déjà servi ou a expiré (il est valable 24 heures, une seule fois).
-Demandez un nouveau lien depuis la page de réservation.</p>
-<div class="actions"><a class="button button-primary" href="{e(settings.frontend_url(routes.PUBLIC_BOOKING))}">
-Prendre rendez-vous</a></div>""",
+Demandez un nouveau lien depuis {where}.</p>
+<div class="actions"><a class="button button-primary" href="{e(settings.frontend_url(path))}">
+{label}</a></div>""",
                      status_code=400)
     # What finds a sign-in whose page never showed (issue 26): the usager, the step it leads to.
     logger.info("usager signed in by email link: usager %s, back to %s", opened.usager_id,

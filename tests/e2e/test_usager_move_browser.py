@@ -83,7 +83,7 @@ def test_an_usager_moves_their_rdv_from_mes_rendez_vous_on_a_phone(phone: Page, 
     page.get_by_role("button", name="Recevoir un lien de connexion").click()
     expect(page.get_by_role("status").filter(has_text="un email vient de lui être envoyé")).to_be_visible()
     page.goto(_sign_in_link(app_database_url, email))
-    page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
+    page.get_by_role("button", name="Me connecter et voir mes rendez-vous").click()
     page.wait_for_url(re.compile(r"/mes-rdv"))
 
     card = page.locator("article").filter(has_text="Pesée et conseils de puériculture")

@@ -125,6 +125,13 @@ def _sign_in_with_link(client: httpx.Client, link: str) -> httpx.Response:
     return client.post(routes.USAGER_EMAIL_LINK, data={"jeton": token})
 
 
+def _action(html: str) -> tuple[str, str]:
+    """The address and the words of the page's button link."""
+    found = re.search(r'<div class="actions"><a class="button button-primary" href="([^"]+)">\s*([^<]+?)\s*</a>', html)
+    assert found, html
+    return found.group(1), found.group(2)
+
+
 def _session_usager(db_url: str, client: httpx.Client) -> int | None:
     with UnitOfWork(db_url) as uow:
         return usager_auth.resolve_session(uow, client.cookies.get(routes.USAGER_SESSION_COOKIE))
@@ -210,6 +217,34 @@ def test_returning_usagers_get_a_link_and_unknown_addresses_get_nothing(app_db: 
     assert unknown.outbox_ids == ()
     with UnitOfWork(app_db) as uow:
         assert len(uow.session.exec(select(OutboxMessage)).all()) == 1
+
+
+def test_a_link_asked_from_mes_rendez_vous_says_it_leads_there_and_when_spent_where_to_ask_again(
+        app_db: str, smtp: SmtpServer, client: httpx.Client, browser: Callable[[], httpx.Client]) -> None:
+    with UnitOfWork(app_db) as uow:
+        uow.session.add(Usager(first_name="Léa", last_name="Bernard", email="lea@exemple.fr"))
+        uow.commit()
+    with UnitOfWork(app_db) as uow:
+        requested = usager_auth.request_sign_in_link(uow, email="lea@exemple.fr", next_path=routes.USAGER_RDVS,
+                                                     ip="203.0.113.2")
+    link = _deliver(app_db, smtp, requested.outbox_ids)
+    page = client.get(_path(link))
+    assert page.status_code == 200
+    assert "Confirmez votre connexion pour retrouver vos rendez-vous." in page.text
+    assert ">Me connecter et voir mes rendez-vous</button>" in page.text
+    assert "réservation" not in page.text
+    token = re.search(r'name="jeton" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    signed_in = client.post(routes.USAGER_EMAIL_LINK, data={"jeton": token})
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == routes.USAGER_RDVS
+
+    spent = browser().post(routes.USAGER_EMAIL_LINK, data={"jeton": token})
+    assert spent.status_code == 400
+    assert "Demandez un nouveau lien depuis « Mes rendez-vous »." in spent.text
+    assert _action(spent.text) == (routes.USAGER_RDVS, "Mes rendez-vous")
+    unknown = browser().post(routes.USAGER_EMAIL_LINK, data={"jeton": "x" * 43})  # no one was sent this one
+    assert unknown.status_code == 400
+    assert "Demandez un nouveau lien depuis la page de réservation." in unknown.text
+    assert _action(unknown.text) == (routes.PUBLIC_BOOKING, "Prendre rendez-vous")
 
 
 def test_link_requests_are_rate_limited_per_email_and_bad_input_gets_french_messages(app_db: str) -> None:

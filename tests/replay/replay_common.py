@@ -124,7 +124,7 @@ def sign_in_usager(page: Page, email: str) -> None:
     page.get_by_role("button", name="Recevoir un lien de connexion").click()
     expect(page.get_by_role("status").filter(has_text="un email vient de lui être envoyé")).to_be_visible()
     page.goto(last_link(email))
-    page.get_by_role("button", name="Me connecter et reprendre ma réservation").click()
+    page.get_by_role("button", name="Me connecter et voir mes rendez-vous").click()
     page.wait_for_url(re.compile(r"/mes-rdv"))
 
 

@@ -168,6 +168,16 @@ def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str
 
 
 @boundary
+def email_link_destination(uow: UnitOfWork, token: str) -> str | None:
+    """Where a sign-in link leads once opened (the page it was asked from), whether still valid or not; None
+    for a token no one was sent. Reads only: the page that asks to confirm the sign-in words its button by it."""
+    if not token:
+        return None
+    return uow.session.exec(select(UsagerEmailToken.next_path)
+                            .where(col(UsagerEmailToken.token_hash) == hash_token(token))).first()
+
+
+@boundary
 def open_email_link(uow: UnitOfWork, token: str, now: datetime | None = None) -> OpenedSession | None:
     """Consumes a valid link (once, within 24 h) and opens a session; None for any other token."""
     now = now or clock.now()
