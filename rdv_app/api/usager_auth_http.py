@@ -58,11 +58,9 @@ def _same_origin(request: Request) -> bool:
 async def _leads_to_rdvs(token: str) -> bool:
     """Whether the link was asked from « Mes rendez-vous » (else from a booking, or unknown)."""
     try:
-        destination = await within(UnitOfWork(read_only=True),
-                                   lambda uow: usager_auth.email_link_destination(uow, token))
+        return await within(UnitOfWork(read_only=True), lambda uow: usager_auth.email_link_leads_to_rdvs(uow, token))
     except DomainError:  # a token no one was sent (too long, unprintable)
         return False
-    return destination is not None and urlparse(destination).path == routes.USAGER_RDVS
 
 
 async def email_link_form(request: Request) -> Response:

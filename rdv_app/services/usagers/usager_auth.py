@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from limits import RateLimitItem, parse
@@ -168,13 +168,15 @@ def request_sign_in_link(uow: UnitOfWork, *, email: str, next_path: str, ip: str
 
 
 @boundary
-def email_link_destination(uow: UnitOfWork, token: str) -> str | None:
-    """Where a sign-in link leads once opened (the page it was asked from), whether still valid or not; None
-    for a token no one was sent. Reads only: the page that asks to confirm the sign-in words its button by it."""
+def email_link_leads_to_rdvs(uow: UnitOfWork, token: str) -> bool:
+    """Whether a sign-in link was asked from « Mes rendez-vous » (it leads back there once opened), whether
+    still valid or not; False for a booking's link or a token no one was sent. Reads only: the page that asks
+    to confirm the sign-in words its button by it."""
     if not token:
-        return None
-    return uow.session.exec(select(UsagerEmailToken.next_path)
-                            .where(col(UsagerEmailToken.token_hash) == hash_token(token))).first()
+        return False
+    destination = uow.session.exec(select(UsagerEmailToken.next_path)
+                                   .where(col(UsagerEmailToken.token_hash) == hash_token(token))).first()
+    return destination is not None and urlsplit(destination).path == routes.USAGER_RDVS
 
 
 @boundary
