@@ -271,16 +271,21 @@ def week_with_times(page: Page) -> Locator:
     """On a public booking week: moves on (six weeks at most) to the first week offering times; returns
     its time buttons."""
     times = page.locator("section ul a")
-    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
-    expect(title).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^Semaine du "))).to_be_visible()
     for _ in range(6):
         if times.count():
             break
-        previous = title.text_content()
-        page.get_by_role("link", name="Semaine suivante →").click()
-        expect(title).not_to_have_text(previous)
+        to_next_week(page)
     expect(times.first).to_be_visible()
     return times
+
+
+def to_next_week(page: Page) -> None:
+    """On a public booking week: « Semaine suivante → » clicked, until the next week's title shows."""
+    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
+    previous = title.text_content() or ""
+    page.get_by_role("link", name="Semaine suivante →").click()
+    expect(title).not_to_have_text(previous)
 
 
 def open_booking_week(page: Page, base_url: str, motif: str) -> Locator:

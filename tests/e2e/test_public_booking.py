@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from urllib.parse import parse_qs, parse_qsl, urlparse
 
-from conftest import sign_in_link, sign_up_and_reach_confirmation, week_with_times
+from conftest import sign_in_link, sign_up_and_reach_confirmation, to_next_week, week_with_times
 from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
@@ -48,10 +48,7 @@ def test_an_usager_books_on_a_phone_with_an_email_link(phone: Page, app_url: str
     assert_accessible(page)
     # A time of a later week: whatever the hour the test runs at, the RDV is then more than the 4 hours'
     # notice away that lets an usager cancel it online, which "Mes rendez-vous" shows below.
-    title = page.get_by_role("heading", name=re.compile("^Semaine du "))
-    first_week = title.text_content()
-    page.get_by_role("link", name="Semaine suivante →").click()
-    expect(title).not_to_have_text(first_week or "")
+    to_next_week(page)
     times = week_with_times(page)
     week_url = page.url
     page.reload()
