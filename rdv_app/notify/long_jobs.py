@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 POLL_INTERVAL = 2.0
 Job = Callable[[str, Callable[[], bool]], bool]
 LONG_JOBS: dict[str, Job] = {}
+# Set while the jobs are asked for work (rdv_app.recycle does not replace a process in the middle of one).
+_asking = threading.Event()
 
 
 def register(name: str, job: Job) -> None:
@@ -27,14 +29,23 @@ def register(name: str, job: Job) -> None:
 def run_once(url: str, stop_event: threading.Event) -> bool:
     """Each job once; whether any had work. A job that fails is logged and tried again at the next turn."""
     worked = False
-    for name, job in LONG_JOBS.items():
-        if stop_event.is_set():
-            break
-        try:
-            worked = job(url, stop_event.is_set) or worked
-        except Exception:
-            logger.exception("long job %s failed; it will be tried again", name)
+    _asking.set()
+    try:
+        for name, job in LONG_JOBS.items():
+            if stop_event.is_set():
+                break
+            try:
+                worked = job(url, stop_event.is_set) or worked
+            except Exception:
+                logger.exception("long job %s failed; it will be tried again", name)
+    finally:
+        _asking.clear()
     return worked
+
+
+def busy() -> bool:
+    """Whether a job of this process is under way (or being asked for work) at this moment."""
+    return _asking.is_set()
 
 
 def run_forever(url: str, stop_event: threading.Event) -> None:
