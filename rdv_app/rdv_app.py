@@ -49,6 +49,7 @@ from rdv_app.gc_tuning import freeze_startup_objects
 from rdv_app.metrics import count_websocket_connections
 from rdv_app.notify import worker
 from rdv_app.pages.template import PAGES
+from rdv_app.recycle import recycle_when_idle
 from rdv_app.shutdown import drain_event_handlers
 from rdv_app.state.failures import backend_exception_handler
 from rdv_app.state.session_guard import SessionGuard
@@ -98,6 +99,9 @@ app.register_lifespan_task(count_websocket_connections)
 
 # In the embedded set-up, a page's state leaves the process's memory soon after its tab disconnected.
 app.register_lifespan_task(expire_disconnected_states)
+
+# With Redis, a process that kept the memory of a rush hands over to a fresh one once no tab is connected.
+app.register_lifespan_task(recycle_when_idle)
 
 # A real instance never serves the demo's accounts, however it is started.
 app.register_lifespan_task(deployment_guard)

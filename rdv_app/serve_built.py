@@ -7,8 +7,12 @@ more each). `cli serve` and the browser tests' servers (tests/app_server.py) sta
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
+
+# The pid of the server's master process, for its worker (rdv_app.recycle).
+MASTER_SETTING = "RDV_SERVER_MASTER_PID"
 
 
 def environment(port: int) -> dict[str, str]:
@@ -45,6 +49,8 @@ def main(port: int) -> None:
     from reflex.utils import exec as reflex_exec
     from reflex_base.config import get_config
 
+    # Its worker may ask this process (Granian's master) for a fresh one (rdv_app.recycle).
+    os.environ[MASTER_SETTING] = str(os.getpid())
     config = get_config()
     reflex_exec.run_backend_prod(config.backend_host, port, config.loglevel.subprocess_level(),
                                  mount_frontend_compiled_app=True)
