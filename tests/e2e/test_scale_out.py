@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import psutil
@@ -19,7 +21,7 @@ from app_server import running_app, shared_port
 from conftest import PHONE, sign_in_agent, sign_up_and_reach_confirmation, week_with_times
 from fakes.tcp_proxy import TcpProxy
 from pg import Cluster, free_port
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect
 from redis_server import running_redis
 from sqlmodel import col, func, select
 
@@ -130,3 +132,60 @@ def test_pages_go_on_in_the_other_process_with_their_state_and_agendas_follow_bo
     for index in range(ticked_on_a.count()):
         expect(ticked_on_a.nth(index)).to_be_checked()
     expect(on_a.locator(".agenda-rdv", has_text="GARNIER").first).to_be_visible()
+
+
+def _worker_serving(port: int) -> psutil.Process | None:
+    """The one worker of the server listening on `port` (None while a fresh worker takes over)."""
+    master = psutil.Process(next(c.pid for c in psutil.net_connections(kind="tcp")
+                                 if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid))
+    while (parent := master.parent()) is not None and "rdv_app.serve_built" in " ".join(parent.cmdline()):
+        master = parent
+    workers = master.children()
+    return workers[0] if len(workers) == 1 else None
+
+
+def test_a_process_idle_after_a_rush_hands_over_to_a_fresh_one_and_the_booking_carries_on(
+        pg_cluster: Cluster, tmp_path: Path, browser: Browser) -> None:
+    """rdv_app.recycle, with a quiet spell of 2 s and any growth of memory (60 s and 5 % by default)."""
+    database_url = pg_cluster.create_database("recycle")
+    port = shared_port()
+    with running_redis(tmp_path) as redis_url:
+        environment = {"RDV_DEMO": "1", "RDV_SMTP_HOST": "", "REFLEX_REDIS_URL": redis_url,
+                       "RDV_SECRET_KEY": "s" * 40, "RDV_RECYCLE_IDLE_SECONDS": "2", "RDV_RECYCLE_GROWTH_PERCENT": "0"}
+        with running_app(database_url, tmp_path, port, **environment) as base_url:
+            first = _worker_serving(port)
+            assert first is not None
+            usager = browser.new_context(**PHONE, locale="fr-FR", timezone_id="Europe/Paris").new_page()
+            # The page's websocket goes through a relay the test can cut, as a phone loses its network.
+            network: dict[str, Any] = {"up": True, "relayed": []}
+
+            def relay(page_side: WebSocketRoute) -> None:
+                if not network["up"]:
+                    page_side.close()
+                    return
+                network["relayed"].append((page_side, page_side.connect_to_server()))
+
+            usager.route_web_socket(re.compile(r"/_event"), relay)
+            _chosen, email = sign_up_and_reach_confirmation(usager, base_url, database_url, "Inès", "Garnier")
+            # Its tab connected all along, the process that served the whole way is still the one serving.
+            assert _worker_serving(port) == first
+            before = first.memory_info().rss
+
+            # The phone loses its network before « Confirmer mon RDV »: no tab is connected any more, and the
+            # process, which grew since its start, hands over to a fresh one.
+            network["up"] = False
+            for page_side, server_side in network["relayed"]:
+                server_side.close()
+                page_side.close()
+            deadline = time.monotonic() + 60
+            while (fresh := _worker_serving(port)) in (None, first) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert fresh not in (None, first), "no fresh worker took over in 60 s"
+            assert not first.is_running()
+            assert fresh.memory_info().rss < before
+
+            # The network is back: the page reconnects to the fresh process and the booking goes through.
+            network["up"] = True
+            usager.get_by_role("button", name="Confirmer mon RDV").click()
+            expect(usager.get_by_role("heading", name="Votre rendez-vous est confirmé")).to_be_visible(timeout=SLOW)
+            assert _rdvs_of(database_url, email) == 1
