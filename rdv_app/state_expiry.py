@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 from collections.abc import AsyncIterator, Collection
 from typing import Any
 
@@ -34,9 +35,12 @@ def keep_connected_states(manager: StateManagerMemory, connected_tokens: Collect
 
 
 def return_freed_memory() -> None:
-    """Hands the memory freed by expired states back to the system: glibc's allocator keeps freed blocks
-    for later reuse, and the process's resident memory would stay at its peak after a rush. Elsewhere than
-    glibc (no `malloc_trim`), nothing."""
+    """Frees the expired states and hands their memory back to the system. A page's state tree refers to
+    itself (each state to its parent and its substates), so only a full collection of the garbage collector
+    frees it, which an idle process never triggers; then glibc's allocator keeps freed blocks for later
+    reuse, and the process's resident memory would stay at its peak after a rush. Elsewhere than glibc (no
+    `malloc_trim`), the collection only."""
+    gc.collect()
     library = ctypes.util.find_library("c")
     if library is None:
         return

@@ -4,12 +4,14 @@ it stays idle; a closed tab's state leaves the process once the expiry has passe
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from dataclasses import dataclass
 
 from reflex.istate.manager.memory import StateManagerMemory
 from reflex.istate.manager.token import StateToken
 
-from rdv_app.state_expiry import keep_connected_states
+from rdv_app.state_expiry import keep_connected_states, return_freed_memory
 
 
 @dataclass
@@ -35,3 +37,23 @@ def test_a_connected_tab_keeps_its_state_past_the_expiry_and_a_closed_tab_loses_
             await manager.close()
 
     asyncio.run(scenario())
+
+
+class Tree:
+    """A page's state tree in small: each state refers to its parent and the parent to its substates."""
+
+    def __init__(self, parent: Tree | None = None) -> None:
+        self.parent, self.substates = parent, [Tree(self) for _ in range(3)] if parent is None else []
+
+
+def test_the_memory_of_expired_states_is_freed_though_they_refer_to_themselves():
+    gc.disable()  # as in an idle process: no allocation, so no collection comes by itself
+    try:
+        expired = Tree()
+        freed = weakref.ref(expired.substates[0])
+        del expired
+        assert freed() is not None
+        return_freed_memory()
+        assert freed() is None
+    finally:
+        gc.enable()
