@@ -31,6 +31,7 @@ from typing import Any
 import psutil
 from reflex.istate.manager.redis import StateManagerRedis
 
+from rdv_app.background import running
 from rdv_app.notify import long_jobs
 from rdv_app.serve_built import MASTER_SETTING
 
@@ -106,11 +107,8 @@ async def recycle_when_idle(app: Any) -> AsyncIterator[None]:
         yield
         return
     watcher = IdleWatch(psutil.Process().memory_info().rss, idle_seconds(), growth_percent())
-    task = asyncio.create_task(watch(watcher, lambda: len(namespace._token_manager.token_to_socket), master),
-                               name="rdv_app|recycle when idle")
-    try:
+    # The tabs whose websocket is connected to this process (Reflex's token manager also caches other
+    # processes' tabs).
+    async with running(watch(watcher, lambda: len(namespace._token_manager.sid_to_token), master),
+                       "rdv_app|recycle when idle"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

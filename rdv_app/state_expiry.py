@@ -22,6 +22,8 @@ from typing import Any
 
 from reflex.istate.manager.memory import StateManagerMemory
 
+from rdv_app.background import running
+
 DISCONNECTED_STATE_SECONDS = 120
 # How often the deadlines of the connected tabs' states are pushed back (well within the expiry).
 KEEP_ALIVE_SECONDS = 30
@@ -67,10 +69,5 @@ async def expire_disconnected_states(app: Any) -> AsyncIterator[None]:
                 return_freed_memory()
             held = len(manager.states)
 
-    task = asyncio.create_task(keep_alive(), name="rdv_app|keep connected states")
-    try:
+    async with running(keep_alive(), "rdv_app|keep connected states"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
