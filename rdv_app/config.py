@@ -12,6 +12,19 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def number_setting(name: str, default: float, low: float, high: float, what: str) -> float:
+    """The number the environment gives `name` (`default` when unset), from `low` to `high`; otherwise a
+    French message naming the setting, what it must be (« une durée en secondes ») and what it was."""
+    raw = _env(name)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise RuntimeError(f"{name} doit être {what}, de {low:g} à {high:g} (reçu : {raw!r}).")
+    return value
+
+
 SECRET_KEY_MIN_LENGTH = 32
 # Without RDV_SECRET_KEY: a key drawn once on this machine and kept here (mode 600), so that every process
 # of the app (the `prepare` step that seeds the demo, the server, its workers, a restart) shares it.

@@ -32,6 +32,7 @@ import psutil
 from reflex.istate.manager.redis import StateManagerRedis
 
 from rdv_app.background import running
+from rdv_app.config import number_setting
 from rdv_app.notify import long_jobs
 from rdv_app.serve_built import MASTER_SETTING
 
@@ -41,23 +42,12 @@ IDLE_SETTING, GROWTH_SETTING = "RDV_RECYCLE_IDLE_SECONDS", "RDV_RECYCLE_GROWTH_P
 CHECK_SECONDS = 5.0
 
 
-def _setting(name: str, default: float, low: float, high: float, what: str) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise RuntimeError(f"{name} doit être {what}, de {low:g} à {high:g} (reçu : {raw!r}).")
-    return value
-
-
 def idle_seconds() -> float:
-    return _setting(IDLE_SETTING, 60, 1, 86_400, "une durée en secondes")
+    return number_setting(IDLE_SETTING, 60, 1, 86_400, "une durée en secondes")
 
 
 def growth_percent() -> float:
-    return _setting(GROWTH_SETTING, 5, 0, 1_000, "un pourcentage")
+    return number_setting(GROWTH_SETTING, 5, 0, 1_000, "un pourcentage")
 
 
 @dataclass

@@ -18,22 +18,16 @@ mid-transaction, and the database then rolls that transaction back.
 
 from __future__ import annotations
 
-import os
 from typing import Any
+
+from rdv_app.config import number_setting
 
 GRACE_SETTING = "RDV_SHUTDOWN_GRACE"
 DEFAULT_GRACE = 20.0
 
 
 def grace_seconds() -> float:
-    raw = os.environ.get(GRACE_SETTING, "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_GRACE
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 600:
-        raise RuntimeError(f"{GRACE_SETTING} doit être une durée en secondes, de 0 à 600 (reçu : {raw!r}).")
-    return value
+    return number_setting(GRACE_SETTING, DEFAULT_GRACE, 0, 600, "une durée en secondes")
 
 
 def drain_event_handlers(app: Any) -> None:
