@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 from pg import free_port
 
 from rdv_app import serve_built
@@ -111,3 +112,10 @@ def _stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def server_master(port: int) -> psutil.Process:
+    """The master process (rdv_app.serve_built) of the app server listening on `port`; its worker is its child."""
+    process = psutil.Process(next(c.pid for c in psutil.net_connections(kind="tcp")
+                                  if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid))
+    while (parent := process.parent()) is not None and "rdv_app.serve_built" in " ".join(parent.cmdline()):
+        process = parent
+    return process

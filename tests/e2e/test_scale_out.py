@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 import psutil
 import pytest
-from app_server import running_app, shared_port
+from app_server import running_app, server_master, shared_port
 from conftest import PHONE, sign_in_agent, sign_up_and_reach_confirmation, week_with_times
 from fakes.tcp_proxy import TcpProxy
 from pg import Cluster, free_port
@@ -35,10 +35,7 @@ SLOW = 30_000
 
 def _kill(port: int) -> None:
     """Kills the server listening on `port`, all its processes at once, as a crashed machine would."""
-    listening = [c.pid for c in psutil.net_connections(kind="tcp")
-                 if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid]
-    assert listening, f"nothing listens on {port}"
-    os.killpg(os.getpgid(listening[0]), signal.SIGKILL)
+    os.killpg(os.getpgid(server_master(port).pid), signal.SIGKILL)
 
 
 def _rdvs_of(database_url: str, email: str) -> int:
@@ -136,11 +133,7 @@ def test_pages_go_on_in_the_other_process_with_their_state_and_agendas_follow_bo
 
 def _worker_serving(port: int) -> psutil.Process | None:
     """The one worker of the server listening on `port` (None while a fresh worker takes over)."""
-    master = psutil.Process(next(c.pid for c in psutil.net_connections(kind="tcp")
-                                 if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid))
-    while (parent := master.parent()) is not None and "rdv_app.serve_built" in " ".join(parent.cmdline()):
-        master = parent
-    workers = master.children()
+    workers = server_master(port).children()
     return workers[0] if len(workers) == 1 else None
 
 

@@ -35,7 +35,7 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
 import psutil  # noqa: E402
-from app_server import ROOT, running_app  # noqa: E402
+from app_server import ROOT, running_app, server_master  # noqa: E402
 from pg import free_port, start_cluster  # noqa: E402
 from redis_server import running_redis  # noqa: E402
 from sqlmodel import col, func, select  # noqa: E402
@@ -199,12 +199,7 @@ def app_processes(ports: list[int]) -> list[list[psutil.Process]]:
     """For each port, the app server's process tree (rdv_app.serve_built's master and its worker)."""
     trees = []
     for port in ports:
-        pid = next(c.pid for c in psutil.net_connections(kind="tcp")
-                   if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid)
-        root = psutil.Process(pid)
-        while (parent := root.parent()) is not None and any(part in " ".join(parent.cmdline())
-                                                                for part in ("reflex", "gunicorn", "serve_built")):
-            root = parent
+        root = server_master(port)
         trees.append([root, *sorted(root.children(recursive=True), key=lambda p: p.create_time())])
     return trees
 
